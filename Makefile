@@ -1,0 +1,44 @@
+# Seawall: `make run` to try it, `make test` to prove it.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+UV ?= $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
+export SEAWALL_HOME ?= $(CURDIR)/.seawall
+PYTEST_ARGS ?=
+
+.PHONY: help setup run demo serve test check fmt bench services clean
+
+help:  ## List targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(UV):
+	python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
+
+setup: | $(UV)  ## Install Python dependencies from uv.lock into .venv
+	@$(UV) sync --frozen --quiet
+
+run: setup  ## Initialise a node in ./.seawall, load demo data, serve on 127.0.0.1:8000
+	@$(UV) run --frozen seawall init --nation JM --name "Jamaica national node"
+	@$(UV) run --frozen seawall demo
+	@$(UV) run --frozen seawall serve --host 127.0.0.1 --port 8000
+
+services:  ## Start PostgreSQL if stopped; install chromium and sshd if absent
+	@bash tools/ensure-services
+
+check: setup  ## ruff, mypy --strict, import-linter
+	$(UV) run --frozen ruff format --check src tests bench
+	$(UV) run --frozen ruff check src tests bench
+	$(UV) run --frozen mypy
+	$(UV) run --frozen lint-imports
+
+test: setup services check  ## Set up everything and run the whole test suite
+	$(UV) run --frozen pytest $(PYTEST_ARGS)
+
+fmt: setup  ## Format and autofix
+	$(UV) run --frozen ruff format src tests bench
+	$(UV) run --frozen ruff check --fix src tests bench
+
+bench: setup  ## Run the benchmarks (slow; prints figures and ratios against peer tools)
+	@for script in bench/*.py; do echo "== $$script"; $(UV) run --frozen python $$script || exit 1; done
+
+clean:  ## Remove the local node and caches
+	rm -rf .seawall .pytest_cache .mypy_cache .ruff_cache tests/e2e/artifacts

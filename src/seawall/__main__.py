@@ -1,0 +1,5 @@
+"""Allow ``python -m seawall``."""
+
+from seawall.cli.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""Maturity: CMM and GCI assessments, benchmarking, gaps, roadmaps and reports."""

@@ -1,0 +1,319 @@
+"""Administration commands: users, tokens, organisations and partners."""
+
+from __future__ import annotations
+
+import click
+
+from seawall.cli.context import CliState, pass_state
+from seawall.cli.output import emit_json, emit_table, fmt_time, json_option, say
+from seawall.core import organisations, partners, tokens, users
+
+
+@click.group()
+def user() -> None:
+    """Manage the people who sign in to this node."""
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--role", required=True, help="admin, analyst, assessor, custodian or viewer.")
+@click.option("--nation", default=None, help="ISO code (default: the node's nation).")
+@click.option("--org", default=None, help="Organisation id or name.")
+@click.option("--name", "display_name", default="", help="Full name.")
+@click.option("--email", default="", help="Email address.")
+@click.option(
+    "--password",
+    envvar="SEAWALL_USER_PASSWORD",
+    default=None,
+    help="Initial password (or SEAWALL_USER_PASSWORD; prompted if absent).",
+)
+@json_option
+@pass_state
+def user_add(
+    state: CliState,
+    username: str,
+    role: str,
+    nation: str | None,
+    org: str | None,
+    display_name: str,
+    email: str,
+    password: str | None,
+    as_json: bool,
+) -> None:
+    """Add a user."""
+    node = state.node()
+    secret = password or click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with node.unit(node.operator()) as ctx:
+        row = users.add_user(
+            ctx,
+            username,
+            role,
+            password=secret,
+            nation=nation,
+            org=org,
+            display_name=display_name,
+            email=email,
+        )
+    if as_json:
+        emit_json({"id": row.id, "username": row.username, "role": row.role, "nation": row.nation})
+    else:
+        say(f"Added {row.username} ({row.role}, {row.nation})")
+
+
+@user.command("list")
+@json_option
+@pass_state
+def user_list(state: CliState, as_json: bool) -> None:
+    """List this nation's users."""
+    node = state.node()
+    with node.unit(node.operator()) as ctx:
+        rows = users.list_users(ctx)
+    if as_json:
+        emit_json(
+            [
+                {
+                    "id": u.id,
+                    "username": u.username,
+                    "role": u.role,
+                    "nation": u.nation,
+                    "disabled": u.disabled,
+                    "last_login_at": u.last_login_at,
+                }
+                for u in rows
+            ]
+        )
+        return
+    emit_table(
+        "Users",
+        ["Username", "Name", "Role", "Status", "Last sign-in"],
+        [
+            (
+                u.username,
+                u.display_name,
+                u.role,
+                "disabled" if u.disabled else "active",
+                fmt_time(u.last_login_at),
+            )
+            for u in rows
+        ],
+    )
+
+
+@user.command("disable")
+@click.argument("username")
+@pass_state
+def user_disable(state: CliState, username: str) -> None:
+    """Disable a user; their sessions and tokens stop working."""
+    node = state.node()
+    with node.unit(node.operator()) as ctx:
+        row = users.set_disabled(ctx, username, True)
+    say(f"Disabled {row.username}")
+
+
+@user.command("enable")
+@click.argument("username")
+@pass_state
+def user_enable(state: CliState, username: str) -> None:
+    """Re-enable a user and clear any lock-out."""
+    node = state.node()
+    with node.unit(node.operator()) as ctx:
+        row = users.set_disabled(ctx, username, False)
+    say(f"Enabled {row.username}")
+
+
+@click.group()
+def token() -> None:
+    """Manage API tokens (stored hashed; shown once)."""
+
+
+@token.command("create")
+@click.option("--user", "username", required=True, help="Whose token it is.")
+@click.option("--name", required=True, help="What the token is for.")
+@click.option("--scope", "scopes", multiple=True, help="A permission; repeat. Default: all.")
+@click.option("--days", type=int, default=90, show_default=True, help="Lifetime in days.")
+@json_option
+@pass_state
+def token_create(
+    state: CliState, username: str, name: str, scopes: tuple[str, ...], days: int, as_json: bool
+) -> None:
+    """Create a token and print it once."""
+    node = state.node()
+    with node.unit(node.operator()) as ctx:
+        issued = tokens.create_token(ctx, name, scopes, days, username=username)
+    if as_json:
+        emit_json(
+            {
+                "id": issued.token.id,
+                "token": issued.value,
+                "scopes": issued.token.scopes,
+                "expires_at": issued.token.expires_at,
+            }
+        )
+    else:
+        say(f"Token {issued.token.id} for {username}, expires {fmt_time(issued.token.expires_at)}")
+        click.echo(issued.value)
+
+
+@token.command("revoke")
+@click.argument("token_id")
+@pass_state
+def token_revoke(state: CliState, token_id: str) -> None:
+    """Revoke a token by id."""
+    node = state.node()
+    with node.unit(node.operator()) as ctx:
+        row = tokens.revoke_token(ctx, token_id)
+    say(f"Revoked token {row.id}")
+
+
+@token.command("list")
+@json_option
+@pass_state
+def token_list(state: CliState, as_json: bool) -> None:
+    """List tokens (never their secrets)."""
+    node = state.node()
+    with node.unit(node.operator()) as ctx:
+        rows = tokens.list_tokens(ctx)
+    if as_json:
+        emit_json(
+            [
+                {
+                    "id": t.id,
+                    "user": u,
+                    "name": t.name,
+                    "scopes": t.scopes,
+                    "expires_at": t.expires_at,
+                    "revoked_at": t.revoked_at,
+                    "last_used_at": t.last_used_at,
+                }
+                for t, u in rows
+            ]
+        )
+        return
+    emit_table(
+        "API tokens",
+        ["Id", "User", "Name", "Expires", "Status"],
+        [
+            (t.id, u, t.name, fmt_time(t.expires_at), "revoked" if t.revoked_at else "active")
+            for t, u in rows
+        ],
+    )
+
+
+@click.group()
+def org() -> None:
+    """Manage organisations (CIRT, ministry, regulator, data custodian, regional body)."""
+
+
+@org.command("add")
+@click.argument("name")
+@click.option(
+    "--kind", required=True, help="cirt, ministry, regulator, data_custodian, regional_body."
+)
+@click.option("--nation", default=None, help="ISO code (default: the node's nation).")
+@json_option
+@pass_state
+def org_add(state: CliState, name: str, kind: str, nation: str | None, as_json: bool) -> None:
+    """Add an organisation."""
+    node = state.node()
+    with node.unit(node.operator()) as ctx:
+        row = organisations.add_org(ctx, name, kind, nation)
+    if as_json:
+        emit_json({"id": row.id, "name": row.name, "kind": row.kind, "nation": row.nation})
+    else:
+        say(f"Added {row.name} ({row.kind}, {row.nation})")
+
+
+@org.command("list")
+@json_option
+@pass_state
+def org_list(state: CliState, as_json: bool) -> None:
+    """List this nation's organisations."""
+    node = state.node()
+    with node.unit(node.operator()) as ctx:
+        rows = organisations.list_orgs(ctx)
+    if as_json:
+        emit_json([{"id": o.id, "name": o.name, "kind": o.kind, "nation": o.nation} for o in rows])
+        return
+    emit_table("Organisations", ["Name", "Kind", "Id"], [(o.name, o.kind, o.id) for o in rows])
+
+
+@click.group()
+def partner() -> None:
+    """Manage partner nodes."""
+
+
+@partner.command("add")
+@click.argument("name")
+@click.option("--nation", required=True, help="The partner's ISO nation code.")
+@click.option("--url", required=True, help="The partner node's base URL.")
+@click.option("--trust", default="limited", show_default=True, help="full, limited or none.")
+@click.option(
+    "--max-tlp", default="green", show_default=True, help="Most sensitive TLP it may get."
+)
+@click.option("--no-pull", is_flag=True, help="Do not pull intel from it.")
+@click.option("--no-push", is_flag=True, help="Do not push intel to it.")
+@click.option("--embassy-host", is_flag=True, help="It hosts our embassy shares.")
+@json_option
+@pass_state
+def partner_add(
+    state: CliState,
+    name: str,
+    nation: str,
+    url: str,
+    trust: str,
+    max_tlp: str,
+    no_pull: bool,
+    no_push: bool,
+    embassy_host: bool,
+    as_json: bool,
+) -> None:
+    """Add a partner node."""
+    node = state.node()
+    with node.unit(node.operator()) as ctx:
+        row = partners.add_partner(
+            ctx, name, nation, url, trust, max_tlp, not no_pull, not no_push, embassy_host
+        )
+    if as_json:
+        emit_json({"id": row.id, "name": row.name, "nation": row.nation, "url": row.url})
+    else:
+        say(f"Added partner {row.name} ({row.nation}) at {row.url}")
+
+
+@partner.command("list")
+@json_option
+@pass_state
+def partner_list(state: CliState, as_json: bool) -> None:
+    """List partner nodes."""
+    node = state.node()
+    with node.unit(node.operator()) as ctx:
+        rows = partners.list_partners(ctx)
+    if as_json:
+        emit_json(
+            [
+                {
+                    "id": p.id,
+                    "name": p.name,
+                    "nation": p.nation,
+                    "url": p.url,
+                    "trust": p.trust,
+                    "max_tlp": p.max_tlp,
+                    "pull": p.pull,
+                    "push": p.push,
+                    "embassy_host": p.embassy_host,
+                    "disabled": p.disabled,
+                }
+                for p in rows
+            ]
+        )
+        return
+    emit_table(
+        "Partners",
+        ["Name", "Nation", "URL", "Trust", "Max TLP", "Embassy host"],
+        [
+            (p.name, p.nation, p.url, p.trust, p.max_tlp.upper(), "yes" if p.embassy_host else "no")
+            for p in rows
+        ],
+    )
+
+
+COMMANDS = (user, token, org, partner)

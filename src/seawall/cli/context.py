@@ -1,0 +1,34 @@
+"""What every command shares: the settings and a lazily opened node."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+
+from seawall.core.node import Node
+from seawall.settings import Settings, load_settings
+
+
+@dataclass
+class CliState:
+    """Per-invocation state carried on ``click.Context.obj``."""
+
+    home: Path | None = None
+    _node: Node | None = field(default=None, repr=False)
+
+    def settings(self) -> Settings:
+        """Settings for the chosen home."""
+        return load_settings(home=self.home) if self.home else load_settings()
+
+    def node(self) -> Node:
+        """The node, checked ready (reachable, migrated, keyed)."""
+        if self._node is None:
+            node = Node(self.settings())
+            node.check_ready()
+            self._node = node
+        return self._node
+
+
+pass_state = click.make_pass_decorator(CliState)

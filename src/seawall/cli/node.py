@@ -1,0 +1,94 @@
+"""Node commands: init, serve, demo."""
+
+from __future__ import annotations
+
+import click
+
+from seawall.cli.context import CliState, pass_state
+from seawall.cli.output import emit_json, json_option, say
+from seawall.core.logs import configure_logging
+from seawall.core.node import init_node
+from seawall.core.users import add_user
+from seawall.db.engine import safe_url
+
+
+@click.command()
+@click.option("--nation", default=None, help="ISO 3166 code of the nation this node serves.")
+@click.option("--name", "node_name", default=None, help="Display name of the node.")
+@click.option("--database-url", default=None, help="SQLAlchemy URL (default SQLite in the home).")
+@click.option("--admin", "admin_user", default=None, help="Create this admin user.")
+@click.option(
+    "--admin-password",
+    envvar="SEAWALL_ADMIN_PASSWORD",
+    default=None,
+    help="Password for --admin (or SEAWALL_ADMIN_PASSWORD; prompted if absent).",
+)
+@json_option
+@pass_state
+def init(
+    state: CliState,
+    nation: str | None,
+    node_name: str | None,
+    database_url: str | None,
+    admin_user: str | None,
+    admin_password: str | None,
+    as_json: bool,
+) -> None:
+    """Create (or upgrade) the node home, database schema and reference data."""
+    settings = state.settings()
+    if database_url:
+        settings = settings.model_copy(update={"database_url": database_url})
+    node = init_node(settings, nation or settings.nation, node_name)
+    if admin_user:
+        password = admin_password or click.prompt(
+            f"Password for {admin_user}", hide_input=True, confirmation_prompt=True
+        )
+        with node.unit(node.operator()) as ctx:
+            add_user(ctx, admin_user, "admin", password=password)
+    summary = {
+        "home": str(node.settings.home),
+        "nation": node.nation,
+        "database": safe_url(node.settings.effective_database_url),
+    }
+    if as_json:
+        emit_json(summary)
+    else:
+        say(f"Node ready in {summary['home']} for {summary['nation']} ({summary['database']})")
+
+
+@click.command()
+@click.option("--host", default=None, help="Address to bind (default from settings).")
+@click.option("--port", type=int, default=None, help="Port (default from settings).")
+@pass_state
+def serve(state: CliState, host: str | None, port: int | None) -> None:
+    """Serve the web UI, the API and TAXII."""
+    import uvicorn
+
+    from seawall.web.app import create_app
+
+    node = state.node()
+    settings = node.settings
+    configure_logging(settings.log_level, settings.log_json)
+    app = create_app(node=node)
+    bind_host, bind_port = host or settings.host, port or settings.port
+    say(f"Seawall serving {node.nation} on http://{bind_host}:{bind_port}")
+    uvicorn.run(app, host=bind_host, port=bind_port, log_level="warning")
+
+
+@click.command()
+@json_option
+@pass_state
+def demo(state: CliState, as_json: bool) -> None:
+    """Load realistic demo data: a Jamaica node with Trinidad and Tobago, Barbados and Belize."""
+    from seawall.demo import load_demo
+
+    node = state.node()
+    summary = load_demo(node)
+    if as_json:
+        emit_json(summary)
+    else:
+        for line in summary["lines"]:
+            say(line)
+
+
+COMMANDS = (init, serve, demo)

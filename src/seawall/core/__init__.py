@@ -1,0 +1,1 @@
+"""Core: nations, organisations, users, roles, tokens, TLP, audit log, evidence, clock, ids."""

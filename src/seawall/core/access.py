@@ -1,0 +1,117 @@
+"""Roles, permissions and the principal every core call is made as. Deny by default."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from seawall.errors import Forbidden, InvalidInput, NotFound
+
+
+class Role(StrEnum):
+    """What a user is for."""
+
+    ADMIN = "admin"
+    ANALYST = "analyst"
+    ASSESSOR = "assessor"
+    CUSTODIAN = "custodian"
+    VIEWER = "viewer"
+
+
+class Perm(StrEnum):
+    """One thing a principal may do. Token scopes are sets of these."""
+
+    NODE_READ = "node.read"
+    USERS_MANAGE = "users.manage"
+    TOKENS_MANAGE = "tokens.manage"
+    PARTNERS_READ = "partners.read"
+    PARTNERS_MANAGE = "partners.manage"
+    AUDIT_READ = "audit.read"
+    INTEL_READ = "intel.read"
+    INTEL_WRITE = "intel.write"
+    ASSESS_READ = "assess.read"
+    ASSESS_RATE = "assess.rate"
+    ASSESS_PUBLISH = "assess.publish"
+    EMBASSY_READ = "embassy.read"
+    EMBASSY_OPERATE = "embassy.operate"
+
+
+_READ = frozenset(
+    {Perm.NODE_READ, Perm.PARTNERS_READ, Perm.INTEL_READ, Perm.ASSESS_READ, Perm.EMBASSY_READ}
+)
+
+ROLE_PERMS: dict[Role, frozenset[Perm]] = {
+    Role.VIEWER: _READ,
+    Role.ANALYST: _READ | {Perm.INTEL_WRITE},
+    Role.ASSESSOR: _READ | {Perm.ASSESS_RATE},
+    Role.CUSTODIAN: _READ | {Perm.EMBASSY_OPERATE},
+    Role.ADMIN: frozenset(Perm),
+}
+
+
+def parse_role(value: str) -> Role:
+    """A role by name, or a clear error listing the choices."""
+    try:
+        return Role(value.strip().lower())
+    except ValueError:
+        choices = ", ".join(r.value for r in Role)
+        raise InvalidInput(f"unknown role {value!r}: choose one of {choices}") from None
+
+
+def parse_scopes(values: list[str] | tuple[str, ...]) -> frozenset[Perm]:
+    """Token scopes by name; ``*`` means every permission of the user's role."""
+    if not values or "*" in values:
+        return frozenset(Perm)
+    scopes = set()
+    for value in values:
+        try:
+            scopes.add(Perm(value.strip().lower()))
+        except ValueError:
+            choices = ", ".join(p.value for p in Perm)
+            raise InvalidInput(f"unknown scope {value!r}: choose from {choices}") from None
+    return frozenset(scopes)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is acting: a user (through a session or a token) or the local operator."""
+
+    username: str
+    nation: str
+    role: Role
+    user_id: str | None = None
+    org_id: str | None = None
+    scopes: frozenset[Perm] = field(default_factory=lambda: frozenset(Perm))
+    source: str = ""
+    node_operator: bool = False
+
+    @property
+    def permissions(self) -> frozenset[Perm]:
+        """What this principal may do: its role's permissions narrowed by its scopes."""
+        return ROLE_PERMS[self.role] & self.scopes
+
+    def can(self, perm: Perm) -> bool:
+        """Whether the principal holds ``perm``."""
+        return perm in self.permissions
+
+
+def require(who: Principal, perm: Perm) -> None:
+    """Raise Forbidden unless ``who`` holds ``perm``."""
+    if not who.can(perm):
+        raise Forbidden(
+            f"{who.username} ({who.role.value}) may not {perm.value.replace('.', ' ')}; "
+            "ask a node admin for a role or token scope that allows it"
+        )
+
+
+def require_nation(who: Principal, nation: str, what: str) -> None:
+    """Hide another nation's private record as if it did not exist."""
+    if nation != who.nation and not who.node_operator:
+        raise NotFound(f"no {what} visible to {who.username}")
+
+
+def operator(nation: str, source: str = "cli") -> Principal:
+    """The local node operator: someone with a shell on the node is its admin."""
+    return Principal(
+        username="operator", nation=nation, role=Role.ADMIN, source=source, node_operator=True
+    )

@@ -1,0 +1,191 @@
+"""The audit log: every state change, chained by a keyed hash so edits and deletions show.
+
+Each entry's hash is HMAC-SHA256 over the previous entry's hash and the entry's own
+canonical JSON, keyed with a key derived from the node secret. Someone who can write
+to the database but does not hold the node secret cannot re-forge the chain after an
+edit. The ``audit_head`` row names the last entry, so removing the newest entries
+shows too; appends lock that row, which keeps the chain linear on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from seawall.core.access import Principal
+from seawall.db.models import AuditEntry, AuditHead
+
+GENESIS = "0" * 64
+HEAD_ID = 1
+
+
+def audit_key(node_secret: bytes) -> bytes:
+    """The HMAC key for the chain, derived from (never equal to) the node secret."""
+    return hashlib.blake2b(node_secret, key=b"seawall.audit.v1", digest_size=32).digest()
+
+
+def _entry_hash(key: bytes, prev_hash: str, fields: dict[str, Any]) -> str:
+    body = json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str)
+    return hmac.new(key, (prev_hash + body).encode(), hashlib.sha256).hexdigest()
+
+
+def _fields(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "seq": entry.seq,
+        "at": entry.at.isoformat(),
+        "actor": entry.actor,
+        "nation": entry.nation,
+        "action": entry.action,
+        "target": entry.target,
+        "source": entry.source,
+        "detail": entry.detail,
+    }
+
+
+def append(
+    db: Session,
+    key: bytes,
+    at: datetime,
+    who: Principal,
+    action: str,
+    target: str = "",
+    detail: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Append one entry in the caller's transaction."""
+    head = db.execute(
+        select(AuditHead).where(AuditHead.id == HEAD_ID).with_for_update()
+    ).scalar_one_or_none()
+    if head is None:
+        head = AuditHead(id=HEAD_ID, seq=0, hash=GENESIS)
+        db.add(head)
+    entry = AuditEntry(
+        seq=head.seq + 1,
+        at=at,
+        actor=who.username,
+        nation=who.nation,
+        action=action,
+        target=target,
+        source=who.source,
+        detail=detail or {},
+        prev_hash=head.hash,
+        hash="",
+    )
+    entry.hash = _entry_hash(key, entry.prev_hash, _fields(entry))
+    db.add(entry)
+    head.seq, head.hash = entry.seq, entry.hash
+    db.flush()
+    return entry
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One break in the chain."""
+
+    seq: int
+    kind: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What ``verify`` found."""
+
+    checked: int
+    problems: tuple[Problem, ...]
+
+    @property
+    def ok(self) -> bool:
+        """True when the chain is intact."""
+        return not self.problems
+
+
+def _ordered(db: Session, batch: int = 2000) -> Iterator[AuditEntry]:
+    last = 0
+    while True:
+        rows = db.scalars(
+            select(AuditEntry).where(AuditEntry.seq > last).order_by(AuditEntry.seq).limit(batch)
+        ).all()
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].seq
+
+
+def verify(db: Session, key: bytes) -> Verification:
+    """Walk the whole chain and name every edited, inserted or deleted entry."""
+    problems: list[Problem] = []
+    expected_seq, prev_hash, checked = 1, GENESIS, 0
+    for entry in _ordered(db):
+        checked += 1
+        if entry.seq != expected_seq:
+            missing = (
+                f"entry {expected_seq}"
+                if entry.seq == expected_seq + 1
+                else f"entries {expected_seq}-{entry.seq - 1}"
+            )
+            problems.append(Problem(expected_seq, "deleted", f"{missing} deleted"))
+        elif entry.prev_hash != prev_hash:
+            problems.append(
+                Problem(entry.seq, "relinked", f"entry {entry.seq} does not follow its predecessor")
+            )
+        if _entry_hash(key, entry.prev_hash, _fields(entry)) != entry.hash:
+            problems.append(
+                Problem(entry.seq, "edited", f"entry {entry.seq} ({entry.action}) was edited")
+            )
+        expected_seq, prev_hash = entry.seq + 1, entry.hash
+    head = db.get(AuditHead, HEAD_ID)
+    last_seq = expected_seq - 1
+    if head is not None and head.seq > last_seq:
+        span = (
+            f"entry {head.seq}"
+            if head.seq == last_seq + 1
+            else f"entries {last_seq + 1}-{head.seq}"
+        )
+        problems.append(Problem(last_seq + 1, "deleted", f"{span} deleted from the end"))
+    elif head is not None and head.seq == last_seq and head.hash != prev_hash:
+        problems.append(Problem(last_seq, "edited", f"entry {last_seq} does not match the head"))
+    return Verification(checked, tuple(problems))
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """Which entries to list."""
+
+    nation: str | None = None
+    actor: str | None = None
+    action: str | None = None
+    target: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = 100
+    before_seq: int | None = None
+
+
+def search(db: Session, f: AuditFilter) -> list[AuditEntry]:
+    """Entries matching the filter, newest first. ``action`` matches a dotted prefix."""
+    stmt = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(max(1, min(f.limit, 1000)))
+    if f.nation:
+        stmt = stmt.where(AuditEntry.nation == f.nation)
+    if f.actor:
+        stmt = stmt.where(AuditEntry.actor == f.actor)
+    if f.action:
+        stmt = stmt.where(
+            (AuditEntry.action == f.action) | AuditEntry.action.startswith(f.action + ".")
+        )
+    if f.target:
+        stmt = stmt.where(AuditEntry.target == f.target)
+    if f.since:
+        stmt = stmt.where(AuditEntry.at >= f.since)
+    if f.until:
+        stmt = stmt.where(AuditEntry.at < f.until)
+    if f.before_seq:
+        stmt = stmt.where(AuditEntry.seq < f.before_seq)
+    return list(db.scalars(stmt))

@@ -1,0 +1,108 @@
+"""The node: settings, database, clock and ids, and the unit of work built from them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import make_url
+
+from seawall.core import audit
+from seawall.core.access import Principal, operator
+from seawall.core.clock import Clock, IdFactory, SystemClock, new_id
+from seawall.core.context import Ctx
+from seawall.core.nations import normalise_nation, seed_nations
+from seawall.db.engine import check_reachable, make_engine, session_factory, transaction
+from seawall.db.migrate import alembic_config, upgrade
+from seawall.errors import NodeNotInitialised
+from seawall.settings import Settings, write_node_files
+
+
+class Node:
+    """One nation's Seawall node, as the edges (web, CLI) see it."""
+
+    def __init__(
+        self, settings: Settings, clock: Clock | None = None, ids: IdFactory | None = None
+    ) -> None:
+        self.settings = settings
+        self.engine = make_engine(settings.effective_database_url)
+        self.sessions = session_factory(self.engine)
+        self.clock: Clock = clock or SystemClock()
+        self.ids: IdFactory = ids or new_id
+
+    @property
+    def nation(self) -> str:
+        """The nation this node serves (alpha-2)."""
+        return self.settings.nation
+
+    @property
+    def audit_key(self) -> bytes:
+        """The audit chain key; fails clearly when the node has no secret yet."""
+        secret = self.settings.effective_secret_key
+        if not secret:
+            raise NodeNotInitialised(
+                f"node home {self.settings.home} has no secret key; run `seawall init`"
+            )
+        return audit.audit_key(secret)
+
+    def schema_revision(self) -> tuple[str | None, str | None]:
+        """(current, expected) schema revisions."""
+        check_reachable(self.engine)
+        with self.engine.connect() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+        expected = ScriptDirectory.from_config(alembic_config(self.engine)).get_current_head()
+        return current, expected
+
+    def check_ready(self) -> None:
+        """Fail with one clear line unless the database is reachable and migrated."""
+        url = make_url(self.settings.effective_database_url)
+        if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
+            raise NodeNotInitialised(
+                f"no node at {self.settings.home}: run `seawall init` (or `make run`) first"
+            )
+        current, expected = self.schema_revision()
+        if current != expected:
+            raise NodeNotInitialised(
+                f"database schema is at {current or 'nothing'}, this Seawall needs {expected}: "
+                "run `seawall init` to migrate"
+            )
+        _ = self.audit_key
+
+    def operator(self, source: str = "cli") -> Principal:
+        """The local operator of this node."""
+        return operator(self.nation, source)
+
+    @contextmanager
+    def unit(self, who: Principal) -> Iterator[Ctx]:
+        """One transaction acting as ``who``: commits on success, rolls back on failure."""
+        with transaction(self.sessions) as db:
+            yield Ctx(db, who, self.clock, self.ids, self.audit_key)
+
+    def close(self) -> None:
+        """Release database connections."""
+        self.engine.dispose()
+
+
+def init_node(
+    settings: Settings, nation: str, name: str | None = None, clock: Clock | None = None
+) -> Node:
+    """Create or upgrade a node home: config, secret key, schema, nations and regions."""
+    iso2 = normalise_nation(nation)
+    values: dict[str, object] = {"nation": iso2}
+    if name:
+        values["node_name"] = name
+    if settings.database_url:
+        values["database_url"] = settings.database_url
+    write_node_files(settings, values)
+    fresh = settings.model_copy(update={"nation": iso2, "node_name": name or settings.node_name})
+    node = Node(fresh, clock=clock)
+    check_reachable(node.engine)
+    upgrade(node.engine)
+    with node.unit(node.operator()) as ctx:
+        added = seed_nations(ctx.db)
+        if added:
+            ctx.record("node.initialised", iso2, nations_loaded=added, node_name=fresh.node_name)
+    return node

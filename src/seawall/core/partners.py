@@ -1,0 +1,116 @@
+"""Partner nodes: another nation's node URL and how far this node trusts it."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from urllib.parse import urlparse
+
+from sqlalchemy import select
+
+from seawall.core.access import Perm, require, require_nation
+from seawall.core.context import Ctx
+from seawall.core.nations import normalise_nation
+from seawall.db.models import Partner
+from seawall.errors import Conflict, InvalidInput, NotFound
+
+NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
+
+
+class Trust(StrEnum):
+    """How much a partner's assertions are believed."""
+
+    FULL = "full"
+    LIMITED = "limited"
+    NONE = "none"
+
+
+SHAREABLE_TLP = ("clear", "green", "amber", "amber+strict", "red")
+
+
+def add_partner(
+    ctx: Ctx,
+    name: str,
+    nation: str,
+    url: str,
+    trust: str = "limited",
+    max_tlp: str = "green",
+    pull: bool = True,
+    push: bool = True,
+    embassy_host: bool = False,
+    public_key: str = "",
+) -> Partner:
+    """Register a partner node for the caller's nation."""
+    require(ctx.who, Perm.PARTNERS_MANAGE)
+    slug = name.strip().lower()
+    if not NAME.match(slug):
+        raise InvalidInput(
+            f"partner name {name!r} is not allowed: use lowercase letters, digits, -"
+        )
+    parsed = urlparse(url.strip())
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise InvalidInput(
+            f"partner URL {url!r} is not an http(s) URL: give e.g. https://node.example.gov"
+        )
+    try:
+        trust_level = Trust(trust.strip().lower())
+    except ValueError:
+        raise InvalidInput(f"unknown trust {trust!r}: choose full, limited or none") from None
+    tlp = max_tlp.strip().lower()
+    if tlp not in SHAREABLE_TLP:
+        raise InvalidInput(f"unknown TLP {max_tlp!r}: choose one of {', '.join(SHAREABLE_TLP)}")
+    if ctx.db.scalar(select(Partner.id).where(Partner.name == slug)) is not None:
+        raise Conflict(f"partner {slug!r} already exists")
+    partner = Partner(
+        id=ctx.ids(),
+        name=slug,
+        nation=normalise_nation(nation),
+        owner_nation=ctx.who.nation,
+        url=url.strip().rstrip("/"),
+        trust=trust_level.value,
+        max_tlp=tlp,
+        pull=pull,
+        push=push,
+        embassy_host=embassy_host,
+        public_key=public_key.strip(),
+        disabled=False,
+        created_at=ctx.now(),
+    )
+    ctx.db.add(partner)
+    ctx.db.flush()
+    ctx.record(
+        "partner.added",
+        partner.id,
+        name=slug,
+        nation=partner.nation,
+        url=partner.url,
+        trust=partner.trust,
+        max_tlp=tlp,
+    )
+    return partner
+
+
+def list_partners(ctx: Ctx) -> list[Partner]:
+    """Partners of the caller's nation."""
+    require(ctx.who, Perm.PARTNERS_READ)
+    stmt = select(Partner).where(Partner.owner_nation == ctx.who.nation).order_by(Partner.name)
+    return list(ctx.db.scalars(stmt))
+
+
+def get_partner(ctx: Ctx, ref: str) -> Partner:
+    """A partner of the caller's nation by id or name."""
+    require(ctx.who, Perm.PARTNERS_READ)
+    partner = ctx.db.get(Partner, ref) or ctx.db.scalar(select(Partner).where(Partner.name == ref))
+    if partner is None:
+        raise NotFound(f"no partner {ref!r}; list them with `seawall partner list`")
+    require_nation(ctx.who, partner.owner_nation, f"partner {ref!r}")
+    return partner
+
+
+def set_partner_disabled(ctx: Ctx, ref: str, disabled: bool) -> Partner:
+    """Stop (or resume) all exchange with a partner."""
+    require(ctx.who, Perm.PARTNERS_MANAGE)
+    partner = get_partner(ctx, ref)
+    partner.disabled = disabled
+    ctx.record("partner.disabled" if disabled else "partner.enabled", partner.id, name=partner.name)
+    return partner

@@ -1,0 +1,180 @@
+"""Users: creation, listing, disabling, and password checks with lock-out."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+
+from seawall.core.access import Perm, Principal, parse_role, require, require_nation
+from seawall.core.context import Ctx
+from seawall.core.nations import normalise_nation
+from seawall.core.organisations import find_org
+from seawall.db.models import User
+from seawall.errors import Conflict, InvalidInput, NotFound
+
+# argon2-cffi's defaults are Argon2id with RFC 9106's low-memory profile.
+_hasher = PasswordHasher()
+_DUMMY_HASH = _hasher.hash("seawall-timing-equaliser")
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+MIN_PASSWORD = 10
+
+
+def hash_password(password: str) -> str:
+    """An Argon2id hash of a password that meets the length rule."""
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput(f"password is too short: use at least {MIN_PASSWORD} characters")
+    return _hasher.hash(password)
+
+
+def add_user(
+    ctx: Ctx,
+    username: str,
+    role: str,
+    password: str | None = None,
+    nation: str | None = None,
+    org: str | None = None,
+    display_name: str = "",
+    email: str = "",
+) -> User:
+    """Create a user in the caller's nation (the operator may name any nation)."""
+    require(ctx.who, Perm.USERS_MANAGE)
+    name = username.strip().lower()
+    if not USERNAME.match(name):
+        raise InvalidInput(
+            f"username {username!r} is not allowed: use 2-64 lowercase letters, digits, . _ -"
+        )
+    iso2 = normalise_nation(nation or ctx.who.nation)
+    require_nation(ctx.who, iso2, "nation")
+    parsed_role = parse_role(role)
+    if ctx.db.scalar(select(User.id).where(User.username == name)) is not None:
+        raise Conflict(f"user {name!r} already exists; pick another username")
+    org_id = None
+    if org:
+        found = find_org(ctx, org)
+        if found.nation != iso2:
+            raise InvalidInput(f"organisation {found.name!r} is not in {iso2}")
+        org_id = found.id
+    user = User(
+        id=ctx.ids(),
+        username=name,
+        display_name=display_name.strip() or name,
+        email=email.strip(),
+        nation=iso2,
+        org_id=org_id,
+        role=parsed_role.value,
+        password_hash=hash_password(password) if password else None,
+        disabled=False,
+        failed_logins=0,
+        created_at=ctx.now(),
+    )
+    ctx.db.add(user)
+    ctx.db.flush()
+    ctx.record("user.created", user.id, username=name, role=user.role, nation=iso2)
+    return user
+
+
+def list_users(ctx: Ctx) -> list[User]:
+    """Users of the caller's nation."""
+    require(ctx.who, Perm.USERS_MANAGE)
+    stmt = select(User).where(User.nation == ctx.who.nation).order_by(User.username)
+    return list(ctx.db.scalars(stmt))
+
+
+def get_user(ctx: Ctx, ref: str) -> User:
+    """A user of the caller's nation by id or username; others' users do not exist."""
+    user = ctx.db.get(User, ref) or ctx.db.scalar(select(User).where(User.username == ref))
+    if user is None:
+        raise NotFound(f"no user {ref!r}; list them with `seawall user list`")
+    require_nation(ctx.who, user.nation, f"user {ref!r}")
+    return user
+
+
+def set_disabled(ctx: Ctx, ref: str, disabled: bool = True) -> User:
+    """Disable (or re-enable) a user; disabling ends their sessions and tokens' use."""
+    require(ctx.who, Perm.USERS_MANAGE)
+    user = get_user(ctx, ref)
+    if disabled and user.id == ctx.who.user_id:
+        raise InvalidInput("you cannot disable yourself; ask another admin")
+    user.disabled = disabled
+    if not disabled:
+        user.failed_logins, user.locked_until = 0, None
+    ctx.record("user.disabled" if disabled else "user.enabled", user.id, username=user.username)
+    return user
+
+
+def set_password(ctx: Ctx, ref: str, password: str) -> User:
+    """Set a user's password (admins, or the user themself)."""
+    user = get_user(ctx, ref)
+    if user.id != ctx.who.user_id:
+        require(ctx.who, Perm.USERS_MANAGE)
+    user.password_hash = hash_password(password)
+    user.failed_logins, user.locked_until = 0, None
+    ctx.record("user.password_set", user.id, username=user.username)
+    return user
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    """The outcome of a password check; failures are recorded before they are raised."""
+
+    user: User | None
+    reason: str = ""
+
+
+def check_password(
+    ctx: Ctx, username: str, password: str, max_failures: int, lockout: timedelta
+) -> LoginResult:
+    """Check a password, counting failures and locking the account after too many."""
+    user = ctx.db.scalar(select(User).where(User.username == username.strip().lower()))
+    now = ctx.now()
+    if user is None or user.password_hash is None:
+        # Spend the same time as a real check so usernames cannot be probed by timing.
+        _verify(_DUMMY_HASH, password)
+        return LoginResult(None, "wrong username or password")
+    if user.locked_until is not None and user.locked_until > now:
+        until = user.locked_until.strftime("%H:%M UTC")
+        return LoginResult(None, f"account locked after repeated failures; try after {until}")
+    if user.disabled:
+        _verify(_DUMMY_HASH, password)
+        return LoginResult(None, "account disabled; ask a node admin")
+    as_user = principal_of(user, source=ctx.who.source)
+    if not _verify(user.password_hash, password):
+        user.failed_logins += 1
+        locked = user.failed_logins >= max_failures
+        if locked:
+            user.locked_until = now + lockout
+            user.failed_logins = 0
+        ctx.who = as_user
+        ctx.record("auth.login_failed", user.id, locked=locked)
+        return LoginResult(None, "wrong username or password")
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
+    ctx.who = as_user
+    ctx.record("auth.login", user.id)
+    return LoginResult(user)
+
+
+def _verify(hashed: str, password: str) -> bool:
+    try:
+        return _hasher.verify(hashed, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def principal_of(user: User, scopes: frozenset[Perm] | None = None, source: str = "") -> Principal:
+    """The principal a user acts as, optionally narrowed to token scopes."""
+    return Principal(
+        username=user.username,
+        nation=user.nation,
+        role=parse_role(user.role),
+        user_id=user.id,
+        org_id=user.org_id,
+        scopes=scopes if scopes is not None else frozenset(Perm),
+        source=source,
+    )

@@ -1,0 +1,169 @@
+"""Core tables: nations, regions, organisations, users, tokens, partners, audit, evidence."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from seawall.db.models.base import Base
+from seawall.db.types import UTCDateTime
+
+
+class Nation(Base):
+    """An ISO 3166-1 country."""
+
+    __tablename__ = "nations"
+
+    iso2: Mapped[str] = mapped_column(String(2), primary_key=True)
+    iso3: Mapped[str] = mapped_column(String(3), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+
+
+class RegionGroup(Base):
+    """A named group of nations (CARICOM, OECS, ...) with its regional hub."""
+
+    __tablename__ = "region_groups"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    hub: Mapped[str] = mapped_column(String(200), default="")
+
+
+class RegionMembership(Base):
+    """A nation's membership of a region group."""
+
+    __tablename__ = "region_memberships"
+
+    group_code: Mapped[str] = mapped_column(
+        ForeignKey("region_groups.code", ondelete="CASCADE"), primary_key=True
+    )
+    nation: Mapped[str] = mapped_column(ForeignKey("nations.iso2"), primary_key=True)
+
+
+class Organisation(Base):
+    """A CIRT, ministry, regulator, data custodian or regional body."""
+
+    __tablename__ = "organisations"
+    __table_args__ = (UniqueConstraint("nation", "name"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    nation: Mapped[str] = mapped_column(ForeignKey("nations.iso2"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class User(Base):
+    """A person who signs in to the node."""
+
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    nation: Mapped[str] = mapped_column(ForeignKey("nations.iso2"), index=True)
+    org_id: Mapped[str | None] = mapped_column(ForeignKey("organisations.id"), nullable=True)
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class ApiToken(Base):
+    """A scoped, expiring, revocable API token; only its hash is kept."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class WebSession(Base):
+    """A signed-in browser session; the cookie holds a secret whose hash is the key."""
+
+    __tablename__ = "web_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    source: Mapped[str] = mapped_column(String(64), default="")
+
+
+class Partner(Base):
+    """Another nation's node and how far this node trusts it."""
+
+    __tablename__ = "partners"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    nation: Mapped[str] = mapped_column(ForeignKey("nations.iso2"), index=True)
+    owner_nation: Mapped[str] = mapped_column(ForeignKey("nations.iso2"), index=True)
+    url: Mapped[str] = mapped_column(String(500))
+    trust: Mapped[str] = mapped_column(String(16))
+    max_tlp: Mapped[str] = mapped_column(String(16))
+    pull: Mapped[bool] = mapped_column(Boolean, default=True)
+    push: Mapped[bool] = mapped_column(Boolean, default=True)
+    embassy_host: Mapped[bool] = mapped_column(Boolean, default=False)
+    public_key: Mapped[str] = mapped_column(Text, default="")
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AuditEntry(Base):
+    """One state change, chained to the one before it by a keyed hash."""
+
+    __tablename__ = "audit_entries"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    actor: Mapped[str] = mapped_column(String(100), index=True)
+    nation: Mapped[str] = mapped_column(String(2), index=True)
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    target: Mapped[str] = mapped_column(String(200), default="")
+    source: Mapped[str] = mapped_column(String(64), default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """The last entry of the chain; its row lock serialises appends."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class Evidence(Base):
+    """A fact one pillar records and another may cite (e.g. a restore drill)."""
+
+    __tablename__ = "evidence"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    nation: Mapped[str] = mapped_column(ForeignKey("nations.iso2"), index=True)
+    pillar: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(64), index=True)
+    summary: Mapped[str] = mapped_column(Text)
+    supports: Mapped[list[str]] = mapped_column(JSON)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+    outcome: Mapped[str] = mapped_column(String(16))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    recorded_by: Mapped[str] = mapped_column(String(100))

@@ -1,0 +1,97 @@
+"""Demo data: a Jamaica node with Trinidad and Tobago, Barbados and Belize as partners.
+
+Loading is idempotent: running it twice changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from seawall.core import organisations, partners, users
+from seawall.core.node import Node
+from seawall.db.models import Organisation, Partner, User
+
+DEMO_PASSWORD = "seawall-demo"  # noqa: S105 - printed on purpose; demo nodes only
+
+ORGS = (
+    ("JM", "Jamaica Cyber Incident Response Team (JaCIRT)", "cirt"),
+    ("JM", "Ministry of Science, Energy, Telecommunications and Transport", "ministry"),
+    ("JM", "Office of Utilities Regulation", "regulator"),
+    ("JM", "eGov Jamaica Limited", "data_custodian"),
+    ("TT", "Trinidad and Tobago Cyber Security Incident Response Team (TT-CSIRT)", "cirt"),
+    ("TT", "CARICOM IMPACS", "regional_body"),
+    ("BB", "Barbados National CIRT", "cirt"),
+    ("BZ", "Belize National CIRT", "cirt"),
+)
+
+USERS = (
+    ("admin", "admin", "JM", "Node Administrator", "Jamaica Cyber Incident Response Team (JaCIRT)"),
+    ("analyst", "analyst", "JM", "Kemar Campbell", "Jamaica Cyber Incident Response Team (JaCIRT)"),
+    (
+        "assessor",
+        "assessor",
+        "JM",
+        "Dr. Simone Reid",
+        "Ministry of Science, Energy, Telecommunications and Transport",
+    ),
+    ("custodian", "custodian", "JM", "Andre Thompson", "eGov Jamaica Limited"),
+    ("viewer", "viewer", "JM", "Natalie Brown", "Office of Utilities Regulation"),
+    (
+        "tt-analyst",
+        "analyst",
+        "TT",
+        "Rajesh Maharaj",
+        "Trinidad and Tobago Cyber Security Incident Response Team (TT-CSIRT)",
+    ),
+)
+
+PARTNERS = (
+    ("tt-national", "TT", "https://seawall.ttcsirt.gov.tt", "full", "amber", True),
+    ("bb-national", "BB", "https://seawall.cirt.gov.bb", "limited", "green", True),
+    ("bz-national", "BZ", "https://seawall.cirt.gov.bz", "limited", "green", False),
+)
+
+
+def load_demo(node: Node) -> dict[str, Any]:
+    """Load the demo organisations, users and partners; return what was added."""
+    added: dict[str, list[str]] = {"organisations": [], "users": [], "partners": []}
+    with node.unit(node.operator("demo")) as ctx:
+        for nation, name, kind in ORGS:
+            exists = ctx.db.scalar(
+                select(Organisation.id).where(
+                    Organisation.nation == nation, Organisation.name == name
+                )
+            )
+            if exists is None:
+                organisations.add_org(ctx, name, kind, nation)
+                added["organisations"].append(name)
+        for username, role, nation, display, org_name in USERS:
+            if ctx.db.scalar(select(User.id).where(User.username == username)) is not None:
+                continue
+            org_id = ctx.db.scalar(
+                select(Organisation.id).where(
+                    Organisation.nation == nation, Organisation.name == org_name
+                )
+            )
+            users.add_user(
+                ctx,
+                username,
+                role,
+                password=DEMO_PASSWORD,
+                nation=nation,
+                org=org_id,
+                display_name=display,
+            )
+            added["users"].append(username)
+        for name, nation, url, trust, max_tlp, host in PARTNERS:
+            if ctx.db.scalar(select(Partner.id).where(Partner.name == name)) is None:
+                partners.add_partner(ctx, name, nation, url, trust, max_tlp, embassy_host=host)
+                added["partners"].append(name)
+    lines = [
+        f"Demo data: {len(added['organisations'])} organisations, {len(added['users'])} users, "
+        f"{len(added['partners'])} partners added",
+        f"Sign in as admin / {DEMO_PASSWORD} (also analyst, assessor, custodian, viewer)",
+    ]
+    return {**added, "lines": lines}

@@ -1,0 +1,1 @@
+"""Data embassy: chunked, sealed, erasure-coded snapshots across sites."""

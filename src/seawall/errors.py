@@ -1,0 +1,153 @@
+"""Typed failures that speak to the user.
+
+Every failure Seawall reports descends from :class:`SeawallError`. Each class
+carries the exit code the CLI uses and the HTTP status the API uses, so each
+edge has exactly one translator::
+
+    SeawallError
+    ├── InvalidInput            (65, 422)
+    │   ├── UnknownNation
+    │   ├── MalformedBody       (65, 400)
+    │   └── PayloadTooLarge     (65, 413)
+    ├── NotFound                (66, 404)
+    ├── Conflict                (73, 409)
+    ├── AuthenticationFailed    (77, 401)
+    │   ├── TokenExpired
+    │   ├── TokenRevoked
+    │   └── AccountLocked       (77, 423)
+    ├── Forbidden               (77, 403)
+    ├── DatabaseUnavailable     (69, 503)
+    ├── NodeNotInitialised      (78, 409)
+    ├── ConfigError             (78, 500)
+    └── AuditChainBroken        (1, 500)
+
+Messages never contain secrets: passwords, tokens and keys are named, not shown.
+"""
+
+from __future__ import annotations
+
+
+class SeawallError(Exception):
+    """Base of every failure Seawall reports to a person or a client."""
+
+    exit_code: int = 1
+    http_status: int = 500
+    code: str = "error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InvalidInput(SeawallError):
+    """The request or argument is not acceptable as given."""
+
+    exit_code = 65
+    http_status = 422
+    code = "invalid_input"
+
+
+class UnknownNation(InvalidInput):
+    """A nation code that is not an ISO 3166-1 country known to this node."""
+
+    code = "unknown_nation"
+
+
+class MalformedBody(InvalidInput):
+    """A request body that cannot be parsed at all (e.g. broken JSON)."""
+
+    http_status = 400
+    code = "malformed_body"
+
+
+class PayloadTooLarge(InvalidInput):
+    """A request body over the configured limit."""
+
+    http_status = 413
+    code = "payload_too_large"
+
+
+class NotFound(SeawallError):
+    """No such record, or none the caller may see."""
+
+    exit_code = 66
+    http_status = 404
+    code = "not_found"
+
+
+class Conflict(SeawallError):
+    """The change clashes with a record that already exists."""
+
+    exit_code = 73
+    http_status = 409
+    code = "conflict"
+
+
+class AuthenticationFailed(SeawallError):
+    """The caller could not be identified."""
+
+    exit_code = 77
+    http_status = 401
+    code = "authentication_failed"
+
+
+class TokenExpired(AuthenticationFailed):
+    """An API token past its expiry."""
+
+    code = "token_expired"
+
+
+class TokenRevoked(AuthenticationFailed):
+    """An API token that was revoked."""
+
+    code = "token_revoked"
+
+
+class AccountLocked(AuthenticationFailed):
+    """Too many failed logins; the account is locked for a while."""
+
+    http_status = 423
+    code = "account_locked"
+
+
+class Forbidden(SeawallError):
+    """The caller is known but may not do this."""
+
+    exit_code = 77
+    http_status = 403
+    code = "forbidden"
+
+
+class DatabaseUnavailable(SeawallError):
+    """The configured database cannot be reached."""
+
+    exit_code = 69
+    http_status = 503
+    code = "database_unavailable"
+
+
+class NodeNotInitialised(SeawallError):
+    """The node home has not been set up with ``seawall init``."""
+
+    exit_code = 78
+    http_status = 409
+    code = "node_not_initialised"
+
+
+class ConfigError(SeawallError):
+    """A setting has a value Seawall cannot use."""
+
+    exit_code = 78
+    http_status = 500
+    code = "config_error"
+
+
+class AuditChainBroken(SeawallError):
+    """The audit log was edited or entries were removed."""
+
+    exit_code = 1
+    http_status = 500
+    code = "audit_chain_broken"

@@ -1,0 +1,119 @@
+"""Node settings: ``SEAWALL_*`` environment variables over ``<home>/seawall.toml``."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from seawall.errors import ConfigError
+
+CONFIG_FILE = "seawall.toml"
+SECRET_FILE = "secret.key"  # noqa: S105 - a file name, not a secret
+
+
+def default_home() -> Path:
+    """The node home: ``SEAWALL_HOME`` or ``./.seawall``."""
+    return Path(os.environ.get("SEAWALL_HOME", ".seawall")).resolve()
+
+
+class Settings(BaseSettings):
+    """Every setting a node reads; each is documented in docs/configuration.md."""
+
+    model_config = SettingsConfigDict(env_prefix="SEAWALL_", extra="forbid")
+
+    home: Path = Field(default_factory=default_home)
+    database_url: str = ""
+    nation: str = "JM"
+    node_name: str = "Seawall node"
+    public_url: str = "http://127.0.0.1:8000"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    session_minutes: int = Field(default=480, ge=5)
+    cookie_secure: bool = True
+    login_max_failures: int = Field(default=5, ge=1)
+    lockout_minutes: int = Field(default=15, ge=1)
+    token_default_days: int = Field(default=90, ge=1)
+    log_level: str = "info"
+    log_json: bool = True
+    secret_key: str = Field(default="", repr=False)
+
+    @field_validator("nation")
+    @classmethod
+    def _upper_nation(cls, value: str) -> str:
+        return value.strip().upper()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_path = _home_from(init_settings) / CONFIG_FILE
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_path))
+
+    @property
+    def effective_database_url(self) -> str:
+        """The database URL, defaulting to SQLite inside the node home."""
+        return self.database_url or f"sqlite:///{self.home / 'seawall.db'}"
+
+    @property
+    def effective_secret_key(self) -> bytes:
+        """The node secret: ``SEAWALL_SECRET_KEY`` or the key file in the home."""
+        if self.secret_key:
+            return self.secret_key.encode()
+        path = self.home / SECRET_FILE
+        if not path.exists():
+            return b""
+        return path.read_bytes().strip()
+
+
+def _home_from(init_settings: PydanticBaseSettingsSource) -> Path:
+    given: dict[str, Any] = init_settings()
+    home = given.get("home") or os.environ.get("SEAWALL_HOME") or ".seawall"
+    return Path(home).resolve()
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings, turning a bad value into one clear line."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "settings"
+        raise ConfigError(
+            f"setting {where!r} is invalid: {first['msg']}; "
+            f"fix SEAWALL_{where.upper()} or {CONFIG_FILE} in the node home"
+        ) from None
+
+
+def write_node_files(settings: Settings, values: dict[str, Any]) -> None:
+    """Create the home with its config file and a fresh secret key (mode 0600)."""
+    settings.home.mkdir(parents=True, exist_ok=True)
+    config = settings.home / CONFIG_FILE
+    existing: dict[str, Any] = {}
+    if config.exists():
+        import tomllib
+
+        existing = tomllib.loads(config.read_text())
+    existing.update({k: v for k, v in values.items() if v is not None})
+    config.write_text(tomli_w.dumps(existing))
+    secret = settings.home / SECRET_FILE
+    if not secret.exists():
+        fd = os.open(secret, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))

@@ -1,0 +1,1 @@
+"""The web edge: FastAPI app, JSON API, TAXII and the server-rendered UI."""

@@ -1,0 +1,75 @@
+"""The app factory: one FastAPI app per node, with its own metrics registry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from prometheus_client import CollectorRegistry
+
+from seawall import __version__
+from seawall.core.node import Node
+from seawall.settings import Settings, load_settings
+from seawall.web.errors import install_error_handlers
+from seawall.web.limits import BodyLimit
+from seawall.web.metrics import HttpMetrics
+from seawall.web.routers import core_api, health, ui
+
+
+@dataclass(frozen=True)
+class PillarCard:
+    """A pillar's place on the dashboard."""
+
+    key: str
+    title: str
+    summary: str
+    href: str | None
+
+
+PILLARS = (
+    PillarCard(
+        "assess", "Maturity", "CMM and GCI assessments, regional benchmarks, roadmaps.", None
+    ),
+    PillarCard(
+        "intel", "Collective defence", "STIX 2.1 sharing over TAXII with TLP 2.0 enforced.", None
+    ),
+    PillarCard(
+        "embassy", "Data embassy", "Encrypted, erasure-coded copies across partner sites.", None
+    ),
+)
+
+
+def _package_dir(name: str) -> Path:
+    return Path(str(resources.files("seawall.web").joinpath(name)))
+
+
+def create_app(settings: Settings | None = None, node: Node | None = None) -> FastAPI:
+    """Build the app for a node; pass ``node`` to share one (tests inject clocks)."""
+    node = node or Node(settings or load_settings())
+    app = FastAPI(
+        title="Seawall",
+        version=__version__,
+        description="A nation's cyber-resilience node.",
+        openapi_url="/api/v1/openapi.json",
+        # Swagger and ReDoc pull scripts from a CDN; a node must work offline.
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.node = node
+    app.state.registry = CollectorRegistry()
+    app.state.pillars = PILLARS
+    templates = Jinja2Templates(directory=_package_dir("templates"))
+    templates.env.globals["version"] = __version__
+    app.state.templates = templates
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(core_api.router)
+    app.include_router(ui.router)
+    app.mount("/static", StaticFiles(directory=_package_dir("static")), name="static")
+    app.add_middleware(BodyLimit, max_bytes=node.settings.max_body_bytes)
+    app.add_middleware(HttpMetrics, registry=app.state.registry)
+    return app

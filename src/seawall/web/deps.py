@@ -1,0 +1,102 @@
+"""Request-scoped dependencies: the node, the unit of work and who is calling."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from seawall.core import tokens, websessions
+from seawall.core.access import Principal, Role
+from seawall.core.context import Ctx
+from seawall.core.node import Node
+from seawall.core.users import principal_of
+from seawall.errors import AuthenticationFailed, Forbidden
+from seawall.web.errors import LoginRequired
+
+SESSION_COOKIE = "seawall_session"
+CSRF_HEADER = "x-csrf-token"
+
+
+def node_of(request: Request) -> Node:
+    """The node this app serves."""
+    node: Node = request.app.state.node
+    return node
+
+
+def client_source(request: Request) -> str:
+    """Where the request came from, for the audit log."""
+    return request.client.host if request.client else "unknown"
+
+
+def _anonymous(node: Node, request: Request) -> Principal:
+    return Principal(
+        "anonymous", node.nation, Role.VIEWER, scopes=frozenset(), source=client_source(request)
+    )
+
+
+def api_ctx(request: Request) -> Iterator[Ctx]:
+    """A unit of work acting as the API caller (Bearer token, or Basic user:token)."""
+    node = node_of(request)
+    with node.unit(_anonymous(node, request)) as ctx:
+        ctx.who = authenticate_header(ctx, request.headers.get("authorization", ""))
+        yield ctx
+
+
+def authenticate_header(ctx: Ctx, header: str) -> Principal:
+    """Resolve an Authorization header to a principal, or raise 401 with the reason."""
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value:
+        return tokens.authenticate_token(ctx, value)
+    if scheme.lower() == "basic" and value:
+        try:
+            user, _, secret = base64.b64decode(value, validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            raise AuthenticationFailed("malformed Basic credentials") from None
+        return tokens.authenticate_token(ctx, secret, username=user)
+    raise AuthenticationFailed(
+        "authentication required: send 'Authorization: Bearer <token>' "
+        "(create one with `seawall token create`)"
+    )
+
+
+@dataclass
+class Page:
+    """A signed-in UI request: its unit of work and the session's CSRF token."""
+
+    ctx: Ctx
+    csrf: str
+
+    @property
+    def who(self) -> Principal:
+        """The signed-in principal."""
+        return self.ctx.who
+
+
+def ui_page(request: Request) -> Iterator[Page]:
+    """A unit of work for a signed-in browser; checks CSRF on every state change."""
+    node = node_of(request)
+    cookie = request.cookies.get(SESSION_COOKIE, "")
+    with node.unit(_anonymous(node, request)) as ctx:
+        found = websessions.resolve_session(ctx, cookie) if cookie else None
+        if found is None:
+            raise LoginRequired(request.url.path)
+        user, session = found
+        ctx.who = principal_of(user, source=client_source(request))
+        if request.method not in ("GET", "HEAD"):
+            presented = request.headers.get(CSRF_HEADER) or getattr(request.state, "form_csrf", "")
+            if not presented or presented != session.csrf_token:
+                raise Forbidden(
+                    "the form has expired or did not come from this site; reload the page"
+                )
+        yield Page(ctx, session.csrf_token)
+
+
+async def read_form_csrf(request: Request) -> None:
+    """Lift ``csrf_token`` out of a posted form so ``ui_page`` can check it."""
+    if request.method == "POST" and "form" in request.headers.get("content-type", ""):
+        form = await request.form()
+        request.state.form_csrf = str(form.get("csrf_token", ""))

@@ -1,0 +1,114 @@
+"""One translator from failures to HTTP: JSON for the API, a page for people."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from seawall.core.logs import log
+from seawall.errors import SeawallError
+
+
+class ErrorBody(BaseModel):
+    """Every API error: a stable code and a sentence saying what to do."""
+
+    error: str
+    message: str
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": text}
+    for status, text in {
+        400: "Malformed request body",
+        401: "Not authenticated",
+        403: "Not allowed",
+        404: "Not found",
+        409: "Conflict",
+        413: "Body too large",
+        422: "Invalid input",
+        503: "Database unavailable",
+    }.items()
+}
+
+
+class LoginRequired(Exception):
+    """A UI page was asked for without a live session."""
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
+
+
+def _wants_html(request: Request) -> bool:
+    path = request.url.path
+    if path.startswith(("/api/", "/taxii2", "/healthz", "/metrics")):
+        return False
+    return "text/html" in request.headers.get("accept", "") or request.method == "GET"
+
+
+def error_response(request: Request, status: int, code: str, message: str) -> Response:
+    """Render an error for whoever asked: JSON for clients, a page for browsers."""
+    if _wants_html(request):
+        templates = request.app.state.templates
+        page: Response = templates.TemplateResponse(
+            request,
+            "error.html",
+            {"status": status, "message": message, "code": code},
+            status_code=status,
+        )
+        return page
+    return JSONResponse({"error": code, "message": message}, status_code=status)
+
+
+def _validation_message(exc: RequestValidationError) -> tuple[int, str, str]:
+    first = exc.errors()[0] if exc.errors() else {}
+    if first.get("type") == "json_invalid":
+        reason = first.get("ctx", {}).get("error", "invalid JSON")
+        return (
+            400,
+            "malformed_body",
+            f"request body is not valid JSON ({reason}); send a JSON object",
+        )
+    where = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "request"
+    return 422, "invalid_input", f"{where}: {first.get('msg', 'invalid value')}"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the translators on an app."""
+
+    @app.exception_handler(SeawallError)
+    async def _seawall(request: Request, exc: SeawallError) -> Response:
+        return error_response(request, exc.http_status, exc.code, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        status, code, message = _validation_message(exc)
+        return error_response(request, status, code, message)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        response = error_response(request, exc.status_code, code, str(exc.detail))
+        for name, value in (exc.headers or {}).items():
+            response.headers[name] = value
+        return response
+
+    @app.exception_handler(LoginRequired)
+    async def _login(request: Request, exc: LoginRequired) -> Response:
+        if request.headers.get("hx-request"):
+            return Response(status_code=204, headers={"HX-Redirect": "/login"})
+        return Response(status_code=303, headers={"Location": f"/login?next={exc.next_path}"})
+
+    @app.exception_handler(Exception)
+    async def _bug(request: Request, exc: Exception) -> Response:
+        ref = uuid.uuid4().hex[:12]
+        log.exception("web.unhandled", ref=ref, path=request.url.path)
+        return error_response(
+            request, 500, "internal", f"internal error (ref {ref}); the node log has details"
+        )

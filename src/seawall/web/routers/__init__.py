@@ -1,0 +1,1 @@
+"""HTTP routers: one per pillar plus core, health, TAXII and the UI."""

@@ -1,0 +1,401 @@
+"""The core JSON API: who am I, nations, organisations, users, tokens, partners, audit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from seawall.core import audit, evidence, organisations, partners, tokens, users
+from seawall.core.access import Perm, require
+from seawall.core.context import Ctx
+from seawall.core.nations import groups_of, nation_name, normalise_nation, region_members
+from seawall.db.models import ApiToken, AuditEntry, Organisation, Partner, User
+from seawall.web.deps import api_ctx, node_of
+from seawall.web.errors import ERROR_RESPONSES
+
+router = APIRouter(prefix="/api/v1", tags=["core"], responses=ERROR_RESPONSES)
+CtxDep = Annotated[Ctx, Depends(api_ctx)]
+
+
+class Strict(BaseModel):
+    """Request bodies: unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Me(BaseModel):
+    """The calling principal."""
+
+    username: str
+    nation: str
+    role: str
+    permissions: list[str]
+
+
+@router.get("/me", response_model=Me)
+def me(ctx: CtxDep) -> Me:
+    """Who the token belongs to and what it may do."""
+    return Me(
+        username=ctx.who.username,
+        nation=ctx.who.nation,
+        role=ctx.who.role.value,
+        permissions=sorted(p.value for p in ctx.who.permissions),
+    )
+
+
+class NationOut(BaseModel):
+    """A nation and its region groups."""
+
+    iso2: str
+    name: str
+    groups: list[str]
+
+
+@router.get("/nations/{code}", response_model=NationOut)
+def get_nation(code: str, ctx: CtxDep) -> NationOut:
+    """A nation by ISO 3166-1 alpha-2 or alpha-3 code."""
+    iso2 = normalise_nation(code)
+    return NationOut(iso2=iso2, name=nation_name(iso2), groups=groups_of(ctx.db, iso2))
+
+
+class RegionOut(BaseModel):
+    """A region group's members."""
+
+    code: str
+    members: list[str]
+
+
+@router.get("/regions/{code}", response_model=RegionOut)
+def get_region(code: str, ctx: CtxDep) -> RegionOut:
+    """The members of a region group (CARICOM, OECS, CARIBBEAN, LAC)."""
+    return RegionOut(code=code.upper(), members=region_members(ctx.db, code))
+
+
+class OrgIn(Strict):
+    """A new organisation."""
+
+    name: str = Field(min_length=1, max_length=200)
+    kind: Literal["cirt", "ministry", "regulator", "data_custodian", "regional_body"]
+
+
+class OrgOut(BaseModel):
+    """An organisation."""
+
+    id: str
+    name: str
+    kind: str
+    nation: str
+
+    @classmethod
+    def of(cls, org: Organisation) -> OrgOut:
+        """From the row."""
+        return cls(id=org.id, name=org.name, kind=org.kind, nation=org.nation)
+
+
+@router.get("/organisations", response_model=list[OrgOut])
+def list_orgs(ctx: CtxDep) -> list[OrgOut]:
+    """Organisations of the caller's nation."""
+    return [OrgOut.of(o) for o in organisations.list_orgs(ctx)]
+
+
+@router.post("/organisations", response_model=OrgOut, status_code=201)
+def add_org(body: OrgIn, ctx: CtxDep) -> OrgOut:
+    """Register an organisation in the caller's nation."""
+    return OrgOut.of(organisations.add_org(ctx, body.name, body.kind))
+
+
+class UserIn(Strict):
+    """A new user of the caller's nation."""
+
+    username: str = Field(min_length=2, max_length=64)
+    role: Literal["admin", "analyst", "assessor", "custodian", "viewer"]
+    password: str | None = Field(default=None, min_length=10, max_length=1024)
+    display_name: str = Field(default="", max_length=200)
+    email: str = Field(default="", max_length=254)
+    organisation: str | None = Field(default=None, max_length=200)
+
+
+class UserOut(BaseModel):
+    """A user; never carries the password hash."""
+
+    id: str
+    username: str
+    display_name: str
+    nation: str
+    role: str
+    disabled: bool
+    created_at: datetime
+    last_login_at: datetime | None
+
+    @classmethod
+    def of(cls, user: User) -> UserOut:
+        """From the row."""
+        return cls(
+            id=user.id,
+            username=user.username,
+            display_name=user.display_name,
+            nation=user.nation,
+            role=user.role,
+            disabled=user.disabled,
+            created_at=user.created_at,
+            last_login_at=user.last_login_at,
+        )
+
+
+@router.get("/users", response_model=list[UserOut])
+def list_users(ctx: CtxDep) -> list[UserOut]:
+    """Users of the caller's nation."""
+    return [UserOut.of(u) for u in users.list_users(ctx)]
+
+
+@router.post("/users", response_model=UserOut, status_code=201)
+def add_user(body: UserIn, ctx: CtxDep) -> UserOut:
+    """Create a user in the caller's nation."""
+    user = users.add_user(
+        ctx,
+        body.username,
+        body.role,
+        password=body.password,
+        org=body.organisation,
+        display_name=body.display_name,
+        email=body.email,
+    )
+    return UserOut.of(user)
+
+
+@router.get("/users/{ref}", response_model=UserOut)
+def get_user(ref: str, ctx: CtxDep) -> UserOut:
+    """A user of the caller's nation by id or username."""
+    require(ctx.who, Perm.USERS_MANAGE)
+    return UserOut.of(users.get_user(ctx, ref))
+
+
+@router.post("/users/{ref}/disable", response_model=UserOut)
+def disable_user(ref: str, ctx: CtxDep) -> UserOut:
+    """Disable a user: their sessions and tokens stop working."""
+    return UserOut.of(users.set_disabled(ctx, ref, True))
+
+
+class TokenIn(Strict):
+    """A token request."""
+
+    name: str = Field(min_length=1, max_length=100)
+    scopes: list[str] = Field(default_factory=list, max_length=20)
+    days: int = Field(default=90, ge=1, le=3650)
+
+
+class TokenOut(BaseModel):
+    """A token's metadata (never its secret)."""
+
+    id: str
+    name: str
+    user: str
+    scopes: list[str]
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+    @classmethod
+    def of(cls, token: ApiToken, user: str) -> TokenOut:
+        """From the row."""
+        return cls(
+            id=token.id,
+            name=token.name,
+            user=user,
+            scopes=token.scopes,
+            created_at=token.created_at,
+            expires_at=token.expires_at,
+            revoked_at=token.revoked_at,
+            last_used_at=token.last_used_at,
+        )
+
+
+class IssuedTokenOut(TokenOut):
+    """A token as issued: ``token`` is shown this once."""
+
+    token: str
+
+
+@router.get("/tokens", response_model=list[TokenOut])
+def list_tokens(ctx: CtxDep) -> list[TokenOut]:
+    """The caller's tokens (all of the nation's for admins)."""
+    return [TokenOut.of(t, u) for t, u in tokens.list_tokens(ctx)]
+
+
+@router.post("/tokens", response_model=IssuedTokenOut, status_code=201)
+def create_token(body: TokenIn, ctx: CtxDep) -> IssuedTokenOut:
+    """Issue a token for the caller, narrowed to ``scopes``."""
+    issued = tokens.create_token(ctx, body.name, body.scopes, body.days)
+    base = TokenOut.of(issued.token, ctx.who.username)
+    return IssuedTokenOut(**base.model_dump(), token=issued.value)
+
+
+@router.delete("/tokens/{token_id}", response_model=TokenOut)
+def revoke_token(token_id: str, ctx: CtxDep) -> TokenOut:
+    """Revoke a token."""
+    row = tokens.revoke_token(ctx, token_id)
+    owner = ctx.db.get(User, row.user_id)
+    return TokenOut.of(row, owner.username if owner else "")
+
+
+class PartnerIn(Strict):
+    """A partner node."""
+
+    name: str = Field(min_length=2, max_length=64)
+    nation: str = Field(min_length=2, max_length=3)
+    url: str = Field(min_length=8, max_length=500)
+    trust: Literal["full", "limited", "none"] = "limited"
+    max_tlp: Literal["clear", "green", "amber", "amber+strict", "red"] = "green"
+    pull: bool = True
+    push: bool = True
+    embassy_host: bool = False
+
+
+class PartnerOut(BaseModel):
+    """A partner node and its trust settings."""
+
+    id: str
+    name: str
+    nation: str
+    url: str
+    trust: str
+    max_tlp: str
+    pull: bool
+    push: bool
+    embassy_host: bool
+    disabled: bool
+
+    @classmethod
+    def of(cls, p: Partner) -> PartnerOut:
+        """From the row."""
+        return cls(
+            id=p.id,
+            name=p.name,
+            nation=p.nation,
+            url=p.url,
+            trust=p.trust,
+            max_tlp=p.max_tlp,
+            pull=p.pull,
+            push=p.push,
+            embassy_host=p.embassy_host,
+            disabled=p.disabled,
+        )
+
+
+@router.get("/partners", response_model=list[PartnerOut])
+def list_partners(ctx: CtxDep) -> list[PartnerOut]:
+    """The caller's nation's partner nodes."""
+    return [PartnerOut.of(p) for p in partners.list_partners(ctx)]
+
+
+@router.post("/partners", response_model=PartnerOut, status_code=201)
+def add_partner(body: PartnerIn, ctx: CtxDep) -> PartnerOut:
+    """Register a partner node."""
+    return PartnerOut.of(partners.add_partner(ctx, **body.model_dump()))
+
+
+@router.get("/partners/{ref}", response_model=PartnerOut)
+def get_partner(ref: str, ctx: CtxDep) -> PartnerOut:
+    """A partner node by id or name."""
+    return PartnerOut.of(partners.get_partner(ctx, ref))
+
+
+class AuditOut(BaseModel):
+    """One audit entry."""
+
+    seq: int
+    at: datetime
+    actor: str
+    nation: str
+    action: str
+    target: str
+    source: str
+    detail: dict[str, Any]
+    hash: str
+
+    @classmethod
+    def of(cls, e: AuditEntry) -> AuditOut:
+        """From the row."""
+        return cls(
+            seq=e.seq,
+            at=e.at,
+            actor=e.actor,
+            nation=e.nation,
+            action=e.action,
+            target=e.target,
+            source=e.source,
+            detail=e.detail,
+            hash=e.hash,
+        )
+
+
+@router.get("/audit", response_model=list[AuditOut])
+def list_audit(
+    ctx: CtxDep,
+    actor: str | None = Query(default=None, max_length=100),
+    action: str | None = Query(default=None, max_length=64),
+    target: str | None = Query(default=None, max_length=200),
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = Query(default=100, ge=1, le=1000),
+) -> list[AuditOut]:
+    """Audit entries of the caller's nation, newest first."""
+    require(ctx.who, Perm.AUDIT_READ)
+    found = audit.search(
+        ctx.db,
+        audit.AuditFilter(ctx.who.nation, actor, action, target, since, until, limit),
+    )
+    return [AuditOut.of(e) for e in found]
+
+
+class VerifyOut(BaseModel):
+    """The result of walking the audit chain."""
+
+    ok: bool
+    checked: int
+    problems: list[str]
+
+
+@router.get("/audit/verify", response_model=VerifyOut)
+def verify_audit(request: Request, ctx: CtxDep) -> VerifyOut:
+    """Walk the whole chain and report edits and deletions."""
+    require(ctx.who, Perm.AUDIT_READ)
+    result = audit.verify(ctx.db, node_of(request).audit_key)
+    return VerifyOut(
+        ok=result.ok, checked=result.checked, problems=[p.message for p in result.problems]
+    )
+
+
+class EvidenceOut(BaseModel):
+    """An evidence record."""
+
+    id: str
+    pillar: str
+    kind: str
+    summary: str
+    supports: list[str]
+    outcome: str
+    occurred_at: datetime
+
+
+@router.get("/evidence", response_model=list[EvidenceOut])
+def list_evidence(
+    ctx: CtxDep, supports: str | None = Query(default=None, max_length=64)
+) -> list[EvidenceOut]:
+    """Evidence of the caller's nation, optionally for one framework factor."""
+    return [
+        EvidenceOut(
+            id=e.id,
+            pillar=e.pillar,
+            kind=e.kind,
+            summary=e.summary,
+            supports=e.supports,
+            outcome=e.outcome,
+            occurred_at=e.occurred_at,
+        )
+        for e in evidence.list_evidence(ctx, supports)
+    ]

@@ -1,0 +1,333 @@
+"""The server-rendered UI: login, dashboard, admin pages and the audit view."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from seawall.core import audit, evidence, organisations, partners, tokens, users, websessions
+from seawall.core.access import Perm, Role, require
+from seawall.core.nations import groups_of, nation_name
+from seawall.errors import SeawallError
+from seawall.web.deps import (
+    SESSION_COOKIE,
+    Page,
+    client_source,
+    node_of,
+    read_form_csrf,
+    ui_page,
+)
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(read_form_csrf)])
+PageDep = Annotated[Page, Depends(ui_page)]
+LOGIN_CSRF_COOKIE = "seawall_login_csrf"
+
+
+def render(
+    request: Request, page: Page | None, template: str, status: int = 200, **values: Any
+) -> HTMLResponse:
+    """Render a template with the signed-in principal, nation and CSRF token."""
+    node = node_of(request)
+    context: dict[str, Any] = {
+        "node_name": node.settings.node_name,
+        "nation": node.nation,
+        "nation_name": nation_name(node.nation),
+        "who": page.who if page else None,
+        "csrf": page.csrf if page else "",
+        "Perm": Perm,
+        "path": request.url.path,
+        **values,
+    }
+    response: HTMLResponse = request.app.state.templates.TemplateResponse(
+        request, template, context, status_code=status
+    )
+    return response
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str = "/") -> HTMLResponse:
+    """The sign-in page; sets a double-submit CSRF cookie for the login form."""
+    token = secrets.token_urlsafe(24)
+    response = render(request, None, "login.html", next=_safe_next(next), login_csrf=token)
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=node_of(request).settings.cookie_secure,
+        max_age=1800,
+    )
+    return response
+
+
+def _safe_next(value: str) -> str:
+    # Only local paths: an open redirect would let a phishing link bounce through us.
+    return value if value.startswith("/") and not value.startswith("//") else "/"
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(
+    request: Request,
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=1024)],
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+    next: Annotated[str, Form(max_length=500)] = "/",
+) -> Response:
+    """Check the password; on success open a session and go to ``next``."""
+    node = node_of(request)
+    settings = node.settings
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not expected or not secrets.compare_digest(expected, csrf_token):
+        return render(
+            request,
+            None,
+            "login.html",
+            status=403,
+            next=_safe_next(next),
+            login_csrf=expected,
+            error="The sign-in form expired; please try again.",
+        )
+    with node.unit(node.operator(client_source(request))) as ctx:
+        result = users.check_password(
+            ctx,
+            username,
+            password,
+            settings.login_max_failures,
+            timedelta(minutes=settings.lockout_minutes),
+        )
+        opened = (
+            websessions.open_session(ctx, result.user, timedelta(minutes=settings.session_minutes))
+            if result.user
+            else None
+        )
+    if opened is None:
+        status = 423 if "locked" in result.reason else 401
+        return render(
+            request,
+            None,
+            "login.html",
+            status=status,
+            next=_safe_next(next),
+            login_csrf=expected,
+            error=result.reason.capitalize() + ".",
+            username=username,
+        )
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        opened.cookie,
+        httponly=True,
+        samesite="lax",
+        secure=settings.cookie_secure,
+        max_age=settings.session_minutes * 60,
+    )
+    response.delete_cookie(LOGIN_CSRF_COOKIE)
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, page: PageDep) -> Response:
+    """Close the session."""
+    websessions.close_session(page.ctx, request.cookies.get(SESSION_COOKIE, ""))
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.get("/", response_class=HTMLResponse)
+def dashboard(request: Request, page: PageDep) -> HTMLResponse:
+    """The nation's home: one place per pillar, partners, recent activity."""
+    ctx = page.ctx
+    recent = (
+        audit.search(ctx.db, audit.AuditFilter(nation=ctx.who.nation, limit=8))
+        if ctx.who.can(Perm.AUDIT_READ)
+        else []
+    )
+    return render(
+        request,
+        page,
+        "dashboard.html",
+        partners=partners.list_partners(ctx),
+        groups=groups_of(ctx.db, ctx.who.nation),
+        evidence=evidence.list_evidence(ctx, limit=5),
+        recent=recent,
+        pillars=request.app.state.pillars,
+    )
+
+
+@router.get("/admin/users", response_class=HTMLResponse)
+def users_page(request: Request, page: PageDep) -> HTMLResponse:
+    """Users of the nation, and a form to add one."""
+    return render(
+        request,
+        page,
+        "users.html",
+        users=users.list_users(page.ctx),
+        orgs=organisations.list_orgs(page.ctx),
+        roles=[r.value for r in Role],
+    )
+
+
+@router.post("/admin/users", response_class=HTMLResponse)
+def users_add(
+    request: Request,
+    page: PageDep,
+    username: Annotated[str, Form(max_length=64)],
+    role: Annotated[str, Form(max_length=16)],
+    password: Annotated[str, Form(max_length=1024)],
+    display_name: Annotated[str, Form(max_length=200)] = "",
+    organisation: Annotated[str, Form(max_length=200)] = "",
+) -> HTMLResponse:
+    """Create a user; errors show on the same page and change nothing."""
+    error = notice = ""
+    try:
+        with page.ctx.db.begin_nested():
+            user = users.add_user(
+                page.ctx,
+                username,
+                role,
+                password=password,
+                org=organisation or None,
+                display_name=display_name,
+            )
+        notice = f"User {user.username} created."
+    except SeawallError as exc:
+        error = exc.message
+    return render(
+        request,
+        page,
+        "users.html",
+        status=422 if error else 200,
+        error=error,
+        notice=notice,
+        users=users.list_users(page.ctx),
+        orgs=organisations.list_orgs(page.ctx),
+        roles=[r.value for r in Role],
+    )
+
+
+@router.post("/admin/users/{ref}/disable", response_class=HTMLResponse)
+def users_disable(request: Request, ref: str, page: PageDep) -> HTMLResponse:
+    """Disable a user (htmx swaps the row)."""
+    user = users.set_disabled(page.ctx, ref, True)
+    return render(request, page, "partials/user_row.html", u=user)
+
+
+@router.get("/admin/tokens", response_class=HTMLResponse)
+def tokens_page(request: Request, page: PageDep) -> HTMLResponse:
+    """The caller's tokens (the nation's for admins)."""
+    return render(
+        request,
+        page,
+        "tokens.html",
+        tokens=tokens.list_tokens(page.ctx),
+        scopes=sorted(p.value for p in page.who.permissions),
+    )
+
+
+@router.post("/admin/tokens", response_class=HTMLResponse)
+def tokens_create(
+    request: Request,
+    page: PageDep,
+    name: Annotated[str, Form(max_length=100)],
+    days: Annotated[int, Form(ge=1, le=3650)] = 90,
+    scopes: Annotated[list[str] | None, Form()] = None,
+) -> HTMLResponse:
+    """Issue a token and show it once."""
+    error, issued = "", None
+    try:
+        with page.ctx.db.begin_nested():
+            issued = tokens.create_token(page.ctx, name, scopes or [], days)
+    except SeawallError as exc:
+        error = exc.message
+    return render(
+        request,
+        page,
+        "tokens.html",
+        status=422 if error else 201,
+        error=error,
+        issued=issued,
+        tokens=tokens.list_tokens(page.ctx),
+        scopes=sorted(p.value for p in page.who.permissions),
+    )
+
+
+@router.post("/admin/tokens/{token_id}/revoke", response_class=HTMLResponse)
+def tokens_revoke(request: Request, token_id: str, page: PageDep) -> HTMLResponse:
+    """Revoke a token (htmx swaps the row)."""
+    row = tokens.revoke_token(page.ctx, token_id)
+    owner = users.get_user(page.ctx, row.user_id)
+    return render(request, page, "partials/token_row.html", t=row, owner=owner.username)
+
+
+@router.get("/admin/partners", response_class=HTMLResponse)
+def partners_page(request: Request, page: PageDep) -> HTMLResponse:
+    """Partner nodes and their trust settings."""
+    return render(request, page, "partners.html", partners=partners.list_partners(page.ctx))
+
+
+@router.post("/admin/partners", response_class=HTMLResponse)
+def partners_add(
+    request: Request,
+    page: PageDep,
+    name: Annotated[str, Form(max_length=64)],
+    nation: Annotated[str, Form(max_length=3)],
+    url: Annotated[str, Form(max_length=500)],
+    trust: Annotated[str, Form(max_length=16)] = "limited",
+    max_tlp: Annotated[str, Form(max_length=16)] = "green",
+    embassy_host: Annotated[bool, Form()] = False,
+) -> HTMLResponse:
+    """Register a partner node."""
+    error = notice = ""
+    try:
+        with page.ctx.db.begin_nested():
+            p = partners.add_partner(
+                page.ctx, name, nation, url, trust, max_tlp, embassy_host=embassy_host
+            )
+        notice = f"Partner {p.name} added."
+    except SeawallError as exc:
+        error = exc.message
+    return render(
+        request,
+        page,
+        "partners.html",
+        status=422 if error else 201,
+        error=error,
+        notice=notice,
+        partners=partners.list_partners(page.ctx),
+    )
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit_page(
+    request: Request,
+    page: PageDep,
+    actor: str = "",
+    action: str = "",
+    limit: int = 100,
+) -> HTMLResponse:
+    """The audit log with filters; htmx reloads just the table."""
+    require(page.who, Perm.AUDIT_READ)
+    entries = audit.search(
+        page.ctx.db,
+        audit.AuditFilter(
+            nation=page.who.nation,
+            actor=actor or None,
+            action=action or None,
+            limit=max(1, min(limit, 1000)),
+        ),
+    )
+    template = "partials/audit_rows.html" if request.headers.get("hx-request") else "audit.html"
+    return render(request, page, template, entries=entries, actor=actor, action=action)
+
+
+@router.post("/audit/verify", response_class=HTMLResponse)
+def audit_verify(request: Request, page: PageDep) -> HTMLResponse:
+    """Walk the chain and show the verdict (htmx fragment)."""
+    require(page.who, Perm.AUDIT_READ)
+    result = audit.verify(page.ctx.db, node_of(request).audit_key)
+    return render(request, page, "partials/audit_verdict.html", result=result)
