@@ -48,12 +48,12 @@ class Node:
             )
         return audit.audit_key(secret)
 
-    def schema_revision(self) -> tuple[str | None, str | None]:
-        """(current, expected) schema revisions."""
+    def schema_revision(self) -> tuple[set[str], set[str]]:
+        """(current, expected) schema heads: one per pillar branch."""
         check_reachable(self.engine)
         with self.engine.connect() as conn:
-            current = MigrationContext.configure(conn).get_current_revision()
-        expected = ScriptDirectory.from_config(alembic_config(self.engine)).get_current_head()
+            current = set(MigrationContext.configure(conn).get_current_heads())
+        expected = set(ScriptDirectory.from_config(alembic_config(self.engine)).get_heads())
         return current, expected
 
     def check_ready(self) -> None:
@@ -66,7 +66,8 @@ class Node:
         current, expected = self.schema_revision()
         if current != expected:
             raise NodeNotInitialised(
-                f"database schema is at {current or 'nothing'}, this Seawall needs {expected}: "
+                f"database schema is at {sorted(current) or 'nothing'}, "
+                f"this Seawall needs {sorted(expected)}: "
                 "run `seawall init` to migrate"
             )
         _ = self.audit_key

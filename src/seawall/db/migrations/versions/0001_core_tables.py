@@ -13,7 +13,7 @@ import seawall.db.types
 
 revision = "0001"
 down_revision = None
-branch_labels = None
+branch_labels = ("core",)
 depends_on = None
 
 
