@@ -17,7 +17,7 @@ from seawall.settings import Settings, load_settings
 from seawall.web.errors import install_error_handlers
 from seawall.web.limits import BodyLimit
 from seawall.web.metrics import HttpMetrics
-from seawall.web.routers import core_api, health, ui
+from seawall.web.routers import core_api, health, taxii, ui
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,7 @@ def create_app(settings: Settings | None = None, node: Node | None = None) -> Fa
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(core_api.router)
+    app.include_router(taxii.router)
     app.include_router(ui.router)
     app.mount("/static", StaticFiles(directory=_package_dir("static")), name="static")
     app.add_middleware(BodyLimit, max_bytes=node.settings.max_body_bytes)
