@@ -1,0 +1,84 @@
+"""Browser fixtures: Debian's Chromium driven by Playwright, against a live demo node."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from seawall.core.clock import SystemClock
+from seawall.core.node import Node, init_node
+from seawall.demo import DEMO_PASSWORD, load_demo
+from seawall.settings import load_settings
+from tests.conftest import LiveServer, serve_in_thread
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).parent / "artifacts"
+# Flags from this machine's notes: without them Chromium reaches for Google's hosts.
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is not installed: run `make services`")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def demo_node(tmp_path: Path) -> Iterator[Node]:
+    """A demo Jamaica node with the production cookie settings (Secure cookies)."""
+    settings = load_settings(home=tmp_path / "home")
+    assert settings.cookie_secure
+    node = init_node(settings, "JM", "Jamaica national node", clock=SystemClock())
+    load_demo(node)
+    yield node
+    node.close()
+
+
+@pytest.fixture
+def site(demo_node: Node) -> Iterator[LiveServer]:
+    from seawall.web.app import create_app
+
+    live = serve_in_thread(create_app(node=demo_node))
+    yield live
+    live.stop()
+
+
+@pytest.fixture
+def page(browser: Browser, site: LiveServer) -> Iterator[Page]:
+    context = browser.new_context(base_url=site.url, viewport={"width": 1366, "height": 860})
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+def shoot(page: Page, name: str) -> None:
+    """Save a full-page screenshot for a person to look at."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def sign_in(page: Page, username: str = "admin", password: str = DEMO_PASSWORD) -> None:
+    page.goto("/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+
+
+__all__ = ["ARTIFACTS", "shoot", "shutil", "sign_in"]

@@ -1,0 +1,117 @@
+"""A person signs in and walks every page of the foundation UI in a real Chromium."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from seawall.core import audit
+from seawall.core.node import Node
+from tests.e2e.conftest import shoot, sign_in
+
+pytestmark = pytest.mark.e2e
+
+
+def test_wrong_password_is_refused_with_a_clear_message(page: Page) -> None:
+    sign_in(page, password="not-the-password")
+    expect(page.locator(".alert-error")).to_have_text("Wrong username or password.")
+    expect(page).to_have_url(re.compile(r"/login"))
+    shoot(page, "01-login-refused")
+
+
+def test_pages_require_a_session(page: Page) -> None:
+    page.goto("/admin/users")
+    expect(page).to_have_url(re.compile(r"/login\?next=/admin/users"))
+    shoot(page, "00-login")
+
+
+def test_admin_walks_every_page(page: Page, demo_node: Node) -> None:
+    sign_in(page)
+    expect(page.locator("h1")).to_have_text("Jamaica")
+    expect(page.locator(".pillar")).to_have_count(3)
+    expect(page.locator("text=tt-national")).to_be_visible()
+    shoot(page, "02-dashboard")
+
+    page.click("nav >> text=Users")
+    expect(page.locator("#users tbody tr")).to_have_count(5)
+    page.fill("input[name=username]", "shanice")
+    page.fill("input[name=display_name]", "Shanice Williams")
+    page.select_option("select[name=role]", "analyst")
+    page.fill("input[name=password]", "a-long-password")
+    page.click("text=Add user")
+    expect(page.locator(".alert-ok")).to_have_text("User shanice created.")
+    page.once("dialog", lambda d: d.accept())
+    page.locator("#users tr", has_text="shanice").locator("text=Disable").click()
+    expect(page.locator("#users tr", has_text="shanice")).to_contain_text("disabled")
+    shoot(page, "03-users")
+
+    page.click("nav >> text=API tokens")
+    page.fill("input[name=name]", "SIEM export")
+    page.check("input[value='intel.read']")
+    page.click("text=Create token")
+    token = page.locator("#new-token").inner_text()
+    assert token.startswith("sw_")
+    shoot(page, "04-token-created")
+    page.goto("/admin/tokens")
+    expect(page.locator("#new-token")).to_have_count(0)
+    assert token not in page.content()
+    page.once("dialog", lambda d: d.accept())
+    page.locator("#tokens tr", has_text="SIEM export").locator("text=Revoke").click()
+    expect(page.locator("#tokens tr", has_text="SIEM export")).to_contain_text("revoked")
+    shoot(page, "05-tokens")
+
+    page.click("nav >> text=Partners")
+    page.fill("input[name=name]", "gy-national")
+    page.fill("input[name=nation]", "GY")
+    page.fill("input[name=url]", "https://seawall.cirt.gov.gy")
+    page.click("text=Add partner")
+    expect(page.locator("#partners")).to_contain_text("gy-national")
+    shoot(page, "06-partners")
+
+    page.click("nav >> text=Audit log")
+    page.fill("input[name=action]", "token")
+    expect(page.locator("#audit-rows tr").first).to_contain_text("token.revoked")
+    page.click("text=Verify chain")
+    expect(page.locator("#verdict-ok")).to_be_visible()
+    shoot(page, "07-audit")
+
+    with demo_node.unit(demo_node.operator()) as ctx:
+        actions = {e.action for e in audit.search(ctx.db, audit.AuditFilter(actor="admin"))}
+    assert {
+        "user.created",
+        "user.disabled",
+        "token.created",
+        "token.revoked",
+        "partner.added",
+    } <= actions
+
+
+def test_forged_form_without_csrf_token_changes_nothing(page: Page) -> None:
+    sign_in(page)
+    response = page.request.post(
+        "/admin/partners", form={"name": "evil", "nation": "TT", "url": "https://evil.example"}
+    )
+    assert response.status == 403
+    page.goto("/admin/partners")
+    expect(page.locator("#partners")).not_to_contain_text("evil")
+
+
+def test_viewer_sees_no_admin_pages(page: Page) -> None:
+    sign_in(page, "viewer")
+    expect(page.locator("nav")).not_to_contain_text("Users")
+    page.goto("/audit")
+    expect(page.locator("body")).to_contain_text("may not audit read")
+
+
+def test_layout_holds_on_a_phone(browser_page_phone: Page) -> None:
+    sign_in(browser_page_phone)
+    expect(browser_page_phone.locator(".pillar")).to_have_count(3)
+    shoot(browser_page_phone, "08-dashboard-phone")
+
+
+@pytest.fixture
+def browser_page_phone(page: Page) -> Page:
+    page.set_viewport_size({"width": 390, "height": 844})
+    return page

@@ -1,0 +1,174 @@
+"""The CLI through Click's runner and, once, as a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from sqlalchemy import update
+
+from seawall.cli.main import cli
+from seawall.core.node import Node
+from seawall.db.models import AuditEntry
+from seawall.settings import load_settings
+
+
+def run(home: Path, *args: str, env: dict[str, str] | None = None) -> Result:
+    """Invoke the CLI in-process through Click's runner."""
+    return CliRunner().invoke(cli, ["--home", str(home), *args], env=env or {})
+
+
+def sw(
+    home: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m seawall`` as a subprocess."""
+    full_env = {**os.environ, **(env or {})}
+    full_env.pop("SEAWALL_HOME", None)
+    return subprocess.run(
+        [sys.executable, "-m", "seawall", "--home", str(home), *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    h = tmp_path / "node"
+    result = CliRunner().invoke(cli, ["--home", str(h), "init", "--nation", "jam", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["nation"] == "JM"
+    return h
+
+
+def test_user_add_list_disable(home: Path) -> None:
+    env = {"SEAWALL_USER_PASSWORD": "a-long-password"}
+    assert run(home, "user", "add", "kemar", "--role", "analyst", env=env).exit_code == 0
+    listed = json.loads(run(home, "user", "list", "--json").stdout)
+    assert [(u["username"], u["role"], u["disabled"]) for u in listed] == [
+        ("kemar", "analyst", False)
+    ]
+    assert run(home, "user", "disable", "kemar").exit_code == 0
+    assert json.loads(run(home, "user", "list", "--json").stdout)[0]["disabled"] is True
+
+
+def test_token_create_prints_once_and_revokes(home: Path) -> None:
+    run(
+        home,
+        "user",
+        "add",
+        "ops",
+        "--role",
+        "admin",
+        env={"SEAWALL_USER_PASSWORD": "a-long-password"},
+    )
+    created = json.loads(
+        run(
+            home,
+            "token",
+            "create",
+            "--user",
+            "ops",
+            "--name",
+            "siem",
+            "--scope",
+            "intel.read",
+            "--json",
+        ).stdout
+    )
+    assert created["token"].startswith("sw_") and created["scopes"] == ["intel.read"]
+    listed = run(home, "token", "list", "--json").stdout
+    assert created["token"] not in listed
+    assert run(home, "token", "revoke", created["id"]).exit_code == 0
+    assert json.loads(run(home, "token", "list", "--json").stdout)[0]["revoked_at"]
+
+
+def test_partner_add_and_list(home: Path) -> None:
+    added = run(
+        home,
+        "partner",
+        "add",
+        "tt-national",
+        "--nation",
+        "TT",
+        "--url",
+        "https://seawall.tt.example",
+        "--max-tlp",
+        "amber",
+        "--embassy-host",
+    )
+    assert added.exit_code == 0
+    listed = json.loads(run(home, "partner", "list", "--json").stdout)
+    assert listed[0]["nation"] == "TT" and listed[0]["embassy_host"] is True
+
+
+def test_audit_show_filters(home: Path) -> None:
+    run(home, "partner", "add", "bb", "--nation", "BB", "--url", "https://bb.example")
+    rows = json.loads(run(home, "audit", "show", "--action", "partner", "--json").stdout)
+    assert [r["action"] for r in rows] == ["partner.added"]
+
+
+def test_tampered_audit_log_fails_verify_naming_the_entry(home: Path) -> None:
+    run(home, "partner", "add", "bb", "--nation", "BB", "--url", "https://bb.example")
+    assert sw(home, "audit", "verify").returncode == 0
+    node = Node(load_settings(home=home))
+    with node.unit(node.operator()) as ctx:
+        ctx.db.execute(update(AuditEntry).where(AuditEntry.seq == 2).values(target="x"))
+    node.close()
+    verdict = sw(home, "audit", "verify")
+    assert verdict.returncode == 1
+    assert verdict.stderr.strip() == "error: audit log tampered: entry 2 (partner.added) was edited"
+
+
+def test_errors_are_one_line_with_stable_exit_codes(home: Path, tmp_path: Path) -> None:
+    cases = [
+        (
+            ["user", "add", "bob", "--role", "wizard", "--password", "a-long-password"],
+            65,
+            "unknown role 'wizard'",
+        ),
+        (
+            ["partner", "add", "x1", "--nation", "ZZ", "--url", "https://x.example"],
+            65,
+            "unknown nation code 'ZZ'",
+        ),
+        (["user", "disable", "ghost"], 66, "no user 'ghost'"),
+    ]
+    for args, code, text in cases:
+        result = sw(home, *args)
+        assert result.returncode == code, result.stderr
+        assert text in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+        assert "Traceback" not in result.stderr
+    missing = sw(tmp_path / "nowhere", "user", "list")
+    assert missing.returncode == 78 and "run `seawall init`" in missing.stderr
+
+
+def test_unreachable_database_names_url_without_password(home: Path) -> None:
+    url = "postgresql+psycopg://seawall:hunter2-secret@127.0.0.1:9/seawall"
+    result = sw(home, "user", "list", env={"SEAWALL_DATABASE_URL": url})
+    assert result.returncode == 69
+    assert "postgresql+psycopg://seawall:***@127.0.0.1:9/seawall" in result.stderr
+    assert "hunter2" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_demo_loads_jamaica_with_three_partners_and_is_idempotent(home: Path) -> None:
+    first = run(home, "demo", "--json")
+    assert first.exit_code == 0
+    assert sorted(json.loads(first.stdout)["partners"]) == [
+        "bb-national",
+        "bz-national",
+        "tt-national",
+    ]
+    again = json.loads(run(home, "demo", "--json").stdout)
+    assert again["users"] == [] and again["partners"] == []
+    nations = {p["nation"] for p in json.loads(run(home, "partner", "list", "--json").stdout)}
+    assert nations == {"TT", "BB", "BZ"}

@@ -1,0 +1,187 @@
+"""Core behaviour on real SQLite and PostgreSQL: schema, identity, tokens, lock-out, audit."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import delete, func, select, update
+
+from seawall.core import audit, partners, tokens, users
+from seawall.core.access import Perm
+from seawall.core.clock import FrozenClock
+from seawall.core.node import Node
+from seawall.db.models import AuditEntry, Base, User
+from seawall.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    TokenExpired,
+    TokenRevoked,
+    UnknownNation,
+)
+
+
+def test_migrations_build_exactly_the_models(any_node: Node) -> None:
+    with any_node.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
+    current, expected = any_node.schema_revision()
+    assert current == expected
+
+
+def test_admin_creates_users_only_in_own_nation(any_node: Node) -> None:
+    with any_node.unit(any_node.operator()) as ctx:
+        admin = users.add_user(ctx, "admin", "admin", password="a-long-password")
+        users.add_user(ctx, "tt-admin", "admin", password="a-long-password", nation="TTO")
+    jm_admin = users.principal_of(admin)
+    with any_node.unit(jm_admin) as ctx:
+        users.add_user(ctx, "analyst", "analyst", password="a-long-password")
+        names = [u.username for u in users.list_users(ctx)]
+        with pytest.raises(NotFound):
+            users.get_user(ctx, "tt-admin")
+        with pytest.raises(NotFound):
+            users.add_user(ctx, "sneaky", "viewer", nation="TT")
+    assert names == ["admin", "analyst"]
+
+
+def test_bad_user_input_changes_nothing(any_node: Node) -> None:
+    with any_node.unit(any_node.operator()) as ctx:
+        users.add_user(ctx, "admin", "admin", password="a-long-password")
+
+    def count() -> tuple[int, int]:
+        with any_node.unit(any_node.operator()) as ctx:
+            return (
+                ctx.db.scalar(select(func.count()).select_from(User)) or 0,
+                ctx.db.scalar(select(func.count()).select_from(AuditEntry)) or 0,
+            )
+
+    before = count()
+    for kwargs, error in [
+        ({"username": "admin", "role": "viewer"}, Conflict),
+        ({"username": "x y", "role": "viewer"}, InvalidInput),
+        ({"username": "bob", "role": "viewer", "nation": "XX"}, UnknownNation),
+        ({"username": "bob", "role": "viewer", "password": "short"}, InvalidInput),
+    ]:
+        with pytest.raises(error), any_node.unit(any_node.operator()) as ctx:
+            users.add_user(ctx, **kwargs)  # type: ignore[arg-type]
+    assert count() == before
+
+
+def test_viewer_may_not_manage_users(node: Node) -> None:
+    with node.unit(node.operator()) as ctx:
+        viewer = users.add_user(ctx, "viewer", "viewer", password="a-long-password")
+    with pytest.raises(Forbidden), node.unit(users.principal_of(viewer)) as ctx:
+        users.add_user(ctx, "other", "viewer")
+
+
+def test_token_is_scoped_expires_and_revokes(any_node: Node, clock: FrozenClock) -> None:
+    with any_node.unit(any_node.operator()) as ctx:
+        users.add_user(ctx, "analyst", "analyst", password="a-long-password")
+        issued = tokens.create_token(ctx, "siem", ["intel.read"], days=1, username="analyst")
+        wide = tokens.create_token(ctx, "all", [], days=30, username="analyst")
+    assert issued.value.startswith("sw_")
+    with any_node.unit(any_node.operator()) as ctx:
+        who = tokens.authenticate_token(ctx, issued.value)
+        stored = ctx.db.get(tokens.ApiToken, issued.token.id)
+        assert stored is not None and issued.value.split("_", 2)[2] not in stored.secret_hash
+    assert who.permissions == {Perm.INTEL_READ}
+    clock.advance(days=2)
+    with pytest.raises(TokenExpired, match="expired"), any_node.unit(any_node.operator()) as ctx:
+        tokens.authenticate_token(ctx, issued.value)
+    with any_node.unit(any_node.operator()) as ctx:
+        tokens.revoke_token(ctx, wide.token.id)
+    with pytest.raises(TokenRevoked), any_node.unit(any_node.operator()) as ctx:
+        tokens.authenticate_token(ctx, wide.value)
+
+
+def test_token_cannot_exceed_its_users_role(node: Node) -> None:
+    with node.unit(node.operator()) as ctx:
+        users.add_user(ctx, "viewer", "viewer", password="a-long-password")
+        with pytest.raises(InvalidInput, match=r"cannot hold scopes: users\.manage"):
+            tokens.create_token(ctx, "x", ["users.manage"], username="viewer")
+
+
+def test_repeated_wrong_passwords_lock_the_account(any_node: Node, clock: FrozenClock) -> None:
+    with any_node.unit(any_node.operator()) as ctx:
+        users.add_user(ctx, "admin", "admin", password="a-long-password")
+
+    def attempt(password: str) -> users.LoginResult:
+        with any_node.unit(any_node.operator("10.0.0.9")) as ctx:
+            return users.check_password(ctx, "admin", password, 3, timedelta(minutes=15))
+
+    assert attempt("wrong-password").reason == "wrong username or password"
+    attempt("wrong-password")
+    attempt("wrong-password")
+    locked = attempt("a-long-password")
+    assert locked.user is None and "locked" in locked.reason
+    clock.advance(minutes=16)
+    assert attempt("a-long-password").user is not None
+    with any_node.unit(any_node.operator()) as ctx:
+        failures = audit.search(ctx.db, audit.AuditFilter(action="auth.login_failed"))
+    assert len(failures) == 3 and failures[0].detail == {"locked": True}
+
+
+def test_unknown_user_gets_the_same_answer_as_a_wrong_password(node: Node) -> None:
+    with node.unit(node.operator()) as ctx:
+        result = users.check_password(ctx, "nobody", "whatever-pw", 5, timedelta(minutes=1))
+    assert result.user is None and result.reason == "wrong username or password"
+
+
+def _seed_audit(node: Node, n: int) -> None:
+    with node.unit(node.operator()) as ctx:
+        for i in range(n):
+            partners.add_partner(ctx, f"p{i}", "TT", f"https://p{i}.example.org")
+
+
+def test_intact_audit_log_verifies(any_node: Node) -> None:
+    _seed_audit(any_node, 5)
+    with any_node.unit(any_node.operator()) as ctx:
+        result = audit.verify(ctx.db, any_node.audit_key)
+    assert result.ok and result.checked == 6  # node.initialised + 5
+
+
+def test_edited_audit_entry_is_named(any_node: Node) -> None:
+    _seed_audit(any_node, 5)
+    with any_node.unit(any_node.operator()) as ctx:
+        ctx.db.execute(update(AuditEntry).where(AuditEntry.seq == 3).values(actor="mallory"))
+    with any_node.unit(any_node.operator()) as ctx:
+        result = audit.verify(ctx.db, any_node.audit_key)
+    assert [(p.seq, p.kind) for p in result.problems] == [(3, "edited")]
+
+
+def test_deleted_audit_entries_are_named(any_node: Node) -> None:
+    _seed_audit(any_node, 6)
+    with any_node.unit(any_node.operator()) as ctx:
+        ctx.db.execute(delete(AuditEntry).where(AuditEntry.seq.in_([3, 7])))
+    with any_node.unit(any_node.operator()) as ctx:
+        result = audit.verify(ctx.db, any_node.audit_key)
+    messages = [p.message for p in result.problems]
+    assert messages == ["entry 3 deleted", "entry 7 deleted from the end"]
+
+
+def test_reforged_chain_without_the_node_key_is_detected(node: Node) -> None:
+    _seed_audit(node, 3)
+    forged_key = audit.audit_key(b"attacker guess")
+    with node.unit(node.operator()) as ctx:
+        rows = list(ctx.db.scalars(select(AuditEntry).order_by(AuditEntry.seq)))
+        prev = audit.GENESIS
+        rows[1].actor = "mallory"
+        for row in rows:
+            row.prev_hash = prev
+            row.hash = audit._entry_hash(forged_key, prev, audit._fields(row))
+            prev = row.hash
+    with node.unit(node.operator()) as ctx:
+        assert not audit.verify(ctx.db, node.audit_key).ok
+
+
+def test_audit_filters_by_action_prefix_and_actor(node: Node) -> None:
+    _seed_audit(node, 2)
+    with node.unit(node.operator()) as ctx:
+        users.add_user(ctx, "admin", "admin", password="a-long-password")
+        found = audit.search(ctx.db, audit.AuditFilter(action="partner"))
+        assert {e.action for e in found} == {"partner.added"}
+        assert audit.search(ctx.db, audit.AuditFilter(actor="nobody")) == []
