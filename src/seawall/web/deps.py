@@ -6,8 +6,9 @@ import base64
 import binascii
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 
 from seawall.core import tokens, websessions
 from seawall.core.access import Principal, Role
@@ -100,3 +101,9 @@ async def read_form_csrf(request: Request) -> None:
     if request.method == "POST" and "form" in request.headers.get("content-type", ""):
         form = await request.form()
         request.state.form_csrf = str(form.get("csrf_token", ""))
+
+
+# scope="function": commit before the response is sent, so a client never acts on a change
+# that is not yet durable (FastAPI's default "request" scope commits after sending).
+ApiCtx = Annotated[Ctx, Depends(api_ctx, scope="function")]
+UiPage = Annotated[Page, Depends(ui_page, scope="function")]

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from seawall.core import audit, evidence, organisations, partners, tokens, users
 from seawall.core.access import Perm, require
-from seawall.core.context import Ctx
 from seawall.core.nations import groups_of, nation_name, normalise_nation, region_members
 from seawall.db.models import ApiToken, AuditEntry, Organisation, Partner, User
-from seawall.web.deps import api_ctx, node_of
+from seawall.web.deps import ApiCtx, node_of
 from seawall.web.errors import ERROR_RESPONSES
 
 router = APIRouter(prefix="/api/v1", tags=["core"], responses=ERROR_RESPONSES)
-CtxDep = Annotated[Ctx, Depends(api_ctx)]
+CtxDep = ApiCtx
 
 
 class Strict(BaseModel):

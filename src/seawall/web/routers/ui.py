@@ -16,14 +16,14 @@ from seawall.errors import SeawallError
 from seawall.web.deps import (
     SESSION_COOKIE,
     Page,
+    UiPage,
     client_source,
     node_of,
     read_form_csrf,
-    ui_page,
 )
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(read_form_csrf)])
-PageDep = Annotated[Page, Depends(ui_page)]
+PageDep = UiPage
 LOGIN_CSRF_COOKIE = "seawall_login_csrf"
 
 
