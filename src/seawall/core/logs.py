@@ -24,6 +24,8 @@ def configure_logging(level: str = "info", json: bool = True) -> None:
     """Configure structlog and the standard library once per process."""
     numeric = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
     logging.basicConfig(level=numeric, format="%(message)s")
+    # Alembic narrates every schema check at INFO; only its warnings matter at run time.
+    logging.getLogger("alembic").setLevel(max(numeric, logging.WARNING))
     renderer: Any = (
         structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
     )
