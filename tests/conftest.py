@@ -24,6 +24,9 @@ from seawall.settings import Settings, load_settings
 PG_URL = os.environ.get("SEAWALL_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 EPOCH = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
+# Real storage servers (OpenSSH sshd, rclone serve s3) for the embassy site tests.
+pytest_plugins = ["tests.servers"]
+
 
 def _pg_admin() -> psycopg.Connection[tuple[object, ...]]:
     url = make_url(PG_URL)

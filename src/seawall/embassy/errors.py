@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from seawall.errors import InvalidInput, NotFound, SeawallError
+from seawall.errors import Conflict, InvalidInput, NotFound, SeawallError
 
 
 class SiteUnavailable(SeawallError):
@@ -31,3 +31,112 @@ class BadSiteUrl(InvalidInput):
     """A site URL Seawall cannot use."""
 
     code = "bad_site_url"
+
+
+class WrongPassphrase(SeawallError):
+    """No key slot opens with the passphrase or recovery key given."""
+
+    exit_code = 77
+    http_status = 401
+    code = "wrong_passphrase"
+
+
+class IntegrityError(SeawallError):
+    """A sealed object, pack or share failed authentication: it was altered or damaged."""
+
+    exit_code = 1
+    http_status = 500
+    code = "integrity_error"
+
+
+class ShareInvalid(IntegrityError):
+    """A share's header or MAC does not verify; the share is treated as missing."""
+
+    code = "share_invalid"
+
+
+class TooFewShares(SeawallError):
+    """Fewer valid shares than the threshold: the pack cannot be rebuilt."""
+
+    exit_code = 69
+    http_status = 503
+    code = "too_few_shares"
+
+
+class TooFewSites(SeawallError):
+    """Not enough sites are reachable for the operation."""
+
+    exit_code = 69
+    http_status = 503
+    code = "too_few_sites"
+
+
+class RepositoryLocked(Conflict):
+    """Another process holds a lock that conflicts with this operation."""
+
+    code = "repository_locked"
+
+
+class BadRepositoryConfig(InvalidInput):
+    """A repository setting or stored config that Seawall cannot use."""
+
+    code = "bad_repository_config"
+
+
+class RepositoryExists(Conflict):
+    """A site already holds a repository, so ``init`` refuses to overwrite it."""
+
+    code = "repository_exists"
+
+
+class RepositoryMissing(NotFound):
+    """No embassy repository was found on the site."""
+
+    code = "repository_missing"
+
+
+class SnapshotMissing(NotFound):
+    """No snapshot matches the id or prefix given."""
+
+    code = "snapshot_missing"
+
+
+class KeySlotMissing(NotFound):
+    """No key slot has the id given."""
+
+    code = "key_slot_missing"
+
+
+class LastKeySlot(Conflict):
+    """Removing this slot would leave no way to open the repository."""
+
+    code = "last_key_slot"
+
+
+class SourceMissing(NotFound):
+    """A path named for backup does not exist."""
+
+    code = "source_missing"
+
+
+class RestoreWouldOverwrite(Conflict):
+    """Restoring would replace files that already exist in the target."""
+
+    code = "restore_would_overwrite"
+
+
+class BadCustodianShare(InvalidInput):
+    """A custodian share is malformed, mistyped or from another split."""
+
+    code = "bad_custodian_share"
+
+
+class HostKeyRejected(SiteUnavailable):
+    """An SFTP server's host key is unknown or differs from the one in known_hosts."""
+
+    code = "host_key_rejected"
+
+
+# Failures of a site itself (as opposed to a missing object), and both together.
+SITE_ERRORS = (SiteUnavailable, SiteFull)
+IO_ERRORS = (SiteUnavailable, SiteFull, ObjectMissing)

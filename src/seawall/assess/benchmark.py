@@ -1,0 +1,245 @@
+"""Regional benchmarking: a panel of published rounds across nations and years, and the
+statements a regional coordinator publishes, each linked to the rows behind it.
+
+Only rounds that are published *and* whose nation currently consents to the region group are
+used. Rules, so the statements can be checked by hand:
+
+- A dimension is "at Start-up" when its score is below 2 (it has not fully reached Formative).
+- A nation "reaches Dynamic" when any factor's agreed stage is the top stage.
+- A nation "improved" when, between its two latest rounds of the framework, at least
+  ``IMPROVED_DIMENSIONS`` dimensions rose by at least ``IMPROVED_BY``.
+- The strongest and weakest dimensions are those with the highest and lowest mean score over
+  each nation's latest round (ties are all named).
+Statements other than "improved" use each nation's latest round.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from statistics import fmean
+
+from sqlalchemy import select
+
+from seawall.assess.frameworks import Framework, get_framework
+from seawall.assess.rounds import PUBLISHED, agreed_stages
+from seawall.assess.scoring import dimension_scores
+from seawall.core.access import Perm, require
+from seawall.core.context import Ctx
+from seawall.core.nations import region_members
+from seawall.db.models.assess import PublicationConsent, Round
+
+START_UP_BELOW = 2.0
+IMPROVED_BY = 0.5
+IMPROVED_DIMENSIONS = 3
+_EPSILON = 1e-9
+
+
+@dataclass(frozen=True)
+class PanelRow:
+    """One published round: its nation, year, agreed factor stages and dimension scores."""
+
+    round_id: str
+    nation: str
+    year: int
+    published_at: datetime | None
+    factors: dict[str, int] = field(hash=False)
+    dimensions: dict[str, float] = field(hash=False)
+
+
+@dataclass(frozen=True)
+class RowRef:
+    """A number a statement rests on: which round, which dimension or factor, what value."""
+
+    round_id: str
+    nation: str
+    year: int
+    item: str
+    value: float
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A computed regional finding with the nations it names and the rows behind it."""
+
+    key: str
+    text: str
+    nations: tuple[str, ...]
+    rows: tuple[RowRef, ...]
+
+
+@dataclass(frozen=True)
+class RegionView:
+    """A region group's panel and statements for one framework."""
+
+    group: str
+    framework_id: str
+    members: tuple[str, ...]
+    panel: tuple[PanelRow, ...]
+    statements: tuple[Statement, ...]
+
+
+def build_panel(ctx: Ctx, group: str, framework_id: str = "cmm-2021") -> list[PanelRow]:
+    """Published rounds of consenting members of ``group``, by nation then year."""
+    require(ctx.who, Perm.ASSESS_READ)
+    framework = get_framework(ctx.db, framework_id)
+    code = group.strip().upper()
+    members = region_members(ctx.db, code)
+    consenting = set(
+        ctx.db.scalars(
+            select(PublicationConsent.nation).where(
+                PublicationConsent.region_group == code,
+                PublicationConsent.revoked_at.is_(None),
+            )
+        )
+    )
+    nations = [n for n in members if n in consenting]
+    rounds = ctx.db.scalars(
+        select(Round)
+        .where(
+            Round.nation.in_(nations),
+            Round.framework_id == framework.id,
+            Round.status == PUBLISHED,
+        )
+        .order_by(Round.nation, Round.year)
+    )
+    rows: list[PanelRow] = []
+    for row in rounds:
+        stages = agreed_stages(ctx.db, row.id)
+        scores = dimension_scores(stages, framework.dimension_of(), framework.stages.highest)
+        rows.append(PanelRow(row.id, row.nation, row.year, row.published_at, stages, scores))
+    return rows
+
+
+def latest_rows(panel: Sequence[PanelRow]) -> dict[str, PanelRow]:
+    """Each nation's latest round in the panel."""
+    latest: dict[str, PanelRow] = {}
+    for row in panel:
+        if row.nation not in latest or row.year > latest[row.nation].year:
+            latest[row.nation] = row
+    return latest
+
+
+def _names(framework: Framework, ids: Sequence[str]) -> str:
+    names = {d.id: d.name for d in framework.dimensions}
+    return ", ".join(names.get(i, i) for i in ids)
+
+
+def regional_statements(panel: Sequence[PanelRow], framework: Framework) -> list[Statement]:
+    """The coordinator's statements over a panel (pure; see the module docstring for rules)."""
+    latest = latest_rows(panel)
+    total = len(latest)
+    top = framework.stages.highest
+    top_name = framework.stages.name_of(top)
+    low_name = framework.stages.name_of(1)
+    statements: list[Statement] = []
+
+    startup = [
+        RowRef(r.round_id, r.nation, r.year, d, v)
+        for r in latest.values()
+        for d, v in sorted(r.dimensions.items())
+        if v < START_UP_BELOW
+    ]
+    nations = tuple(sorted({ref.nation for ref in startup}))
+    statements.append(
+        Statement(
+            "start_up",
+            f"{len(nations)} of {total} nations have at least one dimension at {low_name}",
+            nations,
+            tuple(startup),
+        )
+    )
+
+    dynamic = [
+        RowRef(r.round_id, r.nation, r.year, f, s)
+        for r in latest.values()
+        for f, s in sorted(r.factors.items())
+        if s >= top
+    ]
+    nations = tuple(sorted({ref.nation for ref in dynamic}))
+    text = (
+        f"{len(nations)} of {total} nations reach {top_name} in at least one factor"
+        if nations
+        else f"No nation reaches {top_name} in any factor"
+    )
+    statements.append(Statement("dynamic", text, nations, tuple(dynamic)))
+
+    improved_refs: list[RowRef] = []
+    improved: list[str] = []
+    by_nation: dict[str, list[PanelRow]] = {}
+    for row in panel:
+        by_nation.setdefault(row.nation, []).append(row)
+    for nation, rows in sorted(by_nation.items()):
+        if len(rows) < 2:
+            continue
+        before, after = sorted(rows, key=lambda r: r.year)[-2:]
+        rising = [
+            d
+            for d in sorted(after.dimensions)
+            if d in before.dimensions
+            and after.dimensions[d] - before.dimensions[d] >= IMPROVED_BY - _EPSILON
+        ]
+        if len(rising) >= IMPROVED_DIMENSIONS:
+            improved.append(nation)
+            for d in rising:
+                improved_refs.append(
+                    RowRef(before.round_id, nation, before.year, d, before.dimensions[d])
+                )
+                improved_refs.append(
+                    RowRef(after.round_id, nation, after.year, d, after.dimensions[d])
+                )
+    statements.append(
+        Statement(
+            "improved",
+            f"{len(improved)} nations improved by {IMPROVED_BY} or more in at least "
+            f"{IMPROVED_DIMENSIONS} dimensions between their two latest assessments",
+            tuple(improved),
+            tuple(improved_refs),
+        )
+    )
+
+    means = dimension_means(latest.values())
+    if means:
+        best = max(means.values())
+        worst = min(means.values())
+        for key, target, word in (("strongest", best, "Strongest"), ("weakest", worst, "Weakest")):
+            dims = [d for d, m in means.items() if abs(m - target) < _EPSILON]
+            refs = tuple(
+                RowRef(r.round_id, r.nation, r.year, d, r.dimensions[d])
+                for d in dims
+                for r in latest.values()
+                if d in r.dimensions
+            )
+            statements.append(
+                Statement(
+                    key,
+                    f"{word} dimension(s): {_names(framework, dims)} (mean {target:.2f})",
+                    tuple(sorted({ref.nation for ref in refs})),
+                    refs,
+                )
+            )
+    return statements
+
+
+def dimension_means(rows: Iterable[PanelRow]) -> dict[str, float]:
+    """The mean score of each dimension over the given rounds."""
+    values: dict[str, list[float]] = {}
+    for row in rows:
+        for d, v in row.dimensions.items():
+            values.setdefault(d, []).append(v)
+    return {d: fmean(v) for d, v in sorted(values.items())}
+
+
+def region_view(ctx: Ctx, group: str, framework_id: str = "cmm-2021") -> RegionView:
+    """The panel and statements for a region group."""
+    framework = get_framework(ctx.db, framework_id)
+    panel = build_panel(ctx, group, framework.id)
+    code = group.strip().upper()
+    return RegionView(
+        group=code,
+        framework_id=framework.id,
+        members=tuple(region_members(ctx.db, code)),
+        panel=tuple(panel),
+        statements=tuple(regional_statements(panel, framework)),
+    )

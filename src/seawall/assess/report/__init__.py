@@ -1,0 +1,1 @@
+"""Reports: charts, HTML and PDF documents, and CSV/JSON exports of assessments."""

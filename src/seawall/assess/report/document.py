@@ -1,0 +1,172 @@
+"""The nation report: data gathered from the services, rendered to HTML and to PDF.
+
+A report shows a nation's latest round as a radar, its trend across rounds, the region's
+consented rounds as small multiples, the GCI pillars of its peers, the gap table and the
+roadmap. Charts are embedded as SVG data URIs, so the HTML is one self-contained file and
+WeasyPrint renders the same document to PDF.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from sqlalchemy import select
+
+from seawall.assess.benchmark import RegionView, latest_rows, region_view
+from seawall.assess.frameworks import Framework, get_framework, shipped_frameworks
+from seawall.assess.gaps import Gap, list_items, round_gaps
+from seawall.assess.indices import GCI_2024, IndexRow, edition_rows
+from seawall.assess.report import charts
+from seawall.assess.rounds import FactorConsensus, consensus_view, round_dimension_scores
+from seawall.core.access import Perm, require, require_nation
+from seawall.core.context import Ctx
+from seawall.core.nations import nation_name, normalise_nation
+from seawall.db.models.assess import RoadmapItem, Round
+
+FORMATS = ("html", "pdf")
+
+
+@dataclass(frozen=True)
+class RoundSummary:
+    """A round's year, status and dimension scores."""
+
+    id: str
+    year: int
+    status: str
+    scores: dict[str, float] = field(hash=False)
+
+
+@dataclass(frozen=True)
+class NationReport:
+    """Everything a nation report shows."""
+
+    nation: str
+    nation_name: str
+    framework: Framework
+    generated_at: datetime
+    rounds: tuple[RoundSummary, ...]
+    factors: tuple[FactorConsensus, ...]
+    gaps: tuple[Gap, ...]
+    roadmap: tuple[RoadmapItem, ...]
+    region: RegionView | None
+    index_rows: tuple[IndexRow, ...]
+
+    @property
+    def latest(self) -> RoundSummary | None:
+        """The most recent round, if any."""
+        return self.rounds[-1] if self.rounds else None
+
+
+def build_report(
+    ctx: Ctx,
+    nation: str,
+    framework_id: str = "cmm-2021",
+    region: str | None = "CARICOM",
+    index_group: str = "CARIBBEAN",
+    default_target: int | None = None,
+) -> NationReport:
+    """Gather a nation's report from its rounds, the region's panel and the GCI figures."""
+    require(ctx.who, Perm.ASSESS_READ)
+    iso2 = normalise_nation(nation)
+    require_nation(ctx.who, iso2, f"nation {iso2} report")
+    framework = get_framework(ctx.db, framework_id)
+    rows = ctx.db.scalars(
+        select(Round)
+        .where(Round.nation == iso2, Round.framework_id == framework.id)
+        .order_by(Round.year)
+    )
+    rounds = tuple(
+        RoundSummary(r.id, r.year, r.status, round_dimension_scores(ctx.db, r)) for r in rows
+    )
+    latest = rounds[-1] if rounds else None
+    factors = tuple(consensus_view(ctx, latest.id)) if latest else ()
+    gaps = tuple(round_gaps(ctx, latest.id, default_target)) if latest else ()
+    return NationReport(
+        nation=iso2,
+        nation_name=nation_name(iso2),
+        framework=framework,
+        generated_at=ctx.now(),
+        rounds=rounds,
+        factors=factors,
+        gaps=gaps,
+        roadmap=tuple(list_items(ctx, iso2, framework.id)),
+        region=region_view(ctx, region, framework.id) if region else None,
+        index_rows=tuple(edition_rows(ctx.db, GCI_2024, index_group)),
+    )
+
+
+def _data_uri(svg: str) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+
+
+def report_charts(report: NationReport) -> dict[str, str]:
+    """The report's charts as SVG data URIs, by name."""
+    framework = report.framework
+    dims = [d.id for d in framework.dimensions]
+    names = [d.name for d in framework.dimensions]
+    top = framework.stages.highest
+    out: dict[str, str] = {}
+    scored = [r for r in report.rounds if r.scores]
+    if scored:
+        recent = scored[-2:]
+        series = {str(r.year): [r.scores.get(d, 0.0) for d in dims] for r in recent}
+        out["radar"] = _data_uri(charts.radar_chart(names, series, top))
+        points = {d: [(r.year, r.scores[d]) for r in scored if d in r.scores] for d in dims}
+        out["trend"] = _data_uri(
+            charts.trend_chart(dict(zip(dims, names, strict=True)), points, top)
+        )
+    if report.region is not None:
+        latest = latest_rows(report.region.panel)
+        panels = {n: [r.dimensions.get(d, 0.0) for d in dims] for n, r in sorted(latest.items())}
+        out["region"] = _data_uri(
+            charts.small_multiples(dims, panels, top, highlight=report.nation)
+        )
+    if report.index_rows:
+        gci = shipped_frameworks()[GCI_2024]
+        pillars = [(d.id, d.name) for d in gci.dimensions]
+        bars = [(r.iso3 if r.primary else f"{r.iso3} (alt.)", r.pillars) for r in report.index_rows]
+        highlight = next((r.iso3 for r in report.index_rows if r.nation == report.nation), None)
+        out["gci"] = _data_uri(
+            charts.pillar_bars(
+                pillars,
+                bars,
+                highlight=highlight,
+                tiers=[(t.id, t.min) for t in gci.tiers],
+            )
+        )
+    return out
+
+
+def _environment() -> Environment:
+    return Environment(
+        loader=PackageLoader("seawall.assess", "report/templates"),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render_html(report: NationReport) -> str:
+    """The report as one self-contained HTML document."""
+    context: dict[str, Any] = {
+        "r": report,
+        "charts": report_charts(report),
+        "dimension_names": {d.id: d.name for d in report.framework.dimensions},
+        "stage_name": report.framework.stages.name_of,
+        "sources": list(dict.fromkeys(r.source for r in report.index_rows)),
+    }
+    return _environment().get_template("nation.html").render(**context)
+
+
+def render_pdf(html: str) -> bytes:
+    """The HTML report rendered to PDF with WeasyPrint."""
+    # imported late: it is slow to load and only PDFs need it; it ships no type hints
+    from weasyprint import HTML  # type: ignore[import-untyped]
+
+    pdf = HTML(string=html).write_pdf()
+    assert pdf is not None
+    return bytes(pdf)

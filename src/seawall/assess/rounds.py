@@ -1,0 +1,403 @@
+"""Assessment rounds: stakeholder groups rate, reach consensus, and the nation publishes.
+
+A round is private to its nation. Each of the six stakeholder groups rates every factor on its
+own; the consensus view shows where the groups stand and flags factors where they are far apart
+(two or more stages between the lowest and the highest rating). The agreed stage is recorded
+with any dissent. Publishing needs the publish permission and the nation's consent to show its
+assessments to at least one region group; only then do regional views use the round.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from statistics import fmean
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from seawall.assess.content import framework_with_content
+from seawall.assess.errors import (
+    ConsentMissing,
+    NothingAgreed,
+    RoundExists,
+    RoundNotFound,
+    RoundPublished,
+    UnknownFactor,
+    UnknownStakeholderGroup,
+    WrongFrameworkKind,
+)
+from seawall.assess.frameworks import Framework, get_framework
+from seawall.assess.scoring import Lift, check_stage, dimension_scores, factor_stage, lift
+from seawall.core.access import Perm, require, require_nation
+from seawall.core.context import Ctx
+from seawall.core.nations import normalise_nation, region_members
+from seawall.db.models.assess import Consensus, PublicationConsent, Rating, Round
+from seawall.errors import InvalidInput
+
+DISAGREEMENT_SPREAD = 2
+OPEN = "open"
+PUBLISHED = "published"
+MIN_YEAR, MAX_YEAR = 1990, 2100
+MAX_TEXT = 10_000
+
+
+class StakeholderGroup(StrEnum):
+    """The groups that rate independently in a CMM-style review."""
+
+    GOVERNMENT = "government"
+    CRITICAL_INFRASTRUCTURE = "critical_infrastructure"
+    LAW_ENFORCEMENT = "law_enforcement"
+    ACADEMIA = "academia"
+    PRIVATE_SECTOR = "private_sector"
+    CIVIL_SOCIETY = "civil_society"
+
+
+def parse_group(value: str) -> StakeholderGroup:
+    """A stakeholder group by name (``private-sector`` and ``Private Sector`` also work)."""
+    cleaned = value.strip().lower().replace("-", "_").replace(" ", "_")
+    try:
+        return StakeholderGroup(cleaned)
+    except ValueError:
+        choices = ", ".join(g.value for g in StakeholderGroup)
+        raise UnknownStakeholderGroup(
+            f"unknown stakeholder group {value!r}: choose one of {choices}"
+        ) from None
+
+
+def create_round(ctx: Ctx, nation: str, framework_id: str, year: int) -> Round:
+    """Open a round for a nation, a rateable framework and a year."""
+    require(ctx.who, Perm.ASSESS_RATE)
+    iso2 = normalise_nation(nation)
+    require_nation(ctx.who, iso2, f"nation {iso2} to assess")
+    framework = get_framework(ctx.db, framework_id)
+    if not framework.rateable:
+        raise WrongFrameworkKind(
+            f"{framework.id} is an index, not rated in rounds: use a cmm or custom framework"
+        )
+    if isinstance(year, bool) or not MIN_YEAR <= year <= MAX_YEAR:
+        raise InvalidInput(f"year {year!r} is not plausible: use {MIN_YEAR}-{MAX_YEAR}")
+    clash = ctx.db.scalars(
+        select(Round).where(
+            Round.nation == iso2, Round.framework_id == framework.id, Round.year == year
+        )
+    ).first()
+    if clash is not None:
+        raise RoundExists(
+            f"{iso2} already has a {framework.id} round for {year} ({clash.id}); rate in it"
+        )
+    row = Round(
+        id=ctx.ids(),
+        nation=iso2,
+        framework_id=framework.id,
+        year=year,
+        status=OPEN,
+        created_at=ctx.now(),
+        created_by=ctx.who.username,
+    )
+    ctx.db.add(row)
+    ctx.db.flush()
+    ctx.record("assess.round.created", row.id, nation=iso2, framework=framework.id, year=year)
+    return row
+
+
+def get_round(ctx: Ctx, round_id: str) -> Round:
+    """A round the caller may see; another nation's round looks like no round at all."""
+    require(ctx.who, Perm.ASSESS_READ)
+    row = ctx.db.get(Round, round_id)
+    if row is None:
+        raise RoundNotFound(f"no assessment round {round_id!r} visible to {ctx.who.username}")
+    require_nation(ctx.who, row.nation, f"assessment round {round_id!r}")
+    return row
+
+
+def list_rounds(ctx: Ctx) -> list[Round]:
+    """The rounds the caller may see, newest year first."""
+    require(ctx.who, Perm.ASSESS_READ)
+    stmt = select(Round).order_by(Round.year.desc(), Round.nation, Round.framework_id)
+    if not ctx.who.node_operator:
+        stmt = stmt.where(Round.nation == ctx.who.nation)
+    return list(ctx.db.scalars(stmt))
+
+
+def _open_round(ctx: Ctx, round_id: str) -> tuple[Round, Framework]:
+    row = get_round(ctx, round_id)
+    if row.status != OPEN:
+        raise RoundPublished(f"round {round_id} is published; open a new round to re-assess")
+    return row, get_framework(ctx.db, row.framework_id)
+
+
+def _check_factor(framework: Framework, factor_id: str) -> str:
+    if factor_id not in framework.factors():
+        raise UnknownFactor(
+            f"{factor_id!r} is not a factor of {framework.id}: use an id such as "
+            f"{next(iter(framework.factors()))}"
+        )
+    return factor_id
+
+
+def _check_text(value: str, what: str) -> str:
+    if len(value) > MAX_TEXT:
+        raise InvalidInput(f"{what} is {len(value)} characters; keep it under {MAX_TEXT}")
+    return value
+
+
+def rate(
+    ctx: Ctx,
+    round_id: str,
+    group: str,
+    factor_id: str,
+    stage: int,
+    rationale: str = "",
+    evidence_refs: Sequence[str] = (),
+    indicators_met: Sequence[str] = (),
+) -> Rating:
+    """Record (or replace) one stakeholder group's stage for a factor."""
+    require(ctx.who, Perm.ASSESS_RATE)
+    row, framework = _open_round(ctx, round_id)
+    who_for = parse_group(group)
+    _check_factor(framework, factor_id)
+    check_stage(stage, framework.stages.highest, f"stage for {factor_id}")
+    _check_text(rationale, "rationale")
+    refs = sorted({r.strip() for r in evidence_refs if r.strip()})
+    if any(len(r) > 500 for r in refs):
+        raise InvalidInput("an evidence reference is over 500 characters; cite it by id or URL")
+    rating = ctx.db.scalars(
+        select(Rating).where(
+            Rating.round_id == row.id,
+            Rating.stakeholder_group == who_for.value,
+            Rating.factor_id == factor_id,
+        )
+    ).first()
+    previous = rating.stage if rating else None
+    if rating is None:
+        rating = Rating(id=ctx.ids(), round_id=row.id, stakeholder_group=who_for.value)
+        rating.factor_id = factor_id
+        ctx.db.add(rating)
+    rating.stage = stage
+    rating.rationale = rationale
+    rating.evidence_refs = refs
+    rating.indicators_met = sorted(set(indicators_met))
+    rating.rater = ctx.who.username
+    rating.rated_at = ctx.now()
+    ctx.db.flush()
+    ctx.record(
+        "assess.rating.recorded",
+        row.id,
+        group=who_for.value,
+        factor=factor_id,
+        stage=stage,
+        previous=previous,
+        evidence=len(refs),
+        indicators_met=len(rating.indicators_met),
+    )
+    return rating
+
+
+def _indicators(ctx: Ctx, row: Round, factor_id: str) -> tuple[dict[int, list[str]], int]:
+    framework = framework_with_content(ctx.db, row.framework_id)
+    _check_factor(framework, factor_id)
+    by_stage = framework.indicators_by_stage(factor_id)
+    if not by_stage:
+        raise InvalidInput(
+            f"{framework.id} has no indicators for {factor_id}: import a content pack "
+            "with its indicator texts, or rate the stage directly"
+        )
+    return by_stage, framework.stages.highest
+
+
+def rate_indicators(
+    ctx: Ctx,
+    round_id: str,
+    group: str,
+    factor_id: str,
+    met: Sequence[str],
+    rationale: str = "",
+    evidence_refs: Sequence[str] = (),
+) -> tuple[Rating, Lift | None]:
+    """Rate a factor from the indicators a group finds met; the engine sets the stage."""
+    require(ctx.who, Perm.ASSESS_RATE)
+    row = get_round(ctx, round_id)
+    by_stage, highest = _indicators(ctx, row, factor_id)
+    known = {i for ids in by_stage.values() for i in ids}
+    unknown = sorted(set(met) - known)
+    if unknown:
+        raise InvalidInput(
+            f"{', '.join(unknown)} not an indicator of {factor_id}: use ids from its content pack"
+        )
+    stage = factor_stage(by_stage, met, highest)
+    rating = rate(ctx, round_id, group, factor_id, stage, rationale, evidence_refs, met)
+    return rating, lift(by_stage, met, highest)
+
+
+def lift_for(ctx: Ctx, round_id: str, group: str, factor_id: str) -> Lift | None:
+    """What would lift a group's rating of a factor to the next stage, from its answers."""
+    row = get_round(ctx, round_id)
+    by_stage, highest = _indicators(ctx, row, factor_id)
+    rating = ctx.db.scalars(
+        select(Rating).where(
+            Rating.round_id == row.id,
+            Rating.stakeholder_group == parse_group(group).value,
+            Rating.factor_id == factor_id,
+        )
+    ).first()
+    return lift(by_stage, rating.indicators_met if rating else [], highest)
+
+
+@dataclass(frozen=True)
+class FactorConsensus:
+    """Where the groups stand on one factor, and what was agreed."""
+
+    factor_id: str
+    factor_name: str
+    dimension_id: str
+    ratings: dict[str, int] = field(hash=False)
+    missing_groups: tuple[str, ...]
+    lowest: int | None
+    highest: int | None
+    spread: int
+    mean: float | None
+    disagreement: bool
+    agreed_stage: int | None
+    dissent: str
+
+
+def consensus_view(ctx: Ctx, round_id: str) -> list[FactorConsensus]:
+    """Every factor of the round's framework with its group ratings, spread and agreement."""
+    row = get_round(ctx, round_id)
+    framework = get_framework(ctx.db, row.framework_id)
+    ratings: dict[str, dict[str, int]] = {}
+    for rating in ctx.db.scalars(select(Rating).where(Rating.round_id == row.id)):
+        ratings.setdefault(rating.factor_id, {})[rating.stakeholder_group] = rating.stage
+    agreed = {
+        c.factor_id: c
+        for c in ctx.db.scalars(select(Consensus).where(Consensus.round_id == row.id))
+    }
+    dimension_of = framework.dimension_of()
+    view: list[FactorConsensus] = []
+    for factor in framework.factors().values():
+        given = dict(sorted(ratings.get(factor.id, {}).items()))
+        stages = list(given.values())
+        spread = max(stages) - min(stages) if stages else 0
+        consensus = agreed.get(factor.id)
+        view.append(
+            FactorConsensus(
+                factor_id=factor.id,
+                factor_name=factor.name,
+                dimension_id=dimension_of[factor.id],
+                ratings=given,
+                missing_groups=tuple(g.value for g in StakeholderGroup if g.value not in given),
+                lowest=min(stages) if stages else None,
+                highest=max(stages) if stages else None,
+                spread=spread,
+                mean=fmean(stages) if stages else None,
+                disagreement=spread >= DISAGREEMENT_SPREAD,
+                agreed_stage=consensus.agreed_stage if consensus else None,
+                dissent=consensus.dissent if consensus else "",
+            )
+        )
+    return view
+
+
+def agree(ctx: Ctx, round_id: str, factor_id: str, stage: int, dissent: str = "") -> Consensus:
+    """Record the stage the groups agreed for a factor, with any dissent in their words."""
+    require(ctx.who, Perm.ASSESS_RATE)
+    row, framework = _open_round(ctx, round_id)
+    _check_factor(framework, factor_id)
+    check_stage(stage, framework.stages.highest, f"agreed stage for {factor_id}")
+    _check_text(dissent, "dissent")
+    consensus = ctx.db.get(Consensus, (row.id, factor_id))
+    previous = consensus.agreed_stage if consensus else None
+    if consensus is None:
+        consensus = Consensus(round_id=row.id, factor_id=factor_id)
+        ctx.db.add(consensus)
+    consensus.agreed_stage = stage
+    consensus.dissent = dissent.strip()
+    consensus.agreed_by = ctx.who.username
+    consensus.agreed_at = ctx.now()
+    ctx.db.flush()
+    ctx.record(
+        "assess.consensus.agreed",
+        row.id,
+        factor=factor_id,
+        stage=stage,
+        previous=previous,
+        dissent=bool(consensus.dissent),
+    )
+    return consensus
+
+
+def grant_consent(ctx: Ctx, nation: str, group: str) -> PublicationConsent:
+    """Let a region group see the nation's published rounds."""
+    require(ctx.who, Perm.ASSESS_PUBLISH)
+    iso2 = normalise_nation(nation)
+    require_nation(ctx.who, iso2, f"nation {iso2} to consent for")
+    code = group.strip().upper()
+    if iso2 not in region_members(ctx.db, code):
+        raise InvalidInput(f"{iso2} is not a member of {code}: consent to one of its own groups")
+    consent = ctx.db.get(PublicationConsent, (iso2, code))
+    if consent is None:
+        consent = PublicationConsent(nation=iso2, region_group=code)
+        ctx.db.add(consent)
+    consent.granted_at = ctx.now()
+    consent.granted_by = ctx.who.username
+    consent.revoked_at = None
+    ctx.db.flush()
+    ctx.record("assess.consent.granted", iso2, group=code)
+    return consent
+
+
+def revoke_consent(ctx: Ctx, nation: str, group: str) -> None:
+    """Withdraw consent: the region's views stop using the nation's rounds."""
+    require(ctx.who, Perm.ASSESS_PUBLISH)
+    iso2 = normalise_nation(nation)
+    require_nation(ctx.who, iso2, f"nation {iso2} to consent for")
+    code = group.strip().upper()
+    consent = ctx.db.get(PublicationConsent, (iso2, code))
+    if consent is None or consent.revoked_at is not None:
+        raise InvalidInput(f"{iso2} has no active consent for {code}; nothing to revoke")
+    consent.revoked_at = ctx.now()
+    ctx.db.flush()
+    ctx.record("assess.consent.revoked", iso2, group=code)
+
+
+def consenting_groups(db: Session, nation: str) -> list[str]:
+    """The region groups a nation currently consents to publish to."""
+    stmt = select(PublicationConsent.region_group).where(
+        PublicationConsent.nation == nation, PublicationConsent.revoked_at.is_(None)
+    )
+    return sorted(db.scalars(stmt))
+
+
+def publish(ctx: Ctx, round_id: str) -> Round:
+    """Publish a round to the region groups its nation consents to; the round is then frozen."""
+    require(ctx.who, Perm.ASSESS_PUBLISH)
+    row, _ = _open_round(ctx, round_id)
+    groups = consenting_groups(ctx.db, row.nation)
+    if not groups:
+        raise ConsentMissing(
+            f"{row.nation} has not consented to publish its assessments to any region group: "
+            "record the nation's consent first"
+        )
+    if not agreed_stages(ctx.db, row.id):
+        raise NothingAgreed(f"round {row.id} has no agreed stage yet: record consensus first")
+    row.status = PUBLISHED
+    row.published_at = ctx.now()
+    row.published_by = ctx.who.username
+    ctx.db.flush()
+    ctx.record("assess.round.published", row.id, nation=row.nation, groups=groups)
+    return row
+
+
+def agreed_stages(db: Session, round_id: str) -> dict[str, int]:
+    """The agreed stage of every factor that has one, by factor id."""
+    stmt = select(Consensus).where(Consensus.round_id == round_id)
+    return {c.factor_id: c.agreed_stage for c in db.scalars(stmt)}
+
+
+def round_dimension_scores(db: Session, row: Round) -> dict[str, float]:
+    """Dimension scores of a round from its agreed stages."""
+    framework = get_framework(db, row.framework_id)
+    stages = agreed_stages(db, row.id)
+    return dimension_scores(stages, framework.dimension_of(), framework.stages.highest)

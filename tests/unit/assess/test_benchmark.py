@@ -1,0 +1,129 @@
+"""Regional benchmarking: only consented, published rounds; statements linked to their rows."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from seawall.assess.benchmark import PanelRow, region_view, regional_statements
+from seawall.assess.frameworks import shipped_frameworks
+from seawall.assess.rounds import agree, create_round, grant_consent, publish
+from seawall.core.node import Node
+
+CMM = shipped_frameworks()["cmm-2021"]
+DIMS = ["D1", "D2", "D3", "D4", "D5"]
+
+
+def _assess(
+    node: Node,
+    nation: str,
+    year: int,
+    by_dimension: dict[str, int],
+    consent: str | None = "CARICOM",
+    overrides: dict[str, int] | None = None,
+    published: bool = True,
+) -> str:
+    with node.unit(node.operator()) as ctx:
+        row = create_round(ctx, nation, "cmm-2021", year)
+        for dimension in CMM.dimensions:
+            for factor in dimension.factors:
+                stage = (overrides or {}).get(factor.id, by_dimension[dimension.id])
+                agree(ctx, row.id, factor.id, stage)
+        if consent:
+            grant_consent(ctx, nation, consent)
+        if published:
+            publish(ctx, row.id)
+        return row.id
+
+
+def _stages(*values: int) -> dict[str, int]:
+    return dict(zip(DIMS, values, strict=True))
+
+
+def test_region_statements_use_only_consented_published_rounds(node: Node) -> None:
+    jm_old = _assess(node, "JM", 2022, _stages(2, 1, 2, 2, 1))
+    jm_new = _assess(node, "JM", 2026, _stages(3, 2, 3, 3, 2))
+    tt = _assess(node, "TT", 2026, _stages(3, 1, 2, 3, 1), overrides={"D1.1": 5})
+    _assess(node, "BB", 2026, _stages(1, 1, 1, 1, 1), consent="CARIBBEAN")
+    _assess(node, "GY", 2026, _stages(1, 1, 1, 1, 1), published=False)
+    _assess(node, "DO", 2026, _stages(1, 1, 1, 1, 1), consent="CARIBBEAN")
+
+    with node.unit(node.operator()) as ctx:
+        view = region_view(ctx, "caricom")
+    assert view.group == "CARICOM"
+    assert {(r.nation, r.year) for r in view.panel} == {("JM", 2022), ("JM", 2026), ("TT", 2026)}
+    found = {s.key: s for s in view.statements}
+
+    assert found["start_up"].nations == ("TT",)
+    assert found["start_up"].text.startswith("1 of 2 nations")
+    assert {(r.round_id, r.item, r.value) for r in found["start_up"].rows} == {
+        (tt, "D2", 1.0),
+        (tt, "D5", 1.0),
+    }
+
+    assert found["dynamic"].nations == ("TT",)
+    assert [(r.round_id, r.item, r.value) for r in found["dynamic"].rows] == [(tt, "D1.1", 5)]
+
+    assert found["improved"].nations == ("JM",)
+    assert {r.round_id for r in found["improved"].rows} == {jm_old, jm_new}
+    assert len(found["improved"].rows) == 10  # five dimensions, before and after
+
+    assert "Cybersecurity Policy and Strategy" in found["strongest"].text  # D1, mean 3.25
+    weakest = {r.item for r in found["weakest"].rows}
+    assert weakest == {"D2", "D5"}  # tied at 1.5
+
+
+def test_the_caribbean_view_includes_nations_that_consented_to_it(node: Node) -> None:
+    _assess(node, "BB", 2026, _stages(1, 1, 1, 1, 1), consent="CARIBBEAN")
+    _assess(node, "JM", 2026, _stages(3, 3, 3, 3, 3))
+    with node.unit(node.operator()) as ctx:
+        caribbean = region_view(ctx, "CARIBBEAN")
+        caricom = region_view(ctx, "CARICOM")
+    assert [r.nation for r in caribbean.panel] == ["BB"]
+    assert [r.nation for r in caricom.panel] == ["JM"]
+    no_dynamic = next(s for s in caricom.statements if s.key == "dynamic")
+    assert no_dynamic.text == "No nation reaches Dynamic in any factor"
+
+
+@st.composite
+def panels(draw: st.DrawFn) -> list[PanelRow]:
+    rows = []
+    for n, nation in enumerate(
+        draw(st.sets(st.sampled_from(["JM", "TT", "BB", "GY"]), min_size=1))
+    ):
+        for year in draw(st.sets(st.integers(2015, 2026), min_size=1, max_size=3)):
+            factors = {
+                f: draw(st.integers(1, 5))
+                for f in draw(st.sets(st.sampled_from(list(CMM.factors())), min_size=1))
+            }
+            dims: dict[str, list[int]] = {}
+            for f, s in factors.items():
+                dims.setdefault(CMM.dimension_of()[f], []).append(s)
+            rows.append(
+                PanelRow(
+                    f"r{n}-{year}",
+                    nation,
+                    year,
+                    None,
+                    factors,
+                    {d: sum(v) / len(v) for d, v in dims.items()},
+                )
+            )
+    return rows
+
+
+@settings(max_examples=60, deadline=None)
+@given(panels())
+def test_every_statement_row_is_a_number_in_the_panel(panel: list[PanelRow]) -> None:
+    by_id = {r.round_id: r for r in panel}
+    for statement in regional_statements(panel, CMM):
+        assert set(statement.nations) <= {r.nation for r in panel}
+        for ref in statement.rows:
+            row = by_id[ref.round_id]
+            assert ref.nation == row.nation and ref.year == row.year
+            assert ref.value == (
+                row.dimensions.get(ref.item)
+                if ref.item in row.dimensions
+                else row.factors[ref.item]
+            )
+        assert {ref.nation for ref in statement.rows} == set(statement.nations)

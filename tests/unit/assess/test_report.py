@@ -1,0 +1,137 @@
+"""Reports: charts in one style, the nation report as HTML and PDF, CSV and JSON exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date
+
+from seawall.assess.benchmark import region_view
+from seawall.assess.frameworks import shipped_frameworks
+from seawall.assess.gaps import add_item, set_target
+from seawall.assess.indices import edition_rows
+from seawall.assess.report import charts
+from seawall.assess.report.document import build_report, render_html, render_pdf
+from seawall.assess.report.export import (
+    index_records,
+    region_data,
+    round_records,
+    to_csv,
+    to_json,
+)
+from seawall.assess.rounds import agree, create_round, grant_consent, publish, rate
+from seawall.core.node import Node
+
+CMM = shipped_frameworks()["cmm-2021"]
+
+
+def _seed(node: Node) -> str:
+    with node.unit(node.operator()) as ctx:
+        grant_consent(ctx, "JM", "CARICOM")
+        grant_consent(ctx, "TT", "CARICOM")
+        for nation, years in (("JM", (2021, 2026)), ("TT", (2026,))):
+            for year in years:
+                row = create_round(ctx, nation, "cmm-2021", year)
+                for n, factor in enumerate(CMM.factors()):
+                    agree(ctx, row.id, factor, 1 + (n + year) % 4)
+                if nation == "JM" and year == 2026:
+                    rate(ctx, row.id, "government", "D1.1", 4, "funded strategy")
+                    rate(ctx, row.id, "academia", "D1.1", 2, "no budget line")
+                    agree(ctx, row.id, "D1.1", 3, "academia: no budget line <yet>")
+                    latest = row.id
+                publish(ctx, row.id)
+        set_target(ctx, "JM", "cmm-2021", "D5.4", 5)
+        add_item(
+            ctx, "JM", "cmm-2021", "D5.4", "Quarterly restore drills", "eGov", date(2027, 3, 31)
+        )
+    return latest
+
+
+def test_charts_are_deterministic_svg() -> None:
+    labels = [d.name for d in CMM.dimensions]
+    one = charts.radar_chart(labels, {"2026": [2, 3, 2.5, 4, 1.5]})
+    assert one.lstrip().startswith("<?xml") and "<svg" in one
+    assert one == charts.radar_chart(labels, {"2026": [2, 3, 2.5, 4, 1.5]})
+    assert one != charts.radar_chart(labels, {"2026": [2, 3, 2.5, 4, 2.5]})
+    empty = charts.small_multiples(["D1", "D2", "D3"], {})
+    assert "<svg" in empty
+
+
+def test_the_nation_report_holds_every_section(node: Node) -> None:
+    _seed(node)
+    with node.unit(node.operator()) as ctx:
+        report = build_report(ctx, "JM")
+    assert [r.year for r in report.rounds] == [2021, 2026]
+    assert [g.factor_id for g in report.gaps] == ["D5.4"]
+    html = render_html(report)
+    for needle in (
+        "Jamaica (JM)",
+        'alt="Radar chart of dimension scores"',
+        'alt="Dimension scores by year"',
+        'alt="Small multiples of the region\'s dimension scores"',
+        'alt="GCI 2024 pillar scores"',
+        "Quarterly restore drills",
+        "academia: no budget line &lt;yet&gt;",  # user text is escaped
+        'GUY <span class="muted">(alternative)</span>',
+        "demerarawaves.com",
+        "indicative only",
+    ):
+        assert needle in html, needle
+    assert html.count("data:image/svg+xml;base64,") == 4
+
+
+def test_the_report_renders_to_pdf(node: Node) -> None:
+    _seed(node)
+    with node.unit(node.operator()) as ctx:
+        pdf = render_pdf(render_html(build_report(ctx, "JM", region=None)))
+    assert pdf.startswith(b"%PDF-")
+    assert len(pdf) > 20_000
+
+
+def test_a_round_exports_to_csv_with_one_column_per_group(node: Node) -> None:
+    round_id = _seed(node)
+    with node.unit(node.operator()) as ctx:
+        records = round_records(ctx, round_id)
+    rows = list(csv.DictReader(io.StringIO(to_csv(records))))
+    assert len(rows) == 23
+    d11 = rows[0]
+    assert (d11["factor"], d11["government"], d11["academia"], d11["civil_society"]) == (
+        "D1.1",
+        "4",
+        "2",
+        "",
+    )
+    assert (d11["agreed_stage"], d11["agreed_stage_name"], d11["disagreement"]) == (
+        "3",
+        "Established",
+        "True",
+    )
+
+
+def test_index_json_rows_carry_iso3_scores_and_tier(node: Node) -> None:
+    with node.unit(node.operator()) as ctx:
+        rows = index_records(edition_rows(ctx.db, "gci-2024", "CARIBBEAN"))
+    data = json.loads(to_json(rows))
+    jamaica = next(r for r in data if r["iso3"] == "JAM")
+    assert jamaica["overall"] == 58.0284
+    assert jamaica["pillar_legal"] == 16.407
+    assert (jamaica["tier"], jamaica["tier_name"]) == ("T3", "Establishing")
+    assert "Data360" in jamaica["source"]
+
+
+def test_region_json_links_each_statement_to_its_rows(node: Node) -> None:
+    _seed(node)
+    with node.unit(node.operator()) as ctx:
+        data = json.loads(to_json(region_data(region_view(ctx, "CARICOM"))))
+    assert data["group"] == "CARICOM"
+    assert {(r["nation"], r["year"]) for r in data["panel"]} == {
+        ("JM", 2021),
+        ("JM", 2026),
+        ("TT", 2026),
+    }
+    panel_ids = {r["round_id"] for r in data["panel"]}
+    statements = {s["key"]: s for s in data["statements"]}
+    assert set(statements) == {"start_up", "dynamic", "improved", "strongest", "weakest"}
+    for statement in statements.values():
+        assert {row["round_id"] for row in statement["rows"]} <= panel_ids
