@@ -27,6 +27,7 @@ from seawall.errors import (
 )
 
 PREFIX = "sw_"
+LAST_USED_GRANULARITY = timedelta(minutes=1)
 
 
 def _digest(secret: str) -> str:
@@ -126,5 +127,8 @@ def authenticate_token(ctx: Ctx, value: str, username: str | None = None) -> Pri
         raise AuthenticationFailed("the token's user is disabled; ask a node admin")
     if username is not None and username.strip().lower() != user.username:
         raise AuthenticationFailed("API token does not belong to that user")
-    row.last_used_at = ctx.now()
+    now = ctx.now()
+    # Refresh "last used" at most once a minute, so reads do not each cost a write.
+    if row.last_used_at is None or now - row.last_used_at > LAST_USED_GRANULARITY:
+        row.last_used_at = now
     return principal_of(user, frozenset(Perm(s) for s in row.scopes), ctx.who.source)

@@ -19,8 +19,9 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         declared = dict(scope["headers"]).get(b"content-length")
+        taxii = scope.get("path", "").startswith("/taxii2")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(send)
+            await self._refuse(send, taxii)
             return
         seen = 0
         started = False
@@ -44,21 +45,23 @@ class BodyLimit:
             await self.app(scope, counted, tracked_send)
         except _TooLarge:
             if not started:
-                await self._refuse(send)
+                await self._refuse(send, taxii)
 
-    async def _refuse(self, send: Send) -> None:
-        body = json.dumps(
-            {
-                "error": "payload_too_large",
-                "message": f"request body is over {self.max_bytes} bytes; send less per request",
-            }
-        ).encode()
+    async def _refuse(self, send: Send, taxii: bool) -> None:
+        message = f"request body is over {self.max_bytes} bytes; send less per request"
+        media = b"application/json"
+        document: dict[str, str] = {"error": "payload_too_large", "message": message}
+        if taxii:
+            # TAXII 2.1 §3.6.1: errors use the TAXII error message resource and media type.
+            media = b"application/taxii+json;version=2.1"
+            document = {"title": "Payload too large", "http_status": "413", "description": message}
+        body = json.dumps(document).encode()
         await send(
             {
                 "type": "http.response.start",
                 "status": 413,
                 "headers": [
-                    (b"content-type", b"application/json"),
+                    (b"content-type", media),
                     (b"content-length", str(len(body)).encode()),
                 ],
             }

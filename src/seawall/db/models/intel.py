@@ -1,8 +1,81 @@
-"""Collective-defence tables (STIX objects, collections, sync state).
+"""Collective-defence tables: TAXII collections, every version of every STIX object, statuses.
 
-Filled in by the pillar; its migrations live on the Alembic branch labelled 'intel'.
+Its migrations live on the Alembic branch labelled 'intel'.
 """
 
-from seawall.db.models.base import Base
+from __future__ import annotations
 
-__all__ = ["Base"]
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from seawall.db.models.base import Base
+from seawall.db.types import UTCDateTime
+
+# SQLite only autoincrements an INTEGER PRIMARY KEY; PostgreSQL gets 64 bits.
+RowId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class IntelCollection(Base):
+    """A TAXII collection: who may read it (its audience) and its default marking."""
+
+    __tablename__ = "intel_collections"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    alias: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    owner_nation: Mapped[str] = mapped_column(ForeignKey("nations.iso2"), index=True)
+    audience: Mapped[dict[str, Any]] = mapped_column(JSON)
+    default_tlp: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(100))
+
+
+class IntelObject(Base):
+    """One version of one STIX object in a collection, keyed by (collection, id, version)."""
+
+    __tablename__ = "intel_objects"
+    __table_args__ = (
+        UniqueConstraint("collection_id", "stix_id", "version"),
+        Index("ix_intel_objects_page", "collection_id", "date_added", "seq"),
+    )
+
+    seq: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=True)
+    collection_id: Mapped[str] = mapped_column(
+        ForeignKey("intel_collections.id", ondelete="CASCADE")
+    )
+    stix_id: Mapped[str] = mapped_column(String(300), index=True)
+    type: Mapped[str] = mapped_column(String(250), index=True)
+    spec_version: Mapped[str] = mapped_column(String(8))
+    created: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    modified: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, index=True)
+    version: Mapped[datetime] = mapped_column(UTCDateTime())
+    date_added: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    created_by_ref: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    markings: Mapped[list[str]] = mapped_column(JSON)
+    tlp: Mapped[int] = mapped_column(Integer)
+    owner_nation: Mapped[str] = mapped_column(String(2))
+    owner_org: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    submitted_by: Mapped[str] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text)
+
+
+class IntelStatus(Base):
+    """The outcome of one TAXII add-objects request (a TAXII status resource)."""
+
+    __tablename__ = "intel_statuses"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    collection_id: Mapped[str] = mapped_column(
+        ForeignKey("intel_collections.id", ondelete="CASCADE"), index=True
+    )
+    owner_nation: Mapped[str] = mapped_column(String(2))
+    submitted_by: Mapped[str] = mapped_column(String(100))
+    request_timestamp: Mapped[datetime] = mapped_column(UTCDateTime())
+    total_count: Mapped[int] = mapped_column(Integer)
+    successes: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    failures: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    pendings: Mapped[list[dict[str, Any]]] = mapped_column(JSON)

@@ -1,0 +1,209 @@
+"""Collections: where STIX objects are shared, who may read them and their default marking."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from seawall.core.access import Perm, require
+from seawall.core.context import Ctx
+from seawall.core.nations import groups_of, normalise_nation
+from seawall.db.models.intel import IntelCollection
+from seawall.errors import InvalidInput
+from seawall.intel.errors import CollectionExists, CollectionNotFound
+from seawall.intel.policy import Recipient
+from seawall.intel.tlp import Tlp, parse_tlp
+
+ALIAS = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
+
+
+def _clean(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(sorted({v.strip() for v in values if v.strip()}))
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who may read a collection; empty means every user of the node.
+
+    Organisations listed here are also the *named* recipients of the collection's
+    TLP:RED objects.
+    """
+
+    nations: tuple[str, ...] = ()
+    organisations: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    partners: tuple[str, ...] = ()
+
+    @classmethod
+    def of(
+        cls,
+        nations: Iterable[str] = (),
+        organisations: Iterable[str] = (),
+        groups: Iterable[str] = (),
+        partners: Iterable[str] = (),
+    ) -> Audience:
+        """An audience with nation codes normalised and duplicates dropped."""
+        return cls(
+            nations=_clean(normalise_nation(n) for n in nations),
+            organisations=_clean(organisations),
+            groups=_clean(g.upper() for g in groups),
+            partners=_clean(p.lower() for p in partners),
+        )
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> Audience:
+        """The audience as stored."""
+        return cls(
+            nations=tuple(raw.get("nations", ())),
+            organisations=tuple(raw.get("organisations", ())),
+            groups=tuple(raw.get("groups", ())),
+            partners=tuple(raw.get("partners", ())),
+        )
+
+    def to_json(self) -> dict[str, list[str]]:
+        """The audience for storage."""
+        return {
+            "nations": list(self.nations),
+            "organisations": list(self.organisations),
+            "groups": list(self.groups),
+            "partners": list(self.partners),
+        }
+
+    @property
+    def is_open(self) -> bool:
+        """Whether every user of the node may read the collection."""
+        return not (self.nations or self.organisations or self.groups or self.partners)
+
+
+@dataclass(frozen=True)
+class Reader:
+    """The principal reading a collection, as the sharing policy sees them."""
+
+    username: str
+    recipient: Recipient
+    named_by_collection: bool
+
+    def for_object(self, submitted_by: str) -> Recipient:
+        """The reader as recipient of one object: named if they sent it or their org is listed."""
+        named = self.named_by_collection or submitted_by == self.username
+        return Recipient(
+            nation=self.recipient.nation,
+            organisation=self.recipient.organisation,
+            is_partner_node=self.recipient.is_partner_node,
+            is_named=named,
+            in_community=self.recipient.in_community,
+        )
+
+
+def audience_of(collection: IntelCollection) -> Audience:
+    """A collection's audience."""
+    return Audience.from_json(collection.audience)
+
+
+def default_marking(collection: IntelCollection) -> Tlp:
+    """The marking an unmarked object in the collection travels under."""
+    return parse_tlp(collection.default_tlp)
+
+
+def admits(ctx: Ctx, collection: IntelCollection) -> bool:
+    """Whether the caller is in the collection's audience."""
+    audience = audience_of(collection)
+    who = ctx.who
+    if audience.is_open or who.node_operator:
+        return True
+    if who.nation in audience.nations:
+        return True
+    if who.org_id is not None and who.org_id in audience.organisations:
+        return True
+    return bool(audience.groups) and bool(set(audience.groups) & set(groups_of(ctx.db, who.nation)))
+
+
+def can_read(ctx: Ctx, collection: IntelCollection) -> bool:
+    """Whether the caller may read the collection."""
+    return ctx.who.can(Perm.INTEL_READ) and admits(ctx, collection)
+
+
+def can_write(ctx: Ctx, collection: IntelCollection) -> bool:
+    """Whether the caller may add objects to the collection."""
+    return ctx.who.can(Perm.INTEL_WRITE) and admits(ctx, collection)
+
+
+def reader_of(ctx: Ctx, collection: IntelCollection) -> Reader:
+    """The caller as a reader of ``collection``: an authenticated user of this node."""
+    who = ctx.who
+    audience = audience_of(collection)
+    named = who.org_id is not None and who.org_id in audience.organisations
+    recipient = Recipient(
+        nation=who.nation,
+        organisation=who.org_id,
+        is_partner_node=False,
+        in_community=True,
+    )
+    return Reader(username=who.username, recipient=recipient, named_by_collection=named)
+
+
+def create_collection(
+    ctx: Ctx,
+    alias: str,
+    title: str = "",
+    audience: Audience | None = None,
+    default_tlp: str = "green",
+    description: str = "",
+) -> IntelCollection:
+    """Create a collection for the caller's nation."""
+    require(ctx.who, Perm.INTEL_WRITE)
+    slug = alias.strip().lower()
+    if not ALIAS.match(slug):
+        raise InvalidInput(
+            f"collection name {alias!r} is not allowed: use 2-64 lowercase letters, digits, -"
+        )
+    level = parse_tlp(default_tlp)
+    if ctx.db.scalar(select(IntelCollection.id).where(IntelCollection.alias == slug)):
+        raise CollectionExists(f"collection {slug!r} already exists; pick another name")
+    chosen = audience or Audience()
+    row = IntelCollection(
+        id=ctx.ids(),
+        alias=slug,
+        title=title.strip() or slug,
+        description=description.strip(),
+        owner_nation=ctx.who.nation,
+        audience=chosen.to_json(),
+        default_tlp=level.key,
+        created_at=ctx.now(),
+        created_by=ctx.who.username,
+    )
+    ctx.db.add(row)
+    ctx.db.flush()
+    ctx.record(
+        "intel.collection.created",
+        row.id,
+        alias=slug,
+        default_tlp=level.key,
+        audience=chosen.to_json(),
+    )
+    return row
+
+
+def list_collections(ctx: Ctx) -> list[IntelCollection]:
+    """The collections the caller may read or write, by alias."""
+    require(ctx.who, Perm.INTEL_READ)
+    rows = ctx.db.scalars(select(IntelCollection).order_by(IntelCollection.alias))
+    return [row for row in rows if admits(ctx, row)]
+
+
+def get_collection(ctx: Ctx, ref: str) -> IntelCollection:
+    """A collection by id or alias that the caller is in the audience of."""
+    require(ctx.who, Perm.INTEL_READ)
+    row = ctx.db.get(IntelCollection, ref) or ctx.db.scalar(
+        select(IntelCollection).where(IntelCollection.alias == ref.strip().lower())
+    )
+    if row is None or not admits(ctx, row):
+        raise CollectionNotFound(
+            f"no collection {ref!r} visible to {ctx.who.username}; list them at /taxii2/api/"
+            "collections/ or with `seawall intel collection list`"
+        )
+    return row

@@ -1,0 +1,561 @@
+"""The STIX 2.1 store: every version of every object, read through the sharing policy.
+
+Objects are kept per collection, one row per (id, version), where the version is
+``modified`` (else ``created``, else the time it was added). Reads page in
+``date_added`` order with an opaque cursor over (date_added, row id): it names a
+place in the table, not a server-side session, so it never expires and survives
+restarts.
+
+TLP is enforced here, for every reader. The SQL filter is compiled from
+:func:`seawall.intel.policy.reach` by evaluating it on each case the policy can
+tell apart (named or not, same organisation or not, same nation or not), and
+every row is checked again with :func:`seawall.intel.policy.may_share` before it
+leaves the store.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import itertools
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    delete,
+    exists,
+    false,
+    func,
+    insert,
+    not_,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.orm import aliased
+
+from seawall.core.access import Perm, require
+from seawall.core.context import Ctx
+from seawall.db.models.intel import IntelCollection, IntelObject
+from seawall.errors import Forbidden
+from seawall.intel.collections import Reader, can_read, can_write, default_marking, reader_of
+from seawall.intel.errors import (
+    BadCursor,
+    BadFilter,
+    InvalidStixObject,
+    ObjectNotFound,
+    UnknownMarking,
+)
+from seawall.intel.policy import Holder, Recipient, may_share, reach
+from seawall.intel.tlp import Tlp, effective_tlp, level_of_definition
+from seawall.intel.validation import (
+    CheckedObject,
+    check_object,
+    format_timestamp,
+    parse_timestamp,
+)
+
+DEFAULT_LIMIT = 1000
+MAX_LIMIT = 10_000
+_OTHER = "\x00other"
+# Built once: making an alias is costly and the statement cache keys on its name.
+_OTHER_VERSION = aliased(IntelObject, name="other_version")
+
+
+@dataclass(frozen=True)
+class ObjectRef:
+    """One object version named in an add result."""
+
+    id: str
+    version: str
+    message: str = ""
+
+
+@dataclass
+class AddResult:
+    """What happened to each object of one add request."""
+
+    added: list[ObjectRef] = field(default_factory=list)
+    duplicates: list[ObjectRef] = field(default_factory=list)
+    rejected: list[ObjectRef] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        """How many objects were sent."""
+        return len(self.added) + len(self.duplicates) + len(self.rejected)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The TAXII 2.1 filters (§3.4), with the spec's defaults."""
+
+    added_after: datetime | None = None
+    ids: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+    versions: tuple[str, ...] = ("last",)
+    spec_versions: tuple[str, ...] = ()
+    limit: int = DEFAULT_LIMIT
+    next: str | None = None
+
+    @classmethod
+    def parse(
+        cls,
+        added_after: str | None = None,
+        ids: str | None = None,
+        types: str | None = None,
+        versions: str | None = None,
+        spec_versions: str | None = None,
+        limit: str | None = None,
+        next: str | None = None,
+        default_versions: tuple[str, ...] = ("last",),
+    ) -> Filters:
+        """Filters from TAXII query-string values (comma-separated lists), or BadFilter."""
+        after = None
+        if added_after:
+            try:
+                after = parse_timestamp(added_after, "", "added_after")
+            except InvalidStixObject:
+                raise BadFilter(
+                    f"added_after {added_after!r} is not a timestamp like 2024-01-31T12:00:00Z"
+                ) from None
+        wanted_versions = _split(versions) or default_versions
+        for value in wanted_versions:
+            if value not in ("first", "last", "all"):
+                try:
+                    parse_timestamp(value, "", "match[version]")
+                except InvalidStixObject:
+                    raise BadFilter(
+                        f"match[version] {value!r} is not first, last, all or a timestamp"
+                    ) from None
+        count = DEFAULT_LIMIT
+        if limit:
+            if not limit.isdigit() or int(limit) < 1:
+                raise BadFilter(f"limit {limit!r} is not a positive whole number")
+            count = min(int(limit), MAX_LIMIT)
+        if next is not None:
+            decode_cursor(next)
+        return cls(
+            added_after=after,
+            ids=_split(ids),
+            types=_split(types),
+            versions=wanted_versions,
+            spec_versions=_split(spec_versions),
+            limit=count,
+            next=next or None,
+        )
+
+
+def _split(value: str | None) -> tuple[str, ...]:
+    return tuple(v.strip() for v in (value or "").split(",") if v.strip())
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """One stored object version as a reader sees it."""
+
+    id: str
+    type: str
+    version: datetime
+    date_added: datetime
+    spec_version: str
+    tlp: Tlp
+    created_by_ref: str | None
+    body: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """The STIX object."""
+        parsed: dict[str, Any] = json.loads(self.body)
+        return parsed
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a read: the rows, whether more follow, and the cursor to them."""
+
+    objects: list[StoredObject]
+    more: bool
+    next: str | None
+
+    @property
+    def date_added_first(self) -> datetime | None:
+        """The earliest date_added on the page."""
+        return min((o.date_added for o in self.objects), default=None)
+
+    @property
+    def date_added_last(self) -> datetime | None:
+        """The latest date_added on the page."""
+        return max((o.date_added for o in self.objects), default=None)
+
+
+def encode_cursor(date_added: datetime, seq: int) -> str:
+    """An opaque ``next`` value naming the place after a row."""
+    raw = f"1|{format_timestamp(date_added)}|{seq}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(value: str) -> tuple[datetime, int]:
+    """The place a ``next`` value names, or BadCursor."""
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
+        version, stamp, seq = raw.split("|")
+        if version != "1" or not seq.isdigit():
+            raise ValueError(raw)
+        return parse_timestamp(stamp, "", "next"), int(seq)
+    except (ValueError, binascii.Error, UnicodeDecodeError, InvalidStixObject):
+        raise BadCursor(
+            f"next {value[:40]!r} is not a cursor from this node; start again without next"
+        ) from None
+
+
+def visible(reader: Reader, row: type[IntelObject] | Any = IntelObject) -> ColumnElement[bool]:
+    """SQL for "the reader may see this row", compiled from the sharing policy."""
+    me = reader.recipient
+    named_expr: ColumnElement[bool] = (
+        true() if reader.named_by_collection else row.submitted_by == reader.username
+    )
+    org_expr: ColumnElement[bool] = (
+        func.coalesce(row.owner_org, "") == me.organisation
+        if me.organisation is not None
+        else false()
+    )
+    nation_expr: ColumnElement[bool] = row.owner_nation == me.nation
+    terms: list[ColumnElement[bool]] = []
+    for named, same_org, same_nation in itertools.product((False, True), repeat=3):
+        if same_org and me.organisation is None:
+            continue
+        holder = Holder(
+            nation=me.nation if same_nation else _OTHER,
+            organisation=(me.organisation if same_org else _OTHER),
+        )
+        recipient = Recipient(
+            nation=me.nation,
+            organisation=me.organisation,
+            is_partner_node=me.is_partner_node,
+            is_named=named or reader.named_by_collection,
+            in_community=me.in_community,
+        )
+        limit = reach(holder, recipient)
+        allowed = Tlp.CLEAR if limit is None else limit
+        terms.append(
+            and_(
+                named_expr if named else not_(named_expr),
+                org_expr if same_org else not_(org_expr),
+                nation_expr if same_nation else not_(nation_expr),
+                row.tlp <= int(allowed),
+            )
+        )
+    return or_(*terms)
+
+
+def allows(reader: Reader, row: IntelObject) -> bool:
+    """The policy's verdict on one row for a reader."""
+    holder = Holder(nation=row.owner_nation, organisation=row.owner_org)
+    return may_share(Tlp(row.tlp), holder, reader.for_object(row.submitted_by))
+
+
+def _known_markings(
+    ctx: Ctx, collection: IntelCollection, refs: set[str], batch: Sequence[CheckedObject]
+) -> dict[str, Tlp | None]:
+    known: dict[str, Tlp | None] = {}
+    stmt = select(IntelObject.stix_id, IntelObject.body).where(
+        IntelObject.collection_id == collection.id,
+        IntelObject.type == "marking-definition",
+        IntelObject.stix_id.in_(refs),
+    )
+    bodies = [(stix_id, json.loads(body)) for stix_id, body in ctx.db.execute(stmt)]
+    bodies += [(obj.id, obj.body) for obj in batch if obj.type == "marking-definition"]
+    for stix_id, body in bodies:
+        try:
+            known[stix_id] = level_of_definition(body)
+        except UnknownMarking:
+            continue  # a TLP definition without a level: objects citing it are refused
+    return known
+
+
+def add_objects(
+    ctx: Ctx, collection: IntelCollection, objects: Iterable[Any], request_id: str = ""
+) -> AddResult:
+    """Validate and store objects one by one; duplicates are reported, not added again."""
+    require(ctx.who, Perm.INTEL_WRITE)
+    if not can_write(ctx, collection):
+        raise Forbidden(f"{ctx.who.username} may not add objects to {collection.alias!r}")
+    result = AddResult()
+    good: list[CheckedObject] = []
+    for obj in objects:
+        try:
+            good.append(check_object(obj))
+        except InvalidStixObject as exc:
+            result.rejected.append(ObjectRef(exc.object_id, _raw_version(obj), exc.message))
+    refs = {ref for obj in good for ref in obj.marking_refs}
+    known = _known_markings(ctx, collection, refs, good) if refs else {}
+    # Take the collection's write lock before reading the clock, so date_added follows
+    # commit order and an added_after poller never skips a row that commits late.
+    ctx.db.execute(
+        update(IntelCollection)
+        .where(IntelCollection.id == collection.id)
+        .values(alias=IntelCollection.alias)
+    )
+    now = ctx.now()
+    default = default_marking(collection)
+    existing: set[tuple[str, datetime]] = set()
+    if good:
+        stmt = select(IntelObject.stix_id, IntelObject.version).where(
+            IntelObject.collection_id == collection.id,
+            IntelObject.stix_id.in_({obj.id for obj in good}),
+        )
+        existing = {(stix_id, version) for stix_id, version in ctx.db.execute(stmt)}
+    # A cyber observable has no versions of its own: its id names it once and for all.
+    seen_ids = {stix_id for stix_id, _ in existing}
+    rows: list[dict[str, Any]] = []
+    for obj in good:
+        version = obj.version or now
+        label = format_timestamp(version)
+        if (obj.id, version) in existing or (obj.version is None and obj.id in seen_ids):
+            result.duplicates.append(
+                ObjectRef(obj.id, label, "already in the collection; not added again")
+            )
+            continue
+        try:
+            level = effective_tlp(obj.marking_refs, default, known)
+        except UnknownMarking as exc:
+            message = f"{obj.id}: property 'object_marking_refs' has an {exc.message}"
+            result.rejected.append(ObjectRef(obj.id, label, message))
+            continue
+        existing.add((obj.id, version))
+        seen_ids.add(obj.id)
+        rows.append(
+            {
+                "collection_id": collection.id,
+                "stix_id": obj.id,
+                "type": obj.type,
+                "spec_version": obj.spec_version,
+                "created": obj.created,
+                "modified": obj.modified,
+                "version": version,
+                "date_added": now,
+                "created_by_ref": obj.created_by_ref,
+                "markings": list(obj.marking_refs),
+                "tlp": int(level),
+                "owner_nation": ctx.who.nation,
+                "owner_org": ctx.who.org_id,
+                "submitted_by": ctx.who.username,
+                "body": json.dumps(obj.body, separators=(",", ":"), ensure_ascii=False),
+            }
+        )
+        result.added.append(ObjectRef(obj.id, label))
+    if rows:
+        # One executemany, rows in input order: the row ids keep the envelope's order.
+        ctx.db.execute(insert(IntelObject), rows)
+    if result.total:
+        ctx.record(
+            "intel.objects.added",
+            collection.id,
+            collection=collection.alias,
+            added=len(result.added),
+            duplicates=len(result.duplicates),
+            rejected=len(result.rejected),
+            request=request_id,
+        )
+    return result
+
+
+def _raw_version(obj: Any) -> str:
+    if isinstance(obj, dict):
+        for prop in ("modified", "created"):
+            if isinstance(obj.get(prop), str):
+                return str(obj[prop])
+    return ""
+
+
+def _version_clause(
+    reader: Reader, filters: Filters, collection_id: str
+) -> ColumnElement[bool] | None:
+    if "all" in filters.versions:
+        return None
+    clauses: list[ColumnElement[bool]] = []
+    stamps = [parse_timestamp(v) for v in filters.versions if v not in ("first", "last")]
+    if stamps:
+        clauses.append(IntelObject.version.in_(stamps))
+    for edge in ("first", "last"):
+        if edge not in filters.versions:
+            continue
+        other = _OTHER_VERSION
+        beyond = (
+            other.version > IntelObject.version
+            if edge == "last"
+            else (other.version < IntelObject.version)
+        )
+        conditions = [
+            other.collection_id == collection_id,
+            other.stix_id == IntelObject.stix_id,
+            beyond,
+            visible(reader, other),
+        ]
+        if filters.spec_versions:
+            conditions.append(other.spec_version.in_(filters.spec_versions))
+        clauses.append(not_(exists().where(*conditions)))
+    return or_(*clauses)
+
+
+def _base_conditions(
+    reader: Reader,
+    collection: IntelCollection,
+    filters: Filters,
+    object_id: str | None,
+    with_versions: bool,
+) -> list[ColumnElement[bool]]:
+    by_id = object_id is not None or bool(filters.ids)
+    # Looking up by id, SQLite would rather walk the paging index (collection, date_added)
+    # to skip a sort; hiding the collection column from it makes it use the id index.
+    in_collection = (
+        (IntelObject.collection_id + "") == collection.id
+        if by_id
+        else IntelObject.collection_id == collection.id
+    )
+    conditions: list[ColumnElement[bool]] = [in_collection, visible(reader)]
+    if object_id is not None:
+        conditions.append(IntelObject.stix_id == object_id)
+    if filters.ids:
+        conditions.append(IntelObject.stix_id.in_(filters.ids))
+    if filters.types:
+        conditions.append(IntelObject.type.in_(filters.types))
+    # TAXII 2.1: without match[spec_version] only each object's latest spec
+    # version is returned; this store holds STIX 2.1 only, so that is every row.
+    if filters.spec_versions:
+        conditions.append(IntelObject.spec_version.in_(filters.spec_versions))
+    if filters.added_after is not None:
+        conditions.append(IntelObject.date_added > filters.added_after)
+    if with_versions:
+        version = _version_clause(reader, filters, collection.id)
+        if version is not None:
+            conditions.append(version)
+    if filters.next is not None:
+        after, seq = decode_cursor(filters.next)
+        conditions.append(
+            or_(
+                IntelObject.date_added > after,
+                and_(IntelObject.date_added == after, IntelObject.seq > seq),
+            )
+        )
+    return conditions
+
+
+def _page(
+    ctx: Ctx,
+    collection: IntelCollection,
+    filters: Filters,
+    object_id: str | None = None,
+    with_versions: bool = True,
+) -> Page:
+    require(ctx.who, Perm.INTEL_READ)
+    if not can_read(ctx, collection):
+        raise Forbidden(f"{ctx.who.username} may not read {collection.alias!r}")
+    reader = reader_of(ctx, collection)
+    conditions = _base_conditions(reader, collection, filters, object_id, with_versions)
+    stmt = (
+        select(IntelObject)
+        .where(*conditions)
+        .order_by(IntelObject.date_added, IntelObject.seq)
+        .limit(filters.limit + 1)
+    )
+    rows = list(ctx.db.scalars(stmt))
+    more = len(rows) > filters.limit
+    rows = rows[: filters.limit]
+    cursor = encode_cursor(rows[-1].date_added, rows[-1].seq) if more and rows else None
+    objects = [
+        StoredObject(
+            id=row.stix_id,
+            type=row.type,
+            version=row.version,
+            date_added=row.date_added,
+            spec_version=row.spec_version,
+            tlp=Tlp(row.tlp),
+            created_by_ref=row.created_by_ref,
+            body=row.body,
+        )
+        for row in rows
+        # Defence in depth: the SQL filter is compiled from the policy; ask it again.
+        if allows(reader, row)
+    ]
+    return Page(objects=objects, more=more, next=cursor)
+
+
+def query_objects(ctx: Ctx, collection: IntelCollection, filters: Filters) -> Page:
+    """One page of the objects the caller may see, filtered as TAXII says."""
+    return _page(ctx, collection, filters)
+
+
+def get_object(ctx: Ctx, collection: IntelCollection, object_id: str, filters: Filters) -> Page:
+    """One page of the versions of one object, or ObjectNotFound when none is visible."""
+    page = _page(ctx, collection, filters, object_id=object_id)
+    if not page.objects and filters.next is None and not _exists(ctx, collection, object_id):
+        raise ObjectNotFound(f"no object {object_id!r} in collection {collection.alias!r}")
+    return page
+
+
+def get_versions(ctx: Ctx, collection: IntelCollection, object_id: str, filters: Filters) -> Page:
+    """One page of an object's versions (every version, whatever match[version] says)."""
+    page = _page(ctx, collection, filters, object_id=object_id, with_versions=False)
+    if not page.objects and filters.next is None and not _exists(ctx, collection, object_id):
+        raise ObjectNotFound(f"no object {object_id!r} in collection {collection.alias!r}")
+    return page
+
+
+def _exists(ctx: Ctx, collection: IntelCollection, object_id: str) -> bool:
+    reader = reader_of(ctx, collection)
+    stmt = select(IntelObject.seq).where(
+        IntelObject.collection_id == collection.id,
+        IntelObject.stix_id == object_id,
+        visible(reader),
+    )
+    return ctx.db.scalar(stmt.limit(1)) is not None
+
+
+def delete_object(ctx: Ctx, collection: IntelCollection, object_id: str, filters: Filters) -> int:
+    """Delete the matching versions of an object the caller's nation added; returns how many."""
+    require(ctx.who, Perm.INTEL_WRITE)
+    if not can_write(ctx, collection):
+        raise Forbidden(f"{ctx.who.username} may not remove objects in {collection.alias!r}")
+    reader = reader_of(ctx, collection)
+    scope = Filters(versions=filters.versions, spec_versions=filters.spec_versions)
+    conditions = _base_conditions(reader, collection, scope, object_id, True)
+    conditions.append(IntelObject.owner_nation == ctx.who.nation)
+    seqs = list(ctx.db.scalars(select(IntelObject.seq).where(*conditions)))
+    if not seqs:
+        raise ObjectNotFound(
+            f"no object {object_id!r} in collection {collection.alias!r} that you may delete"
+        )
+    ctx.db.execute(delete(IntelObject).where(IntelObject.seq.in_(seqs)))
+    ctx.record(
+        "intel.object.deleted",
+        object_id,
+        collection=collection.alias,
+        versions=len(seqs),
+    )
+    return len(seqs)
+
+
+__all__ = [
+    "DEFAULT_LIMIT",
+    "MAX_LIMIT",
+    "AddResult",
+    "Filters",
+    "ObjectRef",
+    "Page",
+    "StoredObject",
+    "add_objects",
+    "allows",
+    "decode_cursor",
+    "delete_object",
+    "encode_cursor",
+    "get_object",
+    "get_versions",
+    "query_objects",
+    "visible",
+]

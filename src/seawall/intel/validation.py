@@ -1,0 +1,289 @@
+"""Fast ingest validation of STIX 2.1 objects.
+
+Cheap checks run first (the common properties and their formats), and only an
+object that passes them has its pattern parsed by ``stix2-patterns``. Each failure
+is an :class:`~seawall.intel.errors.InvalidStixObject` naming the object id and
+the property, so one bad object is rejected on its own and the rest are kept.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+from stix2patterns.validator import run_validator  # type: ignore[import-untyped]
+
+from seawall.intel.errors import InvalidStixObject
+
+SPEC_VERSION = "2.1"
+STIX_MEDIA_TYPE = "application/stix+json;version=2.1"
+
+# STIX 2.1 §6: cyber-observable types have no created/modified and may omit spec_version.
+SCO_TYPES = frozenset(
+    {
+        "artifact",
+        "autonomous-system",
+        "directory",
+        "domain-name",
+        "email-addr",
+        "email-message",
+        "file",
+        "ipv4-addr",
+        "ipv6-addr",
+        "mac-addr",
+        "mutex",
+        "network-traffic",
+        "process",
+        "software",
+        "url",
+        "user-account",
+        "windows-registry-key",
+        "x509-certificate",
+    }
+)
+_TYPE = re.compile(r"^(?!.*--)[a-z0-9][a-z0-9-]{1,248}[a-z0-9]$")
+_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
+_ID = re.compile(rf"^([a-z0-9-]+)--({_UUID})$")
+_TIMESTAMP = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d+))?Z$")
+
+
+def _shown(value: Any, limit: int = 60) -> str:
+    """A value as a message may quote it: short, whatever was sent."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}..."
+
+
+@dataclass(frozen=True)
+class CheckedObject:
+    """A STIX object that passed validation, with the fields the store indexes."""
+
+    body: dict[str, Any]
+    id: str
+    type: str
+    spec_version: str
+    created: datetime | None
+    modified: datetime | None
+    created_by_ref: str | None
+    marking_refs: tuple[str, ...]
+
+    @property
+    def version(self) -> datetime | None:
+        """The object's version: ``modified``, else ``created``, else none of its own."""
+        return self.modified or self.created
+
+
+def parse_timestamp(value: Any, object_id: str = "", prop: str = "timestamp") -> datetime:
+    """A STIX timestamp (``YYYY-MM-DDTHH:MM:SS[.s+]Z``) as aware UTC, to the microsecond."""
+    match = _TIMESTAMP.match(value) if isinstance(value, str) else None
+    if match is None:
+        raise InvalidStixObject(
+            object_id,
+            prop,
+            f"is not a STIX timestamp like 2024-01-31T12:00:00.000Z: {_shown(value)}",
+        )
+    try:
+        whole = datetime.strptime(match.group(1), "%Y-%m-%dT%H:%M:%S")
+    except ValueError:
+        raise InvalidStixObject(
+            object_id, prop, f"is not a real date and time: {_shown(value)}"
+        ) from None
+    micros = int((match.group(2) or "0")[:6].ljust(6, "0"))
+    return whole.replace(microsecond=micros, tzinfo=UTC)
+
+
+def format_timestamp(value: datetime) -> str:
+    """A timestamp as TAXII writes it: UTC, microseconds, ``Z``."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+# Most shared indicators are one or a few equality tests on an observable, and the
+# ANTLR parser costs about a millisecond each. Patterns of exactly that shape are
+# recognised here instead; anything else (hashes, which the parser also checks for
+# length, qualifiers, other operators, keywords as names) goes to the parser.
+_KEYWORDS = frozenset(
+    [
+        "AND",
+        "OR",
+        "NOT",
+        "FOLLOWEDBY",
+        "LIKE",
+        "MATCHES",
+        "ISSUPERSET",
+        "ISSUBSET",
+        "EXISTS",
+        "LAST",
+        "IN",
+        "START",
+        "STOP",
+        "SECONDS",
+        "WITHIN",
+        "REPEATS",
+        "TIMES",
+        "true",
+        "false",
+        "hashes",
+    ]
+)
+_PART = r"[A-Za-z_][A-Za-z0-9_]*"
+_LITERAL = r"(?:'(?:[^'\\]|\\['\\])*'|0|[1-9][0-9]*)"
+_SCO = "|".join(sorted(SCO_TYPES, key=len, reverse=True))
+_COMPARE = rf"(?:{_SCO}):({_PART}(?:\.{_PART})*) *!?= *{_LITERAL}"
+_SIMPLE_PATTERN = re.compile(rf"^\[ *{_COMPARE}(?: +(?:AND|OR) +{_COMPARE})* *\]$")
+_COMPARISON = re.compile(_COMPARE)
+
+
+def is_simple_pattern(pattern: str) -> bool:
+    """Whether a pattern is plain equality tests that the STIX grammar surely accepts."""
+    if not _SIMPLE_PATTERN.match(pattern):
+        return False
+    return all(
+        part not in _KEYWORDS
+        for found in _COMPARISON.finditer(pattern)
+        for part in found.group(1).split(".")
+    )
+
+
+@lru_cache(maxsize=4096)
+def pattern_errors(pattern: str) -> tuple[str, ...]:
+    """The parse errors of a STIX 2.1 pattern; empty when it parses."""
+    if is_simple_pattern(pattern):
+        return ()
+    return tuple(run_validator(pattern, "2.1"))
+
+
+def _require(obj: Mapping[str, Any], object_id: str, prop: str) -> Any:
+    if prop not in obj:
+        raise InvalidStixObject(object_id, prop, "is required")
+    return obj[prop]
+
+
+def _check_ref(value: Any, object_id: str, prop: str, prefix: str | None = None) -> str:
+    match = _ID.match(value) if isinstance(value, str) else None
+    if match is None:
+        raise InvalidStixObject(object_id, prop, f"is not a STIX identifier: {_shown(value)}")
+    if prefix is not None and match.group(1) != prefix:
+        raise InvalidStixObject(object_id, prop, f"must refer to a {prefix}, not {_shown(value)}")
+    return str(value)
+
+
+def _markings(obj: Mapping[str, Any], object_id: str) -> tuple[str, ...]:
+    refs: list[str] = []
+    object_refs = obj.get("object_marking_refs", [])
+    if not isinstance(object_refs, list):
+        raise InvalidStixObject(object_id, "object_marking_refs", "must be a list")
+    refs.extend(
+        _check_ref(ref, object_id, "object_marking_refs", "marking-definition")
+        for ref in object_refs
+    )
+    granular = obj.get("granular_markings", [])
+    if not isinstance(granular, list):
+        raise InvalidStixObject(object_id, "granular_markings", "must be a list")
+    for item in granular:
+        if not isinstance(item, Mapping) or not isinstance(item.get("selectors"), list):
+            raise InvalidStixObject(
+                object_id, "granular_markings", "entries need 'selectors' and 'marking_ref'"
+            )
+        if "marking_ref" in item:
+            refs.append(_check_ref(item["marking_ref"], object_id, "granular_markings"))
+        elif "lang" not in item:
+            raise InvalidStixObject(object_id, "granular_markings", "entry has no marking_ref")
+    return tuple(dict.fromkeys(refs))
+
+
+def _check_indicator(obj: Mapping[str, Any], object_id: str) -> None:
+    pattern = _require(obj, object_id, "pattern")
+    pattern_type = _require(obj, object_id, "pattern_type")
+    if not isinstance(pattern, str) or not pattern.strip():
+        raise InvalidStixObject(object_id, "pattern", "must be a non-empty string")
+    valid_from = parse_timestamp(_require(obj, object_id, "valid_from"), object_id, "valid_from")
+    if "valid_until" in obj:
+        valid_until = parse_timestamp(obj["valid_until"], object_id, "valid_until")
+        if valid_until <= valid_from:
+            raise InvalidStixObject(object_id, "valid_until", "must be later than valid_from")
+    if pattern_type == "stix":
+        errors = pattern_errors(pattern)
+        if errors:
+            reason = errors[0].removeprefix("FAIL: ")
+            raise InvalidStixObject(object_id, "pattern", f"does not parse: {reason}")
+
+
+def _check_relationship(obj: Mapping[str, Any], object_id: str) -> None:
+    if not isinstance(_require(obj, object_id, "relationship_type"), str):
+        raise InvalidStixObject(object_id, "relationship_type", "must be a string")
+    _check_ref(_require(obj, object_id, "source_ref"), object_id, "source_ref")
+    _check_ref(_require(obj, object_id, "target_ref"), object_id, "target_ref")
+
+
+def check_object(obj: Any) -> CheckedObject:
+    """Validate one STIX 2.1 object, or raise InvalidStixObject naming id and property."""
+    if not isinstance(obj, dict):
+        raise InvalidStixObject("", "object", "must be a JSON object")
+    raw_id = obj.get("id")
+    object_id = raw_id if isinstance(raw_id, str) else ""
+    stix_type = _require(obj, object_id, "type")
+    if not isinstance(stix_type, str) or not _TYPE.match(stix_type):
+        raise InvalidStixObject(
+            object_id, "type", "must be 3-250 characters of a-z, 0-9 and single hyphens"
+        )
+    if stix_type == "bundle":
+        raise InvalidStixObject(
+            object_id, "type", "is 'bundle': send the bundle's objects in a TAXII envelope"
+        )
+    match = _ID.match(raw_id) if isinstance(raw_id, str) else None
+    if match is None:
+        raise InvalidStixObject(
+            object_id, "id", f"must be '{stix_type}--<uuid>', got {_shown(raw_id)}"
+        )
+    if match.group(1) != stix_type:
+        raise InvalidStixObject(object_id, "id", f"must start with its type {stix_type!r}")
+    is_sco = stix_type in SCO_TYPES
+    spec_version = obj.get("spec_version")
+    if spec_version is None and not is_sco:
+        raise InvalidStixObject(object_id, "spec_version", "is required")
+    if spec_version is not None and spec_version != SPEC_VERSION:
+        raise InvalidStixObject(
+            object_id, "spec_version", f"is {_shown(spec_version)}: this node stores STIX 2.1 only"
+        )
+    created = modified = None
+    if not is_sco:
+        created = parse_timestamp(_require(obj, object_id, "created"), object_id, "created")
+        if stix_type != "marking-definition":
+            modified = parse_timestamp(_require(obj, object_id, "modified"), object_id, "modified")
+            if modified < created:
+                raise InvalidStixObject(object_id, "modified", "is earlier than created")
+    created_by = obj.get("created_by_ref")
+    if created_by is not None:
+        _check_ref(created_by, object_id, "created_by_ref", "identity")
+    if "revoked" in obj and not isinstance(obj["revoked"], bool):
+        raise InvalidStixObject(object_id, "revoked", "must be true or false")
+    markings = _markings(obj, object_id)
+    if stix_type == "indicator":
+        _check_indicator(obj, object_id)
+    elif stix_type == "relationship":
+        _check_relationship(obj, object_id)
+    return CheckedObject(
+        body=obj,
+        id=object_id,
+        type=stix_type,
+        spec_version=SPEC_VERSION,
+        created=created,
+        modified=modified,
+        created_by_ref=created_by,
+        marking_refs=markings,
+    )
+
+
+def check_objects(objects: Iterable[Any]) -> tuple[list[CheckedObject], list[InvalidStixObject]]:
+    """Split objects into the valid ones and the rejections, keeping the input order."""
+    good: list[CheckedObject] = []
+    bad: list[InvalidStixObject] = []
+    for obj in objects:
+        try:
+            good.append(check_object(obj))
+        except InvalidStixObject as exc:
+            bad.append(exc)
+    return good, bad
