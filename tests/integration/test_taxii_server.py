@@ -308,3 +308,17 @@ def test_unknown_collection_and_bad_cursor(taxii: Taxii, http: httpx.Client) -> 
         taxii.objects_url(), params={"added_after": "yesterday"}, headers=taxii.bearer("jm-analyst")
     )
     assert_taxii_error(late, 400, "added_after")
+
+
+def test_unicode_digits_in_paging_parameters_are_a_400_not_a_crash(
+    taxii: Taxii, http: httpx.Client
+) -> None:
+    """``"8\u00b9".isdigit()`` is True in Python but ``int()`` refuses it: found by Schemathesis."""
+    answer = http.get(
+        taxii.objects_url(), headers=taxii.bearer("jm-analyst"), params={"limit": "8\u00b9"}
+    )
+    assert_taxii_error(answer, 400, "limit")
+    cursor = http.get(
+        taxii.objects_url(), headers=taxii.bearer("jm-analyst"), params={"next": "1.\u00b9"}
+    )
+    assert cursor.status_code == 400

@@ -135,7 +135,7 @@ class Filters:
                     ) from None
         count = DEFAULT_LIMIT
         if limit:
-            if not limit.isdigit() or int(limit) < 1:
+            if not (limit.isascii() and limit.isdigit()) or int(limit) < 1:
                 raise BadFilter(f"limit {limit!r} is not a positive whole number")
             count = min(int(limit), MAX_LIMIT)
         if next is not None:
@@ -204,7 +204,7 @@ def decode_cursor(value: str) -> tuple[datetime, int]:
     try:
         raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
         version, stamp, seq = raw.split("|")
-        if version != "1" or not seq.isdigit():
+        if version != "1" or not (seq.isascii() and seq.isdigit()):
             raise ValueError(raw)
         return parse_timestamp(stamp, "", "next"), int(seq)
     except (ValueError, binascii.Error, UnicodeDecodeError, InvalidStixObject):

@@ -244,7 +244,7 @@ async def taxii_body(request: Request) -> bytes:
     taxii.check_content_type(request.headers.get("content-type"))
     limit = node_of(request).settings.max_body_bytes
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(
             f"request body is over max_content_length ({limit} bytes); send fewer objects"
         )
