@@ -14,7 +14,7 @@ $(UV):
 	python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
 
 setup: | $(UV)  ## Install Python dependencies from uv.lock into .venv
-	@$(UV) sync --frozen --quiet
+	@$(UV) sync --frozen --quiet --compile-bytecode
 
 run: setup  ## Initialise a node in ./.seawall, load demo data, serve on 127.0.0.1:8000
 	@$(UV) run --frozen seawall init --nation JM --name "Jamaica national node"

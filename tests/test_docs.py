@@ -15,7 +15,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _commands(group: click.Group, prefix: str = "seawall") -> list[str]:
     found = []
-    for name, command in sorted(group.commands.items()):
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
         path = f"{prefix} {name}"
         if isinstance(command, click.Group):
             found.extend(_commands(command, path))

@@ -9,9 +9,13 @@ from typing import Any
 
 from sqlalchemy import select
 
+from seawall.assess.samples import load_sample_assessments
 from seawall.core import organisations, partners, users
+from seawall.core.context import Ctx
+from seawall.core.evidence import record_evidence
 from seawall.core.node import Node
-from seawall.db.models import Organisation, Partner, User
+from seawall.db.models import Evidence, Organisation, Partner, User
+from seawall.embassy.samples import SAMPLE_PASSPHRASE, load_sample_repository
 
 DEMO_PASSWORD = "seawall-demo"  # noqa: S105 - printed on purpose; demo nodes only
 
@@ -54,6 +58,31 @@ PARTNERS = (
 )
 
 
+# Sample evidence of intel sharing, until the node has shared for real; the embassy's evidence
+# comes from a real sample repository (backup, check and restore drill) below.
+EVIDENCE = (
+    (
+        "intel",
+        "intel.sharing",
+        "Sample: 42 indicators shared with TT and BB over TAXII this month",
+        ["cmm:D1.2"],
+    ),
+)
+
+
+def _load_evidence(ctx: Ctx) -> list[str]:
+    added = []
+    for pillar, kind, summary, supports in EVIDENCE:
+        exists = ctx.db.scalar(
+            select(Evidence.id).where(
+                Evidence.nation == ctx.who.nation, Evidence.summary == summary
+            )
+        )
+        if exists is None:
+            added.append(record_evidence(ctx, pillar, kind, summary, supports).id)
+    return added
+
+
 def load_demo(node: Node) -> dict[str, Any]:
     """Load the demo organisations, users and partners; return what was added."""
     added: dict[str, list[str]] = {"organisations": [], "users": [], "partners": []}
@@ -89,9 +118,16 @@ def load_demo(node: Node) -> dict[str, Any]:
             if ctx.db.scalar(select(Partner.id).where(Partner.name == name)) is None:
                 partners.add_partner(ctx, name, nation, url, trust, max_tlp, embassy_host=host)
                 added["partners"].append(name)
+        added["evidence"] = _load_evidence(ctx)
+        added["assessment_rounds"] = load_sample_assessments(ctx)
+    added["embassy_repositories"] = load_sample_repository(
+        lambda: node.unit(node.operator("demo")), node.settings.home, node.clock
+    )
     lines = [
         f"Demo data: {len(added['organisations'])} organisations, {len(added['users'])} users, "
-        f"{len(added['partners'])} partners added",
+        f"{len(added['partners'])} partners, {len(added['assessment_rounds'])} sample "
+        f"assessment rounds, {len(added['embassy_repositories'])} embassy repositories added",
         f"Sign in as admin / {DEMO_PASSWORD} (also analyst, assessor, custodian, viewer)",
+        f"Embassy repository gov-records: passphrase {SAMPLE_PASSPHRASE}",
     ]
     return {**added, "lines": lines}

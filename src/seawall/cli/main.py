@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -14,7 +15,56 @@ from seawall.cli.output import err_console
 from seawall.errors import SeawallError
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """A group whose pillar subgroups are imported only when invoked.
+
+    Pillars pull in heavy libraries (stix2, WeasyPrint, matplotlib, boto3); a command that does
+    not need them should not pay for them at start-up.
+    """
+
+    def __init__(
+        self, *args: object, lazy: dict[str, Callable[[], click.Command]], **kwargs: object
+    ):
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.lazy = lazy
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Eager and lazy command names."""
+        return sorted([*super().list_commands(ctx), *self.lazy])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """Import a pillar's group on first use."""
+        if cmd_name in self.lazy:
+            return self.lazy[cmd_name]()
+        return super().get_command(ctx, cmd_name)
+
+
+def _assess() -> click.Command:
+    from seawall.cli.assess import assess
+
+    return assess
+
+
+def _intel() -> click.Command:
+    from seawall.cli.intel import intel
+    from seawall.cli.intel_sync import COMMANDS
+
+    for sub in COMMANDS:
+        intel.add_command(sub)
+    return intel
+
+
+def _embassy() -> click.Command:
+    from seawall.cli.embassy import embassy
+
+    return embassy
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy={"assess": _assess, "intel": _intel, "embassy": _embassy},
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.option(
     "--home",
     type=click.Path(file_okay=False, path_type=Path),
@@ -35,7 +85,8 @@ for command in (*node.COMMANDS, *admin.COMMANDS, audit.group):
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; failures become one line on stderr and a stable exit code."""
     try:
-        cli.main(args=argv, prog_name="seawall", standalone_mode=False)
+        # Without standalone mode Click returns (not raises) the code of a ctx.exit / Exit.
+        code = cli.main(args=argv, prog_name="seawall", standalone_mode=False)
     except SeawallError as exc:
         err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
@@ -49,4 +100,4 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
-    sys.exit(0)
+    sys.exit(code if isinstance(code, int) else 0)

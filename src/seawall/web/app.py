@@ -17,7 +17,7 @@ from seawall.settings import Settings, load_settings
 from seawall.web.errors import install_error_handlers
 from seawall.web.limits import BodyLimit
 from seawall.web.metrics import HttpMetrics
-from seawall.web.routers import core_api, health, taxii, ui
+from seawall.web.routers import assess, core_api, embassy, health, intel, intel_sync, taxii, ui
 
 
 @dataclass(frozen=True)
@@ -32,13 +32,19 @@ class PillarCard:
 
 PILLARS = (
     PillarCard(
-        "assess", "Maturity", "CMM and GCI assessments, regional benchmarks, roadmaps.", None
+        "assess", "Maturity", "CMM and GCI assessments, regional benchmarks, roadmaps.", "/assess"
     ),
     PillarCard(
-        "intel", "Collective defence", "STIX 2.1 sharing over TAXII with TLP 2.0 enforced.", None
+        "intel",
+        "Collective defence",
+        "STIX 2.1 sharing over TAXII with TLP 2.0 enforced.",
+        "/intel",
     ),
     PillarCard(
-        "embassy", "Data embassy", "Encrypted, erasure-coded copies across partner sites.", None
+        "embassy",
+        "Data embassy",
+        "Encrypted, erasure-coded copies across partner sites.",
+        "/embassy",
     ),
 )
 
@@ -70,6 +76,10 @@ def create_app(settings: Settings | None = None, node: Node | None = None) -> Fa
     app.include_router(core_api.router)
     app.include_router(taxii.router)
     app.include_router(ui.router)
+    app.include_router(embassy.router)
+    app.include_router(assess.router)
+    app.include_router(intel.router)
+    app.include_router(intel_sync.router)
     app.mount("/static", StaticFiles(directory=_package_dir("static")), name="static")
     app.add_middleware(BodyLimit, max_bytes=node.settings.max_body_bytes)
     app.add_middleware(HttpMetrics, registry=app.state.registry)

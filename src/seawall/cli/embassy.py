@@ -1,0 +1,810 @@
+"""``seawall embassy``: encrypted, erasure-coded snapshots across sites."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+
+from seawall.cli.context import CliState, pass_state
+from seawall.cli.output import emit_json, emit_table, err_console, json_option, say
+from seawall.core.node import Node
+from seawall.db.models.embassy import EmbassyRepo
+from seawall.embassy import registry
+from seawall.embassy.custody import CustodianShare, combine_shares
+from seawall.embassy.errors import BadSiteUrl
+from seawall.embassy.progress import Progress as EngineProgress
+from seawall.embassy.repository import Repository
+from seawall.embassy.sites import open_site, redact_url
+from seawall.embassy.snapshots import KeepPolicy
+from seawall.errors import InvalidInput, NotFound, SeawallError
+
+PASSPHRASE_ENV = "SEAWALL_EMBASSY_PASSPHRASE"  # noqa: S105 - a variable name
+T = TypeVar("T")
+
+
+def _passphrase(confirm: bool = False) -> str:
+    value = os.environ.get(PASSPHRASE_ENV)
+    if value:
+        return value
+    if not sys.stdin.isatty():
+        raise InvalidInput(f"no passphrase: set {PASSPHRASE_ENV} or run in a terminal")
+    secret: str = click.prompt(
+        "Repository passphrase", hide_input=True, confirmation_prompt=confirm
+    )
+    return secret
+
+
+def _parse_shares(value: str) -> tuple[int, int]:
+    try:
+        k_text, n_text = value.lower().split("-of-")
+        return int(k_text), int(n_text)
+    except ValueError:
+        raise InvalidInput(f"--shares {value!r} is not K-of-N, e.g. 3-of-5") from None
+
+
+@contextmanager
+def _bar(enabled: bool) -> Iterator[Callable[[EngineProgress], None]]:
+    """Rich progress (bytes, files, rate, ETA) on stderr; silent for --json or pipes."""
+    if not enabled or not err_console.is_terminal:
+        yield lambda _p: None
+        return
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TextColumn("{task.fields[files]} files"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err_console, transient=True) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def update(p: EngineProgress) -> None:
+            if p.phase not in tasks:
+                tasks[p.phase] = bar.add_task(p.phase, total=p.total_bytes, files=0)
+            bar.update(tasks[p.phase], completed=p.bytes, total=p.total_bytes, files=p.files)
+
+        yield update
+
+
+class Opened:
+    """An open repository and its row in the node's registry."""
+
+    def __init__(self, node: Node, repo: Repository, row: EmbassyRepo) -> None:
+        self.node, self.repo, self.row = node, repo, row
+
+    def run(
+        self,
+        kind: str,
+        work: Callable[[], T],
+        summarise: Callable[[T], tuple[str, dict[str, Any]]],
+        degraded: Callable[[T], bool | None] = lambda _r: None,
+    ) -> T:
+        """Do the work and record the run (success or failure) in history, audit and evidence."""
+        started = self.node.clock.now()
+        try:
+            result = work()
+        except SeawallError as exc:
+            with self.node.unit(self.node.operator()) as ctx:
+                registry.record_run(
+                    ctx, ctx.db.merge(self.row), kind, "failure", exc.message, started
+                )
+            raise
+        summary, detail = summarise(result)
+        outcome = "partial" if detail.get("problems") else "success"
+        with self.node.unit(self.node.operator()) as ctx:
+            registry.record_run(
+                ctx,
+                ctx.db.merge(self.row),
+                kind,
+                outcome,
+                summary,
+                started,
+                detail,
+                degraded(result),
+            )
+        return result
+
+    def event(self, action: str, **detail: Any) -> None:
+        """Audit a non-run change."""
+        with self.node.unit(self.node.operator()) as ctx:
+            registry.record_event(ctx, ctx.db.merge(self.row), action, **detail)
+
+
+@contextmanager
+def _opened(
+    state: CliState, ref: str, recovery_shares: list[CustodianShare] | None = None
+) -> Iterator[Opened]:
+    node = state.node()
+    with node.unit(node.operator()) as ctx:
+        row = registry.find_repo(ctx, ref)
+    if row is None and "://" not in ref:
+        raise NotFound(f"no repository {ref!r} on this node; give its name or any one site URL")
+    urls = row.sites if row else [ref]
+    sites = [open_site(url) for url in urls]
+    key = combine_shares(recovery_shares) if recovery_shares else None
+    repo = Repository.open(
+        sites,
+        None if key else _passphrase(),
+        recovery_key=key,
+        connect=open_site,
+        clock=node.clock,
+    )
+    try:
+        if row is None:
+            with node.unit(node.operator()) as ctx:
+                row = registry.find_repo(ctx, repo.config.id) or registry.register_repo(
+                    ctx,
+                    repo.config.name,
+                    repo.config.id,
+                    list(repo.config.sites),
+                    repo.config.k,
+                    repo.config.n,
+                )
+        yield Opened(node, repo, row)
+    finally:
+        repo.close()
+
+
+repo_option = click.option(
+    "--repo", "repo_ref", required=True, help="Registered name, or any one site URL."
+)
+
+
+@click.group()
+def embassy() -> None:
+    """Encrypted, deduplicated, erasure-coded snapshots across sites."""
+
+
+@embassy.command()
+@click.option("--name", required=True, help="Short name to register the repository under.")
+@click.option(
+    "--site", "sites", multiple=True, required=True, help="Site URL; repeat, one per share."
+)
+@click.option("--shares", default="3-of-5", show_default=True, help="K-of-N erasure coding.")
+@json_option
+@pass_state
+def init(state: CliState, name: str, sites: tuple[str, ...], shares: str, as_json: bool) -> None:
+    """Create a repository across sites (file://, sftp://, s3://)."""
+    k, n = _parse_shares(shares)
+    if len(sites) != n:
+        raise InvalidInput(f"--shares {shares} needs {n} sites, {len(sites)} given")
+    node = state.node()
+    with node.unit(node.operator()) as ctx:
+        if registry.find_repo(ctx, name) is not None:
+            raise InvalidInput(f"a repository named {name!r} is already registered")
+    opened = [open_site(url) for url in sites]
+    repo = Repository.init(opened, _passphrase(confirm=True), name=name, k=k, clock=node.clock)
+    try:
+        with node.unit(node.operator()) as ctx:
+            registry.register_repo(ctx, name, repo.config.id, list(repo.config.sites), k, n)
+    finally:
+        repo.close()
+    if as_json:
+        emit_json(
+            {
+                "name": name,
+                "id": repo.config.id,
+                "k": k,
+                "n": n,
+                "sites": [redact_url(u) for u in sites],
+            }
+        )
+    else:
+        say(f"Repository {name} ({k}-of-{n}) created on {n} sites")
+
+
+@embassy.command()
+@repo_option
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--exclude", "excludes", multiple=True, help="Glob to skip; repeat.")
+@click.option("--tag", "tags", multiple=True, help="Tag the snapshot; repeat.")
+@click.option("--stdin", "use_stdin", is_flag=True, help="Back up standard input as one file.")
+@click.option("--stdin-name", default="stdin", show_default=True, help="File name for --stdin.")
+@click.option(
+    "--degraded",
+    is_flag=True,
+    help="Finish with a site down (needs k+1 shares per pack); repair later.",
+)
+@json_option
+@pass_state
+def backup(
+    state: CliState,
+    repo_ref: str,
+    paths: tuple[Path, ...],
+    excludes: tuple[str, ...],
+    tags: tuple[str, ...],
+    use_stdin: bool,
+    stdin_name: str,
+    degraded: bool,
+    as_json: bool,
+) -> None:
+    """Back up PATHS (and/or stdin) as a new snapshot."""
+    with _opened(state, repo_ref) as o, _bar(not as_json) as progress:
+        report = o.run(
+            "backup",
+            lambda: o.repo.backup(
+                [str(p) for p in paths],
+                excludes=excludes,
+                tags=tags,
+                stdin=sys.stdin.buffer if use_stdin else None,
+                stdin_name=stdin_name,
+                degraded=degraded,
+                progress=progress,
+            ),
+            lambda r: (
+                f"snapshot {r.snapshot.short_id}: {r.snapshot.files} files, "
+                f"{r.snapshot.size} bytes, {r.stored_bytes} new bytes stored",
+                {
+                    "snapshot": r.snapshot.id,
+                    "files": r.snapshot.files,
+                    "bytes": r.snapshot.size,
+                    "stored_bytes": r.stored_bytes,
+                    "degraded": r.snapshot.degraded,
+                },
+            ),
+            degraded=lambda r: True if r.snapshot.degraded else None,
+        )
+    snap = report.snapshot
+    if as_json:
+        emit_json(
+            {
+                "snapshot": snap.id,
+                "files": snap.files,
+                "bytes": snap.size,
+                "new_bytes": snap.new_bytes,
+                "packs_written": report.packs_written,
+                "stored_bytes": report.stored_bytes,
+                "degraded": snap.degraded,
+                "skipped": list(report.skipped),
+            }
+        )
+    else:
+        state_note = " [yellow](degraded: run repair)[/]" if snap.degraded else ""
+        say(
+            f"Snapshot {snap.short_id} saved: {snap.files} files, {snap.size:,} bytes, "
+            f"{report.stored_bytes:,} bytes stored{state_note}"
+        )
+
+
+@embassy.command()
+@repo_option
+@json_option
+@pass_state
+def snapshots(state: CliState, repo_ref: str, as_json: bool) -> None:
+    """List snapshots."""
+    with _opened(state, repo_ref) as o:
+        snaps = o.repo.snapshots()
+    if as_json:
+        emit_json([{**asdict(s), "time": s.time.isoformat()} for s in snaps])
+        return
+    emit_table(
+        "Snapshots",
+        ["Id", "Time (UTC)", "Host", "Paths", "Tags", "Files", "Size", "State"],
+        [
+            (
+                s.short_id,
+                s.time.strftime("%Y-%m-%d %H:%M:%S"),
+                s.hostname,
+                ", ".join(s.paths),
+                ", ".join(s.tags),
+                s.files,
+                f"{s.size:,}",
+                "degraded" if s.degraded else "ok",
+            )
+            for s in snaps
+        ],
+    )
+
+
+@embassy.command("ls")
+@repo_option
+@click.argument("snapshot", default="latest")
+@click.option("--prefix", default="", help="Only paths under this one.")
+@json_option
+@pass_state
+def ls_cmd(state: CliState, repo_ref: str, snapshot: str, prefix: str, as_json: bool) -> None:
+    """List the files of a snapshot."""
+    with _opened(state, repo_ref) as o:
+        nodes = o.repo.ls(snapshot, prefix.lstrip("/"))
+    if as_json:
+        emit_json(
+            [{"path": "/" + n.path, "type": n.type, "mode": n.mode, "size": n.size} for n in nodes]
+        )
+        return
+    for node_ in nodes:
+        click.echo(f"{node_.type[0]} {node_.mode & 0o7777:04o} {node_.size:>12,} /{node_.path}")
+
+
+@embassy.command()
+@repo_option
+@click.argument("old")
+@click.argument("new")
+@json_option
+@pass_state
+def diff(state: CliState, repo_ref: str, old: str, new: str, as_json: bool) -> None:
+    """Show files added (+), removed (-) and modified (M) between two snapshots."""
+    with _opened(state, repo_ref) as o:
+        entries = o.repo.diff(old, new)
+    if as_json:
+        emit_json([{"change": e.change, "path": "/" + e.path} for e in entries])
+        return
+    for entry in entries:
+        click.echo(f"{entry.change} /{entry.path}")
+
+
+@embassy.command()
+@repo_option
+@click.argument("snapshot", default="latest")
+@click.option("--target", required=True, type=click.Path(path_type=Path), help="Where to restore.")
+@click.option("--include", default=None, help="Only this path (file or directory).")
+@click.option("--overwrite", is_flag=True, help="Replace files that already exist.")
+@json_option
+@pass_state
+def restore(
+    state: CliState,
+    repo_ref: str,
+    snapshot: str,
+    target: Path,
+    include: str | None,
+    overwrite: bool,
+    as_json: bool,
+) -> None:
+    """Restore a snapshot (or part of it); every piece is verified first."""
+    with _opened(state, repo_ref) as o, _bar(not as_json) as progress:
+        report = o.run(
+            "restore",
+            lambda: o.repo.restore(
+                snapshot, target, include=include, overwrite=overwrite, progress=progress
+            ),
+            lambda r: (
+                f"{snapshot} restored: {r.files} files, {r.bytes} bytes",
+                {"snapshot": snapshot, "files": r.files, "bytes": r.bytes},
+            ),
+        )
+    if as_json:
+        emit_json(asdict(report))
+    else:
+        say(
+            f"Restored {report.files} files, {report.dirs} directories, {report.symlinks} links "
+            f"({report.bytes:,} bytes) to {target}"
+        )
+
+
+def _fraction(subset: str | None) -> float | None:
+    if subset is None:
+        return None
+    text = subset.strip().rstrip("%")
+    try:
+        value = float(text) / (100 if subset.strip().endswith("%") else 1)
+    except ValueError:
+        raise InvalidInput(f"--read-data-subset {subset!r} is not a percentage like 10%") from None
+    if not 0 < value <= 1:
+        raise InvalidInput("--read-data-subset must be between 0% and 100%")
+    return value
+
+
+@embassy.command()
+@repo_option
+@click.option("--read-data", is_flag=True, help="Read and authenticate every share.")
+@click.option("--read-data-subset", default=None, help="Read this share of the packs, e.g. 10%.")
+@json_option
+@pass_state
+def check(
+    state: CliState, repo_ref: str, read_data: bool, read_data_subset: str | None, as_json: bool
+) -> None:
+    """Verify the repository; name every missing or corrupt share (exit 1 if any)."""
+    fraction = _fraction(read_data_subset)
+    mode: bool | float = fraction if fraction is not None else read_data
+    with _opened(state, repo_ref) as o, _bar(not as_json) as progress:
+        report = o.run(
+            "check",
+            lambda: o.repo.check(mode, progress=progress),
+            lambda r: (
+                f"{r.packs} packs, {r.shares_read} shares read, {len(r.errors)} problems",
+                {
+                    "packs": r.packs,
+                    "shares_read": r.shares_read,
+                    "read_data": mode,
+                    "problems": [p.message for p in r.errors],
+                },
+            ),
+        )
+    if as_json:
+        emit_json(
+            {
+                "ok": report.ok,
+                "snapshots": report.snapshots,
+                "packs": report.packs,
+                "packs_read": report.packs_read,
+                "shares_read": report.shares_read,
+                "problems": [asdict(p) for p in report.problems],
+            }
+        )
+    else:
+        for problem in report.problems:
+            colour = "red" if problem.severity == "error" else "yellow"
+            err_console.print(
+                f"[{colour}]{problem.severity}:[/] {problem.message}", highlight=False
+            )
+        if report.ok:
+            say(
+                f"No errors: {report.snapshots} snapshots, {report.packs} packs, "
+                f"{report.shares_read} shares read"
+            )
+    if not report.ok:
+        raise click.exceptions.Exit(1)
+
+
+@embassy.command()
+@repo_option
+@json_option
+@pass_state
+def repair(state: CliState, repo_ref: str, as_json: bool) -> None:
+    """Rebuild missing or corrupt shares and restore full redundancy."""
+    with _opened(state, repo_ref) as o, _bar(not as_json) as progress:
+        report = o.run(
+            "repair",
+            lambda: o.repo.repair(progress=progress),
+            lambda r: (
+                f"{r.shares_rebuilt} shares rebuilt, {r.objects_copied} objects copied",
+                asdict(r),
+            ),
+            degraded=lambda _r: False,
+        )
+    if as_json:
+        emit_json(asdict(report))
+    else:
+        say(
+            f"Rebuilt {report.shares_rebuilt} shares, copied {report.objects_copied} objects, "
+            f"cleared {report.snapshots_cleared} degraded snapshots"
+        )
+
+
+@embassy.group()
+def site() -> None:
+    """Manage a repository's sites."""
+
+
+@site.command("replace")
+@repo_option
+@click.argument("old")
+@click.argument("new")
+@pass_state
+def site_replace(state: CliState, repo_ref: str, old: str, new: str) -> None:
+    """Swap site OLD (URL or index) for the empty site NEW and rebuild its shares."""
+    with _opened(state, repo_ref) as o, _bar(True) as progress:
+        which: int | str = int(old) if old.isascii() and old.isdigit() else old
+        if isinstance(which, str) and which not in o.repo.config.sites:
+            raise BadSiteUrl(f"{redact_url(old)} is not one of this repository's sites")
+        o.repo.replace_site(which, open_site(new), progress=progress)
+        with o.node.unit(o.node.operator()) as ctx:
+            registry.update_sites(ctx, ctx.db.merge(o.row), list(o.repo.config.sites))
+    say(f"Site replaced: {redact_url(old)} -> {redact_url(new)}")
+
+
+@embassy.command()
+@repo_option
+@click.option("--keep-last", default=0, type=click.IntRange(0))
+@click.option("--keep-hourly", default=0, type=click.IntRange(0))
+@click.option("--keep-daily", default=0, type=click.IntRange(0))
+@click.option("--keep-weekly", default=0, type=click.IntRange(0))
+@click.option("--keep-monthly", default=0, type=click.IntRange(0))
+@click.option("--keep-yearly", default=0, type=click.IntRange(0))
+@click.option("--tag", "tags", multiple=True, help="Only snapshots with these tags.")
+@click.option("--prune", "do_prune", is_flag=True, help="Also delete data no snapshot uses.")
+@json_option
+@pass_state
+def forget(
+    state: CliState,
+    repo_ref: str,
+    keep_last: int,
+    keep_hourly: int,
+    keep_daily: int,
+    keep_weekly: int,
+    keep_monthly: int,
+    keep_yearly: int,
+    tags: tuple[str, ...],
+    do_prune: bool,
+    as_json: bool,
+) -> None:
+    """Remove snapshots outside a keep policy (restic's rules), optionally pruning data."""
+    policy = KeepPolicy(
+        last=keep_last,
+        hourly=keep_hourly,
+        daily=keep_daily,
+        weekly=keep_weekly,
+        monthly=keep_monthly,
+        yearly=keep_yearly,
+    )
+    with _opened(state, repo_ref) as o:
+        report = o.repo.forget(policy, tags=tags, prune=do_prune)
+        o.event("forget", kept=len(report.kept), removed=list(report.removed), pruned=do_prune)
+    if as_json:
+        emit_json(
+            {
+                "kept": list(report.kept),
+                "removed": list(report.removed),
+                "pruned": asdict(report.pruned) if report.pruned else None,
+            }
+        )
+    else:
+        say(f"Kept {len(report.kept)} snapshots, removed {len(report.removed)}")
+        if report.pruned:
+            pruned = report.pruned
+            say(f"Pruned {pruned.packs_deleted} packs, freed {pruned.bytes_freed:,} bytes")
+
+
+@embassy.command()
+@repo_option
+@json_option
+@pass_state
+def prune(state: CliState, repo_ref: str, as_json: bool) -> None:
+    """Delete packs no snapshot uses (exclusive lock)."""
+    with _opened(state, repo_ref) as o, _bar(not as_json) as progress:
+        report = o.repo.prune(progress=progress)
+        o.event("prune", **asdict(report))
+    if as_json:
+        emit_json(asdict(report))
+    else:
+        say(f"Pruned {report.packs_deleted} packs, freed {report.bytes_freed:,} bytes")
+
+
+@embassy.command()
+@repo_option
+@json_option
+@pass_state
+def stats(state: CliState, repo_ref: str, as_json: bool) -> None:
+    """Sizes, deduplication and site health."""
+    with _opened(state, repo_ref) as o:
+        figures = o.repo.stats()
+    if as_json:
+        emit_json(asdict(figures))
+        return
+    ratio = figures.raw_bytes / figures.stored_bytes if figures.stored_bytes else 0.0
+    emit_table(
+        "Repository",
+        ["Measure", "Value"],
+        [
+            ("snapshots", figures.snapshots),
+            ("packs", figures.packs),
+            ("chunks", figures.chunks),
+            ("data (deduplicated, before compression)", f"{figures.raw_bytes:,}"),
+            ("stored (one copy)", f"{figures.stored_bytes:,}"),
+            ("compression ratio", f"{ratio:.2f}x"),
+            (f"per site ({figures.k}-of-{figures.n})", f"{figures.bytes_per_site:,}"),
+        ],
+    )
+    emit_table(
+        "Sites",
+        ["#", "URL", "State"],
+        [(s.index, redact_url(s.url), "up" if s.up else "DOWN") for s in figures.sites],
+    )
+
+
+@embassy.group()
+def key() -> None:
+    """Key slots and custodian recovery shares."""
+
+
+@key.command("list")
+@repo_option
+@json_option
+@pass_state
+def key_list(state: CliState, repo_ref: str, as_json: bool) -> None:
+    """List key slots (passphrases and recovery keys)."""
+    with _opened(state, repo_ref) as o:
+        slots = o.repo.key_slots()
+        current = o.repo.opened_with.id
+    rows = [
+        {
+            "id": s.id,
+            "kind": s.kind,
+            "label": s.label,
+            "created": s.created,
+            "current": s.id == current,
+        }
+        for s in slots
+    ]
+    if as_json:
+        emit_json(rows)
+        return
+    emit_table(
+        "Key slots",
+        ["Id", "Kind", "Label", "Created", ""],
+        [
+            (r["id"], r["kind"], r["label"], r["created"], "← this session" if r["current"] else "")
+            for r in rows
+        ],
+    )
+
+
+@key.command("add")
+@repo_option
+@click.option("--label", default="", help="Whose passphrase this is.")
+@click.option(
+    "--new-passphrase",
+    envvar="SEAWALL_EMBASSY_NEW_PASSPHRASE",
+    default=None,
+    help="Or SEAWALL_EMBASSY_NEW_PASSPHRASE; prompted if absent.",
+)
+@pass_state
+def key_add(state: CliState, repo_ref: str, label: str, new_passphrase: str | None) -> None:
+    """Add another passphrase (no data is re-uploaded)."""
+    secret = new_passphrase or click.prompt(
+        "New passphrase", hide_input=True, confirmation_prompt=True
+    )
+    with _opened(state, repo_ref) as o:
+        slot = o.repo.add_passphrase(secret, label=label)
+        o.event("key.added", slot=slot.id, label=label)
+    say(f"Added key slot {slot.id}")
+
+
+@key.command("remove")
+@repo_option
+@click.argument("slot_id")
+@pass_state
+def key_remove(state: CliState, repo_ref: str, slot_id: str) -> None:
+    """Remove a key slot (never the last passphrase)."""
+    with _opened(state, repo_ref) as o:
+        o.repo.remove_key_slot(slot_id)
+        o.event("key.removed", slot=slot_id)
+    say(f"Removed key slot {slot_id}")
+
+
+@key.command("passwd")
+@repo_option
+@click.option(
+    "--new-passphrase",
+    envvar="SEAWALL_EMBASSY_NEW_PASSPHRASE",
+    default=None,
+    help="Or SEAWALL_EMBASSY_NEW_PASSPHRASE; prompted if absent.",
+)
+@pass_state
+def key_passwd(state: CliState, repo_ref: str, new_passphrase: str | None) -> None:
+    """Change this session's passphrase: re-wraps the key, never re-uploads data."""
+    secret = new_passphrase or click.prompt(
+        "New passphrase", hide_input=True, confirmation_prompt=True
+    )
+    with _opened(state, repo_ref) as o:
+        old = o.repo.opened_with.id
+        slot = o.repo.change_passphrase(secret)
+        o.event("key.changed", old_slot=old, new_slot=slot.id)
+    say(f"Passphrase changed (slot {slot.id})")
+
+
+@key.command("split")
+@repo_option
+@click.option("--custodians", type=click.IntRange(2, 255), required=True)
+@click.option("--threshold", type=click.IntRange(2, 255), required=True)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Write one share file per custodian here (mode 0600).",
+)
+@json_option
+@pass_state
+def key_split(
+    state: CliState,
+    repo_ref: str,
+    custodians: int,
+    threshold: int,
+    out_dir: Path | None,
+    as_json: bool,
+) -> None:
+    """Create a recovery key and split it among custodians (Shamir)."""
+    if threshold > custodians:
+        raise InvalidInput("--threshold cannot exceed --custodians")
+    with _opened(state, repo_ref) as o:
+        shares = o.repo.add_recovery_key(custodians=custodians, threshold=threshold)
+        o.event("key.split", custodians=custodians, threshold=threshold)
+    texts = [s.to_text() for s in shares]
+    if out_dir:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for share in shares:
+            path = out_dir / f"custodian-{share.index}.txt"
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(share.to_text() + "\n")
+        say(f"Wrote {custodians} custodian shares to {out_dir}; any {threshold} recover access")
+    elif as_json:
+        emit_json({"threshold": threshold, "shares": texts})
+    else:
+        for text in texts:
+            click.echo(text)
+        say(f"Give one line to each of {custodians} custodians; any {threshold} recover access")
+
+
+@key.command("recover")
+@repo_option
+@click.option("--share", "share_texts", multiple=True, help="A custodian share; repeat.")
+@click.option(
+    "--share-file",
+    "share_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A file holding one custodian share; repeat.",
+)
+@click.option(
+    "--new-passphrase",
+    envvar="SEAWALL_EMBASSY_NEW_PASSPHRASE",
+    default=None,
+    help="Or SEAWALL_EMBASSY_NEW_PASSPHRASE; prompted if absent.",
+)
+@pass_state
+def key_recover(
+    state: CliState,
+    repo_ref: str,
+    share_texts: tuple[str, ...],
+    share_files: tuple[Path, ...],
+    new_passphrase: str | None,
+) -> None:
+    """Open with custodian shares and set a new passphrase."""
+    texts = [*share_texts, *(p.read_text().strip() for p in share_files)]
+    shares = [CustodianShare.from_text(t) for t in texts]
+    secret = new_passphrase or click.prompt(
+        "New passphrase", hide_input=True, confirmation_prompt=True
+    )
+    with _opened(state, repo_ref, recovery_shares=shares) as o:
+        slot = o.repo.add_passphrase(secret, label="recovered")
+        o.event("key.recovered", shares=len(shares), new_slot=slot.id)
+    say(f"Access recovered with {len(shares)} custodian shares; new passphrase slot {slot.id}")
+
+
+@embassy.command("list")
+@json_option
+@pass_state
+def list_repos(state: CliState, as_json: bool) -> None:
+    """Repositories registered on this node, with their last backup and check."""
+    node = state.node()
+    with node.unit(node.operator()) as ctx:
+        rows: list[dict[str, Any]] = []
+        for row in registry.list_repos(ctx):
+            backup_run = registry.last_run(ctx, row, "backup")
+            check_run = registry.last_run(ctx, row, "check")
+            rows.append(
+                {
+                    "name": row.name,
+                    "k": row.k,
+                    "n": row.n,
+                    "degraded": row.degraded,
+                    "sites": [redact_url(s) for s in row.sites],
+                    "last_backup": backup_run.finished_at if backup_run else None,
+                    "last_check": check_run.outcome if check_run else None,
+                }
+            )
+    if as_json:
+        emit_json(rows)
+        return
+    emit_table(
+        "Embassy repositories",
+        ["Name", "Shares", "State", "Last backup", "Last check"],
+        [
+            (
+                r["name"],
+                f"{r['k']}-of-{r['n']}",
+                "degraded" if r["degraded"] else "ok",
+                r["last_backup"].strftime("%Y-%m-%d %H:%M") if r["last_backup"] else "never",
+                r["last_check"] or "never",
+            )
+            for r in rows
+        ],
+    )

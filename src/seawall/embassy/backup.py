@@ -1,0 +1,326 @@
+"""Backup: walk sources, chunk, dedup, seal on worker threads, pack, erasure-code, publish.
+
+Publishing order is packs, then index files, then the tree, then the snapshot, so an
+interrupted backup leaves a consistent repository and a rerun reuses indexed packs.
+Memory stays bounded: chunks stream from files, a few are sealed at a time, and one pack
+uploads while the next fills.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import socket
+import stat
+from collections import deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, BinaryIO
+
+from seawall.embassy.chunking import Chunker
+from seawall.embassy.errors import SourceMissing, TooFewSites
+from seawall.embassy.index import Index, PackInfo
+from seawall.embassy.packs import PackBuilder
+from seawall.embassy.progress import Progress, ProgressFn, ignore_progress
+from seawall.embassy.sealing import seal
+from seawall.embassy.snapshots import Node, Snapshot, dump_tree
+from seawall.errors import SeawallError
+
+if TYPE_CHECKING:
+    from seawall.embassy.repository import Repository
+
+
+@dataclass(frozen=True)
+class BackupReport:
+    """What a backup stored."""
+
+    snapshot: Snapshot
+    packs_written: int
+    stored_bytes: int
+    skipped: tuple[str, ...] = ()
+
+
+def _walk(root: str, excludes: Sequence[str]) -> Iterator[tuple[str, os.stat_result]]:
+    """Absolute paths below ``root`` (itself first), depth-first in name order."""
+    st = os.lstat(root)
+    yield root, st
+    if not stat.S_ISDIR(st.st_mode):
+        return
+    try:
+        names = sorted(os.listdir(root))
+    except OSError:
+        return
+    for name in names:
+        child = os.path.join(root, name)
+        if _excluded(child, excludes):
+            continue
+        yield from _walk(child, excludes)
+
+
+def _excluded(path: str, excludes: Sequence[str]) -> bool:
+    base = os.path.basename(path)
+    return any(fnmatch.fnmatch(path, g) or fnmatch.fnmatch(base, g) for g in excludes)
+
+
+def _node_path(abspath: str) -> str:
+    return abspath.lstrip("/")
+
+
+MAX_UPLOADS = 1
+
+
+class _Pipeline:
+    """Seals new chunks on worker threads, fills packs in order and uploads them."""
+
+    def __init__(self, repo: Repository, index: Index, *, targets: list[int], degraded: bool):
+        self.repo = repo
+        self.index = index
+        self.targets = targets
+        self.degraded = degraded
+        workers = max(2, os.cpu_count() or 2)
+        self.sealers = ThreadPoolExecutor(workers, thread_name_prefix="embassy-seal")
+        self.uploaders = ThreadPoolExecutor(2, thread_name_prefix="embassy-pack")
+        self.pending: deque[tuple[bytes, int, Future[bytes]]] = deque()
+        self.max_pending = workers * 3
+        self.uploads: deque[Future[tuple[PackInfo, dict[int, SeawallError]]]] = deque()
+        self.queued: set[bytes] = set()
+        self.builder = PackBuilder()
+        self.unflushed: list[PackInfo] = []
+        self.packs_written = 0
+        self.stored_bytes = 0
+        self.missing_shares = False
+
+    def add(self, cid: bytes, data: bytes) -> None:
+        """Queue a chunk unless the repository or this run already has it."""
+        if cid in self.index or cid in self.queued:
+            return
+        self.queued.add(cid)
+        key = self.repo.master.data_key
+        self.pending.append((cid, len(data), self.sealers.submit(seal, key, data, cid)))
+        while len(self.pending) > self.max_pending:
+            self._drain_one()
+
+    def _drain_one(self) -> None:
+        cid, raw, future = self.pending.popleft()
+        self.builder.add(cid, future.result(), raw)
+        if self.builder.size >= self.repo.config.pack_size:
+            self._ship()
+
+    def _ship(self) -> None:
+        if not len(self.builder):
+            return
+        builder, self.builder = self.builder, PackBuilder()
+        # Bounded uploads in flight while the next pack fills, which bounds memory.
+        while len(self.uploads) >= MAX_UPLOADS:
+            self._collect_one()
+        self.uploads.append(self.uploaders.submit(self.repo.store_pack, builder, self.targets))
+
+    def _collect_one(self) -> None:
+        info, failed = self.uploads.popleft().result()
+        k, n = self.repo.config.k, self.repo.config.n
+        stored = len(self.targets) - len(failed)
+        if failed and not self.degraded:
+            first = next(iter(failed.values()))
+            raise type(first)(f"{first.message}; the backup stopped and wrote no snapshot")
+        if stored < min(n, k + 1):
+            raise TooFewSites(
+                f"only {stored} shares of pack {info.id.hex()[:16]} were stored; "
+                f"degraded mode needs {k + 1}; no snapshot was written"
+            )
+        if stored < n:
+            self.missing_shares = True
+        self.index.add(info)
+        self.unflushed.append(info)
+        self.packs_written += 1
+        self.stored_bytes += info.length
+        if len(self.unflushed) >= self.repo.index_every:
+            self.flush_index()
+
+    def flush_index(self) -> None:
+        """Publish an index file for the packs uploaded since the last one."""
+        if self.unflushed:
+            self.repo.write_index_file(self.unflushed, degraded=self.degraded)
+            self.unflushed = []
+
+    def finish(self) -> None:
+        """Seal, pack, upload and index everything queued."""
+        while self.pending:
+            self._drain_one()
+        self._ship()
+        while self.uploads:
+            self._collect_one()
+        self.flush_index()
+
+    def close(self) -> None:
+        """Stop the worker threads (after finish, or on failure)."""
+        for _, _, future in self.pending:
+            future.cancel()
+        self.sealers.shutdown(wait=True, cancel_futures=True)
+        self.uploaders.shutdown(wait=True, cancel_futures=True)
+
+
+@dataclass
+class _Session:
+    """One backup run's walk: turns files and streams into tree nodes through the pipeline."""
+
+    repo: Repository
+    pipeline: _Pipeline
+    chunker: Chunker
+    previous: dict[str, Node]
+    report: ProgressFn
+    total_files: int
+    total_bytes: int
+    nodes: list[Node] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    files: int = 0
+    done: int = 0
+    new_bytes: int = 0
+
+    def add_entry(self, abspath: str, st: os.stat_result) -> None:
+        """Record one walked entry (file contents go through the pipeline)."""
+        path = _node_path(abspath)
+        if not path:
+            return  # "/" itself: its children are recorded, the root is the restore target
+        mode = stat.S_IMODE(st.st_mode)
+        if stat.S_ISDIR(st.st_mode):
+            self.nodes.append(Node(path, "dir", mode, st.st_mtime_ns))
+        elif stat.S_ISLNK(st.st_mode):
+            target = os.readlink(abspath)
+            self.nodes.append(Node(path, "symlink", mode, st.st_mtime_ns, target=target))
+        elif stat.S_ISREG(st.st_mode):
+            old = self.previous.get(path)
+            if old is not None and _unchanged(old, st, self.pipeline.index):
+                self.nodes.append(replace(old, mode=mode))
+                self.done += st.st_size
+            else:
+                try:
+                    with open(abspath, "rb") as stream:
+                        ids, size = self.add_stream(stream, abspath)
+                except OSError as exc:
+                    self.skipped.append(f"{abspath}: {exc.strerror}")
+                    return
+                # The size actually read, in case the file changed since it was listed.
+                node = Node(path, "file", mode, st.st_mtime_ns, size, "", ids, st.st_ino)
+                self.nodes.append(replace(node, ctime_ns=st.st_ctime_ns))
+        else:
+            self.skipped.append(f"{abspath}: not a file, directory or symlink")
+            return
+        self.files += 1
+        self.tick(abspath)
+
+    def add_stream(self, stream: BinaryIO, label: str) -> tuple[tuple[str, ...], int]:
+        """Chunk a stream into the pipeline; its chunk ids and size."""
+        ids: list[str] = []
+        size = 0
+        for chunk in self.chunker.chunks(stream):
+            if chunk.id not in self.pipeline.index and chunk.id not in self.pipeline.queued:
+                self.new_bytes += len(chunk.data)
+            self.pipeline.add(chunk.id, chunk.data)
+            ids.append(chunk.id.hex())
+            size += len(chunk.data)
+            self.done += len(chunk.data)
+            self.tick(label)
+        return tuple(ids), size
+
+    def tick(self, current: str) -> None:
+        """Report progress."""
+        self.report(
+            Progress("backup", self.files, self.done, self.total_files, self.total_bytes, current)
+        )
+
+
+def back_up(
+    repo: Repository,
+    paths: Sequence[str | os.PathLike[str]] = (),
+    *,
+    excludes: Sequence[str] = (),
+    tags: Sequence[str] = (),
+    stdin: BinaryIO | None = None,
+    stdin_name: str = "stdin",
+    degraded: bool = False,
+    progress: ProgressFn | None = None,
+    hostname: str | None = None,
+) -> BackupReport:
+    """Back up paths (and/or a stream) as a new snapshot; dedup against the repository."""
+    roots = [os.path.abspath(os.fspath(p)) for p in paths]
+    for root in roots:
+        if not os.path.lexists(root):
+            raise SourceMissing(f"{root} does not exist; nothing was backed up")
+    if not roots and stdin is None:
+        raise SourceMissing("nothing to back up: give paths or a stream")
+    total_files, total_bytes = 0, 0
+    for root in roots:
+        for _, st in _walk(root, excludes):
+            total_files += 1
+            total_bytes += st.st_size if stat.S_ISREG(st.st_mode) else 0
+    targets = repo.require_sites(degraded=degraded, what="backup")
+    with repo.lock(exclusive=False):
+        index = repo.load_index()
+        parent = _parent(repo, roots) if roots else None
+        pipeline = _Pipeline(repo, index, targets=targets, degraded=degraded)
+        session = _Session(
+            repo,
+            pipeline,
+            Chunker(repo.config.chunker, repo.master.id_key),
+            {n.path: n for n in repo.tree(parent)} if parent else {},
+            progress or ignore_progress,
+            total_files,
+            total_bytes,
+        )
+        try:
+            for root in roots:
+                for abspath, st in _walk(root, excludes):
+                    session.add_entry(abspath, st)
+            if stdin is not None:
+                ids, size = session.add_stream(stdin, stdin_name)
+                now_ns = int(repo.clock.now().timestamp() * 1e9)
+                name = stdin_name.strip("/") or "stdin"
+                session.nodes.append(Node(name, "file", 0o600, now_ns, size=size, chunks=ids))
+            pipeline.finish()
+        finally:
+            pipeline.close()
+        nodes = sorted(session.nodes, key=lambda n: n.path)
+        snap = Snapshot(
+            id=os.urandom(16).hex(),
+            time=repo.clock.now(),
+            hostname=hostname or socket.gethostname(),
+            paths=tuple(roots) + ((f"stdin:{stdin_name}",) if stdin is not None else ()),
+            tags=tuple(tags),
+            excludes=tuple(excludes),
+            degraded=pipeline.missing_shares or len(targets) < repo.config.n,
+            files=sum(1 for n in nodes if n.type == "file"),
+            size=sum(n.size for n in nodes if n.type == "file"),
+            new_bytes=session.new_bytes,
+            parent=parent.id if parent else None,
+        )
+        # The tree before the snapshot that names it: a reader never meets a dangling snapshot.
+        tree_name = f"trees/{snap.id}"
+        repo.put_everywhere(
+            tree_name, repo.seal_meta(tree_name, dump_tree(nodes)), degraded=degraded
+        )
+        snap_name = f"snapshots/{snap.id}"
+        repo.put_everywhere(snap_name, repo.seal_meta(snap_name, snap.to_json()), degraded=degraded)
+    report = BackupReport(snap, pipeline.packs_written, pipeline.stored_bytes)
+    return replace(report, skipped=tuple(session.skipped))
+
+
+def _parent(repo: Repository, roots: Sequence[str]) -> Snapshot | None:
+    """The latest snapshot of the same paths, whose unchanged files are reused unread."""
+    wanted = tuple(roots)
+    for snap in reversed(repo.snapshots()):
+        if snap.paths == wanted:
+            return snap
+    return None
+
+
+def _unchanged(old: Node, st: os.stat_result, index: Index) -> bool:
+    """True when a file matches its parent-snapshot node and all its chunks are indexed."""
+    same = (
+        old.type == "file"
+        and old.size == st.st_size
+        and old.mtime_ns == st.st_mtime_ns
+        and old.inode == st.st_ino
+        and old.ctime_ns == st.st_ctime_ns
+    )
+    return same and all(bytes.fromhex(c) in index for c in old.chunks)

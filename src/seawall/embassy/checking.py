@@ -1,0 +1,414 @@
+"""Check, repair and site replacement: find bad or missing shares and copies, and heal them."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from contextlib import suppress
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Literal
+
+from seawall.embassy.config import CONFIG, MARKER, RepoConfig
+from seawall.embassy.erasure import encode_pack, open_share, rebuild_pack
+from seawall.embassy.errors import (
+    IO_ERRORS,
+    BadRepositoryConfig,
+    IntegrityError,
+    ObjectMissing,
+    RepositoryExists,
+    ShareInvalid,
+    TooFewShares,
+    TooFewSites,
+)
+from seawall.embassy.index import PackInfo
+from seawall.embassy.keys import KeySlot
+from seawall.embassy.packs import open_chunk, share_name
+from seawall.embassy.progress import Progress, ProgressFn, ignore_progress
+from seawall.embassy.sites.base import Site
+
+if TYPE_CHECKING:
+    from seawall.embassy.repository import Repository
+
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding of ``check``."""
+
+    severity: Severity
+    kind: str
+    name: str
+    message: str
+    site: int | None = None
+    site_url: str = ""
+
+
+@dataclass
+class CheckReport:
+    """What ``check`` found."""
+
+    problems: list[Problem] = field(default_factory=list)
+    snapshots: int = 0
+    packs: int = 0
+    packs_read: int = 0
+    shares_read: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing is wrong (warnings allowed)."""
+        return not self.errors
+
+    @property
+    def errors(self) -> list[Problem]:
+        """Problems that need repair."""
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def bad_shares(self) -> list[tuple[int, str]]:
+        """(site index, share name) of each missing or corrupt share."""
+        return [
+            (p.site, p.name)
+            for p in self.problems
+            if p.kind in ("share-missing", "share-corrupt") and p.site is not None
+        ]
+
+
+@dataclass(frozen=True)
+class RepairReport:
+    """What ``repair`` fixed."""
+
+    shares_rebuilt: int
+    objects_copied: int
+    snapshots_cleared: int
+    unrecoverable: tuple[str, ...] = ()
+
+
+def check_repository(
+    repo: Repository, read_data: bool | float = False, *, progress: ProgressFn | None = None
+) -> CheckReport:
+    """Verify structure, and with ``read_data`` (True or a fraction) every share read."""
+    if not isinstance(read_data, bool) and not 0 < read_data <= 1:
+        raise BadRepositoryConfig("read_data fraction must be in (0, 1], e.g. 0.1 for 10%")
+    # A shared lock: prune cannot delete packs while they are being read.
+    with repo.lock(exclusive=False):
+        return _check(repo, read_data, progress or ignore_progress)
+
+
+def _check(repo: Repository, read_data: bool | float, report: ProgressFn) -> CheckReport:
+    result = CheckReport()
+    problems = result.problems
+    up = dict(repo.reachable(fresh=True))
+    for i, url in enumerate(repo.config.sites):
+        if i not in up:
+            problems.append(Problem("error", "site-down", url, f"site {url} unreachable", i, url))
+    for i, site in up.items():
+        url = repo.config.sites[i]
+        try:
+            data = repo.unseal_meta(CONFIG, site.get(CONFIG))
+            RepoConfig.from_json(data)
+        except (*IO_ERRORS, IntegrityError, BadRepositoryConfig):
+            problems.append(
+                Problem("error", "object-corrupt", CONFIG, f"config on {url} is bad", i, url)
+            )
+    names: dict[str, set[int]] = {}
+    for i, site in up.items():
+        with suppress(*IO_ERRORS):
+            for prefix in ("keys/", "index/", "snapshots/", "trees/"):
+                for name in site.list(prefix):
+                    names.setdefault(name, set()).add(i)
+    for name, holders in sorted(names.items()):
+        for i in up:
+            url = repo.config.sites[i]
+            if i not in holders:
+                # An interrupted write leaves metadata on some sites only: still readable,
+                # so a warning that repair clears rather than an error.
+                problems.append(
+                    Problem(
+                        "warning",
+                        "object-underreplicated",
+                        name,
+                        f"{name} missing on {url}; run repair",
+                        i,
+                        url,
+                    )
+                )
+                continue
+            try:
+                blob = up[i].get(name)
+                if name.startswith("keys/"):
+                    KeySlot.from_json(blob)
+                else:
+                    repo.unseal_meta(name, blob)
+            except (*IO_ERRORS, IntegrityError, BadRepositoryConfig):
+                problems.append(
+                    Problem("error", "object-corrupt", name, f"{name} is bad on {url}", i, url)
+                )
+    index = repo.load_index()
+    result.packs = len(index.packs)
+    snaps = repo.snapshots()
+    result.snapshots = len(snaps)
+    for snap in snaps:
+        if snap.degraded:
+            problems.append(
+                Problem(
+                    "warning",
+                    "snapshot-degraded",
+                    f"snapshots/{snap.id}",
+                    f"snapshot {snap.short_id} is degraded; run repair",
+                )
+            )
+        for node in repo.tree(snap):
+            for cid in node.chunks:
+                if bytes.fromhex(cid) not in index:
+                    problems.append(
+                        Problem(
+                            "error",
+                            "chunk-unknown",
+                            node.path,
+                            f"snapshot {snap.short_id}: {node.path} needs chunk {cid[:16]} "
+                            "no index lists",
+                        )
+                    )
+    stored: dict[int, set[str]] = {}
+    for i, site in up.items():
+        stored[i] = set()
+        with suppress(*IO_ERRORS):
+            stored[i] = set(site.list("data/"))
+    for pack in index.packs.values():
+        name = share_name(pack.id)
+        for i in up:
+            if name not in stored[i]:
+                url = repo.config.sites[i]
+                problems.append(
+                    Problem("error", "share-missing", name, f"{name} missing on {url}", i, url)
+                )
+    known = {share_name(pid) for pid in index.packs}
+    for i, names_here in stored.items():
+        for name in sorted(names_here - known):
+            url = repo.config.sites[i]
+            problems.append(
+                Problem("warning", "pack-orphan", name, f"{name} on {url} is in no index", i, url)
+            )
+    if read_data:
+        packs = list(index.packs.values())
+        if read_data is not True:
+            count = max(1, round(len(packs) * float(read_data)))
+            packs = random.sample(packs, count) if packs else []
+        for number, pack in enumerate(packs):
+            _check_pack(repo, pack, up, stored, result)
+            report(Progress("check", files=number + 1, total_files=len(packs)))
+    return result
+
+
+def _check_pack(
+    repo: Repository,
+    pack: PackInfo,
+    up: dict[int, Site],
+    stored: dict[int, set[str]],
+    result: CheckReport,
+) -> None:
+    name = share_name(pack.id)
+    good: dict[int, memoryview] = {}
+    readable = [i for i in up if name in stored[i]]
+    for i, share in zip(
+        readable, repo.io.map(lambda i: raw_share(repo, i, name), readable), strict=True
+    ):
+        url = repo.config.sites[i]
+        result.shares_read += 1
+        if share is None:
+            result.problems.append(
+                Problem("error", "share-missing", name, f"{name} unreadable on {url}", i, url)
+            )
+            continue
+        try:
+            head, body = open_share(share, repo.master.mac_key, what=f"{name} on {url}")
+            if head.pack_id != pack.id or head.index != i or head.pack_length != pack.length:
+                raise ShareInvalid(f"{name} on {url} belongs elsewhere")
+        except ShareInvalid as exc:
+            result.problems.append(Problem("error", "share-corrupt", name, str(exc), i, url))
+            continue
+        good[i] = body
+    result.packs_read += 1
+    try:
+        data = rebuild_pack(
+            good,
+            pid=pack.id,
+            k=pack.k,
+            n=pack.n,
+            length=pack.length,
+            mac_key=repo.master.mac_key,
+        )
+        for entry in pack.entries:
+            open_chunk(data, entry, repo.master.data_key, repo.master.id_key)
+    except (TooFewShares, IntegrityError) as exc:
+        result.problems.append(Problem("error", "pack-unreadable", name, str(exc)))
+
+
+def raw_share(repo: Repository, i: int, name: str) -> bytes | None:
+    """The bytes of a share on site ``i``, or None when missing or unreachable."""
+    site = repo.sites[i]
+    if site is None:
+        return None
+    try:
+        return site.get(name)
+    except IO_ERRORS:
+        return None
+
+
+def repair_repository(repo: Repository, *, progress: ProgressFn | None = None) -> RepairReport:
+    """Rebuild missing or corrupt shares and metadata copies; clear degraded snapshots."""
+    report = progress or ignore_progress
+    repo.require_sites(degraded=False, what="repair")
+    with repo.lock(exclusive=True):
+        copied = sync_metadata(repo, range(repo.config.n))
+        index = repo.load_index()
+        rebuilt = 0
+        lost: list[str] = []
+        for number, pack in enumerate(index.packs.values()):
+            try:
+                rebuilt += heal_pack(repo, pack, range(repo.config.n))
+            except (TooFewShares, IntegrityError):
+                lost.append(share_name(pack.id))
+            report(Progress("repair", files=number + 1, total_files=len(index.packs)))
+        cleared = 0
+        for snap in repo.snapshots():
+            # A snapshot stays degraded while any pack is beyond repair.
+            if snap.degraded and not lost:
+                name = f"snapshots/{snap.id}"
+                data = snap.mark(degraded=False).to_json()
+                repo.put_everywhere(name, repo.seal_meta(name, data))
+                cleared += 1
+    return RepairReport(rebuilt, copied, cleared, tuple(lost))
+
+
+def heal_pack(repo: Repository, pack: PackInfo, sites: Sequence[int]) -> int:
+    """Rewrite the shares of ``pack`` that are missing or bad on ``sites``."""
+    name = share_name(pack.id)
+    good: dict[int, memoryview] = {}
+    bad: list[int] = []
+    for i, share in zip(
+        range(pack.n),
+        repo.io.map(lambda i: raw_share(repo, i, name), range(pack.n)),
+        strict=True,
+    ):
+        try:
+            if share is None:
+                raise ShareInvalid("missing")
+            head, body = open_share(share, repo.master.mac_key)
+            if head.pack_id != pack.id or head.index != i or head.pack_length != pack.length:
+                raise ShareInvalid("misplaced")
+            good[i] = body
+        except ShareInvalid:
+            if i in sites:
+                bad.append(i)
+    if not bad:
+        return 0
+    data = rebuild_pack(
+        good, pid=pack.id, k=pack.k, n=pack.n, length=pack.length, mac_key=repo.master.mac_key
+    )
+    shares = encode_pack(data, pack.id, k=pack.k, n=pack.n, mac_key=repo.master.mac_key)
+    for i in bad:
+        site = repo.sites[i]
+        if site is None:
+            raise TooFewSites(f"site {repo.config.sites[i]} is unreachable; cannot heal it")
+        site.put(name, shares[i])
+    return len(bad)
+
+
+def sync_metadata(repo: Repository, targets: Sequence[int] | range) -> int:
+    """Copy a verified copy of every metadata object to ``targets`` that lack one."""
+    up = dict(repo.reachable(fresh=True))
+    copied = 0
+    config_blob = repo.seal_meta(CONFIG, repo.config.to_json())
+    names: set[str] = set()
+    for site in up.values():
+        with suppress(*IO_ERRORS):
+            for prefix in ("keys/", "index/", "snapshots/", "trees/"):
+                names.update(site.list(prefix))
+    wanted: dict[str, bytes] = {}
+    for name in names:
+        for site in up.values():
+            try:
+                blob = site.get(name)
+                if name.startswith("keys/"):
+                    KeySlot.from_json(blob)
+                else:
+                    repo.unseal_meta(name, blob)
+            except (*IO_ERRORS, IntegrityError, BadRepositoryConfig):
+                continue
+            wanted[name] = blob
+            break
+    for i in targets:
+        target = repo.sites[i]
+        if target is None:
+            continue
+        copied += _sync_site(repo, i, target, config_blob, wanted)
+    return copied
+
+
+def _sync_site(
+    repo: Repository, i: int, site: Site, config_blob: bytes, wanted: dict[str, bytes]
+) -> int:
+    copied = 0
+    if _differs(site, MARKER, repo.marker_for(i)):
+        site.put(MARKER, repo.marker_for(i))
+        copied += 1
+    try:
+        current = RepoConfig.from_json(repo.unseal_meta(CONFIG, site.get(CONFIG)))
+        stale = current.generation < repo.config.generation
+    except (*IO_ERRORS, IntegrityError, BadRepositoryConfig):
+        stale = True
+    if stale:
+        site.put(CONFIG, config_blob)
+        copied += 1
+    for name, blob in sorted(wanted.items()):
+        if _differs(site, name, blob):
+            site.put(name, blob)
+            copied += 1
+    return copied
+
+
+def replace_site(
+    repo: Repository, old: int | str, new: Site, *, progress: ProgressFn | None = None
+) -> None:
+    """Swap a lost or retired site for an empty one and rebuild its shares there."""
+    report = progress or ignore_progress
+    if isinstance(old, int):
+        slot = old
+    elif old in repo.config.sites:
+        slot = repo.config.sites.index(old)
+    else:
+        raise BadRepositoryConfig(f"{old} is not a site of this repository; see stats")
+    if not 0 <= slot < repo.config.n:
+        raise BadRepositoryConfig(f"site index {slot} is out of range")
+    if new.stat(MARKER) is not None:
+        raise RepositoryExists(f"site {new.url} already holds a repository; use an empty one")
+    if new.url in repo.config.sites:
+        raise BadRepositoryConfig(f"site {new.url} is already part of this repository")
+    others = [i for i, _ in repo.reachable(fresh=True) if i != slot]
+    if len(others) < repo.config.k:
+        raise TooFewSites(f"only {len(others)} other sites reachable; {repo.config.k} needed")
+    with repo.lock(exclusive=True):
+        repo.attach_site(slot, new)
+        new.put(MARKER, repo.marker_for(slot))
+        repo.config = replace(
+            repo.config,
+            sites=tuple(new.url if i == slot else u for i, u in enumerate(repo.config.sites)),
+            generation=repo.config.generation + 1,
+        )
+        sync_metadata(repo, [slot])
+        index = repo.load_index()
+        for number, pack in enumerate(index.packs.values()):
+            heal_pack(repo, pack, [slot])
+            report(Progress("replace", files=number + 1, total_files=len(index.packs)))
+        blob = repo.seal_meta(CONFIG, repo.config.to_json())
+        repo.put_everywhere(CONFIG, blob, degraded=True)
+
+
+def _differs(site: Site, name: str, blob: bytes) -> bool:
+    try:
+        return site.get(name) != blob
+    except ObjectMissing:
+        return True

@@ -1,0 +1,143 @@
+"""k-of-n erasure coding of sealed packs into authenticated shares (zfec, Reed-Solomon).
+
+A share is::
+
+    magic "SWSH" | version (1) = 1 | k (1) | n (1) | index (1) | pack id (32)
+    | pack length (8, little-endian) | body (ceil(length / k) bytes) | MAC (32)
+
+The body is zfec block ``index`` of the pack, zero-padded to ``k`` equal blocks
+(blocks ``0..k-1`` are the pack itself). The MAC is keyed BLAKE3 (the repository
+MAC key) over everything before it. A share whose MAC fails is treated as missing;
+any ``k`` valid shares rebuild the pack, whose keyed BLAKE3 must equal its id.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import blake3
+import zfec  # type: ignore[import-untyped]
+
+from seawall.embassy.errors import BadRepositoryConfig, IntegrityError, ShareInvalid, TooFewShares
+
+MAGIC = b"SWSH"
+VERSION = 1
+HEADER = struct.Struct("<4sBBBB32sQ")
+MAC_SIZE = 32
+ID_SIZE = 32
+
+
+def pack_id(pack: bytes, mac_key: bytes) -> bytes:
+    """Keyed BLAKE3 of a sealed pack: its id, verified after every decode."""
+    return blake3.blake3(pack, key=mac_key).digest()
+
+
+def check_shape(k: int, n: int) -> None:
+    """Refuse k/n that zfec or the header cannot carry."""
+    if not 1 <= k <= n <= 255:
+        raise BadRepositoryConfig(f"shares {k}-of-{n} are impossible; need 1 <= k <= n <= 255")
+
+
+@dataclass(frozen=True)
+class ShareHeader:
+    """The authenticated header of a share."""
+
+    k: int
+    n: int
+    index: int
+    pack_id: bytes
+    pack_length: int
+
+    @property
+    def block_size(self) -> int:
+        """Bytes of zfec block per share."""
+        return -(-self.pack_length // self.k) if self.pack_length else 0
+
+
+def share_size(pack_length: int, k: int) -> int:
+    """Total bytes of one share of a pack of ``pack_length`` bytes."""
+    return HEADER.size + (-(-pack_length // k) if pack_length else 0) + MAC_SIZE
+
+
+def encode_pack(pack: bytes, pid: bytes, *, k: int, n: int, mac_key: bytes) -> list[bytes]:
+    """Split a sealed pack into ``n`` authenticated shares (index = list position)."""
+    check_shape(k, n)
+    size = -(-len(pack) // k) if pack else 0
+    view = memoryview(pack)
+    # Full blocks are views, not copies; only a short block at the end is padded with zeros.
+    blocks_in: list[bytes | memoryview] = []
+    for i in range(k):
+        block = view[i * size : (i + 1) * size]
+        blocks_in.append(block if len(block) == size else bytes(block) + bytes(size - len(block)))
+    blocks = zfec.Encoder(k, n).encode(tuple(blocks_in)) if size else [b""] * n
+    shares = []
+    for index, block in enumerate(blocks):
+        head = HEADER.pack(MAGIC, VERSION, k, n, index, pid, len(pack))
+        mac = blake3.blake3(head, key=mac_key)
+        mac.update(block)
+        shares.append(b"".join((head, block, mac.digest())))
+    return shares
+
+
+def open_share(
+    share: bytes, mac_key: bytes, *, what: str = "share"
+) -> tuple[ShareHeader, memoryview]:
+    """Verify a share's MAC and header; its header and body, or ShareInvalid."""
+    if len(share) < HEADER.size + MAC_SIZE:
+        raise ShareInvalid(f"{what} is truncated; run repair")
+    magic, version, k, n, index, pid, length = HEADER.unpack_from(share)
+    body = memoryview(share)[HEADER.size : len(share) - MAC_SIZE]
+    mac = blake3.blake3(memoryview(share)[: len(share) - MAC_SIZE], key=mac_key).digest()
+    if mac != share[-MAC_SIZE:]:
+        raise ShareInvalid(f"{what} failed authentication (altered or damaged); run repair")
+    head = ShareHeader(k, n, index, pid, length)
+    if magic != MAGIC or version != VERSION or not 1 <= k <= n or index >= n:
+        raise ShareInvalid(f"{what} has an unknown format; run repair")
+    if len(body) != head.block_size:
+        raise ShareInvalid(f"{what} has a body of the wrong length; run repair")
+    return head, body
+
+
+def rebuild_pack(
+    blocks: dict[int, memoryview], *, pid: bytes, k: int, n: int, length: int, mac_key: bytes
+) -> bytes:
+    """Rebuild a pack from ``k`` verified share bodies keyed by share index."""
+    if len(blocks) < k:
+        raise TooFewShares(
+            f"pack {pid.hex()[:16]} has {len(blocks)} valid shares of the {k} needed; "
+            "bring sites back online or run repair"
+        )
+    indices = sorted(blocks)[:k]
+    if indices == list(range(k)):
+        parts = [blocks[i] for i in indices]
+    else:
+        parts = zfec.Decoder(k, n).decode(tuple(blocks[i] for i in indices), tuple(indices))
+    # Drop the zero padding while joining, so a large pack is copied only once.
+    size = len(parts[0]) if parts else 0
+    padding = size * k - length
+    if 0 <= padding <= size:
+        pack = b"".join([*parts[:-1], memoryview(parts[-1])[: size - padding]])
+    else:
+        pack = b"".join(parts)[:length]
+    if pack_id(pack, mac_key) != pid:
+        raise IntegrityError(f"pack {pid.hex()[:16]} rebuilt from shares does not match its id")
+    return pack
+
+
+def decode_pack(shares: Iterable[bytes], *, pid: bytes, k: int, n: int, mac_key: bytes) -> bytes:
+    """Rebuild a pack from whichever shares verify; invalid ones count as missing."""
+    good: dict[int, memoryview] = {}
+    length = 0
+    for share in shares:
+        try:
+            head, body = open_share(share, mac_key)
+        except ShareInvalid:
+            continue
+        if head.pack_id == pid and head.k == k and head.n == n:
+            good[head.index] = body
+            length = head.pack_length
+        if len(good) == k:
+            break
+    return rebuild_pack(good, pid=pid, k=k, n=n, length=length, mac_key=mac_key)

@@ -1,0 +1,281 @@
+"""The master key and the key slots that wrap it (passphrases via Argon2id, recovery keys).
+
+The master key is 32 random bytes; every working key is derived from it with HKDF
+(see :class:`MasterKey`). A key slot holds the master key encrypted under a
+key-encryption key (KEK): for a passphrase slot ``Argon2id(passphrase, salt)``,
+for a recovery slot ``HKDF(recovery key, salt)``. Changing a passphrase adds a slot
+and removes another; the data is never re-encrypted.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from typing import Any, Literal
+
+from argon2.low_level import Type, hash_secret_raw
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from seawall.embassy.errors import BadRepositoryConfig, WrongPassphrase
+from seawall.embassy.sealing import derive_key
+
+KEY_SIZE = 32
+SALT_SIZE = 16
+NONCE_SIZE = 12
+SLOT_AAD = b"seawall-embassy/v1 keyslot "
+RECOVERY_INFO = b"seawall-embassy/v1 recovery kek"
+SlotKind = Literal["passphrase", "recovery"]
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _unb64(text: object, what: str) -> bytes:
+    if not isinstance(text, str):
+        raise BadRepositoryConfig(f"key slot field {what} is not base64 text")
+    try:
+        return base64.b64decode(text, validate=True)
+    except ValueError:
+        raise BadRepositoryConfig(f"key slot field {what} is not valid base64") from None
+
+
+@dataclass(frozen=True)
+class MasterKey:
+    """The repository master key and the purpose keys derived from it."""
+
+    secret: bytes = field(repr=False)
+
+    def __post_init__(self) -> None:
+        if len(self.secret) != KEY_SIZE:
+            raise ValueError("master key must be 32 bytes")
+
+    def _derive(self, purpose: str) -> bytes:
+        return derive_key(self.secret, b"", f"seawall-embassy/v1 {purpose}".encode())
+
+    @cached_property
+    def data_key(self) -> bytes:
+        """Base key for sealed chunks and metadata (each blob derives its own key)."""
+        return self._derive("data")
+
+    @cached_property
+    def id_key(self) -> bytes:
+        """Key of the keyed BLAKE3 chunk ids."""
+        return self._derive("chunk-id")
+
+    @cached_property
+    def mac_key(self) -> bytes:
+        """Key of the keyed BLAKE3 pack ids and share MACs."""
+        return self._derive("share-mac")
+
+    @cached_property
+    def chunker_seed(self) -> int:
+        """Secret FastCDC gear seed, so cut points do not fingerprint known files."""
+        # pyfastcdc shifts the seed left by one inside a uint64, so keep it below 2**63.
+        return int.from_bytes(self._derive("chunker-seed")[:8], "little") % (1 << 63) or 1
+
+
+def new_master_key() -> MasterKey:
+    """Fresh random master key material from the OS CSPRNG."""
+    return MasterKey(os.urandom(KEY_SIZE))
+
+
+def new_recovery_key() -> bytes:
+    """A fresh 32-byte recovery key, to be split among custodians."""
+    return os.urandom(KEY_SIZE)
+
+
+@dataclass(frozen=True)
+class KdfParams:
+    """Argon2id cost parameters (memory in KiB); RFC 9106's second recommendation."""
+
+    time_cost: int = 3
+    memory_cost: int = 65536
+    parallelism: int = 4
+
+    def derive(self, passphrase: str, salt: bytes) -> bytes:
+        """Argon2id of the NFC-normalised UTF-8 passphrase into a 32-byte KEK."""
+        secret = unicodedata.normalize("NFC", passphrase).encode("utf-8")
+        return hash_secret_raw(
+            secret,
+            salt,
+            time_cost=self.time_cost,
+            memory_cost=self.memory_cost,
+            parallelism=self.parallelism,
+            hash_len=KEY_SIZE,
+            type=Type.ID,
+        )
+
+
+DEFAULT_KDF = KdfParams()
+
+
+@dataclass(frozen=True)
+class KeySlot:
+    """One wrapped copy of the master key, stored as ``keys/<id>`` on every site."""
+
+    id: str
+    kind: SlotKind
+    label: str
+    created: str
+    salt: bytes
+    nonce: bytes
+    wrapped: bytes
+    kdf: KdfParams | None = None
+
+    @property
+    def name(self) -> str:
+        """Object name of the slot on a site."""
+        return f"keys/{self.id}"
+
+    def to_json(self) -> bytes:
+        """The slot as canonical JSON bytes."""
+        doc: dict[str, Any] = {
+            "version": 1,
+            "id": self.id,
+            "kind": self.kind,
+            "label": self.label,
+            "created": self.created,
+            "salt": _b64(self.salt),
+            "nonce": _b64(self.nonce),
+            "wrapped": _b64(self.wrapped),
+            "aead": "AES-256-GCM",
+        }
+        if self.kdf is not None:
+            doc["kdf"] = {
+                "algorithm": "argon2id",
+                "version": 19,
+                "time_cost": self.kdf.time_cost,
+                "memory_cost_kib": self.kdf.memory_cost,
+                "parallelism": self.kdf.parallelism,
+            }
+        else:
+            doc["kdf"] = {"algorithm": "hkdf-sha256"}
+        return json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
+
+    @classmethod
+    def from_json(cls, data: bytes) -> KeySlot:
+        """Parse a stored slot; BadRepositoryConfig when malformed."""
+        try:
+            doc = json.loads(data)
+            kind = doc["kind"]
+            if kind not in ("passphrase", "recovery") or doc.get("version") != 1:
+                raise BadRepositoryConfig("key slot has an unknown kind or version")
+            kdf = None
+            if kind == "passphrase":
+                spec = doc["kdf"]
+                if spec["algorithm"] != "argon2id":
+                    raise BadRepositoryConfig("key slot uses an unknown KDF")
+                kdf = KdfParams(
+                    int(spec["time_cost"]), int(spec["memory_cost_kib"]), int(spec["parallelism"])
+                )
+            return cls(
+                id=str(doc["id"]),
+                kind=kind,
+                label=str(doc.get("label", "")),
+                created=str(doc.get("created", "")),
+                salt=_unb64(doc["salt"], "salt"),
+                nonce=_unb64(doc["nonce"], "nonce"),
+                wrapped=_unb64(doc["wrapped"], "wrapped"),
+                kdf=kdf,
+            )
+        except (ValueError, KeyError, TypeError):
+            raise BadRepositoryConfig(
+                "a key slot is not valid JSON; repair from another site"
+            ) from None
+
+
+def _wrap(
+    master: MasterKey,
+    kek: bytes,
+    *,
+    slot_id: str,
+    kind: SlotKind,
+    label: str,
+    created: datetime,
+    salt: bytes,
+    kdf: KdfParams | None,
+) -> KeySlot:
+    nonce = os.urandom(NONCE_SIZE)
+    wrapped = AESGCM(kek).encrypt(nonce, master.secret, SLOT_AAD + slot_id.encode())
+    return KeySlot(slot_id, kind, label, created.isoformat(), salt, nonce, wrapped, kdf)
+
+
+def make_passphrase_slot(
+    master: MasterKey,
+    passphrase: str,
+    *,
+    created: datetime,
+    label: str = "",
+    kdf: KdfParams = DEFAULT_KDF,
+) -> KeySlot:
+    """A slot that opens with ``passphrase``."""
+    if not passphrase:
+        raise BadRepositoryConfig("an empty passphrase is not allowed; choose a long one")
+    salt = os.urandom(SALT_SIZE)
+    return _wrap(
+        master,
+        kdf.derive(passphrase, salt),
+        slot_id=os.urandom(8).hex(),
+        kind="passphrase",
+        label=label,
+        created=created,
+        salt=salt,
+        kdf=kdf,
+    )
+
+
+def make_recovery_slot(
+    master: MasterKey, recovery_key: bytes, *, created: datetime, label: str = "recovery"
+) -> KeySlot:
+    """A slot that opens with a 32-byte recovery key (see :mod:`custody`)."""
+    if len(recovery_key) != KEY_SIZE:
+        raise BadRepositoryConfig("a recovery key must be 32 bytes")
+    salt = os.urandom(SALT_SIZE)
+    return _wrap(
+        master,
+        derive_key(recovery_key, salt, RECOVERY_INFO),
+        slot_id=os.urandom(8).hex(),
+        kind="recovery",
+        label=label,
+        created=created,
+        salt=salt,
+        kdf=None,
+    )
+
+
+def open_slot(
+    slot: KeySlot, *, passphrase: str | None = None, recovery_key: bytes | None = None
+) -> MasterKey | None:
+    """The master key if the secret opens this slot, else None."""
+    if slot.kind == "passphrase" and passphrase is not None and slot.kdf is not None:
+        kek = slot.kdf.derive(passphrase, slot.salt)
+    elif slot.kind == "recovery" and recovery_key is not None and len(recovery_key) == KEY_SIZE:
+        kek = derive_key(recovery_key, slot.salt, RECOVERY_INFO)
+    else:
+        return None
+    try:
+        secret = AESGCM(kek).decrypt(slot.nonce, slot.wrapped, SLOT_AAD + slot.id.encode())
+    except InvalidTag:
+        return None
+    return MasterKey(secret)
+
+
+def unlock(
+    slots: list[KeySlot], *, passphrase: str | None = None, recovery_key: bytes | None = None
+) -> tuple[MasterKey, KeySlot]:
+    """Try every slot; the master key and the slot that opened, or WrongPassphrase."""
+    for slot in slots:
+        master = open_slot(slot, passphrase=passphrase, recovery_key=recovery_key)
+        if master is not None:
+            return master, slot
+    what = "recovery key" if recovery_key is not None else "passphrase"
+    raise WrongPassphrase(
+        f"the {what} opens none of the {len(slots)} key slots; check it and retry"
+    )

@@ -1,0 +1,91 @@
+"""Packs: about 16 MiB of sealed chunks, self-described by a sealed trailer.
+
+A pack is::
+
+    magic "SWPK" | version (1) = 1 | 3 zero bytes
+    | sealed chunk blob | sealed chunk blob | ...
+    | sealed trailer | trailer length (4, little-endian)
+
+Each chunk blob is :func:`seawall.embassy.sealing.seal` of the chunk with the raw
+32-byte chunk id as context. The trailer is a sealed table (context
+``b"seawall-embassy/v1 pack-trailer"``) of 44-byte entries: chunk id (32),
+offset (4), sealed length (4), plaintext length (4), all little-endian, so a
+pack can be indexed again without the index.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+
+from seawall.embassy.chunking import chunk_id
+from seawall.embassy.errors import IntegrityError
+from seawall.embassy.sealing import seal, unseal
+
+MAGIC = b"SWPK\x01\x00\x00\x00"
+ENTRY = struct.Struct("<32sIII")
+TRAILER_CONTEXT = b"seawall-embassy/v1 pack-trailer"
+TARGET_SIZE = 16 * 1024 * 1024
+
+
+def share_name(pid: bytes) -> str:
+    """Object name of a pack's share on every site."""
+    text = pid.hex()
+    return f"data/{text[:2]}/{text}"
+
+
+@dataclass(frozen=True)
+class PackEntry:
+    """Where one sealed chunk lies inside a pack."""
+
+    id: bytes
+    offset: int
+    length: int
+    raw_length: int
+
+
+@dataclass
+class PackBuilder:
+    """Accumulates sealed chunk blobs until the pack is full."""
+
+    blobs: list[bytes] = field(default_factory=list)
+    entries: list[PackEntry] = field(default_factory=list)
+    size: int = len(MAGIC)
+
+    def add(self, cid: bytes, blob: bytes, raw_length: int) -> None:
+        """Append a sealed chunk."""
+        self.entries.append(PackEntry(cid, self.size, len(blob), raw_length))
+        self.blobs.append(blob)
+        self.size += len(blob)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def finish(self, data_key: bytes) -> bytes:
+        """The pack bytes, trailer included."""
+        table = b"".join(ENTRY.pack(e.id, e.offset, e.length, e.raw_length) for e in self.entries)
+        trailer = seal(data_key, table, TRAILER_CONTEXT, compressible=False)
+        return b"".join([MAGIC, *self.blobs, trailer, struct.pack("<I", len(trailer))])
+
+
+def read_trailer(pack: bytes, data_key: bytes) -> list[PackEntry]:
+    """The chunk table of a pack, authenticated."""
+    if len(pack) < len(MAGIC) + 4 or not pack.startswith(MAGIC):
+        raise IntegrityError("pack has no valid header")
+    (length,) = struct.unpack_from("<I", pack, len(pack) - 4)
+    start = len(pack) - 4 - length
+    if start < len(MAGIC):
+        raise IntegrityError("pack trailer length is impossible")
+    table = unseal(data_key, pack[start : len(pack) - 4], TRAILER_CONTEXT, what="pack trailer")
+    if len(table) % ENTRY.size:
+        raise IntegrityError("pack trailer is not a whole number of entries")
+    return [PackEntry(*ENTRY.unpack_from(table, i)) for i in range(0, len(table), ENTRY.size)]
+
+
+def open_chunk(pack: bytes, entry: PackEntry, data_key: bytes, id_key: bytes) -> bytes:
+    """Unseal one chunk from a pack and check that its keyed hash is its id."""
+    blob = pack[entry.offset : entry.offset + entry.length]
+    data = unseal(data_key, blob, entry.id, what=f"chunk {entry.id.hex()[:16]}")
+    if len(data) != entry.raw_length or chunk_id(data, id_key) != entry.id:
+        raise IntegrityError(f"chunk {entry.id.hex()[:16]} does not match its id")
+    return data

@@ -1,0 +1,130 @@
+"""A sample data embassy for demo nodes: five local sites, one snapshot, a check and a drill.
+
+The data is invented (a land registry extract) and says so. The passphrase is printed by the
+demo on purpose: demo nodes only.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from datetime import date, timedelta
+from pathlib import Path
+
+from seawall.core.clock import Clock
+from seawall.core.context import Ctx
+from seawall.embassy import registry
+from seawall.embassy.repository import Repository
+from seawall.embassy.sites.local import LocalSite
+
+SAMPLE_NAME = "gov-records"
+SAMPLE_PASSPHRASE = "seawall-demo-embassy"  # noqa: S105 - printed on purpose; demo nodes only
+SITE_NAMES = ("kingston-dc", "montego-bay-dc", "port-of-spain", "bridgetown", "belmopan")
+
+
+def write_sample_records(root: Path, seed: int = 2026) -> Path:
+    """Write an invented land-registry extract: CSV, JSON and a scanned-deed stand-in."""
+    rng = random.Random(seed)
+    parishes = ("Kingston", "St Andrew", "St Catherine", "Clarendon", "St James", "Portland")
+    (root / "parcels").mkdir(parents=True, exist_ok=True)
+    (root / "titles").mkdir(exist_ok=True)
+    (root / "scans").mkdir(exist_ok=True)
+    (root / "README.txt").write_text("SAMPLE DATA: invented for a Seawall demo node.\n")
+    for parish in parishes:
+        with (root / "parcels" / f"{parish.lower().replace(' ', '-')}.csv").open("w") as handle:
+            out = csv.writer(handle)
+            out.writerow(["parcel_id", "parish", "area_m2", "registered", "owner_ref"])
+            for i in range(4000):
+                when = date(1990, 1, 1) + timedelta(days=rng.randrange(12000))
+                out.writerow(
+                    [
+                        f"{parish[:3].upper()}-{i:06d}",
+                        parish,
+                        rng.randrange(80, 40000),
+                        when.isoformat(),
+                        f"OWN-{rng.randrange(10**7):07d}",
+                    ]
+                )
+    titles = [
+        {
+            "title": f"VOL-{1000 + i}/FOL-{i % 500}",
+            "parcel": f"KIN-{i:06d}",
+            "encumbrances": rng.randrange(3),
+        }
+        for i in range(3000)
+    ]
+    (root / "titles" / "titles.json").write_text(json.dumps(titles, indent=1))
+    for i in range(3):
+        (root / "scans" / f"deed-{i:03d}.tif").write_bytes(rng.randbytes(400_000))
+    return root
+
+
+def load_sample_repository(
+    unit: Callable[[], AbstractContextManager[Ctx]], home: Path, clock: Clock
+) -> list[str]:
+    """Create the sample repository if absent, back up, check and drill a restore."""
+    with unit() as ctx:
+        if registry.find_repo(ctx, SAMPLE_NAME) is not None:
+            return []
+    roots = [home / "embassy-sites" / name for name in SITE_NAMES]
+    for root in roots:
+        root.mkdir(parents=True, exist_ok=True)
+    source = write_sample_records(home / "sample-data" / "land-registry")
+    repo = Repository.init(
+        [LocalSite(r) for r in roots], SAMPLE_PASSPHRASE, name=SAMPLE_NAME, k=3, clock=clock
+    )
+    try:
+        with unit() as ctx:
+            row = registry.register_repo(
+                ctx, SAMPLE_NAME, repo.config.id, list(repo.config.sites), 3, 5
+            )
+        started = clock.now()
+        report = repo.backup([source], tags=["sample", "daily"])
+        snap = report.snapshot
+        with unit() as ctx:
+            registry.record_run(
+                ctx,
+                ctx.db.merge(row),
+                "backup",
+                "success",
+                f"snapshot {snap.short_id}: {snap.files} files, {snap.size} bytes",
+                started,
+                {
+                    "snapshot": snap.id,
+                    "files": snap.files,
+                    "bytes": snap.size,
+                    "stored_bytes": report.stored_bytes,
+                    "degraded": False,
+                },
+            )
+        started = clock.now()
+        checked = repo.check(read_data=True)
+        with unit() as ctx:
+            registry.record_run(
+                ctx,
+                ctx.db.merge(row),
+                "check",
+                "success" if checked.ok else "partial",
+                f"{checked.packs} packs, {checked.shares_read} shares read, "
+                f"{len(checked.errors)} problems",
+                started,
+                {"packs": checked.packs, "shares_read": checked.shares_read, "read_data": True},
+            )
+        started = clock.now()
+        drill = repo.restore(snap.id, home / "restore-drill", overwrite=True)
+        with unit() as ctx:
+            registry.record_run(
+                ctx,
+                ctx.db.merge(row),
+                "restore",
+                "success",
+                f"restore drill of {snap.short_id}: {drill.files} files, {drill.bytes} bytes",
+                started,
+                {"snapshot": snap.id, "files": drill.files, "bytes": drill.bytes, "drill": True},
+            )
+    finally:
+        repo.close()
+    return [SAMPLE_NAME]

@@ -1,0 +1,186 @@
+"""Snapshots, their trees of file nodes, and the keep policy of ``forget``.
+
+A snapshot (``snapshots/<id>``) and its tree (``trees/<id>``, same id) are sealed
+JSON. The tree lists nodes in path order; paths are ``/``-separated and relative
+(the source's absolute path without its leading ``/``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime
+from typing import Any, Literal
+
+from seawall.embassy.errors import IntegrityError
+
+NodeType = Literal["file", "dir", "symlink"]
+
+
+@dataclass(frozen=True)
+class Node:
+    """One file, directory or symlink in a snapshot."""
+
+    path: str
+    type: NodeType
+    mode: int
+    mtime_ns: int
+    size: int = 0
+    target: str = ""
+    chunks: tuple[str, ...] = ()
+    inode: int = 0
+    ctime_ns: int = 0
+
+    def to_doc(self) -> dict[str, Any]:
+        """JSON form, omitting empty fields."""
+        doc: dict[str, Any] = {
+            "path": self.path,
+            "type": self.type,
+            "mode": self.mode,
+            "mtime_ns": self.mtime_ns,
+        }
+        if self.type == "file":
+            doc.update(size=self.size, chunks=list(self.chunks), inode=self.inode)
+            doc["ctime_ns"] = self.ctime_ns
+        if self.type == "symlink":
+            doc["target"] = self.target
+        return doc
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Node:
+        """Parse the JSON form."""
+        if doc["type"] not in ("file", "dir", "symlink"):
+            raise ValueError("unknown node type")
+        return cls(
+            path=str(doc["path"]),
+            type=doc["type"],
+            mode=int(doc["mode"]),
+            mtime_ns=int(doc["mtime_ns"]),
+            size=int(doc.get("size", 0)),
+            target=str(doc.get("target", "")),
+            chunks=tuple(str(c) for c in doc.get("chunks", ())),
+            inode=int(doc.get("inode", 0)),
+            ctime_ns=int(doc.get("ctime_ns", 0)),
+        )
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A point-in-time backup: what was saved, when, from where."""
+
+    id: str
+    time: datetime
+    hostname: str
+    paths: tuple[str, ...]
+    tags: tuple[str, ...] = ()
+    excludes: tuple[str, ...] = ()
+    degraded: bool = False
+    files: int = 0
+    size: int = 0
+    new_bytes: int = 0
+    parent: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def short_id(self) -> str:
+        """First 8 hex digits, as shown to people."""
+        return self.id[:8]
+
+    def to_json(self) -> bytes:
+        """Sealed-plaintext JSON."""
+        doc = asdict(self)
+        doc["version"] = 1
+        doc["time"] = self.time.isoformat()
+        doc["paths"] = list(self.paths)
+        doc["tags"] = list(self.tags)
+        doc["excludes"] = list(self.excludes)
+        return json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
+
+    @classmethod
+    def from_json(cls, data: bytes, name: str) -> Snapshot:
+        """Parse the JSON form."""
+        try:
+            doc = json.loads(data)
+            if doc.pop("version") != 1:
+                raise ValueError("version")
+            doc["time"] = datetime.fromisoformat(doc["time"])
+            for key in ("paths", "tags", "excludes"):
+                doc[key] = tuple(doc[key])
+            return cls(**doc)
+        except (ValueError, KeyError, TypeError):
+            raise IntegrityError(f"{name} is not a valid snapshot") from None
+
+    def mark(self, *, degraded: bool) -> Snapshot:
+        """A copy with the degraded flag set or cleared."""
+        return replace(self, degraded=degraded)
+
+
+def dump_tree(nodes: Iterable[Node]) -> bytes:
+    """Sealed-plaintext JSON of a tree."""
+    doc = {"version": 1, "nodes": [n.to_doc() for n in nodes]}
+    return json.dumps(doc, separators=(",", ":")).encode()
+
+
+def load_tree(data: bytes, name: str) -> list[Node]:
+    """Parse a tree."""
+    try:
+        doc = json.loads(data)
+        if doc.get("version") != 1:
+            raise ValueError("version")
+        return [Node.from_doc(n) for n in doc["nodes"]]
+    except (ValueError, KeyError, TypeError):
+        raise IntegrityError(f"{name} is not a valid tree") from None
+
+
+def is_under(path: str, prefix: str) -> bool:
+    """True when ``path`` is ``prefix`` or inside it (an empty prefix holds everything)."""
+    return not prefix or path == prefix or path.startswith(prefix + "/")
+
+
+@dataclass(frozen=True)
+class KeepPolicy:
+    """How many snapshots ``forget`` keeps per period (restic's semantics)."""
+
+    last: int = 0
+    hourly: int = 0
+    daily: int = 0
+    weekly: int = 0
+    monthly: int = 0
+    yearly: int = 0
+
+    @property
+    def empty(self) -> bool:
+        """True when the policy would keep nothing."""
+        return not any(asdict(self).values())
+
+
+def _bucket(kind: str, when: datetime) -> tuple[int, ...]:
+    if kind == "hourly":
+        return (when.year, when.month, when.day, when.hour)
+    if kind == "daily":
+        return (when.year, when.month, when.day)
+    if kind == "weekly":
+        year, week, _ = when.isocalendar()
+        return (year, week)
+    if kind == "monthly":
+        return (when.year, when.month)
+    return (when.year,)
+
+
+def select_kept(snapshots: Sequence[Snapshot], policy: KeepPolicy) -> set[str]:
+    """Ids to keep: the newest snapshot of each of the last N periods of each kind."""
+    ordered = sorted(snapshots, key=lambda s: s.time, reverse=True)
+    keep = {s.id for s in ordered[: policy.last]}
+    for kind in ("hourly", "daily", "weekly", "monthly", "yearly"):
+        budget: int = getattr(policy, kind)
+        last: tuple[int, ...] | None = None
+        for snap in ordered:
+            if budget <= 0:
+                break
+            bucket = _bucket(kind, snap.time)
+            if bucket != last:
+                keep.add(snap.id)
+                budget -= 1
+                last = bucket
+    return keep

@@ -1,0 +1,118 @@
+"""Data-embassy pages: repositories, site health, snapshots, checks and restores."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse
+
+from seawall.core.access import Perm, require
+from seawall.embassy import registry
+from seawall.embassy.health import probe_sites
+from seawall.embassy.repository import Repository
+from seawall.embassy.sites import open_site, redact_url
+from seawall.errors import SeawallError
+from seawall.web.deps import UiPage, node_of, read_form_csrf
+from seawall.web.routers.ui import render
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(read_form_csrf)])
+
+
+@router.get("/embassy", response_class=HTMLResponse)
+def embassy_home(request: Request, page: UiPage) -> HTMLResponse:
+    """Every repository with its redundancy, last backup and last check."""
+    ctx = page.ctx
+    repos = [
+        {
+            "row": row,
+            "backup": registry.last_run(ctx, row, "backup"),
+            "check": registry.last_run(ctx, row, "check"),
+            "restore": registry.last_run(ctx, row, "restore"),
+        }
+        for row in registry.list_repos(ctx)
+    ]
+    return render(request, page, "embassy/index.html", repos=repos)
+
+
+@router.get("/embassy/{name}", response_class=HTMLResponse)
+def embassy_repo(request: Request, name: str, page: UiPage) -> HTMLResponse:
+    """One repository: sites and their health, snapshots, runs, and a restore form."""
+    return _repo_page(request, page, name)
+
+
+def _repo_page(
+    request: Request, page: UiPage, name: str, status: int = 200, error: str = "", notice: str = ""
+) -> HTMLResponse:
+    ctx = page.ctx
+    row = registry.get_repo(ctx, name)
+    runs = registry.recent_runs(ctx, row, limit=50)
+    snapshots = [r for r in runs if r.kind == "backup" and r.outcome != "failure"]
+    return render(
+        request,
+        page,
+        "embassy/repo.html",
+        status=status,
+        error=error,
+        notice=notice,
+        repo=row,
+        sites=probe_sites(row.sites),
+        runs=runs[:15],
+        snapshots=snapshots,
+        last_check=registry.last_run(ctx, row, "check"),
+    )
+
+
+@router.post("/embassy/{name}/restore", response_class=HTMLResponse)
+def embassy_restore(
+    request: Request,
+    name: str,
+    page: UiPage,
+    snapshot: Annotated[str, Form(max_length=80)],
+    target: Annotated[str, Form(max_length=1000)],
+    passphrase: Annotated[str, Form(max_length=1024)],
+    include: Annotated[str, Form(max_length=1000)] = "",
+) -> HTMLResponse:
+    """Restore a snapshot on the node into a directory; every piece is verified first."""
+    require(page.who, Perm.EMBASSY_OPERATE)
+    ctx = page.ctx
+    row = registry.get_repo(ctx, name)
+    started = ctx.now()
+    node = node_of(request)
+    try:
+        sites = [open_site(url) for url in row.sites]
+        repo = Repository.open(sites, passphrase, connect=open_site, clock=node.clock)
+        try:
+            report = repo.restore(snapshot, target, include=include or None)
+        finally:
+            repo.close()
+    except SeawallError as exc:
+        registry.record_run(
+            ctx,
+            row,
+            "restore",
+            "failure",
+            exc.message,
+            started,
+            {"snapshot": snapshot, "target": target},
+        )
+        return _repo_page(request, page, name, status=exc.http_status, error=exc.message)
+    summary = f"{snapshot} restored: {report.files} files, {report.bytes} bytes"
+    registry.record_run(
+        ctx,
+        row,
+        "restore",
+        "success",
+        summary,
+        started,
+        {"snapshot": snapshot, "target": target, "files": report.files, "bytes": report.bytes},
+    )
+    return _repo_page(
+        request,
+        page,
+        name,
+        notice=f"Restored {report.files} files ({report.bytes:,} bytes) to {target}.",
+    )
+
+
+__all__ = ["redact_url", "router"]

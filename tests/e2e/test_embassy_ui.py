@@ -1,0 +1,80 @@
+"""A custodian sees the embassy's sites and runs a restore drill from the browser."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from seawall.core.evidence import list_evidence
+from seawall.core.node import Node
+from seawall.embassy.samples import SAMPLE_PASSPHRASE, load_sample_repository
+from tests.e2e.conftest import shoot, sign_in
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def embassy_node(demo_node: Node) -> Node:
+    # The demo loads the sample repository; loading again must change nothing.
+    assert (
+        load_sample_repository(
+            lambda: demo_node.unit(demo_node.operator("demo")),
+            demo_node.settings.home,
+            demo_node.clock,
+        )
+        == []
+    )
+    return demo_node
+
+
+def test_custodian_sees_health_and_restores_with_two_sites_lost(
+    page: Page, embassy_node: Node, tmp_path: Path
+) -> None:
+    sign_in(page, "custodian")
+    page.click("nav >> text=Data embassy")
+    row = page.locator("#repos tr", has_text="gov-records")
+    expect(row).to_contain_text("3-of-5")
+    expect(row).to_contain_text("full redundancy")
+    expect(row.locator(".status").nth(1)).to_have_text("success")
+    shoot(page, "embassy-01-list")
+
+    sites_root = embassy_node.settings.home / "embassy-sites"
+    shutil.rmtree(sites_root / "montego-bay-dc")
+    shutil.rmtree(sites_root / "belmopan")
+    row.locator("a").click()
+    expect(page.locator("#sites .site-up")).to_have_count(3)
+    expect(page.locator("#sites .site-down")).to_have_count(2)
+    expect(page.locator("text=3 of 5 sites hold shares")).to_be_visible()
+    expect(page.locator("#snapshots tbody tr")).to_have_count(1)
+    shoot(page, "embassy-02-repo-two-sites-lost")
+
+    target = tmp_path / "drill"
+    page.fill("input[name=target]", str(target))
+    page.fill("input[name=passphrase]", "not the passphrase")
+    page.click("#restore-form button")
+    expect(page.locator(".alert-error")).to_contain_text("passphrase")
+    assert not target.exists()
+
+    page.fill("input[name=target]", str(target))
+    page.fill("input[name=passphrase]", SAMPLE_PASSPHRASE)
+    page.click("#restore-form button")
+    expect(page.locator(".alert-ok")).to_contain_text("Restored")
+    shoot(page, "embassy-03-restored")
+    restored = list(target.rglob("kingston.csv"))
+    original = embassy_node.settings.home / "sample-data/land-registry/parcels/kingston.csv"
+    assert [p.read_bytes() for p in restored] == [original.read_bytes()]
+    expect(page.locator("#runs tbody tr").first).to_contain_text("restore")
+
+    with embassy_node.unit(embassy_node.operator()) as ctx:
+        drills = [e for e in list_evidence(ctx, supports="cmm:D1.2") if e.kind == "embassy.restore"]
+    assert [d.outcome for d in drills[:2]] == ["success", "failure"]
+
+
+def test_viewer_sees_no_restore_form(page: Page, embassy_node: Node) -> None:
+    sign_in(page, "viewer")
+    page.goto("/embassy/gov-records")
+    expect(page.locator("#sites .site")).to_have_count(5)
+    expect(page.locator("#restore-form")).to_have_count(0)

@@ -1,0 +1,378 @@
+"""``seawall embassy`` end to end: real sites, the real CLI translator, audit and evidence."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from seawall.cli.main import main
+from seawall.core import audit
+from seawall.core.evidence import list_evidence
+from seawall.core.node import Node
+from seawall.settings import load_settings
+from tests.servers import S3Endpoint, SftpEndpoint
+
+PASS = "correct-horse-battery-staple"
+
+
+@dataclass
+class Outcome:
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> object:
+        return json.loads(self.out)
+
+
+def sw(
+    home: Path,
+    *args: str,
+    passphrase: str = PASS,
+    stdin: bytes | None = None,
+    env: dict[str, str] | None = None,
+) -> Outcome:
+    """Run ``seawall`` in-process through main(), the real error translator."""
+    runner = CliRunner()
+    full_env = {"SEAWALL_EMBASSY_PASSPHRASE": passphrase, **(env or {})}
+    with runner.isolation(input=stdin, env=full_env) as streams:
+        try:
+            main(["--home", str(home), *args])
+            code = 0
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        return Outcome(code, streams[0].getvalue().decode(), streams[1].getvalue().decode())
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    h = tmp_path / "node"
+    assert sw(h, "init", "--nation", "JM").code == 0
+    return h
+
+
+@pytest.fixture
+def sites(tmp_path: Path) -> list[Path]:
+    dirs = [tmp_path / f"site-{i}" for i in range(1, 6)]
+    for d in dirs:
+        d.mkdir()
+    return dirs
+
+
+@pytest.fixture
+def records(tmp_path: Path) -> Path:
+    """A small ministry share: text, binary, nested dirs, a symlink, an empty dir, modes."""
+    src = tmp_path / "records"
+    (src / "land" / "parcels").mkdir(parents=True)
+    (src / "empty").mkdir()
+    (src / "land" / "parcels" / "kingston.csv").write_text(
+        "".join(f"{i},Parcel {i},Kingston,{i * 37 % 1000}\n" for i in range(40_000))
+    )
+    (src / "scan.tif").write_bytes(os.urandom(700_000))
+    (src / "keys.txt").write_text("registry\n")
+    os.chmod(src / "keys.txt", 0o600)
+    os.symlink("land/parcels/kingston.csv", src / "latest.csv")
+    os.utime(src / "scan.tif", ns=(1_600_000_000_000_000_000, 1_600_000_000_000_000_000))
+    return src
+
+
+def init_repo(home: Path, urls: list[str], shares: str = "3-of-5") -> None:
+    args = ["embassy", "init", "--name", "gov-records", "--shares", shares]
+    for url in urls:
+        args += ["--site", url]
+    result = sw(home, *args)
+    assert result.code == 0, result.err
+
+
+def tree(root: Path) -> dict[str, tuple[str, int, int, bytes | str]]:
+    """Everything a restore must preserve: type, mode, mtime, content or link target."""
+    found: dict[str, tuple[str, int, int, bytes | str]] = {}
+    for path in sorted(root.rglob("*")):
+        st = path.lstat()
+        rel = str(path.relative_to(root))
+        if path.is_symlink():
+            found[rel] = ("link", 0, 0, os.readlink(path))
+        elif path.is_dir():
+            found[rel] = ("dir", st.st_mode, 0, "")
+        else:
+            found[rel] = ("file", st.st_mode, st.st_mtime_ns, path.read_bytes())
+    return found
+
+
+def test_restore_is_bit_identical_with_two_of_five_sites_lost(
+    home: Path, sites: list[Path], records: Path, tmp_path: Path
+) -> None:
+    init_repo(home, [f"file://{d}" for d in sites])
+    backed = sw(
+        home, "embassy", "backup", "--repo", "gov-records", str(records), "--tag", "daily", "--json"
+    )
+    assert backed.code == 0, backed.err
+    snapshot = backed.json()["snapshot"]  # type: ignore[index]
+    shutil.rmtree(sites[1])
+    shutil.rmtree(sites[3])
+    target = tmp_path / "restored"
+    restored = sw(
+        home,
+        "embassy",
+        "restore",
+        "--repo",
+        "gov-records",
+        snapshot[:8],
+        "--target",
+        str(target),
+        "--json",
+    )
+    assert restored.code == 0, restored.err
+    assert tree(target / str(records).lstrip("/")) == tree(records)
+
+
+def test_restore_never_overwrites_without_being_asked(
+    home: Path, sites: list[Path], records: Path, tmp_path: Path
+) -> None:
+    init_repo(home, [f"file://{d}" for d in sites])
+    sw(home, "embassy", "backup", "--repo", "gov-records", str(records))
+    target = tmp_path / "restored"
+    existing = target / str(records).lstrip("/") / "keys.txt"
+    existing.parent.mkdir(parents=True)
+    existing.write_text("newer local edit\n")
+    refused = sw(
+        home, "embassy", "restore", "--repo", "gov-records", "latest", "--target", str(target)
+    )
+    assert refused.code != 0
+    assert len(refused.err.strip().splitlines()) == 1
+    assert existing.read_text() == "newer local edit\n"
+    forced = sw(
+        home,
+        "embassy",
+        "restore",
+        "--repo",
+        "gov-records",
+        "latest",
+        "--target",
+        str(target),
+        "--overwrite",
+    )
+    assert forced.code == 0, forced.err
+    assert existing.read_text() == "registry\n"
+
+
+def test_check_names_flipped_shares_and_repair_heals_them(
+    home: Path, sites: list[Path], records: Path, tmp_path: Path
+) -> None:
+    init_repo(home, [f"file://{d}" for d in sites])
+    sw(home, "embassy", "backup", "--repo", "gov-records", str(records))
+    victims = []
+    for site in (sites[0], sites[2]):
+        share = next(p for p in sorted((site / "data").rglob("*")) if p.is_file())
+        data = bytearray(share.read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        share.write_bytes(bytes(data))
+        victims.append(share.name)
+    checked = sw(home, "embassy", "check", "--repo", "gov-records", "--read-data", "--json")
+    assert checked.code == 1
+    report = checked.json()
+    named = {p["name"].rsplit("/", 1)[-1] for p in report["problems"]}  # type: ignore[index]
+    assert set(victims) <= named
+    repaired = sw(home, "embassy", "repair", "--repo", "gov-records", "--json")
+    assert repaired.code == 0, repaired.err
+    assert repaired.json()["shares_rebuilt"] >= 2  # type: ignore[index]
+    assert sw(home, "embassy", "check", "--repo", "gov-records", "--read-data").code == 0
+    target = tmp_path / "after-repair"
+    sw(home, "embassy", "restore", "--repo", "gov-records", "latest", "--target", str(target))
+    assert tree(target / str(records).lstrip("/")) == tree(records)
+
+
+def test_every_run_is_audited_and_becomes_evidence(
+    home: Path, sites: list[Path], records: Path, tmp_path: Path
+) -> None:
+    init_repo(home, [f"file://{d}" for d in sites])
+    sw(home, "embassy", "backup", "--repo", "gov-records", str(records))
+    sw(home, "embassy", "check", "--repo", "gov-records")
+    sw(
+        home,
+        "embassy",
+        "restore",
+        "--repo",
+        "gov-records",
+        "latest",
+        "--target",
+        str(tmp_path / "r"),
+    )
+    node = Node(load_settings(home=home))
+    with node.unit(node.operator()) as ctx:
+        actions = [e.action for e in audit.search(ctx.db, audit.AuditFilter(action="embassy"))]
+        drills = list_evidence(ctx, supports="cmm:D1.2")
+        verdict = audit.verify(ctx.db, node.audit_key)
+    node.close()
+    assert actions[:3] == ["embassy.restore", "embassy.check", "embassy.backup"]
+    assert [e.kind for e in drills] == ["embassy.restore"]
+    assert drills[0].outcome == "success"
+    assert verdict.ok
+
+
+def test_bad_input_gets_one_clear_line_and_loses_nothing(
+    home: Path, sites: list[Path], records: Path, tmp_path: Path
+) -> None:
+    init_repo(home, [f"file://{d}" for d in sites])
+    sw(home, "embassy", "backup", "--repo", "gov-records", str(records))
+    before = {p: p.read_bytes() for d in sites for p in d.rglob("*") if p.is_file()}
+
+    wrong = sw(home, "embassy", "snapshots", "--repo", "gov-records", passphrase="not-it")
+    missing = sw(home, "embassy", "backup", "--repo", "gov-records", str(tmp_path / "nope"))
+    unknown = sw(home, "embassy", "snapshots", "--repo", "no-such-repo")
+    for result, code, text in [
+        (wrong, 77, "passphrase"),
+        (missing, 66, "does not exist"),
+        (unknown, 66, "no repository 'no-such-repo'"),
+    ]:
+        assert result.code == code, result.err
+        assert text in result.err
+        assert len(result.err.strip().splitlines()) == 1
+        assert "Traceback" not in result.err and PASS not in result.err
+    after = {p: p.read_bytes() for d in sites for p in d.rglob("*") if p.is_file()}
+    assert after == before
+
+    for d in sites[:3]:
+        shutil.rmtree(d)
+    too_few = sw(home, "embassy", "backup", "--repo", "gov-records", str(records))
+    assert too_few.code == 69
+    assert "unreachable" in too_few.err
+
+
+def test_three_of_five_custodians_recover_access(
+    home: Path, sites: list[Path], records: Path, tmp_path: Path
+) -> None:
+    init_repo(home, [f"file://{d}" for d in sites])
+    sw(home, "embassy", "backup", "--repo", "gov-records", str(records))
+    out = tmp_path / "custodians"
+    split = sw(
+        home,
+        "embassy",
+        "key",
+        "split",
+        "--repo",
+        "gov-records",
+        "--custodians",
+        "5",
+        "--threshold",
+        "3",
+        "--out",
+        str(out),
+    )
+    assert split.code == 0, split.err
+    files = sorted(out.iterdir())
+    assert len(files) == 5
+    assert all(f.stat().st_mode & 0o777 == 0o600 for f in files)
+    two = ["--share-file", str(files[0]), "--share-file", str(files[4])]
+    refused = sw(
+        home,
+        "embassy",
+        "key",
+        "recover",
+        "--repo",
+        "gov-records",
+        *two,
+        env={"SEAWALL_EMBASSY_NEW_PASSPHRASE": "brand-new-passphrase"},
+    )
+    assert refused.code != 0
+    assert "3 are needed" in refused.err
+    three = [*two, "--share-file", str(files[2])]
+    recovered = sw(
+        home,
+        "embassy",
+        "key",
+        "recover",
+        "--repo",
+        "gov-records",
+        *three,
+        env={"SEAWALL_EMBASSY_NEW_PASSPHRASE": "brand-new-passphrase"},
+    )
+    assert recovered.code == 0, recovered.err
+    listed = sw(
+        home,
+        "embassy",
+        "snapshots",
+        "--repo",
+        "gov-records",
+        "--json",
+        passphrase="brand-new-passphrase",
+    )
+    assert listed.code == 0
+    assert len(listed.json()) == 1  # type: ignore[arg-type]
+
+
+def test_one_repository_spans_local_sftp_and_s3_sites(
+    home: Path, tmp_path: Path, records: Path, sshd_server: SftpEndpoint, s3_server: S3Endpoint
+) -> None:
+    local = tmp_path / "local-site"
+    local.mkdir()
+    init_repo(home, [f"file://{local}", sshd_server.url, s3_server.url], shares="2-of-3")
+    backed = sw(home, "embassy", "backup", "--repo", "gov-records", str(records))
+    assert backed.code == 0, backed.err
+    shutil.rmtree(local)
+    target = tmp_path / "from-sftp-and-s3"
+    restored = sw(
+        home, "embassy", "restore", "--repo", "gov-records", "latest", "--target", str(target)
+    )
+    assert restored.code == 0, restored.err
+    assert tree(target / str(records).lstrip("/")) == tree(records)
+    stats = sw(home, "embassy", "stats", "--repo", "gov-records", "--json")
+    states = [s["up"] for s in stats.json()["sites"]]  # type: ignore[index]
+    assert states == [False, True, True]
+
+
+def test_stdin_backup_and_any_site_url_opens_the_repository(
+    home: Path, sites: list[Path], tmp_path: Path
+) -> None:
+    init_repo(home, [f"file://{d}" for d in sites])
+    dump = b"".join(b"INSERT INTO land VALUES (%d, 'parcel');\n" % i for i in range(50_000))
+    backed = sw(
+        home,
+        "embassy",
+        "backup",
+        "--repo",
+        "gov-records",
+        "--stdin",
+        "--stdin-name",
+        "db.sql",
+        stdin=dump,
+    )
+    assert backed.code == 0, backed.err
+    other_home = tmp_path / "new-node"
+    assert sw(other_home, "init", "--nation", "JM").code == 0
+    target = tmp_path / "dr"
+    restored = sw(
+        other_home,
+        "embassy",
+        "restore",
+        "--repo",
+        f"file://{sites[4]}",
+        "latest",
+        "--target",
+        str(target),
+    )
+    assert restored.code == 0, restored.err
+    assert [p.read_bytes() for p in target.rglob("db.sql")] == [dump]
+
+
+def test_forget_applies_the_keep_policy(home: Path, sites: list[Path], records: Path) -> None:
+    init_repo(home, [f"file://{d}" for d in sites])
+    for i in range(3):
+        (records / "keys.txt").write_text(f"version {i}\n")
+        assert sw(home, "embassy", "backup", "--repo", "gov-records", str(records)).code == 0
+    forgot = sw(
+        home, "embassy", "forget", "--repo", "gov-records", "--keep-last", "1", "--prune", "--json"
+    )
+    assert forgot.code == 0, forgot.err
+    body = forgot.json()
+    assert len(body["kept"]) == 1 and len(body["removed"]) == 2  # type: ignore[index]
+    assert sw(home, "embassy", "check", "--repo", "gov-records", "--read-data").code == 0

@@ -1,0 +1,205 @@
+"""kill -9 at random moments during backup and prune: check passes and no snapshot is lost."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from seawall.embassy.errors import SiteFull, SiteUnavailable
+from seawall.embassy.repository import Repository
+from seawall.embassy.sites.base import ObjectInfo
+from seawall.embassy.sites.local import LocalSite
+from seawall.embassy.snapshots import KeepPolicy
+
+from .conftest import FAST_KDF, PASSPHRASE, SMALL_CHUNKS, tree_state
+
+CHILD = """
+import sys
+from pathlib import Path
+from seawall.embassy.repository import Repository
+from seawall.embassy.sites.local import LocalSite
+
+root, action = Path(sys.argv[1]), sys.argv[2]
+sites = [LocalSite(root / f"site{i}", fsync=False) for i in range(5)]
+repo = Repository.open(sites, sys.argv[3])
+repo.index_every = 1
+print("ready", flush=True)
+if action == "backup":
+    repo.backup([sys.argv[4]])
+else:
+    repo.prune()
+print("done", flush=True)
+"""
+
+
+def run_and_kill(root: Path, action: str, delay: float, *extra: str) -> bool:
+    """Run an action in a child process and SIGKILL it after ``delay``; True if it finished."""
+    with subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(root), action, PASSPHRASE, *extra],
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as child:
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "ready"
+        time.sleep(delay)
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        return child.stdout.read().strip() == "done"
+
+
+def init(root: Path) -> Repository:
+    sites = []
+    for i in range(5):
+        (root / f"site{i}").mkdir(parents=True)
+        sites.append(LocalSite(root / f"site{i}", fsync=False))
+    return Repository.init(
+        sites,
+        PASSPHRASE,
+        name="crash",
+        kdf=FAST_KDF,
+        pack_size=64 * 1024,
+        chunker=SMALL_CHUNKS,
+    )
+
+
+def test_kill_during_backup_leaves_a_repository_that_check_passes(
+    tmp_path: Path, source: Path
+) -> None:
+    root = tmp_path / "repo"
+    repo = init(root)
+    first = repo.backup([source]).snapshot
+    raw_first = repo.stats().raw_bytes
+    rng = random.Random(11)
+    (source / "bulk.bin").write_bytes(rng.randbytes(4_000_000))
+    finished = 0
+    for delay in [0.0, *sorted(rng.uniform(0.0, 0.5) for _ in range(3))]:
+        finished += run_and_kill(root, "backup", delay, str(source))
+        report = repo.check()
+        assert report.ok, (delay, report.errors)
+        assert first.id in {s.id for s in repo.snapshots()}
+    assert finished < 4  # most kills land mid-backup
+    reused = repo.stats().raw_bytes - raw_first
+    assert reused > 0
+    final = repo.backup([source])
+    # Chunks in packs the killed runs uploaded and indexed are reused, not uploaded again.
+    assert final.snapshot.new_bytes == 4_000_000 - reused
+    assert repo.check(read_data=True).ok
+    repo.restore("latest", tmp_path / "out")
+    assert tree_state(tmp_path / "out" / source.as_posix().lstrip("/")) == tree_state(source)
+    repo.close()
+
+
+def test_kill_during_prune_loses_no_kept_snapshot(tmp_path: Path, source: Path) -> None:
+    root = tmp_path / "repo"
+    repo = init(root)
+    rng = random.Random(12)
+    for _ in range(3):
+        (source / "bulk.bin").write_bytes(rng.randbytes(1_500_000))
+        repo.backup([source])
+    keep = repo.forget(KeepPolicy(last=1)).kept
+    expected = tree_state(source)
+    finished = 0
+    for delay in [0.0, *sorted(rng.uniform(0.0, 0.2) for _ in range(3))]:
+        finished += run_and_kill(root, "prune", delay)
+        assert repo.check().ok
+        assert tuple(s.id for s in repo.snapshots()) == keep
+    assert finished < 4
+    repo.prune()
+    repo.repair()  # copies of metadata that a kill left on some sites only
+    assert repo.check(read_data=True).problems == []
+    repo.restore("latest", tmp_path / "out")
+    assert tree_state(tmp_path / "out" / source.as_posix().lstrip("/")) == expected
+    repo.close()
+
+
+class FullSite:
+    """A real LocalSite whose disk fills up after some bytes of data shares."""
+
+    def __init__(self, inner: LocalSite, room: int) -> None:
+        self.inner = inner
+        self.room = room
+
+    @property
+    def url(self) -> str:
+        return self.inner.url
+
+    def put(self, name: str, data: bytes) -> None:
+        if name.startswith("data/"):
+            if len(data) > self.room:
+                raise SiteFull(f"site {self.url} is full; free space or replace the site")
+            self.room -= len(data)
+        self.inner.put(name, data)
+
+    def get(self, name: str) -> bytes:
+        return self.inner.get(name)
+
+    def list(self, prefix: str = "") -> object:
+        return self.inner.list(prefix)
+
+    def delete(self, name: str) -> None:
+        self.inner.delete(name)
+
+    def stat(self, name: str) -> ObjectInfo | None:
+        return self.inner.stat(name)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_a_full_site_stops_the_backup_with_a_clear_error(
+    repo: Repository, sites: list[LocalSite], source: Path
+) -> None:
+    first = repo.backup([source]).snapshot
+    (source / "bulk.bin").write_bytes(os.urandom(2_000_000))
+    repo.close()
+    full = [FullSite(s, 200_000) if i == 4 else s for i, s in enumerate(sites)]
+    with Repository.open(full, PASSPHRASE) as crowded:  # type: ignore[arg-type]
+        with pytest.raises(SiteFull, match=r"is full; .* wrote no snapshot"):
+            crowded.backup([source])
+        assert [s.id for s in crowded.snapshots()] == [first.id]
+        assert crowded.check().ok
+
+
+class DyingSite(FullSite):
+    """A real LocalSite whose process 'dies' after a number of deletions."""
+
+    def __init__(self, inner: LocalSite, deletions: int) -> None:
+        super().__init__(inner, room=1 << 40)
+        self.deletions = deletions
+
+    def delete(self, name: str) -> None:
+        if self.deletions <= 0:
+            raise SiteUnavailable("simulated crash")
+        self.deletions -= 1
+        self.inner.delete(name)
+
+
+@pytest.mark.parametrize("deletions", [0, 1, 2, 3, 5, 8])
+def test_prune_interrupted_after_any_deletion_keeps_every_kept_snapshot(
+    repo: Repository, sites: list[LocalSite], source: Path, tmp_path: Path, deletions: int
+) -> None:
+    rng = random.Random(deletions)
+    for _ in range(3):
+        (source / "bulk.bin").write_bytes(rng.randbytes(300_000))
+        repo.backup([source])
+    keep = repo.forget(KeepPolicy(last=1)).kept
+    repo.close()
+    dying = [DyingSite(s, deletions) if i == 0 else s for i, s in enumerate(sites)]
+    doomed = Repository.open(dying, PASSPHRASE)  # type: ignore[arg-type]
+    with pytest.raises(SiteUnavailable):
+        doomed.prune()
+    doomed.close()
+    with Repository.open(sites, PASSPHRASE) as after:
+        assert after.check().ok
+        assert tuple(s.id for s in after.snapshots()) == keep
+        after.prune()
+        assert after.check(read_data=True).problems == []
+        after.restore("latest", tmp_path / "out")
+    assert tree_state(tmp_path / "out" / source.as_posix().lstrip("/")) == tree_state(source)

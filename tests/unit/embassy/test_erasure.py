@@ -1,0 +1,83 @@
+"""Erasure coding: any k of n shares rebuild a pack; altered shares count as missing."""
+
+from __future__ import annotations
+
+import itertools
+import os
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from seawall.embassy.erasure import decode_pack, encode_pack, open_share, pack_id
+from seawall.embassy.errors import BadRepositoryConfig, ShareInvalid, TooFewShares
+
+MAC = os.urandom(32)
+
+
+@st.composite
+def shapes(draw: st.DrawFn) -> tuple[int, int, bytes, list[int]]:
+    n = draw(st.integers(1, 8))
+    k = draw(st.integers(1, n))
+    data = draw(st.binary(max_size=5000))
+    chosen = draw(st.permutations(range(n)))[:k]
+    return k, n, data, list(chosen)
+
+
+@settings(max_examples=80, deadline=None)
+@given(shapes())
+def test_any_k_of_n_shares_decode_to_the_pack(shape: tuple[int, int, bytes, list[int]]) -> None:
+    k, n, data, chosen = shape
+    pid = pack_id(data, MAC)
+    shares = encode_pack(data, pid, k=k, n=n, mac_key=MAC)
+    assert len(shares) == n
+    assert decode_pack([shares[i] for i in chosen], pid=pid, k=k, n=n, mac_key=MAC) == data
+
+
+def test_every_three_of_five_subset_decodes() -> None:
+    data = os.urandom(100_001)
+    pid = pack_id(data, MAC)
+    shares = encode_pack(data, pid, k=3, n=5, mac_key=MAC)
+    for subset in itertools.combinations(range(5), 3):
+        got = decode_pack([shares[i] for i in subset], pid=pid, k=3, n=5, mac_key=MAC)
+        assert got == data
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.binary(min_size=1, max_size=3000), st.data())
+def test_a_tampered_share_always_fails_authentication(data: bytes, draw: st.DataObject) -> None:
+    pid = pack_id(data, MAC)
+    shares = encode_pack(data, pid, k=2, n=4, mac_key=MAC)
+    victim = draw.draw(st.integers(0, 3))
+    share = bytearray(shares[victim])
+    position = draw.draw(st.integers(0, len(share) - 1))
+    share[position] ^= 1 << draw.draw(st.integers(0, 7))
+    with pytest.raises(ShareInvalid):
+        open_share(bytes(share), MAC)
+
+
+def test_tampered_shares_are_treated_as_missing() -> None:
+    data = os.urandom(50_000)
+    pid = pack_id(data, MAC)
+    shares = encode_pack(data, pid, k=3, n=5, mac_key=MAC)
+    broken = [bytearray(s) for s in shares]
+    broken[0][100] ^= 0xFF
+    broken[2][-1] ^= 0x01
+    assert decode_pack([bytes(s) for s in broken], pid=pid, k=3, n=5, mac_key=MAC) == data
+    broken[4][60] ^= 0x10
+    with pytest.raises(TooFewShares):
+        decode_pack([bytes(s) for s in broken], pid=pid, k=3, n=5, mac_key=MAC)
+
+
+def test_shares_of_another_pack_or_key_do_not_count() -> None:
+    data = os.urandom(10_000)
+    pid = pack_id(data, MAC)
+    shares = encode_pack(data, pid, k=2, n=3, mac_key=MAC)
+    other = encode_pack(data, pid, k=2, n=3, mac_key=os.urandom(32))
+    with pytest.raises(TooFewShares):
+        decode_pack([shares[0], *other], pid=pid, k=2, n=3, mac_key=MAC)
+
+
+def test_impossible_shapes_are_refused() -> None:
+    with pytest.raises(BadRepositoryConfig):
+        encode_pack(b"x", pack_id(b"x", MAC), k=4, n=3, mac_key=MAC)

@@ -1,0 +1,146 @@
+"""Keys, custodians, forget and prune, and replacing a site."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from seawall.core.clock import FrozenClock
+from seawall.embassy.custody import CustodianShare, combine_shares
+from seawall.embassy.errors import (
+    BadRepositoryConfig,
+    KeySlotMissing,
+    LastKeySlot,
+    RepositoryExists,
+    WrongPassphrase,
+)
+from seawall.embassy.repository import Repository
+from seawall.embassy.sites.local import LocalSite
+from seawall.embassy.snapshots import KeepPolicy, Snapshot, select_kept
+
+from .conftest import FAST_KDF, PASSPHRASE, SMALL_CHUNKS, SMALL_PACK, make_sites, tree_state
+
+
+def test_changing_the_passphrase_rewraps_without_touching_data(
+    repo: Repository, source: Path, sites: list[LocalSite]
+) -> None:
+    repo.backup([source])
+    data_before = {n: sites[0].get(n) for n in sites[0].list("data/")}
+    repo.change_passphrase("a brand new passphrase", kdf=FAST_KDF)
+    with pytest.raises(WrongPassphrase):
+        Repository.open(sites, PASSPHRASE)
+    with Repository.open(sites, "a brand new passphrase") as again:
+        assert len(again.snapshots()) == 1
+    assert {n: sites[0].get(n) for n in sites[0].list("data/")} == data_before
+
+
+def test_key_slots_can_be_added_listed_and_removed(
+    repo: Repository, sites: list[LocalSite]
+) -> None:
+    extra = repo.add_passphrase("second officer", label="deputy", kdf=FAST_KDF)
+    assert {s.label for s in repo.key_slots()} == {"initial", "deputy"}
+    Repository.open(sites, "second officer").close()
+    repo.remove_key_slot(extra.id)
+    with pytest.raises(WrongPassphrase):
+        Repository.open(sites, "second officer")
+    with pytest.raises(LastKeySlot):
+        repo.remove_key_slot(repo.opened_with.id)
+    with pytest.raises(KeySlotMissing):
+        repo.remove_key_slot("0000000000000000")
+
+
+def test_three_of_five_custodians_restore_access(
+    repo: Repository, source: Path, tmp_path: Path, sites: list[LocalSite]
+) -> None:
+    repo.backup([source])
+    texts = [s.to_text() for s in repo.add_recovery_key(custodians=5, threshold=3)]
+    key = combine_shares([CustodianShare.from_text(t) for t in (texts[4], texts[0], texts[2])])
+    with Repository.open(sites, recovery_key=key) as recovered:
+        recovered.restore("latest", tmp_path / "out")
+        with pytest.raises(WrongPassphrase):
+            recovered.change_passphrase("x", kdf=FAST_KDF)
+    assert tree_state(tmp_path / "out" / source.as_posix().lstrip("/")) == tree_state(source)
+
+
+def test_forget_keeps_policy_and_prune_frees_unused_packs(
+    sites: list[LocalSite], source: Path, tmp_path: Path
+) -> None:
+    clock = FrozenClock(datetime(2026, 1, 1, 12, tzinfo=UTC))
+    repo = Repository.init(
+        sites,
+        PASSPHRASE,
+        name="r",
+        kdf=FAST_KDF,
+        clock=clock,
+        pack_size=SMALL_PACK,
+        chunker=SMALL_CHUNKS,
+    )
+    ids = []
+    for day in range(5):
+        (source / "daily.bin").write_bytes(bytes([day]) * 50_000 + day.to_bytes(4, "big") * 9000)
+        ids.append(repo.backup([source]).snapshot.id)
+        clock.advance(days=1)
+    before = repo.stats()
+    report = repo.forget(KeepPolicy(daily=2), prune=True)
+    assert set(report.kept) == set(ids[-2:]) and set(report.removed) == set(ids[:3])
+    assert report.pruned is not None and report.pruned.packs_deleted >= 1
+    after = repo.stats()
+    assert after.snapshots == 2 and after.stored_bytes < before.stored_bytes
+    assert repo.check(read_data=True).problems == []
+    repo.restore(ids[-1], tmp_path / "out")
+    assert tree_state(tmp_path / "out" / source.as_posix().lstrip("/")) == tree_state(source)
+    with pytest.raises(BadRepositoryConfig, match="keep policy is required"):
+        repo.forget(KeepPolicy())
+    repo.close()
+
+
+def test_site_replace_rebuilds_the_lost_site(
+    repo: Repository, source: Path, tmp_path: Path, sites: list[LocalSite]
+) -> None:
+    repo.backup([source])
+    shutil.rmtree(sites[2].root)
+    fresh = make_sites(tmp_path / "fresh", 1)[0]
+    with pytest.raises(RepositoryExists):
+        repo.replace_site(2, sites[0])
+    repo.replace_site(sites[2].url, fresh)
+    assert repo.config.sites[2] == fresh.url
+    assert repo.check(read_data=True).ok
+    repo.close()
+    # The lost site is gone for good: sites 0, 1 and the new one suffice.
+    shutil.rmtree(sites[3].root)
+    shutil.rmtree(sites[4].root)
+    survivors = [sites[0], sites[1], fresh]
+    with Repository.open(survivors, PASSPHRASE) as reopened:
+        assert reopened.config.generation == 2
+        reopened.restore("latest", tmp_path / "out")
+    assert tree_state(tmp_path / "out" / source.as_posix().lstrip("/")) == tree_state(source)
+
+
+def snap(at: datetime) -> Snapshot:
+    return Snapshot(id=at.isoformat(), time=at, hostname="h", paths=("/",))
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(st.integers(0, 24 * 400), min_size=1, max_size=40, unique=True),
+    st.integers(0, 5),
+    st.integers(0, 5),
+    st.integers(0, 5),
+)
+def test_keep_policy_keeps_newest_and_at_most_the_budget(
+    hours: list[int], daily: int, weekly: int, monthly: int
+) -> None:
+    base = datetime(2025, 1, 1, tzinfo=UTC)
+    snaps = [snap(base + timedelta(hours=h)) for h in hours]
+    policy = KeepPolicy(last=1, daily=daily, weekly=weekly, monthly=monthly)
+    kept = select_kept(snaps, policy)
+    newest = max(snaps, key=lambda s: s.time)
+    assert newest.id in kept
+    assert len(kept) <= 1 + daily + weekly + monthly
+    days = {s.time.date() for s in snaps}
+    assert len({s.time.date() for s in snaps if s.id in kept}) >= min(daily, len(days))

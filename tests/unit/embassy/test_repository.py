@@ -1,0 +1,158 @@
+"""Backup and restore over five local sites: fidelity, dedup, filters and refusals."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import pytest
+
+from seawall.embassy.errors import (
+    RepositoryExists,
+    RepositoryLocked,
+    RestoreWouldOverwrite,
+    SnapshotMissing,
+    SourceMissing,
+)
+from seawall.embassy.progress import Progress
+from seawall.embassy.repository import Repository
+from seawall.embassy.sites.local import LocalSite
+
+from .conftest import FAST_KDF, PASSPHRASE, tree_state
+
+
+def restored(target: Path, source: Path) -> Path:
+    return target / source.as_posix().lstrip("/")
+
+
+def test_restore_is_bit_identical_with_modes_mtimes_links_and_empty_dirs(
+    repo: Repository, source: Path, tmp_path: Path
+) -> None:
+    events: list[Progress] = []
+    report = repo.backup([source], tags=["daily"], progress=events.append)
+    assert report.snapshot.files == 5 and not report.snapshot.degraded
+    assert events and events[-1].total_files is not None
+    out = tmp_path / "out"
+    result = repo.restore("latest", out)
+    assert tree_state(restored(out, source)) == tree_state(source)
+    assert result.files == 5 and result.symlinks == 1
+    assert os.readlink(restored(out, source) / "link") == "docs/register.csv"
+    assert (restored(out, source) / "empty").is_dir()
+
+
+def test_second_backup_stores_nothing_new_and_dedups_copies(repo: Repository, source: Path) -> None:
+    first = repo.backup([source])
+    # blob.bin and copy.bin are identical: the copy adds no bytes.
+    assert first.snapshot.new_bytes < first.snapshot.size - 290_000
+    second = repo.backup([source])
+    assert second.packs_written == 0 and second.snapshot.new_bytes == 0
+    assert second.snapshot.parent == first.snapshot.id
+    (source / "small.txt").write_bytes(b"changed\n")
+    third = repo.backup([source])
+    assert 0 < third.snapshot.new_bytes <= len(b"changed\n")
+    assert [d.path.rsplit("/", 1)[-1] for d in repo.diff(first.snapshot.id, "latest")] == [
+        "small.txt"
+    ]
+
+
+def test_excludes_and_include_filter(repo: Repository, source: Path, tmp_path: Path) -> None:
+    repo.backup([source], excludes=["*.bin"])
+    paths = {n.path.rsplit("/", 1)[-1] for n in repo.ls("latest")}
+    assert "blob.bin" not in paths and "register.csv" in paths
+    out = tmp_path / "only-docs"
+    repo.restore("latest", out, include=str(source / "docs"))
+    assert (restored(out, source) / "docs" / "register.csv").exists()
+    assert not (restored(out, source) / "small.txt").exists()
+
+
+def test_stdin_stream_is_backed_up_under_its_name(repo: Repository, tmp_path: Path) -> None:
+    dump = os.urandom(70_000) + b"INSERT INTO t VALUES (1);" * 5000
+    report = repo.backup(stdin=io.BytesIO(dump), stdin_name="db.sql", tags=["sql"])
+    assert report.snapshot.paths == ("stdin:db.sql",)
+    repo.restore(report.snapshot.id[:10], tmp_path / "out")
+    assert (tmp_path / "out" / "db.sql").read_bytes() == dump
+
+
+def test_restore_never_overwrites_without_permission(
+    repo: Repository, source: Path, tmp_path: Path
+) -> None:
+    repo.backup([source])
+    out = tmp_path / "out"
+    small = restored(out, source) / "small.txt"
+    small.parent.mkdir(parents=True)
+    small.write_bytes(b"local edit")
+    with pytest.raises(RestoreWouldOverwrite, match="1 files already exist"):
+        repo.restore("latest", out)
+    assert small.read_bytes() == b"local edit"
+    repo.restore("latest", out, overwrite=True)
+    assert tree_state(restored(out, source)) == tree_state(source)
+
+
+def test_missing_source_path_is_refused_before_anything_is_written(
+    repo: Repository, tmp_path: Path, sites: list[LocalSite]
+) -> None:
+    before = sorted(sites[0].list())
+    with pytest.raises(SourceMissing, match="does not exist"):
+        repo.backup([tmp_path / "nope"])
+    assert sorted(sites[0].list()) == before
+
+
+def test_a_locked_repository_refuses_a_backup(repo: Repository, source: Path) -> None:
+    other = Repository.open(repo.sites, PASSPHRASE)  # type: ignore[arg-type]
+    with other.lock(exclusive=True), pytest.raises(RepositoryLocked, match="exclusive lock"):
+        repo.backup([source])
+    report = repo.backup([source])
+    assert report.snapshot.files == 5
+    other.close()
+
+
+def test_shared_locks_coexist_but_block_exclusive(repo: Repository) -> None:
+    with repo.lock(exclusive=False), repo.lock(exclusive=False), pytest.raises(RepositoryLocked):
+        repo.prune()
+    assert repo.prune().packs_deleted == 0
+
+
+def test_stale_lock_of_a_dead_process_is_ignored(repo: Repository, source: Path) -> None:
+    from seawall.embassy.locks import new_lock
+
+    ghost = new_lock(exclusive=True, now=repo.clock.now())
+    ghost = type(ghost)(ghost.id, True, ghost.hostname, 2**22 + 12345, ghost.time, ghost.time)
+    repo.put_everywhere(ghost.name, repo.seal_meta(ghost.name, ghost.to_json()))
+    assert repo.backup([source]).snapshot.files == 5
+
+
+def test_init_refuses_a_site_that_holds_a_repository(sites: list[LocalSite]) -> None:
+    Repository.init(sites, PASSPHRASE, name="a", kdf=FAST_KDF).close()
+    with pytest.raises(RepositoryExists):
+        Repository.init(sites, PASSPHRASE, name="b", kdf=FAST_KDF)
+
+
+def test_unknown_snapshot_is_reported(repo: Repository, tmp_path: Path) -> None:
+    with pytest.raises(SnapshotMissing, match="no snapshots yet"):
+        repo.restore("latest", tmp_path / "out")
+    with pytest.raises(SnapshotMissing, match="matches no snapshot"):
+        repo.find_snapshot("deadbeef")
+
+
+def test_stats_count_n_over_k_storage(repo: Repository, source: Path) -> None:
+    repo.backup([source])
+    stats = repo.stats()
+    assert stats.snapshots == 1 and stats.packs >= 1
+    assert stats.stored_bytes < stats.raw_bytes
+    assert stats.bytes_per_site * 3 >= stats.stored_bytes
+    assert all(s.up for s in stats.sites)
+
+
+def test_restore_with_few_open_files_is_still_identical(
+    repo: Repository, source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from seawall.embassy import restore as restoring
+
+    monkeypatch.setattr(restoring, "MAX_OPEN_FILES", 1)
+    repo.backup([source])
+    events: list[Progress] = []
+    repo.restore("latest", tmp_path / "out", progress=events.append)
+    assert tree_state(restored(tmp_path / "out", source)) == tree_state(source)
+    assert events[-1].files == events[-1].total_files == 5
+    assert events[-1].bytes == events[-1].total_bytes
