@@ -16,6 +16,7 @@ from seawall.core.evidence import record_evidence
 from seawall.core.node import Node
 from seawall.db.models import Evidence, Organisation, Partner, User
 from seawall.embassy.samples import SAMPLE_PASSPHRASE, load_sample_repository
+from seawall.intel.samples import load_sample_intel
 
 DEMO_PASSWORD = "seawall-demo"  # noqa: S105 - printed on purpose; demo nodes only
 
@@ -85,7 +86,7 @@ def _load_evidence(ctx: Ctx) -> list[str]:
 
 def load_demo(node: Node) -> dict[str, Any]:
     """Load the demo organisations, users and partners; return what was added."""
-    added: dict[str, list[str]] = {"organisations": [], "users": [], "partners": []}
+    added: dict[str, Any] = {"organisations": [], "users": [], "partners": []}
     with node.unit(node.operator("demo")) as ctx:
         for nation, name, kind in ORGS:
             exists = ctx.db.scalar(
@@ -120,13 +121,15 @@ def load_demo(node: Node) -> dict[str, Any]:
                 added["partners"].append(name)
         added["evidence"] = _load_evidence(ctx)
         added["assessment_rounds"] = load_sample_assessments(ctx)
+        added["intel_objects"] = load_sample_intel(ctx)
     added["embassy_repositories"] = load_sample_repository(
         lambda: node.unit(node.operator("demo")), node.settings.home, node.clock
     )
     lines = [
         f"Demo data: {len(added['organisations'])} organisations, {len(added['users'])} users, "
         f"{len(added['partners'])} partners, {len(added['assessment_rounds'])} sample "
-        f"assessment rounds, {len(added['embassy_repositories'])} embassy repositories added",
+        f"assessment rounds, {sum(added['intel_objects'].values())} intel objects, "
+        f"{len(added['embassy_repositories'])} embassy repositories added",
         f"Sign in as admin / {DEMO_PASSWORD} (also analyst, assessor, custodian, viewer)",
         f"Embassy repository gov-records: passphrase {SAMPLE_PASSPHRASE}",
     ]

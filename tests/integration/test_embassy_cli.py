@@ -376,3 +376,47 @@ def test_forget_applies_the_keep_policy(home: Path, sites: list[Path], records: 
     body = forgot.json()
     assert len(body["kept"]) == 1 and len(body["removed"]) == 2  # type: ignore[index]
     assert sw(home, "embassy", "check", "--repo", "gov-records", "--read-data").code == 0
+
+
+def test_repair_refills_a_wiped_site_at_its_old_address(
+    home: Path, sites: list[Path], records: Path, tmp_path: Path
+) -> None:
+    init_repo(home, [f"file://{d}" for d in sites])
+    sw(home, "embassy", "backup", "--repo", "gov-records", str(records))
+    shutil.rmtree(sites[2])
+    sites[2].mkdir()  # the disk was replaced: same mount point, nothing on it
+    checked = sw(home, "embassy", "check", "--repo", "gov-records", "--json")
+    assert checked.code == 1
+    assert any(p["site"] == 2 for p in checked.json()["problems"])  # type: ignore[index]
+    repaired = sw(home, "embassy", "repair", "--repo", "gov-records")
+    assert repaired.code == 0, repaired.err
+    assert sw(home, "embassy", "check", "--repo", "gov-records", "--read-data").code == 0
+    shutil.rmtree(sites[0])
+    shutil.rmtree(sites[1])  # now the refilled site's shares are needed for any restore
+    target = tmp_path / "from-refilled"
+    restored = sw(
+        home,
+        "embassy",
+        "restore",
+        "--repo",
+        f"file://{sites[2]}",
+        "latest",
+        "--target",
+        str(target),
+    )
+    assert restored.code == 0, restored.err
+    assert tree(target / str(records).lstrip("/")) == tree(records)
+
+
+def test_a_site_holding_other_files_is_never_adopted(
+    home: Path, sites: list[Path], records: Path
+) -> None:
+    init_repo(home, [f"file://{d}" for d in sites])
+    sw(home, "embassy", "backup", "--repo", "gov-records", str(records))
+    shutil.rmtree(sites[0])
+    sites[0].mkdir()
+    (sites[0] / "someone-elses.txt").write_text("not ours")
+    repaired = sw(home, "embassy", "repair", "--repo", "gov-records")
+    assert repaired.code == 69
+    assert (sites[0] / "someone-elses.txt").read_text() == "not ours"
+    assert sorted(p.name for p in sites[0].iterdir()) == ["someone-elses.txt"]

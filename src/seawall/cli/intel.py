@@ -2,9 +2,284 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from seawall.cli.context import CliState, pass_state
+from seawall.cli.output import emit_json, emit_table, err_console, fmt_time, json_option, say
+from seawall.errors import InvalidInput
+from seawall.intel import ingest, search
+from seawall.intel.audiences import describe_audience, parse_audience
+from seawall.intel.collections import audience_of, create_collection, list_collections
+from seawall.intel.ingest import Format, ImportReport
 
 
 @click.group()
 def intel() -> None:
     """Collective defence: STIX 2.1 intelligence shared under TLP 2.0."""
+
+
+@intel.group()
+def collection() -> None:
+    """Collections: where objects are shared, with whom, under which default marking."""
+
+
+@collection.command("create")
+@click.argument("name")
+@click.option(
+    "--audience",
+    "audience",
+    multiple=True,
+    help="Who may read: JM, CARICOM, org:<id>, partner:<name>; repeat or comma-separate. "
+    "None means everyone on this node.",
+)
+@click.option("--tlp", default="green", show_default=True, help="Default marking.")
+@click.option("--title", default="", help="Human title (default: the name).")
+@click.option("--description", default="", help="What the collection is for.")
+@json_option
+@pass_state
+def collection_create(
+    state: CliState,
+    name: str,
+    audience: tuple[str, ...],
+    tlp: str,
+    title: str,
+    description: str,
+    as_json: bool,
+) -> None:
+    """Create a collection."""
+    chosen = parse_audience(audience)
+    node = state.node()
+    with node.unit(node.operator()) as ctx:
+        row = create_collection(ctx, name, title, chosen, tlp, description)
+        shown = {
+            "id": row.id,
+            "alias": row.alias,
+            "title": row.title,
+            "default_tlp": row.default_tlp,
+            "audience": row.audience,
+        }
+    if as_json:
+        emit_json(shown)
+    else:
+        say(f"Created collection {shown['alias']} (TLP:{str(shown['default_tlp']).upper()})")
+
+
+@collection.command("list")
+@json_option
+@pass_state
+def collection_list(state: CliState, as_json: bool) -> None:
+    """List the collections."""
+    node = state.node()
+    with node.unit(node.operator()) as ctx:
+        rows = [
+            {
+                "id": r.id,
+                "alias": r.alias,
+                "title": r.title,
+                "default_tlp": r.default_tlp,
+                "audience": r.audience,
+                "owner_nation": r.owner_nation,
+                "created_at": r.created_at,
+                "audience_text": describe_audience(audience_of(r)),
+            }
+            for r in list_collections(ctx)
+        ]
+    if as_json:
+        emit_json([{k: v for k, v in r.items() if k != "audience_text"} for r in rows])
+        return
+    emit_table(
+        "Collections",
+        ["Name", "Title", "Default TLP", "Audience", "Created"],
+        [
+            (
+                r["alias"],
+                r["title"],
+                f"TLP:{str(r['default_tlp']).upper()}",
+                r["audience_text"],
+                fmt_time(r["created_at"]),  # type: ignore[arg-type]
+            )
+            for r in rows
+        ],
+    )
+
+
+@contextmanager
+def _bar(enabled: bool) -> Iterator[Callable[[int, int], None]]:
+    """A Rich progress bar on stderr; silent for --json or when stderr is not a terminal."""
+    if not enabled or not err_console.is_terminal:
+        yield lambda _done, _total: None
+        return
+    columns = (
+        TextColumn("[bold]Importing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err_console, transient=True) as bar:
+        task = bar.add_task("import", total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def _line(message: str) -> None:
+    """One line on stderr, never wrapped, so each refusal stays on its own line."""
+    err_console.print(message, highlight=False, soft_wrap=True)
+
+
+def _print_report(report: ImportReport) -> None:
+    _line(
+        f"{report.collection}: {len(report.added)} added, {len(report.duplicates)} already "
+        f"there, {len(report.flagged)} flagged, {len(report.suppressed)} suppressed, "
+        f"{len(report.rejected)} rejected ({report.format}, {report.total} items)"
+    )
+    for ref in report.rejected:
+        where = "" if ref.message.startswith(ref.id) else f"{ref.id}: "
+        _line(f"[red]rejected[/] {where}{ref.message}")
+    for ref in report.suppressed:
+        _line(f"[yellow]suppressed[/] {ref.id}: {ref.message}")
+    for ref in report.flagged:
+        _line(f"[yellow]flagged[/] {ref.id}: {ref.message}")
+
+
+@intel.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice([f.value for f in Format]),
+    default=None,
+    help="File format (default: guessed from the name and content).",
+)
+@click.option("--collection", "collection_ref", required=True, help="Collection name or id.")
+@click.option(
+    "--keep-suppressed",
+    is_flag=True,
+    help="Store indicators the warninglists would suppress (they stay flagged).",
+)
+@json_option
+@pass_state
+def import_file(
+    state: CliState,
+    file: Path,
+    fmt: str | None,
+    collection_ref: str,
+    keep_suppressed: bool,
+    as_json: bool,
+) -> None:
+    """Import a STIX bundle, MISP event JSON, a MISP feed folder or MISP CSV.
+
+    Exits 65 when any item was rejected; the valid rest is still stored.
+    """
+    parsed = ingest.parse_path(file, Format(fmt) if fmt else None)
+    node = state.node()
+    with _bar(not as_json) as progress, node.unit(node.operator()) as ctx:
+        target = search.readable_collections(ctx, collection_ref)[0]
+        report = ingest.import_objects(
+            ctx, target, parsed, progress=progress, keep_suppressed=keep_suppressed
+        )
+    if as_json:
+        emit_json(report.as_json())
+    else:
+        _print_report(report)
+    if report.rejected:
+        raise click.exceptions.Exit(InvalidInput.exit_code)
+
+
+@intel.command("export")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["stix", "misp"]),
+    default="stix",
+    show_default=True,
+    help="A STIX 2.1 bundle, or MISP event JSON.",
+)
+@click.option("--collection", "collection_ref", default=None, help="One collection (default all).")
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file."
+)
+@click.option(
+    "--include-inactive", is_flag=True, help="Also export revoked and expired indicators."
+)
+@pass_state
+def export(
+    state: CliState,
+    fmt: str,
+    collection_ref: str | None,
+    output: Path | None,
+    include_inactive: bool,
+) -> None:
+    """Export what this node's operator may read, under TLP, as STIX or MISP JSON."""
+    node = state.node()
+    with node.unit(node.operator()) as ctx:
+        chosen = search.readable_collections(ctx, collection_ref)
+        if fmt == "misp":
+            document = search.misp_events(
+                ctx, chosen, node.settings.node_name, include_inactive=include_inactive
+            )
+            count = len(document["response"])
+            what = "events"
+        else:
+            document = search.stix_bundle(ctx, chosen, include_inactive=include_inactive)
+            count = len(document["objects"])
+            what = "objects"
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        say(f"Wrote {count} {what} to {output}")
+
+
+@intel.command("search")
+@click.argument("value")
+@json_option
+@pass_state
+def search_value(state: CliState, value: str, as_json: bool) -> None:
+    """Find objects holding a value (an IP, a domain, a hash, an id)."""
+    node = state.node()
+    with node.unit(node.operator()) as ctx:
+        found = search.search(ctx, value)
+    if as_json:
+        emit_json(
+            [
+                {
+                    "collection": f.collection,
+                    "id": f.id,
+                    "type": f.type,
+                    "summary": f.summary,
+                    "tlp": f.tlp.label,
+                    "version": f.version,
+                    "date_added": f.date_added,
+                    "status": f.status.value,
+                    "warning": f.warning,
+                }
+                for f in found
+            ]
+        )
+        return
+    emit_table(
+        f"Objects holding {value!r}",
+        ["Collection", "Type", "Summary", "TLP", "Status", "Added", "Id"],
+        [
+            (
+                f.collection,
+                f.type,
+                f.summary,
+                f.tlp.label,
+                f.status.value + (" ⚑" if f.warning else ""),
+                fmt_time(f.date_added),
+                f.id,
+            )
+            for f in found
+        ],
+    )

@@ -129,6 +129,15 @@ class Stats:
     sites: tuple[SiteHealth, ...]
 
 
+def _blank(site: Site) -> bool:
+    """A reachable site with nothing on it: a wiped disk or a rebuilt bucket at the old address.
+
+    Such a site takes its old place so that ``repair`` refills it; a site holding anything else
+    (another repository, stray files) is never adopted.
+    """
+    return site.stat(MARKER) is None and next(iter(site.list()), None) is None
+
+
 class Repository:
     """An open embassy repository; build one with :meth:`init` or :meth:`open`."""
 
@@ -255,7 +264,7 @@ class Repository:
                 # Any failure to reach a site leaves it unreachable; check names it.
                 with suppress(SeawallError, ValueError, AttributeError):
                     site = connect(url)
-                    if json.loads(site.get(MARKER)).get("repository") == repo_id:
+                    if _blank(site) or json.loads(site.get(MARKER)).get("repository") == repo_id:
                         placed[i] = site
         return repo
 

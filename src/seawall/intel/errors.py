@@ -9,7 +9,9 @@
     ├── BadFilter          (400)  a TAXII query parameter that cannot be read
     ├── BadCursor          (400)  a ``next`` value this node did not issue
     ├── NotAcceptable      (406)  an Accept header without the TAXII 2.1 media type
-    └── UnsupportedMediaType (415) a Content-Type that is not the TAXII 2.1 media type
+    ├── UnsupportedMediaType (415) a Content-Type that is not the TAXII 2.1 media type
+    └── UnreadableIntel           a file that cannot be read in its format (import)
+        └── NotAMispEvent         JSON that is not a MISP event (e.g. a STIX bundle)
     NotFound (66, 404)
     ├── CollectionNotFound
     ├── ObjectNotFound
@@ -96,3 +98,15 @@ class CollectionExists(Conflict):
     """A collection with that alias already exists."""
 
     code = "collection_exists"
+
+
+class UnreadableIntel(InvalidInput):
+    """An intelligence file that cannot be read in the format it was given as (MISP, CSV, STIX)."""
+
+    code = "unreadable_intel"
+
+
+class NotAMispEvent(UnreadableIntel):
+    """JSON that is not a MISP event (for example a STIX bundle given as MISP)."""
+
+    code = "not_a_misp_event"

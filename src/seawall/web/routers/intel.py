@@ -2,8 +2,167 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from typing import Annotated
 
-from seawall.web.deps import read_form_csrf
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse
+
+from seawall.core.access import Perm, require
+from seawall.errors import SeawallError
+from seawall.intel import ingest, search
+from seawall.intel.audiences import describe_audience, organisation_names, parse_audience
+from seawall.intel.collections import audience_of, create_collection, get_collection
+from seawall.intel.errors import UnreadableIntel
+from seawall.intel.ingest import Format, ImportReport
+from seawall.intel.quality import assess, status_of
+from seawall.intel.tlp import MARKING_IDS, parse_tlp
+from seawall.web.deps import UiPage, node_of, read_form_csrf
+from seawall.web.routers.ui import render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(read_form_csrf)])
+TLP_CHOICES = ("clear", "green", "amber", "amber+strict", "red")
+
+
+def _home(
+    request: Request, page: UiPage, status: int = 200, error: str = "", notice: str = ""
+) -> HTMLResponse:
+    return render(
+        request,
+        page,
+        "intel/index.html",
+        status=status,
+        error=error,
+        notice=notice,
+        views=search.collection_views(page.ctx),
+        describe=lambda row, names=organisation_names(page.ctx): describe_audience(
+            audience_of(row), names
+        ),
+        tlp_choices=TLP_CHOICES,
+    )
+
+
+@router.get("/intel", response_class=HTMLResponse)
+def intel_home(request: Request, page: UiPage) -> HTMLResponse:
+    """The collections the user may see, with counts, and a search box."""
+    require(page.who, Perm.INTEL_READ)
+    return _home(request, page)
+
+
+@router.post("/intel/collections", response_class=HTMLResponse)
+def intel_collection_create(
+    request: Request,
+    page: UiPage,
+    alias: Annotated[str, Form(max_length=64)],
+    title: Annotated[str, Form(max_length=200)] = "",
+    audience: Annotated[str, Form(max_length=1000)] = "",
+    tlp: Annotated[str, Form(max_length=16)] = "green",
+) -> HTMLResponse:
+    """Create a collection; errors show on the same page and change nothing."""
+    try:
+        with page.ctx.db.begin_nested():
+            row = create_collection(page.ctx, alias, title, parse_audience([audience]), tlp)
+        return _home(request, page, notice=f"Collection {row.alias} created.")
+    except SeawallError as exc:
+        return _home(request, page, status=422, error=exc.message)
+
+
+@router.get("/intel/search", response_class=HTMLResponse)
+def intel_search(request: Request, page: UiPage, q: str = "") -> HTMLResponse:
+    """Objects holding a value, in every collection the user may read."""
+    results = search.search(page.ctx, q[:500]) if q.strip() else []
+    return render(request, page, "intel/search.html", q=q, results=results)
+
+
+@router.get("/intel/collections/{alias}", response_class=HTMLResponse)
+def intel_collection(request: Request, alias: str, page: UiPage, type: str = "") -> HTMLResponse:
+    """The objects of one collection the user may see, newest first."""
+    row = get_collection(page.ctx, alias)
+    types = tuple(t for t in [type.strip()] if t)
+    return render(
+        request,
+        page,
+        "intel/collection.html",
+        collection=row,
+        audience=describe_audience(audience_of(row), organisation_names(page.ctx)),
+        default_tlp=parse_tlp(row.default_tlp),
+        objects=search.recent_objects(page.ctx, row, types),
+        type_filter=type,
+    )
+
+
+@router.get("/intel/collections/{alias}/objects/{object_id}", response_class=HTMLResponse)
+def intel_object(request: Request, alias: str, object_id: str, page: UiPage) -> HTMLResponse:
+    """One object: its markings, provenance and every version the user may see."""
+    ctx = page.ctx
+    row = get_collection(ctx, alias)
+    versions = search.history(ctx, row, object_id)
+    newest = versions[0]
+    refs = [str(r) for r in newest.body.get("object_marking_refs") or []]
+    return render(
+        request,
+        page,
+        "intel/object.html",
+        collection=row,
+        obj=newest,
+        versions=versions,
+        markings=[(ref, MARKING_IDS.get(ref)) for ref in refs],
+        creator=search.identity_name(ctx, row, newest.created_by_ref),
+        state=status_of(newest.body, ctx.now()),
+        verdict=assess(newest.body),
+    )
+
+
+def _import_page(
+    request: Request,
+    page: UiPage,
+    report: ImportReport | None = None,
+    status: int = 200,
+    error: str = "",
+) -> HTMLResponse:
+    writable = [v.collection for v in search.collection_views(page.ctx) if v.can_write]
+    return render(
+        request,
+        page,
+        "intel/import.html",
+        status=status,
+        error=error,
+        report=report,
+        collections=writable,
+        formats=[f.value for f in Format if f is not Format.MISP_FEED],
+    )
+
+
+@router.get("/intel/import", response_class=HTMLResponse)
+def intel_import_form(request: Request, page: UiPage) -> HTMLResponse:
+    """Upload a STIX bundle, MISP event JSON or MISP CSV."""
+    require(page.who, Perm.INTEL_WRITE)
+    return _import_page(request, page)
+
+
+@router.post("/intel/import", response_class=HTMLResponse)
+async def intel_import(
+    request: Request,
+    page: UiPage,
+    file: Annotated[UploadFile, File()],
+    collection: Annotated[str, Form(max_length=64)],
+    format: Annotated[str, Form(max_length=16)] = "",
+) -> HTMLResponse:
+    """Import an uploaded file; shows what was accepted and what was refused, and why."""
+    require(page.who, Perm.INTEL_WRITE)
+    limit = node_of(request).settings.max_body_bytes
+    data = await file.read(limit + 1)
+    try:
+        if len(data) > limit:
+            raise UnreadableIntel(
+                f"{file.filename} is over {limit:,} bytes; import it with `seawall intel import`"
+            )
+        parsed = ingest.parse_bytes(
+            file.filename or "upload", data, Format(format) if format else None
+        )
+        with page.ctx.db.begin_nested():
+            target = get_collection(page.ctx, collection)
+            report = ingest.import_objects(page.ctx, target, parsed)
+    except (SeawallError, ValueError) as exc:
+        message = exc.message if isinstance(exc, SeawallError) else f"unknown format {format!r}"
+        return _import_page(request, page, status=422, error=message)
+    return _import_page(request, page, report=report)

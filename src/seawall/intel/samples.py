@@ -1,0 +1,223 @@
+"""Sample intelligence for the demo: collections with audiences and clearly labelled objects.
+
+Every object is fictional, carries the label ``sample-data`` and says SAMPLE in its
+name. Domains use the reserved ``.example`` top-level domain. Loading twice adds
+nothing new: ids are derived from names, so the second load finds duplicates.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+
+from seawall.core.context import Ctx
+from seawall.db.models import Organisation
+from seawall.db.models.intel import IntelCollection
+from seawall.intel.collections import Audience, create_collection, get_collection
+from seawall.intel.errors import CollectionNotFound
+from seawall.intel.store import add_objects
+from seawall.intel.tlp import Tlp, marking_id
+
+# Fixed times, so loading again adds no new versions.
+EARLIER = "2026-09-14T08:00:00.000Z"
+EXPIRED = "2026-10-31T00:00:00.000Z"
+STAMP = "2026-11-16T14:30:00.000Z"
+JACIRT = "Jamaica Cyber Incident Response Team (JaCIRT)"
+_NS = uuid.UUID("0b6f4c0e-2f57-4d44-9a55-6a8f3f1d7c21")
+LABEL = "sample-data"
+
+COLLECTIONS: tuple[tuple[str, str, str, Audience, str], ...] = (
+    (
+        "caribbean-phishing",
+        "Caribbean phishing campaigns",
+        "Phishing infrastructure seen across the region, for every CARICOM CIRT.",
+        Audience.of(groups=["CARICOM"]),
+        "green",
+    ),
+    (
+        "jm-critical-infrastructure",
+        "Jamaica critical infrastructure",
+        "Threats to Jamaican utilities and government networks; stays in Jamaica.",
+        Audience.of(nations=["JM"]),
+        "amber",
+    ),
+    (
+        "public-advisories",
+        "Public advisories",
+        "Advisories any citizen or company may read.",
+        Audience(),
+        "clear",
+    ),
+)
+
+
+def _id(kind: str, name: str) -> str:
+    return f"{kind}--{uuid.uuid5(_NS, name)}"
+
+
+def _objects() -> dict[str, list[dict[str, Any]]]:
+    stamp, earlier = STAMP, EARLIER
+    jacirt = _id("identity", "jacirt")
+    identity = {
+        "type": "identity",
+        "spec_version": "2.1",
+        "id": jacirt,
+        "created": earlier,
+        "modified": earlier,
+        "name": "JaCIRT (SAMPLE)",
+        "identity_class": "organization",
+        "sectors": ["government"],
+        "labels": [LABEL],
+        "object_marking_refs": [marking_id(Tlp.CLEAR)],
+    }
+
+    def indicator(
+        name: str, pattern: str, tlp: Tlp, description: str, **extra: Any
+    ) -> dict[str, Any]:
+        return {
+            "type": "indicator",
+            "spec_version": "2.1",
+            "id": _id("indicator", name),
+            "created": extra.pop("created", stamp),
+            "modified": extra.pop("modified", stamp),
+            "created_by_ref": jacirt,
+            "name": f"SAMPLE: {name}",
+            "description": description,
+            "indicator_types": ["malicious-activity"],
+            "pattern": pattern,
+            "pattern_type": "stix",
+            "valid_from": extra.pop("valid_from", stamp),
+            "labels": [LABEL],
+            "object_marking_refs": [marking_id(tlp)],
+            **extra,
+        }
+
+    phishing = [
+        indicator(
+            "tax refund phishing domain",
+            "[domain-name:value = 'taxrefund-gov-jm.example']",
+            Tlp.GREEN,
+            "Fictional look-alike of a tax portal used in a refund lure.",
+        ),
+        indicator(
+            "credential harvesting URL",
+            "[url:value = 'https://secure-login.ncb-verify.example/session']",
+            Tlp.GREEN,
+            "Fictional bank credential-harvesting page.",
+        ),
+        indicator(
+            "phishing kit archive",
+            "[file:hashes.'SHA-256' = "
+            "'5f2b7c9e1d3a4b6c8e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d']",
+            Tlp.AMBER,
+            "Fictional hash of a phishing kit shared with Jamaican CIRT partners only.",
+        ),
+        indicator(
+            "resolver abused by the kit",
+            "[ipv4-addr:value = '8.8.8.8']",
+            Tlp.GREEN,
+            "A public resolver: MISP warninglists flag it as a likely false positive.",
+        ),
+        indicator(
+            "retired mail relay",
+            "[domain-name:value = 'relay-old.caribmail.example']",
+            Tlp.GREEN,
+            "Fictional relay, taken down; the indicator has expired.",
+            valid_from=earlier,
+            valid_until=EXPIRED,
+        ),
+        indicator(
+            "mistaken sender domain",
+            "[domain-name:value = 'notices-caribbean.example']",
+            Tlp.GREEN,
+            "Fictional domain reported in error and revoked by its sender.",
+            revoked=True,
+        ),
+    ]
+    report_phishing = {
+        "type": "report",
+        "spec_version": "2.1",
+        "id": _id("report", "refund-lure"),
+        "created": stamp,
+        "modified": stamp,
+        "created_by_ref": jacirt,
+        "name": "SAMPLE: Tax-refund phishing wave against Caribbean taxpayers",
+        "description": "Fictional report for the demo.",
+        "published": stamp,
+        "report_types": ["threat-report"],
+        "object_refs": [o["id"] for o in phishing],
+        "labels": [LABEL],
+        "object_marking_refs": [marking_id(Tlp.GREEN)],
+    }
+    grid = [
+        indicator(
+            "SCADA scanning source",
+            "[ipv4-addr:value = '91.240.118.77']",
+            Tlp.AMBER,
+            "Fictional source of Modbus scans against a utility.",
+        ),
+        indicator(
+            "ransomware loader",
+            "[file:name = 'jps-invoice.pdf.exe' AND file:hashes.MD5 = "
+            "'9e107d9d372bb6826bd81d3542a419d6']",
+            Tlp.AMBER_STRICT,
+            "Fictional loader seen at one organisation; stays inside it.",
+        ),
+        indicator(
+            "ongoing incident C2",
+            "[domain-name:value = 'upd-telemetry-grid.example']",
+            Tlp.RED,
+            "Fictional command-and-control domain in an open incident; named recipients only.",
+        ),
+    ]
+    advisory = {
+        "type": "report",
+        "spec_version": "2.1",
+        "id": _id("report", "patch-advisory"),
+        "created": stamp,
+        "modified": stamp,
+        "created_by_ref": jacirt,
+        "name": "SAMPLE: Patch your VPN gateways now",
+        "description": "Fictional public advisory for the demo.",
+        "published": stamp,
+        "report_types": ["threat-report"],
+        "object_refs": [jacirt],
+        "labels": [LABEL],
+        "object_marking_refs": [marking_id(Tlp.CLEAR)],
+    }
+    return {
+        "caribbean-phishing": [identity, *phishing, report_phishing],
+        "jm-critical-infrastructure": [identity, *grid],
+        "public-advisories": [identity, advisory],
+    }
+
+
+def load_sample_intel(ctx: Ctx, named_org: str | None = JACIRT) -> dict[str, int]:
+    """Create the sample collections and objects; returns how many objects each gained.
+
+    When the caller's nation has an organisation called ``named_org``, it is added to
+    the audience of the Jamaican collection, which makes it a named recipient of the
+    collection's TLP:RED sample.
+    """
+    added: dict[str, int] = {}
+    objects = _objects()
+    org_id = None
+    if named_org:
+        org_id = ctx.db.scalar(
+            select(Organisation.id).where(
+                Organisation.nation == ctx.who.nation, Organisation.name == named_org
+            )
+        )
+    for alias, title, description, audience, tlp in COLLECTIONS:
+        collection: IntelCollection
+        if org_id is not None and audience.nations == (ctx.who.nation,):
+            audience = Audience.of(audience.nations, [org_id])
+        try:
+            collection = get_collection(ctx, alias)
+        except CollectionNotFound:
+            collection = create_collection(ctx, alias, title, audience, tlp, description)
+        result = add_objects(ctx, collection, objects[alias], request_id="samples")
+        added[alias] = len(result.added)
+    return added

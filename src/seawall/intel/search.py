@@ -1,0 +1,320 @@
+"""Finding objects by value, an object's history, and exports, all read under the store's TLP.
+
+Every query here is narrowed by :func:`seawall.intel.store.visible` (the SQL compiled
+from the sharing policy) and each row is checked again with
+:func:`seawall.intel.store.allows`, exactly as the store does for TAXII.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select
+
+from seawall.core.access import Perm, require
+from seawall.core.context import Ctx
+from seawall.db.models.intel import IntelCollection, IntelObject
+from seawall.errors import Forbidden
+from seawall.intel import misp, quality
+from seawall.intel.collections import (
+    can_read,
+    can_write,
+    default_marking,
+    get_collection,
+    list_collections,
+    reader_of,
+)
+from seawall.intel.errors import ObjectNotFound
+from seawall.intel.store import MAX_LIMIT, Filters, allows, query_objects, visible
+from seawall.intel.tlp import TLP2_IDS, Tlp, marking_definition
+
+SEARCH_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Found:
+    """One object whose newest visible version matches a search."""
+
+    collection: str
+    id: str
+    type: str
+    summary: str
+    tlp: Tlp
+    version: datetime
+    date_added: datetime
+    status: quality.Status
+    warning: str
+
+
+@dataclass(frozen=True)
+class Version:
+    """One visible version of an object, with its provenance."""
+
+    id: str
+    type: str
+    version: datetime
+    date_added: datetime
+    tlp: Tlp
+    markings: tuple[str, ...]
+    created_by_ref: str | None
+    submitted_by: str
+    owner_nation: str
+    body: dict[str, Any]
+
+    @property
+    def pretty(self) -> str:
+        """The object as indented JSON."""
+        return json.dumps(self.body, indent=2, ensure_ascii=False)
+
+
+def summary_of(body: dict[str, Any]) -> str:
+    """A short human description of a STIX object."""
+    for prop in ("name", "value", "pattern", "x_misp_value", "abstract", "content"):
+        if isinstance(body.get(prop), str) and body[prop]:
+            text: str = body[prop]
+            return text if len(text) <= 140 else f"{text[:140]}…"
+    return str(body.get("id", ""))
+
+
+def _latest(rows: list[IntelObject]) -> dict[str, IntelObject]:
+    newest: dict[str, IntelObject] = {}
+    for row in rows:
+        if row.stix_id not in newest or row.version > newest[row.stix_id].version:
+            newest[row.stix_id] = row
+    return newest
+
+
+def search(ctx: Ctx, text: str, limit: int = SEARCH_LIMIT) -> list[Found]:
+    """Objects whose id or content holds ``text``, in every collection the caller may read."""
+    require(ctx.who, Perm.INTEL_READ)
+    needle = text.strip()
+    if not needle:
+        return []
+    found: list[Found] = []
+    now = ctx.now()
+    for collection in list_collections(ctx):
+        if not can_read(ctx, collection):
+            continue
+        reader = reader_of(ctx, collection)
+        matching = or_(
+            IntelObject.stix_id == needle,
+            func.lower(IntelObject.body).contains(needle.lower(), autoescape=True),
+        )
+        ids = select(IntelObject.stix_id).where(
+            IntelObject.collection_id == collection.id, visible(reader), matching
+        )
+        rows = ctx.db.scalars(
+            select(IntelObject).where(
+                IntelObject.collection_id == collection.id,
+                IntelObject.stix_id.in_(ids.limit(limit)),
+                visible(reader),
+            )
+        )
+        newest = _latest([row for row in rows if allows(reader, row)])
+        for row in newest.values():
+            if needle.lower() not in row.body.lower() and row.stix_id != needle:
+                continue  # only an older version held it; the history page shows those
+            body = json.loads(row.body)
+            verdict = quality.assess(body)
+            found.append(
+                Found(
+                    collection=collection.alias,
+                    id=row.stix_id,
+                    type=row.type,
+                    summary=summary_of(body),
+                    tlp=Tlp(row.tlp),
+                    version=row.version,
+                    date_added=row.date_added,
+                    status=quality.status_of(body, now),
+                    warning=verdict.reason,
+                )
+            )
+    found.sort(key=lambda f: f.date_added, reverse=True)
+    return found[:limit]
+
+
+def history(ctx: Ctx, collection: IntelCollection, object_id: str) -> list[Version]:
+    """The versions of one object the caller may see, newest first, or ObjectNotFound."""
+    require(ctx.who, Perm.INTEL_READ)
+    if not can_read(ctx, collection):
+        raise Forbidden(f"{ctx.who.username} may not read {collection.alias!r}")
+    reader = reader_of(ctx, collection)
+    rows = ctx.db.scalars(
+        select(IntelObject)
+        .where(
+            IntelObject.collection_id == collection.id,
+            IntelObject.stix_id == object_id,
+            visible(reader),
+        )
+        .order_by(IntelObject.version.desc(), IntelObject.seq.desc())
+    )
+    versions = [
+        Version(
+            id=row.stix_id,
+            type=row.type,
+            version=row.version,
+            date_added=row.date_added,
+            tlp=Tlp(row.tlp),
+            markings=tuple(row.markings),
+            created_by_ref=row.created_by_ref,
+            submitted_by=row.submitted_by,
+            owner_nation=row.owner_nation,
+            body=json.loads(row.body),
+        )
+        for row in rows
+        if allows(reader, row)
+    ]
+    if not versions:
+        raise ObjectNotFound(f"no object {object_id!r} in collection {collection.alias!r}")
+    return versions
+
+
+def identity_name(ctx: Ctx, collection: IntelCollection, ref: str | None) -> str | None:
+    """The name of a ``created_by_ref`` identity the caller may see in the collection."""
+    if not ref:
+        return None
+    try:
+        newest = history(ctx, collection, ref)[0]
+    except ObjectNotFound:
+        return None
+    name = newest.body.get("name")
+    return str(name) if name else None
+
+
+def latest_objects(
+    ctx: Ctx, collection: IntelCollection, include_inactive: bool = False
+) -> list[dict[str, Any]]:
+    """The newest visible version of every object, read page by page through the store.
+
+    Revoked and expired indicators are left out unless ``include_inactive``, so an
+    export never hands them on as active.
+    """
+    now = ctx.now()
+    out: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while True:
+        page = query_objects(ctx, collection, Filters(limit=MAX_LIMIT, next=cursor))
+        for stored in page.objects:
+            body = stored.as_dict()
+            if include_inactive or quality.is_active(body, now):
+                out.append(body)
+        if not page.more or page.next is None:
+            return out
+        cursor = page.next
+
+
+def stix_bundle(
+    ctx: Ctx, collections: list[IntelCollection], include_inactive: bool = False
+) -> dict[str, Any]:
+    """A STIX 2.1 bundle of the collections, with the TLP marking definitions it uses."""
+    objects: list[dict[str, Any]] = []
+    seen: set[tuple[str, str]] = set()
+    for collection in collections:
+        for body in latest_objects(ctx, collection, include_inactive):
+            key = (str(body.get("id")), str(body.get("modified") or body.get("created")))
+            if key not in seen:
+                seen.add(key)
+                objects.append(body)
+    used = {ref for o in objects for ref in o.get("object_marking_refs") or []}
+    held = {str(o.get("id")) for o in objects}
+    definitions = [
+        marking_definition(level)
+        for level, ref in TLP2_IDS.items()
+        if ref in used and ref not in held
+    ]
+    return {
+        "type": "bundle",
+        "id": f"bundle--{ctx.ids()}",
+        "objects": [*definitions, *objects],
+    }
+
+
+def misp_events(
+    ctx: Ctx,
+    collections: list[IntelCollection],
+    org_name: str,
+    include_inactive: bool = False,
+) -> dict[str, Any]:
+    """MISP event JSON (``{"response": [{"Event": ...}]}``) that MISP can import."""
+    events: list[dict[str, Any]] = []
+    for collection in collections:
+        objects = [_for_misp(o) for o in latest_objects(ctx, collection, include_inactive)]
+        events += misp.stix_to_events(
+            objects,
+            org_name,
+            default=default_marking(collection),
+            fallback_info=f"{collection.title} (Seawall collection {collection.alias})",
+        )
+    return {"response": events}
+
+
+def _for_misp(body: dict[str, Any]) -> dict[str, Any]:
+    # A warninglisted indicator goes to MISP as not-for-detection, with the reason.
+    verdict = quality.assess(body)
+    if not verdict.hits:
+        return body
+    labels = [str(x) for x in body.get("labels") or [] if not str(x).startswith("misp:to_ids=")]
+    note = f"Seawall warninglist: {verdict.reason}"
+    described = f"{body['description']} ({note})" if body.get("description") else note
+    return {**body, "labels": [*labels, 'misp:to_ids="False"'], "description": described}
+
+
+def readable_collections(ctx: Ctx, ref: str | None = None) -> list[IntelCollection]:
+    """One named collection, or every collection the caller may read."""
+    if ref:
+        return [get_collection(ctx, ref)]
+    return [c for c in list_collections(ctx) if can_read(ctx, c)]
+
+
+@dataclass(frozen=True)
+class CollectionView:
+    """A collection as the caller sees it: how many objects, the last addition."""
+
+    collection: IntelCollection
+    objects: int
+    last_added: datetime | None
+    can_write: bool
+
+
+def collection_views(ctx: Ctx) -> list[CollectionView]:
+    """Every collection the caller is in the audience of, with what the caller may see of it."""
+    views: list[CollectionView] = []
+    for collection in list_collections(ctx):
+        count, last = 0, None
+        if can_read(ctx, collection):
+            reader = reader_of(ctx, collection)
+            count, last = ctx.db.execute(
+                select(
+                    func.count(func.distinct(IntelObject.stix_id)), func.max(IntelObject.date_added)
+                ).where(IntelObject.collection_id == collection.id, visible(reader))
+            ).one()
+        views.append(CollectionView(collection, int(count or 0), last, can_write(ctx, collection)))
+    return views
+
+
+def recent_objects(
+    ctx: Ctx, collection: IntelCollection, types: tuple[str, ...] = (), limit: int = 200
+) -> list[Found]:
+    """The newest visible version of the objects most recently added, newest first."""
+    now = ctx.now()
+    page = query_objects(ctx, collection, Filters(types=types, limit=MAX_LIMIT))
+    found: list[Found] = []
+    for stored in reversed(page.objects):
+        body = stored.as_dict()
+        found.append(
+            Found(
+                collection=collection.alias,
+                id=stored.id,
+                type=stored.type,
+                summary=summary_of(body),
+                tlp=stored.tlp,
+                version=stored.version,
+                date_added=stored.date_added,
+                status=quality.status_of(body, now),
+                warning=quality.assess(body).reason,
+            )
+        )
+    return found[:limit]

@@ -1,0 +1,164 @@
+"""A CIRT analyst browses, searches and imports intelligence in a real Chromium, under TLP."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from seawall.core.node import Node
+from seawall.intel.samples import load_sample_intel
+from seawall.intel.tlp import Tlp, marking_id
+from tests.e2e.conftest import shoot, sign_in
+
+pytestmark = pytest.mark.e2e
+STAMP = "2026-11-20T10:00:00.000Z"
+
+
+@pytest.fixture
+def intel_node(demo_node: Node) -> Node:
+    with demo_node.unit(demo_node.operator()) as ctx:
+        added = load_sample_intel(ctx)
+    assert added["caribbean-phishing"] > 0
+    return demo_node
+
+
+def test_collections_search_and_object_detail(page: Page, intel_node: Node) -> None:
+    sign_in(page, "analyst")
+    page.click("nav >> text=Collective defence")
+    expect(page.locator("h1")).to_have_text("Collective defence")
+    rows = page.locator("#collections tbody tr")
+    expect(rows).to_have_count(3)
+    expect(rows.filter(has_text="Caribbean phishing campaigns")).to_contain_text("CARICOM")
+    expect(rows.filter(has_text="Public advisories")).to_contain_text("TLP:CLEAR")
+    shoot(page, "intel-01-collections")
+
+    # The analyst's organisation is named by the Jamaican collection, so it receives RED
+    # and every looser marking.
+    page.click("text=Jamaica critical infrastructure")
+    objects = page.locator("#objects tbody tr")
+    expect(objects.filter(has_text="ongoing incident C2")).to_contain_text("TLP:RED")
+    expect(objects.filter(has_text="ransomware loader")).to_contain_text("TLP:AMBER+STRICT")
+    shoot(page, "intel-02-collection")
+
+    page.click("nav >> text=Collective defence")
+
+    page.fill("input[name=q]", "8.8.8.8")
+    page.click("button:has-text('Search')")
+    result = page.locator("#objects tbody tr")
+    expect(result).to_have_count(1)
+    expect(result).to_contain_text("warninglist")
+    shoot(page, "intel-03-search")
+
+    page.fill("input[name=q]", "example")
+    page.click("button:has-text('Search')")
+    expect(page.locator("#objects tbody tr", has_text="mistaken sender")).to_contain_text("revoked")
+    expect(page.locator("#objects tbody tr", has_text="retired mail relay")).to_contain_text(
+        "expired"
+    )
+    page.click("text=SAMPLE: tax refund phishing domain")
+    expect(page.locator("#markings")).to_contain_text("TLP:GREEN")
+    expect(page.locator("#provenance")).to_contain_text("JaCIRT (SAMPLE)")
+    expect(page.locator("#provenance")).to_contain_text("operator")
+    expect(page.locator("#versions tbody tr")).to_have_count(1)
+    expect(page.locator(".intel-json")).to_contain_text("taxrefund-gov-jm.example")
+    shoot(page, "intel-04-object")
+
+
+def test_another_organisation_sees_less(page: Page, intel_node: Node) -> None:
+    sign_in(page, "viewer")
+    page.goto("/intel/collections/jm-critical-infrastructure")
+    objects = page.locator("#objects tbody tr")
+    expect(objects.filter(has_text="SCADA scanning source")).to_contain_text("TLP:AMBER")
+    expect(objects.filter(has_text="ongoing incident C2")).to_have_count(0)
+    expect(objects.filter(has_text="ransomware loader")).to_have_count(0)
+    shoot(page, "intel-07-other-organisation")
+    page.goto("/intel/search?q=upd-telemetry-grid")
+    expect(page.locator(".empty")).to_contain_text("Nothing you may see")
+    expect(page.locator("a[href='/intel/import']")).to_have_count(0)  # viewers cannot import
+
+
+def test_import_shows_what_was_accepted_and_refused(
+    page: Page, intel_node: Node, tmp_path: Path
+) -> None:
+    def indicator(n: int, pattern: str) -> dict[str, object]:
+        return {
+            "type": "indicator",
+            "spec_version": "2.1",
+            "id": f"indicator--{uuid.UUID(int=n, version=4)}",
+            "created": STAMP,
+            "modified": STAMP,
+            "name": f"uploaded {n}",
+            "pattern": pattern,
+            "pattern_type": "stix",
+            "valid_from": STAMP,
+            "object_marking_refs": [marking_id(Tlp.GREEN)],
+        }
+
+    good = indicator(1, "[domain-name:value = 'fresh-lure.example']")
+    private = indicator(2, "[ipv4-addr:value = '10.1.2.3']")
+    broken = indicator(3, "[domain-name:value = ]")
+    path = tmp_path / "upload.json"
+    path.write_text(
+        json.dumps(
+            {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": [good, private, broken]}
+        )
+    )
+    sign_in(page, "analyst")
+    page.goto("/intel")
+    page.fill("input[name=alias]", "lab-notes")
+    page.fill("input[name=title]", "Lab notes")
+    page.fill("input[name=audience]", "JM")
+    page.select_option("select[name=tlp]", "amber")
+    page.click("text=Create collection")
+    expect(page.locator(".alert-ok")).to_have_text("Collection lab-notes created.")
+    expect(page.locator("#collections tbody tr", has_text="Lab notes")).to_contain_text("TLP:AMBER")
+    page.fill("input[name=alias]", "lab-notes")
+    page.click("text=Create collection")
+    expect(page.locator(".alert-error")).to_contain_text("already exists")
+    page.click("text=Import a file")
+    expect(page.locator("h1")).to_have_text("Import intelligence")
+    page.set_input_files("input[name=file]", str(path))
+    page.select_option("select[name=collection]", "caribbean-phishing")
+    page.click("button:has-text('Import')")
+    report = page.locator("#import-report")
+    expect(report).to_contain_text("1 added")
+    expect(report).to_contain_text("1 suppressed")
+    expect(report).to_contain_text("1 rejected")
+    problems = page.locator("#import-problems tbody tr")
+    expect(problems.filter(has_text=str(broken["id"]))).to_contain_text("'pattern' does not parse")
+    expect(problems.filter(has_text=str(private["id"]))).to_contain_text("RFC 1918")
+    shoot(page, "intel-05-import")
+
+    # A broken file changes nothing and says why on the same page.
+    bad = tmp_path / "broken.json"
+    bad.write_text('{"type": "bundle", "objects": [')
+    page.set_input_files("input[name=file]", str(bad))
+    page.click("button:has-text('Import')")
+    expect(page.locator(".alert-error")).to_contain_text("not valid JSON")
+    shoot(page, "intel-06-import-error")
+
+    page.goto("/intel/search?q=fresh-lure.example")
+    expect(page.locator("#objects tbody tr")).to_have_count(1)
+    expect(page).to_have_url(re.compile(r"/intel/search"))
+
+
+def test_a_collection_outside_the_audience_does_not_exist(page: Page, intel_node: Node) -> None:
+    sign_in(page, "tt-analyst")
+    page.goto("/intel")
+    rows = page.locator("#collections tbody tr")
+    expect(rows.filter(has_text="Caribbean phishing campaigns")).to_have_count(1)  # CARICOM
+    expect(rows.filter(has_text="Jamaica critical infrastructure")).to_have_count(0)
+    response = page.goto("/intel/collections/jm-critical-infrastructure")
+    assert response is not None and response.status == 404
+    expect(page.locator("body")).to_contain_text("no collection 'jm-critical-infrastructure'")
+    # Another nation gets GREEN from the regional collection, never the AMBER kit hash.
+    page.goto("/intel/collections/caribbean-phishing")
+    objects = page.locator("#objects tbody tr")
+    expect(objects.filter(has_text="tax refund phishing domain")).to_contain_text("TLP:GREEN")
+    expect(objects.filter(has_text="phishing kit archive")).to_have_count(0)
+    shoot(page, "intel-08-other-nation")

@@ -1,0 +1,296 @@
+"""``seawall intel`` through the real CLI translator: import, export, search and bad input."""
+
+from __future__ import annotations
+
+import json
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from seawall.cli.main import main
+from seawall.core import audit
+from seawall.core.node import Node
+from seawall.intel.tlp import Tlp, marking_id
+from seawall.settings import load_settings
+
+STAMP = "2026-11-20T10:00:00.000Z"
+
+
+@dataclass
+class Outcome:
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+    @property
+    def err_lines(self) -> list[str]:
+        return [line for line in self.err.splitlines() if line.strip()]
+
+
+def sw(home: Path, *args: str) -> Outcome:
+    """Run ``seawall`` in-process through main(), the real error translator."""
+    runner = CliRunner()
+    with runner.isolation() as streams:
+        try:
+            main(["--home", str(home), *args])
+            code = 0
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        return Outcome(code, streams[0].getvalue().decode(), streams[1].getvalue().decode())
+
+
+def indicator(n: int, value: str, tlp: Tlp | None = None, **extra: Any) -> dict[str, Any]:
+    obj: dict[str, Any] = {
+        "type": "indicator",
+        "spec_version": "2.1",
+        "id": f"indicator--{uuid.UUID(int=n, version=4)}",
+        "created": STAMP,
+        "modified": STAMP,
+        "name": f"indicator {n}",
+        "pattern": f"[domain-name:value = '{value}']",
+        "pattern_type": "stix",
+        "valid_from": STAMP,
+        **extra,
+    }
+    if tlp is not None:
+        obj["object_marking_refs"] = [marking_id(tlp)]
+    return obj
+
+
+def bundle(*objects: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": list(objects)}
+
+
+def write(path: Path, document: Any) -> Path:
+    path.write_text(document if isinstance(document, str) else json.dumps(document))
+    return path
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    h = tmp_path / "node"
+    assert sw(h, "init", "--nation", "JM").code == 0
+    made = sw(
+        h,
+        "intel",
+        "collection",
+        "create",
+        "phish",
+        "--audience",
+        "CARICOM",
+        "--tlp",
+        "green",
+        "--json",
+    )
+    assert made.code == 0, made.err
+    return h
+
+
+def count_objects(home: Path) -> int:
+    out = sw(home, "intel", "export", "--format", "stix", "--include-inactive")
+    return len([o for o in out.json()["objects"] if o["type"] != "marking-definition"])
+
+
+def test_collection_create_and_list(home: Path) -> None:
+    made = sw(
+        home,
+        "intel",
+        "collection",
+        "create",
+        "jm-grid",
+        "--audience",
+        "JM,org:abc",
+        "--tlp",
+        "amber",
+        "--title",
+        "Grid",
+        "--json",
+    )
+    assert made.code == 0, made.err
+    assert made.json()["audience"]["nations"] == ["JM"]
+    assert made.json()["audience"]["organisations"] == ["abc"]
+    listed = sw(home, "intel", "collection", "list", "--json").json()
+    assert [(c["alias"], c["default_tlp"]) for c in listed] == [
+        ("jm-grid", "amber"),
+        ("phish", "green"),
+    ]
+    table = sw(home, "intel", "collection", "list")
+    assert "jm-grid" in table.out and "CARICOM" in table.out
+    again = sw(home, "intel", "collection", "create", "phish")
+    assert again.code == 73 and len(again.err_lines) == 1 and "already exists" in again.err
+
+
+def test_bad_audience_and_tlp_are_one_line_each(home: Path) -> None:
+    bad = sw(home, "intel", "collection", "create", "x-y", "--audience", "planet:mars")
+    assert bad.code == 65 and len(bad.err_lines) == 1 and "planet:mars" in bad.err
+    worse = sw(home, "intel", "collection", "create", "x-y", "--tlp", "purple")
+    assert worse.code == 65 and len(worse.err_lines) == 1 and "purple" in worse.err
+
+
+def test_import_stix_then_search_and_export(home: Path, tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "b.json",
+        bundle(indicator(1, "c2.example", Tlp.AMBER), indicator(2, "google.com")),
+    )
+    done = sw(home, "intel", "import", str(path), "--collection", "phish", "--json")
+    assert done.code == 0, done.err
+    summary = done.json()
+    assert (summary["format"], summary["added"], summary["total"]) == ("stix", 2, 2)
+    assert [f["id"] for f in summary["flagged"]] == [indicator(2, "x")["id"]]
+    found = sw(home, "intel", "search", "c2.example", "--json").json()
+    assert [(f["id"], f["tlp"], f["status"]) for f in found] == [
+        (indicator(1, "x")["id"], "TLP:AMBER", "active")
+    ]
+    assert "c2.example" in sw(home, "intel", "search", "c2.example").out
+    stix = sw(home, "intel", "export", "--format", "stix", "--collection", "phish").json()
+    assert stix["type"] == "bundle"
+    assert {o["id"] for o in stix["objects"]} >= {indicator(1, "x")["id"], marking_id(Tlp.AMBER)}
+    out = tmp_path / "misp.json"
+    wrote = sw(home, "intel", "export", "--format", "misp", "-o", str(out))
+    assert wrote.code == 0 and "1 events" in wrote.err
+    (event,) = json.loads(out.read_text())["response"]
+    values = {a["value"]: a for a in event["Event"]["Attribute"]}
+    assert values["c2.example"]["Tag"][0] == {"name": "tlp:amber"}
+    assert values["google.com"]["to_ids"] is False  # flagged by the warninglists
+
+
+def test_misp_event_feed_and_csv_import(home: Path, tmp_path: Path) -> None:
+    event_uuid = "5f0c8a2e-8f4b-4c5a-9a63-0c1f2d3e4b5a"
+    event = {
+        "Event": {
+            "uuid": event_uuid,
+            "info": "Refund lure",
+            "date": "2026-11-20",
+            "timestamp": "1763640000",
+            "distribution": "1",
+            "Tag": [{"name": "tlp:green"}],
+            "Orgc": {"name": "JaCIRT", "uuid": "7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"},
+            "Attribute": [
+                {
+                    "uuid": "1c4e7a52-6d3b-4f0a-b1c2-3d4e5f6a7b8c",
+                    "type": "ip-dst",
+                    "value": "45.77.12.9",
+                    "to_ids": True,
+                    "timestamp": "1763640000",
+                }
+            ],
+        }
+    }
+    single = write(tmp_path / "event.json", event)
+    done = sw(home, "intel", "import", str(single), "--collection", "phish", "--json")
+    assert done.code == 0, done.err
+    assert (done.json()["format"], done.json()["added"]) == ("misp", 3)  # identity, ip, report
+    feed = tmp_path / "feed"
+    feed.mkdir()
+    other = "6a0c8a2e-8f4b-4c5a-9a63-0c1f2d3e4b5a"
+    event["Event"]["uuid"] = other
+    event["Event"]["Attribute"][0]["uuid"] = "2c4e7a52-6d3b-4f0a-b1c2-3d4e5f6a7b8c"
+    write(feed / f"{other}.json", event)
+    write(feed / "manifest.json", {other: {"info": "Refund lure"}})
+    fed = sw(home, "intel", "import", str(feed), "--collection", "phish", "--json")
+    assert fed.code == 0, fed.err
+    assert (fed.json()["format"], fed.json()["added"], fed.json()["duplicates"]) == (
+        "misp-feed",
+        2,
+        1,
+    )  # the identity is the same one
+    csv = write(
+        tmp_path / "attrs.csv",
+        "uuid,event_id,category,type,value,comment,to_ids,date,"
+        "object_relation,attribute_tag,object_uuid,object_name,object_meta_category\n"
+        "3c4e7a52-6d3b-4f0a-b1c2-3d4e5f6a7b8c,7,Network activity,domain,lure.example,,1,"
+        "1763640000,,tlp:amber,,,\n",
+    )
+    done = sw(home, "intel", "import", str(csv), "--collection", "phish", "--json")
+    assert (done.code, done.json()["format"], done.json()["added"]) == (0, "csv", 1)
+    (hit,) = sw(home, "intel", "search", "lure.example", "--json").json()
+    assert hit["tlp"] == "TLP:AMBER"
+    exported = sw(home, "intel", "export", "--format", "misp").json()["response"]
+    first = next(e["Event"] for e in exported if e["Event"]["uuid"] == event_uuid)
+    assert first["info"] == "Refund lure" and first["Orgc"]["name"] == "JaCIRT"
+    (attr,) = first["Attribute"]
+    assert (attr["type"], attr["value"], attr["Tag"][0]["name"]) == (
+        "ip-dst",
+        "45.77.12.9",
+        "tlp:green",
+    )
+
+
+def test_malformed_json_is_one_line_and_stores_nothing(home: Path, tmp_path: Path) -> None:
+    path = write(tmp_path / "broken.json", '{"type": "bundle", "objects": [')
+    result = sw(home, "intel", "import", str(path), "--collection", "phish")
+    assert result.code == 65
+    assert result.err_lines == [result.err_lines[0]] and "not valid JSON" in result.err
+    assert "nothing was imported" in result.err
+    assert count_objects(home) == 0
+
+
+def test_a_bundle_given_as_misp_is_one_line_and_stores_nothing(home: Path, tmp_path: Path) -> None:
+    path = write(tmp_path / "b.json", bundle(indicator(1, "c2.example")))
+    result = sw(home, "intel", "import", str(path), "--format", "misp", "--collection", "phish")
+    assert result.code == 65 and len(result.err_lines) == 1
+    assert "STIX bundle, not a MISP event" in result.err and "--format stix" in result.err
+    assert count_objects(home) == 0
+    envelope = write(tmp_path / "e.json", {"objects": [indicator(1, "c2.example")]})
+    taken = sw(home, "intel", "import", str(envelope), "--collection", "phish", "--json")
+    assert taken.code == 0 and taken.json()["added"] == 1  # STIX import reads envelopes too
+
+
+def test_unknown_marking_and_bad_pattern_are_refused_and_the_rest_kept(
+    home: Path, tmp_path: Path
+) -> None:
+    unknown = indicator(1, "a.example")
+    unknown["object_marking_refs"] = ["marking-definition--11111111-2222-4333-8444-555555555555"]
+    broken = indicator(2, "b.example")
+    broken["pattern"] = "[domain-name:value = 'b.example' AND ]"
+    good = indicator(3, "c.example")
+    path = write(tmp_path / "b.json", bundle(unknown, broken, good))
+    result = sw(home, "intel", "import", str(path), "--collection", "phish")
+    assert result.code == 65
+    rejected = [line for line in result.err_lines if line.startswith("rejected")]
+    assert len(rejected) == 2
+    (marking,) = [line for line in rejected if unknown["id"] in line]
+    assert "unknown marking" in marking
+    (pattern,) = [line for line in rejected if broken["id"] in line]
+    assert "'pattern' does not parse" in pattern
+    assert "1 added" in result.err_lines[0]
+    assert count_objects(home) == 1
+
+
+def test_a_duplicate_is_reported_and_not_added_again(home: Path, tmp_path: Path) -> None:
+    path = write(tmp_path / "b.json", bundle(indicator(1, "a.example"), indicator(1, "a.example")))
+    first = sw(home, "intel", "import", str(path), "--collection", "phish", "--json")
+    assert first.code == 0 and (first.json()["added"], first.json()["duplicates"]) == (1, 1)
+    second = sw(home, "intel", "import", str(path), "--collection", "phish")
+    assert second.code == 0 and "0 added, 2 already there" in second.err
+    assert count_objects(home) == 1
+
+
+def test_unknown_collection_and_missing_file(home: Path, tmp_path: Path) -> None:
+    path = write(tmp_path / "b.json", bundle(indicator(1, "a.example")))
+    missing = sw(home, "intel", "import", str(path), "--collection", "nope")
+    assert missing.code == 66 and len(missing.err_lines) == 1
+    absent = sw(home, "intel", "import", str(tmp_path / "none.json"), "--collection", "phish")
+    assert absent.code == 65 and "does not exist" in absent.err
+
+
+def test_import_is_audited(home: Path, tmp_path: Path) -> None:
+    path = write(tmp_path / "b.json", bundle(indicator(1, "a.example")))
+    assert sw(home, "intel", "import", str(path), "--collection", "phish").code == 0
+    node = Node(load_settings(home=home))
+    try:
+        with node.unit(node.operator()) as ctx:
+            actions = [e.action for e in audit.search(ctx.db, audit.AuditFilter(limit=50))]
+    finally:
+        node.close()
+    assert "intel.import.completed" in actions and "intel.objects.added" in actions
