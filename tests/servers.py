@@ -394,3 +394,25 @@ def s3_server(s3_daemon: S3Daemon, monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     bucket = make_bucket(s3_daemon)
     url = f"s3://{bucket}?{urlencode({'endpoint': s3_daemon.endpoint, 'region': 'us-east-1'})}"
     return S3Endpoint(url, bucket, s3_daemon.access_key, s3_daemon.secret_key, s3_daemon)
+
+
+@contextlib.contextmanager
+def small_filesystem(directory: Path, size: str = "1m") -> Iterator[Path]:
+    """A real, tiny tmpfs on ``directory`` to fill up; skips where mounting is not allowed."""
+    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        mounted = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs", str(directory)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except FileNotFoundError:
+        pytest.skip("no mount(8) here to build a small filesystem")
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a {size} tmpfs to fill (needs CAP_SYS_ADMIN): {mounted.stderr}")
+    try:
+        yield directory
+    finally:
+        if subprocess.run(["umount", str(directory)], check=False).returncode != 0:
+            subprocess.run(["umount", "-l", str(directory)], check=False)

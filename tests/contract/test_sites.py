@@ -33,6 +33,7 @@ from tests.servers import (
     running_rclone_s3,
     running_sshd,
     s3_credentials_env,
+    small_filesystem,
 )
 
 MiB = 1 << 20
@@ -318,28 +319,6 @@ def test_concurrent_puts_from_four_threads_all_land(site: Site) -> None:
     assert sorted(site.list()) == sorted(expected)
     for name, data in expected.items():
         assert site.get(name) == data
-
-
-@contextlib.contextmanager
-def small_filesystem(directory: Path) -> Iterator[Path]:
-    """A 1 MiB tmpfs mounted on ``directory``; skips the test where mounting is not allowed."""
-    directory.mkdir(parents=True, exist_ok=True)
-    try:
-        mounted = subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", "size=1m,mode=0755", "tmpfs", str(directory)],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    except FileNotFoundError:
-        pytest.skip("no mount(8) here to build a small filesystem")
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a 1 MiB tmpfs to fill (needs CAP_SYS_ADMIN): {mounted.stderr}")
-    try:
-        yield directory
-    finally:
-        if subprocess.run(["umount", str(directory)], check=False).returncode != 0:
-            subprocess.run(["umount", "-l", str(directory)], check=False)
 
 
 @pytest.mark.parametrize("kind", KINDS)

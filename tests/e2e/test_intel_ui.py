@@ -21,9 +21,11 @@ STAMP = "2026-11-20T10:00:00.000Z"
 
 @pytest.fixture
 def intel_node(demo_node: Node) -> Node:
+    # The demo loads the sample intel; loading it again must add nothing.
     with demo_node.unit(demo_node.operator()) as ctx:
         added = load_sample_intel(ctx)
-    assert added["caribbean-phishing"] > 0
+    assert set(added) == {"caribbean-phishing", "jm-critical-infrastructure", "public-advisories"}
+    assert sum(added.values()) == 0
     return demo_node
 
 

@@ -17,6 +17,7 @@ from seawall.embassy.repository import Repository
 from seawall.embassy.sites.base import ObjectInfo
 from seawall.embassy.sites.local import LocalSite
 from seawall.embassy.snapshots import KeepPolicy
+from tests.servers import small_filesystem
 
 from .conftest import FAST_KDF, PASSPHRASE, SMALL_CHUNKS, tree_state
 
@@ -79,12 +80,12 @@ def test_kill_during_backup_leaves_a_repository_that_check_passes(
     rng = random.Random(11)
     (source / "bulk.bin").write_bytes(rng.randbytes(4_000_000))
     finished = 0
-    for delay in [0.0, *sorted(rng.uniform(0.0, 0.5) for _ in range(3))]:
+    for delay in [0.0, *sorted(rng.uniform(0.0, 0.5) for _ in range(9))]:
         finished += run_and_kill(root, "backup", delay, str(source))
         report = repo.check()
         assert report.ok, (delay, report.errors)
         assert first.id in {s.id for s in repo.snapshots()}
-    assert finished < 4  # most kills land mid-backup
+    assert finished < 10  # most kills land mid-backup
     reused = repo.stats().raw_bytes - raw_first
     assert reused > 0
     final = repo.backup([source])
@@ -106,11 +107,11 @@ def test_kill_during_prune_loses_no_kept_snapshot(tmp_path: Path, source: Path) 
     keep = repo.forget(KeepPolicy(last=1)).kept
     expected = tree_state(source)
     finished = 0
-    for delay in [0.0, *sorted(rng.uniform(0.0, 0.2) for _ in range(3))]:
+    for delay in [0.0, *sorted(rng.uniform(0.0, 0.2) for _ in range(9))]:
         finished += run_and_kill(root, "prune", delay)
         assert repo.check().ok
         assert tuple(s.id for s in repo.snapshots()) == keep
-    assert finished < 4
+    assert finished < 10
     repo.prune()
     repo.repair()  # copies of metadata that a kill left on some sites only
     assert repo.check(read_data=True).problems == []
@@ -119,22 +120,39 @@ def test_kill_during_prune_loses_no_kept_snapshot(tmp_path: Path, source: Path) 
     repo.close()
 
 
-class FullSite:
-    """A real LocalSite whose disk fills up after some bytes of data shares."""
+def test_a_full_site_stops_the_backup_with_a_clear_error(
+    repo: Repository, sites: list[LocalSite], source: Path, tmp_path: Path
+) -> None:
+    first = repo.backup([source]).snapshot
+    (source / "bulk.bin").write_bytes(os.urandom(2_000_000))
+    repo.close()
+    with small_filesystem(tmp_path / "tiny", "512k") as tiny:
+        # Site 4 moves to a real 512 KiB filesystem holding a copy of what it had.
+        for path in sorted(sites[4].root.rglob("*")):
+            if path.is_file():
+                dest = tiny / path.relative_to(sites[4].root)
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                dest.write_bytes(path.read_bytes())
+        full = [LocalSite(tiny) if i == 4 else s for i, s in enumerate(sites)]
+        with Repository.open(full, PASSPHRASE) as crowded:
+            with pytest.raises(SiteFull, match=r"is full; .* wrote no snapshot"):
+                crowded.backup([source])
+            assert [s.id for s in crowded.snapshots()] == [first.id]
+            assert crowded.check().ok
 
-    def __init__(self, inner: LocalSite, room: int) -> None:
+
+class DyingSite:
+    """A real LocalSite cut off (as by a dropped link) after a set number of deletions."""
+
+    def __init__(self, inner: LocalSite, deletions: int) -> None:
         self.inner = inner
-        self.room = room
+        self.deletions = deletions
 
     @property
     def url(self) -> str:
         return self.inner.url
 
     def put(self, name: str, data: bytes) -> None:
-        if name.startswith("data/"):
-            if len(data) > self.room:
-                raise SiteFull(f"site {self.url} is full; free space or replace the site")
-            self.room -= len(data)
         self.inner.put(name, data)
 
     def get(self, name: str) -> bytes:
@@ -143,36 +161,11 @@ class FullSite:
     def list(self, prefix: str = "") -> object:
         return self.inner.list(prefix)
 
-    def delete(self, name: str) -> None:
-        self.inner.delete(name)
-
     def stat(self, name: str) -> ObjectInfo | None:
         return self.inner.stat(name)
 
     def close(self) -> None:
         self.inner.close()
-
-
-def test_a_full_site_stops_the_backup_with_a_clear_error(
-    repo: Repository, sites: list[LocalSite], source: Path
-) -> None:
-    first = repo.backup([source]).snapshot
-    (source / "bulk.bin").write_bytes(os.urandom(2_000_000))
-    repo.close()
-    full = [FullSite(s, 200_000) if i == 4 else s for i, s in enumerate(sites)]
-    with Repository.open(full, PASSPHRASE) as crowded:  # type: ignore[arg-type]
-        with pytest.raises(SiteFull, match=r"is full; .* wrote no snapshot"):
-            crowded.backup([source])
-        assert [s.id for s in crowded.snapshots()] == [first.id]
-        assert crowded.check().ok
-
-
-class DyingSite(FullSite):
-    """A real LocalSite whose process 'dies' after a number of deletions."""
-
-    def __init__(self, inner: LocalSite, deletions: int) -> None:
-        super().__init__(inner, room=1 << 40)
-        self.deletions = deletions
 
     def delete(self, name: str) -> None:
         if self.deletions <= 0:

@@ -79,3 +79,6 @@ class IntelStatus(Base):
     successes: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     failures: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     pendings: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+
+
+from seawall.db.models import intel_sync  # noqa: E402, F401 - register the sync tables

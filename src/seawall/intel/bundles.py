@@ -1,0 +1,346 @@
+"""Signed offline bundles: intelligence on a USB stick or by email when links are down.
+
+A bundle file is a small signed header followed by a zstd-compressed STIX 2.1 bundle::
+
+    SEAWALL-INTEL-BUNDLE/1\n
+    <header: one line of JSON>\n
+    <signature: base64 Ed25519>\n
+    <zstd frame (with content checksum) of the STIX bundle JSON>
+
+The header holds the sender (nation, node name, identity id, key id, public key), the
+recipient (nation and partner name), the creation time, the SHA-256 of the compressed
+bundle and ``placement``: for each collection alias, the range ``[start, stop)`` of its
+objects in the bundle (object 0 is the sender's identity and goes with every collection).
+The detached signature covers ``seawall-bundle/1\n``, the header line, a newline and the
+compressed bytes, so changing any byte of the file breaks it.
+
+Export filters with the same policy as push (:func:`seawall.intel.outbox.may_send` for a
+partner, :func:`seawall.intel.policy.may_share` for a bare nation): a bundle never holds
+what its recipient may not read. Import trusts nothing before the signature verifies with
+the public key registered for a partner of the sender's nation; then the objects go
+through :func:`seawall.intel.provenance.receive`, all in one transaction.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import zstandard
+from sqlalchemy import select
+
+from seawall.core.access import Perm, require
+from seawall.core.context import Ctx
+from seawall.core.nations import normalise_nation
+from seawall.core.partners import list_partners
+from seawall.db.models import Partner
+from seawall.db.models.intel import IntelCollection, IntelObject
+from seawall.errors import InvalidInput, NotFound
+from seawall.intel.collections import get_collection, list_collections
+from seawall.intel.identity import (
+    identity_id,
+    load_node_key,
+    nation_identity,
+    same_key,
+    verify_signature,
+)
+from seawall.intel.outbox import may_send, originated_here
+from seawall.intel.policy import Holder, Recipient, may_share
+from seawall.intel.provenance import Received, local_collection, receive, stamp_creator
+from seawall.intel.sync_errors import (
+    BundleNotForThisNation,
+    BundleSenderUnknown,
+    BundleSignatureInvalid,
+    BundleUnreadable,
+    InvalidPublicKey,
+)
+from seawall.intel.tlp import Tlp
+from seawall.intel.validation import format_timestamp
+from seawall.settings import Settings
+
+MAGIC = b"SEAWALL-INTEL-BUNDLE/1\n"
+SIGNING_PREFIX = b"seawall-bundle/1\n"
+MAX_BUNDLE_BYTES = 1 << 30
+ZSTD_LEVEL = 10
+
+
+@dataclass(frozen=True)
+class ExportedBundle:
+    """A bundle ready to write, and what went into it."""
+
+    data: bytes
+    recipient_nation: str
+    recipient_partner: str
+    objects: int
+    withheld: int
+
+
+@dataclass
+class ImportedBundle:
+    """What an import did."""
+
+    sender_nation: str
+    partner: str
+    received: Received = field(default_factory=Received)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The outcome for ``--json``."""
+        return {
+            "sender_nation": self.sender_nation,
+            "partner": self.partner,
+            "added": self.received.added,
+            "duplicates": self.received.duplicates,
+            "rejected": self.received.rejected,
+            "withheld": self.received.withheld,
+        }
+
+
+def _resolve_recipient(ctx: Ctx, to: str) -> tuple[str, Partner | None]:
+    wanted = to.strip().lower()
+    for partner in list_partners(ctx):
+        if partner.name == wanted:
+            return partner.nation, partner
+    try:
+        return normalise_nation(to), None
+    except InvalidInput:
+        raise NotFound(
+            f"no partner or nation {to!r}: give a partner name (`seawall partner list`) "
+            "or an ISO nation code"
+        ) from None
+
+
+def _rows(ctx: Ctx, collections: Iterable[IntelCollection], nation: str) -> list[IntelObject]:
+    ids = [c.id for c in collections]
+    if not ids:
+        return []
+    stmt = (
+        select(IntelObject)
+        .where(IntelObject.collection_id.in_(ids), IntelObject.owner_nation == nation)
+        .order_by(IntelObject.collection_id, IntelObject.date_added, IntelObject.seq)
+    )
+    return list(ctx.db.scalars(stmt))
+
+
+def export_bundle(
+    ctx: Ctx, settings: Settings, to: str, collection: str | None = None
+) -> ExportedBundle:
+    """A signed bundle of this nation's objects that ``to`` (partner or nation) may read."""
+    require(ctx.who, Perm.INTEL_READ)
+    nation = settings.nation
+    recipient_nation, partner = _resolve_recipient(ctx, to)
+    chosen = [get_collection(ctx, collection)] if collection else list_collections(ctx)
+    by_id = {c.id: c for c in chosen}
+    recipient = Recipient(recipient_nation, None, is_partner_node=True, in_community=True)
+    objects: list[dict[str, Any]] = [nation_identity(nation)]
+    placement: dict[str, list[int]] = {}
+    withheld = 0
+    for row in _rows(ctx, chosen, nation):
+        if not originated_here(row.owner_nation, row.submitted_by, row.stix_id, nation):
+            continue
+        level, holder = Tlp(row.tlp), Holder(row.owner_nation, row.owner_org)
+        allowed = (
+            may_send(level, holder, partner)
+            if partner is not None
+            else may_share(level, holder, recipient)
+        )
+        if not allowed:
+            withheld += 1
+            continue
+        # Rows come grouped by collection, so each collection is one range.
+        span = placement.setdefault(by_id[row.collection_id].alias, [len(objects), len(objects)])
+        span[1] = len(objects) + 1
+        objects.append(stamp_creator(json.loads(row.body), nation))
+    stix = {"type": "bundle", "id": f"bundle--{ctx.ids()}", "objects": objects}
+    raw = json.dumps(stix, separators=(",", ":"), ensure_ascii=False).encode()
+    payload = zstandard.ZstdCompressor(level=ZSTD_LEVEL, write_checksum=True).compress(raw)
+    key = load_node_key(settings)
+    header = json.dumps(
+        {
+            "sender": {
+                "nation": nation,
+                "node_name": settings.node_name,
+                "identity": identity_id(nation),
+                "key_id": key.key_id,
+                "public_key": key.public_text,
+            },
+            "recipient": {
+                "nation": recipient_nation,
+                "partner": partner.name if partner else "",
+            },
+            "created": format_timestamp(ctx.now()),
+            "payload_sha256": hashlib.sha256(payload).hexdigest(),
+            "placement": placement,
+        },
+        separators=(",", ":"),
+        ensure_ascii=True,
+        sort_keys=True,
+    ).encode()
+    signature = key.sign(_signed_bytes(header, payload)).encode()
+    data = b"".join((MAGIC, header, b"\n", signature, b"\n", payload))
+    count = len(objects) - 1
+    ctx.record(
+        "intel.bundle.exported",
+        recipient_nation,
+        partner=partner.name if partner else "",
+        objects=count,
+        withheld=withheld,
+        key_id=key.key_id,
+    )
+    return ExportedBundle(data, recipient_nation, partner.name if partner else "", count, withheld)
+
+
+@dataclass(frozen=True)
+class OpenedBundle:
+    """A bundle whose signature has been checked against a registered partner's key."""
+
+    partner: Partner
+    sender_nation: str
+    recipient_nation: str
+    objects: list[dict[str, Any]]
+    placement: dict[str, list[int]]
+
+    def objects_of(self, alias: str) -> list[dict[str, Any]]:
+        """The objects of one collection, with the sender's identity first."""
+        start, stop = self.placement[alias]
+        return self.objects[:1] + self.objects[start:stop]
+
+
+def _unreadable(why: str) -> BundleUnreadable:
+    return BundleUnreadable(
+        f"this file is not a Seawall intel bundle ({why}); nothing was imported"
+    )
+
+
+def _signed_bytes(header: bytes, payload: bytes) -> bytes:
+    return SIGNING_PREFIX + header + b"\n" + payload
+
+
+def read_frame(data: bytes) -> tuple[bytes, str, bytes]:
+    """The header line, signature and compressed payload of a bundle file, untrusted."""
+    if not data.startswith(MAGIC):
+        raise _unreadable("it does not start with SEAWALL-INTEL-BUNDLE/1")
+    header, sep1, rest = data[len(MAGIC) :].partition(b"\n")
+    signature, sep2, payload = rest.partition(b"\n")
+    if not (sep1 and sep2 and payload):
+        raise _unreadable("the header, signature or bundle is missing")
+    try:
+        text = signature.decode("ascii")
+        # Only the canonical encoding: another spelling of the same bytes is a changed file.
+        if base64.b64encode(base64.b64decode(text, validate=True)).decode() != text:
+            raise ValueError(text)
+    except (ValueError, UnicodeDecodeError, binascii.Error):
+        raise _unreadable("the signature line is not base64") from None
+    return header, text, payload
+
+
+def _decompress(payload: bytes) -> bytes:
+    try:
+        frame = zstandard.get_frame_parameters(payload)
+        # Checked first: the declared size caps memory, and a frame without its checksum
+        # (or with bytes after it) is not one this node wrote.
+        if not frame.has_checksum or frame.content_size > MAX_BUNDLE_BYTES:
+            raise _unreadable("no zstd content checksum, or over 1 GiB")
+        reader = zstandard.ZstdDecompressor().decompressobj()
+        raw = reader.decompress(payload)
+    except zstandard.ZstdError:
+        raise _unreadable("the bundle is not zstd, or is damaged") from None
+    if not reader.eof or reader.unused_data or len(raw) != frame.content_size:
+        raise _unreadable("a damaged or extended zstd frame")
+    return raw
+
+
+def open_bundle(data: bytes, partners: Iterable[Partner]) -> OpenedBundle:
+    """Verify a bundle against the partners' registered keys; only then read its content."""
+    header_bytes, signature, payload = read_frame(data)
+    try:
+        header = json.loads(header_bytes)
+        sender = header["sender"]
+        nation = str(sender["nation"]).upper()
+        presented = str(sender["public_key"])
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+        raise _unreadable("no sender in the header") from None
+    candidates = []
+    for partner in partners:
+        if partner.nation != nation or not partner.public_key:
+            continue
+        try:
+            if same_key(partner.public_key, presented):
+                candidates.append(partner)
+        except InvalidPublicKey:
+            continue
+    if not candidates:
+        raise BundleSenderUnknown(
+            f"this bundle is signed by a {nation} key that no registered partner holds; "
+            "register the sender's key with `seawall intel partner link NAME --public-key`"
+        )
+    partner = candidates[0]
+    try:
+        valid = verify_signature(
+            partner.public_key, signature, _signed_bytes(header_bytes, payload)
+        )
+    except InvalidPublicKey:
+        valid = False
+    if not valid:
+        raise BundleSignatureInvalid(
+            f"the bundle's signature does not verify with {partner.name}'s key: it was "
+            "altered after signing; nothing was imported, ask the sender for a new copy"
+        )
+    try:
+        stix = json.loads(_decompress(payload))
+        recipient = str(header["recipient"]["nation"]).upper()
+        placement = header["placement"]
+        objects = stix["objects"]
+        if stix.get("type") != "bundle" or not isinstance(objects, list):
+            raise TypeError("bundle")
+        if not all(isinstance(o, dict) for o in objects) or not isinstance(placement, dict):
+            raise TypeError("objects")
+        for alias, span in placement.items():
+            if not (isinstance(alias, str) and isinstance(span, list) and len(span) == 2):
+                raise TypeError("placement")
+            if not all(isinstance(i, int) for i in span) or not 1 <= span[0] <= span[1]:
+                raise TypeError("placement")
+            if span[1] > len(objects):
+                raise TypeError("placement")
+    except (KeyError, TypeError, AttributeError, ValueError, UnicodeDecodeError):
+        raise _unreadable("a signed bundle of an unknown shape") from None
+    return OpenedBundle(partner, nation, recipient, objects, placement)
+
+
+def import_bundle(
+    ctx: Ctx, settings: Settings, data: bytes, collection: str | None = None
+) -> ImportedBundle:
+    """Verify a bundle, check it was made for this nation, and store what it carries."""
+    require(ctx.who, Perm.INTEL_WRITE)
+    opened = open_bundle(data, list_partners(ctx))
+    if opened.recipient_nation != settings.nation:
+        raise BundleNotForThisNation(
+            f"this bundle was filtered for {opened.recipient_nation}, not {settings.nation}; "
+            "nothing was imported"
+        )
+    partner = opened.partner
+    result = ImportedBundle(opened.sender_nation, partner.name)
+    for alias in sorted(opened.placement):
+        target = (
+            get_collection(ctx, collection)
+            if collection
+            else local_collection(ctx, alias, alias, partner)
+        )
+        objects = opened.objects_of(alias)
+        result.received.merge(
+            receive(ctx, settings.nation, partner, target, objects, f"bundle:{partner.name}")
+        )
+    ctx.record(
+        "intel.bundle.imported",
+        partner.id,
+        partner=partner.name,
+        added=result.received.added,
+        duplicates=result.received.duplicates,
+        rejected=len(result.received.rejected),
+        withheld=len(result.received.withheld),
+    )
+    return result

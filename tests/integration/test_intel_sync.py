@@ -1,0 +1,513 @@
+"""Sync between nations: real Seawall nodes on 127.0.0.1 pulling and pushing over TAXII 2.1."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from sqlalchemy import func, select
+
+from seawall.core import partners, tokens, users
+from seawall.core.clock import FrozenClock
+from seawall.core.node import Node
+from seawall.db.models.intel import IntelObject
+from seawall.db.models.intel_sync import IntelOutbox, IntelSyncCursor
+from seawall.intel import outbox, store
+from seawall.intel.collections import Audience, create_collection, get_collection
+from seawall.intel.identity import identity_id, load_node_key
+from seawall.intel.sync import SyncReport, link_partner, partner_statuses, sync
+from seawall.intel.tlp import Tlp, marking_id
+from seawall.web.app import create_app
+from tests.conftest import EPOCH, LiveServer, free_port, make_node
+
+STAMP = "2026-11-01T10:00:00.000Z"
+
+
+def indicator(tag: str, n: int, tlp: Tlp | None, modified: str = STAMP) -> dict[str, Any]:
+    """A valid indicator; ``tag`` keeps each nation's ids apart."""
+    obj: dict[str, Any] = {
+        "type": "indicator",
+        "spec_version": "2.1",
+        "id": f"indicator--{uuid.uuid5(uuid.NAMESPACE_URL, f'{tag}/{n}')}",
+        "created": STAMP,
+        "modified": modified,
+        "pattern": f"[ipv4-addr:value = '198.51.{n // 250}.{n % 250}']",
+        "pattern_type": "stix",
+        "valid_from": STAMP,
+    }
+    if tlp is not None:
+        obj["object_marking_refs"] = [marking_id(tlp)]
+    return obj
+
+
+def serve(app: object, port: int) -> LiveServer:
+    """uvicorn on a chosen loopback port (so a node can come back where it was)."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")  # type: ignore[arg-type]
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start within 10 s")
+        time.sleep(0.02)
+    return LiveServer(f"http://127.0.0.1:{port}", server, thread)
+
+
+@dataclass
+class Site:
+    """One nation's node, served on its own port."""
+
+    key: str
+    node: Node
+    port: int
+    live: LiveServer | None = None
+    ids: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def nation(self) -> str:
+        return self.node.nation
+
+    def start(self) -> None:
+        self.live = serve(create_app(node=self.node), self.port)
+
+    def stop(self) -> None:
+        if self.live is not None:
+            self.live.stop()
+            self.live = None
+
+    def add(self, objects: list[dict[str, Any]], collection: str = "shared") -> None:
+        with self.node.unit(self.node.operator()) as ctx:
+            row = get_collection(ctx, collection)
+            result = store.add_objects(ctx, row, objects)
+            assert not result.rejected, result.rejected
+        self.node.clock.advance(seconds=1)  # type: ignore[attr-defined]
+
+    def held(self) -> dict[str, int]:
+        """Every stored (id) with how many rows hold it."""
+        with self.node.unit(self.node.operator()) as ctx:
+            rows = ctx.db.execute(
+                select(IntelObject.stix_id, func.count()).group_by(IntelObject.stix_id)
+            ).all()
+        return {str(stix_id): int(n) for stix_id, n in rows}
+
+    def bodies(self) -> dict[str, dict[str, Any]]:
+        with self.node.unit(self.node.operator()) as ctx:
+            rows = ctx.db.execute(select(IntelObject.stix_id, IntelObject.body)).all()
+        return {stix_id: json.loads(body) for stix_id, body in rows}
+
+
+class Federation:
+    """Real nodes that register each other as partners with tokens."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.sites: dict[str, Site] = {}
+
+    def site(
+        self, key: str, nation: str, audience: list[str], database_url: str | None = None
+    ) -> Site:
+        clock = FrozenClock(EPOCH)
+        node = make_node(self.tmp / key, database_url, clock, nation)
+        with node.unit(node.operator()) as ctx:
+            create_collection(
+                ctx, "shared", "Shared", Audience.of(nations=[nation], partners=audience), "green"
+            )
+        site = Site(key, node, free_port())
+        site.start()
+        self.sites[key] = site
+        return site
+
+    def pair(
+        self,
+        a: Site,
+        b: Site,
+        max_tlp: str = "green",
+        name: str | None = None,
+        nation: str | None = None,
+    ) -> None:
+        """Let ``a`` reach ``b``: an account for a's nation on b, and b as a partner of a."""
+        partner_name = name or f"{b.key}-node"
+        account = f"sync-{a.key}-{partner_name}"
+        with b.node.unit(b.node.operator()) as ctx:
+            users.add_user(ctx, account, "analyst", nation=a.nation)
+            token = tokens.create_token(ctx, "sync", [], username=account).value
+            shared = get_collection(ctx, "shared")
+            audience = Audience.from_json(shared.audience)
+            shared.audience = Audience.of(
+                nations=[*audience.nations, a.nation], partners=audience.partners
+            ).to_json()
+        with a.node.unit(a.node.operator()) as ctx:
+            partners.add_partner(ctx, partner_name, nation or b.nation, b.url, max_tlp=max_tlp)
+            public = load_node_key(b.node.settings).public_text
+            link_partner(ctx, a.node.settings, partner_name, token=token, public_key=public)
+
+    def close(self) -> None:
+        for site in self.sites.values():
+            site.stop()
+            site.node.close()
+
+
+@pytest.fixture
+def federation(tmp_path: Path) -> Iterator[Federation]:
+    fed = Federation(tmp_path)
+    yield fed
+    fed.close()
+
+
+def one(reports: list[SyncReport]) -> SyncReport:
+    [report] = reports
+    return report
+
+
+def by_level(tag: str) -> dict[Tlp | None, dict[str, Any]]:
+    levels: list[Tlp | None] = [None, *Tlp]
+    return {level: indicator(tag, i, level) for i, level in enumerate(levels)}
+
+
+def test_objects_flow_both_ways_and_amber_and_red_stay_in_their_nation(
+    federation: Federation,
+) -> None:
+    jm = federation.site("jm", "JM", ["tt-node", "jm2-node"])
+    tt = federation.site("tt", "TT", ["jm-node"])
+    jm2 = federation.site("jm2", "JM", ["jm-node"])
+    # Even a partner allowed up to RED by its max_tlp gets no AMBER from another nation.
+    federation.pair(jm, tt, max_tlp="red")
+    federation.pair(tt, jm, max_tlp="red")
+    federation.pair(jm, jm2, max_tlp="amber")
+    federation.pair(jm2, jm, max_tlp="amber")
+    from_jm, from_tt = by_level("jm"), by_level("tt")
+    jm.add(list(from_jm.values()))
+    tt.add(list(from_tt.values()))
+
+    first = one(sync(jm.node, "tt-node"))
+    assert first.error == "" and first.collections == 1
+    assert first.pulled.added == 3  # TT's unmarked, CLEAR and GREEN objects
+    assert first.sent == 3
+    assert one(sync(tt.node, "jm-node")).error == ""
+    assert one(sync(jm.node, "jm2-node")).error == ""
+    assert one(sync(jm2.node, "jm-node")).error == ""
+
+    public = (None, Tlp.CLEAR, Tlp.GREEN)
+    on_tt, on_jm, on_jm2 = tt.held(), jm.held(), jm2.held()
+    for level, obj in from_jm.items():
+        assert (obj["id"] in on_tt) == (level in public), level
+        assert (obj["id"] in on_jm2) == (level in (*public, Tlp.AMBER)), level
+    for level, obj in from_tt.items():
+        assert (obj["id"] in on_jm) == (level in public), level
+        # jm2 reads TT's public objects on jm's TAXII; nothing stricter ever reached jm.
+        assert (obj["id"] in on_jm2) == (level in public), level
+    # Every (id, version) is held once, whichever way it came.
+    assert set(on_tt.values()) == {1} and set(on_jm.values()) == {1}
+
+    # Provenance: an object sent without a creator names its nation's identity.
+    unmarked = tt.bodies()[from_jm[None]["id"]]
+    assert unmarked["created_by_ref"] == identity_id("JM")
+    assert tt.bodies()[identity_id("JM")]["type"] == "identity"
+
+    # A second pass moves nothing and sends nothing twice.
+    again = one(sync(jm.node, "tt-node"))
+    assert (again.pulled.added, again.sent, again.queued) == (0, 0, 0)
+    with jm.node.unit(jm.node.operator()) as ctx:
+        [status] = [s for s in partner_statuses(ctx) if s.partner.name == "tt-node"]
+        assert status.queue == {"pending": 0, "sent": 3, "refused": 0, "withheld": 0}
+        assert status.last_pull_at is not None and status.last_error == ""
+
+
+def test_sync_both_ways_with_a_node_on_postgresql(pg_database: str, federation: Federation) -> None:
+    jm = federation.site("jm", "JM", ["tt-node"], database_url=pg_database)
+    tt = federation.site("tt", "TT", ["jm-node"])
+    federation.pair(jm, tt, max_tlp="amber")
+    federation.pair(tt, jm, max_tlp="amber")
+    from_jm, from_tt = by_level("jm"), by_level("tt")
+    jm.add(list(from_jm.values()))
+    tt.add(list(from_tt.values()))
+    for _ in range(2):
+        assert one(sync(jm.node, "tt-node", page_size=2)).error == ""
+        assert one(sync(tt.node, "jm-node", page_size=2)).error == ""
+    public = (None, Tlp.CLEAR, Tlp.GREEN)
+    on_jm, on_tt = jm.held(), tt.held()
+    assert {o["id"] for lv, o in from_tt.items() if lv in public} <= set(on_jm)
+    assert {o["id"] for lv, o in from_jm.items() if lv in public} <= set(on_tt)
+    assert not {o["id"] for lv, o in from_jm.items() if lv not in public} & set(on_tt)
+    assert not {o["id"] for lv, o in from_tt.items() if lv not in public} & set(on_jm)
+    assert set(on_jm.values()) == {1} and set(on_tt.values()) == {1}
+
+
+def test_a_newer_version_from_its_creator_wins_and_another_creators_is_refused(
+    federation: Federation,
+) -> None:
+    jm = federation.site("jm", "JM", ["tt-node"])
+    tt = federation.site("tt", "TT", ["jm-node"])
+    federation.pair(jm, tt)
+    report = indicator("tt", 1, Tlp.GREEN)
+    report["created_by_ref"] = identity_id("TT")
+    tt.add([report])
+    assert one(sync(jm.node, "tt-node")).pulled.added == 1
+    newer = {**report, "modified": "2026-11-02T10:00:00.000Z"}
+    hijack = {**report, "modified": "2026-11-03T10:00:00.000Z", "created_by_ref": identity_id("BB")}
+    forged = indicator("jm-forged", 1, Tlp.GREEN)
+    forged["created_by_ref"] = identity_id("JM")
+    tt.add([newer, hijack, forged])
+    got = one(sync(jm.node, "tt-node")).pulled
+    assert got.added == 1
+    assert len(got.rejected) == 2
+    assert any("belongs to" in r for r in got.rejected)
+    assert any("made by this node's nation" in r for r in got.rejected)
+    with jm.node.unit(jm.node.operator()) as ctx:
+        versions = ctx.db.scalars(
+            select(IntelObject.version).where(IntelObject.stix_id == report["id"])
+        ).all()
+    assert sorted(v.isoformat()[:10] for v in versions) == ["2026-11-01", "2026-11-02"]
+
+
+class SlowLink:
+    """An HTTP relay to a node that can slow down or drop, as a thin island link does."""
+
+    def __init__(self, target: str, delay: float = 0.0) -> None:
+        self.target = target
+        self.delay = delay
+        self.port = free_port()
+        self.requests = 0
+        self.drop_after: int | None = None
+        self._server: ThreadingHTTPServer | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        relay = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _relay(self) -> None:
+                # The caller may be killed or give up mid-answer.
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self._forward()
+
+            def _forward(self) -> None:
+                relay.requests += 1
+                if relay.drop_after is not None and relay.requests > relay.drop_after:
+                    self.connection.shutdown(socket.SHUT_RDWR)  # the link goes down
+                    return
+                time.sleep(relay.delay)
+                length = int(self.headers.get("content-length") or 0)
+                body = self.rfile.read(length) if length else None
+                headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+                answer = httpx.request(
+                    self.command, relay.target + self.path, headers=headers, content=body
+                )
+                self.send_response(answer.status_code)
+                for key, value in answer.headers.items():
+                    if key.lower() not in ("content-length", "transfer-encoding", "connection"):
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(answer.content)))
+                self.end_headers()
+                self.wfile.write(answer.content)
+
+            do_GET = do_POST = _relay
+
+            def log_message(self, *args: Any) -> None:
+                return None
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+
+def _point(site: Site, partner: str, url: str) -> None:
+    with site.node.unit(site.node.operator()) as ctx:
+        partners.get_partner(ctx, partner).url = url
+
+
+def _pull_cursor(site: Site) -> IntelSyncCursor:
+    with site.node.unit(site.node.operator()) as ctx:
+        [cursor] = ctx.db.scalars(
+            select(IntelSyncCursor).where(IntelSyncCursor.direction == "pull")
+        ).all()
+        ctx.db.expunge(cursor)
+    return cursor
+
+
+def test_a_sync_killed_mid_pull_resumes_with_nothing_lost_or_duplicated(
+    federation: Federation,
+) -> None:
+    jm = federation.site("jm", "JM", [])
+    tt = federation.site("tt", "TT", ["jm-node"])
+    federation.pair(jm, tt)
+    sent = [indicator("tt", n, Tlp.GREEN) for n in range(200)]
+    tt.add(sent[:120])
+    tt.add(sent[120:])  # a second add: date_added differs, and pages straddle it
+    link = SlowLink(tt.url, delay=0.05)
+    link.start()
+    _point(jm, "tt-node", link.url)
+    env = {k: v for k, v in os.environ.items() if k != "SEAWALL_HOME"}
+    child = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "seawall", "--home", str(jm.node.settings.home)),
+            *("intel", "partner", "sync", "tt-node", "--page-size", "7", "--json"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while len(jm.held()) < 40:
+            assert time.monotonic() < deadline, "the sync made no progress"
+            assert child.poll() is None, child.communicate()
+            time.sleep(0.05)
+        child.send_signal(signal.SIGKILL)
+    finally:
+        if child.poll() is None:
+            child.kill()
+        child.communicate(timeout=10)
+    partial = len(jm.held())
+    assert 40 <= partial < 200
+    assert _pull_cursor(jm).next_page != ""  # it stopped between pages
+
+    # The link also drops mid-pagination on the next try...
+    link.delay, link.requests, link.drop_after = 0.0, 0, 8
+    dropped = one(sync(jm.node, "tt-node", page_size=7, timeout=2))
+    assert dropped.error_code in ("partner_unreachable", "partner_answered_garbage")
+    assert partial < len(jm.held()) < 200
+    # ...and the next pass, once it is back, resumes where it stopped.
+    link.drop_after = None
+    done = one(sync(jm.node, "tt-node", page_size=7))
+    assert done.error == "" and done.pulled.duplicates == 0
+    held = jm.held()
+    assert {o["id"] for o in sent} <= set(held)
+    assert all(held[o["id"]] == 1 for o in sent)
+    cursor = _pull_cursor(jm)
+    assert cursor.next_page == "" and cursor.added_after != ""
+    link.stop()
+
+
+def test_a_dropped_link_is_retried_later_and_the_queue_survives(federation: Federation) -> None:
+    jm = federation.site("jm", "JM", ["tt-node"])
+    tt = federation.site("tt", "TT", [])
+    federation.pair(jm, tt)
+    jm.add([indicator("jm", n, Tlp.GREEN) for n in range(5)])
+    tt.stop()
+    failed = one(sync(jm.node, "tt-node", timeout=2))
+    assert failed.error_code == "partner_unreachable"
+    assert "cannot be reached" in failed.error
+    # A pass from the timer leaves the partner alone until its next attempt time.
+    waiting = one(sync(jm.node))
+    assert waiting.skipped.startswith("waiting until")
+    with jm.node.unit(jm.node.operator()) as ctx:
+        [status] = partner_statuses(ctx)
+        assert status.last_error_code == "partner_unreachable"
+        assert status.next_attempt_at is not None and status.failures == 1
+    # The node itself restarts: a new Node object over the same home and database.
+    restarted = Node(jm.node.settings, clock=jm.node.clock)
+    jm.node.close()
+    jm.node = restarted
+    assert one(sync(jm.node)).skipped  # still backing off
+    tt.start()
+    jm.node.clock.advance(minutes=2)  # type: ignore[attr-defined]
+    back = one(sync(jm.node))
+    assert back.error == "" and back.sent == 5 and back.pending == 0
+    assert len([i for i in tt.held() if i.startswith("indicator--")]) == 5
+    with jm.node.unit(jm.node.operator()) as ctx:
+        states = ctx.db.scalars(select(IntelOutbox.state)).all()
+        [status] = partner_statuses(ctx)
+    assert set(states) == {outbox.SENT}
+    assert status.failures == 0 and status.next_attempt_at is None
+
+
+def test_wrong_nation_or_key_is_refused_and_nothing_is_ingested(federation: Federation) -> None:
+    jm = federation.site("jm", "JM", [])
+    tt = federation.site("tt", "TT", ["jm-node", "bb"])
+    bb = federation.site("bb", "BB", [])
+    tt.add([indicator("tt", 1, Tlp.GREEN)])
+    # "bb" is registered as Barbados but its URL is Trinidad and Tobago's node.
+    federation.pair(jm, tt, name="bb", nation="BB")
+    refused = one(sync(jm.node, "bb"))
+    assert refused.error_code == "partner_identity_mismatch"
+    assert "answers as nation TT" in refused.error
+    # Right nation, wrong key: the key registered is Barbados's.
+    federation.pair(jm, tt)
+    with jm.node.unit(jm.node.operator()) as ctx:
+        link_partner(
+            ctx, jm.node.settings, "tt-node", public_key=load_node_key(bb.node.settings).public_text
+        )
+    wrong_key = one(sync(jm.node, "tt-node"))
+    assert wrong_key.error_code == "partner_identity_mismatch"
+    assert "not the key registered" in wrong_key.error
+    assert jm.held() == {}
+    with jm.node.unit(jm.node.operator()) as ctx:
+        errors = {s.partner.name: s.last_error_code for s in partner_statuses(ctx)}
+    assert errors == {"bb": "partner_identity_mismatch", "tt-node": "partner_identity_mismatch"}
+
+
+def _raw_server(answer: bytes | None) -> tuple[socket.socket, int]:
+    """A socket that answers every connection with ``answer`` (or never answers)."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)
+    held: list[socket.socket] = []
+
+    def run() -> None:
+        while True:
+            try:
+                conn, _ = sock.accept()
+            except OSError:
+                return
+            held.append(conn)
+            if answer is not None:
+                conn.recv(65536)
+                conn.sendall(answer)
+                conn.close()
+
+    threading.Thread(target=run, daemon=True).start()
+    return sock, sock.getsockname()[1]
+
+
+def test_a_partner_answering_garbage_or_nothing_gets_a_clear_error(tmp_path: Path) -> None:
+    node = make_node(tmp_path / "jm", None, FrozenClock(EPOCH), "JM")
+    html = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 12\r\n\r\n<html></html"
+    garbage, garbage_port = _raw_server(html)
+    silent, silent_port = _raw_server(None)
+    try:
+        with node.unit(node.operator()) as ctx:
+            for name, port in (("tt-garbage", garbage_port), ("tt-silent", silent_port)):
+                partners.add_partner(ctx, name, "TT", f"http://127.0.0.1:{port}")
+                link_partner(ctx, node.settings, name, token="sw_x_y")
+        started = time.monotonic()
+        reports = {r.partner: r for r in sync(node, timeout=0.5)}
+        assert time.monotonic() - started < 10
+        assert reports["tt-garbage"].error_code == "partner_answered_garbage"
+        assert "not TAXII JSON" in reports["tt-garbage"].error
+        assert reports["tt-silent"].error_code == "partner_timed_out"
+        assert "did not answer in time" in reports["tt-silent"].error
+        with node.unit(node.operator()) as ctx:
+            assert ctx.db.scalar(select(func.count()).select_from(IntelObject)) == 0
+    finally:
+        garbage.close()
+        silent.close()
+        node.close()
