@@ -64,7 +64,8 @@ def du(*paths: Path) -> int:
 
 def generate(root: Path, size_mib: int, seed: int = 7) -> None:
     """A reproducible mixed dataset of about ``size_mib`` MiB."""
-    if (root / ".complete").exists():
+    marker = root / ".complete"
+    if marker.exists() and marker.read_text() == f"{size_mib} MiB seed {seed}":
         return
     shutil.rmtree(root, ignore_errors=True)
     rng = random.Random(seed)
@@ -139,7 +140,7 @@ def generate(root: Path, size_mib: int, seed: int = 7) -> None:
             handle.write(line)
             size += len(line)
             i += 1
-    (root / ".complete").write_text("ok")
+    marker.write_text(f"{size_mib} MiB seed {seed}")
 
 
 def mutate(src: Path, dst: Path, seed: int = 11) -> None:

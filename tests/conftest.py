@@ -114,9 +114,9 @@ class LiveServer:
         self.thread.join(timeout=10)
 
 
-def serve_in_thread(app: object) -> LiveServer:
-    """Start uvicorn on a free loopback port and wait until it accepts connections."""
-    port = free_port()
+def serve_in_thread(app: object, port: int | None = None) -> LiveServer:
+    """Start uvicorn on a loopback port (a free one unless given) and wait until it listens."""
+    port = port or free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")  # type: ignore[arg-type]
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

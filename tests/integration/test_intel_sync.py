@@ -20,7 +20,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import func, select
 
 from seawall.core import partners, tokens, users
@@ -34,7 +33,7 @@ from seawall.intel.identity import identity_id, load_node_key
 from seawall.intel.sync import SyncReport, link_partner, partner_statuses, sync
 from seawall.intel.tlp import Tlp, marking_id
 from seawall.web.app import create_app
-from tests.conftest import EPOCH, LiveServer, free_port, make_node
+from tests.conftest import EPOCH, LiveServer, free_port, make_node, serve_in_thread
 
 STAMP = "2026-11-01T10:00:00.000Z"
 
@@ -58,16 +57,7 @@ def indicator(tag: str, n: int, tlp: Tlp | None, modified: str = STAMP) -> dict[
 
 def serve(app: object, port: int) -> LiveServer:
     """uvicorn on a chosen loopback port (so a node can come back where it was)."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")  # type: ignore[arg-type]
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start within 10 s")
-        time.sleep(0.02)
-    return LiveServer(f"http://127.0.0.1:{port}", server, thread)
+    return serve_in_thread(app, port)
 
 
 @dataclass
