@@ -38,6 +38,7 @@ fmt: setup  ## Format and autofix
 	$(UV) run --frozen ruff check --fix src tests bench
 
 bench: setup  ## Run the benchmarks (slow; prints figures and ratios against peer tools)
+	@bash tools/ensure-services --bench
 	@for script in bench/*.py; do echo "== $$script"; $(UV) run --frozen python $$script || exit 1; done
 
 clean:  ## Remove the local node and caches
