@@ -5,7 +5,7 @@ UV ?= $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 export SEAWALL_HOME ?= $(CURDIR)/.seawall
 PYTEST_ARGS ?=
 
-.PHONY: help setup run demo serve test check fmt bench services clean
+.PHONY: help setup run test check fmt bench services clean
 
 help:  ## List targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
