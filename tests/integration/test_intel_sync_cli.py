@@ -17,8 +17,8 @@ from seawall.core.clock import FrozenClock
 from seawall.core.websessions import open_session
 from seawall.intel import store
 from seawall.intel.collections import Audience, create_collection
+from seawall.intel.errors import BundleSignatureInvalid, BundleUnreadable, InvalidPublicKey
 from seawall.intel.identity import load_node_key
-from seawall.intel.sync_errors import BundleSignatureInvalid, BundleUnreadable, InvalidPublicKey
 from seawall.intel.tlp import Tlp, marking_id
 from seawall.web.app import create_app
 from tests.conftest import EPOCH, make_node, serve_in_thread

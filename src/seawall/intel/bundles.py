@@ -42,6 +42,13 @@ from seawall.db.models import Partner
 from seawall.db.models.intel import IntelCollection, IntelObject
 from seawall.errors import InvalidInput, NotFound
 from seawall.intel.collections import get_collection, list_collections
+from seawall.intel.errors import (
+    BundleNotForThisNation,
+    BundleSenderUnknown,
+    BundleSignatureInvalid,
+    BundleUnreadable,
+    InvalidPublicKey,
+)
 from seawall.intel.identity import (
     identity_id,
     load_node_key,
@@ -52,13 +59,6 @@ from seawall.intel.identity import (
 from seawall.intel.outbox import may_send, originated_here
 from seawall.intel.policy import Holder, Recipient, may_share
 from seawall.intel.provenance import Received, local_collection, receive, stamp_creator
-from seawall.intel.sync_errors import (
-    BundleNotForThisNation,
-    BundleSenderUnknown,
-    BundleSignatureInvalid,
-    BundleUnreadable,
-    InvalidPublicKey,
-)
 from seawall.intel.tlp import Tlp
 from seawall.intel.validation import format_timestamp
 from seawall.settings import Settings

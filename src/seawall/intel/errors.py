@@ -18,11 +18,31 @@
     └── StatusNotFound
     Conflict (73, 409)
     └── CollectionExists
+
+Exchange with partner nodes (sync over TAXII, signed offline bundles)::
+
+    SeawallError
+    ├── PartnerError             (69, 502) a partner node could not be synchronised
+    │   ├── PartnerUnreachable             nothing answers at the partner's URL
+    │   ├── PartnerTimedOut                the partner did not answer in time
+    │   ├── PartnerAnsweredGarbage         the answer is not the TAXII 2.1 it should be
+    │   ├── PartnerRefused                 the partner said no (401, 403, 404, 4xx, 5xx)
+    │   └── PartnerIdentityMismatch (77)   the partner is not the nation or key registered
+    ├── InvalidInput             (65, 422)
+    │   ├── PartnerNotLinked               no API token is stored for the partner
+    │   ├── InvalidPublicKey               a public key that is not an Ed25519 key
+    │   └── BundleUnreadable               a file that is not a Seawall bundle
+    └── Forbidden                (77, 403)
+        ├── BundleSignatureInvalid         the bundle was altered or signed by another key
+        ├── BundleSenderUnknown            no registered partner holds the signing key
+        └── BundleNotForThisNation         the bundle was made for another nation
+
+Messages name the partner and the URL, never a token or a key's secret half.
 """
 
 from __future__ import annotations
 
-from seawall.errors import Conflict, InvalidInput, NotFound
+from seawall.errors import Conflict, Forbidden, InvalidInput, NotFound, SeawallError
 
 
 class UnknownMarking(InvalidInput):
@@ -110,3 +130,82 @@ class NotAMispEvent(UnreadableIntel):
     """JSON that is not a MISP event (for example a STIX bundle given as MISP)."""
 
     code = "not_a_misp_event"
+
+
+class PartnerError(SeawallError):
+    """A partner node could not be synchronised; recorded as the partner's last error."""
+
+    exit_code = 69
+    http_status = 502
+    code = "partner_error"
+
+
+class PartnerUnreachable(PartnerError):
+    """Nothing answers at the partner's URL."""
+
+    code = "partner_unreachable"
+
+
+class PartnerTimedOut(PartnerError):
+    """The partner did not answer within the timeout."""
+
+    code = "partner_timed_out"
+
+
+class PartnerAnsweredGarbage(PartnerError):
+    """The partner answered with something that is not the TAXII 2.1 resource expected."""
+
+    code = "partner_answered_garbage"
+
+
+class PartnerRefused(PartnerError):
+    """The partner answered with an HTTP error."""
+
+    code = "partner_refused"
+
+    def __init__(self, message: str, status: int = 0) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class PartnerIdentityMismatch(PartnerError):
+    """The partner presents another nation, or a key other than the one registered."""
+
+    exit_code = 77
+    code = "partner_identity_mismatch"
+
+
+class PartnerNotLinked(InvalidInput):
+    """No API token is stored for the partner, so this node cannot call it."""
+
+    code = "partner_not_linked"
+
+
+class InvalidPublicKey(InvalidInput):
+    """A public key that is not an Ed25519 key in Seawall's ``ed25519:<base64>`` form."""
+
+    code = "invalid_public_key"
+
+
+class BundleUnreadable(InvalidInput):
+    """A file that is not a Seawall intel bundle (not zstd, not JSON, wrong shape)."""
+
+    code = "bundle_unreadable"
+
+
+class BundleSignatureInvalid(Forbidden):
+    """The bundle's signature does not verify: it was altered, or signed by another key."""
+
+    code = "bundle_signature_invalid"
+
+
+class BundleSenderUnknown(Forbidden):
+    """The bundle's sender is not a registered partner with that public key."""
+
+    code = "bundle_sender_unknown"
+
+
+class BundleNotForThisNation(Forbidden):
+    """The bundle was filtered for another nation and must not be ingested here."""
+
+    code = "bundle_not_for_this_nation"

@@ -1,6 +1,6 @@
 """A link to a partner node: TAXII 2.1 over httpx, every answer checked before it is used.
 
-Each failure becomes a typed :class:`~seawall.intel.sync_errors.PartnerError`: nothing
+Each failure becomes a typed :class:`~seawall.intel.errors.PartnerError`: nothing
 answers, no answer in time, an answer that is not the TAXII resource asked for, an HTTP
 refusal, or a node that proves another nation or key than the one registered.
 """
@@ -16,8 +16,7 @@ from urllib.parse import urljoin, urlparse
 
 import httpx
 
-from seawall.intel.identity import identity_challenge, same_key, verify_signature
-from seawall.intel.sync_errors import (
+from seawall.intel.errors import (
     InvalidPublicKey,
     PartnerAnsweredGarbage,
     PartnerIdentityMismatch,
@@ -25,6 +24,7 @@ from seawall.intel.sync_errors import (
     PartnerTimedOut,
     PartnerUnreachable,
 )
+from seawall.intel.identity import identity_challenge, same_key, verify_signature
 
 MEDIA_TYPE = "application/taxii+json;version=2.1"
 IDENTITY_PATH = "/api/v1/intel/sync/identity"

@@ -14,7 +14,7 @@ partner that is due:
    partner's collection of the same alias, marking rows sent only when the partner's
    TAXII status lists them as successes.
 
-A failure is a typed :class:`~seawall.intel.sync_errors.PartnerError`, recorded as the
+A failure is a typed :class:`~seawall.intel.errors.PartnerError`, recorded as the
 partner's last error; the partner is then skipped until its next attempt time, which backs
 off from one minute to an hour.
 """
@@ -46,10 +46,10 @@ from seawall.db.models.intel import IntelCollection
 from seawall.db.models.intel_sync import IntelOutbox, IntelSyncCursor, IntelSyncPartner
 from seawall.errors import NodeNotInitialised, SeawallError
 from seawall.intel import outbox
+from seawall.intel.errors import PartnerAnsweredGarbage, PartnerNotLinked, PartnerRefused
 from seawall.intel.identity import nation_identity, parse_public_key
 from seawall.intel.link import DEFAULT_TIMEOUT, PartnerLink, RemoteCollection
 from seawall.intel.provenance import Received, local_collection, receive, stamp_creator
-from seawall.intel.sync_errors import PartnerAnsweredGarbage, PartnerNotLinked, PartnerRefused
 from seawall.intel.validation import parse_timestamp
 from seawall.settings import Settings
 

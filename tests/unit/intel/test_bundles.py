@@ -25,15 +25,15 @@ from seawall.db.models.intel import IntelObject
 from seawall.intel import store
 from seawall.intel.bundles import export_bundle, import_bundle, open_bundle, read_frame
 from seawall.intel.collections import Audience, create_collection
-from seawall.intel.identity import identity_id, key_path, load_node_key
-from seawall.intel.sync import link_partner
-from seawall.intel.sync_errors import (
+from seawall.intel.errors import (
     BundleNotForThisNation,
     BundleSenderUnknown,
     BundleSignatureInvalid,
     BundleUnreadable,
     InvalidPublicKey,
 )
+from seawall.intel.identity import identity_id, key_path, load_node_key
+from seawall.intel.sync import link_partner
 from seawall.intel.tlp import Tlp, marking_id
 from tests.conftest import EPOCH, make_node
 
