@@ -2,6 +2,12 @@
 
 A token reads ``sw_<id>_<secret>``. The id finds the row; only SHA-256 of the
 256-bit random secret is stored (a slow KDF adds nothing for random secrets).
+
+A verified token is remembered for :data:`VERIFIED_TTL` seconds, so a busy client
+(a TAXII poller, a sync partner) does not cost a database read per request.
+Revoking a token in this process forgets it at once; a revocation made by another
+process (the CLI, another server worker), a disabled user or a changed role takes
+effect within ``VERIFIED_TTL``. Expiry is checked on every request.
 """
 
 from __future__ import annotations
@@ -9,8 +15,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
-from datetime import timedelta
+import time
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -28,6 +35,27 @@ from seawall.errors import (
 
 PREFIX = "sw_"
 LAST_USED_GRANULARITY = timedelta(minutes=1)
+VERIFIED_TTL = 2.0
+_VERIFIED_MAX = 4096
+
+
+@dataclass(frozen=True)
+class _Verified:
+    token_id: str
+    expires_at: datetime
+    principal: Principal
+    until: float
+
+
+# (database URL, digest of the whole presented token) -> what it was verified as.
+_verified: dict[tuple[str, str], _Verified] = {}
+
+
+def forget_verified(token_id: str | None = None) -> None:
+    """Drop remembered verifications: of one token, or all of them."""
+    for key, entry in list(_verified.items()):
+        if token_id is None or entry.token_id == token_id:
+            _verified.pop(key, None)
 
 
 def _digest(secret: str) -> str:
@@ -91,6 +119,7 @@ def revoke_token(ctx: Ctx, token_id: str) -> ApiToken:
         raise NotFound(f"no token {token_id!r}; list them with `seawall token list`")
     if owner.id != ctx.who.user_id:
         require(ctx.who, Perm.TOKENS_MANAGE)
+    forget_verified(row.id)
     if row.revoked_at is None:
         row.revoked_at = ctx.now()
         ctx.record("token.revoked", row.id, user=owner.username)
@@ -111,7 +140,20 @@ def authenticate_token(ctx: Ctx, value: str, username: str | None = None) -> Pri
     parts = value.strip().removeprefix(PREFIX).split("_", 1)
     if not value.startswith(PREFIX) or len(parts) != 2:
         raise AuthenticationFailed("malformed API token: expected sw_<id>_<secret>")
-    row = ctx.db.get(ApiToken, parts[0])
+    key = (str(ctx.db.get_bind().engine.url), _digest(value))
+    hit = _verified.get(key)
+    if hit is not None and hit.until > time.monotonic():
+        if hit.expires_at <= ctx.now():
+            _verified.pop(key, None)
+        elif username is None or username.strip().lower() == hit.principal.username:
+            return replace(hit.principal, source=ctx.who.source)
+    # One round trip for the token and its user: this runs on every API request.
+    found = ctx.db.execute(
+        select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.id == parts[0])
+    ).first()
+    row, user = (found[0], found[1]) if found is not None else (None, None)
     if row is None or not hmac.compare_digest(row.secret_hash, _digest(parts[1])):
         raise AuthenticationFailed(
             "API token not recognised: create one with `seawall token create`"
@@ -122,7 +164,6 @@ def authenticate_token(ctx: Ctx, value: str, username: str | None = None) -> Pri
         raise TokenExpired(
             f"API token {row.id} expired on {row.expires_at:%Y-%m-%d}; create a new one"
         )
-    user = ctx.db.get(User, row.user_id)
     if user is None or user.disabled:
         raise AuthenticationFailed("the token's user is disabled; ask a node admin")
     if username is not None and username.strip().lower() != user.username:
@@ -131,4 +172,8 @@ def authenticate_token(ctx: Ctx, value: str, username: str | None = None) -> Pri
     # Refresh "last used" at most once a minute, so reads do not each cost a write.
     if row.last_used_at is None or now - row.last_used_at > LAST_USED_GRANULARITY:
         row.last_used_at = now
-    return principal_of(user, frozenset(Perm(s) for s in row.scopes), ctx.who.source)
+    principal = principal_of(user, frozenset(Perm(s) for s in row.scopes), ctx.who.source)
+    if len(_verified) >= _VERIFIED_MAX:
+        _verified.clear()
+    _verified[key] = _Verified(row.id, row.expires_at, principal, time.monotonic() + VERIFIED_TTL)
+    return principal

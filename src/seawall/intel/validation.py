@@ -48,7 +48,7 @@ SCO_TYPES = frozenset(
 _TYPE = re.compile(r"^(?!.*--)[a-z0-9][a-z0-9-]{1,248}[a-z0-9]$")
 _UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
 _ID = re.compile(rf"^([a-z0-9-]+)--({_UUID})$")
-_TIMESTAMP = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d+))?Z$")
+_TIMESTAMP = re.compile(r"^((\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2}))(?:\.(\d+))?Z$")
 
 
 def _shown(value: Any, limit: int = 60) -> str:
@@ -85,14 +85,15 @@ def parse_timestamp(value: Any, object_id: str = "", prop: str = "timestamp") ->
             prop,
             f"is not a STIX timestamp like 2024-01-31T12:00:00.000Z: {_shown(value)}",
         )
+    year, month, day, hour, minute, second = (int(match.group(n)) for n in range(2, 8))
+    micros = int((match.group(8) or "0")[:6].ljust(6, "0"))
     try:
-        whole = datetime.strptime(match.group(1), "%Y-%m-%dT%H:%M:%S")
+        # Direct construction: strptime costs more than the rest of a check_object.
+        return datetime(year, month, day, hour, minute, second, micros, tzinfo=UTC)
     except ValueError:
         raise InvalidStixObject(
             object_id, prop, f"is not a real date and time: {_shown(value)}"
         ) from None
-    micros = int((match.group(2) or "0")[:6].ljust(6, "0"))
-    return whole.replace(microsecond=micros, tzinfo=UTC)
 
 
 def format_timestamp(value: datetime) -> str:
@@ -134,10 +135,28 @@ _SCO = "|".join(sorted(SCO_TYPES, key=len, reverse=True))
 _COMPARE = rf"(?:{_SCO}):({_PART}(?:\.{_PART})*) *!?= *{_LITERAL}"
 _SIMPLE_PATTERN = re.compile(rf"^\[ *{_COMPARE}(?: +(?:AND|OR) +{_COMPARE})* *\]$")
 _COMPARISON = re.compile(_COMPARE)
+# A single file-hash equality, the other everyday indicator: the parser's only extra
+# check on it is the value's length for the algorithm (stix2patterns' object_validator).
+_HASH_LENGTHS = {
+    "MD5": 32,
+    "'MD5'": 32,
+    "'SHA-1'": 40,
+    "'SHA-256'": 64,
+    "'SHA-512'": 128,
+    "'SHA3-256'": 64,
+    "'SHA3-512'": 128,
+}
+_HASH_PATTERN = re.compile(
+    r"^\[ *file:hashes\.(MD5|'MD5'|'SHA-1'|'SHA-256'|'SHA-512'|'SHA3-256'|'SHA3-512')"
+    r" *= *'([0-9a-fA-F]+)' *\]$"
+)
 
 
 def is_simple_pattern(pattern: str) -> bool:
     """Whether a pattern is plain equality tests that the STIX grammar surely accepts."""
+    hashed = _HASH_PATTERN.match(pattern)
+    if hashed is not None:
+        return len(hashed.group(2)) == _HASH_LENGTHS[hashed.group(1)]
     if not _SIMPLE_PATTERN.match(pattern):
         return False
     return all(

@@ -198,3 +198,46 @@ def test_the_fast_path_accepts_only_what_the_stix_grammar_accepts(pattern: str) 
 )
 def test_common_patterns_take_the_fast_path(pattern: str, fast: bool) -> None:
     assert is_simple_pattern(pattern) is fast
+
+
+HASH_NAMES = [
+    "MD5",
+    "'MD5'",
+    "'SHA-1'",
+    "'SHA-256'",
+    "'SHA-512'",
+    "'SHA3-256'",
+    "'SHA3-512'",
+    "'SHA-384'",
+    "'SSDEEP'",
+    "SHA1",
+    "'sha-256'",
+]
+hash_patterns = st.builds(
+    lambda name, digest, pad: f"[{pad}file:hashes.{name}{pad}={pad}'{digest}'{pad}]",
+    st.sampled_from(HASH_NAMES),
+    st.one_of(
+        st.sampled_from([32, 40, 64, 128]).flatmap(
+            lambda n: st.text(alphabet="0123456789abcdefABCDEF", min_size=n, max_size=n)
+        ),
+        st.text(alphabet="0123456789abcdefgz", min_size=0, max_size=130),
+    ),
+    st.sampled_from(["", " "]),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(hash_patterns)
+def test_the_hash_fast_path_accepts_only_what_the_stix_grammar_accepts(pattern: str) -> None:
+    if is_simple_pattern(pattern):
+        assert run_validator(pattern, "2.1") == [], pattern
+
+
+@pytest.mark.parametrize(
+    ("name", "length"),
+    [("MD5", 32), ("'SHA-1'", 40), ("'SHA-256'", 64), ("'SHA-512'", 128), ("'SHA3-256'", 64)],
+)
+def test_well_formed_file_hashes_take_the_fast_path(name: str, length: int) -> None:
+    pattern = f"[file:hashes.{name} = '{'a1' * (length // 2)}']"
+    assert is_simple_pattern(pattern)
+    assert run_validator(pattern, "2.1") == []
