@@ -236,6 +236,9 @@ def bench_seawall(base: Path, full: Path, inc: Path) -> dict[str, object]:
     for site in sites:
         args += ["--site", f"file://{site}"]
     run(args, env)
+    # Fixed start-up cost paid by every command (imports, node database, Argon2id unlock).
+    startup = run([*SEAWALL, "--help"], env)
+    empty = run([*SEAWALL, "embassy", "backup", "--repo", "bench", str(fresh(base / "empty"))], env)
     with in_place(full, base) as data:
         first = run([*SEAWALL, "embassy", "backup", "--repo", "bench", str(data)], env)
     stored_total = du(*sites)
@@ -264,6 +267,8 @@ def bench_seawall(base: Path, full: Path, inc: Path) -> dict[str, object]:
         "check": check,
         "stored": stored_total * 3 // 5,
         "stored_total": stored_total,
+        "startup": startup,
+        "empty": empty,
     }
 
 
@@ -308,6 +313,11 @@ def main() -> None:
         f"stored bytes per copy: seawall {sw['stored']:,} (total over 5 sites "
         f"{sw['stored_total']:,}), borg {bg['stored']:,}, restic {rs['stored']:,}; "
         f"ratio to borg {per_copy:.3f}x (target <= 1.02x) {'ok' if per_copy <= 1.02 else 'MISS'}"
+    )
+    startup, empty = sw["startup"], sw["empty"]
+    print(
+        f"seawall fixed cost per command: `seawall --help` {startup.wall:.2f}s wall "  # type: ignore[attr-defined]
+        f"{startup.rss_mib:.0f} MiB; empty backup {empty.wall:.2f}s wall {empty.rss_mib:.0f} MiB"  # type: ignore[attr-defined]
     )
     peak = max(m.rss_mib for k, m in sw.items() if isinstance(m, Measure))  # type: ignore[union-attr]
     print(f"seawall peak RSS {peak:.0f} MiB (target <= 250 MiB) {'ok' if peak <= 250 else 'MISS'}")

@@ -25,6 +25,15 @@ from seawall.errors import (
 )
 
 
+def test_recorded_heads_match_the_migration_scripts(any_node: Node) -> None:
+    from alembic.script import ScriptDirectory
+
+    from seawall.db.migrate import HEADS, alembic_config
+
+    scripts = ScriptDirectory.from_config(alembic_config(any_node.engine))
+    assert set(scripts.get_heads()) == set(HEADS)
+
+
 def test_migrations_build_exactly_the_models(any_node: Node) -> None:
     with any_node.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)

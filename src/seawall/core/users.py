@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -19,9 +20,14 @@ from seawall.errors import Conflict, InvalidInput, NotFound
 
 # argon2-cffi's defaults are Argon2id with RFC 9106's low-memory profile.
 _hasher = PasswordHasher()
-_DUMMY_HASH = _hasher.hash("seawall-timing-equaliser")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MIN_PASSWORD = 10
+
+
+@cache
+def _dummy_hash() -> str:
+    """A hash to verify against when there is no user, so both paths take as long."""
+    return _hasher.hash("seawall-timing-equaliser")
 
 
 def hash_password(password: str) -> str:
@@ -134,13 +140,13 @@ def check_password(
     now = ctx.now()
     if user is None or user.password_hash is None:
         # Spend the same time as a real check so usernames cannot be probed by timing.
-        _verify(_DUMMY_HASH, password)
+        _verify(_dummy_hash(), password)
         return LoginResult(None, "wrong username or password")
     if user.locked_until is not None and user.locked_until > now:
         until = user.locked_until.strftime("%H:%M UTC")
         return LoginResult(None, f"account locked after repeated failures; try after {until}")
     if user.disabled:
-        _verify(_DUMMY_HASH, password)
+        _verify(_dummy_hash(), password)
         return LoginResult(None, "account disabled; ask a node admin")
     as_user = principal_of(user, source=ctx.who.source)
     if not _verify(user.password_hash, password):

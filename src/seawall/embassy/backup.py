@@ -18,12 +18,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, BinaryIO
 
-from seawall.embassy.chunking import Chunker
+from seawall.embassy.chunking import Chunker, chunk_id
 from seawall.embassy.errors import SourceMissing, TooFewSites
 from seawall.embassy.index import Index, PackInfo
 from seawall.embassy.packs import PackBuilder
 from seawall.embassy.progress import Progress, ProgressFn, ignore_progress
-from seawall.embassy.sealing import seal
+from seawall.embassy.sealing import seal_buffer
 from seawall.embassy.snapshots import Node, Snapshot, dump_tree
 from seawall.errors import SeawallError
 
@@ -69,9 +69,53 @@ def _node_path(abspath: str) -> str:
 
 MAX_UPLOADS = 1
 
+# A prepared chunk: keyed id, sealed blob (None when the repository has it), plaintext length.
+Prepared = tuple[bytes, bytearray | None, int]
+
+
+def _prepare(view: memoryview, id_key: bytes, data_key: bytes, index: Index) -> list[Prepared]:
+    """A chunk's keyed id, and its sealed blob unless the repository already holds it.
+
+    Runs on a worker thread: BLAKE3, zstd and AES-GCM release the GIL, so both cores work.
+    """
+    cid = chunk_id(view, id_key)
+    if cid in index:
+        return [(cid, None, len(view))]
+    return [(cid, seal_buffer(data_key, view, cid), len(view))]
+
+
+def _prepare_file(
+    stream: BinaryIO, size: int, chunker: Chunker, data_key: bytes, index: Index
+) -> list[Prepared]:
+    """Read, cut and prepare a whole small file on a worker thread; closes the stream."""
+    with stream:
+        return [
+            item
+            for view in chunker.pieces(stream, size)
+            for item in _prepare(view, chunker.id_key, data_key, index)
+        ]
+
+
+@dataclass
+class _Contents:
+    """A file's chunk ids and size, filled in order as the pipeline drains."""
+
+    ids: list[str] = field(default_factory=list)
+    size: int = 0
+
+
+@dataclass
+class _Unit:
+    """Work queued in order: its prepared chunks, and the file they belong to."""
+
+    job: Future[list[Prepared]]
+    contents: _Contents
+    label: str = ""
+    position: int = -1  # the tree node of a whole-file unit, dropped if reading it fails
+
 
 class _Pipeline:
-    """Seals new chunks on worker threads, fills packs in order and uploads them."""
+    """Hashes and seals chunks on worker threads, fills packs in order and uploads them."""
 
     def __init__(self, repo: Repository, index: Index, *, targets: list[int], degraded: bool):
         self.repo = repo
@@ -81,7 +125,7 @@ class _Pipeline:
         workers = max(2, os.cpu_count() or 2)
         self.sealers = ThreadPoolExecutor(workers, thread_name_prefix="embassy-seal")
         self.uploaders = ThreadPoolExecutor(2, thread_name_prefix="embassy-pack")
-        self.pending: deque[tuple[bytes, int, Future[bytes]]] = deque()
+        self.pending: deque[_Unit] = deque()
         self.max_pending = workers * 3
         self.uploads: deque[Future[tuple[PackInfo, dict[int, SeawallError]]]] = deque()
         self.queued: set[bytes] = set()
@@ -89,23 +133,56 @@ class _Pipeline:
         self.unflushed: list[PackInfo] = []
         self.packs_written = 0
         self.stored_bytes = 0
+        self.new_bytes = 0
         self.missing_shares = False
+        # Whole-file units whose read failed: (tree node position, reason).
+        self.failed: list[tuple[int, str]] = []
 
-    def add(self, cid: bytes, data: bytes) -> None:
-        """Queue a chunk unless the repository or this run already has it."""
-        if cid in self.index or cid in self.queued:
-            return
-        self.queued.add(cid)
-        key = self.repo.master.data_key
-        self.pending.append((cid, len(data), self.sealers.submit(seal, key, data, cid)))
+    def add(self, view: memoryview, contents: _Contents) -> None:
+        """Queue a chunk of a file whose contents are recorded as the pipeline drains."""
+        master = self.repo.master
+        job = self.sealers.submit(_prepare, view, master.id_key, master.data_key, self.index)
+        self._queue(_Unit(job, contents))
+
+    def add_file(
+        self,
+        stream: BinaryIO,
+        size: int,
+        chunker: Chunker,
+        contents: _Contents,
+        where: tuple[int, str],
+    ) -> None:
+        """Queue a whole small file at tree node ``where`` (position, label); closes ``stream``."""
+        job = self.sealers.submit(
+            _prepare_file, stream, size, chunker, self.repo.master.data_key, self.index
+        )
+        self._queue(_Unit(job, contents, where[1], where[0]))
+
+    def _queue(self, unit: _Unit) -> None:
+        self.pending.append(unit)
         while len(self.pending) > self.max_pending:
             self._drain_one()
 
     def _drain_one(self) -> None:
-        cid, raw, future = self.pending.popleft()
-        self.builder.add(cid, future.result(), raw)
-        if self.builder.size >= self.repo.config.pack_size:
-            self._ship()
+        unit = self.pending.popleft()
+        try:
+            prepared = unit.job.result()
+        except OSError as exc:
+            if unit.position < 0:
+                raise
+            self.failed.append((unit.position, f"{unit.label}: {exc.strerror}"))
+            return
+        for cid, blob, raw in prepared:
+            unit.contents.ids.append(cid.hex())
+            unit.contents.size += raw
+            # A chunk seen twice in this run is sealed twice (rarely) but stored once.
+            if blob is None or cid in self.index or cid in self.queued:
+                continue
+            self.queued.add(cid)
+            self.new_bytes += raw
+            self.builder.add(cid, blob, raw)
+            if self.builder.size >= self.repo.config.pack_size:
+                self._ship()
 
     def _ship(self) -> None:
         if not len(self.builder):
@@ -154,8 +231,8 @@ class _Pipeline:
 
     def close(self) -> None:
         """Stop the worker threads (after finish, or on failure)."""
-        for _, _, future in self.pending:
-            future.cancel()
+        for unit in self.pending:
+            unit.job.cancel()
         self.sealers.shutdown(wait=True, cancel_futures=True)
         self.uploaders.shutdown(wait=True, cancel_futures=True)
 
@@ -172,10 +249,11 @@ class _Session:
     total_files: int
     total_bytes: int
     nodes: list[Node] = field(default_factory=list)
+    # (position in nodes, contents) of files whose chunk ids the pipeline is still computing.
+    deferred: list[tuple[int, _Contents]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     files: int = 0
     done: int = 0
-    new_bytes: int = 0
 
     def add_entry(self, abspath: str, st: os.stat_result) -> None:
         """Record one walked entry (file contents go through the pipeline)."""
@@ -194,34 +272,59 @@ class _Session:
                 self.nodes.append(replace(old, mode=mode))
                 self.done += st.st_size
             else:
+                # The size is the one actually read, in case the file changed since listed.
+                node = Node(path, "file", mode, st.st_mtime_ns, 0, "", (), st.st_ino)
+                node = replace(node, ctime_ns=st.st_ctime_ns)
                 try:
-                    with open(abspath, "rb") as stream:
-                        ids, size = self.add_stream(stream, abspath)
+                    stream = open(abspath, "rb")  # noqa: SIM115 (closed by the pipeline)
                 except OSError as exc:
                     self.skipped.append(f"{abspath}: {exc.strerror}")
                     return
-                # The size actually read, in case the file changed since it was listed.
-                node = Node(path, "file", mode, st.st_mtime_ns, size, "", ids, st.st_ino)
-                self.nodes.append(replace(node, ctime_ns=st.st_ctime_ns))
+                contents = _Contents()
+                # A file of at most one largest chunk is read, cut, hashed and sealed whole on a
+                # worker thread, so small files are chunked in parallel; larger ones stream
+                # through this thread in pieces, which bounds memory.
+                if st.st_size <= self.chunker.params.max_size:
+                    where = (len(self.nodes), abspath)
+                    self.pipeline.add_file(stream, st.st_size, self.chunker, contents, where)
+                    self.done += st.st_size
+                else:
+                    try:
+                        with stream:
+                            self.add_stream(stream, abspath, contents, st.st_size)
+                    except OSError as exc:
+                        self.skipped.append(f"{abspath}: {exc.strerror}")
+                        return
+                self.defer(node, contents)
         else:
             self.skipped.append(f"{abspath}: not a file, directory or symlink")
             return
         self.files += 1
         self.tick(abspath)
 
-    def add_stream(self, stream: BinaryIO, label: str) -> tuple[tuple[str, ...], int]:
-        """Chunk a stream into the pipeline; its chunk ids and size."""
-        ids: list[str] = []
-        size = 0
-        for chunk in self.chunker.chunks(stream):
-            if chunk.id not in self.pipeline.index and chunk.id not in self.pipeline.queued:
-                self.new_bytes += len(chunk.data)
-            self.pipeline.add(chunk.id, chunk.data)
-            ids.append(chunk.id.hex())
-            size += len(chunk.data)
-            self.done += len(chunk.data)
+    def add_stream(
+        self, stream: BinaryIO, label: str, contents: _Contents, size_hint: int | None = None
+    ) -> None:
+        """Chunk a stream into the pipeline; ``contents`` is filled as the chunks drain."""
+        for piece in self.chunker.pieces(stream, size_hint):
+            self.pipeline.add(piece, contents)
+            self.done += len(piece)
             self.tick(label)
-        return tuple(ids), size
+
+    def defer(self, node: Node, contents: _Contents) -> None:
+        """Record a file node whose chunk ids are known once the pipeline has drained."""
+        self.deferred.append((len(self.nodes), contents))
+        self.nodes.append(node)
+
+    def resolve(self) -> None:
+        """Complete the deferred file nodes (after the pipeline finished); drop unreadable ones."""
+        for position, contents in self.deferred:
+            node = self.nodes[position]
+            self.nodes[position] = replace(node, chunks=tuple(contents.ids), size=contents.size)
+        failed = {position for position, _ in self.pipeline.failed}
+        self.skipped.extend(reason for _, reason in self.pipeline.failed)
+        self.nodes = [n for i, n in enumerate(self.nodes) if i not in failed]
+        self.deferred.clear()
 
     def tick(self, current: str) -> None:
         """Report progress."""
@@ -273,13 +376,15 @@ def back_up(
                 for abspath, st in _walk(root, excludes):
                     session.add_entry(abspath, st)
             if stdin is not None:
-                ids, size = session.add_stream(stdin, stdin_name)
+                contents = _Contents()
+                session.add_stream(stdin, stdin_name, contents)
                 now_ns = int(repo.clock.now().timestamp() * 1e9)
                 name = stdin_name.strip("/") or "stdin"
-                session.nodes.append(Node(name, "file", 0o600, now_ns, size=size, chunks=ids))
+                session.defer(Node(name, "file", 0o600, now_ns), contents)
             pipeline.finish()
         finally:
             pipeline.close()
+        session.resolve()
         nodes = sorted(session.nodes, key=lambda n: n.path)
         snap = Snapshot(
             id=os.urandom(16).hex(),
@@ -291,7 +396,7 @@ def back_up(
             degraded=pipeline.missing_shares or len(targets) < repo.config.n,
             files=sum(1 for n in nodes if n.type == "file"),
             size=sum(n.size for n in nodes if n.type == "file"),
-            new_bytes=session.new_bytes,
+            new_bytes=pipeline.new_bytes,
             parent=parent.id if parent else None,
         )
         # The tree before the snapshot that names it: a reader never meets a dangling snapshot.

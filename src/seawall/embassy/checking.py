@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
 from seawall.embassy.config import CONFIG, MARKER, RepoConfig
-from seawall.embassy.erasure import encode_pack, open_share, rebuild_pack
+from seawall.embassy.erasure import ShareHeader, encode_pack, open_share, rebuild_pack
 from seawall.embassy.errors import (
     IO_ERRORS,
     BadRepositoryConfig,
@@ -196,9 +198,11 @@ def _check(repo: Repository, read_data: bool | float, report: ProgressFn) -> Che
         if read_data is not True:
             count = max(1, round(len(packs) * float(read_data)))
             packs = random.sample(packs, count) if packs else []
-        for number, pack in enumerate(packs):
-            _check_pack(repo, pack, up, stored, result)
-            report(Progress("check", files=number + 1, total_files=len(packs)))
+        workers = max(2, os.cpu_count() or 2)
+        with ThreadPoolExecutor(workers, thread_name_prefix="embassy-check") as openers:
+            for number, pack in enumerate(packs):
+                _check_pack(repo, pack, up, stored, result, openers)
+                report(Progress("check", files=number + 1, total_files=len(packs)))
     return result
 
 
@@ -208,28 +212,37 @@ def _check_pack(
     up: dict[int, Site],
     stored: dict[int, set[str]],
     result: CheckReport,
+    openers: ThreadPoolExecutor,
 ) -> None:
     name = share_name(pack.id)
     good: dict[int, memoryview] = {}
     readable = [i for i in up if name in stored[i]]
-    for i, share in zip(
-        readable, repo.io.map(lambda i: raw_share(repo, i, name), readable), strict=True
-    ):
+
+    def verified(i: int) -> tuple[ShareHeader, memoryview] | ShareInvalid | None:
+        # Read and authenticated on the I/O threads, so the shares' MACs are checked in parallel.
+        share = raw_share(repo, i, name)
+        if share is None:
+            return None
+        try:
+            return open_share(share, repo.master.mac_key, what=f"{name} on {repo.config.sites[i]}")
+        except ShareInvalid as exc:
+            return exc
+
+    for i, outcome in zip(readable, repo.io.map(verified, readable), strict=True):
         url = repo.config.sites[i]
         result.shares_read += 1
-        if share is None:
+        if outcome is None:
             result.problems.append(
                 Problem("error", "share-missing", name, f"{name} unreadable on {url}", i, url)
             )
             continue
-        try:
-            head, body = open_share(share, repo.master.mac_key, what=f"{name} on {url}")
-            if head.pack_id != pack.id or head.index != i or head.pack_length != pack.length:
-                raise ShareInvalid(f"{name} on {url} belongs elsewhere")
-        except ShareInvalid as exc:
-            result.problems.append(Problem("error", "share-corrupt", name, str(exc), i, url))
-            continue
-        good[i] = body
+        if not isinstance(outcome, ShareInvalid):
+            head, body = outcome
+            if head.pack_id == pack.id and head.index == i and head.pack_length == pack.length:
+                good[i] = body
+                continue
+            outcome = ShareInvalid(f"{name} on {url} belongs elsewhere")
+        result.problems.append(Problem("error", "share-corrupt", name, str(outcome), i, url))
     result.packs_read += 1
     try:
         data = rebuild_pack(
@@ -240,8 +253,11 @@ def _check_pack(
             length=pack.length,
             mac_key=repo.master.mac_key,
         )
-        for entry in pack.entries:
-            open_chunk(data, entry, repo.master.data_key, repo.master.id_key)
+        keys = (repo.master.data_key, repo.master.id_key)
+        # Chunks are opened on worker threads (AES-GCM, zstd and BLAKE3 release the GIL);
+        # each result is dropped as soon as it is seen, so memory stays at a few chunks.
+        for _ in openers.map(lambda e: open_chunk(data, e, *keys), pack.entries):
+            pass
     except (TooFewShares, IntegrityError) as exc:
         result.problems.append(Problem("error", "pack-unreadable", name, str(exc)))
 

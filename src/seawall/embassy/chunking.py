@@ -1,15 +1,18 @@
 """Content-defined chunking (FastCDC 2020) with keyed BLAKE3 chunk ids.
 
-Chunks are cut from a stream, never from a whole file in memory: at most one
-``max_size`` buffer per chunker is alive. Chunk ids are keyed so that a site
-cannot confirm that a known file is stored by hashing it.
+Chunks are cut from a stream, never from a whole file in memory: the stream is read
+in blocks of a few MiB, and each chunk is a view into its block, so bytes are copied
+only when a block's uncut tail moves to the next one. A cut is made only with at
+least ``max_size`` bytes ahead (or at the end of the stream), so the cut points are
+those of FastCDC over the whole stream whatever the block size. Chunk ids are keyed
+so that a site cannot confirm that a known file is stored by hashing it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 import blake3
 from pyfastcdc import FastCDC
@@ -18,6 +21,12 @@ MIN_SIZE = 256 * 1024
 AVG_SIZE = 1024 * 1024
 MAX_SIZE = 4 * 1024 * 1024
 ID_SIZE = 32
+# Bytes read at once; a block is also the most a pending chunk view keeps alive.
+BLOCK_SIZE = 8 * 1024 * 1024
+
+
+class _Readable(Protocol):
+    def readinto(self, buffer: memoryview, /) -> int | None: ...
 
 
 @dataclass(frozen=True)
@@ -44,7 +53,7 @@ def chunk_id(data: bytes | memoryview, key: bytes) -> bytes:
 
 
 class Chunker:
-    """Cuts streams into chunks; reusable, but not safe to share between threads."""
+    """Cuts streams into chunks; stateless, so threads may share one."""
 
     def __init__(self, params: ChunkerParams, id_key: bytes) -> None:
         self.params = params
@@ -58,7 +67,52 @@ class Chunker:
 
     def chunks(self, stream: BinaryIO) -> Iterator[Chunk]:
         """Yield the chunks of ``stream`` in order; their data concatenates to the stream."""
-        for piece in self._cdc.cut_stream(stream):
-            # pyfastcdc reuses its buffer for the next chunk, so copy before yielding.
-            data = bytes(piece.data)
-            yield Chunk(chunk_id(data, self.id_key), data)
+        for piece in self.pieces(stream):
+            yield Chunk(chunk_id(piece, self.id_key), bytes(piece))
+
+    def pieces(self, stream: BinaryIO, size_hint: int | None = None) -> Iterator[memoryview]:
+        """Yield the chunk data of ``stream`` in order, as read-only views, without ids.
+
+        Each view stays valid after the next one is yielded (its block is never reused).
+        ``size_hint`` (the expected stream length) keeps the buffer of a small file small.
+        """
+        lookahead = self.params.max_size
+        block = max(BLOCK_SIZE, 2 * lookahead)
+        tail = memoryview(b"")
+        left = None if size_hint is None else size_hint + 1
+        eof = False
+        while not eof:
+            want = block if left is None else max(1, min(block, left))
+            buf = bytearray(len(tail) + want)
+            buf[: len(tail)] = tail
+            filled = len(tail) + _fill(stream, memoryview(buf)[len(tail) :])
+            eof = filled < len(buf)
+            if left is not None:
+                left -= filled - len(tail)
+                if left <= 0:
+                    left = None  # the stream outgrew its hint: read whole blocks again
+            data = memoryview(buf).toreadonly()[:filled]
+            start = 0
+            for piece in self._cdc.cut_buf(data):
+                if not eof and piece.offset + lookahead > filled:
+                    break  # too close to the block's end to cut as the whole stream would
+                yield piece.data
+                start = piece.offset + piece.length
+            tail = data[start:] if not eof else memoryview(b"")
+
+
+def _fill(stream: BinaryIO | _Readable, view: memoryview) -> int:
+    """Read into ``view`` until it is full or the stream ends; the byte count."""
+    readinto = getattr(stream, "readinto", None)
+    total = 0
+    while total < len(view):
+        if readinto is not None:
+            got = readinto(view[total:])
+        else:
+            piece = stream.read(len(view) - total)  # type: ignore[union-attr]
+            got = len(piece)
+            view[total : total + got] = piece
+        if not got:
+            break
+        total += got
+    return total

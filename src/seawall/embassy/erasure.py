@@ -14,7 +14,7 @@ any ``k`` valid shares rebuild the pack, whose keyed BLAKE3 must equal its id.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import blake3
@@ -63,22 +63,71 @@ def share_size(pack_length: int, k: int) -> int:
 
 def encode_pack(pack: bytes, pid: bytes, *, k: int, n: int, mac_key: bytes) -> list[bytes]:
     """Split a sealed pack into ``n`` authenticated shares (index = list position)."""
+    return encode_pieces([pack], k=k, n=n, mac_key=mac_key, pid=pid)[1]
+
+
+def encode_pieces(
+    pieces: list[bytes | bytearray | memoryview],
+    *,
+    k: int,
+    n: int,
+    mac_key: bytes,
+    pid: bytes | None = None,
+) -> tuple[bytes, list[bytes]]:
+    """The id and ``n`` shares of the pack that ``pieces`` concatenate to, never joined whole.
+
+    Each data share is copied once, straight from the pieces, and then ``pieces`` is
+    emptied so that the caller's last references go before parity is computed from the
+    data shares' bodies. Equivalent to :func:`encode_pack` over ``b"".join(pieces)``; the
+    id is computed (keyed BLAKE3) unless given.
+    """
     check_shape(k, n)
-    size = -(-len(pack) // k) if pack else 0
-    view = memoryview(pack)
-    # Full blocks are views, not copies; only a short block at the end is padded with zeros.
-    blocks_in: list[bytes | memoryview] = []
-    for i in range(k):
-        block = view[i * size : (i + 1) * size]
-        blocks_in.append(block if len(block) == size else bytes(block) + bytes(size - len(block)))
-    blocks = zfec.Encoder(k, n).encode(tuple(blocks_in)) if size else [b""] * n
-    shares = []
-    for index, block in enumerate(blocks):
-        head = HEADER.pack(MAGIC, VERSION, k, n, index, pid, len(pack))
-        mac = blake3.blake3(head, key=mac_key)
-        mac.update(block)
-        shares.append(b"".join((head, block, mac.digest())))
-    return shares
+    length = sum(len(piece) for piece in pieces)
+    if pid is None:
+        hasher = blake3.blake3(key=mac_key)
+        for piece in pieces:
+            hasher.update(piece)
+        pid = hasher.digest()
+    size = -(-length // k) if length else 0
+    runs: list[list[bytes | memoryview]] = [[] for _ in range(k)]
+    block, room = 0, size
+    for piece in pieces:
+        view = memoryview(piece)
+        while len(view):
+            if not room:
+                block, room = block + 1, size
+            take = min(room, len(view))
+            runs[block].append(view[:take])
+            view, room = view[take:], room - take
+    # Zero padding up to k equal blocks (a tiny pack may leave whole blocks of padding).
+    for i in range(block, k):
+        fill = room if i == block else size
+        if fill:
+            runs[i].append(bytes(fill))
+    shares: list[bytes] = []
+    for index in range(k):
+        shares.append(
+            _share(HEADER.pack(MAGIC, VERSION, k, n, index, pid, length), runs[index], mac_key)
+        )
+        runs[index].clear()
+    pieces.clear()
+    if n > k:
+        if size:
+            bodies = tuple(memoryview(sh)[HEADER.size : HEADER.size + size] for sh in shares)
+            parity = zfec.Encoder(k, n).encode(bodies, tuple(range(k, n)))
+        else:
+            parity = [b""] * (n - k)
+        for index, body in zip(range(k, n), parity, strict=True):
+            head = HEADER.pack(MAGIC, VERSION, k, n, index, pid, length)
+            shares.append(_share(head, [body], mac_key))
+    return pid, shares
+
+
+def _share(head: bytes, body: Sequence[bytes | memoryview], mac_key: bytes) -> bytes:
+    mac = blake3.blake3(head, key=mac_key)
+    for part in body:
+        mac.update(part)
+    return b"".join((head, *body, mac.digest()))
 
 
 def open_share(

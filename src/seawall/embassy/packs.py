@@ -48,11 +48,11 @@ class PackEntry:
 class PackBuilder:
     """Accumulates sealed chunk blobs until the pack is full."""
 
-    blobs: list[bytes] = field(default_factory=list)
+    blobs: list[bytes | bytearray] = field(default_factory=list)
     entries: list[PackEntry] = field(default_factory=list)
     size: int = len(MAGIC)
 
-    def add(self, cid: bytes, blob: bytes, raw_length: int) -> None:
+    def add(self, cid: bytes, blob: bytes | bytearray, raw_length: int) -> None:
         """Append a sealed chunk."""
         self.entries.append(PackEntry(cid, self.size, len(blob), raw_length))
         self.blobs.append(blob)
@@ -63,9 +63,13 @@ class PackBuilder:
 
     def finish(self, data_key: bytes) -> bytes:
         """The pack bytes, trailer included."""
+        return b"".join(self.pieces(data_key))
+
+    def pieces(self, data_key: bytes) -> list[bytes | bytearray | memoryview]:
+        """The pack as consecutive pieces (header, blobs, trailer), without joining them."""
         table = b"".join(ENTRY.pack(e.id, e.offset, e.length, e.raw_length) for e in self.entries)
         trailer = seal(data_key, table, TRAILER_CONTEXT, compressible=False)
-        return b"".join([MAGIC, *self.blobs, trailer, struct.pack("<I", len(trailer))])
+        return [MAGIC, *self.blobs, trailer, struct.pack("<I", len(trailer))]
 
 
 def read_trailer(pack: bytes, data_key: bytes) -> list[PackEntry]:
@@ -84,7 +88,7 @@ def read_trailer(pack: bytes, data_key: bytes) -> list[PackEntry]:
 
 def open_chunk(pack: bytes, entry: PackEntry, data_key: bytes, id_key: bytes) -> bytes:
     """Unseal one chunk from a pack and check that its keyed hash is its id."""
-    blob = pack[entry.offset : entry.offset + entry.length]
+    blob = memoryview(pack)[entry.offset : entry.offset + entry.length]
     data = unseal(data_key, blob, entry.id, what=f"chunk {entry.id.hex()[:16]}")
     if len(data) != entry.raw_length or chunk_id(data, id_key) != entry.id:
         raise IntegrityError(f"chunk {entry.id.hex()[:16]} does not match its id")

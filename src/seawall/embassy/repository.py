@@ -14,6 +14,7 @@ import json
 import os
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
@@ -42,9 +43,8 @@ from seawall.embassy.custody import CustodianShare, split_key
 from seawall.embassy.erasure import (
     ShareHeader,
     check_shape,
-    encode_pack,
+    encode_pieces,
     open_share,
-    pack_id,
     rebuild_pack,
     share_size,
 )
@@ -78,6 +78,7 @@ from seawall.embassy.keys import (
     unlock,
 )
 from seawall.embassy.locks import REFRESH_EVERY, RELEASED, Lock, new_lock
+from seawall.embassy.memory import limit_arenas
 from seawall.embassy.packs import TARGET_SIZE, PackBuilder, share_name
 from seawall.embassy.progress import ProgressFn
 from seawall.embassy.pruning import ForgetReport, PruneReport, forget_snapshots, prune_packs
@@ -156,8 +157,11 @@ class Repository:
         self.config = config
         self.opened_with = slot
         self.clock = clock
+        # Before any worker thread allocates: keeps retained free buffers within the RSS budget.
+        limit_arenas()
         self.io = ThreadPoolExecutor(max(4, 2 * config.n), thread_name_prefix="embassy-io")
         self._probed: tuple[float, list[tuple[int, Site]]] | None = None
+        self._share_misses: Counter[int] = Counter()
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -573,13 +577,12 @@ class Repository:
     ) -> tuple[PackInfo, dict[int, SeawallError]]:
         """Assemble, encode and upload one pack; its info and each failed site's error."""
         k, n = self.config.k, self.config.n
-        pack = builder.finish(self.master.data_key)
+        pieces = builder.pieces(self.master.data_key)
         builder.blobs.clear()
-        length = len(pack)
-        pid = pack_id(pack, self.master.mac_key)
-        shares = encode_pack(pack, pid, k=k, n=n, mac_key=self.master.mac_key)
-        # The shares hold everything now; drop the pack before the slow uploads.
-        del pack
+        length = sum(len(piece) for piece in pieces)
+        # The pack is never joined whole: each data share is copied straight from the blobs,
+        # which are released (pieces emptied) before the parity shares are computed.
+        pid, shares = encode_pieces(pieces, k=k, n=n, mac_key=self.master.mac_key)
         name = share_name(pid)
         failed: dict[int, SeawallError] = {}
         futures = []
@@ -603,6 +606,7 @@ class Repository:
         try:
             head, body = open_share(site.get(share_name(pack.id)), self.master.mac_key)
         except (*IO_ERRORS, ShareInvalid):
+            self._share_misses[site_index] += 1
             return None
         if head.pack_id != pack.id or head.k != pack.k or head.n != pack.n:
             return None
@@ -610,7 +614,9 @@ class Repository:
 
     def fetch_pack(self, pack: PackInfo) -> bytes:
         """Rebuild a pack from the first k valid shares (primary shares first)."""
+        # Sites that failed before are asked last, so a lost site costs no extra round trip.
         order = [i for i in range(pack.n) if self.sites[i] is not None]
+        order.sort(key=lambda i: self._share_misses[i])
         good: dict[int, memoryview] = {}
         while len(good) < pack.k and order:
             batch, order = order[: pack.k - len(good)], order[pack.k - len(good) :]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections import deque
+from collections import Counter, deque
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass
@@ -35,6 +36,8 @@ class RestoreReport:
 
 # Files kept open at once while packs are written out in pack order.
 MAX_OPEN_FILES = 256
+# Chunks opened ahead of the writer, per worker thread: bounds memory to a few MiB each.
+OPEN_AHEAD = 3
 
 
 def restore_snapshot(
@@ -97,8 +100,12 @@ def _restore(
         path = root / node.path
         if overwrite and (path.is_symlink() or path.exists()):
             path.unlink()
-        with open(path, "xb") as handle:
-            handle.truncate(node.size)
+        # A bare descriptor (not a buffered file object): thousands of files open fast.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            os.ftruncate(fd, node.size)
+        finally:
+            os.close(fd)
         offset = 0
         for cid in node.chunks:
             location = index.chunks[bytes.fromhex(cid)]
@@ -111,12 +118,64 @@ def _restore(
     finished = sum(1 for r in remaining if not r)
     written = 0
     handles: dict[int, int] = {}
+    # Writes submitted but not yet accounted, per file: such a file's descriptor stays open.
+    inflight: Counter[int] = Counter()
     order = list(plan)
     fetches: deque[Future[bytes]] = deque()
-    # One pack is rebuilt ahead while the current one is written: enough to overlap I/O.
-    ahead = 1
+    opened: deque[tuple[Future[int], list[tuple[int, int]]]] = deque()
+    keys = (repo.master.data_key, repo.master.id_key)
+
+    def descriptor(number: int) -> int:
+        fd = handles.get(number)
+        if fd is None:
+            if len(handles) >= MAX_OPEN_FILES:
+                idle = next((n for n in handles if not inflight[n]), None)
+                if idle is not None:
+                    os.close(handles.pop(idle))
+            fd = os.open(root / files[number].path, os.O_WRONLY)
+            handles[number] = fd
+        return fd
+
+    def place(pack: bytes, entry: PackEntry, writes: list[tuple[int, int]]) -> int:
+        # On a worker: verify and decode the chunk, then write it wherever the snapshot has it.
+        data = open_chunk(pack, entry, *keys)
+        for fd, offset in writes:
+            os.pwrite(fd, data, offset)
+        return len(data)
+
+    def account_one() -> None:
+        nonlocal written, finished
+        job, targets = opened.popleft()
+        size = job.result()
+        for number, _ in targets:
+            inflight[number] -= 1
+            written += size
+            remaining[number] -= 1
+            if remaining[number] == 0:
+                os.close(handles.pop(number))
+                _apply_meta(root / files[number].path, files[number])
+                finished += 1
+            report(
+                Progress(
+                    "restore",
+                    files=finished,
+                    bytes=written,
+                    total_files=len(files),
+                    total_bytes=total,
+                    current=files[number].path,
+                )
+            )
+
+    # Two packs are rebuilt ahead while chunks of the current one are opened (decrypted,
+    # decompressed, verified) and written by worker threads; this one keeps the books.
+    ahead = 2
+    workers = max(2, os.cpu_count() or 2)
     try:
-        with ThreadPoolExecutor(2, thread_name_prefix="embassy-fetch") as fetcher:
+        # Leaving this block waits for every worker, so no write outlives its descriptor.
+        with (
+            ThreadPoolExecutor(2, thread_name_prefix="embassy-fetch") as fetcher,
+            ThreadPoolExecutor(workers, thread_name_prefix="embassy-open") as openers,
+        ):
             for pid in order[:ahead]:
                 fetches.append(fetcher.submit(repo.fetch_pack, index.packs[pid]))
             for position, pid in enumerate(order):
@@ -124,37 +183,21 @@ def _restore(
                 if position + ahead < len(order):
                     nxt = index.packs[order[position + ahead]]
                     fetches.append(fetcher.submit(repo.fetch_pack, nxt))
-                last_id, data = b"", b""
-                # Sorted by offset, so a chunk used at several places is unsealed once.
-                for entry, number, offset in sorted(plan.pop(pid), key=lambda t: t[0].offset):
-                    if entry.id != last_id:
-                        data = open_chunk(pack, entry, repo.master.data_key, repo.master.id_key)
-                        last_id = entry.id
-                    fd = handles.get(number)
-                    if fd is None:
-                        if len(handles) >= MAX_OPEN_FILES:
-                            os.close(handles.pop(next(iter(handles))))
-                        fd = os.open(root / files[number].path, os.O_WRONLY)
-                        handles[number] = fd
-                    os.pwrite(fd, data, offset)
-                    written += len(data)
-                    remaining[number] -= 1
-                    if remaining[number] == 0:
-                        os.close(handles.pop(number))
-                        _apply_meta(root / files[number].path, files[number])
-                        finished += 1
-                    report(
-                        Progress(
-                            "restore",
-                            files=finished,
-                            bytes=written,
-                            total_files=len(files),
-                            total_bytes=total,
-                            current=files[number].path,
-                        )
-                    )
-                del pack, data
+                for entry, targets in _by_chunk(plan.pop(pid)):
+                    writes = []
+                    for number, offset in targets:
+                        # Counted before the next file opens, so it cannot close this one.
+                        writes.append((descriptor(number), offset))
+                        inflight[number] += 1
+                    opened.append((openers.submit(place, pack, entry, writes), targets))
+                    while len(opened) > OPEN_AHEAD * workers:
+                        account_one()
+                del pack
+            while opened:
+                account_one()
     finally:
+        for job, _ in opened:
+            job.cancel()
         for fd in handles.values():
             os.close(fd)
     links = 0
@@ -171,6 +214,22 @@ def _restore(
     for node in sorted(dirs, key=lambda n: n.path.count("/"), reverse=True):
         _apply_meta(root / node.path, node)
     return RestoreReport(len(files), len(dirs), links, written)
+
+
+def _by_chunk(
+    uses: list[tuple[PackEntry, int, int]],
+) -> Iterator[tuple[PackEntry, list[tuple[int, int]]]]:
+    """Group a pack's chunk uses by chunk, in pack order, so each chunk is opened once."""
+    group: list[tuple[int, int]] = []
+    last: PackEntry | None = None
+    for entry, number, offset in sorted(uses, key=lambda t: t[0].offset):
+        if last is not None and entry.id != last.id:
+            yield last, group
+            group = []
+        last = entry
+        group.append((number, offset))
+    if last is not None:
+        yield last, group
 
 
 def _apply_meta(path: Path, node: Node) -> None:

@@ -64,19 +64,20 @@ def _decompressor() -> zstandard.ZstdDecompressor:
     return dec
 
 
-def looks_incompressible(data: bytes) -> bool:
+def looks_incompressible(data: bytes | memoryview) -> bool:
     """Guess from three small samples whether zstd would gain nothing on ``data``."""
     if len(data) < 8 * SAMPLE_SIZE:
         return False
     mid = len(data) // 2
-    sample = data[:SAMPLE_SIZE] + data[mid : mid + SAMPLE_SIZE] + data[-SAMPLE_SIZE:]
+    view = memoryview(data)
+    sample = b"".join((view[:SAMPLE_SIZE], view[mid : mid + SAMPLE_SIZE], view[-SAMPLE_SIZE:]))
     packed = _compressor().compress(sample)
     return len(packed) > len(sample) * (1 - MIN_SAVING)
 
 
-def compress(data: bytes) -> tuple[bytes, bool]:
+def compress(data: bytes | memoryview) -> tuple[bytes | memoryview, bool]:
     """zstd level 3 when it saves space, else the raw bytes; returns (body, compressed)."""
-    if not data or looks_incompressible(data):
+    if not len(data) or looks_incompressible(data):
         return data, False
     packed = _compressor().compress(data)
     if len(packed) > len(data) * (1 - MIN_SAVING):
@@ -84,8 +85,17 @@ def compress(data: bytes) -> tuple[bytes, bool]:
     return packed, True
 
 
-def seal(base_key: bytes, plaintext: bytes, context: bytes, *, compressible: bool = True) -> bytes:
+def seal(
+    base_key: bytes, plaintext: bytes | memoryview, context: bytes, *, compressible: bool = True
+) -> bytes:
     """Compress (when worth it) and encrypt ``plaintext``, binding it to ``context``."""
+    return bytes(seal_buffer(base_key, plaintext, context, compressible=compressible))
+
+
+def seal_buffer(
+    base_key: bytes, plaintext: bytes | memoryview, context: bytes, *, compressible: bool = True
+) -> bytearray:
+    """Like :func:`seal`, into a fresh buffer; a pack copies it once, so it is not copied here."""
     if len(plaintext) >= MAX_PLAINTEXT:
         raise ValueError("blob too large to seal")
     body, packed = compress(plaintext) if compressible else (plaintext, False)
@@ -93,19 +103,26 @@ def seal(base_key: bytes, plaintext: bytes, context: bytes, *, compressible: boo
     nonce = os.urandom(NONCE_SIZE)
     header = bytes([VERSION, FLAG_ZSTD if packed else 0]) + salt + nonce
     key = derive_key(base_key, salt, BLOB_INFO)
-    return header + AESGCM(key).encrypt(nonce, body, header + context)
+    # Encrypt straight behind the header: one output buffer, no concatenation copy.
+    blob = bytearray(HEADER_SIZE + len(body) + TAG_SIZE)
+    blob[:HEADER_SIZE] = header
+    AESGCM(key).encrypt_into(nonce, body, header + context, memoryview(blob)[HEADER_SIZE:])
+    return blob
 
 
-def unseal(base_key: bytes, blob: bytes, context: bytes, *, what: str = "object") -> bytes:
+def unseal(
+    base_key: bytes, blob: bytes | memoryview, context: bytes, *, what: str = "object"
+) -> bytes:
     """Authenticate, decrypt and decompress a sealed blob; IntegrityError if altered."""
     if len(blob) < OVERHEAD or blob[0] != VERSION or blob[1] & ~FLAG_ZSTD:
         raise IntegrityError(f"{what} is damaged or not a sealed blob; run check and repair")
-    header = blob[:HEADER_SIZE]
+    header = bytes(blob[:HEADER_SIZE])
     salt = header[2 : 2 + SALT_SIZE]
     nonce = header[2 + SALT_SIZE :]
     key = derive_key(base_key, salt, BLOB_INFO)
     try:
-        body = AESGCM(key).decrypt(nonce, blob[HEADER_SIZE:], header + context)
+        # A view of the ciphertext: a large blob is not copied before decryption.
+        body = AESGCM(key).decrypt(nonce, memoryview(blob)[HEADER_SIZE:], header + context)
     except InvalidTag:
         raise IntegrityError(
             f"{what} failed authentication (tampered, damaged or wrong key); run check and repair"

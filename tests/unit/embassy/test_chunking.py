@@ -7,7 +7,9 @@ import random
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pyfastcdc import FastCDC
 
+from seawall.embassy import chunking
 from seawall.embassy.chunking import Chunker, ChunkerParams, chunk_id
 
 PARAMS = ChunkerParams(min_size=256, avg_size=1024, max_size=4096, seed=99)
@@ -62,3 +64,28 @@ def test_stream_chunking_reads_in_pieces() -> None:
     pieces = [c.data for c in Chunker(PARAMS, KEY).chunks(Trickle())]  # type: ignore[arg-type]
     assert b"".join(pieces) == data
     assert [chunk_id(p, KEY) for p in pieces] == [cid for cid, _ in cut(data)]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.binary(max_size=60_000),
+    st.sampled_from(["none", "exact", "short", "long"]),
+    st.integers(1, 4),
+)
+def test_block_reads_cut_where_fastcdc_cuts_the_whole_stream(
+    data: bytes, hint: str, blocks: int
+) -> None:
+    # Blocks of 2 * max_size and up (the smallest allowed), so cuts often fall at block ends.
+    size_hint = {"none": None, "exact": len(data), "short": len(data) // 3, "long": 2 * len(data)}
+    whole = FastCDC(
+        PARAMS.avg_size, min_size=PARAMS.min_size, max_size=PARAMS.max_size, seed=PARAMS.seed
+    )
+    expected = [bytes(c.data) for c in whole.cut_buf(data)]
+    original = chunking.BLOCK_SIZE
+    chunking.BLOCK_SIZE = blocks * 2 * PARAMS.max_size
+    try:
+        chunker = Chunker(PARAMS, KEY)
+        got = [bytes(v) for v in chunker.pieces(io.BytesIO(data), size_hint[hint])]
+    finally:
+        chunking.BLOCK_SIZE = original
+    assert got == expected

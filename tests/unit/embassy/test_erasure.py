@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from seawall.embassy.erasure import decode_pack, encode_pack, open_share, pack_id
+from seawall.embassy.erasure import decode_pack, encode_pack, encode_pieces, open_share, pack_id
 from seawall.embassy.errors import BadRepositoryConfig, ShareInvalid, TooFewShares
 
 MAC = os.urandom(32)
@@ -81,3 +81,16 @@ def test_shares_of_another_pack_or_key_do_not_count() -> None:
 def test_impossible_shapes_are_refused() -> None:
     with pytest.raises(BadRepositoryConfig):
         encode_pack(b"x", pack_id(b"x", MAC), k=4, n=3, mac_key=MAC)
+
+
+@settings(max_examples=60, deadline=None)
+@given(shapes(), st.lists(st.integers(0, 5000), max_size=6))
+def test_shares_of_a_pack_in_pieces_equal_those_of_the_joined_pack(
+    shape: tuple[int, int, bytes, list[int]], cuts: list[int]
+) -> None:
+    k, n, data, _ = shape
+    bounds = sorted({min(c, len(data)) for c in cuts})
+    pieces = [data[a:b] for a, b in zip([0, *bounds], [*bounds, len(data)], strict=True)]
+    pid, shares = encode_pieces(pieces, k=k, n=n, mac_key=MAC)
+    assert pid == pack_id(data, MAC)
+    assert shares == encode_pack(data, pid, k=k, n=n, mac_key=MAC)

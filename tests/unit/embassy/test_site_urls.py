@@ -51,6 +51,11 @@ def test_redact_url_never_keeps_a_password(password: str) -> None:
         assert password not in redact_url(url)
 
 
+def test_a_secret_with_an_unescaped_ampersand_leaks_no_part() -> None:
+    shown = redact_url("s3://b/p?endpoint=http://h:9&secret_key=000&00000000&region=us")
+    assert shown == "s3://b/p?endpoint=http://h:9"
+
+
 def test_redact_url_keeps_what_is_not_secret() -> None:
     assert (
         redact_url("sftp://embassy:pw@example.org:2222/srv/x?key=/k&accept_new=1")

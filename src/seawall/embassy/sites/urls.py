@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection
 from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 
 from seawall.embassy.errors import BadSiteUrl
 
-# Query parameters whose values are credentials, whatever the scheme.
-SECRET_PARAM = re.compile(r"secret|pass|token|credential|signature|session|^sig$|^x-amz-", re.I)
+# Options known to carry no secret. Shown URLs keep these and stop at the first other
+# parameter: a secret holding an unescaped "&" would otherwise leak its tail as a "parameter".
+SAFE_PARAMS = frozenset({"endpoint", "region", "profile", "key", "known_hosts", "accept_new"})
 TRUE = frozenset({"1", "true", "yes", "on"})
 FALSE = frozenset({"0", "false", "no", "off", ""})
 
@@ -29,7 +29,11 @@ def redact_url(url: str) -> str:
         userinfo, _, hostport = netloc.rpartition("@")
         user = "" if parts.scheme.lower() == "s3" else userinfo.split(":", 1)[0]
         netloc = f"{user}@{hostport}" if user else hostport
-    kept = [(key, value) for key, value in query if not SECRET_PARAM.search(key)]
+    kept = []
+    for key, value in query:
+        if key not in SAFE_PARAMS:
+            break
+        kept.append((key, value))
     return urlunsplit((parts.scheme, netloc, parts.path, urlencode(kept, safe="/:"), ""))
 
 
