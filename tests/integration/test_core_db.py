@@ -194,3 +194,18 @@ def test_audit_filters_by_action_prefix_and_actor(node: Node) -> None:
         found = audit.search(ctx.db, audit.AuditFilter(action="partner"))
         assert {e.action for e in found} == {"partner.added"}
         assert audit.search(ctx.db, audit.AuditFilter(actor="nobody")) == []
+
+
+def test_evidence_for_a_factor_is_found_behind_many_newer_records(
+    any_node: Node, clock: FrozenClock
+) -> None:
+    from seawall.core.evidence import list_evidence, record_evidence
+
+    with any_node.unit(any_node.operator()) as ctx:
+        drill = record_evidence(ctx, "embassy", "embassy.restore", "drill", ["cmm:D1.2"])
+        for i in range(30):
+            clock.advance(minutes=1)
+            record_evidence(ctx, "embassy", "embassy.check", f"check {i}", ["cmm:D5.4"])
+    with any_node.unit(any_node.operator()) as ctx:
+        assert [e.id for e in list_evidence(ctx, supports="cmm:D1.2", limit=5)] == [drill.id]
+        assert len(list_evidence(ctx, supports="cmm:D5.4", limit=5)) == 5

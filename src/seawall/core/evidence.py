@@ -53,9 +53,19 @@ def list_evidence(ctx: Ctx, supports: str | None = None, limit: int = 200) -> li
     """The caller's nation's evidence, newest first, optionally for one factor."""
     require(ctx.who, Perm.NODE_READ)
     stmt = select(Evidence).where(Evidence.nation == ctx.who.nation)
-    rows = ctx.db.scalars(
-        stmt.order_by(Evidence.occurred_at.desc()).limit(limit * 4 if supports else limit)
-    )
+    stmt = stmt.order_by(Evidence.occurred_at.desc())
     if supports is None:
-        return list(rows)
-    return [r for r in rows if supports in r.supports][:limit]
+        return list(ctx.db.scalars(stmt.limit(limit)))
+    # ``supports`` is a JSON list, which SQLite and PostgreSQL query differently: walk the
+    # rows newest first until enough match, rather than guess how many to fetch.
+    found: list[Evidence] = []
+    rows = ctx.db.scalars(stmt.execution_options(yield_per=500))
+    try:
+        for row in rows:
+            if supports in row.supports:
+                found.append(row)
+                if len(found) == limit:
+                    break
+    finally:
+        rows.close()  # a server-side cursor on PostgreSQL when we stop early
+    return found

@@ -207,10 +207,20 @@ class Repository:
         slot = make_passphrase_slot(master, passphrase, created=now, label="initial", kdf=kdf)
         repo = cls(list(sites), master, config, slot, clock)
         sealed = repo.seal_meta(CONFIG, config.to_json())
-        for i, site in enumerate(sites):
-            site.put(slot.name, slot.to_json())
-            site.put(CONFIG, sealed)
-            site.put(MARKER, repo.marker_for(i))
+        try:
+            for i, site in enumerate(sites):
+                site.put(slot.name, slot.to_json())
+                site.put(CONFIG, sealed)
+                site.put(MARKER, repo.marker_for(i))
+        except SeawallError:
+            # A site failed mid-way (full, gone): take back what was written, so every site
+            # is empty again and the same init can simply be rerun.
+            for site in sites:
+                for name in (MARKER, CONFIG, slot.name):
+                    with suppress(SeawallError):
+                        site.delete(name)
+            repo.close()
+            raise
         return repo
 
     @classmethod

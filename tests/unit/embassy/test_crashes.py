@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
@@ -196,3 +197,23 @@ def test_prune_interrupted_after_any_deletion_keeps_every_kept_snapshot(
         assert after.check(read_data=True).problems == []
         after.restore("latest", tmp_path / "out")
     assert tree_state(tmp_path / "out" / source.as_posix().lstrip("/")) == tree_state(source)
+
+
+def test_an_init_that_fails_mid_way_leaves_every_site_empty(tmp_path: Path) -> None:
+    roots = [tmp_path / "a", tmp_path / "b"]
+    for root in roots:
+        root.mkdir()
+    with small_filesystem(tmp_path / "tiny", "64k") as tiny:
+        filler = tiny / "filler"
+        fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
+        with contextlib.suppress(OSError):  # write until the filesystem is full
+            while True:
+                os.write(fd, b"x" * 4096)
+        os.close(fd)
+        sites = [*(LocalSite(r) for r in roots), LocalSite(tiny)]
+        with pytest.raises(SiteFull):
+            Repository.init(sites, PASSPHRASE, name="first", k=2, kdf=FAST_KDF)
+        assert [list(LocalSite(r).list()) for r in roots] == [[], []]
+        assert list(LocalSite(tiny).list()) == ["filler"]
+        filler.unlink()
+        Repository.init(sites, PASSPHRASE, name="again", k=2, kdf=FAST_KDF).close()

@@ -11,7 +11,7 @@ from seawall.core.access import Perm, require
 from seawall.embassy import registry
 from seawall.embassy.health import probe_sites
 from seawall.embassy.repository import Repository
-from seawall.embassy.sites import open_site, redact_url
+from seawall.embassy.sites import open_site
 from seawall.errors import SeawallError
 from seawall.web.deps import UiPage, node_of, read_form_csrf
 from seawall.web.routers.ui import render
@@ -113,6 +113,3 @@ def embassy_restore(
         name,
         notice=f"Restored {report.files} files ({report.bytes:,} bytes) to {target}.",
     )
-
-
-__all__ = ["redact_url", "router"]

@@ -264,6 +264,12 @@ async def as_caller(request: Request, work: Callable[[Ctx], T]) -> T:
     )
 
 
+async def read_as_caller(request: Request, read: Callable[[Ctx], taxii.Rendered]) -> Response:
+    """Run a TAXII read as the caller and answer with its body and date-added headers."""
+    rendered = await as_caller(request, read)
+    return taxii_response(rendered.body, headers=rendered.headers)
+
+
 async def taxii_body(request: Request) -> bytes:
     """The request body, once its media type and size are acceptable."""
     taxii.check_content_type(request.headers.get("content-type"))
@@ -343,15 +349,12 @@ async def get_manifest(
     match_spec_version: MatchSpec = None,
 ) -> Response:
     """Object manifests (§5.3)."""
-
-    def work(ctx: Ctx) -> taxii.Rendered:
-        filters = Filters.parse(
-            added_after, match_id, match_type, match_version, match_spec_version, limit, next
-        )
-        return taxii.get_manifest(ctx, collection_id, filters)
-
-    rendered = await as_caller(request, work)
-    return taxii_response(rendered.body, headers=rendered.headers)
+    filters = Filters.parse(
+        added_after, match_id, match_type, match_version, match_spec_version, limit, next
+    )
+    return await read_as_caller(
+        request, lambda ctx: taxii.get_manifest(ctx, collection_id, filters)
+    )
 
 
 @router.get(f"{COLLECTION}/objects/", response_model=EnvelopeOut, responses=READ_ERRORS)
@@ -367,15 +370,10 @@ async def get_objects(
     match_spec_version: MatchSpec = None,
 ) -> Response:
     """Objects of a collection (§5.4)."""
-
-    def work(ctx: Ctx) -> taxii.Rendered:
-        filters = Filters.parse(
-            added_after, match_id, match_type, match_version, match_spec_version, limit, next
-        )
-        return taxii.get_objects(ctx, collection_id, filters)
-
-    rendered = await as_caller(request, work)
-    return taxii_response(rendered.body, headers=rendered.headers)
+    filters = Filters.parse(
+        added_after, match_id, match_type, match_version, match_spec_version, limit, next
+    )
+    return await read_as_caller(request, lambda ctx: taxii.get_objects(ctx, collection_id, filters))
 
 
 @router.post(
@@ -405,15 +403,10 @@ async def get_object(
     match_spec_version: MatchSpec = None,
 ) -> Response:
     """One object's versions (§5.6)."""
-
-    def work(ctx: Ctx) -> taxii.Rendered:
-        filters = Filters.parse(
-            added_after, None, None, match_version, match_spec_version, limit, next
-        )
-        return taxii.get_object(ctx, collection_id, object_id, filters)
-
-    rendered = await as_caller(request, work)
-    return taxii_response(rendered.body, headers=rendered.headers)
+    filters = Filters.parse(added_after, None, None, match_version, match_spec_version, limit, next)
+    return await read_as_caller(
+        request, lambda ctx: taxii.get_object(ctx, collection_id, object_id, filters)
+    )
 
 
 @router.delete(
