@@ -85,10 +85,11 @@ def _prepare(view: memoryview, id_key: bytes, data_key: bytes, index: Index) -> 
 
 
 def _prepare_file(
-    stream: BinaryIO, size: int, chunker: Chunker, data_key: bytes, index: Index
+    path: str, size: int, chunker: Chunker, data_key: bytes, index: Index
 ) -> list[Prepared]:
-    """Read, cut and prepare a whole small file on a worker thread; closes the stream."""
-    with stream:
+    """Open, read, cut and prepare a whole small file on a worker thread."""
+    # Opening runs here too: on some filesystems an open costs as much as reading the file.
+    with open(path, "rb") as stream:
         return [
             item
             for view in chunker.pieces(stream, size)
@@ -145,16 +146,11 @@ class _Pipeline:
         self._queue(_Unit(job, contents))
 
     def add_file(
-        self,
-        stream: BinaryIO,
-        size: int,
-        chunker: Chunker,
-        contents: _Contents,
-        where: tuple[int, str],
+        self, size: int, chunker: Chunker, contents: _Contents, where: tuple[int, str]
     ) -> None:
-        """Queue a whole small file at tree node ``where`` (position, label); closes ``stream``."""
+        """Queue a whole small file, read on a worker, at tree node ``where`` (position, path)."""
         job = self.sealers.submit(
-            _prepare_file, stream, size, chunker, self.repo.master.data_key, self.index
+            _prepare_file, where[1], size, chunker, self.repo.master.data_key, self.index
         )
         self._queue(_Unit(job, contents, where[1], where[0]))
 
@@ -275,22 +271,17 @@ class _Session:
                 # The size is the one actually read, in case the file changed since listed.
                 node = Node(path, "file", mode, st.st_mtime_ns, 0, "", (), st.st_ino)
                 node = replace(node, ctime_ns=st.st_ctime_ns)
-                try:
-                    stream = open(abspath, "rb")  # noqa: SIM115 (closed by the pipeline)
-                except OSError as exc:
-                    self.skipped.append(f"{abspath}: {exc.strerror}")
-                    return
                 contents = _Contents()
-                # A file of at most one largest chunk is read, cut, hashed and sealed whole on a
-                # worker thread, so small files are chunked in parallel; larger ones stream
-                # through this thread in pieces, which bounds memory.
+                # A file of at most one largest chunk is opened, read, cut, hashed and sealed
+                # whole on a worker thread, so small files are chunked in parallel; larger ones
+                # stream through this thread in pieces, which bounds memory.
                 if st.st_size <= self.chunker.params.max_size:
                     where = (len(self.nodes), abspath)
-                    self.pipeline.add_file(stream, st.st_size, self.chunker, contents, where)
+                    self.pipeline.add_file(st.st_size, self.chunker, contents, where)
                     self.done += st.st_size
                 else:
                     try:
-                        with stream:
+                        with open(abspath, "rb") as stream:
                             self.add_stream(stream, abspath, contents, st.st_size)
                     except OSError as exc:
                         self.skipped.append(f"{abspath}: {exc.strerror}")

@@ -11,7 +11,13 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
 from seawall.embassy.config import CONFIG, MARKER, RepoConfig
-from seawall.embassy.erasure import ShareHeader, encode_pack, open_share, rebuild_pack
+from seawall.embassy.erasure import (
+    ShareHeader,
+    encode_pack,
+    open_share,
+    rebuild_pack,
+    rebuild_split,
+)
 from seawall.embassy.errors import (
     IO_ERRORS,
     BadRepositoryConfig,
@@ -245,7 +251,7 @@ def _check_pack(
         result.problems.append(Problem("error", "share-corrupt", name, str(outcome), i, url))
     result.packs_read += 1
     try:
-        data = rebuild_pack(
+        data = rebuild_split(
             good,
             pid=pack.id,
             k=pack.k,

@@ -149,10 +149,50 @@ def open_share(
     return head, body
 
 
+@dataclass(frozen=True)
+class SplitPack:
+    """A rebuilt pack kept as its ``k`` blocks (padding excluded), never joined whole."""
+
+    blocks: tuple[bytes | memoryview, ...]
+    block_size: int
+    length: int
+
+    def __len__(self) -> int:
+        return self.length
+
+    def view(self, offset: int, length: int) -> bytes | memoryview:
+        """Bytes ``offset .. offset + length``: a view, or a copy when they span two blocks."""
+        if offset < 0 or length < 0 or offset + length > self.length:
+            raise IntegrityError("a pack entry points outside its pack")
+        first, start = divmod(offset, self.block_size) if self.block_size else (0, 0)
+        if start + length <= self.block_size:
+            return memoryview(self.blocks[first])[start : start + length]
+        pieces, left = [], length
+        for block in self.blocks[first:]:
+            piece = memoryview(block)[start : start + left]
+            pieces.append(piece)
+            left -= len(piece)
+            start = 0
+            if not left:
+                break
+        return b"".join(pieces)
+
+    def join(self) -> bytes:
+        """The whole pack in one buffer."""
+        return b"".join(self.blocks)
+
+
 def rebuild_pack(
     blocks: dict[int, memoryview], *, pid: bytes, k: int, n: int, length: int, mac_key: bytes
 ) -> bytes:
     """Rebuild a pack from ``k`` verified share bodies keyed by share index."""
+    return rebuild_split(blocks, pid=pid, k=k, n=n, length=length, mac_key=mac_key).join()
+
+
+def rebuild_split(
+    blocks: dict[int, memoryview], *, pid: bytes, k: int, n: int, length: int, mac_key: bytes
+) -> SplitPack:
+    """Like :func:`rebuild_pack`, without copying the blocks into one buffer."""
     if len(blocks) < k:
         raise TooFewShares(
             f"pack {pid.hex()[:16]} has {len(blocks)} valid shares of the {k} needed; "
@@ -163,16 +203,22 @@ def rebuild_pack(
         parts = [blocks[i] for i in indices]
     else:
         parts = zfec.Decoder(k, n).decode(tuple(blocks[i] for i in indices), tuple(indices))
-    # Drop the zero padding while joining, so a large pack is copied only once.
     size = len(parts[0]) if parts else 0
-    padding = size * k - length
-    if 0 <= padding <= size:
-        pack = b"".join([*parts[:-1], memoryview(parts[-1])[: size - padding]])
-    else:
-        pack = b"".join(parts)[:length]
-    if pack_id(pack, mac_key) != pid:
+    if size * k < length:
+        raise IntegrityError(f"pack {pid.hex()[:16]} shares are shorter than the pack")
+    # Drop the zero padding (it may fill the last block and more).
+    trimmed: list[bytes | memoryview] = []
+    left = length
+    for part in parts:
+        piece: bytes | memoryview = memoryview(part)[: min(size, left)]
+        left -= len(piece)
+        trimmed.append(piece)
+    hasher = blake3.blake3(key=mac_key)
+    for piece in trimmed:
+        hasher.update(piece)
+    if hasher.digest() != pid:
         raise IntegrityError(f"pack {pid.hex()[:16]} rebuilt from shares does not match its id")
-    return pack
+    return SplitPack(tuple(trimmed), size, length)
 
 
 def decode_pack(shares: Iterable[bytes], *, pid: bytes, k: int, n: int, mac_key: bytes) -> bytes:

@@ -19,6 +19,7 @@ import struct
 from dataclasses import dataclass, field
 
 from seawall.embassy.chunking import chunk_id
+from seawall.embassy.erasure import SplitPack
 from seawall.embassy.errors import IntegrityError
 from seawall.embassy.sealing import seal, unseal
 
@@ -86,9 +87,12 @@ def read_trailer(pack: bytes, data_key: bytes) -> list[PackEntry]:
     return [PackEntry(*ENTRY.unpack_from(table, i)) for i in range(0, len(table), ENTRY.size)]
 
 
-def open_chunk(pack: bytes, entry: PackEntry, data_key: bytes, id_key: bytes) -> bytes:
+def open_chunk(pack: bytes | SplitPack, entry: PackEntry, data_key: bytes, id_key: bytes) -> bytes:
     """Unseal one chunk from a pack and check that its keyed hash is its id."""
-    blob = memoryview(pack)[entry.offset : entry.offset + entry.length]
+    if isinstance(pack, SplitPack):
+        blob = pack.view(entry.offset, entry.length)
+    else:
+        blob = memoryview(pack)[entry.offset : entry.offset + entry.length]
     data = unseal(data_key, blob, entry.id, what=f"chunk {entry.id.hex()[:16]}")
     if len(data) != entry.raw_length or chunk_id(data, id_key) != entry.id:
         raise IntegrityError(f"chunk {entry.id.hex()[:16]} does not match its id")

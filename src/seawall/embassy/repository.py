@@ -42,10 +42,11 @@ from seawall.embassy.config import (
 from seawall.embassy.custody import CustodianShare, split_key
 from seawall.embassy.erasure import (
     ShareHeader,
+    SplitPack,
     check_shape,
     encode_pieces,
     open_share,
-    rebuild_pack,
+    rebuild_split,
     share_size,
 )
 from seawall.embassy.errors import (
@@ -622,8 +623,8 @@ class Repository:
             return None
         return head, body
 
-    def fetch_pack(self, pack: PackInfo) -> bytes:
-        """Rebuild a pack from the first k valid shares (primary shares first)."""
+    def fetch_pack(self, pack: PackInfo) -> SplitPack:
+        """Rebuild a pack from the first k valid shares (primary shares first), unjoined."""
         # Sites that failed before are asked last, so a lost site costs no extra round trip.
         order = [i for i in range(pack.n) if self.sites[i] is not None]
         order.sort(key=lambda i: self._share_misses[i])
@@ -633,7 +634,7 @@ class Repository:
             for result in self.io.map(lambda i: self._read_share(i, pack), batch):
                 if result is not None:
                     good.setdefault(result[0].index, result[1])
-        return rebuild_pack(
+        return rebuild_split(
             good, pid=pack.id, k=pack.k, n=pack.n, length=pack.length, mac_key=self.master.mac_key
         )
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from seawall.embassy.erasure import SplitPack
 from seawall.embassy.errors import (
     IntegrityError,
     RestoreWouldOverwrite,
@@ -38,6 +39,8 @@ class RestoreReport:
 MAX_OPEN_FILES = 256
 # Chunks opened ahead of the writer, per worker thread: bounds memory to a few MiB each.
 OPEN_AHEAD = 3
+# Threads creating the restored files.
+CREATORS = 8
 
 
 def restore_snapshot(
@@ -87,33 +90,19 @@ def _restore(
             )
     root.mkdir(parents=True, exist_ok=True)
     files = [n for n in nodes if n.type == "file"]
-    for node in nodes:
-        path = root / node.path
-        if node.type == "dir":
-            path.mkdir(parents=True, exist_ok=True)
-        else:
-            path.parent.mkdir(parents=True, exist_ok=True)
+    folders = {n.path if n.type == "dir" else os.path.dirname(n.path) for n in nodes}
+    for folder in sorted(folders):
+        (root / folder).mkdir(parents=True, exist_ok=True)
     # Plan: for each pack, which chunk goes to which (file, offset); each pack is read once.
     plan: dict[bytes, list[tuple[PackEntry, int, int]]] = {}
     remaining: list[int] = []
     for number, node in enumerate(files):
-        path = root / node.path
-        if overwrite and (path.is_symlink() or path.exists()):
-            path.unlink()
-        # A bare descriptor (not a buffered file object): thousands of files open fast.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        try:
-            os.ftruncate(fd, node.size)
-        finally:
-            os.close(fd)
         offset = 0
         for cid in node.chunks:
             location = index.chunks[bytes.fromhex(cid)]
             plan.setdefault(location.pack, []).append((location.entry, number, offset))
             offset += location.entry.raw_length
         remaining.append(len(node.chunks))
-        if not node.chunks:
-            _apply_meta(path, node)
     total = sum(n.size for n in files)
     finished = sum(1 for r in remaining if not r)
     written = 0
@@ -121,7 +110,7 @@ def _restore(
     # Writes submitted but not yet accounted, per file: such a file's descriptor stays open.
     inflight: Counter[int] = Counter()
     order = list(plan)
-    fetches: deque[Future[bytes]] = deque()
+    fetches: deque[Future[SplitPack]] = deque()
     opened: deque[tuple[Future[int], list[tuple[int, int]]]] = deque()
     keys = (repo.master.data_key, repo.master.id_key)
 
@@ -136,7 +125,7 @@ def _restore(
             handles[number] = fd
         return fd
 
-    def place(pack: bytes, entry: PackEntry, writes: list[tuple[int, int]]) -> int:
+    def place(pack: SplitPack, entry: PackEntry, writes: list[tuple[int, int]]) -> int:
         # On a worker: verify and decode the chunk, then write it wherever the snapshot has it.
         data = open_chunk(pack, entry, *keys)
         for fd, offset in writes:
@@ -178,6 +167,11 @@ def _restore(
         ):
             for pid in order[:ahead]:
                 fetches.append(fetcher.submit(repo.fetch_pack, index.packs[pid]))
+            # Creating a file waits on the filesystem (a millisecond each on some), not on the
+            # CPU: the files are created on several threads while the first packs arrive.
+            with ThreadPoolExecutor(CREATORS, thread_name_prefix="embassy-create") as creators:
+                for _ in creators.map(lambda node: _create(root, node, overwrite), files):
+                    pass
             for position, pid in enumerate(order):
                 pack = fetches.popleft().result()
                 if position + ahead < len(order):
@@ -230,6 +224,21 @@ def _by_chunk(
         group.append((number, offset))
     if last is not None:
         yield last, group
+
+
+def _create(root: Path, node: Node, overwrite: bool) -> None:
+    """Create a file node at its full size (its chunks are written into it later)."""
+    path = root / node.path
+    if overwrite and (path.is_symlink() or path.exists()):
+        path.unlink()
+    # A bare descriptor (not a buffered file object): thousands of files open fast.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        os.ftruncate(fd, node.size)
+    finally:
+        os.close(fd)
+    if not node.chunks:
+        _apply_meta(path, node)
 
 
 def _apply_meta(path: Path, node: Node) -> None:

@@ -9,7 +9,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyfastcdc import FastCDC
 
-from seawall.embassy import chunking
 from seawall.embassy.chunking import Chunker, ChunkerParams, chunk_id
 
 PARAMS = ChunkerParams(min_size=256, avg_size=1024, max_size=4096, seed=99)
@@ -81,11 +80,42 @@ def test_block_reads_cut_where_fastcdc_cuts_the_whole_stream(
         PARAMS.avg_size, min_size=PARAMS.min_size, max_size=PARAMS.max_size, seed=PARAMS.seed
     )
     expected = [bytes(c.data) for c in whole.cut_buf(data)]
-    original = chunking.BLOCK_SIZE
-    chunking.BLOCK_SIZE = blocks * 2 * PARAMS.max_size
-    try:
-        chunker = Chunker(PARAMS, KEY)
-        got = [bytes(v) for v in chunker.pieces(io.BytesIO(data), size_hint[hint])]
-    finally:
-        chunking.BLOCK_SIZE = original
+    chunker = Chunker(PARAMS, KEY, block_size=blocks * 2 * PARAMS.max_size)
+    got = [bytes(v) for v in chunker.pieces(io.BytesIO(data), size_hint[hint])]
     assert got == expected
+
+
+def test_a_block_is_reused_only_when_no_chunk_views_it() -> None:
+    data = random.Random(3).randbytes(200_000)
+    chunker = Chunker(PARAMS, KEY, block_size=2 * PARAMS.max_size)
+    expected = [
+        bytes(c.data)
+        for c in FastCDC(
+            PARAMS.avg_size, min_size=PARAMS.min_size, max_size=PARAMS.max_size, seed=PARAMS.seed
+        ).cut_buf(data)
+    ]
+    # Views kept until the end: every block stays in use, so none may be refilled.
+    held = list(chunker.pieces(io.BytesIO(data)))
+    assert [bytes(v) for v in held] == expected
+    # Views dropped as they come: blocks are refilled, and the chunks are still right.
+    assert [bytes(v) for v in chunker.pieces(io.BytesIO(data))] == expected
+
+
+def test_a_short_read_does_not_end_a_small_file() -> None:
+    data = random.Random(4).randbytes(20_000)
+
+    class Short(io.RawIOBase):
+        def __init__(self) -> None:
+            self.pos = 0
+
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+            piece = data[self.pos : self.pos + min(len(buffer), 1000)]
+            buffer[: len(piece)] = piece
+            self.pos += len(piece)
+            return len(piece)
+
+    got = b"".join(Chunker(PARAMS, KEY).pieces(Short(), len(data)))  # type: ignore[arg-type]
+    assert got == data
