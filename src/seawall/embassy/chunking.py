@@ -80,19 +80,22 @@ class Chunker:
         """Yield the chunk data of ``stream`` in order, as read-only views, without ids.
 
         Each view stays valid after the next one is yielded: its buffer is reused only once
-        no view of it is left. A stream expected (``size_hint``) to fit one block is read
-        whole into a buffer of its own size.
+        no view of it is left. A stream expected (``size_hint``) to be at most one largest
+        chunk is read whole into a per-thread buffer.
         """
         lookahead = self.params.max_size
         tail = memoryview(b"")
-        if size_hint is not None and size_hint + 1 < self._blocks.size:
-            # read() allocates without zero-filling, unlike a fresh bytearray.
-            first = _read_up_to(stream, size_hint + 1)
-            if len(first) <= size_hint:
-                for piece in self._cdc.cut_buf(first):
+        if size_hint is not None and size_hint <= lookahead:
+            # A small file goes into this thread's scratch buffer: no allocation, no page faults.
+            buf = _scratch(lookahead + 1)
+            filled = _fill(stream, memoryview(buf)[: size_hint + 1])
+            data = memoryview(buf).toreadonly()[:filled]
+            if filled <= size_hint:
+                for piece in self._cdc.cut_buf(data):
                     yield piece.data
                 return
-            tail = memoryview(first)  # the stream outgrew its hint: go on in blocks
+            tail = data  # the stream outgrew its hint: go on in blocks
+            del data, buf
         eof = False
         while not eof:
             buf = self._blocks.take()
@@ -136,6 +139,18 @@ class _BlockPool:
             return buf
 
 
+_local = threading.local()
+
+
+def _scratch(size: int) -> bytearray:
+    """This thread's reusable buffer of ``size`` bytes, or a new one while it is still viewed."""
+    buf: bytearray | None = getattr(_local, "scratch", None)
+    if buf is None or len(buf) != size or not _unviewed(buf):
+        buf = bytearray(size)
+        _local.scratch = buf
+    return buf
+
+
 def _unviewed(buf: bytearray) -> bool:
     """True when no memoryview of ``buf`` is alive (so it may be refilled)."""
     try:
@@ -144,18 +159,6 @@ def _unviewed(buf: bytearray) -> bool:
         return False
     del buf[-1]
     return True
-
-
-def _read_up_to(stream: BinaryIO, size: int) -> bytes:
-    """Up to ``size`` bytes: fewer only at the end of the stream (short reads are retried)."""
-    parts: list[bytes] = []
-    while size:
-        piece = stream.read(size)
-        if not piece:
-            break
-        parts.append(piece)
-        size -= len(piece)
-    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 def _fill(stream: BinaryIO | _Readable, view: memoryview) -> int:

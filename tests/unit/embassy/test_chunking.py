@@ -119,3 +119,13 @@ def test_a_short_read_does_not_end_a_small_file() -> None:
 
     got = b"".join(Chunker(PARAMS, KEY).pieces(Short(), len(data)))  # type: ignore[arg-type]
     assert got == data
+
+
+def test_a_small_file_does_not_overwrite_the_views_of_the_one_before() -> None:
+    rng = random.Random(5)
+    first, second = rng.randbytes(3000), rng.randbytes(3000)
+    chunker = Chunker(PARAMS, KEY)
+    held = list(chunker.pieces(io.BytesIO(first), len(first)))
+    again = list(chunker.pieces(io.BytesIO(second), len(second)))
+    assert b"".join(held) == first
+    assert b"".join(again) == second
