@@ -7,12 +7,13 @@ from datetime import timedelta
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 
 from seawall.core import audit, partners, tokens, users
 from seawall.core.access import Perm
 from seawall.core.clock import FrozenClock
 from seawall.core.node import Node
+from seawall.db.engine import make_engine
 from seawall.db.models import AuditEntry, Base, User
 from seawall.errors import (
     Conflict,
@@ -40,6 +41,17 @@ def test_migrations_build_exactly_the_models(any_node: Node) -> None:
     assert diff == []
     current, expected = any_node.schema_revision()
     assert current == expected
+
+
+def test_postgresql_plans_each_statement_with_its_own_values(pg_database: str) -> None:
+    # A prepared statement's generic plan for "stix_id IN (500 parameters)" was a full
+    # table scan on a freshly loaded store: each import batch got slower than the last.
+    engine = make_engine(pg_database)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("SHOW plan_cache_mode")).scalar_one() == "force_custom_plan"
+    finally:
+        engine.dispose()
 
 
 def test_admin_creates_users_only_in_own_nation(any_node: Node) -> None:
