@@ -32,7 +32,6 @@ from sqlalchemy import (
     exists,
     false,
     func,
-    insert,
     not_,
     or_,
     select,
@@ -44,6 +43,7 @@ from sqlalchemy.orm import aliased
 
 from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
+from seawall.db.bulk import insert_rows
 from seawall.db.models.intel import IntelCollection, IntelObject
 from seawall.errors import Forbidden
 from seawall.intel.collections import Reader, can_read, can_write, default_marking, reader_of
@@ -367,8 +367,8 @@ def add_objects(
         )
         result.added.append(ObjectRef(obj.id, label))
     if rows:
-        # One executemany, rows in input order: the row ids keep the envelope's order.
-        ctx.db.execute(insert(IntelObject), rows)
+        # Rows in input order: the row ids keep the envelope's order.
+        insert_rows(ctx.db, IntelObject, rows)
     if result.total:
         ctx.record(
             "intel.objects.added",
