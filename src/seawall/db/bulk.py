@@ -7,11 +7,11 @@ Values go through the same conversions the column types apply on a normal insert
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
+import orjson
 import psycopg
 from psycopg import sql
 from sqlalchemy import JSON, Table, insert
@@ -54,13 +54,15 @@ def _converter(kind: TypeEngine[Any]) -> Callable[[Any], Any]:
 def _naive_utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
+    if value.tzinfo is UTC:
+        return value.replace(tzinfo=None)
     if value.tzinfo is None:
         raise ValueError("naive datetime given to a UTC column")
     return value.astimezone(UTC).replace(tzinfo=None)
 
 
 def _json(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, separators=(",", ":"))
+    return None if value is None else orjson.dumps(value).decode()
 
 
 def _same(value: Any) -> Any:

@@ -25,6 +25,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     ColumnElement,
     and_,
@@ -362,7 +363,7 @@ def add_objects(
                 "owner_nation": ctx.who.nation,
                 "owner_org": ctx.who.org_id,
                 "submitted_by": ctx.who.username,
-                "body": json.dumps(obj.body, separators=(",", ":"), ensure_ascii=False),
+                "body": _dump(obj.body),
             }
         )
         result.added.append(ObjectRef(obj.id, label))
@@ -380,6 +381,14 @@ def add_objects(
             request=request_id,
         )
     return result
+
+
+def _dump(body: dict[str, Any]) -> str:
+    """Compact JSON of an object's body (orjson; json for integers beyond 64 bits)."""
+    try:
+        return orjson.dumps(body).decode()
+    except TypeError:
+        return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
 
 
 def _raw_version(obj: Any) -> str:

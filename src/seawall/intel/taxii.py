@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from seawall.core.access import Perm, require, require_nation
 from seawall.core.context import Ctx
 from seawall.db.models.intel import IntelCollection, IntelStatus
@@ -221,8 +223,8 @@ def parse_envelope(body: bytes, max_bytes: int) -> list[Any]:
             f"max_content_length of {max_bytes}; send fewer objects per request"
         )
     try:
-        parsed = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+        parsed = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
         raise MalformedBody(
             f"request body is not valid JSON ({exc}); send a TAXII envelope"
         ) from None

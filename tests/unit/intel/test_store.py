@@ -104,6 +104,14 @@ def test_versions_are_kept_and_duplicates_reported(any_node: Node) -> None:
     ]
 
 
+def test_bodies_are_stored_exactly_with_unicode_and_wide_integers(any_node: Node) -> None:
+    cid = new_collection(any_node)
+    body = indicator(7, name="Kingston \u2013 Ñandú ☂", x_seawall_count=10**30)
+    assert len(add(any_node, JM, cid, [body]).added) == 1
+    (stored,) = read(any_node, JM, cid).objects
+    assert json.loads(stored.body) == body
+
+
 def test_paging_visits_every_object_once_in_date_added_order(
     any_node: Node, clock: FrozenClock
 ) -> None:
