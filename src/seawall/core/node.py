@@ -30,6 +30,7 @@ class Node:
         self.sessions = session_factory(self.engine)
         self.clock: Clock = clock or SystemClock()
         self.ids: IdFactory = ids or new_id
+        self._audit_key: bytes | None = None
 
     @property
     def nation(self) -> str:
@@ -38,13 +39,18 @@ class Node:
 
     @property
     def audit_key(self) -> bytes:
-        """The audit chain key; fails clearly when the node has no secret yet."""
-        secret = self.settings.effective_secret_key
-        if not secret:
-            raise NodeNotInitialised(
-                f"node home {self.settings.home} has no secret key; run `seawall init`"
-            )
-        return audit.audit_key(secret)
+        """The audit chain key; fails clearly when the node has no secret yet.
+
+        Derived once: every unit of work needs it, and the secret is read from a file.
+        """
+        if self._audit_key is None:
+            secret = self.settings.effective_secret_key
+            if not secret:
+                raise NodeNotInitialised(
+                    f"node home {self.settings.home} has no secret key; run `seawall init`"
+                )
+            self._audit_key = audit.audit_key(secret)
+        return self._audit_key
 
     def schema_revision(self) -> tuple[set[str], set[str]]:
         """(current, expected) schema heads: one per pillar branch."""

@@ -39,7 +39,8 @@ class IntelObject(Base):
 
     __tablename__ = "intel_objects"
     __table_args__ = (
-        UniqueConstraint("collection_id", "stix_id", "version"),
+        # Led by the STIX id: it also serves lookups by id across collections.
+        UniqueConstraint("stix_id", "collection_id", "version"),
         Index("ix_intel_objects_page", "collection_id", "date_added", "seq"),
     )
 
@@ -47,7 +48,7 @@ class IntelObject(Base):
     collection_id: Mapped[str] = mapped_column(
         ForeignKey("intel_collections.id", ondelete="CASCADE")
     )
-    stix_id: Mapped[str] = mapped_column(String(300), index=True)
+    stix_id: Mapped[str] = mapped_column(String(300))
     type: Mapped[str] = mapped_column(String(250), index=True)
     spec_version: Mapped[str] = mapped_column(String(8))
     created: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
