@@ -210,6 +210,27 @@ def test_last_version_is_the_last_one_the_reader_may_see(any_node: Node) -> None
     assert own.as_dict() == amber
 
 
+@pytest.mark.parametrize("order", [(0, 1, 2), (2, 0, 1), (1, 2, 0)])
+def test_the_latest_version_wins_whatever_order_versions_arrive_in(
+    any_node: Node, order: tuple[int, int, int]
+) -> None:
+    cid = new_collection(any_node)
+    stamps = ["2026-11-02T00:00:00Z", "2026-11-03T00:00:00Z", "2026-11-04T00:00:00Z"]
+    versions = [indicator(1, modified=stamps[i]) for i in order]
+    add(any_node, JM, cid, versions[:2])  # two in one envelope
+    add(any_node, JM, cid, versions[2:])
+    [latest] = read(any_node, JM, cid).objects
+    assert latest.as_dict()["modified"] == stamps[2]
+    # Deleting the newest makes the one before it the latest again.
+    with any_node.unit(JM) as ctx:
+        store.delete_object(
+            ctx, get_collection(ctx, cid), indicator(1)["id"], Filters(versions=("last",))
+        )
+    [latest] = read(any_node, JM, cid).objects
+    assert latest.as_dict()["modified"] == stamps[1]
+    assert len(read(any_node, JM, cid, versions="all").objects) == 2
+
+
 def test_audience_hides_collections_and_names_red_recipients(any_node: Node) -> None:
     cid = new_collection(any_node, Audience.of(nations=["JM"], organisations=["org-jm-bank"]))
     add(any_node, JM, cid, [indicator(1, Tlp.RED)])

@@ -8,7 +8,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from seawall.db.models.base import Base
@@ -62,6 +73,9 @@ class IntelObject(Base):
     owner_org: Mapped[str | None] = mapped_column(String(36), nullable=True)
     submitted_by: Mapped[str] = mapped_column(String(100))
     body: Mapped[str] = mapped_column(Text)
+    # True when a newer version of the object is in the collection (whoever may read it):
+    # the latest-version filter looks for a newer visible version only behind such rows.
+    superseded: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
 
 class IntelStatus(Base):

@@ -1,9 +1,13 @@
-"""intel objects: fewer, leaner indexes
+"""intel objects: fewer, leaner indexes, and a superseded flag
 
 Paging uses ix_intel_objects_page (collection, date_added, seq) and nothing filters on
 modified alone, so those two single-column indexes only slowed every insert. The unique
 key now leads with the STIX id, so it also serves lookups by id across collections and
 the separate stix_id index goes: one index fewer to maintain per stored version.
+
+``superseded`` marks a version that a newer one of the same object follows, so the
+latest-version filter (TAXII's default) looks for a newer visible version only behind
+the few rows that have one.
 
 Revision ID: 0006
 Revises: 0005
@@ -11,6 +15,7 @@ Revises: 0005
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
@@ -31,10 +36,19 @@ def upgrade() -> None:
             batch_op.f("uq_intel_objects_stix_id_collection_id_version"),
             ["stix_id", "collection_id", "version"],
         )
+        batch_op.add_column(
+            sa.Column("superseded", sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
+    op.execute(
+        "UPDATE intel_objects SET superseded = TRUE WHERE EXISTS (SELECT 1 FROM intel_objects"
+        " AS newer WHERE newer.collection_id = intel_objects.collection_id"
+        " AND newer.stix_id = intel_objects.stix_id AND newer.version > intel_objects.version)"
+    )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("intel_objects", schema=None) as batch_op:
+        batch_op.drop_column("superseded")
         batch_op.drop_constraint(
             batch_op.f("uq_intel_objects_stix_id_collection_id_version"), type_="unique"
         )
