@@ -25,10 +25,9 @@ from seawall.embassy.packs import PackBuilder
 from seawall.embassy.progress import Progress, ProgressFn, ignore_progress
 from seawall.embassy.sealing import seal_buffer
 from seawall.embassy.snapshots import Node, Snapshot, dump_tree
-from seawall.errors import SeawallError
 
 if TYPE_CHECKING:
-    from seawall.embassy.repository import Repository
+    from seawall.embassy.repository import Repository, SentPack
 
 
 @dataclass(frozen=True)
@@ -67,7 +66,8 @@ def _node_path(abspath: str) -> str:
     return abspath.lstrip("/")
 
 
-MAX_UPLOADS = 1
+# Packs sent and not yet settled: one being written while the next is encoded.
+MAX_UPLOADS = 2
 
 # A prepared chunk: keyed id, sealed blob (None when the repository has it), plaintext length.
 Prepared = tuple[bytes, bytearray | None, int]
@@ -125,10 +125,11 @@ class _Pipeline:
         self.degraded = degraded
         workers = max(2, os.cpu_count() or 2)
         self.sealers = ThreadPoolExecutor(workers, thread_name_prefix="embassy-seal")
-        self.uploaders = ThreadPoolExecutor(2, thread_name_prefix="embassy-pack")
+        # One encoder: a second pack in flight is only ever being written, which bounds memory.
+        self.uploaders = ThreadPoolExecutor(1, thread_name_prefix="embassy-pack")
         self.pending: deque[_Unit] = deque()
         self.max_pending = workers * 3
-        self.uploads: deque[Future[tuple[PackInfo, dict[int, SeawallError]]]] = deque()
+        self.uploads: deque[Future[SentPack]] = deque()
         self.queued: set[bytes] = set()
         self.builder = PackBuilder()
         self.unflushed: list[PackInfo] = []
@@ -187,10 +188,11 @@ class _Pipeline:
         # Bounded uploads in flight while the next pack fills, which bounds memory.
         while len(self.uploads) >= MAX_UPLOADS:
             self._collect_one()
-        self.uploads.append(self.uploaders.submit(self.repo.store_pack, builder, self.targets))
+        self.uploads.append(self.uploaders.submit(self.repo.send_pack, builder, self.targets))
 
     def _collect_one(self) -> None:
-        info, failed = self.uploads.popleft().result()
+        sent = self.uploads.popleft().result()
+        info, failed = sent.info, self.repo.settle(sent)
         k, n = self.repo.config.k, self.repo.config.n
         stored = len(self.targets) - len(failed)
         if failed and not self.degraded:
@@ -231,6 +233,11 @@ class _Pipeline:
             unit.job.cancel()
         self.sealers.shutdown(wait=True, cancel_futures=True)
         self.uploaders.shutdown(wait=True, cancel_futures=True)
+        # No share write may outlive the backup's lock: wait for those still in flight.
+        for upload in self.uploads:
+            if not upload.cancelled() and upload.exception() is None:
+                self.repo.settle(upload.result())
+        self.uploads.clear()
 
 
 @dataclass

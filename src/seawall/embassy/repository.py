@@ -16,9 +16,9 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import BinaryIO, Literal
 
 from seawall.core.clock import Clock, SystemClock
@@ -138,6 +138,15 @@ def _blank(site: Site) -> bool:
     (another repository, stray files) is never adopted.
     """
     return site.stat(MARKER) is None and next(iter(site.list()), None) is None
+
+
+@dataclass
+class SentPack:
+    """A pack whose shares are being written: its index entry and the writes in flight."""
+
+    info: PackInfo
+    writes: list[tuple[int, Future[None]]] = field(default_factory=list)
+    failed: dict[int, SeawallError] = field(default_factory=dict)
 
 
 class Repository:
@@ -583,32 +592,39 @@ class Repository:
 
     # -- packs and shares ----------------------------------------------------------
 
-    def store_pack(
-        self, builder: PackBuilder, targets: list[int]
-    ) -> tuple[PackInfo, dict[int, SeawallError]]:
-        """Assemble, encode and upload one pack; its info and each failed site's error."""
-        k, n = self.config.k, self.config.n
+    def send_pack(self, builder: PackBuilder, targets: list[int]) -> SentPack:
+        """Assemble and encode one pack and start writing its shares; see :meth:`settle`.
+
+        Returns once the shares are handed to the I/O threads, so the next pack can be
+        encoded while this one is written.
+        """
         pieces = builder.pieces(self.master.data_key)
         builder.blobs.clear()
         length = sum(len(piece) for piece in pieces)
         # The pack is never joined whole: each data share is copied straight from the blobs,
         # which are released (pieces emptied) before the parity shares are computed.
-        pid, shares = encode_pieces(pieces, k=k, n=n, mac_key=self.master.mac_key)
+        pid, shares = encode_pieces(
+            pieces, k=self.config.k, n=self.config.n, mac_key=self.master.mac_key
+        )
         name = share_name(pid)
-        failed: dict[int, SeawallError] = {}
-        futures = []
+        sent = SentPack(PackInfo(pid, length, self.config.k, self.config.n, tuple(builder.entries)))
         for i in targets:
             site = self.sites[i]
             if site is None:
-                failed[i] = SiteUnavailable(f"site {self.config.sites[i]} is not connected")
-                continue
-            futures.append((i, self.io.submit(site.put, name, shares[i])))
-        for i, future in futures:
+                sent.failed[i] = SiteUnavailable(f"site {self.config.sites[i]} is not connected")
+            else:
+                sent.writes.append((i, self.io.submit(site.put, name, shares[i])))
+        return sent
+
+    def settle(self, sent: SentPack) -> dict[int, SeawallError]:
+        """Wait for a sent pack's share writes; each failed site's error."""
+        for i, future in sent.writes:
             try:
                 future.result()
             except SITE_ERRORS as exc:
-                failed[i] = exc
-        return PackInfo(pid, length, k, n, tuple(builder.entries)), failed
+                sent.failed[i] = exc
+        sent.writes.clear()
+        return sent.failed
 
     def _read_share(self, site_index: int, pack: PackInfo) -> tuple[ShareHeader, memoryview] | None:
         site = self.sites[site_index]
