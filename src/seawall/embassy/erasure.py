@@ -164,6 +164,8 @@ class SplitPack:
         """Bytes ``offset .. offset + length``: a view, or a copy when they span two blocks."""
         if offset < 0 or length < 0 or offset + length > self.length:
             raise IntegrityError("a pack entry points outside its pack")
+        if not length:
+            return memoryview(b"")
         first, start = divmod(offset, self.block_size) if self.block_size else (0, 0)
         if start + length <= self.block_size:
             return memoryview(self.blocks[first])[start : start + length]
