@@ -44,23 +44,25 @@ def test_insertion_only_changes_nearby_chunks() -> None:
     assert len(before & after) >= len(before) - 4
 
 
+class Trickle(io.RawIOBase):
+    """A stream that hands out at most ``step`` bytes per read, as pipes and sockets may."""
+
+    def __init__(self, data: bytes, step: int) -> None:
+        self.data, self.step, self.pos = data, step, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        piece = self.data[self.pos : self.pos + min(len(buffer), self.step)]
+        buffer[: len(piece)] = piece
+        self.pos += len(piece)
+        return len(piece)
+
+
 def test_stream_chunking_reads_in_pieces() -> None:
     data = random.Random(2).randbytes(50_000)
-
-    class Trickle(io.RawIOBase):
-        def __init__(self) -> None:
-            self.pos = 0
-
-        def readable(self) -> bool:
-            return True
-
-        def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-            piece = data[self.pos : self.pos + min(len(buffer), 777)]
-            buffer[: len(piece)] = piece
-            self.pos += len(piece)
-            return len(piece)
-
-    pieces = [c.data for c in Chunker(PARAMS, KEY).chunks(Trickle())]  # type: ignore[arg-type]
+    pieces = [c.data for c in Chunker(PARAMS, KEY).chunks(Trickle(data, 777))]  # type: ignore[arg-type]
     assert b"".join(pieces) == data
     assert [chunk_id(p, KEY) for p in pieces] == [cid for cid, _ in cut(data)]
 
@@ -103,21 +105,7 @@ def test_a_block_is_reused_only_when_no_chunk_views_it() -> None:
 
 def test_a_short_read_does_not_end_a_small_file() -> None:
     data = random.Random(4).randbytes(20_000)
-
-    class Short(io.RawIOBase):
-        def __init__(self) -> None:
-            self.pos = 0
-
-        def readable(self) -> bool:
-            return True
-
-        def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-            piece = data[self.pos : self.pos + min(len(buffer), 1000)]
-            buffer[: len(piece)] = piece
-            self.pos += len(piece)
-            return len(piece)
-
-    got = b"".join(Chunker(PARAMS, KEY).pieces(Short(), len(data)))  # type: ignore[arg-type]
+    got = b"".join(Chunker(PARAMS, KEY).pieces(Trickle(data, 1000), len(data)))  # type: ignore[arg-type]
     assert got == data
 
 
