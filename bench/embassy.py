@@ -272,9 +272,25 @@ def bench_seawall(base: Path, full: Path, inc: Path) -> dict[str, object]:
     }
 
 
+def median_run(runs: list[dict[str, object]]) -> dict[str, object]:
+    """Per measure, the run with the median wall time (its CPU with it); RSS is the peak."""
+    merged: dict[str, object] = {}
+    for key, first in runs[0].items():
+        if not isinstance(first, Measure):
+            merged[key] = first
+            continue
+        measures = sorted((run[key] for run in runs), key=lambda m: m.wall)  # type: ignore[attr-defined]
+        middle = measures[len(measures) // 2]
+        merged[key] = Measure(middle.wall, middle.cpu, max(m.rss_mib for m in measures))
+    return merged
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size-mib", type=int, default=1024)
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="Alternating rounds; medians are reported."
+    )
     options = parser.parse_args()
     for tool in ("restic", "borg"):
         if shutil.which(tool) is None:
@@ -286,11 +302,25 @@ def main() -> None:
     mutate(full, inc)
     size = du(full)
     print(f"dataset: {size / 2**20:.0f} MiB; mutated copy differs in ~5%", flush=True)
-    results = {}
-    for name, fn in (("seawall", bench_seawall), ("restic", bench_restic), ("borg", bench_borg)):
-        print(f"running {name} ...", flush=True)
-        results[name] = fn(WORK, full, inc)
-    sw, rs, bg = results["seawall"], results["restic"], results["borg"]
+    runs: dict[str, list[dict[str, object]]] = {"seawall": [], "restic": [], "borg": []}
+    for round_no in range(1, options.repeat + 1):
+        for name, fn in (
+            ("seawall", bench_seawall),
+            ("restic", bench_restic),
+            ("borg", bench_borg),
+        ):
+            print(f"round {round_no}/{options.repeat}: running {name} ...", flush=True)
+            runs[name].append(fn(WORK, full, inc))
+    sw, rs, bg = (median_run(runs[name]) for name in ("seawall", "restic", "borg"))
+    if options.repeat > 1:
+        print(f"\nmedians over {options.repeat} alternating rounds; peak RSS is the highest seen")
+        for key in ("full", "incremental", "restore", "check"):
+            spread = [
+                m.wall for m in (run[key] for run in runs["seawall"]) if isinstance(m, Measure)
+            ]
+            if spread:
+                walls = ", ".join(f"{w:.1f}" for w in spread)
+                print(f"  seawall {key}: {walls} s")
 
     def row(label: str, ours: Measure, peer: Measure, peer_name: str, target: float) -> None:
         ratio = ours.wall / peer.wall
