@@ -410,8 +410,9 @@ def _newer_version_exists() -> Exists:
 
 def _mark_superseded(ctx: Ctx, collection: IntelCollection, ids: set[str]) -> None:
     """Flag every version of ``ids`` that a newer one (whoever may see it) follows."""
-    for at in range(0, len(ids), 500):
-        batch = sorted(ids)[at : at + 500]
+    ordered = sorted(ids)
+    for at in range(0, len(ordered), 500):
+        batch = ordered[at : at + 500]
         ctx.db.execute(
             update(IntelObject)
             .where(
