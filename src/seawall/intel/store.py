@@ -323,8 +323,7 @@ def add_objects(
     existing: set[tuple[str, datetime]] = set()
     if good:
         # As in _base_conditions: hiding the collection column keeps the planner on the
-        # unique key (led by the id); with stale statistics PostgreSQL would otherwise
-        # scan the whole collection.
+        # id index; with stale statistics PostgreSQL would scan the whole collection.
         stmt = select(IntelObject.stix_id, IntelObject.version).where(
             (IntelObject.collection_id + "") == collection.id,
             IntelObject.stix_id.in_({obj.id for obj in good}),
@@ -484,8 +483,7 @@ def _base_conditions(
 ) -> list[ColumnElement[bool]]:
     by_id = object_id is not None or bool(filters.ids)
     # Looking up by id, SQLite would rather walk the paging index (collection, date_added)
-    # to skip a sort; hiding the collection column from it makes it use the unique key,
-    # which leads with the id.
+    # to skip a sort; hiding the collection column from it makes it use the id index.
     in_collection = (
         (IntelObject.collection_id + "") == collection.id
         if by_id

@@ -50,8 +50,7 @@ class IntelObject(Base):
 
     __tablename__ = "intel_objects"
     __table_args__ = (
-        # Led by the STIX id: it also serves lookups by id across collections.
-        UniqueConstraint("stix_id", "collection_id", "version"),
+        UniqueConstraint("collection_id", "stix_id", "version"),
         Index("ix_intel_objects_page", "collection_id", "date_added", "seq"),
     )
 
@@ -59,7 +58,7 @@ class IntelObject(Base):
     collection_id: Mapped[str] = mapped_column(
         ForeignKey("intel_collections.id", ondelete="CASCADE")
     )
-    stix_id: Mapped[str] = mapped_column(String(300))
+    stix_id: Mapped[str] = mapped_column(String(300), index=True)
     type: Mapped[str] = mapped_column(String(250), index=True)
     spec_version: Mapped[str] = mapped_column(String(8))
     created: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -1,9 +1,7 @@
-"""intel objects: fewer, leaner indexes, and a superseded flag
+"""intel objects: fewer indexes, and a superseded flag
 
 Paging uses ix_intel_objects_page (collection, date_added, seq) and nothing filters on
-modified alone, so those two single-column indexes only slowed every insert. The unique
-key now leads with the STIX id, so it also serves lookups by id across collections and
-the separate stix_id index goes: one index fewer to maintain per stored version.
+modified alone, so those two single-column indexes only slowed every insert.
 
 ``superseded`` marks a version that a newer one of the same object follows, so the
 latest-version filter (TAXII's default) looks for a newer visible version only behind
@@ -28,14 +26,6 @@ def upgrade() -> None:
     with op.batch_alter_table("intel_objects", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_intel_objects_modified"))
         batch_op.drop_index(batch_op.f("ix_intel_objects_date_added"))
-        batch_op.drop_index(batch_op.f("ix_intel_objects_stix_id"))
-        batch_op.drop_constraint(
-            batch_op.f("uq_intel_objects_collection_id_stix_id_version"), type_="unique"
-        )
-        batch_op.create_unique_constraint(
-            batch_op.f("uq_intel_objects_stix_id_collection_id_version"),
-            ["stix_id", "collection_id", "version"],
-        )
         batch_op.add_column(
             sa.Column("superseded", sa.Boolean(), server_default=sa.false(), nullable=False)
         )
@@ -49,14 +39,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("intel_objects", schema=None) as batch_op:
         batch_op.drop_column("superseded")
-        batch_op.drop_constraint(
-            batch_op.f("uq_intel_objects_stix_id_collection_id_version"), type_="unique"
-        )
-        batch_op.create_unique_constraint(
-            batch_op.f("uq_intel_objects_collection_id_stix_id_version"),
-            ["collection_id", "stix_id", "version"],
-        )
-        batch_op.create_index(batch_op.f("ix_intel_objects_stix_id"), ["stix_id"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_intel_objects_date_added"), ["date_added"], unique=False
         )
