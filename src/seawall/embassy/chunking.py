@@ -3,9 +3,11 @@
 Chunks are cut from a stream, never from a whole file in memory: the stream is read
 in blocks of a few MiB, and each chunk is a view into its block, so bytes are copied
 only when a block's uncut tail moves to the next one, and a block is reused once no
-chunk views it. A cut is made only with at least ``max_size`` bytes ahead (or at the
-end of the stream), so the cut points are those of FastCDC over the whole stream
-whatever the block size. Chunk ids are keyed
+chunk views it. FastCDC decides a cut by reading forward from the chunk's start, with
+the same masks at the same distances whether the bytes run on or not, so a cut it finds
+before a block's end is the one it finds in the whole stream; only the piece that ends
+at the block's end is cut again with the next block behind it. The cut points are thus
+those of FastCDC over the whole stream whatever the block size. Chunk ids are keyed
 so that a site cannot confirm that a known file is stored by hashing it.
 """
 
@@ -105,8 +107,8 @@ class Chunker:
             data = memoryview(buf).toreadonly()[:filled]
             start = 0
             for piece in self._cdc.cut_buf(data):
-                if not eof and piece.offset + lookahead > filled:
-                    break  # too close to the block's end to cut as the whole stream would
+                if not eof and piece.offset + piece.length == filled:
+                    break  # cut by the block's end, not by content: cut again with more bytes
                 yield piece.data
                 start = piece.offset + piece.length
             tail = data[start:] if not eof else memoryview(b"")

@@ -87,6 +87,26 @@ def test_block_reads_cut_where_fastcdc_cuts_the_whole_stream(
     assert got == expected
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32), st.integers(0, 120_000), st.integers(1, 3), st.integers(0, 4))
+def test_blocks_of_random_data_cut_where_fastcdc_cuts_the_whole_stream(
+    seed: int, size: int, blocks: int, runs: int
+) -> None:
+    # Random bytes cut often and everywhere (hypothesis' binaries favour runs of one byte);
+    # a few zero runs longer than max_size force cuts at max_size across block ends.
+    rng = random.Random(seed)
+    data = bytearray(rng.randbytes(size))
+    for _ in range(runs):
+        at = rng.randrange(size + 1)
+        data[at:at] = bytes(rng.randrange(PARAMS.max_size, 3 * PARAMS.max_size))
+    whole = FastCDC(
+        PARAMS.avg_size, min_size=PARAMS.min_size, max_size=PARAMS.max_size, seed=PARAMS.seed
+    )
+    expected = [bytes(c.data) for c in whole.cut_buf(bytes(data))]
+    chunker = Chunker(PARAMS, KEY, block_size=blocks * 2 * PARAMS.max_size)
+    assert [bytes(v) for v in chunker.pieces(io.BytesIO(bytes(data)))] == expected
+
+
 def test_a_block_is_reused_only_when_no_chunk_views_it() -> None:
     data = random.Random(3).randbytes(200_000)
     chunker = Chunker(PARAMS, KEY, block_size=2 * PARAMS.max_size)
