@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import random
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
@@ -205,23 +205,37 @@ def _check(repo: Repository, read_data: bool | float, report: ProgressFn) -> Che
             count = max(1, round(len(packs) * float(read_data)))
             packs = random.sample(packs, count) if packs else []
         workers = max(2, os.cpu_count() or 2)
-        with ThreadPoolExecutor(workers, thread_name_prefix="embassy-check") as openers:
+        with (
+            ThreadPoolExecutor(workers, thread_name_prefix="embassy-check") as openers,
+            ThreadPoolExecutor(1, thread_name_prefix="embassy-fetch") as fetcher,
+        ):
+            # The next pack's shares are read and authenticated while this one's chunks open.
+            def fetch(few: list[PackInfo]) -> list[Future[_PackShares]]:
+                return [fetcher.submit(_read_shares, repo, p, up, stored) for p in few]
+
+            ahead = fetch(packs[:1])
             for number, pack in enumerate(packs):
-                _check_pack(repo, pack, up, stored, result, openers)
+                shares = ahead.pop().result()
+                ahead = fetch(packs[number + 1 : number + 2])
+                _open_pack(repo, pack, shares, result, openers)
                 report(Progress("check", files=number + 1, total_files=len(packs)))
     return result
 
 
-def _check_pack(
-    repo: Repository,
-    pack: PackInfo,
-    up: dict[int, Site],
-    stored: dict[int, set[str]],
-    result: CheckReport,
-    openers: ThreadPoolExecutor,
-) -> None:
+@dataclass
+class _PackShares:
+    """What reading one pack's shares found: the valid bodies, and the problems."""
+
+    good: dict[int, memoryview] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    read: int = 0
+
+
+def _read_shares(
+    repo: Repository, pack: PackInfo, up: dict[int, Site], stored: dict[int, set[str]]
+) -> _PackShares:
     name = share_name(pack.id)
-    good: dict[int, memoryview] = {}
+    found = _PackShares()
     readable = [i for i in up if name in stored[i]]
 
     def verified(i: int) -> tuple[ShareHeader, memoryview] | ShareInvalid | None:
@@ -236,23 +250,35 @@ def _check_pack(
 
     for i, outcome in zip(readable, repo.io.map(verified, readable), strict=True):
         url = repo.config.sites[i]
-        result.shares_read += 1
+        found.read += 1
         if outcome is None:
-            result.problems.append(
+            found.problems.append(
                 Problem("error", "share-missing", name, f"{name} unreadable on {url}", i, url)
             )
             continue
         if not isinstance(outcome, ShareInvalid):
             head, body = outcome
             if head.pack_id == pack.id and head.index == i and head.pack_length == pack.length:
-                good[i] = body
+                found.good[i] = body
                 continue
             outcome = ShareInvalid(f"{name} on {url} belongs elsewhere")
-        result.problems.append(Problem("error", "share-corrupt", name, str(outcome), i, url))
+        found.problems.append(Problem("error", "share-corrupt", name, str(outcome), i, url))
+    return found
+
+
+def _open_pack(
+    repo: Repository,
+    pack: PackInfo,
+    shares: _PackShares,
+    result: CheckReport,
+    openers: ThreadPoolExecutor,
+) -> None:
+    result.shares_read += shares.read
+    result.problems.extend(shares.problems)
     result.packs_read += 1
     try:
         data = rebuild_split(
-            good,
+            shares.good,
             pid=pack.id,
             k=pack.k,
             n=pack.n,
@@ -265,6 +291,7 @@ def _check_pack(
         for _ in openers.map(lambda e: open_chunk(data, e, *keys), pack.entries):
             pass
     except (TooFewShares, IntegrityError) as exc:
+        name = share_name(pack.id)
         result.problems.append(Problem("error", "pack-unreadable", name, str(exc)))
 
 

@@ -125,3 +125,13 @@ def test_shares_of_a_pack_in_pieces_equal_those_of_the_joined_pack(
     pid, shares = encode_pieces(pieces, k=k, n=n, mac_key=MAC)
     assert pid == pack_id(data, MAC)
     assert shares == encode_pack(data, pid, k=k, n=n, mac_key=MAC)
+
+
+def test_a_decoded_pack_must_hash_to_its_id() -> None:
+    data = os.urandom(30_000)
+    wrong = pack_id(data + b"!", MAC)
+    # Shares that authenticate but were labelled with another pack's id.
+    shares = encode_pack(data, wrong, k=3, n=5, mac_key=MAC)
+    bodies = {i: open_share(shares[i], MAC)[1] for i in (0, 3, 4)}
+    with pytest.raises(IntegrityError, match="does not match its id"):
+        rebuild_split(bodies, pid=wrong, k=3, n=5, length=len(data), mac_key=MAC)
