@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -35,6 +36,8 @@ from seawall.embassy.snapshots import KeepPolicy
 from seawall.errors import InvalidInput, NotFound, SeawallError
 
 PASSPHRASE_ENV = "SEAWALL_EMBASSY_PASSPHRASE"  # noqa: S105 - a variable name
+# Files a backup left out (vanished or unreadable) named on the terminal; --json lists all.
+SHOW_SKIPPED = 10
 T = TypeVar("T")
 
 
@@ -277,6 +280,10 @@ def backup(
         )
     else:
         state_note = " [yellow](degraded: run repair)[/]" if snap.degraded else ""
+        for reason in report.skipped[:SHOW_SKIPPED]:
+            say(f"[yellow]left out[/] {escape(reason)}")
+        if len(report.skipped) > SHOW_SKIPPED:
+            say(f"[yellow]left out[/] {len(report.skipped) - SHOW_SKIPPED} more (see --json)")
         say(
             f"Snapshot {snap.short_id} saved: {snap.files} files, {snap.size:,} bytes, "
             f"{report.stored_bytes:,} bytes stored{state_note}"

@@ -12,8 +12,9 @@ import fnmatch
 import os
 import socket
 import stat
+import threading
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, BinaryIO
@@ -40,15 +41,25 @@ class BackupReport:
     skipped: tuple[str, ...] = ()
 
 
-def _walk(root: str, excludes: Sequence[str]) -> Iterator[tuple[str, os.stat_result]]:
-    """Absolute paths below ``root`` (itself first), depth-first in name order."""
-    st = os.lstat(root)
+def _walk(root: str, excludes: Sequence[str]) -> Iterator[tuple[str, os.stat_result | OSError]]:
+    """Absolute paths below ``root`` (itself first), depth-first in name order.
+
+    An entry that vanished since its directory was listed, or a directory that cannot be
+    listed, comes with the error instead of (or after) its status, so the caller can say
+    what it left out and go on.
+    """
+    try:
+        st = os.lstat(root)
+    except OSError as exc:
+        yield root, exc
+        return
     yield root, st
     if not stat.S_ISDIR(st.st_mode):
         return
     try:
         names = sorted(os.listdir(root))
-    except OSError:
+    except OSError as exc:
+        yield root, exc
         return
     for name in names:
         child = os.path.join(root, name)
@@ -116,7 +127,12 @@ class _Unit:
 
 
 class _Pipeline:
-    """Hashes and seals chunks on worker threads, fills packs in order and uploads them."""
+    """Hashes and seals chunks on worker threads, fills packs in order and uploads them.
+
+    Two threads feed it: the walk (small files, streams) and a cutter that reads and cuts
+    the large files, so the walk's small files keep both cores busy while a large file is
+    cut. Each feeder queues its own file's chunks in order, under one lock.
+    """
 
     def __init__(self, repo: Repository, index: Index, *, targets: list[int], degraded: bool):
         self.repo = repo
@@ -127,6 +143,10 @@ class _Pipeline:
         self.sealers = ThreadPoolExecutor(workers, thread_name_prefix="embassy-seal")
         # One encoder: a second pack in flight is only ever being written, which bounds memory.
         self.uploaders = ThreadPoolExecutor(1, thread_name_prefix="embassy-pack")
+        self.cutter = ThreadPoolExecutor(1, thread_name_prefix="embassy-cut")
+        self.cuts: deque[Future[None]] = deque()
+        self.lock = threading.Lock()
+        self.closing = False
         self.pending: deque[_Unit] = deque()
         self.max_pending = workers * 3
         self.uploads: deque[Future[SentPack]] = deque()
@@ -143,17 +163,56 @@ class _Pipeline:
     def add(self, view: memoryview, contents: _Contents) -> None:
         """Queue a chunk of a file whose contents are recorded as the pipeline drains."""
         master = self.repo.master
-        job = self.sealers.submit(_prepare, view, master.id_key, master.data_key, self.index)
-        self._queue(_Unit(job, contents))
+        with self.lock:
+            job = self.sealers.submit(_prepare, view, master.id_key, master.data_key, self.index)
+            self._queue(_Unit(job, contents))
 
     def add_file(
         self, size: int, chunker: Chunker, contents: _Contents, where: tuple[int, str]
     ) -> None:
         """Queue a whole small file, read on a worker, at tree node ``where`` (position, path)."""
-        job = self.sealers.submit(
-            _prepare_file, where[1], size, chunker, self.repo.master.data_key, self.index
-        )
-        self._queue(_Unit(job, contents, where[1], where[0]))
+        self._raise_cut_error()
+        with self.lock:
+            job = self.sealers.submit(
+                _prepare_file, where[1], size, chunker, self.repo.master.data_key, self.index
+            )
+            self._queue(_Unit(job, contents, where[1], where[0]))
+
+    def add_large(
+        self,
+        chunker: Chunker,
+        contents: _Contents,
+        where: tuple[int, str],
+        advance: Callable[[int, str], None],
+    ) -> None:
+        """Queue a large file at tree node ``where``, read and cut in order on the cutter."""
+        self._raise_cut_error()
+        self.cuts.append(self.cutter.submit(self._cut, chunker, contents, where, advance))
+
+    def _cut(
+        self,
+        chunker: Chunker,
+        contents: _Contents,
+        where: tuple[int, str],
+        advance: Callable[[int, str], None],
+    ) -> None:
+        position, path = where
+        try:
+            with open(path, "rb") as stream:
+                for piece in chunker.pieces(stream):
+                    if self.closing:
+                        return
+                    self.add(piece, contents)
+                    advance(len(piece), path)
+        except OSError as exc:
+            # Chunks already queued are stored (and reused later); the file is left out.
+            with self.lock:
+                self.failed.append((position, f"{path}: {exc.strerror}"))
+
+    def _raise_cut_error(self) -> None:
+        """Stop the walk early when the cutter failed (a site error, say)."""
+        while self.cuts and self.cuts[0].done():
+            self.cuts.popleft().result()
 
     def _queue(self, unit: _Unit) -> None:
         self.pending.append(unit)
@@ -220,15 +279,20 @@ class _Pipeline:
 
     def finish(self) -> None:
         """Seal, pack, upload and index everything queued."""
-        while self.pending:
-            self._drain_one()
-        self._ship()
-        while self.uploads:
-            self._collect_one()
-        self.flush_index()
+        while self.cuts:
+            self.cuts.popleft().result()
+        with self.lock:
+            while self.pending:
+                self._drain_one()
+            self._ship()
+            while self.uploads:
+                self._collect_one()
+            self.flush_index()
 
     def close(self) -> None:
         """Stop the worker threads (after finish, or on failure)."""
+        self.closing = True
+        self.cutter.shutdown(wait=True, cancel_futures=True)
         for unit in self.pending:
             unit.job.cancel()
         self.sealers.shutdown(wait=True, cancel_futures=True)
@@ -257,9 +321,13 @@ class _Session:
     skipped: list[str] = field(default_factory=list)
     files: int = 0
     done: int = 0
+    counting: threading.Lock = field(default_factory=threading.Lock)
 
-    def add_entry(self, abspath: str, st: os.stat_result) -> None:
+    def add_entry(self, abspath: str, st: os.stat_result | OSError) -> None:
         """Record one walked entry (file contents go through the pipeline)."""
+        if isinstance(st, OSError):
+            self.skipped.append(f"{abspath}: {st.strerror}")
+            return
         path = _node_path(abspath)
         if not path:
             return  # "/" itself: its children are recorded, the root is the restore target
@@ -282,17 +350,12 @@ class _Session:
                 # A file of at most one largest chunk is opened, read, cut, hashed and sealed
                 # whole on a worker thread, so small files are chunked in parallel; larger ones
                 # stream through this thread in pieces, which bounds memory.
+                where = (len(self.nodes), abspath)
                 if st.st_size <= self.chunker.params.max_size:
-                    where = (len(self.nodes), abspath)
                     self.pipeline.add_file(st.st_size, self.chunker, contents, where)
-                    self.done += st.st_size
+                    self.advance(st.st_size)
                 else:
-                    try:
-                        with open(abspath, "rb") as stream:
-                            self.add_stream(stream, abspath, contents, st.st_size)
-                    except OSError as exc:
-                        self.skipped.append(f"{abspath}: {exc.strerror}")
-                        return
+                    self.pipeline.add_large(self.chunker, contents, where, self.advance)
                 self.defer(node, contents)
         else:
             self.skipped.append(f"{abspath}: not a file, directory or symlink")
@@ -306,7 +369,13 @@ class _Session:
         """Chunk a stream into the pipeline; ``contents`` is filled as the chunks drain."""
         for piece in self.chunker.pieces(stream, size_hint):
             self.pipeline.add(piece, contents)
-            self.done += len(piece)
+            self.advance(len(piece), label)
+
+    def advance(self, size: int, label: str | None = None) -> None:
+        """Count bytes read (from the walk or the cutter), and report progress if labelled."""
+        with self.counting:
+            self.done += size
+        if label is not None:
             self.tick(label)
 
     def defer(self, node: Node, contents: _Contents) -> None:
@@ -353,8 +422,9 @@ def back_up(
     total_files, total_bytes = 0, 0
     for root in roots:
         for _, st in _walk(root, excludes):
-            total_files += 1
-            total_bytes += st.st_size if stat.S_ISREG(st.st_mode) else 0
+            if isinstance(st, os.stat_result):
+                total_files += 1
+                total_bytes += st.st_size if stat.S_ISREG(st.st_mode) else 0
     targets = repo.require_sites(degraded=degraded, what="backup")
     with repo.lock(exclusive=False):
         index = repo.load_index()

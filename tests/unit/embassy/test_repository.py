@@ -56,6 +56,34 @@ def test_second_backup_stores_nothing_new_and_dedups_copies(repo: Repository, so
     ]
 
 
+def test_files_that_vanish_during_the_walk_are_named_and_the_rest_is_kept(
+    repo: Repository, tmp_path: Path
+) -> None:
+    src = tmp_path / "vanishing"
+    src.mkdir()
+    (src / "a-large.bin").write_bytes(os.urandom(200_000))  # cut on the cutter thread
+    (src / "b-small.txt").write_bytes(b"kept\n")
+    (src / "y-large.bin").write_bytes(os.urandom(200_000))
+    (src / "z-small.txt").write_bytes(b"gone\n")
+
+    def delete_the_last_two(event: Progress) -> None:
+        # Reported once b-small.txt is walked: y and z are listed but not yet looked at.
+        if event.current.endswith("b-small.txt"):
+            for name in ("y-large.bin", "z-small.txt"):
+                (src / name).unlink(missing_ok=True)
+
+    report = repo.backup([src], progress=delete_the_last_two)
+    assert sorted(Path(s.split(":")[0]).name for s in report.skipped) == [
+        "y-large.bin",
+        "z-small.txt",
+    ]
+    assert all("No such file" in s for s in report.skipped)
+    assert report.snapshot.files == 2
+    out = tmp_path / "out"
+    repo.restore("latest", out)
+    assert tree_state(restored(out, src)) == tree_state(src)
+
+
 def test_excludes_and_include_filter(repo: Repository, source: Path, tmp_path: Path) -> None:
     repo.backup([source], excludes=["*.bin"])
     paths = {n.path.rsplit("/", 1)[-1] for n in repo.ls("latest")}
