@@ -15,7 +15,7 @@ import stat
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -82,6 +82,12 @@ MAX_UPLOADS = 2
 
 # A prepared chunk: keyed id, sealed blob (None when the repository has it), plaintext length.
 Prepared = tuple[bytes, bytearray | None, int]
+# What a worker made of one file (or one chunk of a stream): its chunks, or why not.
+Outcome = list[Prepared] | OSError
+# Small files go to a worker together, up to this many or this many bytes, so the walk
+# hands over work (and waits for it) once per batch rather than once per file.
+BATCH_FILES = 32
+BATCH_BYTES = 1024 * 1024
 
 
 def _prepare(view: memoryview, id_key: bytes, data_key: bytes, index: Index) -> list[Prepared]:
@@ -95,17 +101,29 @@ def _prepare(view: memoryview, id_key: bytes, data_key: bytes, index: Index) -> 
     return [(cid, seal_buffer(data_key, view, cid), len(view))]
 
 
-def _prepare_file(
-    path: str, size: int, chunker: Chunker, data_key: bytes, index: Index
-) -> list[Prepared]:
-    """Open, read, cut and prepare a whole small file on a worker thread."""
-    # Opening runs here too: on some filesystems an open costs as much as reading the file.
-    with open(path, "rb") as stream:
-        return [
-            item
-            for view in chunker.pieces(stream, size)
-            for item in _prepare(view, chunker.id_key, data_key, index)
-        ]
+def _prepare_chunk(view: memoryview, id_key: bytes, data_key: bytes, index: Index) -> list[Outcome]:
+    return [_prepare(view, id_key, data_key, index)]
+
+
+def _prepare_files(
+    batch: Sequence[tuple[str, int]], chunker: Chunker, data_key: bytes, index: Index
+) -> list[Outcome]:
+    """Open, read, cut and prepare whole small files (path, size) on a worker thread."""
+    outcomes: list[Outcome] = []
+    for path, size in batch:
+        # Opening runs here too: on some filesystems an open costs as much as reading the file.
+        try:
+            with open(path, "rb") as stream:
+                outcomes.append(
+                    [
+                        item
+                        for view in chunker.pieces(stream, size)
+                        for item in _prepare(view, chunker.id_key, data_key, index)
+                    ]
+                )
+        except OSError as exc:
+            outcomes.append(exc)
+    return outcomes
 
 
 @dataclass
@@ -116,14 +134,25 @@ class _Contents:
     size: int = 0
 
 
+@dataclass(frozen=True)
+class _Piece:
+    """Where a unit's outcome goes: a file's contents, and its tree node (position, path).
+
+    A chunk of a stream has no node of its own (position -1): failing to read it fails the
+    backup, while a whole file that cannot be read is left out.
+    """
+
+    contents: _Contents
+    position: int = -1
+    label: str = ""
+
+
 @dataclass
 class _Unit:
-    """Work queued in order: its prepared chunks, and the file they belong to."""
+    """Work queued in order: one outcome per piece, in the same order."""
 
-    job: Future[list[Prepared]]
-    contents: _Contents
-    label: str = ""
-    position: int = -1  # the tree node of a whole-file unit, dropped if reading it fails
+    job: Future[list[Outcome]]
+    pieces: list[_Piece]
 
 
 class _Pipeline:
@@ -163,20 +192,17 @@ class _Pipeline:
     def add(self, view: memoryview, contents: _Contents) -> None:
         """Queue a chunk of a file whose contents are recorded as the pipeline drains."""
         master = self.repo.master
-        with self.lock:
-            job = self.sealers.submit(_prepare, view, master.id_key, master.data_key, self.index)
-            self._queue(_Unit(job, contents))
+        job = self.sealers.submit(_prepare_chunk, view, master.id_key, master.data_key, self.index)
+        self._queue(_Unit(job, [_Piece(contents)]))
 
-    def add_file(
-        self, size: int, chunker: Chunker, contents: _Contents, where: tuple[int, str]
-    ) -> None:
-        """Queue a whole small file, read on a worker, at tree node ``where`` (position, path)."""
+    def add_files(self, batch: list[tuple[_Piece, int]], chunker: Chunker) -> None:
+        """Queue whole small files (each with its size), read together on a worker."""
         self._raise_cut_error()
-        with self.lock:
-            job = self.sealers.submit(
-                _prepare_file, where[1], size, chunker, self.repo.master.data_key, self.index
-            )
-            self._queue(_Unit(job, contents, where[1], where[0]))
+        paths = [(piece.label, size) for piece, size in batch]
+        job = self.sealers.submit(
+            _prepare_files, paths, chunker, self.repo.master.data_key, self.index
+        )
+        self._queue(_Unit(job, [piece for piece, _ in batch]))
 
     def add_large(
         self,
@@ -215,30 +241,43 @@ class _Pipeline:
             self.cuts.popleft().result()
 
     def _queue(self, unit: _Unit) -> None:
-        self.pending.append(unit)
-        while len(self.pending) > self.max_pending:
-            self._drain_one()
+        """Queue a unit; while too many are pending, take the oldest in order.
+
+        Each feeder queues its own file's units in order, and units are taken only from the
+        head, under the lock, so every file's chunk ids are recorded in order. The wait for
+        the head's result is outside the lock, so the other feeder is not held up by it.
+        """
+        with self.lock:
+            self.pending.append(unit)
+        while True:
+            with self.lock:
+                if len(self.pending) <= self.max_pending:
+                    return
+                head = self.pending[0]
+            wait([head.job])
+            with self.lock:
+                if self.pending and self.pending[0] is head:
+                    self._drain_one()
 
     def _drain_one(self) -> None:
         unit = self.pending.popleft()
-        try:
-            prepared = unit.job.result()
-        except OSError as exc:
-            if unit.position < 0:
-                raise
-            self.failed.append((unit.position, f"{unit.label}: {exc.strerror}"))
-            return
-        for cid, blob, raw in prepared:
-            unit.contents.ids.append(cid.hex())
-            unit.contents.size += raw
-            # A chunk seen twice in this run is sealed twice (rarely) but stored once.
-            if blob is None or cid in self.index or cid in self.queued:
+        for piece, outcome in zip(unit.pieces, unit.job.result(), strict=True):
+            if isinstance(outcome, OSError):
+                if piece.position < 0:
+                    raise outcome
+                self.failed.append((piece.position, f"{piece.label}: {outcome.strerror}"))
                 continue
-            self.queued.add(cid)
-            self.new_bytes += raw
-            self.builder.add(cid, blob, raw)
-            if self.builder.size >= self.repo.config.pack_size:
-                self._ship()
+            for cid, blob, raw in outcome:
+                piece.contents.ids.append(cid.hex())
+                piece.contents.size += raw
+                # A chunk seen twice in this run is sealed twice (rarely) but stored once.
+                if blob is None or cid in self.index or cid in self.queued:
+                    continue
+                self.queued.add(cid)
+                self.new_bytes += raw
+                self.builder.add(cid, blob, raw)
+                if self.builder.size >= self.repo.config.pack_size:
+                    self._ship()
 
     def _ship(self) -> None:
         if not len(self.builder):
@@ -322,6 +361,9 @@ class _Session:
     files: int = 0
     done: int = 0
     counting: threading.Lock = field(default_factory=threading.Lock)
+    # Small files walked but not yet handed to a worker, with their sizes.
+    batch: list[tuple[_Piece, int]] = field(default_factory=list)
+    batch_bytes: int = 0
 
     def add_entry(self, abspath: str, st: os.stat_result | OSError) -> None:
         """Record one walked entry (file contents go through the pipeline)."""
@@ -352,8 +394,10 @@ class _Session:
                 # stream through this thread in pieces, which bounds memory.
                 where = (len(self.nodes), abspath)
                 if st.st_size <= self.chunker.params.max_size:
-                    self.pipeline.add_file(st.st_size, self.chunker, contents, where)
-                    self.advance(st.st_size)
+                    self.batch.append((_Piece(contents, *where), st.st_size))
+                    self.batch_bytes += st.st_size
+                    if len(self.batch) >= BATCH_FILES or self.batch_bytes >= BATCH_BYTES:
+                        self.flush()
                 else:
                     self.pipeline.add_large(self.chunker, contents, where, self.advance)
                 self.defer(node, contents)
@@ -377,6 +421,13 @@ class _Session:
             self.done += size
         if label is not None:
             self.tick(label)
+
+    def flush(self) -> None:
+        """Hand the small files walked so far to a worker."""
+        if self.batch:
+            self.pipeline.add_files(self.batch, self.chunker)
+            self.advance(self.batch_bytes)
+            self.batch, self.batch_bytes = [], 0
 
     def defer(self, node: Node, contents: _Contents) -> None:
         """Record a file node whose chunk ids are known once the pipeline has drained."""
@@ -443,6 +494,7 @@ def back_up(
             for root in roots:
                 for abspath, st in _walk(root, excludes):
                     session.add_entry(abspath, st)
+            session.flush()
             if stdin is not None:
                 contents = _Contents()
                 session.add_stream(stdin, stdin_name, contents)
