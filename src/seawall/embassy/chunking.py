@@ -25,8 +25,9 @@ MIN_SIZE = 256 * 1024
 AVG_SIZE = 1024 * 1024
 MAX_SIZE = 4 * 1024 * 1024
 ID_SIZE = 32
-# Bytes read at once; a block is also the most a pending chunk view keeps alive.
-BLOCK_SIZE = 8 * 1024 * 1024
+# Bytes read at once (at least max_size); with the tail carried over, a block is also the
+# most a pending chunk view keeps alive.
+BLOCK_SIZE = 4 * 1024 * 1024
 
 
 class _Readable(Protocol):
@@ -70,8 +71,9 @@ class Chunker:
             max_size=params.max_size,
             seed=params.seed,
         )
-        # Room for a block of new bytes behind the uncut tail of the previous one (< max_size).
-        self._blocks = _BlockPool(max(block_size, 2 * params.max_size) + params.max_size)
+        # Room for a block of new bytes behind the uncut tail of the previous one (at most
+        # max_size): each block then holds at least one whole chunk, so every block cuts.
+        self._blocks = _BlockPool(max(block_size, params.max_size) + params.max_size)
 
     def chunks(self, stream: BinaryIO) -> Iterator[Chunk]:
         """Yield the chunks of ``stream`` in order; their data concatenates to the stream."""

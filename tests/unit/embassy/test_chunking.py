@@ -76,13 +76,13 @@ def test_stream_chunking_reads_in_pieces() -> None:
 def test_block_reads_cut_where_fastcdc_cuts_the_whole_stream(
     data: bytes, hint: str, blocks: int
 ) -> None:
-    # Blocks of 2 * max_size and up (the smallest allowed), so cuts often fall at block ends.
+    # Blocks of max_size and up (the smallest allowed), so cuts often fall at block ends.
     size_hint = {"none": None, "exact": len(data), "short": len(data) // 3, "long": 2 * len(data)}
     whole = FastCDC(
         PARAMS.avg_size, min_size=PARAMS.min_size, max_size=PARAMS.max_size, seed=PARAMS.seed
     )
     expected = [bytes(c.data) for c in whole.cut_buf(data)]
-    chunker = Chunker(PARAMS, KEY, block_size=blocks * 2 * PARAMS.max_size)
+    chunker = Chunker(PARAMS, KEY, block_size=blocks * PARAMS.max_size)
     got = [bytes(v) for v in chunker.pieces(io.BytesIO(data), size_hint[hint])]
     assert got == expected
 
@@ -103,7 +103,7 @@ def test_blocks_of_random_data_cut_where_fastcdc_cuts_the_whole_stream(
         PARAMS.avg_size, min_size=PARAMS.min_size, max_size=PARAMS.max_size, seed=PARAMS.seed
     )
     expected = [bytes(c.data) for c in whole.cut_buf(bytes(data))]
-    chunker = Chunker(PARAMS, KEY, block_size=blocks * 2 * PARAMS.max_size)
+    chunker = Chunker(PARAMS, KEY, block_size=blocks * PARAMS.max_size)
     assert [bytes(v) for v in chunker.pieces(io.BytesIO(bytes(data)))] == expected
 
 
