@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -13,8 +14,9 @@ from seawall.core import audit, partners, tokens, users
 from seawall.core.access import Perm
 from seawall.core.clock import FrozenClock
 from seawall.core.node import Node
+from seawall.db.bulk import insert_rows
 from seawall.db.engine import make_engine
-from seawall.db.models import AuditEntry, Base, User
+from seawall.db.models import AuditEntry, Base, RegionGroup, User
 from seawall.errors import (
     Conflict,
     Forbidden,
@@ -24,6 +26,7 @@ from seawall.errors import (
     TokenRevoked,
     UnknownNation,
 )
+from tests.conftest import make_node
 
 
 def test_recorded_heads_match_the_migration_scripts(any_node: Node) -> None:
@@ -52,6 +55,35 @@ def test_postgresql_plans_each_statement_with_its_own_values(pg_database: str) -
             assert conn.execute(text("SHOW plan_cache_mode")).scalar_one() == "force_custom_plan"
     finally:
         engine.dispose()
+
+
+def test_bulk_inserts_refresh_postgresql_statistics_as_a_table_grows(
+    pg_database: str, tmp_path: Path, clock: FrozenClock
+) -> None:
+    # Where autovacuum lags or is off, a freshly loaded table has no statistics and the
+    # planner scans it whole for a lookup by id; insert_rows analyses it as it grows.
+    node = make_node(tmp_path / "home", pg_database, clock)
+
+    def reltuples() -> float:
+        with node.engine.connect() as conn:
+            query = text("SELECT reltuples FROM pg_class WHERE relname = 'region_groups'")
+            return float(conn.execute(query).scalar_one())
+
+    def add(first: int, count: int) -> None:
+        rows = [{"code": f"g{n}", "name": f"group {n}", "hub": ""} for n in range(first, count)]
+        with node.unit(node.operator()) as ctx:
+            insert_rows(ctx.db, RegionGroup, rows, analyze_every=40)
+
+    try:
+        before = reltuples()  # -1 (never analysed) or what init left
+        add(1000, 1030)
+        assert reltuples() == before  # 30 rows: below the threshold
+        add(2000, 2015)
+        with node.engine.connect() as conn:
+            total = conn.execute(text("SELECT count(*) FROM region_groups")).scalar_one()
+        assert reltuples() == total  # 45 rows since the last analysis: analysed in the insert
+    finally:
+        node.close()
 
 
 def test_admin_creates_users_only_in_own_nation(any_node: Node) -> None:
