@@ -205,35 +205,24 @@ class _Pipeline:
         self._queue(_Unit(job, [piece for piece, _ in batch]))
 
     def add_large(
-        self,
-        chunker: Chunker,
-        contents: _Contents,
-        where: tuple[int, str],
-        advance: Callable[[int, str], None],
+        self, piece: _Piece, chunker: Chunker, advance: Callable[[int, str], None]
     ) -> None:
-        """Queue a large file at tree node ``where``, read and cut in order on the cutter."""
+        """Queue a large file (its contents and tree node), read and cut on the cutter."""
         self._raise_cut_error()
-        self.cuts.append(self.cutter.submit(self._cut, chunker, contents, where, advance))
+        self.cuts.append(self.cutter.submit(self._cut, piece, chunker, advance))
 
-    def _cut(
-        self,
-        chunker: Chunker,
-        contents: _Contents,
-        where: tuple[int, str],
-        advance: Callable[[int, str], None],
-    ) -> None:
-        position, path = where
+    def _cut(self, file: _Piece, chunker: Chunker, advance: Callable[[int, str], None]) -> None:
         try:
-            with open(path, "rb") as stream:
-                for piece in chunker.pieces(stream):
+            with open(file.label, "rb") as stream:
+                for view in chunker.pieces(stream):
                     if self.closing:
                         return
-                    self.add(piece, contents)
-                    advance(len(piece), path)
+                    self.add(view, file.contents)
+                    advance(len(view), file.label)
         except OSError as exc:
             # Chunks already queued are stored (and reused later); the file is left out.
             with self.lock:
-                self.failed.append((position, f"{path}: {exc.strerror}"))
+                self.failed.append((file.position, f"{file.label}: {exc.strerror}"))
 
     def _raise_cut_error(self) -> None:
         """Stop the walk early when the cutter failed (a site error, say)."""
@@ -383,23 +372,23 @@ class _Session:
             old = self.previous.get(path)
             if old is not None and _unchanged(old, st, self.pipeline.index):
                 self.nodes.append(replace(old, mode=mode))
-                self.done += st.st_size
+                self.advance(st.st_size)
             else:
                 # The size is the one actually read, in case the file changed since listed.
                 node = Node(path, "file", mode, st.st_mtime_ns, 0, "", (), st.st_ino)
                 node = replace(node, ctime_ns=st.st_ctime_ns)
                 contents = _Contents()
+                file = _Piece(contents, len(self.nodes), abspath)
                 # A file of at most one largest chunk is opened, read, cut, hashed and sealed
-                # whole on a worker thread, so small files are chunked in parallel; larger ones
-                # stream through this thread in pieces, which bounds memory.
-                where = (len(self.nodes), abspath)
+                # whole on a worker thread, with others in a batch; larger ones stream through
+                # the cutter thread in pieces, which bounds memory.
                 if st.st_size <= self.chunker.params.max_size:
-                    self.batch.append((_Piece(contents, *where), st.st_size))
+                    self.batch.append((file, st.st_size))
                     self.batch_bytes += st.st_size
                     if len(self.batch) >= BATCH_FILES or self.batch_bytes >= BATCH_BYTES:
                         self.flush()
                 else:
-                    self.pipeline.add_large(self.chunker, contents, where, self.advance)
+                    self.pipeline.add_large(file, self.chunker, self.advance)
                 self.defer(node, contents)
         else:
             self.skipped.append(f"{abspath}: not a file, directory or symlink")
