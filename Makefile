@@ -15,6 +15,8 @@ $(UV):
 
 setup: | $(UV)  ## Install Python dependencies from uv.lock into .venv
 	@$(UV) sync --frozen --quiet --compile-bytecode
+	@# The project itself is installed editable, which --compile-bytecode leaves alone.
+	@$(UV) run --frozen python -m compileall -q src >/dev/null
 
 run: setup  ## Initialise a node in ./.seawall, load demo data, serve on 127.0.0.1:8000
 	@$(UV) run --frozen seawall init --nation JM --name "Jamaica national node"

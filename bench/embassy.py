@@ -36,7 +36,12 @@ class Measure:
 
 
 def run(cmd: list[str], env: dict[str, str] | None = None, stdin: bytes | None = None) -> Measure:
-    """Run a command to completion and read its rusage (wall, user+sys CPU, peak RSS)."""
+    """Run a command to completion and read its rusage (wall, user+sys CPU, peak RSS).
+
+    Pending writes are flushed first (the last run's repository, a deleted tree's discards),
+    so one tool's clean-up is not billed to the next command.
+    """
+    os.sync()
     start = time.perf_counter()
     proc = subprocess.Popen(
         cmd,

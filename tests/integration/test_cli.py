@@ -127,6 +127,17 @@ def test_tampered_audit_log_fails_verify_naming_the_entry(home: Path) -> None:
     assert verdict.stderr.strip() == "error: audit log tampered: entry 2 (partner.added) was edited"
 
 
+def test_a_real_process_commits_and_prints_everything_before_it_ends(home: Path) -> None:
+    # As a program the CLI ends with os._exit once the command is done: its writes must be
+    # committed and its output flushed into the pipe by then.
+    for n in range(6):
+        added = sw(home, "partner", "add", f"p{n}", "--nation", "BB", "--url", f"https://{n}.bb")
+        assert added.returncode == 0, added.stderr
+    shown = sw(home, "audit", "show", "--action", "partner", "--json")
+    assert shown.returncode == 0
+    assert [r["action"] for r in json.loads(shown.stdout)] == ["partner.added"] * 6
+
+
 def test_errors_are_one_line_with_stable_exit_codes(home: Path, tmp_path: Path) -> None:
     cases = [
         (

@@ -30,5 +30,11 @@ class CliState:
             self._node = node
         return self._node
 
+    def close(self) -> None:
+        """Close the node, if the command opened it."""
+        if self._node is not None:
+            self._node.close()
+            self._node = None
+
 
 pass_state = click.make_pass_decorator(CliState)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -75,7 +76,8 @@ def _embassy() -> click.Command:
 @click.pass_context
 def cli(ctx: click.Context, home: Path | None) -> None:
     """Seawall: a nation's cyber-resilience node."""
-    ctx.obj = CliState(home=home.resolve() if home else None)
+    ctx.obj = state = CliState(home=home.resolve() if home else None)
+    ctx.call_on_close(state.close)
 
 
 for command in (*node.COMMANDS, *admin.COMMANDS, audit.group):
@@ -83,21 +85,35 @@ for command in (*node.COMMANDS, *admin.COMMANDS, audit.group):
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the CLI; failures become one line on stderr and a stable exit code."""
+    """Run the CLI; failures become one line on stderr and a stable exit code.
+
+    Run as a program (no ``argv``), the process ends as soon as the command's work is done
+    and its output flushed: the node is closed by then, and the interpreter's own teardown
+    of several hundred modules added 0.15 s to every command, a fifth of a small one.
+    """
+    code = _run(argv)
+    if argv is not None:
+        sys.exit(code)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def _run(argv: list[str] | None) -> int:
     try:
         # Without standalone mode Click returns (not raises) the code of a ctx.exit / Exit.
         code = cli.main(args=argv, prog_name="seawall", standalone_mode=False)
     except SeawallError as exc:
         err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False, soft_wrap=True)
-        sys.exit(exc.exit_code)
+        return exc.exit_code
     except click.ClickException as exc:
         exc.show()
-        sys.exit(exc.exit_code)
+        return exc.exit_code
     except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
+        return exc.exit_code
     except click.Abort:
         err_console.print("aborted")
-        sys.exit(1)
+        return 1
     except KeyboardInterrupt:
-        sys.exit(130)
-    sys.exit(code if isinstance(code, int) else 0)
+        return 130
+    return code if isinstance(code, int) else 0
