@@ -84,6 +84,28 @@ def test_files_that_vanish_during_the_walk_are_named_and_the_rest_is_kept(
     assert tree_state(restored(out, src)) == tree_state(src)
 
 
+def test_a_small_file_that_vanishes_before_it_is_read_is_left_out(
+    repo: Repository, tmp_path: Path
+) -> None:
+    src = tmp_path / "batch"
+    src.mkdir()
+    for name in ("a.txt", "b.txt", "c.txt"):
+        (src / name).write_bytes(name.encode() * 100)
+
+    def delete_b_once_listed(event: Progress) -> None:
+        # b.txt is walked and waits in a batch (read on a worker once the walk is over).
+        if event.current.endswith("b.txt"):
+            (src / "b.txt").unlink(missing_ok=True)
+
+    report = repo.backup([src], progress=delete_b_once_listed)
+    assert [Path(s.split(":")[0]).name for s in report.skipped] == ["b.txt"]
+    assert "No such file" in report.skipped[0]
+    assert report.snapshot.files == 2
+    out = tmp_path / "out"
+    repo.restore("latest", out)
+    assert tree_state(restored(out, src)) == tree_state(src)
+
+
 def test_excludes_and_include_filter(repo: Repository, source: Path, tmp_path: Path) -> None:
     repo.backup([source], excludes=["*.bin"])
     paths = {n.path.rsplit("/", 1)[-1] for n in repo.ls("latest")}
