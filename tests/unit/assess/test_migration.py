@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -12,16 +11,8 @@ from seawall.db.migrate import alembic_config, upgrade
 from seawall.db.models import Base
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine_url(request: pytest.FixtureRequest, tmp_path: object) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/m.db"
-    url: str = request.getfixturevalue("pg_database")
-    return url
-
-
-def test_assess_tables_match_the_models_and_downgrade_alone(engine_url: str) -> None:
-    engine = create_engine(engine_url)
+def test_assess_tables_match_the_models_and_downgrade_alone(database_url: str) -> None:
+    engine = create_engine(database_url)
     try:
         upgrade(engine)
         with engine.connect() as conn:

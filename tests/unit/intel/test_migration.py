@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
 from alembic import command
 from sqlalchemy import create_engine, insert, text
 
@@ -13,16 +12,8 @@ from seawall.db.models.core import Nation
 from seawall.db.models.intel import IntelCollection, IntelObject
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine_url(request: pytest.FixtureRequest, tmp_path: object) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/m.db"
-    url: str = request.getfixturevalue("pg_database")
-    return url
-
-
-def test_upgrading_a_store_flags_every_version_but_the_newest(engine_url: str) -> None:
-    engine = create_engine(engine_url)
+def test_upgrading_a_store_flags_every_version_but_the_newest(database_url: str) -> None:
+    engine = create_engine(database_url)
     try:
         upgrade(engine)
         command.downgrade(alembic_config(engine), "0005")
