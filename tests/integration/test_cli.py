@@ -138,6 +138,27 @@ def test_a_real_process_commits_and_prints_everything_before_it_ends(home: Path)
     assert [r["action"] for r in json.loads(shown.stdout)] == ["partner.added"] * 6
 
 
+def test_a_reader_that_goes_away_gets_no_traceback(home: Path) -> None:
+    # `seawall ... | head`: output still buffered when the command ends meets a closed pipe.
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONUNBUFFERED", "SEAWALL_HOME")}
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "seawall", "--home", str(home), "user", "list", "--json"],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(write)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
+
+
 def test_errors_are_one_line_with_stable_exit_codes(home: Path, tmp_path: Path) -> None:
     cases = [
         (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
 
 import click
@@ -94,8 +95,12 @@ def main(argv: list[str] | None = None) -> None:
     code = _run(argv)
     if argv is not None:
         sys.exit(code)
-    sys.stdout.flush()
-    sys.stderr.flush()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        code = code or 1  # the reader went away (`| head`): exit 1 quietly, as Click does
+    with suppress(OSError):
+        sys.stderr.flush()
     os._exit(code)
 
 
