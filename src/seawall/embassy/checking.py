@@ -258,7 +258,7 @@ def _read_shares(
             continue
         if not isinstance(outcome, ShareInvalid):
             head, body = outcome
-            if head.pack_id == pack.id and head.index == i and head.pack_length == pack.length:
+            if head.of(pack.id, pack.k, pack.n, pack.length) and head.index == i:
                 found.good[i] = body
                 continue
             outcome = ShareInvalid(f"{name} on {url} belongs elsewhere")
@@ -346,7 +346,7 @@ def heal_pack(repo: Repository, pack: PackInfo, sites: Sequence[int]) -> int:
             if share is None:
                 raise ShareInvalid("missing")
             head, body = open_share(share, repo.master.mac_key)
-            if head.pack_id != pack.id or head.index != i or head.pack_length != pack.length:
+            if not head.of(pack.id, pack.k, pack.n, pack.length) or head.index != i:
                 raise ShareInvalid("misplaced")
             good[i] = body
         except ShareInvalid:

@@ -55,6 +55,14 @@ class ShareHeader:
         """Bytes of zfec block per share."""
         return -(-self.pack_length // self.k) if self.pack_length else 0
 
+    def of(self, pid: bytes, k: int, n: int, length: int) -> bool:
+        """True when this is a share of the pack ``pid`` (``k``-of-``n``, ``length`` bytes).
+
+        A share that authenticates may still belong to another pack (copied or misfiled);
+        every reader checks this before it counts the share.
+        """
+        return (self.pack_id, self.k, self.n, self.pack_length) == (pid, k, n, length)
+
 
 def share_size(pack_length: int, k: int) -> int:
     """Total bytes of one share of a pack of ``pack_length`` bytes."""

@@ -635,7 +635,7 @@ class Repository:
         except (*IO_ERRORS, ShareInvalid):
             self._share_misses[site_index] += 1
             return None
-        if head.pack_id != pack.id or head.k != pack.k or head.n != pack.n:
+        if not head.of(pack.id, pack.k, pack.n, pack.length):
             return None
         return head, body
 
