@@ -87,22 +87,25 @@ Outcome = list[Prepared] | OSError
 # Small files go to a worker together, up to this many or this many bytes, so the walk
 # hands over work (and waits for it) once per batch rather than once per file.
 BATCH_FILES = 32
+# Counts bytes read and reports progress on the file named (called from the walk or cutter).
+Advance = Callable[[int, str], None]
 BATCH_BYTES = 1024 * 1024
 
 
-def _prepare(view: memoryview, id_key: bytes, data_key: bytes, index: Index) -> list[Prepared]:
+def _prepare(view: memoryview, id_key: bytes, data_key: bytes, index: Index) -> Prepared:
     """A chunk's keyed id, and its sealed blob unless the repository already holds it.
 
     Runs on a worker thread: BLAKE3, zstd and AES-GCM release the GIL, so both cores work.
     """
     cid = chunk_id(view, id_key)
     if cid in index:
-        return [(cid, None, len(view))]
-    return [(cid, seal_buffer(data_key, view, cid), len(view))]
+        return cid, None, len(view)
+    return cid, seal_buffer(data_key, view, cid), len(view)
 
 
 def _prepare_chunk(view: memoryview, id_key: bytes, data_key: bytes, index: Index) -> list[Outcome]:
-    return [_prepare(view, id_key, data_key, index)]
+    """One chunk of a stream, as the one outcome of its unit."""
+    return [[_prepare(view, id_key, data_key, index)]]
 
 
 def _prepare_files(
@@ -114,13 +117,8 @@ def _prepare_files(
         # Opening runs here too: on some filesystems an open costs as much as reading the file.
         try:
             with open(path, "rb") as stream:
-                outcomes.append(
-                    [
-                        item
-                        for view in chunker.pieces(stream, size)
-                        for item in _prepare(view, chunker.id_key, data_key, index)
-                    ]
-                )
+                views = chunker.pieces(stream, size)
+                outcomes.append([_prepare(v, chunker.id_key, data_key, index) for v in views])
         except OSError as exc:
             outcomes.append(exc)
     return outcomes
@@ -135,8 +133,8 @@ class _Contents:
 
 
 @dataclass(frozen=True)
-class _Piece:
-    """Where a unit's outcome goes: a file's contents, and its tree node (position, path).
+class _Target:
+    """Where an outcome goes: a file's contents, and its tree node (position, path).
 
     A chunk of a stream has no node of its own (position -1): failing to read it fails the
     backup, while a whole file that cannot be read is left out.
@@ -144,15 +142,15 @@ class _Piece:
 
     contents: _Contents
     position: int = -1
-    label: str = ""
+    path: str = ""
 
 
 @dataclass
 class _Unit:
-    """Work queued in order: one outcome per piece, in the same order."""
+    """Work queued in order: one outcome per target, in the same order."""
 
     job: Future[list[Outcome]]
-    pieces: list[_Piece]
+    targets: list[_Target]
 
 
 class _Pipeline:
@@ -195,36 +193,40 @@ class _Pipeline:
         """Queue a chunk of a file whose contents are recorded as the pipeline drains."""
         master = self.repo.master
         job = self.sealers.submit(_prepare_chunk, view, master.id_key, master.data_key, self.index)
-        self._queue(_Unit(job, [_Piece(contents)]))
+        self._queue(_Unit(job, [_Target(contents)]))
 
-    def add_files(self, batch: list[tuple[_Piece, int]], chunker: Chunker) -> None:
+    def add_files(self, batch: list[tuple[_Target, int]], chunker: Chunker) -> None:
         """Queue whole small files (each with its size), read together on a worker."""
         self._raise_cut_error()
-        paths = [(piece.label, size) for piece, size in batch]
+        paths = [(target.path, size) for target, size in batch]
         job = self.sealers.submit(
             _prepare_files, paths, chunker, self.repo.master.data_key, self.index
         )
-        self._queue(_Unit(job, [piece for piece, _ in batch]))
+        self._queue(_Unit(job, [target for target, _ in batch]))
 
-    def add_large(
-        self, piece: _Piece, chunker: Chunker, advance: Callable[[int, str], None]
-    ) -> None:
+    def add_large(self, file: _Target, chunker: Chunker, advance: Advance) -> None:
         """Queue a large file (its contents and tree node), read and cut on the cutter."""
         self._raise_cut_error()
-        self.cuts.append(self.cutter.submit(self._cut, piece, chunker, advance))
+        self.cuts.append(self.cutter.submit(self._cut, file, chunker, advance))
 
-    def _cut(self, file: _Piece, chunker: Chunker, advance: Callable[[int, str], None]) -> None:
+    def _cut(self, file: _Target, chunker: Chunker, advance: Advance) -> None:
         try:
-            with open(file.label, "rb") as stream:
-                for view in chunker.pieces(stream):
-                    if self.closing:
-                        return
-                    self.add(view, file.contents)
-                    advance(len(view), file.label)
+            with open(file.path, "rb") as stream:
+                self.add_stream(stream, file, chunker, advance)
         except OSError as exc:
             # Chunks already queued are stored (and reused later); the file is left out.
             with self.lock:
-                self.failed.append((file.position, f"{file.label}: {exc.strerror}"))
+                self.failed.append((file.position, f"{file.path}: {exc.strerror}"))
+
+    def add_stream(
+        self, stream: BinaryIO, file: _Target, chunker: Chunker, advance: Advance
+    ) -> None:
+        """Cut a stream into chunks queued in order for ``file``; stops when closing."""
+        for view in chunker.pieces(stream):
+            if self.closing:
+                return
+            self.add(view, file.contents)
+            advance(len(view), file.path)
 
     def _raise_cut_error(self) -> None:
         """Stop the walk early when the cutter failed (a site error, say)."""
@@ -252,15 +254,15 @@ class _Pipeline:
 
     def _drain_one(self) -> None:
         unit = self.pending.popleft()
-        for piece, outcome in zip(unit.pieces, unit.job.result(), strict=True):
+        for target, outcome in zip(unit.targets, unit.job.result(), strict=True):
             if isinstance(outcome, OSError):
-                if piece.position < 0:
+                if target.position < 0:
                     raise outcome
-                self.failed.append((piece.position, f"{piece.label}: {outcome.strerror}"))
+                self.failed.append((target.position, f"{target.path}: {outcome.strerror}"))
                 continue
             for cid, blob, raw in outcome:
-                piece.contents.ids.append(cid.hex())
-                piece.contents.size += raw
+                target.contents.ids.append(cid.hex())
+                target.contents.size += raw
                 # A chunk seen twice in this run is sealed twice (rarely) but stored once.
                 if blob is None or cid in self.index or cid in self.queued:
                     continue
@@ -353,7 +355,7 @@ class _Session:
     done: int = 0
     counting: threading.Lock = field(default_factory=threading.Lock)
     # Small files walked but not yet handed to a worker, with their sizes.
-    batch: list[tuple[_Piece, int]] = field(default_factory=list)
+    batch: list[tuple[_Target, int]] = field(default_factory=list)
     batch_bytes: int = 0
 
     def add_entry(self, abspath: str, st: os.stat_result | OSError) -> None:
@@ -380,7 +382,7 @@ class _Session:
                 node = Node(path, "file", mode, st.st_mtime_ns, 0, "", (), st.st_ino)
                 node = replace(node, ctime_ns=st.st_ctime_ns)
                 contents = _Contents()
-                file = _Piece(contents, len(self.nodes), abspath)
+                file = _Target(contents, len(self.nodes), abspath)
                 # A file of at most one largest chunk is opened, read, cut, hashed and sealed
                 # whole on a worker thread, with others in a batch; larger ones stream through
                 # the cutter thread in pieces, which bounds memory.
@@ -398,13 +400,9 @@ class _Session:
         self.files += 1
         self.tick(abspath)
 
-    def add_stream(
-        self, stream: BinaryIO, label: str, contents: _Contents, size_hint: int | None = None
-    ) -> None:
+    def add_stream(self, stream: BinaryIO, label: str, contents: _Contents) -> None:
         """Chunk a stream into the pipeline; ``contents`` is filled as the chunks drain."""
-        for piece in self.chunker.pieces(stream, size_hint):
-            self.pipeline.add(piece, contents)
-            self.advance(len(piece), label)
+        self.pipeline.add_stream(stream, _Target(contents, path=label), self.chunker, self.advance)
 
     def advance(self, size: int, label: str | None = None) -> None:
         """Count bytes read (from the walk or the cutter), and report progress if labelled."""
