@@ -30,8 +30,8 @@ MMAP_THRESHOLD = 8 * 1024 * 1024
 _done = False
 
 
-def limit_arenas() -> None:
-    """Cap glibc's malloc arenas (once per process; a no-op elsewhere or when it fails)."""
+def tune_malloc() -> None:
+    """Cap glibc's arenas and fix its mmap threshold (once; a no-op off glibc)."""
     global _done
     if _done or not sys.platform.startswith("linux"):
         return

@@ -79,7 +79,7 @@ from seawall.embassy.keys import (
     unlock,
 )
 from seawall.embassy.locks import REFRESH_EVERY, RELEASED, Lock, new_lock
-from seawall.embassy.memory import limit_arenas
+from seawall.embassy.memory import tune_malloc
 from seawall.embassy.packs import TARGET_SIZE, PackBuilder, share_name
 from seawall.embassy.progress import ProgressFn
 from seawall.embassy.pruning import ForgetReport, PruneReport, forget_snapshots, prune_packs
@@ -168,7 +168,7 @@ class Repository:
         self.opened_with = slot
         self.clock = clock
         # Before any worker thread allocates: keeps retained free buffers within the RSS budget.
-        limit_arenas()
+        tune_malloc()
         self.io = ThreadPoolExecutor(max(4, 2 * config.n), thread_name_prefix="embassy-io")
         self._probed: tuple[float, list[tuple[int, Site]]] | None = None
         self._share_misses: Counter[int] = Counter()
