@@ -420,3 +420,20 @@ def test_a_site_holding_other_files_is_never_adopted(
     assert repaired.code == 69
     assert (sites[0] / "someone-elses.txt").read_text() == "not ours"
     assert sorted(p.name for p in sites[0].iterdir()) == ["someone-elses.txt"]
+
+
+def test_backup_names_what_it_left_out(home: Path, sites: list[Path], tmp_path: Path) -> None:
+    init_repo(home, [f"file://{d}" for d in sites])
+    src = tmp_path / "spool"
+    src.mkdir()
+    (src / "kept.txt").write_text("kept\n")
+    for n in range(12):
+        os.mkfifo(src / f"pipe-{n:02d}")  # neither file, directory nor symlink
+    told = sw(home, "embassy", "backup", "--repo", "gov-records", str(src))
+    assert told.code == 0, told.err
+    left = [line for line in told.err.splitlines() if line.startswith("left out")]
+    assert len(left) == 11  # ten named, then a count
+    assert left[0] == f"left out {src}/pipe-00: not a file, directory or symlink"
+    assert left[-1] == "left out 2 more (see --json)"
+    listed = sw(home, "embassy", "backup", "--repo", "gov-records", str(src), "--json").json()
+    assert isinstance(listed, dict) and len(listed["skipped"]) == 12 and listed["files"] == 1

@@ -40,8 +40,11 @@ def emit_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
 
 
 def say(message: str) -> None:
-    """A line of progress or confirmation for people (stderr, so stdout stays clean)."""
-    err_console.print(message, highlight=False)
+    """A line of progress or confirmation for people (stderr, so stdout stays clean).
+
+    Never broken at the terminal's width, so a path in it can be copied whole.
+    """
+    err_console.print(message, highlight=False, soft_wrap=True)
 
 
 def fmt_time(value: datetime | None) -> str:
