@@ -399,18 +399,25 @@ def s3_server(s3_daemon: S3Daemon, monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
 @contextlib.contextmanager
 def small_filesystem(directory: Path, size: str = "1m") -> Iterator[Path]:
     """A real, tiny tmpfs on ``directory`` to fill up; skips where mounting is not allowed."""
+    with mounted_filesystem(directory, "tmpfs", f"size={size},mode=0755") as root:
+        yield root
+
+
+@contextlib.contextmanager
+def mounted_filesystem(directory: Path, fstype: str, options: str = "mode=0755") -> Iterator[Path]:
+    """A real filesystem of ``fstype`` (tmpfs, ramfs) mounted on ``directory`` for one test."""
     directory.mkdir(parents=True, exist_ok=True)
     try:
         mounted = subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs", str(directory)],
+            ["mount", "-t", fstype, "-o", options, fstype, str(directory)],
             capture_output=True,
             text=True,
             check=False,
         )
     except FileNotFoundError:
-        pytest.skip("no mount(8) here to build a small filesystem")
+        pytest.skip(f"no mount(8) here to build a {fstype}")
     if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a {size} tmpfs to fill (needs CAP_SYS_ADMIN): {mounted.stderr}")
+        pytest.skip(f"cannot mount a {fstype} (needs CAP_SYS_ADMIN): {mounted.stderr}")
     try:
         yield directory
     finally:

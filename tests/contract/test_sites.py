@@ -30,6 +30,7 @@ from tests.servers import (
     S3Endpoint,
     SftpEndpoint,
     make_bucket,
+    mounted_filesystem,
     running_rclone_s3,
     running_sshd,
     s3_credentials_env,
@@ -121,7 +122,9 @@ def assert_speaks_safely(error: BaseException, rig: Rig) -> None:
 # -- round trips --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("size", [0, 1, 20 * MiB], ids=["empty", "one-byte", "20MiB"])
+@pytest.mark.parametrize(
+    "size", [0, 1, 20 * MiB, 5 * MiB + 4097], ids=["empty", "one-byte", "20MiB", "unaligned"]
+)
 def test_put_then_get_returns_the_same_bytes(site: Site, size: int) -> None:
     data = os.urandom(size)
     site.put("data/ab/ab12cd", data)
@@ -354,6 +357,26 @@ def test_full_site_refuses_the_write_and_stays_usable(
         assert leftovers == []
         site.put("data/small", b"still works")
         assert site.get("data/small") == b"still works"
+
+
+# -- local specifics: writes past the page cache ------------------------------------------
+
+
+@pytest.mark.parametrize("fstype", ["tmpfs", "ramfs"])
+def test_local_site_writes_large_objects_whole_with_or_without_direct_io(
+    fstype: str, tmp_path: Path
+) -> None:
+    # tmpfs takes O_DIRECT (Linux 6.6 and later); ramfs refuses it, so the write goes buffered.
+    with mounted_filesystem(tmp_path / fstype, fstype) as disk:
+        site = open_site(f"file://{disk}")
+        sizes = {"data/aligned": 2 * MiB, "data/odd": 3 * MiB + 1, "data/small": MiB - 1}
+        objects = {name: os.urandom(size) for name, size in sizes.items()}
+        for name, data in objects.items():
+            site.put(name, data)
+        for name, data in objects.items():
+            assert site.get(name) == data
+            assert (disk / name).stat().st_size == len(data)
+        assert sorted(p.name for p in (disk / "data").iterdir()) == ["aligned", "odd", "small"]
 
 
 # -- SFTP specifics: reconnection and host keys -------------------------------------------

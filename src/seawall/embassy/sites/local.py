@@ -3,13 +3,66 @@
 from __future__ import annotations
 
 import errno
+import fcntl
+import mmap
 import os
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 from seawall.embassy.errors import ObjectMissing, SiteFull, SiteUnavailable
 from seawall.embassy.sites.base import ObjectInfo, check_name
+
+
+# Objects this large (shares) are written past the page cache with O_DIRECT where the
+# filesystem allows it. A share is not read back soon, and a buffered write paid twice in
+# CPU: the copy into the cache, then its write-back under fsync (together 1-2 s of kernel
+# time per GiB on a two-core host, varying run to run; direct writes took 0.05 s).
+DIRECT_MIN = 1024 * 1024
+# O_DIRECT wants block-aligned memory, offsets and lengths: data goes through a page-aligned
+# buffer, the last block is padded with zeros, and ftruncate then cuts the file to length.
+BOUNCE_SIZE = 1024 * 1024
+_BLOCK = 4096
+_O_DIRECT = getattr(os, "O_DIRECT", 0)
+_local = threading.local()
+
+
+def _bounce() -> mmap.mmap:
+    """This thread's page-aligned buffer for direct writes."""
+    buf: mmap.mmap | None = getattr(_local, "bounce", None)
+    if buf is None:
+        buf = _local.bounce = mmap.mmap(-1, BOUNCE_SIZE)
+    return buf
+
+
+def _write_direct(fd: int, data: bytes) -> bool:
+    """Write ``data`` into an empty file with O_DIRECT; False when the filesystem refuses it."""
+    flags = fcntl.fcntl(fd, fcntl.F_GETFL)
+    try:
+        if not _O_DIRECT:
+            return False
+        fcntl.fcntl(fd, fcntl.F_SETFL, flags | _O_DIRECT)
+    except OSError:
+        return False  # ramfs, some FUSE filesystems
+    buf, view, done = _bounce(), memoryview(data), 0
+    try:
+        while done < len(view):
+            piece = view[done : done + BOUNCE_SIZE]
+            padded = -(-len(piece) // _BLOCK) * _BLOCK
+            buf[: len(piece)] = piece
+            buf[len(piece) : padded] = bytes(padded - len(piece))
+            if os.write(fd, memoryview(buf)[:padded]) != padded:
+                raise OSError(errno.ENOSPC, "short write")  # only a full disk stops one early
+            done += len(piece)
+    except OSError as exc:
+        # A filesystem that takes the flag but not the write: go on buffered, from the start.
+        if exc.errno != errno.EINVAL or done:
+            raise
+        fcntl.fcntl(fd, fcntl.F_SETFL, flags)
+        return False
+    os.ftruncate(fd, len(view))
+    return True
 
 
 class LocalSite:
@@ -32,7 +85,10 @@ class LocalSite:
             raise SiteUnavailable(f"site {self.url} is not reachable: directory missing")
 
     def put(self, name: str, data: bytes) -> None:
-        """Write atomically: temp file in the same directory, fsync, rename, fsync dir."""
+        """Write atomically: temp file in the same directory, fsync, rename, fsync dir.
+
+        With fsync on, a large object is written with O_DIRECT where the filesystem allows.
+        """
         self._require_root()
         path = self._path(name)
         try:
@@ -40,9 +96,10 @@ class LocalSite:
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
             try:
                 with os.fdopen(fd, "wb") as handle:
-                    handle.write(data)
-                    if self.fsync:
+                    if not (self.fsync and len(data) >= DIRECT_MIN and _write_direct(fd, data)):
+                        handle.write(data)
                         handle.flush()
+                    if self.fsync:
                         os.fsync(handle.fileno())
                 os.replace(tmp, path)
             except BaseException:
