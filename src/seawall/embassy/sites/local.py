@@ -14,7 +14,6 @@ from pathlib import Path
 from seawall.embassy.errors import ObjectMissing, SiteFull, SiteUnavailable
 from seawall.embassy.sites.base import ObjectInfo, check_name
 
-
 # Objects this large (shares) are written past the page cache with O_DIRECT where the
 # filesystem allows it. A share is not read back soon, and a buffered write paid twice in
 # CPU: the copy into the cache, then its write-back under fsync (together 1-2 s of kernel
