@@ -156,9 +156,9 @@ class _Unit:
 class _Pipeline:
     """Hashes and seals chunks on worker threads, fills packs in order and uploads them.
 
-    Two threads feed it: the walk (small files, streams) and a cutter that reads and cuts
-    the large files, so the walk's small files keep both cores busy while a large file is
-    cut. Each feeder queues its own file's chunks in order, under one lock.
+    The walk (small files, streams) and two cutters (large files, read and cut) feed it, so
+    the walk's small files keep both cores busy while a large file is cut. Each feeder
+    queues its own file's chunks in order, under one lock.
     """
 
     def __init__(self, repo: Repository, index: Index, *, targets: list[int], degraded: bool):
@@ -170,7 +170,8 @@ class _Pipeline:
         self.sealers = ThreadPoolExecutor(workers, thread_name_prefix="embassy-seal")
         # One encoder: a second pack in flight is only ever being written, which bounds memory.
         self.uploaders = ThreadPoolExecutor(1, thread_name_prefix="embassy-pack")
-        self.cutter = ThreadPoolExecutor(1, thread_name_prefix="embassy-cut")
+        # Two cutters: the largest file is cut while the next ones are, not before them.
+        self.cutter = ThreadPoolExecutor(2, thread_name_prefix="embassy-cut")
         self.cuts: deque[Future[None]] = deque()
         self.lock = threading.Lock()
         self.closing = False
@@ -460,11 +461,19 @@ def back_up(
     if not roots and stdin is None:
         raise SourceMissing("nothing to back up: give paths or a stream")
     total_files, total_bytes = 0, 0
+    # Files too large to cut on a worker in one piece, cut first and largest first: a large
+    # file is cut on one thread from start to end, and one met last would end the backup
+    # alone on one core.
+    large: list[tuple[str, os.stat_result]] = []
     for root in roots:
-        for _, st in _walk(root, excludes):
+        for abspath, st in _walk(root, excludes):
             if isinstance(st, os.stat_result):
                 total_files += 1
-                total_bytes += st.st_size if stat.S_ISREG(st.st_mode) else 0
+                if stat.S_ISREG(st.st_mode):
+                    total_bytes += st.st_size
+                    if st.st_size > repo.config.chunker.max_size:
+                        large.append((abspath, st))
+    large.sort(key=lambda entry: entry[1].st_size, reverse=True)
     targets = repo.require_sites(degraded=degraded, what="backup")
     with repo.lock(exclusive=False):
         index = repo.load_index()
@@ -480,9 +489,13 @@ def back_up(
             total_bytes,
         )
         try:
+            for abspath, st in large:
+                session.add_entry(abspath, st)
+            early = {abspath for abspath, _ in large}
             for root in roots:
                 for abspath, st in _walk(root, excludes):
-                    session.add_entry(abspath, st)
+                    if abspath not in early:
+                        session.add_entry(abspath, st)
             session.flush()
             if stdin is not None:
                 contents = _Contents()

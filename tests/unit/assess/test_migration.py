@@ -8,7 +8,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
 from seawall.db.migrate import alembic_config, upgrade
-from seawall.db.models import Base
+from seawall.db.models import full_metadata
 
 
 def test_assess_tables_match_the_models_and_downgrade_alone(database_url: str) -> None:
@@ -17,7 +17,7 @@ def test_assess_tables_match_the_models_and_downgrade_alone(database_url: str) -
         upgrade(engine)
         with engine.connect() as conn:
             context = MigrationContext.configure(conn, opts={"compare_type": True})
-            drift = [d for d in compare_metadata(context, Base.metadata) if "assess_" in str(d)]
+            drift = [d for d in compare_metadata(context, full_metadata()) if "assess_" in str(d)]
         assert drift == []
         command.downgrade(alembic_config(engine), "assess@-1")
         tables = inspect(engine).get_table_names()

@@ -61,16 +61,19 @@ def test_files_that_vanish_during_the_walk_are_named_and_the_rest_is_kept(
 ) -> None:
     src = tmp_path / "vanishing"
     src.mkdir()
-    (src / "a-large.bin").write_bytes(os.urandom(200_000))  # cut on the cutter thread
+    (src / "a-large.bin").write_bytes(os.urandom(300_000))  # cut on a cutter thread
     (src / "b-small.txt").write_bytes(b"kept\n")
     (src / "y-large.bin").write_bytes(os.urandom(200_000))
     (src / "z-small.txt").write_bytes(b"gone\n")
 
     def delete_the_last_two(event: Progress) -> None:
-        # Reported once b-small.txt is walked: y and z are listed but not yet looked at.
+        # Large files are queued first, largest first: once a-large.bin is, y-large.bin has
+        # been listed but not yet queued or opened. Once b-small.txt is walked, z-small.txt
+        # is listed but not yet looked at.
+        if event.current.endswith("a-large.bin"):
+            (src / "y-large.bin").unlink(missing_ok=True)
         if event.current.endswith("b-small.txt"):
-            for name in ("y-large.bin", "z-small.txt"):
-                (src / name).unlink(missing_ok=True)
+            (src / "z-small.txt").unlink(missing_ok=True)
 
     report = repo.backup([src], progress=delete_the_last_two)
     assert sorted(Path(s.split(":")[0]).name for s in report.skipped) == [

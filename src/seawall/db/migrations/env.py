@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Engine
 
-from seawall.db.models import Base
+from seawall.db.models import full_metadata
 
 config = context.config
 engine = config.attributes.get("engine")
@@ -15,7 +15,7 @@ if not isinstance(engine, Engine):
 with engine.connect() as connection:
     context.configure(
         connection=connection,
-        target_metadata=Base.metadata,
+        target_metadata=full_metadata(),
         # SQLite cannot ALTER most things; batch mode rebuilds tables instead.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
