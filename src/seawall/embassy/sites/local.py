@@ -21,7 +21,7 @@ from seawall.embassy.sites.base import ObjectInfo, check_name
 DIRECT_MIN = 1024 * 1024
 # O_DIRECT wants block-aligned memory, offsets and lengths: data goes through a page-aligned
 # buffer, the last block is padded with zeros, and ftruncate then cuts the file to length.
-BOUNCE_SIZE = 1024 * 1024
+BOUNCE_SIZE = 256 * 1024
 _BLOCK = 4096
 _O_DIRECT = getattr(os, "O_DIRECT", 0)
 _local = threading.local()
