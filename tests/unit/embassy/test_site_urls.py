@@ -91,6 +91,12 @@ def test_file_urls_must_name_a_local_absolute_directory(url: str) -> None:
         open_site(url)
 
 
+@pytest.mark.parametrize("url", ["file:///srv/a?fsync=0", "file:///srv/a#part"])
+def test_file_url_options_are_refused_as_options(url: str) -> None:
+    with pytest.raises(BadSiteUrl, match="takes none of; write file:///absolute/dir"):
+        open_site(url)
+
+
 @pytest.mark.parametrize(
     ("url", "complaint"),
     [

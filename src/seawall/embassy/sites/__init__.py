@@ -44,7 +44,12 @@ def _open_local(url: str, **opts: Any) -> Site:
     from seawall.embassy.sites.local import LocalSite
 
     parts = urlsplit(url.strip())
-    if parts.netloc not in ("", "localhost") or parts.query or parts.fragment:
+    if parts.query or parts.fragment:
+        raise BadSiteUrl(
+            f"site URL {redact_url(url)} has options, which a local directory takes none of;"
+            " write file:///absolute/dir"
+        )
+    if parts.netloc not in ("", "localhost"):
         raise BadSiteUrl(
             f"site URL {redact_url(url)} is not a local directory; write file:///absolute/dir"
         )
