@@ -378,6 +378,44 @@ def test_forget_applies_the_keep_policy(home: Path, sites: list[Path], records: 
     assert sw(home, "embassy", "check", "--repo", "gov-records", "--read-data").code == 0
 
 
+def test_prune_repacks_within_max_unused_and_says_what_it_did(
+    home: Path, sites: list[Path], records: Path
+) -> None:
+    init_repo(home, [f"file://{d}" for d in sites])
+    assert sw(home, "embassy", "backup", "--repo", "gov-records", str(records)).code == 0
+    (records / "keys.txt").write_text("rotated\n")
+    assert sw(home, "embassy", "backup", "--repo", "gov-records", str(records)).code == 0
+    forgot = sw(home, "embassy", "forget", "--repo", "gov-records", "--keep-last", "1")
+    assert forgot.code == 0, forgot.err
+    pruned = sw(home, "embassy", "prune", "--repo", "gov-records", "--max-unused", "0%", "--json")
+    assert pruned.code == 0, pruned.err
+    body = pruned.json()
+    # The first backup's pack also holds the files the second one reuses: it is rewritten.
+    assert body["packs_repacked"] >= 1 and body["unused_bytes_kept"] == 0  # type: ignore[index]
+    again = sw(home, "embassy", "prune", "--repo", "gov-records", "--max-unused", "0%")
+    assert again.code == 0, again.err
+    assert "repacked 0 into 0" in again.err  # say() writes to stderr
+    assert sw(home, "embassy", "check", "--repo", "gov-records", "--read-data").code == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "complaint"),
+    [
+        (("prune", "--max-unused", "lots"), "--max-unused 'lots' is not a percentage like 10%"),
+        (("prune", "--max-unused", "150%"), "--max-unused must be from 0% up to 100%"),
+        (("check", "--read-data-subset", "0%"), "--read-data-subset must be above 0% up to 100%"),
+    ],
+)
+def test_percentages_out_of_range_are_refused_in_one_line(
+    home: Path, sites: list[Path], args: tuple[str, ...], complaint: str
+) -> None:
+    init_repo(home, [f"file://{d}" for d in sites])
+    refused = sw(home, "embassy", args[0], "--repo", "gov-records", *args[1:])
+    assert refused.code == 65
+    assert complaint in refused.err
+    assert len(refused.err.strip().splitlines()) == 1
+
+
 def test_repair_refills_a_wiped_site_at_its_old_address(
     home: Path, sites: list[Path], records: Path, tmp_path: Path
 ) -> None:

@@ -30,6 +30,7 @@ from seawall.embassy import registry
 from seawall.embassy.custody import CustodianShare, combine_shares
 from seawall.embassy.errors import BadSiteUrl
 from seawall.embassy.progress import Progress as EngineProgress
+from seawall.embassy.pruning import DEFAULT_MAX_UNUSED, PruneReport
 from seawall.embassy.repository import Repository
 from seawall.embassy.sites import open_site, redact_url
 from seawall.embassy.snapshots import KeepPolicy
@@ -167,6 +168,12 @@ def _opened(
 
 repo_option = click.option(
     "--repo", "repo_ref", required=True, help="Registered name, or any one site URL."
+)
+max_unused_option = click.option(
+    "--max-unused",
+    default=f"{DEFAULT_MAX_UNUSED:.0%}",
+    show_default=True,
+    help="Repack partly used packs until at most this share of the used data lies unused.",
 )
 
 
@@ -394,16 +401,16 @@ def restore(
         )
 
 
-def _fraction(subset: str | None) -> float | None:
-    if subset is None:
-        return None
-    text = subset.strip().rstrip("%")
+def _fraction(text: str, option: str, *, zero: bool = False) -> float:
+    """A percentage (``10%``) or fraction (``0.1``) given to ``option``, as a fraction."""
+    plain = text.strip()
     try:
-        value = float(text) / (100 if subset.strip().endswith("%") else 1)
+        value = float(plain.rstrip("%")) / (100 if plain.endswith("%") else 1)
     except ValueError:
-        raise InvalidInput(f"--read-data-subset {subset!r} is not a percentage like 10%") from None
-    if not 0 < value <= 1:
-        raise InvalidInput("--read-data-subset must be between 0% and 100%")
+        raise InvalidInput(f"{option} {text!r} is not a percentage like 10%") from None
+    if not (0 <= value <= 1 if zero else 0 < value <= 1):
+        low = "from 0%" if zero else "above 0%"
+        raise InvalidInput(f"{option} must be {low} up to 100%; {text!r} is not")
     return value
 
 
@@ -417,8 +424,9 @@ def check(
     state: CliState, repo_ref: str, read_data: bool, read_data_subset: str | None, as_json: bool
 ) -> None:
     """Verify the repository; name every missing or corrupt share (exit 1 if any)."""
-    fraction = _fraction(read_data_subset)
-    mode: bool | float = fraction if fraction is not None else read_data
+    mode: bool | float = read_data
+    if read_data_subset is not None:
+        mode = _fraction(read_data_subset, "--read-data-subset")
     with _opened(state, repo_ref) as o, _bar(not as_json) as progress:
         report = o.run(
             "check",
@@ -516,6 +524,7 @@ def site_replace(state: CliState, repo_ref: str, old: str, new: str) -> None:
 @click.option("--keep-yearly", default=0, type=click.IntRange(0))
 @click.option("--tag", "tags", multiple=True, help="Only snapshots with these tags.")
 @click.option("--prune", "do_prune", is_flag=True, help="Also delete data no snapshot uses.")
+@max_unused_option
 @json_option
 @pass_state
 def forget(
@@ -529,6 +538,7 @@ def forget(
     keep_yearly: int,
     tags: tuple[str, ...],
     do_prune: bool,
+    max_unused: str,
     as_json: bool,
 ) -> None:
     """Remove snapshots outside a keep policy (restic's rules), optionally pruning data."""
@@ -540,8 +550,9 @@ def forget(
         monthly=keep_monthly,
         yearly=keep_yearly,
     )
+    unused = _fraction(max_unused, "--max-unused", zero=True)
     with _opened(state, repo_ref) as o:
-        report = o.repo.forget(policy, tags=tags, prune=do_prune)
+        report = o.repo.forget(policy, tags=tags, prune=do_prune, max_unused=unused)
         o.event("forget", kept=len(report.kept), removed=list(report.removed), pruned=do_prune)
     if as_json:
         emit_json(
@@ -554,23 +565,32 @@ def forget(
     else:
         say(f"Kept {len(report.kept)} snapshots, removed {len(report.removed)}")
         if report.pruned:
-            pruned = report.pruned
-            say(f"Pruned {pruned.packs_deleted} packs, freed {pruned.bytes_freed:,} bytes")
+            say(_pruned_line(report.pruned))
 
 
 @embassy.command()
 @repo_option
+@max_unused_option
 @json_option
 @pass_state
-def prune(state: CliState, repo_ref: str, as_json: bool) -> None:
-    """Delete packs no snapshot uses (exclusive lock)."""
+def prune(state: CliState, repo_ref: str, max_unused: str, as_json: bool) -> None:
+    """Delete data no snapshot uses; repack partly used packs (exclusive lock)."""
+    unused = _fraction(max_unused, "--max-unused", zero=True)
     with _opened(state, repo_ref) as o, _bar(not as_json) as progress:
-        report = o.repo.prune(progress=progress)
+        report = o.repo.prune(max_unused=unused, progress=progress)
         o.event("prune", **asdict(report))
     if as_json:
         emit_json(asdict(report))
     else:
-        say(f"Pruned {report.packs_deleted} packs, freed {report.bytes_freed:,} bytes")
+        say(_pruned_line(report))
+
+
+def _pruned_line(report: PruneReport) -> str:
+    return (
+        f"Pruned {report.packs_deleted} unused packs, repacked {report.packs_repacked} "
+        f"into {report.packs_written}, freed {report.bytes_freed:,} bytes; "
+        f"{report.unused_bytes_kept:,} unused bytes left in place"
+    )
 
 
 @embassy.command()

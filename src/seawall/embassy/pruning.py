@@ -1,4 +1,11 @@
-"""Forget snapshots by a keep policy, and prune the packs no snapshot uses."""
+"""Forget snapshots by a keep policy, and prune: delete unused packs, repack partly used ones.
+
+A pack mixes chunks of many files, so after ``forget`` most packs hold some chunks that no
+snapshot uses. Deleting only the wholly unused packs would keep that space for ever, so
+prune copies the used chunks of the emptiest packs into new packs until at most
+``max_unused`` of the used bytes lie unused (restic's ``--max-unused``). Sealed chunks move
+as they are: their authentication binds them to their chunk id, not to a pack.
+"""
 
 from __future__ import annotations
 
@@ -8,22 +15,28 @@ from typing import TYPE_CHECKING
 
 from seawall.embassy.errors import BadRepositoryConfig
 from seawall.embassy.index import PackInfo
-from seawall.embassy.packs import share_name
+from seawall.embassy.packs import PackBuilder, open_chunk, share_name
 from seawall.embassy.progress import Progress, ProgressFn, ignore_progress
 from seawall.embassy.snapshots import KeepPolicy, select_kept
 
 if TYPE_CHECKING:
     from seawall.embassy.repository import Repository
 
+# Unused bytes that prune leaves in place, as a fraction of the used bytes (restic's default).
+DEFAULT_MAX_UNUSED = 0.05
+
 
 @dataclass(frozen=True)
 class PruneReport:
-    """What ``prune`` removed."""
+    """What ``prune`` removed and rewrote."""
 
     packs_deleted: int
     bytes_freed: int
     orphans_deleted: int
     unused_bytes_kept: int
+    packs_repacked: int = 0
+    packs_written: int = 0
+    bytes_repacked: int = 0
 
 
 @dataclass(frozen=True)
@@ -36,11 +49,17 @@ class ForgetReport:
 
 
 def forget_snapshots(
-    repo: Repository, policy: KeepPolicy, *, tags: Sequence[str] = (), prune: bool = False
+    repo: Repository,
+    policy: KeepPolicy,
+    *,
+    tags: Sequence[str] = (),
+    prune: bool = False,
+    max_unused: float = DEFAULT_MAX_UNUSED,
 ) -> ForgetReport:
     """Remove snapshots outside ``policy`` (only those carrying all ``tags``)."""
     if policy.empty:
         raise BadRepositoryConfig("a keep policy is required; forget would remove everything")
+    _check_max_unused(max_unused)
     # Every site must see the deletion, or repair would copy the snapshot back from a site
     # that was down.
     repo.require_sites(degraded=False, what="forget")
@@ -52,13 +71,23 @@ def forget_snapshots(
             # Snapshot first: a tree without a snapshot is harmless, the reverse is not.
             repo.delete_everywhere(f"snapshots/{snap.id}")
             repo.delete_everywhere(f"trees/{snap.id}")
-    pruned = prune_packs(repo) if prune else None
+    pruned = prune_packs(repo, max_unused=max_unused) if prune else None
     kept = tuple(s.id for s in snaps if s.id in keep)
     return ForgetReport(kept, tuple(s.id for s in removed), pruned)
 
 
-def prune_packs(repo: Repository, *, progress: ProgressFn | None = None) -> PruneReport:
-    """Delete packs no snapshot uses, and orphans of interrupted backups."""
+def prune_packs(
+    repo: Repository,
+    *,
+    max_unused: float = DEFAULT_MAX_UNUSED,
+    progress: ProgressFn | None = None,
+) -> PruneReport:
+    """Delete unused packs and the orphans of interrupted runs; repack partly used packs.
+
+    The order keeps every snapshot readable whenever it stops: new packs first, then the
+    consolidated index, then the old index files, then the old packs' shares.
+    """
+    _check_max_unused(max_unused)
     report = progress or ignore_progress
     repo.require_sites(degraded=False, what="prune")
     with repo.lock(exclusive=True):
@@ -67,24 +96,103 @@ def prune_packs(repo: Repository, *, progress: ProgressFn | None = None) -> Prun
         for snap in repo.snapshots():
             for node in repo.tree(snap):
                 used.update(bytes.fromhex(c) for c in node.chunks)
-        keep: list[PackInfo] = []
+        # A used chunk lives where the index finds it; any other copy of it is unused.
+        live = {cid: loc.pack for cid, loc in index.chunks.items() if cid in used}
         drop: list[PackInfo] = []
+        partial: list[tuple[PackInfo, int]] = []
+        used_bytes = 0
         for pack in index.packs.values():
-            (keep if any(e.id in used for e in pack.entries) else drop).append(pack)
-        unused = sum(e.length for p in keep for e in p.entries if e.id not in used)
-        if drop or len(index.files) > 1:
+            waste = sum(e.length for e in pack.entries if live.get(e.id) != pack.id)
+            if not any(live.get(e.id) == pack.id for e in pack.entries):
+                drop.append(pack)
+                continue
+            used_bytes += sum(e.length for e in pack.entries) - waste
+            if waste:
+                partial.append((pack, waste))
+        repack = _choose_repack(partial, allowed=int(max_unused * used_bytes))
+        rewritten = [pack for pack, _ in repack]
+        written = _repack(repo, rewritten, live, report)
+        gone = {p.id for p in (*drop, *rewritten)}
+        keep = [p for p in index.packs.values() if p.id not in gone] + written
+        if gone or len(index.files) > 1:
             # New (consolidated) index first, then retire the old files, then delete data.
             new_name = repo.write_index_file(keep) if keep else None
             for name in sorted(index.files):
                 if name != new_name:
                     repo.delete_everywhere(name)
         known = {share_name(p.id) for p in keep}
-        doomed: set[str] = {share_name(p.id) for p in drop}
+        doomed: set[str] = {share_name(pid) for pid in gone}
         for name in repo.names("data/"):
             if name not in known:
                 doomed.add(name)
-        orphans = len(doomed) - len(drop)
+        orphans = len(doomed) - len(gone)
         for number, name in enumerate(sorted(doomed)):
             repo.delete_everywhere(name)
             report(Progress("prune", files=number + 1, total_files=len(doomed)))
-    return PruneReport(len(drop), sum(p.length for p in drop), orphans, unused)
+    return PruneReport(
+        packs_deleted=len(drop),
+        bytes_freed=sum(p.length for p in (*drop, *rewritten)) - sum(p.length for p in written),
+        orphans_deleted=orphans,
+        unused_bytes_kept=sum(waste for _, waste in partial) - sum(waste for _, waste in repack),
+        packs_repacked=len(rewritten),
+        packs_written=len(written),
+        bytes_repacked=sum(e.length for p in written for e in p.entries),
+    )
+
+
+def _check_max_unused(max_unused: float) -> None:
+    if not 0 <= max_unused <= 1:
+        raise BadRepositoryConfig(
+            f"max unused {max_unused:g} is not a fraction from 0 to 1; give e.g. 5% or 0.05"
+        )
+
+
+def _choose_repack(
+    partial: list[tuple[PackInfo, int]], *, allowed: int
+) -> list[tuple[PackInfo, int]]:
+    """The emptiest partly used packs, until at most ``allowed`` unused bytes are left."""
+    unused = sum(waste for _, waste in partial)
+    chosen: list[tuple[PackInfo, int]] = []
+    for pack, waste in sorted(partial, key=lambda pw: pw[1] / pw[0].length, reverse=True):
+        if unused <= allowed:
+            break
+        chosen.append((pack, waste))
+        unused -= waste
+    return chosen
+
+
+def _repack(
+    repo: Repository, packs: list[PackInfo], live: dict[bytes, bytes], report: ProgressFn
+) -> list[PackInfo]:
+    """Copy the used chunks of ``packs`` into new packs stored on every site."""
+    keys = (repo.master.data_key, repo.master.id_key)
+    targets = list(range(repo.config.n))
+    written: list[PackInfo] = []
+    builder = PackBuilder()
+
+    def ship() -> None:
+        sent = repo.send_pack(builder, targets)
+        failed = repo.settle(sent)
+        if failed:
+            first = next(iter(failed.values()))
+            raise type(first)(f"{first.message}; prune stopped before deleting anything")
+        written.append(sent.info)
+
+    total = sum(p.length for p in packs)
+    done = 0
+    for pack in packs:
+        split = repo.fetch_pack(pack)
+        for entry in pack.entries:
+            if live.get(entry.id) != pack.id:
+                continue
+            # Verified before it moves: a damaged chunk must fail here, not in a restore.
+            open_chunk(split, entry, *keys)
+            builder.add(entry.id, bytes(split.view(entry.offset, entry.length)), entry.raw_length)
+            if builder.size >= repo.config.pack_size:
+                ship()
+                builder = PackBuilder()
+        done += pack.length
+        report(Progress("repack", bytes=done, total_bytes=total))
+    if len(builder):
+        ship()
+    return written

@@ -82,7 +82,13 @@ from seawall.embassy.locks import REFRESH_EVERY, RELEASED, Lock, new_lock
 from seawall.embassy.memory import tune_malloc
 from seawall.embassy.packs import TARGET_SIZE, PackBuilder, share_name
 from seawall.embassy.progress import ProgressFn
-from seawall.embassy.pruning import ForgetReport, PruneReport, forget_snapshots, prune_packs
+from seawall.embassy.pruning import (
+    DEFAULT_MAX_UNUSED,
+    ForgetReport,
+    PruneReport,
+    forget_snapshots,
+    prune_packs,
+)
 from seawall.embassy.restore import RestoreReport, restore_snapshot
 from seawall.embassy.sealing import seal, unseal
 from seawall.embassy.sites.base import Site
@@ -717,14 +723,21 @@ class Repository:
         replace_site(self, old, new, progress=progress)
 
     def forget(
-        self, policy: KeepPolicy, *, tags: Sequence[str] = (), prune: bool = False
+        self,
+        policy: KeepPolicy,
+        *,
+        tags: Sequence[str] = (),
+        prune: bool = False,
+        max_unused: float = DEFAULT_MAX_UNUSED,
     ) -> ForgetReport:
         """Remove snapshots outside ``policy`` (only those carrying all ``tags``)."""
-        return forget_snapshots(self, policy, tags=tags, prune=prune)
+        return forget_snapshots(self, policy, tags=tags, prune=prune, max_unused=max_unused)
 
-    def prune(self, *, progress: ProgressFn | None = None) -> PruneReport:
-        """Delete packs no snapshot uses, and orphans of interrupted backups."""
-        return prune_packs(self, progress=progress)
+    def prune(
+        self, *, max_unused: float = DEFAULT_MAX_UNUSED, progress: ProgressFn | None = None
+    ) -> PruneReport:
+        """Delete unused packs and orphans; repack partly used packs (see :mod:`.pruning`)."""
+        return prune_packs(self, max_unused=max_unused, progress=progress)
 
     # -- keys ----------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -97,6 +98,66 @@ def test_forget_keeps_policy_and_prune_frees_unused_packs(
     with pytest.raises(BadRepositoryConfig, match="keep policy is required"):
         repo.forget(KeepPolicy())
     repo.close()
+
+
+def mixed_packs(repo: Repository, tmp_path: Path) -> Path:
+    """Two snapshots, the first forgotten: its packs mix chunks still used with chunks not."""
+    rng = random.Random(5)
+    src = tmp_path / "ledgers"
+    src.mkdir()
+    for i in range(24):
+        (src / f"ledger-{i:02d}.bin").write_bytes(rng.randbytes(20_000))
+    repo.backup([src])
+    for i in range(0, 24, 2):
+        (src / f"ledger-{i:02d}.bin").write_bytes(rng.randbytes(20_000))
+    repo.backup([src])
+    repo.forget(KeepPolicy(last=1))
+    return src
+
+
+def test_prune_repacks_partly_used_packs_until_nothing_unused_is_left(
+    repo: Repository, tmp_path: Path, sites: list[LocalSite]
+) -> None:
+    src = mixed_packs(repo, tmp_path)
+    stored_before = repo.stats().stored_bytes
+    old_shares = set(sites[0].list("data/"))
+    report = repo.prune(max_unused=0.0)
+    # Half of every first-backup pack is unused: all of them are rewritten, none kept whole.
+    assert report.packs_repacked > 0 and report.packs_written > 0
+    assert report.unused_bytes_kept == 0
+    assert report.bytes_freed > 0
+    assert repo.stats().stored_bytes == stored_before - report.bytes_freed
+    assert len(old_shares - set(sites[0].list("data/"))) >= report.packs_repacked
+    # Every chunk the index lists is used by the snapshot left, and listed once.
+    listed = [e.id.hex() for p in repo.load_index().packs.values() for e in p.entries]
+    used = {c for n in repo.tree(repo.snapshots()[0]) for c in n.chunks}
+    assert sorted(listed) == sorted(used)
+    assert repo.check(read_data=True).problems == []
+    repo.restore("latest", tmp_path / "out")
+    assert tree_state(tmp_path / "out" / src.as_posix().lstrip("/")) == tree_state(src)
+    assert repo.prune(max_unused=0.0).packs_repacked == 0  # nothing left to gain
+
+
+def test_prune_leaves_partly_used_packs_within_the_unused_allowance(
+    repo: Repository, tmp_path: Path
+) -> None:
+    mixed_packs(repo, tmp_path)
+    report = repo.prune(max_unused=1.0)
+    assert report.packs_repacked == 0
+    assert report.unused_bytes_kept > 0
+    halfway = repo.prune(max_unused=0.25)
+    index = repo.load_index()
+    used_bytes = sum(e.length for p in index.packs.values() for e in p.entries) - (
+        halfway.unused_bytes_kept
+    )
+    assert halfway.packs_repacked > 0
+    assert halfway.unused_bytes_kept <= 0.25 * used_bytes
+    assert repo.check(read_data=True).problems == []
+
+
+def test_prune_refuses_an_allowance_outside_zero_to_one(repo: Repository) -> None:
+    with pytest.raises(BadRepositoryConfig, match="not a fraction from 0 to 1"):
+        repo.prune(max_unused=1.5)
 
 
 def test_site_replace_rebuilds_the_lost_site(
