@@ -49,6 +49,13 @@ def test_custodian_sees_health_and_restores_with_two_sites_lost(
     expect(page.locator("#sites .site-down")).to_have_count(2)
     expect(page.locator("text=3 of 5 sites hold shares")).to_be_visible()
     expect(page.locator("#snapshots tbody tr")).to_have_count(1)
+    # The site map: five located sites, the two lost ones drawn as down, and the worst
+    # storm footprint over Kingston and Montego Bay, which 3-of-5 survives.
+    expect(page.locator("#site-map .map-site")).to_have_count(5)
+    expect(page.locator("#site-map .map-site-down")).to_have_count(2)
+    expect(page.locator("#site-map .map-site-down", has_text="Belmopan")).to_have_count(1)
+    expect(page.locator("#site-map .footprint")).to_have_count(1)
+    expect(page.locator("#exposure")).to_contain_text("covers at most 2 sites")
     shoot(page, "embassy-02-repo-two-sites-lost")
 
     target = tmp_path / "drill"

@@ -475,3 +475,76 @@ def test_backup_names_what_it_left_out(home: Path, sites: list[Path], tmp_path: 
     assert left[-1] == "left out 2 more (see --json)"
     listed = sw(home, "embassy", "backup", "--repo", "gov-records", str(src), "--json").json()
     assert isinstance(listed, dict) and len(listed["skipped"]) == 12 and listed["files"] == 1
+
+
+BELIZE = [("Belize City", "17.4986", "-88.1886"), ("Belmopan", "17.2510", "-88.7590")]
+
+
+def locate(home: Path, site: str, place: tuple[str, str, str]) -> Outcome:
+    name, lat, lon = place
+    return sw(
+        home,
+        "embassy",
+        "site",
+        "locate",
+        "--repo",
+        "gov-records",
+        site,
+        "--place",
+        name,
+        "--lat",
+        lat,
+        "--lon",
+        lon,
+    )
+
+
+def test_exposure_warns_when_one_storm_covers_more_sites_than_k_of_n_survives(
+    home: Path, sites: list[Path], tmp_path: Path
+) -> None:
+    init_repo(home, [f"file://{d}" for d in sites])
+    unknown = sw(home, "embassy", "exposure", "--repo", "gov-records", "--json")
+    assert unknown.code == 0, unknown.err
+    assert len(unknown.json()["unlocated"]) == 5  # type: ignore[arg-type,index]
+    places = [*BELIZE, ("Belize River", "17.35", "-88.45")]
+    places += [("Kingston", "17.9714", "-76.7931"), ("Bridgetown", "13.0975", "-59.6167")]
+    for index, place in enumerate(places):
+        assert locate(home, str(index), place).code == 0
+    risky = sw(home, "embassy", "exposure", "--repo", "gov-records", "--json")
+    assert risky.code == 1  # three sites in one footprint; 3-of-5 survives losing two
+    body = risky.json()
+    assert body["at_risk"] is True and body["tolerable"] == 2  # type: ignore[index]
+    assert body["sites"] == [f"file://{d}" for d in sites[:3]]  # type: ignore[index]
+    # Moving one Belize site to Port of Spain spreads the repository enough.
+    assert locate(home, f"file://{sites[2]}", ("Port of Spain", "10.6549", "-61.5019")).code == 0
+    spread = sw(home, "embassy", "exposure", "--repo", "gov-records")
+    assert spread.code == 0, spread.err
+    assert "spread enough" in spread.err
+    assert "Port of Spain" in spread.out
+    # A site replaced elsewhere is no longer where the old one was.
+    fresh = tmp_path / "fresh-site"
+    fresh.mkdir()
+    replaced = sw(
+        home, "embassy", "site", "replace", "--repo", "gov-records", "0", f"file://{fresh}"
+    )
+    assert replaced.code == 0, replaced.err
+    after = sw(home, "embassy", "exposure", "--repo", "gov-records", "--json")
+    assert after.json()["unlocated"] == [f"file://{fresh}"]  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("site", "lat", "complaint"),
+    [
+        ("0", "95", "latitude 95.0 is not between -90 and 90 degrees"),
+        ("7", "17", "site index 7 is out of range"),
+        ("file:///elsewhere", "17", "is not a site of gov-records"),
+    ],
+)
+def test_locating_a_site_refuses_bad_places_in_one_line(
+    home: Path, sites: list[Path], site: str, lat: str, complaint: str
+) -> None:
+    init_repo(home, [f"file://{d}" for d in sites])
+    refused = locate(home, site, ("Somewhere", lat, "-88"))
+    assert refused.code != 0
+    assert complaint in refused.err
+    assert len(refused.err.strip().splitlines()) == 1

@@ -29,6 +29,7 @@ from seawall.db.models.embassy import EmbassyRepo
 from seawall.embassy import registry
 from seawall.embassy.custody import CustodianShare, combine_shares
 from seawall.embassy.errors import BadSiteUrl
+from seawall.embassy.exposure import DEFAULT_STORM_RADIUS_KM, Place
 from seawall.embassy.progress import Progress as EngineProgress
 from seawall.embassy.pruning import DEFAULT_MAX_UNUSED, PruneReport
 from seawall.embassy.repository import Repository
@@ -512,6 +513,89 @@ def site_replace(state: CliState, repo_ref: str, old: str, new: str) -> None:
         with o.node.unit(o.node.operator()) as ctx:
             registry.update_sites(ctx, ctx.db.merge(o.row), list(o.repo.config.sites))
     say(f"Site replaced: {redact_url(old)} -> {redact_url(new)}")
+
+
+@site.command("locate")
+@repo_option
+@click.argument("site_ref", metavar="SITE")
+@click.option("--place", required=True, help="A name people know, e.g. 'Belize City'.")
+@click.option("--lat", type=float, required=True, help="Latitude in degrees (north positive).")
+@click.option("--lon", type=float, required=True, help="Longitude in degrees (east positive).")
+@pass_state
+def site_locate(
+    state: CliState, repo_ref: str, site_ref: str, place: str, lat: float, lon: float
+) -> None:
+    """Record where SITE (URL or index from 0) is, for the site map and storm exposure."""
+    where = Place(place.strip(), lat, lon)
+    node = state.node()
+    with node.unit(node.operator()) as ctx:
+        url = registry.locate_site(ctx, registry.get_repo(ctx, repo_ref), site_ref, where)
+    say(f"Site {redact_url(url)} is at {where.name} ({where.lat:.4f}, {where.lon:.4f})")
+
+
+@embassy.command()
+@repo_option
+@click.option(
+    "--radius-km",
+    type=float,
+    default=DEFAULT_STORM_RADIUS_KM,
+    show_default=True,
+    help="Radius of one storm's footprint.",
+)
+@json_option
+@pass_state
+def exposure(state: CliState, repo_ref: str, radius_km: float, as_json: bool) -> None:
+    """Could one storm take out more sites than the repository can lose? (exit 1 if so)"""
+    node = state.node()
+    with node.unit(node.operator()) as ctx:
+        row = registry.get_repo(ctx, repo_ref)
+        found = registry.exposure_of(ctx, row, radius_km)
+        places = registry.site_places(row)
+    hit = [redact_url(row.sites[i]) for i in found.sites]
+    if as_json:
+        emit_json(
+            {
+                "radius_km": found.radius_km,
+                "tolerable": found.tolerable,
+                "at_risk": found.at_risk,
+                "sites": hit,
+                "center": list(found.center) if found.center else None,
+                "unlocated": [redact_url(row.sites[i]) for i in found.unlocated],
+            }
+        )
+    else:
+        emit_table(
+            f"Sites of {row.name} ({row.k}-of-{row.n})",
+            ["#", "Site", "Place", "In the worst footprint"],
+            [
+                [
+                    str(i),
+                    redact_url(url),
+                    getattr(places[i], "name", "(not located)"),
+                    "yes" if i in found.sites else "",
+                ]
+                for i, url in enumerate(row.sites)
+            ],
+        )
+        if found.unlocated:
+            say(
+                f"[yellow]{len(found.unlocated)} sites are not located[/]; "
+                f"record them with `seawall embassy site locate --repo {row.name} ...`"
+            )
+        if not found.sites:
+            return
+        verdict = (
+            "[red]at risk[/]: a restore needs {k} sites, and one storm could take {hit} of them"
+            if found.at_risk
+            else "[green]spread enough[/]: one storm takes at most {hit} sites; {k} of the "
+            "rest rebuild every snapshot"
+        )
+        say(
+            f"Worst {found.radius_km:g} km footprint covers {len(hit)} of {row.n} sites; "
+            + verdict.format(k=row.k, hit=len(hit))
+        )
+    if found.at_risk:
+        raise click.exceptions.Exit(1)
 
 
 @embassy.command()

@@ -131,6 +131,12 @@ class BadCustodianShare(InvalidInput):
     code = "bad_custodian_share"
 
 
+class BadPlace(InvalidInput):
+    """A site location or storm radius that is not a place on Earth."""
+
+    code = "bad_place"
+
+
 class HostKeyRejected(SiteUnavailable):
     """An SFTP server's host key is unknown or differs from the one in known_hosts."""
 

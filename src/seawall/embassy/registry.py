@@ -18,6 +18,7 @@ from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
 from seawall.core.evidence import record_evidence
 from seawall.db.models.embassy import EmbassyRepo, EmbassyRun
+from seawall.embassy.exposure import DEFAULT_STORM_RADIUS_KM, Exposure, Place, storm_exposure
 from seawall.errors import Conflict, InvalidInput, NotFound
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
@@ -56,6 +57,7 @@ def register_repo(
         n=n,
         created_at=ctx.now(),
         degraded=False,
+        locations={},
     )
     ctx.db.add(row)
     ctx.db.flush()
@@ -92,11 +94,49 @@ def list_repos(ctx: Ctx) -> list[EmbassyRepo]:
 
 
 def update_sites(ctx: Ctx, repo: EmbassyRepo, sites: list[str]) -> None:
-    """Record a site replacement."""
+    """Record a site replacement (a replaced site's location goes with it)."""
     require(ctx.who, Perm.EMBASSY_OPERATE)
     old = list(repo.sites)
     repo.sites = list(sites)
+    repo.locations = {url: at for url, at in (repo.locations or {}).items() if url in sites}
     ctx.record("embassy.site.replaced", repo.id, name=repo.name, old=old, new=list(sites))
+
+
+def locate_site(ctx: Ctx, repo: EmbassyRepo, site: str, place: Place) -> str:
+    """Record where one of a repository's sites is; ``site`` is its URL or its index (from 0).
+
+    Returns the site's URL.
+    """
+    require(ctx.who, Perm.EMBASSY_OPERATE)
+    if site.isascii() and site.isdigit():
+        if int(site) >= len(repo.sites):
+            raise NotFound(f"site index {site} is out of range: {repo.name} has {repo.n} sites")
+        url = repo.sites[int(site)]
+    elif site in repo.sites:
+        url = site
+    else:
+        raise NotFound(f"{site} is not a site of {repo.name}; give its URL or index (from 0)")
+    at = {"place": place.name, "lat": place.lat, "lon": place.lon}
+    repo.locations = {**(repo.locations or {}), url: at}
+    ctx.record("embassy.site.located", repo.id, name=repo.name, site=url, **at)
+    return url
+
+
+def site_places(repo: EmbassyRepo) -> list[Place | None]:
+    """Each site's place, in site order; None where it was never located."""
+    found: list[Place | None] = []
+    for url in repo.sites:
+        at = (repo.locations or {}).get(url)
+        found.append(Place(at["place"], at["lat"], at["lon"]) if at else None)
+    return found
+
+
+def exposure_of(
+    ctx: Ctx, repo: EmbassyRepo, radius_km: float = DEFAULT_STORM_RADIUS_KM
+) -> Exposure:
+    """The worst single storm footprint over the repository's located sites."""
+    require(ctx.who, Perm.EMBASSY_READ)
+    return storm_exposure(site_places(repo), k=repo.k, radius_km=radius_km)
 
 
 def record_event(ctx: Ctx, repo: EmbassyRepo, action: str, **detail: Any) -> None:

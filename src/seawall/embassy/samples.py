@@ -17,12 +17,21 @@ from pathlib import Path
 from seawall.core.clock import Clock
 from seawall.core.context import Ctx
 from seawall.embassy import registry
+from seawall.embassy.exposure import Place
 from seawall.embassy.repository import Repository
 from seawall.embassy.sites.local import LocalSite
 
 SAMPLE_NAME = "gov-records"
 SAMPLE_PASSPHRASE = "seawall-demo-embassy"  # noqa: S105 - printed on purpose; demo nodes only
 SITE_NAMES = ("kingston-dc", "montego-bay-dc", "port-of-spain", "bridgetown", "belmopan")
+# Where the sample's five "sites" would be: two in Jamaica, three in partner states.
+SITE_PLACES = (
+    Place("Kingston", 17.9714, -76.7931),
+    Place("Montego Bay", 18.4762, -77.8939),
+    Place("Port of Spain", 10.6549, -61.5019),
+    Place("Bridgetown", 13.0975, -59.6167),
+    Place("Belmopan", 17.2510, -88.7590),
+)
 
 
 def write_sample_records(root: Path, seed: int = 2026) -> Path:
@@ -81,6 +90,8 @@ def load_sample_repository(
             row = registry.register_repo(
                 ctx, SAMPLE_NAME, repo.config.id, list(repo.config.sites), 3, 5
             )
+            for url, place in zip(row.sites, SITE_PLACES, strict=True):
+                registry.locate_site(ctx, row, url, place)
         started = clock.now()
         report = repo.backup([source], tags=["sample", "daily"])
         snap = report.snapshot

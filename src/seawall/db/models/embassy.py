@@ -31,6 +31,8 @@ class EmbassyRepo(Base):
     n: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     degraded: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Where each site is, by site URL: {"place": str, "lat": float, "lon": float}.
+    locations: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class EmbassyRun(Base):

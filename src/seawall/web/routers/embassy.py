@@ -15,6 +15,7 @@ from seawall.embassy.sites import open_site
 from seawall.errors import SeawallError
 from seawall.web.deps import UiPage, node_of, read_form_csrf
 from seawall.web.routers.ui import render
+from seawall.web.sitemap import site_map
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(read_form_csrf)])
 
@@ -48,6 +49,9 @@ def _repo_page(
     row = registry.get_repo(ctx, name)
     runs = registry.recent_runs(ctx, row, limit=50)
     snapshots = [r for r in runs if r.kind == "backup" and r.outcome != "failure"]
+    sites = probe_sites(row.sites)
+    places = registry.site_places(row)
+    exposure = registry.exposure_of(ctx, row)
     return render(
         request,
         page,
@@ -56,7 +60,10 @@ def _repo_page(
         error=error,
         notice=notice,
         repo=row,
-        sites=probe_sites(row.sites),
+        sites=sites,
+        places=places,
+        exposure=exposure,
+        site_map=site_map(places, [s.state for s in sites], exposure),
         runs=runs[:15],
         snapshots=snapshots,
         last_check=registry.last_run(ctx, row, "check"),
