@@ -501,3 +501,36 @@ def test_a_partner_answering_garbage_or_nothing_gets_a_clear_error(tmp_path: Pat
         garbage.close()
         silent.close()
         node.close()
+
+
+def test_a_partner_answering_too_much_is_cut_off_while_it_sends(tmp_path: Path) -> None:
+    node = make_node(tmp_path / "jm", None, FrozenClock(EPOCH), "JM")
+    declared = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/taxii+json;version=2.1\r\n"
+        b'Content-Length: 104857600\r\n\r\n{"objects": ['
+    )
+    # No length given: 65 MiB of chunks, refused once past the cap, not after.
+    chunk = b"x" * (1 << 20)
+    chunked = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/taxii+json;version=2.1\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n"
+        + (b"%x\r\n" % len(chunk) + chunk + b"\r\n") * 65
+        + b"0\r\n\r\n"
+    )
+    big, big_port = _raw_server(declared)
+    flood, flood_port = _raw_server(chunked)
+    try:
+        with node.unit(node.operator()) as ctx:
+            for name, port in (("tt-big", big_port), ("tt-flood", flood_port)):
+                partners.add_partner(ctx, name, "TT", f"http://127.0.0.1:{port}")
+                link_partner(ctx, node.settings, name, token="sw_x_y")
+        reports = {r.partner: r for r in sync(node, timeout=5)}
+        for name in ("tt-big", "tt-flood"):
+            assert reports[name].error_code == "partner_answered_too_much", reports[name].error
+            assert "sent an answer over 64 MiB; nothing of it was used" in reports[name].error
+        with node.unit(node.operator()) as ctx:
+            assert ctx.db.scalar(select(func.count()).select_from(IntelObject)) == 0
+    finally:
+        big.close()
+        flood.close()
+        node.close()

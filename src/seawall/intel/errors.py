@@ -158,6 +158,12 @@ class PartnerAnsweredGarbage(PartnerError):
     code = "partner_answered_garbage"
 
 
+class PartnerAnsweredTooMuch(PartnerAnsweredGarbage):
+    """The partner's answer is larger than any answer this node will read."""
+
+    code = "partner_answered_too_much"
+
+
 class PartnerRefused(PartnerError):
     """The partner answered with an HTTP error."""
 

@@ -19,6 +19,7 @@ import httpx
 from seawall.intel.errors import (
     InvalidPublicKey,
     PartnerAnsweredGarbage,
+    PartnerAnsweredTooMuch,
     PartnerIdentityMismatch,
     PartnerRefused,
     PartnerTimedOut,
@@ -30,6 +31,10 @@ MEDIA_TYPE = "application/taxii+json;version=2.1"
 IDENTITY_PATH = "/api/v1/intel/sync/identity"
 DATE_ADDED_LAST = "X-TAXII-Date-Added-Last"
 DEFAULT_TIMEOUT = 20.0
+# The most a partner's answer may hold. A TAXII page of 1,000 indicators is 1-2 MB; an answer
+# beyond this is refused while it is read, so a broken or hostile partner cannot fill memory.
+MAX_ANSWER_BYTES = 64 * 1024 * 1024
+_BODY_FRAMING = ("content-encoding", "content-length", "transfer-encoding")
 
 
 @dataclass(frozen=True)
@@ -102,9 +107,21 @@ class PartnerLink:
     ) -> httpx.Response:
         headers = {"Content-Type": MEDIA_TYPE} if body is not None else None
         try:
-            response = self._client.request(
+            with self._client.stream(
                 method, url, params=params, content=body, headers=headers
-            )
+            ) as streamed:
+                # The body is read (and decoded) once, under the cap; the copy keeps the
+                # headers that do not describe the encoding it no longer has.
+                response = httpx.Response(
+                    streamed.status_code,
+                    headers=[
+                        (key, value)
+                        for key, value in streamed.headers.multi_items()
+                        if key.lower() not in _BODY_FRAMING
+                    ],
+                    content=self._read_capped(streamed),
+                    request=streamed.request,
+                )
         except httpx.TimeoutException:
             raise PartnerTimedOut(
                 f"partner {self.name} at {self.url} did not answer in time; "
@@ -127,6 +144,24 @@ class PartnerLink:
                 response.status_code,
             )
         return response
+
+    def _read_capped(self, response: httpx.Response) -> bytes:
+        """The body, refused as soon as it is declared or read past MAX_ANSWER_BYTES."""
+        declared = response.headers.get("content-length", "")
+        too_much = PartnerAnsweredTooMuch(
+            f"partner {self.name} at {self.url} sent an answer over "
+            f"{MAX_ANSWER_BYTES // (1024 * 1024)} MiB; nothing of it was used"
+        )
+        if declared.isascii() and declared.isdigit() and int(declared) > MAX_ANSWER_BYTES:
+            raise too_much
+        parts: list[bytes] = []
+        size = 0
+        for part in response.iter_bytes():
+            size += len(part)
+            if size > MAX_ANSWER_BYTES:
+                raise too_much
+            parts.append(part)
+        return b"".join(parts)
 
     def _json(self, response: httpx.Response, what: str) -> dict[str, Any]:
         kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
