@@ -9,7 +9,10 @@ uploads while the next fills.
 from __future__ import annotations
 
 import fnmatch
+import functools
+import grp
 import os
+import pwd
 import socket
 import stat
 import threading
@@ -17,7 +20,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, TypedDict
 
 from seawall.embassy.chunking import Chunker, chunk_id
 from seawall.embassy.errors import SourceMissing, TooFewSites
@@ -368,20 +371,21 @@ class _Session:
         if not path:
             return  # "/" itself: its children are recorded, the root is the restore target
         mode = stat.S_IMODE(st.st_mode)
+        owner = _owner(st)
         if stat.S_ISDIR(st.st_mode):
-            self.nodes.append(Node(path, "dir", mode, st.st_mtime_ns))
+            self.nodes.append(Node(path, "dir", mode, st.st_mtime_ns, **owner))
         elif stat.S_ISLNK(st.st_mode):
             target = os.readlink(abspath)
-            self.nodes.append(Node(path, "symlink", mode, st.st_mtime_ns, target=target))
+            self.nodes.append(Node(path, "symlink", mode, st.st_mtime_ns, target=target, **owner))
         elif stat.S_ISREG(st.st_mode):
             old = self.previous.get(path)
             if old is not None and _unchanged(old, st, self.pipeline.index):
-                self.nodes.append(replace(old, mode=mode))
+                self.nodes.append(replace(old, mode=mode, **owner))
                 self.advance(st.st_size)
             else:
                 # The size is the one actually read, in case the file changed since listed.
                 node = Node(path, "file", mode, st.st_mtime_ns, 0, "", (), st.st_ino)
-                node = replace(node, ctime_ns=st.st_ctime_ns)
+                node = replace(node, ctime_ns=st.st_ctime_ns, **owner)
                 contents = _Contents()
                 file = _Target(contents, len(self.nodes), abspath)
                 # A file of at most one largest chunk is opened, read, cut, hashed and sealed
@@ -530,6 +534,39 @@ def back_up(
         repo.put_everywhere(snap_name, repo.seal_meta(snap_name, snap.to_json()), degraded=degraded)
     report = BackupReport(snap, pipeline.packs_written, pipeline.stored_bytes)
     return replace(report, skipped=tuple(session.skipped))
+
+
+class _Owner(TypedDict):
+    uid: int
+    gid: int
+    user: str
+    group: str
+
+
+def _owner(st: os.stat_result) -> _Owner:
+    """Who owns an entry, by number and by name."""
+    return {
+        "uid": st.st_uid,
+        "gid": st.st_gid,
+        "user": _user_name(st.st_uid),
+        "group": _group_name(st.st_gid),
+    }
+
+
+@functools.lru_cache(maxsize=1024)
+def _user_name(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return ""  # an id with no name here: only the number is kept
+
+
+@functools.lru_cache(maxsize=1024)
+def _group_name(gid: int) -> str:
+    try:
+        return grp.getgrgid(gid).gr_name
+    except KeyError:
+        return ""
 
 
 def _parent(repo: Repository, roots: Sequence[str]) -> Snapshot | None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import grp
 import os
+import pwd
 import threading
 from collections import Counter, deque
 from collections.abc import Iterator
@@ -204,6 +207,7 @@ def _restore(
             if overwrite and os.path.lexists(path):
                 path.unlink()
             os.symlink(node.target, path)
+            _chown(path, node)
             with suppress(NotImplementedError, OSError):
                 os.utime(path, ns=(node.mtime_ns, node.mtime_ns), follow_symlinks=False)
             links += 1
@@ -245,5 +249,35 @@ def _create(root: Path, node: Node, overwrite: bool) -> None:
 
 
 def _apply_meta(path: Path, node: Node) -> None:
+    _chown(path, node)  # before chmod: a change of owner clears the set-id bits
     os.chmod(path, node.mode)
     os.utime(path, ns=(node.mtime_ns, node.mtime_ns))
+
+
+def _chown(path: Path, node: Node) -> None:
+    """Give an entry its recorded owner, when restoring as root (as restic and Borg do).
+
+    The owner's name is used where it exists on this system, its number otherwise: a
+    government server rebuilt from scratch gives its service accounts new numbers.
+    """
+    if node.uid < 0 or not _AS_ROOT:
+        return
+    os.chown(
+        path,
+        _ids_by_name(node.user, "user", node.uid),
+        _ids_by_name(node.group, "group", node.gid),
+        follow_symlinks=False,
+    )
+
+
+_AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+@functools.lru_cache(maxsize=1024)
+def _ids_by_name(name: str, kind: str, number: int) -> int:
+    if not name:
+        return number
+    try:
+        return pwd.getpwnam(name).pw_uid if kind == "user" else grp.getgrnam(name).gr_gid
+    except KeyError:
+        return number

@@ -31,6 +31,12 @@ class Node:
     chunks: tuple[str, ...] = ()
     inode: int = 0
     ctime_ns: int = 0
+    # Owner as numbers and as names (-1 and "" when not recorded, as in trees written before
+    # owners were): a restore as root gives the names' ids where they exist, else the numbers.
+    uid: int = -1
+    gid: int = -1
+    user: str = ""
+    group: str = ""
 
     def to_doc(self) -> dict[str, Any]:
         """JSON form, omitting empty fields."""
@@ -40,6 +46,8 @@ class Node:
             "mode": self.mode,
             "mtime_ns": self.mtime_ns,
         }
+        if self.uid >= 0:
+            doc.update(uid=self.uid, gid=self.gid, user=self.user, group=self.group)
         if self.type == "file":
             doc.update(size=self.size, chunks=list(self.chunks), inode=self.inode)
             doc["ctime_ns"] = self.ctime_ns
@@ -62,6 +70,10 @@ class Node:
             chunks=tuple(str(c) for c in doc.get("chunks", ())),
             inode=int(doc.get("inode", 0)),
             ctime_ns=int(doc.get("ctime_ns", 0)),
+            uid=int(doc.get("uid", -1)),
+            gid=int(doc.get("gid", -1)),
+            user=str(doc.get("user", "")),
+            group=str(doc.get("group", "")),
         )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import pwd
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from seawall.embassy.errors import (
 from seawall.embassy.progress import Progress
 from seawall.embassy.repository import Repository
 from seawall.embassy.sites.local import LocalSite
+from seawall.embassy.snapshots import Node
 
 from .conftest import FAST_KDF, PASSPHRASE, tree_state
 
@@ -39,6 +41,48 @@ def test_restore_is_bit_identical_with_modes_mtimes_links_and_empty_dirs(
     assert result.files == 5 and result.symlinks == 1
     assert os.readlink(restored(out, source) / "link") == "docs/register.csv"
     assert (restored(out, source) / "empty").is_dir()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can give files to other owners")
+def test_restore_as_root_gives_back_owners_by_name_where_known_else_by_number(
+    repo: Repository, tmp_path: Path
+) -> None:
+    nobody = pwd.getpwnam("nobody")
+    src = tmp_path / "owned"
+    (src / "service").mkdir(parents=True)
+    (src / "service" / "app.conf").write_text("listen 443\n")
+    (src / "orphan.dat").write_bytes(b"no name for this owner")
+    os.symlink("service/app.conf", src / "conf-link")
+    os.chown(src / "service", nobody.pw_uid, nobody.pw_gid)
+    os.chown(src / "service" / "app.conf", nobody.pw_uid, nobody.pw_gid)
+    os.chown(src / "orphan.dat", 54321, 54322)  # ids no account here has
+    os.chown(src / "conf-link", 54321, nobody.pw_gid, follow_symlinks=False)
+    os.chmod(src / "orphan.dat", 0o4750)  # noqa: S103 - set-uid must survive the chown
+    repo.backup([src])
+    node = {n.path.rsplit("/", 1)[-1]: n for n in repo.tree(repo.snapshots()[0])}
+    assert (node["app.conf"].uid, node["app.conf"].user) == (nobody.pw_uid, "nobody")
+    assert (node["orphan.dat"].uid, node["orphan.dat"].user) == (54321, "")
+    out = tmp_path / "out"
+    repo.restore("latest", out)
+    back = out / src.as_posix().lstrip("/")
+
+    def owner(path: Path) -> tuple[int, int]:
+        st = path.lstat()
+        return st.st_uid, st.st_gid
+
+    assert owner(back / "service") == (nobody.pw_uid, nobody.pw_gid)
+    assert owner(back / "service" / "app.conf") == (nobody.pw_uid, nobody.pw_gid)
+    assert owner(back / "orphan.dat") == (54321, 54322)
+    assert owner(back / "conf-link") == (54321, nobody.pw_gid)
+    assert (back / "orphan.dat").stat().st_mode & 0o7777 == 0o4750
+    assert tree_state(back) == tree_state(src)
+
+
+def test_a_tree_from_before_owners_were_recorded_restores_without_them() -> None:
+    old = {"path": "srv/a.csv", "type": "file", "mode": 420, "mtime_ns": 1, "size": 0}
+    node = Node.from_doc(old)
+    assert (node.uid, node.gid, node.user, node.group) == (-1, -1, "", "")
+    assert "uid" not in node.to_doc()
 
 
 def test_second_backup_stores_nothing_new_and_dedups_copies(repo: Repository, source: Path) -> None:
