@@ -361,6 +361,8 @@ class _Session:
     # Small files walked but not yet handed to a worker, with their sizes.
     batch: list[tuple[_Target, int]] = field(default_factory=list)
     batch_bytes: int = 0
+    # Files with more than one hard link, by (device, inode): the first path and its contents.
+    linked: dict[tuple[int, int], tuple[str, _Contents]] = field(default_factory=dict)
 
     def add_entry(self, abspath: str, st: os.stat_result | OSError) -> None:
         """Record one walked entry (file contents go through the pipeline)."""
@@ -379,7 +381,14 @@ class _Session:
             self.nodes.append(Node(path, "symlink", mode, st.st_mtime_ns, target=target, **owner))
         elif stat.S_ISREG(st.st_mode):
             old = self.previous.get(path)
-            if old is not None and _unchanged(old, st, self.pipeline.index):
+            first = self.linked.get((st.st_dev, st.st_ino)) if st.st_nlink > 1 else None
+            if first is not None:
+                # Another name of a file already walked: one read, one set of chunks.
+                node = Node(path, "file", mode, st.st_mtime_ns, 0, "", (), st.st_ino)
+                node = replace(node, ctime_ns=st.st_ctime_ns, link_of=first[0], **owner)
+                self.defer(node, first[1])
+                self.advance(st.st_size)
+            elif old is not None and _unchanged(old, st, self.pipeline.index):
                 self.nodes.append(replace(old, mode=mode, **owner))
                 self.advance(st.st_size)
             else:
@@ -387,6 +396,8 @@ class _Session:
                 node = Node(path, "file", mode, st.st_mtime_ns, 0, "", (), st.st_ino)
                 node = replace(node, ctime_ns=st.st_ctime_ns, **owner)
                 contents = _Contents()
+                if st.st_nlink > 1:
+                    self.linked[(st.st_dev, st.st_ino)] = (path, contents)
                 file = _Target(contents, len(self.nodes), abspath)
                 # A file of at most one largest chunk is opened, read, cut, hashed and sealed
                 # whole on a worker thread, with others in a batch; larger ones stream through
@@ -435,6 +446,13 @@ class _Session:
             self.nodes[position] = replace(node, chunks=tuple(contents.ids), size=contents.size)
         failed = {position for position, _ in self.pipeline.failed}
         self.skipped.extend(reason for _, reason in self.pipeline.failed)
+        # The other names of a file that could not be read share its (incomplete) contents.
+        unread = {id(contents) for position, contents in self.deferred if position in failed}
+        for position, contents in self.deferred:
+            if id(contents) in unread and position not in failed:
+                failed.add(position)
+                path = self.nodes[position].path
+                self.skipped.append(f"/{path}: a hard link of a file that could not be read")
         self.nodes = [n for i, n in enumerate(self.nodes) if i not in failed]
         self.deferred.clear()
 

@@ -92,6 +92,10 @@ def _restore(
             )
     root.mkdir(parents=True, exist_ok=True)
     files = [n for n in nodes if n.type == "file"]
+    # A hard link whose other name is restored too becomes a link again; alone, it is a file.
+    originals = {n.path for n in files if not n.link_of}
+    hard_links = [n for n in files if n.link_of in originals]
+    files = [n for n in files if n.link_of not in originals]
     folders = {n.path if n.type == "dir" else os.path.dirname(n.path) for n in nodes}
     for folder in sorted(folders):
         (root / folder).mkdir(parents=True, exist_ok=True)
@@ -200,6 +204,11 @@ def _restore(
             job.cancel()
         for fd in handles.values():
             os.close(fd)
+    for node in hard_links:
+        path = root / node.path
+        if overwrite and os.path.lexists(path):
+            path.unlink()
+        os.link(root / node.link_of, path)
     links = 0
     for node in nodes:
         if node.type == "symlink":
@@ -214,7 +223,7 @@ def _restore(
     dirs = [n for n in nodes if n.type == "dir"]
     for node in sorted(dirs, key=lambda n: n.path.count("/"), reverse=True):
         _apply_meta(root / node.path, node)
-    return RestoreReport(len(files), len(dirs), links, written)
+    return RestoreReport(len(files) + len(hard_links), len(dirs), links, written)
 
 
 def _by_chunk(

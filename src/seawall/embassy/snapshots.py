@@ -37,6 +37,9 @@ class Node:
     gid: int = -1
     user: str = ""
     group: str = ""
+    # A file that is a hard link to a file stored before it in the same snapshot: its path.
+    # The node keeps its own chunks too, so it restores alone when the other is left out.
+    link_of: str = ""
 
     def to_doc(self) -> dict[str, Any]:
         """JSON form, omitting empty fields."""
@@ -51,6 +54,8 @@ class Node:
         if self.type == "file":
             doc.update(size=self.size, chunks=list(self.chunks), inode=self.inode)
             doc["ctime_ns"] = self.ctime_ns
+            if self.link_of:
+                doc["link_of"] = self.link_of
         if self.type == "symlink":
             doc["target"] = self.target
         return doc
@@ -74,6 +79,7 @@ class Node:
             gid=int(doc.get("gid", -1)),
             user=str(doc.get("user", "")),
             group=str(doc.get("group", "")),
+            link_of=str(doc.get("link_of", "")),
         )
 
 

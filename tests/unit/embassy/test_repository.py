@@ -78,6 +78,64 @@ def test_restore_as_root_gives_back_owners_by_name_where_known_else_by_number(
     assert tree_state(back) == tree_state(src)
 
 
+def test_hard_links_are_read_once_and_restored_as_links(repo: Repository, tmp_path: Path) -> None:
+    src = tmp_path / "linked"
+    (src / "sub").mkdir(parents=True)
+    (src / "a.bin").write_bytes(os.urandom(300_000))
+    os.link(src / "a.bin", src / "b.bin")
+    os.link(src / "a.bin", src / "sub" / "c.bin")
+    first = repo.backup([src]).snapshot
+    assert first.new_bytes == 300_000  # one read, though three names
+    node = {n.path.rsplit("/", 1)[-1]: n for n in repo.tree(first)}
+    origin = node["a.bin"].path
+    assert node["a.bin"].link_of == ""
+    assert node["b.bin"].link_of == origin and node["c.bin"].link_of == origin
+    assert node["b.bin"].chunks == node["a.bin"].chunks  # each name can restore alone
+    out = tmp_path / "out"
+    report = repo.restore("latest", out)
+    assert report.files == 3
+    back = out / src.as_posix().lstrip("/")
+    assert (back / "a.bin").stat().st_nlink == 3
+    assert (back / "a.bin").stat().st_ino == (back / "sub" / "c.bin").stat().st_ino
+    assert tree_state(back) == tree_state(src)
+    # Restored without its other names, a hard link is a plain file with its content.
+    alone = tmp_path / "alone"
+    repo.restore("latest", alone, include=node["c.bin"].path)
+    lone = alone / node["c.bin"].path
+    assert lone.read_bytes() == (src / "a.bin").read_bytes()
+    assert lone.stat().st_nlink == 1
+    # Unchanged, the second backup keeps the links without reading anything.
+    second = repo.backup([src]).snapshot
+    assert second.new_bytes == 0
+    assert {n.path: n.link_of for n in repo.tree(second)} == {
+        n.path: n.link_of for n in repo.tree(first)
+    }
+
+
+def test_the_other_names_of_a_file_that_vanished_unread_are_left_out_and_named(
+    repo: Repository, tmp_path: Path
+) -> None:
+    src = tmp_path / "linked"
+    src.mkdir()
+    (src / "a.txt").write_bytes(b"ledger\n" * 100)
+    os.link(src / "a.txt", src / "b.txt")
+    (src / "c.txt").write_bytes(b"kept\n")
+
+    def delete_a(event: Progress) -> None:
+        # a.txt waits in a batch, read once the walk is over; b.txt shares its contents.
+        if event.current.endswith("b.txt"):
+            (src / "a.txt").unlink(missing_ok=True)
+
+    report = repo.backup([src], progress=delete_a)
+    assert sorted(s.rsplit("/", 1)[-1] for s in report.skipped) == [
+        "a.txt: No such file or directory",
+        "b.txt: a hard link of a file that could not be read",
+    ]
+    assert [n.path.rsplit("/", 1)[-1] for n in repo.tree(report.snapshot) if n.type == "file"] == [
+        "c.txt"
+    ]
+
+
 def test_a_tree_from_before_owners_were_recorded_restores_without_them() -> None:
     old = {"path": "srv/a.csv", "type": "file", "mode": 420, "mtime_ns": 1, "size": 0}
     node = Node.from_doc(old)
