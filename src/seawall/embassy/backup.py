@@ -8,6 +8,7 @@ uploads while the next fills.
 
 from __future__ import annotations
 
+import base64
 import fnmatch
 import functools
 import grp
@@ -375,7 +376,8 @@ class _Session:
         mode = stat.S_IMODE(st.st_mode)
         owner = _owner(st)
         if stat.S_ISDIR(st.st_mode):
-            self.nodes.append(Node(path, "dir", mode, st.st_mtime_ns, **owner))
+            node = Node(path, "dir", mode, st.st_mtime_ns, xattrs=_xattrs(abspath), **owner)
+            self.nodes.append(node)
         elif stat.S_ISLNK(st.st_mode):
             target = os.readlink(abspath)
             self.nodes.append(Node(path, "symlink", mode, st.st_mtime_ns, target=target, **owner))
@@ -385,7 +387,13 @@ class _Session:
             if first is not None:
                 # Another name of a file already walked: one read, one set of chunks.
                 node = Node(path, "file", mode, st.st_mtime_ns, 0, "", (), st.st_ino)
-                node = replace(node, ctime_ns=st.st_ctime_ns, link_of=first[0], **owner)
+                node = replace(
+                    node,
+                    ctime_ns=st.st_ctime_ns,
+                    link_of=first[0],
+                    xattrs=_xattrs(abspath),
+                    **owner,
+                )
                 self.defer(node, first[1])
                 self.advance(st.st_size)
             elif old is not None and _unchanged(old, st, self.pipeline.index):
@@ -394,7 +402,7 @@ class _Session:
             else:
                 # The size is the one actually read, in case the file changed since listed.
                 node = Node(path, "file", mode, st.st_mtime_ns, 0, "", (), st.st_ino)
-                node = replace(node, ctime_ns=st.st_ctime_ns, **owner)
+                node = replace(node, ctime_ns=st.st_ctime_ns, xattrs=_xattrs(abspath), **owner)
                 contents = _Contents()
                 if st.st_nlink > 1:
                     self.linked[(st.st_dev, st.st_ino)] = (path, contents)
@@ -559,6 +567,22 @@ class _Owner(TypedDict):
     gid: int
     user: str
     group: str
+
+
+def _xattrs(path: str) -> tuple[tuple[str, str], ...]:
+    """An entry's extended attributes, base64-encoded; none where the filesystem has none."""
+    try:
+        names = os.listxattr(path, follow_symlinks=False)
+    except OSError:
+        return ()  # no xattr support here, or the entry is gone (its read will say so)
+    found = []
+    for name in sorted(names):
+        try:
+            value = os.getxattr(path, name, follow_symlinks=False)
+        except OSError:
+            continue
+        found.append((name, base64.b64encode(value).decode()))
+    return tuple(found)
 
 
 def _owner(st: os.stat_result) -> _Owner:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import functools
 import grp
 import os
@@ -37,6 +38,8 @@ class RestoreReport:
     dirs: int
     symlinks: int
     bytes: int
+    # Extended attributes the target refused (no support, or not allowed to this user).
+    xattrs_refused: int = 0
 
 
 # Files kept open at once while packs are written out in pack order.
@@ -112,6 +115,7 @@ def _restore(
     total = sum(n.size for n in files)
     finished = sum(1 for r in remaining if not r)
     written = 0
+    refused = 0
     handles: dict[int, int] = {}
     # One writer per file at a time: the kernel takes a file's inode lock for each write, and
     # two threads writing one file spun on it (a tenth of a restore's CPU went to spinning).
@@ -143,7 +147,7 @@ def _restore(
         return len(data)
 
     def account_one() -> None:
-        nonlocal written, finished
+        nonlocal written, finished, refused
         job, targets = opened.popleft()
         size = job.result()
         for number, _ in targets:
@@ -152,7 +156,7 @@ def _restore(
             remaining[number] -= 1
             if remaining[number] == 0:
                 os.close(handles.pop(number))
-                _apply_meta(root / files[number].path, files[number])
+                refused += _apply_meta(root / files[number].path, files[number])
                 finished += 1
             report(
                 Progress(
@@ -181,7 +185,7 @@ def _restore(
             # files on several threads made them spin on their directory's lock in the kernel
             # (a third of a restore's kernel time).
             for node in files:
-                _create(root, node, overwrite)
+                refused += _create(root, node, overwrite)
             for position, pid in enumerate(order):
                 pack = fetches.popleft().result()
                 if position + ahead < len(order):
@@ -222,8 +226,8 @@ def _restore(
             links += 1
     dirs = [n for n in nodes if n.type == "dir"]
     for node in sorted(dirs, key=lambda n: n.path.count("/"), reverse=True):
-        _apply_meta(root / node.path, node)
-    return RestoreReport(len(files) + len(hard_links), len(dirs), links, written)
+        refused += _apply_meta(root / node.path, node)
+    return RestoreReport(len(files) + len(hard_links), len(dirs), links, written, refused)
 
 
 def _by_chunk(
@@ -242,8 +246,12 @@ def _by_chunk(
         yield last, group
 
 
-def _create(root: Path, node: Node, overwrite: bool) -> None:
-    """Create a file node at its full size (its chunks are written into it later)."""
+def _create(root: Path, node: Node, overwrite: bool) -> int:
+    """Create a file node at its full size (its chunks are written into it later).
+
+    A file without chunks is complete at once: returns how many of its extended attributes
+    were refused.
+    """
     path = root / node.path
     if overwrite and (path.is_symlink() or path.exists()):
         path.unlink()
@@ -253,14 +261,22 @@ def _create(root: Path, node: Node, overwrite: bool) -> None:
         os.ftruncate(fd, node.size)
     finally:
         os.close(fd)
-    if not node.chunks:
-        _apply_meta(path, node)
+    return _apply_meta(path, node) if not node.chunks else 0
 
 
-def _apply_meta(path: Path, node: Node) -> None:
+def _apply_meta(path: Path, node: Node) -> int:
+    """Owner, extended attributes, mode and times; how many attributes were refused."""
     _chown(path, node)  # before chmod: a change of owner clears the set-id bits
+    refused = 0
+    # Before chmod: setting a user attribute needs write permission on the file.
+    for name, value in node.xattrs:
+        try:
+            os.setxattr(path, name, base64.b64decode(value), follow_symlinks=False)
+        except OSError:
+            refused += 1
     os.chmod(path, node.mode)
     os.utime(path, ns=(node.mtime_ns, node.mtime_ns))
+    return refused
 
 
 def _chown(path: Path, node: Node) -> None:

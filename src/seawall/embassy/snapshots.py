@@ -40,6 +40,8 @@ class Node:
     # A file that is a hard link to a file stored before it in the same snapshot: its path.
     # The node keeps its own chunks too, so it restores alone when the other is left out.
     link_of: str = ""
+    # Extended attributes (POSIX ACLs among them): name and base64 value, in name order.
+    xattrs: tuple[tuple[str, str], ...] = ()
 
     def to_doc(self) -> dict[str, Any]:
         """JSON form, omitting empty fields."""
@@ -51,6 +53,8 @@ class Node:
         }
         if self.uid >= 0:
             doc.update(uid=self.uid, gid=self.gid, user=self.user, group=self.group)
+        if self.xattrs:
+            doc["xattrs"] = dict(self.xattrs)
         if self.type == "file":
             doc.update(size=self.size, chunks=list(self.chunks), inode=self.inode)
             doc["ctime_ns"] = self.ctime_ns
@@ -80,6 +84,7 @@ class Node:
             user=str(doc.get("user", "")),
             group=str(doc.get("group", "")),
             link_of=str(doc.get("link_of", "")),
+            xattrs=tuple(sorted((str(k), str(v)) for k, v in doc.get("xattrs", {}).items())),
         )
 
 

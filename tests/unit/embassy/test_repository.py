@@ -20,6 +20,7 @@ from seawall.embassy.progress import Progress
 from seawall.embassy.repository import Repository
 from seawall.embassy.sites.local import LocalSite
 from seawall.embassy.snapshots import Node
+from tests.servers import mounted_filesystem
 
 from .conftest import FAST_KDF, PASSPHRASE, tree_state
 
@@ -134,6 +135,42 @@ def test_the_other_names_of_a_file_that_vanished_unread_are_left_out_and_named(
     assert [n.path.rsplit("/", 1)[-1] for n in repo.tree(report.snapshot) if n.type == "file"] == [
         "c.txt"
     ]
+
+
+def xattrs_of(path: Path) -> dict[str, bytes]:
+    return {n: os.getxattr(path, n) for n in os.listxattr(path) if n.startswith("user.")}
+
+
+def test_extended_attributes_are_kept_and_a_target_without_them_is_counted(
+    repo: Repository, tmp_path: Path
+) -> None:
+    src = tmp_path / "tagged"
+    (src / "deeds").mkdir(parents=True)
+    (src / "deeds" / "title.pdf").write_bytes(b"%PDF title deed")
+    (src / "deeds" / "empty.txt").write_bytes(b"")
+    try:
+        os.setxattr(src / "deeds" / "title.pdf", "user.classification", b"restricted")
+        os.setxattr(src / "deeds" / "title.pdf", "user.checksum", bytes(range(256)))
+        os.setxattr(src / "deeds" / "empty.txt", "user.origin", b"scanner-2")
+        os.setxattr(src / "deeds", "user.retention", b"permanent")
+    except OSError:
+        pytest.skip("this filesystem keeps no user extended attributes")
+    os.chmod(src / "deeds" / "title.pdf", 0o444)  # read-only: the attributes still go back
+    repo.backup([src])
+    out = tmp_path / "out"
+    report = repo.restore("latest", out)
+    assert report.xattrs_refused == 0
+    back = out / src.as_posix().lstrip("/")
+    for rel in ("deeds", "deeds/title.pdf", "deeds/empty.txt"):
+        assert xattrs_of(back / rel) == xattrs_of(src / rel), rel
+    assert tree_state(back) == tree_state(src)
+    with mounted_filesystem(tmp_path / "ramfs", "ramfs") as plain:
+        # ramfs keeps no extended attributes: the files come back, the attributes are counted.
+        report = repo.restore("latest", plain)
+        assert report.xattrs_refused == 4
+        assert (plain / src.as_posix().lstrip("/") / "deeds" / "title.pdf").read_bytes() == (
+            b"%PDF title deed"
+        )
 
 
 def test_a_tree_from_before_owners_were_recorded_restores_without_them() -> None:
