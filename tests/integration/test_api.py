@@ -204,6 +204,26 @@ def test_audit_api_lists_and_verifies(
     )
 
 
+@pytest.mark.parametrize(
+    ("since", "status"),
+    [
+        ("0001-01-01T00:00:00+00:01", 422),  # its UTC time falls before year 1
+        ("2026-01-01T00:00:00", 200),  # no offset: taken as UTC
+        ("9999-12-31T23:59:59-00:30", 422),  # its UTC time falls after year 9999
+    ],
+)
+def test_audit_since_at_the_edge_of_the_calendar_is_refused_not_a_500(
+    client: httpx.Client, tokens_by_nation: dict[str, str], since: str, status: int
+) -> None:
+    answer = client.get(
+        "/api/v1/audit", params={"since": since}, headers=auth(tokens_by_nation["jm"])
+    )
+    assert answer.status_code == status, answer.text
+    if status == 422:
+        assert answer.json()["error"] == "invalid_input"
+        assert "has no UTC equivalent" in answer.json()["message"]
+
+
 def test_unknown_route_is_json_404(client: httpx.Client) -> None:
     response = client.get("/api/v1/nothing-here")
     assert response.status_code == 404 and response.json()["error"] == "not_found"

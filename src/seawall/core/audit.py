@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from seawall.core.access import Principal
+from seawall.core.clock import as_utc
 from seawall.db.models import AuditEntry, AuditHead
 
 GENESIS = "0" * 64
@@ -183,9 +184,9 @@ def search(db: Session, f: AuditFilter) -> list[AuditEntry]:
     if f.target:
         stmt = stmt.where(AuditEntry.target == f.target)
     if f.since:
-        stmt = stmt.where(AuditEntry.at >= f.since)
+        stmt = stmt.where(AuditEntry.at >= as_utc(f.since, "since"))
     if f.until:
-        stmt = stmt.where(AuditEntry.at < f.until)
+        stmt = stmt.where(AuditEntry.at < as_utc(f.until, "until"))
     if f.before_seq:
         stmt = stmt.where(AuditEntry.seq < f.before_seq)
     return list(db.scalars(stmt))

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from seawall.errors import InvalidInput
+
 
 class Clock(Protocol):
     """Something that tells the current UTC time."""
@@ -57,3 +59,19 @@ def counting_ids(prefix: str = "00000000-0000-4000-8000-") -> IdFactory:
         return f"{prefix}{counter:012d}"
 
     return make
+
+
+def as_utc(moment: datetime, what: str) -> datetime:
+    """``moment`` in UTC (a naive one is taken as UTC already); InvalidInput when it has none.
+
+    An offset can push a moment at the edge of the calendar out of it
+    (``0001-01-01T00:00+00:01``), which a database column cannot hold.
+    """
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise InvalidInput(
+            f"{what} {moment.isoformat()} has no UTC equivalent; give a date from year 1 to 9999"
+        ) from None

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from seawall.core.context import Ctx
@@ -43,6 +43,9 @@ SCAN_BATCH = 2000
 LEASE = timedelta(minutes=10)
 BACKOFF_FIRST = timedelta(minutes=1)
 BACKOFF_MAX = timedelta(hours=1)
+# Delivered rows are deleted this long after delivery. The push cursor, not the row, keeps a
+# version from being queued again, and a busy feed would otherwise leave millions of rows.
+SENT_KEPT = timedelta(days=30)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -292,6 +295,21 @@ def awaiting_status(ctx: Ctx, partner: Partner) -> dict[str, list[int]]:
     for status_id, seq in rows:
         out.setdefault(status_id, []).append(seq)
     return out
+
+
+def prune_sent(ctx: Ctx, partner: Partner) -> int:
+    """Delete the partner's rows delivered more than :data:`SENT_KEPT` ago; how many."""
+    done = ctx.db.execute(
+        delete(IntelOutbox).where(
+            IntelOutbox.partner_id == partner.id,
+            IntelOutbox.state == SENT,
+            IntelOutbox.sent_at < ctx.now() - SENT_KEPT,
+        )
+    )
+    pruned = int(done.rowcount or 0)  # type: ignore[attr-defined]
+    if pruned:
+        ctx.record("intel.outbox.pruned", partner.id, partner=partner.name, rows=pruned)
+    return pruned
 
 
 def depth(ctx: Ctx, partner_id: str) -> int:

@@ -275,6 +275,7 @@ def sync_partner(
             state.last_pull_at = ctx.now()
         if push:
             state.last_push_at = ctx.now()
+            outbox.prune_sent(ctx, partner)
         report.pending = outbox.depth(ctx, partner.id)
         ctx.record(
             "intel.partner.synced",

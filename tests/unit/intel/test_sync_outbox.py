@@ -304,5 +304,16 @@ def test_rows_are_marked_sent_or_refused_as_the_partners_status_says(tmp_path: P
                 "refused": 1,
                 "withheld": 0,
             }
+        # A month on, the delivered row is deleted (the refusal stays on record), and
+        # nothing is queued or sent again for want of it.
+        node.clock.advance(days=31)  # type: ignore[attr-defined]
+        peer.pages += [{"more": False}, {"more": False}]
+        [later] = sync(node, "tt-node", transport=httpx.MockTransport(peer))
+        assert (later.error, later.sent, later.pending) == ("", 0, 0)
+        with node.unit(node.operator()) as ctx:
+            partner = partners.get_partner(ctx, "tt-node")
+            assert outbox.counts(ctx, partner.id)["sent"] == 0
+            assert outbox.counts(ctx, partner.id)["refused"] == 1
+        assert len([o for o in posted if o["type"] == "indicator"]) == 2
     finally:
         node.close()
