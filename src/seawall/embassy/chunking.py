@@ -21,7 +21,7 @@ from typing import BinaryIO, Protocol
 import blake3
 from pyfastcdc import FastCDC
 
-MIN_SIZE = 256 * 1024
+MIN_SIZE = 512 * 1024
 AVG_SIZE = 1024 * 1024
 MAX_SIZE = 4 * 1024 * 1024
 ID_SIZE = 32
