@@ -478,59 +478,61 @@ def _raw_server(answer: bytes | None) -> tuple[socket.socket, int]:
     return sock, sock.getsockname()[1]
 
 
+@contextlib.contextmanager
+def partners_answering(node: Node, answers: dict[str, bytes | None]) -> Iterator[None]:
+    """Raw servers answering as given (None: never), linked on ``node`` as TT partners."""
+    servers = {name: _raw_server(answer) for name, answer in answers.items()}
+    try:
+        with node.unit(node.operator()) as ctx:
+            for name, (_, port) in servers.items():
+                partners.add_partner(ctx, name, "TT", f"http://127.0.0.1:{port}")
+                link_partner(ctx, node.settings, name, token="sw_x_y")
+        yield
+    finally:
+        for sock, _ in servers.values():
+            sock.close()
+
+
+def stored_objects(node: Node) -> int:
+    with node.unit(node.operator()) as ctx:
+        return int(ctx.db.scalar(select(func.count()).select_from(IntelObject)) or 0)
+
+
 def test_a_partner_answering_garbage_or_nothing_gets_a_clear_error(tmp_path: Path) -> None:
     node = make_node(tmp_path / "jm", None, FrozenClock(EPOCH), "JM")
     html = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 12\r\n\r\n<html></html"
-    garbage, garbage_port = _raw_server(html)
-    silent, silent_port = _raw_server(None)
     try:
-        with node.unit(node.operator()) as ctx:
-            for name, port in (("tt-garbage", garbage_port), ("tt-silent", silent_port)):
-                partners.add_partner(ctx, name, "TT", f"http://127.0.0.1:{port}")
-                link_partner(ctx, node.settings, name, token="sw_x_y")
-        started = time.monotonic()
-        reports = {r.partner: r for r in sync(node, timeout=0.5)}
+        with partners_answering(node, {"tt-garbage": html, "tt-silent": None}):
+            started = time.monotonic()
+            reports = {r.partner: r for r in sync(node, timeout=0.5)}
         assert time.monotonic() - started < 10
         assert reports["tt-garbage"].error_code == "partner_answered_garbage"
         assert "not TAXII JSON" in reports["tt-garbage"].error
         assert reports["tt-silent"].error_code == "partner_timed_out"
         assert "did not answer in time" in reports["tt-silent"].error
-        with node.unit(node.operator()) as ctx:
-            assert ctx.db.scalar(select(func.count()).select_from(IntelObject)) == 0
+        assert stored_objects(node) == 0
     finally:
-        garbage.close()
-        silent.close()
         node.close()
 
 
 def test_a_partner_answering_too_much_is_cut_off_while_it_sends(tmp_path: Path) -> None:
     node = make_node(tmp_path / "jm", None, FrozenClock(EPOCH), "JM")
-    declared = (
-        b"HTTP/1.1 200 OK\r\nContent-Type: application/taxii+json;version=2.1\r\n"
-        b'Content-Length: 104857600\r\n\r\n{"objects": ['
-    )
+    taxii = b"HTTP/1.1 200 OK\r\nContent-Type: application/taxii+json;version=2.1\r\n"
+    declared = taxii + b'Content-Length: 104857600\r\n\r\n{"objects": ['
     # No length given: 65 MiB of chunks, refused once past the cap, not after.
     chunk = b"x" * (1 << 20)
     chunked = (
-        b"HTTP/1.1 200 OK\r\nContent-Type: application/taxii+json;version=2.1\r\n"
-        b"Transfer-Encoding: chunked\r\n\r\n"
+        taxii
+        + b"Transfer-Encoding: chunked\r\n\r\n"
         + (b"%x\r\n" % len(chunk) + chunk + b"\r\n") * 65
         + b"0\r\n\r\n"
     )
-    big, big_port = _raw_server(declared)
-    flood, flood_port = _raw_server(chunked)
     try:
-        with node.unit(node.operator()) as ctx:
-            for name, port in (("tt-big", big_port), ("tt-flood", flood_port)):
-                partners.add_partner(ctx, name, "TT", f"http://127.0.0.1:{port}")
-                link_partner(ctx, node.settings, name, token="sw_x_y")
-        reports = {r.partner: r for r in sync(node, timeout=5)}
+        with partners_answering(node, {"tt-big": declared, "tt-flood": chunked}):
+            reports = {r.partner: r for r in sync(node, timeout=5)}
         for name in ("tt-big", "tt-flood"):
             assert reports[name].error_code == "partner_answered_too_much", reports[name].error
             assert "sent an answer over 64 MiB; nothing of it was used" in reports[name].error
-        with node.unit(node.operator()) as ctx:
-            assert ctx.db.scalar(select(func.count()).select_from(IntelObject)) == 0
+        assert stored_objects(node) == 0
     finally:
-        big.close()
-        flood.close()
         node.close()
