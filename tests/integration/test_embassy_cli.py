@@ -515,6 +515,17 @@ def test_exposure_warns_when_one_storm_covers_more_sites_than_k_of_n_survives(
     body = risky.json()
     assert body["at_risk"] is True and body["tolerable"] == 2  # type: ignore[index]
     assert body["sites"] == [f"file://{d}" for d in sites[:3]]  # type: ignore[index]
+    # On record as a run and as evidence the maturity pillar can cite.
+    node = Node(load_settings(home=home))
+    try:
+        with node.unit(node.operator()) as ctx:
+            [found] = [
+                e for e in list_evidence(ctx, supports="cmm:D1.3") if e.kind == "embassy.exposure"
+            ]
+            assert found.outcome == "partial"
+            assert "covers 3 of 5 sites; more than the 2 it can lose" in found.summary
+    finally:
+        node.close()
     # Moving one Belize site to Port of Spain spreads the repository enough.
     assert locate(home, f"file://{sites[2]}", ("Port of Spain", "10.6549", "-61.5019")).code == 0
     spread = sw(home, "embassy", "exposure", "--repo", "gov-records")

@@ -557,7 +557,19 @@ def exposure(state: CliState, repo_ref: str, radius_km: float, as_json: bool) ->
         row = registry.get_repo(ctx, repo_ref)
         found = registry.exposure_of(ctx, row, radius_km)
         places = registry.site_places(row)
-    hit = [redact_url(row.sites[i]) for i in found.sites]
+        hit = [redact_url(row.sites[i]) for i in found.sites]
+        if found.sites:
+            # On record, like a check: the maturity pillar cites it as risk assessment.
+            registry.record_run(
+                ctx,
+                row,
+                "exposure",
+                "partial" if found.at_risk else "success",
+                f"one {found.radius_km:g} km storm footprint covers {len(hit)} of {row.n} sites"
+                + (f"; more than the {found.tolerable} it can lose" if found.at_risk else ""),
+                ctx.now(),
+                {"sites": hit, "radius_km": found.radius_km, "at_risk": found.at_risk},
+            )
     if as_json:
         emit_json(
             {

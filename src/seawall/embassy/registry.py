@@ -29,6 +29,8 @@ SUPPORTS: dict[str, list[str]] = {
     "check": ["cmm:D5.4"],
     "repair": ["cmm:D5.4"],
     "restore": ["cmm:D1.2", "cmm:D5.4"],
+    # Knowing that no single storm takes more sites than a repository can lose.
+    "exposure": ["cmm:D1.3"],
 }
 
 

@@ -30,6 +30,7 @@ def embassy_home(request: Request, page: UiPage) -> HTMLResponse:
             "backup": registry.last_run(ctx, row, "backup"),
             "check": registry.last_run(ctx, row, "check"),
             "restore": registry.last_run(ctx, row, "restore"),
+            "exposure": registry.exposure_of(ctx, row),
         }
         for row in registry.list_repos(ctx)
     ]
