@@ -385,8 +385,15 @@ def test_prune_repacks_within_max_unused_and_says_what_it_did(
     assert sw(home, "embassy", "backup", "--repo", "gov-records", str(records)).code == 0
     (records / "keys.txt").write_text("rotated\n")
     assert sw(home, "embassy", "backup", "--repo", "gov-records", str(records)).code == 0
+    would = sw(home, "embassy", "forget", "--repo", "gov-records", "--keep-last", "1", "--dry-run")
+    assert would.code == 0, would.err
+    assert "Would keep 1 snapshots and remove 1" in would.err
     forgot = sw(home, "embassy", "forget", "--repo", "gov-records", "--keep-last", "1")
     assert forgot.code == 0, forgot.err
+    assert "removed 1" in forgot.err  # the dry run removed nothing
+    plan = sw(home, "embassy", "prune", "--repo", "gov-records", "--max-unused", "0%", "--dry-run")
+    assert plan.code == 0, plan.err
+    assert "Would delete" in plan.err and "dry run: nothing changed" in plan.err
     pruned = sw(home, "embassy", "prune", "--repo", "gov-records", "--max-unused", "0%", "--json")
     assert pruned.code == 0, pruned.err
     body = pruned.json()

@@ -170,6 +170,9 @@ def _opened(
 repo_option = click.option(
     "--repo", "repo_ref", required=True, help="Registered name, or any one site URL."
 )
+dry_run_option = click.option(
+    "--dry-run", is_flag=True, help="Say what would be removed; change nothing."
+)
 max_unused_option = click.option(
     "--max-unused",
     default=f"{DEFAULT_MAX_UNUSED:.0%}",
@@ -627,6 +630,7 @@ def exposure(state: CliState, repo_ref: str, radius_km: float, as_json: bool) ->
 @click.option("--tag", "tags", multiple=True, help="Only snapshots with these tags.")
 @click.option("--prune", "do_prune", is_flag=True, help="Also delete data no snapshot uses.")
 @max_unused_option
+@dry_run_option
 @json_option
 @pass_state
 def forget(
@@ -641,6 +645,7 @@ def forget(
     tags: tuple[str, ...],
     do_prune: bool,
     max_unused: str,
+    dry_run: bool,
     as_json: bool,
 ) -> None:
     """Remove snapshots outside a keep policy (restic's rules), optionally pruning data."""
@@ -654,15 +659,25 @@ def forget(
     )
     unused = _fraction(max_unused, "--max-unused", zero=True)
     with _opened(state, repo_ref) as o:
-        report = o.repo.forget(policy, tags=tags, prune=do_prune, max_unused=unused)
-        o.event("forget", kept=len(report.kept), removed=list(report.removed), pruned=do_prune)
+        report = o.repo.forget(
+            policy, tags=tags, prune=do_prune, max_unused=unused, dry_run=dry_run
+        )
+        if not dry_run:
+            o.event("forget", kept=len(report.kept), removed=list(report.removed), pruned=do_prune)
     if as_json:
         emit_json(
             {
                 "kept": list(report.kept),
                 "removed": list(report.removed),
                 "pruned": asdict(report.pruned) if report.pruned else None,
+                "dry_run": dry_run,
             }
+        )
+    elif dry_run:
+        say(
+            f"Would keep {len(report.kept)} snapshots and remove {len(report.removed)}: "
+            + (", ".join(r[:8] for r in report.removed) or "none")
+            + " (dry run: nothing changed)"
         )
     else:
         say(f"Kept {len(report.kept)} snapshots, removed {len(report.removed)}")
@@ -673,14 +688,16 @@ def forget(
 @embassy.command()
 @repo_option
 @max_unused_option
+@dry_run_option
 @json_option
 @pass_state
-def prune(state: CliState, repo_ref: str, max_unused: str, as_json: bool) -> None:
+def prune(state: CliState, repo_ref: str, max_unused: str, dry_run: bool, as_json: bool) -> None:
     """Delete data no snapshot uses; repack partly used packs (exclusive lock)."""
     unused = _fraction(max_unused, "--max-unused", zero=True)
     with _opened(state, repo_ref) as o, _bar(not as_json) as progress:
-        report = o.repo.prune(max_unused=unused, progress=progress)
-        o.event("prune", **asdict(report))
+        report = o.repo.prune(max_unused=unused, dry_run=dry_run, progress=progress)
+        if not dry_run:
+            o.event("prune", **asdict(report))
     if as_json:
         emit_json(asdict(report))
     else:
@@ -688,6 +705,13 @@ def prune(state: CliState, repo_ref: str, max_unused: str, as_json: bool) -> Non
 
 
 def _pruned_line(report: PruneReport) -> str:
+    if report.dry_run:
+        return (
+            f"Would delete {report.packs_deleted} unused packs and {report.orphans_deleted} "
+            f"orphan shares, repack {report.packs_repacked} into about {report.packs_written}, "
+            f"and free about {report.bytes_freed:,} bytes; {report.unused_bytes_kept:,} unused "
+            "bytes would stay (dry run: nothing changed)"
+        )
     return (
         f"Pruned {report.packs_deleted} unused packs, repacked {report.packs_repacked} "
         f"into {report.packs_written}, freed {report.bytes_freed:,} bytes; "

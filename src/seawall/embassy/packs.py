@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from seawall.embassy.chunking import chunk_id
 from seawall.embassy.erasure import SplitPack
 from seawall.embassy.errors import IntegrityError
-from seawall.embassy.sealing import seal, unseal
+from seawall.embassy.sealing import OVERHEAD, seal, unseal
 
 MAGIC = b"SWPK\x01\x00\x00\x00"
 ENTRY = struct.Struct("<32sIII")
@@ -71,6 +71,12 @@ class PackBuilder:
         table = b"".join(ENTRY.pack(e.id, e.offset, e.length, e.raw_length) for e in self.entries)
         trailer = seal(data_key, table, TRAILER_CONTEXT, compressible=False)
         return [MAGIC, *self.blobs, trailer, struct.pack("<I", len(trailer))]
+
+
+def packs_overhead(packs: int, chunks: int) -> int:
+    """Bytes that ``packs`` packs holding ``chunks`` chunks in all add to the chunks: headers,
+    sealed trailers and their lengths."""
+    return packs * (len(MAGIC) + OVERHEAD + 4) + chunks * ENTRY.size
 
 
 def read_trailer(pack: bytes, data_key: bytes) -> list[PackEntry]:

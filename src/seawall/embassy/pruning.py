@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from seawall.embassy.errors import BadRepositoryConfig
-from seawall.embassy.index import PackInfo
-from seawall.embassy.packs import PackBuilder, open_chunk, share_name
+from seawall.embassy.index import Index, PackInfo
+from seawall.embassy.packs import PackBuilder, open_chunk, packs_overhead, share_name
 from seawall.embassy.progress import Progress, ProgressFn, ignore_progress
 from seawall.embassy.snapshots import KeepPolicy, select_kept
 
@@ -37,6 +37,7 @@ class PruneReport:
     packs_repacked: int = 0
     packs_written: int = 0
     bytes_repacked: int = 0
+    dry_run: bool = False
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class ForgetReport:
     kept: tuple[str, ...]
     removed: tuple[str, ...]
     pruned: PruneReport | None = None
+    dry_run: bool = False
 
 
 def forget_snapshots(
@@ -55,11 +57,21 @@ def forget_snapshots(
     tags: Sequence[str] = (),
     prune: bool = False,
     max_unused: float = DEFAULT_MAX_UNUSED,
+    dry_run: bool = False,
 ) -> ForgetReport:
-    """Remove snapshots outside ``policy`` (only those carrying all ``tags``)."""
+    """Remove snapshots outside ``policy`` (only those carrying all ``tags``).
+
+    With ``dry_run`` nothing is removed: the report says what would be (and no prune runs).
+    """
     if policy.empty:
         raise BadRepositoryConfig("a keep policy is required; forget would remove everything")
     _check_max_unused(max_unused)
+    if dry_run:
+        with repo.lock(exclusive=False):
+            snaps = [s for s in repo.snapshots() if set(tags) <= set(s.tags)]
+        keep = select_kept(snaps, policy)
+        kept = tuple(s.id for s in snaps if s.id in keep)
+        return ForgetReport(kept, tuple(s.id for s in snaps if s.id not in keep), dry_run=True)
     # Every site must see the deletion, or repair would copy the snapshot back from a site
     # that was down.
     repo.require_sites(degraded=False, what="forget")
@@ -91,27 +103,10 @@ def prune_packs(
     report = progress or ignore_progress
     repo.require_sites(degraded=False, what="prune")
     with repo.lock(exclusive=True):
-        index = repo.load_index()
-        used: set[bytes] = set()
-        for snap in repo.snapshots():
-            for node in repo.tree(snap):
-                used.update(bytes.fromhex(c) for c in node.chunks)
-        # A used chunk lives where the index finds it; any other copy of it is unused.
-        live = {cid: loc.pack for cid, loc in index.chunks.items() if cid in used}
-        drop: list[PackInfo] = []
-        partial: list[tuple[PackInfo, int]] = []
-        used_bytes = 0
-        for pack in index.packs.values():
-            waste = sum(e.length for e in pack.entries if live.get(e.id) != pack.id)
-            if not any(live.get(e.id) == pack.id for e in pack.entries):
-                drop.append(pack)
-                continue
-            used_bytes += sum(e.length for e in pack.entries) - waste
-            if waste:
-                partial.append((pack, waste))
-        repack = _choose_repack(partial, allowed=int(max_unused * used_bytes))
-        rewritten = [pack for pack, _ in repack]
-        written = _repack(repo, rewritten, live, report)
+        plan = _plan(repo, max_unused)
+        index, drop = plan.index, plan.drop
+        rewritten = [pack for pack, _ in plan.repack]
+        written = _repack(repo, rewritten, plan.live, report)
         gone = {p.id for p in (*drop, *rewritten)}
         keep = [p for p in index.packs.values() if p.id not in gone] + written
         if gone or len(index.files) > 1:
@@ -133,11 +128,72 @@ def prune_packs(
         packs_deleted=len(drop),
         bytes_freed=sum(p.length for p in (*drop, *rewritten)) - sum(p.length for p in written),
         orphans_deleted=orphans,
-        unused_bytes_kept=sum(waste for _, waste in partial) - sum(waste for _, waste in repack),
+        unused_bytes_kept=plan.unused_kept,
         packs_repacked=len(rewritten),
         packs_written=len(written),
         bytes_repacked=sum(e.length for p in written for e in p.entries),
     )
+
+
+def plan_prune(repo: Repository, *, max_unused: float = DEFAULT_MAX_UNUSED) -> PruneReport:
+    """What ``prune`` would do, changing nothing (``prune --dry-run``).
+
+    How many new packs the repacked chunks fill is estimated from their size, and with it
+    what those packs add to the chunks (a header and a trailer each).
+    """
+    _check_max_unused(max_unused)
+    with repo.lock(exclusive=False):
+        plan = _plan(repo, max_unused)
+        orphans = repo.names("data/") - {share_name(pid) for pid in plan.index.packs}
+    moved = [e for pack, _ in plan.repack for e in pack.entries if plan.live.get(e.id) == pack.id]
+    copied = sum(e.length for e in moved)
+    written = -(-copied // repo.config.pack_size)
+    gone = sum(p.length for p in plan.drop) + sum(p.length for p, _ in plan.repack)
+    return PruneReport(
+        packs_deleted=len(plan.drop),
+        bytes_freed=gone - copied - packs_overhead(written, len(moved)),
+        orphans_deleted=len(orphans),
+        unused_bytes_kept=plan.unused_kept,
+        packs_repacked=len(plan.repack),
+        packs_written=written,
+        bytes_repacked=copied,
+        dry_run=True,
+    )
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Which packs prune deletes and which it repacks."""
+
+    index: Index
+    live: dict[bytes, bytes]
+    drop: list[PackInfo]
+    repack: list[tuple[PackInfo, int]]
+    unused_kept: int
+
+
+def _plan(repo: Repository, max_unused: float) -> _Plan:
+    index = repo.load_index()
+    used: set[bytes] = set()
+    for snap in repo.snapshots():
+        for node in repo.tree(snap):
+            used.update(bytes.fromhex(c) for c in node.chunks)
+    # A used chunk lives where the index finds it; any other copy of it is unused.
+    live = {cid: loc.pack for cid, loc in index.chunks.items() if cid in used}
+    drop: list[PackInfo] = []
+    partial: list[tuple[PackInfo, int]] = []
+    used_bytes = 0
+    for pack in index.packs.values():
+        waste = sum(e.length for e in pack.entries if live.get(e.id) != pack.id)
+        if not any(live.get(e.id) == pack.id for e in pack.entries):
+            drop.append(pack)
+            continue
+        used_bytes += sum(e.length for e in pack.entries) - waste
+        if waste:
+            partial.append((pack, waste))
+    repack = _choose_repack(partial, allowed=int(max_unused * used_bytes))
+    kept = sum(waste for _, waste in partial) - sum(waste for _, waste in repack)
+    return _Plan(index, live, drop, repack, kept)
 
 
 def _check_max_unused(max_unused: float) -> None:

@@ -87,6 +87,7 @@ from seawall.embassy.pruning import (
     ForgetReport,
     PruneReport,
     forget_snapshots,
+    plan_prune,
     prune_packs,
 )
 from seawall.embassy.restore import RestoreReport, restore_snapshot
@@ -729,14 +730,23 @@ class Repository:
         tags: Sequence[str] = (),
         prune: bool = False,
         max_unused: float = DEFAULT_MAX_UNUSED,
+        dry_run: bool = False,
     ) -> ForgetReport:
         """Remove snapshots outside ``policy`` (only those carrying all ``tags``)."""
-        return forget_snapshots(self, policy, tags=tags, prune=prune, max_unused=max_unused)
+        return forget_snapshots(
+            self, policy, tags=tags, prune=prune, max_unused=max_unused, dry_run=dry_run
+        )
 
     def prune(
-        self, *, max_unused: float = DEFAULT_MAX_UNUSED, progress: ProgressFn | None = None
+        self,
+        *,
+        max_unused: float = DEFAULT_MAX_UNUSED,
+        dry_run: bool = False,
+        progress: ProgressFn | None = None,
     ) -> PruneReport:
         """Delete unused packs and orphans; repack partly used packs (see :mod:`.pruning`)."""
+        if dry_run:
+            return plan_prune(self, max_unused=max_unused)
         return prune_packs(self, max_unused=max_unused, progress=progress)
 
     # -- keys ----------------------------------------------------------------------

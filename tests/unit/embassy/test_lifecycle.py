@@ -155,6 +155,26 @@ def test_prune_leaves_partly_used_packs_within_the_unused_allowance(
     assert repo.check(read_data=True).problems == []
 
 
+def test_a_dry_run_says_what_prune_and_forget_would_do_and_changes_nothing(
+    repo: Repository, tmp_path: Path, sites: list[LocalSite], source: Path
+) -> None:
+    first = repo.backup([source]).snapshot
+    repo.backup([source])
+    would = repo.forget(KeepPolicy(last=1), prune=True, dry_run=True)
+    assert would.dry_run and would.removed == (first.id,) and would.pruned is None
+    assert len(repo.snapshots()) == 2  # nothing removed
+    mixed_packs(repo, tmp_path)  # two more backups, then all but the last forgotten
+    before = {name: sites[0].get(name) for name in sites[0].list()}
+    plan = repo.prune(max_unused=0.0, dry_run=True)
+    assert plan.dry_run and plan.packs_repacked > 0 and plan.packs_deleted > 0
+    assert {name: sites[0].get(name) for name in sites[0].list()} == before
+    done = repo.prune(max_unused=0.0)
+    assert (done.packs_deleted, done.packs_repacked) == (plan.packs_deleted, plan.packs_repacked)
+    assert done.bytes_repacked == plan.bytes_repacked
+    assert done.packs_written == plan.packs_written
+    assert done.bytes_freed == plan.bytes_freed
+
+
 def test_prune_refuses_an_allowance_outside_zero_to_one(repo: Repository) -> None:
     with pytest.raises(BadRepositoryConfig, match="not a fraction from 0 to 1"):
         repo.prune(max_unused=1.5)
