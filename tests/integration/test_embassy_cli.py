@@ -566,3 +566,23 @@ def test_locating_a_site_refuses_bad_places_in_one_line(
     assert refused.code != 0
     assert complaint in refused.err
     assert len(refused.err.strip().splitlines()) == 1
+
+
+def test_ls_shows_owners_and_hard_links(home: Path, sites: list[Path], records: Path) -> None:
+    init_repo(home, [f"file://{d}" for d in sites])
+    os.link(records / "keys.txt", records / "keys2.txt")
+    assert sw(home, "embassy", "backup", "--repo", "gov-records", str(records)).code == 0
+    listed = sw(home, "embassy", "ls", "--repo", "gov-records", "--prefix", str(records), "--json")
+    assert listed.code == 0, listed.err
+    entries = {e["path"]: e for e in listed.json()}  # type: ignore[union-attr]
+    me = os.getuid()
+    keys = entries[str(records / "keys.txt")]
+    assert (keys["uid"], keys["mode"], keys["size"]) == (me, 0o600, 9)
+    assert entries[str(records / "keys2.txt")]["hard_link_of"] == str(records / "keys.txt")
+    assert "hard_link_of" not in keys
+    text = sw(home, "embassy", "ls", "--repo", "gov-records", "--prefix", str(records))
+    user = keys["user"] or str(me)
+    assert any(
+        line.startswith(f"f 0600 {user}:") and line.endswith("/keys.txt")
+        for line in text.out.splitlines()
+    )

@@ -35,6 +35,7 @@ from seawall.embassy.pruning import DEFAULT_MAX_UNUSED, PruneReport
 from seawall.embassy.repository import Repository
 from seawall.embassy.sites import open_site, redact_url
 from seawall.embassy.snapshots import KeepPolicy
+from seawall.embassy.snapshots import Node as TreeNode
 from seawall.errors import InvalidInput, NotFound, SeawallError
 
 PASSPHRASE_ENV = "SEAWALL_EMBASSY_PASSPHRASE"  # noqa: S105 - a variable name
@@ -342,12 +343,28 @@ def ls_cmd(state: CliState, repo_ref: str, snapshot: str, prefix: str, as_json: 
     with _opened(state, repo_ref) as o:
         nodes = o.repo.ls(snapshot, prefix.lstrip("/"))
     if as_json:
-        emit_json(
-            [{"path": "/" + n.path, "type": n.type, "mode": n.mode, "size": n.size} for n in nodes]
-        )
+        emit_json([_listed(n) for n in nodes])
         return
     for node_ in nodes:
-        click.echo(f"{node_.type[0]} {node_.mode & 0o7777:04o} {node_.size:>12,} /{node_.path}")
+        owner = f"{node_.user or node_.uid}:{node_.group or node_.gid}" if node_.uid >= 0 else "?"
+        click.echo(
+            f"{node_.type[0]} {node_.mode & 0o7777:04o} {owner:<17} {node_.size:>12,} /{node_.path}"
+        )
+
+
+def _listed(node: TreeNode) -> dict[str, Any]:
+    """A snapshot entry as ``ls --json`` shows it (owner fields only where recorded)."""
+    listed: dict[str, Any] = {
+        "path": "/" + node.path,
+        "type": node.type,
+        "mode": node.mode,
+        "size": node.size,
+    }
+    if node.uid >= 0:
+        listed.update(uid=node.uid, gid=node.gid, user=node.user, group=node.group)
+    if node.link_of:
+        listed["hard_link_of"] = "/" + node.link_of
+    return listed
 
 
 @embassy.command()
