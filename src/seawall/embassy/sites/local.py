@@ -126,14 +126,24 @@ class LocalSite:
             raise SiteUnavailable(f"site {self.url} refused a read: {exc.strerror}") from None
 
     def list(self, prefix: str = "") -> Iterator[str]:
-        """Names under the root that start with ``prefix`` (temp files excluded)."""
+        """Names under the root that start with ``prefix`` (temp files excluded).
+
+        Only directories that can hold such names are walked: listing ``locks/`` must not
+        read every share of a large repository (it did, several times per command).
+        """
         self._require_root()
-        for dirpath, _dirs, files in os.walk(self.root):
+        root = str(self.root)
+        for dirpath, dirs, files in os.walk(root):
+            base = os.path.relpath(dirpath, root)
+            base = "" if base == "." else base.replace(os.sep, "/") + "/"
+            dirs[:] = [
+                d
+                for d in dirs
+                if (base + d + "/").startswith(prefix) or prefix.startswith(base + d + "/")
+            ]
             for file in files:
-                if file.startswith(".tmp-"):
-                    continue
-                name = Path(dirpath, file).relative_to(self.root).as_posix()
-                if name.startswith(prefix):
+                name = base + file
+                if not file.startswith(".tmp-") and name.startswith(prefix):
                     yield name
 
     def delete(self, name: str) -> None:
