@@ -87,3 +87,31 @@ def test_viewer_sees_no_restore_form(page: Page, embassy_node: Node) -> None:
     page.goto("/embassy/gov-records")
     expect(page.locator("#sites .site")).to_have_count(5)
     expect(page.locator("#restore-form")).to_have_count(0)
+
+
+def test_custodian_locates_a_site_and_sees_the_repository_become_exposed(
+    page: Page, embassy_node: Node
+) -> None:
+    sign_in(page, "custodian")
+    page.click("nav >> text=Data embassy")
+    page.locator("#repos a", has_text="gov-records").click()
+    expect(page.locator("#exposure")).to_contain_text("Spread enough")
+    # Belmopan's site (the fifth) moves to Ocho Rios: three Jamaican sites in one footprint.
+    page.select_option("#locate-form select[name=site]", "4")
+    page.fill("#locate-form input[name=place]", "Ocho Rios")
+    page.fill("#locate-form input[name=lat]", "18.4074")
+    page.fill("#locate-form input[name=lon]", "-77.1031")
+    page.click("#locate-form button")
+    expect(page.locator(".alert-ok")).to_contain_text("is at Ocho Rios")
+    expect(page.locator("#exposure")).to_contain_text("At risk")
+    expect(page.locator("#site-map .footprint-risk")).to_have_count(1)
+    expect(page.locator("#site-map .map-site", has_text="Ocho Rios")).to_have_count(1)
+    shoot(page, "embassy-04-site-map-at-risk")
+
+
+def test_a_viewer_sees_the_map_but_cannot_move_sites(page: Page, embassy_node: Node) -> None:
+    sign_in(page, "viewer")
+    page.click("nav >> text=Data embassy")
+    page.locator("#repos a", has_text="gov-records").click()
+    expect(page.locator("#site-map .map-site")).to_have_count(5)
+    expect(page.locator("#locate-form")).to_have_count(0)

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from seawall.core.access import Perm, require
 from seawall.embassy import registry
+from seawall.embassy.exposure import Place
 from seawall.embassy.health import probe_sites
 from seawall.embassy.repository import Repository
 from seawall.embassy.sites import open_site
@@ -69,6 +70,26 @@ def _repo_page(
         snapshots=snapshots,
         last_check=registry.last_run(ctx, row, "check"),
     )
+
+
+@router.post("/embassy/{name}/locate", response_class=HTMLResponse)
+def embassy_locate(
+    request: Request,
+    name: str,
+    page: UiPage,
+    site: Annotated[str, Form(max_length=1000)],
+    place: Annotated[str, Form(max_length=80)],
+    lat: Annotated[float, Form()],
+    lon: Annotated[float, Form()],
+) -> HTMLResponse:
+    """Record where one of the repository's sites is (for the map and storm exposure)."""
+    ctx = page.ctx
+    try:
+        where = Place(place.strip(), lat, lon)
+        url = registry.locate_site(ctx, registry.get_repo(ctx, name), site, where)
+    except SeawallError as exc:
+        return _repo_page(request, page, name, status=exc.http_status, error=exc.message)
+    return _repo_page(request, page, name, notice=f"Site {url} is at {where.name}.")
 
 
 @router.post("/embassy/{name}/restore", response_class=HTMLResponse)
