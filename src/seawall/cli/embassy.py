@@ -552,7 +552,7 @@ def site_locate(
     state: CliState, repo_ref: str, site_ref: str, place: str, lat: float, lon: float
 ) -> None:
     """Record where SITE (URL or index from 0) is, for the site map and storm exposure."""
-    where = Place(place.strip(), lat, lon)
+    where = Place(place, lat, lon)
     node = state.node()
     with node.unit(node.operator()) as ctx:
         url = registry.locate_site(ctx, registry.get_repo(ctx, repo_ref), site_ref, where)
@@ -576,7 +576,6 @@ def exposure(state: CliState, repo_ref: str, radius_km: float, as_json: bool) ->
     with node.unit(node.operator()) as ctx:
         row = registry.get_repo(ctx, repo_ref)
         found = registry.exposure_of(ctx, row, radius_km)
-        places = registry.site_places(row)
         hit = [redact_url(row.sites[i]) for i in found.sites]
         if found.sites:
             # On record, like a check: the maturity pillar cites it as risk assessment.
@@ -609,7 +608,7 @@ def exposure(state: CliState, repo_ref: str, radius_km: float, as_json: bool) ->
                 [
                     str(i),
                     redact_url(url),
-                    getattr(places[i], "name", "(not located)"),
+                    getattr(found.places[i], "name", "(not located)"),
                     "yes" if i in found.sites else "",
                 ]
                 for i, url in enumerate(row.sites)
@@ -622,16 +621,17 @@ def exposure(state: CliState, repo_ref: str, radius_km: float, as_json: bool) ->
             )
         if not found.sites:
             return
-        verdict = (
-            "[red]at risk[/]: a restore needs {k} sites, and one storm could take {hit} of them"
-            if found.at_risk
-            else "[green]spread enough[/]: one storm takes at most {hit} sites; {k} of the "
-            "rest rebuild every snapshot"
-        )
-        say(
-            f"Worst {found.radius_km:g} km footprint covers {len(hit)} of {row.n} sites; "
-            + verdict.format(k=row.k, hit=len(hit))
-        )
+        worst = f"Worst {found.radius_km:g} km footprint covers {len(hit)} of {row.n} sites"
+        if found.at_risk:
+            say(
+                f"{worst}; [red]at risk[/]: a restore needs {row.k} sites, and one storm could "
+                f"take {len(hit)} of them"
+            )
+        else:
+            say(
+                f"{worst}; [green]spread enough[/]: one storm takes at most {len(hit)} sites; "
+                f"{row.k} of the rest rebuild every snapshot"
+            )
     if found.at_risk:
         raise click.exceptions.Exit(1)
 

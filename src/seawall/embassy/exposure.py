@@ -35,11 +35,12 @@ class Place:
     lon: float
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "name", self.name.strip())  # as typed into a form or a CLI
         if not (math.isfinite(self.lat) and -90 <= self.lat <= 90):
             raise BadPlace(f"latitude {self.lat} is not between -90 and 90 degrees")
         if not (math.isfinite(self.lon) and -180 <= self.lon <= 180):
             raise BadPlace(f"longitude {self.lon} is not between -180 and 180 degrees")
-        if not self.name.strip() or len(self.name) > 80:
+        if not self.name or len(self.name) > 80:
             raise BadPlace("a place needs a name of 1 to 80 characters, e.g. 'Belize City'")
 
 
@@ -51,7 +52,13 @@ class Exposure:
     tolerable: int
     sites: tuple[int, ...]
     center: tuple[float, float] | None
-    unlocated: tuple[int, ...]
+    # Every site's place, in site order (None where it was never located).
+    places: tuple[Place | None, ...]
+
+    @property
+    def unlocated(self) -> tuple[int, ...]:
+        """The sites (by index) whose place is not known."""
+        return tuple(i for i, place in enumerate(self.places) if place is None)
 
     @property
     def at_risk(self) -> bool:
@@ -75,16 +82,14 @@ def storm_exposure(
     """The most sites (by index in ``places``) that one footprint of ``radius_km`` covers."""
     if not (math.isfinite(radius_km) and 0 < radius_km <= 5000):
         raise BadPlace(f"storm radius {radius_km:g} km is not between 0 and 5,000 km")
-    n = len(places)
     located = [(i, (p.lat, p.lon)) for i, p in enumerate(places) if p is not None]
-    unlocated = tuple(i for i, p in enumerate(places) if p is None)
     best: tuple[int, ...] = ()
     center: tuple[float, float] | None = None
     for candidate in _candidates([point for _, point in located], radius_km):
         covered = tuple(i for i, point in located if distance_km(candidate, point) <= radius_km)
         if len(covered) > len(best):
             best, center = covered, candidate
-    return Exposure(radius_km, max(0, n - k), best, center, unlocated)
+    return Exposure(radius_km, max(0, len(places) - k), best, center, tuple(places))
 
 
 def _candidates(points: list[tuple[float, float]], radius_km: float) -> list[tuple[float, float]]:

@@ -124,7 +124,7 @@ def locate_site(ctx: Ctx, repo: EmbassyRepo, site: str, place: Place) -> str:
     return url
 
 
-def site_places(repo: EmbassyRepo) -> list[Place | None]:
+def _site_places(repo: EmbassyRepo) -> list[Place | None]:
     """Each site's place, in site order; None where it was never located."""
     found: list[Place | None] = []
     for url in repo.sites:
@@ -136,9 +136,9 @@ def site_places(repo: EmbassyRepo) -> list[Place | None]:
 def exposure_of(
     ctx: Ctx, repo: EmbassyRepo, radius_km: float = DEFAULT_STORM_RADIUS_KM
 ) -> Exposure:
-    """The worst single storm footprint over the repository's located sites."""
+    """The worst single storm footprint over the repository's located sites (and their places)."""
     require(ctx.who, Perm.EMBASSY_READ)
-    return storm_exposure(site_places(repo), k=repo.k, radius_km=radius_km)
+    return storm_exposure(_site_places(repo), k=repo.k, radius_km=radius_km)
 
 
 def record_event(ctx: Ctx, repo: EmbassyRepo, action: str, **detail: Any) -> None:

@@ -11,7 +11,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from seawall.embassy.exposure import EARTH_RADIUS_KM, Exposure, Place
+from seawall.embassy.exposure import EARTH_RADIUS_KM, Exposure
 
 KM_PER_DEGREE = math.radians(1) * EARTH_RADIUS_KM
 
@@ -25,7 +25,6 @@ class MapPoint:
     y: float
     place: str
     state: str
-    exposed: bool
     # Where the label's baseline sits below the point: labels of close sites are stacked.
     label_dy: float = 4.0
 
@@ -53,16 +52,15 @@ class SiteMap:
 
 
 def site_map(
-    places: Sequence[Place | None],
-    states: Sequence[str],
     exposure: Exposure,
+    states: Sequence[str],
     *,
     width: int = 560,
     height: int = 320,
     pad: float = 24.0,
 ) -> SiteMap | None:
-    """The map of the located sites, or None when none is located."""
-    located = [(i, p) for i, p in enumerate(places) if p is not None]
+    """The map of the located sites (with each one's state), or None when none is located."""
+    located = [(i, p) for i, p in enumerate(exposure.places) if p is not None]
     if not located:
         return None
     reach = exposure.radius_km / KM_PER_DEGREE if exposure.center else 0.0
@@ -84,9 +82,7 @@ def site_map(
     def xy(lat: float, lon: float) -> tuple[float, float]:
         return left + (lon - west) * squeeze * scale, top + (north - lat) * scale
 
-    points = _stack_labels(
-        [MapPoint(i, *xy(p.lat, p.lon), p.name, states[i], i in exposure.sites) for i, p in located]
-    )
+    points = _stack_labels([MapPoint(i, *xy(p.lat, p.lon), p.name, states[i]) for i, p in located])
     # The grid covers the whole drawing, not only the span fitted into it.
     top_lat = north + top / scale
     bottom_lat = top_lat - height / scale

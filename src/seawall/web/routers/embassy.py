@@ -52,7 +52,6 @@ def _repo_page(
     runs = registry.recent_runs(ctx, row, limit=50)
     snapshots = [r for r in runs if r.kind == "backup" and r.outcome != "failure"]
     sites = probe_sites(row.sites)
-    places = registry.site_places(row)
     exposure = registry.exposure_of(ctx, row)
     return render(
         request,
@@ -63,9 +62,8 @@ def _repo_page(
         notice=notice,
         repo=row,
         sites=sites,
-        places=places,
         exposure=exposure,
-        site_map=site_map(places, [s.state for s in sites], exposure),
+        site_map=site_map(exposure, [s.state for s in sites]),
         runs=runs[:15],
         snapshots=snapshots,
         last_check=registry.last_run(ctx, row, "check"),
@@ -85,7 +83,7 @@ def embassy_locate(
     """Record where one of the repository's sites is (for the map and storm exposure)."""
     ctx = page.ctx
     try:
-        where = Place(place.strip(), lat, lon)
+        where = Place(place, lat, lon)
         url = registry.locate_site(ctx, registry.get_repo(ctx, name), site, where)
     except SeawallError as exc:
         return _repo_page(request, page, name, status=exc.http_status, error=exc.message)
