@@ -386,23 +386,13 @@ class _Session:
             first = self.linked.get((st.st_dev, st.st_ino)) if st.st_nlink > 1 else None
             if first is not None:
                 # Another name of a file already walked: one read, one set of chunks.
-                node = Node(path, "file", mode, st.st_mtime_ns, 0, "", (), st.st_ino)
-                node = replace(
-                    node,
-                    ctime_ns=st.st_ctime_ns,
-                    link_of=first[0],
-                    xattrs=_xattrs(abspath),
-                    **owner,
-                )
-                self.defer(node, first[1])
+                self.defer(_file_node(path, abspath, st, owner, link_of=first[0]), first[1])
                 self.advance(st.st_size)
             elif old is not None and _unchanged(old, st, self.pipeline.index):
                 self.nodes.append(replace(old, mode=mode, **owner))
                 self.advance(st.st_size)
             else:
-                # The size is the one actually read, in case the file changed since listed.
-                node = Node(path, "file", mode, st.st_mtime_ns, 0, "", (), st.st_ino)
-                node = replace(node, ctime_ns=st.st_ctime_ns, xattrs=_xattrs(abspath), **owner)
+                node = _file_node(path, abspath, st, owner)
                 contents = _Contents()
                 if st.st_nlink > 1:
                     self.linked[(st.st_dev, st.st_ino)] = (path, contents)
@@ -567,6 +557,23 @@ class _Owner(TypedDict):
     gid: int
     user: str
     group: str
+
+
+def _file_node(
+    path: str, abspath: str, st: os.stat_result, owner: _Owner, *, link_of: str = ""
+) -> Node:
+    """A file's node before its contents are read (chunks and size are filled in after)."""
+    return Node(
+        path,
+        "file",
+        stat.S_IMODE(st.st_mode),
+        st.st_mtime_ns,
+        inode=st.st_ino,
+        ctime_ns=st.st_ctime_ns,
+        link_of=link_of,
+        xattrs=_xattrs(abspath),
+        **owner,
+    )
 
 
 def _xattrs(path: str) -> tuple[tuple[str, str], ...]:

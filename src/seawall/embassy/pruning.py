@@ -66,26 +66,21 @@ def forget_snapshots(
     if policy.empty:
         raise BadRepositoryConfig("a keep policy is required; forget would remove everything")
     _check_max_unused(max_unused)
-    if dry_run:
-        with repo.lock(exclusive=False):
-            snaps = [s for s in repo.snapshots() if set(tags) <= set(s.tags)]
-        keep = select_kept(snaps, policy)
-        kept = tuple(s.id for s in snaps if s.id in keep)
-        return ForgetReport(kept, tuple(s.id for s in snaps if s.id not in keep), dry_run=True)
-    # Every site must see the deletion, or repair would copy the snapshot back from a site
-    # that was down.
-    repo.require_sites(degraded=False, what="forget")
-    with repo.lock(exclusive=True):
+    if not dry_run:
+        # Every site must see the deletion, or repair would copy the snapshot back from a
+        # site that was down.
+        repo.require_sites(degraded=False, what="forget")
+    with repo.lock(exclusive=not dry_run):
         snaps = [s for s in repo.snapshots() if set(tags) <= set(s.tags)]
         keep = select_kept(snaps, policy)
         removed = [s for s in snaps if s.id not in keep]
-        for snap in removed:
+        for snap in [] if dry_run else removed:
             # Snapshot first: a tree without a snapshot is harmless, the reverse is not.
             repo.delete_everywhere(f"snapshots/{snap.id}")
             repo.delete_everywhere(f"trees/{snap.id}")
-    pruned = prune_packs(repo, max_unused=max_unused) if prune else None
+    pruned = prune_packs(repo, max_unused=max_unused) if prune and not dry_run else None
     kept = tuple(s.id for s in snaps if s.id in keep)
-    return ForgetReport(kept, tuple(s.id for s in removed), pruned)
+    return ForgetReport(kept, tuple(s.id for s in removed), pruned, dry_run=dry_run)
 
 
 def prune_packs(

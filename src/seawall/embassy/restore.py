@@ -287,22 +287,25 @@ def _chown(path: Path, node: Node) -> None:
     """
     if node.uid < 0 or not _AS_ROOT:
         return
-    os.chown(
-        path,
-        _ids_by_name(node.user, "user", node.uid),
-        _ids_by_name(node.group, "group", node.gid),
-        follow_symlinks=False,
-    )
+    os.chown(path, _uid(node.user, node.uid), _gid(node.group, node.gid), follow_symlinks=False)
 
 
 _AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
 
 @functools.lru_cache(maxsize=1024)
-def _ids_by_name(name: str, kind: str, number: int) -> int:
-    if not name:
-        return number
+def _uid(user: str, recorded: int) -> int:
+    """The id ``user`` has here, or the recorded one when it has none (or no name was kept)."""
     try:
-        return pwd.getpwnam(name).pw_uid if kind == "user" else grp.getgrnam(name).gr_gid
+        return pwd.getpwnam(user).pw_uid if user else recorded
     except KeyError:
-        return number
+        return recorded
+
+
+@functools.lru_cache(maxsize=1024)
+def _gid(group: str, recorded: int) -> int:
+    """The id ``group`` has here, or the recorded one."""
+    try:
+        return grp.getgrnam(group).gr_gid if group else recorded
+    except KeyError:
+        return recorded

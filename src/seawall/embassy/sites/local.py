@@ -37,10 +37,10 @@ def _bounce() -> mmap.mmap:
 
 def _write_direct(fd: int, data: bytes) -> bool:
     """Write ``data`` into an empty file with O_DIRECT; False when the filesystem refuses it."""
+    if not _O_DIRECT:
+        return False  # no such flag on this platform
     flags = fcntl.fcntl(fd, fcntl.F_GETFL)
     try:
-        if not _O_DIRECT:
-            return False
         fcntl.fcntl(fd, fcntl.F_SETFL, flags | _O_DIRECT)
     except OSError:
         return False  # ramfs, some FUSE filesystems
