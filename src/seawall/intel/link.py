@@ -148,20 +148,22 @@ class PartnerLink:
     def _read_capped(self, response: httpx.Response) -> bytes:
         """The body, refused as soon as it is declared or read past MAX_ANSWER_BYTES."""
         declared = response.headers.get("content-length", "")
-        too_much = PartnerAnsweredTooMuch(
-            f"partner {self.name} at {self.url} sent an answer over "
-            f"{MAX_ANSWER_BYTES // (1024 * 1024)} MiB; nothing of it was used"
-        )
         if declared.isascii() and declared.isdigit() and int(declared) > MAX_ANSWER_BYTES:
-            raise too_much
+            raise self._too_much()
         parts: list[bytes] = []
         size = 0
         for part in response.iter_bytes():
             size += len(part)
             if size > MAX_ANSWER_BYTES:
-                raise too_much
+                raise self._too_much()
             parts.append(part)
         return b"".join(parts)
+
+    def _too_much(self) -> PartnerAnsweredTooMuch:
+        return PartnerAnsweredTooMuch(
+            f"partner {self.name} at {self.url} sent an answer over "
+            f"{MAX_ANSWER_BYTES // (1024 * 1024)} MiB; nothing of it was used"
+        )
 
     def _json(self, response: httpx.Response, what: str) -> dict[str, Any]:
         kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
