@@ -179,13 +179,13 @@ def _plan(repo: Repository, max_unused: float) -> _Plan:
     partial: list[tuple[PackInfo, int]] = []
     used_bytes = 0
     for pack in index.packs.values():
-        waste = sum(e.length for e in pack.entries if live.get(e.id) != pack.id)
-        if not any(live.get(e.id) == pack.id for e in pack.entries):
+        in_use = sum(e.length for e in pack.entries if live.get(e.id) == pack.id)
+        waste = sum(e.length for e in pack.entries) - in_use
+        if not in_use:
             drop.append(pack)
-            continue
-        used_bytes += sum(e.length for e in pack.entries) - waste
-        if waste:
+        elif waste:
             partial.append((pack, waste))
+        used_bytes += in_use
     repack = _choose_repack(partial, allowed=int(max_unused * used_bytes))
     kept = sum(waste for _, waste in partial) - sum(waste for _, waste in repack)
     return _Plan(index, live, drop, repack, kept)
@@ -217,18 +217,8 @@ def _repack(
 ) -> list[PackInfo]:
     """Copy the used chunks of ``packs`` into new packs stored on every site."""
     keys = (repo.master.data_key, repo.master.id_key)
-    targets = list(range(repo.config.n))
     written: list[PackInfo] = []
     builder = PackBuilder()
-
-    def ship() -> None:
-        sent = repo.send_pack(builder, targets)
-        failed = repo.settle(sent)
-        if failed:
-            first = next(iter(failed.values()))
-            raise type(first)(f"{first.message}; prune stopped before deleting anything")
-        written.append(sent.info)
-
     total = sum(p.length for p in packs)
     done = 0
     for pack in packs:
@@ -240,10 +230,20 @@ def _repack(
             open_chunk(split, entry, *keys)
             builder.add(entry.id, bytes(split.view(entry.offset, entry.length)), entry.raw_length)
             if builder.size >= repo.config.pack_size:
-                ship()
+                written.append(_store_everywhere(repo, builder))
                 builder = PackBuilder()
         done += pack.length
         report(Progress("repack", bytes=done, total_bytes=total))
     if len(builder):
-        ship()
+        written.append(_store_everywhere(repo, builder))
     return written
+
+
+def _store_everywhere(repo: Repository, builder: PackBuilder) -> PackInfo:
+    """Write a repacked pack's shares to every site; its index entry once all are stored."""
+    sent = repo.send_pack(builder, list(range(repo.config.n)))
+    failed = repo.settle(sent)
+    if failed:
+        first = next(iter(failed.values()))
+        raise type(first)(f"{first.message}; prune stopped before deleting anything")
+    return sent.info
