@@ -22,7 +22,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from seawall.core import partners, tokens, users
+from seawall.core import audit, partners, tokens, users
 from seawall.core.clock import FrozenClock
 from seawall.core.node import Node
 from seawall.db.models.intel import IntelObject
@@ -222,6 +222,30 @@ def test_objects_flow_both_ways_and_amber_and_red_stay_in_their_nation(
         [status] = [s for s in partner_statuses(ctx) if s.partner.name == "tt-node"]
         assert status.queue == {"pending": 0, "sent": 3, "refused": 0, "withheld": 0}
         assert status.last_pull_at is not None and status.last_error == ""
+
+
+def test_delivered_rows_leave_the_queue_after_thirty_days_and_nothing_is_sent_twice(
+    federation: Federation,
+) -> None:
+    jm = federation.site("jm", "JM", ["tt-node"])
+    tt = federation.site("tt", "TT", ["jm-node"])
+    federation.pair(jm, tt)
+    jm.add([indicator("jm", 1, Tlp.GREEN), indicator("jm", 2, Tlp.CLEAR)])
+    assert one(sync(jm.node, "tt-node")).sent == 2
+    jm.node.clock.advance(days=29)  # type: ignore[attr-defined]
+    jm.add([indicator("jm", 3, Tlp.GREEN)])
+    assert one(sync(jm.node, "tt-node")).sent == 1
+    held = tt.held()
+    jm.node.clock.advance(days=2)  # type: ignore[attr-defined]
+    later = one(sync(jm.node, "tt-node"))
+    assert (later.error, later.sent, later.queued) == ("", 0, 0)
+    with jm.node.unit(jm.node.operator()) as ctx:
+        [status] = [s for s in partner_statuses(ctx) if s.partner.name == "tt-node"]
+        # The two rows delivered 31 days ago are gone; the one from 2 days ago stays.
+        assert status.queue == {"pending": 0, "sent": 1, "refused": 0, "withheld": 0}
+        actions = [e.action for e in audit.search(ctx.db, audit.AuditFilter(action="intel"))]
+    assert "intel.outbox.pruned" in actions
+    assert tt.held() == held  # nothing arrived twice
 
 
 def test_sync_both_ways_with_a_node_on_postgresql(pg_database: str, federation: Federation) -> None:
