@@ -7,6 +7,7 @@ import functools
 import grp
 import os
 import pwd
+import shutil
 import threading
 from collections import Counter, deque
 from collections.abc import Iterator
@@ -212,7 +213,13 @@ def _restore(
         path = root / node.path
         if overwrite and os.path.lexists(path):
             path.unlink()
-        os.link(root / node.link_of, path)
+        try:
+            os.link(root / node.link_of, path)
+        except OSError:
+            # The two names fall on different filesystems under the target (a mount point),
+            # or on one without hard links: each name gets the verified content instead.
+            shutil.copyfile(root / node.link_of, path)
+            refused += _apply_meta(path, node)
     links = 0
     for node in nodes:
         if node.type == "symlink":

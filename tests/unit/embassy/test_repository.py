@@ -113,6 +113,25 @@ def test_hard_links_are_read_once_and_restored_as_links(repo: Repository, tmp_pa
     }
 
 
+def test_a_hard_link_across_a_mount_point_in_the_target_is_restored_as_a_copy(
+    repo: Repository, tmp_path: Path
+) -> None:
+    src = tmp_path / "linked"
+    (src / "sub").mkdir(parents=True)
+    (src / "a.bin").write_bytes(os.urandom(100_000))
+    os.link(src / "a.bin", src / "sub" / "c.bin")
+    repo.backup([src])
+    out = tmp_path / "out"
+    back = out / src.as_posix().lstrip("/")
+    # The restore target already has another filesystem mounted where sub/ goes.
+    with mounted_filesystem(back / "sub", "tmpfs"):
+        report = repo.restore("latest", out)
+        assert report.files == 2
+        assert (back / "sub" / "c.bin").read_bytes() == (src / "a.bin").read_bytes()
+        assert (back / "sub" / "c.bin").stat().st_nlink == 1
+        assert (back / "sub" / "c.bin").stat().st_mtime_ns == (src / "a.bin").stat().st_mtime_ns
+
+
 def test_the_other_names_of_a_file_that_vanished_unread_are_left_out_and_named(
     repo: Repository, tmp_path: Path
 ) -> None:
