@@ -420,12 +420,8 @@ def restore(
             f"Restored {report.files} files, {report.dirs} directories, {report.symlinks} links "
             f"({report.bytes:,} bytes) to {target}"
         )
-        if report.xattrs_refused:
-            say(
-                f"[yellow]{report.xattrs_refused} extended attributes were not set[/]: the "
-                "target filesystem does not support them or this user may not set them "
-                "(restore as root to keep security labels)"
-            )
+        if refusals := report.refusals():
+            say(f"[yellow]{escape(refusals)}[/]")
 
 
 def _fraction(text: str, option: str, *, zero: bool = False) -> float:

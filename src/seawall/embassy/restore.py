@@ -41,6 +41,22 @@ class RestoreReport:
     bytes: int
     # Extended attributes the target refused (no support, or not allowed to this user).
     xattrs_refused: int = 0
+    # Entries whose recorded owner the target refused (root squashed, ids it cannot hold).
+    owners_refused: int = 0
+
+    def refusals(self) -> str:
+        """One sentence on the metadata the target would not take, or "" when it took all."""
+        parts = []
+        if self.owners_refused:
+            parts.append(f"{self.owners_refused} owners")
+        if self.xattrs_refused:
+            parts.append(f"{self.xattrs_refused} extended attributes")
+        if not parts:
+            return ""
+        return (
+            f"{' and '.join(parts)} were not set: the target does not support them or this "
+            "user may not set them (restore as root onto a local disk to keep them all)"
+        )
 
 
 # Files kept open at once while packs are written out in pack order.
@@ -116,7 +132,8 @@ def _restore(
     total = sum(n.size for n in files)
     finished = sum(1 for r in remaining if not r)
     written = 0
-    refused = 0
+    # What the target refused to take: owners and extended attributes, counted.
+    refused: Counter[str] = Counter()
     handles: dict[int, int] = {}
     # One writer per file at a time: the kernel takes a file's inode lock for each write, and
     # two threads writing one file spun on it (a tenth of a restore's CPU went to spinning).
@@ -148,7 +165,7 @@ def _restore(
         return len(data)
 
     def account_one() -> None:
-        nonlocal written, finished, refused
+        nonlocal written, finished
         job, targets = opened.popleft()
         size = job.result()
         for number, _ in targets:
@@ -157,7 +174,7 @@ def _restore(
             remaining[number] -= 1
             if remaining[number] == 0:
                 os.close(handles.pop(number))
-                refused += _apply_meta(root / files[number].path, files[number])
+                _apply_meta(root / files[number].path, files[number], refused)
                 finished += 1
             report(
                 Progress(
@@ -186,7 +203,7 @@ def _restore(
             # files on several threads made them spin on their directory's lock in the kernel
             # (a third of a restore's kernel time).
             for node in files:
-                refused += _create(root, node, overwrite)
+                _create(root, node, overwrite, refused)
             for position, pid in enumerate(order):
                 pack = fetches.popleft().result()
                 if position + ahead < len(order):
@@ -219,7 +236,7 @@ def _restore(
             # The two names fall on different filesystems under the target (a mount point),
             # or on one without hard links: each name gets the verified content instead.
             shutil.copyfile(root / node.link_of, path)
-            refused += _apply_meta(path, node)
+            _apply_meta(path, node, refused)
     links = 0
     for node in nodes:
         if node.type == "symlink":
@@ -227,14 +244,21 @@ def _restore(
             if overwrite and os.path.lexists(path):
                 path.unlink()
             os.symlink(node.target, path)
-            _chown(path, node)
+            _chown(path, node, refused)
             with suppress(NotImplementedError, OSError):
                 os.utime(path, ns=(node.mtime_ns, node.mtime_ns), follow_symlinks=False)
             links += 1
     dirs = [n for n in nodes if n.type == "dir"]
     for node in sorted(dirs, key=lambda n: n.path.count("/"), reverse=True):
-        refused += _apply_meta(root / node.path, node)
-    return RestoreReport(len(files) + len(hard_links), len(dirs), links, written, refused)
+        _apply_meta(root / node.path, node, refused)
+    return RestoreReport(
+        len(files) + len(hard_links),
+        len(dirs),
+        links,
+        written,
+        xattrs_refused=refused["xattrs"],
+        owners_refused=refused["owners"],
+    )
 
 
 def _by_chunk(
@@ -253,11 +277,10 @@ def _by_chunk(
         yield last, group
 
 
-def _create(root: Path, node: Node, overwrite: bool) -> int:
+def _create(root: Path, node: Node, overwrite: bool, refused: Counter[str]) -> None:
     """Create a file node at its full size (its chunks are written into it later).
 
-    A file without chunks is complete at once: returns how many of its extended attributes
-    were refused.
+    A file without chunks is complete at once, and gets its metadata here.
     """
     path = root / node.path
     if overwrite and (path.is_symlink() or path.exists()):
@@ -268,25 +291,24 @@ def _create(root: Path, node: Node, overwrite: bool) -> int:
         os.ftruncate(fd, node.size)
     finally:
         os.close(fd)
-    return _apply_meta(path, node) if not node.chunks else 0
+    if not node.chunks:
+        _apply_meta(path, node, refused)
 
 
-def _apply_meta(path: Path, node: Node) -> int:
-    """Owner, extended attributes, mode and times; how many attributes were refused."""
-    _chown(path, node)  # before chmod: a change of owner clears the set-id bits
-    refused = 0
+def _apply_meta(path: Path, node: Node, refused: Counter[str]) -> None:
+    """Owner, extended attributes, mode and times; what the target refuses is counted."""
+    _chown(path, node, refused)  # before chmod: a change of owner clears the set-id bits
     # Before chmod: setting a user attribute needs write permission on the file.
     for name, value in node.xattrs:
         try:
             os.setxattr(path, name, base64.b64decode(value), follow_symlinks=False)
         except OSError:
-            refused += 1
+            refused["xattrs"] += 1
     os.chmod(path, node.mode)
     os.utime(path, ns=(node.mtime_ns, node.mtime_ns))
-    return refused
 
 
-def _chown(path: Path, node: Node) -> None:
+def _chown(path: Path, node: Node, refused: Counter[str]) -> None:
     """Give an entry its recorded owner, when restoring as root (as restic and Borg do).
 
     The owner's name is used where it exists on this system, its number otherwise: a
@@ -294,7 +316,10 @@ def _chown(path: Path, node: Node) -> None:
     """
     if node.uid < 0 or not _AS_ROOT:
         return
-    os.chown(path, _uid(node.user, node.uid), _gid(node.group, node.gid), follow_symlinks=False)
+    try:
+        os.chown(path, _uid(node.user, node.uid), _gid(node.group, node.gid), follow_symlinks=False)
+    except OSError:
+        refused["owners"] += 1  # an NFS export that squashes root, a namespace without the ids
 
 
 _AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import pwd
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -187,9 +190,62 @@ def test_extended_attributes_are_kept_and_a_target_without_them_is_counted(
         # ramfs keeps no extended attributes: the files come back, the attributes are counted.
         report = repo.restore("latest", plain)
         assert report.xattrs_refused == 4
+        assert report.refusals().startswith("4 extended attributes were not set")
         assert (plain / src.as_posix().lstrip("/") / "deeds" / "title.pdf").read_bytes() == (
             b"%PDF title deed"
         )
+
+
+RESTORE_IN_USER_NAMESPACE = """
+import json, sys
+from pathlib import Path
+from seawall.embassy.repository import Repository
+from seawall.embassy.sites.local import LocalSite
+
+sites = [LocalSite(Path(p), fsync=False) for p in sys.argv[3:]]
+with Repository.open(sites, sys.argv[1]) as repo:
+    report = repo.restore("latest", sys.argv[2])
+print(json.dumps([report.files, report.owners_refused, report.refusals()]))
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can give files to other owners")
+def test_owners_a_target_refuses_are_counted_and_the_restore_completes(
+    repo: Repository, sites: list[LocalSite], tmp_path: Path
+) -> None:
+    src = tmp_path / "owned"
+    src.mkdir()
+    for name in ("a.txt", "b.txt"):
+        (src / name).write_text(name)
+        os.chown(src / name, 54321, 54322)
+    repo.backup([src])
+    # Root in a user namespace that maps no other ids: chown to 54321 is refused (EINVAL),
+    # as on an NFS export that squashes root.
+    run = subprocess.run(
+        [
+            "unshare",
+            "--user",
+            "--map-root-user",
+            sys.executable,
+            "-c",
+            RESTORE_IN_USER_NAMESPACE,
+            PASSPHRASE,
+            str(tmp_path / "out"),
+            *(str(s.root) for s in sites),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if run.returncode != 0 and "unshare" in run.stderr and "Traceback" not in run.stderr:
+        pytest.skip(f"no user namespaces here: {run.stderr.strip()}")
+    assert run.returncode == 0, run.stderr
+    files, owners_refused, note = json.loads(run.stdout)
+    # a.txt, b.txt and their directory's parents up to the source all had owners recorded.
+    assert files == 2 and owners_refused >= 2
+    assert note.startswith(f"{owners_refused} owners were not set")
+    back = tmp_path / "out" / src.as_posix().lstrip("/")
+    assert (back / "a.txt").read_text() == "a.txt" and (back / "b.txt").read_text() == "b.txt"
 
 
 def test_a_tree_from_before_owners_were_recorded_restores_without_them() -> None:

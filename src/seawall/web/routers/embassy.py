@@ -138,11 +138,8 @@ def embassy_restore(
         request,
         page,
         name,
-        notice=f"Restored {report.files} files ({report.bytes:,} bytes) to {target}."
-        + (
-            f" {report.xattrs_refused} extended attributes were not set: the target does not"
-            " support them or this node's user may not set them."
-            if report.xattrs_refused
-            else ""
-        ),
+        notice=(
+            f"Restored {report.files} files ({report.bytes:,} bytes) to {target}. "
+            + report.refusals()
+        ).strip(),
     )
