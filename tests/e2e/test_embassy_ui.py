@@ -89,12 +89,17 @@ def test_viewer_sees_no_restore_form(page: Page, embassy_node: Node) -> None:
     expect(page.locator("#restore-form")).to_have_count(0)
 
 
+def open_sample_repository(page: Page, role: str) -> None:
+    """Sign in as ``role`` and open gov-records from the embassy list, as a person would."""
+    sign_in(page, role)
+    page.click("nav >> text=Data embassy")
+    page.locator("#repos a", has_text="gov-records").click()
+
+
 def test_custodian_locates_a_site_and_sees_the_repository_become_exposed(
     page: Page, embassy_node: Node
 ) -> None:
-    sign_in(page, "custodian")
-    page.click("nav >> text=Data embassy")
-    page.locator("#repos a", has_text="gov-records").click()
+    open_sample_repository(page, "custodian")
     expect(page.locator("#exposure")).to_contain_text("Spread enough")
     # Belmopan's site (the fifth) moves to Ocho Rios: three Jamaican sites in one footprint.
     page.select_option("#locate-form select[name=site]", "4")
@@ -110,8 +115,6 @@ def test_custodian_locates_a_site_and_sees_the_repository_become_exposed(
 
 
 def test_a_viewer_sees_the_map_but_cannot_move_sites(page: Page, embassy_node: Node) -> None:
-    sign_in(page, "viewer")
-    page.click("nav >> text=Data embassy")
-    page.locator("#repos a", has_text="gov-records").click()
+    open_sample_repository(page, "viewer")
     expect(page.locator("#site-map .map-site")).to_have_count(5)
     expect(page.locator("#locate-form")).to_have_count(0)
