@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import uuid
 from pathlib import Path
 
@@ -164,3 +165,48 @@ def test_a_collection_outside_the_audience_does_not_exist(page: Page, intel_node
     expect(objects.filter(has_text="tax refund phishing domain")).to_contain_text("TLP:GREEN")
     expect(objects.filter(has_text="phishing kit archive")).to_have_count(0)
     shoot(page, "intel-08-other-nation")
+
+
+def test_a_log_matched_in_the_browser_records_a_sighting_shown_on_the_indicator(
+    page: Page, intel_node: Node, tmp_path: Path
+) -> None:
+    now = time.time()
+    log = tmp_path / "access.log"
+    log.write_text(
+        f"{now - 60:.3f}    134 10.20.0.7 TCP_MISS/200 1520 GET "
+        "http://www.taxrefund-gov-jm.example/claim?id=7 - HIER_DIRECT/203.0.113.40 text/html\n"
+        f"{now - 30:.3f}     12 10.20.0.9 TCP_MISS/200 99 GET http://quiet.example/ "
+        "- HIER_DIRECT/192.0.2.10 text/html\n"
+    )
+    sign_in(page, "analyst")
+    page.goto("/intel")
+    page.click("text=Match logs")
+    expect(page.locator("h1")).to_have_text("Match logs")
+    page.set_input_files("input[name=file]", str(log))
+    page.select_option("select[name=collection]", "caribbean-phishing")
+    page.click("button:has-text('Match')")
+    report = page.locator("#match-report")
+    expect(report).to_contain_text("access.log")
+    expect(report).to_contain_text("2 lines (squid)")
+    expect(report).to_contain_text("1 sightings recorded in caribbean-phishing")
+    row = page.locator("#match-hits tbody tr")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("taxrefund-gov-jm.example")
+    expect(row).to_contain_text("10.20.0.7")
+    shoot(page, "intel-07-match")
+
+    row.locator("a").click()
+    sightings = page.locator("#sightings tbody tr")
+    expect(sightings).to_have_count(1)
+    expect(sightings).to_contain_text("TLP:GREEN")
+
+    # The same log again records nothing new; a log that is not one says so.
+    page.goto("/intel/match")
+    page.set_input_files("input[name=file]", str(log))
+    page.select_option("select[name=collection]", "caribbean-phishing")
+    page.click("button:has-text('Match')")
+    expect(page.locator("#match-report")).to_contain_text("0 sightings recorded")
+    page.set_input_files("input[name=file]", str(log))
+    page.select_option("select[name=format]", "zeek")
+    page.click("button:has-text('Match')")
+    expect(page.locator("#match-report")).to_contain_text("0 matched")

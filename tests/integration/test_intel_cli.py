@@ -164,6 +164,51 @@ def test_import_stix_then_search_and_export(home: Path, tmp_path: Path) -> None:
     assert values["google.com"]["to_ids"] is False  # flagged by the warninglists
 
 
+def test_match_logs_lists_the_hits_and_records_sightings(home: Path, tmp_path: Path) -> None:
+    path = write(tmp_path / "b.json", bundle(indicator(1, "c2.example", Tlp.AMBER)))
+    assert sw(home, "intel", "import", str(path), "--collection", "phish").code == 0
+    assert sw(home, "intel", "collection", "create", "seen", "--tlp", "green").code == 0
+    log = tmp_path / "squid.log"
+    log.write_text(
+        "1796302933.120    134 10.0.0.7 TCP_MISS/200 1520 GET http://c2.example/beacon "
+        "- HIER_DIRECT/198.51.100.7 text/html\n"
+        "1796302934.120     12 10.0.0.8 TCP_MISS/200 99 GET http://quiet.example/ "
+        "- HIER_DIRECT/192.0.2.10 text/html\n"
+    )
+    table = sw(home, "intel", "match", str(log))
+    assert table.code == 0, table.err
+    assert "Read 2 lines (squid) against 1 indicators: 1 matched" in table.err
+    assert "c2.example" in table.out and "10.0.0.7" in table.out and "TLP:AMBER" in table.out
+    done = sw(home, "intel", "match", str(log), "--collection", "seen", "--json")
+    assert done.code == 0, done.err
+    (hit,) = done.json()["matched"]
+    assert (hit["count"], hit["sources"], hit["formats"]) == (1, {"10.0.0.7": 1}, ["squid"])
+    assert hit["first_seen"] == "2026-12-03T13:02:13.120000Z"
+    (sighting_id,) = done.json()["recorded"]
+    found = sw(home, "intel", "search", sighting_id, "--json").json()
+    assert [(f["type"], f["tlp"]) for f in found] == [("sighting", "TLP:AMBER")]
+    again = sw(home, "intel", "match", str(log), "--collection", "seen", "--json").json()
+    assert again["recorded"] == [] and again["already_recorded"] == [sighting_id]
+    node = Node(load_settings(home=home))
+    try:
+        with node.unit(node.operator()) as ctx:
+            actions = [e.action for e in audit.search(ctx.db, audit.AuditFilter(limit=50))]
+    finally:
+        node.close()
+    assert actions.count("intel.logs.matched") == 3
+
+
+def test_match_refuses_a_missing_log_and_an_unknown_format_in_one_line(
+    home: Path, tmp_path: Path
+) -> None:
+    missing = sw(home, "intel", "match", str(tmp_path / "nope.log"))
+    assert missing.code == 65 and len(missing.err_lines) == 1 and "nope.log" in missing.err
+    folder = sw(home, "intel", "match", str(tmp_path))
+    assert folder.code == 65 and "is not a file" in folder.err and len(folder.err_lines) == 1
+    bad = sw(home, "intel", "match", str(tmp_path), "--format", "syslog-ng")
+    assert bad.code == 2 and "syslog-ng" in bad.err
+
+
 def test_misp_event_feed_and_csv_import(home: Path, tmp_path: Path) -> None:
     event_uuid = "5f0c8a2e-8f4b-4c5a-9a63-0c1f2d3e4b5a"
     event = {

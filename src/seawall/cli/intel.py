@@ -8,7 +8,15 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TransferSpeedColumn,
+)
 
 from seawall.cli.context import CliState, pass_state
 from seawall.cli.output import emit_json, emit_table, err_console, fmt_time, json_option, say
@@ -17,6 +25,9 @@ from seawall.intel import ingest, search
 from seawall.intel.audiences import describe_audience, parse_audience
 from seawall.intel.collections import audience_of, create_collection, list_collections
 from seawall.intel.ingest import Format, ImportReport
+from seawall.intel.matching import sightings
+from seawall.intel.matching.logs import LogFormat
+from seawall.intel.matching.sightings import MatchReport
 
 
 @click.group()
@@ -110,19 +121,21 @@ def collection_list(state: CliState, as_json: bool) -> None:
 
 
 @contextmanager
-def _bar(enabled: bool) -> Iterator[Callable[[int, int], None]]:
+def _bar(
+    enabled: bool, label: str = "Importing", in_bytes: bool = False
+) -> Iterator[Callable[[int, int], None]]:
     """A Rich progress bar on stderr; silent for --json or when stderr is not a terminal."""
     if not enabled or not err_console.is_terminal:
         yield lambda _done, _total: None
         return
     columns = (
-        TextColumn("[bold]Importing"),
+        TextColumn(f"[bold]{label}"),
         BarColumn(),
-        MofNCompleteColumn(),
+        *((DownloadColumn(), TransferSpeedColumn()) if in_bytes else (MofNCompleteColumn(),)),
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=err_console, transient=True) as bar:
-        task = bar.add_task("import", total=None)
+        task = bar.add_task(label, total=None)
 
         def update(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
@@ -283,3 +296,86 @@ def search_value(state: CliState, value: str, as_json: bool) -> None:
             for f in found
         ],
     )
+
+
+def _print_match(report: MatchReport, shown: int) -> None:
+    formats = ", ".join(sorted(set(report.files.values())))
+    _line(
+        f"Read {report.lines:,} lines ({formats}) against {report.indicators:,} indicators: "
+        f"{len(report.hits):,} matched"
+        + (f", {report.not_matchable:,} not matchable from logs" if report.not_matchable else "")
+        + (
+            f", {report.outside_validity:,} matches outside an indicator's validity ignored"
+            if report.outside_validity
+            else ""
+        )
+    )
+    ranked = report.ranked()
+    if ranked:
+        emit_table(
+            "Matched indicators",
+            ["Matched", "Count", "Last seen", "TLP", "Hosts", "Indicator"],
+            [
+                (
+                    ", ".join(h.values),
+                    f"{h.count:,}",
+                    fmt_time(h.last_seen),
+                    h.indicator.tlp.label,
+                    ", ".join(h.sources) or "-",
+                    h.indicator.name,
+                )
+                for h in ranked[:shown]
+            ],
+        )
+        if len(ranked) > shown:
+            _line(f"... and {len(ranked) - shown:,} more (--show to see them, --json for all)")
+    if report.collection:
+        _line(
+            f"{report.collection}: {len(report.recorded)} sightings recorded, "
+            f"{len(report.already_recorded)} recorded before"
+        )
+
+
+@intel.command("match")
+@click.argument("logs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice([f.value for f in LogFormat]),
+    default=None,
+    help="Log format (default: detected per file from its first lines).",
+)
+@click.option(
+    "--collection",
+    "collection_ref",
+    default=None,
+    help="Record a STIX sighting per matched indicator in this collection.",
+)
+@click.option("--show", default=20, show_default=True, help="Matched indicators to list.")
+@json_option
+@pass_state
+def match_logs(
+    state: CliState,
+    logs: tuple[Path, ...],
+    fmt: str | None,
+    collection_ref: str | None,
+    show: int,
+    as_json: bool,
+) -> None:
+    """Match DNS, proxy, firewall, Zeek or Suricata logs against the shared indicators.
+
+    Gzip-compressed logs are read as they are. Without --collection nothing is stored.
+    """
+    node = state.node()
+    with (
+        _bar(not as_json, "Matching", in_bytes=True) as progress,
+        node.unit(node.operator()) as ctx,
+    ):
+        report = sightings.match_logs(ctx, logs, LogFormat(fmt) if fmt else None, progress=progress)
+        if collection_ref is not None:
+            target = search.readable_collections(ctx, collection_ref)[0]
+            sightings.record(ctx, report, target)
+    if as_json:
+        emit_json(report.as_json())
+    else:
+        _print_match(report, show)

@@ -10,8 +10,9 @@
     ├── BadCursor          (400)  a ``next`` value this node did not issue
     ├── NotAcceptable      (406)  an Accept header without the TAXII 2.1 media type
     ├── UnsupportedMediaType (415) a Content-Type that is not the TAXII 2.1 media type
-    └── UnreadableIntel           a file that cannot be read in its format (import)
-        └── NotAMispEvent         JSON that is not a MISP event (e.g. a STIX bundle)
+    ├── UnreadableIntel           a file that cannot be read in its format (import)
+    │   └── NotAMispEvent         JSON that is not a MISP event (e.g. a STIX bundle)
+    └── UnreadableLog             a log file that cannot be opened (match)
     NotFound (66, 404)
     ├── CollectionNotFound
     ├── ObjectNotFound
@@ -124,6 +125,12 @@ class UnreadableIntel(InvalidInput):
     """An intelligence file that cannot be read in the format it was given as (MISP, CSV, STIX)."""
 
     code = "unreadable_intel"
+
+
+class UnreadableLog(InvalidInput):
+    """A log file ``seawall intel match`` cannot open, or a folder given as one."""
+
+    code = "unreadable_log"
 
 
 class NotAMispEvent(UnreadableIntel):

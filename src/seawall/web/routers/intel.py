@@ -1,7 +1,9 @@
-"""Collective-defence pages: collections, search, object detail, import."""
+"""Collective-defence pages: collections, search, object detail, import, log matching."""
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
@@ -12,8 +14,11 @@ from seawall.errors import SeawallError
 from seawall.intel import ingest, search
 from seawall.intel.audiences import describe_audience, organisation_names, parse_audience
 from seawall.intel.collections import audience_of, create_collection, get_collection
-from seawall.intel.errors import UnreadableIntel
+from seawall.intel.errors import UnreadableIntel, UnreadableLog
 from seawall.intel.ingest import Format, ImportReport
+from seawall.intel.matching import sightings
+from seawall.intel.matching.logs import LogFormat
+from seawall.intel.matching.sightings import MatchReport
 from seawall.intel.quality import assess, status_of
 from seawall.intel.tlp import MARKING_IDS, parse_tlp
 from seawall.web.deps import UiPage, node_of, read_form_csrf
@@ -109,6 +114,9 @@ def intel_object(request: Request, alias: str, object_id: str, page: UiPage) -> 
         creator=search.identity_name(ctx, row, newest.created_by_ref),
         state=status_of(newest.body, ctx.now()),
         verdict=assess(newest.body),
+        sightings=[f for f in search.search(ctx, object_id) if f.type == "sighting"]
+        if newest.type == "indicator"
+        else [],
     )
 
 
@@ -166,3 +174,63 @@ async def intel_import(
         message = exc.message if isinstance(exc, SeawallError) else f"unknown format {format!r}"
         return _import_page(request, page, status=422, error=message)
     return _import_page(request, page, report=report)
+
+
+def _match_page(
+    request: Request,
+    page: UiPage,
+    report: MatchReport | None = None,
+    status: int = 200,
+    error: str = "",
+) -> HTMLResponse:
+    views = search.collection_views(page.ctx)
+    return render(
+        request,
+        page,
+        "intel/match.html",
+        status=status,
+        error=error,
+        report=report,
+        collections=[v.collection for v in views if v.can_write],
+        formats=[f.value for f in LogFormat],
+    )
+
+
+@router.get("/intel/match", response_class=HTMLResponse)
+def intel_match_form(request: Request, page: UiPage) -> HTMLResponse:
+    """Upload a log to match against the indicators the user may read."""
+    require(page.who, Perm.INTEL_READ)
+    return _match_page(request, page)
+
+
+@router.post("/intel/match", response_class=HTMLResponse)
+async def intel_match(
+    request: Request,
+    page: UiPage,
+    file: Annotated[UploadFile, File()],
+    format: Annotated[str, Form(max_length=16)] = "",
+    collection: Annotated[str, Form(max_length=64)] = "",
+) -> HTMLResponse:
+    """Match an uploaded log; optionally record sightings in a collection."""
+    require(page.who, Perm.INTEL_READ)
+    limit = node_of(request).settings.max_body_bytes
+    data = await file.read(limit + 1)
+    name = Path(file.filename or "upload.log").name or "upload.log"
+    try:
+        if len(data) > limit:
+            raise UnreadableLog(
+                f"{name} is over {limit:,} bytes; match it with `seawall intel match`"
+            )
+        chosen = LogFormat(format) if format else None
+        with tempfile.TemporaryDirectory(prefix="seawall-match-") as scratch:
+            path = Path(scratch) / name
+            path.write_bytes(data)
+            with page.ctx.db.begin_nested():
+                report = sightings.match_logs(page.ctx, [path], chosen)
+                report.files = {name: report.files[str(path)]}  # not the scratch path
+                if collection:
+                    sightings.record(page.ctx, report, get_collection(page.ctx, collection))
+    except (SeawallError, ValueError) as exc:
+        message = exc.message if isinstance(exc, SeawallError) else f"unknown format {format!r}"
+        return _match_page(request, page, status=422, error=message)
+    return _match_page(request, page, report=report)

@@ -1,0 +1,204 @@
+"""Log-matching benchmark: ``seawall intel match`` beside ``grep -F`` on the same log.
+
+Builds a node holding ``--indicators`` STIX indicators (domains, addresses, a few ranges,
+hashes) and a Zeek ``dns.log`` of ``--lines`` queries, a small share of which touch an
+indicator or a name under one. Then, in the same run:
+
+- ``seawall intel match dns.log --json``: the whole command (start-up, reading the
+  indicators through the store under TLP, matching, the report);
+- ``grep -F -c -f values.txt dns.log``: fixed-string search for the same values, which is
+  what a CIRT does without a matcher. grep finds substrings, so it also counts
+  ``notevil.example`` for ``evil.example`` and cannot see that an address lies in a range;
+  its count is printed beside Seawall's for that reason.
+
+The ratio is grep's time over Seawall's (above 1: Seawall is faster). Run with
+``make bench`` or ``uv run --frozen python bench/matching.py [--lines N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import json
+import os
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+WORK = Path(__file__).resolve().parent / ".work" / "matching"
+SEAWALL = [sys.executable, "-m", "seawall"]
+STAMP = "2026-01-01T00:00:00.000Z"
+TLP_GREEN = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
+
+
+def _indicator(n: int, pattern: str) -> dict[str, object]:
+    return {
+        "type": "indicator",
+        "spec_version": "2.1",
+        "id": f"indicator--{uuid.UUID(int=n + 1, version=4)}",
+        "created": STAMP,
+        "modified": STAMP,
+        "name": f"bench indicator {n}",
+        "pattern": pattern,
+        "pattern_type": "stix",
+        "valid_from": STAMP,
+        "object_marking_refs": [TLP_GREEN],
+    }
+
+
+def make_indicators(
+    count: int, rng: random.Random
+) -> tuple[list[dict[str, object]], dict[str, list[str]]]:
+    """Indicators and their plain values by kind (what grep is given)."""
+    objects: list[dict[str, object]] = []
+    values: dict[str, list[str]] = {"domain": [], "ip": [], "range": [], "hash": []}
+    for n in range(count):
+        kind = n % 10
+        if kind < 6:
+            value = f"{rng.getrandbits(32):08x}.bad-{rng.randrange(500)}.example"
+            objects.append(_indicator(n, f"[domain-name:value = '{value}']"))
+            values["domain"].append(value)
+        elif kind < 9:
+            value = str(ipaddress.IPv4Address(rng.randrange(0x0B000000, 0xDF000000)))
+            objects.append(_indicator(n, f"[ipv4-addr:value = '{value}']"))
+            values["ip"].append(value)
+        elif n % 100 == 9:
+            net = ipaddress.IPv4Network((rng.randrange(0x0B000000, 0xDF000000), 24), strict=False)
+            objects.append(_indicator(n, f"[ipv4-addr:value ISSUBSET '{net}']"))
+            values["range"].append(str(net))
+        else:
+            value = f"{rng.getrandbits(256):064x}"
+            objects.append(_indicator(n, f"[file:hashes.'SHA-256' = '{value}']"))
+            values["hash"].append(value)
+    return objects, values
+
+
+def _address(rng: random.Random) -> str:
+    return str(ipaddress.IPv4Address(rng.randrange(0x0B000001, 0xDF000000)))
+
+
+def make_log(path: Path, lines: int, values: dict[str, list[str]], rng: random.Random) -> int:
+    """A Zeek dns.log shaped like a small ministry's: 400 clients, one resolver, and names
+    that repeat (70% of queries go to 3,000 popular names, the rest to a long tail).
+    About one query in 500 is for an indicator's name or one under it."""
+    planted = 0
+    start = 1_796_302_933.0
+    clients = [
+        f"10.{rng.randrange(4)}.{rng.randrange(256)}.{rng.randrange(1, 255)}" for _ in range(400)
+    ]
+    popular = [
+        f"host{rng.randrange(5000)}.site-{rng.randrange(20000)}.example.org" for _ in range(3000)
+    ]
+    popular_answers = [_address(rng) for _ in popular]
+    with path.open("w") as out:
+        out.write("#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n")
+        out.write("#unset_field\t-\n#path\tdns\n")
+        out.write(
+            "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\ttrans_id"
+            "\tquery\tqtype_name\trcode_name\tanswers\tTTLs\n"
+        )
+        for n in range(lines):
+            if rng.randrange(500) == 0:
+                query = rng.choice(("", "www.", "cdn.")) + rng.choice(values["domain"])
+                answer = rng.choice(values["ip"])
+                planted += 1
+            elif rng.random() < 0.7:
+                at = rng.randrange(len(popular))
+                query, answer = popular[at], popular_answers[at]
+            else:
+                query = f"host{rng.randrange(5000)}.site-{rng.randrange(20000)}.example.org"
+                answer = _address(rng)
+            out.write(
+                f"{start + n * 0.01:.6f}\tC{n:x}\t{rng.choice(clients)}\t{40000 + n % 20000}"
+                f"\t10.0.0.1\t53\tudp\t{n % 65536}\t{query}\tA\tNOERROR\t{answer}\t300.000000\n"
+            )
+    return planted
+
+
+def seawall(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """One Seawall command against the bench node; fails the bench on error."""
+    done = subprocess.run(
+        [*SEAWALL, "--home", str(home), *args], capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"seawall {' '.join(args[:2])} failed: {done.stderr.strip()[-600:]}")
+    return done
+
+
+def timed(command: list[str]) -> tuple[float, str, float]:
+    """Wall seconds, stdout and the child's peak RSS (MiB) of one command."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - start
+    if done.returncode not in (0, 1):  # grep exits 1 when nothing matched
+        raise SystemExit(f"{command[0]} failed: {done.stderr.strip()[-600:]}")
+    peak = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+    return elapsed, done.stdout, peak
+
+
+def main() -> None:
+    """Build the node and the log, run both tools, print the figures and the ratio."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--indicators", type=int, default=50_000)
+    parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3, help="Runs of each tool; best kept.")
+    parser.add_argument("--seed", type=int, default=11)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    shutil.rmtree(WORK, ignore_errors=True)
+    WORK.mkdir(parents=True)
+    home = WORK / "node"
+    seawall(home, "init", "--nation", "JM", "--name", "Bench")
+    seawall(home, "intel", "collection", "create", "feeds", "--tlp", "green")
+    objects, values = make_indicators(args.indicators, rng)
+    bundle = WORK / "indicators.json"
+    bundle.write_text(
+        json.dumps({"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objects})
+    )
+    print(f"loading {len(objects):,} indicators ...", flush=True)
+    seawall(home, "intel", "import", str(bundle), "--collection", "feeds", "--json")
+    log = WORK / "dns.log"
+    planted = make_log(log, args.lines, values, rng)
+    fixed = WORK / "values.txt"
+    fixed.write_text("\n".join(v for kind in ("domain", "ip", "hash") for v in values[kind]) + "\n")
+    size = log.stat().st_size
+    print(
+        f"log: {args.lines:,} Zeek dns.log lines ({size / 2**20:,.0f} MiB), "
+        f"{planted:,} planted hits"
+    )
+    subprocess.run(["cat", str(log)], stdout=subprocess.DEVNULL, check=True)  # warm the cache
+
+    ours, theirs = [], []
+    env_cmd = [*SEAWALL, "--home", str(home), "intel", "match", str(log), "--json"]
+    for _ in range(args.repeat):
+        elapsed, out, rss = timed(env_cmd)
+        ours.append((elapsed, out, rss))
+        theirs.append(timed(["grep", "-F", "-c", "-f", str(fixed), str(log)]))
+    best_ours = min(ours, key=lambda r: r[0])
+    best_theirs = min(theirs, key=lambda r: r[0])
+    report = json.loads(best_ours[1])
+    lines_matched = sum(h["count"] for h in report["matched"])
+    print(f"\n{'':34}{'Seawall':>14}{'grep -F':>14}")
+    print(
+        f"{f'wall time (best of {args.repeat})':34}{best_ours[0]:>13.2f}s{best_theirs[0]:>13.2f}s"
+    )
+    print(f"{'lines/s':34}{args.lines / best_ours[0]:>14,.0f}{args.lines / best_theirs[0]:>14,.0f}")
+    print(
+        f"{'MiB/s':34}{size / 2**20 / best_ours[0]:>14,.1f}{size / 2**20 / best_theirs[0]:>14,.1f}"
+    )
+    print(f"{'matches (indicator hits / lines)':34}{lines_matched:>14,}{int(best_theirs[1]):>14,}")
+    print(f"{'indicators matched':34}{len(report['matched']):>14,}{'':>14}")
+    print(f"{'peak RSS MiB':34}{best_ours[2]:>14,.0f}{'':>14}")
+    print(f"\nratio (grep time / Seawall time): {best_theirs[0] / best_ours[0]:.2f}x")
+    if os.environ.get("KEEP_BENCH_WORK") is None:
+        shutil.rmtree(WORK, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,369 @@
+"""Reading logs into observed values: Zeek, Suricata EVE, Squid, BIND, dnsmasq, netfilter, text.
+
+Each reader turns one line into an :data:`Observation`: the line's raw time text, the
+host that acted (the internal client, where the log names one) and the values seen.
+Times are parsed only for lines that match something (:func:`parse_time`), because
+most lines match nothing and parsing every timestamp would cost more than the lookups.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from seawall.intel.matching.observables import Kind
+
+Values = list[tuple[Kind, str]]
+# (raw time text, acting host, values seen); None for a line that holds nothing to match.
+Observation = tuple[str | None, str | None, Values]
+
+
+class LogFormat(StrEnum):
+    """The log formats ``seawall intel match`` reads."""
+
+    ZEEK = "zeek"
+    ZEEK_JSON = "zeek-json"
+    SURICATA = "suricata"
+    SQUID = "squid"
+    BIND = "bind"
+    DNSMASQ = "dnsmasq"
+    NETFILTER = "netfilter"
+    TEXT = "text"
+
+
+_IPV4 = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
+
+
+def host_kind(value: str) -> Kind:
+    """Whether a host field holds an address or a name."""
+    return Kind.IP if ":" in value or _IPV4.match(value) else Kind.DOMAIN
+
+
+def _hosts(values: Iterable[str]) -> Values:
+    return [(host_kind(v), v) for v in values if v and v != "-"]
+
+
+# -- Zeek (TSV with a #fields header, or JSON lines) ---------------------------------------------
+
+# Field name -> how its values are read: any Zeek log (conn, dns, http, ssl, files, x509,
+# smtp, notice) is read by the fields it has.
+_ZEEK_FIELDS: dict[str, Kind | None] = {
+    "id.orig_h": Kind.IP,
+    "id.resp_h": Kind.IP,
+    "tx_hosts": Kind.IP,
+    "rx_hosts": Kind.IP,
+    "src": Kind.IP,
+    "dst": Kind.IP,
+    "query": Kind.DOMAIN,
+    "server_name": Kind.DOMAIN,
+    "san.dns": Kind.DOMAIN,
+    "answers": None,  # names and addresses: each value says which
+    "host": None,
+    "md5": Kind.HASH,
+    "sha1": Kind.HASH,
+    "sha256": Kind.HASH,
+    "fingerprint": Kind.HASH,
+    "mailfrom": Kind.EMAIL,
+    "rcptto": Kind.EMAIL,
+}
+
+
+def _zeek_values(fields: dict[str, Any]) -> Values:
+    values: Values = []
+    for name, kind in _ZEEK_FIELDS.items():
+        raw = fields.get(name)
+        if raw is None:
+            continue
+        items = raw if isinstance(raw, list) else [raw]
+        for item in items:
+            text = str(item).strip("<>")
+            if not text or text in ("-", "(empty)"):
+                continue
+            values.append((kind or host_kind(text), text))
+    host, uri = fields.get("host"), fields.get("uri")
+    if isinstance(host, str) and isinstance(uri, str) and host not in ("-", "") and uri != "-":
+        values.append((Kind.URL, f"http://{host}{uri}"))
+    return values
+
+
+class ZeekReader:
+    """Zeek's TSV logs: the ``#fields`` header names the columns of the lines after it."""
+
+    def __init__(self) -> None:
+        self.columns: list[tuple[int, Kind | None]] = []
+        self.separator = ","
+        self.time_at = self.source_at = self.host_at = self.uri_at = -1
+
+    def __call__(self, line: str) -> Observation | None:
+        """One line: a header updates the columns, a record gives its values."""
+        if line.startswith("#"):
+            self._header(line)
+            return None
+        cells = line.rstrip("\n").split("\t")
+        if len(cells) <= self.time_at:
+            return None
+        values: Values = []
+        separator = self.separator
+        for at, kind in self.columns:
+            cell = cells[at] if at < len(cells) else "-"
+            if cell == "-" or cell == "(empty)" or not cell:
+                continue
+            for item in cell.split(separator) if separator in cell else (cell,):
+                text = item.strip("<>")
+                values.append((kind or host_kind(text), text))
+        if self.uri_at >= 0 and self.uri_at < len(cells) and cells[self.uri_at] != "-":
+            host = cells[self.host_at] if self.host_at < len(cells) else "-"
+            if host not in ("-", ""):
+                values.append((Kind.URL, f"http://{host}{cells[self.uri_at]}"))
+        if not values:
+            return None
+        when = cells[self.time_at] if self.time_at >= 0 else None
+        source = cells[self.source_at] if 0 <= self.source_at < len(cells) else None
+        return when, source, values
+
+    def _header(self, line: str) -> None:
+        name, _, rest = line.rstrip("\n").partition("\t")
+        if name == "#set_separator":
+            self.separator = rest.encode().decode("unicode_escape") or ","
+        elif name == "#fields":
+            names = rest.split("\t")
+            self.columns = [
+                (at, _ZEEK_FIELDS[n]) for at, n in enumerate(names) if n in _ZEEK_FIELDS
+            ]
+
+            def where(field: str) -> int:
+                return names.index(field) if field in names else -1
+
+            self.time_at, self.source_at = where("ts"), where("id.orig_h")
+            self.host_at, self.uri_at = where("host"), where("uri")
+
+
+def _json_line(line: str) -> dict[str, Any] | None:
+    try:
+        parsed = json.loads(line)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
+def read_zeek_json(line: str) -> Observation | None:
+    """One line of a Zeek log written as JSON (``LogAscii::use_json``)."""
+    record = _json_line(line)
+    if record is None:
+        return None
+    values = _zeek_values(record)
+    if not values:
+        return None
+    source = record.get("id.orig_h")
+    return str(record.get("ts", "")) or None, str(source) if source else None, values
+
+
+# -- Suricata EVE JSON --------------------------------------------------------------------------
+
+
+def _eve_dns(dns: dict[str, Any]) -> Iterator[str]:
+    # EVE v2 puts one rrname (and rdata) on each record; v3 (Suricata 7) lists queries
+    # and answers; grouped answers map a record type to its values.
+    for key in ("rrname", "rdata"):
+        if isinstance(dns.get(key), str):
+            yield dns[key]
+    for entry in (dns.get("queries") or []) + (dns.get("answers") or []):
+        if isinstance(entry, dict):
+            yield from (entry[k] for k in ("rrname", "rdata") if isinstance(entry.get(k), str))
+    grouped = dns.get("grouped")
+    if isinstance(grouped, dict):
+        for items in grouped.values():
+            yield from (i for i in items if isinstance(i, str)) if isinstance(items, list) else ()
+
+
+def read_suricata(line: str) -> Observation | None:
+    """One Suricata EVE record: addresses, DNS names, HTTP hosts and URLs, TLS SNI, file hashes."""
+    record = _json_line(line)
+    if record is None:
+        return None
+    values: Values = _hosts(str(record.get(k, "")) for k in ("src_ip", "dest_ip"))
+    dns = record.get("dns")
+    if isinstance(dns, dict):
+        values += _hosts(_eve_dns(dns))
+    http = record.get("http")
+    if isinstance(http, dict) and isinstance(http.get("hostname"), str):
+        values += _hosts([http["hostname"]])
+        if isinstance(http.get("url"), str):
+            values.append((Kind.URL, f"http://{http['hostname']}{http['url']}"))
+    for proto in ("tls", "quic"):
+        sni = record.get(proto, {}).get("sni") if isinstance(record.get(proto), dict) else None
+        if isinstance(sni, str):
+            values.append((Kind.DOMAIN, sni))
+    info = record.get("fileinfo")
+    if isinstance(info, dict):
+        values += [(Kind.HASH, info[h]) for h in ("md5", "sha1", "sha256") if info.get(h)]
+    if not values:
+        return None
+    source = record.get("src_ip")
+    return str(record.get("timestamp", "")) or None, str(source) if source else None, values
+
+
+# -- Squid, BIND, dnsmasq, netfilter and plain text ---------------------------------------------
+
+
+def read_squid(line: str) -> Observation | None:
+    """One line of Squid's native access.log: the client, the URL and the server it reached."""
+    cells = line.split()
+    if len(cells) < 7:
+        return None
+    method, url = cells[5], cells[6]
+    values: Values = []
+    if method == "CONNECT" or "://" not in url:
+        values += _hosts([url.rpartition(":")[0] if url.count(":") == 1 else url])
+    else:
+        values.append((Kind.URL, url))
+        host = url.partition("://")[2].split("/", 1)[0].rpartition("@")[2]
+        host = host[1:].partition("]")[0] if host.startswith("[") else host.partition(":")[0]
+        values += _hosts([host])
+    if len(cells) > 8 and "/" in cells[8]:
+        values += _hosts([cells[8].partition("/")[2]])
+    return cells[0], cells[2], values
+
+
+_BIND_QUERY = re.compile(r"client (?:@\S+ )?([0-9A-Fa-f:.]+)#\d+.*?query: (\S+) IN ")
+_DNSMASQ = re.compile(r"(query\[\w+\]|reply|cached|forwarded) (\S+) (?:from|is|to) (\S+)")
+_NETFILTER = re.compile(r"\bSRC=(\S+) DST=(\S+)")
+_SYSLOG_TIME = re.compile(r"^(\d{4}-\d\d-\d\dT\S+|[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d)")
+
+
+def read_bind(line: str) -> Observation | None:
+    """One BIND 9 query-log line: the client and the name it asked for."""
+    found = _BIND_QUERY.search(line)
+    if not found:
+        return None
+    return line[:24], found.group(1), [(Kind.DOMAIN, found.group(2))]
+
+
+def read_dnsmasq(line: str) -> Observation | None:
+    """One dnsmasq log line: a query and its client, or a reply's name and address."""
+    found = _DNSMASQ.search(line)
+    if not found:
+        return None
+    what, name, other = found.groups()
+    values: Values = [(Kind.DOMAIN, name)]
+    source = None
+    if what.startswith("query"):
+        source = other
+    elif what in ("reply", "cached") and host_kind(other) is Kind.IP:
+        values.append((Kind.IP, other))
+    when = _SYSLOG_TIME.match(line)
+    return (when.group(1) if when else None), source, values
+
+
+def read_netfilter(line: str) -> Observation | None:
+    """One netfilter line (iptables/nftables LOG, ufw, firewalld): source and destination."""
+    found = _NETFILTER.search(line)
+    if not found:
+        return None
+    when = _SYSLOG_TIME.match(line)
+    values: Values = [(Kind.IP, found.group(1)), (Kind.IP, found.group(2))]
+    return (when.group(1) if when else None), found.group(1), values
+
+
+_TEXT_VALUES = re.compile(
+    r"(?P<url>\bhttps?://[^\s\"'<>]+)"
+    r"|(?P<hash>\b[0-9a-fA-F]{64}\b|\b[0-9a-fA-F]{40}\b|\b[0-9a-fA-F]{32}\b)"
+    r"|(?P<ip>\b\d{1,3}(?:\.\d{1,3}){3}\b)"
+    r"|(?P<domain>\b(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}\b)"
+)
+_TEXT_KINDS = {"url": Kind.URL, "hash": Kind.HASH, "ip": Kind.IP, "domain": Kind.DOMAIN}
+
+
+def read_text(line: str) -> Observation | None:
+    """Any other text: every URL, hash, IPv4 address and domain-like name on the line."""
+    values: Values = []
+    for found in _TEXT_VALUES.finditer(line):
+        kind = found.lastgroup or ""
+        values.append((_TEXT_KINDS[kind], found.group(kind)))
+        if kind == "url":
+            host = found.group(kind).partition("://")[2].split("/", 1)[0].partition(":")[0]
+            values += _hosts([host])
+    if not values:
+        return None
+    when = _SYSLOG_TIME.match(line)
+    return (when.group(1) if when else None), None, values
+
+
+Reader = Callable[[str], Observation | None]
+
+
+def reader_for(fmt: LogFormat) -> Reader:
+    """A fresh reader for one file in ``fmt``."""
+    if fmt is LogFormat.ZEEK:
+        return ZeekReader()
+    readers: dict[LogFormat, Reader] = {
+        LogFormat.ZEEK_JSON: read_zeek_json,
+        LogFormat.SURICATA: read_suricata,
+        LogFormat.SQUID: read_squid,
+        LogFormat.BIND: read_bind,
+        LogFormat.DNSMASQ: read_dnsmasq,
+        LogFormat.NETFILTER: read_netfilter,
+        LogFormat.TEXT: read_text,
+    }
+    return readers[fmt]
+
+
+_SQUID_LINE = re.compile(r"^\d{9,}\.\d{3}\s+\d+\s+\S+\s+[A-Z_]+/\d{3}\s")
+
+
+def detect_format(head: list[str]) -> LogFormat:
+    """The format of a log from its first lines; plain text when nothing more specific fits."""
+    lines = [line for line in head if line.strip()]
+    if any(line.startswith(("#separator", "#fields")) for line in lines):
+        return LogFormat.ZEEK
+    records = [r for r in (_json_line(line) for line in lines[:5]) if r is not None]
+    if records:
+        if any("event_type" in r for r in records):
+            return LogFormat.SURICATA
+        if any("ts" in r for r in records):
+            return LogFormat.ZEEK_JSON
+    for fmt, test in (
+        (LogFormat.SQUID, lambda line: bool(_SQUID_LINE.match(line))),
+        (LogFormat.BIND, lambda line: bool(_BIND_QUERY.search(line))),
+        (LogFormat.DNSMASQ, lambda line: "dnsmasq" in line and bool(_DNSMASQ.search(line))),
+        (LogFormat.NETFILTER, lambda line: bool(_NETFILTER.search(line))),
+    ):
+        if lines and sum(map(test, lines)) * 2 > len(lines):
+            return fmt
+    return LogFormat.TEXT
+
+
+_BIND_TIME = "%d-%b-%Y %H:%M:%S.%f"
+_SYSLOG_FORMAT = "%Y %b %d %H:%M:%S"
+
+
+def parse_time(raw: str | None, default: datetime) -> datetime:
+    """A log's time text as aware UTC: epoch seconds, ISO 8601, BIND's or syslog's form.
+
+    Syslog's form has no year: it is taken as the latest one that does not put the
+    line after ``default`` (the file's modification time). Text that is none of these
+    gives ``default``.
+    """
+    if not raw:
+        return default
+    text = raw.strip()
+    try:
+        if text[:1].isdigit() and text.replace(".", "", 1).isdigit():
+            return datetime.fromtimestamp(float(text), UTC)
+        if len(text) >= 19 and text[4] == "-" and text[10] == "T":
+            parsed = datetime.fromisoformat(text)
+            return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        if len(text) >= 20 and text[2] == "-" and text[6] == "-":
+            return datetime.strptime(text[:24], _BIND_TIME).replace(tzinfo=UTC)
+        if len(text) == 15 and text[3] == " ":
+            for year in (default.year, default.year - 1):
+                moment = datetime.strptime(f"{year} {text}", _SYSLOG_FORMAT).replace(tzinfo=UTC)
+                if moment <= default:
+                    return moment
+    except (ValueError, OverflowError, OSError):
+        return default
+    return default

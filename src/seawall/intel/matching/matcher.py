@@ -1,0 +1,138 @@
+"""Looking observed values up among indicator observables: exact, in a range, under a domain.
+
+A value matches an indicator's observable when it is the same value, when an IP address
+lies in an indicator's range (CIDR), or when a host name is the indicator's domain or a
+name under it (``a.b.evil.example`` is under ``evil.example``; ``notevil.example`` is not).
+A URL matches with or without its query string.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from seawall.intel.matching.observables import Kind, Observable, normalise
+
+MEMO_SIZE = 200_000
+
+
+@dataclass(frozen=True)
+class Match:
+    """One indicator observable an observed value satisfied."""
+
+    key: int
+    observable: Observable
+
+
+@dataclass
+class Matcher:
+    """Observables of many indicators, each under an integer key (the caller's index)."""
+
+    _exact: dict[Kind, dict[str, list[int]]] = field(
+        default_factory=lambda: {kind: defaultdict(list) for kind in Kind}
+    )
+    # IP ranges by version, then prefix length, then network number.
+    _ranges: dict[int, dict[int, dict[int, list[int]]]] = field(
+        default_factory=lambda: {4: defaultdict(dict), 6: defaultdict(dict)}
+    )
+    # Logs repeat themselves (the same resolver, clients and popular names on every other
+    # line), so each kind keeps the answers it gave, up to MEMO_SIZE values.
+    _memo: dict[Kind, dict[str, list[Match]]] = field(
+        default_factory=lambda: {kind: {} for kind in Kind}
+    )
+    size: int = 0
+
+    @classmethod
+    def of(cls, entries: Iterable[tuple[Observable, int]]) -> Matcher:
+        """A matcher holding ``(observable, key)`` pairs."""
+        matcher = cls()
+        for observable, key in entries:
+            matcher.add(observable, key)
+        return matcher
+
+    def add(self, observable: Observable, key: int) -> None:
+        """Hold one observable (already normalised) under ``key``."""
+        self.size += 1
+        for memo in self._memo.values():
+            memo.clear()
+        if observable.kind is Kind.IP and "/" in observable.value:
+            network = ipaddress.ip_network(observable.value)
+            by_number = self._ranges[network.version][network.prefixlen]
+            by_number.setdefault(int(network.network_address), []).append(key)
+            return
+        self._exact[observable.kind][observable.value].append(key)
+
+    def lookup(self, kind: Kind, value: str) -> list[Match]:
+        """The indicator observables ``value`` (as observed in a log) satisfies."""
+        memo = self._memo[kind]
+        found = memo.get(value)
+        if found is None:
+            if len(memo) >= MEMO_SIZE:
+                memo.clear()
+            found = memo[value] = self._lookup(kind, value)
+        return found
+
+    def _lookup(self, kind: Kind, value: str) -> list[Match]:
+        # Most observed values match nothing, so a miss costs a dictionary lookup or two
+        # (plus one per parent domain); values are normalised only where logs vary.
+        if kind is Kind.IP:
+            return self._ip(value)
+        exact = self._exact[kind]
+        if kind is Kind.DOMAIN:
+            host = value.lower().rstrip(".")
+            found = [Match(k, Observable(kind, host)) for k in exact.get(host, ())]
+            return found + self._parents(host)
+        shown = value.lower() if kind is not Kind.URL else normalise(kind, value)
+        if not shown:
+            return []
+        found = [Match(k, Observable(kind, shown)) for k in exact.get(shown, ())]
+        if kind is Kind.URL and "?" in shown:
+            bare = shown.partition("?")[0]
+            found += [Match(k, Observable(kind, bare)) for k in exact.get(bare, ())]
+        return found
+
+    def _ip(self, value: str) -> list[Match]:
+        exact = self._exact[Kind.IP]
+        keys = exact.get(value)
+        shown = value
+        if keys is None and ":" in value:  # IPv6 has many spellings of one address
+            shown = normalise(Kind.IP, value) or value
+            keys = exact.get(shown)
+        found = [Match(k, Observable(Kind.IP, shown)) for k in keys or ()]
+        if self._ranges[4] or self._ranges[6]:
+            found += self._in_ranges(shown)
+        return found
+
+    def _parents(self, host: str) -> list[Match]:
+        exact = self._exact[Kind.DOMAIN]
+        found: list[Match] = []
+        dot = host.find(".")
+        while dot != -1:
+            parent = host[dot + 1 :]
+            found += [Match(k, Observable(Kind.DOMAIN, parent)) for k in exact.get(parent, ())]
+            dot = host.find(".", dot + 1)
+        return found
+
+    def _in_ranges(self, address: str) -> list[Match]:
+        # inet_pton, not ipaddress: it is strict about the text and ten times faster.
+        family, width, version = (
+            (socket.AF_INET6, 128, 6) if ":" in address else (socket.AF_INET, 32, 4)
+        )
+        try:
+            number = int.from_bytes(socket.inet_pton(family, address))
+        except OSError:
+            return []  # not an address (a range or a name in an address field)
+        found: list[Match] = []
+        for prefix, by_number in self._ranges[version].items():
+            network = number >> (width - prefix) << (width - prefix)
+            for key in by_number.get(network, ()):
+                start = (
+                    ipaddress.IPv4Address(network)
+                    if version == 4
+                    else ipaddress.IPv6Address(network)
+                )
+                found.append(Match(key, Observable(Kind.IP, f"{start}/{prefix}")))
+        return found

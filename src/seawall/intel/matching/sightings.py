@@ -1,0 +1,356 @@
+"""Matching logs against the indicators a caller may read, and recording STIX sightings.
+
+The indicators are read through the store, so TLP and collection audiences decide which
+ones a match may use, as for every other read. An indicator counts only while it is
+valid at the time of the log line (``valid_from`` to ``valid_until``) and is not revoked.
+
+Each matched indicator becomes one STIX 2.1 ``sighting`` per run: how many log lines
+matched, when first and last, sighted by this nation's identity. The sighting is marked
+with the stricter of its collection's default and the indicator's own marking, so a
+sighting never travels further than what it is a sighting of. It names the indicator's
+value and the log format, never the internal hosts that touched it: those stay in the
+local report.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any, cast
+
+from seawall.core.access import Perm, require
+from seawall.core.context import Ctx
+from seawall.db.models.intel import IntelCollection
+from seawall.intel.collections import can_read, default_marking, list_collections
+from seawall.intel.errors import UnreadableLog
+from seawall.intel.identity import NAMESPACE, identity_id
+from seawall.intel.matching.logs import LogFormat, detect_format, parse_time, reader_for
+from seawall.intel.matching.matcher import Matcher
+from seawall.intel.matching.observables import Observable, decisive
+from seawall.intel.store import MAX_LIMIT, Filters, ObjectRef, add_objects, query_objects
+from seawall.intel.tlp import Tlp, marking_id
+from seawall.intel.validation import format_timestamp, parse_timestamp
+
+Progress = Callable[[int, int], None]
+MAX_SOURCES = 5  # acting hosts kept per indicator for the local report
+_PROGRESS_EVERY = 16_384  # lines between progress calls
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """An indicator a match may use: its id, where it is shared and when it is valid."""
+
+    id: str
+    collection: str
+    tlp: Tlp
+    name: str
+    valid_from: datetime | None
+    valid_until: datetime | None
+
+    def valid_at(self, moment: datetime) -> bool:
+        """Whether the indicator was in force at ``moment``."""
+        if self.valid_from is not None and moment < self.valid_from:
+            return False
+        return self.valid_until is None or moment < self.valid_until
+
+
+@dataclass
+class Hits:
+    """What one indicator matched in a run."""
+
+    indicator: Indicator
+    count: int = 0
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    values: Counter[str] = field(default_factory=Counter)
+    sources: Counter[str] = field(default_factory=Counter)
+    formats: set[str] = field(default_factory=set)
+
+    def add(self, moment: datetime, observable: Observable, source: str | None, fmt: str) -> None:
+        """Count one matching log line."""
+        self.count += 1
+        if self.first_seen is None or moment < self.first_seen:
+            self.first_seen = moment
+        if self.last_seen is None or moment > self.last_seen:
+            self.last_seen = moment
+        self.values[observable.value] += 1
+        if source and (source in self.sources or len(self.sources) < MAX_SOURCES):
+            self.sources[source] += 1
+        self.formats.add(fmt)
+
+
+@dataclass
+class MatchReport:
+    """A run: what was read, which indicators matched, and what was recorded."""
+
+    files: dict[str, str] = field(default_factory=dict)  # path -> format
+    lines: int = 0
+    bytes: int = 0
+    indicators: int = 0
+    not_matchable: int = 0
+    outside_validity: int = 0
+    hits: dict[str, Hits] = field(default_factory=dict)
+    collection: str | None = None
+    recorded: list[ObjectRef] = field(default_factory=list)
+    already_recorded: list[ObjectRef] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        """The report for scripts."""
+        return {
+            "files": self.files,
+            "lines": self.lines,
+            "bytes": self.bytes,
+            "indicators": self.indicators,
+            "not_matchable": self.not_matchable,
+            "outside_validity": self.outside_validity,
+            "matched": [
+                {
+                    "indicator": h.indicator.id,
+                    "name": h.indicator.name,
+                    "collection": h.indicator.collection,
+                    "tlp": h.indicator.tlp.label,
+                    "count": h.count,
+                    "first_seen": format_timestamp(h.first_seen) if h.first_seen else None,
+                    "last_seen": format_timestamp(h.last_seen) if h.last_seen else None,
+                    "values": dict(h.values.most_common()),
+                    "sources": dict(h.sources.most_common()),
+                    "formats": sorted(h.formats),
+                }
+                for h in self.ranked()
+            ],
+            "collection": self.collection,
+            "recorded": [r.id for r in self.recorded],
+            "already_recorded": [r.id for r in self.already_recorded],
+        }
+
+    def ranked(self) -> list[Hits]:
+        """The matched indicators, most matched first."""
+        return sorted(self.hits.values(), key=lambda h: (-h.count, h.indicator.id))
+
+
+@dataclass
+class Loaded:
+    """The indicators a caller may match against, and the matcher over their values."""
+
+    indicators: list[Indicator]
+    matcher: Matcher
+    not_matchable: int
+
+
+def _window(body: dict[str, Any], prop: str) -> datetime | None:
+    value = body.get(prop)
+    return parse_timestamp(value, str(body.get("id", "")), prop) if isinstance(value, str) else None
+
+
+def _readable_indicators(ctx: Ctx) -> Iterator[tuple[IntelCollection, Tlp, dict[str, Any]]]:
+    for collection in list_collections(ctx):
+        if not can_read(ctx, collection):
+            continue
+        cursor: str | None = None
+        while True:
+            filters = Filters(types=("indicator",), limit=MAX_LIMIT, next=cursor)
+            page = query_objects(ctx, collection, filters)
+            for stored in page.objects:
+                yield collection, stored.tlp, stored.as_dict()
+            if not page.more or page.next is None:
+                break
+            cursor = page.next
+
+
+def load_indicators(ctx: Ctx) -> Loaded:
+    """The newest version of every indicator the caller may read, ready to match."""
+    require(ctx.who, Perm.INTEL_READ)
+    indicators: list[Indicator] = []
+    seen: set[str] = set()
+    entries: list[tuple[Observable, int]] = []
+    not_matchable = 0
+    for collection, tlp, body in _readable_indicators(ctx):
+        stix_id = str(body.get("id"))
+        pattern = body.get("pattern")
+        if stix_id in seen or body.get("revoked") is True:
+            continue
+        seen.add(stix_id)
+        values = decisive(pattern) if body.get("pattern_type") == "stix" and pattern else None
+        if not values:
+            not_matchable += 1
+            continue
+        key = len(indicators)
+        indicators.append(
+            Indicator(
+                id=stix_id,
+                collection=collection.alias,
+                tlp=tlp,
+                name=str(body.get("name") or pattern),
+                valid_from=_window(body, "valid_from"),
+                valid_until=_window(body, "valid_until"),
+            )
+        )
+        entries += [(value, key) for value in values]
+    return Loaded(indicators, Matcher.of(entries), not_matchable)
+
+
+@contextmanager
+def _open_log(path: Path) -> Iterator[tuple[IO[str], IO[bytes]]]:
+    """A log as text (gzip-compressed logs too), with the raw file for progress."""
+    try:
+        raw = path.open("rb")
+    except OSError as exc:
+        raise UnreadableLog(f"cannot read {path}: {exc.strerror or exc}") from None
+    with raw:
+        magic = raw.peek(2)[:2] if isinstance(raw, io.BufferedReader) else b""
+        stream = cast(IO[bytes], gzip.GzipFile(fileobj=raw)) if magic == b"\x1f\x8b" else raw
+        yield io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline=""), raw
+
+
+def _head(text: IO[str], count: int = 20) -> list[str]:
+    lines: list[str] = []
+    for line in text:
+        lines.append(line)
+        if len(lines) >= count:
+            break
+    return lines
+
+
+def match_logs(
+    ctx: Ctx,
+    paths: Iterable[Path],
+    fmt: LogFormat | None = None,
+    progress: Progress | None = None,
+) -> MatchReport:
+    """Match log files against the caller's indicators; nothing is stored (see :func:`record`)."""
+    files = list(paths)
+    for path in files:
+        if not path.is_file():
+            raise UnreadableLog(f"{path} is not a file; give log files (folders are not walked)")
+    loaded = load_indicators(ctx)
+    report = MatchReport(indicators=len(loaded.indicators), not_matchable=loaded.not_matchable)
+    total = sum(path.stat().st_size for path in files)
+    done = 0
+    for path in files:
+        default = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+        with _open_log(path) as (text, raw):
+            head = _head(text)
+            chosen = fmt or detect_format(head)
+            report.files[str(path)] = chosen.value
+            _match_lines(report, loaded, chosen, default, head, text, raw, done, total, progress)
+            done += path.stat().st_size
+    report.bytes = total
+    if progress is not None:
+        progress(total, total)
+    ctx.record(
+        "intel.logs.matched",
+        "logs",
+        files=len(files),
+        lines=report.lines,
+        indicators=report.indicators,
+        matched=len(report.hits),
+    )
+    return report
+
+
+def _match_lines(
+    report: MatchReport,
+    loaded: Loaded,
+    fmt: LogFormat,
+    default: datetime,
+    head: list[str],
+    text: IO[str],
+    raw: IO[bytes],
+    done: int,
+    total: int,
+    progress: Progress | None,
+) -> None:
+    read = reader_for(fmt)
+    lookup = loaded.matcher.lookup
+    lines = 0
+    for line in _chain(head, text):
+        lines += 1
+        if progress is not None and lines % _PROGRESS_EVERY == 0:
+            progress(done + raw.tell(), total)
+        observed = read(line)
+        if observed is None:
+            continue
+        when, source, values = observed
+        moment: datetime | None = None
+        for kind, value in values:
+            for match in lookup(kind, value):
+                moment = moment or parse_time(when, default)
+                indicator = loaded.indicators[match.key]
+                if not indicator.valid_at(moment):
+                    report.outside_validity += 1
+                    continue
+                hits = report.hits.get(indicator.id)
+                if hits is None:
+                    hits = report.hits[indicator.id] = Hits(indicator)
+                hits.add(moment, match.observable, source, fmt.value)
+    report.lines += lines
+
+
+def _chain(head: list[str], rest: IO[str]) -> Iterator[str]:
+    yield from head
+    yield from rest
+
+
+def sighting_of(hits: Hits, nation: str, default: Tlp, now: datetime) -> dict[str, Any]:
+    """The STIX 2.1 sighting of one matched indicator, as this nation records it."""
+    first, last = hits.first_seen or now, hits.last_seen or now
+    indicator = hits.indicator
+    # The same matches of the same indicator are the same sighting: matching a log twice
+    # records it once.
+    name = f"seawall/sighting/{nation}/{indicator.id}/{first.isoformat()}/{last.isoformat()}"
+    values = ", ".join(hits.values)
+    return {
+        "type": "sighting",
+        "spec_version": "2.1",
+        "id": f"sighting--{uuid.uuid5(NAMESPACE, f'{name}/{hits.count}')}",
+        "created": format_timestamp(now),
+        "modified": format_timestamp(now),
+        "created_by_ref": identity_id(nation),
+        "sighting_of_ref": indicator.id,
+        "first_seen": format_timestamp(first),
+        "last_seen": format_timestamp(last),
+        "count": min(hits.count, 999_999_999),
+        "where_sighted_refs": [identity_id(nation)],
+        "description": (
+            f"{hits.count} log records ({', '.join(sorted(hits.formats))}) on {nation} "
+            f"networks matched {values}"
+        ),
+        "object_marking_refs": [marking_id(max(default, indicator.tlp))],
+    }
+
+
+def record(ctx: Ctx, report: MatchReport, collection: IntelCollection) -> MatchReport:
+    """Store one sighting per matched indicator in ``collection``; a sighting held already is
+    counted, not stored again."""
+    require(ctx.who, Perm.INTEL_WRITE)
+    default = default_marking(collection)
+    now = ctx.now()
+    sightings = [sighting_of(h, ctx.who.nation, default, now) for h in report.ranked()]
+    held = _held(ctx, collection, [str(s["id"]) for s in sightings])
+    fresh = [s for s in sightings if s["id"] not in held]
+    report.collection = collection.alias
+    report.already_recorded = [
+        ObjectRef(str(s["id"]), str(s["modified"]), "recorded by an earlier match")
+        for s in sightings
+        if s["id"] in held
+    ]
+    for start in range(0, len(fresh), 500):
+        result = add_objects(ctx, collection, fresh[start : start + 500], request_id="match")
+        report.recorded += result.added
+        report.already_recorded += result.duplicates
+    return report
+
+
+def _held(ctx: Ctx, collection: IntelCollection, ids: list[str]) -> set[str]:
+    held: set[str] = set()
+    for start in range(0, len(ids), 200):
+        filters = Filters(ids=tuple(ids[start : start + 200]), limit=MAX_LIMIT)
+        held.update(o.id for o in query_objects(ctx, collection, filters).objects)
+    return held

@@ -1,0 +1,153 @@
+"""Matching logs on a real node (SQLite and PostgreSQL): TLP, validity, sightings, bad input."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from seawall.core.access import Principal, Role
+from seawall.core.node import Node
+from seawall.intel import store
+from seawall.intel.collections import Audience, create_collection, get_collection
+from seawall.intel.errors import UnreadableLog
+from seawall.intel.identity import identity_id
+from seawall.intel.matching.logs import LogFormat
+from seawall.intel.matching.sightings import MatchReport, match_logs, record
+from seawall.intel.store import Filters
+from seawall.intel.tlp import Tlp, marking_id
+
+STAMP = "2026-11-01T10:00:00.000Z"
+JM = Principal("jm-analyst", "JM", Role.ANALYST, user_id="jm-analyst", org_id="org-jm-cirt")
+TT = Principal("tt-analyst", "TT", Role.ANALYST, user_id="tt-analyst", org_id="org-tt-cirt")
+
+
+def indicator(n: int, pattern: str, tlp: Tlp, **extra: Any) -> dict[str, Any]:
+    return {
+        "type": "indicator",
+        "spec_version": "2.1",
+        "id": f"indicator--{uuid.UUID(int=n, version=4)}",
+        "created": STAMP,
+        "modified": STAMP,
+        "name": f"indicator {n}",
+        "pattern": pattern,
+        "pattern_type": "stix",
+        "valid_from": STAMP,
+        "object_marking_refs": [marking_id(tlp)],
+        **extra,
+    }
+
+
+DOMAIN = indicator(1, "[domain-name:value = 'evil.example']", Tlp.GREEN)
+RANGE = indicator(2, "[ipv4-addr:value ISSUBSET '198.51.100.0/24']", Tlp.AMBER)
+BOTH = indicator(
+    3, "[domain-name:value = 'a.example' AND ipv4-addr:value = '203.0.113.1']", Tlp.GREEN
+)
+EXPIRED = indicator(
+    4, "[domain-name:value = 'old.example']", Tlp.GREEN, valid_until="2026-11-15T00:00:00Z"
+)
+REVOKED = indicator(5, "[domain-name:value = 'gone.example']", Tlp.GREEN, revoked=True)
+
+# Zeek dns.log: 2 and 3 December 2026 (epoch seconds), from two internal hosts.
+ZEEK = (
+    "#separator \\x09\n#set_separator\t,\n"
+    "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tquery\tanswers\n"
+    "1796216533.000000\tC1\t10.0.0.5\t5000\t10.0.0.1\t53\twww.evil.example\t198.51.100.7\n"
+    "1796302933.000000\tC2\t10.0.0.6\t5001\t10.0.0.1\t53\tevil.example\t-\n"
+    "1796302934.000000\tC3\t10.0.0.6\t5002\t10.0.0.1\t53\tgood.example\t192.0.2.1\n"
+    "1796302935.000000\tC4\t10.0.0.6\t5003\t10.0.0.1\t53\told.example\t-\n"
+    "1796302936.000000\tC5\t10.0.0.6\t5004\t10.0.0.1\t53\tgone.example\t-\n"
+    "1796302937.000000\tC6\t10.0.0.6\t5005\t10.0.0.1\t53\ta.example\t203.0.113.1\n"
+)
+
+
+@pytest.fixture
+def feeds(any_node: Node) -> str:
+    """A collection every user of the node may read, holding the five indicators."""
+    with any_node.unit(JM) as ctx:
+        collection = create_collection(ctx, "feeds", "Feeds", Audience(), "green")
+        store.add_objects(ctx, collection, [DOMAIN, RANGE, BOTH, EXPIRED, REVOKED])
+        return collection.id
+
+
+def run(node: Node, who: Principal, *paths: Path) -> MatchReport:
+    with node.unit(who) as ctx:
+        return match_logs(ctx, paths)
+
+
+def test_a_zeek_log_matches_names_under_a_domain_and_addresses_in_a_range(
+    any_node: Node, feeds: str, tmp_path: Path
+) -> None:
+    log = tmp_path / "dns.log"
+    log.write_text(ZEEK)
+    report = run(any_node, JM, log)
+    assert report.files == {str(log): "zeek"} and report.lines == 9
+    assert report.indicators == 3  # the revoked one is left out, the AND one cannot match
+    assert report.not_matchable == 1
+    assert report.outside_validity == 1  # old.example, queried after its valid_until
+    by_id = {h.indicator.id: h for h in report.hits.values()}
+    assert set(by_id) == {DOMAIN["id"], RANGE["id"]}
+    domain = by_id[DOMAIN["id"]]
+    assert domain.count == 2 and dict(domain.values) == {"evil.example": 2}
+    assert domain.sources == {"10.0.0.5": 1, "10.0.0.6": 1}
+    assert (
+        domain.first_seen and domain.first_seen.day,
+        domain.last_seen and domain.last_seen.day,
+    ) == (2, 3)
+    assert dict(by_id[RANGE["id"]].values) == {"198.51.100.0/24": 1}
+
+
+def test_sightings_are_recorded_once_and_never_marked_looser_than_their_indicator(
+    any_node: Node, feeds: str, tmp_path: Path
+) -> None:
+    log = tmp_path / "dns.log.gz"
+    log.write_bytes(gzip.compress(ZEEK.encode()))
+    with any_node.unit(JM) as ctx:
+        target = create_collection(ctx, "seen", "Sightings", Audience(), "green")
+        report = record(ctx, match_logs(ctx, [log]), target)
+    assert report.files[str(log)] == "zeek" and len(report.recorded) == 2
+    with any_node.unit(JM) as ctx:
+        page = store.query_objects(ctx, get_collection(ctx, "seen"), Filters(limit=100))
+    stored = {o.as_dict()["sighting_of_ref"]: o.as_dict() for o in page.objects}
+    domain, ranged = stored[DOMAIN["id"]], stored[RANGE["id"]]
+    assert domain["count"] == 2 and domain["where_sighted_refs"] == [identity_id("JM")]
+    assert domain["first_seen"].startswith("2026-12-02") and domain["last_seen"].startswith(
+        "2026-12-03"
+    )
+    assert domain["object_marking_refs"] == [marking_id(Tlp.GREEN)]
+    assert ranged["object_marking_refs"] == [
+        marking_id(Tlp.AMBER)
+    ]  # the indicator's, not the default
+    assert "10.0.0.5" not in json.dumps(list(stored.values()))  # internal hosts stay local
+    with any_node.unit(JM) as ctx:
+        again = record(ctx, match_logs(ctx, [log]), get_collection(ctx, "seen"))
+    assert again.recorded == [] and len(again.already_recorded) == 2
+
+
+def test_a_reader_matches_only_the_indicators_tlp_lets_them_read(
+    any_node: Node, feeds: str, tmp_path: Path
+) -> None:
+    log = tmp_path / "dns.log"
+    log.write_text(ZEEK)
+    theirs = run(any_node, TT, log)
+    # Trinidad's analyst reads the GREEN domain; the AMBER range stays inside Jamaica.
+    assert {h.indicator.id for h in theirs.hits.values()} == {DOMAIN["id"]}
+    assert theirs.indicators == 2
+
+
+def test_a_format_can_be_named_and_bad_paths_are_refused(
+    any_node: Node, feeds: str, tmp_path: Path
+) -> None:
+    log = tmp_path / "firewall.txt"
+    log.write_text("Dec  3 13:02:13 gw kernel: SRC=10.0.0.3 DST=198.51.100.9 PROTO=TCP\n")
+    with any_node.unit(JM) as ctx:
+        named = match_logs(ctx, [log], LogFormat.NETFILTER)
+    assert [h.indicator.id for h in named.hits.values()] == [RANGE["id"]]
+    with any_node.unit(JM) as ctx, pytest.raises(UnreadableLog, match="is not a file"):
+        match_logs(ctx, [tmp_path])
+    with any_node.unit(JM) as ctx, pytest.raises(UnreadableLog, match=r"missing\.log"):
+        match_logs(ctx, [tmp_path / "missing.log"])
