@@ -2,4 +2,5 @@
 
 from seawall.cli.main import main
 
-main()
+if __name__ == "__main__":  # not when multiprocessing imports it in a worker
+    main()

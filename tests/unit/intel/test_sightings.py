@@ -151,3 +151,34 @@ def test_a_format_can_be_named_and_bad_paths_are_refused(
         match_logs(ctx, [tmp_path])
     with any_node.unit(JM) as ctx, pytest.raises(UnreadableLog, match=r"missing\.log"):
         match_logs(ctx, [tmp_path / "missing.log"])
+
+
+def test_a_large_log_read_in_ranges_on_every_core_finds_exactly_what_one_pass_finds(
+    node: Node, tmp_path: Path
+) -> None:
+    with node.unit(JM) as ctx:
+        collection = create_collection(ctx, "feeds", "Feeds", Audience(), "green")
+        store.add_objects(ctx, collection, [DOMAIN, RANGE])
+    header, records = ZEEK.split("1796216533", 1)
+    records = "1796216533" + records
+    log = tmp_path / "dns.log"
+    # 3,000 copies of six records: ranges of 4 KiB end in the middle of lines.
+    log.write_text(header + records * 3000)
+    with node.unit(JM) as ctx:
+        whole = match_logs(ctx, [log])
+        seen: list[tuple[int, int]] = []
+        split = match_logs(
+            ctx, [log], split_at=1, chunk=4096, progress=lambda d, t: seen.append((d, t))
+        )
+    assert whole.lines == split.lines == 3 + 6 * 3000
+    assert seen[-1] == (log.stat().st_size, log.stat().st_size) and len(seen) > 10
+    for key, hits in whole.hits.items():
+        other = split.hits[key]
+        assert (other.count, other.first_seen, other.last_seen) == (
+            hits.count,
+            hits.first_seen,
+            hits.last_seen,
+        )
+        assert other.values == hits.values and other.sources == hits.sources
+    assert whole.hits[DOMAIN["id"]].count == 2 * 3000
+    assert split.outside_validity == whole.outside_validity

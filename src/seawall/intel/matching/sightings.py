@@ -16,12 +16,16 @@ from __future__ import annotations
 
 import gzip
 import io
+import multiprocessing
+import os
 import uuid
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
+from itertools import chain
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -31,16 +35,17 @@ from seawall.db.models.intel import IntelCollection
 from seawall.intel.collections import can_read, default_marking, list_collections
 from seawall.intel.errors import UnreadableLog
 from seawall.intel.identity import NAMESPACE, identity_id
-from seawall.intel.matching.logs import LogFormat, detect_format, parse_time, reader_for
+from seawall.intel.matching.logs import LogFormat, detect_format, reader_for
 from seawall.intel.matching.matcher import Matcher
 from seawall.intel.matching.observables import Observable, decisive
+from seawall.intel.matching.scan import Found, Tally, Window, scan, scan_range, start_worker
 from seawall.intel.store import MAX_LIMIT, Filters, ObjectRef, add_objects, query_objects
 from seawall.intel.tlp import Tlp, marking_id
 from seawall.intel.validation import format_timestamp, parse_timestamp
 
 Progress = Callable[[int, int], None]
-MAX_SOURCES = 5  # acting hosts kept per indicator for the local report
-_PROGRESS_EVERY = 16_384  # lines between progress calls
+SPLIT_AT = 32 * 2**20  # a plain log larger than this is read on every core ...
+CHUNK = 8 * 2**20  # ... in byte ranges of this size
 
 
 @dataclass(frozen=True)
@@ -51,39 +56,15 @@ class Indicator:
     collection: str
     tlp: Tlp
     name: str
-    valid_from: datetime | None
-    valid_until: datetime | None
-
-    def valid_at(self, moment: datetime) -> bool:
-        """Whether the indicator was in force at ``moment``."""
-        if self.valid_from is not None and moment < self.valid_from:
-            return False
-        return self.valid_until is None or moment < self.valid_until
+    window: Window
 
 
-@dataclass
-class Hits:
-    """What one indicator matched in a run."""
+@dataclass(kw_only=True)
+class Hits(Found):
+    """What one indicator matched in a run, and in which log formats."""
 
     indicator: Indicator
-    count: int = 0
-    first_seen: datetime | None = None
-    last_seen: datetime | None = None
-    values: Counter[str] = field(default_factory=Counter)
-    sources: Counter[str] = field(default_factory=Counter)
     formats: set[str] = field(default_factory=set)
-
-    def add(self, moment: datetime, observable: Observable, source: str | None, fmt: str) -> None:
-        """Count one matching log line."""
-        self.count += 1
-        if self.first_seen is None or moment < self.first_seen:
-            self.first_seen = moment
-        if self.last_seen is None or moment > self.last_seen:
-            self.last_seen = moment
-        self.values[observable.value] += 1
-        if source and (source in self.sources or len(self.sources) < MAX_SOURCES):
-            self.sources[source] += 1
-        self.formats.add(fmt)
 
 
 @dataclass
@@ -143,6 +124,11 @@ class Loaded:
     matcher: Matcher
     not_matchable: int
 
+    @property
+    def windows(self) -> list[Window]:
+        """Each indicator's validity window, by its key in the matcher."""
+        return [indicator.window for indicator in self.indicators]
+
 
 def _window(body: dict[str, Any], prop: str) -> datetime | None:
     value = body.get(prop)
@@ -188,8 +174,7 @@ def load_indicators(ctx: Ctx) -> Loaded:
                 collection=collection.alias,
                 tlp=tlp,
                 name=str(body.get("name") or pattern),
-                valid_from=_window(body, "valid_from"),
-                valid_until=_window(body, "valid_until"),
+                window=(_window(body, "valid_from"), _window(body, "valid_until")),
             )
         )
         entries += [(value, key) for value in values]
@@ -197,16 +182,19 @@ def load_indicators(ctx: Ctx) -> Loaded:
 
 
 @contextmanager
-def _open_log(path: Path) -> Iterator[tuple[IO[str], IO[bytes]]]:
-    """A log as text (gzip-compressed logs too), with the raw file for progress."""
+def _open_log(path: Path) -> Iterator[tuple[IO[str], IO[bytes], bool]]:
+    """A log as text (gzip-compressed logs too), the raw file (for progress), and whether
+    it is compressed."""
     try:
         raw = path.open("rb")
     except OSError as exc:
         raise UnreadableLog(f"cannot read {path}: {exc.strerror or exc}") from None
     with raw:
         magic = raw.peek(2)[:2] if isinstance(raw, io.BufferedReader) else b""
-        stream = cast(IO[bytes], gzip.GzipFile(fileobj=raw)) if magic == b"\x1f\x8b" else raw
-        yield io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline=""), raw
+        compressed = magic == b"\x1f\x8b"
+        stream = cast(IO[bytes], gzip.GzipFile(fileobj=raw)) if compressed else raw
+        text = io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline="")
+        yield text, raw, compressed
 
 
 def _head(text: IO[str], count: int = 20) -> list[str]:
@@ -218,30 +206,54 @@ def _head(text: IO[str], count: int = 20) -> list[str]:
     return lines
 
 
+def _workers() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def match_logs(
     ctx: Ctx,
     paths: Iterable[Path],
     fmt: LogFormat | None = None,
     progress: Progress | None = None,
+    split_at: int = SPLIT_AT,
+    chunk: int = CHUNK,
 ) -> MatchReport:
-    """Match log files against the caller's indicators; nothing is stored (see :func:`record`)."""
+    """Match log files against the caller's indicators; nothing is stored (see :func:`record`).
+
+    A plain log of ``split_at`` bytes or more is cut into byte ranges of ``chunk`` bytes,
+    matched on every core.
+    """
     files = list(paths)
     for path in files:
         if not path.is_file():
             raise UnreadableLog(f"{path} is not a file; give log files (folders are not walked)")
     loaded = load_indicators(ctx)
     report = MatchReport(indicators=len(loaded.indicators), not_matchable=loaded.not_matchable)
-    total = sum(path.stat().st_size for path in files)
+    sizes = [path.stat().st_size for path in files]
+    report.bytes = total = sum(sizes)
     done = 0
-    for path in files:
-        default = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-        with _open_log(path) as (text, raw):
-            head = _head(text)
-            chosen = fmt or detect_format(head)
-            report.files[str(path)] = chosen.value
-            _match_lines(report, loaded, chosen, default, head, text, raw, done, total, progress)
-            done += path.stat().st_size
-    report.bytes = total
+    with ExitStack() as pool_scope:
+        pool: ProcessPoolExecutor | None = None
+        for path, size in zip(files, sizes, strict=True):
+            default = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+            with _open_log(path) as (text, raw, compressed):
+                head = _head(text)
+                chosen = fmt or detect_format(head)
+                report.files[str(path)] = chosen.value
+                if not compressed and size >= split_at and _workers() > 1:
+                    pool = pool or pool_scope.enter_context(_pool(loaded))
+                    header = [line for line in head if line.startswith("#")]
+                    split = Split(path, size, chunk, chosen, header, default)
+                    tally = _scan_split(pool, split, done, total, progress)
+                else:
+                    every = None
+                    if progress is not None:
+                        every = partial(_report_progress, progress, raw, done, total)
+                    read = reader_for(chosen)
+                    lines = chain(head, text)
+                    tally = scan(lines, read, loaded.matcher, loaded.windows, default, every)
+            _add(report, loaded, tally, chosen)
+            done += size
     if progress is not None:
         progress(total, total)
     ctx.record(
@@ -255,47 +267,63 @@ def match_logs(
     return report
 
 
-def _match_lines(
-    report: MatchReport,
-    loaded: Loaded,
-    fmt: LogFormat,
-    default: datetime,
-    head: list[str],
-    text: IO[str],
-    raw: IO[bytes],
-    done: int,
-    total: int,
-    progress: Progress | None,
-) -> None:
-    read = reader_for(fmt)
-    lookup = loaded.matcher.lookup
-    lines = 0
-    for line in _chain(head, text):
-        lines += 1
-        if progress is not None and lines % _PROGRESS_EVERY == 0:
-            progress(done + raw.tell(), total)
-        observed = read(line)
-        if observed is None:
-            continue
-        when, source, values = observed
-        moment: datetime | None = None
-        for kind, value in values:
-            for match in lookup(kind, value):
-                moment = moment or parse_time(when, default)
-                indicator = loaded.indicators[match.key]
-                if not indicator.valid_at(moment):
-                    report.outside_validity += 1
-                    continue
-                hits = report.hits.get(indicator.id)
-                if hits is None:
-                    hits = report.hits[indicator.id] = Hits(indicator)
-                hits.add(moment, match.observable, source, fmt.value)
-    report.lines += lines
+def _report_progress(progress: Progress, raw: IO[bytes], done: int, total: int) -> None:
+    progress(done + raw.tell(), total)
 
 
-def _chain(head: list[str], rest: IO[str]) -> Iterator[str]:
-    yield from head
-    yield from rest
+def _pool(loaded: Loaded) -> ProcessPoolExecutor:
+    # spawn, not fork: this process holds database connections and a progress thread.
+    return ProcessPoolExecutor(
+        max_workers=_workers(),
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=start_worker,
+        initargs=(loaded.matcher, loaded.windows),
+    )
+
+
+@dataclass(frozen=True)
+class Split:
+    """A large log to match in byte ranges, with what every range needs to read it."""
+
+    path: Path
+    size: int
+    chunk: int
+    fmt: LogFormat
+    header: list[str]
+    default: datetime
+
+
+def _scan_split(
+    pool: ProcessPoolExecutor, split: Split, done: int, total: int, progress: Progress | None
+) -> Tally:
+    ranges = [
+        (start, min(start + split.chunk, split.size)) for start in range(0, split.size, split.chunk)
+    ]
+    futures = {
+        pool.submit(
+            scan_range, str(split.path), start, end, split.fmt, split.header, split.default
+        ): end - start
+        for start, end in ranges
+    }
+    tally = Tally()
+    for future in as_completed(futures):
+        tally.merge(future.result())
+        done += futures[future]
+        if progress is not None:
+            progress(done, total)
+    return tally
+
+
+def _add(report: MatchReport, loaded: Loaded, tally: Tally, fmt: LogFormat) -> None:
+    report.lines += tally.lines
+    report.outside_validity += tally.outside_validity
+    for key, found in tally.found.items():
+        indicator = loaded.indicators[key]
+        hits = report.hits.get(indicator.id)
+        if hits is None:
+            hits = report.hits[indicator.id] = Hits(indicator=indicator)
+        hits.merge(found)
+        hits.formats.add(fmt.value)
 
 
 def sighting_of(hits: Hits, nation: str, default: Tlp, now: datetime) -> dict[str, Any]:

@@ -1,0 +1,156 @@
+"""One pass over log lines: what matched which indicator, when, and from which host.
+
+A pass knows nothing of the database: it gets a :class:`Matcher`, the validity window of
+each indicator (by the matcher's keys) and lines, and returns a :class:`Tally` that adds
+up with others. That is what lets a large log be read in byte ranges on every core
+(:func:`scan_range` runs in a worker process, which :func:`start_worker` prepares once).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from seawall.intel.matching.logs import LogFormat, Reader, parse_time, reader_for
+from seawall.intel.matching.matcher import Matcher
+
+MAX_SOURCES = 5  # acting hosts kept per indicator
+Window = tuple[datetime | None, datetime | None]  # valid_from, valid_until
+
+
+def valid_at(window: Window, moment: datetime) -> bool:
+    """Whether an indicator with this validity window was in force at ``moment``."""
+    start, until = window
+    return (start is None or moment >= start) and (until is None or moment < until)
+
+
+@dataclass
+class Found:
+    """What matched one indicator: how often, first and last, the values and the hosts."""
+
+    count: int = 0
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    values: Counter[str] = field(default_factory=Counter)
+    sources: Counter[str] = field(default_factory=Counter)
+
+    def add(self, moment: datetime, value: str, source: str | None, times: int = 1) -> None:
+        """Count ``times`` matching lines at ``moment``."""
+        self.count += times
+        if self.first_seen is None or moment < self.first_seen:
+            self.first_seen = moment
+        if self.last_seen is None or moment > self.last_seen:
+            self.last_seen = moment
+        self.values[value] += times
+        if source and (source in self.sources or len(self.sources) < MAX_SOURCES):
+            self.sources[source] += times
+
+    def merge(self, other: Found) -> None:
+        """Add another pass's matches of the same indicator."""
+        self.count += other.count
+        for moment in (other.first_seen, other.last_seen):
+            if moment is not None:
+                if self.first_seen is None or moment < self.first_seen:
+                    self.first_seen = moment
+                if self.last_seen is None or moment > self.last_seen:
+                    self.last_seen = moment
+        self.values.update(other.values)
+        for source, count in other.sources.items():
+            if source in self.sources or len(self.sources) < MAX_SOURCES:
+                self.sources[source] += count
+
+
+@dataclass
+class Tally:
+    """What one or more passes found, by the matcher's indicator keys."""
+
+    lines: int = 0
+    outside_validity: int = 0
+    found: dict[int, Found] = field(default_factory=dict)
+
+    def merge(self, other: Tally) -> None:
+        """Add another pass."""
+        self.lines += other.lines
+        self.outside_validity += other.outside_validity
+        for key, found in other.found.items():
+            mine = self.found.get(key)
+            if mine is None:
+                self.found[key] = found
+            else:
+                mine.merge(found)
+
+
+def scan(
+    lines: Iterable[str],
+    read: Reader,
+    matcher: Matcher,
+    windows: Sequence[Window],
+    default: datetime,
+    every: Callable[[], None] | None = None,
+) -> Tally:
+    """Match every line; ``every`` is called each 16,384 lines (for progress)."""
+    tally = Tally()
+    lookup = matcher.lookup
+    count = 0
+    for line in lines:
+        count += 1
+        if every is not None and not count & 0x3FFF:
+            every()
+        observed = read(line)
+        if observed is None:
+            continue
+        when, source, values = observed
+        moment: datetime | None = None
+        for kind, value in values:
+            for match in lookup(kind, value):
+                moment = moment or parse_time(when, default)
+                if not valid_at(windows[match.key], moment):
+                    tally.outside_validity += 1
+                    continue
+                found = tally.found.get(match.key)
+                if found is None:
+                    found = tally.found[match.key] = Found()
+                found.add(moment, match.observable.value, source)
+    tally.lines = count
+    return tally
+
+
+# -- a worker process's side ---------------------------------------------------------------------
+
+_WORKER: tuple[Matcher, Sequence[Window]] | None = None
+
+
+def start_worker(matcher: Matcher, windows: Sequence[Window]) -> None:
+    """Keep the matcher in this worker process for the ranges it will scan."""
+    global _WORKER
+    _WORKER = (matcher, windows)
+
+
+def _lines_in(path: str, start: int, end: int) -> Iterable[str]:
+    # A line belongs to the range it starts in: skip the one that starts before ``start``.
+    with open(path, "rb") as raw:
+        if start:
+            raw.seek(start - 1)
+            raw.readline()
+        at = raw.tell()
+        while at < end:
+            line = raw.readline()
+            if not line:
+                return
+            at += len(line)
+            yield line.decode("utf-8", "replace")
+
+
+def scan_range(
+    path: str, start: int, end: int, fmt: LogFormat, header: list[str], default: datetime
+) -> Tally:
+    """Scan the lines that start in ``[start, end)`` of a file, in a worker process."""
+    if _WORKER is None:
+        raise RuntimeError("scan_range runs in a worker prepared by start_worker")
+    matcher, windows = _WORKER
+    read = reader_for(fmt)
+    for line in header:  # Zeek's #fields header, read from the top of the file
+        read(line)
+    return scan(_lines_in(path, start, end), read, matcher, windows, default)
