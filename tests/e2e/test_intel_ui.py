@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from seawall.core.node import Node
+from seawall.intel import search
 from seawall.intel.samples import load_sample_intel
 from seawall.intel.tlp import Tlp, marking_id
 from tests.e2e.conftest import shoot, sign_in
@@ -193,7 +194,7 @@ def test_a_log_matched_in_the_browser_records_a_sighting_shown_on_the_indicator(
     expect(row).to_have_count(1)
     expect(row).to_contain_text("taxrefund-gov-jm.example")
     expect(row).to_contain_text("10.20.0.7")
-    shoot(page, "intel-07-match")
+    shoot(page, "intel-12-match")
 
     row.locator("a").click()
     sightings = page.locator("#sightings tbody tr")
@@ -210,3 +211,50 @@ def test_a_log_matched_in_the_browser_records_a_sighting_shown_on_the_indicator(
     page.select_option("select[name=format]", "zeek")
     page.click("button:has-text('Match')")
     expect(page.locator("#match-report")).to_contain_text("0 matched")
+
+
+def test_a_case_opened_in_jamaica_is_worked_on_by_trinidad(page: Page, intel_node: Node) -> None:
+    with intel_node.unit(intel_node.operator()) as ctx:
+        (lure,) = [
+            f for f in search.search(ctx, "taxrefund-gov-jm.example") if f.type == "indicator"
+        ]
+    sign_in(page, "analyst")
+    page.goto("/intel")
+    page.click("text=Cases")
+    expect(page.locator("h1")).to_have_text("Incident cases")
+    page.fill("input[name=title]", "Refund lure against ministries")
+    page.select_option("#case-form select[name=collection]", "caribbean-phishing")
+    page.fill("input[name=incident_type]", "phishing")
+    page.click("button:has-text('Open case')")
+    expect(page.locator("h1")).to_have_text("Refund lure against ministries")
+    expect(page.locator("#case-status")).to_have_text("new")
+    page.fill("#note-form textarea[name=text]", "Blocked at the national resolver")
+    page.click("button:has-text('Add note')")
+    page.fill("#link-form input[name=object_id]", lure.id)
+    page.fill("#link-form input[name=text]", "the lure's domain")
+    page.click("button:has-text('Link')")
+    page.select_option("#status-form select[name=status]", "open")
+    page.select_option("#status-form select[name=determination]", "confirmed")
+    page.click("#status-form button:has-text('Update')")
+    expect(page.locator("#case-status")).to_have_text("open")
+    expect(page.locator("#case-determination")).to_have_text("confirmed")
+    expect(page.locator("#timeline tbody tr")).to_have_count(2)
+    page.fill("#link-form input[name=object_id]", "indicator--not-there")
+    page.click("button:has-text('Link')")
+    expect(page.locator(".alert-error")).to_contain_text("no object 'indicator--not-there'")
+    shoot(page, "intel-10-case")
+
+    page.context.clear_cookies()
+    sign_in(page, "tt-analyst")
+    page.goto("/intel/cases")
+    page.click("text=Refund lure against ministries")
+    expect(page.locator("#timeline")).to_contain_text("Blocked at the national resolver")
+    expect(page.locator("#timeline")).to_contain_text(lure.id)
+    expect(page.locator("#status-form")).to_have_count(0)  # only Jamaica changes the status
+    page.fill("#note-form textarea[name=text]", "Same lure in Port of Spain since Monday")
+    page.click("button:has-text('Add note')")
+    expect(page.locator("#case-nations")).to_have_text("JM, TT")
+    expect(page.locator("#timeline tbody tr.case-note", has_text="Port of Spain")).to_contain_text(
+        "TT"
+    )
+    shoot(page, "intel-11-case-other-nation")

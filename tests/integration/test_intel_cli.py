@@ -96,6 +96,16 @@ def home(tmp_path: Path) -> Path:
     return h
 
 
+def audited(home: Path) -> list[str]:
+    """The actions in the node's audit log, newest first."""
+    node = Node(load_settings(home=home))
+    try:
+        with node.unit(node.operator()) as ctx:
+            return [e.action for e in audit.search(ctx.db, audit.AuditFilter(limit=50))]
+    finally:
+        node.close()
+
+
 def count_objects(home: Path) -> int:
     out = sw(home, "intel", "export", "--format", "stix", "--include-inactive")
     return len([o for o in out.json()["objects"] if o["type"] != "marking-definition"])
@@ -189,12 +199,7 @@ def test_match_logs_lists_the_hits_and_records_sightings(home: Path, tmp_path: P
     assert [(f["type"], f["tlp"]) for f in found] == [("sighting", "TLP:AMBER")]
     again = sw(home, "intel", "match", str(log), "--collection", "seen", "--json").json()
     assert again["recorded"] == [] and again["already_recorded"] == [sighting_id]
-    node = Node(load_settings(home=home))
-    try:
-        with node.unit(node.operator()) as ctx:
-            actions = [e.action for e in audit.search(ctx.db, audit.AuditFilter(limit=50))]
-    finally:
-        node.close()
+    actions = audited(home)
     assert actions.count("intel.logs.matched") == 3
 
 
@@ -207,6 +212,58 @@ def test_match_refuses_a_missing_log_and_an_unknown_format_in_one_line(
     assert folder.code == 65 and "is not a file" in folder.err and len(folder.err_lines) == 1
     bad = sw(home, "intel", "match", str(tmp_path), "--format", "syslog-ng")
     assert bad.code == 2 and "syslog-ng" in bad.err
+
+
+def test_a_case_is_opened_linked_noted_and_closed_from_the_command_line(
+    home: Path, tmp_path: Path
+) -> None:
+    path = write(tmp_path / "b.json", bundle(indicator(1, "c2.example", Tlp.AMBER)))
+    assert sw(home, "intel", "import", str(path), "--collection", "phish").code == 0
+    opened = sw(
+        home,
+        "intel",
+        "case",
+        "open",
+        "Refund lure",
+        "--collection",
+        "phish",
+        "--type",
+        "phishing",
+        "--json",
+    )
+    assert opened.code == 0, opened.err
+    case_id = opened.json()["id"]
+    short = case_id.removeprefix("incident--")[:8]
+    assert (opened.json()["status"], opened.json()["tlp"]) == ("new", "TLP:GREEN")
+    linked = sw(home, "intel", "case", "link", short, indicator(1, "x")["id"], "--json")
+    assert linked.code == 0, linked.err
+    (link,) = linked.json()["timeline"]
+    assert (link["kind"], link["tlp"]) == ("link", "TLP:AMBER")  # no looser than its target
+    assert sw(home, "intel", "case", "note", short, "Blocked at the resolver").code == 0
+    closed = sw(
+        home,
+        "intel",
+        "case",
+        "status",
+        short,
+        "--status",
+        "closed",
+        "--determination",
+        "confirmed",
+        "--json",
+    )
+    assert closed.code == 0 and closed.json()["status"] == "closed"
+    shown = sw(home, "intel", "case", "show", short)
+    assert "Blocked at the resolver" in shown.out and "closed, confirmed" in shown.out
+    listed = sw(home, "intel", "case", "list", "--json").json()
+    assert [(c["id"], len(c["timeline"])) for c in listed] == [(case_id, 2)]
+    assert "Refund lure" in sw(home, "intel", "case", "list").out
+    short_ref = sw(home, "intel", "case", "show", "abc")
+    assert short_ref.code == 65 and len(short_ref.err_lines) == 1 and "too short" in short_ref.err
+    missing = sw(home, "intel", "case", "link", short, "indicator--nope")
+    assert missing.code == 66 and "indicator--nope" in missing.err
+    nothing = sw(home, "intel", "case", "status", short)
+    assert nothing.code == 65 and "--status" in nothing.err
 
 
 def test_misp_event_feed_and_csv_import(home: Path, tmp_path: Path) -> None:
@@ -332,10 +389,5 @@ def test_unknown_collection_and_missing_file(home: Path, tmp_path: Path) -> None
 def test_import_is_audited(home: Path, tmp_path: Path) -> None:
     path = write(tmp_path / "b.json", bundle(indicator(1, "a.example")))
     assert sw(home, "intel", "import", str(path), "--collection", "phish").code == 0
-    node = Node(load_settings(home=home))
-    try:
-        with node.unit(node.operator()) as ctx:
-            actions = [e.action for e in audit.search(ctx.db, audit.AuditFilter(limit=50))]
-    finally:
-        node.close()
+    actions = audited(home)
     assert "intel.import.completed" in actions and "intel.objects.added" in actions

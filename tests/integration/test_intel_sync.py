@@ -27,8 +27,10 @@ from seawall.core.clock import FrozenClock
 from seawall.core.node import Node
 from seawall.db.models.intel import IntelObject
 from seawall.db.models.intel_sync import IntelOutbox, IntelSyncCursor
-from seawall.intel import outbox, store
+from seawall.intel import cases, outbox, store
+from seawall.intel.cases import Status
 from seawall.intel.collections import Audience, create_collection, get_collection
+from seawall.intel.errors import NotCaseOwner
 from seawall.intel.identity import identity_id, load_node_key
 from seawall.intel.sync import SyncReport, link_partner, partner_statuses, sync
 from seawall.intel.tlp import Tlp, marking_id
@@ -560,3 +562,41 @@ def test_a_partner_answering_too_much_is_cut_off_while_it_sends(tmp_path: Path) 
         assert stored_objects(node) == 0
     finally:
         node.close()
+
+
+def test_a_case_crosses_to_a_partner_and_comes_back_with_its_notes(
+    federation: Federation,
+) -> None:
+    jm = federation.site("jm", "JM", ["tt-node"])
+    tt = federation.site("tt", "TT", ["jm-node"])
+    federation.pair(jm, tt)
+    federation.pair(tt, jm)
+    lure = indicator("jm", 1, Tlp.GREEN)
+    jm.add([lure])
+    with jm.node.unit(jm.node.operator()) as ctx:
+        case = cases.open_case(ctx, "shared", "Refund lure", types=("phishing",))
+        cases.link_objects(ctx, case.id, [lure["id"]])
+    jm.node.clock.advance(seconds=60)  # type: ignore[attr-defined]
+    with jm.node.unit(jm.node.operator()) as ctx:
+        cases.add_note(ctx, case.id, "Blocked at the national resolver")
+    jm.node.clock.advance(seconds=60)  # type: ignore[attr-defined]
+    assert one(sync(jm.node, "tt-node")).error == ""
+
+    tt.node.clock.advance(seconds=600)  # type: ignore[attr-defined]  # the notes' real order
+    with tt.node.unit(tt.node.operator()) as ctx:
+        theirs = cases.show_case(ctx, case.id[10:18])
+        assert [(e.kind, e.nation) for e in theirs.timeline] == [("link", "JM"), ("note", "JM")]
+        cases.add_note(ctx, case.id, "Same lure in Port of Spain")
+        with pytest.raises(NotCaseOwner):
+            cases.set_status(ctx, case.id, Status.CLOSED)
+    tt.node.clock.advance(seconds=60)  # type: ignore[attr-defined]
+    assert one(sync(jm.node, "tt-node")).error == ""
+
+    with jm.node.unit(jm.node.operator()) as ctx:
+        ours = cases.show_case(ctx, case.id)
+        closed = cases.set_status(ctx, case.id, Status.CLOSED)
+    assert [(e.kind, e.nation, e.text) for e in ours.notes] == [
+        ("note", "JM", "Blocked at the national resolver"),
+        ("note", "TT", "Same lure in Port of Spain"),
+    ]
+    assert ours.nations == ["JM", "TT"] and closed.status is Status.CLOSED

@@ -16,7 +16,10 @@
     NotFound (66, 404)
     ├── CollectionNotFound
     ├── ObjectNotFound
+    │   └── CaseNotFound          no case the caller may see has that id or prefix
     └── StatusNotFound
+    Forbidden (77, 403)
+    └── NotCaseOwner              only the nation that opened a case changes its status
     Conflict (73, 409)
     └── CollectionExists
 
@@ -222,3 +225,15 @@ class BundleNotForThisNation(Forbidden):
     """The bundle was filtered for another nation and must not be ingested here."""
 
     code = "bundle_not_for_this_nation"
+
+
+class CaseNotFound(ObjectNotFound):
+    """No case the caller may see has that id (or id prefix)."""
+
+    code = "case_not_found"
+
+
+class NotCaseOwner(Forbidden):
+    """Only the nation that opened a case may change its status."""
+
+    code = "not_case_owner"

@@ -17,9 +17,11 @@ import hashlib
 import os
 import uuid
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+import pycountry
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
@@ -141,6 +143,16 @@ def identity_challenge(nation: str, challenge: str) -> bytes:
 def identity_id(nation: str) -> str:
     """The deterministic STIX id of a nation's identity."""
     return f"identity--{uuid.uuid5(NAMESPACE, f'seawall/nation/{nation.upper()}')}"
+
+
+@cache
+def _nations_by_identity() -> dict[str, str]:
+    return {identity_id(country.alpha_2): country.alpha_2 for country in pycountry.countries}
+
+
+def nation_of_identity(ref: str | None) -> str | None:
+    """The nation whose identity ``ref`` is, or None for any other identity."""
+    return _nations_by_identity().get(ref or "")
 
 
 def nation_identity(nation: str) -> dict[str, Any]:

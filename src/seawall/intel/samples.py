@@ -15,8 +15,10 @@ from sqlalchemy import select
 from seawall.core.context import Ctx
 from seawall.db.models import Organisation
 from seawall.db.models.intel import IntelCollection
+from seawall.intel.cases import INCIDENT_CORE
 from seawall.intel.collections import Audience, create_collection, get_collection
 from seawall.intel.errors import CollectionNotFound
+from seawall.intel.identity import identity_id
 from seawall.intel.store import add_objects
 from seawall.intel.tlp import Tlp, marking_id
 
@@ -188,7 +190,7 @@ def _objects() -> dict[str, list[dict[str, Any]]]:
         "object_marking_refs": [marking_id(Tlp.CLEAR)],
     }
     return {
-        "caribbean-phishing": [identity, *phishing, report_phishing],
+        "caribbean-phishing": [identity, *phishing, report_phishing, *_case(phishing[0]["id"])],
         "jm-critical-infrastructure": [identity, *grid],
         "public-advisories": [identity, advisory],
     }
@@ -221,3 +223,75 @@ def load_sample_intel(ctx: Ctx, named_org: str | None = JACIRT) -> dict[str, int
         result = add_objects(ctx, collection, objects[alias], request_id="samples")
         added[alias] = len(result.added)
     return added
+
+
+def _case(lure: str) -> list[dict[str, Any]]:
+    """A sample cross-border case: opened by Jamaica, with a note from Trinidad and Tobago."""
+    incident = _id("incident", "refund-lure-case")
+    green = [marking_id(Tlp.GREEN)]
+
+    def note(name: str, nation: str, author: str, text: str, at: str) -> dict[str, Any]:
+        return {
+            "type": "note",
+            "spec_version": "2.1",
+            "id": _id("note", name),
+            "created": at,
+            "modified": at,
+            "created_by_ref": identity_id(nation),
+            "authors": [author],
+            "content": text,
+            "object_refs": [incident],
+            "labels": [LABEL],
+            "object_marking_refs": green,
+        }
+
+    return [
+        {
+            "type": "incident",
+            "spec_version": "2.1",
+            "id": incident,
+            "created": STAMP,
+            "modified": STAMP,
+            "created_by_ref": identity_id("JM"),
+            "name": "SAMPLE: tax-refund lure reported by two nations",
+            "description": "Fictional case for the demo: ministries received the refund lure.",
+            "labels": [LABEL],
+            "object_marking_refs": green,
+            "extensions": {
+                INCIDENT_CORE: {
+                    "extension_type": "property-extension",
+                    "investigation_status": "open",
+                    "determination": "confirmed",
+                    "incident_types": ["phishing"],
+                }
+            },
+        },
+        {
+            "type": "relationship",
+            "spec_version": "2.1",
+            "id": _id("relationship", "refund-lure-case/lure"),
+            "created": STAMP,
+            "modified": STAMP,
+            "created_by_ref": identity_id("JM"),
+            "relationship_type": "related-to",
+            "source_ref": incident,
+            "target_ref": lure,
+            "description": "the lure's domain",
+            "labels": [LABEL],
+            "object_marking_refs": green,
+        },
+        note(
+            "refund-lure-case/jm",
+            "JM",
+            "JaCIRT analyst (SAMPLE)",
+            "Blocked at the national resolver; 14 ministry staff clicked.",
+            "2026-11-16T15:00:00.000Z",
+        ),
+        note(
+            "refund-lure-case/tt",
+            "TT",
+            "TT-CSIRT analyst (SAMPLE)",
+            "Same lure in Port of Spain since Monday; two agencies hit.",
+            "2026-11-17T09:30:00.000Z",
+        ),
+    ]

@@ -8,6 +8,7 @@ from the sharing policy) and each row is checked again with
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -87,14 +88,9 @@ def _latest(rows: list[IntelObject]) -> dict[str, IntelObject]:
     return newest
 
 
-def search(ctx: Ctx, text: str, limit: int = SEARCH_LIMIT) -> list[Found]:
-    """Objects whose id or content holds ``text``, in every collection the caller may read."""
-    require(ctx.who, Perm.INTEL_READ)
-    needle = text.strip()
-    if not needle:
-        return []
-    found: list[Found] = []
-    now = ctx.now()
+def _newest_holding(
+    ctx: Ctx, needle: str, limit: int
+) -> Iterator[tuple[IntelCollection, IntelObject]]:
     for collection in list_collections(ctx):
         if not can_read(ctx, collection):
             continue
@@ -117,23 +113,61 @@ def search(ctx: Ctx, text: str, limit: int = SEARCH_LIMIT) -> list[Found]:
         for row in newest.values():
             if needle.lower() not in row.body.lower() and row.stix_id != needle:
                 continue  # only an older version held it; the history page shows those
-            body = json.loads(row.body)
-            verdict = quality.assess(body)
-            found.append(
-                Found(
-                    collection=collection.alias,
-                    id=row.stix_id,
-                    type=row.type,
-                    summary=summary_of(body),
-                    tlp=Tlp(row.tlp),
-                    version=row.version,
-                    date_added=row.date_added,
-                    status=quality.status_of(body, now),
-                    warning=verdict.reason,
-                )
+            yield collection, row
+
+
+def search(ctx: Ctx, text: str, limit: int = SEARCH_LIMIT) -> list[Found]:
+    """Objects whose id or content holds ``text``, in every collection the caller may read."""
+    require(ctx.who, Perm.INTEL_READ)
+    needle = text.strip()
+    if not needle:
+        return []
+    found: list[Found] = []
+    now = ctx.now()
+    for collection, row in _newest_holding(ctx, needle, limit):
+        body = json.loads(row.body)
+        verdict = quality.assess(body)
+        found.append(
+            Found(
+                collection=collection.alias,
+                id=row.stix_id,
+                type=row.type,
+                summary=summary_of(body),
+                tlp=Tlp(row.tlp),
+                version=row.version,
+                date_added=row.date_added,
+                status=quality.status_of(body, now),
+                warning=verdict.reason,
             )
+        )
     found.sort(key=lambda f: f.date_added, reverse=True)
     return found[:limit]
+
+
+def holding(ctx: Ctx, text: str, limit: int = SEARCH_LIMIT) -> list[tuple[str, Version]]:
+    """The newest visible version of each object holding ``text`` (an id it refers to, say),
+    with its collection's alias, oldest first."""
+    require(ctx.who, Perm.INTEL_READ)
+    needle = text.strip()
+    if not needle:
+        return []
+    found = [(c.alias, _version(row)) for c, row in _newest_holding(ctx, needle, limit)]
+    return sorted(found, key=lambda pair: pair[1].date_added)
+
+
+def _version(row: IntelObject) -> Version:
+    return Version(
+        id=row.stix_id,
+        type=row.type,
+        version=row.version,
+        date_added=row.date_added,
+        tlp=Tlp(row.tlp),
+        markings=tuple(row.markings),
+        created_by_ref=row.created_by_ref,
+        submitted_by=row.submitted_by,
+        owner_nation=row.owner_nation,
+        body=json.loads(row.body),
+    )
 
 
 def history(ctx: Ctx, collection: IntelCollection, object_id: str) -> list[Version]:
@@ -151,22 +185,7 @@ def history(ctx: Ctx, collection: IntelCollection, object_id: str) -> list[Versi
         )
         .order_by(IntelObject.version.desc(), IntelObject.seq.desc())
     )
-    versions = [
-        Version(
-            id=row.stix_id,
-            type=row.type,
-            version=row.version,
-            date_added=row.date_added,
-            tlp=Tlp(row.tlp),
-            markings=tuple(row.markings),
-            created_by_ref=row.created_by_ref,
-            submitted_by=row.submitted_by,
-            owner_nation=row.owner_nation,
-            body=json.loads(row.body),
-        )
-        for row in rows
-        if allows(reader, row)
-    ]
+    versions = [_version(row) for row in rows if allows(reader, row)]
     if not versions:
         raise ObjectNotFound(f"no object {object_id!r} in collection {collection.alias!r}")
     return versions

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from seawall.core.access import Principal, Role
 from seawall.core.clock import FrozenClock
 from seawall.core.node import Node
-from seawall.intel import ingest, quality, search
+from seawall.intel import cases, ingest, quality, search
 from seawall.intel.collections import Audience, create_collection
 from seawall.intel.ingest import Format, Parsed
 from seawall.intel.quality import Action, Status
@@ -205,3 +205,11 @@ def test_sample_intel_covers_every_state_and_loads_once(node: Node) -> None:
     assert any("public DNS resolver" in f.warning for f in found)
     # The operator submitted them all, so it is a named recipient of every level.
     assert {f.tlp.name for f in found} == {"CLEAR", "GREEN", "AMBER", "AMBER_STRICT", "RED"}
+    with node.unit(node.operator()) as ctx:
+        (case,) = cases.list_cases(ctx)
+    # The sample case was opened by Jamaica and holds a note from Trinidad and Tobago.
+    assert case.nations == ["JM", "TT"] and [e.kind for e in case.timeline] == [
+        "link",
+        "note",
+        "note",
+    ]

@@ -1,4 +1,4 @@
-"""Collective-defence pages: collections, search, object detail, import, log matching."""
+"""Collective-defence pages: collections, search, object detail, import, log matching, cases."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from seawall.core.access import Perm, require
-from seawall.errors import SeawallError
+from seawall.db.models.intel import IntelCollection
+from seawall.errors import InvalidInput, SeawallError
+from seawall.intel import cases as casework
 from seawall.intel import ingest, search
 from seawall.intel.audiences import describe_audience, organisation_names, parse_audience
 from seawall.intel.collections import audience_of, create_collection, get_collection
@@ -120,6 +122,11 @@ def intel_object(request: Request, alias: str, object_id: str, page: UiPage) -> 
     )
 
 
+def _writable(page: UiPage) -> list[IntelCollection]:
+    """The collections the user may add to, for the pages' collection pickers."""
+    return [v.collection for v in search.collection_views(page.ctx) if v.can_write]
+
+
 def _import_page(
     request: Request,
     page: UiPage,
@@ -127,7 +134,7 @@ def _import_page(
     status: int = 200,
     error: str = "",
 ) -> HTMLResponse:
-    writable = [v.collection for v in search.collection_views(page.ctx) if v.can_write]
+    writable = _writable(page)
     return render(
         request,
         page,
@@ -183,7 +190,6 @@ def _match_page(
     status: int = 200,
     error: str = "",
 ) -> HTMLResponse:
-    views = search.collection_views(page.ctx)
     return render(
         request,
         page,
@@ -191,7 +197,7 @@ def _match_page(
         status=status,
         error=error,
         report=report,
-        collections=[v.collection for v in views if v.can_write],
+        collections=_writable(page),
         formats=[f.value for f in LogFormat],
     )
 
@@ -234,3 +240,99 @@ async def intel_match(
         message = exc.message if isinstance(exc, SeawallError) else f"unknown format {format!r}"
         return _match_page(request, page, status=422, error=message)
     return _match_page(request, page, report=report)
+
+
+def _cases_page(request: Request, page: UiPage, status: int = 200, error: str = "") -> HTMLResponse:
+    return render(
+        request,
+        page,
+        "intel/cases.html",
+        status=status,
+        error=error,
+        cases=casework.list_cases(page.ctx),
+        collections=_writable(page),
+        tlp_choices=TLP_CHOICES,
+    )
+
+
+@router.get("/intel/cases", response_class=HTMLResponse)
+def intel_cases(request: Request, page: UiPage) -> HTMLResponse:
+    """The cases the user may see, and a form to open one."""
+    require(page.who, Perm.INTEL_READ)
+    return _cases_page(request, page)
+
+
+@router.post("/intel/cases", response_class=HTMLResponse, response_model=None)
+def intel_case_open(
+    request: Request,
+    page: UiPage,
+    title: Annotated[str, Form(max_length=200)],
+    collection: Annotated[str, Form(max_length=64)],
+    description: Annotated[str, Form(max_length=4000)] = "",
+    incident_type: Annotated[str, Form(max_length=100)] = "",
+) -> HTMLResponse | RedirectResponse:
+    """Open a case; errors show on the list page and change nothing."""
+    try:
+        with page.ctx.db.begin_nested():
+            types = tuple(t for t in [incident_type.strip()] if t)
+            opened = casework.open_case(page.ctx, collection, title, description, types)
+    except SeawallError as exc:
+        return _cases_page(request, page, status=422, error=exc.message)
+    return RedirectResponse(f"/intel/cases/{opened.id}", status_code=303)
+
+
+def _case_page(
+    request: Request, page: UiPage, ref: str, status: int = 200, error: str = ""
+) -> HTMLResponse:
+    found = casework.show_case(page.ctx, ref)
+    return render(
+        request,
+        page,
+        "intel/case.html",
+        status=status,
+        error=error,
+        case=found,
+        statuses=[s.value for s in casework.Status],
+        determinations=[d.value for d in casework.Determination],
+        tlp_choices=TLP_CHOICES,
+    )
+
+
+@router.get("/intel/cases/{ref}", response_class=HTMLResponse)
+def intel_case(request: Request, ref: str, page: UiPage) -> HTMLResponse:
+    """One case: its status, the nations on it and its timeline of links and notes."""
+    return _case_page(request, page, ref)
+
+
+@router.post("/intel/cases/{ref}", response_class=HTMLResponse, response_model=None)
+def intel_case_change(
+    request: Request,
+    ref: str,
+    page: UiPage,
+    action: Annotated[str, Form(max_length=16)],
+    text: Annotated[str, Form(max_length=4000)] = "",
+    object_id: Annotated[str, Form(max_length=300)] = "",
+    tlp: Annotated[str, Form(max_length=16)] = "",
+    status: Annotated[str, Form(max_length=16)] = "",
+    determination: Annotated[str, Form(max_length=16)] = "",
+) -> HTMLResponse | RedirectResponse:
+    """Add a note or a link, or change the status; errors show on the case page."""
+    try:
+        with page.ctx.db.begin_nested():
+            if action == "note":
+                changed = casework.add_note(page.ctx, ref, text, tlp or None)
+            elif action == "link":
+                changed = casework.link_objects(page.ctx, ref, [object_id], text)
+            elif action == "status":
+                changed = casework.set_status(
+                    page.ctx,
+                    ref,
+                    casework.Status(status) if status else None,
+                    casework.Determination(determination) if determination else None,
+                )
+            else:
+                raise InvalidInput(f"unknown action {action!r}: note, link or status")
+    except (SeawallError, ValueError) as exc:
+        message = exc.message if isinstance(exc, SeawallError) else "unknown status"
+        return _case_page(request, page, ref, status=422, error=message)
+    return RedirectResponse(f"/intel/cases/{changed.id}", status_code=303)

@@ -1,0 +1,397 @@
+"""Cross-border incident cases, kept as STIX 2.1 in the store so they travel like any intel.
+
+A case is an ``incident`` with the OASIS Incident Core Extension (``investigation_status``
+new, open or closed; ``determination`` suspected, confirmed or false-positive). What is
+known about it hangs off it as ordinary objects, each made by the nation that knows it:
+
+- a ``relationship`` (``related-to``) from the incident to an indicator, a sighting, a
+  malware, a report, any object the linking user may read;
+- a ``note`` (``object_refs`` naming the incident) for each entry of the timeline.
+
+Because these are STIX objects in a collection, TLP, audiences, TAXII, sync between nations,
+exports and offline bundles apply to a case exactly as to everything else. A partner that
+has the incident adds its own notes and links in its own collections, and they come back
+by sync. Only the nation that opened a case may version the incident (its status), as STIX
+says only the creator may (§3.6); everyone the case reaches may add to it.
+
+A link is marked with the stricter of the case's marking and its target's, and a note with
+the case's marking or a stricter one, so adding to a case never widens what it refers to.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from seawall.core.access import Perm, require
+from seawall.core.context import Ctx
+from seawall.db.models.intel import IntelCollection
+from seawall.errors import InvalidInput
+from seawall.intel import store
+from seawall.intel.collections import default_marking, get_collection
+from seawall.intel.errors import CaseNotFound, NotCaseOwner, ObjectNotFound
+from seawall.intel.identity import identity_id, nation_of_identity
+from seawall.intel.search import holding, readable_collections, summary_of
+from seawall.intel.store import MAX_LIMIT, Filters, query_objects
+from seawall.intel.tlp import Tlp, marking_id, parse_tlp
+from seawall.intel.validation import format_timestamp, parse_timestamp
+
+INCIDENT_CORE = "extension-definition--ef765651-680c-498d-9894-99799f2fa126"
+MIN_REF = 6  # characters of a case id's UUID that name it on the command line
+
+
+class Status(StrEnum):
+    """Where the investigation stands (Incident Core ``investigation_status``)."""
+
+    NEW = "new"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Determination(StrEnum):
+    """What the incident turned out to be (Incident Core ``determination``)."""
+
+    SUSPECTED = "suspected"
+    CONFIRMED = "confirmed"
+    FALSE_POSITIVE = "false-positive"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of a case's timeline: a note or a link, by whom and when."""
+
+    at: datetime
+    kind: str  # "note" or "link"
+    nation: str
+    author: str
+    text: str
+    tlp: Tlp
+    object_id: str
+    target_id: str = ""
+
+
+@dataclass
+class Case:
+    """A case as the caller may see it."""
+
+    id: str
+    collection: str
+    title: str
+    description: str
+    status: Status
+    determination: Determination
+    types: list[str]
+    tlp: Tlp
+    nation: str
+    opened: datetime
+    updated: datetime
+    timeline: list[Entry] = field(default_factory=list)
+
+    @property
+    def links(self) -> list[Entry]:
+        """The objects linked to the case."""
+        return [e for e in self.timeline if e.kind == "link"]
+
+    @property
+    def notes(self) -> list[Entry]:
+        """The notes on the case."""
+        return [e for e in self.timeline if e.kind == "note"]
+
+    @property
+    def nations(self) -> list[str]:
+        """Every nation that opened or added to the case, the opener first."""
+        return list(dict.fromkeys([self.nation, *(e.nation for e in self.timeline)]))
+
+    def as_json(self) -> dict[str, Any]:
+        """The case for scripts."""
+        return {
+            "id": self.id,
+            "collection": self.collection,
+            "title": self.title,
+            "description": self.description,
+            "status": self.status.value,
+            "determination": self.determination.value,
+            "types": self.types,
+            "tlp": self.tlp.label,
+            "nation": self.nation,
+            "nations": self.nations,
+            "opened": format_timestamp(self.opened),
+            "updated": format_timestamp(self.updated),
+            "timeline": [
+                {
+                    "at": format_timestamp(e.at),
+                    "kind": e.kind,
+                    "nation": e.nation,
+                    "author": e.author,
+                    "text": e.text,
+                    "tlp": e.tlp.label,
+                    "id": e.object_id,
+                    **({"target": e.target_id} if e.target_id else {}),
+                }
+                for e in self.timeline
+            ],
+        }
+
+
+def _stamp(moment: datetime) -> str:
+    return format_timestamp(moment)
+
+
+def _core(body: dict[str, Any]) -> dict[str, Any]:
+    extensions = body.get("extensions")
+    core = extensions.get(INCIDENT_CORE) if isinstance(extensions, dict) else None
+    return core if isinstance(core, dict) else {}
+
+
+def _nation_of(created_by_ref: str | None, fallback: str) -> str:
+    return nation_of_identity(created_by_ref) or fallback
+
+
+def _store(ctx: Ctx, collection: IntelCollection, obj: dict[str, Any]) -> None:
+    result = store.add_objects(ctx, collection, [obj], request_id="case")
+    if result.rejected:
+        raise InvalidInput(result.rejected[0].message)
+
+
+def open_case(
+    ctx: Ctx,
+    collection_ref: str,
+    title: str,
+    description: str = "",
+    types: tuple[str, ...] = (),
+    tlp: str | None = None,
+) -> Case:
+    """Open a case in a collection: a new incident, status new, determination suspected."""
+    require(ctx.who, Perm.INTEL_WRITE)
+    name = title.strip()
+    if not name:
+        raise InvalidInput("a case needs a title: say in a few words what happened")
+    collection = get_collection(ctx, collection_ref)
+    level = max(default_marking(collection), parse_tlp(tlp)) if tlp else default_marking(collection)
+    now = _stamp(ctx.now())
+    incident: dict[str, Any] = {
+        "type": "incident",
+        "spec_version": "2.1",
+        "id": f"incident--{ctx.ids()}",
+        "created": now,
+        "modified": now,
+        "created_by_ref": identity_id(ctx.who.nation),
+        "name": name,
+        "object_marking_refs": [marking_id(level)],
+        "extensions": {
+            INCIDENT_CORE: {
+                "extension_type": "property-extension",
+                "investigation_status": Status.NEW.value,
+                "determination": Determination.SUSPECTED.value,
+                **({"incident_types": list(types)} if types else {}),
+            }
+        },
+    }
+    if description.strip():
+        incident["description"] = description.strip()
+    _store(ctx, collection, incident)
+    ctx.record("intel.case.opened", incident["id"], collection=collection.alias, title=name)
+    return show_case(ctx, incident["id"])
+
+
+@dataclass(frozen=True)
+class _Found:
+    collection: IntelCollection
+    body: dict[str, Any]
+    tlp: Tlp
+    nation: str
+
+
+def _cases(ctx: Ctx) -> list[_Found]:
+    found: dict[str, _Found] = {}
+    for collection in readable_collections(ctx):
+        cursor: str | None = None
+        while True:
+            page = query_objects(
+                ctx, collection, Filters(types=("incident",), limit=MAX_LIMIT, next=cursor)
+            )
+            for stored in page.objects:
+                body = stored.as_dict()
+                nation = _nation_of(stored.created_by_ref, ctx.who.nation)
+                found.setdefault(stored.id, _Found(collection, body, stored.tlp, nation))
+            if not page.more or page.next is None:
+                break
+            cursor = page.next
+    return list(found.values())
+
+
+def _find(ctx: Ctx, ref: str) -> _Found:
+    wanted = ref.strip().lower().removeprefix("incident--")
+    if len(wanted) < MIN_REF:
+        raise InvalidInput(
+            f"case {ref!r} is too short: give its id or the first {MIN_REF} characters of it"
+        )
+    matches = [
+        c for c in _cases(ctx) if str(c.body["id"]).removeprefix("incident--").startswith(wanted)
+    ]
+    if not matches:
+        raise CaseNotFound(
+            f"no case {ref!r} that you may see: `seawall intel case list` shows them"
+        )
+    if len(matches) > 1:
+        raise InvalidInput(f"{ref!r} names {len(matches)} cases: give more of the id")
+    return matches[0]
+
+
+def _case(ctx: Ctx, found: _Found) -> Case:
+    body, core = found.body, _core(found.body)
+    case_id = str(body["id"])
+    timeline: list[Entry] = []
+    for _alias, version in holding(ctx, case_id):
+        obj = version.body
+        nation = _nation_of(version.created_by_ref, version.owner_nation)
+        if version.type == "note" and case_id in (obj.get("object_refs") or []):
+            timeline.append(
+                Entry(
+                    at=parse_timestamp(obj["created"], version.id, "created"),
+                    kind="note",
+                    nation=nation,
+                    author=", ".join(obj.get("authors") or [version.submitted_by]),
+                    text=str(obj.get("content", "")),
+                    tlp=version.tlp,
+                    object_id=version.id,
+                )
+            )
+        elif version.type == "relationship" and obj.get("source_ref") == case_id:
+            timeline.append(
+                Entry(
+                    at=parse_timestamp(obj["created"], version.id, "created"),
+                    kind="link",
+                    nation=nation,
+                    author=version.submitted_by,
+                    text=str(obj.get("description", "")),
+                    tlp=version.tlp,
+                    object_id=version.id,
+                    target_id=str(obj.get("target_ref", "")),
+                )
+            )
+    timeline.sort(key=lambda e: (e.at, e.object_id))
+    types = core.get("incident_types")
+    return Case(
+        id=case_id,
+        collection=found.collection.alias,
+        title=str(body.get("name", "")),
+        description=str(body.get("description", "")),
+        status=Status(core.get("investigation_status", Status.NEW.value)),
+        determination=Determination(core.get("determination", Determination.SUSPECTED.value)),
+        types=[str(t) for t in types] if isinstance(types, list) else [],
+        tlp=found.tlp,
+        nation=found.nation,
+        opened=parse_timestamp(body["created"], case_id, "created"),
+        updated=max(
+            [parse_timestamp(body["modified"], case_id, "modified"), *(e.at for e in timeline)]
+        ),
+        timeline=timeline,
+    )
+
+
+def show_case(ctx: Ctx, ref: str) -> Case:
+    """One case with its timeline of notes and links, as the caller may see it."""
+    require(ctx.who, Perm.INTEL_READ)
+    return _case(ctx, _find(ctx, ref))
+
+
+def list_cases(ctx: Ctx) -> list[Case]:
+    """Every case the caller may see, the most recently active first."""
+    require(ctx.who, Perm.INTEL_READ)
+    cases = [_case(ctx, found) for found in _cases(ctx)]
+    return sorted(cases, key=lambda c: c.updated, reverse=True)
+
+
+def add_note(ctx: Ctx, ref: str, text: str, tlp: str | None = None) -> Case:
+    """Add a note to a case's timeline, marked as the case or stricter."""
+    require(ctx.who, Perm.INTEL_WRITE)
+    content = text.strip()
+    if not content:
+        raise InvalidInput("a note needs text: say what was found or done")
+    found = _find(ctx, ref)
+    level = max(found.tlp, parse_tlp(tlp)) if tlp else found.tlp
+    now = _stamp(ctx.now())
+    note = {
+        "type": "note",
+        "spec_version": "2.1",
+        "id": f"note--{ctx.ids()}",
+        "created": now,
+        "modified": now,
+        "created_by_ref": identity_id(ctx.who.nation),
+        "authors": [ctx.who.username],
+        "content": content,
+        "object_refs": [found.body["id"]],
+        "object_marking_refs": [marking_id(level)],
+    }
+    _store(ctx, found.collection, note)
+    ctx.record("intel.case.noted", str(found.body["id"]), note=note["id"])
+    return _case(ctx, found)
+
+
+def link_objects(ctx: Ctx, ref: str, object_ids: list[str], why: str = "") -> Case:
+    """Link objects the caller may read to a case; each link is marked no looser than its target."""
+    require(ctx.who, Perm.INTEL_WRITE)
+    found = _find(ctx, ref)
+    case_id = str(found.body["id"])
+    now = _stamp(ctx.now())
+    for object_id in dict.fromkeys(o.strip() for o in object_ids if o.strip()):
+        targets = [v for _, v in holding(ctx, object_id) if v.id == object_id]
+        if not targets:
+            raise ObjectNotFound(
+                f"no object {object_id!r} that you may read: `seawall intel search` finds them"
+            )
+        level = max(found.tlp, *(t.tlp for t in targets))
+        relationship = {
+            "type": "relationship",
+            "spec_version": "2.1",
+            "id": f"relationship--{ctx.ids()}",
+            "created": now,
+            "modified": now,
+            "created_by_ref": identity_id(ctx.who.nation),
+            "relationship_type": "related-to",
+            "source_ref": case_id,
+            "target_ref": object_id,
+            "description": why.strip() or summary_of(targets[0].body),
+            "object_marking_refs": [marking_id(level)],
+        }
+        _store(ctx, found.collection, relationship)
+        ctx.record("intel.case.linked", case_id, linked=object_id)
+    return _case(ctx, found)
+
+
+def set_status(
+    ctx: Ctx,
+    ref: str,
+    status: Status | None = None,
+    determination: Determination | None = None,
+) -> Case:
+    """A new version of the incident with its status or determination changed (opener only)."""
+    require(ctx.who, Perm.INTEL_WRITE)
+    found = _find(ctx, ref)
+    if found.body.get("created_by_ref") != identity_id(ctx.who.nation):
+        raise NotCaseOwner(
+            f"only {found.nation} may change this case's status; add a note to it instead"
+        )
+    if status is None and determination is None:
+        raise InvalidInput("say what changes: --status new|open|closed or --determination ...")
+    body = copy.deepcopy(found.body)
+    core = _core(body)
+    if status is not None:
+        core["investigation_status"] = status.value
+    if determination is not None:
+        core["determination"] = determination.value
+    body.setdefault("extensions", {})[INCIDENT_CORE] = core
+    previous = parse_timestamp(body["modified"], str(body["id"]), "modified")
+    body["modified"] = _stamp(max(ctx.now(), previous + timedelta(milliseconds=1)))
+    _store(ctx, found.collection, body)
+    ctx.record(
+        "intel.case.updated",
+        str(body["id"]),
+        status=core.get("investigation_status"),
+        determination=core.get("determination"),
+    )
+    return show_case(ctx, str(body["id"]))

@@ -1,0 +1,141 @@
+"""Cross-border cases on a real node (SQLite and PostgreSQL): timeline, TLP, who may change what."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+
+from seawall.core.access import Principal, Role
+from seawall.core.clock import FrozenClock
+from seawall.core.node import Node
+from seawall.errors import Forbidden, InvalidInput
+from seawall.intel import cases, store
+from seawall.intel.cases import Determination, Status
+from seawall.intel.collections import Audience, create_collection, get_collection
+from seawall.intel.errors import CaseNotFound, NotCaseOwner, ObjectNotFound
+from seawall.intel.identity import identity_id
+from seawall.intel.store import Filters
+from seawall.intel.tlp import Tlp, marking_id
+
+STAMP = "2026-11-01T10:00:00.000Z"
+JM = Principal("jm-analyst", "JM", Role.ANALYST, user_id="jm-analyst", org_id="org-jm-cirt")
+TT = Principal("tt-analyst", "TT", Role.ANALYST, user_id="tt-analyst", org_id="org-tt-cirt")
+TT_VIEWER = Principal("tt-viewer", "TT", Role.VIEWER, user_id="tt-viewer")
+
+
+def indicator(n: int, value: str, tlp: Tlp) -> dict[str, Any]:
+    return {
+        "type": "indicator",
+        "spec_version": "2.1",
+        "id": f"indicator--{uuid.UUID(int=n, version=4)}",
+        "created": STAMP,
+        "modified": STAMP,
+        "name": f"lure {value}",
+        "pattern": f"[domain-name:value = '{value}']",
+        "pattern_type": "stix",
+        "valid_from": STAMP,
+        "object_marking_refs": [marking_id(tlp)],
+    }
+
+
+GREEN = indicator(1, "lure.example", Tlp.GREEN)
+AMBER = indicator(2, "inside.example", Tlp.AMBER)
+
+
+@pytest.fixture
+def regional(any_node: Node) -> Node:
+    """A CARICOM collection holding a GREEN and an AMBER indicator from Jamaica."""
+    with any_node.unit(JM) as ctx:
+        region = Audience(nations=(), groups=("CARICOM",))
+        collection = create_collection(ctx, "caricom-cases", "Cases", region, "green")
+        store.add_objects(ctx, collection, [GREEN, AMBER])
+    return any_node
+
+
+def test_a_case_gathers_links_and_notes_from_two_nations_under_tlp(
+    regional: Node, clock: FrozenClock
+) -> None:
+    with regional.unit(JM) as ctx:
+        case = cases.open_case(
+            ctx, "caricom-cases", "Refund lure", "Mail to ministries", ("phishing",)
+        )
+    assert (case.status, case.determination, case.tlp) == (
+        Status.NEW,
+        Determination.SUSPECTED,
+        Tlp.GREEN,
+    )
+    short = case.id.removeprefix("incident--")[:8]
+    clock.advance(seconds=60)
+    with regional.unit(JM) as ctx:
+        cases.link_objects(ctx, short, [GREEN["id"], AMBER["id"]])
+    clock.advance(seconds=60)
+    with regional.unit(JM) as ctx:
+        cases.add_note(ctx, short, "Blocked at the national resolver")
+    clock.advance(seconds=60)
+    with regional.unit(TT) as ctx:
+        seen = cases.show_case(ctx, short)
+        # Trinidad sees the case and the GREEN link; the AMBER link stays inside Jamaica.
+        assert [e.target_id for e in seen.links] == [GREEN["id"]]
+        assert [e.text for e in seen.notes] == ["Blocked at the national resolver"]
+        cases.add_note(ctx, case.id, "Same lure seen in Port of Spain")
+        with pytest.raises(NotCaseOwner, match="only JM may change"):
+            cases.set_status(ctx, case.id, Status.CLOSED)
+    with regional.unit(JM) as ctx:
+        mine = cases.set_status(ctx, short, Status.OPEN, Determination.CONFIRMED)
+    assert (mine.status, mine.determination) == (Status.OPEN, Determination.CONFIRMED)
+    assert [(e.kind, e.nation) for e in mine.timeline] == [
+        ("link", "JM"),
+        ("link", "JM"),
+        ("note", "JM"),
+        ("note", "TT"),
+    ]
+    amber_link = next(e for e in mine.links if e.target_id == AMBER["id"])
+    assert amber_link.tlp is Tlp.AMBER  # a link is never looser than its target
+    assert mine.nations == ["JM", "TT"]
+
+
+def test_a_case_is_stix_an_incident_with_the_incident_core_extension(regional: Node) -> None:
+    with regional.unit(JM) as ctx:
+        case = cases.open_case(ctx, "caricom-cases", "Ransomware at a utility", tlp="amber")
+        cases.set_status(ctx, case.id, Status.CLOSED, Determination.FALSE_POSITIVE)
+        page = store.get_versions(
+            ctx, get_collection(ctx, "caricom-cases"), case.id, Filters.parse(versions="all")
+        )
+        latest = store.query_objects(
+            ctx, get_collection(ctx, "caricom-cases"), Filters(types=("incident",))
+        )
+    assert len(page.objects) == 2  # opening and the status change are two versions
+    (body,) = [o.as_dict() for o in latest.objects]
+    assert body["created_by_ref"] == identity_id("JM")
+    assert body["object_marking_refs"] == [marking_id(Tlp.AMBER)]  # stricter than the default
+    assert body["extensions"][cases.INCIDENT_CORE] == {
+        "extension_type": "property-extension",
+        "investigation_status": "closed",
+        "determination": "false-positive",
+    }
+
+
+def test_cases_are_listed_most_recent_first_and_bad_references_say_why(
+    regional: Node, clock: FrozenClock
+) -> None:
+    with regional.unit(JM) as ctx:
+        first = cases.open_case(ctx, "caricom-cases", "First")
+        clock.advance(seconds=60)
+        cases.open_case(ctx, "caricom-cases", "Second")
+        clock.advance(seconds=60)
+        cases.add_note(ctx, first.id, "Still going")
+        assert [c.title for c in cases.list_cases(ctx)] == ["First", "Second"]
+        with pytest.raises(InvalidInput, match="too short"):
+            cases.show_case(ctx, "abc")
+        with pytest.raises(CaseNotFound, match="no case"):
+            cases.show_case(ctx, "ffffffff")
+        with pytest.raises(ObjectNotFound, match="indicator--00000000"):
+            cases.link_objects(ctx, first.id, [f"indicator--{uuid.UUID(int=99, version=4)}"])
+        with pytest.raises(InvalidInput, match="needs a title"):
+            cases.open_case(ctx, "caricom-cases", "  ")
+        with pytest.raises(InvalidInput, match="needs text"):
+            cases.add_note(ctx, first.id, "")
+    with regional.unit(TT_VIEWER) as ctx, pytest.raises(Forbidden):
+        cases.add_note(ctx, first.id, "viewers read, they do not write")
