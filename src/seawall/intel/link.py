@@ -76,14 +76,12 @@ class PartnerLink:
         url: str,
         token: str,
         timeout: float = DEFAULT_TIMEOUT,
-        transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.name = name
         self.url = url.rstrip("/")
         self._client = httpx.Client(
             timeout=timeout,
             headers={"Accept": MEDIA_TYPE, "Authorization": f"Bearer {token}"},
-            transport=transport,
             follow_redirects=False,
         )
         self._root: str | None = None

@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import httpx
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -193,7 +192,6 @@ def sync(
     timeout: float = DEFAULT_TIMEOUT,
     force: bool = False,
     progress: Progress = _quiet,
-    transport: httpx.BaseTransport | None = None,
 ) -> list[SyncReport]:
     """One sync pass with every due partner, or with the one named (which is always due)."""
     with node.unit(node.operator()) as ctx:
@@ -209,7 +207,6 @@ def sync(
             timeout=timeout,
             force=force or name is not None,
             progress=progress,
-            transport=transport,
         )
         for partner_id in ids
     ]
@@ -223,7 +220,6 @@ def sync_partner(
     timeout: float = DEFAULT_TIMEOUT,
     force: bool = False,
     progress: Progress = _quiet,
-    transport: httpx.BaseTransport | None = None,
 ) -> SyncReport:
     """Pull from and push to one partner; a failure is recorded, not raised."""
     with node.unit(node.operator()) as ctx:
@@ -252,7 +248,7 @@ def sync_partner(
         url, nation, key = partner.url, partner.nation, partner.public_key
         pull, push = partner.pull, partner.push
     try:
-        with PartnerLink(report.partner, url, token, timeout, transport) as link:
+        with PartnerLink(report.partner, url, token, timeout) as link:
             proof = link.prove_identity(nation, key)
             remote = link.collections()
             if pull:

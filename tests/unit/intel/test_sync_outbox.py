@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import itertools
 import json
+import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -130,7 +133,12 @@ def _level(body: str) -> Tlp:
 
 
 class FakePartner:
-    """A TAXII peer on httpx's in-memory transport that proves its identity correctly."""
+    """A TAXII peer served over real HTTP on 127.0.0.1, proving its identity correctly.
+
+    Its pages script what a real partner might answer: a page, a Response (an error
+    status), a function of the request, or a transport error, for which the connection is
+    closed without an answer (a dropped link).
+    """
 
     def __init__(self, pages: list[Any], can_write: bool = False) -> None:
         self.key = NodeKey(Ed25519PrivateKey.generate())
@@ -138,7 +146,49 @@ class FakePartner:
         self.can_write = can_write
         self.asked: list[dict[str, str]] = []
 
-    def __call__(self, request: httpx.Request) -> httpx.Response:
+    @contextmanager
+    def served(self) -> Iterator[str]:
+        """Serve on a free loopback port; yields the base URL."""
+        peer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                request = httpx.Request(
+                    self.command,
+                    f"http://127.0.0.1:{self.server.server_address[1]}{self.path}",
+                    headers=dict(self.headers.items()),
+                    content=self.rfile.read(length),
+                )
+                try:
+                    answer = peer.answer(request)
+                except httpx.TransportError:
+                    self.close_connection = True
+                    return
+                self.send_response(answer.status_code)
+                for name, value in answer.headers.items():
+                    if name.lower() not in ("content-length", "transfer-encoding"):
+                        self.send_header(name, value)
+                self.send_header("content-length", str(len(answer.content)))
+                self.end_headers()
+                self.wfile.write(answer.content)
+
+            do_GET = do_POST = _answer
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield f"http://127.0.0.1:{server.server_address[1]}"
+        finally:
+            server.shutdown()
+            server.server_close()
+
+    def answer(self, request: httpx.Request) -> httpx.Response:
+        """What this peer answers to one request."""
         path = request.url.path
         taxii = {"content-type": "application/taxii+json;version=2.1"}
         if path.endswith("/identity"):
@@ -175,6 +225,13 @@ class FakePartner:
         return httpx.Response(200, headers=taxii, content=json.dumps(page).encode())
 
 
+def linked(node: Node, url: str, peer: FakePartner) -> None:
+    """Register the peer as partner tt-node of ``node``."""
+    with node.unit(node.operator()) as ctx:
+        partners.add_partner(ctx, "tt-node", "TT", url)
+        link_partner(ctx, node.settings, "tt-node", "sw_a_b", peer.key.public_text)
+
+
 @pytest.mark.parametrize(
     ("page", "problem"),
     [
@@ -188,10 +245,9 @@ def test_a_garbage_page_is_refused_whole(tmp_path: Path, page: Any, problem: str
     node = make_node(tmp_path / "jm", None, FrozenClock(EPOCH), "JM")
     peer = FakePartner([page])
     try:
-        with node.unit(node.operator()) as ctx:
-            partners.add_partner(ctx, "tt-node", "TT", "https://tt.example")
-            link_partner(ctx, node.settings, "tt-node", "sw_a_b", peer.key.public_text)
-        [report] = sync(node, transport=httpx.MockTransport(peer))
+        with peer.served() as url:
+            linked(node, url, peer)
+            [report] = sync(node)
         assert report.error_code == "partner_answered_garbage"
         assert problem in report.error
         with node.unit(node.operator()) as ctx:
@@ -242,16 +298,14 @@ def test_an_expired_next_restarts_the_run_from_added_after(tmp_path: Path) -> No
             {"more": False, "objects": [first, second]},
         ]
     )
-    transport = httpx.MockTransport(peer)
     try:
-        with node.unit(node.operator()) as ctx:
-            partners.add_partner(ctx, "tt-node", "TT", "https://tt.example")
-            link_partner(ctx, node.settings, "tt-node", "sw_a_b", peer.key.public_text)
-        [dropped] = sync(node, transport=transport)
-        assert dropped.error_code == "partner_unreachable" and dropped.pulled.added == 1
-        [waiting] = sync(node, transport=transport)
-        assert waiting.skipped.startswith("waiting until")
-        [done] = sync(node, "tt-node", transport=transport)
+        with peer.served() as url:
+            linked(node, url, peer)
+            [dropped] = sync(node)
+            assert dropped.error_code == "partner_unreachable" and dropped.pulled.added == 1
+            [waiting] = sync(node)
+            assert waiting.skipped.startswith("waiting until")
+            [done] = sync(node, "tt-node")
         assert done.error == ""
         assert (done.pulled.added, done.pulled.duplicates) == (1, 1)
         assert [a.get("next") for a in peer.asked] == [None, "n1", "n1", None]
@@ -288,27 +342,27 @@ def test_rows_are_marked_sent_or_refused_as_the_partners_status_says(tmp_path: P
         with node.unit(node.operator()) as ctx:
             row = create_collection(ctx, "shared", audience=Audience.of(partners=["tt-node"]))
             store.add_objects(ctx, row, [good, bad])
-            partners.add_partner(ctx, "tt-node", "TT", "https://tt.example")
-            link_partner(ctx, node.settings, "tt-node", "sw_a_b", peer.key.public_text)
-        [report] = sync(node, transport=httpx.MockTransport(peer))
-        assert report.error == "" and report.sent == 1
-        assert report.refused == [f"{bad['id']}: not wanted here"]
-        assert {o["type"] for o in posted} == {"indicator", "identity"}
-        [again] = sync(node, "tt-node", transport=httpx.MockTransport(peer))
-        assert (again.sent, again.refused, again.pending) == (0, [], 0)
-        with node.unit(node.operator()) as ctx:
-            partner = partners.get_partner(ctx, "tt-node")
-            assert outbox.counts(ctx, partner.id) == {
-                "pending": 0,
-                "sent": 1,
-                "refused": 1,
-                "withheld": 0,
-            }
-        # A month on, the delivered row is deleted (the refusal stays on record), and
-        # nothing is queued or sent again for want of it.
-        node.clock.advance(days=31)  # type: ignore[attr-defined]
-        peer.pages += [{"more": False}, {"more": False}]
-        [later] = sync(node, "tt-node", transport=httpx.MockTransport(peer))
+        with peer.served() as url:
+            linked(node, url, peer)
+            [report] = sync(node)
+            assert report.error == "" and report.sent == 1
+            assert report.refused == [f"{bad['id']}: not wanted here"]
+            assert {o["type"] for o in posted} == {"indicator", "identity"}
+            [again] = sync(node, "tt-node")
+            assert (again.sent, again.refused, again.pending) == (0, [], 0)
+            with node.unit(node.operator()) as ctx:
+                partner = partners.get_partner(ctx, "tt-node")
+                assert outbox.counts(ctx, partner.id) == {
+                    "pending": 0,
+                    "sent": 1,
+                    "refused": 1,
+                    "withheld": 0,
+                }
+            # A month on, the delivered row is deleted (the refusal stays on record), and
+            # nothing is queued or sent again for want of it.
+            node.clock.advance(days=31)  # type: ignore[attr-defined]
+            peer.pages += [{"more": False}, {"more": False}]
+            [later] = sync(node, "tt-node")
         assert (later.error, later.sent, later.pending) == ("", 0, 0)
         with node.unit(node.operator()) as ctx:
             partner = partners.get_partner(ctx, "tt-node")
