@@ -28,6 +28,7 @@ from typing import Any
 
 from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
+from seawall.core.evidence import record_evidence
 from seawall.db.models.intel import IntelCollection
 from seawall.errors import InvalidInput
 from seawall.intel import store
@@ -40,6 +41,7 @@ from seawall.intel.tlp import Tlp, marking_id, parse_tlp
 from seawall.intel.validation import format_timestamp, parse_timestamp
 
 INCIDENT_CORE = "extension-definition--ef765651-680c-498d-9894-99799f2fa126"
+SUPPORTS = ["cmm:D1.2"]  # CMM 2021: Incident Response and Crisis Management
 MIN_REF = 6  # characters of a case id's UUID that name it on the command line
 
 
@@ -195,6 +197,19 @@ def open_case(
     _store(ctx, collection, incident)
     ctx.record("intel.case.opened", incident["id"], collection=collection.alias, title=name)
     return show_case(ctx, incident["id"])
+
+
+def _evidence(ctx: Ctx, case: Case) -> None:
+    # A case worked to its end, across borders or not, is incident-response capacity.
+    record_evidence(
+        ctx,
+        "intel",
+        "intel.case.closed",
+        f"Case {case.title!r} closed ({case.determination.value}); nations on it: "
+        f"{', '.join(case.nations)}",
+        SUPPORTS,
+        detail={"case": case.id, "nations": case.nations, "entries": len(case.timeline)},
+    )
 
 
 @dataclass(frozen=True)
@@ -394,4 +409,7 @@ def set_status(
         status=core.get("investigation_status"),
         determination=core.get("determination"),
     )
-    return show_case(ctx, str(body["id"]))
+    changed = show_case(ctx, str(body["id"]))
+    if status is Status.CLOSED and _core(found.body).get("investigation_status") != "closed":
+        _evidence(ctx, changed)
+    return changed

@@ -9,6 +9,7 @@ import pytest
 
 from seawall.core.access import Principal, Role
 from seawall.core.clock import FrozenClock
+from seawall.core.evidence import list_evidence
 from seawall.core.node import Node
 from seawall.errors import Forbidden, InvalidInput
 from seawall.intel import cases, store
@@ -107,6 +108,13 @@ def test_a_case_is_stix_an_incident_with_the_incident_core_extension(regional: N
             ctx, get_collection(ctx, "caricom-cases"), Filters(types=("incident",))
         )
     assert len(page.objects) == 2  # opening and the status change are two versions
+    with regional.unit(JM) as ctx:
+        cases.set_status(ctx, case.id, Status.CLOSED)  # closed already: no second record
+        (evidence,) = list_evidence(ctx, supports="cmm:D1.2")
+    assert evidence.kind == "intel.case.closed"
+    assert evidence.summary == (
+        "Case 'Ransomware at a utility' closed (false-positive); nations on it: JM"
+    )
     (body,) = [o.as_dict() for o in latest.objects]
     assert body["created_by_ref"] == identity_id("JM")
     assert body["object_marking_refs"] == [marking_id(Tlp.AMBER)]  # stricter than the default

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from seawall.core.access import Principal, Role
+from seawall.core.evidence import list_evidence
 from seawall.core.node import Node
 from seawall.intel import store
 from seawall.intel.collections import Audience, create_collection, get_collection
@@ -99,6 +100,10 @@ def test_a_zeek_log_matches_names_under_a_domain_and_addresses_in_a_range(
         domain.last_seen and domain.last_seen.day,
     ) == (2, 3)
     assert dict(by_id[RANGE["id"]].values) == {"198.51.100.0/24": 1}
+    with any_node.unit(JM) as ctx:
+        (evidence,) = list_evidence(ctx, supports="cmm:D1.2")
+    assert evidence.kind == "intel.logs.matched" and evidence.nation == "JM"
+    assert evidence.summary == "Matched 9 log lines (zeek) against 3 shared indicators: 2 matched"
 
 
 def test_sightings_are_recorded_once_and_never_marked_looser_than_their_indicator(

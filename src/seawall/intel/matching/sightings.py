@@ -31,6 +31,7 @@ from typing import IO, Any, cast
 
 from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
+from seawall.core.evidence import record_evidence
 from seawall.db.models.intel import IntelCollection
 from seawall.intel.collections import can_read, default_marking, list_collections
 from seawall.intel.errors import UnreadableLog
@@ -44,6 +45,7 @@ from seawall.intel.tlp import Tlp, marking_id
 from seawall.intel.validation import format_timestamp, parse_timestamp
 
 Progress = Callable[[int, int], None]
+SUPPORTS = ["cmm:D1.2"]  # CMM 2021: Incident Response and Crisis Management
 SPLIT_AT = 32 * 2**20  # a plain log larger than this is read on every core ...
 CHUNK = 8 * 2**20  # ... in byte ranges of this size
 
@@ -264,7 +266,27 @@ def match_logs(
         indicators=report.indicators,
         matched=len(report.hits),
     )
+    # Detection against shared indicators is incident-response capacity (CMM 2021 D1.2),
+    # on record when a CIRT member (intel.write) ran it.
+    if ctx.who.can(Perm.INTEL_WRITE):
+        _record_evidence(ctx, report)
     return report
+
+
+def _record_evidence(ctx: Ctx, report: MatchReport) -> None:
+    record_evidence(
+        ctx,
+        "intel",
+        "intel.logs.matched",
+        f"Matched {report.lines:,} log lines ({', '.join(sorted(set(report.files.values())))}) "
+        f"against {report.indicators:,} shared indicators: {len(report.hits):,} matched",
+        SUPPORTS,
+        detail={
+            "lines": report.lines,
+            "indicators": report.indicators,
+            "matched": len(report.hits),
+        },
+    )
 
 
 def _report_progress(progress: Progress, raw: IO[bytes], done: int, total: int) -> None:
