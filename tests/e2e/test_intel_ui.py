@@ -197,9 +197,11 @@ def test_a_log_matched_in_the_browser_records_a_sighting_shown_on_the_indicator(
     shoot(page, "intel-12-match")
 
     row.locator("a").click()
+    # The sample sighting (14 proxy records) and the one just recorded from this log.
     sightings = page.locator("#sightings tbody tr")
-    expect(sightings).to_have_count(1)
-    expect(sightings).to_contain_text("TLP:GREEN")
+    expect(sightings).to_have_count(2)
+    expect(sightings.filter(has_text="2026-11-16T09:12")).to_have_count(1)
+    expect(sightings.last).to_contain_text("TLP:GREEN")
 
     # The same log again records nothing new; a log that is not one says so.
     page.goto("/intel/match")

@@ -260,7 +260,7 @@ def _case(ctx: Ctx, found: _Found) -> Case:
     body, core = found.body, _core(found.body)
     case_id = str(body["id"])
     timeline: list[Entry] = []
-    for _alias, version in holding(ctx, case_id):
+    for _alias, version in holding(ctx, case_id, ("note", "relationship")):
         obj = version.body
         nation = _nation_of(version.created_by_ref, version.owner_nation)
         if version.type == "note" and case_id in (obj.get("object_refs") or []):

@@ -245,7 +245,38 @@ def _case(lure: str) -> list[dict[str, Any]]:
             "object_marking_refs": green,
         }
 
+    sighting = {
+        "type": "sighting",
+        "spec_version": "2.1",
+        "id": _id("sighting", "refund-lure-case/proxy"),
+        "created": STAMP,
+        "modified": STAMP,
+        "created_by_ref": identity_id("JM"),
+        "sighting_of_ref": lure,
+        "first_seen": "2026-11-16T09:12:00.000Z",
+        "last_seen": "2026-11-16T14:05:00.000Z",
+        "count": 14,
+        "where_sighted_refs": [identity_id("JM")],
+        "description": "14 log records (squid) on JM networks matched the lure's domain",
+        "labels": [LABEL],
+        "object_marking_refs": green,
+    }
     return [
+        sighting,
+        {
+            "type": "relationship",
+            "spec_version": "2.1",
+            "id": _id("relationship", "refund-lure-case/proxy"),
+            "created": STAMP,
+            "modified": STAMP,
+            "created_by_ref": identity_id("JM"),
+            "relationship_type": "related-to",
+            "source_ref": incident,
+            "target_ref": sighting["id"],
+            "description": "what the ministries' proxy saw",
+            "labels": [LABEL],
+            "object_marking_refs": green,
+        },
         {
             "type": "incident",
             "spec_version": "2.1",

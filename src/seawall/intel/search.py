@@ -89,7 +89,7 @@ def _latest(rows: list[IntelObject]) -> dict[str, IntelObject]:
 
 
 def _newest_holding(
-    ctx: Ctx, needle: str, limit: int
+    ctx: Ctx, needle: str, limit: int, types: tuple[str, ...] = ()
 ) -> Iterator[tuple[IntelCollection, IntelObject]]:
     for collection in list_collections(ctx):
         if not can_read(ctx, collection):
@@ -102,6 +102,8 @@ def _newest_holding(
         ids = select(IntelObject.stix_id).where(
             IntelObject.collection_id == collection.id, visible(reader), matching
         )
+        if types:  # the type index narrows the rows whose bodies are scanned
+            ids = ids.where(IntelObject.type.in_(types))
         rows = ctx.db.scalars(
             select(IntelObject).where(
                 IntelObject.collection_id == collection.id,
@@ -144,14 +146,17 @@ def search(ctx: Ctx, text: str, limit: int = SEARCH_LIMIT) -> list[Found]:
     return found[:limit]
 
 
-def holding(ctx: Ctx, text: str, limit: int = SEARCH_LIMIT) -> list[tuple[str, Version]]:
-    """The newest visible version of each object holding ``text`` (an id it refers to, say),
-    with its collection's alias, oldest first."""
+def holding(
+    ctx: Ctx, text: str, types: tuple[str, ...] = (), limit: int = SEARCH_LIMIT
+) -> list[tuple[str, Version]]:
+    """The newest visible version of each object (of ``types``, if given) holding ``text``
+    (an id it refers to, say), with its collection's alias, oldest first."""
     require(ctx.who, Perm.INTEL_READ)
     needle = text.strip()
     if not needle:
         return []
-    found = [(c.alias, _version(row)) for c, row in _newest_holding(ctx, needle, limit)]
+    rows = _newest_holding(ctx, needle, limit, types)
+    found = [(c.alias, _version(row)) for c, row in rows]
     return sorted(found, key=lambda pair: pair[1].date_added)
 
 

@@ -210,6 +210,7 @@ def test_sample_intel_covers_every_state_and_loads_once(node: Node) -> None:
     # The sample case was opened by Jamaica and holds a note from Trinidad and Tobago.
     assert case.nations == ["JM", "TT"] and [e.kind for e in case.timeline] == [
         "link",
+        "link",
         "note",
         "note",
     ]

@@ -116,7 +116,7 @@ def intel_object(request: Request, alias: str, object_id: str, page: UiPage) -> 
         creator=search.identity_name(ctx, row, newest.created_by_ref),
         state=status_of(newest.body, ctx.now()),
         verdict=assess(newest.body),
-        sightings=[f for f in search.search(ctx, object_id) if f.type == "sighting"]
+        sightings=search.holding(ctx, object_id, ("sighting",))
         if newest.type == "indicator"
         else [],
     )
