@@ -185,8 +185,10 @@ def test_a_log_matched_in_the_browser_records_a_sighting_shown_on_the_indicator(
     expect(page.locator("h1")).to_have_text("Match logs")
     page.set_input_files("input[name=file]", str(log))
     page.select_option("select[name=collection]", "caribbean-phishing")
+    page.select_option("select[name=case]", label="SAMPLE: tax-refund lure reported by two nations")
     page.click("button:has-text('Match')")
     report = page.locator("#match-report")
+    expect(report).to_contain_text("linked to the case")
     expect(report).to_contain_text("access.log")
     expect(report).to_contain_text("2 lines (squid)")
     expect(report).to_contain_text("1 sightings recorded in caribbean-phishing")
@@ -196,6 +198,9 @@ def test_a_log_matched_in_the_browser_records_a_sighting_shown_on_the_indicator(
     expect(row).to_contain_text("10.20.0.7")
     shoot(page, "intel-12-match")
 
+    report.locator("a:has-text('the case')").click()
+    expect(page.locator("#timeline tbody tr", has_text="matched in squid logs")).to_have_count(1)
+    page.go_back()
     row.locator("a").click()
     # The sample sighting (14 proxy records) and the one just recorded from this log.
     sightings = page.locator("#sightings tbody tr")

@@ -199,8 +199,28 @@ def test_match_logs_lists_the_hits_and_records_sightings(home: Path, tmp_path: P
     assert [(f["type"], f["tlp"]) for f in found] == [("sighting", "TLP:AMBER")]
     again = sw(home, "intel", "match", str(log), "--collection", "seen", "--json").json()
     assert again["recorded"] == [] and again["already_recorded"] == [sighting_id]
+    case = sw(home, "intel", "case", "open", "Beacon", "--collection", "seen", "--json").json()
+    for _ in range(2):  # linking again adds nothing
+        linked = sw(
+            home,
+            "intel",
+            "match",
+            str(log),
+            "--collection",
+            "seen",
+            "--case",
+            case["id"],
+            "--json",
+        )
+        assert linked.code == 0 and linked.json()["case"] == case["id"]
+    shown = sw(home, "intel", "case", "show", case["id"], "--json").json()
+    assert [(e["target"], e["text"]) for e in shown["timeline"]] == [
+        (sighting_id, "matched in squid logs")
+    ]
+    alone = sw(home, "intel", "match", str(log), "--case", case["id"])
+    assert alone.code == 65 and "--collection" in alone.err
     actions = audited(home)
-    assert actions.count("intel.logs.matched") == 3
+    assert actions.count("intel.logs.matched") == 5
 
 
 def test_match_refuses_a_missing_log_and_an_unknown_format_in_one_line(

@@ -351,6 +351,12 @@ def _print_match(report: MatchReport, shown: int) -> None:
     default=None,
     help="Record a STIX sighting per matched indicator in this collection.",
 )
+@click.option(
+    "--case",
+    "case_ref",
+    default=None,
+    help="Link the recorded sightings to this case (needs --collection).",
+)
 @click.option("--show", default=20, show_default=True, help="Matched indicators to list.")
 @json_option
 @pass_state
@@ -359,6 +365,7 @@ def match_logs(
     logs: tuple[Path, ...],
     fmt: str | None,
     collection_ref: str | None,
+    case_ref: str | None,
     show: int,
     as_json: bool,
 ) -> None:
@@ -366,6 +373,8 @@ def match_logs(
 
     Gzip-compressed logs are read as they are. Without --collection nothing is stored.
     """
+    if case_ref is not None and collection_ref is None:
+        raise InvalidInput("--case links recorded sightings: give --collection to record them")
     node = state.node()
     with (
         _bar(not as_json, "Matching", in_bytes=True) as progress,
@@ -375,6 +384,8 @@ def match_logs(
         if collection_ref is not None:
             target = search.readable_collections(ctx, collection_ref)[0]
             sightings.record(ctx, report, target)
+        if case_ref is not None:
+            sightings.link_to_case(ctx, report, case_ref)
     if as_json:
         emit_json(report.as_json())
     else:

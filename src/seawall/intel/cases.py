@@ -36,7 +36,7 @@ from seawall.intel.collections import default_marking, get_collection
 from seawall.intel.errors import CaseNotFound, NotCaseOwner, ObjectNotFound
 from seawall.intel.identity import identity_id, nation_of_identity
 from seawall.intel.search import holding, readable_collections, summary_of
-from seawall.intel.store import MAX_LIMIT, Filters, query_objects
+from seawall.intel.store import MAX_LIMIT, Filters, StoredObject, query_objects
 from seawall.intel.tlp import Tlp, marking_id, parse_tlp
 from seawall.intel.validation import format_timestamp, parse_timestamp
 
@@ -347,18 +347,32 @@ def add_note(ctx: Ctx, ref: str, text: str, tlp: str | None = None) -> Case:
     return _case(ctx, found)
 
 
+def _readable(ctx: Ctx, object_id: str) -> list[StoredObject]:
+    """The newest version of an object in each collection the caller may read (by id index)."""
+    found: list[StoredObject] = []
+    for collection in readable_collections(ctx):
+        found += query_objects(ctx, collection, Filters(ids=(object_id,))).objects
+    return found
+
+
 def link_objects(ctx: Ctx, ref: str, object_ids: list[str], why: str = "") -> Case:
-    """Link objects the caller may read to a case; each link is marked no looser than its target."""
+    """Link objects the caller may read to a case; each link is marked no looser than its target.
+
+    An object the caller's nation has linked to the case already is not linked again.
+    """
     require(ctx.who, Perm.INTEL_WRITE)
     found = _find(ctx, ref)
     case_id = str(found.body["id"])
+    linked = {e.target_id for e in _case(ctx, found).links if e.nation == ctx.who.nation}
     now = _stamp(ctx.now())
     for object_id in dict.fromkeys(o.strip() for o in object_ids if o.strip()):
-        targets = [v for _, v in holding(ctx, object_id) if v.id == object_id]
+        targets = _readable(ctx, object_id)
         if not targets:
             raise ObjectNotFound(
                 f"no object {object_id!r} that you may read: `seawall intel search` finds them"
             )
+        if object_id in linked:
+            continue
         level = max(found.tlp, *(t.tlp for t in targets))
         relationship = {
             "type": "relationship",
@@ -370,7 +384,7 @@ def link_objects(ctx: Ctx, ref: str, object_ids: list[str], why: str = "") -> Ca
             "relationship_type": "related-to",
             "source_ref": case_id,
             "target_ref": object_id,
-            "description": why.strip() or summary_of(targets[0].body),
+            "description": why.strip() or summary_of(targets[0].as_dict()),
             "object_marking_refs": [marking_id(level)],
         }
         _store(ctx, found.collection, relationship)

@@ -71,6 +71,8 @@ def test_a_case_gathers_links_and_notes_from_two_nations_under_tlp(
     clock.advance(seconds=60)
     with regional.unit(JM) as ctx:
         cases.link_objects(ctx, short, [GREEN["id"], AMBER["id"]])
+        again = cases.link_objects(ctx, short, [GREEN["id"]])  # linked already: no new link
+        assert len(again.links) == 2
     clock.advance(seconds=60)
     with regional.unit(JM) as ctx:
         cases.add_note(ctx, short, "Blocked at the national resolver")

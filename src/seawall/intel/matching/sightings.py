@@ -33,6 +33,7 @@ from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
 from seawall.core.evidence import record_evidence
 from seawall.db.models.intel import IntelCollection
+from seawall.intel.cases import link_objects
 from seawall.intel.collections import can_read, default_marking, list_collections
 from seawall.intel.errors import UnreadableLog
 from seawall.intel.identity import NAMESPACE, identity_id
@@ -83,6 +84,7 @@ class MatchReport:
     collection: str | None = None
     recorded: list[ObjectRef] = field(default_factory=list)
     already_recorded: list[ObjectRef] = field(default_factory=list)
+    case: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         """The report for scripts."""
@@ -111,6 +113,7 @@ class MatchReport:
             "collection": self.collection,
             "recorded": [r.id for r in self.recorded],
             "already_recorded": [r.id for r in self.already_recorded],
+            "case": self.case,
         }
 
     def ranked(self) -> list[Hits]:
@@ -404,3 +407,12 @@ def _held(ctx: Ctx, collection: IntelCollection, ids: list[str]) -> set[str]:
         filters = Filters(ids=tuple(ids[start : start + 200]), limit=MAX_LIMIT)
         held.update(o.id for o in query_objects(ctx, collection, filters).objects)
     return held
+
+
+def link_to_case(ctx: Ctx, report: MatchReport, case_ref: str) -> MatchReport:
+    """Link the sightings a :func:`record` stored (now or before) to a case."""
+    sighted = [r.id for r in report.recorded + report.already_recorded]
+    formats = ", ".join(sorted(set(report.files.values())))
+    case = link_objects(ctx, case_ref, sighted, why=f"matched in {formats} logs")
+    report.case = case.id
+    return report

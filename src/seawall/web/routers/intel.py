@@ -199,6 +199,7 @@ def _match_page(
         report=report,
         collections=_writable(page),
         formats=[f.value for f in LogFormat],
+        cases=[c for c in casework.list_cases(page.ctx) if c.status is not casework.Status.CLOSED],
     )
 
 
@@ -216,8 +217,9 @@ async def intel_match(
     file: Annotated[UploadFile, File()],
     format: Annotated[str, Form(max_length=16)] = "",
     collection: Annotated[str, Form(max_length=64)] = "",
+    case: Annotated[str, Form(max_length=100)] = "",
 ) -> HTMLResponse:
-    """Match an uploaded log; optionally record sightings in a collection."""
+    """Match an uploaded log; optionally record sightings in a collection and link a case."""
     require(page.who, Perm.INTEL_READ)
     limit = node_of(request).settings.max_body_bytes
     data = await file.read(limit + 1)
@@ -236,6 +238,10 @@ async def intel_match(
                 report.files = {name: report.files[str(path)]}  # not the scratch path
                 if collection:
                     sightings.record(page.ctx, report, get_collection(page.ctx, collection))
+                if case and not collection:
+                    raise InvalidInput("choose where to record the sightings to link to a case")
+                if case:
+                    sightings.link_to_case(page.ctx, report, case)
     except (SeawallError, ValueError) as exc:
         message = exc.message if isinstance(exc, SeawallError) else f"unknown format {format!r}"
         return _match_page(request, page, status=422, error=message)
