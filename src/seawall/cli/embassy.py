@@ -33,6 +33,7 @@ from seawall.embassy.exposure import DEFAULT_STORM_RADIUS_KM, Place
 from seawall.embassy.progress import Progress as EngineProgress
 from seawall.embassy.pruning import DEFAULT_MAX_UNUSED, PruneReport
 from seawall.embassy.repository import Repository
+from seawall.embassy.sealing import Compression
 from seawall.embassy.sites import open_site, redact_url
 from seawall.embassy.snapshots import KeepPolicy
 from seawall.embassy.snapshots import Node as TreeNode
@@ -237,6 +238,13 @@ def init(state: CliState, name: str, sites: tuple[str, ...], shares: str, as_jso
     is_flag=True,
     help="Finish with a site down (needs k+1 shares per pack); repair later.",
 )
+@click.option(
+    "--compression",
+    type=click.Choice([c.value for c in Compression]),
+    default=Compression.AUTO.value,
+    show_default=True,
+    help="zstd level 3 (auto), level 11 (max), or none (off) for new chunks.",
+)
 @json_option
 @pass_state
 def backup(
@@ -248,6 +256,7 @@ def backup(
     use_stdin: bool,
     stdin_name: str,
     degraded: bool,
+    compression: str,
     as_json: bool,
 ) -> None:
     """Back up PATHS (and/or stdin) as a new snapshot."""
@@ -262,6 +271,7 @@ def backup(
                 stdin_name=stdin_name,
                 degraded=degraded,
                 progress=progress,
+                compression=Compression(compression),
             ),
             lambda r: (
                 f"snapshot {r.snapshot.short_id}: {r.snapshot.files} files, "

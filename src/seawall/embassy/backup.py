@@ -28,7 +28,7 @@ from seawall.embassy.errors import SourceMissing, TooFewSites
 from seawall.embassy.index import Index, PackInfo
 from seawall.embassy.packs import PackBuilder
 from seawall.embassy.progress import Progress, ProgressFn, ignore_progress
-from seawall.embassy.sealing import seal_buffer
+from seawall.embassy.sealing import ZSTD_LEVEL, Compression, seal_buffer
 from seawall.embassy.snapshots import Node, Snapshot, dump_tree
 
 if TYPE_CHECKING:
@@ -96,7 +96,15 @@ Advance = Callable[[int, str], None]
 BATCH_BYTES = 1024 * 1024
 
 
-def _prepare(view: memoryview, id_key: bytes, data_key: bytes, index: Index) -> Prepared:
+@dataclass(frozen=True)
+class _Sealing:
+    """What a worker needs to seal a new chunk: the data key and the compression."""
+
+    data_key: bytes
+    compression: Compression
+
+
+def _prepare(view: memoryview, id_key: bytes, sealing: _Sealing, index: Index) -> Prepared:
     """A chunk's keyed id, and its sealed blob unless the repository already holds it.
 
     Runs on a worker thread: BLAKE3, zstd and AES-GCM release the GIL, so both cores work.
@@ -104,16 +112,22 @@ def _prepare(view: memoryview, id_key: bytes, data_key: bytes, index: Index) -> 
     cid = chunk_id(view, id_key)
     if cid in index:
         return cid, None, len(view)
-    return cid, seal_buffer(data_key, view, cid), len(view)
+    level = sealing.compression.level
+    blob = seal_buffer(
+        sealing.data_key, view, cid, compressible=level is not None, level=level or ZSTD_LEVEL
+    )
+    return cid, blob, len(view)
 
 
-def _prepare_chunk(view: memoryview, id_key: bytes, data_key: bytes, index: Index) -> list[Outcome]:
+def _prepare_chunk(
+    view: memoryview, id_key: bytes, sealing: _Sealing, index: Index
+) -> list[Outcome]:
     """One chunk of a stream, as the one outcome of its unit."""
-    return [[_prepare(view, id_key, data_key, index)]]
+    return [[_prepare(view, id_key, sealing, index)]]
 
 
 def _prepare_files(
-    batch: Sequence[tuple[str, int]], chunker: Chunker, data_key: bytes, index: Index
+    batch: Sequence[tuple[str, int]], chunker: Chunker, sealing: _Sealing, index: Index
 ) -> list[Outcome]:
     """Open, read, cut and prepare whole small files (path, size) on a worker thread."""
     outcomes: list[Outcome] = []
@@ -122,7 +136,7 @@ def _prepare_files(
         try:
             with open(path, "rb") as stream:
                 views = chunker.pieces(stream, size)
-                outcomes.append([_prepare(v, chunker.id_key, data_key, index) for v in views])
+                outcomes.append([_prepare(v, chunker.id_key, sealing, index) for v in views])
         except OSError as exc:
             outcomes.append(exc)
     return outcomes
@@ -165,9 +179,18 @@ class _Pipeline:
     queues its own file's chunks in order, under one lock.
     """
 
-    def __init__(self, repo: Repository, index: Index, *, targets: list[int], degraded: bool):
+    def __init__(
+        self,
+        repo: Repository,
+        index: Index,
+        *,
+        targets: list[int],
+        degraded: bool,
+        compression: Compression,
+    ):
         self.repo = repo
         self.index = index
+        self.sealing = _Sealing(repo.master.data_key, compression)
         self.targets = targets
         self.degraded = degraded
         workers = max(2, os.cpu_count() or 2)
@@ -196,17 +219,16 @@ class _Pipeline:
 
     def add(self, view: memoryview, contents: _Contents) -> None:
         """Queue a chunk of a file whose contents are recorded as the pipeline drains."""
-        master = self.repo.master
-        job = self.sealers.submit(_prepare_chunk, view, master.id_key, master.data_key, self.index)
+        job = self.sealers.submit(
+            _prepare_chunk, view, self.repo.master.id_key, self.sealing, self.index
+        )
         self._queue(_Unit(job, [_Target(contents)]))
 
     def add_files(self, batch: list[tuple[_Target, int]], chunker: Chunker) -> None:
         """Queue whole small files (each with its size), read together on a worker."""
         self._raise_cut_error()
         paths = [(target.path, size) for target, size in batch]
-        job = self.sealers.submit(
-            _prepare_files, paths, chunker, self.repo.master.data_key, self.index
-        )
+        job = self.sealers.submit(_prepare_files, paths, chunker, self.sealing, self.index)
         self._queue(_Unit(job, [target for target, _ in batch]))
 
     def add_large(self, file: _Target, chunker: Chunker, advance: Advance) -> None:
@@ -472,8 +494,13 @@ def back_up(
     degraded: bool = False,
     progress: ProgressFn | None = None,
     hostname: str | None = None,
+    compression: Compression = Compression.AUTO,
 ) -> BackupReport:
-    """Back up paths (and/or a stream) as a new snapshot; dedup against the repository."""
+    """Back up paths (and/or a stream) as a new snapshot; dedup against the repository.
+
+    ``compression`` applies to the chunks this backup stores; chunks already stored stay
+    as they were (a chunk is stored once, however it was compressed).
+    """
     roots = [os.path.abspath(os.fspath(p)) for p in paths]
     for root in roots:
         if not os.path.lexists(root):
@@ -498,7 +525,9 @@ def back_up(
     with repo.lock(exclusive=False):
         index = repo.load_index()
         parent = _parent(repo, roots) if roots else None
-        pipeline = _Pipeline(repo, index, targets=targets, degraded=degraded)
+        pipeline = _Pipeline(
+            repo, index, targets=targets, degraded=degraded, compression=compression
+        )
         session = _Session(
             repo,
             pipeline,

@@ -91,7 +91,7 @@ from seawall.embassy.pruning import (
     prune_packs,
 )
 from seawall.embassy.restore import RestoreReport, restore_snapshot
-from seawall.embassy.sealing import seal, unseal
+from seawall.embassy.sealing import Compression, seal, unseal
 from seawall.embassy.sites.base import Site
 from seawall.embassy.snapshots import (
     KeepPolicy,
@@ -679,6 +679,7 @@ class Repository:
         degraded: bool = False,
         progress: ProgressFn | None = None,
         hostname: str | None = None,
+        compression: Compression = Compression.AUTO,
     ) -> BackupReport:
         """Back up paths and/or a stream as a new snapshot (see :mod:`.backup`)."""
         return back_up(
@@ -691,6 +692,7 @@ class Repository:
             degraded=degraded,
             progress=progress,
             hostname=hostname,
+            compression=compression,
         )
 
     def restore(

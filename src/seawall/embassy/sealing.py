@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import threading
+from enum import StrEnum
 
 import zstandard
 from cryptography.exceptions import InvalidTag
@@ -33,6 +34,7 @@ TAG_SIZE = 16
 HEADER_SIZE = 2 + SALT_SIZE + NONCE_SIZE
 OVERHEAD = HEADER_SIZE + TAG_SIZE
 ZSTD_LEVEL = 3
+ZSTD_MAX_LEVEL = 11
 BLOB_INFO = b"seawall-embassy/v1 blob"
 # A chunk that does not shrink by at least this fraction is stored raw.
 MIN_SAVING = 0.03
@@ -47,12 +49,27 @@ def derive_key(base_key: bytes, salt: bytes, info: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=salt, info=info).derive(base_key)
 
 
-def _compressor() -> zstandard.ZstdCompressor:
-    # zstd contexts are not thread-safe; one per worker thread.
-    comp: zstandard.ZstdCompressor | None = getattr(_local, "compressor", None)
+class Compression(StrEnum):
+    """How a backup compresses new chunks (as restic's ``--compression``)."""
+
+    AUTO = "auto"  # zstd level 3, skipping what would not shrink
+    MAX = "max"  # zstd level 11: smaller, several times slower
+    OFF = "off"  # stored as read (encrypted all the same)
+
+    @property
+    def level(self) -> int | None:
+        """The zstd level, or None to store chunks uncompressed."""
+        return {"auto": ZSTD_LEVEL, "max": ZSTD_MAX_LEVEL, "off": None}[self.value]
+
+
+def _compressor(level: int = ZSTD_LEVEL) -> zstandard.ZstdCompressor:
+    # zstd contexts are not thread-safe; one per worker thread and level.
+    compressors: dict[int, zstandard.ZstdCompressor] | None = getattr(_local, "compressors", None)
+    if compressors is None:
+        compressors = _local.compressors = {}
+    comp = compressors.get(level)
     if comp is None:
-        comp = zstandard.ZstdCompressor(level=ZSTD_LEVEL, write_content_size=True)
-        _local.compressor = comp
+        comp = compressors[level] = zstandard.ZstdCompressor(level=level, write_content_size=True)
     return comp
 
 
@@ -75,11 +92,12 @@ def looks_incompressible(data: bytes | memoryview) -> bool:
     return len(packed) > len(sample) * (1 - MIN_SAVING)
 
 
-def compress(data: bytes | memoryview) -> tuple[bytes | memoryview, bool]:
-    """zstd level 3 when it saves space, else the raw bytes; returns (body, compressed)."""
+def compress(data: bytes | memoryview, level: int = ZSTD_LEVEL) -> tuple[bytes | memoryview, bool]:
+    """zstd (level 3 unless told) when it saves space, else the raw bytes; returns
+    (body, compressed)."""
     if not len(data) or looks_incompressible(data):
         return data, False
-    packed = _compressor().compress(data)
+    packed = _compressor(level).compress(data)
     if len(packed) > len(data) * (1 - MIN_SAVING):
         return data, False
     return packed, True
@@ -93,12 +111,17 @@ def seal(
 
 
 def seal_buffer(
-    base_key: bytes, plaintext: bytes | memoryview, context: bytes, *, compressible: bool = True
+    base_key: bytes,
+    plaintext: bytes | memoryview,
+    context: bytes,
+    *,
+    compressible: bool = True,
+    level: int = ZSTD_LEVEL,
 ) -> bytearray:
     """Like :func:`seal`, into a fresh buffer; a pack copies it once, so it is not copied here."""
     if len(plaintext) >= MAX_PLAINTEXT:
         raise ValueError("blob too large to seal")
-    body, packed = compress(plaintext) if compressible else (plaintext, False)
+    body, packed = compress(plaintext, level) if compressible else (plaintext, False)
     salt = os.urandom(SALT_SIZE)
     nonce = os.urandom(NONCE_SIZE)
     header = bytes([VERSION, FLAG_ZSTD if packed else 0]) + salt + nonce

@@ -6,6 +6,7 @@ import io
 import json
 import os
 import pwd
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -21,11 +22,12 @@ from seawall.embassy.errors import (
 )
 from seawall.embassy.progress import Progress
 from seawall.embassy.repository import Repository
+from seawall.embassy.sealing import Compression
 from seawall.embassy.sites.local import LocalSite
 from seawall.embassy.snapshots import Node
 from tests.servers import mounted_filesystem
 
-from .conftest import FAST_KDF, PASSPHRASE, tree_state
+from .conftest import FAST_KDF, PASSPHRASE, SMALL_CHUNKS, SMALL_PACK, make_sites, tree_state
 
 
 def restored(target: Path, source: Path) -> Path:
@@ -423,3 +425,40 @@ def test_restore_with_few_open_files_is_still_identical(
     assert tree_state(restored(tmp_path / "out", source)) == tree_state(source)
     assert events[-1].files == events[-1].total_files == 5
     assert events[-1].bytes == events[-1].total_bytes
+
+
+def test_compression_off_auto_and_max_store_less_in_that_order_and_restore_the_same(
+    tmp_path: Path,
+) -> None:
+    source = tmp_path / "logs"
+    source.mkdir()
+    rng = random.Random(5)
+    lines = [
+        f"2026-11-{rng.randrange(1, 30):02d} gw dnsmasq: query[A] host{rng.randrange(900)}.gov.jm "
+        f"from 10.0.{rng.randrange(9)}.{rng.randrange(250)}\n"
+        for _ in range(40_000)
+    ]
+    (source / "dns.log").write_text("".join(lines))
+    stored: dict[Compression, int] = {}
+    for mode in Compression:
+        repo = Repository.init(
+            make_sites(tmp_path / f"sites-{mode.value}"),
+            PASSPHRASE,
+            name="logs",
+            k=3,
+            kdf=FAST_KDF,
+            pack_size=SMALL_PACK,
+            chunker=SMALL_CHUNKS,
+        )
+        try:
+            stored[mode] = repo.backup([source], compression=mode).stored_bytes
+            again = repo.backup([source], compression=Compression.OFF)
+            assert again.stored_bytes == 0  # a chunk is stored once, however it was compressed
+            target = tmp_path / f"restored-{mode.value}"
+            repo.restore("latest", target)
+            assert tree_state(target / source.relative_to("/")) == tree_state(source)
+        finally:
+            repo.close()
+    size = (source / "dns.log").stat().st_size
+    assert stored[Compression.OFF] >= size
+    assert stored[Compression.MAX] < stored[Compression.AUTO] < size // 3
