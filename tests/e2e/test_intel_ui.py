@@ -202,9 +202,9 @@ def test_a_log_matched_in_the_browser_records_a_sighting_shown_on_the_indicator(
     expect(page.locator("#timeline tbody tr", has_text="matched in squid logs")).to_have_count(1)
     page.go_back()
     row.locator("a").click()
-    # The sample sighting (14 proxy records) and the one just recorded from this log.
+    # The sample sightings (Jamaica's proxy, Trinidad's DNS) and the one just recorded.
     sightings = page.locator("#sightings tbody tr")
-    expect(sightings).to_have_count(2)
+    expect(sightings).to_have_count(3)
     expect(sightings.filter(has_text="2026-11-16T09:12")).to_have_count(1)
     expect(sightings.last).to_contain_text("TLP:GREEN")
 
@@ -265,3 +265,19 @@ def test_a_case_opened_in_jamaica_is_worked_on_by_trinidad(page: Page, intel_nod
         "TT"
     )
     shoot(page, "intel-11-case-other-nation")
+
+
+def test_the_regional_sightings_page_shows_what_two_nations_saw(
+    page: Page, intel_node: Node
+) -> None:
+    sign_in(page, "analyst")
+    page.goto("/intel")
+    page.click("a.button:has-text('Sightings')")
+    expect(page.locator("h1")).to_have_text("Sightings across the region")
+    row = page.locator("#sighted tbody tr", has_text="tax refund phishing domain")
+    expect(row).to_contain_text("JM · 14")
+    expect(row).to_contain_text("TT · 5")
+    shoot(page, "intel-13-sightings")
+    page.fill("input[name=min_nations]", "3")
+    page.click("button:has-text('Show')")
+    expect(page.locator(".empty")).to_contain_text("sighted by 3 nations or more")

@@ -219,6 +219,12 @@ def test_match_logs_lists_the_hits_and_records_sightings(home: Path, tmp_path: P
     ]
     alone = sw(home, "intel", "match", str(log), "--case", case["id"])
     assert alone.code == 65 and "--collection" in alone.err
+    rows = sw(home, "intel", "sightings", "--json").json()
+    assert [(r["name"], r["nations"], r["sightings"]) for r in rows] == [
+        ("indicator 1", {"JM": 1}, 1)
+    ]
+    assert sw(home, "intel", "sightings", "--min-nations", "2", "--json").json() == []
+    assert "JM (1)" in sw(home, "intel", "sightings").out
     actions = audited(home)
     assert actions.count("intel.logs.matched") == 5
 

@@ -390,3 +390,33 @@ def match_logs(
         emit_json(report.as_json())
     else:
         _print_match(report, show)
+
+
+@intel.command("sightings")
+@click.option(
+    "--min-nations", default=1, show_default=True, help="Only indicators this many nations saw."
+)
+@json_option
+@pass_state
+def regional_sightings(state: CliState, min_nations: int, as_json: bool) -> None:
+    """Indicators sighted across the region, the most widely sighted first."""
+    node = state.node()
+    with node.unit(node.operator()) as ctx:
+        rows = sightings.regional_sightings(ctx, min_nations)
+    if as_json:
+        emit_json([r.as_json() for r in rows])
+        return
+    emit_table(
+        "Sighted indicators",
+        ["Indicator", "Nations", "Sightings", "Last seen", "TLP"],
+        [
+            (
+                r.name,
+                ", ".join(f"{n} ({c:,})" for n, c in sorted(r.nations.items())),
+                str(r.sightings),
+                fmt_time(r.last_seen),
+                r.tlp.label if r.tlp is not None else "-",
+            )
+            for r in rows
+        ],
+    )

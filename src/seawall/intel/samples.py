@@ -261,8 +261,19 @@ def _case(lure: str) -> list[dict[str, Any]]:
         "labels": [LABEL],
         "object_marking_refs": green,
     }
+    theirs = {
+        **sighting,
+        "id": _id("sighting", "refund-lure-case/tt-dns"),
+        "created_by_ref": identity_id("TT"),
+        "first_seen": "2026-11-16T11:40:00.000Z",
+        "last_seen": "2026-11-17T08:55:00.000Z",
+        "count": 5,
+        "where_sighted_refs": [identity_id("TT")],
+        "description": "5 log records (zeek) on TT networks matched the lure's domain",
+    }
     return [
         sighting,
+        theirs,
         {
             "type": "relationship",
             "spec_version": "2.1",

@@ -18,7 +18,7 @@ from seawall.intel.collections import Audience, create_collection, get_collectio
 from seawall.intel.errors import UnreadableLog
 from seawall.intel.identity import identity_id
 from seawall.intel.matching.logs import LogFormat
-from seawall.intel.matching.sightings import MatchReport, match_logs, record
+from seawall.intel.matching.sightings import MatchReport, match_logs, record, regional_sightings
 from seawall.intel.store import Filters
 from seawall.intel.tlp import Tlp, marking_id
 
@@ -187,3 +187,47 @@ def test_a_large_log_read_in_ranges_on_every_core_finds_exactly_what_one_pass_fi
         assert other.values == hits.values and other.sources == hits.sources
     assert whole.hits[DOMAIN["id"]].count == 2 * 3000
     assert split.outside_validity == whole.outside_validity
+
+
+def test_the_region_sees_which_indicators_several_nations_sighted(
+    any_node: Node, feeds: str, tmp_path: Path
+) -> None:
+    log = tmp_path / "dns.log"
+    log.write_text(ZEEK)
+    with any_node.unit(JM) as ctx:
+        seen = create_collection(ctx, "seen", "Sightings", Audience(), "green")
+        record(ctx, match_logs(ctx, [log]), seen)
+    # Trinidad records its own sighting of the same domain indicator.
+    theirs = {
+        "type": "sighting",
+        "spec_version": "2.1",
+        "id": f"sighting--{uuid.UUID(int=77, version=4)}",
+        "created": STAMP,
+        "modified": STAMP,
+        "created_by_ref": identity_id("TT"),
+        "sighting_of_ref": DOMAIN["id"],
+        "count": 5,
+        "first_seen": "2026-11-20T00:00:00Z",
+        "last_seen": "2026-12-02T00:00:00Z",
+        "where_sighted_refs": [identity_id("TT")],
+        "object_marking_refs": [marking_id(Tlp.GREEN)],
+    }
+    with any_node.unit(TT) as ctx:
+        store.add_objects(ctx, get_collection(ctx, "seen"), [theirs])
+    with any_node.unit(JM) as ctx:
+        rows = regional_sightings(ctx)
+        wide = regional_sightings(ctx, min_nations=2)
+    assert [r.indicator for r in rows] == [DOMAIN["id"], RANGE["id"]]
+    first = rows[0]
+    assert (first.nations, first.sightings, first.name, first.tlp) == (
+        {"JM": 2, "TT": 5},
+        2,
+        "indicator 1",
+        Tlp.GREEN,
+    )
+    assert first.first_seen is not None and first.first_seen.day == 20  # TT's, 20 November
+    assert first.last_seen is not None and first.last_seen.day == 3  # JM's, 3 December
+    assert [r.indicator for r in wide] == [DOMAIN["id"]]
+    with any_node.unit(TT) as ctx:
+        # Trinidad cannot read the AMBER range, nor Jamaica's AMBER sighting of it.
+        assert [r.indicator for r in regional_sightings(ctx)] == [DOMAIN["id"]]

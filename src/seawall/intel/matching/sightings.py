@@ -36,12 +36,19 @@ from seawall.db.models.intel import IntelCollection
 from seawall.intel.cases import link_objects
 from seawall.intel.collections import can_read, default_marking, list_collections
 from seawall.intel.errors import UnreadableLog
-from seawall.intel.identity import NAMESPACE, identity_id
+from seawall.intel.identity import NAMESPACE, identity_id, nation_of_identity
 from seawall.intel.matching.logs import LogFormat, detect_format, reader_for
 from seawall.intel.matching.matcher import Matcher
 from seawall.intel.matching.observables import Observable, decisive
 from seawall.intel.matching.scan import Found, Tally, Window, scan, scan_range, start_worker
-from seawall.intel.store import MAX_LIMIT, Filters, ObjectRef, add_objects, query_objects
+from seawall.intel.store import (
+    MAX_LIMIT,
+    Filters,
+    ObjectRef,
+    StoredObject,
+    add_objects,
+    query_objects,
+)
 from seawall.intel.tlp import Tlp, marking_id
 from seawall.intel.validation import format_timestamp, parse_timestamp
 
@@ -140,16 +147,16 @@ def _window(body: dict[str, Any], prop: str) -> datetime | None:
     return parse_timestamp(value, str(body.get("id", "")), prop) if isinstance(value, str) else None
 
 
-def _readable_indicators(ctx: Ctx) -> Iterator[tuple[IntelCollection, Tlp, dict[str, Any]]]:
+def _stored(ctx: Ctx, kind: str) -> Iterator[tuple[IntelCollection, StoredObject]]:
     for collection in list_collections(ctx):
         if not can_read(ctx, collection):
             continue
         cursor: str | None = None
         while True:
-            filters = Filters(types=("indicator",), limit=MAX_LIMIT, next=cursor)
-            page = query_objects(ctx, collection, filters)
-            for stored in page.objects:
-                yield collection, stored.tlp, stored.as_dict()
+            page = query_objects(
+                ctx, collection, Filters(types=(kind,), limit=MAX_LIMIT, next=cursor)
+            )
+            yield from ((collection, stored) for stored in page.objects)
             if not page.more or page.next is None:
                 break
             cursor = page.next
@@ -162,8 +169,9 @@ def load_indicators(ctx: Ctx) -> Loaded:
     seen: set[str] = set()
     entries: list[tuple[Observable, int]] = []
     not_matchable = 0
-    for collection, tlp, body in _readable_indicators(ctx):
-        stix_id = str(body.get("id"))
+    for collection, stored in _stored(ctx, "indicator"):
+        body, tlp = stored.as_dict(), stored.tlp
+        stix_id = stored.id
         pattern = body.get("pattern")
         if stix_id in seen or body.get("revoked") is True:
             continue
@@ -416,3 +424,62 @@ def link_to_case(ctx: Ctx, report: MatchReport, case_ref: str) -> MatchReport:
     case = link_objects(ctx, case_ref, sighted, why=f"matched in {formats} logs")
     report.case = case.id
     return report
+
+
+@dataclass
+class Sighted:
+    """An indicator as the region has sighted it: by which nations, how often, how lately."""
+
+    indicator: str
+    name: str
+    tlp: Tlp | None
+    collection: str | None
+    nations: dict[str, int] = field(default_factory=dict)  # nation -> lines counted
+    sightings: int = 0
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """The row for scripts."""
+        return {
+            "indicator": self.indicator,
+            "name": self.name,
+            "tlp": self.tlp.label if self.tlp is not None else None,
+            "nations": self.nations,
+            "sightings": self.sightings,
+            "first_seen": format_timestamp(self.first_seen) if self.first_seen else None,
+            "last_seen": format_timestamp(self.last_seen) if self.last_seen else None,
+        }
+
+
+def regional_sightings(ctx: Ctx, min_nations: int = 1) -> list[Sighted]:
+    """Every indicator sighted in the sightings the caller may read, by nation, the most
+    widely sighted first: what several nations see at once is a regional campaign."""
+    require(ctx.who, Perm.INTEL_READ)
+    rows: dict[str, Sighted] = {}
+    seen: set[str] = set()
+    for _, stored in _stored(ctx, "sighting"):
+        if stored.id in seen:
+            continue  # the same sighting in two collections counts once
+        seen.add(stored.id)
+        body = stored.as_dict()
+        target = str(body.get("sighting_of_ref", ""))
+        row = rows.setdefault(target, Sighted(target, target, None, None))
+        raw_count = body.get("count")
+        count = raw_count if isinstance(raw_count, int) else 1
+        where = body.get("where_sighted_refs") or [stored.created_by_ref]
+        for nation in {nation_of_identity(ref) or "?" for ref in where}:
+            row.nations[nation] = row.nations.get(nation, 0) + count
+        row.sightings += 1
+        for prop in ("first_seen", "last_seen"):
+            if isinstance(body.get(prop), str):
+                moment = parse_timestamp(body[prop], stored.id, prop)
+                row.first_seen = min(row.first_seen or moment, moment)
+                row.last_seen = max(row.last_seen or moment, moment)
+    for collection, stored in _stored(ctx, "indicator"):
+        named = rows.get(stored.id)
+        if named is not None and named.collection is None:
+            named.name = str(stored.as_dict().get("name") or stored.id)
+            named.tlp, named.collection = stored.tlp, collection.alias
+    found = [row for row in rows.values() if len(row.nations) >= min_nations]
+    return sorted(found, key=lambda r: (-len(r.nations), -r.sightings, r.indicator))

@@ -342,3 +342,10 @@ def intel_case_change(
         message = exc.message if isinstance(exc, SeawallError) else "unknown status"
         return _case_page(request, page, ref, status=422, error=message)
     return RedirectResponse(f"/intel/cases/{changed.id}", status_code=303)
+
+
+@router.get("/intel/sightings", response_class=HTMLResponse)
+def intel_sightings(request: Request, page: UiPage, min_nations: int = 1) -> HTMLResponse:
+    """Indicators sighted across the region, by nation, the most widely sighted first."""
+    rows = sightings.regional_sightings(page.ctx, max(1, min_nations))
+    return render(request, page, "intel/sightings.html", rows=rows, min_nations=min_nations)
