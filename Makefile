@@ -5,7 +5,7 @@ UV ?= $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 export SEAWALL_HOME ?= $(CURDIR)/.seawall
 PYTEST_ARGS ?=
 
-.PHONY: help setup run test check fmt bench services clean
+.PHONY: help setup run test check fmt bench services clean i18n
 
 help:  ## List targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -38,6 +38,12 @@ test: setup services check  ## Set up everything and run the whole test suite
 fmt: setup  ## Format and autofix
 	$(UV) run --frozen ruff format src tests bench
 	$(UV) run --frozen ruff check --fix src tests bench
+
+i18n: setup  ## Extract the UI's messages and merge them into the es, fr and nl catalogs
+	$(UV) run --frozen pybabel extract -F babel.cfg -k _ -k N_ --no-location --omit-header \
+		-o src/seawall/web/locale/messages.pot .
+	$(UV) run --frozen pybabel update -i src/seawall/web/locale/messages.pot \
+		-d src/seawall/web/locale --ignore-obsolete
 
 bench: setup  ## Run the benchmarks (slow; prints figures and ratios against peer tools)
 	@bash tools/ensure-services --bench

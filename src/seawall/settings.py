@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import tomli_w
 from pydantic import Field, ValidationError, field_validator
@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     token_default_days: int = Field(default=90, ge=1)
     log_level: str = "info"
     log_json: bool = True
+    language: Literal["en", "es", "fr", "nl"] = "en"
     secret_key: str = Field(default="", repr=False)
 
     @field_validator("nation")

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from seawall.core import audit
 from seawall.core.node import Node
+from tests.conftest import LiveServer
 from tests.e2e.conftest import shoot, sign_in
 
 pytestmark = pytest.mark.e2e
@@ -115,3 +116,26 @@ def test_layout_holds_on_a_phone(browser_page_phone: Page) -> None:
 def browser_page_phone(page: Page) -> Page:
     page.set_viewport_size({"width": 390, "height": 844})
     return page
+
+
+def test_the_ui_speaks_the_browsers_language_and_keeps_the_one_chosen(
+    browser: Browser, site: LiveServer
+) -> None:
+    context = browser.new_context(base_url=site.url, locale="es-ES")
+    page = context.new_page()
+    try:
+        page.goto("/login")
+        expect(page.locator("button[type=submit]")).to_have_text("Iniciar sesión")
+        expect(page.locator("html")).to_have_attribute("lang", "es")
+        sign_in(page, "analyst")
+        expect(page.locator("nav[aria-label=Main]")).to_contain_text("Defensa colectiva")
+        expect(page.locator("#intel h2")).to_have_text("Defensa colectiva")
+        shoot(page, "12-dashboard-es")
+        page.click(".languages >> text=Français")
+        expect(page.locator("nav[aria-label=Main]")).to_contain_text("Défense collective")
+        page.click("nav[aria-label=Main] >> text=Accueil")
+        expect(page.locator("html")).to_have_attribute("lang", "fr")  # the choice is kept
+        page.goto("/?lang=nl")
+        expect(page.locator("button:has-text('Afmelden')")).to_have_count(1)
+    finally:
+        context.close()

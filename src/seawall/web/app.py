@@ -15,6 +15,7 @@ from seawall import __version__
 from seawall.core.node import Node
 from seawall.settings import Settings, load_settings
 from seawall.web.errors import install_error_handlers
+from seawall.web.i18n import N_
 from seawall.web.limits import BodyLimit
 from seawall.web.metrics import HttpMetrics
 from seawall.web.routers import assess, core_api, embassy, health, intel, intel_sync, taxii, ui
@@ -32,18 +33,21 @@ class PillarCard:
 
 PILLARS = (
     PillarCard(
-        "assess", "Maturity", "CMM and GCI assessments, regional benchmarks, roadmaps.", "/assess"
+        "assess",
+        N_("Maturity"),
+        N_("CMM and GCI assessments, regional benchmarks, roadmaps."),
+        "/assess",
     ),
     PillarCard(
         "intel",
-        "Collective defence",
-        "STIX 2.1 sharing over TAXII with TLP 2.0 enforced.",
+        N_("Collective defence"),
+        N_("STIX 2.1 sharing over TAXII with TLP 2.0 enforced."),
         "/intel",
     ),
     PillarCard(
         "embassy",
-        "Data embassy",
-        "Encrypted, erasure-coded copies across partner sites.",
+        N_("Data embassy"),
+        N_("Encrypted, erasure-coded copies across partner sites."),
         "/embassy",
     ),
 )
@@ -70,6 +74,11 @@ def create_app(settings: Settings | None = None, node: Node | None = None) -> Fa
     app.state.pillars = PILLARS
     templates = Jinja2Templates(directory=_package_dir("templates"))
     templates.env.globals["version"] = __version__
+    # `_` and `{% trans %}` in every template; render() puts the request's catalog in the
+    # context, and anything rendered without it (an error page) stays in English.
+    templates.env.add_extension("jinja2.ext.i18n")
+    templates.env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    templates.env.globals["_"] = templates.env.globals["gettext"]
     app.state.templates = templates
     install_error_handlers(app)
     app.include_router(health.router)

@@ -13,6 +13,7 @@ from seawall.core import audit, evidence, organisations, partners, tokens, users
 from seawall.core.access import Perm, Role, require
 from seawall.core.nations import groups_of, nation_name
 from seawall.errors import SeawallError
+from seawall.web import i18n
 from seawall.web.deps import (
     SESSION_COOKIE,
     Page,
@@ -32,6 +33,8 @@ def render(
 ) -> HTMLResponse:
     """Render a template with the signed-in principal, nation and CSRF token."""
     node = node_of(request)
+    choice = i18n.choose(request, node.settings.language)
+    catalog = i18n.translations(choice.language)
     context: dict[str, Any] = {
         "node_name": node.settings.node_name,
         "nation": node.nation,
@@ -40,11 +43,25 @@ def render(
         "csrf": page.csrf if page else "",
         "Perm": Perm,
         "path": request.url.path,
+        "lang": choice.language,
+        "languages": i18n.LANGUAGES,
+        "_": catalog.gettext,
+        "gettext": catalog.gettext,
+        "ngettext": catalog.ngettext,
         **values,
     }
     response: HTMLResponse = request.app.state.templates.TemplateResponse(
         request, template, context, status_code=status
     )
+    if choice.remember:
+        response.set_cookie(
+            i18n.COOKIE,
+            choice.language,
+            max_age=365 * 24 * 3600,
+            httponly=True,
+            samesite="lax",
+            secure=node.settings.cookie_secure,
+        )
     return response
 
 

@@ -1,0 +1,91 @@
+"""The UI's languages: English first, then Spanish, French and Dutch (the Caribbean's others).
+
+Message catalogs are gettext ``.po`` files shipped in the package (``web/locale``), read
+with Babel once per process. A page's language is chosen, in order, by ``?lang=`` (which
+is remembered in a cookie), the cookie, the browser's ``Accept-Language``, and the node's
+``language`` setting. A message missing from a catalog shows in English.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from babel import Locale, negotiate_locale
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+from starlette.requests import Request
+
+LANGUAGES: dict[str, str] = {
+    "en": "English",
+    "es": "Español",
+    "fr": "Français",
+    "nl": "Nederlands",
+}
+COOKIE = "seawall_lang"
+DOMAIN = "messages"
+
+
+def N_(message: str) -> str:  # gettext's name for "mark now, translate when shown"
+    """Mark a message for the catalogs; it is translated where it is shown."""
+    return message
+
+
+@cache
+def translations(language: str) -> NullTranslations:
+    """The catalog of one language (English, and any language without one, translate nothing)."""
+    if language == "en" or language not in LANGUAGES:
+        return NullTranslations()
+    path = resources.files("seawall.web").joinpath(f"locale/{language}/LC_MESSAGES/{DOMAIN}.po")
+    with path.open("rb") as source:
+        catalog = read_po(source, locale=language, domain=DOMAIN)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return Translations(compiled, domain=DOMAIN)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The language a request is answered in, and whether to remember it in the cookie."""
+
+    language: str
+    remember: bool
+
+
+def choose(request: Request, default: str) -> Choice:
+    """The language for a request: ``?lang=``, the cookie, Accept-Language, then ``default``."""
+    asked = request.query_params.get("lang", "")
+    if asked in LANGUAGES:
+        return Choice(asked, remember=asked != request.cookies.get(COOKIE))
+    kept = request.cookies.get(COOKIE, "")
+    if kept in LANGUAGES:
+        return Choice(kept, remember=False)
+    preferred = _accepted(request.headers.get("accept-language", ""))
+    found = negotiate_locale(preferred, list(LANGUAGES), sep="-") if preferred else None
+    if found:
+        return Choice(str(Locale.parse(found, sep="-").language), remember=False)
+    return Choice(default if default in LANGUAGES else "en", remember=False)
+
+
+def _accepted(header: str) -> list[str]:
+    """The languages of an Accept-Language header, most wanted first (q=0 left out)."""
+    ranked: list[tuple[float, int, str]] = []
+    for at, item in enumerate(header.split(",")):
+        tag, _, params = item.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                continue
+        if tag and tag != "*" and quality > 0:
+            ranked.append((-quality, at, tag.strip().lower()))
+    # Babel matches whole tags ("es-es" is not "es"), so each tag's language follows it.
+    out: list[str] = []
+    for _, _, tag in sorted(ranked):
+        out += [tag, tag.split("-")[0]]
+    return list(dict.fromkeys(out))
