@@ -592,37 +592,20 @@ def test_backup_compression_is_chosen_per_backup(
     home: Path, sites: list[Path], records: Path, tmp_path: Path
 ) -> None:
     init_repo(home, [f"file://{d}" for d in sites])
+
+    def backup(compression: str) -> Outcome:
+        args = ["embassy", "backup", "--repo", "gov-records", str(records), "--json"]
+        return sw(home, *args, "--compression", compression)
+
     (records / "log.txt").write_text("dnsmasq query[A] host.gov.jm from 10.0.0.7\n" * 20_000)
-    off = sw(
-        home,
-        "embassy",
-        "backup",
-        "--repo",
-        "gov-records",
-        str(records),
-        "--compression",
-        "off",
-        "--json",
-    )
+    off = backup("off")
     assert off.code == 0, off.err
     (records / "log2.txt").write_text("squid TCP_MISS/200 GET http://portal.gov.jm/\n" * 20_000)
-    squeezed = sw(
-        home,
-        "embassy",
-        "backup",
-        "--repo",
-        "gov-records",
-        str(records),
-        "--compression",
-        "max",
-        "--json",
-    )
+    squeezed = backup("max")
     assert squeezed.code == 0, squeezed.err
     # The second file is as large as the first, but compressed it costs a sliver of it.
     assert squeezed.json()["stored_bytes"] * 20 < off.json()["stored_bytes"]
-    bad = sw(
-        home, "embassy", "backup", "--repo", "gov-records", str(records), "--compression", "best"
-    )
+    bad = backup("best")
     assert bad.code == 2 and "best" in bad.err
     target = tmp_path / "restored"
     done = sw(
