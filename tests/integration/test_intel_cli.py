@@ -238,6 +238,10 @@ def test_match_refuses_a_missing_log_and_an_unknown_format_in_one_line(
     assert folder.code == 65 and "is not a file" in folder.err and len(folder.err_lines) == 1
     bad = sw(home, "intel", "match", str(tmp_path), "--format", "syslog-ng")
     assert bad.code == 2 and "syslog-ng" in bad.err
+    capture = tmp_path / "capture.pcap"
+    capture.write_bytes(bytes(range(256)) * 64)
+    binary = sw(home, "intel", "match", str(capture))
+    assert binary.code == 65 and len(binary.err_lines) == 1 and "binary data" in binary.err
 
 
 def test_a_case_is_opened_linked_noted_and_closed_from_the_command_line(

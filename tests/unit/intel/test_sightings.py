@@ -156,6 +156,14 @@ def test_a_format_can_be_named_and_bad_paths_are_refused(
         match_logs(ctx, [tmp_path])
     with any_node.unit(JM) as ctx, pytest.raises(UnreadableLog, match=r"missing\.log"):
         match_logs(ctx, [tmp_path / "missing.log"])
+    capture = tmp_path / "capture.pcap"
+    capture.write_bytes(bytes(range(256)) * 64)
+    with any_node.unit(JM) as ctx, pytest.raises(UnreadableLog, match="binary data"):
+        match_logs(ctx, [capture])
+    cut = tmp_path / "dns.log.gz"
+    cut.write_bytes(gzip.compress((ZEEK * 2000).encode())[:-64])
+    with any_node.unit(JM) as ctx, pytest.raises(UnreadableLog, match="broke off"):
+        match_logs(ctx, [cut])
 
 
 def test_a_large_log_read_in_ranges_on_every_core_finds_exactly_what_one_pass_finds(

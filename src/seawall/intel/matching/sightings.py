@@ -210,9 +210,27 @@ def _open_log(path: Path) -> Iterator[tuple[IO[str], IO[bytes], bool]]:
         yield text, raw, compressed
 
 
-def _head(text: IO[str], count: int = 20) -> list[str]:
+def _lines(text: IO[str], path: Path) -> Iterator[str]:
+    """A log's lines; a file that breaks while read (a cut gzip stream) is one clear error."""
+    try:
+        # A loop, not `yield from`: closing this generator must not close the file.
+        for line in text:  # noqa: UP028
+            yield line
+    except (OSError, EOFError) as exc:
+        reason = str(exc) or type(exc).__name__
+        raise UnreadableLog(
+            f"{path} broke off while being read ({reason}); nothing was recorded"
+        ) from None
+
+
+def _head(text: IO[str], path: Path, count: int = 20) -> list[str]:
     lines: list[str] = []
-    for line in text:
+    for line in _lines(text, path):
+        if "\x00" in line:
+            raise UnreadableLog(
+                f"{path} holds binary data, not log lines: give the text log "
+                "(gzip-compressed is fine)"
+            )
         lines.append(line)
         if len(lines) >= count:
             break
@@ -250,7 +268,7 @@ def match_logs(
         for path, size in zip(files, sizes, strict=True):
             default = datetime.fromtimestamp(path.stat().st_mtime, UTC)
             with _open_log(path) as (text, raw, compressed):
-                head = _head(text)
+                head = _head(text, path)
                 chosen = fmt or detect_format(head)
                 report.files[str(path)] = chosen.value
                 if not compressed and size >= split_at and _workers() > 1:
@@ -263,7 +281,7 @@ def match_logs(
                     if progress is not None:
                         every = partial(_report_progress, progress, raw, done, total)
                     read = reader_for(chosen)
-                    lines = chain(head, text)
+                    lines = chain(head, _lines(text, path))
                     tally = scan(lines, read, loaded.matcher, loaded.windows, default, every)
             _add(report, loaded, tally, chosen)
             done += size
