@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import sys
 import uuid
@@ -35,10 +36,10 @@ class Outcome:
         return [line for line in self.err.splitlines() if line.strip()]
 
 
-def sw(home: Path, *args: str) -> Outcome:
+def sw(home: Path, *args: str, stdin: bytes | None = None) -> Outcome:
     """Run ``seawall`` in-process through main(), the real error translator."""
     runner = CliRunner()
-    with runner.isolation() as streams:
+    with runner.isolation(input=stdin) as streams:
         try:
             main(["--home", str(home), *args])
             code = 0
@@ -219,6 +220,13 @@ def test_match_logs_lists_the_hits_and_records_sightings(home: Path, tmp_path: P
     ]
     alone = sw(home, "intel", "match", str(log), "--case", case["id"])
     assert alone.code == 65 and "--collection" in alone.err
+    # A pipe works too, compressed or not: `zcat squid.log.gz | seawall intel match -`.
+    for data in (log.read_bytes(), gzip.compress(log.read_bytes())):
+        piped = sw(home, "intel", "match", "-", "--json", stdin=data)
+        assert piped.code == 0, piped.err
+        assert piped.json()["files"] == {"stdin": "squid"} and piped.json()["lines"] == 2
+        assert piped.json()["bytes"] == len(data)
+        assert [h["count"] for h in piped.json()["matched"]] == [1]
     rows = sw(home, "intel", "sightings", "--json").json()
     assert [(r["name"], r["nations"], r["sightings"]) for r in rows] == [
         ("indicator 1", {"JM": 1}, 1)
@@ -226,7 +234,7 @@ def test_match_logs_lists_the_hits_and_records_sightings(home: Path, tmp_path: P
     assert sw(home, "intel", "sightings", "--min-nations", "2", "--json").json() == []
     assert "JM (1)" in sw(home, "intel", "sightings").out
     actions = audited(home)
-    assert actions.count("intel.logs.matched") == 5
+    assert actions.count("intel.logs.matched") == 7
 
 
 def test_match_refuses_a_missing_log_and_an_unknown_format_in_one_line(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -337,7 +338,7 @@ def _print_match(report: MatchReport, shown: int) -> None:
 
 
 @intel.command("match")
-@click.argument("logs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("logs", nargs=-1, required=True, type=click.Path(path_type=Path, allow_dash=True))
 @click.option(
     "--format",
     "fmt",
@@ -371,7 +372,8 @@ def match_logs(
 ) -> None:
     """Match DNS, proxy, firewall, Zeek or Suricata logs against the shared indicators.
 
-    Gzip-compressed logs are read as they are. Without --collection nothing is stored.
+    Gzip-compressed logs are read as they are; - reads standard input. Without --collection
+    nothing is stored.
     """
     if case_ref is not None and collection_ref is None:
         raise InvalidInput("--case links recorded sightings: give --collection to record them")
@@ -380,7 +382,12 @@ def match_logs(
         _bar(not as_json, "Matching", in_bytes=True) as progress,
         node.unit(node.operator()) as ctx,
     ):
-        report = sightings.match_logs(ctx, logs, LogFormat(fmt) if fmt else None, progress=progress)
+        sources = [
+            sightings.Stream("stdin", sys.stdin.buffer) if str(p) == "-" else p for p in logs
+        ]
+        report = sightings.match_logs(
+            ctx, sources, LogFormat(fmt) if fmt else None, progress=progress
+        )
         if collection_ref is not None:
             target = search.readable_collections(ctx, collection_ref)[0]
             sightings.record(ctx, report, target)

@@ -194,23 +194,67 @@ def load_indicators(ctx: Ctx) -> Loaded:
     return Loaded(indicators, Matcher.of(entries), not_matchable)
 
 
+@dataclass(frozen=True)
+class Stream:
+    """A log read from a stream (standard input, say) rather than a file, named for the report."""
+
+    name: str
+    data: IO[bytes]
+
+
+Source = Path | Stream
+
+
 @contextmanager
-def _open_log(path: Path) -> Iterator[tuple[IO[str], IO[bytes], bool]]:
-    """A log as text (gzip-compressed logs too), the raw file (for progress), and whether
+def _open_log(source: Source) -> Iterator[tuple[IO[str], IO[bytes], bool]]:
+    """A log as text (gzip-compressed logs too), the raw bytes (for progress), and whether
     it is compressed."""
+    if isinstance(source, Stream):
+        yield _decoded(io.BufferedReader(_Counted(source.data)))
+        return
     try:
-        raw = path.open("rb")
+        raw = source.open("rb")
     except OSError as exc:
-        raise UnreadableLog(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise UnreadableLog(f"cannot read {source}: {exc.strerror or exc}") from None
     with raw:
-        magic = raw.peek(2)[:2] if isinstance(raw, io.BufferedReader) else b""
-        compressed = magic == b"\x1f\x8b"
-        stream = cast(IO[bytes], gzip.GzipFile(fileobj=raw)) if compressed else raw
-        text = io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline="")
-        yield text, raw, compressed
+        yield _decoded(raw)
 
 
-def _lines(text: IO[str], path: Path) -> Iterator[str]:
+class _Counted(io.RawIOBase):
+    """A stream that counts what is read from it (a pipe cannot say where it is)."""
+
+    def __init__(self, data: IO[bytes]) -> None:
+        self.data = data
+        self.count = 0
+
+    def readable(self) -> bool:
+        """It is read, never written."""
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        """Read into ``buffer``; returns how many bytes came."""
+        chunk = self.data.read(len(buffer))
+        buffer[: len(chunk)] = chunk
+        self.count += len(chunk)
+        return len(chunk)
+
+    def tell(self) -> int:
+        """How many bytes were read so far."""
+        return self.count
+
+
+def _decoded(raw: io.BufferedReader) -> tuple[IO[str], IO[bytes], bool]:
+    compressed = raw.peek(2)[:2] == b"\x1f\x8b"
+    stream = cast(IO[bytes], gzip.GzipFile(fileobj=raw)) if compressed else raw
+    text = io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline="")
+    return text, raw, compressed
+
+
+def _name(source: Source) -> str:
+    return str(source) if isinstance(source, Path) else source.name
+
+
+def _lines(text: IO[str], path: Source) -> Iterator[str]:
     """A log's lines; a file that breaks while read (a cut gzip stream) is one clear error."""
     try:
         # A loop, not `yield from`: closing this generator must not close the file.
@@ -219,16 +263,16 @@ def _lines(text: IO[str], path: Path) -> Iterator[str]:
     except (OSError, EOFError) as exc:
         reason = str(exc) or type(exc).__name__
         raise UnreadableLog(
-            f"{path} broke off while being read ({reason}); nothing was recorded"
+            f"{_name(path)} broke off while being read ({reason}); nothing was recorded"
         ) from None
 
 
-def _head(text: IO[str], path: Path, count: int = 20) -> list[str]:
+def _head(text: IO[str], path: Source, count: int = 20) -> list[str]:
     lines: list[str] = []
     for line in _lines(text, path):
         if "\x00" in line:
             raise UnreadableLog(
-                f"{path} holds binary data, not log lines: give the text log "
+                f"{_name(path)} holds binary data, not log lines: give the text log "
                 "(gzip-compressed is fine)"
             )
         lines.append(line)
@@ -243,7 +287,7 @@ def _workers() -> int:
 
 def match_logs(
     ctx: Ctx,
-    paths: Iterable[Path],
+    paths: Iterable[Source],
     fmt: LogFormat | None = None,
     progress: Progress | None = None,
     split_at: int = SPLIT_AT,
@@ -256,22 +300,34 @@ def match_logs(
     """
     files = list(paths)
     for path in files:
-        if not path.is_file():
+        if isinstance(path, Path) and not path.is_file():
             raise UnreadableLog(f"{path} is not a file; give log files (folders are not walked)")
     loaded = load_indicators(ctx)
     report = MatchReport(indicators=len(loaded.indicators), not_matchable=loaded.not_matchable)
-    sizes = [path.stat().st_size for path in files]
-    report.bytes = total = sum(sizes)
+    # A stream's size is not known before it is read: it counts as it goes.
+    sizes = [path.stat().st_size if isinstance(path, Path) else 0 for path in files]
+    total = sum(sizes)
     done = 0
     with ExitStack() as pool_scope:
         pool: ProcessPoolExecutor | None = None
         for path, size in zip(files, sizes, strict=True):
-            default = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+            # A line without a time of its own was written by when the file last changed,
+            # or, read from a stream, by now.
+            default = (
+                datetime.fromtimestamp(path.stat().st_mtime, UTC)
+                if isinstance(path, Path)
+                else ctx.now()
+            )
             with _open_log(path) as (text, raw, compressed):
                 head = _head(text, path)
                 chosen = fmt or detect_format(head)
-                report.files[str(path)] = chosen.value
-                if not compressed and size >= split_at and _workers() > 1:
+                report.files[_name(path)] = chosen.value
+                if (
+                    isinstance(path, Path)
+                    and not compressed
+                    and size >= split_at
+                    and _workers() > 1
+                ):
                     pool = pool or pool_scope.enter_context(_pool(loaded))
                     header = [line for line in head if line.startswith("#")]
                     split = Split(path, size, chunk, chosen, header, default)
@@ -283,8 +339,10 @@ def match_logs(
                     read = reader_for(chosen)
                     lines = chain(head, _lines(text, path))
                     tally = scan(lines, read, loaded.matcher, loaded.windows, default, every)
+                read_bytes = size if isinstance(path, Path) else raw.tell()
             _add(report, loaded, tally, chosen)
             done += size
+            report.bytes += read_bytes
     if progress is not None:
         progress(total, total)
     ctx.record(
