@@ -36,7 +36,7 @@ from seawall.intel.collections import default_marking, get_collection
 from seawall.intel.errors import CaseNotFound, NotCaseOwner, ObjectNotFound
 from seawall.intel.identity import identity_id, nation_of_identity
 from seawall.intel.search import holding, readable_collections, summary_of
-from seawall.intel.store import MAX_LIMIT, Filters, StoredObject, query_objects
+from seawall.intel.store import MAX_LIMIT, Filters, StoredObject, each_object, query_objects
 from seawall.intel.tlp import Tlp, marking_id, parse_tlp
 from seawall.intel.validation import format_timestamp, parse_timestamp
 
@@ -223,18 +223,9 @@ class _Found:
 def _cases(ctx: Ctx) -> list[_Found]:
     found: dict[str, _Found] = {}
     for collection in readable_collections(ctx):
-        cursor: str | None = None
-        while True:
-            page = query_objects(
-                ctx, collection, Filters(types=("incident",), limit=MAX_LIMIT, next=cursor)
-            )
-            for stored in page.objects:
-                body = stored.as_dict()
-                nation = _nation_of(stored.created_by_ref, ctx.who.nation)
-                found.setdefault(stored.id, _Found(collection, body, stored.tlp, nation))
-            if not page.more or page.next is None:
-                break
-            cursor = page.next
+        for stored in each_object(ctx, collection, Filters(types=("incident",), limit=MAX_LIMIT)):
+            nation = nation_of_identity(stored.created_by_ref) or ctx.who.nation
+            found.setdefault(stored.id, _Found(collection, stored.as_dict(), stored.tlp, nation))
     return list(found.values())
 
 

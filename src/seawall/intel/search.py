@@ -29,7 +29,14 @@ from seawall.intel.collections import (
     reader_of,
 )
 from seawall.intel.errors import ObjectNotFound
-from seawall.intel.store import MAX_LIMIT, Filters, allows, query_objects, visible
+from seawall.intel.store import (
+    MAX_LIMIT,
+    Filters,
+    allows,
+    each_object,
+    query_objects,
+    visible,
+)
 from seawall.intel.tlp import TLP2_IDS, Tlp, marking_definition
 
 SEARCH_LIMIT = 200
@@ -218,16 +225,11 @@ def latest_objects(
     """
     now = ctx.now()
     out: list[dict[str, Any]] = []
-    cursor: str | None = None
-    while True:
-        page = query_objects(ctx, collection, Filters(limit=MAX_LIMIT, next=cursor))
-        for stored in page.objects:
-            body = stored.as_dict()
-            if include_inactive or quality.is_active(body, now):
-                out.append(body)
-        if not page.more or page.next is None:
-            return out
-        cursor = page.next
+    for stored in each_object(ctx, collection, Filters(limit=MAX_LIMIT)):
+        body = stored.as_dict()
+        if include_inactive or quality.is_active(body, now):
+            out.append(body)
+    return out
 
 
 def stix_bundle(

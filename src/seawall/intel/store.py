@@ -20,8 +20,8 @@ import binascii
 import itertools
 import json
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -577,6 +577,17 @@ def _page(
 def query_objects(ctx: Ctx, collection: IntelCollection, filters: Filters) -> Page:
     """One page of the objects the caller may see, filtered as TAXII says."""
     return _page(ctx, collection, filters)
+
+
+def each_object(ctx: Ctx, collection: IntelCollection, filters: Filters) -> Iterator[StoredObject]:
+    """Every object :func:`query_objects` finds, page after page."""
+    cursor = filters.next
+    while True:
+        page = query_objects(ctx, collection, replace(filters, next=cursor))
+        yield from page.objects
+        if not page.more or page.next is None:
+            return
+        cursor = page.next
 
 
 def get_object(ctx: Ctx, collection: IntelCollection, object_id: str, filters: Filters) -> Page:

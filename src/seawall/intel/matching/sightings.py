@@ -34,19 +34,21 @@ from seawall.core.context import Ctx
 from seawall.core.evidence import record_evidence
 from seawall.db.models.intel import IntelCollection
 from seawall.intel.cases import link_objects
-from seawall.intel.collections import can_read, default_marking, list_collections
+from seawall.intel.collections import default_marking
 from seawall.intel.errors import UnreadableLog
 from seawall.intel.identity import NAMESPACE, identity_id, nation_of_identity
 from seawall.intel.matching.logs import LogFormat, detect_format, reader_for
 from seawall.intel.matching.matcher import Matcher
 from seawall.intel.matching.observables import Observable, decisive
 from seawall.intel.matching.scan import Found, Tally, Window, scan, scan_range, start_worker
+from seawall.intel.search import readable_collections
 from seawall.intel.store import (
     MAX_LIMIT,
     Filters,
     ObjectRef,
     StoredObject,
     add_objects,
+    each_object,
     query_objects,
 )
 from seawall.intel.tlp import Tlp, marking_id
@@ -148,18 +150,9 @@ def _window(body: dict[str, Any], prop: str) -> datetime | None:
 
 
 def _stored(ctx: Ctx, kind: str) -> Iterator[tuple[IntelCollection, StoredObject]]:
-    for collection in list_collections(ctx):
-        if not can_read(ctx, collection):
-            continue
-        cursor: str | None = None
-        while True:
-            page = query_objects(
-                ctx, collection, Filters(types=(kind,), limit=MAX_LIMIT, next=cursor)
-            )
-            yield from ((collection, stored) for stored in page.objects)
-            if not page.more or page.next is None:
-                break
-            cursor = page.next
+    for collection in readable_collections(ctx):
+        for stored in each_object(ctx, collection, Filters(types=(kind,), limit=MAX_LIMIT)):
+            yield collection, stored
 
 
 def load_indicators(ctx: Ctx) -> Loaded:
