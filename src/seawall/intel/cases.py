@@ -21,7 +21,7 @@ the case's marking or a stricter one, so adding to a case never widens what it r
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -59,6 +59,26 @@ class Determination(StrEnum):
     SUSPECTED = "suspected"
     CONFIRMED = "confirmed"
     FALSE_POSITIVE = "false-positive"
+
+
+def parse_status(value: str) -> Status:
+    """A status as a user typed it, or InvalidInput naming the ones there are."""
+    try:
+        return Status(value.strip().lower())
+    except ValueError:
+        raise InvalidInput(
+            f"unknown status {value!r}: choose {', '.join(s.value for s in Status)}"
+        ) from None
+
+
+def parse_determination(value: str) -> Determination:
+    """A determination as a user typed it, or InvalidInput naming the ones there are."""
+    try:
+        return Determination(value.strip().lower())
+    except ValueError:
+        raise InvalidInput(
+            f"unknown determination {value!r}: choose {', '.join(d.value for d in Determination)}"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -138,18 +158,10 @@ class Case:
         }
 
 
-def _stamp(moment: datetime) -> str:
-    return format_timestamp(moment)
-
-
 def _core(body: dict[str, Any]) -> dict[str, Any]:
     extensions = body.get("extensions")
     core = extensions.get(INCIDENT_CORE) if isinstance(extensions, dict) else None
     return core if isinstance(core, dict) else {}
-
-
-def _nation_of(created_by_ref: str | None, fallback: str) -> str:
-    return nation_of_identity(created_by_ref) or fallback
 
 
 def _store(ctx: Ctx, collection: IntelCollection, obj: dict[str, Any]) -> None:
@@ -173,7 +185,7 @@ def open_case(
         raise InvalidInput("a case needs a title: say in a few words what happened")
     collection = get_collection(ctx, collection_ref)
     level = max(default_marking(collection), parse_tlp(tlp)) if tlp else default_marking(collection)
-    now = _stamp(ctx.now())
+    now = format_timestamp(ctx.now())
     incident: dict[str, Any] = {
         "type": "incident",
         "spec_version": "2.1",
@@ -196,7 +208,7 @@ def open_case(
         incident["description"] = description.strip()
     _store(ctx, collection, incident)
     ctx.record("intel.case.opened", incident["id"], collection=collection.alias, title=name)
-    return show_case(ctx, incident["id"])
+    return _case(ctx, _Found(collection, incident, level, ctx.who.nation))
 
 
 def _evidence(ctx: Ctx, case: Case) -> None:
@@ -247,13 +259,26 @@ def _find(ctx: Ctx, ref: str) -> _Found:
     return matches[0]
 
 
+def _status_of(core: dict[str, Any]) -> Status:
+    # A partner's node may send a status this one does not know: it is still being worked.
+    value = core.get("investigation_status", Status.NEW.value)
+    return Status(value) if isinstance(value, str) and value in set(Status) else Status.OPEN
+
+
+def _determination_of(core: dict[str, Any]) -> Determination:
+    value = core.get("determination", Determination.SUSPECTED.value)
+    known = isinstance(value, str) and value in set(Determination)
+    return Determination(value) if known else Determination.SUSPECTED
+
+
 def _case(ctx: Ctx, found: _Found) -> Case:
     body, core = found.body, _core(found.body)
     case_id = str(body["id"])
     timeline: list[Entry] = []
-    for _alias, version in holding(ctx, case_id, ("note", "relationship")):
+    # MAX_LIMIT, not search's 200: a long incident's timeline is not cut short.
+    for _alias, version in holding(ctx, case_id, ("note", "relationship"), limit=MAX_LIMIT):
         obj = version.body
-        nation = _nation_of(version.created_by_ref, version.owner_nation)
+        nation = nation_of_identity(version.created_by_ref) or version.owner_nation
         if version.type == "note" and case_id in (obj.get("object_refs") or []):
             timeline.append(
                 Entry(
@@ -286,8 +311,8 @@ def _case(ctx: Ctx, found: _Found) -> Case:
         collection=found.collection.alias,
         title=str(body.get("name", "")),
         description=str(body.get("description", "")),
-        status=Status(core.get("investigation_status", Status.NEW.value)),
-        determination=Determination(core.get("determination", Determination.SUSPECTED.value)),
+        status=_status_of(core),
+        determination=_determination_of(core),
         types=[str(t) for t in types] if isinstance(types, list) else [],
         tlp=found.tlp,
         nation=found.nation,
@@ -297,6 +322,14 @@ def _case(ctx: Ctx, found: _Found) -> Case:
         ),
         timeline=timeline,
     )
+
+
+def open_case_titles(ctx: Ctx) -> list[tuple[str, str]]:
+    """(id, title) of every case the caller may see that is not closed, for a picker;
+    no timelines are read."""
+    require(ctx.who, Perm.INTEL_READ)
+    found = [c for c in _cases(ctx) if _status_of(_core(c.body)) is not Status.CLOSED]
+    return sorted((str(c.body["id"]), str(c.body.get("name", ""))) for c in found)
 
 
 def show_case(ctx: Ctx, ref: str) -> Case:
@@ -320,7 +353,7 @@ def add_note(ctx: Ctx, ref: str, text: str, tlp: str | None = None) -> Case:
         raise InvalidInput("a note needs text: say what was found or done")
     found = _find(ctx, ref)
     level = max(found.tlp, parse_tlp(tlp)) if tlp else found.tlp
-    now = _stamp(ctx.now())
+    now = format_timestamp(ctx.now())
     note = {
         "type": "note",
         "spec_version": "2.1",
@@ -355,7 +388,7 @@ def link_objects(ctx: Ctx, ref: str, object_ids: list[str], why: str = "") -> Ca
     found = _find(ctx, ref)
     case_id = str(found.body["id"])
     linked = {e.target_id for e in _case(ctx, found).links if e.nation == ctx.who.nation}
-    now = _stamp(ctx.now())
+    now = format_timestamp(ctx.now())
     for object_id in dict.fromkeys(o.strip() for o in object_ids if o.strip()):
         targets = _readable(ctx, object_id)
         if not targets:
@@ -406,7 +439,7 @@ def set_status(
         core["determination"] = determination.value
     body.setdefault("extensions", {})[INCIDENT_CORE] = core
     previous = parse_timestamp(body["modified"], str(body["id"]), "modified")
-    body["modified"] = _stamp(max(ctx.now(), previous + timedelta(milliseconds=1)))
+    body["modified"] = format_timestamp(max(ctx.now(), previous + timedelta(milliseconds=1)))
     _store(ctx, found.collection, body)
     ctx.record(
         "intel.case.updated",
@@ -414,7 +447,7 @@ def set_status(
         status=core.get("investigation_status"),
         determination=core.get("determination"),
     )
-    changed = show_case(ctx, str(body["id"]))
+    changed = _case(ctx, replace(found, body=body))
     if status is Status.CLOSED and _core(found.body).get("investigation_status") != "closed":
         _evidence(ctx, changed)
     return changed

@@ -149,3 +149,42 @@ def test_cases_are_listed_most_recent_first_and_bad_references_say_why(
             cases.add_note(ctx, first.id, "")
     with regional.unit(TT_VIEWER) as ctx, pytest.raises(Forbidden):
         cases.add_note(ctx, first.id, "viewers read, they do not write")
+
+
+def test_a_partners_case_with_a_status_this_node_does_not_know_still_reads(
+    regional: Node,
+) -> None:
+    # As another nation's node might send it: a newer vocabulary, or plain garbage.
+    theirs = {
+        "type": "incident",
+        "spec_version": "2.1",
+        "id": f"incident--{uuid.UUID(int=5, version=4)}",
+        "created": STAMP,
+        "modified": STAMP,
+        "created_by_ref": identity_id("TT"),
+        "name": "Their case",
+        "object_marking_refs": [marking_id(Tlp.GREEN)],
+        "extensions": {
+            cases.INCIDENT_CORE: {
+                "extension_type": "property-extension",
+                "investigation_status": "escalated",
+                "determination": ["not", "a", "string"],
+            }
+        },
+    }
+    with regional.unit(TT) as ctx:
+        store.add_objects(ctx, get_collection(ctx, "caricom-cases"), [theirs])
+    with regional.unit(JM) as ctx:
+        (case,) = cases.list_cases(ctx)
+        titles = cases.open_case_titles(ctx)
+    assert (case.nation, case.status, case.determination) == (
+        "TT",
+        Status.OPEN,
+        Determination.SUSPECTED,
+    )
+    assert titles == [(theirs["id"], "Their case")]
+    with pytest.raises(InvalidInput, match="unknown status 'shut': choose new, open, closed"):
+        cases.parse_status("shut")
+    with pytest.raises(InvalidInput, match="unknown determination 'maybe'"):
+        cases.parse_determination("maybe")
+    assert cases.parse_determination(" Confirmed ") is Determination.CONFIRMED

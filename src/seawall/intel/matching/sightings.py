@@ -33,7 +33,7 @@ from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
 from seawall.core.evidence import record_evidence
 from seawall.db.models.intel import IntelCollection
-from seawall.intel.cases import link_objects
+from seawall.intel.cases import SUPPORTS, link_objects
 from seawall.intel.collections import default_marking
 from seawall.intel.errors import UnreadableLog
 from seawall.intel.identity import NAMESPACE, identity_id, nation_of_identity
@@ -55,7 +55,6 @@ from seawall.intel.tlp import Tlp, marking_id
 from seawall.intel.validation import format_timestamp, parse_timestamp
 
 Progress = Callable[[int, int], None]
-SUPPORTS = ["cmm:D1.2"]  # CMM 2021: Incident Response and Crisis Management
 SPLIT_AT = 32 * 2**20  # a plain log larger than this is read on every core ...
 CHUNK = 8 * 2**20  # ... in byte ranges of this size
 

@@ -199,7 +199,7 @@ def _match_page(
         report=report,
         collections=_writable(page),
         formats=[f.value for f in LogFormat],
-        cases=[c for c in casework.list_cases(page.ctx) if c.status is not casework.Status.CLOSED],
+        cases=casework.open_case_titles(page.ctx),
     )
 
 
@@ -333,14 +333,13 @@ def intel_case_change(
                 changed = casework.set_status(
                     page.ctx,
                     ref,
-                    casework.Status(status) if status else None,
-                    casework.Determination(determination) if determination else None,
+                    casework.parse_status(status) if status else None,
+                    casework.parse_determination(determination) if determination else None,
                 )
             else:
                 raise InvalidInput(f"unknown action {action!r}: note, link or status")
-    except (SeawallError, ValueError) as exc:
-        message = exc.message if isinstance(exc, SeawallError) else "unknown status"
-        return _case_page(request, page, ref, status=422, error=message)
+    except SeawallError as exc:
+        return _case_page(request, page, ref, status=422, error=exc.message)
     return RedirectResponse(f"/intel/cases/{changed.id}", status_code=303)
 
 
