@@ -18,6 +18,7 @@ import gzip
 import io
 import multiprocessing
 import os
+import stat
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -273,6 +274,16 @@ def _head(text: IO[str], path: Source, count: int = 20) -> list[str]:
     return lines
 
 
+def _size_and_time(path: Path) -> tuple[int, datetime]:
+    try:
+        found = path.stat()
+    except OSError as exc:
+        raise UnreadableLog(f"cannot read {path}: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(found.st_mode):
+        raise UnreadableLog(f"{path} is not a file; give log files (folders are not walked)")
+    return found.st_size, datetime.fromtimestamp(found.st_mtime, UTC)
+
+
 def _workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
@@ -291,25 +302,16 @@ def match_logs(
     matched on every core.
     """
     files = list(paths)
-    for path in files:
-        if isinstance(path, Path) and not path.is_file():
-            raise UnreadableLog(f"{path} is not a file; give log files (folders are not walked)")
+    # Each file's size, and the time a line without its own was written by: when the file
+    # last changed. A stream's size counts as it is read, and its lines are from now.
+    sized = [(0, ctx.now()) if isinstance(path, Stream) else _size_and_time(path) for path in files]
     loaded = load_indicators(ctx)
     report = MatchReport(indicators=len(loaded.indicators), not_matchable=loaded.not_matchable)
-    # A stream's size is not known before it is read: it counts as it goes.
-    sizes = [path.stat().st_size if isinstance(path, Path) else 0 for path in files]
-    total = sum(sizes)
+    total = sum(size for size, _ in sized)
     done = 0
     with ExitStack() as pool_scope:
         pool: ProcessPoolExecutor | None = None
-        for path, size in zip(files, sizes, strict=True):
-            # A line without a time of its own was written by when the file last changed,
-            # or, read from a stream, by now.
-            default = (
-                datetime.fromtimestamp(path.stat().st_mtime, UTC)
-                if isinstance(path, Path)
-                else ctx.now()
-            )
+        for path, (size, default) in zip(files, sized, strict=True):
             with _open_log(path) as (text, raw, compressed):
                 head = _head(text, path)
                 chosen = fmt or detect_format(head)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import tempfile
+import io
 from pathlib import Path
 from typing import Annotated
 
@@ -229,19 +229,16 @@ async def intel_match(
             raise UnreadableLog(
                 f"{name} is over {limit:,} bytes; match it with `seawall intel match`"
             )
+        if case and not collection:
+            raise InvalidInput("choose where to record the sightings to link to a case")
         chosen = LogFormat(format) if format else None
-        with tempfile.TemporaryDirectory(prefix="seawall-match-") as scratch:
-            path = Path(scratch) / name
-            path.write_bytes(data)
-            with page.ctx.db.begin_nested():
-                report = sightings.match_logs(page.ctx, [path], chosen)
-                report.files = {name: report.files[str(path)]}  # not the scratch path
-                if collection:
-                    sightings.record(page.ctx, report, get_collection(page.ctx, collection))
-                if case and not collection:
-                    raise InvalidInput("choose where to record the sightings to link to a case")
-                if case:
-                    sightings.link_to_case(page.ctx, report, case)
+        upload = sightings.Stream(name, io.BytesIO(data))
+        with page.ctx.db.begin_nested():
+            report = sightings.match_logs(page.ctx, [upload], chosen)
+            if collection:
+                sightings.record(page.ctx, report, get_collection(page.ctx, collection))
+            if case:
+                sightings.link_to_case(page.ctx, report, case)
     except (SeawallError, ValueError) as exc:
         message = exc.message if isinstance(exc, SeawallError) else f"unknown format {format!r}"
         return _match_page(request, page, status=422, error=message)
