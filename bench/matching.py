@@ -56,7 +56,7 @@ def make_indicators(
 ) -> tuple[list[dict[str, object]], dict[str, list[str]]]:
     """Indicators and their plain values by kind (what grep is given)."""
     objects: list[dict[str, object]] = []
-    values: dict[str, list[str]] = {"domain": [], "ip": [], "range": [], "hash": []}
+    values: dict[str, list[str]] = {"domain": [], "ip": [], "hash": []}
     for n in range(count):
         kind = n % 10
         if kind < 6:
@@ -69,8 +69,7 @@ def make_indicators(
             values["ip"].append(value)
         elif n % 100 == 9:
             net = ipaddress.IPv4Network((rng.randrange(0x0B000000, 0xDF000000), 24), strict=False)
-            objects.append(_indicator(n, f"[ipv4-addr:value ISSUBSET '{net}']"))
-            values["range"].append(str(net))
+            objects.append(_indicator(n, f"[ipv4-addr:value ISSUBSET '{net}']"))  # not for grep
         else:
             value = f"{rng.getrandbits(256):064x}"
             objects.append(_indicator(n, f"[file:hashes.'SHA-256' = '{value}']"))

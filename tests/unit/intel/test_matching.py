@@ -94,7 +94,7 @@ def test_a_domain_never_matches_a_name_outside_it(domain: str, other: str) -> No
     matcher = Matcher.of([(Observable(DOMAIN, domain), 1)])
     inside = other == domain or other.endswith("." + domain)
     assert bool(matcher.lookup(DOMAIN, other)) is inside
-    assert not matcher.lookup(DOMAIN, "x" + domain) or ("x" + domain).endswith("." + domain)
+    assert matcher.lookup(DOMAIN, "x" + domain) == []  # a longer label is another name
 
 
 NETWORKS = st.tuples(st.integers(0, 2**32 - 1), st.integers(0, 32)).map(

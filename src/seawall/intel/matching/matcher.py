@@ -43,7 +43,6 @@ class Matcher:
     _memo: dict[Kind, dict[str, list[Match]]] = field(
         default_factory=lambda: {kind: {} for kind in Kind}
     )
-    size: int = 0
 
     @classmethod
     def of(cls, entries: Iterable[tuple[Observable, int]]) -> Matcher:
@@ -55,7 +54,6 @@ class Matcher:
 
     def add(self, observable: Observable, key: int) -> None:
         """Hold one observable (already normalised) under ``key``."""
-        self.size += 1
         for memo in self._memo.values():
             memo.clear()
         if observable.kind is Kind.IP and "/" in observable.value:
@@ -128,11 +126,9 @@ class Matcher:
         found: list[Match] = []
         for prefix, by_number in self._ranges[version].items():
             network = number >> (width - prefix) << (width - prefix)
-            for key in by_number.get(network, ()):
-                start = (
-                    ipaddress.IPv4Address(network)
-                    if version == 4
-                    else ipaddress.IPv6Address(network)
-                )
-                found.append(Match(key, Observable(Kind.IP, f"{start}/{prefix}")))
+            keys = by_number.get(network, ())
+            if keys:
+                kind = ipaddress.IPv4Address if version == 4 else ipaddress.IPv6Address
+                shown = f"{kind(network)}/{prefix}"
+                found += [Match(key, Observable(Kind.IP, shown)) for key in keys]
         return found

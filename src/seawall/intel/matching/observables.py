@@ -71,10 +71,11 @@ def _unquote(literal: str) -> str:
     return literal.replace("\\'", "'").replace("\\\\", "\\")
 
 
-def _path_key(kind: str, steps: list[Any]) -> tuple[str, str]:
+def _path(steps: list[Any]) -> str:
+    """An object path as ``_PATHS`` names it: every hash algorithm is ``hashes.*``."""
     if steps and steps[0] == "hashes":
-        return kind, "hashes.*"
-    return kind, ".".join("*" if s is INDEX_STAR else str(s) for s in steps)
+        return "hashes.*"
+    return ".".join("*" if s is INDEX_STAR else str(s) for s in steps)
 
 
 def _canonical_ipv4(text: str) -> bool:
@@ -155,7 +156,7 @@ def decisive(pattern: str) -> tuple[Observable, ...] | None:
     found_all: list[Observable] = []
     for kind, tests in data.comparisons.items():
         for steps, op, literal in tests:
-            path = _path_key(kind, steps)[1]
+            path = _path(steps)
             if op in ("=", "ISSUBSET"):
                 literals = [literal[1:-1]] if literal.startswith("'") else []
             elif op == "IN":

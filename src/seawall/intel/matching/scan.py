@@ -36,30 +36,33 @@ class Found:
     values: Counter[str] = field(default_factory=Counter)
     sources: Counter[str] = field(default_factory=Counter)
 
-    def add(self, moment: datetime, value: str, source: str | None, times: int = 1) -> None:
-        """Count ``times`` matching lines at ``moment``."""
-        self.count += times
-        if self.first_seen is None or moment < self.first_seen:
-            self.first_seen = moment
-        if self.last_seen is None or moment > self.last_seen:
-            self.last_seen = moment
-        self.values[value] += times
-        if source and (source in self.sources or len(self.sources) < MAX_SOURCES):
-            self.sources[source] += times
+    def add(self, moment: datetime, value: str, source: str | None) -> None:
+        """Count one matching line at ``moment``."""
+        self.count += 1
+        self._span(moment)
+        self.values[value] += 1
+        self._host(source, 1)
 
     def merge(self, other: Found) -> None:
         """Add another pass's matches of the same indicator."""
         self.count += other.count
         for moment in (other.first_seen, other.last_seen):
             if moment is not None:
-                if self.first_seen is None or moment < self.first_seen:
-                    self.first_seen = moment
-                if self.last_seen is None or moment > self.last_seen:
-                    self.last_seen = moment
+                self._span(moment)
         self.values.update(other.values)
         for source, count in other.sources.items():
-            if source in self.sources or len(self.sources) < MAX_SOURCES:
-                self.sources[source] += count
+            self._host(source, count)
+
+    def _span(self, moment: datetime) -> None:
+        if self.first_seen is None or moment < self.first_seen:
+            self.first_seen = moment
+        if self.last_seen is None or moment > self.last_seen:
+            self.last_seen = moment
+
+    def _host(self, source: str | None, times: int) -> None:
+        # A few hosts are enough to start from; the rest stay counted, not named.
+        if source and (source in self.sources or len(self.sources) < MAX_SOURCES):
+            self.sources[source] += times
 
 
 @dataclass
