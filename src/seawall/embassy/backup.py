@@ -28,7 +28,7 @@ from seawall.embassy.errors import SourceMissing, TooFewSites
 from seawall.embassy.index import Index, PackInfo
 from seawall.embassy.packs import PackBuilder
 from seawall.embassy.progress import Progress, ProgressFn, ignore_progress
-from seawall.embassy.sealing import ZSTD_LEVEL, Compression, seal_buffer
+from seawall.embassy.sealing import Compression, seal_buffer
 from seawall.embassy.snapshots import Node, Snapshot, dump_tree
 
 if TYPE_CHECKING:
@@ -98,10 +98,10 @@ BATCH_BYTES = 1024 * 1024
 
 @dataclass(frozen=True)
 class _Sealing:
-    """What a worker needs to seal a new chunk: the data key and the compression."""
+    """What a worker needs to seal a new chunk: the data key and the zstd level (or None)."""
 
     data_key: bytes
-    compression: Compression
+    level: int | None
 
 
 def _prepare(view: memoryview, id_key: bytes, sealing: _Sealing, index: Index) -> Prepared:
@@ -112,11 +112,7 @@ def _prepare(view: memoryview, id_key: bytes, sealing: _Sealing, index: Index) -
     cid = chunk_id(view, id_key)
     if cid in index:
         return cid, None, len(view)
-    level = sealing.compression.level
-    blob = seal_buffer(
-        sealing.data_key, view, cid, compressible=level is not None, level=level or ZSTD_LEVEL
-    )
-    return cid, blob, len(view)
+    return cid, seal_buffer(sealing.data_key, view, cid, level=sealing.level), len(view)
 
 
 def _prepare_chunk(
@@ -190,7 +186,7 @@ class _Pipeline:
     ):
         self.repo = repo
         self.index = index
-        self.sealing = _Sealing(repo.master.data_key, compression)
+        self.sealing = _Sealing(repo.master.data_key, compression.level)
         self.targets = targets
         self.degraded = degraded
         workers = max(2, os.cpu_count() or 2)

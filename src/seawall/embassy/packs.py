@@ -69,7 +69,7 @@ class PackBuilder:
     def pieces(self, data_key: bytes) -> list[bytes | bytearray | memoryview]:
         """The pack as consecutive pieces (header, blobs, trailer), without joining them."""
         table = b"".join(ENTRY.pack(e.id, e.offset, e.length, e.raw_length) for e in self.entries)
-        trailer = seal(data_key, table, TRAILER_CONTEXT, compressible=False)
+        trailer = seal(data_key, table, TRAILER_CONTEXT, level=None)
         return [MAGIC, *self.blobs, trailer, struct.pack("<I", len(trailer))]
 
 

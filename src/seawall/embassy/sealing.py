@@ -104,10 +104,15 @@ def compress(data: bytes | memoryview, level: int = ZSTD_LEVEL) -> tuple[bytes |
 
 
 def seal(
-    base_key: bytes, plaintext: bytes | memoryview, context: bytes, *, compressible: bool = True
+    base_key: bytes,
+    plaintext: bytes | memoryview,
+    context: bytes,
+    *,
+    level: int | None = ZSTD_LEVEL,
 ) -> bytes:
-    """Compress (when worth it) and encrypt ``plaintext``, binding it to ``context``."""
-    return bytes(seal_buffer(base_key, plaintext, context, compressible=compressible))
+    """Compress at zstd ``level`` (when worth it; None: never) and encrypt ``plaintext``,
+    binding it to ``context``."""
+    return bytes(seal_buffer(base_key, plaintext, context, level=level))
 
 
 def seal_buffer(
@@ -115,13 +120,12 @@ def seal_buffer(
     plaintext: bytes | memoryview,
     context: bytes,
     *,
-    compressible: bool = True,
-    level: int = ZSTD_LEVEL,
+    level: int | None = ZSTD_LEVEL,
 ) -> bytearray:
     """Like :func:`seal`, into a fresh buffer; a pack copies it once, so it is not copied here."""
     if len(plaintext) >= MAX_PLAINTEXT:
         raise ValueError("blob too large to seal")
-    body, packed = compress(plaintext, level) if compressible else (plaintext, False)
+    body, packed = (plaintext, False) if level is None else compress(plaintext, level)
     salt = os.urandom(SALT_SIZE)
     nonce = os.urandom(NONCE_SIZE)
     header = bytes([VERSION, FLAG_ZSTD if packed else 0]) + salt + nonce
