@@ -479,12 +479,15 @@ def record(ctx: Ctx, report: MatchReport, collection: IntelCollection) -> MatchR
     return report
 
 
-def _held(ctx: Ctx, collection: IntelCollection, ids: list[str]) -> set[str]:
-    held: set[str] = set()
+def _by_ids(ctx: Ctx, collection: IntelCollection, ids: list[str]) -> Iterator[StoredObject]:
+    """The newest visible version of each of ``ids`` the collection holds (by id index)."""
     for start in range(0, len(ids), 200):
         filters = Filters(ids=tuple(ids[start : start + 200]), limit=MAX_LIMIT)
-        held.update(o.id for o in query_objects(ctx, collection, filters).objects)
-    return held
+        yield from query_objects(ctx, collection, filters).objects
+
+
+def _held(ctx: Ctx, collection: IntelCollection, ids: list[str]) -> set[str]:
+    return {o.id for o in _by_ids(ctx, collection, ids)}
 
 
 def link_to_case(ctx: Ctx, report: MatchReport, case_ref: str) -> MatchReport:
@@ -546,9 +549,11 @@ def regional_sightings(ctx: Ctx, min_nations: int = 1) -> list[Sighted]:
                 moment = parse_timestamp(body[prop], stored.id, prop)
                 row.first_seen = min(row.first_seen or moment, moment)
                 row.last_seen = max(row.last_seen or moment, moment)
-    for collection, stored in _stored(ctx, "indicator"):
-        named = rows.get(stored.id)
-        if named is not None and named.collection is None:
+    # Name the sighted indicators the reader may read, by id, not by reading them all.
+    for collection in readable_collections(ctx):
+        unnamed = [target for target, row in rows.items() if row.collection is None]
+        for stored in _by_ids(ctx, collection, unnamed):
+            named = rows[stored.id]
             named.name = str(stored.as_dict().get("name") or stored.id)
             named.tlp, named.collection = stored.tlp, collection.alias
     found = [row for row in rows.values() if len(row.nations) >= min_nations]
