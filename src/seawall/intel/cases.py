@@ -24,7 +24,7 @@ import copy
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
@@ -61,24 +61,25 @@ class Determination(StrEnum):
     FALSE_POSITIVE = "false-positive"
 
 
+Choice = TypeVar("Choice", Status, Determination)
+
+
+def _parse(kind: type[Choice], what: str, value: str) -> Choice:
+    try:
+        return kind(value.strip().lower())
+    except ValueError:
+        choices = ", ".join(member.value for member in kind)
+        raise InvalidInput(f"unknown {what} {value!r}: choose {choices}") from None
+
+
 def parse_status(value: str) -> Status:
     """A status as a user typed it, or InvalidInput naming the ones there are."""
-    try:
-        return Status(value.strip().lower())
-    except ValueError:
-        raise InvalidInput(
-            f"unknown status {value!r}: choose {', '.join(s.value for s in Status)}"
-        ) from None
+    return _parse(Status, "status", value)
 
 
 def parse_determination(value: str) -> Determination:
     """A determination as a user typed it, or InvalidInput naming the ones there are."""
-    try:
-        return Determination(value.strip().lower())
-    except ValueError:
-        raise InvalidInput(
-            f"unknown determination {value!r}: choose {', '.join(d.value for d in Determination)}"
-        ) from None
+    return _parse(Determination, "determination", value)
 
 
 @dataclass(frozen=True)
@@ -259,16 +260,19 @@ def _find(ctx: Ctx, ref: str) -> _Found:
     return matches[0]
 
 
+def _known(kind: type[Choice], value: Any, otherwise: Choice) -> Choice:
+    # A partner's node may send a value this one does not know (a newer vocabulary).
+    return kind(value) if isinstance(value, str) and value in set(kind) else otherwise
+
+
 def _status_of(core: dict[str, Any]) -> Status:
-    # A partner's node may send a status this one does not know: it is still being worked.
-    value = core.get("investigation_status", Status.NEW.value)
-    return Status(value) if isinstance(value, str) and value in set(Status) else Status.OPEN
+    # An unknown status is still being worked: open.
+    return _known(Status, core.get("investigation_status", Status.NEW.value), Status.OPEN)
 
 
 def _determination_of(core: dict[str, Any]) -> Determination:
     value = core.get("determination", Determination.SUSPECTED.value)
-    known = isinstance(value, str) and value in set(Determination)
-    return Determination(value) if known else Determination.SUSPECTED
+    return _known(Determination, value, Determination.SUSPECTED)
 
 
 def _case(ctx: Ctx, found: _Found) -> Case:
