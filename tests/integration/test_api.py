@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator
 
 import httpx
 import pytest
+from fastapi.routing import APIRoute
 from sqlalchemy import func, select
 
 from seawall.core import tokens, users
 from seawall.core.clock import FrozenClock
 from seawall.core.node import Node
 from seawall.db.models import AuditEntry, Partner, User
+from seawall.web.app import create_app
 from tests.conftest import LiveServer
 
 
@@ -227,3 +230,18 @@ def test_audit_since_at_the_edge_of_the_calendar_is_refused_not_a_500(
 def test_unknown_route_is_json_404(client: httpx.Client) -> None:
     response = client.get("/api/v1/nothing-here")
     assert response.status_code == 404 and response.json()["error"] == "not_found"
+
+
+def test_no_route_does_blocking_work_on_the_event_loop(node: Node) -> None:
+    # An `async def` endpoint runs on the event loop: a database query or a log match
+    # there stalls every other request. Only the TAXII reads are async, and they hop to a
+    # worker thread themselves (seawall.web.routers.taxii.as_caller).
+    app = create_app(node=node)
+    hopping = {"get_objects", "get_manifest", "get_object"}
+    routes = list(app.routes)
+    for included in app.routes:  # FastAPI keeps each included router's routes in it
+        routes.extend(getattr(getattr(included, "original_router", None), "routes", []))
+    endpoints = [route.endpoint for route in routes if isinstance(route, APIRoute)]
+    assert len(endpoints) > 50
+    on_loop = {e.__name__ for e in endpoints if inspect.iscoroutinefunction(e)}
+    assert on_loop == hopping

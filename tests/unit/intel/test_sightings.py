@@ -164,6 +164,16 @@ def test_a_format_can_be_named_and_bad_paths_are_refused(
     cut.write_bytes(gzip.compress((ZEEK * 2000).encode())[:-64])
     with any_node.unit(JM) as ctx, pytest.raises(UnreadableLog, match="broke off"):
         match_logs(ctx, [cut])
+    # A JSON array on one line is not a line-per-record log; it is refused before it is
+    # read whole, in one pass and in byte ranges alike.
+    array = tmp_path / "events.json"
+    records = ZEEK * 4  # past the lines read to tell the format
+    array.write_text(records + "[" + ",".join(['{"query": "evil.example"}'] * 60_000) + "]\n")
+    where = {2**40: f"line {records.count(chr(10)) + 1}", 1: f"at byte {len(records):,}"}
+    for split_at, said in where.items():
+        with any_node.unit(JM) as ctx, pytest.raises(UnreadableLog, match="over 1 MiB") as bad:
+            match_logs(ctx, [array], split_at=split_at, chunk=len(records))
+        assert f"({said})" in bad.value.message
 
 
 def test_a_large_log_read_in_ranges_on_every_core_finds_exactly_what_one_pass_finds(

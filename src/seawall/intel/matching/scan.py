@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from seawall.intel.errors import UnreadableLog
 from seawall.intel.matching.logs import LogFormat, Reader, parse_time, reader_for
 from seawall.intel.matching.matcher import Matcher
 
@@ -120,6 +121,19 @@ def scan(
     return tally
 
 
+# No log record is this long: a longer "line" is a file that is not line-per-record (a JSON
+# array on one line, a dump), and reading it whole could take all the memory there is.
+MAX_LINE = 2**20
+
+
+def over_long(name: str, where: str) -> UnreadableLog:
+    """The error for a line over :data:`MAX_LINE`; nothing has been recorded when it is raised."""
+    return UnreadableLog(
+        f"{name} has a line over 1 MiB ({where}), so it is not one record per line; "
+        "give a line-per-record log (a JSON array becomes one with `jq -c '.[]'`)"
+    )
+
+
 # -- a worker process's side ---------------------------------------------------------------------
 
 _WORKER: tuple[Matcher, Sequence[Window]] | None = None
@@ -139,9 +153,11 @@ def _lines_in(path: str, start: int, end: int) -> Iterable[str]:
             raw.readline()
         at = raw.tell()
         while at < end:
-            line = raw.readline()
+            line = raw.readline(MAX_LINE)
             if not line:
                 return
+            if len(line) == MAX_LINE and not line.endswith(b"\n"):
+                raise over_long(path, f"at byte {at:,}")
             at += len(line)
             yield line.decode("utf-8", "replace")
 

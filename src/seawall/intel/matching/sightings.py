@@ -41,7 +41,16 @@ from seawall.intel.identity import NAMESPACE, identity_id, nation_of_identity
 from seawall.intel.matching.logs import LogFormat, detect_format, reader_for
 from seawall.intel.matching.matcher import Matcher
 from seawall.intel.matching.observables import Observable, decisive
-from seawall.intel.matching.scan import Found, Tally, Window, scan, scan_range, start_worker
+from seawall.intel.matching.scan import (
+    MAX_LINE,
+    Found,
+    Tally,
+    Window,
+    over_long,
+    scan,
+    scan_range,
+    start_worker,
+)
 from seawall.intel.search import readable_collections
 from seawall.intel.store import (
     MAX_LIMIT,
@@ -247,11 +256,14 @@ def _name(source: Source) -> str:
     return str(source) if isinstance(source, Path) else source.name
 
 
-def _lines(text: IO[str], path: Source) -> Iterator[str]:
-    """A log's lines; a file that breaks while read (a cut gzip stream) is one clear error."""
+def _lines(text: IO[str], path: Source, number: int = 0) -> Iterator[str]:
+    """A log's lines after the ``number`` already read; a file that breaks while read (a
+    cut gzip stream) or holds a line too long to be a record is one clear error."""
     try:
-        # A loop, not `yield from`: closing this generator must not close the file.
-        for line in text:  # noqa: UP028
+        while line := text.readline(MAX_LINE):
+            number += 1
+            if len(line) == MAX_LINE and not line.endswith("\n"):
+                raise over_long(_name(path), f"line {number:,}")
             yield line
     except (OSError, EOFError) as exc:
         reason = str(exc) or type(exc).__name__
@@ -331,7 +343,7 @@ def match_logs(
                     if progress is not None:
                         every = partial(_report_progress, progress, raw, done, total)
                     read = reader_for(chosen)
-                    lines = chain(head, _lines(text, path))
+                    lines = chain(head, _lines(text, path, len(head)))
                     tally = scan(lines, read, loaded.matcher, loaded.windows, default, every)
                 read_bytes = size if isinstance(path, Path) else raw.tell()
             _add(report, loaded, tally, chosen)
