@@ -29,8 +29,11 @@ from typing import Any, NamedTuple
 import orjson
 from sqlalchemy import (
     ColumnElement,
+    Executable,
     Exists,
+    Integer,
     and_,
+    bindparam,
     delete,
     exists,
     false,
@@ -432,14 +435,6 @@ def _raw_version(obj: Any) -> str:
     return ""
 
 
-def _version_clause(
-    reader: Reader, filters: Filters, collection_id: str
-) -> ColumnElement[bool] | None:
-    if "all" in filters.versions:
-        return None
-    return _versions_sql(reader, filters.versions, filters.spec_versions, collection_id)
-
-
 # Like visible(): a pure function of hashable arguments, built once and reused.
 @lru_cache(maxsize=512)
 def _versions_sql(
@@ -474,44 +469,93 @@ def _versions_sql(
     return or_(*clauses)
 
 
-def _base_conditions(
+class _Shape(NamedTuple):
+    """What a read's SQL depends on; the values it compares with are bound, not built in."""
+
+    reader: Reader
+    collection_id: str
+    object_id: bool
+    ids: bool
+    types: bool
+    spec_versions: tuple[str, ...]
+    added_after: bool
+    versions: tuple[str, ...] | None  # None: every version
+    after: bool
+
+
+def _shape(
     reader: Reader,
     collection: IntelCollection,
     filters: Filters,
     object_id: str | None,
     with_versions: bool,
-) -> list[ColumnElement[bool]]:
-    by_id = object_id is not None or bool(filters.ids)
+) -> tuple[_Shape, dict[str, Any]]:
+    """A read's shape and the values to bind into its statement."""
+    values: dict[str, Any] = {}
+    if object_id is not None:
+        values["object_id"] = object_id
+    if filters.ids:
+        values["ids"] = list(filters.ids)
+    if filters.types:
+        values["types"] = list(filters.types)
+    if filters.added_after is not None:
+        values["added_after"] = filters.added_after
+    if filters.next is not None:
+        values["after"], values["after_seq"] = decode_cursor(filters.next)
+    every = not with_versions or "all" in filters.versions
+    shape = _Shape(
+        reader,
+        collection.id,
+        object_id is not None,
+        bool(filters.ids),
+        bool(filters.types),
+        filters.spec_versions,
+        filters.added_after is not None,
+        None if every else filters.versions,
+        filters.next is not None,
+    )
+    return shape, values
+
+
+# Built once per shape, with its values bound at execution: SQLAlchemy then finds the
+# compiled SQL by a cache key it computed once, instead of building and hashing the
+# statement on every request.
+@lru_cache(maxsize=512)
+def _conditions(shape: _Shape) -> tuple[ColumnElement[bool], ...]:
+    by_id = shape.object_id or shape.ids
     # Looking up by id, SQLite would rather walk the paging index (collection, date_added)
     # to skip a sort; hiding the collection column from it makes it use the id index.
     in_collection = (
-        (IntelObject.collection_id + "") == collection.id
+        (IntelObject.collection_id + "") == shape.collection_id
         if by_id
-        else IntelObject.collection_id == collection.id
+        else IntelObject.collection_id == shape.collection_id
     )
-    conditions: list[ColumnElement[bool]] = [in_collection, visible(reader)]
-    if object_id is not None:
-        conditions.append(IntelObject.stix_id == object_id)
-    if filters.ids:
-        conditions.append(IntelObject.stix_id.in_(filters.ids))
-    if filters.types:
-        conditions.append(IntelObject.type.in_(filters.types))
+    conditions: list[ColumnElement[bool]] = [in_collection, visible(shape.reader)]
+    if shape.object_id:
+        conditions.append(IntelObject.stix_id == bindparam("object_id"))
+    if shape.ids:
+        conditions.append(IntelObject.stix_id.in_(bindparam("ids", expanding=True)))
+    if shape.types:
+        conditions.append(IntelObject.type.in_(bindparam("types", expanding=True)))
     # TAXII 2.1: without match[spec_version] only each object's latest spec
     # version is returned; this store holds STIX 2.1 only, so that is every row.
-    if filters.spec_versions:
-        conditions.append(IntelObject.spec_version.in_(filters.spec_versions))
-    if filters.added_after is not None:
-        conditions.append(IntelObject.date_added > filters.added_after)
-    if with_versions:
-        version = _version_clause(reader, filters, collection.id)
-        if version is not None:
-            conditions.append(version)
-    if filters.next is not None:
-        after, seq = decode_cursor(filters.next)
+    if shape.spec_versions:
+        conditions.append(IntelObject.spec_version.in_(shape.spec_versions))
+    if shape.added_after:
+        added_after = bindparam("added_after", type_=IntelObject.date_added.type)
+        conditions.append(IntelObject.date_added > added_after)
+    if shape.versions is not None:
+        conditions.append(
+            _versions_sql(shape.reader, shape.versions, shape.spec_versions, shape.collection_id)
+        )
+    if shape.after:
         # A row value, so the paging index (collection, date_added, seq) is entered at
         # the cursor instead of filtered from the start.
-        conditions.append(tuple_(IntelObject.date_added, IntelObject.seq) > tuple_(after, seq))
-    return conditions
+        after = bindparam("after", type_=IntelObject.date_added.type)
+        after_seq = bindparam("after_seq", type_=IntelObject.seq.type)
+        cursor = tuple_(IntelObject.date_added, IntelObject.seq) > tuple_(after, after_seq)
+        conditions.append(cursor)
+    return tuple(conditions)
 
 
 _TLPS = tuple(sorted(Tlp))  # a level by its stored value, without the enum's lookup
@@ -532,6 +576,18 @@ _PAGE_COLUMNS = (
 )
 
 
+@lru_cache(maxsize=512)
+def _page_sql(shape: _Shape) -> Executable:
+    # Plain columns, not ORM entities: a page of 1,000 entities costs more to build
+    # than to fetch.
+    return (
+        select(*_PAGE_COLUMNS)
+        .where(*_conditions(shape))
+        .order_by(IntelObject.date_added, IntelObject.seq)
+        .limit(bindparam("page_limit", type_=Integer))
+    )
+
+
 def _page(
     ctx: Ctx,
     collection: IntelCollection,
@@ -543,17 +599,10 @@ def _page(
     if not can_read(ctx, collection):
         raise Forbidden(f"{ctx.who.username} may not read {collection.alias!r}")
     reader = reader_of(ctx, collection)
-    conditions = _base_conditions(reader, collection, filters, object_id, with_versions)
-    # Plain columns, not ORM entities: a page of 1,000 entities costs more to build
-    # than to fetch.
-    stmt = (
-        select(*_PAGE_COLUMNS)
-        .where(*conditions)
-        .order_by(IntelObject.date_added, IntelObject.seq)
-        .limit(filters.limit + 1)
-    )
+    shape, values = _shape(reader, collection, filters, object_id, with_versions)
+    values["page_limit"] = filters.limit + 1
     # Core execution: the ORM's result machinery costs more than the query for 1,000 rows.
-    rows = ctx.db.connection().execute(stmt).all()
+    rows = ctx.db.connection().execute(_page_sql(shape), values).all()
     more = len(rows) > filters.limit
     rows = rows[: filters.limit]
     cursor = encode_cursor(rows[-1].date_added, rows[-1].seq) if more and rows else None
@@ -621,11 +670,10 @@ def delete_object(ctx: Ctx, collection: IntelCollection, object_id: str, filters
     require(ctx.who, Perm.INTEL_WRITE)
     if not can_write(ctx, collection):
         raise Forbidden(f"{ctx.who.username} may not remove objects in {collection.alias!r}")
-    reader = reader_of(ctx, collection)
     scope = Filters(versions=filters.versions, spec_versions=filters.spec_versions)
-    conditions = _base_conditions(reader, collection, scope, object_id, True)
-    conditions.append(IntelObject.owner_nation == ctx.who.nation)
-    seqs = list(ctx.db.scalars(select(IntelObject.seq).where(*conditions)))
+    shape, values = _shape(reader_of(ctx, collection), collection, scope, object_id, True)
+    mine = IntelObject.owner_nation == ctx.who.nation
+    seqs = list(ctx.db.scalars(select(IntelObject.seq).where(*_conditions(shape), mine), values))
     if not seqs:
         raise ObjectNotFound(
             f"no object {object_id!r} in collection {collection.alias!r} that you may delete"
