@@ -302,6 +302,38 @@ def seawall_server(home: Path, database_url: str | None) -> Iterator[Server]:
         stop(proc)
 
 
+# The least any Python TAXII server on this stack can take: uvicorn (uvloop, httptools) with
+# an ASGI app that answers every request with one fixed envelope, doing no work at all.
+FLOOR_APP = """
+import sys, uvicorn
+BODY = b'{"more":false,"objects":[{"type":"indicator","spec_version":"2.1","id":"indicator--0"}]}'
+HEADERS = [(b"content-type", b"application/taxii+json;version=2.1")]
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
+    await send({"type": "http.response.body", "body": BODY})
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
+"""
+
+
+@contextmanager
+def floor_server() -> Iterator[Server]:
+    """An ASGI app that does nothing but answer, under the uvicorn Seawall runs on."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", FLOOR_APP, str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}/taxii2/api/collections/floor/objects/"
+        wait_ready(url, proc, (USER, PASSWORD))
+        yield Server(TaxiiClient(url, USER, PASSWORD), proc)
+    finally:
+        stop(proc)
+
+
 def ensure_medallion() -> Path:
     """medallion from PyPI in the bench's own venv (never the project's environment)."""
     python = MEDALLION_VENV / "bin" / "python"
@@ -415,6 +447,13 @@ def compare(args: argparse.Namespace, rows: list[Row]) -> None:
         print(f"{name:24}{mine:>14,.1f}{peer:>14,.1f}{shown:>9,.1f}x")
     if ours.read_count != theirs.read_count:
         print(f"  note: read-all returned {ours.read_count} vs {theirs.read_count} objects")
+    with floor_server() as server:
+        floor = Timings([server.client.match_id(str(o["id"])) for o in objects[: args.lookups]])
+    print(
+        f"  floor: an ASGI app that only answers takes {floor.pct(50):.2f} ms p50 through the "
+        f"same client; medallion's p50 is {theirs.match.pct(50) / floor.pct(50):,.0f}x that, "
+        "the most any server on this stack could reach"
+    )
     for name, ratio in (
         ("POST vs medallion", ours.post / theirs.post),
         ("read-all vs medallion", ours.read_all / theirs.read_all),
