@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 
 from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
@@ -95,17 +95,25 @@ def _latest(rows: list[IntelObject]) -> dict[str, IntelObject]:
     return newest
 
 
+def _holds(dialect: str, needle: str) -> ColumnElement[bool]:
+    """SQL for "the body holds ``needle``, whatever its case", as cheap as each database
+    allows: this scans every body a reader may see."""
+    if dialect == "sqlite" or needle.lower() == needle.upper():
+        # SQLite's LIKE ignores ASCII case (its lower() folds only ASCII too), and a needle
+        # without letters (an address, a port) has no case: no lower() of every body.
+        return IntelObject.body.contains(needle, autoescape=True)
+    return IntelObject.body.icontains(needle, autoescape=True)
+
+
 def _newest_holding(
     ctx: Ctx, needle: str, limit: int, types: tuple[str, ...] = ()
 ) -> Iterator[tuple[IntelCollection, IntelObject]]:
+    holds = _holds(ctx.db.get_bind().dialect.name, needle)
     for collection in list_collections(ctx):
         if not can_read(ctx, collection):
             continue
         reader = reader_of(ctx, collection)
-        matching = or_(
-            IntelObject.stix_id == needle,
-            func.lower(IntelObject.body).contains(needle.lower(), autoescape=True),
-        )
+        matching = or_(IntelObject.stix_id == needle, holds)
         ids = select(IntelObject.stix_id).where(
             IntelObject.collection_id == collection.id, visible(reader), matching
         )

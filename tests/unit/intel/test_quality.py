@@ -145,6 +145,26 @@ def test_import_suppresses_flags_and_keeps_the_rest(any_node: Node) -> None:
         assert "public DNS resolver" in found.warning
 
 
+def test_search_ignores_case_and_finds_addresses_by_substring(any_node: Node) -> None:
+    objects = [
+        indicator(1, "[domain-name:value = 'TaxRefund-Gov-JM.example']"),
+        indicator(2, "[ipv4-addr:value = '45.83.64.77']"),
+        indicator(3, "[ipv4-addr:value = '45.83.64.7']"),
+    ]
+    with any_node.unit(_analyst()) as ctx:
+        collection = create_collection(ctx, "phish", audience=Audience.of(nations=["JM"]))
+        ingest.import_objects(ctx, collection, Parsed(Format.STIX, objects))
+    with any_node.unit(_analyst()) as ctx:
+        for needle in ("taxrefund-gov-jm", "TAXREFUND-GOV-JM.EXAMPLE", "Gov-Jm"):
+            assert [f.id for f in search.search(ctx, needle)] == [objects[0]["id"]]
+        assert [f.id for f in search.search(ctx, "45.83.64.77")] == [objects[1]["id"]]
+        assert {f.id for f in search.search(ctx, "45.83.64.7")} == {
+            objects[1]["id"],
+            objects[2]["id"],
+        }
+        assert search.search(ctx, "100%") == []  # LIKE's wildcards are escaped
+
+
 def test_keep_suppressed_stores_them_flagged(node: Node) -> None:
     objects = [indicator(1, "[ipv4-addr:value = '10.1.2.3']")]
     with node.unit(_analyst()) as ctx:
