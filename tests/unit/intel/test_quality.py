@@ -125,16 +125,23 @@ def _analyst() -> Principal:
     return Principal("jm-analyst", "JM", Role.ANALYST, user_id="u1", org_id="org-jm")
 
 
-def test_import_suppresses_flags_and_keeps_the_rest(any_node: Node) -> None:
-    node = any_node
-    objects = [
-        indicator(1, "[ipv4-addr:value = '10.1.2.3']"),
-        indicator(2, "[ipv4-addr:value = '8.8.8.8']"),
-        indicator(3, "[domain-name:value = 'taxrefund-gov-jm.example']"),
-    ]
+def _imported(node: Node, *patterns: str) -> tuple[list[dict[str, Any]], ingest.ImportReport]:
+    """Indicators with these patterns, imported by Jamaica's analyst into a new collection."""
+    objects = [indicator(n, pattern) for n, pattern in enumerate(patterns, start=1)]
     with node.unit(_analyst()) as ctx:
         collection = create_collection(ctx, "phish", audience=Audience.of(nations=["JM"]))
         report = ingest.import_objects(ctx, collection, Parsed(Format.STIX, objects))
+    return objects, report
+
+
+def test_import_suppresses_flags_and_keeps_the_rest(any_node: Node) -> None:
+    node = any_node
+    objects, report = _imported(
+        node,
+        "[ipv4-addr:value = '10.1.2.3']",
+        "[ipv4-addr:value = '8.8.8.8']",
+        "[domain-name:value = 'taxrefund-gov-jm.example']",
+    )
     assert [r.id for r in report.suppressed] == [objects[0]["id"]]
     assert "RFC 1918" in report.suppressed[0].message
     assert [r.id for r in report.flagged] == [objects[1]["id"]]
@@ -146,14 +153,12 @@ def test_import_suppresses_flags_and_keeps_the_rest(any_node: Node) -> None:
 
 
 def test_search_ignores_case_and_finds_addresses_by_substring(any_node: Node) -> None:
-    objects = [
-        indicator(1, "[domain-name:value = 'TaxRefund-Gov-JM.example']"),
-        indicator(2, "[ipv4-addr:value = '45.83.64.77']"),
-        indicator(3, "[ipv4-addr:value = '45.83.64.7']"),
-    ]
-    with any_node.unit(_analyst()) as ctx:
-        collection = create_collection(ctx, "phish", audience=Audience.of(nations=["JM"]))
-        ingest.import_objects(ctx, collection, Parsed(Format.STIX, objects))
+    objects, _ = _imported(
+        any_node,
+        "[domain-name:value = 'TaxRefund-Gov-JM.example']",
+        "[ipv4-addr:value = '45.83.64.77']",
+        "[ipv4-addr:value = '45.83.64.7']",
+    )
     with any_node.unit(_analyst()) as ctx:
         for needle in ("taxrefund-gov-jm", "TAXREFUND-GOV-JM.EXAMPLE", "Gov-Jm"):
             assert [f.id for f in search.search(ctx, needle)] == [objects[0]["id"]]
