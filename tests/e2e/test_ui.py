@@ -139,3 +139,40 @@ def test_the_ui_speaks_the_browsers_language_and_keeps_the_one_chosen(
         expect(page.locator("button:has-text('Afmelden')")).to_have_count(1)
     finally:
         context.close()
+
+
+def test_the_collective_defence_pages_speak_the_language_chosen(page: Page) -> None:
+    sign_in(page, "analyst")
+    main = page.locator("main")
+    # (page, its heading in Spanish, Spanish on the page, the English it replaces)
+    pages = [
+        ("/intel?lang=es", "Defensa colectiva", "Marcado predeterminado", "Default marking"),
+        ("/intel/search?q=example", "Búsqueda de indicadores", "resultados para", "results for"),
+        ("/intel/cases", "Casos de incidentes", "Abrir un caso", "Open a case"),
+        ("/intel/sightings", "Avistamientos en la región", "Visto por primera vez", "First seen"),
+        ("/intel/match", "Cotejar registros", "Registrar avistamientos en", "Record sightings"),
+        ("/intel/import", "Importar inteligencia", "Subir un archivo", "Upload a file"),
+        ("/intel/sync", "Sincronización entre naciones", "sin token", "no token"),
+    ]
+    for path, heading, spanish, english in pages:
+        page.goto(path)  # the first ?lang=es is remembered
+        expect(page.locator("h1")).to_have_text(heading)
+        expect(main).to_contain_text(spanish)
+        expect(main).not_to_contain_text(english)
+
+    page.goto("/intel/collections/caribbean-phishing")
+    expect(main).to_contain_text("Objetos que puede ver")
+    expect(main).not_to_contain_text("Objects you may see")
+    page.click("#objects >> text=SAMPLE: tax refund phishing domain")
+    expect(page.locator("#provenance h2")).to_have_text("Procedencia")
+    expect(page.locator("#sightings")).to_contain_text("Visto por")
+    expect(main).not_to_contain_text("Seen by")
+    page.goto("/intel/cases")
+    page.click("#cases a >> nth=0")
+    expect(main).to_contain_text("Cronología")
+    expect(main).not_to_contain_text("Timeline")
+    shoot(page, "intel-14-case-es")
+
+    page.goto("/intel/sightings?lang=nl")
+    expect(page.locator("h1")).to_have_text("Waarnemingen in de regio")
+    expect(main).not_to_contain_text("Sightings across the region")

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from babel.messages.extract import extract_from_dir
+from babel.messages.catalog import Message
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.pofile import read_po
+from jinja2 import Environment
 from starlette.requests import Request
 
 from seawall.web import i18n
@@ -45,24 +47,55 @@ def test_a_request_is_answered_in_the_language_it_asks_for_else_the_nodes(
     assert (choice.language, choice.remember) == expected
 
 
-def _extracted() -> set[str]:
+def _extracted() -> set[str | tuple[str, ...]]:
+    """The messages `make i18n` extracts: a plural one (ngettext, `{% pluralize %}`) as a tuple."""
     methods = [
         ("src/seawall/web/templates/**.html", "jinja2"),
         ("src/seawall/web/**.py", "python"),
     ]
     options = {"src/seawall/web/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
-    found = extract_from_dir(str(ROOT), methods, options, keywords={"_": None, "N_": None})
-    return {str(message) for _, _, message, _, _ in found}
+    # pybabel's own keywords (`{% trans %}` blocks are gettext and ngettext calls) and -k _ -k N_.
+    keywords = {**DEFAULT_KEYWORDS, "_": None, "N_": None}
+    found = extract_from_dir(str(ROOT), methods, options, keywords=keywords)
+    return {
+        message if isinstance(message, tuple) else str(message) for _, _, message, _, _ in found
+    }
+
+
+def _translated(entry: Message | None, forms: int) -> bool:
+    """Whether a catalog entry is used: not fuzzy, and every (plural) form filled in."""
+    if entry is None or entry.fuzzy:
+        return False
+    if isinstance(entry.string, tuple):
+        return len(entry.string) == forms and all(entry.string)
+    return bool(entry.string)
 
 
 def test_every_message_the_ui_marks_is_in_the_template_and_translated_in_every_catalog() -> None:
     marked = _extracted()
     with (LOCALE / "messages.pot").open("rb") as source:
-        template = {str(m.id) for m in read_po(source) if m.id}
+        template = {m.id for m in read_po(source) if m.id}
     assert marked == template, "run `make i18n` and translate what it adds"
     for language in ("es", "fr", "nl"):
         with (LOCALE / language / "LC_MESSAGES" / "messages.po").open("rb") as source:
-            catalog = read_po(source)
-        missing = [m for m in marked if not (catalog.get(m) and catalog.get(m).string)]
+            catalog = read_po(source, locale=language)
+        missing = [m for m in marked if not _translated(catalog.get(m), catalog.num_plurals)]
         assert not missing, f"{language} lacks {missing}"
         assert i18n.translations(language).gettext("Collective defence") != "Collective defence"
+
+
+def test_templates_translate_trans_blocks_and_escape_their_variables() -> None:
+    # Jinja's i18n extension "newstyle": {% trans %} calls gettext(message, **variables).
+    env = Environment(extensions=["jinja2.ext.i18n"], autoescape=True)
+    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    page = env.from_string(
+        "{% trans collection=name %}Objects in {{ collection }}{% endtrans %} · "
+        "{% trans count=n %}{{ count }} line{% pluralize %}{{ count }} lines{% endtrans %}"
+    )
+    english = page.render(**i18n.template_gettext("en"), name="<b>x</b>", n=2)
+    assert english == "Objects in &lt;b&gt;x&lt;/b&gt; · 2 lines"
+    spanish = i18n.template_gettext("es")
+    added = "<strong>%(num)s</strong> added"
+    assert spanish["ngettext"](added, added, 1) == "<strong>1</strong> añadido"  # markup kept
+    assert spanish["ngettext"](added, added, 3) == "<strong>3</strong> añadidos"
+    assert spanish["gettext"]("Collective defence") == "Defensa colectiva"

@@ -9,14 +9,17 @@ is remembered in a cookie), the cookie, the browser's ``Accept-Language``, and t
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import Any
 
 from babel import Locale, negotiate_locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
+from markupsafe import Markup
 from starlette.requests import Request
 
 LANGUAGES: dict[str, str] = {
@@ -46,6 +49,26 @@ def translations(language: str) -> NullTranslations:
     write_mo(compiled, catalog)
     compiled.seek(0)
     return Translations(compiled, domain=DOMAIN)
+
+
+@cache
+def template_gettext(language: str) -> dict[str, Callable[..., Markup]]:
+    """``_``, ``gettext`` and ``ngettext`` for a page in ``language``, as the templates call them.
+
+    Jinja's i18n extension is installed "newstyle": a ``{% trans name=x %}`` block calls
+    ``gettext(message, name=x)``. The translation is trusted (it comes from our catalogs),
+    and every variable is escaped into it, as Jinja's own newstyle functions do.
+    """
+    catalog = translations(language)
+
+    def gettext(message: str, **variables: Any) -> Markup:
+        return Markup(catalog.gettext(message)) % variables
+
+    def ngettext(singular: str, plural: str, num: int, **variables: Any) -> Markup:
+        variables.setdefault("num", num)
+        return Markup(catalog.ngettext(singular, plural, num)) % variables
+
+    return {"_": gettext, "gettext": gettext, "ngettext": ngettext}
 
 
 @dataclass(frozen=True)

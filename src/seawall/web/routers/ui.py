@@ -34,7 +34,6 @@ def render(
     """Render a template with the signed-in principal, nation and CSRF token."""
     node = node_of(request)
     choice = i18n.choose(request, node.settings.language)
-    catalog = i18n.translations(choice.language)
     context: dict[str, Any] = {
         "node_name": node.settings.node_name,
         "nation": node.nation,
@@ -45,9 +44,7 @@ def render(
         "path": request.url.path,
         "lang": choice.language,
         "languages": i18n.LANGUAGES,
-        "_": catalog.gettext,
-        "gettext": catalog.gettext,
-        "ngettext": catalog.ngettext,
+        **i18n.template_gettext(choice.language),
         **values,
     }
     response: HTMLResponse = request.app.state.templates.TemplateResponse(
