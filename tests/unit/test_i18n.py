@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -99,3 +100,15 @@ def test_templates_translate_trans_blocks_and_escape_their_variables() -> None:
     assert spanish["ngettext"](added, added, 1) == "<strong>1</strong> añadido"  # markup kept
     assert spanish["ngettext"](added, added, 3) == "<strong>3</strong> añadidos"
     assert spanish["gettext"]("Collective defence") == "Defensa colectiva"
+
+
+def test_dates_read_in_the_pages_language_and_as_before_in_english() -> None:
+    env = Environment(autoescape=True)
+    env.filters["when"] = i18n.when
+    page = env.from_string("{{ at | when }} · {{ on | when('day') }} · {{ never | when }}")
+    at, on = datetime(2026, 12, 3, 13, 2, tzinfo=UTC), date(2026, 5, 1)
+    assert page.render(at=at, on=on, never=None) == (
+        f"{at.strftime('%d %b %Y %H:%M')} · {on.strftime('%d %b %Y')} · —"
+    )
+    assert page.render(at=at, on=on, never=None, lang="es") == "03 dic 2026 13:02 · 01 may 2026 · —"
+    assert page.render(at=at, on=on, lang="nl").startswith("03 dec 2026 13:02 · 01 mei 2026")

@@ -15,7 +15,7 @@ from seawall import __version__
 from seawall.core.node import Node
 from seawall.settings import Settings, load_settings
 from seawall.web.errors import install_error_handlers
-from seawall.web.i18n import N_
+from seawall.web.i18n import N_, when
 from seawall.web.limits import BodyLimit
 from seawall.web.metrics import HttpMetrics
 from seawall.web.routers import assess, core_api, embassy, health, intel, intel_sync, taxii, ui
@@ -79,6 +79,7 @@ def create_app(settings: Settings | None = None, node: Node | None = None) -> Fa
     templates.env.add_extension("jinja2.ext.i18n")
     templates.env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
     templates.env.globals["_"] = templates.env.globals["gettext"]
+    templates.env.filters["when"] = when
     app.state.templates = templates
     install_error_handlers(app)
     app.include_router(health.router)

@@ -11,14 +11,18 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from functools import cache
 from importlib import resources
 from typing import Any
 
 from babel import Locale, negotiate_locale
+from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup
 from starlette.requests import Request
 
@@ -60,15 +64,39 @@ def template_gettext(language: str) -> dict[str, Callable[..., Markup]]:
     and every variable is escaped into it, as Jinja's own newstyle functions do.
     """
     catalog = translations(language)
+    # S704: the markup is the catalog's own (shipped in the package, as the templates are);
+    # what a caller passes in goes through Markup's %, which escapes it.
 
     def gettext(message: str, **variables: Any) -> Markup:
-        return Markup(catalog.gettext(message)) % variables
+        return Markup(catalog.gettext(message)) % variables  # noqa: S704
 
     def ngettext(singular: str, plural: str, num: int, **variables: Any) -> Markup:
         variables.setdefault("num", num)
-        return Markup(catalog.ngettext(singular, plural, num)) % variables
+        return Markup(catalog.ngettext(singular, plural, num)) % variables  # noqa: S704
 
     return {"_": gettext, "gettext": gettext, "ngettext": ngettext}
+
+
+# How much of a moment a page shows, as CLDR patterns: in English they read as the
+# pages always have ("03 Dec 2026 13:02"), and in the other languages with their month names.
+WHEN = {
+    "day": "dd MMM y",
+    "minute": "dd MMM y HH:mm",
+    "second": "dd MMM y HH:mm:ss",
+    "recent": "dd MMM HH:mm",
+    "day-of-month": "dd MMM",
+}
+
+
+@pass_context
+def when(context: Context, moment: object, shown: str = "minute") -> str:
+    """A date or time in the page's language (the ``when`` filter); ``—`` for none."""
+    if not isinstance(moment, date):  # None, or a value the template does not have
+        return "—"
+    language = str(context.get("lang", "en"))
+    if isinstance(moment, datetime):
+        return format_datetime(moment, WHEN[shown], tzinfo=UTC, locale=language)
+    return format_date(moment, WHEN[shown], locale=language)
 
 
 @dataclass(frozen=True)
