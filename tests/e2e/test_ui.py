@@ -176,3 +176,59 @@ def test_the_collective_defence_pages_speak_the_language_chosen(page: Page) -> N
     page.goto("/intel/sightings?lang=nl")
     expect(page.locator("h1")).to_have_text("Waarnemingen in de regio")
     expect(main).not_to_contain_text("Sightings across the region")
+
+
+def test_the_maturity_embassy_and_admin_pages_speak_the_language_chosen(page: Page) -> None:
+    sign_in(page)  # an admin, who may see every page
+    main = page.locator("main")
+    page.goto("/assess?lang=fr")
+    round_page = page.locator("#rounds a", has_text="2026").first.get_attribute("href")
+    assert round_page
+    # (page, its heading in French, French on the page, the English it replaces)
+    pages = [
+        ("/assess", "Maturité", "Ouvrir un cycle d'évaluation", "Open a round"),
+        (round_page, "Jamaica 2026", "Consentement et publication", "Consent and publication"),
+        (f"{round_page}/rate/government", "Jamaica 2026: Government", "Justification", "Rationale"),
+        (f"{round_page}/consensus", "Jamaica 2026 : consensus", "Dispersion", "Spread"),
+        (
+            f"{round_page}/gaps",
+            "Jamaica 2026 : écarts et feuille de route",
+            "Cible des facteurs qui n'en ont pas",
+            "Target for factors without one",
+        ),
+        ("/assess/region?group=CARICOM", "Région : CARICOM", "Petits multiples", "Small multiples"),
+        # An index, a round and a repository are headed by their names (from data).
+        (
+            "/assess/index?group=CARIBBEAN",
+            "ITU Global Cybersecurity Index 2024",
+            "Niveaux :",
+            "Tiers:",
+        ),
+        ("/embassy", "Ambassade de données", "Dernière sauvegarde", "Last backup"),
+        ("/embassy/gov-records", "gov-records", "Suffisamment réparti", "Spread enough"),
+        ("/admin/users", "Utilisateurs", "Ajouter un utilisateur", "Add a user"),
+        ("/admin/tokens", "Jetons d'API", "Créer un jeton", "Create a token"),
+        ("/admin/partners", "Nœuds partenaires", "Ajouter un partenaire", "Add a partner"),
+        ("/audit", "Journal d'audit", "Vérifier la chaîne", "Verify chain"),
+    ]
+    for path, heading, french, english in pages:
+        page.goto(path)  # the first ?lang=fr is remembered
+        expect(page.locator("h1")).to_have_text(heading)
+        expect(main).to_contain_text(french)
+        expect(main).not_to_contain_text(english)
+
+    page.click("text=Vérifier la chaîne")
+    expect(page.locator("#verdict-ok")).to_contain_text("entrées vérifiées")
+    page.goto(f"{round_page}/consensus")
+    expect(page.locator(".tabs")).to_contain_text("Écarts et feuille de route")
+    expect(page.locator("#consensus-summary")).to_contain_text("sur 23")
+    shoot(page, "assess-10-consensus-fr")
+
+    page.goto("/embassy/gov-records?lang=nl")
+    expect(page.locator("#sites")).to_contain_text("beschikbaar")
+    expect(main).to_contain_text("Momentopnamen")
+    expect(main).not_to_contain_text("Snapshots")
+    page.goto("/assess")
+    expect(page.locator("h1")).to_have_text("Volwassenheid")
+    expect(main).to_contain_text("Beoordelingsrondes")
+    expect(main).not_to_contain_text("Assessment rounds")

@@ -245,3 +245,13 @@ def test_no_route_does_blocking_work_on_the_event_loop(node: Node) -> None:
     assert len(endpoints) > 50
     on_loop = {e.__name__ for e in endpoints if inspect.iscoroutinefunction(e)}
     assert on_loop == hopping
+
+
+def test_an_error_page_speaks_the_language_asked_for(client: httpx.Client) -> None:
+    html = {"Accept": "text/html"}
+    english = client.get("/no-such-page", headers=html)
+    assert english.status_code == 404 and "Back to the dashboard" in english.text
+    french = client.get("/no-such-page?lang=fr", headers=html)
+    assert french.status_code == 404 and "Retour au tableau de bord" in french.text
+    dutch = client.get("/no-such-page", headers={**html, "Accept-Language": "nl"})
+    assert "Back to the dashboard" not in dutch.text and "<title>" in dutch.text

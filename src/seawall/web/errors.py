@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from seawall.core.logs import log
 from seawall.errors import SeawallError
+from seawall.web import i18n
 
 
 class ErrorBody(BaseModel):
@@ -56,10 +57,18 @@ def error_response(request: Request, status: int, code: str, message: str) -> Re
     """Render an error for whoever asked: JSON for clients, a page for browsers."""
     if _wants_html(request):
         templates = request.app.state.templates
+        # In the language the page would have been in (the message itself stays English).
+        language = i18n.choose(request, request.app.state.node.settings.language).language
         page: Response = templates.TemplateResponse(
             request,
             "error.html",
-            {"status": status, "message": message, "code": code},
+            {
+                "status": status,
+                "message": message,
+                "code": code,
+                "lang": language,
+                **i18n.template_gettext(language),
+            },
             status_code=status,
         )
         return page
