@@ -141,6 +141,16 @@ def test_the_ui_speaks_the_browsers_language_and_keeps_the_one_chosen(
         context.close()
 
 
+def speaks(page: Page, pages: list[tuple[str, str, str, str]]) -> None:
+    """Each (path, heading, translated text, the English it replaces) reads as translated."""
+    main = page.locator("main")
+    for path, heading, translated, english in pages:
+        page.goto(path)
+        expect(page.locator("h1")).to_have_text(heading)
+        expect(main).to_contain_text(translated)
+        expect(main).not_to_contain_text(english)
+
+
 def test_the_collective_defence_pages_speak_the_language_chosen(page: Page) -> None:
     sign_in(page, "analyst")
     main = page.locator("main")
@@ -154,11 +164,7 @@ def test_the_collective_defence_pages_speak_the_language_chosen(page: Page) -> N
         ("/intel/import", "Importar inteligencia", "Subir un archivo", "Upload a file"),
         ("/intel/sync", "Sincronización entre naciones", "sin token", "no token"),
     ]
-    for path, heading, spanish, english in pages:
-        page.goto(path)  # the first ?lang=es is remembered
-        expect(page.locator("h1")).to_have_text(heading)
-        expect(main).to_contain_text(spanish)
-        expect(main).not_to_contain_text(english)
+    speaks(page, pages)  # the first ?lang=es is remembered
 
     page.goto("/intel/collections/caribbean-phishing")
     expect(main).to_contain_text("Objetos que puede ver")
@@ -211,11 +217,7 @@ def test_the_maturity_embassy_and_admin_pages_speak_the_language_chosen(page: Pa
         ("/admin/partners", "Nœuds partenaires", "Ajouter un partenaire", "Add a partner"),
         ("/audit", "Journal d'audit", "Vérifier la chaîne", "Verify chain"),
     ]
-    for path, heading, french, english in pages:
-        page.goto(path)  # the first ?lang=fr is remembered
-        expect(page.locator("h1")).to_have_text(heading)
-        expect(main).to_contain_text(french)
-        expect(main).not_to_contain_text(english)
+    speaks(page, pages)  # the first ?lang=fr is remembered
 
     page.click("text=Vérifier la chaîne")
     expect(page.locator("#verdict-ok")).to_contain_text("entrées vérifiées")
