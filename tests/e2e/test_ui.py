@@ -177,6 +177,8 @@ def test_the_collective_defence_pages_speak_the_language_chosen(page: Page) -> N
     page.click("#cases a >> nth=0")
     expect(main).to_contain_text("Cronología")
     expect(main).not_to_contain_text("Timeline")
+    expect(page.locator("#case-status")).to_have_text("abierto")  # the core's word, translated
+    expect(page.locator("select[name=status] option[value=open]")).to_have_text("abierto")
     shoot(page, "intel-14-case-es")
 
     page.goto("/intel/sightings?lang=nl")

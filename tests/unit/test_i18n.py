@@ -12,6 +12,8 @@ from babel.messages.pofile import read_po
 from jinja2 import Environment
 from starlette.requests import Request
 
+from seawall.assess import gaps, rounds
+from seawall.intel import cases, quality
 from seawall.web import i18n
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -112,3 +114,16 @@ def test_dates_read_in_the_pages_language_and_as_before_in_english() -> None:
     )
     assert page.render(at=at, on=on, never=None, lang="es") == "03 dic 2026 13:02 · 01 may 2026 · —"
     assert page.render(at=at, on=on, lang="nl").startswith("03 dec 2026 13:02 · 01 mei 2026")
+
+
+def test_every_status_and_state_a_page_shows_is_marked_for_translation() -> None:
+    shown = {
+        *(s.value for s in cases.Status),
+        *(d.value for d in cases.Determination),
+        *(s.value for s in quality.Status),
+        *(s.value.replace("_", " ") for s in gaps.ItemStatus),
+        rounds.OPEN,
+        rounds.PUBLISHED,
+    }
+    assert shown == set(i18n.CORE_WORDS)
+    assert i18n.template_gettext("fr")["_"]("false-positive") == "faux positif"

@@ -41,6 +41,30 @@ def N_(message: str) -> str:  # gettext's name for "mark now, translate when sho
     return message
 
 
+# The core keeps these words in English, stores and compares them; a page shows one as
+# `{{ _(word) }}`, found in the page's catalog because it is marked here.
+CORE_WORDS = (
+    # an assessment round, and an item of its roadmap
+    N_("open"),
+    N_("published"),
+    N_("planned"),
+    N_("in progress"),
+    N_("done"),
+    N_("dropped"),
+    # an incident case: its status and its determination
+    N_("new"),
+    N_("closed"),
+    N_("suspected"),
+    N_("confirmed"),
+    N_("false-positive"),
+    # an indicator's state
+    N_("active"),
+    N_("expired"),
+    N_("revoked"),
+    N_("not yet valid"),
+)
+
+
 @cache
 def translations(language: str) -> NullTranslations:
     """The catalog of one language (English, and any language without one, translate nothing)."""
