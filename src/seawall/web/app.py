@@ -74,8 +74,8 @@ def create_app(settings: Settings | None = None, node: Node | None = None) -> Fa
     app.state.pillars = PILLARS
     templates = Jinja2Templates(directory=_package_dir("templates"))
     templates.env.globals["version"] = __version__
-    # `_` and `{% trans %}` in every template; render() puts the request's catalog in the
-    # context, and anything rendered without it (an error page) stays in English.
+    # `_` and `{% trans %}` in every template. render() and the error page put the request's
+    # language in the context (i18n.page_words); anything rendered without it reads English.
     templates.env.add_extension("jinja2.ext.i18n")
     templates.env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
     templates.env.globals["_"] = templates.env.globals["gettext"]

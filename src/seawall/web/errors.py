@@ -62,13 +62,7 @@ def error_response(request: Request, status: int, code: str, message: str) -> Re
         page: Response = templates.TemplateResponse(
             request,
             "error.html",
-            {
-                "status": status,
-                "message": message,
-                "code": code,
-                "lang": language,
-                **i18n.template_gettext(language),
-            },
+            {"status": status, "message": message, "code": code, **i18n.page_words(language)},
             status_code=status,
         )
         return page

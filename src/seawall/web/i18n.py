@@ -101,6 +101,12 @@ def template_gettext(language: str) -> dict[str, Callable[..., Markup]]:
     return {"_": gettext, "gettext": gettext, "ngettext": ngettext}
 
 
+def page_words(language: str) -> dict[str, Any]:
+    """What every page needs to speak ``language``: the gettext functions, and ``lang``,
+    which the ``when`` filter and the language switcher read."""
+    return {"lang": language, "languages": LANGUAGES, **template_gettext(language)}
+
+
 # How much of a moment a page shows, as CLDR patterns: in English they read as the
 # pages always have ("03 Dec 2026 13:02"), and in the other languages with their month names.
 WHEN = {

@@ -42,9 +42,7 @@ def render(
         "csrf": page.csrf if page else "",
         "Perm": Perm,
         "path": request.url.path,
-        "lang": choice.language,
-        "languages": i18n.LANGUAGES,
-        **i18n.template_gettext(choice.language),
+        **i18n.page_words(choice.language),
         **values,
     }
     response: HTMLResponse = request.app.state.templates.TemplateResponse(
