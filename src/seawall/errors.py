@@ -26,6 +26,9 @@ Messages never contain secrets: passwords, tokens and keys are named, not shown.
 
 from __future__ import annotations
 
+from enum import StrEnum
+from typing import TypeVar
+
 
 class SeawallError(Exception):
     """Base of every failure Seawall reports to a person or a client."""
@@ -151,3 +154,16 @@ class AuditChainBroken(SeawallError):
     exit_code = 1
     http_status = 500
     code = "audit_chain_broken"
+
+
+Choice = TypeVar("Choice", bound=StrEnum)
+
+
+def parse_choice(kind: type[Choice], what: str, value: str) -> Choice:
+    """``value`` as one of ``kind``'s values (spaces and case aside), or InvalidInput naming
+    the ones there are."""
+    try:
+        return kind(value.strip().lower())
+    except ValueError:
+        choices = ", ".join(member.value for member in kind)
+        raise InvalidInput(f"unknown {what} {value!r}: choose {choices}") from None

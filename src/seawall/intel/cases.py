@@ -30,7 +30,7 @@ from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
 from seawall.core.evidence import record_evidence
 from seawall.db.models.intel import IntelCollection
-from seawall.errors import InvalidInput
+from seawall.errors import InvalidInput, parse_choice
 from seawall.intel import store
 from seawall.intel.collections import default_marking, get_collection
 from seawall.intel.errors import CaseNotFound, NotCaseOwner, ObjectNotFound
@@ -64,22 +64,14 @@ class Determination(StrEnum):
 Choice = TypeVar("Choice", Status, Determination)
 
 
-def _parse(kind: type[Choice], what: str, value: str) -> Choice:
-    try:
-        return kind(value.strip().lower())
-    except ValueError:
-        choices = ", ".join(member.value for member in kind)
-        raise InvalidInput(f"unknown {what} {value!r}: choose {choices}") from None
-
-
 def parse_status(value: str) -> Status:
     """A status as a user typed it, or InvalidInput naming the ones there are."""
-    return _parse(Status, "status", value)
+    return parse_choice(Status, "status", value)
 
 
 def parse_determination(value: str) -> Determination:
     """A determination as a user typed it, or InvalidInput naming the ones there are."""
-    return _parse(Determination, "determination", value)
+    return parse_choice(Determination, "determination", value)
 
 
 @dataclass(frozen=True)

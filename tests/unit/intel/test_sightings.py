@@ -13,6 +13,7 @@ import pytest
 from seawall.core.access import Principal, Role
 from seawall.core.evidence import list_evidence
 from seawall.core.node import Node
+from seawall.errors import InvalidInput, parse_choice
 from seawall.intel import store
 from seawall.intel.collections import Audience, create_collection, get_collection
 from seawall.intel.errors import UnreadableLog
@@ -249,3 +250,9 @@ def test_the_region_sees_which_indicators_several_nations_sighted(
     with any_node.unit(TT) as ctx:
         # Trinidad cannot read the AMBER range, nor Jamaica's AMBER sighting of it.
         assert [r.indicator for r in regional_sightings(ctx)] == [DOMAIN["id"]]
+
+
+def test_a_log_format_is_read_as_typed_and_an_unknown_one_names_the_choices() -> None:
+    assert parse_choice(LogFormat, "log format", " Zeek-JSON ") is LogFormat.ZEEK_JSON
+    with pytest.raises(InvalidInput, match=r"unknown log format 'syslog': choose zeek, zeek-json"):
+        parse_choice(LogFormat, "log format", "syslog")

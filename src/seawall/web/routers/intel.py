@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from seawall.core.access import Perm, require
 from seawall.db.models.intel import IntelCollection
-from seawall.errors import InvalidInput, SeawallError
+from seawall.errors import InvalidInput, SeawallError, parse_choice
 from seawall.intel import cases as casework
 from seawall.intel import ingest, search
 from seawall.intel.audiences import describe_audience, organisation_names, parse_audience
@@ -165,23 +165,21 @@ def intel_import(
     """Import an uploaded file; shows what was accepted and what was refused, and why."""
     require(page.who, Perm.INTEL_WRITE)
     limit = node_of(request).settings.max_body_bytes
-    # A plain def route: the form is already spooled, and parsing, matching and the
-    # database work run on a worker thread instead of stalling every other request.
+    # A plain def route: the form is already spooled, and parsing and the database work
+    # run on a worker thread instead of stalling every other request.
     data = file.file.read(limit + 1)
     try:
         if len(data) > limit:
             raise UnreadableIntel(
                 f"{file.filename} is over {limit:,} bytes; import it with `seawall intel import`"
             )
-        parsed = ingest.parse_bytes(
-            file.filename or "upload", data, Format(format) if format else None
-        )
+        chosen = parse_choice(Format, "format", format) if format else None
+        parsed = ingest.parse_bytes(file.filename or "upload", data, chosen)
         with page.ctx.db.begin_nested():
             target = get_collection(page.ctx, collection)
             report = ingest.import_objects(page.ctx, target, parsed)
-    except (SeawallError, ValueError) as exc:
-        message = exc.message if isinstance(exc, SeawallError) else f"unknown format {format!r}"
-        return _import_page(request, page, status=422, error=message)
+    except SeawallError as exc:
+        return _import_page(request, page, status=422, error=exc.message)
     return _import_page(request, page, report=report)
 
 
@@ -234,7 +232,7 @@ def intel_match(
             )
         if case and not collection:
             raise InvalidInput("choose where to record the sightings to link to a case")
-        chosen = LogFormat(format) if format else None
+        chosen = parse_choice(LogFormat, "log format", format) if format else None
         upload = sightings.Stream(name, io.BytesIO(data))
         with page.ctx.db.begin_nested():
             report = sightings.match_logs(page.ctx, [upload], chosen)
@@ -242,9 +240,8 @@ def intel_match(
                 sightings.record(page.ctx, report, get_collection(page.ctx, collection))
             if case:
                 sightings.link_to_case(page.ctx, report, case)
-    except (SeawallError, ValueError) as exc:
-        message = exc.message if isinstance(exc, SeawallError) else f"unknown format {format!r}"
-        return _match_page(request, page, status=422, error=message)
+    except SeawallError as exc:
+        return _match_page(request, page, status=422, error=exc.message)
     return _match_page(request, page, report=report)
 
 
