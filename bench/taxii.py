@@ -288,16 +288,24 @@ def seawall_server(home: Path, database_url: str | None) -> Iterator[Server]:
     )
     port = free_port()
     serve = ["serve", "--host", "127.0.0.1", "--port", str(port)]
-    proc = subprocess.Popen(
+    base = f"http://127.0.0.1:{port}/taxii2/"
+    with serving(
         [*SEAWALL, "--home", str(home), *serve],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+        base,
+        f"{base}api/collections/{collection['id']}/objects/",
+        token["token"],
+    ) as server:
+        yield server
+
+
+@contextmanager
+def serving(command: list[str], ready: str, objects: str, secret: str) -> Iterator[Server]:
+    """Run a server until the block ends: ready once ``ready`` answers, and a client of its
+    collection at ``objects`` that authenticates as USER with ``secret``."""
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        base = f"http://127.0.0.1:{port}/taxii2/"
-        wait_ready(base, proc, (USER, token["token"]))
-        url = f"{base}api/collections/{collection['id']}/objects/"
-        yield Server(TaxiiClient(url, USER, token["token"]), proc)
+        wait_ready(ready, proc, (USER, secret))
+        yield Server(TaxiiClient(objects, USER, secret), proc)
     finally:
         stop(proc)
 
@@ -321,17 +329,9 @@ uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
 def floor_server() -> Iterator[Server]:
     """An ASGI app that does nothing but answer, under the uvicorn Seawall runs on."""
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-c", FLOOR_APP, str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        url = f"http://127.0.0.1:{port}/taxii2/api/collections/floor/objects/"
-        wait_ready(url, proc, (USER, PASSWORD))
-        yield Server(TaxiiClient(url, USER, PASSWORD), proc)
-    finally:
-        stop(proc)
+    url = f"http://127.0.0.1:{port}/taxii2/api/collections/floor/objects/"
+    with serving([sys.executable, "-c", FLOOR_APP, str(port)], url, url, PASSWORD) as server:
+        yield server
 
 
 def ensure_medallion() -> Path:
@@ -388,17 +388,13 @@ def medallion_server(page: int) -> Iterator[Server]:
         "taxii": {"max_page_size": page},
     }
     config_file.write_text(json.dumps(config))
-    proc = subprocess.Popen(
+    with serving(
         [str(binary), "--host", "127.0.0.1", "--port", str(port), str(config_file)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        wait_ready(f"http://127.0.0.1:{port}/taxii2/", proc, (USER, PASSWORD))
-        url = f"{root}collections/{collection}/objects/"
-        yield Server(TaxiiClient(url, USER, PASSWORD), proc)
-    finally:
-        stop(proc)
+        f"http://127.0.0.1:{port}/taxii2/",
+        f"{root}collections/{collection}/objects/",
+        PASSWORD,
+    ) as server:
+        yield server
 
 
 @contextmanager
