@@ -159,11 +159,19 @@ class AuditChainBroken(SeawallError):
 Choice = TypeVar("Choice", bound=StrEnum)
 
 
-def parse_choice(kind: type[Choice], what: str, value: str) -> Choice:
-    """``value`` as one of ``kind``'s values (spaces and case aside), or InvalidInput naming
-    the ones there are."""
-    try:
-        return kind(value.strip().lower())
-    except ValueError:
-        choices = ", ".join(member.value for member in kind)
-        raise InvalidInput(f"unknown {what} {value!r}: choose {choices}") from None
+def parse_choice(
+    kind: type[Choice], what: str, value: str, error: type[InvalidInput] = InvalidInput
+) -> Choice:
+    """``value`` as one of ``kind``'s values, or ``error`` naming the ones there are.
+
+    Case and surrounding spaces do not matter, and ``private-sector`` or ``Private Sector``
+    name the value ``private_sector``.
+    """
+    cleaned = value.strip().lower()
+    for candidate in (cleaned, cleaned.replace("-", "_").replace(" ", "_")):
+        try:
+            return kind(candidate)
+        except ValueError:
+            continue
+    choices = ", ".join(member.value for member in kind)
+    raise error(f"unknown {what} {value!r}: choose one of {choices}")

@@ -22,7 +22,7 @@ from seawall.core.access import Perm, require, require_nation
 from seawall.core.context import Ctx
 from seawall.core.nations import normalise_nation
 from seawall.db.models.assess import RoadmapItem, RoadmapProgress, Target
-from seawall.errors import InvalidInput
+from seawall.errors import InvalidInput, parse_choice
 
 
 class ItemStatus(StrEnum):
@@ -36,11 +36,7 @@ class ItemStatus(StrEnum):
 
 def parse_status(value: str) -> ItemStatus:
     """A roadmap status by name, or a clear error listing the choices."""
-    try:
-        return ItemStatus(value.strip().lower().replace("-", "_").replace(" ", "_"))
-    except ValueError:
-        choices = ", ".join(s.value for s in ItemStatus)
-        raise InvalidInput(f"unknown roadmap status {value!r}: choose one of {choices}") from None
+    return parse_choice(ItemStatus, "roadmap status", value)
 
 
 @dataclass(frozen=True)

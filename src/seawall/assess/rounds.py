@@ -34,7 +34,7 @@ from seawall.core.access import Perm, require, require_nation
 from seawall.core.context import Ctx
 from seawall.core.nations import normalise_nation, region_members
 from seawall.db.models.assess import Consensus, PublicationConsent, Rating, Round
-from seawall.errors import InvalidInput
+from seawall.errors import InvalidInput, parse_choice
 
 DISAGREEMENT_SPREAD = 2
 OPEN = "open"
@@ -56,14 +56,7 @@ class StakeholderGroup(StrEnum):
 
 def parse_group(value: str) -> StakeholderGroup:
     """A stakeholder group by name (``private-sector`` and ``Private Sector`` also work)."""
-    cleaned = value.strip().lower().replace("-", "_").replace(" ", "_")
-    try:
-        return StakeholderGroup(cleaned)
-    except ValueError:
-        choices = ", ".join(g.value for g in StakeholderGroup)
-        raise UnknownStakeholderGroup(
-            f"unknown stakeholder group {value!r}: choose one of {choices}"
-        ) from None
+    return parse_choice(StakeholderGroup, "stakeholder group", value, UnknownStakeholderGroup)
 
 
 def create_round(ctx: Ctx, nation: str, framework_id: str, year: int) -> Round:

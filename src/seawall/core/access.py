@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from seawall.errors import Forbidden, InvalidInput, NotFound
+from seawall.errors import Forbidden, NotFound, parse_choice
 
 
 class Role(StrEnum):
@@ -51,25 +51,14 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
 
 def parse_role(value: str) -> Role:
     """A role by name, or a clear error listing the choices."""
-    try:
-        return Role(value.strip().lower())
-    except ValueError:
-        choices = ", ".join(r.value for r in Role)
-        raise InvalidInput(f"unknown role {value!r}: choose one of {choices}") from None
+    return parse_choice(Role, "role", value)
 
 
 def parse_scopes(values: list[str] | tuple[str, ...]) -> frozenset[Perm]:
     """Token scopes by name; ``*`` means every permission of the user's role."""
     if not values or "*" in values:
         return frozenset(Perm)
-    scopes = set()
-    for value in values:
-        try:
-            scopes.add(Perm(value.strip().lower()))
-        except ValueError:
-            choices = ", ".join(p.value for p in Perm)
-            raise InvalidInput(f"unknown scope {value!r}: choose from {choices}") from None
-    return frozenset(scopes)
+    return frozenset(parse_choice(Perm, "scope", value) for value in values)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from seawall.core.access import Perm, require, require_nation
 from seawall.core.context import Ctx
 from seawall.core.nations import normalise_nation
 from seawall.db.models import Organisation
-from seawall.errors import Conflict, InvalidInput, NotFound
+from seawall.errors import Conflict, InvalidInput, NotFound, parse_choice
 
 
 class OrgKind(StrEnum):
@@ -25,13 +25,7 @@ class OrgKind(StrEnum):
 
 def parse_kind(value: str) -> OrgKind:
     """An organisation kind by name, or a clear error."""
-    try:
-        return OrgKind(value.strip().lower().replace("-", "_").replace(" ", "_"))
-    except ValueError:
-        choices = ", ".join(k.value for k in OrgKind)
-        raise InvalidInput(
-            f"unknown organisation kind {value!r}: choose one of {choices}"
-        ) from None
+    return parse_choice(OrgKind, "organisation kind", value)
 
 
 def add_org(ctx: Ctx, name: str, kind: str, nation: str | None = None) -> Organisation:

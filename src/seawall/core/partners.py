@@ -12,7 +12,7 @@ from seawall.core.access import Perm, require, require_nation
 from seawall.core.context import Ctx
 from seawall.core.nations import normalise_nation
 from seawall.db.models import Partner
-from seawall.errors import Conflict, InvalidInput, NotFound
+from seawall.errors import Conflict, InvalidInput, NotFound, parse_choice
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
 
@@ -52,10 +52,7 @@ def add_partner(
         raise InvalidInput(
             f"partner URL {url!r} is not an http(s) URL: give e.g. https://node.example.gov"
         )
-    try:
-        trust_level = Trust(trust.strip().lower())
-    except ValueError:
-        raise InvalidInput(f"unknown trust {trust!r}: choose full, limited or none") from None
+    trust_level = parse_choice(Trust, "trust", trust)
     tlp = max_tlp.strip().lower()
     if tlp not in SHAREABLE_TLP:
         raise InvalidInput(f"unknown TLP {max_tlp!r}: choose one of {', '.join(SHAREABLE_TLP)}")

@@ -183,7 +183,9 @@ def test_a_partners_case_with_a_status_this_node_does_not_know_still_reads(
         Determination.SUSPECTED,
     )
     assert titles == [(theirs["id"], "Their case")]
-    with pytest.raises(InvalidInput, match="unknown status 'shut': choose new, open, closed"):
+    with pytest.raises(
+        InvalidInput, match="unknown status 'shut': choose one of new, open, closed"
+    ):
         cases.parse_status("shut")
     with pytest.raises(InvalidInput, match="unknown determination 'maybe'"):
         cases.parse_determination("maybe")

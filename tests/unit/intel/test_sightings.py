@@ -254,5 +254,7 @@ def test_the_region_sees_which_indicators_several_nations_sighted(
 
 def test_a_log_format_is_read_as_typed_and_an_unknown_one_names_the_choices() -> None:
     assert parse_choice(LogFormat, "log format", " Zeek-JSON ") is LogFormat.ZEEK_JSON
-    with pytest.raises(InvalidInput, match=r"unknown log format 'syslog': choose zeek, zeek-json"):
+    with pytest.raises(
+        InvalidInput, match=r"unknown log format 'syslog': choose one of zeek, zeek-json"
+    ):
         parse_choice(LogFormat, "log format", "syslog")
