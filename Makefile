@@ -39,11 +39,11 @@ fmt: setup  ## Format and autofix
 	$(UV) run --frozen ruff format src tests bench
 	$(UV) run --frozen ruff check --fix src tests bench
 
-i18n: setup  ## Extract the UI's messages and merge them into the es, fr and nl catalogs
+i18n: setup  ## Extract the UI's and reports' messages and merge them into the es, fr and nl catalogs
 	$(UV) run --frozen pybabel extract -F babel.cfg -k _ -k N_ --no-location --omit-header \
-		-o src/seawall/web/locale/messages.pot .
-	$(UV) run --frozen pybabel update -i src/seawall/web/locale/messages.pot \
-		-d src/seawall/web/locale --ignore-obsolete
+		-o src/seawall/locale/messages.pot .
+	$(UV) run --frozen pybabel update -i src/seawall/locale/messages.pot \
+		-d src/seawall/locale --ignore-obsolete
 
 bench: setup  ## Run the benchmarks (slow; prints figures and ratios against peer tools)
 	@bash tools/ensure-services --bench

@@ -221,6 +221,13 @@ def test_the_maturity_embassy_and_admin_pages_speak_the_language_chosen(page: Pa
     ]
     speaks(page, pages)  # the first ?lang=fr is remembered
 
+    page.goto("/assess/region?group=CARICOM")
+    statements = page.locator("#statements")
+    expect(statements).to_contain_text("Dimension(s) en tête")
+    expect(statements).not_to_contain_text("Strongest")
+    report = page.request.get("/assess/report?format=html")  # the browser's cookies: French
+    assert report.ok and 'lang="fr"' in report.text() and "Dernière évaluation" in report.text()
+    page.goto("/audit")
     page.click("text=Vérifier la chaîne")
     expect(page.locator("#verdict-ok")).to_contain_text("entrées vérifiées")
     page.goto(f"{round_page}/consensus")

@@ -8,16 +8,18 @@ from pathlib import Path
 import pytest
 from babel.messages.catalog import Message
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 from jinja2 import Environment
 from starlette.requests import Request
 
+from seawall import catalogs
 from seawall.assess import gaps, rounds
 from seawall.intel import cases, quality
 from seawall.web import i18n
 
 ROOT = Path(__file__).resolve().parents[2]
-LOCALE = ROOT / "src" / "seawall" / "web" / "locale"
+LOCALE = ROOT / "src" / "seawall" / "locale"
 
 
 def request(query: str = "", cookie: str = "", accept: str = "") -> Request:
@@ -52,11 +54,8 @@ def test_a_request_is_answered_in_the_language_it_asks_for_else_the_nodes(
 
 def _extracted() -> set[str | tuple[str, ...]]:
     """The messages `make i18n` extracts: a plural one (ngettext, `{% pluralize %}`) as a tuple."""
-    methods = [
-        ("src/seawall/web/templates/**.html", "jinja2"),
-        ("src/seawall/web/**.py", "python"),
-    ]
-    options = {"src/seawall/web/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+    with (ROOT / "babel.cfg").open() as config:
+        methods, options = parse_mapping_cfg(config)
     # pybabel's own keywords (`{% trans %}` blocks are gettext and ngettext calls) and -k _ -k N_.
     keywords = {**DEFAULT_KEYWORDS, "_": None, "N_": None}
     found = extract_from_dir(str(ROOT), methods, options, keywords=keywords)
@@ -74,7 +73,7 @@ def _translated(entry: Message | None, forms: int) -> bool:
     return bool(entry.string)
 
 
-def test_every_message_the_ui_marks_is_in_the_template_and_translated_in_every_catalog() -> None:
+def test_every_message_marked_is_in_the_template_and_translated_in_every_catalog() -> None:
     marked = _extracted()
     with (LOCALE / "messages.pot").open("rb") as source:
         template = {m.id for m in read_po(source) if m.id}
@@ -84,7 +83,7 @@ def test_every_message_the_ui_marks_is_in_the_template_and_translated_in_every_c
             catalog = read_po(source, locale=language)
         missing = [m for m in marked if not _translated(catalog.get(m), catalog.num_plurals)]
         assert not missing, f"{language} lacks {missing}"
-        assert i18n.translations(language).gettext("Collective defence") != "Collective defence"
+        assert catalogs.translations(language).gettext("Collective defence") != "Collective defence"
 
 
 def test_templates_translate_trans_blocks_and_escape_their_variables() -> None:
@@ -95,9 +94,9 @@ def test_templates_translate_trans_blocks_and_escape_their_variables() -> None:
         "{% trans collection=name %}Objects in {{ collection }}{% endtrans %} · "
         "{% trans count=n %}{{ count }} line{% pluralize %}{{ count }} lines{% endtrans %}"
     )
-    english = page.render(**i18n.template_gettext("en"), name="<b>x</b>", n=2)
+    english = page.render(**catalogs.template_gettext("en"), name="<b>x</b>", n=2)
     assert english == "Objects in &lt;b&gt;x&lt;/b&gt; · 2 lines"
-    spanish = i18n.template_gettext("es")
+    spanish = catalogs.template_gettext("es")
     added = "<strong>%(num)s</strong> added"
     assert spanish["ngettext"](added, added, 1) == "<strong>1</strong> añadido"  # markup kept
     assert spanish["ngettext"](added, added, 3) == "<strong>3</strong> añadidos"
@@ -126,4 +125,4 @@ def test_every_status_and_state_a_page_shows_is_marked_for_translation() -> None
         rounds.PUBLISHED,
     }
     assert shown == set(i18n.CORE_WORDS)
-    assert i18n.template_gettext("fr")["_"]("false-positive") == "faux positif"
+    assert catalogs.template_gettext("fr")["_"]("false-positive") == "faux positif"

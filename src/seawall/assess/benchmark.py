@@ -15,7 +15,7 @@ Statements other than "improved" use each nation's latest round.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from statistics import fmean
@@ -25,6 +25,7 @@ from sqlalchemy import select
 from seawall.assess.frameworks import Framework, get_framework
 from seawall.assess.rounds import PUBLISHED, agreed_stages
 from seawall.assess.scoring import dimension_scores
+from seawall.catalogs import N_
 from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
 from seawall.core.nations import region_members
@@ -61,12 +62,22 @@ class RowRef:
 
 @dataclass(frozen=True)
 class Statement:
-    """A computed regional finding with the nations it names and the rows behind it."""
+    """A computed regional finding with the nations it names and the rows behind it.
+
+    ``message`` is the sentence with ``%(name)s`` placeholders for ``values``, marked for the
+    catalogs: a page or a report says it in its language as ``_(s.message, **s.values)``.
+    """
 
     key: str
-    text: str
+    message: str
+    values: Mapping[str, str | int] = field(hash=False)
     nations: tuple[str, ...]
     rows: tuple[RowRef, ...]
+
+    @property
+    def text(self) -> str:
+        """The statement in English."""
+        return self.message % self.values
 
 
 @dataclass(frozen=True)
@@ -145,7 +156,8 @@ def regional_statements(panel: Sequence[PanelRow], framework: Framework) -> list
     statements.append(
         Statement(
             "start_up",
-            f"{len(nations)} of {total} nations have at least one dimension at {low_name}",
+            N_("%(count)s of %(total)s nations have at least one dimension at %(stage)s"),
+            {"count": len(nations), "total": total, "stage": low_name},
             nations,
             tuple(startup),
         )
@@ -158,12 +170,13 @@ def regional_statements(panel: Sequence[PanelRow], framework: Framework) -> list
         if s >= top
     ]
     nations = tuple(sorted({ref.nation for ref in dynamic}))
-    text = (
-        f"{len(nations)} of {total} nations reach {top_name} in at least one factor"
+    message = (
+        N_("%(count)s of %(total)s nations reach %(stage)s in at least one factor")
         if nations
-        else f"No nation reaches {top_name} in any factor"
+        else N_("No nation reaches %(stage)s in any factor")
     )
-    statements.append(Statement("dynamic", text, nations, tuple(dynamic)))
+    values: dict[str, str | int] = {"count": len(nations), "total": total, "stage": top_name}
+    statements.append(Statement("dynamic", message, values, nations, tuple(dynamic)))
 
     improved_refs: list[RowRef] = []
     improved: list[str] = []
@@ -192,8 +205,11 @@ def regional_statements(panel: Sequence[PanelRow], framework: Framework) -> list
     statements.append(
         Statement(
             "improved",
-            f"{len(improved)} nations improved by {IMPROVED_BY} or more in at least "
-            f"{IMPROVED_DIMENSIONS} dimensions between their two latest assessments",
+            N_(
+                "%(count)s nations improved by %(by)s or more in at least %(dimensions)s "
+                "dimensions between their two latest assessments"
+            ),
+            {"count": len(improved), "by": str(IMPROVED_BY), "dimensions": IMPROVED_DIMENSIONS},
             tuple(improved),
             tuple(improved_refs),
         )
@@ -203,7 +219,10 @@ def regional_statements(panel: Sequence[PanelRow], framework: Framework) -> list
     if means:
         best = max(means.values())
         worst = min(means.values())
-        for key, target, word in (("strongest", best, "Strongest"), ("weakest", worst, "Weakest")):
+        for key, target, message in (
+            ("strongest", best, N_("Strongest dimension(s): %(names)s (mean %(mean)s)")),
+            ("weakest", worst, N_("Weakest dimension(s): %(names)s (mean %(mean)s)")),
+        ):
             dims = [d for d, m in means.items() if abs(m - target) < _EPSILON]
             refs = tuple(
                 RowRef(r.round_id, r.nation, r.year, d, r.dimensions[d])
@@ -214,7 +233,8 @@ def regional_statements(panel: Sequence[PanelRow], framework: Framework) -> list
             statements.append(
                 Statement(
                     key,
-                    f"{word} dimension(s): {_names(framework, dims)} (mean {target:.2f})",
+                    message,
+                    {"names": _names(framework, dims), "mean": f"{target:.2f}"},
                     tuple(sorted({ref.nation for ref in refs})),
                     refs,
                 )

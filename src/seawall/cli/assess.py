@@ -18,6 +18,7 @@ import click
 from seawall.assess import benchmark, content, frameworks, gaps, indices, rounds, suggestions
 from seawall.assess.errors import RoundNotFound
 from seawall.assess.report import export
+from seawall.catalogs import LANGUAGES
 from seawall.cli.context import CliState, pass_state
 from seawall.cli.output import emit_json, emit_table, fmt_time, json_option, say
 from seawall.core import users
@@ -816,6 +817,12 @@ def region(state: CliState, group: str, framework_id: str, as_json: bool) -> Non
 @click.option("--region", "region_group", default="CARICOM", show_default=True)
 @click.option("--index-group", default="CARIBBEAN", show_default=True)
 @click.option("--default-target", type=int, default=None, help="Target for factors without one.")
+@click.option(
+    "--language",
+    type=click.Choice(list(LANGUAGES)),
+    default=None,
+    help="The report's language (default: the node's language setting).",
+)
 @pass_state
 def report(
     state: CliState,
@@ -826,6 +833,7 @@ def report(
     region_group: str,
     index_group: str,
     default_target: int | None,
+    language: str | None,
 ) -> None:
     """Write a nation's report (radar, trends, region, GCI bars, gaps, roadmap) as PDF or HTML."""
     # imported here: matplotlib and WeasyPrint are slow to load and only reports need them
@@ -835,7 +843,7 @@ def report(
         built = document.build_report(
             ctx, nation, framework_id, region_group or None, index_group, default_target
         )
-    html = document.render_html(built)
+    html = document.render_html(built, language or state.node().settings.language)
     _write(out, document.render_pdf(html) if fmt == "pdf" else html)
 
 

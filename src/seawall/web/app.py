@@ -12,10 +12,11 @@ from fastapi.templating import Jinja2Templates
 from prometheus_client import CollectorRegistry
 
 from seawall import __version__
+from seawall.catalogs import N_
 from seawall.core.node import Node
 from seawall.settings import Settings, load_settings
 from seawall.web.errors import install_error_handlers
-from seawall.web.i18n import N_, when
+from seawall.web.i18n import when
 from seawall.web.limits import BodyLimit
 from seawall.web.metrics import HttpMetrics
 from seawall.web.routers import assess, core_api, embassy, health, intel, intel_sync, taxii, ui
@@ -82,9 +83,10 @@ def create_app(settings: Settings | None = None, node: Node | None = None) -> Fa
     templates.env.filters["when"] = when
     app.state.templates = templates
     install_error_handlers(app)
+    # TAXII first: Starlette tries routes in order, and TAXII reads are the hot path.
+    app.include_router(taxii.router)
     app.include_router(health.router)
     app.include_router(core_api.router)
-    app.include_router(taxii.router)
     app.include_router(ui.router)
     app.include_router(embassy.router)
     app.include_router(assess.router)

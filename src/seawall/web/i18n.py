@@ -1,44 +1,25 @@
 """The UI's languages: English first, then Spanish, French and Dutch (the Caribbean's others).
 
-Message catalogs are gettext ``.po`` files shipped in the package (``web/locale``), read
-with Babel once per process. A page's language is chosen, in order, by ``?lang=`` (which
-is remembered in a cookie), the cookie, the browser's ``Accept-Language``, and the node's
-``language`` setting. A message missing from a catalog shows in English.
+A page's language is chosen, in order, by ``?lang=`` (which is remembered in a cookie), the
+cookie, the browser's ``Accept-Language``, and the node's ``language`` setting. Its words
+come from the node's catalogs (:mod:`seawall.catalogs`).
 """
 
 from __future__ import annotations
 
-import io
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from functools import cache
-from importlib import resources
 from typing import Any
 
 from babel import Locale, negotiate_locale
 from babel.dates import format_date, format_datetime
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.support import NullTranslations, Translations
 from jinja2 import pass_context
 from jinja2.runtime import Context
-from markupsafe import Markup
 from starlette.requests import Request
 
-LANGUAGES: dict[str, str] = {
-    "en": "English",
-    "es": "Español",
-    "fr": "Français",
-    "nl": "Nederlands",
-}
+from seawall.catalogs import LANGUAGES, N_, template_gettext
+
 COOKIE = "seawall_lang"
-DOMAIN = "messages"
-
-
-def N_(message: str) -> str:  # gettext's name for "mark now, translate when shown"
-    """Mark a message for the catalogs; it is translated where it is shown."""
-    return message
 
 
 # The core keeps these words in English, stores and compares them; a page shows one as
@@ -63,42 +44,6 @@ CORE_WORDS = (
     N_("revoked"),
     N_("not yet valid"),
 )
-
-
-@cache
-def translations(language: str) -> NullTranslations:
-    """The catalog of one language (English, and any language without one, translate nothing)."""
-    if language == "en" or language not in LANGUAGES:
-        return NullTranslations()
-    path = resources.files("seawall.web").joinpath(f"locale/{language}/LC_MESSAGES/{DOMAIN}.po")
-    with path.open("rb") as source:
-        catalog = read_po(source, locale=language, domain=DOMAIN)
-    compiled = io.BytesIO()
-    write_mo(compiled, catalog)
-    compiled.seek(0)
-    return Translations(compiled, domain=DOMAIN)
-
-
-@cache
-def template_gettext(language: str) -> dict[str, Callable[..., Markup]]:
-    """``_``, ``gettext`` and ``ngettext`` for a page in ``language``, as the templates call them.
-
-    Jinja's i18n extension is installed "newstyle": a ``{% trans name=x %}`` block calls
-    ``gettext(message, name=x)``. The translation is trusted (it comes from our catalogs),
-    and every variable is escaped into it, as Jinja's own newstyle functions do.
-    """
-    catalog = translations(language)
-    # S704: the markup is the catalog's own (shipped in the package, as the templates are);
-    # what a caller passes in goes through Markup's %, which escapes it.
-
-    def gettext(message: str, **variables: Any) -> Markup:
-        return Markup(catalog.gettext(message)) % variables  # noqa: S704
-
-    def ngettext(singular: str, plural: str, num: int, **variables: Any) -> Markup:
-        variables.setdefault("num", num)
-        return Markup(catalog.ngettext(singular, plural, num)) % variables  # noqa: S704
-
-    return {"_": gettext, "gettext": gettext, "ngettext": ngettext}
 
 
 def page_words(language: str) -> dict[str, Any]:

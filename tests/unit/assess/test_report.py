@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
@@ -12,7 +13,7 @@ from seawall.assess.frameworks import shipped_frameworks
 from seawall.assess.gaps import add_item, set_target
 from seawall.assess.indices import edition_rows
 from seawall.assess.report import charts
-from seawall.assess.report.document import build_report, render_html, render_pdf
+from seawall.assess.report.document import build_report, render_html, render_pdf, report_charts
 from seawall.assess.report.export import (
     index_records,
     region_data,
@@ -21,6 +22,7 @@ from seawall.assess.report.export import (
     to_json,
 )
 from seawall.assess.rounds import agree, create_round, grant_consent, publish, rate
+from seawall.catalogs import translations
 from seawall.core.node import Node
 
 CMM = shipped_frameworks()["cmm-2021"]
@@ -79,6 +81,34 @@ def test_the_nation_report_holds_every_section(node: Node) -> None:
     ):
         assert needle in html, needle
     assert html.count("data:image/svg+xml;base64,") == 4
+
+
+def test_the_report_is_written_in_the_language_asked_for(node: Node) -> None:
+    _seed(node)
+    with node.unit(node.operator()) as ctx:
+        report = build_report(ctx, "JM")
+    english, spanish = render_html(report), render_html(report, "es")
+    assert '<html lang="en">' in english
+    assert '"Page " counter(page) " of " counter(pages)' in english
+    for needle in (
+        '<html lang="es">',
+        "Jamaica: informe de madurez en ciberseguridad",
+        "Última evaluación",
+        "Ronda 2026 (estado: publicado)",  # the core keeps the status in English
+        "Brechas y hoja de ruta",
+        "Quarterly restore drills",  # user text as written, and escaped
+        "academia: no budget line &lt;yet&gt;",
+        '"Página " counter(page) " de " counter(pages)',
+        'alt="Gráfico radial de las puntuaciones por dimensión"',
+        "naciones tienen al menos una dimensión en Start-up",  # a statement; stages are data
+    ):
+        assert needle in spanish, needle
+    for english_words in ("Latest assessment", "Gaps and roadmap", "nations have at least"):
+        assert english_words in english and english_words not in spanish
+    # The charts speak it too: the trend's axis (SVG text, not glyph outlines).
+    trend = report_charts(report, translations("es").gettext)["trend"]
+    svg = base64.b64decode(trend.removeprefix("data:image/svg+xml;base64,")).decode()
+    assert ">Puntuación<" in svg and ">Score<" not in svg
 
 
 def test_the_report_renders_to_pdf(node: Node) -> None:

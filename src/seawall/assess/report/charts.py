@@ -120,10 +120,12 @@ def small_multiples(
     highest: int = 5,
     columns: int = 4,
     highlight: str | None = None,
+    empty: str = "No consented, published assessments yet",
 ) -> str:
     """One small radar per nation, same scale and order, for a regional overview.
 
     ``labels`` should be short (dimension ids); the report prints the key beside the chart.
+    ``empty`` is shown when there is no nation to draw.
     """
     names = list(panels)
     rows = max(1, math.ceil(len(names) / columns))
@@ -132,7 +134,7 @@ def small_multiples(
         if not names:
             ax = fig.add_subplot()
             ax.axis("off")
-            ax.text(0.5, 0.5, "No consented, published assessments yet", ha="center", color=MUTED)
+            ax.text(0.5, 0.5, empty, ha="center", color=MUTED)
             return _svg(fig)
         for i, name in enumerate(names):
             ax = _polar(fig.add_subplot(rows, columns, i + 1, projection="polar"))
@@ -147,6 +149,7 @@ def trend_chart(
     points: Mapping[str, Sequence[tuple[int, float]]],
     highest: int = 5,
     title: str = "",
+    axis_label: str = "Score",
 ) -> str:
     """Dimension scores across assessment years, one line per dimension."""
     with _styled():
@@ -168,7 +171,7 @@ def trend_chart(
         ax.set_ylim(1, highest)
         ax.set_yticks(range(1, highest + 1))
         ax.set_xticks(sorted(years))
-        ax.set_ylabel("Score")
+        ax.set_ylabel(axis_label)
         if title:
             ax.set_title(title, loc="left")
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))

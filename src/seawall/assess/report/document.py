@@ -3,17 +3,25 @@
 A report shows a nation's latest round as a radar, its trend across rounds, the region's
 consented rounds as small multiples, the GCI pillars of its peers, the gap table and the
 roadmap. Charts are embedded as SVG data URIs, so the HTML is one self-contained file and
-WeasyPrint renders the same document to PDF.
+WeasyPrint renders the same document to PDF. A report is written in any of the node's
+languages; reference data (the framework's dimensions, factors and stages, the index's
+tiers) keeps the names it is published under.
 """
 
 from __future__ import annotations
 
 import base64
+import json
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
+from babel.dates import format_date
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 from sqlalchemy import select
 
 from seawall.assess.benchmark import RegionView, latest_rows, region_view
@@ -22,6 +30,7 @@ from seawall.assess.gaps import Gap, list_items, round_gaps
 from seawall.assess.indices import GCI_2024, IndexRow, edition_rows
 from seawall.assess.report import charts
 from seawall.assess.rounds import FactorConsensus, consensus_view, round_dimension_scores
+from seawall.catalogs import template_gettext, translations
 from seawall.core.access import Perm, require, require_nation
 from seawall.core.context import Ctx
 from seawall.core.nations import nation_name, normalise_nation
@@ -103,8 +112,10 @@ def _data_uri(svg: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
 
 
-def report_charts(report: NationReport) -> dict[str, str]:
-    """The report's charts as SVG data URIs, by name."""
+def report_charts(
+    report: NationReport, gettext: Callable[[str], str] = lambda message: message
+) -> dict[str, str]:
+    """The report's charts as SVG data URIs, by name, their words in ``gettext``'s language."""
     framework = report.framework
     dims = [d.id for d in framework.dimensions]
     names = [d.name for d in framework.dimensions]
@@ -117,18 +128,30 @@ def report_charts(report: NationReport) -> dict[str, str]:
         out["radar"] = _data_uri(charts.radar_chart(names, series, top))
         points = {d: [(r.year, r.scores[d]) for r in scored if d in r.scores] for d in dims}
         out["trend"] = _data_uri(
-            charts.trend_chart(dict(zip(dims, names, strict=True)), points, top)
+            charts.trend_chart(
+                dict(zip(dims, names, strict=True)), points, top, axis_label=gettext("Score")
+            )
         )
     if report.region is not None:
         latest = latest_rows(report.region.panel)
         panels = {n: [r.dimensions.get(d, 0.0) for d in dims] for n, r in sorted(latest.items())}
         out["region"] = _data_uri(
-            charts.small_multiples(dims, panels, top, highlight=report.nation)
+            charts.small_multiples(
+                dims,
+                panels,
+                top,
+                highlight=report.nation,
+                empty=gettext("No consented, published assessments yet"),
+            )
         )
     if report.index_rows:
         gci = shipped_frameworks()[GCI_2024]
         pillars = [(d.id, d.name) for d in gci.dimensions]
-        bars = [(r.iso3 if r.primary else f"{r.iso3} (alt.)", r.pillars) for r in report.index_rows]
+        alternative = gettext("%(nation)s (alt.)")
+        bars = [
+            (r.iso3 if r.primary else alternative % {"nation": r.iso3}, r.pillars)
+            for r in report.index_rows
+        ]
         highlight = next((r.iso3 for r in report.index_rows if r.nation == report.nation), None)
         out["gci"] = _data_uri(
             charts.pillar_bars(
@@ -141,25 +164,48 @@ def report_charts(report: NationReport) -> dict[str, str]:
     return out
 
 
-def _environment() -> Environment:
-    return Environment(
+@cache
+def _environment(language: str) -> Environment:
+    env = Environment(
         loader=PackageLoader("seawall.assess", "report/templates"),
         autoescape=select_autoescape(["html"]),
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    # As on the web pages: `_` and `{% trans %}` (newstyle) from the node's catalogs.
+    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    env.globals.update(template_gettext(language))
+    return env
 
 
-def render_html(report: NationReport) -> str:
-    """The report as one self-contained HTML document."""
+def _css_content(text: str) -> Markup:
+    """``Page {page} of {pages}`` as a CSS ``content`` value: quoted words and counters."""
+    parts = re.split(r"\{(pages?)\}", text)
+    values = [
+        f"counter({part})" if odd else json.dumps(part, ensure_ascii=False)
+        for odd, part in ((n % 2 == 1, part) for n, part in enumerate(parts))
+        if odd or part
+    ]
+    # The words are the catalog's own (shipped in the package), and a <style> is raw text.
+    return Markup(" ".join(values).replace("<", "\\3c "))  # noqa: S704
+
+
+def render_html(report: NationReport, language: str = "en") -> str:
+    """The report as one self-contained HTML document, written in ``language``."""
+    gettext = translations(language).gettext
+    at = report.generated_at.astimezone(UTC)
     context: dict[str, Any] = {
         "r": report,
-        "charts": report_charts(report),
+        "lang": language,
+        "generated": f"{format_date(at, 'long', locale=language)}, {at:%H:%M} UTC",
+        "page_footer": _css_content(gettext("Page {page} of {pages}")),
+        "charts": report_charts(report, gettext),
         "dimension_names": {d.id: d.name for d in report.framework.dimensions},
         "stage_name": report.framework.stages.name_of,
         "sources": list(dict.fromkeys(r.source for r in report.index_rows)),
     }
-    return _environment().get_template("nation.html").render(**context)
+    return _environment(language).get_template("nation.html").render(**context)
 
 
 def render_pdf(html: str) -> bytes:

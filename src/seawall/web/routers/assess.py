@@ -20,13 +20,14 @@ from starlette.datastructures import FormData
 from seawall.assess import benchmark, frameworks, gaps, indices, rounds, suggestions
 from seawall.assess.frameworks import Framework
 from seawall.assess.report import charts, document, export
+from seawall.catalogs import translations
 from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
 from seawall.core.nations import groups_of, nation_name, normalise_nation, shipped_regions
 from seawall.db.models.assess import Rating, Round
 from seawall.errors import InvalidInput, SeawallError
 from seawall.web.deps import UiPage, read_form_csrf
-from seawall.web.routers.ui import render
+from seawall.web.routers.ui import language_of, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(read_form_csrf)])
 
@@ -109,8 +110,14 @@ def _home(
     trend = None
     if len(scored) > 1:
         points = {d.id: [(r.year, s[d.id]) for r, s in scored if d.id in s] for d in cmm.dimensions}
+        gettext = translations(language_of(request)).gettext
         trend = inline_svg(
-            charts.trend_chart({d.id: d.name for d in cmm.dimensions}, points, cmm.stages.highest)
+            charts.trend_chart(
+                {d.id: d.name for d in cmm.dimensions},
+                points,
+                cmm.stages.highest,
+                axis_label=gettext("Score"),
+            )
         )
     return render(
         request,
@@ -610,6 +617,9 @@ def region_page(
             {n: [r.dimensions.get(d, 0.0) for d in dims] for n, r in sorted(latest.items())},
             pack.stages.highest,
             highlight=ctx.who.nation,
+            empty=translations(language_of(request)).gettext(
+                "No consented, published assessments yet"
+            ),
         )
     )
     gci = {
@@ -694,7 +704,7 @@ def report_download(
         raise InvalidInput(f"report format {format!r}: choose pdf or html")
     iso2 = normalise_nation(nation or page.who.nation)
     built = document.build_report(page.ctx, iso2, framework, region or None)
-    html = document.render_html(built)
+    html = document.render_html(built, language_of(request))
     name = f"seawall-{iso2.lower()}-{framework}-report"
     if format == "pdf":
         return _download(document.render_pdf(html), "application/pdf", f"{name}.pdf")

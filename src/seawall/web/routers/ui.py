@@ -28,6 +28,11 @@ PageDep = UiPage
 LOGIN_CSRF_COOKIE = "seawall_login_csrf"
 
 
+def language_of(request: Request) -> str:
+    """The language a request is answered in (see :func:`seawall.web.i18n.choose`)."""
+    return i18n.choose(request, node_of(request).settings.language).language
+
+
 def render(
     request: Request, page: Page | None, template: str, status: int = 200, **values: Any
 ) -> HTMLResponse:
