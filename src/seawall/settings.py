@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     log_level: str = "info"
     log_json: bool = True
     language: Literal["en", "es", "fr", "nl"] = "en"
+    restore_dir: Path | None = None
     secret_key: str = Field(default="", repr=False)
 
     @field_validator("nation")
@@ -71,6 +72,12 @@ class Settings(BaseSettings):
     def effective_database_url(self) -> str:
         """The database URL, defaulting to SQLite inside the node home."""
         return self.database_url or f"sqlite:///{self.home / 'seawall.db'}"
+
+    @property
+    def effective_restore_dir(self) -> Path:
+        """Where the web UI restores snapshots: ``SEAWALL_RESTORE_DIR`` or ``restores`` in
+        the home. (The CLI, run by someone with a shell on the node, restores anywhere.)"""
+        return self.restore_dir or self.home / "restores"
 
     @property
     def effective_secret_key(self) -> bytes:
@@ -103,7 +110,8 @@ def load_settings(**overrides: Any) -> Settings:
 
 
 def write_node_files(settings: Settings, values: dict[str, Any]) -> None:
-    """Create the home with its config file and a fresh secret key (mode 0600)."""
+    """Create the home with its config file and a fresh secret key, both mode 0600 (the
+    config may hold a database URL with its password)."""
     settings.home.mkdir(parents=True, exist_ok=True)
     config = settings.home / CONFIG_FILE
     existing: dict[str, Any] = {}
@@ -112,6 +120,8 @@ def write_node_files(settings: Settings, values: dict[str, Any]) -> None:
 
         existing = tomllib.loads(config.read_text())
     existing.update({k: v for k, v in values.items() if v is not None})
+    config.touch(mode=0o600)
+    config.chmod(0o600)
     config.write_text(tomli_w.dumps(existing))
     secret = settings.home / SECRET_FILE
     if not secret.exists():

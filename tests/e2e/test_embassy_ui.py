@@ -60,14 +60,25 @@ def test_custodian_sees_health_and_restores_with_two_sites_lost(
     expect(page.locator("#exposure")).to_contain_text("covers at most 2 sites")
     shoot(page, "embassy-02-repo-two-sites-lost")
 
-    target = tmp_path / "drill"
-    page.fill("input[name=target]", str(target))
+    # The web restores only inside the node's restore directory, links out of it included.
+    restores = embassy_node.settings.effective_restore_dir
+    restores.mkdir(parents=True, exist_ok=True)
+    (restores / "elsewhere").symlink_to(tmp_path)
+    for outside in (str(tmp_path / "drill"), "../drill", "elsewhere/drill"):
+        page.fill("input[name=target]", outside)
+        page.fill("input[name=passphrase]", SAMPLE_PASSPHRASE)
+        page.click("#restore-form button")
+        expect(page.locator(".alert-error")).to_contain_text("restore into a directory inside")
+    assert not (tmp_path / "drill").exists()
+
+    target = restores / "drill"
+    page.fill("input[name=target]", "drill")
     page.fill("input[name=passphrase]", "not the passphrase")
     page.click("#restore-form button")
     expect(page.locator(".alert-error")).to_contain_text("passphrase")
     assert not target.exists()
 
-    page.fill("input[name=target]", str(target))
+    page.fill("input[name=target]", "drill")
     page.fill("input[name=passphrase]", SAMPLE_PASSPHRASE)
     page.click("#restore-form button")
     expect(page.locator(".alert-ok")).to_contain_text("Restored")

@@ -267,6 +267,31 @@ def test_a_case_opened_in_jamaica_is_worked_on_by_trinidad(page: Page, intel_nod
     shoot(page, "intel-11-case-other-nation")
 
 
+def test_markup_typed_by_a_user_reads_as_text_on_a_translated_page(
+    page: Page, intel_node: Node
+) -> None:
+    # A translated sentence is trusted markup; what a user typed is escaped into it.
+    with intel_node.unit(intel_node.operator()) as ctx:
+        (lure,) = [
+            f for f in search.search(ctx, "taxrefund-gov-jm.example") if f.type == "indicator"
+        ]
+    planted = '<img src=x onerror="window.planted=1"><b>lure</b>'
+    sign_in(page, "analyst")
+    page.goto("/intel/cases?lang=es")
+    page.fill("#case-form input[name=title]", f"Caso {planted}")
+    page.select_option("#case-form select[name=collection]", "caribbean-phishing")
+    page.click("#case-form button[type=submit]")
+    expect(page.locator("h1")).to_have_text(f"Caso {planted}")
+    page.fill("#link-form input[name=object_id]", lure.id)
+    page.fill("#link-form input[name=text]", planted)
+    page.click("#link-form button[type=submit]")
+    link = page.locator("#timeline tbody tr", has_text=lure.id)
+    expect(link).to_contain_text(f"{lure.id}: {planted}")  # the Spanish sentence, as text
+    expect(link).not_to_contain_text("linked")
+    expect(page.locator("main img, main h1 b, #timeline b")).to_have_count(0)
+    assert page.evaluate("window.planted") is None
+
+
 def test_the_regional_sightings_page_shows_what_two_nations_saw(
     page: Page, intel_node: Node
 ) -> None:

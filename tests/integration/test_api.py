@@ -255,3 +255,30 @@ def test_an_error_page_speaks_the_language_asked_for(client: httpx.Client) -> No
     assert french.status_code == 404 and "Retour au tableau de bord" in french.text
     dutch = client.get("/no-such-page", headers={**html, "Accept-Language": "nl"})
     assert "Back to the dashboard" not in dutch.text and "<title>" in dutch.text
+
+
+def test_a_token_cannot_mint_one_wider_than_itself(client: httpx.Client, node: Node) -> None:
+    with node.unit(node.operator()) as ctx:
+        users.add_user(ctx, "reader", "admin", password="a-long-password")
+        narrow = tokens.create_token(ctx, "dashboards", ["node.read", "tokens.manage"],
+                                     username="reader").value  # fmt: skip
+    asked = {"name": "wider", "scopes": ["users.manage"], "days": 30}
+    refused = client.post("/api/v1/tokens", json=asked, headers=auth(narrow))
+    assert refused.status_code == 403
+    assert "cannot grant scopes you do not hold: users.manage" in refused.json()["message"]
+    # Asking for everything gives no more than the token that asked holds.
+    issued = client.post("/api/v1/tokens", json={"name": "all", "days": 30}, headers=auth(narrow))
+    assert issued.status_code == 201
+    assert sorted(issued.json()["scopes"]) == ["node.read", "tokens.manage"]
+    users_list = client.get("/api/v1/users", headers=auth(issued.json()["token"]))
+    assert users_list.status_code == 403  # users.manage was never granted
+
+
+def test_revoking_by_the_whole_value_never_repeats_the_secret(
+    client: httpx.Client, tokens_by_nation: dict[str, str]
+) -> None:
+    secret = tokens_by_nation["jm-viewer"].split("_", 2)[2]
+    guess = f"sw_000000000000_{secret}"  # a whole value, with an id that does not exist
+    answer = client.delete(f"/api/v1/tokens/{guess}", headers=auth(tokens_by_nation["jm"]))
+    assert answer.status_code == 404 and secret not in answer.text
+    assert answer.json()["message"].startswith("no token '000000000000'")

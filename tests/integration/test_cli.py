@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -46,6 +47,12 @@ def home(tmp_path: Path) -> Path:
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["nation"] == "JM"
     return h
+
+
+def test_init_keeps_the_config_and_the_secret_to_the_owner(home: Path) -> None:
+    # seawall.toml may hold a database URL with its password.
+    for name in ("seawall.toml", "secret.key"):
+        assert stat.S_IMODE((home / name).stat().st_mode) == 0o600, name
 
 
 def test_user_add_list_disable(home: Path) -> None:
@@ -107,6 +114,11 @@ def test_partner_add_and_list(home: Path) -> None:
     assert added.exit_code == 0
     listed = json.loads(run(home, "partner", "list", "--json").stdout)
     assert listed[0]["nation"] == "TT" and listed[0]["embassy_host"] is True
+    for url in ("https://sync:s3cret-pw@seawall.bb.example", "https://:s3cret-pw@bb.example"):
+        refused = sw(home, "partner", "add", "bb-national", "--nation", "BB", "--url", url)
+        assert refused.returncode == 65 and "must not carry a user or password" in refused.stderr
+        assert "s3cret-pw" not in refused.stderr + refused.stdout
+    assert len(json.loads(run(home, "partner", "list", "--json").stdout)) == 1
 
 
 def test_audit_show_filters(home: Path) -> None:

@@ -9,6 +9,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.exc import IntegrityError
 
 from seawall.core import audit, partners, tokens, users
 from seawall.core.access import Perm
@@ -253,3 +254,14 @@ def test_evidence_for_a_factor_is_found_behind_many_newer_records(
     with any_node.unit(any_node.operator()) as ctx:
         assert [e.id for e in list_evidence(ctx, supports="cmm:D1.2", limit=5)] == [drill.id]
         assert len(list_evidence(ctx, supports="cmm:D5.4", limit=5)) == 5
+
+
+def test_a_database_error_names_the_statement_but_not_its_values(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'values.db'}")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE hashes (value TEXT UNIQUE)")
+        conn.execute(text("INSERT INTO hashes VALUES (:v)"), {"v": "hunter2-hash"})
+    with pytest.raises(IntegrityError) as caught, engine.begin() as conn:
+        conn.execute(text("INSERT INTO hashes VALUES (:v)"), {"v": "hunter2-hash"})
+    assert "INSERT INTO hashes" in str(caught.value) and "hunter2" not in str(caught.value)
+    engine.dispose()

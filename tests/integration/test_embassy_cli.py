@@ -241,6 +241,17 @@ def test_bad_input_gets_one_clear_line_and_loses_nothing(
     after = {p: p.read_bytes() for d in sites for p in d.rglob("*") if p.is_file()}
     assert after == before
 
+    # A name the registry refuses is refused before anything is written to the sites.
+    fresh = [tmp_path / f"fresh-{i}" for i in range(5)]
+    for d in fresh:
+        d.mkdir()
+    for name, complaint in (("Gov Records", "is not allowed"), ("gov-records", "already")):
+        args = ["embassy", "init", "--name", name, *[f"--site=file://{d}" for d in fresh]]
+        refused = sw(home, *args)
+        assert refused.code != 0 and complaint in refused.err, refused.err
+        assert len(refused.err.strip().splitlines()) == 1
+        assert [list(d.iterdir()) for d in fresh] == [[]] * 5
+
     for d in sites[:3]:
         shutil.rmtree(d)
     too_few = sw(home, "embassy", "backup", "--repo", "gov-records", str(records))

@@ -17,7 +17,12 @@ from seawall.core.clock import FrozenClock
 from seawall.core.websessions import open_session
 from seawall.intel import store
 from seawall.intel.collections import Audience, create_collection
-from seawall.intel.errors import BundleSignatureInvalid, BundleUnreadable, InvalidPublicKey
+from seawall.intel.errors import (
+    BundleSignatureInvalid,
+    BundleUnreadable,
+    InvalidPublicKey,
+    PartnerDisabled,
+)
 from seawall.intel.identity import load_node_key
 from seawall.intel.tlp import Tlp, marking_id
 from seawall.web.app import create_app
@@ -84,6 +89,20 @@ def test_key_link_bundle_export_import_and_status_from_the_command_line(tmp_path
     tampered.write_bytes(bytes(data))
     refused = run(tt_home, "intel", "bundle", "import", str(tampered))
     assert isinstance(refused.exception, (BundleUnreadable, BundleSignatureInvalid))
+
+    # A disabled partner exchanges nothing, bundles included, until it is enabled again.
+    assert run(tt_home, "partner", "disable", "jm-node").exit_code == 0
+    again = run(tt_home, "intel", "bundle", "import", str(out))
+    assert isinstance(again.exception, PartnerDisabled)
+    assert "enable it with `seawall partner enable jm-node`" in str(again.exception)
+    assert run(jm_home, "partner", "disable", "tt-node").exit_code == 0
+    unsent = run(jm_home, "intel", "bundle", "export", "--to", "tt-node", "--out", str(out))
+    assert isinstance(unsent.exception, PartnerDisabled)
+    skipped = json.loads(run(jm_home, "intel", "partner", "sync", "tt-node", "--json").stdout)
+    assert skipped[0]["skipped"] == "disabled"
+    assert run(jm_home, "partner", "enable", "tt-node").exit_code == 0
+    assert run(tt_home, "partner", "enable", "jm-node").exit_code == 0
+    assert run(tt_home, "intel", "bundle", "import", str(out), "--json").exit_code == 0
 
     # A partner with no token: the pass fails clearly, and status shows why.
     synced = run(jm_home, "intel", "partner", "sync", "--json")

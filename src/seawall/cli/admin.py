@@ -279,6 +279,28 @@ def partner_add(
         say(f"Added partner {row.name} ({row.nation}) at {row.url}")
 
 
+@partner.command("disable")
+@click.argument("name")
+@pass_state
+def partner_disable(state: CliState, name: str) -> None:
+    """Stop all exchange with a partner: sync, pushes and bundles."""
+    node = state.node()
+    with node.unit(node.operator()) as ctx:
+        row = partners.set_partner_disabled(ctx, name, True)
+    say(f"Disabled partner {row.name}: nothing is exchanged with it until it is enabled")
+
+
+@partner.command("enable")
+@click.argument("name")
+@pass_state
+def partner_enable(state: CliState, name: str) -> None:
+    """Resume exchange with a partner."""
+    node = state.node()
+    with node.unit(node.operator()) as ctx:
+        row = partners.set_partner_disabled(ctx, name, False)
+    say(f"Enabled partner {row.name}")
+
+
 @partner.command("list")
 @json_option
 @pass_state

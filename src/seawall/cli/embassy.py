@@ -203,8 +203,7 @@ def init(state: CliState, name: str, sites: tuple[str, ...], shares: str, as_jso
         raise InvalidInput(f"--shares {shares} needs {n} sites, {len(sites)} given")
     node = state.node()
     with node.unit(node.operator()) as ctx:
-        if registry.find_repo(ctx, name) is not None:
-            raise InvalidInput(f"a repository named {name!r} is already registered")
+        registry.check_new_name(ctx, name)  # before anything is written to the sites
     opened = [open_site(url) for url in sites]
     repo = Repository.init(opened, _passphrase(confirm=True), name=name, k=k, clock=node.clock)
     try:

@@ -26,8 +26,14 @@ def configure_logging(level: str = "info", json: bool = True) -> None:
     logging.basicConfig(level=numeric, format="%(message)s")
     # Alembic narrates every schema check at INFO; only its warnings matter at run time.
     logging.getLogger("alembic").setLevel(max(numeric, logging.WARNING))
+    # A traceback is logged as plain text in both modes. Never with local variables (the
+    # console's default, and dict_tracebacks'): they hold passwords, tokens and settings.
     renderer: Any = (
-        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
+        structlog.processors.JSONRenderer()
+        if json
+        else structlog.dev.ConsoleRenderer(
+            colors=False, exception_formatter=structlog.dev.plain_traceback
+        )
     )
     structlog.configure(
         processors=[
@@ -35,6 +41,7 @@ def configure_logging(level: str = "info", json: bool = True) -> None:
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             _drop_secrets,
+            *([structlog.processors.format_exc_info] if json else []),
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),

@@ -48,6 +48,13 @@ def add_partner(
             f"partner name {name!r} is not allowed: use lowercase letters, digits, -"
         )
     parsed = urlparse(url.strip())
+    if parsed.username is not None or parsed.password is not None:
+        # Never echo it: what is before the @ is a credential.
+        raise InvalidInput(
+            "a partner URL must not carry a user or password (it would be shown and "
+            "audited): give https://host only and store the token with "
+            "`seawall intel partner link`"
+        )
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise InvalidInput(
             f"partner URL {url!r} is not an http(s) URL: give e.g. https://node.example.gov"

@@ -27,6 +27,7 @@ from seawall.core.users import get_user, principal_of
 from seawall.db.models import ApiToken, User
 from seawall.errors import (
     AuthenticationFailed,
+    Forbidden,
     InvalidInput,
     NotFound,
     TokenExpired,
@@ -77,7 +78,11 @@ def create_token(
     days: int = 90,
     username: str | None = None,
 ) -> IssuedToken:
-    """Issue a token for the caller (or, for admins, for another user of their nation)."""
+    """Issue a token for the caller (or, for admins, for another user of their nation).
+
+    A token holds at most what its user's role allows and what the caller holds: a token
+    scoped to reading cannot mint one that writes. ``*`` or no scopes means all of that.
+    """
     if not 1 <= days <= 3650:
         raise InvalidInput("token lifetime must be 1-3650 days")
     if not name.strip():
@@ -91,9 +96,17 @@ def create_token(
         user = get_user(ctx, ctx.who.user_id)
     role_perms = principal_of(user).permissions
     wanted = parse_scopes(list(scopes))
-    if not wanted.issubset(role_perms) and scopes and "*" not in scopes:
+    explicit = bool(scopes) and "*" not in scopes
+    if explicit and not wanted.issubset(role_perms):
         extra = ", ".join(sorted(p.value for p in wanted - role_perms))
         raise InvalidInput(f"{user.username} ({user.role}) cannot hold scopes: {extra}")
+    held = ctx.who.permissions
+    if explicit and not wanted.issubset(held):
+        extra = ", ".join(sorted(p.value for p in wanted - held))
+        raise Forbidden(
+            f"you cannot grant scopes you do not hold: {extra}; "
+            "create the token with a session or token that holds them"
+        )
     token_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     row = ApiToken(
@@ -101,7 +114,7 @@ def create_token(
         user_id=user.id,
         name=name.strip(),
         secret_hash=_digest(secret),
-        scopes=sorted(p.value for p in wanted & role_perms),
+        scopes=sorted(p.value for p in wanted & role_perms & held),
         created_at=ctx.now(),
         expires_at=ctx.now() + timedelta(days=days),
     )
@@ -112,8 +125,11 @@ def create_token(
 
 
 def revoke_token(ctx: Ctx, token_id: str) -> ApiToken:
-    """Revoke a token; owners may revoke their own, admins any in their nation."""
-    row = ctx.db.get(ApiToken, token_id.removeprefix(PREFIX).split("_")[0])
+    """Revoke a token, named by its id or its whole value; owners may revoke their own,
+    admins any in their nation."""
+    # Only the id part is ever repeated: a whole value given here holds the secret.
+    token_id = token_id.removeprefix(PREFIX).split("_")[0]
+    row = ctx.db.get(ApiToken, token_id)
     owner = ctx.db.get(User, row.user_id) if row else None
     if row is None or owner is None or owner.nation != ctx.who.nation:
         raise NotFound(f"no token {token_id!r}; list them with `seawall token list`")

@@ -29,7 +29,9 @@ def make_engine(url: str) -> Engine:
         raise ConfigError(
             "database URL is not a URL; use sqlite:///PATH or postgresql+psycopg://HOST/DB"
         ) from None
-    kwargs: dict[str, Any] = {}
+    # A database error names the statement, never its values: they hold password and
+    # token hashes, CSRF tokens and sealed partner tokens.
+    kwargs: dict[str, Any] = {"hide_parameters": True}
     if parsed.get_backend_name() == "sqlite":
         kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
     else:

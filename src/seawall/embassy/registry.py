@@ -34,10 +34,12 @@ SUPPORTS: dict[str, list[str]] = {
 }
 
 
-def register_repo(
-    ctx: Ctx, name: str, repository_id: str, sites: list[str], k: int, n: int
-) -> EmbassyRepo:
-    """Remember a repository under a short name for this nation."""
+def check_new_name(ctx: Ctx, name: str) -> str:
+    """``name`` as a repository would be registered, or the reason it cannot be.
+
+    Call it before writing anything to the sites: a repository made there under a name that
+    is then refused would be left on them with no registry row.
+    """
     require(ctx.who, Perm.EMBASSY_OPERATE)
     clean = name.strip().lower()
     if not NAME.match(clean):
@@ -49,6 +51,14 @@ def register_repo(
     )
     if taken is not None:
         raise Conflict(f"a repository named {clean!r} is already registered; pick another name")
+    return clean
+
+
+def register_repo(
+    ctx: Ctx, name: str, repository_id: str, sites: list[str], k: int, n: int
+) -> EmbassyRepo:
+    """Remember a repository under a short name for this nation."""
+    clean = check_new_name(ctx, name)
     row = EmbassyRepo(
         id=ctx.ids(),
         nation=ctx.who.nation,

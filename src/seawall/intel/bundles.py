@@ -34,7 +34,7 @@ from typing import Any
 import zstandard
 from sqlalchemy import select
 
-from seawall.core.access import Perm, require
+from seawall.core.access import Perm, require, require_nation
 from seawall.core.context import Ctx
 from seawall.core.nations import normalise_nation
 from seawall.core.partners import list_partners
@@ -48,6 +48,7 @@ from seawall.intel.errors import (
     BundleSignatureInvalid,
     BundleUnreadable,
     InvalidPublicKey,
+    PartnerDisabled,
 )
 from seawall.intel.identity import (
     identity_id,
@@ -100,10 +101,19 @@ class ImportedBundle:
         }
 
 
+def _refuse_disabled(partner: Partner) -> None:
+    if partner.disabled:
+        raise PartnerDisabled(
+            f"partner {partner.name!r} is disabled: nothing is exchanged with it; "
+            f"enable it with `seawall partner enable {partner.name}`"
+        )
+
+
 def _resolve_recipient(ctx: Ctx, to: str) -> tuple[str, Partner | None]:
     wanted = to.strip().lower()
     for partner in list_partners(ctx):
         if partner.name == wanted:
+            _refuse_disabled(partner)
             return partner.nation, partner
     try:
         return normalise_nation(to), None
@@ -132,6 +142,8 @@ def export_bundle(
     """A signed bundle of this nation's objects that ``to`` (partner or nation) may read."""
     require(ctx.who, Perm.INTEL_READ)
     nation = settings.nation
+    # The bundle speaks for this node's nation: only its own people may have it made.
+    require_nation(ctx.who, nation, f"{nation} intel to export")
     recipient_nation, partner = _resolve_recipient(ctx, to)
     chosen = [get_collection(ctx, collection)] if collection else list_collections(ctx)
     by_id = {c.id: c for c in chosen}
@@ -279,6 +291,7 @@ def open_bundle(data: bytes, partners: Iterable[Partner]) -> OpenedBundle:
             "register the sender's key with `seawall intel partner link NAME --public-key`"
         )
     partner = candidates[0]
+    _refuse_disabled(partner)
     try:
         valid = verify_signature(
             partner.public_key, signature, _signed_bytes(header_bytes, payload)

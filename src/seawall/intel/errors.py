@@ -221,6 +221,12 @@ class BundleSenderUnknown(Forbidden):
     code = "bundle_sender_unknown"
 
 
+class PartnerDisabled(Forbidden):
+    """The partner is disabled: nothing is exchanged with it, online or by bundle."""
+
+    code = "partner_disabled"
+
+
 class BundleNotForThisNation(Forbidden):
     """The bundle was filtered for another nation and must not be ingested here."""
 

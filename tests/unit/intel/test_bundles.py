@@ -18,10 +18,12 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from seawall.core import partners
+from seawall.core.access import Principal, Role
 from seawall.core.clock import FrozenClock
 from seawall.core.node import Node
 from seawall.db.models import Partner
 from seawall.db.models.intel import IntelObject
+from seawall.errors import NotFound
 from seawall.intel import store
 from seawall.intel.bundles import export_bundle, import_bundle, open_bundle, read_frame
 from seawall.intel.collections import Audience, create_collection
@@ -147,6 +149,14 @@ def test_a_bundle_for_a_bare_nation_follows_the_policy_alone(pair: Pair) -> None
     assert marks <= {marking_id(Tlp.CLEAR), marking_id(Tlp.GREEN)}
     assert len(opened.objects) == 4  # the identity, unmarked, CLEAR and GREEN
     assert opened.recipient_nation == "BB"
+
+
+def test_only_the_nodes_own_nation_may_have_a_bundle_made(pair: Pair) -> None:
+    # A Trinidadian account on the Jamaican node reads through TAXII as TT; it must not get
+    # a bundle of Jamaica's objects addressed to TT, which would skip the policy for readers.
+    guest = Principal("tt-analyst", "TT", Role.ANALYST)
+    with pytest.raises(NotFound), pair.jm.unit(guest) as ctx:
+        export_bundle(ctx, pair.jm.settings, "TT")
 
 
 def test_a_bundle_for_another_nation_is_refused(pair: Pair, tmp_path: Path) -> None:

@@ -69,10 +69,14 @@ class S3Site:
             check_name(prefix)
         if endpoint is not None:
             parts = urlsplit(endpoint)
-            if parts.scheme not in ("http", "https") or not parts.hostname or parts.username:
+            if parts.username is not None or parts.password is not None:
+                raise BadSiteUrl(
+                    "an S3 endpoint must not carry credentials (they would be stored and "
+                    "audited): give http(s)://host[:port] and the keys in the environment"
+                )
+            if parts.scheme not in ("http", "https") or not parts.hostname:
                 raise BadSiteUrl(
                     f"S3 endpoint {redact_url(endpoint)} must be http(s)://host[:port]"
-                    " without credentials"
                 )
         self.bucket = bucket
         self.prefix = prefix

@@ -303,6 +303,18 @@ def get_partner(ref: str, ctx: CtxDep) -> PartnerOut:
     return PartnerOut.of(partners.get_partner(ctx, ref))
 
 
+@router.post("/partners/{ref}/disable", response_model=PartnerOut)
+def disable_partner(ref: str, ctx: CtxDep) -> PartnerOut:
+    """Stop all exchange with a partner: sync, pushes and bundles."""
+    return PartnerOut.of(partners.set_partner_disabled(ctx, ref, True))
+
+
+@router.post("/partners/{ref}/enable", response_model=PartnerOut)
+def enable_partner(ref: str, ctx: CtxDep) -> PartnerOut:
+    """Resume exchange with a partner."""
+    return PartnerOut.of(partners.set_partner_disabled(ctx, ref, False))
+
+
 class AuditOut(BaseModel):
     """One audit entry."""
 

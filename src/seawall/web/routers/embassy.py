@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -13,7 +14,7 @@ from seawall.embassy.exposure import Place
 from seawall.embassy.health import probe_sites
 from seawall.embassy.repository import Repository
 from seawall.embassy.sites import open_site
-from seawall.errors import SeawallError
+from seawall.errors import InvalidInput, SeawallError
 from seawall.web.deps import UiPage, node_of, read_form_csrf
 from seawall.web.routers.ui import render
 from seawall.web.sitemap import site_map
@@ -67,7 +68,24 @@ def _repo_page(
         runs=runs[:15],
         snapshots=snapshots,
         last_check=registry.last_run(ctx, row, "check"),
+        restore_dir=node_of(request).settings.effective_restore_dir,
     )
+
+
+def _restore_target(root: Path, typed: str) -> Path:
+    """The directory a web restore writes to: ``typed``, which must lie inside ``root``.
+
+    A custodian on the web may restore onto the node, but not write wherever the server
+    process can; links out of the directory count as outside.
+    """
+    base = root.resolve()
+    chosen = (base / typed.strip()).resolve()
+    if not typed.strip() or chosen == base or not chosen.is_relative_to(base):
+        raise InvalidInput(
+            f"restore into a directory inside {base} (the node's restore directory, "
+            "SEAWALL_RESTORE_DIR): give a name such as drill-2026-12"
+        )
+    return chosen
 
 
 @router.post("/embassy/{name}/locate", response_class=HTMLResponse)
@@ -107,10 +125,14 @@ def embassy_restore(
     started = ctx.now()
     node = node_of(request)
     try:
+        into = _restore_target(node.settings.effective_restore_dir, target)
+    except InvalidInput as exc:  # nothing was tried: not a failed drill
+        return _repo_page(request, page, name, status=exc.http_status, error=exc.message)
+    try:
         sites = [open_site(url) for url in row.sites]
         repo = Repository.open(sites, passphrase, connect=open_site, clock=node.clock)
         try:
-            report = repo.restore(snapshot, target, include=include or None)
+            report = repo.restore(snapshot, into, include=include or None)
         finally:
             repo.close()
     except SeawallError as exc:
@@ -132,14 +154,14 @@ def embassy_restore(
         "success",
         summary,
         started,
-        {"snapshot": snapshot, "target": target, "files": report.files, "bytes": report.bytes},
+        {"snapshot": snapshot, "target": str(into), "files": report.files, "bytes": report.bytes},
     )
     return _repo_page(
         request,
         page,
         name,
         notice=(
-            f"Restored {report.files} files ({report.bytes:,} bytes) to {target}. "
+            f"Restored {report.files} files ({report.bytes:,} bytes) to {into}. "
             + report.refusals()
         ).strip(),
     )
