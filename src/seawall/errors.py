@@ -132,6 +132,12 @@ class DatabaseUnavailable(SeawallError):
     code = "database_unavailable"
 
 
+class DatabaseFailed(DatabaseUnavailable):
+    """The database failed mid-command: the connection dropped, or the schema is damaged."""
+
+    code = "database_failed"
+
+
 class NodeNotInitialised(SeawallError):
     """The node home has not been set up with ``seawall init``."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
@@ -100,6 +101,10 @@ def load_settings(**overrides: Any) -> Settings:
     """Read settings, turning a bad value into one clear line."""
     try:
         return Settings(**overrides)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            f"{CONFIG_FILE} in the node home is not valid TOML ({exc}); fix or remove it"
+        ) from None
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "settings"
@@ -109,16 +114,23 @@ def load_settings(**overrides: Any) -> Settings:
         ) from None
 
 
+def node_config(home: Path) -> dict[str, Any]:
+    """What the home's config file says (nothing when there is none)."""
+    config = home / CONFIG_FILE
+    if not config.exists():
+        return {}
+    try:
+        return tomllib.loads(config.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{config} is not valid TOML ({exc}); fix or remove it") from None
+
+
 def write_node_files(settings: Settings, values: dict[str, Any]) -> None:
     """Create the home with its config file and a fresh secret key, both mode 0600 (the
     config may hold a database URL with its password)."""
     settings.home.mkdir(parents=True, exist_ok=True)
     config = settings.home / CONFIG_FILE
-    existing: dict[str, Any] = {}
-    if config.exists():
-        import tomllib
-
-        existing = tomllib.loads(config.read_text())
+    existing = node_config(settings.home)
     existing.update({k: v for k, v in values.items() if v is not None})
     config.touch(mode=0o600)
     config.chmod(0o600)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -216,3 +217,69 @@ def test_demo_loads_jamaica_with_three_partners_and_is_idempotent(home: Path) ->
     assert again["users"] == [] and again["partners"] == []
     nations = {p["nation"] for p in json.loads(run(home, "partner", "list", "--json").stdout)}
     assert nations == {"TT", "BB", "BZ"}
+
+
+def test_brackets_in_names_and_errors_print_as_typed(home: Path) -> None:
+    # Rich reads [/x] as markup: it raised on it, after the change was saved.
+    added = sw(home, "org", "add", "Evil [/x] Org", "--kind", "cirt")
+    assert added.returncode == 0, added.stderr
+    listed = sw(home, "org", "list")
+    assert listed.returncode == 0 and "Evil [/x] Org" in listed.stdout, listed.stderr
+    refused = sw(home, "user", "add", "ab[bold]cd", "--role", "analyst",
+                 env={"SEAWALL_USER_PASSWORD": "a-long-password"})  # fmt: skip
+    assert refused.returncode == 65
+    assert refused.stderr.strip().startswith("error: username 'ab[bold]cd' is not allowed")
+
+
+def one_line(result: subprocess.CompletedProcess[str], code: int, text: str) -> None:
+    """A refusal: the exit code, one line on stderr holding ``text``, no traceback."""
+    assert result.returncode == code, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert text in result.stderr and "Traceback" not in result.stderr
+
+
+def test_init_refuses_without_leaving_a_node_behind(home: Path, tmp_path: Path) -> None:
+    config = (home / "seawall.toml").read_text()
+    one_line(sw(home, "init", "--nation", "TT"), 73, "this node serves JM")
+    assert (home / "seawall.toml").read_text() == config  # still Jamaica's node
+
+    fresh = tmp_path / "fresh"
+    unreachable = "postgresql+psycopg://nobody:S3cretPW@127.0.0.1:1/x"
+    one_line(sw(fresh, "init", "--database-url", unreachable), 69, "cannot reach database")
+    assert not (fresh / "seawall.toml").exists()  # the refused URL is not remembered
+    short = sw(fresh, "init", "--admin", "root", env={"SEAWALL_ADMIN_PASSWORD": " " * 12})
+    one_line(short, 65, "password is too short")
+    assert not (fresh / "seawall.toml").exists()
+
+    fresh.mkdir(exist_ok=True)
+    (fresh / "seawall.toml").write_text('nation = "JM')
+    one_line(sw(fresh, "user", "list"), 78, "not valid TOML")
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "seawall.db").write_bytes(b"not a database at all" * 100)
+    one_line(sw(broken, "init"), 69, "file is not a database")
+
+
+def test_outputs_and_inputs_that_cannot_be_used_get_one_line(home: Path, tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-dir" / "x.json"
+    one_line(sw(home, "intel", "export", "-o", str(missing)), 65, "does not exist")
+    one_line(sw(home, "assess", "export", "--data", "index", "--group", "CARICOM",
+                "--out", str(tmp_path)), 65, "is a directory")  # fmt: skip
+    assert not list(tmp_path.glob(".*.partial"))
+
+    assert (
+        sw(home, "partner", "add", "tt", "--nation", "TT", "--url", "https://t.example").returncode
+        == 0
+    )
+    empty, binary = tmp_path / "empty.txt", tmp_path / "token.bin"
+    empty.write_text("\n")
+    binary.write_bytes(bytes(range(256)))
+    one_line(sw(home, "intel", "partner", "link", "tt", "--token-file", str(empty)), 65, "empty")
+    one_line(
+        sw(home, "intel", "partner", "link", "tt", "--token-file", str(binary)), 65, "not a text"
+    )
+    one_line(sw(home, "intel", "partner", "sync", "tt", "--timeout", "nan"), 65, "--timeout")
+
+    with sqlite3.connect(home / "seawall.db") as db:
+        db.execute("DROP TABLE partners")
+    one_line(sw(home, "partner", "list"), 69, "the database failed: no such table: partners")

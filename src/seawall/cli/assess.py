@@ -20,7 +20,15 @@ from seawall.assess.errors import RoundNotFound
 from seawall.assess.report import export
 from seawall.catalogs import LANGUAGES
 from seawall.cli.context import CliState, pass_state
-from seawall.cli.output import emit_json, emit_table, fmt_time, json_option, say
+from seawall.cli.output import (
+    emit_json,
+    emit_table,
+    fmt_time,
+    json_option,
+    say,
+    writable,
+    write_file,
+)
 from seawall.core import users
 from seawall.core.context import Ctx
 from seawall.core.nations import nation_name, normalise_nation
@@ -87,10 +95,7 @@ def _write(out: str, data: str | bytes) -> None:
             sys.stdout.write(data)
         return
     path = Path(out)
-    if isinstance(data, bytes):
-        path.write_bytes(data)
-    else:
-        path.write_text(data, encoding="utf-8")
+    write_file(path, data if isinstance(data, bytes) else data.encode())
     say(f"Wrote {path} ({path.stat().st_size:,} bytes)")
 
 
@@ -836,6 +841,8 @@ def report(
     language: str | None,
 ) -> None:
     """Write a nation's report (radar, trends, region, GCI bars, gaps, roadmap) as PDF or HTML."""
+    if out != "-":
+        writable(Path(out))
     # imported here: matplotlib and WeasyPrint are slow to load and only reports need them
     from seawall.assess.report import document
 
@@ -876,6 +883,8 @@ def export_command(
     group: str | None,
 ) -> None:
     """Export rounds (one record per factor), index scores or a region view as CSV or JSON."""
+    if out != "-":
+        writable(Path(out))
     with unit(state) as ctx:
         data: Any
         if what == "index":

@@ -302,9 +302,12 @@ def backup(
     else:
         state_note = " [yellow](degraded: run repair)[/]" if snap.degraded else ""
         for reason in report.skipped[:SHOW_SKIPPED]:
-            say(f"[yellow]left out[/] {escape(reason)}")
+            say(f"[yellow]left out[/] {escape(reason)}", markup=True)
         if len(report.skipped) > SHOW_SKIPPED:
-            say(f"[yellow]left out[/] {len(report.skipped) - SHOW_SKIPPED} more (see --json)")
+            say(
+                f"[yellow]left out[/] {len(report.skipped) - SHOW_SKIPPED} more (see --json)",
+                markup=True,
+            )
         say(
             f"Snapshot {snap.short_id} saved: {snap.files} files, {snap.size:,} bytes, "
             f"{report.stored_bytes:,} bytes stored{state_note}"
@@ -430,7 +433,7 @@ def restore(
             f"({report.bytes:,} bytes) to {target}"
         )
         if refusals := report.refusals():
-            say(f"[yellow]{escape(refusals)}[/]")
+            say(f"[yellow]{escape(refusals)}[/]", markup=True)
 
 
 def _fraction(text: str, option: str, *, zero: bool = False) -> float:
@@ -488,7 +491,7 @@ def check(
         for problem in report.problems:
             colour = "red" if problem.severity == "error" else "yellow"
             err_console.print(
-                f"[{colour}]{problem.severity}:[/] {problem.message}", highlight=False
+                f"[{colour}]{problem.severity}:[/] {escape(problem.message)}", highlight=False
             )
         if report.ok:
             say(
@@ -908,6 +911,14 @@ def key_split(
         say(f"Give one line to each of {custodians} custodians; any {threshold} recover access")
 
 
+def _share_text(path: Path) -> str:
+    """A custodian's share as written in its file."""
+    try:
+        return path.read_text().strip()
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{path} is not a share file: it holds no text") from None
+
+
 @key.command("recover")
 @repo_option
 @click.option("--share", "share_texts", multiple=True, help="A custodian share; repeat.")
@@ -933,7 +944,7 @@ def key_recover(
     new_passphrase: str | None,
 ) -> None:
     """Open with custodian shares and set a new passphrase."""
-    texts = [*share_texts, *(p.read_text().strip() for p in share_files)]
+    texts = [*share_texts, *(_share_text(p) for p in share_files)]
     shares = [CustodianShare.from_text(t) for t in texts]
     secret = new_passphrase or click.prompt(
         "New passphrase", hide_input=True, confirmation_prompt=True

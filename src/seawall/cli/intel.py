@@ -18,9 +18,19 @@ from rich.progress import (
     TimeElapsedColumn,
     TransferSpeedColumn,
 )
+from rich.text import Text
 
 from seawall.cli.context import CliState, pass_state
-from seawall.cli.output import emit_json, emit_table, err_console, fmt_time, json_option, say
+from seawall.cli.output import (
+    emit_json,
+    emit_table,
+    err_console,
+    fmt_time,
+    json_option,
+    say,
+    writable,
+    write_file,
+)
 from seawall.errors import InvalidInput
 from seawall.intel import ingest, search
 from seawall.intel.audiences import describe_audience, parse_audience
@@ -144,9 +154,11 @@ def _bar(
         yield update
 
 
-def _line(message: str) -> None:
-    """One line on stderr, never wrapped, so each refusal stays on its own line."""
-    err_console.print(message, highlight=False, soft_wrap=True)
+def _line(message: str, label: str = "", colour: str = "") -> None:
+    """One line on stderr, never wrapped, so each refusal stays on its own line: an optional
+    coloured label, then the message as plain text (ids and values are what was sent)."""
+    text = Text.assemble((label, colour), " ", message) if label else Text(message)
+    err_console.print(text, highlight=False, soft_wrap=True)
 
 
 def _print_report(report: ImportReport) -> None:
@@ -157,11 +169,11 @@ def _print_report(report: ImportReport) -> None:
     )
     for ref in report.rejected:
         where = "" if ref.message.startswith(ref.id) else f"{ref.id}: "
-        _line(f"[red]rejected[/] {where}{ref.message}")
+        _line(f"{where}{ref.message}", "rejected", "red")
     for ref in report.suppressed:
-        _line(f"[yellow]suppressed[/] {ref.id}: {ref.message}")
+        _line(f"{ref.id}: {ref.message}", "suppressed", "yellow")
     for ref in report.flagged:
-        _line(f"[yellow]flagged[/] {ref.id}: {ref.message}")
+        _line(f"{ref.id}: {ref.message}", "flagged", "yellow")
 
 
 @intel.command("import")
@@ -233,6 +245,8 @@ def export(
     include_inactive: bool,
 ) -> None:
     """Export what this node's operator may read, under TLP, as STIX or MISP JSON."""
+    if output is not None:
+        writable(output)
     node = state.node()
     with node.unit(node.operator()) as ctx:
         chosen = search.readable_collections(ctx, collection_ref)
@@ -250,7 +264,7 @@ def export(
     if output is None:
         click.echo(text, nl=False)
     else:
-        output.write_text(text, encoding="utf-8")
+        write_file(output, text.encode())
         say(f"Wrote {count} {what} to {output}")
 
 

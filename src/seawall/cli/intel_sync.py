@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,7 +11,16 @@ import click
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn
 
 from seawall.cli.context import CliState, pass_state
-from seawall.cli.output import emit_json, emit_table, err_console, fmt_time, json_option, say
+from seawall.cli.output import (
+    emit_json,
+    emit_table,
+    err_console,
+    fmt_time,
+    json_option,
+    say,
+    writable,
+    write_file,
+)
 from seawall.errors import InvalidInput
 from seawall.intel import bundles, sync
 from seawall.intel.identity import load_node_key
@@ -88,6 +97,8 @@ def partner_sync(
     """Pull from and push to partners once (all that are due, or NAME); run it from a timer."""
     if not 1 <= page_size <= 10_000:
         raise InvalidInput("--page-size must be 1-10000")
+    if not (math.isfinite(timeout) and 0 < timeout <= 3600):
+        raise InvalidInput(f"--timeout {timeout} is not a number of seconds from 0 to 3600")
     node = state.node()
     with _spinner(not as_json) as progress:
         reports = sync.sync(
@@ -189,6 +200,7 @@ def partner_key(state: CliState, as_json: bool) -> None:
     help="Read the token from this file.",
 )
 @click.option("--public-key", default=None, help="The partner's key from its `partner key`.")
+@click.option("--clear", is_flag=True, help="Forget the stored token (sync stops until relinked).")
 @pass_state
 def partner_link(
     state: CliState,
@@ -196,17 +208,28 @@ def partner_link(
     token: str | None,
     token_file: Path | None,
     public_key: str | None,
+    clear: bool,
 ) -> None:
     """Store the token a partner issued us, and register its public signing key."""
     if token_file is not None:
-        token = token_file.read_text().strip()
+        try:
+            token = token_file.read_text().strip()
+        except UnicodeDecodeError:
+            raise InvalidInput(f"{token_file} is not a text file holding a token") from None
+    if token is not None and not token.strip():
+        # An empty file (a failed `> token.txt`) must not quietly unlink the partner.
+        raise InvalidInput("the token is empty: give the token the partner issued, or --clear")
+    if clear:
+        if token is not None:
+            raise InvalidInput("give a token or --clear, not both")
+        token = ""
     if token is None and public_key is None:
-        raise InvalidInput("give --token, --token-file or --public-key")
+        raise InvalidInput("give --token, --token-file, --public-key or --clear")
     node = state.node()
     with node.unit(node.operator()) as ctx:
         row = sync.link_partner(ctx, node.settings, name, token=token, public_key=public_key)
     parts = [p for p, v in (("token stored", token), ("key registered", public_key)) if v]
-    say(f"Partner {row.name}: {', '.join(parts) or 'cleared'}")
+    say(f"Partner {row.name}: {', '.join(parts) or 'token cleared'}")
 
 
 @bundle.command("export")
@@ -225,16 +248,11 @@ def bundle_export(
     state: CliState, to: str, collection: str | None, out: Path, as_json: bool
 ) -> None:
     """Write a signed, compressed bundle of what the recipient may read."""
+    writable(out)
     node = state.node()
     with node.unit(node.operator()) as ctx:
         made = bundles.export_bundle(ctx, node.settings, to, collection)
-    partial = out.with_name(f".{out.name}.partial")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(made.data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    partial.replace(out)
+    write_file(out, made.data, 0o600)
     summary = {
         "file": str(out),
         "bytes": len(made.data),

@@ -13,7 +13,7 @@ import click
 from seawall import __version__
 from seawall.cli import admin, audit, node
 from seawall.cli.context import CliState
-from seawall.cli.output import err_console
+from seawall.cli.output import err_console, say_error
 from seawall.errors import SeawallError
 
 
@@ -110,7 +110,7 @@ def _run(argv: list[str] | None) -> int:
         # Without standalone mode Click returns (not raises) the code of a ctx.exit / Exit.
         code = cli.main(args=argv, prog_name="seawall", standalone_mode=False)
     except SeawallError as exc:
-        err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False, soft_wrap=True)
+        say_error(exc.message)
         return exc.exit_code
     except click.ClickException as exc:
         exc.show()

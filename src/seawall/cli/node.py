@@ -8,7 +8,7 @@ from seawall.cli.context import CliState, pass_state
 from seawall.cli.output import emit_json, json_option, say
 from seawall.core.logs import configure_logging
 from seawall.core.node import init_node
-from seawall.core.users import add_user
+from seawall.core.users import add_user, check_password_rule
 from seawall.db.engine import safe_url
 
 
@@ -38,11 +38,14 @@ def init(
     settings = state.settings()
     if database_url:
         settings = settings.model_copy(update={"database_url": database_url})
-    node = init_node(settings, nation or settings.nation, node_name)
-    if admin_user:
+    password = ""
+    if admin_user:  # asked and checked before the node is made, so a refusal leaves none
         password = admin_password or click.prompt(
             f"Password for {admin_user}", hide_input=True, confirmation_prompt=True
         )
+        check_password_rule(password)
+    node = init_node(settings, nation or settings.nation, node_name)
+    if admin_user:
         with node.unit(node.operator()) as ctx:
             add_user(ctx, admin_user, "admin", password=password)
     summary = {

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterable, Sequence
+from contextlib import suppress
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
+
+from seawall.errors import InvalidInput
 
 console = Console()
 err_console = Console(stderr=True)
@@ -30,23 +36,58 @@ def emit_json(data: Any) -> None:
 
 
 def emit_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """Print a table for people."""
-    table = Table(title=title, title_justify="left", header_style="bold cyan")
+    """Print a table for people. Cells are plain text: ``[/x]`` in a name is shown, not
+    read as Rich markup (which raised on it)."""
+    table = Table(title=Text(title), title_justify="left", header_style="bold cyan")
     for column in columns:
         table.add_column(column)
     for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
+        table.add_row(*(Text("" if v is None else str(v)) for v in row))
     console.print(table)
 
 
-def say(message: str) -> None:
+def say(message: str, *, markup: bool = False) -> None:
     """A line of progress or confirmation for people (stderr, so stdout stays clean).
 
-    Never broken at the terminal's width, so a path in it can be copied whole.
+    Never broken at the terminal's width, so a path in it can be copied whole. Plain text
+    unless ``markup``: a line built with markup escapes what it quotes (``rich.markup.escape``).
     """
-    err_console.print(message, highlight=False, soft_wrap=True)
+    err_console.print(message, highlight=False, soft_wrap=True, markup=markup)
+
+
+def say_error(message: str) -> None:
+    """The one line a failed command prints: ``error:`` in red, then the message as typed."""
+    err_console.print(
+        Text.assemble(("error:", "bold red"), " ", message), highlight=False, soft_wrap=True
+    )
 
 
 def fmt_time(value: datetime | None) -> str:
     """A compact UTC timestamp."""
     return value.strftime("%Y-%m-%d %H:%M") if value else "—"
+
+
+def writable(path: Path) -> Path:
+    """``path``, once a file can be written there; checked before the work, so a refused
+    output costs nothing and records nothing."""
+    if path.is_dir():
+        raise InvalidInput(f"{path} is a directory: give the name of a file to write")
+    if not path.absolute().parent.is_dir():
+        raise InvalidInput(f"{path.parent} does not exist: create it, or write elsewhere")
+    return path
+
+
+def write_file(path: Path, data: bytes, mode: int = 0o644) -> None:
+    """Write ``data`` to ``path`` whole or not at all: a temporary file renamed into place."""
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        partial.replace(path)
+    except OSError as exc:
+        with suppress(OSError):
+            partial.unlink()
+        raise InvalidInput(f"cannot write {path}: {exc.strerror}; write elsewhere") from None

@@ -15,8 +15,8 @@ from seawall.core.context import Ctx
 from seawall.core.nations import normalise_nation, seed_nations
 from seawall.db.engine import check_reachable, make_engine, session_factory, transaction
 from seawall.db.migrate import HEADS, current_heads, upgrade
-from seawall.errors import NodeNotInitialised
-from seawall.settings import Settings, write_node_files
+from seawall.errors import Conflict, NodeNotInitialised, SeawallError
+from seawall.settings import CONFIG_FILE, Settings, node_config, write_node_files
 
 
 class Node:
@@ -61,9 +61,15 @@ class Node:
         """Fail with one clear line unless the database is reachable and migrated."""
         url = make_url(self.settings.effective_database_url)
         if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
+            if (self.settings.home / CONFIG_FILE).exists():
+                raise NodeNotInitialised(
+                    f"the node's database {url.database} does not exist: check "
+                    "SEAWALL_DATABASE_URL, or run `seawall init` to create it"
+                )
             raise NodeNotInitialised(
                 f"no node at {self.settings.home}: run `seawall init` (or `make run`) first"
             )
+        check_reachable(self.engine)
         current, expected = self.schema_revision()
         if current != expected:
             raise NodeNotInitialised(
@@ -91,17 +97,33 @@ class Node:
 def init_node(
     settings: Settings, nation: str, name: str | None = None, clock: Clock | None = None
 ) -> Node:
-    """Create or upgrade a node home: config, secret key, schema, nations and regions."""
+    """Create or upgrade a node home: config, secret key, schema, nations and regions.
+
+    A home keeps the nation it was made for, and nothing is written to it until the
+    database answers (a refused URL is not remembered).
+    """
     iso2 = normalise_nation(nation)
+    kept = node_config(settings.home).get("nation")
+    if kept and kept != iso2:
+        raise Conflict(
+            f"this node serves {kept}, and a node's nation never changes: make a new home "
+            f"for {iso2} (seawall --home DIR init --nation {iso2})"
+        )
     values: dict[str, object] = {"nation": iso2}
     if name:
         values["node_name"] = name
     if settings.database_url:
         values["database_url"] = settings.database_url
-    write_node_files(settings, values)
     fresh = settings.model_copy(update={"nation": iso2, "node_name": name or settings.node_name})
     node = Node(fresh, clock=clock)
-    check_reachable(node.engine)
+    if node.engine.url.get_backend_name() == "sqlite":
+        settings.home.mkdir(parents=True, exist_ok=True)  # where SQLite makes its file
+    try:
+        check_reachable(node.engine)
+    except SeawallError:
+        node.close()
+        raise
+    write_node_files(settings, values)
     upgrade(node.engine)
     with node.unit(node.operator()) as ctx:
         added = seed_nations(ctx.db)

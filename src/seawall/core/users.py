@@ -30,10 +30,17 @@ def _dummy_hash() -> str:
     return _hasher.hash("seawall-timing-equaliser")
 
 
+def check_password_rule(password: str) -> None:
+    """Refuse a password shorter than the rule (spaces do not count)."""
+    if len(password.strip()) < MIN_PASSWORD:
+        raise InvalidInput(
+            f"password is too short: use at least {MIN_PASSWORD} characters besides spaces"
+        )
+
+
 def hash_password(password: str) -> str:
     """An Argon2id hash of a password that meets the length rule."""
-    if len(password) < MIN_PASSWORD:
-        raise InvalidInput(f"password is too short: use at least {MIN_PASSWORD} characters")
+    check_password_rule(password)
     return _hasher.hash(password)
 
 

@@ -7,10 +7,10 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, make_url, text
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
-from seawall.errors import ConfigError, DatabaseUnavailable
+from seawall.errors import ConfigError, DatabaseFailed, DatabaseUnavailable
 
 
 def safe_url(url: str) -> str:
@@ -46,7 +46,10 @@ def make_engine(url: str) -> Engine:
     try:
         engine = create_engine(parsed, **kwargs)
     except Exception as exc:  # an unknown driver name and the like
-        raise ConfigError(f"cannot use database URL {safe_url(url)}: {exc}") from None
+        raise ConfigError(
+            f"cannot use database URL {safe_url(url)} ({exc}): Seawall runs on "
+            "sqlite:///PATH or postgresql+psycopg://HOST/DB"
+        ) from None
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
@@ -65,7 +68,7 @@ def check_reachable(engine: Engine) -> None:
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
-    except OperationalError as exc:
+    except DatabaseError as exc:  # no server, no file, or a file that is not a database
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "no answer"
         password = engine.url.password
         if password:
@@ -83,6 +86,17 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any failure."""
-    with factory() as session, session.begin():
-        yield session
+    """One unit of work: commit on success, roll back on any failure.
+
+    A database failure the work did not expect (a dropped connection, a missing table)
+    leaves as one typed line rather than a driver's traceback.
+    """
+    try:
+        with factory() as session, session.begin():
+            yield session
+    except (OperationalError, ProgrammingError) as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        raise DatabaseFailed(
+            f"the database failed: {reason}; check that it is running and that its schema "
+            "is current (`seawall init`), or restore it from a backup"
+        ) from exc

@@ -103,6 +103,8 @@ def _restore(
                 raise IntegrityError(
                     f"{node.path} needs chunk {cid[:16]} that no index lists; run check"
                 )
+    if root.exists() and not root.is_dir():
+        raise RestoreWouldOverwrite(f"{root} is a file, not a directory: restore into a directory")
     if not overwrite:
         clashes = [n.path for n in nodes if n.type != "dir" and os.path.lexists(root / n.path)]
         if clashes:

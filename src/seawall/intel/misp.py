@@ -492,6 +492,12 @@ def event_to_stix(event: Mapping[str, Any]) -> Converted:
     """One MISP event as STIX objects: its report, creator identity, indicators and others."""
     out = Converted()
     event_uuid = _uuid(event.get("uuid"), "event", str(event.get("info", "")))
+    for key in ("Attribute", "Object"):
+        if event.get(key) is not None and not isinstance(event[key], list):
+            out.problems.append(
+                Problem(f"event {event_uuid}", f"'{key}' must be a list; event not imported")
+            )
+            return out
     try:
         tags = tuple(_tag_names(event))
         distribution = _distribution(event.get("distribution"), None)

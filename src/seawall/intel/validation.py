@@ -8,6 +8,7 @@ the property, so one bad object is rejected on its own and the rest are kept.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -212,6 +213,26 @@ def _markings(obj: Mapping[str, Any], object_id: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(refs))
 
 
+# An address compared in a pattern must be one: `[ipv4-addr:value = '1.2.3.400']` parses as
+# a pattern, and would match nothing while counting as an indicator.
+_ADDRESS = re.compile(r"(ipv4-addr|ipv6-addr):value *!?= *'((?:[^'\\]|\\.)*)'")
+
+
+def _check_addresses(pattern: str, object_id: str) -> None:
+    for sco, raw in _ADDRESS.findall(pattern):
+        try:
+            network = ipaddress.ip_network(raw, strict=False)
+        except ValueError:
+            network = None
+        version = 4 if sco == "ipv4-addr" else 6
+        if network is None or network.version != version:
+            raise InvalidStixObject(
+                object_id,
+                "pattern",
+                f"{sco}:value {_shown(raw)} is not an IPv{version} address or CIDR range",
+            )
+
+
 def _check_indicator(obj: Mapping[str, Any], object_id: str) -> None:
     pattern = _require(obj, object_id, "pattern")
     pattern_type = _require(obj, object_id, "pattern_type")
@@ -227,6 +248,8 @@ def _check_indicator(obj: Mapping[str, Any], object_id: str) -> None:
         if errors:
             reason = errors[0].removeprefix("FAIL: ")
             raise InvalidStixObject(object_id, "pattern", f"does not parse: {reason}")
+        if "-addr:value" in pattern:
+            _check_addresses(pattern, object_id)
 
 
 def _check_relationship(obj: Mapping[str, Any], object_id: str) -> None:

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from seawall.intel import misp
-from seawall.intel.errors import NotAMispEvent, UnknownMarking, UnreadableIntel
+from seawall.intel.errors import InvalidStixObject, NotAMispEvent, UnknownMarking, UnreadableIntel
 from seawall.intel.tlp import MARKING_IDS, Tlp, marking_id
 from seawall.intel.validation import check_object, pattern_errors
 
@@ -243,6 +243,20 @@ def test_unknown_tlp_tag_rejects_the_event_with_one_line() -> None:
     assert converted.objects == []
     (problem,) = converted.problems
     assert "tlp:purple" in problem.message and "\n" not in problem.message
+
+
+def test_an_event_whose_attributes_are_not_a_list_is_refused_whole() -> None:
+    converted = misp.read_events(json.dumps(event(Attribute="notalist")))
+    assert converted.objects == []
+    (problem,) = converted.problems
+    assert "'Attribute' must be a list" in problem.message
+
+
+def test_an_address_that_is_not_one_is_refused_at_ingest() -> None:
+    converted = misp.read_events(json.dumps(event(Attribute=[attribute(1, "ip-dst", "1.2.3.400")])))
+    (made,) = [o for o in converted.objects if "1.2.3.400" in o.get("pattern", "")]
+    with pytest.raises(InvalidStixObject, match=r"'1\.2\.3\.400' is not an IPv4 address"):
+        check_object(made)
 
 
 def test_unknown_distribution_rejects_only_that_attribute() -> None:

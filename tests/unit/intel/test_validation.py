@@ -69,6 +69,9 @@ def test_a_valid_indicator_passes_with_its_index_fields() -> None:
         ({"pattern": None}, "pattern", "is required"),
         ({"pattern": "[ipv4-addr:value = '1.2.3.4'"}, "pattern", "does not parse"),
         ({"pattern": "ipv4-addr:value = '1.2.3.4'"}, "pattern", "does not parse"),
+        ({"pattern": "[ipv4-addr:value = '1.2.3.400']"}, "pattern", "not an IPv4 address"),
+        ({"pattern": "[ipv4-addr:value = 'not-an-ip']"}, "pattern", "not an IPv4 address"),
+        ({"pattern": "[ipv6-addr:value = '10.0.0.1']"}, "pattern", "not an IPv6 address"),
         ({"valid_until": "2025-01-01T00:00:00Z"}, "valid_until", "later than valid_from"),
         ({"created_by_ref": "organization--x"}, "created_by_ref", "not a STIX identifier"),
         ({"created_by_ref": f"malware--{uuid.uuid4()}"}, "created_by_ref", "identity"),
@@ -84,6 +87,19 @@ def test_each_broken_property_is_named_with_the_object_id(
     assert words in error.message
     if prop != "id":
         assert error.message.startswith(ID)
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "[ipv4-addr:value = '198.51.100.7']",
+        "[ipv4-addr:value = '198.51.100.0/24']",
+        "[ipv6-addr:value = '2001:db8::/32'] OR [ipv4-addr:value != '10.0.0.1']",
+        "[domain-name:value = 'c2.example'] AND [ipv4-addr:value = '203.0.113.9']",
+    ],
+)
+def test_addresses_and_ranges_in_patterns_pass(pattern: str) -> None:
+    assert check_object(indicator(pattern=pattern)).type == "indicator"
 
 
 def test_a_bundle_inside_an_envelope_is_refused() -> None:
