@@ -33,6 +33,7 @@ def sw(
     full_env.pop("SEAWALL_HOME", None)
     return subprocess.run(
         [sys.executable, "-m", "seawall", "--home", str(home), *args],
+        stdin=subprocess.DEVNULL,  # no terminal: a prompt must refuse, never wait
         capture_output=True,
         text=True,
         env=full_env,
@@ -283,3 +284,22 @@ def test_outputs_and_inputs_that_cannot_be_used_get_one_line(home: Path, tmp_pat
     with sqlite3.connect(home / "seawall.db") as db:
         db.execute("DROP TABLE partners")
     one_line(sw(home, "partner", "list"), 69, "the database failed: no such table: partners")
+
+
+def test_more_refusals_are_one_line_with_the_way_out(home: Path) -> None:
+    one_line(
+        sw(home, "user", "add"), 2, "Missing argument 'USERNAME'. (see `seawall user add --help`)"
+    )
+    one_line(sw(home, "user", "add", "kemar", "--role", "analyst"), 65, "set SEAWALL_USER_PASSWORD")
+    one_line(sw(home, "user", "list", env={"SEAWALL_NATION": "ZZ"}), 78, "SEAWALL_NATION")
+    env = {"SEAWALL_USER_PASSWORD": "a-long-password"}
+    assert sw(home, "user", "add", "kemar", "--role", "analyst", env=env).returncode == 0
+    assert sw(home, "user", "disable", "kemar").returncode == 0
+    one_line(sw(home, "token", "create", "--user", "kemar", "--name", "x"), 65, "kemar is disabled")
+    # Two nations may each have an organisation of one name; a user joins their nation's.
+    for nation in ("JM", "TT"):
+        added = sw(home, "org", "add", "eGov Limited", "--kind", "ministry", "--nation", nation)
+        assert added.returncode == 0, added.stderr
+    joined = sw(home, "user", "add", "fred", "--role", "analyst", "--nation", "TT",
+                "--org", "eGov Limited", env=env)  # fmt: skip
+    assert joined.returncode == 0, joined.stderr

@@ -346,6 +346,13 @@ def test_stdin_backup_and_any_site_url_opens_the_repository(
 ) -> None:
     init_repo(home, [f"file://{d}" for d in sites])
     dump = b"".join(b"INSERT INTO land VALUES (%d, 'parcel');\n" % i for i in range(50_000))
+    # A name no restore would write is refused up front, not stored in an unrestorable snapshot.
+    for unsafe in ("../../etc/passwd", "a/./b", "/"):
+        args = ["embassy", "backup", "--repo", "gov-records", "--stdin", "--stdin-name", unsafe]
+        refused = sw(home, *args, stdin=b"x")
+        assert refused.code == 65 and "not a safe relative file name" in refused.err
+    listed = sw(home, "embassy", "snapshots", "--repo", "gov-records", "--json")
+    assert json.loads(listed.out) == []
     backed = sw(
         home,
         "embassy",

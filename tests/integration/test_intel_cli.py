@@ -113,6 +113,11 @@ def count_objects(home: Path) -> int:
 
 
 def test_collection_create_and_list(home: Path) -> None:
+    org = sw(home, "org", "add", "JPS", "--kind", "cirt", "--json")
+    assert org.code == 0, org.err
+    org_id = org.json()["id"]
+    martians = sw(home, "intel", "collection", "create", "x-files", "--audience", "MARTIANS")
+    assert martians.code == 65 and "'MARTIANS' is not a region group" in martians.err
     made = sw(
         home,
         "intel",
@@ -120,7 +125,7 @@ def test_collection_create_and_list(home: Path) -> None:
         "create",
         "jm-grid",
         "--audience",
-        "JM,org:abc",
+        f"JM,org:{org_id}",
         "--tlp",
         "amber",
         "--title",
@@ -129,7 +134,7 @@ def test_collection_create_and_list(home: Path) -> None:
     )
     assert made.code == 0, made.err
     assert made.json()["audience"]["nations"] == ["JM"]
-    assert made.json()["audience"]["organisations"] == ["abc"]
+    assert made.json()["audience"]["organisations"] == [org_id]
     listed = sw(home, "intel", "collection", "list", "--json").json()
     assert [(c["alias"], c["default_tlp"]) for c in listed] == [
         ("jm-grid", "amber"),

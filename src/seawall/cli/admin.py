@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from seawall.cli.context import CliState, pass_state
-from seawall.cli.output import emit_json, emit_table, fmt_time, json_option, say
+from seawall.cli.output import ask_secret, emit_json, emit_table, fmt_time, json_option, say
 from seawall.core import organisations, partners, tokens, users
 
 
@@ -41,8 +41,9 @@ def user_add(
     as_json: bool,
 ) -> None:
     """Add a user."""
+    secret = password or ask_secret("Password", "SEAWALL_USER_PASSWORD")
+    users.check_password_rule(secret)
     node = state.node()
-    secret = password or click.prompt("Password", hide_input=True, confirmation_prompt=True)
     with node.unit(node.operator()) as ctx:
         row = users.add_user(
             ctx,

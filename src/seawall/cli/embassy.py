@@ -23,7 +23,7 @@ from rich.progress import (
 )
 
 from seawall.cli.context import CliState, pass_state
-from seawall.cli.output import emit_json, emit_table, err_console, json_option, say
+from seawall.cli.output import ask_secret, emit_json, emit_table, err_console, json_option, say
 from seawall.core.node import Node
 from seawall.db.models.embassy import EmbassyRepo
 from seawall.embassy import registry
@@ -40,21 +40,16 @@ from seawall.embassy.snapshots import Node as TreeNode
 from seawall.errors import InvalidInput, NotFound, SeawallError
 
 PASSPHRASE_ENV = "SEAWALL_EMBASSY_PASSPHRASE"  # noqa: S105 - a variable name
+NEW_PASSPHRASE_ENV = "SEAWALL_EMBASSY_NEW_PASSPHRASE"  # noqa: S105 - a variable name
 # Files a backup left out (vanished or unreadable) named on the terminal; --json lists all.
 SHOW_SKIPPED = 10
 T = TypeVar("T")
 
 
 def _passphrase(confirm: bool = False) -> str:
-    value = os.environ.get(PASSPHRASE_ENV)
-    if value:
-        return value
-    if not sys.stdin.isatty():
-        raise InvalidInput(f"no passphrase: set {PASSPHRASE_ENV} or run in a terminal")
-    secret: str = click.prompt(
-        "Repository passphrase", hide_input=True, confirmation_prompt=confirm
+    return os.environ.get(PASSPHRASE_ENV) or ask_secret(
+        "Repository passphrase", PASSPHRASE_ENV, confirm
     )
-    return secret
 
 
 def _parse_shares(value: str) -> tuple[int, int]:
@@ -825,9 +820,7 @@ def key_list(state: CliState, repo_ref: str, as_json: bool) -> None:
 @pass_state
 def key_add(state: CliState, repo_ref: str, label: str, new_passphrase: str | None) -> None:
     """Add another passphrase (no data is re-uploaded)."""
-    secret = new_passphrase or click.prompt(
-        "New passphrase", hide_input=True, confirmation_prompt=True
-    )
+    secret = new_passphrase or ask_secret("New passphrase", NEW_PASSPHRASE_ENV)
     with _opened(state, repo_ref) as o:
         slot = o.repo.add_passphrase(secret, label=label)
         o.event("key.added", slot=slot.id, label=label)
@@ -857,9 +850,7 @@ def key_remove(state: CliState, repo_ref: str, slot_id: str) -> None:
 @pass_state
 def key_passwd(state: CliState, repo_ref: str, new_passphrase: str | None) -> None:
     """Change this session's passphrase: re-wraps the key, never re-uploads data."""
-    secret = new_passphrase or click.prompt(
-        "New passphrase", hide_input=True, confirmation_prompt=True
-    )
+    secret = new_passphrase or ask_secret("New passphrase", NEW_PASSPHRASE_ENV)
     with _opened(state, repo_ref) as o:
         old = o.repo.opened_with.id
         slot = o.repo.change_passphrase(secret)
@@ -946,9 +937,7 @@ def key_recover(
     """Open with custodian shares and set a new passphrase."""
     texts = [*share_texts, *(_share_text(p) for p in share_files)]
     shares = [CustodianShare.from_text(t) for t in texts]
-    secret = new_passphrase or click.prompt(
-        "New passphrase", hide_input=True, confirmation_prompt=True
-    )
+    secret = new_passphrase or ask_secret("New passphrase", NEW_PASSPHRASE_ENV)
     with _opened(state, repo_ref, recovery_shares=shares) as o:
         slot = o.repo.add_passphrase(secret, label="recovered")
         o.event("key.recovered", shares=len(shares), new_slot=slot.id)

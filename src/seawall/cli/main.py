@@ -112,8 +112,12 @@ def _run(argv: list[str] | None) -> int:
     except SeawallError as exc:
         say_error(exc.message)
         return exc.exit_code
+    except click.UsageError as exc:  # one line, as every other refusal, with where to look
+        where = exc.ctx.command_path if exc.ctx else "seawall"
+        say_error(f"{exc.format_message()} (see `{where} --help`)")
+        return exc.exit_code
     except click.ClickException as exc:
-        exc.show()
+        say_error(exc.format_message())
         return exc.exit_code
     except click.exceptions.Exit as exc:
         return exc.exit_code

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from seawall.cli.context import CliState, pass_state
-from seawall.cli.output import emit_json, json_option, say
+from seawall.cli.output import ask_secret, emit_json, json_option, say
 from seawall.core.logs import configure_logging
 from seawall.core.node import init_node
 from seawall.core.users import add_user, check_password_rule
@@ -40,8 +40,8 @@ def init(
         settings = settings.model_copy(update={"database_url": database_url})
     password = ""
     if admin_user:  # asked and checked before the node is made, so a refusal leaves none
-        password = admin_password or click.prompt(
-            f"Password for {admin_user}", hide_input=True, confirmation_prompt=True
+        password = admin_password or ask_secret(
+            f"Password for {admin_user}", "SEAWALL_ADMIN_PASSWORD"
         )
         check_password_rule(password)
     node = init_node(settings, nation or settings.nation, node_name)

@@ -91,3 +91,12 @@ def write_file(path: Path, data: bytes, mode: int = 0o644) -> None:
         with suppress(OSError):
             partial.unlink()
         raise InvalidInput(f"cannot write {path}: {exc.strerror}; write elsewhere") from None
+
+
+def ask_secret(label: str, env: str, confirm: bool = True) -> str:
+    """A password or passphrase typed at the terminal (twice, to confirm); with no terminal,
+    one line naming the variable that gives it, before anything else is done."""
+    if not sys.stdin.isatty():
+        raise InvalidInput(f"no {label.lower()}: set {env} or run in a terminal")
+    secret: str = click.prompt(label, hide_input=True, confirmation_prompt=confirm)
+    return secret

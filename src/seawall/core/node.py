@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import make_url
+from sqlalchemy import make_url, select
 
 from seawall.core import audit
 from seawall.core.access import Principal, operator
@@ -15,7 +15,8 @@ from seawall.core.context import Ctx
 from seawall.core.nations import normalise_nation, seed_nations
 from seawall.db.engine import check_reachable, make_engine, session_factory, transaction
 from seawall.db.migrate import HEADS, current_heads, upgrade
-from seawall.errors import Conflict, NodeNotInitialised, SeawallError
+from seawall.db.models import Nation
+from seawall.errors import ConfigError, Conflict, NodeNotInitialised, SeawallError
 from seawall.settings import CONFIG_FILE, Settings, node_config, write_node_files
 
 
@@ -69,13 +70,19 @@ class Node:
             raise NodeNotInitialised(
                 f"no node at {self.settings.home}: run `seawall init` (or `make run`) first"
             )
-        check_reachable(self.engine)
         current, expected = self.schema_revision()
         if current != expected:
             raise NodeNotInitialised(
                 f"database schema is at {sorted(current) or 'nothing'}, "
                 f"this Seawall needs {sorted(expected)}: "
                 "run `seawall init` to migrate"
+            )
+        with self.engine.connect() as conn:
+            known = conn.execute(select(Nation.iso2).where(Nation.iso2 == self.nation)).first()
+        if known is None:
+            raise ConfigError(
+                f"setting 'nation' is {self.nation!r}, which is no ISO 3166-1 nation: fix "
+                f"SEAWALL_NATION or {CONFIG_FILE} in the node home (a code such as JM)"
             )
         _ = self.audit_key
 

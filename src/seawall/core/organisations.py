@@ -57,10 +57,13 @@ def list_orgs(ctx: Ctx) -> list[Organisation]:
     return list(ctx.db.scalars(stmt.order_by(Organisation.name)))
 
 
-def find_org(ctx: Ctx, ref: str) -> Organisation:
-    """An organisation of the caller's nation by id or exact name."""
+def find_org(ctx: Ctx, ref: str, nation: str | None = None) -> Organisation:
+    """An organisation by id or exact name, of ``nation`` (the caller's by default): two
+    nations may each have an organisation of the same name."""
     org = ctx.db.get(Organisation, ref) or ctx.db.scalar(
-        select(Organisation).where(Organisation.name == ref, Organisation.nation == ctx.who.nation)
+        select(Organisation).where(
+            Organisation.name == ref, Organisation.nation == (nation or ctx.who.nation)
+        )
     )
     if org is None or (org.nation != ctx.who.nation and not ctx.who.node_operator):
         raise NotFound(f"no organisation {ref!r}; list them with `seawall org list`")

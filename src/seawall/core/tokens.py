@@ -94,6 +94,10 @@ def create_token(
         if ctx.who.user_id is None:
             raise InvalidInput("the operator has no user account: pass --user NAME")
         user = get_user(ctx, ctx.who.user_id)
+    if user.disabled:
+        raise InvalidInput(
+            f"{user.username} is disabled: enable them first (`seawall user enable`)"
+        )
     role_perms = principal_of(user).permissions
     wanted = parse_scopes(list(scopes))
     explicit = bool(scopes) and "*" not in scopes

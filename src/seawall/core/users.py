@@ -68,9 +68,12 @@ def add_user(
         raise Conflict(f"user {name!r} already exists; pick another username")
     org_id = None
     if org:
-        found = find_org(ctx, org)
+        found = find_org(ctx, org, iso2)
         if found.nation != iso2:
-            raise InvalidInput(f"organisation {found.name!r} is not in {iso2}")
+            raise InvalidInput(
+                f"organisation {found.name!r} is not in {iso2}: give one of {iso2}'s "
+                f"(`seawall org list`) or add it with `seawall org add --nation {iso2}`"
+            )
         org_id = found.id
     user = User(
         id=ctx.ids(),

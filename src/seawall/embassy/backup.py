@@ -30,6 +30,7 @@ from seawall.embassy.packs import PackBuilder
 from seawall.embassy.progress import Progress, ProgressFn, ignore_progress
 from seawall.embassy.sealing import Compression, seal_buffer
 from seawall.embassy.snapshots import Node, Snapshot, dump_tree
+from seawall.errors import InvalidInput
 
 if TYPE_CHECKING:
     from seawall.embassy.repository import Repository, SentPack
@@ -479,6 +480,16 @@ class _Session:
         )
 
 
+def _check_stdin_name(name: str) -> None:
+    """The name a stream is stored under must be one a restore writes: a relative path with
+    no empty, ``.`` or ``..`` part (a restore refuses any other, and the snapshot with it)."""
+    parts = name.strip("/").split("/")
+    if not name.strip("/") or any(p in ("", ".", "..") for p in parts) or "\0" in name:
+        raise InvalidInput(
+            f"--stdin-name {name!r} is not a safe relative file name: give e.g. db-dump.sql"
+        )
+
+
 def back_up(
     repo: Repository,
     paths: Sequence[str | os.PathLike[str]] = (),
@@ -497,6 +508,8 @@ def back_up(
     ``compression`` applies to the chunks this backup stores; chunks already stored stay
     as they were (a chunk is stored once, however it was compressed).
     """
+    if stdin is not None:
+        _check_stdin_name(stdin_name)
     roots = [os.path.abspath(os.fspath(p)) for p in paths]
     for root in roots:
         if not os.path.lexists(root):

@@ -100,7 +100,7 @@ from seawall.embassy.snapshots import (
     is_under,
     load_tree,
 )
-from seawall.errors import SeawallError
+from seawall.errors import InvalidInput, SeawallError
 
 # Seconds a reachability probe is trusted before sites are asked again.
 PROBE_EVERY = 10.0
@@ -156,6 +156,19 @@ class SentPack:
     failed: dict[int, SeawallError] = field(default_factory=dict)
 
 
+MIN_PASSPHRASE = 12
+
+
+def check_passphrase_rule(passphrase: str) -> None:
+    """Refuse a passphrase shorter than the rule (spaces do not count): it alone guards a
+    government's copies in other nations."""
+    if len(passphrase.strip()) < MIN_PASSPHRASE:
+        raise InvalidInput(
+            f"passphrase is too short: use at least {MIN_PASSPHRASE} characters besides "
+            "spaces (a few words are easy to remember and hard to guess)"
+        )
+
+
 class Repository:
     """An open embassy repository; build one with :meth:`init` or :meth:`open`."""
 
@@ -196,6 +209,7 @@ class Repository:
         chunker: ChunkerParams | None = None,
     ) -> Repository:
         """Create a repository on every site (all must be reachable and empty)."""
+        check_passphrase_rule(passphrase)
         clock = clock or SystemClock()
         n = len(sites)
         check_shape(k, n)
@@ -761,6 +775,7 @@ class Repository:
         self, passphrase: str, *, label: str = "", kdf: KdfParams = DEFAULT_KDF
     ) -> KeySlot:
         """Add a slot that opens with another passphrase."""
+        check_passphrase_rule(passphrase)
         slot = make_passphrase_slot(
             self.master, passphrase, created=self.clock.now(), label=label, kdf=kdf
         )

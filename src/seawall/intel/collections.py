@@ -12,6 +12,7 @@ from sqlalchemy import select
 from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
 from seawall.core.nations import groups_of, normalise_nation
+from seawall.db.models import Organisation, RegionGroup
 from seawall.db.models.intel import IntelCollection
 from seawall.errors import InvalidInput
 from seawall.intel.errors import CollectionExists, CollectionNotFound
@@ -146,6 +147,24 @@ def reader_of(ctx: Ctx, collection: IntelCollection) -> Reader:
     return Reader(username=who.username, recipient=recipient, named_by_collection=named)
 
 
+def _check_audience(ctx: Ctx, audience: Audience) -> None:
+    """Every group and organisation an audience names must exist: a misspelt one would share
+    with no one, and look as if it shared. A partner may be named before it is registered
+    (its registration waits on the other nation's token); `partner list` shows which are."""
+    groups = set(ctx.db.scalars(select(RegionGroup.code)))
+    for group in audience.groups:
+        if group not in groups:
+            raise InvalidInput(
+                f"audience group {group!r} is not a region group: use one of "
+                f"{', '.join(sorted(groups))}"
+            )
+    for org in audience.organisations:
+        if ctx.db.get(Organisation, org) is None:
+            raise InvalidInput(
+                f"audience org:{org} is not an organisation: give its id from `seawall org list`"
+            )
+
+
 def create_collection(
     ctx: Ctx,
     alias: str,
@@ -165,6 +184,7 @@ def create_collection(
     if ctx.db.scalar(select(IntelCollection.id).where(IntelCollection.alias == slug)):
         raise CollectionExists(f"collection {slug!r} already exists; pick another name")
     chosen = audience or Audience()
+    _check_audience(ctx, chosen)
     row = IntelCollection(
         id=ctx.ids(),
         alias=slug,

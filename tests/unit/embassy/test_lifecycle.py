@@ -23,6 +23,7 @@ from seawall.embassy.errors import (
 from seawall.embassy.repository import Repository
 from seawall.embassy.sites.local import LocalSite
 from seawall.embassy.snapshots import KeepPolicy, Snapshot, select_kept
+from seawall.errors import InvalidInput
 
 from .conftest import FAST_KDF, PASSPHRASE, SMALL_CHUNKS, SMALL_PACK, make_sites, tree_state
 
@@ -38,6 +39,14 @@ def test_changing_the_passphrase_rewraps_without_touching_data(
     with Repository.open(sites, "a brand new passphrase") as again:
         assert len(again.snapshots()) == 1
     assert {n: sites[0].get(n) for n in sites[0].list("data/")} == data_before
+
+
+def test_a_short_passphrase_guards_nothing_and_is_refused(repo: Repository, tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput, match="passphrase is too short"):
+        Repository.init(make_sites(tmp_path / "short", 3), "short", name="x", k=2, kdf=FAST_KDF)
+    with pytest.raises(InvalidInput, match="passphrase is too short"):
+        repo.add_passphrase("   eleven-chr   ", kdf=FAST_KDF)  # spaces do not count
+    assert {s.label for s in repo.key_slots()} == {"initial"}
 
 
 def test_key_slots_can_be_added_listed_and_removed(

@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 from seawall.core.access import Principal, Role
 from seawall.core.clock import FrozenClock
 from seawall.core.node import Node
-from seawall.db.models import AuditEntry
+from seawall.db.models import AuditEntry, Organisation
 from seawall.db.models.intel import IntelCollection, IntelObject
-from seawall.errors import Forbidden
+from seawall.errors import Forbidden, InvalidInput
 from seawall.intel import store
 from seawall.intel.collections import (
     Audience,
@@ -232,6 +232,9 @@ def test_the_latest_version_wins_whatever_order_versions_arrive_in(
 
 
 def test_audience_hides_collections_and_names_red_recipients(any_node: Node) -> None:
+    with any_node.unit(any_node.operator()) as ctx:
+        ctx.db.add(Organisation(id="org-jm-bank", nation="JM", name="JM Bank", kind="ministry",
+                                created_at=ctx.now()))  # fmt: skip
     cid = new_collection(any_node, Audience.of(nations=["JM"], organisations=["org-jm-bank"]))
     add(any_node, JM, cid, [indicator(1, Tlp.RED)])
     assert ids(read(any_node, JM_BANK, cid)) == [indicator(1)["id"]]
@@ -323,3 +326,15 @@ def test_sql_filter_agrees_with_the_policy_in_every_case(any_node: Node) -> None
             assert by_sql == by_policy, (nation, org, username, named, partner, community)
             checked += 1
     assert checked == 96 and len(rows) == 60
+
+
+def test_an_audience_names_only_groups_and_organisations_that_exist(any_node: Node) -> None:
+    for audience, complaint in (
+        (Audience.of(groups=["MARTIANS"]), "'MARTIANS' is not a region group: use one of"),
+        (Audience.of(organisations=["no-such-org"]), "org:no-such-org is not an organisation"),
+    ):
+        with pytest.raises(InvalidInput, match=complaint):
+            new_collection(any_node, audience)
+    with any_node.unit(any_node.operator()) as ctx:
+        assert list_collections(ctx) == []
+    assert new_collection(any_node, Audience.of(groups=["CARICOM"], partners=["bb-node"]))
