@@ -124,6 +124,12 @@ class Forbidden(SeawallError):
     code = "forbidden"
 
 
+class FileMissing(NotFound):
+    """A file given as input does not exist."""
+
+    code = "file_missing"
+
+
 class DatabaseUnavailable(SeawallError):
     """The configured database cannot be reached."""
 

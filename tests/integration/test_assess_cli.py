@@ -207,6 +207,10 @@ def test_an_index_edition_imports_from_csv_and_bad_csvs_change_nothing(
     refused(capsys, home, [*base, text], 65, "row 3 column technical: 'seven' is not a number")
     nation = csv_file("nation.csv", "XXX,60,17,7,16,9,11,ITU\n")
     refused(capsys, home, [*base, nation], 65, "unknown nation 'XXX'")
+    good_row = csv_file("row.csv", "JAM,60,17,7,16,9,11,ITU\n")
+    for year in ("-1", "99999999999"):
+        bad_year = ["assess", "index", "import", "--edition", "gci-x", "--year", year, good_row]
+        refused(capsys, home, bad_year, 65, "is not plausible: use 1990-2100")
     editions = json.loads(run(home, "assess", "index", "list", "--json").stdout)
     assert "gci-2026" not in {e["id"] for e in editions}
 
@@ -217,7 +221,9 @@ def test_an_index_edition_imports_from_csv_and_bad_csvs_change_nothing(
     assert shown[0]["source"] == "ITU GCI 2026 country profile"
 
 
-def test_a_round_from_creation_to_publication(home: Path) -> None:
+def test_a_round_from_creation_to_publication(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     created = json.loads(
         run(
             home, "assess", "round", "create", "--nation", "JM", "--framework", "cmm-2021",
@@ -282,6 +288,13 @@ def test_a_round_from_creation_to_publication(home: Path) -> None:
         ).stdout
     )  # fmt: skip
     assert (item["status"], item["progress"], item["due"]) == ("planned", 0, "2027-03-31")
+    early = ["assess", "roadmap", "add", "--nation", "JM", "--factor", "D5.4", "--action", "x",
+             "--owner", "y", "--due", "1900-01-01"]  # fmt: skip
+    refused(capsys, home, early, 65, "not plausible")
+    done = ["assess", "roadmap", "update", item["id"], "--status", "done", "--progress", "10"]
+    refused(capsys, home, done, 65, "a done item is 100% done, not 10%")
+    nope = ["assess", "roadmap", "list", "--nation", "JM", "--framework", "nope"]
+    refused(capsys, home, nope, 65, "unknown framework 'nope': choose one of")
     run(home, "assess", "roadmap", "update", item["id"], "--status", "in-progress",
         "--progress", "40", "--note", "first drill done")  # fmt: skip
     roadmap = json.loads(run(home, "assess", "roadmap", "list", "--nation", "JM", "--json").stdout)

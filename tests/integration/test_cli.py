@@ -303,3 +303,12 @@ def test_more_refusals_are_one_line_with_the_way_out(home: Path) -> None:
     joined = sw(home, "user", "add", "fred", "--role", "analyst", "--nation", "TT",
                 "--org", "eGov Limited", env=env)  # fmt: skip
     assert joined.returncode == 0, joined.stderr
+
+
+def test_values_a_record_would_keep_wrong_are_refused(home: Path) -> None:
+    env = {"SEAWALL_USER_PASSWORD": "a-long-password"}
+    bad_email = sw(home, "user", "add", "ann", "--role", "viewer", "--email", "notanemail", env=env)
+    one_line(bad_email, 65, "email 'notanemail' is not an address")
+    one_line(sw(home, "init", "--name", " "), 65, "the node name is empty")
+    one_line(sw(home, "serve", "--port", "99999"), 2, "99999 is not in the range 1<=x<=65535")
+    one_line(sw(home, "intel", "match", "x.log", "--show", "-1"), 2, "--show")

@@ -150,6 +150,13 @@ def test_restore_never_overwrites_without_being_asked(
     assert refused.code != 0
     assert len(refused.err.strip().splitlines()) == 1
     assert existing.read_text() == "newer local edit\n"
+    typo = sw(home, "embassy", "restore", "--repo", "gov-records", "deadbeef", "--target", "x")
+    assert typo.code == 66 and "deadbeef" in typo.err
+    # Refused as typed, neither is a restore drill that failed.
+    node = Node(load_settings(home=home))
+    with node.unit(node.operator()) as ctx:
+        assert list_evidence(ctx, supports="cmm:D1.2") == []
+    node.close()
     forced = sw(
         home,
         "embassy",
@@ -631,3 +638,19 @@ def test_backup_compression_is_chosen_per_backup(
     )
     assert done.code == 0, done.err
     assert (target / str(records).lstrip("/") / "log2.txt").read_text().count("squid") == 20_000
+
+
+def test_a_change_that_fails_half_way_is_audited_with_its_error(
+    home: Path, sites: list[Path], records: Path
+) -> None:
+    init_repo(home, [f"file://{d}" for d in sites])
+    assert sw(home, "embassy", "backup", "--repo", "gov-records", str(records)).code == 0
+    for d in sites[:3]:
+        shutil.rmtree(d)  # too few sites left to write to
+    failed = sw(home, "embassy", "prune", "--repo", "gov-records")
+    assert failed.code == 69, failed.err
+    node = Node(load_settings(home=home))
+    with node.unit(node.operator()) as ctx:
+        [entry] = audit.search(ctx.db, audit.AuditFilter(action="embassy.prune"))
+    node.close()
+    assert entry.detail["outcome"] == "failure" and entry.detail["error"]

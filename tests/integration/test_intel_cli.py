@@ -426,7 +426,7 @@ def test_unknown_collection_and_missing_file(home: Path, tmp_path: Path) -> None
     missing = sw(home, "intel", "import", str(path), "--collection", "nope")
     assert missing.code == 66 and len(missing.err_lines) == 1
     absent = sw(home, "intel", "import", str(tmp_path / "none.json"), "--collection", "phish")
-    assert absent.code == 65 and "does not exist" in absent.err
+    assert absent.code == 66 and "does not exist" in absent.err
 
 
 def test_import_is_audited(home: Path, tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 from seawall.core import audit, partners, tokens, users
 from seawall.core.clock import FrozenClock
 from seawall.core.node import Node
+from seawall.db.models import AuditEntry
 from seawall.db.models.intel import IntelObject
 from seawall.db.models.intel_sync import IntelOutbox, IntelSyncCursor
 from seawall.intel import cases, outbox, store
@@ -454,6 +455,17 @@ def test_a_dropped_link_is_retried_later_and_the_queue_survives(federation: Fede
         [status] = partner_statuses(ctx)
     assert set(states) == {outbox.SENT}
     assert status.failures == 0 and status.next_attempt_at is None
+    # Both passes are audited with what they did: what leaves the nation is always on record.
+    with jm.node.unit(jm.node.operator()) as ctx:
+        passes = ctx.db.execute(
+            select(AuditEntry.action, AuditEntry.detail)
+            .where(AuditEntry.action.like("intel.partner.sync%"))
+            .order_by(AuditEntry.seq)
+        ).all()
+    assert [(a, d["sent"], d["pulled"]) for a, d in passes] == [
+        ("intel.partner.sync_failed", 0, 0),
+        ("intel.partner.synced", 5, 0),
+    ]
 
 
 def test_wrong_nation_or_key_is_refused_and_nothing_is_ingested(federation: Federation) -> None:

@@ -14,9 +14,9 @@ from enum import StrEnum
 
 from sqlalchemy import select
 
-from seawall.assess.errors import RoadmapItemNotFound, UnknownFactor
+from seawall.assess.errors import RoadmapItemNotFound
 from seawall.assess.frameworks import Framework, get_framework
-from seawall.assess.rounds import agreed_stages, get_round
+from seawall.assess.rounds import MAX_YEAR, MIN_YEAR, agreed_stages, check_factor, get_round
 from seawall.assess.scoring import check_stage
 from seawall.core.access import Perm, require, require_nation
 from seawall.core.context import Ctx
@@ -71,19 +71,13 @@ def compute_gaps(
     return gaps
 
 
-def _factor(framework: Framework, factor_id: str) -> str:
-    if factor_id not in framework.factors():
-        raise UnknownFactor(f"{factor_id!r} is not a factor of {framework.id}")
-    return factor_id
-
-
 def set_target(ctx: Ctx, nation: str, framework_id: str, factor_id: str, stage: int) -> Target:
     """Set the stage a nation aims for on a factor."""
     require(ctx.who, Perm.ASSESS_RATE)
     iso2 = normalise_nation(nation)
     require_nation(ctx.who, iso2, f"nation {iso2} targets")
     framework = get_framework(ctx.db, framework_id)
-    _factor(framework, factor_id)
+    check_factor(framework, factor_id)
     check_stage(stage, framework.stages.highest, f"target for {factor_id}")
     row = ctx.db.get(Target, (iso2, framework.id, factor_id))
     if row is None:
@@ -130,10 +124,14 @@ def add_item(
     iso2 = normalise_nation(nation)
     require_nation(ctx.who, iso2, f"nation {iso2} roadmap")
     framework = get_framework(ctx.db, framework_id)
-    _factor(framework, factor_id)
+    check_factor(framework, factor_id)
     state = parse_status(status)
     if not action.strip() or not owner.strip():
         raise InvalidInput("a roadmap item needs an action and an owner")
+    if not MIN_YEAR <= due.year <= MAX_YEAR:
+        raise InvalidInput(
+            f"due date {due.isoformat()} is not plausible: use a year {MIN_YEAR}-{MAX_YEAR}"
+        )
     item = RoadmapItem(
         id=ctx.ids(),
         nation=iso2,
@@ -173,7 +171,10 @@ def get_item(ctx: Ctx, item_id: str) -> RoadmapItem:
     require(ctx.who, Perm.ASSESS_READ)
     item = ctx.db.get(RoadmapItem, item_id)
     if item is None:
-        raise RoadmapItemNotFound(f"no roadmap item {item_id!r} visible to {ctx.who.username}")
+        raise RoadmapItemNotFound(
+            f"no roadmap item {item_id!r} visible to {ctx.who.username}; "
+            "list them with `seawall assess roadmap list`"
+        )
     require_nation(ctx.who, item.nation, f"roadmap item {item_id!r}")
     return item
 
@@ -195,6 +196,11 @@ def update_item(
     if progress is not None:
         if isinstance(progress, bool) or not 0 <= progress <= 100:
             raise InvalidInput(f"progress {progress!r} must be a percentage from 0 to 100")
+        if item.status == ItemStatus.DONE and progress != 100:
+            raise InvalidInput(
+                f"a done item is 100% done, not {progress}%: give --progress 100, or a status "
+                "such as in_progress"
+            )
         item.progress = progress
     elif item.status == ItemStatus.DONE:
         item.progress = 100
@@ -210,6 +216,7 @@ def list_items(ctx: Ctx, nation: str, framework_id: str | None = None) -> list[R
     require_nation(ctx.who, iso2, f"nation {iso2} roadmap")
     stmt = select(RoadmapItem).where(RoadmapItem.nation == iso2)
     if framework_id is not None:
+        framework_id = get_framework(ctx.db, framework_id).id  # an unknown one is named
         stmt = stmt.where(RoadmapItem.framework_id == framework_id)
     return list(ctx.db.scalars(stmt.order_by(RoadmapItem.due, RoadmapItem.created_at)))
 

@@ -34,6 +34,7 @@ from seawall.assess.frameworks import (
     get_framework,
     shipped_frameworks,
 )
+from seawall.assess.rounds import MAX_YEAR, MIN_YEAR
 from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
 from seawall.core.nations import normalise_nation, region_members
@@ -249,7 +250,8 @@ def parse_index_csv(
         raise IndexCsvInvalid(f"{origin}: missing column(s) {', '.join(missing)} in the header")
     if "source" not in header and not default_source:
         raise IndexCsvInvalid(
-            f"{origin}: no source column and no default source: every number needs a source"
+            f"{origin}: no source column and no default source: every number needs a source; "
+            "add a source column or pass --source"
         )
     rows: list[ParsedRow] = []
     seen: set[tuple[str, str]] = set()
@@ -311,6 +313,8 @@ def import_edition(
         raise InvalidInput(
             f"edition id {edition_id!r} is not usable: use lower-case letters, digits, '.' and '-'"
         )
+    if isinstance(year, bool) or not MIN_YEAR <= year <= MAX_YEAR:
+        raise InvalidInput(f"year {year!r} is not plausible: use {MIN_YEAR}-{MAX_YEAR}")
     framework = get_framework(ctx.db, framework_id)
     known = {e.id for e in list_editions(ctx.db)}
     if edition_id in known:

@@ -100,7 +100,10 @@ def get_round(ctx: Ctx, round_id: str) -> Round:
     require(ctx.who, Perm.ASSESS_READ)
     row = ctx.db.get(Round, round_id)
     if row is None:
-        raise RoundNotFound(f"no assessment round {round_id!r} visible to {ctx.who.username}")
+        raise RoundNotFound(
+            f"no assessment round {round_id!r} visible to {ctx.who.username}; "
+            "list them with `seawall assess round list`"
+        )
     require_nation(ctx.who, row.nation, f"assessment round {round_id!r}")
     return row
 
@@ -121,7 +124,8 @@ def _open_round(ctx: Ctx, round_id: str) -> tuple[Round, Framework]:
     return row, get_framework(ctx.db, row.framework_id)
 
 
-def _check_factor(framework: Framework, factor_id: str) -> str:
+def check_factor(framework: Framework, factor_id: str) -> str:
+    """``factor_id`` if the framework has it, or UnknownFactor with an example id."""
     if factor_id not in framework.factors():
         raise UnknownFactor(
             f"{factor_id!r} is not a factor of {framework.id}: use an id such as "
@@ -150,7 +154,7 @@ def rate(
     require(ctx.who, Perm.ASSESS_RATE)
     row, framework = _open_round(ctx, round_id)
     who_for = parse_group(group)
-    _check_factor(framework, factor_id)
+    check_factor(framework, factor_id)
     check_stage(stage, framework.stages.highest, f"stage for {factor_id}")
     _check_text(rationale, "rationale")
     refs = sorted({r.strip() for r in evidence_refs if r.strip()})
@@ -190,7 +194,7 @@ def rate(
 
 def _indicators(ctx: Ctx, row: Round, factor_id: str) -> tuple[dict[int, list[str]], int]:
     framework = framework_with_content(ctx.db, row.framework_id)
-    _check_factor(framework, factor_id)
+    check_factor(framework, factor_id)
     by_stage = framework.indicators_by_stage(factor_id)
     if not by_stage:
         raise InvalidInput(
@@ -297,7 +301,7 @@ def agree(ctx: Ctx, round_id: str, factor_id: str, stage: int, dissent: str = ""
     """Record the stage the groups agreed for a factor, with any dissent in their words."""
     require(ctx.who, Perm.ASSESS_RATE)
     row, framework = _open_round(ctx, round_id)
-    _check_factor(framework, factor_id)
+    check_factor(framework, factor_id)
     check_stage(stage, framework.stages.highest, f"agreed stage for {factor_id}")
     _check_text(dissent, "dissent")
     consensus = ctx.db.get(Consensus, (row.id, factor_id))

@@ -33,7 +33,7 @@ from seawall.core import users
 from seawall.core.context import Ctx
 from seawall.core.nations import nation_name, normalise_nation
 from seawall.db.models.assess import RoadmapItem, Round
-from seawall.errors import Forbidden, InvalidInput
+from seawall.errors import FileMissing, Forbidden, InvalidInput
 
 AS_USER = "seawall.assess.as"
 DEFAULT_FRAMEWORK = "cmm-2021"
@@ -102,6 +102,8 @@ def _write(out: str, data: str | bytes) -> None:
 def _read(path: Path) -> bytes:
     try:
         return path.read_bytes()
+    except FileNotFoundError:
+        raise FileMissing(f"{path} does not exist: check the path") from None
     except OSError as exc:
         raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
 

@@ -28,7 +28,7 @@ from seawall.core.node import Node
 from seawall.db.models.embassy import EmbassyRepo
 from seawall.embassy import registry
 from seawall.embassy.custody import CustodianShare, combine_shares
-from seawall.embassy.errors import BadSiteUrl
+from seawall.embassy.errors import BadSiteUrl, RestoreWouldOverwrite, SnapshotMissing
 from seawall.embassy.exposure import DEFAULT_STORM_RADIUS_KM, Place
 from seawall.embassy.progress import Progress as EngineProgress
 from seawall.embassy.pruning import DEFAULT_MAX_UNUSED, PruneReport
@@ -97,11 +97,19 @@ class Opened:
         work: Callable[[], T],
         summarise: Callable[[T], tuple[str, dict[str, Any]]],
         degraded: Callable[[T], bool | None] = lambda _r: None,
+        refusals: tuple[type[SeawallError], ...] = (),
     ) -> T:
-        """Do the work and record the run (success or failure) in history, audit and evidence."""
+        """Do the work and record the run (success or failure) in history, audit and evidence.
+
+        ``refusals`` are errors that refuse the request as typed (a snapshot id that matches
+        none, a target that holds the files already): no run happened, so none is recorded,
+        and a typo is not a failed restore drill in the maturity evidence.
+        """
         started = self.node.clock.now()
         try:
             result = work()
+        except refusals:
+            raise
         except SeawallError as exc:
             with self.node.unit(self.node.operator()) as ctx:
                 registry.record_run(
@@ -127,6 +135,17 @@ class Opened:
         """Audit a non-run change."""
         with self.node.unit(self.node.operator()) as ctx:
             registry.record_event(ctx, ctx.db.merge(self.row), action, **detail)
+
+    @contextmanager
+    def changing(self, action: str, **detail: Any) -> Iterator[None]:
+        """A change that can fail half done (snapshots deleted, then the prune fails): a
+        failure is audited as ``action`` with its error before it is raised; a success
+        audits its own details."""
+        try:
+            yield
+        except SeawallError as exc:
+            self.event(action, outcome="failure", error=exc.code, **detail)
+            raise
 
 
 @contextmanager
@@ -419,6 +438,7 @@ def restore(
                 f"{snapshot} restored: {r.files} files, {r.bytes} bytes",
                 {"snapshot": snapshot, "files": r.files, "bytes": r.bytes},
             ),
+            refusals=(SnapshotMissing, RestoreWouldOverwrite),
         )
     if as_json:
         emit_json(asdict(report))
@@ -486,7 +506,9 @@ def check(
         for problem in report.problems:
             colour = "red" if problem.severity == "error" else "yellow"
             err_console.print(
-                f"[{colour}]{problem.severity}:[/] {escape(problem.message)}", highlight=False
+                f"[{colour}]{problem.severity}:[/] {escape(problem.message)}",
+                highlight=False,
+                soft_wrap=True,  # one problem, one line, however long its URL
             )
         if report.ok:
             say(
@@ -538,7 +560,8 @@ def site_replace(state: CliState, repo_ref: str, old: str, new: str) -> None:
         which: int | str = int(old) if old.isascii() and old.isdigit() else old
         if isinstance(which, str) and which not in o.repo.config.sites:
             raise BadSiteUrl(f"{redact_url(old)} is not one of this repository's sites")
-        o.repo.replace_site(which, open_site(new), progress=progress)
+        with o.changing("site.replaced", old=redact_url(old), new=redact_url(new)):
+            o.repo.replace_site(which, open_site(new), progress=progress)
         with o.node.unit(o.node.operator()) as ctx:
             registry.update_sites(ctx, ctx.db.merge(o.row), list(o.repo.config.sites))
     say(f"Site replaced: {redact_url(old)} -> {redact_url(new)}")
@@ -678,7 +701,7 @@ def forget(
         yearly=keep_yearly,
     )
     unused = _fraction(max_unused, "--max-unused", zero=True)
-    with _opened(state, repo_ref) as o:
+    with _opened(state, repo_ref) as o, o.changing("forget", pruned=do_prune):
         report = o.repo.forget(
             policy, tags=tags, prune=do_prune, max_unused=unused, dry_run=dry_run
         )
@@ -714,7 +737,7 @@ def forget(
 def prune(state: CliState, repo_ref: str, max_unused: str, dry_run: bool, as_json: bool) -> None:
     """Delete data no snapshot uses; repack partly used packs (exclusive lock)."""
     unused = _fraction(max_unused, "--max-unused", zero=True)
-    with _opened(state, repo_ref) as o, _bar(not as_json) as progress:
+    with _opened(state, repo_ref) as o, _bar(not as_json) as progress, o.changing("prune"):
         report = o.repo.prune(max_unused=unused, dry_run=dry_run, progress=progress)
         if not dry_run:
             o.event("prune", **asdict(report))
@@ -853,7 +876,8 @@ def key_passwd(state: CliState, repo_ref: str, new_passphrase: str | None) -> No
     secret = new_passphrase or ask_secret("New passphrase", NEW_PASSPHRASE_ENV)
     with _opened(state, repo_ref) as o:
         old = o.repo.opened_with.id
-        slot = o.repo.change_passphrase(secret)
+        with o.changing("key.changed", old_slot=old):
+            slot = o.repo.change_passphrase(secret)
         o.event("key.changed", old_slot=old, new_slot=slot.id)
     say(f"Passphrase changed (slot {slot.id})")
 

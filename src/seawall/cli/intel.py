@@ -372,7 +372,13 @@ def _print_match(report: MatchReport, shown: int) -> None:
     default=None,
     help="Link the recorded sightings to this case (needs --collection).",
 )
-@click.option("--show", default=20, show_default=True, help="Matched indicators to list.")
+@click.option(
+    "--show",
+    type=click.IntRange(min=0),
+    default=20,
+    show_default=True,
+    help="Matched indicators to list.",
+)
 @json_option
 @pass_state
 def match_logs(

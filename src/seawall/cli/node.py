@@ -61,7 +61,9 @@ def init(
 
 @click.command()
 @click.option("--host", default=None, help="Address to bind (default from settings).")
-@click.option("--port", type=int, default=None, help="Port (default from settings).")
+@click.option(
+    "--port", type=click.IntRange(1, 65535), default=None, help="Port (default from settings)."
+)
 @pass_state
 def serve(state: CliState, host: str | None, port: int | None) -> None:
     """Serve the web UI, the API and TAXII."""

@@ -16,7 +16,7 @@ from seawall.core.nations import normalise_nation, seed_nations
 from seawall.db.engine import check_reachable, make_engine, session_factory, transaction
 from seawall.db.migrate import HEADS, current_heads, upgrade
 from seawall.db.models import Nation
-from seawall.errors import ConfigError, Conflict, NodeNotInitialised, SeawallError
+from seawall.errors import ConfigError, Conflict, InvalidInput, NodeNotInitialised, SeawallError
 from seawall.settings import CONFIG_FILE, Settings, node_config, write_node_files
 
 
@@ -110,6 +110,8 @@ def init_node(
     database answers (a refused URL is not remembered).
     """
     iso2 = normalise_nation(nation)
+    if name is not None and not name.strip():
+        raise InvalidInput("the node name is empty: give one such as 'Jamaica national node'")
     kept = node_config(settings.home).get("nation")
     if kept and kept != iso2:
         raise Conflict(

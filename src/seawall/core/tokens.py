@@ -103,7 +103,10 @@ def create_token(
     explicit = bool(scopes) and "*" not in scopes
     if explicit and not wanted.issubset(role_perms):
         extra = ", ".join(sorted(p.value for p in wanted - role_perms))
-        raise InvalidInput(f"{user.username} ({user.role}) cannot hold scopes: {extra}")
+        raise InvalidInput(
+            f"{user.username} ({user.role}) cannot hold scopes: {extra}; a {user.role} may "
+            f"hold {', '.join(sorted(p.value for p in role_perms))}"
+        )
     held = ctx.who.permissions
     if explicit and not wanted.issubset(held):
         extra = ", ".join(sorted(p.value for p in wanted - held))

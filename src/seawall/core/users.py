@@ -21,6 +21,7 @@ from seawall.errors import Conflict, InvalidInput, NotFound
 # argon2-cffi's defaults are Argon2id with RFC 9106's low-memory profile.
 _hasher = PasswordHasher()
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 MIN_PASSWORD = 10
 
 
@@ -64,6 +65,8 @@ def add_user(
     iso2 = normalise_nation(nation or ctx.who.nation)
     require_nation(ctx.who, iso2, "nation")
     parsed_role = parse_role(role)
+    if email.strip() and not EMAIL.match(email.strip()):
+        raise InvalidInput(f"email {email!r} is not an address: give one like cirt@gov.jm")
     if ctx.db.scalar(select(User.id).where(User.username == name)) is not None:
         raise Conflict(f"user {name!r} already exists; pick another username")
     org_id = None

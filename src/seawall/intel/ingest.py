@@ -17,6 +17,7 @@ from typing import Any
 
 from seawall.core.context import Ctx
 from seawall.db.models.intel import IntelCollection
+from seawall.errors import FileMissing
 from seawall.intel import misp, quality, store
 from seawall.intel.errors import UnreadableIntel
 from seawall.intel.store import ObjectRef
@@ -147,7 +148,7 @@ def parse_bytes(name: str, data: bytes, fmt: Format | None = None) -> Parsed:
 def parse_path(path: Path, fmt: Format | None = None) -> Parsed:
     """A file or MISP feed folder as STIX objects."""
     if not path.exists():
-        raise UnreadableIntel(f"{path} does not exist")
+        raise FileMissing(f"{path} does not exist: check the path")
     if path.is_dir() or fmt is Format.MISP_FEED:
         converted = misp.read_feed(path)
         return Parsed(Format.MISP_FEED, list(converted.objects), _problems(converted))

@@ -277,12 +277,21 @@ def sync_partner(
             "intel.partner.synced",
             partner.id,
             name=partner.name,
-            pulled=report.pulled.added,
-            withheld=len(report.pulled.withheld),
-            sent=report.sent,
+            **_done(report),
         )
     progress(report.partner, "done", 0)
     return report
+
+
+def _done(report: SyncReport) -> dict[str, int]:
+    """What a pass stored and sent: audited whether it ended well or not, since objects that
+    left the nation before a failure have left all the same."""
+    return {
+        "pulled": report.pulled.added,
+        "withheld": len(report.pulled.withheld),
+        "sent": report.sent,
+        "refused": len(report.refused),
+    }
 
 
 def _record_failure(ctx: Ctx, partner: Partner, exc: SeawallError, report: SyncReport) -> None:
@@ -295,7 +304,9 @@ def _record_failure(ctx: Ctx, partner: Partner, exc: SeawallError, report: SyncR
     report.error = exc.message
     report.error_code = exc.code
     report.pending = outbox.depth(ctx, partner.id)
-    ctx.record("intel.partner.sync_failed", partner.id, name=partner.name, error=exc.code)
+    ctx.record(
+        "intel.partner.sync_failed", partner.id, name=partner.name, error=exc.code, **_done(report)
+    )
 
 
 # --- pull -----------------------------------------------------------------------------

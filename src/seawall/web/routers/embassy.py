@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from seawall.core.access import Perm, require
 from seawall.embassy import registry
+from seawall.embassy.errors import RestoreWouldOverwrite, SnapshotMissing
 from seawall.embassy.exposure import Place
 from seawall.embassy.health import probe_sites
 from seawall.embassy.repository import Repository
@@ -135,6 +136,8 @@ def embassy_restore(
             report = repo.restore(snapshot, into, include=include or None)
         finally:
             repo.close()
+    except (SnapshotMissing, RestoreWouldOverwrite) as exc:  # refused as typed: no drill ran
+        return _repo_page(request, page, name, status=exc.http_status, error=exc.message)
     except SeawallError as exc:
         registry.record_run(
             ctx,
