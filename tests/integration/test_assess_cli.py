@@ -207,6 +207,8 @@ def test_an_index_edition_imports_from_csv_and_bad_csvs_change_nothing(
     refused(capsys, home, [*base, text], 65, "row 3 column technical: 'seven' is not a number")
     nation = csv_file("nation.csv", "XXX,60,17,7,16,9,11,ITU\n")
     refused(capsys, home, [*base, nation], 65, "unknown nation 'XXX'")
+    extra = csv_file("extra.csv", "JAM,60,17,7,16,9,11,ITU,stray\n")
+    refused(capsys, home, [*base, extra], 65, "row 2 has more cells than the header")
     good_row = csv_file("row.csv", "JAM,60,17,7,16,9,11,ITU\n")
     for year in ("-1", "99999999999"):
         bad_year = ["assess", "index", "import", "--edition", "gci-x", "--year", year, good_row]

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from seawall.cli.main import cli
+from seawall.core import audit
 from seawall.core.node import Node
 from seawall.db.models import AuditEntry
 from seawall.settings import load_settings
@@ -51,10 +52,16 @@ def home(tmp_path: Path) -> Path:
     return h
 
 
-def test_init_keeps_the_config_and_the_secret_to_the_owner(home: Path) -> None:
+def test_init_keeps_the_config_and_the_secrets_to_the_owner(home: Path) -> None:
     # seawall.toml may hold a database URL with its password.
-    for name in ("seawall.toml", "secret.key"):
+    for name in ("seawall.toml", "secret.key", "intel-signing.key"):
         assert stat.S_IMODE((home / name).stat().st_mode) == 0o600, name
+    assert run(home, "init").exit_code == 0  # re-running makes no second key
+    node = Node(load_settings(home=home))
+    with node.unit(node.operator()) as ctx:
+        made = audit.search(ctx.db, audit.AuditFilter(action="intel.node_key.created"))
+    node.close()
+    assert len(made) == 1 and made[0].detail["public_key"].startswith("ed25519:")
 
 
 def test_user_add_list_disable(home: Path) -> None:
@@ -134,11 +141,14 @@ def test_tampered_audit_log_fails_verify_naming_the_entry(home: Path) -> None:
     assert sw(home, "audit", "verify").returncode == 0
     node = Node(load_settings(home=home))
     with node.unit(node.operator()) as ctx:
-        ctx.db.execute(update(AuditEntry).where(AuditEntry.seq == 2).values(target="x"))
+        seq = ctx.db.scalar(select(AuditEntry.seq).where(AuditEntry.action == "partner.added"))
+        ctx.db.execute(update(AuditEntry).where(AuditEntry.seq == seq).values(target="x"))
     node.close()
     verdict = sw(home, "audit", "verify")
     assert verdict.returncode == 1
-    assert verdict.stderr.strip() == "error: audit log tampered: entry 2 (partner.added) was edited"
+    assert verdict.stderr.strip() == (
+        f"error: audit log tampered: entry {seq} (partner.added) was edited"
+    )
 
 
 def test_a_real_process_commits_and_prints_everything_before_it_ends(home: Path) -> None:

@@ -178,6 +178,8 @@ def test_import_stix_then_search_and_export(home: Path, tmp_path: Path) -> None:
     values = {a["value"]: a for a in event["Event"]["Attribute"]}
     assert values["c2.example"]["Tag"][0] == {"name": "tlp:amber"}
     assert values["google.com"]["to_ids"] is False  # flagged by the warninglists
+    # An export takes what the operator may read (AMBER here) off the node: both are audited.
+    assert audited(home)[:2] == ["intel.exported", "intel.exported"]
 
 
 def test_match_logs_lists_the_hits_and_records_sightings(home: Path, tmp_path: Path) -> None:

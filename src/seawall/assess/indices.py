@@ -256,6 +256,11 @@ def parse_index_csv(
     rows: list[ParsedRow] = []
     seen: set[tuple[str, str]] = set()
     for line, raw in enumerate(reader, start=2):
+        if None in raw:  # csv.DictReader files cells past the header under None
+            raise IndexCsvInvalid(
+                f"{origin}: row {line} has more cells than the header has columns; "
+                "fix the row or name the extra column"
+            )
         code = (raw.get(nation_col) or "").strip()
         try:
             nation = normalise_nation(code)

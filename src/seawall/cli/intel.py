@@ -250,22 +250,20 @@ def export(
     node = state.node()
     with node.unit(node.operator()) as ctx:
         chosen = search.readable_collections(ctx, collection_ref)
-        if fmt == "misp":
-            document = search.misp_events(
-                ctx, chosen, node.settings.node_name, include_inactive=include_inactive
-            )
-            count = len(document["response"])
-            what = "events"
-        else:
-            document = search.stix_bundle(ctx, chosen, include_inactive=include_inactive)
-            count = len(document["objects"])
-            what = "objects"
-    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+        made = search.export(
+            ctx,
+            fmt,
+            chosen,
+            node.settings.node_name,
+            str(output) if output else "stdout",
+            include_inactive=include_inactive,
+        )
+    text = json.dumps(made.document, indent=2, ensure_ascii=False) + "\n"
     if output is None:
         click.echo(text, nl=False)
     else:
         write_file(output, text.encode())
-        say(f"Wrote {count} {what} to {output}")
+        say(f"Wrote {made.count} {'events' if fmt == 'misp' else 'objects'} to {output}")
 
 
 @intel.command("search")

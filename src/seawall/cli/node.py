@@ -7,7 +7,7 @@ import click
 from seawall.cli.context import CliState, pass_state
 from seawall.cli.output import ask_secret, emit_json, json_option, say
 from seawall.core.logs import configure_logging
-from seawall.core.node import init_node
+from seawall.core.node import Node, init_node
 from seawall.core.users import add_user, check_password_rule
 from seawall.db.engine import safe_url
 
@@ -45,6 +45,7 @@ def init(
         )
         check_password_rule(password)
     node = init_node(settings, nation or settings.nation, node_name)
+    _make_node_key(node)
     if admin_user:
         with node.unit(node.operator()) as ctx:
             add_user(ctx, admin_user, "admin", password=password)
@@ -57,6 +58,18 @@ def init(
         emit_json(summary)
     else:
         say(f"Node ready in {summary['home']} for {summary['nation']} ({summary['database']})")
+
+
+def _make_node_key(node: Node) -> None:
+    """The node's Ed25519 signing key, made at init so its making is audited (it is the
+    nation's identity to partners, and signs every bundle)."""
+    from seawall.intel.identity import key_path, load_node_key
+
+    if key_path(node.settings).exists():
+        return
+    key = load_node_key(node.settings)
+    with node.unit(node.operator()) as ctx:
+        ctx.record("intel.node_key.created", key.key_id, public_key=key.public_text)
 
 
 @click.command()

@@ -296,6 +296,41 @@ def _for_misp(body: dict[str, Any]) -> dict[str, Any]:
     return {**body, "labels": [*labels, 'misp:to_ids="False"'], "description": described}
 
 
+@dataclass(frozen=True)
+class Export:
+    """An export's document and how many events or objects it holds."""
+
+    document: dict[str, Any]
+    count: int
+
+
+def export(
+    ctx: Ctx,
+    fmt: str,
+    collections: list[IntelCollection],
+    org_name: str,
+    destination: str,
+    include_inactive: bool = False,
+) -> Export:
+    """The collections as a STIX bundle (``stix``) or MISP events (``misp``), audited: an
+    export takes what the caller may read (RED included) off the node's access control."""
+    if fmt == "misp":
+        document = misp_events(ctx, collections, org_name, include_inactive)
+        count = len(document["response"])
+    else:
+        document = stix_bundle(ctx, collections, include_inactive)
+        count = len(document["objects"])
+    ctx.record(
+        "intel.exported",
+        fmt,
+        collections=[c.alias for c in collections],
+        count=count,
+        include_inactive=include_inactive,
+        destination=destination,
+    )
+    return Export(document, count)
+
+
 def readable_collections(ctx: Ctx, ref: str | None = None) -> list[IntelCollection]:
     """One named collection, or every collection the caller may read."""
     if ref:

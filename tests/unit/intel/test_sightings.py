@@ -84,6 +84,9 @@ def run(node: Node, who: Principal, *paths: Path) -> MatchReport:
 def test_a_zeek_log_matches_names_under_a_domain_and_addresses_in_a_range(
     any_node: Node, feeds: str, tmp_path: Path
 ) -> None:
+    empty = tmp_path / "empty.log"
+    empty.write_text("")
+    assert run(any_node, JM, empty).lines == 0  # matched nothing: no evidence of detection
     log = tmp_path / "dns.log"
     log.write_text(ZEEK)
     report = run(any_node, JM, log)

@@ -360,8 +360,8 @@ def match_logs(
         matched=len(report.hits),
     )
     # Detection against shared indicators is incident-response capacity (CMM 2021 D1.2),
-    # on record when a CIRT member (intel.write) ran it.
-    if ctx.who.can(Perm.INTEL_WRITE):
+    # on record when a CIRT member (intel.write) ran it on logs that held something.
+    if ctx.who.can(Perm.INTEL_WRITE) and report.lines:
         _record_evidence(ctx, report)
     return report
 
