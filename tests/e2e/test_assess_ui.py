@@ -124,6 +124,12 @@ def test_a_round_from_creation_to_published_report(page: Page, tmp_path: Path) -
     page.select_option("#consent-form select[name=group]", "CARICOM")
     page.click("text=Give consent")
     expect(page.locator(".alert-ok")).to_have_text("Consent given to CARICOM.")
+    asked: list[str] = []
+    page.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))
+    page.click("text=Publish round")  # declined: nothing is published
+    expect(page.locator(".tabs .round-status")).to_have_text("open")
+    assert asked and "cannot be reopened" in asked[0]
+    page.once("dialog", lambda d: d.accept())
     page.click("text=Publish round")
     expect(page.locator(".alert-ok")).to_have_text("Published to CARICOM.")
     expect(page.locator(".tabs .round-status")).to_have_text("published")

@@ -205,7 +205,7 @@ def test_a_log_matched_in_the_browser_records_a_sighting_shown_on_the_indicator(
     # The sample sightings (Jamaica's proxy, Trinidad's DNS) and the one just recorded.
     sightings = page.locator("#sightings tbody tr")
     expect(sightings).to_have_count(3)
-    expect(sightings.filter(has_text="2026-11-16T09:12")).to_have_count(1)
+    expect(sightings.filter(has_text="16 Nov 2026 09:12")).to_have_count(1)
     expect(sightings.last).to_contain_text("TLP:GREEN")
 
     # The same log again records nothing new; a log that is not one says so.
@@ -243,6 +243,7 @@ def test_a_case_opened_in_jamaica_is_worked_on_by_trinidad(page: Page, intel_nod
     page.select_option("#status-form select[name=status]", "open")
     page.select_option("#status-form select[name=determination]", "confirmed")
     page.click("#status-form button:has-text('Update')")
+    expect(page.locator(".alert-ok")).to_have_text("Status and determination saved.")
     expect(page.locator("#case-status")).to_have_text("open")
     expect(page.locator("#case-determination")).to_have_text("confirmed")
     expect(page.locator("#timeline tbody tr")).to_have_count(2)
@@ -306,3 +307,13 @@ def test_the_regional_sightings_page_shows_what_two_nations_saw(
     page.fill("input[name=min_nations]", "3")
     page.click("button:has-text('Show')")
     expect(page.locator(".empty")).to_contain_text("sighted by 3 nations or more")
+    page.fill("input[name=min_nations]", "")  # cleared: every sighted indicator again
+    page.click("button:has-text('Show')")
+    expect(page.locator("#sighted tbody tr", has_text="tax refund phishing domain")).to_have_count(
+        1
+    )
+    # The indicator's page says where each sighting was made, not who stored it.
+    page.click("#sighted a:has-text('tax refund phishing domain')")
+    seen = page.locator("#sightings tbody tr")
+    expect(seen.filter(has_text="TT")).to_contain_text("5")
+    expect(seen.filter(has_text="JM")).to_contain_text("14")

@@ -9,6 +9,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from seawall.core import audit
 from seawall.core.node import Node
+from seawall.demo import DEMO_PASSWORD
 from tests.conftest import LiveServer
 from tests.e2e.conftest import shoot, sign_in
 
@@ -196,7 +197,12 @@ def test_the_maturity_embassy_and_admin_pages_speak_the_language_chosen(page: Pa
     pages = [
         ("/assess", "Maturité", "Ouvrir un cycle d'évaluation", "Open a round"),
         (round_page, "Jamaica 2026", "Consentement et publication", "Consent and publication"),
-        (f"{round_page}/rate/government", "Jamaica 2026: Government", "Justification", "Rationale"),
+        (
+            f"{round_page}/rate/government",
+            "Jamaica 2026: Gouvernement",
+            "Justification",
+            "Rationale",
+        ),
         (f"{round_page}/consensus", "Jamaica 2026 : consensus", "Dispersion", "Spread"),
         (
             f"{round_page}/gaps",
@@ -243,3 +249,27 @@ def test_the_maturity_embassy_and_admin_pages_speak_the_language_chosen(page: Pa
     expect(page.locator("h1")).to_have_text("Volwassenheid")
     expect(main).to_contain_text("Beoordelingsrondes")
     expect(main).not_to_contain_text("Assessment rounds")
+
+
+def test_switching_language_keeps_the_page_after_a_form_and_the_query(page: Page) -> None:
+    # A deep link survives signing in, query and all.
+    page.goto("/intel/search?q=taxrefund-gov-jm.example")
+    expect(page).to_have_url(re.compile(r"/login\?next=/intel/search%3Fq%3Dtaxrefund"))
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    expect(page).to_have_url(re.compile(r"/intel/search\?q=taxrefund-gov-jm\.example$"))
+    expect(page.locator("main")).to_contain_text("SAMPLE: tax refund phishing domain")
+    page.click(".languages a[lang=es]")  # the search stays
+    expect(page).to_have_url(re.compile(r"/intel/search\?q=taxrefund-gov-jm\.example&lang=es"))
+    expect(page.locator("main")).to_contain_text("SAMPLE: tax refund phishing domain")
+    # A page that answers a form was reached by POST: its links go back to the form's page.
+    page.goto("/admin/partners?lang=en")
+    page.fill("input[name=name]", "gy-national")
+    page.fill("input[name=nation]", "GY")
+    page.fill("input[name=url]", "https://seawall.gy.example")
+    page.click("button:has-text('Add partner')")
+    expect(page.locator("main")).to_contain_text("gy-national")
+    page.click(".languages a[lang=fr]")
+    expect(page.locator("h1")).to_have_text("Nœuds partenaires")
+    expect(page).to_have_url(re.compile(r"/admin/partners\?lang=fr$"))

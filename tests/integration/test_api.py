@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import inspect
 from collections.abc import Iterator
 
@@ -282,3 +283,19 @@ def test_revoking_by_the_whole_value_never_repeats_the_secret(
     answer = client.delete(f"/api/v1/tokens/{guess}", headers=auth(tokens_by_nation["jm"]))
     assert answer.status_code == 404 and secret not in answer.text
     assert answer.json()["message"].startswith("no token '000000000000'")
+
+
+@pytest.mark.parametrize(
+    ("asked", "kept"),
+    [
+        ("/intel/search?q=c2.example", "/intel/search?q=c2.example"),
+        ("//evil.example/x", "/"),
+        ("/\\evil.example/x", "/"),  # browsers read /\\ as //
+        ("https://evil.example/", "/"),
+    ],
+)
+def test_sign_in_goes_back_only_to_a_local_page(
+    client: httpx.Client, asked: str, kept: str
+) -> None:
+    page = client.get("/login", params={"next": asked})
+    assert f'name="next" value="{html.escape(kept)}"' in page.text

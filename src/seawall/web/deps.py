@@ -84,7 +84,8 @@ def ui_page(request: Request) -> Iterator[Page]:
     with node.unit(_anonymous(node, request)) as ctx:
         found = websessions.resolve_session(ctx, cookie) if cookie else None
         if found is None:
-            raise LoginRequired(request.url.path)
+            query = f"?{request.url.query}" if request.url.query else ""
+            raise LoginRequired(request.url.path + query)  # back to the same page and query
         user, session = found
         ctx.who = principal_of(user, source=client_source(request))
         if request.method not in ("GET", "HEAD"):

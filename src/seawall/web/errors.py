@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -62,7 +63,12 @@ def error_response(request: Request, status: int, code: str, message: str) -> Re
         page: Response = templates.TemplateResponse(
             request,
             "error.html",
-            {"status": status, "message": message, "code": code, **i18n.page_words(language)},
+            {
+                "status": status,
+                "message": message,
+                "code": code,
+                **i18n.page_words(language, request),
+            },
             status_code=status,
         )
         return page
@@ -106,7 +112,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _login(request: Request, exc: LoginRequired) -> Response:
         if request.headers.get("hx-request"):
             return Response(status_code=204, headers={"HX-Redirect": "/login"})
-        return Response(status_code=303, headers={"Location": f"/login?next={exc.next_path}"})
+        where = urlencode({"next": exc.next_path}, safe="/")
+        return Response(status_code=303, headers={"Location": f"/login?{where}"})
 
     @app.exception_handler(Exception)
     async def _bug(request: Request, exc: Exception) -> Response:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from babel import Locale, negotiate_locale
 from babel.dates import format_date, format_datetime
@@ -46,10 +47,32 @@ CORE_WORDS = (
 )
 
 
-def page_words(language: str) -> dict[str, Any]:
-    """What every page needs to speak ``language``: the gettext functions, and ``lang``,
-    which the ``when`` filter and the language switcher read."""
-    return {"lang": language, "languages": LANGUAGES, **template_gettext(language)}
+def page_words(language: str, request: Request | None = None) -> dict[str, Any]:
+    """What every page needs to speak ``language``: the gettext functions, ``lang`` (which
+    the ``when`` filter reads) and the language switcher's links for ``request``."""
+    return {
+        "lang": language,
+        "languages": LANGUAGES,
+        "language_links": language_links(request),
+        **template_gettext(language),
+    }
+
+
+def language_links(request: Request | None) -> dict[str, str]:
+    """Each language's link from this page: the same page and query with ``lang`` set.
+
+    A page that answers a form was reached by POST, and a GET of its address would be
+    refused (405): its links switch on the page the form was on, from a same-site Referer.
+    """
+    path, query = "/", ""
+    if request is not None and request.method in ("GET", "HEAD"):
+        path, query = request.url.path, request.url.query
+    elif request is not None:
+        came_from = urlsplit(request.headers.get("referer", ""))
+        if came_from.netloc == request.url.netloc and came_from.path.startswith("/"):
+            path, query = came_from.path, came_from.query
+    kept = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k != "lang"]
+    return {code: f"{path}?{urlencode([*kept, ('lang', code)])}" for code in LANGUAGES}
 
 
 # How much of a moment a page shows, as CLDR patterns: in English they read as the

@@ -20,7 +20,7 @@ import multiprocessing
 import os
 import stat
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -537,6 +537,13 @@ class Sighted:
         }
 
 
+def sighted_in(body: Mapping[str, Any], created_by_ref: str | None) -> list[str]:
+    """The nations where a sighting was made: its ``where_sighted_refs``, else its creator
+    (not the nation that stored it, which may have received it from a partner)."""
+    where = body.get("where_sighted_refs") or [created_by_ref]
+    return sorted({nation_of_identity(str(ref)) or "?" for ref in where})
+
+
 def regional_sightings(ctx: Ctx, min_nations: int = 1) -> list[Sighted]:
     """Every indicator sighted in the sightings the caller may read, by nation, the most
     widely sighted first: what several nations see at once is a regional campaign."""
@@ -552,8 +559,7 @@ def regional_sightings(ctx: Ctx, min_nations: int = 1) -> list[Sighted]:
         row = rows.setdefault(target, Sighted(target, target, None, None))
         raw_count = body.get("count")
         count = raw_count if isinstance(raw_count, int) else 1
-        where = body.get("where_sighted_refs") or [stored.created_by_ref]
-        for nation in {nation_of_identity(ref) or "?" for ref in where}:
+        for nation in sighted_in(body, stored.created_by_ref):
             row.nations[nation] = row.nations.get(nation, 0) + count
         row.sightings += 1
         for prop in ("first_seen", "last_seen"):

@@ -20,33 +20,34 @@ from starlette.datastructures import FormData
 from seawall.assess import benchmark, frameworks, gaps, indices, rounds, suggestions
 from seawall.assess.frameworks import Framework
 from seawall.assess.report import charts, document, export
-from seawall.catalogs import translations
+from seawall.catalogs import N_, translations
 from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
 from seawall.core.nations import groups_of, nation_name, normalise_nation, shipped_regions
 from seawall.db.models.assess import Rating, Round
 from seawall.errors import InvalidInput, SeawallError
 from seawall.web.deps import UiPage, read_form_csrf
-from seawall.web.routers.ui import language_of, render
+from seawall.web.routers.ui import language_of, page_gettext, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(read_form_csrf)])
 
 DEFAULT_FRAMEWORK = "cmm-2021"
+# Shown as `_(label)`: the groups' names are words of the page, not reference data.
 GROUP_LABELS = {
-    "government": "Government",
-    "critical_infrastructure": "Critical infrastructure",
-    "law_enforcement": "Law enforcement",
-    "academia": "Academia",
-    "private_sector": "Private sector",
-    "civil_society": "Civil society",
+    "government": N_("Government"),
+    "critical_infrastructure": N_("Critical infrastructure"),
+    "law_enforcement": N_("Law enforcement"),
+    "academia": N_("Academia"),
+    "private_sector": N_("Private sector"),
+    "civil_society": N_("Civil society"),
 }
 GROUP_SHORT = {
-    "government": "Gov.",
-    "critical_infrastructure": "Crit. infra.",
-    "law_enforcement": "Law enf.",
-    "academia": "Academia",
-    "private_sector": "Private",
-    "civil_society": "Civil soc.",
+    "government": N_("Gov."),
+    "critical_infrastructure": N_("Crit. infra."),
+    "law_enforcement": N_("Law enf."),
+    "academia": N_("Academia"),
+    "private_sector": N_("Private"),
+    "civil_society": N_("Civil soc."),
 }
 _PROLOG = re.compile(r"^.*?(?=<svg)", re.DOTALL)
 
@@ -316,13 +317,13 @@ def rate_submit(
         return _rating_sheet(
             request, page, round_id, group, exc.http_status, exc.message, submitted=sheet
         )
-    label = GROUP_LABELS[who_for.value]
+    words = page_gettext(request)
+    label = words.gettext(GROUP_LABELS[who_for.value])
+    saved = words.ngettext(
+        "Saved %(num)s rating for %(group)s.", "Saved %(num)s ratings for %(group)s.", changed
+    )
     return _rating_sheet(
-        request,
-        page,
-        round_id,
-        group,
-        notice=f"Saved {changed} rating{'s' if changed != 1 else ''} for {label}.",
+        request, page, round_id, group, notice=saved % {"num": changed, "group": label}
     )
 
 
@@ -391,7 +392,10 @@ def agree_submit(
         if not request.headers.get("hx-request"):
             return _consensus(request, page, round_id, status=exc.http_status, error=error)
     if not request.headers.get("hx-request"):
-        return _consensus(request, page, round_id, notice=f"Agreed {factor} at stage {stage}.")
+        agreed = page_gettext(request).gettext("Agreed %(factor)s at stage %(stage)s.")
+        return _consensus(
+            request, page, round_id, notice=agreed % {"factor": factor, "stage": stage}
+        )
     row = rounds.get_round(ctx, round_id)
     framework = frameworks.get_framework(ctx.db, row.framework_id)
     f = next(x for x in rounds.consensus_view(ctx, round_id) if x.factor_id == factor)
@@ -448,8 +452,13 @@ def consent_submit(
                 rounds.grant_consent(ctx, row.nation, group)
     except SeawallError as exc:
         return _round_page(request, page, round_id, exc.http_status, exc.message)
-    verb = "withdrawn from" if revoke else "given to"
-    return _round_page(request, page, round_id, notice=f"Consent {verb} {group.upper()}.")
+    words = page_gettext(request)
+    said = (
+        words.gettext("Consent withdrawn from %(group)s.")
+        if revoke
+        else words.gettext("Consent given to %(group)s.")
+    )
+    return _round_page(request, page, round_id, notice=said % {"group": group.upper()})
 
 
 @router.post("/assess/rounds/{round_id}/publish", response_class=HTMLResponse)
@@ -461,7 +470,8 @@ def publish_submit(request: Request, round_id: str, page: UiPage) -> HTMLRespons
     except SeawallError as exc:
         return _round_page(request, page, round_id, exc.http_status, exc.message)
     groups = ", ".join(rounds.consenting_groups(page.ctx.db, row.nation))
-    return _round_page(request, page, round_id, notice=f"Published to {groups}.")
+    published = page_gettext(request).gettext("Published to %(groups)s.")
+    return _round_page(request, page, round_id, notice=published % {"groups": groups})
 
 
 # ---------------------------------------------------------------------------- gaps, roadmap
@@ -534,7 +544,12 @@ def target_submit(
     except SeawallError as exc:
         return _gaps(request, page, round_id, shown, exc.http_status, exc.message)
     return _gaps(
-        request, page, round_id, shown, notice=f"Target for {factor} set to stage {stage}."
+        request,
+        page,
+        round_id,
+        shown,
+        notice=page_gettext(request).gettext("Target for %(factor)s set to stage %(stage)s.")
+        % {"factor": factor, "stage": stage},
     )
 
 
@@ -559,7 +574,8 @@ def roadmap_add(
             gaps.add_item(ctx, row.nation, row.framework_id, factor, action, owner, due, status)
     except SeawallError as exc:
         return _gaps(request, page, round_id, shown, exc.http_status, exc.message)
-    return _gaps(request, page, round_id, shown, notice=f"Roadmap item added for {factor}.")
+    added = page_gettext(request).gettext("Roadmap item added for %(factor)s.")
+    return _gaps(request, page, round_id, shown, notice=added % {"factor": factor})
 
 
 @router.post("/assess/rounds/{round_id}/roadmap/{item_id}", response_class=HTMLResponse)
@@ -590,7 +606,12 @@ def roadmap_update(
         page,
         round_id,
         shown,
-        notice=f"Updated {item.factor_id}: {item.status.replace('_', ' ')}, {item.progress}%.",
+        notice=page_gettext(request).gettext("Updated %(factor)s: %(status)s, %(progress)s%%.")
+        % {
+            "factor": item.factor_id,
+            "status": page_gettext(request).gettext(item.status.replace("_", " ")),
+            "progress": item.progress,
+        },
     )
 
 

@@ -17,7 +17,7 @@ from seawall.embassy.repository import Repository
 from seawall.embassy.sites import open_site
 from seawall.errors import InvalidInput, SeawallError
 from seawall.web.deps import UiPage, node_of, read_form_csrf
-from seawall.web.routers.ui import render
+from seawall.web.routers.ui import page_gettext, render
 from seawall.web.sitemap import site_map
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(read_form_csrf)])
@@ -106,7 +106,8 @@ def embassy_locate(
         url = registry.locate_site(ctx, registry.get_repo(ctx, name), site, where)
     except SeawallError as exc:
         return _repo_page(request, page, name, status=exc.http_status, error=exc.message)
-    return _repo_page(request, page, name, notice=f"Site {url} is at {where.name}.")
+    located = page_gettext(request).gettext("Site %(site)s is at %(place)s.")
+    return _repo_page(request, page, name, notice=located % {"site": url, "place": where.name})
 
 
 @router.post("/embassy/{name}/restore", response_class=HTMLResponse)
@@ -164,7 +165,11 @@ def embassy_restore(
         page,
         name,
         notice=(
-            f"Restored {report.files} files ({report.bytes:,} bytes) to {into}. "
+            page_gettext(request).gettext(
+                "Restored %(files)s files (%(bytes)s bytes) to %(target)s."
+            )
+            % {"files": report.files, "bytes": f"{report.bytes:,}", "target": into}
+            + " "
             + report.refusals()
         ).strip(),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -16,15 +17,16 @@ from seawall.intel import cases as casework
 from seawall.intel import ingest, search
 from seawall.intel.audiences import describe_audience, organisation_names, parse_audience
 from seawall.intel.collections import audience_of, create_collection, get_collection
-from seawall.intel.errors import UnreadableIntel, UnreadableLog
+from seawall.intel.errors import InvalidStixObject, UnreadableIntel, UnreadableLog
 from seawall.intel.ingest import Format, ImportReport
 from seawall.intel.matching import sightings
 from seawall.intel.matching.logs import LogFormat
 from seawall.intel.matching.sightings import MatchReport
 from seawall.intel.quality import assess, status_of
 from seawall.intel.tlp import MARKING_IDS, parse_tlp
+from seawall.intel.validation import parse_timestamp
 from seawall.web.deps import UiPage, node_of, read_form_csrf
-from seawall.web.routers.ui import render
+from seawall.web.routers.ui import page_gettext, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(read_form_csrf)])
 TLP_CHOICES = ("clear", "green", "amber", "amber+strict", "red")
@@ -68,7 +70,8 @@ def intel_collection_create(
     try:
         with page.ctx.db.begin_nested():
             row = create_collection(page.ctx, alias, title, parse_audience([audience]), tlp)
-        return _home(request, page, notice=f"Collection {row.alias} created.")
+        created = page_gettext(request).gettext("Collection %(name)s created.")
+        return _home(request, page, notice=created % {"name": row.alias})
     except SeawallError as exc:
         return _home(request, page, status=422, error=exc.message)
 
@@ -116,10 +119,22 @@ def intel_object(request: Request, alias: str, object_id: str, page: UiPage) -> 
         creator=search.identity_name(ctx, row, newest.created_by_ref),
         state=status_of(newest.body, ctx.now()),
         verdict=assess(newest.body),
-        sightings=search.holding(ctx, object_id, ("sighting",))
+        sightings=[
+            (alias, s, sightings.sighted_in(s.body, s.created_by_ref))
+            for alias, s in search.holding(ctx, object_id, ("sighting",))
+        ]
         if newest.type == "indicator"
         else [],
+        moment=_moment,
     )
+
+
+def _moment(value: object) -> datetime | None:
+    """A STIX timestamp from an object's body, for the ``when`` filter (None if it is none)."""
+    try:
+        return parse_timestamp(value, "", "") if isinstance(value, str) else None
+    except InvalidStixObject:
+        return None
 
 
 def _writable(page: UiPage) -> list[IntelCollection]:
@@ -288,12 +303,20 @@ def _case_page(
     request: Request, page: UiPage, ref: str, status: int = 200, error: str = ""
 ) -> HTMLResponse:
     found = casework.show_case(page.ctx, ref)
+    words = page_gettext(request)
+    # After a change the page is reached by redirect; ?updated= says what changed.
+    notice = {
+        "note": words.gettext("Note added."),
+        "link": words.gettext("Linked."),
+        "status": words.gettext("Status and determination saved."),
+    }.get(request.query_params.get("updated", ""), "")
     return render(
         request,
         page,
         "intel/case.html",
         status=status,
         error=error,
+        notice=notice,
         case=found,
         statuses=[s.value for s in casework.Status],
         determinations=[d.value for d in casework.Determination],
@@ -337,11 +360,13 @@ def intel_case_change(
                 raise InvalidInput(f"unknown action {action!r}: note, link or status")
     except SeawallError as exc:
         return _case_page(request, page, ref, status=422, error=exc.message)
-    return RedirectResponse(f"/intel/cases/{changed.id}", status_code=303)
+    return RedirectResponse(f"/intel/cases/{changed.id}?updated={action}", status_code=303)
 
 
 @router.get("/intel/sightings", response_class=HTMLResponse)
-def intel_sightings(request: Request, page: UiPage, min_nations: int = 1) -> HTMLResponse:
+def intel_sightings(request: Request, page: UiPage, min_nations: str = "1") -> HTMLResponse:
     """Indicators sighted across the region, by nation, the most widely sighted first."""
-    rows = sightings.regional_sightings(page.ctx, max(1, min_nations))
-    return render(request, page, "intel/sightings.html", rows=rows, min_nations=min_nations)
+    # A cleared field is "any": the form's box may be left empty.
+    least = int(min_nations) if min_nations.strip().isdigit() else 1
+    rows = sightings.regional_sightings(page.ctx, max(1, least))
+    return render(request, page, "intel/sightings.html", rows=rows, min_nations=max(1, least))

@@ -6,9 +6,11 @@ import secrets
 from datetime import timedelta
 from typing import Annotated, Any
 
+from babel.support import NullTranslations
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from seawall.catalogs import translations
 from seawall.core import audit, evidence, organisations, partners, tokens, users, websessions
 from seawall.core.access import Perm, Role, require
 from seawall.core.nations import groups_of, nation_name
@@ -33,6 +35,11 @@ def language_of(request: Request) -> str:
     return i18n.choose(request, node_of(request).settings.language).language
 
 
+def page_gettext(request: Request) -> NullTranslations:
+    """The request's catalog, for words a router puts on its page (a notice, a chart's)."""
+    return translations(language_of(request))
+
+
 def render(
     request: Request, page: Page | None, template: str, status: int = 200, **values: Any
 ) -> HTMLResponse:
@@ -47,7 +54,7 @@ def render(
         "csrf": page.csrf if page else "",
         "Perm": Perm,
         "path": request.url.path,
-        **i18n.page_words(choice.language),
+        **i18n.page_words(choice.language, request),
         **values,
     }
     response: HTMLResponse = request.app.state.templates.TemplateResponse(
@@ -82,8 +89,9 @@ def login_form(request: Request, next: str = "/") -> HTMLResponse:
 
 
 def _safe_next(value: str) -> str:
-    # Only local paths: an open redirect would let a phishing link bounce through us.
-    return value if value.startswith("/") and not value.startswith("//") else "/"
+    # Only local paths: an open redirect would let a phishing link bounce through us, and
+    # browsers read "/\\host" as "//host".
+    return value if value.startswith("/") and not value.startswith(("//", "/\\")) else "/"
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -211,7 +219,7 @@ def users_add(
                 org=organisation or None,
                 display_name=display_name,
             )
-        notice = f"User {user.username} created."
+        notice = page_gettext(request).gettext("User %(user)s created.") % {"user": user.username}
     except SeawallError as exc:
         error = exc.message
     return render(
@@ -305,7 +313,7 @@ def partners_add(
             p = partners.add_partner(
                 page.ctx, name, nation, url, trust, max_tlp, embassy_host=embassy_host
             )
-        notice = f"Partner {p.name} added."
+        notice = page_gettext(request).gettext("Partner %(name)s added.") % {"name": p.name}
     except SeawallError as exc:
         error = exc.message
     return render(
