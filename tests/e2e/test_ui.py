@@ -243,6 +243,10 @@ def test_the_maturity_embassy_and_admin_pages_speak_the_language_chosen(page: Pa
 
     page.goto("/embassy/gov-records?lang=nl")
     expect(page.locator("#sites")).to_contain_text("beschikbaar")
+    expect(page.locator("#runs")).to_contain_text("geslaagd")  # a run's outcome, and its kind
+    expect(page.locator("#runs")).to_contain_text("terugzetten")
+    expect(page.locator("#runs")).not_to_contain_text("success")
+    expect(page.locator("#snapshots")).to_contain_text(" MB")  # sizes for people
     expect(main).to_contain_text("Momentopnamen")
     expect(main).not_to_contain_text("Snapshots")
     page.goto("/assess")

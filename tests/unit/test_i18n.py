@@ -15,6 +15,8 @@ from starlette.requests import Request
 
 from seawall import catalogs
 from seawall.assess import gaps, rounds
+from seawall.core import evidence
+from seawall.embassy import registry
 from seawall.intel import cases, quality
 from seawall.web import i18n
 
@@ -115,6 +117,15 @@ def test_dates_read_in_the_pages_language_and_as_before_in_english() -> None:
     assert page.render(at=at, on=on, lang="nl").startswith("03 dec 2026 13:02 · 01 mei 2026")
 
 
+def test_sizes_read_in_the_pages_language() -> None:
+    env = Environment(autoescape=True)
+    env.filters["size"] = i18n.size
+    page = env.from_string("{{ a | size }} · {{ b | size }} · {{ c | size }} · {{ none | size }}")
+    values = {"a": 999, "b": 2_669_119, "c": 1_250_000_000, "none": None}
+    assert page.render(**values) == "999 B · 2.7 MB · 1.2 GB · —"
+    assert page.render(**values, lang="fr") == "999 B · 2,7 MB · 1,2 GB · —"
+
+
 def test_every_status_and_state_a_page_shows_is_marked_for_translation() -> None:
     shown = {
         *(s.value for s in cases.Status),
@@ -123,6 +134,8 @@ def test_every_status_and_state_a_page_shows_is_marked_for_translation() -> None
         *(s.value.replace("_", " ") for s in gaps.ItemStatus),
         rounds.OPEN,
         rounds.PUBLISHED,
+        *registry.SUPPORTS,  # an embassy run's kinds
+        *evidence.OUTCOMES,  # and outcomes
     }
     assert shown == set(i18n.CORE_WORDS)
     assert catalogs.template_gettext("fr")["_"]("false-positive") == "faux positif"

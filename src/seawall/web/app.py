@@ -16,7 +16,7 @@ from seawall.catalogs import N_
 from seawall.core.node import Node
 from seawall.settings import Settings, load_settings
 from seawall.web.errors import install_error_handlers
-from seawall.web.i18n import when
+from seawall.web.i18n import size, when
 from seawall.web.limits import BodyLimit
 from seawall.web.metrics import HttpMetrics
 from seawall.web.routers import assess, core_api, embassy, health, intel, intel_sync, taxii, ui
@@ -81,6 +81,7 @@ def create_app(settings: Settings | None = None, node: Node | None = None) -> Fa
     templates.env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
     templates.env.globals["_"] = templates.env.globals["gettext"]
     templates.env.filters["when"] = when
+    templates.env.filters["size"] = size
     app.state.templates = templates
     install_error_handlers(app)
     # TAXII first: Starlette tries routes in order, and TAXII reads are the hot path.

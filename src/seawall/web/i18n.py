@@ -14,6 +14,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from babel import Locale, negotiate_locale
 from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from starlette.requests import Request
@@ -44,6 +45,15 @@ CORE_WORDS = (
     N_("expired"),
     N_("revoked"),
     N_("not yet valid"),
+    # an embassy run: its kind and its outcome (also an evidence record's)
+    N_("backup"),
+    N_("check"),
+    N_("repair"),
+    N_("restore"),
+    N_("exposure"),
+    N_("success"),
+    N_("partial"),
+    N_("failure"),
 )
 
 
@@ -84,6 +94,22 @@ WHEN = {
     "recent": "dd MMM HH:mm",
     "day-of-month": "dd MMM",
 }
+
+
+@pass_context
+def size(context: Context, count: object) -> str:
+    """A number of bytes for people, in the page's language (``2,5 MB`` in French); ``—``
+    for none. Decimal units, as disks and transfer rates are sold."""
+    if not isinstance(count, int) or isinstance(count, bool):
+        return "—"
+    language = str(context.get("lang", "en"))
+    value, unit = float(count), "B"
+    for bigger in ("kB", "MB", "GB", "TB"):
+        if value < 1000:
+            break
+        value, unit = value / 1000, bigger
+    shape = "#,##0" if unit == "B" else "#,##0.0"
+    return f"{format_decimal(value, shape, locale=language)} {unit}"
 
 
 @pass_context
