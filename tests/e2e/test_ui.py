@@ -277,3 +277,10 @@ def test_switching_language_keeps_the_page_after_a_form_and_the_query(page: Page
     page.click(".languages a[lang=fr]")
     expect(page.locator("h1")).to_have_text("Nœuds partenaires")
     expect(page).to_have_url(re.compile(r"/admin/partners\?lang=fr$"))
+    # A partner is cut off from the page (a compromised node, say), and taken back.
+    row = page.locator("#partners tr", has_text="gy-national")
+    page.once("dialog", lambda d: d.accept())
+    row.locator("button", has_text="Désactiver").click()
+    expect(row).to_contain_text("désactivé")
+    row.locator("button", has_text="Activer").click()
+    expect(row.locator(".status")).to_have_text("actif")

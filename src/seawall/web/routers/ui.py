@@ -14,7 +14,7 @@ from seawall.catalogs import translations
 from seawall.core import audit, evidence, organisations, partners, tokens, users, websessions
 from seawall.core.access import Perm, Role, require
 from seawall.core.nations import groups_of, nation_name
-from seawall.errors import SeawallError
+from seawall.errors import InvalidInput, SeawallError
 from seawall.web import i18n
 from seawall.web.deps import (
     SESSION_COOKIE,
@@ -233,6 +233,15 @@ def users_add(
         orgs=organisations.list_orgs(page.ctx),
         roles=[r.value for r in Role],
     )
+
+
+@router.post("/admin/partners/{ref}/{change}", response_class=HTMLResponse)
+def partners_toggle(request: Request, ref: str, change: str, page: PageDep) -> HTMLResponse:
+    """Disable or enable a partner (htmx swaps the row)."""
+    if change not in ("disable", "enable"):
+        raise InvalidInput(f"unknown change {change!r}: disable or enable")
+    partner = partners.set_partner_disabled(page.ctx, ref, change == "disable")
+    return render(request, page, "partials/partner_row.html", p=partner)
 
 
 @router.post("/admin/users/{ref}/disable", response_class=HTMLResponse)
