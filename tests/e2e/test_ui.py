@@ -259,6 +259,8 @@ def test_switching_language_keeps_the_page_after_a_form_and_the_query(page: Page
     # A deep link survives signing in, query and all.
     page.goto("/intel/search?q=taxrefund-gov-jm.example")
     expect(page).to_have_url(re.compile(r"/login\?next=/intel/search%3Fq%3Dtaxrefund"))
+    page.click(".languages a[lang=es]")  # the sign-in page keeps where it leads
+    expect(page).to_have_url(re.compile(r"/login\?next=%2Fintel%2Fsearch%3Fq%3Dtax.*&lang=es$"))
     page.fill("input[name=username]", "admin")
     page.fill("input[name=password]", DEMO_PASSWORD)
     page.click("button[type=submit]")

@@ -25,6 +25,8 @@ from seawall.cli.output import (
     emit_table,
     fmt_time,
     json_option,
+    read_input,
+    read_text_input,
     say,
     writable,
     write_file,
@@ -33,7 +35,7 @@ from seawall.core import users
 from seawall.core.context import Ctx
 from seawall.core.nations import nation_name, normalise_nation
 from seawall.db.models.assess import RoadmapItem, Round
-from seawall.errors import FileMissing, Forbidden, InvalidInput
+from seawall.errors import Forbidden, InvalidInput
 
 AS_USER = "seawall.assess.as"
 DEFAULT_FRAMEWORK = "cmm-2021"
@@ -99,22 +101,6 @@ def _write(out: str, data: str | bytes) -> None:
     say(f"Wrote {path} ({path.stat().st_size:,} bytes)")
 
 
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise FileMissing(f"{path} does not exist: check the path") from None
-    except OSError as exc:
-        raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
-
-
-def _text(path: Path) -> str:
-    try:
-        return _read(path).decode("utf-8")
-    except UnicodeDecodeError:
-        raise InvalidInput(f"{path.name} is not UTF-8 text; save it as UTF-8") from None
-
-
 # ---------------------------------------------------------------------------- frameworks
 
 
@@ -170,7 +156,7 @@ def frameworks_list(state: CliState, as_json: bool) -> None:
 @pass_state
 def frameworks_import(state: CliState, pack: Path, as_json: bool) -> None:
     """Validate and import a custom framework pack (YAML, format seawall.framework/1)."""
-    text = _text(pack)
+    text = read_text_input(pack)
     with unit(state) as ctx:
         imported = frameworks.import_framework(ctx, text, pack.name)
     if as_json:
@@ -197,7 +183,7 @@ def content_import(
     state: CliState, file: Path, framework_id: str, expected: str | None, as_json: bool
 ) -> None:
     """Import a content pack of indicator texts after checking its sha256."""
-    data = _read(file)
+    data = read_input(file)
     with unit(state) as ctx:
         row = content.import_content(ctx, data, file.name, framework_id, expected)
         result = {"id": row.id, "framework": row.framework_id, "name": row.name}
@@ -308,7 +294,7 @@ def index_import(
     as_json: bool,
 ) -> None:
     """Import an index edition from CSV; a single bad row refuses the whole file."""
-    text = _text(file)
+    text = read_text_input(file)
     with unit(state) as ctx:
         rows = indices.import_edition(ctx, text, file.name, framework_id, edition, year, source)
     if as_json:

@@ -23,7 +23,15 @@ from rich.progress import (
 )
 
 from seawall.cli.context import CliState, pass_state
-from seawall.cli.output import ask_secret, emit_json, emit_table, err_console, json_option, say
+from seawall.cli.output import (
+    ask_secret,
+    emit_json,
+    emit_table,
+    err_console,
+    json_option,
+    read_text_input,
+    say,
+)
 from seawall.core.node import Node
 from seawall.db.models.embassy import EmbassyRepo
 from seawall.embassy import registry
@@ -926,14 +934,6 @@ def key_split(
         say(f"Give one line to each of {custodians} custodians; any {threshold} recover access")
 
 
-def _share_text(path: Path) -> str:
-    """A custodian's share as written in its file."""
-    try:
-        return path.read_text().strip()
-    except UnicodeDecodeError:
-        raise InvalidInput(f"{path} is not a share file: it holds no text") from None
-
-
 @key.command("recover")
 @repo_option
 @click.option("--share", "share_texts", multiple=True, help="A custodian share; repeat.")
@@ -959,7 +959,10 @@ def key_recover(
     new_passphrase: str | None,
 ) -> None:
     """Open with custodian shares and set a new passphrase."""
-    texts = [*share_texts, *(_share_text(p) for p in share_files)]
+    texts = [
+        *share_texts,
+        *(read_text_input(p, "a custodian's share as text").strip() for p in share_files),
+    ]
     shares = [CustodianShare.from_text(t) for t in texts]
     secret = new_passphrase or ask_secret("New passphrase", NEW_PASSPHRASE_ENV)
     with _opened(state, repo_ref, recovery_shares=shares) as o:

@@ -17,6 +17,7 @@ from seawall.cli.output import (
     err_console,
     fmt_time,
     json_option,
+    read_text_input,
     say,
     writable,
     write_file,
@@ -212,10 +213,7 @@ def partner_link(
 ) -> None:
     """Store the token a partner issued us, and register its public signing key."""
     if token_file is not None:
-        try:
-            token = token_file.read_text().strip()
-        except UnicodeDecodeError:
-            raise InvalidInput(f"{token_file} is not a text file holding a token") from None
+        token = read_text_input(token_file, "a text file holding a token").strip()
     if token is not None and not token.strip():
         # An empty file (a failed `> token.txt`) must not quietly unlink the partner.
         raise InvalidInput("the token is empty: give the token the partner issued, or --clear")

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from seawall.errors import InvalidInput
+from seawall.errors import FileMissing, InvalidInput
 
 console = Console()
 err_console = Console(stderr=True)
@@ -65,6 +65,24 @@ def say_error(message: str) -> None:
 def fmt_time(value: datetime | None) -> str:
     """A compact UTC timestamp."""
     return value.strftime("%Y-%m-%d %H:%M") if value else "—"
+
+
+def read_input(path: Path) -> bytes:
+    """A file named on the command line, or one line saying why it cannot be read."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise FileMissing(f"{path} does not exist: check the path") from None
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
+
+
+def read_text_input(path: Path, what: str = "UTF-8 text") -> str:
+    """The same file as text; ``what`` says what it should hold, for when it is not text."""
+    try:
+        return read_input(path).decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{path} is not {what}; save it as UTF-8 text") from None
 
 
 def writable(path: Path) -> Path:

@@ -63,13 +63,19 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _first_line(exc: DatabaseError, otherwise: str) -> str:
+    """What the driver said, in one line (its own text, never the statement's values)."""
+    said = str(exc.orig).strip() if exc.orig else ""
+    return said.splitlines()[0] if said else otherwise
+
+
 def check_reachable(engine: Engine) -> None:
     """Raise one clear line when the database cannot be reached."""
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
     except DatabaseError as exc:  # no server, no file, or a file that is not a database
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "no answer"
+        reason = _first_line(exc, "no answer")
         password = engine.url.password
         if password:
             reason = reason.replace(str(password), "***")
@@ -95,7 +101,7 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         with factory() as session, session.begin():
             yield session
     except (OperationalError, ProgrammingError) as exc:
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        reason = _first_line(exc, type(exc).__name__)
         raise DatabaseFailed(
             f"the database failed: {reason}; check that it is running and that its schema "
             "is current (`seawall init`), or restore it from a backup"

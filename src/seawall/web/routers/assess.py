@@ -20,7 +20,7 @@ from starlette.datastructures import FormData
 from seawall.assess import benchmark, frameworks, gaps, indices, rounds, suggestions
 from seawall.assess.frameworks import Framework
 from seawall.assess.report import charts, document, export
-from seawall.catalogs import N_, translations
+from seawall.catalogs import N_
 from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
 from seawall.core.nations import groups_of, nation_name, normalise_nation, shipped_regions
@@ -111,7 +111,7 @@ def _home(
     trend = None
     if len(scored) > 1:
         points = {d.id: [(r.year, s[d.id]) for r, s in scored if d.id in s] for d in cmm.dimensions}
-        gettext = translations(language_of(request)).gettext
+        gettext = page_gettext(request).gettext
         trend = inline_svg(
             charts.trend_chart(
                 {d.id: d.name for d in cmm.dimensions},
@@ -601,15 +601,16 @@ def roadmap_update(
             item = gaps.update_item(ctx, item_id, status or None, percent, note)
     except SeawallError as exc:
         return _gaps(request, page, round_id, shown, exc.http_status, exc.message)
+    words = page_gettext(request)
     return _gaps(
         request,
         page,
         round_id,
         shown,
-        notice=page_gettext(request).gettext("Updated %(factor)s: %(status)s, %(progress)s%%.")
+        notice=words.gettext("Updated %(factor)s: %(status)s, %(progress)s%%.")
         % {
             "factor": item.factor_id,
-            "status": page_gettext(request).gettext(item.status.replace("_", " ")),
+            "status": words.gettext(item.status.replace("_", " ")),
             "progress": item.progress,
         },
     )
@@ -638,9 +639,7 @@ def region_page(
             {n: [r.dimensions.get(d, 0.0) for d in dims] for n, r in sorted(latest.items())},
             pack.stages.highest,
             highlight=ctx.who.nation,
-            empty=translations(language_of(request)).gettext(
-                "No consented, published assessments yet"
-            ),
+            empty=page_gettext(request).gettext("No consented, published assessments yet"),
         )
     )
     gci = {
