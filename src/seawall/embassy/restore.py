@@ -26,6 +26,7 @@ from seawall.embassy.errors import (
 from seawall.embassy.packs import PackEntry, open_chunk
 from seawall.embassy.progress import Progress, ProgressFn, ignore_progress
 from seawall.embassy.snapshots import Node, is_under
+from seawall.errors import InvalidInput
 
 if TYPE_CHECKING:
     from seawall.embassy.repository import Repository
@@ -63,6 +64,24 @@ class RestoreReport:
 MAX_OPEN_FILES = 256
 # Chunks opened ahead of the writer, per worker thread: bounds memory to a few MiB each.
 OPEN_AHEAD = 3
+
+
+def target_inside(root: Path, typed: str) -> Path:
+    """The directory ``typed`` names inside ``root``, where a restore may write, or one line
+    saying why not: outside it, ``..`` out of it, a link out of it, or no name at all.
+
+    The web UI restores only there: a custodian may restore onto the node, but not write
+    wherever the server process can.
+    """
+    name = typed.strip()
+    base = root.resolve()
+    chosen = (base / name).resolve() if name and "\0" not in name else base
+    if chosen == base or not chosen.is_relative_to(base):
+        raise InvalidInput(
+            f"restore into a directory inside {base} (the node's restore directory, "
+            "SEAWALL_RESTORE_DIR): give a name such as drill-2026-12"
+        )
+    return chosen
 
 
 def restore_snapshot(

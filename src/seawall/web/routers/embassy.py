@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -14,6 +13,7 @@ from seawall.embassy.errors import RestoreWouldOverwrite, SnapshotMissing
 from seawall.embassy.exposure import Place
 from seawall.embassy.health import probe_sites
 from seawall.embassy.repository import Repository
+from seawall.embassy.restore import target_inside
 from seawall.embassy.sites import open_site
 from seawall.errors import InvalidInput, SeawallError
 from seawall.web.deps import UiPage, node_of, read_form_csrf
@@ -73,22 +73,6 @@ def _repo_page(
     )
 
 
-def _restore_target(root: Path, typed: str) -> Path:
-    """The directory a web restore writes to: ``typed``, which must lie inside ``root``.
-
-    A custodian on the web may restore onto the node, but not write wherever the server
-    process can; links out of the directory count as outside.
-    """
-    base = root.resolve()
-    chosen = (base / typed.strip()).resolve()
-    if not typed.strip() or chosen == base or not chosen.is_relative_to(base):
-        raise InvalidInput(
-            f"restore into a directory inside {base} (the node's restore directory, "
-            "SEAWALL_RESTORE_DIR): give a name such as drill-2026-12"
-        )
-    return chosen
-
-
 @router.post("/embassy/{name}/locate", response_class=HTMLResponse)
 def embassy_locate(
     request: Request,
@@ -127,7 +111,7 @@ def embassy_restore(
     started = ctx.now()
     node = node_of(request)
     try:
-        into = _restore_target(node.settings.effective_restore_dir, target)
+        into = target_inside(node.settings.effective_restore_dir, target)
     except InvalidInput as exc:  # nothing was tried: not a failed drill
         return _repo_page(request, page, name, status=exc.http_status, error=exc.message)
     try:
