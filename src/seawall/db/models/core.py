@@ -74,6 +74,10 @@ class User(Base):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # A partner's sync account: it reads and writes as that partner, under its cap.
+    partner_id: Mapped[str | None] = mapped_column(
+        ForeignKey("partners.id", ondelete="SET NULL"), nullable=True, index=True
+    )
 
 
 class ApiToken(Base):
