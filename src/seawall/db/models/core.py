@@ -171,3 +171,14 @@ class Evidence(Base):
     outcome: Mapped[str] = mapped_column(String(16))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     recorded_by: Mapped[str] = mapped_column(String(100))
+
+
+class AuthThrottle(Base):
+    """Refused sign-ins from one client address, and until when it is held off."""
+
+    __tablename__ = "auth_throttle"
+
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
