@@ -8,7 +8,6 @@ it and applies TLP. Every refusal is reported with its reason; the valid rest is
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -101,13 +100,7 @@ def _decode(data: bytes, name: str) -> str:
 
 def stix_objects(text: str, name: str) -> list[Any]:
     """The objects of a STIX bundle, a TAXII envelope, a list, or a single object."""
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UnreadableIntel(
-            f"{name} is not valid JSON (line {exc.lineno} column {exc.colno}: {exc.msg}); "
-            "nothing was imported"
-        ) from None
+    document = misp.load_json(text, name)
     if isinstance(document, list):
         return document
     if not isinstance(document, Mapping):

@@ -571,18 +571,24 @@ def event_to_stix(event: Mapping[str, Any]) -> Converted:
 def read_events(text: str, name: str = "input") -> Converted:
     """MISP event JSON (one event, a list, or a ``response`` array) as STIX objects."""
     out = Converted()
-    for event in events_of(_load_json(text, name)):
+    for event in events_of(load_json(text, name)):
         out.extend(event_to_stix(event))
     return out
 
 
-def _load_json(text: str, name: str) -> Any:
+def load_json(text: str, name: str) -> Any:
+    """A file's JSON, or UnreadableIntel saying where it breaks; nothing is imported then."""
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise UnreadableIntel(
             f"{name} is not valid JSON (line {exc.lineno} column {exc.colno}: {exc.msg}); "
             "nothing was imported"
+        ) from None
+    except RecursionError:
+        # json's decoder recurses once per level: no STIX or MISP file nests this deep.
+        raise UnreadableIntel(
+            f"{name} is nested too deeply to be STIX or MISP JSON; nothing was imported"
         ) from None
 
 
@@ -595,7 +601,7 @@ def read_feed(directory: Path) -> Converted:
             f"{root} has no manifest.json: a MISP feed is a folder with manifest.json "
             "and one <uuid>.json per event"
         )
-    manifest = _load_json(manifest_path.read_text(encoding="utf-8"), str(manifest_path))
+    manifest = load_json(manifest_path.read_text(encoding="utf-8"), str(manifest_path))
     if not isinstance(manifest, Mapping):
         raise NotAMispEvent(f"{manifest_path} must map event uuids to event summaries")
     out = Converted()

@@ -31,7 +31,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from seawall.intel.errors import InvalidStixObject
-from seawall.intel.validation import parse_timestamp
+from seawall.intel.validation import parse_timestamp, pattern_excess
 
 
 class Action(StrEnum):
@@ -269,11 +269,14 @@ def assess_values(pairs: Sequence[tuple[str, str]]) -> Verdict:
 
 
 def assess(obj: Mapping[str, Any]) -> Verdict:
-    """The warninglist verdict on a STIX object; only indicators with STIX patterns are judged."""
+    """The warninglist verdict on a STIX object; only indicators with STIX patterns are judged.
+
+    A pattern over ingest's size limits is not judged: ingest refuses it for its size.
+    """
     if obj.get("type") != "indicator" or obj.get("pattern_type") != "stix":
         return Verdict((), ())
     pattern = obj.get("pattern")
-    if not isinstance(pattern, str):
+    if not isinstance(pattern, str) or pattern_excess(pattern) is not None:
         return Verdict((), ())
     return assess_values(observables(pattern))
 

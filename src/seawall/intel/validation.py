@@ -4,6 +4,12 @@ Cheap checks run first (the common properties and their formats), and only an
 object that passes them has its pattern parsed by ``stix2-patterns``. Each failure
 is an :class:`~seawall.intel.errors.InvalidStixObject` naming the object id and
 the property, so one bad object is rejected on its own and the rest are kept.
+
+What reaches a parser is bounded first: a pattern's length, its comparison terms and
+its nesting (:data:`MAX_PATTERN_CHARS`, :data:`MAX_PATTERN_TERMS`,
+:data:`MAX_PATTERN_DEPTH`), and how deep an object nests (:data:`MAX_NESTING`).
+The ANTLR parser recurses about one Python frame per term, so an unbounded pattern
+would raise RecursionError instead of refusing one object.
 """
 
 from __future__ import annotations
@@ -47,7 +53,9 @@ SCO_TYPES = frozenset(
     }
 )
 _TYPE = re.compile(r"^(?!.*--)[a-z0-9][a-z0-9-]{1,248}[a-z0-9]$")
-_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
+# Hex in either case, as stix2-validator accepts; an id is kept as sent (STIX compares ids
+# as strings), so a reader finds it by the same spelling.
+_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-5][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}"
 _ID = re.compile(rf"^([a-z0-9-]+)--({_UUID})$")
 _TIMESTAMP = re.compile(r"^((\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2}))(?:\.(\d+))?Z$")
 
@@ -166,12 +174,78 @@ def is_simple_pattern(pattern: str) -> bool:
     )
 
 
+# Limits a pattern must keep before any parser sees it. The parser needs about one Python
+# frame per comparison term and three or four per bracket, so at the default recursion limit
+# of 1,000 frames it fails past roughly 800 terms or 200 brackets (less inside a server's
+# call stack). These limits leave it room, and no real indicator comes near them: MISP's
+# largest object templates join a few dozen attributes, the OASIS examples a handful, and
+# brackets nest two or three deep. A pattern over 64 KiB is a list of values, not a pattern.
+MAX_PATTERN_CHARS = 65_536
+MAX_PATTERN_TERMS = 500
+MAX_PATTERN_DEPTH = 32
+_STRING = re.compile(r"'(?:[^'\\]|\\.)*'")
+_JOINS = re.compile(r"\b(?:AND|OR|FOLLOWEDBY)\b")
+_BRACKETS = re.compile(r"[\[\]()]")
+
+
+def pattern_excess(pattern: str) -> str | None:
+    """Why a pattern is too large to parse (length, terms or nesting), or None."""
+    if len(pattern) > MAX_PATTERN_CHARS:
+        return f"is {len(pattern):,} characters, over the limit of {MAX_PATTERN_CHARS:,}"
+    # Counting characters first keeps everyday patterns off the slower scans: too deep needs
+    # that many opening brackets, and too many terms needs two characters per AND or OR.
+    deep = pattern.count("[") + pattern.count("(") > MAX_PATTERN_DEPTH
+    wide = len(pattern) > 2 * MAX_PATTERN_TERMS
+    if not (deep or wide):
+        return None
+    # Brackets and keywords inside string literals are values, not structure.
+    bare = _STRING.sub("''", pattern)
+    depth = deepest = 0
+    for bracket in _BRACKETS.findall(bare) if deep else ():
+        depth = depth + 1 if bracket in "[(" else depth - 1
+        deepest = max(deepest, depth)
+    if deepest > MAX_PATTERN_DEPTH:
+        return f"nests {deepest:,} deep, over the limit of {MAX_PATTERN_DEPTH}"
+    terms = len(_JOINS.findall(bare)) + 1 if wide else 1
+    if terms > MAX_PATTERN_TERMS:
+        return f"has {terms:,} comparison terms, over the limit of {MAX_PATTERN_TERMS}"
+    return None
+
+
 @lru_cache(maxsize=4096)
 def pattern_errors(pattern: str) -> tuple[str, ...]:
-    """The parse errors of a STIX 2.1 pattern; empty when it parses."""
+    """The parse errors of a STIX 2.1 pattern; empty when it parses.
+
+    Call it on a pattern within :func:`pattern_excess`'s limits. A pattern that still
+    exhausts the parser's recursion is reported as an error, never raised.
+    """
+    if not pattern.strip():
+        return ("the pattern is empty",)  # stix2patterns fails on "" with UnboundLocalError
     if is_simple_pattern(pattern):
         return ()
-    return tuple(run_validator(pattern, "2.1"))
+    try:
+        return tuple(run_validator(pattern, "2.1"))
+    except RecursionError:
+        return ("it nests too deeply for the pattern parser; split it into several indicators",)
+
+
+# How deep lists and objects may nest in an object, the object itself being level 1. STIX's
+# deepest structures (an extension holding a list of objects) stay under 10 levels; orjson
+# writes at most 255 and Python's json fails near 1,000, so a deeper body could not be stored.
+MAX_NESTING = 64
+
+
+def _nests_deeper(value: list[Any] | dict[str, Any], limit: int) -> bool:
+    """Whether lists and objects nest more than ``limit`` levels in ``value`` (itself one)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        for child in item.values() if isinstance(item, dict) else item:
+            if isinstance(child, dict | list):
+                if depth == limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False
 
 
 def _require(obj: Mapping[str, Any], object_id: str, prop: str) -> Any:
@@ -244,6 +318,11 @@ def _check_indicator(obj: Mapping[str, Any], object_id: str) -> None:
         if valid_until <= valid_from:
             raise InvalidStixObject(object_id, "valid_until", "must be later than valid_from")
     if pattern_type == "stix":
+        excess = pattern_excess(pattern)
+        if excess is not None:
+            raise InvalidStixObject(
+                object_id, "pattern", f"{excess}: split it into several indicators"
+            )
         errors = pattern_errors(pattern)
         if errors:
             reason = errors[0].removeprefix("FAIL: ")
@@ -281,6 +360,11 @@ def check_object(obj: Any) -> CheckedObject:
         )
     if match.group(1) != stix_type:
         raise InvalidStixObject(object_id, "id", f"must start with its type {stix_type!r}")
+    for prop, value in obj.items():
+        if isinstance(value, dict | list) and _nests_deeper(value, MAX_NESTING - 1):
+            raise InvalidStixObject(
+                object_id, prop, f"nests deeper than the limit of {MAX_NESTING} levels"
+            )
     is_sco = stix_type in SCO_TYPES
     spec_version = obj.get("spec_version")
     if spec_version is None and not is_sco:

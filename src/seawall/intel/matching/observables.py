@@ -24,6 +24,8 @@ from stix2patterns.v21.inspector import (  # type: ignore[import-untyped]
 )
 from stix2patterns.v21.pattern import Pattern  # type: ignore[import-untyped]
 
+from seawall.intel.validation import pattern_excess
+
 
 class Kind(StrEnum):
     """What sort of value an observable is; each sort is looked up its own way."""
@@ -137,19 +139,23 @@ def decisive(pattern: str) -> tuple[Observable, ...] | None:
 
     In a pattern of alternatives (``OR``), those that no log value proves (a process
     name, a ``LIKE`` test) are left out and the rest still decide it. Patterns are
-    parsed once per process; the common single-test shape skips ANTLR.
+    parsed once per process; the common single-test shape skips ANTLR. A pattern over
+    ingest's size limits, or one the parser cannot finish, decides nothing.
     """
     simple = _SIMPLE.match(pattern)
     if simple:
         kind, path, _op, literal = simple.groups()
         found = _observable(kind, "hashes.*" if path.startswith("hashes.") else path, literal)
         return (found,) if found else None
-    try:
-        parsed = Pattern(pattern)
-    except ParseException:
+    # A stored pattern may predate ingest's limits; past them the parser would recurse
+    # until it fails, so such a pattern is not matched.
+    if pattern_excess(pattern) is not None:
         return None
     listener = _Listener()
-    parsed.walk(listener)
+    try:
+        Pattern(pattern).walk(listener)
+    except (ParseException, RecursionError):
+        return None
     data = listener.pattern_data()
     if listener.joint or data.qualifiers or data.observation_ops - {"OR"}:
         return None
