@@ -44,7 +44,9 @@ class Settings(BaseSettings):
     session_minutes: int = Field(default=480, ge=5)
     cookie_secure: bool = True
     login_max_failures: int = Field(default=5, ge=1)
+    login_backoff_seconds: int = Field(default=30, ge=1)
     lockout_minutes: int = Field(default=15, ge=1)
+    login_address_max_failures: int = Field(default=10, ge=1)
     token_default_days: int = Field(default=90, ge=1)
     log_level: str = "info"
     log_json: bool = True

@@ -9,6 +9,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from seawall.core import audit
 from seawall.core.node import Node
+from seawall.core.signin import REFUSED
 from seawall.demo import DEMO_PASSWORD
 from tests.conftest import LiveServer
 from tests.e2e.conftest import shoot, sign_in
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.e2e
 
 def test_wrong_password_is_refused_with_a_clear_message(page: Page) -> None:
     sign_in(page, password="not-the-password")
-    expect(page.locator(".alert-error")).to_have_text("Wrong username or password.")
+    expect(page.locator(".alert-error")).to_have_text(REFUSED)
     expect(page).to_have_url(re.compile(r"/login"))
     shoot(page, "01-login-refused")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -157,32 +156,6 @@ def test_token_cannot_exceed_its_users_role(node: Node) -> None:
         users.add_user(ctx, "viewer", "viewer", password="a-long-password")
         with pytest.raises(InvalidInput, match=r"cannot hold scopes: users\.manage"):
             tokens.create_token(ctx, "x", ["users.manage"], username="viewer")
-
-
-def test_repeated_wrong_passwords_lock_the_account(any_node: Node, clock: FrozenClock) -> None:
-    with any_node.unit(any_node.operator()) as ctx:
-        users.add_user(ctx, "admin", "admin", password="a-long-password")
-
-    def attempt(password: str) -> users.LoginResult:
-        with any_node.unit(any_node.operator("10.0.0.9")) as ctx:
-            return users.check_password(ctx, "admin", password, 3, timedelta(minutes=15))
-
-    assert attempt("wrong-password").reason == "wrong username or password"
-    attempt("wrong-password")
-    attempt("wrong-password")
-    locked = attempt("a-long-password")
-    assert locked.user is None and "locked" in locked.reason
-    clock.advance(minutes=16)
-    assert attempt("a-long-password").user is not None
-    with any_node.unit(any_node.operator()) as ctx:
-        failures = audit.search(ctx.db, audit.AuditFilter(action="auth.login_failed"))
-    assert len(failures) == 3 and failures[0].detail == {"locked": True}
-
-
-def test_unknown_user_gets_the_same_answer_as_a_wrong_password(node: Node) -> None:
-    with node.unit(node.operator()) as ctx:
-        result = users.check_password(ctx, "nobody", "whatever-pw", 5, timedelta(minutes=1))
-    assert result.user is None and result.reason == "wrong username or password"
 
 
 def _seed_audit(node: Node, n: int) -> None:

@@ -1,10 +1,8 @@
-"""Users: creation, listing, disabling, and password checks with lock-out."""
+"""Users: creation, listing, disabling, and password hashes (sign-in is core.signin)."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import timedelta
 from functools import cache
 
 from argon2 import PasswordHasher
@@ -137,53 +135,25 @@ def set_password(ctx: Ctx, ref: str, password: str) -> User:
     return user
 
 
-@dataclass(frozen=True)
-class LoginResult:
-    """The outcome of a password check; failures are recorded before they are raised."""
-
-    user: User | None
-    reason: str = ""
-
-
-def check_password(
-    ctx: Ctx, username: str, password: str, max_failures: int, lockout: timedelta
-) -> LoginResult:
-    """Check a password, counting failures and locking the account after too many."""
-    user = ctx.db.scalar(select(User).where(User.username == username.strip().lower()))
-    now = ctx.now()
-    if user is None or user.password_hash is None:
-        # Spend the same time as a real check so usernames cannot be probed by timing.
-        _verify(_dummy_hash(), password)
-        return LoginResult(None, "wrong username or password")
-    if user.locked_until is not None and user.locked_until > now:
-        until = user.locked_until.strftime("%H:%M UTC")
-        return LoginResult(None, f"account locked after repeated failures; try after {until}")
-    if user.disabled:
-        _verify(_dummy_hash(), password)
-        return LoginResult(None, "account disabled; ask a node admin")
-    as_user = principal_of(user, source=ctx.who.source)
-    if not _verify(user.password_hash, password):
-        user.failed_logins += 1
-        locked = user.failed_logins >= max_failures
-        if locked:
-            user.locked_until = now + lockout
-            user.failed_logins = 0
-        ctx.who = as_user
-        ctx.record("auth.login_failed", user.id, locked=locked)
-        return LoginResult(None, "wrong username or password")
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
-    user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
-    ctx.who = as_user
-    ctx.record("auth.login", user.id)
-    return LoginResult(user)
-
-
 def _verify(hashed: str, password: str) -> bool:
     try:
         return _hasher.verify(hashed, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def verify_password(hashed: str | None, password: str) -> bool:
+    """Whether ``password`` matches ``hashed``: one Argon2 verification, against a dummy
+    hash when there is none, so that a missing user or password takes as long."""
+    if hashed is None:
+        _verify(_dummy_hash(), password)
+        return False
+    return _verify(hashed, password)
+
+
+def rehash_if_needed(hashed: str, password: str) -> str:
+    """The hash to keep after a correct password: a new one if the parameters changed."""
+    return _hasher.hash(password) if _hasher.check_needs_rehash(hashed) else hashed
 
 
 def principal_of(user: User, scopes: frozenset[Perm] | None = None, source: str = "") -> Principal:

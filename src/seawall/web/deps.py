@@ -33,7 +33,8 @@ def client_source(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _anonymous(node: Node, request: Request) -> Principal:
+def anonymous(node: Node, request: Request) -> Principal:
+    """A caller not signed in, at the request's client address."""
     return Principal(
         "anonymous", node.nation, Role.VIEWER, scopes=frozenset(), source=client_source(request)
     )
@@ -42,7 +43,7 @@ def _anonymous(node: Node, request: Request) -> Principal:
 def api_ctx(request: Request) -> Iterator[Ctx]:
     """A unit of work acting as the API caller (Bearer token, or Basic user:token)."""
     node = node_of(request)
-    with node.unit(_anonymous(node, request)) as ctx:
+    with node.unit(anonymous(node, request)) as ctx:
         ctx.who = authenticate_header(ctx, request.headers.get("authorization", ""))
         yield ctx
 
@@ -81,7 +82,7 @@ def ui_page(request: Request) -> Iterator[Page]:
     """A unit of work for a signed-in browser; checks CSRF on every state change."""
     node = node_of(request)
     cookie = request.cookies.get(SESSION_COOKIE, "")
-    with node.unit(_anonymous(node, request)) as ctx:
+    with node.unit(anonymous(node, request)) as ctx:
         found = websessions.resolve_session(ctx, cookie) if cookie else None
         if found is None:
             query = f"?{request.url.query}" if request.url.query else ""

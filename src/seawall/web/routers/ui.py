@@ -11,7 +11,16 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from seawall.catalogs import translations
-from seawall.core import audit, evidence, organisations, partners, tokens, users, websessions
+from seawall.core import (
+    audit,
+    evidence,
+    organisations,
+    partners,
+    signin,
+    tokens,
+    users,
+    websessions,
+)
 from seawall.core.access import Perm, Role, require
 from seawall.core.nations import groups_of, nation_name
 from seawall.errors import InvalidInput, SeawallError
@@ -20,7 +29,7 @@ from seawall.web.deps import (
     SESSION_COOKIE,
     Page,
     UiPage,
-    client_source,
+    anonymous,
     node_of,
     read_form_csrf,
 )
@@ -116,29 +125,23 @@ def login(
             login_csrf=expected,
             error="The sign-in form expired; please try again.",
         )
-    with node.unit(node.operator(client_source(request))) as ctx:
-        result = users.check_password(
-            ctx,
-            username,
-            password,
-            settings.login_max_failures,
-            timedelta(minutes=settings.lockout_minutes),
-        )
+    with node.unit(anonymous(node, request)) as ctx:
+        result = signin.sign_in(ctx, username, password, signin.SignInPolicy.of(settings))
         opened = (
             websessions.open_session(ctx, result.user, timedelta(minutes=settings.session_minutes))
             if result.user
             else None
         )
     if opened is None:
-        status = 423 if "locked" in result.reason else 401
+        # One answer for every refusal: the reason is in the audit log only.
         return render(
             request,
             None,
             "login.html",
-            status=status,
+            status=401,
             next=_safe_next(next),
             login_csrf=expected,
-            error=result.reason.capitalize() + ".",
+            error=signin.REFUSED,
             username=username,
         )
     response = RedirectResponse(_safe_next(next), status_code=303)
