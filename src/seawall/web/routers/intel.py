@@ -366,7 +366,9 @@ def intel_case_change(
 @router.get("/intel/sightings", response_class=HTMLResponse)
 def intel_sightings(request: Request, page: UiPage, min_nations: str = "1") -> HTMLResponse:
     """Indicators sighted across the region, by nation, the most widely sighted first."""
-    # A cleared field is "any": the form's box may be left empty.
-    least = int(min_nations) if min_nations.strip().isdigit() else 1
+    # A cleared field is "any": the form's box may be left empty. Only ASCII digits count:
+    # "²".isdigit() is True but int() refuses it, and int() reads "١٢" as 12.
+    text = min_nations.strip()
+    least = int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else 1
     rows = sightings.regional_sightings(page.ctx, max(1, least))
     return render(request, page, "intel/sightings.html", rows=rows, min_nations=max(1, least))
