@@ -7,7 +7,7 @@ import click
 from seawall.cli.context import CliState, pass_state
 from seawall.cli.output import emit_json, emit_table, fmt_time, json_option, say
 from seawall.intel import cases as casework
-from seawall.intel.cases import Case, Determination, Status
+from seawall.intel.cases import Case, Determination, Entry, Status
 
 TLP_OPTION = click.option(
     "--tlp", default=None, help="A marking stricter than the collection's default."
@@ -17,6 +17,14 @@ TLP_OPTION = click.option(
 @click.group()
 def case() -> None:
     """Incident cases shared across borders: open, link, note, close."""
+
+
+def _what(entry: Entry) -> str:
+    """A timeline entry in words: a link names its target only if the reader may read it."""
+    if entry.kind != "link":
+        return entry.text
+    target = f"{entry.target_name} ({entry.target_id})" if entry.target_name else entry.target_id
+    return f"linked {target}: {entry.text}" if entry.text else f"linked {target}"
 
 
 def _show(found: Case, as_json: bool, said: str = "") -> None:
@@ -42,7 +50,7 @@ def _show(found: Case, as_json: bool, said: str = "") -> None:
                     fmt_time(e.at),
                     e.nation,
                     e.author,
-                    f"linked {e.target_id}: {e.text}" if e.kind == "link" else e.text,
+                    _what(e),
                     e.tlp.label,
                 )
                 for e in found.timeline

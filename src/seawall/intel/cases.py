@@ -4,9 +4,11 @@ A case is an ``incident`` with the OASIS Incident Core Extension (``investigatio
 new, open or closed; ``determination`` suspected, confirmed or false-positive). What is
 known about it hangs off it as ordinary objects, each made by the nation that knows it:
 
-- a ``relationship`` (``related-to``) from the incident to an indicator, a sighting, a
-  malware, a report, any object the linking user may read;
-- a ``note`` (``object_refs`` naming the incident) for each entry of the timeline.
+- a link to an object the linking user may read: a ``relationship`` (``related-to``) from
+  the incident to an SDO or SCO (an indicator, a malware, a report), or, for a sighting or
+  another object a relationship may not name (STIX 2.1 §5.2), a ``note`` whose
+  ``object_refs`` name the incident and that object;
+- a ``note`` (``object_refs`` naming the incident alone) for each entry of the timeline.
 
 Because these are STIX objects in a collection, TLP, audiences, TAXII, sync between nations,
 exports and offline bundles apply to a case exactly as to everything else. A partner that
@@ -16,6 +18,10 @@ says only the creator may (§3.6); everyone the case reaches may add to it.
 
 A link is marked with the stricter of the case's marking and its target's, and a note with
 the case's marking or a stricter one, so adding to a case never widens what it refers to.
+A link holds the target's id and the linking user's reason, never words of the target (its
+name, pattern, value or description): the case's collection may reach people the target's
+does not, named recipients of RED included. Each reader sees a target's name only if they
+may read the target themselves (:func:`show_case` reads it with their rights).
 """
 
 from __future__ import annotations
@@ -35,12 +41,18 @@ from seawall.intel import store
 from seawall.intel.collections import default_marking, get_collection
 from seawall.intel.errors import CaseNotFound, NotCaseOwner, ObjectNotFound
 from seawall.intel.identity import identity_id, nation_of_identity
-from seawall.intel.search import holding, readable_collections, summary_of
+from seawall.intel.search import Version, holding, readable_collections, summary_of
 from seawall.intel.store import MAX_LIMIT, Filters, StoredObject, each_object, query_objects
 from seawall.intel.tlp import Tlp, marking_id, parse_tlp
 from seawall.intel.validation import format_timestamp, parse_timestamp
 
 INCIDENT_CORE = "extension-definition--ef765651-680c-498d-9894-99799f2fa126"
+# STIX 2.1 §5.2: a relationship joins SDOs and SCOs only, never an SRO (a relationship, a
+# sighting) or a meta object; a case links to these with a note naming both.
+NOT_RELATABLE = frozenset(
+    {"relationship", "sighting", "marking-definition", "language-content", "extension-definition"}
+)
+LINKED = "Linked to the case."  # a link note's content when the user gave no reason
 SUPPORTS = ["cmm:D1.2"]  # CMM 2021: Incident Response and Crisis Management
 MIN_REF = 6  # characters of a case id's UUID that name it on the command line
 
@@ -86,6 +98,12 @@ class Entry:
     tlp: Tlp
     object_id: str
     target_id: str = ""
+    target_name: str = ""  # only when the reader may read the target
+
+    @property
+    def target_type(self) -> str:
+        """The linked object's STIX type, read from its id."""
+        return self.target_id.partition("--")[0]
 
 
 @dataclass
@@ -144,7 +162,10 @@ class Case:
                     "text": e.text,
                     "tlp": e.tlp.label,
                     "id": e.object_id,
-                    **({"target": e.target_id} if e.target_id else {}),
+                    **(
+                        {"target": e.target_id, "target_type": e.target_type} if e.target_id else {}
+                    ),
+                    **({"target_name": e.target_name} if e.target_name else {}),
                 }
                 for e in self.timeline
             ],
@@ -267,40 +288,62 @@ def _determination_of(core: dict[str, Any]) -> Determination:
     return _known(Determination, value, Determination.SUSPECTED)
 
 
+def _entries(version: Version, case_id: str) -> list[Entry]:
+    """The timeline entries one note or relationship makes for a case (none if unrelated)."""
+    obj = version.body
+    at = parse_timestamp(obj["created"], version.id, "created")
+    nation = nation_of_identity(version.created_by_ref) or version.owner_nation
+    if version.type == "relationship":
+        if obj.get("source_ref") != case_id:
+            return []
+        target = str(obj.get("target_ref", ""))
+        text = str(obj.get("description", ""))
+        return [
+            Entry(at, "link", nation, version.submitted_by, text, version.tlp, version.id, target)
+        ]
+    refs = [str(r) for r in obj.get("object_refs") or []]
+    if case_id not in refs:
+        return []
+    author = ", ".join(obj.get("authors") or [version.submitted_by])
+    content = str(obj.get("content", ""))
+    others = [r for r in refs if r != case_id]
+    if not others:
+        return [Entry(at, "note", nation, author, content, version.tlp, version.id)]
+    # A note naming the incident and other objects links them to the case (a relationship
+    # may not name a sighting); its content is the reason.
+    reason = "" if content == LINKED else content
+    return [
+        Entry(at, "link", nation, author, reason, version.tlp, version.id, target)
+        for target in others
+    ]
+
+
+def _names(ctx: Ctx, object_ids: list[str]) -> dict[str, str]:
+    """A short name of each object the caller may read, read through the store with the
+    caller's rights (by id index); an object they may not read gets none."""
+    names: dict[str, str] = {}
+    wanted = list(dict.fromkeys(object_ids))
+    for collection in readable_collections(ctx):
+        unnamed = [i for i in wanted if i not in names]
+        for start in range(0, len(unnamed), 200):
+            filters = Filters(ids=tuple(unnamed[start : start + 200]), limit=MAX_LIMIT)
+            for stored in query_objects(ctx, collection, filters).objects:
+                name = summary_of(stored.as_dict())
+                if name != stored.id:
+                    names[stored.id] = name
+    return names
+
+
 def _case(ctx: Ctx, found: _Found) -> Case:
     body, core = found.body, _core(found.body)
     case_id = str(body["id"])
     timeline: list[Entry] = []
     # MAX_LIMIT, not search's 200: a long incident's timeline is not cut short.
     for _alias, version in holding(ctx, case_id, ("note", "relationship"), limit=MAX_LIMIT):
-        obj = version.body
-        nation = nation_of_identity(version.created_by_ref) or version.owner_nation
-        if version.type == "note" and case_id in (obj.get("object_refs") or []):
-            timeline.append(
-                Entry(
-                    at=parse_timestamp(obj["created"], version.id, "created"),
-                    kind="note",
-                    nation=nation,
-                    author=", ".join(obj.get("authors") or [version.submitted_by]),
-                    text=str(obj.get("content", "")),
-                    tlp=version.tlp,
-                    object_id=version.id,
-                )
-            )
-        elif version.type == "relationship" and obj.get("source_ref") == case_id:
-            timeline.append(
-                Entry(
-                    at=parse_timestamp(obj["created"], version.id, "created"),
-                    kind="link",
-                    nation=nation,
-                    author=version.submitted_by,
-                    text=str(obj.get("description", "")),
-                    tlp=version.tlp,
-                    object_id=version.id,
-                    target_id=str(obj.get("target_ref", "")),
-                )
-            )
-    timeline.sort(key=lambda e: (e.at, e.object_id))
+        timeline += _entries(version, case_id)
+    names = _names(ctx, [e.target_id for e in timeline if e.target_id])
+    timeline = [replace(e, target_name=names.get(e.target_id, "")) for e in timeline]
+    timeline.sort(key=lambda e: (e.at, e.object_id, e.target_id))
     types = core.get("incident_types")
     return Case(
         id=case_id,
@@ -375,6 +418,37 @@ def _readable(ctx: Ctx, object_id: str) -> list[StoredObject]:
     return found
 
 
+def _link(ctx: Ctx, case_id: str, object_id: str, why: str, level: Tlp) -> dict[str, Any]:
+    """The STIX object linking a case to one object: the target's id and the user's reason,
+    never words of the target (its collection may reach fewer people than the case's)."""
+    now = format_timestamp(ctx.now())
+    common = {
+        "spec_version": "2.1",
+        "created": now,
+        "modified": now,
+        "created_by_ref": identity_id(ctx.who.nation),
+        "object_marking_refs": [marking_id(level)],
+    }
+    if object_id.partition("--")[0] in NOT_RELATABLE:
+        return {
+            "type": "note",
+            "id": f"note--{ctx.ids()}",
+            **common,
+            "authors": [ctx.who.username],
+            "content": why or LINKED,
+            "object_refs": [case_id, object_id],
+        }
+    return {
+        "type": "relationship",
+        "id": f"relationship--{ctx.ids()}",
+        **common,
+        "relationship_type": "related-to",
+        "source_ref": case_id,
+        "target_ref": object_id,
+        **({"description": why} if why else {}),
+    }
+
+
 def link_objects(ctx: Ctx, ref: str, object_ids: list[str], why: str = "") -> Case:
     """Link objects the caller may read to a case; each link is marked no looser than its target.
 
@@ -384,7 +458,6 @@ def link_objects(ctx: Ctx, ref: str, object_ids: list[str], why: str = "") -> Ca
     found = _find(ctx, ref)
     case_id = str(found.body["id"])
     linked = {e.target_id for e in _case(ctx, found).links if e.nation == ctx.who.nation}
-    now = format_timestamp(ctx.now())
     for object_id in dict.fromkeys(o.strip() for o in object_ids if o.strip()):
         targets = _readable(ctx, object_id)
         if not targets:
@@ -394,20 +467,7 @@ def link_objects(ctx: Ctx, ref: str, object_ids: list[str], why: str = "") -> Ca
         if object_id in linked:
             continue
         level = max(found.tlp, *(t.tlp for t in targets))
-        relationship = {
-            "type": "relationship",
-            "spec_version": "2.1",
-            "id": f"relationship--{ctx.ids()}",
-            "created": now,
-            "modified": now,
-            "created_by_ref": identity_id(ctx.who.nation),
-            "relationship_type": "related-to",
-            "source_ref": case_id,
-            "target_ref": object_id,
-            "description": why.strip() or summary_of(targets[0].as_dict()),
-            "object_marking_refs": [marking_id(level)],
-        }
-        _store(ctx, found.collection, relationship)
+        _store(ctx, found.collection, _link(ctx, case_id, object_id, why.strip(), level))
         ctx.record("intel.case.linked", case_id, linked=object_id)
     return _case(ctx, found)
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
 import pytest
+from stix2validator import ValidationOptions, validate_instance
 
+from seawall.core import organisations
 from seawall.core.access import Principal, Role
 from seawall.core.clock import FrozenClock
 from seawall.core.evidence import list_evidence
@@ -190,3 +193,119 @@ def test_a_partners_case_with_a_status_this_node_does_not_know_still_reads(
     with pytest.raises(InvalidInput, match="unknown determination 'maybe'"):
         cases.parse_determination("maybe")
     assert cases.parse_determination(" Confirmed ") is Determination.CONFIRMED
+
+
+SECRET = {
+    **indicator(7, "secret-lure.example", Tlp.RED),
+    "name": "Bank-only lure",
+    "description": "Seen at one bank only",
+}
+
+
+def two_banks(node: Node) -> tuple[Principal, Principal]:
+    """Two organisations of Jamaica, an analyst in each; a collection only the first reads
+    ("bank-a", where the first keeps a RED indicator) and a CARICOM one naming both
+    ("region", where RED objects reach both as named recipients)."""
+    with node.unit(node.operator()) as ctx:
+        first = organisations.add_org(ctx, "Bank A", "data_custodian")
+        second = organisations.add_org(ctx, "Bank B", "data_custodian")
+    x = Principal("x-analyst", "JM", Role.ANALYST, user_id="x-analyst", org_id=first.id)
+    y = Principal("y-analyst", "JM", Role.ANALYST, user_id="y-analyst", org_id=second.id)
+    with node.unit(x) as ctx:
+        only_a = create_collection(ctx, "bank-a", "Bank A", Audience(organisations=(first.id,)))
+        store.add_objects(ctx, only_a, [SECRET])
+        both = Audience(groups=("CARICOM",), organisations=(first.id, second.id))
+        create_collection(ctx, "region", "Region", both, "green")
+    return x, y
+
+
+def leaks(text: str) -> list[str]:
+    """The RED indicator's words found in ``text``."""
+    words = ("secret-lure", "Bank-only lure", "Seen at one bank only")
+    return [word for word in words if word in text]
+
+
+def test_a_red_target_linked_into_a_wider_case_lends_the_link_none_of_its_words(
+    any_node: Node,
+) -> None:
+    x, y = two_banks(any_node)
+    with any_node.unit(x) as ctx:
+        case = cases.open_case(ctx, "region", "Lure at the banks")
+        mine = cases.link_objects(ctx, case.id, [SECRET["id"]])
+        cases.link_objects(ctx, case.id, [SECRET["id"]], why="both banks were phished")
+    (seen_by_x,) = mine.links
+    # A reader who may read the target sees what it is, read with their own rights.
+    assert (seen_by_x.target_id, seen_by_x.target_type, seen_by_x.target_name) == (
+        SECRET["id"],
+        "indicator",
+        "Bank-only lure",
+    )
+    assert seen_by_x.tlp is Tlp.RED  # never looser than its target
+    with any_node.unit(y) as ctx:
+        theirs = cases.show_case(ctx, case.id)
+        region = get_collection(ctx, "region")
+        stored = [o.as_dict() for o in store.query_objects(ctx, region, Filters()).objects]
+    # Bank B is named in the region, so it sees the RED link, but not what it links to.
+    (link,) = theirs.links
+    assert (link.target_id, link.target_type, link.target_name) == (
+        SECRET["id"],
+        "indicator",
+        "",
+    )
+    assert link.text == ""  # no reason given, and none made up from the target
+    assert leaks(json.dumps(theirs.as_json())) == []
+    assert [o["type"] for o in stored] == ["incident", "relationship"]
+    assert leaks(json.dumps(stored)) == []
+    assert "description" not in stored[1]
+
+
+def test_every_object_a_case_produces_is_valid_stix_2_1(regional: Node, clock: FrozenClock) -> None:
+    sighting = {
+        "type": "sighting",
+        "spec_version": "2.1",
+        "id": f"sighting--{uuid.UUID(int=8, version=4)}",
+        "created": STAMP,
+        "modified": STAMP,
+        "created_by_ref": identity_id("JM"),
+        "sighting_of_ref": GREEN["id"],
+        "count": 3,
+        "where_sighted_refs": [identity_id("JM")],
+        "object_marking_refs": [marking_id(Tlp.GREEN)],
+    }
+    with regional.unit(JM) as ctx:
+        store.add_objects(ctx, get_collection(ctx, "caricom-cases"), [sighting])
+        case = cases.open_case(ctx, "caricom-cases", "Refund lure", "Mail", ("phishing",))
+        clock.advance(seconds=60)
+        cases.link_objects(ctx, case.id, [GREEN["id"]], why="the lure's domain")
+        clock.advance(seconds=60)
+        cases.link_objects(ctx, case.id, [sighting["id"]])
+        clock.advance(seconds=60)
+        cases.add_note(ctx, case.id, "Blocked at the national resolver")
+        clock.advance(seconds=60)
+        shown = cases.set_status(ctx, case.id, Status.CLOSED, Determination.CONFIRMED)
+        page = store.query_objects(
+            ctx, get_collection(ctx, "caricom-cases"), Filters.parse(versions="all")
+        )
+    made = [o.as_dict() for o in page.objects if o.id not in (GREEN["id"], AMBER["id"])]
+    made = [o for o in made if o["id"] != sighting["id"]]
+    assert sorted(o["type"] for o in made) == [
+        "incident",
+        "incident",
+        "note",
+        "note",
+        "relationship",
+    ]
+    options = ValidationOptions(version="2.1")
+    errors = {o["id"]: [str(e) for e in validate_instance(o, options).errors] for o in made}
+    assert errors == {o["id"]: [] for o in made}
+    # The link to the sighting (an SRO, which a relationship may not name) is still a link.
+    assert [(e.kind, e.target_id) for e in shown.timeline] == [
+        ("link", GREEN["id"]),
+        ("link", sighting["id"]),
+        ("note", ""),
+    ]
+    assert [e.text for e in shown.timeline] == [
+        "the lure's domain",
+        "",
+        "Blocked at the national resolver",
+    ]

@@ -10,16 +10,23 @@ from typing import Any
 
 import pytest
 
+from seawall.core import organisations
 from seawall.core.access import Principal, Role
 from seawall.core.evidence import list_evidence
 from seawall.core.node import Node
 from seawall.errors import InvalidInput, parse_choice
-from seawall.intel import store
+from seawall.intel import cases, store
 from seawall.intel.collections import Audience, create_collection, get_collection
 from seawall.intel.errors import UnreadableLog
 from seawall.intel.identity import identity_id
 from seawall.intel.matching.logs import LogFormat
-from seawall.intel.matching.sightings import MatchReport, match_logs, record, regional_sightings
+from seawall.intel.matching.sightings import (
+    MatchReport,
+    link_to_case,
+    match_logs,
+    record,
+    regional_sightings,
+)
 from seawall.intel.store import Filters
 from seawall.intel.tlp import Tlp, marking_id
 
@@ -261,3 +268,45 @@ def test_a_log_format_is_read_as_typed_and_an_unknown_one_names_the_choices() ->
         InvalidInput, match=r"unknown log format 'syslog': choose one of zeek, zeek-json"
     ):
         parse_choice(LogFormat, "log format", "syslog")
+
+
+@pytest.mark.parametrize("tlp", [Tlp.RED, Tlp.AMBER_STRICT], ids=["red", "amber-strict"])
+def test_a_sighting_recorded_into_a_wider_collection_names_no_matched_value(
+    any_node: Node, tmp_path: Path, tlp: Tlp
+) -> None:
+    with any_node.unit(any_node.operator()) as ctx:
+        first = organisations.add_org(ctx, "Bank A", "data_custodian")
+        second = organisations.add_org(ctx, "Bank B", "data_custodian")
+    x = Principal("x-analyst", "JM", Role.ANALYST, user_id="x-analyst", org_id=first.id)
+    y = Principal("y-analyst", "JM", Role.ANALYST, user_id="y-analyst", org_id=second.id)
+    secret = {
+        **indicator(9, "[domain-name:value = 'secret-lure.example']", tlp),
+        "name": "Bank-only lure",
+    }
+    log = tmp_path / "dns.log"
+    log.write_text(ZEEK.replace("www.evil.example", "www.secret-lure.example"))
+    with any_node.unit(x) as ctx:
+        only_a = create_collection(ctx, "bank-a", "Bank A", Audience(organisations=(first.id,)))
+        store.add_objects(ctx, only_a, [secret])
+        both = Audience(groups=("CARICOM",), organisations=(first.id, second.id))
+        region = create_collection(ctx, "region", "Region", both, "green")
+        report = record(ctx, match_logs(ctx, [log]), region)
+        case = cases.open_case(ctx, "region", "Lure at the banks")
+        link_to_case(ctx, report, case.id)
+    # The operator who ran the match sees the values in the local report.
+    assert dict(report.hits[secret["id"]].values) == {"secret-lure.example": 1}
+    with any_node.unit(y) as ctx:
+        page = store.query_objects(ctx, get_collection(ctx, "region"), Filters(limit=100))
+        shown = cases.show_case(ctx, case.id)
+        rows = regional_sightings(ctx)
+    # Bank B is named in the region: it reads the sighting, marked as the indicator ...
+    (sighting,) = [o.as_dict() for o in page.objects if o.type == "sighting"]
+    assert sighting["object_marking_refs"] == [marking_id(tlp)]
+    assert sighting["description"] == "1 log record (zeek) on JM networks matched the indicator"
+    # ... and the case's link to it, but not what was matched, nor the indicator's words.
+    assert [(e.target_id, e.text) for e in shown.links] == [
+        (sighting["id"], "matched in zeek logs")
+    ]
+    assert [(r.indicator, r.name) for r in rows] == [(secret["id"], secret["id"])]
+    everything = json.dumps([o.as_dict() for o in page.objects]) + json.dumps(shown.as_json())
+    assert "secret-lure" not in everything and "Bank-only" not in everything

@@ -7,9 +7,10 @@ valid at the time of the log line (``valid_from`` to ``valid_until``) and is not
 Each matched indicator becomes one STIX 2.1 ``sighting`` per run: how many log lines
 matched, when first and last, sighted by this nation's identity. The sighting is marked
 with the stricter of its collection's default and the indicator's own marking, so a
-sighting never travels further than what it is a sighting of. It names the indicator's
-value and the log format, never the internal hosts that touched it: those stay in the
-local report.
+sighting never travels further than what it is a sighting of. It names the log formats
+and counts, never the values matched (its collection may reach people the indicator's does
+not, so it repeats nothing of the indicator) nor the internal hosts that touched them:
+those stay in the local report.
 """
 
 from __future__ import annotations
@@ -448,7 +449,7 @@ def sighting_of(hits: Hits, nation: str, default: Tlp, now: datetime) -> dict[st
     # The same matches of the same indicator are the same sighting: matching a log twice
     # records it once.
     name = f"seawall/sighting/{nation}/{indicator.id}/{first.isoformat()}/{last.isoformat()}"
-    values = ", ".join(hits.values)
+    records = "1 log record" if hits.count == 1 else f"{hits.count} log records"
     return {
         "type": "sighting",
         "spec_version": "2.1",
@@ -461,9 +462,10 @@ def sighting_of(hits: Hits, nation: str, default: Tlp, now: datetime) -> dict[st
         "last_seen": format_timestamp(last),
         "count": min(hits.count, 999_999_999),
         "where_sighted_refs": [identity_id(nation)],
+        # Counts and formats only: the matched values are the indicator's words.
         "description": (
-            f"{hits.count} log records ({', '.join(sorted(hits.formats))}) on {nation} "
-            f"networks matched {values}"
+            f"{records} ({', '.join(sorted(hits.formats))}) on {nation} networks matched "
+            "the indicator"
         ),
         "object_marking_refs": [marking_id(max(default, indicator.tlp))],
     }
