@@ -10,7 +10,9 @@ from playwright.sync_api import Page, expect
 
 from seawall.core.evidence import list_evidence
 from seawall.core.node import Node
-from seawall.embassy.samples import SAMPLE_PASSPHRASE, load_sample_repository
+from seawall.embassy.repository import Repository
+from seawall.embassy.samples import SAMPLE_PASSPHRASE, SITE_NAMES, load_sample_repository
+from seawall.embassy.sites.local import LocalSite
 from tests.e2e.conftest import shoot, sign_in
 
 pytestmark = pytest.mark.e2e
@@ -129,3 +131,40 @@ def test_a_viewer_sees_the_map_but_cannot_move_sites(page: Page, embassy_node: N
     open_sample_repository(page, "viewer")
     expect(page.locator("#site-map .map-site")).to_have_count(5)
     expect(page.locator("#locate-form")).to_have_count(0)
+
+
+def test_a_web_restore_never_writes_through_a_link_an_earlier_one_restored(
+    page: Page, embassy_node: Node, tmp_path: Path
+) -> None:
+    # Snapshot 1 holds data/esc -> outside; snapshot 2 holds data/esc/pwned.txt. Both are
+    # restored as "latest" into the same directory inside SEAWALL_RESTORE_DIR.
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    share = tmp_path / "share"
+    (share / "data").mkdir(parents=True)
+    (share / "data" / "esc").symlink_to(outside)
+    roots = [embassy_node.settings.home / "embassy-sites" / name for name in SITE_NAMES]
+    repo = Repository.open([LocalSite(root) for root in roots], SAMPLE_PASSPHRASE)
+    open_sample_repository(page, "custodian")
+
+    def restore_latest() -> None:
+        page.fill("input[name=target]", "drill-links")
+        page.fill("input[name=passphrase]", SAMPLE_PASSPHRASE)
+        page.click("#restore-form button")
+
+    try:
+        repo.backup([share])
+        restore_latest()
+        expect(page.locator(".alert-ok")).to_contain_text("Restored")
+        restored = embassy_node.settings.effective_restore_dir / "drill-links"
+        assert (restored / str(share).lstrip("/") / "data" / "esc").is_symlink()
+        (share / "data" / "esc").unlink()
+        (share / "data" / "esc").mkdir()
+        (share / "data" / "esc" / "pwned.txt").write_text("not here\n")
+        repo.backup([share])
+    finally:
+        repo.close()
+    restore_latest()
+    expect(page.locator(".alert-error")).to_contain_text("symbolic link")
+    expect(page.locator(".alert-error")).to_contain_text(f"{share}/data/esc")
+    assert list(outside.iterdir()) == []

@@ -172,6 +172,39 @@ def test_restore_never_overwrites_without_being_asked(
     assert existing.read_text() == "registry\n"
 
 
+def test_restore_never_writes_through_a_link_restored_before(
+    home: Path, sites: list[Path], tmp_path: Path
+) -> None:
+    # Snapshot 1 holds data/esc -> outside; snapshot 2 holds data/esc/pwned.txt.
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    share = tmp_path / "share"
+    (share / "data").mkdir(parents=True)
+    (share / "data" / "esc").symlink_to(outside)
+    init_repo(home, [f"file://{d}" for d in sites])
+    ids = []
+    for step in range(2):
+        if step:
+            (share / "data" / "esc").unlink()
+            (share / "data" / "esc").mkdir()
+            (share / "data" / "esc" / "pwned.txt").write_text("not here\n")
+        backed = sw(home, "embassy", "backup", "--repo", "gov-records", str(share), "--json")
+        assert backed.code == 0, backed.err
+        ids.append(backed.json()["snapshot"])  # type: ignore[index]
+    target = tmp_path / "restored"
+    args = ["embassy", "restore", "--repo", "gov-records", "--target", str(target)]
+    first = sw(home, *args[:4], ids[0], *args[4:])
+    assert first.code == 0, first.err
+    assert (target / str(share).lstrip("/") / "data" / "esc").is_symlink()
+    for extra in ([], ["--overwrite"]):
+        refused = sw(home, *args[:4], ids[1], *args[4:], *extra)
+        assert refused.code == 73, refused.err
+        assert len(refused.err.strip().splitlines()) == 1
+        assert "symbolic link" in refused.err and f"{share}/data/esc" in refused.err
+        assert "Traceback" not in refused.err
+        assert list(outside.iterdir()) == []
+
+
 def test_check_names_flipped_shares_and_repair_heals_them(
     home: Path, sites: list[Path], records: Path, tmp_path: Path
 ) -> None:

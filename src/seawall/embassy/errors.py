@@ -125,6 +125,19 @@ class RestoreWouldOverwrite(Conflict):
     code = "restore_would_overwrite"
 
 
+class RestoreThroughLink(Conflict):
+    """A restore would write through a symbolic link; it never follows one below its target.
+
+    ``entry`` is the snapshot path (``/``-rooted) whose write was refused.
+    """
+
+    code = "restore_through_link"
+
+    def __init__(self, message: str, entry: str) -> None:
+        super().__init__(message)
+        self.entry = entry
+
+
 class BadCustodianShare(InvalidInput):
     """A custodian share is malformed, mistyped or from another split."""
 

@@ -1,4 +1,8 @@
-"""Restore: rebuild each needed pack once, verify every chunk, write files in place."""
+"""Restore: rebuild each needed pack once, verify every chunk, write files in place.
+
+Nothing below the target is reached through a symbolic link (see :mod:`.confinement`):
+links a snapshot holds are restored as links, and never followed by a later write.
+"""
 
 from __future__ import annotations
 
@@ -17,12 +21,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from seawall.embassy.confinement import TargetDir, shown
 from seawall.embassy.erasure import SplitPack
 from seawall.embassy.errors import (
     IntegrityError,
+    RestoreThroughLink,
     RestoreWouldOverwrite,
     SnapshotMissing,
 )
+from seawall.embassy.index import Index
 from seawall.embassy.packs import PackEntry, open_chunk
 from seawall.embassy.progress import Progress, ProgressFn, ignore_progress
 from seawall.embassy.snapshots import Node, is_under
@@ -96,42 +103,66 @@ def restore_snapshot(
     """Restore a snapshot under ``target``; every chunk is verified before it is written."""
     # A shared lock: prune cannot delete packs while they are being read.
     with repo.lock(exclusive=False):
-        return _restore(repo, ref, Path(target), include, overwrite, progress or ignore_progress)
+        snap = repo.find_snapshot(ref)
+        inc = (include or "").strip("/")
+        nodes = [n for n in repo.tree(snap) if is_under(n.path, inc)]
+        if inc and not nodes:
+            raise SnapshotMissing(f"{include} is not in snapshot {snap.short_id}")
+        index = repo.load_index()
+        _check_nodes(index, snap.short_id, nodes)
+        with TargetDir(Path(target)) as root:
+            return _restore(repo, index, nodes, root, overwrite, progress or ignore_progress)
 
 
-def _restore(
-    repo: Repository,
-    ref: str,
-    root: Path,
-    include: str | None,
-    overwrite: bool,
-    report: ProgressFn,
-) -> RestoreReport:
-    snap = repo.find_snapshot(ref)
-    inc = (include or "").strip("/")
-    nodes = [n for n in repo.tree(snap) if is_under(n.path, inc)]
-    if inc and not nodes:
-        raise SnapshotMissing(f"{include} is not in snapshot {snap.short_id}")
-    index = repo.load_index()
+def _check_nodes(index: Index, snapshot: str, nodes: list[Node]) -> None:
+    """Refuse a snapshot's unsafe paths, missing chunks, and entries below its own links."""
+    kinds = {n.path: n.type for n in nodes}
     for node in nodes:
         parts = node.path.split("/")
         if node.path.startswith("/") or any(p in ("", ".", "..") for p in parts):
-            raise IntegrityError(f"snapshot {snap.short_id} names an unsafe path {node.path!r}")
+            raise IntegrityError(f"snapshot {snapshot} names an unsafe path {node.path!r}")
         for cid in node.chunks:
             if bytes.fromhex(cid) not in index:
                 raise IntegrityError(
                     f"{node.path} needs chunk {cid[:16]} that no index lists; run check"
                 )
-    if root.exists() and not root.is_dir():
-        raise RestoreWouldOverwrite(f"{root} is a file, not a directory: restore into a directory")
+        for depth in range(1, len(parts)):
+            above = "/".join(parts[:depth])
+            kind = kinds.get(above, "dir")
+            if kind == "symlink":
+                # Two backed-up paths, a link and one through it (backup /a/link /a/link/f),
+                # make such a snapshot; restoring both would write through the link.
+                raise RestoreThroughLink(
+                    f"refused to restore {shown(node.path)}: it lies below {shown(above)}, a "
+                    "symbolic link this snapshot also holds, which a restore never follows; "
+                    "restore it alone (include it) into another directory",
+                    shown(node.path),
+                )
+            if kind != "dir":
+                raise IntegrityError(
+                    f"snapshot {snapshot} names {node.path!r} below the file {above!r}"
+                )
+
+
+def _restore(
+    repo: Repository,
+    index: Index,
+    nodes: list[Node],
+    root: TargetDir,
+    overwrite: bool,
+    report: ProgressFn,
+) -> RestoreReport:
+    # Before anything is written: a link (or file) in the target in the way of a directory.
+    for node in nodes:
+        folder = node.path if node.type == "dir" else os.path.dirname(node.path)
+        root.check_folder(folder, entry=node.path)
     if not overwrite:
-        clashes = [n.path for n in nodes if n.type != "dir" and os.path.lexists(root / n.path)]
+        clashes = [n.path for n in nodes if n.type != "dir" and root.lookup(n.path)]
         if clashes:
             raise RestoreWouldOverwrite(
-                f"{len(clashes)} files already exist under {root} (first: {clashes[0]}); "
+                f"{len(clashes)} files already exist under {root.root} (first: {clashes[0]}); "
                 "restore elsewhere or allow overwrite"
             )
-    root.mkdir(parents=True, exist_ok=True)
     files = [n for n in nodes if n.type == "file"]
     # A hard link whose other name is restored too becomes a link again; alone, it is a file.
     originals = {n.path for n in files if not n.link_of}
@@ -139,7 +170,7 @@ def _restore(
     files = [n for n in files if n.link_of not in originals]
     folders = {n.path if n.type == "dir" else os.path.dirname(n.path) for n in nodes}
     for folder in sorted(folders):
-        (root / folder).mkdir(parents=True, exist_ok=True)
+        root.folder(folder, entry=folder)
     # Plan: for each pack, which chunk goes to which (file, offset); each pack is read once.
     plan: dict[bytes, list[tuple[PackEntry, int, int]]] = {}
     remaining: list[int] = []
@@ -173,7 +204,7 @@ def _restore(
                 idle = next((n for n in handles if not inflight[n]), None)
                 if idle is not None:
                     os.close(handles.pop(idle))
-            fd = os.open(root / files[number].path, os.O_WRONLY)
+            fd = root.open_file(files[number].path)
             handles[number] = fd
         return fd
 
@@ -194,8 +225,11 @@ def _restore(
             written += size
             remaining[number] -= 1
             if remaining[number] == 0:
-                os.close(handles.pop(number))
-                _apply_meta(root / files[number].path, files[number], refused)
+                fd = handles.pop(number)
+                try:
+                    _apply_meta(fd, files[number], refused)
+                finally:
+                    os.close(fd)
                 finished += 1
             report(
                 Progress(
@@ -248,30 +282,22 @@ def _restore(
         for fd in handles.values():
             os.close(fd)
     for node in hard_links:
-        path = root / node.path
-        if overwrite and os.path.lexists(path):
-            path.unlink()
-        try:
-            os.link(root / node.link_of, path)
-        except OSError:
-            # The two names fall on different filesystems under the target (a mount point),
-            # or on one without hard links: each name gets the verified content instead.
-            shutil.copyfile(root / node.link_of, path)
-            _apply_meta(path, node, refused)
+        _link(root, node, overwrite, refused)
     links = 0
     for node in nodes:
         if node.type == "symlink":
-            path = root / node.path
-            if overwrite and os.path.lexists(path):
-                path.unlink()
-            os.symlink(node.target, path)
-            _chown(path, node, refused)
+            if overwrite:
+                root.remove(node.path)
+            # Made last, after every write below the target: no later entry meets it.
+            fd, name = root.parent(node.path)
+            os.symlink(node.target, name, dir_fd=fd)
+            _chown_at(fd, name, node, refused)
             with suppress(NotImplementedError, OSError):
-                os.utime(path, ns=(node.mtime_ns, node.mtime_ns), follow_symlinks=False)
+                os.utime(name, ns=(node.mtime_ns, node.mtime_ns), dir_fd=fd, follow_symlinks=False)
             links += 1
     dirs = [n for n in nodes if n.type == "dir"]
     for node in sorted(dirs, key=lambda n: n.path.count("/"), reverse=True):
-        _apply_meta(root / node.path, node, refused)
+        _apply_meta(root.folder(node.path, entry=node.path, create=False), node, refused)
     return RestoreReport(
         len(files) + len(hard_links),
         len(dirs),
@@ -298,39 +324,75 @@ def _by_chunk(
         yield last, group
 
 
-def _create(root: Path, node: Node, overwrite: bool, refused: Counter[str]) -> None:
+def _create(root: TargetDir, node: Node, overwrite: bool, refused: Counter[str]) -> None:
     """Create a file node at its full size (its chunks are written into it later).
 
     A file without chunks is complete at once, and gets its metadata here.
     """
-    path = root / node.path
-    if overwrite and (path.is_symlink() or path.exists()):
-        path.unlink()
+    if overwrite:
+        root.remove(node.path)
     # A bare descriptor (not a buffered file object): thousands of files open fast.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    fd = root.create(node.path)
     try:
         os.ftruncate(fd, node.size)
+        if not node.chunks:
+            _apply_meta(fd, node, refused)
     finally:
         os.close(fd)
-    if not node.chunks:
-        _apply_meta(path, node, refused)
 
 
-def _apply_meta(path: Path, node: Node, refused: Counter[str]) -> None:
-    """Owner, extended attributes, mode and times; what the target refuses is counted."""
-    _chown(path, node, refused)  # before chmod: a change of owner clears the set-id bits
+def _link(root: TargetDir, node: Node, overwrite: bool, refused: Counter[str]) -> None:
+    """Restore another name of a file restored already: a hard link, or else a copy."""
+    if overwrite:
+        root.remove(node.path)
+    fd, name = root.parent(node.link_of)
+    source_dir = os.dup(fd)  # the next lookup may close ``fd``
+    try:
+        fd, new = root.parent(node.path)
+        try:
+            os.link(name, new, src_dir_fd=source_dir, dst_dir_fd=fd, follow_symlinks=False)
+        except OSError:
+            # The two names fall on different filesystems under the target (a mount point),
+            # or on one without hard links: each name gets the verified content instead.
+            _copy(root, source_dir, name, node, refused)
+    finally:
+        os.close(source_dir)
+
+
+def _copy(root: TargetDir, source_dir: int, name: str, node: Node, refused: Counter[str]) -> None:
+    """Write ``node`` as a copy of the restored file ``name`` in ``source_dir``."""
+    source = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=source_dir)
+    try:
+        copy = root.create(node.path)
+        try:
+            with (
+                open(source, "rb", closefd=False) as reader,
+                open(copy, "wb", closefd=False) as out,
+            ):
+                shutil.copyfileobj(reader, out)
+            _apply_meta(copy, node, refused)
+        finally:
+            os.close(copy)
+    finally:
+        os.close(source)
+
+
+def _apply_meta(fd: int, node: Node, refused: Counter[str]) -> None:
+    """Owner, extended attributes, mode and times of the open entry ``fd``; what the target
+    refuses is counted."""
+    _chown_fd(fd, node, refused)  # before chmod: a change of owner clears the set-id bits
     # Before chmod: setting a user attribute needs write permission on the file.
     for name, value in node.xattrs:
         try:
-            os.setxattr(path, name, base64.b64decode(value), follow_symlinks=False)
+            os.setxattr(fd, name, base64.b64decode(value))
         except OSError:
             refused["xattrs"] += 1
-    os.chmod(path, node.mode)
-    os.utime(path, ns=(node.mtime_ns, node.mtime_ns))
+    os.chmod(fd, node.mode)
+    os.utime(fd, ns=(node.mtime_ns, node.mtime_ns))
 
 
-def _chown(path: Path, node: Node, refused: Counter[str]) -> None:
-    """Give an entry its recorded owner, when restoring as root (as restic and Borg do).
+def _chown_fd(fd: int, node: Node, refused: Counter[str]) -> None:
+    """Give an open entry its recorded owner, when restoring as root (as restic and Borg do).
 
     The owner's name is used where it exists on this system, its number otherwise: a
     government server rebuilt from scratch gives its service accounts new numbers.
@@ -338,9 +400,20 @@ def _chown(path: Path, node: Node, refused: Counter[str]) -> None:
     if node.uid < 0 or not _AS_ROOT:
         return
     try:
-        os.chown(path, _uid(node.user, node.uid), _gid(node.group, node.gid), follow_symlinks=False)
+        os.chown(fd, _uid(node.user, node.uid), _gid(node.group, node.gid))
     except OSError:
         refused["owners"] += 1  # an NFS export that squashes root, a namespace without the ids
+
+
+def _chown_at(dir_fd: int, name: str, node: Node, refused: Counter[str]) -> None:
+    """Give a restored link (not what it points to) its recorded owner, as root."""
+    if node.uid < 0 or not _AS_ROOT:
+        return
+    uid, gid = _uid(node.user, node.uid), _gid(node.group, node.gid)
+    try:
+        os.chown(name, uid, gid, dir_fd=dir_fd, follow_symlinks=False)
+    except OSError:
+        refused["owners"] += 1
 
 
 _AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
