@@ -54,7 +54,8 @@ def test_key_link_bundle_export_import_and_status_from_the_command_line(tmp_path
     tt = make_node(tmp_path / "tt", None, FrozenClock(EPOCH), "TT")
     jm_home, tt_home = jm.settings.home, tt.settings.home
     with jm.unit(jm.operator()) as ctx:
-        row = create_collection(ctx, "shared", audience=Audience(), default_tlp="green")
+        shared = Audience.of(partners=["tt-node"])
+        row = create_collection(ctx, "shared", audience=shared, default_tlp="green")
         store.add_objects(ctx, row, [indicator(1, Tlp.GREEN), indicator(2, Tlp.RED)])
         partners.add_partner(ctx, "tt-node", "TT", "http://127.0.0.1:9", max_tlp="amber")
     with tt.unit(tt.operator()) as ctx:

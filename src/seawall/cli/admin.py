@@ -19,6 +19,11 @@ def user() -> None:
 @click.option("--role", required=True, help="admin, analyst, assessor, custodian or viewer.")
 @click.option("--nation", default=None, help="ISO code (default: the node's nation).")
 @click.option("--org", default=None, help="Organisation id or name.")
+@click.option(
+    "--partner",
+    default=None,
+    help="Make this a partner node's sync account (its nation; acts under its max_tlp).",
+)
 @click.option("--name", "display_name", default="", help="Full name.")
 @click.option("--email", default="", help="Email address.")
 @click.option(
@@ -35,6 +40,7 @@ def user_add(
     role: str,
     nation: str | None,
     org: str | None,
+    partner: str | None,
     display_name: str,
     email: str,
     password: str | None,
@@ -54,9 +60,18 @@ def user_add(
             org=org,
             display_name=display_name,
             email=email,
+            partner=partner,
         )
     if as_json:
-        emit_json({"id": row.id, "username": row.username, "role": row.role, "nation": row.nation})
+        emit_json(
+            {
+                "id": row.id,
+                "username": row.username,
+                "role": row.role,
+                "nation": row.nation,
+                "partner": partner.strip().lower() if partner else None,
+            }
+        )
     else:
         say(f"Added {row.username} ({row.role}, {row.nation})")
 

@@ -73,6 +73,8 @@ class Principal:
     scopes: frozenset[Perm] = field(default_factory=lambda: frozenset(Perm))
     source: str = ""
     node_operator: bool = False
+    # Set for a partner's sync account: it acts for that partner record, under its cap.
+    partner_id: str | None = None
 
     @property
     def permissions(self) -> frozenset[Perm]:

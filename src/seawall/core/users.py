@@ -9,10 +9,11 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 
-from seawall.core.access import Perm, Principal, parse_role, require, require_nation
+from seawall.core.access import Perm, Principal, Role, parse_role, require, require_nation
 from seawall.core.context import Ctx
 from seawall.core.nations import normalise_nation
 from seawall.core.organisations import find_org
+from seawall.core.partners import get_partner
 from seawall.db.models import User
 from seawall.errors import Conflict, InvalidInput, NotFound
 
@@ -20,6 +21,8 @@ from seawall.errors import Conflict, InvalidInput, NotFound
 _hasher = PasswordHasher()
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+PARTNER_ROLES = frozenset({Role.VIEWER, Role.ANALYST})
+PARTNER_SCOPES = frozenset({Perm.INTEL_READ, Perm.INTEL_WRITE})
 MIN_PASSWORD = 10
 
 
@@ -52,17 +55,35 @@ def add_user(
     org: str | None = None,
     display_name: str = "",
     email: str = "",
+    partner: str | None = None,
 ) -> User:
-    """Create a user in the caller's nation (the operator may name any nation)."""
+    """Create a user in the caller's nation (the operator may name any nation).
+
+    With ``partner``, the user is that partner's sync account: of the partner's nation,
+    reading and writing intelligence only, always as the partner (its ``max_tlp``, the
+    collections shared with it, and nothing while it is disabled).
+    """
     require(ctx.who, Perm.USERS_MANAGE)
     name = username.strip().lower()
     if not USERNAME.match(name):
         raise InvalidInput(
             f"username {username!r} is not allowed: use 2-64 lowercase letters, digits, . _ -"
         )
-    iso2 = normalise_nation(nation or ctx.who.nation)
-    require_nation(ctx.who, iso2, "nation")
+    bound = get_partner(ctx, partner) if partner else None
+    if bound is not None and nation and normalise_nation(nation) != bound.nation:
+        raise InvalidInput(
+            f"partner {bound.name} is a node of {bound.nation}: its account belongs to "
+            f"{bound.nation}, not {normalise_nation(nation)} (leave out --nation)"
+        )
+    iso2 = bound.nation if bound is not None else normalise_nation(nation or ctx.who.nation)
+    if bound is None:
+        require_nation(ctx.who, iso2, "nation")
     parsed_role = parse_role(role)
+    if bound is not None and parsed_role not in PARTNER_ROLES:
+        raise InvalidInput(
+            f"a partner's account reads (viewer) or reads and writes intelligence "
+            f"(analyst), not {parsed_role.value}"
+        )
     if email.strip() and not EMAIL.match(email.strip()):
         raise InvalidInput(f"email {email!r} is not an address: give one like cirt@gov.jm")
     if ctx.db.scalar(select(User.id).where(User.username == name)) is not None:
@@ -88,10 +109,18 @@ def add_user(
         disabled=False,
         failed_logins=0,
         created_at=ctx.now(),
+        partner_id=bound.id if bound is not None else None,
     )
     ctx.db.add(user)
     ctx.db.flush()
-    ctx.record("user.created", user.id, username=name, role=user.role, nation=iso2)
+    ctx.record(
+        "user.created",
+        user.id,
+        username=name,
+        role=user.role,
+        nation=iso2,
+        **({"partner": bound.name} if bound is not None else {}),
+    )
     return user
 
 
@@ -158,12 +187,17 @@ def rehash_if_needed(hashed: str, password: str) -> str:
 
 def principal_of(user: User, scopes: frozenset[Perm] | None = None, source: str = "") -> Principal:
     """The principal a user acts as, optionally narrowed to token scopes."""
+    granted = scopes if scopes is not None else frozenset(Perm)
+    if user.partner_id is not None:
+        # A partner's account exchanges intelligence and nothing else on this node.
+        granted = granted & PARTNER_SCOPES
     return Principal(
         username=user.username,
         nation=user.nation,
         role=parse_role(user.role),
         user_id=user.id,
         org_id=user.org_id,
-        scopes=scopes if scopes is not None else frozenset(Perm),
+        scopes=granted,
         source=source,
+        partner_id=user.partner_id,
     )

@@ -14,9 +14,10 @@ objects in the bundle (object 0 is the sender's identity and goes with every col
 The detached signature covers ``seawall-bundle/1\n``, the header line, a newline and the
 compressed bytes, so changing any byte of the file breaks it.
 
-Export filters with the same policy as push (:func:`seawall.intel.outbox.may_send` for a
-partner, :func:`seawall.intel.policy.may_share` for a bare nation): a bundle never holds
-what its recipient may not read. Import trusts nothing before the signature verifies with
+Export reads as the recipient partner's sync account would
+(:func:`seawall.intel.collections.partner_reader`): the collections shared with it, this
+nation's own objects, under the partner's ``max_tlp``. A bundle never holds what its
+recipient may not read over TAXII. Import trusts nothing before the signature verifies with
 the public key registered for a partner of the sender's nation; then the objects go
 through :func:`seawall.intel.provenance.receive`, all in one transaction.
 """
@@ -40,8 +41,8 @@ from seawall.core.nations import normalise_nation
 from seawall.core.partners import list_partners
 from seawall.db.models import Partner
 from seawall.db.models.intel import IntelCollection, IntelObject
-from seawall.errors import InvalidInput, NotFound
-from seawall.intel.collections import get_collection, list_collections
+from seawall.errors import Forbidden, InvalidInput, NotFound
+from seawall.intel.collections import get_collection, list_collections, partner_reader
 from seawall.intel.errors import (
     BundleNotForThisNation,
     BundleSenderUnknown,
@@ -57,10 +58,8 @@ from seawall.intel.identity import (
     same_key,
     verify_signature,
 )
-from seawall.intel.outbox import may_send, originated_here
-from seawall.intel.policy import Holder, Recipient, may_share
 from seawall.intel.provenance import Received, local_collection, receive, stamp_creator
-from seawall.intel.tlp import Tlp
+from seawall.intel.sharing import shares_with
 from seawall.intel.validation import format_timestamp
 from seawall.settings import Settings
 
@@ -109,19 +108,35 @@ def _refuse_disabled(partner: Partner) -> None:
         )
 
 
-def _resolve_recipient(ctx: Ctx, to: str) -> tuple[str, Partner | None]:
+def _resolve_recipient(ctx: Ctx, to: str) -> Partner:
+    """The partner a bundle is for: by name, or the one partner registered for a nation."""
     wanted = to.strip().lower()
-    for partner in list_partners(ctx):
+    registered = list_partners(ctx)
+    for partner in registered:
         if partner.name == wanted:
             _refuse_disabled(partner)
-            return partner.nation, partner
+            return partner
     try:
-        return normalise_nation(to), None
+        nation = normalise_nation(to)
     except InvalidInput:
         raise NotFound(
             f"no partner or nation {to!r}: give a partner name (`seawall partner list`) "
             "or an ISO nation code"
         ) from None
+    of_nation = [p for p in registered if p.nation == nation]
+    if not of_nation:
+        raise NotFound(
+            f"no partner of {nation} is registered: a bundle goes to a partner, under its "
+            f"max_tlp; register one with `seawall partner add NAME --nation {nation} ...`"
+        )
+    if len(of_nation) > 1:
+        names = ", ".join(p.name for p in of_nation)
+        raise InvalidInput(
+            f"{nation} has several partners ({names}), each with its own max_tlp: "
+            "name one with --to"
+        )
+    _refuse_disabled(of_nation[0])
+    return of_nation[0]
 
 
 def _rows(ctx: Ctx, collections: Iterable[IntelCollection], nation: str) -> list[IntelObject]:
@@ -139,28 +154,33 @@ def _rows(ctx: Ctx, collections: Iterable[IntelCollection], nation: str) -> list
 def export_bundle(
     ctx: Ctx, settings: Settings, to: str, collection: str | None = None
 ) -> ExportedBundle:
-    """A signed bundle of this nation's objects that ``to`` (partner or nation) may read."""
+    """A signed bundle of this nation's objects that partner ``to`` may read.
+
+    ``to`` names a partner, or a nation with exactly one registered partner. The partner
+    reads the bundle as its sync account would read this node over TAXII: only the
+    collections shared with it, only this nation's own objects, under its ``max_tlp``.
+    """
     require(ctx.who, Perm.INTEL_READ)
     nation = settings.nation
     # The bundle speaks for this node's nation: only its own people may have it made.
     require_nation(ctx.who, nation, f"{nation} intel to export")
-    recipient_nation, partner = _resolve_recipient(ctx, to)
+    partner = _resolve_recipient(ctx, to)
     chosen = [get_collection(ctx, collection)] if collection else list_collections(ctx)
+    if collection and not shares_with(ctx.db, chosen[0], partner):
+        raise Forbidden(
+            f"collection {chosen[0].alias!r} is not shared with {partner.name}: its audience "
+            f"names neither the partner, {partner.nation}, nor a group {partner.nation} is in"
+        )
+    chosen = [c for c in chosen if shares_with(ctx.db, c, partner)]
     by_id = {c.id: c for c in chosen}
-    recipient = Recipient(recipient_nation, None, is_partner_node=True, in_community=True)
+    reader = partner_reader(partner)
     objects: list[dict[str, Any]] = [nation_identity(nation)]
     placement: dict[str, list[int]] = {}
     withheld = 0
     for row in _rows(ctx, chosen, nation):
-        if not originated_here(row.owner_nation, row.submitted_by, row.stix_id, nation):
-            continue
-        level, holder = Tlp(row.tlp), Holder(row.owner_nation, row.owner_org)
-        allowed = (
-            may_send(level, holder, partner)
-            if partner is not None
-            else may_share(level, holder, recipient)
-        )
-        if not allowed:
+        if row.stix_id == identity_id(nation):
+            continue  # object 0 already
+        if not reader.may_read(row.tlp, row.owner_nation, row.owner_org, row.submitted_by):
             withheld += 1
             continue
         # Rows come grouped by collection, so each collection is one range.
@@ -180,10 +200,7 @@ def export_bundle(
                 "key_id": key.key_id,
                 "public_key": key.public_text,
             },
-            "recipient": {
-                "nation": recipient_nation,
-                "partner": partner.name if partner else "",
-            },
+            "recipient": {"nation": partner.nation, "partner": partner.name},
             "created": format_timestamp(ctx.now()),
             "payload_sha256": hashlib.sha256(payload).hexdigest(),
             "placement": placement,
@@ -197,13 +214,14 @@ def export_bundle(
     count = len(objects) - 1
     ctx.record(
         "intel.bundle.exported",
-        recipient_nation,
-        partner=partner.name if partner else "",
+        partner.nation,
+        partner=partner.name,
+        collections=sorted(placement),
         objects=count,
         withheld=withheld,
         key_id=key.key_id,
     )
-    return ExportedBundle(data, recipient_nation, partner.name if partner else "", count, withheld)
+    return ExportedBundle(data, partner.nation, partner.name, count, withheld)
 
 
 @dataclass(frozen=True)
@@ -344,9 +362,7 @@ def import_bundle(
             else local_collection(ctx, alias, alias, partner)
         )
         objects = opened.objects_of(alias)
-        result.received.merge(
-            receive(ctx, settings.nation, partner, target, objects, f"bundle:{partner.name}")
-        )
+        result.received.merge(receive(ctx, partner, target, objects, f"bundle:{partner.name}"))
     ctx.record(
         "intel.bundle.imported",
         partner.id,

@@ -12,11 +12,19 @@ from sqlalchemy import select
 from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
 from seawall.core.nations import groups_of, normalise_nation
-from seawall.db.models import Organisation, RegionGroup
+from seawall.db.models import Organisation, Partner, RegionGroup
 from seawall.db.models.intel import IntelCollection
 from seawall.errors import InvalidInput
 from seawall.intel.errors import CollectionExists, CollectionNotFound
-from seawall.intel.policy import Recipient
+from seawall.intel.policy import Holder, Recipient, may_share
+from seawall.intel.sharing import (
+    PARTNER_PREFIX,
+    acting_partner,
+    partner_cap,
+    partner_label,
+    partner_recipient,
+    shares_with,
+)
 from seawall.intel.tlp import Tlp, parse_tlp
 
 ALIAS = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
@@ -82,11 +90,37 @@ class Audience:
 
 @dataclass(frozen=True)
 class Reader:
-    """The principal reading a collection, as the sharing policy sees them."""
+    """The principal reading a collection, as the sharing policy sees them.
+
+    A partner's sync account reads with ``origin`` and ``cap`` set: only rows that
+    ``origin`` (this node's nation) submitted itself, never what partners sent (no
+    relays), and nothing stricter than ``cap`` (the partner's ``max_tlp``).
+    """
 
     username: str
     recipient: Recipient
     named_by_collection: bool
+    origin: str | None = None
+    cap: Tlp | None = None
+
+    def takes(self, tlp: int, owner_nation: str, submitted_by: str) -> bool:
+        """Whether the partner limits (origin and cap) let a row through; True for users."""
+        if self.origin is None:
+            return True
+        return (
+            owner_nation == self.origin
+            and not submitted_by.startswith(PARTNER_PREFIX)
+            and (self.cap is None or tlp <= self.cap)
+        )
+
+    def may_read(
+        self, tlp: int, owner_nation: str, owner_org: str | None, submitted_by: str
+    ) -> bool:
+        """The sharing policy's verdict on one stored row for this reader."""
+        holder = Holder(nation=owner_nation, organisation=owner_org)
+        return self.takes(tlp, owner_nation, submitted_by) and may_share(
+            Tlp(tlp), holder, self.for_object(submitted_by)
+        )
 
     def for_object(self, submitted_by: str) -> Recipient:
         """The reader as recipient of one object: named if they sent it or their org is listed."""
@@ -111,10 +145,20 @@ def default_marking(collection: IntelCollection) -> Tlp:
 
 
 def admits(ctx: Ctx, collection: IntelCollection) -> bool:
-    """Whether the caller is in the collection's audience."""
+    """Whether the caller is in the collection's audience.
+
+    A partner's sync account is admitted only where the audience names the partner, its
+    nation or its region (an open audience stays on this node), and never while the
+    partner is disabled.
+    """
     audience = audience_of(collection)
     who = ctx.who
-    if audience.is_open or who.node_operator:
+    if who.node_operator:
+        return True
+    partner = acting_partner(ctx)
+    if partner is not None:
+        return shares_with(ctx.db, collection, partner)
+    if audience.is_open:
         return True
     if who.nation in audience.nations:
         return True
@@ -134,8 +178,11 @@ def can_write(ctx: Ctx, collection: IntelCollection) -> bool:
 
 
 def reader_of(ctx: Ctx, collection: IntelCollection) -> Reader:
-    """The caller as a reader of ``collection``: an authenticated user of this node."""
+    """The caller as a reader of ``collection``: a user of this node, or a partner node."""
     who = ctx.who
+    partner = None if who.node_operator else acting_partner(ctx)
+    if partner is not None:
+        return partner_reader(partner)
     audience = audience_of(collection)
     named = who.org_id is not None and who.org_id in audience.organisations
     recipient = Recipient(
@@ -145,6 +192,18 @@ def reader_of(ctx: Ctx, collection: IntelCollection) -> Reader:
         in_community=True,
     )
     return Reader(username=who.username, recipient=recipient, named_by_collection=named)
+
+
+def partner_reader(partner: Partner) -> Reader:
+    """A partner node as a reader: only this nation's own rows, nothing that partners sent
+    us, and nothing above the partner's cap."""
+    return Reader(
+        username=partner_label(partner),
+        recipient=partner_recipient(partner),
+        named_by_collection=False,
+        origin=partner.owner_nation,
+        cap=partner_cap(partner),
+    )
 
 
 def _check_audience(ctx: Ctx, audience: Audience) -> None:

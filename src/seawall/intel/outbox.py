@@ -8,9 +8,9 @@ post the same row), posts them, and marks each row ``sent`` only once the partne
 TAXII status lists it as a success. A failed post pushes the rows' next attempt back
 with exponential backoff.
 
-What may go is decided by :func:`may_send`, which is the sharing policy
-(:func:`seawall.intel.policy.may_share`, with the partner as a partner-node recipient
-that is never named) capped by the partner's ``max_tlp``. It is asked when a row is
+What may go is decided by :func:`seawall.intel.sharing.may_send`, which is the sharing
+policy (:func:`seawall.intel.policy.may_share`, with the partner as a partner-node
+recipient that is never named) capped by the partner's ``max_tlp``. It is asked when a row is
 queued and again when it is claimed, so lowering a partner's ``max_tlp`` holds back
 rows already queued.
 """
@@ -22,19 +22,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.orm import Session
 
 from seawall.core.context import Ctx
-from seawall.core.nations import groups_of
 from seawall.db.models import Partner
 from seawall.db.models.intel import IntelCollection, IntelObject
 from seawall.db.models.intel_sync import IntelOutbox, IntelSyncCursor
-from seawall.intel.collections import audience_of
-from seawall.intel.identity import identity_id
-from seawall.intel.policy import Holder, Recipient, may_share
-from seawall.intel.tlp import Tlp, parse_tlp
+from seawall.intel.policy import Holder
+from seawall.intel.sharing import may_send, originated_here, shares_with
+from seawall.intel.tlp import Tlp
 
-PARTNER_PREFIX = "partner:"
 PENDING = "pending"
 SENT = "sent"
 REFUSED = "refused"
@@ -54,47 +50,6 @@ def backoff(attempts: int) -> timedelta:
         return timedelta(0)
     wait: timedelta = BACKOFF_FIRST * (2 ** min(attempts - 1, 16))
     return min(wait, BACKOFF_MAX)
-
-
-def partner_recipient(partner: Partner) -> Recipient:
-    """A partner node as the sharing policy sees it: in the community, never named."""
-    return Recipient(
-        nation=partner.nation,
-        organisation=None,
-        is_partner_node=True,
-        is_named=False,
-        in_community=True,
-    )
-
-
-def partner_cap(partner: Partner) -> Tlp:
-    """The strictest marking exchanged with a partner (its ``max_tlp``)."""
-    return parse_tlp(partner.max_tlp)
-
-
-def may_send(level: Tlp, holder: Holder, partner: Partner) -> bool:
-    """Whether an object marked ``level`` held by ``holder`` may go to ``partner``."""
-    return level <= partner_cap(partner) and may_share(level, holder, partner_recipient(partner))
-
-
-def shares_with(db: Session, collection: IntelCollection, partner: Partner) -> bool:
-    """Whether a local collection's audience names the partner, its nation or its region."""
-    audience = audience_of(collection)
-    if partner.name in audience.partners or partner.nation in audience.nations:
-        return True
-    return bool(audience.groups) and bool(set(audience.groups) & set(groups_of(db, partner.nation)))
-
-
-def originated_here(owner_nation: str, submitted_by: str, stix_id: str, nation: str) -> bool:
-    """Whether a row is this nation's own: submitted here, not received from a partner.
-
-    The nation's identity object is left out: it travels with every envelope anyway.
-    """
-    return (
-        owner_nation == nation
-        and not submitted_by.startswith(PARTNER_PREFIX)
-        and stix_id != identity_id(nation)
-    )
 
 
 @dataclass(frozen=True)

@@ -1,27 +1,24 @@
 """Provenance: who made an object, and how objects from a partner enter this node's store.
 
-The rules, for objects that arrive from a partner (a pull or an offline bundle):
-
 - **Creator.** ``created_by_ref`` names the creator. Each nation has one identity object
   (:func:`seawall.intel.identity.nation_identity`). On the way out, a node writes its
   nation's identity into ``created_by_ref`` of objects its users submitted without one.
-- **Versions.** Every version is kept. A newer ``modified`` from the object's creator is a
-  new version and wins as "last". A version of an object that another creator already
-  holds here is refused: the object stays that creator's, and a partner that wants to say
-  more makes its own object (STIX 2.1 §3.6: only the creator may version an object).
-  An object claiming to be made by *this* node's nation that this node does not hold is
-  refused too.
-- **Holder.** The store records the partner's nation as the holder, so the sharing
-  policy treats the object as the partner's when this node's users read it.
-- **TLP.** An object the partner was not allowed to send us (above the partner's
-  ``max_tlp``, or AMBER and stricter from another nation) is withheld, never stored.
+- **Arrival.** What a partner sends (a pull, a push to our TAXII server by its sync
+  account, or an offline bundle) is stored as the partner's: the partner's nation is the
+  holder and ``partner:<name>`` the submitter, so the sharing policy treats it as the
+  partner's and this node never relays it. The store's admission rules
+  (:mod:`seawall.intel.admission`) apply as to every writer: only the creator versions an
+  object, nobody speaks for another nation, marking definitions never change, and
+  anything the partner could not have sent us (above its ``max_tlp``, or AMBER and
+  stricter from another nation) is withheld, never stored.
+- **Where it lands.** A partner's collection is received into the local collection with
+  the same alias. When there is none, one is made whose audience is this node's nation
+  and the sending partner: never wider than the audience the partner shared it with.
 """
 
 from __future__ import annotations
 
 import copy
-import json
-from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -30,21 +27,13 @@ from sqlalchemy import select
 from seawall.core.access import Principal, Role
 from seawall.core.context import Ctx
 from seawall.db.models import Partner
-from seawall.db.models.intel import IntelCollection, IntelObject
+from seawall.db.models.intel import IntelCollection
 from seawall.errors import InvalidInput
 from seawall.intel import store
-from seawall.intel.collections import (
-    ALIAS,
-    Audience,
-    create_collection,
-    default_marking,
-)
-from seawall.intel.errors import UnknownMarking
+from seawall.intel.collections import ALIAS, Audience, create_collection
 from seawall.intel.identity import identity_id
-from seawall.intel.outbox import PARTNER_PREFIX, partner_cap
-from seawall.intel.policy import Holder, Recipient, may_share
-from seawall.intel.tlp import Tlp, effective_tlp, level_of_definition
-from seawall.intel.validation import SCO_TYPES, parse_timestamp
+from seawall.intel.sharing import partner_label
+from seawall.intel.validation import SCO_TYPES
 
 UNSTAMPED_TYPES = frozenset({"marking-definition", "identity", "extension-definition"})
 
@@ -64,11 +53,12 @@ def stamp_creator(body: dict[str, Any], nation: str) -> dict[str, Any]:
 def partner_principal(partner: Partner) -> Principal:
     """Who objects from a partner are stored as: the partner's nation, as analyst."""
     return Principal(
-        username=f"{PARTNER_PREFIX}{partner.name}",
+        username=partner_label(partner),
         nation=partner.nation,
         role=Role.ANALYST,
-        source=f"{PARTNER_PREFIX}{partner.name}",
+        source=partner_label(partner),
         node_operator=True,
+        partner_id=partner.id,
     )
 
 
@@ -83,11 +73,13 @@ def local_collection(ctx: Ctx, alias: str, title: str, partner: Partner) -> Inte
     row = ctx.db.scalar(select(IntelCollection).where(IntelCollection.alias == slug))
     if row is not None:
         return row
+    # Never wider than the partner shared it: this node's nation (the partner shared it with
+    # us) and the partner itself. Organisations and groups do not carry across nodes.
     return create_collection(
         ctx,
         slug,
         title=f"{title or slug} (from {partner.name})",
-        audience=Audience(),
+        audience=Audience.of(nations=[partner.owner_nation], partners=[partner.name]),
         default_tlp="green",
         description=f"Received from partner {partner.name} ({partner.nation}).",
     )
@@ -110,110 +102,19 @@ class Received:
         self.withheld.extend(other.withheld)
 
 
-def _known_levels(
-    ctx: Ctx, collection: IntelCollection, objects: Iterable[dict[str, Any]]
-) -> dict[str, Tlp | None]:
-    known: dict[str, Tlp | None] = {}
-    refs: set[str] = set()
-    for obj in objects:
-        marks = obj.get("object_marking_refs")
-        if isinstance(marks, list):
-            refs.update(m for m in marks if isinstance(m, str))
-        if obj.get("type") == "marking-definition" and isinstance(obj.get("id"), str):
-            try:
-                known[obj["id"]] = level_of_definition(obj)
-            except UnknownMarking:
-                continue
-    if refs:
-        stmt = select(IntelObject.stix_id, IntelObject.body).where(
-            IntelObject.collection_id == collection.id,
-            IntelObject.type == "marking-definition",
-            IntelObject.stix_id.in_(refs),
-        )
-        for stix_id, body in ctx.db.execute(stmt):
-            try:
-                known.setdefault(stix_id, level_of_definition(json.loads(body)))
-            except UnknownMarking:
-                continue
-    return known
-
-
-def _level(obj: dict[str, Any], default: Tlp, known: dict[str, Tlp | None]) -> Tlp | None:
-    refs = list(obj.get("object_marking_refs") or [])
-    for granular in obj.get("granular_markings") or []:
-        if isinstance(granular, dict) and isinstance(granular.get("marking_ref"), str):
-            refs.append(granular["marking_ref"])
-    try:
-        return effective_tlp([r for r in refs if isinstance(r, str)], default, known)
-    except UnknownMarking:
-        return None  # the store refuses it with the reason
-
-
-def _version_of(obj: dict[str, Any]) -> Any:
-    for prop in ("modified", "created"):
-        try:
-            return parse_timestamp(obj.get(prop))
-        except InvalidInput:
-            continue
-    return None
-
-
 def receive(
     ctx: Ctx,
-    nation: str,
     partner: Partner,
     collection: IntelCollection,
     objects: list[dict[str, Any]],
     request_id: str,
 ) -> Received:
-    """Store what ``partner`` sent into ``collection`` under the rules above."""
+    """Store what ``partner`` sent into ``collection``, as the partner's."""
     result = Received()
-    me = Recipient(nation=nation, organisation=None, is_partner_node=True, in_community=True)
-    sender = Holder(partner.nation, None)
-    cap = partner_cap(partner)
-    default = default_marking(collection)
-    known = _known_levels(ctx, collection, objects)
-    ids = {o["id"] for o in objects if isinstance(o.get("id"), str)}
-    creators: dict[str, set[str]] = {}
-    held: set[tuple[str, Any]] = set()
-    if ids:
-        stmt = select(IntelObject.stix_id, IntelObject.created_by_ref, IntelObject.version).where(
-            IntelObject.stix_id.in_(ids)
-        )
-        for stix_id, creator, version in ctx.db.execute(stmt):
-            held.add((stix_id, version))
-            if creator:
-                creators.setdefault(stix_id, set()).add(creator)
-    mine = identity_id(nation)
-    accepted: list[dict[str, Any]] = []
-    for obj in objects:
-        stix_id = str(obj.get("id", ""))
-        level = _level(obj, default, known)
-        if level is not None and not (level <= cap and may_share(level, sender, me)):
-            result.withheld.append(f"{stix_id}: {level.label} may not come from {partner.name}")
-            continue
-        creator = obj.get("created_by_ref")
-        if isinstance(creator, str):
-            if creator == mine and (stix_id, _version_of(obj)) not in held:
-                result.rejected.append(
-                    f"{stix_id}: claims to be made by this node's nation, which does not hold it"
-                )
-                continue
-            others = creators.get(stix_id, set()) - {creator}
-            if others:
-                result.rejected.append(
-                    f"{stix_id}: belongs to {sorted(others)[0]}; a version from {creator} "
-                    "is not accepted (make a new object that is derived-from it)"
-                )
-                continue
-        if isinstance(creator, str):
-            # Within one batch too, the first creator of an object keeps it.
-            creators.setdefault(stix_id, set()).add(creator)
-        accepted.append(obj)
-    if accepted:
-        as_partner = replace(ctx, who=partner_principal(partner))
-        added = store.add_objects(as_partner, collection, accepted, request_id=request_id)
-        result.added += len(added.added)
-        result.duplicates += len(added.duplicates)
-        result.rejected.extend(ref.message or ref.id for ref in added.rejected)
+    as_partner = replace(ctx, who=partner_principal(partner))
+    added = store.add_objects(as_partner, collection, objects, request_id=request_id)
+    result.added += len(added.added)
+    result.duplicates += len(added.duplicates) + len(added.discarded)
+    result.rejected.extend(ref.message or ref.id for ref in added.rejected)
+    result.withheld.extend(ref.message or ref.id for ref in added.withheld)
     return result

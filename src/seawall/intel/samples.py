@@ -13,12 +13,13 @@ from typing import Any
 from sqlalchemy import select
 
 from seawall.core.context import Ctx
-from seawall.db.models import Organisation
+from seawall.db.models import Organisation, Partner
 from seawall.db.models.intel import IntelCollection
 from seawall.intel.cases import INCIDENT_CORE
 from seawall.intel.collections import Audience, create_collection, get_collection
 from seawall.intel.errors import CollectionNotFound
-from seawall.intel.identity import identity_id
+from seawall.intel.identity import identity_id, nation_of_identity
+from seawall.intel.provenance import receive
 from seawall.intel.store import add_objects
 from seawall.intel.tlp import Tlp, marking_id
 
@@ -220,9 +221,34 @@ def load_sample_intel(ctx: Ctx, named_org: str | None = JACIRT) -> dict[str, int
             collection = get_collection(ctx, alias)
         except CollectionNotFound:
             collection = create_collection(ctx, alias, title, audience, tlp, description)
-        result = add_objects(ctx, collection, objects[alias], request_id="samples")
+        ours, theirs = _split_by_creator(objects[alias], ctx.who.nation)
+        result = add_objects(ctx, collection, ours, request_id="samples")
         added[alias] = len(result.added)
+        for nation, batch in theirs.items():
+            # Another nation's objects arrive only from its node: stored as received from
+            # a registered partner of that nation, or not at all.
+            partner = ctx.db.scalar(
+                select(Partner).where(Partner.nation == nation).order_by(Partner.name)
+            )
+            if partner is not None and not partner.disabled:
+                got = receive(ctx, partner, collection, batch, request_id="samples")
+                added[alias] += got.added
     return added
+
+
+def _split_by_creator(
+    objects: list[dict[str, Any]], nation: str
+) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
+    """This nation's objects, and the other nations' by nation."""
+    ours: list[dict[str, Any]] = []
+    theirs: dict[str, list[dict[str, Any]]] = {}
+    for obj in objects:
+        creator = nation_of_identity(obj.get("created_by_ref"))
+        if creator is None or creator == nation:
+            ours.append(obj)
+        else:
+            theirs.setdefault(creator, []).append(obj)
+    return ours, theirs
 
 
 def _case(lure: str) -> list[dict[str, Any]]:

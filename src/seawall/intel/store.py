@@ -20,7 +20,7 @@ import binascii
 import itertools
 import json
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
@@ -52,6 +52,7 @@ from seawall.core.context import Ctx
 from seawall.db.bulk import insert_rows
 from seawall.db.models.intel import IntelCollection, IntelObject
 from seawall.errors import Forbidden
+from seawall.intel.admission import Admission, Verdict, known_markings
 from seawall.intel.collections import Reader, can_read, can_write, default_marking, reader_of
 from seawall.intel.errors import (
     BadCursor,
@@ -60,8 +61,9 @@ from seawall.intel.errors import (
     ObjectNotFound,
     UnknownMarking,
 )
-from seawall.intel.policy import Holder, Recipient, may_share, reach
-from seawall.intel.tlp import Tlp, effective_tlp, level_of_definition
+from seawall.intel.policy import Holder, Recipient, reach
+from seawall.intel.sharing import PARTNER_PREFIX
+from seawall.intel.tlp import Tlp, effective_tlp
 from seawall.intel.validation import (
     CheckedObject,
     check_object,
@@ -92,11 +94,35 @@ class AddResult:
     added: list[ObjectRef] = field(default_factory=list)
     duplicates: list[ObjectRef] = field(default_factory=list)
     rejected: list[ObjectRef] = field(default_factory=list)
+    # From a partner, above what it may send us: never stored.
+    withheld: list[ObjectRef] = field(default_factory=list)
+    # In the way of a hidden object: answered as accepted, never stored (see admission).
+    discarded: list[ObjectRef] = field(default_factory=list)
 
     @property
     def total(self) -> int:
         """How many objects were sent."""
-        return len(self.added) + len(self.duplicates) + len(self.rejected)
+        return (
+            len(self.added)
+            + len(self.duplicates)
+            + len(self.rejected)
+            + len(self.withheld)
+            + len(self.discarded)
+        )
+
+    @property
+    def accepted(self) -> list[ObjectRef]:
+        """What the writer is told was taken: added, duplicates, and discarded (unsaid)."""
+        return [
+            *self.added,
+            *self.duplicates,
+            *(ObjectRef(r.id, r.version) for r in self.discarded),
+        ]
+
+    @property
+    def refused(self) -> list[ObjectRef]:
+        """What the writer is told was refused, with the reasons."""
+        return [*self.rejected, *self.withheld]
 
 
 @dataclass(frozen=True)
@@ -143,9 +169,11 @@ class Filters:
                     ) from None
         count = DEFAULT_LIMIT
         if limit:
-            if not (limit.isascii() and limit.isdigit()) or int(limit) < 1:
-                raise BadFilter(f"limit {limit!r} is not a positive whole number")
-            count = min(int(limit), MAX_LIMIT)
+            # Digits checked before int(): a 5,000-digit number is over Python's limit.
+            digits = limit.lstrip("0")
+            if not (limit.isascii() and limit.isdigit()) or not digits:
+                raise BadFilter(f"limit {limit[:40]!r} is not a positive whole number")
+            count = MAX_LIMIT if len(digits) > 6 else min(int(digits), MAX_LIMIT)
         if next is not None:
             decode_cursor(next)
         return cls(
@@ -211,7 +239,8 @@ def decode_cursor(value: str) -> tuple[datetime, int]:
     try:
         raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
         version, stamp, seq = raw.split("|")
-        if version != "1" or not (seq.isascii() and seq.isdigit()):
+        # Row ids are 64-bit: a larger one would overflow the database's integer.
+        if version != "1" or not (seq.isascii() and seq.isdigit()) or len(seq) > 18:
             raise ValueError(raw)
         return parse_timestamp(stamp, "", "next"), int(seq)
     except (ValueError, binascii.Error, UnicodeDecodeError, InvalidStixObject):
@@ -264,7 +293,13 @@ def _visible(reader: Reader, row: type[IntelObject] | Any) -> ColumnElement[bool
                 row.tlp <= int(allowed),
             )
         )
-    return or_(*terms)
+    if reader.origin is None:
+        return or_(*terms)
+    # A partner node: this nation's own rows only (no relays), and nothing above its cap.
+    limits = [row.owner_nation == reader.origin, not_(row.submitted_by.startswith(PARTNER_PREFIX))]
+    if reader.cap is not None:
+        limits.append(row.tlp <= int(reader.cap))
+    return and_(or_(*terms), *limits)
 
 
 def allows(reader: Reader, row: IntelObject) -> bool:
@@ -275,33 +310,16 @@ def allows(reader: Reader, row: IntelObject) -> bool:
 def _verdict(
     reader: Reader, tlp: int, owner_nation: str, owner_org: str | None, submitted_by: str
 ) -> bool:
-    holder = Holder(nation=owner_nation, organisation=owner_org)
-    return may_share(Tlp(tlp), holder, reader.for_object(submitted_by))
-
-
-def _known_markings(
-    ctx: Ctx, collection: IntelCollection, refs: set[str], batch: Sequence[CheckedObject]
-) -> dict[str, Tlp | None]:
-    known: dict[str, Tlp | None] = {}
-    stmt = select(IntelObject.stix_id, IntelObject.body).where(
-        IntelObject.collection_id == collection.id,
-        IntelObject.type == "marking-definition",
-        IntelObject.stix_id.in_(refs),
-    )
-    bodies = [(stix_id, json.loads(body)) for stix_id, body in ctx.db.execute(stmt)]
-    bodies += [(obj.id, obj.body) for obj in batch if obj.type == "marking-definition"]
-    for stix_id, body in bodies:
-        try:
-            known[stix_id] = level_of_definition(body)
-        except UnknownMarking:
-            continue  # a TLP definition without a level: objects citing it are refused
-    return known
+    return reader.may_read(tlp, owner_nation, owner_org, submitted_by)
 
 
 def add_objects(
     ctx: Ctx, collection: IntelCollection, objects: Iterable[Any], request_id: str = ""
 ) -> AddResult:
-    """Validate and store objects one by one; duplicates are reported, not added again."""
+    """Validate objects, admit them (:mod:`seawall.intel.admission`) and store them.
+
+    Duplicates are reported, not added again; each refusal names the object and why.
+    """
     require(ctx.who, Perm.INTEL_WRITE)
     if not can_write(ctx, collection):
         raise Forbidden(f"{ctx.who.username} may not add objects to {collection.alias!r}")
@@ -313,7 +331,7 @@ def add_objects(
         except InvalidStixObject as exc:
             result.rejected.append(ObjectRef(exc.object_id, _raw_version(obj), exc.message))
     refs = {ref for obj in good for ref in obj.marking_refs}
-    known = _known_markings(ctx, collection, refs, good) if refs else {}
+    known = known_markings(ctx, collection, refs, good) if refs else {}
     # Take the collection's write lock before reading the clock, so date_added follows
     # commit order and an added_after poller never skips a row that commits late.
     ctx.db.execute(
@@ -323,26 +341,27 @@ def add_objects(
     )
     now = ctx.now()
     default = default_marking(collection)
-    existing: set[tuple[str, datetime]] = set()
-    if good:
-        # As in _base_conditions: hiding the collection column keeps the planner on the
-        # id index; with stale statistics PostgreSQL would scan the whole collection.
-        stmt = select(IntelObject.stix_id, IntelObject.version).where(
-            (IntelObject.collection_id + "") == collection.id,
-            IntelObject.stix_id.in_({obj.id for obj in good}),
-        )
-        existing = {(stix_id, version) for stix_id, version in ctx.db.execute(stmt)}
+    admission = Admission.of(ctx, collection, good)
+    submitter = admission.submitter
     # A cyber observable has no versions of its own: its id names it once and for all.
-    seen_ids = {stix_id for stix_id, _ in existing}
-    prior_ids = frozenset(seen_ids)
+    here = {
+        row.stix_id: row
+        for rows in admission.held.values()
+        for row in rows
+        if row.collection_id == collection.id
+    }
+    prior_ids = frozenset(here)
+    taken: set[tuple[str, datetime]] = set()
     rows: list[dict[str, Any]] = []
     for obj in good:
         version = obj.version or now
         label = format_timestamp(version)
-        if (obj.id, version) in existing or (obj.version is None and obj.id in seen_ids):
-            result.duplicates.append(
-                ObjectRef(obj.id, label, "already in the collection; not added again")
-            )
+        same = admission.duplicate_here(obj, version)
+        if same is None and obj.version is None:
+            same = here.get(obj.id)
+        if same is not None or (obj.id, version) in taken:
+            verdict = admission.duplicate(same) if same is not None else DUPLICATE
+            _note(result, verdict, obj.id, label)
             continue
         try:
             level = effective_tlp(obj.marking_refs, default, known)
@@ -350,8 +369,11 @@ def add_objects(
             message = f"{obj.id}: property 'object_marking_refs' has an {exc.message}"
             result.rejected.append(ObjectRef(obj.id, label, message))
             continue
-        existing.add((obj.id, version))
-        seen_ids.add(obj.id)
+        verdict = admission.judge(obj, version, level)
+        if verdict.action != "store":
+            _note(result, verdict, obj.id, label)
+            continue
+        taken.add((obj.id, version))
         rows.append(
             {
                 "collection_id": collection.id,
@@ -365,9 +387,9 @@ def add_objects(
                 "created_by_ref": obj.created_by_ref,
                 "markings": list(obj.marking_refs),
                 "tlp": int(level),
-                "owner_nation": ctx.who.nation,
-                "owner_org": ctx.who.org_id,
-                "submitted_by": ctx.who.username,
+                "owner_nation": submitter.nation,
+                "owner_org": submitter.org,
+                "submitted_by": submitter.name,
                 "body": _dump(obj.body),
                 "superseded": False,
             }
@@ -387,9 +409,25 @@ def add_objects(
             added=len(result.added),
             duplicates=len(result.duplicates),
             rejected=len(result.rejected),
+            withheld=len(result.withheld),
+            discarded=len(result.discarded),
             request=request_id,
         )
     return result
+
+
+DUPLICATE = Verdict("duplicate", "already in the collection; not added again")
+
+
+def _note(result: AddResult, verdict: Verdict, stix_id: str, label: str) -> None:
+    """File an object that is not stored under its verdict."""
+    ref = ObjectRef(stix_id, label, verdict.message)
+    {
+        "duplicate": result.duplicates,
+        "reject": result.rejected,
+        "withhold": result.withheld,
+        "discard": result.discarded,
+    }[verdict.action].append(ref)
 
 
 def _dump(body: dict[str, Any]) -> str:

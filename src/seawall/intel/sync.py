@@ -384,7 +384,6 @@ def _pull(
                     )
                 got = receive(
                     ctx,
-                    node.nation,
                     partner,
                     collection,
                     page.objects,

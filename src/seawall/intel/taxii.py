@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from seawall.core.access import Perm, require, require_nation
+from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
 from seawall.db.models.intel import IntelCollection, IntelStatus
 from seawall.errors import MalformedBody, PayloadTooLarge, SeawallError
@@ -235,6 +235,11 @@ def parse_envelope(body: bytes, max_bytes: int) -> list[Any]:
             "request body is a STIX bundle; TAXII 2.1 takes an envelope: "
             'send {"objects": [...]} with the bundle\'s objects'
         )
+    if "objects" not in parsed and "type" in parsed:
+        raise NotAnEnvelope(
+            "request body is a single STIX object; TAXII 2.1 takes an envelope: "
+            'send {"objects": [<the object>]}'
+        )
     objects = parsed.get("objects", [])
     if not isinstance(objects, list):
         raise NotAnEnvelope("envelope 'objects' must be a list of STIX objects")
@@ -284,8 +289,8 @@ def add_objects(ctx: Ctx, collection_id: str, body: bytes, max_bytes: int) -> di
         submitted_by=ctx.who.username,
         request_timestamp=ctx.now(),
         total_count=result.total,
-        successes=_details(result.added + result.duplicates),
-        failures=_details(result.rejected),
+        successes=_details(result.accepted),
+        failures=_details(result.refused),
         pendings=[],
     )
     ctx.db.add(status)
@@ -294,13 +299,15 @@ def add_objects(ctx: Ctx, collection_id: str, body: bytes, max_bytes: int) -> di
 
 
 def get_status(ctx: Ctx, status_id: str) -> dict[str, Any]:
-    """Get Status (§4.3): the outcome of an add request made from the caller's nation."""
+    """Get Status (§4.3): the outcome of an add request, for the client that made it.
+
+    Only the submitting user (or the node operator) reads a status: it names every object
+    of the request, and a colleague may not be allowed to see them all.
+    """
     require(ctx.who, Perm.INTEL_READ)
     row = ctx.db.get(IntelStatus, status_id)
     if row is None:
         raise StatusNotFound(f"no status {status_id!r}; it is named in the POST's answer")
-    try:
-        require_nation(ctx.who, row.owner_nation, f"status {status_id!r}")
-    except SeawallError:
-        raise StatusNotFound(f"no status {status_id!r} visible to {ctx.who.username}") from None
+    if not ctx.who.node_operator and row.submitted_by != ctx.who.username:
+        raise StatusNotFound(f"no status {status_id!r} visible to {ctx.who.username}")
     return _status_resource(row)

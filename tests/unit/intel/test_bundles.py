@@ -23,7 +23,7 @@ from seawall.core.clock import FrozenClock
 from seawall.core.node import Node
 from seawall.db.models import Partner
 from seawall.db.models.intel import IntelObject
-from seawall.errors import NotFound
+from seawall.errors import Forbidden, InvalidInput, NotFound
 from seawall.intel import store
 from seawall.intel.bundles import export_bundle, import_bundle, open_bundle, read_frame
 from seawall.intel.collections import Audience, create_collection
@@ -93,7 +93,7 @@ def _pair(tmp: Path) -> Pair:
     tt = make_node(tmp / "tt", None, FrozenClock(EPOCH), "TT")
     sent = {level: indicator(i, level) for i, level in enumerate(LEVELS)}
     with jm.unit(jm.operator()) as ctx:
-        row = create_collection(ctx, "shared", "Shared", Audience(), "green")
+        row = create_collection(ctx, "shared", "Shared", Audience.of(nations=["TT", "BB"]), "green")
         store.add_objects(ctx, row, list(sent.values()))
         partners.add_partner(ctx, "jm-partner-tt", "TT", "https://tt.example", max_tlp="red")
     with tt.unit(tt.operator()) as ctx:
@@ -140,15 +140,47 @@ def test_a_bundle_carries_only_what_the_recipient_nation_may_read(pair: Pair) ->
     assert pair.load(data).received.duplicates == 4
 
 
-def test_a_bundle_for_a_bare_nation_follows_the_policy_alone(pair: Pair) -> None:
+def test_a_bundle_for_a_bare_nation_goes_to_its_partner_under_its_cap(pair: Pair) -> None:
+    with pair.jm.unit(pair.jm.operator()) as ctx:
+        partners.add_partner(ctx, "bb-node", "BB", "https://bb.example", max_tlp="clear")
     sender = Partner(
         name="jm-node", nation="JM", public_key=load_node_key(pair.jm.settings).public_text
     )
     opened = open_bundle(pair.export("BB"), [sender])
-    marks = {ref for o in opened.objects for ref in o.get("object_marking_refs", [])}
-    assert marks <= {marking_id(Tlp.CLEAR), marking_id(Tlp.GREEN)}
-    assert len(opened.objects) == 4  # the identity, unmarked, CLEAR and GREEN
+    # The cap is CLEAR: the unmarked object travels under the collection's GREEN default.
+    assert {o["id"] for o in opened.objects} == {identity_id("JM"), pair.sent[Tlp.CLEAR]["id"]}
     assert opened.recipient_nation == "BB"
+
+
+def test_a_bundle_for_a_nation_without_one_partner_is_refused(pair: Pair) -> None:
+    with pytest.raises(NotFound, match="no partner of LC"):
+        pair.export("LC")
+    with pair.jm.unit(pair.jm.operator()) as ctx:
+        partners.add_partner(ctx, "tt-second", "TT", "https://tt2.example")
+    with pytest.raises(InvalidInput, match="several partners"):
+        pair.export("TT")
+
+
+def test_a_bundle_leaves_out_collections_not_shared_with_the_partner(pair: Pair) -> None:
+    private = indicator(99, Tlp.CLEAR)
+    public = indicator(98, Tlp.CLEAR)
+    with pair.jm.unit(pair.jm.operator()) as ctx:
+        home = create_collection(ctx, "home", "Home", Audience.of(nations=["JM"]), "clear")
+        store.add_objects(ctx, home, [private])
+        everyone = create_collection(ctx, "everyone", "Everyone", Audience(), "clear")
+        store.add_objects(ctx, everyone, [public])
+    opened = open_bundle(pair.export(), [_sender(pair)])
+    ids = {o["id"] for o in opened.objects}
+    assert private["id"] not in ids and public["id"] not in ids
+    assert set(opened.placement) == {"shared"}
+    with pytest.raises(Forbidden, match="not shared with jm-partner-tt"):
+        pair.export(collection="home")
+
+
+def _sender(pair: Pair) -> Partner:
+    return Partner(
+        name="jm-node", nation="JM", public_key=load_node_key(pair.jm.settings).public_text
+    )
 
 
 def test_only_the_nodes_own_nation_may_have_a_bundle_made(pair: Pair) -> None:

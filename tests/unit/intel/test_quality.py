@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from seawall.core import partners
 from seawall.core.access import Principal, Role
 from seawall.core.clock import FrozenClock
 from seawall.core.node import Node
@@ -222,6 +223,8 @@ def test_misp_export_marks_warninglisted_indicators_not_for_detection(node: Node
 
 def test_sample_intel_covers_every_state_and_loads_once(node: Node) -> None:
     with node.unit(node.operator()) as ctx:
+        # Trinidad and Tobago's sample objects arrive only from a partner of TT.
+        partners.add_partner(ctx, "tt-national", "TT", "https://tt.example", max_tlp="amber")
         first = load_sample_intel(ctx)
     with node.unit(node.operator()) as ctx:
         assert load_sample_intel(ctx) == dict.fromkeys(first, 0)

@@ -76,7 +76,7 @@ class User(Base):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # A partner's sync account: it reads and writes as that partner, under its cap.
     partner_id: Mapped[str | None] = mapped_column(
-        ForeignKey("partners.id", ondelete="SET NULL"), nullable=True, index=True
+        ForeignKey("partners.id", ondelete="CASCADE"), nullable=True, index=True
     )
 
 

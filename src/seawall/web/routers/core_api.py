@@ -12,6 +12,7 @@ from seawall.core import audit, evidence, organisations, partners, tokens, users
 from seawall.core.access import Perm, require
 from seawall.core.nations import groups_of, nation_name, normalise_nation, region_members
 from seawall.db.models import ApiToken, AuditEntry, Organisation, Partner, User
+from seawall.intel import witness_check
 from seawall.web.deps import ApiCtx, node_of
 from seawall.web.errors import ERROR_RESPONSES
 
@@ -115,6 +116,7 @@ class UserIn(Strict):
     display_name: str = Field(default="", max_length=200)
     email: str = Field(default="", max_length=254)
     organisation: str | None = Field(default=None, max_length=200)
+    partner: str | None = Field(default=None, max_length=100)
 
 
 class UserOut(BaseModel):
@@ -161,6 +163,7 @@ def add_user(body: UserIn, ctx: CtxDep) -> UserOut:
         org=body.organisation,
         display_name=body.display_name,
         email=body.email,
+        partner=body.partner,
     )
     return UserOut.of(user)
 
@@ -363,21 +366,38 @@ def list_audit(
     return [AuditOut.of(e) for e in found]
 
 
+class WitnessOut(BaseModel):
+    """What one partner's witnessed head says about the local chain."""
+
+    partner: str
+    verdict: str
+    count: int | None
+    message: str
+
+
 class VerifyOut(BaseModel):
-    """The result of walking the audit chain."""
+    """The result of walking the audit chain (and asking its witnesses)."""
 
     ok: bool
     checked: int
     problems: list[str]
+    witnesses: list[WitnessOut] = []
 
 
 @router.get("/audit/verify", response_model=VerifyOut)
-def verify_audit(request: Request, ctx: CtxDep) -> VerifyOut:
-    """Walk the whole chain and report edits and deletions."""
+def verify_audit(request: Request, ctx: CtxDep, witnesses: bool = False) -> VerifyOut:
+    """Walk the whole chain and report edits and deletions; with ``witnesses``, also check
+    it against the heads the partners hold."""
     require(ctx.who, Perm.AUDIT_READ)
     result = audit.verify(ctx.db, node_of(request).audit_key)
+    settings = node_of(request).settings
+    checks = witness_check.check_witnesses(ctx, settings, timeout=10.0) if witnesses else []
+    contradicted = [c.message for c in checks if c.contradicts]
     return VerifyOut(
-        ok=result.ok, checked=result.checked, problems=[p.message for p in result.problems]
+        ok=result.ok and not contradicted,
+        checked=result.checked,
+        problems=[p.message for p in result.problems] + contradicted,
+        witnesses=[WitnessOut(**c.as_dict()) for c in checks],
     )
 
 

@@ -27,7 +27,7 @@ def upgrade() -> None:
             "partners",
             ["partner_id"],
             ["id"],
-            ondelete="SET NULL",
+            ondelete="CASCADE",
         )
 
 
