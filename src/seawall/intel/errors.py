@@ -21,7 +21,10 @@
     Forbidden (77, 403)
     └── NotCaseOwner              only the nation that opened a case changes its status
     Conflict (73, 409)
-    └── CollectionExists
+    ├── CollectionExists
+    └── AuditHeadConflict         a partner's audit head contradicts the one witnessed for it
+    AuditChainBroken (1, 500)
+    └── AuditWitnessContradicts   a partner witnessed a head the local audit chain does not match
 
 Exchange with partner nodes (sync over TAXII, signed offline bundles)::
 
@@ -39,14 +42,22 @@ Exchange with partner nodes (sync over TAXII, signed offline bundles)::
     └── Forbidden                (77, 403)
         ├── BundleSignatureInvalid         the bundle was altered or signed by another key
         ├── BundleSenderUnknown            no registered partner holds the signing key
-        └── BundleNotForThisNation         the bundle was made for another nation
+        ├── BundleNotForThisNation         the bundle was made for another nation
+        └── AuditHeadInvalid               an audit head not signed by the partner's registered key
 
 Messages name the partner and the URL, never a token or a key's secret half.
 """
 
 from __future__ import annotations
 
-from seawall.errors import Conflict, Forbidden, InvalidInput, NotFound, SeawallError
+from seawall.errors import (
+    AuditChainBroken,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    SeawallError,
+)
 
 
 class UnknownMarking(InvalidInput):
@@ -243,3 +254,24 @@ class NotCaseOwner(Forbidden):
     """Only the nation that opened a case may change its status."""
 
     code = "not_case_owner"
+
+
+class AuditHeadInvalid(Forbidden):
+    """An audit head that is malformed, names another nation, or is not signed by the key
+    registered for the partner under the audit-head prefix."""
+
+    code = "audit_head_invalid"
+
+
+class AuditHeadConflict(Conflict):
+    """A partner's signed audit head contradicts the one this node witnessed for it: its
+    count went down, or it is no extension of the held head. Both are kept as evidence."""
+
+    code = "audit_head_conflict"
+
+
+class AuditWitnessContradicts(AuditChainBroken):
+    """A partner holds a signed head of this node's audit log that the local chain does not
+    match: entries were removed from the end, or the log was rewritten."""
+
+    code = "audit_witness_contradicts"
