@@ -80,3 +80,25 @@ class IntelOutbox(Base):
     remote_status: Mapped[str] = mapped_column(String(100), default="")
     enqueued_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class IntelAuditHead(Base):
+    """A signed audit head: one a partner published (``held``, or ``refused`` beside it as
+    evidence), or one of ours a partner said it holds (``acknowledged``)."""
+
+    __tablename__ = "intel_audit_heads"
+    __table_args__ = (Index("ix_intel_audit_heads_partner", "partner_id", "state"),)
+
+    seq: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=True)
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
+    state: Mapped[str] = mapped_column(String(16))
+    nation: Mapped[str] = mapped_column(String(2))
+    key_id: Mapped[str] = mapped_column(String(32))
+    count: Mapped[int] = mapped_column(RowId)
+    hash: Mapped[str] = mapped_column(String(64))
+    root: Mapped[str] = mapped_column(String(64))
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    signature: Mapped[str] = mapped_column(Text)
+    via: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(32), default="")
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
