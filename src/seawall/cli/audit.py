@@ -10,6 +10,8 @@ from seawall.cli.context import CliState, pass_state
 from seawall.cli.output import emit_json, emit_table, json_option, say
 from seawall.core import audit as audit_log
 from seawall.errors import AuditChainBroken
+from seawall.intel import witness_check
+from seawall.intel.errors import AuditWitnessContradicts
 
 
 @click.group("audit")
@@ -18,29 +20,59 @@ def group() -> None:
 
 
 @group.command("verify")
+@click.option(
+    "--witnesses",
+    is_flag=True,
+    help="Also check the chain against the heads the partners hold for this node.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(1, 600),
+    default=20.0,
+    show_default=True,
+    help="Seconds to wait for each partner (with --witnesses).",
+)
 @json_option
 @pass_state
-def verify(state: CliState, as_json: bool) -> None:
-    """Check every entry; name any that was edited or deleted (exit 1 if so)."""
+def verify(state: CliState, witnesses: bool, timeout: float, as_json: bool) -> None:
+    """Check every entry; name any that was edited or deleted (exit 1 if so).
+
+    With --witnesses, ask every linked, enabled partner for the signed head of this node's
+    log it holds, and exit 1 when one shows the log was truncated or rewritten.
+    """
     node = state.node()
     with node.unit(node.operator()) as ctx:
         result = audit_log.verify(ctx.db, node.audit_key)
+        checks = witness_check.check_witnesses(ctx, node.settings, timeout) if witnesses else []
+    contradicted = [c for c in checks if c.contradicts]
     if as_json:
         emit_json(
             {
-                "ok": result.ok,
+                "ok": result.ok and not contradicted,
                 "checked": result.checked,
                 "problems": [
                     {"seq": p.seq, "kind": p.kind, "message": p.message} for p in result.problems
                 ],
+                "witnesses": [c.as_dict() for c in checks],
             }
         )
+    elif witnesses:
+        for check in checks:
+            say(f"{check.partner}: {check.verdict}: {check.message}")
+        if not checks:
+            say("No linked, enabled partner to ask: nothing witnesses this log")
     if not result.ok:
         raise AuditChainBroken(
             "audit log tampered: " + "; ".join(p.message for p in result.problems)
         )
+    if contradicted:
+        raise AuditWitnessContradicts(
+            "audit log contradicted by its witnesses: " + "; ".join(c.message for c in contradicted)
+        )
     if not as_json:
-        say(f"Audit log intact: {result.checked} entries verified")
+        agreeing = sum(c.verdict == witness_check.AGREES for c in checks)
+        witnessed = f"; {agreeing} of {len(checks)} witnesses agree" if witnesses else ""
+        say(f"Audit log intact: {result.checked} entries verified{witnessed}")
 
 
 @group.command("show")

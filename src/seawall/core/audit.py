@@ -120,6 +120,25 @@ def _ordered(db: Session, batch: int = 2000) -> Iterator[AuditEntry]:
         last = rows[-1].seq
 
 
+def hashes(db: Session, upto: int | None = None, batch: int = 5000) -> Iterator[tuple[int, str]]:
+    """(seq, hash) of each entry in chain order, up to entry ``upto`` when given.
+
+    Only two columns are read, so a walk of the whole log is cheap enough to run on every
+    signed head a node publishes to its witnesses.
+    """
+    last = 0
+    while True:
+        stmt = select(AuditEntry.seq, AuditEntry.hash).where(AuditEntry.seq > last)
+        if upto is not None:
+            stmt = stmt.where(AuditEntry.seq <= upto)
+        rows = db.execute(stmt.order_by(AuditEntry.seq).limit(batch)).all()
+        if not rows:
+            return
+        for seq, digest in rows:
+            yield int(seq), str(digest)
+        last = int(rows[-1][0])
+
+
 def verify(db: Session, key: bytes) -> Verification:
     """Walk the whole chain and name every edited, inserted or deleted entry."""
     problems: list[Problem] = []

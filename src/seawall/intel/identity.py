@@ -39,7 +39,10 @@ KEY_PREFIX = "ed25519:"
 # A fixed namespace: the identity of a nation must be the same id on every node.
 NAMESPACE = uuid.UUID("6b0f3c52-6f2e-5a8e-9d7a-5ea3a11c0de1")
 IDENTITY_CREATED = "2024-01-01T00:00:00.000Z"
+# Each kind of signed statement has its own prefix, so that none can be replayed as another:
+# identity answers, audit heads (seawall.intel.witness) and bundles (seawall-bundle/1).
 IDENTITY_CHALLENGE = b"seawall-identity/1\n"
+AUDIT_HEAD_PREFIX = b"seawall-audit-head/1\n"
 
 
 @dataclass(frozen=True)

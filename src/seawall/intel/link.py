@@ -29,6 +29,7 @@ from seawall.intel.identity import identity_challenge, same_key, verify_signatur
 
 MEDIA_TYPE = "application/taxii+json;version=2.1"
 IDENTITY_PATH = "/api/v1/intel/sync/identity"
+WITNESS_PATH = "/api/v1/intel/sync/witness"
 DATE_ADDED_LAST = "X-TAXII-Date-Added-Last"
 DEFAULT_TIMEOUT = 20.0
 # The most a partner's answer may hold. A TAXII page of 1,000 indicators is 1-2 MB; an answer
@@ -65,6 +66,8 @@ class ProvenIdentity:
     nation: str
     key_id: str
     public_key: str
+    # The partner's signed audit head (seawall.intel.witness), when it gave us one to keep.
+    audit_head: dict[str, Any] | None = None
 
 
 class PartnerLink:
@@ -102,8 +105,9 @@ class PartnerLink:
         url: str,
         params: Mapping[str, str] | None = None,
         body: bytes | None = None,
+        content_type: str = MEDIA_TYPE,
     ) -> httpx.Response:
-        headers = {"Content-Type": MEDIA_TYPE} if body is not None else None
+        headers = {"Content-Type": content_type} if body is not None else None
         try:
             with self._client.stream(
                 method, url, params=params, content=body, headers=headers
@@ -183,15 +187,23 @@ class PartnerLink:
             )
         return parsed
 
-    def prove_identity(self, nation: str, public_key: str) -> ProvenIdentity | None:
+    def prove_identity(
+        self, nation: str, public_key: str, since: int | None = None
+    ) -> ProvenIdentity | None:
         """Check the partner is ``nation`` (and holds ``public_key`` when one is registered).
 
         Returns None when the partner offers no identity proof (a plain TAXII server) and
-        no key is registered; with a registered key the proof is required.
+        no key is registered; with a registered key the proof is required. ``since`` is the
+        count of the partner's audit head this node holds: the proof then carries the
+        partner's newer head linked to it (``audit_head``), to be kept with
+        :func:`seawall.intel.witness.keep_head`.
         """
         challenge = secrets.token_urlsafe(24)
+        params = {"challenge": challenge}
+        if since is not None:
+            params["since"] = str(since)
         try:
-            response = self._request("GET", self.url + IDENTITY_PATH, {"challenge": challenge})
+            response = self._request("GET", self.url + IDENTITY_PATH, params)
         except PartnerRefused as exc:
             if exc.status == 404 and not public_key:
                 return None
@@ -232,7 +244,30 @@ class PartnerLink:
             raise PartnerAnsweredGarbage(
                 f"partner {self.name} presented a public key that is not Ed25519"
             ) from None
-        return ProvenIdentity(claimed, str(proof["key_id"]), presented)
+        head = proof.get("audit_head")
+        return ProvenIdentity(
+            claimed, str(proof["key_id"]), presented, head if isinstance(head, dict) else None
+        )
+
+    def witnessed_head(self, key_id: str) -> dict[str, Any] | None:
+        """The audit head of ours (signed with ``key_id``) the partner holds, if any."""
+        response = self._request("GET", self.url + WITNESS_PATH, {"key_id": key_id})
+        found = self._json(response, "a request for our audit head")
+        head = found.get("head")
+        if head is not None and not isinstance(head, dict):
+            raise PartnerAnsweredGarbage(
+                f"partner {self.name} answered a request for our audit head without one"
+            )
+        return head
+
+    def publish_head(self, published: Mapping[str, Any]) -> dict[str, Any]:
+        """Hand the partner our signed audit head to witness; its answer (outcome and the
+        head it now holds). A head it refuses as contradicting its own is a 409."""
+        body = json.dumps(dict(published), separators=(",", ":")).encode()
+        response = self._request(
+            "POST", self.url + WITNESS_PATH, body=body, content_type="application/json"
+        )
+        return self._json(response, "our audit head")
 
     def api_root(self) -> str:
         """The partner's default API root, found by TAXII discovery."""
