@@ -327,3 +327,15 @@ def test_an_unreachable_witness_is_said_but_is_no_failure(pair: tuple[Site, Site
 def _json_part(output: str) -> str:
     """The JSON document of ``--json`` output (an error line may follow it)."""
     return output[: output.rindex("}") + 1]
+
+
+def test_a_partner_that_does_not_witness_us_is_no_failure_of_publishing(
+    federation: Federation,
+) -> None:
+    # TT has no partner record (and so no key) for JM: it cannot witness JM's head.
+    jm = federation.site("jm", "JM", ["tt-node"])
+    tt = federation.site("tt", "TT", [])
+    federation.pair(jm, tt)
+    outcome = publish(jm, "tt-node")
+    assert outcome.outcome == "unwitnessed"
+    assert "no partner of JM" in outcome.message

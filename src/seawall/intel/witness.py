@@ -48,6 +48,7 @@ from seawall.intel.errors import (
     InvalidPublicKey,
     PartnerAnsweredGarbage,
     PartnerDisabled,
+    PartnerRefused,
 )
 from seawall.intel.identity import (
     AUDIT_HEAD_PREFIX,
@@ -68,6 +69,9 @@ MAX_PROOF = 10_000
 HELD, REFUSED, ACKNOWLEDGED = "held", "refused", "acknowledged"
 # What keep_head did with a head.
 NEW, ADVANCED, UNCHANGED, STALE, UNLINKED = "new", "advanced", "unchanged", "stale", "unlinked"
+# What publish_head reports for a partner that does not witness us (no key of ours
+# registered there, or a node without the witness endpoint).
+UNWITNESSED = "unwitnessed"
 REASONS = {
     "count_went_down": "a later head with a lower count",
     "hash_differs": "another hash at the same count",
@@ -214,9 +218,19 @@ def head_for_caller(ctx: Ctx, settings: Settings, since: int | None) -> dict[str
 
 
 def publish_head(node: Node, partner_id: str, link: PartnerLink) -> Witnessed:
-    """Hand this node's head to a partner to witness, linked to the head it holds."""
+    """Hand this node's head to a partner to witness, linked to the head it holds.
+
+    A partner that does not witness us (it registers no key of ours, or has no witness
+    endpoint) answers 404: that is outcome ``unwitnessed``, not a failure. A head the
+    partner refuses as contradicting the one it holds raises PartnerRefused (409).
+    """
     key = load_node_key(node.settings)
-    held = link.witnessed_head(key.key_id)
+    try:
+        held = link.witnessed_head(key.key_id)
+    except PartnerRefused as exc:
+        if exc.status != 404:
+            raise
+        return Witnessed(UNWITNESSED, 0, "", exc.message)
     since = None
     if held is not None:
         try:
