@@ -579,6 +579,9 @@ def back_up(
             new_bytes=pipeline.new_bytes,
             parent=parent.id if parent else None,
         )
+        # Publishing needs a live lock: one that was lost may have let a prune delete the packs
+        # this snapshot names (refreshed here, so a lock another process removed is seen).
+        repo.confirm_lock()
         # The tree before the snapshot that names it: a reader never meets a dangling snapshot.
         tree_name = f"trees/{snap.id}"
         repo.put_everywhere(

@@ -334,6 +334,7 @@ def repair_repository(repo: Repository, *, progress: ProgressFn | None = None) -
 
 def heal_pack(repo: Repository, pack: PackInfo, sites: Sequence[int]) -> int:
     """Rewrite the shares of ``pack`` that are missing or bad on ``sites``."""
+    repo.check_lock()
     name = share_name(pack.id)
     good: dict[int, memoryview] = {}
     bad: list[int] = []
@@ -393,6 +394,7 @@ def sync_metadata(repo: Repository, targets: Sequence[int] | range) -> int:
         target = repo.sites[i]
         if target is None:
             continue
+        repo.check_lock()
         copied += _sync_site(repo, i, target, config_blob, wanted)
     return copied
 

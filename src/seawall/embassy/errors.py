@@ -77,6 +77,15 @@ class RepositoryLocked(Conflict):
     code = "repository_locked"
 
 
+class LockLost(SeawallError):
+    """The run's repository lock was removed, or went unrefreshed until others may take it as
+    stale: the run stopped at a safe point and wrote nothing more (retry it)."""
+
+    exit_code = 75  # EX_TEMPFAIL: nothing is wrong with the request; run it again
+    http_status = 503
+    code = "lock_lost"
+
+
 class BadRepositoryConfig(InvalidInput):
     """A repository setting or stored config that Seawall cannot use."""
 

@@ -104,6 +104,8 @@ def prune_packs(
         written = _repack(repo, rewritten, plan.live, report)
         gone = {p.id for p in (*drop, *rewritten)}
         keep = [p for p in index.packs.values() if p.id not in gone] + written
+        # The first change others can see: only under a live exclusive lock.
+        repo.confirm_lock()
         if gone or len(index.files) > 1:
             # New (consolidated) index first, then retire the old files, then delete data.
             new_name = repo.write_index_file(keep) if keep else None

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass, field, replace
 from typing import BinaryIO, Literal
 
@@ -58,7 +57,6 @@ from seawall.embassy.errors import (
     LastKeySlot,
     ObjectMissing,
     RepositoryExists,
-    RepositoryLocked,
     RepositoryMissing,
     ShareInvalid,
     SiteUnavailable,
@@ -78,7 +76,7 @@ from seawall.embassy.keys import (
     new_recovery_key,
     unlock,
 )
-from seawall.embassy.locks import REFRESH_EVERY, RELEASED, Lock, new_lock
+from seawall.embassy.locks import HeldLock, hold
 from seawall.embassy.memory import tune_malloc
 from seawall.embassy.packs import TARGET_SIZE, PackBuilder, share_name
 from seawall.embassy.progress import ProgressFn
@@ -192,6 +190,8 @@ class Repository:
         self.io = ThreadPoolExecutor(max(4, 2 * config.n), thread_name_prefix="embassy-io")
         self._probed: tuple[float, list[tuple[int, Site]]] | None = None
         self._share_misses: Counter[int] = Counter()
+        # Locks held now; every write checks them first (see check_lock).
+        self.holding: list[HeldLock] = []
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -416,6 +416,7 @@ class Repository:
 
         Degraded writes must still reach ``at_least`` sites (by default k + 1).
         """
+        self.check_lock()
         k, n = self.config.k, self.config.n
         up = self.reachable(fresh=not degraded)
         down = [self.config.sites[i] for i in range(n) if i not in dict(up)]
@@ -479,69 +480,23 @@ class Repository:
 
     # -- locks ---------------------------------------------------------------------
 
-    def _read_locks(self) -> list[Lock]:
-        locks: dict[str, Lock] = {}
-        for name in self.names("locks/"):
-            with suppress(*IO_ERRORS, IntegrityError, ValueError):
-                lock = Lock.from_json(self.get_meta(name))
-                locks[lock.id] = lock
-        return list(locks.values())
-
-    @contextmanager
-    def lock(self, *, exclusive: bool) -> Iterator[Lock]:
+    def lock(self, *, exclusive: bool) -> AbstractContextManager[HeldLock]:
         """Hold a shared or exclusive lock; RepositoryLocked when another conflicts."""
-        now = self.clock.now()
-        mine = new_lock(exclusive=exclusive, now=now)
-        self._check_locks(mine, write_stale=exclusive)
-        sealed = self.seal_meta(mine.name, mine.to_json())
-        self.put_everywhere(mine.name, sealed, degraded=True, at_least=1)
-        try:
-            # Re-read after writing: two racing holders both see each other and back off.
-            self._check_locks(mine, write_stale=False)
-        except RepositoryLocked:
-            self._release(mine)
-            raise
-        stop = threading.Event()
+        return hold(self, exclusive=exclusive)
 
-        def refresh() -> None:
-            held = mine
-            while not stop.wait(REFRESH_EVERY.total_seconds()):
-                held = held.refreshed_at(self.clock.now())
-                with suppress(*SITE_ERRORS, TooFewSites):
-                    data = self.seal_meta(held.name, held.to_json())
-                    self.put_everywhere(held.name, data, degraded=True, at_least=1)
+    def check_lock(self) -> None:
+        """A safe point: LockLost when a lock this repository holds is lost (see :mod:`.locks`).
 
-        refresher = threading.Thread(target=refresh, name="embassy-lock", daemon=True)
-        refresher.start()
-        try:
-            yield mine
-        finally:
-            stop.set()
-            refresher.join()
-            self._release(mine)
+        Every write below (objects, packs, deletions) passes one, so a run that lost its lock
+        writes nothing more.
+        """
+        for held in tuple(self.holding):
+            held.check()
 
-    def _check_locks(self, mine: Lock, *, write_stale: bool) -> None:
-        now = self.clock.now()
-        for other in self._read_locks():
-            if other.id == mine.id:
-                continue
-            if other.is_stale(now):
-                if write_stale:
-                    self._drop(other.name)
-                continue
-            if mine.conflicts_with(other):
-                raise RepositoryLocked(
-                    f"repository is locked: {other.describe()}; wait, or remove a stale lock"
-                )
-
-    def _drop(self, name: str) -> None:
-        for _, site in self.reachable():
-            with suppress(*SITE_ERRORS):
-                site.delete(name)
-
-    def _release(self, lock: Lock) -> None:
-        RELEASED.add(lock.id)
-        self._drop(lock.name)
+    def confirm_lock(self) -> None:
+        """Refresh the held locks now and check them: before a snapshot or a deletion."""
+        for held in tuple(self.holding):
+            held.confirm()
 
     # -- index and snapshots -------------------------------------------------------
 
@@ -619,6 +574,7 @@ class Repository:
         Returns once the shares are handed to the I/O threads, so the next pack can be
         encoded while this one is written.
         """
+        self.check_lock()
         pieces = builder.pieces(self.master.data_key)
         builder.blobs.clear()
         length = sum(len(piece) for piece in pieces)
@@ -677,6 +633,7 @@ class Repository:
 
     def delete_everywhere(self, name: str) -> None:
         """Delete an object on every reachable site."""
+        self.check_lock()
         for _, site in self.reachable():
             site.delete(name)
 
