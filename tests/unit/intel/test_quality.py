@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from stix2validator import ValidationOptions, validate_instance
 
 from seawall.core import partners
 from seawall.core.access import Principal, Role
@@ -20,7 +21,7 @@ from seawall.intel import cases, ingest, quality, search
 from seawall.intel.collections import Audience, create_collection
 from seawall.intel.ingest import Format, Parsed
 from seawall.intel.quality import Action, Status
-from seawall.intel.samples import load_sample_intel
+from seawall.intel.samples import _objects, load_sample_intel
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 STAMP = "2026-11-20T10:00:00.000Z"
@@ -242,3 +243,10 @@ def test_sample_intel_covers_every_state_and_loads_once(node: Node) -> None:
         "note",
         "note",
     ]
+
+
+def test_every_sample_object_is_valid_stix() -> None:
+    options = ValidationOptions(version="2.1")
+    made = [obj for objects in _objects().values() for obj in objects]
+    errors = {o["id"]: [str(e) for e in validate_instance(o, options).errors] for o in made}
+    assert errors == {o["id"]: [] for o in made}
