@@ -4,7 +4,8 @@ Every entry is reached from a descriptor of the target directory, one path compo
 time, with ``O_NOFOLLOW`` (openat-style). A link already in the target, or one the restore
 made from a snapshot, is never followed: a write through one is refused with
 :class:`RestoreThroughLink`, naming the snapshot entry. Links in the path *to* the target
-are the caller's choice and are followed, once, when it is opened.
+are the caller's choice and are followed, once, when it is opened, unless the target
+must lie inside a given directory: then the way from there is walked the same way.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from seawall.embassy.errors import RestoreThroughLink, RestoreWouldOverwrite
+from seawall.errors import InvalidInput
 
 _DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 # Directory descriptors kept open between lookups (most recently used first out last).
@@ -36,15 +38,42 @@ class TargetDir:
     call of either (at most :data:`KEEP_OPEN` are cached); use them at once, or ``os.dup``.
     """
 
-    def __init__(self, root: Path) -> None:
-        if root.exists() and not root.is_dir():
-            raise RestoreWouldOverwrite(
-                f"{root} is a file, not a directory: restore into a directory"
-            )
-        root.mkdir(parents=True, exist_ok=True)
-        self.root = root
-        self.fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    def __init__(self, root: Path, *, within: Path | None = None) -> None:
         self._open: OrderedDict[str, int] = OrderedDict()
+        self.root = root
+        if within is None:
+            if root.exists() and not root.is_dir():
+                raise RestoreWouldOverwrite(
+                    f"{root} is a file, not a directory: restore into a directory"
+                )
+            root.mkdir(parents=True, exist_ok=True)
+            self.fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        else:
+            self.fd = self._inside(root, within)
+
+    def _inside(self, root: Path, within: Path) -> int:
+        """Open ``root`` from ``within`` without following a link on the way (the web's
+        restore directory: a link made there after the target was checked leads nowhere)."""
+        base = within.resolve()
+        refusal = InvalidInput(
+            f"restore into a directory inside {base} (the node's restore directory, "
+            "SEAWALL_RESTORE_DIR): give a name such as drill-2026-12"
+        )
+        if not root.is_absolute() or not root.is_relative_to(base) or root == base:
+            raise refusal
+        base.mkdir(parents=True, exist_ok=True)
+        self.fd = os.open(base, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            rel = root.relative_to(base).as_posix()
+            fd = os.dup(self.folder(rel, entry=rel))
+        except (RestoreThroughLink, RestoreWouldOverwrite):
+            raise refusal from None
+        finally:
+            for cached in self._open.values():
+                os.close(cached)
+            self._open.clear()
+            os.close(self.fd)
+        return fd
 
     def close(self) -> None:
         """Close every descriptor."""

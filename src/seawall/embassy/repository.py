@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import BinaryIO, Literal
 
 from seawall.core.clock import Clock, SystemClock
@@ -674,10 +675,18 @@ class Repository:
         include: str | None = None,
         overwrite: bool = False,
         progress: ProgressFn | None = None,
+        within: Path | None = None,
     ) -> RestoreReport:
-        """Restore a snapshot under ``target``, never overwriting unless asked."""
+        """Restore a snapshot under ``target``, never overwriting unless asked (and, with
+        ``within``, only inside that directory)."""
         return restore_snapshot(
-            self, ref, target, include=include, overwrite=overwrite, progress=progress
+            self,
+            ref,
+            target,
+            include=include,
+            overwrite=overwrite,
+            progress=progress,
+            within=within,
         )
 
     def check(

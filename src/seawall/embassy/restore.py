@@ -99,8 +99,13 @@ def restore_snapshot(
     include: str | None = None,
     overwrite: bool = False,
     progress: ProgressFn | None = None,
+    within: Path | None = None,
 ) -> RestoreReport:
-    """Restore a snapshot under ``target``; every chunk is verified before it is written."""
+    """Restore a snapshot under ``target``; every chunk is verified before it is written.
+
+    With ``within`` (the web's restore directory), ``target`` must lie inside it, and the
+    way there is walked without following links too.
+    """
     # A shared lock: prune cannot delete packs while they are being read.
     with repo.lock(exclusive=False):
         snap = repo.find_snapshot(ref)
@@ -110,7 +115,7 @@ def restore_snapshot(
             raise SnapshotMissing(f"{include} is not in snapshot {snap.short_id}")
         index = repo.load_index()
         _check_nodes(index, snap.short_id, nodes)
-        with TargetDir(Path(target)) as root:
+        with TargetDir(Path(target), within=within) as root:
             return _restore(repo, index, nodes, root, overwrite, progress or ignore_progress)
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from seawall.embassy.repository import Repository
 from seawall.embassy.restore import target_inside
 from seawall.errors import InvalidInput
 
@@ -30,3 +31,19 @@ def test_anything_else_is_one_line_naming_the_directory(root: Path, typed: str) 
     with pytest.raises(InvalidInput, match="restore into a directory inside") as caught:
         target_inside(root, typed)
     assert "\n" not in caught.value.message
+
+
+def test_a_link_made_after_the_check_does_not_lead_the_restore_out(
+    root: Path, tmp_path: Path, repo: Repository, source: Path
+) -> None:
+    repo.backup([source])
+    into = target_inside(root, "drill/march")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (root / "drill").symlink_to(outside)  # made between the check and the restore
+    with pytest.raises(InvalidInput, match="restore into a directory inside"):
+        repo.restore("latest", into, within=root)
+    assert list(outside.iterdir()) == []
+    (root / "drill").unlink()
+    repo.restore("latest", into, within=root)
+    assert (into / source.as_posix().lstrip("/") / "small.txt").read_bytes() == b"hello embassy\n"

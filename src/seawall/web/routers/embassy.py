@@ -118,7 +118,12 @@ def embassy_restore(
         sites = [open_site(url) for url in row.sites]
         repo = Repository.open(sites, passphrase, connect=open_site, clock=node.clock)
         try:
-            report = repo.restore(snapshot, into, include=include or None)
+            report = repo.restore(
+                snapshot,
+                into,
+                include=include or None,
+                within=node.settings.effective_restore_dir,
+            )
         finally:
             repo.close()
     except (SnapshotMissing, RestoreWouldOverwrite) as exc:  # refused as typed: no drill ran
