@@ -276,7 +276,8 @@ def test_sql_filter_agrees_with_the_policy_in_every_case(any_node: Node) -> None
     with any_node.unit(any_node.operator()) as ctx:
         collection = ctx.db.get(IntelCollection, cid)
         assert collection is not None
-        shapes = itertools.product(Tlp, ("JM", "TT"), (None, "org-a", "org-b"), ("alice", "bob"))
+        submitters = ("alice", "bob", "partner:tt-node")
+        shapes = itertools.product(Tlp, ("JM", "TT"), (None, "org-a", "org-b"), submitters)
         for n, (tlp, nation, org, submitter) in enumerate(shapes):
             obj = indicator(n, tlp)
             ctx.db.add(
@@ -308,12 +309,18 @@ def test_sql_filter_agrees_with_the_policy_in_every_case(any_node: Node) -> None
             (False, True),
             (False, True),
         )
+        # A partner node reads its host's own rows only, within its cap.
+        limits = ((None, None), ("JM", Tlp.GREEN), ("JM", Tlp.AMBER), ("TT", Tlp.RED))
         checked = 0
-        for nation, org, username, named, partner, community in readers:
+        for (nation, org, username, named, partner, community), (origin, cap) in itertools.product(
+            readers, limits
+        ):
             reader = Reader(
                 username=username,
                 recipient=Recipient(nation, org, is_partner_node=partner, in_community=community),
                 named_by_collection=named,
+                origin=origin,
+                cap=cap,
             )
             by_sql = set(
                 ctx.db.scalars(
@@ -323,9 +330,9 @@ def test_sql_filter_agrees_with_the_policy_in_every_case(any_node: Node) -> None
                 )
             )
             by_policy = {row.seq for row in rows if store.allows(reader, row)}
-            assert by_sql == by_policy, (nation, org, username, named, partner, community)
+            assert by_sql == by_policy, (nation, org, username, named, partner, origin, cap)
             checked += 1
-    assert checked == 96 and len(rows) == 60
+    assert checked == 96 * 4 and len(rows) == 90
 
 
 def test_an_audience_names_only_groups_and_organisations_that_exist(any_node: Node) -> None:
