@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from seawall.core.logs import log
 from seawall.errors import SeawallError
+from seawall.intel import taxii
 from seawall.web import i18n
 
 
@@ -54,8 +55,21 @@ def _wants_html(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "") or request.method == "GET"
 
 
+def _taxii_error(status: int, code: str, message: str) -> Response:
+    """An error outside the TAXII routes' own handling (no such route or method) as TAXII."""
+    failure = SeawallError(message)
+    failure.http_status, failure.code = status, code
+    return JSONResponse(taxii.error_body(failure), status_code=status, media_type=taxii.MEDIA_TYPE)
+
+
 def error_response(request: Request, status: int, code: str, message: str) -> Response:
-    """Render an error for whoever asked: JSON for clients, a page for browsers."""
+    """Render an error for whoever asked: JSON for clients, a page for browsers.
+
+    Under ``/taxii2`` every answer is a TAXII error message in the TAXII media type
+    (TAXII 2.1 §1.6.8), also for a path or method that no TAXII route serves.
+    """
+    if request.url.path.startswith("/taxii2"):
+        return _taxii_error(status, code, message)
     if _wants_html(request):
         templates = request.app.state.templates
         # In the language the page would have been in (the message itself stays English).
