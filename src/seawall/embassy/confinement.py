@@ -158,12 +158,14 @@ class TargetDir:
         except FileNotFoundError:
             return None
 
-    def check_folder(self, rel: str, *, entry: str) -> None:
-        """Refuse now, before anything is written, if a link or file is in the way of ``rel``."""
+    def check_folder(self, rel: str, *, entry: str) -> bool:
+        """Refuse now, before anything is written, if a link or file is in the way of ``rel``;
+        True when the directory exists already (False: the restore makes it later)."""
         try:
             self.folder(rel, entry=entry, create=False)
         except FileNotFoundError:
-            return  # made by the restore later, as a directory
+            return False
+        return True
 
     def remove(self, rel: str) -> None:
         """Remove the entry at ``rel`` if any (a link itself, never what it points to)."""

@@ -158,11 +158,17 @@ def _restore(
     report: ProgressFn,
 ) -> RestoreReport:
     # Before anything is written: a link (or file) in the target in the way of a directory.
+    present: dict[str, bool] = {}
     for node in nodes:
         folder = node.path if node.type == "dir" else os.path.dirname(node.path)
-        root.check_folder(folder, entry=node.path)
+        if folder not in present:
+            present[folder] = root.check_folder(folder, entry=node.path)
     if not overwrite:
-        clashes = [n.path for n in nodes if n.type != "dir" and root.lookup(n.path)]
+        clashes = [
+            n.path
+            for n in nodes
+            if n.type != "dir" and present[os.path.dirname(n.path)] and root.lookup(n.path)
+        ]
         if clashes:
             raise RestoreWouldOverwrite(
                 f"{len(clashes)} files already exist under {root.root} (first: {clashes[0]}); "
