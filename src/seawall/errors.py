@@ -10,6 +10,7 @@ edge has exactly one translator::
     │   ├── MalformedBody       (65, 400)
     │   └── PayloadTooLarge     (65, 413)
     ├── NotFound                (66, 404)
+    │   └── FileMissing
     ├── Conflict                (73, 409)
     ├── AuthenticationFailed    (77, 401)
     │   ├── TokenExpired
@@ -17,11 +18,14 @@ edge has exactly one translator::
     │   └── AccountLocked       (77, 423)
     ├── Forbidden               (77, 403)
     ├── DatabaseUnavailable     (69, 503)
+    │   └── DatabaseFailed
     ├── NodeNotInitialised      (78, 409)
     ├── ConfigError             (78, 500)
     └── AuditChainBroken        (1, 500)
 
 Messages never contain secrets: passwords, tokens and keys are named, not shown.
+docs/errors.md lists every code with its exit code and HTTP status, and a test holds
+this tree to the classes below.
 """
 
 from __future__ import annotations
