@@ -1,13 +1,19 @@
-"""Docs are tested: every setting, CLI command and API route must be documented."""
+"""Docs are tested: every setting, CLI command, API route and error code must be documented."""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+import re
 from pathlib import Path
 
 import click
 import pytest
 
+import seawall
+from seawall import errors
 from seawall.cli.main import cli
+from seawall.errors import SeawallError
 from seawall.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,3 +61,85 @@ def test_every_api_route_is_documented(node: object) -> None:
     assert len(operations) >= 20
     missing = [op for op in operations if op not in text]
     assert missing == []
+
+
+# -- error codes ----------------------------------------------------------------------------------
+
+_ERROR_ROW = re.compile(r"^\|\s*`([a-z_]+)`\s*\|[^|]*\|\s*(\d+)\s*\|\s*(\d+)\s*\|", re.MULTILINE)
+_TREE_LINE = re.compile(
+    r"^(?P<indent>(?:│   |    )*)[├└]── (?P<name>\w+)(?:\s+\((?P<exit>\d+), (?P<status>\d+)\))?"
+)
+
+
+def _error_classes() -> list[type[SeawallError]]:
+    """SeawallError and every subclass reachable once every seawall module is imported."""
+    for module in pkgutil.walk_packages(seawall.__path__, "seawall."):
+        if module.name.startswith("seawall.db.migrations"):  # run by Alembic, not importable
+            continue
+        importlib.import_module(module.name)
+    found: list[type[SeawallError]] = []
+    waiting: list[type[SeawallError]] = [SeawallError]
+    while waiting:
+        cls = waiting.pop()
+        found.append(cls)
+        waiting.extend(cls.__subclasses__())
+    return sorted(found, key=lambda cls: cls.code)
+
+
+def _documented_errors() -> dict[str, tuple[int, int]]:
+    text = (ROOT / "docs" / "errors.md").read_text()
+    return {
+        code: (int(exit_code), int(status)) for code, exit_code, status in _ERROR_ROW.findall(text)
+    }
+
+
+ERROR_CLASSES = _error_classes()
+
+
+def test_every_error_code_is_unique() -> None:
+    codes = [cls.code for cls in ERROR_CLASSES]
+    assert sorted(code for code in set(codes) if codes.count(code) > 1) == []
+
+
+@pytest.mark.parametrize("cls", ERROR_CLASSES, ids=[cls.__name__ for cls in ERROR_CLASSES])
+def test_every_error_code_is_in_the_reference(cls: type[SeawallError]) -> None:
+    documented = _documented_errors()
+    assert cls.code in documented, f"{cls.__name__} ({cls.code}) is missing from docs/errors.md"
+    assert documented[cls.code] == (cls.exit_code, cls.http_status), (
+        f"docs/errors.md gives {cls.code} exit and status {documented[cls.code]}, "
+        f"the class has {(cls.exit_code, cls.http_status)}"
+    )
+
+
+def _drawn_tree() -> dict[str, tuple[str | None, tuple[int, int] | None]]:
+    """The tree in seawall.errors' docstring: each class's drawn parent and (exit, status)."""
+    doc = errors.__doc__ or ""
+    block = doc.split("::", 1)[1].strip("\n").split("\n\n")[0]
+    lines = [line.removeprefix("    ") for line in block.splitlines()]
+    root = lines[0].split()[0]
+    drawn: dict[str, tuple[str | None, tuple[int, int] | None]] = {root: (None, None)}
+    parents = [root]
+    for line in lines[1:]:
+        found = _TREE_LINE.match(line)
+        assert found, f"not a tree line in seawall.errors' docstring: {line!r}"
+        depth = len(found["indent"]) // 4 + 1
+        del parents[depth:]
+        numbers = (int(found["exit"]), int(found["status"])) if found["exit"] else None
+        drawn[found["name"]] = (parents[depth - 1], numbers)
+        parents.append(found["name"])
+    return drawn
+
+
+def test_the_error_tree_drawn_in_errors_py_matches_its_classes() -> None:
+    defined = {cls.__name__: cls for cls in ERROR_CLASSES if cls.__module__ == errors.__name__}
+    drawn = _drawn_tree()
+    assert sorted(drawn) == sorted(defined)
+    for name, (parent, numbers) in drawn.items():
+        cls = defined[name]
+        if parent is None:
+            continue
+        assert cls.__bases__[0].__name__ == parent, f"{name} is drawn under {parent}"
+        # Numbers are drawn where a class changes them; otherwise it keeps its parent's.
+        base = defined[parent]
+        expected = numbers or (base.exit_code, base.http_status)
+        assert (cls.exit_code, cls.http_status) == expected, name
