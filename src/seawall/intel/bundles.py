@@ -42,8 +42,10 @@ from seawall.core.partners import list_partners
 from seawall.db.models import Partner
 from seawall.db.models.intel import IntelCollection, IntelObject
 from seawall.errors import Forbidden, InvalidInput, NotFound
+from seawall.intel import witness
 from seawall.intel.collections import get_collection, list_collections, partner_reader
 from seawall.intel.errors import (
+    AuditHeadInvalid,
     BundleNotForThisNation,
     BundleSenderUnknown,
     BundleSignatureInvalid,
@@ -87,6 +89,9 @@ class ImportedBundle:
     sender_nation: str
     partner: str
     received: Received = field(default_factory=Received)
+    # What this node did with the sender's signed audit head (seawall.intel.witness).
+    audit_head: str = ""
+    audit_head_message: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         """The outcome for ``--json``."""
@@ -97,6 +102,8 @@ class ImportedBundle:
             "duplicates": self.received.duplicates,
             "rejected": self.received.rejected,
             "withheld": self.received.withheld,
+            "audit_head": self.audit_head,
+            "audit_head_message": self.audit_head_message,
         }
 
 
@@ -204,6 +211,7 @@ def export_bundle(
             "created": format_timestamp(ctx.now()),
             "payload_sha256": hashlib.sha256(payload).hexdigest(),
             "placement": placement,
+            "audit_head": witness.bundle_head(ctx, settings, partner),
         },
         separators=(",", ":"),
         ensure_ascii=True,
@@ -233,6 +241,7 @@ class OpenedBundle:
     recipient_nation: str
     objects: list[dict[str, Any]]
     placement: dict[str, list[int]]
+    audit_head: Any = None
 
     def objects_of(self, alias: str) -> list[dict[str, Any]]:
         """The objects of one collection, with the sender's identity first."""
@@ -339,7 +348,7 @@ def open_bundle(data: bytes, partners: Iterable[Partner]) -> OpenedBundle:
                 raise TypeError("placement")
     except (KeyError, TypeError, AttributeError, ValueError, UnicodeDecodeError):
         raise _unreadable("a signed bundle of an unknown shape") from None
-    return OpenedBundle(partner, nation, recipient, objects, placement)
+    return OpenedBundle(partner, nation, recipient, objects, placement, header.get("audit_head"))
 
 
 def import_bundle(
@@ -363,6 +372,13 @@ def import_bundle(
         )
         objects = opened.objects_of(alias)
         result.received.merge(receive(ctx, partner, target, objects, f"bundle:{partner.name}"))
+    if opened.audit_head is not None:
+        # A refused head is kept as evidence in this transaction; the objects still count.
+        try:
+            kept = witness.keep_head(ctx, partner, opened.audit_head, "bundle")
+            result.audit_head, result.audit_head_message = kept.outcome, kept.message
+        except AuditHeadInvalid as exc:
+            result.audit_head, result.audit_head_message = "invalid", exc.message
     ctx.record(
         "intel.bundle.imported",
         partner.id,

@@ -44,7 +44,7 @@ from seawall.db.models import Partner
 from seawall.db.models.intel import IntelCollection
 from seawall.db.models.intel_sync import IntelOutbox, IntelSyncCursor, IntelSyncPartner
 from seawall.errors import NodeNotInitialised, SeawallError
-from seawall.intel import outbox
+from seawall.intel import outbox, witness
 from seawall.intel.errors import PartnerAnsweredGarbage, PartnerNotLinked, PartnerRefused
 from seawall.intel.identity import nation_identity, parse_public_key
 from seawall.intel.link import DEFAULT_TIMEOUT, PartnerLink, RemoteCollection
@@ -247,14 +247,21 @@ def sync_partner(
             return report
         url, nation, key = partner.url, partner.nation, partner.public_key
         pull, push = partner.pull, partner.push
+        since = witness.held_count(ctx, partner)
     try:
         with PartnerLink(report.partner, url, token, timeout) as link:
-            proof = link.prove_identity(nation, key)
+            proof = link.prove_identity(nation, key, since)
+            if proof is not None and proof.audit_head is not None and key:
+                # Witness the partner's audit log; a contradicting head fails the pass.
+                witness.keep_partner_head(node, partner_id, proof.audit_head, "sync")
             remote = link.collections()
             if pull:
                 _pull(node, partner_id, link, remote, page_size, report, progress)
             if push:
                 _push(node, partner_id, link, remote, report, progress)
+            if proof is not None:
+                # Have the partner witness ours (a node without the endpoint: unwitnessed).
+                witness.publish_head(node, partner_id, link)
     except SeawallError as exc:
         with node.unit(node.operator()) as ctx:
             _record_failure(ctx, get_partner(ctx, partner_id), exc, report)
