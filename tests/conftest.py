@@ -115,8 +115,15 @@ class LiveServer:
 
 
 def serve_in_thread(app: object, port: int | None = None) -> LiveServer:
-    """Start uvicorn on a loopback port (a free one unless given) and wait until it listens."""
+    """Start uvicorn on a loopback port (a free one unless given) and wait until it listens.
+
+    A node's app learns the URL it is served at as its ``public_url``, which TAXII discovery
+    names (as an operator sets SEAWALL_PUBLIC_URL); a test may set another afterwards.
+    """
     port = port or free_port()
+    node = getattr(getattr(app, "state", None), "node", None)
+    if isinstance(node, Node):
+        node.settings = node.settings.model_copy(update={"public_url": f"http://127.0.0.1:{port}"})
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")  # type: ignore[arg-type]
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

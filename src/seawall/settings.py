@@ -127,10 +127,23 @@ def node_config(home: Path) -> dict[str, Any]:
         raise ConfigError(f"{config} is not valid TOML ({exc}); fix or remove it") from None
 
 
+def make_home(home: Path) -> None:
+    """Create the node home, or make an existing one private: mode 0700, for it holds the
+    secret key and, by default, the database."""
+    home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        home.chmod(0o700)
+    except PermissionError:
+        raise ConfigError(
+            f"cannot make the node home {home} private (mode 0700): it belongs to another "
+            "user; run Seawall as its owner or give SEAWALL_HOME a home of your own"
+        ) from None
+
+
 def write_node_files(settings: Settings, values: dict[str, Any]) -> None:
-    """Create the home with its config file and a fresh secret key, both mode 0600 (the
-    config may hold a database URL with its password)."""
-    settings.home.mkdir(parents=True, exist_ok=True)
+    """Create the home (mode 0700) with its config file and a fresh secret key, both mode
+    0600 (the config may hold a database URL with its password)."""
+    make_home(settings.home)
     config = settings.home / CONFIG_FILE
     existing = node_config(settings.home)
     existing.update({k: v for k, v in values.items() if v is not None})

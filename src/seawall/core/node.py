@@ -17,7 +17,7 @@ from seawall.db.engine import check_reachable, make_engine, session_factory, tra
 from seawall.db.migrate import HEADS, current_heads, upgrade
 from seawall.db.models import Nation
 from seawall.errors import ConfigError, Conflict, InvalidInput, NodeNotInitialised, SeawallError
-from seawall.settings import CONFIG_FILE, Settings, node_config, write_node_files
+from seawall.settings import CONFIG_FILE, Settings, make_home, node_config, write_node_files
 
 
 class Node:
@@ -126,7 +126,7 @@ def init_node(
     fresh = settings.model_copy(update={"nation": iso2, "node_name": name or settings.node_name})
     node = Node(fresh, clock=clock)
     if node.engine.url.get_backend_name() == "sqlite":
-        settings.home.mkdir(parents=True, exist_ok=True)  # where SQLite makes its file
+        make_home(settings.home)  # where SQLite makes its file
     try:
         check_reachable(node.engine)
     except SeawallError:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, make_url, text
@@ -51,11 +54,40 @@ def make_engine(url: str) -> Engine:
             "sqlite:///PATH or postgresql+psycopg://HOST/DB"
         ) from None
     if parsed.get_backend_name() == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        path = _sqlite_file(parsed.database)
+        event.listen(engine, "connect", lambda conn, record: _sqlite_connect(path, conn))
     return engine
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+def _sqlite_file(database: str | None) -> Path | None:
+    """The database's file, or None for an in-memory database."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def _sqlite_connect(path: Path | None, dbapi_conn: Any) -> None:
+    if path is not None:
+        _make_private(path)
+    _sqlite_pragmas(dbapi_conn)
+
+
+def _make_private(path: Path) -> None:
+    """Mode 0600 for the database and its WAL and shared-memory files.
+
+    The file holds password and token hashes and sealed partner tokens. SQLite makes it
+    0644 (under the usual umask) and gives the -wal and -shm files it makes later the main
+    file's mode, so the main file is set before the pragmas below bring the others about;
+    ones left over from an older node are set too.
+    """
+    for name in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        # Missing is fine; another user's file we cannot change, and it still opens.
+        with contextlib.suppress(FileNotFoundError, PermissionError):
+            if stat.S_IMODE(name.stat().st_mode) != 0o600:
+                name.chmod(0o600)
+
+
+def _sqlite_pragmas(dbapi_conn: Any) -> None:
     cursor = dbapi_conn.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")

@@ -10,12 +10,14 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from prometheus_client import CollectorRegistry
+from starlette.types import ASGIApp
 
 from seawall import __version__
 from seawall.catalogs import N_
 from seawall.core.node import Node
 from seawall.settings import Settings, load_settings
 from seawall.web.errors import install_error_handlers
+from seawall.web.headers import SecurityHeaders
 from seawall.web.i18n import size, when
 from seawall.web.limits import BodyLimit
 from seawall.web.metrics import HttpMetrics
@@ -58,10 +60,19 @@ def _package_dir(name: str) -> Path:
     return Path(str(resources.files("seawall.web").joinpath(name)))
 
 
+class SeawallApp(FastAPI):
+    """The node's app, with its security headers outside every other layer."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        """Wrap Starlette's stack, whose outermost layer answers an unhandled error (500):
+        middleware added inside it would never see that answer."""
+        return SecurityHeaders(super().build_middleware_stack())
+
+
 def create_app(settings: Settings | None = None, node: Node | None = None) -> FastAPI:
     """Build the app for a node; pass ``node`` to share one (tests inject clocks)."""
     node = node or Node(settings or load_settings())
-    app = FastAPI(
+    app = SeawallApp(
         title="Seawall",
         version=__version__,
         description="A nation's cyber-resilience node.",
@@ -93,7 +104,6 @@ def create_app(settings: Settings | None = None, node: Node | None = None) -> Fa
     app.include_router(assess.router)
     app.include_router(intel.router)
     app.include_router(intel_sync.router)
-    app.include_router(intel_sync.api)
     app.mount("/static", StaticFiles(directory=_package_dir("static")), name="static")
     app.add_middleware(BodyLimit, max_bytes=node.settings.max_body_bytes)
     app.add_middleware(HttpMetrics, registry=app.state.registry)

@@ -299,7 +299,9 @@ MatchSpec = Annotated[str | None, Query(alias="match[spec_version]")]
 def discovery(request: Request, ctx: CtxDep) -> Response:
     """Server discovery (§4.1)."""
     settings = node_of(request).settings
-    base = str(request.url_for("discovery")).rstrip("/")
+    # From the node's public URL, never the Host header: a forged Host would otherwise send
+    # the client's next requests (and its credentials) wherever the header names.
+    base = settings.public_url.rstrip("/") + request.app.url_path_for("discovery").rstrip("/")
     return taxii_response(
         taxii.discovery(
             title=f"Seawall TAXII: {settings.node_name}",
