@@ -476,8 +476,8 @@ def _push(
     if missing:
         raise PartnerRefused(
             f"partner {link.name} has no collection this node may write for "
-            f"{', '.join(sorted(missing))}; ask them to create it with that alias and give "
-            "our account write access",
+            f"{', '.join(sorted(missing))}; ask them to create it with that alias, with an "
+            "audience that names this node's partner record there",
             404,
         )
 
