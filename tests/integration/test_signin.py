@@ -169,12 +169,15 @@ def test_each_refusal_is_audited_with_who_where_and_why(
 
 
 def test_an_address_that_keeps_failing_is_held_off_and_another_is_not(
-    clock: FrozenClock, attacker: Browser, admin_desk: Browser
+    clock: FrozenClock, hasher: CountingHasher, attacker: Browser, admin_desk: Browser
 ) -> None:
     for i in range(10):
         assert attacker.sign_in(f"guess{i}", "wrong-password").status_code == 401
-    # The attacker now holds the right password: it is refused, for the address is held off.
+    # The attacker now holds the right password: it is refused, for the address is held off,
+    # after the same one Argon2 verification as any other try.
+    before = hasher.verified
     assert attacker.sign_in("admin", PASSWORD).status_code == 401
+    assert hasher.verified - before == 1
     assert admin_desk.sign_in("admin", PASSWORD).status_code == 303
     clock.advance(seconds=59)  # the 11th refusal held the address off for 60 s
     assert attacker.sign_in("admin", PASSWORD).status_code == 401
