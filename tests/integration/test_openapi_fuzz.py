@@ -169,11 +169,6 @@ def test_taxii_filters_and_envelopes_reach_a_real_collection(fuzz_target: FuzzTa
         )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="web/routers/taxii.py fix pending: response_class=Response on the DELETE route, "
-    "so its bodiless 200 is not declared as a TAXII JSON body",
-)
 def test_taxii_delete_declares_its_answer_without_a_body(fuzz_target: FuzzTarget) -> None:
     schema = httpx.get(f"{fuzz_target.url}/api/v1/openapi.json").json()
     deleted = schema["paths"]["/taxii2/api/collections/{collection_id}/objects/{object_id}/"]

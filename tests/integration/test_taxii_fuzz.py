@@ -491,11 +491,6 @@ def test_every_odd_authorization_is_a_401_in_taxii(target: Target) -> None:
     assert taxii_answer(answer).status_code == 401
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="web/deps.py fix pending: authenticate_header catches only binascii.Error and "
-    "UnicodeDecodeError, and b64decode raises a plain ValueError for non-ASCII text",
-)
 @pytest.mark.parametrize(
     "raw", [b"Basic \xff\xfe", "Basic \u00e9".encode()], ids=["latin1", "utf8"]
 )

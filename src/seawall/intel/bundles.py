@@ -346,7 +346,7 @@ def open_bundle(data: bytes, partners: Iterable[Partner]) -> OpenedBundle:
                 raise TypeError("placement")
             if span[1] > len(objects):
                 raise TypeError("placement")
-    except (KeyError, TypeError, AttributeError, ValueError, UnicodeDecodeError):
+    except (KeyError, TypeError, AttributeError, ValueError, RecursionError):
         raise _unreadable("a signed bundle of an unknown shape") from None
     return OpenedBundle(partner, nation, recipient, objects, placement, header.get("audit_head"))
 

@@ -176,7 +176,7 @@ class PartnerLink:
             )
         try:
             parsed = json.loads(response.content)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, RecursionError):  # a JSON document nested past Python's stack
             raise PartnerAnsweredGarbage(
                 f"partner {self.name} answered {what} with something that is not JSON; "
                 "check its URL"
@@ -373,7 +373,7 @@ def _checked_status(name: str, status: dict[str, Any]) -> dict[str, Any]:
 def _description(response: httpx.Response) -> str:
     try:
         body = json.loads(response.content)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):
         return response.reason_phrase or "no description"
     if isinstance(body, dict):
         text = body.get("description") or body.get("message") or body.get("title")

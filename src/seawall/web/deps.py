@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
@@ -56,7 +55,7 @@ def authenticate_header(ctx: Ctx, header: str) -> Principal:
     if scheme.lower() == "basic" and value:
         try:
             user, _, secret = base64.b64decode(value, validate=True).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
+        except ValueError:  # binascii.Error, UnicodeDecodeError, and non-ASCII text
             raise AuthenticationFailed("malformed Basic credentials") from None
         return tokens.authenticate_token(ctx, secret, username=user)
     raise AuthenticationFailed(

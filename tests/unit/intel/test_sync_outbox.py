@@ -202,6 +202,8 @@ class FakePartner:
                     "signature": self.key.sign(identity_challenge("TT", challenge)),
                 },
             )
+        if path.endswith("/intel/sync/witness"):
+            return httpx.Response(404, json={"error": "not_found", "message": "no witness here"})
         if path == "/taxii2/":
             return httpx.Response(200, headers=taxii, json={"default": "/taxii2/api/"})
         if path.endswith("/collections/"):
@@ -369,5 +371,19 @@ def test_rows_are_marked_sent_or_refused_as_the_partners_status_says(tmp_path: P
             assert outbox.counts(ctx, partner.id)["sent"] == 0
             assert outbox.counts(ctx, partner.id)["refused"] == 1
         assert len([o for o in posted if o["type"] == "indicator"]) == 2
+    finally:
+        node.close()
+
+
+def test_an_answer_nested_past_the_stack_is_garbage_not_a_crash(tmp_path: Path) -> None:
+    node = make_node(tmp_path / "jm", None, FrozenClock(EPOCH), "JM")
+    deep = b'{"more": false, "objects": ' + b"[" * 200_000 + b"]" * 200_000 + b"}"
+    taxii = {"content-type": "application/taxii+json;version=2.1"}
+    peer = FakePartner([httpx.Response(200, headers=taxii, content=deep)])
+    try:
+        with peer.served() as url:
+            linked(node, url, peer)
+            [report] = sync(node)
+        assert report.error_code == "partner_answered_garbage", report.error
     finally:
         node.close()

@@ -192,6 +192,14 @@ def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 READ_ERRORS = _errors()
+# A route whose success has no body answers in plain Response; its errors are still TAXII.
+BODILESS_READ_ERRORS = {
+    status: {
+        "description": entry["description"],
+        "content": {taxii.MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/TaxiiErrorOut"}}},
+    }
+    for status, entry in READ_ERRORS.items()
+}
 WRITE_ERRORS = _errors(413, 415, 422)
 ENVELOPE_BODY = {
     "requestBody": {
@@ -414,7 +422,8 @@ async def get_object(
 @router.delete(
     f"{COLLECTION}/objects/{{object_id}}/",
     response_model=None,
-    responses={200: {"description": "Deleted; no body"}, **READ_ERRORS},
+    response_class=Response,
+    responses={200: {"description": "Deleted; no body"}, **BODILESS_READ_ERRORS},
 )
 def delete_object(
     collection_id: str,
