@@ -123,7 +123,7 @@ def login(
             status=403,
             next=_safe_next(next),
             login_csrf=expected,
-            error="The sign-in form expired; please try again.",
+            error=page_gettext(request).gettext("The sign-in form expired; please try again."),
         )
     with node.unit(anonymous(node, request)) as ctx:
         result = signin.sign_in(ctx, username, password, signin.SignInPolicy.of(settings))
@@ -141,7 +141,11 @@ def login(
             status=401,
             next=_safe_next(next),
             login_csrf=expected,
-            error=signin.REFUSED,
+            # The same words as signin.REFUSED, in the page's language.
+            error=page_gettext(request).gettext(
+                "Sign-in failed: check the username and password. After repeated failures "
+                "each try waits longer; try again in a few minutes."
+            ),
             username=username,
         )
     response = RedirectResponse(_safe_next(next), status_code=303)
