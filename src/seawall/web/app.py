@@ -104,6 +104,7 @@ def create_app(settings: Settings | None = None, node: Node | None = None) -> Fa
     app.include_router(assess.router)
     app.include_router(intel.router)
     app.include_router(intel_sync.router)
+    app.include_router(intel_sync.api)
     app.mount("/static", StaticFiles(directory=_package_dir("static")), name="static")
     app.add_middleware(BodyLimit, max_bytes=node.settings.max_body_bytes)
     app.add_middleware(HttpMetrics, registry=app.state.registry)
