@@ -413,7 +413,7 @@ def _pull_cursor(site: Site) -> IntelSyncCursor:
 def test_a_sync_killed_mid_pull_resumes_with_nothing_lost_or_duplicated(
     federation: Federation,
 ) -> None:
-    jm = federation.site("jm", "JM", [])
+    jm = federation.site("jm", "JM", ["tt-node"])
     tt = federation.site("tt", "TT", ["jm-node"])
     federation.pair(jm, tt)
     sent = [indicator("tt", n, Tlp.GREEN) for n in range(200)]

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from seawall.core import partners, tokens, users
+from seawall.core import organisations, partners, tokens, users
 from seawall.intel.collections import Audience, create_collection, get_collection
 from seawall.intel.sync import sync
 from seawall.intel.taxii import MEDIA_TYPE
@@ -121,3 +121,28 @@ def test_a_partner_push_is_held_to_the_inbound_cap(fed: Federation) -> None:
     assert "may not come from bb-node" in status["failures"][0]["message"]
     held = jm.held()
     assert clear["id"] in held and green["id"] not in held
+
+
+def test_a_partners_objects_land_only_in_a_collection_shared_with_it(fed: Federation) -> None:
+    jm = fed.site("jm", "JM", ["tt-node"])
+    tt = fed.site("tt", "TT", ["jm-node"])
+    with jm.node.unit(jm.node.operator()) as ctx:
+        cirt = organisations.add_org(ctx, "JaCIRT", "cirt")
+        # JM's own SOC feed (one organisation) names no partner: TT's objects stay out of it.
+        create_collection(ctx, "soc-blocklist", "SOC", Audience.of(organisations=[cirt.id]))
+    with tt.node.unit(tt.node.operator()) as ctx:
+        create_collection(
+            ctx, "soc-blocklist", "SOC", Audience.of(nations=["TT"], partners=["jm-node"])
+        )
+    fed.pair(jm, tt, max_tlp="green")
+    planted = indicator("tt-planted", 1, Tlp.GREEN)
+    tt.add([planted], collection="soc-blocklist")
+    report = one(sync(jm.node, "tt-node"))
+    assert report.error_code == "collection_not_shared", report.error
+    assert "add partner:tt-node to that audience" in report.error
+    assert planted["id"] not in ids(jm)
+    with jm.node.unit(jm.node.operator()) as ctx:
+        soc = get_collection(ctx, "soc-blocklist")
+        soc.audience = Audience.of(organisations=[cirt.id], partners=["tt-node"]).to_json()
+    assert one(sync(jm.node, "tt-node")).error == ""
+    assert planted["id"] in ids(jm)

@@ -23,8 +23,8 @@ from sqlalchemy import select
 
 from seawall.core.access import Perm, Principal, parse_scopes, require
 from seawall.core.context import Ctx
-from seawall.core.users import get_user, principal_of
-from seawall.db.models import ApiToken, User
+from seawall.core.users import get_user, managed_by, principal_of
+from seawall.db.models import ApiToken, Partner, User
 from seawall.errors import (
     AuthenticationFailed,
     Forbidden,
@@ -87,6 +87,9 @@ def create_token(
         raise InvalidInput("token lifetime must be 1-3650 days")
     if not name.strip():
         raise InvalidInput("token name is empty: say what the token is for")
+    if ctx.who.partner_id is not None:
+        # Its host issues a partner's token, and can list and revoke it; it cannot mint more.
+        raise Forbidden("a partner's sync account cannot create tokens; ask the host's admin")
     if username and username != ctx.who.username:
         require(ctx.who, Perm.TOKENS_MANAGE)
         user = get_user(ctx, username)
@@ -137,8 +140,12 @@ def revoke_token(ctx: Ctx, token_id: str) -> ApiToken:
     # Only the id part is ever repeated: a whole value given here holds the secret.
     token_id = token_id.removeprefix(PREFIX).split("_")[0]
     row = ctx.db.get(ApiToken, token_id)
-    owner = ctx.db.get(User, row.user_id) if row else None
-    if row is None or owner is None or owner.nation != ctx.who.nation:
+    owner = (
+        ctx.db.scalar(select(User).where(User.id == row.user_id, managed_by(ctx.who.nation)))
+        if row is not None
+        else None
+    )
+    if row is None or owner is None:
         raise NotFound(f"no token {token_id!r}; list them with `seawall token list`")
     if owner.id != ctx.who.user_id:
         require(ctx.who, Perm.TOKENS_MANAGE)
@@ -152,7 +159,7 @@ def revoke_token(ctx: Ctx, token_id: str) -> ApiToken:
 def list_tokens(ctx: Ctx) -> list[tuple[ApiToken, str]]:
     """Tokens visible to the caller with their owners: all of the nation's for admins."""
     stmt = select(ApiToken, User.username).join(User, User.id == ApiToken.user_id)
-    stmt = stmt.where(User.nation == ctx.who.nation)
+    stmt = stmt.where(managed_by(ctx.who.nation))
     if not ctx.who.can(Perm.TOKENS_MANAGE):
         stmt = stmt.where(User.id == ctx.who.user_id)
     return [(t, u) for t, u in ctx.db.execute(stmt.order_by(ApiToken.created_at))]
@@ -189,6 +196,10 @@ def authenticate_token(ctx: Ctx, value: str, username: str | None = None) -> Pri
         )
     if user is None or user.disabled:
         raise AuthenticationFailed("the token's user is disabled; ask a node admin")
+    partner = ctx.db.get(Partner, user.partner_id) if user.partner_id else None
+    if user.partner_id is not None and (partner is None or partner.disabled):
+        # Every path refuses a disabled partner's account, not only the intel reads.
+        raise AuthenticationFailed("the token's partner is disabled on this node; ask its admin")
     if username is not None and username.strip().lower() != user.username:
         raise AuthenticationFailed("API token does not belong to that user")
     now = ctx.now()

@@ -7,14 +7,14 @@ from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select
 
 from seawall.core.access import Perm, Principal, Role, parse_role, require, require_nation
 from seawall.core.context import Ctx
 from seawall.core.nations import normalise_nation
 from seawall.core.organisations import find_org
 from seawall.core.partners import get_partner
-from seawall.db.models import User
+from seawall.db.models import Partner, User
 from seawall.errors import Conflict, InvalidInput, NotFound
 
 # argon2-cffi's defaults are Argon2id with RFC 9106's low-memory profile.
@@ -22,6 +22,7 @@ _hasher = PasswordHasher()
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 PARTNER_ROLES = frozenset({Role.VIEWER, Role.ANALYST})
+RESERVED_USERNAMES = frozenset({"operator", "anonymous", "demo"})
 PARTNER_SCOPES = frozenset({Perm.INTEL_READ, Perm.INTEL_WRITE})
 MIN_PASSWORD = 10
 
@@ -69,6 +70,9 @@ def add_user(
         raise InvalidInput(
             f"username {username!r} is not allowed: use 2-64 lowercase letters, digits, . _ -"
         )
+    if name in RESERVED_USERNAMES:
+        # The node acts under these names: a user holding one would be named on its records.
+        raise InvalidInput(f"username {name!r} is the node's own; pick another username")
     bound = get_partner(ctx, partner) if partner else None
     if bound is not None and nation and normalise_nation(nation) != bound.nation:
         raise InvalidInput(
@@ -124,19 +128,27 @@ def add_user(
     return user
 
 
+def managed_by(nation: str) -> ColumnElement[bool]:
+    """SQL for the users ``nation`` manages: its own, and its partners' sync accounts."""
+    partners_of = select(Partner.id).where(Partner.owner_nation == nation)
+    return or_(User.nation == nation, User.partner_id.in_(partners_of))
+
+
 def list_users(ctx: Ctx) -> list[User]:
-    """Users of the caller's nation."""
+    """Users of the caller's nation, and the sync accounts of its partners."""
     require(ctx.who, Perm.USERS_MANAGE)
-    stmt = select(User).where(User.nation == ctx.who.nation).order_by(User.username)
+    stmt = select(User).where(managed_by(ctx.who.nation)).order_by(User.username)
     return list(ctx.db.scalars(stmt))
 
 
 def get_user(ctx: Ctx, ref: str) -> User:
-    """A user of the caller's nation by id or username; others' users do not exist."""
+    """A user the caller's nation manages, by id or username; others' users do not exist."""
     user = ctx.db.get(User, ref) or ctx.db.scalar(select(User).where(User.username == ref))
     if user is None:
         raise NotFound(f"no user {ref!r}; list them with `seawall user list`")
-    require_nation(ctx.who, user.nation, f"user {ref!r}")
+    partner = ctx.db.get(Partner, user.partner_id) if user.partner_id else None
+    if partner is None or partner.owner_nation != ctx.who.nation:
+        require_nation(ctx.who, user.nation, f"user {ref!r}")
     return user
 
 

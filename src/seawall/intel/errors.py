@@ -19,7 +19,8 @@
     │   └── CaseNotFound          no case the caller may see has that id or prefix
     └── StatusNotFound
     Forbidden (77, 403)
-    └── NotCaseOwner              only the nation that opened a case changes its status
+    ├── NotCaseOwner              only the nation that opened a case changes its status
+    └── CollectionNotShared       a partner's objects would land in a collection not shared with it
     Conflict (73, 409)
     ├── CollectionExists
     └── AuditHeadConflict         a partner's audit head contradicts the one witnessed for it
@@ -40,6 +41,7 @@ Exchange with partner nodes (sync over TAXII, signed offline bundles)::
     │   ├── InvalidPublicKey               a public key that is not an Ed25519 key
     │   └── BundleUnreadable               a file that is not a Seawall bundle
     └── Forbidden                (77, 403)
+        ├── PartnerDisabled                the partner is disabled: nothing is exchanged
         ├── BundleSignatureInvalid         the bundle was altered or signed by another key
         ├── BundleSenderUnknown            no registered partner holds the signing key
         ├── BundleNotForThisNation         the bundle was made for another nation
@@ -230,6 +232,12 @@ class BundleSenderUnknown(Forbidden):
     """The bundle's sender is not a registered partner with that public key."""
 
     code = "bundle_sender_unknown"
+
+
+class CollectionNotShared(Forbidden):
+    """A partner's objects would land in a local collection whose audience does not name it."""
+
+    code = "collection_not_shared"
 
 
 class PartnerDisabled(Forbidden):

@@ -155,7 +155,8 @@ def _nations_by_identity() -> dict[str, str]:
 
 def nation_of_identity(ref: str | None) -> str | None:
     """The nation whose identity ``ref`` is, or None for any other identity."""
-    return _nations_by_identity().get(ref or "")
+    # STIX ids may come in uppercase hex; the same UUID names the same nation.
+    return _nations_by_identity().get((ref or "").lower()) if isinstance(ref, str) else None
 
 
 def nation_identity(nation: str) -> dict[str, Any]:

@@ -31,8 +31,9 @@ from seawall.db.models.intel import IntelCollection
 from seawall.errors import InvalidInput
 from seawall.intel import store
 from seawall.intel.collections import ALIAS, Audience, create_collection
+from seawall.intel.errors import CollectionNotShared
 from seawall.intel.identity import identity_id
-from seawall.intel.sharing import partner_label
+from seawall.intel.sharing import partner_label, shares_with
 from seawall.intel.validation import SCO_TYPES
 
 UNSTAMPED_TYPES = frozenset({"marking-definition", "identity", "extension-definition"})
@@ -57,7 +58,6 @@ def partner_principal(partner: Partner) -> Principal:
         nation=partner.nation,
         role=Role.ANALYST,
         source=partner_label(partner),
-        node_operator=True,
         partner_id=partner.id,
     )
 
@@ -72,6 +72,13 @@ def local_collection(ctx: Ctx, alias: str, title: str, partner: Partner) -> Inte
         )
     row = ctx.db.scalar(select(IntelCollection).where(IntelCollection.alias == slug))
     if row is not None:
+        if not shares_with(ctx.db, row, partner):
+            # Its audience decides who reads what lands in it: the partner must be named.
+            raise CollectionNotShared(
+                f"partner {partner.name}'s collection {slug!r} would land in this node's "
+                f"{slug!r}, whose audience does not name {partner.name}, {partner.nation} or "
+                f"its region: add partner:{partner.name} to that audience, or rename it"
+            )
         return row
     # Never wider than the partner shared it: this node's nation (the partner shared it with
     # us) and the partner itself. Organisations and groups do not carry across nodes.

@@ -52,7 +52,7 @@ from seawall.core.context import Ctx
 from seawall.db.bulk import insert_rows
 from seawall.db.models.intel import IntelCollection, IntelObject
 from seawall.errors import Forbidden
-from seawall.intel.admission import Admission, Verdict, known_markings
+from seawall.intel.admission import DUPLICATE, Admission, Verdict, known_markings, submitter_of
 from seawall.intel.collections import Reader, can_read, can_write, default_marking, reader_of
 from seawall.intel.errors import (
     BadCursor,
@@ -343,23 +343,18 @@ def add_objects(
     default = default_marking(collection)
     admission = Admission.of(ctx, collection, good)
     submitter = admission.submitter
-    # A cyber observable has no versions of its own: its id names it once and for all.
-    here = {
-        row.stix_id: row
-        for rows in admission.held.values()
-        for row in rows
-        if row.collection_id == collection.id
-    }
-    prior_ids = frozenset(here)
+    prior_ids = frozenset(admission.ids_in(collection.id))
     taken: set[tuple[str, datetime]] = set()
+    taken_ids: set[str] = set()
     rows: list[dict[str, Any]] = []
     for obj in good:
-        version = obj.version or now
+        # A cyber observable has no versions of its own: its id names it once and for all,
+        # and it is stored under the time it was added (after any row it would collide with).
+        version = obj.version or admission.free_version(obj.id, now)
         label = format_timestamp(version)
-        same = admission.duplicate_here(obj, version)
-        if same is None and obj.version is None:
-            same = here.get(obj.id)
-        if same is not None or (obj.id, version) in taken:
+        same = admission.duplicate_here(obj, obj.version)
+        again = (obj.id, version) in taken or (obj.version is None and obj.id in taken_ids)
+        if same is not None or again:
             verdict = admission.duplicate(same) if same is not None else DUPLICATE
             _note(result, verdict, obj.id, label)
             continue
@@ -374,6 +369,7 @@ def add_objects(
             _note(result, verdict, obj.id, label)
             continue
         taken.add((obj.id, version))
+        taken_ids.add(obj.id)
         rows.append(
             {
                 "collection_id": collection.id,
@@ -414,9 +410,6 @@ def add_objects(
             request=request_id,
         )
     return result
-
-
-DUPLICATE = Verdict("duplicate", "already in the collection; not added again")
 
 
 def _note(result: AddResult, verdict: Verdict, stix_id: str, label: str) -> None:
@@ -710,7 +703,16 @@ def delete_object(ctx: Ctx, collection: IntelCollection, object_id: str, filters
         raise Forbidden(f"{ctx.who.username} may not remove objects in {collection.alias!r}")
     scope = Filters(versions=filters.versions, spec_versions=filters.spec_versions)
     shape, values = _shape(reader_of(ctx, collection), collection, scope, object_id, True)
-    mine = IntelObject.owner_nation == ctx.who.nation
+    # Only the holder's own rows: a partner's account deletes only what its partner sent.
+    submitter = submitter_of(ctx)
+    mine = (
+        IntelObject.submitted_by == submitter.name
+        if submitter.partner is not None
+        else and_(
+            IntelObject.owner_nation == submitter.nation,
+            not_(IntelObject.submitted_by.startswith(PARTNER_PREFIX)),
+        )
+    )
     seqs = list(ctx.db.scalars(select(IntelObject.seq).where(*_conditions(shape), mine), values))
     if not seqs:
         raise ObjectNotFound(
