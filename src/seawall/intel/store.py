@@ -22,7 +22,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -339,7 +339,13 @@ def add_objects(
         .where(IntelCollection.id == collection.id)
         .values(alias=IntelCollection.alias)
     )
-    now = ctx.now()
+    # Always after every row already added: a clock stepped back (an NTP correction), or one
+    # that has not moved, would otherwise put new rows at or behind the X-TAXII-Date-Added-Last
+    # a poller already holds, and its next added_after would skip them.
+    newest = ctx.db.scalar(
+        select(func.max(IntelObject.date_added)).where(IntelObject.collection_id == collection.id)
+    )
+    now = ctx.now() if newest is None else max(ctx.now(), newest + timedelta(microseconds=1))
     default = default_marking(collection)
     admission = Admission.of(ctx, collection, good)
     submitter = admission.submitter

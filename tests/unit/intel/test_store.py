@@ -133,6 +133,19 @@ def test_paging_visits_every_object_once_in_date_added_order(
     assert seen == [indicator(b * 10 + n)["id"] for b in range(3) for n in range(7)]
 
 
+def test_a_clock_stepped_back_never_hides_a_row_from_an_added_after_poller(
+    any_node: Node, clock: FrozenClock
+) -> None:
+    cid = new_collection(any_node)
+    add(any_node, JM, cid, [indicator(1)])
+    seen = read(any_node, JM, cid)
+    polled = store.format_timestamp(seen.date_added_last) if seen.date_added_last else None
+    clock.advance(hours=-1)  # an NTP correction steps the clock back
+    add(any_node, JM, cid, [indicator(2)])
+    later = read(any_node, JM, cid, added_after=polled)
+    assert ids(later) == [indicator(2)["id"]]
+
+
 def test_filters_narrow_and_default_to_the_last_version(any_node: Node, clock: FrozenClock) -> None:
     cid = new_collection(any_node)
     ip = {"type": "ipv4-addr", "id": f"ipv4-addr--{uuid.uuid4()}", "value": "203.0.113.7"}
