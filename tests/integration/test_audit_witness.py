@@ -17,7 +17,7 @@ from seawall.core import audit, partners
 from seawall.core.node import Node
 from seawall.db.models import AuditEntry, AuditHead
 from seawall.db.models.intel_sync import IntelAuditHead
-from seawall.intel import witness
+from seawall.intel import witness, witness_check
 from seawall.intel.errors import AuditHeadConflict, AuditHeadInvalid, PartnerRefused
 from seawall.intel.identity import IDENTITY_CHALLENGE, load_node_key
 from seawall.intel.link import PartnerLink
@@ -339,3 +339,29 @@ def test_a_partner_that_does_not_witness_us_is_no_failure_of_publishing(
     outcome = publish(jm, "tt-node")
     assert outcome.outcome == "unwitnessed"
     assert "no partner of JM" in outcome.message
+
+
+def test_each_side_lists_what_it_witnesses_and_what_the_other_holds(
+    pair: tuple[Site, Site],
+) -> None:
+    jm, tt = pair
+    first = publish(jm, "tt-node")
+    truncate(jm.node, first.count - 2)
+    jm.node.clock.advance(seconds=5)  # type: ignore[attr-defined]
+    with pytest.raises(PartnerRefused):
+        publish(jm, "tt-node")
+    on_tt = CliRunner().invoke(
+        cli,
+        ["--home", str(tt.node.settings.home), "audit", "witnessed", "--json"],
+        env={"SEAWALL_HOME": ""},
+    )
+    assert on_tt.exit_code == 0, on_tt.output
+    [row] = [r for r in json.loads(on_tt.stdout) if r["partner"] == "jm-node"]
+    assert (row["theirs"], row["theirs_hash"], row["refused"]) == (first.count, first.hash, 1)
+    on_jm = CliRunner().invoke(
+        cli, ["--home", str(jm.node.settings.home), "audit", "witnessed"], env={"SEAWALL_HOME": ""}
+    )
+    assert on_jm.exit_code == 0 and "tt-node" in on_jm.stdout, on_jm.output
+    with jm.node.unit(jm.node.operator()) as ctx:
+        [ours] = [w for w in witness_check.witnessing(ctx) if w.partner == "tt-node"]
+    assert ours.ours == first.count  # what TT said it holds of ours, before the truncation

@@ -7,7 +7,7 @@ from datetime import datetime
 import click
 
 from seawall.cli.context import CliState, pass_state
-from seawall.cli.output import emit_json, emit_table, json_option, say
+from seawall.cli.output import emit_json, emit_table, fmt_time, json_option, say
 from seawall.core import audit as audit_log
 from seawall.errors import AuditChainBroken
 from seawall.intel import witness_check
@@ -73,6 +73,36 @@ def verify(state: CliState, witnesses: bool, timeout: float, as_json: bool) -> N
         agreeing = sum(c.verdict == witness_check.AGREES for c in checks)
         witnessed = f"; {agreeing} of {len(checks)} witnesses agree" if witnesses else ""
         say(f"Audit log intact: {result.checked} entries verified{witnessed}")
+
+
+@group.command("witnessed")
+@json_option
+@pass_state
+def witnessed(state: CliState, as_json: bool) -> None:
+    """Per partner: the head of its audit log this node witnesses, and what it holds of ours."""
+    node = state.node()
+    with node.unit(node.operator()) as ctx:
+        rows = witness_check.witnessing(ctx)
+    if as_json:
+        emit_json([row.as_dict() for row in rows])
+        return
+    emit_table(
+        "Audit heads witnessed",
+        ["Partner", "Nation", "Their head", "Hash", "Signed", "Via", "Refused", "Ours held"],
+        [
+            [
+                row.partner,
+                row.nation,
+                "none" if row.theirs is None else str(row.theirs),
+                row.theirs_hash[:16],
+                fmt_time(row.theirs_signed_at),
+                row.theirs_via,
+                str(row.refused),
+                "none" if row.ours is None else str(row.ours),
+            ]
+            for row in rows
+        ],
+    )
 
 
 @group.command("show")

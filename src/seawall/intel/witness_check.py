@@ -11,17 +11,29 @@ is said but is no failure of the chain.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+
+from sqlalchemy import func, select
 
 from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
 from seawall.core.partners import list_partners
-from seawall.db.models.intel_sync import IntelSyncPartner
+from seawall.db.models.intel_sync import IntelAuditHead, IntelSyncPartner
 from seawall.errors import SeawallError
 from seawall.intel.errors import AuditHeadInvalid
 from seawall.intel.identity import load_node_key
 from seawall.intel.link import DEFAULT_TIMEOUT, PartnerLink
-from seawall.intel.witness import ChainPoint, SignedHead, chain_points, parse_head, verify_head
+from seawall.intel.witness import (
+    REFUSED,
+    ChainPoint,
+    SignedHead,
+    acknowledged_count,
+    chain_points,
+    held_head,
+    parse_head,
+    verify_head,
+)
 from seawall.settings import Settings
 
 AGREES, TRUNCATED, REWRITTEN, OTHER_KEY = "agrees", "truncated", "rewritten", "other_key"
@@ -150,3 +162,60 @@ def _judge(
     return WitnessCheck(
         name, AGREES, head.count, f"{name} witnessed entry {head.count}; the local chain agrees"
     )
+
+
+@dataclass(frozen=True)
+class Witnessing:
+    """What this node and one partner hold of each other's audit logs."""
+
+    partner: str
+    nation: str
+    theirs: int | None  # the count of the partner's head this node witnesses
+    theirs_hash: str
+    theirs_signed_at: datetime | None
+    theirs_via: str
+    refused: int  # heads of the partner's that contradicted the one held (kept as evidence)
+    ours: int | None  # the count of this node's head the partner last said it holds
+
+    def as_dict(self) -> dict[str, Any]:
+        """For ``--json``."""
+        return {
+            "partner": self.partner,
+            "nation": self.nation,
+            "theirs": self.theirs,
+            "theirs_hash": self.theirs_hash,
+            "theirs_signed_at": self.theirs_signed_at,
+            "theirs_via": self.theirs_via,
+            "refused": self.refused,
+            "ours": self.ours,
+        }
+
+
+def witnessing(ctx: Ctx) -> list[Witnessing]:
+    """Per partner: the head of its log this node holds, and what it holds of ours.
+
+    An auditor who does not trust a node asks its partners' operators for this list: the
+    counts and hashes here are what the node itself must still show.
+    """
+    require(ctx.who, Perm.AUDIT_READ)
+    out: list[Witnessing] = []
+    for partner in list_partners(ctx):
+        held = held_head(ctx, partner.id)
+        refused = ctx.db.scalar(
+            select(func.count())
+            .select_from(IntelAuditHead)
+            .where(IntelAuditHead.partner_id == partner.id, IntelAuditHead.state == REFUSED)
+        )
+        out.append(
+            Witnessing(
+                partner=partner.name,
+                nation=partner.nation,
+                theirs=held.count if held else None,
+                theirs_hash=held.hash if held else "",
+                theirs_signed_at=held.signed_at if held else None,
+                theirs_via=held.via if held else "",
+                refused=int(refused or 0),
+                ours=acknowledged_count(ctx, partner),
+            )
+        )
+    return out
