@@ -4,7 +4,7 @@ Each entry's hash is HMAC-SHA256 over the previous entry's hash and the entry's 
 canonical JSON, keyed with a key derived from the node secret. Someone who can write
 to the database but does not hold the node secret cannot re-forge the chain after an
 edit. The ``audit_head`` row names the last entry, so removing the newest entries
-shows too; appends lock that row, which keeps the chain linear on PostgreSQL.
+shows too; appends write that row first, which keeps the chain linear on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from seawall.core.access import Principal
@@ -60,7 +60,14 @@ def append(
     target: str = "",
     detail: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """Append one entry in the caller's transaction."""
+    """Append one entry in the caller's transaction.
+
+    The head row is written before it is read, so the append holds the write lock from the
+    start: on SQLite a plain read runs outside any transaction (the driver opens one at the
+    first write), and two appends that both read the head before either wrote would both
+    take the next number. On PostgreSQL the update takes the row lock, as FOR UPDATE would.
+    """
+    db.execute(update(AuditHead).where(AuditHead.id == HEAD_ID).values(seq=AuditHead.seq))
     head = db.execute(
         select(AuditHead).where(AuditHead.id == HEAD_ID).with_for_update()
     ).scalar_one_or_none()
