@@ -55,6 +55,30 @@ class ShareInvalid(IntegrityError):
     code = "share_invalid"
 
 
+class PacksLost(IntegrityError):
+    """Packs with fewer than k good shares on reachable sites: repair cannot rebuild them.
+
+    ``packs`` names their shares (``data/<2 hex>/<pack id>``); ``detail`` is the report of
+    the run that found them (what it healed, and the snapshots and files each loss affects).
+    """
+
+    code = "packs_lost"
+
+    def __init__(
+        self, message: str, packs: tuple[str, ...] = (), detail: dict[str, object] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.packs = packs
+        self.detail = detail or {}
+
+
+class IndexDamaged(IntegrityError):
+    """An index file fails authentication on every site that holds it, so the packs it lists
+    are unknown until ``repair --index`` indexes them again from their trailers."""
+
+    code = "index_damaged"
+
+
 class TooFewShares(SeawallError):
     """Fewer valid shares than the threshold: the pack cannot be rebuilt."""
 
