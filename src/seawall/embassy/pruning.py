@@ -17,7 +17,14 @@ from seawall.embassy.errors import BadRepositoryConfig
 from seawall.embassy.index import Index, PackInfo
 from seawall.embassy.packs import PackBuilder, open_chunk, packs_overhead, share_name
 from seawall.embassy.progress import Progress, ProgressFn, ignore_progress
-from seawall.embassy.snapshots import KeepPolicy, select_kept
+from seawall.embassy.snapshots import (
+    DEFAULT_GROUP_BY,
+    GroupKey,
+    KeepPolicy,
+    SnapshotGroup,
+    group_snapshots,
+    keep_reasons,
+)
 
 if TYPE_CHECKING:
     from seawall.embassy.repository import Repository
@@ -41,13 +48,32 @@ class PruneReport:
 
 
 @dataclass(frozen=True)
+class KeptSnapshot:
+    """A snapshot ``forget`` keeps, and the rules that keep it."""
+
+    id: str
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ForgetGroup:
+    """One group of snapshots (by ``group_by``): what the policy kept and removed in it."""
+
+    key: GroupKey
+    kept: tuple[KeptSnapshot, ...]
+    removed: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class ForgetReport:
-    """Snapshots kept and removed by ``forget``."""
+    """Snapshots kept and removed by ``forget``, in all and per group (oldest first)."""
 
     kept: tuple[str, ...]
     removed: tuple[str, ...]
     pruned: PruneReport | None = None
     dry_run: bool = False
+    groups: tuple[ForgetGroup, ...] = ()
+    group_by: tuple[str, ...] = DEFAULT_GROUP_BY
 
 
 def forget_snapshots(
@@ -55,13 +81,17 @@ def forget_snapshots(
     policy: KeepPolicy,
     *,
     tags: Sequence[str] = (),
+    group_by: Sequence[str] = DEFAULT_GROUP_BY,
     prune: bool = False,
     max_unused: float = DEFAULT_MAX_UNUSED,
     dry_run: bool = False,
 ) -> ForgetReport:
     """Remove snapshots outside ``policy`` (only those carrying all ``tags``).
 
-    With ``dry_run`` nothing is removed: the report says what would be (and no prune runs).
+    The policy applies within each group of snapshots with the same ``group_by`` fields
+    (host and paths by default, as restic), so a dump from stdin never displaces the
+    directory backed up beside it. With ``dry_run`` nothing is removed: the report says
+    what would be (and no prune runs).
     """
     if policy.empty:
         raise BadRepositoryConfig("a keep policy is required; forget would remove everything")
@@ -72,15 +102,32 @@ def forget_snapshots(
         repo.require_sites(degraded=False, what="forget")
     with repo.lock(exclusive=not dry_run):
         snaps = [s for s in repo.snapshots() if set(tags) <= set(s.tags)]
-        keep = select_kept(snaps, policy)
-        removed = [s for s in snaps if s.id not in keep]
+        groups = [_forget_group(group, policy) for group in group_snapshots(snaps, group_by)]
+        gone = {sid for group in groups for sid in group.removed}
+        removed = [s for s in snaps if s.id in gone]
         for snap in [] if dry_run else removed:
             # Snapshot first: a tree without a snapshot is harmless, the reverse is not.
             repo.delete_everywhere(f"snapshots/{snap.id}")
             repo.delete_everywhere(f"trees/{snap.id}")
     pruned = prune_packs(repo, max_unused=max_unused) if prune and not dry_run else None
-    kept = tuple(s.id for s in snaps if s.id in keep)
-    return ForgetReport(kept, tuple(s.id for s in removed), pruned, dry_run=dry_run)
+    kept = tuple(s.id for s in snaps if s.id not in gone)
+    return ForgetReport(
+        kept,
+        tuple(s.id for s in removed),
+        pruned,
+        dry_run=dry_run,
+        groups=tuple(groups),
+        group_by=tuple(group_by),
+    )
+
+
+def _forget_group(group: SnapshotGroup, policy: KeepPolicy) -> ForgetGroup:
+    reasons = keep_reasons(group.snapshots, policy)
+    return ForgetGroup(
+        group.key,
+        tuple(KeptSnapshot(s.id, tuple(reasons[s.id])) for s in group.snapshots if s.id in reasons),
+        tuple(s.id for s in group.snapshots if s.id not in reasons),
+    )
 
 
 def prune_packs(

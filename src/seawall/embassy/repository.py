@@ -93,6 +93,7 @@ from seawall.embassy.restore import RestoreReport, restore_snapshot
 from seawall.embassy.sealing import Compression, seal, unseal
 from seawall.embassy.sites.base import Site
 from seawall.embassy.snapshots import (
+    DEFAULT_GROUP_BY,
     KeepPolicy,
     Node,
     Snapshot,
@@ -710,13 +711,21 @@ class Repository:
         policy: KeepPolicy,
         *,
         tags: Sequence[str] = (),
+        group_by: Sequence[str] = DEFAULT_GROUP_BY,
         prune: bool = False,
         max_unused: float = DEFAULT_MAX_UNUSED,
         dry_run: bool = False,
     ) -> ForgetReport:
-        """Remove snapshots outside ``policy`` (only those carrying all ``tags``)."""
+        """Remove snapshots outside ``policy`` within each ``group_by`` group (only those
+        carrying all ``tags``)."""
         return forget_snapshots(
-            self, policy, tags=tags, prune=prune, max_unused=max_unused, dry_run=dry_run
+            self,
+            policy,
+            tags=tags,
+            group_by=group_by,
+            prune=prune,
+            max_unused=max_unused,
+            dry_run=dry_run,
         )
 
     def prune(

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from seawall.embassy.errors import IntegrityError
+from seawall.errors import InvalidInput
 
 NodeType = Literal["file", "dir", "symlink"]
 
@@ -191,10 +192,63 @@ def _bucket(kind: str, when: datetime) -> tuple[int, ...]:
     return (when.year,)
 
 
-def select_kept(snapshots: Sequence[Snapshot], policy: KeepPolicy) -> set[str]:
-    """Ids to keep: the newest snapshot of each of the last N periods of each kind."""
+# What ``forget`` may group snapshots by: the fields a snapshot records about its source.
+GROUP_FIELDS = ("host", "paths", "tags")
+# restic's default: a directory and a database dump backed up from one host are two groups,
+# so a keep policy never trades one for the other.
+DEFAULT_GROUP_BY = ("host", "paths")
+
+GroupKey = dict[str, str | tuple[str, ...]]
+
+
+def parse_group_by(text: str) -> tuple[str, ...]:
+    """``host,paths`` as a tuple of fields in canonical order; empty text groups nothing."""
+    fields = {part.strip() for part in text.split(",") if part.strip()}
+    unknown = sorted(fields - set(GROUP_FIELDS))
+    if unknown:
+        raise InvalidInput(
+            f"--group-by {','.join(unknown)!r} is not a snapshot field; use a comma-separated "
+            f"list of {', '.join(GROUP_FIELDS)}, or '' for no grouping"
+        )
+    return tuple(f for f in GROUP_FIELDS if f in fields)
+
+
+def group_key(snapshot: Snapshot, group_by: Sequence[str]) -> GroupKey:
+    """The values of ``group_by`` for ``snapshot`` (paths and tags sorted, as restic does)."""
+    key: GroupKey = {}
+    for name in GROUP_FIELDS:
+        if name in group_by:
+            if name == "host":
+                key[name] = snapshot.hostname
+            else:
+                key[name] = tuple(sorted(getattr(snapshot, name)))
+    return key
+
+
+@dataclass(frozen=True)
+class SnapshotGroup:
+    """Snapshots that share one group key, oldest first."""
+
+    key: GroupKey
+    snapshots: tuple[Snapshot, ...]
+
+
+def group_snapshots(snapshots: Iterable[Snapshot], group_by: Sequence[str]) -> list[SnapshotGroup]:
+    """Snapshots grouped by the fields ``group_by`` names, groups in key order."""
+    groups: dict[str, tuple[GroupKey, list[Snapshot]]] = {}
+    for snap in sorted(snapshots, key=lambda s: (s.time, s.id)):
+        key = group_key(snap, group_by)
+        groups.setdefault(json.dumps(key, sort_keys=True), (key, []))[1].append(snap)
+    return [SnapshotGroup(key, tuple(snaps)) for _, (key, snaps) in sorted(groups.items())]
+
+
+def keep_reasons(snapshots: Sequence[Snapshot], policy: KeepPolicy) -> dict[str, list[str]]:
+    """Ids to keep, each with the rules that keep it (``daily snapshot``, as restic says).
+
+    Each rule keeps the newest snapshot of each of its last N periods.
+    """
     ordered = sorted(snapshots, key=lambda s: s.time, reverse=True)
-    keep = {s.id for s in ordered[: policy.last]}
+    reasons: dict[str, list[str]] = {s.id: ["last snapshot"] for s in ordered[: policy.last]}
     for kind in ("hourly", "daily", "weekly", "monthly", "yearly"):
         budget: int = getattr(policy, kind)
         last: tuple[int, ...] | None = None
@@ -203,7 +257,12 @@ def select_kept(snapshots: Sequence[Snapshot], policy: KeepPolicy) -> set[str]:
                 break
             bucket = _bucket(kind, snap.time)
             if bucket != last:
-                keep.add(snap.id)
+                reasons.setdefault(snap.id, []).append(f"{kind} snapshot")
                 budget -= 1
                 last = bucket
-    return keep
+    return reasons
+
+
+def select_kept(snapshots: Sequence[Snapshot], policy: KeepPolicy) -> set[str]:
+    """Ids to keep: the newest snapshot of each of the last N periods of each kind."""
+    return set(keep_reasons(snapshots, policy))
