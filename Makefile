@@ -26,11 +26,12 @@ run: setup  ## Initialise a node in ./.seawall, load demo data, serve on 127.0.0
 services:  ## Start PostgreSQL if stopped; install chromium and sshd if absent
 	@bash tools/ensure-services
 
-check: setup  ## ruff, mypy --strict, import-linter
+check: setup  ## ruff, mypy --strict, import-linter, deptry
 	$(UV) run --frozen ruff format --check src tests bench
 	$(UV) run --frozen ruff check src tests bench
 	$(UV) run --frozen mypy
 	$(UV) run --frozen lint-imports
+	$(UV) run --frozen deptry src
 
 test: setup services check  ## Set up everything and run the whole test suite
 	$(UV) run --frozen pytest $(PYTEST_ARGS)

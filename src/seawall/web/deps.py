@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
@@ -90,7 +91,7 @@ def ui_page(request: Request) -> Iterator[Page]:
         ctx.who = principal_of(user, source=client_source(request))
         if request.method not in ("GET", "HEAD"):
             presented = request.headers.get(CSRF_HEADER) or getattr(request.state, "form_csrf", "")
-            if not presented or presented != session.csrf_token:
+            if not presented or not secrets.compare_digest(presented, session.csrf_token):
                 raise Forbidden(
                     "the form has expired or did not come from this site; reload the page"
                 )
