@@ -687,3 +687,38 @@ def test_a_change_that_fails_half_way_is_audited_with_its_error(
         [entry] = audit.search(ctx.db, audit.AuditFilter(action="embassy.prune"))
     node.close()
     assert entry.detail["outcome"] == "failure" and entry.detail["error"]
+
+
+def test_forget_keeps_each_group_and_a_dry_run_shows_why(
+    home: Path, sites: list[Path], records: Path
+) -> None:
+    init_repo(home, [f"file://{d}" for d in sites])
+    repo = ("--repo", "gov-records")
+    assert sw(home, "embassy", "backup", *repo, str(records)).code == 0
+    dump = ("--stdin", "--stdin-name", "landdb.sql")
+    assert sw(home, "embassy", "backup", *repo, *dump, stdin=b"COPY land;\n").code == 0
+    would = sw(home, "embassy", "forget", *repo, "--keep-daily", "7", "--dry-run")
+    assert would.code == 0, would.err
+    assert f"paths={records}" in would.err and "paths=stdin:landdb.sql" in would.err
+    assert would.err.count("\n  keep   ") == 2 and would.err.count("(daily snapshot)") == 2
+    plan = sw(home, "embassy", "forget", *repo, "--keep-daily", "7", "--dry-run", "--json")
+    body = plan.json()
+    assert isinstance(body, dict) and body["group_by"] == ["host", "paths"]
+    assert sorted(g["key"]["paths"] for g in body["groups"]) == [
+        [str(records)],
+        ["stdin:landdb.sql"],
+    ]
+    assert all(
+        [k["reasons"] for k in g["keep"]] == [["daily snapshot"]] and g["remove"] == []
+        for g in body["groups"]
+    )
+    forgot = sw(home, "embassy", "forget", *repo, "--keep-daily", "7")
+    assert forgot.code == 0, forgot.err
+    assert "Kept 2 snapshots, removed 0" in forgot.err
+    bad = sw(home, "embassy", "forget", *repo, "--keep-last", "1", "--group-by", "hostname")
+    assert bad.code == 65 and "--group-by 'hostname'" in bad.err
+    one = sw(home, "embassy", "forget", *repo, "--keep-last", "1", "--group-by", "", "--json")
+    assert one.code == 0, one.err
+    single = one.json()
+    assert isinstance(single, dict) and [g["key"] for g in single["groups"]] == [{}]
+    assert len(single["kept"]) == 1 and len(single["removed"]) == 1

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -39,11 +40,11 @@ from seawall.embassy.custody import CustodianShare, combine_shares
 from seawall.embassy.errors import BadSiteUrl, RestoreWouldOverwrite, SnapshotMissing
 from seawall.embassy.exposure import DEFAULT_STORM_RADIUS_KM, Place
 from seawall.embassy.progress import Progress as EngineProgress
-from seawall.embassy.pruning import DEFAULT_MAX_UNUSED, PruneReport
+from seawall.embassy.pruning import DEFAULT_MAX_UNUSED, ForgetGroup, PruneReport
 from seawall.embassy.repository import Repository
 from seawall.embassy.sealing import Compression
 from seawall.embassy.sites import open_site, redact_url
-from seawall.embassy.snapshots import KeepPolicy
+from seawall.embassy.snapshots import DEFAULT_GROUP_BY, KeepPolicy, parse_group_by
 from seawall.embassy.snapshots import Node as TreeNode
 from seawall.errors import InvalidInput, NotFound, SeawallError
 
@@ -679,6 +680,12 @@ def exposure(state: CliState, repo_ref: str, radius_km: float, as_json: bool) ->
 @click.option("--keep-monthly", default=0, type=click.IntRange(0))
 @click.option("--keep-yearly", default=0, type=click.IntRange(0))
 @click.option("--tag", "tags", multiple=True, help="Only snapshots with these tags.")
+@click.option(
+    "--group-by",
+    default=",".join(DEFAULT_GROUP_BY),
+    show_default=True,
+    help="Apply the policy within groups by these fields (host, paths, tags); '' for one group.",
+)
 @click.option("--prune", "do_prune", is_flag=True, help="Also delete data no snapshot uses.")
 @max_unused_option
 @dry_run_option
@@ -694,6 +701,7 @@ def forget(
     keep_monthly: int,
     keep_yearly: int,
     tags: tuple[str, ...],
+    group_by: str,
     do_prune: bool,
     max_unused: str,
     dry_run: bool,
@@ -708,23 +716,41 @@ def forget(
         monthly=keep_monthly,
         yearly=keep_yearly,
     )
+    fields = parse_group_by(group_by)
     unused = _fraction(max_unused, "--max-unused", zero=True)
     with _opened(state, repo_ref) as o, o.changing("forget", pruned=do_prune):
+        times = {s.id: s.time for s in o.repo.snapshots()}
         report = o.repo.forget(
-            policy, tags=tags, prune=do_prune, max_unused=unused, dry_run=dry_run
+            policy,
+            tags=tags,
+            group_by=fields,
+            prune=do_prune,
+            max_unused=unused,
+            dry_run=dry_run,
         )
         if not dry_run:
-            o.event("forget", kept=len(report.kept), removed=list(report.removed), pruned=do_prune)
+            o.event(
+                "forget",
+                kept=len(report.kept),
+                removed=list(report.removed),
+                group_by=list(fields),
+                pruned=do_prune,
+            )
     if as_json:
         emit_json(
             {
                 "kept": list(report.kept),
                 "removed": list(report.removed),
+                "group_by": list(report.group_by),
+                "groups": [_group_doc(g, times) for g in report.groups],
                 "pruned": asdict(report.pruned) if report.pruned else None,
                 "dry_run": dry_run,
             }
         )
-    elif dry_run:
+        return
+    for group in report.groups:
+        _say_group(group, times)
+    if dry_run:
         say(
             f"Would keep {len(report.kept)} snapshots and remove {len(report.removed)}: "
             + (", ".join(r[:8] for r in report.removed) or "none")
@@ -734,6 +760,35 @@ def forget(
         say(f"Kept {len(report.kept)} snapshots, removed {len(report.removed)}")
         if report.pruned:
             say(_pruned_line(report.pruned))
+
+
+def _group_doc(group: ForgetGroup, times: dict[str, datetime]) -> dict[str, Any]:
+    """A forget group as JSON: its key, what is kept (and why), what is removed."""
+
+    def when(sid: str) -> str | None:
+        return times[sid].isoformat() if sid in times else None
+
+    return {
+        "key": {name: list(v) if isinstance(v, tuple) else v for name, v in group.key.items()},
+        "keep": [{"id": k.id, "time": when(k.id), "reasons": list(k.reasons)} for k in group.kept],
+        "remove": [{"id": sid, "time": when(sid)} for sid in group.removed],
+    }
+
+
+def _say_group(group: ForgetGroup, times: dict[str, datetime]) -> None:
+    """A group's key, then one line per snapshot: kept (by which rules) or removed."""
+    key = " ".join(
+        f"{name}={','.join(v) if isinstance(v, tuple) else v}" for name, v in group.key.items()
+    )
+    say(f"{key or 'all snapshots'}: keep {len(group.kept)}, remove {len(group.removed)}")
+
+    def when(sid: str) -> str:
+        return f"{times[sid]:%Y-%m-%d %H:%M}" if sid in times else ""
+
+    for kept in group.kept:
+        say(f"  keep   {kept.id[:8]} {when(kept.id)} ({', '.join(kept.reasons)})")
+    for sid in group.removed:
+        say(f"  remove {sid[:8]} {when(sid)}")
 
 
 @embassy.command()
