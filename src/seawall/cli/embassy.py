@@ -37,7 +37,12 @@ from seawall.core.node import Node
 from seawall.db.models.embassy import EmbassyRepo
 from seawall.embassy import registry
 from seawall.embassy.custody import CustodianShare, combine_shares
-from seawall.embassy.errors import BadSiteUrl, RestoreWouldOverwrite, SnapshotMissing
+from seawall.embassy.errors import (
+    BadSiteUrl,
+    PacksLost,
+    RestoreWouldOverwrite,
+    SnapshotMissing,
+)
 from seawall.embassy.exposure import DEFAULT_STORM_RADIUS_KM, Place
 from seawall.embassy.progress import Progress as EngineProgress
 from seawall.embassy.pruning import DEFAULT_MAX_UNUSED, ForgetGroup, PruneReport
@@ -509,6 +514,7 @@ def check(
                 "packs_read": report.packs_read,
                 "shares_read": report.shares_read,
                 "problems": [asdict(p) for p in report.problems],
+                "lost_packs": [loss.to_doc() for loss in report.lost_packs],
             }
         )
     else:
@@ -535,17 +541,22 @@ def check(
 def repair(state: CliState, repo_ref: str, as_json: bool) -> None:
     """Rebuild missing or corrupt shares and restore full redundancy."""
     with _opened(state, repo_ref) as o, _bar(not as_json) as progress:
-        report = o.run(
-            "repair",
-            lambda: o.repo.repair(progress=progress),
-            lambda r: (
-                f"{r.shares_rebuilt} shares rebuilt, {r.objects_copied} objects copied",
-                asdict(r),
-            ),
-            degraded=lambda _r: False,
-        )
+        try:
+            report = o.run(
+                "repair",
+                lambda: o.repo.repair(progress=progress),
+                lambda r: (
+                    f"{r.shares_rebuilt} shares rebuilt, {r.objects_copied} objects copied",
+                    r.to_doc(),
+                ),
+                degraded=lambda _r: False,
+            )
+        except PacksLost as exc:
+            if as_json:
+                emit_json(exc.detail)  # what was healed, and every file each lost pack held
+            raise
     if as_json:
-        emit_json(asdict(report))
+        emit_json(report.to_doc())
     else:
         say(
             f"Rebuilt {report.shares_rebuilt} shares, copied {report.objects_copied} objects, "

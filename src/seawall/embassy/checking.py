@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from seawall.embassy.config import CONFIG, MARKER, RepoConfig
 from seawall.embassy.erasure import (
@@ -23,6 +23,7 @@ from seawall.embassy.errors import (
     BadRepositoryConfig,
     IntegrityError,
     ObjectMissing,
+    PacksLost,
     RepositoryExists,
     ShareInvalid,
     TooFewShares,
@@ -30,6 +31,7 @@ from seawall.embassy.errors import (
 )
 from seawall.embassy.index import PackInfo
 from seawall.embassy.keys import KeySlot
+from seawall.embassy.losses import PackLoss, find_losses, summarise_losses
 from seawall.embassy.packs import open_chunk, share_name
 from seawall.embassy.progress import Progress, ProgressFn, ignore_progress
 from seawall.embassy.sites.base import Site
@@ -62,6 +64,8 @@ class CheckReport:
     packs: int = 0
     packs_read: int = 0
     shares_read: int = 0
+    # Packs beyond repair, each with the snapshots and files it takes with it.
+    lost_packs: list[PackLoss] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -91,6 +95,17 @@ class RepairReport:
     objects_copied: int
     snapshots_cleared: int
     unrecoverable: tuple[str, ...] = ()
+    losses: tuple[PackLoss, ...] = ()
+
+    def to_doc(self) -> dict[str, Any]:
+        """JSON form; ``lost_packs`` lists every snapshot and file each lost pack held."""
+        return {
+            "shares_rebuilt": self.shares_rebuilt,
+            "objects_copied": self.objects_copied,
+            "snapshots_cleared": self.snapshots_cleared,
+            "unrecoverable": list(self.unrecoverable),
+            "lost_packs": [loss.to_doc() for loss in self.losses],
+        }
 
 
 def check_repository(
@@ -184,14 +199,22 @@ def _check(repo: Repository, read_data: bool | float, report: ProgressFn) -> Che
         stored[i] = set()
         with suppress(*IO_ERRORS):
             stored[i] = set(site.list("data/"))
+    lost: set[bytes] = set()
+    down = repo.config.n - len(up)
     for pack in index.packs.values():
         name = share_name(pack.id)
+        held = 0
         for i in up:
-            if name not in stored[i]:
-                url = repo.config.sites[i]
-                problems.append(
-                    Problem("error", "share-missing", name, f"{name} missing on {url}", i, url)
-                )
+            if name in stored[i]:
+                held += 1
+                continue
+            url = repo.config.sites[i]
+            problems.append(
+                Problem("error", "share-missing", name, f"{name} missing on {url}", i, url)
+            )
+        # Shares on a site that is down may come back; without them the pack is lost.
+        if held + down < pack.k:
+            lost.add(pack.id)
     known = {share_name(pid) for pid in index.packs}
     for i, names_here in stored.items():
         for name in sorted(names_here - known):
@@ -217,8 +240,16 @@ def _check(repo: Repository, read_data: bool | float, report: ProgressFn) -> Che
             for number, pack in enumerate(packs):
                 shares = ahead.pop().result()
                 ahead = fetch(packs[number + 1 : number + 2])
-                _open_pack(repo, pack, shares, result, openers)
+                if (
+                    not _open_pack(repo, pack, shares, result, openers)
+                    and len(shares.good) + down < pack.k
+                ):
+                    lost.add(pack.id)
                 report(Progress("check", files=number + 1, total_files=len(packs)))
+    result.lost_packs = find_losses(repo, index, lost)
+    for loss in result.lost_packs:
+        severity: Severity = "error" if loss.snapshots else "warning"
+        problems.append(Problem(severity, "pack-lost", loss.pack, loss.describe()))
     return result
 
 
@@ -272,7 +303,8 @@ def _open_pack(
     shares: _PackShares,
     result: CheckReport,
     openers: ThreadPoolExecutor,
-) -> None:
+) -> bool:
+    """Rebuild the pack and open every chunk; False when it cannot be read."""
     result.shares_read += shares.read
     result.problems.extend(shares.problems)
     result.packs_read += 1
@@ -293,6 +325,8 @@ def _open_pack(
     except (TooFewShares, IntegrityError) as exc:
         name = share_name(pack.id)
         result.problems.append(Problem("error", "pack-unreadable", name, str(exc)))
+        return False
+    return True
 
 
 def raw_share(repo: Repository, i: int, name: str) -> bytes | None:
@@ -314,12 +348,12 @@ def repair_repository(repo: Repository, *, progress: ProgressFn | None = None) -
         copied = sync_metadata(repo, range(repo.config.n))
         index = repo.load_index()
         rebuilt = 0
-        lost: list[str] = []
+        lost: list[bytes] = []
         for number, pack in enumerate(index.packs.values()):
             try:
                 rebuilt += heal_pack(repo, pack, range(repo.config.n))
             except (TooFewShares, IntegrityError):
-                lost.append(share_name(pack.id))
+                lost.append(pack.id)
             report(Progress("repair", files=number + 1, total_files=len(index.packs)))
         cleared = 0
         for snap in repo.snapshots():
@@ -329,7 +363,16 @@ def repair_repository(repo: Repository, *, progress: ProgressFn | None = None) -
                 data = snap.mark(degraded=False).to_json()
                 repo.put_everywhere(name, repo.seal_meta(name, data))
                 cleared += 1
-    return RepairReport(rebuilt, copied, cleared, tuple(lost))
+        losses = tuple(find_losses(repo, index, lost))
+    done = RepairReport(rebuilt, copied, cleared, tuple(loss.pack for loss in losses), losses)
+    if losses:
+        # Everything else is healed; the run still fails, so no one reads it as a clean bill.
+        raise PacksLost(
+            summarise_losses(list(losses), verb="repair could not rebuild"),
+            done.unrecoverable,
+            done.to_doc(),
+        )
+    return done
 
 
 def heal_pack(repo: Repository, pack: PackInfo, sites: Sequence[int]) -> int:

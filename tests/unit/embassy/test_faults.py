@@ -11,6 +11,7 @@ import pytest
 
 from seawall.embassy.errors import (
     IntegrityError,
+    PacksLost,
     RepositoryMissing,
     SiteUnavailable,
     TooFewShares,
@@ -233,7 +234,8 @@ def test_repair_reports_a_pack_beyond_repair_and_heals_the_rest(
     sites[4].delete(share_name(second))
     report = repo.check(read_data=True)
     assert any(p.kind == "pack-unreadable" and p.name == share_name(first) for p in report.errors)
-    healed = repo.repair()
-    assert healed.unrecoverable == (share_name(first),)
-    assert healed.shares_rebuilt == 1
+    with pytest.raises(PacksLost) as lost:
+        repo.repair()
+    assert lost.value.packs == (share_name(first),)
+    assert lost.value.detail["shares_rebuilt"] == 1
     assert sites[4].stat(share_name(second)) is not None

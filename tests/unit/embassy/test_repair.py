@@ -1,0 +1,106 @@
+"""A pack with fewer than k good shares: repair names it and fails, check names what it held."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from seawall.embassy.errors import PacksLost
+from seawall.embassy.index import PackInfo
+from seawall.embassy.packs import share_name
+from seawall.embassy.repository import Repository
+from seawall.embassy.sites.local import LocalSite
+
+
+def spoil(sites: list[LocalSite], pack: PackInfo, on: tuple[int, ...]) -> None:
+    """Flip a byte in the middle of the pack's share on each site in ``on``."""
+    for i in on:
+        path = sites[i].root / share_name(pack.id)
+        data = bytearray(path.read_bytes())
+        data[len(data) // 2] ^= 0x40
+        path.write_bytes(bytes(data))
+
+
+def holders(repo: Repository, pack: PackInfo) -> dict[str, set[str]]:
+    """Snapshot id -> paths of the files with a chunk in ``pack``, from the trees."""
+    inside = {e.id.hex() for e in pack.entries}
+    found: dict[str, set[str]] = {}
+    for snap in repo.snapshots():
+        for node in repo.tree(snap):
+            if inside & set(node.chunks):
+                found.setdefault(snap.id, set()).add(node.path)
+    return found
+
+
+def test_repair_fails_naming_the_pack_it_cannot_rebuild_and_heals_the_rest(
+    repo: Repository, source: Path, sites: list[LocalSite]
+) -> None:
+    repo.backup([source])
+    lost, other = list(repo.load_index().packs.values())[:2]
+    spoil(sites, lost, (0, 1, 2))  # two good shares of the three needed
+    sites[4].delete(share_name(other.id))
+    with pytest.raises(PacksLost) as caught:
+        repo.repair()
+    assert caught.value.packs == (share_name(lost.id),)
+    assert share_name(lost.id) in caught.value.message
+    assert len(caught.value.message.splitlines()) == 1
+    assert caught.value.exit_code == 1
+    assert caught.value.detail["shares_rebuilt"] == 1
+    assert sites[4].stat(share_name(other.id)) is not None
+    # Nothing was cleared or hidden: check still names the loss.
+    assert not repo.check(read_data=True).ok
+
+
+def test_check_names_the_snapshots_and_files_a_lost_pack_holds(
+    repo: Repository, source: Path, sites: list[LocalSite]
+) -> None:
+    repo.backup([source])
+    (source / "later.txt").write_bytes(b"a later file\n")
+    repo.backup([source])
+    lost = max(repo.load_index().packs.values(), key=lambda p: len(holders(repo, p)))
+    expected = holders(repo, lost)
+    spoil(sites, lost, (1, 3, 4))
+    report = repo.check(read_data=True)
+    assert not report.ok
+    [loss] = report.lost_packs
+    assert loss.pack == share_name(lost.id)
+    assert {s: set(files) for s, files in loss.snapshots} == expected
+    [problem] = [p for p in report.errors if p.kind == "pack-lost"]
+    some_snapshot = next(iter(expected))
+    assert some_snapshot[:8] in problem.message
+    assert min(expected[some_snapshot]) in problem.message
+
+
+def test_check_sees_a_lost_pack_from_the_listing_alone(
+    repo: Repository, source: Path, sites: list[LocalSite]
+) -> None:
+    repo.backup([source])
+    lost = next(iter(repo.load_index().packs.values()))
+    for i in (0, 2, 4):
+        sites[i].delete(share_name(lost.id))
+    report = repo.check()
+    [loss] = report.lost_packs
+    assert loss.pack == share_name(lost.id)
+    assert {s: set(files) for s, files in loss.snapshots} == holders(repo, lost)
+
+
+def test_a_lost_pack_holding_many_files_names_the_first_and_counts_the_rest(
+    repo: Repository, sites: list[LocalSite], tmp_path: Path
+) -> None:
+    many = tmp_path / "many"
+    many.mkdir()
+    for number in range(40):
+        (many / f"note-{number:02}.txt").write_bytes(f"note {number}\n".encode())
+    repo.backup([many])
+    [pack] = repo.load_index().packs.values()
+    spoil(sites, pack, (0, 1, 2))
+    report = repo.check(read_data=True)
+    [loss] = report.lost_packs
+    [(_, files)] = loss.snapshots
+    assert len(files) == 40
+    [problem] = [p for p in report.errors if p.kind == "pack-lost"]
+    assert "note-00.txt" in problem.message and "and 30 more" in problem.message
+    assert "note-39.txt" not in problem.message
+    with pytest.raises(PacksLost, match="40 files"):
+        repo.repair()
