@@ -260,12 +260,57 @@ def hold(repo: Repository, *, exclusive: bool) -> Iterator[HeldLock]:
 
 
 def _read_locks(repo: Repository) -> list[Lock]:
+    return list(_read_lock_objects(repo)[0].values())
+
+
+def _read_lock_objects(repo: Repository) -> tuple[dict[str, Lock], set[str]]:
+    """The readable locks by object name, and the names of lock objects that do not open."""
     locks: dict[str, Lock] = {}
-    for name in repo.names("locks/"):
-        with suppress(*IO_ERRORS, IntegrityError, ValueError):
+    unreadable: set[str] = set()
+    for name in sorted(repo.names("locks/")):
+        try:
             lock = Lock.from_json(repo.get_meta(name))
-            locks[lock.id] = lock
-    return list(locks.values())
+        except (*IO_ERRORS, IntegrityError, ValueError):
+            unreadable.add(name)
+            continue
+        if lock.name == name:
+            locks[name] = lock
+        else:
+            unreadable.add(name)  # sealed under its own name, so only a bug puts it elsewhere
+    return locks, unreadable
+
+
+@dataclass(frozen=True)
+class UnlockReport:
+    """Locks ``remove_locks`` (``unlock``) removed and live ones it left, oldest first."""
+
+    removed: tuple[Lock, ...]
+    kept: tuple[Lock, ...]
+    # Objects under locks/ that do not open as locks (they block nothing); removed with all.
+    unreadable: int = 0
+    remove_all: bool = False
+
+
+def remove_locks(repo: Repository, *, remove_all: bool = False) -> UnlockReport:
+    """Remove stale locks (see :meth:`Lock.is_stale`), or with ``remove_all`` every lock.
+
+    Removing a live lock stops its holder at its next safe point (:class:`LockLost`), so
+    ``remove_all`` is for a run known to be gone whose lock is not stale yet. Locks are
+    deleted from every reachable site; a site that is down keeps its copy.
+    """
+    now = repo.clock.now()
+    locks, unreadable = _read_lock_objects(repo)
+    ordered = sorted(locks.values(), key=lambda lock: (lock.time, lock.id))
+    doomed = [lock for lock in ordered if remove_all or lock.is_stale(now)]
+    for lock in doomed:
+        _drop(repo, lock.name, fresh=True)
+    if remove_all:
+        for name in sorted(unreadable):
+            _drop(repo, name, fresh=True)
+    kept = tuple(lock for lock in ordered if lock not in doomed)
+    return UnlockReport(
+        tuple(doomed), kept, len(unreadable) if remove_all else 0, remove_all=remove_all
+    )
 
 
 def _check_locks(repo: Repository, mine: Lock, *, write_stale: bool) -> None:
@@ -278,8 +323,13 @@ def _check_locks(repo: Repository, mine: Lock, *, write_stale: bool) -> None:
                 _drop(repo, other.name)
             continue
         if mine.conflicts_with(other):
+            unlock = f"seawall embassy unlock --repo {repo.config.name}"
             raise RepositoryLocked(
-                f"repository is locked: {other.describe()}; wait, or remove a stale lock"
+                f"repository is locked: {other.describe()}, refreshed "
+                f"{_minutes(max(now - other.refreshed, timedelta(0)))} minutes ago; wait for "
+                f"that run to end. If it is gone (killed, or its node down), `{unlock}` "
+                f"removes its lock once {_minutes(STALE_AFTER)} minutes pass without a "
+                f"refresh, and `{unlock} --remove-all` at once"
             )
 
 

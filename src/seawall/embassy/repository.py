@@ -77,7 +77,7 @@ from seawall.embassy.keys import (
     new_recovery_key,
     unlock,
 )
-from seawall.embassy.locks import HeldLock, hold
+from seawall.embassy.locks import HeldLock, UnlockReport, hold, remove_locks
 from seawall.embassy.memory import tune_malloc
 from seawall.embassy.packs import TARGET_SIZE, PackBuilder, share_name
 from seawall.embassy.progress import ProgressFn
@@ -485,6 +485,10 @@ class Repository:
     def lock(self, *, exclusive: bool) -> AbstractContextManager[HeldLock]:
         """Hold a shared or exclusive lock; RepositoryLocked when another conflicts."""
         return hold(self, exclusive=exclusive)
+
+    def unlock(self, *, remove_all: bool = False) -> UnlockReport:
+        """Remove stale locks, or with ``remove_all`` every lock (see :mod:`.locks`)."""
+        return remove_locks(self, remove_all=remove_all)
 
     def check_lock(self) -> None:
         """A safe point: LockLost when a lock this repository holds is lost (see :mod:`.locks`).
