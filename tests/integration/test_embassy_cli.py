@@ -16,6 +16,9 @@ from seawall.cli.main import main
 from seawall.core import audit
 from seawall.core.evidence import list_evidence
 from seawall.core.node import Node
+from seawall.embassy.locks import Lock
+from seawall.embassy.repository import Repository
+from seawall.embassy.sites.local import LocalSite
 from seawall.settings import load_settings
 from tests.servers import S3Endpoint, SftpEndpoint
 
@@ -722,3 +725,32 @@ def test_forget_keeps_each_group_and_a_dry_run_shows_why(
     single = one.json()
     assert isinstance(single, dict) and [g["key"] for g in single["groups"]] == [{}]
     assert len(single["kept"]) == 1 and len(single["removed"]) == 1
+
+
+def test_unlock_removes_a_dead_nodes_lock_and_is_audited(home: Path, sites: list[Path]) -> None:
+    init_repo(home, [f"file://{d}" for d in sites])
+    with Repository.open([LocalSite(d) for d in sites], PASS) as repo:
+        now = repo.clock.now()
+        lock = Lock("e5" * 8, True, "node-b", 4242, now, now)  # a prune on another node
+        repo.put_everywhere(lock.name, repo.seal_meta(lock.name, lock.to_json()))
+    blocked = sw(home, "embassy", "prune", "--repo", "gov-records")
+    assert blocked.code == 73
+    assert "exclusive lock by pid 4242 on node-b" in blocked.err
+    assert "`seawall embassy unlock --repo gov-records --remove-all`" in blocked.err
+    stale_only = sw(home, "embassy", "unlock", "--repo", "gov-records", "--json")
+    assert stale_only.code == 0, stale_only.err
+    body = stale_only.json()
+    assert isinstance(body, dict) and body["removed"] == []
+    assert [k["hostname"] for k in body["kept"]] == ["node-b"]
+    every = sw(home, "embassy", "unlock", "--repo", "gov-records", "--remove-all")
+    assert every.code == 0, every.err
+    assert "Removed 1 lock: exclusive lock by pid 4242 on node-b" in every.err
+    assert sw(home, "embassy", "prune", "--repo", "gov-records").code == 0
+    node = Node(load_settings(home=home))
+    with node.unit(node.operator()) as ctx:
+        entries = audit.search(ctx.db, audit.AuditFilter(action="embassy.unlock"))
+    node.close()
+    done = sorted((e.detail["remove_all"], len(e.detail["removed"])) for e in entries)
+    assert done == [(False, 0), (True, 1)]
+    removed = next(e for e in entries if e.detail["remove_all"]).detail["removed"]
+    assert removed[0]["hostname"] == "node-b" and removed[0]["pid"] == 4242

@@ -44,6 +44,7 @@ from seawall.embassy.errors import (
     SnapshotMissing,
 )
 from seawall.embassy.exposure import DEFAULT_STORM_RADIUS_KM, Place
+from seawall.embassy.locks import Lock
 from seawall.embassy.progress import Progress as EngineProgress
 from seawall.embassy.pruning import DEFAULT_MAX_UNUSED, ForgetGroup, PruneReport
 from seawall.embassy.repository import Repository
@@ -834,6 +835,61 @@ def _pruned_line(report: PruneReport) -> str:
         f"into {report.packs_written}, freed {report.bytes_freed:,} bytes; "
         f"{report.unused_bytes_kept:,} unused bytes left in place"
     )
+
+
+@embassy.command()
+@repo_option
+@click.option(
+    "--remove-all", is_flag=True, help="Remove every lock, live ones too, not only stale ones."
+)
+@json_option
+@pass_state
+def unlock(state: CliState, repo_ref: str, remove_all: bool, as_json: bool) -> None:
+    """Remove stale locks (restic's unlock); --remove-all removes every lock."""
+    with _opened(state, repo_ref) as o, o.changing("unlock", remove_all=remove_all):
+        report = o.repo.unlock(remove_all=remove_all)
+        o.event(
+            "unlock",
+            remove_all=remove_all,
+            removed=[_lock_doc(lock) for lock in report.removed],
+            kept=len(report.kept),
+            unreadable=report.unreadable,
+        )
+    if as_json:
+        emit_json(
+            {
+                "remove_all": remove_all,
+                "removed": [_lock_doc(lock) for lock in report.removed],
+                "kept": [_lock_doc(lock) for lock in report.kept],
+                "unreadable": report.unreadable,
+            }
+        )
+        return
+    count = len(report.removed)
+    say(
+        f"Removed {count} lock{'' if count == 1 else 's'}"
+        + (": " + "; ".join(lock.describe() for lock in report.removed) if count else "")
+    )
+    if report.unreadable:
+        say(f"Removed {report.unreadable} lock objects that do not open")
+    if report.kept:
+        say(
+            f"Left {len(report.kept)} live: "
+            + "; ".join(lock.describe() for lock in report.kept)
+            + " (--remove-all removes them)"
+        )
+
+
+def _lock_doc(lock: Lock) -> dict[str, Any]:
+    """A lock as JSON: whose it is and when it was last refreshed."""
+    return {
+        "id": lock.id,
+        "exclusive": lock.exclusive,
+        "hostname": lock.hostname,
+        "pid": lock.pid,
+        "time": lock.time.isoformat(),
+        "refreshed": lock.refreshed.isoformat(),
+    }
 
 
 @embassy.command()
