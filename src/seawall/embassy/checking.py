@@ -21,6 +21,7 @@ from seawall.embassy.erasure import (
 from seawall.embassy.errors import (
     IO_ERRORS,
     BadRepositoryConfig,
+    IndexDamaged,
     IntegrityError,
     ObjectMissing,
     PacksLost,
@@ -34,6 +35,7 @@ from seawall.embassy.keys import KeySlot
 from seawall.embassy.losses import PackLoss, find_losses, summarise_losses
 from seawall.embassy.packs import open_chunk, share_name
 from seawall.embassy.progress import Progress, ProgressFn, ignore_progress
+from seawall.embassy.reindexing import IndexRebuild, rebuild_index
 from seawall.embassy.sites.base import Site
 
 if TYPE_CHECKING:
@@ -96,6 +98,7 @@ class RepairReport:
     snapshots_cleared: int
     unrecoverable: tuple[str, ...] = ()
     losses: tuple[PackLoss, ...] = ()
+    rebuilt: IndexRebuild | None = None
 
     def to_doc(self) -> dict[str, Any]:
         """JSON form; ``lost_packs`` lists every snapshot and file each lost pack held."""
@@ -105,6 +108,7 @@ class RepairReport:
             "snapshots_cleared": self.snapshots_cleared,
             "unrecoverable": list(self.unrecoverable),
             "lost_packs": [loss.to_doc() for loss in self.losses],
+            "index": self.rebuilt.to_doc() if self.rebuilt else None,
         }
 
 
@@ -170,6 +174,16 @@ def _check(repo: Repository, read_data: bool | float, report: ProgressFn) -> Che
                 )
     index = repo.load_index()
     result.packs = len(index.packs)
+    for name, reason in sorted(index.damaged.items()):
+        problems.append(
+            Problem(
+                "error",
+                "index-damaged",
+                name,
+                f"{name} is unreadable on every site ({reason}); the packs it lists are "
+                "unknown: run repair --index",
+            )
+        )
     snaps = repo.snapshots()
     result.snapshots = len(snaps)
     for snap in snaps:
@@ -340,31 +354,46 @@ def raw_share(repo: Repository, i: int, name: str) -> bytes | None:
         return None
 
 
-def repair_repository(repo: Repository, *, progress: ProgressFn | None = None) -> RepairReport:
-    """Rebuild missing or corrupt shares and metadata copies; clear degraded snapshots."""
+def repair_repository(
+    repo: Repository, *, index: bool = False, progress: ProgressFn | None = None
+) -> RepairReport:
+    """Rebuild missing or corrupt shares and metadata copies; clear degraded snapshots.
+
+    With ``index``, first index every pack again from its trailer. A pack it cannot
+    rebuild, or an index file damaged on every site, fails the run once the rest is healed.
+    """
     report = progress or ignore_progress
     repo.require_sites(degraded=False, what="repair")
     with repo.lock(exclusive=True):
+        rebuilt = rebuild_index(repo, report) if index else None
         copied = sync_metadata(repo, range(repo.config.n))
-        index = repo.load_index()
-        rebuilt = 0
+        known = repo.load_index(partial=True)
+        healed = 0
         lost: list[bytes] = []
-        for number, pack in enumerate(index.packs.values()):
+        for number, pack in enumerate(known.packs.values()):
             try:
-                rebuilt += heal_pack(repo, pack, range(repo.config.n))
+                healed += heal_pack(repo, pack, range(repo.config.n))
             except (TooFewShares, IntegrityError):
                 lost.append(pack.id)
-            report(Progress("repair", files=number + 1, total_files=len(index.packs)))
+            report(Progress("repair", files=number + 1, total_files=len(known.packs)))
         cleared = 0
         for snap in repo.snapshots():
-            # A snapshot stays degraded while any pack is beyond repair.
-            if snap.degraded and not lost:
+            # A snapshot stays degraded while any pack is beyond repair or unindexed.
+            if snap.degraded and not lost and not known.damaged:
                 name = f"snapshots/{snap.id}"
                 data = snap.mark(degraded=False).to_json()
                 repo.put_everywhere(name, repo.seal_meta(name, data))
                 cleared += 1
-        losses = tuple(find_losses(repo, index, lost))
-    done = RepairReport(rebuilt, copied, cleared, tuple(loss.pack for loss in losses), losses)
+        losses = tuple(find_losses(repo, known, lost))
+    done = RepairReport(
+        healed, copied, cleared, tuple(loss.pack for loss in losses), losses, rebuilt
+    )
+    if known.damaged:
+        names = ", ".join(sorted(known.damaged))
+        raise IndexDamaged(
+            f"repair healed the rest, but {names} is unreadable on every site: "
+            "run seawall embassy repair --index to index its packs again"
+        )
     if losses:
         # Everything else is healed; the run still fails, so no one reads it as a clean bill.
         raise PacksLost(
@@ -493,7 +522,7 @@ def replace_site(
             generation=repo.config.generation + 1,
         )
         sync_metadata(repo, [slot])
-        index = repo.load_index()
+        index = repo.load_index(partial=True)
         for number, pack in enumerate(index.packs.values()):
             heal_pack(repo, pack, [slot])
             report(Progress("replace", files=number + 1, total_files=len(index.packs)))

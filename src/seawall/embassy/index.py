@@ -66,6 +66,8 @@ class Index:
     packs: dict[bytes, PackInfo] = field(default_factory=dict)
     chunks: dict[bytes, ChunkLocation] = field(default_factory=dict)
     files: set[str] = field(default_factory=set)
+    # Index files that verify on no site, and why: the packs they list are unknown.
+    damaged: dict[str, str] = field(default_factory=dict)
 
     def add(self, pack: PackInfo) -> None:
         """Record a pack and its chunks (the first pack seen for a chunk wins)."""

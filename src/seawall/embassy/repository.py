@@ -53,6 +53,7 @@ from seawall.embassy.errors import (
     IO_ERRORS,
     SITE_ERRORS,
     BadRepositoryConfig,
+    IndexDamaged,
     IntegrityError,
     KeySlotMissing,
     LastKeySlot,
@@ -194,6 +195,8 @@ class Repository:
         self._share_misses: Counter[int] = Counter()
         # Locks held now; every write checks them first (see check_lock).
         self.holding: list[HeldLock] = []
+        # Things the user should hear about that did not stop the run (a damaged index file).
+        self.warnings: list[str] = []
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -506,13 +509,39 @@ class Repository:
 
     # -- index and snapshots -------------------------------------------------------
 
-    def load_index(self) -> Index:
-        """Read every index file (first verifying copy of each)."""
+    def load_index(self, *, partial: bool = False) -> Index:
+        """Read every index file (first verifying copy of each).
+
+        A file that verifies on no site is skipped, named in ``Index.damaged`` and in
+        :attr:`warnings`, so that what needs only other packs still works. A run under the
+        exclusive lock (prune) deletes what no index lists, so there a damaged file raises
+        IndexDamaged, unless ``partial`` says the caller copes with a partial index (repair).
+        """
         index = Index()
         for name in sorted(self.names("index/")):
-            for pack in load_index_file(self.get_meta(name), name):
+            try:
+                packs = load_index_file(self.get_meta(name), name)
+            except ObjectMissing:
+                continue  # deleted since it was listed (a prune retired it)
+            except IntegrityError as exc:
+                index.damaged[name] = exc.message
+                continue
+            for pack in packs:
                 index.add(pack)
             index.files.add(name)
+        for name in sorted(index.damaged):
+            warning = (
+                f"{name} is unreadable on every site; the packs it lists are left out "
+                "(run repair --index)"
+            )
+            if warning not in self.warnings:
+                self.warnings.append(warning)
+        if index.damaged and not partial and any(h.lock.exclusive for h in self.holding):
+            names = ", ".join(sorted(index.damaged))
+            raise IndexDamaged(
+                f"{names} unreadable on every site: its packs would look unused; "
+                "run seawall embassy repair --index first"
+            )
         return index
 
     def write_index_file(self, packs: Sequence[PackInfo], *, degraded: bool = False) -> str:
@@ -700,9 +729,10 @@ class Repository:
         """Verify structure, and with ``read_data`` (True or a fraction) every share read."""
         return check_repository(self, read_data, progress=progress)
 
-    def repair(self, *, progress: ProgressFn | None = None) -> RepairReport:
-        """Rebuild missing or corrupt shares and copies; clear degraded snapshots."""
-        return repair_repository(self, progress=progress)
+    def repair(self, *, index: bool = False, progress: ProgressFn | None = None) -> RepairReport:
+        """Rebuild missing or corrupt shares and copies; clear degraded snapshots. With
+        ``index``, first index every pack again from its trailer (see :mod:`.reindexing`)."""
+        return repair_repository(self, index=index, progress=progress)
 
     def replace_site(
         self, old: int | str, new: Site, *, progress: ProgressFn | None = None
