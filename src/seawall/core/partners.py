@@ -11,6 +11,7 @@ from sqlalchemy import select
 from seawall.core.access import Perm, require, require_nation
 from seawall.core.context import Ctx
 from seawall.core.nations import normalise_nation
+from seawall.core.tlp import parse_tlp
 from seawall.db.models import Partner
 from seawall.errors import Conflict, InvalidInput, NotFound, parse_choice
 
@@ -23,9 +24,6 @@ class Trust(StrEnum):
     FULL = "full"
     LIMITED = "limited"
     NONE = "none"
-
-
-SHAREABLE_TLP = ("clear", "green", "amber", "amber+strict", "red")
 
 
 def add_partner(
@@ -60,9 +58,7 @@ def add_partner(
             f"partner URL {url!r} is not an http(s) URL: give e.g. https://node.example.gov"
         )
     trust_level = parse_choice(Trust, "trust", trust)
-    tlp = max_tlp.strip().lower()
-    if tlp not in SHAREABLE_TLP:
-        raise InvalidInput(f"unknown TLP {max_tlp!r}: choose one of {', '.join(SHAREABLE_TLP)}")
+    tlp = parse_tlp(max_tlp).key
     if ctx.db.scalar(select(Partner.id).where(Partner.name == slug)) is not None:
         raise Conflict(f"partner {slug!r} already exists")
     partner = Partner(

@@ -1,41 +1,21 @@
-"""TLP 2.0 levels and the STIX marking definitions that carry them.
+"""The STIX marking definitions that carry TLP 2.0 levels (:mod:`seawall.core.tlp`).
 
-The levels are ordered from least to most restrictive: CLEAR < GREEN < AMBER <
-AMBER+STRICT < RED. TLP 1.0 markings are read onto the same scale, with WHITE read
-as CLEAR. An object marked more than once is as restricted as its strictest marking.
+TLP 1.0 markings are read onto the same scale, with WHITE read as CLEAR. An object marked
+more than once is as restricted as its strictest marking.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from enum import IntEnum
 from typing import Any
 
+from seawall.core.tlp import Tlp as Tlp  # the scale is core's; STIX markings are here
+from seawall.core.tlp import parse_tlp as core_parse_tlp
 from seawall.intel.errors import UnknownMarking
 
 TLP2_EXTENSION = "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
 TLP2_CREATED = "2022-10-01T00:00:00.000Z"
 TLP1_CREATED = "2017-01-20T00:00:00.000Z"
-
-
-class Tlp(IntEnum):
-    """A TLP level; a larger value is a stricter marking."""
-
-    CLEAR = 0
-    GREEN = 1
-    AMBER = 2
-    AMBER_STRICT = 3
-    RED = 4
-
-    @property
-    def label(self) -> str:
-        """The level as TLP 2.0 writes it: ``TLP:AMBER+STRICT``."""
-        return f"TLP:{self.key.upper()}"
-
-    @property
-    def key(self) -> str:
-        """The level's lowercase name as stored and as the TLP 2.0 extension writes it."""
-        return "amber+strict" if self is Tlp.AMBER_STRICT else self.name.lower()
 
 
 # The official STIX ids (cti-stix-common-objects, TLP 2.0 extension; STIX 2.1 §7.2.1.4).
@@ -56,28 +36,11 @@ MARKING_IDS: dict[str, Tlp] = {
     **{ref: level for level, ref in TLP2_IDS.items()},
     **{ref: level for ref, (level, _) in TLP1_IDS.items()},
 }
-_NAMES: dict[str, Tlp] = {
-    "clear": Tlp.CLEAR,
-    "white": Tlp.CLEAR,
-    "green": Tlp.GREEN,
-    "amber": Tlp.AMBER,
-    "amber+strict": Tlp.AMBER_STRICT,
-    "amber-strict": Tlp.AMBER_STRICT,
-    "amber_strict": Tlp.AMBER_STRICT,
-    "red": Tlp.RED,
-}
 
 
 def parse_tlp(value: str) -> Tlp:
     """A level by name (``amber+strict``, ``TLP:AMBER+STRICT``, ``white``), or UnknownMarking."""
-    key = value.strip().lower().replace(" ", "")
-    key = key.removeprefix("tlp:").removeprefix("tlp-")
-    try:
-        return _NAMES[key]
-    except KeyError:
-        raise UnknownMarking(
-            f"unknown TLP level {value!r}: use clear, green, amber, amber+strict or red"
-        ) from None
+    return core_parse_tlp(value, UnknownMarking)
 
 
 def marking_id(level: Tlp) -> str:

@@ -15,6 +15,7 @@ from starlette.types import ASGIApp
 from seawall import __version__
 from seawall.catalogs import N_
 from seawall.core.node import Node
+from seawall.core.tlp import TLP_KEYS
 from seawall.settings import Settings, load_settings
 from seawall.web.errors import install_error_handlers
 from seawall.web.headers import SecurityHeaders
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None, node: Node | None = None) -> Fa
     app.state.pillars = PILLARS
     templates = Jinja2Templates(directory=_package_dir("templates"))
     templates.env.globals["version"] = __version__
+    templates.env.globals["tlp_choices"] = TLP_KEYS
     # `_` and `{% trans %}` in every template. render() and the error page put the request's
     # language in the context (i18n.page_words); anything rendered without it reads English.
     templates.env.add_extension("jinja2.ext.i18n")

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from seawall.core import audit, evidence, organisations, partners, tokens, users
 from seawall.core.access import Perm, require
 from seawall.core.nations import groups_of, nation_name, normalise_nation, region_members
+from seawall.core.tlp import TLP_KEYS
 from seawall.db.models import ApiToken, AuditEntry, Organisation, Partner, User
 from seawall.intel import witness_check
 from seawall.web.deps import ApiCtx, node_of
@@ -251,7 +252,8 @@ class PartnerIn(Strict):
     nation: str = Field(min_length=2, max_length=3)
     url: str = Field(min_length=8, max_length=500)
     trust: Literal["full", "limited", "none"] = "limited"
-    max_tlp: Literal["clear", "green", "amber", "amber+strict", "red"] = "green"
+    # The levels come from core (core.tlp), which also checks the value.
+    max_tlp: str = Field(default="green", max_length=16, json_schema_extra={"enum": list(TLP_KEYS)})
     pull: bool = True
     push: bool = True
     embassy_host: bool = False

@@ -29,7 +29,6 @@ from seawall.web.deps import UiPage, node_of, read_form_csrf
 from seawall.web.routers.ui import page_gettext, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(read_form_csrf)])
-TLP_CHOICES = ("clear", "green", "amber", "amber+strict", "red")
 
 
 def _home(
@@ -46,7 +45,6 @@ def _home(
         describe=lambda row, names=organisation_names(page.ctx): describe_audience(
             audience_of(row), names
         ),
-        tlp_choices=TLP_CHOICES,
     )
 
 
@@ -269,7 +267,6 @@ def _cases_page(request: Request, page: UiPage, status: int = 200, error: str = 
         error=error,
         cases=casework.list_cases(page.ctx),
         collections=_writable(page),
-        tlp_choices=TLP_CHOICES,
     )
 
 
@@ -320,7 +317,6 @@ def _case_page(
         case=found,
         statuses=[s.value for s in casework.Status],
         determinations=[d.value for d in casework.Determination],
-        tlp_choices=TLP_CHOICES,
     )
 
 
