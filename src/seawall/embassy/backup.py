@@ -1,7 +1,8 @@
 """Backup: walk sources, chunk, dedup, seal on worker threads, pack, erasure-code, publish.
 
 Publishing order is packs, then index files, then the tree, then the snapshot, so an
-interrupted backup leaves a consistent repository and a rerun reuses indexed packs.
+interrupted backup leaves a consistent repository. A rerun reuses the indexed packs, and
+adopts the packs no index names yet that are complete on k + 1 sites (see :mod:`.orphans`).
 Memory stays bounded: chunks stream from files, a few are sealed at a time, and one pack
 uploads while the next fills.
 """
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING, BinaryIO, TypedDict
 from seawall.embassy.chunking import Chunker, chunk_id
 from seawall.embassy.errors import SourceMissing, TooFewSites
 from seawall.embassy.index import Index, PackInfo
+from seawall.embassy.orphans import Adopted, adopt_orphans
 from seawall.embassy.packs import PackBuilder
 from seawall.embassy.progress import Progress, ProgressFn, ignore_progress
 from seawall.embassy.sealing import Compression, seal_buffer
@@ -44,6 +46,8 @@ class BackupReport:
     packs_written: int
     stored_bytes: int
     skipped: tuple[str, ...] = ()
+    # Packs an interrupted run left in no index, whose chunks this snapshot uses.
+    packs_reused: int = 0
 
 
 def _walk(root: str, excludes: Sequence[str]) -> Iterator[tuple[str, os.stat_result | OSError]]:
@@ -207,6 +211,9 @@ class _Pipeline:
         self.queued: set[bytes] = set()
         self.builder = PackBuilder()
         self.unflushed: list[PackInfo] = []
+        # Orphan packs adopted at the start, until a chunk of theirs is used (then indexed).
+        self.adopted: dict[bytes, Adopted] = {}
+        self.packs_reused = 0
         self.packs_written = 0
         self.stored_bytes = 0
         self.new_bytes = 0
@@ -289,12 +296,32 @@ class _Pipeline:
                 target.contents.size += raw
                 # A chunk seen twice in this run is sealed twice (rarely) but stored once.
                 if blob is None or cid in self.index or cid in self.queued:
+                    if self.adopted:
+                        self._use_adopted(cid)
                     continue
                 self.queued.add(cid)
                 self.new_bytes += raw
                 self.builder.add(cid, blob, raw)
                 if self.builder.size >= self.repo.config.pack_size:
                     self._ship()
+
+    def adopt(self, orphans: list[Adopted]) -> None:
+        """Treat the chunks of adopted orphan packs as stored (indexed packs take precedence)."""
+        for orphan in orphans:
+            self.adopted[orphan.info.id] = orphan
+            self.index.add(orphan.info)
+
+    def _use_adopted(self, cid: bytes) -> None:
+        """A chunk is stored: if it lies in an adopted pack, the next index file names it."""
+        where = self.index.chunks.get(cid)
+        orphan = self.adopted.pop(where.pack, None) if where is not None else None
+        if orphan is None:
+            return
+        self.packs_reused += 1
+        self.missing_shares |= not orphan.complete
+        self.unflushed.append(orphan.info)
+        if len(self.unflushed) >= self.repo.index_every:
+            self.flush_index()
 
     def _ship(self) -> None:
         if not len(self.builder):
@@ -534,9 +561,11 @@ def back_up(
     with repo.lock(exclusive=False):
         index = repo.load_index()
         parent = _parent(repo, roots) if roots else None
+        orphans = adopt_orphans(repo, index, targets)
         pipeline = _Pipeline(
             repo, index, targets=targets, degraded=degraded, compression=compression
         )
+        pipeline.adopt(orphans)
         session = _Session(
             repo,
             pipeline,
@@ -589,7 +618,9 @@ def back_up(
         )
         snap_name = f"snapshots/{snap.id}"
         repo.put_everywhere(snap_name, repo.seal_meta(snap_name, snap.to_json()), degraded=degraded)
-    report = BackupReport(snap, pipeline.packs_written, pipeline.stored_bytes)
+    report = BackupReport(
+        snap, pipeline.packs_written, pipeline.stored_bytes, packs_reused=pipeline.packs_reused
+    )
     return replace(report, skipped=tuple(session.skipped))
 
 

@@ -83,14 +83,30 @@ def read_trailer(pack: bytes, data_key: bytes) -> list[PackEntry]:
     """The chunk table of a pack, authenticated."""
     if len(pack) < len(MAGIC) + 4 or not pack.startswith(MAGIC):
         raise IntegrityError("pack has no valid header")
-    (length,) = struct.unpack_from("<I", pack, len(pack) - 4)
-    start = len(pack) - 4 - length
+    start = trailer_start(len(pack), pack[-4:])
+    return open_trailer(pack[start : len(pack) - 4], start, data_key)
+
+
+def trailer_start(pack_length: int, length_field: bytes | memoryview) -> int:
+    """Where the sealed trailer of a pack of ``pack_length`` bytes begins, from its last 4."""
+    start: int = pack_length - 4 - struct.unpack("<I", length_field)[0]
     if start < len(MAGIC):
         raise IntegrityError("pack trailer length is impossible")
-    table = unseal(data_key, pack[start : len(pack) - 4], TRAILER_CONTEXT, what="pack trailer")
+    return start
+
+
+def open_trailer(sealed: bytes | memoryview, start: int, data_key: bytes) -> list[PackEntry]:
+    """The authenticated chunk table in a sealed trailer that begins at pack offset ``start``.
+
+    Needs only the trailer, so a reader holding the last bytes of a pack can index it.
+    """
+    table = unseal(data_key, sealed, TRAILER_CONTEXT, what="pack trailer")
     if len(table) % ENTRY.size:
         raise IntegrityError("pack trailer is not a whole number of entries")
-    return [PackEntry(*ENTRY.unpack_from(table, i)) for i in range(0, len(table), ENTRY.size)]
+    entries = [PackEntry(*ENTRY.unpack_from(table, i)) for i in range(0, len(table), ENTRY.size)]
+    if any(e.offset < len(MAGIC) or e.offset + e.length > start for e in entries):
+        raise IntegrityError("pack trailer points outside the pack's chunks")
+    return entries
 
 
 def open_chunk(pack: bytes | SplitPack, entry: PackEntry, data_key: bytes, id_key: bytes) -> bytes:
