@@ -79,7 +79,7 @@ def test_repair_fails_over_a_pack_it_cannot_rebuild_and_check_names_its_files(
     assert repaired.code == 1, repaired.err
     assert len(repaired.err.strip().splitlines()) == 1
     assert name in repaired.err and "Traceback" not in repaired.err
-    assert "Rebuilt" not in repaired.out
+    assert "Rebuilt" not in repaired.err
     as_json = sw(home, "embassy", "repair", "--repo", "gov-records", "--json")
     assert as_json.code == 1
     report = as_json.json()
@@ -87,3 +87,34 @@ def test_repair_fails_over_a_pack_it_cannot_rebuild_and_check_names_its_files(
     assert report["lost_packs"][0]["snapshots"][0]["files"] == held["files"]  # type: ignore[index]
     assert [outcome for outcome, _ in runs(home, "repair")] == ["failure", "failure"]
     assert name in runs(home, "repair")[0][1]
+
+
+def test_repair_index_rebuilds_a_damaged_index_and_the_rest_stays_usable(
+    home: Path, sites: list[Path], records: Path, tmp_path: Path
+) -> None:
+    init_repo(home, [f"file://{d}" for d in sites])
+    first = sw(home, "embassy", "backup", "--repo", "gov-records", str(records), "--json")
+    before = {p.name for p in (sites[0] / "index").iterdir()}
+    (records / "new.bin").write_bytes(os.urandom(150_000))
+    assert sw(home, "embassy", "backup", "--repo", "gov-records", str(records)).code == 0
+    [damaged] = sorted({p.name for p in (sites[0] / "index").iterdir()} - before)
+    for site in sites:
+        (site / "index" / damaged).write_bytes(b"truncated")
+    old = first.json()["snapshot"]  # type: ignore[index]
+    target = tmp_path / "old"
+    restored = sw(home, "embassy", "restore", "--repo", "gov-records", old, "--target", str(target))
+    assert restored.code == 0, restored.err
+    assert f"index/{damaged} is unreadable" in restored.err and "repair --index" in restored.err
+    checked = sw(home, "embassy", "check", "--repo", "gov-records", "--json")
+    assert checked.code == 1
+    kinds = {(p["kind"], p["name"]) for p in checked.json()["problems"]}  # type: ignore[index]
+    assert ("index-damaged", f"index/{damaged}") in kinds
+    refused = sw(home, "embassy", "repair", "--repo", "gov-records")
+    assert refused.code == 1 and "repair --index" in refused.err
+    rebuilt = sw(home, "embassy", "repair", "--repo", "gov-records", "--index", "--json")
+    assert rebuilt.code == 0, rebuilt.err
+    assert rebuilt.json()["index"]["damaged"] == [f"index/{damaged}"]  # type: ignore[index]
+    assert sw(home, "embassy", "check", "--repo", "gov-records", "--read-data").code == 0
+    told = sw(home, "embassy", "repair", "--repo", "gov-records", "--index")
+    assert told.code == 0 and "Indexed 2 packs" in told.err
+    assert [outcome for outcome, _ in runs(home, "repair")] == ["failure", "success", "success"]

@@ -195,6 +195,9 @@ def _opened(
                 )
         yield Opened(node, repo, row)
     finally:
+        # What did not stop the command but needs someone (an index file damaged everywhere).
+        for warning in repo.warnings:
+            err_console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
         repo.close()
 
 
@@ -506,6 +509,7 @@ def check(
                 },
             ),
         )
+        o.repo.warnings.clear()  # a damaged index file is one of the problems listed below
     if as_json:
         emit_json(
             {
@@ -537,15 +541,21 @@ def check(
 
 @embassy.command()
 @repo_option
+@click.option(
+    "--index",
+    "reindex",
+    is_flag=True,
+    help="First index every pack again from its trailer (an index file that is damaged or lost).",
+)
 @json_option
 @pass_state
-def repair(state: CliState, repo_ref: str, as_json: bool) -> None:
+def repair(state: CliState, repo_ref: str, reindex: bool, as_json: bool) -> None:
     """Rebuild missing or corrupt shares and restore full redundancy."""
     with _opened(state, repo_ref) as o, _bar(not as_json) as progress:
         try:
             report = o.run(
                 "repair",
-                lambda: o.repo.repair(progress=progress),
+                lambda: o.repo.repair(index=reindex, progress=progress),
                 lambda r: (
                     f"{r.shares_rebuilt} shares rebuilt, {r.objects_copied} objects copied",
                     r.to_doc(),
@@ -559,6 +569,18 @@ def repair(state: CliState, repo_ref: str, as_json: bool) -> None:
     if as_json:
         emit_json(report.to_doc())
     else:
+        if report.rebuilt is not None:
+            done = report.rebuilt
+            say(
+                f"Indexed {done.packs_indexed} packs ({done.packs_read} read from their "
+                f"trailers), retired {len(done.retired)} index files "
+                f"({len(done.damaged)} damaged)"
+                + (
+                    f"; {len(done.unreadable)} packs with fewer than k good shares left out"
+                    if done.unreadable
+                    else ""
+                )
+            )
         say(
             f"Rebuilt {report.shares_rebuilt} shares, copied {report.objects_copied} objects, "
             f"cleared {report.snapshots_cleared} degraded snapshots"
