@@ -1,4 +1,5 @@
-"""kill -9 at random moments during backup and prune: check passes and no snapshot is lost."""
+"""kill -9 at random moments during backup, prune and repair --index: check passes (or, for
+the index rebuild, every snapshot stays readable) and no snapshot is lost."""
 
 from __future__ import annotations
 
@@ -35,6 +36,8 @@ repo.index_every = 1
 print("ready", flush=True)
 if action == "backup":
     repo.backup([sys.argv[4]])
+elif action == "repair-index":
+    repo.repair(index=True)
 else:
     repo.prune()
 print("done", flush=True)
@@ -223,3 +226,40 @@ def test_an_init_that_fails_mid_way_leaves_every_site_empty(tmp_path: Path) -> N
         assert list(LocalSite(tiny).list()) == ["filler"]
         filler.unlink()
         Repository.init(sites, PASSPHRASE, name="again", k=2, kdf=FAST_KDF).close()
+
+
+def test_kill_during_repair_index_leaves_a_readable_repository_and_a_rerun_completes(
+    tmp_path: Path, source: Path
+) -> None:
+    root = tmp_path / "repo"
+    repo = init(root)
+    repo.index_every = 1
+    first = repo.backup([source]).snapshot
+    kept = repo.names("index/")
+    rng = random.Random(13)
+    (source / "bulk.bin").write_bytes(rng.randbytes(1_500_000))
+    repo.backup([source])
+    expected = tree_state(source)
+    every = set(repo.load_index().packs)
+    # Every index file of the second backup is damaged on every site: some 25 packs to read.
+    for name in repo.names("index/") - kept:
+        for i in range(5):
+            path = root / f"site{i}" / name
+            path.write_bytes(path.read_bytes()[:-7])
+    readable = set(repo.load_index().packs)
+    assert readable < every
+    finished = 0
+    for number, delay in enumerate([0.0, *sorted(rng.uniform(0.0, 0.6) for _ in range(9))]):
+        finished += run_and_kill(root, "repair-index", delay)
+        index = repo.load_index()
+        # The old files or the new one: what was readable still is, and nothing damaged
+        # is left but the files the rebuild had not retired yet.
+        assert readable <= set(index.packs) <= every
+        repo.restore(first.id, tmp_path / f"first-{number}")
+    assert finished < 10
+    repo.repair(index=True)
+    assert set(repo.load_index().packs) == every
+    assert repo.check(read_data=True).problems == []
+    repo.restore("latest", tmp_path / "out")
+    assert tree_state(tmp_path / "out" / source.as_posix().lstrip("/")) == expected
+    repo.close()
