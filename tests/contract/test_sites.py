@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,7 @@ from seawall.embassy.errors import (
     SiteUnavailable,
 )
 from seawall.embassy.sites import ObjectInfo, Site, open_site, redact_url
+from seawall.embassy.sites.base import HoldsTemporaries, TempInfo
 from tests.servers import (
     S3Endpoint,
     SftpEndpoint,
@@ -138,6 +140,30 @@ def test_overwrite_replaces_the_object_and_leaves_no_temp_file(site: Site) -> No
     assert site.get("config") == b"second"
     assert site.stat("config") == ObjectInfo("config", 6)
     assert list(site.list()) == ["config"]
+
+
+def test_a_killed_puts_temporary_is_listed_with_its_age_and_deleted_by_name(
+    site: Site, rig: Rig, request: pytest.FixtureRequest
+) -> None:
+    site.put("data/ab/ab12cd", b"a share")
+    if rig.kind == "s3":
+        assert not isinstance(site, HoldsTemporaries)  # one PUT: nothing is left half way
+        return
+    assert isinstance(site, HoldsTemporaries)
+    assert list(site.temporaries()) == []  # a put that finished leaves none
+    sftp: SftpEndpoint | None = (
+        request.getfixturevalue("sshd_server") if rig.kind == "sftp" else None
+    )
+    root = sftp.root if sftp else Path(rig.url.removeprefix("file://"))
+    left = root / "data" / "ab" / ".tmp-killed"
+    left.write_bytes(b"x" * 100)
+    os.utime(left, (1_600_000_000, 1_600_000_000))
+    assert list(site.temporaries()) == [
+        TempInfo("data/ab/.tmp-killed", 100, datetime.fromtimestamp(1_600_000_000, UTC))
+    ]
+    assert list(site.list()) == ["data/ab/ab12cd"]  # never listed as an object
+    site.delete("data/ab/.tmp-killed")
+    assert list(site.temporaries()) == [] and not left.exists()
 
 
 def test_reader_sees_old_or_new_object_never_a_torn_one(site: Site, rig: Rig) -> None:

@@ -13,10 +13,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from seawall.embassy.erasure import share_size
 from seawall.embassy.errors import BadRepositoryConfig
 from seawall.embassy.index import Index, PackInfo
-from seawall.embassy.packs import PackBuilder, open_chunk, packs_overhead, share_name
+from seawall.embassy.locks import STALE_AFTER
+from seawall.embassy.packs import MAGIC, PackBuilder, open_chunk, packs_overhead, share_name
 from seawall.embassy.progress import Progress, ProgressFn, ignore_progress
+from seawall.embassy.sites.base import HoldsTemporaries, Site, TempInfo
 from seawall.embassy.snapshots import (
     DEFAULT_GROUP_BY,
     GroupKey,
@@ -31,6 +34,10 @@ if TYPE_CHECKING:
 
 # Unused bytes that prune leaves in place, as a fraction of the used bytes (restic's default).
 DEFAULT_MAX_UNUSED = 0.05
+# Temporary files (an interrupted write's) older than this are deleted. A writer that went
+# this long without writing has lost its lock (locks.GIVE_UP_AFTER) and others take it as
+# stale, so no live run still means to rename the file into place.
+TEMP_AFTER = STALE_AFTER
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,9 @@ class PruneReport:
     packs_written: int = 0
     bytes_repacked: int = 0
     dry_run: bool = False
+    orphan_bytes: int = 0
+    temp_files_deleted: int = 0
+    temp_bytes: int = 0
 
 
 @dataclass(frozen=True)
@@ -136,10 +146,11 @@ def prune_packs(
     max_unused: float = DEFAULT_MAX_UNUSED,
     progress: ProgressFn | None = None,
 ) -> PruneReport:
-    """Delete unused packs and the orphans of interrupted runs; repack partly used packs.
+    """Delete unused packs and what interrupted runs left; repack partly used packs.
 
     The order keeps every snapshot readable whenever it stops: new packs first, then the
-    consolidated index, then the old index files, then the old packs' shares.
+    consolidated index, then the old index files, then the old packs' shares, the orphan
+    shares and the old temporary files.
     """
     _check_max_unused(max_unused)
     report = progress or ignore_progress
@@ -147,6 +158,7 @@ def prune_packs(
     with repo.lock(exclusive=True):
         plan = _plan(repo, max_unused)
         index, drop = plan.index, plan.drop
+        left = find_leftovers(repo, {share_name(pid) for pid in index.packs})
         rewritten = [pack for pack, _ in plan.repack]
         written = _repack(repo, rewritten, plan.live, report)
         gone = {p.id for p in (*drop, *rewritten)}
@@ -159,50 +171,131 @@ def prune_packs(
             for name in sorted(index.files):
                 if name != new_name:
                     repo.delete_everywhere(name)
-        known = {share_name(p.id) for p in keep}
-        doomed: set[str] = {share_name(pid) for pid in gone}
-        for name in repo.names("data/"):
-            if name not in known:
-                doomed.add(name)
-        orphans = len(doomed) - len(gone)
-        for number, name in enumerate(sorted(doomed)):
+        doomed = sorted({share_name(pid) for pid in gone} | {o.name for o in left.orphans})
+        total = len(doomed) + len(left.temps)
+        for number, name in enumerate(doomed):
             repo.delete_everywhere(name)
-            report(Progress("prune", files=number + 1, total_files=len(doomed)))
+            report(Progress("prune", files=number + 1, total_files=total))
+        for number, temp in enumerate(left.temps, start=len(doomed)):
+            repo.check_lock()
+            site = repo.sites[temp.site]
+            if site is not None:
+                site.delete(temp.name)
+            report(Progress("prune", files=number + 1, total_files=total))
+    deleted = [*drop, *rewritten]
     return PruneReport(
         packs_deleted=len(drop),
-        bytes_freed=sum(p.length for p in (*drop, *rewritten)) - sum(p.length for p in written),
-        orphans_deleted=orphans,
+        bytes_freed=_site_bytes(deleted, left.holders) - _site_bytes(written) + left.bytes,
+        orphans_deleted=len(left.orphans),
         unused_bytes_kept=plan.unused_kept,
         packs_repacked=len(rewritten),
         packs_written=len(written),
         bytes_repacked=sum(e.length for p in written for e in p.entries),
+        orphan_bytes=sum(o.size for o in left.orphans),
+        temp_files_deleted=len(left.temps),
+        temp_bytes=sum(t.size for t in left.temps),
     )
 
 
 def plan_prune(repo: Repository, *, max_unused: float = DEFAULT_MAX_UNUSED) -> PruneReport:
     """What ``prune`` would do, changing nothing (``prune --dry-run``).
 
-    How many new packs the repacked chunks fill is estimated from their size, and with it
-    what those packs add to the chunks (a header and a trailer each).
+    The packs the repacked chunks fill are laid out as prune would fill them, so the
+    figures are those of a prune run now.
     """
     _check_max_unused(max_unused)
     with repo.lock(exclusive=False):
         plan = _plan(repo, max_unused)
-        orphans = repo.names("data/") - {share_name(pid) for pid in plan.index.packs}
+        left = find_leftovers(repo, {share_name(pid) for pid in plan.index.packs})
     moved = [e for pack, _ in plan.repack for e in pack.entries if plan.live.get(e.id) == pack.id]
-    copied = sum(e.length for e in moved)
-    written = -(-copied // repo.config.pack_size)
-    gone = sum(p.length for p in plan.drop) + sum(p.length for p, _ in plan.repack)
+    lengths = _repacked_lengths([e.length for e in moved], repo.config.pack_size)
+    k, n = repo.config.k, repo.config.n
+    deleted = [*plan.drop, *(p for p, _ in plan.repack)]
+    new_bytes = sum(share_size(length, k) * n for length in lengths)
     return PruneReport(
         packs_deleted=len(plan.drop),
-        bytes_freed=gone - copied - packs_overhead(written, len(moved)),
-        orphans_deleted=len(orphans),
+        bytes_freed=_site_bytes(deleted, left.holders) - new_bytes + left.bytes,
+        orphans_deleted=len(left.orphans),
         unused_bytes_kept=plan.unused_kept,
         packs_repacked=len(plan.repack),
-        packs_written=written,
-        bytes_repacked=copied,
+        packs_written=len(lengths),
+        bytes_repacked=sum(e.length for e in moved),
         dry_run=True,
+        orphan_bytes=sum(o.size for o in left.orphans),
+        temp_files_deleted=len(left.temps),
+        temp_bytes=sum(t.size for t in left.temps),
     )
+
+
+@dataclass(frozen=True)
+class Leftover:
+    """An object on one site that prune deletes: an orphan share, or an old temporary file."""
+
+    site: int
+    name: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Leftovers:
+    """What interrupted runs left on the sites, and which shares each site holds."""
+
+    orphans: list[Leftover]
+    temps: list[Leftover]
+    holders: dict[str, int]
+
+    @property
+    def bytes(self) -> int:
+        """Bytes of the orphans and temporary files, all sites together."""
+        return sum(o.size for o in (*self.orphans, *self.temps))
+
+
+def find_leftovers(repo: Repository, known: set[str]) -> Leftovers:
+    """Shares no index lists (``known`` are those it does) and stale temporary files, per site."""
+    orphans: list[Leftover] = []
+    temps: list[Leftover] = []
+    holders: dict[str, int] = {}
+    for i, site in repo.reachable(fresh=True):
+        for name in sorted(site.list("data/")):
+            holders[name] = holders.get(name, 0) + 1
+            if name not in known:
+                info = site.stat(name)
+                if info is not None:
+                    orphans.append(Leftover(i, name, info.size))
+        temps.extend(Leftover(i, t.name, t.size) for t in stale_temporaries(repo, site))
+    return Leftovers(orphans, temps, holders)
+
+
+def stale_temporaries(repo: Repository, site: Site) -> list[TempInfo]:
+    """Temporary files on ``site`` older than :data:`TEMP_AFTER`: no live run writes them."""
+    if not isinstance(site, HoldsTemporaries):
+        return []  # its puts are single requests (S3): they leave no temporary objects
+    now = repo.clock.now()
+    return sorted(
+        (t for t in site.temporaries() if now - t.modified > TEMP_AFTER), key=lambda t: t.name
+    )
+
+
+def _site_bytes(packs: Sequence[PackInfo], holders: dict[str, int] | None = None) -> int:
+    """Bytes the shares of ``packs`` take on the sites holding them (all n by default)."""
+    return sum(
+        share_size(p.length, p.k) * (p.n if holders is None else holders.get(share_name(p.id), 0))
+        for p in packs
+    )
+
+
+def _repacked_lengths(blobs: Sequence[int], pack_size: int) -> list[int]:
+    """The lengths of the packs that blobs of these lengths fill, as :func:`_repack` fills them."""
+    lengths: list[int] = []
+    size, count = len(MAGIC), 0
+    for blob in blobs:
+        size, count = size + blob, count + 1
+        if size >= pack_size:
+            lengths.append(size - len(MAGIC) + packs_overhead(1, count))
+            size, count = len(MAGIC), 0
+    if count:
+        lengths.append(size - len(MAGIC) + packs_overhead(1, count))
+    return lengths
 
 
 @dataclass(frozen=True)

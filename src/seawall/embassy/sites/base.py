@@ -11,11 +11,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from datetime import datetime
+from typing import Protocol, runtime_checkable
 
 from seawall.embassy.errors import BadSiteUrl
 
 NAME = re.compile(r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$")
+# A put that writes a temporary object first names it so, beside its target.
+TEMP_PREFIX = ".tmp-"
 
 
 def check_name(name: str) -> str:
@@ -63,4 +66,26 @@ class Site(Protocol):
 
     def close(self) -> None:
         """Release connections."""
+        ...
+
+
+@dataclass(frozen=True)
+class TempInfo:
+    """A temporary object of a put: its name (for ``delete``), size and last change (UTC)."""
+
+    name: str
+    size: int
+    modified: datetime
+
+
+@runtime_checkable
+class HoldsTemporaries(Protocol):
+    """A site whose puts write a temporary object (``.tmp-*``) and rename it into place.
+
+    A put killed before its rename leaves the temporary behind, and ``list`` never shows
+    it. Sites whose puts are single requests (S3) leave none and need not implement this.
+    """
+
+    def temporaries(self) -> Iterator[TempInfo]:
+        """Every temporary object under the root, whoever is writing it."""
         ...

@@ -9,10 +9,11 @@ import os
 import tempfile
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 from seawall.embassy.errors import ObjectMissing, SiteFull, SiteUnavailable
-from seawall.embassy.sites.base import ObjectInfo, check_name
+from seawall.embassy.sites.base import TEMP_PREFIX, ObjectInfo, TempInfo, check_name
 
 # Objects this large (shares) are written past the page cache with O_DIRECT where the
 # filesystem allows it. A share is not read back soon, and a buffered write paid twice in
@@ -92,7 +93,7 @@ class LocalSite:
         path = self._path(name)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TEMP_PREFIX)
             try:
                 with os.fdopen(fd, "wb") as handle:
                     if not (self.fsync and len(data) >= DIRECT_MIN and _write_direct(fd, data)):
@@ -143,8 +144,24 @@ class LocalSite:
             ]
             for file in files:
                 name = base + file
-                if not file.startswith(".tmp-") and name.startswith(prefix):
+                if not file.startswith(TEMP_PREFIX) and name.startswith(prefix):
                     yield name
+
+    def temporaries(self) -> Iterator[TempInfo]:
+        """Temporary files of puts (``.tmp-*``) anywhere under the root."""
+        self._require_root()
+        root = str(self.root)
+        for dirpath, _dirs, files in os.walk(root):
+            base = os.path.relpath(dirpath, root)
+            base = "" if base == "." else base.replace(os.sep, "/") + "/"
+            for file in files:
+                if file.startswith(TEMP_PREFIX):
+                    try:
+                        st = os.lstat(os.path.join(dirpath, file))
+                    except FileNotFoundError:
+                        continue  # renamed into place or removed meanwhile
+                    when = datetime.fromtimestamp(st.st_mtime, UTC)
+                    yield TempInfo(base + file, st.st_size, when)
 
     def delete(self, name: str) -> None:
         """Remove an object if present."""

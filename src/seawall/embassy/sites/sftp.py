@@ -14,6 +14,7 @@ import stat
 import threading
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any, TypeVar
 from urllib.parse import quote, unquote, urlencode
@@ -27,11 +28,10 @@ from seawall.embassy.errors import (
     SiteFull,
     SiteUnavailable,
 )
-from seawall.embassy.sites.base import ObjectInfo, check_name
+from seawall.embassy.sites.base import TEMP_PREFIX, ObjectInfo, TempInfo, check_name
 from seawall.embassy.sites.urls import flag, query_options, redact_url, split_url
 
 T = TypeVar("T")
-TEMP_PREFIX = ".tmp-"
 DEFAULT_KNOWN_HOSTS = Path("~/.ssh/known_hosts")
 READ_PIECE = 32768  # paramiko's SFTP request size, for reads and writes
 # What paramiko raises, both for a broken link and (OSError) for an SFTP status answer;
@@ -377,26 +377,41 @@ class SftpSite:
 
         return self._call("a read", op)
 
+    def _listdir(self, relative: str) -> list[paramiko.SFTPAttributes]:
+        """The entries of a directory below the root, by name ([] if it was removed)."""
+        directory = f"{self.root.rstrip('/')}/{relative}".rstrip("/") or "/"
+
+        def op(sftp: paramiko.SFTPClient) -> list[paramiko.SFTPAttributes]:
+            try:
+                return sftp.listdir_attr(directory)
+            except FileNotFoundError:
+                if directory == self.root:
+                    raise SiteUnavailable(
+                        f"site {self._where} is not reachable: directory missing on the server"
+                    ) from None
+                return []  # removed while we walked
+
+        return sorted(self._call("a listing", op), key=lambda e: e.filename)
+
+    def temporaries(self) -> Iterator[TempInfo]:
+        """Temporary files of puts (``.tmp-*``) anywhere under the root."""
+        pending = [""]
+        while pending:
+            relative = pending.pop()
+            for entry in self._listdir(relative):
+                name = f"{relative}{entry.filename}"
+                if stat.S_ISDIR(entry.st_mode or 0):
+                    pending.append(name + "/")
+                elif stat.S_ISREG(entry.st_mode or 0) and entry.filename.startswith(TEMP_PREFIX):
+                    when = datetime.fromtimestamp(entry.st_mtime or 0, UTC)
+                    yield TempInfo(name, entry.st_size or 0, when)
+
     def list(self, prefix: str = "") -> Iterator[str]:
         """Names that start with ``prefix``, walking only directories that can hold them."""
         pending = [""]
         while pending:
             relative = pending.pop()
-            directory = f"{self.root.rstrip('/')}/{relative}".rstrip("/") or "/"
-
-            def op(
-                sftp: paramiko.SFTPClient, directory: str = directory
-            ) -> list[paramiko.SFTPAttributes]:
-                try:
-                    return sftp.listdir_attr(directory)
-                except FileNotFoundError:
-                    if directory == self.root:
-                        raise SiteUnavailable(
-                            f"site {self._where} is not reachable: directory missing on the server"
-                        ) from None
-                    return []  # removed while we walked
-
-            for entry in sorted(self._call("a listing", op), key=lambda e: e.filename):
+            for entry in self._listdir(relative):
                 name = f"{relative}{entry.filename}"
                 if stat.S_ISDIR(entry.st_mode or 0):
                     folder = name + "/"
