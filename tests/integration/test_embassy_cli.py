@@ -754,3 +754,33 @@ def test_unlock_removes_a_dead_nodes_lock_and_is_audited(home: Path, sites: list
     assert done == [(False, 0), (True, 1)]
     removed = next(e for e in entries if e.detail["remove_all"]).detail["removed"]
     assert removed[0]["hostname"] == "node-b" and removed[0]["pid"] == 4242
+
+
+def test_prune_deletes_and_counts_what_an_interrupted_run_left(
+    home: Path, sites: list[Path], records: Path
+) -> None:
+    init_repo(home, [f"file://{d}" for d in sites])
+    assert sw(home, "embassy", "backup", "--repo", "gov-records", str(records)).code == 0
+    (sites[1] / "data" / "ee").mkdir(parents=True, exist_ok=True)
+    (sites[1] / "data" / "ee" / ("ee" * 32)).write_bytes(os.urandom(7_000))  # no index has it
+    killed = sites[3] / "data" / ".tmp-x1y2z3"
+    killed.write_bytes(os.urandom(3_000))
+    os.utime(killed, (1_600_000_000, 1_600_000_000))
+    checked = sw(home, "embassy", "check", "--repo", "gov-records", "--json")
+    assert checked.code == 0, checked.err  # warnings only
+    body = checked.json()
+    assert isinstance(body, dict)
+    kinds = sorted((p["kind"], p["severity"]) for p in body["problems"])
+    assert kinds == [("pack-orphan", "warning"), ("temp-stale", "warning")]
+    plan = sw(home, "embassy", "prune", "--repo", "gov-records", "--dry-run")
+    assert "1 orphan shares (7,000 bytes) and 1 temporary files (3,000 bytes)" in plan.err
+    assert "free 10,000 bytes on the sites" in plan.err
+    done = sw(home, "embassy", "prune", "--repo", "gov-records", "--json").json()
+    assert isinstance(done, dict)
+    assert (done["orphans_deleted"], done["temp_files_deleted"], done["bytes_freed"]) == (
+        1,
+        1,
+        10_000,
+    )
+    assert not killed.exists()
+    assert sw(home, "embassy", "check", "--repo", "gov-records", "--json").json()["problems"] == []  # type: ignore[index]

@@ -845,17 +845,21 @@ def prune(state: CliState, repo_ref: str, max_unused: str, dry_run: bool, as_jso
 
 
 def _pruned_line(report: PruneReport) -> str:
+    leftovers = (
+        f"{report.orphans_deleted} orphan shares ({report.orphan_bytes:,} bytes) and "
+        f"{report.temp_files_deleted} temporary files ({report.temp_bytes:,} bytes)"
+    )
     if report.dry_run:
         return (
-            f"Would delete {report.packs_deleted} unused packs and {report.orphans_deleted} "
-            f"orphan shares, repack {report.packs_repacked} into about {report.packs_written}, "
-            f"and free about {report.bytes_freed:,} bytes; {report.unused_bytes_kept:,} unused "
+            f"Would delete {report.packs_deleted} unused packs, {leftovers}, repack "
+            f"{report.packs_repacked} into {report.packs_written}, and free "
+            f"{report.bytes_freed:,} bytes on the sites; {report.unused_bytes_kept:,} unused "
             "bytes would stay (dry run: nothing changed)"
         )
     return (
-        f"Pruned {report.packs_deleted} unused packs, repacked {report.packs_repacked} "
-        f"into {report.packs_written}, freed {report.bytes_freed:,} bytes; "
-        f"{report.unused_bytes_kept:,} unused bytes left in place"
+        f"Pruned {report.packs_deleted} unused packs and {leftovers}, repacked "
+        f"{report.packs_repacked} into {report.packs_written}, freed {report.bytes_freed:,} "
+        f"bytes on the sites; {report.unused_bytes_kept:,} unused bytes left in place"
     )
 
 
