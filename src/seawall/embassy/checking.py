@@ -10,7 +10,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
-from seawall.embassy.config import CONFIG, MARKER, RepoConfig
+from seawall.embassy.config import CONFIG, MARKER, RepoConfig, marker_fits
 from seawall.embassy.erasure import (
     ShareHeader,
     encode_pack,
@@ -132,6 +132,23 @@ def _check(repo: Repository, read_data: bool | float, report: ProgressFn) -> Che
             problems.append(Problem("error", "site-down", url, f"site {url} unreachable", i, url))
     for i, site in up.items():
         url = repo.config.sites[i]
+        try:
+            marker = site.get(MARKER)
+        except IO_ERRORS:
+            marker = b""
+        if not marker_fits(marker, repo.config.id, i):
+            # The site holds this repository (its config authenticated when it was opened).
+            problems.append(
+                Problem(
+                    "error",
+                    "marker-damaged",
+                    MARKER,
+                    f"the repository marker on {url} is damaged or missing; "
+                    "repair rewrites it from the config",
+                    i,
+                    url,
+                )
+            )
         try:
             data = repo.unseal_meta(CONFIG, site.get(CONFIG))
             RepoConfig.from_json(data)

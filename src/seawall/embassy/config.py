@@ -19,6 +19,26 @@ MARKER = "repository"
 CONFIG = "config"
 
 
+def read_marker(data: bytes) -> dict[str, object] | None:
+    """The marker's fields, or None when it is no marker of this format (torn, emptied,
+    overwritten). The marker is not authenticated: only the sealed config proves a site."""
+    try:
+        doc = json.loads(data)
+    except ValueError:
+        return None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        return None
+    if not isinstance(doc.get("repository"), str) or not isinstance(doc.get("site"), int):
+        return None
+    return doc
+
+
+def marker_fits(data: bytes, repo_id: str, index: int) -> bool:
+    """True when ``data`` is the marker site ``index`` of repository ``repo_id`` should hold."""
+    doc = read_marker(data)
+    return doc is not None and (doc["repository"], doc["site"]) == (repo_id, index)
+
+
 def object_context(repo_id: str, name: str) -> bytes:
     """AEAD context binding a sealed repository object to its repository and name."""
     return f"seawall-embassy/v1 {repo_id} {name}".encode()

@@ -5,8 +5,8 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from seawall.embassy.config import MARKER
-from seawall.embassy.errors import IO_ERRORS, BadSiteUrl
+from seawall.embassy.config import MARKER, read_marker
+from seawall.embassy.errors import IO_ERRORS, BadSiteUrl, ObjectMissing
 from seawall.embassy.sites import open_site, redact_url
 
 
@@ -15,7 +15,9 @@ class SiteState:
     """One site's state as seen from this node."""
 
     url: str
-    state: str  # "up", "empty" (reachable, repository missing) or "down"
+    # "up", "empty" (reachable, repository missing), "damaged" (a marker that is no marker:
+    # repair rewrites it from the config) or "down"
+    state: str
     detail: str = ""
 
 
@@ -27,7 +29,11 @@ def probe_site(url: str) -> SiteState:
     except BadSiteUrl as exc:
         return SiteState(shown, "down", exc.message)
     try:
-        return SiteState(shown, "up" if site.stat(MARKER) is not None else "empty")
+        if read_marker(site.get(MARKER)) is None:
+            return SiteState(shown, "damaged", "repository marker is damaged; run repair")
+        return SiteState(shown, "up")
+    except ObjectMissing:
+        return SiteState(shown, "empty")
     except IO_ERRORS as exc:
         return SiteState(shown, "down", exc.message)
     finally:

@@ -38,6 +38,7 @@ from seawall.embassy.config import (
     MARKER,
     RepoConfig,
     object_context,
+    read_marker,
 )
 from seawall.embassy.custody import CustodianShare, split_key
 from seawall.embassy.erasure import (
@@ -290,7 +291,9 @@ class Repository:
                     "none of the given sites is reachable; check the URLs and network"
                 )
             raise RepositoryMissing("no embassy repository on the given sites; check the URL")
-        repo_id = str(markers[0][1].get("repository"))
+        # The id most markers name: one torn or overwritten marker cannot mislead the open.
+        ids = Counter(str(d.get("repository")) for _, d in markers)
+        repo_id = ids.most_common(1)[0][0]
         holders = [s for s, d in markers if d.get("repository") == repo_id]
         slots = cls._read_slots(holders)
         if not slots:
@@ -308,15 +311,38 @@ class Repository:
                 placed[index] = site
             elif site.url in config.sites:
                 placed[config.sites.index(site.url)] = site
+        # A site at a config URL whose marker is torn, emptied or names another repository is
+        # still this one's when its config authenticates under this id (the marker is not
+        # authenticated, the config is): check names the marker, and repair rewrites it.
+        for site in sites:
+            if site.url in config.sites and all(site is not s for s in placed):
+                i = config.sites.index(site.url)
+                if placed[i] is None and cls._holds_config(site, master, repo_id):
+                    placed[i] = site
         repo = cls(placed, master, config, slot, clock)
         for i, url in enumerate(config.sites):
             if placed[i] is None and connect is not None:
                 # Any failure to reach a site leaves it unreachable; check names it.
                 with suppress(SeawallError, ValueError, AttributeError):
                     site = connect(url)
-                    if _blank(site) or json.loads(site.get(MARKER)).get("repository") == repo_id:
+                    doc = read_marker(site.get(MARKER)) if site.stat(MARKER) else None
+                    if (
+                        _blank(site)
+                        or (doc is not None and doc["repository"] == repo_id)
+                        or cls._holds_config(site, master, repo_id)
+                    ):
                         placed[i] = site
         return repo
+
+    @staticmethod
+    def _holds_config(site: Site, master: MasterKey, repo_id: str) -> bool:
+        """True when ``site`` holds a config that authenticates as repository ``repo_id``'s."""
+        with suppress(*IO_ERRORS, IntegrityError, BadRepositoryConfig):
+            data = unseal(
+                master.data_key, site.get(CONFIG), object_context(repo_id, CONFIG), what="config"
+            )
+            return RepoConfig.from_json(data).id == repo_id
+        return False
 
     @staticmethod
     def _read_slots(sites: Sequence[Site]) -> list[KeySlot]:
