@@ -35,6 +35,7 @@ from seawall.embassy.keys import KeySlot
 from seawall.embassy.losses import PackLoss, find_losses, summarise_losses
 from seawall.embassy.packs import open_chunk, share_name
 from seawall.embassy.progress import Progress, ProgressFn, ignore_progress
+from seawall.embassy.pruning import stale_temporaries
 from seawall.embassy.reindexing import IndexRebuild, rebuild_index
 from seawall.embassy.sites.base import Site
 
@@ -251,8 +252,16 @@ def _check(repo: Repository, read_data: bool | float, report: ProgressFn) -> Che
         for name in sorted(names_here - known):
             url = repo.config.sites[i]
             problems.append(
-                Problem("warning", "pack-orphan", name, f"{name} on {url} is in no index", i, url)
+                Problem(
+                    "warning",
+                    "pack-orphan",
+                    name,
+                    f"{name} on {url} is in no index (an interrupted run's); prune deletes it",
+                    i,
+                    url,
+                )
             )
+    _report_temporaries(repo, up, problems)
     if read_data:
         packs = list(index.packs.values())
         if read_data is not True:
@@ -282,6 +291,25 @@ def _check(repo: Repository, read_data: bool | float, report: ProgressFn) -> Che
         severity: Severity = "error" if loss.snapshots else "warning"
         problems.append(Problem(severity, "pack-lost", loss.pack, loss.describe()))
     return result
+
+
+def _report_temporaries(repo: Repository, up: dict[int, Site], problems: list[Problem]) -> None:
+    """A warning for each temporary file older than any live run's (prune deletes them)."""
+    for i, site in up.items():
+        url = repo.config.sites[i]
+        with suppress(*IO_ERRORS):
+            for temp in stale_temporaries(repo, site):
+                problems.append(
+                    Problem(
+                        "warning",
+                        "temp-stale",
+                        temp.name,
+                        f"{temp.name} on {url} is a temporary file of an interrupted write "
+                        f"({temp.size:,} bytes, {temp.modified:%Y-%m-%d %H:%M}Z); prune deletes it",
+                        i,
+                        url,
+                    )
+                )
 
 
 @dataclass
