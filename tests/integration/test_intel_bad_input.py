@@ -22,8 +22,10 @@ from sqlalchemy import select
 
 from seawall.cli.main import main
 from seawall.core import tokens, users
+from seawall.core.access import Principal, Role
 from seawall.core.node import Node
 from seawall.db.models.intel import IntelObject
+from seawall.intel import cases
 from seawall.intel.collections import Audience, create_collection
 from seawall.intel.validation import MAX_PATTERN_DEPTH, MAX_PATTERN_TERMS
 from tests.conftest import LiveServer
@@ -233,3 +235,27 @@ def test_the_sightings_page_reads_any_min_nations_without_failing(browser: httpx
         answer = browser.get("/intel/sightings", params={"min_nations": value})
         assert answer.status_code == 200, (value, answer.text[-500:])
         assert f'name="min_nations" min="1" value="{least}"' in answer.text, value
+
+
+def test_a_refused_form_answers_with_the_refusals_own_status(
+    node: Node, browser: httpx.Client
+) -> None:
+    home = browser.get("/intel")
+    form = {"alias": "shared", "title": "Again", "tlp": "green", "csrf_token": csrf_of(home)}
+    exists = browser.post("/intel/collections", data=form)
+    assert exists.status_code == 409 and "already exists" in exists.text
+    with node.unit(Principal("tt-analyst", "TT", Role.ANALYST)) as ctx:
+        theirs = cases.open_case(ctx, "shared", "Trinidad's case")
+    page = browser.get(f"/intel/cases/{theirs.id}")
+    refused = browser.post(
+        f"/intel/cases/{theirs.id}",
+        data={"action": "status", "status": "closed", "csrf_token": csrf_of(page)},
+    )
+    assert refused.status_code == 403 and "add a note" in refused.text
+    bad = browser.post(
+        f"/intel/cases/{theirs.id}",
+        data={"action": "status", "status": "sideways", "csrf_token": csrf_of(page)},
+    )
+    assert bad.status_code == 422
+    with node.unit(node.operator()) as ctx:
+        assert cases.show_case(ctx, theirs.id).status is cases.Status.NEW

@@ -27,7 +27,7 @@ from seawall.core.nations import groups_of, nation_name, normalise_nation, shipp
 from seawall.db.models.assess import Rating, Round
 from seawall.errors import InvalidInput, SeawallError
 from seawall.web.deps import UiPage, read_form_csrf
-from seawall.web.routers.ui import language_of, page_gettext, render
+from seawall.web.pages import language_of, page_gettext, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(read_form_csrf)])
 

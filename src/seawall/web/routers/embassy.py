@@ -17,7 +17,7 @@ from seawall.embassy.restore import target_inside
 from seawall.embassy.sites import open_site
 from seawall.errors import InvalidInput, SeawallError
 from seawall.web.deps import UiPage, node_of, read_form_csrf
-from seawall.web.routers.ui import page_gettext, render
+from seawall.web.pages import page_gettext, render
 from seawall.web.sitemap import site_map
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(read_form_csrf)])

@@ -26,7 +26,7 @@ from seawall.intel.quality import assess, status_of
 from seawall.intel.tlp import MARKING_IDS, parse_tlp
 from seawall.intel.validation import parse_timestamp
 from seawall.web.deps import UiPage, node_of, read_form_csrf
-from seawall.web.routers.ui import page_gettext, render
+from seawall.web.pages import form_status, page_gettext, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(read_form_csrf)])
 
@@ -71,7 +71,7 @@ def intel_collection_create(
         created = page_gettext(request).gettext("Collection %(name)s created.")
         return _home(request, page, notice=created % {"name": row.alias})
     except SeawallError as exc:
-        return _home(request, page, status=422, error=exc.message)
+        return _home(request, page, status=form_status(exc), error=exc.message)
 
 
 @router.get("/intel/search", response_class=HTMLResponse)
@@ -192,7 +192,7 @@ def intel_import(
             target = get_collection(page.ctx, collection)
             report = ingest.import_objects(page.ctx, target, parsed)
     except SeawallError as exc:
-        return _import_page(request, page, status=422, error=exc.message)
+        return _import_page(request, page, status=form_status(exc), error=exc.message)
     return _import_page(request, page, report=report)
 
 
@@ -254,7 +254,7 @@ def intel_match(
             if case:
                 sightings.link_to_case(page.ctx, report, case)
     except SeawallError as exc:
-        return _match_page(request, page, status=422, error=exc.message)
+        return _match_page(request, page, status=form_status(exc), error=exc.message)
     return _match_page(request, page, report=report)
 
 
@@ -292,7 +292,7 @@ def intel_case_open(
             types = tuple(t for t in [incident_type.strip()] if t)
             opened = casework.open_case(page.ctx, collection, title, description, types)
     except SeawallError as exc:
-        return _cases_page(request, page, status=422, error=exc.message)
+        return _cases_page(request, page, status=form_status(exc), error=exc.message)
     return RedirectResponse(f"/intel/cases/{opened.id}", status_code=303)
 
 
@@ -355,7 +355,7 @@ def intel_case_change(
             else:
                 raise InvalidInput(f"unknown action {action!r}: note, link or status")
     except SeawallError as exc:
-        return _case_page(request, page, ref, status=422, error=exc.message)
+        return _case_page(request, page, ref, status=form_status(exc), error=exc.message)
     return RedirectResponse(f"/intel/cases/{changed.id}?updated={action}", status_code=303)
 
 

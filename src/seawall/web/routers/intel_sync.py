@@ -24,7 +24,7 @@ from seawall.web.deps import (
     read_form_csrf,
 )
 from seawall.web.errors import ERROR_RESPONSES, ErrorBody
-from seawall.web.routers.ui import render
+from seawall.web.pages import render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(read_form_csrf)])
 # The witness endpoints are part of the documented API (a partner's sync account calls them).

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
-from babel.support import NullTranslations
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from seawall.catalogs import translations
 from seawall.core import (
     audit,
     evidence,
@@ -22,63 +20,20 @@ from seawall.core import (
     websessions,
 )
 from seawall.core.access import Perm, Role, require
-from seawall.core.nations import groups_of, nation_name
+from seawall.core.nations import groups_of
 from seawall.errors import InvalidInput, SeawallError
-from seawall.web import i18n
 from seawall.web.deps import (
     SESSION_COOKIE,
-    Page,
     UiPage,
     anonymous,
     node_of,
     read_form_csrf,
 )
+from seawall.web.pages import form_status, page_gettext, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(read_form_csrf)])
 PageDep = UiPage
 LOGIN_CSRF_COOKIE = "seawall_login_csrf"
-
-
-def language_of(request: Request) -> str:
-    """The language a request is answered in (see :func:`seawall.web.i18n.choose`)."""
-    return i18n.choose(request, node_of(request).settings.language).language
-
-
-def page_gettext(request: Request) -> NullTranslations:
-    """The request's catalog, for words a router puts on its page (a notice, a chart's)."""
-    return translations(language_of(request))
-
-
-def render(
-    request: Request, page: Page | None, template: str, status: int = 200, **values: Any
-) -> HTMLResponse:
-    """Render a template with the signed-in principal, nation and CSRF token."""
-    node = node_of(request)
-    choice = i18n.choose(request, node.settings.language)
-    context: dict[str, Any] = {
-        "node_name": node.settings.node_name,
-        "nation": node.nation,
-        "nation_name": nation_name(node.nation),
-        "who": page.who if page else None,
-        "csrf": page.csrf if page else "",
-        "Perm": Perm,
-        "path": request.url.path,
-        **i18n.page_words(choice.language, request),
-        **values,
-    }
-    response: HTMLResponse = request.app.state.templates.TemplateResponse(
-        request, template, context, status_code=status
-    )
-    if choice.remember:
-        response.set_cookie(
-            i18n.COOKIE,
-            choice.language,
-            max_age=365 * 24 * 3600,
-            httponly=True,
-            samesite="lax",
-            secure=node.settings.cookie_secure,
-        )
-    return response
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -216,6 +171,7 @@ def users_add(
 ) -> HTMLResponse:
     """Create a user; errors show on the same page and change nothing."""
     error = notice = ""
+    status = 200
     try:
         with page.ctx.db.begin_nested():
             user = users.add_user(
@@ -228,12 +184,12 @@ def users_add(
             )
         notice = page_gettext(request).gettext("User %(user)s created.") % {"user": user.username}
     except SeawallError as exc:
-        error = exc.message
+        error, status = exc.message, form_status(exc)
     return render(
         request,
         page,
         "users.html",
-        status=422 if error else 200,
+        status=status,
         error=error,
         notice=notice,
         users=users.list_users(page.ctx),
@@ -279,17 +235,17 @@ def tokens_create(
     scopes: Annotated[list[str] | None, Form()] = None,
 ) -> HTMLResponse:
     """Issue a token and show it once."""
-    error, issued = "", None
+    error, issued, status = "", None, 201
     try:
         with page.ctx.db.begin_nested():
             issued = tokens.create_token(page.ctx, name, scopes or [], days)
     except SeawallError as exc:
-        error = exc.message
+        error, status = exc.message, form_status(exc)
     return render(
         request,
         page,
         "tokens.html",
-        status=422 if error else 201,
+        status=status,
         error=error,
         issued=issued,
         tokens=tokens.list_tokens(page.ctx),
@@ -324,6 +280,7 @@ def partners_add(
 ) -> HTMLResponse:
     """Register a partner node."""
     error = notice = ""
+    status = 201
     try:
         with page.ctx.db.begin_nested():
             p = partners.add_partner(
@@ -331,12 +288,12 @@ def partners_add(
             )
         notice = page_gettext(request).gettext("Partner %(name)s added.") % {"name": p.name}
     except SeawallError as exc:
-        error = exc.message
+        error, status = exc.message, form_status(exc)
     return render(
         request,
         page,
         "partners.html",
-        status=422 if error else 201,
+        status=status,
         error=error,
         notice=notice,
         partners=partners.list_partners(page.ctx),

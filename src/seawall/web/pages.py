@@ -1,0 +1,68 @@
+"""Pages: rendering a template for a request, in its language, and a form's failures.
+
+Every UI router renders through :func:`render`, so each page gets the signed-in principal,
+the node, the CSRF token and the page's words the same way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from babel.support import NullTranslations
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+
+from seawall.catalogs import translations
+from seawall.core.access import Perm
+from seawall.core.nations import nation_name
+from seawall.errors import SeawallError
+from seawall.web import i18n
+from seawall.web.deps import Page, node_of
+
+
+def language_of(request: Request) -> str:
+    """The language a request is answered in (see :func:`seawall.web.i18n.choose`)."""
+    return i18n.choose(request, node_of(request).settings.language).language
+
+
+def page_gettext(request: Request) -> NullTranslations:
+    """The request's catalog, for words a router puts on its page (a notice, a chart's)."""
+    return translations(language_of(request))
+
+
+def render(
+    request: Request, page: Page | None, template: str, status: int = 200, **values: Any
+) -> HTMLResponse:
+    """Render a template with the signed-in principal, nation and CSRF token."""
+    node = node_of(request)
+    choice = i18n.choose(request, node.settings.language)
+    context: dict[str, Any] = {
+        "node_name": node.settings.node_name,
+        "nation": node.nation,
+        "nation_name": nation_name(node.nation),
+        "who": page.who if page else None,
+        "csrf": page.csrf if page else "",
+        "Perm": Perm,
+        "path": request.url.path,
+        **i18n.page_words(choice.language, request),
+        **values,
+    }
+    response: HTMLResponse = request.app.state.templates.TemplateResponse(
+        request, template, context, status_code=status
+    )
+    if choice.remember:
+        response.set_cookie(
+            i18n.COOKIE,
+            choice.language,
+            max_age=365 * 24 * 3600,
+            httponly=True,
+            samesite="lax",
+            secure=node.settings.cookie_secure,
+        )
+    return response
+
+
+def form_status(exc: SeawallError) -> int:
+    """The status a form page answers a refusal with: the error's own (403, 404, 409, 422),
+    as the API would, so a refused change is never reported as a mere typing mistake."""
+    return exc.http_status if 400 <= exc.http_status < 500 else 422
