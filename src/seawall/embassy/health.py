@@ -15,9 +15,7 @@ class SiteState:
     """One site's state as seen from this node."""
 
     url: str
-    # "up", "empty" (reachable, repository missing), "damaged" (a marker that is no marker:
-    # repair rewrites it from the config) or "down"
-    state: str
+    state: str  # "up", "empty" (reachable, repository missing) or "down"
     detail: str = ""
 
 
@@ -30,7 +28,9 @@ def probe_site(url: str) -> SiteState:
         return SiteState(shown, "down", exc.message)
     try:
         if read_marker(site.get(MARKER)) is None:
-            return SiteState(shown, "damaged", "repository marker is damaged; run repair")
+            # Still up: the key, which a probe lacks, tells whether the site is the
+            # repository's (check does), and repair rewrites the marker from the config.
+            return SiteState(shown, "up", "repository marker is damaged; run repair")
         return SiteState(shown, "up")
     except ObjectMissing:
         return SiteState(shown, "empty")

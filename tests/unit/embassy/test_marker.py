@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from seawall.embassy.health import probe_site
+from seawall.embassy.health import SiteState, probe_site
 from seawall.embassy.repository import Repository
 from seawall.embassy.sites.local import LocalSite
 
@@ -36,7 +36,7 @@ def test_a_damaged_marker_is_named_by_check_and_rewritten_by_repair(
         path.write_bytes(damage)
     if damage in (b"", b'{"format": "seawall-emb'):
         # Without the key a probe tells only a marker that is no marker at all.
-        assert probe_site(sites[2].url).state == "damaged"
+        assert probe_site(sites[2].url).detail == "repository marker is damaged; run repair"
     with Repository.open(sites, PASSPHRASE) as again:
         assert again.sites[2] is not None
         report = again.check()
@@ -51,7 +51,7 @@ def test_a_damaged_marker_is_named_by_check_and_rewritten_by_repair(
     assert json.loads(marker)["site"] == 2
     with Repository.open([sites[2]], PASSPHRASE) as alone:
         assert alone.sites[2] is sites[2]
-    assert probe_site(sites[2].url).state == "up"
+    assert probe_site(sites[2].url) == SiteState(sites[2].url, "up")
     with Repository.open(sites, PASSPHRASE) as final:
         final.restore("latest", tmp_path / "out")
     assert tree_state(tmp_path / "out" / source.as_posix().lstrip("/")) == tree_state(source)
