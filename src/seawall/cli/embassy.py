@@ -44,6 +44,7 @@ from seawall.embassy.errors import (
     SnapshotMissing,
 )
 from seawall.embassy.exposure import DEFAULT_STORM_RADIUS_KM, Place
+from seawall.embassy.keys import KeyChange, change_keys, plan_removal
 from seawall.embassy.locks import Lock
 from seawall.embassy.progress import Progress as EngineProgress
 from seawall.embassy.pruning import DEFAULT_MAX_UNUSED, ForgetGroup, PruneReport
@@ -150,6 +151,28 @@ class Opened:
         """Audit a non-run change."""
         with self.node.unit(self.node.operator()) as ctx:
             registry.record_event(ctx, ctx.db.merge(self.row), action, **detail)
+
+    def change_keys(
+        self,
+        action: str,
+        change: KeyChange,
+        deliver: Callable[[KeyChange], None] = lambda _c: None,
+        **detail: Any,
+    ) -> None:
+        """Carry out a key change in the order of :func:`change_keys`: audited (and its
+        shares handed out) in one transaction before any site holds the new slot; a
+        failure to publish is audited with its error."""
+
+        @contextmanager
+        def record() -> Iterator[None]:
+            with self.node.unit(self.node.operator()) as ctx:
+                registry.record_event(ctx, ctx.db.merge(self.row), action, **detail)
+                yield
+
+        def failed(exc: SeawallError) -> None:
+            self.event(action, outcome="failure", error=exc.code, **detail)
+
+        change_keys(self.repo, change, record=record, deliver=deliver, failed=failed)
 
     @contextmanager
     def changing(self, action: str, **detail: Any) -> Iterator[None]:
@@ -326,6 +349,7 @@ def backup(
                 "bytes": snap.size,
                 "new_bytes": snap.new_bytes,
                 "packs_written": report.packs_written,
+                "packs_reused": report.packs_reused,
                 "stored_bytes": report.stored_bytes,
                 "degraded": snap.degraded,
                 "skipped": list(report.skipped),
@@ -333,6 +357,8 @@ def backup(
         )
     else:
         state_note = " [yellow](degraded: run repair)[/]" if snap.degraded else ""
+        if report.packs_reused:
+            state_note += f"; {report.packs_reused} packs of an interrupted backup reused"
         for reason in report.skipped[:SHOW_SKIPPED]:
             say(f"[yellow]left out[/] {escape(reason)}", markup=True)
         if len(report.skipped) > SHOW_SKIPPED:
@@ -1001,9 +1027,10 @@ def key_add(state: CliState, repo_ref: str, label: str, new_passphrase: str | No
     """Add another passphrase (no data is re-uploaded)."""
     secret = new_passphrase or ask_secret("New passphrase", NEW_PASSPHRASE_ENV)
     with _opened(state, repo_ref) as o:
-        slot = o.repo.add_passphrase(secret, label=label)
-        o.event("key.added", slot=slot.id, label=label)
-    say(f"Added key slot {slot.id}")
+        change = o.repo.plan_passphrase(secret, label=label)
+        assert change.adds is not None
+        o.change_keys("key.added", change, slot=change.adds.id, label=label)
+    say(f"Added key slot {change.adds.id}")
 
 
 @key.command("remove")
@@ -1013,8 +1040,7 @@ def key_add(state: CliState, repo_ref: str, label: str, new_passphrase: str | No
 def key_remove(state: CliState, repo_ref: str, slot_id: str) -> None:
     """Remove a key slot (never the last passphrase)."""
     with _opened(state, repo_ref) as o:
-        o.repo.remove_key_slot(slot_id)
-        o.event("key.removed", slot=slot_id)
+        o.change_keys("key.removed", plan_removal(o.repo.key_slots(), slot_id), slot=slot_id)
     say(f"Removed key slot {slot_id}")
 
 
@@ -1031,11 +1057,10 @@ def key_passwd(state: CliState, repo_ref: str, new_passphrase: str | None) -> No
     """Change this session's passphrase: re-wraps the key, never re-uploads data."""
     secret = new_passphrase or ask_secret("New passphrase", NEW_PASSPHRASE_ENV)
     with _opened(state, repo_ref) as o:
-        old = o.repo.opened_with.id
-        with o.changing("key.changed", old_slot=old):
-            slot = o.repo.change_passphrase(secret)
-        o.event("key.changed", old_slot=old, new_slot=slot.id)
-    say(f"Passphrase changed (slot {slot.id})")
+        change = o.repo.plan_passphrase_change(secret)
+        assert change.adds is not None and change.retires is not None
+        o.change_keys("key.changed", change, old_slot=change.retires.id, new_slot=change.adds.id)
+    say(f"Passphrase changed (slot {change.adds.id})")
 
 
 @key.command("split")
@@ -1062,23 +1087,37 @@ def key_split(
     """Create a recovery key and split it among custodians (Shamir)."""
     if threshold > custodians:
         raise InvalidInput("--threshold cannot exceed --custodians")
+
+    def hand_out(change: KeyChange) -> None:
+        """Write or print the shares, before any site holds the slot they open."""
+        texts = [s.to_text() for s in change.shares]
+        if out_dir:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            for share, text in zip(change.shares, texts, strict=True):
+                path = out_dir / f"custodian-{share.index}.txt"
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                with os.fdopen(fd, "w") as handle:
+                    handle.write(text + "\n")
+        elif as_json:
+            emit_json({"threshold": threshold, "shares": texts})
+        else:
+            for text in texts:
+                click.echo(text)
+
     with _opened(state, repo_ref) as o:
-        shares = o.repo.add_recovery_key(custodians=custodians, threshold=threshold)
-        o.event("key.split", custodians=custodians, threshold=threshold)
-    texts = [s.to_text() for s in shares]
+        change = o.repo.plan_recovery_key(custodians=custodians, threshold=threshold)
+        assert change.adds is not None
+        o.change_keys(
+            "key.split",
+            change,
+            hand_out,
+            slot=change.adds.id,
+            custodians=custodians,
+            threshold=threshold,
+        )
     if out_dir:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        for share in shares:
-            path = out_dir / f"custodian-{share.index}.txt"
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w") as handle:
-                handle.write(share.to_text() + "\n")
         say(f"Wrote {custodians} custodian shares to {out_dir}; any {threshold} recover access")
-    elif as_json:
-        emit_json({"threshold": threshold, "shares": texts})
-    else:
-        for text in texts:
-            click.echo(text)
+    elif not as_json:
         say(f"Give one line to each of {custodians} custodians; any {threshold} recover access")
 
 
@@ -1114,9 +1153,13 @@ def key_recover(
     shares = [CustodianShare.from_text(t) for t in texts]
     secret = new_passphrase or ask_secret("New passphrase", NEW_PASSPHRASE_ENV)
     with _opened(state, repo_ref, recovery_shares=shares) as o:
-        slot = o.repo.add_passphrase(secret, label="recovered")
-        o.event("key.recovered", shares=len(shares), new_slot=slot.id)
-    say(f"Access recovered with {len(shares)} custodian shares; new passphrase slot {slot.id}")
+        change = o.repo.plan_passphrase(secret, label="recovered")
+        assert change.adds is not None
+        o.change_keys("key.recovered", change, shares=len(shares), new_slot=change.adds.id)
+    say(
+        f"Access recovered with {len(shares)} custodian shares; "
+        f"new passphrase slot {change.adds.id}"
+    )
 
 
 @embassy.command("list")

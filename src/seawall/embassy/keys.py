@@ -5,6 +5,10 @@ The master key is 32 random bytes; every working key is derived from it with HKD
 key-encryption key (KEK): for a passphrase slot ``Argon2id(passphrase, salt)``,
 for a recovery slot ``HKDF(recovery key, salt)``. Changing a passphrase adds a slot
 and removes another; the data is never re-encrypted.
+
+A key change (:class:`KeyChange`) is worked out first and published last, by
+:func:`change_keys`: the change is recorded and its secret handed out before any site
+holds the new slot, so no failure leaves the sites with a slot whose secret nobody has.
 """
 
 from __future__ import annotations
@@ -13,17 +17,29 @@ import base64
 import json
 import os
 import unicodedata
+from collections.abc import Callable
+from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from argon2.low_level import Type, hash_secret_raw
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from seawall.embassy.errors import BadRepositoryConfig, WrongPassphrase
+from seawall.embassy.custody import CustodianShare, split_key
+from seawall.embassy.errors import (
+    BadRepositoryConfig,
+    KeySlotMissing,
+    LastKeySlot,
+    WrongPassphrase,
+)
 from seawall.embassy.sealing import derive_key
+from seawall.errors import SeawallError
+
+if TYPE_CHECKING:
+    from seawall.embassy.repository import Repository
 
 KEY_SIZE = 32
 SALT_SIZE = 16
@@ -279,3 +295,82 @@ def unlock(
     raise WrongPassphrase(
         f"the {what} opens none of the {len(slots)} key slots; check it and retry"
     )
+
+
+@dataclass(frozen=True)
+class KeyChange:
+    """A key change worked out before anything is written: the slot it adds, the slot it
+    retires, and the custodian shares of a new recovery key (which open the added slot)."""
+
+    adds: KeySlot | None = None
+    retires: KeySlot | None = None
+    shares: tuple[CustodianShare, ...] = ()
+
+
+def plan_recovery_key(
+    master: MasterKey, *, created: datetime, custodians: int, threshold: int, label: str
+) -> KeyChange:
+    """Add a recovery slot whose fresh key is split among ``custodians`` (any ``threshold``)."""
+    key = new_recovery_key()
+    shares = split_key(key, custodians=custodians, threshold=threshold)
+    slot = make_recovery_slot(master, key, created=created, label=label)
+    return KeyChange(adds=slot, shares=tuple(shares))
+
+
+def plan_removal(slots: list[KeySlot], slot_id: str) -> KeyChange:
+    """Retire a slot; never the last passphrase slot."""
+    found = {s.id: s for s in slots}
+    if slot_id not in found:
+        raise KeySlotMissing(f"no key slot {slot_id}; list them first")
+    if not [s for s in slots if s.id != slot_id and s.kind == "passphrase"]:
+        raise LastKeySlot("that is the last passphrase slot; add another passphrase first")
+    return KeyChange(retires=found[slot_id])
+
+
+def _nothing(_change: KeyChange) -> None:
+    """Hand out nothing: a passphrase change's secret is already with its holder."""
+
+
+def change_keys(
+    repo: Repository,
+    change: KeyChange,
+    *,
+    record: Callable[[], AbstractContextManager[object]],
+    deliver: Callable[[KeyChange], None] = _nothing,
+    failed: Callable[[SeawallError], None] | None = None,
+) -> None:
+    """Carry out a key change so that no failure strands a slot whose secret nobody has.
+
+    1. Every site must answer, or nothing happens.
+    2. Inside ``record`` (the transaction that audits the change, and commits on leaving
+       it), ``deliver`` hands out the custodian shares: if the audit or the delivery fails,
+       nothing was published, and shares already printed open nothing.
+    3. The new slot is written to every site; if a site fails, it is taken back from all of
+       them, ``failed`` records the error, and the error says the shares open nothing.
+    4. The retired slot is deleted last, so the repository always opens with one of them.
+    """
+    repo.require_sites(degraded=False, what="the key change")
+    with record():
+        deliver(change)
+    try:
+        if change.adds is not None:
+            try:
+                repo.put_everywhere(change.adds.name, change.adds.to_json())
+            except SeawallError:
+                for _, site in repo.reachable():
+                    with suppress(SeawallError):
+                        site.delete(change.adds.name)
+                raise
+        if change.retires is not None:
+            repo.delete_everywhere(change.retires.name)
+            if repo.opened_with.id == change.retires.id and change.adds is not None:
+                repo.opened_with = change.adds
+    except SeawallError as exc:
+        if failed is not None:
+            failed(exc)
+        if change.adds is None:
+            raise
+        void = "; the custodian shares handed out open nothing" if change.shares else ""
+        exc.message = f"{exc.message}; the new key slot was taken back{void}: run it again"
+        exc.args = (exc.message,)
+        raise

@@ -16,7 +16,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import AbstractContextManager, suppress
+from contextlib import AbstractContextManager, nullcontext, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO, Literal
@@ -40,7 +40,7 @@ from seawall.embassy.config import (
     object_context,
     read_marker,
 )
-from seawall.embassy.custody import CustodianShare, split_key
+from seawall.embassy.custody import CustodianShare
 from seawall.embassy.erasure import (
     ShareHeader,
     SplitPack,
@@ -56,8 +56,6 @@ from seawall.embassy.errors import (
     BadRepositoryConfig,
     IndexDamaged,
     IntegrityError,
-    KeySlotMissing,
-    LastKeySlot,
     ObjectMissing,
     RepositoryExists,
     RepositoryMissing,
@@ -71,12 +69,14 @@ from seawall.embassy.index import Index, PackInfo, dump_index_file, load_index_f
 from seawall.embassy.keys import (
     DEFAULT_KDF,
     KdfParams,
+    KeyChange,
     KeySlot,
     MasterKey,
+    change_keys,
     make_passphrase_slot,
-    make_recovery_slot,
     new_master_key,
-    new_recovery_key,
+    plan_recovery_key,
+    plan_removal,
     unlock,
 )
 from seawall.embassy.locks import HeldLock, UnlockReport, hold, remove_locks
@@ -806,47 +806,71 @@ class Repository:
         """The key slots found on the reachable sites."""
         return self._read_slots([s for _, s in self.reachable()])
 
+    # A key change is planned here, then carried out by keys.change_keys, which records and
+    # hands out its secret before any site holds the new slot. The methods below that plan
+    # and carry out at once record nothing: the CLI audits through change_keys.
+
+    def plan_passphrase(
+        self, passphrase: str, *, label: str = "", kdf: KdfParams = DEFAULT_KDF
+    ) -> KeyChange:
+        """Another passphrase's slot, not yet written anywhere."""
+        check_passphrase_rule(passphrase)
+        return KeyChange(
+            adds=make_passphrase_slot(
+                self.master, passphrase, created=self.clock.now(), label=label, kdf=kdf
+            )
+        )
+
+    def plan_recovery_key(
+        self, *, custodians: int, threshold: int, label: str = "recovery"
+    ) -> KeyChange:
+        """A recovery slot and its key's custodian shares, not yet written anywhere."""
+        return plan_recovery_key(
+            self.master,
+            created=self.clock.now(),
+            custodians=custodians,
+            threshold=threshold,
+            label=label,
+        )
+
+    def plan_passphrase_change(
+        self, new: str, *, kdf: KdfParams = DEFAULT_KDF, label: str = ""
+    ) -> KeyChange:
+        """A slot for ``new`` that retires the slot this session opened with."""
+        if self.opened_with.kind != "passphrase":
+            raise WrongPassphrase("open with the passphrase to change it, not a recovery key")
+        added = self.plan_passphrase(new, label=label or self.opened_with.label, kdf=kdf)
+        return replace(added, retires=self.opened_with)
+
     def add_passphrase(
         self, passphrase: str, *, label: str = "", kdf: KdfParams = DEFAULT_KDF
     ) -> KeySlot:
         """Add a slot that opens with another passphrase."""
-        check_passphrase_rule(passphrase)
-        slot = make_passphrase_slot(
-            self.master, passphrase, created=self.clock.now(), label=label, kdf=kdf
-        )
-        self.put_everywhere(slot.name, slot.to_json())
-        return slot
+        change = self.plan_passphrase(passphrase, label=label, kdf=kdf)
+        change_keys(self, change, record=nullcontext)
+        assert change.adds is not None
+        return change.adds
 
     def add_recovery_key(
         self, *, custodians: int, threshold: int, label: str = "recovery"
     ) -> list[CustodianShare]:
         """Create a recovery key slot and split the key among custodians."""
-        key = new_recovery_key()
-        shares = split_key(key, custodians=custodians, threshold=threshold)
-        slot = make_recovery_slot(self.master, key, created=self.clock.now(), label=label)
-        self.put_everywhere(slot.name, slot.to_json())
-        return shares
+        change = self.plan_recovery_key(custodians=custodians, threshold=threshold, label=label)
+        change_keys(self, change, record=nullcontext)
+        return list(change.shares)
 
     def remove_key_slot(self, slot_id: str) -> None:
         """Delete a slot from every site; the last slot cannot be removed."""
-        slots = self.key_slots()
-        if slot_id not in {s.id for s in slots}:
-            raise KeySlotMissing(f"no key slot {slot_id}; list them first")
-        if not [s for s in slots if s.id != slot_id and s.kind == "passphrase"]:
-            raise LastKeySlot("that is the last passphrase slot; add another passphrase first")
-        self.require_sites(degraded=False, what="key removal")
-        self.delete_everywhere(f"keys/{slot_id}")
+        change_keys(self, plan_removal(self.key_slots(), slot_id), record=nullcontext)
 
     def change_passphrase(
         self, new: str, *, kdf: KdfParams = DEFAULT_KDF, label: str = ""
     ) -> KeySlot:
         """Re-wrap the master key under ``new`` and drop the slot this session opened with."""
-        if self.opened_with.kind != "passphrase":
-            raise WrongPassphrase("open with the passphrase to change it, not a recovery key")
-        slot = self.add_passphrase(new, label=label or self.opened_with.label, kdf=kdf)
-        self.delete_everywhere(self.opened_with.name)
-        self.opened_with = slot
-        return slot
+        change_keys(
+            self, self.plan_passphrase_change(new, kdf=kdf, label=label), record=nullcontext
+        )
+        return self.opened_with
 
     # -- stats ---------------------------------------------------------------------
 
