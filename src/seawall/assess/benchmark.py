@@ -22,7 +22,7 @@ from statistics import fmean
 
 from sqlalchemy import select
 
-from seawall.assess.frameworks import Framework, get_framework
+from seawall.assess.frameworks import DEFAULT_FRAMEWORK, Framework, get_framework
 from seawall.assess.rounds import PUBLISHED, agreed_stages
 from seawall.assess.scoring import dimension_scores
 from seawall.catalogs import N_
@@ -91,7 +91,7 @@ class RegionView:
     statements: tuple[Statement, ...]
 
 
-def build_panel(ctx: Ctx, group: str, framework_id: str = "cmm-2021") -> list[PanelRow]:
+def build_panel(ctx: Ctx, group: str, framework_id: str = DEFAULT_FRAMEWORK) -> list[PanelRow]:
     """Published rounds of consenting members of ``group``, by nation then year."""
     require(ctx.who, Perm.ASSESS_READ)
     framework = get_framework(ctx.db, framework_id)
@@ -251,7 +251,7 @@ def dimension_means(rows: Iterable[PanelRow]) -> dict[str, float]:
     return {d: fmean(v) for d, v in sorted(values.items())}
 
 
-def region_view(ctx: Ctx, group: str, framework_id: str = "cmm-2021") -> RegionView:
+def region_view(ctx: Ctx, group: str, framework_id: str = DEFAULT_FRAMEWORK) -> RegionView:
     """The panel and statements for a region group."""
     framework = get_framework(ctx.db, framework_id)
     panel = build_panel(ctx, group, framework.id)

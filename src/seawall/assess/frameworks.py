@@ -29,6 +29,8 @@ FORMAT = "seawall.framework/1"
 ID_PATTERN = r"^[a-z0-9][a-z0-9.\-]{0,63}$"
 PART_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9.\-_]{0,31}$"
 MAX_STAGES = 5
+DEFAULT_FRAMEWORK = "cmm-2021"
+"""The framework a round, a panel or a report uses when none is named: CMM 2021."""
 
 
 class StrictModel(BaseModel):

@@ -13,7 +13,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from seawall.assess.frameworks import get_framework
+from seawall.assess.frameworks import DEFAULT_FRAMEWORK, get_framework
 from seawall.assess.gaps import add_item, set_target, update_item
 from seawall.assess.rounds import (
     StakeholderGroup,
@@ -28,7 +28,7 @@ from seawall.core.context import Ctx
 from seawall.db.models.assess import Round
 
 NOTE = "Sample data for demonstration; not a real assessment"
-FRAMEWORK = "cmm-2021"
+FRAMEWORK = DEFAULT_FRAMEWORK
 # Invented starting levels per nation (1-5 scale) and the years of their sample rounds.
 NATIONS = {"JM": 2.4, "TT": 2.3, "BB": 1.9, "BZ": 1.6, "GY": 1.7, "LC": 1.5}
 YEARS = (2021, 2025)

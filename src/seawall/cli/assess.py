@@ -17,6 +17,7 @@ import click
 
 from seawall.assess import benchmark, content, frameworks, gaps, indices, rounds, suggestions
 from seawall.assess.errors import RoundNotFound
+from seawall.assess.frameworks import DEFAULT_FRAMEWORK
 from seawall.assess.report import export
 from seawall.catalogs import LANGUAGES
 from seawall.cli.context import CliState, pass_state
@@ -38,7 +39,6 @@ from seawall.db.models.assess import RoadmapItem, Round
 from seawall.errors import Forbidden, InvalidInput
 
 AS_USER = "seawall.assess.as"
-DEFAULT_FRAMEWORK = "cmm-2021"
 
 
 @click.group()

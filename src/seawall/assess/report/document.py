@@ -25,7 +25,12 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from seawall.assess.benchmark import RegionView, latest_rows, region_view
-from seawall.assess.frameworks import Framework, get_framework, shipped_frameworks
+from seawall.assess.frameworks import (
+    DEFAULT_FRAMEWORK,
+    Framework,
+    get_framework,
+    shipped_frameworks,
+)
 from seawall.assess.gaps import Gap, list_items, round_gaps
 from seawall.assess.indices import GCI_2024, IndexRow, edition_rows
 from seawall.assess.report import charts
@@ -73,7 +78,7 @@ class NationReport:
 def build_report(
     ctx: Ctx,
     nation: str,
-    framework_id: str = "cmm-2021",
+    framework_id: str = DEFAULT_FRAMEWORK,
     region: str | None = "CARICOM",
     index_group: str = "CARIBBEAN",
     default_target: int | None = None,

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from starlette.datastructures import FormData
 
 from seawall.assess import benchmark, frameworks, gaps, indices, rounds, suggestions
-from seawall.assess.frameworks import Framework
+from seawall.assess.frameworks import DEFAULT_FRAMEWORK, Framework
 from seawall.assess.report import charts, document, export
 from seawall.catalogs import N_
 from seawall.core.access import Perm, require
@@ -31,7 +31,6 @@ from seawall.web.pages import language_of, page_gettext, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(read_form_csrf)])
 
-DEFAULT_FRAMEWORK = "cmm-2021"
 # Shown as `_(label)`: the groups' names are words of the page, not reference data.
 GROUP_LABELS = {
     "government": N_("Government"),
