@@ -28,7 +28,7 @@ from seawall.assess.errors import (
     UnknownStakeholderGroup,
     WrongFrameworkKind,
 )
-from seawall.assess.frameworks import Framework, get_framework
+from seawall.assess.frameworks import DEFAULT_FRAMEWORK, Framework, get_framework
 from seawall.assess.scoring import Lift, check_stage, dimension_scores, factor_stage, lift
 from seawall.core.access import Perm, require, require_nation
 from seawall.core.context import Ctx
@@ -115,6 +115,33 @@ def list_rounds(ctx: Ctx) -> list[Round]:
     if not ctx.who.node_operator:
         stmt = stmt.where(Round.nation == ctx.who.nation)
     return list(ctx.db.scalars(stmt))
+
+
+def find_round(ctx: Ctx, ref: str) -> Round:
+    """A round by id, or by ``NATION/YEAR`` or ``NATION/FRAMEWORK/YEAR`` (the default
+    framework when none is named)."""
+    parts = ref.strip().split("/")
+    if len(parts) == 1:
+        return get_round(ctx, parts[0])
+    if len(parts) not in (2, 3) or not (parts[-1].isascii() and parts[-1].isdigit()):
+        raise InvalidInput(
+            f"round {ref!r}: give its id, NATION/YEAR or NATION/FRAMEWORK/YEAR (JM/cmm-2021/2026)"
+        )
+    require(ctx.who, Perm.ASSESS_READ)
+    nation = normalise_nation(parts[0])
+    framework_id = parts[1] if len(parts) == 3 else DEFAULT_FRAMEWORK
+    year = int(parts[-1][-6:])
+    found = ctx.db.scalar(
+        select(Round).where(
+            Round.nation == nation, Round.framework_id == framework_id, Round.year == year
+        )
+    )
+    # Another nation's round looks like no round at all, by any name.
+    if found is None or (nation != ctx.who.nation and not ctx.who.node_operator):
+        raise RoundNotFound(
+            f"no {framework_id} round {year} for {nation} visible to {ctx.who.username}"
+        )
+    return found
 
 
 def _open_round(ctx: Ctx, round_id: str) -> tuple[Round, Framework]:

@@ -36,7 +36,7 @@ from seawall.core import users
 from seawall.core.context import Ctx
 from seawall.core.nations import nation_name, normalise_nation
 from seawall.db.models.assess import RoadmapItem, Round
-from seawall.errors import Forbidden, InvalidInput
+from seawall.errors import InvalidInput
 
 AS_USER = "seawall.assess.as"
 
@@ -62,31 +62,8 @@ def unit(state: CliState) -> Iterator[Ctx]:
     as_user = click.get_current_context().meta.get(AS_USER)
     with node.unit(node.operator()) as ctx:
         if as_user:
-            user = users.get_user(ctx, as_user)
-            if user.disabled:
-                raise Forbidden(f"user {user.username} is disabled; enable them or act as another")
-            ctx.who = users.principal_of(user, source="cli")
+            ctx.who = users.act_as(ctx, as_user, source="cli")
         yield ctx
-
-
-def find_round(ctx: Ctx, ref: str) -> Round:
-    """A round by id, or by ``NATION/YEAR`` or ``NATION/FRAMEWORK/YEAR``."""
-    parts = ref.strip().split("/")
-    if len(parts) == 1:
-        return rounds.get_round(ctx, parts[0])
-    if len(parts) not in (2, 3) or not parts[-1].isdigit():
-        raise InvalidInput(
-            f"round {ref!r}: give its id, NATION/YEAR or NATION/FRAMEWORK/YEAR (JM/cmm-2021/2026)"
-        )
-    nation = normalise_nation(parts[0])
-    framework_id = parts[1] if len(parts) == 3 else DEFAULT_FRAMEWORK
-    year = int(parts[-1])
-    for row in rounds.list_rounds(ctx):
-        if (row.nation, row.framework_id, row.year) == (nation, framework_id, year):
-            return row
-    raise RoundNotFound(
-        f"no {framework_id} round {year} for {nation} visible to {ctx.who.username}"
-    )
 
 
 def _write(out: str, data: str | bytes) -> None:
@@ -397,7 +374,7 @@ def _consensus_record(f: rounds.FactorConsensus) -> dict[str, Any]:
 def round_show(state: CliState, ref: str, as_json: bool) -> None:
     """Show a round: status, dimension scores and progress of each group."""
     with unit(state) as ctx:
-        row = find_round(ctx, ref)
+        row = rounds.find_round(ctx, ref)
         record = _round_record(row)
         view = rounds.consensus_view(ctx, row.id)
         record["scores"] = rounds.round_dimension_scores(ctx.db, row)
@@ -447,7 +424,7 @@ def round_rate(
 ) -> None:
     """Record one stakeholder group's stage for a factor (again to replace it)."""
     with unit(state) as ctx:
-        row = find_round(ctx, ref)
+        row = rounds.find_round(ctx, ref)
         rating = rounds.rate(ctx, row.id, group, factor, stage, rationale, evidence)
         record = {
             "round_id": row.id,
@@ -470,7 +447,7 @@ def round_rate(
 def round_consensus(state: CliState, ref: str, flagged: bool, as_json: bool) -> None:
     """Show each factor's ratings by group, spread, disagreement flag and agreed stage."""
     with unit(state) as ctx:
-        row = find_round(ctx, ref)
+        row = rounds.find_round(ctx, ref)
         view = rounds.consensus_view(ctx, row.id)
     if flagged:
         view = [f for f in view if f.disagreement]
@@ -506,7 +483,7 @@ def round_agree(
 ) -> None:
     """Record the stage the groups agreed for a factor, with any dissent."""
     with unit(state) as ctx:
-        row = find_round(ctx, ref)
+        row = rounds.find_round(ctx, ref)
         agreed = rounds.agree(ctx, row.id, factor, stage, dissent)
         record = {
             "round_id": row.id,
@@ -549,7 +526,7 @@ def round_consent(state: CliState, nation: str, region: str, revoke: bool, as_js
 def round_publish(state: CliState, ref: str, as_json: bool) -> None:
     """Publish a round to the region groups its nation consents to; it is then frozen."""
     with unit(state) as ctx:
-        row = rounds.publish(ctx, find_round(ctx, ref).id)
+        row = rounds.publish(ctx, rounds.find_round(ctx, ref).id)
         record = _round_record(row)
         record["groups"] = rounds.consenting_groups(ctx.db, row.nation)
     if as_json:
@@ -567,7 +544,7 @@ def round_publish(state: CliState, ref: str, as_json: bool) -> None:
 def round_evidence(state: CliState, ref: str, as_json: bool) -> None:
     """Evidence from the other pillars suggested on the factors it supports."""
     with unit(state) as ctx:
-        found = suggestions.suggested_evidence(ctx, find_round(ctx, ref).id)
+        found = suggestions.suggested_evidence(ctx, rounds.find_round(ctx, ref).id)
     records: list[dict[str, Any]] = [
         {
             "factor": factor,
@@ -617,7 +594,7 @@ def gaps_group() -> None:
 def gaps_show(state: CliState, ref: str, default_target: int | None, as_json: bool) -> None:
     """List the factors of a round below their target, and by how much."""
     with unit(state) as ctx:
-        found = gaps.round_gaps(ctx, find_round(ctx, ref).id, default_target)
+        found = gaps.round_gaps(ctx, rounds.find_round(ctx, ref).id, default_target)
     records = [
         {
             "factor": g.factor_id,

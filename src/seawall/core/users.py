@@ -15,7 +15,7 @@ from seawall.core.nations import normalise_nation
 from seawall.core.organisations import find_org
 from seawall.core.partners import get_partner
 from seawall.db.models import Partner, User
-from seawall.errors import Conflict, InvalidInput, NotFound
+from seawall.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 # argon2-cffi's defaults are Argon2id with RFC 9106's low-memory profile.
 _hasher = PasswordHasher()
@@ -150,6 +150,17 @@ def get_user(ctx: Ctx, ref: str) -> User:
     if partner is None or partner.owner_nation != ctx.who.nation:
         require_nation(ctx.who, user.nation, f"user {ref!r}")
     return user
+
+
+def act_as(ctx: Ctx, ref: str, source: str = "") -> Principal:
+    """The principal of a user the caller manages, to act as them (``seawall assess --as``).
+
+    A disabled user cannot be acted as: disabling someone stops everything they do.
+    """
+    user = get_user(ctx, ref)
+    if user.disabled:
+        raise Forbidden(f"user {user.username} is disabled; enable them or act as another")
+    return principal_of(user, source=source or ctx.who.source)
 
 
 def set_disabled(ctx: Ctx, ref: str, disabled: bool = True) -> User:

@@ -24,6 +24,7 @@ from seawall.assess.rounds import (
     agree,
     consensus_view,
     create_round,
+    find_round,
     grant_consent,
     lift_for,
     list_rounds,
@@ -128,6 +129,23 @@ def test_a_user_of_another_nation_cannot_see_or_rate_the_round(node: Node) -> No
         assert list_rounds(ctx) == []
     with node.unit(RATER) as ctx:
         assert ctx.db.scalar(select(func.count()).select_from(Rating)) == 0
+
+
+def test_a_round_is_found_by_id_or_natural_key_by_its_own_nation_only(node: Node) -> None:
+    round_id = _round(node)
+    with node.unit(RATER) as ctx:
+        for ref in (round_id, "JM/2026", "jam/2026", "JM/cmm-2021/2026"):
+            assert find_round(ctx, ref).id == round_id, ref
+        with pytest.raises(NotFound, match="no gci-2024 round 2026 for JM"):
+            find_round(ctx, "JM/gci-2024/2026")
+        for bad in ("JM/twenty", "JM/x/y/2026", "JM/२०२६"):
+            with pytest.raises(InvalidInput, match="NATION/YEAR"):
+                find_round(ctx, bad)
+    with node.unit(FOREIGN) as ctx:
+        # Another nation's round is no round at all, by any name, and its id is not said.
+        with pytest.raises(NotFound) as hidden:
+            find_round(ctx, "JM/2026")
+        assert round_id not in hidden.value.message
 
 
 def test_consensus_view_shows_spread_and_flags_disagreement(node: Node) -> None:
