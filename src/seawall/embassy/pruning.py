@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from seawall.embassy.erasure import share_size
-from seawall.embassy.errors import BadRepositoryConfig
+from seawall.embassy.errors import BadRepositoryConfig, IndexDamaged
 from seawall.embassy.index import Index, PackInfo
 from seawall.embassy.locks import STALE_AFTER
 from seawall.embassy.packs import MAGIC, PackBuilder, open_chunk, packs_overhead, share_name
@@ -311,6 +311,13 @@ class _Plan:
 
 def _plan(repo: Repository, max_unused: float) -> _Plan:
     index = repo.load_index()
+    if index.damaged:
+        # The packs a damaged index lists look unused: deleting them would lose data.
+        names = ", ".join(sorted(index.damaged))
+        raise IndexDamaged(
+            f"{names} unreadable on every site: its packs would look unused; "
+            "run seawall embassy repair --index first"
+        )
     used: set[bytes] = set()
     for snap in repo.snapshots():
         for node in repo.tree(snap):
