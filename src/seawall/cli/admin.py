@@ -49,8 +49,7 @@ def user_add(
     """Add a user."""
     secret = password or ask_secret("Password", "SEAWALL_USER_PASSWORD")
     users.check_password_rule(secret)
-    node = state.node()
-    with node.unit(node.operator()) as ctx:
+    with state.operator_unit() as ctx:
         row = users.add_user(
             ctx,
             username,
@@ -81,8 +80,7 @@ def user_add(
 @pass_state
 def user_list(state: CliState, as_json: bool) -> None:
     """List this nation's users."""
-    node = state.node()
-    with node.unit(node.operator()) as ctx:
+    with state.operator_unit() as ctx:
         rows = users.list_users(ctx)
     if as_json:
         emit_json(
@@ -120,8 +118,7 @@ def user_list(state: CliState, as_json: bool) -> None:
 @pass_state
 def user_disable(state: CliState, username: str) -> None:
     """Disable a user; their sessions and tokens stop working."""
-    node = state.node()
-    with node.unit(node.operator()) as ctx:
+    with state.operator_unit() as ctx:
         row = users.set_disabled(ctx, username, True)
     say(f"Disabled {row.username}")
 
@@ -131,8 +128,7 @@ def user_disable(state: CliState, username: str) -> None:
 @pass_state
 def user_enable(state: CliState, username: str) -> None:
     """Re-enable a user and clear any lock-out."""
-    node = state.node()
-    with node.unit(node.operator()) as ctx:
+    with state.operator_unit() as ctx:
         row = users.set_disabled(ctx, username, False)
     say(f"Enabled {row.username}")
 
@@ -153,8 +149,7 @@ def token_create(
     state: CliState, username: str, name: str, scopes: tuple[str, ...], days: int, as_json: bool
 ) -> None:
     """Create a token and print it once."""
-    node = state.node()
-    with node.unit(node.operator()) as ctx:
+    with state.operator_unit() as ctx:
         issued = tokens.create_token(ctx, name, scopes, days, username=username)
     if as_json:
         emit_json(
@@ -175,8 +170,7 @@ def token_create(
 @pass_state
 def token_revoke(state: CliState, token_id: str) -> None:
     """Revoke a token by id."""
-    node = state.node()
-    with node.unit(node.operator()) as ctx:
+    with state.operator_unit() as ctx:
         row = tokens.revoke_token(ctx, token_id)
     say(f"Revoked token {row.id}")
 
@@ -186,8 +180,7 @@ def token_revoke(state: CliState, token_id: str) -> None:
 @pass_state
 def token_list(state: CliState, as_json: bool) -> None:
     """List tokens (never their secrets)."""
-    node = state.node()
-    with node.unit(node.operator()) as ctx:
+    with state.operator_unit() as ctx:
         rows = tokens.list_tokens(ctx)
     if as_json:
         emit_json(
@@ -230,8 +223,7 @@ def org() -> None:
 @pass_state
 def org_add(state: CliState, name: str, kind: str, nation: str | None, as_json: bool) -> None:
     """Add an organisation."""
-    node = state.node()
-    with node.unit(node.operator()) as ctx:
+    with state.operator_unit() as ctx:
         row = organisations.add_org(ctx, name, kind, nation)
     if as_json:
         emit_json({"id": row.id, "name": row.name, "kind": row.kind, "nation": row.nation})
@@ -244,8 +236,7 @@ def org_add(state: CliState, name: str, kind: str, nation: str | None, as_json: 
 @pass_state
 def org_list(state: CliState, as_json: bool) -> None:
     """List this nation's organisations."""
-    node = state.node()
-    with node.unit(node.operator()) as ctx:
+    with state.operator_unit() as ctx:
         rows = organisations.list_orgs(ctx)
     if as_json:
         emit_json([{"id": o.id, "name": o.name, "kind": o.kind, "nation": o.nation} for o in rows])
@@ -284,8 +275,7 @@ def partner_add(
     as_json: bool,
 ) -> None:
     """Add a partner node."""
-    node = state.node()
-    with node.unit(node.operator()) as ctx:
+    with state.operator_unit() as ctx:
         row = partners.add_partner(
             ctx, name, nation, url, trust, max_tlp, not no_pull, not no_push, embassy_host
         )
@@ -300,8 +290,7 @@ def partner_add(
 @pass_state
 def partner_disable(state: CliState, name: str) -> None:
     """Stop all exchange with a partner: sync, pushes and bundles."""
-    node = state.node()
-    with node.unit(node.operator()) as ctx:
+    with state.operator_unit() as ctx:
         row = partners.set_partner_disabled(ctx, name, True)
     say(f"Disabled partner {row.name}: nothing is exchanged with it until it is enabled")
 
@@ -311,8 +300,7 @@ def partner_disable(state: CliState, name: str) -> None:
 @pass_state
 def partner_enable(state: CliState, name: str) -> None:
     """Resume exchange with a partner."""
-    node = state.node()
-    with node.unit(node.operator()) as ctx:
+    with state.operator_unit() as ctx:
         row = partners.set_partner_disabled(ctx, name, False)
     say(f"Enabled partner {row.name}")
 
@@ -322,8 +310,7 @@ def partner_enable(state: CliState, name: str) -> None:
 @pass_state
 def partner_list(state: CliState, as_json: bool) -> None:
     """List partner nodes."""
-    node = state.node()
-    with node.unit(node.operator()) as ctx:
+    with state.operator_unit() as ctx:
         rows = partners.list_partners(ctx)
     if as_json:
         emit_json(

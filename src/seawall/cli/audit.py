@@ -41,7 +41,7 @@ def verify(state: CliState, witnesses: bool, timeout: float, as_json: bool) -> N
     log it holds, and exit 1 when one shows the log was truncated or rewritten.
     """
     node = state.node()
-    with node.unit(node.operator()) as ctx:
+    with state.operator_unit() as ctx:
         result = audit_log.verify(ctx.db, node.audit_key)
         checks = witness_check.check_witnesses(ctx, node.settings, timeout) if witnesses else []
     contradicted = [c for c in checks if c.contradicts]
@@ -80,8 +80,7 @@ def verify(state: CliState, witnesses: bool, timeout: float, as_json: bool) -> N
 @pass_state
 def witnessed(state: CliState, as_json: bool) -> None:
     """Per partner: the head of its audit log this node witnesses, and what it holds of ours."""
-    node = state.node()
-    with node.unit(node.operator()) as ctx:
+    with state.operator_unit() as ctx:
         rows = witness_check.witnessing(ctx)
     if as_json:
         emit_json([row.as_dict() for row in rows])
@@ -137,7 +136,7 @@ def show(
         until=until.replace(tzinfo=UTC) if until else None,
         limit=limit,
     )
-    with node.unit(node.operator()) as ctx:
+    with state.operator_unit() as ctx:
         rows = audit_log.search(ctx.db, filt)
     if as_json:
         emit_json(

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
 
+from seawall.core.context import Ctx
 from seawall.core.node import Node
 from seawall.settings import Settings, load_settings
 
@@ -29,6 +32,13 @@ class CliState:
             node.check_ready()
             self._node = node
         return self._node
+
+    @contextmanager
+    def operator_unit(self, source: str = "cli") -> Iterator[Ctx]:
+        """A unit of work on the node as its operator: what a command run on the node does."""
+        node = self.node()
+        with node.unit(node.operator(source)) as ctx:
+            yield ctx
 
     def close(self) -> None:
         """Close the node, if the command opened it."""

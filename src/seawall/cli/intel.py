@@ -76,8 +76,7 @@ def collection_create(
 ) -> None:
     """Create a collection."""
     chosen = parse_audience(audience)
-    node = state.node()
-    with node.unit(node.operator()) as ctx:
+    with state.operator_unit() as ctx:
         row = create_collection(ctx, name, title, chosen, tlp, description)
         shown = {
             "id": row.id,
@@ -97,8 +96,7 @@ def collection_create(
 @pass_state
 def collection_list(state: CliState, as_json: bool) -> None:
     """List the collections."""
-    node = state.node()
-    with node.unit(node.operator()) as ctx:
+    with state.operator_unit() as ctx:
         rows = [
             {
                 "id": r.id,
@@ -248,7 +246,7 @@ def export(
     if output is not None:
         writable(output)
     node = state.node()
-    with node.unit(node.operator()) as ctx:
+    with state.operator_unit() as ctx:
         chosen = search.readable_collections(ctx, collection_ref)
         made = search.export(
             ctx,
@@ -272,8 +270,7 @@ def export(
 @pass_state
 def search_value(state: CliState, value: str, as_json: bool) -> None:
     """Find objects holding a value (an IP, a domain, a hash, an id)."""
-    node = state.node()
-    with node.unit(node.operator()) as ctx:
+    with state.operator_unit() as ctx:
         found = search.search(ctx, value)
     if as_json:
         emit_json(
@@ -425,8 +422,7 @@ def match_logs(
 @pass_state
 def regional_sightings(state: CliState, min_nations: int, as_json: bool) -> None:
     """Indicators sighted across the region, the most widely sighted first."""
-    node = state.node()
-    with node.unit(node.operator()) as ctx:
+    with state.operator_unit() as ctx:
         rows = sightings.regional_sightings(ctx, min_nations)
     if as_json:
         emit_json([r.as_json() for r in rows])

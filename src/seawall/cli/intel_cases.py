@@ -76,8 +76,7 @@ def case_open(
     as_json: bool,
 ) -> None:
     """Open a case in a collection; its audience is who the case reaches."""
-    node = state.node()
-    with node.unit(node.operator()) as ctx:
+    with state.operator_unit() as ctx:
         opened = casework.open_case(ctx, collection_ref, title, description, types, tlp)
     _show(opened, as_json, f"Opened case {opened.id}")
 
@@ -87,8 +86,7 @@ def case_open(
 @pass_state
 def case_list(state: CliState, as_json: bool) -> None:
     """The cases you may see, the most recently active first."""
-    node = state.node()
-    with node.unit(node.operator()) as ctx:
+    with state.operator_unit() as ctx:
         found = casework.list_cases(ctx)
     if as_json:
         emit_json([c.as_json() for c in found])
@@ -116,8 +114,7 @@ def case_list(state: CliState, as_json: bool) -> None:
 @pass_state
 def case_show(state: CliState, case_ref: str, as_json: bool) -> None:
     """One case and its timeline (CASE is its id or the first characters of it)."""
-    node = state.node()
-    with node.unit(node.operator()) as ctx:
+    with state.operator_unit() as ctx:
         found = casework.show_case(ctx, case_ref)
     _show(found, as_json)
 
@@ -132,8 +129,7 @@ def case_link(
     state: CliState, case_ref: str, object_ids: tuple[str, ...], why: str, as_json: bool
 ) -> None:
     """Link indicators, sightings or any objects you may read to a case."""
-    node = state.node()
-    with node.unit(node.operator()) as ctx:
+    with state.operator_unit() as ctx:
         found = casework.link_objects(ctx, case_ref, list(object_ids), why)
     _show(found, as_json, f"Linked {len(object_ids)} objects")
 
@@ -146,8 +142,7 @@ def case_link(
 @pass_state
 def case_note(state: CliState, case_ref: str, text: str, tlp: str | None, as_json: bool) -> None:
     """Add a note to a case's timeline."""
-    node = state.node()
-    with node.unit(node.operator()) as ctx:
+    with state.operator_unit() as ctx:
         found = casework.add_note(ctx, case_ref, text, tlp)
     _show(found, as_json, "Noted")
 
@@ -170,8 +165,7 @@ def case_status(
     as_json: bool,
 ) -> None:
     """Change a case's status or determination (only the nation that opened it)."""
-    node = state.node()
-    with node.unit(node.operator()) as ctx:
+    with state.operator_unit() as ctx:
         found = casework.set_status(
             ctx,
             case_ref,

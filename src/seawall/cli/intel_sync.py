@@ -147,8 +147,7 @@ def partner_sync(
 @pass_state
 def partner_status(state: CliState, as_json: bool) -> None:
     """Each partner's last pull and push, queue depth and last error."""
-    node = state.node()
-    with node.unit(node.operator()) as ctx:
+    with state.operator_unit() as ctx:
         statuses = sync.partner_statuses(ctx)
     if as_json:
         emit_json([s.as_dict() for s in statuses])
@@ -224,7 +223,7 @@ def partner_link(
     if token is None and public_key is None:
         raise InvalidInput("give --token, --token-file, --public-key or --clear")
     node = state.node()
-    with node.unit(node.operator()) as ctx:
+    with state.operator_unit() as ctx:
         row = sync.link_partner(ctx, node.settings, name, token=token, public_key=public_key)
     parts = [p for p, v in (("token stored", token), ("key registered", public_key)) if v]
     say(f"Partner {row.name}: {', '.join(parts) or 'token cleared'}")
@@ -248,7 +247,7 @@ def bundle_export(
     """Write a signed, compressed bundle of what the recipient may read."""
     writable(out)
     node = state.node()
-    with node.unit(node.operator()) as ctx:
+    with state.operator_unit() as ctx:
         made = bundles.export_bundle(ctx, node.settings, to, collection)
     write_file(out, made.data, 0o600)
     summary = {
@@ -276,7 +275,7 @@ def bundle_export(
 def bundle_import(state: CliState, file: Path, collection: str | None, as_json: bool) -> None:
     """Verify a partner's signed bundle and store what it carries."""
     node = state.node()
-    with node.unit(node.operator()) as ctx:
+    with state.operator_unit() as ctx:
         done = bundles.import_bundle(ctx, node.settings, file.read_bytes(), collection)
     if as_json:
         emit_json(done.as_dict())

@@ -47,7 +47,7 @@ def init(
     node = init_node(settings, nation or settings.nation, node_name)
     _make_node_key(node)
     if admin_user:
-        with node.unit(node.operator()) as ctx:
+        with state.operator_unit() as ctx:
             add_user(ctx, admin_user, "admin", password=password)
     summary = {
         "home": str(node.settings.home),
