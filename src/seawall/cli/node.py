@@ -47,7 +47,8 @@ def init(
     node = init_node(settings, nation or settings.nation, node_name)
     _make_node_key(node)
     if admin_user:
-        with state.operator_unit() as ctx:
+        # The node init just made, not state.node(): settings may name a nation it lacks.
+        with node.unit(node.operator()) as ctx:
             add_user(ctx, admin_user, "admin", password=password)
     summary = {
         "home": str(node.settings.home),
