@@ -21,7 +21,7 @@ edge has exactly one translator::
     │   └── DatabaseFailed
     ├── NodeNotInitialised      (78, 409)
     ├── ConfigError             (78, 500)
-    └── AuditChainBroken        (1, 500)
+    └── AuditChainBroken        (3, 500)
 
 Messages never contain secrets: passwords, tokens and keys are named, not shown.
 docs/errors.md lists every code with its exit code and HTTP status, and a test holds
@@ -167,7 +167,7 @@ class ConfigError(SeawallError):
 class AuditChainBroken(SeawallError):
     """The audit log was edited or entries were removed."""
 
-    exit_code = 1
+    exit_code = 3
     http_status = 500
     code = "audit_chain_broken"
 

@@ -145,7 +145,7 @@ def test_tampered_audit_log_fails_verify_naming_the_entry(home: Path) -> None:
         ctx.db.execute(update(AuditEntry).where(AuditEntry.seq == seq).values(target="x"))
     node.close()
     verdict = sw(home, "audit", "verify")
-    assert verdict.returncode == 1
+    assert verdict.returncode == 3  # audit_chain_broken
     assert verdict.stderr.strip() == (
         f"error: audit log tampered: entry {seq} (partner.added) was edited"
     )

@@ -76,12 +76,12 @@ def test_repair_fails_over_a_pack_it_cannot_rebuild_and_check_names_its_files(
     assert f"{name} is lost" in told.err and held["files"][0] in told.err
 
     repaired = sw(home, "embassy", "repair", "--repo", "gov-records")
-    assert repaired.code == 1, repaired.err
+    assert repaired.code == 4, repaired.err
     assert len(repaired.err.strip().splitlines()) == 1
     assert name in repaired.err and "Traceback" not in repaired.err
     assert "Rebuilt" not in repaired.err
     as_json = sw(home, "embassy", "repair", "--repo", "gov-records", "--json")
-    assert as_json.code == 1
+    assert as_json.code == 4
     report = as_json.json()
     assert report["unrecoverable"] == [name]  # type: ignore[index]
     assert report["lost_packs"][0]["snapshots"][0]["files"] == held["files"]  # type: ignore[index]
@@ -110,7 +110,7 @@ def test_repair_index_rebuilds_a_damaged_index_and_the_rest_stays_usable(
     kinds = {(p["kind"], p["name"]) for p in checked.json()["problems"]}  # type: ignore[index]
     assert ("index-damaged", f"index/{damaged}") in kinds
     refused = sw(home, "embassy", "repair", "--repo", "gov-records")
-    assert refused.code == 1 and "repair --index" in refused.err
+    assert refused.code == 4 and "repair --index" in refused.err
     rebuilt = sw(home, "embassy", "repair", "--repo", "gov-records", "--index", "--json")
     assert rebuilt.code == 0, rebuilt.err
     assert rebuilt.json()["index"]["damaged"] == [f"index/{damaged}"]  # type: ignore[index]

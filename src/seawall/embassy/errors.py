@@ -44,7 +44,7 @@ class WrongPassphrase(SeawallError):
 class IntegrityError(SeawallError):
     """A sealed object, pack or share failed authentication: it was altered or damaged."""
 
-    exit_code = 1
+    exit_code = 4
     http_status = 500
     code = "integrity_error"
 

@@ -24,7 +24,7 @@
     Conflict (73, 409)
     ├── CollectionExists
     └── AuditHeadConflict         a partner's audit head contradicts the one witnessed for it
-    AuditChainBroken (1, 500)
+    AuditChainBroken (3, 500)
     └── AuditWitnessContradicts   a partner witnessed a head the local audit chain does not match
 
 Exchange with partner nodes (sync over TAXII, signed offline bundles)::

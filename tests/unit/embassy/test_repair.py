@@ -45,7 +45,7 @@ def test_repair_fails_naming_the_pack_it_cannot_rebuild_and_heals_the_rest(
     assert caught.value.packs == (share_name(lost.id),)
     assert share_name(lost.id) in caught.value.message
     assert len(caught.value.message.splitlines()) == 1
-    assert caught.value.exit_code == 1
+    assert caught.value.exit_code == 4
     assert caught.value.detail["shares_rebuilt"] == 1
     assert sites[4].stat(share_name(other.id)) is not None
     # Nothing was cleared or hidden: check still names the loss.
