@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from seawall.assess.benchmark import PanelRow, region_view, regional_statements
 from seawall.assess.frameworks import shipped_frameworks
 from seawall.assess.rounds import agree, create_round, grant_consent, publish
+from seawall.assess.samples import load_sample_assessments
 from seawall.core.node import Node
 
 CMM = shipped_frameworks()["cmm-2021"]
@@ -127,3 +128,95 @@ def test_every_statement_row_is_a_number_in_the_panel(panel: list[PanelRow]) -> 
                 else row.factors[ref.item]
             )
         assert {ref.nation for ref in statement.rows} == set(statement.nations)
+
+
+SAMPLE_STATEMENTS = [
+    (
+        "start_up",
+        "3 of 6 nations have at least one dimension at Start-up",
+        ("BB", "BZ", "LC"),
+        [
+            ("BB", 2025, "D2", 1.6),
+            ("BZ", 2025, "D2", 1.6),
+            ("BZ", 2025, "D5", 1.6667),
+            ("LC", 2025, "D2", 1.4),
+            ("LC", 2025, "D5", 1.8333),
+        ],
+    ),
+    ("dynamic", "No nation reaches Dynamic in any factor", (), []),
+    (
+        "improved",
+        "4 nations improved by 0.5 or more in at least 3 dimensions between their two latest"
+        " assessments",
+        ("GY", "JM", "LC", "TT"),
+        [
+            (nation, year, dimension, value)
+            for nation, rising in (
+                (
+                    "GY",
+                    {
+                        "D1": (1.5, 2.5),
+                        "D3": (1.75, 2.75),
+                        "D4": (2.0, 2.5),
+                        "D5": (1.3333, 2.3333),
+                    },
+                ),
+                ("JM", {"D1": (2.75, 3.25), "D2": (2.0, 2.8), "D3": (2.5, 3.5), "D4": (3.0, 3.5)}),
+                ("LC", {"D3": (1.25, 2.75), "D4": (1.75, 2.75), "D5": (1.3333, 1.8333)}),
+                (
+                    "TT",
+                    {"D1": (2.5, 3.0), "D2": (1.6, 2.6), "D4": (2.5, 3.0), "D5": (1.8333, 2.6667)},
+                ),
+            )
+            for dimension, values in rising.items()
+            for year, value in zip((2021, 2025), values, strict=True)
+        ],
+    ),
+    (
+        "strongest",
+        "Strongest dimension(s): Building Cybersecurity Knowledge and Capabilities (mean 2.96)",
+        ("BB", "BZ", "GY", "JM", "LC", "TT"),
+        [
+            ("BB", 2025, "D3", 3.0),
+            ("BZ", 2025, "D3", 2.75),
+            ("GY", 2025, "D3", 2.75),
+            ("JM", 2025, "D3", 3.5),
+            ("LC", 2025, "D3", 2.75),
+            ("TT", 2025, "D3", 3.0),
+        ],
+    ),
+    (
+        "weakest",
+        "Weakest dimension(s): Cybersecurity Culture and Society (mean 2.00)",
+        ("BB", "BZ", "GY", "JM", "LC", "TT"),
+        [
+            ("BB", 2025, "D2", 1.6),
+            ("BZ", 2025, "D2", 1.6),
+            ("GY", 2025, "D2", 2.0),
+            ("JM", 2025, "D2", 2.8),
+            ("LC", 2025, "D2", 1.4),
+            ("TT", 2025, "D2", 2.6),
+        ],
+    ),
+]
+
+
+def test_the_sample_regions_statements_name_their_nations_and_rows_in_order(node: Node) -> None:
+    with node.unit(node.operator()) as ctx:
+        load_sample_assessments(ctx)
+    with node.unit(node.operator()) as ctx:
+        view = region_view(ctx, "CARICOM")
+    by_round = {r.round_id: (r.nation, r.year) for r in view.panel}
+    found = [
+        (
+            s.key,
+            s.text,
+            s.nations,
+            [(ref.nation, ref.year, ref.item, round(ref.value, 4)) for ref in s.rows],
+        )
+        for s in view.statements
+    ]
+    assert found == SAMPLE_STATEMENTS
+    assert all(
+        by_round[ref.round_id] == (ref.nation, ref.year) for s in view.statements for ref in s.rows
+    )
