@@ -140,12 +140,16 @@ def _names(framework: Framework, ids: Sequence[str]) -> str:
 def regional_statements(panel: Sequence[PanelRow], framework: Framework) -> list[Statement]:
     """The coordinator's statements over a panel (pure; see the module docstring for rules)."""
     latest = latest_rows(panel)
-    total = len(latest)
-    top = framework.stages.highest
-    top_name = framework.stages.name_of(top)
-    low_name = framework.stages.name_of(1)
-    statements: list[Statement] = []
+    return [
+        start_up_statement(latest, framework),
+        dynamic_statement(latest, framework),
+        improved_statement(panel),
+        *extreme_statements(latest, framework),
+    ]
 
+
+def start_up_statement(latest: Mapping[str, PanelRow], framework: Framework) -> Statement:
+    """How many nations have a dimension below ``START_UP_BELOW`` in their latest round."""
     startup = [
         RowRef(r.round_id, r.nation, r.year, d, v)
         for r in latest.values()
@@ -153,16 +157,18 @@ def regional_statements(panel: Sequence[PanelRow], framework: Framework) -> list
         if v < START_UP_BELOW
     ]
     nations = tuple(sorted({ref.nation for ref in startup}))
-    statements.append(
-        Statement(
-            "start_up",
-            N_("%(count)s of %(total)s nations have at least one dimension at %(stage)s"),
-            {"count": len(nations), "total": total, "stage": low_name},
-            nations,
-            tuple(startup),
-        )
+    return Statement(
+        "start_up",
+        N_("%(count)s of %(total)s nations have at least one dimension at %(stage)s"),
+        {"count": len(nations), "total": len(latest), "stage": framework.stages.name_of(1)},
+        nations,
+        tuple(startup),
     )
 
+
+def dynamic_statement(latest: Mapping[str, PanelRow], framework: Framework) -> Statement:
+    """How many nations have a factor at the top stage in their latest round."""
+    top = framework.stages.highest
     dynamic = [
         RowRef(r.round_id, r.nation, r.year, f, s)
         for r in latest.values()
@@ -175,9 +181,26 @@ def regional_statements(panel: Sequence[PanelRow], framework: Framework) -> list
         if nations
         else N_("No nation reaches %(stage)s in any factor")
     )
-    values: dict[str, str | int] = {"count": len(nations), "total": total, "stage": top_name}
-    statements.append(Statement("dynamic", message, values, nations, tuple(dynamic)))
+    values: dict[str, str | int] = {
+        "count": len(nations),
+        "total": len(latest),
+        "stage": framework.stages.name_of(top),
+    }
+    return Statement("dynamic", message, values, nations, tuple(dynamic))
 
+
+def rising_dimensions(before: PanelRow, after: PanelRow) -> list[str]:
+    """The dimensions that rose by at least ``IMPROVED_BY`` from ``before`` to ``after``."""
+    return [
+        d
+        for d in sorted(after.dimensions)
+        if d in before.dimensions
+        and after.dimensions[d] - before.dimensions[d] >= IMPROVED_BY - _EPSILON
+    ]
+
+
+def improved_statement(panel: Sequence[PanelRow]) -> Statement:
+    """How many nations improved on enough dimensions between their two latest rounds."""
     improved_refs: list[RowRef] = []
     improved: list[str] = []
     by_nation: dict[str, list[PanelRow]] = {}
@@ -187,12 +210,7 @@ def regional_statements(panel: Sequence[PanelRow], framework: Framework) -> list
         if len(rows) < 2:
             continue
         before, after = sorted(rows, key=lambda r: r.year)[-2:]
-        rising = [
-            d
-            for d in sorted(after.dimensions)
-            if d in before.dimensions
-            and after.dimensions[d] - before.dimensions[d] >= IMPROVED_BY - _EPSILON
-        ]
+        rising = rising_dimensions(before, after)
         if len(rising) >= IMPROVED_DIMENSIONS:
             improved.append(nation)
             for d in rising:
@@ -202,44 +220,65 @@ def regional_statements(panel: Sequence[PanelRow], framework: Framework) -> list
                 improved_refs.append(
                     RowRef(after.round_id, nation, after.year, d, after.dimensions[d])
                 )
-    statements.append(
-        Statement(
-            "improved",
-            N_(
-                "%(count)s nations improved by %(by)s or more in at least %(dimensions)s "
-                "dimensions between their two latest assessments"
-            ),
-            {"count": len(improved), "by": str(IMPROVED_BY), "dimensions": IMPROVED_DIMENSIONS},
-            tuple(improved),
-            tuple(improved_refs),
-        )
+    return Statement(
+        "improved",
+        N_(
+            "%(count)s nations improved by %(by)s or more in at least %(dimensions)s "
+            "dimensions between their two latest assessments"
+        ),
+        {"count": len(improved), "by": str(IMPROVED_BY), "dimensions": IMPROVED_DIMENSIONS},
+        tuple(improved),
+        tuple(improved_refs),
     )
 
+
+def extreme_statements(latest: Mapping[str, PanelRow], framework: Framework) -> list[Statement]:
+    """The strongest and weakest dimensions by mean over the latest rounds (none if empty)."""
     means = dimension_means(latest.values())
-    if means:
-        best = max(means.values())
-        worst = min(means.values())
-        for key, target, message in (
-            ("strongest", best, N_("Strongest dimension(s): %(names)s (mean %(mean)s)")),
-            ("weakest", worst, N_("Weakest dimension(s): %(names)s (mean %(mean)s)")),
-        ):
-            dims = [d for d, m in means.items() if abs(m - target) < _EPSILON]
-            refs = tuple(
-                RowRef(r.round_id, r.nation, r.year, d, r.dimensions[d])
-                for d in dims
-                for r in latest.values()
-                if d in r.dimensions
-            )
-            statements.append(
-                Statement(
-                    key,
-                    message,
-                    {"names": _names(framework, dims), "mean": f"{target:.2f}"},
-                    tuple(sorted({ref.nation for ref in refs})),
-                    refs,
-                )
-            )
-    return statements
+    if not means:
+        return []
+    return [
+        _extreme_statement(
+            "strongest",
+            N_("Strongest dimension(s): %(names)s (mean %(mean)s)"),
+            max(means.values()),
+            means,
+            latest,
+            framework,
+        ),
+        _extreme_statement(
+            "weakest",
+            N_("Weakest dimension(s): %(names)s (mean %(mean)s)"),
+            min(means.values()),
+            means,
+            latest,
+            framework,
+        ),
+    ]
+
+
+def _extreme_statement(
+    key: str,
+    message: str,
+    target: float,
+    means: Mapping[str, float],
+    latest: Mapping[str, PanelRow],
+    framework: Framework,
+) -> Statement:
+    dims = [d for d, m in means.items() if abs(m - target) < _EPSILON]  # ties are all named
+    refs = tuple(
+        RowRef(r.round_id, r.nation, r.year, d, r.dimensions[d])
+        for d in dims
+        for r in latest.values()
+        if d in r.dimensions
+    )
+    return Statement(
+        key,
+        message,
+        {"names": _names(framework, dims), "mean": f"{target:.2f}"},
+        tuple(sorted({ref.nation for ref in refs})),
+        refs,
+    )
 
 
 def dimension_means(rows: Iterable[PanelRow]) -> dict[str, float]:
