@@ -144,3 +144,27 @@ def test_the_error_tree_drawn_in_errors_py_matches_its_classes() -> None:
         base = defined[parent]
         expected = numbers or (base.exit_code, base.http_status)
         assert (cls.exit_code, cls.http_status) == expected, name
+
+
+# -- docs are reference, not a diary --------------------------------------------------------------
+
+_DIARY = re.compile(r"\b(this|previous|last) session\b", re.IGNORECASE)
+_BENCH_FIGURE = re.compile(r"obj/s|\u00d7|\d\.?\d*x (?:medallion|restic|borg|grep)", re.IGNORECASE)
+
+
+def test_the_readme_holds_no_benchmark_figures() -> None:
+    lines = (ROOT / "README.md").read_text().splitlines()
+    figures = [line for line in lines if _BENCH_FIGURE.search(line)]
+    assert figures == [], "benchmark figures belong in bench/RESULTS.md"
+
+
+@pytest.mark.parametrize(
+    "path", [ROOT / "README.md", *sorted(ROOT.glob("docs/*.md"))], ids=lambda path: path.name
+)
+def test_docs_do_not_narrate_sessions(path: Path) -> None:
+    found = [
+        f"{path.name}:{number}: {line.strip()}"
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if _DIARY.search(line)
+    ]
+    assert found == [], "docs say how the system works now; runs go to bench/RESULTS.md"
