@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
+from sqlalchemy import func, select
 
 from seawall.core.evidence import list_evidence
 from seawall.core.node import Node
+from seawall.db.models.core import AuditEntry, Evidence
+from seawall.db.models.embassy import EmbassyRun
 from seawall.embassy.repository import Repository
 from seawall.embassy.samples import SAMPLE_PASSPHRASE, SITE_NAMES, load_sample_repository
 from seawall.embassy.sites.local import LocalSite
@@ -100,6 +104,37 @@ def test_viewer_sees_no_restore_form(page: Page, embassy_node: Node) -> None:
     page.goto("/embassy/gov-records")
     expect(page.locator("#sites .site")).to_have_count(5)
     expect(page.locator("#restore-form")).to_have_count(0)
+
+
+def test_a_viewers_restore_post_is_refused_and_writes_nothing(
+    page: Page, embassy_node: Node
+) -> None:
+    sign_in(page, "viewer")
+    page.goto("/embassy/gov-records")
+    csrf = json.loads(page.locator("body").get_attribute("hx-headers") or "{}")["X-CSRF-Token"]
+    before = written(embassy_node)
+    posted = page.request.post(
+        "/embassy/gov-records/restore",
+        form={
+            "snapshot": "latest",
+            "target": "viewer-drill",
+            "passphrase": SAMPLE_PASSPHRASE,
+            "csrf_token": csrf,
+        },
+    )
+    assert posted.status == 403
+    assert written(embassy_node) == before
+    assert not (embassy_node.settings.effective_restore_dir / "viewer-drill").exists()
+
+
+def written(node: Node) -> tuple[int, int, int]:
+    """How many embassy runs, audit entries and evidence records the node holds."""
+    with node.unit(node.operator()) as ctx:
+        runs, entries, records = (
+            ctx.db.scalar(select(func.count()).select_from(table)) or 0
+            for table in (EmbassyRun, AuditEntry, Evidence)
+        )
+    return runs, entries, records
 
 
 def open_sample_repository(page: Page, role: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -33,27 +33,22 @@ from seawall.cli.output import (
     read_text_input,
     say,
 )
-from seawall.core.node import Node
-from seawall.db.models.embassy import EmbassyRepo
-from seawall.embassy import registry
+from seawall.embassy import registry, service
 from seawall.embassy.custody import CustodianShare, combine_shares
 from seawall.embassy.errors import (
     BadSiteUrl,
     PacksLost,
-    RestoreWouldOverwrite,
-    SnapshotMissing,
 )
 from seawall.embassy.exposure import DEFAULT_STORM_RADIUS_KM, Place
-from seawall.embassy.keys import KeyChange, change_keys, plan_removal
+from seawall.embassy.keys import KeyChange, plan_removal
 from seawall.embassy.locks import Lock
 from seawall.embassy.progress import Progress as EngineProgress
 from seawall.embassy.pruning import DEFAULT_MAX_UNUSED, ForgetGroup, PruneReport
-from seawall.embassy.repository import Repository
 from seawall.embassy.sealing import Compression
 from seawall.embassy.sites import open_site, redact_url
 from seawall.embassy.snapshots import DEFAULT_GROUP_BY, KeepPolicy, parse_group_by
 from seawall.embassy.snapshots import Node as TreeNode
-from seawall.errors import InvalidInput, NotFound, SeawallError
+from seawall.errors import InvalidInput
 
 PASSPHRASE_ENV = "SEAWALL_EMBASSY_PASSPHRASE"  # noqa: S105 - a variable name
 NEW_PASSPHRASE_ENV = "SEAWALL_EMBASSY_NEW_PASSPHRASE"  # noqa: S105 - a variable name
@@ -101,127 +96,30 @@ def _bar(enabled: bool) -> Iterator[Callable[[EngineProgress], None]]:
         yield update
 
 
-class Opened:
-    """An open repository and its row in the node's registry."""
-
-    def __init__(self, node: Node, repo: Repository, row: EmbassyRepo) -> None:
-        self.node, self.repo, self.row = node, repo, row
-
-    def run(
-        self,
-        kind: str,
-        work: Callable[[], T],
-        summarise: Callable[[T], tuple[str, dict[str, Any]]],
-        degraded: Callable[[T], bool | None] = lambda _r: None,
-        refusals: tuple[type[SeawallError], ...] = (),
-    ) -> T:
-        """Do the work and record the run (success or failure) in history, audit and evidence.
-
-        ``refusals`` are errors that refuse the request as typed (a snapshot id that matches
-        none, a target that holds the files already): no run happened, so none is recorded,
-        and a typo is not a failed restore drill in the maturity evidence.
-        """
-        started = self.node.clock.now()
-        try:
-            result = work()
-        except refusals:
-            raise
-        except SeawallError as exc:
-            with self.node.unit(self.node.operator()) as ctx:
-                registry.record_run(
-                    ctx, ctx.db.merge(self.row), kind, "failure", exc.message, started
-                )
-            raise
-        summary, detail = summarise(result)
-        outcome = "partial" if detail.get("problems") else "success"
-        with self.node.unit(self.node.operator()) as ctx:
-            registry.record_run(
-                ctx,
-                ctx.db.merge(self.row),
-                kind,
-                outcome,
-                summary,
-                started,
-                detail,
-                degraded(result),
-            )
-        return result
-
-    def event(self, action: str, **detail: Any) -> None:
-        """Audit a non-run change."""
-        with self.node.unit(self.node.operator()) as ctx:
-            registry.record_event(ctx, ctx.db.merge(self.row), action, **detail)
-
-    def change_keys(
-        self,
-        action: str,
-        change: KeyChange,
-        deliver: Callable[[KeyChange], None] = lambda _c: None,
-        **detail: Any,
-    ) -> None:
-        """Carry out a key change in the order of :func:`change_keys`: audited (and its
-        shares handed out) in one transaction before any site holds the new slot; a
-        failure to publish is audited with its error."""
-
-        @contextmanager
-        def record() -> Iterator[None]:
-            with self.node.unit(self.node.operator()) as ctx:
-                registry.record_event(ctx, ctx.db.merge(self.row), action, **detail)
-                yield
-
-        def failed(exc: SeawallError) -> None:
-            self.event(action, outcome="failure", error=exc.code, **detail)
-
-        change_keys(self.repo, change, record=record, deliver=deliver, failed=failed)
-
-    @contextmanager
-    def changing(self, action: str, **detail: Any) -> Iterator[None]:
-        """A change that can fail half done (snapshots deleted, then the prune fails): a
-        failure is audited as ``action`` with its error before it is raised; a success
-        audits its own details."""
-        try:
-            yield
-        except SeawallError as exc:
-            self.event(action, outcome="failure", error=exc.code, **detail)
-            raise
+def _warn(warning: str) -> None:
+    """A warning that did not stop the command, on stderr."""
+    err_console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
 
 
-@contextmanager
+def _access(
+    state: CliState, ref: str, recovery_shares: list[CustodianShare] | None = None
+) -> service.Access:
+    """The node's operator reaching ``ref`` (a registered name, or a site URL to adopt)."""
+    return service.Access(
+        state.operator_unit,
+        ref,
+        state.node().clock,
+        passphrase=_passphrase,
+        recovery_key=combine_shares(recovery_shares) if recovery_shares else None,
+        adopt=True,
+        warn=_warn,
+    )
+
+
 def _opened(
     state: CliState, ref: str, recovery_shares: list[CustodianShare] | None = None
-) -> Iterator[Opened]:
-    node = state.node()
-    with node.unit(node.operator()) as ctx:
-        row = registry.find_repo(ctx, ref)
-    if row is None and "://" not in ref:
-        raise NotFound(f"no repository {ref!r} on this node; give its name or any one site URL")
-    urls = row.sites if row else [ref]
-    sites = [open_site(url) for url in urls]
-    key = combine_shares(recovery_shares) if recovery_shares else None
-    repo = Repository.open(
-        sites,
-        None if key else _passphrase(),
-        recovery_key=key,
-        connect=open_site,
-        clock=node.clock,
-    )
-    try:
-        if row is None:
-            with node.unit(node.operator()) as ctx:
-                row = registry.find_repo(ctx, repo.config.id) or registry.register_repo(
-                    ctx,
-                    repo.config.name,
-                    repo.config.id,
-                    list(repo.config.sites),
-                    repo.config.k,
-                    repo.config.n,
-                )
-        yield Opened(node, repo, row)
-    finally:
-        # What did not stop the command but needs someone (an index file damaged everywhere).
-        for warning in repo.warnings:
-            err_console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
-        repo.close()
+) -> AbstractContextManager[service.Opened]:
+    return service.opened(_access(state, ref, recovery_shares))
 
 
 repo_option = click.option(
@@ -256,21 +154,19 @@ def init(state: CliState, name: str, sites: tuple[str, ...], shares: str, as_jso
     k, n = _parse_shares(shares)
     if len(sites) != n:
         raise InvalidInput(f"--shares {shares} needs {n} sites, {len(sites)} given")
-    node = state.node()
-    with node.unit(node.operator()) as ctx:
-        registry.check_new_name(ctx, name)  # before anything is written to the sites
-    opened = [open_site(url) for url in sites]
-    repo = Repository.init(opened, _passphrase(confirm=True), name=name, k=k, clock=node.clock)
-    try:
-        with node.unit(node.operator()) as ctx:
-            registry.register_repo(ctx, name, repo.config.id, list(repo.config.sites), k, n)
-    finally:
-        repo.close()
+    repo_id = service.create(
+        state.operator_unit,
+        name,
+        [open_site(url) for url in sites],
+        lambda: _passphrase(confirm=True),
+        k=k,
+        clock=state.node().clock,
+    )
     if as_json:
         emit_json(
             {
                 "name": name,
-                "id": repo.config.id,
+                "id": repo_id,
                 "k": k,
                 "n": n,
                 "sites": [redact_url(u) for u in sites],
@@ -314,31 +210,17 @@ def backup(
     as_json: bool,
 ) -> None:
     """Back up PATHS (and/or stdin) as a new snapshot."""
-    with _opened(state, repo_ref) as o, _bar(not as_json) as progress:
-        report = o.run(
-            "backup",
-            lambda: o.repo.backup(
-                [str(p) for p in paths],
-                excludes=excludes,
-                tags=tags,
-                stdin=sys.stdin.buffer if use_stdin else None,
-                stdin_name=stdin_name,
-                degraded=degraded,
-                progress=progress,
-                compression=Compression(compression),
-            ),
-            lambda r: (
-                f"snapshot {r.snapshot.short_id}: {r.snapshot.files} files, "
-                f"{r.snapshot.size} bytes, {r.stored_bytes} new bytes stored",
-                {
-                    "snapshot": r.snapshot.id,
-                    "files": r.snapshot.files,
-                    "bytes": r.snapshot.size,
-                    "stored_bytes": r.stored_bytes,
-                    "degraded": r.snapshot.degraded,
-                },
-            ),
-            degraded=lambda r: True if r.snapshot.degraded else None,
+    with _bar(not as_json) as progress:
+        report = service.backup(
+            _access(state, repo_ref),
+            [str(p) for p in paths],
+            excludes=excludes,
+            tags=tags,
+            stdin=sys.stdin.buffer if use_stdin else None,
+            stdin_name=stdin_name,
+            degraded=degraded,
+            progress=progress,
+            compression=Compression(compression),
         )
     snap = report.snapshot
     if as_json:
@@ -472,17 +354,14 @@ def restore(
     as_json: bool,
 ) -> None:
     """Restore a snapshot (or part of it); every piece is verified first."""
-    with _opened(state, repo_ref) as o, _bar(not as_json) as progress:
-        report = o.run(
-            "restore",
-            lambda: o.repo.restore(
-                snapshot, target, include=include, overwrite=overwrite, progress=progress
-            ),
-            lambda r: (
-                f"{snapshot} restored: {r.files} files, {r.bytes} bytes",
-                {"snapshot": snapshot, "files": r.files, "bytes": r.bytes},
-            ),
-            refusals=(SnapshotMissing, RestoreWouldOverwrite),
+    with _bar(not as_json) as progress:
+        report = service.restore(
+            _access(state, repo_ref),
+            snapshot,
+            target,
+            include=include,
+            overwrite=overwrite,
+            progress=progress,
         )
     if as_json:
         emit_json(asdict(report))
@@ -521,21 +400,8 @@ def check(
     mode: bool | float = read_data
     if read_data_subset is not None:
         mode = _fraction(read_data_subset, "--read-data-subset")
-    with _opened(state, repo_ref) as o, _bar(not as_json) as progress:
-        report = o.run(
-            "check",
-            lambda: o.repo.check(mode, progress=progress),
-            lambda r: (
-                f"{r.packs} packs, {r.shares_read} shares read, {len(r.errors)} problems",
-                {
-                    "packs": r.packs,
-                    "shares_read": r.shares_read,
-                    "read_data": mode,
-                    "problems": [p.message for p in r.errors],
-                },
-            ),
-        )
-        o.repo.warnings.clear()  # a damaged index file is one of the problems listed below
+    with _bar(not as_json) as progress:
+        report = service.check(_access(state, repo_ref), mode, progress=progress)
     if as_json:
         emit_json(
             {
@@ -577,17 +443,9 @@ def check(
 @pass_state
 def repair(state: CliState, repo_ref: str, reindex: bool, as_json: bool) -> None:
     """Rebuild missing or corrupt shares and restore full redundancy."""
-    with _opened(state, repo_ref) as o, _bar(not as_json) as progress:
+    with _bar(not as_json) as progress:
         try:
-            report = o.run(
-                "repair",
-                lambda: o.repo.repair(index=reindex, progress=progress),
-                lambda r: (
-                    f"{r.shares_rebuilt} shares rebuilt, {r.objects_copied} objects copied",
-                    r.to_doc(),
-                ),
-                degraded=lambda _r: False,
-            )
+            report = service.repair(_access(state, repo_ref), index=reindex, progress=progress)
         except PacksLost as exc:
             if as_json:
                 emit_json(exc.detail)  # what was healed, and every file each lost pack held
@@ -631,7 +489,7 @@ def site_replace(state: CliState, repo_ref: str, old: str, new: str) -> None:
             raise BadSiteUrl(f"{redact_url(old)} is not one of this repository's sites")
         with o.changing("site.replaced", old=redact_url(old), new=redact_url(new)):
             o.repo.replace_site(which, open_site(new), progress=progress)
-        with o.node.unit(o.node.operator()) as ctx:
+        with o.units() as ctx:
             registry.update_sites(ctx, ctx.db.merge(o.row), list(o.repo.config.sites))
     say(f"Site replaced: {redact_url(old)} -> {redact_url(new)}")
 
@@ -648,8 +506,7 @@ def site_locate(
 ) -> None:
     """Record where SITE (URL or index from 0) is, for the site map and storm exposure."""
     where = Place(place, lat, lon)
-    node = state.node()
-    with node.unit(node.operator()) as ctx:
+    with state.operator_unit() as ctx:
         url = registry.locate_site(ctx, registry.get_repo(ctx, repo_ref), site_ref, where)
     say(f"Site {redact_url(url)} is at {where.name} ({where.lat:.4f}, {where.lon:.4f})")
 
@@ -667,8 +524,7 @@ def site_locate(
 @pass_state
 def exposure(state: CliState, repo_ref: str, radius_km: float, as_json: bool) -> None:
     """Could one storm take out more sites than the repository can lose? (exit 1 if so)"""
-    node = state.node()
-    with node.unit(node.operator()) as ctx:
+    with state.operator_unit() as ctx:
         row = registry.get_repo(ctx, repo_ref)
         found = registry.exposure_of(ctx, row, radius_km)
         hit = [redact_url(row.sites[i]) for i in found.sites]
@@ -778,24 +634,16 @@ def forget(
     )
     fields = parse_group_by(group_by)
     unused = _fraction(max_unused, "--max-unused", zero=True)
-    with _opened(state, repo_ref) as o, o.changing("forget", pruned=do_prune):
-        times = {s.id: s.time for s in o.repo.snapshots()}
-        report = o.repo.forget(
-            policy,
-            tags=tags,
-            group_by=fields,
-            prune=do_prune,
-            max_unused=unused,
-            dry_run=dry_run,
-        )
-        if not dry_run:
-            o.event(
-                "forget",
-                kept=len(report.kept),
-                removed=list(report.removed),
-                group_by=list(fields),
-                pruned=do_prune,
-            )
+    forgotten = service.forget(
+        _access(state, repo_ref),
+        policy,
+        tags=tags,
+        group_by=fields,
+        prune=do_prune,
+        max_unused=unused,
+        dry_run=dry_run,
+    )
+    report, times = forgotten.report, forgotten.times
     if as_json:
         emit_json(
             {
@@ -860,10 +708,10 @@ def _say_group(group: ForgetGroup, times: dict[str, datetime]) -> None:
 def prune(state: CliState, repo_ref: str, max_unused: str, dry_run: bool, as_json: bool) -> None:
     """Delete data no snapshot uses; repack partly used packs (exclusive lock)."""
     unused = _fraction(max_unused, "--max-unused", zero=True)
-    with _opened(state, repo_ref) as o, _bar(not as_json) as progress, o.changing("prune"):
-        report = o.repo.prune(max_unused=unused, dry_run=dry_run, progress=progress)
-        if not dry_run:
-            o.event("prune", **asdict(report))
+    with _bar(not as_json) as progress:
+        report = service.prune(
+            _access(state, repo_ref), max_unused=unused, dry_run=dry_run, progress=progress
+        )
     if as_json:
         emit_json(asdict(report))
     else:
@@ -1167,8 +1015,7 @@ def key_recover(
 @pass_state
 def list_repos(state: CliState, as_json: bool) -> None:
     """Repositories registered on this node, with their last backup and check."""
-    node = state.node()
-    with node.unit(node.operator()) as ctx:
+    with state.operator_unit() as ctx:
         rows: list[dict[str, Any]] = []
         for row in registry.list_repos(ctx):
             backup_run = registry.last_run(ctx, row, "backup")

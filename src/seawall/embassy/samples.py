@@ -16,9 +16,8 @@ from pathlib import Path
 
 from seawall.core.clock import Clock
 from seawall.core.context import Ctx
-from seawall.embassy import registry
+from seawall.embassy import registry, service
 from seawall.embassy.exposure import Place
-from seawall.embassy.repository import Repository
 from seawall.embassy.sites.local import LocalSite
 
 SAMPLE_NAME = "gov-records"
@@ -82,60 +81,14 @@ def load_sample_repository(
     for root in roots:
         root.mkdir(parents=True, exist_ok=True)
     source = write_sample_records(home / "sample-data" / "land-registry")
-    repo = Repository.init(
-        [LocalSite(r) for r in roots], SAMPLE_PASSPHRASE, name=SAMPLE_NAME, k=3, clock=clock
-    )
-    try:
-        with unit() as ctx:
-            row = registry.register_repo(
-                ctx, SAMPLE_NAME, repo.config.id, list(repo.config.sites), 3, 5
-            )
-            for url, place in zip(row.sites, SITE_PLACES, strict=True):
-                registry.locate_site(ctx, row, url, place)
-        started = clock.now()
-        report = repo.backup([source], tags=["sample", "daily"])
-        snap = report.snapshot
-        with unit() as ctx:
-            registry.record_run(
-                ctx,
-                ctx.db.merge(row),
-                "backup",
-                "success",
-                f"snapshot {snap.short_id}: {snap.files} files, {snap.size} bytes",
-                started,
-                {
-                    "snapshot": snap.id,
-                    "files": snap.files,
-                    "bytes": snap.size,
-                    "stored_bytes": report.stored_bytes,
-                    "degraded": False,
-                },
-            )
-        started = clock.now()
-        checked = repo.check(read_data=True)
-        with unit() as ctx:
-            registry.record_run(
-                ctx,
-                ctx.db.merge(row),
-                "check",
-                "success" if checked.ok else "partial",
-                f"{checked.packs} packs, {checked.shares_read} shares read, "
-                f"{len(checked.errors)} problems",
-                started,
-                {"packs": checked.packs, "shares_read": checked.shares_read, "read_data": True},
-            )
-        started = clock.now()
-        drill = repo.restore(snap.id, home / "restore-drill", overwrite=True)
-        with unit() as ctx:
-            registry.record_run(
-                ctx,
-                ctx.db.merge(row),
-                "restore",
-                "success",
-                f"restore drill of {snap.short_id}: {drill.files} files, {drill.bytes} bytes",
-                started,
-                {"snapshot": snap.id, "files": drill.files, "bytes": drill.bytes, "drill": True},
-            )
-    finally:
-        repo.close()
+    sites = [LocalSite(root) for root in roots]
+    service.create(unit, SAMPLE_NAME, sites, lambda: SAMPLE_PASSPHRASE, k=3, clock=clock)
+    with unit() as ctx:
+        row = registry.get_repo(ctx, SAMPLE_NAME)
+        for url, place in zip(row.sites, SITE_PLACES, strict=True):
+            registry.locate_site(ctx, row, url, place)
+    access = service.Access(unit, SAMPLE_NAME, clock, passphrase=lambda: SAMPLE_PASSPHRASE)
+    snap = service.backup(access, [source], tags=["sample", "daily"]).snapshot
+    service.check(access, read_data=True)
+    service.restore(access, snap.id, home / "restore-drill", overwrite=True, drill=True)
     return [SAMPLE_NAME]

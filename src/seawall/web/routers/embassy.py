@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse
 
-from seawall.core.access import Perm, require
-from seawall.embassy import registry
-from seawall.embassy.errors import RestoreWouldOverwrite, SnapshotMissing
+from seawall.embassy import registry, service
 from seawall.embassy.exposure import Place
 from seawall.embassy.health import probe_sites
-from seawall.embassy.repository import Repository
 from seawall.embassy.restore import target_inside
-from seawall.embassy.sites import open_site
-from seawall.errors import InvalidInput, SeawallError
+from seawall.errors import SeawallError
 from seawall.web.deps import UiPage, node_of, read_form_csrf
 from seawall.web.pages import page_gettext, render
 from seawall.web.sitemap import site_map
@@ -105,50 +102,16 @@ def embassy_restore(
     include: Annotated[str, Form(max_length=1000)] = "",
 ) -> HTMLResponse:
     """Restore a snapshot on the node into a directory; every piece is verified first."""
-    require(page.who, Perm.EMBASSY_OPERATE)
-    ctx = page.ctx
-    row = registry.get_repo(ctx, name)
-    started = ctx.now()
     node = node_of(request)
-    try:
-        into = target_inside(node.settings.effective_restore_dir, target)
-    except InvalidInput as exc:  # nothing was tried: not a failed drill
-        return _repo_page(request, page, name, status=exc.http_status, error=exc.message)
-    try:
-        sites = [open_site(url) for url in row.sites]
-        repo = Repository.open(sites, passphrase, connect=open_site, clock=node.clock)
-        try:
-            report = repo.restore(
-                snapshot,
-                into,
-                include=include or None,
-                within=node.settings.effective_restore_dir,
-            )
-        finally:
-            repo.close()
-    except (SnapshotMissing, RestoreWouldOverwrite) as exc:  # refused as typed: no drill ran
-        return _repo_page(request, page, name, status=exc.http_status, error=exc.message)
-    except SeawallError as exc:
-        registry.record_run(
-            ctx,
-            row,
-            "restore",
-            "failure",
-            exc.message,
-            started,
-            {"snapshot": snapshot, "target": target},
-        )
-        return _repo_page(request, page, name, status=exc.http_status, error=exc.message)
-    summary = f"{snapshot} restored: {report.files} files, {report.bytes} bytes"
-    registry.record_run(
-        ctx,
-        row,
-        "restore",
-        "success",
-        summary,
-        started,
-        {"snapshot": snapshot, "target": str(into), "files": report.files, "bytes": report.bytes},
+    within = node.settings.effective_restore_dir
+    access = service.Access(
+        lambda: nullcontext(page.ctx), name, node.clock, passphrase=lambda: passphrase
     )
+    try:
+        report = service.restore(access, snapshot, target, include=include or None, within=within)
+    except SeawallError as exc:  # recorded by the service where a run was tried
+        return _repo_page(request, page, name, status=exc.http_status, error=exc.message)
+    into = target_inside(within, target)
     return _repo_page(
         request,
         page,
