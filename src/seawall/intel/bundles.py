@@ -37,6 +37,7 @@ from sqlalchemy import select
 
 from seawall.core.access import Perm, require, require_nation
 from seawall.core.context import Ctx
+from seawall.core.federation.errors import InvalidPublicKey, PartnerDisabled
 from seawall.core.nations import normalise_nation
 from seawall.core.partners import list_partners
 from seawall.db.models import Partner
@@ -50,8 +51,6 @@ from seawall.intel.errors import (
     BundleSenderUnknown,
     BundleSignatureInvalid,
     BundleUnreadable,
-    InvalidPublicKey,
-    PartnerDisabled,
 )
 from seawall.intel.identity import (
     identity_id,

@@ -27,38 +27,43 @@
     AuditChainBroken (3, 500)
     └── AuditWitnessContradicts   a partner witnessed a head the local audit chain does not match
 
-Exchange with partner nodes (sync over TAXII, signed offline bundles)::
+Signed offline bundles::
 
     SeawallError
-    ├── PartnerError             (69, 502) a partner node could not be synchronised
-    │   ├── PartnerUnreachable             nothing answers at the partner's URL
-    │   ├── PartnerTimedOut                the partner did not answer in time
-    │   ├── PartnerAnsweredGarbage         the answer is not the TAXII 2.1 it should be
-    │   ├── PartnerRefused                 the partner said no (401, 403, 404, 4xx, 5xx)
-    │   └── PartnerIdentityMismatch (77)   the partner is not the nation or key registered
     ├── InvalidInput             (65, 422)
-    │   ├── PartnerNotLinked               no API token is stored for the partner
-    │   ├── InvalidPublicKey               a public key that is not an Ed25519 key
     │   └── BundleUnreadable               a file that is not a Seawall bundle
     └── Forbidden                (77, 403)
-        ├── PartnerDisabled                the partner is disabled: nothing is exchanged
         ├── BundleSignatureInvalid         the bundle was altered or signed by another key
         ├── BundleSenderUnknown            no registered partner holds the signing key
         ├── BundleNotForThisNation         the bundle was made for another nation
         └── AuditHeadInvalid               an audit head not signed by the partner's registered key
 
-Messages name the partner and the URL, never a token or a key's secret half.
+The partner errors that sync and bundles raise (PartnerError and its family,
+PartnerNotLinked, PartnerDisabled, InvalidPublicKey) are every pillar's: they live in
+:mod:`seawall.core.federation.errors` and are re-exported here (``__all__``). Messages name
+the partner and the URL, never a token or a key's secret half.
 """
 
 from __future__ import annotations
 
+from seawall.core.federation.errors import (
+    InvalidPublicKey,
+    PartnerAnsweredGarbage,
+    PartnerAnsweredTooMuch,
+    PartnerDisabled,
+    PartnerError,
+    PartnerIdentityMismatch,
+    PartnerNotLinked,
+    PartnerRefused,
+    PartnerTimedOut,
+    PartnerUnreachable,
+)
 from seawall.errors import (
     AuditChainBroken,
     Conflict,
     Forbidden,
     InvalidInput,
     NotFound,
-    SeawallError,
 )
 
 
@@ -155,67 +160,6 @@ class NotAMispEvent(UnreadableIntel):
     code = "not_a_misp_event"
 
 
-class PartnerError(SeawallError):
-    """A partner node could not be synchronised; recorded as the partner's last error."""
-
-    exit_code = 69
-    http_status = 502
-    code = "partner_error"
-
-
-class PartnerUnreachable(PartnerError):
-    """Nothing answers at the partner's URL."""
-
-    code = "partner_unreachable"
-
-
-class PartnerTimedOut(PartnerError):
-    """The partner did not answer within the timeout."""
-
-    code = "partner_timed_out"
-
-
-class PartnerAnsweredGarbage(PartnerError):
-    """The partner answered with something that is not the TAXII 2.1 resource expected."""
-
-    code = "partner_answered_garbage"
-
-
-class PartnerAnsweredTooMuch(PartnerAnsweredGarbage):
-    """The partner's answer is larger than any answer this node will read."""
-
-    code = "partner_answered_too_much"
-
-
-class PartnerRefused(PartnerError):
-    """The partner answered with an HTTP error."""
-
-    code = "partner_refused"
-
-    def __init__(self, message: str, status: int = 0) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-class PartnerIdentityMismatch(PartnerError):
-    """The partner presents another nation, or a key other than the one registered."""
-
-    exit_code = 77
-    code = "partner_identity_mismatch"
-
-
-class PartnerNotLinked(InvalidInput):
-    """No API token is stored for the partner, so this node cannot call it."""
-
-    code = "partner_not_linked"
-
-
-class InvalidPublicKey(InvalidInput):
-    """A public key that is not an Ed25519 key in Seawall's ``ed25519:<base64>`` form."""
-
-    code = "invalid_public_key"
-
-
 class BundleUnreadable(InvalidInput):
     """A file that is not a Seawall intel bundle (not zstd, not JSON, wrong shape)."""
 
@@ -238,12 +182,6 @@ class CollectionNotShared(Forbidden):
     """A partner's objects would land in a local collection whose audience does not name it."""
 
     code = "collection_not_shared"
-
-
-class PartnerDisabled(Forbidden):
-    """The partner is disabled: nothing is exchanged with it, online or by bundle."""
-
-    code = "partner_disabled"
 
 
 class BundleNotForThisNation(Forbidden):
@@ -283,3 +221,41 @@ class AuditWitnessContradicts(AuditChainBroken):
     match: entries were removed from the end, or the log was rewritten."""
 
     code = "audit_witness_contradicts"
+
+
+__all__ = [
+    "AuditHeadConflict",
+    "AuditHeadInvalid",
+    "AuditWitnessContradicts",
+    "BadCursor",
+    "BadFilter",
+    "BundleNotForThisNation",
+    "BundleSenderUnknown",
+    "BundleSignatureInvalid",
+    "BundleUnreadable",
+    "CaseNotFound",
+    "CollectionExists",
+    "CollectionNotFound",
+    "CollectionNotShared",
+    "InvalidPublicKey",
+    "InvalidStixObject",
+    "NotAMispEvent",
+    "NotAcceptable",
+    "NotAnEnvelope",
+    "NotCaseOwner",
+    "ObjectNotFound",
+    "PartnerAnsweredGarbage",
+    "PartnerAnsweredTooMuch",
+    "PartnerDisabled",
+    "PartnerError",
+    "PartnerIdentityMismatch",
+    "PartnerNotLinked",
+    "PartnerRefused",
+    "PartnerTimedOut",
+    "PartnerUnreachable",
+    "StatusNotFound",
+    "UnknownMarking",
+    "UnreadableIntel",
+    "UnreadableLog",
+    "UnsupportedMediaType",
+]

@@ -29,8 +29,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from seawall.core.federation.errors import InvalidPublicKey
 from seawall.core.nations import nation_name
-from seawall.intel.errors import InvalidPublicKey
 from seawall.intel.tlp import Tlp, marking_id
 from seawall.settings import Settings
 

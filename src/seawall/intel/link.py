@@ -16,7 +16,7 @@ from urllib.parse import urljoin, urlparse
 
 import httpx
 
-from seawall.intel.errors import (
+from seawall.core.federation.errors import (
     InvalidPublicKey,
     PartnerAnsweredGarbage,
     PartnerAnsweredTooMuch,

@@ -38,6 +38,7 @@ from sqlalchemy import select
 
 from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
+from seawall.core.federation.errors import PartnerAnsweredGarbage, PartnerNotLinked, PartnerRefused
 from seawall.core.node import Node
 from seawall.core.partners import get_partner, list_partners
 from seawall.db.models import Partner
@@ -45,7 +46,6 @@ from seawall.db.models.intel import IntelCollection
 from seawall.db.models.intel_sync import IntelOutbox, IntelSyncCursor, IntelSyncPartner
 from seawall.errors import NodeNotInitialised, SeawallError
 from seawall.intel import outbox, witness
-from seawall.intel.errors import PartnerAnsweredGarbage, PartnerNotLinked, PartnerRefused
 from seawall.intel.identity import nation_identity, parse_public_key
 from seawall.intel.link import DEFAULT_TIMEOUT, PartnerLink, RemoteCollection
 from seawall.intel.provenance import Received, local_collection, receive, stamp_creator

@@ -37,19 +37,18 @@ from sqlalchemy import select
 from seawall.core import audit
 from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
-from seawall.core.node import Node
-from seawall.core.partners import get_partner
-from seawall.db.models import Partner
-from seawall.db.models.intel_sync import IntelAuditHead
-from seawall.errors import NotFound, SeawallError
-from seawall.intel.errors import (
-    AuditHeadConflict,
-    AuditHeadInvalid,
+from seawall.core.federation.errors import (
     InvalidPublicKey,
     PartnerAnsweredGarbage,
     PartnerDisabled,
     PartnerRefused,
 )
+from seawall.core.node import Node
+from seawall.core.partners import get_partner
+from seawall.db.models import Partner
+from seawall.db.models.intel_sync import IntelAuditHead
+from seawall.errors import NotFound, SeawallError
+from seawall.intel.errors import AuditHeadConflict, AuditHeadInvalid
 from seawall.intel.identity import (
     AUDIT_HEAD_PREFIX,
     load_node_key,

@@ -1,0 +1,17 @@
+"""Federation: what every pillar uses to deal with partner nodes.
+
+- :mod:`~seawall.core.federation.errors`: the typed partner errors (unreachable, timed out,
+  garbage, refused, identity mismatch, not linked, disabled) and a bad public key.
+- :mod:`~seawall.core.federation.identity`: the node's Ed25519 key, and the signed answer to
+  a partner's identity challenge.
+- :mod:`~seawall.core.federation.link`: an HTTP client bound to one partner (its URL and
+  token, timeouts, a size cap on answers, JSON checked before use) that proves the partner's
+  identity with a challenge.
+- :mod:`~seawall.core.federation.packages`: the signed package format for files carried
+  between nodes by hand (a magic line, a JSON header, a detached signature, a zstd payload),
+  opened only with a registered partner's key.
+
+A pillar builds its own exchange on top (intel's TAXII sync and offline bundles), so every
+pillar shares one node identity, one partner record (:mod:`seawall.core.partners`) and one
+signed-package format.
+"""
