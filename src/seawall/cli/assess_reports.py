@@ -1,0 +1,171 @@
+"""``seawall assess region``, ``report`` and ``export``: what a region and a nation publish."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from seawall.assess import benchmark, indices, rounds
+from seawall.assess.errors import RoundNotFound
+from seawall.assess.frameworks import DEFAULT_FRAMEWORK
+from seawall.assess.report import export
+from seawall.catalogs import LANGUAGES
+from seawall.cli.assess import unit
+from seawall.cli.context import CliState, pass_state
+from seawall.cli.output import emit_json, emit_table, json_option, say, writable, write_file
+from seawall.core.nations import normalise_nation
+from seawall.errors import InvalidInput
+
+
+def _write(out: str, data: str | bytes) -> None:
+    if out == "-":
+        if isinstance(data, bytes):
+            sys.stdout.buffer.write(data)
+        else:
+            sys.stdout.write(data)
+        return
+    path = Path(out)
+    write_file(path, data if isinstance(data, bytes) else data.encode())
+    say(f"Wrote {path} ({path.stat().st_size:,} bytes)")
+
+
+@click.command("region")
+@click.option("--group", default="CARICOM", show_default=True, help="CARICOM, OECS, ...")
+@click.option("--framework", "framework_id", default=DEFAULT_FRAMEWORK, show_default=True)
+@json_option
+@pass_state
+def region(state: CliState, group: str, framework_id: str, as_json: bool) -> None:
+    """The region's consented panel and its statements, each with the rows behind it."""
+    with unit(state) as ctx:
+        view = benchmark.region_view(ctx, group, framework_id)
+    data = export.region_data(view)
+    if as_json:
+        emit_json(data)
+        return
+    latest = benchmark.latest_rows(view.panel)
+    dims = sorted({d for r in latest.values() for d in r.dimensions})
+    emit_table(
+        f"{view.group} · latest consented rounds ({len(latest)} of {len(view.members)} members)",
+        ["Nation", "Year", *dims],
+        [
+            (n, r.year, *[f"{r.dimensions[d]:.2f}" if d in r.dimensions else "" for d in dims])
+            for n, r in sorted(latest.items())
+        ],
+    )
+    for s in view.statements:
+        say(f"• {s.text}" + (f" ({', '.join(s.nations)})" if s.nations else ""))
+
+
+@click.command("report")
+@click.option("--nation", required=True)
+@click.option("--format", "fmt", type=click.Choice(["pdf", "html"]), default="pdf")
+@click.option("--out", required=True, help="Output file ('-' for stdout).")
+@click.option("--framework", "framework_id", default=DEFAULT_FRAMEWORK, show_default=True)
+@click.option("--region", "region_group", default="CARICOM", show_default=True)
+@click.option("--index-group", default="CARIBBEAN", show_default=True)
+@click.option("--default-target", type=int, default=None, help="Target for factors without one.")
+@click.option(
+    "--language",
+    type=click.Choice(list(LANGUAGES)),
+    default=None,
+    help="The report's language (default: the node's language setting).",
+)
+@pass_state
+def report(
+    state: CliState,
+    nation: str,
+    fmt: str,
+    out: str,
+    framework_id: str,
+    region_group: str,
+    index_group: str,
+    default_target: int | None,
+    language: str | None,
+) -> None:
+    """Write a nation's report (radar, trends, region, GCI bars, gaps, roadmap) as PDF or HTML."""
+    if out != "-":
+        writable(Path(out))
+    # imported here: matplotlib and WeasyPrint are slow to load and only reports need them
+    from seawall.assess.report import document
+
+    with unit(state) as ctx:
+        built = document.build_report(
+            ctx, nation, framework_id, region_group or None, index_group, default_target
+        )
+    html = document.render_html(built, language or state.node().settings.language)
+    _write(out, document.render_pdf(html) if fmt == "pdf" else html)
+
+
+@click.command("export")
+@click.option("--nation", default=None, help="The nation whose rounds to export.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv")
+@click.option("--out", required=True, help="Output file ('-' for stdout).")
+@click.option(
+    "--data",
+    "what",
+    type=click.Choice(["rounds", "index", "region"]),
+    default="rounds",
+    show_default=True,
+    help="Rounds of a nation, an index edition, or a region view.",
+)
+@click.option("--framework", "framework_id", default=DEFAULT_FRAMEWORK, show_default=True)
+@click.option("--year", type=int, default=None, help="Only the round of this year.")
+@click.option("--edition", default=indices.GCI_2024, show_default=True)
+@click.option("--group", default=None, help="Region group for index and region data.")
+@pass_state
+def export_command(
+    state: CliState,
+    nation: str | None,
+    fmt: str,
+    out: str,
+    what: str,
+    framework_id: str,
+    year: int | None,
+    edition: str,
+    group: str | None,
+) -> None:
+    """Export rounds (one record per factor), index scores or a region view as CSV or JSON."""
+    if out != "-":
+        writable(Path(out))
+    with unit(state) as ctx:
+        data: Any
+        if what == "index":
+            data = export.index_records(indices.edition_rows(ctx.db, edition, group))
+        elif what == "region":
+            view = benchmark.region_view(ctx, group or "CARICOM", framework_id)
+            data = export.region_data(view)
+            if fmt == "csv":
+                data = [
+                    {"statement": s["key"], "text": s["text"], **ref}
+                    for s in data["statements"]
+                    for ref in s["rows"]
+                ]
+        else:
+            if nation is None:
+                raise InvalidInput("--nation is needed to export rounds")
+            iso2 = normalise_nation(nation)
+            chosen = [
+                r
+                for r in rounds.list_rounds(ctx)
+                if r.nation == iso2 and r.framework_id == framework_id
+                if year is None or r.year == year
+            ]
+            if not chosen:
+                raise RoundNotFound(
+                    f"no {framework_id} round for {iso2}"
+                    + (f" in {year}" if year else "")
+                    + f" visible to {ctx.who.username}"
+                )
+            data = [
+                rec
+                for r in sorted(chosen, key=lambda r: r.year)
+                for rec in export.round_records(ctx, r.id)
+            ]
+    text = export.to_csv(data) if fmt == "csv" else export.to_json(data)
+    _write(out, text)
+
+
+COMMANDS = (region, report, export_command)

@@ -1,0 +1,314 @@
+"""``seawall assess round``: open a round, rate it by group, agree, consent, publish."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import click
+
+from seawall.assess import rounds, suggestions
+from seawall.assess.frameworks import DEFAULT_FRAMEWORK
+from seawall.cli.assess import unit
+from seawall.cli.context import CliState, pass_state
+from seawall.cli.output import emit_json, emit_table, fmt_time, json_option, say
+from seawall.core.nations import nation_name, normalise_nation
+from seawall.db.models.assess import Round
+
+
+@click.group("round")
+def round_group() -> None:
+    """Assessment rounds: create, rate by stakeholder group, agree, consent, publish."""
+
+
+def _round_record(row: Round) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "nation": row.nation,
+        "framework": row.framework_id,
+        "year": row.year,
+        "status": row.status,
+        "created_at": row.created_at,
+        "created_by": row.created_by,
+        "published_at": row.published_at,
+    }
+
+
+@round_group.command("create")
+@click.option("--nation", required=True, help="ISO code of the nation assessed.")
+@click.option("--framework", "framework_id", default=DEFAULT_FRAMEWORK, show_default=True)
+@click.option("--year", type=int, required=True)
+@json_option
+@pass_state
+def round_create(state: CliState, nation: str, framework_id: str, year: int, as_json: bool) -> None:
+    """Open a round for a nation, a framework and a year."""
+    with unit(state) as ctx:
+        row = rounds.create_round(ctx, nation, framework_id, year)
+        record = _round_record(row)
+    if as_json:
+        emit_json(record)
+    else:
+        say(f"Opened round {row.id} ({row.nation} {row.framework_id} {row.year})")
+
+
+@round_group.command("list")
+@json_option
+@pass_state
+def round_list(state: CliState, as_json: bool) -> None:
+    """List the rounds you may see, newest year first."""
+    with unit(state) as ctx:
+        records = []
+        for row in rounds.list_rounds(ctx):
+            record = _round_record(row)
+            record["agreed"] = len(rounds.agreed_stages(ctx.db, row.id))
+            records.append(record)
+    if as_json:
+        emit_json(records)
+        return
+    emit_table(
+        "Assessment rounds",
+        ["Id", "Nation", "Framework", "Year", "Status", "Agreed", "Published"],
+        [
+            (
+                r["id"],
+                r["nation"],
+                r["framework"],
+                r["year"],
+                r["status"],
+                r["agreed"],
+                fmt_time(r["published_at"]),
+            )
+            for r in records
+        ],
+    )
+
+
+def _consensus_record(f: rounds.FactorConsensus) -> dict[str, Any]:
+    return {
+        "factor": f.factor_id,
+        "name": f.factor_name,
+        "dimension": f.dimension_id,
+        "ratings": f.ratings,
+        "missing_groups": list(f.missing_groups),
+        "lowest": f.lowest,
+        "highest": f.highest,
+        "spread": f.spread,
+        "mean": f.mean,
+        "disagreement": f.disagreement,
+        "agreed_stage": f.agreed_stage,
+        "dissent": f.dissent,
+    }
+
+
+@round_group.command("show")
+@click.argument("ref", metavar="ROUND")
+@json_option
+@pass_state
+def round_show(state: CliState, ref: str, as_json: bool) -> None:
+    """Show a round: status, dimension scores and progress of each group."""
+    with unit(state) as ctx:
+        row = rounds.find_round(ctx, ref)
+        record = _round_record(row)
+        view = rounds.consensus_view(ctx, row.id)
+        record["scores"] = rounds.round_dimension_scores(ctx.db, row)
+        record["consenting_groups"] = rounds.consenting_groups(ctx.db, row.nation)
+    rated = {g.value: sum(g.value in f.ratings for f in view) for g in rounds.StakeholderGroup}
+    record["rated"] = rated
+    record["factors"] = len(view)
+    record["agreed"] = sum(f.agreed_stage is not None for f in view)
+    record["disagreements"] = sum(f.disagreement for f in view)
+    if as_json:
+        emit_json(record)
+        return
+    say(
+        f"{nation_name(row.nation)} · {row.framework_id} · {row.year} · {row.status}"
+        f" · {record['agreed']}/{len(view)} factors agreed · {record['disagreements']} flagged"
+    )
+    emit_table(
+        "Ratings by stakeholder group",
+        ["Group", "Factors rated"],
+        [(g, f"{n}/{len(view)}") for g, n in rated.items()],
+    )
+    emit_table(
+        "Dimension scores (agreed stages)",
+        ["Dimension", "Score"],
+        [(d, f"{s:.2f}") for d, s in sorted(record["scores"].items())],
+    )
+
+
+@round_group.command("rate")
+@click.argument("ref", metavar="ROUND")
+@click.option("--group", required=True, help="Stakeholder group, e.g. government, academia.")
+@click.option("--factor", required=True, help="Factor id, e.g. D1.2.")
+@click.option("--stage", type=int, required=True, help="Stage on the framework's scale (1-5).")
+@click.option("--rationale", default="", help="Why this stage.")
+@click.option("--evidence", multiple=True, help="Evidence id or URL (repeatable).")
+@json_option
+@pass_state
+def round_rate(
+    state: CliState,
+    ref: str,
+    group: str,
+    factor: str,
+    stage: int,
+    rationale: str,
+    evidence: Sequence[str],
+    as_json: bool,
+) -> None:
+    """Record one stakeholder group's stage for a factor (again to replace it)."""
+    with unit(state) as ctx:
+        row = rounds.find_round(ctx, ref)
+        rating = rounds.rate(ctx, row.id, group, factor, stage, rationale, evidence)
+        record = {
+            "round_id": row.id,
+            "group": rating.stakeholder_group,
+            "factor": rating.factor_id,
+            "stage": rating.stage,
+            "evidence": list(rating.evidence_refs),
+        }
+    if as_json:
+        emit_json(record)
+    else:
+        say(f"Rated {factor} at stage {stage} for {record['group']}")
+
+
+@round_group.command("consensus")
+@click.argument("ref", metavar="ROUND")
+@click.option("--flagged", is_flag=True, help="Only factors where groups disagree.")
+@json_option
+@pass_state
+def round_consensus(state: CliState, ref: str, flagged: bool, as_json: bool) -> None:
+    """Show each factor's ratings by group, spread, disagreement flag and agreed stage."""
+    with unit(state) as ctx:
+        row = rounds.find_round(ctx, ref)
+        view = rounds.consensus_view(ctx, row.id)
+    if flagged:
+        view = [f for f in view if f.disagreement]
+    if as_json:
+        emit_json([_consensus_record(f) for f in view])
+        return
+    groups = [g.value for g in rounds.StakeholderGroup]
+    emit_table(
+        f"Consensus · {row.nation} {row.framework_id} {row.year}",
+        ["Factor", *[g.replace("_", " ") for g in groups], "Spread", "Agreed", "Dissent"],
+        [
+            (
+                f.factor_id,
+                *[f.ratings.get(g) for g in groups],
+                f"{f.spread} !" if f.disagreement else f.spread,
+                f.agreed_stage,
+                f.dissent,
+            )
+            for f in view
+        ],
+    )
+
+
+@round_group.command("agree")
+@click.argument("ref", metavar="ROUND")
+@click.option("--factor", required=True, help="Factor id, e.g. D1.2.")
+@click.option("--stage", type=int, required=True, help="The agreed stage.")
+@click.option("--dissent", default="", help="Any dissent, in the groups' words.")
+@json_option
+@pass_state
+def round_agree(
+    state: CliState, ref: str, factor: str, stage: int, dissent: str, as_json: bool
+) -> None:
+    """Record the stage the groups agreed for a factor, with any dissent."""
+    with unit(state) as ctx:
+        row = rounds.find_round(ctx, ref)
+        agreed = rounds.agree(ctx, row.id, factor, stage, dissent)
+        record = {
+            "round_id": row.id,
+            "factor": agreed.factor_id,
+            "agreed_stage": agreed.agreed_stage,
+            "dissent": agreed.dissent,
+        }
+    if as_json:
+        emit_json(record)
+    else:
+        say(f"Agreed {factor} at stage {stage}" + (" (dissent recorded)" if dissent else ""))
+
+
+@round_group.command("consent")
+@click.option("--nation", required=True, help="ISO code of the consenting nation.")
+@click.option("--group", "region", required=True, help="Region group, e.g. CARICOM.")
+@click.option("--revoke", is_flag=True, help="Withdraw consent instead of granting it.")
+@json_option
+@pass_state
+def round_consent(state: CliState, nation: str, region: str, revoke: bool, as_json: bool) -> None:
+    """Record (or revoke) a nation's consent to publish its assessments to a region group."""
+    with unit(state) as ctx:
+        if revoke:
+            rounds.revoke_consent(ctx, nation, region)
+        else:
+            rounds.grant_consent(ctx, nation, region)
+        iso2 = normalise_nation(nation)
+        groups = rounds.consenting_groups(ctx.db, iso2)
+    if as_json:
+        emit_json({"nation": iso2, "consenting_groups": groups})
+    else:
+        verb = "Revoked" if revoke else "Recorded"
+        say(f"{verb} consent of {iso2} for {region.upper()}; now consents to: {groups or 'none'}")
+
+
+@round_group.command("publish")
+@click.argument("ref", metavar="ROUND")
+@json_option
+@pass_state
+def round_publish(state: CliState, ref: str, as_json: bool) -> None:
+    """Publish a round to the region groups its nation consents to; it is then frozen."""
+    with unit(state) as ctx:
+        row = rounds.publish(ctx, rounds.find_round(ctx, ref).id)
+        record = _round_record(row)
+        record["groups"] = rounds.consenting_groups(ctx.db, row.nation)
+    if as_json:
+        emit_json(record)
+    else:
+        say(
+            f"Published {row.nation} {row.framework_id} {row.year} to {', '.join(record['groups'])}"
+        )
+
+
+@round_group.command("evidence")
+@click.argument("ref", metavar="ROUND")
+@json_option
+@pass_state
+def round_evidence(state: CliState, ref: str, as_json: bool) -> None:
+    """Evidence from the other pillars suggested on the factors it supports."""
+    with unit(state) as ctx:
+        found = suggestions.suggested_evidence(ctx, rounds.find_round(ctx, ref).id)
+    records: list[dict[str, Any]] = [
+        {
+            "factor": factor,
+            "evidence_id": s.evidence_id,
+            "pillar": s.pillar,
+            "kind": s.kind,
+            "summary": s.summary,
+            "outcome": s.outcome,
+            "occurred_at": s.occurred_at,
+        }
+        for factor, items in sorted(found.items())
+        for s in items
+    ]
+    if as_json:
+        emit_json(records)
+        return
+    emit_table(
+        "Suggested evidence",
+        ["Factor", "Evidence id", "Pillar", "Outcome", "When", "Summary"],
+        [
+            (
+                r["factor"],
+                r["evidence_id"],
+                r["pillar"],
+                r["outcome"],
+                fmt_time(r["occurred_at"]),
+                r["summary"],
+            )
+            for r in records
+        ],
+    )
+
+
+COMMANDS = (round_group,)
