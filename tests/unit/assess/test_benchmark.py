@@ -130,6 +130,7 @@ def test_every_statement_row_is_a_number_in_the_panel(panel: list[PanelRow]) -> 
         assert {ref.nation for ref in statement.rows} == set(statement.nations)
 
 
+SAMPLE_NATIONS = ("BB", "BZ", "GY", "JM", "LC", "TT")
 SAMPLE_STATEMENTS = [
     (
         "start_up",
@@ -175,27 +176,19 @@ SAMPLE_STATEMENTS = [
     (
         "strongest",
         "Strongest dimension(s): Building Cybersecurity Knowledge and Capabilities (mean 2.96)",
-        ("BB", "BZ", "GY", "JM", "LC", "TT"),
+        SAMPLE_NATIONS,
         [
-            ("BB", 2025, "D3", 3.0),
-            ("BZ", 2025, "D3", 2.75),
-            ("GY", 2025, "D3", 2.75),
-            ("JM", 2025, "D3", 3.5),
-            ("LC", 2025, "D3", 2.75),
-            ("TT", 2025, "D3", 3.0),
+            (n, 2025, "D3", v)
+            for n, v in zip(SAMPLE_NATIONS, (3.0, 2.75, 2.75, 3.5, 2.75, 3.0), strict=True)
         ],
     ),
     (
         "weakest",
         "Weakest dimension(s): Cybersecurity Culture and Society (mean 2.00)",
-        ("BB", "BZ", "GY", "JM", "LC", "TT"),
+        SAMPLE_NATIONS,
         [
-            ("BB", 2025, "D2", 1.6),
-            ("BZ", 2025, "D2", 1.6),
-            ("GY", 2025, "D2", 2.0),
-            ("JM", 2025, "D2", 2.8),
-            ("LC", 2025, "D2", 1.4),
-            ("TT", 2025, "D2", 2.6),
+            (n, 2025, "D2", v)
+            for n, v in zip(SAMPLE_NATIONS, (1.6, 1.6, 2.0, 2.8, 1.4, 2.6), strict=True)
         ],
     ),
 ]
