@@ -26,10 +26,11 @@ from seawall.cli.main import main
 from seawall.core import organisations, tokens, users, websessions
 from seawall.core.access import Principal
 from seawall.core.node import Node
-from seawall.intel import cases, store
+from seawall.intel import cases
 from seawall.intel.collections import Audience, create_collection, get_collection
 from seawall.intel.identity import identity_id
 from seawall.intel.matching.sightings import link_to_case, match_logs, record
+from seawall.intel.store import writing
 from seawall.intel.sync import sync
 from seawall.intel.tlp import Tlp, marking_id
 from seawall.web.deps import SESSION_COOKIE
@@ -124,7 +125,7 @@ def test_a_reader_of_the_case_sees_the_links_but_not_what_only_bank_a_may_read(
         "- HIER_DIRECT/198.51.100.7 text/html\n"
     )
     with banks.node.unit(banks.x) as ctx:
-        store.add_objects(ctx, get_collection(ctx, "bank-a"), [secret])
+        writing.add_objects(ctx, get_collection(ctx, "bank-a"), [secret])
         case = cases.open_case(ctx, "region", "Lure at the banks")
         cases.link_objects(ctx, case.id, [secret["id"]])
         report = record(ctx, match_logs(ctx, [log]), get_collection(ctx, "region"))
@@ -178,10 +179,10 @@ def test_the_cli_shows_a_link_but_names_only_targets_the_operator_may_read(
         audience = Audience(nations=("TT",), organisations=(org_a,))
         create_collection(ctx, "tt-to-bank-a", "TT to Bank A", audience, "amber")
     with node.unit(tt) as ctx:
-        store.add_objects(ctx, get_collection(ctx, "tt-to-bank-a"), [theirs])
+        writing.add_objects(ctx, get_collection(ctx, "tt-to-bank-a"), [theirs])
     with node.unit(banks.x) as ctx:
-        store.add_objects(ctx, get_collection(ctx, "bank-a"), [red])
-        store.add_objects(ctx, get_collection(ctx, "region"), [mine])
+        writing.add_objects(ctx, get_collection(ctx, "bank-a"), [red])
+        writing.add_objects(ctx, get_collection(ctx, "region"), [mine])
         case = cases.open_case(ctx, "region", "Lure at the banks")
         cases.link_objects(ctx, case.id, [theirs["id"], red["id"], mine["id"]])
     home = node.settings.home

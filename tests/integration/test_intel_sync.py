@@ -29,11 +29,12 @@ from seawall.core.node import Node
 from seawall.db.models import AuditEntry, Partner
 from seawall.db.models.intel import IntelObject
 from seawall.db.models.intel_sync import IntelOutbox, IntelSyncCursor
-from seawall.intel import cases, outbox, store
+from seawall.intel import cases, outbox
 from seawall.intel.cases import Status
 from seawall.intel.collections import Audience, create_collection, get_collection
 from seawall.intel.errors import NotCaseOwner
 from seawall.intel.identity import identity_id, load_node_key
+from seawall.intel.store import writing
 from seawall.intel.sync import SyncReport, link_partner, partner_statuses, sync
 from seawall.intel.tlp import Tlp, marking_id
 from seawall.web.app import create_app
@@ -93,7 +94,7 @@ class Site:
     def add(self, objects: list[dict[str, Any]], collection: str = "shared") -> None:
         with self.node.unit(self.node.operator()) as ctx:
             row = get_collection(ctx, collection)
-            result = store.add_objects(ctx, row, objects)
+            result = writing.add_objects(ctx, row, objects)
             assert not result.rejected, result.rejected
         self.node.clock.advance(seconds=1)  # type: ignore[attr-defined]
 

@@ -37,12 +37,12 @@ from seawall.core.context import Ctx
 from seawall.core.evidence import record_evidence
 from seawall.db.models.intel import IntelCollection
 from seawall.errors import InvalidInput, parse_choice
-from seawall.intel import store
 from seawall.intel.collections import default_marking, get_collection
 from seawall.intel.errors import CaseNotFound, NotCaseOwner, ObjectNotFound
 from seawall.intel.identity import identity_id, nation_of_identity
 from seawall.intel.search import Version, holding, readable_collections, summary_of
-from seawall.intel.store import MAX_LIMIT, Filters, StoredObject, each_object, query_objects
+from seawall.intel.store import writing
+from seawall.intel.store.reading import MAX_LIMIT, Filters, StoredObject, each_object, query_objects
 from seawall.intel.tlp import Tlp, marking_id, parse_tlp
 from seawall.intel.validation import format_timestamp, parse_timestamp
 
@@ -179,7 +179,7 @@ def _core(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _store(ctx: Ctx, collection: IntelCollection, obj: dict[str, Any]) -> None:
-    result = store.add_objects(ctx, collection, [obj], request_id="case")
+    result = writing.add_objects(ctx, collection, [obj], request_id="case")
     if result.rejected:
         raise InvalidInput(result.rejected[0].message)
 

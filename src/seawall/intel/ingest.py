@@ -17,9 +17,10 @@ from typing import Any
 from seawall.core.context import Ctx
 from seawall.db.models.intel import IntelCollection
 from seawall.errors import FileMissing
-from seawall.intel import misp, quality, store
+from seawall.intel import misp, quality
 from seawall.intel.errors import UnreadableIntel
-from seawall.intel.store import ObjectRef
+from seawall.intel.store import writing
+from seawall.intel.store.writing import ObjectRef
 
 BATCH = 500
 Progress = Callable[[int, int], None]
@@ -182,7 +183,7 @@ def import_objects(
         progress(0, total)
     for start in range(0, total, BATCH):
         chunk = kept[start : start + BATCH]
-        result = store.add_objects(ctx, collection, chunk, request_id=f"import:{parsed.format}")
+        result = writing.add_objects(ctx, collection, chunk, request_id=f"import:{parsed.format}")
         report.added.extend(result.added)
         report.duplicates.extend(result.duplicates)
         report.rejected.extend(result.rejected)

@@ -29,11 +29,11 @@ from seawall.core.context import Ctx
 from seawall.db.models import Partner
 from seawall.db.models.intel import IntelCollection
 from seawall.errors import InvalidInput
-from seawall.intel import store
 from seawall.intel.collections import ALIAS, Audience, create_collection
 from seawall.intel.errors import CollectionNotShared
 from seawall.intel.identity import identity_id
 from seawall.intel.sharing import partner_label, shares_with
+from seawall.intel.store import writing
 from seawall.intel.validation import SCO_TYPES
 
 UNSTAMPED_TYPES = frozenset({"marking-definition", "identity", "extension-definition"})
@@ -119,7 +119,7 @@ def receive(
     """Store what ``partner`` sent into ``collection``, as the partner's."""
     result = Received()
     as_partner = replace(ctx, who=partner_principal(partner))
-    added = store.add_objects(as_partner, collection, objects, request_id=request_id)
+    added = writing.add_objects(as_partner, collection, objects, request_id=request_id)
     result.added += len(added.added)
     result.duplicates += len(added.duplicates) + len(added.discarded)
     result.rejected.extend(ref.message or ref.id for ref in added.rejected)

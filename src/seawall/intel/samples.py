@@ -20,7 +20,7 @@ from seawall.intel.collections import Audience, create_collection, get_collectio
 from seawall.intel.errors import CollectionNotFound
 from seawall.intel.identity import identity_id, nation_of_identity
 from seawall.intel.provenance import receive
-from seawall.intel.store import add_objects
+from seawall.intel.store.writing import add_objects
 from seawall.intel.tlp import Tlp, marking_id
 
 # Fixed times, so loading again adds no new versions.

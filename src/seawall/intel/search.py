@@ -1,8 +1,8 @@
 """Finding objects by value, an object's history, and exports, all read under the store's TLP.
 
-Every query here is narrowed by :func:`seawall.intel.store.visible` (the SQL compiled
+Every query here is narrowed by :func:`seawall.intel.store.visibility.visible` (the SQL compiled
 from the sharing policy) and each row is checked again with
-:func:`seawall.intel.store.allows`, exactly as the store does for TAXII.
+:func:`seawall.intel.store.visibility.allows`, exactly as the store does for TAXII.
 """
 
 from __future__ import annotations
@@ -29,14 +29,8 @@ from seawall.intel.collections import (
     reader_of,
 )
 from seawall.intel.errors import ObjectNotFound
-from seawall.intel.store import (
-    MAX_LIMIT,
-    Filters,
-    allows,
-    each_object,
-    query_objects,
-    visible,
-)
+from seawall.intel.store.reading import MAX_LIMIT, Filters, each_object, query_objects
+from seawall.intel.store.visibility import allows, visible
 from seawall.intel.tlp import TLP2_IDS, Tlp, marking_definition
 
 SEARCH_LIMIT = 200

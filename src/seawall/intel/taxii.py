@@ -18,7 +18,6 @@ from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
 from seawall.db.models.intel import IntelCollection, IntelStatus
 from seawall.errors import MalformedBody, PayloadTooLarge, SeawallError
-from seawall.intel import store
 from seawall.intel.collections import can_read, can_write, get_collection, list_collections
 from seawall.intel.errors import (
     NotAcceptable,
@@ -26,7 +25,9 @@ from seawall.intel.errors import (
     StatusNotFound,
     UnsupportedMediaType,
 )
-from seawall.intel.store import Filters, ObjectRef, Page
+from seawall.intel.store import reading, writing
+from seawall.intel.store.reading import Filters, Page
+from seawall.intel.store.writing import ObjectRef
 from seawall.intel.validation import STIX_MEDIA_TYPE, format_timestamp
 
 MEDIA_TYPE = "application/taxii+json;version=2.1"
@@ -171,21 +172,21 @@ def _paged(page: Page, key: str, items: list[str]) -> str:
 def get_objects(ctx: Ctx, collection_id: str, filters: Filters) -> Rendered:
     """Get Objects (§5.4): an envelope of the visible objects matching the filters."""
     row = get_collection(ctx, collection_id)
-    page = store.query_objects(ctx, row, filters)
+    page = reading.query_objects(ctx, row, filters)
     return Rendered(_paged(page, "objects", [o.body for o in page.objects]), _page_headers(page))
 
 
 def get_object(ctx: Ctx, collection_id: str, object_id: str, filters: Filters) -> Rendered:
     """Get An Object (§5.6): an envelope of the matching versions of one object."""
     row = get_collection(ctx, collection_id)
-    page = store.get_object(ctx, row, object_id, filters)
+    page = reading.get_object(ctx, row, object_id, filters)
     return Rendered(_paged(page, "objects", [o.body for o in page.objects]), _page_headers(page))
 
 
 def get_versions(ctx: Ctx, collection_id: str, object_id: str, filters: Filters) -> Rendered:
     """Get Object Versions (§5.8): the versions of one object, oldest added first."""
     row = get_collection(ctx, collection_id)
-    page = store.get_versions(ctx, row, object_id, filters)
+    page = reading.get_versions(ctx, row, object_id, filters)
     items = [json.dumps(format_timestamp(o.version)) for o in page.objects]
     return Rendered(_paged(page, "versions", items), _page_headers(page))
 
@@ -193,7 +194,7 @@ def get_versions(ctx: Ctx, collection_id: str, object_id: str, filters: Filters)
 def get_manifest(ctx: Ctx, collection_id: str, filters: Filters) -> Rendered:
     """Get Object Manifests (§5.3): id, date added, version and media type per object."""
     row = get_collection(ctx, collection_id)
-    page = store.query_objects(ctx, row, filters)
+    page = reading.query_objects(ctx, row, filters)
     items = [
         json.dumps(
             {
@@ -212,7 +213,7 @@ def get_manifest(ctx: Ctx, collection_id: str, filters: Filters) -> Rendered:
 def delete_object(ctx: Ctx, collection_id: str, object_id: str, filters: Filters) -> int:
     """Delete An Object (§5.7): remove the matching versions; returns how many."""
     row = get_collection(ctx, collection_id)
-    return store.delete_object(ctx, row, object_id, filters)
+    return writing.delete_object(ctx, row, object_id, filters)
 
 
 def parse_envelope(body: bytes, max_bytes: int) -> list[Any]:
@@ -281,7 +282,7 @@ def add_objects(ctx: Ctx, collection_id: str, body: bytes, max_bytes: int) -> di
     objects = parse_envelope(body, max_bytes)
     row = get_collection(ctx, collection_id)
     status_id = ctx.ids()
-    result = store.add_objects(ctx, row, objects, request_id=status_id)
+    result = writing.add_objects(ctx, row, objects, request_id=status_id)
     status = IntelStatus(
         id=status_id,
         collection_id=row.id,

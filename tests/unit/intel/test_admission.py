@@ -23,12 +23,13 @@ from seawall.core.clock import FrozenClock
 from seawall.core.node import Node
 from seawall.db.models.intel import IntelObject
 from seawall.errors import Forbidden, InvalidInput
-from seawall.intel import store, taxii
+from seawall.intel import taxii
 from seawall.intel.collections import Audience, create_collection, get_collection
 from seawall.intel.errors import ObjectNotFound
 from seawall.intel.identity import identity_id
 from seawall.intel.matching import sightings
-from seawall.intel.store import Filters
+from seawall.intel.store import reading, writing
+from seawall.intel.store.reading import Filters
 from seawall.intel.tlp import TLP2_EXTENSION, Tlp, marking_id
 from tests.conftest import EPOCH, make_node
 
@@ -63,14 +64,16 @@ class World:
         with self.node.unit(self.node.operator()) as ctx:
             return users.principal_of(users.get_user(ctx, username))
 
-    def add(self, username: str, collection: str, objects: list[dict[str, Any]]) -> store.AddResult:
+    def add(
+        self, username: str, collection: str, objects: list[dict[str, Any]]
+    ) -> writing.AddResult:
         with self.node.unit(self.who(username)) as ctx:
-            return store.add_objects(ctx, get_collection(ctx, collection), objects)
+            return writing.add_objects(ctx, get_collection(ctx, collection), objects)
 
     def read(self, username: str, collection: str, stix_id: str) -> list[dict[str, Any]]:
         with self.node.unit(self.who(username)) as ctx:
             col = get_collection(ctx, collection)
-            page = store.query_objects(ctx, col, Filters(ids=(stix_id,), versions=("all",)))
+            page = reading.query_objects(ctx, col, Filters(ids=(stix_id,), versions=("all",)))
             return [o.as_dict() for o in page.objects]
 
     def rows(self, stix_id: str) -> list[tuple[str, str, str, int]]:
@@ -333,8 +336,8 @@ def test_a_partner_learns_nothing_of_a_newer_hidden_version(world: World) -> Non
     world.add("jm-analyst", "shared", [v1, v2])
     with world.node.unit(world.who("sync-tt")) as ctx:
         col = get_collection(ctx, "shared")
-        last = store.query_objects(ctx, col, Filters()).objects
-        vers = store.get_versions(ctx, col, v1["id"], Filters()).objects
-        one = store.get_object(ctx, col, v1["id"], Filters(versions=("last",))).objects
+        last = reading.query_objects(ctx, col, Filters()).objects
+        vers = reading.get_versions(ctx, col, v1["id"], Filters()).objects
+        one = reading.get_object(ctx, col, v1["id"], Filters(versions=("last",))).objects
     assert [o.version.isoformat() for o in last] == [o.version.isoformat() for o in vers]
     assert len(last) == len(vers) == len(one) == 1 and last[0].tlp == Tlp.GREEN

@@ -15,12 +15,13 @@ from seawall.core.clock import FrozenClock
 from seawall.core.evidence import list_evidence
 from seawall.core.node import Node
 from seawall.errors import Forbidden, InvalidInput
-from seawall.intel import cases, store
+from seawall.intel import cases
 from seawall.intel.cases import Determination, Status
 from seawall.intel.collections import Audience, create_collection, get_collection
 from seawall.intel.errors import CaseNotFound, NotCaseOwner, ObjectNotFound
 from seawall.intel.identity import identity_id
-from seawall.intel.store import Filters
+from seawall.intel.store import reading, writing
+from seawall.intel.store.reading import Filters
 from seawall.intel.tlp import Tlp, marking_id
 
 STAMP = "2026-11-01T10:00:00.000Z"
@@ -54,7 +55,7 @@ def regional(any_node: Node) -> Node:
     with any_node.unit(JM) as ctx:
         region = Audience(nations=(), groups=("CARICOM",))
         collection = create_collection(ctx, "caricom-cases", "Cases", region, "green")
-        store.add_objects(ctx, collection, [GREEN, AMBER])
+        writing.add_objects(ctx, collection, [GREEN, AMBER])
     return any_node
 
 
@@ -106,10 +107,10 @@ def test_a_case_is_stix_an_incident_with_the_incident_core_extension(regional: N
     with regional.unit(JM) as ctx:
         case = cases.open_case(ctx, "caricom-cases", "Ransomware at a utility", tlp="amber")
         cases.set_status(ctx, case.id, Status.CLOSED, Determination.FALSE_POSITIVE)
-        page = store.get_versions(
+        page = reading.get_versions(
             ctx, get_collection(ctx, "caricom-cases"), case.id, Filters.parse(versions="all")
         )
-        latest = store.query_objects(
+        latest = reading.query_objects(
             ctx, get_collection(ctx, "caricom-cases"), Filters(types=("incident",))
         )
     assert len(page.objects) == 2  # opening and the status change are two versions
@@ -176,7 +177,7 @@ def test_a_partners_case_with_a_status_this_node_does_not_know_still_reads(
         },
     }
     with regional.unit(TT) as ctx:
-        store.add_objects(ctx, get_collection(ctx, "caricom-cases"), [theirs])
+        writing.add_objects(ctx, get_collection(ctx, "caricom-cases"), [theirs])
     with regional.unit(JM) as ctx:
         (case,) = cases.list_cases(ctx)
         titles = cases.open_case_titles(ctx)
@@ -213,7 +214,7 @@ def two_banks(node: Node) -> tuple[Principal, Principal]:
     y = Principal("y-analyst", "JM", Role.ANALYST, user_id="y-analyst", org_id=second.id)
     with node.unit(x) as ctx:
         only_a = create_collection(ctx, "bank-a", "Bank A", Audience(organisations=(first.id,)))
-        store.add_objects(ctx, only_a, [SECRET])
+        writing.add_objects(ctx, only_a, [SECRET])
         both = Audience(groups=("CARICOM",), organisations=(first.id, second.id))
         create_collection(ctx, "region", "Region", both, "green")
     return x, y
@@ -244,7 +245,7 @@ def test_a_red_target_linked_into_a_wider_case_lends_the_link_none_of_its_words(
     with any_node.unit(y) as ctx:
         theirs = cases.show_case(ctx, case.id)
         region = get_collection(ctx, "region")
-        stored = [o.as_dict() for o in store.query_objects(ctx, region, Filters()).objects]
+        stored = [o.as_dict() for o in reading.query_objects(ctx, region, Filters()).objects]
     # Bank B is named in the region, so it sees the RED link, but not what it links to.
     (link,) = theirs.links
     assert (link.target_id, link.target_type, link.target_name) == (
@@ -273,7 +274,7 @@ def test_every_object_a_case_produces_is_valid_stix_2_1(regional: Node, clock: F
         "object_marking_refs": [marking_id(Tlp.GREEN)],
     }
     with regional.unit(JM) as ctx:
-        store.add_objects(ctx, get_collection(ctx, "caricom-cases"), [sighting])
+        writing.add_objects(ctx, get_collection(ctx, "caricom-cases"), [sighting])
         case = cases.open_case(ctx, "caricom-cases", "Refund lure", "Mail", ("phishing",))
         clock.advance(seconds=60)
         cases.link_objects(ctx, case.id, [GREEN["id"]], why="the lure's domain")
@@ -283,7 +284,7 @@ def test_every_object_a_case_produces_is_valid_stix_2_1(regional: Node, clock: F
         cases.add_note(ctx, case.id, "Blocked at the national resolver")
         clock.advance(seconds=60)
         shown = cases.set_status(ctx, case.id, Status.CLOSED, Determination.CONFIRMED)
-        page = store.query_objects(
+        page = reading.query_objects(
             ctx, get_collection(ctx, "caricom-cases"), Filters.parse(versions="all")
         )
     made = [o.as_dict() for o in page.objects if o.id not in (GREEN["id"], AMBER["id"])]

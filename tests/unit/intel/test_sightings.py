@@ -15,7 +15,7 @@ from seawall.core.access import Principal, Role
 from seawall.core.evidence import list_evidence
 from seawall.core.node import Node
 from seawall.errors import InvalidInput, parse_choice
-from seawall.intel import cases, store
+from seawall.intel import cases
 from seawall.intel.collections import Audience, create_collection, get_collection
 from seawall.intel.errors import UnreadableLog
 from seawall.intel.identity import identity_id
@@ -27,7 +27,8 @@ from seawall.intel.matching.sightings import (
     record,
     regional_sightings,
 )
-from seawall.intel.store import Filters
+from seawall.intel.store import reading, writing
+from seawall.intel.store.reading import Filters
 from seawall.intel.tlp import Tlp, marking_id
 
 STAMP = "2026-11-01T10:00:00.000Z"
@@ -79,7 +80,7 @@ def feeds(any_node: Node) -> str:
     """A collection every user of the node may read, holding the five indicators."""
     with any_node.unit(JM) as ctx:
         collection = create_collection(ctx, "feeds", "Feeds", Audience(), "green")
-        store.add_objects(ctx, collection, [DOMAIN, RANGE, BOTH, EXPIRED, REVOKED])
+        writing.add_objects(ctx, collection, [DOMAIN, RANGE, BOTH, EXPIRED, REVOKED])
         return collection.id
 
 
@@ -127,7 +128,7 @@ def test_sightings_are_recorded_once_and_never_marked_looser_than_their_indicato
         report = record(ctx, match_logs(ctx, [log]), target)
     assert report.files[str(log)] == "zeek" and len(report.recorded) == 2
     with any_node.unit(JM) as ctx:
-        page = store.query_objects(ctx, get_collection(ctx, "seen"), Filters(limit=100))
+        page = reading.query_objects(ctx, get_collection(ctx, "seen"), Filters(limit=100))
     stored = {o.as_dict()["sighting_of_ref"]: o.as_dict() for o in page.objects}
     domain, ranged = stored[DOMAIN["id"]], stored[RANGE["id"]]
     assert domain["count"] == 2 and domain["where_sighted_refs"] == [identity_id("JM")]
@@ -192,7 +193,7 @@ def test_a_large_log_read_in_ranges_on_every_core_finds_exactly_what_one_pass_fi
 ) -> None:
     with node.unit(JM) as ctx:
         collection = create_collection(ctx, "feeds", "Feeds", Audience(), "green")
-        store.add_objects(ctx, collection, [DOMAIN, RANGE])
+        writing.add_objects(ctx, collection, [DOMAIN, RANGE])
     header, records = ZEEK.split("1796216533", 1)
     records = "1796216533" + records
     log = tmp_path / "dns.log"
@@ -242,7 +243,7 @@ def test_the_region_sees_which_indicators_several_nations_sighted(
         "object_marking_refs": [marking_id(Tlp.GREEN)],
     }
     with any_node.unit(TT) as ctx:
-        store.add_objects(ctx, get_collection(ctx, "seen"), [theirs])
+        writing.add_objects(ctx, get_collection(ctx, "seen"), [theirs])
     with any_node.unit(JM) as ctx:
         rows = regional_sightings(ctx)
         wide = regional_sightings(ctx, min_nations=2)
@@ -287,7 +288,7 @@ def test_a_sighting_recorded_into_a_wider_collection_names_no_matched_value(
     log.write_text(ZEEK.replace("www.evil.example", "www.secret-lure.example"))
     with any_node.unit(x) as ctx:
         only_a = create_collection(ctx, "bank-a", "Bank A", Audience(organisations=(first.id,)))
-        store.add_objects(ctx, only_a, [secret])
+        writing.add_objects(ctx, only_a, [secret])
         both = Audience(groups=("CARICOM",), organisations=(first.id, second.id))
         region = create_collection(ctx, "region", "Region", both, "green")
         report = record(ctx, match_logs(ctx, [log]), region)
@@ -296,7 +297,7 @@ def test_a_sighting_recorded_into_a_wider_collection_names_no_matched_value(
     # The operator who ran the match sees the values in the local report.
     assert dict(report.hits[secret["id"]].values) == {"secret-lure.example": 1}
     with any_node.unit(y) as ctx:
-        page = store.query_objects(ctx, get_collection(ctx, "region"), Filters(limit=100))
+        page = reading.query_objects(ctx, get_collection(ctx, "region"), Filters(limit=100))
         shown = cases.show_case(ctx, case.id)
         rows = regional_sightings(ctx)
     # Bank B is named in the region: it reads the sighting, marked as the indicator ...

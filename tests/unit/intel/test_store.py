@@ -17,7 +17,7 @@ from seawall.core.node import Node
 from seawall.db.models import AuditEntry, Organisation
 from seawall.db.models.intel import IntelCollection, IntelObject
 from seawall.errors import Forbidden, InvalidInput
-from seawall.intel import store
+from seawall.intel import validation
 from seawall.intel.collections import (
     Audience,
     Reader,
@@ -27,7 +27,8 @@ from seawall.intel.collections import (
 )
 from seawall.intel.errors import BadCursor, CollectionNotFound, ObjectNotFound
 from seawall.intel.policy import Recipient
-from seawall.intel.store import Filters
+from seawall.intel.store import reading, visibility, writing
+from seawall.intel.store.reading import Filters
 from seawall.intel.tlp import Tlp, marking_definition, marking_id
 
 STAMP = "2026-11-01T10:00:00.000Z"
@@ -66,17 +67,17 @@ def new_collection(node: Node, audience: Audience | None = None, tlp: str = "gre
         return create_collection(ctx, "shared", "Shared", audience, tlp).id
 
 
-def add(node: Node, who: Principal, cid: str, objects: list[Any]) -> store.AddResult:
+def add(node: Node, who: Principal, cid: str, objects: list[Any]) -> writing.AddResult:
     with node.unit(who) as ctx:
-        return store.add_objects(ctx, get_collection(ctx, cid), objects)
+        return writing.add_objects(ctx, get_collection(ctx, cid), objects)
 
 
-def read(node: Node, who: Principal, cid: str, **filters: Any) -> store.Page:
+def read(node: Node, who: Principal, cid: str, **filters: Any) -> reading.Page:
     with node.unit(who) as ctx:
-        return store.query_objects(ctx, get_collection(ctx, cid), Filters.parse(**filters))
+        return reading.query_objects(ctx, get_collection(ctx, cid), Filters.parse(**filters))
 
 
-def ids(page: store.Page) -> list[str]:
+def ids(page: reading.Page) -> list[str]:
     return [o.id for o in page.objects]
 
 
@@ -94,7 +95,7 @@ def test_versions_are_kept_and_duplicates_reported(any_node: Node) -> None:
             .select_from(AuditEntry)
             .where(AuditEntry.action == "intel.objects.added")
         )
-        versions = store.get_versions(
+        versions = reading.get_versions(
             ctx, get_collection(ctx, cid), indicator(1)["id"], Filters.parse(versions="all")
         )
     assert rows == 2 and audits == 2
@@ -139,7 +140,7 @@ def test_a_clock_stepped_back_never_hides_a_row_from_an_added_after_poller(
     cid = new_collection(any_node)
     add(any_node, JM, cid, [indicator(1)])
     seen = read(any_node, JM, cid)
-    polled = store.format_timestamp(seen.date_added_last) if seen.date_added_last else None
+    polled = validation.format_timestamp(seen.date_added_last) if seen.date_added_last else None
     clock.advance(hours=-1)  # an NTP correction steps the clock back
     add(any_node, JM, cid, [indicator(2)])
     later = read(any_node, JM, cid, added_after=polled)
@@ -209,7 +210,7 @@ def test_tlp_is_enforced_for_every_reader(any_node: Node) -> None:
     with any_node.unit(TT) as ctx:
         collection = get_collection(ctx, cid)
         with pytest.raises(ObjectNotFound):
-            store.get_object(ctx, collection, objects[2]["id"], Filters.parse())
+            reading.get_object(ctx, collection, objects[2]["id"], Filters.parse())
 
 
 def test_last_version_is_the_last_one_the_reader_may_see(any_node: Node) -> None:
@@ -236,7 +237,7 @@ def test_the_latest_version_wins_whatever_order_versions_arrive_in(
     assert latest.as_dict()["modified"] == stamps[2]
     # Deleting the newest makes the one before it the latest again.
     with any_node.unit(JM) as ctx:
-        store.delete_object(
+        writing.delete_object(
             ctx, get_collection(ctx, cid), indicator(1)["id"], Filters(versions=("last",))
         )
     [latest] = read(any_node, JM, cid).objects
@@ -264,7 +265,7 @@ def test_readers_cannot_write_and_cursors_are_checked(any_node: Node) -> None:
     with pytest.raises(BadCursor):
         read(any_node, JM, cid, next="bm90LWEtY3Vyc29y")
     when = datetime(2026, 1, 1, 12, 30, 0, 123456, tzinfo=UTC)
-    assert store.decode_cursor(store.encode_cursor(when, 7)) == (when, 7)
+    assert reading.decode_cursor(reading.encode_cursor(when, 7)) == (when, 7)
 
 
 def test_delete_takes_only_the_callers_nations_objects(any_node: Node) -> None:
@@ -272,11 +273,11 @@ def test_delete_takes_only_the_callers_nations_objects(any_node: Node) -> None:
     add(any_node, JM, cid, [indicator(1), indicator(1, modified="2026-11-02T00:00:00Z")])
     tt_writer = person("tt-analyst", "TT", None)
     with any_node.unit(tt_writer) as ctx, pytest.raises(ObjectNotFound):
-        store.delete_object(
+        writing.delete_object(
             ctx, get_collection(ctx, cid), indicator(1)["id"], Filters(versions=("all",))
         )
     with any_node.unit(JM) as ctx:
-        removed = store.delete_object(
+        removed = writing.delete_object(
             ctx, get_collection(ctx, cid), indicator(1)["id"], Filters(versions=("first",))
         )
     assert removed == 1
@@ -338,11 +339,11 @@ def test_sql_filter_agrees_with_the_policy_in_every_case(any_node: Node) -> None
             by_sql = set(
                 ctx.db.scalars(
                     select(IntelObject.seq).where(
-                        IntelObject.collection_id == collection.id, store.visible(reader)
+                        IntelObject.collection_id == collection.id, visibility.visible(reader)
                     )
                 )
             )
-            by_policy = {row.seq for row in rows if store.allows(reader, row)}
+            by_policy = {row.seq for row in rows if visibility.allows(reader, row)}
             assert by_sql == by_policy, (nation, org, username, named, partner, origin, cap)
             checked += 1
     assert checked == 96 * 4 and len(rows) == 90

@@ -25,10 +25,11 @@ from seawall.core.access import Principal, Role
 from seawall.core.clock import FrozenClock
 from seawall.core.node import Node
 from seawall.db.models.intel import IntelObject
-from seawall.intel import outbox, store
+from seawall.intel import outbox
 from seawall.intel.collections import Audience, create_collection
 from seawall.intel.identity import NodeKey, identity_challenge
 from seawall.intel.policy import Holder, Recipient, may_share
+from seawall.intel.store import writing
 from seawall.intel.sync import link_partner, sync
 from seawall.intel.tlp import Tlp, marking_id
 from tests.conftest import EPOCH, make_node
@@ -105,7 +106,7 @@ def test_the_queue_never_yields_an_object_the_partner_may_not_receive(
         who = Principal(f"u{i}", nation, Role.ANALYST, org_id=org, node_operator=True)
         obj = indicator(i, level)
         with jm.unit(who) as ctx:
-            store.add_objects(ctx, collection, [obj])
+            writing.add_objects(ctx, collection, [obj])
         recipient = Recipient(partner_nation, None, is_partner_node=True, in_community=True)
         if nation == "JM" and level <= cap and may_share(level, Holder(nation, org), recipient):
             expected[obj["id"]] = level
@@ -264,11 +265,11 @@ def test_a_row_is_claimed_once_and_a_failed_post_waits_on_both_backends(
     with any_node.unit(any_node.operator()) as ctx:
         row = create_collection(ctx, "shared", audience=Audience.of(nations=["TT"]))
         partner = partners.add_partner(ctx, "tt-node", "TT", "https://tt.example", max_tlp="red")
-        store.add_objects(ctx, row, [indicator(1, Tlp.GREEN), indicator(2, Tlp.AMBER)])
+        writing.add_objects(ctx, row, [indicator(1, Tlp.GREEN), indicator(2, Tlp.AMBER)])
         assert outbox.enqueue(ctx, partner, "JM") == 1
         [first] = outbox.claim_due(ctx, partner, 10)
         outbox.mark_sent(ctx, [first.seq], "status-1")
-        store.add_objects(ctx, row, [indicator(3, Tlp.CLEAR)])
+        writing.add_objects(ctx, row, [indicator(3, Tlp.CLEAR)])
         assert outbox.enqueue(ctx, partner, "JM") == 1
         [second] = outbox.claim_due(ctx, partner, 10)
         until = outbox.defer(ctx, [second.seq], "partner tt-node cannot be reached")
@@ -343,7 +344,7 @@ def test_rows_are_marked_sent_or_refused_as_the_partners_status_says(tmp_path: P
     try:
         with node.unit(node.operator()) as ctx:
             row = create_collection(ctx, "shared", audience=Audience.of(partners=["tt-node"]))
-            store.add_objects(ctx, row, [good, bad])
+            writing.add_objects(ctx, row, [good, bad])
         with peer.served() as url:
             linked(node, url, peer)
             [report] = sync(node)

@@ -53,15 +53,14 @@ from seawall.intel.matching.scan import (
     start_worker,
 )
 from seawall.intel.search import readable_collections
-from seawall.intel.store import (
+from seawall.intel.store.reading import (
     MAX_LIMIT,
     Filters,
-    ObjectRef,
     StoredObject,
-    add_objects,
     each_object,
     query_objects,
 )
+from seawall.intel.store.writing import ObjectRef, add_objects
 from seawall.intel.tlp import Tlp, marking_id
 from seawall.intel.validation import format_timestamp, parse_timestamp
 

@@ -24,7 +24,7 @@ from seawall.core.node import Node
 from seawall.errors import AuthenticationFailed, PayloadTooLarge, SeawallError
 from seawall.intel import taxii
 from seawall.intel.errors import BadFilter
-from seawall.intel.store import Filters
+from seawall.intel.store.reading import Filters
 from seawall.web.deps import authenticate_header, client_source, node_of
 
 ROOT = f"/{taxii.API_ROOT}"
