@@ -22,7 +22,20 @@ from seawall.web.headers import SecurityHeaders
 from seawall.web.i18n import size, when
 from seawall.web.limits import BodyLimit
 from seawall.web.metrics import HttpMetrics
-from seawall.web.routers import assess, core_api, embassy, health, intel, intel_sync, taxii, ui
+from seawall.web.routers import (
+    assess,
+    assess_gaps,
+    assess_region,
+    assess_reports,
+    assess_rounds,
+    core_api,
+    embassy,
+    health,
+    intel,
+    intel_sync,
+    taxii,
+    ui,
+)
 
 
 @dataclass(frozen=True)
@@ -103,7 +116,8 @@ def create_app(settings: Settings | None = None, node: Node | None = None) -> Fa
     app.include_router(core_api.router)
     app.include_router(ui.router)
     app.include_router(embassy.router)
-    app.include_router(assess.router)
+    for maturity in (assess, assess_rounds, assess_gaps, assess_region, assess_reports):
+        app.include_router(maturity.router)
     app.include_router(intel.router)
     app.include_router(intel_sync.router)
     app.include_router(intel_sync.api)

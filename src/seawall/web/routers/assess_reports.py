@@ -1,0 +1,90 @@
+"""Maturity downloads: a nation's report (PDF, HTML); rounds, indices, regions as CSV or JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from seawall.assess import benchmark, indices, rounds
+from seawall.assess.frameworks import DEFAULT_FRAMEWORK
+from seawall.assess.report import document, export
+from seawall.core.access import Perm, require
+from seawall.core.nations import normalise_nation
+from seawall.errors import InvalidInput
+from seawall.web.deps import UiPage, read_form_csrf
+from seawall.web.pages import language_of
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(read_form_csrf)])
+
+
+def _download(body: str | bytes, media_type: str, filename: str) -> Response:
+    return Response(
+        body,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get("/assess/report")
+def report_download(
+    request: Request,
+    page: UiPage,
+    nation: str = "",
+    format: str = "pdf",
+    framework: str = DEFAULT_FRAMEWORK,
+    region: str = "CARICOM",
+) -> Response:
+    """The nation's report as PDF or HTML."""
+    if format not in document.FORMATS:
+        raise InvalidInput(f"report format {format!r}: choose pdf or html")
+    iso2 = normalise_nation(nation or page.who.nation)
+    built = document.build_report(page.ctx, iso2, framework, region or None)
+    html = document.render_html(built, language_of(request))
+    name = f"seawall-{iso2.lower()}-{framework}-report"
+    if format == "pdf":
+        return _download(document.render_pdf(html), "application/pdf", f"{name}.pdf")
+    return _download(html, "text/html; charset=utf-8", f"{name}.html")
+
+
+def _export(data: Any, fmt: str, name: str) -> Response:
+    if fmt == "csv":
+        return _download(export.to_csv(data), "text/csv; charset=utf-8", f"{name}.csv")
+    if fmt == "json":
+        return _download(export.to_json(data), "application/json", f"{name}.json")
+    raise InvalidInput(f"export format {fmt!r}: choose csv or json")
+
+
+@router.get("/assess/rounds/{round_id}/export.{fmt}")
+def round_export(round_id: str, fmt: str, page: UiPage) -> Response:
+    """A round as one record per factor, CSV or JSON."""
+    row = rounds.get_round(page.ctx, round_id)
+    data = export.round_records(page.ctx, row.id)
+    return _export(data, fmt, f"seawall-{row.nation.lower()}-{row.framework_id}-{row.year}")
+
+
+@router.get("/assess/index/export.{fmt}")
+def index_export(
+    fmt: str, page: UiPage, edition: str = indices.GCI_2024, group: str = ""
+) -> Response:
+    """An index edition's rows with tiers and sources, CSV or JSON."""
+    require(page.who, Perm.ASSESS_READ)
+    rows = indices.edition_rows(page.ctx.db, edition, group or None)
+    suffix = f"-{group.lower()}" if group else ""
+    return _export(export.index_records(rows), fmt, f"seawall-{edition}{suffix}")
+
+
+@router.get("/assess/region/export.{fmt}")
+def region_export(
+    fmt: str, page: UiPage, group: str = "CARICOM", framework: str = DEFAULT_FRAMEWORK
+) -> Response:
+    """A region view: JSON with the panel and statements, or CSV of the statements' rows."""
+    data: Any = export.region_data(benchmark.region_view(page.ctx, group, framework))
+    if fmt == "csv":
+        data = [
+            {"statement": s["key"], "text": s["text"], **ref}
+            for s in data["statements"]
+            for ref in s["rows"]
+        ]
+    return _export(data, fmt, f"seawall-region-{group.lower()}-{framework}")
