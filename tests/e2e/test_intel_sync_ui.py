@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
+from seawall.core.federation.identity import load_node_key
 from seawall.core.node import Node
-from seawall.intel.identity import load_node_key
 from tests.e2e.conftest import shoot, sign_in
 
 pytestmark = pytest.mark.e2e

@@ -22,9 +22,9 @@ from seawall.cli.output import (
     writable,
     write_file,
 )
+from seawall.core.federation.identity import load_node_key
 from seawall.errors import InvalidInput
 from seawall.intel import bundles, sync
-from seawall.intel.identity import load_node_key
 from seawall.intel.link import DEFAULT_TIMEOUT
 
 TOKEN_ENV = "SEAWALL_PARTNER_TOKEN"  # noqa: S105 - a variable name

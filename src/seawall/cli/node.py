@@ -64,7 +64,7 @@ def init(
 def _make_node_key(node: Node) -> None:
     """The node's Ed25519 signing key, made at init so its making is audited (it is the
     nation's identity to partners, and signs every bundle)."""
-    from seawall.intel.identity import key_path, load_node_key
+    from seawall.core.federation.identity import key_path, load_node_key
 
     if key_path(node.settings).exists():
         return

@@ -38,6 +38,7 @@ from sqlalchemy import select
 from seawall.core.access import Perm, require, require_nation
 from seawall.core.context import Ctx
 from seawall.core.federation.errors import InvalidPublicKey, PartnerDisabled
+from seawall.core.federation.identity import load_node_key, same_key, verify_signature
 from seawall.core.nations import normalise_nation
 from seawall.core.partners import list_partners
 from seawall.db.models import Partner
@@ -52,13 +53,7 @@ from seawall.intel.errors import (
     BundleSignatureInvalid,
     BundleUnreadable,
 )
-from seawall.intel.identity import (
-    identity_id,
-    load_node_key,
-    nation_identity,
-    same_key,
-    verify_signature,
-)
+from seawall.intel.identity import identity_id, nation_identity
 from seawall.intel.provenance import Received, local_collection, receive, stamp_creator
 from seawall.intel.sharing import shares_with
 from seawall.intel.validation import format_timestamp

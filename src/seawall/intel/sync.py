@@ -39,6 +39,7 @@ from sqlalchemy import select
 from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
 from seawall.core.federation.errors import PartnerAnsweredGarbage, PartnerNotLinked, PartnerRefused
+from seawall.core.federation.identity import parse_public_key
 from seawall.core.node import Node
 from seawall.core.partners import get_partner, list_partners
 from seawall.db.models import Partner
@@ -46,8 +47,8 @@ from seawall.db.models.intel import IntelCollection
 from seawall.db.models.intel_sync import IntelOutbox, IntelSyncCursor, IntelSyncPartner
 from seawall.errors import NodeNotInitialised, SeawallError
 from seawall.intel import outbox, witness
-from seawall.intel.identity import nation_identity, parse_public_key
-from seawall.intel.link import DEFAULT_TIMEOUT, PartnerLink, RemoteCollection
+from seawall.intel.identity import nation_identity
+from seawall.intel.link import DEFAULT_TIMEOUT, RemoteCollection, TaxiiLink
 from seawall.intel.provenance import Received, local_collection, receive, stamp_creator
 from seawall.intel.validation import parse_timestamp
 from seawall.settings import Settings
@@ -249,7 +250,7 @@ def sync_partner(
         pull, push = partner.pull, partner.push
         since = witness.held_count(ctx, partner)
     try:
-        with PartnerLink(report.partner, url, token, timeout) as link:
+        with TaxiiLink(report.partner, url, token, timeout) as link:
             proof = link.prove_identity(nation, key, since)
             if proof is not None and proof.audit_head is not None and key:
                 # Witness the partner's audit log; a contradicting head fails the pass.
@@ -352,7 +353,7 @@ def _pull_cursor(ctx: Ctx, partner_id: str, remote: RemoteCollection) -> IntelSy
 def _pull(
     node: Node,
     partner_id: str,
-    link: PartnerLink,
+    link: TaxiiLink,
     remotes: list[RemoteCollection],
     page_size: int,
     report: SyncReport,
@@ -423,7 +424,7 @@ def _pull(
 def _push(
     node: Node,
     partner_id: str,
-    link: PartnerLink,
+    link: TaxiiLink,
     remotes: list[RemoteCollection],
     report: SyncReport,
     progress: Progress,

@@ -43,19 +43,19 @@ from seawall.core.federation.errors import (
     PartnerDisabled,
     PartnerRefused,
 )
+from seawall.core.federation.identity import (
+    AUDIT_HEAD_PREFIX,
+    load_node_key,
+    public_key_id,
+    verify_signature,
+)
+from seawall.core.federation.link import PartnerLink
 from seawall.core.node import Node
 from seawall.core.partners import get_partner
 from seawall.db.models import Partner
 from seawall.db.models.intel_sync import IntelAuditHead
 from seawall.errors import NotFound, SeawallError
 from seawall.intel.errors import AuditHeadConflict, AuditHeadInvalid
-from seawall.intel.identity import (
-    AUDIT_HEAD_PREFIX,
-    load_node_key,
-    public_key_id,
-    verify_signature,
-)
-from seawall.intel.link import PartnerLink
 from seawall.intel.validation import format_timestamp, parse_timestamp
 from seawall.settings import Settings
 

@@ -18,12 +18,12 @@ from sqlalchemy import func, select
 
 from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
+from seawall.core.federation.identity import load_node_key
+from seawall.core.federation.link import DEFAULT_TIMEOUT, PartnerLink
 from seawall.core.partners import list_partners
 from seawall.db.models.intel_sync import IntelAuditHead, IntelSyncPartner
 from seawall.errors import SeawallError
 from seawall.intel.errors import AuditHeadInvalid
-from seawall.intel.identity import load_node_key
-from seawall.intel.link import DEFAULT_TIMEOUT, PartnerLink
 from seawall.intel.witness import (
     REFUSED,
     ChainPoint,

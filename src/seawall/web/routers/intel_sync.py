@@ -10,10 +10,11 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from seawall.core.access import Perm, Principal, Role, require
+from seawall.core.federation.identity import load_node_key
 from seawall.errors import AuthenticationFailed
 from seawall.intel import witness
 from seawall.intel.errors import AuditHeadConflict
-from seawall.intel.identity import identity_proof, load_node_key
+from seawall.intel.identity import identity_proof
 from seawall.intel.sync import partner_statuses
 from seawall.web.deps import (
     ApiCtx,
