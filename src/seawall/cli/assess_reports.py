@@ -16,6 +16,7 @@ from seawall.catalogs import LANGUAGES
 from seawall.cli.assess import unit
 from seawall.cli.context import CliState, pass_state
 from seawall.cli.output import emit_json, emit_table, json_option, say, writable, write_file
+from seawall.core.context import Ctx
 from seawall.core.nations import normalise_nation
 from seawall.errors import InvalidInput
 
@@ -135,37 +136,47 @@ def export_command(
         if what == "index":
             data = export.index_records(indices.edition_rows(ctx.db, edition, group))
         elif what == "region":
-            view = benchmark.region_view(ctx, group or "CARICOM", framework_id)
-            data = export.region_data(view)
-            if fmt == "csv":
-                data = [
-                    {"statement": s["key"], "text": s["text"], **ref}
-                    for s in data["statements"]
-                    for ref in s["rows"]
-                ]
+            data = _region_export(ctx, group or "CARICOM", framework_id, fmt)
         else:
-            if nation is None:
-                raise InvalidInput("--nation is needed to export rounds")
-            iso2 = normalise_nation(nation)
-            chosen = [
-                r
-                for r in rounds.list_rounds(ctx)
-                if r.nation == iso2 and r.framework_id == framework_id
-                if year is None or r.year == year
-            ]
-            if not chosen:
-                raise RoundNotFound(
-                    f"no {framework_id} round for {iso2}"
-                    + (f" in {year}" if year else "")
-                    + f" visible to {ctx.who.username}"
-                )
-            data = [
-                rec
-                for r in sorted(chosen, key=lambda r: r.year)
-                for rec in export.round_records(ctx, r.id)
-            ]
+            data = _rounds_export(ctx, nation, framework_id, year)
     text = export.to_csv(data) if fmt == "csv" else export.to_json(data)
     _write(out, text)
+
+
+def _region_export(ctx: Ctx, group: str, framework_id: str, fmt: str) -> Any:
+    """A region view; as CSV, one line per row behind each statement."""
+    data: Any = export.region_data(benchmark.region_view(ctx, group, framework_id))
+    if fmt == "csv":
+        data = [
+            {"statement": s["key"], "text": s["text"], **ref}
+            for s in data["statements"]
+            for ref in s["rows"]
+        ]
+    return data
+
+
+def _rounds_export(
+    ctx: Ctx, nation: str | None, framework_id: str, year: int | None
+) -> list[dict[str, Any]]:
+    """The records of a nation's rounds of a framework (or of one year), oldest first."""
+    if nation is None:
+        raise InvalidInput("--nation is needed to export rounds")
+    iso2 = normalise_nation(nation)
+    chosen = [
+        r
+        for r in rounds.list_rounds(ctx)
+        if r.nation == iso2 and r.framework_id == framework_id
+        if year is None or r.year == year
+    ]
+    if not chosen:
+        raise RoundNotFound(
+            f"no {framework_id} round for {iso2}"
+            + (f" in {year}" if year else "")
+            + f" visible to {ctx.who.username}"
+        )
+    return [
+        rec for r in sorted(chosen, key=lambda r: r.year) for rec in export.round_records(ctx, r.id)
+    ]
 
 
 COMMANDS = (region, report, export_command)
