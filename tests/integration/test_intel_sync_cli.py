@@ -15,7 +15,6 @@ from seawall.cli.main import cli
 from seawall.core import partners, users
 from seawall.core.clock import FrozenClock
 from seawall.core.websessions import open_session
-from seawall.intel import store
 from seawall.intel.collections import Audience, create_collection
 from seawall.intel.errors import (
     BundleSignatureInvalid,
@@ -24,6 +23,7 @@ from seawall.intel.errors import (
     PartnerDisabled,
 )
 from seawall.intel.identity import load_node_key
+from seawall.intel.store import writing
 from seawall.intel.tlp import Tlp, marking_id
 from seawall.web.app import create_app
 from tests.conftest import EPOCH, make_node, serve_in_thread
@@ -56,7 +56,7 @@ def test_key_link_bundle_export_import_and_status_from_the_command_line(tmp_path
     with jm.unit(jm.operator()) as ctx:
         shared = Audience.of(partners=["tt-node"])
         row = create_collection(ctx, "shared", audience=shared, default_tlp="green")
-        store.add_objects(ctx, row, [indicator(1, Tlp.GREEN), indicator(2, Tlp.RED)])
+        writing.add_objects(ctx, row, [indicator(1, Tlp.GREEN), indicator(2, Tlp.RED)])
         partners.add_partner(ctx, "tt-node", "TT", "http://127.0.0.1:9", max_tlp="amber")
     with tt.unit(tt.operator()) as ctx:
         partners.add_partner(ctx, "jm-node", "JM", "http://127.0.0.1:9")

@@ -27,13 +27,14 @@ from seawall.core.node import Node
 from seawall.db.models import Partner
 from seawall.db.models.intel import IntelObject
 from seawall.db.models.intel_sync import IntelOutbox, IntelSyncCursor
-from seawall.intel import search, store
+from seawall.intel import search
 from seawall.intel.bundles import export_bundle, open_bundle
 from seawall.intel.collections import Audience, create_collection, get_collection
 from seawall.intel.errors import PartnerDisabled
 from seawall.intel.identity import identity_id, load_node_key
 from seawall.intel.provenance import receive
 from seawall.intel.sharing import may_take
+from seawall.intel.store import writing
 from seawall.intel.sync import link_partner, sync
 from seawall.intel.taxii import MEDIA_TYPE
 from seawall.intel.tlp import Tlp, marking_id
@@ -281,7 +282,7 @@ def matrix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]:
         writer = jm1.node.operator() if alias == "aud-partner" else analyst
         with jm1.node.unit(writer) as ctx:
             objects = [indicator(f"{alias}/{level.key}", level) for level in Tlp]
-            result = store.add_objects(ctx, get_collection(ctx, alias), objects)
+            result = writing.add_objects(ctx, get_collection(ctx, alias), objects)
             assert len(result.added) == len(Tlp), result
         for obj, level in zip(objects, Tlp, strict=True):
             made.held[obj["id"]] = Held(

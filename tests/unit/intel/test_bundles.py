@@ -24,7 +24,6 @@ from seawall.core.node import Node
 from seawall.db.models import Partner
 from seawall.db.models.intel import IntelObject
 from seawall.errors import Forbidden, InvalidInput, NotFound
-from seawall.intel import store
 from seawall.intel.bundles import export_bundle, import_bundle, open_bundle, read_frame
 from seawall.intel.collections import Audience, create_collection
 from seawall.intel.errors import (
@@ -35,6 +34,7 @@ from seawall.intel.errors import (
     InvalidPublicKey,
 )
 from seawall.intel.identity import identity_id, key_path, load_node_key
+from seawall.intel.store import writing
 from seawall.intel.sync import link_partner
 from seawall.intel.tlp import Tlp, marking_id
 from tests.conftest import EPOCH, make_node
@@ -94,7 +94,7 @@ def _pair(tmp: Path) -> Pair:
     sent = {level: indicator(i, level) for i, level in enumerate(LEVELS)}
     with jm.unit(jm.operator()) as ctx:
         row = create_collection(ctx, "shared", "Shared", Audience.of(nations=["TT", "BB"]), "green")
-        store.add_objects(ctx, row, list(sent.values()))
+        writing.add_objects(ctx, row, list(sent.values()))
         partners.add_partner(ctx, "jm-partner-tt", "TT", "https://tt.example", max_tlp="red")
     with tt.unit(tt.operator()) as ctx:
         partners.add_partner(ctx, "jm-node", "JM", "https://jm.example")
@@ -166,9 +166,9 @@ def test_a_bundle_leaves_out_collections_not_shared_with_the_partner(pair: Pair)
     public = indicator(98, Tlp.CLEAR)
     with pair.jm.unit(pair.jm.operator()) as ctx:
         home = create_collection(ctx, "home", "Home", Audience.of(nations=["JM"]), "clear")
-        store.add_objects(ctx, home, [private])
+        writing.add_objects(ctx, home, [private])
         everyone = create_collection(ctx, "everyone", "Everyone", Audience(), "clear")
-        store.add_objects(ctx, everyone, [public])
+        writing.add_objects(ctx, everyone, [public])
     opened = open_bundle(pair.export(), [_sender(pair)])
     ids = {o["id"] for o in opened.objects}
     assert private["id"] not in ids and public["id"] not in ids
