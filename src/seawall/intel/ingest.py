@@ -17,8 +17,9 @@ from typing import Any
 from seawall.core.context import Ctx
 from seawall.db.models.intel import IntelCollection
 from seawall.errors import FileMissing
-from seawall.intel import misp, quality
+from seawall.intel import quality
 from seawall.intel.errors import UnreadableIntel
+from seawall.intel.misp.reading import Converted, load_json, read_csv, read_events, read_feed
 from seawall.intel.store import writing
 from seawall.intel.store.writing import ObjectRef
 
@@ -101,7 +102,7 @@ def _decode(data: bytes, name: str) -> str:
 
 def stix_objects(text: str, name: str) -> list[Any]:
     """The objects of a STIX bundle, a TAXII envelope, a list, or a single object."""
-    document = misp.load_json(text, name)
+    document = load_json(text, name)
     if isinstance(document, list):
         return document
     if not isinstance(document, Mapping):
@@ -121,7 +122,7 @@ def stix_objects(text: str, name: str) -> list[Any]:
     )
 
 
-def _problems(converted: misp.Converted) -> list[ObjectRef]:
+def _problems(converted: Converted) -> list[ObjectRef]:
     return [ObjectRef(p.ref, "", p.message) for p in converted.problems]
 
 
@@ -135,7 +136,7 @@ def parse_bytes(name: str, data: bytes, fmt: Format | None = None) -> Parsed:
     text = _decode(data, name)
     if chosen is Format.STIX:
         return Parsed(chosen, stix_objects(text, name))
-    converted = misp.read_csv(text, name) if chosen is Format.CSV else misp.read_events(text, name)
+    converted = read_csv(text, name) if chosen is Format.CSV else read_events(text, name)
     return Parsed(chosen, list(converted.objects), _problems(converted))
 
 
@@ -144,7 +145,7 @@ def parse_path(path: Path, fmt: Format | None = None) -> Parsed:
     if not path.exists():
         raise FileMissing(f"{path} does not exist: check the path")
     if path.is_dir() or fmt is Format.MISP_FEED:
-        converted = misp.read_feed(path)
+        converted = read_feed(path)
         return Parsed(Format.MISP_FEED, list(converted.objects), _problems(converted))
     return parse_bytes(path.name, path.read_bytes(), fmt)
 

@@ -19,7 +19,7 @@ from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
 from seawall.db.models.intel import IntelCollection, IntelObject
 from seawall.errors import Forbidden
-from seawall.intel import misp, quality
+from seawall.intel import quality
 from seawall.intel.collections import (
     can_read,
     can_write,
@@ -29,6 +29,7 @@ from seawall.intel.collections import (
     reader_of,
 )
 from seawall.intel.errors import ObjectNotFound
+from seawall.intel.misp.writing import stix_to_events
 from seawall.intel.store.reading import MAX_LIMIT, Filters, each_object, query_objects
 from seawall.intel.store.visibility import allows, visible
 from seawall.intel.tlp import TLP2_IDS, Tlp, marking_definition
@@ -270,7 +271,7 @@ def misp_events(
     events: list[dict[str, Any]] = []
     for collection in collections:
         objects = [_for_misp(o) for o in latest_objects(ctx, collection, include_inactive)]
-        events += misp.stix_to_events(
+        events += stix_to_events(
             objects,
             org_name,
             default=default_marking(collection),

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from seawall.intel import misp
 from seawall.intel.errors import InvalidStixObject, NotAMispEvent, UnknownMarking, UnreadableIntel
+from seawall.intel.misp import mapping, markings, reading, writing
 from seawall.intel.tlp import MARKING_IDS, Tlp, marking_id
 from seawall.intel.validation import check_object, pattern_errors
 
@@ -95,7 +95,7 @@ def level(obj: dict[str, Any]) -> Tlp:
 
 
 def test_event_becomes_valid_stix_with_report_identity_and_indicators() -> None:
-    converted = misp.read_events(json.dumps(event()))
+    converted = reading.read_events(json.dumps(event()))
     assert converted.problems == []
     for obj in converted.objects:
         check_object(obj)  # every object passes the store's own validation, patterns too
@@ -119,7 +119,7 @@ def test_event_becomes_valid_stix_with_report_identity_and_indicators() -> None:
 
 
 def test_tags_and_distribution_become_markings_and_never_widen() -> None:
-    objects = by_id(misp.read_events(json.dumps(event())).objects)
+    objects = by_id(reading.read_events(json.dumps(event())).objects)
     assert level(objects[f"report--{EVENT_UUID}"]) is Tlp.GREEN
     assert level(objects["indicator--1c4e7a52-6d3b-4f0a-b1c2-3d4e5f6a7b8c"]) is Tlp.GREEN
     # An attribute's own tlp:amber tightens it; it can never loosen the event's marking.
@@ -142,14 +142,14 @@ def test_tags_and_distribution_become_markings_and_never_widen() -> None:
     ],
 )
 def test_distribution_mapping(distribution: int | None, tags: list[str], expected: Tlp) -> None:
-    assert misp.marking_of(tags, distribution) is expected
+    assert markings.marking_of(tags, distribution) is expected
 
 
 def test_inherit_distribution_takes_the_events_level() -> None:
     doc = event(
         distribution="0", Attribute=[attribute(1, "ip-dst", "45.77.12.9", distribution="5")]
     )
-    objects = by_id(misp.read_events(json.dumps(doc)).objects)
+    objects = by_id(reading.read_events(json.dumps(doc)).objects)
     assert level(objects["indicator--1c4e7a52-6d3b-4f0a-b1c2-3d4e5f6a7b8c"]) is Tlp.AMBER_STRICT
 
 
@@ -161,18 +161,18 @@ def test_inherit_distribution_takes_the_events_level() -> None:
 def test_a_marking_is_never_looser_than_the_tlp_tag(
     tags: list[str], distribution: int | None
 ) -> None:
-    marking = misp.marking_of(tags, distribution)
-    tagged = misp.tlp_of_tags(tags)
+    marking = markings.marking_of(tags, distribution)
+    tagged = markings.tlp_of_tags(tags)
     if tagged is not None:
         assert marking is not None and marking >= tagged
     if distribution is not None:
-        assert marking is not None and marking >= misp.distribution_limit(distribution)
+        assert marking is not None and marking >= markings.distribution_limit(distribution)
 
 
 def test_round_trip_keeps_values_types_to_ids_and_tlp() -> None:
     original = event()["Event"]
-    stix = misp.read_events(json.dumps(event())).objects
-    (back,) = misp.stix_to_events(stix, "Other node")
+    stix = reading.read_events(json.dumps(event())).objects
+    (back,) = writing.stix_to_events(stix, "Other node")
     exported = back["Event"]
     assert exported["uuid"] == EVENT_UUID
     assert exported["info"] == original["info"]
@@ -196,7 +196,7 @@ def test_round_trip_keeps_values_types_to_ids_and_tlp() -> None:
         ("state", "Malicious"),
     ]
     # And MISP -> STIX -> MISP -> STIX gives the same STIX objects again.
-    again = misp.read_events(json.dumps(back)).objects
+    again = reading.read_events(json.dumps(back)).objects
     assert {o["id"]: level(o) for o in again if "object_marking_refs" in o} == {
         o["id"]: level(o) for o in stix if "object_marking_refs" in o
     }
@@ -217,43 +217,45 @@ def test_export_distribution_brings_each_marking_back(tlp: Tlp) -> None:
         "valid_from": "2026-11-20T12:00:00.000Z",
         "object_marking_refs": [marking_id(tlp)],
     }
-    (exported,) = misp.stix_to_events([indicator], "JM node")
+    (exported,) = writing.stix_to_events([indicator], "JM node")
     (attr,) = exported["Event"]["Attribute"]
     assert (attr["type"], attr["value"], attr["to_ids"]) == ("domain", "c2.example", True)
     assert {"name": f"tlp:{tlp.key}"} in attr["Tag"]
     (again,) = [
-        o for o in misp.read_events(json.dumps(exported)).objects if o["type"] == "indicator"
+        o for o in reading.read_events(json.dumps(exported)).objects if o["type"] == "indicator"
     ]
     assert level(again) is tlp
 
 
 def test_foreign_patterns_map_to_misp_types_or_stix2_pattern() -> None:
-    assert misp.attribute_of_pattern("[file:hashes.'SHA-256' = 'ab']") == ("sha256", "ab")
-    assert misp.attribute_of_pattern("[url:value = 'http://a.example/']") == (
+    assert mapping.attribute_of_pattern("[file:hashes.'SHA-256' = 'ab']") == ("sha256", "ab")
+    assert mapping.attribute_of_pattern("[url:value = 'http://a.example/']") == (
         "url",
         "http://a.example/",
     )
     odd = "[ipv4-addr:value = '1.2.3.4'] FOLLOWEDBY [domain-name:value = 'a.example']"
-    assert misp.attribute_of_pattern(odd) == ("stix2-pattern", odd)
+    assert mapping.attribute_of_pattern(odd) == ("stix2-pattern", odd)
 
 
 def test_unknown_tlp_tag_rejects_the_event_with_one_line() -> None:
     doc = event(Tag=[{"name": "tlp:purple"}])
-    converted = misp.read_events(json.dumps(doc))
+    converted = reading.read_events(json.dumps(doc))
     assert converted.objects == []
     (problem,) = converted.problems
     assert "tlp:purple" in problem.message and "\n" not in problem.message
 
 
 def test_an_event_whose_attributes_are_not_a_list_is_refused_whole() -> None:
-    converted = misp.read_events(json.dumps(event(Attribute="notalist")))
+    converted = reading.read_events(json.dumps(event(Attribute="notalist")))
     assert converted.objects == []
     (problem,) = converted.problems
     assert "'Attribute' must be a list" in problem.message
 
 
 def test_an_address_that_is_not_one_is_refused_at_ingest() -> None:
-    converted = misp.read_events(json.dumps(event(Attribute=[attribute(1, "ip-dst", "1.2.3.400")])))
+    converted = reading.read_events(
+        json.dumps(event(Attribute=[attribute(1, "ip-dst", "1.2.3.400")]))
+    )
     (made,) = [o for o in converted.objects if "1.2.3.400" in o.get("pattern", "")]
     with pytest.raises(InvalidStixObject, match=r"'1\.2\.3\.400' is not an IPv4 address"):
         check_object(made)
@@ -266,7 +268,7 @@ def test_unknown_distribution_rejects_only_that_attribute() -> None:
             attribute(2, "domain", "c2.example"),
         ]
     )
-    converted = misp.read_events(json.dumps(doc))
+    converted = reading.read_events(json.dumps(doc))
     assert len(converted.problems) == 1
     assert (
         "distribution '9'" in converted.problems[0].message or "9" in converted.problems[0].message
@@ -276,17 +278,17 @@ def test_unknown_distribution_rejects_only_that_attribute() -> None:
 
 def test_distribution_limit_refuses_unknown_levels() -> None:
     with pytest.raises(UnknownMarking):
-        misp.distribution_limit(7)
+        markings.distribution_limit(7)
 
 
 def test_a_stix_bundle_is_not_a_misp_event() -> None:
     with pytest.raises(NotAMispEvent, match="--format stix"):
-        misp.read_events(json.dumps({"type": "bundle", "id": "bundle--x", "objects": []}))
+        reading.read_events(json.dumps({"type": "bundle", "id": "bundle--x", "objects": []}))
 
 
 def test_malformed_json_names_the_line() -> None:
     with pytest.raises(UnreadableIntel, match="line 1"):
-        misp.read_events('{"Event": {', "event.json")
+        reading.read_events('{"Event": {', "event.json")
 
 
 def test_feed_reads_every_listed_event_and_reports_missing_files(tmp_path: Path) -> None:
@@ -298,7 +300,7 @@ def test_feed_reads_every_listed_event_and_reports_missing_files(tmp_path: Path)
     )
     manifest = {u: {"info": "x", "timestamp": "1763640000"} for u in (EVENT_UUID, second, missing)}
     (tmp_path / "manifest.json").write_text(json.dumps(manifest))
-    converted = misp.read_feed(tmp_path)
+    converted = reading.read_feed(tmp_path)
     reports = [o for o in converted.objects if o["type"] == "report"]
     assert {r["id"] for r in reports} == {f"report--{EVENT_UUID}", f"report--{second}"}
     (problem,) = converted.problems
@@ -307,7 +309,7 @@ def test_feed_reads_every_listed_event_and_reports_missing_files(tmp_path: Path)
 
 def test_csv_export_rows_become_indicators_with_their_tags() -> None:
     text = (
-        ",".join(misp.CSV_COLUMNS)
+        ",".join(reading.CSV_COLUMNS)
         + "\n"
         + "1c4e7a52-6d3b-4f0a-b1c2-3d4e5f6a7b8c,12,Network activity,ip-dst,45.77.12.9,C2,1,"
         '1763640000,,"tlp:amber,osint",,,\n'
@@ -315,7 +317,7 @@ def test_csv_export_rows_become_indicators_with_their_tags() -> None:
         + "3c4e7a52-6d3b-4f0a-b1c2-3d4e5f6a7b8c,12,Network activity,ip-dst,1.2.3.4,,1,"
         "1763640000,,tlp:mauve,,,\n"
     )
-    converted = misp.read_csv(text, "export.csv")
+    converted = reading.read_csv(text, "export.csv")
     objects = by_id(converted.objects)
     ip = objects["indicator--1c4e7a52-6d3b-4f0a-b1c2-3d4e5f6a7b8c"]
     assert ip["pattern"] == "[ipv4-addr:value = '45.77.12.9']"
@@ -327,10 +329,10 @@ def test_csv_export_rows_become_indicators_with_their_tags() -> None:
 
 def test_csv_without_the_misp_header_is_refused() -> None:
     with pytest.raises(UnreadableIntel, match="not a MISP CSV"):
-        misp.read_csv("a,b\n1,2\n", "x.csv")
+        reading.read_csv("a,b\n1,2\n", "x.csv")
 
 
-_SINGLE_TYPES = sorted(t for t, n in misp.OBSERVABLE_TYPES.items() if n == 1 and t != "AS")
+_SINGLE_TYPES = sorted(t for t, n in mapping.OBSERVABLE_TYPES.items() if n == 1 and t != "AS")
 _HASHES = {"md5", "sha1", "sha256", "sha512"}
 _TEXT = st.text(
     alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="|"),
@@ -342,9 +344,9 @@ _TEXT = st.text(
 @given(misp_type=st.sampled_from(_SINGLE_TYPES), value=_TEXT)
 @settings(max_examples=150, deadline=None)
 def test_any_value_survives_pattern_and_back(misp_type: str, value: str) -> None:
-    pattern = misp.pattern_for(misp_type, value)
+    pattern = mapping.pattern_for(misp_type, value)
     assert pattern is not None
-    back_type, back_value = misp.attribute_of_pattern(pattern, misp_type)
+    back_type, back_value = mapping.attribute_of_pattern(pattern, misp_type)
     assert back_value == value
     assert back_type == misp_type
     if misp_type not in _HASHES:  # the grammar also checks hash lengths

@@ -16,9 +16,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from seawall.intel import ingest, misp, quality
+from seawall.intel import ingest, quality
 from seawall.intel.errors import InvalidStixObject, UnreadableIntel
 from seawall.intel.matching.observables import decisive
+from seawall.intel.misp import reading
 from seawall.intel.validation import (
     MAX_NESTING,
     MAX_PATTERN_CHARS,
@@ -189,6 +190,6 @@ def test_a_file_nested_too_deep_to_read_is_unreadable(depth: int) -> None:
     with pytest.raises(UnreadableIntel, match="nested"):
         ingest.stix_objects(text, "deep.json")
     with pytest.raises(UnreadableIntel, match="nested"):
-        misp.read_events(text, "deep.json")
+        reading.read_events(text, "deep.json")
     event = json.dumps({"Event": {"info": "x", "Attribute": []}})
     assert ingest.parse_bytes("e.json", event.encode()).format is ingest.Format.MISP

@@ -1,0 +1,137 @@
+"""MISP attribute types and STIX patterns: which types map, and how, both ways.
+
+Close to the mapping ``misp-stix`` uses, so that either tool reads what the other wrote:
+an attribute whose type maps to a STIX observable becomes a pattern (``ip-dst`` becomes
+``[ipv4-addr:value = '...']``), and a pattern made of such comparisons reads back as the
+attribute.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+# A fixed namespace, so a MISP item without a usable uuid gets the same STIX id each time.
+NAMESPACE = uuid.UUID("5e2d1d0a-7c1b-4b7e-9d8e-3f6a2f0e6c51")
+
+_IP_TYPES = ("ip-src", "ip-dst")
+_PATHS: dict[str, tuple[str, ...]] = {
+    "ip-src": ("ipv4-addr:value",),
+    "ip-dst": ("ipv4-addr:value",),
+    "domain": ("domain-name:value",),
+    "hostname": ("domain-name:value",),
+    "url": ("url:value",),
+    "email": ("email-addr:value",),
+    "email-src": ("email-addr:value",),
+    "email-dst": ("email-addr:value",),
+    "email-subject": ("email-message:subject",),
+    "md5": ("file:hashes.MD5",),
+    "sha1": ("file:hashes.'SHA-1'",),
+    "sha256": ("file:hashes.'SHA-256'",),
+    "sha512": ("file:hashes.'SHA-512'",),
+    "filename": ("file:name",),
+    "mutex": ("mutex:name",),
+    "mac-address": ("mac-addr:value",),
+    "AS": ("autonomous-system:number",),
+    "regkey": ("windows-registry-key:key",),
+    "user-agent": ("network-traffic:extensions.'http-request-ext'.request_header.'User-Agent'",),
+    "domain|ip": ("domain-name:value", "domain-name:resolves_to_refs[*].value"),
+    "filename|md5": ("file:name", "file:hashes.MD5"),
+    "filename|sha1": ("file:name", "file:hashes.'SHA-1'"),
+    "filename|sha256": ("file:name", "file:hashes.'SHA-256'"),
+    "ip-dst|port": ("network-traffic:dst_ref.value", "network-traffic:dst_port"),
+    "ip-src|port": ("network-traffic:src_ref.value", "network-traffic:src_port"),
+}
+OBSERVABLE_TYPES: dict[str, int] = {t: len(paths) for t, paths in _PATHS.items()}
+"""The MISP attribute types that become STIX patterns, with how many values each joins."""
+# When a pattern came from elsewhere, the MISP type each observable path reads as.
+_TYPE_OF_PATHS: dict[tuple[str, ...], str] = {}
+for _type, _paths in _PATHS.items():
+    _TYPE_OF_PATHS.setdefault(_paths, _type)
+_TYPE_OF_PATHS[("ipv6-addr:value",)] = "ip-dst"
+_INTEGER_PATHS = frozenset(
+    {"autonomous-system:number", "network-traffic:dst_port", "network-traffic:src_port"}
+)
+CATEGORIES = {
+    "md5": "Payload delivery",
+    "sha1": "Payload delivery",
+    "sha256": "Payload delivery",
+    "sha512": "Payload delivery",
+    "filename": "Payload delivery",
+    "filename|md5": "Payload delivery",
+    "filename|sha1": "Payload delivery",
+    "filename|sha256": "Payload delivery",
+    "email": "Payload delivery",
+    "email-src": "Payload delivery",
+    "email-dst": "Payload delivery",
+    "email-subject": "Payload delivery",
+    "mutex": "Artifacts dropped",
+    "regkey": "Persistence mechanism",
+    "text": "Other",
+    "comment": "Other",
+    "other": "Other",
+    "link": "External analysis",
+}
+_COMPARISON = re.compile(r"([a-z0-9-]+:[A-Za-z0-9_.'\-\[\]*]+)\s*=\s*('(?:[^'\\]|\\.)*'|\d+)")
+_SIMPLE = re.compile(
+    r"^\[\s*(?:[a-z0-9-]+:[A-Za-z0-9_.'\-\[\]*]+\s*=\s*(?:'(?:[^'\\]|\\.)*'|\d+)"
+    r"(?:\s+AND\s+|\s*\]$))+"
+)
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _paths_for(misp_type: str, value: str) -> tuple[str, ...] | None:
+    paths = _PATHS.get(misp_type)
+    if paths is None:
+        return None
+    if misp_type in _IP_TYPES and ":" in value:
+        return ("ipv6-addr:value",)
+    return paths
+
+
+def comparisons_for(misp_type: str, value: str) -> list[str] | None:
+    """The STIX comparisons a MISP attribute stands for, or None when its type has none."""
+    paths = _paths_for(misp_type, value)
+    if paths is None:
+        return None
+    parts = value.split("|", len(paths) - 1) if len(paths) > 1 else [value]
+    if len(parts) != len(paths) or not all(p.strip() for p in parts):
+        return None
+    out: list[str] = []
+    for path, part in zip(paths, parts, strict=True):
+        part = part.strip()
+        if path in _INTEGER_PATHS:
+            digits = part.upper().removeprefix("AS")
+            if not digits.isdigit():
+                return None
+            out.append(f"{path} = {int(digits)}")
+        else:
+            out.append(f"{path} = {_quote(part)}")
+    return out
+
+
+def pattern_for(misp_type: str, value: str) -> str | None:
+    """The STIX pattern for a MISP attribute, or None when its type has no observable."""
+    found = comparisons_for(misp_type, value)
+    return None if found is None else "[" + " AND ".join(found) + "]"
+
+
+def attribute_of_pattern(pattern: str, hint: str | None = None) -> tuple[str, str]:
+    """The MISP (type, value) a STIX pattern stands for; ``stix2-pattern`` when none fits."""
+    if _SIMPLE.match(pattern.strip()):
+        found = _COMPARISON.findall(pattern)
+        paths = tuple(path for path, _ in found)
+        values = [
+            raw[1:-1].replace("\\'", "'").replace("\\\\", "\\") if raw.startswith("'") else raw
+            for _, raw in found
+        ]
+        fits = hint is not None and (
+            _PATHS.get(hint) == paths or (hint in _IP_TYPES and paths == ("ipv6-addr:value",))
+        )
+        misp_type = hint if fits else _TYPE_OF_PATHS.get(paths)
+        if misp_type is not None:
+            return misp_type, "|".join(values)
+    return "stix2-pattern", pattern
