@@ -27,13 +27,14 @@ from seawall.embassy import registry
 from seawall.embassy.backup import BackupReport
 from seawall.embassy.checking import CheckReport, RepairReport
 from seawall.embassy.errors import RestoreWouldOverwrite, SnapshotMissing
+from seawall.embassy.exposure import DEFAULT_STORM_RADIUS_KM, Exposure
 from seawall.embassy.keys import KeyChange, change_keys
 from seawall.embassy.progress import ProgressFn
 from seawall.embassy.pruning import DEFAULT_MAX_UNUSED, ForgetReport, PruneReport
 from seawall.embassy.repository import Repository
 from seawall.embassy.restore import RestoreReport, target_inside
 from seawall.embassy.sealing import Compression
-from seawall.embassy.sites import open_site
+from seawall.embassy.sites import open_site, redact_url
 from seawall.embassy.sites.base import Site
 from seawall.embassy.snapshots import DEFAULT_GROUP_BY, KeepPolicy
 from seawall.errors import NotFound, SeawallError
@@ -371,6 +372,28 @@ def repair(
         asked={"index": index},
         degraded=lambda _r: False,
     )
+
+
+def assess_exposure(
+    ctx: Ctx, ref: str, radius_km: float = DEFAULT_STORM_RADIUS_KM
+) -> tuple[EmbassyRepo, Exposure]:
+    """The repository and the worst single storm footprint over its located sites, recorded
+    (like a check) once any site is located: the maturity pillar cites it as risk assessment."""
+    row = registry.get_repo(ctx, ref)
+    found = registry.exposure_of(ctx, row, radius_km)
+    if found.sites:
+        hit = [redact_url(row.sites[i]) for i in found.sites]
+        registry.record_run(
+            ctx,
+            row,
+            "exposure",
+            "partial" if found.at_risk else "success",
+            f"one {found.radius_km:g} km storm footprint covers {len(hit)} of {row.n} sites"
+            + (f"; more than the {found.tolerable} it can lose" if found.at_risk else ""),
+            ctx.now(),
+            {"sites": hit, "radius_km": found.radius_km, "at_risk": found.at_risk},
+        )
+    return row, found
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from seawall.cli.output import (
     json_option,
     say,
 )
-from seawall.embassy import registry
+from seawall.embassy import registry, service
 from seawall.embassy.errors import (
     BadSiteUrl,
 )
@@ -78,21 +78,8 @@ def site_locate(
 def exposure(state: CliState, repo_ref: str, radius_km: float, as_json: bool) -> None:
     """Could one storm take out more sites than the repository can lose? (exit 1 if so)"""
     with state.operator_unit() as ctx:
-        row = registry.get_repo(ctx, repo_ref)
-        found = registry.exposure_of(ctx, row, radius_km)
-        hit = [redact_url(row.sites[i]) for i in found.sites]
-        if found.sites:
-            # On record, like a check: the maturity pillar cites it as risk assessment.
-            registry.record_run(
-                ctx,
-                row,
-                "exposure",
-                "partial" if found.at_risk else "success",
-                f"one {found.radius_km:g} km storm footprint covers {len(hit)} of {row.n} sites"
-                + (f"; more than the {found.tolerable} it can lose" if found.at_risk else ""),
-                ctx.now(),
-                {"sites": hit, "radius_km": found.radius_km, "at_risk": found.at_risk},
-            )
+        row, found = service.assess_exposure(ctx, repo_ref, radius_km)
+    hit = [redact_url(row.sites[i]) for i in found.sites]
     if as_json:
         emit_json(
             {
