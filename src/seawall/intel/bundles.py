@@ -12,7 +12,9 @@ recipient (nation and partner name), the creation time, the SHA-256 of the compr
 bundle and ``placement``: for each collection alias, the range ``[start, stop)`` of its
 objects in the bundle (object 0 is the sender's identity and goes with every collection).
 The detached signature covers ``seawall-bundle/1\n``, the header line, a newline and the
-compressed bytes, so changing any byte of the file breaks it.
+compressed bytes, so changing any byte of the file breaks it. The frame, the signature and
+the checks on opening are core's signed package format
+(:mod:`seawall.core.federation.packages`); a bundle is the package kind :data:`BUNDLE`.
 
 Export reads as the recipient partner's sync account would
 (:func:`seawall.intel.collections.partner_reader`): the collections shared with it, this
@@ -24,21 +26,24 @@ through :func:`seawall.intel.provenance.receive`, all in one transaction.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import zstandard
 from sqlalchemy import select
 
 from seawall.core.access import Perm, require, require_nation
 from seawall.core.context import Ctx
-from seawall.core.federation.errors import InvalidPublicKey, PartnerDisabled
-from seawall.core.federation.identity import load_node_key, same_key, verify_signature
+from seawall.core.federation import packages
+from seawall.core.federation.identity import load_node_key
+from seawall.core.federation.packages import (
+    PackageKind,
+    open_package,
+    refuse_disabled,
+    seal_package,
+    sender_of,
+)
 from seawall.core.nations import normalise_nation
 from seawall.core.partners import list_partners
 from seawall.db.models import Partner
@@ -61,8 +66,15 @@ from seawall.settings import Settings
 
 MAGIC = b"SEAWALL-INTEL-BUNDLE/1\n"
 SIGNING_PREFIX = b"seawall-bundle/1\n"
-MAX_BUNDLE_BYTES = 1 << 30
-ZSTD_LEVEL = 10
+BUNDLE = PackageKind(
+    magic=MAGIC,
+    signing_prefix=SIGNING_PREFIX,
+    name="Seawall intel bundle",
+    noun="bundle",
+    unreadable=BundleUnreadable,
+    signature_invalid=BundleSignatureInvalid,
+    sender_unknown=BundleSenderUnknown,
+)
 
 
 @dataclass(frozen=True)
@@ -101,21 +113,13 @@ class ImportedBundle:
         }
 
 
-def _refuse_disabled(partner: Partner) -> None:
-    if partner.disabled:
-        raise PartnerDisabled(
-            f"partner {partner.name!r} is disabled: nothing is exchanged with it; "
-            f"enable it with `seawall partner enable {partner.name}`"
-        )
-
-
 def _resolve_recipient(ctx: Ctx, to: str) -> Partner:
     """The partner a bundle is for: by name, or the one partner registered for a nation."""
     wanted = to.strip().lower()
     registered = list_partners(ctx)
     for partner in registered:
         if partner.name == wanted:
-            _refuse_disabled(partner)
+            refuse_disabled(partner)
             return partner
     try:
         nation = normalise_nation(to)
@@ -136,7 +140,7 @@ def _resolve_recipient(ctx: Ctx, to: str) -> Partner:
             f"{nation} has several partners ({names}), each with its own max_tlp: "
             "name one with --to"
         )
-    _refuse_disabled(of_nation[0])
+    refuse_disabled(of_nation[0])
     return of_nation[0]
 
 
@@ -190,29 +194,15 @@ def export_bundle(
         objects.append(stamp_creator(json.loads(row.body), nation))
     stix = {"type": "bundle", "id": f"bundle--{ctx.ids()}", "objects": objects}
     raw = json.dumps(stix, separators=(",", ":"), ensure_ascii=False).encode()
-    payload = zstandard.ZstdCompressor(level=ZSTD_LEVEL, write_checksum=True).compress(raw)
     key = load_node_key(settings)
-    header = json.dumps(
-        {
-            "sender": {
-                "nation": nation,
-                "node_name": settings.node_name,
-                "identity": identity_id(nation),
-                "key_id": key.key_id,
-                "public_key": key.public_text,
-            },
-            "recipient": {"nation": partner.nation, "partner": partner.name},
-            "created": format_timestamp(ctx.now()),
-            "payload_sha256": hashlib.sha256(payload).hexdigest(),
-            "placement": placement,
-            "audit_head": witness.bundle_head(ctx, settings, partner),
-        },
-        separators=(",", ":"),
-        ensure_ascii=True,
-        sort_keys=True,
-    ).encode()
-    signature = key.sign(_signed_bytes(header, payload)).encode()
-    data = b"".join((MAGIC, header, b"\n", signature, b"\n", payload))
+    header = {
+        "sender": {**sender_of(settings, key), "identity": identity_id(nation)},
+        "recipient": {"nation": partner.nation, "partner": partner.name},
+        "created": format_timestamp(ctx.now()),
+        "placement": placement,
+        "audit_head": witness.bundle_head(ctx, settings, partner),
+    }
+    data = seal_package(BUNDLE, key, header, raw)
     count = len(objects) - 1
     ctx.record(
         "intel.bundle.exported",
@@ -243,89 +233,17 @@ class OpenedBundle:
         return self.objects[:1] + self.objects[start:stop]
 
 
-def _unreadable(why: str) -> BundleUnreadable:
-    return BundleUnreadable(
-        f"this file is not a Seawall intel bundle ({why}); nothing was imported"
-    )
-
-
-def _signed_bytes(header: bytes, payload: bytes) -> bytes:
-    return SIGNING_PREFIX + header + b"\n" + payload
-
-
 def read_frame(data: bytes) -> tuple[bytes, str, bytes]:
     """The header line, signature and compressed payload of a bundle file, untrusted."""
-    if not data.startswith(MAGIC):
-        raise _unreadable("it does not start with SEAWALL-INTEL-BUNDLE/1")
-    header, sep1, rest = data[len(MAGIC) :].partition(b"\n")
-    signature, sep2, payload = rest.partition(b"\n")
-    if not (sep1 and sep2 and payload):
-        raise _unreadable("the header, signature or bundle is missing")
-    try:
-        text = signature.decode("ascii")
-        # Only the canonical encoding: another spelling of the same bytes is a changed file.
-        if base64.b64encode(base64.b64decode(text, validate=True)).decode() != text:
-            raise ValueError(text)
-    except (ValueError, UnicodeDecodeError, binascii.Error):
-        raise _unreadable("the signature line is not base64") from None
-    return header, text, payload
-
-
-def _decompress(payload: bytes) -> bytes:
-    try:
-        frame = zstandard.get_frame_parameters(payload)
-        # Checked first: the declared size caps memory, and a frame without its checksum
-        # (or with bytes after it) is not one this node wrote.
-        if not frame.has_checksum or frame.content_size > MAX_BUNDLE_BYTES:
-            raise _unreadable("no zstd content checksum, or over 1 GiB")
-        reader = zstandard.ZstdDecompressor().decompressobj()
-        raw = reader.decompress(payload)
-    except zstandard.ZstdError:
-        raise _unreadable("the bundle is not zstd, or is damaged") from None
-    if not reader.eof or reader.unused_data or len(raw) != frame.content_size:
-        raise _unreadable("a damaged or extended zstd frame")
-    return raw
+    return packages.read_frame(BUNDLE, data)
 
 
 def open_bundle(data: bytes, partners: Iterable[Partner]) -> OpenedBundle:
     """Verify a bundle against the partners' registered keys; only then read its content."""
-    header_bytes, signature, payload = read_frame(data)
+    opened = open_package(BUNDLE, data, partners)
+    header, partner, nation = opened.header, opened.partner, opened.sender_nation
     try:
-        header = json.loads(header_bytes)
-        sender = header["sender"]
-        nation = str(sender["nation"]).upper()
-        presented = str(sender["public_key"])
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
-        raise _unreadable("no sender in the header") from None
-    candidates = []
-    for partner in partners:
-        if partner.nation != nation or not partner.public_key:
-            continue
-        try:
-            if same_key(partner.public_key, presented):
-                candidates.append(partner)
-        except InvalidPublicKey:
-            continue
-    if not candidates:
-        raise BundleSenderUnknown(
-            f"this bundle is signed by a {nation} key that no registered partner holds; "
-            "register the sender's key with `seawall intel partner link NAME --public-key`"
-        )
-    partner = candidates[0]
-    _refuse_disabled(partner)
-    try:
-        valid = verify_signature(
-            partner.public_key, signature, _signed_bytes(header_bytes, payload)
-        )
-    except InvalidPublicKey:
-        valid = False
-    if not valid:
-        raise BundleSignatureInvalid(
-            f"the bundle's signature does not verify with {partner.name}'s key: it was "
-            "altered after signing; nothing was imported, ask the sender for a new copy"
-        )
-    try:
-        stix = json.loads(_decompress(payload))
+        stix = json.loads(opened.payload)
         recipient = str(header["recipient"]["nation"]).upper()
         placement = header["placement"]
         objects = stix["objects"]
@@ -341,7 +259,7 @@ def open_bundle(data: bytes, partners: Iterable[Partner]) -> OpenedBundle:
             if span[1] > len(objects):
                 raise TypeError("placement")
     except (KeyError, TypeError, AttributeError, ValueError, RecursionError):
-        raise _unreadable("a signed bundle of an unknown shape") from None
+        raise BUNDLE.refuse("a signed bundle of an unknown shape") from None
     return OpenedBundle(partner, nation, recipient, objects, placement, header.get("audit_head"))
 
 

@@ -27,14 +27,17 @@
     AuditChainBroken (3, 500)
     └── AuditWitnessContradicts   a partner witnessed a head the local audit chain does not match
 
-Signed offline bundles::
+Signed offline bundles (core's signed packages, :mod:`seawall.core.federation.packages`)::
 
     SeawallError
     ├── InvalidInput             (65, 422)
-    │   └── BundleUnreadable               a file that is not a Seawall bundle
+    │   └── PackageUnreadable
+    │       └── BundleUnreadable           a file that is not a Seawall bundle
     └── Forbidden                (77, 403)
-        ├── BundleSignatureInvalid         the bundle was altered or signed by another key
-        ├── BundleSenderUnknown            no registered partner holds the signing key
+        ├── PackageSignatureInvalid
+        │   └── BundleSignatureInvalid     the bundle was altered or signed by another key
+        ├── PackageSenderUnknown
+        │   └── BundleSenderUnknown        no registered partner holds the signing key
         ├── BundleNotForThisNation         the bundle was made for another nation
         └── AuditHeadInvalid               an audit head not signed by the partner's registered key
 
@@ -48,6 +51,9 @@ from __future__ import annotations
 
 from seawall.core.federation.errors import (
     InvalidPublicKey,
+    PackageSenderUnknown,
+    PackageSignatureInvalid,
+    PackageUnreadable,
     PartnerAnsweredGarbage,
     PartnerAnsweredTooMuch,
     PartnerDisabled,
@@ -160,19 +166,19 @@ class NotAMispEvent(UnreadableIntel):
     code = "not_a_misp_event"
 
 
-class BundleUnreadable(InvalidInput):
+class BundleUnreadable(PackageUnreadable):
     """A file that is not a Seawall intel bundle (not zstd, not JSON, wrong shape)."""
 
     code = "bundle_unreadable"
 
 
-class BundleSignatureInvalid(Forbidden):
+class BundleSignatureInvalid(PackageSignatureInvalid):
     """The bundle's signature does not verify: it was altered, or signed by another key."""
 
     code = "bundle_signature_invalid"
 
 
-class BundleSenderUnknown(Forbidden):
+class BundleSenderUnknown(PackageSenderUnknown):
     """The bundle's sender is not a registered partner with that public key."""
 
     code = "bundle_sender_unknown"

@@ -5,13 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from seawall.core.clock import FrozenClock
 from seawall.core.federation import errors as federation_errors
-from seawall.core.federation import identity
+from seawall.core.federation import identity, packages
+from seawall.db.models import Partner
 from seawall.errors import SeawallError
+from seawall.intel import bundles
 from seawall.intel import errors as intel_errors
 from seawall.intel import identity as intel_identity
+from seawall.intel.errors import BundleUnreadable
 from tests.conftest import EPOCH, make_node
 
 PARTNER_ERRORS = {
@@ -56,3 +60,48 @@ def test_a_node_proves_its_nation_with_its_key_and_intel_adds_its_stix_identity(
     stix = intel_identity.identity_proof(node.settings, "challenge-0123456789")
     assert stix == {**proof, "identity": intel_identity.identity_id("JM")}
     assert intel_identity.load_node_key is identity.load_node_key
+
+
+TEST_KIND = packages.PackageKind(
+    magic=b"SEAWALL-TEST-PACKAGE/1\n",
+    signing_prefix=b"seawall-test-package/1\n",
+    name="Seawall test package",
+    noun="package",
+)
+
+
+def _partner(nation: str, public_key: str, disabled: bool = False) -> Partner:
+    return Partner(
+        id=f"p-{nation.lower()}",
+        name=f"{nation.lower()}-node",
+        nation=nation,
+        owner_nation="TT",
+        url="http://127.0.0.1:9",
+        public_key=public_key,
+        disabled=disabled,
+    )
+
+
+def test_a_package_of_any_kind_opens_only_with_the_senders_registered_key(
+    tmp_path: Path,
+) -> None:
+    jm = make_node(tmp_path / "jm", None, FrozenClock(EPOCH), "JM")
+    key = identity.load_node_key(jm.settings)
+    header = {"sender": packages.sender_of(jm.settings, key), "note": "drill"}
+    data = packages.seal_package(TEST_KIND, key, header, b"payload " * 100)
+    assert data.startswith(b"SEAWALL-TEST-PACKAGE/1\n")
+    opened = packages.open_package(TEST_KIND, data, [_partner("JM", key.public_text)])
+    assert (opened.sender_nation, opened.payload) == ("JM", b"payload " * 100)
+    assert opened.header["note"] == "drill"
+    flipped = bytearray(data)
+    flipped[-1] ^= 1
+    with pytest.raises(federation_errors.PackageSignatureInvalid, match="altered after signing"):
+        packages.open_package(TEST_KIND, bytes(flipped), [_partner("JM", key.public_text)])
+    other = identity.NodeKey(Ed25519PrivateKey.generate()).public_text
+    with pytest.raises(federation_errors.PackageSenderUnknown, match="no registered partner"):
+        packages.open_package(TEST_KIND, data, [_partner("JM", other)])
+    with pytest.raises(federation_errors.PartnerDisabled):
+        packages.open_package(TEST_KIND, data, [_partner("JM", key.public_text, disabled=True)])
+    # A package of one kind is never read as another: intel bundles have their own magic.
+    with pytest.raises(BundleUnreadable, match="not a Seawall intel bundle"):
+        packages.open_package(bundles.BUNDLE, data, [_partner("JM", key.public_text)])

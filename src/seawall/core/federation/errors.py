@@ -12,9 +12,15 @@
     │   └── PartnerIdentityMismatch (77)   the partner is not the nation or key registered
     ├── InvalidInput             (65, 422)
     │   ├── PartnerNotLinked               no API token is stored for the partner
-    │   └── InvalidPublicKey               a public key that is not an Ed25519 key
+    │   ├── InvalidPublicKey               a public key that is not an Ed25519 key
+    │   └── PackageUnreadable              a file that is not a signed package of its kind
     └── Forbidden                (77, 403)
-        └── PartnerDisabled                the partner is disabled: nothing is exchanged
+        ├── PartnerDisabled                the partner is disabled: nothing is exchanged
+        ├── PackageSignatureInvalid        the package was altered or signed by another key
+        └── PackageSenderUnknown           no registered partner holds the signing key
+
+A pillar's package kind raises its own subclasses of the package errors (intel's
+``Bundle*`` errors), so that each keeps its code.
 
 Messages name the partner and the URL, never a token or a key's secret half.
 """
@@ -89,3 +95,21 @@ class PartnerDisabled(Forbidden):
     """The partner is disabled: nothing is exchanged with it, online or by bundle."""
 
     code = "partner_disabled"
+
+
+class PackageUnreadable(InvalidInput):
+    """A file that is not a signed package of the kind expected (no magic, not zstd, bad shape)."""
+
+    code = "package_unreadable"
+
+
+class PackageSignatureInvalid(Forbidden):
+    """A package's signature does not verify: it was altered, or signed by another key."""
+
+    code = "package_signature_invalid"
+
+
+class PackageSenderUnknown(Forbidden):
+    """A package's sender is not a registered partner with that public key."""
+
+    code = "package_sender_unknown"
