@@ -25,6 +25,13 @@ from seawall.embassy.custody import CustodianShare
 from seawall.embassy.keys import KeyChange, plan_removal
 from seawall.errors import InvalidInput
 
+new_passphrase_option = click.option(
+    "--new-passphrase",
+    envvar=NEW_PASSPHRASE_ENV,
+    default=None,
+    help=f"Or {NEW_PASSPHRASE_ENV}; prompted if absent.",
+)
+
 
 @click.group()
 def key() -> None:
@@ -66,12 +73,7 @@ def key_list(state: CliState, repo_ref: str, as_json: bool) -> None:
 @key.command("add")
 @repo_option
 @click.option("--label", default="", help="Whose passphrase this is.")
-@click.option(
-    "--new-passphrase",
-    envvar="SEAWALL_EMBASSY_NEW_PASSPHRASE",
-    default=None,
-    help="Or SEAWALL_EMBASSY_NEW_PASSPHRASE; prompted if absent.",
-)
+@new_passphrase_option
 @pass_state
 def key_add(state: CliState, repo_ref: str, label: str, new_passphrase: str | None) -> None:
     """Add another passphrase (no data is re-uploaded)."""
@@ -96,12 +98,7 @@ def key_remove(state: CliState, repo_ref: str, slot_id: str) -> None:
 
 @key.command("passwd")
 @repo_option
-@click.option(
-    "--new-passphrase",
-    envvar="SEAWALL_EMBASSY_NEW_PASSPHRASE",
-    default=None,
-    help="Or SEAWALL_EMBASSY_NEW_PASSPHRASE; prompted if absent.",
-)
+@new_passphrase_option
 @pass_state
 def key_passwd(state: CliState, repo_ref: str, new_passphrase: str | None) -> None:
     """Change this session's passphrase: re-wraps the key, never re-uploads data."""
@@ -181,12 +178,7 @@ def key_split(
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="A file holding one custodian share; repeat.",
 )
-@click.option(
-    "--new-passphrase",
-    envvar="SEAWALL_EMBASSY_NEW_PASSPHRASE",
-    default=None,
-    help="Or SEAWALL_EMBASSY_NEW_PASSPHRASE; prompted if absent.",
-)
+@new_passphrase_option
 @pass_state
 def key_recover(
     state: CliState,
