@@ -373,8 +373,10 @@ def _taxii(site: Node3, token: str) -> set[str]:
     found: set[str] = set()
     with httpx.Client(base_url=f"{site.url}/taxii2/api/", headers=headers, timeout=20) as http:
         listed = http.get("collections/")
-        if listed.status_code == 403:
-            return found  # a disabled partner's account is refused outright
+        if listed.status_code in (401, 403):
+            # A disabled partner's account is refused outright: 401 when its token is read
+            # afresh, 403 (partner_disabled) from a token verified in the last two seconds.
+            return found
         assert listed.status_code == 200, listed.text
         for collection in listed.json().get("collections", []):
             page = http.get(
