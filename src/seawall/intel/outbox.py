@@ -63,23 +63,31 @@ class QueuedObject:
     body: str
 
 
+def new_cursor(
+    ctx: Ctx, partner_id: str, direction: str, collection: str, local_collection_id: str
+) -> IntelSyncCursor:
+    """A fresh sync cursor for one (partner, direction, collection): nothing read or sent yet."""
+    cursor = IntelSyncCursor(
+        partner_id=partner_id,
+        direction=direction,
+        collection=collection,
+        local_collection_id=local_collection_id,
+        added_after="",
+        next_page="",
+        run_last="",
+        last_seq=0,
+        count=0,
+        updated_at=ctx.now(),
+    )
+    ctx.db.add(cursor)
+    ctx.db.flush()
+    return cursor
+
+
 def _push_cursor(ctx: Ctx, partner: Partner, collection: IntelCollection) -> IntelSyncCursor:
     cursor = ctx.db.get(IntelSyncCursor, (partner.id, "push", collection.id))
     if cursor is None:
-        cursor = IntelSyncCursor(
-            partner_id=partner.id,
-            direction="push",
-            collection=collection.id,
-            local_collection_id=collection.id,
-            added_after="",
-            next_page="",
-            run_last="",
-            last_seq=0,
-            count=0,
-            updated_at=ctx.now(),
-        )
-        ctx.db.add(cursor)
-        ctx.db.flush()
+        cursor = new_cursor(ctx, partner.id, "push", collection.id, collection.id)
     return cursor
 
 

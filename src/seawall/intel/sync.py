@@ -333,20 +333,7 @@ def _pull_cursor(ctx: Ctx, partner_id: str, remote: RemoteCollection) -> IntelSy
     if cursor is None:
         partner = get_partner(ctx, partner_id)
         local = local_collection(ctx, remote.alias, remote.title, partner)
-        cursor = IntelSyncCursor(
-            partner_id=partner_id,
-            direction="pull",
-            collection=remote.id,
-            local_collection_id=local.id,
-            added_after="",
-            next_page="",
-            run_last="",
-            last_seq=0,
-            count=0,
-            updated_at=ctx.now(),
-        )
-        ctx.db.add(cursor)
-        ctx.db.flush()
+        cursor = outbox.new_cursor(ctx, partner_id, "pull", remote.id, local.id)
     return cursor
 
 
