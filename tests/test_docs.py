@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import re
+import tomllib
 from pathlib import Path
 
 import click
@@ -168,3 +169,33 @@ def test_docs_do_not_narrate_sessions(path: Path) -> None:
         if _DIARY.search(line)
     ]
     assert found == [], "docs say how the system works now; runs go to bench/RESULTS.md"
+
+
+# -- the changelog (Keep a Changelog 1.1.0) -------------------------------------------------------
+
+_CHANGELOG_SECTIONS = {"Added", "Changed", "Deprecated", "Removed", "Fixed", "Security"}
+_RELEASE_HEADING = re.compile(r"^\[(?P<version>\d+\.\d+\.\d+)\] - (?P<date>\d{4}-\d{2}-\d{2})$")
+
+
+def _changelog_headings(level: str) -> list[str]:
+    lines = (ROOT / "CHANGELOG.md").read_text().splitlines()
+    return [line.removeprefix(level) for line in lines if line.startswith(level)]
+
+
+def test_the_changelog_top_release_is_the_package_version() -> None:
+    releases = _changelog_headings("## ")
+    assert releases[0] == "[Unreleased]"
+    top = _RELEASE_HEADING.match(releases[1])
+    assert top, f"not a release heading: {releases[1]!r}"
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert top["version"] == seawall.__version__ == project["version"]
+    dated = [_RELEASE_HEADING.match(heading) for heading in releases[1:]]
+    assert all(dated), f"every release is '[X.Y.Z] - YYYY-MM-DD': {releases[1:]}"
+    dates = [found["date"] for found in dated if found]
+    assert dates == sorted(dates, reverse=True), "newest release first"
+
+
+def test_the_changelog_uses_only_keep_a_changelog_sections() -> None:
+    sections = _changelog_headings("### ")
+    assert sections
+    assert sorted(set(sections) - _CHANGELOG_SECTIONS) == []

@@ -1,3 +1,3 @@
 """Seawall: a nation's cyber-resilience node (assess, intel, embassy)."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
