@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from rich.markup import escape
 
 from seawall.cli.context import CliState, pass_state
 from seawall.cli.embassy.access import (
@@ -108,7 +109,8 @@ def exposure(state: CliState, repo_ref: str, radius_km: float, as_json: bool) ->
         if found.unlocated:
             say(
                 f"[yellow]{len(found.unlocated)} sites are not located[/]; "
-                f"record them with `seawall embassy site locate --repo {row.name} ...`"
+                f"record them with `seawall embassy site locate --repo {escape(row.name)} ...`",
+                markup=True,
             )
         if not found.sites:
             return
@@ -116,12 +118,14 @@ def exposure(state: CliState, repo_ref: str, radius_km: float, as_json: bool) ->
         if found.at_risk:
             say(
                 f"{worst}; [red]at risk[/]: a restore needs {row.k} sites, and one storm could "
-                f"take {len(hit)} of them"
+                f"take {len(hit)} of them",
+                markup=True,
             )
         else:
             say(
                 f"{worst}; [green]spread enough[/]: one storm takes at most {len(hit)} sites; "
-                f"{row.k} of the rest rebuild every snapshot"
+                f"{row.k} of the rest rebuild every snapshot",
+                markup=True,
             )
     if found.at_risk:
         raise click.exceptions.Exit(1)

@@ -144,7 +144,8 @@ def backup(
             )
         say(
             f"Snapshot {snap.short_id} saved: {snap.files} files, {snap.size:,} bytes, "
-            f"{report.stored_bytes:,} bytes stored{state_note}"
+            f"{report.stored_bytes:,} bytes stored{state_note}",
+            markup=True,
         )
 
 
