@@ -784,3 +784,48 @@ def test_prune_deletes_and_counts_what_an_interrupted_run_left(
     )
     assert not killed.exists()
     assert sw(home, "embassy", "check", "--repo", "gov-records", "--json").json()["problems"] == []  # type: ignore[index]
+
+
+def test_backup_and_exposure_print_plain_words_without_markup(
+    home: Path, sites: list[Path], records: Path
+) -> None:
+    init_repo(home, [f"file://{d}" for d in sites])
+    shutil.rmtree(sites[4])
+    backed = sw(home, "embassy", "backup", "--repo", "gov-records", str(records), "--degraded")
+    assert backed.code == 0, backed.err
+    assert "(degraded: run repair)" in backed.err
+    places = [*BELIZE, ("Belize River", "17.35", "-88.45"), ("Kingston", "17.9714", "-76.7931")]
+    for index, place in enumerate(places[:4]):
+        assert locate(home, str(index), place).code == 0
+    risky = sw(home, "embassy", "exposure", "--repo", "gov-records")
+    assert "at risk: a restore needs 3 sites" in risky.err
+    assert "1 sites are not located;" in risky.err
+    assert locate(home, f"file://{sites[2]}", ("Port of Spain", "10.6549", "-61.5019")).code == 0
+    assert locate(home, f"file://{sites[1]}", ("Bridgetown", "13.0975", "-59.6167")).code == 0
+    spread = sw(home, "embassy", "exposure", "--repo", "gov-records")
+    assert "spread enough: one storm takes at most" in spread.err
+    for result in (backed, risky, spread):
+        for stream in (result.out, result.err):
+            for markup in ("[/", "[green]", "[yellow]", "[red]"):
+                assert markup not in stream
+
+
+def test_restore_with_fewer_than_k_sites_names_the_sites_to_bring_back(
+    home: Path, sites: list[Path], records: Path, tmp_path: Path
+) -> None:
+    init_repo(home, [f"file://{d}" for d in sites])
+    assert sw(home, "embassy", "backup", "--repo", "gov-records", str(records)).code == 0
+    gone = [sites[0], sites[2], sites[3]]
+    for site in gone:
+        shutil.rmtree(site)
+    args = ["embassy", "restore", "--repo", "gov-records", "--target", str(tmp_path / "out")]
+    refused = sw(home, *args)
+    assert refused.code == 69, refused.err
+    assert len(refused.err.strip().splitlines()) == 1
+    assert "run repair" not in refused.err
+    assert "3 of 5 sites are down" in refused.err
+    for site in gone:
+        assert f"file://{site}" in refused.err
+    assert (
+        "bring back at least 1 of them (a pack needs shares from 3 of the 5 sites)" in refused.err
+    )

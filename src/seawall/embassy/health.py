@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from seawall.embassy.config import MARKER, read_marker
-from seawall.embassy.errors import IO_ERRORS, BadSiteUrl, ObjectMissing
+from seawall.embassy.errors import IO_ERRORS, BadSiteUrl, ObjectMissing, TooFewShares
 from seawall.embassy.sites import open_site, redact_url
 
 
@@ -44,3 +45,29 @@ def probe_sites(urls: list[str]) -> list[SiteState]:
     """Probe all sites in parallel, in order."""
     with ThreadPoolExecutor(max_workers=max(1, len(urls))) as pool:
         return list(pool.map(probe_site, urls))
+
+
+def too_few_shares(
+    pack_id: bytes, valid: int, k: int, sites: Sequence[str], up: Collection[int]
+) -> TooFewShares:
+    """The error for a pack with fewer than ``k`` valid shares, saying what can be done.
+
+    With sites down, only bringing them back helps: repair needs every site to answer. With
+    every site up, the pack is lost, and repair heals the rest and counts what is lost.
+    """
+    n = len(sites)
+    short = f"pack {pack_id.hex()[:16]} has {valid} valid shares of the {k} needed"
+    down = [redact_url(url) for i, url in enumerate(sites) if i not in up]
+    if down and k - valid <= len(down):
+        return TooFewShares(
+            f"{short}; {len(down)} of {n} sites are down ({', '.join(down)}): bring back at "
+            f"least {k - valid} of them (a pack needs shares from {k} of the {n} sites)"
+        )
+    where = f"the {n - len(down)} sites that answer" if down else f"all {n} sites"
+    advice = (
+        "bring back the sites that are down, then run repair to heal the rest and count "
+        "what is lost"
+        if down
+        else "run repair to heal the rest and count what is lost"
+    )
+    return TooFewShares(f"{short} on {where}: it cannot be rebuilt; {advice}")

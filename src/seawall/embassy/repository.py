@@ -65,6 +65,7 @@ from seawall.embassy.errors import (
     TooFewSites,
     WrongPassphrase,
 )
+from seawall.embassy.health import too_few_shares
 from seawall.embassy.index import Index, PackInfo, dump_index_file, load_index_file
 from seawall.embassy.keys import (
     DEFAULT_KDF,
@@ -688,6 +689,9 @@ class Repository:
             for result in self.io.map(lambda i: self._read_share(i, pack), batch):
                 if result is not None:
                     good.setdefault(result[0].index, result[1])
+        if len(good) < pack.k:
+            up = {i for i, _ in self.reachable(fresh=True)}
+            raise too_few_shares(pack.id, len(good), pack.k, self.config.sites, up)
         return rebuild_split(
             good, pid=pack.id, k=pack.k, n=pack.n, length=pack.length, mac_key=self.master.mac_key
         )
