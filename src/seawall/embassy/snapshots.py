@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Literal
+
+from pydantic import TypeAdapter, ValidationError
 
 from seawall.embassy.errors import IntegrityError
 from seawall.errors import InvalidInput
@@ -123,21 +125,34 @@ class Snapshot:
 
     @classmethod
     def from_json(cls, data: bytes, name: str) -> Snapshot:
-        """Parse the JSON form."""
+        """Parse the JSON form; IntegrityError unless every field has its declared type."""
         try:
-            doc = json.loads(data)
-            if doc.pop("version") != 1:
-                raise ValueError("version")
-            doc["time"] = datetime.fromisoformat(doc["time"])
-            for key in ("paths", "tags", "excludes"):
-                doc[key] = tuple(doc[key])
-            return cls(**doc)
-        except (ValueError, KeyError, TypeError):
+            _VERSION_DOC.validate_json(data, strict=True)
+            snap = _SNAPSHOT_DOC.validate_json(data, strict=True)
+        except ValidationError:
             raise IntegrityError(f"{name} is not a valid snapshot") from None
+        if (offset := snap.time.utcoffset()) is not None:
+            # The same tzinfo fromisoformat gives (timezone.utc for +00:00), not pydantic's own.
+            snap = replace(snap, time=snap.time.replace(tzinfo=timezone(offset)))
+        return snap
 
     def mark(self, *, degraded: bool) -> Snapshot:
         """A copy with the degraded flag set or cleared."""
         return replace(self, degraded=degraded)
+
+
+@dataclass(frozen=True)
+class _Version:
+    """The version field of a snapshot document, read before the rest (format §9)."""
+
+    version: Literal[1]
+
+
+# Built once: a snapshot is read on every listing, restore and forget. Strict JSON mode: a
+# number is never a string, a string never a list; unknown fields are ignored, as the format
+# says readers must.
+_VERSION_DOC = TypeAdapter(_Version)
+_SNAPSHOT_DOC = TypeAdapter(Snapshot)
 
 
 def dump_tree(nodes: Iterable[Node]) -> bytes:
