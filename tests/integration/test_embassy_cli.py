@@ -16,6 +16,8 @@ from seawall.cli.main import main
 from seawall.core import audit
 from seawall.core.evidence import list_evidence
 from seawall.core.node import Node
+from seawall.embassy import service
+from seawall.embassy.errors import BadSiteUrl, RepositoryExists
 from seawall.embassy.locks import Lock
 from seawall.embassy.repository import Repository
 from seawall.embassy.sites.local import LocalSite
@@ -829,3 +831,36 @@ def test_restore_with_fewer_than_k_sites_names_the_sites_to_bring_back(
     assert (
         "bring back at least 1 of them (a pack needs shares from 3 of the 5 sites)" in refused.err
     )
+
+
+def test_site_replace_is_one_service_call_audited_as_done_or_with_its_error(
+    home: Path, sites: list[Path], records: Path, tmp_path: Path
+) -> None:
+    init_repo(home, [f"file://{d}" for d in sites])
+    assert sw(home, "embassy", "backup", "--repo", "gov-records", str(records)).code == 0
+    shutil.rmtree(sites[1])
+    fresh = tmp_path / "fresh-site"
+    fresh.mkdir()
+    node = Node(load_settings(home=home))
+    try:
+        access = service.Access(
+            lambda: node.unit(node.operator()), "gov-records", node.clock, lambda: PASS
+        )
+        with pytest.raises(BadSiteUrl, match="is not one of this repository's sites"):
+            service.replace_site(access, "file:///nowhere", f"file://{fresh}")
+        with pytest.raises(RepositoryExists):
+            service.replace_site(access, "1", f"file://{sites[0]}")  # holds the repository
+        service.replace_site(access, f"file://{sites[1]}", f"file://{fresh}")
+        with node.unit(node.operator()) as ctx:
+            entries = audit.search(ctx.db, audit.AuditFilter(action="embassy.site.replaced"))
+    finally:
+        node.close()
+    urls = [f"file://{d}" for d in sites]
+    assert sorted(e.detail.get("outcome", "done") for e in entries) == ["done", "failure"]
+    [failed] = [e for e in entries if e.detail.get("outcome") == "failure"]
+    assert failed.detail["error"] == "repository_exists"
+    [done] = [e for e in entries if "outcome" not in e.detail]
+    assert done.detail["old"] == urls
+    assert done.detail["new"] == [urls[0], f"file://{fresh}", *urls[2:]]
+    listed = sw(home, "embassy", "list", "--json").json()
+    assert listed[0]["sites"] == done.detail["new"]  # type: ignore[index]

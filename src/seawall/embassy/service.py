@@ -1,9 +1,9 @@
 """One function per embassy operation: authorise, open, run, summarise and record.
 
 The CLI, the web and the sample loader call :func:`backup`, :func:`restore`, :func:`check`,
-:func:`repair`, :func:`forget` and :func:`prune` here, so a run is recorded the same way whichever
-edge started it. The run row, audit entry and evidence are the record that assess cites (a
-restore drill for CMM D1.2), so their detail must not depend on the edge.
+:func:`repair`, :func:`forget`, :func:`prune` and :func:`replace_site` here, so a run is recorded
+the same way whichever edge started it. The run row, audit entry and evidence are the record
+that assess cites (a restore drill for CMM D1.2), so their detail must not depend on the edge.
 
 Repository work can take hours, so it never runs inside a unit of work: each caller hands over a
 factory of units (:data:`Units`) and every record is written in a unit of its own.
@@ -26,7 +26,7 @@ from seawall.db.models.embassy import EmbassyRepo
 from seawall.embassy import registry
 from seawall.embassy.backup import BackupReport
 from seawall.embassy.checking import CheckReport, RepairReport
-from seawall.embassy.errors import RestoreWouldOverwrite, SnapshotMissing
+from seawall.embassy.errors import BadSiteUrl, RestoreWouldOverwrite, SnapshotMissing
 from seawall.embassy.exposure import DEFAULT_STORM_RADIUS_KM, Exposure
 from seawall.embassy.keys import KeyChange, change_keys
 from seawall.embassy.progress import ProgressFn
@@ -451,3 +451,17 @@ def prune(
         if not dry_run:
             found.event("prune", **asdict(report))
     return report
+
+
+def replace_site(access: Access, old: str, new: str, *, progress: ProgressFn | None = None) -> None:
+    """Swap site ``old`` (its URL, or its index from 0) for the empty site at URL ``new``,
+    rebuild its shares there and record the new sites, audited as done or, when it fails
+    half done, with its error."""
+    with opened(access) as found:
+        which: int | str = int(old) if old.isascii() and old.isdigit() else old
+        if isinstance(which, str) and which not in found.repo.config.sites:
+            raise BadSiteUrl(f"{redact_url(old)} is not one of this repository's sites")
+        with found.changing("site.replaced", old=redact_url(old), new=redact_url(new)):
+            found.repo.replace_site(which, open_site(new), progress=progress)
+        with found.units() as ctx:
+            registry.update_sites(ctx, ctx.db.merge(found.row), list(found.repo.config.sites))

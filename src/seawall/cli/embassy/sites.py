@@ -7,7 +7,7 @@ from rich.markup import escape
 
 from seawall.cli.context import CliState, pass_state
 from seawall.cli.embassy.access import (
-    opened,
+    access_to,
     progress_bar,
     repo_option,
 )
@@ -18,11 +18,8 @@ from seawall.cli.output import (
     say,
 )
 from seawall.embassy import registry, service
-from seawall.embassy.errors import (
-    BadSiteUrl,
-)
 from seawall.embassy.exposure import DEFAULT_STORM_RADIUS_KM, Place
-from seawall.embassy.sites import open_site, redact_url
+from seawall.embassy.sites import redact_url
 
 
 @click.group()
@@ -37,14 +34,8 @@ def site() -> None:
 @pass_state
 def site_replace(state: CliState, repo_ref: str, old: str, new: str) -> None:
     """Swap site OLD (URL or index) for the empty site NEW and rebuild its shares."""
-    with opened(state, repo_ref) as o, progress_bar(True) as progress:
-        which: int | str = int(old) if old.isascii() and old.isdigit() else old
-        if isinstance(which, str) and which not in o.repo.config.sites:
-            raise BadSiteUrl(f"{redact_url(old)} is not one of this repository's sites")
-        with o.changing("site.replaced", old=redact_url(old), new=redact_url(new)):
-            o.repo.replace_site(which, open_site(new), progress=progress)
-        with o.units() as ctx:
-            registry.update_sites(ctx, ctx.db.merge(o.row), list(o.repo.config.sites))
+    with progress_bar(True) as progress:
+        service.replace_site(access_to(state, repo_ref), old, new, progress=progress)
     say(f"Site replaced: {redact_url(old)} -> {redact_url(new)}")
 
 
