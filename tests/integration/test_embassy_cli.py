@@ -864,3 +864,25 @@ def test_site_replace_is_one_service_call_audited_as_done_or_with_its_error(
     assert done.detail["new"] == [urls[0], f"file://{fresh}", *urls[2:]]
     listed = sw(home, "embassy", "list", "--json").json()
     assert listed[0]["sites"] == done.detail["new"]  # type: ignore[index]
+
+
+def test_restore_returns_the_target_it_resolved_inside_the_restore_directory(
+    home: Path, sites: list[Path], records: Path, tmp_path: Path
+) -> None:
+    init_repo(home, [f"file://{d}" for d in sites])
+    assert sw(home, "embassy", "backup", "--repo", "gov-records", str(records)).code == 0
+    restores = tmp_path / "restores"
+    restores.mkdir()
+    node = Node(load_settings(home=home))
+    try:
+        access = service.Access(
+            lambda: node.unit(node.operator()), "gov-records", node.clock, lambda: PASS
+        )
+        done = service.restore(access, "latest", " drills/../drill ", within=restores)
+        plain = service.restore(access, "latest", tmp_path / "plain")
+    finally:
+        node.close()
+    assert done.target == restores.resolve() / "drill"
+    assert (done.report.files, done.report.symlinks) == (3, 1)
+    assert (done.target / str(records).lstrip("/") / "keys.txt").read_text() == "registry\n"
+    assert plain.target == tmp_path / "plain"

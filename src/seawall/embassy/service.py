@@ -290,6 +290,14 @@ def backup(
     )
 
 
+@dataclass(frozen=True)
+class Restored:
+    """What a restore wrote, and the directory it wrote under (resolved inside ``within``)."""
+
+    report: RestoreReport
+    target: Path
+
+
 def restore(
     access: Access,
     snapshot: str,
@@ -300,7 +308,7 @@ def restore(
     within: Path | None = None,
     drill: bool = False,
     progress: ProgressFn | None = None,
-) -> RestoreReport:
+) -> Restored:
     """Restore ``snapshot`` under ``target`` (with ``within``, only inside that directory),
     every piece verified first, and record the run; a ``drill`` is marked as one."""
     row = _authorise(access)
@@ -308,7 +316,7 @@ def restore(
     into = target_inside(within, str(target)) if within is not None else Path(target)
     marked = {"drill": True} if drill else {}
     asked = {"snapshot": snapshot, "target": str(into), **marked}
-    return _run(
+    report = _run(
         access,
         row,
         "restore",
@@ -322,6 +330,7 @@ def restore(
         asked=asked,
         refusals=(SnapshotMissing, RestoreWouldOverwrite),
     )
+    return Restored(report, into)
 
 
 def check(

@@ -250,7 +250,7 @@ def restore(
 ) -> None:
     """Restore a snapshot (or part of it); every piece is verified first."""
     with progress_bar(not as_json) as progress:
-        report = service.restore(
+        done = service.restore(
             access_to(state, repo_ref),
             snapshot,
             target,
@@ -258,12 +258,13 @@ def restore(
             overwrite=overwrite,
             progress=progress,
         )
+    report = done.report
     if as_json:
         emit_json(asdict(report))
     else:
         say(
             f"Restored {report.files} files, {report.dirs} directories, {report.symlinks} links "
-            f"({report.bytes:,} bytes) to {target}"
+            f"({report.bytes:,} bytes) to {done.target}"
         )
         if refusals := report.refusals():
             say(f"[yellow]{escape(refusals)}[/]", markup=True)

@@ -11,7 +11,6 @@ from fastapi.responses import HTMLResponse
 from seawall.embassy import registry, service
 from seawall.embassy.exposure import Place
 from seawall.embassy.health import probe_sites
-from seawall.embassy.restore import target_inside
 from seawall.errors import SeawallError
 from seawall.web.deps import UiPage, node_of, read_form_csrf
 from seawall.web.pages import page_gettext, render
@@ -108,10 +107,10 @@ def embassy_restore(
         lambda: nullcontext(page.ctx), name, node.clock, passphrase=lambda: passphrase
     )
     try:
-        report = service.restore(access, snapshot, target, include=include or None, within=within)
+        done = service.restore(access, snapshot, target, include=include or None, within=within)
     except SeawallError as exc:  # recorded by the service where a run was tried
         return _repo_page(request, page, name, status=exc.http_status, error=exc.message)
-    into = target_inside(within, target)
+    report = done.report
     return _repo_page(
         request,
         page,
@@ -120,7 +119,7 @@ def embassy_restore(
             page_gettext(request).gettext(
                 "Restored %(files)s files (%(bytes)s bytes) to %(target)s."
             )
-            % {"files": report.files, "bytes": f"{report.bytes:,}", "target": into}
+            % {"files": report.files, "bytes": f"{report.bytes:,}", "target": done.target}
             + " "
             + report.refusals()
         ).strip(),
