@@ -448,7 +448,8 @@ def _directions(site: Node3, record: str, pull: bool, push: bool) -> None:
 
 
 def _stored_token(site: Node3) -> str:
-    from seawall.intel.sync import open_token, sync_state
+    from seawall.core.federation.tokens import open_token
+    from seawall.intel.sync import sync_state
 
     with site.node.unit(site.node.operator()) as ctx:
         partner = partners.get_partner(ctx, "jm1-node")

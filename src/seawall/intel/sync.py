@@ -14,38 +14,32 @@ partner that is due:
    partner's collection of the same alias, marking rows sent only when the partner's
    TAXII status lists them as successes.
 
-A failure is a typed :class:`~seawall.intel.errors.PartnerError`, recorded as the
+A failure is a typed :class:`~seawall.core.federation.errors.PartnerError`, recorded as the
 partner's last error; the partner is then skipped until its next attempt time, which backs
 off from one minute to an hour.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import select
 
 from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
 from seawall.core.federation.errors import PartnerAnsweredGarbage, PartnerNotLinked, PartnerRefused
 from seawall.core.federation.identity import parse_public_key
+from seawall.core.federation.tokens import open_token, seal_token
 from seawall.core.node import Node
 from seawall.core.partners import get_partner, list_partners
 from seawall.db.models import Partner
 from seawall.db.models.intel import IntelCollection
 from seawall.db.models.intel_sync import IntelOutbox, IntelSyncCursor, IntelSyncPartner
-from seawall.errors import NodeNotInitialised, SeawallError
+from seawall.errors import SeawallError
 from seawall.intel import outbox, witness
 from seawall.intel.identity import nation_identity
 from seawall.intel.link import DEFAULT_TIMEOUT, RemoteCollection, TaxiiLink
@@ -103,37 +97,6 @@ class SyncReport:
             "error": self.error,
             "error_code": self.error_code,
         }
-
-
-# --- the partner's token, sealed with a key derived from the node secret --------------
-
-
-def _token_key(settings: Settings) -> bytes:
-    secret = settings.effective_secret_key
-    if not secret:
-        raise NodeNotInitialised(f"node home {settings.home} has no secret key; run `seawall init`")
-    kdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"seawall/partner-token/1")
-    return kdf.derive(secret)
-
-
-def seal_token(settings: Settings, partner_id: str, token: str) -> str:
-    """The partner's API token encrypted (AES-256-GCM) under the node secret."""
-    nonce = os.urandom(12)
-    sealed = AESGCM(_token_key(settings)).encrypt(nonce, token.encode(), partner_id.encode())
-    return base64.b64encode(nonce + sealed).decode()
-
-
-def open_token(settings: Settings, partner_id: str, sealed: str) -> str:
-    """The partner's API token, or PartnerNotLinked when none is stored or it cannot be read."""
-    try:
-        raw = base64.b64decode(sealed, validate=True)
-        plain = AESGCM(_token_key(settings)).decrypt(raw[:12], raw[12:], partner_id.encode())
-        return plain.decode()
-    except (binascii.Error, ValueError, InvalidTag):
-        raise PartnerNotLinked(
-            "the stored token for this partner cannot be read (was the node secret changed?); "
-            "store it again with `seawall intel partner link NAME --token ...`"
-        ) from None
 
 
 def sync_state(ctx: Ctx, partner_id: str) -> IntelSyncPartner:

@@ -20,6 +20,7 @@ from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
 from seawall.core.federation.identity import load_node_key
 from seawall.core.federation.link import DEFAULT_TIMEOUT, PartnerLink
+from seawall.core.federation.tokens import open_token
 from seawall.core.partners import list_partners
 from seawall.db.models.intel_sync import IntelAuditHead, IntelSyncPartner
 from seawall.errors import SeawallError
@@ -69,9 +70,6 @@ def check_witnesses(
     ctx: Ctx, settings: Settings, timeout: float = DEFAULT_TIMEOUT
 ) -> list[WitnessCheck]:
     """Ask every linked, enabled partner for the head it holds of ours; judge the chain by it."""
-    # sync imports this module to keep and publish heads; import its token opener late.
-    from seawall.intel.sync import open_token
-
     require(ctx.who, Perm.AUDIT_READ)
     key = load_node_key(settings)
     answers: list[tuple[str, SignedHead | WitnessCheck]] = []

@@ -9,13 +9,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from seawall.core.clock import FrozenClock
 from seawall.core.federation import errors as federation_errors
-from seawall.core.federation import identity, packages
+from seawall.core.federation import identity, packages, tokens
 from seawall.db.models import Partner
-from seawall.errors import SeawallError
+from seawall.errors import NodeNotInitialised, SeawallError
 from seawall.intel import bundles
 from seawall.intel import errors as intel_errors
 from seawall.intel import identity as intel_identity
 from seawall.intel.errors import BundleUnreadable
+from seawall.settings import load_settings
 from tests.conftest import EPOCH, make_node
 
 PARTNER_ERRORS = {
@@ -105,3 +106,22 @@ def test_a_package_of_any_kind_opens_only_with_the_senders_registered_key(
     # A package of one kind is never read as another: intel bundles have their own magic.
     with pytest.raises(BundleUnreadable, match="not a Seawall intel bundle"):
         packages.open_package(bundles.BUNDLE, data, [_partner("JM", key.public_text)])
+
+
+def test_a_partner_token_opens_only_for_its_partner_under_the_node_secret(tmp_path: Path) -> None:
+    jm = make_node(tmp_path / "jm", None, FrozenClock(EPOCH), "JM")
+    sealed = tokens.seal_token(jm.settings, "p-tt", "token-for-tt")
+    assert "token-for-tt" not in sealed
+    assert tokens.open_token(jm.settings, "p-tt", sealed) == "token-for-tt"
+    # The partner id is bound in: a sealed token moved to another partner's row does not open.
+    with pytest.raises(federation_errors.PartnerNotLinked, match="store it again"):
+        tokens.open_token(jm.settings, "p-bb", sealed)
+    with pytest.raises(federation_errors.PartnerNotLinked):
+        tokens.open_token(jm.settings, "p-tt", "not base64!")
+    # Another node secret reads nothing.
+    other = make_node(tmp_path / "tt", None, FrozenClock(EPOCH), "TT")
+    with pytest.raises(federation_errors.PartnerNotLinked):
+        tokens.open_token(other.settings, "p-tt", sealed)
+    bare = load_settings(home=tmp_path / "empty")
+    with pytest.raises(NodeNotInitialised, match="seawall init"):
+        tokens.seal_token(bare, "p-tt", "token-for-tt")

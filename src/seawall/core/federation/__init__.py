@@ -10,6 +10,8 @@
 - :mod:`~seawall.core.federation.packages`: the signed package format for files carried
   between nodes by hand (a magic line, a JSON header, a detached signature, a zstd payload),
   opened only with a registered partner's key.
+- :mod:`~seawall.core.federation.tokens`: the API token a partner issued us, sealed at rest
+  under a key derived from the node secret.
 
 A pillar builds its own exchange on top (intel's TAXII sync and offline bundles), so every
 pillar shares one node identity, one partner record (:mod:`seawall.core.partners`) and one
