@@ -35,7 +35,7 @@ from seawall.embassy.snapshots import Node, Snapshot, dump_tree
 from seawall.errors import InvalidInput
 
 if TYPE_CHECKING:
-    from seawall.embassy.repository import Repository, SentPack
+    from seawall.embassy.store import RepositoryStore, SentPack
 
 
 @dataclass(frozen=True)
@@ -182,7 +182,7 @@ class _Pipeline:
 
     def __init__(
         self,
-        repo: Repository,
+        repo: RepositoryStore,
         index: Index,
         *,
         targets: list[int],
@@ -391,7 +391,7 @@ class _Pipeline:
 class _Session:
     """One backup run's walk: turns files and streams into tree nodes through the pipeline."""
 
-    repo: Repository
+    repo: RepositoryStore
     pipeline: _Pipeline
     chunker: Chunker
     previous: dict[str, Node]
@@ -518,7 +518,7 @@ def _check_stdin_name(name: str) -> None:
 
 
 def back_up(
-    repo: Repository,
+    repo: RepositoryStore,
     paths: Sequence[str | os.PathLike[str]] = (),
     *,
     excludes: Sequence[str] = (),
@@ -690,7 +690,7 @@ def _group_name(gid: int) -> str:
         return ""
 
 
-def _parent(repo: Repository, roots: Sequence[str]) -> Snapshot | None:
+def _parent(repo: RepositoryStore, roots: Sequence[str]) -> Snapshot | None:
     """The latest snapshot of the same paths, whose unchanged files are reused unread."""
     wanted = tuple(roots)
     for snap in reversed(repo.snapshots()):

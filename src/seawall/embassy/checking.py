@@ -40,7 +40,7 @@ from seawall.embassy.reindexing import IndexRebuild, rebuild_index
 from seawall.embassy.sites.base import Site
 
 if TYPE_CHECKING:
-    from seawall.embassy.repository import Repository
+    from seawall.embassy.store import RepositoryStore
 
 
 Severity = Literal["error", "warning"]
@@ -114,7 +114,7 @@ class RepairReport:
 
 
 def check_repository(
-    repo: Repository, read_data: bool | float = False, *, progress: ProgressFn | None = None
+    repo: RepositoryStore, read_data: bool | float = False, *, progress: ProgressFn | None = None
 ) -> CheckReport:
     """Verify structure, and with ``read_data`` (True or a fraction) every share read."""
     if not isinstance(read_data, bool) and not 0 < read_data <= 1:
@@ -124,7 +124,7 @@ def check_repository(
         return _check(repo, read_data, progress or ignore_progress)
 
 
-def _check(repo: Repository, read_data: bool | float, report: ProgressFn) -> CheckReport:
+def _check(repo: RepositoryStore, read_data: bool | float, report: ProgressFn) -> CheckReport:
     result = CheckReport()
     problems = result.problems
     up = dict(repo.reachable(fresh=True))
@@ -293,7 +293,9 @@ def _check(repo: Repository, read_data: bool | float, report: ProgressFn) -> Che
     return result
 
 
-def _report_temporaries(repo: Repository, up: dict[int, Site], problems: list[Problem]) -> None:
+def _report_temporaries(
+    repo: RepositoryStore, up: dict[int, Site], problems: list[Problem]
+) -> None:
     """A warning for each temporary file older than any live run's (prune deletes them)."""
     for i, site in up.items():
         url = repo.config.sites[i]
@@ -322,7 +324,7 @@ class _PackShares:
 
 
 def _read_shares(
-    repo: Repository, pack: PackInfo, up: dict[int, Site], stored: dict[int, set[str]]
+    repo: RepositoryStore, pack: PackInfo, up: dict[int, Site], stored: dict[int, set[str]]
 ) -> _PackShares:
     name = share_name(pack.id)
     found = _PackShares()
@@ -357,7 +359,7 @@ def _read_shares(
 
 
 def _open_pack(
-    repo: Repository,
+    repo: RepositoryStore,
     pack: PackInfo,
     shares: _PackShares,
     result: CheckReport,
@@ -388,7 +390,7 @@ def _open_pack(
     return True
 
 
-def raw_share(repo: Repository, i: int, name: str) -> bytes | None:
+def raw_share(repo: RepositoryStore, i: int, name: str) -> bytes | None:
     """The bytes of a share on site ``i``, or None when missing or unreachable."""
     site = repo.sites[i]
     if site is None:
@@ -400,7 +402,7 @@ def raw_share(repo: Repository, i: int, name: str) -> bytes | None:
 
 
 def repair_repository(
-    repo: Repository, *, index: bool = False, progress: ProgressFn | None = None
+    repo: RepositoryStore, *, index: bool = False, progress: ProgressFn | None = None
 ) -> RepairReport:
     """Rebuild missing or corrupt shares and metadata copies; clear degraded snapshots.
 
@@ -449,7 +451,7 @@ def repair_repository(
     return done
 
 
-def heal_pack(repo: Repository, pack: PackInfo, sites: Sequence[int]) -> int:
+def heal_pack(repo: RepositoryStore, pack: PackInfo, sites: Sequence[int]) -> int:
     """Rewrite the shares of ``pack`` that are missing or bad on ``sites``."""
     repo.check_lock()
     name = share_name(pack.id)
@@ -484,7 +486,7 @@ def heal_pack(repo: Repository, pack: PackInfo, sites: Sequence[int]) -> int:
     return len(bad)
 
 
-def sync_metadata(repo: Repository, targets: Sequence[int] | range) -> int:
+def sync_metadata(repo: RepositoryStore, targets: Sequence[int] | range) -> int:
     """Copy a verified copy of every metadata object to ``targets`` that lack one."""
     up = dict(repo.reachable(fresh=True))
     copied = 0
@@ -517,7 +519,7 @@ def sync_metadata(repo: Repository, targets: Sequence[int] | range) -> int:
 
 
 def _sync_site(
-    repo: Repository, i: int, site: Site, config_blob: bytes, wanted: dict[str, bytes]
+    repo: RepositoryStore, i: int, site: Site, config_blob: bytes, wanted: dict[str, bytes]
 ) -> int:
     copied = 0
     if _differs(site, MARKER, repo.marker_for(i)):
@@ -539,7 +541,7 @@ def _sync_site(
 
 
 def replace_site(
-    repo: Repository, old: int | str, new: Site, *, progress: ProgressFn | None = None
+    repo: RepositoryStore, old: int | str, new: Site, *, progress: ProgressFn | None = None
 ) -> None:
     """Swap a lost or retired site for an empty one and rebuild its shares there."""
     report = progress or ignore_progress

@@ -22,7 +22,7 @@ from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 
 from argon2.low_level import Type, hash_secret_raw
 from cryptography.exceptions import InvalidTag
@@ -36,10 +36,8 @@ from seawall.embassy.errors import (
     WrongPassphrase,
 )
 from seawall.embassy.sealing import derive_key
+from seawall.embassy.store import RepositoryStore
 from seawall.errors import SeawallError
-
-if TYPE_CHECKING:
-    from seawall.embassy.repository import Repository
 
 KEY_SIZE = 32
 SALT_SIZE = 16
@@ -327,12 +325,18 @@ def plan_removal(slots: list[KeySlot], slot_id: str) -> KeyChange:
     return KeyChange(retires=found[slot_id])
 
 
+class KeyStore(RepositoryStore, Protocol):
+    """A store that knows the slot it was opened with, which a passphrase change retires."""
+
+    opened_with: KeySlot
+
+
 def _nothing(_change: KeyChange) -> None:
     """Hand out nothing: a passphrase change's secret is already with its holder."""
 
 
 def change_keys(
-    repo: Repository,
+    repo: KeyStore,
     change: KeyChange,
     *,
     record: Callable[[], AbstractContextManager[object]],

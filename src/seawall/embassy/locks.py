@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from seawall.embassy.errors import (
     IO_ERRORS,
@@ -36,10 +36,8 @@ from seawall.embassy.errors import (
     RepositoryLocked,
     TooFewSites,
 )
+from seawall.embassy.store import RepositoryStore
 from seawall.errors import SeawallError
-
-if TYPE_CHECKING:
-    from seawall.embassy.repository import Repository
 
 STALE_AFTER = timedelta(minutes=30)
 REFRESH_EVERY = timedelta(minutes=5)
@@ -146,7 +144,7 @@ class HeldLock:
     lost lock is never written again: whoever removed it may be pruning.
     """
 
-    def __init__(self, repo: Repository, lock: Lock) -> None:
+    def __init__(self, repo: RepositoryStore, lock: Lock) -> None:
         self.repo = repo
         self.lock = lock
         self.holders: set[int] = set()
@@ -221,12 +219,18 @@ class HeldLock:
         self.check()
 
 
+class LockStore(RepositoryStore, Protocol):
+    """A store that keeps the locks it holds, so that its writes can check them."""
+
+    holding: list[HeldLock]
+
+
 @contextmanager
-def hold(repo: Repository, *, exclusive: bool) -> Iterator[HeldLock]:
+def hold(repo: LockStore, *, exclusive: bool) -> Iterator[HeldLock]:
     """Hold a shared or exclusive lock, refreshed every :data:`REFRESH_EVERY` meanwhile.
 
     RepositoryLocked when another live lock conflicts. The repository checks the lock at
-    its safe points (:meth:`Repository.check_lock`) while it is held.
+    its safe points (:meth:`RepositoryStore.check_lock`) while it is held.
     """
     mine = new_lock(exclusive=exclusive, now=repo.clock.now())
     _check_locks(repo, mine, write_stale=exclusive)
@@ -259,11 +263,11 @@ def hold(repo: Repository, *, exclusive: bool) -> Iterator[HeldLock]:
         _release(repo, held.lock)
 
 
-def _read_locks(repo: Repository) -> list[Lock]:
+def _read_locks(repo: RepositoryStore) -> list[Lock]:
     return list(_read_lock_objects(repo)[0].values())
 
 
-def _read_lock_objects(repo: Repository) -> tuple[dict[str, Lock], set[str]]:
+def _read_lock_objects(repo: RepositoryStore) -> tuple[dict[str, Lock], set[str]]:
     """The readable locks by object name, and the names of lock objects that do not open."""
     locks: dict[str, Lock] = {}
     unreadable: set[str] = set()
@@ -291,7 +295,7 @@ class UnlockReport:
     remove_all: bool = False
 
 
-def remove_locks(repo: Repository, *, remove_all: bool = False) -> UnlockReport:
+def remove_locks(repo: RepositoryStore, *, remove_all: bool = False) -> UnlockReport:
     """Remove stale locks (see :meth:`Lock.is_stale`), or with ``remove_all`` every lock.
 
     Removing a live lock stops its holder at its next safe point (:class:`LockLost`), so
@@ -313,7 +317,7 @@ def remove_locks(repo: Repository, *, remove_all: bool = False) -> UnlockReport:
     )
 
 
-def _check_locks(repo: Repository, mine: Lock, *, write_stale: bool) -> None:
+def _check_locks(repo: RepositoryStore, mine: Lock, *, write_stale: bool) -> None:
     now = repo.clock.now()
     for other in _read_locks(repo):
         if other.id == mine.id:
@@ -333,13 +337,13 @@ def _check_locks(repo: Repository, mine: Lock, *, write_stale: bool) -> None:
             )
 
 
-def _drop(repo: Repository, name: str, *, fresh: bool = False) -> None:
+def _drop(repo: RepositoryStore, name: str, *, fresh: bool = False) -> None:
     for _, site in repo.reachable(fresh=fresh):
         with suppress(*SITE_ERRORS):
             site.delete(name)
 
 
-def _release(repo: Repository, lock: Lock) -> None:
+def _release(repo: RepositoryStore, lock: Lock) -> None:
     RELEASED.add(lock.id)
     # Probed afresh: a site that failed during the run may hold the lock again.
     _drop(repo, lock.name, fresh=True)

@@ -15,7 +15,7 @@ from seawall.embassy.index import Index
 from seawall.embassy.packs import share_name
 
 if TYPE_CHECKING:
-    from seawall.embassy.repository import Repository
+    from seawall.embassy.store import RepositoryStore
 
 # Files named in a one-line message; the report (and --json) lists them all.
 SHOW_FILES = 10
@@ -53,7 +53,7 @@ class PackLoss:
         )
 
 
-def find_losses(repo: Repository, index: Index, lost: Collection[bytes]) -> list[PackLoss]:
+def find_losses(repo: RepositoryStore, index: Index, lost: Collection[bytes]) -> list[PackLoss]:
     """What each pack in ``lost`` takes with it, walking every snapshot's tree once."""
     if not lost:
         return []

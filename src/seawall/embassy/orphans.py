@@ -32,7 +32,7 @@ from seawall.embassy.index import Index, PackInfo
 from seawall.embassy.packs import PackEntry, open_trailer, read_trailer, share_name, trailer_start
 
 if TYPE_CHECKING:
-    from seawall.embassy.repository import Repository
+    from seawall.embassy.store import RepositoryStore
 
 SHARE_NAME = re.compile(r"^data/([0-9a-f]{2})/([0-9a-f]{64})$")
 
@@ -45,7 +45,7 @@ class Adopted:
     complete: bool
 
 
-def adopt_orphans(repo: Repository, index: Index, targets: Sequence[int]) -> list[Adopted]:
+def adopt_orphans(repo: RepositoryStore, index: Index, targets: Sequence[int]) -> list[Adopted]:
     """The orphan packs complete on at least k + 1 of ``targets``, made whole on them.
 
     A pack that cannot be read or made whole (a share gone since it was listed, a site
@@ -86,7 +86,7 @@ def adopt_orphans(repo: Repository, index: Index, targets: Sequence[int]) -> lis
     return adopted
 
 
-def _list_shares(repo: Repository, i: int) -> list[str]:
+def _list_shares(repo: RepositoryStore, i: int) -> list[str]:
     """Share names on site ``i``; none when it cannot be listed (it is then no holder)."""
     site = repo.sites[i]
     with suppress(*IO_ERRORS):
@@ -95,7 +95,7 @@ def _list_shares(repo: Repository, i: int) -> list[str]:
     return []
 
 
-def _size(repo: Repository, i: int, *, name: str) -> int:
+def _size(repo: RepositoryStore, i: int, *, name: str) -> int:
     """Size of an object on site ``i``; -1 when it is gone or the site does not answer."""
     site = repo.sites[i]
     with suppress(*IO_ERRORS):
@@ -105,7 +105,7 @@ def _size(repo: Repository, i: int, *, name: str) -> int:
     return -1
 
 
-def _data_block(repo: Repository, pid: bytes, i: int) -> tuple[ShareHeader, memoryview]:
+def _data_block(repo: RepositoryStore, pid: bytes, i: int) -> tuple[ShareHeader, memoryview]:
     """Data share ``i`` of a pack, from site ``i``, authenticated."""
     site = repo.sites[i]
     if site is None:
@@ -117,7 +117,7 @@ def _data_block(repo: Repository, pid: bytes, i: int) -> tuple[ShareHeader, memo
 
 
 def _chunk_table(
-    repo: Repository, pid: bytes, holders: Sequence[int]
+    repo: RepositoryStore, pid: bytes, holders: Sequence[int]
 ) -> tuple[int, list[PackEntry]]:
     """A pack's length and authenticated chunk table.
 
@@ -141,7 +141,7 @@ def _chunk_table(
     return head.pack_length, read_trailer(pack.join(), repo.master.data_key)
 
 
-def _table_from_tail(repo: Repository, pid: bytes) -> tuple[int, list[PackEntry]]:
+def _table_from_tail(repo: RepositoryStore, pid: bytes) -> tuple[int, list[PackEntry]]:
     """The chunk table from data share k - 1 (and the ones before it, if the trailer
     reaches back into them)."""
     head, body = _data_block(repo, pid, repo.config.k - 1)

@@ -30,7 +30,7 @@ from seawall.embassy.snapshots import (
 )
 
 if TYPE_CHECKING:
-    from seawall.embassy.repository import Repository
+    from seawall.embassy.store import RepositoryStore
 
 # Unused bytes that prune leaves in place, as a fraction of the used bytes (restic's default).
 DEFAULT_MAX_UNUSED = 0.05
@@ -87,7 +87,7 @@ class ForgetReport:
 
 
 def forget_snapshots(
-    repo: Repository,
+    repo: RepositoryStore,
     policy: KeepPolicy,
     *,
     tags: Sequence[str] = (),
@@ -141,7 +141,7 @@ def _forget_group(group: SnapshotGroup, policy: KeepPolicy) -> ForgetGroup:
 
 
 def prune_packs(
-    repo: Repository,
+    repo: RepositoryStore,
     *,
     max_unused: float = DEFAULT_MAX_UNUSED,
     progress: ProgressFn | None = None,
@@ -197,7 +197,7 @@ def prune_packs(
     )
 
 
-def plan_prune(repo: Repository, *, max_unused: float = DEFAULT_MAX_UNUSED) -> PruneReport:
+def plan_prune(repo: RepositoryStore, *, max_unused: float = DEFAULT_MAX_UNUSED) -> PruneReport:
     """What ``prune`` would do, changing nothing (``prune --dry-run``).
 
     The packs the repacked chunks fill are laid out as prune would fill them, so the
@@ -250,7 +250,7 @@ class Leftovers:
         return sum(o.size for o in (*self.orphans, *self.temps))
 
 
-def find_leftovers(repo: Repository, known: set[str]) -> Leftovers:
+def find_leftovers(repo: RepositoryStore, known: set[str]) -> Leftovers:
     """Shares no index lists (``known`` are those it does) and stale temporary files, per site."""
     orphans: list[Leftover] = []
     temps: list[Leftover] = []
@@ -266,7 +266,7 @@ def find_leftovers(repo: Repository, known: set[str]) -> Leftovers:
     return Leftovers(orphans, temps, holders)
 
 
-def stale_temporaries(repo: Repository, site: Site) -> list[TempInfo]:
+def stale_temporaries(repo: RepositoryStore, site: Site) -> list[TempInfo]:
     """Temporary files on ``site`` older than :data:`TEMP_AFTER`: no live run writes them."""
     if not isinstance(site, HoldsTemporaries):
         return []  # its puts are single requests (S3): they leave no temporary objects
@@ -309,7 +309,7 @@ class _Plan:
     unused_kept: int
 
 
-def _plan(repo: Repository, max_unused: float) -> _Plan:
+def _plan(repo: RepositoryStore, max_unused: float) -> _Plan:
     index = repo.load_index()
     if index.damaged:
         # The packs a damaged index lists look unused: deleting them would lose data.
@@ -362,7 +362,7 @@ def _choose_repack(
 
 
 def _repack(
-    repo: Repository, packs: list[PackInfo], live: dict[bytes, bytes], report: ProgressFn
+    repo: RepositoryStore, packs: list[PackInfo], live: dict[bytes, bytes], report: ProgressFn
 ) -> list[PackInfo]:
     """Copy the used chunks of ``packs`` into new packs stored on every site."""
     keys = (repo.master.data_key, repo.master.id_key)
@@ -388,7 +388,7 @@ def _repack(
     return written
 
 
-def _store_everywhere(repo: Repository, builder: PackBuilder) -> PackInfo:
+def _store_everywhere(repo: RepositoryStore, builder: PackBuilder) -> PackInfo:
     """Write a repacked pack's shares to every site; its index entry once all are stored."""
     sent = repo.send_pack(builder, list(range(repo.config.n)))
     failed = repo.settle(sent)

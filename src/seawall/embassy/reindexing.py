@@ -23,7 +23,7 @@ from seawall.embassy.packs import read_trailer
 from seawall.embassy.progress import Progress, ProgressFn
 
 if TYPE_CHECKING:
-    from seawall.embassy.repository import Repository
+    from seawall.embassy.store import RepositoryStore
 
 SHARE_NAME = re.compile(r"^data/([0-9a-f]{2})/([0-9a-f]{64})$")
 
@@ -51,7 +51,7 @@ class IndexRebuild:
         }
 
 
-def rebuild_index(repo: Repository, report: ProgressFn) -> IndexRebuild:
+def rebuild_index(repo: RepositoryStore, report: ProgressFn) -> IndexRebuild:
     """Index every pack on the sites; call under the exclusive lock with every site up."""
     index = repo.load_index(partial=True)
     holders: dict[str, list[int]] = {}
@@ -97,7 +97,7 @@ def rebuild_index(repo: Repository, report: ProgressFn) -> IndexRebuild:
     )
 
 
-def _pack_info(repo: Repository, name: str, holders: list[int]) -> PackInfo:
+def _pack_info(repo: RepositoryStore, name: str, holders: list[int]) -> PackInfo:
     """A pack's index entry: its shape from an authenticated share header, its chunks from
     its authenticated trailer."""
     pid = bytes.fromhex(name.rsplit("/", 1)[1])

@@ -15,9 +15,9 @@ import os
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext, suppress
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO, Literal
 
@@ -103,6 +103,7 @@ from seawall.embassy.snapshots import (
     is_under,
     load_tree,
 )
+from seawall.embassy.store import SentPack
 from seawall.errors import InvalidInput, SeawallError
 
 # Seconds a reachability probe is trusted before sites are asked again.
@@ -148,15 +149,6 @@ def _blank(site: Site) -> bool:
     (another repository, stray files) is never adopted.
     """
     return site.stat(MARKER) is None and next(iter(site.list()), None) is None
-
-
-@dataclass
-class SentPack:
-    """A pack whose shares are being written: its index entry and the writes in flight."""
-
-    info: PackInfo
-    writes: list[tuple[int, Future[None]]] = field(default_factory=list)
-    failed: dict[int, SeawallError] = field(default_factory=dict)
 
 
 MIN_PASSPHRASE = 12

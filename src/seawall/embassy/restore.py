@@ -36,7 +36,7 @@ from seawall.embassy.snapshots import Node, is_under
 from seawall.errors import InvalidInput
 
 if TYPE_CHECKING:
-    from seawall.embassy.repository import Repository
+    from seawall.embassy.store import RepositoryStore
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ def target_inside(root: Path, typed: str) -> Path:
 
 
 def restore_snapshot(
-    repo: Repository,
+    repo: RepositoryStore,
     ref: str,
     target: str | os.PathLike[str],
     *,
@@ -150,7 +150,7 @@ def _check_nodes(index: Index, snapshot: str, nodes: list[Node]) -> None:
 
 
 def _restore(
-    repo: Repository,
+    repo: RepositoryStore,
     index: Index,
     nodes: list[Node],
     root: TargetDir,
