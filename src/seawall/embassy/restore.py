@@ -157,143 +157,202 @@ def _restore(
     overwrite: bool,
     report: ProgressFn,
 ) -> RestoreReport:
-    # Before anything is written: a link (or file) in the target in the way of a directory.
+    """Write checked ``nodes`` under ``root``: folders, file contents, links, then metadata."""
+    _refuse_clashes(nodes, root, overwrite)
+    files, hard_links = _split_hard_links(nodes)
+    for folder in sorted({n.path if n.type == "dir" else os.path.dirname(n.path) for n in nodes}):
+        root.folder(folder, entry=folder)
+    # What the target refused to take: owners and extended attributes, counted.
+    refused: Counter[str] = Counter()
+    writer = _FileWriter(repo, root, files, refused, report)
+    writer.write(index, overwrite)
+    for node in hard_links:
+        _link(root, node, overwrite, refused)
+    links = _restore_symlinks(root, nodes, overwrite, refused)
+    dirs = _finish_dirs(root, nodes, refused)
+    return RestoreReport(
+        len(files) + len(hard_links),
+        dirs,
+        links,
+        writer.written,
+        xattrs_refused=refused["xattrs"],
+        owners_refused=refused["owners"],
+    )
+
+
+def _refuse_clashes(nodes: list[Node], root: TargetDir, overwrite: bool) -> None:
+    """Before anything is written: a link (or file) in the target in the way of a directory,
+    and, unless ``overwrite``, a file already where one would be restored."""
     present: dict[str, bool] = {}
     for node in nodes:
         folder = node.path if node.type == "dir" else os.path.dirname(node.path)
         if folder not in present:
             present[folder] = root.check_folder(folder, entry=node.path)
-    if not overwrite:
-        clashes = [
-            n.path
-            for n in nodes
-            if n.type != "dir" and present[os.path.dirname(n.path)] and root.lookup(n.path)
-        ]
-        if clashes:
-            raise RestoreWouldOverwrite(
-                f"{len(clashes)} files already exist under {root.root} (first: {clashes[0]}); "
-                "restore elsewhere or allow overwrite"
-            )
+    if overwrite:
+        return
+    clashes = [
+        n.path
+        for n in nodes
+        if n.type != "dir" and present[os.path.dirname(n.path)] and root.lookup(n.path)
+    ]
+    if clashes:
+        raise RestoreWouldOverwrite(
+            f"{len(clashes)} files already exist under {root.root} (first: {clashes[0]}); "
+            "restore elsewhere or allow overwrite"
+        )
+
+
+def _split_hard_links(nodes: list[Node]) -> tuple[list[Node], list[Node]]:
+    """The files whose contents are written, and the hard links made to them afterwards.
+
+    A hard link whose other name is restored too becomes a link again; alone, it is a file.
+    """
     files = [n for n in nodes if n.type == "file"]
-    # A hard link whose other name is restored too becomes a link again; alone, it is a file.
     originals = {n.path for n in files if not n.link_of}
     hard_links = [n for n in files if n.link_of in originals]
-    files = [n for n in files if n.link_of not in originals]
-    folders = {n.path if n.type == "dir" else os.path.dirname(n.path) for n in nodes}
-    for folder in sorted(folders):
-        root.folder(folder, entry=folder)
-    # Plan: for each pack, which chunk goes to which (file, offset); each pack is read once.
-    plan: dict[bytes, list[tuple[PackEntry, int, int]]] = {}
-    remaining: list[int] = []
-    for number, node in enumerate(files):
-        offset = 0
-        for cid in node.chunks:
-            location = index.chunks[bytes.fromhex(cid)]
-            plan.setdefault(location.pack, []).append((location.entry, number, offset))
-            offset += location.entry.raw_length
-        remaining.append(len(node.chunks))
-    total = sum(n.size for n in files)
-    finished = sum(1 for r in remaining if not r)
-    written = 0
-    # What the target refused to take: owners and extended attributes, counted.
-    refused: Counter[str] = Counter()
-    handles: dict[int, int] = {}
-    # One writer per file at a time: the kernel takes a file's inode lock for each write, and
-    # two threads writing one file spun on it (a tenth of a restore's CPU went to spinning).
-    guards = [threading.Lock() for _ in files]
-    # Writes submitted but not yet accounted, per file: such a file's descriptor stays open.
-    inflight: Counter[int] = Counter()
-    order = list(plan)
-    fetches: deque[Future[SplitPack]] = deque()
-    opened: deque[tuple[Future[int], list[tuple[int, int]]]] = deque()
-    keys = (repo.master.data_key, repo.master.id_key)
+    return [n for n in files if n.link_of not in originals], hard_links
 
-    def descriptor(number: int) -> int:
-        fd = handles.get(number)
+
+class _FileWriter:
+    """Writes the files' contents: each pack is rebuilt once, and every chunk is verified and
+    written wherever the snapshot has it, then each completed file gets its metadata."""
+
+    def __init__(
+        self,
+        repo: RepositoryStore,
+        root: TargetDir,
+        files: list[Node],
+        refused: Counter[str],
+        report: ProgressFn,
+    ) -> None:
+        self.repo = repo
+        self.root = root
+        self.files = files
+        self.refused = refused
+        self.report = report
+        self.keys = (repo.master.data_key, repo.master.id_key)
+        self.total = sum(n.size for n in files)
+        self.remaining = [len(n.chunks) for n in files]
+        self.finished = sum(1 for r in self.remaining if not r)
+        self.written = 0
+        self.handles: dict[int, int] = {}
+        # One writer per file at a time: the kernel takes a file's inode lock for each write,
+        # and two threads writing one file spun on it (a tenth of a restore's CPU went to
+        # spinning).
+        self.guards = [threading.Lock() for _ in files]
+        # Writes submitted but not yet accounted, per file: such a file's descriptor stays open.
+        self.inflight: Counter[int] = Counter()
+        self.opened: deque[tuple[Future[int], list[tuple[int, int]]]] = deque()
+
+    def plan(self, index: Index) -> dict[bytes, list[tuple[PackEntry, int, int]]]:
+        """For each pack, which chunk goes to which (file, offset); each pack is read once."""
+        plan: dict[bytes, list[tuple[PackEntry, int, int]]] = {}
+        for number, node in enumerate(self.files):
+            offset = 0
+            for cid in node.chunks:
+                location = index.chunks[bytes.fromhex(cid)]
+                plan.setdefault(location.pack, []).append((location.entry, number, offset))
+                offset += location.entry.raw_length
+        return plan
+
+    def write(self, index: Index, overwrite: bool) -> None:
+        """Create every file, then write the chunks of every pack in the plan into them."""
+        plan = self.plan(index)
+        order = list(plan)
+        fetches: deque[Future[SplitPack]] = deque()
+        # Two packs are rebuilt ahead while chunks of the current one are opened (decrypted,
+        # decompressed, verified) and written by worker threads; this one keeps the books.
+        ahead = 2
+        workers = max(2, os.cpu_count() or 2)
+        try:
+            # Leaving this block waits for every worker, so no write outlives its descriptor.
+            with (
+                ThreadPoolExecutor(2, thread_name_prefix="embassy-fetch") as fetcher,
+                ThreadPoolExecutor(workers, thread_name_prefix="embassy-open") as openers,
+            ):
+                for pid in order[:ahead]:
+                    fetches.append(fetcher.submit(self.repo.fetch_pack, index.packs[pid]))
+                # The files are created while the first packs arrive, on this one thread:
+                # creating files on several threads made them spin on their directory's lock
+                # in the kernel (a third of a restore's kernel time).
+                for node in self.files:
+                    _create(self.root, node, overwrite, self.refused)
+                for position, pid in enumerate(order):
+                    pack = fetches.popleft().result()
+                    if position + ahead < len(order):
+                        nxt = index.packs[order[position + ahead]]
+                        fetches.append(fetcher.submit(self.repo.fetch_pack, nxt))
+                    for entry, targets in _by_chunk(plan.pop(pid)):
+                        writes = []
+                        for number, offset in targets:
+                            # Counted before the next file opens, so it cannot close this one.
+                            writes.append((number, self.descriptor(number), offset))
+                            self.inflight[number] += 1
+                        job = openers.submit(self.place, pack, entry, writes)
+                        self.opened.append((job, targets))
+                        while len(self.opened) > OPEN_AHEAD * workers:
+                            self.account_one()
+                    del pack
+                while self.opened:
+                    self.account_one()
+        finally:
+            for job, _ in self.opened:
+                job.cancel()
+            for fd in self.handles.values():
+                os.close(fd)
+
+    def descriptor(self, number: int) -> int:
+        """An open descriptor of file ``number``, closing an idle one past MAX_OPEN_FILES."""
+        fd = self.handles.get(number)
         if fd is None:
-            if len(handles) >= MAX_OPEN_FILES:
-                idle = next((n for n in handles if not inflight[n]), None)
+            if len(self.handles) >= MAX_OPEN_FILES:
+                idle = next((n for n in self.handles if not self.inflight[n]), None)
                 if idle is not None:
-                    os.close(handles.pop(idle))
-            fd = root.open_file(files[number].path)
-            handles[number] = fd
+                    os.close(self.handles.pop(idle))
+            fd = self.root.open_file(self.files[number].path)
+            self.handles[number] = fd
         return fd
 
-    def place(pack: SplitPack, entry: PackEntry, writes: list[tuple[int, int, int]]) -> int:
-        # On a worker: verify and decode the chunk, then write it wherever the snapshot has it.
-        data = open_chunk(pack, entry, *keys)
+    def place(self, pack: SplitPack, entry: PackEntry, writes: list[tuple[int, int, int]]) -> int:
+        """On a worker: verify and decode the chunk, then write it wherever the snapshot has
+        it."""
+        data = open_chunk(pack, entry, *self.keys)
         for number, fd, offset in writes:
-            with guards[number]:
+            with self.guards[number]:
                 os.pwrite(fd, data, offset)
         return len(data)
 
-    def account_one() -> None:
-        nonlocal written, finished
-        job, targets = opened.popleft()
+    def account_one(self) -> None:
+        """Wait for the oldest chunk placed; close and finish each file it completed."""
+        job, targets = self.opened.popleft()
         size = job.result()
         for number, _ in targets:
-            inflight[number] -= 1
-            written += size
-            remaining[number] -= 1
-            if remaining[number] == 0:
-                fd = handles.pop(number)
+            self.inflight[number] -= 1
+            self.written += size
+            self.remaining[number] -= 1
+            if self.remaining[number] == 0:
+                fd = self.handles.pop(number)
                 try:
-                    _apply_meta(fd, files[number], refused)
+                    _apply_meta(fd, self.files[number], self.refused)
                 finally:
                     os.close(fd)
-                finished += 1
-            report(
+                self.finished += 1
+            self.report(
                 Progress(
                     "restore",
-                    files=finished,
-                    bytes=written,
-                    total_files=len(files),
-                    total_bytes=total,
-                    current=files[number].path,
+                    files=self.finished,
+                    bytes=self.written,
+                    total_files=len(self.files),
+                    total_bytes=self.total,
+                    current=self.files[number].path,
                 )
             )
 
-    # Two packs are rebuilt ahead while chunks of the current one are opened (decrypted,
-    # decompressed, verified) and written by worker threads; this one keeps the books.
-    ahead = 2
-    workers = max(2, os.cpu_count() or 2)
-    try:
-        # Leaving this block waits for every worker, so no write outlives its descriptor.
-        with (
-            ThreadPoolExecutor(2, thread_name_prefix="embassy-fetch") as fetcher,
-            ThreadPoolExecutor(workers, thread_name_prefix="embassy-open") as openers,
-        ):
-            for pid in order[:ahead]:
-                fetches.append(fetcher.submit(repo.fetch_pack, index.packs[pid]))
-            # The files are created while the first packs arrive, on this one thread: creating
-            # files on several threads made them spin on their directory's lock in the kernel
-            # (a third of a restore's kernel time).
-            for node in files:
-                _create(root, node, overwrite, refused)
-            for position, pid in enumerate(order):
-                pack = fetches.popleft().result()
-                if position + ahead < len(order):
-                    nxt = index.packs[order[position + ahead]]
-                    fetches.append(fetcher.submit(repo.fetch_pack, nxt))
-                for entry, targets in _by_chunk(plan.pop(pid)):
-                    writes = []
-                    for number, offset in targets:
-                        # Counted before the next file opens, so it cannot close this one.
-                        writes.append((number, descriptor(number), offset))
-                        inflight[number] += 1
-                    opened.append((openers.submit(place, pack, entry, writes), targets))
-                    while len(opened) > OPEN_AHEAD * workers:
-                        account_one()
-                del pack
-            while opened:
-                account_one()
-    finally:
-        for job, _ in opened:
-            job.cancel()
-        for fd in handles.values():
-            os.close(fd)
-    for node in hard_links:
-        _link(root, node, overwrite, refused)
+
+def _restore_symlinks(
+    root: TargetDir, nodes: list[Node], overwrite: bool, refused: Counter[str]
+) -> int:
+    """Make the snapshot's symbolic links; how many."""
     links = 0
     for node in nodes:
         if node.type == "symlink":
@@ -306,17 +365,16 @@ def _restore(
             with suppress(NotImplementedError, OSError):
                 os.utime(name, ns=(node.mtime_ns, node.mtime_ns), dir_fd=fd, follow_symlinks=False)
             links += 1
+    return links
+
+
+def _finish_dirs(root: TargetDir, nodes: list[Node], refused: Counter[str]) -> int:
+    """Give the directories their metadata, deepest first (after every entry in them is
+    written, so their times stay); how many."""
     dirs = [n for n in nodes if n.type == "dir"]
     for node in sorted(dirs, key=lambda n: n.path.count("/"), reverse=True):
         _apply_meta(root.folder(node.path, entry=node.path, create=False), node, refused)
-    return RestoreReport(
-        len(files) + len(hard_links),
-        len(dirs),
-        links,
-        written,
-        xattrs_refused=refused["xattrs"],
-        owners_refused=refused["owners"],
-    )
+    return len(dirs)
 
 
 def _by_chunk(
