@@ -14,6 +14,7 @@ from sqlalchemy import delete, select
 
 from seawall.cli.main import cli
 from seawall.core import audit, partners
+from seawall.core.federation.errors import PartnerRefused
 from seawall.core.federation.identity import IDENTITY_CHALLENGE, load_node_key
 from seawall.core.federation.link import PartnerLink
 from seawall.core.federation.tokens import open_token
@@ -21,7 +22,7 @@ from seawall.core.node import Node
 from seawall.db.models import AuditEntry, AuditHead
 from seawall.db.models.intel_sync import IntelAuditHead
 from seawall.intel import witness, witness_check
-from seawall.intel.errors import AuditHeadConflict, AuditHeadInvalid, PartnerRefused
+from seawall.intel.errors import AuditHeadConflict, AuditHeadInvalid
 from seawall.intel.sync import sync_state
 from tests.integration.test_intel_sync import Federation, Site
 

@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 
 from seawall.core import audit, partners, tokens, users
 from seawall.core.clock import FrozenClock
+from seawall.core.federation.identity import load_node_key
 from seawall.core.node import Node
 from seawall.db.models import AuditEntry, Partner
 from seawall.db.models.intel import IntelObject
@@ -33,7 +34,7 @@ from seawall.intel import cases, outbox
 from seawall.intel.cases import Status
 from seawall.intel.collections import Audience, create_collection, get_collection
 from seawall.intel.errors import NotCaseOwner
-from seawall.intel.identity import identity_id, load_node_key
+from seawall.intel.identity import identity_id
 from seawall.intel.store import writing
 from seawall.intel.sync import SyncReport, link_partner, partner_statuses, sync
 from seawall.intel.tlp import Tlp, marking_id

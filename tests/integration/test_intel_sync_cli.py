@@ -14,15 +14,11 @@ from click.testing import CliRunner, Result
 from seawall.cli.main import cli
 from seawall.core import partners, users
 from seawall.core.clock import FrozenClock
+from seawall.core.federation.errors import InvalidPublicKey, PartnerDisabled
+from seawall.core.federation.identity import load_node_key
 from seawall.core.websessions import open_session
 from seawall.intel.collections import Audience, create_collection
-from seawall.intel.errors import (
-    BundleSignatureInvalid,
-    BundleUnreadable,
-    InvalidPublicKey,
-    PartnerDisabled,
-)
-from seawall.intel.identity import load_node_key
+from seawall.intel.errors import BundleSignatureInvalid, BundleUnreadable
 from seawall.intel.store import writing
 from seawall.intel.tlp import Tlp, marking_id
 from seawall.web.app import create_app

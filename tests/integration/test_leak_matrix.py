@@ -23,6 +23,8 @@ from sqlalchemy import delete, select
 
 from seawall.core import organisations, partners, tokens, users
 from seawall.core.clock import FrozenClock
+from seawall.core.federation.errors import PartnerDisabled
+from seawall.core.federation.identity import load_node_key
 from seawall.core.node import Node
 from seawall.db.models import Partner
 from seawall.db.models.intel import IntelObject
@@ -30,8 +32,7 @@ from seawall.db.models.intel_sync import IntelOutbox, IntelSyncCursor
 from seawall.intel import search
 from seawall.intel.bundles import export_bundle, open_bundle
 from seawall.intel.collections import Audience, create_collection, get_collection
-from seawall.intel.errors import PartnerDisabled
-from seawall.intel.identity import identity_id, load_node_key
+from seawall.intel.identity import identity_id
 from seawall.intel.provenance import receive
 from seawall.intel.sharing import may_take
 from seawall.intel.store import writing

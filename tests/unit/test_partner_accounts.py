@@ -6,10 +6,10 @@ import pytest
 
 from seawall.core import partners, tokens, users
 from seawall.core.access import Perm
+from seawall.core.federation.errors import PartnerDisabled
 from seawall.core.node import Node
 from seawall.errors import InvalidInput, NotFound
 from seawall.intel.collections import Audience, create_collection, list_collections
-from seawall.intel.errors import PartnerDisabled
 
 
 @pytest.fixture

@@ -42,27 +42,17 @@ Signed offline bundles (core's signed packages, :mod:`seawall.core.federation.pa
         └── AuditHeadInvalid               an audit head not signed by the partner's registered key
 
 The partner errors that sync and bundles raise (PartnerError and its family,
-PartnerNotLinked, PartnerDisabled, InvalidPublicKey) are every pillar's: they live in
-:mod:`seawall.core.federation.errors` and are re-exported here (``__all__``). Messages name
-the partner and the URL, never a token or a key's secret half.
+PartnerNotLinked, PartnerDisabled, InvalidPublicKey) are every pillar's: import them from
+:mod:`seawall.core.federation.errors`. Messages name the partner and the URL, never a token
+or a key's secret half.
 """
 
 from __future__ import annotations
 
 from seawall.core.federation.errors import (
-    InvalidPublicKey,
     PackageSenderUnknown,
     PackageSignatureInvalid,
     PackageUnreadable,
-    PartnerAnsweredGarbage,
-    PartnerAnsweredTooMuch,
-    PartnerDisabled,
-    PartnerError,
-    PartnerIdentityMismatch,
-    PartnerNotLinked,
-    PartnerRefused,
-    PartnerTimedOut,
-    PartnerUnreachable,
 )
 from seawall.errors import (
     AuditChainBroken,
@@ -227,41 +217,3 @@ class AuditWitnessContradicts(AuditChainBroken):
     match: entries were removed from the end, or the log was rewritten."""
 
     code = "audit_witness_contradicts"
-
-
-__all__ = [
-    "AuditHeadConflict",
-    "AuditHeadInvalid",
-    "AuditWitnessContradicts",
-    "BadCursor",
-    "BadFilter",
-    "BundleNotForThisNation",
-    "BundleSenderUnknown",
-    "BundleSignatureInvalid",
-    "BundleUnreadable",
-    "CaseNotFound",
-    "CollectionExists",
-    "CollectionNotFound",
-    "CollectionNotShared",
-    "InvalidPublicKey",
-    "InvalidStixObject",
-    "NotAMispEvent",
-    "NotAcceptable",
-    "NotAnEnvelope",
-    "NotCaseOwner",
-    "ObjectNotFound",
-    "PartnerAnsweredGarbage",
-    "PartnerAnsweredTooMuch",
-    "PartnerDisabled",
-    "PartnerError",
-    "PartnerIdentityMismatch",
-    "PartnerNotLinked",
-    "PartnerRefused",
-    "PartnerTimedOut",
-    "PartnerUnreachable",
-    "StatusNotFound",
-    "UnknownMarking",
-    "UnreadableIntel",
-    "UnreadableLog",
-    "UnsupportedMediaType",
-]

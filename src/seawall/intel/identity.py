@@ -4,7 +4,7 @@ Each nation has one STIX identity with a deterministic id (UUIDv5 of the nation 
 every node writes the same object for the same nation and ``created_by_ref`` names a
 nation the same way on every node. It is STIX (with a TLP marking), so it is intel's; the
 node's signing key and the challenge it answers are every pillar's, in
-:mod:`seawall.core.federation.identity` (the names intel's callers use are re-exported here).
+:mod:`seawall.core.federation.identity`.
 """
 
 from __future__ import annotations
@@ -16,42 +16,9 @@ from typing import Any
 import pycountry
 
 from seawall.core.federation import identity as federation
-from seawall.core.federation.identity import (
-    IDENTITY_CHALLENGE,
-    KEY_FILE,
-    KEY_PREFIX,
-    NodeKey,
-    identity_challenge,
-    key_path,
-    load_node_key,
-    parse_public_key,
-    public_key_id,
-    same_key,
-    verify_signature,
-)
 from seawall.core.nations import nation_name
 from seawall.intel.tlp import Tlp, marking_id
 from seawall.settings import Settings
-
-__all__ = [
-    "IDENTITY_CHALLENGE",
-    "IDENTITY_CREATED",
-    "KEY_FILE",
-    "KEY_PREFIX",
-    "NAMESPACE",
-    "NodeKey",
-    "identity_challenge",
-    "identity_id",
-    "identity_proof",
-    "key_path",
-    "load_node_key",
-    "nation_identity",
-    "nation_of_identity",
-    "parse_public_key",
-    "public_key_id",
-    "same_key",
-    "verify_signature",
-]
 
 # A fixed namespace: the identity of a nation must be the same id on every node.
 NAMESPACE = uuid.UUID("6b0f3c52-6f2e-5a8e-9d7a-5ea3a11c0de1")

@@ -22,10 +22,10 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from seawall.core.context import Ctx
+from seawall.core.federation.errors import PartnerDisabled
 from seawall.core.nations import groups_of
 from seawall.db.models import Partner
 from seawall.db.models.intel import IntelCollection
-from seawall.intel.errors import PartnerDisabled
 from seawall.intel.identity import identity_id
 from seawall.intel.policy import Holder, Recipient, may_share
 from seawall.intel.tlp import Tlp, parse_tlp

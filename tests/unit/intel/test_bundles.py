@@ -20,6 +20,8 @@ from sqlalchemy import func, select
 from seawall.core import partners
 from seawall.core.access import Principal, Role
 from seawall.core.clock import FrozenClock
+from seawall.core.federation.errors import InvalidPublicKey
+from seawall.core.federation.identity import key_path, load_node_key
 from seawall.core.node import Node
 from seawall.db.models import Partner
 from seawall.db.models.intel import IntelObject
@@ -31,9 +33,8 @@ from seawall.intel.errors import (
     BundleSenderUnknown,
     BundleSignatureInvalid,
     BundleUnreadable,
-    InvalidPublicKey,
 )
-from seawall.intel.identity import identity_id, key_path, load_node_key
+from seawall.intel.identity import identity_id
 from seawall.intel.store import writing
 from seawall.intel.sync import link_partner
 from seawall.intel.tlp import Tlp, marking_id

@@ -23,11 +23,11 @@ from sqlalchemy import func, select
 from seawall.core import partners
 from seawall.core.access import Principal, Role
 from seawall.core.clock import FrozenClock
+from seawall.core.federation.identity import NodeKey, identity_challenge
 from seawall.core.node import Node
 from seawall.db.models.intel import IntelObject
 from seawall.intel import outbox
 from seawall.intel.collections import Audience, create_collection
-from seawall.intel.identity import NodeKey, identity_challenge
 from seawall.intel.policy import Holder, Recipient, may_share
 from seawall.intel.store import writing
 from seawall.intel.sync import link_partner, sync
