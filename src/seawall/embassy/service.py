@@ -24,15 +24,28 @@ from seawall.core.clock import Clock
 from seawall.core.context import Ctx
 from seawall.db.models.embassy import EmbassyRepo
 from seawall.embassy import registry
-from seawall.embassy.backup import BackupReport
-from seawall.embassy.checking import CheckReport, RepairReport
+from seawall.embassy.backup import BackupReport, back_up
+from seawall.embassy.checking import (
+    CheckReport,
+    RepairReport,
+    check_repository,
+    repair_repository,
+)
+from seawall.embassy.checking import replace_site as replace_store_site
 from seawall.embassy.errors import BadSiteUrl, RestoreWouldOverwrite, SnapshotMissing
 from seawall.embassy.exposure import DEFAULT_STORM_RADIUS_KM, Exposure
 from seawall.embassy.keys import KeyChange, change_keys
 from seawall.embassy.progress import ProgressFn
-from seawall.embassy.pruning import DEFAULT_MAX_UNUSED, ForgetReport, PruneReport
+from seawall.embassy.pruning import (
+    DEFAULT_MAX_UNUSED,
+    ForgetReport,
+    PruneReport,
+    forget_snapshots,
+    plan_prune,
+    prune_packs,
+)
 from seawall.embassy.repository import Repository
-from seawall.embassy.restore import RestoreReport, target_inside
+from seawall.embassy.restore import RestoreReport, restore_snapshot, target_inside
 from seawall.embassy.sealing import Compression
 from seawall.embassy.sites import open_site, redact_url
 from seawall.embassy.sites.base import Site
@@ -274,7 +287,8 @@ def backup(
         access,
         row,
         "backup",
-        lambda repo: repo.backup(
+        lambda repo: back_up(
+            repo,
             paths,
             excludes=excludes,
             tags=tags,
@@ -320,8 +334,14 @@ def restore(
         access,
         row,
         "restore",
-        lambda repo: repo.restore(
-            snapshot, into, include=include, overwrite=overwrite, progress=progress, within=within
+        lambda repo: restore_snapshot(
+            repo,
+            snapshot,
+            into,
+            include=include,
+            overwrite=overwrite,
+            progress=progress,
+            within=within,
         ),
         lambda r: (
             f"{snapshot} restored: {r.files} files, {r.bytes} bytes",
@@ -341,7 +361,7 @@ def check(
     row = _authorise(access)
 
     def work(repo: Repository) -> CheckReport:
-        report = repo.check(read_data, progress=progress)
+        report = check_repository(repo, read_data, progress=progress)
         repo.warnings.clear()  # a damaged index file is one of the problems the report lists
         return report
 
@@ -373,7 +393,7 @@ def repair(
         access,
         row,
         "repair",
-        lambda repo: repo.repair(index=index, progress=progress),
+        lambda repo: repair_repository(repo, index=index, progress=progress),
         lambda r: (
             f"{r.shares_rebuilt} shares rebuilt, {r.objects_copied} objects copied",
             r.to_doc(),
@@ -427,7 +447,8 @@ def forget(
     audited as done or, when it fails half done, with its error."""
     with opened(access) as found, found.changing("forget", pruned=prune):
         times = {s.id: s.time for s in found.repo.snapshots()}
-        report = found.repo.forget(
+        report = forget_snapshots(
+            found.repo,
             policy,
             tags=tags,
             group_by=group_by,
@@ -456,7 +477,10 @@ def prune(
     """Delete data no snapshot uses and repack partly used packs, audited as done or, when it
     fails half done, with its error; a dry run changes and audits nothing."""
     with opened(access) as found, found.changing("prune"):
-        report = found.repo.prune(max_unused=max_unused, dry_run=dry_run, progress=progress)
+        if dry_run:
+            report = plan_prune(found.repo, max_unused=max_unused)
+        else:
+            report = prune_packs(found.repo, max_unused=max_unused, progress=progress)
         if not dry_run:
             found.event("prune", **asdict(report))
     return report
@@ -471,6 +495,6 @@ def replace_site(access: Access, old: str, new: str, *, progress: ProgressFn | N
         if isinstance(which, str) and which not in found.repo.config.sites:
             raise BadSiteUrl(f"{redact_url(old)} is not one of this repository's sites")
         with found.changing("site.replaced", old=redact_url(old), new=redact_url(new)):
-            found.repo.replace_site(which, open_site(new), progress=progress)
+            replace_store_site(found.repo, which, open_site(new), progress=progress)
         with found.units() as ctx:
             registry.update_sites(ctx, ctx.db.merge(found.row), list(found.repo.config.sites))
