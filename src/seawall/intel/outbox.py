@@ -6,7 +6,7 @@ partner past a per-collection row cursor and queues each version the partner may
 receive. It then *claims* due rows (taking a lease, so two overlapping passes never
 post the same row), posts them, and marks each row ``sent`` only once the partner's
 TAXII status lists it as a success. A failed post pushes the rows' next attempt back
-with exponential backoff.
+with exponential backoff (:func:`seawall.core.federation.retries.backoff`).
 
 What may go is decided by :func:`seawall.intel.sharing.may_send`, which is the sharing
 policy (:func:`seawall.intel.policy.may_share`, with the partner as a partner-node
@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, insert, select, update
 
 from seawall.core.context import Ctx
+from seawall.core.federation.retries import backoff
 from seawall.db.models import Partner
 from seawall.db.models.intel import IntelCollection, IntelObject
 from seawall.db.models.intel_sync import IntelOutbox, IntelSyncCursor
@@ -37,19 +38,9 @@ REFUSED = "refused"
 WITHHELD = "withheld"
 SCAN_BATCH = 2000
 LEASE = timedelta(minutes=10)
-BACKOFF_FIRST = timedelta(minutes=1)
-BACKOFF_MAX = timedelta(hours=1)
 # Delivered rows are deleted this long after delivery. The push cursor, not the row, keeps a
 # version from being queued again, and a busy feed would otherwise leave millions of rows.
 SENT_KEPT = timedelta(days=30)
-
-
-def backoff(attempts: int) -> timedelta:
-    """How long to wait after ``attempts`` failed attempts: 1, 2, 4 ... minutes, at most 1 h."""
-    if attempts <= 0:
-        return timedelta(0)
-    wait: timedelta = BACKOFF_FIRST * (2 ** min(attempts - 1, 16))
-    return min(wait, BACKOFF_MAX)
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
 from seawall.core.federation.errors import PartnerAnsweredGarbage, PartnerNotLinked, PartnerRefused
 from seawall.core.federation.identity import parse_public_key
+from seawall.core.federation.retries import backoff
 from seawall.core.federation.tokens import open_token, seal_token
 from seawall.core.node import Node
 from seawall.core.partners import get_partner, list_partners
@@ -271,7 +272,7 @@ def _record_failure(ctx: Ctx, partner: Partner, exc: SeawallError, report: SyncR
     state.last_error = exc.message
     state.last_error_code = exc.code
     state.last_error_at = ctx.now()
-    state.next_attempt_at = ctx.now() + outbox.backoff(state.failures)
+    state.next_attempt_at = ctx.now() + backoff(state.failures)
     report.error = exc.message
     report.error_code = exc.code
     report.pending = outbox.depth(ctx, partner.id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -9,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from seawall.core.clock import FrozenClock
 from seawall.core.federation import errors as federation_errors
-from seawall.core.federation import identity, packages, tokens
+from seawall.core.federation import identity, packages, retries, tokens
 from seawall.db.models import Partner
 from seawall.errors import NodeNotInitialised, SeawallError
 from seawall.intel import bundles
@@ -126,3 +128,15 @@ def test_a_partner_token_opens_only_for_its_partner_under_the_node_secret(tmp_pa
     bare = load_settings(home=tmp_path / "empty")
     with pytest.raises(NodeNotInitialised, match="seawall init"):
         tokens.seal_token(bare, "p-tt", "token-for-tt")
+
+
+def test_backoff_doubles_from_a_minute_up_to_an_hour() -> None:
+    waits = [retries.backoff(n) for n in range(0, 12)]
+    assert waits[:4] == [
+        timedelta(0),
+        timedelta(minutes=1),
+        timedelta(minutes=2),
+        timedelta(minutes=4),
+    ]
+    assert all(a <= b for a, b in itertools.pairwise(waits))
+    assert waits[-1] == timedelta(hours=1)

@@ -60,18 +60,6 @@ def jm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
     node.close()
 
 
-def test_backoff_doubles_from_a_minute_up_to_an_hour() -> None:
-    waits = [outbox.backoff(n) for n in range(0, 12)]
-    assert waits[:4] == [
-        timedelta(0),
-        timedelta(minutes=1),
-        timedelta(minutes=2),
-        timedelta(minutes=4),
-    ]
-    assert all(a <= b for a, b in itertools.pairwise(waits))
-    assert waits[-1] == timedelta(hours=1)
-
-
 submitters = st.tuples(st.sampled_from(NATIONS), st.sampled_from(["org-a", "org-b", None]))
 rows = st.lists(st.tuples(st.sampled_from(list(Tlp)), submitters), min_size=1, max_size=12)
 

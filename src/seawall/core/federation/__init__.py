@@ -10,6 +10,8 @@
 - :mod:`~seawall.core.federation.packages`: the signed package format for files carried
   between nodes by hand (a magic line, a JSON header, a detached signature, a zstd payload),
   opened only with a registered partner's key.
+- :mod:`~seawall.core.federation.retries`: when to try a partner again after failures
+  (exponential backoff, capped at an hour).
 - :mod:`~seawall.core.federation.tokens`: the API token a partner issued us, sealed at rest
   under a key derived from the node secret.
 
