@@ -5,14 +5,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from seawall.cli.main import main
 from seawall.core import audit
 from seawall.core.evidence import list_evidence
 from seawall.core.node import Node
@@ -22,19 +18,10 @@ from seawall.embassy.locks import Lock
 from seawall.embassy.repository import Repository
 from seawall.embassy.sites.local import LocalSite
 from seawall.settings import load_settings
+from tests.cli import Outcome, init_node, run_seawall, site_dirs
 from tests.servers import S3Endpoint, SftpEndpoint
 
 PASS = "correct-horse-battery-staple"
-
-
-@dataclass
-class Outcome:
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> object:
-        return json.loads(self.out)
 
 
 def sw(
@@ -44,33 +31,19 @@ def sw(
     stdin: bytes | None = None,
     env: dict[str, str] | None = None,
 ) -> Outcome:
-    """Run ``seawall`` in-process through main(), the real error translator."""
-    runner = CliRunner()
+    """Run ``seawall`` in-process with the embassy passphrase in the environment."""
     full_env = {"SEAWALL_EMBASSY_PASSPHRASE": passphrase, **(env or {})}
-    with runner.isolation(input=stdin, env=full_env) as streams:
-        try:
-            main(["--home", str(home), *args])
-            code = 0
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        return Outcome(code, streams[0].getvalue().decode(), streams[1].getvalue().decode())
+    return run_seawall(home, *args, stdin=stdin, env=full_env)
 
 
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
-    h = tmp_path / "node"
-    assert sw(h, "init", "--nation", "JM").code == 0
-    return h
+    return init_node(tmp_path / "node")
 
 
 @pytest.fixture
 def sites(tmp_path: Path) -> list[Path]:
-    dirs = [tmp_path / f"site-{i}" for i in range(1, 6)]
-    for d in dirs:
-        d.mkdir()
-    return dirs
+    return site_dirs(tmp_path)
 
 
 @pytest.fixture

@@ -12,22 +12,18 @@ from seawall.core import audit
 from seawall.core.node import Node
 from seawall.db.models.embassy import EmbassyRun
 from seawall.settings import load_settings
+from tests.cli import init_node, site_dirs
 from tests.integration.test_embassy_cli import init_repo, sw
 
 
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
-    h = tmp_path / "node"
-    assert sw(h, "init", "--nation", "JM").code == 0
-    return h
+    return init_node(tmp_path / "node")
 
 
 @pytest.fixture
 def sites(tmp_path: Path) -> list[Path]:
-    dirs = [tmp_path / f"site-{i}" for i in range(1, 6)]
-    for d in dirs:
-        d.mkdir()
-    return dirs
+    return site_dirs(tmp_path)
 
 
 @pytest.fixture

@@ -4,50 +4,19 @@ from __future__ import annotations
 
 import gzip
 import json
-import sys
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
-from seawall.cli.main import main
 from seawall.core import audit
 from seawall.core.node import Node
 from seawall.intel.tlp import Tlp, marking_id
 from seawall.settings import load_settings
+from tests.cli import run_seawall as sw
 
 STAMP = "2026-11-20T10:00:00.000Z"
-
-
-@dataclass
-class Outcome:
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> Any:
-        return json.loads(self.out)
-
-    @property
-    def err_lines(self) -> list[str]:
-        return [line for line in self.err.splitlines() if line.strip()]
-
-
-def sw(home: Path, *args: str, stdin: bytes | None = None) -> Outcome:
-    """Run ``seawall`` in-process through main(), the real error translator."""
-    runner = CliRunner()
-    with runner.isolation(input=stdin) as streams:
-        try:
-            main(["--home", str(home), *args])
-            code = 0
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        return Outcome(code, streams[0].getvalue().decode(), streams[1].getvalue().decode())
 
 
 def indicator(n: int, value: str, tlp: Tlp | None = None, **extra: Any) -> dict[str, Any]:
