@@ -43,7 +43,7 @@ from sqlalchemy import select
 from seawall.core.context import Ctx
 from seawall.db.models import Partner
 from seawall.db.models.intel import IntelCollection, IntelObject
-from seawall.intel.collections import can_read, partner_reader, reader_of
+from seawall.intel.collections import Reader, can_read, partner_reader, reader_of
 from seawall.intel.errors import UnknownMarking
 from seawall.intel.identity import identity_id, nation_of_identity
 from seawall.intel.sharing import (
@@ -162,6 +162,7 @@ class Admission:
     first_creator: dict[str, str] = field(default_factory=dict)
     definitions: dict[str, str] = field(default_factory=dict)
     seen: dict[int, bool] = field(default_factory=dict)
+    readers: dict[str, Reader | None] = field(default_factory=dict)
     bodies: dict[int, str] = field(default_factory=dict)
 
     @classmethod
@@ -335,19 +336,24 @@ class Admission:
         return self.seen[row.seq]
 
     def _may_read(self, row: Held) -> bool:
-        collection = self.ctx.db.get(IntelCollection, row.collection_id)
-        if collection is None:
+        if row.collection_id not in self.readers:
+            self.readers[row.collection_id] = self._reader_in(row.collection_id)
+        reader = self.readers[row.collection_id]
+        if reader is None:
             return False
+        return reader.may_read(row.tlp, row.owner_nation, row.owner_org, row.submitted_by)
+
+    def _reader_in(self, collection_id: str) -> Reader | None:
+        """The writer as a reader of a collection, or None when it may not read it at all."""
+        collection = self.ctx.db.get(IntelCollection, collection_id)
+        if collection is None:
+            return None
         partner = self.submitter.partner
         if partner is not None:
-            if not shares_with(self.ctx.db, collection, partner):
-                return False
-            reader = partner_reader(partner)
-        else:
-            if not can_read(self.ctx, collection):
-                return False
-            reader = reader_of(self.ctx, collection)
-        return reader.may_read(row.tlp, row.owner_nation, row.owner_org, row.submitted_by)
+            return (
+                partner_reader(partner) if shares_with(self.ctx.db, collection, partner) else None
+            )
+        return reader_of(self.ctx, collection) if can_read(self.ctx, collection) else None
 
 
 def _canonical(body: dict[str, Any]) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from seawall.core import organisations, partners, tokens, users
 from seawall.core.access import Principal
@@ -341,3 +341,30 @@ def test_a_partner_learns_nothing_of_a_newer_hidden_version(world: World) -> Non
         one = reading.get_object(ctx, col, v1["id"], Filters(versions=("last",))).objects
     assert [o.version.isoformat() for o in last] == [o.version.isoformat() for o in vers]
     assert len(last) == len(vers) == len(one) == 1 and last[0].tlp == Tlp.GREEN
+
+
+# --- cost: what the writer may read is decided once per collection, not once per row --------
+
+
+def test_rows_in_the_way_cost_one_audience_lookup_per_collection(world: World) -> None:
+    with world.node.unit(world.node.operator()) as ctx:
+        create_collection(ctx, "region", "Region", Audience.of(groups=["CARICOM"]))
+    hosts = [ind(f"region-{n}") for n in range(6)]
+    world.add("jm-analyst", "region", hosts)
+    versions = [{**obj, "modified": LATER} for obj in hosts]
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    with world.node.unit(world.who("bb-person")) as ctx:
+        collection = get_collection(ctx, "region")
+        engine = ctx.db.get_bind()
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            result = writing.add_objects(ctx, collection, versions)
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+    assert len(result.rejected) == len(versions)
+    lookups = [s for s in statements if "region_membership" in s.lower()]
+    assert len(lookups) <= 2, f"{len(lookups)} region lookups for one collection"
