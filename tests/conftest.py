@@ -1,4 +1,7 @@
-"""Shared fixtures: real SQLite and PostgreSQL nodes, a frozen clock, a live uvicorn server."""
+"""Shared fixtures: real SQLite and PostgreSQL nodes, a frozen clock, a live uvicorn server.
+
+Also :func:`sign_in_by_form`, which signs an httpx client in through the real /login form.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 import uvicorn
@@ -134,6 +138,24 @@ def serve_in_thread(app: object, port: int | None = None) -> LiveServer:
             raise RuntimeError("uvicorn did not start within 10 s")
         time.sleep(0.02)
     return LiveServer(f"http://127.0.0.1:{port}", server, thread)
+
+
+def sign_in_by_form(http: httpx.Client, username: str, password: str) -> httpx.Response:
+    """Sign in through the real form: GET /login for its CSRF cookie, then POST /login.
+
+    Returns the POST's answer unfollowed (a 303 on success), the client keeping the session.
+    """
+    http.get("/login")
+    return http.post(
+        "/login",
+        data={
+            "username": username,
+            "password": password,
+            "csrf_token": http.cookies["seawall_login_csrf"],
+            "next": "/",
+        },
+        follow_redirects=False,
+    )
 
 
 @pytest.fixture

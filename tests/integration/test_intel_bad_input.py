@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,10 +16,8 @@ from typing import Any
 
 import httpx
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import select
 
-from seawall.cli.main import main
 from seawall.core import tokens, users
 from seawall.core.access import Principal, Role
 from seawall.core.node import Node
@@ -28,7 +25,8 @@ from seawall.db.models.intel import IntelObject
 from seawall.intel import cases
 from seawall.intel.collections import Audience, create_collection
 from seawall.intel.validation import MAX_PATTERN_DEPTH, MAX_PATTERN_TERMS
-from tests.conftest import LiveServer
+from tests.cli import run_seawall
+from tests.conftest import LiveServer, sign_in_by_form
 
 MEDIA = "application/taxii+json;version=2.1"
 STAMP = "2026-11-01T10:00:00.000Z"
@@ -73,16 +71,7 @@ def analyst(node: Node) -> str:
 @pytest.fixture
 def browser(live_server: LiveServer, analyst: str) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=live_server.url, timeout=30) as http:
-        http.get("/login")
-        http.post(
-            "/login",
-            data={
-                "username": "analyst",
-                "password": PASSWORD,
-                "csrf_token": http.cookies["seawall_login_csrf"],
-                "next": "/",
-            },
-        )
+        sign_in_by_form(http, "analyst", PASSWORD)
         yield http
 
 
@@ -133,19 +122,6 @@ def test_the_import_page_stores_the_file_around_an_oversized_pattern(
     assert stored_ids(node) == {ENVELOPE[0]["id"], ENVELOPE[3]["id"]}
 
 
-def sw(home: Path, *args: str) -> tuple[int, str, str]:
-    runner = CliRunner()
-    with runner.isolation() as streams:
-        try:
-            main(["--home", str(home), *args])
-            code = 0
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        return code, streams[0].getvalue().decode(), streams[1].getvalue().decode()
-
-
 def test_the_cli_imports_stix_around_an_oversized_pattern(
     node: Node, analyst: str, tmp_path: Path
 ) -> None:
@@ -153,19 +129,21 @@ def test_the_cli_imports_stix_around_an_oversized_pattern(
     bundle.write_text(
         json.dumps({"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": ENVELOPE})
     )
-    code, out, err = sw(
+    imported = run_seawall(
         node.settings.home, "intel", "import", str(bundle), "--collection", "shared", "--json"
     )
-    assert code == 65, err  # some items were refused; the rest is stored
-    report = json.loads(out)
+    assert imported.code == 65, imported.err  # some items were refused; the rest is stored
+    report = imported.json()
     assert report["added"] == 2
     assert_refused_alone({r["id"]: r["message"] for r in report["rejected"]})
     deep = tmp_path / "deep.json"
     deep.write_text("[" * 100_000 + "]" * 100_000)
-    code, _, err = sw(node.settings.home, "intel", "import", str(deep), "--collection", "shared")
-    assert code == 65
-    assert [line for line in err.splitlines() if line.strip()] == [
-        line for line in err.splitlines() if "nested too deeply" in line
+    refused = run_seawall(
+        node.settings.home, "intel", "import", str(deep), "--collection", "shared"
+    )
+    assert refused.code == 65
+    assert refused.err_lines == [
+        line for line in refused.err.splitlines() if "nested too deeply" in line
     ]
 
 
@@ -204,11 +182,11 @@ def test_the_cli_imports_a_misp_event_around_an_oversized_object(
     }
     path = tmp_path / "event.json"
     path.write_text(json.dumps(event))
-    code, out, err = sw(
+    imported = run_seawall(
         node.settings.home, "intel", "import", str(path), "--collection", "shared", "--json"
     )
-    assert code == 65, err
-    report = json.loads(out)
+    assert imported.code == 65, imported.err
+    report = imported.json()
     [refused] = report["rejected"]
     assert refused["id"] == "indicator--2d4e7a52-6d3b-4f0a-b1c2-3d4e5f6a7b8c"
     assert f"over the limit of {MAX_PATTERN_TERMS}" in refused["message"]

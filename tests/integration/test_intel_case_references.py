@@ -11,7 +11,6 @@ a named recipient of the region's RED objects), but never the indicator's patter
 from __future__ import annotations
 
 import json
-import sys
 import uuid
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -20,9 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
-from click.testing import CliRunner
 
-from seawall.cli.main import main
 from seawall.core import organisations, tokens, users, websessions
 from seawall.core.access import Principal
 from seawall.core.node import Node
@@ -34,6 +31,7 @@ from seawall.intel.store import writing
 from seawall.intel.sync import sync
 from seawall.intel.tlp import Tlp, marking_id
 from seawall.web.deps import SESSION_COOKIE
+from tests.cli import run_seawall
 from tests.conftest import LiveServer
 from tests.integration.test_intel_sync import Federation, one
 from tests.integration.test_intel_sync import indicator as sync_indicator
@@ -150,20 +148,6 @@ def test_a_reader_of_the_case_sees_the_links_but_not_what_only_bank_a_may_read(
     assert "Bank-only lure" in mine
 
 
-def sw(home: Path, *args: str) -> tuple[int, str]:
-    """Run ``seawall`` in-process through main(), the real error translator."""
-    runner = CliRunner()
-    with runner.isolation() as streams:
-        try:
-            main(["--home", str(home), *args])
-            code = 0
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        return code, streams[0].getvalue().decode() + streams[1].getvalue().decode()
-
-
 def test_the_cli_shows_a_link_but_names_only_targets_the_operator_may_read(
     banks: Banks,
 ) -> None:
@@ -186,15 +170,17 @@ def test_the_cli_shows_a_link_but_names_only_targets_the_operator_may_read(
         case = cases.open_case(ctx, "region", "Lure at the banks")
         cases.link_objects(ctx, case.id, [theirs["id"], red["id"], mine["id"]])
     home = node.settings.home
-    code, out = sw(home, "intel", "case", "show", case.id, "--json")
-    assert code == 0, out
+    as_json = run_seawall(home, "intel", "case", "show", case.id, "--json")
+    out = as_json.output
+    assert as_json.code == 0, out
     shown = json.loads(out)
     assert sorted((e["target"], e.get("target_name")) for e in shown["timeline"]) == sorted(
         [(theirs["id"], None), (mine["id"], "Public lure")]
     )
     assert leaks(out) == []
-    code, table = sw(home, "intel", "case", "show", case.id)
-    assert code == 0 and "Public lure" in table and leaks(table) == []
+    as_table = run_seawall(home, "intel", "case", "show", case.id)
+    table = as_table.output
+    assert as_table.code == 0 and "Public lure" in table and leaks(table) == []
 
 
 def test_a_partner_rebuilds_the_links_to_an_indicator_and_a_sighting_as_they_were_made(

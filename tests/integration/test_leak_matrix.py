@@ -40,7 +40,7 @@ from seawall.intel.sync import link_partner, sync
 from seawall.intel.taxii import MEDIA_TYPE
 from seawall.intel.tlp import Tlp, marking_id
 from seawall.web.app import create_app
-from tests.conftest import EPOCH, LiveServer, free_port, make_node, serve_in_thread
+from tests.conftest import EPOCH, LiveServer, free_port, make_node, serve_in_thread, sign_in_by_form
 
 ROOT = Path(__file__).resolve().parents[2]
 STAMP = "2026-11-01T10:00:00.000Z"
@@ -392,16 +392,7 @@ def _taxii(site: Node3, token: str) -> set[str]:
 def _ui(site: Node3, username: str) -> set[str]:
     found: set[str] = set()
     with httpx.Client(base_url=site.url, timeout=20) as http:
-        http.get("/login")
-        signed = http.post(
-            "/login",
-            data={
-                "username": username,
-                "password": PASSWORD,
-                "csrf_token": http.cookies["seawall_login_csrf"],
-                "next": "/",
-            },
-        )
+        signed = sign_in_by_form(http, username, PASSWORD)
         assert signed.status_code in (200, 303), signed.text[:300]
         for alias in [*AUDIENCES, "aud-org", "received"]:
             page = http.get(f"/intel/collections/{alias}")

@@ -20,7 +20,7 @@ from seawall.core.node import Node
 from seawall.core.signin import Refusal, SignInPolicy, backoff, sign_in
 from seawall.db.models import User
 from seawall.web.app import create_app
-from tests.conftest import LiveServer, serve_in_thread
+from tests.conftest import LiveServer, serve_in_thread, sign_in_by_form
 
 PASSWORD = "admin-correct-horse"
 ATTACKER, ADMIN_DESK = "127.0.0.2", "127.0.0.3"
@@ -74,13 +74,7 @@ class Browser:
         self.http = httpx.Client(base_url=server.url, transport=transport, timeout=30)
 
     def sign_in(self, username: str, password: str) -> httpx.Response:
-        self.http.get("/login")
-        token = self.http.cookies["seawall_login_csrf"]
-        return self.http.post(
-            "/login",
-            data={"username": username, "password": password, "csrf_token": token, "next": "/"},
-            follow_redirects=False,
-        )
+        return sign_in_by_form(self.http, username, password)
 
 
 @pytest.fixture
