@@ -71,3 +71,27 @@ def too_few_shares(
         else "run repair to heal the rest and count what is lost"
     )
     return TooFewShares(f"{short} on {where}: it cannot be rebuilt; {advice}")
+
+
+@dataclass(frozen=True)
+class SiteHealth:
+    """A site and whether it answered."""
+
+    index: int
+    url: str
+    up: bool
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Size and dedup figures of a repository."""
+
+    snapshots: int
+    packs: int
+    chunks: int
+    raw_bytes: int
+    stored_bytes: int
+    bytes_per_site: int
+    k: int
+    n: int
+    sites: tuple[SiteHealth, ...]

@@ -17,19 +17,9 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext, suppress
-from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import BinaryIO, Literal
+from dataclasses import replace
 
 from seawall.core.clock import Clock, SystemClock
-from seawall.embassy.backup import BackupReport, back_up
-from seawall.embassy.checking import (
-    CheckReport,
-    RepairReport,
-    check_repository,
-    repair_repository,
-    replace_site,
-)
 from seawall.embassy.chunking import ChunkerParams
 from seawall.embassy.config import (
     CONFIG,
@@ -38,13 +28,11 @@ from seawall.embassy.config import (
     MARKER,
     RepoConfig,
     object_context,
-    read_marker,
 )
 from seawall.embassy.custody import CustodianShare
 from seawall.embassy.erasure import (
     ShareHeader,
     SplitPack,
-    check_shape,
     encode_pieces,
     open_share,
     rebuild_split,
@@ -53,19 +41,16 @@ from seawall.embassy.erasure import (
 from seawall.embassy.errors import (
     IO_ERRORS,
     SITE_ERRORS,
-    BadRepositoryConfig,
     IndexDamaged,
     IntegrityError,
     ObjectMissing,
-    RepositoryExists,
-    RepositoryMissing,
     ShareInvalid,
     SiteUnavailable,
     SnapshotMissing,
     TooFewSites,
     WrongPassphrase,
 )
-from seawall.embassy.health import too_few_shares
+from seawall.embassy.health import SiteHealth, Stats, too_few_shares
 from seawall.embassy.index import Index, PackInfo, dump_index_file, load_index_file
 from seawall.embassy.keys import (
     DEFAULT_KDF,
@@ -75,96 +60,38 @@ from seawall.embassy.keys import (
     MasterKey,
     change_keys,
     make_passphrase_slot,
-    new_master_key,
     plan_recovery_key,
     plan_removal,
-    unlock,
 )
 from seawall.embassy.locks import HeldLock, UnlockReport, hold, remove_locks
 from seawall.embassy.memory import tune_malloc
-from seawall.embassy.packs import TARGET_SIZE, PackBuilder, share_name
-from seawall.embassy.progress import ProgressFn
-from seawall.embassy.pruning import (
-    DEFAULT_MAX_UNUSED,
-    ForgetReport,
-    PruneReport,
-    forget_snapshots,
-    plan_prune,
-    prune_packs,
+from seawall.embassy.opening import (
+    check_passphrase_rule,
+    connect_missing,
+    locate_repository,
+    plan_repository,
+    read_slots,
 )
-from seawall.embassy.restore import RestoreReport, restore_snapshot
-from seawall.embassy.sealing import Compression, seal, unseal
+from seawall.embassy.operations import Operations
+from seawall.embassy.packs import TARGET_SIZE, PackBuilder, share_name
+from seawall.embassy.sealing import seal, unseal
 from seawall.embassy.sites.base import Site
 from seawall.embassy.snapshots import (
-    DEFAULT_GROUP_BY,
-    KeepPolicy,
+    DiffEntry,
     Node,
     Snapshot,
+    diff_trees,
     is_under,
     load_tree,
 )
 from seawall.embassy.store import SentPack
-from seawall.errors import InvalidInput, SeawallError
+from seawall.errors import SeawallError
 
 # Seconds a reachability probe is trusted before sites are asked again.
 PROBE_EVERY = 10.0
 
 
-@dataclass(frozen=True)
-class DiffEntry:
-    """One difference between two snapshots: ``+`` added, ``-`` removed, ``M`` modified."""
-
-    change: Literal["+", "-", "M"]
-    path: str
-
-
-@dataclass(frozen=True)
-class SiteHealth:
-    """A site and whether it answered."""
-
-    index: int
-    url: str
-    up: bool
-
-
-@dataclass(frozen=True)
-class Stats:
-    """Size and dedup figures of a repository."""
-
-    snapshots: int
-    packs: int
-    chunks: int
-    raw_bytes: int
-    stored_bytes: int
-    bytes_per_site: int
-    k: int
-    n: int
-    sites: tuple[SiteHealth, ...]
-
-
-def _blank(site: Site) -> bool:
-    """A reachable site with nothing on it: a wiped disk or a rebuilt bucket at the old address.
-
-    Such a site takes its old place so that ``repair`` refills it; a site holding anything else
-    (another repository, stray files) is never adopted.
-    """
-    return site.stat(MARKER) is None and next(iter(site.list()), None) is None
-
-
-MIN_PASSPHRASE = 12
-
-
-def check_passphrase_rule(passphrase: str) -> None:
-    """Refuse a passphrase shorter than the rule (spaces do not count): it alone guards a
-    government's copies in other nations."""
-    if len(passphrase.strip()) < MIN_PASSPHRASE:
-        raise InvalidInput(
-            f"passphrase is too short: use at least {MIN_PASSPHRASE} characters besides "
-            "spaces (a few words are easy to remember and hard to guess)"
-        )
-
-
-class Repository:
+class Repository(Operations):
     """An open embassy repository; build one with :meth:`init` or :meth:`open`."""
 
     index_every = 4
@@ -208,35 +135,20 @@ class Repository:
         chunker: ChunkerParams | None = None,
     ) -> Repository:
         """Create a repository on every site (all must be reachable and empty)."""
-        check_passphrase_rule(passphrase)
         clock = clock or SystemClock()
-        n = len(sites)
-        check_shape(k, n)
-        if len({s.url for s in sites}) != n:
-            raise BadRepositoryConfig(
-                "the same site is listed twice; each share needs its own site"
-            )
-        for site in sites:
-            if site.stat(MARKER) is not None:
-                raise RepositoryExists(f"site {site.url} already holds a repository; pick another")
-        master = new_master_key()
-        params = chunker or ChunkerParams()
-        params = replace(params, seed=master.chunker_seed)
-        now = clock.now()
-        config = RepoConfig(
-            id=os.urandom(16).hex(),
+        new = plan_repository(
+            sites,
+            passphrase,
             name=name,
             k=k,
-            n=n,
-            sites=tuple(s.url for s in sites),
-            chunker=params,
+            kdf=kdf,
+            now=clock.now(),
             pack_size=pack_size,
-            generation=1,
-            created=now.isoformat(),
+            chunker=chunker,
         )
-        slot = make_passphrase_slot(master, passphrase, created=now, label="initial", kdf=kdf)
-        repo = cls(list(sites), master, config, slot, clock)
-        sealed = repo.seal_meta(CONFIG, config.to_json())
+        slot = new.slot
+        repo = cls(new.placed, new.master, new.config, slot, clock)
+        sealed = repo.seal_meta(CONFIG, new.config.to_json())
         try:
             for i, site in enumerate(sites):
                 site.put(slot.name, slot.to_json())
@@ -265,109 +177,11 @@ class Repository:
     ) -> Repository:
         """Open from any sites that hold the repository; ``connect`` reaches the others."""
         clock = clock or SystemClock()
-        markers: list[tuple[Site, dict[str, object]]] = []
-        reachable = 0
-        for site in sites:
-            try:
-                doc = json.loads(site.get(MARKER))
-                reachable += 1
-            except SITE_ERRORS:
-                continue
-            except (ObjectMissing, ValueError):
-                reachable += 1
-                continue
-            if isinstance(doc, dict) and doc.get("format") == FORMAT:
-                markers.append((site, doc))
-        if not markers:
-            if not reachable:
-                raise TooFewSites(
-                    "none of the given sites is reachable; check the URLs and network"
-                )
-            raise RepositoryMissing("no embassy repository on the given sites; check the URL")
-        # The id most markers name: one torn or overwritten marker cannot mislead the open.
-        ids = Counter(str(d.get("repository")) for _, d in markers)
-        repo_id = ids.most_common(1)[0][0]
-        holders = [s for s, d in markers if d.get("repository") == repo_id]
-        slots = cls._read_slots(holders)
-        if not slots:
-            raise BadRepositoryConfig(
-                "no readable key slot on the given sites; repair from another"
-            )
-        master, slot = unlock(slots, passphrase=passphrase, recovery_key=recovery_key)
-        config = cls._read_config(holders, master, repo_id)
-        placed: list[Site | None] = [None] * config.n
-        for site, doc in markers:
-            if doc.get("repository") != repo_id:
-                continue
-            index = doc.get("site")
-            if isinstance(index, int) and 0 <= index < config.n and placed[index] is None:
-                placed[index] = site
-            elif site.url in config.sites:
-                placed[config.sites.index(site.url)] = site
-        # A site at a config URL whose marker is torn, emptied or names another repository is
-        # still this one's when its config authenticates under this id (the marker is not
-        # authenticated, the config is): check names the marker, and repair rewrites it.
-        for site in sites:
-            if site.url in config.sites and all(site is not s for s in placed):
-                i = config.sites.index(site.url)
-                if placed[i] is None and cls._holds_config(site, master, repo_id):
-                    placed[i] = site
-        repo = cls(placed, master, config, slot, clock)
-        for i, url in enumerate(config.sites):
-            if placed[i] is None and connect is not None:
-                # Any failure to reach a site leaves it unreachable; check names it.
-                with suppress(SeawallError, ValueError, AttributeError):
-                    site = connect(url)
-                    doc = read_marker(site.get(MARKER)) if site.stat(MARKER) else None
-                    if (
-                        _blank(site)
-                        or (doc is not None and doc["repository"] == repo_id)
-                        or cls._holds_config(site, master, repo_id)
-                    ):
-                        placed[i] = site
+        opened = locate_repository(sites, passphrase, recovery_key)
+        repo = cls(opened.placed, opened.master, opened.config, opened.slot, clock)
+        if connect is not None:
+            connect_missing(opened, connect)
         return repo
-
-    @staticmethod
-    def _holds_config(site: Site, master: MasterKey, repo_id: str) -> bool:
-        """True when ``site`` holds a config that authenticates as repository ``repo_id``'s."""
-        with suppress(*IO_ERRORS, IntegrityError, BadRepositoryConfig):
-            data = unseal(
-                master.data_key, site.get(CONFIG), object_context(repo_id, CONFIG), what="config"
-            )
-            return RepoConfig.from_json(data).id == repo_id
-        return False
-
-    @staticmethod
-    def _read_slots(sites: Sequence[Site]) -> list[KeySlot]:
-        found: dict[str, KeySlot] = {}
-        for site in sites:
-            with suppress(*IO_ERRORS):
-                for name in site.list("keys/"):
-                    with suppress(*IO_ERRORS, BadRepositoryConfig):
-                        slot = KeySlot.from_json(site.get(name))
-                        found.setdefault(slot.id, slot)
-        return list(found.values())
-
-    @staticmethod
-    def _read_config(sites: Sequence[Site], master: MasterKey, repo_id: str) -> RepoConfig:
-        best: RepoConfig | None = None
-        for site in sites:
-            with suppress(*IO_ERRORS, IntegrityError, BadRepositoryConfig):
-                data = unseal(
-                    master.data_key,
-                    site.get(CONFIG),
-                    object_context(repo_id, CONFIG),
-                    what="config",
-                )
-                config = RepoConfig.from_json(data)
-                if config.id == repo_id and (best is None or config.generation > best.generation):
-                    best = config
-        if best is None:
-            raise IntegrityError(
-                "the repository config fails authentication on every given site; "
-                "open from another site and run repair"
-            )
-        return best
 
     def close(self) -> None:
         """Release threads and site connections."""
@@ -600,25 +414,7 @@ class Repository:
 
     def diff(self, old: str, new: str) -> list[DiffEntry]:
         """What changed from snapshot ``old`` to snapshot ``new``."""
-        a = {n.path: n for n in self.tree(self.find_snapshot(old))}
-        b = {n.path: n for n in self.tree(self.find_snapshot(new))}
-        out: list[DiffEntry] = []
-        for path in sorted(a.keys() | b.keys()):
-            if path not in b:
-                out.append(DiffEntry("-", path))
-            elif path not in a:
-                out.append(DiffEntry("+", path))
-            else:
-                x, y = a[path], b[path]
-                if (x.type, x.mode, x.size, x.target, x.chunks) != (
-                    y.type,
-                    y.mode,
-                    y.size,
-                    y.target,
-                    y.chunks,
-                ) or (x.type != "dir" and x.mtime_ns != y.mtime_ns):
-                    out.append(DiffEntry("M", path))
-        return out
+        return diff_trees(self.tree(self.find_snapshot(old)), self.tree(self.find_snapshot(new)))
 
     # -- packs and shares ----------------------------------------------------------
 
@@ -694,113 +490,11 @@ class Repository:
         for _, site in self.reachable():
             site.delete(name)
 
-    # -- operations (each lives in its own module) ---------------------------------
-
-    def backup(
-        self,
-        paths: Sequence[str | os.PathLike[str]] = (),
-        *,
-        excludes: Sequence[str] = (),
-        tags: Sequence[str] = (),
-        stdin: BinaryIO | None = None,
-        stdin_name: str = "stdin",
-        degraded: bool = False,
-        progress: ProgressFn | None = None,
-        hostname: str | None = None,
-        compression: Compression = Compression.AUTO,
-    ) -> BackupReport:
-        """Back up paths and/or a stream as a new snapshot (see :mod:`.backup`)."""
-        return back_up(
-            self,
-            paths,
-            excludes=excludes,
-            tags=tags,
-            stdin=stdin,
-            stdin_name=stdin_name,
-            degraded=degraded,
-            progress=progress,
-            hostname=hostname,
-            compression=compression,
-        )
-
-    def restore(
-        self,
-        ref: str,
-        target: str | os.PathLike[str],
-        *,
-        include: str | None = None,
-        overwrite: bool = False,
-        progress: ProgressFn | None = None,
-        within: Path | None = None,
-    ) -> RestoreReport:
-        """Restore a snapshot under ``target``, never overwriting unless asked (and, with
-        ``within``, only inside that directory)."""
-        return restore_snapshot(
-            self,
-            ref,
-            target,
-            include=include,
-            overwrite=overwrite,
-            progress=progress,
-            within=within,
-        )
-
-    def check(
-        self, read_data: bool | float = False, *, progress: ProgressFn | None = None
-    ) -> CheckReport:
-        """Verify structure, and with ``read_data`` (True or a fraction) every share read."""
-        return check_repository(self, read_data, progress=progress)
-
-    def repair(self, *, index: bool = False, progress: ProgressFn | None = None) -> RepairReport:
-        """Rebuild missing or corrupt shares and copies; clear degraded snapshots. With
-        ``index``, first index every pack again from its trailer (see :mod:`.reindexing`)."""
-        return repair_repository(self, index=index, progress=progress)
-
-    def replace_site(
-        self, old: int | str, new: Site, *, progress: ProgressFn | None = None
-    ) -> None:
-        """Swap a lost or retired site for an empty one and rebuild its shares there."""
-        replace_site(self, old, new, progress=progress)
-
-    def forget(
-        self,
-        policy: KeepPolicy,
-        *,
-        tags: Sequence[str] = (),
-        group_by: Sequence[str] = DEFAULT_GROUP_BY,
-        prune: bool = False,
-        max_unused: float = DEFAULT_MAX_UNUSED,
-        dry_run: bool = False,
-    ) -> ForgetReport:
-        """Remove snapshots outside ``policy`` within each ``group_by`` group (only those
-        carrying all ``tags``)."""
-        return forget_snapshots(
-            self,
-            policy,
-            tags=tags,
-            group_by=group_by,
-            prune=prune,
-            max_unused=max_unused,
-            dry_run=dry_run,
-        )
-
-    def prune(
-        self,
-        *,
-        max_unused: float = DEFAULT_MAX_UNUSED,
-        dry_run: bool = False,
-        progress: ProgressFn | None = None,
-    ) -> PruneReport:
-        """Delete unused packs and orphans; repack partly used packs (see :mod:`.pruning`)."""
-        if dry_run:
-            return plan_prune(self, max_unused=max_unused)
-        return prune_packs(self, max_unused=max_unused, progress=progress)
-
     # -- keys ----------------------------------------------------------------------
 
     def key_slots(self) -> list[KeySlot]:
         """The key slots found on the reachable sites."""
-        return self._read_slots([s for _, s in self.reachable()])
+        return read_slots([s for _, s in self.reachable()])
 
     # A key change is planned here, then carried out by keys.change_keys, which records and
     # hands out its secret before any site holds the new slot. The methods below that plan

@@ -281,3 +281,34 @@ def keep_reasons(snapshots: Sequence[Snapshot], policy: KeepPolicy) -> dict[str,
 def select_kept(snapshots: Sequence[Snapshot], policy: KeepPolicy) -> set[str]:
     """Ids to keep: the newest snapshot of each of the last N periods of each kind."""
     return set(keep_reasons(snapshots, policy))
+
+
+@dataclass(frozen=True)
+class DiffEntry:
+    """One difference between two snapshots: ``+`` added, ``-`` removed, ``M`` modified."""
+
+    change: Literal["+", "-", "M"]
+    path: str
+
+
+def diff_trees(old: Sequence[Node], new: Sequence[Node]) -> list[DiffEntry]:
+    """What changed from the tree ``old`` to the tree ``new``, in path order."""
+    a = {n.path: n for n in old}
+    b = {n.path: n for n in new}
+    out: list[DiffEntry] = []
+    for path in sorted(a.keys() | b.keys()):
+        if path not in b:
+            out.append(DiffEntry("-", path))
+        elif path not in a:
+            out.append(DiffEntry("+", path))
+        else:
+            x, y = a[path], b[path]
+            if (x.type, x.mode, x.size, x.target, x.chunks) != (
+                y.type,
+                y.mode,
+                y.size,
+                y.target,
+                y.chunks,
+            ) or (x.type != "dir" and x.mtime_ns != y.mtime_ns):
+                out.append(DiffEntry("M", path))
+    return out
