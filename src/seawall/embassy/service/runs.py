@@ -1,26 +1,20 @@
-"""One function per embassy operation: authorise, open, run, summarise and record.
+"""The embassy's runs: backup, restore, check, repair, forget, prune and site replacement.
 
-The CLI, the web and the sample loader call :func:`backup`, :func:`restore`, :func:`check`,
-:func:`repair`, :func:`forget`, :func:`prune` and :func:`replace_site` here, so a run is recorded
-the same way whichever edge started it. The run row, audit entry and evidence are the record
-that assess cites (a restore drill for CMM D1.2), so their detail must not depend on the edge.
-
-Repository work can take hours, so it never runs inside a unit of work: each caller hands over a
-factory of units (:data:`Units`) and every record is written in a unit of its own.
+Each one authorises, opens, runs, summarises and records through :mod:`.base`, so a run is
+recorded the same way whichever edge started it. The run row, audit entry and evidence are the
+record that assess cites (a restore drill for CMM D1.2), so their detail must not depend on the
+edge.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar
+from typing import Any, BinaryIO
 
-from seawall.core.access import Perm, require
-from seawall.core.clock import Clock
 from seawall.core.context import Ctx
 from seawall.db.models.embassy import EmbassyRepo
 from seawall.embassy import registry
@@ -34,7 +28,6 @@ from seawall.embassy.checking import (
 from seawall.embassy.checking import replace_site as replace_store_site
 from seawall.embassy.errors import BadSiteUrl, RestoreWouldOverwrite, SnapshotMissing
 from seawall.embassy.exposure import DEFAULT_STORM_RADIUS_KM, Exposure
-from seawall.embassy.keys import KeyChange, change_keys
 from seawall.embassy.progress import ProgressFn
 from seawall.embassy.pruning import (
     DEFAULT_MAX_UNUSED,
@@ -47,211 +40,14 @@ from seawall.embassy.pruning import (
 from seawall.embassy.repository import Repository
 from seawall.embassy.restore import RestoreReport, restore_snapshot, target_inside
 from seawall.embassy.sealing import Compression
+from seawall.embassy.service.base import (
+    Access,
+    authorise,
+    opened,
+    run,
+)
 from seawall.embassy.sites import open_site, redact_url
-from seawall.embassy.sites.base import Site
 from seawall.embassy.snapshots import DEFAULT_GROUP_BY, KeepPolicy
-from seawall.errors import NotFound, SeawallError
-
-Units = Callable[[], AbstractContextManager[Ctx]]
-"""Opens a unit of work as the caller (the CLI's operator, a web page's user, the demo)."""
-
-T = TypeVar("T")
-
-
-def _no_warning(_warning: str) -> None:
-    """Drop a warning (callers with nobody to tell)."""
-
-
-@dataclass(frozen=True)
-class Access:
-    """Who reaches which repository, and with what key.
-
-    ``passphrase`` is asked for only once the repository is found, and not at all when a
-    ``recovery_key`` opens it. With ``adopt``, a site URL that no registered repository holds is
-    opened and registered (the CLI's way to take over a repository made elsewhere); without it,
-    only registered repositories are opened.
-    """
-
-    units: Units
-    ref: str
-    clock: Clock
-    passphrase: Callable[[], str]
-    recovery_key: bytes | None = None
-    adopt: bool = False
-    # What did not stop the operation but needs someone (an index file damaged everywhere).
-    warn: Callable[[str], None] = _no_warning
-
-
-@dataclass
-class Opened:
-    """An open repository, its registry row, and the units its records are written in."""
-
-    units: Units
-    repo: Repository
-    row: EmbassyRepo
-
-    def event(self, action: str, **detail: Any) -> None:
-        """Audit a change that is not a run (key slots, forget, prune, unlock)."""
-        with self.units() as ctx:
-            registry.record_event(ctx, ctx.db.merge(self.row), action, **detail)
-
-    def change_keys(
-        self,
-        action: str,
-        change: KeyChange,
-        deliver: Callable[[KeyChange], None] = lambda _c: None,
-        **detail: Any,
-    ) -> None:
-        """Carry out a key change in the order of :func:`change_keys`: audited (and its
-        shares handed out) in one transaction before any site holds the new slot; a
-        failure to publish is audited with its error."""
-
-        @contextmanager
-        def record() -> Iterator[None]:
-            with self.units() as ctx:
-                registry.record_event(ctx, ctx.db.merge(self.row), action, **detail)
-                yield
-
-        def failed(exc: SeawallError) -> None:
-            self.event(action, outcome="failure", error=exc.code, **detail)
-
-        change_keys(self.repo, change, record=record, deliver=deliver, failed=failed)
-
-    @contextmanager
-    def changing(self, action: str, **detail: Any) -> Iterator[None]:
-        """A change that can fail half done (snapshots deleted, then the prune fails): a
-        failure is audited as ``action`` with its error before it is raised; a success
-        audits its own details."""
-        try:
-            yield
-        except SeawallError as exc:
-            self.event(action, outcome="failure", error=exc.code, **detail)
-            raise
-
-
-def create(
-    units: Units,
-    name: str,
-    sites: Sequence[Site],
-    passphrase: Callable[[], str],
-    *,
-    k: int,
-    clock: Clock,
-) -> str:
-    """Create a repository across ``sites`` and register it as ``name``; its id.
-
-    The name is checked before anything is written to the sites: a repository made there
-    under a name that is then refused would be left on them with no registry row.
-    """
-    with units() as ctx:
-        registry.check_new_name(ctx, name)
-    repo = Repository.init(sites, passphrase(), name=name, k=k, clock=clock)
-    try:
-        config = repo.config
-        with units() as ctx:
-            registry.register_repo(ctx, name, config.id, list(config.sites), k, config.n)
-    finally:
-        repo.close()
-    return config.id
-
-
-def _authorise(access: Access) -> EmbassyRepo | None:
-    """Check the caller may operate the repository; its row, or None for a URL to adopt."""
-    with access.units() as ctx:
-        # Opening a repository with its key reads every snapshot: an operator's act.
-        require(ctx.who, Perm.EMBASSY_OPERATE)
-        row = registry.find_repo(ctx, access.ref)
-    if row is None and not (access.adopt and "://" in access.ref):
-        hint = "its name or any one site URL" if access.adopt else "the name it is registered under"
-        raise NotFound(f"no repository {access.ref!r} on this node; give {hint}")
-    return row
-
-
-@contextmanager
-def _open(access: Access, row: EmbassyRepo | None) -> Iterator[Opened]:
-    """Open the repository from its registry row (or adopt the site URL ``access.ref``)."""
-    urls = row.sites if row else [access.ref]
-    key = access.recovery_key
-    repo = Repository.open(
-        [open_site(url) for url in urls],
-        None if key else access.passphrase(),
-        recovery_key=key,
-        connect=open_site,
-        clock=access.clock,
-    )
-    try:
-        if row is None:
-            config = repo.config
-            with access.units() as ctx:
-                row = registry.find_repo(ctx, config.id) or registry.register_repo(
-                    ctx, config.name, config.id, list(config.sites), config.k, config.n
-                )
-        yield Opened(access.units, repo, row)
-    finally:
-        for warning in repo.warnings:
-            access.warn(warning)
-        repo.close()
-
-
-@contextmanager
-def opened(access: Access) -> Iterator[Opened]:
-    """The repository opened for an operation that is not a run (keys, unlock, listings)."""
-    with _open(access, _authorise(access)) as found:
-        yield found
-
-
-def _record(
-    units: Units,
-    row: EmbassyRepo,
-    kind: str,
-    outcome: str,
-    summary: str,
-    started: datetime,
-    detail: dict[str, Any],
-    degraded: bool | None = None,
-) -> None:
-    """The one place a run is recorded: history row, audit entry and evidence."""
-    with units() as ctx:
-        registry.record_run(
-            ctx, ctx.db.merge(row), kind, outcome, summary, started, detail, degraded
-        )
-
-
-def _run(
-    access: Access,
-    row: EmbassyRepo | None,
-    kind: str,
-    work: Callable[[Repository], T],
-    summarise: Callable[[T], tuple[str, dict[str, Any]]],
-    *,
-    asked: dict[str, Any],
-    degraded: Callable[[T], bool | None] = lambda _r: None,
-    refusals: tuple[type[SeawallError], ...] = (),
-) -> T:
-    """Open, do the work and record the run (success, partial or failure).
-
-    A failure to open is a failed run too: a drill that cannot open the repository failed.
-    ``refusals`` refuse the request as typed (a snapshot id that matches none, a target that
-    holds the files already): no run happened, so none is recorded, and a typo is not a failed
-    restore drill in the maturity evidence. ``asked`` is what the run was asked to do; a
-    failure records it with the error's code.
-    """
-    started = access.clock.now()
-    try:
-        with _open(access, row) as found:
-            row = found.row
-            result = work(found.repo)
-    except refusals:
-        raise
-    except SeawallError as exc:
-        if row is not None:  # a URL that never opened has no row to record against
-            failed = {**asked, "error": exc.code}
-            _record(access.units, row, kind, "failure", exc.message, started, failed)
-        raise
-    summary, detail = summarise(result)
-    outcome = "partial" if detail.get("problems") else "success"
-    _record(access.units, row, kind, outcome, summary, started, detail, degraded(result))
-    return result
 
 
 def backup(
@@ -267,7 +63,7 @@ def backup(
     progress: ProgressFn | None = None,
 ) -> BackupReport:
     """Back up ``paths`` (and/or ``stdin``) as a new snapshot, and record the run."""
-    row = _authorise(access)
+    row = authorise(access)
 
     def summarise(r: BackupReport) -> tuple[str, dict[str, Any]]:
         snap = r.snapshot
@@ -283,7 +79,7 @@ def backup(
             },
         )
 
-    return _run(
+    return run(
         access,
         row,
         "backup",
@@ -325,12 +121,12 @@ def restore(
 ) -> Restored:
     """Restore ``snapshot`` under ``target`` (with ``within``, only inside that directory),
     every piece verified first, and record the run; a ``drill`` is marked as one."""
-    row = _authorise(access)
+    row = authorise(access)
     # A target outside ``within`` is refused before anything is opened: no drill ran.
     into = target_inside(within, str(target)) if within is not None else Path(target)
     marked = {"drill": True} if drill else {}
     asked = {"snapshot": snapshot, "target": str(into), **marked}
-    report = _run(
+    report = run(
         access,
         row,
         "restore",
@@ -358,14 +154,14 @@ def check(
 ) -> CheckReport:
     """Verify the repository (with ``read_data``, True or a fraction, every share read) and
     record the run: partial when it found errors."""
-    row = _authorise(access)
+    row = authorise(access)
 
     def work(repo: Repository) -> CheckReport:
         report = check_repository(repo, read_data, progress=progress)
         repo.warnings.clear()  # a damaged index file is one of the problems the report lists
         return report
 
-    return _run(
+    return run(
         access,
         row,
         "check",
@@ -388,8 +184,8 @@ def repair(
 ) -> RepairReport:
     """Rebuild missing or corrupt shares (with ``index``, the index first) and record the run;
     a repair that finishes leaves the repository no longer degraded."""
-    row = _authorise(access)
-    return _run(
+    row = authorise(access)
+    return run(
         access,
         row,
         "repair",
