@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 import re
 import tomllib
 from pathlib import Path
@@ -12,7 +10,7 @@ import click
 import pytest
 
 import seawall
-from seawall import errors
+from seawall import errors, reference
 from seawall.cli.main import cli
 from seawall.errors import SeawallError
 from seawall.settings import Settings
@@ -72,22 +70,6 @@ _TREE_LINE = re.compile(
 )
 
 
-def _error_classes() -> list[type[SeawallError]]:
-    """SeawallError and every subclass reachable once every seawall module is imported."""
-    for module in pkgutil.walk_packages(seawall.__path__, "seawall."):
-        if module.name.startswith("seawall.db.migrations"):  # run by Alembic, not importable
-            continue
-        importlib.import_module(module.name)
-    found: list[type[SeawallError]] = []
-    waiting: list[type[SeawallError]] = [SeawallError]
-    while waiting:
-        cls = waiting.pop()
-        if cls.__module__.startswith("seawall."):  # not a class a test defines for itself
-            found.append(cls)
-        waiting.extend(cls.__subclasses__())
-    return sorted(found, key=lambda cls: cls.code)
-
-
 def _documented_errors() -> dict[str, tuple[int, int]]:
     text = (ROOT / "docs" / "errors.md").read_text()
     return {
@@ -95,7 +77,7 @@ def _documented_errors() -> dict[str, tuple[int, int]]:
     }
 
 
-ERROR_CLASSES = _error_classes()
+ERROR_CLASSES = sorted(reference.error_classes(), key=lambda cls: cls.code)
 
 
 def test_every_error_code_is_unique() -> None:
@@ -130,6 +112,38 @@ def _drawn_tree() -> dict[str, tuple[str | None, tuple[int, int] | None]]:
         drawn[found["name"]] = (parents[depth - 1], numbers)
         parents.append(found["name"])
     return drawn
+
+
+@pytest.mark.parametrize("cls", ERROR_CLASSES, ids=[cls.__name__ for cls in ERROR_CLASSES])
+def test_every_error_class_says_when_and_what_to_do(cls: type[SeawallError]) -> None:
+    assert reference.missing_texts([cls]) == []
+
+
+def test_the_error_reference_is_generated_from_the_classes() -> None:
+    path = ROOT / "docs" / "errors.md"
+    text = path.read_text()
+    assert text == reference.with_error_reference(text, ERROR_CLASSES), (
+        "docs/errors.md differs from the error classes: run `make docs` "
+        "(uv run --frozen python -m seawall.reference)"
+    )
+
+
+def test_the_error_reference_names_every_class_and_the_texts_it_lacks() -> None:
+    class Unexplained(errors.Conflict):
+        code = "unexplained"
+
+    region = reference.error_reference([errors.SeawallError, errors.Conflict, Unexplained])
+    rows = [line for line in region.splitlines() if line.startswith("| `")]
+    assert [row.split(" | ")[1] for row in rows] == [
+        "`SeawallError`",
+        "`Conflict`",
+        "`Unexplained`",
+    ]
+    assert "missing" in rows[2]
+    assert reference.missing_texts([errors.Conflict, Unexplained]) == [
+        f"{__name__}.Unexplained has no docstring",
+        f"{__name__}.Unexplained has no remedy",
+    ]
 
 
 def test_the_error_tree_drawn_in_errors_py_matches_its_classes() -> None:

@@ -24,8 +24,9 @@ edge has exactly one translator::
     └── AuditChainBroken        (3, 500)
 
 Messages never contain secrets: passwords, tokens and keys are named, not shown.
-docs/errors.md lists every code with its exit code and HTTP status, and a test holds
-this tree to the classes below.
+The first paragraph of each class's docstring says when it is raised, and its ``remedy``
+what to do; ``make docs`` (:mod:`seawall.reference`) writes them, with the code, exit code
+and HTTP status, into docs/errors.md. Tests hold that file and this tree to the classes.
 """
 
 from __future__ import annotations
@@ -35,11 +36,12 @@ from typing import TypeVar
 
 
 class SeawallError(Exception):
-    """Base of every failure Seawall reports to a person or a client."""
+    """The base of every failure; raised on its own only where no narrower class fits."""
 
     exit_code: int = 1
     http_status: int = 500
     code: str = "error"
+    remedy: str = "Read the message; it names the cause."
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -50,88 +52,104 @@ class SeawallError(Exception):
 
 
 class InvalidInput(SeawallError):
-    """The request or argument is not acceptable as given."""
+    """A request, argument or file is not acceptable as given (a short password, an unknown role,
+    an unwritable output)."""
 
     exit_code = 65
     http_status = 422
     code = "invalid_input"
+    remedy = "Correct the value the message names and try again."
 
 
 class UnknownNation(InvalidInput):
-    """A nation code that is not an ISO 3166-1 country known to this node."""
+    """A nation code is not an ISO 3166-1 country this node knows."""
 
     code = "unknown_nation"
+    remedy = "Use a code such as ``JM`` or ``JAM``."
 
 
 class MalformedBody(InvalidInput):
-    """A request body that cannot be parsed at all (e.g. broken JSON)."""
+    """A request body cannot be parsed at all (broken JSON)."""
 
     http_status = 400
     code = "malformed_body"
+    remedy = "Send valid JSON of the documented shape."
 
 
 class PayloadTooLarge(InvalidInput):
-    """A request body over the configured limit."""
+    """A request body is over ``SEAWALL_MAX_BODY_BYTES`` (TAXII's ``max_content_length``)."""
 
     http_status = 413
     code = "payload_too_large"
+    remedy = "Send fewer objects per request, or import the file with the CLI."
 
 
 class NotFound(SeawallError):
-    """No such record, or none the caller may see."""
+    """No such record, or none the caller may see (another nation's records look absent)."""
 
     exit_code = 66
     http_status = 404
     code = "not_found"
+    remedy = "Check the name or id; list what there is."
 
 
 class Conflict(SeawallError):
-    """The change clashes with a record that already exists."""
+    """A change clashes with a record that already exists (a user name, a node initialised for
+    another nation)."""
 
     exit_code = 73
     http_status = 409
     code = "conflict"
+    remedy = "Choose another name, or change the existing record."
 
 
 class AuthenticationFailed(SeawallError):
-    """The caller could not be identified."""
+    """The caller could not be identified: no credentials, a malformed header or token, an unknown
+    token, a refused sign-in."""
 
     exit_code = 77
     http_status = 401
     code = "authentication_failed"
+    remedy = "Send ``Authorization: Bearer <token>`` (``seawall token create``), or sign in again."
 
 
 class TokenExpired(AuthenticationFailed):
     """An API token past its expiry."""
 
     code = "token_expired"
+    remedy = "Create a new token."
 
 
 class TokenRevoked(AuthenticationFailed):
     """An API token that was revoked."""
 
     code = "token_revoked"
+    remedy = "Create a new token."
 
 
 class AccountLocked(AuthenticationFailed):
-    """Too many failed logins; the account is locked for a while."""
+    """An account locked against sign-in. Sign-in itself answers every refusal with
+    ``authentication_failed`` and backs the account off instead (docs/security.md)."""
 
     http_status = 423
     code = "account_locked"
+    remedy = "Wait, or ask an admin."
 
 
 class Forbidden(SeawallError):
-    """The caller is known but may not do this."""
+    """The caller is known but its role, scopes or nation do not allow this."""
 
     exit_code = 77
     http_status = 403
     code = "forbidden"
+    remedy = "Ask an admin for the role or a token with the scope."
 
 
 class FileMissing(NotFound):
     """A file given as input does not exist."""
 
     code = "file_missing"
+    remedy = "Check the path."
 
 
 class DatabaseUnavailable(SeawallError):
@@ -140,36 +158,44 @@ class DatabaseUnavailable(SeawallError):
     exit_code = 69
     http_status = 503
     code = "database_unavailable"
+    remedy = "Check ``SEAWALL_DATABASE_URL`` and that the server is running."
 
 
 class DatabaseFailed(DatabaseUnavailable):
-    """The database failed mid-command: the connection dropped, or the schema is damaged."""
+    """The database failed mid-command: the connection dropped, or the schema is damaged or old."""
 
     code = "database_failed"
+    remedy = (
+        "Check the server; run ``seawall init`` to bring the schema up to date, or restore a "
+        "backup."
+    )
 
 
 class NodeNotInitialised(SeawallError):
-    """The node home has not been set up with ``seawall init``."""
+    """The node home has not been set up, or has no secret key."""
 
     exit_code = 78
     http_status = 409
     code = "node_not_initialised"
+    remedy = "Run ``seawall init``."
 
 
 class ConfigError(SeawallError):
-    """A setting has a value Seawall cannot use."""
+    """A setting has a value Seawall cannot use, or ``seawall.toml`` is not valid TOML."""
 
     exit_code = 78
     http_status = 500
     code = "config_error"
+    remedy = "Fix the setting named (docs/configuration.md)."
 
 
 class AuditChainBroken(SeawallError):
-    """The audit log was edited or entries were removed."""
+    """``seawall audit verify`` finds the audit log edited or entries removed."""
 
     exit_code = 3
     http_status = 500
     code = "audit_chain_broken"
+    remedy = "Treat it as an incident: keep the database and compare with a backup."
 
 
 Choice = TypeVar("Choice", bound=StrEnum)

@@ -30,96 +30,112 @@ from seawall.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 
 class PackInvalid(InvalidInput):
-    """A framework or content pack that does not validate."""
+    """A framework or content pack does not validate."""
 
     code = "pack_invalid"
+    remedy = "Fix the field the message names; save the pack as UTF-8 YAML."
 
 
 class ContentHashMismatch(InvalidInput):
-    """A content pack whose sha256 does not match the expected one."""
+    """A content pack's SHA-256 is not the one expected, or none was given."""
 
     code = "content_hash_mismatch"
+    remedy = "Pass the SHA-256 published with your licensed copy."
 
 
 class UnknownFramework(InvalidInput):
     """No framework pack with that id is shipped or imported."""
 
     code = "unknown_framework"
+    remedy = "Choose one of the ids the message lists."
 
 
 class UnknownFactor(InvalidInput):
     """A factor id the framework does not define."""
 
     code = "unknown_factor"
+    remedy = "Use a factor id from the framework (``seawall assess frameworks``)."
 
 
 class UnknownStakeholderGroup(InvalidInput):
     """A stakeholder group outside the six the CMM process uses."""
 
     code = "unknown_stakeholder_group"
+    remedy = "Choose one of the groups the message lists."
 
 
 class StageOutOfRange(InvalidInput):
-    """A stage number outside the framework's scale."""
+    """A stage outside the framework's scale (1-5 for the CMM)."""
 
     code = "stage_out_of_range"
+    remedy = "Give a stage on the scale."
 
 
 class WrongFrameworkKind(InvalidInput):
-    """An operation that needs another kind of framework (cmm/custom vs index)."""
+    """An operation needs another kind of framework (a rating round on an index)."""
 
     code = "wrong_framework_kind"
+    remedy = "Use a ``cmm`` or ``custom`` framework for rounds, an index for index imports."
 
 
 class IndexCsvInvalid(InvalidInput):
-    """An index CSV with a missing column, a missing or non-numeric score, or no source."""
+    """An index CSV lacks a column, a score, a numeric value or a source."""
 
     code = "index_csv_invalid"
+    remedy = "Fix the row or header named; give ``--source`` when the file has no source column."
 
 
 class RoundNotFound(NotFound):
     """No assessment round with that id visible to the caller."""
 
     code = "round_not_found"
+    remedy = "List rounds with ``seawall assess rounds``."
 
 
 class IndexEditionNotFound(NotFound):
     """No index edition with that id."""
 
     code = "index_edition_not_found"
+    remedy = "List the imported editions."
 
 
 class RoadmapItemNotFound(NotFound):
     """No roadmap item with that id visible to the caller."""
 
     code = "roadmap_item_not_found"
+    remedy = "Use an id from the round's gaps page or ``seawall assess roadmap``."
 
 
 class RoundExists(Conflict):
     """A round for that nation, framework and year already exists."""
 
     code = "round_exists"
+    remedy = "Use the existing round, or another year."
 
 
 class RoundPublished(Conflict):
-    """The round is published; its ratings and consensus are frozen."""
+    """A change to a published round; its ratings and consensus are frozen."""
 
     code = "round_published"
+    remedy = "Open a new round to assess again."
 
 
 class NothingAgreed(Conflict):
-    """A round with no agreed stage cannot be published."""
+    """Publishing a round with no agreed stage."""
 
     code = "nothing_agreed"
+    remedy = "Record consensus first."
 
 
 class EditionExists(Conflict):
     """An index edition with that id is already imported."""
 
     code = "edition_exists"
+    remedy = "Choose another edition id."
 
 
 class ConsentMissing(Forbidden):
-    """The nation has not consented to publish its assessments to a region."""
+    """Publishing assessments to a region without the nation's consent."""
 
     code = "consent_missing"
+    remedy = "Record the nation's consent first."

@@ -64,15 +64,20 @@ from seawall.errors import (
 
 
 class UnknownMarking(InvalidInput):
-    """A marking that Seawall cannot place on the TLP scale."""
+    """A marking is neither a TLP marking nor a definition the collection holds or the envelope
+    carries; a ``tlp:`` tag that is no TLP level."""
 
     code = "unknown_marking"
+    remedy = "Send the marking definition with the object, or use a TLP 2.0 marking."
 
 
 class InvalidStixObject(InvalidInput):
-    """A STIX object that breaks a rule of STIX 2.1; the message names the id and property."""
+    """A STIX object breaks a rule of STIX 2.1, or is over an ingest limit (a pattern over 64 KiB,
+    500 terms or 32 levels of brackets; an object nested over 64 levels). The message names the id
+    and the property; the rest of the envelope or file is stored."""
 
     code = "invalid_stix_object"
+    remedy = "Fix that property, or split an oversized pattern into several indicators."
 
     def __init__(self, object_id: str, prop: str, problem: str) -> None:
         shown = object_id if len(object_id) <= 120 else f"{object_id[:120]}..."
@@ -82,138 +87,165 @@ class InvalidStixObject(InvalidInput):
 
 
 class NotAnEnvelope(InvalidInput):
-    """A TAXII request body that is JSON but not a TAXII envelope."""
+    """A TAXII POST body is JSON but no envelope: a list, a STIX bundle, a bare object."""
 
     code = "not_an_envelope"
+    remedy = 'Send ``{"objects": [...]}``.'
 
 
 class BadFilter(InvalidInput):
-    """A TAXII query parameter that cannot be read."""
+    """A TAXII query parameter cannot be read (``added_after``, ``limit``, ``match[version]``)."""
 
     http_status = 400
     code = "bad_filter"
+    remedy = "Use a STIX timestamp, a positive whole number, or ``first``, ``last``, ``all``."
 
 
 class BadCursor(BadFilter):
-    """A ``next`` cursor this node did not issue."""
+    """A ``next`` value this node did not issue."""
 
     code = "bad_cursor"
+    remedy = "Start the read again without ``next``."
 
 
 class NotAcceptable(InvalidInput):
-    """The client accepts no media type this endpoint can answer in."""
+    """The ``Accept`` header does not allow ``application/taxii+json;version=2.1``."""
 
     http_status = 406
     code = "not_acceptable"
+    remedy = "Send ``Accept: application/taxii+json;version=2.1``."
 
 
 class UnsupportedMediaType(InvalidInput):
-    """The request body is not in the TAXII 2.1 media type."""
+    """A TAXII body is not sent as ``application/taxii+json;version=2.1``."""
 
     http_status = 415
     code = "unsupported_media_type"
+    remedy = "Send that ``Content-Type``."
 
 
 class CollectionNotFound(NotFound):
-    """No such collection, or none the caller may see."""
+    """No such collection, or the caller is outside its audience."""
 
     code = "collection_not_found"
+    remedy = "Use a collection from ``seawall intel collections`` or the TAXII collections list."
 
 
 class ObjectNotFound(NotFound):
-    """No such STIX object in the collection, or none the caller may see."""
+    """No such STIX object in the collection, or none the caller may read."""
 
     code = "object_not_found"
+    remedy = "Check the id; ids are compared as sent, case included."
 
 
 class StatusNotFound(NotFound):
-    """No such status resource, or none the caller may see."""
+    """No TAXII status with that id made from the caller's nation."""
 
     code = "status_not_found"
+    remedy = "Use the status id from the POST's answer."
 
 
 class CollectionExists(Conflict):
     """A collection with that alias already exists."""
 
     code = "collection_exists"
+    remedy = "Choose another alias."
 
 
 class UnreadableIntel(InvalidInput):
-    """An intelligence file that cannot be read in the format it was given as (MISP, CSV, STIX)."""
+    """An import file cannot be read in its format: not UTF-8, not JSON, nested too deeply, no STIX
+    bundle or MISP event, a feed without ``manifest.json``. Nothing is imported."""
 
     code = "unreadable_intel"
+    remedy = "Check the file and ``--format``."
 
 
 class UnreadableLog(InvalidInput):
-    """A log file ``seawall intel match`` cannot open, or a folder given as one."""
+    """``seawall intel match`` cannot read a log: missing, a folder, binary, a broken gzip stream,
+    a line over 1 MiB. Nothing is recorded."""
 
     code = "unreadable_log"
+    remedy = "Give a text log; turn a JSON array into lines with ``jq -c '.[]'``."
 
 
 class NotAMispEvent(UnreadableIntel):
-    """JSON that is not a MISP event (for example a STIX bundle given as MISP)."""
+    """JSON given as MISP is not a MISP event (a STIX bundle, say)."""
 
     code = "not_a_misp_event"
+    remedy = "Import it with ``--format stix``, or export the event from MISP again."
 
 
 class BundleUnreadable(PackageUnreadable):
-    """A file that is not a Seawall intel bundle (not zstd, not JSON, wrong shape)."""
+    """A file is not a Seawall intel bundle (no header, not zstd, a bad checksum, trailing bytes).
+    Nothing is stored."""
 
     code = "bundle_unreadable"
+    remedy = "Ask the sender for the bundle again."
 
 
 class BundleSignatureInvalid(PackageSignatureInvalid):
     """The bundle's signature does not verify: it was altered, or signed by another key."""
 
     code = "bundle_signature_invalid"
+    remedy = "Do not use it; ask the sender for a new bundle."
 
 
 class BundleSenderUnknown(PackageSenderUnknown):
-    """The bundle's sender is not a registered partner with that public key."""
+    """No registered partner holds the key that signed the bundle."""
 
     code = "bundle_sender_unknown"
+    remedy = "Register the sender as a partner with its public key."
 
 
 class CollectionNotShared(Forbidden):
-    """A partner's objects would land in a local collection whose audience does not name it."""
+    """A partner's collection (pulled, or in a bundle) would land in a local collection of the same
+    alias whose audience does not name the partner, its nation or its region. Nothing of it is
+    stored."""
 
     code = "collection_not_shared"
+    remedy = "Add ``partner:NAME`` to that collection's audience, or rename the local collection."
 
 
 class BundleNotForThisNation(Forbidden):
-    """The bundle was filtered for another nation and must not be ingested here."""
+    """An intel bundle was made for another nation. Nothing is stored."""
 
     code = "bundle_not_for_this_nation"
+    remedy = "Ask the sender to export it ``--to`` this nation."
 
 
 class CaseNotFound(ObjectNotFound):
-    """No case the caller may see has that id (or id prefix)."""
+    """No case the caller may see has that id or id prefix."""
 
     code = "case_not_found"
+    remedy = "List cases with ``seawall intel case list``."
 
 
 class NotCaseOwner(Forbidden):
-    """Only the nation that opened a case may change its status."""
+    """Changing the status of a case another nation opened."""
 
     code = "not_case_owner"
+    remedy = "Add a note instead; the opening nation sets the status."
 
 
 class AuditHeadInvalid(Forbidden):
-    """An audit head that is malformed, names another nation, or is not signed by the key
-    registered for the partner under the audit-head prefix."""
+    """An audit head sent to this node's witness is malformed, names another nation, or is not
+    signed by the partner's registered key. Nothing is kept."""
 
     code = "audit_head_invalid"
+    remedy = "Check the partner's registration and its signing key."
 
 
 class AuditHeadConflict(Conflict):
-    """A partner's signed audit head contradicts the one this node witnessed for it: its
-    count went down, or it is no extension of the held head. Both are kept as evidence."""
+    """A partner's signed audit head contradicts the one this node witnessed for it (its count went
+    down, or it does not extend the held head). Both heads are kept as evidence."""
 
     code = "audit_head_conflict"
+    remedy = "Ask the partner's operator to verify their audit log."
 
 
 class AuditWitnessContradicts(AuditChainBroken):
-    """A partner holds a signed head of this node's audit log that the local chain does not
-    match: entries were removed from the end, or the log was rewritten."""
+    """``seawall audit verify --witnesses``: a partner holds a signed head of this node's log that
+    the local chain does not match."""
 
     code = "audit_witness_contradicts"
+    remedy = "Treat it as an incident: entries were removed from the end, or the log was rewritten."
