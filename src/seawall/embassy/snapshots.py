@@ -106,6 +106,8 @@ class Snapshot:
     size: int = 0
     new_bytes: int = 0
     parent: str | None = None
+    # The id of the snapshot this one is a copy of (that one's own original, if it was a copy).
+    original: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -121,6 +123,8 @@ class Snapshot:
         doc["paths"] = list(self.paths)
         doc["tags"] = list(self.tags)
         doc["excludes"] = list(self.excludes)
+        if self.original is None:
+            del doc["original"]  # only a copy has one
         return json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
 
     @classmethod
@@ -135,6 +139,11 @@ class Snapshot:
             # The same tzinfo fromisoformat gives (timezone.utc for +00:00), not pydantic's own.
             snap = replace(snap, time=snap.time.replace(tzinfo=timezone(offset)))
         return snap
+
+    @property
+    def origin(self) -> str:
+        """The id of the snapshot this one was first copied from, or its own."""
+        return self.original or self.id
 
     def mark(self, *, degraded: bool) -> Snapshot:
         """A copy with the degraded flag set or cleared."""

@@ -1,5 +1,5 @@
-"""kill -9 at random moments during backup, prune and repair --index: check passes (or, for
-the index rebuild, every snapshot stays readable) and no snapshot is lost."""
+"""kill -9 at random moments during backup, prune, repair --index and copy: check passes (or,
+for the index rebuild, every snapshot stays readable) and no snapshot is lost."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from seawall.embassy.copying import copy_snapshots
 from seawall.embassy.errors import SiteFull, SiteUnavailable
 from seawall.embassy.repository import Repository
 from seawall.embassy.sites.base import ObjectInfo
@@ -26,6 +27,7 @@ from .conftest import FAST_KDF, PASSPHRASE, SMALL_CHUNKS, tree_state
 CHILD = """
 import sys
 from pathlib import Path
+from seawall.embassy.copying import copy_snapshots
 from seawall.embassy.repository import Repository
 from seawall.embassy.sites.local import LocalSite
 
@@ -38,6 +40,11 @@ if action == "backup":
     repo.backup([sys.argv[4]])
 elif action == "repair-index":
     repo.repair(index=True)
+elif action == "copy":
+    into = [LocalSite(Path(sys.argv[4]) / f"site{i}", fsync=False) for i in range(5)]
+    target = Repository.open(into, sys.argv[3])
+    target.index_every = 1
+    copy_snapshots(repo, target)
 else:
     repo.prune()
 print("done", flush=True)
@@ -263,3 +270,49 @@ def test_kill_during_repair_index_leaves_a_readable_repository_and_a_rerun_compl
     repo.restore("latest", tmp_path / "out")
     assert tree_state(tmp_path / "out" / source.as_posix().lstrip("/")) == expected
     repo.close()
+
+
+def test_kill_during_copy_leaves_the_target_consistent_and_a_rerun_finishes(
+    tmp_path: Path, source: Path
+) -> None:
+    origin, into = tmp_path / "from", tmp_path / "to"
+    repo = init(origin)
+    rng = random.Random(14)
+    expected: dict[str, dict[str, tuple[str, int, int, bytes | str]]] = {}
+    for _ in range(3):
+        (source / "bulk.bin").write_bytes(rng.randbytes(1_500_000))
+        snap = repo.backup([source]).snapshot
+        expected[snap.id] = tree_state(source)
+    ids = [s.id for s in repo.snapshots()]
+    target = init(into)
+    inside = source.as_posix().lstrip("/")
+    restored: set[str] = set()
+
+    def restore_new_copies() -> list[str | None]:
+        """Restore each copy not restored yet and compare it with its original."""
+        copies = target.snapshots()
+        for copy in copies:
+            if copy.id not in restored:
+                out = tmp_path / "out" / copy.id
+                target.restore(copy.id, out)
+                assert copy.original is not None
+                assert tree_state(out / inside) == expected[copy.original]
+                restored.add(copy.id)
+        return [c.original for c in copies]
+
+    finished = 0
+    for delay in [0.0, *sorted(rng.uniform(0.0, 0.4) for _ in range(9))]:
+        finished += run_and_kill(origin, "copy", delay, str(into))
+        report = target.check()
+        assert report.ok, (delay, report.errors)
+        originals = restore_new_copies()
+        assert len(set(originals)) == len(originals) and set(originals) <= set(ids)
+        assert [s.id for s in repo.snapshots()] == ids
+    assert finished < 10  # most kills land mid-copy
+    copy_snapshots(repo, target)
+    assert sorted(restore_new_copies()) == sorted(ids)  # each exactly once
+    assert target.check(read_data=True).ok
+    # The same chunks, each stored once in the target whatever the kills left behind.
+    assert target.stats().raw_bytes == repo.stats().raw_bytes
+    repo.close()
+    target.close()
