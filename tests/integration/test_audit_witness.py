@@ -17,13 +17,12 @@ from seawall.core import audit, partners
 from seawall.core.federation.errors import PartnerRefused
 from seawall.core.federation.identity import IDENTITY_CHALLENGE, load_node_key
 from seawall.core.federation.link import PartnerLink
-from seawall.core.federation.tokens import open_token
+from seawall.core.federation.links import partner_token
 from seawall.core.node import Node
 from seawall.db.models import AuditEntry, AuditHead
 from seawall.db.models.intel_sync import IntelAuditHead
 from seawall.intel import witness, witness_check
 from seawall.intel.errors import AuditHeadConflict, AuditHeadInvalid
-from seawall.intel.sync import sync_state
 from tests.integration.test_intel_sync import Federation, Site
 
 
@@ -48,7 +47,7 @@ def link_to(site: Site, partner: str) -> PartnerLink:
     """The link ``site`` uses to reach its partner, with the token that partner issued it."""
     with site.node.unit(site.node.operator()) as ctx:
         row = partners.get_partner(ctx, partner)
-        token = open_token(site.node.settings, row.id, sync_state(ctx, row.id).token_sealed)
+        token = partner_token(ctx, site.node.settings, row)
         return PartnerLink(row.name, row.url, token, timeout=10)
 
 

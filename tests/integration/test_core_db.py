@@ -238,3 +238,54 @@ def test_a_database_error_names_the_statement_but_not_its_values(tmp_path: Path)
         conn.execute(text("INSERT INTO hashes VALUES (:v)"), {"v": "hunter2-hash"})
     assert "INSERT INTO hashes" in str(caught.value) and "hunter2" not in str(caught.value)
     engine.dispose()
+
+
+def test_partner_link_state_moves_from_intel_to_core_and_back(database_url: str) -> None:
+    """Migration 0011 carries each partner's sealed token, errors and backoff from intel's
+    sync table into core's ``partner_links``, and its downgrade carries them back."""
+    from alembic import command
+
+    from seawall.db.migrate import alembic_config
+
+    engine = make_engine(database_url)
+    config = alembic_config(engine)
+    command.upgrade(config, "0009")
+    command.upgrade(config, "0010")
+    state = {
+        "token_sealed": "c2VhbGVk",
+        "last_error": "no answer in 20 s",
+        "last_error_code": "partner_timed_out",
+        "failures": 3,
+        "seen_key_id": "k1",
+    }
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO nations (iso2, iso3, name) VALUES ('TT', 'TTO', 'T&T')"))
+        conn.execute(text("INSERT INTO nations (iso2, iso3, name) VALUES ('JM', 'JAM', 'JM')"))
+        conn.execute(
+            text(
+                "INSERT INTO partners (id, name, nation, owner_nation, url, trust, max_tlp, pull,"
+                " push, embassy_host, public_key, disabled, created_at) VALUES ('p1', 'tt-node',"
+                " 'TT', 'JM', 'http://tt', 'partner', 'amber', true, true, false, '', false,"
+                " '2026-12-01 00:00:00')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO intel_sync_partners (partner_id, token_sealed, last_error,"
+                " last_error_code, failures, seen_key_id) VALUES ('p1', :token_sealed,"
+                " :last_error, :last_error_code, :failures, :seen_key_id)"
+            ),
+            state,
+        )
+    command.upgrade(config, "heads")
+    columns = ", ".join(state)
+    with engine.connect() as conn:
+        moved = conn.execute(text(f"SELECT {columns} FROM partner_links")).mappings().all()  # noqa: S608
+        kept = conn.execute(text("SELECT * FROM intel_sync_partners")).mappings().all()
+    assert [dict(row) for row in moved] == [state]
+    assert [set(row) for row in kept] == [{"partner_id", "last_pull_at", "last_push_at"}]
+    command.downgrade(config, "0010")
+    with engine.connect() as conn:
+        back = conn.execute(text(f"SELECT {columns} FROM intel_sync_partners")).mappings().all()  # noqa: S608
+    assert [dict(row) for row in back] == [state]
+    engine.dispose()

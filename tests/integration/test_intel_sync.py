@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 from seawall.core import audit, partners, tokens, users
 from seawall.core.clock import FrozenClock
 from seawall.core.federation.identity import load_node_key
+from seawall.core.federation.links import link_partner
 from seawall.core.node import Node
 from seawall.db.models import AuditEntry, Partner
 from seawall.db.models.intel import IntelObject
@@ -36,7 +37,7 @@ from seawall.intel.collections import Audience, create_collection, get_collectio
 from seawall.intel.errors import NotCaseOwner
 from seawall.intel.identity import identity_id
 from seawall.intel.store import writing
-from seawall.intel.sync import SyncReport, link_partner, partner_statuses, sync
+from seawall.intel.sync import SyncReport, partner_statuses, sync
 from seawall.intel.tlp import Tlp, marking_id
 from seawall.web.app import create_app
 from tests.conftest import EPOCH, LiveServer, free_port, make_node, serve_in_thread

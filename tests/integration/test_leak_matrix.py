@@ -25,6 +25,7 @@ from seawall.core import organisations, partners, tokens, users
 from seawall.core.clock import FrozenClock
 from seawall.core.federation.errors import PartnerDisabled
 from seawall.core.federation.identity import load_node_key
+from seawall.core.federation.links import link_partner
 from seawall.core.node import Node
 from seawall.db.models import Partner
 from seawall.db.models.intel import IntelObject
@@ -36,7 +37,7 @@ from seawall.intel.identity import identity_id
 from seawall.intel.provenance import receive
 from seawall.intel.sharing import may_take
 from seawall.intel.store import writing
-from seawall.intel.sync import link_partner, sync
+from seawall.intel.sync import sync
 from seawall.intel.taxii import MEDIA_TYPE
 from seawall.intel.tlp import Tlp, marking_id
 from seawall.web.app import create_app
@@ -440,12 +441,11 @@ def _directions(site: Node3, record: str, pull: bool, push: bool) -> None:
 
 
 def _stored_token(site: Node3) -> str:
-    from seawall.core.federation.tokens import open_token
-    from seawall.intel.sync import sync_state
+    from seawall.core.federation.links import partner_token
 
     with site.node.unit(site.node.operator()) as ctx:
         partner = partners.get_partner(ctx, "jm1-node")
-        return open_token(site.node.settings, partner.id, sync_state(ctx, partner.id).token_sealed)
+        return partner_token(ctx, site.node.settings, partner)
 
 
 def _reset(matrix: Matrix) -> None:
@@ -459,7 +459,7 @@ def _reset(matrix: Matrix) -> None:
             ctx.db.execute(delete(IntelSyncCursor))
             ctx.db.execute(delete(IntelOutbox))
             for partner in partners.list_partners(ctx):
-                from seawall.intel.sync import sync_state
+                from seawall.core.federation.links import link_state
 
-                state = sync_state(ctx, partner.id)
+                state = link_state(ctx, partner.id)
                 state.failures, state.next_attempt_at = 0, None

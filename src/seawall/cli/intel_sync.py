@@ -22,6 +22,7 @@ from seawall.cli.output import (
     writable,
     write_file,
 )
+from seawall.core.federation import links
 from seawall.core.federation.identity import load_node_key
 from seawall.errors import InvalidInput
 from seawall.intel import bundles, sync
@@ -224,7 +225,7 @@ def partner_link(
         raise InvalidInput("give --token, --token-file, --public-key or --clear")
     node = state.node()
     with state.operator_unit() as ctx:
-        row = sync.link_partner(ctx, node.settings, name, token=token, public_key=public_key)
+        row = links.link_partner(ctx, node.settings, name, token=token, public_key=public_key)
     parts = [p for p, v in (("token stored", token), ("key registered", public_key)) if v]
     say(f"Partner {row.name}: {', '.join(parts) or 'token cleared'}")
 

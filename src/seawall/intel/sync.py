@@ -29,15 +29,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
+from seawall.core.federation import links
 from seawall.core.federation.errors import PartnerAnsweredGarbage, PartnerNotLinked, PartnerRefused
-from seawall.core.federation.identity import parse_public_key
-from seawall.core.federation.retries import backoff
-from seawall.core.federation.tokens import open_token, seal_token
 from seawall.core.node import Node
 from seawall.core.partners import get_partner, list_partners
-from seawall.db.models import Partner
+from seawall.db.models import Partner, PartnerLinkState
 from seawall.db.models.intel import IntelCollection
 from seawall.db.models.intel_sync import IntelOutbox, IntelSyncCursor, IntelSyncPartner
 from seawall.errors import SeawallError
@@ -46,7 +43,6 @@ from seawall.intel.identity import nation_identity
 from seawall.intel.link import DEFAULT_TIMEOUT, RemoteCollection, TaxiiLink
 from seawall.intel.provenance import Received, local_collection, receive, stamp_creator
 from seawall.intel.validation import parse_timestamp
-from seawall.settings import Settings
 
 DEFAULT_PAGE_SIZE = 1000
 PUSH_BATCH = 500
@@ -101,49 +97,13 @@ class SyncReport:
 
 
 def sync_state(ctx: Ctx, partner_id: str) -> IntelSyncPartner:
-    """A partner's sync state row, made on first use."""
+    """When intel last pulled from and pushed to a partner, made on first use."""
     state = ctx.db.get(IntelSyncPartner, partner_id)
     if state is None:
-        state = IntelSyncPartner(
-            partner_id=partner_id,
-            token_sealed="",
-            last_error="",
-            last_error_code="",
-            failures=0,
-            seen_key_id="",
-        )
+        state = IntelSyncPartner(partner_id=partner_id)
         ctx.db.add(state)
         ctx.db.flush()
     return state
-
-
-def link_partner(
-    ctx: Ctx,
-    settings: Settings,
-    ref: str,
-    token: str | None = None,
-    public_key: str | None = None,
-) -> Partner:
-    """Store the API token a partner issued us and/or register its public signing key."""
-    require(ctx.who, Perm.PARTNERS_MANAGE)
-    partner = get_partner(ctx, ref)
-    changed: dict[str, Any] = {}
-    if public_key is not None:
-        if public_key.strip():
-            parse_public_key(public_key)
-        partner.public_key = public_key.strip()
-        changed["public_key"] = "set" if public_key.strip() else "cleared"
-    if token is not None:
-        state = sync_state(ctx, partner.id)
-        state.token_sealed = seal_token(settings, partner.id, token.strip()) if token else ""
-        changed["token"] = "set" if token.strip() else "cleared"
-    if changed:
-        # New credentials deserve a try at once, not after the backoff of the old ones.
-        state = sync_state(ctx, partner.id)
-        state.failures = 0
-        state.next_attempt_at = None
-        ctx.record("intel.partner.linked", partner.id, name=partner.name, **changed)
-    return partner
 
 
 # --- one pass -------------------------------------------------------------------------
@@ -189,24 +149,17 @@ def sync_partner(
     """Pull from and push to one partner; a failure is recorded, not raised."""
     with node.unit(node.operator()) as ctx:
         partner = get_partner(ctx, partner_id)
-        state = sync_state(ctx, partner.id)
         report = SyncReport(partner.name, partner.nation)
         if partner.disabled:
             report.skipped = "disabled"
             return report
-        due = state.next_attempt_at
-        if not force and due is not None and due > ctx.now():
-            report.skipped = f"waiting until {due:%Y-%m-%d %H:%M:%S} UTC after: {state.last_error}"
-            return report
-        if not state.token_sealed:
-            error = PartnerNotLinked(
-                f"partner {partner.name} has no API token stored; ask them for one and run "
-                f"`seawall intel partner link {partner.name} --token ...`"
-            )
-            _record_failure(ctx, partner, error, report)
+        waiting = None if force else links.waiting_until(ctx, partner.id)
+        if waiting is not None:
+            due, last_error = waiting
+            report.skipped = f"waiting until {due:%Y-%m-%d %H:%M:%S} UTC after: {last_error}"
             return report
         try:
-            token = open_token(node.settings, partner.id, state.token_sealed)
+            token = links.partner_token(ctx, node.settings, partner)
         except PartnerNotLinked as exc:
             _record_failure(ctx, partner, exc, report)
             return report
@@ -234,11 +187,8 @@ def sync_partner(
         return report
     with node.unit(node.operator()) as ctx:
         partner = get_partner(ctx, partner_id)
+        links.record_success(ctx, partner, proof.key_id if proof else "")
         state = sync_state(ctx, partner.id)
-        # The last error stays on record with its time; failures == 0 says it is over.
-        state.failures = 0
-        state.next_attempt_at = None
-        state.seen_key_id = proof.key_id if proof else ""
         if pull:
             state.last_pull_at = ctx.now()
         if push:
@@ -267,12 +217,7 @@ def _done(report: SyncReport) -> dict[str, int]:
 
 
 def _record_failure(ctx: Ctx, partner: Partner, exc: SeawallError, report: SyncReport) -> None:
-    state = sync_state(ctx, partner.id)
-    state.failures += 1
-    state.last_error = exc.message
-    state.last_error_code = exc.code
-    state.last_error_at = ctx.now()
-    state.next_attempt_at = ctx.now() + backoff(state.failures)
+    links.record_failure(ctx, partner, exc)
     report.error = exc.message
     report.error_code = exc.code
     report.pending = outbox.depth(ctx, partner.id)
@@ -552,17 +497,18 @@ def partner_statuses(ctx: Ctx) -> list[PartnerStatus]:
     out: list[PartnerStatus] = []
     for partner in list_partners(ctx):
         state = ctx.db.get(IntelSyncPartner, partner.id)
+        link = ctx.db.get(PartnerLinkState, partner.id)
         out.append(
             PartnerStatus(
                 partner=partner,
-                linked=bool(state and state.token_sealed),
+                linked=bool(link and link.token_sealed),
                 last_pull_at=state.last_pull_at if state else None,
                 last_push_at=state.last_push_at if state else None,
-                last_error=state.last_error if state else "",
-                last_error_code=state.last_error_code if state else "",
-                last_error_at=state.last_error_at if state else None,
-                next_attempt_at=state.next_attempt_at if state else None,
-                failures=state.failures if state else 0,
+                last_error=link.last_error if link else "",
+                last_error_code=link.last_error_code if link else "",
+                last_error_at=link.last_error_at if link else None,
+                next_attempt_at=link.next_attempt_at if link else None,
+                failures=link.failures if link else 0,
                 queue=outbox.counts(ctx, partner.id),
             )
         )

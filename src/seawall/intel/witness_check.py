@@ -18,11 +18,11 @@ from sqlalchemy import func, select
 
 from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
+from seawall.core.federation import links
 from seawall.core.federation.identity import load_node_key
 from seawall.core.federation.link import DEFAULT_TIMEOUT, PartnerLink
-from seawall.core.federation.tokens import open_token
 from seawall.core.partners import list_partners
-from seawall.db.models.intel_sync import IntelAuditHead, IntelSyncPartner
+from seawall.db.models.intel_sync import IntelAuditHead
 from seawall.errors import SeawallError
 from seawall.intel.errors import AuditHeadInvalid
 from seawall.intel.witness import (
@@ -74,11 +74,10 @@ def check_witnesses(
     key = load_node_key(settings)
     answers: list[tuple[str, SignedHead | WitnessCheck]] = []
     for partner in list_partners(ctx):
-        state = ctx.db.get(IntelSyncPartner, partner.id)
-        if partner.disabled or state is None or not state.token_sealed:
+        if partner.disabled or not links.is_linked(ctx, partner.id):
             continue
         try:
-            token = open_token(settings, partner.id, state.token_sealed)
+            token = links.partner_token(ctx, settings, partner)
             with PartnerLink(partner.name, partner.url, token, timeout) as link:
                 got = link.witnessed_head(key.key_id)
         except SeawallError as exc:

@@ -22,6 +22,7 @@ from seawall.core.access import Principal, Role
 from seawall.core.clock import FrozenClock
 from seawall.core.federation.errors import InvalidPublicKey
 from seawall.core.federation.identity import key_path, load_node_key
+from seawall.core.federation.links import link_partner
 from seawall.core.node import Node
 from seawall.db.models import Partner
 from seawall.db.models.intel import IntelObject
@@ -36,7 +37,6 @@ from seawall.intel.errors import (
 )
 from seawall.intel.identity import identity_id
 from seawall.intel.store import writing
-from seawall.intel.sync import link_partner
 from seawall.intel.tlp import Tlp, marking_id
 from tests.conftest import EPOCH, make_node
 

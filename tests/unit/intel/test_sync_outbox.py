@@ -24,13 +24,14 @@ from seawall.core import partners
 from seawall.core.access import Principal, Role
 from seawall.core.clock import FrozenClock
 from seawall.core.federation.identity import NodeKey, identity_challenge
+from seawall.core.federation.links import link_partner
 from seawall.core.node import Node
 from seawall.db.models.intel import IntelObject
 from seawall.intel import outbox
 from seawall.intel.collections import Audience, create_collection
 from seawall.intel.policy import Holder, Recipient, may_share
 from seawall.intel.store import writing
-from seawall.intel.sync import link_partner, sync
+from seawall.intel.sync import sync
 from seawall.intel.tlp import Tlp, marking_id
 from tests.conftest import EPOCH, make_node
 

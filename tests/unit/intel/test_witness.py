@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 from seawall.core import audit, partners
 from seawall.core.clock import FrozenClock
 from seawall.core.federation.identity import load_node_key
+from seawall.core.federation.links import link_partner
 from seawall.core.node import Node
 from seawall.db.models import Partner
 from seawall.intel import witness
-from seawall.intel.sync import link_partner
 from tests.conftest import EPOCH, make_node
 
 

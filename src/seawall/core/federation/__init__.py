@@ -7,6 +7,8 @@
 - :mod:`~seawall.core.federation.link`: an HTTP client bound to one partner (its URL and
   token, timeouts, a size cap on answers, JSON checked before use) that proves the partner's
   identity with a challenge.
+- :mod:`~seawall.core.federation.links`: the partner's link state: the token it issued us
+  (stored with ``link_partner``), the last error and the backoff every pillar respects.
 - :mod:`~seawall.core.federation.packages`: the signed package format for files carried
   between nodes by hand (a magic line, a JSON header, a detached signature, a zstd payload),
   opened only with a registered partner's key.

@@ -129,6 +129,24 @@ class Partner(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class PartnerLinkState(Base):
+    """How this node reaches a partner, for every pillar: the API token the partner issued us
+    (sealed), the key id it last proved, and the last error with the backoff it set."""
+
+    __tablename__ = "partner_links"
+
+    partner_id: Mapped[str] = mapped_column(
+        ForeignKey("partners.id", ondelete="CASCADE"), primary_key=True
+    )
+    token_sealed: Mapped[str] = mapped_column(Text, default="")
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    last_error_code: Mapped[str] = mapped_column(String(64), default="")
+    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    seen_key_id: Mapped[str] = mapped_column(String(32), default="")
+
+
 class AuditEntry(Base):
     """One state change, chained to the one before it by a keyed hash."""
 

@@ -16,22 +16,16 @@ from seawall.db.types import UTCDateTime
 
 
 class IntelSyncPartner(Base):
-    """A partner's sync state: its sealed API token, last runs, last error and backoff."""
+    """When intel last pulled from and pushed to a partner (the link itself, its token and
+    backoff, is core's :class:`~seawall.db.models.core.PartnerLinkState`)."""
 
     __tablename__ = "intel_sync_partners"
 
     partner_id: Mapped[str] = mapped_column(
         ForeignKey("partners.id", ondelete="CASCADE"), primary_key=True
     )
-    token_sealed: Mapped[str] = mapped_column(Text, default="")
     last_pull_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     last_push_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    last_error: Mapped[str] = mapped_column(Text, default="")
-    last_error_code: Mapped[str] = mapped_column(String(64), default="")
-    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    failures: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    seen_key_id: Mapped[str] = mapped_column(String(32), default="")
 
 
 class IntelSyncCursor(Base):
