@@ -32,7 +32,14 @@ from seawall.embassy.errors import (
 )
 from seawall.embassy.index import PackInfo
 from seawall.embassy.keys import KeySlot
-from seawall.embassy.losses import PackLoss, find_losses, summarise_losses
+from seawall.embassy.losses import (
+    PackLoss,
+    find_losses,
+    find_unlisted,
+    summarise_losses,
+    summarise_unlisted,
+    unindex_packs,
+)
 from seawall.embassy.packs import open_chunk, share_name
 from seawall.embassy.progress import Progress, ProgressFn, ignore_progress
 from seawall.embassy.pruning import stale_temporaries
@@ -100,6 +107,10 @@ class RepairReport:
     unrecoverable: tuple[str, ...] = ()
     losses: tuple[PackLoss, ...] = ()
     rebuilt: IndexRebuild | None = None
+    # Lost packs taken out of the index, so that the next backup stores their chunks again.
+    unindexed: tuple[str, ...] = ()
+    # Per snapshot id, the files needing chunks no index lists (of packs unindexed before).
+    unlisted: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def to_doc(self) -> dict[str, Any]:
         """JSON form; ``lost_packs`` lists every snapshot and file each lost pack held."""
@@ -110,6 +121,8 @@ class RepairReport:
             "unrecoverable": list(self.unrecoverable),
             "lost_packs": [loss.to_doc() for loss in self.losses],
             "index": self.rebuilt.to_doc() if self.rebuilt else None,
+            "unindexed": list(self.unindexed),
+            "unlisted": [{"id": sid, "files": list(paths)} for sid, paths in self.unlisted],
         }
 
 
@@ -423,31 +436,31 @@ def repair_repository(
             except (TooFewShares, IntegrityError):
                 lost.append(pack.id)
             report(Progress("repair", files=number + 1, total_files=len(known.packs)))
+        # Files whose chunks a repair before this one took out of the index with their pack.
+        unlisted = () if lost or known.damaged else find_unlisted(repo, known)
         cleared = 0
         for snap in repo.snapshots():
             # A snapshot stays degraded while any pack is beyond repair or unindexed.
-            if snap.degraded and not lost and not known.damaged:
+            if snap.degraded and not lost and not known.damaged and not unlisted:
                 name = f"snapshots/{snap.id}"
                 data = snap.mark(degraded=False).to_json()
                 repo.put_everywhere(name, repo.seal_meta(name, data))
                 cleared += 1
         losses = tuple(find_losses(repo, known, lost))
-    done = RepairReport(
-        healed, copied, cleared, tuple(loss.pack for loss in losses), losses, rebuilt
-    )
+        unindexed = tuple(unindex_packs(repo, known, lost))
+    gone = tuple(loss.pack for loss in losses)
+    done = RepairReport(healed, copied, cleared, gone, losses, rebuilt, unindexed, unlisted)
     if known.damaged:
         names = ", ".join(sorted(known.damaged))
         raise IndexDamaged(
             f"repair healed the rest, but {names} is unreadable on every site: "
             "run seawall embassy repair --index to index its packs again"
         )
-    if losses:
+    if losses or unlisted:
         # Everything else is healed; the run still fails, so no one reads it as a clean bill.
-        raise PacksLost(
-            summarise_losses(list(losses), verb="repair could not rebuild"),
-            done.unrecoverable,
-            done.to_doc(),
-        )
+        verb = "repair could not rebuild"
+        told = summarise_losses(list(losses), verb=verb) if losses else summarise_unlisted(unlisted)
+        raise PacksLost(told, gone, done.to_doc())
     return done
 
 

@@ -86,6 +86,55 @@ def find_losses(repo: RepositoryStore, index: Index, lost: Collection[bytes]) ->
     ]
 
 
+def unindex_packs(repo: RepositoryStore, index: Index, lost: Collection[bytes]) -> list[str]:
+    """Take the packs ``lost`` out of the index (restic's ``repair index``); their share names.
+
+    While a lost pack is indexed, a backup takes its chunks as stored and a new snapshot
+    names data no one can read. One index file listing every other pack the readable files
+    list is written to every site first, and only then are those files deleted: a run
+    stopped in between leaves the pack indexed, and the next repair finds it lost again. The
+    pack's shares stay on the sites: with a site that holds good ones back, ``repair
+    --index`` indexes it again from its trailer.
+    """
+    if not lost:
+        return []
+    repo.confirm_lock()
+    kept = [pack for pid, pack in index.packs.items() if pid not in lost]
+    if kept:
+        repo.write_index_file(kept)
+    for name in sorted(index.files):
+        repo.delete_everywhere(name)
+    return [share_name(pid) for pid in sorted(lost)]
+
+
+def find_unlisted(repo: RepositoryStore, index: Index) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Per snapshot id, the files that need a chunk no index lists: data of a pack lost
+    beyond repair and taken out of the index, until a backup stores those chunks again."""
+    found = []
+    for snap in repo.snapshots():
+        paths = tuple(
+            node.path
+            for node in repo.tree(snap)
+            if any(bytes.fromhex(cid) not in index for cid in node.chunks)
+        )
+        if paths:
+            found.append((snap.id, paths))
+    return tuple(found)
+
+
+def summarise_unlisted(unlisted: tuple[tuple[str, tuple[str, ...]], ...]) -> str:
+    """One line naming the first few files that need chunks no index lists."""
+    named = [f"{sid[:8]}:/{path}" for sid, paths in unlisted for path in paths]
+    shown = ", ".join(named[:SHOW_FILES])
+    more = f" and {len(named) - SHOW_FILES} more" if len(named) > SHOW_FILES else ""
+    return (
+        f"{counted(len(named), 'file')} of {counted(len(unlisted), 'snapshot')} need chunks "
+        f"of packs lost beyond repair ({shown}{more}): back up those files again (the next "
+        "backup stores their chunks anew), or bring back a site that holds good shares and "
+        "run repair --index"
+    )
+
+
 def summarise_losses(losses: list[PackLoss], *, verb: str) -> str:
     """One line naming each lost pack (the first few) and the files they hold in all."""
     names = [loss.pack for loss in losses]

@@ -12,6 +12,8 @@ from seawall.embassy.packs import share_name
 from seawall.embassy.repository import Repository
 from seawall.embassy.sites.local import LocalSite
 
+from .conftest import tree_state
+
 
 def spoil(sites: list[LocalSite], pack: PackInfo, on: tuple[int, ...]) -> None:
     """Flip a byte in the middle of the pack's share on each site in ``on``."""
@@ -104,3 +106,27 @@ def test_a_lost_pack_holding_many_files_names_the_first_and_counts_the_rest(
     assert "note-39.txt" not in problem.message
     with pytest.raises(PacksLost, match="40 files"):
         repo.repair()
+
+
+def test_a_pack_lost_beyond_repair_leaves_the_index_so_the_next_backup_stores_it_again(
+    repo: Repository, source: Path, sites: list[LocalSite], tmp_path: Path
+) -> None:
+    first = repo.backup([source]).snapshot
+    every = set(repo.load_index().packs)
+    lost = max(repo.load_index().packs.values(), key=lambda p: len(holders(repo, p)))
+    spoil(sites, lost, (0, 1, 2))
+    with pytest.raises(PacksLost) as caught:
+        repo.repair()
+    assert caught.value.packs == (share_name(lost.id),)
+    assert caught.value.exit_code == 4
+    assert caught.value.detail["unindexed"] == [share_name(lost.id)]
+    # The pack's chunks no longer count as stored: a backup cannot dedup against them.
+    assert set(repo.load_index().packs) == every - {lost.id}
+    second = repo.backup([source]).snapshot
+    assert second.new_bytes == sum(e.raw_length for e in lost.entries)
+    assert repo.check(read_data=True).ok
+    assert repo.repair().unlisted == ()
+    inside = source.as_posix().lstrip("/")
+    for snap in (second, first):  # the older snapshot's chunks are stored again too
+        repo.restore(snap.id, tmp_path / snap.id)
+        assert tree_state(tmp_path / snap.id / inside) == tree_state(source)
