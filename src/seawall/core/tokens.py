@@ -59,7 +59,12 @@ def forget_verified(token_id: str | None = None) -> None:
             _verified.pop(key, None)
 
 
-def _digest(secret: str) -> str:
+def secret_digest(secret: str) -> str:
+    """What is stored of a secret the node hands out (a token, a session cookie): its SHA-256.
+
+    The secrets are 256-bit random values, so a plain hash suffices; a lookup by digest
+    never holds the secret itself.
+    """
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
@@ -123,7 +128,7 @@ def create_token(
         id=token_id,
         user_id=user.id,
         name=name.strip(),
-        secret_hash=_digest(secret),
+        secret_hash=secret_digest(secret),
         scopes=sorted(p.value for p in wanted & role_perms & held),
         created_at=ctx.now(),
         expires_at=ctx.now() + timedelta(days=days),
@@ -170,7 +175,7 @@ def authenticate_token(ctx: Ctx, value: str, username: str | None = None) -> Pri
     parts = value.strip().removeprefix(PREFIX).split("_", 1)
     if not value.startswith(PREFIX) or len(parts) != 2:
         raise AuthenticationFailed("malformed API token: expected sw_<id>_<secret>")
-    key = (str(ctx.db.get_bind().engine.url), _digest(value))
+    key = (str(ctx.db.get_bind().engine.url), secret_digest(value))
     hit = _verified.get(key)
     if hit is not None and hit.until > time.monotonic():
         if hit.expires_at <= ctx.now():
@@ -184,7 +189,7 @@ def authenticate_token(ctx: Ctx, value: str, username: str | None = None) -> Pri
         .where(ApiToken.id == parts[0])
     ).first()
     row, user = (found[0], found[1]) if found is not None else (None, None)
-    if row is None or not hmac.compare_digest(row.secret_hash, _digest(parts[1])):
+    if row is None or not hmac.compare_digest(row.secret_hash, secret_digest(parts[1])):
         raise AuthenticationFailed(
             "API token not recognised: create one with `seawall token create`"
         )

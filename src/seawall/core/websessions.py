@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -10,11 +9,8 @@ from datetime import timedelta
 from sqlalchemy import delete
 
 from seawall.core.context import Ctx
+from seawall.core.tokens import secret_digest
 from seawall.db.models import User, WebSession
-
-
-def _digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -32,7 +28,7 @@ def open_session(ctx: Ctx, user: User, lifetime: timedelta) -> OpenedSession:
     ctx.db.execute(delete(WebSession).where(WebSession.expires_at < now))
     ctx.db.add(
         WebSession(
-            id_hash=_digest(cookie),
+            id_hash=secret_digest(cookie),
             user_id=user.id,
             csrf_token=csrf,
             created_at=now,
@@ -45,7 +41,7 @@ def open_session(ctx: Ctx, user: User, lifetime: timedelta) -> OpenedSession:
 
 def resolve_session(ctx: Ctx, cookie: str) -> tuple[User, WebSession] | None:
     """The live session behind a cookie, or None."""
-    row = ctx.db.get(WebSession, _digest(cookie))
+    row = ctx.db.get(WebSession, secret_digest(cookie))
     if row is None or row.expires_at <= ctx.now():
         return None
     user = ctx.db.get(User, row.user_id)
@@ -56,7 +52,7 @@ def resolve_session(ctx: Ctx, cookie: str) -> tuple[User, WebSession] | None:
 
 def close_session(ctx: Ctx, cookie: str) -> None:
     """Sign out: forget the session."""
-    row = ctx.db.get(WebSession, _digest(cookie))
+    row = ctx.db.get(WebSession, secret_digest(cookie))
     if row is not None:
         ctx.db.delete(row)
         ctx.record("auth.logout", row.user_id)

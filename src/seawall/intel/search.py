@@ -51,6 +51,31 @@ class Found:
     status: quality.Status
     warning: str
 
+    @classmethod
+    def of(
+        cls,
+        collection: IntelCollection,
+        ref: tuple[str, str],
+        body: dict[str, Any],
+        tlp: Tlp,
+        version: datetime,
+        date_added: datetime,
+        now: datetime,
+    ) -> Found:
+        """A stored version (``ref`` is its id and type) as a hit: its summary, and its
+        quality as of ``now``."""
+        return cls(
+            collection=collection.alias,
+            id=ref[0],
+            type=ref[1],
+            summary=summary_of(body),
+            tlp=tlp,
+            version=version,
+            date_added=date_added,
+            status=quality.status_of(body, now),
+            warning=quality.assess(body).reason,
+        )
+
 
 @dataclass(frozen=True)
 class Version:
@@ -138,18 +163,15 @@ def search(ctx: Ctx, text: str, limit: int = SEARCH_LIMIT) -> list[Found]:
     now = ctx.now()
     for collection, row in _newest_holding(ctx, needle, limit):
         body = json.loads(row.body)
-        verdict = quality.assess(body)
         found.append(
-            Found(
-                collection=collection.alias,
-                id=row.stix_id,
-                type=row.type,
-                summary=summary_of(body),
-                tlp=Tlp(row.tlp),
-                version=row.version,
-                date_added=row.date_added,
-                status=quality.status_of(body, now),
-                warning=verdict.reason,
+            Found.of(
+                collection,
+                (row.stix_id, row.type),
+                body,
+                Tlp(row.tlp),
+                row.version,
+                row.date_added,
+                now,
             )
         )
     found.sort(key=lambda f: f.date_added, reverse=True)
@@ -367,18 +389,15 @@ def recent_objects(
     page = query_objects(ctx, collection, Filters(types=types, limit=MAX_LIMIT))
     found: list[Found] = []
     for stored in reversed(page.objects):
-        body = stored.as_dict()
         found.append(
-            Found(
-                collection=collection.alias,
-                id=stored.id,
-                type=stored.type,
-                summary=summary_of(body),
-                tlp=stored.tlp,
-                version=stored.version,
-                date_added=stored.date_added,
-                status=quality.status_of(body, now),
-                warning=quality.assess(body).reason,
+            Found.of(
+                collection,
+                (stored.id, stored.type),
+                stored.as_dict(),
+                stored.tlp,
+                stored.version,
+                stored.date_added,
+                now,
             )
         )
     return found[:limit]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -12,7 +12,7 @@ from seawall.core import audit, evidence, organisations, partners, tokens, users
 from seawall.core.access import Perm, require
 from seawall.core.nations import groups_of, nation_name, normalise_nation, region_members
 from seawall.core.tlp import TLP_KEYS
-from seawall.db.models import ApiToken, AuditEntry, Organisation, Partner, User
+from seawall.db.models import ApiToken, User
 from seawall.intel import witness_check
 from seawall.web.deps import ApiCtx, node_of
 from seawall.web.errors import ERROR_RESPONSES
@@ -25,6 +25,17 @@ class Strict(BaseModel):
     """Request bodies: unknown fields are refused."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class RowOut(BaseModel):
+    """Answers read from a database row, field by field, by attribute name."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    @classmethod
+    def of(cls, row: object) -> Self:
+        """From the row."""
+        return cls.model_validate(row)
 
 
 class Me(BaseModel):
@@ -82,18 +93,13 @@ class OrgIn(Strict):
     kind: Literal["cirt", "ministry", "regulator", "data_custodian", "regional_body"]
 
 
-class OrgOut(BaseModel):
+class OrgOut(RowOut):
     """An organisation."""
 
     id: str
     name: str
     kind: str
     nation: str
-
-    @classmethod
-    def of(cls, org: Organisation) -> OrgOut:
-        """From the row."""
-        return cls(id=org.id, name=org.name, kind=org.kind, nation=org.nation)
 
 
 @router.get("/organisations", response_model=list[OrgOut])
@@ -120,7 +126,7 @@ class UserIn(Strict):
     partner: str | None = Field(default=None, max_length=100)
 
 
-class UserOut(BaseModel):
+class UserOut(RowOut):
     """A user; never carries the password hash."""
 
     id: str
@@ -131,20 +137,6 @@ class UserOut(BaseModel):
     disabled: bool
     created_at: datetime
     last_login_at: datetime | None
-
-    @classmethod
-    def of(cls, user: User) -> UserOut:
-        """From the row."""
-        return cls(
-            id=user.id,
-            username=user.username,
-            display_name=user.display_name,
-            nation=user.nation,
-            role=user.role,
-            disabled=user.disabled,
-            created_at=user.created_at,
-            last_login_at=user.last_login_at,
-        )
 
 
 @router.get("/users", response_model=list[UserOut])
@@ -259,7 +251,7 @@ class PartnerIn(Strict):
     embassy_host: bool = False
 
 
-class PartnerOut(BaseModel):
+class PartnerOut(RowOut):
     """A partner node and its trust settings."""
 
     id: str
@@ -272,22 +264,6 @@ class PartnerOut(BaseModel):
     push: bool
     embassy_host: bool
     disabled: bool
-
-    @classmethod
-    def of(cls, p: Partner) -> PartnerOut:
-        """From the row."""
-        return cls(
-            id=p.id,
-            name=p.name,
-            nation=p.nation,
-            url=p.url,
-            trust=p.trust,
-            max_tlp=p.max_tlp,
-            pull=p.pull,
-            push=p.push,
-            embassy_host=p.embassy_host,
-            disabled=p.disabled,
-        )
 
 
 @router.get("/partners", response_model=list[PartnerOut])
@@ -320,7 +296,7 @@ def enable_partner(ref: str, ctx: CtxDep) -> PartnerOut:
     return PartnerOut.of(partners.set_partner_disabled(ctx, ref, False))
 
 
-class AuditOut(BaseModel):
+class AuditOut(RowOut):
     """One audit entry."""
 
     seq: int
@@ -332,21 +308,6 @@ class AuditOut(BaseModel):
     source: str
     detail: dict[str, Any]
     hash: str
-
-    @classmethod
-    def of(cls, e: AuditEntry) -> AuditOut:
-        """From the row."""
-        return cls(
-            seq=e.seq,
-            at=e.at,
-            actor=e.actor,
-            nation=e.nation,
-            action=e.action,
-            target=e.target,
-            source=e.source,
-            detail=e.detail,
-            hash=e.hash,
-        )
 
 
 @router.get("/audit", response_model=list[AuditOut])
