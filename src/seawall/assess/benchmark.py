@@ -2,7 +2,9 @@
 statements a regional coordinator publishes, each linked to the rows behind it.
 
 Only rounds that are published *and* whose nation currently consents to the region group are
-used. Rules, so the statements can be checked by hand:
+used: this node's own, and those other nations' nodes published to it in signed round packages
+(:mod:`seawall.assess.publication`) for the group and have not withdrawn. Rules, so the
+statements can be checked by hand:
 
 - A dimension is "at Start-up" when its score is below 2 (it has not fully reached Formative).
 - A nation "reaches Dynamic" when any factor's agreed stage is the top stage.
@@ -23,6 +25,7 @@ from statistics import fmean
 from sqlalchemy import select
 
 from seawall.assess.frameworks import DEFAULT_FRAMEWORK, Framework, get_framework
+from seawall.assess.publication import received_for
 from seawall.assess.rounds import PUBLISHED, agreed_stages
 from seawall.assess.scoring import dimension_scores
 from seawall.catalogs import N_
@@ -47,6 +50,8 @@ class PanelRow:
     published_at: datetime | None
     factors: dict[str, int] = field(hash=False)
     dimensions: dict[str, float] = field(hash=False)
+    # "here" for a round of this node, "received" for one a partner's node published to it.
+    source: str = "here"
 
 
 @dataclass(frozen=True)
@@ -120,7 +125,18 @@ def build_panel(ctx: Ctx, group: str, framework_id: str = DEFAULT_FRAMEWORK) -> 
         stages = agreed_stages(ctx.db, row.id)
         scores = dimension_scores(stages, framework.dimension_of(), framework.stages.highest)
         rows.append(PanelRow(row.id, row.nation, row.year, row.published_at, stages, scores))
-    return rows
+    # Rounds other nations' nodes published to this hub, as their signed packages said.
+    for got in received_for(ctx, code, framework.id):
+        if any(r.round_id == got.round_id for r in rows):
+            continue
+        stages = dict(got.stages)
+        scores = dimension_scores(stages, framework.dimension_of(), framework.stages.highest)
+        rows.append(
+            PanelRow(
+                got.round_id, got.nation, got.year, got.published_at, stages, scores, "received"
+            )
+        )
+    return sorted(rows, key=lambda r: (r.nation, r.year))
 
 
 def latest_rows(panel: Sequence[PanelRow]) -> dict[str, PanelRow]:

@@ -10,7 +10,8 @@
     ├── UnknownStakeholderGroup
     ├── StageOutOfRange        a stage outside the framework's scale (1-5 for the CMM)
     ├── WrongFrameworkKind     e.g. a rating round on an index framework
-    └── IndexCsvInvalid        an index CSV with missing or non-numeric scores
+    ├── IndexCsvInvalid        an index CSV with missing or non-numeric scores
+    └── NoSharedGroup          a round package for no group the hub holds with that nation
     NotFound
     ├── RoundNotFound
     ├── IndexEditionNotFound
@@ -19,9 +20,11 @@
     ├── RoundExists
     ├── RoundPublished         a change to a round already published
     ├── NothingAgreed          publishing a round with no agreed stage
-    └── EditionExists
+    ├── EditionExists
+    └── RoundNotPublished      sending a round to a hub before it is published
     Forbidden
-    └── ConsentMissing         publishing without the nation's consent
+    ├── ConsentMissing         publishing without the nation's consent
+    └── ForeignRound           a round package signed by another nation's node
 """
 
 from __future__ import annotations
@@ -139,3 +142,28 @@ class ConsentMissing(Forbidden):
 
     code = "consent_missing"
     remedy = "Record the nation's consent first."
+
+
+class NoSharedGroup(InvalidInput):
+    """A round package names no region group that this hub holds with the round's nation as a
+    member. Nothing is stored."""
+
+    code = "no_shared_group"
+    remedy = (
+        "Ask the nation to publish to a group this hub serves, or add the nation to the group here."
+    )
+
+
+class RoundNotPublished(Conflict):
+    """Sending a round to a hub (export, withdrawal) before it is published."""
+
+    code = "round_not_published"
+    remedy = "Agree the factors and publish the round first (`seawall assess round publish`)."
+
+
+class ForeignRound(Forbidden):
+    """A round package whose round belongs to another nation than the node that signed it: a
+    node publishes only its own nation's rounds. Nothing is stored."""
+
+    code = "foreign_round"
+    remedy = "Ask that nation's own node for the package."

@@ -42,10 +42,17 @@ class LazyGroup(click.Group):
 
 
 def _assess() -> click.Command:
-    from seawall.cli import assess_frameworks, assess_gaps, assess_reports, assess_rounds
+    from seawall.cli import (
+        assess_frameworks,
+        assess_gaps,
+        assess_hub,
+        assess_reports,
+        assess_rounds,
+    )
     from seawall.cli.assess import assess
 
-    for module in (assess_frameworks, assess_rounds, assess_gaps, assess_reports):
+    # assess_hub adds export, withdraw and import to assess_rounds' round group.
+    for module in (assess_frameworks, assess_rounds, assess_hub, assess_gaps, assess_reports):
         for sub in module.COMMANDS:
             assess.add_command(sub)
     return assess

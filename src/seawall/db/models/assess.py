@@ -199,3 +199,30 @@ class RoadmapProgress(Base):
     progress: Mapped[int] = mapped_column(Integer)
     note: Mapped[str] = mapped_column(Text, default="")
     by: Mapped[str] = mapped_column(String(100))
+
+
+class ReceivedRound(Base):
+    """A round another nation's node published to this hub, kept as its signed package said.
+
+    Read-only: only a newer package from the same nation's node replaces it. ``groups`` holds
+    the region groups the nation consented to (group: who consented), ``withdrawn`` the groups
+    it withdrew the round from (group: when, by whom, why).
+    """
+
+    __tablename__ = "assess_received_rounds"
+
+    round_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    nation: Mapped[str] = mapped_column(ForeignKey("nations.iso2"), index=True)
+    framework_id: Mapped[str] = mapped_column(String(64))
+    year: Mapped[int] = mapped_column(Integer)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    published_by: Mapped[str] = mapped_column(String(100))
+    groups: Mapped[dict[str, str]] = mapped_column(JSON)
+    withdrawn: Mapped[dict[str, dict[str, str]]] = mapped_column(JSON)
+    stages: Mapped[dict[str, int]] = mapped_column(JSON)
+    dissent: Mapped[dict[str, str]] = mapped_column(JSON)
+    ratings: Mapped[list[dict[str, object]]] = mapped_column(JSON)
+    sender_key_id: Mapped[str] = mapped_column(String(32))
+    package_sha256: Mapped[str] = mapped_column(String(64))
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())

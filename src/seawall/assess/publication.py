@@ -1,0 +1,353 @@
+"""Rounds that travel: a nation's published round, signed by its node, held at a regional hub.
+
+A **round package** is core's signed package (:mod:`seawall.core.federation.packages`) of
+its own kind: the magic line ``SEAWALL-ASSESS-ROUND/1`` and the signing prefix
+``seawall-assess-round/1``, so it never passes for an intel bundle or any other statement.
+Its payload is JSON::
+
+    {"action": "publish" | "withdraw",
+     "round": {"id", "nation", "framework_id", "year", "published_at", "published_by"},
+     "groups": {"CARICOM": "<who consented>", ...},       (publish)
+     "withdraw": {"group", "by", "reason", "at"},          (withdraw)
+     "stages": {"D1.1": 3, ...}, "dissent": {"D1.1": "..."},
+     "ratings": [...]}                                     (only when the nation chose to)
+
+The nation's node writes it (:func:`export_round`, :func:`withdraw_round`): only a published
+round, only by someone of the round's nation allowed to publish, only to groups the nation
+has consented to (the consent names the user who recorded it). The hub opens it
+(:func:`import_round`) only when the signature verifies with the key registered for a
+partner of the round's own nation: a node speaks for its own nation's rounds and no other.
+The hub keeps the round as the package said, read-only; a newer package of the same round
+replaces it, an older one changes nothing. A withdrawal drops the round from that group's
+views and says when, by whom and why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+from sqlalchemy import select
+
+from seawall.assess.errors import ConsentMissing, ForeignRound, NoSharedGroup, RoundNotPublished
+from seawall.assess.rounds import PUBLISHED, agreed_stages, find_round
+from seawall.core.access import Perm, require, require_nation
+from seawall.core.context import Ctx
+from seawall.core.federation.identity import load_node_key
+from seawall.core.federation.packages import PackageKind, open_package, seal_package, sender_of
+from seawall.core.nations import region_members
+from seawall.core.partners import list_partners
+from seawall.db.models.assess import Consensus, PublicationConsent, Rating, ReceivedRound, Round
+from seawall.errors import InvalidInput
+from seawall.settings import Settings
+
+ROUND_PACKAGE = PackageKind(
+    magic=b"SEAWALL-ASSESS-ROUND/1\n",
+    signing_prefix=b"seawall-assess-round/1\n",
+    name="Seawall round package",
+    noun="round package",
+)
+PUBLISH = "publish"
+WITHDRAW = "withdraw"
+
+
+class _RoundDoc(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    id: str
+    nation: str
+    framework_id: str
+    year: int
+    published_at: str
+    published_by: str
+
+
+class _Withdrawal(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    group: str
+    by: str
+    reason: str
+    at: str
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    action: str
+    round: _RoundDoc
+    groups: dict[str, str] = {}
+    withdraw: _Withdrawal | None = None
+    stages: dict[str, int] = {}
+    dissent: dict[str, str] = {}
+    ratings: list[dict[str, Any]] = []
+
+
+@dataclass(frozen=True)
+class RoundPackage:
+    """A package written for a hub, and what it carries."""
+
+    data: bytes
+    round_id: str
+    action: str
+    groups: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Imported:
+    """What importing a round package did at the hub."""
+
+    round_id: str
+    nation: str
+    action: str
+    outcome: str  # stored, replaced, unchanged (same or older package), withdrawn, not_held
+    groups: tuple[str, ...]
+
+
+def _published_round(ctx: Ctx, ref: str) -> Round:
+    require(ctx.who, Perm.ASSESS_PUBLISH)
+    row = find_round(ctx, ref)
+    require_nation(ctx.who, row.nation, f"round {row.id} of {row.nation}")
+    if row.status != PUBLISHED or row.published_at is None:
+        raise RoundNotPublished(
+            f"round {row.id} is not published: publish it before sending it to a hub"
+        )
+    return row
+
+
+def _round_doc(row: Round) -> dict[str, Any]:
+    assert row.published_at is not None
+    return {
+        "id": row.id,
+        "nation": row.nation,
+        "framework_id": row.framework_id,
+        "year": row.year,
+        "published_at": row.published_at.isoformat(),
+        "published_by": row.published_by or "",
+    }
+
+
+def _seal(ctx: Ctx, settings: Settings, payload: dict[str, Any]) -> bytes:
+    key = load_node_key(settings)
+    header = {
+        "sender": sender_of(settings, key),
+        "round": payload["round"]["id"],
+        "action": payload["action"],
+        "signed_at": ctx.now().isoformat(),
+    }
+    body = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+    return seal_package(ROUND_PACKAGE, key, header, body)
+
+
+def round_document(
+    ctx: Ctx, ref: str, *, groups: tuple[str, ...] = (), ratings: bool = False
+) -> dict[str, Any]:
+    """What a round package carries, as JSON: a published round for the hubs of ``groups``
+    (default: every group the nation consents to), its agreed stages and dissent, and with
+    ``ratings`` each stakeholder group's ratings and rationales."""
+    row = _published_round(ctx, ref)
+    consents = {
+        c.region_group: c.granted_by
+        for c in ctx.db.scalars(
+            select(PublicationConsent).where(
+                PublicationConsent.nation == row.nation, PublicationConsent.revoked_at.is_(None)
+            )
+        )
+    }
+    wanted = sorted({g.strip().upper() for g in groups}) or sorted(consents)
+    missing = [g for g in wanted if g not in consents]
+    if missing or not wanted:
+        raise ConsentMissing(
+            f"{row.nation} has not consented to publish to {', '.join(missing) or 'any group'}: "
+            "record the nation's consent with `seawall assess round consent` first"
+        )
+    consensus = list(ctx.db.scalars(select(Consensus).where(Consensus.round_id == row.id)))
+    return {
+        "action": PUBLISH,
+        "round": _round_doc(row),
+        "groups": {g: consents[g] for g in wanted},
+        "stages": agreed_stages(ctx.db, row.id),
+        "dissent": {c.factor_id: c.dissent for c in consensus if c.dissent},
+        "ratings": _ratings(ctx, row) if ratings else [],
+    }
+
+
+def export_round(
+    ctx: Ctx,
+    settings: Settings,
+    ref: str,
+    *,
+    groups: tuple[str, ...] = (),
+    ratings: bool = False,
+) -> RoundPackage:
+    """:func:`round_document` as a package signed by this node, for a hub to import."""
+    payload = round_document(ctx, ref, groups=groups, ratings=ratings)
+    data = _seal(ctx, settings, payload)
+    wanted = tuple(payload["groups"])
+    ctx.record(
+        "assess.round.exported",
+        payload["round"]["id"],
+        groups=list(wanted),
+        ratings=ratings,
+        bytes=len(data),
+    )
+    return RoundPackage(data, payload["round"]["id"], PUBLISH, wanted)
+
+
+def _ratings(ctx: Ctx, row: Round) -> list[dict[str, Any]]:
+    stmt = select(Rating).where(Rating.round_id == row.id).order_by(Rating.factor_id)
+    return [
+        {
+            "stakeholder_group": r.stakeholder_group,
+            "factor": r.factor_id,
+            "stage": r.stage,
+            "rationale": r.rationale,
+        }
+        for r in ctx.db.scalars(stmt)
+    ]
+
+
+def withdraw_round(ctx: Ctx, settings: Settings, ref: str, group: str, reason: str) -> RoundPackage:
+    """A signed withdrawal of a published round from ``group``: the hub drops it from that
+    group's views and keeps when, by whom and why."""
+    row = _published_round(ctx, ref)
+    code = group.strip().upper()
+    why = " ".join(reason.split())
+    if not why:
+        raise InvalidInput("say why the round is withdrawn (--reason): the hub shows it")
+    payload = {
+        "action": WITHDRAW,
+        "round": _round_doc(row),
+        "withdraw": {
+            "group": code,
+            "by": ctx.who.username,
+            "reason": why,
+            "at": ctx.now().isoformat(),
+        },
+    }
+    data = _seal(ctx, settings, payload)
+    ctx.record("assess.round.withdrawn", row.id, group=code, reason=why)
+    return RoundPackage(data, row.id, WITHDRAW, (code,))
+
+
+def _read(data: bytes, ctx: Ctx) -> tuple[_Payload, str, datetime, str]:
+    opened = open_package(ROUND_PACKAGE, data, list_partners(ctx))
+    try:
+        payload = _Payload.model_validate_json(opened.payload)
+        signed_at = datetime.fromisoformat(str(opened.header["signed_at"]))
+        datetime.fromisoformat(payload.round.published_at)
+    except (ValidationError, KeyError, ValueError, TypeError):
+        raise ROUND_PACKAGE.refuse("its contents are not a round") from None
+    if payload.action not in (PUBLISH, WITHDRAW) or (
+        (payload.action == WITHDRAW) != (payload.withdraw is not None)
+    ):
+        raise ROUND_PACKAGE.refuse("its action is neither a publication nor a withdrawal")
+    if payload.round.nation.upper() != opened.sender_nation:
+        raise ForeignRound(
+            f"the package is signed by {opened.sender_nation}'s node but holds a round of "
+            f"{payload.round.nation}: a node publishes only its own nation's rounds"
+        )
+    key_id = str(opened.header["sender"].get("key_id", ""))
+    return payload, key_id, signed_at, hashlib.sha256(data).hexdigest()
+
+
+def import_round(ctx: Ctx, data: bytes) -> Imported:
+    """Store a round package from a partner's node (or drop what it withdraws)."""
+    require(ctx.who, Perm.ASSESS_PUBLISH)
+    payload, key_id, signed_at, digest = _read(data, ctx)
+    doc = payload.round
+    nation = doc.nation.upper()
+    held = ctx.db.get(ReceivedRound, doc.id)
+    if held is not None and (held.nation != nation):
+        raise ForeignRound(f"round {doc.id} is held here as {held.nation}'s, not {nation}'s")
+    if held is not None and (held.package_sha256 == digest or held.signed_at >= signed_at):
+        return Imported(doc.id, nation, payload.action, "unchanged", tuple(sorted(held.groups)))
+    if payload.action == WITHDRAW:
+        return _withdraw(ctx, held, payload, nation, signed_at, digest)
+    groups = {g.upper(): who for g, who in payload.groups.items()}
+    shared = {g: who for g, who in groups.items() if nation in region_members(ctx.db, g)}
+    if not shared:
+        raise NoSharedGroup(
+            f"the round names {', '.join(sorted(groups)) or 'no group'}; none is a group this "
+            f"hub holds with {nation} as a member"
+        )
+    row = held or ReceivedRound(round_id=doc.id, nation=nation, withdrawn={})
+    if held is None:
+        ctx.db.add(row)
+    row.framework_id = doc.framework_id
+    row.year = doc.year
+    row.published_at = datetime.fromisoformat(doc.published_at)
+    row.published_by = doc.published_by
+    row.groups = shared
+    row.withdrawn = {g: w for g, w in (row.withdrawn or {}).items() if g not in shared}
+    row.stages = dict(payload.stages)
+    row.dissent = dict(payload.dissent)
+    row.ratings = list(payload.ratings)
+    row.sender_key_id = key_id
+    row.package_sha256 = digest
+    row.signed_at = signed_at
+    row.received_at = ctx.now()
+    ctx.db.flush()
+    outcome = "replaced" if held is not None else "stored"
+    ctx.record(
+        "assess.round.received", doc.id, nation=nation, groups=sorted(shared), outcome=outcome
+    )
+    return Imported(doc.id, nation, PUBLISH, outcome, tuple(sorted(shared)))
+
+
+def _withdraw(
+    ctx: Ctx,
+    held: ReceivedRound | None,
+    payload: _Payload,
+    nation: str,
+    signed_at: datetime,
+    digest: str,
+) -> Imported:
+    assert payload.withdraw is not None
+    group = payload.withdraw.group.upper()
+    if held is None or group not in held.groups:
+        return Imported(payload.round.id, nation, WITHDRAW, "not_held", (group,))
+    held.groups = {g: who for g, who in held.groups.items() if g != group}
+    held.withdrawn = {
+        **held.withdrawn,
+        group: {
+            "at": payload.withdraw.at,
+            "by": payload.withdraw.by,
+            "reason": payload.withdraw.reason,
+            "received_at": ctx.now().isoformat(),
+        },
+    }
+    held.signed_at = signed_at
+    held.package_sha256 = digest
+    ctx.db.flush()
+    ctx.record(
+        "assess.round.withdrawal_received",
+        held.round_id,
+        nation=nation,
+        group=group,
+        reason=payload.withdraw.reason,
+    )
+    return Imported(held.round_id, nation, WITHDRAW, "withdrawn", (group,))
+
+
+def received_for(ctx: Ctx, group: str, framework_id: str) -> list[ReceivedRound]:
+    """Rounds held for ``group`` in ``framework_id`` that their nation has not withdrawn."""
+    code = group.strip().upper()
+    stmt = (
+        select(ReceivedRound)
+        .where(ReceivedRound.framework_id == framework_id)
+        .order_by(ReceivedRound.nation, ReceivedRound.year)
+    )
+    members = set(region_members(ctx.db, code))
+    return [r for r in ctx.db.scalars(stmt) if code in r.groups and r.nation in members]
+
+
+def withdrawals_for(ctx: Ctx, group: str) -> list[tuple[ReceivedRound, dict[str, str]]]:
+    """Rounds withdrawn from ``group``, with when, by whom and why."""
+    code = group.strip().upper()
+    stmt = select(ReceivedRound).order_by(ReceivedRound.nation, ReceivedRound.year)
+    return [(r, r.withdrawn[code]) for r in ctx.db.scalars(stmt) if code in r.withdrawn]
