@@ -33,8 +33,8 @@ from seawall.cli.output import (
 )
 from seawall.errors import InvalidInput
 from seawall.intel import ingest, search
-from seawall.intel.audiences import describe_audience, parse_audience
-from seawall.intel.collections import audience_of, create_collection, list_collections
+from seawall.intel.audiences import audience_of, describe_audience, parse_audience
+from seawall.intel.collections import create_collection, list_collections
 from seawall.intel.ingest import Format, ImportReport
 from seawall.intel.matching import sightings
 from seawall.intel.matching.logs import LogFormat
@@ -83,7 +83,7 @@ def collection_create(
             "alias": row.alias,
             "title": row.title,
             "default_tlp": row.default_tlp,
-            "audience": row.audience,
+            "audience": audience_of(row).to_json(),
         }
     if as_json:
         emit_json(shown)
@@ -103,7 +103,7 @@ def collection_list(state: CliState, as_json: bool) -> None:
                 "alias": r.alias,
                 "title": r.title,
                 "default_tlp": r.default_tlp,
-                "audience": r.audience,
+                "audience": audience_of(r).to_json(),
                 "owner_nation": r.owner_nation,
                 "created_at": r.created_at,
                 "audience_text": describe_audience(audience_of(r)),

@@ -232,6 +232,19 @@ class BadPlace(InvalidInput):
     remedy = "Give latitude -90 to 90, longitude -180 to 180 and a positive radius."
 
 
+class MountUnavailable(SeawallError):
+    """``seawall embassy mount`` cannot mount here: the FUSE binding (the ``mount`` extra) is
+    not installed, or the kernel refused the mount (no /dev/fuse, or no permission)."""
+
+    exit_code = 69
+    http_status = 503
+    code = "mount_unavailable"
+    remedy = (
+        "Install libfuse3 (Debian: `apt-get install libfuse3-dev fuse3 pkg-config`), then "
+        "`pip install 'seawall[mount]'`; or restore the snapshot instead."
+    )
+
+
 class HostKeyRejected(SiteUnavailable):
     """An SFTP server's host key is unknown or differs from the one in ``known_hosts``."""
 

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import select
 
 from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
-from seawall.core.nations import groups_of, normalise_nation
+from seawall.core.nations import groups_of
 from seawall.db.models import Organisation, Partner, RegionGroup
 from seawall.db.models.intel import IntelCollection
 from seawall.errors import InvalidInput
+from seawall.intel.audiences import Audience as Audience  # re-exported: callers create with it
+from seawall.intel.audiences import audience_of
 from seawall.intel.errors import CollectionExists, CollectionNotFound
 from seawall.intel.policy import Holder, Recipient, may_share
 from seawall.intel.sharing import (
@@ -28,64 +28,6 @@ from seawall.intel.sharing import (
 from seawall.intel.tlp import Tlp, parse_tlp
 
 ALIAS = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
-
-
-def _clean(values: Iterable[str]) -> tuple[str, ...]:
-    return tuple(sorted({v.strip() for v in values if v.strip()}))
-
-
-@dataclass(frozen=True)
-class Audience:
-    """Who may read a collection; empty means every user of the node.
-
-    Organisations listed here are also the *named* recipients of the collection's
-    TLP:RED objects.
-    """
-
-    nations: tuple[str, ...] = ()
-    organisations: tuple[str, ...] = ()
-    groups: tuple[str, ...] = ()
-    partners: tuple[str, ...] = ()
-
-    @classmethod
-    def of(
-        cls,
-        nations: Iterable[str] = (),
-        organisations: Iterable[str] = (),
-        groups: Iterable[str] = (),
-        partners: Iterable[str] = (),
-    ) -> Audience:
-        """An audience with nation codes normalised and duplicates dropped."""
-        return cls(
-            nations=_clean(normalise_nation(n) for n in nations),
-            organisations=_clean(organisations),
-            groups=_clean(g.upper() for g in groups),
-            partners=_clean(p.lower() for p in partners),
-        )
-
-    @classmethod
-    def from_json(cls, raw: dict[str, Any]) -> Audience:
-        """The audience as stored."""
-        return cls(
-            nations=tuple(raw.get("nations", ())),
-            organisations=tuple(raw.get("organisations", ())),
-            groups=tuple(raw.get("groups", ())),
-            partners=tuple(raw.get("partners", ())),
-        )
-
-    def to_json(self) -> dict[str, list[str]]:
-        """The audience for storage."""
-        return {
-            "nations": list(self.nations),
-            "organisations": list(self.organisations),
-            "groups": list(self.groups),
-            "partners": list(self.partners),
-        }
-
-    @property
-    def is_open(self) -> bool:
-        """Whether every user of the node may read the collection."""
-        return not (self.nations or self.organisations or self.groups or self.partners)
 
 
 @dataclass(frozen=True)
@@ -132,11 +74,6 @@ class Reader:
             is_named=named,
             in_community=self.recipient.in_community,
         )
-
-
-def audience_of(collection: IntelCollection) -> Audience:
-    """A collection's audience."""
-    return Audience.from_json(collection.audience)
 
 
 def default_marking(collection: IntelCollection) -> Tlp:

@@ -26,6 +26,8 @@
     └── AuditHeadConflict         a partner's audit head contradicts the one witnessed for it
     AuditChainBroken (3, 500)
     └── AuditWitnessContradicts   a partner witnessed a head the local audit chain does not match
+    SeawallError (1, 500)
+    └── AudienceDamaged           a collection's stored audience is not the shape Seawall writes
 
 Signed offline bundles (core's signed packages, :mod:`seawall.core.federation.packages`)::
 
@@ -60,6 +62,7 @@ from seawall.errors import (
     Forbidden,
     InvalidInput,
     NotFound,
+    SeawallError,
 )
 
 
@@ -249,3 +252,12 @@ class AuditWitnessContradicts(AuditChainBroken):
 
     code = "audit_witness_contradicts"
     remedy = "Treat it as an incident: entries were removed from the end, or the log was rewritten."
+
+
+class AudienceDamaged(SeawallError):
+    """A collection's stored audience is not an object of nation, organisation, group and
+    partner lists (edited in the database, or damaged). Every reader refuses the collection
+    rather than guess who may read it."""
+
+    code = "audience_damaged"
+    remedy = "Restore the collection from a database backup."

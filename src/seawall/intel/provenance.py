@@ -29,7 +29,8 @@ from seawall.core.context import Ctx
 from seawall.db.models import Partner
 from seawall.db.models.intel import IntelCollection
 from seawall.errors import InvalidInput
-from seawall.intel.collections import ALIAS, Audience, create_collection
+from seawall.intel.audiences import Audience
+from seawall.intel.collections import ALIAS, create_collection
 from seawall.intel.errors import CollectionNotShared
 from seawall.intel.identity import identity_id
 from seawall.intel.sharing import partner_label, shares_with

@@ -15,8 +15,9 @@ from sqlalchemy import select
 from seawall.core.context import Ctx
 from seawall.db.models import Organisation, Partner
 from seawall.db.models.intel import IntelCollection
+from seawall.intel.audiences import Audience
 from seawall.intel.cases import INCIDENT_CORE
-from seawall.intel.collections import Audience, create_collection, get_collection
+from seawall.intel.collections import create_collection, get_collection
 from seawall.intel.errors import CollectionNotFound
 from seawall.intel.identity import identity_id, nation_of_identity
 from seawall.intel.provenance import receive

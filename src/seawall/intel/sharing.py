@@ -26,6 +26,7 @@ from seawall.core.federation.errors import PartnerDisabled
 from seawall.core.nations import groups_of
 from seawall.db.models import Partner
 from seawall.db.models.intel import IntelCollection
+from seawall.intel.audiences import audience_of
 from seawall.intel.identity import identity_id
 from seawall.intel.policy import Holder, Recipient, may_share
 from seawall.intel.tlp import Tlp, parse_tlp
@@ -73,13 +74,10 @@ def may_take(level: Tlp, partner: Partner) -> bool:
 
 def shares_with(db: Session, collection: IntelCollection, partner: Partner) -> bool:
     """Whether a local collection's audience names the partner, its nation or its region."""
-    audience = collection.audience
-    if partner.name in audience.get("partners", ()) or partner.nation in audience.get(
-        "nations", ()
-    ):
+    audience = audience_of(collection)
+    if partner.name in audience.partners or partner.nation in audience.nations:
         return True
-    groups = set(audience.get("groups", ()))
-    return bool(groups) and bool(groups & set(groups_of(db, partner.nation)))
+    return bool(audience.groups) and bool(set(audience.groups) & set(groups_of(db, partner.nation)))
 
 
 def originated_here(owner_nation: str, submitted_by: str, stix_id: str, nation: str) -> bool:

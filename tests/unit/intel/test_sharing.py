@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from seawall.db.models import Partner
 from seawall.db.models.intel import IntelCollection
-from seawall.intel.collections import Audience, partner_reader
+from seawall.intel.audiences import Audience, audience_of
+from seawall.intel.collections import partner_reader
+from seawall.intel.errors import AudienceDamaged
 from seawall.intel.policy import Holder
 from seawall.intel.sharing import PARTNER_PREFIX, may_send, may_take, shares_with
 from seawall.intel.tlp import Tlp
@@ -85,3 +88,32 @@ def test_an_audience_admits_a_partner_only_by_naming_it(
 
 def _level(p: Partner) -> str:
     return p.max_tlp.upper().replace("+", "_")
+
+
+DAMAGED_AUDIENCES = {
+    "not an object": ["JM"],
+    "null": None,
+    "a nation as a string": {"nations": "JM"},
+    "a null list": {"nations": ["JM"], "groups": None},
+    "a number for a partner": {"partners": [7]},
+}
+
+
+@pytest.mark.parametrize("stored", DAMAGED_AUDIENCES.values(), ids=DAMAGED_AUDIENCES.keys())
+def test_a_damaged_stored_audience_is_refused_alike_by_every_reader(stored: object) -> None:
+    collection = IntelCollection(alias="jm-intel", audience=stored)
+    p = partner("jm2", "JM", "JM", Tlp.GREEN)
+    with pytest.raises(AudienceDamaged) as by_users:
+        audience_of(collection)
+    with pytest.raises(AudienceDamaged) as by_partners:
+        shares_with(None, collection, p)  # type: ignore[arg-type]
+    assert str(by_users.value) == str(by_partners.value)
+    assert str(by_users.value).startswith("collection 'jm-intel': its stored audience ")
+
+
+def test_a_stored_audience_reads_missing_lists_as_empty_and_ignores_unknown_keys() -> None:
+    stored = {"nations": ["JM"], "partners": ["tt-node"], "later": {"x": 1}}
+    assert audience_of(IntelCollection(audience=stored)) == Audience(
+        nations=("JM",), partners=("tt-node",)
+    )
+    assert audience_of(IntelCollection(audience={})).is_open

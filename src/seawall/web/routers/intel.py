@@ -15,8 +15,13 @@ from seawall.db.models.intel import IntelCollection
 from seawall.errors import InvalidInput, SeawallError, parse_choice
 from seawall.intel import cases as casework
 from seawall.intel import ingest, search
-from seawall.intel.audiences import describe_audience, organisation_names, parse_audience
-from seawall.intel.collections import audience_of, create_collection, get_collection
+from seawall.intel.audiences import (
+    audience_of,
+    describe_audience,
+    organisation_names,
+    parse_audience,
+)
+from seawall.intel.collections import create_collection, get_collection
 from seawall.intel.errors import InvalidStixObject, UnreadableIntel, UnreadableLog
 from seawall.intel.ingest import Format, ImportReport
 from seawall.intel.matching import sightings
