@@ -5,7 +5,7 @@ UV ?= $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 export SEAWALL_HOME ?= $(CURDIR)/.seawall
 PYTEST_ARGS ?=
 
-.PHONY: help setup run test check fmt bench services clean i18n
+.PHONY: help setup run test check fmt docs bench services clean i18n
 
 help:  ## List targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -13,8 +13,9 @@ help:  ## List targets
 $(UV):
 	python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
 
-setup: | $(UV)  ## Install Python dependencies from uv.lock into .venv
-	@$(UV) sync --frozen --quiet --compile-bytecode
+setup: | $(UV)  ## Install Python dependencies from uv.lock into .venv (the mount extra where libfuse3 is)
+	@# pyfuse3 (`embassy mount`) builds against libfuse3: synced only where its headers are.
+	@$(UV) sync --frozen --quiet --compile-bytecode $$(pkg-config --exists fuse3 2>/dev/null && echo --extra mount)
 	@# The project itself is installed editable, which --compile-bytecode leaves alone.
 	@$(UV) run --frozen python -m compileall -q src >/dev/null
 
@@ -23,7 +24,7 @@ run: setup  ## Initialise a node in ./.seawall, load demo data, serve on 127.0.0
 	@$(UV) run --frozen seawall demo
 	@$(UV) run --frozen seawall serve --host 127.0.0.1 --port 8000
 
-services:  ## Start PostgreSQL if stopped; install chromium and sshd if absent
+services:  ## Start PostgreSQL if stopped; install chromium, sshd and libfuse3 if absent
 	@bash tools/ensure-services
 
 check: setup  ## ruff, mypy --strict, import-linter, deptry
@@ -33,12 +34,15 @@ check: setup  ## ruff, mypy --strict, import-linter, deptry
 	$(UV) run --frozen lint-imports
 	$(UV) run --frozen deptry src
 
-test: setup services check  ## Set up everything and run the whole test suite
+test: services setup check  ## Set up everything and run the whole test suite
 	$(UV) run --frozen pytest $(PYTEST_ARGS)
 
 fmt: setup  ## Format and autofix
 	$(UV) run --frozen ruff format src tests bench
 	$(UV) run --frozen ruff check --fix src tests bench
+
+docs: setup  ## Generate the error reference in docs/errors.md from the error classes
+	$(UV) run --frozen python -m seawall.reference docs/errors.md
 
 i18n: setup  ## Extract the UI's and reports' messages and merge them into the es, fr and nl catalogs
 	$(UV) run --frozen pybabel extract -F babel.cfg -k _ -k N_ --no-location --omit-header \

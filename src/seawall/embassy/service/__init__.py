@@ -6,6 +6,7 @@ further operation (find, copy, rewrite, mount) has a module of its own here.
 """
 
 from seawall.embassy.service.base import Access, Opened, Units, create, opened
+from seawall.embassy.service.mounting import mount
 from seawall.embassy.service.runs import (
     Forgotten,
     Restored,
@@ -30,6 +31,7 @@ __all__ = [
     "check",
     "create",
     "forget",
+    "mount",
     "opened",
     "prune",
     "repair",
