@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from seawall.cli.embassy import keys, maintenance, sites, snapshots
+from seawall.cli.embassy import copying, finding, keys, maintenance, rewriting, sites, snapshots
+from seawall.cli.embassy.mounting import mount
 
 
 @click.group()
@@ -20,9 +21,13 @@ for _command in (
     snapshots.diff,
     snapshots.restore,
     snapshots.list_repos,
+    mount,
+    finding.find,
+    copying.copy,
     maintenance.check,
     maintenance.repair,
     maintenance.forget,
+    rewriting.rewrite,
     maintenance.prune,
     maintenance.unlock,
     maintenance.stats,
