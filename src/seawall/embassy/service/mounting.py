@@ -23,9 +23,10 @@ def mount(
 ) -> MountReport:
     """Serve the repository's snapshots read-only at ``mountpoint`` until it is unmounted
     (SIGINT, SIGTERM or ``fusermount3 -u``); ``ready`` is called once they are there."""
-    require_binding()  # before a passphrase is asked for
+    # Both refused before a passphrase is asked for.
     if not mountpoint.is_dir():
         raise InvalidInput(f"{mountpoint} is not a directory to mount on")
+    require_binding()
     where = str(mountpoint.absolute())
     with opened(access) as found:
         started = False
