@@ -37,6 +37,9 @@ from seawall.settings import load_settings
 from seawall.web.app import create_app
 from tests.conftest import serve_in_thread
 
+# A signed package travels as bytes, like any octet stream.
+schemathesis.serializer.alias("application/vnd.seawall.package", "application/octet-stream")
+
 
 @dataclass
 class FuzzTarget:

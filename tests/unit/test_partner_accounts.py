@@ -31,12 +31,12 @@ def test_a_partner_account_belongs_to_the_partners_nation(tt_partner: Node) -> N
             users.add_user(ctx, "sync-tt4", "viewer", partner="nobody")
 
 
-def test_a_partner_account_holds_intelligence_scopes_only(tt_partner: Node) -> None:
+def test_a_partner_account_holds_exchange_scopes_only(tt_partner: Node) -> None:
     with tt_partner.unit(tt_partner.operator()) as ctx:
         users.add_user(ctx, "sync-tt", "analyst", partner="tt-node")
         value = tokens.create_token(ctx, "sync", ["*"], username="sync-tt").value
         who = tokens.authenticate_token(ctx, value)
-    assert who.permissions == {Perm.INTEL_READ, Perm.INTEL_WRITE}
+    assert who.permissions == {Perm.INTEL_READ, Perm.INTEL_WRITE, Perm.FEDERATION_DELIVER}
     assert who.partner_id is not None
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -34,13 +35,17 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import select
 
 from seawall.assess.errors import ConsentMissing, ForeignRound, NoSharedGroup, RoundNotPublished
-from seawall.assess.rounds import PUBLISHED, agreed_stages, find_round
+from seawall.assess.rounds import PUBLISHED, agreed_stages, find_round, publish
+from seawall.assess.rounds import revoke_consent as rounds_revoke
 from seawall.core.access import Perm, require, require_nation
 from seawall.core.context import Ctx
+from seawall.core.federation import queue
 from seawall.core.federation.identity import load_node_key
+from seawall.core.federation.inbox import Receiver, delivering_partner
 from seawall.core.federation.packages import PackageKind, open_package, seal_package, sender_of
-from seawall.core.nations import region_members
+from seawall.core.nations import normalise_nation, region_members
 from seawall.core.partners import list_partners
+from seawall.db.models import Partner
 from seawall.db.models.assess import Consensus, PublicationConsent, Rating, ReceivedRound, Round
 from seawall.errors import InvalidInput
 from seawall.settings import Settings
@@ -52,6 +57,8 @@ ROUND_PACKAGE = PackageKind(
     noun="round package",
 )
 PUBLISH = "publish"
+# The kind of a round package in the federation queue, keyed by round id.
+QUEUE_KIND = "assess.round"
 WITHDRAW = "withdraw"
 
 
@@ -234,8 +241,17 @@ def withdraw_round(ctx: Ctx, settings: Settings, ref: str, group: str, reason: s
     return RoundPackage(data, row.id, WITHDRAW, (code,))
 
 
+def _senders(ctx: Ctx) -> list[Partner]:
+    """Whose round packages the caller may import: over the partner link, only the
+    delivering partner's own; by hand, any partner of this node (needs assess.publish)."""
+    if ctx.who.partner_id is not None:
+        return [delivering_partner(ctx)]
+    require(ctx.who, Perm.ASSESS_PUBLISH)
+    return list_partners(ctx)
+
+
 def _read(data: bytes, ctx: Ctx) -> tuple[_Payload, str, datetime, str]:
-    opened = open_package(ROUND_PACKAGE, data, list_partners(ctx))
+    opened = open_package(ROUND_PACKAGE, data, _senders(ctx))
     try:
         payload = _Payload.model_validate_json(opened.payload)
         signed_at = datetime.fromisoformat(str(opened.header["signed_at"]))
@@ -256,15 +272,17 @@ def _read(data: bytes, ctx: Ctx) -> tuple[_Payload, str, datetime, str]:
 
 
 def import_round(ctx: Ctx, data: bytes) -> Imported:
-    """Store a round package from a partner's node (or drop what it withdraws)."""
-    require(ctx.who, Perm.ASSESS_PUBLISH)
+    """Store a round package from a partner's node (or drop what it withdraws): imported by
+    hand, or delivered by that node over the partner link."""
     payload, key_id, signed_at, digest = _read(data, ctx)
     doc = payload.round
     nation = doc.nation.upper()
     held = ctx.db.get(ReceivedRound, doc.id)
     if held is not None and (held.nation != nation):
         raise ForeignRound(f"round {doc.id} is held here as {held.nation}'s, not {nation}'s")
-    if held is not None and (held.package_sha256 == digest or held.signed_at >= signed_at):
+    # The same package again, or one signed before the one held: nothing changes, so a
+    # replayed file cannot bring back a withdrawn round.
+    if held is not None and (held.package_sha256 == digest or held.signed_at > signed_at):
         return Imported(doc.id, nation, payload.action, "unchanged", tuple(sorted(held.groups)))
     if payload.action == WITHDRAW:
         return _withdraw(ctx, held, payload, nation, signed_at, digest)
@@ -351,3 +369,79 @@ def withdrawals_for(ctx: Ctx, group: str) -> list[tuple[ReceivedRound, dict[str,
     code = group.strip().upper()
     stmt = select(ReceivedRound).order_by(ReceivedRound.nation, ReceivedRound.year)
     return [(r, r.withdrawn[code]) for r in ctx.db.scalars(stmt) if code in r.withdrawn]
+
+
+def _receive_delivered(ctx: Ctx, data: bytes) -> str:
+    return import_round(ctx, data).outcome
+
+
+ROUND_RECEIVER = Receiver(QUEUE_KIND, ROUND_PACKAGE, _receive_delivered)
+"""How a hub's inbox takes the round packages nations' nodes deliver."""
+
+
+def hubs_for(ctx: Ctx, groups: Sequence[str]) -> dict[str, tuple[Partner, tuple[str, ...]]]:
+    """This nation's enabled partners that serve as hub for any of ``groups``, by name, each
+    with the groups it is hub for among them."""
+    wanted = {g.upper() for g in groups}
+    found: dict[str, tuple[Partner, tuple[str, ...]]] = {}
+    for partner in list_partners(ctx):
+        served = sorted(wanted & {g.upper() for g in (partner.hub_for or [])})
+        if served and not partner.disabled:
+            found[partner.name] = (partner, tuple(served))
+    return found
+
+
+@dataclass(frozen=True)
+class Sent:
+    """The hubs a round's packages are queued for, with the groups each one carries."""
+
+    round_id: str
+    hubs: dict[str, tuple[str, ...]]
+
+
+def send_round(ctx: Ctx, settings: Settings, ref: str, groups: tuple[str, ...] = ()) -> Sent:
+    """Queue a published round's package for the hub of each group (default: every group
+    its nation consents to): one package per hub, naming only the groups that hub serves."""
+    row = _published_round(ctx, ref)
+    consenting = {
+        c.region_group
+        for c in ctx.db.scalars(
+            select(PublicationConsent).where(
+                PublicationConsent.nation == row.nation, PublicationConsent.revoked_at.is_(None)
+            )
+        )
+    }
+    wanted = {g.strip().upper() for g in groups} or consenting
+    hubs: dict[str, tuple[str, ...]] = {}
+    for name, (hub, served) in hubs_for(ctx, sorted(wanted)).items():
+        package = export_round(ctx, settings, row.id, groups=served)
+        queue.enqueue(ctx, hub, QUEUE_KIND, row.id, package.data)
+        hubs[name] = served
+    return Sent(row.id, hubs)
+
+
+def publish_round(ctx: Ctx, settings: Settings, ref: str) -> tuple[Round, Sent]:
+    """Publish a round (:func:`seawall.assess.rounds.publish`) and queue its package for the
+    hub of every group its nation consents to."""
+    row = publish(ctx, find_round(ctx, ref).id)
+    return row, send_round(ctx, settings, row.id)
+
+
+def withdraw(ctx: Ctx, settings: Settings, ref: str, group: str, reason: str) -> RoundPackage:
+    """Withdraw a published round from ``group``: a signed withdrawal, queued for the group's
+    hub, and returned to carry by hand where there is no link."""
+    package = withdraw_round(ctx, settings, ref, group, reason)
+    for hub, _served in hubs_for(ctx, package.groups).values():
+        queue.enqueue(ctx, hub, QUEUE_KIND, package.round_id, package.data)
+    return package
+
+
+def revoke_consent(ctx: Ctx, settings: Settings, nation: str, group: str) -> list[RoundPackage]:
+    """Withdraw the nation's consent for ``group`` (:func:`seawall.assess.rounds.revoke_consent`)
+    and every published round of it from that group's hub."""
+    rounds_revoke(ctx, nation, group)
+    iso2 = normalise_nation(nation)
+    published = ctx.db.scalars(
+        select(Round).where(Round.nation == iso2, Round.status == PUBLISHED).order_by(Round.year)
+    )
+    return [withdraw(ctx, settings, r.id, group, "consent revoked") for r in list(published)]

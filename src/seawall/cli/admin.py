@@ -7,6 +7,8 @@ import click
 from seawall.cli.context import CliState, pass_state
 from seawall.cli.output import ask_secret, emit_json, emit_table, fmt_time, json_option, say
 from seawall.core import organisations, partners, tokens, users
+from seawall.core.federation import delivery
+from seawall.core.federation.link import DEFAULT_TIMEOUT
 
 
 @click.group()
@@ -260,6 +262,13 @@ def partner() -> None:
 @click.option("--no-pull", is_flag=True, help="Do not pull intel from it.")
 @click.option("--no-push", is_flag=True, help="Do not push intel to it.")
 @click.option("--embassy-host", is_flag=True, help="It hosts our embassy shares.")
+@click.option(
+    "--hub-for",
+    "hub_for",
+    multiple=True,
+    metavar="GROUP",
+    help="It is the hub of this region group: our published rounds go to it (repeat).",
+)
 @json_option
 @pass_state
 def partner_add(
@@ -272,12 +281,22 @@ def partner_add(
     no_pull: bool,
     no_push: bool,
     embassy_host: bool,
+    hub_for: tuple[str, ...],
     as_json: bool,
 ) -> None:
     """Add a partner node."""
     with state.operator_unit() as ctx:
         row = partners.add_partner(
-            ctx, name, nation, url, trust, max_tlp, not no_pull, not no_push, embassy_host
+            ctx,
+            name,
+            nation,
+            url,
+            trust,
+            max_tlp,
+            not no_pull,
+            not no_push,
+            embassy_host,
+            hub_for=hub_for,
         )
     if as_json:
         emit_json({"id": row.id, "name": row.name, "nation": row.nation, "url": row.url})
@@ -325,6 +344,7 @@ def partner_list(state: CliState, as_json: bool) -> None:
                     "pull": p.pull,
                     "push": p.push,
                     "embassy_host": p.embassy_host,
+                    "hub_for": list(p.hub_for or []),
                     "disabled": p.disabled,
                 }
                 for p in rows
@@ -333,12 +353,48 @@ def partner_list(state: CliState, as_json: bool) -> None:
         return
     emit_table(
         "Partners",
-        ["Name", "Nation", "URL", "Trust", "Max TLP", "Embassy host"],
+        ["Name", "Nation", "URL", "Trust", "Max TLP", "Embassy host", "Hub for"],
         [
-            (p.name, p.nation, p.url, p.trust, p.max_tlp.upper(), "yes" if p.embassy_host else "no")
+            (
+                p.name,
+                p.nation,
+                p.url,
+                p.trust,
+                p.max_tlp.upper(),
+                "yes" if p.embassy_host else "no",
+                ", ".join(p.hub_for or []) or "-",
+            )
             for p in rows
         ],
     )
+
+
+@partner.command("deliver")
+@click.argument("name", required=False)
+@click.option("--timeout", default=DEFAULT_TIMEOUT, show_default=True, help="Seconds per call.")
+@json_option
+@pass_state
+@click.pass_context
+def partner_deliver(
+    click_ctx: click.Context, state: CliState, name: str | None, timeout: float, as_json: bool
+) -> None:
+    """Deliver queued signed packages (rounds for a hub) to every partner due, or to NAME."""
+    reports = delivery.deliver(state.node(), name, timeout=timeout)
+    if as_json:
+        emit_json([r.as_dict() for r in reports])
+    elif not reports:
+        say("Nothing to deliver.")
+    for r in [] if as_json else reports:
+        if r.skipped:
+            say(f"{r.partner}: skipped ({r.skipped})")
+            continue
+        said = f"{r.partner}: {len(r.delivered)} delivered, {len(r.refused)} refused"
+        said += f", {r.pending} waiting"
+        say(said + (f"; failed: {r.error}" if r.error else ""))
+        for refused in r.refused:
+            say(f"  refused {refused['kind']} {refused['key']}: {refused['message']}")
+    if any(r.error for r in reports):
+        click_ctx.exit(69)
 
 
 COMMANDS = (user, token, org, partner)

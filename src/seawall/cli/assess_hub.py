@@ -1,4 +1,5 @@
-"""``seawall assess round export``, ``withdraw`` and ``import``: rounds that travel to a hub."""
+"""``seawall assess round export``, ``send``, ``withdraw`` and ``import``: rounds that travel
+to a hub."""
 
 from __future__ import annotations
 
@@ -60,15 +61,48 @@ def round_export(
 @click.argument("ref", metavar="ROUND")
 @click.option("--group", required=True, help="The region group to withdraw the round from.")
 @click.option("--reason", required=True, help="Why: the hub shows it with the withdrawal.")
-@_OUT
+@click.option(
+    "-o",
+    "--out",
+    "out",
+    default=None,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the signed withdrawal to this file, to carry by hand.",
+)
 @pass_state
-def round_withdraw(state: CliState, ref: str, group: str, reason: str, out: Path) -> None:
-    """Write a signed withdrawal of a published round from a region group, for its hub."""
-    writable(out)
+def round_withdraw(state: CliState, ref: str, group: str, reason: str, out: Path | None) -> None:
+    """Withdraw a published round from a region group: queued for its hub, or written out."""
+    if out is not None:
+        writable(out)
     with unit(state) as ctx:
-        made = publication.withdraw_round(ctx, state.node().settings, ref, group, reason)
-    write_file(out, made.data)
-    say(f"Wrote {out}: withdrawal of round {made.round_id} from {made.groups[0]}")
+        made = publication.withdraw(ctx, state.node().settings, ref, group, reason)
+        hubs = publication.hubs_for(ctx, made.groups)
+    if out is not None:
+        write_file(out, made.data)
+        say(f"Wrote {out}: withdrawal of round {made.round_id} from {made.groups[0]}")
+    for name in hubs:
+        say(f"Withdrawal queued for hub {name}: run `seawall partner deliver`")
+    if out is None and not hubs:
+        say(f"No partner is hub for {made.groups[0]}: write the withdrawal with -o and carry it")
+
+
+@round_group.command("send")
+@click.argument("ref", metavar="ROUND")
+@click.option("--group", "groups", multiple=True, help="Only this group's hub (repeat).")
+@json_option
+@pass_state
+def round_send(state: CliState, ref: str, groups: tuple[str, ...], as_json: bool) -> None:
+    """Queue a published round again for the hubs of its groups (a hub added since)."""
+    with unit(state) as ctx:
+        sent = publication.send_round(ctx, state.node().settings, ref, groups)
+    if as_json:
+        emit_json(
+            {"round": sent.round_id, "queued_for": {h: list(g) for h, g in sent.hubs.items()}}
+        )
+    elif not sent.hubs:
+        say("No partner is hub for those groups: add one with `seawall partner add --hub-for`")
+    for hub, served in [] if as_json else sent.hubs.items():
+        say(f"Round {sent.round_id} queued for hub {hub} ({', '.join(served)})")
 
 
 @round_group.command("import")

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from seawall.assess import rounds, suggestions
+from seawall.assess import publication, rounds, suggestions
 from seawall.assess.frameworks import DEFAULT_FRAMEWORK
 from seawall.cli.assess import unit
 from seawall.cli.context import CliState, pass_state
@@ -240,7 +240,8 @@ def round_consent(state: CliState, nation: str, region: str, revoke: bool, as_js
     """Record (or revoke) a nation's consent to publish its assessments to a region group."""
     with unit(state) as ctx:
         if revoke:
-            rounds.revoke_consent(ctx, nation, region)
+            # Every published round of the nation is withdrawn from that group's hub too.
+            publication.revoke_consent(ctx, state.node().settings, nation, region)
         else:
             rounds.grant_consent(ctx, nation, region)
         iso2 = normalise_nation(nation)
@@ -259,15 +260,16 @@ def round_consent(state: CliState, nation: str, region: str, revoke: bool, as_js
 def round_publish(state: CliState, ref: str, as_json: bool) -> None:
     """Publish a round to the region groups its nation consents to; it is then frozen."""
     with unit(state) as ctx:
-        row = rounds.publish(ctx, rounds.find_round(ctx, ref).id)
+        row, sent = publication.publish_round(ctx, state.node().settings, ref)
         record = _round_record(row)
         record["groups"] = rounds.consenting_groups(ctx.db, row.nation)
+        record["queued_for"] = {hub: list(groups) for hub, groups in sent.hubs.items()}
     if as_json:
         emit_json(record)
-    else:
-        say(
-            f"Published {row.nation} {row.framework_id} {row.year} to {', '.join(record['groups'])}"
-        )
+        return
+    say(f"Published {row.nation} {row.framework_id} {row.year} to {', '.join(record['groups'])}")
+    for hub, groups in sent.hubs.items():
+        say(f"  queued for hub {hub} ({', '.join(groups)}): run `seawall partner deliver`")
 
 
 @round_group.command("evidence")

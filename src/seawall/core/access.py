@@ -34,6 +34,8 @@ class Perm(StrEnum):
     ASSESS_PUBLISH = "assess.publish"
     EMBASSY_READ = "embassy.read"
     EMBASSY_OPERATE = "embassy.operate"
+    # Deliver signed packages (a nation's rounds to its hub) as a partner node's account.
+    FEDERATION_DELIVER = "federation.deliver"
 
 
 _READ = frozenset(
@@ -78,8 +80,10 @@ class Principal:
 
     @property
     def permissions(self) -> frozenset[Perm]:
-        """What this principal may do: its role's permissions narrowed by its scopes."""
-        return ROLE_PERMS[self.role] & self.scopes
+        """What this principal may do: its role's permissions narrowed by its scopes. A
+        partner node's account may also deliver signed packages (its own scopes decide)."""
+        extra = frozenset({Perm.FEDERATION_DELIVER}) if self.partner_id else frozenset()
+        return (ROLE_PERMS[self.role] | extra) & self.scopes
 
     def can(self, perm: Perm) -> bool:
         """Whether the principal holds ``perm``."""

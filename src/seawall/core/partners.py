@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from enum import StrEnum
 from urllib.parse import urlparse
 
@@ -12,7 +13,7 @@ from seawall.core.access import Perm, require, require_nation
 from seawall.core.context import Ctx
 from seawall.core.nations import normalise_nation
 from seawall.core.tlp import parse_tlp
-from seawall.db.models import Partner
+from seawall.db.models import Partner, RegionGroup
 from seawall.errors import Conflict, InvalidInput, NotFound, parse_choice
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
@@ -37,8 +38,10 @@ def add_partner(
     push: bool = True,
     embassy_host: bool = False,
     public_key: str = "",
+    hub_for: Sequence[str] = (),
 ) -> Partner:
-    """Register a partner node for the caller's nation."""
+    """Register a partner node for the caller's nation (``hub_for``: the region groups whose
+    hub it is, which this nation's published rounds for those groups are delivered to)."""
     require(ctx.who, Perm.PARTNERS_MANAGE)
     slug = name.strip().lower()
     if not NAME.match(slug):
@@ -59,6 +62,13 @@ def add_partner(
         )
     trust_level = parse_choice(Trust, "trust", trust)
     tlp = parse_tlp(max_tlp).key
+    hubs = sorted({g.strip().upper() for g in hub_for})
+    unknown = [g for g in hubs if ctx.db.get(RegionGroup, g) is None]
+    if unknown:
+        raise InvalidInput(
+            f"no region group {', '.join(unknown)}: use one of "
+            + ", ".join(sorted(ctx.db.scalars(select(RegionGroup.code))))
+        )
     if ctx.db.scalar(select(Partner.id).where(Partner.name == slug)) is not None:
         raise Conflict(f"partner {slug!r} already exists")
     partner = Partner(
@@ -72,6 +82,7 @@ def add_partner(
         pull=pull,
         push=push,
         embassy_host=embassy_host,
+        hub_for=hubs,
         public_key=public_key.strip(),
         disabled=False,
         created_at=ctx.now(),
@@ -86,6 +97,7 @@ def add_partner(
         url=partner.url,
         trust=partner.trust,
         max_tlp=tlp,
+        hub_for=hubs,
     )
     return partner
 

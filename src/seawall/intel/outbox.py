@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, insert, select, update
 
 from seawall.core.context import Ctx
+from seawall.core.federation.queue import take_lease
 from seawall.core.federation.retries import backoff
 from seawall.db.models import Partner
 from seawall.db.models.intel import IntelCollection, IntelObject
@@ -37,7 +38,6 @@ SENT = "sent"
 REFUSED = "refused"
 WITHHELD = "withheld"
 SCAN_BATCH = 2000
-LEASE = timedelta(minutes=10)
 # Delivered rows are deleted this long after delivery. The push cursor, not the row, keeps a
 # version from being queued again, and a busy feed would otherwise leave millions of rows.
 SENT_KEPT = timedelta(days=30)
@@ -179,12 +179,7 @@ def claim_due(ctx: Ctx, partner: Partner, limit: int) -> list[QueuedObject]:
             item.last_error = f"withheld: {Tlp(obj.tlp).label} may not go to {partner.name}"
             continue
         # The lease: a second pass that starts meanwhile sees the row as not yet due.
-        taken = ctx.db.execute(
-            update(IntelOutbox)
-            .where(IntelOutbox.seq == item.seq, IntelOutbox.next_attempt_at <= now)
-            .values(next_attempt_at=now + LEASE, attempts=IntelOutbox.attempts + 1)
-        )
-        if taken.rowcount != 1:  # type: ignore[attr-defined]
+        if not take_lease(ctx, IntelOutbox, item.seq, now):
             continue
         claimed.append(
             QueuedObject(item.seq, item.collection_alias, obj.stix_id, obj.version, obj.body)

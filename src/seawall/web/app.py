@@ -30,6 +30,7 @@ from seawall.web.routers import (
     assess_rounds,
     core_api,
     embassy,
+    federation,
     health,
     intel,
     intel_sync,
@@ -121,6 +122,7 @@ def create_app(settings: Settings | None = None, node: Node | None = None) -> Fa
     app.include_router(intel.router)
     app.include_router(intel_sync.router)
     app.include_router(intel_sync.api)
+    app.include_router(federation.router)
     app.mount("/static", StaticFiles(directory=_package_dir("static")), name="static")
     app.add_middleware(BodyLimit, max_bytes=node.settings.max_body_bytes)
     app.add_middleware(HttpMetrics, registry=app.state.registry)

@@ -5,11 +5,25 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from seawall.db.models.base import Base
 from seawall.db.types import UTCDateTime
+
+# A row id that grows past 2**31 on PostgreSQL (SQLite's INTEGER is 64-bit already).
+RowId = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class Nation(Base):
@@ -124,6 +138,9 @@ class Partner(Base):
     pull: Mapped[bool] = mapped_column(Boolean, default=True)
     push: Mapped[bool] = mapped_column(Boolean, default=True)
     embassy_host: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The region groups (CARICOM, OECS, ...) for which this partner's node is the hub: the
+    # nation's published rounds for those groups are delivered to it.
+    hub_for: Mapped[list[str]] = mapped_column(JSON, default=list)
     public_key: Mapped[str] = mapped_column(Text, default="")
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -145,6 +162,47 @@ class PartnerLinkState(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     seen_key_id: Mapped[str] = mapped_column(String(32), default="")
+
+
+class FederationOutbox(Base):
+    """A signed package waiting for (or done with) delivery to one partner node.
+
+    ``kind`` names the pillar's package kind (``assess.round``) and ``key`` what it is about
+    (a round id); a newer package with the same kind and key supersedes one still pending.
+    """
+
+    __tablename__ = "federation_outbox"
+    __table_args__ = (Index("ix_federation_outbox_due", "partner_id", "state", "next_attempt_at"),)
+
+    seq: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=True)
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    answer: Mapped[str] = mapped_column(String(32), default="")
+    enqueued_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class FederationInbox(Base):
+    """A signed package a partner node delivered here: kept so that a package delivered
+    again (its sender killed before it saw the answer) is recognised and stored once."""
+
+    __tablename__ = "federation_inbox"
+    __table_args__ = (UniqueConstraint("partner_id", "sha256"),)
+
+    seq: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=True)
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class AuditEntry(Base):

@@ -12,7 +12,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from starlette.datastructures import FormData
 
-from seawall.assess import frameworks, rounds, suggestions
+from seawall.assess import frameworks, publication, rounds, suggestions
 from seawall.assess.frameworks import Framework
 from seawall.assess.report import charts
 from seawall.catalogs import N_
@@ -20,7 +20,7 @@ from seawall.core.context import Ctx
 from seawall.core.nations import groups_of, nation_name
 from seawall.db.models.assess import Rating, Round
 from seawall.errors import InvalidInput, SeawallError
-from seawall.web.deps import UiPage, read_form_csrf
+from seawall.web.deps import UiPage, node_of, read_form_csrf
 from seawall.web.pages import page_gettext, render
 from seawall.web.routers.assess import inline_svg, scores_by_round
 
@@ -333,7 +333,7 @@ def consent_submit(
     try:
         with ctx.db.begin_nested():
             if revoke:
-                rounds.revoke_consent(ctx, row.nation, group)
+                publication.revoke_consent(ctx, node_of(request).settings, row.nation, group)
             else:
                 rounds.grant_consent(ctx, row.nation, group)
     except SeawallError as exc:
@@ -352,7 +352,7 @@ def publish_submit(request: Request, round_id: str, page: UiPage) -> HTMLRespons
     """Publish the round to the region groups its nation consents to."""
     try:
         with page.ctx.db.begin_nested():
-            row = rounds.publish(page.ctx, round_id)
+            row, _sent = publication.publish_round(page.ctx, node_of(request).settings, round_id)
     except SeawallError as exc:
         return _round_page(request, page, round_id, exc.http_status, exc.message)
     groups = ", ".join(rounds.consenting_groups(page.ctx.db, row.nation))
