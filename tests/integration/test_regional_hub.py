@@ -148,6 +148,13 @@ def test_published_rounds_reach_the_hub_and_a_withdrawal_removes_one(region: Reg
             ctx.db.scalars(select(AuditEntry.actor).where(AuditEntry.action.like("assess.round.%")))
         )
     assert (row.nation, why["reason"]) == ("JM", "figures under review")
+    with region.hub.node.unit(region.hub.node.operator()) as ctx:
+        [shown] = region_view(ctx, "CARICOM").withdrawn
+    assert (shown.round_id, shown.by, shown.reason) == (
+        ids["JM"],
+        "operator",
+        "figures under review",
+    )
     assert actors == {"sync-jm", "sync-gd", "sync-bb"}
 
 

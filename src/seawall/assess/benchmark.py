@@ -3,7 +3,9 @@ statements a regional coordinator publishes, each linked to the rows behind it.
 
 Only rounds that are published *and* whose nation currently consents to the region group are
 used: this node's own, and those other nations' nodes published to it in signed round packages
-(:mod:`seawall.assess.publication`) for the group and have not withdrawn. Rules, so the
+(:mod:`seawall.assess.publication`) for the group and have not withdrawn. A round counts only
+when it agrees every factor of the framework; the view lists the others apart, so a round that
+agrees one factor never stands for its nation. Rules, so the
 statements can be checked by hand:
 
 - A dimension is "at Start-up" when its score is below 2 (it has not fully reached Formative).
@@ -25,7 +27,7 @@ from statistics import fmean
 from sqlalchemy import select
 
 from seawall.assess.frameworks import DEFAULT_FRAMEWORK, Framework, get_framework
-from seawall.assess.publication import received_for
+from seawall.assess.publication import received_for, withdrawals_for
 from seawall.assess.rounds import PUBLISHED, agreed_stages
 from seawall.assess.scoring import dimension_scores
 from seawall.catalogs import N_
@@ -94,10 +96,27 @@ class RegionView:
     members: tuple[str, ...]
     panel: tuple[PanelRow, ...]
     statements: tuple[Statement, ...]
+    # Published rounds left out because they do not agree every factor of the framework.
+    incomplete: tuple[PanelRow, ...] = ()
+    # Rounds their nations withdrew from the group: (row, when, by whom, why).
+    withdrawn: tuple[Withdrawn, ...] = ()
+
+
+@dataclass(frozen=True)
+class Withdrawn:
+    """A round its nation withdrew from the group, and when, by whom and why."""
+
+    round_id: str
+    nation: str
+    year: int
+    at: str
+    by: str
+    reason: str
 
 
 def build_panel(ctx: Ctx, group: str, framework_id: str = DEFAULT_FRAMEWORK) -> list[PanelRow]:
-    """Published rounds of consenting members of ``group``, by nation then year."""
+    """Published rounds of consenting members of ``group``, by nation then year (complete
+    or not: :func:`split_complete` tells them apart)."""
     require(ctx.who, Perm.ASSESS_READ)
     framework = get_framework(ctx.db, framework_id)
     code = group.strip().upper()
@@ -137,6 +156,16 @@ def build_panel(ctx: Ctx, group: str, framework_id: str = DEFAULT_FRAMEWORK) -> 
             )
         )
     return sorted(rows, key=lambda r: (r.nation, r.year))
+
+
+def split_complete(
+    panel: Sequence[PanelRow], framework: Framework
+) -> tuple[list[PanelRow], list[PanelRow]]:
+    """The rounds that agree every factor of the framework, and those that do not. Only the
+    first count in the region: a round agreeing one factor must not stand for its nation."""
+    factors = set(framework.dimension_of())
+    complete = [r for r in panel if factors <= set(r.factors)]
+    return complete, [r for r in panel if not factors <= set(r.factors)]
 
 
 def latest_rows(panel: Sequence[PanelRow]) -> dict[str, PanelRow]:
@@ -309,12 +338,19 @@ def dimension_means(rows: Iterable[PanelRow]) -> dict[str, float]:
 def region_view(ctx: Ctx, group: str, framework_id: str = DEFAULT_FRAMEWORK) -> RegionView:
     """The panel and statements for a region group."""
     framework = get_framework(ctx.db, framework_id)
-    panel = build_panel(ctx, group, framework.id)
+    panel, incomplete = split_complete(build_panel(ctx, group, framework.id), framework)
     code = group.strip().upper()
+    withdrawn = tuple(
+        Withdrawn(r.round_id, r.nation, r.year, why["at"], why["by"], why["reason"])
+        for r, why in withdrawals_for(ctx, code)
+        if r.framework_id == framework.id
+    )
     return RegionView(
         group=code,
         framework_id=framework.id,
         members=tuple(region_members(ctx.db, code)),
         panel=tuple(panel),
         statements=tuple(regional_statements(panel, framework)),
+        incomplete=tuple(incomplete),
+        withdrawn=withdrawn,
     )

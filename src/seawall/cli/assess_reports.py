@@ -58,6 +58,10 @@ def region(state: CliState, group: str, framework_id: str, as_json: bool) -> Non
     )
     for s in view.statements:
         say(f"• {s.text}" + (f" ({', '.join(s.nations)})" if s.nations else ""))
+    for r in view.incomplete:
+        say(f"Left out: {r.nation} {r.year} agrees {len(r.factors)} factors, not every one")
+    for w in view.withdrawn:
+        say(f"Withdrawn: {w.nation} {w.year} on {w.at[:10]} by {w.by}: {w.reason}")
 
 
 @click.command("report")

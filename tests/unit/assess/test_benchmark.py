@@ -213,3 +213,19 @@ def test_the_sample_regions_statements_name_their_nations_and_rows_in_order(node
     assert all(
         by_round[ref.round_id] == (ref.nation, ref.year) for s in view.statements for ref in s.rows
     )
+
+
+def test_an_incomplete_round_never_replaces_a_nation_in_the_regional_statements(node: Node) -> None:
+    # Jamaica's full 2025 round is at Formative everywhere; a 2026 round agreeing one factor
+    # at Start-up is published too. The region keeps reading the full round.
+    full = _assess(node, "JM", 2025, _stages(2, 2, 2, 2, 2))
+    with node.unit(node.operator()) as ctx:
+        partial = create_round(ctx, "JM", "cmm-2021", 2026)
+        agree(ctx, partial.id, "D1.1", 1)
+        publish(ctx, partial.id)
+        view = region_view(ctx, "CARICOM")
+    assert [(r.round_id, r.year) for r in view.panel] == [(full, 2025)]
+    assert [(r.round_id, len(r.factors)) for r in view.incomplete] == [(partial.id, 1)]
+    found = {s.key: s for s in view.statements}
+    assert found["start_up"].nations == ()
+    assert {ref.round_id for s in view.statements for ref in s.rows} == {full}

@@ -114,4 +114,9 @@ def region_data(view: RegionView) -> Record:
             }
             for s in view.statements
         ],
+        "incomplete": [
+            {"round_id": r.round_id, "nation": r.nation, "year": r.year, "agreed": len(r.factors)}
+            for r in view.incomplete
+        ],
+        "withdrawn": [asdict(w) for w in view.withdrawn],
     }
