@@ -62,10 +62,10 @@ class InvalidInput(SeawallError):
 
 
 class UnknownNation(InvalidInput):
-    """A nation code is not an ISO 3166-1 country this node knows."""
+    """A nation code or name is not an ISO 3166-1 country this node knows."""
 
     code = "unknown_nation"
-    remedy = "Use a code such as ``JM`` or ``JAM``."
+    remedy = "Use a code such as ``JM`` or ``JAM``, or the English name (``Jamaica``)."
 
 
 class MalformedBody(InvalidInput):

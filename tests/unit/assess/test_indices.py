@@ -117,3 +117,18 @@ def test_a_default_source_covers_rows_without_one() -> None:
         parse_index_csv(text, gci, "x.csv")
     rows = parse_index_csv(text, gci, "x.csv", default_source="ITU GCI 2026 report, table 3")
     assert rows[0].source == "ITU GCI 2026 report, table 3"
+
+
+def test_nations_are_named_by_code_or_english_name(node: Node) -> None:
+    text = "nation,overall,legal,technical,organizational,capacity_development,cooperation\n"
+    text += "Jamaica,60,17,7,16,9,11\n"
+    text += "trinidad & tobago,57,9,7,17,13,11\n"
+    text += "St. Kitts and Nevis,20,4,4,4,4,4\n"
+    text += '"Venezuela, Bolivarian Republic of",30,6,6,6,6,6\n'
+    text += "BRB,40,8,8,8,8,8\n"
+    with node.unit(node.operator()) as ctx:
+        rows = import_edition(ctx, text, "x.csv", "gci-2024", "gci-2026", 2026, "ITU GCI 2026")
+    assert [r.nation for r in rows] == ["JM", "TT", "KN", "VE", "BB"]
+    gci = shipped_frameworks()["gci-2024"]
+    with pytest.raises(IndexCsvInvalid, match=r"row 2 column nation: unknown nation 'Atlantis'"):
+        parse_index_csv(text.replace("Jamaica", "Atlantis"), gci, "x", default_source="ITU")
