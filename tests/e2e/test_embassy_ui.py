@@ -14,6 +14,7 @@ from seawall.core.evidence import list_evidence
 from seawall.core.node import Node
 from seawall.db.models.core import AuditEntry, Evidence
 from seawall.db.models.embassy import EmbassyRun
+from seawall.embassy.backup import back_up
 from seawall.embassy.repository import Repository
 from seawall.embassy.samples import SAMPLE_PASSPHRASE, SITE_NAMES, load_sample_repository
 from seawall.embassy.sites.local import LocalSite
@@ -188,7 +189,7 @@ def test_a_web_restore_never_writes_through_a_link_an_earlier_one_restored(
         page.click("#restore-form button")
 
     try:
-        repo.backup([share])
+        back_up(repo, [share])
         restore_latest()
         expect(page.locator(".alert-ok")).to_contain_text("Restored")
         restored = embassy_node.settings.effective_restore_dir / "drill-links"
@@ -196,7 +197,7 @@ def test_a_web_restore_never_writes_through_a_link_an_earlier_one_restored(
         (share / "data" / "esc").unlink()
         (share / "data" / "esc").mkdir()
         (share / "data" / "esc" / "pwned.txt").write_text("not here\n")
-        repo.backup([share])
+        back_up(repo, [share])
     finally:
         repo.close()
     restore_latest()

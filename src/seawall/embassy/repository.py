@@ -1,11 +1,12 @@
-"""An embassy repository spread over n sites: backup, restore, check, repair, forget, prune.
+"""An embassy repository spread over n sites: the store the embassy operations run over.
 
-Metadata (marker, config, key slots, index files, snapshots, trees, locks) is
-replicated to every site, so one surviving site and a passphrase recover the
-whole history. Data packs are erasure-coded k-of-n; share i lives on site i.
-Publishing order is packs, then index files, then tree and snapshot, so an
-interrupted run leaves a consistent repository whose uploaded packs a rerun reuses.
-The engine records no audit entries: a service layer above it does.
+Backup, restore, check, repair, forget and prune are functions over it (see :mod:`.store`),
+each in its own module. Metadata (marker, config, key slots, index files, snapshots, trees,
+locks) is replicated to every site, so one surviving site and a passphrase recover the whole
+history. Data packs are erasure-coded k-of-n; share i lives on site i. Publishing order is
+packs, then index files, then tree and snapshot, so an interrupted run leaves a consistent
+repository whose uploaded packs a rerun reuses. The engine records no audit entries: a
+service layer above it does.
 """
 
 from __future__ import annotations
@@ -72,7 +73,6 @@ from seawall.embassy.opening import (
     plan_repository,
     read_slots,
 )
-from seawall.embassy.operations import Operations
 from seawall.embassy.packs import TARGET_SIZE, PackBuilder, share_name
 from seawall.embassy.sealing import seal, unseal
 from seawall.embassy.sites.base import Site
@@ -91,7 +91,7 @@ from seawall.errors import SeawallError
 PROBE_EVERY = 10.0
 
 
-class Repository(Operations):
+class Repository:
     """An open embassy repository; build one with :meth:`init` or :meth:`open`."""
 
     index_every = 4

@@ -10,9 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from seawall.embassy.backup import back_up
+from seawall.embassy.checking import check_repository
 from seawall.embassy.copying import copy_snapshots
 from seawall.embassy.errors import SameRepository, SnapshotMissing
 from seawall.embassy.repository import Repository
+from seawall.embassy.restore import restore_snapshot
 from seawall.embassy.sites.local import LocalSite
 from seawall.embassy.snapshots import Snapshot
 
@@ -52,9 +55,9 @@ def stored(root: Path) -> set[str]:
 
 
 def two_backups(repo: Repository, source: Path) -> tuple[Snapshot, Snapshot]:
-    first = repo.backup([source], tags=["daily"]).snapshot
+    first = back_up(repo, [source], tags=["daily"]).snapshot
     (source / "bulk.bin").write_bytes(random.Random(3).randbytes(200_000))
-    second = repo.backup([source], tags=["weekly", "daily"]).snapshot
+    second = back_up(repo, [source], tags=["weekly", "daily"]).snapshot
     return first, second
 
 
@@ -81,11 +84,11 @@ def test_copy_brings_every_snapshot_under_the_new_repositorys_ids(
     assert report.new_bytes == sum(
         loc.entry.raw_length for loc in repo.load_index().chunks.values()
     )
-    assert target.check(read_data=True).problems == []
+    assert check_repository(target, read_data=True).problems == []
     inside = source.as_posix().lstrip("/")
     for snap, copy in zip((first, second), copies, strict=True):
-        repo.restore(snap.id, tmp_path / f"from-{snap.id}")
-        target.restore(copy.id, tmp_path / f"to-{copy.id}")
+        restore_snapshot(repo, snap.id, tmp_path / f"from-{snap.id}")
+        restore_snapshot(target, copy.id, tmp_path / f"to-{copy.id}")
         restored = tree_state(tmp_path / f"to-{copy.id}" / inside)
         assert restored == tree_state(tmp_path / f"from-{snap.id}" / inside)
     assert restored == tree_state(source)
@@ -94,7 +97,7 @@ def test_copy_brings_every_snapshot_under_the_new_repositorys_ids(
 def test_a_copied_snapshot_restores_with_two_of_five_new_sites_deleted(
     repo: Repository, target: Repository, source: Path, tmp_path: Path
 ) -> None:
-    repo.backup([source])
+    back_up(repo, [source])
     [copied] = copy_snapshots(repo, target).copied
     target.close()
     sites = tmp_path / "target"
@@ -102,7 +105,7 @@ def test_a_copied_snapshot_restores_with_two_of_five_new_sites_deleted(
     shutil.rmtree(sites / "site3")
     left = [LocalSite(sites / f"site{i}", fsync=False) for i in (0, 2, 4)]
     with Repository.open(left, OTHER) as survivor:
-        survivor.restore(copied.snapshot, tmp_path / "out")
+        restore_snapshot(survivor, copied.snapshot, tmp_path / "out")
     assert tree_state(tmp_path / "out" / source.as_posix().lstrip("/")) == tree_state(source)
 
 
@@ -138,7 +141,7 @@ def test_chunks_the_new_repository_holds_are_not_sent_again(
 def test_a_copy_of_a_copy_keeps_the_first_original_and_is_not_copied_back(
     repo: Repository, target: Repository, source: Path
 ) -> None:
-    first = repo.backup([source]).snapshot
+    first = back_up(repo, [source]).snapshot
     copy_snapshots(repo, target)
     back = copy_snapshots(target, repo)
     assert back.copied == ()
@@ -149,7 +152,7 @@ def test_a_copy_of_a_copy_keeps_the_first_original_and_is_not_copied_back(
 def test_the_same_repository_twice_is_refused(
     repo: Repository, sites: list[LocalSite], source: Path
 ) -> None:
-    repo.backup([source])
+    back_up(repo, [source])
     with pytest.raises(SameRepository, match="both"):
         copy_snapshots(repo, repo)
     with Repository.open(sites[2:], PASSPHRASE) as again, pytest.raises(SameRepository):
@@ -160,7 +163,7 @@ def test_the_same_repository_twice_is_refused(
 def test_an_unknown_snapshot_is_refused_before_anything_is_copied(
     repo: Repository, target: Repository, source: Path, tmp_path: Path
 ) -> None:
-    first = repo.backup([source]).snapshot
+    first = back_up(repo, [source]).snapshot
     before = stored(tmp_path / "target")
     with pytest.raises(
         SnapshotMissing, match="'feedface' matches no snapshot of the source gov-records"

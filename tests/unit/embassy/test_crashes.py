@@ -14,9 +14,13 @@ from pathlib import Path
 
 import pytest
 
+from seawall.embassy.backup import back_up
+from seawall.embassy.checking import check_repository, repair_repository
 from seawall.embassy.copying import copy_snapshots
 from seawall.embassy.errors import SiteFull, SiteUnavailable
+from seawall.embassy.pruning import forget_snapshots, prune_packs
 from seawall.embassy.repository import Repository
+from seawall.embassy.restore import restore_snapshot
 from seawall.embassy.sites.base import ObjectInfo
 from seawall.embassy.sites.local import LocalSite
 from seawall.embassy.snapshots import KeepPolicy
@@ -27,7 +31,10 @@ from .conftest import FAST_KDF, PASSPHRASE, SMALL_CHUNKS, tree_state
 CHILD = """
 import sys
 from pathlib import Path
+from seawall.embassy.backup import back_up
+from seawall.embassy.checking import repair_repository
 from seawall.embassy.copying import copy_snapshots
+from seawall.embassy.pruning import prune_packs
 from seawall.embassy.repository import Repository
 from seawall.embassy.sites.local import LocalSite
 
@@ -37,16 +44,16 @@ repo = Repository.open(sites, sys.argv[3])
 repo.index_every = 1
 print("ready", flush=True)
 if action == "backup":
-    repo.backup([sys.argv[4]])
+    back_up(repo, [sys.argv[4]])
 elif action == "repair-index":
-    repo.repair(index=True)
+    repair_repository(repo, index=True)
 elif action == "copy":
     into = [LocalSite(Path(sys.argv[4]) / f"site{i}", fsync=False) for i in range(5)]
     target = Repository.open(into, sys.argv[3])
     target.index_every = 1
     copy_snapshots(repo, target)
 else:
-    repo.prune()
+    prune_packs(repo)
 print("done", flush=True)
 """
 
@@ -86,26 +93,26 @@ def test_kill_during_backup_leaves_a_repository_that_check_passes(
 ) -> None:
     root = tmp_path / "repo"
     repo = init(root)
-    first = repo.backup([source]).snapshot
+    first = back_up(repo, [source]).snapshot
     raw_first = repo.stats().raw_bytes
     rng = random.Random(11)
     (source / "bulk.bin").write_bytes(rng.randbytes(4_000_000))
     finished = 0
     for delay in [0.0, *sorted(rng.uniform(0.0, 0.5) for _ in range(9))]:
         finished += run_and_kill(root, "backup", delay, str(source))
-        report = repo.check()
+        report = check_repository(repo)
         assert report.ok, (delay, report.errors)
         assert first.id in {s.id for s in repo.snapshots()}
     assert finished < 10  # most kills land mid-backup
     reused = repo.stats().raw_bytes - raw_first
     assert reused > 0
-    final = repo.backup([source])
+    final = back_up(repo, [source])
     # Chunks in packs the killed runs uploaded are reused, not uploaded again: those indexed,
     # and those left in no index but complete on k+1 sites, which the final run indexes.
     assert final.snapshot.new_bytes <= 4_000_000 - reused
     assert repo.stats().raw_bytes - raw_first == 4_000_000
-    assert repo.check(read_data=True).ok
-    repo.restore("latest", tmp_path / "out")
+    assert check_repository(repo, read_data=True).ok
+    restore_snapshot(repo, "latest", tmp_path / "out")
     assert tree_state(tmp_path / "out" / source.as_posix().lstrip("/")) == tree_state(source)
     repo.close()
 
@@ -116,21 +123,21 @@ def test_kill_during_prune_loses_no_kept_snapshot(tmp_path: Path, source: Path) 
     rng = random.Random(12)
     for _ in range(3):
         (source / "bulk.bin").write_bytes(rng.randbytes(1_500_000))
-        repo.backup([source])
+        back_up(repo, [source])
     # The packs of the forgotten backups also hold chunks the kept one uses, so each prune
     # repacks (11 packs into 2 here) before it deletes: kills land in both phases.
-    keep = repo.forget(KeepPolicy(last=1)).kept
+    keep = forget_snapshots(repo, KeepPolicy(last=1)).kept
     expected = tree_state(source)
     finished = 0
     for delay in [0.0, *sorted(rng.uniform(0.0, 0.2) for _ in range(9))]:
         finished += run_and_kill(root, "prune", delay)
-        assert repo.check().ok
+        assert check_repository(repo).ok
         assert tuple(s.id for s in repo.snapshots()) == keep
     assert finished < 10
-    repo.prune()
-    repo.repair()  # copies of metadata that a kill left on some sites only
-    assert repo.check(read_data=True).problems == []
-    repo.restore("latest", tmp_path / "out")
+    prune_packs(repo)
+    repair_repository(repo)  # copies of metadata that a kill left on some sites only
+    assert check_repository(repo, read_data=True).problems == []
+    restore_snapshot(repo, "latest", tmp_path / "out")
     assert tree_state(tmp_path / "out" / source.as_posix().lstrip("/")) == expected
     repo.close()
 
@@ -138,7 +145,7 @@ def test_kill_during_prune_loses_no_kept_snapshot(tmp_path: Path, source: Path) 
 def test_a_full_site_stops_the_backup_with_a_clear_error(
     repo: Repository, sites: list[LocalSite], source: Path, tmp_path: Path
 ) -> None:
-    first = repo.backup([source]).snapshot
+    first = back_up(repo, [source]).snapshot
     (source / "bulk.bin").write_bytes(os.urandom(2_000_000))
     repo.close()
     with small_filesystem(tmp_path / "tiny", "512k") as tiny:
@@ -151,9 +158,9 @@ def test_a_full_site_stops_the_backup_with_a_clear_error(
         full = [LocalSite(tiny) if i == 4 else s for i, s in enumerate(sites)]
         with Repository.open(full, PASSPHRASE) as crowded:
             with pytest.raises(SiteFull, match=r"is full; .* wrote no snapshot"):
-                crowded.backup([source])
+                back_up(crowded, [source])
             assert [s.id for s in crowded.snapshots()] == [first.id]
-            assert crowded.check().ok
+            assert check_repository(crowded).ok
 
 
 class DyingSite:
@@ -198,20 +205,20 @@ def test_prune_interrupted_after_any_deletion_keeps_every_kept_snapshot(
     # however the packs interleave the changed file with the others (about 17 here).
     for _ in range(3):
         (source / "bulk.bin").write_bytes(rng.randbytes(600_000))
-        repo.backup([source])
-    keep = repo.forget(KeepPolicy(last=1)).kept
+        back_up(repo, [source])
+    keep = forget_snapshots(repo, KeepPolicy(last=1)).kept
     repo.close()
     dying = [DyingSite(s, deletions) if i == 0 else s for i, s in enumerate(sites)]
     doomed = Repository.open(dying, PASSPHRASE)  # type: ignore[arg-type]
     with pytest.raises(SiteUnavailable):
-        doomed.prune()
+        prune_packs(doomed)
     doomed.close()
     with Repository.open(sites, PASSPHRASE) as after:
-        assert after.check().ok
+        assert check_repository(after).ok
         assert tuple(s.id for s in after.snapshots()) == keep
-        after.prune()
-        assert after.check(read_data=True).problems == []
-        after.restore("latest", tmp_path / "out")
+        prune_packs(after)
+        assert check_repository(after, read_data=True).problems == []
+        restore_snapshot(after, "latest", tmp_path / "out")
     assert tree_state(tmp_path / "out" / source.as_posix().lstrip("/")) == tree_state(source)
 
 
@@ -241,11 +248,11 @@ def test_kill_during_repair_index_leaves_a_readable_repository_and_a_rerun_compl
     root = tmp_path / "repo"
     repo = init(root)
     repo.index_every = 1
-    first = repo.backup([source]).snapshot
+    first = back_up(repo, [source]).snapshot
     kept = repo.names("index/")
     rng = random.Random(13)
     (source / "bulk.bin").write_bytes(rng.randbytes(1_500_000))
-    repo.backup([source])
+    back_up(repo, [source])
     expected = tree_state(source)
     every = set(repo.load_index().packs)
     # Every index file of the second backup is damaged on every site: some 25 packs to read.
@@ -262,12 +269,12 @@ def test_kill_during_repair_index_leaves_a_readable_repository_and_a_rerun_compl
         # The old files or the new one: what was readable still is, and nothing damaged
         # is left but the files the rebuild had not retired yet.
         assert readable <= set(index.packs) <= every
-        repo.restore(first.id, tmp_path / f"first-{number}")
+        restore_snapshot(repo, first.id, tmp_path / f"first-{number}")
     assert finished < 10
-    repo.repair(index=True)
+    repair_repository(repo, index=True)
     assert set(repo.load_index().packs) == every
-    assert repo.check(read_data=True).problems == []
-    repo.restore("latest", tmp_path / "out")
+    assert check_repository(repo, read_data=True).problems == []
+    restore_snapshot(repo, "latest", tmp_path / "out")
     assert tree_state(tmp_path / "out" / source.as_posix().lstrip("/")) == expected
     repo.close()
 
@@ -281,7 +288,7 @@ def test_kill_during_copy_leaves_the_target_consistent_and_a_rerun_finishes(
     expected: dict[str, dict[str, tuple[str, int, int, bytes | str]]] = {}
     for _ in range(3):
         (source / "bulk.bin").write_bytes(rng.randbytes(1_500_000))
-        snap = repo.backup([source]).snapshot
+        snap = back_up(repo, [source]).snapshot
         expected[snap.id] = tree_state(source)
     ids = [s.id for s in repo.snapshots()]
     target = init(into)
@@ -294,7 +301,7 @@ def test_kill_during_copy_leaves_the_target_consistent_and_a_rerun_finishes(
         for copy in copies:
             if copy.id not in restored:
                 out = tmp_path / "out" / copy.id
-                target.restore(copy.id, out)
+                restore_snapshot(target, copy.id, out)
                 assert copy.original is not None
                 assert tree_state(out / inside) == expected[copy.original]
                 restored.add(copy.id)
@@ -303,7 +310,7 @@ def test_kill_during_copy_leaves_the_target_consistent_and_a_rerun_finishes(
     finished = 0
     for delay in [0.0, *sorted(rng.uniform(0.0, 0.4) for _ in range(9))]:
         finished += run_and_kill(origin, "copy", delay, str(into))
-        report = target.check()
+        report = check_repository(target)
         assert report.ok, (delay, report.errors)
         originals = restore_new_copies()
         assert len(set(originals)) == len(originals) and set(originals) <= set(ids)
@@ -311,7 +318,7 @@ def test_kill_during_copy_leaves_the_target_consistent_and_a_rerun_finishes(
     assert finished < 10  # most kills land mid-copy
     copy_snapshots(repo, target)
     assert sorted(restore_new_copies()) == sorted(ids)  # each exactly once
-    assert target.check(read_data=True).ok
+    assert check_repository(target, read_data=True).ok
     # The same chunks, each stored once in the target whatever the kills left behind.
     assert target.stats().raw_bytes == repo.stats().raw_bytes
     repo.close()

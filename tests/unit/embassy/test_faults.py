@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from seawall.embassy.backup import back_up
+from seawall.embassy.checking import check_repository, repair_repository
 from seawall.embassy.errors import (
     IntegrityError,
     PacksLost,
@@ -19,7 +21,9 @@ from seawall.embassy.errors import (
     WrongPassphrase,
 )
 from seawall.embassy.packs import share_name
+from seawall.embassy.pruning import prune_packs
 from seawall.embassy.repository import Repository
+from seawall.embassy.restore import restore_snapshot
 from seawall.embassy.sites.base import ObjectInfo
 from seawall.embassy.sites.local import LocalSite
 
@@ -38,20 +42,20 @@ def share_files(site: LocalSite) -> list[Path]:
 def test_restore_survives_two_lost_sites(
     repo: Repository, source: Path, tmp_path: Path, sites: list[LocalSite], lost: tuple[int, int]
 ) -> None:
-    repo.backup([source])
+    back_up(repo, [source])
     repo.close()
     for i in lost:
         shutil.rmtree(sites[i].root)
     with reopen(sites) as survivor:
-        survivor.restore("latest", tmp_path / "out")
-        assert not survivor.check().ok  # the lost sites are named
+        restore_snapshot(survivor, "latest", tmp_path / "out")
+        assert not check_repository(survivor).ok  # the lost sites are named
     assert tree_state(tmp_path / "out" / source.as_posix().lstrip("/")) == tree_state(source)
 
 
 def test_flipped_bytes_are_named_by_check_healed_by_repair(
     repo: Repository, source: Path, tmp_path: Path, sites: list[LocalSite]
 ) -> None:
-    repo.backup([source])
+    back_up(repo, [source])
     rng = random.Random(5)
     victims: set[tuple[int, str]] = set()
     for i in rng.sample(range(5), 3):
@@ -60,21 +64,21 @@ def test_flipped_bytes_are_named_by_check_healed_by_repair(
         data[rng.randrange(len(data))] ^= 0x40
         path.write_bytes(bytes(data))
         victims.add((i, path.relative_to(sites[i].root).as_posix()))
-    assert repo.check().ok  # structure alone cannot see flipped bytes
-    report = repo.check(read_data=True)
+    assert check_repository(repo).ok  # structure alone cannot see flipped bytes
+    report = check_repository(repo, read_data=True)
     assert set(report.bad_shares) == victims
     assert all(p.kind == "share-corrupt" for p in report.errors)
-    healed = repo.repair()
+    healed = repair_repository(repo)
     assert healed.shares_rebuilt == len(victims)
-    assert repo.check(read_data=True).ok
-    repo.restore("latest", tmp_path / "out")
+    assert check_repository(repo, read_data=True).ok
+    restore_snapshot(repo, "latest", tmp_path / "out")
     assert tree_state(tmp_path / "out" / source.as_posix().lstrip("/")) == tree_state(source)
 
 
 def test_read_data_subset_reads_a_fraction(repo: Repository, source: Path) -> None:
-    repo.backup([source])
+    back_up(repo, [source])
     packs = repo.stats().packs
-    report = repo.check(read_data=0.5)
+    report = check_repository(repo, read_data=0.5)
     assert report.ok and 1 <= report.packs_read <= packs
 
 
@@ -86,63 +90,63 @@ def test_wrong_passphrase_is_refused(repo: Repository, sites: list[LocalSite]) -
 def test_fewer_than_k_sites_cannot_restore_and_backup_refuses(
     repo: Repository, source: Path, tmp_path: Path, sites: list[LocalSite]
 ) -> None:
-    repo.backup([source])
+    back_up(repo, [source])
     repo.close()
     for i in (0, 2, 4):
         shutil.rmtree(sites[i].root)
     with reopen(sites) as weak:
         with pytest.raises(TooFewShares, match="valid shares of the 3 needed"):
-            weak.restore("latest", tmp_path / "out")
+            restore_snapshot(weak, "latest", tmp_path / "out")
         with pytest.raises(TooFewSites, match="degraded mode needs 4"):
-            weak.backup([source], degraded=True)
+            back_up(weak, [source], degraded=True)
 
 
 def test_backup_with_a_site_down_writes_no_snapshot_unless_degraded(
     repo: Repository, source: Path, tmp_path: Path, sites: list[LocalSite]
 ) -> None:
-    repo.backup([source])
+    back_up(repo, [source])
     saved = tmp_path / "saved-site"
     shutil.move(sites[1].root, saved)
     (source / "new.txt").write_bytes(b"after the storm" * 1000)
     with pytest.raises(TooFewSites, match="unreachable"):
-        repo.backup([source])
+        back_up(repo, [source])
     assert len(repo.snapshots()) == 1
-    report = repo.backup([source], degraded=True)
+    report = back_up(repo, [source], degraded=True)
     assert report.snapshot.degraded
     shutil.move(saved, sites[1].root)
-    assert not repo.check().ok  # shares and metadata are missing on the returned site
-    repair = repo.repair()
+    assert not check_repository(repo).ok  # shares and metadata are missing on the returned site
+    repair = repair_repository(repo)
     assert repair.snapshots_cleared == 1 and repair.shares_rebuilt >= 1
-    assert repo.check(read_data=True).ok
+    assert check_repository(repo, read_data=True).ok
     assert not any(s.degraded for s in repo.snapshots())
 
 
 def test_corrupted_config_on_one_site_is_survived_and_repaired(
     repo: Repository, source: Path, sites: list[LocalSite]
 ) -> None:
-    repo.backup([source])
+    back_up(repo, [source])
     repo.close()
     config = sites[0].root / "config"
     config.write_bytes(config.read_bytes()[:-3] + b"xyz")
     with pytest.raises(IntegrityError, match="config fails authentication"):
         Repository.open(sites[:1], PASSPHRASE)
     with reopen(sites) as survivor:
-        report = survivor.check()
+        report = check_repository(survivor)
         assert [(p.kind, p.site) for p in report.errors] == [("object-corrupt", 0)]
-        survivor.repair()
-        assert survivor.check().ok
+        repair_repository(survivor)
+        assert check_repository(survivor).ok
     Repository.open(sites[:1], PASSPHRASE).close()
 
 
 def test_any_single_site_reaches_the_others_through_connect(
     repo: Repository, source: Path, tmp_path: Path, sites: list[LocalSite]
 ) -> None:
-    repo.backup([source])
+    back_up(repo, [source])
     repo.close()
     by_url = {s.url: s for s in sites}
     with Repository.open([sites[3]], PASSPHRASE, connect=by_url.__getitem__) as one:
         assert all(h.up for h in one.health())
-        one.restore("latest", tmp_path / "out")
+        restore_snapshot(one, "latest", tmp_path / "out")
     assert tree_state(tmp_path / "out" / source.as_posix().lstrip("/")) == tree_state(source)
 
 
@@ -190,55 +194,55 @@ class CrashingSite:
 def test_interrupted_backup_leaves_a_checkable_repository_and_rerun_reuses_packs(
     repo: Repository, source: Path, sites: list[LocalSite], budget: int
 ) -> None:
-    first = repo.backup([source])
+    first = back_up(repo, [source])
     (source / "more.bin").write_bytes(random.Random(budget).randbytes(600_000))
     repo.close()
     crashing = [CrashingSite(s, budget) if i == 2 else s for i, s in enumerate(sites)]
     with Repository.open(crashing, PASSPHRASE) as doomed:  # type: ignore[arg-type]
         doomed.index_every = 1
         with pytest.raises((SiteUnavailable, TooFewSites)):
-            doomed.backup([source])
+            back_up(doomed, [source])
     with reopen(sites) as after:
-        report = after.check()
+        report = check_repository(after)
         assert report.ok, report.errors
         assert [s.id for s in after.snapshots()] == [first.snapshot.id]
         uploaded = len(after.load_index().packs)
-        rerun = after.backup([source])
+        rerun = back_up(after, [source])
         # The index grows by what the rerun wrote and by the packs it adopted from the
         # killed run (complete on k+1 sites, named by no index).
         grown = len(after.load_index().packs) - uploaded
         assert grown == rerun.packs_written + rerun.packs_reused
-        after.repair()
-        assert after.check(read_data=True).ok
-        assert {p.kind for p in after.check().problems} <= {"pack-orphan"}
+        repair_repository(after)
+        assert check_repository(after, read_data=True).ok
+        assert {p.kind for p in check_repository(after).problems} <= {"pack-orphan"}
         assert after.stats().snapshots == 2
-        after.prune()
-        assert after.check(read_data=True).problems == []
+        prune_packs(after)
+        assert check_repository(after, read_data=True).problems == []
 
 
 def test_a_share_placed_on_the_wrong_site_is_reported(
     repo: Repository, source: Path, sites: list[LocalSite]
 ) -> None:
-    repo.backup([source])
+    back_up(repo, [source])
     pid = next(iter(repo.load_index().packs))
     name = share_name(pid)
     sites[0].put(name, sites[1].get(name))
-    report = repo.check(read_data=True)
+    report = check_repository(repo, read_data=True)
     assert report.bad_shares == [(0, name)]
 
 
 def test_repair_reports_a_pack_beyond_repair_and_heals_the_rest(
     repo: Repository, source: Path, sites: list[LocalSite]
 ) -> None:
-    repo.backup([source])
+    back_up(repo, [source])
     first, second = list(repo.load_index().packs)[:2]
     for i in (0, 1, 2):
         sites[i].delete(share_name(first))
     sites[4].delete(share_name(second))
-    report = repo.check(read_data=True)
+    report = check_repository(repo, read_data=True)
     assert any(p.kind == "pack-unreadable" and p.name == share_name(first) for p in report.errors)
     with pytest.raises(PacksLost) as lost:
-        repo.repair()
+        repair_repository(repo)
     assert lost.value.packs == (share_name(first),)
     assert lost.value.detail["shares_rebuilt"] == 1
     assert sites[4].stat(share_name(second)) is not None

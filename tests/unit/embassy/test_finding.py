@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from seawall.embassy.backup import back_up
 from seawall.embassy.errors import SnapshotMissing
 from seawall.embassy.finding import find_nodes, parse_when
 from seawall.embassy.patterns import compile_patterns
@@ -25,10 +26,10 @@ def found(
 
 def test_find_lists_every_match_in_every_snapshot(repo: Repository, source: Path) -> None:
     root = str(source).lstrip("/")
-    first = repo.backup([source]).snapshot
+    first = back_up(repo, [source]).snapshot
     (source / "docs" / "register.csv").unlink()
     (source / "docs" / "deep" / "Extra.CSV").write_bytes(b"a,b\n")
-    second = repo.backup([source]).snapshot
+    second = back_up(repo, [source]).snapshot
     assert found(repo, "*.csv") == {(first.id, f"{root}/docs/register.csv")}
     assert found(repo, "*.csv", ignore_case=True) == {
         (first.id, f"{root}/docs/register.csv"),
@@ -60,7 +61,7 @@ def test_find_lists_every_match_in_every_snapshot(repo: Repository, source: Path
 def test_find_filters_by_modification_time(repo: Repository, source: Path) -> None:
     root = str(source).lstrip("/")
     os.utime(source / "zero.dat", ns=(1_700_000_000_000_000_000,) * 2)  # 2023-11-14 22:13 UTC
-    snap = repo.backup([source]).snapshot
+    snap = back_up(repo, [source]).snapshot
     files = ("small.txt", "zero.dat")  # small.txt: 2020-09-13 12:26 UTC
     within = {(snap.id, f"{root}/zero.dat")}
     assert found(repo, *files, oldest=parse_when("2023-11-14", "--oldest")) == within
@@ -89,8 +90,8 @@ def test_find_filters_by_modification_time(repo: Repository, source: Path) -> No
 
 
 def test_find_reports_progress_per_snapshot(repo: Repository, source: Path) -> None:
-    first = repo.backup([source]).snapshot
-    repo.backup([source])
+    first = back_up(repo, [source]).snapshot
+    back_up(repo, [source])
     seen: list[Progress] = []
     find_nodes(repo, compile_patterns(["*"]), progress=seen.append)
     assert [(p.phase, p.total_bytes) for p in seen] == [("find", 2 * first.size)] * 2
@@ -98,7 +99,7 @@ def test_find_reports_progress_per_snapshot(repo: Repository, source: Path) -> N
 
 
 def test_an_unknown_snapshot_or_time_is_refused(repo: Repository, source: Path) -> None:
-    repo.backup([source])
+    back_up(repo, [source])
     with pytest.raises(SnapshotMissing, match="'deadbeef'"):
         find_nodes(repo, compile_patterns(["*"]), snapshots=["deadbeef"])
     with pytest.raises(InvalidInput, match="--newest 'yesterday' is not a date"):

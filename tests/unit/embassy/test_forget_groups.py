@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from seawall.embassy.backup import back_up
+from seawall.embassy.pruning import forget_snapshots
 from seawall.embassy.repository import Repository
 from seawall.embassy.snapshots import KeepPolicy, Snapshot, group_snapshots, parse_group_by
 from seawall.errors import InvalidInput
@@ -17,9 +19,9 @@ def test_forget_keeps_a_directory_and_a_stream_backed_up_the_same_day(
     repo: Repository, source: Path
 ) -> None:
     # The quick start's two backups: a directory, then a database dump from stdin.
-    folder = repo.backup([source]).snapshot
-    dump = repo.backup(stdin=io.BytesIO(b"COPY land FROM stdin;\n"), stdin_name="landdb.sql")
-    report = repo.forget(KeepPolicy(daily=7))
+    folder = back_up(repo, [source]).snapshot
+    dump = back_up(repo, stdin=io.BytesIO(b"COPY land FROM stdin;\n"), stdin_name="landdb.sql")
+    report = forget_snapshots(repo, KeepPolicy(daily=7))
     assert report.removed == ()
     assert set(report.kept) == {folder.id, dump.snapshot.id}
     assert {s.id for s in repo.snapshots()} == {folder.id, dump.snapshot.id}
@@ -36,25 +38,25 @@ def test_forget_keeps_a_directory_and_a_stream_backed_up_the_same_day(
 def test_the_policy_applies_within_each_group_and_a_dry_run_says_why(
     repo: Repository, source: Path
 ) -> None:
-    older = [repo.backup([source], hostname="node-a").snapshot for _ in range(2)]
-    newest_a = repo.backup([source], hostname="node-a").snapshot
-    only_b = repo.backup([source], hostname="node-b").snapshot
-    would = repo.forget(KeepPolicy(last=1), dry_run=True)
+    older = [back_up(repo, [source], hostname="node-a").snapshot for _ in range(2)]
+    newest_a = back_up(repo, [source], hostname="node-a").snapshot
+    only_b = back_up(repo, [source], hostname="node-b").snapshot
+    would = forget_snapshots(repo, KeepPolicy(last=1), dry_run=True)
     assert would.dry_run and len(repo.snapshots()) == 4  # nothing removed
     groups = {g.key["host"]: g for g in would.groups}
     assert set(groups) == {"node-a", "node-b"}
     assert [(k.id, k.reasons) for k in groups["node-a"].kept] == [(newest_a.id, ("last snapshot",))]
     assert set(groups["node-a"].removed) == {s.id for s in older}
     assert [k.id for k in groups["node-b"].kept] == [only_b.id] and groups["node-b"].removed == ()
-    done = repo.forget(KeepPolicy(last=1))
+    done = forget_snapshots(repo, KeepPolicy(last=1))
     assert set(done.removed) == {s.id for s in older}
     assert {s.id for s in repo.snapshots()} == {newest_a.id, only_b.id}
 
 
 def test_group_by_nothing_puts_every_snapshot_in_one_group(repo: Repository, source: Path) -> None:
-    first = repo.backup([source], hostname="node-a").snapshot
-    second = repo.backup(stdin=io.BytesIO(b"x"), stdin_name="x.sql", hostname="node-b").snapshot
-    report = repo.forget(KeepPolicy(last=1), group_by=())
+    first = back_up(repo, [source], hostname="node-a").snapshot
+    second = back_up(repo, stdin=io.BytesIO(b"x"), stdin_name="x.sql", hostname="node-b").snapshot
+    report = forget_snapshots(repo, KeepPolicy(last=1), group_by=())
     [group] = report.groups
     assert group.key == {}
     assert report.removed == (first.id,) and report.kept == (second.id,)

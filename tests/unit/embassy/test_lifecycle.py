@@ -12,6 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from seawall.core.clock import FrozenClock
+from seawall.embassy.backup import back_up
+from seawall.embassy.checking import check_repository, replace_site
 from seawall.embassy.custody import CustodianShare, combine_shares
 from seawall.embassy.errors import (
     BadRepositoryConfig,
@@ -20,7 +22,9 @@ from seawall.embassy.errors import (
     RepositoryExists,
     WrongPassphrase,
 )
+from seawall.embassy.pruning import forget_snapshots, plan_prune, prune_packs
 from seawall.embassy.repository import Repository
+from seawall.embassy.restore import restore_snapshot
 from seawall.embassy.sites.local import LocalSite
 from seawall.embassy.snapshots import KeepPolicy, Snapshot, select_kept
 from seawall.errors import InvalidInput
@@ -31,7 +35,7 @@ from .conftest import FAST_KDF, PASSPHRASE, SMALL_CHUNKS, SMALL_PACK, make_sites
 def test_changing_the_passphrase_rewraps_without_touching_data(
     repo: Repository, source: Path, sites: list[LocalSite]
 ) -> None:
-    repo.backup([source])
+    back_up(repo, [source])
     data_before = {n: sites[0].get(n) for n in sites[0].list("data/")}
     repo.change_passphrase("a brand new passphrase", kdf=FAST_KDF)
     with pytest.raises(WrongPassphrase):
@@ -67,11 +71,11 @@ def test_key_slots_can_be_added_listed_and_removed(
 def test_three_of_five_custodians_restore_access(
     repo: Repository, source: Path, tmp_path: Path, sites: list[LocalSite]
 ) -> None:
-    repo.backup([source])
+    back_up(repo, [source])
     texts = [s.to_text() for s in repo.add_recovery_key(custodians=5, threshold=3)]
     key = combine_shares([CustodianShare.from_text(t) for t in (texts[4], texts[0], texts[2])])
     with Repository.open(sites, recovery_key=key) as recovered:
-        recovered.restore("latest", tmp_path / "out")
+        restore_snapshot(recovered, "latest", tmp_path / "out")
         with pytest.raises(WrongPassphrase):
             recovered.change_passphrase("x", kdf=FAST_KDF)
     assert tree_state(tmp_path / "out" / source.as_posix().lstrip("/")) == tree_state(source)
@@ -93,19 +97,19 @@ def test_forget_keeps_policy_and_prune_frees_unused_packs(
     ids = []
     for day in range(5):
         (source / "daily.bin").write_bytes(bytes([day]) * 50_000 + day.to_bytes(4, "big") * 9000)
-        ids.append(repo.backup([source]).snapshot.id)
+        ids.append(back_up(repo, [source]).snapshot.id)
         clock.advance(days=1)
     before = repo.stats()
-    report = repo.forget(KeepPolicy(daily=2), prune=True)
+    report = forget_snapshots(repo, KeepPolicy(daily=2), prune=True)
     assert set(report.kept) == set(ids[-2:]) and set(report.removed) == set(ids[:3])
     assert report.pruned is not None and report.pruned.packs_deleted >= 1
     after = repo.stats()
     assert after.snapshots == 2 and after.stored_bytes < before.stored_bytes
-    assert repo.check(read_data=True).problems == []
-    repo.restore(ids[-1], tmp_path / "out")
+    assert check_repository(repo, read_data=True).problems == []
+    restore_snapshot(repo, ids[-1], tmp_path / "out")
     assert tree_state(tmp_path / "out" / source.as_posix().lstrip("/")) == tree_state(source)
     with pytest.raises(BadRepositoryConfig, match="keep policy is required"):
-        repo.forget(KeepPolicy())
+        forget_snapshots(repo, KeepPolicy())
     repo.close()
 
 
@@ -116,11 +120,12 @@ def mixed_packs(repo: Repository, tmp_path: Path) -> Path:
     src.mkdir()
     for i in range(24):
         (src / f"ledger-{i:02d}.bin").write_bytes(rng.randbytes(20_000))
-    repo.backup([src])
+    back_up(repo, [src])
     for i in range(0, 24, 2):
         (src / f"ledger-{i:02d}.bin").write_bytes(rng.randbytes(20_000))
-    repo.backup([src])
-    repo.forget(KeepPolicy(last=1), group_by=())  # one group: whatever else was backed up
+    back_up(repo, [src])
+    # One group: whatever else was backed up.
+    forget_snapshots(repo, KeepPolicy(last=1), group_by=())
     return src
 
 
@@ -131,7 +136,7 @@ def test_prune_repacks_partly_used_packs_until_nothing_unused_is_left(
     # What the sites hold: a share of every pack on each of the five.
     stored_before = repo.stats().bytes_per_site * 5
     old_shares = set(sites[0].list("data/"))
-    report = repo.prune(max_unused=0.0)
+    report = prune_packs(repo, max_unused=0.0)
     # Half of every first-backup pack is unused: all of them are rewritten, none kept whole.
     assert report.packs_repacked > 0 and report.packs_written > 0
     assert report.unused_bytes_kept == 0
@@ -142,43 +147,43 @@ def test_prune_repacks_partly_used_packs_until_nothing_unused_is_left(
     listed = [e.id.hex() for p in repo.load_index().packs.values() for e in p.entries]
     used = {c for n in repo.tree(repo.snapshots()[0]) for c in n.chunks}
     assert sorted(listed) == sorted(used)
-    assert repo.check(read_data=True).problems == []
-    repo.restore("latest", tmp_path / "out")
+    assert check_repository(repo, read_data=True).problems == []
+    restore_snapshot(repo, "latest", tmp_path / "out")
     assert tree_state(tmp_path / "out" / src.as_posix().lstrip("/")) == tree_state(src)
-    assert repo.prune(max_unused=0.0).packs_repacked == 0  # nothing left to gain
+    assert prune_packs(repo, max_unused=0.0).packs_repacked == 0  # nothing left to gain
 
 
 def test_prune_leaves_partly_used_packs_within_the_unused_allowance(
     repo: Repository, tmp_path: Path
 ) -> None:
     mixed_packs(repo, tmp_path)
-    report = repo.prune(max_unused=1.0)
+    report = prune_packs(repo, max_unused=1.0)
     assert report.packs_repacked == 0
     assert report.unused_bytes_kept > 0
-    halfway = repo.prune(max_unused=0.25)
+    halfway = prune_packs(repo, max_unused=0.25)
     index = repo.load_index()
     used_bytes = sum(e.length for p in index.packs.values() for e in p.entries) - (
         halfway.unused_bytes_kept
     )
     assert halfway.packs_repacked > 0
     assert halfway.unused_bytes_kept <= 0.25 * used_bytes
-    assert repo.check(read_data=True).problems == []
+    assert check_repository(repo, read_data=True).problems == []
 
 
 def test_a_dry_run_says_what_prune_and_forget_would_do_and_changes_nothing(
     repo: Repository, tmp_path: Path, sites: list[LocalSite], source: Path
 ) -> None:
-    first = repo.backup([source]).snapshot
-    repo.backup([source])
-    would = repo.forget(KeepPolicy(last=1), prune=True, dry_run=True)
+    first = back_up(repo, [source]).snapshot
+    back_up(repo, [source])
+    would = forget_snapshots(repo, KeepPolicy(last=1), prune=True, dry_run=True)
     assert would.dry_run and would.removed == (first.id,) and would.pruned is None
     assert len(repo.snapshots()) == 2  # nothing removed
     mixed_packs(repo, tmp_path)  # two more backups, then all but the last forgotten
     before = {name: sites[0].get(name) for name in sites[0].list()}
-    plan = repo.prune(max_unused=0.0, dry_run=True)
+    plan = plan_prune(repo, max_unused=0.0)
     assert plan.dry_run and plan.packs_repacked > 0 and plan.packs_deleted > 0
     assert {name: sites[0].get(name) for name in sites[0].list()} == before
-    done = repo.prune(max_unused=0.0)
+    done = prune_packs(repo, max_unused=0.0)
     assert (done.packs_deleted, done.packs_repacked) == (plan.packs_deleted, plan.packs_repacked)
     assert done.bytes_repacked == plan.bytes_repacked
     assert done.packs_written == plan.packs_written
@@ -187,20 +192,20 @@ def test_a_dry_run_says_what_prune_and_forget_would_do_and_changes_nothing(
 
 def test_prune_refuses_an_allowance_outside_zero_to_one(repo: Repository) -> None:
     with pytest.raises(BadRepositoryConfig, match="not a fraction from 0 to 1"):
-        repo.prune(max_unused=1.5)
+        prune_packs(repo, max_unused=1.5)
 
 
 def test_site_replace_rebuilds_the_lost_site(
     repo: Repository, source: Path, tmp_path: Path, sites: list[LocalSite]
 ) -> None:
-    repo.backup([source])
+    back_up(repo, [source])
     shutil.rmtree(sites[2].root)
     fresh = make_sites(tmp_path / "fresh", 1)[0]
     with pytest.raises(RepositoryExists):
-        repo.replace_site(2, sites[0])
-    repo.replace_site(sites[2].url, fresh)
+        replace_site(repo, 2, sites[0])
+    replace_site(repo, sites[2].url, fresh)
     assert repo.config.sites[2] == fresh.url
-    assert repo.check(read_data=True).ok
+    assert check_repository(repo, read_data=True).ok
     repo.close()
     # The lost site is gone for good: sites 0, 1 and the new one suffice.
     shutil.rmtree(sites[3].root)
@@ -208,7 +213,7 @@ def test_site_replace_rebuilds_the_lost_site(
     survivors = [sites[0], sites[1], fresh]
     with Repository.open(survivors, PASSPHRASE) as reopened:
         assert reopened.config.generation == 2
-        reopened.restore("latest", tmp_path / "out")
+        restore_snapshot(reopened, "latest", tmp_path / "out")
     assert tree_state(tmp_path / "out" / source.as_posix().lstrip("/")) == tree_state(source)
 
 

@@ -17,10 +17,14 @@ from pathlib import Path
 import pytest
 
 from seawall.core.clock import FrozenClock
+from seawall.embassy.backup import back_up
+from seawall.embassy.checking import check_repository, repair_repository
 from seawall.embassy.errors import LockLost
 from seawall.embassy.locks import GIVE_UP_AFTER, STALE_AFTER
 from seawall.embassy.progress import Progress
+from seawall.embassy.pruning import forget_snapshots, prune_packs
 from seawall.embassy.repository import Repository
+from seawall.embassy.restore import restore_snapshot
 from seawall.embassy.sites.local import LocalSite
 from seawall.embassy.snapshots import KeepPolicy
 
@@ -82,8 +86,8 @@ def lose(how: str, sites: list[LocalSite], clock: FrozenClock) -> Callable[[], N
 
 
 def assert_readable(repo: Repository, sites: list[LocalSite], source: Path, out: Path) -> None:
-    assert repo.check(read_data=True).ok
-    repo.restore("latest", out)
+    assert check_repository(repo, read_data=True).ok
+    restore_snapshot(repo, "latest", out)
     assert tree_state(out / source.as_posix().lstrip("/")) == tree_state(source)
     assert objects(sites, "locks/") == set()
 
@@ -101,7 +105,7 @@ def test_a_backup_that_loses_its_lock_publishes_no_snapshot(
     tmp_path: Path,
     how: str,
 ) -> None:
-    first = repo.backup([source]).snapshot
+    first = back_up(repo, [source]).snapshot
     more = tmp_path / "more"
     more.mkdir()
     (more / "new.bin").write_bytes(random.Random(3).randbytes(400_000))
@@ -113,7 +117,7 @@ def test_a_backup_that_loses_its_lock_publishes_no_snapshot(
         indexes.update(objects(sites, "index/"))
 
     with pytest.raises(LockLost) as caught:
-        repo.backup([source, more], progress=once(lost))
+        back_up(repo, [source, more], progress=once(lost))
     assert caught.value.code == "lock_lost" and caught.value.exit_code == 75
     assert "\n" not in caught.value.message
     assert objects(sites, "snapshots/") | objects(sites, "trees/") == published
@@ -136,17 +140,17 @@ def test_a_prune_that_loses_its_lock_deletes_nothing(
     extra = tmp_path / "extra"
     extra.mkdir()
     (extra / "extra.bin").write_bytes(random.Random(4).randbytes(200_000))
-    repo.backup([source, extra])
+    back_up(repo, [source, extra])
     clock.advance(hours=1)
-    repo.backup([source])
-    repo.forget(KeepPolicy(last=1), group_by=())  # both backups in one group
+    back_up(repo, [source])
+    forget_snapshots(repo, KeepPolicy(last=1), group_by=())  # both backups in one group
     before = objects(sites, "index/") | objects(sites, "data/")
     with pytest.raises(LockLost):
-        repo.prune(max_unused=0.0, progress=once(lose(how, sites, clock)))
+        prune_packs(repo, max_unused=0.0, progress=once(lose(how, sites, clock)))
     after = objects(sites, "index/") | objects(sites, "data/")
     assert before <= after  # new packs may lie unindexed; nothing was deleted
     assert_readable(repo, sites, source, tmp_path / "out")
-    assert repo.prune(max_unused=0.0).packs_repacked >= 1  # the next prune does the work
+    assert prune_packs(repo, max_unused=0.0).packs_repacked >= 1  # the next prune does the work
     assert not (after - before) & objects(sites, "data/")  # and deletes what this one left
     assert_readable(repo, sites, source, tmp_path / "again")
 
@@ -154,13 +158,13 @@ def test_a_prune_that_loses_its_lock_deletes_nothing(
 def test_a_repair_that_loses_its_lock_stops_healing(
     repo: Repository, sites: list[LocalSite], clock: FrozenClock, source: Path, tmp_path: Path
 ) -> None:
-    repo.backup([source])
+    back_up(repo, [source])
     shutil.rmtree(sites[2].root / "data")
     missing = len(objects(sites, "data/")) // 4
     with pytest.raises(LockLost):
-        repo.repair(progress=once(lose("silent", sites, clock)))
+        repair_repository(repo, progress=once(lose("silent", sites, clock)))
     assert len({name for i, name in objects(sites, "data/") if i == 2}) < missing
-    assert repo.repair().shares_rebuilt >= 1
+    assert repair_repository(repo).shares_rebuilt >= 1
     assert_readable(repo, sites, source, tmp_path / "out")
 
 

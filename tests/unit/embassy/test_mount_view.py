@@ -7,6 +7,7 @@ import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
+from seawall.embassy.backup import back_up
 from seawall.embassy.mounting import ROOT_INODE, SnapshotView, snapshot_names
 from seawall.embassy.repository import Repository
 from seawall.embassy.sites.local import LocalSite
@@ -45,7 +46,7 @@ def test_the_view_reads_any_range_of_a_file_from_any_three_of_five_sites(
     blob = random.Random(3).randbytes(200_000)  # about 25 chunks of the test chunker
     (src / "deep" / "blob.bin").write_bytes(blob)
     (src / "note").symlink_to("deep/blob.bin")
-    snap = repo.backup([src]).snapshot
+    snap = back_up(repo, [src]).snapshot
     for gone in (sites[0], sites[2]):
         shutil.rmtree(gone.root)
 

@@ -8,9 +8,12 @@ import random
 import time
 from pathlib import Path
 
+from seawall.embassy.backup import back_up
+from seawall.embassy.checking import check_repository
 from seawall.embassy.packs import share_name
-from seawall.embassy.pruning import TEMP_AFTER
+from seawall.embassy.pruning import TEMP_AFTER, plan_prune, prune_packs
 from seawall.embassy.repository import Repository
+from seawall.embassy.restore import restore_snapshot
 from seawall.embassy.sites.local import LocalSite
 
 from .conftest import tree_state
@@ -43,7 +46,7 @@ def orphan_shares(repo: Repository, root: Path) -> dict[tuple[int, str], int]:
 def test_prune_counts_and_frees_what_killed_backups_left(tmp_path: Path, source: Path) -> None:
     root = tmp_path / "repo"
     repo = init(root)
-    first = repo.backup([source]).snapshot
+    first = back_up(repo, [source]).snapshot
     rng = random.Random(21)
     (source / "bulk.bin").write_bytes(rng.randbytes(4_000_000))
     for delay in [0.0, *sorted(rng.uniform(0.0, 0.5) for _ in range(9))]:
@@ -62,7 +65,7 @@ def test_prune_counts_and_frees_what_killed_backups_left(tmp_path: Path, source:
     stale = {p: size for p, size in temporaries(root).items() if p != fresh}
     orphans = orphan_shares(repo, root)
 
-    checked = repo.check()
+    checked = check_repository(repo)
     assert checked.ok, checked.errors
     warned = {(p.site, p.name) for p in checked.problems if p.kind == "pack-orphan"}
     assert warned == set(orphans)
@@ -70,11 +73,11 @@ def test_prune_counts_and_frees_what_killed_backups_left(tmp_path: Path, source:
     assert len(temp_warnings) == len(stale) and all(p.severity == "warning" for p in temp_warnings)
     assert not any("running" in p.name for p in temp_warnings)
 
-    plan = repo.prune(dry_run=True)
+    plan = plan_prune(repo)
     assert (plan.orphans_deleted, plan.orphan_bytes) == (len(orphans), sum(orphans.values()))
     assert (plan.temp_files_deleted, plan.temp_bytes) == (len(stale), sum(stale.values()))
     before = held_bytes(root)
-    done = repo.prune()
+    done = prune_packs(repo)
     freed = before - held_bytes(root)
     assert (done.orphans_deleted, done.orphan_bytes) == (plan.orphans_deleted, plan.orphan_bytes)
     assert (done.temp_files_deleted, done.temp_bytes) == (len(stale), sum(stale.values()))
@@ -83,9 +86,9 @@ def test_prune_counts_and_frees_what_killed_backups_left(tmp_path: Path, source:
 
     assert temporaries(root) == {fresh: 10_000}
     assert orphan_shares(repo, root) == {}
-    after = repo.check(read_data=True)
+    after = check_repository(repo, read_data=True)
     assert after.ok and not [p for p in after.problems if p.kind in ("pack-orphan", "temp-stale")]
     (source / "bulk.bin").unlink()
-    repo.restore(first.id, tmp_path / "out")
+    restore_snapshot(repo, first.id, tmp_path / "out")
     assert tree_state(tmp_path / "out" / source.as_posix().lstrip("/")) == tree_state(source)
     repo.close()

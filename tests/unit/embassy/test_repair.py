@@ -6,10 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from seawall.embassy.backup import back_up
+from seawall.embassy.checking import check_repository, repair_repository
 from seawall.embassy.errors import PacksLost
 from seawall.embassy.index import PackInfo
 from seawall.embassy.packs import share_name
 from seawall.embassy.repository import Repository
+from seawall.embassy.restore import restore_snapshot
 from seawall.embassy.sites.local import LocalSite
 
 from .conftest import tree_state
@@ -38,12 +41,12 @@ def holders(repo: Repository, pack: PackInfo) -> dict[str, set[str]]:
 def test_repair_fails_naming_the_pack_it_cannot_rebuild_and_heals_the_rest(
     repo: Repository, source: Path, sites: list[LocalSite]
 ) -> None:
-    repo.backup([source])
+    back_up(repo, [source])
     lost, other = list(repo.load_index().packs.values())[:2]
     spoil(sites, lost, (0, 1, 2))  # two good shares of the three needed
     sites[4].delete(share_name(other.id))
     with pytest.raises(PacksLost) as caught:
-        repo.repair()
+        repair_repository(repo)
     assert caught.value.packs == (share_name(lost.id),)
     assert share_name(lost.id) in caught.value.message
     assert len(caught.value.message.splitlines()) == 1
@@ -51,19 +54,19 @@ def test_repair_fails_naming_the_pack_it_cannot_rebuild_and_heals_the_rest(
     assert caught.value.detail["shares_rebuilt"] == 1
     assert sites[4].stat(share_name(other.id)) is not None
     # Nothing was cleared or hidden: check still names the loss.
-    assert not repo.check(read_data=True).ok
+    assert not check_repository(repo, read_data=True).ok
 
 
 def test_check_names_the_snapshots_and_files_a_lost_pack_holds(
     repo: Repository, source: Path, sites: list[LocalSite]
 ) -> None:
-    repo.backup([source])
+    back_up(repo, [source])
     (source / "later.txt").write_bytes(b"a later file\n")
-    repo.backup([source])
+    back_up(repo, [source])
     lost = max(repo.load_index().packs.values(), key=lambda p: len(holders(repo, p)))
     expected = holders(repo, lost)
     spoil(sites, lost, (1, 3, 4))
-    report = repo.check(read_data=True)
+    report = check_repository(repo, read_data=True)
     assert not report.ok
     [loss] = report.lost_packs
     assert loss.pack == share_name(lost.id)
@@ -77,11 +80,11 @@ def test_check_names_the_snapshots_and_files_a_lost_pack_holds(
 def test_check_sees_a_lost_pack_from_the_listing_alone(
     repo: Repository, source: Path, sites: list[LocalSite]
 ) -> None:
-    repo.backup([source])
+    back_up(repo, [source])
     lost = next(iter(repo.load_index().packs.values()))
     for i in (0, 2, 4):
         sites[i].delete(share_name(lost.id))
-    report = repo.check()
+    report = check_repository(repo)
     [loss] = report.lost_packs
     assert loss.pack == share_name(lost.id)
     assert {s: set(files) for s, files in loss.snapshots} == holders(repo, lost)
@@ -94,10 +97,10 @@ def test_a_lost_pack_holding_many_files_names_the_first_and_counts_the_rest(
     many.mkdir()
     for number in range(40):
         (many / f"note-{number:02}.txt").write_bytes(f"note {number}\n".encode())
-    repo.backup([many])
+    back_up(repo, [many])
     [pack] = repo.load_index().packs.values()
     spoil(sites, pack, (0, 1, 2))
-    report = repo.check(read_data=True)
+    report = check_repository(repo, read_data=True)
     [loss] = report.lost_packs
     [(_, files)] = loss.snapshots
     assert len(files) == 40
@@ -105,28 +108,28 @@ def test_a_lost_pack_holding_many_files_names_the_first_and_counts_the_rest(
     assert "note-00.txt" in problem.message and "and 30 more" in problem.message
     assert "note-39.txt" not in problem.message
     with pytest.raises(PacksLost, match="40 files"):
-        repo.repair()
+        repair_repository(repo)
 
 
 def test_a_pack_lost_beyond_repair_leaves_the_index_so_the_next_backup_stores_it_again(
     repo: Repository, source: Path, sites: list[LocalSite], tmp_path: Path
 ) -> None:
-    first = repo.backup([source]).snapshot
+    first = back_up(repo, [source]).snapshot
     every = set(repo.load_index().packs)
     lost = max(repo.load_index().packs.values(), key=lambda p: len(holders(repo, p)))
     spoil(sites, lost, (0, 1, 2))
     with pytest.raises(PacksLost) as caught:
-        repo.repair()
+        repair_repository(repo)
     assert caught.value.packs == (share_name(lost.id),)
     assert caught.value.exit_code == 4
     assert caught.value.detail["unindexed"] == [share_name(lost.id)]
     # The pack's chunks no longer count as stored: a backup cannot dedup against them.
     assert set(repo.load_index().packs) == every - {lost.id}
-    second = repo.backup([source]).snapshot
+    second = back_up(repo, [source]).snapshot
     assert second.new_bytes == sum(e.raw_length for e in lost.entries)
-    assert repo.check(read_data=True).ok
-    assert repo.repair().unlisted == ()
+    assert check_repository(repo, read_data=True).ok
+    assert repair_repository(repo).unlisted == ()
     inside = source.as_posix().lstrip("/")
     for snap in (second, first):  # the older snapshot's chunks are stored again too
-        repo.restore(snap.id, tmp_path / snap.id)
+        restore_snapshot(repo, snap.id, tmp_path / snap.id)
         assert tree_state(tmp_path / snap.id / inside) == tree_state(source)

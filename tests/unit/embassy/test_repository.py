@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from seawall.embassy.backup import back_up
 from seawall.embassy.errors import (
     RepositoryExists,
     RepositoryLocked,
@@ -21,7 +22,9 @@ from seawall.embassy.errors import (
     SourceMissing,
 )
 from seawall.embassy.progress import Progress
+from seawall.embassy.pruning import prune_packs
 from seawall.embassy.repository import Repository
+from seawall.embassy.restore import restore_snapshot
 from seawall.embassy.sealing import Compression
 from seawall.embassy.sites.local import LocalSite
 from seawall.embassy.snapshots import Node
@@ -38,11 +41,11 @@ def test_restore_is_bit_identical_with_modes_mtimes_links_and_empty_dirs(
     repo: Repository, source: Path, tmp_path: Path
 ) -> None:
     events: list[Progress] = []
-    report = repo.backup([source], tags=["daily"], progress=events.append)
+    report = back_up(repo, [source], tags=["daily"], progress=events.append)
     assert report.snapshot.files == 5 and not report.snapshot.degraded
     assert events and events[-1].total_files is not None
     out = tmp_path / "out"
-    result = repo.restore("latest", out)
+    result = restore_snapshot(repo, "latest", out)
     assert tree_state(restored(out, source)) == tree_state(source)
     assert result.files == 5 and result.symlinks == 1
     assert os.readlink(restored(out, source) / "link") == "docs/register.csv"
@@ -64,12 +67,12 @@ def test_restore_as_root_gives_back_owners_by_name_where_known_else_by_number(
     os.chown(src / "orphan.dat", 54321, 54322)  # ids no account here has
     os.chown(src / "conf-link", 54321, nobody.pw_gid, follow_symlinks=False)
     os.chmod(src / "orphan.dat", 0o4750)  # noqa: S103 - set-uid must survive the chown
-    repo.backup([src])
+    back_up(repo, [src])
     node = {n.path.rsplit("/", 1)[-1]: n for n in repo.tree(repo.snapshots()[0])}
     assert (node["app.conf"].uid, node["app.conf"].user) == (nobody.pw_uid, "nobody")
     assert (node["orphan.dat"].uid, node["orphan.dat"].user) == (54321, "")
     out = tmp_path / "out"
-    repo.restore("latest", out)
+    restore_snapshot(repo, "latest", out)
     back = out / src.as_posix().lstrip("/")
 
     def owner(path: Path) -> tuple[int, int]:
@@ -90,7 +93,7 @@ def test_hard_links_are_read_once_and_restored_as_links(repo: Repository, tmp_pa
     (src / "a.bin").write_bytes(os.urandom(300_000))
     os.link(src / "a.bin", src / "b.bin")
     os.link(src / "a.bin", src / "sub" / "c.bin")
-    first = repo.backup([src]).snapshot
+    first = back_up(repo, [src]).snapshot
     assert first.new_bytes == 300_000  # one read, though three names
     node = {n.path.rsplit("/", 1)[-1]: n for n in repo.tree(first)}
     origin = node["a.bin"].path
@@ -98,7 +101,7 @@ def test_hard_links_are_read_once_and_restored_as_links(repo: Repository, tmp_pa
     assert node["b.bin"].link_of == origin and node["c.bin"].link_of == origin
     assert node["b.bin"].chunks == node["a.bin"].chunks  # each name can restore alone
     out = tmp_path / "out"
-    report = repo.restore("latest", out)
+    report = restore_snapshot(repo, "latest", out)
     assert report.files == 3
     back = out / src.as_posix().lstrip("/")
     assert (back / "a.bin").stat().st_nlink == 3
@@ -106,12 +109,12 @@ def test_hard_links_are_read_once_and_restored_as_links(repo: Repository, tmp_pa
     assert tree_state(back) == tree_state(src)
     # Restored without its other names, a hard link is a plain file with its content.
     alone = tmp_path / "alone"
-    repo.restore("latest", alone, include=node["c.bin"].path)
+    restore_snapshot(repo, "latest", alone, include=node["c.bin"].path)
     lone = alone / node["c.bin"].path
     assert lone.read_bytes() == (src / "a.bin").read_bytes()
     assert lone.stat().st_nlink == 1
     # Unchanged, the second backup keeps the links without reading anything.
-    second = repo.backup([src]).snapshot
+    second = back_up(repo, [src]).snapshot
     assert second.new_bytes == 0
     assert {n.path: n.link_of for n in repo.tree(second)} == {
         n.path: n.link_of for n in repo.tree(first)
@@ -125,12 +128,12 @@ def test_a_hard_link_across_a_mount_point_in_the_target_is_restored_as_a_copy(
     (src / "sub").mkdir(parents=True)
     (src / "a.bin").write_bytes(os.urandom(100_000))
     os.link(src / "a.bin", src / "sub" / "c.bin")
-    repo.backup([src])
+    back_up(repo, [src])
     out = tmp_path / "out"
     back = out / src.as_posix().lstrip("/")
     # The restore target already has another filesystem mounted where sub/ goes.
     with mounted_filesystem(back / "sub", "tmpfs"):
-        report = repo.restore("latest", out)
+        report = restore_snapshot(repo, "latest", out)
         assert report.files == 2
         assert (back / "sub" / "c.bin").read_bytes() == (src / "a.bin").read_bytes()
         assert (back / "sub" / "c.bin").stat().st_nlink == 1
@@ -151,7 +154,7 @@ def test_the_other_names_of_a_file_that_vanished_unread_are_left_out_and_named(
         if event.current.endswith("b.txt"):
             (src / "a.txt").unlink(missing_ok=True)
 
-    report = repo.backup([src], progress=delete_a)
+    report = back_up(repo, [src], progress=delete_a)
     assert sorted(s.rsplit("/", 1)[-1] for s in report.skipped) == [
         "a.txt: No such file or directory",
         "b.txt: a hard link of a file that could not be read",
@@ -180,9 +183,9 @@ def test_extended_attributes_are_kept_and_a_target_without_them_is_counted(
     except OSError:
         pytest.skip("this filesystem keeps no user extended attributes")
     os.chmod(src / "deeds" / "title.pdf", 0o444)  # read-only: the attributes still go back
-    repo.backup([src])
+    back_up(repo, [src])
     out = tmp_path / "out"
-    report = repo.restore("latest", out)
+    report = restore_snapshot(repo, "latest", out)
     assert report.xattrs_refused == 0
     back = out / src.as_posix().lstrip("/")
     for rel in ("deeds", "deeds/title.pdf", "deeds/empty.txt"):
@@ -190,7 +193,7 @@ def test_extended_attributes_are_kept_and_a_target_without_them_is_counted(
     assert tree_state(back) == tree_state(src)
     with mounted_filesystem(tmp_path / "ramfs", "ramfs") as plain:
         # ramfs keeps no extended attributes: the files come back, the attributes are counted.
-        report = repo.restore("latest", plain)
+        report = restore_snapshot(repo, "latest", plain)
         assert report.xattrs_refused == 4
         assert report.refusals().startswith("4 extended attributes were not set")
         assert (plain / src.as_posix().lstrip("/") / "deeds" / "title.pdf").read_bytes() == (
@@ -202,11 +205,12 @@ RESTORE_IN_USER_NAMESPACE = """
 import json, sys
 from pathlib import Path
 from seawall.embassy.repository import Repository
+from seawall.embassy.restore import restore_snapshot
 from seawall.embassy.sites.local import LocalSite
 
 sites = [LocalSite(Path(p), fsync=False) for p in sys.argv[3:]]
 with Repository.open(sites, sys.argv[1]) as repo:
-    report = repo.restore("latest", sys.argv[2])
+    report = restore_snapshot(repo, "latest", sys.argv[2])
 print(json.dumps([report.files, report.owners_refused, report.refusals()]))
 """
 
@@ -220,7 +224,7 @@ def test_owners_a_target_refuses_are_counted_and_the_restore_completes(
     for name in ("a.txt", "b.txt"):
         (src / name).write_text(name)
         os.chown(src / name, 54321, 54322)
-    repo.backup([src])
+    back_up(repo, [src])
     # Root in a user namespace that maps no other ids: chown to 54321 is refused (EINVAL),
     # as on an NFS export that squashes root.
     run = subprocess.run(
@@ -258,14 +262,14 @@ def test_a_tree_from_before_owners_were_recorded_restores_without_them() -> None
 
 
 def test_second_backup_stores_nothing_new_and_dedups_copies(repo: Repository, source: Path) -> None:
-    first = repo.backup([source])
+    first = back_up(repo, [source])
     # blob.bin and copy.bin are identical: the copy adds no bytes.
     assert first.snapshot.new_bytes < first.snapshot.size - 290_000
-    second = repo.backup([source])
+    second = back_up(repo, [source])
     assert second.packs_written == 0 and second.snapshot.new_bytes == 0
     assert second.snapshot.parent == first.snapshot.id
     (source / "small.txt").write_bytes(b"changed\n")
-    third = repo.backup([source])
+    third = back_up(repo, [source])
     assert 0 < third.snapshot.new_bytes <= len(b"changed\n")
     assert [d.path.rsplit("/", 1)[-1] for d in repo.diff(first.snapshot.id, "latest")] == [
         "small.txt"
@@ -291,7 +295,7 @@ def test_files_that_vanish_during_the_walk_are_named_and_the_rest_is_kept(
         if event.current.endswith("b-small.txt"):
             (src / "z-small.txt").unlink(missing_ok=True)
 
-    report = repo.backup([src], progress=delete_the_last_two)
+    report = back_up(repo, [src], progress=delete_the_last_two)
     assert sorted(Path(s.split(":")[0]).name for s in report.skipped) == [
         "y-large.bin",
         "z-small.txt",
@@ -299,7 +303,7 @@ def test_files_that_vanish_during_the_walk_are_named_and_the_rest_is_kept(
     assert all("No such file" in s for s in report.skipped)
     assert report.snapshot.files == 2
     out = tmp_path / "out"
-    repo.restore("latest", out)
+    restore_snapshot(repo, "latest", out)
     assert tree_state(restored(out, src)) == tree_state(src)
 
 
@@ -316,45 +320,45 @@ def test_a_small_file_that_vanishes_before_it_is_read_is_left_out(
         if event.current.endswith("b.txt"):
             (src / "b.txt").unlink(missing_ok=True)
 
-    report = repo.backup([src], progress=delete_b_once_listed)
+    report = back_up(repo, [src], progress=delete_b_once_listed)
     assert [Path(s.split(":")[0]).name for s in report.skipped] == ["b.txt"]
     assert "No such file" in report.skipped[0]
     assert report.snapshot.files == 2
     out = tmp_path / "out"
-    repo.restore("latest", out)
+    restore_snapshot(repo, "latest", out)
     assert tree_state(restored(out, src)) == tree_state(src)
 
 
 def test_excludes_and_include_filter(repo: Repository, source: Path, tmp_path: Path) -> None:
-    repo.backup([source], excludes=["*.bin"])
+    back_up(repo, [source], excludes=["*.bin"])
     paths = {n.path.rsplit("/", 1)[-1] for n in repo.ls("latest")}
     assert "blob.bin" not in paths and "register.csv" in paths
     out = tmp_path / "only-docs"
-    repo.restore("latest", out, include=str(source / "docs"))
+    restore_snapshot(repo, "latest", out, include=str(source / "docs"))
     assert (restored(out, source) / "docs" / "register.csv").exists()
     assert not (restored(out, source) / "small.txt").exists()
 
 
 def test_stdin_stream_is_backed_up_under_its_name(repo: Repository, tmp_path: Path) -> None:
     dump = os.urandom(70_000) + b"INSERT INTO t VALUES (1);" * 5000
-    report = repo.backup(stdin=io.BytesIO(dump), stdin_name="db.sql", tags=["sql"])
+    report = back_up(repo, stdin=io.BytesIO(dump), stdin_name="db.sql", tags=["sql"])
     assert report.snapshot.paths == ("stdin:db.sql",)
-    repo.restore(report.snapshot.id[:10], tmp_path / "out")
+    restore_snapshot(repo, report.snapshot.id[:10], tmp_path / "out")
     assert (tmp_path / "out" / "db.sql").read_bytes() == dump
 
 
 def test_restore_never_overwrites_without_permission(
     repo: Repository, source: Path, tmp_path: Path
 ) -> None:
-    repo.backup([source])
+    back_up(repo, [source])
     out = tmp_path / "out"
     small = restored(out, source) / "small.txt"
     small.parent.mkdir(parents=True)
     small.write_bytes(b"local edit")
     with pytest.raises(RestoreWouldOverwrite, match="1 files already exist"):
-        repo.restore("latest", out)
+        restore_snapshot(repo, "latest", out)
     assert small.read_bytes() == b"local edit"
-    repo.restore("latest", out, overwrite=True)
+    restore_snapshot(repo, "latest", out, overwrite=True)
     assert tree_state(restored(out, source)) == tree_state(source)
 
 
@@ -363,23 +367,23 @@ def test_missing_source_path_is_refused_before_anything_is_written(
 ) -> None:
     before = sorted(sites[0].list())
     with pytest.raises(SourceMissing, match="does not exist"):
-        repo.backup([tmp_path / "nope"])
+        back_up(repo, [tmp_path / "nope"])
     assert sorted(sites[0].list()) == before
 
 
 def test_a_locked_repository_refuses_a_backup(repo: Repository, source: Path) -> None:
     other = Repository.open(repo.sites, PASSPHRASE)  # type: ignore[arg-type]
     with other.lock(exclusive=True), pytest.raises(RepositoryLocked, match="exclusive lock"):
-        repo.backup([source])
-    report = repo.backup([source])
+        back_up(repo, [source])
+    report = back_up(repo, [source])
     assert report.snapshot.files == 5
     other.close()
 
 
 def test_shared_locks_coexist_but_block_exclusive(repo: Repository) -> None:
     with repo.lock(exclusive=False), repo.lock(exclusive=False), pytest.raises(RepositoryLocked):
-        repo.prune()
-    assert repo.prune().packs_deleted == 0
+        prune_packs(repo)
+    assert prune_packs(repo).packs_deleted == 0
 
 
 def test_stale_lock_of_a_dead_process_is_ignored(repo: Repository, source: Path) -> None:
@@ -388,7 +392,7 @@ def test_stale_lock_of_a_dead_process_is_ignored(repo: Repository, source: Path)
     ghost = new_lock(exclusive=True, now=repo.clock.now())
     ghost = type(ghost)(ghost.id, True, ghost.hostname, 2**22 + 12345, ghost.time, ghost.time)
     repo.put_everywhere(ghost.name, repo.seal_meta(ghost.name, ghost.to_json()))
-    assert repo.backup([source]).snapshot.files == 5
+    assert back_up(repo, [source]).snapshot.files == 5
 
 
 def test_init_refuses_a_site_that_holds_a_repository(sites: list[LocalSite]) -> None:
@@ -399,13 +403,13 @@ def test_init_refuses_a_site_that_holds_a_repository(sites: list[LocalSite]) -> 
 
 def test_unknown_snapshot_is_reported(repo: Repository, tmp_path: Path) -> None:
     with pytest.raises(SnapshotMissing, match="no snapshots yet"):
-        repo.restore("latest", tmp_path / "out")
+        restore_snapshot(repo, "latest", tmp_path / "out")
     with pytest.raises(SnapshotMissing, match="matches no snapshot"):
         repo.find_snapshot("deadbeef")
 
 
 def test_stats_count_n_over_k_storage(repo: Repository, source: Path) -> None:
-    repo.backup([source])
+    back_up(repo, [source])
     stats = repo.stats()
     assert stats.snapshots == 1 and stats.packs >= 1
     assert stats.stored_bytes < stats.raw_bytes
@@ -419,9 +423,9 @@ def test_restore_with_few_open_files_is_still_identical(
     from seawall.embassy import restore as restoring
 
     monkeypatch.setattr(restoring, "MAX_OPEN_FILES", 1)
-    repo.backup([source])
+    back_up(repo, [source])
     events: list[Progress] = []
-    repo.restore("latest", tmp_path / "out", progress=events.append)
+    restore_snapshot(repo, "latest", tmp_path / "out", progress=events.append)
     assert tree_state(restored(tmp_path / "out", source)) == tree_state(source)
     assert events[-1].files == events[-1].total_files == 5
     assert events[-1].bytes == events[-1].total_bytes
@@ -451,11 +455,11 @@ def test_compression_off_auto_and_max_store_less_in_that_order_and_restore_the_s
             chunker=SMALL_CHUNKS,
         )
         try:
-            stored[mode] = repo.backup([source], compression=mode).stored_bytes
-            again = repo.backup([source], compression=Compression.OFF)
+            stored[mode] = back_up(repo, [source], compression=mode).stored_bytes
+            again = back_up(repo, [source], compression=Compression.OFF)
             assert again.stored_bytes == 0  # a chunk is stored once, however it was compressed
             target = tmp_path / f"restored-{mode.value}"
-            repo.restore("latest", target)
+            restore_snapshot(repo, "latest", target)
             assert tree_state(target / source.relative_to("/")) == tree_state(source)
         finally:
             repo.close()

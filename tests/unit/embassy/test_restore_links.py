@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from seawall.embassy.backup import back_up
 from seawall.embassy.errors import RestoreThroughLink
 from seawall.embassy.repository import Repository
+from seawall.embassy.restore import restore_snapshot
 
 from .conftest import tree_state
 
@@ -23,11 +25,11 @@ def two_snapshots(repo: Repository, tmp_path: Path, outside: Path) -> tuple[str,
     src = tmp_path / "share"
     (src / "data").mkdir(parents=True)
     (src / "data" / "esc").symlink_to(outside)
-    first = repo.backup([src]).snapshot.id
+    first = back_up(repo, [src]).snapshot.id
     (src / "data" / "esc").unlink()
     (src / "data" / "esc").mkdir()
     (src / "data" / "esc" / "pwned.txt").write_text("written where it should not be\n")
-    second = repo.backup([src]).snapshot.id
+    second = back_up(repo, [src]).snapshot.id
     return first, second, src
 
 
@@ -45,11 +47,11 @@ def test_a_link_restored_from_one_snapshot_is_never_followed_by_the_next(
 ) -> None:
     first, second, src = two_snapshots(repo, tmp_path, outside)
     target = tmp_path / "target"
-    assert repo.restore(first, target).symlinks == 1
+    assert restore_snapshot(repo, first, target).symlinks == 1
     link = inside(target, src) / "data" / "esc"
     assert os.readlink(link) == str(outside)  # stored links come back as links
     with pytest.raises(RestoreThroughLink) as caught:
-        repo.restore(second, target, overwrite=overwrite)
+        restore_snapshot(repo, second, target, overwrite=overwrite)
     # The directory that snapshot 2 holds where the target now has the link.
     entry = "/" + (src / "data" / "esc").as_posix().lstrip("/")
     assert caught.value.entry == entry
@@ -62,12 +64,12 @@ def test_a_link_restored_from_one_snapshot_is_never_followed_by_the_next(
 def test_a_link_already_in_the_target_is_never_followed(
     repo: Repository, source: Path, tmp_path: Path, outside: Path
 ) -> None:
-    repo.backup([source])
+    back_up(repo, [source])
     target = tmp_path / "target"
     (inside(target, source)).mkdir(parents=True)
     (inside(target, source) / "docs").symlink_to(outside)
     with pytest.raises(RestoreThroughLink, match="docs") as caught:
-        repo.restore("latest", target)
+        restore_snapshot(repo, "latest", target)
     assert caught.value.entry == "/" + (source / "docs").as_posix().lstrip("/")
     assert list(outside.iterdir()) == []
     # Refused before anything was written: the link is all the target holds.
@@ -77,26 +79,26 @@ def test_a_link_already_in_the_target_is_never_followed(
 def test_a_link_at_the_top_of_the_target_is_never_followed(
     repo: Repository, source: Path, tmp_path: Path, outside: Path
 ) -> None:
-    repo.backup([source])
+    back_up(repo, [source])
     target = tmp_path / "target"
     target.mkdir()
     top = source.as_posix().lstrip("/").split("/")[0]
     (target / top).symlink_to(outside)
     with pytest.raises(RestoreThroughLink):
-        repo.restore("latest", target, overwrite=True)
+        restore_snapshot(repo, "latest", target, overwrite=True)
     assert list(outside.iterdir()) == []
 
 
 def test_a_link_in_the_target_where_a_file_goes_is_replaced_only_with_overwrite(
     repo: Repository, source: Path, tmp_path: Path, outside: Path
 ) -> None:
-    repo.backup([source])
+    back_up(repo, [source])
     target = tmp_path / "target"
     (inside(target, source)).mkdir(parents=True)
     victim = outside / "victim.txt"
     victim.write_text("keep me\n")
     (inside(target, source) / "small.txt").symlink_to(victim)
-    repo.restore("latest", target, overwrite=True)
+    restore_snapshot(repo, "latest", target, overwrite=True)
     assert victim.read_text() == "keep me\n"
     assert tree_state(inside(target, source)) == tree_state(source)
 
@@ -111,13 +113,13 @@ def test_a_snapshot_holding_a_link_and_entries_below_it_writes_none_of_them_thro
     share = tmp_path / "share"
     share.mkdir()
     (share / "link").symlink_to(real)
-    repo.backup([share / "link", share / "link" / "report.txt"])
+    back_up(repo, [share / "link", share / "link" / "report.txt"])
     target = tmp_path / "target"
     with pytest.raises(RestoreThroughLink, match=r"report\.txt") as caught:
-        repo.restore("latest", target)
+        restore_snapshot(repo, "latest", target)
     assert "link" in caught.value.message
     assert list(outside.iterdir()) == []
     assert not any(p.is_file() for p in target.rglob("*"))
     # Each restores on its own.
-    repo.restore("latest", tmp_path / "alone", include=str(share / "link" / "report.txt"))
+    restore_snapshot(repo, "latest", tmp_path / "alone", include=str(share / "link" / "report.txt"))
     assert (inside(tmp_path / "alone", share) / "link" / "report.txt").read_text() == "quarterly\n"

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from seawall.embassy.backup import back_up
 from seawall.embassy.repository import Repository
-from seawall.embassy.restore import target_inside
+from seawall.embassy.restore import restore_snapshot, target_inside
 from seawall.errors import InvalidInput
 
 
@@ -36,14 +37,14 @@ def test_anything_else_is_one_line_naming_the_directory(root: Path, typed: str) 
 def test_a_link_made_after_the_check_does_not_lead_the_restore_out(
     root: Path, tmp_path: Path, repo: Repository, source: Path
 ) -> None:
-    repo.backup([source])
+    back_up(repo, [source])
     into = target_inside(root, "drill/march")
     outside = tmp_path / "outside"
     outside.mkdir()
     (root / "drill").symlink_to(outside)  # made between the check and the restore
     with pytest.raises(InvalidInput, match="restore into a directory inside"):
-        repo.restore("latest", into, within=root)
+        restore_snapshot(repo, "latest", into, within=root)
     assert list(outside.iterdir()) == []
     (root / "drill").unlink()
-    repo.restore("latest", into, within=root)
+    restore_snapshot(repo, "latest", into, within=root)
     assert (into / source.as_posix().lstrip("/") / "small.txt").read_bytes() == b"hello embassy\n"

@@ -18,9 +18,12 @@ from pathlib import Path
 
 import pytest
 
+from seawall.embassy.backup import back_up
+from seawall.embassy.checking import check_repository
 from seawall.embassy.erasure import share_size
 from seawall.embassy.packs import share_name
 from seawall.embassy.repository import Repository
+from seawall.embassy.restore import restore_snapshot
 from seawall.embassy.sites.local import LocalSite
 
 from .conftest import FAST_KDF, PASSPHRASE, SMALL_CHUNKS, tree_state
@@ -35,6 +38,7 @@ K, N = 3, 5
 CHILD = """
 import sys, threading, time
 from pathlib import Path
+from seawall.embassy.backup import back_up
 from seawall.embassy.repository import Repository
 from seawall.embassy.sites.local import LocalSite
 
@@ -62,7 +66,7 @@ sites = [LocalSite(root / f"site{i}", fsync=False) for i in range(5)]
 sites[4] = StallingSite(sites[4], int(sys.argv[4]))
 repo = Repository.open(sites, sys.argv[2])
 print("ready", flush=True)
-repo.backup([sys.argv[3]])
+back_up(repo, [sys.argv[3]])
 print("done", flush=True)
 """
 
@@ -123,7 +127,7 @@ def test_a_rerun_uploads_again_less_than_one_pack_per_site(tmp_path: Path) -> No
     assert len(indexed) == 4 and len(orphans) >= 4, (len(indexed), holders)
     assert all(count >= K + 1 for count in holders.values()), holders
 
-    report = repo.backup([source])
+    report = back_up(repo, [source])
     after = shares_on(root)
     uploaded = [
         sum(size for name, size in a.items() if name not in b)
@@ -132,7 +136,7 @@ def test_a_rerun_uploads_again_less_than_one_pack_per_site(tmp_path: Path) -> No
 
     twin_sites = [LocalSite(twin_root / f"site{i}", fsync=False) for i in range(N)]
     with Repository.open(twin_sites, PASSPHRASE) as twin:
-        twin.backup([source])
+        back_up(twin, [source])
     once = [sum(site.values()) for site in shares_on(twin_root)]
     again = [u + sum(kept.values()) - t for u, kept, t in zip(uploaded, left, once, strict=True)]
     one_pack = share_size(PACK, K)
@@ -140,10 +144,10 @@ def test_a_rerun_uploads_again_less_than_one_pack_per_site(tmp_path: Path) -> No
     assert all(bytes_ < one_pack for bytes_ in again), (again, one_pack)
     assert report.packs_reused == len(orphans)
 
-    check = repo.check(read_data=True)
+    check = check_repository(repo, read_data=True)
     assert check.ok and check.problems == [], check.problems
     assert not report.snapshot.degraded
-    repo.restore("latest", tmp_path / "out")
+    restore_snapshot(repo, "latest", tmp_path / "out")
     assert tree_state(tmp_path / "out" / source.as_posix().lstrip("/")) == tree_state(source)
     repo.close()
 
@@ -154,7 +158,7 @@ def test_a_pack_on_k_sites_or_fewer_is_written_again(
     source = tmp_path / "data"
     source.mkdir()
     (source / "ledger.bin").write_bytes(random.Random(6).randbytes(600_000))
-    repo.backup([source])
+    back_up(repo, [source])
     packs = list(repo.load_index().packs.values())
     assert len(packs) >= 5
     # As if the backup had been killed before any index file, tree or snapshot was written.
@@ -170,7 +174,7 @@ def test_a_pack_on_k_sites_or_fewer_is_written_again(
         path.write_bytes(path.read_bytes()[:-1])  # two shares cut short: 3 whole ones left
     left = shares_on(tmp_path / "sites")
 
-    report = repo.backup([source])
+    report = back_up(repo, [source])
     assert report.packs_reused == len(whole)
     index = repo.load_index()
     assert {p.id for p in whole} <= set(index.packs)
@@ -183,8 +187,8 @@ def test_a_pack_on_k_sites_or_fewer_is_written_again(
     assert uploaded < share_size(few.length + short.length, repo.config.k) + share_size(
         repo.config.pack_size, repo.config.k
     )
-    assert repo.check(read_data=True).ok
-    repo.restore("latest", tmp_path / "out")
+    assert check_repository(repo, read_data=True).ok
+    restore_snapshot(repo, "latest", tmp_path / "out")
     assert tree_state(tmp_path / "out" / source.as_posix().lstrip("/")) == tree_state(source)
 
 
@@ -197,7 +201,7 @@ def test_a_tiny_pack_whose_trailer_spans_its_data_shares_is_reused(
     source = tmp_path / "note"
     source.mkdir()
     (source / "memo.txt").write_bytes(b"storm shelter keys are with the harbour master\n")
-    repo.backup([source])
+    back_up(repo, [source])
     [pack] = repo.load_index().packs.values()
     # 300-odd bytes over k = 3 shares: the trailer starts in the first data share.
     assert pack.length - 4 - 46 - 44 < 2 * -(-pack.length // 3)
@@ -205,6 +209,6 @@ def test_a_tiny_pack_whose_trailer_spans_its_data_shares_is_reused(
         for name in [*site.list("index/"), *site.list("snapshots/"), *site.list("trees/")]:
             site.delete(name)
     sites[lost].delete(share_name(pack.id))  # four sites left: k + 1
-    report = repo.backup([source])
+    report = back_up(repo, [source])
     assert (report.packs_reused, report.packs_written) == (1, 0)
-    assert repo.check(read_data=True).problems == []
+    assert check_repository(repo, read_data=True).problems == []

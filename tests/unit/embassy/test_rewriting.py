@@ -10,10 +10,13 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
+from seawall.embassy.backup import back_up
+from seawall.embassy.checking import check_repository
 from seawall.embassy.packs import read_trailer, share_name
 from seawall.embassy.patterns import compile_patterns
-from seawall.embassy.pruning import find_leftovers
+from seawall.embassy.pruning import find_leftovers, prune_packs
 from seawall.embassy.repository import Repository
+from seawall.embassy.restore import restore_snapshot
 from seawall.embassy.rewriting import filter_tree, rewrite_snapshots
 from seawall.embassy.sites.local import LocalSite
 from seawall.embassy.snapshots import Node
@@ -40,7 +43,7 @@ def test_rewrite_removes_the_excluded_entries_and_nothing_else(
     repo: Repository, source: Path
 ) -> None:
     root = str(with_private_files(source)).lstrip("/")
-    snap = repo.backup([source], tags=["daily"]).snapshot
+    snap = back_up(repo, [source], tags=["daily"]).snapshot
     before = repo.tree(snap)
     assert {n.path: n.link_of for n in before if n.link_of} == {
         f"{root}/docs/alias.txt": f"{root}/a-secret.txt",
@@ -87,8 +90,8 @@ def test_snapshots_without_the_paths_are_left_alone_and_a_dry_run_changes_nothin
     repo: Repository, sites: list[LocalSite], source: Path
 ) -> None:
     root = str(with_private_files(source)).lstrip("/")
-    folder = repo.backup([source]).snapshot
-    dump = repo.backup(stdin=io.BytesIO(b"COPY land;\n"), stdin_name="landdb.sql").snapshot
+    folder = back_up(repo, [source]).snapshot
+    dump = back_up(repo, stdin=io.BytesIO(b"COPY land;\n"), stdin_name="landdb.sql").snapshot
     files = site_files(sites)
     plan = rewrite_snapshots(repo, compile_patterns(["roster.csv"]), forget=True, dry_run=True)
     assert plan.dry_run and plan.unchanged == (dump.id,) and plan.forgotten == ()
@@ -105,8 +108,8 @@ def test_snapshots_without_the_paths_are_left_alone_and_a_dry_run_changes_nothin
 
 def test_only_the_snapshots_named_are_rewritten(repo: Repository, source: Path) -> None:
     with_private_files(source)
-    first = repo.backup([source]).snapshot
-    second = repo.backup([source]).snapshot
+    first = back_up(repo, [source]).snapshot
+    second = back_up(repo, [source]).snapshot
     report = rewrite_snapshots(repo, compile_patterns(["*.pdf"]), snapshots=[second.id[:8]])
     assert [r.original for r in report.rewritten] == [second.id] and report.unchanged == ()
     assert len(repo.snapshots()) == 3 and repo.find_snapshot(first.id) == first
@@ -116,9 +119,9 @@ def test_rewrite_forget_then_prune_erases_the_files_data(
     repo: Repository, sites: list[LocalSite], source: Path, tmp_path: Path
 ) -> None:
     root = str(with_private_files(source)).lstrip("/")
-    secret = repo.backup([source]).snapshot
+    secret = back_up(repo, [source]).snapshot
     (source / "ledger.txt").write_text("after\n")
-    later = repo.backup([source]).snapshot
+    later = back_up(repo, [source]).snapshot
     medical = f"{root}/staff/doe/medical.pdf"
     chunks = {
         bytes.fromhex(c)
@@ -131,8 +134,8 @@ def test_rewrite_forget_then_prune_erases_the_files_data(
 
     report = rewrite_snapshots(repo, compile_patterns([f"/{medical}"]), forget=True)
     assert set(report.forgotten) == {secret.id, later.id}
-    repo.prune(max_unused=0)
-    assert repo.check(read_data=True).ok
+    prune_packs(repo, max_unused=0)
+    assert check_repository(repo, read_data=True).ok
 
     index = repo.load_index()
     assert chunks.isdisjoint(index.chunks)
@@ -150,7 +153,7 @@ def test_rewrite_forget_then_prune_erases_the_files_data(
     (doe / "medical.pdf").unlink()
     os.utime(doe, ns=(times.st_atime_ns, times.st_mtime_ns))
     [newest] = [r.new for r in report.rewritten if r.original == later.id]
-    repo.restore(newest or "", tmp_path / "restored")
+    restore_snapshot(repo, newest or "", tmp_path / "restored")
     assert tree_state(tmp_path / "restored" / root) == tree_state(source)
 
 
@@ -158,7 +161,7 @@ def test_a_rewrite_stopped_before_its_forget_is_finished_by_a_rerun(
     repo: Repository, source: Path
 ) -> None:
     with_private_files(source)
-    old = repo.backup([source]).snapshot
+    old = back_up(repo, [source]).snapshot
     # A run killed after writing the new snapshot and before deleting the old one.
     first = rewrite_snapshots(repo, compile_patterns(["*.pdf"]))
     [written] = first.rewritten

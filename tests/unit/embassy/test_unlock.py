@@ -10,6 +10,7 @@ import pytest
 
 from seawall.embassy.errors import RepositoryLocked
 from seawall.embassy.locks import Lock, new_lock
+from seawall.embassy.pruning import prune_packs
 from seawall.embassy.repository import Repository
 from seawall.embassy.sites.local import LocalSite
 
@@ -41,7 +42,7 @@ def test_a_lock_from_another_node_blocks_prune_until_unlocked(
     stale = plant(repo, Lock("b2" * 8, True, "node-c", 77, silent, silent))
     dead = plant(repo, Lock("c3" * 8, False, mine.hostname, gone_pid(), now, now))
     with pytest.raises(RepositoryLocked) as caught:
-        repo.prune()
+        prune_packs(repo)
     message = caught.value.message
     assert "shared lock by pid 4242 on node-b" in message
     assert "seawall embassy unlock --repo gov-records" in message and "--remove-all" in message
@@ -52,13 +53,13 @@ def test_a_lock_from_another_node_blocks_prune_until_unlocked(
     assert [lock.id for lock in report.kept] == [fresh.id]
     assert held(sites) == [{fresh.name}] * 5
     with pytest.raises(RepositoryLocked):
-        repo.prune()
+        prune_packs(repo)
 
     everything = repo.unlock(remove_all=True)
     assert [(lock.id, lock.hostname) for lock in everything.removed] == [(fresh.id, "node-b")]
     assert everything.kept == ()
     assert held(sites) == [set()] * 5
-    assert repo.prune().packs_deleted == 0  # runs now
+    assert prune_packs(repo).packs_deleted == 0  # runs now
     assert repo.unlock().removed == ()
 
 
