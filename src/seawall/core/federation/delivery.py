@@ -68,13 +68,8 @@ def deliver_partner(
     with node.unit(node.operator()) as ctx:
         partner = get_partner(ctx, partner_id)
         report = DeliveryReport(partner.name)
-        if partner.disabled:
-            report.skipped = "disabled"
-            return report
-        waiting = None if force else links.waiting_until(ctx, partner.id)
-        if waiting is not None:
-            due, last_error = waiting
-            report.skipped = f"waiting until {due:%Y-%m-%d %H:%M:%S} UTC after: {last_error}"
+        report.skipped = links.skip_reason(ctx, partner, force=force)
+        if report.skipped:
             return report
         try:
             token = links.partner_token(ctx, node.settings, partner)

@@ -100,6 +100,18 @@ def waiting_until(ctx: Ctx, partner_id: str) -> tuple[datetime, str] | None:
     return due, state.last_error
 
 
+def skip_reason(ctx: Ctx, partner: Partner, *, force: bool = False) -> str:
+    """Why an exchange with the partner does not run now: it is disabled, or (unless
+    ``force``) backing off after an error; empty when it is due."""
+    if partner.disabled:
+        return "disabled"
+    waiting = None if force else waiting_until(ctx, partner.id)
+    if waiting is None:
+        return ""
+    due, last_error = waiting
+    return f"waiting until {due:%Y-%m-%d %H:%M:%S} UTC after: {last_error}"
+
+
 def record_failure(ctx: Ctx, partner: Partner, exc: SeawallError) -> None:
     """An exchange failed: keep the error and back off by the failures in a row."""
     state = link_state(ctx, partner.id)
