@@ -386,12 +386,18 @@ def revoke_consent(ctx: Ctx, nation: str, group: str) -> None:
     ctx.record("assess.consent.revoked", iso2, group=code)
 
 
-def consenting_groups(db: Session, nation: str) -> list[str]:
-    """The region groups a nation currently consents to publish to."""
-    stmt = select(PublicationConsent.region_group).where(
+def active_consents(db: Session, nation: str) -> dict[str, str]:
+    """The region groups a nation currently consents to publish to, each with the user who
+    recorded the consent."""
+    stmt = select(PublicationConsent).where(
         PublicationConsent.nation == nation, PublicationConsent.revoked_at.is_(None)
     )
-    return sorted(db.scalars(stmt))
+    return {c.region_group: c.granted_by for c in db.scalars(stmt)}
+
+
+def consenting_groups(db: Session, nation: str) -> list[str]:
+    """The region groups a nation currently consents to publish to."""
+    return sorted(active_consents(db, nation))
 
 
 def publish(ctx: Ctx, round_id: str) -> Round:
