@@ -1,14 +1,23 @@
-"""Site health without the key: is each site up, and does it still hold the repository?"""
+"""Site health and repository figures.
+
+A probe needs no key: is each site up, and does it still hold the repository? The figures of
+an open repository (:func:`gather_stats`) come from its index and snapshots.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from seawall.embassy.config import MARKER, read_marker
+from seawall.embassy.erasure import share_size
 from seawall.embassy.errors import IO_ERRORS, BadSiteUrl, ObjectMissing, TooFewShares
 from seawall.embassy.sites import open_site, redact_url
+
+if TYPE_CHECKING:
+    from seawall.embassy.store import RepositoryStore
 
 
 @dataclass(frozen=True)
@@ -95,3 +104,25 @@ class Stats:
     k: int
     n: int
     sites: tuple[SiteHealth, ...]
+
+
+def site_health(repo: RepositoryStore) -> list[SiteHealth]:
+    """Probe every site of an open repository now."""
+    up = {i for i, _ in repo.reachable(fresh=True)}
+    return [SiteHealth(i, url, i in up) for i, url in enumerate(repo.config.sites)]
+
+
+def gather_stats(repo: RepositoryStore) -> Stats:
+    """Snapshot count, stored and raw sizes, and site health."""
+    index = repo.load_index()
+    return Stats(
+        snapshots=len(repo.snapshots()),
+        packs=len(index.packs),
+        chunks=len(index.chunks),
+        raw_bytes=sum(loc.entry.raw_length for loc in index.chunks.values()),
+        stored_bytes=sum(p.length for p in index.packs.values()),
+        bytes_per_site=sum(share_size(p.length, p.k) for p in index.packs.values()),
+        k=repo.config.k,
+        n=repo.config.n,
+        sites=tuple(site_health(repo)),
+    )

@@ -17,9 +17,9 @@ import base64
 import json
 import os
 import unicodedata
-from collections.abc import Callable
-from contextlib import AbstractContextManager, suppress
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext, suppress
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property
 from typing import Any, Literal, Protocol
@@ -30,20 +30,23 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from seawall.embassy.custody import CustodianShare, split_key
 from seawall.embassy.errors import (
+    IO_ERRORS,
     BadRepositoryConfig,
     KeySlotMissing,
     LastKeySlot,
     WrongPassphrase,
 )
 from seawall.embassy.sealing import derive_key
+from seawall.embassy.sites.base import Site
 from seawall.embassy.store import RepositoryStore
-from seawall.errors import SeawallError
+from seawall.errors import InvalidInput, SeawallError
 
 KEY_SIZE = 32
 SALT_SIZE = 16
 NONCE_SIZE = 12
 SLOT_AAD = b"seawall-embassy/v1 keyslot "
 RECOVERY_INFO = b"seawall-embassy/v1 recovery kek"
+MIN_PASSPHRASE = 12
 SlotKind = Literal["passphrase", "recovery"]
 
 
@@ -205,6 +208,18 @@ class KeySlot:
             ) from None
 
 
+def read_slots(sites: Sequence[Site]) -> list[KeySlot]:
+    """The key slots readable on ``sites``, one per slot id."""
+    found: dict[str, KeySlot] = {}
+    for site in sites:
+        with suppress(*IO_ERRORS):
+            for name in site.list("keys/"):
+                with suppress(*IO_ERRORS, BadRepositoryConfig):
+                    slot = KeySlot.from_json(site.get(name))
+                    found.setdefault(slot.id, slot)
+    return list(found.values())
+
+
 def _wrap(
     master: MasterKey,
     kek: bytes,
@@ -219,6 +234,16 @@ def _wrap(
     nonce = os.urandom(NONCE_SIZE)
     wrapped = AESGCM(kek).encrypt(nonce, master.secret, SLOT_AAD + slot_id.encode())
     return KeySlot(slot_id, kind, label, created.isoformat(), salt, nonce, wrapped, kdf)
+
+
+def check_passphrase_rule(passphrase: str) -> None:
+    """Refuse a passphrase shorter than the rule (spaces do not count): it alone guards a
+    government's copies in other nations."""
+    if len(passphrase.strip()) < MIN_PASSPHRASE:
+        raise InvalidInput(
+            f"passphrase is too short: use at least {MIN_PASSPHRASE} characters besides "
+            "spaces (a few words are easy to remember and hard to guess)"
+        )
 
 
 def make_passphrase_slot(
@@ -305,16 +330,6 @@ class KeyChange:
     shares: tuple[CustodianShare, ...] = ()
 
 
-def plan_recovery_key(
-    master: MasterKey, *, created: datetime, custodians: int, threshold: int, label: str
-) -> KeyChange:
-    """Add a recovery slot whose fresh key is split among ``custodians`` (any ``threshold``)."""
-    key = new_recovery_key()
-    shares = split_key(key, custodians=custodians, threshold=threshold)
-    slot = make_recovery_slot(master, key, created=created, label=label)
-    return KeyChange(adds=slot, shares=tuple(shares))
-
-
 def plan_removal(slots: list[KeySlot], slot_id: str) -> KeyChange:
     """Retire a slot; never the last passphrase slot."""
     found = {s.id: s for s in slots}
@@ -326,9 +341,58 @@ def plan_removal(slots: list[KeySlot], slot_id: str) -> KeyChange:
 
 
 class KeyStore(RepositoryStore, Protocol):
-    """A store that knows the slot it was opened with, which a passphrase change retires."""
+    """A store that knows the slot it was opened with, which a passphrase change retires,
+    and the master key itself, which a new slot wraps."""
 
     opened_with: KeySlot
+
+    @property
+    def master(self) -> MasterKey:
+        """The repository master key."""
+        ...
+
+
+def list_key_slots(repo: RepositoryStore) -> list[KeySlot]:
+    """The key slots found on the reachable sites."""
+    return read_slots([site for _, site in repo.reachable()])
+
+
+# A key change is planned by the functions below, then carried out by change_keys, which
+# records and hands out its secret before any site holds the new slot. The add, remove and
+# change functions further below plan and carry out at once and record nothing: the CLI
+# audits through change_keys.
+
+
+def plan_passphrase(
+    repo: KeyStore, passphrase: str, *, label: str = "", kdf: KdfParams = DEFAULT_KDF
+) -> KeyChange:
+    """Another passphrase's slot, not yet written anywhere."""
+    check_passphrase_rule(passphrase)
+    slot = make_passphrase_slot(
+        repo.master, passphrase, created=repo.clock.now(), label=label, kdf=kdf
+    )
+    return KeyChange(adds=slot)
+
+
+def plan_recovery_key(
+    repo: KeyStore, *, custodians: int, threshold: int, label: str = "recovery"
+) -> KeyChange:
+    """A recovery slot whose fresh key is split among ``custodians`` (any ``threshold``
+    open it), not yet written anywhere."""
+    key = new_recovery_key()
+    shares = split_key(key, custodians=custodians, threshold=threshold)
+    slot = make_recovery_slot(repo.master, key, created=repo.clock.now(), label=label)
+    return KeyChange(adds=slot, shares=tuple(shares))
+
+
+def plan_passphrase_change(
+    repo: KeyStore, new: str, *, kdf: KdfParams = DEFAULT_KDF, label: str = ""
+) -> KeyChange:
+    """A slot for ``new`` that retires the slot this session opened with."""
+    if repo.opened_with.kind != "passphrase":
+        raise WrongPassphrase("open with the passphrase to change it, not a recovery key")
+    added = plan_passphrase(repo, new, label=label or repo.opened_with.label, kdf=kdf)
+    return replace(added, retires=repo.opened_with)
 
 
 def _nothing(_change: KeyChange) -> None:
@@ -378,3 +442,35 @@ def change_keys(
         exc.message = f"{exc.message}; the new key slot was taken back{void}: run it again"
         exc.args = (exc.message,)
         raise
+
+
+def add_passphrase(
+    repo: KeyStore, passphrase: str, *, label: str = "", kdf: KdfParams = DEFAULT_KDF
+) -> KeySlot:
+    """Add a slot that opens with another passphrase."""
+    change = plan_passphrase(repo, passphrase, label=label, kdf=kdf)
+    change_keys(repo, change, record=nullcontext)
+    assert change.adds is not None
+    return change.adds
+
+
+def add_recovery_key(
+    repo: KeyStore, *, custodians: int, threshold: int, label: str = "recovery"
+) -> list[CustodianShare]:
+    """Create a recovery key slot and split the key among custodians."""
+    change = plan_recovery_key(repo, custodians=custodians, threshold=threshold, label=label)
+    change_keys(repo, change, record=nullcontext)
+    return list(change.shares)
+
+
+def remove_key_slot(repo: KeyStore, slot_id: str) -> None:
+    """Delete a slot from every site; the last passphrase slot cannot be removed."""
+    change_keys(repo, plan_removal(list_key_slots(repo), slot_id), record=nullcontext)
+
+
+def change_passphrase(
+    repo: KeyStore, new: str, *, kdf: KdfParams = DEFAULT_KDF, label: str = ""
+) -> KeySlot:
+    """Re-wrap the master key under ``new`` and drop the slot this session opened with."""
+    change_keys(repo, plan_passphrase_change(repo, new, kdf=kdf, label=label), record=nullcontext)
+    return repo.opened_with

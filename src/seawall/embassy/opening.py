@@ -32,25 +32,15 @@ from seawall.embassy.keys import (
     KdfParams,
     KeySlot,
     MasterKey,
+    check_passphrase_rule,
     make_passphrase_slot,
     new_master_key,
+    read_slots,
     unlock,
 )
 from seawall.embassy.sealing import unseal
 from seawall.embassy.sites.base import Site
-from seawall.errors import InvalidInput, SeawallError
-
-MIN_PASSPHRASE = 12
-
-
-def check_passphrase_rule(passphrase: str) -> None:
-    """Refuse a passphrase shorter than the rule (spaces do not count): it alone guards a
-    government's copies in other nations."""
-    if len(passphrase.strip()) < MIN_PASSPHRASE:
-        raise InvalidInput(
-            f"passphrase is too short: use at least {MIN_PASSPHRASE} characters besides "
-            "spaces (a few words are easy to remember and hard to guess)"
-        )
+from seawall.errors import SeawallError
 
 
 @dataclass(frozen=True)
@@ -189,18 +179,6 @@ def holds_config(site: Site, master: MasterKey, repo_id: str) -> bool:
         )
         return RepoConfig.from_json(data).id == repo_id
     return False
-
-
-def read_slots(sites: Sequence[Site]) -> list[KeySlot]:
-    """The key slots readable on ``sites``, one per slot id."""
-    found: dict[str, KeySlot] = {}
-    for site in sites:
-        with suppress(*IO_ERRORS):
-            for name in site.list("keys/"):
-                with suppress(*IO_ERRORS, BadRepositoryConfig):
-                    slot = KeySlot.from_json(site.get(name))
-                    found.setdefault(slot.id, slot)
-    return list(found.values())
 
 
 def read_config(sites: Sequence[Site], master: MasterKey, repo_id: str) -> RepoConfig:

@@ -17,8 +17,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager, nullcontext, suppress
-from dataclasses import replace
+from contextlib import AbstractContextManager, suppress
 
 from seawall.core.clock import Clock, SystemClock
 from seawall.embassy.chunking import ChunkerParams
@@ -30,14 +29,12 @@ from seawall.embassy.config import (
     RepoConfig,
     object_context,
 )
-from seawall.embassy.custody import CustodianShare
 from seawall.embassy.erasure import (
     ShareHeader,
     SplitPack,
     encode_pieces,
     open_share,
     rebuild_split,
-    share_size,
 )
 from seawall.embassy.errors import (
     IO_ERRORS,
@@ -49,30 +46,13 @@ from seawall.embassy.errors import (
     SiteUnavailable,
     SnapshotMissing,
     TooFewSites,
-    WrongPassphrase,
 )
-from seawall.embassy.health import SiteHealth, Stats, too_few_shares
+from seawall.embassy.health import too_few_shares
 from seawall.embassy.index import Index, PackInfo, dump_index_file, load_index_file
-from seawall.embassy.keys import (
-    DEFAULT_KDF,
-    KdfParams,
-    KeyChange,
-    KeySlot,
-    MasterKey,
-    change_keys,
-    make_passphrase_slot,
-    plan_recovery_key,
-    plan_removal,
-)
+from seawall.embassy.keys import DEFAULT_KDF, KdfParams, KeySlot, MasterKey
 from seawall.embassy.locks import HeldLock, UnlockReport, hold, remove_locks
 from seawall.embassy.memory import tune_malloc
-from seawall.embassy.opening import (
-    check_passphrase_rule,
-    connect_missing,
-    locate_repository,
-    plan_repository,
-    read_slots,
-)
+from seawall.embassy.opening import connect_missing, locate_repository, plan_repository
 from seawall.embassy.packs import TARGET_SIZE, PackBuilder, share_name
 from seawall.embassy.sealing import seal, unseal
 from seawall.embassy.sites.base import Site
@@ -208,11 +188,6 @@ class Repository:
             "site": index,
         }
         return json.dumps(doc, sort_keys=True).encode()
-
-    def health(self) -> list[SiteHealth]:
-        """Probe every site now."""
-        up = {i for i, _ in self.reachable(fresh=True)}
-        return [SiteHealth(i, url, i in up) for i, url in enumerate(self.config.sites)]
 
     def reachable(self, *, fresh: bool = False) -> list[tuple[int, Site]]:
         """(index, site) of the sites that answer, probed at most every few seconds."""
@@ -489,95 +464,3 @@ class Repository:
         self.check_lock()
         for _, site in self.reachable():
             site.delete(name)
-
-    # -- keys ----------------------------------------------------------------------
-
-    def key_slots(self) -> list[KeySlot]:
-        """The key slots found on the reachable sites."""
-        return read_slots([s for _, s in self.reachable()])
-
-    # A key change is planned here, then carried out by keys.change_keys, which records and
-    # hands out its secret before any site holds the new slot. The methods below that plan
-    # and carry out at once record nothing: the CLI audits through change_keys.
-
-    def plan_passphrase(
-        self, passphrase: str, *, label: str = "", kdf: KdfParams = DEFAULT_KDF
-    ) -> KeyChange:
-        """Another passphrase's slot, not yet written anywhere."""
-        check_passphrase_rule(passphrase)
-        return KeyChange(
-            adds=make_passphrase_slot(
-                self.master, passphrase, created=self.clock.now(), label=label, kdf=kdf
-            )
-        )
-
-    def plan_recovery_key(
-        self, *, custodians: int, threshold: int, label: str = "recovery"
-    ) -> KeyChange:
-        """A recovery slot and its key's custodian shares, not yet written anywhere."""
-        return plan_recovery_key(
-            self.master,
-            created=self.clock.now(),
-            custodians=custodians,
-            threshold=threshold,
-            label=label,
-        )
-
-    def plan_passphrase_change(
-        self, new: str, *, kdf: KdfParams = DEFAULT_KDF, label: str = ""
-    ) -> KeyChange:
-        """A slot for ``new`` that retires the slot this session opened with."""
-        if self.opened_with.kind != "passphrase":
-            raise WrongPassphrase("open with the passphrase to change it, not a recovery key")
-        added = self.plan_passphrase(new, label=label or self.opened_with.label, kdf=kdf)
-        return replace(added, retires=self.opened_with)
-
-    def add_passphrase(
-        self, passphrase: str, *, label: str = "", kdf: KdfParams = DEFAULT_KDF
-    ) -> KeySlot:
-        """Add a slot that opens with another passphrase."""
-        change = self.plan_passphrase(passphrase, label=label, kdf=kdf)
-        change_keys(self, change, record=nullcontext)
-        assert change.adds is not None
-        return change.adds
-
-    def add_recovery_key(
-        self, *, custodians: int, threshold: int, label: str = "recovery"
-    ) -> list[CustodianShare]:
-        """Create a recovery key slot and split the key among custodians."""
-        change = self.plan_recovery_key(custodians=custodians, threshold=threshold, label=label)
-        change_keys(self, change, record=nullcontext)
-        return list(change.shares)
-
-    def remove_key_slot(self, slot_id: str) -> None:
-        """Delete a slot from every site; the last slot cannot be removed."""
-        change_keys(self, plan_removal(self.key_slots(), slot_id), record=nullcontext)
-
-    def change_passphrase(
-        self, new: str, *, kdf: KdfParams = DEFAULT_KDF, label: str = ""
-    ) -> KeySlot:
-        """Re-wrap the master key under ``new`` and drop the slot this session opened with."""
-        change_keys(
-            self, self.plan_passphrase_change(new, kdf=kdf, label=label), record=nullcontext
-        )
-        return self.opened_with
-
-    # -- stats ---------------------------------------------------------------------
-
-    def stats(self) -> Stats:
-        """Snapshot count, stored and raw sizes, and site health."""
-        index = self.load_index()
-        stored = sum(p.length for p in index.packs.values())
-        per_site = sum(share_size(p.length, p.k) for p in index.packs.values())
-        raw = sum(loc.entry.raw_length for loc in index.chunks.values())
-        return Stats(
-            snapshots=len(self.snapshots()),
-            packs=len(index.packs),
-            chunks=len(index.chunks),
-            raw_bytes=raw,
-            stored_bytes=stored,
-            bytes_per_site=per_site,
-            k=self.config.k,
-            n=self.config.n,
-            sites=tuple(self.health()),
-        )

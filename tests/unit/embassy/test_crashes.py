@@ -18,6 +18,7 @@ from seawall.embassy.backup import back_up
 from seawall.embassy.checking import check_repository, repair_repository
 from seawall.embassy.copying import copy_snapshots
 from seawall.embassy.errors import SiteFull, SiteUnavailable
+from seawall.embassy.health import gather_stats
 from seawall.embassy.pruning import forget_snapshots, prune_packs
 from seawall.embassy.repository import Repository
 from seawall.embassy.restore import restore_snapshot
@@ -94,7 +95,7 @@ def test_kill_during_backup_leaves_a_repository_that_check_passes(
     root = tmp_path / "repo"
     repo = init(root)
     first = back_up(repo, [source]).snapshot
-    raw_first = repo.stats().raw_bytes
+    raw_first = gather_stats(repo).raw_bytes
     rng = random.Random(11)
     (source / "bulk.bin").write_bytes(rng.randbytes(4_000_000))
     finished = 0
@@ -104,13 +105,13 @@ def test_kill_during_backup_leaves_a_repository_that_check_passes(
         assert report.ok, (delay, report.errors)
         assert first.id in {s.id for s in repo.snapshots()}
     assert finished < 10  # most kills land mid-backup
-    reused = repo.stats().raw_bytes - raw_first
+    reused = gather_stats(repo).raw_bytes - raw_first
     assert reused > 0
     final = back_up(repo, [source])
     # Chunks in packs the killed runs uploaded are reused, not uploaded again: those indexed,
     # and those left in no index but complete on k+1 sites, which the final run indexes.
     assert final.snapshot.new_bytes <= 4_000_000 - reused
-    assert repo.stats().raw_bytes - raw_first == 4_000_000
+    assert gather_stats(repo).raw_bytes - raw_first == 4_000_000
     assert check_repository(repo, read_data=True).ok
     restore_snapshot(repo, "latest", tmp_path / "out")
     assert tree_state(tmp_path / "out" / source.as_posix().lstrip("/")) == tree_state(source)
@@ -320,6 +321,6 @@ def test_kill_during_copy_leaves_the_target_consistent_and_a_rerun_finishes(
     assert sorted(restore_new_copies()) == sorted(ids)  # each exactly once
     assert check_repository(target, read_data=True).ok
     # The same chunks, each stored once in the target whatever the kills left behind.
-    assert target.stats().raw_bytes == repo.stats().raw_bytes
+    assert gather_stats(target).raw_bytes == gather_stats(repo).raw_bytes
     repo.close()
     target.close()

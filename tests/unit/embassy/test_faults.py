@@ -20,6 +20,7 @@ from seawall.embassy.errors import (
     TooFewSites,
     WrongPassphrase,
 )
+from seawall.embassy.health import gather_stats, site_health
 from seawall.embassy.packs import share_name
 from seawall.embassy.pruning import prune_packs
 from seawall.embassy.repository import Repository
@@ -77,7 +78,7 @@ def test_flipped_bytes_are_named_by_check_healed_by_repair(
 
 def test_read_data_subset_reads_a_fraction(repo: Repository, source: Path) -> None:
     back_up(repo, [source])
-    packs = repo.stats().packs
+    packs = gather_stats(repo).packs
     report = check_repository(repo, read_data=0.5)
     assert report.ok and 1 <= report.packs_read <= packs
 
@@ -145,7 +146,7 @@ def test_any_single_site_reaches_the_others_through_connect(
     repo.close()
     by_url = {s.url: s for s in sites}
     with Repository.open([sites[3]], PASSPHRASE, connect=by_url.__getitem__) as one:
-        assert all(h.up for h in one.health())
+        assert all(h.up for h in site_health(one))
         restore_snapshot(one, "latest", tmp_path / "out")
     assert tree_state(tmp_path / "out" / source.as_posix().lstrip("/")) == tree_state(source)
 
@@ -215,7 +216,7 @@ def test_interrupted_backup_leaves_a_checkable_repository_and_rerun_reuses_packs
         repair_repository(after)
         assert check_repository(after, read_data=True).ok
         assert {p.kind for p in check_repository(after).problems} <= {"pack-orphan"}
-        assert after.stats().snapshots == 2
+        assert gather_stats(after).snapshots == 2
         prune_packs(after)
         assert check_repository(after, read_data=True).problems == []
 

@@ -22,6 +22,14 @@ from seawall.embassy.errors import (
     RepositoryExists,
     WrongPassphrase,
 )
+from seawall.embassy.health import gather_stats
+from seawall.embassy.keys import (
+    add_passphrase,
+    add_recovery_key,
+    change_passphrase,
+    list_key_slots,
+    remove_key_slot,
+)
 from seawall.embassy.pruning import forget_snapshots, plan_prune, prune_packs
 from seawall.embassy.repository import Repository
 from seawall.embassy.restore import restore_snapshot
@@ -37,7 +45,7 @@ def test_changing_the_passphrase_rewraps_without_touching_data(
 ) -> None:
     back_up(repo, [source])
     data_before = {n: sites[0].get(n) for n in sites[0].list("data/")}
-    repo.change_passphrase("a brand new passphrase", kdf=FAST_KDF)
+    change_passphrase(repo, "a brand new passphrase", kdf=FAST_KDF)
     with pytest.raises(WrongPassphrase):
         Repository.open(sites, PASSPHRASE)
     with Repository.open(sites, "a brand new passphrase") as again:
@@ -49,35 +57,35 @@ def test_a_short_passphrase_guards_nothing_and_is_refused(repo: Repository, tmp_
     with pytest.raises(InvalidInput, match="passphrase is too short"):
         Repository.init(make_sites(tmp_path / "short", 3), "short", name="x", k=2, kdf=FAST_KDF)
     with pytest.raises(InvalidInput, match="passphrase is too short"):
-        repo.add_passphrase("   eleven-chr   ", kdf=FAST_KDF)  # spaces do not count
-    assert {s.label for s in repo.key_slots()} == {"initial"}
+        add_passphrase(repo, "   eleven-chr   ", kdf=FAST_KDF)  # spaces do not count
+    assert {s.label for s in list_key_slots(repo)} == {"initial"}
 
 
 def test_key_slots_can_be_added_listed_and_removed(
     repo: Repository, sites: list[LocalSite]
 ) -> None:
-    extra = repo.add_passphrase("second officer", label="deputy", kdf=FAST_KDF)
-    assert {s.label for s in repo.key_slots()} == {"initial", "deputy"}
+    extra = add_passphrase(repo, "second officer", label="deputy", kdf=FAST_KDF)
+    assert {s.label for s in list_key_slots(repo)} == {"initial", "deputy"}
     Repository.open(sites, "second officer").close()
-    repo.remove_key_slot(extra.id)
+    remove_key_slot(repo, extra.id)
     with pytest.raises(WrongPassphrase):
         Repository.open(sites, "second officer")
     with pytest.raises(LastKeySlot):
-        repo.remove_key_slot(repo.opened_with.id)
+        remove_key_slot(repo, repo.opened_with.id)
     with pytest.raises(KeySlotMissing):
-        repo.remove_key_slot("0000000000000000")
+        remove_key_slot(repo, "0000000000000000")
 
 
 def test_three_of_five_custodians_restore_access(
     repo: Repository, source: Path, tmp_path: Path, sites: list[LocalSite]
 ) -> None:
     back_up(repo, [source])
-    texts = [s.to_text() for s in repo.add_recovery_key(custodians=5, threshold=3)]
+    texts = [s.to_text() for s in add_recovery_key(repo, custodians=5, threshold=3)]
     key = combine_shares([CustodianShare.from_text(t) for t in (texts[4], texts[0], texts[2])])
     with Repository.open(sites, recovery_key=key) as recovered:
         restore_snapshot(recovered, "latest", tmp_path / "out")
         with pytest.raises(WrongPassphrase):
-            recovered.change_passphrase("x", kdf=FAST_KDF)
+            change_passphrase(recovered, "x", kdf=FAST_KDF)
     assert tree_state(tmp_path / "out" / source.as_posix().lstrip("/")) == tree_state(source)
 
 
@@ -99,11 +107,11 @@ def test_forget_keeps_policy_and_prune_frees_unused_packs(
         (source / "daily.bin").write_bytes(bytes([day]) * 50_000 + day.to_bytes(4, "big") * 9000)
         ids.append(back_up(repo, [source]).snapshot.id)
         clock.advance(days=1)
-    before = repo.stats()
+    before = gather_stats(repo)
     report = forget_snapshots(repo, KeepPolicy(daily=2), prune=True)
     assert set(report.kept) == set(ids[-2:]) and set(report.removed) == set(ids[:3])
     assert report.pruned is not None and report.pruned.packs_deleted >= 1
-    after = repo.stats()
+    after = gather_stats(repo)
     assert after.snapshots == 2 and after.stored_bytes < before.stored_bytes
     assert check_repository(repo, read_data=True).problems == []
     restore_snapshot(repo, ids[-1], tmp_path / "out")
@@ -134,14 +142,14 @@ def test_prune_repacks_partly_used_packs_until_nothing_unused_is_left(
 ) -> None:
     src = mixed_packs(repo, tmp_path)
     # What the sites hold: a share of every pack on each of the five.
-    stored_before = repo.stats().bytes_per_site * 5
+    stored_before = gather_stats(repo).bytes_per_site * 5
     old_shares = set(sites[0].list("data/"))
     report = prune_packs(repo, max_unused=0.0)
     # Half of every first-backup pack is unused: all of them are rewritten, none kept whole.
     assert report.packs_repacked > 0 and report.packs_written > 0
     assert report.unused_bytes_kept == 0
     assert report.bytes_freed > 0
-    assert repo.stats().bytes_per_site * 5 == stored_before - report.bytes_freed
+    assert gather_stats(repo).bytes_per_site * 5 == stored_before - report.bytes_freed
     assert len(old_shares - set(sites[0].list("data/"))) >= report.packs_repacked
     # Every chunk the index lists is used by the snapshot left, and listed once.
     listed = [e.id.hex() for p in repo.load_index().packs.values() for e in p.entries]

@@ -22,7 +22,14 @@ from seawall.cli.output import (
     say,
 )
 from seawall.embassy.custody import CustodianShare
-from seawall.embassy.keys import KeyChange, plan_removal
+from seawall.embassy.keys import (
+    KeyChange,
+    list_key_slots,
+    plan_passphrase,
+    plan_passphrase_change,
+    plan_recovery_key,
+    plan_removal,
+)
 from seawall.errors import InvalidInput
 
 new_passphrase_option = click.option(
@@ -45,7 +52,7 @@ def key() -> None:
 def key_list(state: CliState, repo_ref: str, as_json: bool) -> None:
     """List key slots (passphrases and recovery keys)."""
     with opened(state, repo_ref) as o:
-        slots = o.repo.key_slots()
+        slots = list_key_slots(o.repo)
         current = o.repo.opened_with.id
     rows = [
         {
@@ -79,7 +86,7 @@ def key_add(state: CliState, repo_ref: str, label: str, new_passphrase: str | No
     """Add another passphrase (no data is re-uploaded)."""
     secret = new_passphrase or ask_secret("New passphrase", NEW_PASSPHRASE_ENV)
     with opened(state, repo_ref) as o:
-        change = o.repo.plan_passphrase(secret, label=label)
+        change = plan_passphrase(o.repo, secret, label=label)
         assert change.adds is not None
         o.change_keys("key.added", change, slot=change.adds.id, label=label)
     say(f"Added key slot {change.adds.id}")
@@ -92,7 +99,7 @@ def key_add(state: CliState, repo_ref: str, label: str, new_passphrase: str | No
 def key_remove(state: CliState, repo_ref: str, slot_id: str) -> None:
     """Remove a key slot (never the last passphrase)."""
     with opened(state, repo_ref) as o:
-        o.change_keys("key.removed", plan_removal(o.repo.key_slots(), slot_id), slot=slot_id)
+        o.change_keys("key.removed", plan_removal(list_key_slots(o.repo), slot_id), slot=slot_id)
     say(f"Removed key slot {slot_id}")
 
 
@@ -104,7 +111,7 @@ def key_passwd(state: CliState, repo_ref: str, new_passphrase: str | None) -> No
     """Change this session's passphrase: re-wraps the key, never re-uploads data."""
     secret = new_passphrase or ask_secret("New passphrase", NEW_PASSPHRASE_ENV)
     with opened(state, repo_ref) as o:
-        change = o.repo.plan_passphrase_change(secret)
+        change = plan_passphrase_change(o.repo, secret)
         assert change.adds is not None and change.retires is not None
         o.change_keys("key.changed", change, old_slot=change.retires.id, new_slot=change.adds.id)
     say(f"Passphrase changed (slot {change.adds.id})")
@@ -152,7 +159,7 @@ def key_split(
                 click.echo(text)
 
     with opened(state, repo_ref) as o:
-        change = o.repo.plan_recovery_key(custodians=custodians, threshold=threshold)
+        change = plan_recovery_key(o.repo, custodians=custodians, threshold=threshold)
         assert change.adds is not None
         o.change_keys(
             "key.split",
@@ -195,7 +202,7 @@ def key_recover(
     shares = [CustodianShare.from_text(t) for t in texts]
     secret = new_passphrase or ask_secret("New passphrase", NEW_PASSPHRASE_ENV)
     with opened(state, repo_ref, recovery_shares=shares) as o:
-        change = o.repo.plan_passphrase(secret, label="recovered")
+        change = plan_passphrase(o.repo, secret, label="recovered")
         assert change.adds is not None
         o.change_keys("key.recovered", change, shares=len(shares), new_slot=change.adds.id)
     say(

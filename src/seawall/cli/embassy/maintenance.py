@@ -30,6 +30,7 @@ from seawall.embassy import service
 from seawall.embassy.errors import (
     PacksLost,
 )
+from seawall.embassy.health import gather_stats
 from seawall.embassy.locks import Lock
 from seawall.embassy.pruning import ForgetGroup, PruneReport
 from seawall.embassy.sites import redact_url
@@ -220,7 +221,7 @@ def _lock_doc(lock: Lock) -> dict[str, Any]:
 def stats(state: CliState, repo_ref: str, as_json: bool) -> None:
     """Sizes, deduplication and site health."""
     with opened(state, repo_ref) as o:
-        figures = o.repo.stats()
+        figures = gather_stats(o.repo)
     if as_json:
         emit_json(asdict(figures))
         return
