@@ -11,6 +11,7 @@
     ├── StageOutOfRange        a stage outside the framework's scale (1-5 for the CMM)
     ├── WrongFrameworkKind     e.g. a rating round on an index framework
     ├── IndexCsvInvalid        an index CSV with missing or non-numeric scores
+    ├── RoundEntryInvalid      a round entered at a hub from a CSV or JSON file with a bad row
     └── NoSharedGroup          a round package for no group the hub holds with that nation
     NotFound
     ├── RoundNotFound
@@ -21,7 +22,8 @@
     ├── RoundPublished         a change to a round already published
     ├── NothingAgreed          publishing a round with no agreed stage
     ├── EditionExists
-    └── RoundNotPublished      sending a round to a hub before it is published
+    ├── RoundNotPublished      sending a round to a hub before it is published
+    └── SignedRoundHeld        entering at a hub a round the nation's own node signed
     Forbidden
     ├── ConsentMissing         publishing without the nation's consent
     └── ForeignRound           a round package signed by another nation's node
@@ -88,6 +90,18 @@ class IndexCsvInvalid(InvalidInput):
     remedy = "Fix the row or header named; give ``--source`` when the file has no source column."
 
 
+class RoundEntryInvalid(InvalidInput):
+    """A round entered at a hub from a CSV or JSON file has a bad header, row, cell or field
+    (a missing column or source, a year that is no number, a factor given twice). Nothing in
+    the file is stored."""
+
+    code = "round_entry_invalid"
+    remedy = (
+        "Fix the row and column (or document and field) the message names; the formats are in "
+        'docs/assess.md, section "Entering rounds at the hub".'
+    )
+
+
 class RoundNotFound(NotFound):
     """No assessment round with that id visible to the caller."""
 
@@ -151,6 +165,17 @@ class NoSharedGroup(InvalidInput):
     code = "no_shared_group"
     remedy = (
         "Ask the nation to publish to a group this hub serves, or add the nation to the group here."
+    )
+
+
+class SignedRoundHeld(Conflict):
+    """Entering at a hub a round of a nation, year and framework that the hub holds as signed
+    by that nation's own node: the nation's word stands. Nothing in the file is stored."""
+
+    code = "signed_round_held"
+    remedy = (
+        "Leave that round out of the file; to change it, ask the nation's node for a newer "
+        "package (`seawall assess round send`)."
     )
 
 

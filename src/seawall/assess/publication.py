@@ -18,8 +18,9 @@ has consented to (the consent names the user who recorded it). The hub opens it
 (:func:`import_round`) only when the signature verifies with the key registered for a
 partner of the round's own nation: a node speaks for its own nation's rounds and no other.
 The hub keeps the round as the package said, read-only; a newer package of the same round
-replaces it, an older one changes nothing. A withdrawal drops the round from that group's
-views and says when, by whom and why.
+replaces it, an older one changes nothing, and it replaces a round entered at the hub for the
+same nation, year and framework (:mod:`seawall.assess.entry`). A withdrawal drops the round
+from that group's views and says when, by whom and why.
 """
 
 from __future__ import annotations
@@ -35,7 +36,14 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import select
 
 from seawall.assess.errors import ConsentMissing, ForeignRound, NoSharedGroup, RoundNotPublished
-from seawall.assess.rounds import PUBLISHED, agreed_stages, find_round, publish
+from seawall.assess.rounds import (
+    PUBLISHED,
+    active_consents,
+    agreed_stages,
+    consenting_groups,
+    find_round,
+    publish,
+)
 from seawall.assess.rounds import revoke_consent as rounds_revoke
 from seawall.core.access import Perm, require, require_nation
 from seawall.core.context import Ctx
@@ -46,7 +54,7 @@ from seawall.core.federation.packages import PackageKind, open_package, seal_pac
 from seawall.core.nations import normalise_nation, region_members
 from seawall.core.partners import list_partners
 from seawall.db.models import Partner
-from seawall.db.models.assess import Consensus, PublicationConsent, Rating, ReceivedRound, Round
+from seawall.db.models.assess import Consensus, Rating, ReceivedRound, Round
 from seawall.errors import InvalidInput
 from seawall.settings import Settings
 
@@ -113,6 +121,9 @@ class Imported:
     action: str
     outcome: str  # stored, replaced, unchanged (same or older package), withdrawn, not_held
     groups: tuple[str, ...]
+    # Rounds entered at the hub for the same nation, year and framework, which the nation's
+    # own signed round replaced (:mod:`seawall.assess.entry`).
+    replaced_entered: tuple[str, ...] = ()
 
 
 def _published_round(ctx: Ctx, ref: str) -> Round:
@@ -157,14 +168,7 @@ def round_document(
     (default: every group the nation consents to), its agreed stages and dissent, and with
     ``ratings`` each stakeholder group's ratings and rationales."""
     row = _published_round(ctx, ref)
-    consents = {
-        c.region_group: c.granted_by
-        for c in ctx.db.scalars(
-            select(PublicationConsent).where(
-                PublicationConsent.nation == row.nation, PublicationConsent.revoked_at.is_(None)
-            )
-        )
-    }
+    consents = active_consents(ctx.db, row.nation)
     wanted = sorted({g.strip().upper() for g in groups}) or sorted(consents)
     missing = [g for g in wanted if g not in consents]
     if missing or not wanted:
@@ -309,12 +313,34 @@ def import_round(ctx: Ctx, data: bytes) -> Imported:
     row.package_sha256 = digest
     row.signed_at = signed_at
     row.received_at = ctx.now()
+    dropped = _drop_entered(ctx, row)
     ctx.db.flush()
     outcome = "replaced" if held is not None else "stored"
     ctx.record(
-        "assess.round.received", doc.id, nation=nation, groups=sorted(shared), outcome=outcome
+        "assess.round.received",
+        doc.id,
+        nation=nation,
+        groups=sorted(shared),
+        outcome=outcome,
+        replaced_entered=list(dropped),
     )
-    return Imported(doc.id, nation, PUBLISH, outcome, tuple(sorted(shared)))
+    return Imported(doc.id, nation, PUBLISH, outcome, tuple(sorted(shared)), dropped)
+
+
+def _drop_entered(ctx: Ctx, signed: ReceivedRound) -> tuple[str, ...]:
+    """Drop rounds entered at the hub for the signed round's nation, year and framework: the
+    nation's own word replaces them."""
+    stmt = select(ReceivedRound).where(
+        ReceivedRound.nation == signed.nation,
+        ReceivedRound.year == signed.year,
+        ReceivedRound.framework_id == signed.framework_id,
+        ReceivedRound.entered_by != "",
+        ReceivedRound.round_id != signed.round_id,
+    )
+    dropped = list(ctx.db.scalars(stmt))
+    for row in dropped:
+        ctx.db.delete(row)
+    return tuple(r.round_id for r in dropped)
 
 
 def _withdraw(
@@ -403,15 +429,7 @@ def send_round(ctx: Ctx, settings: Settings, ref: str, groups: tuple[str, ...] =
     """Queue a published round's package for the hub of each group (default: every group
     its nation consents to): one package per hub, naming only the groups that hub serves."""
     row = _published_round(ctx, ref)
-    consenting = {
-        c.region_group
-        for c in ctx.db.scalars(
-            select(PublicationConsent).where(
-                PublicationConsent.nation == row.nation, PublicationConsent.revoked_at.is_(None)
-            )
-        )
-    }
-    wanted = {g.strip().upper() for g in groups} or consenting
+    wanted = {g.strip().upper() for g in groups} or set(consenting_groups(ctx.db, row.nation))
     hubs: dict[str, tuple[str, ...]] = {}
     for name, (hub, served) in hubs_for(ctx, sorted(wanted)).items():
         package = export_round(ctx, settings, row.id, groups=served)

@@ -1,5 +1,5 @@
 """``seawall assess round export``, ``send``, ``withdraw`` and ``import``: rounds that travel
-to a hub."""
+to a hub, and rounds a hub enters from CSV or JSON for nations without a node."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ from typing import Any
 
 import click
 
-from seawall.assess import publication
+from seawall.assess import entry, publication
 from seawall.cli.assess import unit
 from seawall.cli.assess_rounds import round_group
 from seawall.cli.context import CliState, pass_state
 from seawall.cli.output import emit_json, json_option, read_input, say, writable, write_file
+from seawall.errors import InvalidInput
 
 _OUT = click.option(
     "-o",
@@ -107,11 +108,37 @@ def round_send(state: CliState, ref: str, groups: tuple[str, ...], as_json: bool
 
 @round_group.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(entry.FORMATS),
+    default=None,
+    help="What FILE holds (default: told from its content).",
+)
+@click.option(
+    "--group",
+    "groups",
+    multiple=True,
+    help="Count rounds entered from CSV or JSON only in this region group (repeat).",
+)
 @json_option
 @pass_state
-def round_import(state: CliState, file: Path, as_json: bool) -> None:
-    """At a hub: verify a nation's signed round package (or withdrawal) and hold it."""
+def round_import(
+    state: CliState, file: Path, fmt: str | None, groups: tuple[str, ...], as_json: bool
+) -> None:
+    """At a hub: hold a nation's signed round package (or withdrawal), or enter rounds from
+    CSV or JSON for nations without a node."""
     data = read_input(file)
+    kind = fmt or entry.detect_format(data)
+    if kind != entry.PACKAGE:
+        with unit(state) as ctx:
+            entered = entry.enter_rounds(ctx, data, file.name, kind, groups)
+        _said_entered(entered, as_json)
+        return
+    if groups:
+        raise InvalidInput(
+            "--group is for rounds entered from CSV or JSON: a package names its groups"
+        )
     with unit(state) as ctx:
         done = publication.import_round(ctx, data)
     record: dict[str, Any] = {
@@ -120,6 +147,7 @@ def round_import(state: CliState, file: Path, as_json: bool) -> None:
         "action": done.action,
         "outcome": done.outcome,
         "groups": list(done.groups),
+        "replaced_entered": list(done.replaced_entered),
     }
     if as_json:
         emit_json(record)
@@ -132,6 +160,33 @@ def round_import(state: CliState, file: Path, as_json: bool) -> None:
         "not_held": "not held here; nothing to withdraw from",
     }[done.outcome]
     say(f"Round {done.round_id} of {done.nation}: {said} {', '.join(done.groups)}")
+    if done.replaced_entered:
+        say(f"It replaces the round entered here: {', '.join(done.replaced_entered)}")
+
+
+def _said_entered(entered: list[entry.Entered], as_json: bool) -> None:
+    if as_json:
+        emit_json(
+            [
+                {
+                    "round": e.round_id,
+                    "nation": e.nation,
+                    "year": e.year,
+                    "framework": e.framework_id,
+                    "rows": e.rows,
+                    "outcome": e.outcome,
+                    "groups": list(e.groups),
+                }
+                for e in entered
+            ]
+        )
+        return
+    for e in entered:
+        done = "entered" if e.outcome == "stored" else "entered again, replacing the last entry,"
+        say(
+            f"Round {e.round_id} of {e.nation} {e.year} ({e.framework_id}, {e.rows} factors): "
+            f"{done} for {', '.join(e.groups)}"
+        )
 
 
 COMMANDS: tuple[click.Command, ...] = ()

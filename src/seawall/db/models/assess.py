@@ -202,11 +202,15 @@ class RoadmapProgress(Base):
 
 
 class ReceivedRound(Base):
-    """A round another nation's node published to this hub, kept as its signed package said.
+    """A round another nation's node published to this hub, kept as its signed package said,
+    or one entered at the hub from a CSV or JSON file for a nation without a node.
 
     Read-only: only a newer package from the same nation's node replaces it. ``groups`` holds
-    the region groups the nation consented to (group: who consented), ``withdrawn`` the groups
-    it withdrew the round from (group: when, by whom, why).
+    the region groups the nation consented to (group: who consented; for a round entered at
+    the hub, who entered it), ``withdrawn`` the groups it withdrew the round from (group:
+    when, by whom, why). A round entered at the hub has ``entered_by`` and ``source`` (where
+    its figures come from) and no ``sender_key_id``; a signed package of the same nation,
+    year and framework replaces it.
     """
 
     __tablename__ = "assess_received_rounds"
@@ -226,3 +230,10 @@ class ReceivedRound(Base):
     package_sha256: Mapped[str] = mapped_column(String(64))
     signed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    source: Mapped[str] = mapped_column(Text, default="", server_default="")
+    entered_by: Mapped[str] = mapped_column(String(100), default="", server_default="")
+
+    @property
+    def entered(self) -> bool:
+        """Whether the round was entered at this hub rather than signed by its nation's node."""
+        return bool(self.entered_by)
