@@ -52,7 +52,8 @@ class PanelRow:
     published_at: datetime | None
     factors: dict[str, int] = field(hash=False)
     dimensions: dict[str, float] = field(hash=False)
-    # "here" for a round of this node, "received" for one a partner's node published to it.
+    # "here" for a round of this node, "received" for one a partner's node published to it,
+    # "entered" for one entered at this hub from a file (seawall.assess.entry).
     source: str = "here"
 
 
@@ -150,10 +151,9 @@ def build_panel(ctx: Ctx, group: str, framework_id: str = DEFAULT_FRAMEWORK) -> 
             continue
         stages = dict(got.stages)
         scores = dimension_scores(stages, framework.dimension_of(), framework.stages.highest)
+        source = "entered" if got.entered else "received"
         rows.append(
-            PanelRow(
-                got.round_id, got.nation, got.year, got.published_at, stages, scores, "received"
-            )
+            PanelRow(got.round_id, got.nation, got.year, got.published_at, stages, scores, source)
         )
     return sorted(rows, key=lambda r: (r.nation, r.year))
 

@@ -150,6 +150,8 @@ def test_a_csv_of_two_nations_gives_the_exact_panel(nodes: Hub) -> None:
         ("LC", 2026, "CARICOM IMPACS survey 2026", "operator", ""),
     }
     assert all(r.entered for r in rows.values())
+    with nodes.hub.unit(nodes.hub.operator()) as ctx:
+        assert {r.source for r in region_view(ctx, "CARICOM").panel} == {"entered"}
     assert rows["GD", 2026].published_at == EPOCH
     with nodes.hub.unit(nodes.hub.operator()) as ctx:
         audit = [
@@ -223,6 +225,8 @@ def test_a_signed_round_replaces_one_entered_at_the_hub_and_is_never_overwritten
         done = import_round(ctx, package)
     assert (done.outcome, done.replaced_entered) == ("stored", (entered.round_id,))
     assert [(r.round_id, r.entered) for r in held(nodes.hub)] == [(round_id, False)]
+    with nodes.hub.unit(nodes.hub.operator()) as ctx:
+        assert [r.source for r in region_view(ctx, "CARICOM").panel] == ["received"]
     assert panel(nodes.hub) == [("JM", 2026, all_at(4))]
 
     nodes.hub.clock.advance(hours=1)  # type: ignore[attr-defined]
