@@ -198,6 +198,69 @@ def back_up(
     ``compression`` applies to the chunks this backup stores; chunks already stored stay
     as they were (a chunk is stored once, however it was compressed).
     """
+    roots = _sources(paths, stdin, stdin_name)
+    survey = _survey(roots, excludes, repo.config.chunker.max_size)
+    targets = repo.require_sites(degraded=degraded, what="backup")
+    with repo.lock(exclusive=False):
+        index = repo.load_index()
+        parent = _parent(repo, roots) if roots else None
+        pipeline = _open_pipeline(repo, index, targets, degraded, compression)
+        session = _Session(
+            repo,
+            pipeline,
+            Chunker(repo.config.chunker, repo.master.id_key),
+            {n.path: n for n in repo.tree(parent)} if parent else {},
+            progress or ignore_progress,
+            survey.files,
+            survey.bytes,
+        )
+        try:
+            _walk_into(session, roots, excludes, survey.large)
+            if stdin is not None:
+                _stream_into(session, stdin, stdin_name)
+            pipeline.finish()
+        finally:
+            pipeline.close()
+        session.resolve()
+        nodes = sorted(session.nodes, key=lambda n: n.path)
+        snap = _new_snapshot(
+            repo,
+            nodes,
+            parent,
+            paths=tuple(roots) + ((f"stdin:{stdin_name}",) if stdin is not None else ()),
+            tags=tags,
+            excludes=excludes,
+            hostname=hostname,
+            degraded=pipeline.missing_shares or len(targets) < repo.config.n,
+            new_bytes=pipeline.new_bytes,
+        )
+        _publish(repo, snap, nodes, degraded=degraded)
+    report = BackupReport(
+        snap, pipeline.packs_written, pipeline.stored_bytes, packs_reused=pipeline.packs_reused
+    )
+    return replace(report, skipped=tuple(session.skipped))
+
+
+def _open_pipeline(
+    repo: RepositoryStore,
+    index: Index,
+    targets: list[int],
+    degraded: bool,
+    compression: Compression,
+) -> Pipeline:
+    """The pipeline that stores this run's chunks, reusing the packs an interrupted run left
+    in no index that are complete on k + 1 sites (see :mod:`.orphans`)."""
+    orphans = adopt_orphans(repo, index, targets)
+    pipeline = Pipeline(repo, index, targets=targets, degraded=degraded, compression=compression)
+    pipeline.adopt(orphans)
+    return pipeline
+
+
+def _sources(
+    paths: Sequence[str | os.PathLike[str]], stdin: BinaryIO | None, stdin_name: str
+) -> list[str]:
+    """The absolute roots to back up; SourceMissing (or InvalidInput for a stream's name)
+    before anything is read."""
     if stdin is not None:
         _check_stdin_name(stdin_name)
     roots = [os.path.abspath(os.fspath(p)) for p in paths]
@@ -206,85 +269,106 @@ def back_up(
             raise SourceMissing(f"{root} does not exist; nothing was backed up")
     if not roots and stdin is None:
         raise SourceMissing("nothing to back up: give paths or a stream")
-    total_files, total_bytes = 0, 0
-    # Files too large to cut on a worker in one piece, cut first and largest first: a large
-    # file is cut on one thread from start to end, and one met last would end the backup
-    # alone on one core.
+    return roots
+
+
+@dataclass(frozen=True)
+class _Survey:
+    """A first walk of the roots: the totals progress counts against, and the large files."""
+
+    files: int
+    bytes: int
+    # Files larger than ``max_size``, largest first.
+    large: list[tuple[str, os.stat_result]]
+
+
+def _survey(roots: Sequence[str], excludes: Sequence[str], max_size: int) -> _Survey:
+    """Count the files and bytes under ``roots``, and list the files too large to cut on a
+    worker in one piece.
+
+    Those are cut first and largest first: a large file is cut on one thread from start to
+    end, and one met last would end the backup alone on one core.
+    """
+    files, size = 0, 0
     large: list[tuple[str, os.stat_result]] = []
     for root in roots:
         for abspath, st in walk(root, excludes):
             if isinstance(st, os.stat_result):
-                total_files += 1
+                files += 1
                 if stat.S_ISREG(st.st_mode):
-                    total_bytes += st.st_size
-                    if st.st_size > repo.config.chunker.max_size:
+                    size += st.st_size
+                    if st.st_size > max_size:
                         large.append((abspath, st))
     large.sort(key=lambda entry: entry[1].st_size, reverse=True)
-    targets = repo.require_sites(degraded=degraded, what="backup")
-    with repo.lock(exclusive=False):
-        index = repo.load_index()
-        parent = _parent(repo, roots) if roots else None
-        orphans = adopt_orphans(repo, index, targets)
-        pipeline = Pipeline(
-            repo, index, targets=targets, degraded=degraded, compression=compression
-        )
-        pipeline.adopt(orphans)
-        session = _Session(
-            repo,
-            pipeline,
-            Chunker(repo.config.chunker, repo.master.id_key),
-            {n.path: n for n in repo.tree(parent)} if parent else {},
-            progress or ignore_progress,
-            total_files,
-            total_bytes,
-        )
-        try:
-            for abspath, st in large:
+    return _Survey(files, size, large)
+
+
+def _walk_into(
+    session: _Session,
+    roots: Sequence[str],
+    excludes: Sequence[str],
+    large: Sequence[tuple[str, os.stat_result]],
+) -> None:
+    """Hand every entry under ``roots`` to the session, the large files first."""
+    for abspath, big in large:
+        session.add_entry(abspath, big)
+    early = {abspath for abspath, _ in large}
+    for root in roots:
+        for abspath, st in walk(root, excludes):
+            if abspath not in early:
                 session.add_entry(abspath, st)
-            early = {abspath for abspath, _ in large}
-            for root in roots:
-                for abspath, st in walk(root, excludes):
-                    if abspath not in early:
-                        session.add_entry(abspath, st)
-            session.flush()
-            if stdin is not None:
-                contents = Contents()
-                session.add_stream(stdin, stdin_name, contents)
-                now_ns = int(repo.clock.now().timestamp() * 1e9)
-                name = stdin_name.strip("/") or "stdin"
-                session.defer(Node(name, "file", 0o600, now_ns), contents)
-            pipeline.finish()
-        finally:
-            pipeline.close()
-        session.resolve()
-        nodes = sorted(session.nodes, key=lambda n: n.path)
-        snap = Snapshot(
-            id=os.urandom(16).hex(),
-            time=repo.clock.now(),
-            hostname=hostname or socket.gethostname(),
-            paths=tuple(roots) + ((f"stdin:{stdin_name}",) if stdin is not None else ()),
-            tags=tuple(tags),
-            excludes=tuple(excludes),
-            degraded=pipeline.missing_shares or len(targets) < repo.config.n,
-            files=sum(1 for n in nodes if n.type == "file"),
-            size=sum(n.size for n in nodes if n.type == "file"),
-            new_bytes=pipeline.new_bytes,
-            parent=parent.id if parent else None,
-        )
-        # Publishing needs a live lock: one that was lost may have let a prune delete the packs
-        # this snapshot names (refreshed here, so a lock another process removed is seen).
-        repo.confirm_lock()
-        # The tree before the snapshot that names it: a reader never meets a dangling snapshot.
-        tree_name = f"trees/{snap.id}"
-        repo.put_everywhere(
-            tree_name, repo.seal_meta(tree_name, dump_tree(nodes)), degraded=degraded
-        )
-        snap_name = f"snapshots/{snap.id}"
-        repo.put_everywhere(snap_name, repo.seal_meta(snap_name, snap.to_json()), degraded=degraded)
-    report = BackupReport(
-        snap, pipeline.packs_written, pipeline.stored_bytes, packs_reused=pipeline.packs_reused
+    session.flush()
+
+
+def _stream_into(session: _Session, stdin: BinaryIO, stdin_name: str) -> None:
+    """Hand a stream to the session as the file ``stdin_name``, stamped now."""
+    contents = Contents()
+    session.add_stream(stdin, stdin_name, contents)
+    now_ns = int(session.repo.clock.now().timestamp() * 1e9)
+    name = stdin_name.strip("/") or "stdin"
+    session.defer(Node(name, "file", 0o600, now_ns), contents)
+
+
+def _new_snapshot(
+    repo: RepositoryStore,
+    nodes: Sequence[Node],
+    parent: Snapshot | None,
+    *,
+    paths: tuple[str, ...],
+    tags: Sequence[str],
+    excludes: Sequence[str],
+    hostname: str | None,
+    degraded: bool,
+    new_bytes: int,
+) -> Snapshot:
+    """The snapshot of ``nodes``, taken now (not yet published)."""
+    return Snapshot(
+        id=os.urandom(16).hex(),
+        time=repo.clock.now(),
+        hostname=hostname or socket.gethostname(),
+        paths=paths,
+        tags=tuple(tags),
+        excludes=tuple(excludes),
+        degraded=degraded,
+        files=sum(1 for n in nodes if n.type == "file"),
+        size=sum(n.size for n in nodes if n.type == "file"),
+        new_bytes=new_bytes,
+        parent=parent.id if parent else None,
     )
-    return replace(report, skipped=tuple(session.skipped))
+
+
+def _publish(
+    repo: RepositoryStore, snap: Snapshot, nodes: Sequence[Node], *, degraded: bool
+) -> None:
+    """Write the tree, then the snapshot that names it, under a confirmed lock."""
+    # Publishing needs a live lock: one that was lost may have let a prune delete the packs
+    # this snapshot names (refreshed here, so a lock another process removed is seen).
+    repo.confirm_lock()
+    # The tree before the snapshot that names it: a reader never meets a dangling snapshot.
+    tree_name = f"trees/{snap.id}"
+    repo.put_everywhere(tree_name, repo.seal_meta(tree_name, dump_tree(nodes)), degraded=degraded)
+    snap_name = f"snapshots/{snap.id}"
+    repo.put_everywhere(snap_name, repo.seal_meta(snap_name, snap.to_json()), degraded=degraded)
 
 
 def _parent(repo: RepositoryStore, roots: Sequence[str]) -> Snapshot | None:

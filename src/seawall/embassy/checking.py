@@ -1,49 +1,32 @@
-"""Check, repair and site replacement: find bad or missing shares and copies, and heal them."""
+"""Check: find unreachable sites, bad or missing shares and metadata copies, and lost packs.
+
+What it finds, repair heals (see :mod:`.repairing`).
+"""
 
 from __future__ import annotations
 
 import os
 import random
-from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Literal
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
 
 from seawall.embassy.config import CONFIG, MARKER, RepoConfig, marker_fits
-from seawall.embassy.erasure import (
-    ShareHeader,
-    encode_pack,
-    open_share,
-    rebuild_pack,
-    rebuild_split,
-)
+from seawall.embassy.erasure import ShareHeader, open_share, rebuild_split
 from seawall.embassy.errors import (
     IO_ERRORS,
     BadRepositoryConfig,
-    IndexDamaged,
     IntegrityError,
-    ObjectMissing,
-    PacksLost,
-    RepositoryExists,
     ShareInvalid,
     TooFewShares,
-    TooFewSites,
 )
-from seawall.embassy.index import PackInfo
+from seawall.embassy.index import Index, PackInfo
 from seawall.embassy.keys import KeySlot
-from seawall.embassy.losses import (
-    PackLoss,
-    find_losses,
-    find_unlisted,
-    summarise_losses,
-    summarise_unlisted,
-    unindex_packs,
-)
+from seawall.embassy.losses import PackLoss, find_losses
 from seawall.embassy.packs import open_chunk, share_name
 from seawall.embassy.progress import Progress, ProgressFn, ignore_progress
 from seawall.embassy.pruning import stale_temporaries
-from seawall.embassy.reindexing import IndexRebuild, rebuild_index
 from seawall.embassy.sites.base import Site
 
 if TYPE_CHECKING:
@@ -97,35 +80,6 @@ class CheckReport:
         ]
 
 
-@dataclass(frozen=True)
-class RepairReport:
-    """What ``repair`` fixed."""
-
-    shares_rebuilt: int
-    objects_copied: int
-    snapshots_cleared: int
-    unrecoverable: tuple[str, ...] = ()
-    losses: tuple[PackLoss, ...] = ()
-    rebuilt: IndexRebuild | None = None
-    # Lost packs taken out of the index, so that the next backup stores their chunks again.
-    unindexed: tuple[str, ...] = ()
-    # Per snapshot id, the files needing chunks no index lists (of packs unindexed before).
-    unlisted: tuple[tuple[str, tuple[str, ...]], ...] = ()
-
-    def to_doc(self) -> dict[str, Any]:
-        """JSON form; ``lost_packs`` lists every snapshot and file each lost pack held."""
-        return {
-            "shares_rebuilt": self.shares_rebuilt,
-            "objects_copied": self.objects_copied,
-            "snapshots_cleared": self.snapshots_cleared,
-            "unrecoverable": list(self.unrecoverable),
-            "lost_packs": [loss.to_doc() for loss in self.losses],
-            "index": self.rebuilt.to_doc() if self.rebuilt else None,
-            "unindexed": list(self.unindexed),
-            "unlisted": [{"id": sid, "files": list(paths)} for sid, paths in self.unlisted],
-        }
-
-
 def check_repository(
     repo: RepositoryStore, read_data: bool | float = False, *, progress: ProgressFn | None = None
 ) -> CheckReport:
@@ -141,6 +95,31 @@ def _check(repo: RepositoryStore, read_data: bool | float, report: ProgressFn) -
     result = CheckReport()
     problems = result.problems
     up = dict(repo.reachable(fresh=True))
+    _check_sites(repo, up, problems)
+    _check_metadata(repo, up, problems)
+    index = repo.load_index()
+    result.packs = len(index.packs)
+    _report_damaged_index(index, problems)
+    result.snapshots = _check_snapshots(repo, index, problems)
+    stored: dict[int, set[str]] = {}
+    for i, site in up.items():
+        stored[i] = set()
+        with suppress(*IO_ERRORS):
+            stored[i] = set(site.list("data/"))
+    lost = _check_shares(repo, index, up, stored, problems)
+    _report_orphans(repo, index, stored, problems)
+    _report_temporaries(repo, up, problems)
+    if read_data:
+        lost |= _read_data(repo, index, read_data, up, stored, result, report)
+    result.lost_packs = find_losses(repo, index, lost)
+    for loss in result.lost_packs:
+        severity: Severity = "error" if loss.snapshots else "warning"
+        problems.append(Problem(severity, "pack-lost", loss.pack, loss.describe()))
+    return result
+
+
+def _check_sites(repo: RepositoryStore, up: dict[int, Site], problems: list[Problem]) -> None:
+    """An error for each site down, and for each marker or config that is bad on its site."""
     for i, url in enumerate(repo.config.sites):
         if i not in up:
             problems.append(Problem("error", "site-down", url, f"site {url} unreachable", i, url))
@@ -170,6 +149,10 @@ def _check(repo: RepositoryStore, read_data: bool | float, report: ProgressFn) -
             problems.append(
                 Problem("error", "object-corrupt", CONFIG, f"config on {url} is bad", i, url)
             )
+
+
+def _check_metadata(repo: RepositoryStore, up: dict[int, Site], problems: list[Problem]) -> None:
+    """Every copy of every key slot, index file, snapshot and tree: missing or bad."""
     names: dict[str, set[int]] = {}
     for i, site in up.items():
         with suppress(*IO_ERRORS):
@@ -203,8 +186,10 @@ def _check(repo: RepositoryStore, read_data: bool | float, report: ProgressFn) -
                 problems.append(
                     Problem("error", "object-corrupt", name, f"{name} is bad on {url}", i, url)
                 )
-    index = repo.load_index()
-    result.packs = len(index.packs)
+
+
+def _report_damaged_index(index: Index, problems: list[Problem]) -> None:
+    """An error for each index file that verifies on no site."""
     for name, reason in sorted(index.damaged.items()):
         problems.append(
             Problem(
@@ -215,8 +200,12 @@ def _check(repo: RepositoryStore, read_data: bool | float, report: ProgressFn) -
                 "unknown: run repair --index",
             )
         )
+
+
+def _check_snapshots(repo: RepositoryStore, index: Index, problems: list[Problem]) -> int:
+    """A warning for each degraded snapshot and an error for each chunk no index lists;
+    the number of snapshots."""
     snaps = repo.snapshots()
-    result.snapshots = len(snaps)
     for snap in snaps:
         if snap.degraded:
             problems.append(
@@ -239,11 +228,18 @@ def _check(repo: RepositoryStore, read_data: bool | float, report: ProgressFn) -
                             "no index lists",
                         )
                     )
-    stored: dict[int, set[str]] = {}
-    for i, site in up.items():
-        stored[i] = set()
-        with suppress(*IO_ERRORS):
-            stored[i] = set(site.list("data/"))
+    return len(snaps)
+
+
+def _check_shares(
+    repo: RepositoryStore,
+    index: Index,
+    up: dict[int, Site],
+    stored: dict[int, set[str]],
+    problems: list[Problem],
+) -> set[bytes]:
+    """An error for each indexed pack's share missing on a site that is up; the ids of the
+    packs too few sites hold shares of."""
     lost: set[bytes] = set()
     down = repo.config.n - len(up)
     for pack in index.packs.values():
@@ -260,6 +256,13 @@ def _check(repo: RepositoryStore, read_data: bool | float, report: ProgressFn) -
         # Shares on a site that is down may come back; without them the pack is lost.
         if held + down < pack.k:
             lost.add(pack.id)
+    return lost
+
+
+def _report_orphans(
+    repo: RepositoryStore, index: Index, stored: dict[int, set[str]], problems: list[Problem]
+) -> None:
+    """A warning for each share on a site that no index lists (prune deletes it)."""
     known = {share_name(pid) for pid in index.packs}
     for i, names_here in stored.items():
         for name in sorted(names_here - known):
@@ -274,36 +277,45 @@ def _check(repo: RepositoryStore, read_data: bool | float, report: ProgressFn) -
                     url,
                 )
             )
-    _report_temporaries(repo, up, problems)
-    if read_data:
-        packs = list(index.packs.values())
-        if read_data is not True:
-            count = max(1, round(len(packs) * float(read_data)))
-            packs = random.sample(packs, count) if packs else []
-        workers = max(2, os.cpu_count() or 2)
-        with (
-            ThreadPoolExecutor(workers, thread_name_prefix="embassy-check") as openers,
-            ThreadPoolExecutor(1, thread_name_prefix="embassy-fetch") as fetcher,
-        ):
-            # The next pack's shares are read and authenticated while this one's chunks open.
-            def fetch(few: list[PackInfo]) -> list[Future[_PackShares]]:
-                return [fetcher.submit(_read_shares, repo, p, up, stored) for p in few]
 
-            ahead = fetch(packs[:1])
-            for number, pack in enumerate(packs):
-                shares = ahead.pop().result()
-                ahead = fetch(packs[number + 1 : number + 2])
-                if (
-                    not _open_pack(repo, pack, shares, result, openers)
-                    and len(shares.good) + down < pack.k
-                ):
-                    lost.add(pack.id)
-                report(Progress("check", files=number + 1, total_files=len(packs)))
-    result.lost_packs = find_losses(repo, index, lost)
-    for loss in result.lost_packs:
-        severity: Severity = "error" if loss.snapshots else "warning"
-        problems.append(Problem(severity, "pack-lost", loss.pack, loss.describe()))
-    return result
+
+def _read_data(
+    repo: RepositoryStore,
+    index: Index,
+    read_data: bool | float,
+    up: dict[int, Site],
+    stored: dict[int, set[str]],
+    result: CheckReport,
+    report: ProgressFn,
+) -> set[bytes]:
+    """Read and authenticate every share of every pack (or of a random fraction of them), and
+    open every chunk; the ids of the packs that cannot be rebuilt."""
+    lost: set[bytes] = set()
+    down = repo.config.n - len(up)
+    packs = list(index.packs.values())
+    if read_data is not True:
+        count = max(1, round(len(packs) * float(read_data)))
+        packs = random.sample(packs, count) if packs else []
+    workers = max(2, os.cpu_count() or 2)
+    with (
+        ThreadPoolExecutor(workers, thread_name_prefix="embassy-check") as openers,
+        ThreadPoolExecutor(1, thread_name_prefix="embassy-fetch") as fetcher,
+    ):
+        # The next pack's shares are read and authenticated while this one's chunks open.
+        def fetch(few: list[PackInfo]) -> list[Future[_PackShares]]:
+            return [fetcher.submit(_read_shares, repo, p, up, stored) for p in few]
+
+        ahead = fetch(packs[:1])
+        for number, pack in enumerate(packs):
+            shares = ahead.pop().result()
+            ahead = fetch(packs[number + 1 : number + 2])
+            if (
+                not _open_pack(repo, pack, shares, result, openers)
+                and len(shares.good) + down < pack.k
+            ):
+                lost.add(pack.id)
+            report(Progress("check", files=number + 1, total_files=len(packs)))
+    return lost
 
 
 def _report_temporaries(
@@ -412,186 +424,3 @@ def raw_share(repo: RepositoryStore, i: int, name: str) -> bytes | None:
         return site.get(name)
     except IO_ERRORS:
         return None
-
-
-def repair_repository(
-    repo: RepositoryStore, *, index: bool = False, progress: ProgressFn | None = None
-) -> RepairReport:
-    """Rebuild missing or corrupt shares and metadata copies; clear degraded snapshots.
-
-    With ``index``, first index every pack again from its trailer. A pack it cannot
-    rebuild, or an index file damaged on every site, fails the run once the rest is healed.
-    """
-    report = progress or ignore_progress
-    repo.require_sites(degraded=False, what="repair")
-    with repo.lock(exclusive=True):
-        rebuilt = rebuild_index(repo, report) if index else None
-        copied = sync_metadata(repo, range(repo.config.n))
-        known = repo.load_index(partial=True)
-        healed = 0
-        lost: list[bytes] = []
-        for number, pack in enumerate(known.packs.values()):
-            try:
-                healed += heal_pack(repo, pack, range(repo.config.n))
-            except (TooFewShares, IntegrityError):
-                lost.append(pack.id)
-            report(Progress("repair", files=number + 1, total_files=len(known.packs)))
-        # Files whose chunks a repair before this one took out of the index with their pack.
-        unlisted = () if lost or known.damaged else find_unlisted(repo, known)
-        cleared = 0
-        for snap in repo.snapshots():
-            # A snapshot stays degraded while any pack is beyond repair or unindexed.
-            if snap.degraded and not lost and not known.damaged and not unlisted:
-                name = f"snapshots/{snap.id}"
-                data = snap.mark(degraded=False).to_json()
-                repo.put_everywhere(name, repo.seal_meta(name, data))
-                cleared += 1
-        losses = tuple(find_losses(repo, known, lost))
-        unindexed = tuple(unindex_packs(repo, known, lost))
-    gone = tuple(loss.pack for loss in losses)
-    done = RepairReport(healed, copied, cleared, gone, losses, rebuilt, unindexed, unlisted)
-    if known.damaged:
-        names = ", ".join(sorted(known.damaged))
-        raise IndexDamaged(
-            f"repair healed the rest, but {names} is unreadable on every site: "
-            "run seawall embassy repair --index to index its packs again"
-        )
-    if losses or unlisted:
-        # Everything else is healed; the run still fails, so no one reads it as a clean bill.
-        verb = "repair could not rebuild"
-        told = summarise_losses(list(losses), verb=verb) if losses else summarise_unlisted(unlisted)
-        raise PacksLost(told, gone, done.to_doc())
-    return done
-
-
-def heal_pack(repo: RepositoryStore, pack: PackInfo, sites: Sequence[int]) -> int:
-    """Rewrite the shares of ``pack`` that are missing or bad on ``sites``."""
-    repo.check_lock()
-    name = share_name(pack.id)
-    good: dict[int, memoryview] = {}
-    bad: list[int] = []
-    for i, share in zip(
-        range(pack.n),
-        repo.io.map(lambda i: raw_share(repo, i, name), range(pack.n)),
-        strict=True,
-    ):
-        try:
-            if share is None:
-                raise ShareInvalid("missing")
-            head, body = open_share(share, repo.master.mac_key)
-            if not head.of(pack.id, pack.k, pack.n, pack.length) or head.index != i:
-                raise ShareInvalid("misplaced")
-            good[i] = body
-        except ShareInvalid:
-            if i in sites:
-                bad.append(i)
-    if not bad:
-        return 0
-    data = rebuild_pack(
-        good, pid=pack.id, k=pack.k, n=pack.n, length=pack.length, mac_key=repo.master.mac_key
-    )
-    shares = encode_pack(data, pack.id, k=pack.k, n=pack.n, mac_key=repo.master.mac_key)
-    for i in bad:
-        site = repo.sites[i]
-        if site is None:
-            raise TooFewSites(f"site {repo.config.sites[i]} is unreachable; cannot heal it")
-        site.put(name, shares[i])
-    return len(bad)
-
-
-def sync_metadata(repo: RepositoryStore, targets: Sequence[int] | range) -> int:
-    """Copy a verified copy of every metadata object to ``targets`` that lack one."""
-    up = dict(repo.reachable(fresh=True))
-    copied = 0
-    config_blob = repo.seal_meta(CONFIG, repo.config.to_json())
-    names: set[str] = set()
-    for site in up.values():
-        with suppress(*IO_ERRORS):
-            for prefix in ("keys/", "index/", "snapshots/", "trees/"):
-                names.update(site.list(prefix))
-    wanted: dict[str, bytes] = {}
-    for name in names:
-        for site in up.values():
-            try:
-                blob = site.get(name)
-                if name.startswith("keys/"):
-                    KeySlot.from_json(blob)
-                else:
-                    repo.unseal_meta(name, blob)
-            except (*IO_ERRORS, IntegrityError, BadRepositoryConfig):
-                continue
-            wanted[name] = blob
-            break
-    for i in targets:
-        target = repo.sites[i]
-        if target is None:
-            continue
-        repo.check_lock()
-        copied += _sync_site(repo, i, target, config_blob, wanted)
-    return copied
-
-
-def _sync_site(
-    repo: RepositoryStore, i: int, site: Site, config_blob: bytes, wanted: dict[str, bytes]
-) -> int:
-    copied = 0
-    if _differs(site, MARKER, repo.marker_for(i)):
-        site.put(MARKER, repo.marker_for(i))
-        copied += 1
-    try:
-        current = RepoConfig.from_json(repo.unseal_meta(CONFIG, site.get(CONFIG)))
-        stale = current.generation < repo.config.generation
-    except (*IO_ERRORS, IntegrityError, BadRepositoryConfig):
-        stale = True
-    if stale:
-        site.put(CONFIG, config_blob)
-        copied += 1
-    for name, blob in sorted(wanted.items()):
-        if _differs(site, name, blob):
-            site.put(name, blob)
-            copied += 1
-    return copied
-
-
-def replace_site(
-    repo: RepositoryStore, old: int | str, new: Site, *, progress: ProgressFn | None = None
-) -> None:
-    """Swap a lost or retired site for an empty one and rebuild its shares there."""
-    report = progress or ignore_progress
-    if isinstance(old, int):
-        slot = old
-    elif old in repo.config.sites:
-        slot = repo.config.sites.index(old)
-    else:
-        raise BadRepositoryConfig(f"{old} is not a site of this repository; see stats")
-    if not 0 <= slot < repo.config.n:
-        raise BadRepositoryConfig(f"site index {slot} is out of range")
-    if new.stat(MARKER) is not None:
-        raise RepositoryExists(f"site {new.url} already holds a repository; use an empty one")
-    if new.url in repo.config.sites:
-        raise BadRepositoryConfig(f"site {new.url} is already part of this repository")
-    others = [i for i, _ in repo.reachable(fresh=True) if i != slot]
-    if len(others) < repo.config.k:
-        raise TooFewSites(f"only {len(others)} other sites reachable; {repo.config.k} needed")
-    with repo.lock(exclusive=True):
-        repo.attach_site(slot, new)
-        new.put(MARKER, repo.marker_for(slot))
-        repo.config = replace(
-            repo.config,
-            sites=tuple(new.url if i == slot else u for i, u in enumerate(repo.config.sites)),
-            generation=repo.config.generation + 1,
-        )
-        sync_metadata(repo, [slot])
-        index = repo.load_index(partial=True)
-        for number, pack in enumerate(index.packs.values()):
-            heal_pack(repo, pack, [slot])
-            report(Progress("replace", files=number + 1, total_files=len(index.packs)))
-        blob = repo.seal_meta(CONFIG, repo.config.to_json())
-        repo.put_everywhere(CONFIG, blob, degraded=True)
-
-
-def _differs(site: Site, name: str, blob: bytes) -> bool:
-    try:
-        return site.get(name) != blob
-    except ObjectMissing:
-        return True

@@ -19,7 +19,6 @@ from contextlib import suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from seawall.embassy.checking import heal_pack
 from seawall.embassy.erasure import ShareHeader, open_share, share_size
 from seawall.embassy.errors import (
     IO_ERRORS,
@@ -30,6 +29,7 @@ from seawall.embassy.errors import (
 )
 from seawall.embassy.index import Index, PackInfo
 from seawall.embassy.packs import PackEntry, open_trailer, read_trailer, share_name, trailer_start
+from seawall.embassy.repairing import heal_pack
 
 if TYPE_CHECKING:
     from seawall.embassy.store import RepositoryStore

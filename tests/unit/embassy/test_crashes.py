@@ -15,11 +15,12 @@ from pathlib import Path
 import pytest
 
 from seawall.embassy.backup import back_up
-from seawall.embassy.checking import check_repository, repair_repository
+from seawall.embassy.checking import check_repository
 from seawall.embassy.copying import copy_snapshots
 from seawall.embassy.errors import SiteFull, SiteUnavailable
 from seawall.embassy.health import gather_stats
 from seawall.embassy.pruning import forget_snapshots, prune_packs
+from seawall.embassy.repairing import repair_repository
 from seawall.embassy.repository import Repository
 from seawall.embassy.restore import restore_snapshot
 from seawall.embassy.sites.base import ObjectInfo
@@ -33,7 +34,7 @@ CHILD = """
 import sys
 from pathlib import Path
 from seawall.embassy.backup import back_up
-from seawall.embassy.checking import repair_repository
+from seawall.embassy.repairing import repair_repository
 from seawall.embassy.copying import copy_snapshots
 from seawall.embassy.pruning import prune_packs
 from seawall.embassy.repository import Repository

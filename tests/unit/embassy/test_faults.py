@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from seawall.embassy.backup import back_up
-from seawall.embassy.checking import check_repository, repair_repository
+from seawall.embassy.checking import check_repository
 from seawall.embassy.errors import (
     IntegrityError,
     PacksLost,
@@ -23,6 +23,7 @@ from seawall.embassy.errors import (
 from seawall.embassy.health import gather_stats, site_health
 from seawall.embassy.packs import share_name
 from seawall.embassy.pruning import prune_packs
+from seawall.embassy.repairing import repair_repository
 from seawall.embassy.repository import Repository
 from seawall.embassy.restore import restore_snapshot
 from seawall.embassy.sites.base import ObjectInfo

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from seawall.embassy.backup import back_up
-from seawall.embassy.checking import check_repository, repair_repository
+from seawall.embassy.checking import check_repository
 from seawall.embassy.errors import IndexDamaged
 from seawall.embassy.pruning import prune_packs
+from seawall.embassy.repairing import repair_repository
 from seawall.embassy.repository import Repository
 from seawall.embassy.restore import restore_snapshot
 from seawall.embassy.sites.local import LocalSite

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from seawall.core.clock import FrozenClock
 from seawall.embassy.backup import back_up
-from seawall.embassy.checking import check_repository, replace_site
+from seawall.embassy.checking import check_repository
 from seawall.embassy.custody import CustodianShare, combine_shares
 from seawall.embassy.errors import (
     BadRepositoryConfig,
@@ -31,6 +31,7 @@ from seawall.embassy.keys import (
     remove_key_slot,
 )
 from seawall.embassy.pruning import forget_snapshots, plan_prune, prune_packs
+from seawall.embassy.repairing import replace_site
 from seawall.embassy.repository import Repository
 from seawall.embassy.restore import restore_snapshot
 from seawall.embassy.sites.local import LocalSite

@@ -18,11 +18,12 @@ import pytest
 
 from seawall.core.clock import FrozenClock
 from seawall.embassy.backup import back_up
-from seawall.embassy.checking import check_repository, repair_repository
+from seawall.embassy.checking import check_repository
 from seawall.embassy.errors import LockLost
 from seawall.embassy.locks import GIVE_UP_AFTER, STALE_AFTER
 from seawall.embassy.progress import Progress
 from seawall.embassy.pruning import forget_snapshots, prune_packs
+from seawall.embassy.repairing import repair_repository
 from seawall.embassy.repository import Repository
 from seawall.embassy.restore import restore_snapshot
 from seawall.embassy.sites.local import LocalSite

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from seawall.embassy.backup import back_up
-from seawall.embassy.checking import check_repository, repair_repository
+from seawall.embassy.checking import check_repository
 from seawall.embassy.health import SiteState, probe_site
+from seawall.embassy.repairing import repair_repository
 from seawall.embassy.repository import Repository
 from seawall.embassy.restore import restore_snapshot
 from seawall.embassy.sites.local import LocalSite

@@ -19,13 +19,7 @@ from seawall.core.context import Ctx
 from seawall.db.models.embassy import EmbassyRepo
 from seawall.embassy import registry
 from seawall.embassy.backup import BackupReport, back_up
-from seawall.embassy.checking import (
-    CheckReport,
-    RepairReport,
-    check_repository,
-    repair_repository,
-)
-from seawall.embassy.checking import replace_site as replace_store_site
+from seawall.embassy.checking import CheckReport, check_repository
 from seawall.embassy.errors import BadSiteUrl, RestoreWouldOverwrite, SnapshotMissing
 from seawall.embassy.exposure import DEFAULT_STORM_RADIUS_KM, Exposure
 from seawall.embassy.progress import ProgressFn
@@ -37,6 +31,8 @@ from seawall.embassy.pruning import (
     plan_prune,
     prune_packs,
 )
+from seawall.embassy.repairing import RepairReport, repair_repository
+from seawall.embassy.repairing import replace_site as replace_store_site
 from seawall.embassy.repository import Repository
 from seawall.embassy.restore import RestoreReport, restore_snapshot, target_inside
 from seawall.embassy.sealing import Compression
