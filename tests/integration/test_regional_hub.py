@@ -253,6 +253,7 @@ class HoldingRelay:
 
     def stop(self) -> None:
         self.server.shutdown()
+        self.server.server_close()
 
 
 def test_a_node_killed_mid_delivery_delivers_once(region: Region) -> None:

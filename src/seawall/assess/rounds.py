@@ -34,7 +34,7 @@ from seawall.core.access import Perm, require, require_nation
 from seawall.core.context import Ctx
 from seawall.core.nations import normalise_nation, region_members
 from seawall.db.models.assess import Consensus, PublicationConsent, Rating, Round
-from seawall.errors import InvalidInput, parse_choice
+from seawall.errors import Forbidden, InvalidInput, parse_choice
 
 DISAGREEMENT_SPREAD = 2
 OPEN = "open"
@@ -352,11 +352,23 @@ def agree(ctx: Ctx, round_id: str, factor_id: str, stage: int, dissent: str = ""
     return consensus
 
 
-def grant_consent(ctx: Ctx, nation: str, group: str) -> PublicationConsent:
-    """Let a region group see the nation's published rounds."""
+def _consenting_nation(ctx: Ctx, nation: str) -> str:
+    """The nation whose consent the caller records: only its own. A nation's consent is
+    recorded by someone of that nation (its node's operator, or a user of it), never by a hub
+    or another nation's node on its behalf."""
     require(ctx.who, Perm.ASSESS_PUBLISH)
     iso2 = normalise_nation(nation)
-    require_nation(ctx.who, iso2, f"nation {iso2} to consent for")
+    if iso2 != ctx.who.nation:
+        raise Forbidden(
+            f"consent for {iso2} is recorded by a user of {iso2}, not by {ctx.who.username} of "
+            f"{ctx.who.nation}: no node consents on another nation's behalf"
+        )
+    return iso2
+
+
+def grant_consent(ctx: Ctx, nation: str, group: str) -> PublicationConsent:
+    """Let a region group see the nation's published rounds."""
+    iso2 = _consenting_nation(ctx, nation)
     code = group.strip().upper()
     if iso2 not in region_members(ctx.db, code):
         raise InvalidInput(f"{iso2} is not a member of {code}: consent to one of its own groups")
@@ -374,9 +386,7 @@ def grant_consent(ctx: Ctx, nation: str, group: str) -> PublicationConsent:
 
 def revoke_consent(ctx: Ctx, nation: str, group: str) -> None:
     """Withdraw consent: the region's views stop using the nation's rounds."""
-    require(ctx.who, Perm.ASSESS_PUBLISH)
-    iso2 = normalise_nation(nation)
-    require_nation(ctx.who, iso2, f"nation {iso2} to consent for")
+    iso2 = _consenting_nation(ctx, nation)
     code = group.strip().upper()
     consent = ctx.db.get(PublicationConsent, (iso2, code))
     if consent is None or consent.revoked_at is not None:

@@ -8,11 +8,14 @@ figures shown beside them are the real, sourced ones shipped in ``assess/data``.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 from datetime import date
 
 from sqlalchemy import select
 
+from seawall.assess.entry import CSV, enter_rounds
 from seawall.assess.frameworks import DEFAULT_FRAMEWORK, get_framework
 from seawall.assess.gaps import add_item, set_target, update_item
 from seawall.assess.rounds import (
@@ -25,7 +28,7 @@ from seawall.assess.rounds import (
     rate,
 )
 from seawall.core.context import Ctx
-from seawall.db.models.assess import Round
+from seawall.db.models.assess import ReceivedRound, Round
 
 NOTE = "Sample data for demonstration; not a real assessment"
 FRAMEWORK = DEFAULT_FRAMEWORK
@@ -49,38 +52,79 @@ def sample_stage(nation: str, year: int, dimension: str, factor: str) -> int:
 
 
 def load_sample_assessments(ctx: Ctx) -> list[str]:
-    """Create the sample rounds that do not exist yet; returns the new round ids."""
+    """Create the sample rounds that do not exist yet; returns the new round ids.
+
+    The node's own nation gets rounds of its own (published, and one open); the others are
+    entered as a hub enters the rounds of nations without a node (:mod:`.entry`), since no
+    node records another nation's consent on its behalf.
+    """
     framework = get_framework(ctx.db, FRAMEWORK)
     dimension_of = framework.dimension_of()
+    own = ctx.who.nation
     created: list[str] = []
-    for nation in NATIONS:
-        if "CARICOM" not in consenting_groups(ctx.db, nation):
-            grant_consent(ctx, nation, "CARICOM")
-        for year in (*YEARS, OPEN_YEAR) if nation == "JM" else YEARS:
-            exists = ctx.db.scalar(
-                select(Round.id).where(
-                    Round.nation == nation, Round.framework_id == FRAMEWORK, Round.year == year
-                )
-            )
-            if exists is not None:
-                continue
-            row = create_round(ctx, nation, FRAMEWORK, year)
-            created.append(row.id)
-            for factor, dimension in dimension_of.items():
-                stage = sample_stage(nation, year, dimension, factor)
-                if year == OPEN_YEAR:
-                    for n, group in enumerate(StakeholderGroup):
-                        spread = round(2.4 * _jitter(group, factor, n))
-                        rate(ctx, row.id, group.value, factor, max(1, min(5, stage + spread)), NOTE)
-                    if dimension in {"D1", "D2"}:
-                        agree(ctx, row.id, factor, stage, NOTE)
-                else:
-                    agree(ctx, row.id, factor, stage, NOTE)
-            if year != OPEN_YEAR:
-                publish(ctx, row.id)
-    if created and "JM" in NATIONS:
+    if own in NATIONS:
+        created += _own_rounds(ctx, own, dimension_of)
+    created += _entered_rounds(ctx, [n for n in NATIONS if n != own], dimension_of)
+    if created and own == "JM":
         _sample_roadmap(ctx)
     return created
+
+
+def _own_rounds(ctx: Ctx, nation: str, dimension_of: dict[str, str]) -> list[str]:
+    created: list[str] = []
+    if "CARICOM" not in consenting_groups(ctx.db, nation):
+        grant_consent(ctx, nation, "CARICOM")
+    for year in (*YEARS, OPEN_YEAR):
+        exists = ctx.db.scalar(
+            select(Round.id).where(
+                Round.nation == nation, Round.framework_id == FRAMEWORK, Round.year == year
+            )
+        )
+        if exists is not None:
+            continue
+        row = create_round(ctx, nation, FRAMEWORK, year)
+        created.append(row.id)
+        for factor, dimension in dimension_of.items():
+            stage = sample_stage(nation, year, dimension, factor)
+            if year == OPEN_YEAR:
+                for n, group in enumerate(StakeholderGroup):
+                    spread = round(2.4 * _jitter(group, factor, n))
+                    rate(ctx, row.id, group.value, factor, max(1, min(5, stage + spread)), NOTE)
+                if dimension in {"D1", "D2"}:
+                    agree(ctx, row.id, factor, stage, NOTE)
+            else:
+                agree(ctx, row.id, factor, stage, NOTE)
+        if year != OPEN_YEAR:
+            publish(ctx, row.id)
+    return created
+
+
+def _entered_rounds(ctx: Ctx, nations: list[str], dimension_of: dict[str, str]) -> list[str]:
+    """The other nations' sample rounds, entered at this node as a hub enters them."""
+    held = {
+        (nation, year)
+        for nation, year in ctx.db.execute(
+            select(ReceivedRound.nation, ReceivedRound.year).where(
+                ReceivedRound.framework_id == FRAMEWORK
+            )
+        )
+    }
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["nation", "year", "framework", "factor", "stage", "source", "dissent"])
+    rows = 0
+    for nation in nations:
+        for year in YEARS:
+            if (nation, year) in held:
+                continue
+            for factor, dimension in dimension_of.items():
+                stage = sample_stage(nation, year, dimension, factor)
+                writer.writerow([nation, year, FRAMEWORK, factor, stage, NOTE, NOTE])
+                rows += 1
+    if not rows:
+        return []
+    entered = enter_rounds(ctx, out.getvalue().encode(), "sample data", CSV, ("CARICOM",))
+    return [e.round_id for e in entered]
 
 
 def _sample_roadmap(ctx: Ctx) -> None:

@@ -7,8 +7,6 @@ import click
 from seawall.cli.context import CliState, pass_state
 from seawall.cli.output import ask_secret, emit_json, emit_table, fmt_time, json_option, say
 from seawall.core import organisations, partners, tokens, users
-from seawall.core.federation import delivery
-from seawall.core.federation.link import DEFAULT_TIMEOUT
 
 
 @click.group()
@@ -371,7 +369,7 @@ def partner_list(state: CliState, as_json: bool) -> None:
 
 @partner.command("deliver")
 @click.argument("name", required=False)
-@click.option("--timeout", default=DEFAULT_TIMEOUT, show_default=True, help="Seconds per call.")
+@click.option("--timeout", default=20.0, show_default=True, help="Seconds per call.")
 @json_option
 @pass_state
 @click.pass_context
@@ -379,6 +377,9 @@ def partner_deliver(
     click_ctx: click.Context, state: CliState, name: str | None, timeout: float, as_json: bool
 ) -> None:
     """Deliver queued signed packages (rounds for a hub) to every partner due, or to NAME."""
+    # Imported here: the HTTP client costs every other command's start-up otherwise.
+    from seawall.core.federation import delivery
+
     reports = delivery.deliver(state.node(), name, timeout=timeout)
     if as_json:
         emit_json([r.as_dict() for r in reports])

@@ -10,7 +10,6 @@ from seawall.cli.context import CliState, pass_state
 from seawall.cli.output import emit_json, emit_table, fmt_time, json_option, say
 from seawall.core import audit as audit_log
 from seawall.errors import AuditChainBroken
-from seawall.intel import witness_check
 from seawall.intel.errors import AuditWitnessContradicts
 
 
@@ -40,6 +39,9 @@ def verify(state: CliState, witnesses: bool, timeout: float, as_json: bool) -> N
     With --witnesses, ask every linked, enabled partner for the signed head of this node's
     log it holds, and exit 1 when one shows the log was truncated or rewritten.
     """
+    # Imported here: asking partners loads the HTTP client, which `audit list` need not pay for.
+    from seawall.intel import witness_check
+
     node = state.node()
     with state.operator_unit() as ctx:
         result = audit_log.verify(ctx.db, node.audit_key)
@@ -80,6 +82,8 @@ def verify(state: CliState, witnesses: bool, timeout: float, as_json: bool) -> N
 @pass_state
 def witnessed(state: CliState, as_json: bool) -> None:
     """Per partner: the head of its audit log this node witnesses, and what it holds of ours."""
+    from seawall.intel import witness_check
+
     with state.operator_unit() as ctx:
         rows = witness_check.witnessing(ctx)
     if as_json:

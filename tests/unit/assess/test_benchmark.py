@@ -4,15 +4,28 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 from seawall.assess.benchmark import PanelRow, region_view, regional_statements
 from seawall.assess.frameworks import shipped_frameworks
 from seawall.assess.rounds import agree, create_round, grant_consent, publish
 from seawall.assess.samples import load_sample_assessments
+from seawall.core import users
+from seawall.core.access import Principal
 from seawall.core.node import Node
+from seawall.db.models import User
 
 CMM = shipped_frameworks()["cmm-2021"]
 DIMS = ["D1", "D2", "D3", "D4", "D5"]
+
+
+def _of(node: Node, nation: str) -> Principal:
+    """An admin of ``nation`` on this node: only someone of a nation records its consent."""
+    with node.unit(node.operator()) as ctx:
+        name = f"{nation.lower()}-admin"
+        if ctx.db.scalar(select(User.id).where(User.username == name)) is None:
+            users.add_user(ctx, name, "admin", nation=nation)
+        return users.act_as(ctx, name)
 
 
 def _assess(
@@ -24,7 +37,7 @@ def _assess(
     overrides: dict[str, int] | None = None,
     published: bool = True,
 ) -> str:
-    with node.unit(node.operator()) as ctx:
+    with node.unit(_of(node, nation)) as ctx:
         row = create_round(ctx, nation, "cmm-2021", year)
         for dimension in CMM.dimensions:
             for factor in dimension.factors:

@@ -68,8 +68,16 @@ def region(tmp_path: Path) -> Iterator[Region]:
 
 
 def assess(node: Node, nation: str, year: int, stage: int, *, consent: bool = True) -> str:
-    """A round with every factor agreed at ``stage`` (D1.1 with dissent), published."""
-    with node.unit(node.operator()) as ctx:
+    """A round with every factor agreed at ``stage`` (D1.1 with dissent), published, by
+    someone of ``nation`` (only they record its consent)."""
+    who = node.operator()
+    if nation != node.nation:
+        from seawall.core import users
+
+        with node.unit(node.operator()) as ctx:
+            users.add_user(ctx, f"{nation.lower()}-admin", "admin", nation=nation)
+            who = users.act_as(ctx, f"{nation.lower()}-admin")
+    with node.unit(who) as ctx:
         row = create_round(ctx, nation, "cmm-2021", year)
         for dimension in CMM.dimensions:
             for factor in dimension.factors:
@@ -183,7 +191,7 @@ def test_a_tampered_package_is_refused_and_nothing_is_stored(region: Region) -> 
 
 
 def test_a_node_publishes_only_its_own_nations_rounds(region: Region, tmp_path: Path) -> None:
-    # Jamaica's node holds a round of Grenada (entered there by its operator) and signs it.
+    # Jamaica's node holds a round of Grenada (entered there by a Grenadian user) and signs it.
     gd_round = assess(region.jm, "GD", 2026, 2)
     with pytest.raises(ForeignRound, match="signed by JM's node but holds a round of GD"):
         load(region.hub, export(region.jm, gd_round))

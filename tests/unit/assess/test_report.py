@@ -23,6 +23,7 @@ from seawall.assess.report.export import (
 )
 from seawall.assess.rounds import agree, create_round, grant_consent, publish, rate
 from seawall.catalogs import translations
+from seawall.core import users
 from seawall.core.node import Node
 
 CMM = shipped_frameworks()["cmm-2021"]
@@ -30,8 +31,12 @@ CMM = shipped_frameworks()["cmm-2021"]
 
 def _seed(node: Node) -> str:
     with node.unit(node.operator()) as ctx:
+        users.add_user(ctx, "tt-admin", "admin", nation="TT")
+        tt_admin = users.act_as(ctx, "tt-admin")
+    with node.unit(tt_admin) as ctx:
+        grant_consent(ctx, "TT", "CARICOM")  # only someone of TT records TT's consent
+    with node.unit(node.operator()) as ctx:
         grant_consent(ctx, "JM", "CARICOM")
-        grant_consent(ctx, "TT", "CARICOM")
         for nation, years in (("JM", (2021, 2026)), ("TT", (2026,))):
             for year in years:
                 row = create_round(ctx, nation, "cmm-2021", year)

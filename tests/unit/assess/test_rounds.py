@@ -23,6 +23,7 @@ from seawall.assess.errors import (
 from seawall.assess.rounds import (
     agree,
     consensus_view,
+    consenting_groups,
     create_round,
     find_round,
     grant_consent,
@@ -33,6 +34,7 @@ from seawall.assess.rounds import (
     rate_indicators,
     revoke_consent,
 )
+from seawall.core import users
 from seawall.core.access import Perm, Principal, Role
 from seawall.core.node import Node
 from seawall.db.models import AuditEntry
@@ -283,3 +285,20 @@ def test_indicator_answers_set_the_stage_and_say_what_lifts_it(node: Node) -> No
             rate_indicators(ctx, round_id, "academia", "D1.2", ["ir-9z"])
         with pytest.raises(InvalidInput, match=r"no indicators for D1\.1"):
             rate_indicators(ctx, round_id, "academia", "D1.1", [])
+
+
+def test_consent_is_recorded_only_by_someone_of_that_nation(node: Node) -> None:
+    # The operator of Jamaica's node (a hub, say) may not consent for Trinidad and Tobago.
+    with node.unit(node.operator()) as ctx, pytest.raises(Forbidden, match="a user of TT"):
+        grant_consent(ctx, "TT", "CARICOM")
+    with node.unit(node.operator()) as ctx:
+        users.add_user(ctx, "tt-admin", "admin", nation="TT")
+        tt_admin = users.act_as(ctx, "tt-admin")
+    with node.unit(tt_admin) as ctx:
+        consent = grant_consent(ctx, "TT", "CARICOM")
+        assert consent.granted_by == "tt-admin"
+    with node.unit(node.operator()) as ctx, pytest.raises(Forbidden, match="a user of TT"):
+        revoke_consent(ctx, "TT", "CARICOM")
+    with node.unit(node.operator()) as ctx:
+        assert consenting_groups(ctx.db, "TT") == ["CARICOM"]
+        grant_consent(ctx, "JM", "CARICOM")  # its own nation: allowed

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from seawall.cli.context import CliState, pass_state
 from seawall.cli.embassy.access import access_to, repo_option
 from seawall.cli.output import say
-from seawall.embassy import service
-from seawall.embassy.mounting import MountReport
+
+if TYPE_CHECKING:
+    from seawall.embassy.mounting import MountReport
 
 
 @click.command()
@@ -27,5 +29,8 @@ def mount(state: CliState, mountpoint: Path, repo_ref: str) -> None:
             f"`fusermount3 -u {mountpoint}` unmounts it"
         )
 
-    report = service.mount(access_to(state, repo_ref), mountpoint, ready=ready)
+    # Imported here: the FUSE binding costs every other command's start-up otherwise.
+    from seawall.embassy.service.mounting import mount as mount_snapshots
+
+    report = mount_snapshots(access_to(state, repo_ref), mountpoint, ready=ready)
     say(f"Unmounted {mountpoint}: {report.files_read} files read ({report.bytes_read:,} bytes)")

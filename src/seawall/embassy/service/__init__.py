@@ -2,11 +2,11 @@
 
 The CLI, the web and the sample loader call these, so a run is recorded the same way whichever
 edge started it. :mod:`.base` holds access, opening and recording; :mod:`.runs` the runs; each
-further operation (find, copy, rewrite, mount) has a module of its own here.
+further operation (find, copy, rewrite, mount) has a module of its own here, imported by
+whoever needs it: mount loads the FUSE binding, which no other command should pay for.
 """
 
 from seawall.embassy.service.base import Access, Opened, Units, create, opened
-from seawall.embassy.service.mounting import mount
 from seawall.embassy.service.runs import (
     Forgotten,
     Restored,
@@ -31,7 +31,6 @@ __all__ = [
     "check",
     "create",
     "forget",
-    "mount",
     "opened",
     "prune",
     "repair",
