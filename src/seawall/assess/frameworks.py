@@ -40,15 +40,15 @@ class StrictModel(BaseModel):
 
 
 class Stage(StrictModel):
-    """One named stage of a maturity scale (1 is the lowest)."""
+    """One named stage of a maturity scale (numbered from 0 or from 1)."""
 
-    number: int = Field(ge=1, le=MAX_STAGES)
+    number: int = Field(ge=0, le=MAX_STAGES)
     name: str = Field(min_length=1)
     description: str = ""
 
 
 class StageScale(StrictModel):
-    """A scale of named stages numbered 1..N without gaps."""
+    """A scale of named stages numbered without gaps from 1 (CMM: 1..5) or from 0 (SIM3: 0..4)."""
 
     type: Literal["stages"]
     stages: list[Stage] = Field(min_length=2)
@@ -56,13 +56,18 @@ class StageScale(StrictModel):
     @model_validator(mode="after")
     def _consecutive(self) -> StageScale:
         numbers = [s.number for s in self.stages]
-        if numbers != list(range(1, len(numbers) + 1)):
-            raise ValueError(f"stages: numbered {numbers}, must be 1..{len(numbers)} in order")
+        if numbers not in (list(range(len(numbers))), list(range(1, len(numbers) + 1))):
+            raise ValueError(
+                f"stages: numbered {numbers}, must be 0..{len(numbers) - 1} or "
+                f"1..{len(numbers)} in order"
+            )
+        if len(numbers) > MAX_STAGES:
+            raise ValueError(f"stages: {len(numbers)} stages, at most {MAX_STAGES}")
         return self
 
     @property
     def lowest(self) -> int:
-        """The floor stage (1)."""
+        """The floor stage (0 or 1)."""
         return self.stages[0].number
 
     @property
@@ -72,7 +77,7 @@ class StageScale(StrictModel):
 
     def name_of(self, number: int) -> str:
         """The name of stage ``number``."""
-        return self.stages[number - 1].name
+        return self.stages[number - self.lowest].name
 
 
 class RangeScale(StrictModel):
@@ -96,7 +101,7 @@ class Indicator(StrictModel):
     """Something observable that, when met, counts towards a stage of a factor."""
 
     id: str = Field(pattern=PART_ID_PATTERN)
-    stage: int = Field(ge=1, le=MAX_STAGES)
+    stage: int = Field(ge=0, le=MAX_STAGES)
     text: str = Field(min_length=1)
 
 
@@ -105,6 +110,7 @@ class Factor(StrictModel):
 
     id: str = Field(pattern=PART_ID_PATTERN)
     name: str = Field(min_length=1)
+    description: str = ""
     indicators: list[Indicator] = []
 
 
@@ -227,6 +233,7 @@ def _check_kind(pack: Framework) -> None:
 def _check_ids(pack: Framework) -> None:
     seen: set[str] = set()
     top = pack.scale.highest if isinstance(pack.scale, StageScale) else 0
+    floor = pack.scale.lowest if isinstance(pack.scale, StageScale) else 0
     for i, dimension in enumerate(pack.dimensions):
         if dimension.id in seen:
             raise ValueError(f"dimensions[{i}].id: duplicate id {dimension.id!r}")
@@ -244,6 +251,11 @@ def _check_ids(pack: Framework) -> None:
                     raise ValueError(
                         f"{where}.indicators[{k}].stage: {indicator.stage} is above the top "
                         f"stage {top}"
+                    )
+                if indicator.stage < floor:
+                    raise ValueError(
+                        f"{where}.indicators[{k}].stage: {indicator.stage} is below the lowest "
+                        f"stage {floor}"
                     )
 
 

@@ -16,7 +16,7 @@ from seawall.cli.output import emit_json, emit_table, json_option, read_input, r
 
 @click.group("frameworks")
 def frameworks_group() -> None:
-    """Framework packs: the shipped CMM 2021, GCI 2024 and NIST CSF 2.0, and imported ones."""
+    """Framework packs: shipped (CMM 2021, GCI 2024, NIST CSF 2.0, SIM3 v2) and imported."""
 
 
 @frameworks_group.command("list")

@@ -1,4 +1,4 @@
-"""Framework packs: the shipped three, and bad packs refused with one clear line."""
+"""Framework packs: the shipped four, and bad packs refused with one clear line."""
 
 from __future__ import annotations
 
@@ -55,8 +55,8 @@ def _mutate(change: str) -> str:
     return yaml.safe_dump(raw)
 
 
-def test_three_packs_are_shipped() -> None:
-    assert set(shipped_frameworks()) == {"cmm-2021", "gci-2024", "nist-csf-2.0"}
+def test_four_packs_are_shipped() -> None:
+    assert set(shipped_frameworks()) == {"cmm-2021", "gci-2024", "nist-csf-2.0", "sim3-v2"}
 
 
 def test_cmm_pack_matches_the_reference_structure_and_has_no_indicator_texts() -> None:
@@ -140,7 +140,7 @@ def test_nist_csf_pack_has_the_six_functions() -> None:
         ),
         (
             "raw['scale']['stages'][1]['number'] = 3",
-            r"scale: stages: numbered \[1, 3\], must be 1\.\.2",
+            r"scale: stages: numbered \[1, 3\], must be 0\.\.1 or 1\.\.2",
         ),
         ("raw['kind'] = 'index'", r"scale: an index pack needs a range scale"),
         ("del raw['source']", r"pack tiny\.yaml: source: Field required"),
