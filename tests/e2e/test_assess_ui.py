@@ -139,7 +139,8 @@ def test_a_round_from_creation_to_published_report(page: Page, tmp_path: Path) -
     page.goto("/assess/region?group=CARICOM")
     expect(page.locator("#panel-JM")).to_contain_text("2025")
     expect(page.locator("#left-out")).to_contain_text("JM 2027: 3 of 23 factors agreed")
-    expect(page.locator("#statements > li")).to_have_count(5)
+    expect(page.locator("#statements > li")).to_have_count(7)
+    expect(page.locator("#rank-JM")).to_contain_text("T3 Establishing")
     first = page.locator("#statements > li").first
     first.locator("summary").click()
     link = first.locator("details a[href^='#cell-']").first

@@ -420,10 +420,27 @@ def test_region_report_and_exports(
     region = json.loads(run(sampled, "assess", "region", "--group", "CARICOM", "--json").stdout)
     assert {r["nation"] for r in region["panel"]} == {"JM", "TT", "BB", "BZ", "GY", "LC"}
     keys = [s["key"] for s in region["statements"]]
-    assert keys == ["start_up", "dynamic", "improved", "strongest", "weakest"]
+    assert keys == [
+        "start_up",
+        "dynamic",
+        "dynamic_factor",
+        "improved",
+        "leaders",
+        "strongest",
+        "weakest",
+    ]
     start_up = region["statements"][0]
     assert start_up["nations"] and all(r["value"] < 2 for r in start_up["rows"])
-    assert "Start-up" in run(sampled, "assess", "region", "--group", "CARICOM").output
+    assert (start_up["values"]["total"], start_up["values"]["members"]) == (6, 15)
+    assert [n["nation"] for n in region["ranking"][:3]] == ["JM", "TT", "GY"]
+    shown = run(sampled, "assess", "region", "--group", "CARICOM").output
+    assert "3 of the 6 consenting members with a complete round (CARICOM: 15 members)" in shown
+    assert "T3 Establishing" in shown
+    since = json.loads(
+        run(sampled, "assess", "region", "--baseline", "2020", "--json").stdout
+    )  # no sample round is as old as 2020
+    improved = next(s for s in since["statements"] if s["key"] == "improved")
+    assert (improved["values"]["count"], improved["values"]["compared"]) == (0, 0)
 
     html = tmp_path / "jm.html"
     run(sampled, "assess", "report", "--nation", "JM", "--format", "html", "--out", str(html))
@@ -457,6 +474,12 @@ def test_region_report_and_exports(
     run(sampled, "assess", "export", "--data", "region", "--group", "CARICOM", "--format", "csv",
         "--out", str(region_csv))  # fmt: skip
     assert region_csv.read_text().startswith("statement,text,round_id,nation,year,item,value")
+    panel_csv = tmp_path / "panel.csv"
+    run(sampled, "assess", "export", "--data", "panel", "--group", "CARICOM", "--format", "csv",
+        "--out", str(panel_csv))  # fmt: skip
+    panel_lines = panel_csv.read_text().splitlines()
+    assert panel_lines[0].startswith("group,framework,round_id,nation,year,source,complete")
+    assert len(panel_lines) == 1 + 6 * 2 * 23  # six nations, 2021 and 2025, every factor
     refused(
         capsys,
         sampled,

@@ -10,7 +10,7 @@ import click
 
 from seawall.assess import benchmark, indices, rounds
 from seawall.assess.errors import RoundNotFound
-from seawall.assess.frameworks import DEFAULT_FRAMEWORK
+from seawall.assess.frameworks import DEFAULT_FRAMEWORK, get_framework
 from seawall.assess.report import export
 from seawall.catalogs import LANGUAGES
 from seawall.cli.assess import unit
@@ -36,12 +36,20 @@ def _write(out: str, data: str | bytes) -> None:
 @click.command("region")
 @click.option("--group", default="CARICOM", show_default=True, help="CARICOM, OECS, ...")
 @click.option("--framework", "framework_id", default=DEFAULT_FRAMEWORK, show_default=True)
+@click.option(
+    "--baseline",
+    type=int,
+    default=None,
+    help="Year 'improved' compares against (default: each nation's two latest rounds).",
+)
 @json_option
 @pass_state
-def region(state: CliState, group: str, framework_id: str, as_json: bool) -> None:
-    """The region's consented panel and its statements, each with the rows behind it."""
+def region(
+    state: CliState, group: str, framework_id: str, baseline: int | None, as_json: bool
+) -> None:
+    """The region's consented panel, its statements with the rows behind them, and rankings."""
     with unit(state) as ctx:
-        view = benchmark.region_view(ctx, group, framework_id)
+        view = benchmark.region_view(ctx, group, framework_id, baseline)
     data = export.region_data(view)
     if as_json:
         emit_json(data)
@@ -57,7 +65,22 @@ def region(state: CliState, group: str, framework_id: str, as_json: bool) -> Non
         ],
     )
     for s in view.statements:
-        say(f"• {s.text}" + (f" ({', '.join(s.nations)})" if s.nations else ""))
+        named = s.nations and s.key not in ("leaders", "strongest", "weakest")
+        say(f"• {s.text}" + (f" ({', '.join(s.nations)})" if named else ""))
+    emit_table(
+        "Ranking by mean dimension score (latest complete round)",
+        ["Rank", "Nation", "Year", "Score", "GCI 2024", "Tier"],
+        [
+            (n.rank, n.nation, n.year, f"{n.overall:.2f}", f"{n.gci:.2f}" if n.gci else "",
+             f"{n.tier_id} {n.tier_name}" if n.tier_id else "")
+            for n in view.ranking
+        ],
+    )  # fmt: skip
+    emit_table(
+        "Dimensions by mean score",
+        ["Rank", "Dimension", "Name", "Mean"],
+        [(d.rank, d.dimension, d.name, f"{d.mean:.2f}") for d in view.dimension_ranking],
+    )
     for r in view.incomplete:
         say(f"Left out: {r.nation} {r.year} agrees {len(r.factors)} factors, not every one")
     for w in view.withdrawn:
@@ -111,15 +134,18 @@ def report(
 @click.option(
     "--data",
     "what",
-    type=click.Choice(["rounds", "index", "region"]),
+    type=click.Choice(["rounds", "index", "region", "panel"]),
     default="rounds",
     show_default=True,
-    help="Rounds of a nation, an index edition, or a region view.",
+    help="Rounds of a nation, an index edition, a region view, or a region's whole panel.",
 )
 @click.option("--framework", "framework_id", default=DEFAULT_FRAMEWORK, show_default=True)
 @click.option("--year", type=int, default=None, help="Only the round of this year.")
 @click.option("--edition", default=indices.GCI_2024, show_default=True)
-@click.option("--group", default=None, help="Region group for index and region data.")
+@click.option("--group", default=None, help="Region group for index, region and panel data.")
+@click.option(
+    "--baseline", type=int, default=None, help="Region data: year 'improved' compares against."
+)
 @pass_state
 def export_command(
     state: CliState,
@@ -131,32 +157,29 @@ def export_command(
     year: int | None,
     edition: str,
     group: str | None,
+    baseline: int | None,
 ) -> None:
-    """Export rounds (one record per factor), index scores or a region view as CSV or JSON."""
+    """Export rounds (one record per factor), index scores, a region view or its panel."""
     if out != "-":
         writable(Path(out))
     with unit(state) as ctx:
         data: Any
         if what == "index":
             data = export.index_records(indices.edition_rows(ctx.db, edition, group))
-        elif what == "region":
-            data = _region_export(ctx, group or "CARICOM", framework_id, fmt)
+        elif what in ("region", "panel"):
+            view = benchmark.region_view(ctx, group or "CARICOM", framework_id, baseline)
+            if what == "panel":
+                data = export.region_panel_records(view, get_framework(ctx.db, view.framework_id))
+            else:
+                data = (
+                    export.region_statement_records(view)
+                    if fmt == "csv"
+                    else export.region_data(view)
+                )
         else:
             data = _rounds_export(ctx, nation, framework_id, year)
     text = export.to_csv(data) if fmt == "csv" else export.to_json(data)
     _write(out, text)
-
-
-def _region_export(ctx: Ctx, group: str, framework_id: str, fmt: str) -> Any:
-    """A region view; as CSV, one line per row behind each statement."""
-    data: Any = export.region_data(benchmark.region_view(ctx, group, framework_id))
-    if fmt == "csv":
-        data = [
-            {"statement": s["key"], "text": s["text"], **ref}
-            for s in data["statements"]
-            for ref in s["rows"]
-        ]
-    return data
 
 
 def _rounds_export(

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from seawall.assess.benchmark import PanelRow, region_view, regional_statements
+from seawall.assess.benchmark import PanelRow, rank_nations, region_view, regional_statements
 from seawall.assess.frameworks import shipped_frameworks
 from seawall.assess.rounds import agree, create_round, grant_consent, publish
 from seawall.assess.samples import load_sample_assessments
@@ -54,6 +54,9 @@ def _stages(*values: int) -> dict[str, int]:
     return dict(zip(DIMS, values, strict=True))
 
 
+ASSESSED = "consenting members with a complete round (CARICOM: 15 members)"
+
+
 def test_region_statements_use_only_consented_published_rounds(node: Node) -> None:
     jm_old = _assess(node, "JM", 2022, _stages(2, 1, 2, 2, 1))
     jm_new = _assess(node, "JM", 2026, _stages(3, 2, 3, 3, 2))
@@ -67,36 +70,139 @@ def test_region_statements_use_only_consented_published_rounds(node: Node) -> No
     assert view.group == "CARICOM"
     assert {(r.nation, r.year) for r in view.panel} == {("JM", 2022), ("JM", 2026), ("TT", 2026)}
     found = {s.key: s for s in view.statements}
+    assert list(found) == [
+        "start_up",
+        "dynamic",
+        "dynamic_factor",
+        "improved",
+        "leaders",
+        "strongest",
+        "weakest",
+    ]
 
     assert found["start_up"].nations == ("TT",)
-    assert found["start_up"].text.startswith("1 of 2 nations")
+    assert found["start_up"].text == (
+        f"1 of the 2 {ASSESSED} have at least one dimension at Start-up"
+    )
+    assert {k: found["start_up"].values[k] for k in ("count", "total", "members")} == {
+        "count": 1,
+        "total": 2,
+        "members": 15,
+    }
     assert {(r.round_id, r.item, r.value) for r in found["start_up"].rows} == {
         (tt, "D2", 1.0),
         (tt, "D5", 1.0),
     }
 
-    assert found["dynamic"].nations == ("TT",)
-    assert [(r.round_id, r.item, r.value) for r in found["dynamic"].rows] == [(tt, "D1.1", 5)]
+    # One factor at Dynamic is not a dimension at Dynamic: that is the second statement.
+    assert found["dynamic"].nations == ()
+    assert found["dynamic"].text == f"None of the 2 {ASSESSED} has a dimension at Dynamic"
+    assert found["dynamic_factor"].nations == ("TT",)
+    assert found["dynamic_factor"].text == (
+        f"1 of the 2 {ASSESSED} have at least one factor at Dynamic"
+    )
+    assert [(r.round_id, r.item, r.value) for r in found["dynamic_factor"].rows] == [
+        (tt, "D1.1", 5)
+    ]
 
     assert found["improved"].nations == ("JM",)
+    assert found["improved"].text == (
+        "1 of the 1 consenting members with two complete rounds (of 2 with a complete round;"
+        " CARICOM: 15 members) improved by 0.5 or more in at least 3 dimensions between their"
+        " two latest rounds"
+    )
     assert {r.round_id for r in found["improved"].rows} == {jm_old, jm_new}
     assert len(found["improved"].rows) == 10  # five dimensions, before and after
 
-    assert "Cybersecurity Policy and Strategy" in found["strongest"].text  # D1, mean 3.25
+    assert found["leaders"].nations == ("JM", "TT")
+    assert found["leaders"].text == (
+        f"Leaders of the 2 {ASSESSED}, by mean dimension score: JM 2.60, TT 2.10"
+    )
+    assert found["strongest"].text == (
+        "Strongest dimension(s): Cybersecurity Policy and Strategy (mean 3.25); top 3:"
+        " D1 3.25, D4 3.00, D3 2.50"
+    )
     weakest = {r.item for r in found["weakest"].rows}
     assert weakest == {"D2", "D5"}  # tied at 1.5
+    assert found["weakest"].text.endswith("(mean 1.50); bottom 3: D2 1.50, D5 1.50, D3 2.50")
+
+    assert [(n.rank, n.nation, n.year, round(n.overall, 2), n.tier_id) for n in view.ranking] == [
+        (1, "JM", 2026, 2.6, "T3"),
+        (2, "TT", 2026, 2.1, "T3"),
+    ]
+    assert [(d.rank, d.dimension, round(d.mean, 2)) for d in view.dimension_ranking] == [
+        (1, "D1", 3.25),
+        (2, "D4", 3.0),
+        (3, "D3", 2.5),
+        (4, "D2", 1.5),
+        (4, "D5", 1.5),
+    ]
 
 
-def test_the_caribbean_view_includes_nations_that_consented_to_it(node: Node) -> None:
-    _assess(node, "BB", 2026, _stages(1, 1, 1, 1, 1), consent="CARIBBEAN")
-    _assess(node, "JM", 2026, _stages(3, 3, 3, 3, 3))
+def test_a_dimension_is_dynamic_only_when_all_its_factors_are(node: Node) -> None:
+    d2 = {f.id: 5 for f in CMM.dimensions[1].factors}
+    jm = _assess(node, "JM", 2026, _stages(3, 3, 3, 3, 3), overrides=d2)
+    _assess(node, "TT", 2026, _stages(3, 3, 3, 3, 3), overrides={"D1.1": 5, "D3.1": 5})
     with node.unit(node.operator()) as ctx:
-        caribbean = region_view(ctx, "CARIBBEAN")
-        caricom = region_view(ctx, "CARICOM")
-    assert [r.nation for r in caribbean.panel] == ["BB"]
-    assert [r.nation for r in caricom.panel] == ["JM"]
-    no_dynamic = next(s for s in caricom.statements if s.key == "dynamic")
-    assert no_dynamic.text == "No nation reaches Dynamic in any factor"
+        found = {s.key: s for s in region_view(ctx, "CARICOM").statements}
+    assert found["dynamic"].nations == ("JM",)
+    assert found["dynamic"].text == f"1 of the 2 {ASSESSED} have at least one dimension at Dynamic"
+    assert [(r.round_id, r.item, r.value) for r in found["dynamic"].rows] == [
+        (jm, f, 5) for f in sorted(d2)
+    ]
+    assert found["dynamic_factor"].nations == ("JM", "TT")
+
+
+def test_improved_compares_each_nation_with_its_round_at_or_before_the_baseline(
+    node: Node,
+) -> None:
+    first = _assess(node, "JM", 2019, _stages(1, 1, 1, 1, 1))
+    _assess(node, "JM", 2023, _stages(2, 2, 2, 1, 1))
+    last = _assess(node, "JM", 2026, _stages(2, 2, 2, 2, 1))
+    _assess(node, "TT", 2026, _stages(3, 3, 3, 3, 3))
+    with node.unit(node.operator()) as ctx:
+        latest_two = {s.key: s for s in region_view(ctx, "CARICOM").statements}
+        since_2020 = {s.key: s for s in region_view(ctx, "CARICOM", baseline=2020).statements}
+        since_2023 = {s.key: s for s in region_view(ctx, "CARICOM", baseline=2023).statements}
+        since_2018 = {s.key: s for s in region_view(ctx, "CARICOM", baseline=2018).statements}
+    assert latest_two["improved"].nations == ()  # 2023 to 2026: only D4 rose
+    assert since_2023["improved"].nations == ()
+    improved = since_2020["improved"]
+    assert improved.nations == ("JM",)
+    assert improved.text == (
+        "1 of the 1 consenting members with a complete round in 2020 or before and a later one"
+        " (of 2 with a complete round; CARICOM: 15 members) improved by 0.5 or more in at least"
+        " 3 dimensions between that round and their latest"
+    )
+    assert {(r.round_id, r.year, r.item) for r in improved.rows} == {
+        (rid, year, d)
+        for rid, year in ((first, 2019), (last, 2026))
+        for d in ("D1", "D2", "D3", "D4")
+    }
+    assert (since_2018["improved"].values["count"], since_2018["improved"].values["compared"]) == (
+        0,
+        0,
+    )
+
+
+def test_ties_share_a_rank_and_the_leaders_include_ties_at_third_place() -> None:
+    def row(nation: str, score: float) -> PanelRow:
+        return PanelRow(f"r-{nation}", nation, 2025, None, {}, dict.fromkeys(DIMS, score))
+
+    latest = {n: row(n, s) for n, s in [("JM", 3.0), ("TT", 2.5), ("BB", 2.5), ("GY", 2.0),
+                                          ("LC", 2.0), ("BZ", 1.0)]}  # fmt: skip
+    assert [(n.rank, n.nation) for n in rank_nations(latest)] == [
+        (1, "JM"),
+        (2, "BB"),
+        (2, "TT"),
+        (4, "GY"),
+        (4, "LC"),
+        (6, "BZ"),
+    ]
+    panel = list(latest.values())
+    leaders = next(s for s in regional_statements(panel, CMM, "CARICOM", 15) if s.key == "leaders")
+    assert leaders.nations == ("BB", "JM", "TT")
+    assert leaders.values["names"] == "JM 3.00, BB 2.50, TT 2.50"
 
 
 @st.composite
@@ -130,7 +236,7 @@ def panels(draw: st.DrawFn) -> list[PanelRow]:
 @given(panels())
 def test_every_statement_row_is_a_number_in_the_panel(panel: list[PanelRow]) -> None:
     by_id = {r.round_id: r for r in panel}
-    for statement in regional_statements(panel, CMM):
+    for statement in regional_statements(panel, CMM, "CARICOM", 15):
         assert set(statement.nations) <= {r.nation for r in panel}
         for ref in statement.rows:
             row = by_id[ref.round_id]
@@ -144,10 +250,11 @@ def test_every_statement_row_is_a_number_in_the_panel(panel: list[PanelRow]) -> 
 
 
 SAMPLE_NATIONS = ("BB", "BZ", "GY", "JM", "LC", "TT")
+SAMPLE_ASSESSED = ASSESSED
 SAMPLE_STATEMENTS = [
     (
         "start_up",
-        "3 of 6 nations have at least one dimension at Start-up",
+        f"3 of the 6 {SAMPLE_ASSESSED} have at least one dimension at Start-up",
         ("BB", "BZ", "LC"),
         [
             ("BB", 2025, "D2", 1.6),
@@ -157,11 +264,13 @@ SAMPLE_STATEMENTS = [
             ("LC", 2025, "D5", 1.8333),
         ],
     ),
-    ("dynamic", "No nation reaches Dynamic in any factor", (), []),
+    ("dynamic", f"None of the 6 {SAMPLE_ASSESSED} has a dimension at Dynamic", (), []),
+    ("dynamic_factor", f"None of the 6 {SAMPLE_ASSESSED} has a factor at Dynamic", (), []),
     (
         "improved",
-        "4 nations improved by 0.5 or more in at least 3 dimensions between their two latest"
-        " assessments",
+        "4 of the 6 consenting members with two complete rounds (of 6 with a complete round;"
+        " CARICOM: 15 members) improved by 0.5 or more in at least 3 dimensions between their"
+        " two latest rounds",
         ("GY", "JM", "LC", "TT"),
         [
             (nation, year, dimension, value)
@@ -187,8 +296,23 @@ SAMPLE_STATEMENTS = [
         ],
     ),
     (
+        "leaders",
+        f"Leaders of the 6 {SAMPLE_ASSESSED}, by mean dimension score: JM 3.08, TT 2.85, GY 2.42",
+        ("GY", "JM", "TT"),
+        [
+            (n, 2025, d, v)
+            for n, values in (
+                ("JM", (3.25, 2.8, 3.5, 3.5, 2.3333)),
+                ("TT", (3.0, 2.6, 3.0, 3.0, 2.6667)),
+                ("GY", (2.5, 2.0, 2.75, 2.5, 2.3333)),
+            )
+            for d, v in zip(DIMS, values, strict=True)
+        ],
+    ),
+    (
         "strongest",
-        "Strongest dimension(s): Building Cybersecurity Knowledge and Capabilities (mean 2.96)",
+        "Strongest dimension(s): Building Cybersecurity Knowledge and Capabilities (mean 2.96);"
+        " top 3: D3 2.96, D4 2.83, D1 2.67",
         SAMPLE_NATIONS,
         [
             (n, 2025, "D3", v)
@@ -197,7 +321,8 @@ SAMPLE_STATEMENTS = [
     ),
     (
         "weakest",
-        "Weakest dimension(s): Cybersecurity Culture and Society (mean 2.00)",
+        "Weakest dimension(s): Cybersecurity Culture and Society (mean 2.00); bottom 3:"
+        " D2 2.00, D5 2.14, D1 2.67",
         SAMPLE_NATIONS,
         [
             (n, 2025, "D2", v)
@@ -223,6 +348,14 @@ def test_the_sample_regions_statements_name_their_nations_and_rows_in_order(node
         for s in view.statements
     ]
     assert found == SAMPLE_STATEMENTS
+    assert [(n.rank, n.nation, round(n.overall, 2), n.tier_id) for n in view.ranking] == [
+        (1, "JM", 3.08, "T3"),
+        (2, "TT", 2.85, "T3"),
+        (3, "GY", 2.42, "T4"),
+        (4, "BB", 2.37, "T4"),
+        (5, "BZ", 2.2, "T4"),
+        (6, "LC", 2.2, "T4"),
+    ]
     assert all(
         by_round[ref.round_id] == (ref.nation, ref.year) for s in view.statements for ref in s.rows
     )
@@ -235,7 +368,7 @@ def test_an_incomplete_round_never_replaces_a_nation_in_the_regional_statements(
     with node.unit(node.operator()) as ctx:
         partial = create_round(ctx, "JM", "cmm-2021", 2026)
         agree(ctx, partial.id, "D1.1", 1)
-        publish(ctx, partial.id)
+        publish(ctx, partial.id, partial=True)
         view = region_view(ctx, "CARICOM")
     assert [(r.round_id, r.year) for r in view.panel] == [(full, 2025)]
     assert [(r.round_id, len(r.factors)) for r in view.incomplete] == [(partial.id, 1)]

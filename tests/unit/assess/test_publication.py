@@ -125,7 +125,7 @@ def test_a_published_round_reaches_the_hub_and_its_regional_view(region: Region)
         assert held.ratings == []  # ratings and rationales go only where the nation chooses
     start_up = next(s for s in view.statements if s.key == "start_up")
     assert start_up.nations == ("GD",)
-    assert start_up.text.startswith("1 of 2 nations")
+    assert start_up.text.startswith("1 of the 2 consenting members with a complete round")
 
 
 def test_ratings_travel_only_when_the_nation_chooses(region: Region) -> None:

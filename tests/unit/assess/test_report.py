@@ -17,6 +17,7 @@ from seawall.assess.report.document import build_report, render_html, render_pdf
 from seawall.assess.report.export import (
     index_records,
     region_data,
+    region_panel_records,
     round_records,
     to_csv,
     to_json,
@@ -105,10 +106,10 @@ def test_the_report_is_written_in_the_language_asked_for(node: Node) -> None:
         "academia: no budget line &lt;yet&gt;",
         '"Página " counter(page) " de " counter(pages)',
         'alt="Gráfico radial de las puntuaciones por dimensión"',
-        "naciones tienen al menos una dimensión en Start-up",  # a statement; stages are data
+        "tienen al menos una dimensión en Start-up",  # a statement; stages are data
     ):
         assert needle in spanish, needle
-    for english_words in ("Latest assessment", "Gaps and roadmap", "nations have at least"):
+    for english_words in ("Latest assessment", "Gaps and roadmap", "have at least one dimension"):
         assert english_words in english and english_words not in spanish
     # The charts speak it too: the trend's axis (SVG text, not glyph outlines).
     trend = report_charts(report, translations("es").gettext)["trend"]
@@ -167,6 +168,51 @@ def test_region_json_links_each_statement_to_its_rows(node: Node) -> None:
     }
     panel_ids = {r["round_id"] for r in data["panel"]}
     statements = {s["key"]: s for s in data["statements"]}
-    assert set(statements) == {"start_up", "dynamic", "improved", "strongest", "weakest"}
+    assert list(statements) == [
+        "start_up",
+        "dynamic",
+        "dynamic_factor",
+        "improved",
+        "leaders",
+        "strongest",
+        "weakest",
+    ]
     for statement in statements.values():
         assert {row["round_id"] for row in statement["rows"]} <= panel_ids
+        assert (statement["values"]["total"], statement["values"]["members"]) == (2, 15)
+    assert [(n["rank"], n["nation"], n["year"], n["tier_id"]) for n in data["ranking"]] == [
+        (r["rank"], r["nation"], 2026, "T3") for r in data["ranking"]
+    ]
+    assert {n["nation"] for n in data["ranking"]} == {"JM", "TT"}
+    assert [d["dimension"] for d in data["dimension_ranking"]] != []
+    assert data["baseline"] is None
+
+
+def test_the_panel_export_has_every_round_and_every_factor(node: Node) -> None:
+    _seed(node)
+    with node.unit(node.operator()) as ctx:
+        view = region_view(ctx, "CARICOM")
+        records = region_panel_records(view, CMM)
+    factors = list(CMM.factors())
+    assert len(records) == 3 * len(factors)
+    assert {(r["nation"], r["year"]) for r in records} == {("JM", 2021), ("JM", 2026), ("TT", 2026)}
+    by_round = {r.round_id: r for r in view.panel}
+    for record in records:
+        row = by_round[record["round_id"]]
+        assert record["stage"] == row.factors[record["factor"]]
+        assert record["dimension_score"] == row.dimensions[record["dimension"]]
+        assert record["complete"] is True
+    first = records[0]
+    assert list(first)[:8] == [
+        "group",
+        "framework",
+        "round_id",
+        "nation",
+        "year",
+        "source",
+        "complete",
+        "dimension",
+    ]
+    text = to_csv(records)
+    assert len(text.splitlines()) == 1 + 3 * len(factors)
+    assert text.startswith("group,framework,round_id,nation,year,source,complete,dimension,")

@@ -9,8 +9,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict
 from typing import Any
 
-from seawall.assess.benchmark import RegionView
-from seawall.assess.frameworks import get_framework
+from seawall.assess.benchmark import PanelRow, RegionView
+from seawall.assess.frameworks import Framework, get_framework
 from seawall.assess.indices import IndexRow
 from seawall.assess.rounds import StakeholderGroup, consensus_view, get_round
 from seawall.core.context import Ctx
@@ -90,16 +90,19 @@ def to_json(data: Any) -> str:
 
 
 def region_data(view: RegionView) -> Record:
-    """A region view as plain data: the panel and each statement with the rows behind it."""
+    """A region view as plain data: the panel, each statement with its values and the rows
+    behind it, the rankings of nations and dimensions, and what was left out."""
     return {
         "group": view.group,
         "framework": view.framework_id,
         "members": list(view.members),
+        "baseline": view.baseline,
         "panel": [
             {
                 "round_id": r.round_id,
                 "nation": r.nation,
                 "year": r.year,
+                "source": r.source,
                 "dimensions": r.dimensions,
                 "factors": r.factors,
             }
@@ -109,14 +112,63 @@ def region_data(view: RegionView) -> Record:
             {
                 "key": s.key,
                 "text": s.text,
+                "values": dict(s.values),
                 "nations": list(s.nations),
                 "rows": [asdict(ref) for ref in s.rows],
             }
             for s in view.statements
         ],
+        "ranking": [asdict(n) for n in view.ranking],
+        "dimension_ranking": [asdict(d) for d in view.dimension_ranking],
         "incomplete": [
             {"round_id": r.round_id, "nation": r.nation, "year": r.year, "agreed": len(r.factors)}
             for r in view.incomplete
         ],
         "withdrawn": [asdict(w) for w in view.withdrawn],
     }
+
+
+def region_statement_records(view: RegionView) -> list[Record]:
+    """One record per row behind each statement: key, English text and the row."""
+    return [
+        {"statement": s.key, "text": s.text, **asdict(ref)}
+        for s in view.statements
+        for ref in s.rows
+    ]
+
+
+def region_panel_records(view: RegionView, framework: Framework) -> list[Record]:
+    """The whole panel, one record per round and agreed factor in the pack's order: every
+    complete round, then the incomplete ones (``complete`` false), with the factor's stage
+    and its dimension's score."""
+    dimension_of = framework.dimension_of()
+    names = {f.id: f.name for f in framework.factors().values()}
+    order = list(names)  # the pack's order
+    stages = framework.stages
+
+    def records(row: PanelRow, complete: bool) -> list[Record]:
+        return [
+            {
+                "group": view.group,
+                "framework": view.framework_id,
+                "round_id": row.round_id,
+                "nation": row.nation,
+                "year": row.year,
+                "source": row.source,
+                "complete": complete,
+                "dimension": dimension_of[factor],
+                "dimension_score": row.dimensions.get(dimension_of[factor]),
+                "factor": factor,
+                "factor_name": names[factor],
+                "stage": stage,
+                "stage_name": stages.name_of(stage),
+            }
+            for factor in order
+            if (stage := row.factors.get(factor)) is not None
+        ]
+
+    rows = sorted(view.panel, key=lambda r: (r.nation, r.year))
+    rest = sorted(view.incomplete, key=lambda r: (r.nation, r.year))
+    return [rec for r in rows for rec in records(r, True)] + [
+        rec for r in rest for rec in records(r, False)
+    ]

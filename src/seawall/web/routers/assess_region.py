@@ -10,11 +10,21 @@ from seawall.assess.frameworks import DEFAULT_FRAMEWORK
 from seawall.assess.report import charts
 from seawall.core.access import Perm, require
 from seawall.core.nations import nation_name, shipped_regions
+from seawall.errors import InvalidInput
 from seawall.web.deps import UiPage, read_form_csrf
 from seawall.web.pages import page_gettext, render
 from seawall.web.routers.assess import inline_svg
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(read_form_csrf)])
+
+
+def _year(text: str) -> int | None:
+    """A baseline year from the form: blank for none, else four digits."""
+    if not text.strip():
+        return None
+    if not text.strip().isdigit():
+        raise InvalidInput(f"baseline {text!r}: give a year such as 2021, or leave it blank")
+    return int(text)
 
 
 def _region_names() -> list[tuple[str, str]]:
@@ -23,11 +33,17 @@ def _region_names() -> list[tuple[str, str]]:
 
 @router.get("/assess/region", response_class=HTMLResponse)
 def region_page(
-    request: Request, page: UiPage, group: str = "CARICOM", framework: str = DEFAULT_FRAMEWORK
+    request: Request,
+    page: UiPage,
+    group: str = "CARICOM",
+    framework: str = DEFAULT_FRAMEWORK,
+    baseline: str = "",
 ) -> HTMLResponse:
-    """A region's consented panel, its statements linked to their rows, small multiples."""
+    """A region's consented panel, its statements linked to their rows, rankings and small
+    multiples; ``baseline`` is the year "improved" compares against (blank: two latest)."""
     ctx = page.ctx
-    view = benchmark.region_view(ctx, group, framework)
+    since = _year(baseline)
+    view = benchmark.region_view(ctx, group, framework, since)
     pack = frameworks.get_framework(ctx.db, view.framework_id)
     latest = benchmark.latest_rows(view.panel)
     dims = [d.id for d in pack.dimensions]

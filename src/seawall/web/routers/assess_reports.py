@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from seawall.assess import benchmark, indices, rounds
-from seawall.assess.frameworks import DEFAULT_FRAMEWORK
+from seawall.assess.frameworks import DEFAULT_FRAMEWORK, get_framework
 from seawall.assess.report import document, export
 from seawall.core.access import Perm, require
 from seawall.core.nations import normalise_nation
@@ -77,14 +77,24 @@ def index_export(
 
 @router.get("/assess/region/export.{fmt}")
 def region_export(
+    fmt: str,
+    page: UiPage,
+    group: str = "CARICOM",
+    framework: str = DEFAULT_FRAMEWORK,
+    baseline: int | None = None,
+) -> Response:
+    """A region view: JSON with the panel, statements and rankings, or CSV of the
+    statements' rows."""
+    view = benchmark.region_view(page.ctx, group, framework, baseline)
+    data: Any = export.region_statement_records(view) if fmt == "csv" else export.region_data(view)
+    return _export(data, fmt, f"seawall-region-{group.lower()}-{framework}")
+
+
+@router.get("/assess/region/panel.{fmt}")
+def region_panel_export(
     fmt: str, page: UiPage, group: str = "CARICOM", framework: str = DEFAULT_FRAMEWORK
 ) -> Response:
-    """A region view: JSON with the panel and statements, or CSV of the statements' rows."""
-    data: Any = export.region_data(benchmark.region_view(page.ctx, group, framework))
-    if fmt == "csv":
-        data = [
-            {"statement": s["key"], "text": s["text"], **ref}
-            for s in data["statements"]
-            for ref in s["rows"]
-        ]
-    return _export(data, fmt, f"seawall-region-{group.lower()}-{framework}")
+    """A region's whole panel: one record per round and factor, CSV or JSON."""
+    view = benchmark.region_view(page.ctx, group, framework)
+    data = export.region_panel_records(view, get_framework(page.ctx.db, view.framework_id))
+    return _export(data, fmt, f"seawall-region-{group.lower()}-{framework}-panel")
