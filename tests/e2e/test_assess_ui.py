@@ -130,9 +130,21 @@ def test_a_round_from_creation_to_published_report(page: Page, tmp_path: Path) -
     expect(page.locator(".tabs .round-status")).to_have_text("open")
     assert asked and "cannot be reopened" in asked[0]
     page.once("dialog", lambda d: d.accept())
+    page.click("text=Publish round")  # 3 of 23 factors agreed: refused without "partial"
+    expect(page.locator(".alert-error")).to_contain_text("agrees 3 of 23 factors of cmm-2021")
+    expect(page.locator(".tabs .round-status")).to_have_text("open")
+    page.check("#publish-form input[name=partial]")
+    page.once("dialog", lambda d: (asked.append(d.message), d.accept()))
     page.click("text=Publish round")
-    expect(page.locator(".alert-ok")).to_have_text("Published to CARICOM.")
+    assert "cannot be reopened" in asked[-1]
+    expect(page.locator(".alert-ok")).to_have_text(
+        "Published to CARICOM, partial: 3 of 23 factors agreed."
+    )
     expect(page.locator(".tabs .round-status")).to_have_text("published")
+    expect(page.locator(".tabs .round-partial")).to_have_text("partial")
+    page.goto("/assess")
+    expect(page.locator("#rounds .round-partial")).to_have_text("partial")
+    page.goto(round_url)
     shoot(page, "assess-06-published")
 
     # Three of 23 factors agreed: the region keeps reading Jamaica's last complete round.

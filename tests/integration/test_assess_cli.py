@@ -115,7 +115,9 @@ def sampled(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_frameworks_list_and_a_custom_pack_import(home: Path, tmp_path: Path) -> None:
     listed = json.loads(run(home, "assess", "frameworks", "list", "--json").stdout)
-    assert {p["id"] for p in listed} == {"cmm-2021", "gci-2024", "nist-csf-2.0"}
+    assert {p["id"] for p in listed} == {"cmm-2021", "gci-2024", "nist-csf-2.0", "sim3-v2"}
+    sim3 = next(p for p in listed if p["id"] == "sim3-v2")
+    assert (sim3["dimensions"], sim3["factors"], sim3["shipped"]) == (4, 45, True)
     cmm = next(p for p in listed if p["id"] == "cmm-2021")
     assert (cmm["dimensions"], cmm["factors"], cmm["shipped"]) == (5, 23, True)
     pack = tmp_path / "island.yaml"
@@ -152,7 +154,7 @@ def test_a_pack_that_does_not_validate_is_refused(
     broken.write_text("format: [unclosed\n")
     refused(capsys, home, ["assess", "frameworks", "import", str(broken)], 65, "fix the YAML")
     listed = json.loads(run(home, "assess", "frameworks", "list", "--json").stdout)
-    assert len(listed) == 3
+    assert len(listed) == 4
 
 
 def test_content_is_imported_only_with_its_sha256(
@@ -311,10 +313,27 @@ def test_a_round_from_creation_to_publication(
         ).stdout
     )
     assert consent == {"nation": "JM", "consenting_groups": ["CARICOM"]}
-    published = json.loads(run(home, "assess", "round", "publish", rid, "--json").stdout)
+    incomplete = ["assess", "round", "publish", rid]
+    refused(
+        capsys,
+        home,
+        incomplete,
+        73,
+        f"round {rid} agrees 2 of 23 factors of cmm-2021; not agreed: D1.2, D1.3, D1.4 and "
+        "18 more: agree them, or publish it as partial",
+    )
+    published = json.loads(
+        run(home, "assess", "round", "publish", rid, "--partial", "--json").stdout
+    )
     assert (published["status"], published["groups"]) == ("published", ["CARICOM"])
+    assert published["partial"] is True
     shown = json.loads(run(home, "assess", "round", "show", rid, "--json").stdout)
     assert (shown["status"], shown["agreed"], shown["disagreements"]) == ("published", 2, 1)
+    assert shown["partial"] is True
+    assert "published (partial)" in run(home, "assess", "round", "show", rid).output
+    listed = json.loads(run(home, "assess", "round", "list", "--json").stdout)
+    assert [(r["id"], r["partial"]) for r in listed] == [(rid, True)]
+    assert "(partial)" in run(home, "assess", "round", "list").output  # the table wraps it
     assert shown["rated"]["government"] == 2
     # Two of 23 factors agreed: published, but it does not stand for Jamaica in the region.
     region = json.loads(run(home, "assess", "region", "--group", "CARICOM", "--json").stdout)

@@ -78,6 +78,8 @@ class Entry:
     published_at: datetime | None = None
     published_by: str = ""
     ratings: tuple[dict[str, Any], ...] = field(default=(), hash=False)
+    # The nation published it without every factor agreed.
+    partial: bool = False
 
 
 @dataclass(frozen=True)
@@ -289,6 +291,7 @@ class _RoundDoc(BaseModel):
     year: int
     published_at: str
     published_by: str
+    partial: bool = False
 
 
 class _Document(BaseModel):
@@ -387,6 +390,7 @@ def _read_document(
         published_at=published_at,
         published_by=doc.round.published_by,
         ratings=tuple(doc.ratings),
+        partial=doc.round.partial,
     )
 
 
@@ -503,6 +507,7 @@ def _store(ctx: Ctx, plan: _Plan, digest: str, origin: str) -> Entered:
     row.received_at = now
     row.source = entry.source
     row.entered_by = who
+    row.partial = entry.partial
     ctx.db.flush()
     outcome = "replaced" if plan.replacing else "stored"
     ctx.record(

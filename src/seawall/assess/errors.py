@@ -21,6 +21,7 @@
     ├── RoundExists
     ├── RoundPublished         a change to a round already published
     ├── NothingAgreed          publishing a round with no agreed stage
+    ├── RoundIncomplete        publishing a round not every factor of which is agreed
     ├── EditionExists
     ├── RoundNotPublished      sending a round to a hub before it is published
     └── SignedRoundHeld        entering at a hub a round the nation's own node signed
@@ -142,6 +143,18 @@ class NothingAgreed(Conflict):
 
     code = "nothing_agreed"
     remedy = "Record consensus first."
+
+
+class RoundIncomplete(Conflict):
+    """Publishing a round that does not agree every factor of its framework, without saying
+    it is partial."""
+
+    code = "round_incomplete"
+    remedy = (
+        "Agree the factors the message names, or publish it as partial "
+        "(``seawall assess round publish ROUND --partial``); a partial round says so wherever "
+        "it is used, and regional statements leave it out."
+    )
 
 
 class EditionExists(Conflict):

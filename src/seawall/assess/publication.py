@@ -6,7 +6,8 @@ its own kind: the magic line ``SEAWALL-ASSESS-ROUND/1`` and the signing prefix
 Its payload is JSON::
 
     {"action": "publish" | "withdraw",
-     "round": {"id", "nation", "framework_id", "year", "published_at", "published_by"},
+     "round": {"id", "nation", "framework_id", "year", "published_at", "published_by",
+               "partial"},                                 (partial: not every factor agreed)
      "groups": {"CARICOM": "<who consented>", ...},       (publish)
      "withdraw": {"group", "by", "reason", "at"},          (withdraw)
      "stages": {"D1.1": 3, ...}, "dissent": {"D1.1": "..."},
@@ -79,6 +80,8 @@ class _RoundDoc(BaseModel):
     year: int
     published_at: str
     published_by: str
+    # Published without every factor agreed; packages that do not say are complete.
+    partial: bool = False
 
 
 class _Withdrawal(BaseModel):
@@ -146,6 +149,7 @@ def _round_doc(row: Round) -> dict[str, Any]:
         "year": row.year,
         "published_at": row.published_at.isoformat(),
         "published_by": row.published_by or "",
+        "partial": row.partial,
     }
 
 
@@ -304,6 +308,7 @@ def import_round(ctx: Ctx, data: bytes) -> Imported:
     row.year = doc.year
     row.published_at = datetime.fromisoformat(doc.published_at)
     row.published_by = doc.published_by
+    row.partial = doc.partial
     row.groups = shared
     row.withdrawn = {g: w for g, w in (row.withdrawn or {}).items() if g not in shared}
     row.stages = dict(payload.stages)
@@ -438,10 +443,13 @@ def send_round(ctx: Ctx, settings: Settings, ref: str, groups: tuple[str, ...] =
     return Sent(row.id, hubs)
 
 
-def publish_round(ctx: Ctx, settings: Settings, ref: str) -> tuple[Round, Sent]:
-    """Publish a round (:func:`seawall.assess.rounds.publish`) and queue its package for the
-    hub of every group its nation consents to."""
-    row = publish(ctx, find_round(ctx, ref).id)
+def publish_round(
+    ctx: Ctx, settings: Settings, ref: str, partial: bool = False
+) -> tuple[Round, Sent]:
+    """Publish a round (:func:`seawall.assess.rounds.publish`, ``partial`` when not every
+    factor is agreed) and queue its package for the hub of every group its nation consents
+    to."""
+    row = publish(ctx, find_round(ctx, ref).id, partial)
     return row, send_round(ctx, settings, row.id)
 
 

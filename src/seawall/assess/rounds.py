@@ -3,8 +3,10 @@
 A round is private to its nation. Each of the six stakeholder groups rates every factor on its
 own; the consensus view shows where the groups stand and flags factors where they are far apart
 (two or more stages between the lowest and the highest rating). The agreed stage is recorded
-with any dissent. Publishing needs the publish permission and the nation's consent to show its
-assessments to at least one region group; only then do regional views use the round.
+with any dissent. Publishing needs the publish permission, the nation's consent to show its
+assessments to at least one region group, and every factor agreed, or the publisher's explicit
+choice to publish it partial, which the round then carries wherever it is used; only then do
+regional views use the round (and regional statements only complete ones).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from seawall.assess.errors import (
     ConsentMissing,
     NothingAgreed,
     RoundExists,
+    RoundIncomplete,
     RoundNotFound,
     RoundPublished,
     UnknownFactor,
@@ -410,24 +413,51 @@ def consenting_groups(db: Session, nation: str) -> list[str]:
     return sorted(active_consents(db, nation))
 
 
-def publish(ctx: Ctx, round_id: str) -> Round:
-    """Publish a round to the region groups its nation consents to; the round is then frozen."""
+def publish(ctx: Ctx, round_id: str, partial: bool = False) -> Round:
+    """Publish a round to the region groups its nation consents to; the round is then frozen.
+
+    Every factor of its framework must be agreed, unless ``partial``: the round then records
+    that it was published partial (only when a factor is in fact missing), and says so
+    wherever it is used."""
     require(ctx.who, Perm.ASSESS_PUBLISH)
-    row, _ = _open_round(ctx, round_id)
+    row, framework = _open_round(ctx, round_id)
     groups = consenting_groups(ctx.db, row.nation)
     if not groups:
         raise ConsentMissing(
             f"{row.nation} has not consented to publish its assessments to any region group: "
             "record the nation's consent first"
         )
-    if not agreed_stages(ctx.db, row.id):
+    agreed = agreed_stages(ctx.db, row.id)
+    if not agreed:
         raise NothingAgreed(f"round {row.id} has no agreed stage yet: record consensus first")
+    factors = list(framework.factors())
+    missing = [f for f in factors if f not in agreed]
+    if missing and not partial:
+        raise RoundIncomplete(
+            f"round {row.id} agrees {len(factors) - len(missing)} of {len(factors)} factors of "
+            f"{framework.id}; not agreed: {_first_few(missing)}: agree them, or publish it as "
+            "partial"
+        )
     row.status = PUBLISHED
+    row.partial = bool(missing)
     row.published_at = ctx.now()
     row.published_by = ctx.who.username
     ctx.db.flush()
-    ctx.record("assess.round.published", row.id, nation=row.nation, groups=groups)
+    ctx.record(
+        "assess.round.published",
+        row.id,
+        nation=row.nation,
+        groups=groups,
+        partial=row.partial,
+        agreed=len(factors) - len(missing),
+        factors=len(factors),
+    )
     return row
+
+
+def _first_few(ids: Sequence[str], shown: int = 3) -> str:
+    head = ", ".join(ids[:shown])
+    return f"{head} and {len(ids) - shown} more" if len(ids) > shown else head
 
 
 def agreed_stages(db: Session, round_id: str) -> dict[str, int]:

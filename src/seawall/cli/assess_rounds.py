@@ -28,6 +28,7 @@ def _round_record(row: Round) -> dict[str, Any]:
         "framework": row.framework_id,
         "year": row.year,
         "status": row.status,
+        "partial": row.partial,
         "created_at": row.created_at,
         "created_by": row.created_by,
         "published_at": row.published_at,
@@ -61,9 +62,10 @@ def round_list(state: CliState, as_json: bool) -> None:
         for row in rounds.list_rounds(ctx):
             record = _round_record(row)
             record["agreed"] = len(rounds.agreed_stages(ctx.db, row.id))
+            record["shown_status"] = _status(row)
             records.append(record)
     if as_json:
-        emit_json(records)
+        emit_json([{k: v for k, v in r.items() if k != "shown_status"} for r in records])
         return
     emit_table(
         "Assessment rounds",
@@ -74,13 +76,18 @@ def round_list(state: CliState, as_json: bool) -> None:
                 r["nation"],
                 r["framework"],
                 r["year"],
-                r["status"],
+                r.pop("shown_status"),
                 r["agreed"],
                 fmt_time(r["published_at"]),
             )
             for r in records
         ],
     )
+
+
+def _status(row: Round) -> str:
+    """The round's status, saying when it was published partial."""
+    return f"{row.status} (partial)" if row.partial else row.status
 
 
 def _consensus_record(f: rounds.FactorConsensus) -> dict[str, Any]:
@@ -121,7 +128,7 @@ def round_show(state: CliState, ref: str, as_json: bool) -> None:
         emit_json(record)
         return
     say(
-        f"{nation_name(row.nation)} · {row.framework_id} · {row.year} · {row.status}"
+        f"{nation_name(row.nation)} · {row.framework_id} · {row.year} · {_status(row)}"
         f" · {record['agreed']}/{len(view)} factors agreed · {record['disagreements']} flagged"
     )
     emit_table(
@@ -255,19 +262,30 @@ def round_consent(state: CliState, nation: str, region: str, revoke: bool, as_js
 
 @round_group.command("publish")
 @click.argument("ref", metavar="ROUND")
+@click.option(
+    "--partial",
+    is_flag=True,
+    help="Publish though not every factor is agreed; the round says so wherever it is used.",
+)
 @json_option
 @pass_state
-def round_publish(state: CliState, ref: str, as_json: bool) -> None:
-    """Publish a round to the region groups its nation consents to; it is then frozen."""
+def round_publish(state: CliState, ref: str, partial: bool, as_json: bool) -> None:
+    """Publish a round to the region groups its nation consents to; it is then frozen.
+
+    Every factor must be agreed, unless --partial."""
     with unit(state) as ctx:
-        row, sent = publication.publish_round(ctx, state.node().settings, ref)
+        row, sent = publication.publish_round(ctx, state.node().settings, ref, partial)
         record = _round_record(row)
         record["groups"] = rounds.consenting_groups(ctx.db, row.nation)
         record["queued_for"] = {hub: list(groups) for hub, groups in sent.hubs.items()}
     if as_json:
         emit_json(record)
         return
-    say(f"Published {row.nation} {row.framework_id} {row.year} to {', '.join(record['groups'])}")
+    kind = " (partial)" if row.partial else ""
+    say(
+        f"Published {row.nation} {row.framework_id} {row.year}{kind} to "
+        f"{', '.join(record['groups'])}"
+    )
     for hub, groups in sent.hubs.items():
         say(f"  queued for hub {hub} ({', '.join(groups)}): run `seawall partner deliver`")
 

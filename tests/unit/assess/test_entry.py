@@ -389,6 +389,20 @@ BAD_JSON = [
 ]
 
 
+def test_a_partial_round_exported_as_json_is_entered_partial(nodes: Hub) -> None:
+    with nodes.jm.unit(nodes.jm.operator()) as ctx:
+        row = create_round(ctx, "JM", "cmm-2021", 2025)
+        agree(ctx, row.id, "D1.1", 2)
+        grant_consent(ctx, "JM", "CARICOM")
+        publish(ctx, row.id, partial=True)
+        doc = round_document(ctx, row.id)
+    complete = published_at_jm(nodes.jm, 3)
+    with nodes.jm.unit(nodes.jm.operator()) as ctx:
+        whole = round_document(ctx, complete)
+    enter(nodes.hub, json.dumps([doc, whole]).encode())
+    assert {(r.year, r.partial) for r in held(nodes.hub)} == {(2025, True), (2026, False)}
+
+
 @pytest.mark.parametrize(("change", "error", "message"), BAD_JSON)
 def test_a_bad_json_document_is_refused_in_one_line(
     nodes: Hub, change: object, error: type[SeawallError], message: str

@@ -16,6 +16,8 @@ from seawall.assess.frameworks import shipped_frameworks
 from seawall.assess.publication import (
     export_round,
     import_round,
+    publish_round,
+    round_document,
     withdraw_round,
     withdrawals_for,
 )
@@ -128,6 +130,24 @@ def test_a_published_round_reaches_the_hub_and_its_regional_view(region: Region)
     assert start_up.text.startswith("1 of the 2 consenting members with a complete round")
 
 
+def test_a_partial_round_says_so_in_its_package_and_at_the_hub(region: Region) -> None:
+    with region.jm.unit(region.jm.operator()) as ctx:
+        row = create_round(ctx, "JM", "cmm-2021", 2025)
+        agree(ctx, row.id, "D1.1", 2)
+        grant_consent(ctx, "JM", "CARICOM")
+        published, _sent = publish_round(ctx, region.jm.settings, "JM/2025", partial=True)
+        assert published.partial is True
+        assert round_document(ctx, row.id)["round"]["partial"] is True
+    complete = assess(region.jm, "JM", 2026, 3)
+    with region.jm.unit(region.jm.operator()) as ctx:
+        assert round_document(ctx, complete)["round"]["partial"] is False
+    load(region.hub, export(region.jm, row.id))
+    load(region.hub, export(region.jm, complete))
+    with region.hub.unit(region.hub.operator()) as ctx:
+        held = {r.round_id: r.partial for r in ctx.db.scalars(select(ReceivedRound))}
+    assert held == {row.id: True, complete: False}
+
+
 def test_ratings_travel_only_when_the_nation_chooses(region: Region) -> None:
     jm_round = assess(region.jm, "JM", 2026, 3)
     load(region.hub, export(region.jm, jm_round, ratings=True))
@@ -212,7 +232,7 @@ def test_a_hub_holds_rounds_only_for_groups_the_nation_belongs_to(region: Region
         row = create_round(ctx, "JM", "cmm-2021", 2026)
         agree(ctx, row.id, "D1.1", 2)
         grant_consent(ctx, "JM", "LAC")
-        publish(ctx, row.id)
+        publish(ctx, row.id, partial=True)
     # This hub does not count Jamaica in LAC: it holds nothing for a group JM is not in.
     with region.hub.unit(region.hub.operator()) as ctx:
         ctx.db.query(RegionMembership).filter_by(group_code="LAC", nation="JM").delete()

@@ -13,6 +13,7 @@ from seawall.assess.errors import (
     ConsentMissing,
     NothingAgreed,
     RoundExists,
+    RoundIncomplete,
     RoundPublished,
     StageOutOfRange,
     UnknownFactor,
@@ -20,6 +21,7 @@ from seawall.assess.errors import (
     UnknownStakeholderGroup,
     WrongFrameworkKind,
 )
+from seawall.assess.frameworks import get_framework
 from seawall.assess.rounds import (
     agree,
     consensus_view,
@@ -49,6 +51,20 @@ ADMIN = Principal("jm-admin", "JM", Role.ADMIN)
 def _round(node: Node, who: Principal = RATER) -> str:
     with node.unit(who) as ctx:
         return create_round(ctx, "JAM", "cmm-2021", 2026).id
+
+
+def _round_for(node: Node, year: int) -> str:
+    with node.unit(RATER) as ctx:
+        return create_round(ctx, "JM", "cmm-2021", year).id
+
+
+def _audit(node: Node, action: str) -> dict[str, object]:
+    with node.unit(node.operator()) as ctx:
+        entry = ctx.db.scalars(
+            select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.seq.desc())
+        ).first()
+        assert entry is not None
+        return dict(entry.detail)
 
 
 def _actions(node: Node) -> list[str]:
@@ -203,7 +219,7 @@ def test_publishing_needs_the_nations_consent(node: Node) -> None:
         publish(ctx, round_id)
     with node.unit(ADMIN) as ctx:
         grant_consent(ctx, "JM", "caricom")
-        row = publish(ctx, round_id)
+        row = publish(ctx, round_id, partial=True)
         assert (row.status, row.published_by) == ("published", "jm-admin")
     actions = _actions(node)
     assert actions.index("assess.consent.granted") < actions.index("assess.round.published")
@@ -222,16 +238,54 @@ def test_a_round_without_agreement_cannot_be_published(node: Node) -> None:
         publish(ctx, round_id)
 
 
+def test_publishing_needs_every_factor_agreed_or_an_explicit_partial(node: Node) -> None:
+    round_id = _round(node)
+    with node.unit(ADMIN) as ctx:
+        grant_consent(ctx, "JM", "CARICOM")
+        factors = list(get_framework(ctx.db, "cmm-2021").factors())
+        for factor in factors[:-5]:
+            agree(ctx, round_id, factor, 2)
+    with node.unit(ADMIN) as ctx, pytest.raises(RoundIncomplete) as refused:
+        publish(ctx, round_id)
+    assert str(refused.value) == (
+        f"round {round_id} agrees 18 of 23 factors of cmm-2021; not agreed: "
+        "D5.2, D5.3, D5.4 and 2 more: agree them, or publish it as partial"
+    )
+    assert "\n" not in str(refused.value) and RoundIncomplete.remedy
+    with node.unit(ADMIN) as ctx:
+        assert find_round(ctx, round_id).status == "open"
+        row = publish(ctx, round_id, partial=True)
+        assert (row.status, row.partial) == ("published", True)
+    entry = _audit(node, "assess.round.published")
+    assert (entry["partial"], entry["agreed"], entry["factors"]) == (True, 18, 23)
+
+
+def test_a_round_with_every_factor_agreed_is_published_complete(node: Node) -> None:
+    round_id = _round(node)
+    with node.unit(ADMIN) as ctx:
+        grant_consent(ctx, "JM", "CARICOM")
+        for factor in get_framework(ctx.db, "cmm-2021").factors():
+            agree(ctx, round_id, factor, 3)
+        row = publish(ctx, round_id)
+        assert (row.status, row.partial) == ("published", False)
+    # Asking for partial on a complete round records what it is: complete.
+    other = _round_for(node, 2025)
+    with node.unit(ADMIN) as ctx:
+        for factor in get_framework(ctx.db, "cmm-2021").factors():
+            agree(ctx, other, factor, 3)
+        assert publish(ctx, other, partial=True).partial is False
+
+
 def test_a_published_round_is_frozen(node: Node) -> None:
     round_id = _round(node)
     with node.unit(ADMIN) as ctx:
         agree(ctx, round_id, "D1.1", 3)
         grant_consent(ctx, "JM", "CARICOM")
-        publish(ctx, round_id)
+        publish(ctx, round_id, partial=True)
     with node.unit(RATER) as ctx, pytest.raises(RoundPublished):
         rate(ctx, round_id, "government", "D1.1", 4)
     with node.unit(ADMIN) as ctx, pytest.raises(RoundPublished):
-        publish(ctx, round_id)
+        publish(ctx, round_id, partial=True)
 
 
 def test_the_full_round_lifecycle_runs_on_both_backends(any_node: Node) -> None:
@@ -242,7 +296,7 @@ def test_the_full_round_lifecycle_runs_on_both_backends(any_node: Node) -> None:
         agree(ctx, round_id, "D1.1", 2, "government sees 3")
     with any_node.unit(ADMIN) as ctx:
         grant_consent(ctx, "JM", "CARICOM")
-        assert publish(ctx, round_id).status == "published"
+        assert publish(ctx, round_id, partial=True).status == "published"
     with any_node.unit(RATER) as ctx:
         d11 = consensus_view(ctx, round_id)[0]
     assert (d11.spread, d11.disagreement, d11.agreed_stage) == (2, True, 2)

@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     Date,
     Float,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -68,6 +70,8 @@ class Round(Base):
     created_by: Mapped[str] = mapped_column(String(100))
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     published_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # Published without every factor agreed, as the publisher chose (``--partial``).
+    partial: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Rating(Base):
@@ -232,6 +236,8 @@ class ReceivedRound(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     source: Mapped[str] = mapped_column(Text, default="", server_default="")
     entered_by: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    # The nation published the round without every factor agreed.
+    partial: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     @property
     def entered(self) -> bool:

@@ -348,13 +348,33 @@ def consent_submit(
 
 
 @router.post("/assess/rounds/{round_id}/publish", response_class=HTMLResponse)
-def publish_submit(request: Request, round_id: str, page: UiPage) -> HTMLResponse:
-    """Publish the round to the region groups its nation consents to."""
+def publish_submit(
+    request: Request,
+    round_id: str,
+    page: UiPage,
+    partial: Annotated[bool, Form()] = False,
+) -> HTMLResponse:
+    """Publish the round to the region groups its nation consents to (as partial when the
+    box is ticked and not every factor is agreed)."""
     try:
         with page.ctx.db.begin_nested():
-            row, _sent = publication.publish_round(page.ctx, node_of(request).settings, round_id)
+            row, _sent = publication.publish_round(
+                page.ctx, node_of(request).settings, round_id, partial
+            )
     except SeawallError as exc:
         return _round_page(request, page, round_id, exc.http_status, exc.message)
     groups = ", ".join(rounds.consenting_groups(page.ctx.db, row.nation))
-    published = page_gettext(request).gettext("Published to %(groups)s.")
-    return _round_page(request, page, round_id, notice=published % {"groups": groups})
+    words = page_gettext(request)
+    if row.partial:
+        framework = frameworks.get_framework(page.ctx.db, row.framework_id)
+        said = words.gettext(
+            "Published to %(groups)s, partial: %(agreed)d of %(total)d factors agreed."
+        )
+        notice = said % {
+            "groups": groups,
+            "agreed": len(rounds.agreed_stages(page.ctx.db, row.id)),
+            "total": len(framework.factors()),
+        }
+    else:
+        notice = words.gettext("Published to %(groups)s.") % {"groups": groups}
+    return _round_page(request, page, round_id, notice=notice)
