@@ -330,6 +330,9 @@ def test_a_round_from_creation_to_publication(
     shown = json.loads(run(home, "assess", "round", "show", rid, "--json").stdout)
     assert (shown["status"], shown["agreed"], shown["disagreements"]) == ("published", 2, 1)
     assert shown["partial"] is True
+    # D1 and D5 have agreed factors; the others are not assessed: null, never 0.
+    assert shown["scores"] == {"D1": 3.0, "D2": None, "D3": None, "D4": None, "D5": 2.0}
+    assert "not assessed" in run(home, "assess", "round", "show", rid).output
     assert "published (partial)" in run(home, "assess", "round", "show", rid).output
     listed = json.loads(run(home, "assess", "round", "list", "--json").stdout)
     assert [(r["id"], r["partial"]) for r in listed] == [(rid, True)]

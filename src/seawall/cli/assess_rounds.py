@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from seawall.assess import publication, rounds, suggestions
-from seawall.assess.frameworks import DEFAULT_FRAMEWORK
+from seawall.assess.frameworks import DEFAULT_FRAMEWORK, get_framework
 from seawall.cli.assess import unit
 from seawall.cli.context import CliState, pass_state
 from seawall.cli.output import emit_json, emit_table, fmt_time, json_option, say
@@ -117,7 +117,10 @@ def round_show(state: CliState, ref: str, as_json: bool) -> None:
         row = rounds.find_round(ctx, ref)
         record = _round_record(row)
         view = rounds.consensus_view(ctx, row.id)
-        record["scores"] = rounds.round_dimension_scores(ctx.db, row)
+        scores = rounds.round_dimension_scores(ctx.db, row)
+        # A dimension without an agreed factor is not assessed: null, never 0.
+        dimensions = [d.id for d in get_framework(ctx.db, row.framework_id).dimensions]
+        record["scores"] = {d: scores.get(d) for d in dimensions}
         record["consenting_groups"] = rounds.consenting_groups(ctx.db, row.nation)
     rated = {g.value: sum(g.value in f.ratings for f in view) for g in rounds.StakeholderGroup}
     record["rated"] = rated
@@ -139,7 +142,7 @@ def round_show(state: CliState, ref: str, as_json: bool) -> None:
     emit_table(
         "Dimension scores (agreed stages)",
         ["Dimension", "Score"],
-        [(d, f"{s:.2f}") for d, s in sorted(record["scores"].items())],
+        [(d, "not assessed" if s is None else f"{s:.2f}") for d, s in record["scores"].items()],
     )
 
 

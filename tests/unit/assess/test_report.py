@@ -216,3 +216,43 @@ def test_the_panel_export_has_every_round_and_every_factor(node: Node) -> None:
     text = to_csv(records)
     assert len(text.splitlines()) == 1 + 3 * len(factors)
     assert text.startswith("group,framework,round_id,nation,year,source,complete,dimension,")
+
+
+def test_the_report_uses_the_latest_published_round_and_shows_open_ones_as_drafts(
+    node: Node,
+) -> None:
+    _seed(node)
+    with node.unit(node.operator()) as ctx:
+        draft = create_round(ctx, "JM", "cmm-2021", 2027)
+        agree(ctx, draft.id, "D1.1", 5, "a draft's figure")
+        report = build_report(ctx, "JM")
+    assert [r.year for r in report.rounds] == [2021, 2026]
+    assert [(d.year, d.status, d.agreed) for d in report.drafts] == [(2027, "open", 1)]
+    assert report.latest is not None and report.latest.year == 2026
+    d11 = next(f for f in report.factors if f.factor_id == "D1.1")
+    assert d11.agreed_stage == 3  # the published round's, not the draft's 5
+    html = render_html(report)
+    summary = html[html.index('id="summary"') : html.index('id="drafts"')]
+    assert "2027" not in summary and "a draft&#39;s figure" not in html
+    drafts = html[html.index('id="drafts"') :]
+    assert "Open rounds (drafts), not used in this report: 2027 (1 of 23 factors agreed)" in drafts
+
+
+def test_a_dimension_without_agreed_factors_is_not_assessed_never_zero(node: Node) -> None:
+    with node.unit(node.operator()) as ctx:
+        grant_consent(ctx, "JM", "CARICOM")
+        row = create_round(ctx, "JM", "cmm-2021", 2026)
+        for factor in ("D1.1", "D1.2", "D2.1"):
+            agree(ctx, row.id, factor, 2)
+        publish(ctx, row.id, partial=True)
+        report = build_report(ctx, "JM", region=None)
+    assert report.latest is not None
+    assert (report.latest.scores, report.latest.partial) == ({"D1": 2.0, "D2": 2.0}, True)
+    html = render_html(report)
+    summary = html[html.index('id="summary"') : html.index("</table>")]
+    assert summary.count("not assessed") == 3  # D3, D4, D5; never 0 or 0.00
+    assert "0.00" not in summary
+    radar = base64.b64decode(report_charts(report)["radar"].split(",", 1)[1]).decode()
+    assert "<svg" in radar  # the outline has a gap where a dimension is not assessed
+    assert "Round 2026 (published)." in html
+    assert "Published as partial: 3 of 23 factors agreed." in html

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,7 +35,13 @@ from seawall.assess.frameworks import (
 from seawall.assess.gaps import Gap, list_items, round_gaps
 from seawall.assess.indices import GCI_2024, IndexRow, edition_rows
 from seawall.assess.report import charts
-from seawall.assess.rounds import FactorConsensus, consensus_view, round_dimension_scores
+from seawall.assess.rounds import (
+    PUBLISHED,
+    FactorConsensus,
+    agreed_stages,
+    consensus_view,
+    round_dimension_scores,
+)
 from seawall.catalogs import template_gettext, translations
 from seawall.core.access import Perm, require, require_nation
 from seawall.core.context import Ctx
@@ -46,12 +53,15 @@ FORMATS = ("html", "pdf")
 
 @dataclass(frozen=True)
 class RoundSummary:
-    """A round's year, status and dimension scores."""
+    """A round's year, status and the scores of the dimensions it assesses (a dimension
+    without an agreed factor is absent: not assessed, never 0)."""
 
     id: str
     year: int
     status: str
     scores: dict[str, float] = field(hash=False)
+    partial: bool = False
+    agreed: int = 0
 
 
 @dataclass(frozen=True)
@@ -62,7 +72,10 @@ class NationReport:
     nation_name: str
     framework: Framework
     generated_at: datetime
+    # Published rounds, oldest first: what the report speaks of.
     rounds: tuple[RoundSummary, ...]
+    # Open rounds, shown apart as drafts and used nowhere else.
+    drafts: tuple[RoundSummary, ...]
     factors: tuple[FactorConsensus, ...]
     gaps: tuple[Gap, ...]
     roadmap: tuple[RoadmapItem, ...]
@@ -71,7 +84,7 @@ class NationReport:
 
     @property
     def latest(self) -> RoundSummary | None:
-        """The most recent round, if any."""
+        """The most recent published round, if any."""
         return self.rounds[-1] if self.rounds else None
 
 
@@ -93,9 +106,8 @@ def build_report(
         .where(Round.nation == iso2, Round.framework_id == framework.id)
         .order_by(Round.year)
     )
-    rounds = tuple(
-        RoundSummary(r.id, r.year, r.status, round_dimension_scores(ctx.db, r)) for r in rows
-    )
+    summaries = [_summary(ctx, r) for r in rows]
+    rounds = tuple(s for s in summaries if s.status == PUBLISHED)
     latest = rounds[-1] if rounds else None
     factors = tuple(consensus_view(ctx, latest.id)) if latest else ()
     gaps = tuple(round_gaps(ctx, latest.id, default_target)) if latest else ()
@@ -105,12 +117,19 @@ def build_report(
         framework=framework,
         generated_at=ctx.now(),
         rounds=rounds,
+        drafts=tuple(s for s in summaries if s.status != PUBLISHED),
         factors=factors,
         gaps=gaps,
         roadmap=tuple(list_items(ctx, iso2, framework.id)),
         region=region_view(ctx, region, framework.id) if region else None,
         index_rows=tuple(edition_rows(ctx.db, GCI_2024, index_group)),
     )
+
+
+def _summary(ctx: Ctx, row: Round) -> RoundSummary:
+    scores = round_dimension_scores(ctx.db, row)
+    agreed = len(agreed_stages(ctx.db, row.id))
+    return RoundSummary(row.id, row.year, row.status, scores, row.partial, agreed)
 
 
 def _data_uri(svg: str) -> str:
@@ -129,7 +148,8 @@ def report_charts(
     scored = [r for r in report.rounds if r.scores]
     if scored:
         recent = scored[-2:]
-        series = {str(r.year): [r.scores.get(d, 0.0) for d in dims] for r in recent}
+        # A dimension not assessed is a gap in the outline (NaN), never a point at 0.
+        series = {str(r.year): [r.scores.get(d, math.nan) for d in dims] for r in recent}
         out["radar"] = _data_uri(charts.radar_chart(names, series, top))
         points = {d: [(r.year, r.scores[d]) for r in scored if d in r.scores] for d in dims}
         out["trend"] = _data_uri(
@@ -139,7 +159,9 @@ def report_charts(
         )
     if report.region is not None:
         latest = latest_rows(report.region.panel)
-        panels = {n: [r.dimensions.get(d, 0.0) for d in dims] for n, r in sorted(latest.items())}
+        panels = {
+            n: [r.dimensions.get(d, math.nan) for d in dims] for n, r in sorted(latest.items())
+        }
         out["region"] = _data_uri(
             charts.small_multiples(
                 dims,

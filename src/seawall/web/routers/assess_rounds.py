@@ -3,6 +3,7 @@ and publication."""
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated, Any
 
@@ -60,7 +61,9 @@ def _radar(ctx: Ctx, row: Round, framework: Framework) -> Markup | None:
         return None
     series = {
         f"{r.year}" + (" (agreed so far)" if r.status == rounds.OPEN else ""): [
-            s.get(d.id, 0.0) for d in framework.dimensions
+            # not assessed: a gap in the outline, never a point at 0
+            s.get(d.id, math.nan)
+            for d in framework.dimensions
         ]
         for r, s in history
     }
