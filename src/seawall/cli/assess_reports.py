@@ -88,7 +88,8 @@ def region(
 
 
 @click.command("report")
-@click.option("--nation", required=True)
+@click.option("--nation", default=None, help="The nation whose report to write.")
+@click.option("--group", default=None, help="A region group: its regional report instead.")
 @click.option("--format", "fmt", type=click.Choice(["pdf", "html"]), default="pdf")
 @click.option("--out", required=True, help="Output file ('-' for stdout).")
 @click.option("--framework", "framework_id", default=DEFAULT_FRAMEWORK, show_default=True)
@@ -101,10 +102,14 @@ def region(
     default=None,
     help="The report's language (default: the node's language setting).",
 )
+@click.option(
+    "--baseline", type=int, default=None, help="Regional report: year 'improved' compares against."
+)
 @pass_state
 def report(
     state: CliState,
-    nation: str,
+    nation: str | None,
+    group: str | None,
     fmt: str,
     out: str,
     framework_id: str,
@@ -112,18 +117,29 @@ def report(
     index_group: str,
     default_target: int | None,
     language: str | None,
+    baseline: int | None,
 ) -> None:
-    """Write a nation's report (radar, trends, region, GCI bars, gaps, roadmap) as PDF or HTML."""
+    """Write a nation's report (radar, trends, region, GCI bars, gaps, roadmap) or a group's
+    regional report (statements and their figures, rankings, panel, sources) as PDF or HTML."""
+    if (nation is None) == (group is None):
+        raise InvalidInput("give exactly one of --nation and --group")
     if out != "-":
         writable(Path(out))
     # imported here: matplotlib and WeasyPrint are slow to load and only reports need them
-    from seawall.assess.report import document
+    from seawall.assess.report import document, regional
 
-    with unit(state) as ctx:
-        built = document.build_report(
-            ctx, nation, framework_id, region_group or None, index_group, default_target
-        )
-    html = document.render_html(built, language or state.node().settings.language)
+    language = language or state.node().settings.language
+    if group is not None:
+        with unit(state) as ctx:
+            regional_report = regional.build_regional_report(ctx, group, framework_id, baseline)
+        html = regional.render_regional_html(regional_report, language)
+    else:
+        assert nation is not None
+        with unit(state) as ctx:
+            built = document.build_report(
+                ctx, nation, framework_id, region_group or None, index_group, default_target
+            )
+        html = document.render_html(built, language)
     _write(out, document.render_pdf(html) if fmt == "pdf" else html)
 
 

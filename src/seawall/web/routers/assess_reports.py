@@ -1,4 +1,5 @@
-"""Maturity downloads: a nation's report (PDF, HTML); rounds, indices, regions as CSV or JSON."""
+"""Maturity downloads: a nation's and a region's report (PDF, HTML); rounds, indices, regions as
+CSV or JSON."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from fastapi.responses import Response
 
 from seawall.assess import benchmark, indices, rounds
 from seawall.assess.frameworks import DEFAULT_FRAMEWORK, get_framework
-from seawall.assess.report import document, export
+from seawall.assess.report import document, export, regional
 from seawall.core.access import Perm, require
 from seawall.core.nations import normalise_nation
 from seawall.errors import InvalidInput
@@ -44,6 +45,26 @@ def report_download(
     html = document.render_html(built, language_of(request))
     name = f"seawall-{iso2.lower()}-{framework}-report"
     if format == "pdf":
+        return _download(document.render_pdf(html), "application/pdf", f"{name}.pdf")
+    return _download(html, "text/html; charset=utf-8", f"{name}.html")
+
+
+@router.get("/assess/region/report.{fmt}")
+def region_report_download(
+    request: Request,
+    fmt: str,
+    page: UiPage,
+    group: str = "CARICOM",
+    framework: str = DEFAULT_FRAMEWORK,
+    baseline: int | None = None,
+) -> Response:
+    """A region group's regional report as PDF or HTML, in the page's language."""
+    if fmt not in regional.FORMATS:
+        raise InvalidInput(f"report format {fmt!r}: choose pdf or html")
+    built = regional.build_regional_report(page.ctx, group, framework, baseline)
+    html = regional.render_regional_html(built, language_of(request))
+    name = f"seawall-region-{built.view.group.lower()}-{built.view.framework_id}-report"
+    if fmt == "pdf":
         return _download(document.render_pdf(html), "application/pdf", f"{name}.pdf")
     return _download(html, "text/html; charset=utf-8", f"{name}.html")
 
