@@ -101,6 +101,10 @@ def test_a_round_from_creation_to_published_report(page: Page, tmp_path: Path) -
     expect(page.locator("#consensus-summary")).to_have_text(
         "3 of 23 factors agreed · ⚑ 1 disagreement"
     )
+    why = page.locator("[id='row-D1.2'] details.why")
+    why.locator("summary").click()
+    expect(why).to_contain_text("workshop view on D1.2")
+    expect(why.locator("a[href='https://example.gov.jm/ncirp-2025.pdf']")).to_be_visible()
     shoot(page, "assess-04-consensus")
     page.click("text=Only disagreements")
     expect(page.locator("#consensus tbody tr")).to_have_count(1)

@@ -256,6 +256,15 @@ def test_a_round_from_creation_to_publication(
     assert d11["ratings"] == {"academia": 2, "government": 4, "private_sector": 3}
     assert (d11["spread"], d11["disagreement"], d11["mean"]) == (2, True, 3.0)
     assert "civil_society" in d11["missing_groups"]
+    assert d11["rationales"] == {
+        "academia": "academia view",
+        "government": "government view",
+        "private_sector": "private-sector view",
+    }
+    assert d11["evidence"] == {
+        g: ["https://example.gov.jm/strategy.pdf"]
+        for g in ("academia", "government", "private_sector")
+    }
     flagged = json.loads(
         run(home, "assess", "round", "consensus", rid, "--flagged", "--json").stdout
     )
@@ -481,7 +490,7 @@ def test_region_report_and_exports(
     rounds_csv = tmp_path / "jm.csv"
     run(sampled, "assess", "export", "--nation", "JM", "--format", "csv", "--out", str(rounds_csv))
     lines = rounds_csv.read_text().splitlines()
-    assert lines[0].startswith("round_id,nation,framework,year,status,dimension,factor")
+    assert lines[0].startswith("round_id,nation,framework,year,status,partial,dimension,factor")
     assert len(lines) == 1 + 3 * 23  # 2021, 2025 and the open 2026 round
     one = tmp_path / "jm-2025.json"
     run(sampled, "assess", "export", "--nation", "JM", "--year", "2025", "--format", "json",

@@ -288,15 +288,26 @@ class FactorConsensus:
     disagreement: bool
     agreed_stage: int | None
     dissent: str
+    # Each group's rationale and evidence references, for the groups that gave any.
+    rationales: dict[str, str] = field(default_factory=dict, hash=False)
+    evidence: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
 
 
 def consensus_view(ctx: Ctx, round_id: str) -> list[FactorConsensus]:
-    """Every factor of the round's framework with its group ratings, spread and agreement."""
+    """Every factor of the round's framework with its group ratings (each with its rationale
+    and evidence), spread and agreement."""
     row = get_round(ctx, round_id)
     framework = get_framework(ctx.db, row.framework_id)
     ratings: dict[str, dict[str, int]] = {}
+    why: dict[str, dict[str, str]] = {}
+    refs: dict[str, dict[str, tuple[str, ...]]] = {}
     for rating in ctx.db.scalars(select(Rating).where(Rating.round_id == row.id)):
-        ratings.setdefault(rating.factor_id, {})[rating.stakeholder_group] = rating.stage
+        group = rating.stakeholder_group
+        ratings.setdefault(rating.factor_id, {})[group] = rating.stage
+        if rating.rationale:
+            why.setdefault(rating.factor_id, {})[group] = rating.rationale
+        if rating.evidence_refs:
+            refs.setdefault(rating.factor_id, {})[group] = tuple(rating.evidence_refs)
     agreed = {
         c.factor_id: c
         for c in ctx.db.scalars(select(Consensus).where(Consensus.round_id == row.id))
@@ -322,6 +333,8 @@ def consensus_view(ctx: Ctx, round_id: str) -> list[FactorConsensus]:
                 disagreement=spread >= DISAGREEMENT_SPREAD,
                 agreed_stage=consensus.agreed_stage if consensus else None,
                 dissent=consensus.dissent if consensus else "",
+                rationales=dict(sorted(why.get(factor.id, {}).items())),
+                evidence=dict(sorted(refs.get(factor.id, {}).items())),
             )
         )
     return view

@@ -104,6 +104,8 @@ def _consensus_record(f: rounds.FactorConsensus) -> dict[str, Any]:
         "disagreement": f.disagreement,
         "agreed_stage": f.agreed_stage,
         "dissent": f.dissent,
+        "rationales": f.rationales,
+        "evidence": {g: list(refs) for g, refs in f.evidence.items()},
     }
 
 

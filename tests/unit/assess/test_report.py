@@ -44,7 +44,15 @@ def _seed(node: Node) -> str:
                 for n, factor in enumerate(CMM.factors()):
                     agree(ctx, row.id, factor, 1 + (n + year) % 4)
                 if nation == "JM" and year == 2026:
-                    rate(ctx, row.id, "government", "D1.1", 4, "funded strategy")
+                    rate(
+                        ctx,
+                        row.id,
+                        "government",
+                        "D1.1",
+                        4,
+                        "funded strategy",
+                        ["https://example.gov.jm/nss.pdf", "ev-1"],
+                    )
                     rate(ctx, row.id, "academia", "D1.1", 2, "no budget line")
                     agree(ctx, row.id, "D1.1", 3, "academia: no budget line <yet>")
                     latest = row.id
@@ -143,6 +151,32 @@ def test_a_round_exports_to_csv_with_one_column_per_group(node: Node) -> None:
         "Established",
         "True",
     )
+    # Each group's rationale and evidence beside its stage (evidence refs joined by " | ").
+    assert (d11["government_rationale"], d11["government_evidence"]) == (
+        "funded strategy",
+        "ev-1 | https://example.gov.jm/nss.pdf",
+    )
+    assert (d11["academia_rationale"], d11["academia_evidence"]) == ("no budget line", "")
+    assert (d11["civil_society_rationale"], d11["civil_society_evidence"]) == ("", "")
+    as_json = json.loads(to_json(records))[0]
+    assert as_json["government_evidence"] == ["ev-1", "https://example.gov.jm/nss.pdf"]
+    assert as_json["civil_society_rationale"] is None
+
+
+def test_the_report_has_an_annex_of_rationales_and_evidence(node: Node) -> None:
+    _seed(node)
+    with node.unit(node.operator()) as ctx:
+        html = render_html(build_report(ctx, "JM", region=None))
+    annex = html[html.index('id="rationales"') :]
+    for needle in (
+        "Rationales and evidence",
+        "D1.1",
+        "funded strategy",
+        "ev-1",
+        "https://example.gov.jm/nss.pdf",
+        "no budget line",
+    ):
+        assert needle in annex, needle
 
 
 def test_index_json_rows_carry_iso3_scores_and_tier(node: Node) -> None:

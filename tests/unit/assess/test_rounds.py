@@ -302,6 +302,17 @@ def test_the_full_round_lifecycle_runs_on_both_backends(any_node: Node) -> None:
     assert (d11.spread, d11.disagreement, d11.agreed_stage) == (2, True, 2)
 
 
+def test_the_consensus_view_gives_each_groups_rationale_and_evidence(node: Node) -> None:
+    round_id = _round(node)
+    with node.unit(RATER) as ctx:
+        rate(ctx, round_id, "government", "D1.1", 3, "adopted", ["ev-2", "https://x.org/nss.pdf"])
+        rate(ctx, round_id, "academia", "D1.1", 2, "no budget line")
+        rate(ctx, round_id, "civil_society", "D1.1", 2)
+        d11 = consensus_view(ctx, round_id)[0]
+    assert d11.rationales == {"academia": "no budget line", "government": "adopted"}
+    assert d11.evidence == {"government": ("ev-2", "https://x.org/nss.pdf")}
+
+
 def _content(node: Node) -> None:
     data = yaml.safe_dump(
         {

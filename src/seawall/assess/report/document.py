@@ -42,13 +42,22 @@ from seawall.assess.rounds import (
     consensus_view,
     round_dimension_scores,
 )
-from seawall.catalogs import template_gettext, translations
+from seawall.catalogs import N_, template_gettext, translations
 from seawall.core.access import Perm, require, require_nation
 from seawall.core.context import Ctx
 from seawall.core.nations import nation_name, normalise_nation
 from seawall.db.models.assess import RoadmapItem, Round
 
 FORMATS = ("html", "pdf")
+# The stakeholder groups as the report names them, in the report's language.
+GROUP_NAMES = {
+    "government": N_("Government"),
+    "critical_infrastructure": N_("Critical infrastructure"),
+    "law_enforcement": N_("Law enforcement"),
+    "academia": N_("Academia"),
+    "private_sector": N_("Private sector"),
+    "civil_society": N_("Civil society"),
+}
 
 
 @dataclass(frozen=True)
@@ -230,6 +239,7 @@ def render_html(report: NationReport, language: str = "en") -> str:
         "charts": report_charts(report, gettext),
         "dimension_names": {d.id: d.name for d in report.framework.dimensions},
         "stage_name": report.framework.stages.name_of,
+        "group_names": GROUP_NAMES,
         "sources": list(dict.fromkeys(r.source for r in report.index_rows)),
     }
     return _environment(language).get_template("nation.html").render(**context)

@@ -19,7 +19,9 @@ Record = dict[str, Any]
 
 
 def round_records(ctx: Ctx, round_id: str) -> list[Record]:
-    """One flat record per factor of a round: group ratings, spread, agreed stage, dissent."""
+    """One flat record per factor of a round: each group's stage, rationale and evidence
+    references (a list; one `` | ``-separated cell in CSV), the spread, agreed stage and
+    dissent."""
     row = get_round(ctx, round_id)
     framework = get_framework(ctx.db, row.framework_id)
     stages = framework.stages
@@ -31,12 +33,17 @@ def round_records(ctx: Ctx, round_id: str) -> list[Record]:
             "framework": row.framework_id,
             "year": row.year,
             "status": row.status,
+            "partial": row.partial,
             "dimension": factor.dimension_id,
             "factor": factor.factor_id,
             "factor_name": factor.factor_name,
         }
         for group in StakeholderGroup:
             record[group.value] = factor.ratings.get(group.value)
+        for group in StakeholderGroup:
+            refs = list(factor.evidence.get(group.value, ()))
+            record[f"{group.value}_rationale"] = factor.rationales.get(group.value)
+            record[f"{group.value}_evidence"] = refs
         record.update(
             {
                 "spread": factor.spread,
@@ -72,7 +79,8 @@ def index_records(rows: Iterable[IndexRow]) -> list[Record]:
 
 
 def to_csv(records: Sequence[Mapping[str, Any]]) -> str:
-    """Records as CSV with a header; columns in first-seen order, blanks for None."""
+    """Records as CSV with a header; columns in first-seen order, blanks for None, a list as
+    its items separated by `` | ``."""
     columns: list[str] = []
     for record in records:
         columns += [k for k in record if k not in columns]
@@ -80,8 +88,17 @@ def to_csv(records: Sequence[Mapping[str, Any]]) -> str:
     writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     for record in records:
-        writer.writerow({k: "" if record.get(k) is None else record.get(k) for k in columns})
+        writer.writerow({k: _cell(record.get(k)) for k in columns})
     return buf.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    """A CSV cell: blank for None, a list's items separated by `` | ``."""
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return " | ".join(str(v) for v in value)
+    return value
 
 
 def to_json(data: Any) -> str:
