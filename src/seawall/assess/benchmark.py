@@ -127,14 +127,18 @@ def build_panel(ctx: Ctx, group: str, framework_id: str = DEFAULT_FRAMEWORK) -> 
     rows: list[PanelRow] = []
     for row in rounds:
         stages = agreed_stages(ctx.db, row.id)
-        scores = dimension_scores(stages, framework.dimension_of(), framework.stages.highest)
+        scores = dimension_scores(
+            stages, framework.dimension_of(), framework.stages.highest, framework.stages.lowest
+        )
         rows.append(PanelRow(row.id, row.nation, row.year, row.published_at, stages, scores))
     # Rounds other nations' nodes published to this hub, as their signed packages said.
     for got in received_for(ctx, code, framework.id):
         if any(r.round_id == got.round_id for r in rows):
             continue
         stages = dict(got.stages)
-        scores = dimension_scores(stages, framework.dimension_of(), framework.stages.highest)
+        scores = dimension_scores(
+            stages, framework.dimension_of(), framework.stages.highest, framework.stages.lowest
+        )
         source = "entered" if got.entered else "received"
         rows.append(
             PanelRow(got.round_id, got.nation, got.year, got.published_at, stages, scores, source)

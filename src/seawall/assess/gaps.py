@@ -78,7 +78,7 @@ def set_target(ctx: Ctx, nation: str, framework_id: str, factor_id: str, stage: 
     require_nation(ctx.who, iso2, f"nation {iso2} targets")
     framework = get_framework(ctx.db, framework_id)
     check_factor(framework, factor_id)
-    check_stage(stage, framework.stages.highest, f"target for {factor_id}")
+    check_stage(stage, framework.stages.highest, f"target for {factor_id}", framework.stages.lowest)
     row = ctx.db.get(Target, (iso2, framework.id, factor_id))
     if row is None:
         row = Target(nation=iso2, framework_id=framework.id, factor_id=factor_id)
@@ -104,7 +104,9 @@ def round_gaps(ctx: Ctx, round_id: str, default_target: int | None = None) -> li
     row = get_round(ctx, round_id)
     framework = get_framework(ctx.db, row.framework_id)
     if default_target is not None:
-        check_stage(default_target, framework.stages.highest, "default target")
+        check_stage(
+            default_target, framework.stages.highest, "default target", framework.stages.lowest
+        )
     targets = targets_of(ctx, row.nation, framework.id)
     return compute_gaps(framework, agreed_stages(ctx.db, row.id), targets, default_target)
 

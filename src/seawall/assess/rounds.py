@@ -185,7 +185,7 @@ def rate(
     row, framework = _open_round(ctx, round_id)
     who_for = parse_group(group)
     check_factor(framework, factor_id)
-    check_stage(stage, framework.stages.highest, f"stage for {factor_id}")
+    check_stage(stage, framework.stages.highest, f"stage for {factor_id}", framework.stages.lowest)
     _check_text(rationale, "rationale")
     refs = sorted({r.strip() for r in evidence_refs if r.strip()})
     if any(len(r) > 500 for r in refs):
@@ -345,7 +345,9 @@ def agree(ctx: Ctx, round_id: str, factor_id: str, stage: int, dissent: str = ""
     require(ctx.who, Perm.ASSESS_RATE)
     row, framework = _open_round(ctx, round_id)
     check_factor(framework, factor_id)
-    check_stage(stage, framework.stages.highest, f"agreed stage for {factor_id}")
+    check_stage(
+        stage, framework.stages.highest, f"agreed stage for {factor_id}", framework.stages.lowest
+    )
     _check_text(dissent, "dissent")
     consensus = ctx.db.get(Consensus, (row.id, factor_id))
     previous = consensus.agreed_stage if consensus else None
@@ -483,4 +485,5 @@ def round_dimension_scores(db: Session, row: Round) -> dict[str, float]:
     """Dimension scores of a round from its agreed stages."""
     framework = get_framework(db, row.framework_id)
     stages = agreed_stages(db, row.id)
-    return dimension_scores(stages, framework.dimension_of(), framework.stages.highest)
+    scale = framework.stages
+    return dimension_scores(stages, framework.dimension_of(), scale.highest, scale.lowest)

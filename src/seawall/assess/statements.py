@@ -6,8 +6,9 @@ consent to it and have a complete published round in the panel; ``members`` is t
 the group, so a statement reads "3 of the 6 consenting members with a complete round
 (CARICOM: 15 members) ...". Rules, so the statements can be checked by hand:
 
-- ``start_up``: a dimension is "at Start-up" when its score is below 2 (it has not fully
-  reached Formative).
+- ``start_up``: a dimension is at the scale's lowest stage ("Start-up" in the CMM, "Not
+  available" in SIM3) when its score is below the next stage (below 2 in the CMM: it has not
+  fully reached Formative).
 - ``dynamic``: a dimension is "at Dynamic" when every factor of it is agreed at the top stage
   (the CMM puts a dimension at a stage when its factors are there; equivalently, its score is
   the top stage).
@@ -33,7 +34,8 @@ from statistics import fmean
 from seawall.assess.frameworks import Framework
 from seawall.catalogs import N_
 
-START_UP_BELOW = 2.0
+# A dimension scoring below the lowest stage plus this is "at" the lowest stage (CMM: < 2).
+START_UP_BELOW = 1.0
 IMPROVED_BY = 0.5
 IMPROVED_DIMENSIONS = 3
 LEADERS = 3
@@ -194,12 +196,13 @@ def _named(refs: Iterable[RowRef]) -> tuple[str, ...]:
 def start_up_statement(
     latest: Mapping[str, PanelRow], framework: Framework, scope: Mapping[str, str | int]
 ) -> Statement:
-    """How many nations have a dimension below ``START_UP_BELOW`` in their latest round."""
+    """How many nations have a dimension still at the lowest stage in their latest round."""
+    below = framework.stages.lowest + START_UP_BELOW
     startup = [
         RowRef(r.round_id, r.nation, r.year, d, v)
         for r in latest.values()
         for d, v in sorted(r.dimensions.items())
-        if v < START_UP_BELOW
+        if v < below
     ]
     nations = _named(startup)
     return Statement(
@@ -208,7 +211,11 @@ def start_up_statement(
             "%(count)s of the %(total)s consenting members with a complete round "
             "(%(group)s: %(members)s members) have at least one dimension at %(stage)s"
         ),
-        {**scope, "count": len(nations), "stage": framework.stages.name_of(1)},
+        {
+            **scope,
+            "count": len(nations),
+            "stage": framework.stages.name_of(framework.stages.lowest),
+        },
         nations,
         tuple(startup),
     )

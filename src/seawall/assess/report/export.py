@@ -50,7 +50,7 @@ def round_records(ctx: Ctx, round_id: str) -> list[Record]:
                 "disagreement": factor.disagreement,
                 "agreed_stage": factor.agreed_stage,
                 "agreed_stage_name": (
-                    stages.name_of(factor.agreed_stage) if factor.agreed_stage else None
+                    stages.name_of(factor.agreed_stage) if factor.agreed_stage is not None else None
                 ),
                 "dissent": factor.dissent,
             }

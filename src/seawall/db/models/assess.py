@@ -80,7 +80,7 @@ class Rating(Base):
     __tablename__ = "assess_ratings"
     __table_args__ = (
         UniqueConstraint("round_id", "stakeholder_group", "factor_id"),
-        CheckConstraint("stage >= 1 AND stage <= 5", name="stage_range"),
+        CheckConstraint("stage >= 0 AND stage <= 5", name="stage_range"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -101,7 +101,7 @@ class Consensus(Base):
     """The stage the groups agreed for a factor, with any dissent recorded."""
 
     __tablename__ = "assess_consensus"
-    __table_args__ = (CheckConstraint("agreed_stage >= 1 AND agreed_stage <= 5", name="stage"),)
+    __table_args__ = (CheckConstraint("agreed_stage >= 0 AND agreed_stage <= 5", name="stage"),)
 
     round_id: Mapped[str] = mapped_column(
         ForeignKey("assess_rounds.id", ondelete="CASCADE"), primary_key=True
@@ -161,7 +161,7 @@ class Target(Base):
     """The stage a nation aims for on a factor."""
 
     __tablename__ = "assess_targets"
-    __table_args__ = (CheckConstraint("stage >= 1 AND stage <= 5", name="stage_range"),)
+    __table_args__ = (CheckConstraint("stage >= 0 AND stage <= 5", name="stage_range"),)
 
     nation: Mapped[str] = mapped_column(ForeignKey("nations.iso2"), primary_key=True)
     framework_id: Mapped[str] = mapped_column(String(64), primary_key=True)
