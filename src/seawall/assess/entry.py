@@ -44,7 +44,7 @@ from seawall.assess.errors import (
     WrongFrameworkKind,
 )
 from seawall.assess.frameworks import DEFAULT_FRAMEWORK, Framework, available_frameworks
-from seawall.assess.publication import PUBLISH, ROUND_PACKAGE
+from seawall.assess.publication import PUBLISH, ROUND_PACKAGE, RoundMetadata
 from seawall.assess.rounds import MAX_TEXT, MAX_YEAR, MIN_YEAR
 from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
@@ -282,25 +282,13 @@ def _read_row(
         draft.dissent[factor] = dissent
 
 
-class _RoundDoc(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    id: str
-    nation: str
-    framework_id: str
-    year: int
-    published_at: str
-    published_by: str
-    partial: bool = False
-
-
 class _Document(BaseModel):
     """What ``seawall assess round export`` writes, and optionally where it came from."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
     action: str
-    round: _RoundDoc
+    round: RoundMetadata
     groups: dict[str, str] = {}
     stages: dict[str, int] = {}
     dissent: dict[str, str] = {}

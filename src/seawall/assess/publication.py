@@ -71,7 +71,9 @@ QUEUE_KIND = "assess.round"
 WITHDRAW = "withdraw"
 
 
-class _RoundDoc(BaseModel):
+class RoundMetadata(BaseModel):
+    """A round's metadata as its package and ``round export``'s JSON carry it."""
+
     model_config = ConfigDict(extra="forbid", strict=True)
 
     id: str
@@ -97,7 +99,7 @@ class _Payload(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     action: str
-    round: _RoundDoc
+    round: RoundMetadata
     groups: dict[str, str] = {}
     withdraw: _Withdrawal | None = None
     stages: dict[str, int] = {}
