@@ -230,7 +230,7 @@ def test_the_maturity_embassy_and_admin_pages_speak_the_language_chosen(page: Pa
 
     page.goto("/assess/region?group=CARICOM")
     statements = page.locator("#statements")
-    expect(statements).to_contain_text("Dimension(s) en tête")
+    expect(statements).to_contain_text("Dimension(s) la/les plus forte(s)")
     expect(statements).not_to_contain_text("Strongest")
     report = page.request.get("/assess/report?format=html")  # the browser's cookies: French
     assert report.ok and 'lang="fr"' in report.text() and "Dernière évaluation" in report.text()
