@@ -24,7 +24,7 @@ from seawall.core.context import Ctx
 from seawall.db.models.assess import Round
 from seawall.errors import SeawallError
 from seawall.web.deps import UiPage, read_form_csrf
-from seawall.web.pages import page_gettext, render
+from seawall.web.pages import form_status, page_gettext, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(read_form_csrf)])
 
@@ -113,5 +113,5 @@ def round_create(
         with page.ctx.db.begin_nested():
             row = rounds.create_round(page.ctx, nation, framework, year)
     except SeawallError as exc:
-        return _home(request, page, status=exc.http_status, error=exc.message)
+        return _home(request, page, status=form_status(exc), error=exc.message)
     return RedirectResponse(f"/assess/rounds/{row.id}", status_code=303)

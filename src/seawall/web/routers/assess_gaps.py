@@ -12,7 +12,7 @@ from seawall.assess import frameworks, gaps, rounds
 from seawall.core.nations import nation_name
 from seawall.errors import InvalidInput, SeawallError
 from seawall.web.deps import UiPage, read_form_csrf
-from seawall.web.pages import page_gettext, render
+from seawall.web.pages import form_status, page_gettext, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(read_form_csrf)])
 
@@ -82,7 +82,7 @@ def target_submit(
         with ctx.db.begin_nested():
             gaps.set_target(ctx, row.nation, row.framework_id, factor, stage)
     except SeawallError as exc:
-        return _gaps(request, page, round_id, shown, exc.http_status, exc.message)
+        return _gaps(request, page, round_id, shown, form_status(exc), exc.message)
     return _gaps(
         request,
         page,
@@ -113,7 +113,7 @@ def roadmap_add(
         with ctx.db.begin_nested():
             gaps.add_item(ctx, row.nation, row.framework_id, factor, action, owner, due, status)
     except SeawallError as exc:
-        return _gaps(request, page, round_id, shown, exc.http_status, exc.message)
+        return _gaps(request, page, round_id, shown, form_status(exc), exc.message)
     added = page_gettext(request).gettext("Roadmap item added for %(factor)s.")
     return _gaps(request, page, round_id, shown, notice=added % {"factor": factor})
 
@@ -140,7 +140,7 @@ def roadmap_update(
         with ctx.db.begin_nested():
             item = gaps.update_item(ctx, item_id, status or None, percent, note)
     except SeawallError as exc:
-        return _gaps(request, page, round_id, shown, exc.http_status, exc.message)
+        return _gaps(request, page, round_id, shown, form_status(exc), exc.message)
     words = page_gettext(request)
     return _gaps(
         request,

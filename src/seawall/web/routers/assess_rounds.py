@@ -22,7 +22,7 @@ from seawall.core.nations import groups_of, nation_name
 from seawall.db.models.assess import Rating, Round
 from seawall.errors import InvalidInput, SeawallError
 from seawall.web.deps import UiPage, node_of, read_form_csrf
-from seawall.web.pages import page_gettext, render
+from seawall.web.pages import form_status, page_gettext, render
 from seawall.web.routers.assess import inline_svg, scores_by_round
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(read_form_csrf)])
@@ -210,7 +210,7 @@ def rate_submit(
                 changed += 1
     except SeawallError as exc:
         return _rating_sheet(
-            request, page, round_id, group, exc.http_status, exc.message, submitted=sheet
+            request, page, round_id, group, form_status(exc), exc.message, submitted=sheet
         )
     words = page_gettext(request)
     label = words.gettext(GROUP_LABELS[who_for.value])
@@ -282,7 +282,7 @@ def agree_submit(
     except SeawallError as exc:
         error = exc.message
         if not request.headers.get("hx-request"):
-            return _consensus(request, page, round_id, status=exc.http_status, error=error)
+            return _consensus(request, page, round_id, status=form_status(exc), error=error)
     if not request.headers.get("hx-request"):
         agreed = page_gettext(request).gettext("Agreed %(factor)s at stage %(stage)s.")
         return _consensus(
@@ -340,7 +340,7 @@ def consent_submit(
             else:
                 rounds.grant_consent(ctx, row.nation, group)
     except SeawallError as exc:
-        return _round_page(request, page, round_id, exc.http_status, exc.message)
+        return _round_page(request, page, round_id, form_status(exc), exc.message)
     words = page_gettext(request)
     said = (
         words.gettext("Consent withdrawn from %(group)s.")
@@ -365,7 +365,7 @@ def publish_submit(
                 page.ctx, node_of(request).settings, round_id, partial
             )
     except SeawallError as exc:
-        return _round_page(request, page, round_id, exc.http_status, exc.message)
+        return _round_page(request, page, round_id, form_status(exc), exc.message)
     groups = ", ".join(rounds.consenting_groups(page.ctx.db, row.nation))
     words = page_gettext(request)
     if row.partial:

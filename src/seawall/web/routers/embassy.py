@@ -13,7 +13,7 @@ from seawall.embassy.exposure import Place
 from seawall.embassy.health import probe_sites
 from seawall.errors import SeawallError
 from seawall.web.deps import UiPage, node_of, read_form_csrf
-from seawall.web.pages import page_gettext, render
+from seawall.web.pages import form_status, page_gettext, render
 from seawall.web.sitemap import site_map
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(read_form_csrf)])
@@ -85,7 +85,7 @@ def embassy_locate(
         where = Place(place, lat, lon)
         url = registry.locate_site(ctx, registry.get_repo(ctx, name), site, where)
     except SeawallError as exc:
-        return _repo_page(request, page, name, status=exc.http_status, error=exc.message)
+        return _repo_page(request, page, name, status=form_status(exc), error=exc.message)
     located = page_gettext(request).gettext("Site %(site)s is at %(place)s.")
     return _repo_page(request, page, name, notice=located % {"site": url, "place": where.name})
 
@@ -109,7 +109,7 @@ def embassy_restore(
     try:
         done = service.restore(access, snapshot, target, include=include or None, within=within)
     except SeawallError as exc:  # recorded by the service where a run was tried
-        return _repo_page(request, page, name, status=exc.http_status, error=exc.message)
+        return _repo_page(request, page, name, status=form_status(exc), error=exc.message)
     report = done.report
     return _repo_page(
         request,
