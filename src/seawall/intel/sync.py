@@ -57,7 +57,7 @@ def _quiet(partner: str, stage: str, count: int) -> None:
 
 
 @dataclass
-class SyncReport:
+class SyncReport(links.Exchange):
     """What one pass did with one partner."""
 
     partner: str
@@ -68,9 +68,6 @@ class SyncReport:
     sent: int = 0
     refused: list[str] = field(default_factory=list)
     pending: int = 0
-    skipped: str = ""
-    error: str = ""
-    error_code: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         """The report for ``--json``."""
@@ -90,9 +87,7 @@ class SyncReport:
                 "refused": self.refused,
                 "pending": self.pending,
             },
-            "skipped": self.skipped,
-            "error": self.error,
-            "error_code": self.error_code,
+            **self.ending(),
         }
 
 
@@ -213,8 +208,7 @@ def _done(report: SyncReport) -> dict[str, int]:
 
 def _record_failure(ctx: Ctx, partner: Partner, exc: SeawallError, report: SyncReport) -> None:
     links.record_failure(ctx, partner, exc)
-    report.error = exc.message
-    report.error_code = exc.code
+    report.failed(exc)
     report.pending = outbox.depth(ctx, partner.id)
     ctx.record(
         "intel.partner.sync_failed", partner.id, name=partner.name, error=exc.code, **_done(report)

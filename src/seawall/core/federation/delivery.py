@@ -26,16 +26,13 @@ PACKAGE_MEDIA_TYPE = "application/vnd.seawall.package"
 
 
 @dataclass
-class DeliveryReport:
+class DeliveryReport(links.Exchange):
     """What one pass did with one partner."""
 
     partner: str
     delivered: list[dict[str, str]] = field(default_factory=list)
     refused: list[dict[str, str]] = field(default_factory=list)
     pending: int = 0
-    skipped: str = ""
-    error: str = ""
-    error_code: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         """The report for ``--json``."""
@@ -44,9 +41,7 @@ class DeliveryReport:
             "delivered": self.delivered,
             "refused": self.refused,
             "pending": self.pending,
-            "skipped": self.skipped,
-            "error": self.error,
-            "error_code": self.error_code,
+            **self.ending(),
         }
 
 
@@ -134,6 +129,6 @@ def _settle(
 def _failed(ctx: Ctx, partner_id: str, exc: SeawallError, report: DeliveryReport) -> None:
     partner = get_partner(ctx, partner_id)
     links.record_failure(ctx, partner, exc)
-    report.error, report.error_code = exc.message, exc.code
+    report.failed(exc)
     report.pending = queue.counts(ctx, partner.id)[queue.PENDING]
     ctx.record("federation.delivery_failed", partner.id, partner=partner.name, error=exc.code)

@@ -13,6 +13,7 @@ pillar until its next attempt, not hammered by each in turn.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +27,25 @@ from seawall.core.partners import get_partner
 from seawall.db.models import Partner, PartnerLinkState
 from seawall.errors import SeawallError
 from seawall.settings import Settings
+
+
+@dataclass
+class Exchange:
+    """How one pass with a partner ended, whichever pillar ran it: skipped (and why), or
+    failed with a typed error; all empty when it ran through. A pillar's report adds what
+    the pass did."""
+
+    skipped: str = field(default="", kw_only=True)
+    error: str = field(default="", kw_only=True)
+    error_code: str = field(default="", kw_only=True)
+
+    def failed(self, exc: SeawallError) -> None:
+        """Keep the error the pass failed with."""
+        self.error, self.error_code = exc.message, exc.code
+
+    def ending(self) -> dict[str, str]:
+        """How the pass ended, for the end of a report's ``--json``."""
+        return {"skipped": self.skipped, "error": self.error, "error_code": self.error_code}
 
 
 def link_state(ctx: Ctx, partner_id: str) -> PartnerLinkState:

@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
     Boolean,
     ForeignKey,
     Index,
@@ -19,11 +18,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from seawall.db.models.base import Base
+from seawall.db.models.base import Base, RowId
 from seawall.db.types import UTCDateTime
-
-# A row id that grows past 2**31 on PostgreSQL (SQLite's INTEGER is 64-bit already).
-RowId = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class Nation(Base):

@@ -10,7 +10,6 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
     Boolean,
     ForeignKey,
     Index,
@@ -22,11 +21,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from seawall.db.models.base import Base
+from seawall.db.models.base import Base, RowId
 from seawall.db.types import UTCDateTime
-
-# SQLite only autoincrements an INTEGER PRIMARY KEY; PostgreSQL gets 64 bits.
-RowId = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class IntelCollection(Base):

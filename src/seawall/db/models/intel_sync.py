@@ -10,8 +10,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from seawall.db.models.base import Base
-from seawall.db.models.intel import RowId
+from seawall.db.models.base import Base, RowId
 from seawall.db.types import UTCDateTime
 
 
