@@ -5,7 +5,15 @@ from __future__ import annotations
 import click
 
 from seawall.cli.context import CliState, pass_state
-from seawall.cli.output import ask_secret, emit_json, emit_table, fmt_time, json_option, say
+from seawall.cli.output import (
+    ask_secret,
+    emit_json,
+    emit_or_say,
+    emit_or_table,
+    fmt_time,
+    json_option,
+    say,
+)
 from seawall.core import organisations, partners, tokens, users
 
 
@@ -61,18 +69,17 @@ def user_add(
             email=email,
             partner=partner,
         )
-    if as_json:
-        emit_json(
-            {
-                "id": row.id,
-                "username": row.username,
-                "role": row.role,
-                "nation": row.nation,
-                "partner": partner.strip().lower() if partner else None,
-            }
-        )
-    else:
-        say(f"Added {row.username} ({row.role}, {row.nation})")
+    emit_or_say(
+        as_json,
+        {
+            "id": row.id,
+            "username": row.username,
+            "role": row.role,
+            "nation": row.nation,
+            "partner": partner.strip().lower() if partner else None,
+        },
+        f"Added {row.username} ({row.role}, {row.nation})",
+    )
 
 
 @user.command("list")
@@ -82,25 +89,22 @@ def user_list(state: CliState, as_json: bool) -> None:
     """List this nation's users."""
     with state.operator_unit() as ctx:
         rows = users.list_users(ctx)
-    if as_json:
-        emit_json(
-            [
-                {
-                    "id": u.id,
-                    "username": u.username,
-                    "role": u.role,
-                    "nation": u.nation,
-                    "disabled": u.disabled,
-                    "last_login_at": u.last_login_at,
-                }
-                for u in rows
-            ]
-        )
-        return
-    emit_table(
+    emit_or_table(
+        as_json,
+        [
+            {
+                "id": u.id,
+                "username": u.username,
+                "role": u.role,
+                "nation": u.nation,
+                "disabled": u.disabled,
+                "last_login_at": u.last_login_at,
+            }
+            for u in rows
+        ],
         "Users",
         ["Username", "Name", "Role", "Status", "Last sign-in"],
-        [
+        (
             (
                 u.username,
                 u.display_name,
@@ -109,7 +113,7 @@ def user_list(state: CliState, as_json: bool) -> None:
                 fmt_time(u.last_login_at),
             )
             for u in rows
-        ],
+        ),
     )
 
 
@@ -182,29 +186,26 @@ def token_list(state: CliState, as_json: bool) -> None:
     """List tokens (never their secrets)."""
     with state.operator_unit() as ctx:
         rows = tokens.list_tokens(ctx)
-    if as_json:
-        emit_json(
-            [
-                {
-                    "id": t.id,
-                    "user": u,
-                    "name": t.name,
-                    "scopes": t.scopes,
-                    "expires_at": t.expires_at,
-                    "revoked_at": t.revoked_at,
-                    "last_used_at": t.last_used_at,
-                }
-                for t, u in rows
-            ]
-        )
-        return
-    emit_table(
-        "API tokens",
-        ["Id", "User", "Name", "Expires", "Status"],
+    emit_or_table(
+        as_json,
         [
-            (t.id, u, t.name, fmt_time(t.expires_at), "revoked" if t.revoked_at else "active")
+            {
+                "id": t.id,
+                "user": u,
+                "name": t.name,
+                "scopes": t.scopes,
+                "expires_at": t.expires_at,
+                "revoked_at": t.revoked_at,
+                "last_used_at": t.last_used_at,
+            }
             for t, u in rows
         ],
+        "API tokens",
+        ["Id", "User", "Name", "Expires", "Status"],
+        (
+            (t.id, u, t.name, fmt_time(t.expires_at), "revoked" if t.revoked_at else "active")
+            for t, u in rows
+        ),
     )
 
 
@@ -225,10 +226,11 @@ def org_add(state: CliState, name: str, kind: str, nation: str | None, as_json: 
     """Add an organisation."""
     with state.operator_unit() as ctx:
         row = organisations.add_org(ctx, name, kind, nation)
-    if as_json:
-        emit_json({"id": row.id, "name": row.name, "kind": row.kind, "nation": row.nation})
-    else:
-        say(f"Added {row.name} ({row.kind}, {row.nation})")
+    emit_or_say(
+        as_json,
+        {"id": row.id, "name": row.name, "kind": row.kind, "nation": row.nation},
+        f"Added {row.name} ({row.kind}, {row.nation})",
+    )
 
 
 @org.command("list")
@@ -238,10 +240,13 @@ def org_list(state: CliState, as_json: bool) -> None:
     """List this nation's organisations."""
     with state.operator_unit() as ctx:
         rows = organisations.list_orgs(ctx)
-    if as_json:
-        emit_json([{"id": o.id, "name": o.name, "kind": o.kind, "nation": o.nation} for o in rows])
-        return
-    emit_table("Organisations", ["Name", "Kind", "Id"], [(o.name, o.kind, o.id) for o in rows])
+    emit_or_table(
+        as_json,
+        [{"id": o.id, "name": o.name, "kind": o.kind, "nation": o.nation} for o in rows],
+        "Organisations",
+        ["Name", "Kind", "Id"],
+        ((o.name, o.kind, o.id) for o in rows),
+    )
 
 
 @click.group()
@@ -296,10 +301,11 @@ def partner_add(
             embassy_host,
             hub_for=hub_for,
         )
-    if as_json:
-        emit_json({"id": row.id, "name": row.name, "nation": row.nation, "url": row.url})
-    else:
-        say(f"Added partner {row.name} ({row.nation}) at {row.url}")
+    emit_or_say(
+        as_json,
+        {"id": row.id, "name": row.name, "nation": row.nation, "url": row.url},
+        f"Added partner {row.name} ({row.nation}) at {row.url}",
+    )
 
 
 @partner.command("disable")
@@ -329,30 +335,27 @@ def partner_list(state: CliState, as_json: bool) -> None:
     """List partner nodes."""
     with state.operator_unit() as ctx:
         rows = partners.list_partners(ctx)
-    if as_json:
-        emit_json(
-            [
-                {
-                    "id": p.id,
-                    "name": p.name,
-                    "nation": p.nation,
-                    "url": p.url,
-                    "trust": p.trust,
-                    "max_tlp": p.max_tlp,
-                    "pull": p.pull,
-                    "push": p.push,
-                    "embassy_host": p.embassy_host,
-                    "hub_for": list(p.hub_for or []),
-                    "disabled": p.disabled,
-                }
-                for p in rows
-            ]
-        )
-        return
-    emit_table(
+    emit_or_table(
+        as_json,
+        [
+            {
+                "id": p.id,
+                "name": p.name,
+                "nation": p.nation,
+                "url": p.url,
+                "trust": p.trust,
+                "max_tlp": p.max_tlp,
+                "pull": p.pull,
+                "push": p.push,
+                "embassy_host": p.embassy_host,
+                "hub_for": list(p.hub_for or []),
+                "disabled": p.disabled,
+            }
+            for p in rows
+        ],
         "Partners",
         ["Name", "Nation", "URL", "Trust", "Max TLP", "Embassy host", "Hub for"],
-        [
+        (
             (
                 p.name,
                 p.nation,
@@ -363,7 +366,7 @@ def partner_list(state: CliState, as_json: bool) -> None:
                 ", ".join(p.hub_for or []) or "-",
             )
             for p in rows
-        ],
+        ),
     )
 
 

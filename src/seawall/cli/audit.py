@@ -7,7 +7,7 @@ from datetime import datetime
 import click
 
 from seawall.cli.context import CliState, pass_state
-from seawall.cli.output import emit_json, emit_table, fmt_time, json_option, say
+from seawall.cli.output import emit_json, emit_or_table, fmt_time, json_option, say
 from seawall.core import audit as audit_log
 from seawall.errors import AuditChainBroken
 from seawall.intel.errors import AuditWitnessContradicts
@@ -86,13 +86,12 @@ def witnessed(state: CliState, as_json: bool) -> None:
 
     with state.operator_unit() as ctx:
         rows = witness_check.witnessing(ctx)
-    if as_json:
-        emit_json([row.as_dict() for row in rows])
-        return
-    emit_table(
+    emit_or_table(
+        as_json,
+        [row.as_dict() for row in rows],
         "Audit heads witnessed",
         ["Partner", "Nation", "Their head", "Hash", "Signed", "Via", "Refused", "Ours held"],
-        [
+        (
             [
                 row.partner,
                 row.nation,
@@ -104,7 +103,7 @@ def witnessed(state: CliState, as_json: bool) -> None:
                 "none" if row.ours is None else str(row.ours),
             ]
             for row in rows
-        ],
+        ),
     )
 
 
@@ -142,28 +141,25 @@ def show(
     )
     with state.operator_unit() as ctx:
         rows = audit_log.search(ctx.db, filt)
-    if as_json:
-        emit_json(
-            [
-                {
-                    "seq": e.seq,
-                    "at": e.at,
-                    "actor": e.actor,
-                    "nation": e.nation,
-                    "action": e.action,
-                    "target": e.target,
-                    "source": e.source,
-                    "detail": e.detail,
-                }
-                for e in rows
-            ]
-        )
-        return
-    emit_table(
-        "Audit log",
-        ["#", "When (UTC)", "Actor", "Action", "Target", "From"],
+    emit_or_table(
+        as_json,
         [
-            (e.seq, e.at.strftime("%Y-%m-%d %H:%M:%S"), e.actor, e.action, e.target[:24], e.source)
+            {
+                "seq": e.seq,
+                "at": e.at,
+                "actor": e.actor,
+                "nation": e.nation,
+                "action": e.action,
+                "target": e.target,
+                "source": e.source,
+                "detail": e.detail,
+            }
             for e in rows
         ],
+        "Audit log",
+        ["#", "When (UTC)", "Actor", "Action", "Target", "From"],
+        (
+            (e.seq, e.at.strftime("%Y-%m-%d %H:%M:%S"), e.actor, e.action, e.target[:24], e.source)
+            for e in rows
+        ),
     )

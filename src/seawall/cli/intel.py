@@ -23,6 +23,8 @@ from rich.text import Text
 from seawall.cli.context import CliState, pass_state
 from seawall.cli.output import (
     emit_json,
+    emit_or_say,
+    emit_or_table,
     emit_table,
     err_console,
     fmt_time,
@@ -85,10 +87,11 @@ def collection_create(
             "default_tlp": row.default_tlp,
             "audience": audience_of(row).to_json(),
         }
-    if as_json:
-        emit_json(shown)
-    else:
-        say(f"Created collection {shown['alias']} (TLP:{str(shown['default_tlp']).upper()})")
+    emit_or_say(
+        as_json,
+        shown,
+        f"Created collection {shown['alias']} (TLP:{str(shown['default_tlp']).upper()})",
+    )
 
 
 @collection.command("list")
@@ -110,13 +113,12 @@ def collection_list(state: CliState, as_json: bool) -> None:
             }
             for r in list_collections(ctx)
         ]
-    if as_json:
-        emit_json([{k: v for k, v in r.items() if k != "audience_text"} for r in rows])
-        return
-    emit_table(
+    emit_or_table(
+        as_json,
+        [{k: v for k, v in r.items() if k != "audience_text"} for r in rows],
         "Collections",
         ["Name", "Title", "Default TLP", "Audience", "Created"],
-        [
+        (
             (
                 r["alias"],
                 r["title"],
@@ -125,7 +127,7 @@ def collection_list(state: CliState, as_json: bool) -> None:
                 fmt_time(r["created_at"]),  # type: ignore[arg-type]
             )
             for r in rows
-        ],
+        ),
     )
 
 
@@ -272,28 +274,25 @@ def search_value(state: CliState, value: str, as_json: bool) -> None:
     """Find objects holding a value (an IP, a domain, a hash, an id)."""
     with state.operator_unit() as ctx:
         found = search.search(ctx, value)
-    if as_json:
-        emit_json(
-            [
-                {
-                    "collection": f.collection,
-                    "id": f.id,
-                    "type": f.type,
-                    "summary": f.summary,
-                    "tlp": f.tlp.label,
-                    "version": f.version,
-                    "date_added": f.date_added,
-                    "status": f.status.value,
-                    "warning": f.warning,
-                }
-                for f in found
-            ]
-        )
-        return
-    emit_table(
+    emit_or_table(
+        as_json,
+        [
+            {
+                "collection": f.collection,
+                "id": f.id,
+                "type": f.type,
+                "summary": f.summary,
+                "tlp": f.tlp.label,
+                "version": f.version,
+                "date_added": f.date_added,
+                "status": f.status.value,
+                "warning": f.warning,
+            }
+            for f in found
+        ],
         f"Objects holding {value!r}",
         ["Collection", "Type", "Summary", "TLP", "Status", "Added", "Id"],
-        [
+        (
             (
                 f.collection,
                 f.type,
@@ -304,7 +303,7 @@ def search_value(state: CliState, value: str, as_json: bool) -> None:
                 f.id,
             )
             for f in found
-        ],
+        ),
     )
 
 
@@ -424,13 +423,12 @@ def regional_sightings(state: CliState, min_nations: int, as_json: bool) -> None
     """Indicators sighted across the region, the most widely sighted first."""
     with state.operator_unit() as ctx:
         rows = sightings.regional_sightings(ctx, min_nations)
-    if as_json:
-        emit_json([r.as_json() for r in rows])
-        return
-    emit_table(
+    emit_or_table(
+        as_json,
+        [r.as_json() for r in rows],
         "Sighted indicators",
         ["Indicator", "Nations", "Sightings", "Last seen", "TLP"],
-        [
+        (
             (
                 r.name,
                 ", ".join(f"{n} ({c:,})" for n, c in sorted(r.nations.items())),
@@ -439,5 +437,5 @@ def regional_sightings(state: CliState, min_nations: int, as_json: bool) -> None
                 r.tlp.label if r.tlp is not None else "-",
             )
             for r in rows
-        ],
+        ),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from seawall.cli.context import CliState, pass_state
-from seawall.cli.output import emit_json, emit_table, fmt_time, json_option, say
+from seawall.cli.output import emit_json, emit_or_table, emit_table, fmt_time, json_option, say
 from seawall.intel import cases as casework
 from seawall.intel.cases import Case, Determination, Entry, Status
 
@@ -88,13 +88,12 @@ def case_list(state: CliState, as_json: bool) -> None:
     """The cases you may see, the most recently active first."""
     with state.operator_unit() as ctx:
         found = casework.list_cases(ctx)
-    if as_json:
-        emit_json([c.as_json() for c in found])
-        return
-    emit_table(
+    emit_or_table(
+        as_json,
+        [c.as_json() for c in found],
         "Cases",
         ["Case", "Title", "Status", "TLP", "Nations", "Updated"],
-        [
+        (
             (
                 c.id.removeprefix("incident--")[:8],
                 c.title,
@@ -104,7 +103,7 @@ def case_list(state: CliState, as_json: bool) -> None:
                 fmt_time(c.updated),
             )
             for c in found
-        ],
+        ),
     )
 
 

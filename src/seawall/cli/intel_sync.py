@@ -13,6 +13,8 @@ from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn
 from seawall.cli.context import CliState, pass_state
 from seawall.cli.output import (
     emit_json,
+    emit_or_say,
+    emit_or_table,
     emit_table,
     err_console,
     fmt_time,
@@ -150,13 +152,12 @@ def partner_status(state: CliState, as_json: bool) -> None:
     """Each partner's last pull and push, queue depth and last error."""
     with state.operator_unit() as ctx:
         statuses = sync.partner_statuses(ctx)
-    if as_json:
-        emit_json([s.as_dict() for s in statuses])
-        return
-    emit_table(
+    emit_or_table(
+        as_json,
+        [s.as_dict() for s in statuses],
         "Partner sync",
         ["Partner", "Nation", "Token", "Last pull", "Last push", "Queue", "Next try", "Last error"],
-        [
+        (
             (
                 s.partner.name,
                 s.partner.nation,
@@ -168,7 +169,7 @@ def partner_status(state: CliState, as_json: bool) -> None:
                 s.last_error or "—",
             )
             for s in statuses
-        ],
+        ),
     )
 
 
@@ -259,13 +260,12 @@ def bundle_export(
         "objects": made.objects,
         "withheld": made.withheld,
     }
-    if as_json:
-        emit_json(summary)
-    else:
-        say(
-            f"Wrote {out} for {made.recipient_partner or made.recipient_nation}: "
-            f"{made.objects} objects, {made.withheld} withheld by TLP"
-        )
+    emit_or_say(
+        as_json,
+        summary,
+        f"Wrote {out} for {made.recipient_partner or made.recipient_nation}: "
+        f"{made.objects} objects, {made.withheld} withheld by TLP",
+    )
 
 
 @bundle.command("import")
@@ -278,15 +278,14 @@ def bundle_import(state: CliState, file: Path, collection: str | None, as_json: 
     node = state.node()
     with state.operator_unit() as ctx:
         done = bundles.import_bundle(ctx, node.settings, file.read_bytes(), collection)
-    if as_json:
-        emit_json(done.as_dict())
-    else:
-        got = done.received
-        say(
-            f"Imported from {done.partner} ({done.sender_nation}): {got.added} added, "
-            f"{got.duplicates} already here, {len(got.rejected)} rejected, "
-            f"{len(got.withheld)} withheld by TLP"
-        )
+    got = done.received
+    emit_or_say(
+        as_json,
+        done.as_dict(),
+        f"Imported from {done.partner} ({done.sender_nation}): {got.added} added, "
+        f"{got.duplicates} already here, {len(got.rejected)} rejected, "
+        f"{len(got.withheld)} withheld by TLP",
+    )
 
 
 COMMANDS = (partner, bundle)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from seawall.cli.context import CliState, pass_state
-from seawall.cli.output import ask_secret, emit_json, json_option, say
+from seawall.cli.output import ask_secret, emit_json, emit_or_say, json_option, say
 from seawall.core.logs import configure_logging
 from seawall.core.node import Node, init_node
 from seawall.core.users import add_user, check_password_rule
@@ -55,10 +55,11 @@ def init(
         "nation": node.nation,
         "database": safe_url(node.settings.effective_database_url),
     }
-    if as_json:
-        emit_json(summary)
-    else:
-        say(f"Node ready in {summary['home']} for {summary['nation']} ({summary['database']})")
+    emit_or_say(
+        as_json,
+        summary,
+        f"Node ready in {summary['home']} for {summary['nation']} ({summary['database']})",
+    )
 
 
 def _make_node_key(node: Node) -> None:

@@ -46,6 +46,28 @@ def emit_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
     console.print(table)
 
 
+def emit_or_table(
+    as_json: bool,
+    data: Any,
+    title: str,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+) -> None:
+    """``data`` as JSON for scripts, or the table of ``rows`` for people."""
+    if as_json:
+        emit_json(data)
+    else:
+        emit_table(title, columns, rows)
+
+
+def emit_or_say(as_json: bool, data: Any, message: str) -> None:
+    """``data`` as JSON for scripts, or one line for people (see ``say``)."""
+    if as_json:
+        emit_json(data)
+    else:
+        say(message)
+
+
 def say(message: str, *, markup: bool = False) -> None:
     """A line of progress or confirmation for people (stderr, so stdout stays clean).
 
