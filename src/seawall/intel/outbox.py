@@ -24,8 +24,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, insert, select, update
 
 from seawall.core.context import Ctx
-from seawall.core.federation.queue import take_lease
-from seawall.core.federation.retries import backoff
+from seawall.core.federation.queue import count_states, defer_rows, take_lease
 from seawall.db.models import Partner
 from seawall.db.models.intel import IntelCollection, IntelObject
 from seawall.db.models.intel_sync import IntelOutbox, IntelSyncCursor
@@ -221,14 +220,9 @@ def mark_awaiting(ctx: Ctx, seqs: Sequence[int], status_id: str) -> None:
 
 
 def defer(ctx: Ctx, seqs: Sequence[int], error: str) -> datetime | None:
-    """Rows whose post failed: try again after a backoff that grows with their attempts."""
-    latest: datetime | None = None
-    for item in ctx.db.scalars(select(IntelOutbox).where(IntelOutbox.seq.in_(list(seqs)))):
-        item.next_attempt_at = ctx.now() + backoff(item.attempts)
-        item.last_error = error[:2000]
-        latest = max(latest or item.next_attempt_at, item.next_attempt_at)
-    ctx.db.flush()
-    return latest
+    """Rows whose post failed: try again after a backoff that grows with their attempts; the
+    latest next attempt among them."""
+    return defer_rows(ctx, IntelOutbox, seqs, error)
 
 
 def awaiting_status(ctx: Ctx, partner: Partner) -> dict[str, list[int]]:
@@ -273,10 +267,4 @@ def depth(ctx: Ctx, partner_id: str) -> int:
 
 def counts(ctx: Ctx, partner_id: str) -> dict[str, int]:
     """Rows per state for a partner."""
-    rows = ctx.db.execute(
-        select(IntelOutbox.state, func.count())
-        .where(IntelOutbox.partner_id == partner_id)
-        .group_by(IntelOutbox.state)
-    ).all()
-    found = {state: int(n) for state, n in rows}
-    return {state: found.get(state, 0) for state in (PENDING, SENT, REFUSED, WITHHELD)}
+    return count_states(ctx, IntelOutbox, partner_id, (PENDING, SENT, REFUSED, WITHHELD))

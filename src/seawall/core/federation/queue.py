@@ -85,16 +85,45 @@ def enqueue(ctx: Ctx, partner: Partner, kind: str, key: str, payload: bytes) -> 
     return row
 
 
+# --- any queue table: rows with ``seq``, ``partner_id``, ``state``, ``attempts``,
+# ``next_attempt_at`` and ``last_error`` (this one, intel's object queue) -----------------
+
+
 def take_lease(ctx: Ctx, model: Any, seq: int, now: datetime, lease: timedelta = LEASE) -> bool:
-    """Lease one due row of a queue table (any with ``seq``, ``next_attempt_at`` and
-    ``attempts`` columns: this one, intel's object queue) for an attempt: True when this pass
-    took it; a pass that starts meanwhile then sees the row as not yet due."""
+    """Lease one due row of a queue table for an attempt: True when this pass took it; a
+    pass that starts meanwhile then sees the row as not yet due."""
     taken = ctx.db.execute(
         update(model)
         .where(model.seq == seq, model.next_attempt_at <= now)
         .values(next_attempt_at=now + lease, attempts=model.attempts + 1)
     )
     return bool(taken.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def defer_rows(ctx: Ctx, model: Any, seqs: Sequence[int], error: str) -> datetime | None:
+    """Rows of a queue table whose post failed: try again after a backoff that grows with
+    their attempts. The latest next attempt among them (None for no rows)."""
+    latest: datetime | None = None
+    for row in ctx.db.scalars(select(model).where(model.seq.in_(list(seqs)))):
+        row.next_attempt_at = ctx.now() + backoff(row.attempts)
+        row.last_error = error[:2000]
+        latest = max(latest or row.next_attempt_at, row.next_attempt_at)
+    ctx.db.flush()
+    return latest
+
+
+def count_states(ctx: Ctx, model: Any, partner_id: str, states: Sequence[str]) -> dict[str, int]:
+    """Rows of a queue table per state for a partner, every one of ``states`` named."""
+    rows = ctx.db.execute(
+        select(model.state, func.count())
+        .where(model.partner_id == partner_id)
+        .group_by(model.state)
+    ).all()
+    found = {state: int(n) for state, n in rows}
+    return {state: found.get(state, 0) for state in states}
+
+
+# --- this queue -------------------------------------------------------------------------
 
 
 def claim_due(ctx: Ctx, partner_id: str, limit: int = 100) -> list[Claimed]:
@@ -140,10 +169,7 @@ def mark_refused(ctx: Ctx, seq: int, answer: str, error: str) -> None:
 
 def defer(ctx: Ctx, seqs: Sequence[int], error: str) -> None:
     """Rows whose post failed: try again after a backoff that grows with their attempts."""
-    for row in ctx.db.scalars(select(FederationOutbox).where(FederationOutbox.seq.in_(seqs))):
-        row.next_attempt_at = ctx.now() + backoff(row.attempts)
-        row.last_error = error[:2000]
-    ctx.db.flush()
+    defer_rows(ctx, FederationOutbox, seqs, error)
 
 
 def due_partners(ctx: Ctx) -> list[str]:
@@ -160,10 +186,4 @@ def due_partners(ctx: Ctx) -> list[str]:
 
 def counts(ctx: Ctx, partner_id: str) -> dict[str, int]:
     """Rows per state for a partner."""
-    rows = ctx.db.execute(
-        select(FederationOutbox.state, func.count())
-        .where(FederationOutbox.partner_id == partner_id)
-        .group_by(FederationOutbox.state)
-    ).all()
-    found = {state: int(n) for state, n in rows}
-    return {state: found.get(state, 0) for state in STATES}
+    return count_states(ctx, FederationOutbox, partner_id, STATES)
