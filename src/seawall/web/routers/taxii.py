@@ -303,6 +303,50 @@ MatchVersion = Annotated[str | None, Query(alias="match[version]")]
 MatchSpec = Annotated[str | None, Query(alias="match[spec_version]")]
 
 
+async def collection_filters(
+    added_after: AddedAfter = None,
+    limit: Limit = None,
+    next: Next = None,
+    match_id: MatchId = None,
+    match_type: MatchType = None,
+    match_version: MatchVersion = None,
+    match_spec_version: MatchSpec = None,
+) -> Filters:
+    """The filters of a read across a collection (the manifest and objects endpoints).
+
+    Async, so parsing them costs no worker-thread hop (see :func:`as_caller`).
+    """
+    return Filters.parse(
+        added_after, match_id, match_type, match_version, match_spec_version, limit, next
+    )
+
+
+async def object_filters(
+    added_after: AddedAfter = None,
+    limit: Limit = None,
+    next: Next = None,
+    match_version: MatchVersion = None,
+    match_spec_version: MatchSpec = None,
+) -> Filters:
+    """The filters of a read of one object (§5.6)."""
+    return Filters.parse(added_after, None, None, match_version, match_spec_version, limit, next)
+
+
+async def version_filters(
+    added_after: AddedAfter = None,
+    limit: Limit = None,
+    next: Next = None,
+    match_spec_version: MatchSpec = None,
+) -> Filters:
+    """The filters of a read of one object's version list (§5.8), which lists them all."""
+    return Filters.parse(added_after, None, None, "all", match_spec_version, limit, next)
+
+
+CollectionFilters = Annotated[Filters, Depends(collection_filters)]
+ObjectFilters = Annotated[Filters, Depends(object_filters)]
+VersionFilters = Annotated[Filters, Depends(version_filters)]
+
+
 @router.get("/", response_model=DiscoveryOut, responses=READ_ERRORS)
 def discovery(request: Request, ctx: CtxDep) -> Response:
     """Server discovery (§4.1)."""
@@ -348,41 +392,17 @@ def get_collection(collection_id: str, ctx: CtxDep) -> Response:
 
 @router.get(f"{COLLECTION}/manifest/", response_model=ManifestOut, responses=READ_ERRORS)
 async def get_manifest(
-    request: Request,
-    collection_id: str,
-    added_after: AddedAfter = None,
-    limit: Limit = None,
-    next: Next = None,
-    match_id: MatchId = None,
-    match_type: MatchType = None,
-    match_version: MatchVersion = None,
-    match_spec_version: MatchSpec = None,
+    request: Request, collection_id: str, filters: CollectionFilters
 ) -> Response:
     """Object manifests (§5.3)."""
-    filters = Filters.parse(
-        added_after, match_id, match_type, match_version, match_spec_version, limit, next
-    )
     return await read_as_caller(
         request, lambda ctx: taxii.get_manifest(ctx, collection_id, filters)
     )
 
 
 @router.get(f"{COLLECTION}/objects/", response_model=EnvelopeOut, responses=READ_ERRORS)
-async def get_objects(
-    request: Request,
-    collection_id: str,
-    added_after: AddedAfter = None,
-    limit: Limit = None,
-    next: Next = None,
-    match_id: MatchId = None,
-    match_type: MatchType = None,
-    match_version: MatchVersion = None,
-    match_spec_version: MatchSpec = None,
-) -> Response:
+async def get_objects(request: Request, collection_id: str, filters: CollectionFilters) -> Response:
     """Objects of a collection (§5.4)."""
-    filters = Filters.parse(
-        added_after, match_id, match_type, match_version, match_spec_version, limit, next
-    )
     return await read_as_caller(request, lambda ctx: taxii.get_objects(ctx, collection_id, filters))
 
 
@@ -403,17 +423,9 @@ def add_objects(request: Request, collection_id: str, ctx: CtxDep, body: BodyDep
     f"{COLLECTION}/objects/{{object_id}}/", response_model=EnvelopeOut, responses=READ_ERRORS
 )
 async def get_object(
-    request: Request,
-    collection_id: str,
-    object_id: str,
-    added_after: AddedAfter = None,
-    limit: Limit = None,
-    next: Next = None,
-    match_version: MatchVersion = None,
-    match_spec_version: MatchSpec = None,
+    request: Request, collection_id: str, object_id: str, filters: ObjectFilters
 ) -> Response:
     """One object's versions (§5.6)."""
-    filters = Filters.parse(added_after, None, None, match_version, match_spec_version, limit, next)
     return await read_as_caller(
         request, lambda ctx: taxii.get_object(ctx, collection_id, object_id, filters)
     )
@@ -446,15 +458,8 @@ def delete_object(
     responses=READ_ERRORS,
 )
 def get_versions(
-    collection_id: str,
-    object_id: str,
-    ctx: CtxDep,
-    added_after: AddedAfter = None,
-    limit: Limit = None,
-    next: Next = None,
-    match_spec_version: MatchSpec = None,
+    collection_id: str, object_id: str, ctx: CtxDep, filters: VersionFilters
 ) -> Response:
     """The versions of one object (§5.8)."""
-    filters = Filters.parse(added_after, None, None, "all", match_spec_version, limit, next)
     rendered = taxii.get_versions(ctx, collection_id, object_id, filters)
     return taxii_response(rendered.body, headers=rendered.headers)
