@@ -12,7 +12,6 @@ chunks are written again, and prune deletes the orphan.
 from __future__ import annotations
 
 import functools
-import re
 from collections import Counter
 from collections.abc import Sequence
 from contextlib import suppress
@@ -28,13 +27,18 @@ from seawall.embassy.errors import (
     TooFewShares,
 )
 from seawall.embassy.index import Index, PackInfo
-from seawall.embassy.packs import PackEntry, open_trailer, read_trailer, share_name, trailer_start
+from seawall.embassy.packs import (
+    PackEntry,
+    open_trailer,
+    read_trailer,
+    share_name,
+    share_pack_id,
+    trailer_start,
+)
 from seawall.embassy.repairing import heal_pack
 
 if TYPE_CHECKING:
     from seawall.embassy.store import RepositoryStore
-
-SHARE_NAME = re.compile(r"^data/([0-9a-f]{2})/([0-9a-f]{64})$")
 
 
 @dataclass(frozen=True)
@@ -60,15 +64,14 @@ def adopt_orphans(repo: RepositoryStore, index: Index, targets: Sequence[int]) -
     known = {share_name(pid) for pid in index.packs}
     adopted: list[Adopted] = []
     for name, sites in sorted(holders.items()):
-        match = SHARE_NAME.match(name)
-        if name in known or len(sites) < k + 1 or match is None or match[1] != match[2][:2]:
+        pid = share_pack_id(name)
+        if name in known or len(sites) < k + 1 or pid is None:
             continue
         found = repo.io.map(functools.partial(_size, repo, name=name), sites)
         sizes = dict(zip(sites, found, strict=True))
         size, count = Counter(sizes.values()).most_common(1)[0]
         if count < k + 1:
             continue
-        pid = bytes.fromhex(match[2])
         try:
             length, entries = _chunk_table(repo, pid, [i for i in sites if sizes[i] == size])
         except (*IO_ERRORS, ShareInvalid, IntegrityError, TooFewShares):

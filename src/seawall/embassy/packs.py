@@ -15,6 +15,7 @@ pack can be indexed again without the index.
 
 from __future__ import annotations
 
+import re
 import struct
 from dataclasses import dataclass, field
 
@@ -27,12 +28,22 @@ MAGIC = b"SWPK\x01\x00\x00\x00"
 ENTRY = struct.Struct("<32sIII")
 TRAILER_CONTEXT = b"seawall-embassy/v1 pack-trailer"
 TARGET_SIZE = 16 * 1024 * 1024
+SHARE_NAME = re.compile(r"^data/([0-9a-f]{2})/([0-9a-f]{64})$")
 
 
 def share_name(pid: bytes) -> str:
     """Object name of a pack's share on every site."""
     text = pid.hex()
     return f"data/{text[:2]}/{text}"
+
+
+def share_pack_id(name: str) -> bytes | None:
+    """The pack id an object name is the share of (:func:`share_name`), or None for a name
+    that is no share name."""
+    match = SHARE_NAME.match(name)
+    if match is None or match[1] != match[2][:2]:
+        return None
+    return bytes.fromhex(match[2])
 
 
 @dataclass(frozen=True)

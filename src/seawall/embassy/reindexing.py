@@ -11,7 +11,6 @@ or the new one (or both) in place, and a rerun finishes the work.
 
 from __future__ import annotations
 
-import re
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -19,13 +18,11 @@ from typing import TYPE_CHECKING, Any
 from seawall.embassy.erasure import open_share
 from seawall.embassy.errors import IO_ERRORS, IntegrityError, ShareInvalid, TooFewShares
 from seawall.embassy.index import PackInfo
-from seawall.embassy.packs import read_trailer
+from seawall.embassy.packs import read_trailer, share_pack_id
 from seawall.embassy.progress import Progress, ProgressFn
 
 if TYPE_CHECKING:
     from seawall.embassy.store import RepositoryStore
-
-SHARE_NAME = re.compile(r"^data/([0-9a-f]{2})/([0-9a-f]{64})$")
 
 
 @dataclass(frozen=True)
@@ -62,9 +59,7 @@ def rebuild_index(repo: RepositoryStore, report: ProgressFn) -> IndexRebuild:
     unindexed = sorted(
         name
         for name in holders
-        if (match := SHARE_NAME.match(name)) is not None
-        and match[1] == match[2][:2]
-        and bytes.fromhex(match[2]) not in index.packs
+        if (pid := share_pack_id(name)) is not None and pid not in index.packs
     )
     packs = list(index.packs.values())
     unreadable: list[str] = []

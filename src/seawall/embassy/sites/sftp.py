@@ -393,21 +393,9 @@ class SftpSite:
 
         return sorted(self._call("a listing", op), key=lambda e: e.filename)
 
-    def temporaries(self) -> Iterator[TempInfo]:
-        """Temporary files of puts (``.tmp-*``) anywhere under the root."""
-        pending = [""]
-        while pending:
-            relative = pending.pop()
-            for entry in self._listdir(relative):
-                name = f"{relative}{entry.filename}"
-                if stat.S_ISDIR(entry.st_mode or 0):
-                    pending.append(name + "/")
-                elif stat.S_ISREG(entry.st_mode or 0) and entry.filename.startswith(TEMP_PREFIX):
-                    when = datetime.fromtimestamp(entry.st_mtime or 0, UTC)
-                    yield TempInfo(name, entry.st_size or 0, when)
-
-    def list(self, prefix: str = "") -> Iterator[str]:
-        """Names that start with ``prefix``, walking only directories that can hold them."""
+    def _files(self, prefix: str = "") -> Iterator[tuple[str, paramiko.SFTPAttributes]]:
+        """Regular files under the root with their names, walking only directories that can
+        hold names starting with ``prefix`` (every one for no prefix)."""
         pending = [""]
         while pending:
             relative = pending.pop()
@@ -417,12 +405,21 @@ class SftpSite:
                     folder = name + "/"
                     if folder.startswith(prefix) or prefix.startswith(folder):
                         pending.append(folder)
-                elif (
-                    stat.S_ISREG(entry.st_mode or 0)
-                    and not entry.filename.startswith(TEMP_PREFIX)
-                    and name.startswith(prefix)
-                ):
-                    yield name
+                elif stat.S_ISREG(entry.st_mode or 0):
+                    yield name, entry
+
+    def temporaries(self) -> Iterator[TempInfo]:
+        """Temporary files of puts (``.tmp-*``) anywhere under the root."""
+        for name, entry in self._files():
+            if entry.filename.startswith(TEMP_PREFIX):
+                when = datetime.fromtimestamp(entry.st_mtime or 0, UTC)
+                yield TempInfo(name, entry.st_size or 0, when)
+
+    def list(self, prefix: str = "") -> Iterator[str]:
+        """Names that start with ``prefix``, walking only directories that can hold them."""
+        for name, entry in self._files(prefix):
+            if not entry.filename.startswith(TEMP_PREFIX) and name.startswith(prefix):
+                yield name
 
     def delete(self, name: str) -> None:
         """Remove an object if present."""
