@@ -234,7 +234,7 @@ def back_up(
             degraded=pipeline.missing_shares or len(targets) < repo.config.n,
             new_bytes=pipeline.new_bytes,
         )
-        _publish(repo, snap, nodes, degraded=degraded)
+        publish_snapshot(repo, snap, nodes, degraded=degraded)
     report = BackupReport(
         snap, pipeline.packs_written, pipeline.stored_bytes, packs_reused=pipeline.packs_reused
     )
@@ -357,10 +357,11 @@ def _new_snapshot(
     )
 
 
-def _publish(
-    repo: RepositoryStore, snap: Snapshot, nodes: Sequence[Node], *, degraded: bool
+def publish_snapshot(
+    repo: RepositoryStore, snap: Snapshot, nodes: Sequence[Node], *, degraded: bool = False
 ) -> None:
-    """Write the tree, then the snapshot that names it, under a confirmed lock."""
+    """Write the tree, then the snapshot that names it, under a confirmed lock (a backup's,
+    a copy's and a rewrite's snapshots alike)."""
     # Publishing needs a live lock: one that was lost may have let a prune delete the packs
     # this snapshot names (refreshed here, so a lock another process removed is seen).
     repo.confirm_lock()

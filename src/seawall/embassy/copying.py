@@ -23,6 +23,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from seawall.embassy.backup import publish_snapshot
 from seawall.embassy.erasure import SplitPack
 from seawall.embassy.errors import IntegrityError, SameRepository, SnapshotMissing
 from seawall.embassy.index import Index
@@ -31,7 +32,7 @@ from seawall.embassy.packs import PackEntry, open_chunk
 from seawall.embassy.pipeline import Contents, Pipeline
 from seawall.embassy.progress import Progress, ProgressFn, ignore_progress
 from seawall.embassy.sealing import Compression
-from seawall.embassy.snapshots import Node, Snapshot, dump_tree
+from seawall.embassy.snapshots import Node, Snapshot
 
 if TYPE_CHECKING:
     from seawall.embassy.store import RepositoryStore
@@ -111,7 +112,7 @@ def copy_snapshots(
                     degraded=pipeline.missing_shares,
                     new_bytes=pipeline.new_bytes - before,
                 )
-                _publish(target, copy, nodes)
+                publish_snapshot(target, copy, nodes)
                 held[copy.origin] = copy.id
                 copied.append(CopiedSnapshot(snap.id, copy.id, snap.size, copy.new_bytes))
                 copier.files += snap.files
@@ -168,16 +169,6 @@ def _check_chunks(index: Index, todo: list[Snapshot], trees: dict[str, list[Node
                 seen.add(raw)
                 total += where.entry.raw_length
     return total
-
-
-def _publish(target: RepositoryStore, snap: Snapshot, nodes: list[Node]) -> None:
-    """The tree, then the snapshot that names it (a reader never meets a dangling snapshot)."""
-    # Publishing needs a live lock: one lost may have let a prune delete the packs named.
-    target.confirm_lock()
-    tree_name = f"trees/{snap.id}"
-    target.put_everywhere(tree_name, target.seal_meta(tree_name, dump_tree(nodes)))
-    snap_name = f"snapshots/{snap.id}"
-    target.put_everywhere(snap_name, target.seal_meta(snap_name, snap.to_json()))
 
 
 class _Copier:

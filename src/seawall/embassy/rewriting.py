@@ -15,10 +15,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from seawall.embassy.backup import publish_snapshot
 from seawall.embassy.finding import select_snapshots
 from seawall.embassy.patterns import PathPattern
 from seawall.embassy.progress import Progress, ProgressFn, ignore_progress
-from seawall.embassy.snapshots import Node, Snapshot, dump_tree
+from seawall.embassy.snapshots import Node, Snapshot
 
 if TYPE_CHECKING:
     from seawall.embassy.store import RepositoryStore
@@ -116,7 +117,9 @@ def rewrite_snapshots(
                 elif earlier is not None:
                     new_id = earlier.id
                 else:
-                    new_id = _publish(repo, _rewritten(repo, snap, kept, texts, len(removed)), kept)
+                    replacement = _rewritten(repo, snap, kept, texts, len(removed))
+                    publish_snapshot(repo, replacement, kept)
+                    new_id = replacement.id
                 rewritten.append(RewrittenSnapshot(snap.id, new_id, paths, earlier is not None))
                 if forget and not dry_run:
                     # Snapshot first: a tree without a snapshot is harmless, the reverse is not.
@@ -150,14 +153,3 @@ def _rewritten(
         new_bytes=0,  # a rewrite stores no data
         extra={**snap.extra, REWRITTEN: note},
     )
-
-
-def _publish(repo: RepositoryStore, snap: Snapshot, nodes: list[Node]) -> str:
-    """Write ``snap`` and its tree to every site; its id."""
-    # Publishing needs a live lock, as a backup's snapshot does.
-    repo.confirm_lock()
-    tree_name = f"trees/{snap.id}"
-    repo.put_everywhere(tree_name, repo.seal_meta(tree_name, dump_tree(nodes)))
-    snap_name = f"snapshots/{snap.id}"
-    repo.put_everywhere(snap_name, repo.seal_meta(snap_name, snap.to_json()))
-    return snap.id
