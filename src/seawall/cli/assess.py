@@ -14,11 +14,16 @@ from contextlib import contextmanager
 
 import click
 
+from seawall.assess.frameworks import DEFAULT_FRAMEWORK
 from seawall.cli.context import CliState
 from seawall.core import users
 from seawall.core.context import Ctx
 
 AS_USER = "seawall.assess.as"
+
+framework_option = click.option(
+    "--framework", "framework_id", default=DEFAULT_FRAMEWORK, show_default=True
+)
 
 
 @click.group()

@@ -7,11 +7,19 @@ from pathlib import Path
 import click
 
 from seawall.assess import content, frameworks, indices
-from seawall.assess.frameworks import DEFAULT_FRAMEWORK
 from seawall.assess.report import export
-from seawall.cli.assess import unit
+from seawall.cli.assess import framework_option, unit
 from seawall.cli.context import CliState, pass_state
-from seawall.cli.output import emit_json, emit_table, json_option, read_input, read_text_input, say
+from seawall.cli.output import (
+    emit_json,
+    emit_or_say,
+    emit_or_table,
+    emit_table,
+    json_option,
+    read_input,
+    read_text_input,
+    say,
+)
 
 
 @click.group("frameworks")
@@ -40,13 +48,12 @@ def frameworks_list(state: CliState, as_json: bool) -> None:
         }
         for p in packs.values()
     ]
-    if as_json:
-        emit_json(rows)
-        return
-    emit_table(
+    emit_or_table(
+        as_json,
+        rows,
         "Framework packs",
         ["Id", "Name", "Kind", "Dimensions", "Factors", "Origin"],
-        [
+        (
             (
                 r["id"],
                 r["name"],
@@ -56,7 +63,7 @@ def frameworks_list(state: CliState, as_json: bool) -> None:
                 "shipped" if r["shipped"] else "imported",
             )
             for r in rows
-        ],
+        ),
     )
 
 
@@ -69,10 +76,11 @@ def frameworks_import(state: CliState, pack: Path, as_json: bool) -> None:
     text = read_text_input(pack)
     with unit(state) as ctx:
         imported = frameworks.import_framework(ctx, text, pack.name)
-    if as_json:
-        emit_json({"id": imported.id, "name": imported.name, "factors": len(imported.factors())})
-    else:
-        say(f"Imported {imported.id} ({imported.name}): {len(imported.factors())} factors")
+    emit_or_say(
+        as_json,
+        {"id": imported.id, "name": imported.name, "factors": len(imported.factors())},
+        f"Imported {imported.id} ({imported.name}): {len(imported.factors())} factors",
+    )
 
 
 # ---------------------------------------------------------------------------- content
@@ -85,7 +93,7 @@ def content_group() -> None:
 
 @content_group.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--framework", "framework_id", default=DEFAULT_FRAMEWORK, show_default=True)
+@framework_option
 @click.option("--sha256", "expected", default=None, help="The digest published with the copy.")
 @json_option
 @pass_state
@@ -98,10 +106,11 @@ def content_import(
         row = content.import_content(ctx, data, file.name, framework_id, expected)
         result = {"id": row.id, "framework": row.framework_id, "name": row.name}
         result["sha256"] = row.sha256
-    if as_json:
-        emit_json(result)
-    else:
-        say(f"Imported content pack {result['name']} for {framework_id} (sha256 {row.sha256})")
+    emit_or_say(
+        as_json,
+        result,
+        f"Imported content pack {result['name']} for {framework_id} (sha256 {row.sha256})",
+    )
 
 
 # ---------------------------------------------------------------------------- index
@@ -130,13 +139,12 @@ def index_list(state: CliState, as_json: bool) -> None:
         }
         for e in editions
     ]
-    if as_json:
-        emit_json(rows)
-        return
-    emit_table(
+    emit_or_table(
+        as_json,
+        rows,
         "Index editions",
         ["Edition", "Framework", "Year", "Origin", "Comparability"],
-        [
+        (
             (
                 r["id"],
                 r["framework"],
@@ -145,7 +153,7 @@ def index_list(state: CliState, as_json: bool) -> None:
                 r["comparability"],
             )
             for r in rows
-        ],
+        ),
     )
 
 
@@ -207,10 +215,7 @@ def index_import(
     text = read_text_input(file)
     with unit(state) as ctx:
         rows = indices.import_edition(ctx, text, file.name, framework_id, edition, year, source)
-    if as_json:
-        emit_json(export.index_records(rows))
-    else:
-        say(f"Imported {edition}: {len(rows)} rows")
+    emit_or_say(as_json, export.index_records(rows), f"Imported {edition}: {len(rows)} rows")
 
 
 COMMANDS = (frameworks_group, content_group, index_group)

@@ -8,10 +8,9 @@ from typing import Any
 import click
 
 from seawall.assess import gaps, rounds
-from seawall.assess.frameworks import DEFAULT_FRAMEWORK
-from seawall.cli.assess import unit
+from seawall.cli.assess import framework_option, unit
 from seawall.cli.context import CliState, pass_state
-from seawall.cli.output import emit_json, emit_table, json_option, say
+from seawall.cli.output import emit_or_say, emit_or_table, json_option, say
 from seawall.db.models.assess import RoadmapItem
 from seawall.errors import InvalidInput
 
@@ -41,19 +40,18 @@ def gaps_show(state: CliState, ref: str, default_target: int | None, as_json: bo
         }
         for g in found
     ]
-    if as_json:
-        emit_json(records)
-        return
-    emit_table(
+    emit_or_table(
+        as_json,
+        records,
         "Gaps",
         ["Factor", "Name", "Current", "Target", "Gap"],
-        [(r["factor"], r["name"], r["current"], r["target"], r["gap"]) for r in records],
+        ((r["factor"], r["name"], r["current"], r["target"], r["gap"]) for r in records),
     )
 
 
 @gaps_group.command("target")
 @click.option("--nation", required=True)
-@click.option("--framework", "framework_id", default=DEFAULT_FRAMEWORK, show_default=True)
+@framework_option
 @click.option("--factor", required=True)
 @click.option("--stage", type=int, required=True, help="The stage the nation aims for.")
 @pass_state
@@ -92,7 +90,7 @@ def _parse_due(value: str) -> date:
 
 @roadmap_group.command("add")
 @click.option("--nation", required=True)
-@click.option("--framework", "framework_id", default=DEFAULT_FRAMEWORK, show_default=True)
+@framework_option
 @click.option("--factor", required=True)
 @click.option("--action", required=True, help="What will be done.")
 @click.option("--owner", required=True, help="Who is responsible.")
@@ -116,10 +114,9 @@ def roadmap_add(
     with unit(state) as ctx:
         item = gaps.add_item(ctx, nation, framework_id, factor, action, owner, when, status)
         record = _item_record(item)
-    if as_json:
-        emit_json(record)
-    else:
-        say(f"Added roadmap item {item.id} for {item.factor_id}, due {record['due']}")
+    emit_or_say(
+        as_json, record, f"Added roadmap item {item.id} for {item.factor_id}, due {record['due']}"
+    )
 
 
 @roadmap_group.command("list")
@@ -138,13 +135,12 @@ def roadmap_list(state: CliState, nation: str, framework_id: str | None, as_json
                 for h in gaps.history(ctx, item.id)
             ]
             records.append(record)
-    if as_json:
-        emit_json(records)
-        return
-    emit_table(
+    emit_or_table(
+        as_json,
+        records,
         "Roadmap",
         ["Id", "Factor", "Action", "Owner", "Due", "Status", "Done"],
-        [
+        (
             (
                 r["id"],
                 r["factor"],
@@ -155,7 +151,7 @@ def roadmap_list(state: CliState, nation: str, framework_id: str | None, as_json
                 f"{r['progress']}%",
             )
             for r in records
-        ],
+        ),
     )
 
 
@@ -178,10 +174,7 @@ def roadmap_update(
     with unit(state) as ctx:
         item = gaps.update_item(ctx, item_id, status, progress, note)
         record = _item_record(item)
-    if as_json:
-        emit_json(record)
-    else:
-        say(f"Roadmap item {item.id}: {item.status}, {item.progress}% done")
+    emit_or_say(as_json, record, f"Roadmap item {item.id}: {item.status}, {item.progress}% done")
 
 
 COMMANDS = (gaps_group, roadmap_group)

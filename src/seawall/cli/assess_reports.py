@@ -10,10 +10,10 @@ import click
 
 from seawall.assess import benchmark, indices, rounds
 from seawall.assess.errors import RoundNotFound
-from seawall.assess.frameworks import DEFAULT_FRAMEWORK, get_framework
+from seawall.assess.frameworks import get_framework
 from seawall.assess.report import export
 from seawall.catalogs import LANGUAGES
-from seawall.cli.assess import unit
+from seawall.cli.assess import framework_option, unit
 from seawall.cli.context import CliState, pass_state
 from seawall.cli.output import emit_json, emit_table, json_option, say, writable, write_file
 from seawall.core.context import Ctx
@@ -35,7 +35,7 @@ def _write(out: str, data: str | bytes) -> None:
 
 @click.command("region")
 @click.option("--group", default="CARICOM", show_default=True, help="CARICOM, OECS, ...")
-@click.option("--framework", "framework_id", default=DEFAULT_FRAMEWORK, show_default=True)
+@framework_option
 @click.option(
     "--baseline",
     type=int,
@@ -92,7 +92,7 @@ def region(
 @click.option("--group", default=None, help="A region group: its regional report instead.")
 @click.option("--format", "fmt", type=click.Choice(["pdf", "html"]), default="pdf")
 @click.option("--out", required=True, help="Output file ('-' for stdout).")
-@click.option("--framework", "framework_id", default=DEFAULT_FRAMEWORK, show_default=True)
+@framework_option
 @click.option("--region", "region_group", default="CARICOM", show_default=True)
 @click.option("--index-group", default="CARIBBEAN", show_default=True)
 @click.option("--default-target", type=int, default=None, help="Target for factors without one.")
@@ -155,7 +155,7 @@ def report(
     show_default=True,
     help="Rounds of a nation, an index edition, a region view, or a region's whole panel.",
 )
-@click.option("--framework", "framework_id", default=DEFAULT_FRAMEWORK, show_default=True)
+@framework_option
 @click.option("--year", type=int, default=None, help="Only the round of this year.")
 @click.option("--edition", default=indices.GCI_2024, show_default=True)
 @click.option("--group", default=None, help="Region group for index, region and panel data.")

@@ -15,7 +15,6 @@ from seawall.cli.output import (
     emit_json,
     emit_or_say,
     emit_or_table,
-    emit_table,
     err_console,
     fmt_time,
     json_option,
@@ -108,39 +107,38 @@ def partner_sync(
         reports = sync.sync(
             node, name, page_size=page_size, timeout=timeout, force=force, progress=progress
         )
-    if as_json:
-        emit_json([r.as_dict() for r in reports])
-    else:
-        emit_table(
-            "Sync",
-            [
-                "Partner",
-                "Nation",
-                "Pulled",
-                "Dupes",
-                "Withheld",
-                "Rejected",
-                "Sent",
-                "Waiting",
-                "Result",
-            ],
-            [
-                (
-                    r.partner,
-                    r.nation,
-                    r.pulled.added,
-                    r.pulled.duplicates,
-                    len(r.pulled.withheld),
-                    len(r.pulled.rejected) + len(r.refused),
-                    r.sent,
-                    r.pending,
-                    r.error or r.skipped or "ok",
-                )
-                for r in reports
-            ],
-        )
-        if not reports:
-            say("No partners to sync: add one with `seawall partner add`.")
+    emit_or_table(
+        as_json,
+        [r.as_dict() for r in reports],
+        "Sync",
+        [
+            "Partner",
+            "Nation",
+            "Pulled",
+            "Dupes",
+            "Withheld",
+            "Rejected",
+            "Sent",
+            "Waiting",
+            "Result",
+        ],
+        (
+            (
+                r.partner,
+                r.nation,
+                r.pulled.added,
+                r.pulled.duplicates,
+                len(r.pulled.withheld),
+                len(r.pulled.rejected) + len(r.refused),
+                r.sent,
+                r.pending,
+                r.error or r.skipped or "ok",
+            )
+            for r in reports
+        ),
+    )
+    if not reports and not as_json:
+        say("No partners to sync: add one with `seawall partner add`.")
     if any(r.error for r in reports):
         click_ctx.exit(69)
 

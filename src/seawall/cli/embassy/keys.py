@@ -8,15 +8,11 @@ from pathlib import Path
 import click
 
 from seawall.cli.context import CliState, pass_state
-from seawall.cli.embassy.access import (
-    NEW_PASSPHRASE_ENV,
-    opened,
-    repo_option,
-)
+from seawall.cli.embassy.access import NEW_PASSPHRASE_ENV, opened, repo_option
 from seawall.cli.output import (
     ask_secret,
     emit_json,
-    emit_table,
+    emit_or_table,
     json_option,
     read_text_input,
     say,
@@ -64,16 +60,15 @@ def key_list(state: CliState, repo_ref: str, as_json: bool) -> None:
         }
         for s in slots
     ]
-    if as_json:
-        emit_json(rows)
-        return
-    emit_table(
+    emit_or_table(
+        as_json,
+        rows,
         "Key slots",
         ["Id", "Kind", "Label", "Created", ""],
-        [
+        (
             (r["id"], r["kind"], r["label"], r["created"], "← this session" if r["current"] else "")
             for r in rows
-        ],
+        ),
     )
 
 

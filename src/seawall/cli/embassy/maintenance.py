@@ -19,17 +19,9 @@ from seawall.cli.embassy.access import (
     progress_bar,
     repo_option,
 )
-from seawall.cli.output import (
-    emit_json,
-    emit_table,
-    err_console,
-    json_option,
-    say,
-)
+from seawall.cli.output import emit_json, emit_or_say, emit_table, err_console, json_option, say
 from seawall.embassy import service
-from seawall.embassy.errors import (
-    PacksLost,
-)
+from seawall.embassy.errors import PacksLost
 from seawall.embassy.health import gather_stats
 from seawall.embassy.locks import Lock
 from seawall.embassy.pruning import ForgetGroup, PruneReport
@@ -134,10 +126,7 @@ def prune(state: CliState, repo_ref: str, max_unused: str, dry_run: bool, as_jso
         report = service.prune(
             access_to(state, repo_ref), max_unused=unused, dry_run=dry_run, progress=progress
         )
-    if as_json:
-        emit_json(asdict(report))
-    else:
-        say(_pruned_line(report))
+    emit_or_say(as_json, asdict(report), _pruned_line(report))
 
 
 def _pruned_line(report: PruneReport) -> str:

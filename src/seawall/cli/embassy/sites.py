@@ -6,17 +6,8 @@ import click
 from rich.markup import escape
 
 from seawall.cli.context import CliState, pass_state
-from seawall.cli.embassy.access import (
-    access_to,
-    progress_bar,
-    repo_option,
-)
-from seawall.cli.output import (
-    emit_json,
-    emit_table,
-    json_option,
-    say,
-)
+from seawall.cli.embassy.access import access_to, progress_bar, repo_option
+from seawall.cli.output import emit_json, emit_table, json_option, say
 from seawall.embassy import registry, service
 from seawall.embassy.exposure import DEFAULT_STORM_RADIUS_KM, Place
 from seawall.embassy.sites import redact_url

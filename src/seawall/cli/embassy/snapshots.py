@@ -19,12 +19,7 @@ from seawall.cli.embassy.access import (
     progress_bar,
     repo_option,
 )
-from seawall.cli.output import (
-    emit_json,
-    emit_table,
-    json_option,
-    say,
-)
+from seawall.cli.output import emit_json, emit_or_say, emit_or_table, json_option, say
 from seawall.embassy import registry, service
 from seawall.embassy.sealing import Compression
 from seawall.embassy.sites import open_site, redact_url
@@ -56,18 +51,11 @@ def init(state: CliState, name: str, sites: tuple[str, ...], shares: str, as_jso
         k=k,
         clock=state.node().clock,
     )
-    if as_json:
-        emit_json(
-            {
-                "name": name,
-                "id": repo_id,
-                "k": k,
-                "n": n,
-                "sites": [redact_url(u) for u in sites],
-            }
-        )
-    else:
-        say(f"Repository {name} ({k}-of-{n}) created on {n} sites")
+    emit_or_say(
+        as_json,
+        {"name": name, "id": repo_id, "k": k, "n": n, "sites": [redact_url(u) for u in sites]},
+        f"Repository {name} ({k}-of-{n}) created on {n} sites",
+    )
 
 
 @click.command()
@@ -157,13 +145,12 @@ def snapshots(state: CliState, repo_ref: str, as_json: bool) -> None:
     """List snapshots."""
     with opened(state, repo_ref) as o:
         snaps = o.repo.snapshots()
-    if as_json:
-        emit_json([{**asdict(s), "time": s.time.isoformat()} for s in snaps])
-        return
-    emit_table(
+    emit_or_table(
+        as_json,
+        [{**asdict(s), "time": s.time.isoformat()} for s in snaps],
         "Snapshots",
         ["Id", "Time (UTC)", "Host", "Paths", "Tags", "Files", "Size", "State"],
-        [
+        (
             (
                 s.short_id,
                 s.time.strftime("%Y-%m-%d %H:%M:%S"),
@@ -175,7 +162,7 @@ def snapshots(state: CliState, repo_ref: str, as_json: bool) -> None:
                 "degraded" if s.degraded else "ok",
             )
             for s in snaps
-        ],
+        ),
     )
 
 
@@ -291,13 +278,12 @@ def list_repos(state: CliState, as_json: bool) -> None:
                     "last_check": check_run.outcome if check_run else None,
                 }
             )
-    if as_json:
-        emit_json(rows)
-        return
-    emit_table(
+    emit_or_table(
+        as_json,
+        rows,
         "Embassy repositories",
         ["Name", "Shares", "State", "Last backup", "Last check"],
-        [
+        (
             (
                 r["name"],
                 f"{r['k']}-of-{r['n']}",
@@ -306,5 +292,5 @@ def list_repos(state: CliState, as_json: bool) -> None:
                 r["last_check"] or "never",
             )
             for r in rows
-        ],
+        ),
     )
