@@ -60,7 +60,6 @@ def _quiet(partner: str, stage: str, count: int) -> None:
 class SyncReport(links.Exchange):
     """What one pass did with one partner."""
 
-    partner: str
     nation: str
     pulled: Received = field(default_factory=Received)
     collections: int = 0

@@ -29,7 +29,6 @@ PACKAGE_MEDIA_TYPE = "application/vnd.seawall.package"
 class DeliveryReport(links.Exchange):
     """What one pass did with one partner."""
 
-    partner: str
     delivered: list[dict[str, str]] = field(default_factory=list)
     refused: list[dict[str, str]] = field(default_factory=list)
     pending: int = 0

@@ -31,10 +31,11 @@ from seawall.settings import Settings
 
 @dataclass
 class Exchange:
-    """How one pass with a partner ended, whichever pillar ran it: skipped (and why), or
-    failed with a typed error; all empty when it ran through. A pillar's report adds what
+    """How one pass with a partner (named) ended, whichever pillar ran it: skipped (and why),
+    or failed with a typed error; all empty when it ran through. A pillar's report adds what
     the pass did."""
 
+    partner: str
     skipped: str = field(default="", kw_only=True)
     error: str = field(default="", kw_only=True)
     error_code: str = field(default="", kw_only=True)
