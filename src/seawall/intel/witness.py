@@ -29,7 +29,7 @@ import hashlib
 import json
 import re
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -107,7 +107,7 @@ class SignedHead:
 
     def as_dict(self) -> dict[str, Any]:
         """The head as it travels: its fields and the signature."""
-        return {**self.signed_fields(), "signature": self.signature}
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -130,12 +130,7 @@ class Witnessed:
 
     def as_dict(self) -> dict[str, Any]:
         """The outcome as the witness endpoint answers it."""
-        return {
-            "outcome": self.outcome,
-            "count": self.count,
-            "hash": self.hash,
-            "message": self.message,
-        }
+        return asdict(self)
 
 
 def head_bytes(fields: Mapping[str, Any]) -> bytes:
@@ -263,12 +258,7 @@ def publish_head(node: Node, partner_id: str, link: PartnerLink) -> Witnessed:
 
 def _acknowledge(ctx: Ctx, partner: Partner, head: SignedHead) -> None:
     """Remember the head of ours the partner holds, so a bundle can link to it."""
-    row = held_head(ctx, partner.id, ACKNOWLEDGED)
-    if row is None:
-        row = IntelAuditHead(partner_id=partner.id, state=ACKNOWLEDGED, reason="")
-        ctx.db.add(row)
-    _fill(row, head, "witness", ctx)
-    ctx.db.flush()
+    _store(ctx, partner, held_head(ctx, partner.id, ACKNOWLEDGED), ACKNOWLEDGED, head, "witness")
 
 
 def acknowledged_count(ctx: Ctx, partner: Partner) -> int | None:
@@ -371,11 +361,24 @@ def _as_head(row: IntelAuditHead) -> SignedHead:
     )
 
 
-def _fill(row: IntelAuditHead, head: SignedHead, via: str, ctx: Ctx) -> None:
+def _store(
+    ctx: Ctx,
+    partner: Partner,
+    row: IntelAuditHead | None,
+    state: str,
+    head: SignedHead,
+    via: str,
+    reason: str = "",
+) -> None:
+    """Write ``head`` over ``row``, or into a new row of ``state`` when there is none."""
+    if row is None:
+        row = IntelAuditHead(partner_id=partner.id, state=state, reason=reason)
+        ctx.db.add(row)
     row.nation, row.key_id, row.count = head.nation, head.key_id, head.count
     row.hash, row.root, row.signature = head.hash, head.root, head.signature
     row.signed_at = parse_timestamp(head.at)
     row.via, row.received_at = via, ctx.now()
+    ctx.db.flush()
 
 
 def keep_head(ctx: Ctx, partner: Partner, published: Any, via: str) -> Witnessed:
@@ -445,11 +448,7 @@ def _hold(
     via: str,
     outcome: str,
 ) -> Witnessed:
-    if held is None:
-        held = IntelAuditHead(partner_id=partner.id, state=HELD, reason="")
-        ctx.db.add(held)
-    _fill(held, head, via, ctx)
-    ctx.db.flush()
+    _store(ctx, partner, held, HELD, head, via)
     ctx.record(
         "intel.audit_head.witnessed",
         partner.id,
@@ -465,10 +464,8 @@ def _hold(
 def _refuse(
     ctx: Ctx, partner: Partner, held: IntelAuditHead, head: SignedHead, via: str, reason: str
 ) -> Witnessed:
-    evidence = IntelAuditHead(partner_id=partner.id, state=REFUSED, reason=reason)
-    _fill(evidence, head, via, ctx)
-    ctx.db.add(evidence)
-    ctx.db.flush()
+    # A refused head is kept beside the held one, as evidence: always a new row.
+    _store(ctx, partner, None, REFUSED, head, via, reason)
     ctx.record(
         "intel.audit_head.refused",
         partner.id,

@@ -10,7 +10,7 @@ is said but is no failure of the chain.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -58,12 +58,7 @@ class WitnessCheck:
 
     def as_dict(self) -> dict[str, Any]:
         """The check for ``--json`` and the API."""
-        return {
-            "partner": self.partner,
-            "verdict": self.verdict,
-            "count": self.count,
-            "message": self.message,
-        }
+        return asdict(self)
 
 
 def check_witnesses(
@@ -176,16 +171,7 @@ class Witnessing:
 
     def as_dict(self) -> dict[str, Any]:
         """For ``--json``."""
-        return {
-            "partner": self.partner,
-            "nation": self.nation,
-            "theirs": self.theirs,
-            "theirs_hash": self.theirs_hash,
-            "theirs_signed_at": self.theirs_signed_at,
-            "theirs_via": self.theirs_via,
-            "refused": self.refused,
-            "ours": self.ours,
-        }
+        return asdict(self)
 
 
 def witnessing(ctx: Ctx) -> list[Witnessing]:
