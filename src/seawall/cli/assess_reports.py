@@ -20,6 +20,14 @@ from seawall.core.context import Ctx
 from seawall.core.nations import normalise_nation
 from seawall.errors import InvalidInput
 
+out_option = click.option("--out", required=True, help="Output file ('-' for stdout).")
+
+
+def _check_writable(out: str) -> None:
+    """Refuse an output file that cannot be written before any work ('-' is stdout)."""
+    if out != "-":
+        writable(Path(out))
+
 
 def _write(out: str, data: str | bytes) -> None:
     if out == "-":
@@ -91,7 +99,7 @@ def region(
 @click.option("--nation", default=None, help="The nation whose report to write.")
 @click.option("--group", default=None, help="A region group: its regional report instead.")
 @click.option("--format", "fmt", type=click.Choice(["pdf", "html"]), default="pdf")
-@click.option("--out", required=True, help="Output file ('-' for stdout).")
+@out_option
 @framework_option
 @click.option("--region", "region_group", default="CARICOM", show_default=True)
 @click.option("--index-group", default="CARIBBEAN", show_default=True)
@@ -123,8 +131,7 @@ def report(
     regional report (statements and their figures, rankings, panel, sources) as PDF or HTML."""
     if (nation is None) == (group is None):
         raise InvalidInput("give exactly one of --nation and --group")
-    if out != "-":
-        writable(Path(out))
+    _check_writable(out)
     # imported here: matplotlib and WeasyPrint are slow to load and only reports need them
     from seawall.assess.report import document, regional
 
@@ -146,7 +153,7 @@ def report(
 @click.command("export")
 @click.option("--nation", default=None, help="The nation whose rounds to export.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv")
-@click.option("--out", required=True, help="Output file ('-' for stdout).")
+@out_option
 @click.option(
     "--data",
     "what",
@@ -176,8 +183,7 @@ def export_command(
     baseline: int | None,
 ) -> None:
     """Export rounds (one record per factor), index scores, a region view or its panel."""
-    if out != "-":
-        writable(Path(out))
+    _check_writable(out)
     with unit(state) as ctx:
         data: Any
         if what == "index":

@@ -30,11 +30,11 @@ PASSPHRASE_ENV = "SEAWALL_EMBASSY_PASSPHRASE"  # noqa: S105 - a variable name
 NEW_PASSPHRASE_ENV = "SEAWALL_EMBASSY_NEW_PASSPHRASE"  # noqa: S105 - a variable name
 
 
-def ask_passphrase(confirm: bool = False) -> str:
-    """The repository's passphrase, from the environment or asked for."""
-    return os.environ.get(PASSPHRASE_ENV) or ask_secret(
-        "Repository passphrase", PASSPHRASE_ENV, confirm
-    )
+def ask_passphrase(
+    confirm: bool = False, env: str = PASSPHRASE_ENV, label: str = "Repository passphrase"
+) -> str:
+    """A repository's passphrase, from the variable ``env`` or asked for."""
+    return os.environ.get(env) or ask_secret(label, env, confirm)
 
 
 def parse_shares(value: str) -> tuple[int, int]:

@@ -3,14 +3,13 @@ partner), opened and sealed again on this node."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
 
 import click
 
 from seawall.cli.context import CliState, pass_state
-from seawall.cli.embassy.access import access_to, progress_bar
-from seawall.cli.output import ask_secret, emit_json, json_option, say
+from seawall.cli.embassy.access import access_to, ask_passphrase, progress_bar
+from seawall.cli.output import emit_json, json_option, say
 from seawall.embassy.service.copying import copy as copy_snapshots
 
 FROM_PASSPHRASE_ENV = "SEAWALL_EMBASSY_FROM_PASSPHRASE"  # noqa: S105 - a variable name
@@ -18,8 +17,8 @@ FROM_PASSPHRASE_ENV = "SEAWALL_EMBASSY_FROM_PASSPHRASE"  # noqa: S105 - a variab
 
 def ask_from_passphrase() -> str:
     """The passphrase of the repository copied from, from the environment or asked for."""
-    return os.environ.get(FROM_PASSPHRASE_ENV) or ask_secret(
-        "Passphrase of the repository to copy from", FROM_PASSPHRASE_ENV, confirm=False
+    return ask_passphrase(
+        env=FROM_PASSPHRASE_ENV, label="Passphrase of the repository to copy from"
     )
 
 

@@ -36,6 +36,11 @@ new_passphrase_option = click.option(
 )
 
 
+def ask_new_passphrase(given: str | None) -> str:
+    """The new passphrase: as given (option or environment), else asked for twice."""
+    return given or ask_secret("New passphrase", NEW_PASSPHRASE_ENV)
+
+
 @click.group()
 def key() -> None:
     """Key slots and custodian recovery shares."""
@@ -79,7 +84,7 @@ def key_list(state: CliState, repo_ref: str, as_json: bool) -> None:
 @pass_state
 def key_add(state: CliState, repo_ref: str, label: str, new_passphrase: str | None) -> None:
     """Add another passphrase (no data is re-uploaded)."""
-    secret = new_passphrase or ask_secret("New passphrase", NEW_PASSPHRASE_ENV)
+    secret = ask_new_passphrase(new_passphrase)
     with opened(state, repo_ref) as o:
         change = plan_passphrase(o.repo, secret, label=label)
         assert change.adds is not None
@@ -104,7 +109,7 @@ def key_remove(state: CliState, repo_ref: str, slot_id: str) -> None:
 @pass_state
 def key_passwd(state: CliState, repo_ref: str, new_passphrase: str | None) -> None:
     """Change this session's passphrase: re-wraps the key, never re-uploads data."""
-    secret = new_passphrase or ask_secret("New passphrase", NEW_PASSPHRASE_ENV)
+    secret = ask_new_passphrase(new_passphrase)
     with opened(state, repo_ref) as o:
         change = plan_passphrase_change(o.repo, secret)
         assert change.adds is not None and change.retires is not None
@@ -195,7 +200,7 @@ def key_recover(
         *(read_text_input(p, "a custodian's share as text").strip() for p in share_files),
     ]
     shares = [CustodianShare.from_text(t) for t in texts]
-    secret = new_passphrase or ask_secret("New passphrase", NEW_PASSPHRASE_ENV)
+    secret = ask_new_passphrase(new_passphrase)
     with opened(state, repo_ref, recovery_shares=shares) as o:
         change = plan_passphrase(o.repo, secret, label="recovered")
         assert change.adds is not None
