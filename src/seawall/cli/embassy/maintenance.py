@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from datetime import datetime
 from typing import Any
 
 import click
+from click.decorators import FC
 from rich.markup import escape
 
 from seawall.cli.context import CliState, pass_state
@@ -235,14 +236,17 @@ def stats(state: CliState, repo_ref: str, as_json: bool) -> None:
     )
 
 
+def keep_options(command: FC) -> FC:
+    """``--keep-last`` to ``--keep-yearly``: one option per period of the keep policy."""
+    for period in reversed([f.name for f in fields(KeepPolicy)]):
+        option = click.option(f"--keep-{period}", period, default=0, type=click.IntRange(0))
+        command = option(command)
+    return command
+
+
 @click.command()
 @repo_option
-@click.option("--keep-last", default=0, type=click.IntRange(0))
-@click.option("--keep-hourly", default=0, type=click.IntRange(0))
-@click.option("--keep-daily", default=0, type=click.IntRange(0))
-@click.option("--keep-weekly", default=0, type=click.IntRange(0))
-@click.option("--keep-monthly", default=0, type=click.IntRange(0))
-@click.option("--keep-yearly", default=0, type=click.IntRange(0))
+@keep_options
 @click.option("--tag", "tags", multiple=True, help="Only snapshots with these tags.")
 @click.option(
     "--group-by",
@@ -257,29 +261,18 @@ def stats(state: CliState, repo_ref: str, as_json: bool) -> None:
 @pass_state
 def forget(
     state: CliState,
+    /,
     repo_ref: str,
-    keep_last: int,
-    keep_hourly: int,
-    keep_daily: int,
-    keep_weekly: int,
-    keep_monthly: int,
-    keep_yearly: int,
     tags: tuple[str, ...],
     group_by: str,
     do_prune: bool,
     max_unused: str,
     dry_run: bool,
     as_json: bool,
+    **keep: int,
 ) -> None:
     """Remove snapshots outside a keep policy (restic's rules), optionally pruning data."""
-    policy = KeepPolicy(
-        last=keep_last,
-        hourly=keep_hourly,
-        daily=keep_daily,
-        weekly=keep_weekly,
-        monthly=keep_monthly,
-        yearly=keep_yearly,
-    )
+    policy = KeepPolicy(**keep)
     fields = parse_group_by(group_by)
     unused = fraction(max_unused, "--max-unused", zero=True)
     forgotten = service.forget(
