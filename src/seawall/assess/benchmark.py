@@ -1,9 +1,10 @@
 """Regional benchmarking: a panel of published rounds across nations and years, and the
 statements a regional coordinator publishes, each linked to the rows behind it.
 
-Only rounds that are published *and* whose nation currently consents to the region group are
-used: this node's own, and those other nations' nodes published to it in signed round packages
-(:mod:`seawall.assess.publication`) for the group and have not withdrawn. A round counts only
+Only rounds published to the region group, and not withdrawn from it, are used
+(:mod:`seawall.assess.consents`): this node's own, and those other nations' nodes published to
+it in signed round packages (:mod:`seawall.assess.publication`) for the group and have not
+withdrawn. A round counts only
 when it agrees every factor of the framework; the view lists the others apart, so a round that
 agrees one factor never stands for its nation. The statements' rules are in
 :mod:`seawall.assess.statements`; the view adds the ranking of nations (with their GCI 2024
@@ -17,6 +18,7 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 
+from seawall.assess.consents import published_round_ids
 from seawall.assess.frameworks import DEFAULT_FRAMEWORK, Framework, get_framework
 from seawall.assess.indices import GCI_2024, edition_rows
 from seawall.assess.publication import received_for, withdrawals_for
@@ -41,7 +43,7 @@ from seawall.assess.statements import (
 from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
 from seawall.core.nations import region_members
-from seawall.db.models.assess import PublicationConsent, Round
+from seawall.db.models.assess import Round
 
 __all__ = [
     "IMPROVED_BY",
@@ -106,19 +108,13 @@ def build_panel(ctx: Ctx, group: str, framework_id: str = DEFAULT_FRAMEWORK) -> 
     framework = get_framework(ctx.db, framework_id)
     code = group.strip().upper()
     members = region_members(ctx.db, code)
-    consenting = set(
-        ctx.db.scalars(
-            select(PublicationConsent.nation).where(
-                PublicationConsent.region_group == code,
-                PublicationConsent.revoked_at.is_(None),
-            )
-        )
-    )
-    nations = [n for n in members if n in consenting]
+    # Each round as recorded published to the group, and not withdrawn from it.
+    published = published_round_ids(ctx.db, code)
     rounds = ctx.db.scalars(
         select(Round)
         .where(
-            Round.nation.in_(nations),
+            Round.id.in_(published),
+            Round.nation.in_(members),
             Round.framework_id == framework.id,
             Round.status == PUBLISHED,
         )

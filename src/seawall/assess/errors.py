@@ -12,11 +12,14 @@
     ├── WrongFrameworkKind     e.g. a rating round on an index framework
     ├── IndexCsvInvalid        an index CSV with missing or non-numeric scores
     ├── RoundEntryInvalid      a round entered at a hub from a CSV or JSON file with a bad row
-    └── NoSharedGroup          a round package for no group the hub holds with that nation
+    ├── NoSharedGroup          a round package for no group the hub holds with that nation
+    ├── ParticipantInvalid     inviting someone who is not an assessor of the round's nation
+    └── ReasonRequired         agreeing a stage no group rated, without saying why
     NotFound
     ├── RoundNotFound
     ├── IndexEditionNotFound
-    └── RoadmapItemNotFound
+    ├── RoadmapItemNotFound
+    └── ParticipantNotFound    removing someone the round has not invited
     Conflict
     ├── RoundExists
     ├── RoundPublished         a change to a round already published
@@ -27,7 +30,10 @@
     └── SignedRoundHeld        entering at a hub a round the nation's own node signed
     Forbidden
     ├── ConsentMissing         publishing without the nation's consent
-    └── ForeignRound           a round package signed by another nation's node
+    ├── ForeignRound           a round package signed by another nation's node
+    ├── NotYourGroup           rating for a group one is not invited to rate for
+    ├── NotFacilitator         agreeing a stage without leading or facilitating the round
+    └── NotRoundLead           inviting, revealing or handing over without leading the round
 """
 
 from __future__ import annotations
@@ -205,3 +211,51 @@ class ForeignRound(Forbidden):
 
     code = "foreign_round"
     remedy = "Ask that nation's own node for the package."
+
+
+class ParticipantInvalid(InvalidInput):
+    """Inviting to a round (or handing its lead to) someone who is not an enabled assessor of
+    the round's nation, or who already rates for another group in it."""
+
+    code = "participant_invalid"
+    remedy = (
+        "Name users of the round's nation whose role may rate (assessor or admin); a rater "
+        "rates for one group of a round."
+    )
+
+
+class ReasonRequired(InvalidInput):
+    """Agreeing a stage for a factor that no invited group has rated, without a reason."""
+
+    code = "reason_required"
+    remedy = "Say why the stage is agreed without ratings (`--reason`); it is shown with it."
+
+
+class ParticipantNotFound(NotFound):
+    """Removing from a round someone it has not invited for that group."""
+
+    code = "participant_not_found"
+    remedy = "List the round's participants (`seawall assess round participants ROUND`)."
+
+
+class NotYourGroup(Forbidden):
+    """Rating, in a round with invited groups, for a group one is not invited to rate for."""
+
+    code = "not_your_group"
+    remedy = "Rate for your own group, or ask the round's lead to invite you."
+
+
+class NotFacilitator(Forbidden):
+    """Recording an agreed stage in a round with invited groups without being its lead or
+    one of its facilitators."""
+
+    code = "not_facilitator"
+    remedy = "Ask the round's lead or a facilitator to record the agreed stage."
+
+
+class NotRoundLead(Forbidden):
+    """Inviting groups, revealing stages or handing over the lead of a round without being its
+    lead (or, for the hand-over and invitations, an admin of its nation)."""
+
+    code = "not_round_lead"
+    remedy = "Ask the round's lead, or an admin of the nation."

@@ -14,8 +14,9 @@ Its payload is JSON::
      "ratings": [...]}                                     (only when the nation chose to)
 
 The nation's node writes it (:func:`export_round`, :func:`withdraw_round`): only a published
-round, only by someone of the round's nation allowed to publish, only to groups the nation
-has consented to (the consent names the user who recorded it). The hub opens it
+round, only by someone of the round's nation allowed to publish, only to groups the round is
+published to (:mod:`seawall.assess.consents`: each names the user of the nation who
+published the round there). The hub opens it
 (:func:`import_round`) only when the signature verifies with the key registered for a
 partner of the round's own nation: a node speaks for its own nation's rounds and no other.
 The hub keeps the round as the package said, read-only; a newer package of the same round
@@ -36,15 +37,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import select
 
+from seawall.assess.consents import published_groups, withdraw_publication
 from seawall.assess.errors import ConsentMissing, ForeignRound, NoSharedGroup, RoundNotPublished
-from seawall.assess.rounds import (
-    PUBLISHED,
-    active_consents,
-    agreed_stages,
-    consenting_groups,
-    find_round,
-    publish,
-)
+from seawall.assess.rounds import PUBLISHED, agreed_stages, find_round, publish
 from seawall.assess.rounds import revoke_consent as rounds_revoke
 from seawall.core.access import Perm, require, require_nation
 from seawall.core.context import Ctx
@@ -52,7 +47,7 @@ from seawall.core.federation import queue
 from seawall.core.federation.identity import load_node_key
 from seawall.core.federation.inbox import Receiver, delivering_partner
 from seawall.core.federation.packages import PackageKind, open_package, seal_package, sender_of
-from seawall.core.nations import normalise_nation, region_members
+from seawall.core.nations import region_members
 from seawall.core.partners import list_partners
 from seawall.db.models import Partner
 from seawall.db.models.assess import Consensus, Rating, ReceivedRound, Round
@@ -171,16 +166,16 @@ def round_document(
     ctx: Ctx, ref: str, *, groups: tuple[str, ...] = (), ratings: bool = False
 ) -> dict[str, Any]:
     """What a round package carries, as JSON: a published round for the hubs of ``groups``
-    (default: every group the nation consents to), its agreed stages and dissent, and with
+    (default: every group the round is published to), its agreed stages and dissent, and with
     ``ratings`` each stakeholder group's ratings and rationales."""
     row = _published_round(ctx, ref)
-    consents = active_consents(ctx.db, row.nation)
+    consents = published_groups(ctx.db, row.id)
     wanted = sorted({g.strip().upper() for g in groups}) or sorted(consents)
     missing = [g for g in wanted if g not in consents]
     if missing or not wanted:
         raise ConsentMissing(
-            f"{row.nation} has not consented to publish to {', '.join(missing) or 'any group'}: "
-            "record the nation's consent with `seawall assess round consent` first"
+            f"round {row.id} is not published to {', '.join(missing) or 'any group'}: "
+            f"publish it there with `seawall assess round publish {row.id} --group GROUP` first"
         )
     consensus = list(ctx.db.scalars(select(Consensus).where(Consensus.round_id == row.id)))
     return {
@@ -236,6 +231,7 @@ def withdraw_round(ctx: Ctx, settings: Settings, ref: str, group: str, reason: s
     why = " ".join(reason.split())
     if not why:
         raise InvalidInput("say why the round is withdrawn (--reason): the hub shows it")
+    withdraw_publication(ctx, row, code, why)
     payload = {
         "action": WITHDRAW,
         "round": _round_doc(row),
@@ -434,9 +430,10 @@ class Sent:
 
 def send_round(ctx: Ctx, settings: Settings, ref: str, groups: tuple[str, ...] = ()) -> Sent:
     """Queue a published round's package for the hub of each group (default: every group
-    its nation consents to): one package per hub, naming only the groups that hub serves."""
+    the round is published to): one package per hub, naming only the groups that hub
+    serves."""
     row = _published_round(ctx, ref)
-    wanted = {g.strip().upper() for g in groups} or set(consenting_groups(ctx.db, row.nation))
+    wanted = {g.strip().upper() for g in groups} or set(published_groups(ctx.db, row.id))
     hubs: dict[str, tuple[str, ...]] = {}
     for name, (hub, served) in hubs_for(ctx, sorted(wanted)).items():
         package = export_round(ctx, settings, row.id, groups=served)
@@ -446,13 +443,22 @@ def send_round(ctx: Ctx, settings: Settings, ref: str, groups: tuple[str, ...] =
 
 
 def publish_round(
-    ctx: Ctx, settings: Settings, ref: str, partial: bool = False
+    ctx: Ctx,
+    settings: Settings,
+    ref: str,
+    partial: bool = False,
+    groups: Sequence[str] = (),
 ) -> tuple[Round, Sent]:
-    """Publish a round (:func:`seawall.assess.rounds.publish`, ``partial`` when not every
-    factor is agreed) and queue its package for the hub of every group its nation consents
-    to."""
-    row = publish(ctx, find_round(ctx, ref).id, partial)
-    return row, send_round(ctx, settings, row.id)
+    """Publish a round (:func:`seawall.assess.rounds.publish`: to ``groups``, by default the
+    groups its nation consents to; ``partial`` when not every factor is agreed) and queue its
+    package for the hub of every group it was not published to before."""
+    row = find_round(ctx, ref)
+    before = set(published_groups(ctx.db, row.id))
+    row = publish(ctx, row.id, partial, groups)
+    added = tuple(sorted(set(published_groups(ctx.db, row.id)) - before))
+    if not added:
+        return row, Sent(row.id, {})
+    return row, send_round(ctx, settings, row.id, added)
 
 
 def withdraw(ctx: Ctx, settings: Settings, ref: str, group: str, reason: str) -> RoundPackage:
@@ -466,10 +472,6 @@ def withdraw(ctx: Ctx, settings: Settings, ref: str, group: str, reason: str) ->
 
 def revoke_consent(ctx: Ctx, settings: Settings, nation: str, group: str) -> list[RoundPackage]:
     """Withdraw the nation's consent for ``group`` (:func:`seawall.assess.rounds.revoke_consent`)
-    and every published round of it from that group's hub."""
-    rounds_revoke(ctx, nation, group)
-    iso2 = normalise_nation(nation)
-    published = ctx.db.scalars(
-        select(Round).where(Round.nation == iso2, Round.status == PUBLISHED).order_by(Round.year)
-    )
-    return [withdraw(ctx, settings, r.id, group, "consent revoked") for r in list(published)]
+    and every round of it published to that group from the group's hub."""
+    withdrawn = rounds_revoke(ctx, nation, group)
+    return [withdraw(ctx, settings, r, group, "consent revoked") for r in withdrawn]

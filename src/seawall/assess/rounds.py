@@ -7,6 +7,11 @@ with any dissent. Publishing needs the publish permission, the nation's consent 
 assessments to at least one region group, and every factor agreed, or the publisher's explicit
 choice to publish it partial, which the round then carries wherever it is used; only then do
 regional views use the round (and regional statements only complete ones).
+
+Once the round's lead invites stakeholder groups, the round is bound to their named raters
+(:mod:`seawall.assess.roster` says who may rate, see and agree; :mod:`seawall.assess.participants`
+changes who takes part). Each group a round is published to is recorded on the round
+(:mod:`seawall.assess.consents`).
 """
 
 from __future__ import annotations
@@ -19,10 +24,12 @@ from statistics import fmean
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from seawall.assess import consents, roster
 from seawall.assess.content import framework_with_content
 from seawall.assess.errors import (
     ConsentMissing,
     NothingAgreed,
+    ReasonRequired,
     RoundExists,
     RoundIncomplete,
     RoundNotFound,
@@ -91,6 +98,7 @@ def create_round(ctx: Ctx, nation: str, framework_id: str, year: int) -> Round:
         status=OPEN,
         created_at=ctx.now(),
         created_by=ctx.who.username,
+        lead=ctx.who.username,
     )
     ctx.db.add(row)
     ctx.db.flush()
@@ -184,6 +192,7 @@ def rate(
     require(ctx.who, Perm.ASSESS_RATE)
     row, framework = _open_round(ctx, round_id)
     who_for = parse_group(group)
+    roster.check_may_rate(ctx, row, who_for.value)
     check_factor(framework, factor_id)
     check_stage(stage, framework.stages.highest, f"stage for {factor_id}", framework.stages.lowest)
     _check_text(rationale, "rationale")
@@ -262,14 +271,26 @@ def lift_for(ctx: Ctx, round_id: str, group: str, factor_id: str) -> Lift | None
     """What would lift a group's rating of a factor to the next stage, from its answers."""
     row = get_round(ctx, round_id)
     by_stage, highest = _indicators(ctx, row, factor_id)
+    who_for = parse_group(group).value
     rating = ctx.db.scalars(
         select(Rating).where(
             Rating.round_id == row.id,
-            Rating.stakeholder_group == parse_group(group).value,
+            Rating.stakeholder_group == who_for,
             Rating.factor_id == factor_id,
         )
     ).first()
-    return lift(by_stage, rating.indicators_met if rating else [], highest)
+    # The answers give the group's stage away: only to whom may see it.
+    seen = rating is not None and roster.stage_sight(ctx, row)(who_for, factor_id)
+    return lift(by_stage, rating.indicators_met if rating and seen else [], highest)
+
+
+def group_ratings(ctx: Ctx, round_id: str, group: str) -> list[Rating]:
+    """A group's ratings in the round that the caller may see (its rating sheet)."""
+    row = get_round(ctx, round_id)
+    who_for = parse_group(group).value
+    sight = roster.stage_sight(ctx, row)
+    stmt = select(Rating).where(Rating.round_id == row.id, Rating.stakeholder_group == who_for)
+    return [r for r in ctx.db.scalars(stmt) if sight(who_for, r.factor_id)]
 
 
 @dataclass(frozen=True)
@@ -291,18 +312,29 @@ class FactorConsensus:
     # Each group's rationale and evidence references, for the groups that gave any.
     rationales: dict[str, str] = field(default_factory=dict, hash=False)
     evidence: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
+    # Groups that have rated the factor but whose stage the caller may not see yet; while
+    # any is hidden, the lowest, highest, spread and mean are not shown either.
+    hidden: tuple[str, ...] = ()
+    # Why the stage was agreed when no group had rated the factor.
+    reason: str = ""
 
 
 def consensus_view(ctx: Ctx, round_id: str) -> list[FactorConsensus]:
     """Every factor of the round's framework with its group ratings (each with its rationale
-    and evidence), spread and agreement."""
+    and evidence), spread and agreement, as far as the caller may see them
+    (:func:`seawall.assess.roster.stage_sight`)."""
     row = get_round(ctx, round_id)
     framework = get_framework(ctx.db, row.framework_id)
+    sight = roster.stage_sight(ctx, row)
     ratings: dict[str, dict[str, int]] = {}
+    hidden: dict[str, set[str]] = {}
     why: dict[str, dict[str, str]] = {}
     refs: dict[str, dict[str, tuple[str, ...]]] = {}
     for rating in ctx.db.scalars(select(Rating).where(Rating.round_id == row.id)):
         group = rating.stakeholder_group
+        if not sight(group, rating.factor_id):
+            hidden.setdefault(rating.factor_id, set()).add(group)
+            continue
         ratings.setdefault(rating.factor_id, {})[group] = rating.stage
         if rating.rationale:
             why.setdefault(rating.factor_id, {})[group] = rating.rationale
@@ -316,7 +348,9 @@ def consensus_view(ctx: Ctx, round_id: str) -> list[FactorConsensus]:
     view: list[FactorConsensus] = []
     for factor in framework.factors().values():
         given = dict(sorted(ratings.get(factor.id, {}).items()))
-        stages = list(given.values())
+        unseen = tuple(sorted(hidden.get(factor.id, ())))
+        # Figures over part of the groups would mislead: none while a stage is hidden.
+        stages = [] if unseen else list(given.values())
         spread = max(stages) - min(stages) if stages else 0
         consensus = agreed.get(factor.id)
         view.append(
@@ -325,7 +359,11 @@ def consensus_view(ctx: Ctx, round_id: str) -> list[FactorConsensus]:
                 factor_name=factor.name,
                 dimension_id=dimension_of[factor.id],
                 ratings=given,
-                missing_groups=tuple(g.value for g in StakeholderGroup if g.value not in given),
+                missing_groups=tuple(
+                    g.value
+                    for g in StakeholderGroup
+                    if g.value not in given and g.value not in unseen
+                ),
                 lowest=min(stages) if stages else None,
                 highest=max(stages) if stages else None,
                 spread=spread,
@@ -335,20 +373,34 @@ def consensus_view(ctx: Ctx, round_id: str) -> list[FactorConsensus]:
                 dissent=consensus.dissent if consensus else "",
                 rationales=dict(sorted(why.get(factor.id, {}).items())),
                 evidence=dict(sorted(refs.get(factor.id, {}).items())),
+                hidden=unseen,
+                reason=consensus.reason if consensus else "",
             )
         )
     return view
 
 
-def agree(ctx: Ctx, round_id: str, factor_id: str, stage: int, dissent: str = "") -> Consensus:
-    """Record the stage the groups agreed for a factor, with any dissent in their words."""
+def agree(
+    ctx: Ctx, round_id: str, factor_id: str, stage: int, dissent: str = "", reason: str = ""
+) -> Consensus:
+    """Record the stage the groups agreed for a factor, with any dissent in their words.
+
+    In a round with invited groups only its lead or a facilitator agrees, and a factor no
+    group has rated needs the ``reason`` it is agreed without ratings."""
     require(ctx.who, Perm.ASSESS_RATE)
     row, framework = _open_round(ctx, round_id)
+    roster.check_may_agree(ctx, row)
     check_factor(framework, factor_id)
     check_stage(
         stage, framework.stages.highest, f"agreed stage for {factor_id}", framework.stages.lowest
     )
     _check_text(dissent, "dissent")
+    why = " ".join(_check_text(reason, "reason").split())
+    if not why and roster.invited(ctx.db, row.id) and not _rated(ctx, row, factor_id):
+        raise ReasonRequired(
+            f"no group has rated {factor_id} in this round: give the reason for agreeing a "
+            "stage without ratings (--reason)"
+        )
     consensus = ctx.db.get(Consensus, (row.id, factor_id))
     previous = consensus.agreed_stage if consensus else None
     if consensus is None:
@@ -356,6 +408,7 @@ def agree(ctx: Ctx, round_id: str, factor_id: str, stage: int, dissent: str = ""
         ctx.db.add(consensus)
     consensus.agreed_stage = stage
     consensus.dissent = dissent.strip()
+    consensus.reason = why
     consensus.agreed_by = ctx.who.username
     consensus.agreed_at = ctx.now()
     ctx.db.flush()
@@ -366,8 +419,14 @@ def agree(ctx: Ctx, round_id: str, factor_id: str, stage: int, dissent: str = ""
         stage=stage,
         previous=previous,
         dissent=bool(consensus.dissent),
+        reason=why,
     )
     return consensus
+
+
+def _rated(ctx: Ctx, row: Round, factor_id: str) -> bool:
+    stmt = select(Rating.id).where(Rating.round_id == row.id, Rating.factor_id == factor_id)
+    return ctx.db.scalars(stmt).first() is not None
 
 
 def _consenting_nation(ctx: Ctx, nation: str) -> str:
@@ -402,16 +461,19 @@ def grant_consent(ctx: Ctx, nation: str, group: str) -> PublicationConsent:
     return consent
 
 
-def revoke_consent(ctx: Ctx, nation: str, group: str) -> None:
-    """Withdraw consent: the region's views stop using the nation's rounds."""
+def revoke_consent(ctx: Ctx, nation: str, group: str) -> list[str]:
+    """Withdraw consent: every round of the nation published to the group is withdrawn from
+    it (recorded on each round), and the region's views stop using them. Returns their ids."""
     iso2 = _consenting_nation(ctx, nation)
     code = group.strip().upper()
     consent = ctx.db.get(PublicationConsent, (iso2, code))
     if consent is None or consent.revoked_at is not None:
         raise InvalidInput(f"{iso2} has no active consent for {code}; nothing to revoke")
     consent.revoked_at = ctx.now()
+    withdrawn = consents.withdraw_group(ctx, iso2, code, "consent revoked")
     ctx.db.flush()
-    ctx.record("assess.consent.revoked", iso2, group=code)
+    ctx.record("assess.consent.revoked", iso2, group=code, withdrawn=withdrawn)
+    return withdrawn
 
 
 def active_consents(db: Session, nation: str) -> dict[str, str]:
@@ -428,15 +490,26 @@ def consenting_groups(db: Session, nation: str) -> list[str]:
     return sorted(active_consents(db, nation))
 
 
-def publish(ctx: Ctx, round_id: str, partial: bool = False) -> Round:
-    """Publish a round to the region groups its nation consents to; the round is then frozen.
+def publish(ctx: Ctx, round_id: str, partial: bool = False, groups: Sequence[str] = ()) -> Round:
+    """Publish a round to ``groups`` (default: the region groups its nation consents to);
+    the round is then frozen, and each group it goes to is recorded on it, with who (a user
+    of the round's nation) and when. A published round given ``groups`` is published to
+    those too (or again, after a withdrawal).
 
     Every factor of its framework must be agreed, unless ``partial``: the round then records
     that it was published partial (only when a factor is in fact missing), and says so
     wherever it is used."""
     require(ctx.who, Perm.ASSESS_PUBLISH)
+    row = get_round(ctx, round_id)
+    # Consent for a round is the nation's own: no node publishes on another's behalf.
+    _consenting_nation(ctx, row.nation)
+    named = [_member_group(ctx, row.nation, g) for g in groups]
+    if row.status == PUBLISHED and named:
+        added = consents.record_publication(ctx, row, named)
+        ctx.record("assess.round.published", row.id, nation=row.nation, groups=added, added=True)
+        return row
     row, framework = _open_round(ctx, round_id)
-    groups = consenting_groups(ctx.db, row.nation)
+    groups = named or consenting_groups(ctx.db, row.nation)
     if not groups:
         raise ConsentMissing(
             f"{row.nation} has not consented to publish its assessments to any region group: "
@@ -457,6 +530,7 @@ def publish(ctx: Ctx, round_id: str, partial: bool = False) -> Round:
     row.partial = bool(missing)
     row.published_at = ctx.now()
     row.published_by = ctx.who.username
+    consents.record_publication(ctx, row, groups)
     ctx.db.flush()
     ctx.record(
         "assess.round.published",
@@ -468,6 +542,13 @@ def publish(ctx: Ctx, round_id: str, partial: bool = False) -> Round:
         factors=len(factors),
     )
     return row
+
+
+def _member_group(ctx: Ctx, nation: str, group: str) -> str:
+    code = group.strip().upper()
+    if nation not in region_members(ctx.db, code):
+        raise InvalidInput(f"{nation} is not a member of {code}: publish to one of its own groups")
+    return code
 
 
 def _first_few(ids: Sequence[str], shown: int = 3) -> str:

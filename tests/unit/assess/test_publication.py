@@ -180,8 +180,13 @@ def test_a_withdrawal_drops_the_round_and_says_when_and_why(region: Region) -> N
     assert why["at"] == (EPOCH + timedelta(hours=1)).isoformat()
     assert {"assess.round.received", "assess.round.withdrawal_received"} <= actions
 
-    # Published again later, by the nation's own node, it comes back.
+    # Published to the group again later, by the nation's own node, it comes back; until
+    # then the round's own record says it is withdrawn from the group.
     region.jm.clock.advance(hours=1)  # type: ignore[attr-defined]
+    with pytest.raises(ConsentMissing, match="not published to any group"):
+        export(region.jm, jm_round)
+    with region.jm.unit(region.jm.operator()) as ctx:
+        publish(ctx, jm_round, groups=["CARICOM"])
     assert load(region.hub, export(region.jm, jm_round)) == ("publish", "replaced")
     assert panel(region.hub) == {("JM", 2026, "received")}
     with region.hub.unit(region.hub.operator()) as ctx:

@@ -72,6 +72,47 @@ class Round(Base):
     published_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
     # Published without every factor agreed, as the publisher chose (``--partial``).
     partial: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Who leads the round: invites the groups, reveals their stages, records agreement.
+    lead: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    # When the lead opened every group's stages to everyone who may see the round.
+    revealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    revealed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+
+
+class Participant(Base):
+    """Someone the lead invited to a round: a rater of one stakeholder group, or a
+    facilitator (named with the group whose invitation named them)."""
+
+    __tablename__ = "assess_round_participants"
+    __table_args__ = (CheckConstraint("role IN ('rater', 'facilitator')", name="participant_role"),)
+
+    round_id: Mapped[str] = mapped_column(
+        ForeignKey("assess_rounds.id", ondelete="CASCADE"), primary_key=True
+    )
+    stakeholder_group: Mapped[str] = mapped_column(String(32), primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+    invited_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    invited_by: Mapped[str] = mapped_column(String(100))
+
+
+class RoundPublication(Base):
+    """A round published to one region group: by whom (a user of the round's nation) and when,
+    and, once withdrawn from the group, by whom, when and why."""
+
+    __tablename__ = "assess_round_publications"
+
+    round_id: Mapped[str] = mapped_column(
+        ForeignKey("assess_rounds.id", ondelete="CASCADE"), primary_key=True
+    )
+    region_group: Mapped[str] = mapped_column(
+        ForeignKey("region_groups.code", ondelete="CASCADE"), primary_key=True
+    )
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    published_by: Mapped[str] = mapped_column(String(100))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    withdrawn_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    withdraw_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class Rating(Base):
@@ -111,6 +152,8 @@ class Consensus(Base):
     dissent: Mapped[str] = mapped_column(Text, default="")
     agreed_by: Mapped[str] = mapped_column(String(100))
     agreed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Why a stage was agreed that no invited group had rated.
+    reason: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class PublicationConsent(Base):
