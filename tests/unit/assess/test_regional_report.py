@@ -20,6 +20,7 @@ from seawall.assess.rounds import agree, create_round, grant_consent, list_round
 from seawall.assess.samples import NOTE, load_sample_assessments
 from seawall.core import users
 from seawall.core.node import Node
+from seawall.core.tlp import Tlp
 from seawall.db.models.assess import ReceivedRound
 from seawall.settings import load_settings
 from seawall.web.app import create_app
@@ -51,7 +52,7 @@ def test_the_regional_report_holds_every_section(node: Node) -> None:
         report = build_regional_report(ctx, "caricom")
     view = report.view
     assert [n.nation for n in view.ranking] == ["JM", "TT", "GY", "BB", "BZ", "LC"]
-    assert report.sample and report.classification == "TLP:CLEAR"
+    assert report.sample and report.classification is Tlp.CLEAR
     assert (report.reporting, len(view.members)) == (6, 15)
     html = render_regional_html(report)
     for statement in view.statements:

@@ -23,7 +23,7 @@ from typing import Any
 from babel.dates import format_date
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import distinct, func, select
 
 from seawall.assess.benchmark import RegionView, latest_rows, region_view
 from seawall.assess.frameworks import (
@@ -32,9 +32,16 @@ from seawall.assess.frameworks import (
     get_framework,
     shipped_frameworks,
 )
-from seawall.assess.gaps import Gap, list_items, round_gaps
+from seawall.assess.gaps import Gap, list_items, round_gaps, targets_of
 from seawall.assess.indices import GCI_2024, IndexRow, edition_rows
-from seawall.assess.report import charts
+from seawall.assess.report import charts, narrative
+from seawall.assess.report.marking import (
+    COLOURS,
+    NATION_DEFAULT,
+    NOTICES,
+    classification,
+    sample_rounds,
+)
 from seawall.assess.rounds import (
     PUBLISHED,
     FactorConsensus,
@@ -42,11 +49,13 @@ from seawall.assess.rounds import (
     consensus_view,
     round_dimension_scores,
 )
+from seawall.assess.samples import NOTE
 from seawall.catalogs import N_, template_gettext, translations
 from seawall.core.access import Perm, require, require_nation
 from seawall.core.context import Ctx
 from seawall.core.nations import nation_name, normalise_nation
-from seawall.db.models.assess import RoadmapItem, Round
+from seawall.core.tlp import Tlp
+from seawall.db.models.assess import Rating, RoadmapItem, Round
 
 FORMATS = ("html", "pdf")
 # The stakeholder groups as the report names them, in the report's language.
@@ -71,6 +80,20 @@ class RoundSummary:
     scores: dict[str, float] = field(hash=False)
     partial: bool = False
     agreed: int = 0
+    created_at: datetime | None = None
+    published_at: datetime | None = None
+    published_by: str = ""
+
+
+@dataclass(frozen=True)
+class Participation:
+    """What one stakeholder group contributed to a round: its ratings, its raters, when."""
+
+    group: str
+    ratings: int
+    raters: int
+    first: datetime
+    last: datetime
 
 
 @dataclass(frozen=True)
@@ -90,6 +113,13 @@ class NationReport:
     roadmap: tuple[RoadmapItem, ...]
     region: RegionView | None
     index_rows: tuple[IndexRow, ...]
+    classification: Tlp = NATION_DEFAULT
+    # Whether any round the report uses is sample data: every page is then marked SAMPLE.
+    sample: bool = False
+    participants: tuple[Participation, ...] = ()
+    # The agreed stages of the published round before the latest, by factor.
+    previous_stages: dict[str, int] = field(default_factory=dict, hash=False)
+    has_targets: bool = False
 
     @property
     def latest(self) -> RoundSummary | None:
@@ -104,8 +134,11 @@ def build_report(
     region: str | None = "CARICOM",
     index_group: str = "CARIBBEAN",
     default_target: int | None = None,
+    tlp: str | Tlp | None = None,
 ) -> NationReport:
-    """Gather a nation's report from its rounds, the region's panel and the GCI figures."""
+    """Gather a nation's report from its rounds, the region's panel and the GCI figures,
+    marked ``tlp`` (default TLP:AMBER, :mod:`.marking`)."""
+    level = classification(tlp, NATION_DEFAULT)
     require(ctx.who, Perm.ASSESS_READ)
     iso2 = normalise_nation(nation)
     require_nation(ctx.who, iso2, f"nation {iso2} report")
@@ -120,6 +153,8 @@ def build_report(
     latest = rounds[-1] if rounds else None
     factors = tuple(consensus_view(ctx, latest.id)) if latest else ()
     gaps = tuple(round_gaps(ctx, latest.id, default_target)) if latest else ()
+    previous = agreed_stages(ctx.db, rounds[-2].id) if len(rounds) > 1 else {}
+    targets = default_target is not None or bool(targets_of(ctx, iso2, framework.id))
     return NationReport(
         nation=iso2,
         nation_name=nation_name(iso2),
@@ -132,13 +167,49 @@ def build_report(
         roadmap=tuple(list_items(ctx, iso2, framework.id)),
         region=region_view(ctx, region, framework.id) if region else None,
         index_rows=tuple(edition_rows(ctx.db, GCI_2024, index_group)),
+        classification=level,
+        sample=bool(sample_rounds(ctx.db, [r.id for r in rounds])),
+        participants=participation(ctx, latest.id) if latest else (),
+        previous_stages=previous,
+        has_targets=targets,
     )
 
 
 def _summary(ctx: Ctx, row: Round) -> RoundSummary:
     scores = round_dimension_scores(ctx.db, row)
     agreed = len(agreed_stages(ctx.db, row.id))
-    return RoundSummary(row.id, row.year, row.status, scores, row.partial, agreed)
+    return RoundSummary(
+        row.id,
+        row.year,
+        row.status,
+        scores,
+        row.partial,
+        agreed,
+        row.created_at,
+        row.published_at,
+        row.published_by or "",
+    )
+
+
+def participation(ctx: Ctx, round_id: str) -> tuple[Participation, ...]:
+    """Each stakeholder group that rated the round: how many ratings, by how many raters."""
+    stmt = (
+        select(
+            Rating.stakeholder_group,
+            func.count(),
+            func.count(distinct(Rating.rater)),
+            func.min(Rating.rated_at),
+            func.max(Rating.rated_at),
+        )
+        .where(Rating.round_id == round_id)
+        .group_by(Rating.stakeholder_group)
+    )
+    found = {
+        g: Participation(g, n, raters, first, last)
+        for g, n, raters, first, last in ctx.db.execute(stmt)
+    }
+    # In the framework's order of groups, as every table of the report lists them.
+    return tuple(found[g] for g in GROUP_NAMES if g in found)
 
 
 def _data_uri(svg: str) -> str:
@@ -227,20 +298,58 @@ def _css_content(text: str) -> Markup:
     return Markup(" ".join(values).replace("<", "\\3c "))  # noqa: S704
 
 
+def _css_string(text: str) -> Markup:
+    """Plain words as a quoted CSS string (for a ``content`` value in a <style>)."""
+    return Markup(json.dumps(text, ensure_ascii=False).replace("<", "\\3c "))  # noqa: S704
+
+
+def page_marks(title: str, tlp: Tlp, gettext: Callable[[str], str]) -> dict[str, str]:
+    """The page header and footer of a report: its title, TLP label and page counter."""
+    return {
+        "page_title": _css_string(title),
+        "page_marking": _css_string(tlp.label),
+        "page_footer": _css_content(gettext("Page {page} of {pages}")),
+        "tlp_colour": Markup(COLOURS[tlp]),  # noqa: S704 (a constant of ours)
+        "tlp_notice": NOTICES[tlp],
+    }
+
+
+PRIORITY_NAMES = {
+    narrative.HIGH: N_("High"),
+    narrative.MEDIUM: N_("Medium"),
+    narrative.LOW: N_("Low"),
+}
+
+
 def render_html(report: NationReport, language: str = "en") -> str:
     """The report as one self-contained HTML document, written in ``language``."""
-    gettext = translations(language).gettext
+    catalog = translations(language)
+    gettext = catalog.gettext
     at = report.generated_at.astimezone(UTC)
+    scores = report.latest.scores if report.latest else {}
+    title = gettext("%(nation)s: cybersecurity maturity report") % {"nation": report.nation_name}
     context: dict[str, Any] = {
         "r": report,
         "lang": language,
+        "date": format_date(at, "long", locale=language),
         "generated": f"{format_date(at, 'long', locale=language)}, {at:%H:%M} UTC",
-        "page_footer": _css_content(gettext("Page {page} of {pages}")),
+        **page_marks(title, report.classification, gettext),
         "charts": report_charts(report, gettext),
         "dimension_names": {d.id: d.name for d in report.framework.dimensions},
+        "factor_names": {f.id: f.name for f in report.framework.factors().values()},
         "stage_name": report.framework.stages.name_of,
         "group_names": GROUP_NAMES,
+        "priority_names": PRIORITY_NAMES,
         "sources": list(dict.fromkeys(r.source for r in report.index_rows)),
+        "summary": narrative.executive_summary(report, catalog),
+        "findings": narrative.findings(report),
+        "previous_year": report.rounds[-2].year if len(report.rounds) > 1 else None,
+        "recommendations": narrative.recommendations(report.gaps, report.roadmap, at.date()),
+        "today": at.date(),
+        "mean": sum(scores.values()) / len(scores) if scores else None,
+        "strongest": max(scores, key=lambda d: (scores[d], d)) if scores else None,
+        "weakest": min(scores, key=lambda d: (scores[d], d)) if scores else None,
+        "note": NOTE,
     }
     return _environment(language).get_template("nation.html").render(**context)
 

@@ -5,35 +5,48 @@ from (this node's own, received signed from the nation's node, or entered at thi
 file with its source) and whether any is sample data (:mod:`seawall.assess.samples`), which
 marks every page SAMPLE. It is rendered with the nation report's machinery: the same Jinja
 environment and catalogs, house charts and WeasyPrint (:func:`.document.render_pdf`).
-Published, consented data only, so it is classified TLP:CLEAR.
+Published, consented data only, so it is classified TLP:CLEAR unless its writer marks it
+otherwise (:mod:`.marking`). Its executive summary, findings by dimension (with the change since
+each member's previous round) and recommendations (the region's weakest factors) are written
+from the figures, in the report's language.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from gettext import NullTranslations
 from typing import Any
 
 from babel.dates import format_date
-from markupsafe import Markup
 from sqlalchemy import select
 
 from seawall.assess.benchmark import RegionView, latest_rows, region_view
 from seawall.assess.frameworks import DEFAULT_FRAMEWORK, Framework, get_framework
+from seawall.assess.indices import GCI_2024, edition_rows
 from seawall.assess.report import charts
-
-# The nation report's Jinja environment and CSS page-footer helper: one machinery for both.
-from seawall.assess.report.document import _css_content, _data_uri, _environment
+from seawall.assess.report.document import PRIORITY_NAMES, _data_uri, _environment, page_marks
+from seawall.assess.report.marking import REGION_DEFAULT, classification, is_sample
+from seawall.assess.report.narrative import HIGH, LOW, MEDIUM
 from seawall.assess.samples import NOTE
-from seawall.catalogs import translations
+from seawall.assess.statements import PanelRow, compared_rounds
+from seawall.catalogs import N_, translations
 from seawall.core.context import Ctx
+from seawall.core.tlp import Tlp
 from seawall.db.models import RegionGroup
 from seawall.db.models.assess import Consensus, Rating, ReceivedRound, Round
 
 FORMATS = ("html", "pdf")
-CLASSIFICATION = "TLP:CLEAR"
+CLASSIFICATION = REGION_DEFAULT.label
+# How many of the region's weakest factors the recommendations name.
+PRIORITIES = 6
+MEMBER_STATUS = {
+    "reporting": N_("Reporting"),
+    "incomplete": N_("Left out: incomplete round"),
+    "withdrawn": N_("Left out: round withdrawn"),
+    "absent": N_("No consented, published round"),
+}
 HERE, RECEIVED, ENTERED = "here", "received", "entered"
 
 
@@ -61,7 +74,9 @@ class RegionalReport:
     group_name: str
     generated_at: datetime
     origins: tuple[RoundOrigin, ...] = field(hash=False)
-    classification: str = CLASSIFICATION
+    classification: Tlp = REGION_DEFAULT
+    # Where the ranking's GCI 2024 figures come from: their publishers.
+    index_sources: tuple[str, ...] = ()
 
     @property
     def sample(self) -> bool:
@@ -72,10 +87,6 @@ class RegionalReport:
     def reporting(self) -> int:
         """Consenting members with a complete round (the statements' denominator)."""
         return len(latest_rows(self.view.panel))
-
-
-def _is_sample(texts: Iterable[str]) -> bool:
-    return any(NOTE in text for text in texts)
 
 
 def _origins(ctx: Ctx, view: RegionView) -> tuple[RoundOrigin, ...]:
@@ -109,7 +120,7 @@ def _origins(ctx: Ctx, view: RegionView) -> tuple[RoundOrigin, ...]:
                     held.entered_by if entered else held.published_by,
                     held.received_at if entered else held.signed_at,
                     held.source if entered else held.sender_key_id,
-                    _is_sample([held.source, *held.dissent.values()]),
+                    is_sample([held.source, *held.dissent.values()]),
                 )
             )
         elif (row := own.get(round_id)) is not None:
@@ -122,16 +133,22 @@ def _origins(ctx: Ctx, view: RegionView) -> tuple[RoundOrigin, ...]:
                     row.published_by or "",
                     row.published_at,
                     "",
-                    _is_sample(notes.get(row.id, ())),
+                    is_sample(notes.get(row.id, ())),
                 )
             )
     return tuple(sorted(out, key=lambda o: (o.nation, o.year)))
 
 
 def build_regional_report(
-    ctx: Ctx, group: str, framework_id: str = DEFAULT_FRAMEWORK, baseline: int | None = None
+    ctx: Ctx,
+    group: str,
+    framework_id: str = DEFAULT_FRAMEWORK,
+    baseline: int | None = None,
+    tlp: str | Tlp | None = None,
 ) -> RegionalReport:
-    """Gather a group's regional report: its region view and the origin of every round."""
+    """Gather a group's regional report: its region view and the origin of every round,
+    marked ``tlp`` (default TLP:CLEAR)."""
+    level = classification(tlp, REGION_DEFAULT)
     view = region_view(ctx, group, framework_id, baseline)
     known = ctx.db.get(RegionGroup, view.group)
     return RegionalReport(
@@ -140,6 +157,245 @@ def build_regional_report(
         group_name=known.name if known else view.group,
         generated_at=ctx.now(),
         origins=_origins(ctx, view),
+        classification=level,
+        index_sources=_index_sources(ctx, view),
+    )
+
+
+def _index_sources(ctx: Ctx, view: RegionView) -> tuple[str, ...]:
+    ranked = {n.nation for n in view.ranking if n.gci is not None}
+    rows = edition_rows(ctx.db, GCI_2024)
+    return tuple(dict.fromkeys(r.source for r in rows if r.primary and r.nation in ranked))
+
+
+@dataclass(frozen=True)
+class DimensionChange:
+    """A dimension's regional mean now, and its mean change over the members that have an
+    earlier complete round (None: no member has one)."""
+
+    dimension_id: str
+    name: str
+    rank: int
+    mean: float
+    change: float | None
+    compared: int
+
+
+@dataclass(frozen=True)
+class Member:
+    """A member of the group and where it stands in the report."""
+
+    nation: str
+    status: str  # "reporting", "incomplete", "withdrawn" or "absent"
+    year: int | None
+    origin: str
+
+
+@dataclass(frozen=True)
+class Priority:
+    """One of the region's weakest factors: its mean over the latest rounds, and how many
+    members are at the two lowest stages on it."""
+
+    priority: int
+    factor_id: str
+    factor_name: str
+    dimension_id: str
+    mean: float
+    low: int
+    members: int
+
+
+def _pairs(report: RegionalReport) -> list[tuple[PanelRow, PanelRow]]:
+    """Each reporting member's (earlier, latest) complete rounds, as 'improved' compares them."""
+    by_nation: dict[str, list[PanelRow]] = {}
+    for row in report.view.panel:
+        by_nation.setdefault(row.nation, []).append(row)
+    return [
+        pair
+        for rows in by_nation.values()
+        if (pair := compared_rounds(rows, report.view.baseline)) is not None
+    ]
+
+
+def dimension_changes(report: RegionalReport) -> list[DimensionChange]:
+    """The dimensions by regional mean, each with its mean change since the members' earlier
+    complete rounds."""
+    pairs = _pairs(report)
+    out: list[DimensionChange] = []
+    for d in report.view.dimension_ranking:
+        deltas = [
+            after.dimensions[d.dimension] - before.dimensions[d.dimension]
+            for before, after in pairs
+            if d.dimension in before.dimensions and d.dimension in after.dimensions
+        ]
+        change = sum(deltas) / len(deltas) if deltas else None
+        out.append(DimensionChange(d.dimension, d.name, d.rank, d.mean, change, len(deltas)))
+    return out
+
+
+def members(report: RegionalReport) -> list[Member]:
+    """Every member of the group: reporting, left out (incomplete, withdrawn) or absent."""
+    view = report.view
+    latest = latest_rows(view.panel)
+    incomplete = {r.nation: r.year for r in view.incomplete}
+    withdrawn = {w.nation: w.year for w in view.withdrawn}
+    origin = {(o.nation, o.year): o.source for o in report.origins}
+    out: list[Member] = []
+    for nation in sorted(view.members):
+        if nation in latest:
+            year: int | None = latest[nation].year
+            status = "reporting"
+        elif nation in incomplete:
+            year, status = incomplete[nation], "incomplete"
+        elif nation in withdrawn:
+            year, status = withdrawn[nation], "withdrawn"
+        else:
+            year, status = None, "absent"
+        out.append(Member(nation, status, year, origin.get((nation, year), "") if year else ""))
+    return out
+
+
+def priorities(report: RegionalReport, count: int = PRIORITIES) -> list[Priority]:
+    """The region's weakest factors over the members' latest complete rounds, weakest first.
+
+    High: a mean below the second stage; medium: below the third; low: the rest."""
+    latest = list(latest_rows(report.view.panel).values())
+    if not latest:
+        return []
+    framework = report.framework
+    dimension_of = framework.dimension_of()
+    second = framework.stages.lowest + 1
+    rows: list[Priority] = []
+    for factor in framework.factors().values():
+        stages = [r.factors[factor.id] for r in latest if factor.id in r.factors]
+        if not stages:
+            continue
+        mean = sum(stages) / len(stages)
+        priority = HIGH if mean < second else MEDIUM if mean < second + 1 else LOW
+        low = sum(1 for s in stages if s <= second)
+        rows.append(
+            Priority(
+                priority, factor.id, factor.name, dimension_of[factor.id], mean, low, len(stages)
+            )
+        )
+    rows.sort(key=lambda p: (p.mean, -p.low, p.factor_id))
+    return rows[:count]
+
+
+def regional_summary(report: RegionalReport, catalog: NullTranslations) -> list[str]:
+    """Three to six sentences from the region's figures, in ``catalog``'s language."""
+    gettext, ngettext = catalog.gettext, catalog.ngettext
+    view = report.view
+    out = [
+        ngettext(
+            "%(num)d of the %(members)d members of %(group)s has a complete, published round "
+            "it consents to share.",
+            "%(num)d of the %(members)d members of %(group)s have a complete, published round "
+            "they consent to share.",
+            report.reporting,
+        )
+        % {"num": report.reporting, "members": len(view.members), "group": view.group}
+    ]
+    top = report.framework.stages.highest
+    if view.ranking:
+        means = [n.overall for n in view.ranking]
+        first, last = view.ranking[0], view.ranking[-1]
+        out.append(
+            gettext(
+                "Their mean score is %(mean).2f of %(top)s, from %(high).2f (%(leader)s) to "
+                "%(low).2f (%(last)s)."
+            )
+            % {
+                "mean": sum(means) / len(means),
+                "top": top,
+                "high": first.overall,
+                "leader": first.nation,
+                "low": last.overall,
+                "last": last.nation,
+            }
+        )
+    if len(view.dimension_ranking) > 1:
+        strong, weak = view.dimension_ranking[0], view.dimension_ranking[-1]
+        out.append(
+            gettext(
+                "The strongest dimension is %(strong)s (%(strong_score).2f); the weakest "
+                "is %(weak)s (%(weak_score).2f)."
+            )
+            % {
+                "strong": f"{strong.dimension} {strong.name}",
+                "strong_score": strong.mean,
+                "weak": f"{weak.dimension} {weak.name}",
+                "weak_score": weak.mean,
+            }
+        )
+    out.append(_regional_change(report, catalog))
+    start_up = next((s for s in view.statements if s.key == "start_up"), None)
+    if start_up is not None and report.reporting:
+        out.append(
+            ngettext(
+                "%(num)d member has at least one dimension at %(stage)s.",
+                "%(num)d members have at least one dimension at %(stage)s.",
+                int(start_up.values["count"]),
+            )
+            % {"num": start_up.values["count"], "stage": start_up.values["stage"]}
+        )
+    left_out = len(view.incomplete) + len(view.withdrawn)
+    if left_out:
+        out.append(
+            ngettext(
+                "Caveat: %(num)d published round is left out: %(partial)d incomplete "
+                "(published as partial) and %(withdrawn)d withdrawn.",
+                "Caveat: %(num)d published rounds are left out: %(partial)d incomplete "
+                "(published as partial) and %(withdrawn)d withdrawn.",
+                left_out,
+            )
+            % {
+                "num": left_out,
+                "partial": len(view.incomplete),
+                "withdrawn": len(view.withdrawn),
+            }
+        )
+    return out[:6]
+
+
+def _regional_change(report: RegionalReport, catalog: NullTranslations) -> str:
+    pairs = _pairs(report)
+    if not pairs:
+        return catalog.gettext(
+            "No member has an earlier complete round: this is the first regional reading."
+        )
+    change = sum(after.overall - before.overall for before, after in pairs) / len(pairs)
+    values = {"num": len(pairs), "change": abs(change)}
+    if change >= 0.005:
+        return (
+            catalog.ngettext(
+                "For the %(num)d member with an earlier complete round, the mean score rose by "
+                "%(change).2f.",
+                "For the %(num)d members with an earlier complete round, the mean score rose by "
+                "%(change).2f on average.",
+                len(pairs),
+            )
+            % values
+        )
+    if change <= -0.005:
+        return (
+            catalog.ngettext(
+                "For the %(num)d member with an earlier complete round, the mean score fell by "
+                "%(change).2f.",
+                "For the %(num)d members with an earlier complete round, the mean score fell by "
+                "%(change).2f on average.",
+                len(pairs),
+            )
+            % values
+        )
+    return (
+        catalog.ngettext(
+            "For the %(num)d member with an earlier complete round, the mean score is unchanged.",
+            "For the %(num)d members with an earlier complete round, the mean score is unchanged "
+            "on average.",
+            len(pairs),
+        )
+        % values
     )
 
 
@@ -161,24 +417,38 @@ def regional_charts(
 
 def render_regional_html(report: RegionalReport, language: str = "en") -> str:
     """The regional report as one self-contained HTML document, written in ``language``."""
-    gettext = translations(language).gettext
+    catalog = translations(language)
+    gettext = catalog.gettext
     at = report.generated_at.astimezone(UTC)
     framework = report.framework
+    title = gettext("%(group)s: regional cybersecurity maturity report") % {
+        "group": report.view.group
+    }
     context: dict[str, Any] = {
         "r": report,
         "v": report.view,
         "lang": language,
         "date": format_date(at, "long", locale=language),
         "generated": f"{format_date(at, 'long', locale=language)}, {at:%H:%M} UTC",
-        "page_footer": _css_content(gettext("Page {page} of {pages}")),
-        # A plain word in a <style>: quoted as a CSS string.
-        "page_header": Markup(json.dumps(report.classification)),  # noqa: S704
+        **page_marks(title, report.classification, gettext),
         "charts": regional_charts(report, gettext),
         "dimension_names": {d.id: d.name for d in framework.dimensions},
         "factor_names": {f.id: f.name for f in framework.factors().values()},
         "factor_count": len(framework.factors()),
+        "stage_name": framework.stages.name_of,
         "origin": {o.round_id: o for o in report.origins},
         "latest": sorted(latest_rows(report.view.panel).values(), key=lambda r: r.nation),
+        "summary": regional_summary(report, catalog),
+        "dimensions": dimension_changes(report),
+        "members": members(report),
+        "priorities": priorities(report),
+        "priority_names": PRIORITY_NAMES,
+        "member_status": MEMBER_STATUS,
+        "regional_mean": (
+            sum(n.overall for n in report.view.ranking) / len(report.view.ranking)
+            if report.view.ranking
+            else None
+        ),
         "note": NOTE,
     }
     return _environment(language).get_template("region.html").render(**context)
