@@ -6,6 +6,9 @@ the node, the CSRF token and the page's words the same way.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 from typing import Any
 
 from babel.support import NullTranslations
@@ -14,6 +17,7 @@ from fastapi.responses import HTMLResponse
 
 from seawall.catalogs import translations
 from seawall.core.access import Perm
+from seawall.core.context import Ctx
 from seawall.core.nations import nation_name
 from seawall.errors import SeawallError
 from seawall.web import i18n
@@ -66,3 +70,33 @@ def form_status(exc: SeawallError) -> int:
     """The status a form page answers a refusal with: the error's own (403, 404, 409, 422),
     as the API would, so a refused change is never reported as a mere typing mistake."""
     return exc.http_status if 400 <= exc.http_status < 500 else 422
+
+
+@dataclass
+class Attempt:
+    """How a form's change went: refused (with the message and status to answer) or not."""
+
+    refused: bool = False
+    error: str = ""
+    status: int = 200
+
+
+@contextmanager
+def attempt(ctx: Ctx, *, savepoint: bool = True) -> Iterator[Attempt]:
+    """Try a form's change; a refusal (a :class:`SeawallError`) is kept to show on the form::
+
+        with attempt(page.ctx) as tried:
+            row = create_collection(page.ctx, ...)
+        if tried.refused:  # answer it first: what the block assigns may be unset
+            return _home(request, page, status=tried.status, error=tried.error)
+
+    The change runs in a savepoint, so a refused one leaves nothing behind while the request's
+    unit of work still commits. A form whose service records its own failures (a failed run)
+    passes ``savepoint=False`` so that record stays.
+    """
+    tried = Attempt()
+    try:
+        with ctx.db.begin_nested() if savepoint else nullcontext():
+            yield tried
+    except SeawallError as exc:
+        tried.refused, tried.error, tried.status = True, exc.message, form_status(exc)

@@ -22,9 +22,8 @@ from seawall.assess.frameworks import DEFAULT_FRAMEWORK
 from seawall.assess.report import charts
 from seawall.core.context import Ctx
 from seawall.db.models.assess import Round
-from seawall.errors import SeawallError
 from seawall.web.deps import UiPage, read_form_csrf
-from seawall.web.pages import form_status, page_gettext, render
+from seawall.web.pages import attempt, page_gettext, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(read_form_csrf)])
 
@@ -109,9 +108,8 @@ def round_create(
     year: Annotated[int, Form()],
 ) -> Response:
     """Open a round, then go to it; errors show on the list and change nothing."""
-    try:
-        with page.ctx.db.begin_nested():
-            row = rounds.create_round(page.ctx, nation, framework, year)
-    except SeawallError as exc:
-        return _home(request, page, status=form_status(exc), error=exc.message)
+    with attempt(page.ctx) as tried:
+        row = rounds.create_round(page.ctx, nation, framework, year)
+    if tried.refused:
+        return _home(request, page, status=tried.status, error=tried.error)
     return RedirectResponse(f"/assess/rounds/{row.id}", status_code=303)

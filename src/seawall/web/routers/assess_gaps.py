@@ -10,9 +10,9 @@ from fastapi.responses import HTMLResponse
 
 from seawall.assess import frameworks, gaps, rounds
 from seawall.core.nations import nation_name
-from seawall.errors import InvalidInput, SeawallError
+from seawall.errors import InvalidInput
 from seawall.web.deps import UiPage, read_form_csrf
-from seawall.web.pages import form_status, page_gettext, render
+from seawall.web.pages import attempt, page_gettext, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(read_form_csrf)])
 
@@ -78,11 +78,10 @@ def target_submit(
     ctx = page.ctx
     row = rounds.get_round(ctx, round_id)
     shown = _default_target(default_target)
-    try:
-        with ctx.db.begin_nested():
-            gaps.set_target(ctx, row.nation, row.framework_id, factor, stage)
-    except SeawallError as exc:
-        return _gaps(request, page, round_id, shown, form_status(exc), exc.message)
+    with attempt(ctx) as tried:
+        gaps.set_target(ctx, row.nation, row.framework_id, factor, stage)
+    if tried.refused:
+        return _gaps(request, page, round_id, shown, tried.status, tried.error)
     return _gaps(
         request,
         page,
@@ -109,11 +108,10 @@ def roadmap_add(
     ctx = page.ctx
     row = rounds.get_round(ctx, round_id)
     shown = _default_target(default_target)
-    try:
-        with ctx.db.begin_nested():
-            gaps.add_item(ctx, row.nation, row.framework_id, factor, action, owner, due, status)
-    except SeawallError as exc:
-        return _gaps(request, page, round_id, shown, form_status(exc), exc.message)
+    with attempt(ctx) as tried:
+        gaps.add_item(ctx, row.nation, row.framework_id, factor, action, owner, due, status)
+    if tried.refused:
+        return _gaps(request, page, round_id, shown, tried.status, tried.error)
     added = page_gettext(request).gettext("Roadmap item added for %(factor)s.")
     return _gaps(request, page, round_id, shown, notice=added % {"factor": factor})
 
@@ -136,11 +134,10 @@ def roadmap_update(
         percent = int(progress) if progress.strip() else None
     except ValueError:
         return _gaps(request, page, round_id, shown, 422, f"progress {progress!r} is not a number")
-    try:
-        with ctx.db.begin_nested():
-            item = gaps.update_item(ctx, item_id, status or None, percent, note)
-    except SeawallError as exc:
-        return _gaps(request, page, round_id, shown, form_status(exc), exc.message)
+    with attempt(ctx) as tried:
+        item = gaps.update_item(ctx, item_id, status or None, percent, note)
+    if tried.refused:
+        return _gaps(request, page, round_id, shown, tried.status, tried.error)
     words = page_gettext(request)
     return _gaps(
         request,

@@ -11,9 +11,8 @@ from fastapi.responses import HTMLResponse
 from seawall.embassy import registry, service
 from seawall.embassy.exposure import Place
 from seawall.embassy.health import probe_sites
-from seawall.errors import SeawallError
 from seawall.web.deps import UiPage, node_of, read_form_csrf
-from seawall.web.pages import form_status, page_gettext, render
+from seawall.web.pages import attempt, page_gettext, render
 from seawall.web.sitemap import site_map
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(read_form_csrf)])
@@ -81,11 +80,11 @@ def embassy_locate(
 ) -> HTMLResponse:
     """Record where one of the repository's sites is (for the map and storm exposure)."""
     ctx = page.ctx
-    try:
+    with attempt(ctx, savepoint=False) as tried:  # locate_site refuses before any change
         where = Place(place, lat, lon)
         url = registry.locate_site(ctx, registry.get_repo(ctx, name), site, where)
-    except SeawallError as exc:
-        return _repo_page(request, page, name, status=form_status(exc), error=exc.message)
+    if tried.refused:
+        return _repo_page(request, page, name, status=tried.status, error=tried.error)
     located = page_gettext(request).gettext("Site %(site)s is at %(place)s.")
     return _repo_page(request, page, name, notice=located % {"site": url, "place": where.name})
 
@@ -106,10 +105,11 @@ def embassy_restore(
     access = service.Access(
         lambda: nullcontext(page.ctx), name, node.clock, passphrase=lambda: passphrase
     )
-    try:
+    # No savepoint: the service records a failed run, and that record stays.
+    with attempt(page.ctx, savepoint=False) as tried:
         done = service.restore(access, snapshot, target, include=include or None, within=within)
-    except SeawallError as exc:  # recorded by the service where a run was tried
-        return _repo_page(request, page, name, status=form_status(exc), error=exc.message)
+    if tried.refused:
+        return _repo_page(request, page, name, status=tried.status, error=tried.error)
     report = done.report
     return _repo_page(
         request,

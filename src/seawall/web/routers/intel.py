@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -31,7 +32,7 @@ from seawall.intel.quality import assess, status_of
 from seawall.intel.tlp import MARKING_IDS, parse_tlp
 from seawall.intel.validation import parse_timestamp
 from seawall.web.deps import UiPage, node_of, read_form_csrf
-from seawall.web.pages import form_status, page_gettext, render
+from seawall.web.pages import attempt, page_gettext, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(read_form_csrf)])
 
@@ -70,13 +71,12 @@ def intel_collection_create(
     tlp: Annotated[str, Form(max_length=16)] = "green",
 ) -> HTMLResponse:
     """Create a collection; errors show on the same page and change nothing."""
-    try:
-        with page.ctx.db.begin_nested():
-            row = create_collection(page.ctx, alias, title, parse_audience([audience]), tlp)
-        created = page_gettext(request).gettext("Collection %(name)s created.")
-        return _home(request, page, notice=created % {"name": row.alias})
-    except SeawallError as exc:
-        return _home(request, page, status=form_status(exc), error=exc.message)
+    with attempt(page.ctx) as tried:
+        row = create_collection(page.ctx, alias, title, parse_audience([audience]), tlp)
+    if tried.refused:
+        return _home(request, page, status=tried.status, error=tried.error)
+    created = page_gettext(request).gettext("Collection %(name)s created.")
+    return _home(request, page, notice=created % {"name": row.alias})
 
 
 @router.get("/intel/search", response_class=HTMLResponse)
@@ -140,6 +140,22 @@ def _moment(value: object) -> datetime | None:
         return None
 
 
+def _upload(
+    request: Request,
+    file: UploadFile,
+    name: str | None,
+    refusal: Callable[[str], SeawallError],
+    verb: str,
+) -> bytes:
+    """The uploaded file, or ``refusal`` when it is over the node's body limit, pointing at
+    the CLI command for ``verb`` (``seawall intel import``), which takes any size."""
+    limit = node_of(request).settings.max_body_bytes
+    data = file.file.read(limit + 1)
+    if len(data) > limit:
+        raise refusal(f"{name} is over {limit:,} bytes; {verb} it with `seawall intel {verb}`")
+    return data
+
+
 def _writable(page: UiPage) -> list[IntelCollection]:
     """The collections the user may add to, for the pages' collection pickers."""
     return [v.collection for v in search.collection_views(page.ctx) if v.can_write]
@@ -182,22 +198,16 @@ def intel_import(
 ) -> HTMLResponse:
     """Import an uploaded file; shows what was accepted and what was refused, and why."""
     require(page.who, Perm.INTEL_WRITE)
-    limit = node_of(request).settings.max_body_bytes
     # A plain def route: the form is already spooled, and parsing and the database work
     # run on a worker thread instead of stalling every other request.
-    data = file.file.read(limit + 1)
-    try:
-        if len(data) > limit:
-            raise UnreadableIntel(
-                f"{file.filename} is over {limit:,} bytes; import it with `seawall intel import`"
-            )
+    with attempt(page.ctx) as tried:
+        data = _upload(request, file, file.filename, UnreadableIntel, "import")
         chosen = parse_choice(Format, "format", format) if format else None
         parsed = ingest.parse_bytes(file.filename or "upload", data, chosen)
-        with page.ctx.db.begin_nested():
-            target = get_collection(page.ctx, collection)
-            report = ingest.import_objects(page.ctx, target, parsed)
-    except SeawallError as exc:
-        return _import_page(request, page, status=form_status(exc), error=exc.message)
+        target = get_collection(page.ctx, collection)
+        report = ingest.import_objects(page.ctx, target, parsed)
+    if tried.refused:
+        return _import_page(request, page, status=tried.status, error=tried.error)
     return _import_page(request, page, report=report)
 
 
@@ -239,27 +249,21 @@ def intel_match(
 ) -> HTMLResponse:
     """Match an uploaded log; optionally record sightings in a collection and link a case."""
     require(page.who, Perm.INTEL_READ)
-    limit = node_of(request).settings.max_body_bytes
-    # A plain def route, as intel_import: the work stays off the event loop.
-    data = file.file.read(limit + 1)
     name = Path(file.filename or "upload.log").name or "upload.log"
-    try:
-        if len(data) > limit:
-            raise UnreadableLog(
-                f"{name} is over {limit:,} bytes; match it with `seawall intel match`"
-            )
+    # A plain def route, as intel_import: the work stays off the event loop.
+    with attempt(page.ctx) as tried:
+        data = _upload(request, file, name, UnreadableLog, "match")
         if case and not collection:
             raise InvalidInput("choose where to record the sightings to link to a case")
         chosen = parse_choice(LogFormat, "log format", format) if format else None
         upload = sightings.Stream(name, io.BytesIO(data))
-        with page.ctx.db.begin_nested():
-            report = sightings.match_logs(page.ctx, [upload], chosen)
-            if collection:
-                sightings.record(page.ctx, report, get_collection(page.ctx, collection))
-            if case:
-                sightings.link_to_case(page.ctx, report, case)
-    except SeawallError as exc:
-        return _match_page(request, page, status=form_status(exc), error=exc.message)
+        report = sightings.match_logs(page.ctx, [upload], chosen)
+        if collection:
+            sightings.record(page.ctx, report, get_collection(page.ctx, collection))
+        if case:
+            sightings.link_to_case(page.ctx, report, case)
+    if tried.refused:
+        return _match_page(request, page, status=tried.status, error=tried.error)
     return _match_page(request, page, report=report)
 
 
@@ -292,12 +296,11 @@ def intel_case_open(
     incident_type: Annotated[str, Form(max_length=100)] = "",
 ) -> HTMLResponse | RedirectResponse:
     """Open a case; errors show on the list page and change nothing."""
-    try:
-        with page.ctx.db.begin_nested():
-            types = tuple(t for t in [incident_type.strip()] if t)
-            opened = casework.open_case(page.ctx, collection, title, description, types)
-    except SeawallError as exc:
-        return _cases_page(request, page, status=form_status(exc), error=exc.message)
+    with attempt(page.ctx) as tried:
+        types = tuple(t for t in [incident_type.strip()] if t)
+        opened = casework.open_case(page.ctx, collection, title, description, types)
+    if tried.refused:
+        return _cases_page(request, page, status=tried.status, error=tried.error)
     return RedirectResponse(f"/intel/cases/{opened.id}", status_code=303)
 
 
@@ -344,23 +347,22 @@ def intel_case_change(
     determination: Annotated[str, Form(max_length=16)] = "",
 ) -> HTMLResponse | RedirectResponse:
     """Add a note or a link, or change the status; errors show on the case page."""
-    try:
-        with page.ctx.db.begin_nested():
-            if action == "note":
-                changed = casework.add_note(page.ctx, ref, text, tlp or None)
-            elif action == "link":
-                changed = casework.link_objects(page.ctx, ref, [object_id], text)
-            elif action == "status":
-                changed = casework.set_status(
-                    page.ctx,
-                    ref,
-                    casework.parse_status(status) if status else None,
-                    casework.parse_determination(determination) if determination else None,
-                )
-            else:
-                raise InvalidInput(f"unknown action {action!r}: note, link or status")
-    except SeawallError as exc:
-        return _case_page(request, page, ref, status=form_status(exc), error=exc.message)
+    with attempt(page.ctx) as tried:
+        if action == "note":
+            changed = casework.add_note(page.ctx, ref, text, tlp or None)
+        elif action == "link":
+            changed = casework.link_objects(page.ctx, ref, [object_id], text)
+        elif action == "status":
+            changed = casework.set_status(
+                page.ctx,
+                ref,
+                casework.parse_status(status) if status else None,
+                casework.parse_determination(determination) if determination else None,
+            )
+        else:
+            raise InvalidInput(f"unknown action {action!r}: note, link or status")
+    if tried.refused:
+        return _case_page(request, page, ref, status=tried.status, error=tried.error)
     return RedirectResponse(f"/intel/cases/{changed.id}?updated={action}", status_code=303)
 
 

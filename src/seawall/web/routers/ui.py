@@ -21,7 +21,7 @@ from seawall.core import (
 )
 from seawall.core.access import Perm, Role, require
 from seawall.core.nations import groups_of
-from seawall.errors import InvalidInput, SeawallError
+from seawall.errors import InvalidInput
 from seawall.web.deps import (
     SESSION_COOKIE,
     UiPage,
@@ -29,7 +29,7 @@ from seawall.web.deps import (
     node_of,
     read_form_csrf,
 )
-from seawall.web.pages import form_status, page_gettext, render
+from seawall.web.pages import attempt, page_gettext, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(read_form_csrf)])
 PageDep = UiPage
@@ -146,17 +146,26 @@ def dashboard(request: Request, page: PageDep) -> HTMLResponse:
     )
 
 
-@router.get("/admin/users", response_class=HTMLResponse)
-def users_page(request: Request, page: PageDep) -> HTMLResponse:
-    """Users of the nation, and a form to add one."""
+def _users(
+    request: Request, page: PageDep, status: int = 200, error: str = "", notice: str = ""
+) -> HTMLResponse:
     return render(
         request,
         page,
         "users.html",
+        status=status,
+        error=error,
+        notice=notice,
         users=users.list_users(page.ctx),
         orgs=organisations.list_orgs(page.ctx),
         roles=[r.value for r in Role],
     )
+
+
+@router.get("/admin/users", response_class=HTMLResponse)
+def users_page(request: Request, page: PageDep) -> HTMLResponse:
+    """Users of the nation, and a form to add one."""
+    return _users(request, page)
 
 
 @router.post("/admin/users", response_class=HTMLResponse)
@@ -170,32 +179,19 @@ def users_add(
     organisation: Annotated[str, Form(max_length=200)] = "",
 ) -> HTMLResponse:
     """Create a user; errors show on the same page and change nothing."""
-    error = notice = ""
-    status = 200
-    try:
-        with page.ctx.db.begin_nested():
-            user = users.add_user(
-                page.ctx,
-                username,
-                role,
-                password=password,
-                org=organisation or None,
-                display_name=display_name,
-            )
-        notice = page_gettext(request).gettext("User %(user)s created.") % {"user": user.username}
-    except SeawallError as exc:
-        error, status = exc.message, form_status(exc)
-    return render(
-        request,
-        page,
-        "users.html",
-        status=status,
-        error=error,
-        notice=notice,
-        users=users.list_users(page.ctx),
-        orgs=organisations.list_orgs(page.ctx),
-        roles=[r.value for r in Role],
-    )
+    with attempt(page.ctx) as tried:
+        user = users.add_user(
+            page.ctx,
+            username,
+            role,
+            password=password,
+            org=organisation or None,
+            display_name=display_name,
+        )
+    if tried.refused:
+        return _users(request, page, tried.status, error=tried.error)
+    created = page_gettext(request).gettext("User %(user)s created.")
+    return _users(request, page, notice=created % {"user": user.username})
 
 
 @router.post("/admin/partners/{ref}/{change}", response_class=HTMLResponse)
@@ -214,33 +210,13 @@ def users_disable(request: Request, ref: str, page: PageDep) -> HTMLResponse:
     return render(request, page, "partials/user_row.html", u=user)
 
 
-@router.get("/admin/tokens", response_class=HTMLResponse)
-def tokens_page(request: Request, page: PageDep) -> HTMLResponse:
-    """The caller's tokens (the nation's for admins)."""
-    return render(
-        request,
-        page,
-        "tokens.html",
-        tokens=tokens.list_tokens(page.ctx),
-        scopes=sorted(p.value for p in page.who.permissions),
-    )
-
-
-@router.post("/admin/tokens", response_class=HTMLResponse)
-def tokens_create(
+def _tokens(
     request: Request,
     page: PageDep,
-    name: Annotated[str, Form(max_length=100)],
-    days: Annotated[int, Form(ge=1, le=3650)] = 90,
-    scopes: Annotated[list[str] | None, Form()] = None,
+    status: int = 200,
+    error: str = "",
+    issued: tokens.IssuedToken | None = None,
 ) -> HTMLResponse:
-    """Issue a token and show it once."""
-    error, issued, status = "", None, 201
-    try:
-        with page.ctx.db.begin_nested():
-            issued = tokens.create_token(page.ctx, name, scopes or [], days)
-    except SeawallError as exc:
-        error, status = exc.message, form_status(exc)
     return render(
         request,
         page,
@@ -253,6 +229,28 @@ def tokens_create(
     )
 
 
+@router.get("/admin/tokens", response_class=HTMLResponse)
+def tokens_page(request: Request, page: PageDep) -> HTMLResponse:
+    """The caller's tokens (the nation's for admins)."""
+    return _tokens(request, page)
+
+
+@router.post("/admin/tokens", response_class=HTMLResponse)
+def tokens_create(
+    request: Request,
+    page: PageDep,
+    name: Annotated[str, Form(max_length=100)],
+    days: Annotated[int, Form(ge=1, le=3650)] = 90,
+    scopes: Annotated[list[str] | None, Form()] = None,
+) -> HTMLResponse:
+    """Issue a token and show it once."""
+    with attempt(page.ctx) as tried:
+        issued = tokens.create_token(page.ctx, name, scopes or [], days)
+    if tried.refused:
+        return _tokens(request, page, tried.status, tried.error)
+    return _tokens(request, page, 201, issued=issued)
+
+
 @router.post("/admin/tokens/{token_id}/revoke", response_class=HTMLResponse)
 def tokens_revoke(request: Request, token_id: str, page: PageDep) -> HTMLResponse:
     """Revoke a token (htmx swaps the row)."""
@@ -261,10 +259,24 @@ def tokens_revoke(request: Request, token_id: str, page: PageDep) -> HTMLRespons
     return render(request, page, "partials/token_row.html", t=row, owner=owner.username)
 
 
+def _partners(
+    request: Request, page: PageDep, status: int = 200, error: str = "", notice: str = ""
+) -> HTMLResponse:
+    return render(
+        request,
+        page,
+        "partners.html",
+        status=status,
+        error=error,
+        notice=notice,
+        partners=partners.list_partners(page.ctx),
+    )
+
+
 @router.get("/admin/partners", response_class=HTMLResponse)
 def partners_page(request: Request, page: PageDep) -> HTMLResponse:
     """Partner nodes and their trust settings."""
-    return render(request, page, "partners.html", partners=partners.list_partners(page.ctx))
+    return _partners(request, page)
 
 
 @router.post("/admin/partners", response_class=HTMLResponse)
@@ -279,25 +291,14 @@ def partners_add(
     embassy_host: Annotated[bool, Form()] = False,
 ) -> HTMLResponse:
     """Register a partner node."""
-    error = notice = ""
-    status = 201
-    try:
-        with page.ctx.db.begin_nested():
-            p = partners.add_partner(
-                page.ctx, name, nation, url, trust, max_tlp, embassy_host=embassy_host
-            )
-        notice = page_gettext(request).gettext("Partner %(name)s added.") % {"name": p.name}
-    except SeawallError as exc:
-        error, status = exc.message, form_status(exc)
-    return render(
-        request,
-        page,
-        "partners.html",
-        status=status,
-        error=error,
-        notice=notice,
-        partners=partners.list_partners(page.ctx),
-    )
+    with attempt(page.ctx) as tried:
+        p = partners.add_partner(
+            page.ctx, name, nation, url, trust, max_tlp, embassy_host=embassy_host
+        )
+    if tried.refused:
+        return _partners(request, page, tried.status, error=tried.error)
+    added = page_gettext(request).gettext("Partner %(name)s added.")
+    return _partners(request, page, 201, notice=added % {"name": p.name})
 
 
 @router.get("/audit", response_class=HTMLResponse)
