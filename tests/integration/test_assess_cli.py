@@ -281,6 +281,7 @@ def test_a_round_from_creation_to_publication(
         "factor": "D1.1",
         "agreed_stage": 3,
         "dissent": "Academia: no budget line yet",
+        "reason": "",
     }
     run(home, "assess", "round", "agree", rid, "--factor", "D5.4", "--stage", "2")
 

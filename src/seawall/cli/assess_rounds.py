@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from seawall.assess import publication, rounds, suggestions
+from seawall.assess import consents, participants, publication, rounds, suggestions
 from seawall.assess.frameworks import DEFAULT_FRAMEWORK, get_framework
 from seawall.cli.assess import unit
 from seawall.cli.context import CliState, pass_state
@@ -32,6 +32,8 @@ def _round_record(row: Round) -> dict[str, Any]:
         "created_at": row.created_at,
         "created_by": row.created_by,
         "published_at": row.published_at,
+        "lead": participants.lead_of(row),
+        "revealed_at": row.revealed_at,
     }
 
 
@@ -104,8 +106,10 @@ def _consensus_record(f: rounds.FactorConsensus) -> dict[str, Any]:
         "disagreement": f.disagreement,
         "agreed_stage": f.agreed_stage,
         "dissent": f.dissent,
+        "reason": f.reason,
         "rationales": f.rationales,
         "evidence": {g: list(refs) for g, refs in f.evidence.items()},
+        "hidden": list(f.hidden),
     }
 
 
@@ -124,7 +128,23 @@ def round_show(state: CliState, ref: str, as_json: bool) -> None:
         dimensions = [d.id for d in get_framework(ctx.db, row.framework_id).dimensions]
         record["scores"] = {d: scores.get(d) for d in dimensions}
         record["consenting_groups"] = rounds.consenting_groups(ctx.db, row.nation)
-    rated = {g.value: sum(g.value in f.ratings for f in view) for g in rounds.StakeholderGroup}
+        record["invited"] = participants.invited(ctx.db, row.id)
+        record["published_to"] = [
+            {
+                "group": p.region_group,
+                "published_at": p.published_at,
+                "published_by": p.published_by,
+                "withdrawn_at": p.withdrawn_at,
+                "withdrawn_by": p.withdrawn_by,
+                "withdraw_reason": p.withdraw_reason,
+            }
+            for p in consents.round_publications(ctx.db, row.id)
+        ]
+    # A group whose stages are hidden from the caller has still rated.
+    rated = {
+        g.value: sum(g.value in f.ratings or g.value in f.hidden for f in view)
+        for g in rounds.StakeholderGroup
+    }
     record["rated"] = rated
     record["factors"] = len(view)
     record["agreed"] = sum(f.agreed_stage is not None for f in view)
@@ -206,14 +226,16 @@ def round_consensus(state: CliState, ref: str, flagged: bool, as_json: bool) -> 
         [
             (
                 f.factor_id,
-                *[f.ratings.get(g) for g in groups],
+                *["hidden" if g in f.hidden else f.ratings.get(g) for g in groups],
                 f"{f.spread} !" if f.disagreement else f.spread,
                 f.agreed_stage,
-                f.dissent,
+                "; ".join(t for t in (f.dissent, f.reason and f"reason: {f.reason}") if t),
             )
             for f in view
         ],
     )
+    if any(f.hidden for f in view):
+        say("hidden: rated, shown once your group rates the factor or the lead reveals the round")
 
 
 @round_group.command("agree")
@@ -221,20 +243,24 @@ def round_consensus(state: CliState, ref: str, flagged: bool, as_json: bool) -> 
 @click.option("--factor", required=True, help="Factor id, e.g. D1.2.")
 @click.option("--stage", type=int, required=True, help="The agreed stage.")
 @click.option("--dissent", default="", help="Any dissent, in the groups' words.")
+@click.option(
+    "--reason", default="", help="Why, when no invited group has rated the factor (needed then)."
+)
 @json_option
 @pass_state
 def round_agree(
-    state: CliState, ref: str, factor: str, stage: int, dissent: str, as_json: bool
+    state: CliState, ref: str, factor: str, stage: int, dissent: str, reason: str, as_json: bool
 ) -> None:
     """Record the stage the groups agreed for a factor, with any dissent."""
     with unit(state) as ctx:
         row = rounds.find_round(ctx, ref)
-        agreed = rounds.agree(ctx, row.id, factor, stage, dissent)
+        agreed = rounds.agree(ctx, row.id, factor, stage, dissent, reason)
         record = {
             "round_id": row.id,
             "factor": agreed.factor_id,
             "agreed_stage": agreed.agreed_stage,
             "dissent": agreed.dissent,
+            "reason": agreed.reason,
         }
     if as_json:
         emit_json(record)
@@ -272,16 +298,25 @@ def round_consent(state: CliState, nation: str, region: str, revoke: bool, as_js
     is_flag=True,
     help="Publish though not every factor is agreed; the round says so wherever it is used.",
 )
+@click.option(
+    "--group",
+    "groups",
+    multiple=True,
+    help="Publish to this region group (repeat; default: every group the nation consents to).",
+)
 @json_option
 @pass_state
-def round_publish(state: CliState, ref: str, partial: bool, as_json: bool) -> None:
-    """Publish a round to the region groups its nation consents to; it is then frozen.
+def round_publish(
+    state: CliState, ref: str, partial: bool, groups: tuple[str, ...], as_json: bool
+) -> None:
+    """Publish a round to region groups (by default those its nation consents to); it is
+    then frozen. A published round given --group is published to that group too.
 
     Every factor must be agreed, unless --partial."""
     with unit(state) as ctx:
-        row, sent = publication.publish_round(ctx, state.node().settings, ref, partial)
+        row, sent = publication.publish_round(ctx, state.node().settings, ref, partial, groups)
         record = _round_record(row)
-        record["groups"] = rounds.consenting_groups(ctx.db, row.nation)
+        record["groups"] = sorted(consents.published_groups(ctx.db, row.id))
         record["queued_for"] = {hub: list(groups) for hub, groups in sent.hubs.items()}
     if as_json:
         emit_json(record)
@@ -334,6 +369,119 @@ def round_evidence(state: CliState, ref: str, as_json: bool) -> None:
             for r in records
         ],
     )
+
+
+def _participant_record(p: Any) -> dict[str, Any]:
+    return {
+        "group": p.stakeholder_group,
+        "username": p.username,
+        "role": p.role,
+        "invited_at": p.invited_at,
+        "invited_by": p.invited_by,
+    }
+
+
+@round_group.command("invite")
+@click.argument("ref", metavar="ROUND")
+@click.option("--group", required=True, help="Stakeholder group, e.g. government, academia.")
+@click.option("--rater", "raters", multiple=True, help="A user who rates for it (repeatable).")
+@click.option(
+    "--facilitator",
+    "facilitators",
+    multiple=True,
+    help="A user who facilitates the round: sees every stage, records agreement (repeatable).",
+)
+@json_option
+@pass_state
+def round_invite(
+    state: CliState,
+    ref: str,
+    group: str,
+    raters: tuple[str, ...],
+    facilitators: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Invite a stakeholder group to a round with its named raters (the round's lead)."""
+    with unit(state) as ctx:
+        row = rounds.find_round(ctx, ref)
+        found = participants.invite(ctx, row.id, group, raters, facilitators)
+        records = [_participant_record(p) for p in found]
+    if as_json:
+        emit_json(records)
+        return
+    names = ", ".join(f"{r['username']} ({r['role']})" for r in records)
+    say(f"Invited {records[0]['group']} to round {row.id}: {names}")
+
+
+@round_group.command("uninvite")
+@click.argument("ref", metavar="ROUND")
+@click.option("--group", required=True, help="Stakeholder group.")
+@click.option("--user", "username", required=True, help="The rater or facilitator to remove.")
+@pass_state
+def round_uninvite(state: CliState, ref: str, group: str, username: str) -> None:
+    """Remove a rater or facilitator from a round's group (the round's lead)."""
+    with unit(state) as ctx:
+        row = rounds.find_round(ctx, ref)
+        participants.remove_participant(ctx, row.id, group, username)
+    say(f"Removed {username} from {group} in round {row.id}")
+
+
+@round_group.command("participants")
+@click.argument("ref", metavar="ROUND")
+@json_option
+@pass_state
+def round_participants(state: CliState, ref: str, as_json: bool) -> None:
+    """The round's lead, its invited groups with their raters and facilitators, and whether
+    its stages are revealed."""
+    with unit(state) as ctx:
+        row = rounds.find_round(ctx, ref)
+        listed = [_participant_record(p) for p in participants.list_participants(ctx, row.id)]
+        record = {
+            "round_id": row.id,
+            "lead": participants.lead_of(row),
+            "invited": participants.invited(ctx.db, row.id),
+            "revealed_at": row.revealed_at,
+            "revealed_by": row.revealed_by,
+            "participants": listed,
+        }
+    if as_json:
+        emit_json(record)
+        return
+    say(f"Round {row.id} ({row.nation} {row.framework_id} {row.year}) is led by {record['lead']}")
+    if not record["invited"]:
+        say(f"No group invited: open to every assessor of {row.nation}")
+        return
+    if row.revealed_at is not None:
+        say(f"Stages revealed {fmt_time(row.revealed_at)} by {row.revealed_by}")
+    emit_table(
+        "Participants",
+        ["Group", "User", "Role", "Invited", "By"],
+        [
+            (p["group"], p["username"], p["role"], fmt_time(p["invited_at"]), p["invited_by"])
+            for p in listed
+        ],
+    )
+
+
+@round_group.command("reveal")
+@click.argument("ref", metavar="ROUND")
+@pass_state
+def round_reveal(state: CliState, ref: str) -> None:
+    """Show every group's stages to everyone who may see the round (the round's lead)."""
+    with unit(state) as ctx:
+        row = participants.reveal(ctx, rounds.find_round(ctx, ref).id)
+    say(f"Revealed every group's stages in round {row.id}")
+
+
+@round_group.command("lead")
+@click.argument("ref", metavar="ROUND")
+@click.argument("username", metavar="USER")
+@pass_state
+def round_lead(state: CliState, ref: str, username: str) -> None:
+    """Hand the round's lead to another assessor of its nation (the lead or a nation admin)."""
+    with unit(state) as ctx:
+        row = participants.set_lead(ctx, rounds.find_round(ctx, ref).id, username)
+    say(f"{row.lead} now leads round {row.id}")
 
 
 COMMANDS = (round_group,)
