@@ -113,6 +113,12 @@ def region(
 @click.option(
     "--baseline", type=int, default=None, help="Regional report: year 'improved' compares against."
 )
+@click.option(
+    "--tlp",
+    default=None,
+    help="The report's TLP marking: clear, green, amber, amber+strict or red "
+    "(default: amber for a nation, clear for a group).",
+)
 @pass_state
 def report(
     state: CliState,
@@ -126,6 +132,7 @@ def report(
     default_target: int | None,
     language: str | None,
     baseline: int | None,
+    tlp: str | None,
 ) -> None:
     """Write a nation's report (radar, trends, region, GCI bars, gaps, roadmap) or a group's
     regional report (statements and their figures, rankings, panel, sources) as PDF or HTML."""
@@ -138,13 +145,15 @@ def report(
     language = language or state.node().settings.language
     if group is not None:
         with unit(state) as ctx:
-            regional_report = regional.build_regional_report(ctx, group, framework_id, baseline)
+            regional_report = regional.build_regional_report(
+                ctx, group, framework_id, baseline, tlp
+            )
         html = regional.render_regional_html(regional_report, language)
     else:
         assert nation is not None
         with unit(state) as ctx:
             built = document.build_report(
-                ctx, nation, framework_id, region_group or None, index_group, default_target
+                ctx, nation, framework_id, region_group or None, index_group, default_target, tlp
             )
         html = document.render_html(built, language)
     _write(out, document.render_pdf(html) if fmt == "pdf" else html)

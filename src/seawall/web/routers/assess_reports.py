@@ -36,12 +36,13 @@ def report_download(
     format: str = "pdf",
     framework: str = DEFAULT_FRAMEWORK,
     region: str = "CARICOM",
+    tlp: str = "",
 ) -> Response:
-    """The nation's report as PDF or HTML."""
+    """The nation's report as PDF or HTML, marked ``tlp`` (default TLP:AMBER)."""
     if format not in document.FORMATS:
         raise InvalidInput(f"report format {format!r}: choose pdf or html")
     iso2 = normalise_nation(nation or page.who.nation)
-    built = document.build_report(page.ctx, iso2, framework, region or None)
+    built = document.build_report(page.ctx, iso2, framework, region or None, tlp=tlp or None)
     html = document.render_html(built, language_of(request))
     name = f"seawall-{iso2.lower()}-{framework}-report"
     if format == "pdf":
@@ -57,11 +58,13 @@ def region_report_download(
     group: str = "CARICOM",
     framework: str = DEFAULT_FRAMEWORK,
     baseline: int | None = None,
+    tlp: str = "",
 ) -> Response:
-    """A region group's regional report as PDF or HTML, in the page's language."""
+    """A region group's regional report as PDF or HTML, in the page's language, marked
+    ``tlp`` (default TLP:CLEAR)."""
     if fmt not in regional.FORMATS:
         raise InvalidInput(f"report format {fmt!r}: choose pdf or html")
-    built = regional.build_regional_report(page.ctx, group, framework, baseline)
+    built = regional.build_regional_report(page.ctx, group, framework, baseline, tlp or None)
     html = regional.render_regional_html(built, language_of(request))
     name = f"seawall-region-{built.view.group.lower()}-{built.view.framework_id}-report"
     if fmt == "pdf":
