@@ -10,16 +10,23 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
-from sqlalchemy import select
 from starlette.datastructures import FormData
 
-from seawall.assess import frameworks, publication, rounds, suggestions
+from seawall.assess import (
+    consents,
+    frameworks,
+    participants,
+    publication,
+    roster,
+    rounds,
+    suggestions,
+)
 from seawall.assess.frameworks import Framework
 from seawall.assess.report import charts
 from seawall.catalogs import N_
 from seawall.core.context import Ctx
 from seawall.core.nations import groups_of, nation_name
-from seawall.db.models.assess import Rating, Round
+from seawall.db.models.assess import Round
 from seawall.errors import InvalidInput, SeawallError
 from seawall.web.deps import UiPage, node_of, read_form_csrf
 from seawall.web.pages import form_status, page_gettext, render
@@ -90,7 +97,8 @@ def _round_page(
     row = rounds.get_round(ctx, round_id)
     framework = frameworks.get_framework(ctx.db, row.framework_id)
     view = rounds.consensus_view(ctx, row.id)
-    rated = {g: sum(g in f.ratings for f in view) for g in GROUP_LABELS}
+    # A group whose stages are hidden from the caller has still rated.
+    rated = {g: sum(g in f.ratings or g in f.hidden for f in view) for g in GROUP_LABELS}
     return render(
         request,
         page,
@@ -110,12 +118,17 @@ def _round_page(
         consenting=rounds.consenting_groups(ctx.db, row.nation),
         member_of=groups_of(ctx.db, row.nation),
         nation_label=nation_name(row.nation),
+        publications=consents.round_publications(ctx.db, row.id),
+        lead=roster.lead_of(row),
+        invited=roster.invited(ctx.db, row.id),
+        people=participants.list_participants(ctx, row.id),
+        may_lead=row.status == rounds.OPEN and roster.may_lead(ctx.who, row),
+        may_reveal=row.status == rounds.OPEN and roster.may_lead(ctx.who, row, admin=False),
+        may_rate={
+            g: row.status == rounds.OPEN and roster.may_rate(ctx, row, g) for g in GROUP_LABELS
+        },
+        sees_all=roster.sees_every_stage(ctx, row),
     )
-
-
-def _ratings(ctx: Ctx, row: Round, group: str) -> list[Rating]:
-    stmt = select(Rating).where(Rating.round_id == row.id, Rating.stakeholder_group == group)
-    return list(ctx.db.scalars(stmt))
 
 
 def _rating_sheet(
@@ -132,7 +145,7 @@ def _rating_sheet(
     row = rounds.get_round(ctx, round_id)
     who_for = rounds.parse_group(group)
     framework = frameworks.get_framework(ctx.db, row.framework_id)
-    existing = {r.factor_id: r for r in _ratings(ctx, row, who_for.value)}
+    existing = {r.factor_id: r for r in rounds.group_ratings(ctx, row.id, who_for.value)}
     values: dict[str, dict[str, Any]] = {
         f: {"stage": r.stage, "rationale": r.rationale, "evidence": list(r.evidence_refs)}
         for f, r in existing.items()
@@ -151,6 +164,7 @@ def _rating_sheet(
         groups=GROUP_LABELS,
         values=values,
         rated=len(existing),
+        may_rate=row.status == rounds.OPEN and roster.may_rate(ctx, row, who_for.value),
         suggested=suggestions.suggested_evidence(ctx, row.id),
         nation_label=nation_name(row.nation),
     )
@@ -194,7 +208,7 @@ def rate_submit(
     who_for = rounds.parse_group(group)
     existing = {
         r.factor_id: (r.stage, r.rationale, sorted(r.evidence_refs))
-        for r in _ratings(ctx, row, who_for.value)
+        for r in rounds.group_ratings(ctx, row.id, who_for.value)
     }
     changed = 0
     try:
@@ -261,6 +275,8 @@ def _consensus(
         groups=GROUP_LABELS,
         short=GROUP_SHORT,
         nation_label=nation_name(row.nation),
+        may_agree=row.status == rounds.OPEN and roster.may_agree(ctx, row),
+        sees_all=roster.sees_every_stage(ctx, row),
     )
 
 
@@ -272,13 +288,14 @@ def agree_submit(
     factor: Annotated[str, Form(max_length=32)],
     stage: Annotated[int, Form()],
     dissent: Annotated[str, Form(max_length=10_000)] = "",
+    reason: Annotated[str, Form(max_length=10_000)] = "",
 ) -> HTMLResponse:
     """Record an agreed stage; htmx swaps just the factor's row."""
     ctx = page.ctx
     error = ""
     try:
         with ctx.db.begin_nested():
-            rounds.agree(ctx, round_id, factor, stage, dissent)
+            rounds.agree(ctx, round_id, factor, stage, dissent, reason)
     except SeawallError as exc:
         error = exc.message
         if not request.headers.get("hx-request"):
@@ -302,6 +319,7 @@ def agree_submit(
         groups=GROUP_LABELS,
         row_error=error,
         just_agreed=not error,
+        may_agree=roster.may_agree(ctx, row),
     )
     if not error:
         response.headers["HX-Trigger"] = "consensus-changed"
@@ -355,18 +373,20 @@ def publish_submit(
     request: Request,
     round_id: str,
     page: UiPage,
+    form: PostedForm,
     partial: Annotated[bool, Form()] = False,
 ) -> HTMLResponse:
-    """Publish the round to the region groups its nation consents to (as partial when the
-    box is ticked and not every factor is agreed)."""
+    """Publish the round to the ticked region groups (by default those its nation consents
+    to; as partial when the box is ticked and not every factor is agreed)."""
+    ticked = [str(g)[:32] for g in form.getlist("groups")]
     try:
         with page.ctx.db.begin_nested():
             row, _sent = publication.publish_round(
-                page.ctx, node_of(request).settings, round_id, partial
+                page.ctx, node_of(request).settings, round_id, partial, ticked
             )
     except SeawallError as exc:
         return _round_page(request, page, round_id, form_status(exc), exc.message)
-    groups = ", ".join(rounds.consenting_groups(page.ctx.db, row.nation))
+    groups = ", ".join(sorted(consents.published_groups(page.ctx.db, row.id)))
     words = page_gettext(request)
     if row.partial:
         framework = frameworks.get_framework(page.ctx.db, row.framework_id)
@@ -381,3 +401,78 @@ def publish_submit(
     else:
         notice = words.gettext("Published to %(groups)s.") % {"groups": groups}
     return _round_page(request, page, round_id, notice=notice)
+
+
+def _names(text: str) -> list[str]:
+    return [n for n in re.split(r"[\s,]+", text) if n]
+
+
+@router.post("/assess/rounds/{round_id}/invite", response_class=HTMLResponse)
+def invite_submit(
+    request: Request,
+    round_id: str,
+    page: UiPage,
+    group: Annotated[str, Form(max_length=32)],
+    raters: Annotated[str, Form(max_length=2_000)] = "",
+    facilitators: Annotated[str, Form(max_length=2_000)] = "",
+) -> HTMLResponse:
+    """Invite a stakeholder group with its named raters and facilitators (the round's lead)."""
+    try:
+        with page.ctx.db.begin_nested():
+            found = participants.invite(
+                page.ctx, round_id, group, _names(raters), _names(facilitators)
+            )
+    except SeawallError as exc:
+        return _round_page(request, page, round_id, form_status(exc), exc.message)
+    words = page_gettext(request)
+    label = words.gettext(GROUP_LABELS[found[0].stakeholder_group])
+    said = words.gettext("Invited %(group)s: %(names)s.")
+    names = ", ".join(p.username for p in found)
+    return _round_page(request, page, round_id, notice=said % {"group": label, "names": names})
+
+
+@router.post("/assess/rounds/{round_id}/uninvite", response_class=HTMLResponse)
+def uninvite_submit(
+    request: Request,
+    round_id: str,
+    page: UiPage,
+    group: Annotated[str, Form(max_length=32)],
+    username: Annotated[str, Form(max_length=100)],
+) -> HTMLResponse:
+    """Remove a rater or facilitator from a group of the round (the round's lead)."""
+    try:
+        with page.ctx.db.begin_nested():
+            participants.remove_participant(page.ctx, round_id, group, username)
+    except SeawallError as exc:
+        return _round_page(request, page, round_id, form_status(exc), exc.message)
+    said = page_gettext(request).gettext("Removed %(name)s.")
+    return _round_page(request, page, round_id, notice=said % {"name": username})
+
+
+@router.post("/assess/rounds/{round_id}/reveal", response_class=HTMLResponse)
+def reveal_submit(request: Request, round_id: str, page: UiPage) -> HTMLResponse:
+    """Show every group's stages to everyone who may see the round (the round's lead)."""
+    try:
+        with page.ctx.db.begin_nested():
+            participants.reveal(page.ctx, round_id)
+    except SeawallError as exc:
+        return _round_page(request, page, round_id, form_status(exc), exc.message)
+    said = page_gettext(request).gettext("Every group's stages are now shown.")
+    return _round_page(request, page, round_id, notice=said)
+
+
+@router.post("/assess/rounds/{round_id}/lead", response_class=HTMLResponse)
+def lead_submit(
+    request: Request,
+    round_id: str,
+    page: UiPage,
+    username: Annotated[str, Form(max_length=100)],
+) -> HTMLResponse:
+    """Hand the round's lead to another assessor of its nation."""
+    try:
+        with page.ctx.db.begin_nested():
+            row = participants.set_lead(page.ctx, round_id, username)
+    except SeawallError as exc:
+        return _round_page(request, page, round_id, form_status(exc), exc.message)
+    said = page_gettext(request).gettext("%(name)s now leads the round.")
+    return _round_page(request, page, round_id, notice=said % {"name": row.lead})
