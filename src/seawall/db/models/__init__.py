@@ -28,7 +28,13 @@ from seawall.db.models.core import (
 
 def full_metadata() -> MetaData:
     """The metadata of every table, core and pillars alike."""
-    from seawall.db.models import assess, embassy, intel  # noqa: F401 - register pillar tables
+    from seawall.db.models import (  # noqa: F401 - register pillar tables
+        alerts,
+        assess,
+        embassy,
+        intel,
+        schedules,
+    )
 
     return Base.metadata
 
