@@ -233,7 +233,7 @@ def test_the_maturity_embassy_and_admin_pages_speak_the_language_chosen(page: Pa
     expect(statements).to_contain_text("Dimension(s) la/les plus forte(s)")
     expect(statements).not_to_contain_text("Strongest")
     report = page.request.get("/assess/report?format=html")  # the browser's cookies: French
-    assert report.ok and 'lang="fr"' in report.text() and "Dernière évaluation" in report.text()
+    assert report.ok and 'lang="fr"' in report.text() and "Synthèse" in report.text()
     page.goto("/audit")
     page.click("text=Vérifier la chaîne")
     expect(page.locator("#verdict-ok")).to_contain_text("entrées vérifiées")

@@ -484,9 +484,9 @@ def test_region_report_and_exports(
     dutch = tmp_path / "jm-nl.html"
     run(sampled, "assess", "report", "--nation", "JM", "--format", "html", "--language", "nl",
         "--out", str(dutch))  # fmt: skip
-    assert "Latest assessment" in text  # the node's language, English by default
+    assert "Executive summary" in text  # the node's language, English by default
     in_dutch = dutch.read_text()
-    assert "Laatste beoordeling" in in_dutch and "Latest assessment" not in in_dutch
+    assert "Samenvatting" in in_dutch and "Executive summary" not in in_dutch
 
     rounds_csv = tmp_path / "jm.csv"
     run(sampled, "assess", "export", "--nation", "JM", "--format", "csv", "--out", str(rounds_csv))
