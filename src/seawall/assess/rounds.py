@@ -40,6 +40,7 @@ from seawall.assess.errors import (
 )
 from seawall.assess.frameworks import DEFAULT_FRAMEWORK, Framework, get_framework
 from seawall.assess.scoring import Lift, check_stage, dimension_scores, factor_stage, lift
+from seawall.catalogs import N_
 from seawall.core.access import Perm, require, require_nation
 from seawall.core.context import Ctx
 from seawall.core.nations import normalise_nation, region_members
@@ -62,6 +63,17 @@ class StakeholderGroup(StrEnum):
     ACADEMIA = "academia"
     PRIVATE_SECTOR = "private_sector"
     CIVIL_SOCIETY = "civil_society"
+
+
+# The groups' names in the catalogs (pages and reports translate them).
+GROUP_NAMES = {
+    StakeholderGroup.GOVERNMENT.value: N_("Government"),
+    StakeholderGroup.CRITICAL_INFRASTRUCTURE.value: N_("Critical infrastructure"),
+    StakeholderGroup.LAW_ENFORCEMENT.value: N_("Law enforcement"),
+    StakeholderGroup.ACADEMIA.value: N_("Academia"),
+    StakeholderGroup.PRIVATE_SECTOR.value: N_("Private sector"),
+    StakeholderGroup.CIVIL_SOCIETY.value: N_("Civil society"),
+}
 
 
 def parse_group(value: str) -> StakeholderGroup:

@@ -12,6 +12,7 @@ from seawall.assess.benchmark import region_view
 from seawall.assess.frameworks import shipped_frameworks
 from seawall.assess.gaps import add_item, set_target
 from seawall.assess.indices import edition_rows
+from seawall.assess.participants import invite
 from seawall.assess.report import charts
 from seawall.assess.report.document import build_report, render_html, render_pdf, report_charts
 from seawall.assess.report.export import (
@@ -299,3 +300,17 @@ def test_a_dimension_without_agreed_factors_is_not_assessed_never_zero(node: Nod
     assert "2026, published" in html
     assert "It was published as partial: 3 of 23 factors agreed." in html
     assert "Caveat: the round was published as partial, with 3 of 23 factors agreed" in html
+
+
+def test_a_stage_agreed_without_ratings_exports_its_reason(node: Node) -> None:
+    with node.unit(node.operator()) as ctx:
+        users.add_user(ctx, "jm-rater", "assessor", nation="JM")
+        row = create_round(ctx, "JM", "cmm-2021", 2027)
+        invite(ctx, row.id, "government", raters=["jm-rater"])  # the round is bound now
+        agree(ctx, row.id, "D1.2", 2, reason="the ministry's own audit stands for it")
+        records = {r["factor"]: r for r in round_records(ctx, row.id)}
+    assert records["D1.2"]["agreed_without_ratings_because"] == (
+        "the ministry's own audit stands for it"
+    )
+    assert records["D1.1"]["agreed_without_ratings_because"] is None
+    assert records["D1.2"]["hidden_groups"] == []

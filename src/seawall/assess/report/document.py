@@ -43,6 +43,7 @@ from seawall.assess.report.marking import (
     sample_rounds,
 )
 from seawall.assess.rounds import (
+    GROUP_NAMES,
     PUBLISHED,
     FactorConsensus,
     agreed_stages,
@@ -58,15 +59,6 @@ from seawall.core.tlp import Tlp
 from seawall.db.models.assess import Rating, RoadmapItem, Round
 
 FORMATS = ("html", "pdf")
-# The stakeholder groups as the report names them, in the report's language.
-GROUP_NAMES = {
-    "government": N_("Government"),
-    "critical_infrastructure": N_("Critical infrastructure"),
-    "law_enforcement": N_("Law enforcement"),
-    "academia": N_("Academia"),
-    "private_sector": N_("Private sector"),
-    "civil_society": N_("Civil society"),
-}
 
 
 @dataclass(frozen=True)

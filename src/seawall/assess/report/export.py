@@ -20,8 +20,9 @@ Record = dict[str, Any]
 
 def round_records(ctx: Ctx, round_id: str) -> list[Record]:
     """One flat record per factor of a round: each group's stage, rationale and evidence
-    references (a list; one `` | ``-separated cell in CSV), the spread, agreed stage and
-    dissent."""
+    references (a list; one `` | ``-separated cell in CSV), the spread, agreed stage, dissent,
+    the reason a stage was agreed without ratings, and the groups whose stages the caller may
+    not see yet (a rater before rating: their cells are empty)."""
     row = get_round(ctx, round_id)
     framework = get_framework(ctx.db, row.framework_id)
     stages = framework.stages
@@ -53,6 +54,8 @@ def round_records(ctx: Ctx, round_id: str) -> list[Record]:
                     stages.name_of(factor.agreed_stage) if factor.agreed_stage is not None else None
                 ),
                 "dissent": factor.dissent,
+                "agreed_without_ratings_because": factor.reason or None,
+                "hidden_groups": list(factor.hidden),
             }
         )
         records.append(record)

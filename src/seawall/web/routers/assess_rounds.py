@@ -23,26 +23,19 @@ from seawall.assess import (
 )
 from seawall.assess.frameworks import Framework
 from seawall.assess.report import charts
+from seawall.assess.rounds import GROUP_NAMES
 from seawall.catalogs import N_
 from seawall.core.context import Ctx
 from seawall.core.nations import groups_of, nation_name
 from seawall.db.models.assess import Round
-from seawall.errors import InvalidInput, SeawallError
+from seawall.errors import InvalidInput
 from seawall.web.deps import UiPage, node_of, read_form_csrf
-from seawall.web.pages import form_status, page_gettext, render
+from seawall.web.pages import attempt, page_gettext, render
 from seawall.web.routers.assess import inline_svg, scores_by_round
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(read_form_csrf)])
 
 
-GROUP_LABELS = {
-    "government": N_("Government"),
-    "critical_infrastructure": N_("Critical infrastructure"),
-    "law_enforcement": N_("Law enforcement"),
-    "academia": N_("Academia"),
-    "private_sector": N_("Private sector"),
-    "civil_society": N_("Civil society"),
-}
 GROUP_SHORT = {
     "government": N_("Gov."),
     "critical_infrastructure": N_("Crit. infra."),
@@ -98,7 +91,7 @@ def _round_page(
     framework = frameworks.get_framework(ctx.db, row.framework_id)
     view = rounds.consensus_view(ctx, row.id)
     # A group whose stages are hidden from the caller has still rated.
-    rated = {g: sum(g in f.ratings or g in f.hidden for f in view) for g in GROUP_LABELS}
+    rated = {g: sum(g in f.ratings or g in f.hidden for f in view) for g in GROUP_NAMES}
     return render(
         request,
         page,
@@ -110,7 +103,7 @@ def _round_page(
         framework=framework,
         view=view,
         rated=rated,
-        groups=GROUP_LABELS,
+        groups=GROUP_NAMES,
         agreed=sum(f.agreed_stage is not None for f in view),
         flagged=sum(f.disagreement for f in view),
         scores=rounds.round_dimension_scores(ctx.db, row),
@@ -125,7 +118,7 @@ def _round_page(
         may_lead=row.status == rounds.OPEN and roster.may_lead(ctx.who, row),
         may_reveal=row.status == rounds.OPEN and roster.may_lead(ctx.who, row, admin=False),
         may_rate={
-            g: row.status == rounds.OPEN and roster.may_rate(ctx, row, g) for g in GROUP_LABELS
+            g: row.status == rounds.OPEN and roster.may_rate(ctx, row, g) for g in GROUP_NAMES
         },
         sees_all=roster.sees_every_stage(ctx, row),
     )
@@ -161,7 +154,7 @@ def _rating_sheet(
         r=row,
         framework=framework,
         group=who_for.value,
-        groups=GROUP_LABELS,
+        groups=GROUP_NAMES,
         values=values,
         rated=len(existing),
         may_rate=row.status == rounds.OPEN and roster.may_rate(ctx, row, who_for.value),
@@ -211,23 +204,22 @@ def rate_submit(
         for r in rounds.group_ratings(ctx, row.id, who_for.value)
     }
     changed = 0
-    try:
-        with ctx.db.begin_nested():
-            for factor, v in sheet.items():
-                if not isinstance(v["stage"], int):
-                    raise InvalidInput(f"stage for {factor} {v['stage']!r} is not a whole number")
-                if existing.get(factor) == (v["stage"], v["rationale"], v["evidence"]):
-                    continue
-                rounds.rate(
-                    ctx, row.id, who_for.value, factor, v["stage"], v["rationale"], v["evidence"]
-                )
-                changed += 1
-    except SeawallError as exc:
+    with attempt(ctx) as tried:
+        for factor, v in sheet.items():
+            if not isinstance(v["stage"], int):
+                raise InvalidInput(f"stage for {factor} {v['stage']!r} is not a whole number")
+            if existing.get(factor) == (v["stage"], v["rationale"], v["evidence"]):
+                continue
+            rounds.rate(
+                ctx, row.id, who_for.value, factor, v["stage"], v["rationale"], v["evidence"]
+            )
+            changed += 1
+    if tried.refused:
         return _rating_sheet(
-            request, page, round_id, group, form_status(exc), exc.message, submitted=sheet
+            request, page, round_id, group, tried.status, tried.error, submitted=sheet
         )
     words = page_gettext(request)
-    label = words.gettext(GROUP_LABELS[who_for.value])
+    label = words.gettext(GROUP_NAMES[who_for.value])
     saved = words.ngettext(
         "Saved %(num)s rating for %(group)s.", "Saved %(num)s ratings for %(group)s.", changed
     )
@@ -272,7 +264,7 @@ def _consensus(
         agreed=sum(f.agreed_stage is not None for f in view),
         disagreements=sum(f.disagreement for f in view),
         flagged=flagged,
-        groups=GROUP_LABELS,
+        groups=GROUP_NAMES,
         short=GROUP_SHORT,
         nation_label=nation_name(row.nation),
         may_agree=row.status == rounds.OPEN and roster.may_agree(ctx, row),
@@ -293,13 +285,12 @@ def agree_submit(
     """Record an agreed stage; htmx swaps just the factor's row."""
     ctx = page.ctx
     error = ""
-    try:
-        with ctx.db.begin_nested():
-            rounds.agree(ctx, round_id, factor, stage, dissent, reason)
-    except SeawallError as exc:
-        error = exc.message
+    with attempt(ctx) as tried:
+        rounds.agree(ctx, round_id, factor, stage, dissent, reason)
+    if tried.refused:
+        error = tried.error
         if not request.headers.get("hx-request"):
-            return _consensus(request, page, round_id, status=form_status(exc), error=error)
+            return _consensus(request, page, round_id, status=tried.status, error=error)
     if not request.headers.get("hx-request"):
         agreed = page_gettext(request).gettext("Agreed %(factor)s at stage %(stage)s.")
         return _consensus(
@@ -316,7 +307,7 @@ def agree_submit(
         r=row,
         f=f,
         framework=framework,
-        groups=GROUP_LABELS,
+        groups=GROUP_NAMES,
         row_error=error,
         just_agreed=not error,
         may_agree=roster.may_agree(ctx, row),
@@ -351,14 +342,13 @@ def consent_submit(
     """Record (or withdraw) the round's nation's consent to publish to a region group."""
     ctx = page.ctx
     row = rounds.get_round(ctx, round_id)
-    try:
-        with ctx.db.begin_nested():
-            if revoke:
-                publication.revoke_consent(ctx, node_of(request).settings, row.nation, group)
-            else:
-                rounds.grant_consent(ctx, row.nation, group)
-    except SeawallError as exc:
-        return _round_page(request, page, round_id, form_status(exc), exc.message)
+    with attempt(ctx) as tried:
+        if revoke:
+            publication.revoke_consent(ctx, node_of(request).settings, row.nation, group)
+        else:
+            rounds.grant_consent(ctx, row.nation, group)
+    if tried.refused:
+        return _round_page(request, page, round_id, tried.status, tried.error)
     words = page_gettext(request)
     said = (
         words.gettext("Consent withdrawn from %(group)s.")
@@ -379,13 +369,12 @@ def publish_submit(
     """Publish the round to the ticked region groups (by default those its nation consents
     to; as partial when the box is ticked and not every factor is agreed)."""
     ticked = [str(g)[:32] for g in form.getlist("groups")]
-    try:
-        with page.ctx.db.begin_nested():
-            row, _sent = publication.publish_round(
-                page.ctx, node_of(request).settings, round_id, partial, ticked
-            )
-    except SeawallError as exc:
-        return _round_page(request, page, round_id, form_status(exc), exc.message)
+    with attempt(page.ctx) as tried:
+        row, _sent = publication.publish_round(
+            page.ctx, node_of(request).settings, round_id, partial, ticked
+        )
+    if tried.refused:
+        return _round_page(request, page, round_id, tried.status, tried.error)
     groups = ", ".join(sorted(consents.published_groups(page.ctx.db, row.id)))
     words = page_gettext(request)
     if row.partial:
@@ -417,15 +406,12 @@ def invite_submit(
     facilitators: Annotated[str, Form(max_length=2_000)] = "",
 ) -> HTMLResponse:
     """Invite a stakeholder group with its named raters and facilitators (the round's lead)."""
-    try:
-        with page.ctx.db.begin_nested():
-            found = participants.invite(
-                page.ctx, round_id, group, _names(raters), _names(facilitators)
-            )
-    except SeawallError as exc:
-        return _round_page(request, page, round_id, form_status(exc), exc.message)
+    with attempt(page.ctx) as tried:
+        found = participants.invite(page.ctx, round_id, group, _names(raters), _names(facilitators))
+    if tried.refused:
+        return _round_page(request, page, round_id, tried.status, tried.error)
     words = page_gettext(request)
-    label = words.gettext(GROUP_LABELS[found[0].stakeholder_group])
+    label = words.gettext(GROUP_NAMES[found[0].stakeholder_group])
     said = words.gettext("Invited %(group)s: %(names)s.")
     names = ", ".join(p.username for p in found)
     return _round_page(request, page, round_id, notice=said % {"group": label, "names": names})
@@ -440,11 +426,10 @@ def uninvite_submit(
     username: Annotated[str, Form(max_length=100)],
 ) -> HTMLResponse:
     """Remove a rater or facilitator from a group of the round (the round's lead)."""
-    try:
-        with page.ctx.db.begin_nested():
-            participants.remove_participant(page.ctx, round_id, group, username)
-    except SeawallError as exc:
-        return _round_page(request, page, round_id, form_status(exc), exc.message)
+    with attempt(page.ctx) as tried:
+        participants.remove_participant(page.ctx, round_id, group, username)
+    if tried.refused:
+        return _round_page(request, page, round_id, tried.status, tried.error)
     said = page_gettext(request).gettext("Removed %(name)s.")
     return _round_page(request, page, round_id, notice=said % {"name": username})
 
@@ -452,11 +437,10 @@ def uninvite_submit(
 @router.post("/assess/rounds/{round_id}/reveal", response_class=HTMLResponse)
 def reveal_submit(request: Request, round_id: str, page: UiPage) -> HTMLResponse:
     """Show every group's stages to everyone who may see the round (the round's lead)."""
-    try:
-        with page.ctx.db.begin_nested():
-            participants.reveal(page.ctx, round_id)
-    except SeawallError as exc:
-        return _round_page(request, page, round_id, form_status(exc), exc.message)
+    with attempt(page.ctx) as tried:
+        participants.reveal(page.ctx, round_id)
+    if tried.refused:
+        return _round_page(request, page, round_id, tried.status, tried.error)
     said = page_gettext(request).gettext("Every group's stages are now shown.")
     return _round_page(request, page, round_id, notice=said)
 
@@ -469,10 +453,9 @@ def lead_submit(
     username: Annotated[str, Form(max_length=100)],
 ) -> HTMLResponse:
     """Hand the round's lead to another assessor of its nation."""
-    try:
-        with page.ctx.db.begin_nested():
-            row = participants.set_lead(page.ctx, round_id, username)
-    except SeawallError as exc:
-        return _round_page(request, page, round_id, form_status(exc), exc.message)
+    with attempt(page.ctx) as tried:
+        row = participants.set_lead(page.ctx, round_id, username)
+    if tried.refused:
+        return _round_page(request, page, round_id, tried.status, tried.error)
     said = page_gettext(request).gettext("%(name)s now leads the round.")
     return _round_page(request, page, round_id, notice=said % {"name": row.lead})
