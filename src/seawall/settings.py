@@ -53,6 +53,18 @@ class Settings(BaseSettings):
     language: Literal["en", "es", "fr", "nl"] = "en"
     restore_dir: Path | None = None
     secret_key: str = Field(default="", repr=False)
+    # Schedules and alerts (docs/alerts.md).
+    schedule_interval_seconds: int = Field(default=60, ge=0)
+    embassy_passphrase_dir: Path | None = None
+    alert_webhook_urls: list[str] = Field(default_factory=list, repr=False)
+    alert_webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    alert_smtp_host: str = ""
+    alert_smtp_port: int = Field(default=587, ge=1, le=65535)
+    alert_smtp_starttls: bool = True
+    alert_smtp_username: str = ""
+    alert_smtp_password: str = Field(default="", repr=False)
+    alert_smtp_from: str = ""
+    alert_smtp_to: list[str] = Field(default_factory=list)
 
     @field_validator("nation")
     @classmethod
@@ -81,6 +93,11 @@ class Settings(BaseSettings):
         """Where the web UI restores snapshots: ``SEAWALL_RESTORE_DIR`` or ``restores`` in
         the home. (The CLI, run by someone with a shell on the node, restores anywhere.)"""
         return self.restore_dir or self.home / "restores"
+
+    @property
+    def effective_passphrase_dir(self) -> Path:
+        """Where scheduled runs read each repository's passphrase (a file named after it)."""
+        return self.embassy_passphrase_dir or self.home / "passphrases"
 
     @property
     def effective_secret_key(self) -> bytes:
