@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from seawall.core.evidence import list_evidence
 from seawall.core.node import Node
 from seawall.db.models.embassy import EmbassyRun
 from seawall.embassy import registry, schedules, service
-from seawall.embassy.scheduling import run_due
+from seawall.embassy.scheduling import Ticker, run_due
 from seawall.embassy.service.drills import drill
 from seawall.embassy.sites import open_site
 from tests.conftest import free_port
@@ -313,3 +314,19 @@ def test_a_scheduled_run_without_a_passphrase_fails_with_one_line(
     with _units(node)() as ctx:
         repo_row = registry.get_repo(ctx, repo)
         assert registry.last_run(ctx, repo_row, "check") is not None
+
+
+def test_the_serve_thread_runs_due_schedules_until_stopped(
+    node: Node, repo: str, records: Path, clock: FrozenClock
+) -> None:
+    _add(node, repo, kind="backup", every=timedelta(hours=1), paths=[str(records)])
+    clock.advance(hours=1)
+    ticker = Ticker(_units(node), clock, node.settings, interval=0.05).start()
+    try:
+        deadline = time.monotonic() + 30
+        while not _runs(node, "backup") and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        ticker.stop()
+    assert ticker.passes >= 1
+    assert [r.outcome for r in _runs(node, "backup")] == ["success"]

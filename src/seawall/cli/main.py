@@ -68,6 +68,12 @@ def _intel() -> click.Command:
     return intel
 
 
+def _alerts() -> click.Command:
+    from seawall.cli.alerts import group
+
+    return group
+
+
 def _embassy() -> click.Command:
     from seawall.cli.embassy import embassy
 
@@ -76,7 +82,7 @@ def _embassy() -> click.Command:
 
 @click.group(
     cls=LazyGroup,
-    lazy={"assess": _assess, "intel": _intel, "embassy": _embassy},
+    lazy={"assess": _assess, "intel": _intel, "embassy": _embassy, "alerts": _alerts},
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 @click.option(

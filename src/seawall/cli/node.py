@@ -92,7 +92,17 @@ def serve(state: CliState, host: str | None, port: int | None) -> None:
     app = create_app(node=node)
     bind_host, bind_port = host or settings.host, port or settings.port
     say(f"Seawall serving {node.nation} on http://{bind_host}:{bind_port}")
-    uvicorn.run(app, host=bind_host, port=bind_port, log_level="warning")
+    ticker = None
+    if settings.schedule_interval_seconds:  # embassy schedules and alert delivery
+        from seawall.embassy.scheduling import Ticker
+
+        ticker = Ticker(lambda: node.unit(node.operator("scheduler")), node.clock, settings)
+        ticker.start()
+    try:
+        uvicorn.run(app, host=bind_host, port=bind_port, log_level="warning")
+    finally:
+        if ticker is not None:
+            ticker.stop()
 
 
 @click.command()

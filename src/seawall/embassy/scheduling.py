@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -25,6 +26,7 @@ import httpx
 from seawall.core.alerts import Delivery, deliver_alerts, raise_alert
 from seawall.core.clock import Clock
 from seawall.core.context import Ctx
+from seawall.core.logs import log
 from seawall.db.models.schedules import EmbassySchedule
 from seawall.embassy import schedules, service
 from seawall.embassy.schedules import Plan, format_duration
@@ -210,3 +212,46 @@ def _check_rpo(units: Units) -> list[str]:
 def scratch_dir(settings: Settings) -> Path:
     """Where drills restore (and delete again): ``drills`` in the restore directory."""
     return settings.effective_restore_dir / "drills"
+
+
+class Ticker:
+    """``seawall serve``'s background thread: one :func:`run_due` pass every ``interval``
+    seconds, as a systemd timer would start ``seawall embassy run-due``. Passes never
+    overlap (the next starts ``interval`` after the last ended); a pass that fails is logged
+    and the next one runs."""
+
+    def __init__(
+        self, units: Units, clock: Clock, settings: Settings, interval: float | None = None
+    ) -> None:
+        self.units, self.clock, self.settings = units, clock, settings
+        self.interval = interval if interval is not None else settings.schedule_interval_seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="seawall-run-due", daemon=True)
+        self.passes = 0
+
+    def start(self) -> Ticker:
+        """Start the thread; the first pass runs at once."""
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Ask the thread to stop after its current pass, and wait for it."""
+        self._stop.set()
+        self._thread.join(timeout)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                done = run_due(self.units, self.clock, self.settings)
+                for ran in done.ran:
+                    log.info(
+                        "embassy.schedule.ran",
+                        repo=ran.repo,
+                        kind=ran.kind,
+                        outcome=ran.outcome,
+                        missed=ran.missed,
+                    )
+            except Exception:  # the thread must outlive one bad pass
+                log.exception("embassy.schedule.pass_failed")
+            self.passes += 1
+            self._stop.wait(self.interval)

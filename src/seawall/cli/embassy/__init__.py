@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import click
 
-from seawall.cli.embassy import copying, finding, keys, maintenance, rewriting, sites, snapshots
+from seawall.cli.embassy import (
+    copying,
+    finding,
+    keys,
+    maintenance,
+    rewriting,
+    schedules,
+    sites,
+    snapshots,
+)
 from seawall.cli.embassy.mounting import mount
 
 
@@ -34,5 +43,7 @@ for _command in (
     keys.key,
     sites.site,
     sites.exposure,
+    schedules.schedule,
+    schedules.run_due_cmd,
 ):
     embassy.add_command(_command)
