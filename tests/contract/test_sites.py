@@ -1,7 +1,9 @@
-"""One contract for every embassy site: local directory, OpenSSH SFTP and S3 (rclone).
+"""One contract for every embassy site: local directory, OpenSSH SFTP, S3 (rclone) and a
+partner's Seawall node under a hosting agreement.
 
-Each site runs against a real server on 127.0.0.1 (see ``tests/servers.py``) and is opened
-through ``open_site`` from its URL, as the repository engine will open it.
+Each site runs against a real server on 127.0.0.1 (see ``tests/servers.py`` and
+``tests/hosts.py``) and is opened through ``open_site`` from its URL, as the repository
+engine will open it.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from seawall.embassy.errors import (
 )
 from seawall.embassy.sites import ObjectInfo, Site, open_site, redact_url
 from seawall.embassy.sites.base import HoldsTemporaries, TempInfo
+from tests.hosts import Guest, Host, partner_guest, partner_host  # noqa: F401 - fixtures
 from tests.servers import (
     S3Endpoint,
     SftpEndpoint,
@@ -40,7 +43,7 @@ from tests.servers import (
 )
 
 MiB = 1 << 20
-KINDS = ["local", "sftp", "s3"]
+KINDS = ["local", "sftp", "s3", "partner"]
 
 
 @dataclass
@@ -81,6 +84,9 @@ def rig(request: pytest.FixtureRequest, tmp_path: Path) -> Rig:
     if kind == "sftp":
         sftp: SftpEndpoint = request.getfixturevalue("sshd_server")
         return Rig(kind, sftp.url, key_material(sftp.key), cannot_stop)
+    if kind == "partner":
+        host: Host = request.getfixturevalue("partner_host")
+        return Rig(kind, host.agreement(), (host.token,), cannot_stop)
     s3: S3Endpoint = request.getfixturevalue("s3_server")
     return Rig(kind, s3.url, (s3.secret_key, s3.access_key), cannot_stop)
 
@@ -94,9 +100,15 @@ def site(rig: Rig) -> Iterator[Site]:
 
 
 @contextlib.contextmanager
-def own_rig(kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Rig]:
+def own_rig(
+    kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> Iterator[Rig]:
     """A site on a server this test alone owns, so that it may stop it."""
-    if kind == "local":
+    if kind == "partner":
+        guest: Guest = request.getfixturevalue("partner_guest")
+        host = guest.add_host()
+        yield Rig(kind, host.agreement(), (host.token,), host.stop)
+    elif kind == "local":
         root = tmp_path / "own-local"
         root.mkdir()
         yield Rig(kind, f"file://{root}", (), lambda: shutil.rmtree(root))
@@ -146,8 +158,9 @@ def test_a_killed_puts_temporary_is_listed_with_its_age_and_deleted_by_name(
     site: Site, rig: Rig, request: pytest.FixtureRequest
 ) -> None:
     site.put("data/ab/ab12cd", b"a share")
-    if rig.kind == "s3":
-        assert not isinstance(site, HoldsTemporaries)  # one PUT: nothing is left half way
+    if rig.kind in ("s3", "partner"):
+        # One request each: the host writes its own temporaries, never listed to the guest.
+        assert not isinstance(site, HoldsTemporaries)
         return
     assert isinstance(site, HoldsTemporaries)
     assert list(site.temporaries()) == []  # a put that finished leaves none
@@ -297,9 +310,9 @@ def test_unsafe_names_are_refused(site: Site, name: str) -> None:
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_stopped_site_raises_site_unavailable_in_one_safe_line(
-    kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> None:
-    with own_rig(kind, tmp_path, monkeypatch) as rig:
+    with own_rig(kind, tmp_path, monkeypatch, request) as rig:
         site = open_site(rig.url)
         site.put("config", b"before the outage")
         rig.stop()
@@ -359,6 +372,11 @@ def test_full_site_refuses_the_write_and_stays_usable(
         if kind == "local":
             disk = stack.enter_context(small_filesystem(tmp_path / "small"))
             url = f"file://{disk}"
+        elif kind == "partner":
+            # The agreement's quota is the site's size: 1 MiB, as the other kinds' disks.
+            host: Host = request.getfixturevalue("partner_host")
+            url, secrets = host.agreement(quota=MiB), (host.token,)
+            disk = host.root
         elif kind == "sftp":
             sftp: SftpEndpoint = request.getfixturevalue("sshd_server")
             disk = stack.enter_context(small_filesystem(sftp.root))
@@ -374,13 +392,15 @@ def test_full_site_refuses_the_write_and_stays_usable(
         # rclone answers a full disk with a bare "500 InternalError" (its log says ENOSPC),
         # so an S3 client cannot tell full from broken: it must still refuse loudly.
         expected = SiteUnavailable if kind == "s3" else SiteFull
+        before = [name for _dir, _dirs, files in os.walk(disk) for name in files]
         with pytest.raises(expected) as caught:
             site.put("data/big", os.urandom(2 * MiB))
         assert_speaks_safely(caught.value, Rig(kind, url, secrets, cannot_stop))
         assert site.stat("data/big") is None
         assert list(site.list()) == []
         leftovers = [name for _dir, _dirs, files in os.walk(disk) for name in files]
-        assert leftovers == []
+        # A host's directory also holds the versions of its other agreements.
+        assert leftovers == (before if kind == "partner" else [])
         site.put("data/small", b"still works")
         assert site.get("data/small") == b"still works"
 

@@ -36,7 +36,12 @@ def test_a_partner_account_holds_exchange_scopes_only(tt_partner: Node) -> None:
         users.add_user(ctx, "sync-tt", "analyst", partner="tt-node")
         value = tokens.create_token(ctx, "sync", ["*"], username="sync-tt").value
         who = tokens.authenticate_token(ctx, value)
-    assert who.permissions == {Perm.INTEL_READ, Perm.INTEL_WRITE, Perm.FEDERATION_DELIVER}
+    assert who.permissions == {
+        Perm.INTEL_READ,
+        Perm.INTEL_WRITE,
+        Perm.FEDERATION_DELIVER,
+        Perm.EMBASSY_HOST_WRITE,
+    }
     assert who.partner_id is not None
 
 

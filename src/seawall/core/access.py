@@ -36,11 +36,16 @@ class Perm(StrEnum):
     EMBASSY_OPERATE = "embassy.operate"
     # Deliver signed packages (a nation's rounds to its hub) as a partner node's account.
     FEDERATION_DELIVER = "federation.deliver"
+    # Store and read opaque embassy shares under a hosting agreement, as a partner node's account.
+    EMBASSY_HOST_WRITE = "embassy.host.write"
 
 
 _READ = frozenset(
     {Perm.NODE_READ, Perm.PARTNERS_READ, Perm.INTEL_READ, Perm.ASSESS_READ, Perm.EMBASSY_READ}
 )
+
+# What a partner node's account may do besides its role: never granted to a person's account.
+_PARTNER_EXTRA = frozenset({Perm.FEDERATION_DELIVER, Perm.EMBASSY_HOST_WRITE})
 
 ROLE_PERMS: dict[Role, frozenset[Perm]] = {
     Role.VIEWER: _READ,
@@ -81,8 +86,9 @@ class Principal:
     @property
     def permissions(self) -> frozenset[Perm]:
         """What this principal may do: its role's permissions narrowed by its scopes. A
-        partner node's account may also deliver signed packages (its own scopes decide)."""
-        extra = frozenset({Perm.FEDERATION_DELIVER}) if self.partner_id else frozenset()
+        partner node's account may also deliver signed packages and keep embassy shares under
+        the hosting agreements its partner holds (its own scopes decide)."""
+        extra = _PARTNER_EXTRA if self.partner_id else frozenset()
         return (ROLE_PERMS[self.role] | extra) & self.scopes
 
     def can(self, perm: Perm) -> bool:

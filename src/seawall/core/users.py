@@ -23,7 +23,9 @@ USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 PARTNER_ROLES = frozenset({Role.VIEWER, Role.ANALYST})
 RESERVED_USERNAMES = frozenset({"operator", "anonymous", "demo"})
-PARTNER_SCOPES = frozenset({Perm.INTEL_READ, Perm.INTEL_WRITE, Perm.FEDERATION_DELIVER})
+PARTNER_SCOPES = frozenset(
+    {Perm.INTEL_READ, Perm.INTEL_WRITE, Perm.FEDERATION_DELIVER, Perm.EMBASSY_HOST_WRITE}
+)
 MIN_PASSWORD = 10
 
 
@@ -212,8 +214,8 @@ def principal_of(user: User, scopes: frozenset[Perm] | None = None, source: str 
     """The principal a user acts as, optionally narrowed to token scopes."""
     granted = scopes if scopes is not None else frozenset(Perm)
     if user.partner_id is not None:
-        # A partner's account exchanges intelligence and delivers its node's signed
-        # packages, and nothing else on this node.
+        # A partner's account exchanges intelligence, delivers its node's signed packages
+        # and keeps embassy shares under its hosting agreements, and nothing else here.
         granted = granted & PARTNER_SCOPES
     return Principal(
         username=user.username,

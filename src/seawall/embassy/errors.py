@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from seawall.errors import Conflict, InvalidInput, NotFound, SeawallError
+from seawall.errors import Conflict, Forbidden, InvalidInput, NotFound, SeawallError
 
 
 class SiteUnavailable(SeawallError):
@@ -37,8 +37,8 @@ class BadSiteUrl(InvalidInput):
 
     code = "bad_site_url"
     remedy = (
-        "Use a ``file://``, ``sftp://`` or ``s3://`` URL as in docs/embassy.md, without "
-        "credentials."
+        "Use a ``file://``, ``sftp://``, ``s3://`` or ``seawall://`` URL as in docs/embassy.md, "
+        "without credentials."
     )
 
 
@@ -250,6 +250,62 @@ class HostKeyRejected(SiteUnavailable):
 
     code = "host_key_rejected"
     remedy = "If the server was rebuilt, remove its old line; otherwise suspect interception."
+
+
+class SiteReadOnly(SiteUnavailable):
+    """A write to a partner site opened ``as-of`` a past time: that view of the hosted
+    repository is read-only (locks excepted)."""
+
+    code = "site_read_only"
+    remedy = "Open the site without ``as-of`` to write; read the past with it to restore."
+
+
+class RetentionLocked(Conflict):
+    """A hosted share is under its agreement's retention: it cannot be purged yet, whoever
+    signs, and retention can be lengthened but not shortened (only the host's admin may, with
+    a reason)."""
+
+    code = "retention_locked"
+    remedy = (
+        "Wait until the retention the message names has passed; the host purges what the "
+        "guest released then."
+    )
+
+
+class AgreementMissing(NotFound):
+    """No hosting agreement has that name, or it is not one the caller's partner holds."""
+
+    code = "agreement_missing"
+    remedy = (
+        "List the agreements (``seawall embassy host agreement list``) or ask the host's admin."
+    )
+
+
+class AgreementExpired(Conflict):
+    """A write under a hosting agreement that has expired: its shares stay readable, nothing new
+    is stored."""
+
+    code = "agreement_expired"
+    remedy = (
+        "Ask the host's admin to extend the agreement (``seawall embassy host agreement extend``)."
+    )
+
+
+class BandwidthExceeded(SeawallError):
+    """A write would take the guest over its agreement's daily bandwidth cap; nothing was stored."""
+
+    exit_code = 75
+    http_status = 429
+    code = "bandwidth_exceeded"
+    remedy = "Try again after midnight UTC, or ask the host's admin for a higher cap."
+
+
+class PurgeSignatureInvalid(Forbidden):
+    """A purge request for hosted shares is not signed with the embassy key registered on the
+    agreement; nothing was purged."""
+
+    code = "purge_signature_invalid"
+    remedy = "Sign it with the repository's key (``seawall embassy host release --repo R``)."
 
 
 # Failures of a site itself (as opposed to a missing object), and both together.

@@ -30,6 +30,7 @@ from seawall.web.routers import (
     assess_rounds,
     core_api,
     embassy,
+    embassy_hosting,
     federation,
     health,
     intel,
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None, node: Node | None = None) -> Fa
     app.include_router(core_api.router)
     app.include_router(ui.router)
     app.include_router(embassy.router)
+    app.include_router(embassy_hosting.router)
     for maturity in (assess, assess_rounds, assess_gaps, assess_region, assess_reports):
         app.include_router(maturity.router)
     app.include_router(intel.router)
@@ -124,6 +126,10 @@ def create_app(settings: Settings | None = None, node: Node | None = None) -> Fa
     app.include_router(intel_sync.api)
     app.include_router(federation.router)
     app.mount("/static", StaticFiles(directory=_package_dir("static")), name="static")
-    app.add_middleware(BodyLimit, max_bytes=node.settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=node.settings.max_body_bytes,
+        own_limit=embassy_hosting.caps_own_body,
+    )
     app.add_middleware(HttpMetrics, registry=app.state.registry)
     return app

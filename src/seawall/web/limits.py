@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class BodyLimit:
-    """Answer 413 when a body exceeds ``max_bytes``, by header or by counting."""
+    """Answer 413 when a body exceeds ``max_bytes``, by header or by counting.
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    ``own_limit`` says (from the method and path) which requests' routes cap their bodies
+    themselves: embassy shares kept for a partner are larger than any form or TAXII envelope.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        own_limit: Callable[[str, str], bool] = lambda _method, _path: False,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.own_limit = own_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or self.own_limit(scope["method"], scope.get("path", "")):
             await self.app(scope, receive, send)
             return
         declared = dict(scope["headers"]).get(b"content-length")

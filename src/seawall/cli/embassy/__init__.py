@@ -7,6 +7,7 @@ import click
 from seawall.cli.embassy import (
     copying,
     finding,
+    hosting,
     keys,
     maintenance,
     rewriting,
@@ -43,6 +44,7 @@ for _command in (
     keys.key,
     sites.site,
     sites.exposure,
+    hosting.host,
     schedules.schedule,
     schedules.run_due_cmd,
 ):

@@ -32,6 +32,7 @@ def full_metadata() -> MetaData:
         alerts,
         assess,
         embassy,
+        embassy_hosting,
         intel,
         schedules,
     )

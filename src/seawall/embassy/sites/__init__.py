@@ -1,4 +1,5 @@
-"""Storage sites for embassy shares: local directories, SFTP, S3 (one Protocol, one contract)."""
+"""Storage sites for embassy shares: local directories, SFTP, S3 and partner nodes (one
+Protocol, one contract)."""
 
 from __future__ import annotations
 
@@ -10,15 +11,16 @@ from seawall.embassy.errors import BadSiteUrl
 from seawall.embassy.sites.base import ObjectInfo, Site, check_name
 from seawall.embassy.sites.urls import redact_url
 
-SCHEMES = ("file", "sftp", "s3")
+SCHEMES = ("file", "sftp", "s3", "seawall")
 
 
 def open_site(url: str, **opts: Any) -> Site:
-    """The site a URL names: ``file:///dir``, ``sftp://user@host:port/dir`` or ``s3://bucket/prefix``.
+    """The site a URL names: ``file:///dir``, ``sftp://user@host:port/dir``,
+    ``s3://bucket/prefix`` or ``seawall://PARTNER/AGREEMENT``.
 
-    ``opts`` go to the site class (``fsync=`` for local, ``timeout=`` for SFTP,
-    ``connect_timeout=``, ``read_timeout=``, ``max_attempts=`` for S3). Nothing connects
-    until the first call.
+    ``opts`` go to the site class (``fsync=`` for local, ``timeout=`` for SFTP and partner
+    nodes, ``connect_timeout=``, ``read_timeout=``, ``max_attempts=`` for S3). Nothing
+    connects until the first call.
     """
     try:
         scheme = urlsplit(url.strip()).scheme.lower()
@@ -34,9 +36,14 @@ def open_site(url: str, **opts: Any) -> Site:
         from seawall.embassy.sites.s3 import S3Site  # boto3 loads only when needed
 
         return S3Site.from_url(url, **opts)
+    if scheme == "seawall":
+        from seawall.embassy.sites.partner import PartnerSite  # httpx loads only when needed
+
+        return PartnerSite.from_url(url, **opts)
     raise BadSiteUrl(
         f"site URL {redact_url(url)} is not supported; use file:///dir,"
-        " sftp://user@host:port/dir or s3://bucket/prefix?endpoint=..."
+        " sftp://user@host:port/dir, s3://bucket/prefix?endpoint=... or"
+        " seawall://PARTNER/AGREEMENT"
     )
 
 

@@ -9,7 +9,9 @@ from seawall.embassy.errors import BadSiteUrl
 
 # Options known to carry no secret. Shown URLs keep these and stop at the first other
 # parameter: a secret holding an unescaped "&" would otherwise leak its tail as a "parameter".
-SAFE_PARAMS = frozenset({"endpoint", "region", "profile", "key", "known_hosts", "accept_new"})
+SAFE_PARAMS = frozenset(
+    {"endpoint", "region", "profile", "key", "known_hosts", "accept_new", "as-of"}
+)
 TRUE = frozenset({"1", "true", "yes", "on"})
 FALSE = frozenset({"0", "false", "no", "off", ""})
 
