@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 
-from seawall.assess.consents import published_round_ids
+from seawall.assess.consents import published_round_ids, withdrawn_from
 from seawall.assess.frameworks import DEFAULT_FRAMEWORK, Framework, get_framework
 from seawall.assess.indices import GCI_2024, edition_rows
 from seawall.assess.publication import received_for, withdrawals_for
@@ -161,11 +161,24 @@ def region_view(
     panel, incomplete = split_complete(build_panel(ctx, group, framework.id), framework)
     code = group.strip().upper()
     members = tuple(region_members(ctx.db, code))
-    withdrawn = tuple(
+    received = [
         Withdrawn(r.round_id, r.nation, r.year, why["at"], why["by"], why["reason"])
         for r, why in withdrawals_for(ctx, code)
         if r.framework_id == framework.id
-    )
+    ]
+    own = [
+        Withdrawn(
+            row.id,
+            row.nation,
+            row.year,
+            rec.withdrawn_at.isoformat() if rec.withdrawn_at else "",
+            rec.withdrawn_by or "",
+            rec.withdraw_reason,
+        )
+        for row, rec in withdrawn_from(ctx.db, code)
+        if row.framework_id == framework.id
+    ]
+    withdrawn = tuple(sorted(received + own, key=lambda w: (w.nation, w.year)))
     latest = latest_rows(panel)
     gci = {r.nation: r for r in edition_rows(ctx.db, GCI_2024) if r.primary}
     ranking = tuple(

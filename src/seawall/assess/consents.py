@@ -102,3 +102,18 @@ def withdraw_group(ctx: Ctx, nation: str, group: str, reason: str) -> list[str]:
     for row in rounds:
         withdraw_publication(ctx, row, group, reason)
     return [r.id for r in rounds]
+
+
+def withdrawn_from(db: Session, group: str) -> list[tuple[Round, RoundPublication]]:
+    """This node's rounds withdrawn from ``group`` (and not published to it again), each
+    with its record: when, by whom and why."""
+    stmt = (
+        select(Round, RoundPublication)
+        .join(RoundPublication, RoundPublication.round_id == Round.id)
+        .where(
+            RoundPublication.region_group == group.strip().upper(),
+            RoundPublication.withdrawn_at.is_not(None),
+        )
+        .order_by(Round.nation, Round.year)
+    )
+    return [(row, record) for row, record in db.execute(stmt)]

@@ -113,6 +113,12 @@ def test_withdrawing_one_round_from_one_group_is_recorded_on_the_round(
     ]
     assert _panel(node, "CARICOM") == {kept}
     assert _panel(node, "CARIBBEAN") == {kept, round_id}
+    with node.unit(node.operator()) as ctx:  # the view says when, by whom and why
+        said = [
+            (w.round_id, w.nation, w.by, w.reason) for w in region_view(ctx, "CARICOM").withdrawn
+        ]
+        assert region_view(ctx, "CARIBBEAN").withdrawn == ()
+    assert said == [(round_id, "JM", "jm-admin", "figures under review")]
     with node.unit(admin) as ctx:
         assert list(round_document(ctx, round_id)["groups"]) == ["CARIBBEAN"]
         with pytest.raises(ConsentMissing):
@@ -120,6 +126,8 @@ def test_withdrawing_one_round_from_one_group_is_recorded_on_the_round(
         # Published to the group again, the round is back in its view.
         publish(ctx, round_id, groups=["CARICOM"])
     assert _panel(node, "CARICOM") == {kept, round_id}
+    with node.unit(node.operator()) as ctx:
+        assert region_view(ctx, "CARICOM").withdrawn == ()
 
 
 def test_revoking_standing_consent_withdraws_the_rounds_published_to_that_group(
