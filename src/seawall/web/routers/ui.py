@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from seawall.core import (
+    alerts,
     audit,
     evidence,
     organisations,
@@ -20,7 +21,9 @@ from seawall.core import (
     websessions,
 )
 from seawall.core.access import Perm, Role, require
+from seawall.core.context import Ctx
 from seawall.core.nations import groups_of
+from seawall.db.models.alerts import Alert
 from seawall.errors import InvalidInput
 from seawall.web.deps import (
     SESSION_COOKIE,
@@ -134,16 +137,84 @@ def dashboard(request: Request, page: PageDep) -> HTMLResponse:
         if ctx.who.can(Perm.AUDIT_READ)
         else []
     )
+    open_alerts = alerts.list_alerts(ctx, limit=20)
     return render(
         request,
         page,
         "dashboard.html",
+        open_alerts=open_alerts,
+        can_ack=_can_ack(page, open_alerts),
+        rpo=_rpo(ctx),
         partners=partners.list_partners(ctx),
         groups=groups_of(ctx.db, ctx.who.nation),
         evidence=evidence.list_evidence(ctx, limit=5),
         recent=recent,
         pillars=request.app.state.pillars,
     )
+
+
+def _can_ack(page: PageDep, shown: list[Alert]) -> dict[str, bool]:
+    """For each alert shown, whether the signed-in user may acknowledge it."""
+    return {a.id: page.who.can(alerts.ACKNOWLEDGE.get(a.pillar, Perm.USERS_MANAGE)) for a in shown}
+
+
+def _rpo(ctx: Ctx) -> list[dict[str, object]]:
+    """Each repository's last good backup against its RPO (for those who see the embassy)."""
+    if not ctx.who.can(Perm.EMBASSY_READ):
+        return []
+    from seawall.embassy.schedules import format_duration, rpo_states
+
+    return [
+        {
+            "repo": s.repo,
+            "last_backup": s.last_backup,
+            "age_text": format_duration(s.age),
+            "rpo_text": format_duration(s.rpo),
+            "exceeded": s.exceeded,
+        }
+        for s in rpo_states(ctx)
+    ]
+
+
+def _alerts(
+    request: Request, page: PageDep, status: int = 200, error: str = "", notice: str = ""
+) -> HTMLResponse:
+    open_alerts = alerts.list_alerts(page.ctx)
+    acknowledged = [a for a in alerts.list_alerts(page.ctx, everything=True) if a.acknowledged_at][
+        :50
+    ]
+    return render(
+        request,
+        page,
+        "alerts.html",
+        status=status,
+        error=error,
+        notice=notice,
+        open_alerts=open_alerts,
+        acknowledged=acknowledged,
+        can_ack=_can_ack(page, open_alerts),
+    )
+
+
+@router.get("/alerts", response_class=HTMLResponse)
+def alerts_page(request: Request, page: PageDep) -> HTMLResponse:
+    """Open alerts and those acknowledged lately."""
+    return _alerts(request, page)
+
+
+@router.post("/alerts/{alert_id}/ack", response_class=HTMLResponse)
+def alerts_ack(
+    request: Request,
+    alert_id: str,
+    page: PageDep,
+    back: Annotated[str, Form(max_length=20)] = "/alerts",
+) -> Response:
+    """Acknowledge an alert, then back to the page it was acknowledged from."""
+    with attempt(page.ctx) as tried:
+        alerts.acknowledge(page.ctx, alert_id)
+    if tried.refused:
+        return _alerts(request, page, tried.status, error=tried.error)
+    return RedirectResponse("/" if back == "/" else "/alerts", status_code=303)
 
 
 def _users(
