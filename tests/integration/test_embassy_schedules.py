@@ -330,3 +330,39 @@ def test_the_serve_thread_runs_due_schedules_until_stopped(
         ticker.stop()
     assert ticker.passes >= 1
     assert [r.outcome for r in _runs(node, "backup")] == ["success"]
+
+
+@pytest.fixture
+def pg_or_sqlite_repo(
+    any_node: Node, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Node, str]:
+    """A registered repository on a node of each backend."""
+    monkeypatch.setenv("SEAWALL_EMBASSY_PASSPHRASE", PASS)
+    sites = []
+    for i in range(2):
+        (tmp_path / f"pg-site-{i}").mkdir()
+        sites.append(open_site(f"file://{tmp_path}/pg-site-{i}"))
+    service.create(_units(any_node), "gov-records", sites, lambda: PASS, k=1, clock=any_node.clock)
+    return any_node, "gov-records"
+
+
+def test_two_passes_at_once_run_a_due_check_once(
+    pg_or_sqlite_repo: tuple[Node, str], clock: FrozenClock
+) -> None:
+    node, repo = pg_or_sqlite_repo
+    _add(node, repo, kind="check", every=timedelta(hours=1))
+    clock.advance(hours=1)
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def one_pass() -> None:
+        start.wait()
+        outcomes.extend(r.outcome for r in run_due(_units(node), clock, node.settings).ran)
+
+    threads = [threading.Thread(target=one_pass) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(outcomes) in (["skipped", "success"], ["success"])
+    assert [r.outcome for r in _runs(node, "check")] == ["success"]
