@@ -74,6 +74,12 @@ def _alerts() -> click.Command:
     return group
 
 
+def _coop() -> click.Command:
+    from seawall.cli.coop import coop
+
+    return coop
+
+
 def _embassy() -> click.Command:
     from seawall.cli.embassy import embassy
 
@@ -82,7 +88,13 @@ def _embassy() -> click.Command:
 
 @click.group(
     cls=LazyGroup,
-    lazy={"assess": _assess, "intel": _intel, "embassy": _embassy, "alerts": _alerts},
+    lazy={
+        "assess": _assess,
+        "intel": _intel,
+        "embassy": _embassy,
+        "alerts": _alerts,
+        "coop": _coop,
+    },
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 @click.option(

@@ -38,11 +38,14 @@ class Perm(StrEnum):
     FEDERATION_DELIVER = "federation.deliver"
     # Store and read opaque embassy shares under a hosting agreement, as a partner node's account.
     EMBASSY_HOST_WRITE = "embassy.host.write"
+    # Cooperation records: programmes, partner organisations, laws, CIRTs.
+    COOP_READ = "coop.read"
+    COOP_WRITE = "coop.write"
 
 
 _READ = frozenset(
     {Perm.NODE_READ, Perm.PARTNERS_READ, Perm.INTEL_READ, Perm.ASSESS_READ, Perm.EMBASSY_READ}
-)
+) | {Perm.COOP_READ}
 
 # What a partner node's account may do besides its role: never granted to a person's account.
 _PARTNER_EXTRA = frozenset({Perm.FEDERATION_DELIVER, Perm.EMBASSY_HOST_WRITE})
@@ -50,7 +53,7 @@ _PARTNER_EXTRA = frozenset({Perm.FEDERATION_DELIVER, Perm.EMBASSY_HOST_WRITE})
 ROLE_PERMS: dict[Role, frozenset[Perm]] = {
     Role.VIEWER: _READ,
     Role.ANALYST: _READ | {Perm.INTEL_WRITE},
-    Role.ASSESSOR: _READ | {Perm.ASSESS_RATE},
+    Role.ASSESSOR: _READ | {Perm.ASSESS_RATE, Perm.COOP_WRITE},
     Role.CUSTODIAN: _READ | {Perm.EMBASSY_OPERATE},
     Role.ADMIN: frozenset(Perm),
 }

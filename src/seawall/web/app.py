@@ -28,6 +28,7 @@ from seawall.web.routers import (
     assess_region,
     assess_reports,
     assess_rounds,
+    coop,
     core_api,
     embassy,
     embassy_hosting,
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None, node: Node | None = None) -> Fa
     app.include_router(health.router)
     app.include_router(core_api.router)
     app.include_router(ui.router)
+    app.include_router(embassy_hosting.ui)
     app.include_router(embassy.router)
     app.include_router(embassy_hosting.router)
     for maturity in (assess, assess_rounds, assess_gaps, assess_region, assess_reports):
@@ -125,6 +127,7 @@ def create_app(settings: Settings | None = None, node: Node | None = None) -> Fa
     app.include_router(intel_sync.router)
     app.include_router(intel_sync.api)
     app.include_router(federation.router)
+    app.include_router(coop.router)
     app.mount("/static", StaticFiles(directory=_package_dir("static")), name="static")
     app.add_middleware(
         BodyLimit,
