@@ -1,0 +1,59 @@
+"""Core alerts: one open alert per kind and subject, acknowledging by pillar, safe labels."""
+
+from __future__ import annotations
+
+import pytest
+
+from seawall.core import alerts, users
+from seawall.core.clock import FrozenClock
+from seawall.core.node import Node
+from seawall.errors import Conflict, Forbidden, InvalidInput, NotFound
+
+
+def test_an_open_alert_is_raised_again_not_twice(node: Node, clock: FrozenClock) -> None:
+    with node.unit(node.operator()) as ctx:
+        first = alerts.raise_alert(ctx, "embassy.rpo.exceeded", "gov-records", "7h old")
+    clock.advance(hours=1)
+    with node.unit(node.operator()) as ctx:
+        again = alerts.raise_alert(ctx, "embassy.rpo.exceeded", "gov-records", "8h old")
+        other = alerts.raise_alert(ctx, "embassy.rpo.exceeded", "land-registry", "9h old")
+        assert again.id == first.id and again.count == 2 and again.message == "8h old"
+        assert other.id != first.id
+        alerts.acknowledge(ctx, first.id[:8], "restarting the backup")
+    clock.advance(minutes=1)
+    with node.unit(node.operator()) as ctx:
+        fresh = alerts.raise_alert(ctx, "embassy.rpo.exceeded", "gov-records", "9h old")
+        assert fresh.id != first.id
+        assert [a.subject for a in alerts.list_alerts(ctx)] == ["gov-records", "land-registry"]
+        assert len(alerts.list_alerts(ctx, everything=True)) == 3
+
+
+@pytest.mark.parametrize("kind", ["rpo", "weather.storm", "embassy.", "Embassy.rpo", "embassy rpo"])
+def test_an_alert_kind_names_its_pillar(node: Node, kind: str) -> None:
+    with node.unit(node.operator()) as ctx, pytest.raises(InvalidInput, match="must be dotted"):
+        alerts.raise_alert(ctx, kind, "gov-records", "message")
+
+
+def test_only_those_who_act_on_the_pillar_acknowledge(node: Node) -> None:
+    with node.unit(node.operator()) as ctx:
+        users.add_user(ctx, "jm-analyst", "analyst", password="a-long-password")
+        users.add_user(ctx, "jm-custodian", "custodian", password="a-long-password")
+        row = alerts.raise_alert(ctx, "embassy.schedule.failed", "gov-records check", "x")
+        analyst = users.act_as(ctx, "jm-analyst")
+        custodian = users.act_as(ctx, "jm-custodian")
+    with node.unit(analyst) as ctx, pytest.raises(Forbidden, match="may not embassy operate"):
+        alerts.acknowledge(ctx, row.id)
+    with node.unit(custodian) as ctx:
+        alerts.acknowledge(ctx, row.id)
+    with node.unit(custodian) as ctx, pytest.raises(Conflict, match="already"):
+        alerts.acknowledge(ctx, row.id)
+    with node.unit(custodian) as ctx:
+        with pytest.raises(InvalidInput, match="too short"):
+            alerts.get_alert(ctx, "abc")
+        with pytest.raises(NotFound):
+            alerts.get_alert(ctx, "ffffffff")
+
+
+def test_a_webhook_is_named_by_scheme_and_host_only() -> None:
+    url = "https://hooks.chat.example:8443/services/T000/B000/XXXXSECRET?token=abc"
+    assert alerts.webhook_label(url) == "https://hooks.chat.example:8443"
