@@ -10,15 +10,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict
 
-from seawall.embassy.hosting import objects
+from seawall.embassy.hosting import agreements, objects
 from seawall.embassy.hosting.store import HostedBlobs, hosted_root
 from seawall.errors import InvalidInput, PayloadTooLarge
-from seawall.web.deps import node_of
+from seawall.web.deps import UiPage, node_of, read_form_csrf
 from seawall.web.errors import ERROR_RESPONSES, ErrorBody
+from seawall.web.pages import render
 from seawall.web.routers.taxii import as_caller
 
 OCTETS = "application/octet-stream"
@@ -31,6 +32,8 @@ router = APIRouter(
         507: {"model": ErrorBody, "description": "Over the agreement's quota"},
     },
 )
+# The host admin's page; included before the embassy pages, whose /embassy/{name} would take it.
+ui = APIRouter(include_in_schema=False, dependencies=[Depends(read_form_csrf)])
 AsOf = Annotated[
     str | None,
     Query(alias="as-of", description="read the objects as they were at this ISO 8601 time"),
@@ -185,3 +188,16 @@ async def purge_version(request: Request, agreement: str, body: SignedPurge) -> 
         ),
     )
     return dict(_answer(result))
+
+
+@ui.get("/embassy/hosting", response_class=HTMLResponse)
+def hosting_page(request: Request, page: UiPage) -> HTMLResponse:
+    """What this node hosts, for whom and how much, when each guest last wrote and checked,
+    and what it refused."""
+    ctx = page.ctx
+    hosted = agreements.hosted(ctx)
+    refused = agreements.refusals(ctx, limit=50)
+    names = {h.agreement.id: h.agreement.name for h in hosted}
+    return render(
+        request, page, "embassy/hosting.html", hosted=hosted, refused=refused, names=names
+    )

@@ -1,10 +1,20 @@
-"""``seawall embassy host``: the host's admin makes, lists, shows and extends agreements."""
+"""The host's edges: ``seawall embassy host`` makes, lists, shows and extends agreements, and
+the hosting page shows each guest's usage and what was refused."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
+import httpx
+
+from seawall.core import partners, users
+from seawall.core.clock import FrozenClock
+from seawall.embassy.hosting import agreements, objects
+from seawall.embassy.hosting.store import HostedBlobs, hosted_root
+from seawall.web.app import create_app
 from tests.cli import init_node, run_seawall
+from tests.conftest import EPOCH, make_node, serve_in_thread, sign_in_by_form
 
 
 def test_the_host_admin_makes_and_extends_an_agreement_but_shortens_only_with_a_reason(
@@ -56,3 +66,41 @@ def test_the_host_admin_makes_and_extends_an_agreement_but_shortens_only_with_a_
     )  # fmt: skip
     assert bad.code == 65 and "500GiB" in bad.err
     assert run_seawall(home, "embassy", "host", "sweep", "--json").json() == {"jm-records": 0}
+
+
+def test_the_hosting_page_shows_each_guest_its_usage_and_what_was_refused(
+    tmp_path: Path,
+) -> None:
+    node = make_node(tmp_path / "tt", None, FrozenClock(EPOCH), "TT")
+    try:
+        with node.unit(node.operator()) as ctx:
+            partners.add_partner(ctx, "jm-node", "JM", "https://jm.example")
+            users.add_user(ctx, "embassy-jm", "viewer", partner="jm-node")
+            users.add_user(ctx, "tt-admin", "admin", password="a-long-password")
+            agreements.add_agreement(
+                ctx,
+                "jm-records",
+                "jm-node",
+                quota_bytes=100,
+                retention_days=90,
+                expires_at=ctx.now() + timedelta(days=365),
+            )
+            guest = users.act_as(ctx, "embassy-jm")
+        blobs = HostedBlobs(hosted_root(node.settings))
+        with node.unit(guest) as ctx:
+            objects.put(ctx, blobs, "jm-records", "config", b"x" * 60)
+            objects.put(ctx, blobs, "jm-records", "data/ab/ab12", b"y" * 60)
+        live = serve_in_thread(create_app(node=node))
+        try:
+            with httpx.Client(base_url=live.url, timeout=30) as http:
+                assert sign_in_by_form(http, "tt-admin", "a-long-password").status_code == 303
+                page = http.get("/embassy/hosting?lang=fr")
+                assert page.status_code == 200
+                assert "Ambassades hébergées" in page.text
+                assert "jm-records" in page.text and "jm-node (JM)" in page.text
+                assert "site_full" in page.text and "data/ab/ab12" in page.text
+                assert 'href="/embassy/hosting"' in http.get("/embassy").text
+        finally:
+            live.stop()
+    finally:
+        node.close()
