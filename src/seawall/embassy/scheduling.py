@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import os
 import stat
-import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
 
 from seawall.core.alerts import Delivery, deliver_alerts, raise_alert
 from seawall.core.clock import Clock
@@ -215,43 +216,48 @@ def scratch_dir(settings: Settings) -> Path:
 
 
 class Ticker:
-    """``seawall serve``'s background thread: one :func:`run_due` pass every ``interval``
-    seconds, as a systemd timer would start ``seawall embassy run-due``. Passes never
-    overlap (the next starts ``interval`` after the last ended); a pass that fails is logged
-    and the next one runs."""
+    """``seawall serve``'s background job: one :func:`run_due` pass every ``interval``
+    seconds, as a systemd timer would start ``seawall embassy run-due``, run by APScheduler's
+    background scheduler. Passes never overlap (one instance at most; a pass that overran its
+    slot is not run twice to catch up); a pass that fails is logged and the next one runs."""
 
     def __init__(
         self, units: Units, clock: Clock, settings: Settings, interval: float | None = None
     ) -> None:
         self.units, self.clock, self.settings = units, clock, settings
         self.interval = interval if interval is not None else settings.schedule_interval_seconds
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="seawall-run-due", daemon=True)
+        self._scheduler = BackgroundScheduler(daemon=True)
         self.passes = 0
 
     def start(self) -> Ticker:
-        """Start the thread; the first pass runs at once."""
-        self._thread.start()
+        """Start the scheduler; the first pass runs at once."""
+        self._scheduler.add_job(
+            self._pass,
+            IntervalTrigger(seconds=self.interval),
+            id="seawall-run-due",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(UTC),
+        )
+        self._scheduler.start()
         return self
 
     def stop(self, timeout: float = 30.0) -> None:
-        """Ask the thread to stop after its current pass, and wait for it."""
-        self._stop.set()
-        self._thread.join(timeout)
+        """Stop the scheduler, waiting for a pass under way to end."""
+        del timeout  # APScheduler waits for the running pass itself
+        self._scheduler.shutdown(wait=True)
 
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                done = run_due(self.units, self.clock, self.settings)
-                for ran in done.ran:
-                    log.info(
-                        "embassy.schedule.ran",
-                        repo=ran.repo,
-                        kind=ran.kind,
-                        outcome=ran.outcome,
-                        missed=ran.missed,
-                    )
-            except Exception:  # the thread must outlive one bad pass
-                log.exception("embassy.schedule.pass_failed")
-            self.passes += 1
-            self._stop.wait(self.interval)
+    def _pass(self) -> None:
+        try:
+            done = run_due(self.units, self.clock, self.settings)
+            for ran in done.ran:
+                log.info(
+                    "embassy.schedule.ran",
+                    repo=ran.repo,
+                    kind=ran.kind,
+                    outcome=ran.outcome,
+                    missed=ran.missed,
+                )
+        except Exception:  # the scheduler must outlive one bad pass
+            log.exception("embassy.schedule.pass_failed")
+        self.passes += 1
