@@ -24,7 +24,7 @@ from seawall.core.federation.links import link_partner
 from seawall.core.node import Node
 from seawall.embassy.hosting.agreements import add_agreement
 from seawall.embassy.hosting.store import hosted_root
-from seawall.embassy.sites.partner import node_directory, use_directory
+from seawall.embassy.sites.directory import node_directory, use_directory
 from seawall.web.app import create_app
 from tests.conftest import EPOCH, LiveServer, make_node, serve_in_thread
 
@@ -38,6 +38,7 @@ class Host:
     live: LiveServer
     token: str
     guest_partner: str  # the guest's partner record's name on this host
+    guest: Node  # resolves this host's seawall:// sites
 
     @property
     def root(self) -> Path:
@@ -49,6 +50,8 @@ class Host:
     ) -> str:
         """A new agreement for the guest; its ``seawall://`` URL."""
         name = name or f"agr-{uuid.uuid4().hex[:10]}"
+        # Another test (a CLI run) may have pointed this process's directory elsewhere.
+        use_directory(node_directory(self.guest))
         with self.node.unit(self.node.operator()) as ctx:
             add_agreement(
                 ctx,
@@ -98,7 +101,7 @@ class Guest:
                 token=token,
                 public_key=load_node_key(node.settings).public_text,
             )
-        host = Host(name, node, live, token, guest_partner)
+        host = Host(name, node, live, token, guest_partner, self.node)
         self.hosts.append(host)
         return host
 

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import httpx
 
-from seawall.core import partners, users
+from seawall.core import partners, tokens, users
 from seawall.core.clock import FrozenClock
+from seawall.core.federation.identity import load_node_key
 from seawall.embassy.hosting import agreements, objects
 from seawall.embassy.hosting.store import HostedBlobs, hosted_root
 from seawall.web.app import create_app
@@ -104,3 +105,57 @@ def test_the_hosting_page_shows_each_guest_its_usage_and_what_was_refused(
             live.stop()
     finally:
         node.close()
+
+
+def test_a_guest_backs_up_to_a_partner_host_from_the_cli_and_releases_what_it_pruned(
+    tmp_path: Path,
+) -> None:
+    guest_home = init_node(tmp_path / "jm", "JM")
+    host = make_node(tmp_path / "tt", None, FrozenClock(EPOCH), "TT")
+    live = serve_in_thread(create_app(node=host))
+    try:
+        with host.unit(host.operator()) as ctx:
+            partners.add_partner(ctx, "jm-node", "JM", "https://jm.example")
+            users.add_user(ctx, "embassy-jm", "viewer", partner="jm-node")
+            token = tokens.create_token(ctx, "embassy", [], username="embassy-jm").value
+            agreements.add_agreement(
+                ctx,
+                "jm-records",
+                "jm-node",
+                quota_bytes=1 << 30,
+                retention_days=90,
+                expires_at=ctx.now() + timedelta(days=365),
+            )
+        host_key = load_node_key(host.settings).public_text
+        for args in (
+            ("partner", "add", "tt-host", "--nation", "TT", "--url", live.url),
+            ("intel", "partner", "link", "tt-host", "--token", token, "--public-key", host_key),
+        ):
+            done = run_seawall(guest_home, *args)
+            assert done.code == 0, done.err
+        disk = tmp_path / "kingston"
+        disk.mkdir()
+        source = tmp_path / "records"
+        source.mkdir()
+        (source / "a.txt").write_text("land registry\n" * 1000)
+        env = {"SEAWALL_EMBASSY_PASSPHRASE": "correct horse battery staple"}
+        for args in (
+            ("embassy", "init", "--name", "gov", "--shares", "1-of-2",
+             "--site", f"file://{disk}", "--site", "seawall://tt-host/jm-records"),
+            ("embassy", "backup", "--repo", "gov", str(source)),
+        ):  # fmt: skip
+            done = run_seawall(guest_home, *args, env=env)
+            assert done.code == 0, done.err
+        released = run_seawall(
+            guest_home, "embassy", "host", "release", "--repo", "gov", "--json", env=env
+        )
+        assert released.code == 0, released.err
+        [answer] = released.json()
+        assert (answer["site"], answer["purged"]) == ("seawall://tt-host/jm-records", 0)
+        with host.unit(host.operator()) as ctx:
+            [hosted] = agreements.hosted(ctx)
+        assert hosted.agreement.signing_key.startswith("ed25519:")
+        assert hosted.usage.objects > 3 and hosted.agreement.last_write_at is not None
+    finally:
+        live.stop()
+        host.close()

@@ -34,7 +34,8 @@ from seawall.embassy.hosting.signing import embassy_key, purge_statement
 from seawall.embassy.keys import make_passphrase_slot
 from seawall.embassy.repository import Repository
 from seawall.embassy.sites import open_site
-from seawall.embassy.sites.partner import PartnerSite, node_directory, use_directory
+from seawall.embassy.sites.directory import node_directory, use_directory
+from seawall.embassy.sites.partner import PartnerSite
 from tests.conftest import EPOCH, make_node
 from tests.hosts import Guest, Host, start_guest
 

@@ -11,6 +11,7 @@ import click
 
 from seawall.core.context import Ctx
 from seawall.core.node import Node
+from seawall.embassy.sites.directory import node_directory, use_directory
 from seawall.settings import Settings, load_settings
 
 
@@ -30,6 +31,8 @@ class CliState:
         if self._node is None:
             node = Node(self.settings())
             node.check_ready()
+            # seawall:// embassy sites find their partner (URL, key, token) on this node.
+            use_directory(node_directory(node))
             self._node = node
         return self._node
 

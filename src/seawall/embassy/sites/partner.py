@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import builtins
 import threading
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, unquote
@@ -36,69 +35,13 @@ from seawall.embassy.errors import (
 )
 from seawall.embassy.hosting.retention import exempt
 from seawall.embassy.sites.base import ObjectInfo, check_name
+from seawall.embassy.sites.directory import resolve
 from seawall.embassy.sites.urls import query_options, redact_url, split_url
 from seawall.errors import SeawallError
 
 SCHEME = "seawall"
 API = "/api/v1/embassy/hosting"
 DEFAULT_TIMEOUT = 60.0
-
-
-@dataclass(frozen=True)
-class PartnerEndpoint:
-    """How to reach a partner: its record's name and nation, URL, public key and our token."""
-
-    name: str
-    nation: str
-    url: str
-    public_key: str
-    token: str
-
-
-Directory = Callable[[str], PartnerEndpoint]
-"""Finds a partner record by name (raises a SeawallError when it cannot)."""
-
-_directory: Directory | None = None
-_directory_lock = threading.Lock()
-
-
-def use_directory(directory: Directory | None) -> None:
-    """Resolve ``seawall://`` partners with ``directory`` in this process (None: the node of
-    the environment's settings)."""
-    global _directory
-    with _directory_lock:
-        _directory = directory
-
-
-def node_directory(node: Any) -> Directory:
-    """A directory reading partner records and tokens from ``node`` (a core Node)."""
-    from seawall.core.federation.links import partner_token
-    from seawall.core.partners import get_partner
-
-    def find(name: str) -> PartnerEndpoint:
-        with node.unit(node.operator("embassy")) as ctx:
-            partner = get_partner(ctx, name)
-            token = partner_token(ctx, node.settings, partner)
-            return PartnerEndpoint(
-                partner.name, partner.nation, partner.url, partner.public_key, token
-            )
-
-    return find
-
-
-def _resolve(name: str) -> PartnerEndpoint:
-    with _directory_lock:
-        directory = _directory
-    if directory is None:
-        from seawall.core.node import Node
-        from seawall.settings import load_settings
-
-        node = Node(load_settings())
-        try:
-            return node_directory(node)(name)
-        finally:
-            node.close()
-    return directory(name)
 
 
 def parse_as_of(url: str, value: str) -> datetime:
@@ -165,7 +108,7 @@ class PartnerSite:
             if self._link is not None:
                 return self._link
             try:
-                endpoint = _resolve(self.partner)
+                endpoint = resolve(self.partner)
             except SeawallError as exc:
                 raise SiteUnavailable(f"site {self.url} is not reachable: {exc.message}") from None
             if not endpoint.public_key:
