@@ -12,7 +12,7 @@ from seawall.core.context import Ctx
 from seawall.db.models import Evidence
 from seawall.errors import InvalidInput
 
-PILLARS = ("assess", "intel", "embassy")
+PILLARS = ("assess", "intel", "embassy", "coop")
 OUTCOMES = ("success", "partial", "failure")
 
 
@@ -25,15 +25,20 @@ def record_evidence(
     outcome: str = "success",
     detail: dict[str, Any] | None = None,
     occurred_at: datetime | None = None,
+    nation: str | None = None,
 ) -> Evidence:
-    """Record a fact for the caller's nation; ``supports`` names framework factors (cmm:D1.2)."""
+    """Record a fact for the caller's nation; ``supports`` names framework factors (cmm:D1.2).
+
+    ``nation`` names another nation only where the pillar has already decided that the
+    caller may record for it (a hub entering a law of a nation without a node of its own).
+    """
     if pillar not in PILLARS:
         raise InvalidInput(f"unknown pillar {pillar!r}: choose one of {', '.join(PILLARS)}")
     if outcome not in OUTCOMES:
         raise InvalidInput(f"unknown outcome {outcome!r}: choose one of {', '.join(OUTCOMES)}")
     row = Evidence(
         id=ctx.ids(),
-        nation=ctx.who.nation,
+        nation=nation or ctx.who.nation,
         pillar=pillar,
         kind=kind,
         summary=summary,

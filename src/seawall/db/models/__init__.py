@@ -31,6 +31,8 @@ def full_metadata() -> MetaData:
     from seawall.db.models import (  # noqa: F401 - register pillar tables
         alerts,
         assess,
+        coop,
+        coop_laws,
         embassy,
         embassy_hosting,
         intel,
