@@ -37,6 +37,7 @@ from seawall.coop.records import (
     nation_field,
     read_rows,
     require_writer,
+    starter_rows,
     text_field,
     url_field,
 )
@@ -287,6 +288,17 @@ def import_cirts(ctx: Ctx, data: bytes, origin: str) -> dict[str, int]:
     for _, fields in places:
         counts[_store(ctx, fields)[1]] += 1
     return counts
+
+
+STARTER = "cirts_starter.csv"
+
+
+def import_starter(ctx: Ctx) -> tuple[dict[str, int], list[str]]:
+    """The shipped starter entries (every row sourced, see ``data/SOURCES.md``), for the
+    nations the caller may write; returns the counts and the nations left out."""
+    require(ctx.who, Perm.COOP_WRITE)
+    data, skipped = starter_rows(ctx, STARTER)
+    return import_cirts(ctx, data, STARTER), skipped
 
 
 def cirt_record(row: NationalCirt, signals: Signals | None = None) -> dict[str, Any]:

@@ -43,6 +43,7 @@ from seawall.coop.records import (
     nation_field,
     read_rows,
     require_writer,
+    starter_rows,
     text_field,
     url_field,
 )
@@ -360,6 +361,17 @@ def harmonisation_matrix(
     rows = list(nations) if nations is not None else matrix_nations(ctx, group)
     stmt = select(LegalInstrument).where(LegalInstrument.nation.in_(rows))
     return build_matrix(rows, (as_instrument(r) for r in ctx.db.scalars(stmt)))
+
+
+STARTER = "laws_starter.csv"
+
+
+def import_starter(ctx: Ctx) -> tuple[Imported, list[str]]:
+    """The shipped starter dataset (every row sourced, see ``data/SOURCES.md``), for the
+    nations the caller may write; returns what was done and the nations left out."""
+    require(ctx.who, Perm.COOP_WRITE)
+    data, skipped = starter_rows(ctx, STARTER)
+    return import_instruments(ctx, data, STARTER), skipped
 
 
 def load_instruments(ctx: Ctx, records: Iterable[dict[str, Any]], origin: str) -> Imported:

@@ -26,6 +26,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
+from importlib import resources
 from typing import Any
 from urllib.parse import urlparse
 
@@ -97,6 +98,25 @@ def require_writer(ctx: Ctx, nation: str, what: str) -> None:
         f"{ctx.who.username} ({ctx.who.nation}) may not change {nation}'s {what}: "
         "a nation edits only its own records"
     )
+
+
+def may_write(ctx: Ctx, nation: str) -> bool:
+    """Whether the caller may write ``nation``'s records."""
+    try:
+        require_writer(ctx, nation, "records")
+    except Forbidden:
+        return False
+    return True
+
+
+def starter_rows(ctx: Ctx, name: str) -> tuple[bytes, list[str]]:
+    """A shipped starter file (``data/NAME``) as a JSON list of the rows the caller may write,
+    and the nations left out (those with a node of their own enter their records there)."""
+    text = resources.files("seawall.coop").joinpath(f"data/{name}").read_text("utf-8")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    kept = [r for r in rows if may_write(ctx, r["nation"])]
+    skipped = sorted({r["nation"] for r in rows} - {r["nation"] for r in kept})
+    return json.dumps(kept).encode(), skipped
 
 
 def nation_field(value: str, at: str) -> str:
