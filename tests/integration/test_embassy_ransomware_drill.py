@@ -196,13 +196,15 @@ def test_a_fresh_node_restores_bit_identical_from_partner_hosts_after_a_ransomwa
             assert [s.id for s in alone.snapshots()] == [snapshot]
             repo_id = alone.config.id
         fresh_units = lambda: fresh.unit(fresh.operator())  # noqa: E731
-        with fresh_units() as ctx:
-            registry.register_repo(
-                ctx, "gov-records", repo_id, [f"file://{d}" for d in local] + past, 2, 4
-            )
+        # One partner URL as of before the attack is all the fresh node is given: the other
+        # partner in the config is opened as of the same time, the wiped disks as they are.
         target = tmp_path / "restored"
-        access = service.Access(fresh_units, "gov-records", fresh.clock, lambda: PASS)
+        access = service.Access(fresh_units, past[0], fresh.clock, lambda: PASS, adopt=True)
         service.restore(access, "latest", target)
         assert restored(target, source) == files
+        with fresh_units() as ctx:
+            row = registry.get_repo(ctx, "gov-records")
+        assert row.repository_id == repo_id
+        assert row.sites == [f"file://{d}" for d in local] + past
     finally:
         fresh.close()

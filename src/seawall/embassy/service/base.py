@@ -12,6 +12,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 from seawall.core.access import Perm, require
 from seawall.core.clock import Clock
@@ -139,24 +140,50 @@ def authorise(access: Access) -> EmbassyRepo | None:
     return row
 
 
+def as_of_of(urls: Sequence[str]) -> str | None:
+    """The ``as-of`` option of the first ``seawall://`` URL among ``urls`` that has one."""
+    for url in urls:
+        parts = urlsplit(url.strip())
+        if parts.scheme.lower() == "seawall":
+            for pair in parts.query.split("&"):
+                if pair.startswith("as-of="):
+                    return pair.removeprefix("as-of=")  # as written: the site parses it
+    return None
+
+
+def with_as_of(url: str, as_of: str | None) -> str:
+    """``url`` opened as of ``as_of`` when it is a ``seawall://`` site without a view of its
+    own: one partner site opened as of a time opens the config's other partners as of it too,
+    since the config names them as they are now (embassy-hosting.md, recovering)."""
+    parts = urlsplit(url.strip())
+    if as_of is None or parts.scheme.lower() != "seawall" or as_of_of([url]) is not None:
+        return url
+    query = f"as-of={as_of}"
+    return urlunsplit(parts._replace(query=f"{parts.query}&{query}" if parts.query else query))
+
+
 @contextmanager
 def open_repository(access: Access, row: EmbassyRepo | None) -> Iterator[Opened]:
     """Open the repository from its registry row (or adopt the site URL ``access.ref``)."""
     urls = row.sites if row else [access.ref]
     key = access.recovery_key
+    as_of = as_of_of(urls)
     repo = Repository.open(
         [open_site(url) for url in urls],
         None if key else access.passphrase(),
         recovery_key=key,
-        connect=open_site,
+        connect=lambda url: open_site(with_as_of(url, as_of)),
         clock=access.clock,
     )
     try:
         if row is None:
             config = repo.config
+            # Adopted through a past view: registered as that view, so every later open of
+            # this name reads the partners as of the same time (never the attacked present).
+            sites = [with_as_of(url, as_of) for url in config.sites]
             with access.units() as ctx:
                 row = registry.find_repo(ctx, config.id) or registry.register_repo(
-                    ctx, config.name, config.id, list(config.sites), config.k, config.n
+                    ctx, config.name, config.id, sites, config.k, config.n
                 )
         yield Opened(access.units, repo, row)
     finally:
