@@ -8,7 +8,7 @@ import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup
 from starlette.datastructures import FormData
 
@@ -161,6 +161,18 @@ def _rating_sheet(
         suggested=suggestions.suggested_evidence(ctx, row.id),
         nation_label=nation_name(row.nation),
     )
+
+
+@router.get("/assess/rounds/{round_id}/rate", response_class=RedirectResponse)
+def own_sheet(round_id: str, page: UiPage) -> RedirectResponse:
+    """The caller's own rating sheet: the group they rate for in the round, else the first
+    group they may rate for, else the first group's (to read)."""
+    ctx = page.ctx
+    row = rounds.get_round(ctx, round_id)
+    own = roster.rater_group(ctx.db, row.id, ctx.who.username)
+    may = (g for g in GROUP_NAMES if roster.may_rate(ctx, row, g))
+    group = own or next(may, next(iter(GROUP_NAMES)))
+    return RedirectResponse(f"/assess/rounds/{row.id}/rate/{group}", status_code=303)
 
 
 @router.get("/assess/rounds/{round_id}/rate/{group}", response_class=HTMLResponse)
