@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
@@ -169,15 +169,21 @@ def parse_budget(value: str) -> Decimal | None:
 
 
 def parse_date(value: str, what: str) -> date | None:
-    """A date as YYYY-MM-DD, YYYY-MM (the first) or YYYY (1 January), or None when empty."""
+    """A date as YYYY-MM-DD, YYYY-MM or YYYY, or None when empty. A month or a year alone is
+    its first day for a start and its last day for an ``end``."""
     text = value.strip()
     if not text:
         return None
+    last = what == "end"
     try:
         if re.fullmatch(r"\d{4}", text):
-            return date(int(text), 1, 1)
+            return date(int(text), 12, 31) if last else date(int(text), 1, 1)
         if re.fullmatch(r"\d{4}-\d{2}", text):
-            return date.fromisoformat(f"{text}-01")
+            first = date.fromisoformat(f"{text}-01")
+            if not last:
+                return first
+            following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+            return following - timedelta(days=1)
         return date.fromisoformat(text)
     except ValueError:
         raise ProgrammeInvalid(f"{what}: {value!r} is not a date (YYYY-MM-DD)") from None

@@ -5,7 +5,10 @@ from __future__ import annotations
 import click
 
 from seawall.cli.coop.cirts import cirt
+from seawall.cli.coop.coverage import coverage
 from seawall.cli.coop.laws import law
+from seawall.cli.coop.organisations import org
+from seawall.cli.coop.programmes import programme
 
 
 @click.group()
@@ -15,3 +18,6 @@ def coop() -> None:
 
 coop.add_command(law)
 coop.add_command(cirt)
+coop.add_command(programme)
+coop.add_command(org)
+coop.add_command(coverage)

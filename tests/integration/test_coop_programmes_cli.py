@@ -1,0 +1,90 @@
+"""``seawall coop programme``, ``org`` and ``coverage`` through the real CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.cli import init_node, run_seawall
+
+CSV = (
+    "Title,Funder,Implementer,Beneficiary countries,Factors,Start date,End date,Budget,Currency,"
+    "Status,ref\n"
+    "National CIRT,IDB,OAS CICTE,JM,cmm:D1.2; sim3:O-1,2025-01,2027-12,1500000,USD,ongoing,"
+    "JM-CIRT\n"
+    "Awareness,CTU,CTU,JM,cmm:D1.2,2025-10,2026-03,,,planned,JM-AWARE\n"
+)
+
+
+def test_programmes_from_add_to_coverage(tmp_path: Path) -> None:
+    home = init_node(tmp_path / "jm")
+    added = run_seawall(
+        home, "coop", "programme", "add", "--ref", "JM-LAW", "--name", "Cybercrime Act review",
+        "--funder", "Commonwealth Telecommunications Organisation", "--factor", "cmm:D4.1",
+        "--status", "ongoing", "--budget", "250000", "--currency", "GBP", "--json",
+    )  # fmt: skip
+    assert added.code == 0, added.err
+    assert added.json()["addresses"] == ["cmm-2021:D4.1"]
+    source = tmp_path / "programmes.csv"
+    source.write_text(CSV)
+    imported = run_seawall(home, "coop", "programme", "import", str(source), "--json")
+    assert imported.json() == {"added": ["JM-CIRT", "JM-AWARE"], "updated": [], "unchanged": []}
+    listed = run_seawall(home, "coop", "programme", "list", "--factor", "D1.2", "--json").json()
+    assert [p["ref"] for p in listed] == ["JM-AWARE", "JM-CIRT"]
+    shown = run_seawall(home, "coop", "programme", "show", "JM-CIRT")
+    assert "funders: IDB" in shown.output and "1500000.00 USD" in shown.output
+    assert "2025-01-01 to 2027-12-31" in shown.output
+
+    out = tmp_path / "out.json"
+    assert run_seawall(home, "coop", "programme", "export", "-o", str(out)).code == 0
+    again = run_seawall(home, "coop", "programme", "import", str(out), "--json").json()
+    assert sorted(again["unchanged"]) == ["JM-AWARE", "JM-CIRT", "JM-LAW"]
+
+    # A round with D1.2, D4.1 and D5.1 below target 3: two programmes on D1.2, one on D4.1.
+    assert (
+        run_seawall(home, "assess", "round", "create", "--nation", "JM", "--year", "2026").code == 0
+    )
+    for factor, stage in (("D1.2", 1), ("D4.1", 2), ("D5.1", 2), ("D1.1", 3)):
+        agreed = run_seawall(
+            home, "assess", "round", "agree", "JM/2026", "--factor", factor, "--stage", str(stage),
+            "--reason", "workshop",
+        )  # fmt: skip
+        assert agreed.code == 0, agreed.err
+    covered = run_seawall(
+        home, "coop", "coverage", "--nation", "JM", "--default-target", "3", "--json"
+    )
+    assert covered.code == 0, covered.err
+    cells = {g["factor"]: g for g in covered.json()["gaps"]}
+    assert sorted(cells) == ["cmm-2021:D1.2", "cmm-2021:D4.1", "cmm-2021:D5.1"]
+    assert cells["cmm-2021:D1.2"]["duplication"] and not cells["cmm-2021:D1.2"]["uncovered"]
+    assert [p["ref"] for p in cells["cmm-2021:D4.1"]["programmes"]] == ["JM-LAW"]
+    assert cells["cmm-2021:D5.1"]["uncovered"]
+    table = run_seawall(home, "coop", "coverage", "--nation", "JM", "--default-target", "3")
+    assert "UNCOVERED" in table.output and "1 uncovered, 1 possible duplication" in table.output
+
+
+def test_refusals_are_one_line(tmp_path: Path) -> None:
+    home = init_node(tmp_path / "jm")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("ref,name,status\nA,Fine,planned\nB,Broken,paused\n")
+    refused = run_seawall(home, "coop", "programme", "import", str(bad))
+    assert refused.code == 65
+    [line] = refused.err_lines
+    assert "row 3, column status: unknown status 'paused': choose one of planned," in line
+    assert run_seawall(home, "coop", "programme", "list", "--json").json() == []
+    missing = run_seawall(home, "coop", "programme", "show", "NOPE")
+    assert missing.code == 66 and "seawall coop programme list" in missing.err
+    assert run_seawall(home, "coop", "coverage").code == 65
+    env = {"SEAWALL_USER_PASSWORD": "a-long-password"}
+    assert run_seawall(home, "user", "add", "jm-viewer", "--role", "viewer", env=env).code == 0
+    denied = run_seawall(
+        home, "coop", "programme", "--as", "jm-viewer", "add", "--ref", "X", "--name", "X"
+    )
+    assert denied.code == 77 and "may not coop write" in denied.err
+    assert run_seawall(home, "coop", "org", "add", "--name", "ITU", "--kind", "bank").code == 65
+    org = run_seawall(
+        home, "coop", "org", "add", "--name", "International Telecommunication Union",
+        "--acronym", "ITU", "--kind", "development partner", "--json",
+    )  # fmt: skip
+    assert org.json()["kind"] == "development_partner"
+    assert run_seawall(home, "coop", "org", "show", "itu", "--json").json()["acronym"] == "ITU"
+    assert len(run_seawall(home, "coop", "org", "list", "--json").json()) == 1
