@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict
 
 from seawall.assess.publication import ROUND_RECEIVER
+from seawall.coop.sharing import COOP_RECEIVER
 from seawall.core.federation import inbox
 from seawall.core.federation.delivery import PACKAGE_MEDIA_TYPE
 from seawall.errors import InvalidInput, PayloadTooLarge
@@ -21,7 +22,7 @@ from seawall.web.routers.taxii import as_caller
 router = APIRouter(prefix="/api/v1/federation", tags=["federation"], responses=ERROR_RESPONSES)
 
 # The package kinds this node takes, one receiver per pillar.
-RECEIVERS = (ROUND_RECEIVER,)
+RECEIVERS = (ROUND_RECEIVER, COOP_RECEIVER)
 
 
 class DeliveredOut(BaseModel):
