@@ -15,7 +15,11 @@ from seawall.core.context import Ctx
 from seawall.core.evidence import record_evidence
 from seawall.core.node import Node
 from seawall.db.models import Evidence, Organisation, Partner, User
-from seawall.embassy.samples import SAMPLE_PASSPHRASE, load_sample_repository
+from seawall.embassy.samples import (
+    SAMPLE_PASSPHRASE,
+    load_sample_repository,
+    load_sample_schedules,
+)
 from seawall.intel.samples import load_sample_intel
 
 DEMO_PASSWORD = "seawall-demo"  # noqa: S105 - printed on purpose; demo nodes only
@@ -125,12 +129,16 @@ def load_demo(node: Node) -> dict[str, Any]:
     added["embassy_repositories"] = load_sample_repository(
         lambda: node.unit(node.operator("demo")), node.settings.home, node.clock
     )
+    added["embassy_schedules"] = load_sample_schedules(
+        lambda: node.unit(node.operator("demo")), node.settings, node.clock
+    )
     lines = [
         f"Demo data: {len(added['organisations'])} organisations, {len(added['users'])} users, "
         f"{len(added['partners'])} partners, {len(added['assessment_rounds'])} sample "
         f"assessment rounds, {sum(added['intel_objects'].values())} intel objects, "
         f"{len(added['embassy_repositories'])} embassy repositories added",
         f"Sign in as admin / {DEMO_PASSWORD} (also analyst, assessor, custodian, viewer)",
-        f"Embassy repository gov-records: passphrase {SAMPLE_PASSPHRASE}",
+        f"Embassy repository gov-records: passphrase {SAMPLE_PASSPHRASE}; sample schedules: "
+        "a daily backup (RPO 1d), a weekly check and a monthly restore drill (RTO 1h)",
     ]
     return {**added, "lines": lines}

@@ -1,7 +1,9 @@
-"""A sample data embassy for demo nodes: five local sites, one snapshot, a check and a drill.
+"""A sample data embassy for demo nodes: five local sites, one snapshot, a check and a drill,
+and the schedules a custodian would give it (a daily backup, a weekly check and a monthly
+restore drill, with RPO and RTO targets) with one timed drill recorded.
 
 The data is invented (a land registry extract) and says so. The passphrase is printed by the
-demo on purpose: demo nodes only.
+demo on purpose, and written where scheduled runs read it: demo nodes only.
 """
 
 from __future__ import annotations
@@ -16,13 +18,20 @@ from pathlib import Path
 
 from seawall.core.clock import Clock
 from seawall.core.context import Ctx
-from seawall.embassy import registry, service
+from seawall.embassy import registry, schedules, service
 from seawall.embassy.exposure import Place
+from seawall.embassy.scheduling import scratch_dir
+from seawall.embassy.service.drills import drill
 from seawall.embassy.sites.local import LocalSite
+from seawall.settings import Settings
 
 SAMPLE_NAME = "gov-records"
 SAMPLE_PASSPHRASE = "seawall-demo-embassy"  # noqa: S105 - printed on purpose; demo nodes only
 SITE_NAMES = ("kingston-dc", "montego-bay-dc", "port-of-spain", "bridgetown", "belmopan")
+# The sample's schedules: 02:00, Sunday 03:00 and the 1st of the month 04:00 in Kingston.
+SAMPLE_ZONE = "America/Jamaica"
+SAMPLE_RPO = timedelta(days=1)
+SAMPLE_RTO = timedelta(hours=1)
 # Where the sample's five "sites" would be: two in Jamaica, three in partner states.
 SITE_PLACES = (
     Place("Kingston", 17.9714, -76.7931),
@@ -92,3 +101,35 @@ def load_sample_repository(
     service.check(access, read_data=True)
     service.restore(access, snap.id, home / "restore-drill", overwrite=True, drill=True)
     return [SAMPLE_NAME]
+
+
+def load_sample_schedules(
+    unit: Callable[[], AbstractContextManager[Ctx]], settings: Settings, clock: Clock
+) -> list[str]:
+    """Give the sample repository its schedules and one timed restore drill, if it has none;
+    the kinds of the schedules added."""
+    with unit() as ctx:
+        if registry.find_repo(ctx, SAMPLE_NAME) is None or schedules.list_schedules(
+            ctx, SAMPLE_NAME
+        ):
+            return []
+        source = settings.home / "sample-data" / "land-registry"
+        wanted = [
+            schedules.Request(
+                "backup", cron="0 2 * * *", timezone=SAMPLE_ZONE, paths=[str(source)],
+                rpo=SAMPLE_RPO,
+            ),
+            schedules.Request("check", cron="0 3 * * 0", timezone=SAMPLE_ZONE, read_data=0.1),
+            schedules.Request("drill", cron="0 4 1 * *", timezone=SAMPLE_ZONE, rto=SAMPLE_RTO),
+        ]  # fmt: skip
+        added = [schedules.add_schedule(ctx, SAMPLE_NAME, r).kind for r in wanted]
+    # A scheduled run has nobody to ask: the sample's (printed) passphrase is where it looks.
+    secrets = settings.effective_passphrase_dir
+    secrets.mkdir(mode=0o700, parents=True, exist_ok=True)
+    kept = secrets / SAMPLE_NAME
+    if not kept.exists():
+        kept.write_text(SAMPLE_PASSPHRASE + "\n")
+        kept.chmod(0o600)
+    access = service.Access(unit, SAMPLE_NAME, clock, passphrase=lambda: SAMPLE_PASSPHRASE)
+    drill(access, scratch_dir(settings), rto_seconds=SAMPLE_RTO.total_seconds())
+    return added
