@@ -29,6 +29,7 @@ from seawall.web.routers import (
     assess_reports,
     assess_rounds,
     coop,
+    coop_laws,
     core_api,
     embassy,
     embassy_hosting,
@@ -128,6 +129,7 @@ def create_app(settings: Settings | None = None, node: Node | None = None) -> Fa
     app.include_router(intel_sync.api)
     app.include_router(federation.router)
     app.include_router(coop.router)
+    app.include_router(coop_laws.router)
     app.mount("/static", StaticFiles(directory=_package_dir("static")), name="static")
     app.add_middleware(
         BodyLimit,

@@ -1,8 +1,9 @@
 """``seawall coop cirt``: the national CIRT directory and the region's figures.
 
 The directory shows each CIRT's latest SIM3 self-assessment (``assess``) and whether its
-nation shares intelligence (``intel``): this edge reads both pillars and hands the values to
-``seawall.coop.cirts`` (see :func:`gather_signals`), which imports neither.
+nation shares intelligence (``intel``), composed once for the CLI and the web pages by
+:func:`seawall.web.coop_signals.gather_signals` and handed to ``seawall.coop.cirts``, which
+imports neither pillar.
 """
 
 from __future__ import annotations
@@ -23,39 +24,10 @@ from seawall.cli.output import (
     say,
 )
 from seawall.coop import cirts
-from seawall.core.context import Ctx
-from seawall.errors import Forbidden, InvalidInput
+from seawall.errors import InvalidInput
+from seawall.web.coop_signals import gather_signals
 
 AS_USER = "seawall.coop.cirt.as"
-SIM3 = "sim3-v2"
-
-
-def gather_signals(ctx: Ctx, group: str) -> cirts.Signals:
-    """The latest SIM3 self-assessment of each member of ``group`` published to it (its
-    category levels), and the nations this node exchanges intelligence with: a partner
-    with a pull or push on record, and this node's nation when it has pushed to any."""
-    from seawall.assess.benchmark import build_panel, latest_rows
-    from seawall.intel.sync import partner_statuses
-
-    sim3: dict[str, dict[str, float]] = {}
-    years: dict[str, int] = {}
-    sharing: set[str] = set()
-    missing: list[str] = []
-    try:
-        for nation, row in latest_rows(build_panel(ctx, group, SIM3)).items():
-            sim3[nation] = dict(row.dimensions)
-            years[nation] = row.year
-    except Forbidden:
-        missing.append("sim3")
-    try:
-        for status in partner_statuses(ctx):
-            if status.last_pull_at or status.last_push_at:
-                sharing.add(status.partner.nation)
-            if status.last_push_at:
-                sharing.add(ctx.who.nation)
-    except Forbidden:
-        missing.append("sharing")
-    return cirts.Signals(sim3, years, frozenset(sharing), tuple(missing))
 
 
 @click.group("cirt")
