@@ -30,6 +30,8 @@ from seawall.core.context import Ctx
 from seawall.core.logs import log
 from seawall.db.models.schedules import EmbassySchedule
 from seawall.embassy import schedules, service
+from seawall.embassy.hosting.store import HostedBlobs, hosted_root
+from seawall.embassy.hosting.upkeep import upkeep
 from seawall.embassy.schedules import Plan, format_duration
 from seawall.embassy.service.base import Units
 from seawall.embassy.service.drills import drill
@@ -166,6 +168,7 @@ def run_due(
         )
     if not dry_run:
         done.alerts.extend(_check_rpo(units))
+        done.alerts.extend(_host_upkeep(units, settings))
         done.delivery = deliver_alerts(units, settings, http=http)
     return done
 
@@ -208,6 +211,20 @@ def _check_rpo(units: Units) -> list[str]:
             )
             raised.append(f"embassy.rpo.exceeded {state.repo}")
     return raised
+
+
+def _host_upkeep(units: Units, settings: Settings) -> list[str]:
+    """As a host: purge what guests released once retention allows, alert on ended
+    agreements; a failure is logged and the pass goes on to deliver alerts."""
+    try:
+        with units() as ctx:
+            done = upkeep(ctx, lambda: HostedBlobs(hosted_root(settings)))
+    except SeawallError as exc:
+        log.error("embassy.hosting.upkeep_failed", error=exc.code)
+        return []
+    for agreement, purged in done.purged.items():
+        log.info("embassy.hosting.swept", agreement=agreement, purged=purged)
+    return done.alerts
 
 
 def scratch_dir(settings: Settings) -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from datetime import timedelta
 from pathlib import Path
 
@@ -31,8 +32,10 @@ KEY = embassy_key(MasterKey(os.urandom(32)))
 
 
 @pytest.fixture
-def host(node: Node) -> Node:
-    """A Jamaica node hosting for Barbados (agreement ``bb-records``, 1000 bytes, 30 days)."""
+def host(any_node: Node) -> Node:
+    """A Jamaica node hosting for Barbados (agreement ``bb-records``, 1000 bytes, 30 days), on
+    SQLite and on PostgreSQL."""
+    node = any_node
     with node.unit(node.operator()) as ctx:
         partners.add_partner(ctx, "bb-node", "BB", "https://bb.example")
         partners.add_partner(ctx, "tt-node", "TT", "https://tt.example")
@@ -122,12 +125,40 @@ def test_a_write_over_quota_is_refused_as_site_full_and_recorded(
         objects.get(ctx, blobs, "bb-records", "data/00/b")
 
 
+def test_two_puts_at_once_over_the_quota_store_one(host: Node, blobs: HostedBlobs) -> None:
+    bb = account(host, "embassy-bb")
+    start = threading.Barrier(2)
+    results: list[object] = []
+
+    def put(name: str) -> None:
+        start.wait()
+        try:
+            with host.unit(bb) as ctx:
+                results.append(objects.put(ctx, blobs, "bb-records", name, b"q" * 600))
+        except Exception as exc:  # a serialisation failure is a refusal too
+            results.append(exc)
+
+    threads = [threading.Thread(target=put, args=(f"data/00/{c}",)) for c in "ab"]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    stored = [r for r in results if isinstance(r, dict)]
+    refused = [r for r in results if not isinstance(r, dict)]
+    assert len(stored) == 1 and len(refused) == 1
+    assert isinstance(refused[0], objects.Refused) and isinstance(refused[0].error, SiteFull)
+    with host.unit(host.operator()) as ctx:
+        [hosted] = agreements.hosted(ctx)
+    assert hosted.usage.stored_bytes == 600 and hosted.usage.objects == 1
+
+
 def test_no_one_purges_a_version_before_its_retention_ends(host: Node, blobs: HostedBlobs) -> None:
     bb = account(host, "embassy-bb")
     with host.unit(bb) as ctx:
         objects.put(ctx, blobs, "bb-records", "index/01", b"genuine")
         objects.put(ctx, blobs, "bb-records", "index/01", b"")  # the attacker truncates it
-        [old, _new] = objects.versions(ctx, "bb-records", "index/01")
+        # Both versions are stored at the same frozen instant: the old one is not current.
+        [old] = [v for v in objects.versions(ctx, "bb-records", "index/01") if not v["current"]]
     version = str(old["version"])
     signature = KEY.sign(purge_statement("bb-records", version))
     with host.unit(bb) as ctx:

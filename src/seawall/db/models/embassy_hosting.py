@@ -80,4 +80,34 @@ class HostingRefusal(Base):
     message: Mapped[str] = mapped_column(Text)
 
 
-__all__ = ["HostedObject", "HostingAgreement", "HostingRefusal"]
+class PartnerTerms(Base):
+    """The guest's side: the terms a partner host last showed for one ``seawall://`` site, and
+    a release it still owes that host (prune and forget send one; a host that was down gets it
+    at the next open)."""
+
+    __tablename__ = "embassy_partner_terms"
+
+    site: Mapped[str] = mapped_column(String(300), primary_key=True)
+    retention_days: Mapped[int] = mapped_column(Integer)
+    quota_bytes: Mapped[int] = mapped_column(BigInteger)
+    bandwidth_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Since when a release to this host is owed (None: none is).
+    release_due_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class AuditSpent(Base):
+    """The guest's side: how many of a share's precomputed audit challenges are spent (a
+    challenge is used once: a host that saw its nonce could keep the answer and drop the
+    share)."""
+
+    __tablename__ = "embassy_audit_spent"
+
+    repository_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    site: Mapped[str] = mapped_column(String(300), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    used: Mapped[int] = mapped_column(Integer, default=0)
+
+
+__all__ = ["AuditSpent", "HostedObject", "HostingAgreement", "HostingRefusal", "PartnerTerms"]

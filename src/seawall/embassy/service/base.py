@@ -8,7 +8,7 @@ factory of units (:data:`Units`) and every record is written in a unit of its ow
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -185,11 +185,37 @@ def open_repository(access: Access, row: EmbassyRepo | None) -> Iterator[Opened]
                 row = registry.find_repo(ctx, config.id) or registry.register_repo(
                     ctx, config.name, config.id, sites, config.k, config.n
                 )
+        _partners_opened(access.units, repo)
         yield Opened(access.units, repo, row)
     finally:
+        _partners_closing(access.units, repo)
         for warning in repo.warnings:
             access.warn(warning)
         repo.close()
+
+
+def _partners_opened(units: Units, repo: Repository) -> None:
+    """Keep the terms each partner host showed (a change is audited, and alerted on)."""
+    from seawall.embassy.sites.partner import PartnerSite
+
+    hosts = [s for s in repo.sites if isinstance(s, PartnerSite)]
+    if hosts:
+        from seawall.embassy.hosting import guest
+
+        with units() as ctx:
+            for site in hosts:
+                guest.note_terms(ctx, site)
+
+
+def _partners_closing(units: Units, repo: Repository) -> None:
+    """Send partner hosts the releases they are owed; never hides the operation's own error."""
+    from seawall.embassy.sites.partner import PartnerSite
+
+    if any(isinstance(s, PartnerSite) for s in repo.sites):
+        from seawall.embassy.hosting import guest
+
+        with suppress(SeawallError):
+            guest.settle(units, repo.sites, repo.master, repo.clock.now())
 
 
 @contextmanager

@@ -16,8 +16,9 @@ as it was before an attack and still takes its lock.
 from __future__ import annotations
 
 import builtins
+import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, unquote
@@ -73,6 +74,15 @@ class PartnerSite:
         self.timeout = timeout
         self._link: PartnerLink | None = None
         self._lock = threading.Lock()
+        # What the guest's node acts on once an operation ends (embassy.hosting.guest): the
+        # agreement's terms read at connect, how many names this open deleted (a release is
+        # then owed), and the host's refusal of a write after the agreement ended.
+        self.terms: dict[str, Any] | None = None
+        self.deleted = 0
+        self.expired: str | None = None
+        # Called with each object this site stored (name, bytes): audit challenges are
+        # computed from the bytes while the guest still has them.
+        self.tap: Callable[[str, bytes], None] | None = None
 
     @classmethod
     def from_url(cls, url: str, **opts: Any) -> PartnerSite:
@@ -120,7 +130,9 @@ class PartnerSite:
             link = PartnerLink(endpoint.name, endpoint.url, endpoint.token, self.timeout)
             try:
                 link.prove_identity(endpoint.nation, endpoint.public_key)
-                link.read_json(link.request("GET", link.url + self._api()), "the hosting agreement")
+                self.terms = link.read_json(
+                    link.request("GET", link.url + self._api()), "the hosting agreement"
+                )
             except PartnerRefused as exc:
                 link.close()
                 if exc.status == 404:
@@ -187,7 +199,11 @@ class PartnerSite:
         except _Refusal as exc:
             if exc.status == 507:
                 raise SiteFull(f"site {self.url} is full: {exc.reason}") from None
+            if exc.status == 409:  # agreement_expired: the only conflict a put meets
+                self.expired = exc.reason
             raise SiteUnavailable(f"site {self.url} refused a write: {exc.reason}") from None
+        if self.tap is not None:
+            self.tap(name, data)
 
     def get(self, name: str) -> bytes:
         """The bytes ``name`` shows in this view."""
@@ -223,6 +239,8 @@ class PartnerSite:
             self._call("DELETE", f"/objects/{name}")
         except _Refusal as exc:
             raise SiteUnavailable(f"site {self.url} refused a delete: {exc.reason}") from None
+        if not exempt(name):
+            self.deleted += 1
 
     def stat(self, name: str) -> ObjectInfo | None:
         """Size of what ``name`` shows in this view, or None."""
@@ -265,10 +283,23 @@ class PartnerSite:
         found = self._connect().read_json(response, "the versions").get("versions")
         return [v for v in found if isinstance(v, dict)] if isinstance(found, list) else []
 
+    def audit(self, challenges: Sequence[tuple[str, str]]) -> tuple[dict[str, str | None], int]:
+        """Ask the host for keyed hashes of the named objects' bytes as it holds them now, one
+        per ``(name, nonce hex)``; its answers by name (None: it holds no such object) and the
+        bytes sent and received (bodies)."""
+        body = json.dumps({"challenges": [list(c) for c in challenges]}).encode()
+        try:
+            response = self._call("POST", "/audit", body=body, content_type="application/json")
+        except _Refusal as exc:
+            raise SiteUnavailable(f"site {self.url} refused an audit: {exc.reason}") from None
+        found = self._connect().read_json(response, "an audit").get("answers")
+        if not isinstance(found, dict):
+            raise SiteUnavailable(f"site {self.url} answered an audit without answers")
+        answers = {str(k): v if isinstance(v, str) else None for k, v in found.items()}
+        return answers, len(body) + len(response.content)
+
     def signed(self, action: str, document: dict[str, str]) -> dict[str, Any]:
         """Post a signed request (``release`` or ``purge``); the host's answer."""
-        import json
-
         body = json.dumps(document).encode()
         try:
             response = self._call("POST", f"/{action}", body=body, content_type="application/json")
