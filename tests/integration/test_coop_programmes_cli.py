@@ -88,3 +88,21 @@ def test_refusals_are_one_line(tmp_path: Path) -> None:
     assert org.json()["kind"] == "development_partner"
     assert run_seawall(home, "coop", "org", "show", "itu", "--json").json()["acronym"] == "ITU"
     assert len(run_seawall(home, "coop", "org", "list", "--json").json()) == 1
+
+
+def test_the_demo_node_has_sample_programmes_marked_as_such(tmp_path: Path) -> None:
+    home = init_node(tmp_path / "jm")
+    first = run_seawall(home, "demo", "--json")
+    assert first.code == 0, first.err
+    assert "SAMPLE-JM-CIRT" in first.json()["coop_programmes"]
+    assert run_seawall(home, "demo", "--json").json()["coop_programmes"] == []
+    listed = run_seawall(home, "coop", "programme", "list", "--json").json()
+    assert len(listed) == 5
+    assert all(p["note"].startswith("SAMPLE DATA") for p in listed)
+    orgs = run_seawall(home, "coop", "org", "list", "--json").json()
+    assert {o["acronym"] for o in orgs} >= {"CTO", "ITU", "IDB", "CCSC", "USCYBERCOM", "IMPACS"}
+    covered = run_seawall(home, "coop", "coverage", "--nation", "JM", "--json")
+    assert covered.code == 0, covered.err
+    cells = {g["factor"]: g for g in covered.json()["gaps"]}
+    # The sample round's D1.2 gap has two programmes on it: a possible duplication.
+    assert cells["cmm-2021:D1.2"]["duplication"], cells.get("cmm-2021:D1.2")

@@ -5,10 +5,11 @@ ask ``assess`` for a nation's gaps and hand them to ``coop`` as plain values
 (:class:`seawall.coop.coverage.GapRef`), and build the catalogue of framework items a
 programme may address from the framework packs. It imports no FastAPI.
 
-A nation's gaps come from its latest round in the framework on this node, against its
-targets (and ``default_target`` for factors without one); for a nation with no round here,
-from the latest round it published to a group this node holds (a hub's received rounds),
-against ``default_target`` alone, since a nation's targets stay on its own node.
+A nation's gaps come from its latest published round in the framework on this node (its
+latest round in progress before any is published), against its targets (and
+``default_target`` for factors without one); for a nation with no round here, from the latest
+round it published to a group this node holds (a hub's received rounds), against
+``default_target`` alone, since a nation's targets stay on its own node.
 """
 
 from __future__ import annotations
@@ -55,7 +56,9 @@ def nation_gaps(
         r for r in rounds.list_rounds(ctx) if r.nation == iso2 and r.framework_id == framework.id
     ]
     if own:
-        latest = max(own, key=lambda r: (r.year, r.created_at))
+        # The latest published round is the nation's official picture; before any is
+        # published, the latest round in progress.
+        latest = max(own, key=lambda r: (r.status == rounds.PUBLISHED, r.year, r.created_at))
         found = gaps.round_gaps(ctx, latest.id, default_target)
     else:
         if panel is None:
