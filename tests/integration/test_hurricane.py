@@ -23,6 +23,7 @@ import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,6 @@ from tests.cli import Outcome
 from tests.nations import NationNode, seawall_process, serve_nation, tree_manifest
 
 PASS = "Blue Mountain coffee at dawn, 1962"
-NEW_PASS = "rebuilt after the storm, Port Royal"
 AGREEMENT = "jm-records"
 # Where the sites are, for ``exposure``: one 250 km storm covers both domestic sites.
 PLACES = {
@@ -164,7 +164,7 @@ class Runbook:
         """Run one command, whatever its exit code."""
         began = time.monotonic()
         done = seawall_process(self.home, *args, env=env)
-        words = [a for a in args if not a.startswith("-")][:3]
+        words = [a for a in args if not a.startswith("-") and "/" not in a][:3]
         self.took.append((" ".join(words), time.monotonic() - began))
         return done
 
@@ -234,7 +234,7 @@ def test_a_new_node_with_three_custodians_recovers_the_government_from_the_partn
     # -- The recovery: a new, empty machine; three custodians; the partners' admins.
     home = tmp_path / "jm-new"
     runbook = Runbook(home)
-    started = time.monotonic()
+    started, began = time.monotonic(), datetime.now(UTC)
     runbook.step("init", "--nation", "JM", "--name", "Jamaica national node (rebuilt)")
     new_key = runbook.step("intel", "partner", "key", "--json").json()["public_key"]
     for name, host in caribbean.hosts.items():
@@ -249,48 +249,34 @@ def test_a_new_node_with_three_custodians_recovers_the_government_from_the_partn
             "intel", "partner", "link", name,
             "--token", fresh["token"], "--public-key", node_key(host),
         )  # fmt: skip
+    # Three custodians' shares open the repository on the new node, writing nothing to its
+    # sites (two of which are gone): every embassy command below is given them.
     shares = [custodians / f"custodian-{i}.txt" for i in (1, 3, 5)]
-    recovered = runbook.attempt(
-        "embassy", "key", "recover", "--repo", partner_urls[0],
-        *(arg for share in shares for arg in ("--share-file", str(share))),
-        env={"SEAWALL_EMBASSY_NEW_PASSPHRASE": NEW_PASS},
+    opening = [arg for share in shares for arg in ("--share-file", str(share))]
+    listed = runbook.step(
+        "embassy", *opening, "snapshots", "--repo", partner_urls[0], "--json"
     )  # fmt: skip
-    assert recovered.code == 0, (
-        "MISSING IN SRC: a new node cannot open the repository with custodian shares while the "
-        "domestic sites are down. `seawall embassy key recover` is a key change, and a key "
-        "change needs every site to answer (keys.change_keys -> require_sites(degraded=False)); "
-        "no other command takes --share/--share-file (restore, snapshots, the drill). "
-        f"It exited {recovered.code}: {recovered.err.strip()}"
-    )
-    new_secret = {"SEAWALL_EMBASSY_PASSPHRASE": NEW_PASS}
-    listed = runbook.step("embassy", "snapshots", "--repo", "gov-records", "--json", env=new_secret)
     assert [s["id"] for s in listed.json()] == [snapshot]
     target = tmp_path / "restored"
     restoring = time.monotonic()
     done = runbook.step(
-        "embassy", "restore", "--repo", "gov-records", "latest", "--target", str(target),
-        "--json", env=new_secret,
+        "embassy", *opening, "recover", "--repo", "gov-records", "latest",
+        "--target", str(target), "--since", began.isoformat(), "--rto", "4h", "--json",
     )  # fmt: skip
     finished = time.monotonic()
     rto, restore_seconds = finished - started, finished - restoring
+    recovery = done.json()
     with capsys.disabled():
         print(
-            f"\nhurricane recovery: {done.json()['files']} files, {done.json()['bytes']:,} bytes; "
-            f"RTO {rto:.1f} s from the first command (the restore alone {restore_seconds:.1f} s)"
-            f"\n  commands: {runbook.report()}"
+            f"\nhurricane recovery: {recovery['files']} files, {recovery['bytes']:,} bytes; "
+            f"RTO {rto:.1f} s from the first command, {recovery['seconds']:.1f} s recorded "
+            f"(the restore alone {restore_seconds:.1f} s)\n  commands: {runbook.report()}"
         )
+    assert recovery["passed"] is True and recovery["problems"] == []
 
     # Bit-identical: every entry's contents, mode, owner and time, and both links.
     after = tree_manifest(target / str(records).lstrip("/"))
     assert after == before
-
-    # A drill on the new node: it restores from what survives and records its measured RTO.
-    runbook.step(
-        "embassy", "schedule", "add", "--repo", "gov-records", "drill",
-        "--cron", "* * * * * *", "--rto", "4h",
-    )  # fmt: skip
-    time.sleep(1.1)  # the first due time is after the schedule was added
-    runbook.step("embassy", "run-due", "--json", env=new_secret)
 
     node = Node(load_settings(home=home), clock=SystemClock())
     try:
@@ -301,21 +287,25 @@ def test_a_new_node_with_three_custodians_recovers_the_government_from_the_partn
         assert {"embassy.restore", "embassy.drill"} <= set(kinds), [e.kind for e in shown]
         restore_ev, drill_ev = kinds["embassy.restore"], kinds["embassy.drill"]
         assert (restore_ev.outcome, restore_ev.nation) == ("success", "JM")
-        assert restore_ev.detail["snapshot"] == "latest"
-        assert restore_ev.detail["files"] == done.json()["files"]
+        assert restore_ev.detail["recovery"] is True
+        assert restore_ev.detail["files"] == recovery["files"]
         assert (drill_ev.outcome, drill_ev.nation, drill_ev.detail["passed"]) == (
             "success",
             "JM",
             True,
         )
         assert drill_ev.detail["snapshot"] == snapshot and drill_ev.detail["problems"] == []
-        assert 0 < drill_ev.detail["rto_measured_seconds"] <= drill_ev.detail["rto_target_seconds"]
+        assert drill_ev.detail["recovery"] is True
+        assert drill_ev.detail["rto_target_seconds"] == 4 * 3600
+        # The recovery, timed from when it began to the last byte, is the evidence of its RTO.
+        measured = drill_ev.detail["rto_measured_seconds"]
+        assert measured <= rto and rto - measured <= max(5.0, rto / 5), (measured, rto)
         with capsys.disabled():
-            print(f"restore drill on the new node: {drill_ev.summary}")
+            print(f"recovery recorded on the new node: {drill_ev.summary}")
 
         # The partners alone hold k shares of every pack the index lists.
         use_directory(node_directory(node))
-        with Repository.open([open_site(u) for u in partner_urls], NEW_PASS) as alone:
+        with Repository.open([open_site(u) for u in partner_urls], PASS) as alone:
             index = alone.load_index()
             assert index.packs
             for pack in index.packs.values():
@@ -323,19 +313,6 @@ def test_a_new_node_with_three_custodians_recovers_the_government_from_the_partn
                 held = sum(1 for s in alone.sites if s is not None and s.stat(name) is not None)
                 assert held >= pack.k, f"pack {pack.id.hex()[:12]}: {held} shares, k={pack.k}"
 
-        # The recovery itself, timed from the first command, is evidence of the RTO it met.
-        measured = [
-            e.detail["rto_measured_seconds"]
-            for e in shown
-            if e.kind in ("embassy.restore", "embassy.drill")
-            and isinstance(e.detail.get("rto_measured_seconds"), int | float)
-        ]
-        assert any(abs(m - rto) <= max(2.0, rto / 10) for m in measured), (
-            "MISSING IN SRC: nothing records a recovery's measured RTO (first command to "
-            f"restored tree, {rto:.1f} s here) as evidence: the restore's evidence holds files "
-            "and bytes only, and a drill (schedule + run-due only; no `embassy drill` command) "
-            f"times its own throw-away restore ({measured} s)"
-        )
     finally:
         use_directory(None)
         node.close()

@@ -20,6 +20,8 @@ class CliState:
     """Per-invocation state carried on ``click.Context.obj``."""
 
     home: Path | None = None
+    # Custodian shares given to ``seawall embassy`` (as text): they open repositories.
+    custodian_shares: tuple[str, ...] = ()
     _node: Node | None = field(default=None, repr=False)
 
     def settings(self) -> Settings:

@@ -216,3 +216,14 @@ def search(db: Session, f: AuditFilter) -> list[AuditEntry]:
     if f.before_seq:
         stmt = stmt.where(AuditEntry.seq < f.before_seq)
     return list(db.scalars(stmt))
+
+
+def initialised_at(db: Session) -> datetime | None:
+    """When this node was set up (its ``node.initialised`` entry), or None."""
+    stmt = (
+        select(AuditEntry.at)
+        .where(AuditEntry.action == "node.initialised")
+        .order_by(AuditEntry.seq)
+        .limit(1)
+    )
+    return db.scalar(stmt)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
+from seawall.cli.context import CliState, pass_state
 from seawall.cli.embassy import (
     copying,
     finding,
@@ -16,11 +19,36 @@ from seawall.cli.embassy import (
     snapshots,
 )
 from seawall.cli.embassy.mounting import mount
+from seawall.cli.embassy.recovering import recover
+from seawall.cli.output import read_text_input
 
 
 @click.group()
-def embassy() -> None:
-    """Encrypted, deduplicated, erasure-coded snapshots across sites."""
+@click.option(
+    "--share",
+    "share_texts",
+    multiple=True,
+    help="A custodian share that opens the repository instead of a passphrase; repeat.",
+)
+@click.option(
+    "--share-file",
+    "share_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A file holding one custodian share; repeat.",
+)
+@pass_state
+def embassy(state: CliState, share_texts: tuple[str, ...], share_files: tuple[Path, ...]) -> None:
+    """Encrypted, deduplicated, erasure-coded snapshots across sites.
+
+    With custodian shares (--share, --share-file; as many as the split needs), every command
+    opens the repository with them instead of a passphrase, writing nothing to its sites: a
+    node recovering while sites are down restores with them (`seawall embassy --share-file A
+    --share-file B --share-file C recover ...`)."""
+    state.custodian_shares = (
+        *share_texts,
+        *(read_text_input(p, "a custodian's share as text").strip() for p in share_files),
+    )
 
 
 for _command in (
@@ -30,6 +58,7 @@ for _command in (
     snapshots.ls_cmd,
     snapshots.diff,
     snapshots.restore,
+    recover,
     snapshots.list_repos,
     mount,
     finding.find,

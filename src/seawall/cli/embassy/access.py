@@ -79,7 +79,10 @@ def warn(warning: str) -> None:
 def access_to(
     state: CliState, ref: str, recovery_shares: list[CustodianShare] | None = None
 ) -> service.Access:
-    """The node's operator reaching ``ref`` (a registered name, or a site URL to adopt)."""
+    """The node's operator reaching ``ref`` (a registered name, or a site URL to adopt),
+    with the custodian shares given to the command or to ``seawall embassy``, if any."""
+    if recovery_shares is None and state.custodian_shares:
+        recovery_shares = [CustodianShare.from_text(t) for t in state.custodian_shares]
     return service.Access(
         state.operator_unit,
         ref,

@@ -6,6 +6,10 @@ authenticated as the restore writes it; the drill then checks that each file, di
 link of the snapshot is there with its size. The wall time from opening the repository to the
 last byte written is the recovery time measured, and the drill records it as evidence (pass
 or fail against the RTO target) before the directory is deleted.
+
+A recovery (:func:`recover`) is the same for real: the restored tree is kept, and the time
+measured runs from when recovery began (given; by default, when the recovering node was set
+up) to the last byte, which is the recovery time a storm actually cost.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from seawall.embassy.repository import Repository
 from seawall.embassy.restore import RestoreReport, restore_snapshot
 from seawall.embassy.service.base import Access, authorise, run
 from seawall.embassy.snapshots import Node, Snapshot
-from seawall.errors import SeawallError
+from seawall.errors import InvalidInput, SeawallError
 
 # The CMM factor a timed restore drill supports: incident response and crisis management.
 SUPPORTS = ["cmm:D1.2"]
@@ -84,22 +88,69 @@ def drill(
 ) -> Drill:
     """Restore the latest snapshot under ``scratch``, verify and time it, record the restore
     run and the drill's evidence, and delete what it restored."""
-    row = authorise(access)
+    authorise(access)
     scratch.mkdir(mode=0o700, parents=True, exist_ok=True)
     into = Path(tempfile.mkdtemp(prefix="drill-", dir=scratch))
-    began = access.clock.now()
     started = timer()
+    try:
+        return _timed_restore(
+            access, "latest", into, scratch, rto_seconds, lambda: timer() - started, True
+        )
+    finally:
+        shutil.rmtree(into, ignore_errors=True)
+
+
+def recover(
+    access: Access,
+    target: Path,
+    *,
+    since: datetime,
+    snapshot: str = "latest",
+    rto_seconds: float | None = None,
+) -> Drill:
+    """A real recovery: restore ``snapshot`` into ``target`` (kept), verify it against the
+    snapshot, and record the recovery time from ``since`` (when recovery began, e.g. when
+    the new node was set up) to the last byte as drill evidence, against ``rto_seconds``."""
+    authorise(access)
+    if since > access.clock.now():
+        raise InvalidInput(f"recovery began {since:%Y-%m-%d %H:%M} UTC, which is still to come")
+    return _timed_restore(
+        access,
+        snapshot,
+        target,
+        None,
+        rto_seconds,
+        lambda: (access.clock.now() - since).total_seconds(),
+        False,
+        {"recovery": True, "since": since.isoformat()},
+    )
+
+
+def _timed_restore(
+    access: Access,
+    snapshot: str,
+    into: Path,
+    within: Path | None,
+    rto_seconds: float | None,
+    elapsed: Callable[[], float],
+    drill: bool,
+    extra: dict[str, Any] | None = None,
+) -> Drill:
+    """Restore, compare with the snapshot, and record the restore run and the drill."""
+    row = authorise(access)
+    began = access.clock.now()
     found: dict[str, Any] = {}
 
     def work(repo: Repository) -> RestoreReport:
-        snap: Snapshot = repo.find_snapshot("latest")
+        snap: Snapshot = repo.find_snapshot(snapshot)
         found["snapshot"] = snap.id
-        report = restore_snapshot(repo, snap.id, into, within=scratch)
-        found["seconds"] = timer() - started
+        report = restore_snapshot(repo, snap.id, into, within=within)
+        found["seconds"] = elapsed()
         found["problems"] = compare(repo.tree(snap), into)
         return report
 
-    asked = {"snapshot": "latest", "target": str(into), "drill": True}
+    marked = {"drill": True} if drill else {"recovery": True}
+    asked: dict[str, Any] = {"snapshot": snapshot, "target": str(into), **marked}
     try:
         report = run(
             access,
@@ -119,13 +170,9 @@ def drill(
             asked=asked,
         )
     except SeawallError as exc:
-        result = Drill(
-            found.get("snapshot", ""), 0, 0, timer() - started, rto_seconds, (exc.message,)
-        )
-        _record(access, result, began, error=exc.code)
+        result = Drill(found.get("snapshot", ""), 0, 0, elapsed(), rto_seconds, (exc.message,))
+        _record(access, result, began, error=exc.code, extra=extra)
         raise
-    finally:
-        shutil.rmtree(into, ignore_errors=True)
     result = Drill(
         found["snapshot"],
         report.files,
@@ -134,11 +181,17 @@ def drill(
         rto_seconds,
         tuple(found["problems"]),
     )
-    _record(access, result, began)
+    _record(access, result, began, extra=extra)
     return result
 
 
-def _record(access: Access, result: Drill, began: datetime, error: str = "") -> None:
+def _record(
+    access: Access,
+    result: Drill,
+    began: datetime,
+    error: str = "",
+    extra: dict[str, Any] | None = None,
+) -> None:
     """The drill's own record: a ``drill`` run (audited as ``embassy.drill``) and evidence
     with the measured recovery time against the target."""
     detail: dict[str, Any] = {
@@ -152,6 +205,7 @@ def _record(access: Access, result: Drill, began: datetime, error: str = "") -> 
     }
     if error:
         detail["error"] = error
+    detail.update(extra or {})
     outcome = "success" if result.passed else "failure"
     with access.units() as ctx:
         repo = registry.get_repo(ctx, access.ref)
