@@ -1,6 +1,7 @@
 """A repository's schedules on its page, over a real uvicorn: a custodian adds, disables and
 removes one and runs what is due; a viewer sees them, and each of its POSTs answers 403 and
-writes nothing."""
+writes nothing. On SQLite and PostgreSQL: Run due now runs each job in its own unit of work
+while the page's own is open."""
 
 from __future__ import annotations
 
@@ -27,6 +28,12 @@ from tests.integration.test_intel_bad_input import csrf_of
 
 PASSWORD = "a-long-password"
 PASSPHRASE = "correct-horse-battery-staple"
+
+
+@pytest.fixture
+def node(any_node: Node) -> Node:
+    """The live server's node, on each database in turn."""
+    return any_node
 
 
 @pytest.fixture
@@ -114,6 +121,12 @@ def test_a_custodian_adds_disables_and_removes_a_schedule(
         data={"csrf_token": csrf_of(page), "kind": "drill", "every": "1w"},
     )
     assert refused.status_code == 422 and "needs --rto" in refused.text
+    # A backup reads paths on the node with the node's passphrase: added on the node only.
+    backup = custodian.post(
+        "/embassy/gov-records/schedules",
+        data={"csrf_token": csrf_of(page), "kind": "backup", "every": "1d", "paths": "/etc"},
+    )
+    assert backup.status_code == 422
 
     disabled = custodian.post(
         f"/embassy/gov-records/schedules/{row.id}/disable", data={"csrf_token": csrf_of(page)}
