@@ -102,6 +102,9 @@ def test_a_viewers_or_a_raters_change_is_refused_and_writes_nothing(
     for url, data in posts.items():
         answer = http.post(url, data={"csrf_token": token, **data})
         assert answer.status_code == 403, (url, answer.status_code)
+    # An empty sheet for another group is refused as well, not "saved 0 ratings".
+    empty = http.post(f"{base}/rate/academia", data={"csrf_token": token})
+    assert empty.status_code == 403 and "Saved" not in empty.text
     assert _state(node, round_id) == before
 
 

@@ -217,6 +217,7 @@ def rate_submit(
     }
     changed = 0
     with attempt(ctx) as tried:
+        roster.check_may_rate(ctx, row, who_for.value)  # an empty sheet is refused too
         for factor, v in sheet.items():
             if not isinstance(v["stage"], int):
                 raise InvalidInput(f"stage for {factor} {v['stage']!r} is not a whole number")
