@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from seawall.assess.samples import load_sample_assessments
 from seawall.coop.programme_samples import load_sample_programmes
+from seawall.coop.samples import load_sample_coop
 from seawall.core import organisations, partners, users
 from seawall.core.context import Ctx
 from seawall.core.evidence import record_evidence
@@ -127,6 +128,7 @@ def load_demo(node: Node) -> dict[str, Any]:
         added["evidence"] = _load_evidence(ctx)
         added["assessment_rounds"] = load_sample_assessments(ctx)
         added["intel_objects"] = load_sample_intel(ctx)
+        added["coop_samples"] = load_sample_coop(ctx)
         added["coop_programmes"] = load_sample_programmes(ctx, node.settings)
     added["embassy_repositories"] = load_sample_repository(
         lambda: node.unit(node.operator("demo")), node.settings.home, node.clock
