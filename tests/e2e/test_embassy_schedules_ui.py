@@ -3,6 +3,8 @@ desktop and on a 390 px phone; a custodian runs what is due and adds a drill fro
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -62,7 +64,7 @@ def test_the_demo_repository_shows_its_schedules_and_drill_chart(
     page.fill("#schedule-form input[name=every]", "1w")
     page.fill("#schedule-form input[name=read_data]", "5")
     page.click("#schedule-form button")
-    expect(page.locator(".alert-ok")).to_contain_text("Scheduled a audit of gov-records")
+    expect(page.locator(".alert-ok")).to_contain_text("Scheduled: audit of gov-records")
     expect(page.locator("#schedules tr.schedule-audit")).to_contain_text("reads 5% of the shares")
     audit = page.locator("#schedules tr.schedule-audit")
     audit.locator("button", has_text="Disable").click()
@@ -85,6 +87,10 @@ def test_the_schedules_fit_a_390_px_phone(page: Page, demo_node: Node, lang: str
     expect(page.locator("#schedules tbody tr")).to_have_count(3)
     drill = page.locator("#schedules tr.schedule-drill")
     expect(drill).to_contain_text({"en": "passed", "fr": "réussi"}[lang])
+    # The measured time is written as the language writes decimals.
+    measured = {"en": r"\d\.\d s", "fr": r"\d,\d s"}[lang]
+    expect(drill).to_contain_text(re.compile(measured))
+    expect(page.locator("#drill-chart svg text").last).to_have_text(re.compile(measured))
     expect(page.locator("#schedules tr.schedule-backup")).to_contain_text(
         {"en": "Within RPO", "fr": "Dans le RPO"}[lang]
     )

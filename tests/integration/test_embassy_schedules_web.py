@@ -104,7 +104,7 @@ def test_a_custodian_adds_disables_and_removes_a_schedule(
         },
     )
     assert added.status_code == 200, added.text
-    assert "Scheduled a drill" in added.text
+    assert "Scheduled: drill of gov-records" in added.text
     with node.unit(node.operator()) as ctx:
         [(row, _)] = schedules.list_schedules(ctx, "gov-records")
         assert (row.kind, row.cron, row.timezone, row.rto_seconds) == (

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from babel.numbers import format_decimal
+
 from seawall.db.models.embassy import EmbassyRun
 from seawall.embassy.schedules import format_duration
 
@@ -56,6 +58,7 @@ def drill_chart(
     left: float = 92.0,
     right: float = 56.0,
     row: float = 30.0,
+    language: str = "en",
 ) -> DrillChart | None:
     """The chart of ``drills`` (drill runs, newest first, as the history lists them), or None
     when none measured a recovery time."""
@@ -76,7 +79,7 @@ def drill_chart(
                 y=8 + i * row,
                 width=max(MIN_BAR, span * seconds / top),
                 target_x=None if target is None else left + span * target / top,
-                measured_text=_readable(seconds),
+                measured_text=readable_seconds(seconds, language),
                 target_text=format_duration(target) if target is not None else "",
                 passed=bool(run.detail.get("passed", run.outcome == "success")),
             )
@@ -92,6 +95,9 @@ def drill_chart(
     )
 
 
-def _readable(seconds: float) -> str:
-    """A measured time: tenths of a second under a minute, else as durations read."""
-    return f"{seconds:.1f} s" if seconds < 60 else format_duration(seconds)
+def readable_seconds(seconds: float, language: str = "en") -> str:
+    """A measured time: tenths of a second under a minute (``0,4 s`` in French), else as
+    durations read."""
+    if seconds >= 60:
+        return format_duration(seconds)
+    return f"{format_decimal(seconds, '0.0', locale=language)} s"

@@ -16,8 +16,8 @@ from seawall.embassy.health import probe_sites
 from seawall.embassy.scheduling import Outcome, run_due
 from seawall.errors import InvalidInput, NotFound
 from seawall.web.deps import UiPage, node_of, read_form_csrf
-from seawall.web.drillchart import drill_chart
-from seawall.web.pages import attempt, page_gettext, render
+from seawall.web.drillchart import drill_chart, readable_seconds
+from seawall.web.pages import attempt, language_of, page_gettext, render
 from seawall.web.sitemap import site_map
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(read_form_csrf)])
@@ -63,6 +63,7 @@ def _repo_page(
     snapshots = [r for r in runs if r.kind == "backup" and r.outcome != "failure"]
     sites = probe_sites(row.sites)
     exposure = registry.exposure_of(ctx, row)
+    language = language_of(request)
     return render(
         request,
         page,
@@ -78,8 +79,8 @@ def _repo_page(
         snapshots=snapshots,
         last_check=registry.last_run(ctx, row, "check"),
         restore_dir=node_of(request).settings.effective_restore_dir,
-        schedules=_schedules_of(page, row, drills[0].detail if drills else None),
-        drill_chart=drill_chart(drills[:8]),
+        schedules=_schedules_of(page, row, drills[0].detail if drills else None, language),
+        drill_chart=drill_chart(drills[:8], language=language),
         last_drill=drills[0] if drills else None,
         ran=ran,
         kinds=ADDABLE_KINDS,
@@ -154,7 +155,7 @@ ADDABLE_KINDS = ("check", "audit", "drill")
 
 
 def _schedules_of(
-    page: UiPage, repo: EmbassyRepo, last_drill: dict[str, Any] | None
+    page: UiPage, repo: EmbassyRepo, last_drill: dict[str, Any] | None, language: str
 ) -> list[dict[str, Any]]:
     """The repository's schedules as the page shows them: timing, next due, last run, target."""
     ctx = page.ctx
@@ -175,7 +176,9 @@ def _schedules_of(
             item["rpo_exceeded"] = rpo.exceeded
         if row.kind == "drill" and last_drill is not None:
             measured = last_drill.get("rto_measured_seconds")
-            item["drill_measured"] = f"{measured:.1f} s" if measured is not None else "—"
+            item["drill_measured"] = (
+                readable_seconds(measured, language) if measured is not None else "—"
+            )
             item["drill_passed"] = bool(last_drill.get("passed"))
         shown.append(item)
     return shown
@@ -234,7 +237,7 @@ def embassy_schedule_add(
     if tried.refused:
         return _repo_page(request, page, name, status=tried.status, error=tried.error)
     words = page_gettext(request)
-    said = words.gettext("Scheduled a %(kind)s of %(repo)s, first due %(due)s UTC.")
+    said = words.gettext("Scheduled: %(kind)s of %(repo)s, first due %(due)s UTC.")
     due = f"{first:%Y-%m-%d %H:%M}"
     return _repo_page(
         request, page, name, notice=said % {"kind": words.gettext(kind), "repo": name, "due": due}
