@@ -27,6 +27,8 @@ NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 SUPPORTS: dict[str, list[str]] = {
     "backup": ["cmm:D1.3", "cmm:D5.4"],
     "check": ["cmm:D5.4"],
+    # A partner host proving it holds a sample of the shares (seawall embassy audit).
+    "audit": ["cmm:D5.4"],
     "repair": ["cmm:D5.4"],
     "restore": ["cmm:D1.2", "cmm:D5.4"],
     # Knowing that no single storm takes more sites than a repository can lose.

@@ -43,7 +43,7 @@ from seawall.embassy.hosting.retention import (
 from seawall.embassy.hosting.signing import purge_statement, release_statement, signed_by
 from seawall.embassy.hosting.store import HostedBlobs
 from seawall.embassy.sites.base import check_name
-from seawall.errors import Forbidden, SeawallError
+from seawall.errors import Forbidden, InvalidInput, SeawallError
 
 T = TypeVar("T")
 # The largest object a guest may put in one request (a share of a 16 MiB pack is about 6 MiB).
@@ -448,3 +448,47 @@ def sweep(ctx: Ctx, blobs: HostedBlobs) -> dict[str, int]:
         raise Forbidden(f"{ctx.who.username} is a partner node's account: it sweeps nothing")
     rows = ctx.db.scalars(select(HostingAgreement).order_by(HostingAgreement.name)).all()
     return {row.name: sweep_agreement(ctx, blobs, row) for row in rows}
+
+
+MAX_CHALLENGES = 1000
+
+
+def audit(
+    ctx: Ctx, blobs: HostedBlobs, agreement: str, challenges: list[tuple[str, str]]
+) -> dict[str, str | None]:
+    """Answer a guest's audit: for each ``(name, nonce hex)``, the keyed hash of the bytes the
+    name shows now, read from this host's disk (None: it shows nothing, or the file is gone).
+    A check, so the agreement's last check is now."""
+    from seawall.embassy.auditing import answer
+
+    row = guest_agreement(ctx, agreement)
+    if len(challenges) > MAX_CHALLENGES:
+        raise InvalidInput(f"an audit asks at most {MAX_CHALLENGES} challenges")
+    parsed = []
+    for name, text in challenges:
+        check_name(name)
+        try:
+            key = bytes.fromhex(text)
+        except ValueError:
+            key = b""
+        if len(key) != 32:
+            raise InvalidInput(f"the challenge for {name} is not 32 bytes of hex")
+        parsed.append((name, key))
+    shown = _visible(ctx, row, None)
+    answers: dict[str, str | None] = {}
+    for name, key in parsed:
+        found = shown.get(name)
+        try:
+            data = blobs.read(row.id, found.id) if found is not None else None
+        except ObjectMissing:
+            data = None
+        answers[name] = None if data is None else answer(key, data).hex()
+    row.last_check_at = ctx.now()
+    ctx.record(
+        "embassy.hosting.audited",
+        row.id,
+        agreement=row.name,
+        challenges=len(parsed),
+        unanswered=sum(1 for a in answers.values() if a is None),
+    )
+    return answers

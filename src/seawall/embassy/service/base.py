@@ -19,6 +19,7 @@ from seawall.core.clock import Clock
 from seawall.core.context import Ctx
 from seawall.db.models.embassy import EmbassyRepo
 from seawall.embassy import registry
+from seawall.embassy.auditing import Recorder, audit_key
 from seawall.embassy.keys import KeyChange, change_keys
 from seawall.embassy.repository import Repository
 from seawall.embassy.sites import open_site
@@ -175,6 +176,7 @@ def open_repository(access: Access, row: EmbassyRepo | None) -> Iterator[Opened]
         connect=lambda url: open_site(with_as_of(url, as_of)),
         clock=access.clock,
     )
+    recorder: Recorder | None = None
     try:
         if row is None:
             config = repo.config
@@ -185,37 +187,46 @@ def open_repository(access: Access, row: EmbassyRepo | None) -> Iterator[Opened]
                 row = registry.find_repo(ctx, config.id) or registry.register_repo(
                     ctx, config.name, config.id, sites, config.k, config.n
                 )
-        _partners_opened(access.units, repo)
+        recorder = _partners_opened(access.units, repo)
         yield Opened(access.units, repo, row)
     finally:
-        _partners_closing(access.units, repo)
+        _partners_closing(access.units, repo, recorder)
         for warning in repo.warnings:
             access.warn(warning)
         repo.close()
 
 
-def _partners_opened(units: Units, repo: Repository) -> None:
-    """Keep the terms each partner host showed (a change is audited, and alerted on)."""
+def _partners_opened(units: Units, repo: Repository) -> Recorder | None:
+    """Keep the terms each partner host showed (a change is audited, and alerted on), and
+    record audit answers for the shares written to them (embassy-format §13)."""
     from seawall.embassy.sites.partner import PartnerSite
 
     hosts = [s for s in repo.sites if isinstance(s, PartnerSite)]
-    if hosts:
-        from seawall.embassy.hosting import guest
+    if not hosts:
+        return None
+    from seawall.embassy.hosting import guest
 
-        with units() as ctx:
-            for site in hosts:
-                guest.note_terms(ctx, site)
+    with units() as ctx:
+        for site in hosts:
+            guest.note_terms(ctx, site)
+    recorder = Recorder(audit_key(repo.master))
+    for site in hosts:
+        if site.as_of is None:
+            site.tap = recorder.tap_for(site.url)
+    return recorder
 
 
-def _partners_closing(units: Units, repo: Repository) -> None:
-    """Send partner hosts the releases they are owed; never hides the operation's own error."""
-    from seawall.embassy.sites.partner import PartnerSite
+def _partners_closing(units: Units, repo: Repository, recorder: Recorder | None) -> None:
+    """Keep the audit answers recorded and send partner hosts the releases they are owed;
+    never hides the operation's own error."""
+    if recorder is None:
+        return
+    from seawall.embassy.hosting import guest
 
-    if any(isinstance(s, PartnerSite) for s in repo.sites):
-        from seawall.embassy.hosting import guest
-
-        with suppress(SeawallError):
-            guest.settle(units, repo.sites, repo.master, repo.clock.now())
+    with suppress(SeawallError):
+        recorder.save(repo)
+    with suppress(SeawallError):
+        guest.settle(units, repo.sites, repo.master, repo.clock.now())
 
 
 @contextmanager

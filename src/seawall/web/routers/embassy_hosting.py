@@ -66,6 +66,14 @@ class SignedPurge(BaseModel):
     signature: str
 
 
+class AuditChallenges(BaseModel):
+    """Challenges of a guest's audit: ``[name, nonce hex]`` pairs (at most 1000)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    challenges: list[list[str]]
+
+
 def parse_time(value: str | None, what: str = "as-of") -> datetime | None:
     """An ISO 8601 time (UTC when no offset is given)."""
     if value is None or not value.strip():
@@ -175,6 +183,18 @@ async def release_versions(request: Request, agreement: str, body: SignedRelease
         lambda ctx: objects.release(ctx, blobs, agreement, before, body.public_key, body.signature),
     )
     return dict(_answer(result))
+
+
+@router.post("/{agreement}/audit")
+async def audit_objects(request: Request, agreement: str, body: AuditChallenges) -> dict[str, Any]:
+    """Keyed hashes of the named objects' bytes as kept on this host's disk, one per challenge
+    (``null`` for a name that shows nothing or whose bytes are gone)."""
+    blobs = _blobs(request)
+    if any(len(pair) != 2 for pair in body.challenges):
+        raise InvalidInput("each challenge is [name, nonce hex]")
+    challenges = [(pair[0], pair[1]) for pair in body.challenges]
+    answers = await as_caller(request, lambda ctx: objects.audit(ctx, blobs, agreement, challenges))
+    return {"answers": answers}
 
 
 @router.post("/{agreement}/purge")
