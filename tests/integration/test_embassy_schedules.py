@@ -19,7 +19,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from seawall.core import alerts, audit
+from seawall.core import alerts, audit, users
 from seawall.core.clock import FrozenClock
 from seawall.core.context import Ctx
 from seawall.core.evidence import list_evidence
@@ -29,6 +29,7 @@ from seawall.embassy import registry, schedules, service
 from seawall.embassy.scheduling import Ticker, run_due
 from seawall.embassy.service.drills import drill
 from seawall.embassy.sites import open_site
+from seawall.errors import Forbidden
 from tests.conftest import free_port
 
 PASS = "correct-horse-battery-staple"
@@ -366,3 +367,25 @@ def test_two_passes_at_once_run_a_due_check_once(
         thread.join(60)
     assert sorted(outcomes) in (["skipped", "success"], ["success"])
     assert [r.outcome for r in _runs(node, "check")] == ["success"]
+
+
+def test_only_the_node_operator_schedules_a_backup(node: Node, repo: str, records: Path) -> None:
+    """A backup reads the node's own files: a signed-in custodian (who holds the passphrase)
+    may schedule checks and drills, never a backup of paths on the node."""
+    with node.unit(node.operator()) as ctx:
+        users.add_user(ctx, "custodian", "custodian", nation=node.nation)
+        custodian = users.act_as(ctx, "custodian")
+    with node.unit(custodian) as ctx:
+        with pytest.raises(Forbidden, match="may not schedule a backup"):
+            schedules.add_schedule(
+                ctx, repo, schedules.Request(kind="backup", every=timedelta(days=1), paths=["/"])
+            )
+        drill_id = schedules.add_schedule(
+            ctx,
+            repo,
+            schedules.Request(kind="drill", every=timedelta(days=30), rto=timedelta(hours=1)),
+        ).id
+    assert _add(node, repo, kind="backup", every=timedelta(days=1), paths=[str(records)])
+    with _units(node)() as ctx:
+        kinds = sorted(row.kind for row, _ in schedules.list_schedules(ctx))
+    assert drill_id and kinds == ["backup", "drill"]

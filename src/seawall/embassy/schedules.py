@@ -29,7 +29,7 @@ from seawall.core.context import Ctx
 from seawall.db.models.embassy import EmbassyRepo, EmbassyRun
 from seawall.db.models.schedules import EmbassySchedule
 from seawall.embassy import registry
-from seawall.errors import Conflict, InvalidInput, NotFound
+from seawall.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 KINDS = ("backup", "check", "audit", "drill")
 DEFAULT_GRACE = timedelta(minutes=10)
@@ -194,6 +194,13 @@ def _seconds(value: timedelta | None) -> int | None:
 def add_schedule(ctx: Ctx, repo_ref: str, request: Request) -> EmbassySchedule:
     """Schedule a kind of run for a registered repository; its first due time is after now."""
     require(ctx.who, Perm.EMBASSY_OPERATE)
+    if request.kind == "backup" and not ctx.who.node_operator:
+        # A backup reads any path the node's process can: only the node's own operator (the
+        # CLI on the node) names them, never a signed-in custodian who holds the passphrase.
+        raise Forbidden(
+            f"{ctx.who.username} may not schedule a backup: a backup reads the node's own "
+            "files, so it is scheduled on the node with `seawall embassy schedule add`"
+        )
     _check(request)
     now = ctx.now()
     Timing(now, request.cron, request.every, request.timezone)  # refuses a bad timing

@@ -147,10 +147,9 @@ def embassy_restore(
 
 # --- schedules --------------------------------------------------------------------------------
 
-# A backup schedule names paths on the node for the node's process to read, and the page's
-# custodian knows the passphrase that decrypts them: adding one stays with whoever runs the
-# node (`seawall embassy schedule add ... backup PATH`), as the web restores only inside the
-# restore directory.
+# The kinds the form offers. A backup schedule names paths on the node for the node's process
+# to read, so the pillar lets only the node's operator add one (`seawall embassy schedule add
+# ... backup PATH` on the node), as the web restores only inside the restore directory.
 ADDABLE_KINDS = ("check", "audit", "drill")
 
 
@@ -209,7 +208,7 @@ def embassy_schedule_add(
     request: Request,
     name: str,
     page: UiPage,
-    kind: Annotated[Literal["check", "audit", "drill"], Form()],
+    kind: Annotated[Literal["backup", "check", "audit", "drill"], Form()],
     cron: Annotated[str, Form(max_length=200)] = "",
     every: Annotated[str, Form(max_length=20)] = "",
     timezone: Annotated[str, Form(max_length=64)] = "UTC",
