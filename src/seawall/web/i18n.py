@@ -48,6 +48,7 @@ CORE_WORDS = (
     # an embassy run: its kind and its outcome (also an evidence record's)
     N_("backup"),
     N_("check"),
+    N_("audit"),
     N_("repair"),
     N_("restore"),
     N_("exposure"),

@@ -18,6 +18,7 @@ from seawall.cli.embassy import (
     sites,
     snapshots,
 )
+from seawall.cli.embassy.auditing import audit
 from seawall.cli.embassy.mounting import mount
 from seawall.cli.embassy.recovering import recover
 from seawall.cli.output import read_text_input
@@ -64,6 +65,7 @@ for _command in (
     finding.find,
     copying.copy,
     maintenance.check,
+    audit,
     maintenance.repair,
     maintenance.forget,
     rewriting.rewrite,
