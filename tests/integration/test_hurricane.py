@@ -224,6 +224,13 @@ def test_a_new_node_with_three_custodians_recovers_the_government_from_the_partn
     ).json()  # fmt: skip
     snapshot = backed_up["snapshot"]
     jm.cli("embassy", "host", "release", "--repo", "gov-records", env=secret)
+    # Before the storm: each partner proves it holds a sample of its shares, in a few KB.
+    audited = jm.cli(
+        "embassy", "audit", "--repo", "gov-records", "--sample", "100%", "--json", env=secret
+    ).json()  # fmt: skip
+    partners = [s for s in audited["sites"] if s["auditable"]]
+    assert len(partners) == 2 and all(s["challenged"] > 0 and not s["failed"] for s in partners)
+    assert all(s["wire_bytes"] < 400 * s["challenged"] for s in partners), partners
 
     # -- The storm: Jamaica's node, both domestic disks and the records are gone.
     jm.stop()
