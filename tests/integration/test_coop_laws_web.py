@@ -151,6 +151,7 @@ def test_the_matrix_downloads_as_csv_html_and_pdf(assessor: httpx.Client) -> Non
     html = assessor.get("/coop/laws/matrix.html", params={"group": "CARICOM"})
     assert html.headers["content-type"].startswith("text/html")
     assert f'href="{SOURCE}"' in html.text and "(CARICOM)" in html.text
+    assert html.headers["content-disposition"].startswith("attachment;")
     pdf = assessor.get("/coop/laws/matrix.pdf", params={"group": "OECS", "lang": "fr"})
     assert pdf.headers["content-type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF")

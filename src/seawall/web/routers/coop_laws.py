@@ -101,7 +101,7 @@ def matrix_download(
     request: Request, page: UiPage, fmt: Literal["csv", "html", "pdf"], group: str = ""
 ) -> Response:
     """The matrix as CSV, a self-contained HTML document or a landscape PDF, in the page's
-    language."""
+    language, as a download."""
     ctx = page.ctx
     chosen = _group(group)
     matrix = laws.harmonisation_matrix(ctx, chosen)
@@ -111,11 +111,12 @@ def matrix_download(
         html = matrix_html(matrix, ctx.now(), chosen, language_of(request))
         data = html.encode() if fmt == "html" else matrix_pdf(html)
     name = f"harmonisation-matrix{'-' + chosen.lower() if chosen else ''}.{fmt}"
-    disposition = "inline" if fmt == "html" else "attachment"
+    # Each is a download: the HTML document carries its own <style>, which this site's
+    # Content-Security-Policy would refuse if it were opened here.
     return Response(
         data,
         media_type=MEDIA[fmt],
-        headers={"Content-Disposition": f'{disposition}; filename="{name}"'},
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 
