@@ -389,3 +389,14 @@ def test_only_the_node_operator_schedules_a_backup(node: Node, repo: str, record
     with _units(node)() as ctx:
         kinds = sorted(row.kind for row, _ in schedules.list_schedules(ctx))
     assert drill_id and kinds == ["backup", "drill"]
+
+
+def test_a_viewer_cannot_run_what_is_due(node: Node, repo: str, clock: FrozenClock) -> None:
+    _add(node, repo, kind="check", every=timedelta(hours=1))
+    clock.advance(hours=2)
+    with node.unit(node.operator()) as ctx:
+        users.add_user(ctx, "watcher", "viewer", nation=node.nation)
+        viewer = users.act_as(ctx, "watcher")
+    with pytest.raises(Forbidden):
+        run_due(lambda: node.unit(viewer), clock, node.settings)
+    assert _runs(node, "check") == []  # nothing claimed, nothing run

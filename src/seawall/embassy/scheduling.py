@@ -24,6 +24,7 @@ import httpx
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from seawall.core.access import Perm, require
 from seawall.core.alerts import Delivery, deliver_alerts, raise_alert
 from seawall.core.clock import Clock
 from seawall.core.context import Ctx
@@ -127,6 +128,8 @@ def run_due(
     """Run every due schedule once, raise the alerts they call for, and deliver alerts."""
     done = Pass()
     with units() as ctx:
+        # Running what is due claims schedules before any job opens a repository: an operator's act.
+        require(ctx.who, Perm.EMBASSY_OPERATE)
         listed = [(row, name) for row, name in schedules.list_schedules(ctx) if row.enabled]
         for row, _name in listed:
             ctx.db.expunge(row)
