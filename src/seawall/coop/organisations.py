@@ -8,6 +8,8 @@ are those of programmes (:mod:`seawall.coop.programmes`).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlalchemy import ColumnElement, func, or_, select
 
 from seawall.coop.errors import (
@@ -105,6 +107,25 @@ def save_organisation(
     return row, "added"
 
 
+def update_organisation(
+    ctx: Ctx, settings: Settings, ref: str, draft: OrganisationDraft
+) -> tuple[CoopOrganisation, str]:
+    """Change a partner organisation of the caller's nation (its name stays: imports match on
+    it); the row and ``updated`` or ``unchanged``."""
+    require(ctx.who, Perm.COOP_WRITE)
+    row = get_organisation(ctx, ref)
+    _refuse_received(row)
+    return save_organisation(ctx, settings, replace(draft, name=row.name), replace_existing=True)
+
+
+def _refuse_received(row: CoopOrganisation) -> None:
+    if row.received_at is not None:
+        raise ReceivedRecordReadOnly(
+            f"{row.name} is {row.nation}'s record, shared with this hub: only {row.nation}'s "
+            "node changes it"
+        )
+
+
 def _snapshot(row: CoopOrganisation) -> tuple[object, ...]:
     return (row.name, row.kind, row.acronym, row.country, row.website, row.contact, row.note,
             row.shareable)  # fmt: skip
@@ -114,11 +135,7 @@ def set_shareable(ctx: Ctx, settings: Settings, ref: str, shareable: bool) -> Co
     """Share an organisation with the hubs of the nation's groups, or withdraw it."""
     require(ctx.who, Perm.COOP_WRITE)
     row = get_organisation(ctx, ref)
-    if row.received_at is not None:
-        raise ReceivedRecordReadOnly(
-            f"{row.name} is {row.nation}'s record, shared with this hub: only {row.nation}'s "
-            "node changes it"
-        )
+    _refuse_received(row)
     if row.shareable != shareable:
         row.shareable = shareable
         row.updated_at, row.updated_by = ctx.now(), ctx.who.username

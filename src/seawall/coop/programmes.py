@@ -136,6 +136,21 @@ def save_programme(
     return row, "added"
 
 
+def update_programme(
+    ctx: Ctx,
+    settings: Settings,
+    ref: str,
+    draft: ProgrammeDraft,
+    catalogue: Catalogue | None = None,
+) -> tuple[Programme, str]:
+    """Change a programme of the caller's nation (its reference stays: imports match on it);
+    the row and ``updated`` or ``unchanged``. The roadmap items it funds are kept."""
+    row = _own(ctx, ref)
+    return save_programme(
+        ctx, settings, replace(draft, ref=row.ref), catalogue, replace_existing=True
+    )
+
+
 def _snapshot(row: Programme) -> tuple[object, ...]:
     return (
         row.name, row.description, list(row.funders), list(row.implementers),
@@ -238,6 +253,16 @@ def list_programmes(
     if status:
         rows = [r for r in rows if r.status == status.strip().lower()]
     return rows
+
+
+def of_partner(ctx: Ctx, names: Sequence[str]) -> tuple[list[Programme], list[Programme]]:
+    """The programmes the caller may read that a partner, known by any of ``names`` (its
+    name, its acronym; any case), funds, and those it implements."""
+    keys = {n.strip().casefold() for n in names if n.strip()}
+    rows = list_programmes(ctx)
+    funds = [r for r in rows if keys.intersection(f.casefold() for f in r.funders)]
+    implements = [r for r in rows if keys.intersection(i.casefold() for i in r.implementers)]
+    return funds, implements
 
 
 def partners_named(rows: Sequence[Programme]) -> list[str]:

@@ -10,18 +10,29 @@ latest round in progress before any is published), against its targets (and
 ``default_target`` for factors without one); for a nation with no round here, from the latest
 round it published to a group this node holds (a hub's received rounds), against
 ``default_target`` alone, since a nation's targets stay on its own node.
+
+The roadmap items a programme funds meet the same way: :func:`funded_items` reads each item
+a programme names from ``assess``, and :func:`funders_of` asks ``coop`` which programmes fund
+each item of a roadmap.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
 
 from seawall.assess import gaps, rounds
 from seawall.assess.benchmark import build_panel
 from seawall.assess.frameworks import available_frameworks, get_framework
 from seawall.assess.statements import PanelRow
+from seawall.coop import programmes
 from seawall.coop.coverage import Coverage, GapRef, group_coverage, nation_coverage
 from seawall.coop.fields import Catalogue
+from seawall.core.access import Perm
 from seawall.core.context import Ctx
 from seawall.core.nations import groups_of, normalise_nation, region_members
+from seawall.db.models.coop import Programme
+from seawall.errors import SeawallError
 
 DEFAULT_FRAMEWORK = "cmm-2021"
 
@@ -95,3 +106,57 @@ def coverage_of_group(
         for gap in nation_gaps(ctx, member, framework_id, default_target, panel)
     ]
     return group_coverage(ctx, group, found)
+
+
+@dataclass(frozen=True)
+class FundedItem:
+    """A roadmap item a programme funds, as its page shows it; ``action`` is empty (and the
+    rest unknown) when the caller may not read the item (another nation's roadmap)."""
+
+    id: str
+    factor: str = ""
+    action: str = ""
+    owner: str = ""
+    due: date | None = None
+    status: str = ""
+    progress: int = 0
+    round_id: str | None = None
+
+
+def funded_items(ctx: Ctx, row: Programme) -> list[FundedItem]:
+    """The roadmap items ``row`` funds, read from ``assess`` as the caller may read them."""
+    if not row.funds_items:
+        return []
+    if not ctx.who.can(Perm.ASSESS_READ):
+        return [FundedItem(i) for i in row.funds_items]
+    latest: dict[tuple[str, str], str] = {}
+    for r in rounds.list_rounds(ctx):  # newest year first
+        latest.setdefault((r.nation, r.framework_id), r.id)
+    found: list[FundedItem] = []
+    for item_id in row.funds_items:
+        try:
+            item = gaps.get_item(ctx, item_id)
+        except SeawallError:
+            found.append(FundedItem(item_id))
+            continue
+        found.append(
+            FundedItem(
+                item.id,
+                f"{item.framework_id}:{item.factor_id}",
+                item.action,
+                item.owner,
+                item.due,
+                item.status,
+                item.progress,
+                latest.get((item.nation, item.framework_id)),
+            )
+        )
+    return found
+
+
+def funders_of(ctx: Ctx, item_ids: list[str]) -> dict[str, list[Programme]]:
+    """The caller's nation's programmes funding each roadmap item (none for a caller who may
+    not read programmes)."""
+    if not ctx.who.can(Perm.COOP_READ):
+        return {}
+    return programmes.funding_of(ctx, item_ids)

@@ -1,4 +1,5 @@
-"""Maturity pages of a round's gaps: factors below target, the targets, and the roadmap."""
+"""Maturity pages of a round's gaps: factors below target, the targets, and the roadmap with
+the programmes that fund each item (cooperation's, through :mod:`seawall.web.gap_feed`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from seawall.assess import frameworks, gaps, rounds
 from seawall.core.nations import nation_name
 from seawall.errors import InvalidInput
 from seawall.web.deps import UiPage, read_form_csrf
+from seawall.web.gap_feed import funders_of
 from seawall.web.pages import attempt, page_gettext, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(read_form_csrf)])
@@ -60,6 +62,7 @@ def _gaps(
         agreed=rounds.agreed_stages(ctx.db, row.id),
         items=items,
         history={i.id: gaps.history(ctx, i.id) for i in items},
+        funders=funders_of(ctx, [i.id for i in items]),
         statuses=[s.value for s in gaps.ItemStatus],
         nation_label=nation_name(row.nation),
     )
