@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     # Schedules and alerts (docs/alerts.md).
     schedule_interval_seconds: int = Field(default=60, ge=0)
     embassy_passphrase_dir: Path | None = None
+    # Bandwidth limits per embassy site in KiB/s (docs/embassy.md, thin links); None: none.
+    embassy_limit_upload_kib: int | None = Field(default=None, ge=1)
+    embassy_limit_download_kib: int | None = Field(default=None, ge=1)
     alert_webhook_urls: list[str] = Field(default_factory=list, repr=False)
     alert_webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
     alert_smtp_host: str = ""

@@ -23,6 +23,7 @@ from seawall.embassy.index import Index
 from seawall.embassy.orphans import adopt_orphans
 from seawall.embassy.pipeline import Contents, Pipeline, Target
 from seawall.embassy.progress import Progress, ProgressFn, ignore_progress
+from seawall.embassy.resuming import resuming
 from seawall.embassy.scanning import file_node, node_path, owner_of, read_xattrs, walk
 from seawall.embassy.sealing import Compression
 from seawall.embassy.snapshots import Node, Snapshot, dump_tree
@@ -201,7 +202,8 @@ def back_up(
     roots = _sources(paths, stdin, stdin_name)
     survey = _survey(roots, excludes, repo.config.chunker.max_size)
     targets = repo.require_sites(degraded=degraded, what="backup")
-    with repo.lock(exclusive=False):
+    # Partner sites resume after a dropped link for the whole run (see .resuming).
+    with repo.lock(exclusive=False), resuming(repo):
         index = repo.load_index()
         parent = _parent(repo, roots) if roots else None
         pipeline = _open_pipeline(repo, index, targets, degraded, compression)

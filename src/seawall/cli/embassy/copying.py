@@ -9,6 +9,7 @@ import click
 
 from seawall.cli.context import CliState, pass_state
 from seawall.cli.embassy.access import access_to, ask_passphrase, progress_bar
+from seawall.cli.embassy.limits import limit_options, limited
 from seawall.cli.output import emit_json, json_option, say
 from seawall.embassy.service.copying import copy as copy_snapshots
 
@@ -33,14 +34,21 @@ def ask_from_passphrase() -> str:
     multiple=True,
     help="Copy only this snapshot (id or prefix, or latest); repeat. Default: all.",
 )
+@limit_options
 @json_option
 @pass_state
 def copy(
-    state: CliState, from_ref: str, to_ref: str, snapshots: tuple[str, ...], as_json: bool
+    state: CliState,
+    from_ref: str,
+    to_ref: str,
+    snapshots: tuple[str, ...],
+    limit_upload: int | None,
+    limit_download: int | None,
+    as_json: bool,
 ) -> None:
     """Copy snapshots into another repository; those copied already are skipped."""
     source = replace(access_to(state, from_ref), passphrase=ask_from_passphrase)
-    with progress_bar(not as_json) as progress:
+    with limited(state, limit_upload, limit_download), progress_bar(not as_json) as progress:
         report = copy_snapshots(source, access_to(state, to_ref), snapshots, progress=progress)
     if as_json:
         emit_json(

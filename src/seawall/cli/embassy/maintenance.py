@@ -20,6 +20,7 @@ from seawall.cli.embassy.access import (
     progress_bar,
     repo_option,
 )
+from seawall.cli.embassy.limits import limit_options, limited
 from seawall.cli.output import emit_json, emit_or_say, emit_table, err_console, json_option, say
 from seawall.embassy import service
 from seawall.embassy.errors import PacksLost
@@ -34,16 +35,23 @@ from seawall.embassy.snapshots import DEFAULT_GROUP_BY, KeepPolicy, parse_group_
 @repo_option
 @click.option("--read-data", is_flag=True, help="Read and authenticate every share.")
 @click.option("--read-data-subset", default=None, help="Read this share of the packs, e.g. 10%.")
+@limit_options
 @json_option
 @pass_state
 def check(
-    state: CliState, repo_ref: str, read_data: bool, read_data_subset: str | None, as_json: bool
+    state: CliState,
+    repo_ref: str,
+    read_data: bool,
+    read_data_subset: str | None,
+    limit_upload: int | None,
+    limit_download: int | None,
+    as_json: bool,
 ) -> None:
     """Verify the repository; name every missing or corrupt share (exit 1 if any)."""
     mode: bool | float = read_data
     if read_data_subset is not None:
         mode = fraction(read_data_subset, "--read-data-subset")
-    with progress_bar(not as_json) as progress:
+    with limited(state, limit_upload, limit_download), progress_bar(not as_json) as progress:
         report = service.check(access_to(state, repo_ref), mode, progress=progress)
     if as_json:
         emit_json(
@@ -82,11 +90,19 @@ def check(
     is_flag=True,
     help="First index every pack again from its trailer (an index file that is damaged or lost).",
 )
+@limit_options
 @json_option
 @pass_state
-def repair(state: CliState, repo_ref: str, reindex: bool, as_json: bool) -> None:
+def repair(
+    state: CliState,
+    repo_ref: str,
+    reindex: bool,
+    limit_upload: int | None,
+    limit_download: int | None,
+    as_json: bool,
+) -> None:
     """Rebuild missing or corrupt shares and restore full redundancy."""
-    with progress_bar(not as_json) as progress:
+    with limited(state, limit_upload, limit_download), progress_bar(not as_json) as progress:
         try:
             report = service.repair(access_to(state, repo_ref), index=reindex, progress=progress)
         except PacksLost as exc:
@@ -118,12 +134,21 @@ def repair(state: CliState, repo_ref: str, reindex: bool, as_json: bool) -> None
 @repo_option
 @max_unused_option
 @dry_run_option
+@limit_options
 @json_option
 @pass_state
-def prune(state: CliState, repo_ref: str, max_unused: str, dry_run: bool, as_json: bool) -> None:
+def prune(
+    state: CliState,
+    repo_ref: str,
+    max_unused: str,
+    dry_run: bool,
+    limit_upload: int | None,
+    limit_download: int | None,
+    as_json: bool,
+) -> None:
     """Delete data no snapshot uses; repack partly used packs (exclusive lock)."""
     unused = fraction(max_unused, "--max-unused", zero=True)
-    with progress_bar(not as_json) as progress:
+    with limited(state, limit_upload, limit_download), progress_bar(not as_json) as progress:
         report = service.prune(
             access_to(state, repo_ref), max_unused=unused, dry_run=dry_run, progress=progress
         )

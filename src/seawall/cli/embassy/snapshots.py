@@ -19,6 +19,7 @@ from seawall.cli.embassy.access import (
     progress_bar,
     repo_option,
 )
+from seawall.cli.embassy.limits import limit_options, limited
 from seawall.cli.output import emit_json, emit_or_say, emit_or_table, json_option, say
 from seawall.embassy import registry, service
 from seawall.embassy.sealing import Compression
@@ -77,6 +78,7 @@ def init(state: CliState, name: str, sites: tuple[str, ...], shares: str, as_jso
     show_default=True,
     help="zstd level 3 (auto), level 11 (max), or none (off) for new chunks.",
 )
+@limit_options
 @json_option
 @pass_state
 def backup(
@@ -89,10 +91,12 @@ def backup(
     stdin_name: str,
     degraded: bool,
     compression: str,
+    limit_upload: int | None,
+    limit_download: int | None,
     as_json: bool,
 ) -> None:
     """Back up PATHS (and/or stdin) as a new snapshot."""
-    with progress_bar(not as_json) as progress:
+    with limited(state, limit_upload, limit_download), progress_bar(not as_json) as progress:
         report = service.backup(
             access_to(state, repo_ref),
             [str(p) for p in paths],
@@ -224,6 +228,7 @@ def diff(state: CliState, repo_ref: str, old: str, new: str, as_json: bool) -> N
 @click.option("--target", required=True, type=click.Path(path_type=Path), help="Where to restore.")
 @click.option("--include", default=None, help="Only this path (file or directory).")
 @click.option("--overwrite", is_flag=True, help="Replace files that already exist.")
+@limit_options
 @json_option
 @pass_state
 def restore(
@@ -233,10 +238,12 @@ def restore(
     target: Path,
     include: str | None,
     overwrite: bool,
+    limit_upload: int | None,
+    limit_download: int | None,
     as_json: bool,
 ) -> None:
     """Restore a snapshot (or part of it); every piece is verified first."""
-    with progress_bar(not as_json) as progress:
+    with limited(state, limit_upload, limit_download), progress_bar(not as_json) as progress:
         done = service.restore(
             access_to(state, repo_ref),
             snapshot,

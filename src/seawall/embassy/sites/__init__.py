@@ -9,6 +9,7 @@ from urllib.parse import unquote, urlsplit
 
 from seawall.embassy.errors import BadSiteUrl
 from seawall.embassy.sites.base import ObjectInfo, Site, check_name
+from seawall.embassy.sites.throttle import Limits, current_limits, limit_site
 from seawall.embassy.sites.urls import redact_url
 
 SCHEMES = ("file", "sftp", "s3", "seawall")
@@ -20,8 +21,14 @@ def open_site(url: str, **opts: Any) -> Site:
 
     ``opts`` go to the site class (``fsync=`` for local, ``timeout=`` for SFTP and partner
     nodes, ``connect_timeout=``, ``read_timeout=``, ``max_attempts=`` for S3). Nothing
-    connects until the first call.
+    connects until the first call. Sites opened inside
+    :func:`~seawall.embassy.sites.throttle.link_limits` are held to its bandwidth limits.
     """
+    site = _open(url, **opts)
+    return limit_site(site) if current_limits() != Limits() else site
+
+
+def _open(url: str, **opts: Any) -> Site:
     try:
         scheme = urlsplit(url.strip()).scheme.lower()
     except ValueError:
