@@ -235,3 +235,35 @@ def test_the_roadmap_items_a_programme_funds_show_on_both_pages(
         assert "JM-CIRT" not in other_row
         spanish = http.get(f"/coop/programmes/{row.id}", params={"lang": "es"})
         assert "Elementos de la hoja de ruta que financia" in spanish.text
+
+
+def test_a_writer_names_on_the_web_the_roadmap_items_a_programme_funds(
+    node: Node, live_server: LiveServer, people: str
+) -> None:
+    with node.unit(node.operator()) as ctx:
+        item = add_item(ctx, "JM", "cmm-2021", "D1.2", "24/7 CSIRT cover", "JaCIRT",
+                        date(2027, 6, 30))  # fmt: skip
+        item_id = item.id
+    row = _programme(node)
+    with closing(_client(live_server, "jm-viewer")) as http:
+        page = http.get(f"/coop/programmes/{row.id}")
+        assert 'id="fund-form"' not in page.text
+        refused = http.post(
+            f"/coop/programmes/{row.id}/fund", data={"item": item_id, "csrf_token": csrf_of(page)}
+        )
+        assert refused.status_code == 403 and _programme(node).funds_items == []
+    with closing(_client(live_server, "jm-assessor")) as http:
+        page = http.get(f"/coop/programmes/{row.id}")
+        assert f'<option value="{item_id}">' in page.text  # the nation's roadmap, to choose from
+        token = csrf_of(page)
+        unknown = http.post(
+            f"/coop/programmes/{row.id}/fund", data={"item": "no-such-item", "csrf_token": token}
+        )
+        assert unknown.status_code == 404 and _programme(node).funds_items == []
+        funded = http.post(
+            f"/coop/programmes/{row.id}/fund", data={"item": item_id, "csrf_token": token}
+        )
+        assert funded.status_code == 200, funded.text[:300]
+        assert "Programme JM-CIRT funds 1 roadmap item." in funded.text
+        assert f'id="funded-{item_id}"' in funded.text
+        assert _programme(node).funds_items == [item_id]

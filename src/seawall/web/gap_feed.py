@@ -11,9 +11,10 @@ latest round in progress before any is published), against its targets (and
 round it published to a group this node holds (a hub's received rounds), against
 ``default_target`` alone, since a nation's targets stay on its own node.
 
-The roadmap items a programme funds meet the same way: :func:`funded_items` reads each item
-a programme names from ``assess``, and :func:`funders_of` asks ``coop`` which programmes fund
-each item of a roadmap.
+The roadmap items a programme funds meet the same way: :func:`fund_roadmap_items` checks
+with ``assess`` that each is a roadmap item of the programme's nation before ``coop`` keeps
+its id, :func:`funded_items` reads each item a programme names from ``assess``, and
+:func:`funders_of` asks ``coop`` which programmes fund each item of a roadmap.
 """
 
 from __future__ import annotations
@@ -28,11 +29,12 @@ from seawall.assess.statements import PanelRow
 from seawall.coop import programmes
 from seawall.coop.coverage import Coverage, GapRef, group_coverage, nation_coverage
 from seawall.coop.fields import Catalogue
-from seawall.core.access import Perm
+from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
 from seawall.core.nations import groups_of, normalise_nation, region_members
+from seawall.db.models.assess import RoadmapItem
 from seawall.db.models.coop import Programme
-from seawall.errors import SeawallError
+from seawall.errors import InvalidInput, SeawallError
 
 DEFAULT_FRAMEWORK = "cmm-2021"
 
@@ -152,6 +154,31 @@ def funded_items(ctx: Ctx, row: Programme) -> list[FundedItem]:
             )
         )
     return found
+
+
+def roadmap_choices(ctx: Ctx, row: Programme) -> list[RoadmapItem]:
+    """The roadmap items of the programme's nation it does not fund yet, for a writer of that
+    nation to choose from (none for anyone else)."""
+    if row.received_at is not None or row.nation != ctx.who.nation:
+        return []
+    if not (ctx.who.can(Perm.COOP_WRITE) and ctx.who.can(Perm.ASSESS_READ)):
+        return []
+    return [i for i in gaps.list_items(ctx, row.nation) if i.id not in row.funds_items]
+
+
+def fund_roadmap_items(ctx: Ctx, ref: str, item_ids: list[str]) -> Programme:
+    """Name roadmap items a programme funds, once ``assess`` confirms each is a roadmap item
+    of the programme's nation: a programme funds its own nation's roadmap."""
+    require(ctx.who, Perm.COOP_WRITE)
+    row = programmes.get_programme(ctx, ref)
+    for item_id in item_ids:
+        item = gaps.get_item(ctx, item_id)
+        if item.nation != row.nation:
+            raise InvalidInput(
+                f"roadmap item {item_id} is {item.nation}'s; programme {row.ref} is "
+                f"{row.nation}'s: a programme funds its own nation's roadmap"
+            )
+    return programmes.fund_items(ctx, row.id, item_ids)
 
 
 def funders_of(ctx: Ctx, item_ids: list[str]) -> dict[str, list[Programme]]:

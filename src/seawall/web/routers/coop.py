@@ -28,7 +28,9 @@ from seawall.web.gap_feed import (
     catalogue,
     coverage_of_group,
     coverage_of_nation,
+    fund_roadmap_items,
     funded_items,
+    roadmap_choices,
 )
 from seawall.web.pages import attempt, page_gettext, render
 from seawall.web.routers import coop_orgs
@@ -259,6 +261,7 @@ def _programme_page(
         notice=notice,
         p=row,
         funded=funded_items(page.ctx, row),
+        choices=roadmap_choices(page.ctx, row) if own else [],
         orgs=_organisation_ids(page),
         can_edit=own and page.who.can(Perm.COOP_WRITE),
         form=form or form_of(row),
@@ -288,6 +291,27 @@ def programme_edit(
         return _programme_page(request, page, ref, tried.status, tried.error, form=posted.values)
     saved = page_gettext(request).gettext("Programme %(ref)s saved.") % {"ref": row.ref}
     return _programme_page(request, page, row.id, notice=saved)
+
+
+@router.post("/coop/programmes/{ref}/fund", response_class=HTMLResponse)
+def programme_fund(
+    request: Request,
+    page: UiPage,
+    ref: str,
+    item: Annotated[list[str], Form(max_length=64)],
+) -> HTMLResponse:
+    """Name roadmap items of the programme's nation that it funds."""
+    with attempt(page.ctx) as tried:
+        row = fund_roadmap_items(page.ctx, ref, item[:100])
+    if tried.refused:
+        return _programme_page(request, page, ref, tried.status, tried.error)
+    words = page_gettext(request).ngettext(
+        "Programme %(ref)s funds %(num)s roadmap item.",
+        "Programme %(ref)s funds %(num)s roadmap items.",
+        len(row.funds_items),
+    )
+    notice = words % {"ref": row.ref, "num": len(row.funds_items)}
+    return _programme_page(request, page, row.id, notice=notice)
 
 
 def _share(request: Request, page: Page, ref: str, shareable: bool) -> HTMLResponse:
