@@ -106,3 +106,28 @@ def test_the_demo_node_has_sample_programmes_marked_as_such(tmp_path: Path) -> N
     cells = {g["factor"]: g for g in covered.json()["gaps"]}
     # The sample round's D1.2 gap has two programmes on it: a possible duplication.
     assert cells["cmm-2021:D1.2"]["duplication"], cells.get("cmm-2021:D1.2")
+
+
+def test_a_programme_funds_its_own_nations_roadmap_items_only(tmp_path: Path) -> None:
+    home = init_node(tmp_path / "jm")
+    added = run_seawall(
+        home, "coop", "programme", "add", "--ref", "JM-CIRT", "--name", "National CIRT",
+        "--funder", "IDB", "--factor", "cmm:D1.2", "--status", "ongoing",
+    )  # fmt: skip
+    assert added.code == 0, added.err
+    items = {}
+    for nation in ("JM", "TT"):
+        item = run_seawall(
+            home, "assess", "roadmap", "add", "--nation", nation, "--factor", "D1.2",
+            "--action", "Stand up the CIRT", "--owner", "MSET", "--due", "2027-06-30", "--json",
+        )  # fmt: skip
+        assert item.code == 0, item.err
+        items[nation] = item.json()["id"]
+    refused = run_seawall(home, "coop", "programme", "fund", "JM-CIRT", "--item", items["TT"])
+    assert refused.code == 65 and "a programme funds its own nation's roadmap" in refused.err
+    assert len(refused.err.strip().splitlines()) == 1
+    funded = run_seawall(
+        home, "coop", "programme", "fund", "JM-CIRT", "--item", items["JM"], "--json"
+    )
+    assert funded.code == 0, funded.err
+    assert funded.json()["funds_items"] == [items["JM"]]

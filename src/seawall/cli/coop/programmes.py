@@ -15,15 +15,13 @@ from typing import Any
 
 import click
 
-from seawall.assess import gaps
 from seawall.cli.context import CliState, pass_state
 from seawall.cli.output import emit_json, emit_or_say, emit_or_table, json_option, read_input, say
 from seawall.coop import exchange, programmes
 from seawall.coop.fields import ProgrammeDraft, parse_budget, parse_date, programme_doc
 from seawall.core import users
 from seawall.core.context import Ctx
-from seawall.errors import InvalidInput
-from seawall.web.gap_feed import catalogue
+from seawall.web.gap_feed import catalogue, fund_roadmap_items
 
 AS_USER = "seawall.coop.as"
 as_option = click.option(
@@ -278,15 +276,7 @@ def programme_unshare(state: CliState, ref: str, as_json: bool) -> None:
 def programme_fund(state: CliState, ref: str, items: tuple[str, ...], as_json: bool) -> None:
     """Name the roadmap items this programme funds."""
     with acting(state) as ctx:
-        row = programmes.get_programme(ctx, ref)
-        for item_id in items:
-            item = gaps.get_item(ctx, item_id)
-            if item.nation != row.nation:
-                raise InvalidInput(
-                    f"roadmap item {item_id} is {item.nation}'s; programme {row.ref} is "
-                    f"{row.nation}'s: a programme funds its own nation's roadmap"
-                )
-        row = programmes.fund_items(ctx, row.id, items)
+        row = fund_roadmap_items(ctx, ref, list(items))
         doc = {**programme_doc(row), "funds_items": list(row.funds_items)}
     emit_or_say(as_json, doc, f"Programme {doc['ref']} funds {', '.join(doc['funds_items'])}")
 
