@@ -163,6 +163,10 @@ class Proxy:
             server.close()
             for writer in self._open:
                 writer.transport.abort()
+            pending = asyncio.all_tasks(loop)
+            for task in pending:
+                task.cancel()
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
             loop.run_until_complete(server.wait_closed())
             loop.close()
 
@@ -203,8 +207,8 @@ class Proxy:
                 self._pump(reader, up_writer, upload=True),
                 self._pump(up_reader, writer, upload=False),
             )
-        except (OSError, asyncio.IncompleteReadError):
-            pass
+        except (OSError, asyncio.IncompleteReadError, asyncio.CancelledError):
+            pass  # a cut, a reset, or the proxy stopping: the connection just ends
         finally:
             for each in (writer, up_writer):
                 self._open.discard(each)
