@@ -5,6 +5,7 @@ middle of the backup."""
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from seawall.embassy.restore import restore_snapshot
 from seawall.embassy.sites import open_site
 from seawall.embassy.sites.directory import use_directory
 from seawall.embassy.sites.partner import PartnerSite
+from tests.cli import init_node, run_seawall, site_dirs
 from tests.hosts import Guest, start_guest
 from tests.linkemu import thin_host
 
@@ -83,3 +85,35 @@ def test_backup_over_a_thin_link_survives_two_drops_and_sends_each_share_once(
         assert (target / source.relative_to("/") / "ledger.bin").read_bytes() == (
             source / "ledger.bin"
         ).read_bytes()
+
+
+def test_limit_upload_and_download_hold_each_site_to_their_rate(tmp_path: Path) -> None:
+    home = init_node(tmp_path / "node")
+    dirs = site_dirs(tmp_path, 2)
+    env = {"SEAWALL_EMBASSY_PASSPHRASE": PASS}
+    init = ["embassy", "init", "--name", "gov", "--shares", "1-of-2"]
+    assert run_seawall(home, *init, *[f"--site=file://{d}" for d in dirs], env=env).code == 0
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "scan.tif").write_bytes(os.urandom(256 * 1024))
+
+    start = time.monotonic()
+    done = run_seawall(
+        home, "embassy", "backup", "--repo", "gov", "--limit-upload", "64", str(source), env=env
+    )
+    # 256 KiB to each site at 64 KiB/s, the first second's worth saved up: 3 s at least.
+    assert done.code == 0, done.err
+    assert time.monotonic() - start >= 3
+
+    start = time.monotonic()
+    limit = {**env, "SEAWALL_EMBASSY_LIMIT_DOWNLOAD_KIB": "64"}  # the setting, no option
+    args = ["embassy", "restore", "--repo", "gov", "latest", "--target", str(tmp_path / "out")]
+    restored = run_seawall(home, *args, env=limit)
+    assert restored.code == 0, restored.err
+    assert time.monotonic() - start >= 3
+
+    refused = run_seawall(
+        home, "embassy", "check", "--repo", "gov", "--limit-download", "0", env=env
+    )
+    assert refused.code != 0
+    assert "--limit-download" in refused.err
