@@ -155,6 +155,7 @@ class Proxy:
 
         def serve() -> None:
             loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(loop)
             self._loop = loop
             server = loop.run_until_complete(asyncio.start_server(self._accept, "127.0.0.1", 0))
             self.port = server.sockets[0].getsockname()[1]
@@ -166,7 +167,8 @@ class Proxy:
             pending = asyncio.all_tasks(loop)
             for task in pending:
                 task.cancel()
-            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            if pending:
+                loop.run_until_complete(asyncio.wait(pending))
             loop.run_until_complete(server.wait_closed())
             loop.close()
 
