@@ -107,3 +107,15 @@ def test_a_viewer_is_refused_and_the_cirt_directory_counts_the_region(tmp_path: 
     assert "cirts.csv: row 2, column status: 'running' is not one of" in failed.err
     shown = run_seawall(home, "coop", "cirt", "show", "Guyana", "--json").json()
     assert shown["name"].endswith("(CIRT.GY)")
+
+
+def test_law_and_cirt_export_take_json_like_every_coop_command(tmp_path: Path) -> None:
+    home = init_node(tmp_path / "jm")
+    assert run_seawall(home, "coop", "law", "import", "--starter").code == 0
+    assert run_seawall(home, "coop", "cirt", "import", "--starter").code == 0
+    laws_out = run_seawall(home, "coop", "law", "export", "--json")
+    assert laws_out.code == 0, laws_out.err
+    assert laws_out.json()["instruments"][0]["source"].startswith("https://")
+    cirts_out = run_seawall(home, "coop", "cirt", "export", "--json")
+    assert cirts_out.code == 0, cirts_out.err
+    assert cirts_out.json()["cirts"][0]["source"].startswith("https://")

@@ -191,7 +191,9 @@ def check_fields(values: Mapping[str, Any], at: str = "") -> dict[str, Any]:
             }.items()
             if v
         },
-        "pgp_fingerprint": _fingerprint(values.get("pgp_fingerprint", ""), _at(at, "pgp")),
+        "pgp_fingerprint": _fingerprint(
+            values.get("pgp_fingerprint", ""), _at(at, "pgp_fingerprint")
+        ),
         "first_url": url_field(values.get("first_url", ""), _at(at, "first_url")),
         "ti_url": ti_url,
         "ti_status": ti_status,

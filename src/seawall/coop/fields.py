@@ -18,6 +18,8 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlparse
 
+import pycountry
+
 from seawall.coop.errors import OrganisationInvalid, ProgrammeInvalid
 from seawall.core.nations import normalise_nation
 from seawall.db.models.coop import CoopOrganisation, Programme
@@ -221,7 +223,9 @@ def check_programme(
     ]
     beneficiaries = tuple(dict.fromkeys(named)) or (nation,)
     currency = draft.currency.strip().upper()
-    if currency and not _CURRENCY.match(currency):
+    if currency and (
+        not _CURRENCY.match(currency) or pycountry.currencies.get(alpha_3=currency) is None
+    ):
         raise ProgrammeInvalid(f"currency: {draft.currency!r} is not an ISO 4217 code such as USD")
     if draft.budget is not None:
         if not draft.budget.is_finite() or draft.budget < 0 or draft.budget >= Decimal(10) ** 16:

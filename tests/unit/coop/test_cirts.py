@@ -72,6 +72,11 @@ def test_a_pgp_fingerprint_is_forty_or_sixty_four_hex_digits_spaces_ignored() ->
             _check(pgp_fingerprint=bad)
 
 
+def test_a_bad_fingerprint_in_a_file_names_the_files_column() -> None:
+    with pytest.raises(CoopRecordInvalid, match=r"^c\.csv: row 2, column pgp_fingerprint: not"):
+        check_fields({**ENTRY, "pgp_fingerprint": "DEADBEEF"}, "c.csv: row 2, column")
+
+
 def test_a_trusted_introducer_status_needs_its_listing_and_a_listing_is_at_least_listed() -> None:
     ti = "https://www.trusted-introducer.org/directory/teams/jacirt.html"
     assert _check(ti_url=ti)["ti_status"] == "listed"

@@ -73,6 +73,7 @@ def test_a_programme_is_stored_as_checked_and_audited(node: Node) -> None:
         ({"beneficiaries": ("Atlantis",)}, "beneficiaries: "),
         ({"status": "paused"}, "unknown status 'paused'"),
         ({"currency": ""}, "currency: a budget needs its currency"),
+        ({"currency": "XXQ"}, "currency: 'XXQ' is not an ISO 4217 code"),
         ({"end": date(2024, 1, 1)}, "end: 2024-01-01 is before the start 2025-01-01"),
         ({"name": "  "}, "name: required"),
     ],

@@ -157,9 +157,12 @@ def cirt_import(state: CliState, path: Path | None, starter: bool, as_json: bool
 @click.option("--format", "fmt", type=click.Choice(cirts.FORMATS), default="csv", show_default=True)
 @click.option("--group", default=None)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@json_option
 @pass_state
-def cirt_export(state: CliState, fmt: str, group: str | None, output: Path | None) -> None:
+def cirt_export(
+    state: CliState, fmt: str, group: str | None, output: Path | None, as_json: bool
+) -> None:
     """Write the directory as CSV or JSON (the import's columns)."""
     with acting(state, AS_USER) as ctx:
-        data = cirts.export_cirts(ctx, fmt, group)
+        data = cirts.export_cirts(ctx, "json" if as_json else fmt, group)
     write_out(data, output)
