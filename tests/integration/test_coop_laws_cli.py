@@ -67,6 +67,9 @@ def test_starter_matrix_exports_and_sample_watermark(tmp_path: Path) -> None:
     assert all("SAMPLE" in text for _, _, text in _pdf_pages(sample_pdf.read_bytes()))
     html = run_seawall(home, "coop", "law", "matrix", "--group", "OECS", "--format", "html")
     assert 'href="https://example.org/sample"' in html.out
+    text = run_seawall(home, "coop", "law", "matrix", "--group", "OECS").out
+    # the title explains the mark, and the one sample cell carries it; the starter's do not
+    assert "(* sample data)" in text and text.count("*") == 2
 
 
 def test_a_viewer_is_refused_and_the_cirt_directory_counts_the_region(tmp_path: Path) -> None:

@@ -25,20 +25,27 @@ FORMATS = ("csv", "html", "pdf")
 
 
 def matrix_csv(matrix: Matrix) -> bytes:
-    """One row per nation: its name, then each kind's status, date and source."""
+    """One row per nation: its name, then each kind's status, date, source and whether the cell
+    is sample data; last, whether any cell of the row is."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     header = ["nation", "name"]
     for kind in matrix.kinds:
-        header += [kind, f"{kind}_date", f"{kind}_source"]
+        header += [kind, f"{kind}_date", f"{kind}_source", f"{kind}_sample"]
     writer.writerow([*header, "sample"])
     for nation in matrix.nations:
         row = [nation, nation_name(nation)]
         sample = False
         for cell in matrix.row(nation):
             best = cell.best
-            row += [cell.status, best.date if best else "", best.source if best else ""]
-            sample = sample or bool(best and best.sample)
+            cell_sample = bool(best and best.sample)
+            row += [
+                cell.status,
+                best.date if best else "",
+                best.source if best else "",
+                "true" if cell_sample else "false",
+            ]
+            sample = sample or cell_sample
         writer.writerow([*row, "true" if sample else "false"])
     return out.getvalue().encode()
 

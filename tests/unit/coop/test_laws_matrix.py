@@ -13,6 +13,7 @@ from seawall.coop.matrix import (
     build_matrix,
     changed_cells,
 )
+from seawall.coop.matrix_export import matrix_csv
 
 NATIONS = ("JM", "TT", "BB", "GD")
 instruments = st.builds(
@@ -75,3 +76,20 @@ def test_instruments_of_other_nations_are_left_out() -> None:
     assert matrix.nations == ("JM",)
     assert all(c.status == UNKNOWN for c in matrix.row("JM"))
     assert not matrix.sample
+
+
+def test_the_csv_says_of_each_cell_whether_it_is_sample_data() -> None:
+    matrix = build_matrix(
+        ["JM"],
+        [
+            Instrument("JM", "cybercrime", "Sample Act", "in_force", "2015", "https://x/", True),
+            Instrument(
+                "JM", "data_protection", "Data Protection Act", "in_force", "2020", "https://y/"
+            ),
+        ],
+    )
+    header, row = (line.split(",") for line in matrix_csv(matrix).decode().splitlines())
+    cells = dict(zip(header, row, strict=True))
+    assert cells["cybercrime_sample"] == "true"
+    assert cells["data_protection_sample"] == "false"
+    assert cells["critical_infrastructure_sample"] == "false"  # unknown: no data at all

@@ -247,7 +247,9 @@ def law_matrix(
         emit_or_table(
             False,
             None,
-            "Harmonisation matrix" + (f" ({group.upper()})" if group else ""),
+            "Harmonisation matrix"
+            + (f" ({group.upper()})" if group else "")
+            + (" (* sample data)" if matrix.sample else ""),
             ["Nation", *(KIND_NAMES[k] for k in matrix.kinds)],
             (
                 [
@@ -255,6 +257,7 @@ def law_matrix(
                     *(
                         STATUS_NAMES[c.status]
                         + (f" {c.best.date}" if c.best and c.best.date else "")
+                        + (" *" if c.best and c.best.sample else "")
                         for c in matrix.row(n)
                     ),
                 ]
