@@ -106,6 +106,13 @@ def test_the_demo_node_has_sample_programmes_marked_as_such(tmp_path: Path) -> N
     cells = {g["factor"]: g for g in covered.json()["gaps"]}
     # The sample round's D1.2 gap has two programmes on it: a possible duplication.
     assert cells["cmm-2021:D1.2"]["duplication"], cells.get("cmm-2021:D1.2")
+    # A group without --default-target has only this node's targets: the table says how to
+    # see the other members' gaps rather than passing them over in silence.
+    region = run_seawall(home, "coop", "coverage", "--group", "CARICOM")
+    assert region.code == 0, region.err
+    assert "give --default-target" in region.err
+    wider = run_seawall(home, "coop", "coverage", "--group", "CARICOM", "--default-target", "3")
+    assert "--default-target" not in wider.err
 
 
 def test_a_programme_funds_its_own_nations_roadmap_items_only(tmp_path: Path) -> None:

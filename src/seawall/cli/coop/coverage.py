@@ -8,7 +8,7 @@ import click
 
 from seawall.cli.context import CliState, pass_state
 from seawall.cli.coop.programmes import acting
-from seawall.cli.output import emit_or_table, json_option
+from seawall.cli.output import emit_or_table, json_option, say
 from seawall.coop.coverage import Cell, Coverage
 from seawall.errors import InvalidInput
 from seawall.web.gap_feed import DEFAULT_FRAMEWORK, coverage_of_group, coverage_of_nation
@@ -92,6 +92,11 @@ def coverage(
             for g in doc["gaps"]
         ),
     )
+    if group is not None and default_target is None and not as_json:
+        say(
+            "Only the targets held on this node count (a nation's targets stay on its node): "
+            "give --default-target STAGE to see every member's gaps."
+        )
 
 
 COMMANDS = (coverage,)
