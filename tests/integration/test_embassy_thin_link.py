@@ -55,6 +55,10 @@ def test_backup_over_a_thin_link_survives_two_drops_and_sends_each_share_once(
     with thin_host(guest) as (host, link):
         url = host.agreement()
         sites = [open_site(f"file://{d}") for d in disks] + [open_site(url)]
+        tapped: set[str] = set()  # what the audit hook saw stored (its challenges' source)
+        partner = sites[-1]
+        assert isinstance(partner, PartnerSite)
+        partner.tap = lambda name, _data: tapped.add(name)
         repo = Repository.init(
             sites, PASS, name="gov", k=2, kdf=FAST_KDF, pack_size=PACK, chunker=CHUNKS
         )
@@ -75,6 +79,9 @@ def test_backup_over_a_thin_link_survives_two_drops_and_sends_each_share_once(
             names = [str(v["name"]) for v in shares]
             # Every pack has its share on the host, once: no share was stored twice.
             assert len(names) == len(set(names)) == report.packs_written
+            # Each share on the host, the ones found there after a drop included, has its
+            # audit challenges: none is left unauditable by the resume.
+            assert set(names) <= tapped
             held = sum(int(v["size"]) for v in versions if not v["marker"])
         finally:
             check.close()
