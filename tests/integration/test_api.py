@@ -235,11 +235,15 @@ def test_unknown_route_is_json_404(client: httpx.Client) -> None:
 
 def test_no_route_does_blocking_work_on_the_event_loop(node: Node) -> None:
     # An `async def` endpoint runs on the event loop: a database query or a log match
-    # there stalls every other request. Only the TAXII reads and a package delivery (which
-    # reads its body first) are async, and they hop to a worker thread themselves
-    # (seawall.web.routers.taxii.as_caller).
+    # there stalls every other request. Only the TAXII reads, a package delivery and the
+    # embassy hosting API (which read their bodies first, or stream) are async, and they hop
+    # to a worker thread themselves (seawall.web.routers.taxii.as_caller).
     app = create_app(node=node)
-    hopping = {"get_objects", "get_manifest", "get_object", "deliver_package"}
+    hosting = {
+        "agreement_status", "list_objects", "get_object", "stat_object", "put_object",
+        "delete_object", "list_versions", "release_versions", "audit_objects", "purge_version",
+    }  # fmt: skip
+    hopping = {"get_objects", "get_manifest", "get_object", "deliver_package", *hosting}
     routes = list(app.routes)
     for included in app.routes:  # FastAPI keeps each included router's routes in it
         routes.extend(getattr(getattr(included, "original_router", None), "routes", []))
