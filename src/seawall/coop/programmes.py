@@ -25,12 +25,13 @@ from seawall.coop.fields import (
     apply_programme,
     check_programme,
 )
+from seawall.coop.organisations import visible as organisation_visible
 from seawall.coop.sharing import queue_record
 from seawall.core.access import Perm, Principal, require
 from seawall.core.context import Ctx
 from seawall.core.evidence import record_evidence
 from seawall.core.nations import normalise_nation
-from seawall.db.models.coop import Programme
+from seawall.db.models.coop import CoopOrganisation, Programme
 from seawall.settings import Settings
 
 
@@ -241,8 +242,7 @@ def list_programmes(
         iso2 = normalise_nation(nation)
         rows = [r for r in rows if iso2 in r.beneficiaries]
     if partner:
-        key = partner.strip().casefold()
-        rows = [r for r in rows if any(key in p.casefold() for p in (*r.funders, *r.implementers))]
+        rows = [r for r in rows if _names_partner(r, _partner_names(ctx, partner))]
     if factor:
         want = factor.strip()
         rows = [
@@ -253,6 +253,24 @@ def list_programmes(
     if status:
         rows = [r for r in rows if r.status == status.strip().lower()]
     return rows
+
+
+def _partner_names(ctx: Ctx, partner: str) -> frozenset[str] | str:
+    """What a partner filter matches: the name and acronym of the organisation it names (by
+    name or acronym, any case), matched whole; else the text, matched within a name."""
+    key = partner.strip().casefold()
+    for org in ctx.db.scalars(select(CoopOrganisation).where(organisation_visible(ctx.who))):
+        names = {org.name.casefold(), org.acronym.casefold()} - {""}
+        if key in names:
+            return frozenset(names)
+    return key
+
+
+def _names_partner(row: Programme, names: frozenset[str] | str) -> bool:
+    partners = [p.casefold() for p in (*row.funders, *row.implementers)]
+    if isinstance(names, str):
+        return any(names in p for p in partners)
+    return any(p in names for p in partners)
 
 
 def of_partner(ctx: Ctx, names: Sequence[str]) -> tuple[list[Programme], list[Programme]]:

@@ -184,3 +184,30 @@ def test_organisations_are_checked_and_kept_per_nation(node: Node) -> None:
         assert organisations.get_organisation(ctx, "ctu").id == row.id
     with node.unit(FOREIGN) as ctx:
         assert organisations.list_organisations(ctx) == []
+
+
+def test_a_partner_filter_reads_an_organisations_acronym_as_its_name(node: Node) -> None:
+    with node.unit(WRITER) as ctx:
+        programmes.save_programme(ctx, node.settings, draft(), CATALOGUE)
+        programmes.save_programme(
+            ctx, node.settings, draft("JM-TRAIN", funders=("Institute of Training",)), CATALOGUE
+        )
+        assert [r.ref for r in programmes.list_programmes(ctx, partner="IDB")] == []
+        organisations.save_organisation(
+            ctx,
+            node.settings,
+            OrganisationDraft("Inter-American Development Bank", "development partner", "IDB"),
+        )
+        organisations.save_organisation(
+            ctx,
+            node.settings,
+            OrganisationDraft(
+                "International Telecommunication Union", "development partner", "ITU"
+            ),
+        )
+        assert [r.ref for r in programmes.list_programmes(ctx, partner="idb")] == ["JM-CIRT-1"]
+        # An acronym is matched whole: ITU is not read inside "Institute".
+        assert programmes.list_programmes(ctx, partner="ITU") == []
+        assert [r.ref for r in programmes.list_programmes(ctx, partner="inter-american")] == [
+            "JM-CIRT-1"
+        ]
