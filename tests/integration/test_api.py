@@ -304,3 +304,9 @@ def test_sign_in_goes_back_only_to_a_local_page(
 ) -> None:
     page = client.get("/login", params={"next": asked})
     assert f'name="next" value="{html.escape(kept)}"' in page.text
+
+
+def test_a_release_without_a_time_is_refused_not_a_server_error(client: httpx.Client) -> None:
+    body = {"before": "", "public_key": "", "signature": ""}
+    answer = client.post("/api/v1/embassy/hosting/jm-records/release", json=body)
+    assert 400 <= answer.status_code < 500, answer.text

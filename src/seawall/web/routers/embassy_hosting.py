@@ -176,7 +176,8 @@ async def list_versions(request: Request, agreement: str, prefix: str = "") -> d
 async def release_versions(request: Request, agreement: str, body: SignedRelease) -> dict[str, Any]:
     """Let the host purge what was superseded by ``before``, once retention allows."""
     before = parse_time(body.before, "before")
-    assert before is not None
+    if before is None:
+        raise InvalidInput("before is empty: give the ISO 8601 time the release covers up to")
     blobs = _blobs(request)
     result = await as_caller(
         request,
