@@ -72,7 +72,9 @@ def test_redact_url_keeps_what_is_not_secret() -> None:
     ["http://example.org/x", "ftp://u:hunter2-hunter2@example.org/", "srv/embassy", "", "gs://b"],
 )
 def test_open_site_refuses_other_schemes_and_names_the_supported_ones(url: str) -> None:
-    with pytest.raises(BadSiteUrl, match=r"file:///dir, sftp://.*, s3://.* or seawall://PARTNER/AGREEMENT") as caught:
+    with pytest.raises(
+        BadSiteUrl, match=r"file:///dir, sftp://.*, s3://.* or seawall://PARTNER/AGREEMENT"
+    ) as caught:
         open_site(url)
     assert "hunter2" not in str(caught.value)
 
