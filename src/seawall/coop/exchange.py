@@ -64,6 +64,8 @@ PROGRAMME_ALIASES = {
     "factors": "addresses",
     "start date": "start",
     "end date": "end",
+    "budget currency": "currency",
+    "budget's currency": "currency",
     "objectives": "outputs",
     "links": "sources",
     "link": "sources",
@@ -131,7 +133,8 @@ def _csv_rows(
     names: list[str | None] = []
     original: dict[str, str] = {}
     for cell in header:
-        key = " ".join(cell.strip().lower().replace("_", " ").split())
+        # Cybil writes a plural as "Funder(s)": read it as "funders".
+        key = " ".join(cell.strip().lower().replace("_", " ").replace("(s)", "s").split())
         column = aliases.get(key, key.replace(" ", "_"))
         if key in ignored or column in ignored:
             names.append(None)

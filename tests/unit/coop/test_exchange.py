@@ -56,6 +56,23 @@ def test_a_cybil_style_csv_imports_and_again_changes_nothing(node: Node) -> None
         assert again.unchanged == ["OECS-DTP", "JM-AWARE"]
 
 
+def test_cybil_headers_written_as_the_docs_table_has_them_are_read(node: Node) -> None:
+    text = (
+        "Title,Funder(s),Implementer(s),Beneficiary countries,Start date,Budget,"
+        "Budget currency,ref\n"
+        "Cyber awareness month,CTU,Caribbean Telecommunications Union,Jamaica,2025-10,900,XCD,"
+        "JM-AW\n"
+    )
+    with node.unit(WRITER) as ctx:
+        exchange.import_programmes(ctx, node.settings, text.encode(), "csv", CATALOGUE)
+        row = programmes.get_programme(ctx, "JM-AW")
+        assert (row.funders, row.implementers, row.currency) == (
+            ["CTU"],
+            ["Caribbean Telecommunications Union"],
+            "XCD",
+        )
+
+
 @pytest.mark.parametrize(
     ("line", "message"),
     [
