@@ -18,26 +18,14 @@ from seawall.cli.embassy import (
     sites,
     snapshots,
 )
+from seawall.cli.embassy.access import share_options, share_texts_of
 from seawall.cli.embassy.auditing import audit
 from seawall.cli.embassy.mounting import mount
 from seawall.cli.embassy.recovering import recover
-from seawall.cli.output import read_text_input
 
 
 @click.group()
-@click.option(
-    "--share",
-    "share_texts",
-    multiple=True,
-    help="A custodian share that opens the repository instead of a passphrase; repeat.",
-)
-@click.option(
-    "--share-file",
-    "share_files",
-    multiple=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="A file holding one custodian share; repeat.",
-)
+@share_options
 @pass_state
 def embassy(state: CliState, share_texts: tuple[str, ...], share_files: tuple[Path, ...]) -> None:
     """Encrypted, deduplicated, erasure-coded snapshots across sites.
@@ -46,10 +34,7 @@ def embassy(state: CliState, share_texts: tuple[str, ...], share_files: tuple[Pa
     opens the repository with them instead of a passphrase, writing nothing to its sites: a
     node recovering while sites are down restores with them (`seawall embassy --share-file A
     --share-file B --share-file C recover ...`)."""
-    state.custodian_shares = (
-        *share_texts,
-        *(read_text_input(p, "a custodian's share as text").strip() for p in share_files),
-    )
+    state.custodian_shares = share_texts_of(share_texts, share_files)
 
 
 for _command in (

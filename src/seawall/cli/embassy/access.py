@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
 
 import click
 from rich.markup import escape
@@ -19,7 +20,7 @@ from rich.progress import (
 )
 
 from seawall.cli.context import CliState
-from seawall.cli.output import ask_secret, err_console
+from seawall.cli.output import ask_secret, err_console, read_text_input
 from seawall.embassy import service
 from seawall.embassy.custody import CustodianShare, combine_shares
 from seawall.embassy.progress import Progress as EngineProgress
@@ -74,6 +75,26 @@ def progress_bar(enabled: bool) -> Iterator[Callable[[EngineProgress], None]]:
 def warn(warning: str) -> None:
     """A warning that did not stop the command, on stderr."""
     err_console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
+
+
+def share_options(command: Callable[..., None]) -> Callable[..., None]:
+    """``--share TEXT`` and ``--share-file F`` (each repeatable): custodians' shares, passed
+    on as ``share_texts`` and ``share_files`` (read them with :func:`share_texts_of`)."""
+    command = click.option(
+        "--share-file",
+        "share_files",
+        multiple=True,
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="A file holding one custodian share; repeat.",
+    )(command)
+    return click.option("--share", "share_texts", multiple=True, help="A custodian share; repeat.")(
+        command
+    )
+
+
+def share_texts_of(texts: tuple[str, ...], files: tuple[Path, ...]) -> tuple[str, ...]:
+    """The shares given as text and in files, as text."""
+    return (*texts, *(read_text_input(p, "a custodian's share as text").strip() for p in files))
 
 
 def access_to(

@@ -8,13 +8,18 @@ from pathlib import Path
 import click
 
 from seawall.cli.context import CliState, pass_state
-from seawall.cli.embassy.access import NEW_PASSPHRASE_ENV, opened, repo_option
+from seawall.cli.embassy.access import (
+    NEW_PASSPHRASE_ENV,
+    opened,
+    repo_option,
+    share_options,
+    share_texts_of,
+)
 from seawall.cli.output import (
     ask_secret,
     emit_json,
     emit_or_table,
     json_option,
-    read_text_input,
     say,
 )
 from seawall.embassy.custody import CustodianShare
@@ -177,14 +182,7 @@ def key_split(
 
 @key.command("recover")
 @repo_option
-@click.option("--share", "share_texts", multiple=True, help="A custodian share; repeat.")
-@click.option(
-    "--share-file",
-    "share_files",
-    multiple=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="A file holding one custodian share; repeat.",
-)
+@share_options
 @new_passphrase_option
 @pass_state
 def key_recover(
@@ -195,11 +193,7 @@ def key_recover(
     new_passphrase: str | None,
 ) -> None:
     """Open with custodian shares and set a new passphrase."""
-    texts = [
-        *share_texts,
-        *(read_text_input(p, "a custodian's share as text").strip() for p in share_files),
-    ]
-    shares = [CustodianShare.from_text(t) for t in texts]
+    shares = [CustodianShare.from_text(t) for t in share_texts_of(share_texts, share_files)]
     secret = ask_new_passphrase(new_passphrase)
     with opened(state, repo_ref, recovery_shares=shares) as o:
         change = plan_passphrase(o.repo, secret, label="recovered")
