@@ -23,7 +23,7 @@ from seawall.coop.fields import (
     check_organisation,
     parse_kind,
 )
-from seawall.coop.sharing import queue_record
+from seawall.coop.sharing import new_record, queue_record
 from seawall.core.access import Perm, Principal, require
 from seawall.core.context import Ctx
 from seawall.db.models.coop import CoopOrganisation
@@ -88,14 +88,7 @@ def save_organisation(
         ctx.record("coop.organisation.updated", held.id, nation=nation, name=held.name)
         queue_record(ctx, settings, held, was_shared)
         return held, "updated"
-    row = CoopOrganisation(
-        id=ctx.ids(),
-        nation=nation,
-        created_at=ctx.now(),
-        created_by=ctx.who.username,
-        updated_at=ctx.now(),
-        updated_by=ctx.who.username,
-    )
+    row = new_record(ctx, CoopOrganisation, nation)
     apply_organisation(row, checked)
     ctx.db.add(row)
     ctx.db.flush()

@@ -26,7 +26,7 @@ from seawall.coop.fields import (
     check_programme,
 )
 from seawall.coop.organisations import visible as organisation_visible
-from seawall.coop.sharing import queue_record
+from seawall.coop.sharing import new_record, queue_record
 from seawall.core.access import Perm, Principal, require
 from seawall.core.context import Ctx
 from seawall.core.evidence import record_evidence
@@ -113,14 +113,7 @@ def save_programme(
         _completed(ctx, held, was_status)
         queue_record(ctx, settings, held, was_shared)
         return held, "updated"
-    row = Programme(
-        id=ctx.ids(),
-        nation=nation,
-        created_at=ctx.now(),
-        created_by=ctx.who.username,
-        updated_at=ctx.now(),
-        updated_by=ctx.who.username,
-    )
+    row = new_record(ctx, Programme, nation)
     apply_programme(row, checked)
     ctx.db.add(row)
     ctx.db.flush()

@@ -23,7 +23,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy import select
 
@@ -61,11 +61,24 @@ SHARE = "share"
 WITHDRAW = "withdraw"
 RecordType = Literal["programme", "organisation"]
 Record = Programme | CoopOrganisation
+R = TypeVar("R", Programme, CoopOrganisation)
 
 
 def type_of(row: Record) -> RecordType:
     """The package type of a record."""
     return "programme" if isinstance(row, Programme) else "organisation"
+
+
+def new_record(ctx: Ctx, model: type[R], nation: str) -> R:
+    """A new record of ``nation``, made and last changed now by the caller (not yet added)."""
+    return model(
+        id=ctx.ids(),
+        nation=nation,
+        created_at=ctx.now(),
+        created_by=ctx.who.username,
+        updated_at=ctx.now(),
+        updated_by=ctx.who.username,
+    )
 
 
 def hubs_of(ctx: Ctx, nation: str) -> list[Partner]:
