@@ -50,25 +50,12 @@ from seawall.errors import InvalidInput
 STATUSES = ("planned", "establishing", "established")
 TI_STATUSES = ("listed", "accredited", "certified")
 SIM3_CATEGORIES = ("O", "H", "T", "P")
-COLUMNS = (
-    "nation",
-    "name",
-    "status",
-    "established",
-    "mandate",
-    "constituency",
-    "services",
-    "email",
-    "phone",
-    "website",
-    "pgp_fingerprint",
-    "first_url",
-    "ti_url",
-    "ti_status",
-    "source",
-    "note",
-    "sample",
-)
+# The import's columns, in order: an entry's plain columns before and after its services and
+# contacts (JSON and the exports show an entry in this order too).
+_ABOUT = ("nation", "name", "status", "established", "mandate", "constituency")
+_CONTACTS = ("email", "phone", "website")
+_STANDING = ("pgp_fingerprint", "first_url", "ti_url", "ti_status", "source", "note", "sample")
+COLUMNS = (*_ABOUT, "services", *_CONTACTS, *_STANDING)
 REQUIRED = ("nation", "name", "status", "source")
 FORMATS = ("csv", "json")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
@@ -303,25 +290,18 @@ def import_starter(ctx: Ctx) -> tuple[dict[str, int], list[str]]:
     return import_cirts(ctx, data, STARTER), skipped
 
 
+def _values(row: NationalCirt, columns: Sequence[str]) -> dict[str, Any]:
+    return {column: getattr(row, column) for column in columns}
+
+
 def cirt_record(row: NationalCirt, signals: Signals | None = None) -> dict[str, Any]:
     """An entry as JSON shows it, with the other pillars' signals when given."""
     record: dict[str, Any] = {
         "id": row.id,
-        "nation": row.nation,
-        "name": row.name,
-        "status": row.status,
-        "established": row.established,
-        "mandate": row.mandate,
-        "constituency": row.constituency,
+        **_values(row, _ABOUT),
         "services": list(row.services),
         "contacts": dict(row.contacts),
-        "pgp_fingerprint": row.pgp_fingerprint,
-        "first_url": row.first_url,
-        "ti_url": row.ti_url,
-        "ti_status": row.ti_status,
-        "source": row.source,
-        "note": row.note,
-        "sample": row.sample,
+        **_values(row, _STANDING),
         "entered_by": row.entered_by,
         "updated_at": row.updated_at.isoformat(),
     }
@@ -355,23 +335,10 @@ def export_cirts(ctx: Ctx, fmt: str = "csv", group: str | None = None) -> bytes:
 
 def _flat(row: NationalCirt) -> dict[str, Any]:
     return {
-        "nation": row.nation,
-        "name": row.name,
-        "status": row.status,
-        "established": row.established,
-        "mandate": row.mandate,
-        "constituency": row.constituency,
+        **_values(row, _ABOUT),
         "services": "; ".join(row.services),
-        "email": row.contacts.get("email", ""),
-        "phone": row.contacts.get("phone", ""),
-        "website": row.contacts.get("website", ""),
-        "pgp_fingerprint": row.pgp_fingerprint,
-        "first_url": row.first_url,
-        "ti_url": row.ti_url,
-        "ti_status": row.ti_status,
-        "source": row.source,
-        "note": row.note,
-        "sample": row.sample,
+        **{key: row.contacts.get(key, "") for key in _CONTACTS},
+        **_values(row, _STANDING),
     }
 
 
