@@ -12,13 +12,13 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime
-from functools import cache
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment
 
-from seawall.catalogs import template_gettext, translations
+from seawall.catalogs import translations
 from seawall.coop.matrix import KIND_NAMES, STATUS_MEANINGS, STATUS_NAMES, STATUSES, UNKNOWN, Matrix
 from seawall.coop.records import SAMPLE_NOTE
+from seawall.core.documents import document_environment, render_pdf
 from seawall.core.nations import nation_name
 
 FORMATS = ("csv", "html", "pdf")
@@ -50,18 +50,8 @@ def matrix_csv(matrix: Matrix) -> bytes:
     return out.getvalue().encode()
 
 
-@cache
 def _environment(language: str) -> Environment:
-    env = Environment(
-        loader=PackageLoader("seawall.coop", "data/templates"),
-        autoescape=select_autoescape(["html"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-        extensions=["jinja2.ext.i18n"],
-    )
-    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
-    env.globals.update(template_gettext(language))
-    return env
+    return document_environment("seawall.coop", "data/templates", language)
 
 
 def matrix_html(
@@ -90,9 +80,4 @@ def matrix_html(
 
 def matrix_pdf(html: str) -> bytes:
     """The HTML matrix rendered to PDF with WeasyPrint."""
-    # imported late: it is slow to load and only PDFs need it; it ships no type hints
-    from weasyprint import HTML  # type: ignore[import-untyped]
-
-    pdf = HTML(string=html).write_pdf()
-    assert pdf is not None
-    return bytes(pdf)
+    return render_pdf(html)

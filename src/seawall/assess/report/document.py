@@ -17,11 +17,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cache
 from typing import Any
 
 from babel.dates import format_date
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment
 from markupsafe import Markup
 from sqlalchemy import distinct, func, select
 
@@ -51,9 +50,11 @@ from seawall.assess.rounds import (
     round_dimension_scores,
 )
 from seawall.assess.samples import NOTE
-from seawall.catalogs import N_, template_gettext, translations
+from seawall.catalogs import N_, translations
 from seawall.core.access import Perm, require, require_nation
 from seawall.core.context import Ctx
+from seawall.core.documents import document_environment
+from seawall.core.documents import render_pdf as render_pdf  # the edges render reports here
 from seawall.core.nations import nation_name, normalise_nation
 from seawall.core.tlp import Tlp
 from seawall.db.models.assess import Rating, RoadmapItem, Round
@@ -263,19 +264,8 @@ def report_charts(
     return out
 
 
-@cache
 def _environment(language: str) -> Environment:
-    env = Environment(
-        loader=PackageLoader("seawall.assess", "report/templates"),
-        autoescape=select_autoescape(["html"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-        extensions=["jinja2.ext.i18n"],
-    )
-    # As on the web pages: `_` and `{% trans %}` (newstyle) from the node's catalogs.
-    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
-    env.globals.update(template_gettext(language))
-    return env
+    return document_environment("seawall.assess", "report/templates", language)
 
 
 def _css_content(text: str) -> Markup:
@@ -344,13 +334,3 @@ def render_html(report: NationReport, language: str = "en") -> str:
         "note": NOTE,
     }
     return _environment(language).get_template("nation.html").render(**context)
-
-
-def render_pdf(html: str) -> bytes:
-    """The HTML report rendered to PDF with WeasyPrint."""
-    # imported late: it is slow to load and only PDFs need it; it ships no type hints
-    from weasyprint import HTML  # type: ignore[import-untyped]
-
-    pdf = HTML(string=html).write_pdf()
-    assert pdf is not None
-    return bytes(pdf)
