@@ -120,6 +120,15 @@ def start_guest(base: Path, nation: str = "JM") -> Guest:
     return Guest(node, base)
 
 
+@pytest.fixture
+def guest(tmp_path: Path) -> Iterator[Guest]:
+    """A guest node of this test alone (under ``tmp_path/jm``)."""
+    made = start_guest(tmp_path / "jm")
+    yield made
+    use_directory(None)
+    made.close()
+
+
 @pytest.fixture(scope="session")
 def partner_guest(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Guest]:
     """A guest node for the session (its hosts are added by the tests that need them)."""

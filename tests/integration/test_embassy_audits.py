@@ -4,7 +4,6 @@ deleted on the host's disk is named and fails the audit for that site."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,21 +15,12 @@ from seawall.db.models.embassy_hosting import HostedObject
 from seawall.embassy import service
 from seawall.embassy.service.auditing import audit, parse_sample
 from seawall.embassy.sites import open_site
-from seawall.embassy.sites.directory import use_directory
 from seawall.errors import InvalidInput
-from tests.hosts import Guest, Host, start_guest
+from tests.hosts import Guest, Host
 
 PASS = "correct horse battery staple"
 SHARES = 20
 WIRE_BOUND = 8 * 1024  # bytes for 20 challenges and answers, both ways
-
-
-@pytest.fixture
-def guest(tmp_path: Path) -> Iterator[Guest]:
-    made = start_guest(tmp_path / "jm")
-    yield made
-    use_directory(None)
-    made.close()
 
 
 def setup(guest: Guest, tmp_path: Path) -> tuple[Host, str, service.Access]:

@@ -5,7 +5,6 @@ host's run-due pass purges what retention allows and alerts on ended agreements.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -23,19 +22,10 @@ from seawall.embassy.hosting import agreements
 from seawall.embassy.scheduling import run_due
 from seawall.embassy.service.base import Units
 from seawall.embassy.sites import open_site
-from seawall.embassy.sites.directory import use_directory
 from seawall.embassy.snapshots import KeepPolicy
-from tests.hosts import Guest, Host, start_guest
+from tests.hosts import Guest, Host
 
 PASS = "correct horse battery staple"
-
-
-@pytest.fixture
-def guest(tmp_path: Path) -> Iterator[Guest]:
-    made = start_guest(tmp_path / "jm")
-    yield made
-    use_directory(None)
-    made.close()
 
 
 def units_of(node: Node) -> Units:

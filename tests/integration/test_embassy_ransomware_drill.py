@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -37,7 +36,7 @@ from seawall.embassy.sites import open_site
 from seawall.embassy.sites.directory import node_directory, use_directory
 from seawall.embassy.sites.partner import PartnerSite
 from tests.conftest import EPOCH, make_node
-from tests.hosts import Guest, Host, start_guest
+from tests.hosts import Guest, Host
 
 PASS = "correct horse battery staple"
 ATTACKER_PASS = "pay us forty bitcoin or else"
@@ -119,14 +118,6 @@ def attack(guest: Guest, urls: list[str], local: list[Path]) -> dict[str, int]:
         released = guest_side.release(repo.sites, repo.master, repo.clock.now())
         assert [r.purged for r in released] == [0, 0]
     return tried
-
-
-@pytest.fixture
-def guest(tmp_path: Path) -> Iterator[Guest]:
-    made = start_guest(tmp_path / "jm")
-    yield made
-    use_directory(None)
-    made.close()
 
 
 def test_a_fresh_node_restores_bit_identical_from_partner_hosts_after_a_ransomware_attack(

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,10 +18,9 @@ from seawall.embassy.repository import Repository
 from seawall.embassy.restore import restore_snapshot
 from seawall.embassy.resuming import ResumingSite
 from seawall.embassy.sites import open_site
-from seawall.embassy.sites.directory import use_directory
 from seawall.embassy.sites.partner import PartnerSite
 from tests.cli import init_node, run_seawall, site_dirs
-from tests.hosts import Guest, start_guest
+from tests.hosts import Guest
 from tests.linkemu import thin_host
 
 PASS = "correct horse battery staple"
@@ -33,14 +31,6 @@ FAST_KDF = KdfParams(time_cost=1, memory_cost=64, parallelism=1)
 CHUNKS = ChunkerParams(min_size=8 * 1024, avg_size=16 * 1024, max_size=32 * 1024)
 PACK = 64 * 1024
 DATA = 6 * 1024 * 1024
-
-
-@pytest.fixture
-def guest(tmp_path: Path) -> Iterator[Guest]:
-    made = start_guest(tmp_path / "jm")
-    yield made
-    use_directory(None)
-    made.close()
 
 
 def test_backup_over_a_thin_link_survives_two_drops_and_sends_each_share_once(
