@@ -93,3 +93,14 @@ def test_the_csv_says_of_each_cell_whether_it_is_sample_data() -> None:
     assert cells["cybercrime_sample"] == "true"
     assert cells["data_protection_sample"] == "false"
     assert cells["critical_infrastructure_sample"] == "false"  # unknown: no data at all
+
+
+def test_a_sample_instrument_never_hides_a_real_one() -> None:
+    demo = Instrument("JM", "cybercrime", "Sample Cyber Act", "in_force", "2024", sample=True)
+    real = Instrument("JM", "cybercrime", "Cybercrimes Bill", "draft", "2010")
+    cell = build_matrix(["JM"], [demo, real]).cell("JM", "cybercrime")
+    assert cell.best == real and cell.status == "draft"
+    assert cell.instruments == (real, demo)
+    assert not build_matrix(["JM"], [demo, real]).sample
+    only_demo = build_matrix(["JM"], [demo]).cell("JM", "cybercrime")
+    assert only_demo.best == demo and only_demo.status == "in_force"
