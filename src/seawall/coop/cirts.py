@@ -26,6 +26,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from seawall.coop.errors import ReceivedRecordReadOnly
 from seawall.coop.records import (
     SAMPLE_NOTE,
     CirtNotFound,
@@ -41,11 +42,13 @@ from seawall.coop.records import (
     text_field,
     url_field,
 )
+from seawall.coop.sharing import queue_package
 from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
 from seawall.core.nations import region_members
 from seawall.db.models.coop_laws import NationalCirt
 from seawall.errors import InvalidInput
+from seawall.settings import Settings
 
 STATUSES = ("planned", "establishing", "established")
 TI_STATUSES = ("listed", "accredited", "certified")
@@ -190,10 +193,20 @@ def check_fields(values: Mapping[str, Any], at: str = "") -> dict[str, Any]:
     }
 
 
-def _store(ctx: Ctx, fields: dict[str, Any]) -> tuple[NationalCirt, str]:
+def _store(ctx: Ctx, fields: dict[str, Any], settings: Settings | None) -> tuple[NationalCirt, str]:
     """Write an entry; returns it and ``added``, ``updated`` or ``unchanged``."""
     row = ctx.db.scalar(select(NationalCirt).where(NationalCirt.nation == fields["nation"]))
     now = ctx.now()
+    if row is not None and row.received_at is not None and row.withdrawn_at is None:
+        raise ReceivedRecordReadOnly(
+            f"{row.nation}'s CIRT entry was shared by its node: it is changed there, not here"
+        )
+    was_shared = row is not None and not row.sample and row.withdrawn_at is None
+    if row is not None and row.withdrawn_at is not None:
+        # A tombstone of a withdrawn entry makes way for the one entered here.
+        ctx.db.delete(row)
+        ctx.db.flush()
+        row, was_shared = None, False
     if row is None:
         row = NationalCirt(id=ctx.ids(), created_at=now)
         ctx.db.add(row)
@@ -209,7 +222,17 @@ def _store(ctx: Ctx, fields: dict[str, Any]) -> tuple[NationalCirt, str]:
     row.updated_at = now
     ctx.db.flush()
     ctx.record(f"coop.cirt.{outcome}", row.id, **_audit(row))
+    _share(ctx, settings, row, was_shared)
     return row, outcome
+
+
+def _share(ctx: Ctx, settings: Settings | None, row: NationalCirt, was_shared: bool) -> None:
+    """Queue a change to this nation's own entry for its hubs (not sample data; see
+    :mod:`seawall.coop.public_records`)."""
+    if settings is None or row.received_at is not None or row.nation != ctx.who.nation:
+        return
+    doc = {"id": row.id, **flat_record(row)}
+    queue_package(ctx, settings, "cirt", row.id, row.nation, doc, not row.sample, was_shared)
 
 
 def _audit(row: NationalCirt) -> dict[str, Any]:
@@ -222,11 +245,14 @@ def _audit(row: NationalCirt) -> dict[str, Any]:
     }
 
 
-def save_cirt(ctx: Ctx, **values: Any) -> tuple[NationalCirt, str]:
-    """Add a nation's CIRT entry, or replace the one it has (fields as in :data:`COLUMNS`)."""
+def save_cirt(
+    ctx: Ctx, *, settings: Settings | None = None, **values: Any
+) -> tuple[NationalCirt, str]:
+    """Add a nation's CIRT entry, or replace the one it has (fields as in :data:`COLUMNS`);
+    with this node's ``settings``, queue it for the hubs of its nation's groups."""
     fields = check_fields(values)
     require_writer(ctx, fields["nation"], "CIRT entry")
-    return _store(ctx, fields)
+    return _store(ctx, fields, settings)
 
 
 def get_cirt(ctx: Ctx, ref: str) -> NationalCirt:
@@ -239,7 +265,7 @@ def get_cirt(ctx: Ctx, ref: str) -> NationalCirt:
         except CoopRecordInvalid:
             nation = ""
         row = ctx.db.scalar(select(NationalCirt).where(NationalCirt.nation == nation))
-    if row is None:
+    if row is None or row.withdrawn_at is not None:
         raise CirtNotFound(
             f"no CIRT entry for {ref!r} in the directory; list them with `seawall coop cirt list`"
         )
@@ -249,13 +275,16 @@ def get_cirt(ctx: Ctx, ref: str) -> NationalCirt:
 def list_cirts(ctx: Ctx, group: str | None = None) -> list[NationalCirt]:
     """The directory's entries by nation, optionally of one region group."""
     require(ctx.who, Perm.COOP_READ)
-    stmt = select(NationalCirt).order_by(NationalCirt.nation)
+    stmt = select(NationalCirt).where(NationalCirt.withdrawn_at.is_(None))
+    stmt = stmt.order_by(NationalCirt.nation)
     if group:
         stmt = stmt.where(NationalCirt.nation.in_(region_members(ctx.db, group)))
     return list(ctx.db.scalars(stmt))
 
 
-def import_cirts(ctx: Ctx, data: bytes, origin: str) -> dict[str, int]:
+def import_cirts(
+    ctx: Ctx, data: bytes, origin: str, settings: Settings | None = None
+) -> dict[str, int]:
     """Add or replace the entries of a CSV or JSON file: all, or none when any row is at
     fault (the first fault raises, naming its row and column)."""
     require(ctx.who, Perm.COOP_WRITE)
@@ -275,19 +304,19 @@ def import_cirts(ctx: Ctx, data: bytes, origin: str) -> dict[str, int]:
             raise NotYourNation(f"{_at(at, 'nation')}: {exc.message}") from None
     counts = {"added": 0, "updated": 0, "unchanged": 0}
     for _, fields in places:
-        counts[_store(ctx, fields)[1]] += 1
+        counts[_store(ctx, fields, settings)[1]] += 1
     return counts
 
 
 STARTER = "cirts_starter.csv"
 
 
-def import_starter(ctx: Ctx) -> tuple[dict[str, int], list[str]]:
+def import_starter(ctx: Ctx, settings: Settings | None = None) -> tuple[dict[str, int], list[str]]:
     """The shipped starter entries (every row sourced, see ``data/SOURCES.md``), for the
     nations the caller may write; returns the counts and the nations left out."""
     require(ctx.who, Perm.COOP_WRITE)
     data, skipped = starter_rows(ctx, STARTER)
-    return import_cirts(ctx, data, STARTER), skipped
+    return import_cirts(ctx, data, STARTER, settings), skipped
 
 
 def _values(row: NationalCirt, columns: Sequence[str]) -> dict[str, Any]:
@@ -318,12 +347,12 @@ def export_cirts(ctx: Ctx, fmt: str = "csv", group: str | None = None) -> bytes:
         raise InvalidInput(f"format {fmt!r}: choose one of {', '.join(FORMATS)}")
     rows = list_cirts(ctx, group)
     if fmt == "json":
-        return (json.dumps({"cirts": [_flat(r) for r in rows]}, indent=2) + "\n").encode()
+        return (json.dumps({"cirts": [flat_record(r) for r in rows]}, indent=2) + "\n").encode()
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     for r in rows:
-        flat = _flat(r)
+        flat = flat_record(r)
         writer.writerow(
             [
                 "true" if flat[c] is True else "false" if flat[c] is False else flat[c]
@@ -333,7 +362,8 @@ def export_cirts(ctx: Ctx, fmt: str = "csv", group: str | None = None) -> bytes:
     return out.getvalue().encode()
 
 
-def _flat(row: NationalCirt) -> dict[str, Any]:
+def flat_record(row: NationalCirt) -> dict[str, Any]:
+    """An entry in its import's columns (as export and a shared package hold it)."""
     return {
         **_values(row, _ABOUT),
         "services": "; ".join(row.services),

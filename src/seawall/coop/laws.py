@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from seawall.coop.errors import ReceivedRecordReadOnly
 from seawall.coop.matrix import (
     KIND_NAMES,
     KINDS,
@@ -47,12 +48,14 @@ from seawall.coop.records import (
     text_field,
     url_field,
 )
+from seawall.coop.sharing import queue_package
 from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
 from seawall.core.evidence import record_evidence
 from seawall.core.nations import region_members
 from seawall.db.models.coop_laws import LegalInstrument
 from seawall.errors import Conflict, InvalidInput
+from seawall.settings import Settings
 
 # CMM 2021 factors each kind is evidence for (framework kind "cmm", so any CMM pack matches).
 SUPPORTS: dict[str, list[str]] = {
@@ -119,12 +122,24 @@ def check_fields(values: dict[str, Any], at: str = "") -> Fields:
 def as_instrument(row: LegalInstrument) -> Instrument:
     """The matrix's view of a stored instrument."""
     return Instrument(
-        row.nation, row.kind, row.title, row.status, row.date, row.source, row.sample, row.id
+        row.nation,
+        row.kind,
+        row.title,
+        row.status,
+        row.date,
+        row.source,
+        row.sample,
+        row.id,
+        received=row.received_at is not None,
     )
 
 
+# A withdrawn instrument (a tombstone at a hub) is in no list and no matrix.
+_HELD = LegalInstrument.withdrawn_at.is_(None)
+
+
 def _nation_rows(ctx: Ctx, nation: str) -> list[LegalInstrument]:
-    stmt = select(LegalInstrument).where(LegalInstrument.nation == nation)
+    stmt = select(LegalInstrument).where(LegalInstrument.nation == nation, _HELD)
     return list(ctx.db.scalars(stmt))
 
 
@@ -167,6 +182,10 @@ def _record_changes(ctx: Ctx, before: Matrix, after: Matrix) -> int:
 def _store(ctx: Ctx, fields: Fields, row: LegalInstrument | None) -> tuple[LegalInstrument, bool]:
     """Write ``fields`` to ``row`` (or a new row); returns it and whether anything changed."""
     now = ctx.now()
+    if row is not None and row.received_at is not None:
+        raise ReceivedRecordReadOnly(
+            f"{row.title!r} was shared by {row.nation}'s node: it is changed there, not here"
+        )
     if row is None:
         row = LegalInstrument(id=ctx.ids(), created_at=now, nation=fields.nation)
         ctx.db.add(row)
@@ -194,8 +213,18 @@ def _same(ctx: Ctx, fields: Fields) -> LegalInstrument | None:
     )
 
 
-def add_instrument(ctx: Ctx, **values: Any) -> LegalInstrument:
-    """Record a new instrument (fields as in :data:`COLUMNS`)."""
+def _share(ctx: Ctx, settings: Settings | None, row: LegalInstrument, was_shared: bool) -> None:
+    """Queue a change to one of this nation's own instruments for its hubs (not sample data;
+    see :mod:`seawall.coop.public_records`)."""
+    if settings is None or row.received_at is not None or row.nation != ctx.who.nation:
+        return
+    doc = {"id": row.id, **{k: getattr(row, k) for k in COLUMNS}}
+    queue_package(ctx, settings, "law", row.id, row.nation, doc, not row.sample, was_shared)
+
+
+def add_instrument(ctx: Ctx, settings: Settings | None = None, **values: Any) -> LegalInstrument:
+    """Record a new instrument (fields as in :data:`COLUMNS`); with this node's ``settings``,
+    queue it for the hubs of its nation's groups."""
     fields = check_fields(values, "")
     require_writer(ctx, fields.nation, "laws")
     if _same(ctx, fields) is not None:
@@ -206,12 +235,16 @@ def add_instrument(ctx: Ctx, **values: Any) -> LegalInstrument:
     before = _nation_matrix(ctx, fields.nation)
     row, _ = _store(ctx, fields, None)
     ctx.record("coop.law.added", row.id, **_audit(fields))
+    _share(ctx, settings, row, False)
     _record_changes(ctx, before, _nation_matrix(ctx, fields.nation))
     return row
 
 
-def update_instrument(ctx: Ctx, instrument_id: str, **changes: Any) -> LegalInstrument:
-    """Change an instrument's fields (its nation never changes)."""
+def update_instrument(
+    ctx: Ctx, instrument_id: str, *, settings: Settings | None = None, **changes: Any
+) -> LegalInstrument:
+    """Change an instrument's fields (its nation never changes); queued as in
+    :func:`add_instrument`."""
     row = get_instrument(ctx, instrument_id)
     require_writer(ctx, row.nation, "laws")
     if "nation" in changes and changes["nation"] not in (None, row.nation):
@@ -223,9 +256,11 @@ def update_instrument(ctx: Ctx, instrument_id: str, **changes: Any) -> LegalInst
     if clash is not None and clash.id != row.id:
         raise Conflict(f"{row.nation} already has the {fields.kind} instrument {fields.title!r}")
     before = _nation_matrix(ctx, row.nation)
+    was_shared = not row.sample
     row, changed = _store(ctx, fields, row)
     if changed:
         ctx.record("coop.law.updated", row.id, **_audit(fields))
+        _share(ctx, settings, row, was_shared)
         _record_changes(ctx, before, _nation_matrix(ctx, row.nation))
     return row
 
@@ -246,7 +281,7 @@ def get_instrument(ctx: Ctx, instrument_id: str) -> LegalInstrument:
     """One instrument by id."""
     require(ctx.who, Perm.COOP_READ)
     row = ctx.db.get(LegalInstrument, instrument_id.strip())
-    if row is None:
+    if row is None or row.withdrawn_at is not None:
         raise InstrumentNotFound(
             f"no legal instrument {instrument_id!r}; list them with `seawall coop law list`"
         )
@@ -258,8 +293,10 @@ def list_instruments(
 ) -> list[LegalInstrument]:
     """Instruments by nation, kind and title, optionally of one nation, kind or region group."""
     require(ctx.who, Perm.COOP_READ)
-    stmt = select(LegalInstrument).order_by(
-        LegalInstrument.nation, LegalInstrument.kind, LegalInstrument.title
+    stmt = (
+        select(LegalInstrument)
+        .where(_HELD)
+        .order_by(LegalInstrument.nation, LegalInstrument.kind, LegalInstrument.title)
     )
     if nation:
         stmt = stmt.where(LegalInstrument.nation == nation_field(nation, "nation"))
@@ -270,9 +307,12 @@ def list_instruments(
     return list(ctx.db.scalars(stmt))
 
 
-def import_instruments(ctx: Ctx, data: bytes, origin: str) -> Imported:
+def import_instruments(
+    ctx: Ctx, data: bytes, origin: str, settings: Settings | None = None
+) -> Imported:
     """Add or update the instruments of a CSV or JSON file: all of them, or none when any row
-    is at fault (the first fault raises, naming its row and column)."""
+    is at fault (the first fault raises, naming its row and column); queued as in
+    :func:`add_instrument`."""
     require(ctx.who, Perm.COOP_WRITE)
     places = [
         (at, check_fields(dict(values), at))
@@ -299,10 +339,12 @@ def import_instruments(ctx: Ctx, data: bytes, origin: str) -> Imported:
     added = updated = unchanged = 0
     for fields in checked:
         existing = _same(ctx, fields)
+        was_shared = existing is not None and not existing.sample
         row, changed = _store(ctx, fields, existing)
         if not changed:
             unchanged += 1
             continue
+        _share(ctx, settings, row, was_shared)
         if existing is None:
             added += 1
         else:
@@ -350,7 +392,7 @@ def matrix_nations(ctx: Ctx, group: str | None) -> list[str]:
     """The matrix's rows: a region group's members, or every nation with an instrument."""
     if group:
         return region_members(ctx.db, group)
-    return sorted(set(ctx.db.scalars(select(LegalInstrument.nation))))
+    return sorted(set(ctx.db.scalars(select(LegalInstrument.nation).where(_HELD))))
 
 
 def harmonisation_matrix(
@@ -359,19 +401,19 @@ def harmonisation_matrix(
     """Nations (a group's members, those given, or all with records) against kinds."""
     require(ctx.who, Perm.COOP_READ)
     rows = list(nations) if nations is not None else matrix_nations(ctx, group)
-    stmt = select(LegalInstrument).where(LegalInstrument.nation.in_(rows))
+    stmt = select(LegalInstrument).where(LegalInstrument.nation.in_(rows), _HELD)
     return build_matrix(rows, (as_instrument(r) for r in ctx.db.scalars(stmt)))
 
 
 STARTER = "laws_starter.csv"
 
 
-def import_starter(ctx: Ctx) -> tuple[Imported, list[str]]:
+def import_starter(ctx: Ctx, settings: Settings | None = None) -> tuple[Imported, list[str]]:
     """The shipped starter dataset (every row sourced, see ``data/SOURCES.md``), for the
     nations the caller may write; returns what was done and the nations left out."""
     require(ctx.who, Perm.COOP_WRITE)
     data, skipped = starter_rows(ctx, STARTER)
-    return import_instruments(ctx, data, STARTER), skipped
+    return import_instruments(ctx, data, STARTER, settings), skipped
 
 
 def load_instruments(ctx: Ctx, records: Iterable[dict[str, Any]], origin: str) -> Imported:

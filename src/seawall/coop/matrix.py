@@ -4,7 +4,9 @@ A cell holds the **most advanced** instrument of its kind for its nation (none <
 enacted < in force; between equals, the later date, then the title), with its date and
 source. **Real before sample:** when a cell has both sample (demo) instruments and real ones
 (from the starter dataset, a user or a nation's node), only the real ones compete, so a
-sample instrument never hides a real one; the sample ones are listed after them.
+sample instrument never hides a real one; the sample ones are listed after them. **The
+nation's word before the hub's:** at a hub, instruments received from the nation's own node
+likewise outrank those the hub entered for it.
 
 A nation with no instrument of a kind on record has an **unknown** cell: "none" is a recorded
 fact (someone checked a source and found no such law), "unknown" is its absence.
@@ -66,6 +68,8 @@ class Instrument:
     source: str = ""
     sample: bool = False
     id: str = ""
+    # Shared by the nation's own node and received here (a hub), not entered here.
+    received: bool = False
 
 
 @dataclass(frozen=True)
@@ -107,13 +111,13 @@ class Matrix:
         return any(c.best is not None and c.best.sample for c in self.cells.values())
 
 
-def _order(item: Instrument) -> tuple[bool, int, str, str]:
-    return (not item.sample, _RANK[item.status], item.date, item.title)
+def _order(item: Instrument) -> tuple[bool, bool, int, str, str]:
+    return (not item.sample, item.received, _RANK[item.status], item.date, item.title)
 
 
 def most_advanced(items: Iterable[Instrument]) -> Instrument | None:
-    """The most advanced instrument (real before sample, then status, then later date, then
-    title), or None."""
+    """The most advanced instrument (real before sample, received before entered here, then
+    status, then later date, then title), or None."""
     return max(items, key=_order, default=None)
 
 

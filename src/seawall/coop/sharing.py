@@ -4,8 +4,12 @@ A **cooperation package** is core's signed package (:mod:`seawall.core.federatio
 of its own kind: the magic line ``SEAWALL-COOP-RECORD/1`` and the signing prefix
 ``seawall-coop-record/1``. Its payload is JSON::
 
-    {"action": "share" | "withdraw", "type": "programme" | "organisation",
+    {"action": "share" | "withdraw", "type": "programme" | "organisation" | "law" | "cirt",
      "record": {...the record as ``--json`` shows it...}}      (withdraw: id and nation only)
+
+Laws and CIRT entries (``law``, ``cirt``: the record in its import's columns, with its id)
+are public facts, so every one of the nation's own that is not sample data is shared, with no
+flag; :mod:`seawall.coop.public_records` keeps them at the hub.
 
 Whenever a nation's node adds or changes a shareable record, it queues a package with the
 record for the hub of every region group the nation belongs to (a partner whose ``hub_for``
@@ -59,7 +63,8 @@ COOP_PACKAGE = PackageKind(
 QUEUE_KIND = "coop.record"
 SHARE = "share"
 WITHDRAW = "withdraw"
-RecordType = Literal["programme", "organisation"]
+RecordType = Literal["programme", "organisation", "law", "cirt"]
+PUBLIC_TYPES = ("law", "cirt")
 Record = Programme | CoopOrganisation
 R = TypeVar("R", Programme, CoopOrganisation)
 
@@ -97,12 +102,24 @@ def _doc(row: Record) -> dict[str, Any]:
 
 def seal_record(ctx: Ctx, settings: Settings, row: Record, action: str) -> bytes:
     """A package of one record (or of its withdrawal) signed by this node."""
+    return _seal(ctx, settings, type_of(row), row.id, row.nation, action, _doc(row))
+
+
+def _seal(
+    ctx: Ctx,
+    settings: Settings,
+    kind: str,
+    record_id: str,
+    nation: str,
+    action: str,
+    doc: dict[str, Any],
+) -> bytes:
     key = load_node_key(settings)
-    record = _doc(row) if action == SHARE else {"id": row.id, "nation": row.nation}
-    payload = {"action": action, "type": type_of(row), "record": record}
+    record = doc if action == SHARE else {"id": record_id, "nation": nation}
+    payload = {"action": action, "type": kind, "record": record}
     header = {
         "sender": sender_of(settings, key),
-        "record": row.id,
+        "record": record_id,
         "action": action,
         "signed_at": ctx.now().isoformat(),
     }
@@ -113,17 +130,36 @@ def seal_record(ctx: Ctx, settings: Settings, row: Record, action: str) -> bytes
 def queue_record(ctx: Ctx, settings: Settings, row: Record, was_shared: bool) -> list[str]:
     """Queue what a change means for the hubs: the record when it is shareable, its
     withdrawal when it was shared and no longer is; the names of the hubs queued for."""
-    if row.received_at is not None or not (row.shareable or was_shared):
+    if row.received_at is not None:
         return []
-    action = SHARE if row.shareable else WITHDRAW
-    hubs = hubs_of(ctx, row.nation)
+    return queue_package(
+        ctx, settings, type_of(row), row.id, row.nation, _doc(row), row.shareable, was_shared
+    )
+
+
+def queue_package(
+    ctx: Ctx,
+    settings: Settings,
+    kind: RecordType,
+    record_id: str,
+    nation: str,
+    doc: dict[str, Any],
+    shared: bool,
+    was_shared: bool,
+) -> list[str]:
+    """Queue a record of any type (``doc`` as a share carries it) for the hubs of its nation's
+    groups: shared, or withdrawn when it was shared and is no longer; the hubs' names."""
+    if not (shared or was_shared):
+        return []
+    action = SHARE if shared else WITHDRAW
+    hubs = hubs_of(ctx, nation)
     if not hubs:
         return []
-    data = seal_record(ctx, settings, row, action)
+    data = _seal(ctx, settings, kind, record_id, nation, action, doc)
     for hub in hubs:
-        queue.enqueue(ctx, hub, QUEUE_KIND, f"{type_of(row)}:{row.id}", data)
+        queue.enqueue(ctx, hub, QUEUE_KIND, f"{kind}:{record_id}", data)
     names = sorted(h.name for h in hubs)
-    ctx.record(f"coop.{type_of(row)}.queued", row.id, package=action, hubs=names)
+    ctx.record(f"coop.{kind}.queued", record_id, package=action, hubs=names)
     return names
 
 
@@ -156,13 +192,21 @@ def receive_record(ctx: Ctx, data: bytes) -> Received:
         signed_at = datetime.fromisoformat(str(opened.header["signed_at"]))
     except (ValueError, KeyError, TypeError):
         raise _refuse("its contents are not a cooperation record") from None
-    if action not in (SHARE, WITHDRAW) or kind not in ("programme", "organisation"):
+    if action not in (SHARE, WITHDRAW) or kind not in ("programme", "organisation", *PUBLIC_TYPES):
         raise _refuse("its action or record type is not one this node knows")
     if nation != opened.sender_nation:
         raise ForeignRecord(
             f"the package is signed by {opened.sender_nation}'s node but holds a record of "
             f"{nation}: a node shares only its own nation's records"
         )
+    digest = hashlib.sha256(data).hexdigest()
+    if kind in PUBLIC_TYPES:
+        # Imported here: public_records builds on this module (the package and its queue).
+        from seawall.coop import public_records
+
+        stamp = public_records.Stamp(partner.name, _key_id(opened.header), digest, signed_at)
+        outcome = public_records.receive(ctx, kind, action, record, nation, stamp, _refuse)
+        return Received(record_id, nation, kind, outcome)
     held: Record | None = (
         ctx.db.get(Programme, record_id)
         if kind == "programme"
@@ -170,7 +214,6 @@ def receive_record(ctx: Ctx, data: bytes) -> Received:
     )
     if held is not None and (held.nation != nation or held.received_at is None):
         raise ForeignRecord(f"{kind} {record_id} is held here as another nation's record")
-    digest = hashlib.sha256(data).hexdigest()
     if (
         held is not None
         and held.signed_at is not None
@@ -268,9 +311,13 @@ def _stamp(
 ) -> None:
     row.received_at = ctx.now()
     row.updated_at, row.updated_by = ctx.now(), partner.name
-    row.sender_key_id = str(header.get("sender", {}).get("key_id", ""))[:64]
+    row.sender_key_id = _key_id(header)
     row.package_sha256, row.signed_at = digest, signed_at
     ctx.db.flush()
+
+
+def _key_id(header: dict[str, Any]) -> str:
+    return str(header.get("sender", {}).get("key_id", ""))[:64]
 
 
 def _store(ctx: Ctx, data: bytes) -> str:

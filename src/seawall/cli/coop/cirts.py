@@ -61,7 +61,9 @@ def cirt(ctx: click.Context, as_user: str | None) -> None:
 def cirt_add(state: CliState, /, as_json: bool, services: tuple[str, ...], **values: Any) -> None:
     """Add a nation's CIRT to the directory, or replace its entry."""
     with acting(state, AS_USER) as ctx:
-        row, outcome = cirts.save_cirt(ctx, services=list(services), **values)
+        row, outcome = cirts.save_cirt(
+            ctx, settings=state.node().settings, services=list(services), **values
+        )
         record = cirts.cirt_record(row)
     emit_or_say(as_json, record, f"{outcome} {record['nation']}: {record['name']}")
 
@@ -140,9 +142,9 @@ def cirt_import(state: CliState, path: Path | None, starter: bool, as_json: bool
     skipped: list[str] = []
     with acting(state, AS_USER) as ctx:
         if path is None:
-            counts, skipped = cirts.import_starter(ctx)
+            counts, skipped = cirts.import_starter(ctx, state.node().settings)
         else:
-            counts = cirts.import_cirts(ctx, path.read_bytes(), path.name)
+            counts = cirts.import_cirts(ctx, path.read_bytes(), path.name, state.node().settings)
     if skipped:
         say(f"left out {', '.join(skipped)}: not this node's to write")
     emit_or_say(

@@ -82,7 +82,9 @@ def _line(record: dict[str, Any]) -> str:
 def law_add(state: CliState, /, as_json: bool, **values: Any) -> None:
     """Record a nation's instrument of one kind, with its status, date and source."""
     with acting(state, AS_USER) as ctx:
-        record = laws.instrument_record(laws.add_instrument(ctx, **values))
+        record = laws.instrument_record(
+            laws.add_instrument(ctx, settings=state.node().settings, **values)
+        )
     emit_or_say(as_json, record, f"added {record['id']}: {_line(record)}")
 
 
@@ -98,7 +100,9 @@ def law_add(state: CliState, /, as_json: bool, **values: Any) -> None:
 def law_update(state: CliState, /, instrument_id: str, as_json: bool, **changes: Any) -> None:
     """Change an instrument's title, status, date, source or note."""
     with acting(state, AS_USER) as ctx:
-        record = laws.instrument_record(laws.update_instrument(ctx, instrument_id, **changes))
+        record = laws.instrument_record(
+            laws.update_instrument(ctx, instrument_id, settings=state.node().settings, **changes)
+        )
     emit_or_say(as_json, record, f"updated {record['id']}: {_line(record)}")
 
 
@@ -161,9 +165,9 @@ def law_import(state: CliState, path: Path | None, starter: bool, as_json: bool)
     skipped: list[str] = []
     with acting(state, AS_USER) as ctx:
         if path is None:
-            done, skipped = laws.import_starter(ctx)
+            done, skipped = laws.import_starter(ctx, state.node().settings)
         else:
-            done = laws.import_instruments(ctx, path.read_bytes(), path.name)
+            done = laws.import_instruments(ctx, path.read_bytes(), path.name, state.node().settings)
     name = path.name if path else laws.STARTER
     if skipped:
         say(f"left out {', '.join(skipped)}: not this node's to write (see `seawall coop law`)")

@@ -12,7 +12,18 @@ from seawall.db.models.base import Base
 from seawall.db.types import UTCDateTime
 
 
-class LegalInstrument(Base):
+class Received:
+    """What a hub keeps of a record a nation's node shared: when, under which key and package,
+    and when the node withdrew it (a tombstone); all blank on a record entered here."""
+
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    sender_key_id: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    package_sha256: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class LegalInstrument(Received, Base):
     """A nation's law, bill, strategy or treaty act of one kind, with its status and source."""
 
     __tablename__ = "coop_instruments"
@@ -34,7 +45,7 @@ class LegalInstrument(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-class NationalCirt(Base):
+class NationalCirt(Received, Base):
     """A nation's national CIRT as the directory lists it (one per nation)."""
 
     __tablename__ = "coop_cirts"

@@ -22,7 +22,7 @@ from seawall.core.nations import nation_name, shipped_regions
 from seawall.db.models.coop_laws import LegalInstrument, NationalCirt
 from seawall.errors import NotFound
 from seawall.web.coop_signals import gather_signals
-from seawall.web.deps import Page, UiPage, read_form_csrf
+from seawall.web.deps import Page, UiPage, node_of, read_form_csrf
 from seawall.web.pages import attempt, language_of, page_gettext, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(read_form_csrf)])
@@ -142,7 +142,7 @@ def matrix_add(
     values: dict[str, Any] = {"nation": nation, "kind": kind, "title": title, "status": status}
     values |= {"date": date, "source": source, "note": note, "sample": _flag(sample)}
     with attempt(page.ctx) as tried:
-        row = laws.add_instrument(page.ctx, **values)
+        row = laws.add_instrument(page.ctx, settings=node_of(request).settings, **values)
     if tried.refused:
         return _matrix_page(request, page, group, tried.status, error=tried.error, form=values)
     said = page_gettext(request).gettext("Added %(title)s (%(nation)s).")
@@ -188,7 +188,7 @@ def instrument_update(
     ctx = page.ctx
     changes = {"title": title, "status": status, "date": date, "source": source, "note": note}
     with attempt(ctx) as tried:
-        laws.update_instrument(ctx, instrument_id, **changes)
+        laws.update_instrument(ctx, instrument_id, settings=node_of(request).settings, **changes)
     row = laws.get_instrument(ctx, instrument_id)
     if tried.refused:
         return _instrument_page(request, page, row, tried.status, error=tried.error)
@@ -321,7 +321,7 @@ def entry_save(
         "sample": _flag(sample),
     }
     with attempt(page.ctx) as tried:
-        row, outcome = cirts.save_cirt(page.ctx, **values)
+        row, outcome = cirts.save_cirt(page.ctx, settings=node_of(request).settings, **values)
     if tried.refused:
         form = {**values, "services": services}
         return _entry_page(request, page, nation, tried.status, form=form, error=tried.error)
