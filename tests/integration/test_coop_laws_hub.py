@@ -4,13 +4,19 @@ directory, stay read-only there, and a withdrawal removes them."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import httpx
 import pytest
 
 from seawall.coop import cirts, laws
 from seawall.coop.errors import ReceivedRecordReadOnly
 from seawall.coop.records import NotYourNation
+from seawall.core import users
 from seawall.core.access import Principal, Role
 from seawall.core.federation.delivery import deliver
+from tests.cli import run_seawall
+from tests.conftest import sign_in_by_form
 from tests.integration.test_regional_hub import Node4, Region
 from tests.integration.test_regional_hub import region as region  # the same hub and links
 
@@ -30,8 +36,29 @@ def _cirt(name: str) -> dict[str, str]:
     return {"nation": "GD", "name": name, "status": "established", "source": SOURCE + "gd"}
 
 
+def _hub_edges_show(region: Region, home: Path) -> None:
+    """The hub's CLI matrix and its pages show the received records with the entered ones."""
+    shown = run_seawall(home, "coop", "law", "matrix", "--group", "CARICOM", "--json")
+    assert shown.code == 0, shown.err
+    cells = {r["nation"]: r["cells"] for r in shown.json()["rows"]}
+    assert (cells["JM"]["cybercrime"]["title"], cells["JM"]["cybercrime"]["received"]) == (
+        "Cybercrimes Act 2015",
+        True,
+    )
+    assert cells["BB"]["cybercrime"]["status"] == "unknown"
+    with region.hub.node.unit(region.hub.node.operator()) as ctx:
+        users.add_user(ctx, "tt-viewer", "viewer", password="a-long-password")
+    with httpx.Client(base_url=region.hub.url, timeout=10) as http:
+        assert sign_in_by_form(http, "tt-viewer", "a-long-password").status_code == 303
+        page = http.get("/coop/laws", params={"group": "CARICOM"})
+        assert page.status_code == 200 and "Data Protection Act 2020" in page.text
+        page = http.get("/coop/cirts", params={"group": "CARICOM"})
+        assert page.status_code == 200 and "GD-CIRT" in page.text
+        assert "GD hub-entered CIRT" not in page.text
+
+
 def test_laws_and_cirt_entries_reach_the_hub_and_replace_what_it_entered(
-    region: Region,
+    region: Region, tmp_path: Path
 ) -> None:
     hub, jm, gd = region.hub.node, region.nations["JM"], region.nations["GD"]
     # Before their nodes took over, the hub had entered JM's act and GD's CIRT itself.
@@ -80,6 +107,8 @@ def test_laws_and_cirt_entries_reach_the_hub_and_replace_what_it_entered(
         [held] = [e for e in cirts.list_cirts(ctx, "CARICOM") if e.nation == "GD"]
         assert (held.id, held.name, held.entered_by) == (cirt_id, "GD-CIRT", "gd-node")
         assert held.received_at is not None
+
+    _hub_edges_show(region, tmp_path / "hub")
 
     # The hub edits none of them: not its operator, not a user of that nation there.
     with hub.unit(hub.operator()) as ctx, pytest.raises(NotYourNation):

@@ -238,6 +238,7 @@ def law_matrix(
                                 "title": c.best.title if c.best else "",
                                 "source": c.best.source if c.best else "",
                                 "sample": bool(c.best and c.best.sample),
+                                "received": bool(c.best and c.best.received),
                             }
                             for c in matrix.row(n)
                         },
