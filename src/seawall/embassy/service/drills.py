@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from seawall.core.evidence import record_evidence
+from seawall.db.models.embassy import EmbassyRepo
 from seawall.embassy import registry
 from seawall.embassy.repository import Repository
 from seawall.embassy.restore import RestoreReport, restore_snapshot
@@ -88,13 +89,13 @@ def drill(
 ) -> Drill:
     """Restore the latest snapshot under ``scratch``, verify and time it, record the restore
     run and the drill's evidence, and delete what it restored."""
-    authorise(access)
+    row = authorise(access)
     scratch.mkdir(mode=0o700, parents=True, exist_ok=True)
     into = Path(tempfile.mkdtemp(prefix="drill-", dir=scratch))
     started = timer()
     try:
         return _timed_restore(
-            access, "latest", into, scratch, rto_seconds, lambda: timer() - started, True
+            access, row, "latest", into, scratch, rto_seconds, lambda: timer() - started, True
         )
     finally:
         shutil.rmtree(into, ignore_errors=True)
@@ -111,11 +112,12 @@ def recover(
     """A real recovery: restore ``snapshot`` into ``target`` (kept), verify it against the
     snapshot, and record the recovery time from ``since`` (when recovery began, e.g. when
     the new node was set up) to the last byte as drill evidence, against ``rto_seconds``."""
-    authorise(access)
+    row = authorise(access)
     if since > access.clock.now():
         raise InvalidInput(f"recovery began {since:%Y-%m-%d %H:%M} UTC, which is still to come")
     return _timed_restore(
         access,
+        row,
         snapshot,
         target,
         None,
@@ -128,6 +130,7 @@ def recover(
 
 def _timed_restore(
     access: Access,
+    row: EmbassyRepo | None,
     snapshot: str,
     into: Path,
     within: Path | None,
@@ -136,8 +139,8 @@ def _timed_restore(
     drill: bool,
     extra: dict[str, Any] | None = None,
 ) -> Drill:
-    """Restore, compare with the snapshot, and record the restore run and the drill."""
-    row = authorise(access)
+    """Restore, compare with the snapshot, and record the restore run and the drill;
+    ``row`` is what :func:`authorise` returned for ``access``."""
     began = access.clock.now()
     found: dict[str, Any] = {}
 
