@@ -78,8 +78,11 @@ def test_schedules_are_added_listed_disabled_and_removed(home: Path, tmp_path: P
     again = sw(home, "embassy", "schedule", "disable", short)
     assert (again.code, again.err_lines) == (73, [f"error: schedule {short} is disabled already"])
     assert sw(home, "embassy", "schedule", "enable", short).code == 0
+    enabled = sw(home, "embassy", "schedule", "list", "--json").json()
+    assert [(d["kind"], d["enabled"]) for d in enabled] == [("backup", True), ("drill", True)]
     assert sw(home, "embassy", "schedule", "remove", short).code == 0
-    assert len(sw(home, "embassy", "schedule", "list", "--json").json()) == 1
+    left = sw(home, "embassy", "schedule", "list", "--json").json()
+    assert [d["kind"] for d in left] == ["drill"]
 
 
 @pytest.mark.parametrize(
