@@ -42,6 +42,7 @@ from seawall.coop.fields import (
     programme_doc,
     programme_from_doc,
 )
+from seawall.core.access import Perm, Principal
 from seawall.core.context import Ctx
 from seawall.core.federation import queue
 from seawall.core.federation.identity import load_node_key
@@ -67,6 +68,12 @@ RecordType = Literal["programme", "organisation", "law", "cirt"]
 PUBLIC_TYPES = ("law", "cirt")
 Record = Programme | CoopOrganisation
 R = TypeVar("R", Programme, CoopOrganisation)
+
+
+def may_edit(who: Principal, row: Record) -> bool:
+    """Whether ``who`` may change ``row`` here: a writer of its nation, on the node that entered
+    it (a record received from a nation's node is read-only at the hub)."""
+    return row.received_at is None and row.nation == who.nation and who.can(Perm.COOP_WRITE)
 
 
 def type_of(row: Record) -> RecordType:

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse
 
 from seawall.catalogs import N_
-from seawall.coop import exchange, organisations, programmes
+from seawall.coop import exchange, organisations, programmes, sharing
 from seawall.coop.fields import ProgrammeDraft, ProgrammeStatus, parse_budget, parse_date
 from seawall.core.access import Perm, require
 from seawall.core.nations import nation_name, shipped_regions
@@ -251,7 +251,7 @@ def _programme_page(
     form: dict[str, Any] | None = None,
 ) -> HTMLResponse:
     row = programmes.get_programme(page.ctx, ref)
-    own = row.received_at is None and row.nation == page.who.nation
+    can_edit = sharing.may_edit(page.who, row)
     return render(
         request,
         page,
@@ -261,9 +261,9 @@ def _programme_page(
         notice=notice,
         p=row,
         funded=funded_items(page.ctx, row),
-        choices=roadmap_choices(page.ctx, row) if own else [],
+        choices=roadmap_choices(page.ctx, row) if can_edit else [],
         orgs=_organisation_ids(page),
-        can_edit=own and page.who.can(Perm.COOP_WRITE),
+        can_edit=can_edit,
         form=form or form_of(row),
         statuses=[s.value for s in ProgrammeStatus],
         nation_label=nation_name,

@@ -14,9 +14,8 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse
 
 from seawall.catalogs import N_
-from seawall.coop import organisations, programmes
+from seawall.coop import organisations, programmes, sharing
 from seawall.coop.fields import OrganisationDraft, OrgKind
-from seawall.core.access import Perm
 from seawall.core.nations import nation_name
 from seawall.db.models.coop import CoopOrganisation
 from seawall.web.deps import Page, UiPage, node_of, read_form_csrf
@@ -132,7 +131,6 @@ def _organisation_page(
 ) -> HTMLResponse:
     row = organisations.get_organisation(page.ctx, ref)
     funds, implements = programmes.of_partner(page.ctx, [row.name, row.acronym])
-    own = row.received_at is None and row.nation == page.who.nation
     return render(
         request,
         page,
@@ -144,7 +142,7 @@ def _organisation_page(
         funds=funds,
         implements=implements,
         kinds=_kinds(request),
-        can_edit=own and page.who.can(Perm.COOP_WRITE),
+        can_edit=sharing.may_edit(page.who, row),
         form=form or form_of(row),
         nation_label=nation_name,
     )
