@@ -159,9 +159,13 @@ def _digest(text: str) -> str:
 
 def webhook_label(url: str) -> str:
     """A webhook URL as it may be shown: scheme and host only (the path may hold a token)."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:  # a bracket or port that does not parse: still never show the rest
+        return "webhook (malformed URL)"
     host = parts.hostname or "?"
-    return f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")
+    return f"{parts.scheme}://{host}" + (f":{port}" if port else "")
 
 
 def _webhook(url: str, timeout: float, http: httpx.Client | None) -> Channel:
@@ -173,7 +177,7 @@ def _webhook(url: str, timeout: float, http: httpx.Client | None) -> Channel:
                 answer = http.post(url, json=payload, timeout=timeout)
             else:
                 answer = httpx.post(url, json=payload, timeout=timeout)
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             # The exception's text may quote the URL: name its type only.
             raise DeliveryFailed(f"{label}: {type(exc).__name__}") from None
         if not answer.is_success:

@@ -57,3 +57,26 @@ def test_only_those_who_act_on_the_pillar_acknowledge(node: Node) -> None:
 def test_a_webhook_is_named_by_scheme_and_host_only() -> None:
     url = "https://hooks.chat.example:8443/services/T000/B000/XXXXSECRET?token=abc"
     assert alerts.webhook_label(url) == "https://hooks.chat.example:8443"
+
+
+@pytest.mark.parametrize(
+    ("url", "label"),
+    [
+        ("https://hooks.chat.example/services/T0PSECRET\x00", "https://hooks.chat.example"),
+        ("https://hooks.chat.example:99999/services/T0PSECRET", "webhook (malformed URL)"),
+    ],
+)
+def test_a_malformed_webhook_fails_its_channel_without_naming_its_token(
+    node: Node, url: str, label: str
+) -> None:
+    node.settings = node.settings.model_copy(update={"alert_webhook_urls": [url]})
+    with node.unit(node.operator()) as ctx:
+        row = alerts.raise_alert(ctx, "embassy.rpo.exceeded", "gov-records", "7h old")
+    done = alerts.deliver_alerts(lambda: node.unit(node.operator()), node.settings)
+    assert done.sent == []
+    assert [(alert_id, error.split(": ")[0]) for alert_id, error in done.failed] == [
+        (row.id, label)
+    ]
+    with node.unit(node.operator()) as ctx:
+        [kept] = alerts.list_alerts(ctx)
+        assert kept.delivered_to == [] and "T0PSECRET" not in kept.delivery_error
