@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from seawall.cli.context import CliState, pass_state
-from seawall.cli.output import emit_or_say, emit_or_table, fmt_time, json_option
+from seawall.cli.output import emit_or_say, emit_or_table, fmt_time, json_option, say
 from seawall.core import alerts as core_alerts
 from seawall.db.models.alerts import Alert
 
@@ -38,28 +38,28 @@ def _doc(row: Alert) -> dict[str, object]:
 def list_cmd(state: CliState, everything: bool, as_json: bool) -> None:
     """Open alerts, newest first (with --all, acknowledged ones too)."""
     with state.operator_unit() as ctx:
-        docs = [_doc(row) for row in core_alerts.list_alerts(ctx, everything=everything)]
-    if not docs and not as_json:
-        emit_or_say(False, None, "no open alerts" if not everything else "no alerts")
+        rows = core_alerts.list_alerts(ctx, everything=everything)
+    if not rows and not as_json:
+        say("no open alerts" if not everything else "no alerts")
         return
     emit_or_table(
         as_json,
-        docs,
+        [_doc(row) for row in rows],
         "Alerts",
         ["Id", "Raised", "Kind", "Subject", "Times", "Message", "Acknowledged"],
         [
             [
-                str(d["id"])[:8],
-                fmt_time(d["last_raised_at"]),  # type: ignore[arg-type]
-                d["kind"],
-                d["subject"],
-                d["count"],
-                d["message"],
-                f"{d['acknowledged_by']} {fmt_time(d['acknowledged_at'])}"  # type: ignore[arg-type]
-                if d["acknowledged_at"]
+                row.id[:8],
+                fmt_time(row.last_raised_at),
+                row.kind,
+                row.subject,
+                row.count,
+                row.message,
+                f"{row.acknowledged_by} {fmt_time(row.acknowledged_at)}"
+                if row.acknowledged_at
                 else "",
             ]
-            for d in docs
+            for row in rows
         ],
     )
 
