@@ -176,9 +176,7 @@ def _rpo(ctx: Ctx) -> list[dict[str, object]]:
     ]
 
 
-def _alerts(
-    request: Request, page: PageDep, status: int = 200, error: str = "", notice: str = ""
-) -> HTMLResponse:
+def _alerts(request: Request, page: PageDep, status: int = 200, error: str = "") -> HTMLResponse:
     open_alerts = alerts.list_alerts(page.ctx)
     acknowledged = [a for a in alerts.list_alerts(page.ctx, everything=True) if a.acknowledged_at][
         :50
@@ -189,7 +187,6 @@ def _alerts(
         "alerts.html",
         status=status,
         error=error,
-        notice=notice,
         open_alerts=open_alerts,
         acknowledged=acknowledged,
         can_ack=_can_ack(page, open_alerts),
