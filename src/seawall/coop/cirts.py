@@ -28,16 +28,15 @@ from sqlalchemy import select
 
 from seawall.coop.errors import ReceivedRecordReadOnly
 from seawall.coop.records import (
-    SAMPLE_NOTE,
     CirtNotFound,
     CoopRecordInvalid,
-    NotYourNation,
-    bool_field,
     choice_field,
     date_field,
+    field_at,
     nation_field,
     read_rows,
     require_writer,
+    standing_fields,
     starter_rows,
     text_field,
     url_field,
@@ -125,10 +124,6 @@ def regional_figures(
     )
 
 
-def _at(at: str, name: str) -> str:
-    return f"{at} {name}" if at else name
-
-
 def _services(value: object, at: str) -> list[str]:
     if isinstance(value, list):
         items = [text_field(v, at, limit=200) for v in value]
@@ -148,46 +143,42 @@ def _fingerprint(value: object, at: str) -> str:
 
 def check_fields(values: Mapping[str, Any], at: str = "") -> dict[str, Any]:
     """An entry's fields, checked; ``at`` prefixes each fault (``f.csv: row 3, column``)."""
-    email = text_field(values.get("email", ""), _at(at, "email"), limit=254)
+    email = text_field(values.get("email", ""), field_at(at, "email"), limit=254)
     if email and not _EMAIL.match(email):
-        raise CoopRecordInvalid(f"{_at(at, 'email')}: {email!r} is not an e-mail address")
-    ti_status = text_field(values.get("ti_status", ""), _at(at, "ti_status"))
-    ti_url = url_field(values.get("ti_url", ""), _at(at, "ti_url"))
+        raise CoopRecordInvalid(f"{field_at(at, 'email')}: {email!r} is not an e-mail address")
+    ti_status = text_field(values.get("ti_status", ""), field_at(at, "ti_status"))
+    ti_url = url_field(values.get("ti_url", ""), field_at(at, "ti_url"))
     if ti_status:
-        ti_status = choice_field(ti_status, TI_STATUSES, _at(at, "ti_status"))
+        ti_status = choice_field(ti_status, TI_STATUSES, field_at(at, "ti_status"))
         if not ti_url:
-            raise CoopRecordInvalid(f"{_at(at, 'ti_url')}: give the listing's link")
+            raise CoopRecordInvalid(f"{field_at(at, 'ti_url')}: give the listing's link")
     elif ti_url:
         ti_status = "listed"
-    sample = bool_field(values.get("sample", False), _at(at, "sample"))
-    note = text_field(values.get("note", ""), _at(at, "note"))
-    if sample and SAMPLE_NOTE not in note:
-        note = f"{SAMPLE_NOTE}. {note}".strip()
-    where = _at(at, "nation")
+    nation, note, sample = standing_fields(values, at)
     return {
-        "nation": nation_field(text_field(values.get("nation"), where, required=True), where),
-        "name": text_field(values.get("name"), _at(at, "name"), required=True, limit=200),
-        "status": choice_field(values.get("status"), STATUSES, _at(at, "status")),
-        "established": date_field(values.get("established", ""), _at(at, "established")),
-        "mandate": text_field(values.get("mandate", ""), _at(at, "mandate")),
-        "constituency": text_field(values.get("constituency", ""), _at(at, "constituency")),
-        "services": _services(values.get("services", ""), _at(at, "services")),
+        "nation": nation,
+        "name": text_field(values.get("name"), field_at(at, "name"), required=True, limit=200),
+        "status": choice_field(values.get("status"), STATUSES, field_at(at, "status")),
+        "established": date_field(values.get("established", ""), field_at(at, "established")),
+        "mandate": text_field(values.get("mandate", ""), field_at(at, "mandate")),
+        "constituency": text_field(values.get("constituency", ""), field_at(at, "constituency")),
+        "services": _services(values.get("services", ""), field_at(at, "services")),
         "contacts": {
             k: v
             for k, v in {
                 "email": email,
-                "phone": text_field(values.get("phone", ""), _at(at, "phone"), limit=60),
-                "website": url_field(values.get("website", ""), _at(at, "website")),
+                "phone": text_field(values.get("phone", ""), field_at(at, "phone"), limit=60),
+                "website": url_field(values.get("website", ""), field_at(at, "website")),
             }.items()
             if v
         },
         "pgp_fingerprint": _fingerprint(
-            values.get("pgp_fingerprint", ""), _at(at, "pgp_fingerprint")
+            values.get("pgp_fingerprint", ""), field_at(at, "pgp_fingerprint")
         ),
-        "first_url": url_field(values.get("first_url", ""), _at(at, "first_url")),
+        "first_url": url_field(values.get("first_url", ""), field_at(at, "first_url")),
         "ti_url": ti_url,
         "ti_status": ti_status,
-        "source": url_field(values.get("source"), _at(at, "source"), required=True),
+        "source": url_field(values.get("source"), field_at(at, "source"), required=True),
         "note": note,
         "sample": sample,
     }
@@ -295,13 +286,10 @@ def import_cirts(
     for at, fields in places:
         if fields["nation"] in seen:
             raise CoopRecordInvalid(
-                f"{_at(at, 'nation')}: {fields['nation']} is given twice (one CIRT per nation)"
+                f"{field_at(at, 'nation')}: {fields['nation']} is given twice (one CIRT per nation)"
             )
         seen.add(fields["nation"])
-        try:
-            require_writer(ctx, fields["nation"], "CIRT entry")
-        except NotYourNation as exc:
-            raise NotYourNation(f"{_at(at, 'nation')}: {exc.message}") from None
+        require_writer(ctx, fields["nation"], "CIRT entry", at)
     counts = {"added": 0, "updated": 0, "unchanged": 0}
     for _, fields in places:
         counts[_store(ctx, fields, settings)[1]] += 1

@@ -34,16 +34,15 @@ from seawall.coop.matrix import (
     changed_cells,
 )
 from seawall.coop.records import (
-    SAMPLE_NOTE,
     CoopRecordInvalid,
     InstrumentNotFound,
-    NotYourNation,
-    bool_field,
     choice_field,
     date_field,
+    field_at,
     nation_field,
     read_rows,
     require_writer,
+    standing_fields,
     starter_rows,
     text_field,
     url_field,
@@ -96,24 +95,16 @@ class Imported:
     evidence: int
 
 
-def _at(at: str, name: str) -> str:
-    return f"{at} {name}" if at else name
-
-
 def check_fields(values: dict[str, Any], at: str = "") -> Fields:
     """The fields of one instrument; ``at`` prefixes each fault (``f.csv: row 3, column``)."""
-    sample = bool_field(values.get("sample", False), _at(at, "sample"))
-    note = text_field(values.get("note", ""), _at(at, "note"))
-    if sample and SAMPLE_NOTE not in note:
-        note = f"{SAMPLE_NOTE}. {note}".strip()
-    where = _at(at, "nation")
+    nation, note, sample = standing_fields(values, at)
     return Fields(
-        nation=nation_field(text_field(values.get("nation"), where, required=True), where),
-        kind=choice_field(values.get("kind"), KINDS, _at(at, "kind")),
-        title=text_field(values.get("title"), _at(at, "title"), required=True, limit=300),
-        status=choice_field(values.get("status"), STATUSES, _at(at, "status")),
-        date=date_field(values.get("date", ""), _at(at, "date")),
-        source=url_field(values.get("source"), _at(at, "source"), required=True),
+        nation=nation,
+        kind=choice_field(values.get("kind"), KINDS, field_at(at, "kind")),
+        title=text_field(values.get("title"), field_at(at, "title"), required=True, limit=300),
+        status=choice_field(values.get("status"), STATUSES, field_at(at, "status")),
+        date=date_field(values.get("date", ""), field_at(at, "date")),
+        source=url_field(values.get("source"), field_at(at, "source"), required=True),
         note=note,
         sample=sample,
     )
@@ -325,14 +316,11 @@ def import_instruments(
         key = (fields.nation, fields.kind, fields.title)
         if key in seen:
             raise CoopRecordInvalid(
-                f"{_at(at, 'title')}: {fields.title!r} of {fields.nation} ({fields.kind}) "
+                f"{field_at(at, 'title')}: {fields.title!r} of {fields.nation} ({fields.kind}) "
                 f"is given already ({seen[key]})"
             )
         seen[key] = at.removeprefix(f"{origin}: ").removesuffix(", column").removesuffix(", field")
-        try:
-            require_writer(ctx, fields.nation, "laws")
-        except NotYourNation as exc:
-            raise NotYourNation(f"{_at(at, 'nation')}: {exc.message}") from None
+        require_writer(ctx, fields.nation, "laws", at)
     checked = [fields for _, fields in places]
     nations = sorted({f.nation for f in checked})
     before = {n: _nation_matrix(ctx, n) for n in nations}

@@ -83,19 +83,21 @@ def has_own_node(ctx: Ctx, nation: str) -> bool:
     return ctx.db.scalar(select(Partner.id).where(Partner.nation == nation).limit(1)) is not None
 
 
-def require_writer(ctx: Ctx, nation: str, what: str) -> None:
-    """Refuse unless the caller may write ``nation``'s records (see the module's rules)."""
+def require_writer(ctx: Ctx, nation: str, what: str, at: str = "") -> None:
+    """Refuse unless the caller may write ``nation``'s records (see the module's rules);
+    ``at`` places a refusal (``f.csv: row 3, column``)."""
     require(ctx.who, Perm.COOP_WRITE)
     if nation == ctx.who.nation:
         return
     if ctx.who.node_operator and not has_own_node(ctx, nation):
         return
+    where = f"{field_at(at, 'nation')}: " if at else ""
     if ctx.who.node_operator:
         raise NotYourNation(
-            f"{nation} has a node of its own: its {what} are changed there, not by this hub"
+            f"{where}{nation} has a node of its own: its {what} are changed there, not by this hub"
         )
     raise NotYourNation(
-        f"{ctx.who.username} ({ctx.who.nation}) may not change {nation}'s {what}: "
+        f"{where}{ctx.who.username} ({ctx.who.nation}) may not change {nation}'s {what}: "
         "a nation edits only its own records"
     )
 
@@ -117,6 +119,23 @@ def starter_rows(ctx: Ctx, name: str) -> tuple[bytes, list[str]]:
     kept = [r for r in rows if may_write(ctx, r["nation"])]
     skipped = sorted({r["nation"] for r in rows} - {r["nation"] for r in kept})
     return json.dumps(kept).encode(), skipped
+
+
+def field_at(at: str, name: str) -> str:
+    """Where a field's fault is: ``at`` (``f.csv: row 3, column``) and the field's name."""
+    return f"{at} {name}" if at else name
+
+
+def standing_fields(values: Mapping[str, Any], at: str) -> tuple[str, str, bool]:
+    """The nation, note and sample flag every law and CIRT entry has, checked; sample data's
+    note says so."""
+    sample = bool_field(values.get("sample", False), field_at(at, "sample"))
+    note = text_field(values.get("note", ""), field_at(at, "note"))
+    if sample and SAMPLE_NOTE not in note:
+        note = f"{SAMPLE_NOTE}. {note}".strip()
+    where = field_at(at, "nation")
+    nation = nation_field(text_field(values.get("nation"), where, required=True), where)
+    return nation, note, sample
 
 
 def nation_field(value: str, at: str) -> str:
