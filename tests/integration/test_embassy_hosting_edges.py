@@ -66,6 +66,16 @@ def test_the_host_admin_makes_and_extends_an_agreement_but_shortens_only_with_a_
         "--guest", "jm-node", "--quota", "lots", "--retention-days", "9", "--expires", "2099-01-01",
     )  # fmt: skip
     assert bad.code == 65 and "500GiB" in bad.err
+    for option, value, said in (
+        ("--expires", "9999-12-31T23:59-01:00", "no UTC equivalent"),
+        ("--quota", "99999999999999999999TiB", "at most"),
+    ):
+        terms_given = {"--quota": "1GiB", "--expires": "2099-01-01", option: value}
+        beyond = run_seawall(
+            home, "embassy", "host", "agreement", "add", "x", "--guest", "jm-node",
+            "--retention-days", "9", *[part for pair in terms_given.items() for part in pair],
+        )  # fmt: skip
+        assert beyond.code == 65 and said in beyond.err, beyond.err
     assert run_seawall(home, "embassy", "host", "sweep", "--json").json() == {"jm-records": 0}
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import click
@@ -17,6 +17,7 @@ from seawall.cli.output import (
     fmt_time,
     json_option,
 )
+from seawall.core.clock import as_utc
 from seawall.embassy import service
 from seawall.embassy.hosting import agreements, guest, objects
 from seawall.embassy.hosting.store import HostedBlobs, hosted_root
@@ -30,7 +31,7 @@ def _when(value: str | None) -> datetime | None:
         found = datetime.fromisoformat(value)
     except ValueError:
         raise InvalidInput(f"{value!r} is not a date such as 2027-12-31") from None
-    return found if found.tzinfo else found.replace(tzinfo=UTC)
+    return as_utc(found, "--expires")
 
 
 def _size(value: str | None, what: str) -> int | None:

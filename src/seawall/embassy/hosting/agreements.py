@@ -25,6 +25,7 @@ from seawall.errors import Forbidden, InvalidInput
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$|^[a-z0-9]$")
 MAX_RETENTION_DAYS = 36500
+MAX_BYTES = (1 << 63) - 1  # the most a quota or cap column holds (8 EiB)
 SIZE = re.compile(r"^\s*(\d+)\s*([KMGT]i?B?|B)?\s*$", re.IGNORECASE)
 UNITS = {"": 1, "B": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 
@@ -99,12 +100,14 @@ def _check(name: str, quota: int, retention_days: int, bandwidth: int) -> None:
         raise InvalidInput(
             f"agreement name {name!r} is not valid: use 1-64 of a-z, 0-9 and '-' (not at an end)"
         )
-    if quota <= 0:
-        raise InvalidInput("the quota must be a positive number of bytes")
+    if not 0 < quota <= MAX_BYTES:
+        raise InvalidInput(f"the quota must be a positive number of bytes, at most {MAX_BYTES}")
     if not 1 <= retention_days <= MAX_RETENTION_DAYS:
         raise InvalidInput(f"retention must be 1 to {MAX_RETENTION_DAYS} days")
-    if bandwidth < 0:
-        raise InvalidInput("the bandwidth cap must be 0 (none) or a positive number of bytes")
+    if not 0 <= bandwidth <= MAX_BYTES:
+        raise InvalidInput(
+            f"the bandwidth cap must be 0 (none) or a positive number of bytes, at most {MAX_BYTES}"
+        )
 
 
 def add_agreement(

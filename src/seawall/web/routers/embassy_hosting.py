@@ -7,13 +7,14 @@ bandwidth, expiry and retention, and records refusals. The routes only translate
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict
 
+from seawall.core.clock import as_utc
 from seawall.embassy.hosting import agreements, objects
 from seawall.embassy.hosting.store import HostedBlobs, hosted_root
 from seawall.errors import InvalidInput, PayloadTooLarge
@@ -84,7 +85,7 @@ def parse_time(value: str | None, what: str = "as-of") -> datetime | None:
         raise InvalidInput(
             f"{what} {value!r} is not an ISO 8601 time such as 2026-12-01T00:00Z"
         ) from None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
+    return as_utc(when, what)
 
 
 def _blobs(request: Request) -> HostedBlobs:
