@@ -7,7 +7,7 @@ bandwidth, expiry and retention, and records refusals. The routes only translate
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -85,7 +85,9 @@ def parse_time(value: str | None, what: str = "as-of") -> datetime | None:
         raise InvalidInput(
             f"{what} {value!r} is not an ISO 8601 time such as 2026-12-01T00:00Z"
         ) from None
-    return as_utc(when, what)
+    as_utc(when, what)  # refuses a time with no UTC equivalent, which no column can hold
+    # Its own offset kept: a signed release covers ``before`` exactly as the guest wrote it.
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def _blobs(request: Request) -> HostedBlobs:
