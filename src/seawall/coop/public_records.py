@@ -26,6 +26,7 @@ from sqlalchemy import select
 
 from seawall.coop import cirts, laws
 from seawall.coop.errors import ForeignRecord
+from seawall.coop.sharing import changes_nothing
 from seawall.core.context import Ctx
 from seawall.db.models.coop_laws import LegalInstrument, NationalCirt
 from seawall.errors import SeawallError
@@ -62,13 +63,7 @@ def receive(
         if kind == "law"
         else ctx.db.get(NationalCirt, record_id)
     )
-    if held is not None and (held.nation != nation or held.received_at is None):
-        raise ForeignRecord(f"{kind} {record_id} is held here as another nation's record")
-    if (
-        held is not None
-        and held.signed_at is not None
-        and (held.package_sha256 == stamp.digest or held.signed_at > stamp.signed_at)
-    ):
+    if changes_nothing(held, kind, nation, stamp.digest, stamp.signed_at):
         return "unchanged"
     if action == "withdraw":
         if held is None or held.withdrawn_at is not None:

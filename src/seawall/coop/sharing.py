@@ -52,6 +52,7 @@ from seawall.core.nations import groups_of
 from seawall.core.partners import list_partners
 from seawall.db.models import Partner
 from seawall.db.models.coop import CoopOrganisation, Programme
+from seawall.db.models.coop_laws import LegalInstrument, NationalCirt
 from seawall.errors import SeawallError
 from seawall.settings import Settings
 
@@ -219,13 +220,7 @@ def receive_record(ctx: Ctx, data: bytes) -> Received:
         if kind == "programme"
         else ctx.db.get(CoopOrganisation, record_id)
     )
-    if held is not None and (held.nation != nation or held.received_at is None):
-        raise ForeignRecord(f"{kind} {record_id} is held here as another nation's record")
-    if (
-        held is not None
-        and held.signed_at is not None
-        and (held.package_sha256 == digest or held.signed_at > signed_at)
-    ):
+    if changes_nothing(held, kind, nation, digest, signed_at):
         return Received(record_id, nation, kind, "unchanged")
     if action == WITHDRAW:
         if held is None or held.withdrawn_at is not None:
@@ -268,6 +263,25 @@ def receive_record(ctx: Ctx, data: bytes) -> Received:
     outcome = "replaced" if held is not None else "stored"
     ctx.record(f"coop.{kind}.received", record_id, nation=nation, outcome=outcome)
     return Received(record_id, nation, kind, outcome)
+
+
+def changes_nothing(
+    held: Record | LegalInstrument | NationalCirt | None,
+    kind: str,
+    nation: str,
+    digest: str,
+    signed_at: datetime,
+) -> bool:
+    """Whether a package of ``nation``'s changes nothing of the record held under its id: it
+    is the package held, or older. Refuses one whose id this node holds as its own record or
+    another nation's."""
+    if held is None:
+        return False
+    if held.nation != nation or held.received_at is None:
+        raise ForeignRecord(f"{kind} {held.id} is held here as another nation's record")
+    return held.signed_at is not None and (
+        held.package_sha256 == digest or held.signed_at > signed_at
+    )
 
 
 def _org_draft(record: dict[str, Any]) -> OrganisationDraft:
