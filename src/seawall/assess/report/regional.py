@@ -27,7 +27,12 @@ from seawall.assess.frameworks import DEFAULT_FRAMEWORK, Framework, get_framewor
 from seawall.assess.indices import GCI_2024, edition_rows
 from seawall.assess.report import charts
 from seawall.assess.report.document import PRIORITY_NAMES, _data_uri, _environment, page_marks
-from seawall.assess.report.marking import REGION_DEFAULT, classification, is_sample
+from seawall.assess.report.marking import (
+    REGION_DEFAULT,
+    classification,
+    is_sample,
+    sample_rounds,
+)
 from seawall.assess.report.narrative import HIGH, LOW, MEDIUM
 from seawall.assess.samples import NOTE
 from seawall.assess.statements import PanelRow, compared_rounds
@@ -35,7 +40,7 @@ from seawall.catalogs import N_, translations
 from seawall.core.context import Ctx
 from seawall.core.tlp import Tlp
 from seawall.db.models import RegionGroup
-from seawall.db.models.assess import Consensus, Rating, ReceivedRound, Round
+from seawall.db.models.assess import ReceivedRound, Round
 
 FORMATS = ("html", "pdf")
 CLASSIFICATION = REGION_DEFAULT.label
@@ -99,14 +104,7 @@ def _origins(ctx: Ctx, view: RegionView) -> tuple[RoundOrigin, ...]:
         for r in ctx.db.scalars(select(ReceivedRound).where(ReceivedRound.round_id.in_(ids)))
     }
     own = {r.id: r for r in ctx.db.scalars(select(Round).where(Round.id.in_(ids)))}
-    notes: dict[str, list[str]] = {}
-    for round_id, text in (
-        *ctx.db.execute(
-            select(Consensus.round_id, Consensus.dissent).where(Consensus.round_id.in_(own))
-        ),
-        *ctx.db.execute(select(Rating.round_id, Rating.rationale).where(Rating.round_id.in_(own))),
-    ):
-        notes.setdefault(round_id, []).append(text)
+    sampled = sample_rounds(ctx.db, own)
     out: list[RoundOrigin] = []
     for round_id in dict.fromkeys(ids):
         if (held := received.get(round_id)) is not None:
@@ -133,7 +131,7 @@ def _origins(ctx: Ctx, view: RegionView) -> tuple[RoundOrigin, ...]:
                     row.published_by or "",
                     row.published_at,
                     "",
-                    is_sample(notes.get(row.id, ())),
+                    row.id in sampled,
                 )
             )
     return tuple(sorted(out, key=lambda o: (o.nation, o.year)))
