@@ -138,3 +138,20 @@ def test_a_programme_funds_its_own_nations_roadmap_items_only(tmp_path: Path) ->
     )
     assert funded.code == 0, funded.err
     assert funded.json()["funds_items"] == [items["JM"]]
+
+
+def test_share_and_unshare_flip_a_programme_and_say_so(tmp_path: Path) -> None:
+    home = init_node(tmp_path / "jm")
+    added = run_seawall(
+        home, "coop", "programme", "add", "--ref", "JM-LAW", "--name", "Cybercrime Act review",
+        "--funder", "CTO", "--factor", "cmm:D4.1",
+    )  # fmt: skip
+    assert added.code == 0, added.err
+    shared = run_seawall(home, "coop", "programme", "share", "JM-LAW")
+    assert shared.code == 0, shared.err
+    assert "Programme JM-LAW is shared with the nation's hubs" in shared.output
+    private = run_seawall(home, "coop", "programme", "unshare", "JM-LAW", "--json")
+    assert private.code == 0, private.err
+    assert private.json()["shareable"] is False
+    again = run_seawall(home, "coop", "programme", "share", "JM-LAW", "--json")
+    assert again.json()["shareable"] is True

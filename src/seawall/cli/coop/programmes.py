@@ -250,10 +250,7 @@ def programme_export(
 @pass_state
 def programme_share(state: CliState, ref: str, as_json: bool) -> None:
     """Mark a programme shareable: it goes to the hub of each of the nation's groups."""
-    with acting(state) as ctx:
-        row = programmes.set_shareable(ctx, state.node().settings, ref, True)
-        doc = programme_doc(row)
-    emit_or_say(as_json, doc, f"Programme {doc['ref']} is shared with the nation's hubs")
+    _set_shareable(state, ref, True, as_json, "is shared with the nation's hubs")
 
 
 @programme.command("unshare")
@@ -262,10 +259,14 @@ def programme_share(state: CliState, ref: str, as_json: bool) -> None:
 @pass_state
 def programme_unshare(state: CliState, ref: str, as_json: bool) -> None:
     """Make a programme private again: its withdrawal goes to the hubs."""
+    _set_shareable(state, ref, False, as_json, "is private; the hubs drop it")
+
+
+def _set_shareable(state: CliState, ref: str, shareable: bool, as_json: bool, said: str) -> None:
     with acting(state) as ctx:
-        row = programmes.set_shareable(ctx, state.node().settings, ref, False)
+        row = programmes.set_shareable(ctx, state.node().settings, ref, shareable)
         doc = programme_doc(row)
-    emit_or_say(as_json, doc, f"Programme {doc['ref']} is private; the hubs drop it")
+    emit_or_say(as_json, doc, f"Programme {doc['ref']} {said}")
 
 
 @programme.command("fund")
