@@ -122,3 +122,15 @@ def test_law_and_cirt_export_take_json_like_every_coop_command(tmp_path: Path) -
     cirts_out = run_seawall(home, "coop", "cirt", "export", "--json")
     assert cirts_out.code == 0, cirts_out.err
     assert cirts_out.json()["cirts"][0]["source"].startswith("https://")
+
+
+def test_an_import_takes_a_file_or_the_starter_not_both_nor_neither(tmp_path: Path) -> None:
+    home = init_node(tmp_path / "jm")
+    source = tmp_path / "laws.csv"
+    source.write_text("nation,kind,title,status,source\n")
+    for pillar in ("law", "cirt"):
+        for args in ((), (str(source), "--starter")):
+            refused = run_seawall(home, "coop", pillar, "import", *args)
+            assert refused.code == 65, refused.err
+            assert len(refused.err_lines) == 1
+            assert "give a FILE to import, or --starter (not both)" in refused.err

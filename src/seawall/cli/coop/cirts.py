@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from seawall.cli.context import CliState, pass_state
-from seawall.cli.coop.laws import acting, as_option, write_out
+from seawall.cli.coop.laws import acting, as_option, import_file_or_starter, write_out
 from seawall.cli.output import (
     emit_json,
     emit_or_say,
@@ -24,7 +24,6 @@ from seawall.cli.output import (
     say,
 )
 from seawall.coop import cirts
-from seawall.errors import InvalidInput
 from seawall.web.coop_signals import gather_signals
 
 AS_USER = "seawall.coop.cirt.as"
@@ -137,14 +136,9 @@ def cirt_show(state: CliState, ref: str, as_json: bool) -> None:
 @pass_state
 def cirt_import(state: CliState, path: Path | None, starter: bool, as_json: bool) -> None:
     """Add or replace the entries of a CSV or JSON file (all, or none on a fault)."""
-    if (path is None) == (not starter):
-        raise InvalidInput("give a FILE to import, or --starter (not both)")
-    skipped: list[str] = []
-    with acting(state, AS_USER) as ctx:
-        if path is None:
-            counts, skipped = cirts.import_starter(ctx, state.node().settings)
-        else:
-            counts = cirts.import_cirts(ctx, path.read_bytes(), path.name, state.node().settings)
+    counts, skipped = import_file_or_starter(
+        state, AS_USER, path, starter, cirts.import_cirts, cirts.import_starter
+    )
     if skipped:
         say(f"left out {', '.join(skipped)}: not this node's to write")
     emit_or_say(

@@ -7,10 +7,10 @@ this node's users, so that the core's role and nation checks apply as on the web
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -22,8 +22,10 @@ from seawall.coop.matrix_export import FORMATS, matrix_csv, matrix_html, matrix_
 from seawall.core import users
 from seawall.core.context import Ctx
 from seawall.errors import InvalidInput
+from seawall.settings import Settings
 
 AS_USER = "seawall.coop.law.as"
+T = TypeVar("T")
 as_option = click.option(
     "--as",
     "as_user",
@@ -41,6 +43,24 @@ def acting(state: CliState, key: str) -> Iterator[Ctx]:
         if as_user:
             ctx.who = users.act_as(ctx, as_user, source="cli")
         yield ctx
+
+
+def import_file_or_starter(
+    state: CliState,
+    key: str,
+    path: Path | None,
+    starter: bool,
+    from_file: Callable[[Ctx, bytes, str, Settings], T],
+    from_starter: Callable[[Ctx, Settings], tuple[T, list[str]]],
+) -> tuple[T, list[str]]:
+    """An import of FILE or of the shipped starter rows (one of the two); what was done, and
+    the nations the starter left out."""
+    if (path is None) == (not starter):
+        raise InvalidInput("give a FILE to import, or --starter (not both)")
+    with acting(state, key) as ctx:
+        if path is None:
+            return from_starter(ctx, state.node().settings)
+        return from_file(ctx, path.read_bytes(), path.name, state.node().settings), []
 
 
 def write_out(data: bytes, output: Path | None) -> None:
@@ -160,14 +180,9 @@ def law_show(state: CliState, instrument_id: str, as_json: bool) -> None:
 @pass_state
 def law_import(state: CliState, path: Path | None, starter: bool, as_json: bool) -> None:
     """Add or update the instruments of a CSV or JSON file (all, or none on a fault)."""
-    if (path is None) == (not starter):
-        raise InvalidInput("give a FILE to import, or --starter (not both)")
-    skipped: list[str] = []
-    with acting(state, AS_USER) as ctx:
-        if path is None:
-            done, skipped = laws.import_starter(ctx, state.node().settings)
-        else:
-            done = laws.import_instruments(ctx, path.read_bytes(), path.name, state.node().settings)
+    done, skipped = import_file_or_starter(
+        state, AS_USER, path, starter, laws.import_instruments, laws.import_starter
+    )
     name = path.name if path else laws.STARTER
     if skipped:
         say(f"left out {', '.join(skipped)}: not this node's to write (see `seawall coop law`)")
