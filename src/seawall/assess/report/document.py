@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from babel.dates import format_date
 from jinja2 import Environment
@@ -303,6 +303,35 @@ PRIORITY_NAMES = {
 }
 
 
+class Marked(Protocol):
+    """What :func:`base_context` reads of a report."""
+
+    @property
+    def generated_at(self) -> datetime: ...
+    @property
+    def classification(self) -> Tlp: ...
+
+
+def base_context(
+    report: Marked, framework: Framework, title: str, language: str, gettext: Callable[[str], str]
+) -> dict[str, Any]:
+    """What every report's template reads (``_base.html``): its dates, page marks and names."""
+    at = report.generated_at.astimezone(UTC)
+    day = format_date(at, "long", locale=language)
+    return {
+        "r": report,
+        "lang": language,
+        "date": day,
+        "generated": f"{day}, {at:%H:%M} UTC",
+        **page_marks(title, report.classification, gettext),
+        "dimension_names": {d.id: d.name for d in framework.dimensions},
+        "factor_names": {f.id: f.name for f in framework.factors().values()},
+        "stage_name": framework.stages.name_of,
+        "priority_names": PRIORITY_NAMES,
+        "note": NOTE,
+    }
+
+
 def render_html(report: NationReport, language: str = "en") -> str:
     """The report as one self-contained HTML document, written in ``language``."""
     catalog = translations(language)
@@ -311,17 +340,9 @@ def render_html(report: NationReport, language: str = "en") -> str:
     scores = report.latest.scores if report.latest else {}
     title = gettext("%(nation)s: cybersecurity maturity report") % {"nation": report.nation_name}
     context: dict[str, Any] = {
-        "r": report,
-        "lang": language,
-        "date": format_date(at, "long", locale=language),
-        "generated": f"{format_date(at, 'long', locale=language)}, {at:%H:%M} UTC",
-        **page_marks(title, report.classification, gettext),
+        **base_context(report, report.framework, title, language, gettext),
         "charts": report_charts(report, gettext),
-        "dimension_names": {d.id: d.name for d in report.framework.dimensions},
-        "factor_names": {f.id: f.name for f in report.framework.factors().values()},
-        "stage_name": report.framework.stages.name_of,
         "group_names": GROUP_NAMES,
-        "priority_names": PRIORITY_NAMES,
         "sources": list(dict.fromkeys(r.source for r in report.index_rows)),
         "summary": narrative.executive_summary(report, catalog),
         "findings": narrative.findings(report),
@@ -331,6 +352,5 @@ def render_html(report: NationReport, language: str = "en") -> str:
         "mean": sum(scores.values()) / len(scores) if scores else None,
         "strongest": max(scores, key=lambda d: (scores[d], d)) if scores else None,
         "weakest": min(scores, key=lambda d: (scores[d], d)) if scores else None,
-        "note": NOTE,
     }
     return _environment(language).get_template("nation.html").render(**context)

@@ -15,18 +15,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from gettext import NullTranslations
 from typing import Any
 
-from babel.dates import format_date
 from sqlalchemy import select
 
 from seawall.assess.benchmark import RegionView, latest_rows, region_view
 from seawall.assess.frameworks import DEFAULT_FRAMEWORK, Framework, get_framework
 from seawall.assess.indices import GCI_2024, edition_rows
 from seawall.assess.report import charts
-from seawall.assess.report.document import PRIORITY_NAMES, _data_uri, _environment, page_marks
+from seawall.assess.report.document import _data_uri, _environment, base_context
 from seawall.assess.report.marking import (
     REGION_DEFAULT,
     classification,
@@ -34,7 +33,6 @@ from seawall.assess.report.marking import (
     sample_rounds,
 )
 from seawall.assess.report.narrative import HIGH, LOW, MEDIUM
-from seawall.assess.samples import NOTE
 from seawall.assess.statements import PanelRow, compared_rounds
 from seawall.catalogs import N_, translations
 from seawall.core.context import Ctx
@@ -417,36 +415,26 @@ def render_regional_html(report: RegionalReport, language: str = "en") -> str:
     """The regional report as one self-contained HTML document, written in ``language``."""
     catalog = translations(language)
     gettext = catalog.gettext
-    at = report.generated_at.astimezone(UTC)
     framework = report.framework
     title = gettext("%(group)s: regional cybersecurity maturity report") % {
         "group": report.view.group
     }
     context: dict[str, Any] = {
-        "r": report,
+        **base_context(report, framework, title, language, gettext),
         "v": report.view,
-        "lang": language,
-        "date": format_date(at, "long", locale=language),
-        "generated": f"{format_date(at, 'long', locale=language)}, {at:%H:%M} UTC",
-        **page_marks(title, report.classification, gettext),
         "charts": regional_charts(report, gettext),
-        "dimension_names": {d.id: d.name for d in framework.dimensions},
-        "factor_names": {f.id: f.name for f in framework.factors().values()},
         "factor_count": len(framework.factors()),
-        "stage_name": framework.stages.name_of,
         "origin": {o.round_id: o for o in report.origins},
         "latest": sorted(latest_rows(report.view.panel).values(), key=lambda r: r.nation),
         "summary": regional_summary(report, catalog),
         "dimensions": dimension_changes(report),
         "members": members(report),
         "priorities": priorities(report),
-        "priority_names": PRIORITY_NAMES,
         "member_status": MEMBER_STATUS,
         "regional_mean": (
             sum(n.overall for n in report.view.ranking) / len(report.view.ranking)
             if report.view.ranking
             else None
         ),
-        "note": NOTE,
     }
     return _environment(language).get_template("region.html").render(**context)
