@@ -26,9 +26,10 @@ from typing import TYPE_CHECKING, TypeVar
 
 from seawall.core.federation.errors import PartnerTimedOut, PartnerUnreachable
 from seawall.embassy.errors import SiteUnavailable
-from seawall.embassy.sites.base import ObjectInfo, Site
+from seawall.embassy.sites.base import ObjectInfo
 
 if TYPE_CHECKING:
+    from seawall.embassy.sites.partner import PartnerSite
     from seawall.embassy.store import RepositoryStore
 
 # How long a dropped link is waited for, and the pauses between tries.
@@ -66,7 +67,7 @@ class ResumingSite:
 
     def __init__(
         self,
-        inner: Site,
+        inner: PartnerSite,
         *,
         window: float = WINDOW,
         sleep: Callable[[float], None] = time.sleep,
@@ -105,9 +106,8 @@ class ResumingSite:
                             self.resumed.held += 1
                         # The host stored it before the drop: whoever watches the site's
                         # writes (audit challenges) still sees it stored.
-                        tap = getattr(self.inner, "tap", None)
-                        if tap is not None:
-                            tap(name, data)
+                        if self.inner.tap is not None:
+                            self.inner.tap(name, data)
                         return
                     with self._lock:
                         self.resumed.resent_bytes += len(data)
@@ -181,7 +181,7 @@ def resuming(repo: RepositoryStore, *, window: float = WINDOW) -> Iterator[list[
     """
     from seawall.embassy.sites.partner import PartnerSite  # httpx loads only when needed
 
-    wrapped: list[tuple[int, Site, ResumingSite]] = []
+    wrapped: list[tuple[int, PartnerSite, ResumingSite]] = []
     for i, site in enumerate(repo.sites):
         if isinstance(site, PartnerSite):
             wrapper = ResumingSite(site, window=window)
