@@ -26,7 +26,7 @@ from seawall.assess import gaps, rounds
 from seawall.assess.benchmark import build_panel
 from seawall.assess.frameworks import available_frameworks, get_framework
 from seawall.assess.statements import PanelRow
-from seawall.coop import programmes
+from seawall.coop import programmes, sharing
 from seawall.coop.coverage import Coverage, GapRef, group_coverage, nation_coverage
 from seawall.coop.fields import Catalogue
 from seawall.core.access import Perm, require
@@ -159,9 +159,7 @@ def funded_items(ctx: Ctx, row: Programme) -> list[FundedItem]:
 def roadmap_choices(ctx: Ctx, row: Programme) -> list[RoadmapItem]:
     """The roadmap items of the programme's nation it does not fund yet, for a writer of that
     nation to choose from (none for anyone else)."""
-    if row.received_at is not None or row.nation != ctx.who.nation:
-        return []
-    if not (ctx.who.can(Perm.COOP_WRITE) and ctx.who.can(Perm.ASSESS_READ)):
+    if not (sharing.may_edit(ctx.who, row) and ctx.who.can(Perm.ASSESS_READ)):
         return []
     return [i for i in gaps.list_items(ctx, row.nation) if i.id not in row.funds_items]
 

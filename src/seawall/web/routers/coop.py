@@ -251,7 +251,6 @@ def _programme_page(
     form: dict[str, Any] | None = None,
 ) -> HTMLResponse:
     row = programmes.get_programme(page.ctx, ref)
-    can_edit = sharing.may_edit(page.who, row)
     return render(
         request,
         page,
@@ -261,9 +260,9 @@ def _programme_page(
         notice=notice,
         p=row,
         funded=funded_items(page.ctx, row),
-        choices=roadmap_choices(page.ctx, row) if can_edit else [],
+        choices=roadmap_choices(page.ctx, row),
         orgs=_organisation_ids(page),
-        can_edit=can_edit,
+        can_edit=sharing.may_edit(page.who, row),
         form=form or form_of(row),
         statuses=[s.value for s in ProgrammeStatus],
         nation_label=nation_name,
