@@ -77,6 +77,23 @@ class RoundSummary:
     published_at: datetime | None = None
     published_by: str = ""
 
+    @property
+    def mean(self) -> float | None:
+        """The mean of the assessed dimensions' scores, or None when none is assessed."""
+        return sum(self.scores.values()) / len(self.scores) if self.scores else None
+
+    @property
+    def strongest(self) -> str | None:
+        """The dimension scoring highest (ties: the later id), or None."""
+        scores = self.scores
+        return max(scores, key=lambda d: (scores[d], d)) if scores else None
+
+    @property
+    def weakest(self) -> str | None:
+        """The dimension scoring lowest (ties: the earlier id), or None."""
+        scores = self.scores
+        return min(scores, key=lambda d: (scores[d], d)) if scores else None
+
 
 @dataclass(frozen=True)
 class Participation:
@@ -337,7 +354,7 @@ def render_html(report: NationReport, language: str = "en") -> str:
     catalog = translations(language)
     gettext = catalog.gettext
     at = report.generated_at.astimezone(UTC)
-    scores = report.latest.scores if report.latest else {}
+    latest = report.latest
     title = gettext("%(nation)s: cybersecurity maturity report") % {"nation": report.nation_name}
     context: dict[str, Any] = {
         **base_context(report, report.framework, title, language, gettext),
@@ -349,8 +366,8 @@ def render_html(report: NationReport, language: str = "en") -> str:
         "previous_year": report.rounds[-2].year if len(report.rounds) > 1 else None,
         "recommendations": narrative.recommendations(report.gaps, report.roadmap, at.date()),
         "today": at.date(),
-        "mean": sum(scores.values()) / len(scores) if scores else None,
-        "strongest": max(scores, key=lambda d: (scores[d], d)) if scores else None,
-        "weakest": min(scores, key=lambda d: (scores[d], d)) if scores else None,
+        "mean": latest.mean if latest else None,
+        "strongest": latest.strongest if latest else None,
+        "weakest": latest.weakest if latest else None,
     }
     return _environment(language).get_template("nation.html").render(**context)

@@ -143,8 +143,7 @@ def executive_summary(report: NationReport, catalog: NullTranslations) -> list[s
     scores = latest.scores
     top = report.framework.stages.highest
     out: list[str] = []
-    if scores:
-        mean = sum(scores.values()) / len(scores)
+    if latest.mean is not None:
         out.append(
             ngettext(
                 "In its %(year)s round, %(nation)s scores %(mean).2f of %(top)s on average "
@@ -156,14 +155,13 @@ def executive_summary(report: NationReport, catalog: NullTranslations) -> list[s
             % {
                 "year": latest.year,
                 "nation": report.nation_name,
-                "mean": mean,
+                "mean": latest.mean,
                 "top": top,
                 "num": len(scores),
             }
         )
-        strongest = max(scores, key=lambda d: (scores[d], d))
-        weakest = min(scores, key=lambda d: (scores[d], d))
-        if strongest != weakest:
+        strongest, weakest = latest.strongest, latest.weakest
+        if strongest is not None and weakest is not None and strongest != weakest:
             out.append(
                 gettext(
                     "The strongest dimension is %(strong)s (%(strong_score).2f); the weakest "
