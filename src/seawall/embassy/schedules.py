@@ -34,6 +34,8 @@ from seawall.errors import Conflict, Forbidden, InvalidInput, NotFound
 KINDS = ("backup", "check", "audit", "drill")
 DEFAULT_GRACE = timedelta(minutes=10)
 MIN_INTERVAL = timedelta(minutes=1)
+# The longest duration taken (ten years of weeks): due times stay well inside the calendar.
+MAX_DURATION = timedelta(weeks=520)
 # An audit samples this share of every pack's shares (check --read-data-subset).
 DEFAULT_AUDIT_SUBSET = 0.1
 # A run that has not finished after this long is taken as killed: the schedule runs again.
@@ -51,7 +53,10 @@ def parse_duration(text: str, what: str) -> timedelta:
     found = _DURATION.match(text.strip().lower())
     if not found or int(found[1]) == 0:
         raise InvalidInput(f"{what} {text!r} is not a duration such as 30m, 6h, 1d or 1w")
-    return timedelta(seconds=int(found[1]) * _UNITS[found[2]])
+    seconds = int(found[1]) * _UNITS[found[2]]
+    if seconds > MAX_DURATION.total_seconds():
+        raise InvalidInput(f"{what} {text!r} is too long: at most 520w")
+    return timedelta(seconds=seconds)
 
 
 def format_duration(value: timedelta | float | None) -> str:

@@ -127,3 +127,7 @@ def test_durations_read_and_print_as_people_write_them() -> None:
     for bad in ("6", "h", "0m", "1y", "-1h"):
         with pytest.raises(InvalidInput, match="not a duration"):
             parse_duration(bad, "--rpo")
+    assert parse_duration("520w", "--every") == timedelta(weeks=520)
+    for beyond in ("521w", "99999999999999d"):
+        with pytest.raises(InvalidInput, match="at most 520w"):
+            parse_duration(beyond, "--every")
