@@ -59,7 +59,8 @@ def raise_alert(ctx: Ctx, kind: str, subject: str, message: str) -> Alert:
     if not KIND.match(kind) or kind.split(".", 1)[0] not in ACKNOWLEDGE:
         pillars = ", ".join(ACKNOWLEDGE)
         raise InvalidInput(f"alert kind {kind!r} must be dotted and start with {pillars}")
-    subject = subject.strip()[:200]
+    # One line: it heads a mail and a chat message (a line break there could add a header).
+    subject = " ".join(subject.split())[:200]
     if not subject or not message.strip():
         raise InvalidInput("an alert needs a subject and a message")
     now = ctx.now()

@@ -8,6 +8,7 @@ from seawall.core import alerts, users
 from seawall.core.clock import FrozenClock
 from seawall.core.node import Node
 from seawall.errors import Conflict, Forbidden, InvalidInput, NotFound
+from tests.conftest import free_port
 
 
 def test_an_open_alert_is_raised_again_not_twice(node: Node, clock: FrozenClock) -> None:
@@ -80,3 +81,19 @@ def test_a_malformed_webhook_fails_its_channel_without_naming_its_token(
     with node.unit(node.operator()) as ctx:
         [kept] = alerts.list_alerts(ctx)
         assert kept.delivered_to == [] and "T0PSECRET" not in kept.delivery_error
+
+
+def test_a_subject_on_several_lines_is_one_line_and_its_mail_fails_as_a_channel(
+    node: Node,
+) -> None:
+    port = free_port()  # nothing listens there
+    node.settings = node.settings.model_copy(
+        update={"alert_smtp_host": "127.0.0.1", "alert_smtp_port": port, "alert_smtp_to": ["s@x"]}
+    )
+    with node.unit(node.operator()) as ctx:
+        row = alerts.raise_alert(ctx, "embassy.schedule.failed", "gov-records\r\nBcc: x", "m")
+        assert row.subject == "gov-records Bcc: x"
+    done = alerts.deliver_alerts(lambda: node.unit(node.operator()), node.settings)
+    assert [(alert_id, e.split(": ")[0]) for alert_id, e in done.failed] == [
+        (row.id, f"smtp 127.0.0.1:{port}")
+    ]
