@@ -41,7 +41,7 @@ from seawall.coop.records import (
     text_field,
     url_field,
 )
-from seawall.coop.sharing import queue_package
+from seawall.coop.sharing import queue_public
 from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
 from seawall.core.nations import region_members
@@ -220,10 +220,7 @@ def _store(ctx: Ctx, fields: dict[str, Any], settings: Settings | None) -> tuple
 def _share(ctx: Ctx, settings: Settings | None, row: NationalCirt, was_shared: bool) -> None:
     """Queue a change to this nation's own entry for its hubs (not sample data; see
     :mod:`seawall.coop.public_records`)."""
-    if settings is None or row.received_at is not None or row.nation != ctx.who.nation:
-        return
-    doc = {"id": row.id, **flat_record(row)}
-    queue_package(ctx, settings, "cirt", row.id, row.nation, doc, not row.sample, was_shared)
+    queue_public(ctx, settings, "cirt", row, {"id": row.id, **flat_record(row)}, was_shared)
 
 
 def _audit(row: NationalCirt) -> dict[str, Any]:

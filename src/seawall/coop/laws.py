@@ -47,7 +47,7 @@ from seawall.coop.records import (
     text_field,
     url_field,
 )
-from seawall.coop.sharing import queue_package
+from seawall.coop.sharing import queue_public
 from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
 from seawall.core.evidence import record_evidence
@@ -207,10 +207,8 @@ def _same(ctx: Ctx, fields: Fields) -> LegalInstrument | None:
 def _share(ctx: Ctx, settings: Settings | None, row: LegalInstrument, was_shared: bool) -> None:
     """Queue a change to one of this nation's own instruments for its hubs (not sample data;
     see :mod:`seawall.coop.public_records`)."""
-    if settings is None or row.received_at is not None or row.nation != ctx.who.nation:
-        return
     doc = {"id": row.id, **{k: getattr(row, k) for k in COLUMNS}}
-    queue_package(ctx, settings, "law", row.id, row.nation, doc, not row.sample, was_shared)
+    queue_public(ctx, settings, "law", row, doc, was_shared)
 
 
 def add_instrument(ctx: Ctx, settings: Settings | None = None, **values: Any) -> LegalInstrument:

@@ -94,6 +94,22 @@ def new_record(ctx: Ctx, model: type[R], nation: str) -> R:
     )
 
 
+def queue_public(
+    ctx: Ctx,
+    settings: Settings | None,
+    kind: RecordType,
+    row: LegalInstrument | NationalCirt,
+    doc: dict[str, Any],
+    was_shared: bool,
+) -> None:
+    """Queue a change to a law or CIRT entry of this node's own nation (with ``settings``)
+    for its hubs: every one that is not sample data is shared (see
+    :mod:`seawall.coop.public_records`)."""
+    if settings is None or row.received_at is not None or row.nation != ctx.who.nation:
+        return
+    queue_package(ctx, settings, kind, row.id, row.nation, doc, not row.sample, was_shared)
+
+
 def hubs_of(ctx: Ctx, nation: str) -> list[Partner]:
     """The enabled partners that serve as hub for a region group ``nation`` belongs to."""
     groups = set(groups_of(ctx.db, nation))
