@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import croniter
+from croniter import CroniterBadDateError, croniter
 from sqlalchemy import or_, select, update
 
 from seawall.core.access import Perm, require
@@ -92,6 +92,11 @@ class Timing:
         if self.every is not None and self.every < MIN_INTERVAL:
             raise InvalidInput("--every must be at least 1m")
         zone(self.timezone)
+        if self.cron is not None:
+            try:
+                self.after(self.anchor)
+            except CroniterBadDateError:
+                raise InvalidInput(f"{self.cron!r} never comes due (no such date)") from None
 
     def after(self, moment: datetime) -> datetime:
         """The first due time strictly after ``moment``."""
