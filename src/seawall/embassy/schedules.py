@@ -87,6 +87,12 @@ class Timing:
     def __post_init__(self) -> None:
         if (self.cron is None) == (self.every is None):
             raise InvalidInput("give a schedule either --cron or --every, not both or neither")
+        if self.cron is not None and len(self.cron.split()) != 5:
+            # croniter reads a sixth field as seconds, which would run more often than --every
+            # may: a schedule's cron has the five fields of crontab, minutes first.
+            raise InvalidInput(
+                f"{self.cron!r} is not a cron expression of five fields, such as '0 2 * * *'"
+            )
         if self.cron is not None and not croniter.is_valid(self.cron):
             raise InvalidInput(f"{self.cron!r} is not a cron expression such as '0 2 * * *'")
         if self.every is not None and self.every < MIN_INTERVAL:

@@ -114,6 +114,7 @@ def test_a_pass_late_beyond_the_grace_runs_once_and_counts_the_misses() -> None:
         ({"cron": "0 2 * * *", "every": timedelta(hours=1)}, "either --cron or --every"),
         ({"cron": "0 2 * * *", "timezone": "Mars/Olympus"}, "time zone"),
         ({"cron": "0 0 30 2 *"}, "never comes due"),
+        ({"cron": "* * * * * *"}, "five fields"),  # seconds would dodge the 1m minimum
     ],
 )
 def test_a_bad_timing_is_refused_in_one_line(kwargs: dict[str, object], words: str) -> None:
