@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 import httpx
 from sqlalchemy import or_, select, update
 
-from seawall.core.access import Perm, require
+from seawall.core.access import Perm, Principal, require
 from seawall.core.context import Ctx
 from seawall.db.models.alerts import Alert
 from seawall.errors import Conflict, InvalidInput, NotFound
@@ -98,13 +98,23 @@ def raise_alert(ctx: Ctx, kind: str, subject: str, message: str) -> Alert:
     return row
 
 
-def list_alerts(ctx: Ctx, *, everything: bool = False, limit: int = 100) -> list[Alert]:
-    """The nation's open alerts, newest first (with ``everything``, acknowledged ones too)."""
+def list_alerts(
+    ctx: Ctx, *, everything: bool = False, acknowledged: bool = False, limit: int = 100
+) -> list[Alert]:
+    """The nation's open alerts, newest first (with ``acknowledged``, the acknowledged ones
+    instead; with ``everything``, both)."""
     require(ctx.who, Perm.NODE_READ)
     stmt = select(Alert).where(Alert.nation == ctx.who.nation)
-    if not everything:
+    if acknowledged:
+        stmt = stmt.where(Alert.acknowledged_at.is_not(None))
+    elif not everything:
         stmt = stmt.where(Alert.acknowledged_at.is_(None))
     return list(ctx.db.scalars(stmt.order_by(Alert.last_raised_at.desc()).limit(limit)))
+
+
+def may_acknowledge(who: Principal, alert: Alert) -> bool:
+    """Whether ``who`` may acknowledge ``alert``: those who act on its pillar."""
+    return who.can(ACKNOWLEDGE.get(alert.pillar, Perm.USERS_MANAGE))
 
 
 def get_alert(ctx: Ctx, ref: str) -> Alert:
@@ -126,7 +136,7 @@ def get_alert(ctx: Ctx, ref: str) -> Alert:
 def acknowledge(ctx: Ctx, ref: str, note: str = "") -> Alert:
     """Acknowledge an alert: someone has it in hand. Needs the right to act on its pillar."""
     row = get_alert(ctx, ref)
-    require(ctx.who, ACKNOWLEDGE.get(row.pillar, Perm.USERS_MANAGE))
+    require(ctx.who, ACKNOWLEDGE.get(row.pillar, Perm.USERS_MANAGE))  # as may_acknowledge, with why not
     if row.acknowledged_at is not None:
         raise Conflict(
             f"alert {row.id[:SHORT_ID]} was acknowledged by {row.acknowledged_by} already"

@@ -97,3 +97,33 @@ def test_a_subject_on_several_lines_is_one_line_and_its_mail_fails_as_a_channel(
     assert [(alert_id, e.split(": ")[0]) for alert_id, e in done.failed] == [
         (row.id, f"smtp 127.0.0.1:{port}")
     ]
+
+
+def test_acknowledged_alerts_are_listed_however_many_are_open(
+    node: Node, clock: FrozenClock
+) -> None:
+    with node.unit(node.operator()) as ctx:
+        old = alerts.raise_alert(ctx, "embassy.rpo.exceeded", "gov-records", "7h old")
+        alerts.acknowledge(ctx, old.id, "in hand")
+    for n in range(3):
+        clock.advance(minutes=1)
+        with node.unit(node.operator()) as ctx:
+            alerts.raise_alert(ctx, "embassy.rpo.exceeded", f"repo-{n}", "late")
+    with node.unit(node.operator()) as ctx:
+        # Newer open alerts never crowd an acknowledged one out of its own list.
+        done = alerts.list_alerts(ctx, acknowledged=True, limit=2)
+        assert [a.id for a in done] == [old.id]
+        assert len(alerts.list_alerts(ctx, limit=2)) == 2
+
+
+def test_who_may_acknowledge_is_the_rule_acknowledge_applies(node: Node) -> None:
+    with node.unit(node.operator()) as ctx:
+        users.add_user(ctx, "jm-viewer", "viewer", password="a-long-password")
+        users.add_user(ctx, "jm-custodian", "custodian", password="a-long-password")
+        row = alerts.raise_alert(ctx, "embassy.schedule.failed", "gov-records check", "x")
+        viewer = users.act_as(ctx, "jm-viewer")
+        custodian = users.act_as(ctx, "jm-custodian")
+    assert not alerts.may_acknowledge(viewer, row)
+    assert alerts.may_acknowledge(custodian, row)
+    with node.unit(viewer) as ctx, pytest.raises(Forbidden):
+        alerts.acknowledge(ctx, row.id)

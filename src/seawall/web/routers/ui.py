@@ -155,7 +155,7 @@ def dashboard(request: Request, page: PageDep) -> HTMLResponse:
 
 def _can_ack(page: PageDep, shown: list[Alert]) -> dict[str, bool]:
     """For each alert shown, whether the signed-in user may acknowledge it."""
-    return {a.id: page.who.can(alerts.ACKNOWLEDGE.get(a.pillar, Perm.USERS_MANAGE)) for a in shown}
+    return {a.id: alerts.may_acknowledge(page.who, a) for a in shown}
 
 
 def _rpo(ctx: Ctx) -> list[dict[str, object]]:
@@ -178,9 +178,7 @@ def _rpo(ctx: Ctx) -> list[dict[str, object]]:
 
 def _alerts(request: Request, page: PageDep, status: int = 200, error: str = "") -> HTMLResponse:
     open_alerts = alerts.list_alerts(page.ctx)
-    acknowledged = [a for a in alerts.list_alerts(page.ctx, everything=True) if a.acknowledged_at][
-        :50
-    ]
+    acknowledged = alerts.list_alerts(page.ctx, acknowledged=True, limit=50)
     return render(
         request,
         page,
