@@ -136,7 +136,8 @@ def get_alert(ctx: Ctx, ref: str) -> Alert:
 def acknowledge(ctx: Ctx, ref: str, note: str = "") -> Alert:
     """Acknowledge an alert: someone has it in hand. Needs the right to act on its pillar."""
     row = get_alert(ctx, ref)
-    require(ctx.who, ACKNOWLEDGE.get(row.pillar, Perm.USERS_MANAGE))  # as may_acknowledge, with why not
+    # The rule may_acknowledge answers, refused with why not.
+    require(ctx.who, ACKNOWLEDGE.get(row.pillar, Perm.USERS_MANAGE))
     if row.acknowledged_at is not None:
         raise Conflict(
             f"alert {row.id[:SHORT_ID]} was acknowledged by {row.acknowledged_by} already"
