@@ -13,8 +13,10 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
+from seawall.intel.matching.hosts import CertificateHosts, internal_host
 from seawall.intel.matching.observables import Kind
 
 Values = list[tuple[Kind, str]]
@@ -91,12 +93,20 @@ def _zeek_values(fields: dict[str, Any]) -> Values:
 
 
 class ZeekReader:
-    """Zeek's TSV logs: the ``#fields`` header names the columns of the lines after it."""
+    """Zeek's TSV logs: the ``#fields`` header names the columns of the lines after it.
 
-    def __init__(self) -> None:
+    The host a record names is ``id.orig_h`` (conn, dns, http, ssl and most logs), the
+    internal one of ``rx_hosts`` then ``tx_hosts`` (files), or, for an ``x509`` log read
+    from ``path``, the internal host its ``ssl`` or ``files`` log ties the certificate to.
+    """
+
+    def __init__(self, path: Path | None = None) -> None:
         self.columns: list[tuple[int, Kind | None]] = []
         self.separator = ","
         self.time_at = self.source_at = self.host_at = self.uri_at = -1
+        self.rx_at = self.tx_at = -1
+        self.cert_at: list[int] = []
+        self.certificates = CertificateHosts(path)
 
     def __call__(self, line: str) -> Observation | None:
         """One line: a header updates the columns, a record gives its values."""
@@ -122,8 +132,20 @@ class ZeekReader:
         if not values:
             return None
         when = cells[self.time_at] if self.time_at >= 0 else None
-        source = cells[self.source_at] if 0 <= self.source_at < len(cells) else None
-        return when, source, values
+        return when, self._source(cells), values
+
+    def _source(self, cells: list[str]) -> str | None:
+        if 0 <= self.source_at < len(cells):
+            return cells[self.source_at]
+        if self.rx_at >= 0 or self.tx_at >= 0:
+            return internal_host(self._cell(cells, self.rx_at), self._cell(cells, self.tx_at))
+        if self.cert_at:
+            return self.certificates.host(k for at in self.cert_at for k in self._cell(cells, at))
+        return None
+
+    def _cell(self, cells: list[str], at: int) -> list[str]:
+        cell = cells[at] if 0 <= at < len(cells) else "-"
+        return [] if cell in ("-", "(empty)", "") else cell.split(self.separator)
 
     def _header(self, line: str) -> None:
         name, _, rest = line.rstrip("\n").partition("\t")
@@ -140,6 +162,9 @@ class ZeekReader:
 
             self.time_at, self.source_at = where("ts"), where("id.orig_h")
             self.host_at, self.uri_at = where("host"), where("uri")
+            self.rx_at, self.tx_at = where("rx_hosts"), where("tx_hosts")
+            x509 = "certificate.serial" in names or "certificate.subject" in names
+            self.cert_at = [where(f) for f in ("id", "fingerprint") if x509 and f in names]
 
 
 def _json_line(line: str) -> dict[str, Any] | None:
@@ -150,16 +175,43 @@ def _json_line(line: str) -> dict[str, Any] | None:
     return parsed if isinstance(parsed, dict) else None
 
 
+class ZeekJsonReader:
+    """Zeek logs written as JSON (``LogAscii::use_json``), naming hosts as :class:`ZeekReader`."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.certificates = CertificateHosts(path)
+
+    def __call__(self, line: str) -> Observation | None:
+        """One line: one record."""
+        record = _json_line(line)
+        if record is None:
+            return None
+        values = _zeek_values(record)
+        if not values:
+            return None
+        return str(record.get("ts", "")) or None, self._source(record), values
+
+    def _source(self, record: dict[str, Any]) -> str | None:
+        source = record.get("id.orig_h")
+        if source:
+            return str(source)
+        if "rx_hosts" in record or "tx_hosts" in record:
+            return internal_host(_strings(record.get("rx_hosts")), _strings(record.get("tx_hosts")))
+        if "certificate.serial" in record or "certificate.subject" in record:
+            return self.certificates.host(
+                k for f in ("id", "fingerprint") for k in _strings(record.get(f))
+            )
+        return None
+
+
+def _strings(value: Any) -> list[str]:
+    items = value if isinstance(value, list) else [] if value is None else [value]
+    return [str(item) for item in items]
+
+
 def read_zeek_json(line: str) -> Observation | None:
-    """One line of a Zeek log written as JSON (``LogAscii::use_json``)."""
-    record = _json_line(line)
-    if record is None:
-        return None
-    values = _zeek_values(record)
-    if not values:
-        return None
-    source = record.get("id.orig_h")
-    return str(record.get("ts", "")) or None, str(source) if source else None, values
+    """One line of a Zeek log written as JSON, read without the files beside it."""
+    return ZeekJsonReader()(line)
 
 
 # -- Suricata EVE JSON --------------------------------------------------------------------------
@@ -296,12 +348,14 @@ def read_text(line: str) -> Observation | None:
 Reader = Callable[[str], Observation | None]
 
 
-def reader_for(fmt: LogFormat) -> Reader:
-    """A fresh reader for one file in ``fmt``."""
+def reader_for(fmt: LogFormat, path: Path | None = None) -> Reader:
+    """A fresh reader for one file in ``fmt``; ``path`` (the file read, when it is one) lets
+    a Zeek ``x509`` log name hosts from the ``ssl`` and ``files`` logs beside it."""
     if fmt is LogFormat.ZEEK:
-        return ZeekReader()
+        return ZeekReader(path)
+    if fmt is LogFormat.ZEEK_JSON:
+        return ZeekJsonReader(path)
     readers: dict[LogFormat, Reader] = {
-        LogFormat.ZEEK_JSON: read_zeek_json,
         LogFormat.SURICATA: read_suricata,
         LogFormat.SQUID: read_squid,
         LogFormat.BIND: read_bind,

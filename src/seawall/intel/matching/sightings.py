@@ -342,7 +342,7 @@ def match_logs(
                     every = None
                     if progress is not None:
                         every = partial(_report_progress, progress, raw, done, total)
-                    read = reader_for(chosen)
+                    read = reader_for(chosen, path if isinstance(path, Path) else None)
                     lines = chain(head, _lines(text, path, len(head)))
                     tally = scan(lines, read, loaded.matcher, loaded.windows, default, every)
                 read_bytes = size if isinstance(path, Path) else raw.tell()

@@ -1,0 +1,161 @@
+"""Which host of a log record is ours: internal networks, and certificates' hosts.
+
+A match names the *internal* host involved, the one a responder would go and look at.
+Internal means a private address: RFC 1918 (``10/8``, ``172.16/12``, ``192.168/16``) or an
+RFC 4193 unique local IPv6 address (``fc00::/7``). A node has no setting of its own for
+its networks, so these are the ranges every site's internal hosts use.
+
+Zeek's ``x509.log`` names no host at all: a certificate is tied to its connection by the
+file id (``id``, listed in ``ssl.log``'s ``cert_chain_fuids`` and in ``files.log``'s
+``fuid`` with ``tx_hosts`` and ``rx_hosts``) or, from Zeek 4.2, by its ``fingerprint``
+(listed in ``ssl.log``'s ``cert_chain_fps``). :class:`CertificateHosts` reads the
+``ssl`` and ``files`` logs beside an ``x509`` log, of the same rotation
+(``ssl.10:00:00-11:00:00.log.gz`` beside ``x509.10:00:00-11:00:00.log.gz``), for the
+certificates the ``x509`` log holds and nothing else, so memory stays with the ``x509``
+log's size.
+"""
+
+from __future__ import annotations
+
+import gzip
+import ipaddress
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import IO, cast
+
+_INTERNAL = tuple(
+    ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
+)
+
+# Fields that name a certificate: x509.log's own, and the lists that point at them.
+_CERT_KEYS = ("id", "fingerprint")
+_SSL_CHAINS = (
+    "cert_chain_fuids",
+    "client_cert_chain_fuids",
+    "cert_chain_fps",
+    "client_cert_chain_fps",
+)
+_MAX_LINE = 2**20
+
+
+def is_internal(address: str) -> bool:
+    """Whether ``address`` is in an internal (RFC 1918 or RFC 4193) network."""
+    try:
+        parsed = ipaddress.ip_address(address.strip("[]"))
+    except ValueError:
+        return False
+    return any(parsed in network for network in _INTERNAL if network.version == parsed.version)
+
+
+def internal_host(*groups: Sequence[str]) -> str | None:
+    """The first internal address in ``groups`` (tried in order), else the first address."""
+    for group in groups:
+        for address in group:
+            if is_internal(address):
+                return address
+    for group in groups:
+        for address in group:
+            if address:
+                return address
+    return None
+
+
+def zeek_records(path: Path) -> Iterator[dict[str, list[str]]]:
+    """Each record of a Zeek log (TSV or JSON, gzip or not): field -> its values."""
+    try:
+        with path.open("rb") as raw:
+            head = raw.peek(2)[:2]
+            stream = cast(IO[bytes], gzip.GzipFile(fileobj=raw) if head == b"\x1f\x8b" else raw)
+            names: list[str] = []
+            separator = ","
+            for data in iter(lambda: stream.readline(_MAX_LINE), b""):
+                line = data.decode("utf-8", "replace").rstrip("\n")
+                if line.startswith("#"):
+                    key, _, rest = line.partition("\t")
+                    if key == "#set_separator":
+                        separator = rest.encode().decode("unicode_escape") or ","
+                    elif key == "#fields":
+                        names = rest.split("\t")
+                    continue
+                if line.startswith("{"):
+                    yield _json_record(line)
+                elif names:
+                    yield _tsv_record(names, line.split("\t"), separator)
+    except (OSError, EOFError):
+        return  # a companion log that cannot be read names no hosts
+
+
+def _json_record(line: str) -> dict[str, list[str]]:
+    try:
+        parsed = json.loads(line)
+    except ValueError:
+        return {}
+    if not isinstance(parsed, dict):
+        return {}
+    record: dict[str, list[str]] = {}
+    for name, value in parsed.items():
+        items = value if isinstance(value, list) else [value]
+        record[name] = [str(i) for i in items if i is not None]
+    return record
+
+
+def _tsv_record(names: list[str], cells: list[str], separator: str) -> dict[str, list[str]]:
+    record: dict[str, list[str]] = {}
+    for name, cell in zip(names, cells, strict=False):
+        if cell not in ("-", "(empty)", ""):
+            record[name] = cell.split(separator)
+    return record
+
+
+def sibling(path: Path, kind: str) -> Path | None:
+    """The ``kind`` log (``ssl``, ``files``) of the same rotation as the log at ``path``."""
+    _, dot, rest = path.name.partition(".")
+    if not dot:
+        return None
+    found = path.with_name(f"{kind}.{rest}")
+    return found if found != path and found.is_file() else None
+
+
+class CertificateHosts:
+    """The internal host each certificate of one ``x509`` log was seen with."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._hosts: dict[str, str] | None = None
+
+    def host(self, keys: Iterable[str]) -> str | None:
+        """The host the certificate with these keys (file id, fingerprint) was seen with."""
+        if self._hosts is None:
+            self._hosts = self._load()
+        for key in keys:
+            found = self._hosts.get(key)
+            if found is not None:
+                return found
+        return None
+
+    def _load(self) -> dict[str, str]:
+        if self.path is None:
+            return {}
+        ssl, files = sibling(self.path, "ssl"), sibling(self.path, "files")
+        if ssl is None and files is None:
+            return {}
+        wanted = {k for r in zeek_records(self.path) for f in _CERT_KEYS for k in r.get(f, ())}
+        hosts: dict[str, str] = {}
+        if ssl is not None:
+            for record in zeek_records(ssl):
+                found = internal_host(record.get("id.orig_h", []), record.get("id.resp_h", []))
+                for chain in _SSL_CHAINS:
+                    for key in record.get(chain, ()):
+                        if found and key in wanted:
+                            hosts.setdefault(key, found)
+        if files is not None:
+            for record in zeek_records(files):
+                for key in record.get("fuid", ()):
+                    if key in wanted and key not in hosts:
+                        found = internal_host(
+                            record.get("rx_hosts", []), record.get("tx_hosts", [])
+                        )
+                        if found:
+                            hosts[key] = found
+        return hosts
