@@ -36,6 +36,7 @@ def full_metadata() -> MetaData:
         embassy,
         embassy_hosting,
         intel,
+        intel_correlation,
         schedules,
     )
 

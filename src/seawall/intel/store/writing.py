@@ -33,6 +33,7 @@ from seawall.intel.admission import (
 )
 from seawall.intel.collections import can_write, default_marking, reader_of
 from seawall.intel.errors import InvalidStixObject, ObjectNotFound, UnknownMarking
+from seawall.intel.observable_index import index_batch
 from seawall.intel.sharing import PARTNER_PREFIX
 from seawall.intel.store.reading import Filters, conditions_of, shape_of
 from seawall.intel.tlp import Tlp, effective_tlp
@@ -107,6 +108,7 @@ def add_objects(
     rows = _rows(collection, admitted, admission.submitter, now)
     if rows:
         _insert(ctx, collection, rows, prior_ids)
+        index_batch(ctx.db, collection.id, now, rows)
     if result.total:
         _record(ctx, collection, result, request_id)
     return result

@@ -1,0 +1,197 @@
+"""Indexing the observables an object holds, so correlation never compares pairs.
+
+Every stored version of an indicator or a cyber observable is indexed once, in the
+transaction that stores it: one row per (observable, version) in ``intel_observables``.
+An observable is a (kind, value) pair normalised as the matcher compares it
+(:func:`seawall.intel.matching.observables.normalise`), so ``EVIL.example.`` and
+``evil.example`` are one value, and so are ``10.0.0.1`` and ``10.0.0.1/32``.
+
+An indicator holds every value its STIX pattern compares for equality, in any
+combination: ``[file:name = 'a.exe' AND file:hashes.MD5 = '…']`` holds the hash, though
+no single log value proves that pattern (the matcher's :func:`decisive` returns None).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from stix2patterns.exceptions import ParseException  # type: ignore[import-untyped]
+from stix2patterns.v21.inspector import InspectionListener  # type: ignore[import-untyped]
+from stix2patterns.v21.pattern import Pattern  # type: ignore[import-untyped]
+
+from seawall.db.bulk import insert_rows
+from seawall.db.models.intel import IntelObject
+from seawall.db.models.intel_correlation import IntelObservable
+from seawall.intel.matching.observables import Kind, Observable, decisive, normalise
+from seawall.intel.validation import pattern_excess
+
+# Cyber observables whose ``value`` is the observable itself.
+_VALUE_TYPES: dict[str, Kind] = {
+    "ipv4-addr": Kind.IP,
+    "ipv6-addr": Kind.IP,
+    "domain-name": Kind.DOMAIN,
+    "url": Kind.URL,
+    "email-addr": Kind.EMAIL,
+}
+_HASHED_TYPES = frozenset({"file", "artifact", "x509-certificate"})
+# The pattern paths that name an observable (as the matcher reads them).
+_PATHS: dict[tuple[str, str], Kind] = {
+    **{(sco, "value"): kind for sco, kind in _VALUE_TYPES.items()},
+    ("network-traffic", "src_ref.value"): Kind.IP,
+    ("network-traffic", "dst_ref.value"): Kind.IP,
+    ("email-message", "from_ref.value"): Kind.EMAIL,
+    ("email-message", "sender_ref.value"): Kind.EMAIL,
+    **{(sco, "hashes"): Kind.HASH for sco in _HASHED_TYPES},
+}
+INDEXED_TYPES = frozenset({"indicator", *_VALUE_TYPES, *_HASHED_TYPES})
+_BATCH = 2_000
+
+
+def value_key(observable: Observable) -> int:
+    """The 64-bit signed key an observable is indexed under."""
+    digest = hashlib.blake2b(
+        f"{observable.kind}\x00{observable.value}".encode(), digest_size=8
+    ).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def observables_of(kind: str, body: Mapping[str, Any]) -> tuple[Observable, ...]:
+    """The normalised observables one object holds (none for most object types)."""
+    if kind == "indicator":
+        pattern = body.get("pattern")
+        if body.get("pattern_type", "stix") != "stix" or not isinstance(pattern, str):
+            return ()
+        return decisive(pattern) or pattern_observables(pattern)
+    sort = _VALUE_TYPES.get(kind)
+    if sort is not None:
+        found = _one(sort, body.get("value"))
+        return (found,) if found else ()
+    if kind in _HASHED_TYPES and isinstance(body.get("hashes"), dict):
+        hashes = [_one(Kind.HASH, v) for v in body["hashes"].values()]
+        return tuple(dict.fromkeys(h for h in hashes if h))
+    return ()
+
+
+def _one(kind: Kind, value: Any) -> Observable | None:
+    if not isinstance(value, str):
+        return None
+    normal = normalise(kind, value)
+    return Observable(kind, normal) if normal else None
+
+
+def pattern_observables(pattern: str) -> tuple[Observable, ...]:
+    """Every value a STIX pattern tests for equality (``=``, ``IN``, ``ISSUBSET``),
+    whatever joins the tests; negated tests hold nothing."""
+    if pattern_excess(pattern) is not None:
+        return ()
+    listener = InspectionListener()
+    try:
+        Pattern(pattern).walk(listener)
+    except (ParseException, RecursionError):
+        return ()
+    found: list[Observable] = []
+    for sco, tests in listener.pattern_data().comparisons.items():
+        for steps, op, literal in tests:
+            sort = _PATHS.get((sco, _path(steps)))
+            if sort is None or op not in ("=", "IN", "ISSUBSET"):
+                continue
+            for text in _literals(str(literal)):
+                item = _one(sort, text)
+                if item:
+                    found.append(item)
+    return tuple(dict.fromkeys(found))
+
+
+def _path(steps: list[Any]) -> str:
+    """An object path as ``_PATHS`` names it: every hash algorithm is ``hashes``."""
+    return "hashes" if steps[:1] == ["hashes"] else ".".join(str(s) for s in steps)
+
+
+def _literals(literal: str) -> list[str]:
+    """The quoted strings of a literal or a set literal, unescaped."""
+    out: list[str] = []
+    at = 0
+    while (start := literal.find("'", at)) != -1:
+        i, chars = start + 1, []
+        while i < len(literal) and literal[i] != "'":
+            if literal[i] == "\\" and i + 1 < len(literal):
+                i += 1
+            chars.append(literal[i])
+            i += 1
+        out.append("".join(chars))
+        at = i + 1
+    return out
+
+
+def keys_of(kind: str, body: Mapping[str, Any]) -> set[int]:
+    """The index keys of one object."""
+    return {value_key(o) for o in observables_of(kind, body)}
+
+
+def index_batch(
+    db: Session, collection_id: str, date_added: datetime, rows: Sequence[Mapping[str, Any]]
+) -> int:
+    """Index the rows just stored as one batch (they share ``date_added``); returns how
+    many index rows were written."""
+    wanted = {(r["stix_id"], r["version"]): r for r in rows if r["type"] in INDEXED_TYPES}
+    if not wanted:
+        return 0
+    stored = db.execute(
+        select(IntelObject.seq, IntelObject.stix_id, IntelObject.version).where(
+            IntelObject.collection_id == collection_id, IntelObject.date_added == date_added
+        )
+    )
+    entries: list[dict[str, Any]] = []
+    for seq, stix_id, version in stored:
+        row = wanted.get((stix_id, version))
+        if row is not None:
+            keys = keys_of(row["type"], orjson.loads(row["body"]))
+            entries += ({"value_key": k, "object_seq": seq} for k in sorted(keys))
+    insert_rows(db, IntelObservable, entries)
+    return len(entries)
+
+
+def backfill(db: Session) -> int:
+    """Index every stored version not indexed yet (after an upgrade); returns the rows written."""
+    written, after = 0, -1
+    indexed = select(IntelObservable.object_seq).where(
+        IntelObservable.object_seq == IntelObject.seq
+    )
+    while True:
+        chunk = db.execute(
+            select(IntelObject.seq, IntelObject.type, IntelObject.body)
+            .where(
+                IntelObject.seq > after,
+                IntelObject.type.in_(sorted(INDEXED_TYPES)),
+                ~indexed.exists(),
+            )
+            .order_by(IntelObject.seq)
+            .limit(_BATCH)
+        ).all()
+        if not chunk:
+            return written
+        entries = [
+            {"value_key": k, "object_seq": seq}
+            for seq, kind, body in chunk
+            for k in sorted(keys_of(kind, orjson.loads(body)))
+        ]
+        insert_rows(db, IntelObservable, entries)
+        written += len(entries)
+        after = chunk[-1].seq
+
+
+__all__ = [
+    "INDEXED_TYPES",
+    "backfill",
+    "index_batch",
+    "keys_of",
+    "observables_of",
+    "pattern_observables",
+    "value_key",
+]
