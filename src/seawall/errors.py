@@ -8,6 +8,7 @@ edge has exactly one translator::
     ├── InvalidInput            (65, 422)
     │   ├── UnknownNation
     │   ├── MalformedBody       (65, 400)
+    │   ├── BadPageCursor       (65, 400)
     │   └── PayloadTooLarge     (65, 413)
     ├── NotFound                (66, 404)
     │   └── FileMissing
@@ -74,6 +75,14 @@ class MalformedBody(InvalidInput):
     http_status = 400
     code = "malformed_body"
     remedy = "Send valid JSON of the documented shape."
+
+
+class BadPageCursor(InvalidInput):
+    """A list's ``cursor`` is not one this node issued for that list and sort order."""
+
+    http_status = 400
+    code = "bad_page_cursor"
+    remedy = "Start again from the first page, without ``cursor``."
 
 
 class PayloadTooLarge(InvalidInput):

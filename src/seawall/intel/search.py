@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, func, or_, select
 
 from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
+from seawall.core.paging import Page, PageRequest
 from seawall.db.models.intel import IntelCollection, IntelObject
 from seawall.errors import Forbidden
 from seawall.intel import quality
@@ -30,7 +31,8 @@ from seawall.intel.collections import (
 )
 from seawall.intel.errors import ObjectNotFound
 from seawall.intel.misp.writing import stix_to_events
-from seawall.intel.store.reading import MAX_LIMIT, Filters, each_object, query_objects
+from seawall.intel.store.listing import ObjectQuery, list_objects
+from seawall.intel.store.reading import MAX_LIMIT, Filters, each_object
 from seawall.intel.store.visibility import allows, visible
 from seawall.intel.tlp import TLP2_IDS, Tlp, marking_definition
 
@@ -154,28 +156,41 @@ def _newest_holding(
 
 
 def search(ctx: Ctx, text: str, limit: int = SEARCH_LIMIT) -> list[Found]:
-    """Objects whose id or content holds ``text``, in every collection the caller may read."""
-    require(ctx.who, Perm.INTEL_READ)
-    needle = text.strip()
-    if not needle:
+    """Objects whose id or content holds ``text``, in every collection the caller may read,
+    the most recently added first (the first page of :func:`search_page`)."""
+    if not text.strip():
+        require(ctx.who, Perm.INTEL_READ)
         return []
-    found: list[Found] = []
+    return search_page(ctx, ObjectQuery(text=text.strip(), page=PageRequest(limit))).items
+
+
+def search_page(ctx: Ctx, query: ObjectQuery) -> Page[Found]:
+    """One page of the objects holding ``query.text`` (or, without text, every object) in
+    every collection the caller may read, and how many match in all."""
+    return found_page(ctx, readable_collections(ctx), query)
+
+
+def collection_page(ctx: Ctx, collection: IntelCollection, query: ObjectQuery) -> Page[Found]:
+    """One page of a collection's objects that the query selects, and how many there are."""
+    return found_page(ctx, [collection], query)
+
+
+def found_page(ctx: Ctx, collections: list[IntelCollection], query: ObjectQuery) -> Page[Found]:
+    """One page of :func:`~seawall.intel.store.listing.list_objects`, as search hits."""
+    page = list_objects(ctx, collections, query)
+    by_id = {c.id: c for c in collections}
     now = ctx.now()
-    for collection, row in _newest_holding(ctx, needle, limit):
-        body = json.loads(row.body)
-        found.append(
-            Found.of(
-                collection,
-                (row.stix_id, row.type),
-                body,
-                Tlp(row.tlp),
-                row.version,
-                row.date_added,
-                now,
-            )
+    return page.map(
+        lambda listed: Found.of(
+            by_id[listed.collection_id],
+            (listed.stored.id, listed.stored.type),
+            listed.stored.as_dict(),
+            listed.stored.tlp,
+            listed.stored.version,
+            listed.stored.date_added,
+            now,
         )
-    found.sort(key=lambda f: f.date_added, reverse=True)
-    return found[:limit]
+    )
 
 
 def holding(
@@ -385,19 +400,4 @@ def recent_objects(
     ctx: Ctx, collection: IntelCollection, types: tuple[str, ...] = (), limit: int = 200
 ) -> list[Found]:
     """The newest visible version of the objects most recently added, newest first."""
-    now = ctx.now()
-    page = query_objects(ctx, collection, Filters(types=types, limit=MAX_LIMIT))
-    found: list[Found] = []
-    for stored in reversed(page.objects):
-        found.append(
-            Found.of(
-                collection,
-                (stored.id, stored.type),
-                stored.as_dict(),
-                stored.tlp,
-                stored.version,
-                stored.date_added,
-                now,
-            )
-        )
-    return found[:limit]
+    return collection_page(ctx, collection, ObjectQuery(types=types, page=PageRequest(limit))).items

@@ -206,6 +206,11 @@ def _versions_sql(
     return or_(*clauses)
 
 
+def newest_visible(reader: Reader, collection_id: str) -> ColumnElement[bool]:
+    """SQL for "this row is the newest version of its object that the reader may see"."""
+    return _versions_sql(reader, ("last",), (), collection_id)
+
+
 class Shape(NamedTuple):
     """What a read's SQL depends on; the values it compares with are bound, not built in."""
 
@@ -416,6 +421,7 @@ __all__ = [
     "encode_cursor",
     "get_object",
     "get_versions",
+    "newest_visible",
     "query_objects",
     "shape_of",
 ]
