@@ -12,16 +12,22 @@
     ├── UnsupportedMediaType (415) a Content-Type that is not the TAXII 2.1 media type
     ├── UnreadableIntel           a file that cannot be read in its format (import)
     │   └── NotAMispEvent         JSON that is not a MISP event (e.g. a STIX bundle)
-    └── UnreadableLog             a log file that cannot be opened (match)
+    ├── MarkingWouldWiden         a re-marking looser than the object's (TLP never widens)
+    ├── UnreadableLog             a log file that cannot be opened (match)
+    ├── UnknownAssignee           no user of the caller's nation who may work cases by that name
+    └── AmbiguousMatch            a search names several objects and none was picked
     NotFound (66, 404)
     ├── CollectionNotFound
     ├── ObjectNotFound
     │   └── CaseNotFound          no case the caller may see has that id or prefix
+    ├── CaseTaskNotFound          no task of the caller's nation on the case by that number or id
     └── StatusNotFound
     Forbidden (77, 403)
+    ├── NotObjectHolder           only an object's holder revokes, re-marks or extends it
     ├── NotCaseOwner              only the nation that opened a case changes its status
     └── CollectionNotShared       a partner's objects would land in a collection not shared with it
     Conflict (73, 409)
+    ├── ObjectRevoked             a revoked object takes no new version
     ├── CollectionExists
     └── AuditHeadConflict         a partner's audit head contradicts the one witnessed for it
     AuditChainBroken (3, 500)
@@ -221,6 +227,52 @@ class CaseNotFound(ObjectNotFound):
 
     code = "case_not_found"
     remedy = "List cases with ``seawall intel case list``."
+
+
+class UnknownAssignee(InvalidInput):
+    """Assigning a case or a task to someone who is not an enabled user of the caller's nation
+    allowed to work cases (``intel.write``)."""
+
+    code = "unknown_assignee"
+    remedy = "Give the username of an analyst or admin of your nation (`seawall user list`)."
+
+
+class AmbiguousMatch(InvalidInput):
+    """A search for objects to link to a case found several, and none was picked."""
+
+    code = "ambiguous_match"
+    remedy = "Pick the numbered ones with ``--pick N``, or search for a longer value."
+
+
+class CaseTaskNotFound(NotFound):
+    """No task of the caller's nation on that case has that number or id."""
+
+    code = "case_task_not_found"
+    remedy = "Show the case's tasks with ``seawall intel case show CASE``."
+
+
+class MarkingWouldWiden(InvalidInput):
+    """Re-marking an object with a TLP looser than its marking. Sharing never widens TLP:
+    what went out under the stricter marking would be read as looser."""
+
+    code = "marking_would_widen"
+    remedy = "Choose the same marking or a stricter one; publish a new object to share more widely."
+
+
+class NotObjectHolder(Forbidden):
+    """Revoking, re-marking or extending an object another nation or a partner holds. Only the
+    holder versions an object (STIX 2.1 §3.6)."""
+
+    code = "not_object_holder"
+    remedy = "Ask the holder's nation to change it, or add a note to a case."
+
+
+class ObjectRevoked(Conflict):
+    """Revoking, re-marking or extending an object already revoked: a revoked object is final
+    (STIX 2.1 §3.6) and takes no new version."""
+
+    code = "object_revoked"
+    remedy = "Publish a new object instead."
 
 
 class NotCaseOwner(Forbidden):

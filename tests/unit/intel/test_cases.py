@@ -128,6 +128,7 @@ def test_a_case_is_stix_an_incident_with_the_incident_core_extension(regional: N
         "extension_type": "property-extension",
         "investigation_status": "closed",
         "determination": "false-positive",
+        "criticality": 50,  # medium, the default severity
     }
 
 

@@ -92,3 +92,4 @@ class IntelStatus(Base):
 
 
 from seawall.db.models import intel_sync  # noqa: E402, F401 - register the sync tables
+from seawall.db.models import intel_cases  # noqa: E402, F401 - a nation's work on its cases
