@@ -1,0 +1,117 @@
+"""Revising an object: only its holder revokes, re-marks (never looser) and extends it."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from seawall.core.access import Principal, Role
+from seawall.core.node import Node
+from seawall.db.models import AuditEntry
+from seawall.errors import InvalidInput
+from seawall.intel import cases as casework
+from seawall.intel import revisions
+from seawall.intel.collections import create_collection, get_collection
+from seawall.intel.errors import MarkingWouldWiden, NotObjectHolder, ObjectRevoked
+from seawall.intel.search import history
+from seawall.intel.store import writing
+from seawall.intel.tlp import Tlp, marking_id
+
+STAMP = "2026-11-01T10:00:00.000Z"
+JM = Principal("jm-analyst", "JM", Role.ANALYST, user_id="jm-analyst", org_id=None)
+TT = Principal("tt-analyst", "TT", Role.ANALYST, user_id="tt-analyst", org_id=None)
+ID = f"indicator--{uuid.UUID(int=1, version=4)}"
+
+
+def indicator(**extra: Any) -> dict[str, Any]:
+    return {
+        "type": "indicator",
+        "spec_version": "2.1",
+        "id": ID,
+        "created": STAMP,
+        "modified": STAMP,
+        "name": "C2 address",
+        "pattern": "[ipv4-addr:value = '198.51.100.7']",
+        "pattern_type": "stix",
+        "valid_from": STAMP,
+        "valid_until": "2026-12-01T00:00:00.000Z",
+        "object_marking_refs": [marking_id(Tlp.GREEN)],
+        **extra,
+    }
+
+
+@pytest.fixture
+def shared(node: Node) -> Node:
+    with node.unit(node.operator()) as ctx:
+        create_collection(ctx, "shared", "Shared", None, "green")
+    with node.unit(JM) as ctx:
+        assert writing.add_objects(ctx, get_collection(ctx, "shared"), [indicator()]).added
+    return node
+
+
+def newest(node: Node, who: Principal = JM) -> dict[str, Any]:
+    with node.unit(who) as ctx:
+        return history(ctx, get_collection(ctx, "shared"), ID)[0].body
+
+
+def actions(node: Node) -> list[str]:
+    with node.unit(node.operator()) as ctx:
+        rows = ctx.db.scalars(
+            select(AuditEntry.action).where(AuditEntry.action.startswith("intel.object."))
+        )
+        return list(rows)
+
+
+def test_only_the_holder_revises_and_each_revision_is_a_new_audited_version(shared: Node) -> None:
+    node = shared
+    for attempt in (
+        lambda ctx: revisions.revoke(ctx, "shared", ID),
+        lambda ctx: revisions.remark(ctx, "shared", ID, "amber"),
+        lambda ctx: revisions.extend(ctx, "shared", ID, "2027-01-01T00:00:00Z"),
+    ):
+        with node.unit(TT) as ctx, pytest.raises(NotObjectHolder):
+            attempt(ctx)
+    with node.unit(JM) as ctx:
+        extended = revisions.extend(ctx, "shared", ID, "2027-01-01T00:00:00Z")
+    assert extended.body["valid_until"] == "2027-01-01T00:00:00.000Z"
+    assert extended.body["modified"] > STAMP
+    with node.unit(JM) as ctx:
+        revisions.revoke(ctx, "shared", ID)
+    assert newest(node)["revoked"] is True
+    with node.unit(JM) as ctx, pytest.raises(ObjectRevoked):
+        revisions.remark(ctx, "shared", ID, "red")
+    assert actions(node) == ["intel.object.extended", "intel.object.revoked"]
+    with node.unit(JM) as ctx:
+        assert len(history(ctx, get_collection(ctx, "shared"), ID)) == 3
+
+
+def test_a_remarking_never_widens(shared: Node) -> None:
+    node = shared
+    with node.unit(JM) as ctx:
+        revisions.remark(ctx, "shared", ID, "amber")
+    assert newest(node)["object_marking_refs"] == [marking_id(Tlp.AMBER)]
+    # TT reads the last version it may see: the GREEN one, never the AMBER.
+    assert newest(node, TT)["object_marking_refs"] == [marking_id(Tlp.GREEN)]
+    for looser in ("green", "clear"):
+        with node.unit(JM) as ctx, pytest.raises(MarkingWouldWiden):
+            revisions.remark(ctx, "shared", ID, looser)
+    with node.unit(JM) as ctx, pytest.raises(InvalidInput, match="already"):
+        revisions.remark(ctx, "shared", ID, "amber")
+
+
+def test_validity_only_moves_later(shared: Node) -> None:
+    with shared.unit(JM) as ctx, pytest.raises(InvalidInput, match="later"):
+        revisions.extend(ctx, "shared", ID, "2026-11-15T00:00:00Z")
+    with shared.unit(JM) as ctx, pytest.raises(InvalidInput, match="timestamp"):
+        revisions.extend(ctx, "shared", ID, "next tuesday")
+    assert newest(shared)["valid_until"] == "2026-12-01T00:00:00.000Z"
+
+
+def test_add_to_case_links_through_the_cases_pillar(shared: Node) -> None:
+    with shared.unit(JM) as ctx:
+        opened = casework.open_case(ctx, "shared", "Phishing wave")
+        case = revisions.add_to_case(ctx, opened.id, ID, "seen in the wave")
+    assert [e.target_id for e in case.links] == [ID]
