@@ -1,0 +1,50 @@
+"""Which validity a match holds indicators to: their own, or a retro-hunt's.
+
+By default an indicator counts for a log record only while it was valid at the record's
+time (``valid_from`` to ``valid_until``). Intelligence often arrives after the traffic it
+describes, so a retro-hunt relaxes that, in one of two ways:
+
+- ``since``: every indicator counts from that time at the latest. A record at or after
+  ``since`` matches an indicator even if its ``valid_from`` is later (published today,
+  hunted in yesterday's log); a record before ``since`` still needs the indicator's own
+  ``valid_from``. ``valid_until`` still holds: an indicator withdrawn by its author at a
+  time does not count after it.
+- ``ignore``: neither ``valid_from`` nor ``valid_until`` is looked at, so ``since`` adds
+  nothing to it.
+
+Neither brings back a revoked indicator: revocation withdraws an indicator for every time,
+so loading leaves revoked ones out before any window is looked at.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from seawall.intel.matching.scan import Window
+
+
+@dataclass(frozen=True)
+class Validity:
+    """How a match treats indicators' validity windows."""
+
+    ignore: bool = False
+    since: datetime | None = None
+
+    @property
+    def own(self) -> bool:
+        """Whether indicators are held to their own windows (no retro-hunt)."""
+        return not self.ignore and self.since is None
+
+    def window(self, window: Window) -> Window:
+        """The window an indicator with ``window`` is matched in."""
+        start, until = window
+        if self.ignore:
+            return None, None
+        if self.since is None or start is None or start <= self.since:
+            return window
+        return self.since, until
+
+    def windows(self, windows: list[Window]) -> list[Window]:
+        """The windows of many indicators, by their keys."""
+        return windows if self.own else [self.window(w) for w in windows]
