@@ -4,4 +4,6 @@
 - :mod:`~seawall.intel.misp.writing`: STIX objects as MISP events MISP can import.
 - :mod:`~seawall.intel.misp.markings`: TLP tags and distribution levels, both ways.
 - :mod:`~seawall.intel.misp.mapping`: MISP attribute types and STIX patterns, both ways.
+- :mod:`~seawall.intel.misp.links`: sightings and object references, both ways.
+- :mod:`~seawall.intel.misp.ids`: MISP timestamps and uuids as STIX ones.
 """

@@ -119,6 +119,26 @@ def pattern_for(misp_type: str, value: str) -> str | None:
     return None if found is None else "[" + " AND ".join(found) + "]"
 
 
+def object_pattern(comparisons: list[str]) -> str:
+    """The STIX pattern of a MISP object's comparisons.
+
+    STIX requires the comparisons joined by AND in one observation to hold on one
+    observable, so they are grouped by object type: a ``file`` object's name and hashes
+    make ``[file:name = 'x' AND file:hashes.MD5 = 'y']``. A ``domain-ip`` object's
+    addresses are the domain's (``domain-name:resolves_to_refs[*].value``), as for the
+    ``domain|ip`` attribute. Groups of different types are alternatives joined by OR.
+    """
+    has_domain = any(c.startswith("domain-name:value ") for c in comparisons)
+    groups: dict[str, list[str]] = {}
+    for comparison in comparisons:
+        if has_domain and comparison.startswith(("ipv4-addr:value ", "ipv6-addr:value ")):
+            comparison = "domain-name:resolves_to_refs[*]." + comparison.split(":", 1)[1]
+        group = groups.setdefault(comparison.split(":", 1)[0], [])
+        if comparison not in group:
+            group.append(comparison)
+    return " OR ".join("[" + " AND ".join(group) + "]" for group in groups.values())
+
+
 def attribute_of_pattern(pattern: str, hint: str | None = None) -> tuple[str, str]:
     """The MISP (type, value) a STIX pattern stands for; ``stix2-pattern`` when none fits."""
     if _SIMPLE.match(pattern.strip()):

@@ -54,6 +54,17 @@ def distribution_of(level: Tlp) -> int:
     return _DISTRIBUTION_OF[level]
 
 
+# The widest distribution an object so marked may keep when its sender chose it: MISP's
+# "all communities" is still a closed community of MISP instances, which TLP:GREEN
+# allows, so a GREEN object that came as distribution 3 goes back as 3.
+_WIDEST = {Tlp.CLEAR: 3, Tlp.GREEN: 3, Tlp.AMBER: 1, Tlp.AMBER_STRICT: 0, Tlp.RED: 0}
+
+
+def widest_distribution(level: Tlp) -> int:
+    """The widest MISP distribution (0-3) an object marked ``level`` may be exported with."""
+    return _WIDEST[level]
+
+
 def tag_names(item: Mapping[str, Any]) -> list[str]:
     """The names of an item's tags (its ``Tag`` list and, on an event, its ``EventTag`` list)."""
     tags = item.get("Tag") or []

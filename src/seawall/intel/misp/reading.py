@@ -23,18 +23,20 @@ import csv
 import io
 import json
 import re
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from seawall.intel.errors import InvalidStixObject, NotAMispEvent, UnknownMarking, UnreadableIntel
-from seawall.intel.misp.mapping import CATEGORIES, NAMESPACE, comparisons_for, pattern_for
+from seawall.intel.errors import NotAMispEvent, UnknownMarking, UnreadableIntel
+from seawall.intel.misp.ids import epoch as _epoch
+from seawall.intel.misp.ids import stix_uuid as _uuid
+from seawall.intel.misp.links import links_to_stix
+from seawall.intel.misp.mapping import CATEGORIES, comparisons_for, object_pattern, pattern_for
 from seawall.intel.misp.markings import is_tlp_tag, marking_of, parse_distribution, tag_names
 from seawall.intel.tlp import Tlp, marking_id
-from seawall.intel.validation import format_timestamp, parse_timestamp
+from seawall.intel.validation import format_timestamp
 
 IDENTITY_VERSION = "2000-01-01T00:00:00.000Z"
 CSV_COLUMNS = (
@@ -75,34 +77,6 @@ class Converted:
         self.problems.extend(other.problems)
 
 
-def _epoch(value: Any, fallback: datetime) -> datetime:
-    if value in (None, ""):
-        return fallback
-    try:
-        return datetime.fromtimestamp(int(value), tz=UTC)
-    except (TypeError, ValueError, OverflowError, OSError):
-        pass
-    try:
-        return parse_timestamp(str(value).replace("+00:00", "Z"))
-    except InvalidStixObject:
-        text = str(value)
-        try:
-            parsed = datetime.fromisoformat(text)
-        except ValueError:
-            return fallback
-        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _uuid(value: Any, *seed: str) -> str:
-    try:
-        parsed = uuid.UUID(str(value))
-        if parsed.version in (1, 2, 3, 4, 5) and str(parsed)[19] in "89ab":
-            return str(parsed)
-    except ValueError:
-        pass
-    return str(uuid.uuid5(NAMESPACE, "/".join(seed)))
-
-
 def _labels(attr: Mapping[str, Any], misp_type: str, category: str) -> list[str]:
     labels = [
         f'misp:type="{misp_type}"',
@@ -139,7 +113,8 @@ def _attribute_to_stix(attr: Mapping[str, Any], scope: _EventScope) -> dict[str,
         raise UnreadableIntel("attribute has no type or no value")
     stamp = _epoch(attr.get("timestamp"), scope.stamp)
     distribution = parse_distribution(attr.get("distribution"), scope.distribution)
-    own = marking_of(tag_names(attr), distribution)
+    # The event's TLP tag covers its attributes, whatever their distribution.
+    own = marking_of([*tag_names(attr), *scope.tags], distribution)
     inherited = marking_of(scope.tags, scope.distribution)
     level = max((x for x in (own, inherited) if x is not None), default=None)
     category = str(attr.get("category") or CATEGORIES.get(misp_type, "Network activity"))
@@ -192,7 +167,7 @@ def _object_to_stix(obj: Mapping[str, Any], scope: _EventScope) -> dict[str, Any
     name = str(obj.get("name") or "object")
     stamp = _epoch(obj.get("timestamp"), scope.stamp)
     distribution = parse_distribution(obj.get("distribution"), scope.distribution)
-    levels = [marking_of(scope.tags, scope.distribution), marking_of([], distribution)]
+    levels = [marking_of(scope.tags, scope.distribution), marking_of(scope.tags, distribution)]
     kept: list[dict[str, Any]] = []
     comparisons: list[str] = []
     for attr in attrs:
@@ -210,6 +185,8 @@ def _object_to_stix(obj: Mapping[str, Any], scope: _EventScope) -> dict[str, Any
                 "to_ids": _truthy(attr.get("to_ids")),
                 "comment": str(attr.get("comment") or ""),
                 "uuid": _uuid(attr.get("uuid"), scope.uuid, name, misp_type, value),
+                **{k: str(attr[k]) for k in ("first_seen", "last_seen") if attr.get(k)},
+                **({"Tag": [{"name": t} for t in tag_names(attr)]} if tag_names(attr) else {}),
             }
         )
         comparisons += comparisons_for(misp_type, value) or []
@@ -231,6 +208,8 @@ def _object_to_stix(obj: Mapping[str, Any], scope: _EventScope) -> dict[str, Any
     }
     if obj.get("comment"):
         common["description"] = str(obj["comment"])
+    if distribution is not None:
+        common["x_misp_distribution"] = distribution
     if not comparisons:
         return {"type": "x-misp-object", "id": f"x-misp-object--{ident}", **common}
     return {
@@ -238,7 +217,7 @@ def _object_to_stix(obj: Mapping[str, Any], scope: _EventScope) -> dict[str, Any
         "id": f"indicator--{ident}",
         **common,
         "name": f"MISP {name} object",
-        "pattern": "[" + " AND ".join(comparisons) + "]",
+        "pattern": object_pattern(comparisons),
         "pattern_type": "stix",
         "valid_from": format_timestamp(stamp),
         "indicator_types": ["malicious-activity"],
@@ -309,6 +288,7 @@ def event_to_stix(event: Mapping[str, Any]) -> Converted:
         )
     scope = _EventScope(event_uuid, stamp, tags, distribution, creator)
     refs: list[str] = []
+    made_by_uuid: dict[str, dict[str, Any]] = {}
     items: list[tuple[str, Mapping[str, Any], bool]] = [
         ("attribute", a, False) for a in event.get("Attribute") or [] if isinstance(a, Mapping)
     ]
@@ -322,6 +302,15 @@ def event_to_stix(event: Mapping[str, Any]) -> Converted:
             continue
         out.objects.append(made)
         refs.append(made["id"])
+        made_by_uuid[str(item.get("uuid") or "").strip().lower()] = made
+        for attr in item.get("Attribute") or [] if is_object else []:
+            if isinstance(attr, Mapping) and attr.get("uuid"):
+                made_by_uuid.setdefault(str(attr["uuid"]).strip().lower(), made)
+    made_by_uuid.pop("", None)
+    linked = links_to_stix(event, made_by_uuid, stamp, creator)
+    out.objects += linked.objects
+    refs += [o["id"] for o in linked.objects if o["type"] != "identity"]
+    out.problems += [Problem(f"event {event_uuid} {ref}", why) for ref, why in linked.problems]
     date = str(event.get("date") or format_timestamp(stamp)[:10])
     published = (
         _epoch(event.get("publish_timestamp"), stamp) if _truthy(event.get("published")) else stamp

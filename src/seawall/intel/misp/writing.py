@@ -14,8 +14,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from seawall.intel.errors import InvalidStixObject
+from seawall.intel.misp.links import Links, attach, keep_references
 from seawall.intel.misp.mapping import CATEGORIES, NAMESPACE, attribute_of_pattern
-from seawall.intel.misp.markings import distribution_of
+from seawall.intel.misp.markings import distribution_of, widest_distribution
 from seawall.intel.tlp import MARKING_IDS, Tlp
 from seawall.intel.validation import parse_timestamp
 
@@ -58,12 +59,12 @@ def _stamp(obj: Mapping[str, Any], prop: str = "modified") -> str:
 
 
 def _distribution_for(obj: Mapping[str, Any], level: Tlp) -> int:
-    derived = distribution_of(level)
     original = obj.get("x_misp_distribution")
-    # Keep the sender's own level when it is at least as narrow as the marking's.
-    if isinstance(original, int) and 0 <= original <= 3 and original <= derived:
+    # Keep the sender's own level when the marking allows it: "all communities" (3) on a
+    # GREEN object stays 3, and a narrower level than the marking's stays narrow.
+    if isinstance(original, int) and 0 <= original <= widest_distribution(level):
         return original
-    return derived
+    return distribution_of(level)
 
 
 def _tlp_tag(level: Tlp) -> dict[str, str]:
@@ -100,7 +101,9 @@ def _attribute_of(obj: Mapping[str, Any], default: Tlp) -> dict[str, Any] | None
         "Tag": [_tlp_tag(level), *({"name": t} for t in others)],
     }
     if obj.get("type") == "indicator":
-        attr["first_seen"] = str(obj.get("valid_from"))
+        # valid_from is the attribute's own time unless MISP said when it was first seen.
+        if obj.get("valid_from") and obj.get("valid_from") != obj.get("created"):
+            attr["first_seen"] = str(obj.get("valid_from"))
         if obj.get("valid_until"):
             attr["last_seen"] = str(obj["valid_until"])
     return attr
@@ -132,18 +135,22 @@ def _event(
     org: Mapping[str, str],
     default: Tlp,
     report: Mapping[str, Any] | None = None,
+    links: Links | None = None,
 ) -> dict[str, Any]:
     attributes: list[dict[str, Any]] = []
     objects: list[dict[str, Any]] = []
     levels: list[Tlp] = []
     for obj in members:
         level = _level_or(obj, default)
-        if isinstance(obj.get("x_misp_attributes"), list):
-            objects.append(_object_of(obj, default))
-            levels.append(level)
-        elif (attr := _attribute_of(obj, default)) is not None:
-            attributes.append(attr)
-            levels.append(level)
+        is_object = isinstance(obj.get("x_misp_attributes"), list)
+        made = _object_of(obj, default) if is_object else _attribute_of(obj, default)
+        if made is None:
+            continue
+        (objects if is_object else attributes).append(made)
+        levels.append(level)
+        if links is not None:
+            attach(links, made, obj, level)
+    keep_references(objects, attributes)
     # A member's own tag and distribution can only narrow the event's, so the event
     # carries its report's marking, or the loosest of its members when there is none.
     level = (_level_or(report, default)) if report else min(levels, default=default)
@@ -177,6 +184,7 @@ def stix_to_events(
     ``default`` is the marking of objects that carry none (the collection's default).
     """
     by_id = {str(o["id"]): o for o in objects if isinstance(o.get("id"), str)}
+    links = Links.of(objects)
     identities = {i: o for i, o in by_id.items() if o.get("type") == "identity"}
     used: set[str] = set()
     events: list[dict[str, Any]] = []
@@ -199,6 +207,7 @@ def stix_to_events(
                 org_of(report),
                 default,
                 report,
+                links,
             )
         )
     rest = [o for i, o in by_id.items() if i not in used and o.get("type") != "report"]
@@ -212,6 +221,7 @@ def stix_to_events(
                 rest,
                 org_of(rest[0]),
                 default,
+                links=links,
             )
         )
     return events
