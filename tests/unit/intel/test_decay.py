@@ -1,0 +1,152 @@
+"""Indicator decay: the polynomial model, sightings, and whether an indicator is in force."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from seawall.intel import decay
+from seawall.intel.validation import format_timestamp
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+PATTERNS = [
+    "[ipv4-addr:value = '45.77.12.9']",
+    "[domain-name:value = 'c2.example']",
+    "[url:value = 'https://x.example/a']",
+    "[file:name = 'a.exe' AND file:hashes.MD5 = '9e107d9d372bb6826bd81d3542a419d6']",
+    "[mutex:name = 'Global\\\\x']",
+    "[x-custom:value = 'y']",
+]
+
+
+def indicator(pattern: str = PATTERNS[0], **extra: Any) -> dict[str, Any]:
+    return {
+        "type": "indicator",
+        "id": "indicator--1c4e7a52-6d3b-4f0a-b1c2-3d4e5f6a7b8c",
+        "created": format_timestamp(T0),
+        "modified": format_timestamp(T0),
+        "pattern": pattern,
+        "pattern_type": "stix",
+        "valid_from": format_timestamp(T0),
+        **extra,
+    }
+
+
+ages = st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=4000))
+patterns = st.sampled_from(PATTERNS)
+
+
+def test_the_formula_at_known_points() -> None:
+    model = decay.Model("linear", timedelta(days=100), 1.0)
+    assert model.score(timedelta(0)) == 100.0
+    assert model.score(timedelta(days=50)) == pytest.approx(50.0)
+    assert model.score(timedelta(days=100)) == 0.0
+    # delta 2: the square root falls fast at first.
+    fast = decay.Model("fast", timedelta(days=100), 2.0)
+    assert fast.score(timedelta(days=25)) == pytest.approx(50.0)
+    assert fast.live_for() == timedelta(days=49)
+
+
+def test_each_kind_has_its_model() -> None:
+    kinds = [decay.model_for(indicator(p)).kind for p in PATTERNS]
+    assert kinds == ["address", "name", "url", "artefact", "artefact", "other"]
+    # A quoted value never names an observable type.
+    assert decay.model_for(indicator("[url:value = 'mailto:a@b.example']")) is decay.URL
+    # Several types: the shortest-lived decides.
+    mixed = "[file:name = 'a'] OR [ipv4-addr:value = '45.77.12.9']"
+    assert decay.model_for(indicator(mixed)) is decay.ADDRESS
+    assert decay.live_for_days() == {
+        "address": 29.4,
+        "url": 63.0,
+        "name": 126.0,
+        "artefact": 1526.9,
+        "other": 255.5,
+    }
+
+
+@given(pattern=patterns, age=ages)
+@settings(max_examples=200, deadline=None)
+def test_score_is_between_0_and_base(pattern: str, age: timedelta) -> None:
+    assert 0.0 <= decay.score(indicator(pattern), T0 + age) <= decay.BASE
+
+
+@given(pattern=patterns, a=ages, b=ages)
+@settings(max_examples=200, deadline=None)
+def test_score_never_rises_with_age_without_sightings(
+    pattern: str, a: timedelta, b: timedelta
+) -> None:
+    young, old = sorted((a, b))
+    obj = indicator(pattern)
+    assert decay.score(obj, T0 + young) >= decay.score(obj, T0 + old)
+
+
+@given(
+    pattern=patterns,
+    age=ages,
+    sighted=st.timedeltas(min_value=timedelta(days=-5000), max_value=timedelta(days=5000)),
+)
+@settings(max_examples=200, deadline=None)
+def test_a_sighting_never_lowers_the_score(
+    pattern: str, age: timedelta, sighted: timedelta
+) -> None:
+    obj = indicator(pattern)
+    now = T0 + age
+    assert decay.score(obj, now, T0 + sighted) >= decay.score(obj, now)
+
+
+def test_a_sighting_resets_the_age() -> None:
+    obj = indicator()
+    now = T0 + timedelta(days=59)
+    assert decay.score(obj, now) < decay.THRESHOLD
+    assert decay.score(obj, now, now - timedelta(days=1)) > 80
+    assert not decay.is_live(obj, now)
+    assert decay.is_live(obj, now, now - timedelta(days=1))
+
+
+@given(pattern=patterns, age=ages)
+@settings(max_examples=200, deadline=None)
+def test_live_is_the_window_and_the_threshold(pattern: str, age: timedelta) -> None:
+    obj = indicator(pattern)
+    now = T0 + age
+    model = decay.model_for(obj)
+    assert decay.is_live(obj, now) == (decay.score(obj, now) >= decay.THRESHOLD)
+    if abs(age - model.live_for()) > timedelta(seconds=1):  # the boundary is rounded
+        assert decay.is_live(obj, now) == (age < model.live_for())
+    assert not decay.is_live({**obj, "revoked": True}, now)
+
+
+def test_an_explicit_valid_until_wins_over_the_model() -> None:
+    until = format_timestamp(T0 + timedelta(days=400))
+    obj = indicator(valid_until=until)
+    assert decay.is_live(obj, T0 + timedelta(days=399))
+    assert not decay.is_live(obj, T0 + timedelta(days=400))
+    assert not decay.is_live(obj, T0 - timedelta(seconds=1))  # not yet valid
+
+
+def test_perpetual_and_non_indicators_do_not_decay() -> None:
+    later = T0 + timedelta(days=4000)
+    assert decay.is_live(indicator(labels=[decay.PERPETUAL]), later)
+    assert decay.score(indicator(labels=[decay.PERPETUAL]), later) == decay.BASE
+    report = {"type": "report", "id": "report--1c4e7a52-6d3b-4f0a-b1c2-3d4e5f6a7b8c"}
+    assert decay.is_live(report, later)
+
+
+def test_last_sightings_counts_only_real_sightings() -> None:
+    target = indicator()["id"]
+
+    def sighting(day: int, kind: str | None = None) -> dict[str, Any]:
+        return {
+            "type": "sighting",
+            "sighting_of_ref": target,
+            "last_seen": format_timestamp(T0 + timedelta(days=day)),
+            **({"x_misp_sighting_type": kind} if kind else {}),
+        }
+
+    found = decay.last_sightings(
+        [sighting(3), sighting(9, "1"), sighting(5, "0"), sighting(7, "2")]
+    )
+    assert found == {target: T0 + timedelta(days=5)}
