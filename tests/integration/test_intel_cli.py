@@ -331,7 +331,9 @@ def test_misp_event_feed_and_csv_import(home: Path, tmp_path: Path) -> None:
     assert (done.code, done.json()["format"], done.json()["added"]) == (0, "csv", 1)
     (hit,) = sw(home, "intel", "search", "lure.example", "--json").json()
     assert hit["tlp"] == "TLP:AMBER"
-    exported = sw(home, "intel", "export", "--format", "misp").json()["response"]
+    # The event's address is a year old: decayed, so only --include-inactive hands it on.
+    exported = sw(home, "intel", "export", "--format", "misp", "--include-inactive").json()
+    exported = exported["response"]
     first = next(e["Event"] for e in exported if e["Event"]["uuid"] == event_uuid)
     assert first["info"] == "Refund lure" and first["Orgc"]["name"] == "JaCIRT"
     (attr,) = first["Attribute"]

@@ -20,7 +20,7 @@ from seawall.core.context import Ctx
 from seawall.core.paging import Page, PageRequest
 from seawall.db.models.intel import IntelCollection, IntelObject
 from seawall.errors import Forbidden
-from seawall.intel import quality
+from seawall.intel import decay, quality
 from seawall.intel.collections import (
     can_read,
     can_write,
@@ -260,16 +260,16 @@ def latest_objects(
 ) -> list[dict[str, Any]]:
     """The newest visible version of every object, read page by page through the store.
 
-    Revoked and expired indicators are left out unless ``include_inactive``, so an
+    Revoked, expired and decayed indicators (:func:`seawall.intel.decay.is_live`, with
+    the collection's own sightings) are left out unless ``include_inactive``, so an
     export never hands them on as active.
     """
     now = ctx.now()
-    out: list[dict[str, Any]] = []
-    for stored in each_object(ctx, collection, Filters(limit=MAX_LIMIT)):
-        body = stored.as_dict()
-        if include_inactive or quality.is_active(body, now):
-            out.append(body)
-    return out
+    found = [s.as_dict() for s in each_object(ctx, collection, Filters(limit=MAX_LIMIT))]
+    if include_inactive:
+        return found
+    sighted = decay.last_sightings(found)
+    return [b for b in found if decay.is_live(b, now, sighted.get(str(b.get("id"))))]
 
 
 def stix_bundle(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -9,7 +10,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from seawall.intel import decay
+from seawall.core.access import Principal, Role
+from seawall.core.clock import FrozenClock
+from seawall.core.node import Node
+from seawall.intel import decay, ingest, search
+from seawall.intel.collections import create_collection
+from seawall.intel.ingest import Format, Parsed
 from seawall.intel.validation import format_timestamp
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -150,3 +156,47 @@ def test_last_sightings_counts_only_real_sightings() -> None:
         [sighting(3), sighting(9, "1"), sighting(5, "0"), sighting(7, "2")]
     )
     assert found == {target: T0 + timedelta(days=5)}
+
+
+def test_exports_leave_decayed_indicators_out_unless_sighted(
+    node: Node, clock: FrozenClock
+) -> None:
+    start = format_timestamp(clock.now())
+
+    def stored(n: int, pattern: str) -> dict[str, Any]:
+        made = indicator(pattern, id=f"indicator--{uuid.UUID(int=n, version=4)}")
+        return {
+            **made,
+            "spec_version": "2.1",
+            "created": start,
+            "modified": start,
+            "valid_from": start,
+        }
+
+    old = stored(1, "[ipv4-addr:value = '45.77.12.9']")
+    seen = stored(2, "[ipv4-addr:value = '45.77.12.10']")
+    name = stored(3, "[domain-name:value = 'c2.example']")
+    later = format_timestamp(clock.now() + timedelta(days=40))
+    sighting = {
+        "type": "sighting",
+        "spec_version": "2.1",
+        "id": f"sighting--{uuid.UUID(int=9, version=4)}",
+        "created": start,
+        "modified": start,
+        "sighting_of_ref": seen["id"],
+        "first_seen": later,
+        "last_seen": later,
+        "count": 1,
+    }
+    analyst = Principal("jm-analyst", "JM", Role.ANALYST, user_id="u1", org_id="org-jm")
+    with node.unit(analyst) as ctx:
+        collection = create_collection(ctx, "c2")
+        objects = [old, seen, name, sighting]
+        assert len(ingest.import_objects(ctx, collection, Parsed(Format.STIX, objects)).added) == 4
+    clock.advance(days=45)  # past an address's 29.4 days, inside a domain's 126
+    with node.unit(analyst) as ctx:
+        chosen = search.readable_collections(ctx, "c2")
+        ids = {o["id"] for o in search.stix_bundle(ctx, chosen)["objects"]}
+        assert old["id"] not in ids and {seen["id"], name["id"]} <= ids
+        everything = {o["id"] for o in search.stix_bundle(ctx, chosen, True)["objects"]}
+        assert old["id"] in everything
