@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
+from seawall.errors import InvalidInput
 from seawall.intel.matching.logs import LogFormat, reader_for
 from seawall.intel.matching.scan import valid_at
-from seawall.intel.matching.validity import Validity
+from seawall.intel.matching.validity import Validity, parse_since
 
 ZEEK = Path(__file__).parents[2] / "data" / "zeek"
 TODAY = datetime(2026, 12, 7, tzinfo=UTC)
@@ -52,3 +55,16 @@ def test_a_real_zeek_log_is_timed_before_an_indicator_published_today() -> None:
     assert not valid_at((TODAY, None), first)
     assert valid_at(Validity(since=datetime(2013, 9, 1, tzinfo=UTC)).window((TODAY, None)), first)
     assert valid_at(Validity(ignore=True).window((TODAY, None)), first)
+
+
+def test_since_takes_a_date_a_time_or_a_span_back() -> None:
+    now = datetime(2026, 12, 7, 12, 30, tzinfo=UTC)
+    assert parse_since("2026-12-01", now) == datetime(2026, 12, 1, tzinfo=UTC)
+    assert parse_since("2026-12-01 18:00", now) == datetime(2026, 12, 1, 18, tzinfo=UTC)
+    assert parse_since("2026-12-01T18:00+02:00", now) == datetime(2026, 12, 1, 16, tzinfo=UTC)
+    assert parse_since("24h", now) == now - timedelta(hours=24)
+    assert parse_since("7d", now) == now - timedelta(days=7)
+    assert parse_since("90m", now) == now - timedelta(minutes=90)
+    assert parse_since("2w", now) == now - timedelta(weeks=2)
+    with pytest.raises(InvalidInput, match="--since"):
+        parse_since("yesterday", now)

@@ -19,8 +19,9 @@ so loading leaves revoked ones out before any window is looked at.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 
+from seawall.errors import InvalidInput
 from seawall.intel.matching.scan import Window
 
 
@@ -48,3 +49,27 @@ class Validity:
     def windows(self, windows: list[Window]) -> list[Window]:
         """The windows of many indicators, by their keys."""
         return windows if self.own else [self.window(w) for w in windows]
+
+
+_UNITS = {"m": 60, "h": 3600, "d": 86_400, "w": 7 * 86_400}
+
+
+def parse_since(text: str, now: datetime) -> datetime:
+    """When a retro-hunt starts: a date (its first moment, UTC), a date and time (UTC unless
+    it carries an offset), or a span back from ``now`` (``90m``, ``24h``, ``7d``, ``2w``)."""
+    plain = text.strip()
+    unit = _UNITS.get(plain[-1:].lower())
+    if unit is not None and plain[:-1].isdigit():
+        return now - timedelta(seconds=int(plain[:-1]) * unit)
+    try:
+        return datetime.combine(date.fromisoformat(plain), time.min, UTC)
+    except ValueError:
+        pass
+    try:
+        when = datetime.fromisoformat(plain)
+    except ValueError:
+        raise InvalidInput(
+            f"--since {text!r} is not a time; give a date (2026-12-01), a date and time "
+            "('2026-12-01 18:00', UTC unless it has an offset) or a span back (24h, 7d)"
+        ) from None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
