@@ -52,6 +52,8 @@ class Found:
     date_added: datetime
     status: quality.Status
     warning: str
+    score: float | None = None
+    """An indicator's decay score (:func:`seawall.intel.decay.score`, age only); None for others."""
 
     @classmethod
     def of(
@@ -76,6 +78,7 @@ class Found:
             date_added=date_added,
             status=quality.status_of(body, now),
             warning=quality.assess(body).reason,
+            score=round(decay.score(body, now), 1) if ref[1] == "indicator" else None,
         )
 
 

@@ -200,3 +200,6 @@ def test_exports_leave_decayed_indicators_out_unless_sighted(
         assert old["id"] not in ids and {seen["id"], name["id"]} <= ids
         everything = {o["id"] for o in search.stix_bundle(ctx, chosen, True)["objects"]}
         assert old["id"] in everything
+        # Search shows each indicator's score from its age (45 days of 60, and of 180).
+        assert [f.score for f in search.search(ctx, "45.77.12.9")] == [13.4]
+        assert [f.score for f in search.search(ctx, "c2.example")] == [75.0]
