@@ -190,6 +190,10 @@ SAMPLES = {
         "Dec  3 13:02:13 gw kernel: [UFW BLOCK] IN=eth0 OUT= SRC=10.0.0.3 DST=198.51.100.7 "
         "LEN=60 PROTO=TCP SPT=40000 DPT=443\n"
     ],
+    LogFormat.RPZ: [
+        "[1796302933] unbound[812:0] info: rpz: applied [seawall] evil.example. rpz-nxdomain "
+        "10.0.0.4@53211 evil.example. A IN\n"
+    ],
     LogFormat.TEXT: ["2026-12-03T13:02:13Z alert: beacon to evil.example (198.51.100.7) seen\n"],
 }
 

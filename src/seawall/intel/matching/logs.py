@@ -34,6 +34,7 @@ class LogFormat(StrEnum):
     BIND = "bind"
     DNSMASQ = "dnsmasq"
     NETFILTER = "netfilter"
+    RPZ = "rpz"
     TEXT = "text"
 
 
@@ -351,12 +352,15 @@ Reader = Callable[[str], Observation | None]
 def reader_for(fmt: LogFormat, path: Path | None = None) -> Reader:
     """A fresh reader for one file in ``fmt``; ``path`` (the file read, when it is one) lets
     a Zeek ``x509`` log name hosts from the ``ssl`` and ``files`` logs beside it."""
+    from seawall.intel.matching import engine_logs  # sensors' logs; it builds on this module
+
     if fmt is LogFormat.ZEEK:
-        return ZeekReader(path)
+        return engine_logs.IntelLogReader(ZeekReader(path))
     if fmt is LogFormat.ZEEK_JSON:
-        return ZeekJsonReader(path)
+        return engine_logs.IntelLogReader(ZeekJsonReader(path))
     readers: dict[LogFormat, Reader] = {
-        LogFormat.SURICATA: read_suricata,
+        LogFormat.SURICATA: engine_logs.read_eve,
+        LogFormat.RPZ: engine_logs.read_rpz,
         LogFormat.SQUID: read_squid,
         LogFormat.BIND: read_bind,
         LogFormat.DNSMASQ: read_dnsmasq,
@@ -371,6 +375,8 @@ _SQUID_LINE = re.compile(r"^\d{9,}\.\d{3}\s+\d+\s+\S+\s+[A-Z_]+/\d{3}\s")
 
 def detect_format(head: list[str]) -> LogFormat:
     """The format of a log from its first lines; plain text when nothing more specific fits."""
+    from seawall.intel.matching.engine_logs import is_rpz_line
+
     lines = [line for line in head if line.strip()]
     if any(line.startswith(("#separator", "#fields")) for line in lines):
         return LogFormat.ZEEK
@@ -382,6 +388,7 @@ def detect_format(head: list[str]) -> LogFormat:
             return LogFormat.ZEEK_JSON
     for fmt, test in (
         (LogFormat.SQUID, lambda line: bool(_SQUID_LINE.match(line))),
+        (LogFormat.RPZ, is_rpz_line),
         (LogFormat.BIND, lambda line: bool(_BIND_QUERY.search(line))),
         (LogFormat.DNSMASQ, lambda line: "dnsmasq" in line and bool(_DNSMASQ.search(line))),
         (LogFormat.NETFILTER, lambda line: bool(_NETFILTER.search(line))),

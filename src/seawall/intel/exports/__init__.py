@@ -1,0 +1,7 @@
+"""Sensor exports: the live indicators as files the engines on the wire read.
+
+Each format is one module of pure functions from :class:`~.entries.Entry` values to text:
+:mod:`.zeek` (a Zeek Intel framework file), :mod:`.suricata` (rules and hash lists) and
+:mod:`.rpz` (a DNS Response Policy Zone). :mod:`.feeds` reads the store under the caller's
+TLP and validity, picks what may leave to a sensor, and records each export.
+"""

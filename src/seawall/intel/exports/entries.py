@@ -1,0 +1,96 @@
+"""The values of live indicators a sensor can act on, one :class:`Entry` per value.
+
+An indicator reaches a sensor only when one observed value proves it on its own (see
+:func:`seawall.intel.matching.observables.decisive`): a pattern that needs two values at
+once (``AND``, ``FOLLOWEDBY``) has no single-value form an engine's list can hold. An
+indicator that hit a warninglist, or that MISP marked not for detection
+(``misp:to_ids="False"``), is left out: an RPZ or a rule over a popular name would break
+the network it protects.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from seawall.intel.matching.observables import Kind, decisive
+from seawall.intel.quality import assess
+from seawall.intel.tlp import Tlp
+from seawall.intel.validation import parse_timestamp
+
+# x509-certificate hash comparisons: their values are certificate hashes, not file hashes.
+_CERT_HASH = re.compile(r"x509-certificate:hashes\.[^=\]]*=\s*'([0-9A-Fa-f]+)'")
+NOT_FOR_DETECTION = 'misp:to_ids="False"'
+
+
+@dataclass(frozen=True, order=True)
+class Entry:
+    """One value of one indicator, normalised as the matcher compares it."""
+
+    kind: Kind
+    value: str
+    indicator: str
+    name: str
+    collection: str
+    tlp: Tlp
+    modified: datetime
+    certificate: bool = False
+
+
+def skip_reason(body: Mapping[str, Any]) -> str | None:
+    """Why an active indicator stays out of sensor exports, or None when it may go."""
+    if body.get("type") != "indicator" or body.get("pattern_type") != "stix":
+        return "not a STIX-pattern indicator"
+    if NOT_FOR_DETECTION in (body.get("labels") or []):
+        return "marked not for detection"
+    verdict = assess(body)
+    if verdict.hits:
+        return f"warninglisted: {verdict.reason}"
+    if decisive(str(body.get("pattern", ""))) is None:
+        return "no single value proves its pattern"
+    return None
+
+
+def entries_of(body: Mapping[str, Any], collection: str, tlp: Tlp) -> list[Entry]:
+    """The values of one indicator a sensor can act on (none when :func:`skip_reason`)."""
+    if skip_reason(body) is not None:
+        return []
+    pattern = str(body["pattern"])
+    found = decisive(pattern) or ()
+    certificates = {h.lower() for h in _CERT_HASH.findall(pattern)}
+    object_id = str(body.get("id", ""))
+    stamp = str(body.get("modified") or body.get("created") or "")
+    modified = parse_timestamp(stamp, object_id, "modified")
+    name = str(body.get("name") or object_id)
+    return [
+        Entry(
+            kind=o.kind,
+            value=o.value,
+            indicator=object_id,
+            name=name,
+            collection=collection,
+            tlp=tlp,
+            modified=modified,
+            certificate=o.kind is Kind.HASH and o.value in certificates,
+        )
+        for o in found
+    ]
+
+
+_LABEL = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$")
+
+
+def dns_name(value: str) -> str | None:
+    """A domain value as a DNS name of letters, digits, ``-`` and ``_`` (IDNs as punycode),
+    or None when it cannot be one (a label over 63 octets, a name over 253, a space)."""
+    try:
+        name = value.encode("idna").decode("ascii") if not value.isascii() else value
+    except UnicodeError:
+        return None
+    name = name.lower().rstrip(".")
+    if not name or len(name) > 253:
+        return None
+    return name if all(_LABEL.match(label) for label in name.split(".")) else None

@@ -1,0 +1,212 @@
+"""Reading back what the sensors fed by Seawall's exports saw: the loop from rule to sighting.
+
+- Zeek's ``intel.log`` (TSV or JSON): the ``seen.indicator`` is the value, typed by
+  ``seen.indicator_type``; the host is ``id.orig_h``.
+- Suricata EVE alerts of Seawall's rules: the rule's ``metadata`` (copied into the alert)
+  names the value that matched (``seawall_kind``, ``seawall_value``); the host is the side
+  of the flow that is not the indicator. Other EVE records are read as before.
+- RPZ hits in BIND's ``rpz`` log category and in Unbound's log (``rpz-log: yes``): the
+  query name (a QNAME trigger) or the address (an ``rpz-ip`` trigger), and the client.
+
+Each gives the value the engine matched, so the matcher finds the same indicators and a
+sighting counts one per log record.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from typing import Any
+
+from seawall.intel.matching.logs import Observation, Reader, Values, read_suricata
+from seawall.intel.matching.observables import Kind
+
+_SYSLOG_TIME = re.compile(r"^(\d{4}-\d\d-\d\dT\S+|[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d)")
+
+# Intel::Type -> how Seawall reads the value (SUBNET items are seen as addresses).
+ZEEK_INTEL_TYPES: dict[str, str] = {
+    "Intel::ADDR": "ip",
+    "Intel::SUBNET": "ip",
+    "Intel::DOMAIN": "domain",
+    "Intel::URL": "url",
+    "Intel::EMAIL": "email",
+    "Intel::FILE_HASH": "hash",
+    "Intel::CERT_HASH": "hash",
+    "Intel::FILE_NAME": "file-name",
+}
+
+
+def _intel_value(kind_name: str | None, indicator: str | None) -> Values:
+    if not indicator or indicator in ("-", "(empty)") or kind_name is None:
+        return []
+    name = ZEEK_INTEL_TYPES.get(kind_name)
+    if name is None or name not in Kind._value2member_map_:
+        return []
+    kind = Kind(name)
+    # Intel::URL carries no scheme; Zeek sees URLs in plain HTTP.
+    return [(kind, f"http://{indicator}" if kind is Kind.URL else indicator)]
+
+
+class IntelLogReader:
+    """Zeek's ``intel.log`` (TSV or JSON) by its seen indicator; any other Zeek log is read
+    by ``inner``, the reader of its format."""
+
+    def __init__(self, inner: Reader) -> None:
+        self.inner = inner
+        self.intel: tuple[int, int, int, int] | None = None  # ts, host, indicator, type
+
+    def __call__(self, line: str) -> Observation | None:
+        """One line: a header, an intel.log hit, or a record of any other log."""
+        if line.startswith("#"):
+            self._header(line)
+            return self.inner(line)
+        if self.intel is not None:
+            return self._tsv(line.rstrip("\n").split("\t"), *self.intel)
+        if '"seen.indicator"' in line:
+            record = _json_line(line)
+            if record is not None:
+                return _json_hit(record)
+        return self.inner(line)
+
+    @staticmethod
+    def _tsv(cells: list[str], ts: int, host: int, at: int, kind: int) -> Observation | None:
+        if len(cells) <= max(at, kind):
+            return None
+        values = _intel_value(cells[kind], cells[at])
+        if not values:
+            return None
+        source = cells[host] if 0 <= host < len(cells) and cells[host] != "-" else None
+        return (cells[ts] if ts >= 0 else None), source, values
+
+    def _header(self, line: str) -> None:
+        name, _, rest = line.rstrip("\n").partition("\t")
+        if name != "#fields":
+            return
+        names = rest.split("\t")
+        if "seen.indicator" not in names or "seen.indicator_type" not in names:
+            self.intel = None
+            return
+
+        def where(field: str) -> int:
+            return names.index(field) if field in names else -1
+
+        self.intel = (
+            where("ts"),
+            where("id.orig_h"),
+            where("seen.indicator"),
+            where("seen.indicator_type"),
+        )
+
+
+def _json_line(line: str) -> dict[str, Any] | None:
+    if not line.lstrip().startswith("{"):
+        return None
+    try:
+        parsed = json.loads(line)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
+def _json_hit(record: dict[str, Any]) -> Observation | None:
+    values = _intel_value(record.get("seen.indicator_type"), record.get("seen.indicator"))
+    if not values:
+        return None
+    source = record.get("id.orig_h")
+    return str(record.get("ts", "")) or None, str(source) if source else None, values
+
+
+def _first(metadata: dict[str, Any], key: str) -> str | None:
+    items = metadata.get(key)
+    if isinstance(items, list) and items and isinstance(items[0], str):
+        return items[0]
+    return None
+
+
+def _holds(value: str, address: object) -> bool:
+    try:
+        network = ipaddress.ip_network(value, strict=False)
+        return ipaddress.ip_address(str(address)) in network
+    except ValueError:
+        return False
+
+
+def read_eve(line: str) -> Observation | None:
+    """One EVE record: a Seawall rule's alert by the value it names, else as any record."""
+    record = _json_line(line)
+    alert = record.get("alert") if record else None
+    metadata = alert.get("metadata") if isinstance(alert, dict) else None
+    if record is None or not isinstance(metadata, dict):
+        return read_suricata(line)
+    kind_name, value = _first(metadata, "seawall_kind"), _first(metadata, "seawall_value")
+    if kind_name not in Kind._value2member_map_ or not value:
+        return read_suricata(line)
+    kind = Kind(str(kind_name))
+    src, dest = record.get("src_ip"), record.get("dest_ip")
+    # The acting host is the side of the flow that is not the indicator.
+    host = dest if kind is Kind.IP and _holds(value, src) else src
+    if kind is Kind.IP and "/" in value:
+        matched = dest if _holds(value, dest) else src
+        value = str(matched) if matched and _holds(value, matched) else value
+    when = record.get("timestamp")
+    return (str(when) if when else None), (str(host) if host else None), [(kind, value)]
+
+
+# BIND 9 (category rpz): "client @0x.. 10.0.0.5#53421 (a.evil.example): rpz QNAME NXDOMAIN
+# rewrite a.evil.example/A/IN via a.evil.example.rpz.seawall"; "disabled" for a log-only zone.
+_BIND_RPZ = re.compile(
+    r"client (?:@\S+ )?([0-9A-Fa-f:.]+)#\d+ \(([^)\s]*)\): (?:disabled )?rpz "
+    r"(QNAME|IP|NSDNAME|NSIP|CLIENT-IP) \S+ rewrite \S+ via (\S+)"
+)
+# Unbound (rpz-log: yes): "rpz: applied [seawall] *.evil.example. rpz-nxdomain
+# 10.0.0.5@53421 a.evil.example. A IN"; an rpz-ip hit names the address or range.
+_UNBOUND_RPZ = re.compile(
+    r"rpz: applied (?:\[[^\]]*\] )?(?:(?:client-ip|nsdname|nsip) )?(\S+) \S+ "
+    r"([0-9A-Fa-f:.]+)@\d+ (\S+) \S+ \S+"
+)
+_UNBOUND_TIME = re.compile(r"^\[(\d+)\]")
+_RPZ_IP = re.compile(r"^(\d+)\.((?:[0-9a-z]+\.)+)rpz-ip\.")
+
+
+def _rpz_ip_owner(name: str) -> str | None:
+    """The address an ``rpz-ip`` owner name stands for (the network's first address)."""
+    found = _RPZ_IP.match(name)
+    if not found:
+        return None
+    parts = list(reversed(found.group(2).rstrip(".").split(".")))
+    if "zz" in parts:
+        at = parts.index("zz")
+        text = f"{':'.join(parts[:at])}::{':'.join(parts[at + 1 :])}"
+    else:
+        text = (":" if len(parts) == 8 else ".").join(parts)
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        return None
+
+
+def read_rpz(line: str) -> Observation | None:
+    """One RPZ hit from BIND's or Unbound's log: the name asked, or the address refused."""
+    bind = _BIND_RPZ.search(line)
+    if bind:
+        client, qname, trigger, via = bind.groups()
+        address = _rpz_ip_owner(via) if trigger == "IP" else None
+        value: Values = [(Kind.IP, address)] if address else [(Kind.DOMAIN, qname)]
+        return line[:24], client, value
+    unbound = _UNBOUND_RPZ.search(line)
+    if not unbound:
+        return None
+    trigger, client, qname = unbound.groups()
+    try:
+        address = str(ipaddress.ip_network(trigger, strict=False).network_address)
+        values: Values = [(Kind.IP, address)]
+    except ValueError:  # a name: the QNAME trigger
+        values = [(Kind.DOMAIN, qname.rstrip("."))]
+    stamp = _UNBOUND_TIME.match(line) or _SYSLOG_TIME.match(line)
+    return (stamp.group(1) if stamp else None), client, values
+
+
+def is_rpz_line(line: str) -> bool:
+    """Whether a log line is an RPZ hit of BIND or Unbound."""
+    return bool(_BIND_RPZ.search(line) or _UNBOUND_RPZ.search(line))

@@ -1,0 +1,272 @@
+"""Sensor exports as pure functions: the Zeek intel file, Suricata rules and lists, the RPZ."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import suricata_check
+import suricataparser
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from seawall.intel.exports.entries import Entry, entries_of, skip_reason
+from seawall.intel.exports.rpz import rpz_ip, rpz_records, rpz_zone
+from seawall.intel.exports.suricata import (
+    SID_BASE,
+    SID_SPAN,
+    hash_lists,
+    sid_of,
+    suricata_files,
+    suricata_rules,
+)
+from seawall.intel.exports.zeek import FIELDS, TYPES, zeek_intel
+from seawall.intel.matching.observables import Kind
+from seawall.intel.tlp import Tlp
+
+MODIFIED = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+MD5 = "44d88612fea8a8f36de82e1278abb02f"
+SHA256 = "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f"
+SHA1_CERT = "b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0"
+
+
+def entry(kind: Kind, value: str, n: int = 1, certificate: bool = False) -> Entry:
+    return Entry(
+        kind=kind,
+        value=value,
+        indicator=f"indicator--00000000-0000-4000-8000-{n:012d}",
+        name=f"indicator {n}",
+        collection="phish",
+        tlp=Tlp.AMBER,
+        modified=MODIFIED,
+        certificate=certificate,
+    )
+
+
+ALL = [
+    entry(Kind.DOMAIN, "evil.example", 1),
+    entry(Kind.IP, "203.0.113.9", 2),
+    entry(Kind.IP, "198.51.100.0/24", 3),
+    entry(Kind.URL, "http://evil.example/gate.php", 4),
+    entry(Kind.HASH, MD5, 5),
+    entry(Kind.HASH, SHA256, 6),
+    entry(Kind.EMAIL, "boss@evil.example", 7),
+    entry(Kind.HASH, SHA1_CERT, 8, certificate=True),
+    entry(Kind.IP, "2001:db8:abcd::/48", 9),
+]
+
+
+def body(pattern: str, **extra: object) -> dict[str, object]:
+    return {
+        "type": "indicator",
+        "spec_version": "2.1",
+        "id": "indicator--00000000-0000-4000-8000-000000000001",
+        "created": "2026-11-20T10:00:00.000Z",
+        "modified": "2026-11-20T10:00:00.000Z",
+        "name": "phish kit",
+        "pattern": pattern,
+        "pattern_type": "stix",
+        "valid_from": "2026-11-20T10:00:00.000Z",
+        **extra,
+    }
+
+
+# -- which indicators reach a sensor ---------------------------------------------------------
+
+
+def test_entries_are_the_values_that_prove_the_pattern_alone() -> None:
+    either = body("[domain-name:value = 'Gate.Phish-Kit.net'] OR [ipv4-addr:value = '45.77.1.9']")
+    got = {(e.kind, e.value) for e in entries_of(either, "phish", Tlp.GREEN)}
+    assert got == {(Kind.DOMAIN, "gate.phish-kit.net"), (Kind.IP, "45.77.1.9")}
+    cert = body(f"[x509-certificate:hashes.'SHA-1' = '{SHA1_CERT.upper()}']")
+    assert [(e.kind, e.value, e.certificate) for e in entries_of(cert, "p", Tlp.GREEN)] == [
+        (Kind.HASH, SHA1_CERT, True)
+    ]
+
+
+def test_joint_warninglisted_and_not_for_detection_indicators_stay_home() -> None:
+    joint = body(f"[file:name = 'a.exe' AND file:hashes.MD5 = '{MD5}']")
+    assert skip_reason(joint) == "no single value proves its pattern"
+    assert entries_of(joint, "phish", Tlp.GREEN) == []
+    popular = body("[domain-name:value = 'google.com']")
+    assert str(skip_reason(popular)).startswith("warninglisted")
+    flagged = body("[domain-name:value = 'gate.phish-kit.net']", labels=['misp:to_ids="False"'])
+    assert skip_reason(flagged) == "marked not for detection"
+    assert skip_reason({"type": "malware", "id": "malware--1"}) == "not a STIX-pattern indicator"
+
+
+# -- Zeek ---------------------------------------------------------------------------------------
+
+
+def test_zeek_intel_file_follows_the_framework_header_and_types() -> None:
+    text = zeek_intel(ALL)
+    lines = text.splitlines()
+    assert lines[0] == "#fields\tindicator\tindicator_type\tmeta.source\tmeta.desc\tmeta.url"
+    assert lines[0].split("\t")[1:] == list(FIELDS)
+    rows = [dict(zip(FIELDS, line.split("\t"), strict=True)) for line in lines[1:]]
+    assert all(row["indicator_type"] in TYPES for row in rows)
+    assert all(row["meta.source"] == "seawall:phish" and row["meta.url"] == "-" for row in rows)
+    got = {(row["indicator"], row["indicator_type"]) for row in rows}
+    assert got == {
+        ("evil.example", "Intel::DOMAIN"),
+        ("203.0.113.9", "Intel::ADDR"),
+        ("198.51.100.0/24", "Intel::SUBNET"),
+        ("evil.example/gate.php", "Intel::URL"),  # Intel::URL has no scheme
+        (MD5, "Intel::FILE_HASH"),
+        (SHA256, "Intel::FILE_HASH"),
+        ("boss@evil.example", "Intel::EMAIL"),
+        (SHA1_CERT, "Intel::CERT_HASH"),
+        ("2001:db8:abcd::/48", "Intel::SUBNET"),
+    }
+    desc = {row["indicator"]: row["meta.desc"] for row in rows}
+    assert desc["evil.example"] == "indicator 1 [indicator--00000000-0000-4000-8000-000000000001]"
+    assert text.endswith("\n") and len(rows) == len(got)
+
+
+def test_zeek_intel_keeps_each_record_on_one_line() -> None:
+    tricky = Entry(**{**entry(Kind.DOMAIN, "evil.example").__dict__, "name": "a\tb\nc"})
+    text = zeek_intel([tricky, tricky])
+    assert (
+        text.splitlines()[1].split("\t")[3]
+        == "a b c [indicator--00000000-0000-4000-8000-000000000001]"
+    )
+    assert len(text.splitlines()) == 2
+
+
+# -- Suricata -----------------------------------------------------------------------------------
+
+
+def test_suricata_rules_parse_and_name_what_they_match() -> None:
+    files = suricata_files(ALL)
+    assert set(files) == {"seawall.rules", "seawall-md5.list", "seawall-sha256.list"}
+    assert files["seawall-md5.list"] == f"{MD5}\n"
+    assert files["seawall-sha256.list"] == f"{SHA256}\n"
+    rules = suricataparser.parse_rules(files["seawall.rules"])
+    by_header = {(f"{r.action} {r.header}", str(r.msg)) for r in rules}
+    assert {h for h, _ in by_header} == {
+        "alert dns any any -> any any",
+        "alert tls any any -> any any",
+        "alert http any any -> any any",
+        "alert ip any any -> 203.0.113.9 any",
+        "alert ip 203.0.113.9 any -> any any",
+        "alert ip any any -> 198.51.100.0/24 any",
+        "alert ip 198.51.100.0/24 any -> any any",
+        "alert ip any any -> 2001:db8:abcd::/48 any",
+        "alert ip 2001:db8:abcd::/48 any -> any any",
+        "alert smtp any any -> any any",
+        "alert ftp-data any any -> any any",
+        "alert smb any any -> any any",
+        "alert nfs any any -> any any",
+    }
+    domain = [r for r in rules if "evil.example" in str(r.msg)]
+    assert {str(r.msg) for r in domain} == {
+        f"SEAWALL INTEL {k} evil.example - indicator 1"
+        for k in ("dns.query", "tls.sni", "http.host")
+    }
+    for rule in domain:
+        options = {o.name: o.value for o in rule.options}
+        assert options["content"] == '".evil.example"'
+        assert "dotprefix" in options and "endswith" in options
+        assert rule.rev == int(MODIFIED.timestamp())
+        meta = dict(item.split(" ", 1) for item in options["metadata"].data)
+        assert meta["seawall_id"] == "indicator--00000000-0000-4000-8000-000000000001"
+        assert meta["seawall_value"] == "evil.example"
+    assert len({r.sid for r in rules}) == len(rules) == 3 + 6 + 2 * 5
+
+
+def test_suricata_check_finds_no_mandatory_or_unexpected_issue() -> None:
+    logging.getLogger("suricata_check").setLevel(logging.ERROR)
+    for line in suricata_rules(ALL).splitlines():
+        if "::/" in line:
+            continue  # suricata-check's header pattern knows no IPv6 range; Suricata does
+        found = suricata_check.analyze_rule(suricata_check.utils.rule.parse(line))
+        bad = [i.code for i in found.issues if i.code[0] in "ME"]
+        assert bad == [], (line, bad)
+
+
+def test_sids_are_stable_per_indicator_whatever_else_is_exported() -> None:
+    alone = suricataparser.parse_rules(suricata_rules(ALL[:1]))
+    among = suricataparser.parse_rules(suricata_rules(ALL))
+    sids = {str(r.msg): r.sid for r in alone}
+    assert sids == {str(r.msg): r.sid for r in among if str(r.msg) in sids}
+    assert all(SID_BASE <= int(s) < SID_BASE + SID_SPAN for s in sids.values())
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.text("abc", min_size=1, max_size=3), min_size=2, max_size=30, unique=True))
+def test_sids_never_clash_even_when_their_hashes_do(keys: list[str]) -> None:
+    entries = [entry(Kind.IP, f"192.0.2.{i}", i) for i in range(len(keys))]
+    rules = suricataparser.parse_rules(suricata_rules(entries))
+    assert len({r.sid for r in rules}) == 2 * len(entries)
+    assert sid_of("x") == sid_of("x")
+
+
+def test_hash_lists_hold_each_hash_once() -> None:
+    assert hash_lists([entry(Kind.HASH, MD5, 1), entry(Kind.HASH, MD5, 2)]) == {
+        "seawall-md5.list": f"{MD5}\n"
+    }
+
+
+# -- RPZ ----------------------------------------------------------------------------------------
+
+
+def test_rpz_ip_owners() -> None:
+    assert rpz_ip("203.0.113.9") == "32.9.113.0.203.rpz-ip"
+    assert rpz_ip("198.51.100.0/24") == "24.0.100.51.198.rpz-ip"
+    assert rpz_ip("2001:db8:abcd::/48") == "48.zz.abcd.db8.2001.rpz-ip"
+    assert rpz_ip("2001:db8::1") == "128.1.zz.db8.2001.rpz-ip"
+    assert rpz_ip("1:2:3:4:5:6:7:8") == "128.8.7.6.5.4.3.2.1.rpz-ip"
+
+
+def test_rpz_records_are_exact() -> None:
+    records, left_out = rpz_records(ALL)
+    assert records == sorted(
+        [
+            "evil.example CNAME .",
+            "*.evil.example CNAME .",
+            "32.9.113.0.203.rpz-ip CNAME .",
+            "24.0.100.51.198.rpz-ip CNAME .",
+            "48.zz.abcd.db8.2001.rpz-ip CNAME .",
+        ]
+    )
+    assert left_out == 0
+    bad, left = rpz_records([entry(Kind.DOMAIN, "a b.example"), entry(Kind.DOMAIN, "x" * 64)])
+    assert (bad, left) == ([], 2)
+
+
+CHECKZONE = shutil.which("named-checkzone") or "/usr/bin/named-checkzone"
+LABEL = st.from_regex(r"\A[a-z0-9_](?:[a-z0-9_-]{0,20}[a-z0-9_])?\Z")
+NAME = st.lists(LABEL, min_size=2, max_size=4).map(".".join)
+
+
+def named_checkzone(tmp: Path, text: str) -> subprocess.CompletedProcess[str]:
+    path = tmp / "seawall.rpz"
+    path.write_text(text)
+    return subprocess.run(
+        [CHECKZONE, "-i", "none", "rpz.seawall", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.mark.skipif(not Path(CHECKZONE).exists(), reason="bind9-utils is not installed")
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(NAME, min_size=1, max_size=20))
+def test_the_zone_always_passes_named_checkzone(tmp_path: Path, names: list[str]) -> None:
+    entries = [entry(Kind.DOMAIN, n, i) for i, n in enumerate(names)]
+    entries += [entry(Kind.IP, "203.0.113.9", 99), entry(Kind.IP, "2001:db8::/32", 98)]
+    zone = rpz_zone(entries, serial=1_795_000_000)
+    checked = named_checkzone(tmp_path, zone.text)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    lines = zone.text.splitlines()
+    for name in set(names):
+        assert lines.count(f"{name} CNAME .") == 1
+        assert lines.count(f"*.{name} CNAME .") == 1
+    assert len(zone.records) == 2 * len(set(names)) + 2
