@@ -10,6 +10,10 @@ from typing import Any
 
 import pytest
 
+from seawall.core.access import Principal, Role
+from seawall.core.node import Node
+from seawall.intel import ingest, search
+from seawall.intel.collections import create_collection
 from seawall.intel.misp import reading, writing
 from seawall.intel.validation import check_object, parse_timestamp
 
@@ -193,3 +197,23 @@ def test_compound_patterns_are_canonical_and_on_one_object_type(trip: Any) -> No
     for pattern in compound:
         assert CANONICAL_AND.match(pattern), pattern
         assert len(set(re.findall(_TERM, pattern))) == 1, pattern
+
+
+def test_the_store_and_its_misp_export_keep_them_too(node: Node, trip: Any) -> None:
+    before, _, _ = trip
+    analyst = Principal("jm-analyst", "JM", Role.ANALYST, user_id="u1", org_id="org-jm")
+    with node.unit(analyst) as ctx:
+        collection = create_collection(ctx, "misp")
+        for path in sorted(DATA.glob("*.json")):
+            report = ingest.import_objects(ctx, collection, ingest.parse_path(path))
+            assert report.rejected == [], report.rejected
+    with node.unit(analyst) as ctx:
+        exported = search.misp_events(ctx, [collection], "JM node", include_inactive=True)
+    after = measure([_event(e) for e in exported["response"]])
+    assert after["sightings"] == before["sightings"]
+    assert after["references"] == before["references"]
+    assert after["object_tags"] == before["object_tags"]
+    assert [k for k, v in after["first_seen"].items() if v and not before["first_seen"][k]] == []
+    was_3 = {k for k, v in before["distribution"].items() if v == 3}
+    assert {k for k in was_3 if after["distribution"].get(k, 3) != 3} == set()
+    assert len(was_3 - after["distribution"].keys()) == 0
