@@ -154,6 +154,31 @@ def is_live(
     return score(obj, now, last_sighted) >= threshold
 
 
+def live_until(
+    obj: Mapping[str, Any], last_sighted: datetime | None = None, threshold: float = THRESHOLD
+) -> datetime | None:
+    """When an indicator stops being in force: its own ``valid_until``, else the moment its
+    score falls below ``threshold`` (its last evidence plus :meth:`Model.live_for`); None
+    when it never does (not an indicator, labelled perpetual, or no time to start from).
+
+    A matcher that checks each log record's time against ``valid_from``..``live_until``
+    leaves decayed indicators out of today's logs and still finds them in older ones.
+    """
+    until = _time(obj, "valid_until")
+    if (
+        until is not None
+        or obj.get("type") != "indicator"
+        or PERPETUAL in (obj.get("labels") or ())
+    ):
+        return until
+    start = _time(obj, "valid_from") or _time(obj, "created")
+    if start is None:
+        return None
+    if last_sighted is not None:
+        start = max(start, last_sighted)
+    return start + model_for(obj).live_for(threshold)
+
+
 def last_sightings(objects: Iterable[Mapping[str, Any]]) -> dict[str, datetime]:
     """The newest sighting time of each indicator among STIX ``sighting`` objects.
 

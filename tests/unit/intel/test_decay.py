@@ -125,6 +125,28 @@ def test_live_is_the_window_and_the_threshold(pattern: str, age: timedelta) -> N
     assert not decay.is_live({**obj, "revoked": True}, now)
 
 
+@given(pattern=patterns, age=ages, sighted=st.none() | ages)
+@settings(max_examples=200, deadline=None)
+def test_live_until_is_where_is_live_ends(
+    pattern: str, age: timedelta, sighted: timedelta | None
+) -> None:
+    obj = indicator(pattern)
+    last = None if sighted is None else T0 + sighted
+    now = T0 + age
+    until = decay.live_until(obj, last)
+    assert until is not None
+    # A sighting not yet made does not count, and the boundary itself is rounded.
+    if (last is None or last <= now) and abs(now - until) > timedelta(seconds=1):
+        assert decay.is_live(obj, now, last) == (now < until)
+
+
+def test_live_until_is_the_own_valid_until_or_never() -> None:
+    until = T0 + timedelta(days=3)
+    assert decay.live_until(indicator(valid_until=format_timestamp(until))) == until
+    assert decay.live_until(indicator(labels=[decay.PERPETUAL])) is None
+    assert decay.live_until(indicator()) == T0 + decay.ADDRESS.live_for()
+
+
 def test_an_explicit_valid_until_wins_over_the_model() -> None:
     until = format_timestamp(T0 + timedelta(days=400))
     obj = indicator(valid_until=until)
