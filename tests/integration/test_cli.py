@@ -132,7 +132,7 @@ def test_partner_add_and_list(home: Path) -> None:
 
 def test_audit_show_filters(home: Path) -> None:
     run(home, "partner", "add", "bb", "--nation", "BB", "--url", "https://bb.example")
-    rows = json.loads(run(home, "audit", "show", "--action", "partner", "--json").stdout)
+    rows = json.loads(run(home, "audit", "show", "--action", "partner", "--json").stdout)["items"]
     assert [r["action"] for r in rows] == ["partner.added"]
 
 
@@ -159,7 +159,7 @@ def test_a_real_process_commits_and_prints_everything_before_it_ends(home: Path)
         assert added.returncode == 0, added.stderr
     shown = sw(home, "audit", "show", "--action", "partner", "--json")
     assert shown.returncode == 0
-    assert [r["action"] for r in json.loads(shown.stdout)] == ["partner.added"] * 6
+    assert [r["action"] for r in json.loads(shown.stdout)["items"]] == ["partner.added"] * 6
 
 
 def test_a_reader_that_goes_away_gets_no_traceback(home: Path) -> None:

@@ -132,7 +132,7 @@ def test_import_stix_then_search_and_export(home: Path, tmp_path: Path) -> None:
     summary = done.json()
     assert (summary["format"], summary["added"], summary["total"]) == ("stix", 2, 2)
     assert [f["id"] for f in summary["flagged"]] == [indicator(2, "x")["id"]]
-    found = sw(home, "intel", "search", "c2.example", "--json").json()
+    found = sw(home, "intel", "search", "c2.example", "--json").json()["items"]
     assert [(f["id"], f["tlp"], f["status"]) for f in found] == [
         (indicator(1, "x")["id"], "TLP:AMBER", "active")
     ]
@@ -172,7 +172,7 @@ def test_match_logs_lists_the_hits_and_records_sightings(home: Path, tmp_path: P
     assert (hit["count"], hit["sources"], hit["formats"]) == (1, {"10.0.0.7": 1}, ["squid"])
     assert hit["first_seen"] == "2026-12-03T13:02:13.120000Z"
     (sighting_id,) = done.json()["recorded"]
-    found = sw(home, "intel", "search", sighting_id, "--json").json()
+    found = sw(home, "intel", "search", sighting_id, "--json").json()["items"]
     assert [(f["type"], f["tlp"]) for f in found] == [("sighting", "TLP:AMBER")]
     again = sw(home, "intel", "match", str(log), "--collection", "seen", "--json").json()
     assert again["recorded"] == [] and again["already_recorded"] == [sighting_id]
@@ -329,7 +329,7 @@ def test_misp_event_feed_and_csv_import(home: Path, tmp_path: Path) -> None:
     )
     done = sw(home, "intel", "import", str(csv), "--collection", "phish", "--json")
     assert (done.code, done.json()["format"], done.json()["added"]) == (0, "csv", 1)
-    (hit,) = sw(home, "intel", "search", "lure.example", "--json").json()
+    (hit,) = sw(home, "intel", "search", "lure.example", "--json").json()["items"]
     assert hit["tlp"] == "TLP:AMBER"
     # The event's address is a year old: decayed, so only --include-inactive hands it on.
     exported = sw(home, "intel", "export", "--format", "misp", "--include-inactive").json()

@@ -7,8 +7,10 @@ from datetime import datetime
 import click
 
 from seawall.cli.context import CliState, pass_state
-from seawall.cli.output import emit_json, emit_or_table, fmt_time, json_option, say
+from seawall.cli.listing import emit_page, paging_options
+from seawall.cli.output import emit_json, emit_or_table, emit_table, fmt_time, json_option, say
 from seawall.core import audit as audit_log
+from seawall.core.paging import PageRequest
 from seawall.errors import AuditChainBroken
 from seawall.intel.errors import AuditWitnessContradicts
 
@@ -113,7 +115,14 @@ def witnessed(state: CliState, as_json: bool) -> None:
 @click.option("--target", default=None, help="Only this target id.")
 @click.option("--since", type=click.DateTime(), default=None, help="From this UTC time.")
 @click.option("--until", type=click.DateTime(), default=None, help="Before this UTC time.")
-@click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True)
+@click.option(
+    "--sort",
+    type=click.Choice([o.value for o in audit_log.Order]),
+    default="newest",
+    show_default=True,
+    help="Newest or oldest (chain order) first.",
+)
+@paging_options
 @json_option
 @pass_state
 def show(
@@ -123,10 +132,12 @@ def show(
     target: str | None,
     since: datetime | None,
     until: datetime | None,
+    sort: str,
     limit: int,
+    cursor: str | None,
     as_json: bool,
 ) -> None:
-    """List entries, newest first."""
+    """List entries, newest first, one page at a time, with the total."""
     from datetime import UTC
 
     node = state.node()
@@ -137,12 +148,13 @@ def show(
         target=target,
         since=since.replace(tzinfo=UTC) if since else None,
         until=until.replace(tzinfo=UTC) if until else None,
-        limit=limit,
     )
     with state.operator_unit() as ctx:
-        rows = audit_log.search(ctx.db, filt)
-    emit_or_table(
+        page = audit_log.page(ctx.db, filt, PageRequest(limit, cursor), audit_log.Order(sort).sort)
+    rows = page.items
+    emit_page(
         as_json,
+        page,
         [
             {
                 "seq": e.seq,
@@ -156,10 +168,19 @@ def show(
             }
             for e in rows
         ],
-        "Audit log",
-        ["#", "When (UTC)", "Actor", "Action", "Target", "From"],
-        (
-            (e.seq, e.at.strftime("%Y-%m-%d %H:%M:%S"), e.actor, e.action, e.target[:24], e.source)
-            for e in rows
+        lambda: emit_table(
+            "Audit log",
+            ["#", "When (UTC)", "Actor", "Action", "Target", "From"],
+            [
+                (
+                    e.seq,
+                    e.at.strftime("%Y-%m-%d %H:%M:%S"),
+                    e.actor,
+                    e.action,
+                    e.target[:24],
+                    e.source,
+                )
+                for e in rows
+            ],
         ),
     )

@@ -21,6 +21,7 @@ from rich.progress import (
 from rich.text import Text
 
 from seawall.cli.context import CliState, pass_state
+from seawall.cli.listing import emit_page, object_filter_options
 from seawall.cli.output import (
     emit_json,
     emit_or_say,
@@ -41,6 +42,7 @@ from seawall.intel.ingest import Format, ImportReport
 from seawall.intel.matching import sightings
 from seawall.intel.matching.logs import LogFormat
 from seawall.intel.matching.sightings import MatchReport
+from seawall.intel.store.listing import ObjectQuery
 
 
 @click.group()
@@ -267,15 +269,35 @@ def export(
 
 
 @intel.command("search")
-@click.argument("value")
+@click.argument("value", required=False, default="")
+@object_filter_options
 @json_option
 @pass_state
-def search_value(state: CliState, value: str, as_json: bool) -> None:
-    """Find objects holding a value (an IP, a domain, a hash, an id)."""
+def search_value(
+    state: CliState,
+    value: str,
+    type_: str,
+    tlp: str,
+    state_: str,
+    added_from: str,
+    added_to: str,
+    creator: str,
+    sort: str,
+    limit: int,
+    cursor: str | None,
+    as_json: bool,
+) -> None:
+    """Find objects holding a value (an IP, a domain, a hash, an id), or, without one, list
+    every object you may read; one page at a time, with the total."""
+    query = ObjectQuery.parse(
+        value, type_, tlp, state_, added_from, added_to, creator, sort, limit, cursor
+    )
     with state.operator_unit() as ctx:
-        found = search.search(ctx, value)
-    emit_or_table(
+        page = search.search_page(ctx, query)
+    found = page.items
+    emit_page(
         as_json,
+        page,
         [
             {
                 "collection": f.collection,
@@ -286,23 +308,28 @@ def search_value(state: CliState, value: str, as_json: bool) -> None:
                 "version": f.version,
                 "date_added": f.date_added,
                 "status": f.status.value,
+                "score": f.score,
                 "warning": f.warning,
             }
             for f in found
         ],
-        f"Objects holding {value!r}",
-        ["Collection", "Type", "Summary", "TLP", "Status", "Added", "Id"],
-        (
-            (
-                f.collection,
-                f.type,
-                f.summary,
-                f.tlp.label,
-                f.status.value + (" ⚑" if f.warning else ""),
-                fmt_time(f.date_added),
-                f.id,
-            )
-            for f in found
+        lambda: emit_table(
+            f"Objects holding {value!r}" if value else "Objects",
+            ["Collection", "Type", "Summary", "TLP", "Status", "Added", "Id"],
+            [
+                (
+                    f.collection,
+                    f.type,
+                    f.summary,
+                    f.tlp.label,
+                    f.status.value
+                    + ("" if f.score is None else f" {f.score:.0f}")
+                    + (" ⚑" if f.warning else ""),
+                    fmt_time(f.date_added),
+                    f.id,
+                )
+                for f in found
+            ],
         ),
     )
 

@@ -15,13 +15,15 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from seawall.core.access import Principal
 from seawall.core.clock import as_utc
+from seawall.core.paging import Page, PageRequest, Sort, sql_page
 from seawall.db.models import AuditEntry, AuditHead
 
 GENESIS = "0" * 64
@@ -196,9 +198,8 @@ class AuditFilter:
     before_seq: int | None = None
 
 
-def search(db: Session, f: AuditFilter) -> list[AuditEntry]:
-    """Entries matching the filter, newest first. ``action`` matches a dotted prefix."""
-    stmt = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(max(1, min(f.limit, 1000)))
+def _filtered(f: AuditFilter) -> Select[AuditEntry]:
+    stmt = select(AuditEntry)
     if f.nation:
         stmt = stmt.where(AuditEntry.nation == f.nation)
     if f.actor:
@@ -215,7 +216,41 @@ def search(db: Session, f: AuditFilter) -> list[AuditEntry]:
         stmt = stmt.where(AuditEntry.at < as_utc(f.until, "until"))
     if f.before_seq:
         stmt = stmt.where(AuditEntry.seq < f.before_seq)
+    return stmt
+
+
+def search(db: Session, f: AuditFilter) -> list[AuditEntry]:
+    """Entries matching the filter, newest first. ``action`` matches a dotted prefix."""
+    stmt = _filtered(f).order_by(AuditEntry.seq.desc()).limit(max(1, min(f.limit, 1000)))
     return list(db.scalars(stmt))
+
+
+class Order(StrEnum):
+    """The orders the log can be listed in."""
+
+    NEWEST = "newest"
+    OLDEST = "oldest"
+
+    @property
+    def sort(self) -> Sort:
+        """The keyset order: by entry number, which follows the chain."""
+        return Sort(self.value, (int,), descending=self is Order.NEWEST)
+
+
+NEWEST = Order.NEWEST.sort
+
+
+def page(
+    db: Session, f: AuditFilter, request: PageRequest, sort: Sort = NEWEST
+) -> Page[AuditEntry]:
+    """One page of the entries matching the filter, in chain order or newest first, and how
+    many match in all (one COUNT over the same WHERE clause)."""
+    found = sql_page(db, _filtered(f), sort, [AuditEntry.seq], request, key_of=_key)
+    return found.map(lambda row: row[0])
+
+
+def _key(row: Any) -> tuple[int]:
+    return (int(row[0].seq),)
 
 
 def initialised_at(db: Session) -> datetime | None:

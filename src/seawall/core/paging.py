@@ -20,11 +20,11 @@ import binascii
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Select, func, literal, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from seawall.errors import BadPageCursor, InvalidInput
 
@@ -35,7 +35,7 @@ Key = tuple[KeyPart, ...]
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 _MAX_CURSOR = 2048  # characters: a key of a few columns is far shorter
-_MAX_INT = 2**63 - 1  # row ids are 64-bit
+_INT64 = 2**63  # keys are 64-bit integers (row ids, counts)
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,27 @@ def parse_limit(
     return most if len(text.lstrip("0")) > 6 else min(int(text), most)
 
 
+def parse_day(value: str, what: str, day_end: bool = False) -> datetime | None:
+    """A filter's date (``2026-11-01``: that day's start in UTC, or with ``day_end`` the next
+    day's, so the day is included) or time (``2026-11-01T12:00:00Z``), or InvalidInput."""
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        if len(text) == 10:
+            day = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
+            return day + timedelta(days=1) if day_end else day
+        moment = datetime.fromisoformat(text)
+        if moment.tzinfo is None:
+            raise ValueError(text)
+        return moment.astimezone(UTC)
+    except ValueError:
+        raise InvalidInput(
+            f"{what} {text[:40]!r} is not a date like 2026-11-01 or a time like "
+            "2026-11-01T12:00:00Z"
+        ) from None
+
+
 def _encode_part(part: KeyPart) -> Any:
     if isinstance(part, datetime):
         return {"t": part.astimezone(UTC).isoformat()}
@@ -116,7 +137,7 @@ def _decode_part(kind: type[KeyPart], value: Any) -> KeyPart:
             raise ValueError(value)
         return moment.astimezone(UTC)
     if kind is int:
-        if type(value) is not int or not 0 <= value <= _MAX_INT:
+        if type(value) is not int or not -_INT64 <= value < _INT64:
             raise ValueError(value)
         return value
     if not isinstance(value, str) or len(value) > 1000:
@@ -200,7 +221,7 @@ def sql_page(
     db: Session,
     stmt: Select[*tuple[Any, ...]],
     sort: Sort,
-    columns: Sequence[ColumnElement[Any]],
+    columns: Sequence[ColumnElement[Any] | InstrumentedAttribute[Any]],
     request: PageRequest,
     key_of: Callable[[Any], Key] | None = None,
 ) -> Page[Any]:
@@ -240,6 +261,7 @@ __all__ = [
     "decode_cursor",
     "encode_cursor",
     "page_of",
+    "parse_day",
     "parse_limit",
     "sql_page",
 ]

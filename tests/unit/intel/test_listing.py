@@ -3,7 +3,7 @@ sorts and keyset cursors, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -113,7 +113,7 @@ def test_filters_by_type_marking_state_date_and_creator(any_node: Node, clock: F
     assert set(ids(creator="jm-analyst")) == {identity["id"], *ind(1, 2, 3, 4)}
     later = day_one.strftime("%Y-%m-%dT%H:%M:%SZ")
     assert ids(added_to=later) == []
-    assert ids(added_to=day_one.date().isoformat()) == []
+    assert ids(added_to=(day_one - timedelta(days=1)).date().isoformat()) == []
     assert set(ids(added_from=day_one.date().isoformat(), added_to="2026-11-24")) == {
         identity["id"],
         *ind(1),
@@ -156,3 +156,6 @@ def test_dates_are_taken_as_utc_days(node: Node) -> None:
     query = ObjectQuery.parse(added_from="2026-11-01", added_to="2026-11-02T12:00:00Z")
     assert query.added_from == datetime.fromisoformat("2026-11-01T00:00:00+00:00")
     assert query.added_to == datetime.fromisoformat("2026-11-02T12:00:00+00:00")
+    # A day given as "until" is included: the list runs to the next day's start.
+    whole_day = ObjectQuery.parse(added_to="2026-11-02")
+    assert whole_day.added_to == datetime.fromisoformat("2026-11-03T00:00:00+00:00")

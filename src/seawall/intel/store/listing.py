@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, NamedTuple
 
@@ -110,7 +110,7 @@ class ObjectQuery:
             tlps=tuple(parse_tlp(t) for t in _split(tlp)),
             state=parse_choice(State, "state", state) if state.strip() else None,
             added_from=_moment(added_from, "from"),
-            added_to=_moment(added_to, "to"),
+            added_to=_moment(added_to, "to", day_end=True),
             creator=creator.strip()[:300],
             order=parse_choice(Order, "sort", sort) if sort.strip() else Order.NEWEST,
             page=PageRequest(parse_limit(limit), cursor.strip() if cursor else None),
@@ -126,19 +126,21 @@ def _split(value: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in value.split(",") if v.strip())
 
 
-def _moment(value: str, what: str) -> datetime | None:
-    """A date (``2026-11-01``, the day's start) or a STIX timestamp, or InvalidInput."""
+def _moment(value: str, what: str, day_end: bool = False) -> datetime | None:
+    """A date (``2026-11-01``: the day's start, or with ``day_end`` the next day's, so the
+    day is included) or a STIX timestamp, in UTC, or InvalidInput."""
     text = value.strip()
     if not text:
         return None
-    stamp = f"{text}T00:00:00Z" if len(text) == 10 else text
+    day = len(text) == 10
     try:
-        return parse_timestamp(stamp, "", what)
+        moment = parse_timestamp(f"{text}T00:00:00Z" if day else text, "", what)
     except InvalidStixObject:
         raise InvalidInput(
             f"{what} {text[:40]!r} is not a date like 2026-11-01 or a time like "
             "2026-11-01T12:00:00Z"
         ) from None
+    return moment + timedelta(days=1) if day and day_end else moment
 
 
 class Listed(NamedTuple):

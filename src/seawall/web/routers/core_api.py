@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal, Self
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from seawall.core import audit, evidence, organisations, partners, tokens, users
 from seawall.core.access import Perm, require
 from seawall.core.nations import groups_of, nation_name, normalise_nation, region_members
+from seawall.core.paging import PageRequest
 from seawall.core.tlp import TLP_KEYS
 from seawall.db.models import ApiToken, User
 from seawall.intel import witness_check
@@ -313,20 +314,35 @@ class AuditOut(RowOut):
 @router.get("/audit", response_model=list[AuditOut])
 def list_audit(
     ctx: CtxDep,
+    request: Request,
+    response: Response,
     actor: str | None = Query(default=None, max_length=100),
     action: str | None = Query(default=None, max_length=64),
     target: str | None = Query(default=None, max_length=200),
     since: datetime | None = None,
     until: datetime | None = None,
     limit: int = Query(default=100, ge=1, le=1000),
+    sort: audit.Order = audit.Order.NEWEST,
+    cursor: str | None = Query(default=None, max_length=2048),
 ) -> list[AuditOut]:
-    """Audit entries of the caller's nation, newest first."""
+    """Audit entries of the caller's nation, newest first, one page at a time: the total is
+    in ``X-Total-Count`` and the next page's URL in ``Link`` (``rel="next"``)."""
     require(ctx.who, Perm.AUDIT_READ)
-    found = audit.search(
+    found = audit.page(
         ctx.db,
-        audit.AuditFilter(ctx.who.nation, actor, action, target, since, until, limit),
+        audit.AuditFilter(ctx.who.nation, actor, action, target, since, until),
+        PageRequest(limit, cursor),
+        sort.sort,
     )
-    return [AuditOut.of(e) for e in found]
+    response.headers["X-Total-Count"] = str(found.total)
+    links = [
+        f'<{request.url.include_query_params(cursor=value)}>; rel="{rel}"'
+        for rel, value in (("next", found.next), ("prev", found.prev))
+        if value
+    ]
+    if links:
+        response.headers["Link"] = ", ".join(links)
+    return [AuditOut.of(e) for e in found.items]
 
 
 class WitnessOut(BaseModel):

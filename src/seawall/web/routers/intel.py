@@ -31,6 +31,7 @@ from seawall.intel.matching.sightings import MatchReport
 from seawall.intel.quality import assess, status_of
 from seawall.intel.tlp import MARKING_IDS, parse_tlp
 from seawall.intel.validation import parse_timestamp
+from seawall.web import listing
 from seawall.web.deps import UiPage, node_of, read_form_csrf
 from seawall.web.pages import attempt, page_gettext, render
 
@@ -81,16 +82,30 @@ def intel_collection_create(
 
 @router.get("/intel/search", response_class=HTMLResponse)
 def intel_search(request: Request, page: UiPage, q: str = "") -> HTMLResponse:
-    """Objects holding a value, in every collection the user may read."""
-    results = search.search(page.ctx, q[:500]) if q.strip() else []
-    return render(request, page, "intel/search.html", q=q, results=results)
+    """Objects holding a value, in every collection the user may read: filtered, sorted, paged."""
+    values = listing.object_values(request)
+    query = listing.object_query(values, request, text=q)
+    found = search.search_page(page.ctx, query) if q.strip() else None
+    return render(
+        request,
+        page,
+        "intel/search.html",
+        q=q,
+        found=found,
+        results=found.items if found else [],
+        values=values,
+        params=listing.kept({"q": q.strip(), **values}),
+        types=listing.types_offered(values),
+        levels=listing.LEVELS,
+    )
 
 
 @router.get("/intel/collections/{alias}", response_class=HTMLResponse)
-def intel_collection(request: Request, alias: str, page: UiPage, type: str = "") -> HTMLResponse:
-    """The objects of one collection the user may see, newest first."""
+def intel_collection(request: Request, alias: str, page: UiPage) -> HTMLResponse:
+    """The objects of one collection the user may see: filtered, sorted, paged, newest first."""
     row = get_collection(page.ctx, alias)
-    types = tuple(t for t in [type.strip()] if t)
+    values = listing.object_values(request)
+    found = search.collection_page(page.ctx, row, listing.object_query(values, request))
     return render(
         request,
         page,
@@ -98,8 +113,13 @@ def intel_collection(request: Request, alias: str, page: UiPage, type: str = "")
         collection=row,
         audience=describe_audience(audience_of(row), organisation_names(page.ctx)),
         default_tlp=parse_tlp(row.default_tlp),
-        objects=search.recent_objects(page.ctx, row, types),
-        type_filter=type,
+        found=found,
+        objects=found.items,
+        type_filter=values["type"],
+        values=values,
+        params=listing.kept(values),
+        types=listing.types_offered(values),
+        levels=listing.LEVELS,
     )
 
 

@@ -23,8 +23,9 @@ from seawall.core import (
 from seawall.core.access import Perm, Role, require
 from seawall.core.context import Ctx
 from seawall.core.nations import groups_of
+from seawall.core.paging import PageRequest, parse_day, parse_limit
 from seawall.db.models.alerts import Alert
-from seawall.errors import InvalidInput
+from seawall.errors import InvalidInput, parse_choice
 from seawall.web.deps import (
     SESSION_COOKIE,
     UiPage,
@@ -368,26 +369,36 @@ def partners_add(
 
 
 @router.get("/audit", response_class=HTMLResponse)
-def audit_page(
-    request: Request,
-    page: PageDep,
-    actor: str = "",
-    action: str = "",
-    limit: int = 100,
-) -> HTMLResponse:
-    """The audit log with filters; htmx reloads just the table."""
+def audit_page(request: Request, page: PageDep) -> HTMLResponse:
+    """The audit log with filters, one page at a time; htmx reloads just the list."""
     require(page.who, Perm.AUDIT_READ)
-    entries = audit.search(
+    fields = ("actor", "action", "target", "since", "until", "sort", "limit")
+    values = {k: request.query_params.get(k, "").strip()[:200] for k in fields}
+    found = audit.page(
         page.ctx.db,
         audit.AuditFilter(
             nation=page.who.nation,
-            actor=actor or None,
-            action=action or None,
-            limit=max(1, min(limit, 1000)),
+            actor=values["actor"] or None,
+            action=values["action"] or None,
+            target=values["target"] or None,
+            since=parse_day(values["since"], "since"),
+            until=parse_day(values["until"], "until", day_end=True),
         ),
+        PageRequest(parse_limit(values["limit"], 100), request.query_params.get("cursor")),
+        parse_choice(audit.Order, "sort", values["sort"] or "newest").sort,
     )
-    template = "partials/audit_rows.html" if request.headers.get("hx-request") else "audit.html"
-    return render(request, page, template, entries=entries, actor=actor, action=action)
+    template = "partials/audit_list.html" if request.headers.get("hx-request") else "audit.html"
+    return render(
+        request,
+        page,
+        template,
+        found=found,
+        entries=found.items,
+        actor=values["actor"],
+        action=values["action"],
+        values=values,
+        params={k: v for k, v in values.items() if v},
+    )
 
 
 @router.post("/audit/verify", response_class=HTMLResponse)

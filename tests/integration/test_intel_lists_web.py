@@ -1,0 +1,109 @@
+"""List pages a reader can work from: true totals, filters, sorts and keyset pages, over HTTP."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from html import unescape
+
+import httpx
+import pytest
+
+from seawall.core import users, websessions
+from seawall.core.clock import FrozenClock
+from seawall.core.node import Node
+from seawall.intel.collections import Audience, create_collection, get_collection
+from seawall.intel.store import writing
+from seawall.intel.tlp import Tlp
+from seawall.web.deps import SESSION_COOKIE
+from tests.conftest import LiveServer
+from tests.unit.intel.test_store import indicator
+
+COUNT = 60  # every fifth one AMBER
+
+
+@dataclass
+class Site:
+    node: Node
+    live: LiveServer
+    cookies: dict[str, str]
+
+    def get(self, who: str, path: str, status: int = 200) -> str:
+        with httpx.Client(base_url=self.live.url, timeout=10) as client:
+            client.cookies.set(SESSION_COOKIE, self.cookies[who])
+            answer = client.get(path)
+        assert answer.status_code == status, answer.text[:2000]
+        return answer.text
+
+
+@pytest.fixture
+def site(node: Node, live_server: LiveServer, clock: FrozenClock) -> Site:
+    cookies: dict[str, str] = {}
+    with node.unit(node.operator()) as ctx:
+        for name, nation in (("jm", "JM"), ("tt", "TT")):
+            user = users.add_user(ctx, f"{name}-analyst", "analyst", nation=nation)
+            cookies[name] = websessions.open_session(ctx, user, timedelta(hours=1)).cookie
+    with node.unit(node.operator()) as ctx:
+        create_collection(ctx, "region", "Region", Audience(groups=("CARICOM",)), "green")
+    with node.unit(node.operator()) as ctx:
+        jm = users.principal_of(users.get_user(ctx, "jm-analyst"))
+    with node.unit(jm) as ctx:
+        collection = get_collection(ctx, "region")
+        for n in range(1, COUNT + 1):
+            level = Tlp.AMBER if n % 5 == 0 else Tlp.GREEN
+            writing.add_objects(ctx, collection, [indicator(n, level)])
+            clock.advance(seconds=1)
+    return Site(node, live_server, cookies)
+
+
+def _ids(page: str) -> list[str]:
+    return re.findall(r'<div class="small muted mono">(indicator--[0-9a-f-]+)</div>', page)
+
+
+def _link(page: str, rel: str) -> str | None:
+    found = re.search(rf'<a rel="{rel}" href="([^"]+)"', page)
+    return unescape(found.group(1)) if found else None
+
+
+def test_the_collection_page_pages_every_object_newest_first_with_the_true_total(
+    site: Site,
+) -> None:
+    path = "/intel/collections/region"
+    first = site.get("jm", f"{path}?limit=25")
+    assert "60 results" in first and _link(first, "prev") is None
+    seen = _ids(first)
+    page = first
+    while (after := _link(page, "next")) is not None:
+        page = site.get("jm", path + after)
+        assert "limit=25" in after and "60 results" in page
+        seen += _ids(page)
+    assert seen == [indicator(n)["id"] for n in range(COUNT, 0, -1)]
+    back = site.get("jm", path + (_link(page, "prev") or ""))
+    assert _ids(back) == seen[25:50]
+
+
+def test_a_reader_from_another_nation_counts_only_what_it_may_read(site: Site) -> None:
+    page = site.get("tt", "/intel/collections/region?limit=500")
+    green = [indicator(n)["id"] for n in range(COUNT, 0, -1) if n % 5]
+    assert "48 results" in page and _ids(page) == green
+    found = site.get("tt", "/intel/search?q=192.0.2.&limit=500")
+    assert "48 results for" in found and set(_ids(found)) == set(green)
+
+
+def test_filters_and_sorts_narrow_the_list_and_its_total(site: Site) -> None:
+    amber = site.get("jm", "/intel/collections/region?tlp=amber&sort=oldest")
+    assert "12 results" in amber
+    assert _ids(amber) == [indicator(n)["id"] for n in range(5, COUNT + 1, 5)]
+    found = site.get("jm", "/intel/search?q=192.0.2.&tlp=amber&limit=5")
+    assert "12 results for" in found and len(_ids(found)) == 5
+    assert "q=192.0.2." in (_link(found, "next") or "")
+    nothing = site.get("jm", "/intel/collections/region?added_to=2020-01-01")
+    assert "0 results" in nothing
+
+
+def test_a_bad_cursor_or_filter_is_a_clear_refusal(site: Site) -> None:
+    page = site.get("jm", "/intel/collections/region?cursor=bm9wZQ", status=400)
+    assert "start again from the first page" in page
+    refused = site.get("jm", "/intel/collections/region?sort=sideways", status=422)
+    assert "newest, oldest, modified, type" in refused
