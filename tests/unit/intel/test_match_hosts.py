@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -122,3 +123,24 @@ def test_a_reader_without_a_path_still_reads_x509() -> None:
     assert first is not None
     assert first[1] is None
     assert (Kind.DOMAIN, "mail.aol.com") in first[2]
+
+
+def test_a_growing_x509_log_finds_the_host_of_a_certificate_linked_later(tmp_path: Path) -> None:
+    fp = "cd" * 32
+    x509, ssl = tmp_path / "x509.log", tmp_path / "ssl.log"
+    record = {
+        "ts": 1.0,
+        "fingerprint": fp,
+        "certificate.subject": "CN=c2",
+        "san.dns": ["c2.example"],
+    }
+    x509.write_text(json.dumps(record) + "\n")
+    ssl.write_text(json.dumps({"ts": 1.0, "id.orig_h": "8.8.8.8", "cert_chain_fps": []}) + "\n")
+    read = reader_for(LogFormat.ZEEK_JSON, x509)
+    line = x509.read_text()
+    first = read(line)
+    assert first is not None and first[1] is None
+    with ssl.open("a") as out:
+        out.write(json.dumps({"ts": 2.0, "id.orig_h": "10.1.1.1", "cert_chain_fps": [fp]}) + "\n")
+    again = read(line)
+    assert again is not None and again[1] == "10.1.1.1"

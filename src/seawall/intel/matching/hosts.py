@@ -123,16 +123,38 @@ class CertificateHosts:
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self._hosts: dict[str, str] | None = None
+        self._stamp: list[tuple[int, int]] = []
 
     def host(self, keys: Iterable[str]) -> str | None:
-        """The host the certificate with these keys (file id, fingerprint) was seen with."""
-        if self._hosts is None:
+        """The host the certificate with these keys (file id, fingerprint) was seen with.
+
+        A certificate not found is looked for again once the logs have changed since they
+        were read (a followed log grows), so a later record still finds its host."""
+        wanted = list(keys)
+        if self._hosts is None or (not self._find(wanted) and self._stamp != self._stamps()):
+            self._stamp = self._stamps()
             self._hosts = self._load()
+        return self._find(wanted)
+
+    def _find(self, keys: list[str]) -> str | None:
         for key in keys:
-            found = self._hosts.get(key)
+            found = (self._hosts or {}).get(key)
             if found is not None:
                 return found
         return None
+
+    def _stamps(self) -> list[tuple[int, int]]:
+        """The size and time of change of the logs read, to see whether they changed."""
+        if self.path is None:
+            return []
+        stamps = []
+        for path in (self.path, sibling(self.path, "ssl"), sibling(self.path, "files")):
+            try:
+                found = path.stat() if path is not None else None
+            except OSError:
+                found = None
+            stamps.append((found.st_size, found.st_mtime_ns) if found else (-1, -1))
+        return stamps
 
     def _load(self) -> dict[str, str]:
         if self.path is None:
