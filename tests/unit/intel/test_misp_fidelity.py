@@ -69,8 +69,11 @@ def measure(events: list[Mapping[str, Any]]) -> dict[str, Any]:
     first_seen: dict[str, Any] = {}
     distribution: dict[str, int | None] = {}
     tags: dict[str, set[str]] = {}
+    published: dict[str, Any] = {}
     for event in events:
         tags[str(event["uuid"])] = {str(t["name"]) for t in event.get("Tag") or []}
+        if str(event.get("published")).lower() in ("1", "true"):
+            published[str(event["uuid"])] = int(event["publish_timestamp"])
         distribution.update(_distributions(event))
         for attr, holder in _attributes(event):
             first_seen[str(attr["uuid"])] = _seen(attr.get("first_seen"))
@@ -91,6 +94,7 @@ def measure(events: list[Mapping[str, Any]]) -> dict[str, Any]:
         "first_seen": first_seen,
         "distribution": distribution,
         "tags": tags,
+        "published": published,
     }
 
 
@@ -174,6 +178,12 @@ def test_distribution_3_stays_3_and_nothing_widens(trip: Any) -> None:
         if v is not None and v < 4 and (after["distribution"][k] or 0) > v
     }
     assert wider == {}
+
+
+def test_publication_times_survive(trip: Any) -> None:
+    before, after, _ = trip
+    assert len(before["published"]) == 4
+    assert after["published"] == before["published"]
 
 
 def test_tlp_white_comes_back_as_tlp_clear(trip: Any) -> None:

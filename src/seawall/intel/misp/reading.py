@@ -331,6 +331,9 @@ def event_to_stix(event: Mapping[str, Any]) -> Converted:
         "x_misp_analysis": str(event.get("analysis") or "0"),
         "x_misp_published": _truthy(event.get("published")),
         **({"x_misp_distribution": distribution} if distribution is not None else {}),
+        **(
+            {"x_misp_extends_uuid": str(event["extends_uuid"])} if event.get("extends_uuid") else {}
+        ),
         **({"created_by_ref": creator} if creator else {}),
         **_marking_refs(level),
     }

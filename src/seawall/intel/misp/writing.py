@@ -170,6 +170,10 @@ def _event(
         "Attribute": attributes,
         "Object": objects,
     }
+    if report and report.get("x_misp_published"):
+        event["publish_timestamp"] = _stamp(report, "published")
+    if report and report.get("x_misp_extends_uuid"):
+        event["extends_uuid"] = str(report["x_misp_extends_uuid"])
     return {"Event": event}
 
 
