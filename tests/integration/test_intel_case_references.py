@@ -221,7 +221,10 @@ def test_a_partner_rebuilds_the_links_to_an_indicator_and_a_sighting_as_they_wer
         ]
         assert [(e.target_name, e.text) for e in theirs.links] == [
             ("Refund lure domain", ""),
-            ("", "the ministries' proxy"),
+            (
+                "Refund lure domain \u00d714",
+                "the ministries' proxy",
+            ),  # a sighting: what and how often
         ]
     finally:
         federation.close()

@@ -130,6 +130,7 @@ def test_every_status_and_state_a_page_shows_is_marked_for_translation() -> None
     shown = {
         *(s.value for s in cases.Status),
         *(d.value for d in cases.Determination),
+        *(s.value for s in cases.Severity),
         *(s.value for s in quality.Status),
         *(s.value.replace("_", " ") for s in gaps.ItemStatus),
         rounds.OPEN,

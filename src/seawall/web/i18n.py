@@ -40,6 +40,11 @@ CORE_WORDS = (
     N_("suspected"),
     N_("confirmed"),
     N_("false-positive"),
+    # an incident case: its severity
+    N_("low"),
+    N_("medium"),
+    N_("high"),
+    N_("critical"),
     # an indicator's state
     N_("active"),
     N_("expired"),

@@ -1,4 +1,5 @@
-"""Collective-defence pages: collections, search, object detail, import, log matching, cases."""
+"""Collective-defence pages: collections, search, object detail, import, log matching (the
+case pages are :mod:`seawall.web.routers.intel_cases`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse
 
 from seawall.core.access import Perm, require
 from seawall.db.models.intel import IntelCollection
@@ -285,105 +286,6 @@ def intel_match(
     if tried.refused:
         return _match_page(request, page, status=tried.status, error=tried.error)
     return _match_page(request, page, report=report)
-
-
-def _cases_page(request: Request, page: UiPage, status: int = 200, error: str = "") -> HTMLResponse:
-    return render(
-        request,
-        page,
-        "intel/cases.html",
-        status=status,
-        error=error,
-        cases=casework.list_cases(page.ctx),
-        collections=_writable(page),
-    )
-
-
-@router.get("/intel/cases", response_class=HTMLResponse)
-def intel_cases(request: Request, page: UiPage) -> HTMLResponse:
-    """The cases the user may see, and a form to open one."""
-    require(page.who, Perm.INTEL_READ)
-    return _cases_page(request, page)
-
-
-@router.post("/intel/cases", response_class=HTMLResponse, response_model=None)
-def intel_case_open(
-    request: Request,
-    page: UiPage,
-    title: Annotated[str, Form(max_length=200)],
-    collection: Annotated[str, Form(max_length=64)],
-    description: Annotated[str, Form(max_length=4000)] = "",
-    incident_type: Annotated[str, Form(max_length=100)] = "",
-) -> HTMLResponse | RedirectResponse:
-    """Open a case; errors show on the list page and change nothing."""
-    with attempt(page.ctx) as tried:
-        types = tuple(t for t in [incident_type.strip()] if t)
-        opened = casework.open_case(page.ctx, collection, title, description, types)
-    if tried.refused:
-        return _cases_page(request, page, status=tried.status, error=tried.error)
-    return RedirectResponse(f"/intel/cases/{opened.id}", status_code=303)
-
-
-def _case_page(
-    request: Request, page: UiPage, ref: str, status: int = 200, error: str = ""
-) -> HTMLResponse:
-    found = casework.show_case(page.ctx, ref)
-    words = page_gettext(request)
-    # After a change the page is reached by redirect; ?updated= says what changed.
-    notice = {
-        "note": words.gettext("Note added."),
-        "link": words.gettext("Linked."),
-        "status": words.gettext("Status and determination saved."),
-    }.get(request.query_params.get("updated", ""), "")
-    return render(
-        request,
-        page,
-        "intel/case.html",
-        status=status,
-        error=error,
-        notice=notice,
-        case=found,
-        statuses=[s.value for s in casework.Status],
-        determinations=[d.value for d in casework.Determination],
-    )
-
-
-@router.get("/intel/cases/{ref}", response_class=HTMLResponse)
-def intel_case(request: Request, ref: str, page: UiPage) -> HTMLResponse:
-    """One case: its status, the nations on it and its timeline of links and notes."""
-    return _case_page(request, page, ref)
-
-
-@router.post("/intel/cases/{ref}", response_class=HTMLResponse, response_model=None)
-def intel_case_change(
-    request: Request,
-    ref: str,
-    page: UiPage,
-    action: Annotated[str, Form(max_length=16)],
-    text: Annotated[str, Form(max_length=4000)] = "",
-    object_id: Annotated[str, Form(max_length=300)] = "",
-    tlp: Annotated[str, Form(max_length=16)] = "",
-    status: Annotated[str, Form(max_length=16)] = "",
-    determination: Annotated[str, Form(max_length=16)] = "",
-) -> HTMLResponse | RedirectResponse:
-    """Add a note or a link, or change the status; errors show on the case page."""
-    with attempt(page.ctx) as tried:
-        if action == "note":
-            changed = casework.add_note(page.ctx, ref, text, tlp or None)
-        elif action == "link":
-            changed = casework.link_objects(page.ctx, ref, [object_id], text)
-        elif action == "status":
-            changed = casework.set_status(
-                page.ctx,
-                ref,
-                casework.parse_status(status) if status else None,
-                casework.parse_determination(determination) if determination else None,
-            )
-        else:
-            raise InvalidInput(f"unknown action {action!r}: note, link or status")
-    if tried.refused:
-        return _case_page(request, page, ref, status=tried.status, error=tried.error)
-    return RedirectResponse(f"/intel/cases/{changed.id}?updated={action}", status_code=303)
 
 
 @router.get("/intel/sightings", response_class=HTMLResponse)
