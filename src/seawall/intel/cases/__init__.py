@@ -33,7 +33,7 @@ Modules: :mod:`.vocab` (the words), :mod:`.reading` (finding and showing),
 """
 
 from seawall.intel.cases.linking import Candidate, choose, link_by_search, search_linkable
-from seawall.intel.cases.listing import CasePage, CaseQuery, Sort, find_cases, parse_sort
+from seawall.intel.cases.listing import CaseQuery, Sort, find_cases, parse_sort
 from seawall.intel.cases.local import Person, Task, TaskState
 from seawall.intel.cases.reading import (
     Case,
@@ -75,7 +75,6 @@ __all__ = [
     "SUPPORTS",
     "Candidate",
     "Case",
-    "CasePage",
     "CaseQuery",
     "Determination",
     "Entry",
