@@ -54,8 +54,9 @@ def indicator(n: int, pattern: str, tlp: Tlp, **extra: Any) -> dict[str, Any]:
 
 DOMAIN = indicator(1, "[domain-name:value = 'evil.example']", Tlp.GREEN)
 RANGE = indicator(2, "[ipv4-addr:value ISSUBSET '198.51.100.0/24']", Tlp.AMBER)
+# One record must hold both values; the log's a.example record holds 203.0.113.1.
 BOTH = indicator(
-    3, "[domain-name:value = 'a.example' AND ipv4-addr:value = '203.0.113.1']", Tlp.GREEN
+    3, "[domain-name:value = 'a.example' AND ipv4-addr:value = '203.0.113.9']", Tlp.GREEN
 )
 EXPIRED = indicator(
     4, "[domain-name:value = 'old.example']", Tlp.GREEN, valid_until="2026-11-15T00:00:00Z"
@@ -99,11 +100,11 @@ def test_a_zeek_log_matches_names_under_a_domain_and_addresses_in_a_range(
     log.write_text(ZEEK)
     report = run(any_node, JM, log)
     assert report.files == {str(log): "zeek"} and report.lines == 9
-    assert report.indicators == 3  # the revoked one is left out, the AND one cannot match
-    assert report.not_matchable == 1
+    assert report.indicators == 4  # the revoked one is left out
+    assert report.not_matchable == 0
     assert report.outside_validity == 1  # old.example, queried after its valid_until
     by_id = {h.indicator.id: h for h in report.hits.values()}
-    assert set(by_id) == {DOMAIN["id"], RANGE["id"]}
+    assert set(by_id) == {DOMAIN["id"], RANGE["id"]}  # not BOTH: half of its values
     domain = by_id[DOMAIN["id"]]
     assert domain.count == 2 and dict(domain.values) == {"evil.example": 2}
     assert domain.sources == {"10.0.0.5": 1, "10.0.0.6": 1}
@@ -115,7 +116,7 @@ def test_a_zeek_log_matches_names_under_a_domain_and_addresses_in_a_range(
     with any_node.unit(JM) as ctx:
         (evidence,) = list_evidence(ctx, supports="cmm:D1.2")
     assert evidence.kind == "intel.logs.matched" and evidence.nation == "JM"
-    assert evidence.summary == "Matched 9 log lines (zeek) against 3 shared indicators: 2 matched"
+    assert evidence.summary == "Matched 9 log lines (zeek) against 4 shared indicators: 2 matched"
 
 
 def test_sightings_are_recorded_once_and_never_marked_looser_than_their_indicator(
@@ -153,7 +154,7 @@ def test_a_reader_matches_only_the_indicators_tlp_lets_them_read(
     theirs = run(any_node, TT, log)
     # Trinidad's analyst reads the GREEN domain; the AMBER range stays inside Jamaica.
     assert {h.indicator.id for h in theirs.hits.values()} == {DOMAIN["id"]}
-    assert theirs.indicators == 2
+    assert theirs.indicators == 3  # the GREEN domain, the GREEN pair and the expired one
 
 
 def test_a_format_can_be_named_and_bad_paths_are_refused(
@@ -188,7 +189,7 @@ def test_a_format_can_be_named_and_bad_paths_are_refused(
         assert f"({said})" in bad.value.message
 
 
-def test_a_large_log_read_in_ranges_on_every_core_finds_exactly_what_one_pass_finds(
+def test_a_large_log_read_in_ranges_or_columns_finds_exactly_what_one_pass_finds(
     node: Node, tmp_path: Path
 ) -> None:
     with node.unit(JM) as ctx:
@@ -200,23 +201,31 @@ def test_a_large_log_read_in_ranges_on_every_core_finds_exactly_what_one_pass_fi
     # 3,000 copies of six records: ranges of 4 KiB end in the middle of lines.
     log.write_text(header + records * 3000)
     with node.unit(JM) as ctx:
-        whole = match_logs(ctx, [log])
+        whole = match_logs(ctx, [log], fast=False)
         seen: list[tuple[int, int]] = []
         split = match_logs(
-            ctx, [log], split_at=1, chunk=4096, progress=lambda d, t: seen.append((d, t))
+            ctx,
+            [log],
+            split_at=1,
+            chunk=4096,
+            progress=lambda d, t: seen.append((d, t)),
+            fast=False,
         )
-    assert whole.lines == split.lines == 3 + 6 * 3000
+        columnar = match_logs(ctx, [log])  # the Zeek fast path
+    assert whole.lines == split.lines == columnar.lines == 3 + 6 * 3000
     assert seen[-1] == (log.stat().st_size, log.stat().st_size) and len(seen) > 10
-    for key, hits in whole.hits.items():
-        other = split.hits[key]
-        assert (other.count, other.first_seen, other.last_seen) == (
-            hits.count,
-            hits.first_seen,
-            hits.last_seen,
-        )
-        assert other.values == hits.values and other.sources == hits.sources
+    for other_run in (split, columnar):
+        assert set(other_run.hits) == set(whole.hits)
+        for key, hits in whole.hits.items():
+            other = other_run.hits[key]
+            assert (other.count, other.first_seen, other.last_seen) == (
+                hits.count,
+                hits.first_seen,
+                hits.last_seen,
+            )
+            assert other.values == hits.values and other.sources == hits.sources
+        assert other_run.outside_validity == whole.outside_validity
     assert whole.hits[DOMAIN["id"]].count == 2 * 3000
-    assert split.outside_validity == whole.outside_validity
 
 
 def test_the_region_sees_which_indicators_several_nations_sighted(

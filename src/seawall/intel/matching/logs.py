@@ -66,6 +66,7 @@ _ZEEK_FIELDS: dict[str, Kind | None] = {
     "san.dns": Kind.DOMAIN,
     "answers": None,  # names and addresses: each value says which
     "host": None,
+    "filename": Kind.FILE_NAME,
     "md5": Kind.HASH,
     "sha1": Kind.HASH,
     "sha256": Kind.HASH,
@@ -254,6 +255,8 @@ def read_suricata(line: str) -> Observation | None:
     info = record.get("fileinfo")
     if isinstance(info, dict):
         values += [(Kind.HASH, info[h]) for h in ("md5", "sha1", "sha256") if info.get(h)]
+        if isinstance(info.get("filename"), str) and info["filename"]:
+            values.append((Kind.FILE_NAME, info["filename"]))
     if not values:
         return None
     source = record.get("src_ip")

@@ -11,10 +11,10 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from seawall.intel.matching.observables import Kind, Observable, normalise
+from seawall.intel.matching.observables import Kind, Observable, Term, normalise
 
 MEMO_SIZE = 200_000
 
@@ -83,7 +83,10 @@ class Matcher:
             host = value.lower().rstrip(".")
             found = [Match(k, Observable(kind, host)) for k in exact.get(host, ())]
             return found + self._parents(host)
-        shown = value.lower() if kind is not Kind.URL else normalise(kind, value)
+        if kind is Kind.URL:
+            shown = normalise(kind, value)
+        else:  # a file's name is compared as written, other values without case
+            shown = value if kind is Kind.FILE_NAME else value.lower()
         if not shown:
             return []
         found = [Match(k, Observable(kind, shown)) for k in exact.get(shown, ())]
@@ -132,3 +135,54 @@ class Matcher:
                 shown = f"{kind(network)}/{prefix}"
                 found += [Match(key, Observable(Kind.IP, shown)) for key in keys]
         return found
+
+
+@dataclass(frozen=True)
+class Part:
+    """One value of an indicator's alternative (:data:`Term`): a key in the matcher."""
+
+    indicator: int
+    term: int  # the alternative's number, over all indicators
+    size: int  # how many values the alternative joins
+
+
+@dataclass
+class Index:
+    """The values of many indicators' alternatives, and which indicator each proves.
+
+    The matcher's keys are parts; an indicator matches a log record when every part of one
+    of its alternatives does.
+    """
+
+    matcher: Matcher
+    parts: Mapping[int, Part] | list[Part]  # by the matcher's keys
+
+    @classmethod
+    def of(cls, indicators: Iterable[tuple[int, Iterable[Term]]]) -> Index:
+        """An index of ``(indicator key, its alternatives)`` pairs."""
+        entries: list[tuple[Observable, int]] = []
+        parts: list[Part] = []
+        number = 0
+        for key, alternatives in indicators:
+            for term in alternatives:
+                for observable in term:
+                    entries.append((observable, len(parts)))
+                    parts.append(Part(key, number, len(term)))
+                number += 1
+        return cls(Matcher.of(entries), parts)
+
+    def proven(self, matches: Iterable[Match]) -> dict[int, set[str]]:
+        """The indicators one record's matches prove, each with the indicator values seen."""
+        proven: dict[int, set[str]] = {}
+        joint: dict[int, dict[int, str]] = {}  # alternative -> part -> value, for AND
+        for match in matches:
+            part = self.parts[match.key]
+            if part.size == 1:
+                proven.setdefault(part.indicator, set()).add(match.observable.value)
+            else:
+                joint.setdefault(part.term, {})[match.key] = match.observable.value
+        for seen in joint.values():
+            part = self.parts[next(iter(seen))]
+            if len(seen) == part.size:
+                proven.setdefault(part.indicator, set()).update(seen.values())
+        return proven

@@ -1,10 +1,16 @@
 """The observable values that decide an indicator, read from its STIX pattern.
 
-A log line can only prove a pattern that one value satisfies on its own: one comparison,
-or several joined by ``OR`` (inside one observation or across observations). A pattern
-that needs two values at once (``AND``, ``FOLLOWEDBY``, a ``WITHIN`` window, a negation,
-an order or a regular expression) is left to a detection engine and is counted as not
-matchable here, never matched on half of its terms.
+A pattern is read as alternatives (:data:`Term`), any one of which proves it: a term is one
+value, or several joined by ``AND`` inside one observation (``[file:name = 'x' AND
+file:hashes.MD5 = 'y']``, a MISP object). A log record proves a term when every one of
+its values is in the record (one Zeek ``files.log`` record carries a file's name and its
+hashes). ``OR`` (inside one observation or across observations) gives several terms.
+
+What a single record cannot prove is left to a detection engine and counted as not
+matchable here, never matched on half of its terms: ``AND`` or ``FOLLOWEDBY`` between
+observations, a ``WITHIN`` window, a negation, an order, a regular expression, or a
+comparison of a property no log field holds (``file:size``, ``process:name``). An
+alternative that holds such a comparison is dropped; the others still decide.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
@@ -35,6 +42,7 @@ class Kind(StrEnum):
     URL = "url"
     HASH = "hash"
     EMAIL = "email"
+    FILE_NAME = "file-name"
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,7 @@ _PATHS: dict[tuple[str, str], Kind] = {
     ("email-message", "from_ref.value"): Kind.EMAIL,
     ("email-message", "sender_ref.value"): Kind.EMAIL,
     ("file", "hashes.*"): Kind.HASH,
+    ("file", "name"): Kind.FILE_NAME,
     ("artifact", "hashes.*"): Kind.HASH,
     ("x509-certificate", "hashes.*"): Kind.HASH,
 }
@@ -114,6 +123,8 @@ def normalise(kind: Kind, value: str) -> str | None:
         return lowered if lowered and all(c in "0123456789abcdef" for c in lowered) else None
     if kind is Kind.EMAIL:
         return text.lower() or None
+    if kind is Kind.FILE_NAME:
+        return value or None  # a file's name is compared as it is written
     scheme, sep, rest = text.partition("://")
     if not sep or not rest:
         return None
@@ -121,32 +132,93 @@ def normalise(kind: Kind, value: str) -> str | None:
     return f"{scheme.lower()}://{host.lower()}{slash}{path}"
 
 
+Term = tuple[Observable, ...]
+"""Values one log record must all hold to prove a pattern (one value for most patterns)."""
+MAX_TERMS = 64  # alternatives one pattern may expand to (``(a OR b) AND (c OR d)`` is 4)
+MAX_PARTS = 16  # values one alternative may join with AND
+
+# A comparison no log value proves, inside an alternative: the alternative is dropped.
+_UNPROVEN: list[list[tuple[str, Observable]]] = []
+
+
 class _Listener(InspectionListener):  # type: ignore[misc]
-    """The inspector's comparisons, plus whether any test needs two values at once."""
+    """The inspector's comparisons, in the order of the pattern's property tests."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.joint = False
+        self.root: Any = None
+        self.tests: list[tuple[str, list[Any], str, str]] = []
 
-    def enterComparisonExpressionAnd(self, ctx: Any) -> None:  # ANTLR's listener name
-        if ctx.AND():
-            self.joint = True
+    def enterPattern(self, ctx: Any) -> None:  # ANTLR's listener name
+        self.root = ctx
+
+    def _InspectionListener__add_prop_tuple(  # every property test, as the inspector sees it
+        self, obj_type: str, obj_path: list[Any], op: str, value: str
+    ) -> None:
+        self.tests.append((obj_type, list(obj_path), op, value))
+        super()._InspectionListener__add_prop_tuple(obj_type, obj_path, op, value)
+
+
+def _test_terms(test: tuple[str, list[Any], str, str]) -> list[list[tuple[str, Observable]]]:
+    """The alternatives one property test stands for: one per value of an ``IN`` set."""
+    kind, steps, op, literal = test
+    path = _path(steps)
+    if op in ("=", "ISSUBSET"):
+        literals = [literal[1:-1]] if literal.startswith("'") else []
+    elif op == "IN":
+        literals = _SET_ITEM.findall(literal)
+    else:
+        return _UNPROVEN
+    where = f"{kind}:{'.'.join(str(s) for s in steps)}"
+    # An item of a set that is no value of its kind is an alternative that never holds.
+    return [[(where, o)] for o in (_observable(kind, path, x) for x in literals) if o]
+
+
+def _alternatives(node: Any, tests: Iterator[tuple[str, list[Any], str, str]]) -> list[Any]:
+    """``node``'s alternatives (OR of ANDs); property tests are taken from ``tests`` in order."""
+    name = type(node).__name__
+    if name.startswith("PropTest") and name != "PropTestParenContext":
+        return _test_terms(next(tests))
+    children = [c for c in node.getChildren() if hasattr(c, "getChildren")]
+    parts = [_alternatives(child, tests) for child in children]
+    if name == "ComparisonExpressionAndContext" and node.AND():
+        product: list[Any] = [[]]
+        for alternatives in parts:
+            product = [a + b for a in product for b in alternatives]
+            if len(product) > MAX_TERMS:
+                raise _TooMany
+        return product
+    return [term for alternatives in parts for term in alternatives]
+
+
+class _TooMany(Exception):
+    """A pattern expands to more alternatives than are kept."""
+
+
+def _term(parts: list[tuple[str, Observable]]) -> Term | None:
+    """One alternative's values; None when no single object could hold them all (the same
+    property asked to equal two values) or they are too many."""
+    held: dict[str, Observable] = {}
+    for where, observable in parts:
+        other = held.setdefault(where, observable)
+        if other != observable and "/" not in other.value + observable.value:
+            return None
+    values = tuple(sorted(set(held.values()), key=lambda o: (o.kind, o.value)))
+    return values if len(values) <= MAX_PARTS else None
 
 
 @lru_cache(maxsize=65_536)
-def decisive(pattern: str) -> tuple[Observable, ...] | None:
-    """The values any one of which proves ``pattern``; None when no single value can.
+def terms(pattern: str) -> tuple[Term, ...] | None:
+    """The alternatives any one of which proves ``pattern``; None when a log record cannot.
 
-    In a pattern of alternatives (``OR``), those that no log value proves (a process
-    name, a ``LIKE`` test) are left out and the rest still decide it. Patterns are
-    parsed once per process; the common single-test shape skips ANTLR. A pattern over
-    ingest's size limits, or one the parser cannot finish, decides nothing.
+    Patterns are parsed once per process; the common single-test shape skips ANTLR. A
+    pattern over ingest's size limits, or one the parser cannot finish, decides nothing.
     """
     simple = _SIMPLE.match(pattern)
     if simple:
         kind, path, _op, literal = simple.groups()
         found = _observable(kind, "hashes.*" if path.startswith("hashes.") else path, literal)
-        return (found,) if found else None
+        return ((found,),) if found else None
     # A stored pattern may predate ingest's limits; past them the parser would recurse
     # until it fails, so such a pattern is not matched.
     if pattern_excess(pattern) is not None:
@@ -154,23 +226,23 @@ def decisive(pattern: str) -> tuple[Observable, ...] | None:
     listener = _Listener()
     try:
         Pattern(pattern).walk(listener)
-    except (ParseException, RecursionError):
+        data = listener.pattern_data()
+        if data.qualifiers or data.observation_ops - {"OR"}:
+            return None
+        expanded = _alternatives(listener.root, iter(listener.tests))
+    except (ParseException, RecursionError, _TooMany, StopIteration):
         return None
-    data = listener.pattern_data()
-    if listener.joint or data.qualifiers or data.observation_ops - {"OR"}:
+    alternatives = [t for t in (_term(parts) for parts in expanded) if t]
+    return tuple(dict.fromkeys(alternatives)) or None
+
+
+def decisive(pattern: str) -> tuple[Observable, ...] | None:
+    """The values any one of which proves ``pattern`` on its own; None when no single value
+    can (see :func:`terms` for patterns whose values must be seen together)."""
+    found = terms(pattern)
+    if found is None or any(len(term) != 1 for term in found):
         return None
-    found_all: list[Observable] = []
-    for kind, tests in data.comparisons.items():
-        for steps, op, literal in tests:
-            path = _path(steps)
-            if op in ("=", "ISSUBSET"):
-                literals = [literal[1:-1]] if literal.startswith("'") else []
-            elif op == "IN":
-                literals = _SET_ITEM.findall(literal)
-            else:
-                continue  # an alternative no log value proves; the others still do
-            found_all += [o for o in (_observable(kind, path, x) for x in literals) if o]
-    return tuple(dict.fromkeys(found_all)) or None
+    return tuple(dict.fromkeys(term[0] for term in found))
 
 
 def _observable(kind: str, path: str, literal: str) -> Observable | None:

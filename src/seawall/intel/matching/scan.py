@@ -1,24 +1,27 @@
 """One pass over log lines: what matched which indicator, when, and from which host.
 
-A pass knows nothing of the database: it gets a :class:`Matcher`, the validity window of
-each indicator (by the matcher's keys) and lines, and returns a :class:`Tally` that adds
-up with others. That is what lets a large log be read in byte ranges on every core
-(:func:`scan_range` runs in a worker process, which :func:`start_worker` prepares once).
+A pass knows nothing of the database: it gets an :class:`Index` of the indicators, the
+validity window of each (by the index's indicator keys) and lines, and returns a
+:class:`Tally` that adds up with others. A record counts once for each indicator it
+proves, however many of its values match. Tallies adding up is what lets a large log be
+read in byte ranges on every core (:func:`scan_range` runs in a worker process, which
+:func:`start_worker` prepares once).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from seawall.intel.errors import UnreadableLog
 from seawall.intel.matching.logs import LogFormat, Reader, parse_time, reader_for
-from seawall.intel.matching.matcher import Matcher
+from seawall.intel.matching.matcher import Index
 
 MAX_SOURCES = 5  # acting hosts kept per indicator
 Window = tuple[datetime | None, datetime | None]  # valid_from, valid_until
+Windows = Sequence[Window] | Mapping[int, Window]  # by indicator key
 
 
 def valid_at(window: Window, moment: datetime) -> bool:
@@ -37,11 +40,11 @@ class Found:
     values: Counter[str] = field(default_factory=Counter)
     sources: Counter[str] = field(default_factory=Counter)
 
-    def add(self, moment: datetime, value: str, source: str | None) -> None:
-        """Count one matching line at ``moment``."""
+    def add(self, moment: datetime, values: Iterable[str], source: str | None) -> None:
+        """Count one matching record at ``moment``, with the indicator values it holds."""
         self.count += 1
         self._span(moment)
-        self.values[value] += 1
+        self.values.update(values)
         self._host(source, 1)
 
     def merge(self, other: Found) -> None:
@@ -74,6 +77,24 @@ class Tally:
     outside_validity: int = 0
     found: dict[int, Found] = field(default_factory=dict)
 
+    def record(
+        self,
+        proven: dict[int, set[str]],
+        windows: Windows,
+        moment: datetime,
+        source: str | None,
+    ) -> None:
+        """Count one record that proves ``proven`` (indicator key -> values), each indicator
+        once, if it was in force at ``moment``."""
+        for key, values in proven.items():
+            if not valid_at(windows[key], moment):
+                self.outside_validity += 1
+                continue
+            found = self.found.get(key)
+            if found is None:
+                found = self.found[key] = Found()
+            found.add(moment, values, source)
+
     def merge(self, other: Tally) -> None:
         """Add another pass."""
         self.lines += other.lines
@@ -89,14 +110,14 @@ class Tally:
 def scan(
     lines: Iterable[str],
     read: Reader,
-    matcher: Matcher,
-    windows: Sequence[Window],
+    index: Index,
+    windows: Windows,
     default: datetime,
     every: Callable[[], None] | None = None,
 ) -> Tally:
     """Match every line; ``every`` is called each 16,384 lines (for progress)."""
     tally = Tally()
-    lookup = matcher.lookup
+    lookup = index.matcher.lookup
     count = 0
     for line in lines:
         count += 1
@@ -106,17 +127,10 @@ def scan(
         if observed is None:
             continue
         when, source, values = observed
-        moment: datetime | None = None
-        for kind, value in values:
-            for match in lookup(kind, value):
-                moment = moment or parse_time(when, default)
-                if not valid_at(windows[match.key], moment):
-                    tally.outside_validity += 1
-                    continue
-                found = tally.found.get(match.key)
-                if found is None:
-                    found = tally.found[match.key] = Found()
-                found.add(moment, match.observable.value, source)
+        matches = [m for kind, value in values for m in lookup(kind, value)]
+        proven = index.proven(matches) if matches else None
+        if proven:
+            tally.record(proven, windows, parse_time(when, default), source)
     tally.lines = count
     return tally
 
@@ -136,13 +150,13 @@ def over_long(name: str, where: str) -> UnreadableLog:
 
 # -- a worker process's side ---------------------------------------------------------------------
 
-_WORKER: tuple[Matcher, Sequence[Window]] | None = None
+_WORKER: tuple[Index, Windows] | None = None
 
 
-def start_worker(matcher: Matcher, windows: Sequence[Window]) -> None:
-    """Keep the matcher in this worker process for the ranges it will scan."""
+def start_worker(index: Index, windows: Windows) -> None:
+    """Keep the index in this worker process for the ranges it will scan."""
     global _WORKER
-    _WORKER = (matcher, windows)
+    _WORKER = (index, windows)
 
 
 def _lines_in(path: str, start: int, end: int) -> Iterable[str]:
@@ -168,8 +182,8 @@ def scan_range(
     """Scan the lines that start in ``[start, end)`` of a file, in a worker process."""
     if _WORKER is None:
         raise RuntimeError("scan_range runs in a worker prepared by start_worker")
-    matcher, windows = _WORKER
+    index, windows = _WORKER
     read = reader_for(fmt)
     for line in header:  # Zeek's #fields header, read from the top of the file
         read(line)
-    return scan(_lines_in(path, start, end), read, matcher, windows, default)
+    return scan(_lines_in(path, start, end), read, index, windows, default)

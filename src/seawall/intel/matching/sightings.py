@@ -1,10 +1,7 @@
 """Matching logs against the indicators a caller may read, and recording STIX sightings.
 
-The indicators are read through the store, so TLP and collection audiences decide which
-ones a match may use, as for every other read. An indicator counts only while it is
-valid at the time of the log line (``valid_from`` to ``valid_until``) and is not revoked.
-
-Each matched indicator becomes one STIX 2.1 ``sighting`` per run: how many log lines
+Which indicators a match may use is :mod:`~seawall.intel.matching.loading`'s part. Each
+matched indicator becomes one STIX 2.1 ``sighting`` per run: how many log records
 matched, when first and last, sighted by this nation's identity. The sighting is marked
 with the stricter of its collection's default and the indicator's own marking, so a
 sighting never travels further than what it is a sighting of. It names the log formats
@@ -39,25 +36,25 @@ from seawall.intel.cases import SUPPORTS, link_objects
 from seawall.intel.collections import default_marking
 from seawall.intel.errors import UnreadableLog
 from seawall.intel.identity import NAMESPACE, identity_id, nation_of_identity
+from seawall.intel.matching.columnar import fast_scan
+from seawall.intel.matching.compiled import Indicator
+from seawall.intel.matching.loading import Loaded, load_indicators, stored_of_type
 from seawall.intel.matching.logs import LogFormat, detect_format, reader_for
-from seawall.intel.matching.matcher import Matcher
-from seawall.intel.matching.observables import Observable, decisive
 from seawall.intel.matching.scan import (
     MAX_LINE,
     Found,
     Tally,
-    Window,
     over_long,
     scan,
     scan_range,
     start_worker,
 )
+from seawall.intel.matching.validity import Validity
 from seawall.intel.search import readable_collections
 from seawall.intel.store.reading import (
     MAX_LIMIT,
     Filters,
     StoredObject,
-    each_object,
     query_objects,
 )
 from seawall.intel.store.writing import ObjectRef, add_objects
@@ -67,17 +64,6 @@ from seawall.intel.validation import format_timestamp, parse_timestamp
 Progress = Callable[[int, int], None]
 SPLIT_AT = 32 * 2**20  # a plain log larger than this is read on every core ...
 CHUNK = 8 * 2**20  # ... in byte ranges of this size
-
-
-@dataclass(frozen=True)
-class Indicator:
-    """An indicator a match may use: its id, where it is shared and when it is valid."""
-
-    id: str
-    collection: str
-    tlp: Tlp
-    name: str
-    window: Window
 
 
 @dataclass(kw_only=True)
@@ -137,63 +123,6 @@ class MatchReport:
     def ranked(self) -> list[Hits]:
         """The matched indicators, most matched first."""
         return sorted(self.hits.values(), key=lambda h: (-h.count, h.indicator.id))
-
-
-@dataclass
-class Loaded:
-    """The indicators a caller may match against, and the matcher over their values."""
-
-    indicators: list[Indicator]
-    matcher: Matcher
-    not_matchable: int
-
-    @property
-    def windows(self) -> list[Window]:
-        """Each indicator's validity window, by its key in the matcher."""
-        return [indicator.window for indicator in self.indicators]
-
-
-def _window(body: dict[str, Any], prop: str) -> datetime | None:
-    value = body.get(prop)
-    return parse_timestamp(value, str(body.get("id", "")), prop) if isinstance(value, str) else None
-
-
-def _stored(ctx: Ctx, kind: str) -> Iterator[tuple[IntelCollection, StoredObject]]:
-    for collection in readable_collections(ctx):
-        for stored in each_object(ctx, collection, Filters(types=(kind,), limit=MAX_LIMIT)):
-            yield collection, stored
-
-
-def load_indicators(ctx: Ctx) -> Loaded:
-    """The newest version of every indicator the caller may read, ready to match."""
-    require(ctx.who, Perm.INTEL_READ)
-    indicators: list[Indicator] = []
-    seen: set[str] = set()
-    entries: list[tuple[Observable, int]] = []
-    not_matchable = 0
-    for collection, stored in _stored(ctx, "indicator"):
-        body, tlp = stored.as_dict(), stored.tlp
-        stix_id = stored.id
-        pattern = body.get("pattern")
-        if stix_id in seen or body.get("revoked") is True:
-            continue
-        seen.add(stix_id)
-        values = decisive(pattern) if body.get("pattern_type") == "stix" and pattern else None
-        if not values:
-            not_matchable += 1
-            continue
-        key = len(indicators)
-        indicators.append(
-            Indicator(
-                id=stix_id,
-                collection=collection.alias,
-                tlp=tlp,
-                name=str(body.get("name") or pattern),
-                window=(_window(body, "valid_from"), _window(body, "valid_until")),
-            )
-        )
-        entries += [(value, key) for value in values]
-    return Loaded(indicators, Matcher.of(entries), not_matchable)
 
 
 @dataclass(frozen=True)
@@ -307,18 +236,25 @@ def match_logs(
     progress: Progress | None = None,
     split_at: int = SPLIT_AT,
     chunk: int = CHUNK,
+    cache: Path | None = None,
+    fast: bool = True,
+    validity: Validity | None = None,
 ) -> MatchReport:
     """Match log files against the caller's indicators; nothing is stored (see :func:`record`).
 
-    A plain log of ``split_at`` bytes or more is cut into byte ranges of ``chunk`` bytes,
-    matched on every core.
+    A Zeek TSV file goes through the columnar fast path (``fast``). Another plain log of
+    ``split_at`` bytes or more is cut into byte ranges of ``chunk`` bytes, matched on every
+    core. ``cache`` is a folder for the compiled indicators (see :mod:`.compiled`).
+    ``validity`` widens the indicators' windows for a retro-hunt (see :mod:`.validity`).
     """
     files = list(paths)
     # Each file's size, and the time a line without its own was written by: when the file
     # last changed. A stream's size counts as it is read, and its lines are from now.
     sized = [(0, ctx.now()) if isinstance(path, Stream) else _size_and_time(path) for path in files]
-    loaded = load_indicators(ctx)
-    report = MatchReport(indicators=len(loaded.indicators), not_matchable=loaded.not_matchable)
+    loaded = Loaded((validity or Validity()).apply(load_indicators(ctx, cache)))
+    report = MatchReport(
+        indicators=len(loaded.compiled), not_matchable=loaded.compiled.not_matchable
+    )
     total = sum(size for size, _ in sized)
     done = 0
     with ExitStack() as pool_scope:
@@ -328,7 +264,10 @@ def match_logs(
                 head = _head(text, path)
                 chosen = fmt or detect_format(head)
                 report.files[_name(path)] = chosen.value
-                if (
+                tally = None
+                if fast and chosen is LogFormat.ZEEK and isinstance(path, Path) and not compressed:
+                    tally = fast_scan(path, loaded.compiled, default)
+                if tally is None and (
                     isinstance(path, Path)
                     and not compressed
                     and size >= split_at
@@ -338,13 +277,13 @@ def match_logs(
                     header = [line for line in head if line.startswith("#")]
                     split = Split(path, size, chunk, chosen, header, default)
                     tally = _scan_split(pool, split, done, total, progress)
-                else:
+                elif tally is None:
                     every = None
                     if progress is not None:
                         every = partial(_report_progress, progress, raw, done, total)
                     read = reader_for(chosen, path if isinstance(path, Path) else None)
                     lines = chain(head, _lines(text, path, len(head)))
-                    tally = scan(lines, read, loaded.matcher, loaded.windows, default, every)
+                    tally = scan(lines, read, loaded.index, loaded.windows, default, every)
                 read_bytes = size if isinstance(path, Path) else raw.tell()
             _add(report, loaded, tally, chosen)
             done += size
@@ -392,7 +331,7 @@ def _pool(loaded: Loaded) -> ProcessPoolExecutor:
         max_workers=_workers(),
         mp_context=multiprocessing.get_context("spawn"),
         initializer=start_worker,
-        initargs=(loaded.matcher, loaded.windows),
+        initargs=(loaded.index, loaded.windows),
     )
 
 
@@ -433,7 +372,7 @@ def _add(report: MatchReport, loaded: Loaded, tally: Tally, fmt: LogFormat) -> N
     report.lines += tally.lines
     report.outside_validity += tally.outside_validity
     for key, found in tally.found.items():
-        indicator = loaded.indicators[key]
+        indicator = loaded.indicator(key)
         hits = report.hits.get(indicator.id)
         if hits is None:
             hits = report.hits[indicator.id] = Hits(indicator=indicator)
@@ -551,7 +490,7 @@ def regional_sightings(ctx: Ctx, min_nations: int = 1) -> list[Sighted]:
     require(ctx.who, Perm.INTEL_READ)
     rows: dict[str, Sighted] = {}
     seen: set[str] = set()
-    for _, stored in _stored(ctx, "sighting"):
+    for _, stored in stored_of_type(ctx, "sighting"):
         if stored.id in seen:
             continue  # the same sighting in two collections counts once
         seen.add(stored.id)

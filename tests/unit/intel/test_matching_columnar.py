@@ -1,0 +1,186 @@
+"""The Zeek fast path (a columnar pre-filter, then the exact matcher) finds exactly what the
+line-by-line path finds, on random logs and indicators, and gives way where it cannot."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from seawall.intel.matching.columnar import fast_scan
+from seawall.intel.matching.compiled import Compiled, Indicator
+from seawall.intel.matching.logs import LogFormat, reader_for
+from seawall.intel.matching.observables import Kind, Observable, Term, normalise
+from seawall.intel.matching.scan import Tally, scan
+from seawall.intel.tlp import Tlp
+
+NOW = datetime(2026, 12, 7, tzinfo=UTC)
+ZEEK = Path(__file__).parents[2] / "data" / "zeek"
+
+# Small pools, so that logs and indicators meet often, with the traps matching must keep:
+# parent names and look-alikes, case, trailing dots, ranges, IPv6 spellings, queries,
+# characters whose lower case is ASCII (the Kelvin sign) and addresses with leading zeros.
+NAMES = st.sampled_from(
+    [
+        "evil.example",
+        "a.evil.example",
+        "notevil.example",
+        "Evil.Example.",
+        "b.a.EVIL.example",
+        "\u212aelvin.example",
+        "kelvin.example",
+        "example",
+        "x..evil.example",
+        "good.test",
+    ]
+)
+ADDRESSES = st.sampled_from(
+    [
+        "198.51.100.7",
+        "198.51.100.200",
+        "198.51.101.1",
+        "198.051.100.7",
+        "10.0.0.1",
+        "2001:db8::1",
+        "2001:DB8:0:0::1",
+        "203.0.113.9",
+    ]
+)
+HASHES = st.sampled_from(["abcd" * 8, "ABCD" * 8, "ef01" * 8])
+FILES = st.sampled_from(["invoice.exe", "Invoice.exe", "a b.pdf"])
+URIS = st.sampled_from(["/", "/pay?x=1", "/pay", "/Pay", "-"])
+MAILS = st.sampled_from(["<boss@evil.example>", "Boss@Evil.Example", "x@good.test"])
+
+
+def _cell(values: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    return st.one_of(
+        st.just("-"), st.just("(empty)"), st.lists(values, min_size=1, max_size=3).map(",".join)
+    )
+
+
+RECORDS = st.lists(
+    st.tuples(
+        ADDRESSES,
+        _cell(ADDRESSES),
+        _cell(NAMES),
+        _cell(st.one_of(NAMES, ADDRESSES)),
+        st.one_of(st.just("-"), NAMES),
+        URIS,
+        st.one_of(st.just("-"), FILES),
+        st.one_of(st.just("-"), HASHES),
+        st.one_of(st.just("-"), MAILS),
+    ),
+    max_size=25,
+)
+OBSERVABLES = st.one_of(
+    st.tuples(st.just(Kind.DOMAIN), NAMES),
+    st.tuples(
+        st.just(Kind.IP),
+        st.sampled_from(
+            ["198.51.100.7", "198.51.100.0/24", "198.51.0.0/16", "2001:db8::1", "10.0.0.0/8"]
+        ),
+    ),
+    st.tuples(
+        st.just(Kind.URL), st.sampled_from(["http://evil.example/pay", "http://a.evil.example/"])
+    ),
+    st.tuples(st.just(Kind.HASH), HASHES),
+    st.tuples(st.just(Kind.FILE_NAME), FILES),
+    st.tuples(st.just(Kind.EMAIL), st.sampled_from(["boss@evil.example", "x@good.test"])),
+)
+TERMS = st.lists(st.lists(OBSERVABLES, min_size=1, max_size=3), min_size=1, max_size=2)
+FIELDS = ["ts", "id.orig_h", "id.resp_h", "query", "answers"]
+FIELDS += ["host", "uri", "filename", "md5", "mailfrom"]
+
+
+def _term(pairs: list[tuple[Kind, str]]) -> Term:
+    found = [Observable(kind, value) for kind, text in pairs if (value := normalise(kind, text))]
+    return tuple(dict.fromkeys(found))
+
+
+def _compiled(indicators: list[list[list[tuple[Kind, str]]]]) -> Compiled:
+    entries = []
+    for n, alternatives in enumerate(indicators):
+        found = tuple(t for t in (_term(pairs) for pairs in alternatives) if t)
+        window = (None, datetime(2014, 1, 1, tzinfo=UTC)) if n % 5 == 4 else (None, None)
+        entries.append((Indicator(f"indicator--{n}", "feeds", Tlp.GREEN, f"i{n}", window), found))
+    return Compiled.of(entries)
+
+
+def _log(records: list[tuple[str, ...]]) -> str:
+    head = "#separator \\x09\n#set_separator\t,\n#fields\t" + "\t".join(FIELDS) + "\n"
+    body = "".join(
+        f"{1400000000 + n}.000000\t" + "\t".join(record) + "\n" for n, record in enumerate(records)
+    )
+    return head + body + "#close\t2014-01-01-00-00-00\n"
+
+
+def _reference(text: str, compiled: Compiled) -> Tally:
+    lines = text.splitlines(keepends=True)
+    return scan(lines, reader_for(LogFormat.ZEEK), compiled.index(), compiled.windows(), NOW)
+
+
+def _same(fast: Tally | None, reference: Tally) -> None:
+    assert fast is not None
+    assert fast.lines == reference.lines
+    assert fast.outside_validity == reference.outside_validity
+    assert set(fast.found) == set(reference.found)
+    for key, found in reference.found.items():
+        other = fast.found[key]
+        assert (other.count, other.first_seen, other.last_seen) == (
+            found.count,
+            found.first_seen,
+            found.last_seen,
+        )
+        assert other.values == found.values and other.sources == found.sources
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(records=RECORDS, indicators=st.lists(TERMS, min_size=1, max_size=6))
+def test_the_fast_path_finds_exactly_what_the_line_reader_finds(
+    records: list[tuple[str, ...]], indicators: list[list[list[tuple[Kind, str]]]]
+) -> None:
+    compiled = _compiled(indicators)
+    text = _log(records)
+    with tempfile.TemporaryDirectory() as folder:
+        log = Path(folder) / "x.log"
+        log.write_text(text)
+        _same(fast_scan(log, compiled, NOW), _reference(text, compiled))
+
+
+def test_the_fast_path_agrees_on_real_zeek_logs() -> None:
+    compiled = _compiled(
+        [
+            [[(Kind.IP, "54.230.86.0/24")]],
+            [[(Kind.DOMAIN, "guyspy.com")]],
+            [[(Kind.FILE_NAME, "flashplayer11_7r176151_415_win.exe")]],
+            [[(Kind.HASH, "f41826e027bdc0d357a60a56dcdf50c8")]],
+            [[(Kind.URL, "http://www.guyspy.com/")], [(Kind.IP, "192.168.33.10")]],
+            [[(Kind.IP, "54.245.228.191"), (Kind.DOMAIN, "guyspy.com")]],
+        ]
+    )
+    matched = 0
+    for name in ("dns.log", "files.log", "http.log", "conn.log", "ssl.log", "x509.log"):
+        text = (ZEEK / name).read_text()
+        fast = fast_scan(ZEEK / name, compiled, NOW)
+        reference = _reference(text, compiled)
+        _same(fast, reference)
+        matched += len(reference.found)
+    assert matched >= 6
+
+
+def test_logs_the_fast_path_cannot_read_exactly_go_to_the_line_reader(tmp_path: Path) -> None:
+    compiled = _compiled([[[(Kind.DOMAIN, "evil.example")]]])
+    good = _log([("10.0.0.1", "-", "evil.example", "-", "-", "-", "-", "-", "-")])
+    log = tmp_path / "x.log"
+    for text in (
+        good.replace("\n", "\r\n"),  # carriage returns stay in the last cell
+        good + "#fields\tts\tquery\n1\tevil.example\n",  # a second header
+        good.replace("\t-\t-\t-\n", "\t-\t-\t-\textra\n"),  # a ragged line
+    ):
+        log.write_text(text, newline="")
+        assert fast_scan(log, compiled, NOW) is None
+    log.write_bytes(good.encode() + b"1400000009.0\t10.0.0.1\t-\tevil.example\xff\n")
+    assert fast_scan(log, compiled, NOW) is None  # not UTF-8
