@@ -61,9 +61,10 @@ def _assess() -> click.Command:
 def _intel() -> click.Command:
     from seawall.cli.intel import intel
     from seawall.cli.intel_cases import case
+    from seawall.cli.intel_objects import COMMANDS as OBJECT_COMMANDS
     from seawall.cli.intel_sync import COMMANDS
 
-    for sub in (*COMMANDS, case):
+    for sub in (*COMMANDS, *OBJECT_COMMANDS, case):
         intel.add_command(sub)
     return intel
 

@@ -37,6 +37,7 @@ from seawall.web.routers import (
     health,
     intel,
     intel_cases,
+    intel_objects,
     intel_sync,
     taxii,
     ui,
@@ -126,6 +127,7 @@ def create_app(settings: Settings | None = None, node: Node | None = None) -> Fa
     for maturity in (assess, assess_rounds, assess_gaps, assess_region, assess_reports):
         app.include_router(maturity.router)
     app.include_router(intel.router)
+    app.include_router(intel_objects.router)
     app.include_router(intel_cases.router)
     app.include_router(intel_sync.router)
     app.include_router(intel_sync.api)

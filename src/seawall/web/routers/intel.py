@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -24,14 +23,12 @@ from seawall.intel.audiences import (
     parse_audience,
 )
 from seawall.intel.collections import create_collection, get_collection
-from seawall.intel.errors import InvalidStixObject, UnreadableIntel, UnreadableLog
+from seawall.intel.errors import UnreadableIntel, UnreadableLog
 from seawall.intel.ingest import Format, ImportReport
 from seawall.intel.matching import sightings
 from seawall.intel.matching.logs import LogFormat
 from seawall.intel.matching.sightings import MatchReport
-from seawall.intel.quality import assess, status_of
-from seawall.intel.tlp import MARKING_IDS, parse_tlp
-from seawall.intel.validation import parse_timestamp
+from seawall.intel.tlp import parse_tlp
 from seawall.web import listing
 from seawall.web.deps import UiPage, node_of, read_form_csrf
 from seawall.web.pages import attempt, page_gettext, render
@@ -122,43 +119,6 @@ def intel_collection(request: Request, alias: str, page: UiPage) -> HTMLResponse
         types=listing.types_offered(values),
         levels=listing.LEVELS,
     )
-
-
-@router.get("/intel/collections/{alias}/objects/{object_id}", response_class=HTMLResponse)
-def intel_object(request: Request, alias: str, object_id: str, page: UiPage) -> HTMLResponse:
-    """One object: its markings, provenance and every version the user may see."""
-    ctx = page.ctx
-    row = get_collection(ctx, alias)
-    versions = search.history(ctx, row, object_id)
-    newest = versions[0]
-    refs = [str(r) for r in newest.body.get("object_marking_refs") or []]
-    return render(
-        request,
-        page,
-        "intel/object.html",
-        collection=row,
-        obj=newest,
-        versions=versions,
-        markings=[(ref, MARKING_IDS.get(ref)) for ref in refs],
-        creator=search.identity_name(ctx, row, newest.created_by_ref),
-        state=status_of(newest.body, ctx.now()),
-        verdict=assess(newest.body),
-        sightings=[
-            (alias, s, sightings.sighted_in(s.body, s.created_by_ref))
-            for alias, s in search.holding(ctx, object_id, ("sighting",))
-        ]
-        if newest.type == "indicator"
-        else [],
-        moment=_moment,
-    )
-
-
-def _moment(value: object) -> datetime | None:
-    """A STIX timestamp from an object's body, for the ``when`` filter (None if it is none)."""
-    try:
-        return parse_timestamp(value, "", "") if isinstance(value, str) else None
-    except InvalidStixObject:
-        return None
 
 
 def _upload(

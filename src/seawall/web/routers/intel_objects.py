@@ -1,0 +1,142 @@
+"""The object page: the value readably, validity, the neighbourhood and its graph, correlated
+objects, and the holder's actions (revoke, re-mark, extend validity, add to a case)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from seawall.errors import InvalidInput
+from seawall.intel import cases as casework
+from seawall.intel import revisions, search
+from seawall.intel.admission import holder_key, submitter_of
+from seawall.intel.collections import can_write, get_collection
+from seawall.intel.errors import InvalidStixObject
+from seawall.intel.matching import sightings
+from seawall.intel.neighbourhood import neighbourhood
+from seawall.intel.observable_index import observables_of
+from seawall.intel.quality import assess, status_of
+from seawall.intel.tlp import MARKING_IDS, Tlp
+from seawall.intel.validation import parse_timestamp
+from seawall.web.deps import UiPage, read_form_csrf
+from seawall.web.pages import attempt, page_gettext, render
+from seawall.web.relationgraph import colour_of, graph_of
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(read_form_csrf)])
+ACTIONS = ("revoke", "remark", "extend", "case")
+
+
+def _moment(value: object) -> datetime | None:
+    """A STIX timestamp from an object's body, for the ``when`` filter (None if it is none)."""
+    try:
+        return parse_timestamp(value, "", "") if isinstance(value, str) else None
+    except InvalidStixObject:
+        return None
+
+
+def _object_page(
+    request: Request,
+    page: UiPage,
+    alias: str,
+    object_id: str,
+    status: int = 200,
+    error: str = "",
+) -> HTMLResponse:
+    ctx = page.ctx
+    row = get_collection(ctx, alias)
+    versions = search.history(ctx, row, object_id)
+    newest = versions[0]
+    refs = [str(r) for r in newest.body.get("object_marking_refs") or []]
+    around = neighbourhood(ctx, row.alias, newest)
+    holds = (
+        can_write(ctx, row)
+        and holder_key(newest.owner_nation, newest.submitted_by) == submitter_of(ctx).key
+        and "modified" in newest.body
+    )
+    words = page_gettext(request)
+    notice = {
+        "revoke": words.gettext("Revoked."),
+        "remark": words.gettext("Re-marked."),
+        "extend": words.gettext("Validity extended."),
+        "case": words.gettext("Added to the case."),
+    }.get(request.query_params.get("updated", ""), "")
+    return render(
+        request,
+        page,
+        "intel/object.html",
+        status=status,
+        error=error,
+        notice=notice,
+        collection=row,
+        obj=newest,
+        versions=versions,
+        markings=[(ref, MARKING_IDS.get(ref)) for ref in refs],
+        creator=search.identity_name(ctx, row, newest.created_by_ref),
+        state=status_of(newest.body, ctx.now()),
+        verdict=assess(newest.body),
+        observables=observables_of(newest.type, newest.body),
+        around=around,
+        graph=graph_of(around),
+        colour_of=colour_of,
+        sightings=[
+            (where, s, sightings.sighted_in(s.body, s.created_by_ref))
+            for where, s in around.sightings
+        ],
+        may_revise=holds and newest.body.get("revoked") is not True,
+        stricter=[level for level in Tlp if level >= newest.tlp],
+        cases=casework.open_case_titles(ctx) if page.who.nation else [],
+        moment=_moment,
+    )
+
+
+@router.get("/intel/collections/{alias}/objects/{object_id}", response_class=HTMLResponse)
+def intel_object(request: Request, alias: str, object_id: str, page: UiPage) -> HTMLResponse:
+    """One object: its value, validity, markings, provenance, versions, related and
+    correlated objects, the graph of its neighbourhood, and the holder's actions."""
+    return _object_page(request, page, alias, object_id)
+
+
+@router.post(
+    "/intel/collections/{alias}/objects/{object_id}",
+    response_class=HTMLResponse,
+    response_model=None,
+)
+def intel_object_change(
+    request: Request,
+    alias: str,
+    object_id: str,
+    page: UiPage,
+    action: Annotated[str, Form(max_length=16)],
+    tlp: Annotated[str, Form(max_length=16)] = "",
+    valid_until: Annotated[str, Form(max_length=40)] = "",
+    case: Annotated[str, Form(max_length=100)] = "",
+    why: Annotated[str, Form(max_length=4000)] = "",
+) -> HTMLResponse | RedirectResponse:
+    """Revoke, re-mark, extend or add to a case; a refusal shows on the page, changing nothing."""
+    ctx = page.ctx
+    with attempt(ctx) as tried:
+        if action == "revoke":
+            revisions.revoke(ctx, alias, object_id)
+        elif action == "remark":
+            revisions.remark(ctx, alias, object_id, tlp)
+        elif action == "extend":
+            revisions.extend(ctx, alias, object_id, _until(valid_until))
+        elif action == "case":
+            revisions.add_to_case(ctx, case, object_id, why)
+        else:
+            raise InvalidInput(f"unknown action {action!r}: {', '.join(ACTIONS)}")
+    if tried.refused:
+        return _object_page(request, page, alias, object_id, tried.status, tried.error)
+    target = f"/intel/collections/{alias}/objects/{object_id}?updated={action}"
+    return RedirectResponse(target, status_code=303)
+
+
+def _until(value: str) -> str:
+    """A form's ``datetime-local`` value (``2027-01-31T00:00``, read as UTC) as STIX time."""
+    text = value.strip()
+    if len(text) == 16 and text[10] == "T":
+        return f"{text}:00Z"
+    return text

@@ -1,0 +1,205 @@
+"""The indicator page through a real uvicorn: its value, validity, related and correlated
+objects and graph as each analyst may see them, the holder's actions, and the CLI's."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from seawall.core import organisations, users, websessions
+from seawall.core.access import Principal, Role
+from seawall.core.node import Node
+from seawall.intel.collections import Audience, create_collection, get_collection
+from seawall.intel.search import history
+from seawall.intel.store import writing
+from seawall.intel.tlp import Tlp, marking_id
+from seawall.web.deps import SESSION_COOKIE
+from tests.cli import run_seawall
+from tests.conftest import LiveServer
+from tests.integration.test_intel_bad_input import csrf_of
+
+STAMP = "2026-11-01T10:00:00.000Z"
+DOMAIN = "lure.example"
+
+
+def sid(kind: str, n: int) -> str:
+    return f"{kind}--{uuid.UUID(int=n, version=4)}"
+
+
+def obj(kind: str, n: int, tlp: Tlp = Tlp.GREEN, **props: Any) -> dict[str, Any]:
+    return {
+        "type": kind,
+        "spec_version": "2.1",
+        "id": sid(kind, n),
+        "created": STAMP,
+        "modified": STAMP,
+        "object_marking_refs": [marking_id(tlp)],
+        **props,
+    }
+
+
+def indicator(n: int, name: str, tlp: Tlp = Tlp.GREEN, **extra: Any) -> dict[str, Any]:
+    return obj(
+        "indicator",
+        n,
+        tlp,
+        name=name,
+        pattern=f"[domain-name:value = '{DOMAIN.upper()}']",
+        pattern_type="stix",
+        valid_from=STAMP,
+        valid_until="2026-12-01T00:00:00.000Z",
+        **extra,
+    )
+
+
+LURE = indicator(1, "Lure domain")
+BANK_ONLY = indicator(2, "Bank A lure", Tlp.RED)
+AMBER = indicator(3, "National lure", Tlp.AMBER)
+RAT = obj("malware", 4, name="BadRAT", is_family=True)
+REL = obj(
+    "relationship",
+    5,
+    relationship_type="indicates",
+    source_ref=LURE["id"],
+    target_ref=RAT["id"],
+)
+REPORT = obj(
+    "report",
+    6,
+    name="Lure campaign report",
+    published=STAMP,
+    object_refs=[LURE["id"], RAT["id"]],
+)
+
+
+@dataclass
+class Analysts:
+    node: Node
+    live: LiveServer
+    x: Principal
+    cookies: dict[str, str]
+
+    def client(self, who: str) -> httpx.Client:
+        client = httpx.Client(base_url=self.live.url, timeout=10, follow_redirects=True)
+        client.cookies.set(SESSION_COOKIE, self.cookies[who])
+        return client
+
+
+@pytest.fixture
+def analysts(node: Node, live_server: LiveServer) -> Analysts:
+    principals: dict[str, Principal] = {}
+    cookies: dict[str, str] = {}
+    with node.unit(node.operator()) as ctx:
+        orgs = {
+            name: organisations.add_org(ctx, f"Bank {name.upper()}", "data_custodian").id
+            for name in ("a", "b")
+        }
+        for who, org in (("x", orgs["a"]), ("y", orgs["b"])):
+            user = users.add_user(ctx, f"{who}-analyst", "analyst", org=org)
+            principals[who] = users.principal_of(user)
+            cookies[who] = websessions.open_session(ctx, user, timedelta(hours=1)).cookie
+    with node.unit(principals["x"]) as ctx:
+        create_collection(ctx, "region", "Region", None, "green")
+        create_collection(ctx, "bank-a", "Bank A", Audience(organisations=(orgs["a"],)), "red")
+        writing.add_objects(ctx, get_collection(ctx, "region"), [LURE, AMBER, RAT, REL, REPORT])
+        writing.add_objects(ctx, get_collection(ctx, "bank-a"), [BANK_ONLY])
+    return Analysts(node, live_server, principals["x"], cookies)
+
+
+def section(page: str, name: str) -> str:
+    found = re.search(rf'id="{name}".*?</section>', page, re.S)
+    return found.group(0) if found else ""
+
+
+def correlated_names(page: str) -> set[str]:
+    names = {"Bank A lure", "National lure", "Lure domain"}
+    return {n for n in names if n in section(page, "correlated")}
+
+
+def test_each_analyst_sees_the_value_neighbourhood_and_correlations_they_may_read(
+    analysts: Analysts,
+) -> None:
+    path = f"/intel/collections/region/objects/{LURE['id']}"
+    with analysts.client("x") as x, analysts.client("y") as y:
+        mine, theirs = x.get(path).text, y.get(path).text
+    # The value, readably: the normalised observable as kind and value.
+    assert re.search(r"<td>domain</td><td class=\"mono\"><a [^>]*>lure\.example</a>", mine)
+    assert "2026-12-01" in section(mine, "validity") or "Dec" in section(mine, "validity")
+    for page in (mine, theirs):
+        related = section(page, "related")
+        assert "BadRAT" in related and "indicates" in related and "malware" in related
+        assert "Lure campaign report" in related
+    # Bank A's RED copy correlates only for Bank A's analyst; the AMBER for both.
+    assert correlated_names(mine) == {"Bank A lure", "National lure"}
+    assert correlated_names(theirs) == {"National lure"}
+    assert "Bank A lure" not in theirs
+    # The graph: inline, names and types, no raw ids outside the links, fits by its viewBox.
+    svg = re.search(r"<svg class=\"intel-graph\".*?</svg>", theirs, re.S)
+    assert svg is not None
+    drawn = re.sub(r'href="[^"]*"', "", svg.group(0))
+    assert "BadRAT" in drawn and "Lure campaign report" in drawn
+    assert not re.search(r"[a-z-]+--[0-9a-f-]{36}", drawn)
+    assert 'viewBox="0 0 360 360"' in drawn and 'width="100%"' in drawn
+    assert f'href="/intel/collections/region/objects/{RAT["id"]}"' in svg.group(0)
+
+
+def test_only_the_holder_acts_and_a_remarking_never_widens(analysts: Analysts) -> None:
+    # Held by another nation (Trinidad and Tobago's analyst stored it): JM may not version it.
+    tt = Principal("tt-analyst", "TT", Role.ANALYST, user_id="tt-analyst")
+    foreign = indicator(7, "Foreign lure")
+    with analysts.node.unit(tt) as ctx:
+        assert writing.add_objects(ctx, get_collection(ctx, "region"), [foreign]).added
+    theirs = f"/intel/collections/region/objects/{foreign['id']}"
+    path = f"/intel/collections/region/objects/{LURE['id']}"
+    with analysts.client("x") as x, analysts.client("y") as y:
+        page = y.get(theirs)
+        assert 'id="revoke-form"' not in page.text and 'id="case-form"' not in page.text
+        refused = y.post(theirs, data={"csrf_token": csrf_of(page), "action": "revoke"})
+        assert refused.status_code == 403 and "only its holder" in refused.text
+        page = x.get(path)
+        assert 'id="revoke-form"' in page.text
+        token = csrf_of(page)
+        wider = x.post(path, data={"csrf_token": token, "action": "remark", "tlp": "clear"})
+        assert wider.status_code == 422 and "would widen" in wider.text
+        done = x.post(path, data={"csrf_token": token, "action": "remark", "tlp": "amber"})
+        assert done.status_code == 200 and "Re-marked." in done.text
+        extended = x.post(
+            path, data={"csrf_token": token, "action": "extend", "valid_until": "2027-02-01T00:00"}
+        )
+        assert extended.status_code == 200 and "Validity extended." in extended.text
+        revoked = x.post(path, data={"csrf_token": token, "action": "revoke"})
+        assert revoked.status_code == 200 and 'id="revoke-form"' not in revoked.text
+    with analysts.node.unit(analysts.x) as ctx:
+        versions = history(ctx, get_collection(ctx, "region"), LURE["id"])
+    assert [v.tlp for v in versions] == [Tlp.AMBER, Tlp.AMBER, Tlp.AMBER, Tlp.GREEN]
+    assert versions[0].body["revoked"] is True
+    assert versions[0].body["valid_until"] == "2027-02-01T00:00:00.000Z"
+
+
+def test_the_cli_revokes_remarks_extends_and_correlates_as_the_operator(node: Node) -> None:
+    with node.unit(node.operator()) as ctx:
+        create_collection(ctx, "region", "Region", None, "green")
+        writing.add_objects(ctx, get_collection(ctx, "region"), [LURE, AMBER])
+    home, one = node.settings.home, LURE["id"]
+    found = run_seawall(home, "intel", "correlate", one, "--collection", "region", "--json")
+    assert found.code == 0, found.output
+    assert [c["name"] for c in found.json()] == ["National lure"]
+    wider = run_seawall(home, "intel", "remark", one, "clear", "--collection", "region")
+    assert wider.code == 65 and "would widen" in wider.output
+    for args in (
+        ("remark", one, "amber"),
+        ("extend", one, "2027-01-01T00:00:00Z"),
+        ("revoke", one),
+    ):
+        done = run_seawall(home, "intel", *args, "--collection", "region", "--json")
+        assert done.code == 0, done.output
+    body = done.json()
+    assert body["revoked"] is True and body["valid_until"] == "2027-01-01T00:00:00.000Z"
+    again = run_seawall(home, "intel", "revoke", one, "--collection", "region")
+    assert again.code == 73 and "revoked" in again.output
