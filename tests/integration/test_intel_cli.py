@@ -203,11 +203,11 @@ def test_match_logs_lists_the_hits_and_records_sightings(home: Path, tmp_path: P
         assert piped.json()["files"] == {"stdin": "squid"} and piped.json()["lines"] == 2
         assert piped.json()["bytes"] == len(data)
         assert [h["count"] for h in piped.json()["matched"]] == [1]
-    rows = sw(home, "intel", "sightings", "--json").json()
+    rows = sw(home, "intel", "sightings", "--json").json()["items"]
     assert [(r["name"], r["nations"], r["sightings"]) for r in rows] == [
         ("indicator 1", {"JM": 1}, 1)
     ]
-    assert sw(home, "intel", "sightings", "--min-nations", "2", "--json").json() == []
+    assert sw(home, "intel", "sightings", "--min-nations", "2", "--json").json()["items"] == []
     assert "JM (1)" in sw(home, "intel", "sightings").out
     actions = audited(home)
     assert actions.count("intel.logs.matched") == 7

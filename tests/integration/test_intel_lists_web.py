@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 from html import unescape
+from pathlib import Path
 
 import httpx
 import pytest
@@ -14,6 +15,7 @@ from seawall.core import users, websessions
 from seawall.core.clock import FrozenClock
 from seawall.core.node import Node
 from seawall.intel.collections import Audience, create_collection, get_collection
+from seawall.intel.matching.sightings import match_logs, record
 from seawall.intel.store import writing
 from seawall.intel.tlp import Tlp
 from seawall.web.deps import SESSION_COOKIE
@@ -107,3 +109,23 @@ def test_a_bad_cursor_or_filter_is_a_clear_refusal(site: Site) -> None:
     assert "start again from the first page" in page
     refused = site.get("jm", "/intel/collections/region?sort=sideways", status=422)
     assert "newest, oldest, modified, type" in refused
+
+
+def test_the_sightings_page_pages_with_the_total(site: Site, tmp_path: Path) -> None:
+    log = tmp_path / "squid.log"
+    log.write_text(
+        "".join(
+            f"1796302933.120    134 10.0.0.7 TCP_MISS/200 1520 GET http://192.0.2.{n}/ "
+            f"- HIER_DIRECT/192.0.2.{n} text/html\n"
+            for n in range(1, 4)
+        )
+    )
+    with site.node.unit(site.node.operator()) as ctx:
+        jm = users.principal_of(users.get_user(ctx, "jm-analyst"))
+    with site.node.unit(jm) as ctx:
+        record(ctx, match_logs(ctx, [log]), get_collection(ctx, "region"))
+    first = site.get("jm", "/intel/sightings?limit=2")
+    assert "3 results" in first and first.count("<tr>") == 3  # the head and two rows
+    rest = site.get("jm", "/intel/sightings" + (_link(first, "next") or ""))
+    assert "3 results" in rest and rest.count("<tr>") == 2
+    assert _link(rest, "prev") is not None

@@ -75,3 +75,23 @@ def test_audit_show_pages_the_log_with_its_total(home: Path) -> None:
         cursor = page["next"]
     assert seen == sorted(e["seq"] for e in whole["items"])
     assert "of" in sw(home, "audit", "show", "--limit", "1").err
+
+
+def test_sightings_page_with_the_total(home: Path, tmp_path: Path) -> None:
+    assert sw(home, "intel", "collection", "create", "seen", "--tlp", "green").code == 0
+    log = tmp_path / "squid.log"
+    log.write_text(
+        "".join(
+            f"1796302933.120    134 10.0.0.{n} TCP_MISS/200 1520 GET http://lure{n}.example/ "
+            f"- HIER_DIRECT/198.51.100.7 text/html\n"
+            for n in range(1, 5)
+        )
+    )
+    assert sw(home, "intel", "match", str(log), "--collection", "seen").code == 0
+    first = sw(home, "intel", "sightings", "--limit", "3", "--json").json()
+    assert first["total"] == 4 and len(first["items"]) == 3 and first["next"]
+    rest = sw(home, "intel", "sightings", "--limit", "3", "--cursor", first["next"], "--json")
+    names = [r["name"] for r in first["items"] + rest.json()["items"]]
+    assert sorted(names) == [f"indicator {n}" for n in range(1, 5)] and len(set(names)) == 4
+    latest = sw(home, "intel", "sightings", "--sort", "latest", "--json").json()
+    assert latest["total"] == 4 and latest["next"] is None

@@ -21,7 +21,7 @@ from rich.progress import (
 from rich.text import Text
 
 from seawall.cli.context import CliState, pass_state
-from seawall.cli.listing import emit_page, object_filter_options
+from seawall.cli.listing import emit_page, object_filter_options, paging_options
 from seawall.cli.output import (
     emit_json,
     emit_or_say,
@@ -34,6 +34,7 @@ from seawall.cli.output import (
     writable,
     write_file,
 )
+from seawall.core.paging import PageRequest
 from seawall.errors import InvalidInput
 from seawall.intel import ingest, search
 from seawall.intel.audiences import audience_of, describe_audience, parse_audience
@@ -42,6 +43,7 @@ from seawall.intel.ingest import Format, ImportReport
 from seawall.intel.matching import sightings
 from seawall.intel.matching.logs import LogFormat
 from seawall.intel.matching.sightings import MatchReport
+from seawall.intel.sighted import SightedOrder, sighted_page
 from seawall.intel.store.listing import ObjectQuery
 
 
@@ -444,25 +446,39 @@ def match_logs(
 @click.option(
     "--min-nations", default=1, show_default=True, help="Only indicators this many nations saw."
 )
+@click.option(
+    "--sort",
+    type=click.Choice([o.value for o in SightedOrder]),
+    default="widest",
+    show_default=True,
+    help="The most nations first, or the most lately seen first.",
+)
+@paging_options
 @json_option
 @pass_state
-def regional_sightings(state: CliState, min_nations: int, as_json: bool) -> None:
+def regional_sightings(
+    state: CliState, min_nations: int, sort: str, limit: int, cursor: str | None, as_json: bool
+) -> None:
     """Indicators sighted across the region, the most widely sighted first."""
     with state.operator_unit() as ctx:
-        rows = sightings.regional_sightings(ctx, min_nations)
-    emit_or_table(
+        page = sighted_page(ctx, min_nations, SightedOrder(sort), PageRequest(limit, cursor))
+    rows = page.items
+    emit_page(
         as_json,
+        page,
         [r.as_json() for r in rows],
-        "Sighted indicators",
-        ["Indicator", "Nations", "Sightings", "Last seen", "TLP"],
-        (
-            (
-                r.name,
-                ", ".join(f"{n} ({c:,})" for n, c in sorted(r.nations.items())),
-                str(r.sightings),
-                fmt_time(r.last_seen),
-                r.tlp.label if r.tlp is not None else "-",
-            )
-            for r in rows
+        lambda: emit_table(
+            "Sighted indicators",
+            ["Indicator", "Nations", "Sightings", "Last seen", "TLP"],
+            [
+                (
+                    r.name,
+                    ", ".join(f"{n} ({c:,})" for n, c in sorted(r.nations.items())),
+                    str(r.sightings),
+                    fmt_time(r.last_seen),
+                    r.tlp.label if r.tlp is not None else "-",
+                )
+                for r in rows
+            ],
         ),
     )

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse
 
 from seawall.core.access import Perm, require
+from seawall.core.paging import PageRequest, parse_limit
 from seawall.db.models.intel import IntelCollection
 from seawall.errors import InvalidInput, SeawallError, parse_choice
 from seawall.intel import cases as casework
@@ -28,6 +29,7 @@ from seawall.intel.ingest import Format, ImportReport
 from seawall.intel.matching import sightings
 from seawall.intel.matching.logs import LogFormat
 from seawall.intel.matching.sightings import MatchReport
+from seawall.intel.sighted import SightedOrder, sighted_page
 from seawall.intel.tlp import parse_tlp
 from seawall.web import listing
 from seawall.web.deps import UiPage, node_of, read_form_csrf
@@ -255,5 +257,17 @@ def intel_sightings(request: Request, page: UiPage, min_nations: str = "1") -> H
     # "²".isdigit() is True but int() refuses it, and int() reads "١٢" as 12.
     text = min_nations.strip()
     least = int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else 1
-    rows = sightings.regional_sightings(page.ctx, max(1, least))
-    return render(request, page, "intel/sightings.html", rows=rows, min_nations=max(1, least))
+    values = {k: request.query_params.get(k, "").strip()[:40] for k in ("sort", "limit")}
+    order = parse_choice(SightedOrder, "sort", values["sort"] or "widest")
+    request_page = PageRequest(parse_limit(values["limit"]), request.query_params.get("cursor"))
+    found = sighted_page(page.ctx, max(1, least), order, request_page)
+    return render(
+        request,
+        page,
+        "intel/sightings.html",
+        found=found,
+        rows=found.items,
+        min_nations=max(1, least),
+        values=values,
+        params=listing.kept({"min_nations": str(max(1, least)), **values}),
+    )
