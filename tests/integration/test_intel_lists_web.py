@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from seawall.core import users, websessions
+from seawall.core import audit, tokens, users, websessions
 from seawall.core.clock import FrozenClock
 from seawall.core.node import Node
 from seawall.intel.collections import Audience, create_collection, get_collection
@@ -129,3 +129,29 @@ def test_the_sightings_page_pages_with_the_total(site: Site, tmp_path: Path) -> 
     rest = site.get("jm", "/intel/sightings" + (_link(first, "next") or ""))
     assert "3 results" in rest and rest.count("<tr>") == 2
     assert _link(rest, "prev") is not None
+
+
+def test_the_audit_log_pages_on_the_page_and_the_api_with_its_total(site: Site) -> None:
+    with site.node.unit(site.node.operator()) as ctx:
+        admin = users.add_user(ctx, "jm-admin", "admin")
+        site.cookies["admin"] = websessions.open_session(ctx, admin, timedelta(hours=1)).cookie
+        token = tokens.create_token(ctx, "t", [], username="jm-admin").value
+        every = [e.seq for e in audit.search(ctx.db, audit.AuditFilter(nation="JM", limit=1000))]
+    headers = {"Authorization": f"Bearer {token}"}
+    seen: list[int] = []
+    url: str | None = f"{site.live.url}/api/v1/audit?limit=7"
+    with httpx.Client(timeout=10) as client:
+        while url:
+            answer = client.get(url, headers=headers)
+            assert answer.status_code == 200, answer.text
+            assert int(answer.headers["X-Total-Count"]) == len(every)
+            seen += [e["seq"] for e in answer.json()]
+            found = re.search(r'<([^>]+)>; rel="next"', answer.headers.get("Link", ""))
+            url = found.group(1) if found else None
+        bad = client.get(f"{site.live.url}/api/v1/audit?cursor=bm9wZQ", headers=headers)
+    assert seen == every and len(every) > 7
+    assert bad.status_code == 400 and bad.json()["error"] == "bad_page_cursor"
+    page = site.get("admin", "/audit?limit=5&sort=oldest")
+    assert f"{len(every)} results" in page and _link(page, "prev") is None
+    later = site.get("admin", "/audit" + (_link(page, "next") or ""))
+    assert f"{len(every)} results" in later and _link(later, "prev") is not None
