@@ -70,6 +70,7 @@ def measure(events: list[Mapping[str, Any]]) -> dict[str, Any]:
     distribution: dict[str, int | None] = {}
     tags: dict[str, set[str]] = {}
     published: dict[str, Any] = {}
+    templates: dict[str, tuple[str, str]] = {}
     for event in events:
         tags[str(event["uuid"])] = {str(t["name"]) for t in event.get("Tag") or []}
         if str(event.get("published")).lower() in ("1", "true"):
@@ -85,6 +86,7 @@ def measure(events: list[Mapping[str, Any]]) -> dict[str, Any]:
             if holder is not None:
                 object_tags |= {(attr["uuid"], str(t["name"])) for t in attr.get("Tag") or []}
         for obj in event.get("Object") or []:
+            templates[obj["uuid"]] = (obj["template_uuid"], str(obj["template_version"]))
             for ref in obj.get("ObjectReference") or []:
                 references.add((obj["uuid"], ref["referenced_uuid"], ref["relationship_type"]))
     return {
@@ -95,6 +97,7 @@ def measure(events: list[Mapping[str, Any]]) -> dict[str, Any]:
         "distribution": distribution,
         "tags": tags,
         "published": published,
+        "templates": templates,
     }
 
 
@@ -133,7 +136,14 @@ def test_stix_side_keeps_sightings_and_references_as_objects(trip: Any) -> None:
     _, _, stix = trip
     for obj in stix:
         check_object(obj)  # all of it passes the store's own validation
-    counts = {t: sum(1 for o in stix if o["type"] == t) for t in ("sighting", "relationship")}
+    # Galaxy clusters' relationships are counted in test_misp_galaxies.py.
+    clusters = {o["id"] for o in stix if "x_misp_cluster" in o}
+    counts = {
+        "sighting": sum(1 for o in stix if o["type"] == "sighting"),
+        "relationship": sum(
+            1 for o in stix if o["type"] == "relationship" and o["target_ref"] not in clusters
+        ),
+    }
     assert counts == {"sighting": 6, "relationship": 41}
     ids = {o["id"] for o in stix}
     for rel in (o for o in stix if o["type"] == "relationship"):
@@ -178,6 +188,12 @@ def test_distribution_3_stays_3_and_nothing_widens(trip: Any) -> None:
         if v is not None and v < 4 and (after["distribution"][k] or 0) > v
     }
     assert wider == {}
+
+
+def test_object_templates_survive(trip: Any) -> None:
+    before, after, _ = trip
+    assert len(before["templates"]) == 94
+    assert after["templates"] == before["templates"]
 
 
 def test_publication_times_survive(trip: Any) -> None:

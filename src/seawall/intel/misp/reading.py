@@ -205,6 +205,7 @@ def _object_to_stix(obj: Mapping[str, Any], scope: _EventScope) -> dict[str, Any
             f'misp:to_ids="{any(a["to_ids"] for a in kept)}"',
         ],
         "x_misp_attributes": kept,
+        **{f"x_misp_{k}": str(obj[k]) for k in ("template_uuid", "template_version") if obj.get(k)},
     }
     if obj.get("comment"):
         common["description"] = str(obj["comment"])
@@ -219,8 +220,13 @@ def _object_to_stix(obj: Mapping[str, Any], scope: _EventScope) -> dict[str, Any
         "name": f"MISP {name} object",
         "pattern": object_pattern(comparisons),
         "pattern_type": "stix",
-        "valid_from": format_timestamp(stamp),
+        "valid_from": format_timestamp(_epoch(obj.get("first_seen"), stamp)),
         "indicator_types": ["malicious-activity"],
+        **(
+            {"valid_until": format_timestamp(_epoch(obj["last_seen"], stamp))}
+            if obj.get("last_seen") and _epoch(obj["last_seen"], stamp) > stamp
+            else {}
+        ),
     }
 
 

@@ -113,7 +113,16 @@ def _object_of(obj: Mapping[str, Any], default: Tlp) -> dict[str, Any]:
     labels, _ = _label_map(obj)
     level = _level_or(obj, default)
     distribution = _distribution_for(obj, level)
+    seen = {"first_seen": obj.get("valid_from"), "last_seen": obj.get("valid_until")}
+    if seen["first_seen"] == obj.get("created"):
+        del seen["first_seen"]  # the object's own time, not a first sighting
     return {
+        **{k: str(v) for k, v in seen.items() if v},
+        **{
+            k: str(obj[f"x_misp_{k}"])
+            for k in ("template_uuid", "template_version")
+            if obj.get(f"x_misp_{k}")
+        },
         "uuid": str(obj["id"]).split("--", 1)[1],
         "name": labels.get("name", "object"),
         "meta-category": labels.get("meta-category", labels.get("name", "misc")),
