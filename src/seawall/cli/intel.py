@@ -21,6 +21,7 @@ from rich.progress import (
 from rich.text import Text
 
 from seawall.cli.context import CliState, pass_state
+from seawall.cli.intel_exports import export_for_sensors
 from seawall.cli.listing import emit_page, object_filter_options, paging_options
 from seawall.cli.output import (
     emit_json,
@@ -39,6 +40,8 @@ from seawall.errors import InvalidInput
 from seawall.intel import ingest, search
 from seawall.intel.audiences import audience_of, describe_audience, parse_audience
 from seawall.intel.collections import create_collection, list_collections
+from seawall.intel.exports.feeds import SENSOR_FORMATS
+from seawall.intel.exports.rpz import DEFAULT_ORIGIN
 from seawall.intel.ingest import Format, ImportReport
 from seawall.intel.matching import sightings
 from seawall.intel.matching.logs import LogFormat
@@ -228,18 +231,27 @@ def import_file(
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["stix", "misp"]),
+    type=click.Choice(["stix", "misp", *SENSOR_FORMATS]),
     default="stix",
     show_default=True,
-    help="A STIX 2.1 bundle, or MISP event JSON.",
+    help="A STIX 2.1 bundle, MISP event JSON, or a sensor's file (zeek-intel, suricata, rpz).",
 )
 @click.option("--collection", "collection_ref", default=None, help="One collection (default all).")
 @click.option(
-    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file."
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path),
+    help="Write to a file (for suricata, a directory).",
 )
 @click.option(
     "--include-inactive", is_flag=True, help="Also export revoked and expired indicators."
 )
+@click.option(
+    "--max-tlp",
+    default=None,
+    help="Sensor formats: the highest TLP to include (default amber+strict; red only if named).",
+)
+@click.option("--zone", default=DEFAULT_ORIGIN, show_default=True, help="The RPZ's origin.")
 @pass_state
 def export(
     state: CliState,
@@ -247,8 +259,18 @@ def export(
     collection_ref: str | None,
     output: Path | None,
     include_inactive: bool,
+    max_tlp: str | None,
+    zone: str,
 ) -> None:
-    """Export what this node's operator may read, under TLP, as STIX or MISP JSON."""
+    """Export what this node's operator may read, under TLP: STIX or MISP JSON, or the live
+    indicators as a Zeek intel file, Suricata rules and hash lists, or a DNS RPZ."""
+    if fmt in SENSOR_FORMATS:
+        if include_inactive:
+            raise InvalidInput("--include-inactive is for stix and misp: sensors get live ones")
+        export_for_sensors(state, fmt, collection_ref, output, max_tlp, zone)
+        return
+    if max_tlp is not None:
+        raise InvalidInput("--max-tlp is for the sensor formats (zeek-intel, suricata, rpz)")
     if output is not None:
         writable(output)
     node = state.node()

@@ -29,6 +29,8 @@ class Perm(StrEnum):
     AUDIT_READ = "audit.read"
     INTEL_READ = "intel.read"
     INTEL_WRITE = "intel.write"
+    # Fetch the sensor feeds (Zeek intel, Suricata rules, RPZ) of what the user may read.
+    INTEL_FEED = "intel.feed"
     ASSESS_READ = "assess.read"
     ASSESS_RATE = "assess.rate"
     ASSESS_PUBLISH = "assess.publish"
@@ -45,7 +47,7 @@ class Perm(StrEnum):
 
 _READ = frozenset(
     {Perm.NODE_READ, Perm.PARTNERS_READ, Perm.INTEL_READ, Perm.ASSESS_READ, Perm.EMBASSY_READ}
-) | {Perm.COOP_READ}
+) | {Perm.COOP_READ, Perm.INTEL_FEED}
 
 # What a partner node's account may do besides its role: never granted to a person's account.
 _PARTNER_EXTRA = frozenset({Perm.FEDERATION_DELIVER, Perm.EMBASSY_HOST_WRITE})

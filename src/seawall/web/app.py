@@ -38,6 +38,7 @@ from seawall.web.routers import (
     intel,
     intel_cases,
     intel_objects,
+    intel_feeds,
     intel_sync,
     taxii,
     ui,
@@ -131,6 +132,7 @@ def create_app(settings: Settings | None = None, node: Node | None = None) -> Fa
     app.include_router(intel_cases.router)
     app.include_router(intel_sync.router)
     app.include_router(intel_sync.api)
+    app.include_router(intel_feeds.router)
     app.include_router(federation.router)
     app.include_router(coop.router)
     app.include_router(coop_laws.router)

@@ -1,0 +1,264 @@
+"""Sensor exports end to end: the CLI writes them, real consumers accept them (named-checkzone,
+Unbound, suricataparser), a sensor fetches them by URL with a token, and the engines' logs
+come back as sightings."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import dns.message
+import dns.query
+import dns.rcode
+import httpx
+import pytest
+import suricataparser
+
+from seawall.core import audit
+from seawall.intel.tlp import Tlp, marking_id
+from tests.cli import run_seawall as sw
+from tests.nations import NationNode, serve_nation
+from tests.servers import free_port, stop_process
+
+STAMP = "2026-11-20T10:00:00.000Z"
+MD5 = "9e107d9d372bb6826bd81d3542a419d6"
+PASSWORD = {"SEAWALL_USER_PASSWORD": "a-long-password"}
+
+
+def ind(n: int, pattern: str, tlp: Tlp, **extra: Any) -> dict[str, Any]:
+    return {
+        "type": "indicator",
+        "spec_version": "2.1",
+        "id": f"indicator--{uuid.UUID(int=n, version=4)}",
+        "created": STAMP,
+        "modified": STAMP,
+        "name": f"indicator {n}",
+        "pattern": pattern,
+        "pattern_type": "stix",
+        "valid_from": STAMP,
+        "object_marking_refs": [marking_id(tlp)],
+        **extra,
+    }
+
+
+INDICATORS = [
+    ind(1, "[domain-name:value = 'phish-kit.net']", Tlp.AMBER),
+    ind(2, "[ipv4-addr:value = '45.77.1.9']", Tlp.GREEN),
+    ind(3, f"[file:hashes.MD5 = '{MD5}']", Tlp.GREEN),
+    ind(4, "[domain-name:value = 'eyes-only.net']", Tlp.RED),
+    ind(5, "[domain-name:value = 'old-gate.net']", Tlp.GREEN, valid_until="2026-11-21T00:00:00Z"),
+    ind(6, "[domain-name:value = 'gone-gate.net']", Tlp.GREEN, revoked=True),
+    ind(7, "[domain-name:value = 'google.com']", Tlp.GREEN),
+    ind(8, f"[file:name = 'kit.exe' AND file:hashes.MD5 = '{MD5}']", Tlp.GREEN),
+    ind(9, "[url:value = 'http://phish-kit.net/login.php']", Tlp.GREEN),
+]
+ID = {n: f"indicator--{uuid.UUID(int=n, version=4)}" for n in range(1, 10)}
+
+
+@pytest.fixture(scope="module")
+def nation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NationNode]:
+    home = tmp_path_factory.mktemp("sensors") / "node"
+    served = serve_nation(home, "JM", "Jamaica")
+    try:
+        served.cli("intel", "collection", "create", "phish", "--audience", "CARICOM")
+        bundle = home.parent / "bundle.json"
+        bundle.write_text(
+            json.dumps({"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": INDICATORS})
+        )
+        served.cli("intel", "import", str(bundle), "--collection", "phish")
+        yield served
+    finally:
+        served.stop()
+
+
+def zeek_rows(text: str) -> set[tuple[str, str]]:
+    lines = text.splitlines()
+    assert lines[0] == "#fields\tindicator\tindicator_type\tmeta.source\tmeta.desc\tmeta.url"
+    return {tuple(line.split("\t")[:2]) for line in lines[1:]}  # type: ignore[misc]
+
+
+def test_zeek_intel_holds_the_live_indicators_under_the_sensor_ceiling(nation: NationNode) -> None:
+    done = nation.cli("intel", "export", "--format", "zeek-intel")
+    assert zeek_rows(done.out) == {
+        ("phish-kit.net", "Intel::DOMAIN"),
+        ("45.77.1.9", "Intel::ADDR"),
+        (MD5, "Intel::FILE_HASH"),
+        ("phish-kit.net/login.php", "Intel::URL"),
+    }
+    # Left out: RED (over the ceiling), google.com (warninglisted), the AND pattern.
+    assert "4 indicators in force at or under TLP:AMBER+STRICT; 3 left out" in done.err
+    red = nation.cli("intel", "export", "--format", "zeek-intel", "--max-tlp", "red")
+    assert zeek_rows(red.out) - zeek_rows(done.out) == {("eyes-only.net", "Intel::DOMAIN")}
+
+
+def test_suricata_export_writes_rules_and_the_lists_they_read(
+    nation: NationNode, tmp_path: Path
+) -> None:
+    out = tmp_path / "suricata"
+    nation.cli("intel", "export", "--format", "suricata", "-o", str(out))
+    assert sorted(p.name for p in out.iterdir()) == ["seawall-md5.list", "seawall.rules"]
+    assert (out / "seawall-md5.list").read_text() == f"{MD5}\n"
+    rules = suricataparser.parse_file(str(out / "seawall.rules"))
+    ids = {
+        dict(item.split(" ", 1) for item in o.value.data).get("seawall_id")
+        for r in rules
+        for o in r.options
+        if o.name == "metadata"
+    }
+    assert ids == {ID[1], ID[2], None}  # None: the hash-list rules
+    assert len(rules) == 3 + 2 + 5
+    refused = sw(nation.home, "intel", "export", "--format", "suricata")
+    assert refused.code == 65 and "give -o DIRECTORY" in refused.err
+
+
+CHECKZONE = shutil.which("named-checkzone") or "/usr/bin/named-checkzone"
+UNBOUND = shutil.which("unbound") or "/usr/sbin/unbound"
+UPSTREAM = """$ORIGIN net.
+$TTL 300
+@ SOA localhost. hostmaster.localhost. 1 3600 600 86400 300
+@ NS localhost.
+phish-kit A 192.0.2.10
+*.phish-kit A 192.0.2.10
+notphish-kit A 192.0.2.11
+fine-site A 192.0.2.12
+ipbad-site A 45.77.1.9
+"""
+
+
+def unbound_conf(root: Path, port: int) -> str:
+    return f"""server:
+    interface: 127.0.0.1
+    port: {port}
+    do-daemonize: no
+    username: ""
+    chroot: ""
+    directory: "{root}"
+    pidfile: ""
+    use-syslog: no
+    logfile: "{root}/unbound.log"
+    verbosity: 0
+    module-config: "respip iterator"
+    do-not-query-localhost: yes
+remote-control:
+    control-enable: no
+auth-zone:
+    name: "net."
+    zonefile: "{root}/upstream.zone"
+    for-downstream: no
+    for-upstream: yes
+    fallback-enabled: no
+rpz:
+    name: "rpz.seawall"
+    zonefile: "{root}/seawall.rpz"
+    rpz-log: yes
+    rpz-log-name: "seawall"
+"""
+
+
+def ask(port: int, name: str) -> tuple[str, list[str]]:
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            answer = dns.query.udp(
+                dns.message.make_query(name, "A"), "127.0.0.1", port=port, timeout=1
+            )
+            return dns.rcode.to_text(answer.rcode()), [str(r) for r in answer.answer]
+        except dns.exception.Timeout:
+            if time.monotonic() > deadline:
+                raise
+
+
+@pytest.mark.skipif(not Path(UNBOUND).exists(), reason="unbound is not installed")
+def test_unbound_refuses_what_the_rpz_lists_and_its_log_comes_back_as_sightings(
+    nation: NationNode, tmp_path: Path
+) -> None:
+    zone = tmp_path / "seawall.rpz"
+    nation.cli("intel", "export", "--format", "rpz", "-o", str(zone))
+    checked = subprocess.run(
+        [CHECKZONE, "rpz.seawall", str(zone)], capture_output=True, text=True, check=False
+    )
+    assert checked.returncode == 0, checked.stdout
+    triggers = [line for line in zone.read_text().splitlines() if line.endswith("CNAME .")]
+    assert triggers == [
+        "*.phish-kit.net CNAME .",
+        "32.9.1.77.45.rpz-ip CNAME .",
+        "phish-kit.net CNAME .",
+    ]
+    (tmp_path / "upstream.zone").write_text(UPSTREAM)
+    port = free_port()
+    (tmp_path / "unbound.conf").write_text(unbound_conf(tmp_path, port))
+    server = subprocess.Popen(
+        [UNBOUND, "-c", str(tmp_path / "unbound.conf")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert ask(port, "fine-site.net") == ("NOERROR", ["fine-site.net. 300 IN A 192.0.2.12"])
+        assert ask(port, "notphish-kit.net")[0] == "NOERROR"
+        assert ask(port, "phish-kit.net") == ("NXDOMAIN", [])
+        assert ask(port, "a.b.phish-kit.net") == ("NXDOMAIN", [])
+        assert ask(port, "ipbad-site.net") == ("NXDOMAIN", [])
+    finally:
+        stop_process(server)
+    log = tmp_path / "unbound.log"
+    assert sum("rpz: applied" in line for line in log.read_text().splitlines()) == 3
+    matched = json.loads(nation.cli("intel", "match", str(log), "--json").out)
+    assert matched["files"] == {str(log): "rpz"}
+    assert {(m["indicator"], m["count"]) for m in matched["matched"]} == {(ID[1], 2), (ID[2], 1)}
+
+
+def test_a_sensor_polls_a_feed_with_a_token_and_an_etag(nation: NationNode) -> None:
+    nation.cli("user", "add", "sensor-1", "--role", "viewer", env=PASSWORD)
+
+    def token(*scopes: str) -> str:
+        args = [a for s in scopes for a in ("--scope", s)]
+        made = nation.cli(
+            "token", "create", "--user", "sensor-1", "--name", "zeek", *args, "--json"
+        )
+        return str(json.loads(made.out)["token"])
+
+    feed, reader = token("intel.feed"), token("intel.read")
+    url = f"{nation.url}/api/v1/intel/feeds"
+    with httpx.Client(headers={"Authorization": f"Bearer {feed}"}, timeout=30) as client:
+        got = client.get(f"{url}/zeek-intel")
+        assert got.status_code == 200 and got.headers["content-type"].startswith("text/plain")
+        assert zeek_rows(got.text) == {
+            ("phish-kit.net", "Intel::DOMAIN"),
+            ("45.77.1.9", "Intel::ADDR"),
+            (MD5, "Intel::FILE_HASH"),
+            ("phish-kit.net/login.php", "Intel::URL"),
+        }
+        etag = got.headers["etag"]
+        again = client.get(f"{url}/zeek-intel", headers={"If-None-Match": etag})
+        assert (again.status_code, again.content, again.headers["etag"]) == (304, b"", etag)
+        rpz = client.get(f"{url}/rpz")
+        assert rpz.status_code == 200 and rpz.headers["content-type"].startswith("text/dns")
+        assert "phish-kit.net CNAME ." in rpz.text.splitlines()
+        assert (
+            client.get(f"{url}/rpz", headers={"If-None-Match": rpz.headers["etag"]}).status_code
+            == 304
+        )
+        assert client.get(f"{url}/suricata-md5").text == f"{MD5}\n"
+        assert client.get(f"{url}/nonsense").status_code == 404
+        # The token reads feeds only: TAXII and the rest of the store stay closed to it.
+        assert client.get(f"{nation.url}/taxii2/api/collections/").status_code == 403
+    assert httpx.get(f"{url}/zeek-intel", timeout=30).status_code == 401
+    denied = httpx.get(
+        f"{url}/zeek-intel", headers={"Authorization": f"Bearer {reader}"}, timeout=30
+    )
+    assert denied.status_code == 403
+    with nation.node.unit(nation.node.operator()) as ctx:
+        fetched = audit.search(ctx.db, audit.AuditFilter(action="intel.feed.fetched", limit=20))
+    assert [(e.target, e.detail["changed"]) for e in reversed(fetched)] == [
+        ("zeek-intel", True),
+        ("zeek-intel", False),
+        ("rpz", True),
+        ("rpz", False),
+        ("suricata-md5", True),
+    ]
