@@ -7,6 +7,7 @@ line must come out exactly once whatever the timing.
 
 from __future__ import annotations
 
+import io
 import os
 import threading
 from collections.abc import Callable
@@ -185,14 +186,15 @@ def test_a_state_for_another_log_is_refused(tmp_path: Path) -> None:
 
 def test_a_pipe_is_read_to_its_end_in_batches_with_its_unterminated_last_line() -> None:
     read_end, write_end = os.pipe()
-    collected, _, finish = _run(PipeTail(read_end), Batching(records=7, seconds=60, poll=0.01))
+    pipe = os.fdopen(read_end, "rb", buffering=0)
+    collected, _, finish = _run(PipeTail(pipe), Batching(records=7, seconds=60, poll=0.01))
     with os.fdopen(write_end, "w") as out:
         out.write("".join(RECORDS[:20]))
         out.flush()
         collected.wait_for(14)
         out.write("".join(RECORDS[20:29]) + RECORDS[29].rstrip("\n"))
     assert finish() == 30
-    os.close(read_end)
+    pipe.close()
     assert collected.lines == RECORDS[:30]
     assert [len(b) for b in collected.batches] == [7, 7, 7, 7, 2]
 
@@ -208,7 +210,14 @@ def test_a_batch_is_flushed_when_its_time_is_up_before_it_is_full() -> None:
         stop.set()
 
     os.write(write_end, "".join(RECORDS[:3]).encode())
-    follow(PipeTail(read_end), flush, stop, Batching(1000, 5.0, 0.01), lambda: next(ticks))
+    with os.fdopen(read_end, "rb", buffering=0) as pipe:
+        follow(PipeTail(pipe), flush, stop, Batching(1000, 5.0, 0.01), lambda: next(ticks))
     os.close(write_end)
-    os.close(read_end)
     assert collected.batches == [RECORDS[:3]]
+
+
+def test_an_in_memory_stream_is_read_to_its_end() -> None:
+    collected = Collected()
+    data = io.BytesIO("".join(RECORDS[:12]).encode())
+    assert follow(PipeTail(data), collected, threading.Event(), FAST) == 12
+    assert collected.lines == RECORDS[:12]

@@ -68,3 +68,27 @@ def test_since_takes_a_date_a_time_or_a_span_back() -> None:
     assert parse_since("2w", now) == now - timedelta(weeks=2)
     with pytest.raises(InvalidInput, match="--since"):
         parse_since("yesterday", now)
+
+
+def test_a_hunt_widens_the_compiled_windows_every_matching_path_reads() -> None:
+    from seawall.intel.matching.compiled import Compiled, Indicator
+    from seawall.intel.matching.observables import Kind, Observable
+    from seawall.intel.tlp import Tlp
+
+    def made(n: int, window: tuple[datetime | None, datetime | None]) -> Indicator:
+        return Indicator(f"indicator--{n}", "feed", Tlp.GREEN, f"i{n}", window)
+
+    term = ((Observable(Kind.DOMAIN, "evil.example"),),)
+    compiled = Compiled.of(
+        [
+            (made(1, (TODAY, None)), term),
+            (made(2, (LAST_WEEK, TODAY)), term),
+            (made(3, (None, None)), term),
+        ]
+    )
+    assert Validity().apply(compiled) is compiled
+    hunted = Validity(since=YESTERDAY).apply(compiled)
+    assert hunted.windows() == [(YESTERDAY, None), (LAST_WEEK, TODAY), (None, None)]
+    assert hunted.indicator(0).window == (YESTERDAY, None)
+    assert compiled.windows()[0] == (TODAY, None)  # the loaded set is left as it was
+    assert Validity(ignore=True).apply(compiled).windows() == [(None, None)] * 3

@@ -27,14 +27,25 @@ import os
 import select
 import threading
 import time
+import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
+from seawall.core.access import Perm, Principal, require
+from seawall.core.context import Ctx
+from seawall.core.node import Node
 from seawall.intel.errors import UnreadableLog
-from seawall.intel.matching.scan import MAX_LINE, over_long
+from seawall.intel.matching.compiled import Compiled
+from seawall.intel.matching.loading import load_indicators
+from seawall.intel.matching.logs import LogFormat, Reader, detect_format, reader_for
+from seawall.intel.matching.scan import MAX_LINE, over_long, scan
+from seawall.intel.matching.sightings import Hits, MatchReport, record
+from seawall.intel.matching.validity import Validity
+from seawall.intel.search import readable_collections
 
 HEAD = 4096  # bytes of a file's top that tell one file from the next under the same name
 CHUNK = 2**16
@@ -280,8 +291,12 @@ def _siblings(path: Path) -> list[Path]:
 class PipeTail:
     """The lines of a pipe (standard input): no rotation, no position; it ends."""
 
-    def __init__(self, fd: int) -> None:
-        self.fd = fd
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream = stream
+        try:
+            self.fd: int | None = stream.fileno()
+        except (OSError, ValueError, AttributeError):
+            self.fd = None  # an in-memory stream: every read answers at once
         self.header: list[str] = []
         self.notes: list[str] = []
         self.ended = False
@@ -294,8 +309,8 @@ class PipeTail:
 
     def lines(self, limit: int) -> list[str]:
         """Up to ``limit`` complete lines that arrived (the last one once the pipe ends)."""
-        while not self._lines and not self.ended and _ready(self.fd, 0):
-            data = os.read(self.fd, CHUNK)
+        while not self._lines and not self.ended and (self.fd is None or _ready(self.fd, 0)):
+            data = os.read(self.fd, CHUNK) if self.fd is not None else self.stream.read(CHUNK)
             if not data:
                 self.ended = True
                 data = b"\n" if self._buffer else b""
@@ -312,7 +327,7 @@ class PipeTail:
 
     def wait(self, seconds: float, stop: threading.Event) -> None:
         """Wait for input (or ``seconds``)."""
-        if not stop.is_set():
+        if self.fd is not None and not stop.is_set():
             _ready(self.fd, seconds)
 
     def close(self) -> None:
@@ -383,3 +398,131 @@ def _batches(
     if pending:
         flush(pending, tail.position())
     return total
+
+
+# -- matching and recording what is followed -----------------------------------------------------
+
+RELOAD = 300.0  # seconds between loads of the indicators while following
+
+
+class LiveMatch:
+    """A followed log's batches matched against the caller's indicators.
+
+    The format is named or detected from the first lines (a resumed file's header counts),
+    and one reader reads every batch, so Zeek's ``#fields`` header of a file carries over
+    to its later batches and a rotated file's new header is read where it comes.
+    """
+
+    def __init__(
+        self,
+        loaded: Compiled,
+        name: str,
+        fmt: LogFormat | None = None,
+        path: Path | None = None,
+        validity: Validity | None = None,
+        header: list[str] | None = None,
+    ) -> None:
+        self.name, self.fmt, self.path = name, fmt, path
+        self.validity = validity or Validity()
+        self.header = header or []
+        self._read: Reader | None = None
+        self.use(loaded)
+
+    def use(self, loaded: Compiled) -> None:
+        """Match against ``loaded`` from now on (indicators loaded again)."""
+        self.loaded = self.validity.apply(loaded)
+        self._index = self.loaded.index()
+        self._windows = self.loaded.windows()
+
+    def match(self, lines: list[str], default: datetime) -> MatchReport:
+        """The report of one batch: its lines, and what they matched."""
+        read, fmt = self._reader(lines)
+        tally = scan(lines, read, self._index, self._windows, default)
+        report = MatchReport(indicators=len(self.loaded), not_matchable=self.loaded.not_matchable)
+        report.files[self.name] = fmt.value
+        report.lines, report.outside_validity = tally.lines, tally.outside_validity
+        for key, found in tally.found.items():
+            hits = Hits(indicator=self.loaded.indicator(key))
+            hits.merge(found)
+            hits.formats.add(fmt.value)
+            report.hits[hits.indicator.id] = hits
+        return report
+
+    def _reader(self, lines: list[str]) -> tuple[Reader, LogFormat]:
+        if self._read is None or self.fmt is None:
+            self.fmt = self.fmt or detect_format(self.header + lines[:20])
+            self._read = reader_for(self.fmt, self.path)
+            for line in self.header:
+                self._read(line)
+        return self._read, self.fmt
+
+
+def match_batch(
+    ctx: Ctx, live: LiveMatch, lines: list[str], collection: str | None, batch: str = ""
+) -> MatchReport:
+    """Match one batch and, with a ``collection``, record its sightings there (``batch``
+    names the batch in their ids); a batch that matched something is written to the audit
+    log as ``intel.logs.followed``."""
+    require(ctx.who, Perm.INTEL_READ)
+    report = live.match(lines, ctx.now())
+    if collection is not None and report.hits:
+        record(ctx, report, readable_collections(ctx, collection)[0], "/" + batch)
+    if report.hits:
+        ctx.record(
+            "intel.logs.followed",
+            live.name,
+            lines=report.lines,
+            matched=len(report.hits),
+            records=sum(h.count for h in report.hits.values()),
+            recorded=len(report.recorded),
+        )
+    return report
+
+
+@dataclass(frozen=True)
+class Following:
+    """What a follow runs with: where it records, where it keeps its place, how it batches."""
+
+    collection: str | None = None
+    state: Path | None = None
+    batching: Batching = Batching()
+
+
+def follow_and_match(
+    node: Node,
+    who: Principal,
+    tail: Tail,
+    live: LiveMatch,
+    stop: threading.Event,
+    how: Following,
+    shown: Callable[[MatchReport], None],
+) -> int:
+    """Follow ``tail`` until ``stop`` (or a pipe's end), matching and recording each batch in
+    its own transaction, then saving the position after it; returns the lines read."""
+    loaded_at = time.monotonic()
+    # A batch is named by where it starts and ends: in a file, by its device, inode and
+    # offset; in a pipe, by this run and the batch's number.
+    run, number = uuid.uuid4().hex, 0
+    start = _place(tail.position())
+
+    def flush(lines: list[str], position: Position | None) -> None:
+        nonlocal loaded_at, start, number
+        number += 1
+        end = _place(position) if position is not None else f"{run}/{number}"
+        with node.unit(who) as ctx:
+            if time.monotonic() - loaded_at >= RELOAD:
+                live.use(load_indicators(ctx))
+                loaded_at = time.monotonic()
+            report = match_batch(ctx, live, lines, how.collection, f"{start}-{end}")
+        if how.state is not None and position is not None:
+            save_position(how.state, position)
+        start = end
+        shown(report)
+
+    return follow(tail, flush, stop, how.batching)
+
+
+def _place(position: Position | None) -> str:
+    if position is None:
+        return "top"
+    return f"{position.device}:{position.inode}:{position.offset}"

@@ -380,8 +380,12 @@ def _add(report: MatchReport, loaded: Loaded, tally: Tally, fmt: LogFormat) -> N
         hits.formats.add(fmt.value)
 
 
-def sighting_of(hits: Hits, nation: str, default: Tlp, now: datetime) -> dict[str, Any]:
-    """The STIX 2.1 sighting of one matched indicator, as this nation records it."""
+def sighting_of(
+    hits: Hits, nation: str, default: Tlp, now: datetime, batch: str = ""
+) -> dict[str, Any]:
+    """The STIX 2.1 sighting of one matched indicator, as this nation records it; ``batch``
+    names a followed log's batch (where it starts and ends), so two batches are two
+    sightings and a batch matched again after a restart is the same one."""
     first, last = hits.first_seen or now, hits.last_seen or now
     indicator = hits.indicator
     # The same matches of the same indicator are the same sighting: matching a log twice
@@ -391,7 +395,7 @@ def sighting_of(hits: Hits, nation: str, default: Tlp, now: datetime) -> dict[st
     return {
         "type": "sighting",
         "spec_version": "2.1",
-        "id": f"sighting--{uuid.uuid5(NAMESPACE, f'{name}/{hits.count}')}",
+        "id": f"sighting--{uuid.uuid5(NAMESPACE, f'{name}/{hits.count}' + batch)}",
         "created": format_timestamp(now),
         "modified": format_timestamp(now),
         "created_by_ref": identity_id(nation),
@@ -409,13 +413,15 @@ def sighting_of(hits: Hits, nation: str, default: Tlp, now: datetime) -> dict[st
     }
 
 
-def record(ctx: Ctx, report: MatchReport, collection: IntelCollection) -> MatchReport:
+def record(
+    ctx: Ctx, report: MatchReport, collection: IntelCollection, batch: str = ""
+) -> MatchReport:
     """Store one sighting per matched indicator in ``collection``; a sighting held already is
     counted, not stored again."""
     require(ctx.who, Perm.INTEL_WRITE)
     default = default_marking(collection)
     now = ctx.now()
-    sightings = [sighting_of(h, ctx.who.nation, default, now) for h in report.ranked()]
+    sightings = [sighting_of(h, ctx.who.nation, default, now, batch) for h in report.ranked()]
     held = _held(ctx, collection, [str(s["id"]) for s in sightings])
     fresh = [s for s in sightings if s["id"] not in held]
     report.collection = collection.alias

@@ -18,11 +18,17 @@ so loading leaves revoked ones out before any window is looked at.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
+
+import polars as pl
 
 from seawall.errors import InvalidInput
 from seawall.intel.matching.scan import Window
+
+if TYPE_CHECKING:
+    from seawall.intel.matching.compiled import Compiled
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,25 @@ class Validity:
     def windows(self, windows: list[Window]) -> list[Window]:
         """The windows of many indicators, by their keys."""
         return windows if self.own else [self.window(w) for w in windows]
+
+    def apply(self, compiled: Compiled) -> Compiled:
+        """``compiled`` with every indicator's window as this hunt widens it, so every path
+        that matches (line by line, columnar, on every core, followed) holds the same."""
+        if self.own:
+            return compiled
+        table = compiled.indicators
+        kind = table.schema["valid_from"]
+        if self.ignore:
+            table = table.with_columns(
+                pl.lit(None).cast(kind).alias("valid_from"),
+                pl.lit(None).cast(table.schema["valid_until"]).alias("valid_until"),
+            )
+        else:
+            start, since = pl.col("valid_from"), pl.lit(self.since).cast(kind)
+            table = table.with_columns(
+                pl.when(start > since).then(since).otherwise(start).alias("valid_from")
+            )
+        return replace(compiled, indicators=table, _made={})
 
 
 _UNITS = {"m": 60, "h": 3600, "d": 86_400, "w": 7 * 86_400}
