@@ -22,6 +22,7 @@ from rich.text import Text
 
 from seawall.cli.context import CliState, pass_state
 from seawall.cli.intel_exports import export_for_sensors
+from seawall.cli.intel_follow import follow_logs
 from seawall.cli.listing import emit_page, object_filter_options, paging_options
 from seawall.cli.output import (
     emit_json,
@@ -44,8 +45,10 @@ from seawall.intel.exports.feeds import SENSOR_FORMATS
 from seawall.intel.exports.rpz import DEFAULT_ORIGIN
 from seawall.intel.ingest import Format, ImportReport
 from seawall.intel.matching import sightings
+from seawall.intel.matching.following import Batching, Following
 from seawall.intel.matching.logs import LogFormat
 from seawall.intel.matching.sightings import MatchReport
+from seawall.intel.matching.validity import Validity, parse_since
 from seawall.intel.sighted import SightedOrder, sighted_page
 from seawall.intel.store.listing import ObjectQuery
 
@@ -424,6 +427,45 @@ def _print_match(report: MatchReport, shown: int) -> None:
     show_default=True,
     help="Matched indicators to list.",
 )
+@click.option(
+    "--ignore-validity",
+    is_flag=True,
+    help="Retro-hunt: match indicators whatever their valid_from and valid_until "
+    "(revoked ones never match).",
+)
+@click.option(
+    "--since",
+    default=None,
+    help="Retro-hunt: every indicator counts for records from this time on, even before its "
+    "valid_from: a date, a date and time (UTC unless given), or a span back (24h, 7d).",
+)
+@click.option(
+    "--follow",
+    is_flag=True,
+    help="Keep matching the one LOG (- for standard input) as it grows, across rotation, "
+    "recording in batches until Ctrl-C or SIGTERM.",
+)
+@click.option(
+    "--state",
+    "state_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="With --follow: keep the place read in this file, and go on from it next time.",
+)
+@click.option(
+    "--batch",
+    type=click.IntRange(min=1),
+    default=1000,
+    show_default=True,
+    help="With --follow: match and record every this many lines...",
+)
+@click.option(
+    "--every",
+    type=click.FloatRange(min=0),
+    default=5.0,
+    show_default=True,
+    help="...or this many seconds after the first line not yet matched.",
+)
 @json_option
 @pass_state
 def match_logs(
@@ -433,6 +475,12 @@ def match_logs(
     collection_ref: str | None,
     case_ref: str | None,
     show: int,
+    ignore_validity: bool,
+    since: str | None,
+    follow: bool,
+    state_file: Path | None,
+    batch: int,
+    every: float,
     as_json: bool,
 ) -> None:
     """Match DNS, proxy, firewall, Zeek or Suricata logs against the shared indicators.
@@ -443,6 +491,15 @@ def match_logs(
     if case_ref is not None and collection_ref is None:
         raise InvalidInput("--case links recorded sightings: give --collection to record them")
     node = state.node()
+    validity = Validity(ignore_validity, parse_since(since, node.clock.now()) if since else None)
+    if follow:
+        if len(logs) != 1 or case_ref is not None:
+            raise InvalidInput("--follow follows one log (or -), and links no case")
+        how = Following(collection_ref, state_file, Batching(batch, every))
+        follow_logs(node, logs[0], LogFormat(fmt) if fmt else None, how, validity, as_json)
+        return
+    if state_file is not None:
+        raise InvalidInput("--state keeps the place of a --follow; give --follow")
     with (
         _bar(not as_json, "Matching", in_bytes=True) as progress,
         node.unit(node.operator()) as ctx,
@@ -451,7 +508,12 @@ def match_logs(
             sightings.Stream("stdin", sys.stdin.buffer) if str(p) == "-" else p for p in logs
         ]
         report = sightings.match_logs(
-            ctx, sources, LogFormat(fmt) if fmt else None, progress=progress
+            ctx,
+            sources,
+            LogFormat(fmt) if fmt else None,
+            progress=progress,
+            cache=node.settings.home / "cache" / "matching",
+            validity=validity,
         )
         if collection_ref is not None:
             target = search.readable_collections(ctx, collection_ref)[0]

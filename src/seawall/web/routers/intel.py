@@ -29,6 +29,7 @@ from seawall.intel.ingest import Format, ImportReport
 from seawall.intel.matching import sightings
 from seawall.intel.matching.logs import LogFormat
 from seawall.intel.matching.sightings import MatchReport
+from seawall.intel.matching.validity import Validity, parse_since
 from seawall.intel.sighted import SightedOrder, sighted_page
 from seawall.intel.tlp import parse_tlp
 from seawall.web import listing
@@ -229,8 +230,11 @@ def intel_match(
     format: Annotated[str, Form(max_length=16)] = "",
     collection: Annotated[str, Form(max_length=64)] = "",
     case: Annotated[str, Form(max_length=100)] = "",
+    since: Annotated[str, Form(max_length=40)] = "",
+    ignore_validity: Annotated[str, Form(max_length=1)] = "",
 ) -> HTMLResponse:
-    """Match an uploaded log; optionally record sightings in a collection and link a case."""
+    """Match an uploaded log; optionally record sightings in a collection and link a case.
+    ``since`` and ``ignore_validity`` are the retro-hunt's (see matching.validity)."""
     require(page.who, Perm.INTEL_READ)
     name = Path(file.filename or "upload.log").name or "upload.log"
     # A plain def route, as intel_import: the work stays off the event loop.
@@ -240,7 +244,10 @@ def intel_match(
             raise InvalidInput("choose where to record the sightings to link to a case")
         chosen = parse_choice(LogFormat, "log format", format) if format else None
         upload = sightings.Stream(name, io.BytesIO(data))
-        report = sightings.match_logs(page.ctx, [upload], chosen)
+        hunt = Validity(
+            bool(ignore_validity), parse_since(since, page.ctx.now()) if since else None
+        )
+        report = sightings.match_logs(page.ctx, [upload], chosen, validity=hunt)
         if collection:
             sightings.record(page.ctx, report, get_collection(page.ctx, collection))
         if case:
