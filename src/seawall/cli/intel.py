@@ -21,6 +21,7 @@ from rich.progress import (
 from rich.text import Text
 
 from seawall.cli.context import CliState, pass_state
+from seawall.cli.intel_attack import attack
 from seawall.cli.intel_exports import export_for_sensors
 from seawall.cli.intel_follow import follow_logs
 from seawall.cli.listing import emit_page, object_filter_options, paging_options
@@ -56,6 +57,9 @@ from seawall.intel.store.listing import ObjectQuery
 @click.group()
 def intel() -> None:
     """Collective defence: STIX 2.1 intelligence shared under TLP 2.0."""
+
+
+intel.add_command(attack)
 
 
 @intel.group()

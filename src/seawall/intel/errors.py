@@ -11,7 +11,8 @@
     ├── NotAcceptable      (406)  an Accept header without the TAXII 2.1 media type
     ├── UnsupportedMediaType (415) a Content-Type that is not the TAXII 2.1 media type
     ├── UnreadableIntel           a file that cannot be read in its format (import)
-    │   └── NotAMispEvent         JSON that is not a MISP event (e.g. a STIX bundle)
+    │   ├── NotAMispEvent         JSON that is not a MISP event (e.g. a STIX bundle)
+    │   └── NotAnAttackBundle     a STIX bundle that is not MITRE ATT&CK (attack import)
     ├── MarkingWouldWiden         a re-marking looser than the object's (TLP never widens)
     ├── UnreadableLog             a log file that cannot be opened (match)
     ├── UnknownAssignee           no user of the caller's nation who may work cases by that name
@@ -182,6 +183,18 @@ class NotAMispEvent(UnreadableIntel):
 
     code = "not_a_misp_event"
     remedy = "Import it with ``--format stix``, or export the event from MISP again."
+
+
+class NotAnAttackBundle(UnreadableIntel):
+    """``seawall intel attack import`` was given a file that is not a MITRE ATT&CK STIX bundle
+    (no matrix, tactic or MITRE-made object in it)."""
+
+    code = "not_an_attack_bundle"
+    remedy = (
+        "Give enterprise-attack.json or ics-attack.json from "
+        "github.com/mitre-attack/attack-stix-data, or import other STIX with "
+        "``seawall intel import``."
+    )
 
 
 class BundleUnreadable(PackageUnreadable):

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from seawall.intel.errors import NotAMispEvent, UnknownMarking, UnreadableIntel
+from seawall.intel.misp.galaxies import galaxies_to_stix
 from seawall.intel.misp.ids import epoch as _epoch
 from seawall.intel.misp.ids import stix_uuid as _uuid
 from seawall.intel.misp.links import links_to_stix
@@ -317,6 +318,9 @@ def event_to_stix(event: Mapping[str, Any]) -> Converted:
     out.objects += linked.objects
     refs += [o["id"] for o in linked.objects if o["type"] != "identity"]
     out.problems += [Problem(f"event {event_uuid} {ref}", why) for ref, why in linked.problems]
+    clusters = galaxies_to_stix(event, made_by_uuid, stamp, level, creator)
+    out.objects += clusters
+    refs += [o["id"] for o in clusters]
     date = str(event.get("date") or format_timestamp(stamp)[:10])
     published = (
         _epoch(event.get("publish_timestamp"), stamp) if _truthy(event.get("published")) else stamp

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from seawall.intel.errors import InvalidStixObject
+from seawall.intel.misp.galaxies import galaxies_to_misp
 from seawall.intel.misp.links import Links, attach, keep_references
 from seawall.intel.misp.mapping import CATEGORIES, NAMESPACE, attribute_of_pattern
 from seawall.intel.misp.markings import distribution_of, widest_distribution
@@ -183,6 +184,7 @@ def _event(
         event["publish_timestamp"] = _stamp(report, "published")
     if report and report.get("x_misp_extends_uuid"):
         event["extends_uuid"] = str(report["x_misp_extends_uuid"])
+    galaxies_to_misp(event, members)
     return {"Event": event}
 
 

@@ -1,0 +1,235 @@
+"""ATT&CK techniques an object is linked to, as the caller may see them.
+
+An object is linked to a technique (an ``attack-pattern`` with an ATT&CK id, from the ATT&CK
+import or a MISP galaxy) by:
+
+- a relationship between the two, either way (``indicates``, ``uses``, ...);
+- a report that holds both (a MISP event tagged with an ATT&CK galaxy cluster);
+- and to a tactic by its own ``kill_chain_phases`` in an ATT&CK kill chain.
+
+Everything is read through the store's policy (:func:`seawall.intel.store.visibility.visible`,
+then :func:`~seawall.intel.store.visibility.allows` on each row), newest version per object
+across the collections the caller may read. Relationships and reports MITRE made are ATT&CK's
+own knowledge (a group uses a technique), not a nation's observation: they are left out.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, or_, select
+
+from seawall.core.access import Perm, require
+from seawall.core.context import Ctx
+from seawall.db.models.intel import IntelObject
+from seawall.intel.attack import KILL_CHAINS, MITRE_IDENTITY, attack_id
+from seawall.intel.collections import can_read, list_collections, reader_of
+from seawall.intel.store.visibility import allows, visible
+
+
+@dataclass(frozen=True)
+class Held:
+    """The newest visible version of one object: its body and who holds it."""
+
+    id: str
+    type: str
+    body: dict[str, Any]
+    owner_nation: str
+    tlp: int
+
+
+@dataclass(frozen=True)
+class LinkedTechnique:
+    """A technique an object is linked to, and how (a relationship type, or ``report``)."""
+
+    attack_id: str
+    name: str
+    how: tuple[str, ...]
+    tactics: tuple[str, ...]
+
+    @property
+    def url(self) -> str:
+        """The technique's page on attack.mitre.org."""
+        return technique_url(self.attack_id)
+
+
+@dataclass(frozen=True)
+class Techniques:
+    """The techniques and tactics an object (or a case's objects) is linked to."""
+
+    techniques: list[LinkedTechnique] = field(default_factory=list)
+    tactics: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.techniques or self.tactics)
+
+    def as_json(self) -> dict[str, Any]:
+        """The techniques for ``--json`` and the API."""
+        return {
+            "techniques": [
+                {"attack_id": t.attack_id, "name": t.name, "how": list(t.how), "url": t.url}
+                for t in self.techniques
+            ],
+            "tactics": self.tactics,
+        }
+
+
+def technique_url(ident: str) -> str:
+    """attack.mitre.org's page of a technique id (``T1566.001`` -> ``.../T1566/001``)."""
+    return f"https://attack.mitre.org/techniques/{ident.replace('.', '/')}"
+
+
+def phases_of(body: Mapping[str, Any]) -> list[str]:
+    """The ATT&CK tactic short names (``initial-access``) of an object's kill chain phases."""
+    return [
+        str(p.get("phase_name"))
+        for p in body.get("kill_chain_phases") or []
+        if isinstance(p, Mapping) and p.get("kill_chain_name") in KILL_CHAINS
+    ]
+
+
+def tactic_name(shortname: str, names: Mapping[str, str] | None = None) -> str:
+    """A tactic's name from its short name: ATT&CK's own when known, else ``Initial Access``."""
+    if names and shortname in names:
+        return names[shortname]
+    return " ".join(w if w == "and" else w.capitalize() for w in shortname.split("-"))
+
+
+def newest_visible(ctx: Ctx, types: Iterable[str], *where: ColumnElement[bool]) -> dict[str, Held]:
+    """The newest version the caller may see of each object of ``types`` matching ``where``,
+    across every collection the caller may read."""
+    wanted = list(types)
+    newest: dict[str, tuple[tuple[Any, int], IntelObject]] = {}
+    for collection in list_collections(ctx):
+        if not can_read(ctx, collection):
+            continue
+        reader = reader_of(ctx, collection)
+        rows = ctx.db.scalars(
+            select(IntelObject).where(
+                IntelObject.collection_id == collection.id,
+                IntelObject.type.in_(wanted),
+                visible(reader),
+                *where,
+            )
+        )
+        for row in rows:
+            if not allows(reader, row):
+                continue
+            key = (row.version, row.seq)
+            held = newest.get(row.stix_id)
+            if held is None or key > held[0]:
+                newest[row.stix_id] = (key, row)
+    out: dict[str, Held] = {}
+    for stix_id, (_, row) in newest.items():
+        body = json.loads(row.body)
+        if not body.get("revoked") and not body.get("x_mitre_deprecated"):
+            out[stix_id] = Held(stix_id, row.type, body, row.owner_nation, row.tlp)
+    return out
+
+
+def not_mitre() -> ColumnElement[bool]:
+    """SQL: the row was not made by MITRE (ATT&CK's own relationships are not observations)."""
+    return or_(IntelObject.created_by_ref.is_(None), IntelObject.created_by_ref != MITRE_IDENTITY)
+
+
+def tactic_names(ctx: Ctx) -> dict[str, str]:
+    """ATT&CK's tactic names by short name, from the tactics the caller may see."""
+    return {
+        str(h.body.get("x_mitre_shortname")): str(h.body.get("name"))
+        for h in newest_visible(ctx, ["x-mitre-tactic"]).values()
+        if h.body.get("x_mitre_shortname")
+    }
+
+
+def _holding(ids: Iterable[str]) -> ColumnElement[bool]:
+    # A JSON body names an id as "<id>"; the quotes keep one id from matching a longer one.
+    return or_(*(IntelObject.body.contains(f'"{i}"') for i in ids))
+
+
+def techniques_for(ctx: Ctx, object_ids: Iterable[str]) -> Techniques:
+    """The techniques and tactics the objects ``object_ids`` are linked to, as the caller
+    sees them (for a case: the objects linked to it)."""
+    require(ctx.who, Perm.INTEL_READ)
+    ids = sorted(set(object_ids))
+    if not ids:
+        return Techniques()
+    wanted = set(ids)
+    own = newest_visible(ctx, ["attack-pattern", *_linkable_types()], IntelObject.stix_id.in_(ids))
+    how: dict[str, set[str]] = {}
+    for rel in newest_visible(ctx, ["relationship"], not_mitre(), _holding(ids)).values():
+        ends = (rel.body.get("source_ref"), rel.body.get("target_ref"))
+        if ends[0] in wanted or ends[1] in wanted:
+            other = ends[1] if ends[0] in wanted else ends[0]
+            how.setdefault(str(other), set()).add(str(rel.body.get("relationship_type")))
+    for report in newest_visible(ctx, ["report"], not_mitre(), _holding(ids)).values():
+        refs = [str(r) for r in report.body.get("object_refs") or []]
+        if wanted & set(refs):
+            for ref in refs:
+                if ref.startswith("attack-pattern--"):
+                    how.setdefault(ref, set()).add("report")
+    patterns = newest_visible(ctx, ["attack-pattern"], IntelObject.stix_id.in_(sorted(how) or [""]))
+    names = tactic_names(ctx)
+    found: dict[str, LinkedTechnique] = {}
+    for stix_id, held in patterns.items():
+        ident = attack_id(held.body)
+        if ident is None:
+            continue
+        earlier = found.get(ident)
+        ways = set(how[stix_id]) | set(earlier.how if earlier else ())
+        found[ident] = LinkedTechnique(
+            ident,
+            str(held.body.get("name") or ident),
+            tuple(sorted(ways)),
+            tuple(tactic_name(p, names) for p in phases_of(held.body)),
+        )
+    tactics: list[str] = []
+    for held in own.values():
+        for phase in phases_of(held.body):
+            name = tactic_name(phase, names)
+            if name not in tactics:
+                tactics.append(name)
+    return Techniques(sorted(found.values(), key=lambda t: t.attack_id), tactics)
+
+
+def _linkable_types() -> list[str]:
+    return [
+        "indicator",
+        "malware",
+        "tool",
+        "intrusion-set",
+        "campaign",
+        "observed-data",
+        "infrastructure",
+        "x-misp-object",
+        "x-misp-attribute",
+    ]
+
+
+def techniques_of(ctx: Ctx, object_id: str) -> Techniques:
+    """The techniques and tactics one object is linked to, as the caller sees them."""
+    return techniques_for(ctx, [object_id])
+
+
+def case_techniques(ctx: Ctx, linked_ids: Iterable[str]) -> Techniques:
+    """The techniques of a case: those of every object linked to it (pass the link targets the
+    caller may read, e.g. ``[e.target_id for e in case.timeline if e.target_name]``)."""
+    return techniques_for(ctx, linked_ids)
+
+
+__all__ = [
+    "Held",
+    "LinkedTechnique",
+    "Techniques",
+    "case_techniques",
+    "newest_visible",
+    "not_mitre",
+    "phases_of",
+    "tactic_name",
+    "tactic_names",
+    "technique_url",
+    "techniques_for",
+    "techniques_of",
+]

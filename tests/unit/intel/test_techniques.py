@@ -1,0 +1,224 @@
+"""Techniques on objects and the heat map per nation and region, exactly as each reader may
+see them (TLP and audiences), over the real ATT&CK slices."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from seawall.core.access import Principal, Role
+from seawall.core.node import Node
+from seawall.intel import attack, heatmap, techniques
+from seawall.intel.collections import Audience, create_collection, get_collection
+from seawall.intel.store import writing
+from seawall.intel.tlp import Tlp, marking_id
+from tests.cli import init_node, run_seawall
+
+DATA = Path(__file__).parents[2] / "data" / "attack"
+STAMP = "2026-11-01T10:00:00.000Z"
+JM = Principal("jm-analyst", "JM", Role.ANALYST, user_id="jm-analyst", org_id="org-jm")
+TT = Principal("tt-analyst", "TT", Role.ANALYST, user_id="tt-analyst")
+
+
+def sid(kind: str, n: int) -> str:
+    return f"{kind}--{uuid.UUID(int=n, version=4)}"
+
+
+def common(kind: str, n: int, tlp: Tlp) -> dict[str, Any]:
+    return {
+        "type": kind,
+        "spec_version": "2.1",
+        "id": sid(kind, n),
+        "created": STAMP,
+        "modified": STAMP,
+        "object_marking_refs": [marking_id(tlp)],
+    }
+
+
+def indicator(n: int, tlp: Tlp = Tlp.GREEN, **extra: Any) -> dict[str, Any]:
+    return {
+        **common("indicator", n, tlp),
+        "name": f"indicator {n}",
+        "pattern": f"[domain-name:value = 'host{n}.example']",
+        "pattern_type": "stix",
+        "valid_from": STAMP,
+        **extra,
+    }
+
+
+def rel(n: int, source: str, kind: str, target: str, tlp: Tlp = Tlp.GREEN) -> dict[str, Any]:
+    return {
+        **common("relationship", n, tlp),
+        "relationship_type": kind,
+        "source_ref": source,
+        "target_ref": target,
+    }
+
+
+def sighting(n: int, of: str, tlp: Tlp = Tlp.GREEN) -> dict[str, Any]:
+    return {**common("sighting", n, tlp), "sighting_of_ref": of, "count": 3}
+
+
+def add(node: Node, who: Principal, alias: str, objects: list[dict[str, Any]]) -> None:
+    with node.unit(who) as ctx:
+        result = writing.add_objects(ctx, get_collection(ctx, alias), objects)
+    assert len(result.added) == len(objects), result.refused
+
+
+@pytest.fixture(scope="module")
+def ids() -> dict[str, str]:
+    """The STIX ids of the ATT&CK techniques used, from the slices."""
+    out: dict[str, str] = {}
+    for name in ("enterprise-attack-slice.json", "ics-attack-slice.json"):
+        for obj in attack.read_bundle((DATA / name).read_bytes()):
+            ident = attack.attack_id(obj)
+            if obj["type"] == "attack-pattern" and ident:
+                out[ident] = obj["id"]
+    return out
+
+
+def world(node: Node, ids: dict[str, str]) -> None:
+    with node.unit(node.operator()) as ctx:
+        for name in ("enterprise-attack-slice.json", "ics-attack-slice.json"):
+            attack.import_attack(ctx, attack.read_bundle((DATA / name).read_bytes()))
+        create_collection(ctx, "shared", "Shared", None, "green")
+        create_collection(ctx, "jm-only", "JM only", Audience.of(nations=["JM"]), "amber")
+    phishing, shell, impact = ids["T1566.001"], ids["T1059"], ids["T1486"]
+    kill_chain = [{"kill_chain_name": "mitre-attack", "phase_name": "initial-access"}]
+    add(
+        node,
+        JM,
+        "shared",
+        [
+            indicator(1),
+            rel(1, sid("indicator", 1), "indicates", phishing),
+            indicator(2, kill_chain_phases=kill_chain),
+            rel(2, sid("indicator", 2), "indicates", shell, Tlp.AMBER),  # JM's AMBER
+            indicator(3),
+            {
+                **common("report", 1, Tlp.GREEN),
+                "name": "MISP event",
+                "published": STAMP,
+                "object_refs": [impact, sid("indicator", 3)],
+            },
+            sighting(1, sid("indicator", 1)),
+        ],
+    )
+    add(node, JM, "jm-only", [rel(3, sid("indicator", 3), "indicates", shell, Tlp.GREEN)])
+    add(
+        node,
+        TT,
+        "shared",
+        [
+            indicator(11),
+            rel(11, sid("indicator", 11), "indicates", phishing),
+            sighting(11, sid("indicator", 11)),
+            sighting(12, sid("indicator", 11), Tlp.AMBER),  # TT's AMBER
+        ],
+    )
+
+
+def cells(who: Principal, node: Node, nation: str | None = None) -> dict[str, tuple[int, int]]:
+    with node.unit(who) as ctx:
+        found = heatmap.heatmap(ctx, nation)
+    assert found.matrix == "Enterprise ATT&CK"
+    return {
+        cell.attack_id: (cell.objects, cell.sightings)
+        for column in found.columns
+        for cell in column.cells
+        if cell.score
+    }
+
+
+def linked(who: Principal, node: Node, object_id: str) -> tuple[set[tuple[str, str]], list[str]]:
+    with node.unit(who) as ctx:
+        found = techniques.techniques_of(ctx, object_id)
+    return {(t.attack_id, "/".join(t.how)) for t in found.techniques}, found.tactics
+
+
+def test_each_reader_sees_exactly_the_heat_they_may_read(
+    any_node: Node, ids: dict[str, str]
+) -> None:
+    node = any_node
+    world(node, ids)
+    # JM sees its own AMBER link and the JM-only collection; T1566 adds up its sub-technique.
+    # MITRE's own "APT28 uses T1566.001" never counts.
+    assert cells(JM, node) == {
+        "T1566": (2, 2),  # indicators 1 and 11; JM's and TT's GREEN sightings
+        "T1059": (2, 0),  # indicator 2 (JM AMBER), indicator 3 (JM-only collection)
+        "T1486": (1, 0),  # indicator 3, by the report
+    }
+    # TT: neither JM's AMBER nor the JM-only collection; its own AMBER sighting counts.
+    assert cells(TT, node) == {"T1566": (2, 3), "T1486": (1, 0)}
+    assert cells(JM, node, "JM") == {"T1566": (1, 1), "T1059": (2, 0), "T1486": (1, 0)}
+    assert cells(JM, node, "TT") == {"T1566": (1, 1)}
+    assert cells(TT, node, "tt") == {"T1566": (1, 2)}
+
+
+def test_techniques_of_an_object_follow_relationships_reports_and_kill_chains(
+    node: Node, ids: dict[str, str]
+) -> None:
+    world(node, ids)
+    assert linked(JM, node, sid("indicator", 1)) == ({("T1566.001", "indicates")}, [])
+    assert linked(JM, node, sid("indicator", 2)) == ({("T1059", "indicates")}, ["Initial Access"])
+    assert linked(TT, node, sid("indicator", 2)) == (set(), ["Initial Access"])
+    assert linked(JM, node, sid("indicator", 3)) == (
+        {("T1486", "report"), ("T1059", "indicates")},
+        [],
+    )
+    with node.unit(JM) as ctx:
+        both = techniques.case_techniques(ctx, [sid("indicator", 1), sid("indicator", 3)])
+    assert [t.attack_id for t in both.techniques] == ["T1059", "T1486", "T1566.001"]
+    assert both.techniques[2].name == "Spearphishing Attachment"
+    assert both.techniques[2].tactics == ("Initial Access",)
+    assert both.techniques[2].url == "https://attack.mitre.org/techniques/T1566/001"
+
+
+def test_the_grid_is_the_matrix_in_order_and_unknown_techniques_are_unplaced(
+    node: Node, ids: dict[str, str]
+) -> None:
+    world(node, ids)
+    add(node, JM, "shared", [rel(20, sid("indicator", 1), "indicates", ids["T0803"])])
+    with node.unit(JM) as ctx:
+        found = heatmap.heatmap(ctx)
+        ics = heatmap.heatmap(ctx, domain="ics-attack")
+    assert [c.shortname for c in found.columns][:3] == [
+        "reconnaissance",
+        "resource-development",
+        "initial-access",
+    ]
+    assert len(found.columns) == 14
+    assert found.domains == [
+        ("enterprise-attack", "Enterprise ATT&CK"),
+        ("ics-attack", "ATT&CK for ICS"),
+    ]
+    initial = next(c for c in found.columns if c.shortname == "initial-access")
+    assert [c.attack_id for c in initial.cells] == ["T1566"]
+    assert initial.cells[0].subtechniques == (("T1566.001", "Spearphishing Attachment", 4),)
+    assert [(c.attack_id, c.score) for c in found.unplaced] == [("T0803", 2)]  # 1 + sighting
+    assert found.top == 4 and initial.cells[0].shade == heatmap.SHADES - 1
+    assert [(c.attack_id, c.objects) for col in ics.columns for c in col.cells if c.score] == [
+        ("T0803", 1)
+    ]
+
+
+def test_cli_heatmap_prints_the_region_and_one_nation(tmp_path: Path) -> None:
+    home = init_node(tmp_path / "home")
+    made = run_seawall(home, "intel", "attack", "import", str(DATA / "ics-attack-slice.json"))
+    assert made.code == 0, made.output
+    shown = run_seawall(home, "intel", "attack", "heatmap", "--json")
+    assert shown.code == 0, shown.output
+    found = shown.json()
+    assert (found["domain"], found["matrix"], found["nation"]) == (
+        "ics-attack",
+        "ATT&CK for ICS",
+        None,
+    )
+    assert len(found["tactics"]) == 12
+    assert found["unplaced"] == []
+    text = run_seawall(home, "intel", "attack", "heatmap", "--nation", "JM")
+    assert text.code == 0, text.output
+    assert "ATT&CK for ICS" in text.out and "JM" in text.out
