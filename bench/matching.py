@@ -39,7 +39,7 @@ from pathlib import Path
 
 WORK = Path(__file__).resolve().parent / ".work" / "matching"
 SEAWALL = [sys.executable, "-m", "seawall"]
-STAMP = "2026-01-01T00:00:00.000Z"
+STAMP = "2026-11-25T00:00:00.000Z"  # a week before the log: not decayed
 TLP_GREEN = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
 
 

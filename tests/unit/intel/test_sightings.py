@@ -53,7 +53,13 @@ def indicator(n: int, pattern: str, tlp: Tlp, **extra: Any) -> dict[str, Any]:
 
 
 DOMAIN = indicator(1, "[domain-name:value = 'evil.example']", Tlp.GREEN)
-RANGE = indicator(2, "[ipv4-addr:value ISSUBSET '198.51.100.0/24']", Tlp.AMBER)
+# Addresses decay within about 29 days of valid_from (intel.decay): this one is fresh.
+RANGE = indicator(
+    2,
+    "[ipv4-addr:value ISSUBSET '198.51.100.0/24']",
+    Tlp.AMBER,
+    valid_from="2026-11-20T00:00:00.000Z",
+)
 # One record must hold both values; the log's a.example record holds 203.0.113.1.
 BOTH = indicator(
     3, "[domain-name:value = 'a.example' AND ipv4-addr:value = '203.0.113.9']", Tlp.GREEN

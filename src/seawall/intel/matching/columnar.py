@@ -84,9 +84,9 @@ class ZeekFile:
     """A Zeek TSV log mapped in memory, with where each line ends.
 
     :meth:`open` gives None when the pre-filter cannot read the log exactly as the line
-    reader does: a carriage return (it stays in the last cell), a blank line, a header or
-    comment between records, or text that is not UTF-8 (the two paths replace bad bytes
-    differently).
+    reader does: a carriage return (it stays in the last cell), a blank line, or a header
+    or comment between records. (Text that is not UTF-8, which the two paths would replace
+    differently, is refused by polars.)
     """
 
     def __init__(self, data: mmap.mmap, header: Header, ends: npt.NDArray[np.intp]) -> None:
@@ -117,23 +117,21 @@ class ZeekFile:
     @classmethod
     def _checked(cls, data: mmap.mmap) -> ZeekFile | None:
         header = read_header(data)
-        if header is None or data.find(b"\r") != -1 or data.find(b"\n\n") != -1:
+        if header is None or data.find(b"\r") != -1:
             return None
         octets = np.frombuffer(data, dtype=np.uint8)
         try:
-            if octets.max() >= 0x80:
-                try:
-                    bytes(data).decode("utf-8")
-                except UnicodeDecodeError:
-                    return None
-            ends = np.flatnonzero(octets == 0x0A)
+            ends = _newlines(octets)
+            # Where each line after the first starts: '\n' is a blank line, '#' a comment.
+            starts = octets[ends[ends < len(octets) - 1] + 1]
         finally:
             del octets  # the map closes only when no view of it is left
         found = cls(data, header, ends)
-        first_comment = data.find(b"\n#", header.size - 1)
-        last_record = found._start(found.lines - found.tail - 1)
-        if first_comment != -1 and found.records > 0 and first_comment < last_record:
+        if (starts == 0x0A).any():
             return None
+        comments = int(np.count_nonzero(starts == 0x23)) + 1  # and the header's first line
+        if comments != len(header.lines) + found.tail:
+            return None  # a comment or header between records
         return found
 
     def _start(self, number: int) -> int:
@@ -184,6 +182,18 @@ class _Values:
 
     def has(self, kind: Kind) -> bool:
         return self.by_kind[kind].len() > 0
+
+
+_BLOCK = 1 << 26  # bytes looked at by numpy at once (its temporary arrays are this large)
+
+
+def _newlines(octets: npt.NDArray[np.uint8]) -> npt.NDArray[np.intp]:
+    """Where each newline is."""
+    ends = [
+        np.flatnonzero(octets[start : start + _BLOCK] == 0x0A) + start
+        for start in range(0, len(octets), _BLOCK)
+    ]
+    return np.concatenate(ends)
 
 
 def _in(values: pl.Expr, found: pl.Series) -> pl.Expr:
@@ -303,14 +313,17 @@ def prefilter(path: Path, log: ZeekFile, compiled: Compiled) -> Prefiltered | No
     for name in wanted:
         if name not in _ZEEK_FIELDS:
             continue
-        kind = _ZEEK_FIELDS[name]
-        cells = frame.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("row"), pl.col(name))
-        cells = cells.filter(~pl.col(name).is_in(["-", "(empty)", ""]))
-        items = cells.with_columns(pl.col(name).str.split(separator)).explode(name)
-        items = items.with_columns(pl.col(name).str.strip_chars("<>"))
-        kept = _matching(items[name].unique(), kind, sets, joined)
+        # Logs repeat themselves: each distinct cell is split and looked at once.
+        cells = frame[name].unique()
+        cells = cells.filter(~cells.is_in(pl.Series(["-", "(empty)", ""]).implode()))
+        items = pl.DataFrame({"cell": cells}).with_columns(
+            pl.col("cell").str.split(separator).alias("item")
+        )
+        items = items.explode("item").with_columns(pl.col("item").str.strip_chars("<>"))
+        kept = _matching(items["item"].unique(), _ZEEK_FIELDS[name], sets, joined)
         if kept.len():
-            rows.append(items.filter(_in(pl.col(name), kept))["row"])
+            hit_cells = items.filter(_in(pl.col("item"), kept))["cell"]
+            rows.append(frame.select(pl.arg_where(_in(pl.col(name), hit_cells))).to_series())
     if "host" in names and "uri" in names and sets.has(Kind.URL):
         rows.append(_url_rows(frame, sets, joined))
     candidates = pl.concat(rows).unique().sort() if rows else pl.Series([], dtype=pl.UInt32)

@@ -8,8 +8,9 @@ two Arrow tables, which load in milliseconds.
 The cache is one set of files per reader and per state of what they may read, under the
 node's home. Its key (:func:`cache_key`) is a hash of the reader as each readable
 collection's sharing policy sees them (user, organisation, nation, role, partner limits)
-and of each of those collections' indicator rows (count, newest row, sum of TLPs, count of
-superseded versions, newest date added). A reader never gets another reader's set, and any
+and of each of those collections' indicator and sighting rows (count, newest row, sum of
+TLPs, count of superseded versions, newest date added; sightings restore decaying
+indicators). A reader never gets another reader's set, and any
 write, deletion, re-marking or supersession in a collection they read makes a new key.
 """
 
@@ -28,13 +29,14 @@ from sqlalchemy import case, func, select
 
 from seawall.core.context import Ctx
 from seawall.db.models.intel import IntelCollection, IntelObject
+from seawall.intel import decay
 from seawall.intel.collections import reader_of
 from seawall.intel.matching.matcher import Index, Matcher, Part
 from seawall.intel.matching.observables import Kind, Observable, Term
 from seawall.intel.matching.scan import Window
 from seawall.intel.tlp import Tlp
 
-CACHE_FORMAT = 1  # bump when what is cached, or how patterns are read, changes
+CACHE_FORMAT = 2  # bump when what is cached, or how patterns or decay are read, changes
 KEEP = 8  # cached sets kept per node (the newest)
 
 _TIME = pl.Datetime("us", "UTC")
@@ -53,6 +55,9 @@ PART_SCHEMA: dict[str, Any] = {
     "kind": pl.String,
     "value": pl.String,
 }
+
+
+_KINDS = {kind.value: kind for kind in Kind}
 
 
 @dataclass(frozen=True)
@@ -137,7 +142,7 @@ class Compiled:
         entries: list[tuple[Observable, int]] = []
         parts: dict[int, Part] = {}
         for part, indicator, term, size, kind, value in table.iter_rows():
-            entries.append((Observable(Kind(kind), value), part))
+            entries.append((Observable(_KINDS[kind], value), part))
             parts[part] = Part(indicator, term, size)
         return Index(Matcher.of(entries), parts)
 
@@ -152,22 +157,32 @@ class Compiled:
 
 def cache_key(ctx: Ctx, collections: Sequence[IntelCollection]) -> str:
     """The key of what ``ctx``'s principal may match now, in ``collections`` (readable)."""
-    digest = hashlib.sha256(f"seawall-match/{CACHE_FORMAT}".encode())
+    digest = hashlib.sha256(f"seawall-match/{CACHE_FORMAT}/{decay.THRESHOLD}".encode())
     rows = IntelObject
     for collection in collections:
+        # Sightings count too: the newest one restores a decaying indicator.
         state = ctx.db.execute(
             select(
+                rows.type,
                 func.count(),
                 func.max(rows.seq),
                 func.sum(rows.tlp),
                 func.sum(case((rows.superseded, 1), else_=0)),
                 func.max(rows.date_added),
-            ).where(rows.collection_id == collection.id, rows.type == "indicator")
-        ).one()
+            )
+            .where(rows.collection_id == collection.id, rows.type.in_(("indicator", "sighting")))
+            .group_by(rows.type)
+            .order_by(rows.type)
+        ).all()
         reader = reader_of(ctx, collection)
         digest.update(
             json.dumps(
-                [collection.id, collection.alias, repr(reader), [str(v) for v in state]]
+                [
+                    collection.id,
+                    collection.alias,
+                    repr(reader),
+                    [[str(v) for v in r] for r in state],
+                ]
             ).encode()
         )
     return digest.hexdigest()

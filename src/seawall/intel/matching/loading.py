@@ -2,8 +2,9 @@
 
 The indicators are read through the store, so TLP and collection audiences decide which
 ones a match may use, as for every other read. Revoked indicators are left out; an
-indicator counts only while it is valid at the time of the log record (``valid_from`` to
-``valid_until``), which the scan decides per record.
+indicator counts only while it is in force at the time of the log record (``valid_from``
+to ``valid_until``, or until its decay score falls below the threshold), which the scan
+decides per record.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
 from seawall.db.models.intel import IntelCollection
+from seawall.intel import decay
 from seawall.intel.matching.compiled import (
     Compiled,
     Indicator,
@@ -69,6 +71,10 @@ def stored_of_type(ctx: Ctx, kind: str) -> Iterator[tuple[IntelCollection, Store
 def load_indicators(ctx: Ctx, cache: Path | None = None) -> Compiled:
     """The newest version of every indicator the caller may read, compiled to match.
 
+    Revoked indicators are left out. Each one's window runs from its ``valid_from`` to
+    :func:`seawall.intel.decay.live_until`: its ``valid_until``, or the moment its decay
+    score (restored by the newest sighting the caller may read) falls below the threshold.
+
     With ``cache`` (a folder), the set is read from there when what the caller may read
     has not changed since it was written, and written there when it has.
     """
@@ -82,6 +88,8 @@ def load_indicators(ctx: Ctx, cache: Path | None = None) -> Compiled:
     entries: list[tuple[Indicator, tuple[Term, ...]]] = []
     seen: set[str] = set()
     not_matchable = 0
+    # A sighting restores a decaying indicator: the newest one the caller may read counts.
+    last = decay.last_sightings(stored.as_dict() for _, stored in stored_of_type(ctx, "sighting"))
     for collection in collections:
         for stored in each_object(ctx, collection, Filters(types=("indicator",), limit=MAX_LIMIT)):
             body = stored.as_dict()
@@ -94,7 +102,8 @@ def load_indicators(ctx: Ctx, cache: Path | None = None) -> Compiled:
             if not found:
                 not_matchable += 1
                 continue
-            window = (_window(body, "valid_from"), _window(body, "valid_until"))
+            # In force from valid_from until valid_until, or until its score decays.
+            window = (_window(body, "valid_from"), decay.live_until(body, last.get(stix_id)))
             name = str(body.get("name") or pattern)
             indicator = Indicator(stix_id, collection.alias, stored.tlp, name, window)
             entries.append((indicator, found))
