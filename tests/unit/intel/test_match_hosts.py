@@ -144,3 +144,25 @@ def test_a_growing_x509_log_finds_the_host_of_a_certificate_linked_later(tmp_pat
         out.write(json.dumps({"ts": 2.0, "id.orig_h": "10.1.1.1", "cert_chain_fps": [fp]}) + "\n")
     again = read(line)
     assert again is not None and again[1] == "10.1.1.1"
+
+
+def test_an_x509_log_read_in_byte_ranges_names_the_same_hosts() -> None:
+    from datetime import UTC, datetime
+
+    from seawall.intel.matching.matcher import Index, Matcher, Part
+    from seawall.intel.matching.observables import Observable
+    from seawall.intel.matching.scan import scan_range, start_worker
+
+    log = ZEEK / "json" / "x509.log"
+    index = Index(Matcher.of([(Observable(Kind.DOMAIN, "mail.aol.com"), 0)]), {0: Part(0, 0, 1)})
+    start_worker(index, [(None, None)])
+    size = log.stat().st_size
+    now = datetime.now(UTC)
+    halves = [
+        scan_range(str(log), a, b, LogFormat.ZEEK_JSON, [], now)
+        for a, b in ((0, size // 2), (size // 2, size))
+    ]
+    sources = [s for t in halves if 0 in t.found for s in t.found[0].sources.elements()]
+    whole = scan_range(str(log), 0, size, LogFormat.ZEEK_JSON, [], now).found[0]
+    assert sorted(sources) == sorted(whole.sources.elements())
+    assert set(sources) == {"10.18.20.97"} and len(sources) == whole.count

@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from seawall.intel.errors import UnreadableLog
 from seawall.intel.matching.logs import LogFormat, Reader, parse_time, reader_for
@@ -183,7 +184,7 @@ def scan_range(
     if _WORKER is None:
         raise RuntimeError("scan_range runs in a worker prepared by start_worker")
     index, windows = _WORKER
-    read = reader_for(fmt)
+    read = reader_for(fmt, Path(path))  # an x509 log names hosts from the logs beside it
     for line in header:  # Zeek's #fields header, read from the top of the file
         read(line)
     return scan(_lines_in(path, start, end), read, index, windows, default)
