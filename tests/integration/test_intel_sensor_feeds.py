@@ -58,7 +58,14 @@ INDICATORS = [
     ind(8, f"[file:name = 'kit.exe' AND file:hashes.MD5 = '{MD5}']", Tlp.GREEN),
     ind(9, "[url:value = 'http://phish-kit.net/login.php']", Tlp.GREEN),
 ]
-ID = {n: f"indicator--{uuid.UUID(int=n, version=4)}" for n in range(1, 10)}
+TT_ONLY = ind(10, "[domain-name:value = 'tt-gate.net']", Tlp.GREEN)
+ID = {n: f"indicator--{uuid.UUID(int=n, version=4)}" for n in range(1, 11)}
+JM_ROWS = {
+    ("phish-kit.net", "Intel::DOMAIN"),
+    ("45.77.1.9", "Intel::ADDR"),
+    (MD5, "Intel::FILE_HASH"),
+    ("phish-kit.net/login.php", "Intel::URL"),
+}
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +79,14 @@ def nation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NationNode]:
             json.dumps({"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": INDICATORS})
         )
         served.cli("intel", "import", str(bundle), "--collection", "phish")
+        # A collection for Trinidad and Tobago only: the node operator holds it, JM's users
+        # (and so their sensors' tokens) do not.
+        served.cli("intel", "collection", "create", "tt-only", "--audience", "TT")
+        other = home.parent / "tt.json"
+        other.write_text(
+            json.dumps({"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": [TT_ONLY]})
+        )
+        served.cli("intel", "import", str(other), "--collection", "tt-only")
         yield served
     finally:
         served.stop()
@@ -84,16 +99,15 @@ def zeek_rows(text: str) -> set[tuple[str, str]]:
 
 
 def test_zeek_intel_holds_the_live_indicators_under_the_sensor_ceiling(nation: NationNode) -> None:
-    done = nation.cli("intel", "export", "--format", "zeek-intel")
-    assert zeek_rows(done.out) == {
-        ("phish-kit.net", "Intel::DOMAIN"),
-        ("45.77.1.9", "Intel::ADDR"),
-        (MD5, "Intel::FILE_HASH"),
-        ("phish-kit.net/login.php", "Intel::URL"),
-    }
+    done = nation.cli("intel", "export", "--format", "zeek-intel", "--collection", "phish")
+    assert zeek_rows(done.out) == JM_ROWS
     # Left out: RED (over the ceiling), google.com (warninglisted), the AND pattern.
     assert "4 indicators in force at or under TLP:AMBER+STRICT; 3 left out" in done.err
-    red = nation.cli("intel", "export", "--format", "zeek-intel", "--max-tlp", "red")
+    everything = nation.cli("intel", "export", "--format", "zeek-intel")
+    assert zeek_rows(everything.out) == JM_ROWS | {("tt-gate.net", "Intel::DOMAIN")}
+    red = nation.cli(
+        "intel", "export", "--format", "zeek-intel", "--collection", "phish", "--max-tlp", "red"
+    )
     assert zeek_rows(red.out) - zeek_rows(done.out) == {("eyes-only.net", "Intel::DOMAIN")}
 
 
@@ -101,7 +115,7 @@ def test_suricata_export_writes_rules_and_the_lists_they_read(
     nation: NationNode, tmp_path: Path
 ) -> None:
     out = tmp_path / "suricata"
-    nation.cli("intel", "export", "--format", "suricata", "-o", str(out))
+    nation.cli("intel", "export", "--format", "suricata", "--collection", "phish", "-o", str(out))
     assert sorted(p.name for p in out.iterdir()) == ["seawall-md5.list", "seawall.rules"]
     assert (out / "seawall-md5.list").read_text() == f"{MD5}\n"
     rules = suricataparser.parse_file(str(out / "seawall.rules"))
@@ -179,7 +193,7 @@ def test_unbound_refuses_what_the_rpz_lists_and_its_log_comes_back_as_sightings(
     nation: NationNode, tmp_path: Path
 ) -> None:
     zone = tmp_path / "seawall.rpz"
-    nation.cli("intel", "export", "--format", "rpz", "-o", str(zone))
+    nation.cli("intel", "export", "--format", "rpz", "--collection", "phish", "-o", str(zone))
     checked = subprocess.run(
         [CHECKZONE, "rpz.seawall", str(zone)], capture_output=True, text=True, check=False
     )
@@ -228,12 +242,8 @@ def test_a_sensor_polls_a_feed_with_a_token_and_an_etag(nation: NationNode) -> N
     with httpx.Client(headers={"Authorization": f"Bearer {feed}"}, timeout=30) as client:
         got = client.get(f"{url}/zeek-intel")
         assert got.status_code == 200 and got.headers["content-type"].startswith("text/plain")
-        assert zeek_rows(got.text) == {
-            ("phish-kit.net", "Intel::DOMAIN"),
-            ("45.77.1.9", "Intel::ADDR"),
-            (MD5, "Intel::FILE_HASH"),
-            ("phish-kit.net/login.php", "Intel::URL"),
-        }
+        # What the token's user may read: not the collection for TT only.
+        assert zeek_rows(got.text) == JM_ROWS
         etag = got.headers["etag"]
         again = client.get(f"{url}/zeek-intel", headers={"If-None-Match": etag})
         assert (again.status_code, again.content, again.headers["etag"]) == (304, b"", etag)

@@ -270,3 +270,23 @@ def test_the_zone_always_passes_named_checkzone(tmp_path: Path, names: list[str]
         assert lines.count(f"{name} CNAME .") == 1
         assert lines.count(f"*.{name} CNAME .") == 1
     assert len(zone.records) == 2 * len(set(names)) + 2
+
+
+VALUES = st.one_of(
+    st.tuples(st.just(Kind.DOMAIN), NAME),
+    st.tuples(st.just(Kind.IP), st.ip_addresses(v=4).map(str)),
+    st.tuples(st.just(Kind.HASH), st.binary(min_size=16, max_size=16).map(bytes.hex)),
+)
+ZEEK_TYPE = {Kind.DOMAIN: "Intel::DOMAIN", Kind.IP: "Intel::ADDR", Kind.HASH: "Intel::FILE_HASH"}
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(VALUES, max_size=30))
+def test_every_value_is_one_zeek_item_of_its_type(values: list[tuple[Kind, str]]) -> None:
+    entries = [entry(kind, value, n) for n, (kind, value) in enumerate(values)]
+    lines = zeek_intel(entries).splitlines()
+    cells = [line.split("\t") for line in lines[1:]]
+    assert all(len(c) == len(FIELDS) and c[1] in TYPES for c in cells)
+    assert sorted((c[0], c[1]) for c in cells) == sorted(
+        {(value, ZEEK_TYPE[kind]) for kind, value in values}
+    )
