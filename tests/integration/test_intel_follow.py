@@ -27,11 +27,18 @@ DEADLINE = 60.0
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A node holding one indicator for maxmind.com, valid from 2026 (the log is from 2013)."""
+    """A node holding indicators for maxmind.com, mail.aol.com and a file's MD5, valid from
+    2026 (the logs are from 2013 and 2019)."""
     h = tmp_path_factory.mktemp("follow") / "node"
     assert sw(h, "init", "--nation", "JM").code == 0
     assert sw(h, "intel", "collection", "create", "feed").code == 0
-    path = write(h.parent / "b.json", bundle(indicator(1, "maxmind.com")))
+    md5 = "[file:hashes.MD5 = '92bf83360b8ed10d82e38bcdcfcfa4a7']"
+    objects = [
+        indicator(1, "maxmind.com"),
+        indicator(2, "mail.aol.com"),
+        indicator(3, "x", pattern=md5),
+    ]
+    path = write(h.parent / "b.json", bundle(*objects))
     assert sw(h, "intel", "import", str(path), "--collection", "feed").code == 0
     return h
 
@@ -41,11 +48,11 @@ def _counts(out: str) -> list[int]:
     return [h["count"] for line in out.splitlines() if line for h in json.loads(line)["matched"]]
 
 
-def _recorded(home: Path) -> int:
-    """The log records the node's stored sightings of the maxmind.com indicator count."""
-    shown = sw(home, "intel", "sightings", "--json").json()
-    rows = shown["items"] if isinstance(shown, dict) else shown
-    return sum(row["nations"].get("JM", 0) for row in rows if row["name"] == "indicator 1")
+def _recorded(home: Path, collection: str) -> int:
+    """The log records the sightings stored in ``collection`` count."""
+    exported = sw(home, "intel", "export", "--format", "stix", "--collection", collection)
+    assert exported.code == 0, exported.err
+    return sum(o["count"] for o in exported.json()["objects"] if o["type"] == "sighting")
 
 
 def test_a_pipe_is_followed_to_its_end_and_validity_holds_unless_hunted(home: Path) -> None:
@@ -93,6 +100,17 @@ def test_a_retro_hunt_finds_what_an_indicator_published_later_would_have(home: P
     assert matched("--since", "2014-01-01") == ([], MAXMIND)
     bad = sw(home, "intel", "match", log, "--since", "last tuesday")
     assert bad.code == 65 and "--since" in bad.err
+
+
+def test_file_and_certificate_matches_name_the_internal_host(home: Path) -> None:
+    logs = [str(ZEEK / "files.log"), str(ZEEK / "json" / "x509.log")]
+    done = sw(home, "intel", "match", *logs, "--ignore-validity", "--json")
+    assert done.code == 0, done.err
+    found = {h["name"]: (h["count"], h["sources"]) for h in done.json()["matched"]}
+    # files.log: 54.245.228.191 sent the file to 192.168.33.10; x509.log names no host, and
+    # the json/ssl.log beside it ties its certificates to 10.18.20.97.
+    assert found["indicator 3"] == (1, {"192.168.33.10": 1})
+    assert found["indicator 2"] == (3, {"10.18.20.97": 3})
 
 
 def test_state_needs_follow_and_a_file(home: Path, tmp_path: Path) -> None:
@@ -170,4 +188,4 @@ def test_a_growing_rotated_log_is_recorded_once_across_sigterm_and_restart(
     counted += _counts(second.stop())
     assert sum(counted) == MAXMIND
     assert _at(state, log)
-    assert _recorded(home) == MAXMIND
+    assert _recorded(home, "seen") == MAXMIND
