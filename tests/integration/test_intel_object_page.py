@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from seawall.core import organisations, users, websessions
+from seawall.core import organisations, tokens, users, websessions
 from seawall.core.access import Principal, Role
 from seawall.core.node import Node
 from seawall.intel.collections import Audience, create_collection, get_collection
@@ -84,6 +84,7 @@ class Analysts:
     live: LiveServer
     x: Principal
     cookies: dict[str, str]
+    bearer: dict[str, str]
 
     def client(self, who: str) -> httpx.Client:
         client = httpx.Client(base_url=self.live.url, timeout=10, follow_redirects=True)
@@ -95,6 +96,7 @@ class Analysts:
 def analysts(node: Node, live_server: LiveServer) -> Analysts:
     principals: dict[str, Principal] = {}
     cookies: dict[str, str] = {}
+    bearer: dict[str, str] = {}
     with node.unit(node.operator()) as ctx:
         orgs = {
             name: organisations.add_org(ctx, f"Bank {name.upper()}", "data_custodian").id
@@ -104,12 +106,13 @@ def analysts(node: Node, live_server: LiveServer) -> Analysts:
             user = users.add_user(ctx, f"{who}-analyst", "analyst", org=org)
             principals[who] = users.principal_of(user)
             cookies[who] = websessions.open_session(ctx, user, timedelta(hours=1)).cookie
+            bearer[who] = tokens.create_token(ctx, "t", [], username=user.username).value
     with node.unit(principals["x"]) as ctx:
         create_collection(ctx, "region", "Region", None, "green")
         create_collection(ctx, "bank-a", "Bank A", Audience(organisations=(orgs["a"],)), "red")
         writing.add_objects(ctx, get_collection(ctx, "region"), [LURE, AMBER, RAT, REL, REPORT])
         writing.add_objects(ctx, get_collection(ctx, "bank-a"), [BANK_ONLY])
-    return Analysts(node, live_server, principals["x"], cookies)
+    return Analysts(node, live_server, principals["x"], cookies, bearer)
 
 
 def section(page: str, name: str) -> str:
@@ -180,6 +183,31 @@ def test_only_the_holder_acts_and_a_remarking_never_widens(analysts: Analysts) -
     assert [v.tlp for v in versions] == [Tlp.AMBER, Tlp.AMBER, Tlp.AMBER, Tlp.GREEN]
     assert versions[0].body["revoked"] is True
     assert versions[0].body["valid_until"] == "2027-02-01T00:00:00.000Z"
+
+
+def test_the_api_correlates_under_tlp_and_revises_as_the_holder(analysts: Analysts) -> None:
+    base = f"{analysts.live.url}/api/v1/intel/collections/region/objects/{LURE['id']}"
+
+    def call(who: str, method: str, path: str, **body: str) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {analysts.bearer[who]}"}
+        return httpx.request(method, base + path, headers=headers, json=body or None, timeout=10)
+
+    names = {
+        who: {o["name"] for o in call(who, "GET", "/correlations").json()["objects"]}
+        for who in ("x", "y")
+    }
+    assert names == {"x": {"Bank A lure", "National lure"}, "y": {"National lure"}}
+    assert call("x", "GET", "/correlations").json()["observables"] == [
+        {"kind": "domain", "value": DOMAIN}
+    ]
+    wider = call("x", "POST", "/remark", tlp="clear")
+    assert wider.status_code == 422 and wider.json()["error"] == "marking_would_widen"
+    assert call("x", "POST", "/remark", tlp="amber").json()["tlp"] == "TLP:AMBER"
+    extended = call("x", "POST", "/extend", valid_until="2027-03-01T00:00:00Z")
+    assert extended.json()["object"]["valid_until"] == "2027-03-01T00:00:00.000Z"
+    assert call("x", "POST", "/revoke").json()["object"]["revoked"] is True
+    again = call("x", "POST", "/revoke")
+    assert again.status_code == 409 and again.json()["error"] == "object_revoked"
 
 
 def test_the_cli_revokes_remarks_extends_and_correlates_as_the_operator(node: Node) -> None:

@@ -129,6 +129,7 @@ def create_app(settings: Settings | None = None, node: Node | None = None) -> Fa
         app.include_router(maturity.router)
     app.include_router(intel.router)
     app.include_router(intel_objects.router)
+    app.include_router(intel_objects.api)
     app.include_router(intel_cases.router)
     app.include_router(intel_sync.router)
     app.include_router(intel_sync.api)

@@ -4,14 +4,15 @@ objects, and the holder's actions (revoke, re-mark, extend validity, add to a ca
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import BaseModel, ConfigDict, Field
 
 from seawall.errors import InvalidInput
 from seawall.intel import cases as casework
-from seawall.intel import revisions, search
+from seawall.intel import correlation, revisions, search
 from seawall.intel.admission import holder_key, submitter_of
 from seawall.intel.collections import can_write, get_collection
 from seawall.intel.errors import InvalidStixObject
@@ -19,13 +20,20 @@ from seawall.intel.matching import sightings
 from seawall.intel.neighbourhood import neighbourhood
 from seawall.intel.observable_index import observables_of
 from seawall.intel.quality import assess, status_of
+from seawall.intel.search import Version
 from seawall.intel.tlp import MARKING_IDS, Tlp
 from seawall.intel.validation import parse_timestamp
-from seawall.web.deps import UiPage, read_form_csrf
+from seawall.web.deps import ApiCtx, UiPage, read_form_csrf
+from seawall.web.errors import ERROR_RESPONSES
 from seawall.web.pages import attempt, page_gettext, render
 from seawall.web.relationgraph import colour_of, graph_of
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(read_form_csrf)])
+api = APIRouter(
+    prefix="/api/v1/intel/collections/{alias}/objects/{object_id}",
+    tags=["intel"],
+    responses=ERROR_RESPONSES,
+)
 ACTIONS = ("revoke", "remark", "extend", "case")
 
 
@@ -140,3 +148,105 @@ def _until(value: str) -> str:
     if len(text) == 16 and text[10] == "T":
         return f"{text}:00Z"
     return text
+
+
+class ObservableOut(BaseModel):
+    """One normalised observable."""
+
+    kind: str
+    value: str
+
+
+class CorrelatedOut(BaseModel):
+    """Another object sharing a value, as the caller may see it."""
+
+    collection: str
+    id: str
+    type: str
+    name: str
+    tlp: str
+    nation: str
+    shared: list[ObservableOut]
+
+
+class CorrelationOut(BaseModel):
+    """The object's observables and the objects sharing them (``more``: some left out)."""
+
+    observables: list[ObservableOut]
+    objects: list[CorrelatedOut]
+    more: bool
+
+
+class RevisedOut(BaseModel):
+    """The object's new version."""
+
+    id: str
+    version: str
+    tlp: str
+    object: dict[str, Any]
+
+
+class RemarkIn(BaseModel):
+    """A TLP level: the object's own or stricter."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tlp: str = Field(max_length=16)
+
+
+class ExtendIn(BaseModel):
+    """The new ``valid_until``, a STIX timestamp later than the current one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    valid_until: str = Field(max_length=40)
+
+
+def _revised(version: Version) -> RevisedOut:
+    return RevisedOut(
+        id=version.id,
+        version=str(version.body.get("modified", "")),
+        tlp=version.tlp.label,
+        object=version.body,
+    )
+
+
+@api.get("/correlations", response_model=CorrelationOut)
+def object_correlations(ctx: ApiCtx, alias: str, object_id: str) -> CorrelationOut:
+    """The other objects the caller may read that hold a value this object holds."""
+    newest = search.history(ctx, get_collection(ctx, alias), object_id)[0]
+    found = correlation.correlated(ctx, newest)
+    return CorrelationOut(
+        observables=[ObservableOut(kind=o.kind.value, value=o.value) for o in found.observables],
+        objects=[
+            CorrelatedOut(
+                collection=c.collection,
+                id=c.id,
+                type=c.type,
+                name=c.name,
+                tlp=c.tlp.label,
+                nation=c.owner_nation,
+                shared=[ObservableOut(kind=o.kind.value, value=o.value) for o in c.shared],
+            )
+            for c in found.objects
+        ],
+        more=found.more,
+    )
+
+
+@api.post("/revoke", response_model=RevisedOut)
+def object_revoke(ctx: ApiCtx, alias: str, object_id: str) -> RevisedOut:
+    """Revoke an object the caller's nation holds."""
+    return _revised(revisions.revoke(ctx, alias, object_id))
+
+
+@api.post("/remark", response_model=RevisedOut)
+def object_remark(ctx: ApiCtx, alias: str, object_id: str, body: RemarkIn) -> RevisedOut:
+    """Re-mark an object the caller's nation holds, with its TLP or a stricter one."""
+    return _revised(revisions.remark(ctx, alias, object_id, body.tlp))
+
+
+@api.post("/extend", response_model=RevisedOut)
+def object_extend(ctx: ApiCtx, alias: str, object_id: str, body: ExtendIn) -> RevisedOut:
+    """Move an indicator's ``valid_until`` later."""
+    return _revised(revisions.extend(ctx, alias, object_id, body.valid_until))
