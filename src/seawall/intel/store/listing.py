@@ -27,6 +27,7 @@ from sqlalchemy import (
     not_,
     or_,
     select,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -171,28 +172,33 @@ def _state_sql(dialect: str, state: State, now: datetime) -> ColumnElement[bool]
     """SQL for :func:`seawall.intel.quality.status_of` being ``state`` at ``now``.
 
     Bodies were validated on the way in, so their timestamps parse in either database.
+    Each test is true or false, never NULL (an absent field is false), so NOT is exact.
+    Parsing a body costs about 3 microseconds a row, so a plain LIKE on the property's
+    name comes first: most bodies have no ``revoked`` or ``valid_until`` at all.
     """
     if dialect == "postgresql":
-        # coalesce: an absent field is NULL, and NOT NULL would hide the row from both sides.
         field = func.jsonb_extract_path(cast(IntelObject.body, JSONB), "revoked")
-        revoked: ColumnElement[bool] = func.coalesce(field == cast(literal("true"), JSONB), false())
+        is_true: ColumnElement[Any] = field == cast(literal("true"), JSONB)
 
         def when(name: str) -> ColumnElement[Any]:
             return cast(_json_field(dialect, name), TIMESTAMP(timezone=True))
 
         moment: ColumnElement[Any] = literal(now, TIMESTAMP(timezone=True))
     else:
-        revoked = func.coalesce(func.json_type(IntelObject.body, "$.revoked"), "") == "true"
+        is_true = func.json_type(IntelObject.body, "$.revoked") == "true"
 
         def when(name: str) -> ColumnElement[Any]:
             return func.julianday(_json_field(dialect, name))
 
         moment = func.julianday(format_timestamp(now))
-    expired = and_(_json_field(dialect, "valid_until").is_not(None), when("valid_until") <= moment)
+
+    def holds(name: str, test: ColumnElement[Any]) -> ColumnElement[bool]:
+        return and_(IntelObject.body.contains(f'"{name}"'), func.coalesce(test, false()))
+
+    revoked = holds("revoked", is_true)
+    expired = holds("valid_until", when("valid_until") <= moment)
     pending = and_(
-        IntelObject.type == "indicator",
-        _json_field(dialect, "valid_from").is_not(None),
-        when("valid_from") > moment,
+        IntelObject.type == "indicator", holds("valid_from", when("valid_from") > moment)
     )
     if state is State.REVOKED:
         return revoked
@@ -265,6 +271,10 @@ def list_objects(
             )
         )
     scope = or_(*scopes) if scopes else false()
+    if ctx.db.get_bind().dialect.name == "postgresql":
+        # The "newest version" subquery makes the planner cost a COUNT of 100,000 rows near
+        # a million, past the JIT threshold: compiling it took 0.9 s of a 1.1 s count.
+        ctx.db.execute(text("SET LOCAL jit = off"))
     keys = _KEYS[query.order]
     stmt = select(*_COLUMNS, *keys).where(scope, *_filters(ctx, query))
     page = sql_page(ctx.db, stmt, query.sort, keys, query.page)
