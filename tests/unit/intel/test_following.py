@@ -7,6 +7,7 @@ line must come out exactly once whatever the timing.
 
 from __future__ import annotations
 
+import gzip
 import io
 import os
 import threading
@@ -221,3 +222,15 @@ def test_an_in_memory_stream_is_read_to_its_end() -> None:
     data = io.BytesIO("".join(RECORDS[:12]).encode())
     assert follow(PipeTail(data), collected, threading.Event(), FAST) == 12
     assert collected.lines == RECORDS[:12]
+
+
+def test_a_compressed_or_binary_file_is_refused_not_followed(tmp_path: Path) -> None:
+    log = tmp_path / "dns.log"
+    log.write_bytes(gzip.compress("".join(LINES).encode()))
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(UnreadableLog, match="compressed or binary"):
+        follow(FileTail(log), Collected(), stop, FAST)
+    log.write_bytes(b"\xd4\xc3\xb2\xa1\x02\x00\x04\x00" + b"\x00" * 64)  # a pcap
+    with pytest.raises(UnreadableLog, match="compressed or binary"):
+        follow(FileTail(log), Collected(), stop, FAST)

@@ -226,6 +226,11 @@ class FileTail:
         if current.head and not self._same_top(current):
             return self._restart(current)  # cut and written again since the last read
         start = current.read_to
+        if start == 0 and (data.startswith(b"\x1f\x8b") or b"\x00" in data[:HEAD]):
+            raise UnreadableLog(
+                f"{self.path} is compressed or binary: a followed log is the plain text one "
+                "being written (match rotated .gz logs without --follow)"
+            )
         if start < HEAD:
             current.head += data[: HEAD - start]
         buffer = current.buffer + data
