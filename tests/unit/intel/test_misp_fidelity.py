@@ -119,8 +119,10 @@ def test_a_second_trip_gives_the_same_stix(trip: Any) -> None:
     _, _, stix = trip
     again = reading.read_events(json.dumps(writing.stix_to_events(stix, "Other node")))
     assert again.problems == []
-    first = {o["id"]: o.get("pattern") for o in stix}
-    assert {o["id"]: o.get("pattern") for o in again.objects} == first
+    first = {o["id"]: (o.get("pattern"), o.get("object_marking_refs")) for o in stix}
+    assert {o["id"]: (o.get("pattern"), o.get("object_marking_refs")) for o in again.objects} == (
+        first
+    )
 
 
 def test_the_eight_events_hold_what_the_issue_counted(trip: Any) -> None:
