@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from seawall.intel.exports.entries import Entry, entries_of, skip_reason
+from seawall.intel.exports.feeds import fingerprint
 from seawall.intel.exports.rpz import rpz_ip, rpz_records, rpz_zone
 from seawall.intel.exports.suricata import (
     SID_BASE,
@@ -290,3 +291,12 @@ def test_every_value_is_one_zeek_item_of_its_type(values: list[tuple[Kind, str]]
     assert sorted((c[0], c[1]) for c in cells) == sorted(
         {(value, ZEEK_TYPE[kind]) for kind, value in values}
     )
+
+
+def test_a_feed_fingerprint_changes_only_with_what_the_file_is_made_from() -> None:
+    same = fingerprint("rpz", ALL)
+    assert fingerprint("rpz", list(reversed(ALL))) == same
+    assert fingerprint("zeek-intel", ALL) != same
+    assert fingerprint("rpz", ALL[1:]) != same
+    renamed = Entry(**{**ALL[0].__dict__, "name": "renamed"})
+    assert fingerprint("rpz", [renamed, *ALL[1:]]) != same

@@ -55,11 +55,9 @@ FEEDS: dict[str, tuple[str, str, str]] = {
 
 @dataclass(frozen=True)
 class SensorExport:
-    """An export's files by name, how many indicators it holds and leaves out, and a
-    fingerprint per file that changes only when what the file says changes."""
+    """An export's files by name, and how many indicators it holds and leaves out."""
 
     files: dict[str, str]
-    etags: dict[str, str]
     indicators: int
     left_out: int
     max_tlp: Tlp
@@ -116,25 +114,44 @@ def sensor_entries(
     return entries, len(used), len(left_out - used)
 
 
-def _digest(*parts: str) -> str:
-    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
+# Bump when a format's text changes for the same entries, so sensors fetch it again.
+RENDERING = "1"
+
+
+def fingerprint(feed: str, entries: list[Entry], origin: str = DEFAULT_ORIGIN) -> str:
+    """A feed's ETag: a digest of what its file is made from, so an unchanged feed is known
+    without rendering it (and an RPZ's serial alone never changes it)."""
+    digest = hashlib.sha256(f"{RENDERING}\0{feed}\0{origin}".encode())
+    for entry in sorted(entries):
+        digest.update(
+            "\0".join(
+                (
+                    entry.kind.value,
+                    entry.value,
+                    entry.indicator,
+                    entry.name,
+                    entry.collection,
+                    entry.tlp.key,
+                    entry.modified.isoformat(),
+                    "c" if entry.certificate else "",
+                    "\n",
+                )
+            ).encode()
+        )
+    return digest.hexdigest()[:32]
 
 
 def render(
     fmt: str, entries: list[Entry], now: datetime, origin: str = DEFAULT_ORIGIN
-) -> tuple[dict[str, str], dict[str, str]]:
-    """The files of one sensor format, and their fingerprints."""
+) -> dict[str, str]:
+    """The files of one sensor format, by name."""
     if fmt == "zeek-intel":
-        files = {ZEEK_FILE: zeek_intel(entries)}
-    elif fmt == "suricata":
-        files = suricata_files(entries)
-    elif fmt == "rpz":
-        zone = rpz_zone(entries, serial=int(now.timestamp()), origin=origin)
-        # The serial changes with every export; the fingerprint only with the triggers.
-        return {RPZ_FILE: zone.text}, {RPZ_FILE: _digest(origin, *zone.records)}
-    else:
-        raise InvalidInput(f"unknown sensor format {fmt!r}: use {', '.join(SENSOR_FORMATS)}")
-    return files, {name: _digest(text) for name, text in files.items()}
+        return {ZEEK_FILE: zeek_intel(entries)}
+    if fmt == "suricata":
+        return suricata_files(entries)
+    if fmt == "rpz":
+        return {RPZ_FILE: rpz_zone(entries, serial=int(now.timestamp()), origin=origin).text}
+    raise InvalidInput(f"unknown sensor format {fmt!r}: use {', '.join(SENSOR_FORMATS)}")
 
 
 def export_sensor(
@@ -148,7 +165,7 @@ def export_sensor(
     """A sensor format's files for the collections, audited (``intel.exported``)."""
     with reading_feed(ctx):
         entries, used, left_out = sensor_entries(ctx, collections, max_tlp)
-    files, etags = render(fmt, entries, ctx.now(), origin)
+    files = render(fmt, entries, ctx.now(), origin)
     ctx.record(
         "intel.exported",
         fmt,
@@ -158,7 +175,7 @@ def export_sensor(
         max_tlp=max_tlp.label,
         destination=destination,
     )
-    return SensorExport(files, etags, used, left_out, max_tlp)
+    return SensorExport(files, used, left_out, max_tlp)
 
 
 @dataclass(frozen=True)
@@ -190,9 +207,9 @@ def feed_file(
         collections = feed_collections(ctx, collection_ref)
         entries, used, left_out = sensor_entries(ctx, collections, max_tlp)
     fmt, name, media_type = FEEDS[feed]
-    files, etags = render(fmt, entries, ctx.now())
-    etag = etags.get(name, _digest(""))
+    etag = fingerprint(feed, entries)
     changed = etag not in known and "*" not in known
+    text = render(fmt, entries, ctx.now()).get(name, "") if changed else ""
     ctx.record(
         "intel.feed.fetched",
         feed,
@@ -202,4 +219,4 @@ def feed_file(
         max_tlp=max_tlp.label,
         changed=changed,
     )
-    return FeedFile(name, media_type, etag, changed, files.get(name, "") if changed else "")
+    return FeedFile(name, media_type, etag, changed, text)

@@ -70,6 +70,7 @@ def _metadata(entry: Entry) -> str:
 
 def _indicator_rules(entry: Entry) -> list[_Rule]:
     rev = max(1, int(entry.modified.timestamp()))
+    metadata = _metadata(entry)
     if entry.kind is Kind.DOMAIN:
         name = dns_name(entry.value)
         if name is None:
@@ -84,7 +85,7 @@ def _indicator_rules(entry: Entry) -> list[_Rule]:
                     body=(*body, "nocase;") if nocase else body,
                     msg=_msg(f"SEAWALL INTEL {keyword} {name} - {entry.name}"),
                     rev=rev,
-                    metadata=_metadata(entry),
+                    metadata=metadata,
                 )
             )
         return rules
@@ -96,7 +97,7 @@ def _indicator_rules(entry: Entry) -> list[_Rule]:
                 body=(),
                 msg=_msg(f"SEAWALL INTEL ip {way} {entry.value} - {entry.name}"),
                 rev=rev,
-                metadata=_metadata(entry),
+                metadata=metadata,
             )
             for way, header in (
                 ("to", f"alert ip any any -> {entry.value} any"),
