@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from seawall.errors import InvalidInput
 from seawall.intel import cases as casework
-from seawall.intel import correlation, revisions, search
+from seawall.intel import correlation, decay, revisions, search
 from seawall.intel.admission import holder_key, submitter_of
 from seawall.intel.collections import can_write, get_collection
 from seawall.intel.errors import InvalidStixObject
@@ -64,6 +64,7 @@ def _object_page(
         and holder_key(newest.owner_nation, newest.submitted_by) == submitter_of(ctx).key
         and "modified" in newest.body
     )
+    last_sighted = decay.last_sightings(s.body for _, s in around.sightings).get(newest.id)
     words = page_gettext(request)
     notice = {
         "revoke": words.gettext("Revoked."),
@@ -93,6 +94,9 @@ def _object_page(
             (where, s, sightings.sighted_in(s.body, s.created_by_ref))
             for where, s in around.sightings
         ],
+        decay_score=decay.score(newest.body, ctx.now(), last_sighted),
+        live=decay.is_live(newest.body, ctx.now(), last_sighted),
+        live_until=decay.live_until(newest.body, last_sighted),
         may_revise=holds and newest.body.get("revoked") is not True,
         stricter=[level for level in Tlp if level >= newest.tlp],
         cases=casework.open_case_titles(ctx) if page.who.nation else [],
