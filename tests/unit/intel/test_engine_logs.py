@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from seawall.intel.exports.rpz import rpz_ip
 from seawall.intel.matching.logs import LogFormat, detect_format, reader_for
 from seawall.intel.matching.observables import Kind
 
@@ -164,3 +169,18 @@ def test_rpz_hits_of_bind_and_unbound() -> None:
         ("1796612074", "10.0.0.7", [(Kind.IP, "45.77.1.0")]),
     ]
     assert read(LogFormat.RPZ, "09-Sep-2019 client 10.0.0.5#1 (x): query: x IN A") == []
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.one_of(st.ip_addresses(v=4), st.ip_addresses(v=6)), st.integers(0, 128))
+def test_an_rpz_ip_hit_names_the_range_the_export_listed(
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address, prefix: int
+) -> None:
+    network = ipaddress.ip_network(f"{address}/{min(prefix, address.max_prefixlen)}", strict=False)
+    line = (
+        "09-Sep-2019 18:50:50.001 client 10.0.0.5#62915 (x.example): rpz IP NXDOMAIN rewrite "
+        f"x.example/A/IN via {rpz_ip(str(network))}.rpz.seawall"
+    )
+    assert read(LogFormat.RPZ, line) == [
+        ("09-Sep-2019 18:50:50.001", "10.0.0.5", [(Kind.IP, str(network.network_address))])
+    ]

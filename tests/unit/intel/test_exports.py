@@ -237,6 +237,7 @@ def test_rpz_records_are_exact() -> None:
     assert left_out == 0
     bad, left = rpz_records([entry(Kind.DOMAIN, "a b.example"), entry(Kind.DOMAIN, "x" * 64)])
     assert (bad, left) == ([], 2)
+    assert rpz_records([entry(Kind.IP, "0.0.0.0/0"), entry(Kind.IP, "::/0")]) == ([], 2)
 
 
 CHECKZONE = shutil.which("named-checkzone") or "/usr/bin/named-checkzone"

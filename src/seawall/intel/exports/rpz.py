@@ -63,6 +63,9 @@ def rpz_records(entries: Iterable[Entry], origin: str = DEFAULT_ORIGIN) -> tuple
                 continue
             owners.update((name, f"*.{name}"))
         elif entry.kind is Kind.IP:
+            if entry.value.endswith("/0"):  # every address: no resolver takes that trigger
+                left_out += 1
+                continue
             owners.add(rpz_ip(entry.value))
     return [f"{owner} {NXDOMAIN}" for owner in sorted(owners)], left_out
 
