@@ -24,6 +24,7 @@ from typing import Any
 from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
 from seawall.core.nations import normalise_nation
+from seawall.errors import InvalidInput
 from seawall.intel.attack import attack_id
 from seawall.intel.techniques import (
     Held,
@@ -195,6 +196,8 @@ def heatmap(ctx: Ctx, nation: str | None = None, domain: str | None = None) -> H
     Enterprise when the caller sees it, else the first matrix there is.
     """
     require(ctx.who, Perm.INTEL_READ)
+    if domain is not None and domain not in DOMAINS:
+        raise InvalidInput(f"no ATT&CK matrix {domain!r}: use one of {', '.join(sorted(DOMAINS))}")
     wanted = normalise_nation(nation) if nation else None
     matrices = _matrices(ctx)
     chosen = domain or ("enterprise-attack" if "enterprise-attack" in matrices else None)

@@ -40,6 +40,7 @@ from seawall.web.routers import (
     intel_objects,
     intel_feeds,
     intel_sync,
+    intel_techniques,
     taxii,
     ui,
 )
@@ -134,6 +135,8 @@ def create_app(settings: Settings | None = None, node: Node | None = None) -> Fa
     app.include_router(intel_sync.router)
     app.include_router(intel_sync.api)
     app.include_router(intel_feeds.router)
+    app.include_router(intel_techniques.router)
+    app.include_router(intel_techniques.api)
     app.include_router(federation.router)
     app.include_router(coop.router)
     app.include_router(coop_laws.router)
