@@ -138,16 +138,20 @@ def _same(fast: Tally | None, reference: Tally) -> None:
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(records=RECORDS, indicators=st.lists(TERMS, min_size=1, max_size=6))
+@given(
+    records=RECORDS,
+    indicators=st.lists(TERMS, min_size=1, max_size=6),
+    block=st.sampled_from([64, 300, 1 << 20]),  # blocks of a line or less, and the whole log
+)
 def test_the_fast_path_finds_exactly_what_the_line_reader_finds(
-    records: list[tuple[str, ...]], indicators: list[list[list[tuple[Kind, str]]]]
+    records: list[tuple[str, ...]], indicators: list[list[list[tuple[Kind, str]]]], block: int
 ) -> None:
     compiled = _compiled(indicators)
     text = _log(records)
     with tempfile.TemporaryDirectory() as folder:
         log = Path(folder) / "x.log"
         log.write_text(text)
-        _same(fast_scan(log, compiled, NOW), _reference(text, compiled))
+        _same(fast_scan(log, compiled, NOW, block), _reference(text, compiled))
 
 
 def test_the_fast_path_agrees_on_real_zeek_logs() -> None:

@@ -1,0 +1,218 @@
+"""Which log values join indicator values, column by column, in polars.
+
+The distinct values of a log column are joined against the indicator values of their kind
+as the exact matcher (:mod:`~seawall.intel.matching.matcher`) would look them up: names
+(lower case, no trailing dot) and every parent name of them against the domains; addresses
+as written against the addresses, and as integers under each prefix length against the
+ranges; URLs (``http://``, host in lower case) with and without their query against the
+URLs; hashes and e-mail addresses in lower case, file names as written. Lower case is
+Python's for text outside ASCII (polars's differs there). Each join also notes the
+indicator values it hit, so the exact matcher is given only those.
+
+What joins may still not match (a value of another kind, any IPv6 address when an
+indicator is IPv6): the exact matcher decides. What does not join never matches.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+import polars as pl
+
+from seawall.intel.matching.compiled import Compiled
+from seawall.intel.matching.observables import Kind, normalise
+
+_IPV4 = r"^\d{1,3}(?:\.\d{1,3}){3}$"  # what the line reader takes for an address
+_OCTETS = r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$"
+_LOWERED = (Kind.DOMAIN, Kind.HASH, Kind.EMAIL)  # looked up without case
+
+
+class Known:
+    """The indicator values of each kind (as series), the ranges by prefix length, and the
+    parts they belong to."""
+
+    def __init__(self, compiled: Compiled) -> None:
+        self.parts = compiled.parts.with_row_index("part")
+        self.by_kind = {kind: compiled.values(kind) for kind in Kind}
+        ips = self.by_kind[Kind.IP]
+        self.ipv6 = bool(ips.str.contains(":", literal=True).any())
+        ranges = ips.filter(ips.str.contains("/", literal=True) & ~ips.str.contains(":"))
+        self.ranges: dict[int, pl.Series] = {}
+        by_prefix: dict[int, list[int]] = {}
+        for text in ranges:
+            network = ipaddress.IPv4Network(text)
+            by_prefix.setdefault(network.prefixlen, []).append(int(network.network_address))
+        for prefix, numbers in by_prefix.items():
+            self.ranges[prefix] = pl.Series(numbers, dtype=pl.UInt32).unique()
+
+    def has(self, kind: Kind) -> bool:
+        """Whether any indicator has a value of ``kind``."""
+        return self.by_kind[kind].len() > 0
+
+
+def _in(values: pl.Expr, found: pl.Series) -> pl.Expr:
+    return values.is_in(found.implode())
+
+
+def _parents(names: pl.Series, domains: pl.Series) -> tuple[pl.Series, set[str]]:
+    """Which names are a domain or under one, and the domains they are under."""
+    hit = pl.Series([False] * names.len())
+    joined: set[str] = set()
+    current = names
+    while current.null_count() < current.len():
+        found = current.is_in(domains.implode()).fill_null(False)
+        if found.any():
+            hit = hit | found
+            joined.update(current.filter(found).to_list())
+        current = current.str.splitn(".", 2).struct.field("field_1")
+    return hit, joined
+
+
+def _ipv4_numbers(values: pl.Series) -> pl.Series:
+    """Each dotted-quad address as an integer; null for anything else."""
+    octets = values.str.extract_groups(_OCTETS)
+    number = pl.lit(0, dtype=pl.UInt64)
+    for at in range(4):
+        octet = octets.struct.field(str(at + 1)).cast(pl.UInt64, strict=False)
+        number = number * 256 + pl.when(octet <= 255).then(octet).otherwise(None)
+    return pl.select(number.alias("n")).to_series()
+
+
+def _lower(values: pl.Series) -> pl.Series:
+    """``str.lower`` of each value: polars for ASCII, Python for the rest (they differ)."""
+    lowered = values.str.to_lowercase()
+    other = values.str.contains(r"^[\x00-\x7f]*$").not_().arg_true()
+    if other.len():
+        python = pl.Series([v.lower() for v in values.gather(other).to_list()], dtype=pl.String)
+        lowered = lowered.scatter(other, python)
+    return lowered
+
+
+def matching(
+    values: pl.Series, kind: Kind | None, sets: Known, joined: set[tuple[Kind, str]]
+) -> pl.Series:
+    """The distinct cell values that may match an indicator; adds the indicator values hit.
+
+    A cell of no set kind (``host``, ``answers``) is an address when the line reader
+    takes it for one (``host_kind``), else a name."""
+    if kind is not None:
+        return values.filter(_matching_kind(values, kind, sets, joined))
+    is_ip = values.str.contains(":", literal=True) | values.str.contains(_IPV4)
+    ips, names = values.filter(is_ip), values.filter(~is_ip)
+    return pl.concat(
+        [
+            ips.filter(_matching_kind(ips, Kind.IP, sets, joined)),
+            names.filter(_matching_kind(names, Kind.DOMAIN, sets, joined)),
+        ]
+    )
+
+
+def _matching_kind(
+    values: pl.Series, kind: Kind, sets: Known, joined: set[tuple[Kind, str]]
+) -> pl.Series:
+    known = sets.by_kind[kind]
+    if not known.len() or not values.len():
+        return pl.Series([False] * values.len(), dtype=pl.Boolean)
+    if kind is Kind.DOMAIN:
+        hit, domains = _parents(_lower(values).str.strip_chars_end("."), known)
+        joined.update((Kind.DOMAIN, d) for d in domains)
+        return hit
+    if kind is Kind.IP:
+        hit = values.is_in(known.implode())
+        joined.update((Kind.IP, v) for v in values.filter(hit).to_list())
+        if sets.ipv6:
+            hit = hit | values.str.contains(":", literal=True)
+        if sets.ranges:
+            numbers = _ipv4_numbers(values)
+            for prefix, networks in sets.ranges.items():
+                size = 1 << (32 - prefix)
+                network = (numbers - numbers % size).cast(pl.UInt32, strict=False)
+                inside = network.is_in(networks.implode()).fill_null(False)
+                if inside.any():
+                    hit = hit | inside
+                    for number in network.filter(inside).unique().to_list():
+                        joined.add((Kind.IP, f"{ipaddress.IPv4Address(number)}/{prefix}"))
+        return hit
+    shown = _lower(values) if kind in _LOWERED else values
+    hit = shown.is_in(known.implode())
+    joined.update((kind, v) for v in shown.filter(hit).to_list())
+    return hit
+
+
+def url_rows(frame: pl.DataFrame, sets: Known, joined: set[tuple[Kind, str]]) -> pl.Series:
+    """Records whose URL (``http://`` host and URI) is an indicator's, with or without its
+    query. Printable ASCII is normalised here; anything else as the exact path does."""
+    host, uri = pl.col("host"), pl.col("uri")
+    with_url = frame.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("row"), host, uri)
+    with_url = with_url.filter(
+        uri.is_not_null() & (uri != "-") & host.is_not_null() & (host != "-") & (host != "")
+    ).select("row", pl.concat_str([host, uri]).alias("rest"))
+    rest = pl.col("rest")
+    clean = rest.str.contains(r"^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$")
+    pieces = rest.str.splitn("/", 2)
+    shown = pl.concat_str(
+        [
+            pl.lit("http://"),
+            pieces.struct.field("field_0").str.to_lowercase(),
+            pl.when(pieces.struct.field("field_1").is_not_null())
+            .then(pl.lit("/") + pieces.struct.field("field_1"))
+            .otherwise(pl.lit("")),
+        ]
+    )
+    urls = with_url.filter(clean).select("row", shown.alias("shown"))
+    other = with_url.filter(~clean)
+    if other.height:
+        exact = [normalise(Kind.URL, f"http://{r}") for r in other["rest"].to_list()]
+        urls = pl.concat(
+            [urls, pl.DataFrame({"row": other["row"], "shown": pl.Series(exact, dtype=pl.String)})]
+        )
+    urls = urls.with_columns(
+        pl.col("shown").str.splitn("?", 2).struct.field("field_0").alias("bare")
+    )
+    known = sets.by_kind[Kind.URL]
+    found = urls.filter(_in(pl.col("shown"), known) | _in(pl.col("bare"), known))
+    for pair in found.select("shown", "bare").iter_rows():
+        joined.update((Kind.URL, url) for url in pair)
+    return found["row"]
+
+
+def candidate_rows(
+    frame: pl.DataFrame,
+    fields: dict[str, Kind | None],
+    separator: str,
+    sets: Known,
+    joined: set[tuple[Kind, str]],
+) -> pl.Series:
+    """The rows of a frame of Zeek columns (``fields``: column -> kind, None for a name or
+    an address) holding a value that joins an indicator's."""
+    rows: list[pl.Series] = []
+    for name, kind in fields.items():
+        if name not in frame.columns:
+            continue
+        # Logs repeat themselves: each distinct cell is split and looked at once.
+        cells = frame[name].unique()
+        cells = cells.filter(~cells.is_in(pl.Series(["-", "(empty)", ""]).implode()))
+        items = pl.DataFrame({"cell": cells}).with_columns(
+            pl.col("cell").str.split(separator).alias("item")
+        )
+        items = items.explode("item").with_columns(pl.col("item").str.strip_chars("<>"))
+        kept = matching(items["item"].unique(), kind, sets, joined)
+        if kept.len():
+            hit_cells = items.filter(_in(pl.col("item"), kept))["cell"]
+            rows.append(frame.select(pl.arg_where(_in(pl.col(name), hit_cells))).to_series())
+    if "host" in frame.columns and "uri" in frame.columns and sets.has(Kind.URL):
+        rows.append(url_rows(frame, sets, joined))
+    return pl.concat(rows).unique().sort() if rows else pl.Series([], dtype=pl.UInt32)
+
+
+def joined_parts(sets: Known, joined: set[tuple[Kind, str]]) -> set[int]:
+    """The parts whose values were joined (every IPv6 one, when any indicator is IPv6: the
+    exact matcher normalises addresses)."""
+    hits = pl.DataFrame(
+        {"kind": [k.value for k, _ in joined], "value": [v for _, v in joined]},
+        schema={"kind": pl.String, "value": pl.String},
+    )
+    parts = sets.parts.join(hits, on=["kind", "value"], how="semi")["part"]
+    if sets.ipv6:
+        parts = pl.concat([parts, sets.parts.filter(pl.col("value").str.contains(":"))["part"]])
+    return set(parts.to_list())
