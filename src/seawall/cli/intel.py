@@ -251,7 +251,7 @@ def import_file(
     help="Write to a file (for suricata, a directory).",
 )
 @click.option(
-    "--include-inactive", is_flag=True, help="Also export revoked, expired and decayed indicators."
+    "--include-inactive", is_flag=True, help="Also export revoked and expired indicators."
 )
 @click.option(
     "--max-tlp",
@@ -499,7 +499,8 @@ def match_logs(
     if follow:
         if len(logs) != 1 or case_ref is not None:
             raise InvalidInput("--follow follows one log (or -), and links no case")
-        how = Following(collection_ref, state_file, Batching(batch, every))
+        cache = node.settings.home / "cache" / "matching"
+        how = Following(collection_ref, state_file, Batching(batch, every), cache)
         follow_logs(node, logs[0], LogFormat(fmt) if fmt else None, how, validity, as_json)
         return
     if state_file is not None:
