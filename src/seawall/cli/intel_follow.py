@@ -81,7 +81,7 @@ def follow_logs(
         raise InvalidInput("--state keeps a file's place; standard input has none to keep")
     who = node.operator()
     with node.unit(who) as ctx:
-        loaded = load_indicators(ctx)
+        loaded = load_indicators(ctx, how.cache)
         if how.collection is not None:
             readable_collections(ctx, how.collection)  # refused now, not at the first match
     tail: Tail

@@ -491,6 +491,7 @@ class Following:
     collection: str | None = None
     state: Path | None = None
     batching: Batching = Batching()
+    cache: Path | None = None  # the compiled indicators' cache folder (see .compiled)
 
 
 def follow_and_match(
@@ -516,7 +517,7 @@ def follow_and_match(
         end = _place(position) if position is not None else f"{run}/{number}"
         with node.unit(who) as ctx:
             if time.monotonic() - loaded_at >= RELOAD:
-                live.use(load_indicators(ctx))
+                live.use(load_indicators(ctx, how.cache))
                 loaded_at = time.monotonic()
             report = match_batch(ctx, live, lines, how.collection, f"{start}-{end}")
         if how.state is not None and position is not None:
