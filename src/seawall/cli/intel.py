@@ -251,7 +251,7 @@ def import_file(
     help="Write to a file (for suricata, a directory).",
 )
 @click.option(
-    "--include-inactive", is_flag=True, help="Also export revoked and expired indicators."
+    "--include-inactive", is_flag=True, help="Also export revoked, expired and decayed indicators."
 )
 @click.option(
     "--max-tlp",
