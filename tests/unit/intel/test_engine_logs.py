@@ -32,6 +32,10 @@ URL_HIT = (
     "1320279567.1\tCa\t10.0.0.5\t50000\t45.77.1.9\t80\tgate.phish-kit.net/kit/login.php"
     "\tIntel::URL\tHTTP::IN_URL\tzeek\tIntel::URL\tseawall:phish\t-\t-\t-"
 )
+INBOUND_HIT = (
+    "1320279569.3\tCb\t45.77.1.9\t443\t10.0.0.6\t22\t45.77.1.9\tIntel::ADDR\tConn::IN_ORIG"
+    "\tzeek\tIntel::ADDR\tseawall:phish\t-\t-\t-"
+)
 HASH_HIT = (
     "1320279568.2\t-\t-\t-\t-\t-\t44d88612fea8a8f36de82e1278abb02f\tIntel::FILE_HASH"
     "\tFiles::IN_HASH\tzeek\tIntel::FILE_HASH\tseawall:phish\tFa1\ttext/plain\t-"
@@ -45,10 +49,11 @@ def read(fmt: LogFormat, *lines: str) -> list[object]:
 
 def test_zeek_intel_log_gives_the_seen_indicator_and_the_client() -> None:
     assert detect_format(INTEL_TSV) is LogFormat.ZEEK
-    assert read(LogFormat.ZEEK, *INTEL_TSV, DOMAIN_HIT, URL_HIT, HASH_HIT) == [
+    assert read(LogFormat.ZEEK, *INTEL_TSV, DOMAIN_HIT, URL_HIT, HASH_HIT, INBOUND_HIT) == [
         ("1320279566.452687", "192.168.2.76", [(Kind.DOMAIN, "www.reddit.com")]),
         ("1320279567.1", "10.0.0.5", [(Kind.URL, "http://gate.phish-kit.net/kit/login.php")]),
         ("1320279568.2", None, [(Kind.HASH, "44d88612fea8a8f36de82e1278abb02f")]),
+        ("1320279569.3", "10.0.0.6", [(Kind.IP, "45.77.1.9")]),
     ]
 
 

@@ -48,13 +48,16 @@ def _intel_value(kind_name: str | None, indicator: str | None) -> Values:
     return [(kind, f"http://{indicator}" if kind is Kind.URL else indicator)]
 
 
+_INTEL_FIELDS = ("ts", "id.orig_h", "id.resp_h", "seen.indicator", "seen.indicator_type")
+
+
 class IntelLogReader:
     """Zeek's ``intel.log`` (TSV or JSON) by its seen indicator; any other Zeek log is read
     by ``inner``, the reader of its format."""
 
     def __init__(self, inner: Reader) -> None:
         self.inner = inner
-        self.intel: tuple[int, int, int, int] | None = None  # ts, host, indicator, type
+        self.intel: list[tuple[str, int]] | None = None  # intel.log's columns, by name
 
     def __call__(self, line: str) -> Observation | None:
         """One line: a header, an intel.log hit, or a record of any other log."""
@@ -62,22 +65,19 @@ class IntelLogReader:
             self._header(line)
             return self.inner(line)
         if self.intel is not None:
-            return self._tsv(line.rstrip("\n").split("\t"), *self.intel)
+            cells = line.rstrip("\n").split("\t")
+            return _hit(
+                {
+                    name: cells[at]
+                    for name, at in self.intel
+                    if at < len(cells) and cells[at] not in ("-", "(empty)")
+                }
+            )
         if '"seen.indicator"' in line:
             record = _json_line(line)
             if record is not None:
-                return _json_hit(record)
+                return _hit(record)
         return self.inner(line)
-
-    @staticmethod
-    def _tsv(cells: list[str], ts: int, host: int, at: int, kind: int) -> Observation | None:
-        if len(cells) <= max(at, kind):
-            return None
-        values = _intel_value(cells[kind], cells[at])
-        if not values:
-            return None
-        source = cells[host] if 0 <= host < len(cells) and cells[host] != "-" else None
-        return (cells[ts] if ts >= 0 else None), source, values
 
     def _header(self, line: str) -> None:
         name, _, rest = line.rstrip("\n").partition("\t")
@@ -87,16 +87,7 @@ class IntelLogReader:
         if "seen.indicator" not in names or "seen.indicator_type" not in names:
             self.intel = None
             return
-
-        def where(field: str) -> int:
-            return names.index(field) if field in names else -1
-
-        self.intel = (
-            where("ts"),
-            where("id.orig_h"),
-            where("seen.indicator"),
-            where("seen.indicator_type"),
-        )
+        self.intel = [(field, names.index(field)) for field in _INTEL_FIELDS if field in names]
 
 
 def _json_line(line: str) -> dict[str, Any] | None:
@@ -109,12 +100,16 @@ def _json_line(line: str) -> dict[str, Any] | None:
     return parsed if isinstance(parsed, dict) else None
 
 
-def _json_hit(record: dict[str, Any]) -> Observation | None:
+def _hit(record: dict[str, Any]) -> Observation | None:
+    """One intel.log record: its seen indicator, and the host that is not the indicator."""
     values = _intel_value(record.get("seen.indicator_type"), record.get("seen.indicator"))
     if not values:
         return None
-    source = record.get("id.orig_h")
-    return str(record.get("ts", "")) or None, str(source) if source else None, values
+    orig, resp = record.get("id.orig_h"), record.get("id.resp_h")
+    # An address seen as the originator (inbound from it): the internal host is the responder.
+    host = resp if orig is not None and str(orig) == values[0][1] else orig
+    when = record.get("ts")
+    return (str(when) if when not in (None, "") else None), (str(host) if host else None), values
 
 
 def _first(metadata: dict[str, Any], key: str) -> str | None:
