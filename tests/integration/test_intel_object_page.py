@@ -69,6 +69,14 @@ REL = obj(
     source_ref=LURE["id"],
     target_ref=RAT["id"],
 )
+CREW = obj("intrusion-set", 8, name="Lure Crew")
+USES = obj(
+    "relationship",
+    9,
+    relationship_type="uses",
+    source_ref=CREW["id"],
+    target_ref=RAT["id"],
+)
 REPORT = obj(
     "report",
     6,
@@ -110,7 +118,9 @@ def analysts(node: Node, live_server: LiveServer) -> Analysts:
     with node.unit(principals["x"]) as ctx:
         create_collection(ctx, "region", "Region", None, "green")
         create_collection(ctx, "bank-a", "Bank A", Audience(organisations=(orgs["a"],)), "red")
-        writing.add_objects(ctx, get_collection(ctx, "region"), [LURE, AMBER, RAT, REL, REPORT])
+        writing.add_objects(
+            ctx, get_collection(ctx, "region"), [LURE, AMBER, RAT, REL, REPORT, CREW, USES]
+        )
         writing.add_objects(ctx, get_collection(ctx, "bank-a"), [BANK_ONLY])
     return Analysts(node, live_server, principals["x"], cookies, bearer)
 
@@ -148,6 +158,8 @@ def test_each_analyst_sees_the_value_neighbourhood_and_correlations_they_may_rea
     assert svg is not None
     drawn = re.sub(r'href="[^"]*"', "", svg.group(0))
     assert "BadRAT" in drawn and "Lure campaign report" in drawn
+    assert "Lure Crew" in drawn and "intrusion-set" in drawn  # two steps away, via BadRAT
+    assert "Lure Crew" not in section(theirs, "related")  # the tables list one step only
     assert not re.search(r"[a-z-]+--[0-9a-f-]{36}", drawn)
     assert 'viewBox="0 0 360 360"' in drawn and 'width="100%"' in drawn
     assert f'href="/intel/collections/region/objects/{RAT["id"]}"' in svg.group(0)

@@ -26,6 +26,8 @@ from seawall.intel.store.visibility import allows, visible
 # Objects that refer to others: how far a page looks for them.
 REFERRERS = ("relationship", "report", "sighting", "note")
 _NAMED_LIMIT = 500
+# How many related objects the graph's outer ring looks behind.
+SECOND_HOP_PARENTS = 6
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,8 @@ class Neighbourhood:
     cases: list[Ref] = field(default_factory=list)
     sightings: list[tuple[str, Version]] = field(default_factory=list)
     correlation: Correlation = field(default_factory=lambda: Correlation((), [], False))
+    # Two steps away through relationships: (the neighbour it hangs from, kind, object).
+    second: list[tuple[str, str, Ref]] = field(default_factory=list)
 
     def neighbours(self) -> list[tuple[str, Ref]]:
         """Every other object one step away, once, with the edge's label."""
@@ -161,7 +165,33 @@ def neighbourhood(ctx: Ctx, alias: str, obj: Version) -> Neighbourhood:
                     cases[str(ref)] = names[str(ref)]
     around.cases = sorted(cases.values(), key=lambda r: r.name)
     around.correlation = correlated(ctx, obj)
+    around.second = _second_hop(ctx, around)
     return around
+
+
+def _second_hop(ctx: Ctx, around: Neighbourhood) -> list[tuple[str, str, Ref]]:
+    """The relationships of the first few related objects the reader may see, to objects
+    not already one step away."""
+    near = {around.center.id, *(ref.id for _, ref in around.neighbours())}
+    found: list[tuple[str, str, str]] = []
+    parents = [
+        ref
+        for link in around.relationships
+        for ref in (link.source, link.target)
+        if ref.id != around.center.id and ref.collection is not None
+    ][:SECOND_HOP_PARENTS]
+    for parent in parents:
+        for _, version in holding(ctx, parent.id, ("relationship",)):
+            body = version.body
+            ends = (str(body.get("source_ref")), str(body.get("target_ref")))
+            if parent.id not in ends:
+                continue
+            other = ends[1] if ends[0] == parent.id else ends[0]
+            if other not in near:
+                near.add(other)
+                found.append((parent.id, str(body.get("relationship_type", "related-to")), other))
+    names = named(ctx, [other for _, _, other in found])
+    return [(parent, kind, names[other]) for parent, kind, other in found]
 
 
 __all__ = ["REFERRERS", "Link", "Neighbourhood", "Ref", "named", "neighbourhood"]

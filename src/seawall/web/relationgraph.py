@@ -16,6 +16,9 @@ from dataclasses import dataclass
 from seawall.intel.neighbourhood import Neighbourhood, Ref
 
 SIZE = 360
+# Each ring's radius, as a share of the drawing's side: the outer ring leaves room for the
+# two label lines under its lowest node.
+RINGS = {1: 0.27, 2: 0.40}
 MAX_NODES = 24
 # (type prefix) -> fill; anything else is grey.
 COLOURS: dict[str, str] = {
@@ -63,7 +66,7 @@ def radial_layout(
     mid = size / 2
     spots: dict[str, tuple[float, float]] = {center: (mid, mid)}
     first = [p for p in places if p.hop == 1]
-    radii = {1: size * 0.27, 2: size * 0.42}
+    radii = {hop: size * share for hop, share in RINGS.items()}
     angles: dict[str, float] = {}
     slice_ = 2 * math.pi / max(1, len(first))
     for i, place in enumerate(first):
@@ -90,6 +93,13 @@ class GraphNode:
     colour: str
     href: str | None
     center: bool
+    # Labels near the sides run toward the middle, so none is cut off by the viewBox.
+    anchor: str = "middle"
+
+    @property
+    def label_x(self) -> float:
+        """Where the labels start, end or centre."""
+        return {"start": self.x - 8, "end": self.x + 8}.get(self.anchor, self.x)
 
 
 @dataclass(frozen=True)
@@ -117,6 +127,14 @@ def _short(text: str, limit: int = 22) -> str:
     return text if len(text) <= limit else f"{text[: limit - 1]}…"
 
 
+def _anchor(x: float, size: int) -> str:
+    if x < size * 0.3:
+        return "start"
+    if x > size * 0.7:
+        return "end"
+    return "middle"
+
+
 def graph_of(around: Neighbourhood, size: int = SIZE) -> Graph | None:
     """The graph of a neighbourhood, or None when nothing is around the object."""
     neighbours = around.neighbours()
@@ -125,10 +143,17 @@ def graph_of(around: Neighbourhood, size: int = SIZE) -> Graph | None:
     shown = neighbours[:MAX_NODES]
     center = around.center
     places = [Place(ref.id, center.id, 1) for _, ref in shown]
+    ring = {ref.id for _, ref in shown}
+    outer = [(p, label, ref) for p, label, ref in around.second if p in ring]
+    outer = outer[: max(0, MAX_NODES - len(shown))]
+    places += [Place(ref.id, parent, 2) for parent, _, ref in outer]
     spots = radial_layout(center.id, places, size)
     refs: dict[str, Ref] = {center.id: center, **{ref.id: ref for _, ref in shown}}
+    refs.update({ref.id: ref for _, _, ref in outer})
     cx, cy = spots[center.id]
-    edges = tuple(GraphEdge(cx, cy, *spots[ref.id], label=label) for label, ref in shown)
+    edges = tuple(GraphEdge(cx, cy, *spots[ref.id], label=label) for label, ref in shown) + tuple(
+        GraphEdge(*spots[parent], *spots[ref.id], label=label) for parent, label, ref in outer
+    )
     nodes = tuple(
         GraphNode(
             x=x,
@@ -138,6 +163,7 @@ def graph_of(around: Neighbourhood, size: int = SIZE) -> Graph | None:
             colour=colour_of(refs[i].type),
             href=refs[i].href,
             center=i == center.id,
+            anchor=_anchor(x, size),
         )
         for i, (x, y) in spots.items()
     )

@@ -11,7 +11,15 @@ from seawall.intel.correlation import Correlated, Correlation
 from seawall.intel.matching.observables import Kind, Observable
 from seawall.intel.neighbourhood import Link, Neighbourhood, Ref
 from seawall.intel.tlp import Tlp
-from seawall.web.relationgraph import MAX_NODES, SIZE, Place, colour_of, graph_of, radial_layout
+from seawall.web.relationgraph import (
+    MAX_NODES,
+    RINGS,
+    SIZE,
+    Place,
+    colour_of,
+    graph_of,
+    radial_layout,
+)
 
 
 @given(st.lists(st.integers(min_value=0, max_value=4), min_size=0, max_size=30))
@@ -25,7 +33,8 @@ def test_every_node_is_placed_inside_the_square_on_its_hops_ring(children: list[
         x, y = spots[place.id]
         assert 0 <= x <= SIZE and 0 <= y <= SIZE
         distance = math.dist((x, y), spots["c"])
-        assert math.isclose(distance, SIZE * (0.27 if place.hop == 1 else 0.42))
+        assert math.isclose(distance, SIZE * RINGS[place.hop])
+        assert y + 30 <= SIZE  # the two label lines under it fit
     # No two nodes on one spot.
     rounded = {(round(x, 3), round(y, 3)) for x, y in spots.values()}
     assert len(rounded) == len(spots)
@@ -59,3 +68,18 @@ def test_the_drawing_names_and_colours_nodes_links_what_is_seen_and_caps_the_cou
     assert by_name["malware"].href is None  # unseen: its type only, no link
     assert {e.label for e in graph.edges} == {"indicates", "shares a value"}
     assert graph_of(Neighbourhood(center)) is None
+
+
+def test_the_outer_ring_hangs_from_its_parent() -> None:
+    center = Ref("indicator--1", "indicator", "Lure domain", "region")
+    rat = Ref("malware--2", "malware", "BadRAT", "region")
+    crew = Ref("intrusion-set--3", "intrusion-set", "Lure Crew", "region")
+    link = Link(Ref("relationship--4", "relationship", "indicates"), "indicates", center, rat)
+    around = Neighbourhood(center, relationships=[link], second=[(rat.id, "uses", crew)])
+    graph = graph_of(around)
+    assert graph is not None
+    spots = {n.name: (n.x, n.y) for n in graph.nodes}
+    assert {(e.label, (e.x1, e.y1), (e.x2, e.y2)) for e in graph.edges} == {
+        ("indicates", spots["Lure domain"], spots["BadRAT"]),
+        ("uses", spots["BadRAT"], spots["Lure Crew"]),
+    }
