@@ -16,6 +16,7 @@ import pytest
 from seawall.core import organisations, tokens, users, websessions
 from seawall.core.node import Node
 from seawall.intel import attack
+from seawall.intel import cases as casework
 from seawall.intel.collections import Audience, create_collection, get_collection
 from seawall.intel.store import writing
 from seawall.intel.tlp import Tlp, marking_id
@@ -70,6 +71,7 @@ class Analysts:
     live: LiveServer
     cookies: dict[str, str]
     bearer: dict[str, str]
+    case: str
 
     def get(self, who: str, path: str) -> httpx.Response:
         with httpx.Client(base_url=self.live.url, timeout=10) as client:
@@ -106,7 +108,9 @@ def analysts(node: Node, live_server: LiveServer) -> Analysts:
             ctx, get_collection(ctx, "region"), linked(1, ids["T1566.001"], Tlp.GREEN)
         )
         writing.add_objects(ctx, get_collection(ctx, "bank-a"), linked(2, ids["T1059"], Tlp.RED))
-    return Analysts(live_server, cookies, bearer)
+        case = casework.open_case(ctx, "region", "Lures")
+        casework.link_objects(ctx, case.id, [sid("indicator", 1), sid("indicator", 2)])
+    return Analysts(live_server, cookies, bearer, case.id)
 
 
 def hot(page: str) -> set[str]:
@@ -165,3 +169,22 @@ def test_the_page_speaks_four_languages(analysts: Analysts, lang: str, heading: 
     page = analysts.get("x", f"/intel/techniques?lang={lang}")
     assert page.status_code == 200
     assert heading in page.text, re.findall(r"<h1>.*?</h1>", page.text, re.S)
+
+
+def techniques_card(page: str) -> set[str]:
+    """The technique ids the page's ATT&CK techniques card lists."""
+    found = re.search(r'id="techniques".*?</section>', page, re.S)
+    return set(re.findall(r"<code>(T[0-9.]+)</code>", found.group(0))) if found else set()
+
+
+def test_indicator_and_case_pages_show_the_techniques_each_analyst_may_read(
+    analysts: Analysts,
+) -> None:
+    one = f"/intel/collections/region/objects/{sid('indicator', 1)}"
+    two = f"/intel/collections/bank-a/objects/{sid('indicator', 2)}"
+    assert techniques_card(analysts.get("x", one).text) == {"T1566.001"}
+    assert techniques_card(analysts.get("y", one).text) == {"T1566.001"}
+    assert techniques_card(analysts.get("x", two).text) == {"T1059"}
+    case = f"/intel/cases/{analysts.case}"
+    assert techniques_card(analysts.get("x", case).text) == {"T1059", "T1566.001"}
+    assert techniques_card(analysts.get("y", case).text) == {"T1566.001"}

@@ -12,7 +12,7 @@ from seawall.core.access import Perm, require
 from seawall.core.paging import PageRequest, parse_limit
 from seawall.errors import InvalidInput
 from seawall.intel import cases as casework
-from seawall.intel import search
+from seawall.intel import search, techniques
 from seawall.intel.cases import CaseQuery, Severity, Sort, Status, TaskState
 from seawall.web.deps import UiPage, read_form_csrf
 from seawall.web.pages import attempt, page_gettext, render
@@ -121,6 +121,9 @@ def _case_page(
         statuses=[s.value for s in Status],
         determinations=[d.value for d in casework.Determination],
         severities=[s.value for s in Severity],
+        techniques=techniques.case_techniques(
+            page.ctx, [e.target_id for e in found.timeline if e.target_name]
+        ),
     )
 
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from seawall.errors import InvalidInput
 from seawall.intel import cases as casework
-from seawall.intel import correlation, decay, revisions, search
+from seawall.intel import correlation, decay, revisions, search, techniques
 from seawall.intel.admission import holder_key, submitter_of
 from seawall.intel.collections import can_write, get_collection
 from seawall.intel.errors import InvalidStixObject
@@ -101,6 +101,7 @@ def _object_page(
         stricter=[level for level in Tlp if level >= newest.tlp],
         cases=casework.open_case_titles(ctx) if page.who.nation else [],
         moment=_moment,
+        techniques=techniques.techniques_of(ctx, newest.id),
     )
 
 
