@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, and_, not_, or_, select
 
 from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
@@ -131,8 +131,14 @@ def newest_visible(ctx: Ctx, types: Iterable[str], *where: ColumnElement[bool]) 
 
 
 def not_mitre() -> ColumnElement[bool]:
-    """SQL: the row was not made by MITRE (ATT&CK's own relationships are not observations)."""
-    return or_(IntelObject.created_by_ref.is_(None), IntelObject.created_by_ref != MITRE_IDENTITY)
+    """SQL: the row was not made by MITRE (ATT&CK's own relationships are not observations).
+
+    A few ATT&CK relationships name MITRE only in ``x_mitre_modified_by_ref``; bodies are
+    stored as compact JSON, so the property reads as below.
+    """
+    made = or_(IntelObject.created_by_ref.is_(None), IntelObject.created_by_ref != MITRE_IDENTITY)
+    modified = IntelObject.body.contains(f'"x_mitre_modified_by_ref":"{MITRE_IDENTITY}"')
+    return and_(made, not_(modified))
 
 
 def tactic_names(ctx: Ctx) -> dict[str, str]:

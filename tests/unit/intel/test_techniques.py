@@ -222,3 +222,17 @@ def test_cli_heatmap_prints_the_region_and_one_nation(tmp_path: Path) -> None:
     text = run_seawall(home, "intel", "attack", "heatmap", "--nation", "JM")
     assert text.code == 0, text.output
     assert "ATT&CK for ICS" in text.out and "JM" in text.out
+
+
+def test_attacks_own_relationships_never_count_even_without_created_by_ref(
+    node: Node, ids: dict[str, str]
+) -> None:
+    # ATT&CK for ICS ships a few relationships with only x_mitre_modified_by_ref naming MITRE.
+    objects = attack.read_bundle((DATA / "enterprise-attack-slice.json").read_bytes())
+    for obj in objects:
+        if obj["type"] == "relationship":
+            obj.pop("created_by_ref")
+    with node.unit(node.operator()) as ctx:
+        attack.import_attack(ctx, objects)
+        found = heatmap.heatmap(ctx)
+    assert found.linked == 0 and found.unplaced == []
