@@ -234,3 +234,38 @@ def test_a_compressed_or_binary_file_is_refused_not_followed(tmp_path: Path) -> 
     log.write_bytes(b"\xd4\xc3\xb2\xa1\x02\x00\x04\x00" + b"\x00" * 64)  # a pcap
     with pytest.raises(UnreadableLog, match="compressed or binary"):
         follow(FileTail(log), Collected(), stop, FAST)
+
+
+def test_a_writer_that_goes_on_in_the_renamed_file_until_it_reopens_loses_nothing(
+    tmp_path: Path,
+) -> None:
+    # logrotate's `create` with a postrotate HUP: the log is renamed and an empty one made,
+    # but the writer goes on in the renamed file until it is told to reopen the name.
+    log = tmp_path / "dns.log"
+    writer = log.open("w")
+    writer.write("".join(HEADER + RECORDS[:10]))
+    writer.flush()
+    collected, _, finish = _run(FileTail(log))
+    collected.wait_for(len(HEADER) + 10)
+    log.rename(tmp_path / "dns.log.1")
+    log.write_text("".join(HEADER))
+    collected.wait_for(2 * len(HEADER) + 10)  # the reader is on the new file now
+    writer.write("".join(RECORDS[10:20]))  # still into the renamed file
+    writer.close()
+    collected.wait_for(2 * len(HEADER) + 20)
+    _append(log, "".join(RECORDS[20:]))  # reopened
+    finish()
+    assert collected.lines == HEADER + RECORDS[:10] + HEADER + RECORDS[10:20] + RECORDS[20:]
+
+
+def test_a_rotated_file_let_go_counts_its_unterminated_last_line(tmp_path: Path) -> None:
+    log = tmp_path / "dns.log"
+    log.write_text("".join(RECORDS[:3]) + RECORDS[3].rstrip("\n"))
+    collected, stop = Collected(), threading.Event()
+    tail = FileTail(log, linger=0.0)
+    assert tail.lines(10) == RECORDS[:3]
+    log.rename(tmp_path / "dns.log.1")
+    log.write_text(RECORDS[4])
+    stop.set()
+    follow(tail, collected, stop, FAST)
+    assert sorted(collected.lines) == sorted([RECORDS[3], RECORDS[4]])  # each once

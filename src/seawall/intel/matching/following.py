@@ -4,12 +4,13 @@
 
 - **renamed and recreated** (Zeek, logrotate's default): when the name points to another
   file (its device and inode changed), the old file is read to its end first, then the
-  new one from its first byte;
+  new one from its first byte; the old one is still read until it has been quiet for
+  :data:`LINGER` seconds, since a writer may go on in it until it reopens the name;
 - **truncated in place** (logrotate's ``copytruncate``): when the file is shorter than
   what was read, or its first bytes changed, it is read again from its first byte.
 
 A line counts once it ends in a newline, so a record half-written when it is read waits
-for its end; the last line of a rotated-away file counts without one.
+for its end; the last line of a rotated-away file counts without one once it is let go.
 
 :func:`follow` hands the lines to a ``flush`` in batches, every ``records`` lines or
 ``seconds`` after the first unflushed line, whichever comes first, and once more when it
@@ -48,6 +49,7 @@ from seawall.intel.matching.validity import Validity
 from seawall.intel.search import readable_collections
 
 HEAD = 4096  # bytes of a file's top that tell one file from the next under the same name
+LINGER = 60.0  # seconds a rotated-away file is still read after it last grew
 CHUNK = 2**16
 
 
@@ -115,6 +117,7 @@ class _Open:
     offset: int = 0  # after the last line handed out
     head: bytes = b""  # the file's first bytes (up to HEAD), as read
     buffer: bytes = b""  # read past the last complete line
+    grew: float = 0.0  # when it last gave something (a rotated-away file is read a while)
     lines: deque[tuple[str, int]] = field(default_factory=deque)  # (line, offset after it)
 
     @property
@@ -126,12 +129,15 @@ class _Open:
 class FileTail:
     """The complete lines of a file followed by name, across rotation and truncation."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, linger: float = LINGER) -> None:
         self.path = path
+        self.linger = linger
         self.header: list[str] = []  # a resumed file's header lines (Zeek's #fields), unread
         self.notes: list[str] = []  # what the user should know (lines that could not be read)
         self.ended = False  # a file never ends; a pipe does
         self._file: _Open | None = None
+        # Rotated-away files still read: a writer may go on in one until it reopens the name.
+        self._previous: list[_Open] = []
 
     @classmethod
     def resume(cls, path: Path, position: Position | None) -> FileTail:
@@ -185,7 +191,7 @@ class FileTail:
 
     def lines(self, limit: int) -> list[str]:
         """Up to ``limit`` complete lines written since the last call (none: nothing new)."""
-        out: list[str] = []
+        out = self._previous_lines(limit) if self._previous else []
         while len(out) < limit:
             current = self._file or self._open_new()
             if current is None:
@@ -202,10 +208,33 @@ class FileTail:
         stop.wait(seconds)
 
     def close(self) -> None:
-        """Let the file go."""
+        """Let the files go."""
+        for old in self._previous:
+            old.handle.close()
+        self._previous = []
         if self._file is not None:
             self._file.handle.close()
             self._file = None
+
+    def _previous_lines(self, limit: int) -> list[str]:
+        """What rotated-away files gained; one quiet for ``linger`` seconds is let go, its
+        unterminated last line counted (its writer is done with it)."""
+        out: list[str] = []
+        now = time.monotonic()
+        for old in list(self._previous):
+            while len(out) < limit:
+                if old.lines:
+                    out.append(old.lines.popleft()[0])
+                elif self._fill(old):
+                    old.grew = now
+                else:
+                    break
+            if not old.lines and now - old.grew >= self.linger:
+                if old.buffer:
+                    out.append(old.buffer.decode("utf-8", "replace") + "\n")
+                old.handle.close()
+                self._previous.remove(old)
+        return out
 
     def _open_new(self) -> _Open | None:
         try:
@@ -252,12 +281,8 @@ class FileTail:
         except FileNotFoundError:
             return False
         if (found.st_dev, found.st_ino) != (current.device, current.inode):
-            if current.buffer:  # the old file is done: its unterminated last line counts
-                end = current.read_to
-                current.lines.append((current.buffer.decode("utf-8", "replace") + "\n", end))
-                current.buffer = b""
-                return True
-            current.handle.close()
+            current.grew = time.monotonic()
+            self._previous.append(current)
             self._file = None
             return self._open_new() is not None
         if found.st_size < current.read_to or not self._same_top(current):
