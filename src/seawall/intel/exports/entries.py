@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from seawall.intel.matching.observables import Kind, decisive
@@ -40,16 +41,26 @@ class Entry:
     certificate: bool = False
 
 
+@lru_cache(maxsize=262_144)
+def _warninglisted(pattern: str) -> str | None:
+    """Why a pattern's values are warninglisted, or None. Remembered per pattern: the lists
+    are the package's data, fixed for the process, and a feed polled every minute asks
+    again about the same patterns."""
+    verdict = assess({"type": "indicator", "pattern_type": "stix", "pattern": pattern})
+    return verdict.reason if verdict.hits else None
+
+
 def skip_reason(body: Mapping[str, Any]) -> str | None:
     """Why an active indicator stays out of sensor exports, or None when it may go."""
     if body.get("type") != "indicator" or body.get("pattern_type") != "stix":
         return "not a STIX-pattern indicator"
     if NOT_FOR_DETECTION in (body.get("labels") or []):
         return "marked not for detection"
-    verdict = assess(body)
-    if verdict.hits:
-        return f"warninglisted: {verdict.reason}"
-    if decisive(str(body.get("pattern", ""))) is None:
+    pattern = str(body.get("pattern", ""))
+    warning = _warninglisted(pattern)
+    if warning is not None:
+        return f"warninglisted: {warning}"
+    if decisive(pattern) is None:
         return "no single value proves its pattern"
     return None
 
