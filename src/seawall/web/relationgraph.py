@@ -123,14 +123,15 @@ class Graph:
     left_out: int
 
 
-def _short(text: str, limit: int = 22) -> str:
+def _short(text: str, limit: int = 18) -> str:
     return text if len(text) <= limit else f"{text[: limit - 1]}…"
 
 
 def _anchor(x: float, size: int) -> str:
-    if x < size * 0.3:
+    # Only the outer ring comes this close to the sides; the inner ring's labels centre.
+    if x < size * 0.15:
         return "start"
-    if x > size * 0.7:
+    if x > size * 0.85:
         return "end"
     return "middle"
 
