@@ -106,6 +106,16 @@ class HeatMap:
     top: int = 0
 
     @property
+    def legend(self) -> list[tuple[int, int]]:
+        """(shade, the highest score it shows) for each shade a score can take on this map."""
+        out: list[tuple[int, int]] = []
+        for shade in range(1, SHADES):
+            upper = self.top * shade // (SHADES - 1)
+            if upper >= 1 and (not out or upper > out[-1][1]):
+                out.append((shade, upper))
+        return out
+
+    @property
     def linked(self) -> int:
         """How many techniques in the grid have anything linked."""
         return sum(1 for c in self.columns for cell in c.cells if cell.score)

@@ -200,6 +200,10 @@ def test_the_grid_is_the_matrix_in_order_and_unknown_techniques_are_unplaced(
     assert initial.cells[0].subtechniques == (("T1566.001", "Spearphishing Attachment", 4),)
     assert [(c.attack_id, c.score) for c in found.unplaced] == [("T0803", 2)]  # 1 + sighting
     assert found.top == 4 and initial.cells[0].shade == heatmap.SHADES - 1
+    assert found.legend == [(1, 1), (2, 2), (3, 3), (4, 4)]
+    assert heatmap.HeatMap("d", "m", None, top=2).legend == [(2, 1), (4, 2)]
+    assert heatmap.HeatMap("d", "m", None, top=1).legend == [(4, 1)]
+    assert [heatmap._shade(s, 2) for s in (0, 1, 2)] == [0, 2, 4]
     assert [(c.attack_id, c.objects) for col in ics.columns for c in col.cells if c.score] == [
         ("T0803", 1)
     ]
