@@ -125,8 +125,8 @@ def test_suricata_export_writes_rules_and_the_lists_they_read(
         for o in r.options
         if o.name == "metadata"
     }
-    assert ids == {ID[1], ID[2], None}  # None: the hash-list rules
-    assert len(rules) == 3 + 2 + 5
+    assert ids == {ID[1], ID[2], ID[9], None}  # None: the hash-list rules
+    assert len(rules) == 3 + 2 + 2 + 5
     refused = sw(nation.home, "intel", "export", "--format", "suricata")
     assert refused.code == 65 and "give -o DIRECTORY" in refused.err
 

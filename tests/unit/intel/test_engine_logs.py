@@ -122,6 +122,7 @@ def test_suricata_alert_of_a_seawall_rule_gives_the_value_it_names() -> None:
     )
     inbound = eve_alert("45.77.1.9", "10.0.0.7", "ip", "45.77.1.0/24")
     outbound = eve_alert("10.0.0.8", "45.77.1.9", "ip", "45.77.1.9")
+    url = eve_alert("10.0.0.4", "45.77.1.9", "url", "http://phish-kit.net/login.php")
     other = json.dumps(
         {
             "timestamp": "2026-11-20T10:00:01+0000",
@@ -132,10 +133,15 @@ def test_suricata_alert_of_a_seawall_rule_gives_the_value_it_names() -> None:
         }
     )
     assert detect_format([dns]) is LogFormat.SURICATA
-    assert read(LogFormat.SURICATA, dns, inbound, outbound, other) == [
+    assert read(LogFormat.SURICATA, dns, inbound, outbound, url, other) == [
         ("2026-11-20T10:00:00.123456+0000", "10.0.0.5", [(Kind.DOMAIN, "phish-kit.net")]),
         ("2026-11-20T10:00:00.123456+0000", "10.0.0.7", [(Kind.IP, "45.77.1.9")]),
         ("2026-11-20T10:00:00.123456+0000", "10.0.0.8", [(Kind.IP, "45.77.1.9")]),
+        (
+            "2026-11-20T10:00:00.123456+0000",
+            "10.0.0.4",
+            [(Kind.URL, "http://phish-kit.net/login.php")],
+        ),
         ("2026-11-20T10:00:01+0000", "10.0.0.9", [(Kind.IP, "10.0.0.9"), (Kind.IP, "45.77.1.10")]),
     ]
 

@@ -163,7 +163,7 @@ def test_suricata_rules_parse_and_name_what_they_match() -> None:
         "alert smb any any -> any any",
         "alert nfs any any -> any any",
     }
-    domain = [r for r in rules if "evil.example" in str(r.msg)]
+    domain = [r for r in rules if str(r.msg).endswith(" evil.example - indicator 1")]
     assert {str(r.msg) for r in domain} == {
         f"SEAWALL INTEL {k} evil.example - indicator 1"
         for k in ("dns.query", "tls.sni", "http.host")
@@ -176,7 +176,33 @@ def test_suricata_rules_parse_and_name_what_they_match() -> None:
         meta = dict(item.split(" ", 1) for item in options["metadata"].data)
         assert meta["seawall_id"] == "indicator--00000000-0000-4000-8000-000000000001"
         assert meta["seawall_value"] == "evil.example"
-    assert len({r.sid for r in rules}) == len(rules) == 3 + 6 + 2 * 5
+    assert len({r.sid for r in rules}) == len(rules) == 3 + 6 + 2 + 2 * 5
+    url = [r for r in rules if "http url" in str(r.msg)]
+    uris = {
+        tuple(f"{o.name}:{o.value}" if o.value else o.name for o in r.options[1:9]) for r in url
+    }
+    assert uris == {
+        (
+            "http.host",
+            'content:"evil.example"',
+            "startswith",
+            "endswith",
+            "http.uri.raw",
+            'content:"/gate.php"',
+            "startswith",
+            "endswith",
+        ),
+        (
+            "http.host",
+            'content:"evil.example"',
+            "startswith",
+            "endswith",
+            "http.uri.raw",
+            'content:"/gate.php?"',
+            "startswith",
+            "classtype:trojan-activity",
+        ),
+    }
 
 
 def test_suricata_check_finds_no_mandatory_or_unexpected_issue() -> None:
@@ -204,6 +230,18 @@ def test_sids_never_clash_even_when_their_hashes_do(keys: list[str]) -> None:
     rules = suricataparser.parse_rules(suricata_rules(entries))
     assert len({r.sid for r in rules}) == 2 * len(entries)
     assert sid_of("x") == sid_of("x")
+
+
+def test_url_rules_take_plain_http_urls_and_escape_what_content_cannot_hold() -> None:
+    odd = entry(Kind.URL, 'http://evil.example/a;b"c|d e', 1)
+    rules = suricataparser.parse_rules(suricata_rules([odd]))
+    contents = {o.value for r in rules for o in r.options if o.name == "content"}
+    assert contents == {'"evil.example"', '"/a|3B|b|22|c|7C|d|20|e"', '"/a|3B|b|22|c|7C|d|20|e?"'}
+    for rule in rules:
+        meta = dict(item.split(" ", 1) for item in rule.options[-1].value.data)
+        assert set(meta) == {"seawall_id", "seawall_tlp"}  # the value holds a ";"
+    assert suricata_rules([entry(Kind.URL, "https://evil.example/x")]) == ""
+    assert suricata_rules([entry(Kind.URL, "http://evil.example:8080/x")]) == ""
 
 
 def test_hash_lists_hold_each_hash_once() -> None:

@@ -3,9 +3,11 @@
 Each domain becomes three rules, on ``dns.query``, ``tls.sni`` and ``http.host``; each
 matches the name and every name under it (``dotprefix`` with an ``endswith`` content on
 ``.name``), as Seawall's own matcher does, and never ``notname``. Each address or range
-becomes two ``ip`` rules, to it and from it. File hashes go to one list per algorithm
-(hex, one a line: the format of ``filemd5``/``filesha1``/``filesha256`` and of Suricata's
-md5 and sha256 datasets), checked by one rule per file-carrying protocol.
+becomes two ``ip`` rules, to it and from it. An ``http://`` URL becomes a rule on
+``http.host`` and ``http.uri.raw`` (two when it has no query: with and without one). File
+hashes go to one list per algorithm (hex, one a line: the format of ``filemd5``,
+``filesha1`` and ``filesha256`` and of Suricata's md5 and sha256 datasets), checked by one
+rule per file-carrying protocol.
 
 Every rule's ``sid`` is a hash of what it matches (the indicator's id, the value and the
 keyword) into ``SID_BASE`` to ``SID_BASE + SID_SPAN``, so a rule keeps its sid from one
@@ -104,7 +106,57 @@ def _indicator_rules(entry: Entry) -> list[_Rule]:
                 ("from", f"alert ip {entry.value} any -> any any"),
             )
         ]
+    if entry.kind is Kind.URL:
+        return _url_rules(entry, rev, metadata)
     return []
+
+
+# Bytes a content string may hold as they are; any other is written as |hex|.
+_CONTENT_SAFE = frozenset(
+    b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._~-%?=&+@:"
+)
+
+
+def _content(text: str) -> str:
+    """A ``content`` string matching ``text``'s UTF-8 bytes exactly."""
+    return "".join(chr(b) if b in _CONTENT_SAFE else f"|{b:02X}|" for b in text.encode())
+
+
+def _url_rules(entry: Entry, rev: int, metadata: str) -> list[_Rule]:
+    """An ``http://`` URL without a port, on ``http.host`` and the raw request URI: the
+    same URL, or (when it has no query) the same URL with any query, as Seawall's matcher
+    reads URLs. Other URLs (``https://``, a port) are for Zeek."""
+    scheme, _, rest = entry.value.partition("://")
+    host, slash, path = rest.partition("/")
+    name = dns_name(host) if scheme == "http" else None
+    if name is None:
+        return []
+    uri = f"{slash}{path}" or "/"
+    exact = (f'content:"{_content(uri)}";', "startswith;", "endswith;")
+    shapes = [("url", exact)]
+    if "?" not in uri:
+        shapes.append(("url-query", (f'content:"{_content(uri + "?")}";', "startswith;")))
+    if "," in entry.value or ";" in entry.value:
+        # Metadata values hold neither; the alert's own http record still names the URL.
+        metadata = f"seawall_id {entry.indicator}, seawall_tlp {entry.tlp.key}"
+    return [
+        _Rule(
+            key=f"{entry.indicator}|{entry.value}|{shape}",
+            header="alert http any any -> any any",
+            body=(
+                "http.host;",
+                f'content:"{name}";',
+                "startswith;",
+                "endswith;",
+                "http.uri.raw;",
+                *uri_options,
+            ),
+            msg=_msg(f"SEAWALL INTEL http url {entry.value} - {entry.name}"),
+            rev=rev,
+            metadata=metadata,
+        )
+        for shape, uri_options in shapes
+    ]
 
 
 def hash_lists(entries: Iterable[Entry]) -> dict[str, str]:
