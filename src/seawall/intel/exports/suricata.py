@@ -133,7 +133,7 @@ def _url_rules(entry: Entry, rev: int, metadata: str) -> list[_Rule]:
         return []
     uri = f"{slash}{path}" or "/"
     exact = (f'content:"{_content(uri)}";', "startswith;", "endswith;")
-    shapes = [("url", exact)]
+    shapes: list[tuple[str, tuple[str, ...]]] = [("url", exact)]
     if "?" not in uri:
         shapes.append(("url-query", (f'content:"{_content(uri + "?")}";', "startswith;")))
     if "," in entry.value or ";" in entry.value:
