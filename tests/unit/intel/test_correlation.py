@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from hypothesis import given
@@ -194,3 +196,42 @@ def test_a_domain_is_one_value_whatever_its_case_and_trailing_dot(host: str, dat
     keys = observable_index.keys_of("indicator", {"pattern": f"[domain-name:value = '{spelled}']"})
     assert keys == observable_index.keys_of("domain-name", {"value": host})
     assert len(keys) == 1
+
+
+def test_the_exact_set_follows_tlp_audiences_and_named_recipients(node: Node) -> None:
+    """Every (collection, holder, marking) holds the value; each reader's set, by the rules."""
+    with node.unit(node.operator()) as ctx:
+        for org in ("org-jm-bank", "org-jm-other", "org-jm-cirt"):
+            ctx.db.add(Organisation(id=org, nation="JM", name=org, kind="ministry",
+                                    created_at=ctx.now()))  # fmt: skip
+        ctx.db.flush()
+        create_collection(ctx, "shared", "Shared", None, "green")
+        create_collection(ctx, "jm-only", "JM only", Audience.of(nations=["JM"]), "amber")
+        create_collection(
+            ctx, "bank", "Bank", Audience.of(nations=["JM"], organisations=["org-jm-bank"]), "red"
+        )
+    made: dict[str, tuple[str, str, Tlp]] = {}
+    places = [("shared", JM), ("jm-only", JM), ("bank", JM), ("shared", TT)]
+    for n, ((alias, holder), tlp) in enumerate(itertools.product(places, Tlp), start=10):
+        add(node, holder, alias, [indicator(n, f"[ipv4-addr:value = '{IP}']", tlp)])
+        made[f"{alias}/{sid('indicator', n)}"] = (alias, holder.nation, tlp)
+    add(node, JM, "shared", [sco("ipv4-addr", 1, Tlp.CLEAR, value=IP)])
+
+    def expect(rule: Callable[[str, str, Tlp], bool]) -> set[str]:
+        return {key for key, (alias, nation, tlp) in made.items() if rule(alias, nation, tlp)}
+
+    public = (Tlp.CLEAR, Tlp.GREEN)
+    national = (*public, Tlp.AMBER)
+    expected = {
+        # The submitter is named for every object they stored; TT's only as far as GREEN.
+        JM: expect(lambda a, n, t: n == "JM" or t in public),
+        # Named by the bank collection: all of it; elsewhere, JM's up to AMBER.
+        JM_BANK: expect(
+            lambda a, n, t: (n == "JM" and (a == "bank" or t in national)) or t in public
+        ),
+        JM_OTHER: expect(lambda a, n, t: (n == "JM" and t in national) or t in public),
+        # Outside JM's collections: the shared one, JM's to GREEN and all of its own.
+        TT: expect(lambda a, n, t: a == "shared" and (n == "TT" or t in public)),
+    }
+    for reader, wanted in expected.items():
+        assert seen_by(node, reader, "shared", sid("ipv4-addr", 1)) == wanted, reader.username
