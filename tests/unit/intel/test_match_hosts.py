@@ -166,3 +166,21 @@ def test_an_x509_log_read_in_byte_ranges_names_the_same_hosts() -> None:
     whole = scan_range(str(log), 0, size, LogFormat.ZEEK_JSON, [], now).found[0]
     assert sorted(sources) == sorted(whole.sources.elements())
     assert set(sources) == {"10.18.20.97"} and len(sources) == whole.count
+
+
+def test_a_zeek_string_holding_the_set_separator_is_one_value() -> None:
+    # #types says which columns are sets or vectors: only those are split on the set
+    # separator; a file name with a comma in it is one name.
+    lines = (ZEEK / "files.log").read_text().splitlines(keepends=True)
+    header = [line for line in lines if line.startswith("#") and not line.startswith("#close")]
+    record = lines[len(header)].split("\t")
+    names = header[-2].rstrip("\n").split("\t")[1:]
+    record[names.index("filename")] = "invoice, final.exe"
+    record[names.index("rx_hosts")] = "192.168.33.10,10.0.0.9"
+    read = reader_for(LogFormat.ZEEK)
+    for line in header:
+        read(line)
+    observed = read("\t".join(record))
+    assert observed is not None
+    assert (Kind.FILE_NAME, "invoice, final.exe") in observed[2]
+    assert {(Kind.IP, "192.168.33.10"), (Kind.IP, "10.0.0.9")} <= set(observed[2])

@@ -43,7 +43,10 @@ _IPV4 = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
 
 def host_kind(value: str) -> Kind:
     """Whether a host field holds an address or a name."""
-    return Kind.IP if ":" in value or _IPV4.match(value) else Kind.DOMAIN
+    if ":" in value:
+        return Kind.IP
+    # A name's last label is never all digits, so most names skip the expression.
+    return Kind.IP if value[-1:].isdigit() and _IPV4.match(value) else Kind.DOMAIN
 
 
 def _hosts(values: Iterable[str]) -> Values:
@@ -103,7 +106,8 @@ class ZeekReader:
     """
 
     def __init__(self, path: Path | None = None) -> None:
-        self.columns: list[tuple[int, Kind | None]] = []
+        # (column, kind or None for "each value says", whether it is a set or vector)
+        self.columns: list[tuple[int, Kind | None, bool]] = []
         self.separator = ","
         self.time_at = self.source_at = self.host_at = self.uri_at = -1
         self.rx_at = self.tx_at = -1
@@ -116,17 +120,21 @@ class ZeekReader:
             self._header(line)
             return None
         cells = line.rstrip("\n").split("\t")
-        if len(cells) <= self.time_at:
+        width = len(cells)
+        if width <= self.time_at:
             return None
         values: Values = []
+        add = values.append
         separator = self.separator
-        for at, kind in self.columns:
-            cell = cells[at] if at < len(cells) else "-"
+        for at, kind, container in self.columns:
+            if at >= width:
+                continue
+            cell = cells[at]
             if cell == "-" or cell == "(empty)" or not cell:
                 continue
-            for item in cell.split(separator) if separator in cell else (cell,):
-                text = item.strip("<>")
-                values.append((kind or host_kind(text), text))
+            for item in cell.split(separator) if container and separator in cell else (cell,):
+                text = item.strip("<>")  # SMTP addresses come in angle brackets
+                add((kind or host_kind(text), text))
         if self.uri_at >= 0 and self.uri_at < len(cells) and cells[self.uri_at] != "-":
             host = cells[self.host_at] if self.host_at < len(cells) else "-"
             if host not in ("-", ""):
@@ -155,8 +163,9 @@ class ZeekReader:
             self.separator = rest.encode().decode("unicode_escape") or ","
         elif name == "#fields":
             names = rest.split("\t")
+            # Until #types says which columns are sets or vectors, any may be one.
             self.columns = [
-                (at, _ZEEK_FIELDS[n]) for at, n in enumerate(names) if n in _ZEEK_FIELDS
+                (at, _ZEEK_FIELDS[n], True) for at, n in enumerate(names) if n in _ZEEK_FIELDS
             ]
 
             def where(field: str) -> int:
@@ -167,6 +176,12 @@ class ZeekReader:
             self.rx_at, self.tx_at = where("rx_hosts"), where("tx_hosts")
             x509 = "certificate.serial" in names or "certificate.subject" in names
             self.cert_at = [where(f) for f in ("id", "fingerprint") if x509 and f in names]
+        elif name == "#types":
+            types = rest.split("\t")
+            self.columns = [
+                (at, kind, at >= len(types) or types[at].startswith(("set[", "vector[", "table[")))
+                for at, kind, _ in self.columns
+            ]
 
 
 def _json_line(line: str) -> dict[str, Any] | None:
