@@ -222,9 +222,19 @@ def test_unbound_refuses_what_the_rpz_lists_and_its_log_comes_back_as_sightings(
         stop_process(server)
     log = tmp_path / "unbound.log"
     assert sum("rpz: applied" in line for line in log.read_text().splitlines()) == 3
-    matched = json.loads(nation.cli("intel", "match", str(log), "--json").out)
+    matched = json.loads(
+        nation.cli("intel", "match", str(log), "--collection", "phish", "--json").out
+    )
     assert matched["files"] == {str(log): "rpz"}
     assert {(m["indicator"], m["count"]) for m in matched["matched"]} == {(ID[1], 2), (ID[2], 1)}
+    assert {m["sources"]["127.0.0.1"] for m in matched["matched"]} == {2, 1}
+    bundle = json.loads(
+        nation.cli("intel", "export", "--format", "stix", "--collection", "phish").out
+    )
+    sightings = {
+        (o["sighting_of_ref"], o["count"]) for o in bundle["objects"] if o["type"] == "sighting"
+    }
+    assert sightings == {(ID[1], 2), (ID[2], 1)}
 
 
 def test_a_sensor_polls_a_feed_with_a_token_and_an_etag(nation: NationNode) -> None:
