@@ -202,6 +202,12 @@ def test_the_timeline_names_objects_and_the_readers_own_people(
         cases.add_note(ctx, case.id, "Seen in Port of Spain")
     with team.node.unit(team.ann) as ctx:
         shown = cases.show_case(ctx, case.id)
+        (listed,) = cases.find_cases(ctx).items
+    # The list reads every timeline in one pass: the same entries, nations and last activity.
+    assert [(e.object_id, e.target_id, e.nation) for e in listed.timeline] == [
+        (e.object_id, e.target_id, e.nation) for e in shown.timeline
+    ]
+    assert (listed.nations, listed.updated) == (["JM", "TT"], shown.updated)
     links = {e.target_type: e.target_name for e in shown.links}
     assert links == {"indicator": "Refund lure domain", "sighting": "Refund lure domain \u00d73"}
     # Ann is a JM user: the timeline says her name; TT's author keeps the name TT wrote.

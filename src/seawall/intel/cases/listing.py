@@ -18,7 +18,7 @@ from seawall.core.context import Ctx
 from seawall.core.paging import Page, PageRequest
 from seawall.errors import parse_choice
 from seawall.intel.cases.local import load_work
-from seawall.intel.cases.reading import Case, all_cases, build_case
+from seawall.intel.cases.reading import Case, all_cases, assemble, timelines
 from seawall.intel.cases.vocab import Severity, Status, core_of, severity_of, status_of
 
 
@@ -91,6 +91,9 @@ def find_cases(
             for f in found
             if (person := work[f.id].assignee) is not None and person.username == wanted
         ]
-    cases = [build_case(ctx, f, work[f.id]) for f in found]
+    # One pass over the notes and links for every case's timeline: the list shows their
+    # count, nations and last activity, not their words.
+    entries = timelines(ctx, [f.id for f in found])
+    cases = [assemble(f, entries.get(f.id, []), work[f.id]) for f in found]
     cases.sort(key=key_of, reverse=order.descending)
     return paging.page_of(cases, key_of, order, request)
