@@ -189,6 +189,7 @@ def fast_scan(
         return None
     index = compiled.index(kept.parts)
     keys = {index.parts[number].indicator for number in kept.parts}
+    compiled.load(keys)
     windows = {key: compiled.indicator(key).window for key in keys}
     read = reader_for(LogFormat.ZEEK, path)
     tally = scan(iter(kept.header.lines + kept.lines), read, index, windows, default)

@@ -36,28 +36,22 @@ from seawall.intel.matching.observables import Kind, Observable, Term
 from seawall.intel.matching.scan import Window
 from seawall.intel.tlp import Tlp
 
-CACHE_FORMAT = 2  # bump when what is cached, or how patterns or decay are read, changes
+CACHE_FORMAT = 3  # bump when what is cached, or how patterns or decay are read, changes
 KEEP = 8  # cached sets kept per node (the newest)
 
 _TIME = pl.Datetime("us", "UTC")
-INDICATOR_SCHEMA: dict[str, Any] = {
-    "id": pl.String,
-    "collection": pl.String,
-    "tlp": pl.Int8,
-    "name": pl.String,
-    "valid_from": _TIME,
-    "valid_until": _TIME,
-}
+INDICATOR_SCHEMA: dict[str, Any] = {"tlp": pl.Int8, "valid_from": _TIME, "valid_until": _TIME}
+LABEL_SCHEMA: dict[str, Any] = {"id": pl.String, "collection": pl.String, "name": pl.String}
 PART_SCHEMA: dict[str, Any] = {
     "indicator": pl.UInt32,
     "term": pl.UInt32,
     "size": pl.UInt16,
-    "kind": pl.String,
+    "kind": pl.UInt8,  # the Kind's place in KINDS
     "value": pl.String,
 }
-
-
-_KINDS = {kind.value: kind for kind in Kind}
+KINDS = list(Kind)
+_CODES = {kind: code for code, kind in enumerate(KINDS)}
+_BATCH = 65_536  # rows gathered in Python lists before they become columns
 
 
 @dataclass(frozen=True)
@@ -71,59 +65,101 @@ class Indicator:
     window: Window
 
 
+class _Builder:
+    """Columns built in batches, so a million indicators never sit in Python lists."""
+
+    def __init__(self) -> None:
+        self.frames: dict[str, list[pl.DataFrame]] = {"i": [], "l": [], "p": []}
+        self.rows: dict[str, list[tuple[Any, ...]]] = {"i": [], "l": [], "p": []}
+        self.keys = self.terms = 0
+
+    def add(self, indicator: Indicator, alternatives: Sequence[Term]) -> None:
+        start, until = indicator.window
+        self.rows["i"].append((int(indicator.tlp), start, until))
+        self.rows["l"].append((indicator.id, indicator.collection, indicator.name))
+        for term in alternatives:
+            for observable in term:
+                self.rows["p"].append(
+                    (self.keys, self.terms, len(term), _CODES[observable.kind], observable.value)
+                )
+            self.terms += 1
+        self.keys += 1
+        if len(self.rows["p"]) >= _BATCH or len(self.rows["i"]) >= _BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        for name, schema in (("i", INDICATOR_SCHEMA), ("l", LABEL_SCHEMA), ("p", PART_SCHEMA)):
+            self.frames[name].append(pl.DataFrame(self.rows[name], schema=schema, orient="row"))
+            self.rows[name] = []
+
+    def tables(self) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+        self._flush()
+        found = [pl.concat(self.frames[name], rechunk=True) for name in ("i", "l", "p")]
+        return found[0], found[1], found[2]
+
+
 @dataclass
 class Compiled:
-    """Indicators by key (their row), and the values of their alternatives (a part a row)."""
+    """Indicators by key (their row) and the values of their alternatives (a part a row).
+
+    ``indicators`` holds what a match looks at for every indicator (TLP and window);
+    ``labels`` (id, collection, name) are read only for the indicators that matched, so a
+    cached set's labels stay on disk (a lazy frame) until then.
+    """
 
     indicators: pl.DataFrame
+    labels: pl.LazyFrame
     parts: pl.DataFrame
     not_matchable: int
     _made: dict[int, Indicator] = field(default_factory=dict, repr=False)
+    _labels: pl.DataFrame | None = field(default=None, repr=False)
 
     @classmethod
     def of(
         cls, entries: Iterable[tuple[Indicator, Sequence[Term]]], not_matchable: int = 0
     ) -> Compiled:
         """A compiled set of ``(indicator, its alternatives)`` pairs."""
-        rows: list[tuple[Any, ...]] = []
-        parts: dict[str, list[Any]] = {name: [] for name in PART_SCHEMA}
-        number = 0
-        for key, (indicator, alternatives) in enumerate(entries):
-            start, until = indicator.window
-            rows.append(
-                (
-                    indicator.id,
-                    indicator.collection,
-                    int(indicator.tlp),
-                    indicator.name,
-                    start,
-                    until,
-                )
-            )
-            for term in alternatives:
-                for observable in term:
-                    parts["indicator"].append(key)
-                    parts["term"].append(number)
-                    parts["size"].append(len(term))
-                    parts["kind"].append(observable.kind.value)
-                    parts["value"].append(observable.value)
-                number += 1
-        indicators = pl.DataFrame(rows, schema=INDICATOR_SCHEMA, orient="row")
-        return cls(indicators, pl.DataFrame(parts, schema=PART_SCHEMA), not_matchable)
+        builder = _Builder()
+        for indicator, alternatives in entries:
+            builder.add(indicator, alternatives)
+        indicators, labels, parts = builder.tables()
+        return cls(indicators, labels.lazy(), parts, not_matchable)
 
     def __len__(self) -> int:
         return self.indicators.height
 
+    def load(self, keys: Iterable[int]) -> None:
+        """Read the indicators under ``keys`` at once (:meth:`indicator` then has them)."""
+        wanted = sorted(set(keys) - self._made.keys())
+        if not wanted:
+            return
+        chosen = pl.Series(wanted, dtype=pl.UInt32).implode()
+        labels = self.labels.with_row_index("key").filter(pl.col("key").is_in(chosen)).collect()
+        rows = self.indicators.with_row_index("key").filter(pl.col("key").is_in(chosen))
+        for label, row in zip(
+            labels.iter_rows(named=True), rows.iter_rows(named=True), strict=True
+        ):
+            self._made[row["key"]] = Indicator(
+                id=label["id"],
+                collection=label["collection"],
+                tlp=Tlp(row["tlp"]),
+                name=label["name"],
+                window=(row["valid_from"], row["valid_until"]),
+            )
+
     def indicator(self, key: int) -> Indicator:
-        """The indicator under ``key``."""
+        """The indicator under ``key`` (all labels are read on the first one not loaded)."""
         made = self._made.get(key)
         if made is None:
+            if self._labels is None:
+                self._labels = self.labels.collect()
+            label = self._labels.row(key, named=True)
             row = self.indicators.row(key, named=True)
             made = self._made[key] = Indicator(
-                id=row["id"],
-                collection=row["collection"],
+                id=label["id"],
+                collection=label["collection"],
                 tlp=Tlp(row["tlp"]),
-                name=row["name"],
+                name=label["name"],
                 window=(row["valid_from"], row["valid_until"]),
             )
         return made
@@ -142,13 +178,13 @@ class Compiled:
         entries: list[tuple[Observable, int]] = []
         parts: dict[int, Part] = {}
         for part, indicator, term, size, kind, value in table.iter_rows():
-            entries.append((Observable(_KINDS[kind], value), part))
+            entries.append((Observable(KINDS[kind], value), part))
             parts[part] = Part(indicator, term, size)
         return Index(Matcher.of(entries), parts)
 
     def values(self, kind: Kind) -> pl.Series:
         """The distinct values of one kind, as the fast path joins logs against them."""
-        found = self.parts.filter(pl.col("kind") == kind.value)["value"]
+        found = self.parts.filter(pl.col("kind") == _CODES[kind])["value"]
         return found.unique()
 
 
@@ -195,24 +231,33 @@ def read_cached(folder: Path, key: str) -> Compiled | None:
         found = json.loads(meta.read_text())
         indicators = pl.read_ipc(folder / f"{key}.indicators.arrow")
         parts = pl.read_ipc(folder / f"{key}.parts.arrow")
+        labels = pl.scan_ipc(folder / f"{key}.labels.arrow")
+        label_schema = dict(labels.collect_schema())
     except (OSError, ValueError, pl.exceptions.PolarsError):
         return None
-    if dict(indicators.schema) != INDICATOR_SCHEMA or dict(parts.schema) != PART_SCHEMA:
+    if (
+        dict(indicators.schema) != INDICATOR_SCHEMA
+        or dict(parts.schema) != PART_SCHEMA
+        or label_schema != LABEL_SCHEMA
+    ):
         return None
-    return Compiled(indicators, parts, int(found["not_matchable"]))
+    return Compiled(indicators, labels, parts, int(found["not_matchable"]))
 
 
 def write_cached(folder: Path, key: str, compiled: Compiled) -> None:
     """Cache ``compiled`` under ``key`` (readable by the node's user only); older sets go."""
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    written: list[Path] = []
-    for name, table in (("indicators", compiled.indicators), ("parts", compiled.parts)):
+    tables = {
+        "indicators": compiled.indicators,
+        "labels": compiled.labels.collect(),
+        "parts": compiled.parts,
+    }
+    for name, table in tables.items():
         target = folder / f"{key}.{name}.arrow"
         temporary = target.with_suffix(f".{os.getpid()}.tmp")
         table.write_ipc(temporary)
         temporary.chmod(0o600)
         temporary.replace(target)
-        written.append(target)
     meta = folder / f"{key}.json"
     temporary = meta.with_suffix(f".{os.getpid()}.tmp")
     temporary.write_text(json.dumps({"not_matchable": compiled.not_matchable}))

@@ -19,7 +19,7 @@ import ipaddress
 
 import polars as pl
 
-from seawall.intel.matching.compiled import Compiled
+from seawall.intel.matching.compiled import KINDS, PART_SCHEMA, Compiled
 from seawall.intel.matching.observables import Kind, normalise
 
 _IPV4 = r"^\d{1,3}(?:\.\d{1,3}){3}$"  # what the line reader takes for an address
@@ -192,10 +192,13 @@ def candidate_rows(
         # Logs repeat themselves: each distinct cell is split and looked at once.
         cells = frame[name].unique()
         cells = cells.filter(~cells.is_in(pl.Series(["-", "(empty)", ""]).implode()))
-        items = pl.DataFrame({"cell": cells}).with_columns(
-            pl.col("cell").str.split(separator).alias("item")
-        )
-        items = items.explode("item").with_columns(pl.col("item").str.strip_chars("<>"))
+        items = pl.DataFrame({"cell": cells})
+        if cells.str.contains(separator, literal=True).any():  # a set or vector column
+            items = items.with_columns(pl.col("cell").str.split(separator).alias("item"))
+            items = items.explode("item")
+        else:
+            items = items.with_columns(pl.col("cell").alias("item"))
+        items = items.with_columns(pl.col("item").str.strip_chars("<>"))
         kept = matching(items["item"].unique(), kind, sets, joined)
         if kept.len():
             hit_cells = items.filter(_in(pl.col("item"), kept))["cell"]
@@ -208,9 +211,10 @@ def candidate_rows(
 def joined_parts(sets: Known, joined: set[tuple[Kind, str]]) -> set[int]:
     """The parts whose values were joined (every IPv6 one, when any indicator is IPv6: the
     exact matcher normalises addresses)."""
+    codes = {kind: code for code, kind in enumerate(KINDS)}
     hits = pl.DataFrame(
-        {"kind": [k.value for k, _ in joined], "value": [v for _, v in joined]},
-        schema={"kind": pl.String, "value": pl.String},
+        {"kind": [codes[k] for k, _ in joined], "value": [v for _, v in joined]},
+        schema={"kind": PART_SCHEMA["kind"], "value": pl.String},
     )
     parts = sets.parts.join(hits, on=["kind", "value"], how="semi")["part"]
     if sets.ipv6:
