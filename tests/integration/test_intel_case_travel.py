@@ -86,6 +86,8 @@ def test_severity_travels_and_each_nations_assignee_and_tasks_stay_home(
         Severity.CRITICAL,
     )
     assert [(e.nation, e.text) for e in ours.notes] == [("TT", "Same lure here")]
+    # JM's link reached TT through JM's sync account there: TT shows the nation, no author.
+    assert [(e.nation, e.who) for e in theirs.links] == [("JM", "")]
 
     case_stix = ["incident", "indicator", "note", "relationship"]  # TT's note, JM's link
     # TT also holds JM's identity, which sync delivers with JM's objects.

@@ -26,6 +26,7 @@ from seawall.intel.cases.vocab import (
 from seawall.intel.errors import CaseNotFound
 from seawall.intel.identity import nation_of_identity
 from seawall.intel.search import Version, holding, readable_collections, summary_of
+from seawall.intel.sharing import PARTNER_PREFIX
 from seawall.intel.store.reading import MAX_LIMIT, Filters, each_object, query_objects
 from seawall.intel.tlp import Tlp
 from seawall.intel.validation import format_timestamp, parse_timestamp
@@ -309,6 +310,10 @@ def build_case(ctx: Ctx, found: Found, work: Work | None = None) -> Case:
     timeline = [
         replace(
             e,
+            # A relationship names no author: the one shown is who stored it here, which
+            # for a partner's link is the partner (``partner:<name>``), no person: the
+            # nation says who made it.
+            author="" if e.author.startswith(PARTNER_PREFIX) else e.author,
             target_name=names.get(e.target_id, ""),
             author_name=people.get(e.author, "") if e.nation == ctx.who.nation else "",
         )
