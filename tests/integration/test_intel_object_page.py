@@ -175,7 +175,7 @@ def test_only_the_holder_acts_and_a_remarking_never_widens(analysts: Analysts) -
     path = f"/intel/collections/region/objects/{LURE['id']}"
     with analysts.client("x") as x, analysts.client("y") as y:
         page = y.get(theirs)
-        assert 'id="revoke-form"' not in page.text and 'id="case-form"' not in page.text
+        assert 'id="revoke-form"' not in page.text and 'id="remark-form"' not in page.text
         refused = y.post(theirs, data={"csrf_token": csrf_of(page), "action": "revoke"})
         assert refused.status_code == 403 and "only its holder" in refused.text
         page = x.get(path)
