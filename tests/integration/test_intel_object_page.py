@@ -15,6 +15,7 @@ import pytest
 from seawall.core import organisations, tokens, users, websessions
 from seawall.core.access import Principal, Role
 from seawall.core.node import Node
+from seawall.intel import cases as casework
 from seawall.intel.collections import Audience, create_collection, get_collection
 from seawall.intel.search import history
 from seawall.intel.store import writing
@@ -196,6 +197,19 @@ def test_only_the_holder_acts_and_a_remarking_never_widens(analysts: Analysts) -
     assert [v.tlp for v in versions] == [Tlp.AMBER, Tlp.AMBER, Tlp.AMBER, Tlp.GREEN]
     assert versions[0].body["revoked"] is True
     assert versions[0].body["valid_until"] == "2027-02-01T00:00:00.000Z"
+
+
+def test_add_to_case_links_it_and_the_page_lists_the_case(analysts: Analysts) -> None:
+    with analysts.node.unit(analysts.x) as ctx:
+        opened = casework.open_case(ctx, "region", "Lure wave")
+    path = f"/intel/collections/region/objects/{LURE['id']}"
+    with analysts.client("y") as y:
+        page = y.get(path)
+        assert "Lure wave" in section(page.text, "actions")
+        form = {"csrf_token": csrf_of(page), "action": "case", "case": opened.id, "why": "seen"}
+        done = y.post(path, data=form)
+    assert done.status_code == 200 and "Added to the case." in done.text
+    assert re.search(rf'href="/intel/cases/{opened.id}">Lure wave<', section(done.text, "related"))
 
 
 def test_the_api_correlates_under_tlp_and_revises_as_the_holder(analysts: Analysts) -> None:
