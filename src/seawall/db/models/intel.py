@@ -71,6 +71,10 @@ class IntelObject(Base):
     # True when a newer version of the object is in the collection (whoever may read it):
     # the latest-version filter looks for a newer visible version only behind such rows.
     superseded: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    # Read from the body (seawall.intel.store.lifecycle), so lists filter by state cheaply.
+    revoked: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    valid_from: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class IntelStatus(Base):

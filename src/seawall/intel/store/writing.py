@@ -35,6 +35,7 @@ from seawall.intel.collections import can_write, default_marking, reader_of
 from seawall.intel.errors import InvalidStixObject, ObjectNotFound, UnknownMarking
 from seawall.intel.observable_index import index_batch
 from seawall.intel.sharing import PARTNER_PREFIX
+from seawall.intel.store.lifecycle import lifecycle_of
 from seawall.intel.store.reading import Filters, conditions_of, shape_of
 from seawall.intel.tlp import Tlp, effective_tlp
 from seawall.intel.validation import CheckedObject, check_object, format_timestamp
@@ -216,6 +217,7 @@ def _rows(
             "submitted_by": submitter.name,
             "body": _dump(obj.body),
             "superseded": False,
+            **lifecycle_of(obj.body).as_row(),
         }
         for obj, version, level in admitted
     ]
