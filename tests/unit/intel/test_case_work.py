@@ -157,6 +157,12 @@ def test_tasks_are_added_completed_reopened_moved_and_deleted_in_order(any_team:
         cases.set_task_state(ctx, case.id, done.tasks[0].id, TaskState.OPEN)
         moved = cases.move_task(ctx, case.id, "3", 1)
         assert [t.title[:4] for t in moved.tasks] == ["Ask ", "Bloc", "Warn"]
+        assert [t.title[:4] for t in cases.shift_task(ctx, case.id, "1", 5).tasks] == [
+            "Bloc",
+            "Warn",
+            "Ask ",
+        ]
+        cases.shift_task(ctx, case.id, "3", -9)  # back to the top
         given_to = cases.assign_task(ctx, case.id, "3", "ann")
         assert given_to.tasks[2].assignee == cases.Person("ann", "Ann Brown")
         left = cases.delete_task(ctx, case.id, "2")
@@ -179,6 +185,8 @@ def test_tasks_are_added_completed_reopened_moved_and_deleted_in_order(any_team:
         "intel.case.task.added",
         "intel.case.task.completed",
         "intel.case.task.reopened",
+        "intel.case.task.moved",
+        "intel.case.task.moved",
         "intel.case.task.moved",
         "intel.case.task.assigned",
         "intel.case.task.deleted",

@@ -64,6 +64,7 @@ from seawall.intel.cases.work import (
     delete_task,
     move_task,
     set_task_state,
+    shift_task,
 )
 from seawall.intel.cases.writing import add_note, link_objects, open_case, set_status
 
@@ -106,5 +107,6 @@ __all__ = [
     "search_linkable",
     "set_status",
     "set_task_state",
+    "shift_task",
     "show_case",
 ]

@@ -177,6 +177,15 @@ def move_task(ctx: Ctx, ref: str, task_ref: str, number: int) -> Case:
     return build_case(ctx, found)
 
 
+def shift_task(ctx: Ctx, ref: str, task_ref: str, offset: int) -> Case:
+    """Move a task ``offset`` places down the list (up when negative), as far as it goes."""
+    require(ctx.who, Perm.INTEL_WRITE)
+    found = find_case(ctx, ref)
+    row, rows = _task(ctx, found.id, task_ref)
+    number = rows.index(row) + 1
+    return move_task(ctx, ref, row.id, max(1, min(number + offset, len(rows))))
+
+
 def delete_task(ctx: Ctx, ref: str, task_ref: str) -> Case:
     """Delete a task from the caller's nation's list (the audit log keeps its title)."""
     require(ctx.who, Perm.INTEL_WRITE)

@@ -177,10 +177,7 @@ def intel_case_change(
             to = TaskState.DONE if action == "task_done" else TaskState.OPEN
             changed = casework.set_task_state(ctx, ref, task, to)
         elif action in ("task_up", "task_down"):
-            current = casework.show_case(ctx, ref)
-            number = next((t.number for t in current.tasks if t.id == task), 0)
-            place = number - 1 if action == "task_up" else number + 1
-            changed = casework.move_task(ctx, ref, task, max(1, min(place, len(current.tasks))))
+            changed = casework.shift_task(ctx, ref, task, -1 if action == "task_up" else 1)
         elif action == "task_delete":
             changed = casework.delete_task(ctx, ref, task)
         else:
