@@ -14,8 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from seawall.core.evidence import list_evidence
+from seawall.core.node import Node
+from seawall.settings import load_settings
 from tests.cli import run_seawall as sw
-from tests.integration.test_intel_cli import bundle, indicator, write
+from tests.integration.test_intel_cli import audited, bundle, indicator, write
 
 ZEEK = Path(__file__).parents[1] / "data" / "zeek"
 LINES = (ZEEK / "dns.log").read_text().splitlines(keepends=True)
@@ -189,3 +192,16 @@ def test_a_growing_rotated_log_is_recorded_once_across_sigterm_and_restart(
     assert sum(counted) == MAXMIND
     assert _at(state, log)
     assert _recorded(home, "seen") == MAXMIND
+    # Each run is on record once (CMM D1.2), and each batch that matched in the audit log.
+    node = Node(load_settings(home=home))
+    try:
+        with node.unit(node.operator()) as ctx:
+            followed = [
+                e.summary
+                for e in list_evidence(ctx, supports="cmm:D1.2")
+                if e.kind == "intel.logs.followed" and str(log) in e.summary
+            ]
+    finally:
+        node.close()
+    assert len(followed) == 2 and all("1 matched" in summary for summary in followed)
+    assert "intel.logs.followed" in audited(home)

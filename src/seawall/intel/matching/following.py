@@ -38,7 +38,9 @@ from typing import BinaryIO
 
 from seawall.core.access import Perm, Principal, require
 from seawall.core.context import Ctx
+from seawall.core.evidence import record_evidence
 from seawall.core.node import Node
+from seawall.intel.cases import SUPPORTS
 from seawall.intel.errors import UnreadableLog
 from seawall.intel.matching.compiled import Compiled
 from seawall.intel.matching.loading import load_indicators
@@ -549,9 +551,26 @@ def follow_and_match(
         if how.state is not None and position is not None:
             save_position(how.state, position)
         start = end
+        matched.update(report.hits)
         shown(report)
 
-    return follow(tail, flush, stop, how.batching)
+    matched: set[str] = set()
+    lines = follow(tail, flush, stop, how.batching)
+    # As for a one-off match: detection against shared indicators is incident-response
+    # capacity (CMM 2021 D1.2), on record once a follow by a CIRT member has read lines.
+    if who.can(Perm.INTEL_WRITE) and lines:
+        with node.unit(who) as ctx:
+            record_evidence(
+                ctx,
+                "intel",
+                "intel.logs.followed",
+                f"Followed {live.name} ({live.fmt.value if live.fmt else 'empty'}): matched "
+                f"{lines:,} log lines as they were written against {len(live.loaded):,} shared "
+                f"indicators: {len(matched):,} matched",
+                SUPPORTS,
+                detail={"lines": lines, "indicators": len(live.loaded), "matched": len(matched)},
+            )
+    return lines
 
 
 def _place(position: Position | None) -> str:
