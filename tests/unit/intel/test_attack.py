@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from seawall.core.access import Principal, Role
 from seawall.core.node import Node
+from seawall.db.models.core import AuditEntry
 from seawall.db.models.intel import IntelObject
 from seawall.intel import attack, search
 from seawall.intel.collections import get_collection
@@ -63,7 +64,19 @@ def test_reimport_adds_nothing_and_a_newer_release_adds_only_what_changed(node: 
         attack.import_attack(ctx, objects)
     with node.unit(node.operator()) as ctx:
         again = attack.import_attack(ctx, objects_of(ICS))
+        audited = [
+            (e.action, e.detail["added"], e.detail["unchanged"])
+            for e in ctx.db.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.action == "intel.attack.imported")
+                .order_by(AuditEntry.seq)
+            )
+        ]
     assert (again.added, again.unchanged, again.total) == ([], len(objects), len(objects))
+    assert audited == [
+        ("intel.attack.imported", len(objects), 0),
+        ("intel.attack.imported", 0, len(objects)),
+    ]
     newer = objects_of(ICS)
     changed = next(o for o in newer if attack.attack_id(o) == "T0814")
     changed["modified"] = "2026-01-01T00:00:00.000Z"
