@@ -117,12 +117,15 @@ def test_the_sightings_page_pages_with_the_total(site: Site, tmp_path: Path) -> 
         "".join(
             f"1796302933.120    134 10.0.0.7 TCP_MISS/200 1520 GET http://192.0.2.{n}/ "
             f"- HIER_DIRECT/192.0.2.{n} text/html\n"
-            for n in range(1, 4)
+            for n in range(101, 104)
         )
     )
     with site.node.unit(site.node.operator()) as ctx:
         jm = users.principal_of(users.get_user(ctx, "jm-analyst"))
+    # Valid until a set day: decay leaves such indicators live until then.
+    live = [indicator(n, valid_until="2027-12-31T00:00:00Z") for n in range(101, 104)]
     with site.node.unit(jm) as ctx:
+        writing.add_objects(ctx, get_collection(ctx, "region"), live)
         record(ctx, match_logs(ctx, [log]), get_collection(ctx, "region"))
     first = site.get("jm", "/intel/sightings?limit=2")
     assert "3 results" in first and first.count("<tr>") == 3  # the head and two rows

@@ -18,9 +18,11 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert sw(h, "init", "--nation", "JM").code == 0
     made = sw(h, "intel", "collection", "create", "phish", "--audience", "CARICOM")
     assert made.code == 0, made.err
-    objects = [indicator(n, f"lure{n}.example") for n in range(1, 6)]
-    objects.append(indicator(6, "lure6.example", Tlp.AMBER))
-    objects.append(indicator(7, "lure7.example", revoked=True))
+    # Valid until a set day, so decay keeps them matchable whenever the test runs.
+    until = {"valid_until": "2030-01-01T00:00:00Z"}
+    objects = [indicator(n, f"lure{n}.example", **until) for n in range(1, 6)]
+    objects.append(indicator(6, "lure6.example", Tlp.AMBER, **until))
+    objects.append(indicator(7, "lure7.example", revoked=True, **until))
     path = write(tmp / "b.json", bundle(*objects))
     assert sw(h, "intel", "import", str(path), "--collection", "phish").code == 0
     return h
