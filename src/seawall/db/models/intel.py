@@ -95,5 +95,7 @@ class IntelStatus(Base):
     pendings: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
 
 
-from seawall.db.models import intel_sync  # noqa: E402, F401 - register the sync tables
-from seawall.db.models import intel_cases  # noqa: E402, F401 - a nation's work on its cases
+from seawall.db.models import (  # noqa: E402 - registers the tables below
+    intel_cases,  # noqa: F401 - a nation's work on its cases
+    intel_sync,  # noqa: F401 - register the sync tables
+)
