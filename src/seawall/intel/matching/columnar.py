@@ -1,6 +1,6 @@
 """The fast path for Zeek TSV logs: a columnar pre-filter, then the exact matcher.
 
-A Zeek log is read in blocks of about 64 MiB. polars parses the columns that hold values
+A Zeek log is read in blocks of about 32 MiB. polars parses the columns that hold values
 of each block (on every core), and their distinct values are joined against the indicator
 values (:mod:`~seawall.intel.matching.joins`). A record holding a value that joins is a
 *candidate*; only the candidates go through the exact matcher
@@ -33,7 +33,7 @@ from seawall.intel.matching.logs import _ZEEK_FIELDS, LogFormat, reader_for
 from seawall.intel.matching.observables import Kind
 from seawall.intel.matching.scan import Tally, scan
 
-BLOCK = 64 * 2**20  # bytes read at once (a block ends at the end of a line)
+BLOCK = 32 * 2**20  # bytes read at once (a block ends at the end of a line)
 
 
 @dataclass(frozen=True)
@@ -85,10 +85,15 @@ class Prefiltered:
 
 
 def _blocks(raw: IO[bytes], size: int) -> Iterator[bytes]:
-    """The file in blocks of about ``size`` bytes, each ending at the end of a line."""
+    """The file in blocks of at most ``size`` bytes (or one line, if longer), each ending at
+    the end of a line."""
     while block := raw.read(size):
-        if not block.endswith(b"\n"):
+        cut = block.rfind(b"\n") + 1
+        if cut == 0:  # a line longer than a block
             block += raw.readline()
+        elif cut < len(block):
+            raw.seek(cut - len(block), 1)  # the part line is read again with the next block
+            block = block[:cut]
         yield block
 
 
@@ -163,16 +168,18 @@ def prefilter(path: Path, compiled: Compiled, block_size: int = BLOCK) -> Prefil
     """The candidate record lines of a Zeek TSV log and the parts they may match; None when
     the pre-filter cannot read the log exactly as the line reader does."""
     with path.open("rb") as raw:
-        reader: _Reader | None = None
+        top = b""
+        while (line := raw.readline()).startswith(b"#"):
+            top += line
+        header = read_header(top)
+        if header is None:
+            return None
+        raw.seek(0)
+        reader = _Reader(header, compiled)
         for block in _blocks(raw, block_size):
-            if reader is None:
-                header = read_header(block)
-                if header is None:
-                    return None
-                reader = _Reader(header, compiled)
             if not reader.add(block):
                 return None
-    return reader.finish() if reader is not None else None
+    return reader.finish()
 
 
 def fast_scan(
