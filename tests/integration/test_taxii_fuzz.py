@@ -367,7 +367,7 @@ FILTERS: list[tuple[str, str]] = [
     ("match[type]", ",,,"),
     ("match[type]", "\u202e" * 100),
     ("match[type]", "x" * 10000),
-    ("match[id]", ",".join(f"indicator--{uuid.uuid4()}" for _ in range(1000))),
+    ("match[id]", ",".join(f"indicator--{uuid.UUID(int=n + 1, version=4)}" for n in range(1000))),
     ("match[id]", "%00,\x00"),
     ("next", "!!!"),
     ("next", "="),
