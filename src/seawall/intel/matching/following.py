@@ -32,7 +32,6 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -42,12 +41,10 @@ from seawall.core.evidence import record_evidence
 from seawall.core.node import Node
 from seawall.intel.cases import SUPPORTS
 from seawall.intel.errors import UnreadableLog
-from seawall.intel.matching.compiled import Compiled
+from seawall.intel.matching.live import LiveMatch
 from seawall.intel.matching.loading import load_indicators
-from seawall.intel.matching.logs import LogFormat, Reader, detect_format, reader_for
-from seawall.intel.matching.scan import MAX_LINE, over_long, scan
-from seawall.intel.matching.sightings import Hits, MatchReport, record
-from seawall.intel.matching.validity import Validity
+from seawall.intel.matching.scan import MAX_LINE, over_long
+from seawall.intel.matching.sightings import MatchReport, record
 from seawall.intel.search import readable_collections
 
 HEAD = 4096  # bytes of a file's top that tell one file from the next under the same name
@@ -435,59 +432,6 @@ def _batches(
 # -- matching and recording what is followed -----------------------------------------------------
 
 RELOAD = 300.0  # seconds between loads of the indicators while following
-
-
-class LiveMatch:
-    """A followed log's batches matched against the caller's indicators.
-
-    The format is named or detected from the first lines (a resumed file's header counts),
-    and one reader reads every batch, so Zeek's ``#fields`` header of a file carries over
-    to its later batches and a rotated file's new header is read where it comes.
-    """
-
-    def __init__(
-        self,
-        loaded: Compiled,
-        name: str,
-        fmt: LogFormat | None = None,
-        path: Path | None = None,
-        validity: Validity | None = None,
-        header: list[str] | None = None,
-    ) -> None:
-        self.name, self.fmt, self.path = name, fmt, path
-        self.validity = validity or Validity()
-        self.header = header or []
-        self._read: Reader | None = None
-        self.use(loaded)
-
-    def use(self, loaded: Compiled) -> None:
-        """Match against ``loaded`` from now on (indicators loaded again)."""
-        self.loaded = self.validity.apply(loaded)
-        self._index = self.loaded.index()
-        self._windows = self.loaded.windows()
-
-    def match(self, lines: list[str], default: datetime) -> MatchReport:
-        """The report of one batch: its lines, and what they matched."""
-        read, fmt = self._reader(lines)
-        tally = scan(lines, read, self._index, self._windows, default)
-        report = MatchReport(indicators=len(self.loaded), not_matchable=self.loaded.not_matchable)
-        report.files[self.name] = fmt.value
-        report.lines, report.outside_validity = tally.lines, tally.outside_validity
-        self.loaded.load(tally.found)  # the labels of what matched, not of every indicator
-        for key, found in tally.found.items():
-            hits = Hits(indicator=self.loaded.indicator(key))
-            hits.merge(found)
-            hits.formats.add(fmt.value)
-            report.hits[hits.indicator.id] = hits
-        return report
-
-    def _reader(self, lines: list[str]) -> tuple[Reader, LogFormat]:
-        if self._read is None or self.fmt is None:
-            self.fmt = self.fmt or detect_format(self.header + lines[:20])
-            self._read = reader_for(self.fmt, self.path)
-            for line in self.header:
-                self._read(line)
-        return self._read, self.fmt
 
 
 def match_batch(

@@ -1,0 +1,111 @@
+"""Matching a followed log's batches: the reader (or, for Zeek TSV, the columnar
+pre-filter a file is matched through) and the exact matcher, against the caller's
+indicators as a retro-hunt widens them."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+from seawall.intel.matching.columnar import fast_scan
+from seawall.intel.matching.compiled import Compiled
+from seawall.intel.matching.logs import LogFormat, Reader, detect_format, reader_for
+from seawall.intel.matching.scan import Tally, scan
+from seawall.intel.matching.sightings import Hits, MatchReport
+from seawall.intel.matching.validity import Validity
+
+
+class LiveMatch:
+    """A followed log's batches matched against the caller's indicators.
+
+    The format is named or detected from the first lines (a resumed file's header counts),
+    and one reader reads every batch, so Zeek's ``#fields`` header of a file carries over
+    to its later batches and a rotated file's new header is read where it comes.
+    """
+
+    def __init__(
+        self,
+        loaded: Compiled,
+        name: str,
+        fmt: LogFormat | None = None,
+        path: Path | None = None,
+        validity: Validity | None = None,
+        header: list[str] | None = None,
+        fast: bool = True,
+    ) -> None:
+        self.name, self.fmt, self.path = name, fmt, path
+        self.validity = validity or Validity()
+        self.header = header or []
+        self.fast = fast
+        self._read: Reader | None = None
+        self._columns = _header_block(self.header)  # the Zeek header the records are under
+        self.use(loaded)
+
+    def use(self, loaded: Compiled) -> None:
+        """Match against ``loaded`` from now on (indicators loaded again)."""
+        self.loaded = self.validity.apply(loaded)
+        self._index = self.loaded.index()
+        self._windows = self.loaded.windows()
+
+    def match(self, lines: list[str], default: datetime) -> MatchReport:
+        """The report of one batch: its lines, and what they matched."""
+        read, fmt = self._reader(lines)
+        tally = self._columnar(lines, read, default) if fmt is LogFormat.ZEEK else None
+        if tally is None:
+            tally = scan(lines, read, self._index, self._windows, default)
+        report = MatchReport(indicators=len(self.loaded), not_matchable=self.loaded.not_matchable)
+        report.files[self.name] = fmt.value
+        report.lines, report.outside_validity = tally.lines, tally.outside_validity
+        self.loaded.load(tally.found)  # the labels of what matched, not of every indicator
+        for key, found in tally.found.items():
+            hits = Hits(indicator=self.loaded.indicator(key))
+            hits.merge(found)
+            hits.formats.add(fmt.value)
+            report.hits[hits.indicator.id] = hits
+        return report
+
+    def _reader(self, lines: list[str]) -> tuple[Reader, LogFormat]:
+        if self._read is None or self.fmt is None:
+            self.fmt = self.fmt or detect_format(self.header + lines[:20])
+            self._read = reader_for(self.fmt, self.path)
+            for line in self.header:
+                self._read(line)
+        return self._read, self.fmt
+
+    def _columnar(self, lines: list[str], read: Reader, default: datetime) -> Tally | None:
+        """A Zeek TSV batch through the columnar pre-filter, as a file is matched; None
+        when it must be read line by line (a header inside it, an x509 log, whose hosts
+        come from the logs beside it, or a batch the pre-filter does not read exactly)."""
+        top = 0
+        while top < len(lines) and lines[top].startswith("#"):
+            top += 1
+        if top:
+            self._columns = _header_block(self._columns + lines[:top])
+        body = lines[top:]
+        if not self.fast or not body or any(line.startswith("#") for line in body):
+            return None
+        if any("certificate." in line for line in self._columns if line.startswith("#fields")):
+            return None
+        for line in lines[:top]:
+            read(line)  # the line reader stays in step for the batches read line by line
+        with tempfile.TemporaryDirectory(prefix="seawall-follow-") as folder:
+            batch = Path(folder) / "batch.log"
+            batch.write_text("".join(self._columns + body), encoding="utf-8", newline="")
+            tally = fast_scan(batch, self.loaded, default)
+        if tally is None:
+            tally = scan(body, read, self._index, self._windows, default)
+        tally.lines = len(lines)
+        return tally
+
+
+def _header_block(lines: list[str]) -> list[str]:
+    """The last Zeek header in ``lines`` (a new one starts at ``#separator``), without
+    ``#close``: what a batch of the records under it needs to be read on its own."""
+    block: list[str] = []
+    for line in lines:
+        if line.startswith("#separator"):
+            block = []
+        if line.startswith("#") and not line.startswith("#close"):
+            block.append(line)
+    return block
