@@ -19,12 +19,12 @@ from seawall.errors import InvalidInput
 from seawall.intel.matching.following import (
     FileTail,
     Following,
-    LiveMatch,
     PipeTail,
     Tail,
     follow_and_match,
     load_position,
 )
+from seawall.intel.matching.live import LiveMatch
 from seawall.intel.matching.loading import load_indicators
 from seawall.intel.matching.logs import LogFormat
 from seawall.intel.matching.sightings import MatchReport
