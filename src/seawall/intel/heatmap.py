@@ -30,6 +30,7 @@ from seawall.intel.techniques import (
     Held,
     newest_visible,
     not_mitre,
+    some_version_names,
     tactic_name,
     technique_url,
 )
@@ -160,13 +161,19 @@ def _links(ctx: Ctx, patterns: Mapping[str, Held], nation: str | None) -> _Links
         if nation is None or holder.owner_nation == nation:
             out.objects.setdefault(ident, set()).add(other)
 
-    for rel in newest_visible(ctx, ["relationship"], not_mitre()).values():
+    # Only objects naming an attack-pattern can link one: the database narrows them first.
+    naming = ['"attack-pattern--']
+    for rel in newest_visible(
+        ctx, ["relationship"], not_mitre(), some_version_names("relationship", naming)
+    ).values():
         source, target = str(rel.body.get("source_ref")), str(rel.body.get("target_ref"))
         if target in ids:
             link(ids[target], source, rel)
         elif source in ids:
             link(ids[source], target, rel)
-    for report in newest_visible(ctx, ["report"], not_mitre()).values():
+    for report in newest_visible(
+        ctx, ["report"], not_mitre(), some_version_names("report", naming)
+    ).values():
         refs = [str(r) for r in report.body.get("object_refs") or []]
         held = [ids[r] for r in refs if r in ids]
         for ref in refs:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, not_, or_, select
+from sqlalchemy.orm import aliased
 
 from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
@@ -150,9 +151,23 @@ def tactic_names(ctx: Ctx) -> dict[str, str]:
     }
 
 
-def _holding(ids: Iterable[str]) -> ColumnElement[bool]:
+def some_version_names(kind: str, needles: Iterable[str]) -> ColumnElement[bool]:
+    """SQL: some version of the object (of type ``kind``) holds one of ``needles`` in its body.
+
+    Every version of such an object is then read, so its newest visible version decides: an
+    older version naming a technique the newer one dropped links nothing.
+    """
+    other = aliased(IntelObject)
+    return IntelObject.stix_id.in_(
+        select(other.stix_id).where(
+            other.type == kind, or_(*(other.body.contains(n) for n in needles))
+        )
+    )
+
+
+def _holding(kind: str, ids: Iterable[str]) -> ColumnElement[bool]:
     # A JSON body names an id as "<id>"; the quotes keep one id from matching a longer one.
-    return or_(*(IntelObject.body.contains(f'"{i}"') for i in ids))
+    return some_version_names(kind, [f'"{i}"' for i in ids])
 
 
 def techniques_for(ctx: Ctx, object_ids: Iterable[str]) -> Techniques:
@@ -165,12 +180,14 @@ def techniques_for(ctx: Ctx, object_ids: Iterable[str]) -> Techniques:
     wanted = set(ids)
     own = newest_visible(ctx, ["attack-pattern", *_linkable_types()], IntelObject.stix_id.in_(ids))
     how: dict[str, set[str]] = {}
-    for rel in newest_visible(ctx, ["relationship"], not_mitre(), _holding(ids)).values():
+    for rel in newest_visible(
+        ctx, ["relationship"], not_mitre(), _holding("relationship", ids)
+    ).values():
         ends = (rel.body.get("source_ref"), rel.body.get("target_ref"))
         if ends[0] in wanted or ends[1] in wanted:
             other = ends[1] if ends[0] in wanted else ends[0]
             how.setdefault(str(other), set()).add(str(rel.body.get("relationship_type")))
-    for report in newest_visible(ctx, ["report"], not_mitre(), _holding(ids)).values():
+    for report in newest_visible(ctx, ["report"], not_mitre(), _holding("report", ids)).values():
         refs = [str(r) for r in report.body.get("object_refs") or []]
         if wanted & set(refs):
             for ref in refs:
@@ -233,6 +250,7 @@ __all__ = [
     "newest_visible",
     "not_mitre",
     "phases_of",
+    "some_version_names",
     "tactic_name",
     "tactic_names",
     "technique_url",

@@ -240,3 +240,18 @@ def test_attacks_own_relationships_never_count_even_without_created_by_ref(
         attack.import_attack(ctx, objects)
         found = heatmap.heatmap(ctx)
     assert found.linked == 0 and found.unplaced == []
+
+
+def test_only_the_newest_version_of_a_report_links(node: Node, ids: dict[str, str]) -> None:
+    world(node, ids)
+    # The report's newer version no longer holds T1486 (nor indicator 3).
+    newer = {
+        **common("report", 1, Tlp.GREEN),
+        "modified": "2026-11-02T10:00:00.000Z",
+        "name": "MISP event",
+        "published": STAMP,
+        "object_refs": [sid("indicator", 1)],
+    }
+    add(node, JM, "shared", [newer])
+    assert "T1486" not in cells(JM, node)
+    assert linked(JM, node, sid("indicator", 3)) == ({("T1059", "indicates")}, [])
