@@ -158,3 +158,35 @@ def test_the_audit_log_pages_on_the_page_and_the_api_with_its_total(site: Site) 
     assert f"{len(every)} results" in page and _link(page, "prev") is None
     later = site.get("admin", "/audit" + (_link(page, "next") or ""))
     assert f"{len(every)} results" in later and _link(later, "prev") is not None
+
+
+def test_the_object_list_api_pages_with_the_total_for_each_reader(site: Site) -> None:
+    with site.node.unit(site.node.operator()) as ctx:
+        bearer = {
+            who: tokens.create_token(ctx, "t", [], username=f"{who}-analyst").value
+            for who in ("jm", "tt")
+        }
+
+    def get(who: str, **params: str) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {bearer[who]}"}
+        with httpx.Client(base_url=site.live.url, timeout=10) as client:
+            return client.get("/api/v1/intel/objects", params=params, headers=headers)
+
+    seen: list[str] = []
+    params = {"collection": "region", "limit": "25", "sort": "oldest"}
+    while True:
+        answer = get("jm", **params)
+        assert answer.status_code == 200, answer.text
+        page = answer.json()
+        assert page["total"] == COUNT
+        seen += [o["id"] for o in page["items"]]
+        if not page["next"]:
+            break
+        params["cursor"] = page["next"]
+    assert seen == [indicator(n)["id"] for n in range(1, COUNT + 1)]
+    theirs = get("tt", q="192.0.2.", tlp="amber").json()
+    assert theirs["total"] == 0 and theirs["items"] == []
+    assert get("tt", q="192.0.2.").json()["total"] == 48
+    bad = get("jm", cursor="bm9wZQ")
+    assert bad.status_code == 400 and bad.json()["error"] == "bad_page_cursor"
+    assert get("jm", state="dormant").status_code == 422

@@ -38,6 +38,7 @@ from seawall.web.routers import (
     intel,
     intel_cases,
     intel_feeds,
+    intel_lists,
     intel_objects,
     intel_sync,
     intel_techniques,
@@ -131,6 +132,7 @@ def create_app(settings: Settings | None = None, node: Node | None = None) -> Fa
     app.include_router(intel.router)
     app.include_router(intel_objects.router)
     app.include_router(intel_objects.api)
+    app.include_router(intel_lists.api)
     app.include_router(intel_cases.router)
     app.include_router(intel_sync.router)
     app.include_router(intel_sync.api)
