@@ -17,6 +17,7 @@ same map differs by reader exactly as TAXII would. A technique linked but outsid
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,6 +59,7 @@ class Cell:
     sightings: int = 0
     shade: int = 0
     subtechniques: tuple[tuple[str, str, int], ...] = ()
+    nations: tuple[tuple[str, int], ...] = ()
 
     @property
     def score(self) -> int:
@@ -80,6 +82,7 @@ class Cell:
             "subtechniques": [
                 {"attack_id": i, "name": n, "score": s} for i, n, s in self.subtechniques
             ],
+            "nations": dict(self.nations),
         }
 
 
@@ -144,9 +147,21 @@ class HeatMap:
 
 @dataclass
 class _Links:
-    objects: dict[str, set[str]] = field(default_factory=dict)
-    sightings: dict[str, set[str]] = field(default_factory=dict)
+    # Per technique: (nation that linked it, object) and (nation that sighted it, sighting).
+    objects: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
+    sightings: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
     nations: set[str] = field(default_factory=set)
+
+    def scored(self, idents: list[str]) -> tuple[int, int, tuple[tuple[str, int], ...]]:
+        """Distinct objects and sightings linked to any of ``idents``, and each nation's share."""
+        objects = {pair for i in idents for pair in self.objects.get(i, ())}
+        sightings = {pair for i in idents for pair in self.sightings.get(i, ())}
+        shares = Counter(n for n, _ in objects) + Counter(n for n, _ in sightings)
+        return (
+            len({o for _, o in objects}),
+            len({s for _, s in sightings}),
+            tuple(sorted(shares.items())),
+        )
 
 
 def _links(ctx: Ctx, patterns: Mapping[str, Held], nation: str | None) -> _Links:
@@ -159,7 +174,7 @@ def _links(ctx: Ctx, patterns: Mapping[str, Held], nation: str | None) -> _Links
             return
         out.nations.add(holder.owner_nation)
         if nation is None or holder.owner_nation == nation:
-            out.objects.setdefault(ident, set()).add(other)
+            out.objects.setdefault(ident, set()).add((holder.owner_nation, other))
 
     # Only objects naming an attack-pattern can link one: the database narrows them first.
     naming = ['"attack-pattern--']
@@ -180,14 +195,14 @@ def _links(ctx: Ctx, patterns: Mapping[str, Held], nation: str | None) -> _Links
             if ref.partition("--")[0] not in _NOT_LINKED:
                 for ident in held:
                     link(ident, ref, report)
-    linked = {o for objs in out.objects.values() for o in objs}
-    seen: dict[str, set[str]] = {}
+    linked = {o for pairs in out.objects.values() for _, o in pairs}
+    seen: dict[str, set[tuple[str, str]]] = {}
     for sighting in newest_visible(ctx, ["sighting"]).values():
         of = str(sighting.body.get("sighting_of_ref"))
         if of in linked and (nation is None or sighting.owner_nation == nation):
-            seen.setdefault(of, set()).add(sighting.id)
-    for ident, objs in out.objects.items():
-        out.sightings[ident] = {s for o in objs for s in seen.get(o, set())}
+            seen.setdefault(of, set()).add((sighting.owner_nation, sighting.id))
+    for ident, pairs in out.objects.items():
+        out.sightings[ident] = {s for _, o in pairs for s in seen.get(o, set())}
     return out
 
 
@@ -235,9 +250,6 @@ def heatmap(ctx: Ctx, nation: str | None = None, domain: str | None = None) -> H
         if ident is not None:
             names.setdefault(ident, str(held.body.get("name") or ident))
 
-    def scored(ident: str) -> tuple[int, int]:
-        return len(links.objects.get(ident, ())), len(links.sightings.get(ident, ()))
-
     placed: set[str] = set()
     columns: list[tuple[Held, list[tuple[str, list[str]]]]] = []
     if matrix is not None:
@@ -272,25 +284,26 @@ def heatmap(ctx: Ctx, nation: str | None = None, domain: str | None = None) -> H
         cells: list[Cell] = []
         for parent, subs in techniques:
             everyone = [parent, *sorted(set(subs))]
-            objs = {o for i in everyone for o in links.objects.get(i, ())}
-            seen = {s for i in everyone for s in links.sightings.get(i, ())}
+            objects, sightings, shares = links.scored(everyone)
             placed.update(everyone)
+            parts = [(s, links.scored([s])) for s in sorted(set(subs))]
             cells.append(
                 Cell(
                     parent,
                     names.get(parent, parent),
-                    len(objs),
-                    len(seen),
+                    objects,
+                    sightings,
                     subtechniques=tuple(
-                        (s, names.get(s, s), sum(scored(s)))
-                        for s in sorted(set(subs))
-                        if sum(scored(s))
+                        (s, names.get(s, s), o + n) for s, (o, n, _) in parts if o + n
                     ),
+                    nations=shares,
                 )
             )
         built.append((tactic, cells))
     unplaced = [
-        Cell(i, names.get(i, i), *scored(i)) for i in sorted(links.objects) if i not in placed
+        Cell(i, names.get(i, i), *links.scored([i])[:2], nations=links.scored([i])[2])
+        for i in sorted(links.objects)
+        if i not in placed
     ]
     result.top = max(
         [c.score for _, cells in built for c in cells] + [c.score for c in unplaced], default=0
@@ -317,6 +330,7 @@ def _shaded(cell: Cell, top: int) -> Cell:
         cell.sightings,
         _shade(cell.score, top),
         cell.subtechniques,
+        cell.nations,
     )
 
 

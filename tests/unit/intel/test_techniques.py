@@ -153,6 +153,13 @@ def test_each_reader_sees_exactly_the_heat_they_may_read(
     }
     # TT: neither JM's AMBER nor the JM-only collection; its own AMBER sighting counts.
     assert cells(TT, node) == {"T1566": (2, 3), "T1486": (1, 0)}
+    # In the region, each cell names every nation's share: links it holds, sightings it made.
+    with node.unit(TT) as ctx:
+        shares = {
+            c.attack_id: dict(c.nations) for col in heatmap.heatmap(ctx).columns for c in col.cells
+        }
+    assert shares["T1566"] == {"JM": 2, "TT": 3}  # JM: indicator 1 + a sighting
+    assert shares["T1486"] == {"JM": 1}
     assert cells(JM, node, "JM") == {"T1566": (1, 1), "T1059": (2, 0), "T1486": (1, 0)}
     assert cells(JM, node, "TT") == {"T1566": (1, 1)}
     assert cells(TT, node, "tt") == {"T1566": (1, 2)}

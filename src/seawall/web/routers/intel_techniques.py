@@ -57,6 +57,7 @@ class CellOut(BaseModel):
     sightings: int
     score: int
     subtechniques: list[SubtechniqueOut]
+    nations: dict[str, int]
 
 
 class TacticOut(BaseModel):
