@@ -133,5 +133,11 @@ def test_the_case_list_filters_sorts_and_pages(home: Path) -> None:
     severe = sw(home, "intel", "case", "list", "--severity", "critical", "--json")
     assert sorted(c["title"] for c in severe.json()) == ["Bravo", "Charlie"]
     assert sw(home, "intel", "case", "list", "--assignee", "ann", "--json").json() == []
+    level = severe.json()[0]["tlp"]  # the collection's default marking, "TLP:GREEN" or so
+    mine = sw(home, "intel", "case", "list", "--nation", "Jamaica", "--tlp", level, "--json")
+    assert len(mine.json()) == 3
+    later = sw(home, "intel", "case", "list", "--opened-from", "2099-01-01", "--json")
+    assert later.json() == [] and "0 of 0 cases" in later.err
+    assert sw(home, "intel", "case", "list", "--nation", "TT", "--json").json() == []
     bad = sw(home, "intel", "case", "list", "--cursor", "nonsense")
     assert bad.code == 65 and len(bad.err_lines) == 1

@@ -87,6 +87,10 @@ def test_an_analyst_works_a_case_from_its_page(region: Node, live_server: LiveSe
 
         mine = http.get("/intel/cases", params={"mine": "1", "severity": "critical"})
         assert "Refund lure" in mine.text and "1 result" in mine.text
+        theirs = http.get("/intel/cases", params={"nation": "TT", "opened_from": "2020-01-01"})
+        assert "No case you may see matches these filters." in theirs.text
+        dated = http.get("/intel/cases", params={"opened_until": "yesterday"})
+        assert dated.status_code == 422 and "is not a date" in dated.text
         none = http.get("/intel/cases", params={"status": "closed"})
         assert "No case you may see matches these filters." in none.text
         bad = http.get("/intel/cases", params={"cursor": "nonsense"})

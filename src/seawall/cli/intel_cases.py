@@ -7,7 +7,8 @@ import click
 
 from seawall.cli.context import CliState, pass_state
 from seawall.cli.output import emit_json, emit_or_table, emit_table, fmt_time, json_option, say
-from seawall.core.paging import PageRequest, parse_limit
+from seawall.core.nations import normalise_nation
+from seawall.core.paging import PageRequest, parse_day, parse_limit
 from seawall.errors import InvalidInput
 from seawall.intel import cases as casework
 from seawall.intel.cases import (
@@ -21,6 +22,7 @@ from seawall.intel.cases import (
     TaskState,
 )
 from seawall.intel.errors import AmbiguousMatch
+from seawall.intel.tlp import parse_tlp
 
 TLP_OPTION = click.option(
     "--tlp", default=None, help="A marking stricter than the collection's default."
@@ -103,6 +105,10 @@ def case_open(
 @click.option("--status", type=click.Choice([s.value for s in Status]), default=None)
 @click.option("--severity", type=SEVERITY, default=None)
 @click.option("--assignee", default=None, help="Only the cases assigned to this user.")
+@click.option("--tlp", default=None, help="Only the cases marked so.")
+@click.option("--nation", default=None, help="Only the cases this nation opened.")
+@click.option("--opened-from", default="", help="Opened on or after (2026-11-01).")
+@click.option("--opened-until", default="", help="Opened on or before (2026-11-30).")
 @click.option(
     "--sort", type=click.Choice([s.value for s in Sort]), default="updated", show_default=True
 )
@@ -115,6 +121,10 @@ def case_list(
     status: str | None,
     severity: str | None,
     assignee: str | None,
+    tlp: str | None,
+    nation: str | None,
+    opened_from: str,
+    opened_until: str,
     sort: str,
     limit: str,
     cursor: str | None,
@@ -125,6 +135,10 @@ def case_list(
         status=Status(status) if status else None,
         severity=Severity(severity) if severity else None,
         assignee=assignee,
+        tlp=parse_tlp(tlp) if tlp else None,
+        nation=normalise_nation(nation) if nation else None,
+        opened_from=parse_day(opened_from, "--opened-from"),
+        opened_until=parse_day(opened_until, "--opened-until", day_end=True),
         sort=Sort(sort),
     )
     with state.operator_unit() as ctx:

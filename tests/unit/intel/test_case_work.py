@@ -263,6 +263,12 @@ def test_the_list_filters_sorts_counts_and_pages_without_repeats(
         assert [c.title for c in mine.items] == ["Case 0"]
         bobs = cases.find_cases(ctx, CaseQuery(assignee="bob", sort=Sort.TITLE))
         assert (bobs.total, [c.title for c in bobs.items]) == (1, ["Case 4"])
+        early = cases.find_cases(ctx, CaseQuery(opened_until=opened[2].opened, tlp=Tlp.GREEN))
+        assert [c.title for c in early.items] == ["Case 1", "Case 0"]
+        late = cases.find_cases(ctx, CaseQuery(opened_from=opened[7].opened, nation="JM"))
+        assert [c.title for c in late.items] == ["Case 8", "Case 7"]
+        assert cases.find_cases(ctx, CaseQuery(nation="TT")).total == 0
+        assert cases.find_cases(ctx, CaseQuery(tlp=Tlp.AMBER)).total == 0
         titles = cases.find_cases(ctx, CaseQuery(sort=Sort.TITLE), PageRequest(limit=2))
         assert [c.title for c in titles.items] == ["Case 0", "Case 1"]
         with pytest.raises(BadPageCursor):

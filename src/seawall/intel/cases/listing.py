@@ -18,8 +18,10 @@ from seawall.core.context import Ctx
 from seawall.core.paging import Page, PageRequest
 from seawall.errors import parse_choice
 from seawall.intel.cases.local import load_work
-from seawall.intel.cases.reading import Case, all_cases, assemble, timelines
+from seawall.intel.cases.reading import Case, Found, all_cases, assemble, timelines
 from seawall.intel.cases.vocab import Severity, Status, core_of, severity_of, status_of
+from seawall.intel.tlp import Tlp
+from seawall.intel.validation import parse_timestamp
 
 
 class Sort(StrEnum):
@@ -64,6 +66,10 @@ class CaseQuery:
     severity: Severity | None = None
     assignee: str | None = None  # a username of the caller's nation
     mine: bool = False  # assigned to the caller
+    tlp: Tlp | None = None  # marked exactly so
+    nation: str | None = None  # opened by this nation (ISO alpha-2)
+    opened_from: datetime | None = None  # opened at or after
+    opened_until: datetime | None = None  # opened before
     sort: Sort = Sort.UPDATED
 
 
@@ -83,6 +89,12 @@ def find_cases(
         found = [f for f in found if status_of(core_of(f.body)) is query.status]
     if query.severity is not None:
         found = [f for f in found if severity_of(core_of(f.body)) is query.severity]
+    if query.tlp is not None:
+        found = [f for f in found if f.tlp is query.tlp]
+    if query.nation:
+        found = [f for f in found if f.nation == query.nation]
+    if query.opened_from or query.opened_until:
+        found = [f for f in found if _opened_within(f, query)]
     work = load_work(ctx, [f.id for f in found])
     wanted = ctx.who.username if query.mine else (query.assignee or "").strip()
     if query.mine or wanted:
@@ -97,3 +109,10 @@ def find_cases(
     cases = [assemble(f, entries.get(f.id, []), work[f.id]) for f in found]
     cases.sort(key=key_of, reverse=order.descending)
     return paging.page_of(cases, key_of, order, request)
+
+
+def _opened_within(found: Found, query: CaseQuery) -> bool:
+    opened = parse_timestamp(found.body["created"], found.id, "created")
+    if query.opened_from and opened < query.opened_from:
+        return False
+    return not (query.opened_until and opened >= query.opened_until)

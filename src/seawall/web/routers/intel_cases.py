@@ -9,17 +9,30 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from seawall.core.access import Perm, require
-from seawall.core.paging import PageRequest, parse_limit
+from seawall.core.nations import normalise_nation
+from seawall.core.paging import PageRequest, parse_day, parse_limit
 from seawall.errors import InvalidInput
 from seawall.intel import cases as casework
 from seawall.intel import search, techniques
 from seawall.intel.cases import CaseQuery, Severity, Sort, Status, TaskState
+from seawall.intel.tlp import Tlp, parse_tlp
 from seawall.web.deps import UiPage, read_form_csrf
 from seawall.web.pages import attempt, page_gettext, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(read_form_csrf)])
 
-FILTERS = ("status", "severity", "assignee", "mine", "sort", "limit")
+FILTERS = (
+    "status",
+    "severity",
+    "assignee",
+    "mine",
+    "tlp",
+    "nation",
+    "opened_from",
+    "opened_until",
+    "sort",
+    "limit",
+)
 
 
 def _query(params: dict[str, str]) -> CaseQuery:
@@ -30,6 +43,10 @@ def _query(params: dict[str, str]) -> CaseQuery:
         severity=casework.parse_severity(params["severity"]) if params.get("severity") else None,
         assignee=params.get("assignee") or None,
         mine=params.get("mine") == "1",
+        tlp=parse_tlp(params["tlp"]) if params.get("tlp") else None,
+        nation=normalise_nation(params["nation"]) if params.get("nation") else None,
+        opened_from=parse_day(params.get("opened_from", ""), "opened from"),
+        opened_until=parse_day(params.get("opened_until", ""), "opened until", day_end=True),
         sort=casework.parse_sort(params["sort"]) if params.get("sort") else Sort.UPDATED,
     )
 
@@ -54,6 +71,7 @@ def _cases_page(request: Request, page: UiPage, status: int = 200, error: str = 
         params=params,
         statuses=[s.value for s in Status],
         severities=[s.value for s in Severity],
+        levels=list(Tlp),
         sorts=[s.value for s in Sort],
         people=casework.assignable_users(page.ctx),
         collections=[v.collection for v in search.collection_views(page.ctx) if v.can_write],
