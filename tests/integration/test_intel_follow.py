@@ -70,7 +70,9 @@ def test_a_pipe_is_followed_to_its_end_and_validity_holds_unless_hunted(home: Pa
         )
         assert found.code == 0, found.err
         assert sum(_counts(found.out)) == MAXMIND
-        assert sum(json.loads(line)["lines"] for line in found.out.splitlines()) == len(LINES)
+        reports = [json.loads(line) for line in found.out.splitlines()]
+        assert sum(r["lines"] for r in reports) == len(LINES)
+        assert sum(r["bytes"] for r in reports) == len(data)
     # The same record in two batches is two records: two sightings, not one "recorded before".
     assert sw(home, "intel", "collection", "create", "piped").code == 0
     (line,) = [r for r in RECORDS if "\tj.maxmind.com" in r][:1]

@@ -57,6 +57,7 @@ class LiveMatch:
         report = MatchReport(indicators=len(self.loaded), not_matchable=self.loaded.not_matchable)
         report.files[self.name] = fmt.value
         report.lines, report.outside_validity = tally.lines, tally.outside_validity
+        report.bytes = sum(len(line.encode("utf-8", "replace")) for line in lines)
         self.loaded.load(tally.found)  # the labels of what matched, not of every indicator
         for key, found in tally.found.items():
             hits = Hits(indicator=self.loaded.indicator(key))
