@@ -20,6 +20,7 @@ from __future__ import annotations
 import gzip
 import ipaddress
 import json
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, cast
@@ -37,6 +38,7 @@ _SSL_CHAINS = (
     "client_cert_chain_fps",
 )
 _MAX_LINE = 2**20
+RELOOK = 30.0  # seconds between reads of a growing x509 log's ssl and files logs
 
 
 def is_internal(address: str) -> bool:
@@ -120,19 +122,27 @@ def sibling(path: Path, kind: str) -> Path | None:
 class CertificateHosts:
     """The internal host each certificate of one ``x509`` log was seen with."""
 
-    def __init__(self, path: Path | None) -> None:
+    def __init__(self, path: Path | None, every: float = RELOOK) -> None:
         self.path = path
+        self.every = every
         self._hosts: dict[str, str] | None = None
         self._stamp: list[tuple[int, int]] = []
+        self._read_at = 0.0
 
     def host(self, keys: Iterable[str]) -> str | None:
         """The host the certificate with these keys (file id, fingerprint) was seen with.
 
         A certificate not found is looked for again once the logs have changed since they
-        were read (a followed log grows), so a later record still finds its host."""
+        were read (a followed log grows: Zeek writes a connection's ssl.log line when it
+        ends, after its certificates), at most every ``every`` seconds, since that reads
+        the logs again."""
         wanted = list(keys)
-        if self._hosts is None or (not self._find(wanted) and self._stamp != self._stamps()):
-            self._stamp = self._stamps()
+        if self._hosts is None or (
+            not self._find(wanted)
+            and time.monotonic() - self._read_at >= self.every
+            and self._stamp != self._stamps()
+        ):
+            self._stamp, self._read_at = self._stamps(), time.monotonic()
             self._hosts = self._load()
         return self._find(wanted)
 
