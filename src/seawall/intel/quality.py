@@ -206,7 +206,11 @@ def _as_network(value: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | N
 def _host_of(value: str) -> str:
     text = value.strip().lower()
     if "://" in text:
-        return (urlsplit(text).hostname or "").rstrip(".")
+        try:
+            return (urlsplit(text).hostname or "").rstrip(".")
+        except ValueError:  # an unbalanced "[" (urlsplit's "Invalid IPv6 URL"): still check it
+            authority = text.partition("://")[2].partition("/")[0]
+            return authority.rpartition("@")[2].strip("[]").rstrip(".")
     if "@" in text:
         return text.rpartition("@")[2].rstrip(".")
     return text.rstrip(".")

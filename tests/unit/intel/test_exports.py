@@ -339,3 +339,93 @@ def test_a_feed_fingerprint_changes_only_with_what_the_file_is_made_from() -> No
     assert fingerprint("rpz", ALL[1:]) != same
     renamed = Entry(**{**ALL[0].__dict__, "name": "renamed"})
     assert fingerprint("rpz", [renamed, *ALL[1:]]) != same
+
+
+# -- hostile and odd values ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "\uff47\uff4f\uff4f\uff47\uff4c\uff45.com",  # fullwidth: IDNA 2003 makes google.com
+        "goo\u200bgle.com",  # a zero-width space, which IDNA 2003 drops
+        "ex\u00adample.com",  # a soft hyphen, likewise
+        "straße.de",  # IDNA 2003 makes strasse.de, another domain under IDNA 2008
+    ],
+)
+def test_a_name_idna_would_turn_into_another_is_never_exported(value: str) -> None:
+    # The warninglists compare the value as written, so a look-alike of a popular name
+    # passes them; written as the name it maps to, it would block that name nationally.
+    indicator = body(f"[domain-name:value = '{value}']")
+    found = entries_of(indicator, "phish", Tlp.GREEN)
+    assert rpz_records(found) == ([], len(found))
+    assert suricata_rules(found) == ""
+    assert zeek_intel(found).splitlines()[1:] == []
+
+
+def test_odd_but_real_names_are_exported_as_dns_names() -> None:
+    names = {
+        "Пример.РФ.": "xn--e1afmkfd.xn--p1ai",  # an IDN, upper case, a trailing dot
+        "EVIL.Example.": "evil.example",
+        "_dmarc.evil.example": "_dmarc.evil.example",
+    }
+    for value, name in names.items():
+        found = entries_of(body(f"[domain-name:value = '{value}']"), "phish", Tlp.GREEN)
+        assert rpz_records(found) == ([f"*.{name} CNAME .", f"{name} CNAME ."], 0)
+        assert {r.split("\t")[0] for r in zeek_intel(found).splitlines()[1:]} == {name}
+        contents = {
+            o.value
+            for r in suricataparser.parse_rules(suricata_rules(found))
+            for o in r.options
+            if o.name == "content"
+        }
+        assert contents == {f'".{name}"'}
+    wildcard = entries_of(body("[domain-name:value = '*.evil.example']"), "phish", Tlp.GREEN)
+    assert rpz_records(wildcard) == ([], 1)
+    assert suricata_rules(wildcard) == "" and zeek_intel(wildcard).count("\n") == 1
+
+
+# Text a hostile source may put in a value: rule and zone syntax, quotes, line breaks.
+HOSTILE = st.text(
+    st.sampled_from(list("abc.-_/:;\"'\\|()[]{},#$@* \t\r\n\x00\x0b\x85\u2028é\u3002\uff41")),
+    min_size=1,
+    max_size=24,
+)
+KINDS = {
+    "domain": "domain-name:value = '{}'",
+    "url": "url:value = 'http://evil.example/{}'",
+    "url-host": "url:value = 'http://{}/x'",
+    "email": "email-addr:value = '{}@evil.example'",
+    "file-name": "file:name = '{}'",
+}
+
+
+def _escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("'", "\\'")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(sorted(KINDS)), HOSTILE, HOSTILE)
+def test_no_value_breaks_or_injects_a_rule_zone_record_or_intel_item(
+    kind: str, value: str, name: str
+) -> None:
+    indicator = body(f"[{KINDS[kind].format(_escaped(value))}]", name=name)
+    found = entries_of(indicator, "phish", Tlp.GREEN)
+    # Suricata: every line is one rule, and a rule of ours.
+    lines = suricata_rules(found).split("\n")[:-1]  # Suricata reads a rule a "\n"-ended line
+    assert len(suricataparser.parse_rules("\n".join(lines))) == len(lines)
+    for line in lines:
+        (rule,) = suricataparser.parse_rules(line)
+        assert str(rule.msg).startswith("SEAWALL INTEL ")
+        assert line.endswith(";)") and line.count(" sid:") == 1
+    # RPZ: only NXDOMAIN triggers of DNS names, one a line.
+    for record in rpz_records(found)[0]:
+        owner, _, rest = record.partition(" ")
+        assert rest == "CNAME ." and all(
+            c in "abcdefghijklmnopqrstuvwxyz0123456789-_.*" for c in owner
+        )
+    # Zeek: one item of five cells a "\n"-ended line, none holding a control character.
+    for line in zeek_intel(found).split("\n")[1:-1]:
+        cells = line.split("\t")
+        assert len(cells) == len(FIELDS) and cells[1] in TYPES
+        assert not any(c < " " or c == "\x7f" for cell in cells for c in cell)

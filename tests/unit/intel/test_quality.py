@@ -61,6 +61,12 @@ def test_a_top_domain_and_its_subdomains_are_flagged() -> None:
     assert verdict.flagged and "most visited" in verdict.reason
 
 
+def test_a_url_with_an_unbalanced_bracket_is_checked_not_a_crash() -> None:
+    # urlsplit raises "Invalid IPv6 URL" on it; a hostile feed must not stop an import.
+    assert "tranco10k" in lists_hit("http://[google.com/x", "domain")
+    assert quality.assess(indicator(9, "[url:value = 'http://[/x']")).hits == ()
+
+
 def test_private_ranges_are_compared_as_ranges() -> None:
     assert "rfc1918" in lists_hit("10.1.2.3", "ip")
     assert "rfc1918" in lists_hit("10.1.2.3/8", "ip")  # the /8 around it is private too

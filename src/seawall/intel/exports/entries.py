@@ -96,12 +96,18 @@ _LABEL = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$")
 
 def dns_name(value: str) -> str | None:
     """A domain value as a DNS name of letters, digits, ``-`` and ``_`` (IDNs as punycode),
-    or None when it cannot be one (a label over 63 octets, a name over 253, a space)."""
+    or None when it cannot be one (a label over 63 octets, a name over 253, a space), or
+    when IDNA would make it another name."""
+    text = value.lower().rstrip(".")
     try:
-        name = value.encode("idna").decode("ascii") if not value.isascii() else value
+        name = text.encode("idna").decode("ascii") if not text.isascii() else text
+        # IDNA 2003's nameprep maps look-alikes onto other names (fullwidth letters to
+        # ASCII, zero-width characters to nothing, "ß" to "ss"): such a value is not the
+        # name it maps to, which the warninglists never saw and a zone would block.
+        if name != text and name.encode("ascii").decode("idna") != text:
+            return None
     except UnicodeError:
         return None
-    name = name.lower().rstrip(".")
     if not name or len(name) > 253:
         return None
     return name if all(_LABEL.match(label) for label in name.split(".")) else None

@@ -45,7 +45,11 @@ DOMAIN_BUFFERS: dict[str, tuple[str, bool]] = {
     # Suricata lower-cases http.host itself and refuses nocase on it.
     "http.host": ("http", False),
 }
-_MSG_UNSAFE = re.compile(r'[\x00-\x1f\x7f";\\|]')
+# Controls, and the line separators of Python's splitlines (suricataparser, suricata-update).
+_MSG_UNSAFE = re.compile(r'[\x00-\x1f\x7f-\x9f\u2028\u2029";\\|]')
+# What a metadata value may not hold: its separators, an escape, a space or a byte that is
+# not printable ASCII (a line break would end the rule).
+_META_UNSAFE = re.compile(r'[^\x21-\x7e]|[,;"\\]')
 
 
 @dataclass(frozen=True)
@@ -136,8 +140,9 @@ def _url_rules(entry: Entry, rev: int, metadata: str) -> list[_Rule]:
     shapes: list[tuple[str, tuple[str, ...]]] = [("url", exact)]
     if "?" not in uri:
         shapes.append(("url-query", (f'content:"{_content(uri + "?")}";', "startswith;")))
-    if "," in entry.value or ";" in entry.value:
-        # Metadata values hold neither; the alert's own http record still names the URL.
+    if _META_UNSAFE.search(entry.value):
+        # A metadata value ends at "," or ";", and a line break would end the rule; the
+        # alert's own http record still names the URL.
         metadata = f"seawall_id {entry.indicator}, seawall_tlp {entry.tlp.key}"
     return [
         _Rule(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from seawall.intel.exports.entries import Entry
+from seawall.intel.exports.entries import Entry, dns_name
 from seawall.intel.matching.observables import Kind
 
 FIELDS = ("indicator", "indicator_type", "meta.source", "meta.desc", "meta.url")
@@ -56,10 +56,13 @@ def zeek_type(entry: Entry) -> str | None:
     return _STRING_TYPES.get(entry.kind.value)
 
 
-def zeek_indicator(entry: Entry) -> str:
-    """The indicator text as Zeek sees it: URLs lose their scheme."""
+def zeek_indicator(entry: Entry) -> str | None:
+    """The indicator text as Zeek sees it: URLs lose their scheme, and a domain is the DNS
+    name a query carries (an IDN as punycode); None when it cannot be one."""
     if entry.kind is Kind.URL:
         return entry.value.partition("://")[2]
+    if entry.kind is Kind.DOMAIN:
+        return dns_name(entry.value)
     return entry.value
 
 
