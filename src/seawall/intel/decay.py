@@ -7,13 +7,14 @@ After MISP's decaying models (the polynomial model). An indicator's score is
 where ``t`` is the indicator's age: the time since the newer of its ``valid_from`` and
 its last sighting (a sighting resets the clock, as in MISP), ``tau`` the lifetime of
 its kind of observable and ``delta`` the decay speed (above 1 the score falls fast at
-first, below 1 it holds and then falls near the end of the lifetime). ``base`` is 100.
+first, below 1 it holds and then falls near the end of the lifetime). ``base`` is the
+indicator's STIX ``confidence`` (0 to 100), or 100 when it has none: MISP's base score.
 
 An indicator is **live** (in force: matched and exported) when it is not revoked, now
 is inside ``valid_from``..``valid_until``, and, unless it carries its own
 ``valid_until``, its score is at least :data:`THRESHOLD`. An explicit ``valid_until``
 is the source's or an analyst's word on when it ends, and it wins over the model.
-MISP's ``osint:lifetime="perpetual"`` label turns decay off.
+MISP's ``osint:lifetime="perpetual"`` label turns decay off: the score stays at its base.
 
 The per-kind models (:data:`MODELS`) and the formula are in docs/intel.md ("Decay").
 """
@@ -114,6 +115,15 @@ def _time(obj: Mapping[str, Any], prop: str) -> datetime | None:
         return None
 
 
+def base_of(obj: Mapping[str, Any]) -> float:
+    """An indicator's base score: its STIX ``confidence`` (an integer from 0 to 100), else
+    :data:`BASE`. An indicator trusted less starts lower and leaves force sooner."""
+    confidence = obj.get("confidence")
+    if isinstance(confidence, int) and not isinstance(confidence, bool) and 0 <= confidence <= 100:
+        return float(confidence)
+    return BASE
+
+
 def last_evidence(obj: Mapping[str, Any], now: datetime, last_sighted: datetime | None) -> datetime:
     """When the indicator's age starts: the newer of ``valid_from`` and its last sighting
     (a sighting after ``now`` counts as ``now``)."""
@@ -124,16 +134,18 @@ def last_evidence(obj: Mapping[str, Any], now: datetime, last_sighted: datetime 
 
 
 def score(obj: Mapping[str, Any], now: datetime, last_sighted: datetime | None = None) -> float:
-    """The indicator's decay score at ``now``, from 0 to :data:`BASE`.
+    """The indicator's decay score at ``now``, from 0 to its base (:func:`base_of`).
 
-    A revoked object scores 0; an object that is not an indicator, or is labelled
-    perpetual, scores :data:`BASE`.
+    A revoked object scores 0; an object that is not an indicator scores :data:`BASE`,
+    and an indicator labelled perpetual its base.
     """
     if obj.get("revoked") is True:
         return 0.0
-    if obj.get("type") != "indicator" or PERPETUAL in (obj.get("labels") or ()):
+    if obj.get("type") != "indicator":
         return BASE
-    return model_for(obj).score(now - last_evidence(obj, now, last_sighted))
+    if PERPETUAL in (obj.get("labels") or ()):
+        return base_of(obj)
+    return model_for(obj).score(now - last_evidence(obj, now, last_sighted), base_of(obj))
 
 
 def is_live(
@@ -158,36 +170,44 @@ def live_until(
     obj: Mapping[str, Any], last_sighted: datetime | None = None, threshold: float = THRESHOLD
 ) -> datetime | None:
     """When an indicator stops being in force: its own ``valid_until``, else the moment its
-    score falls below ``threshold`` (its last evidence plus :meth:`Model.live_for`); None
-    when it never does (not an indicator, labelled perpetual, or no time to start from).
+    score falls below ``threshold`` (its last evidence plus :meth:`Model.live_for` from its
+    base); None when it never does (not an indicator, labelled perpetual with a base at
+    or over the threshold, or no time to start from).
 
     A matcher that checks each log record's time against ``valid_from``..``live_until``
     leaves decayed indicators out of today's logs and still finds them in older ones.
     """
     until = _time(obj, "valid_until")
-    if (
-        until is not None
-        or obj.get("type") != "indicator"
-        or PERPETUAL in (obj.get("labels") or ())
-    ):
+    if until is not None or obj.get("type") != "indicator":
         return until
+    base = base_of(obj)
     start = _time(obj, "valid_from") or _time(obj, "created")
+    if PERPETUAL in (obj.get("labels") or ()):
+        return None if base >= threshold else start
     if start is None:
         return None
     if last_sighted is not None:
         start = max(start, last_sighted)
-    return start + model_for(obj).live_for(threshold)
+    return start + model_for(obj).live_for(threshold, base)
+
+
+def is_evidence(obj: Mapping[str, Any]) -> bool:
+    """Whether an object is a sighting that says its indicator was seen in use.
+
+    MISP false-positive and expiration sightings (``x_misp_sighting_type`` 1 and 2) are
+    not: they say the indicator was wrong, or is over.
+    """
+    return obj.get("type") == "sighting" and str(obj.get("x_misp_sighting_type", "0")) == "0"
 
 
 def last_sightings(objects: Iterable[Mapping[str, Any]]) -> dict[str, datetime]:
     """The newest sighting time of each indicator among STIX ``sighting`` objects.
 
-    MISP false-positive and expiration sightings (``x_misp_sighting_type`` 1 and 2) are
-    not evidence that an indicator is still in use, and do not count.
+    Only sightings that are evidence of use count (:func:`is_evidence`).
     """
     newest: dict[str, datetime] = {}
     for obj in objects:
-        if obj.get("type") != "sighting" or str(obj.get("x_misp_sighting_type", "0")) != "0":
+        if not is_evidence(obj):
             continue
         target = obj.get("sighting_of_ref")
         when = _time(obj, "last_seen") or _time(obj, "first_seen") or _time(obj, "created")

@@ -225,3 +225,50 @@ def test_exports_leave_decayed_indicators_out_unless_sighted(
         # Search shows each indicator's score from its age (45 days of 60, and of 180).
         assert [f.score for f in search.search(ctx, "45.77.12.9")] == [13.4]
         assert [f.score for f in search.search(ctx, "c2.example")] == [75.0]
+
+
+confidences = st.integers(min_value=0, max_value=100)
+
+
+@given(pattern=patterns, confidence=confidences, age=ages, sighted=st.none() | ages)
+@settings(max_examples=200, deadline=None)
+def test_the_score_never_exceeds_the_confidence(
+    pattern: str, confidence: int, age: timedelta, sighted: timedelta | None
+) -> None:
+    obj = indicator(pattern, confidence=confidence)
+    last = None if sighted is None else T0 + sighted
+    assert decay.base_of(obj) == confidence
+    assert 0.0 <= decay.score(obj, T0 + age, last) <= confidence
+    assert decay.score(obj, T0 + age, last) <= decay.score(indicator(pattern), T0 + age, last)
+
+
+@given(pattern=patterns, confidence=confidences, age=ages)
+@settings(max_examples=200, deadline=None)
+def test_a_less_trusted_indicator_leaves_force_sooner(
+    pattern: str, confidence: int, age: timedelta
+) -> None:
+    obj = indicator(pattern, confidence=confidence)
+    until, full = decay.live_until(obj), decay.live_until(indicator(pattern))
+    assert until is not None and full is not None and until <= full
+    if abs(T0 + age - until) > timedelta(seconds=1):  # the boundary is rounded
+        assert decay.is_live(obj, T0 + age) == (T0 + age < until)
+
+
+def test_the_confidence_is_the_base_score() -> None:
+    assert decay.base_of(indicator()) == decay.BASE  # none given
+    assert decay.base_of(indicator(confidence="high")) == decay.BASE  # not STIX's integer
+    assert decay.base_of(indicator(confidence=True)) == decay.BASE
+    half = indicator("[domain-name:value = 'c2.example']", confidence=50)
+    assert decay.score(half, T0) == 50.0
+    # 180 days x (1 - 30/50) = 72 days in force, where full confidence gives 126.
+    assert decay.live_until(half) == T0 + timedelta(days=72)
+    low = indicator(confidence=15)  # STIX's "Low": under the threshold from the start
+    assert not decay.is_live(low, T0) and decay.live_until(low) == T0
+    # An explicit valid_until still wins; perpetual keeps its base, whatever it is.
+    until = format_timestamp(T0 + timedelta(days=3))
+    assert decay.is_live(indicator(confidence=15, valid_until=until), T0)
+    kept = indicator(confidence=60, labels=[decay.PERPETUAL])
+    assert decay.score(kept, T0 + timedelta(days=4000)) == 60.0
+    assert decay.is_live(kept, T0 + timedelta(days=4000)) and decay.live_until(kept) is None
+    doubted = indicator(confidence=10, labels=[decay.PERPETUAL])
+    assert not decay.is_live(doubted, T0) and decay.live_until(doubted) == T0

@@ -32,6 +32,7 @@ from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
 from seawall.core.evidence import record_evidence
 from seawall.db.models.intel import IntelCollection
+from seawall.intel import decay
 from seawall.intel.cases import SUPPORTS, link_objects
 from seawall.intel.collections import default_marking
 from seawall.intel.errors import UnreadableLog
@@ -501,6 +502,8 @@ def regional_sightings(ctx: Ctx, min_nations: int = 1) -> list[Sighted]:
             continue  # the same sighting in two collections counts once
         seen.add(stored.id)
         body = stored.as_dict()
+        if not decay.is_evidence(body):
+            continue  # a MISP false-positive or expiration sighting: not seen in use
         target = str(body.get("sighting_of_ref", ""))
         row = rows.setdefault(target, Sighted(target, target, None, None))
         raw_count = body.get("count")
