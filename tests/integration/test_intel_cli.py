@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 from seawall.core import audit
 from seawall.core.node import Node
 from seawall.intel.tlp import Tlp, marking_id
+from seawall.intel.validation import format_timestamp
 from seawall.settings import load_settings
 from tests.cli import run_seawall as sw
 
@@ -123,9 +125,11 @@ def test_bad_audience_and_tlp_are_one_line_each(home: Path) -> None:
 
 
 def test_import_stix_then_search_and_export(home: Path, tmp_path: Path) -> None:
+    # Exported by the real clock: valid from yesterday, so never decayed when the test runs.
+    fresh = {"valid_from": format_timestamp(datetime.now(UTC) - timedelta(days=1))}
     path = write(
         tmp_path / "b.json",
-        bundle(indicator(1, "c2.example", Tlp.AMBER), indicator(2, "google.com")),
+        bundle(indicator(1, "c2.example", Tlp.AMBER, **fresh), indicator(2, "google.com", **fresh)),
     )
     done = sw(home, "intel", "import", str(path), "--collection", "phish", "--json")
     assert done.code == 0, done.err

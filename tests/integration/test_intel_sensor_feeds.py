@@ -10,6 +10,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +23,15 @@ import suricataparser
 
 from seawall.core import audit
 from seawall.intel.tlp import Tlp, marking_id
+from seawall.intel.validation import format_timestamp
 from tests.cli import run_seawall as sw
 from tests.nations import NationNode, serve_nation
 from tests.servers import free_port, stop_process
 
-STAMP = "2026-11-20T10:00:00.000Z"
+# Exported, fed and matched by the real clock: dated from yesterday, so that none has
+# decayed whenever the tests run (an address is in force about 29 days).
+NOW = datetime.now(UTC)
+STAMP = format_timestamp(NOW - timedelta(days=1))
 MD5 = "9e107d9d372bb6826bd81d3542a419d6"
 PASSWORD = {"SEAWALL_USER_PASSWORD": "a-long-password"}
 
@@ -52,7 +57,12 @@ INDICATORS = [
     ind(2, "[ipv4-addr:value = '45.77.1.9']", Tlp.GREEN),
     ind(3, f"[file:hashes.MD5 = '{MD5}']", Tlp.GREEN),
     ind(4, "[domain-name:value = 'eyes-only.net']", Tlp.RED),
-    ind(5, "[domain-name:value = 'old-gate.net']", Tlp.GREEN, valid_until="2026-11-21T00:00:00Z"),
+    ind(
+        5,
+        "[domain-name:value = 'old-gate.net']",
+        Tlp.GREEN,
+        valid_until=format_timestamp(NOW - timedelta(hours=1)),
+    ),
     ind(6, "[domain-name:value = 'gone-gate.net']", Tlp.GREEN, revoked=True),
     ind(7, "[domain-name:value = 'google.com']", Tlp.GREEN),
     ind(8, f"[file:name = 'kit.exe' AND file:hashes.MD5 = '{MD5}']", Tlp.GREEN),

@@ -1,13 +1,20 @@
 """Sample intelligence for the demo: collections with audiences and clearly labelled objects.
 
 Every object is fictional, carries the label ``sample-data`` and says SAMPLE in its
-name. Domains use the reserved ``.example`` top-level domain. Loading twice adds
-nothing new: ids are derived from names, so the second load finds duplicates.
+name. Domains use the reserved ``.example`` top-level domain.
+
+The samples are dated from a day (:func:`sample_day`), so that their indicators are in
+force (:func:`seawall.intel.decay.is_live`) whenever they are loaded: an address decays
+within a month. That day is the one the stored samples are dated from while they are still
+in force, so loading again adds nothing (ids are derived from names, and the same versions
+are found as duplicates); once they have decayed, it is today, and loading adds fresh
+versions of them. Every version keeps the samples' first ``created``.
 """
 
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -15,19 +22,21 @@ from sqlalchemy import select
 from seawall.core.context import Ctx
 from seawall.db.models import Organisation, Partner
 from seawall.db.models.intel import IntelCollection
+from seawall.intel import decay
 from seawall.intel.audiences import Audience
 from seawall.intel.cases import INCIDENT_CORE
 from seawall.intel.collections import create_collection, get_collection
-from seawall.intel.errors import CollectionNotFound
+from seawall.intel.errors import CollectionNotFound, ObjectNotFound
 from seawall.intel.identity import identity_id, nation_of_identity
 from seawall.intel.provenance import receive
+from seawall.intel.store.reading import Filters, get_object
 from seawall.intel.store.writing import add_objects
 from seawall.intel.tlp import Tlp, marking_id
+from seawall.intel.validation import parse_timestamp
 
-# Fixed times, so loading again adds no new versions.
-EARLIER = "2026-09-14T08:00:00.000Z"
-EXPIRED = "2026-10-31T00:00:00.000Z"
-STAMP = "2026-11-16T14:30:00.000Z"
+# The day the first samples were dated from: every later version keeps their ``created``.
+FIRST_DAY = datetime(2026, 11, 18, tzinfo=UTC)
+IDENTITY_DATE = "2026-09-14T08:00:00.000Z"  # the JaCIRT identity never changes
 JACIRT = "Jamaica Cyber Incident Response Team (JaCIRT)"
 _NS = uuid.UUID("0b6f4c0e-2f57-4d44-9a55-6a8f3f1d7c21")
 LABEL = "sample-data"
@@ -61,15 +70,51 @@ def _id(kind: str, name: str) -> str:
     return f"{kind}--{uuid.uuid5(_NS, name)}"
 
 
-def _objects() -> dict[str, list[dict[str, Any]]]:
-    stamp, earlier = STAMP, EARLIER
+def _at(day: datetime, days: int, hours: int = 0, minutes: int = 0) -> str:
+    """A STIX timestamp ``days`` (negative: before) and a time of day from ``day``."""
+    return (day + timedelta(days=days, hours=hours, minutes=minutes)).strftime(
+        "%Y-%m-%dT%H:%M:%S.000Z"
+    )
+
+
+def _dated(day: datetime, days: int, hours: int = 0, minutes: int = 0) -> dict[str, str]:
+    """``created`` (as first made) and ``modified`` (as of ``day``) of a sample object."""
+    first = min(day, FIRST_DAY)
+    return {
+        "created": _at(first, days, hours, minutes),
+        "modified": _at(day, days, hours, minutes),
+    }
+
+
+# The indicator that decays first (an address): the samples are in force while it is.
+PROBE = ("jm-critical-infrastructure", "SCADA scanning source")
+
+
+def sample_day(ctx: Ctx) -> datetime:
+    """The day (midnight UTC) the samples are dated from: the stored samples' day while
+    their shortest-lived indicator is in force, else today."""
+    now = ctx.now()
+    today = datetime(now.year, now.month, now.day, tzinfo=UTC)
+    try:
+        page = get_object(ctx, get_collection(ctx, PROBE[0]), _id("indicator", PROBE[1]), Filters())
+    except (CollectionNotFound, ObjectNotFound):
+        return today
+    bodies = [stored.as_dict() for stored in page.objects]
+    if not bodies or not decay.is_live(bodies[-1], now):
+        return today
+    start = parse_timestamp(str(bodies[-1]["valid_from"]), PROBE[1], "valid_from")
+    return datetime(start.year, start.month, start.day, tzinfo=UTC) + timedelta(days=2)
+
+
+def _objects(day: datetime = FIRST_DAY) -> dict[str, list[dict[str, Any]]]:
+    stamp, earlier, expired = _at(day, -2, 14, 30), _at(day, -65, 8), _at(day, -18)
     jacirt = _id("identity", "jacirt")
     identity = {
         "type": "identity",
         "spec_version": "2.1",
         "id": jacirt,
-        "created": earlier,
-        "modified": earlier,
+        "created": IDENTITY_DATE,
+        "modified": IDENTITY_DATE,
         "name": "JaCIRT (SAMPLE)",
         "identity_class": "organization",
         "sectors": ["government"],
@@ -84,8 +129,7 @@ def _objects() -> dict[str, list[dict[str, Any]]]:
             "type": "indicator",
             "spec_version": "2.1",
             "id": _id("indicator", name),
-            "created": extra.pop("created", stamp),
-            "modified": extra.pop("modified", stamp),
+            **_dated(day, -2, 14, 30),
             "created_by_ref": jacirt,
             "name": f"SAMPLE: {name}",
             "description": description,
@@ -130,7 +174,7 @@ def _objects() -> dict[str, list[dict[str, Any]]]:
             Tlp.GREEN,
             "Fictional relay, taken down; the indicator has expired.",
             valid_from=earlier,
-            valid_until=EXPIRED,
+            valid_until=expired,
         ),
         indicator(
             "mistaken sender domain",
@@ -144,8 +188,7 @@ def _objects() -> dict[str, list[dict[str, Any]]]:
         "type": "report",
         "spec_version": "2.1",
         "id": _id("report", "refund-lure"),
-        "created": stamp,
-        "modified": stamp,
+        **_dated(day, -2, 14, 30),
         "created_by_ref": jacirt,
         "name": "SAMPLE: Tax-refund phishing wave against Caribbean taxpayers",
         "description": "Fictional report for the demo.",
@@ -180,8 +223,7 @@ def _objects() -> dict[str, list[dict[str, Any]]]:
         "type": "report",
         "spec_version": "2.1",
         "id": _id("report", "patch-advisory"),
-        "created": stamp,
-        "modified": stamp,
+        **_dated(day, -2, 14, 30),
         "created_by_ref": jacirt,
         "name": "SAMPLE: Patch your VPN gateways now",
         "description": "Fictional public advisory for the demo.",
@@ -192,7 +234,12 @@ def _objects() -> dict[str, list[dict[str, Any]]]:
         "object_marking_refs": [marking_id(Tlp.CLEAR)],
     }
     return {
-        "caribbean-phishing": [identity, *phishing, report_phishing, *_case(phishing[0]["id"])],
+        "caribbean-phishing": [
+            identity,
+            *phishing,
+            report_phishing,
+            *_case(phishing[0]["id"], day),
+        ],
         "jm-critical-infrastructure": [identity, *grid],
         "public-advisories": [identity, advisory],
     }
@@ -206,7 +253,7 @@ def load_sample_intel(ctx: Ctx, named_org: str | None = JACIRT) -> dict[str, int
     collection's TLP:RED sample.
     """
     added: dict[str, int] = {}
-    objects = _objects()
+    objects = _objects(sample_day(ctx))
     org_id = None
     if named_org:
         org_id = ctx.db.scalar(
@@ -252,18 +299,17 @@ def _split_by_creator(
     return ours, theirs
 
 
-def _case(lure: str) -> list[dict[str, Any]]:
+def _case(lure: str, day: datetime) -> list[dict[str, Any]]:
     """A sample cross-border case: opened by Jamaica, with a note from Trinidad and Tobago."""
     incident = _id("incident", "refund-lure-case")
     green = [marking_id(Tlp.GREEN)]
 
-    def note(name: str, nation: str, author: str, text: str, at: str) -> dict[str, Any]:
+    def note(name: str, nation: str, author: str, text: str, at: dict[str, str]) -> dict[str, Any]:
         return {
             "type": "note",
             "spec_version": "2.1",
             "id": _id("note", name),
-            "created": at,
-            "modified": at,
+            **at,
             "created_by_ref": identity_id(nation),
             "authors": [author],
             "content": text,
@@ -276,12 +322,11 @@ def _case(lure: str) -> list[dict[str, Any]]:
         "type": "sighting",
         "spec_version": "2.1",
         "id": _id("sighting", "refund-lure-case/proxy"),
-        "created": STAMP,
-        "modified": STAMP,
+        **_dated(day, -2, 14, 30),
         "created_by_ref": identity_id("JM"),
         "sighting_of_ref": lure,
-        "first_seen": "2026-11-16T09:12:00.000Z",
-        "last_seen": "2026-11-16T14:05:00.000Z",
+        "first_seen": _at(day, -2, 9, 12),
+        "last_seen": _at(day, -2, 14, 5),
         "count": 14,
         "where_sighted_refs": [identity_id("JM")],
         "description": "14 log records (squid) on JM networks matched the lure's domain",
@@ -292,8 +337,8 @@ def _case(lure: str) -> list[dict[str, Any]]:
         **sighting,
         "id": _id("sighting", "refund-lure-case/tt-dns"),
         "created_by_ref": identity_id("TT"),
-        "first_seen": "2026-11-16T11:40:00.000Z",
-        "last_seen": "2026-11-17T08:55:00.000Z",
+        "first_seen": _at(day, -2, 11, 40),
+        "last_seen": _at(day, -1, 8, 55),
         "count": 5,
         "where_sighted_refs": [identity_id("TT")],
         "description": "5 log records (zeek) on TT networks matched the lure's domain",
@@ -306,8 +351,7 @@ def _case(lure: str) -> list[dict[str, Any]]:
             "type": "note",
             "spec_version": "2.1",
             "id": _id("note", "refund-lure-case/proxy"),
-            "created": STAMP,
-            "modified": STAMP,
+            **_dated(day, -2, 14, 30),
             "created_by_ref": identity_id("JM"),
             "authors": ["JaCIRT analyst (SAMPLE)"],
             "content": "what the ministries' proxy saw",
@@ -319,8 +363,7 @@ def _case(lure: str) -> list[dict[str, Any]]:
             "type": "incident",
             "spec_version": "2.1",
             "id": incident,
-            "created": STAMP,
-            "modified": STAMP,
+            **_dated(day, -2, 14, 30),
             "created_by_ref": identity_id("JM"),
             "name": "SAMPLE: tax-refund lure reported by two nations",
             "description": "Fictional case for the demo: ministries received the refund lure.",
@@ -339,8 +382,7 @@ def _case(lure: str) -> list[dict[str, Any]]:
             "type": "relationship",
             "spec_version": "2.1",
             "id": _id("relationship", "refund-lure-case/lure"),
-            "created": STAMP,
-            "modified": STAMP,
+            **_dated(day, -2, 14, 30),
             "created_by_ref": identity_id("JM"),
             "relationship_type": "related-to",
             "source_ref": incident,
@@ -354,13 +396,13 @@ def _case(lure: str) -> list[dict[str, Any]]:
             "JM",
             "JaCIRT analyst (SAMPLE)",
             "Blocked at the national resolver; 14 ministry staff clicked.",
-            "2026-11-16T15:00:00.000Z",
+            _dated(day, -2, 15),
         ),
         note(
             "refund-lure-case/tt",
             "TT",
             "TT-CSIRT analyst (SAMPLE)",
             "Same lure in Port of Spain since Monday; two agencies hit.",
-            "2026-11-17T09:30:00.000Z",
+            _dated(day, -1, 9, 30),
         ),
     ]
