@@ -88,13 +88,14 @@ class GraphNode:
 
     x: float
     y: float
-    name: str
+    name: str  # the label, shortened to fit
     type: str
     colour: str
     href: str | None
     center: bool
     # Labels near the sides run toward the middle, so none is cut off by the viewBox.
     anchor: str = "middle"
+    full_name: str = ""  # the whole name, the node's tooltip
 
     @property
     def label_x(self) -> float:
@@ -165,6 +166,7 @@ def graph_of(around: Neighbourhood, size: int = SIZE) -> Graph | None:
             href=refs[i].href,
             center=i == center.id,
             anchor=_anchor(x, size),
+            full_name=refs[i].name or refs[i].type,
         )
         for i, (x, y) in spots.items()
     )
