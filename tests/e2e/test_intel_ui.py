@@ -6,6 +6,7 @@ import json
 import re
 import time
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from playwright.sync_api import Page, expect
 
 from seawall.core.node import Node
 from seawall.intel import search
-from seawall.intel.samples import load_sample_intel
+from seawall.intel.samples import load_sample_intel, sample_day
 from seawall.intel.tlp import Tlp, marking_id
 from tests.e2e.conftest import shoot, sign_in
 
@@ -205,7 +206,10 @@ def test_a_log_matched_in_the_browser_records_a_sighting_shown_on_the_indicator(
     # The sample sightings (Jamaica's proxy, Trinidad's DNS) and the one just recorded.
     sightings = page.locator("#sightings tbody tr")
     expect(sightings).to_have_count(3)
-    expect(sightings.filter(has_text="16 Nov 2026 09:12")).to_have_count(1)
+    # The sample proxy sighting was first seen at 09:12 two days before the samples' day.
+    with intel_node.unit(intel_node.operator()) as ctx:
+        proxy = sample_day(ctx) - timedelta(days=2) + timedelta(hours=9, minutes=12)
+    expect(sightings.filter(has_text=f"{proxy:%d %b %Y %H:%M}")).to_have_count(1)
     expect(sightings.last).to_contain_text("TLP:GREEN")
 
     # The same log again records nothing new; a log that is not one says so.
