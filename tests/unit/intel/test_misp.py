@@ -351,3 +351,42 @@ def test_any_value_survives_pattern_and_back(misp_type: str, value: str) -> None
     assert back_type == misp_type
     if misp_type not in _HASHES:  # the grammar also checks hash lengths
         assert pattern_errors(pattern) == ()
+
+
+RED_AS_A_DICT = {"name": "tlp:red"}
+
+
+@pytest.mark.parametrize(
+    ("where", "shape"),
+    [
+        ("event", {"Tag": RED_AS_A_DICT}),  # a TLP tag not in a list: dropping it would widen
+        ("event", {"Tag": 1234}),
+        ("event", {"Tag": ["tlp:red"]}),
+        ("event", {"Tag": [{"name": ["tlp:red"]}]}),
+        ("event", {"EventTag": {"Tag": RED_AS_A_DICT}}),
+        ("event", {"EventTag": [{"Tag": "tlp:red"}]}),
+        ("event", {"Galaxy": 7}),
+        ("event", {"Galaxy": [{"GalaxyCluster": 7}]}),
+        ("attribute", {"Tag": RED_AS_A_DICT}),
+        ("attribute", {"Sighting": 5}),
+        ("attribute", {"Galaxy": {"GalaxyCluster": []}}),
+        ("object", {"ObjectReference": 5}),
+        ("object", {"Attribute": {"type": "md5"}}),
+        ("object attribute", {"Tag": RED_AS_A_DICT}),
+        ("object attribute", {"Sighting": "yesterday"}),
+    ],
+)
+def test_a_malformed_list_refuses_the_event_in_one_line(where: str, shape: dict[str, Any]) -> None:
+    doc = event()
+    body = doc["Event"]
+    target = {
+        "event": body,
+        "attribute": body["Attribute"][0],
+        "object": body["Object"][0],
+        "object attribute": body["Object"][0]["Attribute"][0],
+    }[where]
+    target.update(shape)
+    converted = reading.read_events(json.dumps(doc))
+    assert converted.objects == []
+    (problem,) = converted.problems
+    assert "event not imported" in problem.message and "\n" not in problem.message

@@ -257,16 +257,58 @@ def events_of(document: Any) -> list[Mapping[str, Any]]:
     return events
 
 
+# The lists MISP writes at each level of an event. Anything else in their place refuses the
+# event: a TLP tag in a malformed tag list would be lost, and its item shared wider than it
+# was marked; elsewhere it would end the import in a traceback.
+_EVENT_LISTS = ("Attribute", "Object", "Tag", "EventTag", "Galaxy")
+_ATTRIBUTE_LISTS = ("Tag", "Sighting", "Galaxy")
+_OBJECT_LISTS = ("Attribute", "ObjectReference")
+
+
+def _malformed(item: Mapping[str, Any], keys: tuple[str, ...], where: str) -> str | None:
+    """What is wrong with the lists of one event, attribute or object, or None."""
+    for key in keys:
+        if item.get(key) is not None and not isinstance(item[key], list):
+            return f"the {where}'s '{key}' must be a list"
+    lists = {key: item.get(key) or [] for key in keys}
+    tags = list(lists.get("Tag", []))
+    for entry in lists.get("EventTag", []):
+        tags.append(entry.get("Tag", {}) if isinstance(entry, Mapping) else entry)
+    for tag in tags:
+        if not isinstance(tag, Mapping) or not isinstance(tag.get("name") or "", str):
+            return f'the {where} has a tag that is not {{"name": "..."}}: {str(tag)[:60]!r}'
+    for galaxy in lists.get("Galaxy", []):
+        clusters = galaxy.get("GalaxyCluster") if isinstance(galaxy, Mapping) else None
+        if clusters is not None and not isinstance(clusters, list):
+            return f"the {where}'s galaxy 'GalaxyCluster' must be a list"
+    return None
+
+
+def shape_problem(event: Mapping[str, Any]) -> str | None:
+    """Why an event's lists are not the lists MISP writes (one line), or None."""
+    found = _malformed(event, _EVENT_LISTS, "event")
+    if found is not None:
+        return found
+    attributes = [a for a in event.get("Attribute") or [] if isinstance(a, Mapping)]
+    for obj in event.get("Object") or []:
+        if isinstance(obj, Mapping):
+            if (found := _malformed(obj, _OBJECT_LISTS, "object")) is not None:
+                return found
+            attributes += [a for a in obj.get("Attribute") or [] if isinstance(a, Mapping)]
+    for attr in attributes:
+        if (found := _malformed(attr, _ATTRIBUTE_LISTS, "attribute")) is not None:
+            return found
+    return None
+
+
 def event_to_stix(event: Mapping[str, Any]) -> Converted:
     """One MISP event as STIX objects: its report, creator identity, indicators and others."""
     out = Converted()
     event_uuid = _uuid(event.get("uuid"), "event", str(event.get("info", "")))
-    for key in ("Attribute", "Object"):
-        if event.get(key) is not None and not isinstance(event[key], list):
-            out.problems.append(
-                Problem(f"event {event_uuid}", f"'{key}' must be a list; event not imported")
-            )
-            return out
+    malformed = shape_problem(event)
+    if malformed is not None:
+        out.problems.append(Problem(f"event {event_uuid}", f"{malformed}; event not imported"))
+        return out
     try:
         tags = tuple(tag_names(event))
         distribution = parse_distribution(event.get("distribution"), None)
