@@ -11,7 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import create_engine, insert, text
 
-from seawall.db.migrate import alembic_config, upgrade
+from seawall.db.engine import make_engine
+from seawall.db.migrate import HEADS, alembic_config, upgrade
 from seawall.db.models.core import Nation
 from seawall.db.models.intel import IntelCollection, IntelObject
 from seawall.intel.quality import Status, status_of
@@ -107,5 +108,46 @@ def test_upgrading_a_store_fills_the_columns_of_every_version(database_url: str)
             "identity--d": (False, None, "None"),
         }
         assert IntelObject.__table__.c.revoked is not None
+    finally:
+        engine.dispose()
+
+
+def test_upgrading_keeps_the_rows_that_hang_off_intel_objects(database_url: str) -> None:
+    # The node's own engine: SQLite with foreign_keys=ON, so a rebuilt intel_objects (drop,
+    # copy, rename) would empty every ON DELETE CASCADE child: the correlation index here,
+    # the partners' push queue (intel_outbox) alike.
+    engine = make_engine(database_url)
+    try:
+        for head in sorted(HEADS - {"0024"}):  # a node that took 0025 (the index) first
+            upgrade(engine, head)
+        body = {"type": "indicator", "id": "indicator--a", "revoked": True}
+        with engine.begin() as conn:
+            conn.execute(insert(Nation.__table__).values(iso2="JM", iso3="JAM", name="Jamaica"))
+            conn.execute(
+                insert(IntelCollection.__table__).values(
+                    id="one", alias="one", title="one", description="", owner_nation="JM",
+                    audience={}, default_tlp="green", created_at=T0, created_by="test",
+                )
+            )  # fmt: skip
+            conn.execute(
+                text(
+                    "INSERT INTO intel_objects (collection_id, stix_id, type, spec_version,"
+                    " version, date_added, markings, tlp, owner_nation, submitted_by, body,"
+                    " superseded) VALUES ('one', :id, 'indicator', '2.1', :at, :at, '[]', 1,"
+                    " 'JM', 'test', :body, false)"
+                ),
+                {"id": body["id"], "at": T0, "body": json.dumps(body)},
+            )
+            seq = conn.execute(text("SELECT seq FROM intel_objects")).scalar_one()
+            conn.execute(
+                text("INSERT INTO intel_observables (value_key, object_seq) VALUES (7, :seq)"),
+                {"seq": seq},
+            )
+        upgrade(engine)
+        with engine.connect() as conn:
+            kept = conn.execute(text("SELECT value_key, object_seq FROM intel_observables")).all()
+            objects = conn.execute(text("SELECT seq, revoked FROM intel_objects")).all()
+        assert [tuple(row) for row in kept] == [(7, seq)]
+        assert [(row[0], bool(row[1])) for row in objects] == [(seq, True)]
     finally:
         engine.dispose()

@@ -26,10 +26,11 @@ BATCH = 2000
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("intel_objects", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("revoked", sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
+    # Plain ALTERs only: a SQL-expression default (sa.false()) makes batch mode rebuild the
+    # table on SQLite, and dropping intel_objects under foreign_keys=ON empties every ON
+    # DELETE CASCADE child (intel_outbox, intel_observables). "0" reads as false on both.
+    with op.batch_alter_table("intel_objects", schema=None, recreate="never") as batch_op:
+        batch_op.add_column(sa.Column("revoked", sa.Boolean(), server_default="0", nullable=False))
         batch_op.add_column(sa.Column("valid_from", seawall.db.types.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column("valid_until", seawall.db.types.UTCDateTime(), nullable=True))
     _backfill(op.get_bind())
@@ -82,7 +83,8 @@ def _backfill(conn: sa.Connection) -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("intel_objects", schema=None) as batch_op:
+    # ALTER TABLE ... DROP COLUMN (SQLite 3.35+), not a rebuild, for the reason above.
+    with op.batch_alter_table("intel_objects", schema=None, recreate="never") as batch_op:
         batch_op.drop_column("valid_until")
         batch_op.drop_column("valid_from")
         batch_op.drop_column("revoked")
