@@ -98,17 +98,22 @@ def _name(body: dict[str, Any]) -> str:
 
 def named(ctx: Ctx, ids: Iterable[str]) -> dict[str, Ref]:
     """The newest visible version of each id, as a Ref; unseen ids get their type only."""
-    wanted = sorted(set(ids))[:_NAMED_LIMIT]
+    wanted = sorted(set(ids))
     found: dict[str, tuple[Any, Ref]] = {}
     for collection in list_collections(ctx):
         if not wanted or not can_read(ctx, collection):
             continue
         reader = reader_of(ctx, collection)
-        rows = ctx.db.scalars(
-            select(IntelObject).where(
-                IntelObject.collection_id == collection.id,
-                IntelObject.stix_id.in_(wanted),
-                visible(reader),
+        # Every id asked for gets a Ref (callers index by it), a bounded IN list at a time.
+        rows = (
+            row
+            for start in range(0, len(wanted), _NAMED_LIMIT)
+            for row in ctx.db.scalars(
+                select(IntelObject).where(
+                    IntelObject.collection_id == collection.id,
+                    IntelObject.stix_id.in_(wanted[start : start + _NAMED_LIMIT]),
+                    visible(reader),
+                )
             )
         )
         for row in rows:
@@ -137,7 +142,15 @@ def neighbourhood(ctx: Ctx, alias: str, obj: Version) -> Neighbourhood:
         if v.type == "relationship"
         for end in ("source_ref", "target_ref")
     }
-    refs = [str(r) for _, v in referrers for r in v.body.get("object_refs") or []]
+    # Only notes' case refs are named: a report's object_refs (a MISP event's hundreds of
+    # attributes) are not shown here.
+    refs = [
+        str(r)
+        for _, v in referrers
+        if v.type == "note"
+        for r in v.body.get("object_refs") or []
+        if str(r).startswith("incident--")
+    ]
     names = named(ctx, ends | set(refs) | {obj.id})
     names[obj.id] = center
     cases: dict[str, Ref] = {}
