@@ -1,0 +1,87 @@
+"""A sensor feed's ETag moves with what its caller may read, and with nothing else."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from seawall.core.access import Perm, Principal, Role
+from seawall.core.node import Node
+from seawall.core.organisations import add_org
+from seawall.errors import Forbidden
+from seawall.intel import ingest
+from seawall.intel.collections import Audience, create_collection
+from seawall.intel.exports import feeds
+from seawall.intel.ingest import Format, Parsed
+from seawall.intel.tlp import Tlp, marking_id
+
+STAMP = "2026-11-22T09:00:00.000Z"  # a day before the test clock: nothing has decayed
+
+
+def ind(n: int, domain: str, tlp: Tlp) -> dict[str, Any]:
+    return {
+        "type": "indicator",
+        "spec_version": "2.1",
+        "id": f"indicator--{uuid.UUID(int=n, version=4)}",
+        "created": STAMP,
+        "modified": STAMP,
+        "name": domain,
+        "pattern": f"[domain-name:value = '{domain}']",
+        "pattern_type": "stix",
+        "valid_from": STAMP,
+        "object_marking_refs": [marking_id(tlp)],
+    }
+
+
+def test_the_etag_moves_with_what_the_reader_may_read_and_nothing_else(node: Node) -> None:
+    with node.unit(node.operator()) as ctx:
+        cirt = add_org(ctx, "JaCIRT", "cirt").id
+        ministry = add_org(ctx, "Ministry", "ministry").id
+        # Named by the audience, the CIRT's users may read even RED objects of the collection.
+        held = create_collection(ctx, "cirt-only", audience=Audience.of(organisations=[cirt]))
+        ingest.import_objects(ctx, held, Parsed(Format.STIX, [ind(1, "phish-kit.net", Tlp.GREEN)]))
+    sensor = Principal(
+        "sensor-1",
+        "JM",
+        Role.VIEWER,
+        user_id="u-s",
+        org_id=cirt,
+        scopes=frozenset({Perm.INTEL_FEED}),
+    )
+
+    def fetch(who: Principal, known: set[str]) -> feeds.FeedFile:
+        with node.unit(who) as ctx:
+            return feeds.feed_file(ctx, "rpz", known=known)
+
+    first = fetch(sensor, set())
+    assert first.changed
+    assert [r for r in first.text.splitlines() if "CNAME ." in r] == [
+        "*.phish-kit.net CNAME .",
+        "phish-kit.net CNAME .",
+    ]
+    # A RED indicator the user may read, above the sensor ceiling: the feed and its ETag
+    # stay as they were, so polling tells nothing of it.
+    with node.unit(node.operator()) as ctx:
+        ingest.import_objects(ctx, held, Parsed(Format.STIX, [ind(2, "eyes-only.net", Tlp.RED)]))
+    same = fetch(sensor, {first.etag})
+    assert (same.changed, same.etag, same.text) == (False, first.etag, "")
+    with node.unit(sensor) as ctx:
+        asked = feeds.feed_file(ctx, "rpz", max_tlp=Tlp.RED)
+    assert "eyes-only.net CNAME ." in asked.text.splitlines()  # asked for by name, it goes in
+    # A GREEN one moves it.
+    with node.unit(node.operator()) as ctx:
+        ingest.import_objects(ctx, held, Parsed(Format.STIX, [ind(3, "new-gate.net", Tlp.GREEN)]))
+    second = fetch(sensor, {first.etag})
+    assert second.changed and second.etag != first.etag
+    assert "new-gate.net CNAME ." in second.text.splitlines()
+    # The user moves to an organisation the audience does not name: the ETag moves, and
+    # the feed holds nothing of the collection any more.
+    moved = fetch(replace(sensor, org_id=ministry), {second.etag})
+    assert moved.changed and moved.etag not in (first.etag, second.etag)
+    assert [r for r in moved.text.splitlines() if "CNAME ." in r] == []
+    # A token without the feed scope fetches nothing, not even an unchanged answer.
+    with pytest.raises(Forbidden):
+        fetch(replace(sensor, scopes=frozenset({Perm.INTEL_READ})), {second.etag})
