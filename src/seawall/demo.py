@@ -90,6 +90,21 @@ def _load_evidence(ctx: Ctx) -> list[str]:
     return added
 
 
+def _counted(number: int, one: str, many: str) -> str:
+    """``1 user``, ``2 users``."""
+    return f"{number} {one if number == 1 else many}"
+
+
+def _sign_in(added: list[str]) -> str:
+    """How to sign in: the demo password only for the accounts this load gave it."""
+    others = [name for name, *_ in USERS[1:5] if name in added]
+    if "admin" not in added:
+        kept = "admin already exists and keeps their password"
+        return f"{kept}; sign in as {others[0]} / {DEMO_PASSWORD}" if others else kept
+    also = f" (also {', '.join(others)})" if others else ""
+    return f"Sign in as admin / {DEMO_PASSWORD}{also}"
+
+
 def load_demo(node: Node) -> dict[str, Any]:
     """Load the demo organisations, users and partners; return what was added."""
     added: dict[str, Any] = {"organisations": [], "users": [], "partners": []}
@@ -136,12 +151,19 @@ def load_demo(node: Node) -> dict[str, Any]:
     added["embassy_schedules"] = load_sample_schedules(
         lambda: node.unit(node.operator("demo")), node.settings, node.clock
     )
+    counts = (
+        _counted(len(added["organisations"]), "organisation", "organisations"),
+        _counted(len(added["users"]), "user", "users"),
+        _counted(len(added["partners"]), "partner", "partners"),
+        _counted(
+            len(added["assessment_rounds"]), "sample assessment round", "sample assessment rounds"
+        ),
+        _counted(sum(added["intel_objects"].values()), "intel object", "intel objects"),
+        _counted(len(added["embassy_repositories"]), "embassy repository", "embassy repositories"),
+    )
     lines = [
-        f"Demo data: {len(added['organisations'])} organisations, {len(added['users'])} users, "
-        f"{len(added['partners'])} partners, {len(added['assessment_rounds'])} sample "
-        f"assessment rounds, {sum(added['intel_objects'].values())} intel objects, "
-        f"{len(added['embassy_repositories'])} embassy repositories added",
-        f"Sign in as admin / {DEMO_PASSWORD} (also analyst, assessor, custodian, viewer)",
+        f"Demo data: {', '.join(counts)} added",
+        _sign_in(added["users"]),
         f"Embassy repository gov-records: passphrase {SAMPLE_PASSPHRASE}; sample schedules: "
         "a daily backup (RPO 1d), a weekly check and a monthly restore drill (RTO 1h)",
     ]

@@ -219,13 +219,19 @@ def test_unreachable_database_names_url_without_password(home: Path) -> None:
 def test_demo_loads_jamaica_with_three_partners_and_is_idempotent(home: Path) -> None:
     first = run(home, "demo", "--json")
     assert first.exit_code == 0
-    assert sorted(json.loads(first.stdout)["partners"]) == [
+    loaded = json.loads(first.stdout)
+    assert sorted(loaded["partners"]) == [
         "bb-national",
         "bz-national",
         "tt-national",
     ]
+    assert "1 embassy repository added" in loaded["lines"][0]
+    assert any("Sign in as admin / seawall-demo" in line for line in loaded["lines"])
     again = json.loads(run(home, "demo", "--json").stdout)
     assert again["users"] == [] and again["partners"] == []
+    # admin was there already: its password is not the demo's to announce
+    assert not any("admin / seawall-demo" in line for line in again["lines"])
+    assert any("admin already exists and keeps their password" in x for x in again["lines"])
     nations = {p["nation"] for p in json.loads(run(home, "partner", "list", "--json").stdout)}
     assert nations == {"TT", "BB", "BZ"}
 
