@@ -9,6 +9,7 @@ edge has exactly one translator::
     │   ├── UnknownNation
     │   ├── MalformedBody       (65, 400)
     │   ├── BadPageCursor       (65, 400)
+    │   ├── AmbiguousId
     │   └── PayloadTooLarge     (65, 413)
     ├── NotFound                (66, 404)
     │   └── FileMissing
@@ -44,9 +45,14 @@ class SeawallError(Exception):
     code: str = "error"
     remedy: str = "Read the message; it names the cause."
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, *, cli: str = "", web: str = "") -> None:
+        """``message`` says what failed; ``cli`` and ``web`` say where to look next, each for
+        its edge (a command, a page), and are added to it after ``"; "``. The CLI and the API
+        answer :attr:`message`; a web page answers :attr:`web_message`, which never names a
+        command."""
+        self.message = f"{message}; {cli}" if cli else message
+        self.web_message = f"{message}; {web}" if web else message
+        super().__init__(self.message)
 
     def __str__(self) -> str:
         return self.message
@@ -83,6 +89,13 @@ class BadPageCursor(InvalidInput):
     http_status = 400
     code = "bad_page_cursor"
     remedy = "Start again from the first page, without ``cursor``."
+
+
+class AmbiguousId(InvalidInput):
+    """An id prefix matches more than one record; the message lists the candidates."""
+
+    code = "ambiguous_id"
+    remedy = "Give more characters of the id, or the whole id."
 
 
 class PayloadTooLarge(InvalidInput):
@@ -152,6 +165,18 @@ class Forbidden(SeawallError):
     http_status = 403
     code = "forbidden"
     remedy = "Ask an admin for the role or a token with the scope."
+
+    def __init__(
+        self, message: str, *, cli: str = "", web: str = "", role: str = "", action: str = ""
+    ) -> None:
+        """``role`` and ``action`` (an English catalog phrase: "read the audit log") are set
+        when a role lacks a permission, so a page can say so in its own language."""
+        super().__init__(message, cli=cli, web=web)
+        self.role, self.action = role, action
+        if role and action:
+            self.web_message = (
+                f"Your role ({role}) cannot {action}. Ask a node admin for a role that allows it."
+            )
 
 
 class FileMissing(NotFound):

@@ -21,6 +21,7 @@ from seawall.assess.scoring import check_stage
 from seawall.core.access import Perm, require, require_nation
 from seawall.core.context import Ctx
 from seawall.core.nations import normalise_nation
+from seawall.core.refs import by_prefix
 from seawall.db.models.assess import RoadmapItem, RoadmapProgress, Target
 from seawall.errors import InvalidInput, parse_choice
 
@@ -171,7 +172,10 @@ def _log(ctx: Ctx, item: RoadmapItem, note: str) -> None:
 def get_item(ctx: Ctx, item_id: str) -> RoadmapItem:
     """A roadmap item of the caller's nation."""
     require(ctx.who, Perm.ASSESS_READ)
-    item = ctx.db.get(RoadmapItem, item_id)
+    stmt = select(RoadmapItem)
+    if not ctx.who.node_operator:
+        stmt = stmt.where(RoadmapItem.nation == ctx.who.nation)
+    item = by_prefix(ctx.db, stmt, RoadmapItem.id, item_id, "roadmap item")
     if item is None:
         raise RoadmapItemNotFound(
             f"no roadmap item {item_id!r} visible to {ctx.who.username}; "

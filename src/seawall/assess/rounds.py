@@ -44,6 +44,7 @@ from seawall.catalogs import N_
 from seawall.core.access import Perm, require, require_nation
 from seawall.core.context import Ctx
 from seawall.core.nations import normalise_nation, region_members
+from seawall.core.refs import by_prefix
 from seawall.db.models.assess import Consensus, PublicationConsent, Rating, Round
 from seawall.errors import Forbidden, InvalidInput, parse_choice
 
@@ -119,9 +120,13 @@ def create_round(ctx: Ctx, nation: str, framework_id: str, year: int) -> Round:
 
 
 def get_round(ctx: Ctx, round_id: str) -> Round:
-    """A round the caller may see; another nation's round looks like no round at all."""
+    """A round the caller may see, by id or a unique prefix of it; another nation's round
+    looks like no round at all."""
     require(ctx.who, Perm.ASSESS_READ)
-    row = ctx.db.get(Round, round_id)
+    stmt = select(Round)
+    if not ctx.who.node_operator:
+        stmt = stmt.where(Round.nation == ctx.who.nation)
+    row = by_prefix(ctx.db, stmt, Round.id, round_id, "round")
     if row is None:
         raise RoundNotFound(
             f"no assessment round {round_id!r} visible to {ctx.who.username}; "

@@ -84,6 +84,7 @@ def round_list(state: CliState, as_json: bool) -> None:
             )
             for r in records
         ],
+        drop=("Published", "Framework"),
     )
 
 

@@ -40,6 +40,18 @@ class LazyGroup(click.Group):
             return self.lazy[cmd_name]()
         return super().get_command(ctx, cmd_name)
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """A mistyped name is refused with the closest names (``asses``: did you mean
+        ``assess``?), lazy ones included, as Click does for every other group."""
+        try:
+            return super().resolve_command(ctx, args)
+        except click.exceptions.NoSuchCommand as exc:
+            raise click.exceptions.NoSuchCommand(
+                exc.command_name, possibilities=self.list_commands(ctx), ctx=ctx
+            ) from None
+
 
 def _assess() -> click.Command:
     from seawall.cli import (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Iterable, Sequence
 from contextlib import suppress
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -35,14 +37,95 @@ def emit_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, default=_default, indent=2) + "\n")
 
 
-def emit_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """Print a table for people. Cells are plain text: ``[/x]`` in a name is shown, not
-    read as Rich markup (which raised on it)."""
-    table = Table(title=Text(title), title_justify="left", header_style="bold cyan")
-    for column in columns:
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*(Text("" if v is None else str(v)) for v in row))
+KEY_HEADERS = frozenset({"id", "name", "ref", "key", "round", "repository", "user", "username"})
+"""Headers of columns people type back: printed whole, never wrapped, cut or dropped."""
+
+
+def _cells(rows: Iterable[Sequence[Any]]) -> list[list[str]]:
+    return [["" if v is None else str(v) for v in row] for row in rows]
+
+
+_WORD = re.compile(r"[\w.:@+#%,-]{1,48}")
+"""One word people type back: an id, a name, a number, a date, a size."""
+
+FOLDED = 10
+"""Text columns fold a word longer than this (a path, a URL) rather than widen the table."""
+
+
+def _is_key(header: str, values: list[str]) -> bool:
+    """An id, a name or a number: a column whose every value is one such word."""
+    if header.strip().lower() in KEY_HEADERS:
+        return True
+    return any(values) and all(not v or v == "—" or _WORD.fullmatch(v) for v in values)
+
+
+def _least_width(header: str, values: list[str], key: bool) -> int:
+    """The narrowest a column can be: whole when it is a key, its longest word otherwise
+    (folded past :data:`FOLDED`)."""
+    texts = [header, *values]
+    if key:
+        return max(cell_len(v) for v in texts)
+    longest = max(cell_len(word) for v in texts for word in [*v.split(), ""])
+    return max(min(longest, FOLDED), *(cell_len(w) for w in header.split()))
+
+
+def fit_columns(
+    columns: Sequence[str], cells: list[list[str]], width: int, drop: Sequence[str] = ()
+) -> list[int]:
+    """The indexes of the columns shown at ``width``: all of them when they fit, else without
+    the columns named in ``drop`` (the least important first), then the text columns,
+    rightmost first, then the other one-word columns; never the first column nor an id,
+    name or number column people type back."""
+    keys = [_is_key(c, [row[i] for row in cells]) for i, c in enumerate(columns)]
+    least = [_least_width(c, [row[i] for row in cells], keys[i]) for i, c in enumerate(columns)]
+    shown = list(range(len(columns)))
+    droppable = [columns.index(name) for name in drop if name in columns]
+    droppable += [i for i in reversed(shown[1:]) if not keys[i]]
+    droppable += [
+        i for i in reversed(shown[1:]) if keys[i] and columns[i].strip().lower() not in KEY_HEADERS
+    ]
+    for index in droppable:
+        # Each column has a space either side and a border after; the table one before.
+        if sum(least[i] + 3 for i in shown) + 1 <= width:
+            break
+        if index in shown:
+            shown.remove(index)
+    return shown
+
+
+def emit_table(
+    title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], drop: Sequence[str] = ()
+) -> None:
+    """Print a table for people, or one line when there is nothing to show.
+
+    Cells are plain text: ``[/x]`` in a name is shown, not read as Rich markup (which raised
+    on it). Ids, names and numbers are never wrapped nor cut, so each can be typed back; at a
+    narrow terminal text columns wrap, and the least important ones are left out (named
+    under the table; ``--json`` has every field), those named in ``drop`` first.
+    """
+    cells = _cells(rows)
+    if not cells:
+        console.print(Text(f"{title}: nothing found"), highlight=False)
+        return
+    shown = fit_columns(columns, cells, console.width, drop)
+    left_out = [c for i, c in enumerate(columns) if i not in shown]
+    caption = f"not shown at this width: {', '.join(left_out)} (see --json)" if left_out else None
+    table = Table(
+        title=Text(title),
+        title_justify="left",
+        header_style="bold cyan",
+        caption=Text(caption) if caption else None,
+        caption_justify="left",
+    )
+    for index in shown:
+        values = [row[index] for row in cells]
+        if _is_key(columns[index], values):
+            whole = _least_width(columns[index], values, key=True)
+            table.add_column(columns[index], no_wrap=True, min_width=whole, overflow="fold")
+        else:
+            table.add_column(columns[index], overflow="fold")
+    for row in cells:
+        table.add_row(*(Text(row[i]) for i in shown))
     console.print(table)
 
 
@@ -52,12 +135,13 @@ def emit_or_table(
     title: str,
     columns: Sequence[str],
     rows: Iterable[Sequence[Any]],
+    drop: Sequence[str] = (),
 ) -> None:
-    """``data`` as JSON for scripts, or the table of ``rows`` for people."""
+    """``data`` as JSON for scripts, or the table of ``rows`` for people (see ``emit_table``)."""
     if as_json:
         emit_json(data)
     else:
-        emit_table(title, columns, rows)
+        emit_table(title, columns, rows, drop)
 
 
 def emit_or_say(as_json: bool, data: Any, message: str) -> None:

@@ -45,6 +45,7 @@ from seawall.coop.sharing import queue_public
 from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
 from seawall.core.nations import region_members
+from seawall.core.refs import by_prefix
 from seawall.db.models.coop_laws import NationalCirt
 from seawall.errors import InvalidInput
 from seawall.settings import Settings
@@ -246,7 +247,8 @@ def save_cirt(
 def get_cirt(ctx: Ctx, ref: str) -> NationalCirt:
     """A nation's entry, by nation (code or name) or by id."""
     require(ctx.who, Perm.COOP_READ)
-    row = ctx.db.get(NationalCirt, ref.strip())
+    live = select(NationalCirt).where(NationalCirt.withdrawn_at.is_(None))
+    row = by_prefix(ctx.db, live, NationalCirt.id, ref, "CIRT entry")
     if row is None:
         try:
             nation = nation_field(ref, "nation")

@@ -52,6 +52,7 @@ from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
 from seawall.core.evidence import record_evidence
 from seawall.core.nations import region_members
+from seawall.core.refs import by_prefix
 from seawall.db.models.coop_laws import LegalInstrument
 from seawall.errors import Conflict, InvalidInput
 from seawall.settings import Settings
@@ -269,7 +270,8 @@ def _audit(fields: Fields) -> dict[str, Any]:
 def get_instrument(ctx: Ctx, instrument_id: str) -> LegalInstrument:
     """One instrument by id."""
     require(ctx.who, Perm.COOP_READ)
-    row = ctx.db.get(LegalInstrument, instrument_id.strip())
+    stmt = select(LegalInstrument).where(LegalInstrument.withdrawn_at.is_(None))
+    row = by_prefix(ctx.db, stmt, LegalInstrument.id, instrument_id, "legal instrument")
     if row is None or row.withdrawn_at is not None:
         raise InstrumentNotFound(
             f"no legal instrument {instrument_id!r}; list them with `seawall coop law list`"

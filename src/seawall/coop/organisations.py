@@ -26,6 +26,7 @@ from seawall.coop.fields import (
 from seawall.coop.sharing import new_record, queue_record
 from seawall.core.access import Perm, Principal, require
 from seawall.core.context import Ctx
+from seawall.core.refs import by_prefix
 from seawall.db.models.coop import CoopOrganisation
 from seawall.settings import Settings
 
@@ -40,10 +41,9 @@ def visible(who: Principal) -> ColumnElement[bool]:
 def get_organisation(ctx: Ctx, ref: str) -> CoopOrganisation:
     """An organisation by id, or by name or acronym (any case), the caller's nation's first."""
     require(ctx.who, Perm.COOP_READ)
-    row = ctx.db.get(CoopOrganisation, ref)
-    if row is None or not ctx.db.scalar(
-        select(func.count()).where(CoopOrganisation.id == row.id, visible(ctx.who))
-    ):
+    stmt = select(CoopOrganisation).where(visible(ctx.who))
+    row = by_prefix(ctx.db, stmt, CoopOrganisation.id, ref, "partner organisation")
+    if row is None:
         key = ref.strip().casefold()
         stmt = select(CoopOrganisation).where(visible(ctx.who))
         found = [

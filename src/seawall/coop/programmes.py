@@ -31,6 +31,7 @@ from seawall.core.access import Perm, Principal, require
 from seawall.core.context import Ctx
 from seawall.core.evidence import record_evidence
 from seawall.core.nations import normalise_nation
+from seawall.core.refs import by_prefix
 from seawall.db.models.coop import CoopOrganisation, Programme
 from seawall.settings import Settings
 
@@ -52,7 +53,9 @@ def _holds(who: Principal, row: Programme) -> bool:
 def get_programme(ctx: Ctx, ref: str) -> Programme:
     """A programme by id, or by its reference among the caller's nation's (then shared)."""
     require(ctx.who, Perm.COOP_READ)
-    row = ctx.db.get(Programme, ref)
+    row = by_prefix(
+        ctx.db, select(Programme).where(visible(ctx.who)), Programme.id, ref, "programme"
+    )
     if row is None:
         stmt = select(Programme).where(Programme.ref == ref.strip(), visible(ctx.who))
         found = sorted(ctx.db.scalars(stmt), key=lambda r: (r.nation != ctx.who.nation, r.nation))

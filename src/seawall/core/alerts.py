@@ -33,6 +33,7 @@ from sqlalchemy import or_, select, update
 
 from seawall.core.access import Perm, Principal, require
 from seawall.core.context import Ctx
+from seawall.core.refs import by_prefix
 from seawall.db.models.alerts import Alert
 from seawall.errors import Conflict, InvalidInput, NotFound
 from seawall.settings import Settings
@@ -118,19 +119,13 @@ def may_acknowledge(who: Principal, alert: Alert) -> bool:
 
 
 def get_alert(ctx: Ctx, ref: str) -> Alert:
-    """An alert of the caller's nation by id, or by the first 8 or more characters of it."""
+    """An alert of the caller's nation by id or a unique prefix of it (``seawall.core.refs``)."""
     require(ctx.who, Perm.NODE_READ)
-    ref = ref.strip().lower()
-    if len(ref) < SHORT_ID:
-        raise InvalidInput(f"alert id {ref!r} is too short: give at least {SHORT_ID} characters")
-    rows = ctx.db.scalars(
-        select(Alert).where(Alert.nation == ctx.who.nation, Alert.id.startswith(ref)).limit(2)
-    ).all()
-    if not rows:
+    stmt = select(Alert).where(Alert.nation == ctx.who.nation)
+    row = by_prefix(ctx.db, stmt, Alert.id, ref, "alert")
+    if row is None:
         raise NotFound(f"no alert {ref!r}; `seawall alerts list --all` shows them")
-    if len(rows) > 1:
-        raise InvalidInput(f"alert id {ref!r} matches several alerts; give more of it")
-    return rows[0]
+    return row
 
 
 def acknowledge(ctx: Ctx, ref: str, note: str = "") -> Alert:

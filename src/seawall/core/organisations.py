@@ -9,6 +9,7 @@ from sqlalchemy import select
 from seawall.core.access import Perm, require, require_nation
 from seawall.core.context import Ctx
 from seawall.core.nations import normalise_nation
+from seawall.core.refs import by_prefix
 from seawall.db.models import Organisation
 from seawall.errors import Conflict, InvalidInput, NotFound, parse_choice
 
@@ -60,7 +61,10 @@ def list_orgs(ctx: Ctx) -> list[Organisation]:
 def find_org(ctx: Ctx, ref: str, nation: str | None = None) -> Organisation:
     """An organisation by id or exact name, of ``nation`` (the caller's by default): two
     nations may each have an organisation of the same name."""
-    org = ctx.db.get(Organisation, ref) or ctx.db.scalar(
+    mine = select(Organisation)
+    if not ctx.who.node_operator:
+        mine = mine.where(Organisation.nation == ctx.who.nation)
+    org = by_prefix(ctx.db, mine, Organisation.id, ref, "organisation") or ctx.db.scalar(
         select(Organisation).where(
             Organisation.name == ref, Organisation.nation == (nation or ctx.who.nation)
         )

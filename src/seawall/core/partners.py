@@ -12,6 +12,7 @@ from sqlalchemy import select
 from seawall.core.access import Perm, require, require_nation
 from seawall.core.context import Ctx
 from seawall.core.nations import normalise_nation
+from seawall.core.refs import by_prefix
 from seawall.core.tlp import parse_tlp
 from seawall.db.models import Partner, RegionGroup
 from seawall.errors import Conflict, InvalidInput, NotFound, parse_choice
@@ -112,7 +113,12 @@ def list_partners(ctx: Ctx) -> list[Partner]:
 def get_partner(ctx: Ctx, ref: str) -> Partner:
     """A partner of the caller's nation by id or name."""
     require(ctx.who, Perm.PARTNERS_READ)
-    partner = ctx.db.get(Partner, ref) or ctx.db.scalar(select(Partner).where(Partner.name == ref))
+    mine = select(Partner)
+    if not ctx.who.node_operator:
+        mine = mine.where(Partner.owner_nation == ctx.who.nation)
+    partner = by_prefix(ctx.db, mine, Partner.id, ref, "partner") or ctx.db.scalar(
+        select(Partner).where(Partner.name == ref)
+    )
     if partner is None:
         raise NotFound(f"no partner {ref!r}; list them with `seawall partner list`")
     require_nation(ctx.who, partner.owner_nation, f"partner {ref!r}")

@@ -23,6 +23,7 @@ from sqlalchemy import select
 
 from seawall.core.access import Perm, Principal, parse_scopes, require
 from seawall.core.context import Ctx
+from seawall.core.refs import by_prefix
 from seawall.core.users import get_user, managed_by, principal_of
 from seawall.db.models import ApiToken, Partner, User
 from seawall.errors import (
@@ -144,7 +145,8 @@ def revoke_token(ctx: Ctx, token_id: str) -> ApiToken:
     admins any in their nation."""
     # Only the id part is ever repeated: a whole value given here holds the secret.
     token_id = token_id.removeprefix(PREFIX).split("_")[0]
-    row = ctx.db.get(ApiToken, token_id)
+    stmt = select(ApiToken).join(User, User.id == ApiToken.user_id)
+    row = by_prefix(ctx.db, stmt.where(managed_by(ctx.who.nation)), ApiToken.id, token_id, "token")
     owner = (
         ctx.db.scalar(select(User).where(User.id == row.user_id, managed_by(ctx.who.nation)))
         if row is not None

@@ -14,6 +14,7 @@ from seawall.core.context import Ctx
 from seawall.core.nations import normalise_nation
 from seawall.core.organisations import find_org
 from seawall.core.partners import get_partner
+from seawall.core.refs import by_prefix
 from seawall.db.models import Partner, User
 from seawall.errors import Conflict, Forbidden, InvalidInput, NotFound
 
@@ -145,7 +146,10 @@ def list_users(ctx: Ctx) -> list[User]:
 
 def get_user(ctx: Ctx, ref: str) -> User:
     """A user the caller's nation manages, by id or username; others' users do not exist."""
-    user = ctx.db.get(User, ref) or ctx.db.scalar(select(User).where(User.username == ref))
+    mine = select(User) if ctx.who.node_operator else select(User).where(managed_by(ctx.who.nation))
+    user = ctx.db.scalar(select(User).where(User.username == ref)) or by_prefix(
+        ctx.db, mine, User.id, ref, "user"
+    )
     if user is None:
         raise NotFound(f"no user {ref!r}; list them with `seawall user list`")
     partner = ctx.db.get(Partner, user.partner_id) if user.partner_id else None

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
 from seawall.core.evidence import record_evidence
+from seawall.core.refs import match_prefix
 from seawall.db.models.embassy import EmbassyRepo, EmbassyRun
 from seawall.embassy.exposure import DEFAULT_STORM_RADIUS_KM, Exposure, Place, storm_exposure
 from seawall.errors import Conflict, InvalidInput, NotFound
@@ -80,13 +81,14 @@ def register_repo(
 
 
 def find_repo(ctx: Ctx, ref: str) -> EmbassyRepo | None:
-    """A registered repository of the caller's nation by name, id or one of its site URLs."""
+    """A registered repository of the caller's nation by name, id (or a unique prefix of
+    it) or one of its site URLs."""
     require(ctx.who, Perm.EMBASSY_READ)
-    rows = ctx.db.scalars(select(EmbassyRepo).where(EmbassyRepo.nation == ctx.who.nation))
+    rows = list(ctx.db.scalars(select(EmbassyRepo).where(EmbassyRepo.nation == ctx.who.nation)))
     for row in rows:
         if ref in (row.name, row.id, row.repository_id) or ref in row.sites:
             return row
-    return None
+    return match_prefix(ref, "repository", rows, lambda row: row.id)
 
 
 def get_repo(ctx: Ctx, ref: str) -> EmbassyRepo:

@@ -26,6 +26,7 @@ from sqlalchemy import or_, select, update
 
 from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
+from seawall.core.refs import by_prefix
 from seawall.db.models.embassy import EmbassyRepo, EmbassyRun
 from seawall.db.models.schedules import EmbassySchedule
 from seawall.embassy import registry
@@ -288,22 +289,19 @@ def list_schedules(ctx: Ctx, repo_ref: str | None = None) -> list[tuple[EmbassyS
 
 
 def get_schedule(ctx: Ctx, ref: str) -> tuple[EmbassySchedule, EmbassyRepo]:
-    """A schedule of the caller's nation by id or its first 8 or more characters."""
+    """A schedule of the caller's nation by id or a unique prefix of it (``seawall.core.refs``)."""
     require(ctx.who, Perm.EMBASSY_READ)
-    ref = ref.strip().lower()
-    if len(ref) < SHORT_ID:
-        raise InvalidInput(f"schedule id {ref!r} is too short: give at least {SHORT_ID} characters")
-    rows = ctx.db.execute(
-        select(EmbassySchedule, EmbassyRepo)
+    stmt = (
+        select(EmbassySchedule)
         .join(EmbassyRepo, EmbassyRepo.id == EmbassySchedule.repo_id)
-        .where(EmbassyRepo.nation == ctx.who.nation, EmbassySchedule.id.startswith(ref))
-        .limit(2)
-    ).all()
-    if not rows:
+        .where(EmbassyRepo.nation == ctx.who.nation)
+    )
+    row = by_prefix(ctx.db, stmt, EmbassySchedule.id, ref, "schedule")
+    if row is None:
         raise NotFound(f"no schedule {ref!r}; `seawall embassy schedule list` shows them")
-    if len(rows) > 1:
-        raise InvalidInput(f"schedule id {ref!r} matches several schedules; give more of it")
-    return rows[0][0], rows[0][1]
+    repo = ctx.db.get(EmbassyRepo, row.repo_id)
+    assert repo is not None  # the join found it
+    return row, repo
 
 
 def remove_schedule(ctx: Ctx, ref: str) -> EmbassySchedule:

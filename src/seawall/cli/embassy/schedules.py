@@ -154,6 +154,7 @@ def list_cmd(state: CliState, repo_ref: str | None, as_json: bool) -> None:
             ]
             for d in docs
         ],
+        drop=("Missed", "Last run"),
     )
 
 

@@ -1,0 +1,43 @@
+"""The one rule for typed ids: the whole id, or a unique prefix of at least four characters."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from seawall.core.refs import MIN_PREFIX, match_prefix
+from seawall.errors import AmbiguousId
+
+IDS = ["68f3eebe-6c01", "68f3eeff-0000", "9a0b1c2d-3e4f", "abc"]
+
+
+def test_a_unique_prefix_names_one_record() -> None:
+    assert match_prefix("9a0b", "round", IDS, str) == "9a0b1c2d-3e4f"
+    assert match_prefix("68F3EEB", "round", IDS, str) == "68f3eebe-6c01"
+
+
+def test_a_short_id_is_taken_whole_but_not_as_a_prefix() -> None:
+    assert match_prefix("abc", "round", IDS, str) == "abc"
+    assert match_prefix("9a0", "round", IDS, str) is None
+
+
+def test_an_ambiguous_prefix_names_the_candidates() -> None:
+    with pytest.raises(AmbiguousId) as refused:
+        match_prefix("68f3", "round", IDS, str)
+    assert refused.value.message == (
+        "round '68f3' is ambiguous: it matches 68f3eebe-6c01, 68f3eeff-0000; give more of it"
+    )
+
+
+@given(st.lists(st.uuids().map(str), min_size=1, max_size=20, unique=True), st.data())
+def test_any_prefix_finds_its_id_or_refuses(ids: list[str], data: st.DataObject) -> None:
+    wanted = data.draw(st.sampled_from(ids))
+    length = data.draw(st.integers(MIN_PREFIX, len(wanted)))
+    ref = wanted[:length]
+    sharing = [i for i in ids if i.startswith(ref)]
+    if len(sharing) == 1:
+        assert match_prefix(ref, "round", ids, str) == wanted
+    else:
+        with pytest.raises(AmbiguousId):
+            match_prefix(ref, "round", ids, str)
