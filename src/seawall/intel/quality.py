@@ -168,6 +168,14 @@ def _span(entry: str) -> tuple[int, int, int] | None:
     return net.version, int(net.network_address), int(net.broadcast_address)
 
 
+@lru_cache(maxsize=8)
+def warninglist_entries(directory: str) -> frozenset[str]:
+    """The lower-case entries of one of the package's warninglists (``second-level-tlds``),
+    for a check that is not an import verdict."""
+    raw = json.loads((_LISTS_DIR / directory / "list.json").read_text(encoding="utf-8"))
+    return frozenset(str(e).strip().lower().strip(".") for e in raw["list"])
+
+
 @lru_cache(maxsize=1)
 def warninglists() -> tuple[_List, ...]:
     """The chosen warninglists, loaded once per process."""

@@ -100,6 +100,15 @@ def test_joint_warninglisted_and_not_for_detection_indicators_stay_home() -> Non
     assert skip_reason({"type": "malware", "id": "malware--1"}) == "not a STIX-pattern indicator"
 
 
+@pytest.mark.parametrize("value", ["com", "JM.", "co.uk", "com.au", "in-addr.arpa"])
+def test_a_top_level_domain_or_public_suffix_never_reaches_a_sensor(value: str) -> None:
+    # "*.com CNAME ." would make every resolver fed the zone refuse all of .com.
+    either = body(f"[domain-name:value = '{value}'] OR [domain-name:value = 'phish-kit.net']")
+    assert "every name under it" in str(skip_reason(either))
+    assert entries_of(either, "phish", Tlp.GREEN) == []
+    assert skip_reason(body("[domain-name:value = 'phish-kit.co.uk']")) is None
+
+
 # -- Zeek ---------------------------------------------------------------------------------------
 
 

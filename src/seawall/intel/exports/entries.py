@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import Any
 
 from seawall.intel.matching.observables import Kind, decisive
-from seawall.intel.quality import assess
+from seawall.intel.quality import assess, warninglist_entries
 from seawall.intel.tlp import Tlp
 from seawall.intel.validation import parse_timestamp
 
@@ -60,9 +60,23 @@ def skip_reason(body: Mapping[str, Any]) -> str | None:
     warning = _warninglisted(pattern)
     if warning is not None:
         return f"warninglisted: {warning}"
-    if decisive(pattern) is None:
+    found = decisive(pattern)
+    if found is None:
         return "no single value proves its pattern"
+    for value in (o.value for o in found if o.kind is Kind.DOMAIN):
+        if _is_suffix(value):
+            return (
+                f"{value!r} is a top-level domain or public suffix: a sensor would act on "
+                "every name under it"
+            )
     return None
+
+
+def _is_suffix(value: str) -> bool:
+    """Whether a domain is a top-level domain or a public suffix (MISP's ``second-level-tlds``
+    list): an RPZ ``*.com`` refuses all of ``.com``, a rule on it alerts on every query."""
+    name = value.strip(".")
+    return "." not in name or name in warninglist_entries("second-level-tlds")
 
 
 def entries_of(body: Mapping[str, Any], collection: str, tlp: Tlp) -> list[Entry]:
