@@ -55,9 +55,9 @@ def test_the_home_page_shows_open_alerts_first_and_a_custodian_acknowledges(
         home = http.get("/")
         assert home.status_code == 200
         text = home.text
-        assert text.index("the site at Montego Bay is full") < text.index('class="pillars"')
+        assert text.index("the site at Montego Bay is full") < text.index('class="pillars')
         assert f'action="/alerts/{alert_id}/ack"' in text
-        assert "Recovery points" in text and "Within RPO" in text
+        assert "gov-records" in text and "Within RPO" in text
 
         done = http.post(f"/alerts/{alert_id}/ack", data={"csrf_token": csrf_of(home), "back": "/"})
         assert (done.status_code, done.headers["location"]) == (303, "/")
@@ -79,7 +79,7 @@ def test_a_viewer_sees_alerts_but_cannot_acknowledge_them(
         before = _audit_count(node)
         refused = http.post(f"/alerts/{alert_id}/ack", data={"csrf_token": csrf_of(home)})
         assert refused.status_code == 403
-        assert refused.text.count("may not embassy operate") == 1  # said once, above the list
+        assert refused.text.count("cannot operate the data embassy") == 1  # said once, above the list
         assert _audit_count(node) == before
     with node.unit(node.operator()) as ctx:
         assert alerts.get_alert(ctx, alert_id).acknowledged_at is None

@@ -19,6 +19,7 @@ from seawall.core.tlp import TLP_KEYS
 from seawall.settings import Settings, load_settings
 from seawall.web.errors import install_error_handlers
 from seawall.web.headers import SecurityHeaders
+from seawall.web.humane import ago, decimal, sizes, span
 from seawall.web.i18n import size, when
 from seawall.web.limits import BodyLimit
 from seawall.web.metrics import HttpMetrics
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None, node: Node | None = None) -> Fa
     templates.env.globals["_"] = templates.env.globals["gettext"]
     templates.env.filters["when"] = when
     templates.env.filters["size"] = size
+    templates.env.filters.update(ago=ago, span=span, sizes=sizes, decimal=decimal)
     app.state.templates = templates
     install_error_handlers(app)
     # TAXII first: Starlette tries routes in order, and TAXII reads are the hot path.

@@ -21,7 +21,6 @@ from seawall.core import (
     websessions,
 )
 from seawall.core.access import Perm, Role, require
-from seawall.core.context import Ctx
 from seawall.core.nations import groups_of
 from seawall.core.paging import PageRequest, parse_day, parse_limit
 from seawall.db.models.alerts import Alert
@@ -33,6 +32,7 @@ from seawall.web.deps import (
     node_of,
     read_form_csrf,
 )
+from seawall.web.home import state_of_nation
 from seawall.web.pages import attempt, page_gettext, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(read_form_csrf)])
@@ -130,14 +130,9 @@ def logout(request: Request, page: PageDep) -> Response:
 
 
 @router.get("/", response_class=HTMLResponse)
-def dashboard(request: Request, page: PageDep) -> HTMLResponse:
-    """The nation's home: one place per pillar, partners, recent activity."""
+def dashboard(request: Request, page: PageDep, signins: bool = False) -> HTMLResponse:
+    """The state of the nation: alerts, then each pillar's figures, partners, activity."""
     ctx = page.ctx
-    recent = (
-        audit.search(ctx.db, audit.AuditFilter(nation=ctx.who.nation, limit=8))
-        if ctx.who.can(Perm.AUDIT_READ)
-        else []
-    )
     open_alerts = alerts.list_alerts(ctx, limit=20)
     return render(
         request,
@@ -145,36 +140,17 @@ def dashboard(request: Request, page: PageDep) -> HTMLResponse:
         "dashboard.html",
         open_alerts=open_alerts,
         can_ack=_can_ack(page, open_alerts),
-        rpo=_rpo(ctx),
-        partners=partners.list_partners(ctx),
+        home=state_of_nation(ctx, sign_ins=signins),
+        signins=signins,
         groups=groups_of(ctx.db, ctx.who.nation),
         evidence=evidence.list_evidence(ctx, limit=5),
-        recent=recent,
-        pillars=request.app.state.pillars,
+        pillars={p.key: p for p in request.app.state.pillars},
     )
 
 
 def _can_ack(page: PageDep, shown: list[Alert]) -> dict[str, bool]:
     """For each alert shown, whether the signed-in user may acknowledge it."""
     return {a.id: alerts.may_acknowledge(page.who, a) for a in shown}
-
-
-def _rpo(ctx: Ctx) -> list[dict[str, object]]:
-    """Each repository's last good backup against its RPO (for those who see the embassy)."""
-    if not ctx.who.can(Perm.EMBASSY_READ):
-        return []
-    from seawall.embassy.schedules import format_duration, rpo_states
-
-    return [
-        {
-            "repo": s.repo,
-            "last_backup": s.last_backup,
-            "age_text": format_duration(s.age),
-            "rpo_text": format_duration(s.rpo),
-            "exceeded": s.exceeded,
-        }
-        for s in rpo_states(ctx)
-    ]
 
 
 def _alerts(request: Request, page: PageDep, status: int = 200, error: str = "") -> HTMLResponse:

@@ -1,0 +1,57 @@
+"""Template filters that say times and sizes as people do, in the page's language.
+
+``ago`` turns a moment into "3 hours ago", ``span`` a duration into "2 days", and
+``sizes`` rewrites the raw "2669119 bytes" that stored summaries carry as "2.7 MB" (with the
+``size`` filter's decimal units)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from babel.dates import format_timedelta
+from babel.numbers import format_decimal
+from jinja2 import pass_context
+from jinja2.runtime import Context
+
+from seawall.web.i18n import size
+
+_BYTES = re.compile(r"\b(\d+) bytes\b")
+
+
+def _language(context: Context) -> str:
+    return str(context.get("lang", "en"))
+
+
+@pass_context
+def ago(context: Context, moment: object, now: datetime | None = None) -> str:
+    """How long ago ``moment`` was ("3 hours ago", "il y a 3 heures"); ``—`` for none."""
+    if not isinstance(moment, datetime):
+        return "—"
+    at = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    delta = at - (now or datetime.now(UTC))
+    return format_timedelta(delta, add_direction=True, locale=_language(context))
+
+
+@pass_context
+def span(context: Context, value: object) -> str:
+    """A duration in one unit ("2 days", "45 minutes"); ``—`` for none."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = timedelta(seconds=value)
+    if not isinstance(value, timedelta):
+        return "—"
+    return format_timedelta(value, locale=_language(context))
+
+
+@pass_context
+def sizes(context: Context, text: object) -> str:
+    """``text`` with each "<number> bytes" said as a size ("2.7 MB")."""
+    return _BYTES.sub(lambda m: str(size(context, int(m.group(1)))), str(text))
+
+
+@pass_context
+def decimal(context: Context, value: object) -> str:
+    """A number with one decimal, as the page's language writes it ("3,5" in French)."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return "—"
+    return str(format_decimal(value, "#,##0.0", locale=_language(context)))

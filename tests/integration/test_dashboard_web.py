@@ -1,0 +1,129 @@
+"""The home page tells the state of the nation from the demo data, over a real uvicorn: each
+pillar's figures, within what the signed-in user may read."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
+
+import httpx
+import pytest
+
+from seawall.core import audit
+from seawall.core.clock import SystemClock
+from seawall.core.node import Node, init_node
+from seawall.demo import DEMO_PASSWORD, load_demo
+from seawall.settings import load_settings
+from seawall.web.home import group_activity
+from tests.conftest import LiveServer, serve_in_thread, sign_in_by_form
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
+    home = tmp_path_factory.mktemp("dashboard") / "home"
+    node = init_node(
+        load_settings(home=home, cookie_secure=False),
+        "JM",
+        "Jamaica national node",
+        clock=SystemClock(),
+    )
+    load_demo(node)
+    yield node
+    node.close()
+
+
+@pytest.fixture(scope="module")
+def server(demo: Node) -> Iterator[LiveServer]:
+    from seawall.web.app import create_app
+
+    live = serve_in_thread(create_app(node=demo))
+    yield live
+    live.stop()
+
+
+def _home(server: LiveServer, username: str, query: str = "") -> str:
+    with closing(httpx.Client(base_url=server.url, timeout=30)) as http:
+        assert sign_in_by_form(http, username, DEMO_PASSWORD).status_code == 303
+        answer = http.get(f"/{query}")
+        assert answer.status_code == 200
+        return answer.text
+
+
+def _section(text: str, ident: str) -> str:
+    start = text.index(f'id="{ident}"')
+    return text[start : text.index("</article>", start)]
+
+
+def _plain(html: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+def test_the_admin_sees_each_pillars_figures_from_the_demo(server: LiveServer) -> None:
+    text = _home(server, "admin")
+    maturity = _plain(_section(text, "assess"))
+    assert "Published round 2025" in maturity
+    assert "Cybersecurity Policy and Strategy 3.2" in maturity  # 3.25, one decimal
+    assert "Round 2026 : 9 of 23 factors agreed" in maturity
+    assert "GCI 2024: 58.0 / 100 T3 Establishing" in maturity
+    assert "No roadmap action overdue." in maturity
+
+    defence = _plain(_section(text, "intel"))
+    assert "9 new indicators" in defence
+    for marking in ("TLP:GREEN 5", "TLP:AMBER 2", "TLP:AMBER+STRICT 1", "TLP:RED 1"):
+        assert marking in defence
+    assert "2 sightings" in defence and "1 open case medium 1" in defence
+    assert "tt-national (TT) never synced" in defence
+
+    embassy = _plain(_section(text, "embassy"))
+    assert "gov-records 3-of-5" in embassy
+    assert "RPO 1 day Within RPO" in embassy
+    assert "5 of 5 sites up" in embassy
+    assert "One storm takes at most 2 sites (it may lose 2)" in embassy
+    assert re.search(r"Last check: \d+ (second|minute)s? ago success", embassy)
+    # Evidence sizes are said as sizes, not as raw byte counts.
+    assert not re.search(r"\d{4,} bytes", text)
+
+
+def test_a_viewer_sees_no_counts_above_what_a_viewer_may_read(server: LiveServer) -> None:
+    defence = _plain(_section(_home(server, "viewer"), "intel"))
+    assert "7 new indicators" in defence
+    assert "TLP:GREEN 5" in defence and "TLP:AMBER 2" in defence
+    assert "RED" not in defence and "STRICT" not in defence
+
+
+def test_the_spanish_home_page_uses_the_catalogs_plural_forms(server: LiveServer) -> None:
+    defence = _plain(_section(_home(server, "viewer", "?lang=es"), "intel"))
+    assert "7 indicadores nuevos" in defence
+    assert "1 caso abierto" in defence
+
+
+def test_recent_activity_groups_repeats_and_hides_sign_ins(demo: Node, server: LiveServer) -> None:
+    for _ in range(3):
+        _home(server, "admin")
+    shown = _plain(_home(server, "admin").split('id="activity"')[1].split("</section>")[0])
+    assert "auth.login" not in shown and "evidence.recorded \N{MULTIPLICATION SIGN}" in shown
+    with_sign_ins = _home(server, "admin", "?signins=1").split('id="activity"')[1]
+    assert re.search(
+        r"admin</b> <code>auth.login</code> <span class=\"badge\">\N{MULTIPLICATION SIGN}[4-9]",
+        with_sign_ins,
+    )
+    with demo.unit(demo.operator()) as ctx:
+        entries = audit.search(ctx.db, audit.AuditFilter(nation="JM", limit=50))
+    grouped = group_activity(list(entries), sign_ins=True, shown=50)
+    assert sum(g.count for g in grouped) == len(entries)
+    assert len({(g.actor, g.action) for g in grouped}) == len(grouped)
+
+
+def test_a_role_without_embassy_access_sees_no_embassy_card(demo: Node, tmp_path: Path) -> None:
+    from seawall.core.access import Perm
+    from seawall.core.users import get_user, principal_of
+    from seawall.web.home import state_of_nation
+
+    with demo.unit(demo.operator()) as ctx:
+        viewer = get_user(ctx, "viewer")
+        narrow = principal_of(viewer, scopes=frozenset(Perm) - {Perm.EMBASSY_READ})
+    with demo.unit(narrow) as ctx:
+        home = state_of_nation(ctx)
+    assert home.embassy is None and home.defence is not None and home.maturity is not None
