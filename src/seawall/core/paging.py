@@ -105,7 +105,7 @@ def parse_day(value: str, what: str, day_end: bool = False) -> datetime | None:
         if moment.tzinfo is None:
             raise ValueError(text)
         return moment.astimezone(UTC)
-    except ValueError:
+    except (ValueError, OverflowError):  # Overflow: the UTC shift left years 1-9999
         raise InvalidInput(
             f"{what} {text[:40]!r} is not a date like 2026-11-01 or a time like "
             "2026-11-01T12:00:00Z"
@@ -157,7 +157,14 @@ def decode_cursor(value: str, sort: Sort) -> Cursor:
         if not isinstance(parts, list) or len(parts) != len(sort.kinds):
             raise ValueError(raw)
         key = tuple(_decode_part(kind, part) for kind, part in zip(sort.kinds, parts, strict=True))
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, RecursionError):
+    except (
+        ValueError,
+        TypeError,
+        OverflowError,  # a time the UTC shift takes past year 1 or 9999
+        binascii.Error,
+        UnicodeDecodeError,
+        RecursionError,
+    ):
         raise BadPageCursor(
             f"cursor {value[:40]!r} is not one this node issued for the {sort.name!r} order; "
             "start again from the first page"

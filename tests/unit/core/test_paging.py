@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, insert, select
 from sqlalchemy.orm import Session
@@ -19,6 +19,7 @@ from seawall.core.paging import (
     decode_cursor,
     encode_cursor,
     page_of,
+    parse_day,
     parse_limit,
     sql_page,
 )
@@ -93,6 +94,7 @@ def _table(rows: list[Row]) -> tuple[Session, Table]:
     return session, table
 
 
+@settings(deadline=None)  # a database per example: time depends on the machine's load
 @given(rows=rows_strategy, limit=st.integers(1, 12))
 def test_sql_pages_match_the_in_memory_pages(rows: list[Row], limit: int) -> None:
     sort = Sort("newest", (str, int), descending=True)
@@ -148,6 +150,12 @@ def test_a_cursor_round_trips_and_names_its_order() -> None:
         base64.urlsafe_b64encode(
             json.dumps([1, "newest", "n", [{"t": T0.isoformat()}, True]]).encode()
         ).decode(),
+        base64.urlsafe_b64encode(
+            json.dumps([1, "newest", "n", [{"t": "0001-01-01T00:00:00+01:00"}, 1]]).encode()
+        ).decode(),
+        base64.urlsafe_b64encode(
+            json.dumps([1, "newest", "n", [{"t": "9999-12-31T23:59:59-01:00"}, 1]]).encode()
+        ).decode(),
         "A" * 5000,
         "é",
     ],
@@ -164,3 +172,13 @@ def test_limits_are_positive_whole_numbers_capped() -> None:
     for bad in ("0", "-1", "²", "1.5", "ten"):
         with pytest.raises(InvalidInput):
             parse_limit(bad)
+
+
+@pytest.mark.parametrize(
+    ("value", "day_end"),
+    [("0001-01-01T00:00:00+01:00", False), ("9999-12-31T23:59:59-01:00", False),
+     ("9999-12-31", True)],
+)  # fmt: skip
+def test_a_filter_day_past_the_calendar_is_invalid_input(value: str, day_end: bool) -> None:
+    with pytest.raises(InvalidInput, match="is not a date"):
+        parse_day(value, "since", day_end=day_end)
