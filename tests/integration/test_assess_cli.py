@@ -437,7 +437,7 @@ def test_bad_inputs_get_one_line_and_change_nothing(
         home,
         ["assess", "--as", "jm-assessor", "round", "publish", rid],
         77,
-        "jm-assessor (assessor) may not assess publish",
+        "jm-assessor's role (assessor) cannot publish maturity assessments",
     )
     refused(capsys, home, ["assess", "round", "publish", rid], 77, "has not consented")
     shown = json.loads(run(home, "assess", "round", "show", rid, "--json").stdout)
@@ -465,7 +465,7 @@ def test_region_report_and_exports(
     assert start_up["nations"] and all(r["value"] < 2 for r in start_up["rows"])
     assert (start_up["values"]["total"], start_up["values"]["members"]) == (6, 15)
     assert [n["nation"] for n in region["ranking"][:3]] == ["JM", "TT", "GY"]
-    shown = run(sampled, "assess", "region", "--group", "CARICOM").output
+    shown = run(sampled, "assess", "region", "--group", "CARICOM").stdout  # all of it, not stderr
     assert "3 of the 6 consenting members with a complete round (CARICOM: 15 members)" in shown
     assert "T3 Establishing" in shown
     since = json.loads(
@@ -475,7 +475,7 @@ def test_region_report_and_exports(
     assert (improved["values"]["count"], improved["values"]["compared"]) == (0, 0)
 
     html = tmp_path / "jm.html"
-    run(sampled, "assess", "report", "--nation", "JM", "--format", "html", "--out", str(html))
+    run(sampled, "assess", "report", "--nation", "JM", "--format", "html", "-o", str(html))
     text = html.read_text()
     assert "Jamaica" in text and text.count("data:image/svg+xml;base64,") >= 4
     pdf = tmp_path / "jm.pdf"

@@ -15,12 +15,20 @@ from seawall.assess.report import export
 from seawall.catalogs import LANGUAGES
 from seawall.cli.assess import framework_option, unit
 from seawall.cli.context import CliState, pass_state
-from seawall.cli.output import emit_json, emit_table, json_option, say, writable, write_file
+from seawall.cli.output import (
+    emit_json,
+    emit_line,
+    emit_table,
+    json_option,
+    say,
+    writable,
+    write_file,
+)
 from seawall.core.context import Ctx
 from seawall.core.nations import normalise_nation
 from seawall.errors import InvalidInput
 
-out_option = click.option("--out", required=True, help="Output file ('-' for stdout).")
+out_option = click.option("--out", "-o", "out", required=True, help="Output file ('-' for stdout).")
 
 
 def _check_writable(out: str) -> None:
@@ -74,7 +82,7 @@ def region(
     )
     for s in view.statements:
         named = s.nations and s.key not in ("leaders", "strongest", "weakest")
-        say(f"• {s.text}" + (f" ({', '.join(s.nations)})" if named else ""))
+        emit_line(f"• {s.text}" + (f" ({', '.join(s.nations)})" if named else ""))
     emit_table(
         "Ranking by mean dimension score (latest complete round)",
         ["Rank", "Nation", "Year", "Score", "GCI 2024", "Tier"],
@@ -90,9 +98,9 @@ def region(
         [(d.rank, d.dimension, d.name, f"{d.mean:.2f}") for d in view.dimension_ranking],
     )
     for r in view.incomplete:
-        say(f"Left out: {r.nation} {r.year} agrees {len(r.factors)} factors, not every one")
+        emit_line(f"Left out: {r.nation} {r.year} agrees {len(r.factors)} factors, not every one")
     for w in view.withdrawn:
-        say(f"Withdrawn: {w.nation} {w.year} on {w.at[:10]} by {w.by}: {w.reason}")
+        emit_line(f"Withdrawn: {w.nation} {w.year} on {w.at[:10]} by {w.by}: {w.reason}")
 
 
 @click.command("report")

@@ -152,6 +152,12 @@ def emit_or_say(as_json: bool, data: Any, message: str) -> None:
         say(message)
 
 
+def emit_line(message: str) -> None:
+    """A line of the command's result for people (stdout, with its tables), never broken at
+    the terminal's width; plain text."""
+    console.print(Text(message), highlight=False, soft_wrap=True)
+
+
 def say(message: str, *, markup: bool = False) -> None:
     """A line of progress or confirmation for people (stderr, so stdout stays clean).
 
