@@ -159,3 +159,9 @@ def test_dates_are_taken_as_utc_days(node: Node) -> None:
     # A day given as "until" is included: the list runs to the next day's start.
     whole_day = ObjectQuery.parse(added_to="2026-11-02")
     assert whole_day.added_to == datetime.fromisoformat("2026-11-03T00:00:00+00:00")
+
+
+def test_the_last_day_of_the_calendar_is_invalid_input_as_an_end_date() -> None:
+    # The day after 9999-12-31 does not exist: one typed line, not a server error.
+    with pytest.raises(InvalidInput, match="is not a date"):
+        ObjectQuery.parse(added_to="9999-12-31")

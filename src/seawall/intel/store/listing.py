@@ -136,7 +136,10 @@ def _moment(value: str, what: str, day_end: bool = False) -> datetime | None:
             f"{what} {text[:40]!r} is not a date like 2026-11-01 or a time like "
             "2026-11-01T12:00:00Z"
         ) from None
-    return moment + timedelta(days=1) if day and day_end else moment
+    try:
+        return moment + timedelta(days=1) if day and day_end else moment
+    except OverflowError:  # the day after 9999-12-31
+        raise InvalidInput(f"{what} {text[:40]!r} is not a date before 9999-12-31") from None
 
 
 class Listed(NamedTuple):
