@@ -124,11 +124,16 @@ def base_of(obj: Mapping[str, Any]) -> float:
     return BASE
 
 
+# How far ahead of this node's clock a sighting may be dated and still count (as now): a
+# partner's clock may run a little fast, but a sighting dated next year is no evidence.
+SKEW = timedelta(hours=1)
+
+
 def last_evidence(obj: Mapping[str, Any], now: datetime, last_sighted: datetime | None) -> datetime:
     """When the indicator's age starts: the newer of ``valid_from`` and its last sighting
-    (a sighting after ``now`` counts as ``now``)."""
+    (a sighting up to :data:`SKEW` after ``now`` counts as ``now``; a later one not at all)."""
     start = _time(obj, "valid_from") or _time(obj, "created") or now
-    if last_sighted is not None:
+    if last_sighted is not None and last_sighted <= now + SKEW:
         start = max(start, min(last_sighted, now))
     return start
 
@@ -200,8 +205,11 @@ def is_evidence(obj: Mapping[str, Any]) -> bool:
     return obj.get("type") == "sighting" and str(obj.get("x_misp_sighting_type", "0")) == "0"
 
 
-def last_sightings(objects: Iterable[Mapping[str, Any]]) -> dict[str, datetime]:
-    """The newest sighting time of each indicator among STIX ``sighting`` objects.
+def last_sightings(
+    objects: Iterable[Mapping[str, Any]], now: datetime | None = None
+) -> dict[str, datetime]:
+    """The newest sighting time of each indicator among STIX ``sighting`` objects (with
+    ``now``, leaving out those dated more than :data:`SKEW` after it).
 
     Only sightings that are evidence of use count (:func:`is_evidence`).
     """
@@ -211,6 +219,8 @@ def last_sightings(objects: Iterable[Mapping[str, Any]]) -> dict[str, datetime]:
             continue
         target = obj.get("sighting_of_ref")
         when = _time(obj, "last_seen") or _time(obj, "first_seen") or _time(obj, "created")
+        if now is not None and when is not None and when > now + SKEW:
+            continue  # dated in the future: no evidence (see last_evidence)
         if isinstance(target, str) and when is not None:
             newest[target] = max(when, newest.get(target, when))
     return newest

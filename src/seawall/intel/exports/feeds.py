@@ -103,7 +103,7 @@ def sensor_entries(
     for collection in collections:
         # A sighting in the same collection resets an indicator's age, as for STIX exports.
         sightings = each_object(ctx, collection, Filters(types=("sighting",), limit=MAX_LIMIT))
-        sighted = decay.last_sightings(s.as_dict() for s in sightings)
+        sighted = decay.last_sightings((s.as_dict() for s in sightings), now)
         for stored in each_object(ctx, collection, Filters(types=("indicator",), limit=MAX_LIMIT)):
             body = stored.as_dict()
             if not decay.is_live(body, now, sighted.get(stored.id)):

@@ -89,7 +89,8 @@ def load_indicators(ctx: Ctx, cache: Path | None = None) -> Compiled:
     seen: set[str] = set()
     not_matchable = 0
     # A sighting restores a decaying indicator: the newest one the caller may read counts.
-    last = decay.last_sightings(stored.as_dict() for _, stored in stored_of_type(ctx, "sighting"))
+    sightings = (stored.as_dict() for _, stored in stored_of_type(ctx, "sighting"))
+    last = decay.last_sightings(sightings, ctx.now())
     for collection in collections:
         for stored in each_object(ctx, collection, Filters(types=("indicator",), limit=MAX_LIMIT)):
             body = stored.as_dict()
