@@ -121,7 +121,8 @@ class _Session:
         else:
             self.skipped.append(f"{abspath}: not a file, directory or symlink")
             return
-        self.files += 1
+        if stat.S_ISREG(st.st_mode):  # files, as the snapshot counts them
+            self.files += 1
         self.tick(abspath)
 
     def add_stream(self, stream: BinaryIO, label: str, contents: Contents) -> None:
@@ -285,8 +286,8 @@ class _Survey:
 
 
 def _survey(roots: Sequence[str], excludes: Sequence[str], max_size: int) -> _Survey:
-    """Count the files and bytes under ``roots``, and list the files too large to cut on a
-    worker in one piece.
+    """Count the files (not the directories or links) and bytes under ``roots``, and list the
+    files too large to cut on a worker in one piece.
 
     Those are cut first and largest first: a large file is cut on one thread from start to
     end, and one met last would end the backup alone on one core.
@@ -295,12 +296,11 @@ def _survey(roots: Sequence[str], excludes: Sequence[str], max_size: int) -> _Su
     large: list[tuple[str, os.stat_result]] = []
     for root in roots:
         for abspath, st in walk(root, excludes):
-            if isinstance(st, os.stat_result):
+            if isinstance(st, os.stat_result) and stat.S_ISREG(st.st_mode):
                 files += 1
-                if stat.S_ISREG(st.st_mode):
-                    size += st.st_size
-                    if st.st_size > max_size:
-                        large.append((abspath, st))
+                size += st.st_size
+                if st.st_size > max_size:
+                    large.append((abspath, st))
     large.sort(key=lambda entry: entry[1].st_size, reverse=True)
     return _Survey(files, size, large)
 
