@@ -37,6 +37,7 @@ def import_bundle(state: CliState, file: Path, alias: str, as_json: bool) -> Non
     object was rejected; the valid rest is still stored.
     """
     try:
+        core.check_size(file.stat().st_size, file.name)
         data = file.read_bytes()
     except OSError as exc:
         raise UnreadableIntel(f"cannot read {file}: {exc.strerror or exc}") from None

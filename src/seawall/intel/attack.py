@@ -42,6 +42,9 @@ MITRE_IDENTITY = "identity--c78cb6e5-0c4b-4611-8297-d1b8b55e40b5"
 KILL_CHAINS = ("mitre-attack", "mitre-ics-attack", "mitre-mobile-attack")
 """The ``kill_chain_name`` of ATT&CK's tactics, per domain."""
 BATCH = 2000
+MAX_BUNDLE_BYTES = 256 * 2**20
+"""The largest bundle read: Enterprise ATT&CK is about 50 MB, and parsed JSON takes several
+times its size in memory, so a larger file is refused before it is read."""
 
 Progress = Callable[[int, int], None]
 
@@ -84,15 +87,28 @@ def attack_id(obj: Mapping[str, Any]) -> str | None:
     return None
 
 
+def check_size(size: int, name: str = "input") -> None:
+    """UnreadableIntel when a bundle of ``size`` bytes is past :data:`MAX_BUNDLE_BYTES`."""
+    if size > MAX_BUNDLE_BYTES:
+        raise UnreadableIntel(
+            f"{name} is {size / 2**20:.0f} MiB: an ATT&CK bundle is at most "
+            f"{MAX_BUNDLE_BYTES / 2**20:.0f} MiB; nothing was imported"
+        )
+
+
 def read_bundle(data: bytes, name: str = "input") -> list[dict[str, Any]]:
     """The objects of an ATT&CK bundle (STIX 2.1, or 2.0 read as 2.1), or NotAnAttackBundle."""
+    check_size(len(data), name)
     try:
         document = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         raise UnreadableIntel(f"{name} is not valid JSON ({exc}); nothing was imported") from None
     if not isinstance(document, dict) or document.get("type") != "bundle":
         raise NotAnAttackBundle(f"{name} is not a STIX bundle: ATT&CK comes as one")
-    objects = [o for o in document.get("objects") or [] if isinstance(o, dict)]
+    listed = document.get("objects") or []
+    if not isinstance(listed, list):
+        raise NotAnAttackBundle(f"{name} is not a STIX bundle: its objects are not a list")
+    objects = [o for o in listed if isinstance(o, dict)]
     if not any(_is_attack(o) for o in objects):
         raise NotAnAttackBundle(
             f"{name} is a STIX bundle but not MITRE ATT&CK: it has no matrix, tactic or "
@@ -206,9 +222,11 @@ def import_attack(
 __all__ = [
     "DEFAULT_ALIAS",
     "KILL_CHAINS",
+    "MAX_BUNDLE_BYTES",
     "MITRE_IDENTITY",
     "AttackImport",
     "attack_id",
+    "check_size",
     "domains_of",
     "import_attack",
     "read_bundle",

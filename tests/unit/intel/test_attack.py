@@ -17,7 +17,7 @@ from seawall.db.models.core import AuditEntry
 from seawall.db.models.intel import IntelObject
 from seawall.intel import attack, search
 from seawall.intel.collections import get_collection
-from seawall.intel.errors import NotAnAttackBundle
+from seawall.intel.errors import NotAnAttackBundle, UnreadableIntel
 from tests.cli import init_node, run_seawall
 
 DATA = Path(__file__).parents[2] / "data" / "attack"
@@ -133,6 +133,27 @@ def test_a_bundle_that_is_not_attack_is_refused() -> None:
     }
     with pytest.raises(NotAnAttackBundle):
         attack.read_bundle(json.dumps(bundle).encode())
+
+
+@pytest.mark.parametrize("objects", [5, "x-mitre-matrix", {"type": "x-mitre-matrix"}, True])
+def test_a_bundle_whose_objects_are_not_a_list_is_refused_in_one_line(objects: Any) -> None:
+    data = json.dumps({"type": "bundle", "id": "bundle--1", "objects": objects}).encode()
+    with pytest.raises(NotAnAttackBundle, match="objects"):
+        attack.read_bundle(data, "hostile.json")
+
+
+def test_a_bundle_past_the_size_limit_is_refused_before_it_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(attack, "MAX_BUNDLE_BYTES", 1000)
+    with pytest.raises(UnreadableIntel, match="at most"):
+        attack.read_bundle(ICS.read_bytes(), ICS.name)
+    home = init_node(tmp_path / "home")
+    big = tmp_path / "huge.json"
+    big.write_bytes(b" " * 1001)
+    result = run_seawall(home, "intel", "attack", "import", str(big))
+    assert result.code == 65, result.output
+    assert "at most" in result.err and "Traceback" not in result.err
 
 
 def test_cli_imports_a_bundle_and_says_what_changed(tmp_path: Path) -> None:
