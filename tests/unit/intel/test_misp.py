@@ -390,3 +390,19 @@ def test_a_malformed_list_refuses_the_event_in_one_line(where: str, shape: dict[
     assert converted.objects == []
     (problem,) = converted.problems
     assert "event not imported" in problem.message and "\n" not in problem.message
+
+
+def test_an_object_marked_stricter_since_import_exports_no_looser_attribute_tag() -> None:
+    doc = event(Tag=[], distribution="3")
+    doc["Event"]["Object"][0]["Attribute"][0]["Tag"] = [{"name": "tlp:green"}, {"name": "kit"}]
+    objects = reading.read_events(json.dumps(doc)).objects
+    (made,) = [o for o in objects if o.get("x_misp_attributes")]
+    assert level(made) == Tlp.GREEN
+    # Re-marked RED on this node: a tlp:green left on its attributes would tell the MISP
+    # that receives it that the file's name may be shared with the community.
+    made["object_marking_refs"] = [marking_id(Tlp.RED)]
+    (exported,) = writing.stix_to_events([made], "JaCIRT")
+    (obj,) = exported["Event"]["Object"]
+    tags = {t["name"] for a in obj["Attribute"] for t in a.get("Tag", [])}
+    assert tags == {"tlp:red", "kit"}
+    assert obj["distribution"] == 0

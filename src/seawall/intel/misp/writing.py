@@ -13,12 +13,12 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from seawall.intel.errors import InvalidStixObject
+from seawall.intel.errors import InvalidStixObject, UnknownMarking
 from seawall.intel.misp.galaxies import galaxies_to_misp
 from seawall.intel.misp.links import Links, attach, keep_references
 from seawall.intel.misp.mapping import CATEGORIES, NAMESPACE, attribute_of_pattern
-from seawall.intel.misp.markings import distribution_of, widest_distribution
-from seawall.intel.tlp import MARKING_IDS, Tlp
+from seawall.intel.misp.markings import distribution_of, is_tlp_tag, widest_distribution
+from seawall.intel.tlp import MARKING_IDS, Tlp, parse_tlp
 from seawall.intel.validation import parse_timestamp
 
 _LABEL = re.compile(r'^misp:([a-z_-]+)="(.*)"$')
@@ -110,6 +110,29 @@ def _attribute_of(obj: Mapping[str, Any], default: Tlp) -> dict[str, Any] | None
     return attr
 
 
+def _narrowed_tags(attr: Mapping[str, Any], level: Tlp) -> dict[str, Any]:
+    """An object attribute's tags, a TLP tag looser than its object's marking replaced by
+    that marking's: an object re-marked since import says nothing looser on its attributes."""
+    if "Tag" not in attr:
+        return {}
+    tags = attr["Tag"] if isinstance(attr["Tag"], list) else []
+    kept: list[Any] = []
+    looser = False
+    for tag in tags:
+        name = str(tag.get("name") or "") if isinstance(tag, Mapping) else ""
+        if is_tlp_tag(name):
+            try:
+                if parse_tlp(name) >= level:
+                    kept.append(tag)
+                    continue
+            except UnknownMarking:
+                pass
+            looser = True
+        elif name:
+            kept.append(tag)
+    return {"Tag": [_tlp_tag(level), *kept] if looser else kept}
+
+
 def _object_of(obj: Mapping[str, Any], default: Tlp) -> dict[str, Any]:
     labels, _ = _label_map(obj)
     level = _level_or(obj, default)
@@ -131,7 +154,7 @@ def _object_of(obj: Mapping[str, Any], default: Tlp) -> dict[str, Any]:
         "timestamp": _stamp(obj),
         "distribution": distribution,
         "Attribute": [
-            {**a, "distribution": 5, "timestamp": _stamp(obj)}
+            {**a, "distribution": 5, "timestamp": _stamp(obj), **_narrowed_tags(a, level)}
             for a in obj.get("x_misp_attributes") or []
             if isinstance(a, Mapping)
         ],
