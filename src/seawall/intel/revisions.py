@@ -8,6 +8,8 @@ here, before the store is asked:
 - only the object's holder (the nation whose users stored it, or the partner that sent
   it) versions it, and only where it may write to the collection;
 - a revoked object is final;
+- nobody versions an object over a newer version they may not read (a colleague's TLP:RED
+  one): it would be superseded by a looser, older body;
 - a re-marking never widens TLP: the new marking is the same or stricter;
 - validity is only extended: ``valid_until`` moves later, never earlier.
 
@@ -20,8 +22,11 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
+
 from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
+from seawall.db.models.intel import IntelCollection, IntelObject
 from seawall.errors import Forbidden, InvalidInput
 from seawall.intel import cases as casework
 from seawall.intel.admission import holder_key, submitter_of
@@ -43,6 +48,17 @@ def _stamp(value: datetime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 
+def _newer_exists(ctx: Ctx, collection: IntelCollection, seen: Version) -> bool:
+    """Whether the collection holds a version of the object later than ``seen``, whoever may
+    read it: a revision built on ``seen`` would supersede it (a looser marking, lost work)."""
+    later = select(IntelObject.seq).where(
+        IntelObject.collection_id == collection.id,
+        IntelObject.stix_id == seen.id,
+        IntelObject.version > seen.version,
+    )
+    return ctx.db.scalar(later.limit(1)) is not None
+
+
 def _revise(
     ctx: Ctx,
     collection_ref: str,
@@ -60,6 +76,12 @@ def _revise(
     if holder_key(newest.owner_nation, newest.submitted_by) != submitter_of(ctx).key:
         holder = newest.submitted_by if ":" in newest.submitted_by else newest.owner_nation
         raise NotObjectHolder(f"{object_id} is held by {holder}: only its holder may change it")
+    # Only the holder's own users learn that such a version exists.
+    if _newer_exists(ctx, collection, newest):
+        raise Forbidden(
+            f"{object_id} has a newer version you may not see (a stricter marking): "
+            "only someone who reads it may change the object"
+        )
     if "modified" not in newest.body:
         raise InvalidInput(f"{object_id} is a cyber observable: it has no versions to change")
     if newest.body.get("revoked") is True:

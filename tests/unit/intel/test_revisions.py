@@ -9,9 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from seawall.core.access import Principal, Role
+from seawall.core.clock import FrozenClock
 from seawall.core.node import Node
 from seawall.db.models import AuditEntry
-from seawall.errors import InvalidInput
+from seawall.errors import Forbidden, InvalidInput
 from seawall.intel import cases as casework
 from seawall.intel import revisions
 from seawall.intel.collections import create_collection, get_collection
@@ -115,3 +116,24 @@ def test_add_to_case_links_through_the_cases_pillar(shared: Node) -> None:
         opened = casework.open_case(ctx, "shared", "Phishing wave")
         case = revisions.add_to_case(ctx, opened.id, ID, "seen in the wave")
     assert [e.target_id for e in case.links] == [ID]
+
+
+def test_no_revision_builds_over_a_newer_version_the_reviser_may_not_see(
+    shared: Node, clock: FrozenClock
+) -> None:
+    node = shared
+    colleague = Principal("jm-colleague", "JM", Role.ANALYST, user_id="jm-colleague", org_id=None)
+    with node.unit(JM) as ctx:
+        revisions.remark(ctx, "shared", ID, "red")  # TLP:RED: its submitter alone reads it
+    clock.advance(minutes=5)  # a colleague's version would be the newest one
+    assert newest(node, colleague)["object_marking_refs"] == [marking_id(Tlp.GREEN)]
+    for attempt in (
+        lambda ctx: revisions.remark(ctx, "shared", ID, "amber"),
+        lambda ctx: revisions.extend(ctx, "shared", ID, "2027-01-01T00:00:00Z"),
+        lambda ctx: revisions.revoke(ctx, "shared", ID),
+    ):
+        # A new version from the GREEN body would supersede the RED one: looser, and lost.
+        with node.unit(colleague) as ctx, pytest.raises(Forbidden, match="newer version"):
+            attempt(ctx)
+    assert newest(node)["object_marking_refs"] == [marking_id(Tlp.RED)]
+    assert newest(node, colleague)["object_marking_refs"] == [marking_id(Tlp.GREEN)]
