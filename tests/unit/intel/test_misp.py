@@ -406,3 +406,24 @@ def test_an_object_marked_stricter_since_import_exports_no_looser_attribute_tag(
     tags = {t["name"] for a in obj["Attribute"] for t in a.get("Tag", [])}
     assert tags == {"tlp:red", "kit"}
     assert obj["distribution"] == 0
+
+
+@pytest.mark.parametrize("held", [{"uuid": "x"}, [5], ["x"], []])
+def test_a_peers_odd_x_misp_attributes_export_without_a_traceback(held: Any) -> None:
+    # A custom property: a TAXII peer may send any JSON in it, and the store keeps it.
+    objects = reading.read_events(json.dumps(event())).objects
+    made = next(o for o in objects if o["type"] == "indicator" and "x_misp_attributes" not in o)
+    odd = {**made, "x_misp_attributes": held}
+    seen = {
+        "type": "sighting",
+        "spec_version": "2.1",
+        "id": "sighting--6c4e7a52-6d3b-4f0a-b1c2-3d4e5f6a7b8c",
+        "created": made["created"],
+        "modified": made["created"],
+        "last_seen": made["created"],
+        "sighting_of_ref": made["id"],
+    }
+    (exported,) = writing.stix_to_events([odd, seen], "JaCIRT")
+    assert [a["uuid"] for a in exported["Event"]["Attribute"]] + [
+        o["uuid"] for o in exported["Event"]["Object"]
+    ] == [made["id"].split("--", 1)[1]]

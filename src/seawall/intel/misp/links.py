@@ -242,8 +242,10 @@ class Links:
         """MISP sightings of ``stix`` no stricter than ``level``; for a MISP object's attribute,
         those naming it, and those naming no attribute on the object's first attribute."""
         out: list[dict[str, Any]] = []
-        attributes = stix.get("x_misp_attributes") or []
-        first = str(attributes[0].get("uuid")) if attributes else None
+        # A custom property: whatever a peer sent, only a list of attributes names a first.
+        attributes = stix.get("x_misp_attributes")
+        head = attributes[0] if isinstance(attributes, list) and attributes else None
+        first = str(head.get("uuid")) if isinstance(head, Mapping) else None
         for sighting in self.sightings.get(str(stix.get("id")), []):
             own = level_of(sighting)
             if own is not None and own > level:
