@@ -79,7 +79,7 @@ def test_refusals_are_one_line(tmp_path: Path) -> None:
     denied = run_seawall(
         home, "coop", "programme", "--as", "jm-viewer", "add", "--ref", "X", "--name", "X"
     )
-    assert denied.code == 77 and "may not coop write" in denied.err
+    assert denied.code == 77 and "cannot change cooperation records" in denied.err
     assert run_seawall(home, "coop", "org", "add", "--name", "ITU", "--kind", "bank").code == 65
     org = run_seawall(
         home, "coop", "org", "add", "--name", "International Telecommunication Union",

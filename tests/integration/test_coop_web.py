@@ -67,7 +67,7 @@ def test_an_assessor_adds_a_programme_and_a_viewer_is_refused(
         before = _state(node)
         refused = http.post("/coop/programmes", data={**FORM, "csrf_token": csrf_of(page)})
         assert refused.status_code == 403
-        assert "may not coop write" in refused.text
+        assert "cannot change cooperation records" in refused.text
         assert _state(node)[0] == before[0] == 0
     with closing(_client(live_server, "jm-assessor")) as http:
         page = http.get("/coop/programmes")

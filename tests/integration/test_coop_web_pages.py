@@ -87,7 +87,7 @@ def test_organisations_by_kind_with_their_programmes_and_a_viewer_refused(
         page = http.get("/coop/organisations")
         assert page.status_code == 200 and 'id="org-form"' not in page.text
         refused = http.post("/coop/organisations", data={**ORG, "csrf_token": csrf_of(page)})
-        assert refused.status_code == 403 and "may not coop write" in refused.text
+        assert refused.status_code == 403 and "cannot change cooperation records" in refused.text
         assert _count(node, CoopOrganisation) == 0
     with closing(_client(live_server, "jm-assessor")) as http:
         page = http.get("/coop/organisations")

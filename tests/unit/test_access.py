@@ -21,7 +21,7 @@ from seawall.errors import Forbidden, InvalidInput, NotFound
 
 def test_viewer_cannot_manage_users() -> None:
     viewer = Principal("v", "JM", Role.VIEWER)
-    with pytest.raises(Forbidden, match="may not users manage"):
+    with pytest.raises(Forbidden, match="cannot manage users"):
         require(viewer, Perm.USERS_MANAGE)
 
 

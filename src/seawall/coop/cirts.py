@@ -257,7 +257,9 @@ def get_cirt(ctx: Ctx, ref: str) -> NationalCirt:
         row = ctx.db.scalar(select(NationalCirt).where(NationalCirt.nation == nation))
     if row is None or row.withdrawn_at is not None:
         raise CirtNotFound(
-            f"no CIRT entry for {ref!r} in the directory; list them with `seawall coop cirt list`"
+            f"no CIRT entry for {ref!r} in the directory",
+            cli="list them with `seawall coop cirt list`",
+            web="the CIRTs page (/coop/cirts) lists them",
         )
     return row
 

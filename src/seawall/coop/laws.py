@@ -274,7 +274,9 @@ def get_instrument(ctx: Ctx, instrument_id: str) -> LegalInstrument:
     row = by_prefix(ctx.db, stmt, LegalInstrument.id, instrument_id, "legal instrument")
     if row is None or row.withdrawn_at is not None:
         raise InstrumentNotFound(
-            f"no legal instrument {instrument_id!r}; list them with `seawall coop law list`"
+            f"no legal instrument {instrument_id!r}",
+            cli="list them with `seawall coop law list`",
+            web="the Laws page (/coop/laws) lists them",
         )
     return row
 

@@ -53,8 +53,9 @@ def get_organisation(ctx: Ctx, ref: str) -> CoopOrganisation:
         row = found[0] if found else None
     if row is None:
         raise OrganisationNotFound(
-            f"no partner organisation {ref!r} visible to {ctx.who.username}; "
-            "list them with `seawall coop org list`"
+            f"no partner organisation {ref!r} visible to {ctx.who.username}",
+            cli="list them with `seawall coop org list`",
+            web="the Organisations page (/coop/organisations) lists them",
         )
     return row
 

@@ -62,8 +62,9 @@ def get_programme(ctx: Ctx, ref: str) -> Programme:
         row = found[0] if found else None
     if row is None or not _holds(ctx.who, row):
         raise ProgrammeNotFound(
-            f"no programme {ref!r} visible to {ctx.who.username}; "
-            "list them with `seawall coop programme list`"
+            f"no programme {ref!r} visible to {ctx.who.username}",
+            cli="list them with `seawall coop programme list`",
+            web="the Programmes page (/coop/programmes) lists them",
         )
     return row
 

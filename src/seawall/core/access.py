@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from seawall.catalogs import N_
 from seawall.errors import Forbidden, NotFound, parse_choice
 
 
@@ -101,13 +102,47 @@ class Principal:
         return perm in self.permissions
 
 
+# What each permission allows, in words: "Your role (viewer) cannot read the audit log."
+# Marked for the catalogs, so a page says it in its language.
+ACTIONS: dict[Perm, str] = {
+    Perm.NODE_READ: N_("see this node"),
+    Perm.USERS_MANAGE: N_("manage users"),
+    Perm.TOKENS_MANAGE: N_("manage API tokens"),
+    Perm.PARTNERS_READ: N_("see the partners"),
+    Perm.PARTNERS_MANAGE: N_("manage the partners"),
+    Perm.AUDIT_READ: N_("read the audit log"),
+    Perm.INTEL_READ: N_("read shared intelligence"),
+    Perm.INTEL_WRITE: N_("add or change shared intelligence"),
+    Perm.INTEL_FEED: N_("fetch the sensor feeds"),
+    Perm.ASSESS_READ: N_("see maturity assessments"),
+    Perm.ASSESS_RATE: N_("rate maturity assessments"),
+    Perm.ASSESS_PUBLISH: N_("publish maturity assessments"),
+    Perm.EMBASSY_READ: N_("see the data embassy"),
+    Perm.EMBASSY_OPERATE: N_("operate the data embassy"),
+    Perm.FEDERATION_DELIVER: N_("deliver signed packages"),
+    Perm.EMBASSY_HOST_WRITE: N_("store a partner's embassy shares"),
+    Perm.COOP_READ: N_("see cooperation records"),
+    Perm.COOP_WRITE: N_("change cooperation records"),
+}
+
+
 def require(who: Principal, perm: Perm) -> None:
     """Raise Forbidden unless ``who`` holds ``perm``."""
-    if not who.can(perm):
+    if who.can(perm):
+        return
+    action, role = ACTIONS[perm], who.role.value
+    if perm in ROLE_PERMS[who.role] | (_PARTNER_EXTRA if who.partner_id else frozenset()):
+        # The role allows it: the token's scopes leave it out.
         raise Forbidden(
-            f"{who.username} ({who.role.value}) may not {perm.value.replace('.', ' ')}; "
-            "ask a node admin for a role or token scope that allows it"
+            f"this token of {who.username} cannot {action}: its scopes leave it out; "
+            "create a token with a scope that allows it"
         )
+    raise Forbidden(
+        f"{who.username}'s role ({role}) cannot {action}; "
+        "ask a node admin for a role that allows it",
+        role=role,
+        action=action,
+    )
 
 
 def require_nation(who: Principal, nation: str, what: str) -> None:

@@ -96,8 +96,9 @@ def get_repo(ctx: Ctx, ref: str) -> EmbassyRepo:
     row = find_repo(ctx, ref)
     if row is None:
         raise NotFound(
-            f"no repository {ref!r} registered on this node; give a site URL or run "
-            "`seawall embassy init`"
+            f"no repository {ref!r} registered on this node",
+            cli="give a site URL or run `seawall embassy init`",
+            web="the Data embassy page (/embassy) lists them",
         )
     return row
 

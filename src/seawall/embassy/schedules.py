@@ -216,7 +216,9 @@ def add_schedule(ctx: Ctx, repo_ref: str, request: Request) -> EmbassySchedule:
         # CLI on the node) names them, never a signed-in custodian who holds the passphrase.
         raise Forbidden(
             f"{ctx.who.username} may not schedule a backup: a backup reads the node's own "
-            "files, so it is scheduled on the node with `seawall embassy schedule add`"
+            "files, so it is scheduled on the node",
+            cli="its operator runs `seawall embassy schedule add`",
+            web="its operator schedules it with the command line",
         )
     _check(request)
     now = ctx.now()
@@ -298,7 +300,11 @@ def get_schedule(ctx: Ctx, ref: str) -> tuple[EmbassySchedule, EmbassyRepo]:
     )
     row = by_prefix(ctx.db, stmt, EmbassySchedule.id, ref, "schedule")
     if row is None:
-        raise NotFound(f"no schedule {ref!r}; `seawall embassy schedule list` shows them")
+        raise NotFound(
+            f"no schedule {ref!r}",
+            cli="`seawall embassy schedule list` shows them",
+            web="the repository's page lists them",
+        )
     repo = ctx.db.get(EmbassyRepo, row.repo_id)
     assert repo is not None  # the join found it
     return row, repo

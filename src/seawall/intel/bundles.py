@@ -125,8 +125,9 @@ def _resolve_recipient(ctx: Ctx, to: str) -> Partner:
         nation = normalise_nation(to)
     except InvalidInput:
         raise NotFound(
-            f"no partner or nation {to!r}: give a partner name (`seawall partner list`) "
-            "or an ISO nation code"
+            f"no partner or nation {to!r}",
+            cli="give a partner name (`seawall partner list`) or an ISO nation code",
+            web="give a partner name (the Partners page, /admin/partners) or an ISO nation code",
         ) from None
     of_nation = [p for p in registered if p.nation == nation]
     if not of_nation:

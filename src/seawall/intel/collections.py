@@ -157,7 +157,8 @@ def _check_audience(ctx: Ctx, audience: Audience) -> None:
     for org in audience.organisations:
         if ctx.db.get(Organisation, org) is None:
             raise InvalidInput(
-                f"audience org:{org} is not an organisation: give its id from `seawall org list`"
+                f"audience org:{org} is not an organisation",
+                cli="give its id from `seawall org list`",
             )
 
 
@@ -219,7 +220,8 @@ def get_collection(ctx: Ctx, ref: str) -> IntelCollection:
     )
     if row is None or not admits(ctx, row):
         raise CollectionNotFound(
-            f"no collection {ref!r} visible to {ctx.who.username}; list them at /taxii2/api/"
-            "collections/ or with `seawall intel collection list`"
+            f"no collection {ref!r} visible to {ctx.who.username}",
+            cli="list them at /taxii2/api/collections/ or with `seawall intel collection list`",
+            web="the Collective defence page (/intel) lists them",
         )
     return row

@@ -392,8 +392,9 @@ def keep_head(ctx: Ctx, partner: Partner, published: Any, via: str) -> Witnessed
     head = offered.head
     if partner.disabled:
         raise PartnerDisabled(
-            f"partner {partner.name!r} is disabled: nothing is exchanged with it; "
-            f"enable it with `seawall partner enable {partner.name}`"
+            f"partner {partner.name!r} is disabled: nothing is exchanged with it",
+            cli=f"enable it with `seawall partner enable {partner.name}`",
+            web="enable it on the Partners page (/admin/partners)",
         )
     if head.nation != partner.nation:
         raise _invalid(

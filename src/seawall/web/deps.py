@@ -95,7 +95,24 @@ def ui_page(request: Request) -> Iterator[Page]:
                 raise Forbidden(
                     "the form has expired or did not come from this site; reload the page"
                 )
+        request.state.signed_in = (ctx.who, session.csrf_token)  # for an error page's layout
         yield Page(ctx, session.csrf_token)
+
+
+def signed_in(request: Request) -> tuple[Principal, str] | None:
+    """Who is signed in and the session's CSRF token, for a page that no route rendered (an
+    error): kept by :func:`ui_page`, else read from the session cookie; None when nobody is."""
+    kept: tuple[Principal, str] | None = getattr(request.state, "signed_in", None)
+    cookie = request.cookies.get(SESSION_COOKIE, "")
+    if kept is not None or not cookie:
+        return kept
+    node = node_of(request)
+    with node.unit(anonymous(node, request)) as ctx:
+        found = websessions.resolve_session(ctx, cookie)
+        if found is None:
+            return None
+        user, session = found
+        return principal_of(user, source=client_source(request)), session.csrf_token
 
 
 async def read_form_csrf(request: Request) -> None:

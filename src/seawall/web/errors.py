@@ -12,8 +12,11 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from seawall.catalogs import translations
+from seawall.core.access import Perm
 from seawall.core.logs import log
-from seawall.errors import SeawallError
+from seawall.core.nations import nation_name
+from seawall.errors import Forbidden, SeawallError
 from seawall.intel import taxii
 from seawall.web import i18n
 
@@ -62,25 +65,56 @@ def _taxii_error(status: int, code: str, message: str) -> Response:
     return JSONResponse(taxii.error_body(failure), status_code=status, media_type=taxii.MEDIA_TYPE)
 
 
-def error_response(request: Request, status: int, code: str, message: str) -> Response:
+def page_message(failure: SeawallError, language: str) -> str:
+    """What a web page says of a failure: a refused permission in the page's language, else
+    the failure's web message (English, pointing to pages rather than commands)."""
+    if isinstance(failure, Forbidden) and failure.role and failure.action:
+        words = translations(language)
+        said = words.gettext("Your role (%(role)s) cannot %(action)s.") % {
+            "role": failure.role,
+            "action": words.gettext(failure.action),
+        }
+        ask = words.gettext("Ask a node admin for a role that allows it.")
+        return f"{said} {ask}"
+    return failure.web_message
+
+
+def error_response(
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    failure: SeawallError | None = None,
+) -> Response:
     """Render an error for whoever asked: JSON for clients, a page for browsers.
 
     Under ``/taxii2`` every answer is a TAXII error message in the TAXII media type
-    (TAXII 2.1 §1.6.8), also for a path or method that no TAXII route serves.
+    (TAXII 2.1 §1.6.8), also for a path or method that no TAXII route serves. A page keeps
+    the layout and navigation of whoever is signed in.
     """
     if request.url.path.startswith("/taxii2"):
         return _taxii_error(status, code, message)
     if _wants_html(request):
+        from seawall.web.deps import signed_in  # deps needs LoginRequired from here
+
         templates = request.app.state.templates
-        # In the language the page would have been in (the message itself stays English).
-        language = i18n.choose(request, request.app.state.node.settings.language).language
+        node = request.app.state.node
+        language = i18n.choose(request, node.settings.language).language
+        who, csrf = signed_in(request) or (None, "")
         page: Response = templates.TemplateResponse(
             request,
             "error.html",
             {
                 "status": status,
-                "message": message,
+                "message": page_message(failure, language) if failure else message,
                 "code": code,
+                "who": who,
+                "csrf": csrf,
+                "Perm": Perm,
+                "path": request.url.path,
+                "node_name": node.settings.node_name,
+                "nation": node.nation,
+                "nation_name": nation_name(node.nation),
                 **i18n.page_words(language, request),
             },
             status_code=status,
@@ -107,7 +141,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(SeawallError)
     async def _seawall(request: Request, exc: SeawallError) -> Response:
-        return error_response(request, exc.http_status, exc.code, exc.message)
+        return error_response(request, exc.http_status, exc.code, exc.message, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:

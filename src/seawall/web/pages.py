@@ -99,4 +99,4 @@ def attempt(ctx: Ctx, *, savepoint: bool = True) -> Iterator[Attempt]:
         with ctx.db.begin_nested() if savepoint else nullcontext():
             yield tried
     except SeawallError as exc:
-        tried.refused, tried.error, tried.status = True, exc.message, form_status(exc)
+        tried.refused, tried.error, tried.status = True, exc.web_message, form_status(exc)

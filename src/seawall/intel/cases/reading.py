@@ -176,7 +176,9 @@ def find_case(ctx: Ctx, ref: str) -> Found:
     matches = [c for c in all_cases(ctx) if c.id.removeprefix("incident--").startswith(wanted)]
     if not matches:
         raise CaseNotFound(
-            f"no case {ref!r} that you may see: `seawall intel case list` shows them"
+            f"no case {ref!r} that you may see",
+            cli="`seawall intel case list` shows them",
+            web="the Cases page (/intel/cases) lists them",
         )
     if len(matches) > 1:
         raise InvalidInput(f"{ref!r} names {len(matches)} cases: give more of the id")

@@ -180,7 +180,9 @@ def link_objects(ctx: Ctx, ref: str, object_ids: list[str], why: str = "") -> Ca
         targets = _readable(ctx, object_id)
         if not targets:
             raise ObjectNotFound(
-                f"no object {object_id!r} that you may read: `seawall intel search` finds them"
+                f"no object {object_id!r} that you may read",
+                cli="`seawall intel search` finds them",
+                web="the Search page (/intel/search) finds them",
             )
         if object_id in linked:
             continue

@@ -1,0 +1,45 @@
+"""The words the web pages say, in English and Spanish: refusals in sentences with the
+navigation kept, errors that point to pages rather than commands."""
+
+from __future__ import annotations
+
+from contextlib import closing
+
+import httpx
+import pytest
+
+from seawall.core import users
+from seawall.core.node import Node
+from tests.conftest import LiveServer, sign_in_by_form
+
+PASSWORD = "a-long-password"
+
+
+@pytest.fixture
+def viewer(node: Node, live_server: LiveServer) -> httpx.Client:
+    with node.unit(node.operator()) as ctx:
+        users.add_user(ctx, "jm-viewer", "viewer", password=PASSWORD)
+    http = httpx.Client(base_url=live_server.url, timeout=30)
+    assert sign_in_by_form(http, "jm-viewer", PASSWORD).status_code == 303
+    return http
+
+
+def test_refusals_and_missing_pages_say_why_in_the_pages_language_and_keep_the_navigation(
+    viewer: httpx.Client,
+) -> None:
+    with closing(viewer) as http:
+        refused = http.get("/audit")
+        assert refused.status_code == 403
+        assert "Your role (viewer) cannot read the audit log." in refused.text
+        assert "may not" not in refused.text
+        assert 'nav aria-label="Main"' in refused.text  # the layout, not a bare card
+        spanish = http.get("/audit?lang=es")
+        assert spanish.status_code == 403
+        assert "Su rol (viewer) no puede leer el registro de auditoría." in spanish.text
+        missing = http.get("/no-such-page?lang=en")
+        assert missing.status_code == 404 and 'nav aria-label="Main"' in missing.text
+        # A missing record points to the page that lists them, not to a command.
+        case = http.get("/intel/cases/0123456789abcdef")
+        assert case.status_code == 404
+        assert "`seawall" not in case.text
+        assert "the Cases page (/intel/cases) lists them" in case.text
