@@ -127,3 +127,25 @@ def test_a_role_without_embassy_access_sees_no_embassy_card(demo: Node, tmp_path
     with demo.unit(narrow) as ctx:
         home = state_of_nation(ctx)
     assert home.embassy is None and home.defence is not None and home.maturity is not None
+
+
+def test_a_partner_in_backoff_and_a_site_down_head_the_page(demo: Node, server: LiveServer) -> None:
+    import shutil
+
+    from seawall.core.federation import links
+    from seawall.core.partners import get_partner
+    from seawall.errors import DatabaseUnavailable
+
+    with demo.unit(demo.operator()) as ctx:
+        links.record_failure(
+            ctx, get_partner(ctx, "tt-national"), DatabaseUnavailable("the partner is down")
+        )
+    shutil.rmtree(demo.settings.home / "embassy-sites" / "belmopan")
+    text = _home(server, "viewer")
+    attention = _plain(
+        text[text.index('id="attention"') : text.index("</ul>", text.index('id="attention"'))]
+    )
+    assert re.search(r"tt-national sync in backoff, next try in \d+ (second|minute)s?", attention)
+    assert "gov-records 1 site does not answer" in attention
+    assert text.index('id="attention"') < text.index('class="pillars')
+    assert "4 of 5 sites up" in _plain(_section(text, "embassy"))

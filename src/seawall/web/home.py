@@ -307,15 +307,45 @@ def recent_activity(ctx: Ctx, sign_ins: bool = False) -> list[Activity] | None:
 
 
 @dataclass(frozen=True)
+class Attention:
+    """A state that needs a person, read from the figures rather than raised as an alert:
+    a partner in backoff or failing, a repository with sites down."""
+
+    kind: str  # "backoff", "failing" or "sites-down"
+    subject: str
+    at: datetime | None = None
+    count: int = 0
+
+
+def attention_of(found: Defence | None, repos: tuple[RepoHealth, ...] | None) -> list[Attention]:
+    """What of the figures goes at the top with the alerts."""
+    out = [
+        Attention(p.state, p.name, at=p.next_attempt)
+        for p in (found.partners if found else ())
+        if p.state in ("backoff", "failing")
+    ]
+    out += [
+        Attention("sites-down", r.name, count=r.n - r.sites_up)
+        for r in repos or ()
+        if r.sites_up < r.n
+    ]
+    return out
+
+
+@dataclass(frozen=True)
 class Home:
-    """Everything the home page shows below the alerts."""
+    """Everything the home page shows besides the raised alerts."""
 
     maturity: Maturity | None
     defence: Defence | None
     embassy: tuple[RepoHealth, ...] | None
     activity: list[Activity] | None
+    attention: list[Attention]
 
 
 def state_of_nation(ctx: Ctx, sign_ins: bool = False) -> Home:
     """The home page's numbers for the caller, each within what the caller may read."""
-    return Home(maturity(ctx), defence(ctx), embassy(ctx), recent_activity(ctx, sign_ins))
+    found, repos = defence(ctx), embassy(ctx)
+    return Home(
+        maturity(ctx), found, repos, recent_activity(ctx, sign_ins), attention_of(found, repos)
+    )

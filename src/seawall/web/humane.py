@@ -1,8 +1,9 @@
 """Template filters that say times and sizes as people do, in the page's language.
 
-``ago`` turns a moment into "3 hours ago", ``span`` a duration into "2 days", and
-``sizes`` rewrites the raw "2669119 bytes" that stored summaries carry as "2.7 MB" (with the
-``size`` filter's decimal units)."""
+``ago`` turns a moment into "3 hours ago", ``span`` a duration into "2 days", ``decimal``
+writes a score as the language does ("3,5"), and ``sizes`` rewrites the raw "2669119 bytes"
+that stored summaries carry as "2.7 MB" ("1573412 new bytes" as "1.6 MB of new data"), with
+the ``size`` filter's decimal units."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from jinja2.runtime import Context
 
 from seawall.web.i18n import size
 
-_BYTES = re.compile(r"\b(\d+) bytes\b")
+_BYTES = re.compile(r"\b(\d+) (new )?bytes\b")
 
 
 def _language(context: Context) -> str:
@@ -46,7 +47,10 @@ def span(context: Context, value: object) -> str:
 @pass_context
 def sizes(context: Context, text: object) -> str:
     """``text`` with each "<number> bytes" said as a size ("2.7 MB")."""
-    return _BYTES.sub(lambda m: str(size(context, int(m.group(1)))), str(text))
+    return _BYTES.sub(
+        lambda m: str(size(context, int(m.group(1)))) + (" of new data" if m.group(2) else ""),
+        str(text),
+    )
 
 
 @pass_context
