@@ -14,6 +14,7 @@ edge has exactly one translator::
     ├── NotFound                (66, 404)
     │   └── FileMissing
     ├── Conflict                (73, 409)
+    │   └── PortUnavailable
     ├── AuthenticationFailed    (77, 401)
     │   ├── TokenExpired
     │   ├── TokenRevoked
@@ -123,6 +124,14 @@ class Conflict(SeawallError):
     http_status = 409
     code = "conflict"
     remedy = "Choose another name, or change the existing record."
+
+
+class PortUnavailable(Conflict):
+    """``seawall serve`` cannot listen on its address: another process holds the port (named
+    with its pid), the port needs privileges, or the address is not this machine's."""
+
+    code = "port_unavailable"
+    remedy = "Stop the process named, or serve on another port with ``--port``."
 
 
 class AuthenticationFailed(SeawallError):

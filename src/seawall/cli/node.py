@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import copy
+from typing import Any
+
 import click
 
 from seawall.cli.context import CliState, pass_state
 from seawall.cli.output import ask_secret, emit_json, emit_or_say, json_option, say
-from seawall.core.logs import configure_logging
+from seawall.core.logs import QUIET, configure_logging
 from seawall.core.node import Node, init_node
+from seawall.core.ports import check_port
 from seawall.core.users import add_user, check_password_rule
 from seawall.db.engine import safe_url
 
@@ -79,8 +83,14 @@ def _make_node_key(node: Node) -> None:
 @click.option(
     "--port", type=click.IntRange(1, 65535), default=None, help="Port (default from settings)."
 )
+@click.option(
+    "--access-log/--no-access-log",
+    default=True,
+    show_default=True,
+    help="Print a line per request on stdout.",
+)
 @pass_state
-def serve(state: CliState, host: str | None, port: int | None) -> None:
+def serve(state: CliState, host: str | None, port: int | None, access_log: bool) -> None:
     """Serve the web UI, the API and TAXII."""
     import uvicorn
 
@@ -88,9 +98,10 @@ def serve(state: CliState, host: str | None, port: int | None) -> None:
 
     node = state.node()
     settings = node.settings
+    bind_host, bind_port = host or settings.host, port or settings.port
+    check_port(bind_host, bind_port)  # a busy port is one line naming its holder, up front
     configure_logging(settings.log_level, settings.log_json)
     app = create_app(node=node)
-    bind_host, bind_port = host or settings.host, port or settings.port
     say(f"Seawall serving {node.nation} on http://{bind_host}:{bind_port}")
     ticker = None
     if settings.schedule_interval_seconds:  # embassy schedules and alert delivery
@@ -99,10 +110,36 @@ def serve(state: CliState, host: str | None, port: int | None) -> None:
         ticker = Ticker(lambda: node.unit(node.operator("scheduler")), node.clock, settings)
         ticker.start()
     try:
-        uvicorn.run(app, host=bind_host, port=bind_port, log_level="warning")
+        uvicorn.run(
+            app,
+            host=bind_host,
+            port=bind_port,
+            log_config=server_log_config(access_log),
+            access_log=access_log,
+        )
     finally:
         if ticker is not None:
             ticker.stop()
+
+
+def server_log_config(access_log: bool = True) -> dict[str, Any]:
+    """uvicorn's logging: its warnings and errors on stderr, and (``access_log``) one line per
+    request on stdout, ``127.0.0.1:52114 - "GET /assess HTTP/1.1" 200``."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["uvicorn"]["level"] = "WARNING"
+    config["loggers"]["uvicorn.error"] = {"level": "WARNING"}
+    config["loggers"]["uvicorn.access"]["level"] = "INFO" if access_log else "WARNING"
+    config["formatters"]["access"] = {
+        "()": "uvicorn.logging.AccessFormatter",
+        "fmt": '%(asctime)s %(client_addr)s "%(request_line)s" %(status_code)s',
+        "datefmt": "%Y-%m-%dT%H:%M:%S%z",
+        "use_colors": False,
+    }
+    for chatty in QUIET:
+        config["loggers"][chatty] = {"level": "ERROR"}
+    return config
 
 
 @click.command()

@@ -35,6 +35,12 @@ def configure_logging(level: str = "info", json: bool = True) -> None:
             colors=False, exception_formatter=structlog.dev.plain_traceback
         )
     )
+    # WeasyPrint narrates layout (unsupported CSS, fonts) as warnings, and fontTools its
+    # subsetting: neither is the server's business; a report that fails raises.
+    for chatty in QUIET:
+        logging.getLogger(chatty).setLevel(max(numeric, logging.ERROR))
+    # APScheduler narrates each pass of the ticker at INFO; its warnings (a missed run) stay.
+    logging.getLogger("apscheduler").setLevel(max(numeric, logging.WARNING))
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
@@ -47,6 +53,10 @@ def configure_logging(level: str = "info", json: bool = True) -> None:
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
         cache_logger_on_first_use=True,
     )
+
+
+QUIET = ("weasyprint", "fontTools")
+"""Libraries whose warnings stay out of the server console."""
 
 
 log = structlog.get_logger("seawall")

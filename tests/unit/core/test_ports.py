@@ -1,0 +1,44 @@
+"""A busy port is named with the process that holds it, read from /proc, before serving."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+
+import pytest
+
+from seawall.core.logs import configure_logging
+from seawall.core.ports import check_port, holders
+from seawall.errors import PortUnavailable
+
+
+def test_a_port_held_by_a_listener_names_its_process() -> None:
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        assert (os.getpid(), _comm()) in holders(port)
+        with pytest.raises(PortUnavailable) as refused:
+            check_port("127.0.0.1", port)
+    assert refused.value.message == (
+        f"port 127.0.0.1:{port} is in use by {_comm()} (pid {os.getpid()}): "
+        "stop it, or serve with --port"
+    )
+    check_port("127.0.0.1", port)  # closed: free again
+
+
+def test_an_address_not_of_this_machine_is_one_line() -> None:
+    with pytest.raises(PortUnavailable, match="is not an address of this machine"):
+        check_port("192.0.2.1", 8000)
+
+
+def test_weasyprint_layout_warnings_stay_out_of_the_console() -> None:
+    configure_logging("info", json=False)
+    assert not logging.getLogger("weasyprint").isEnabledFor(logging.WARNING)
+    assert logging.getLogger("weasyprint").isEnabledFor(logging.ERROR)
+
+
+def _comm() -> str:
+    with open(f"/proc/{os.getpid()}/comm") as handle:
+        return handle.read().strip()
