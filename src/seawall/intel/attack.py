@@ -22,9 +22,11 @@ from typing import Any
 import orjson
 from sqlalchemy import select
 
+from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
 from seawall.db.models.intel import IntelCollection, IntelObject
-from seawall.intel.collections import create_collection, get_collection
+from seawall.errors import Forbidden
+from seawall.intel.collections import can_write, create_collection, get_collection
 from seawall.intel.errors import (
     CollectionNotFound,
     InvalidStixObject,
@@ -181,7 +183,11 @@ def import_attack(
     batch: int = BATCH,
 ) -> AttackImport:
     """Store an ATT&CK bundle's objects in the reference collection, skipping held versions."""
+    require(ctx.who, Perm.INTEL_WRITE)
     collection = reference_collection(ctx, alias)
+    # Checked here, not only by the store: a re-import that adds nothing never reaches it.
+    if not can_write(ctx, collection):
+        raise Forbidden(f"{ctx.who.username} may not add objects to {collection.alias!r}")
     report = AttackImport(collection=collection.alias, domains=domains_of(objects))
     report.total = len(objects)
     held = _held(ctx, collection)

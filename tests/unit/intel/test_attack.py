@@ -15,6 +15,7 @@ from seawall.core.access import Principal, Role
 from seawall.core.node import Node
 from seawall.db.models.core import AuditEntry
 from seawall.db.models.intel import IntelObject
+from seawall.errors import Forbidden
 from seawall.intel import attack, search
 from seawall.intel.collections import get_collection
 from seawall.intel.errors import NotAnAttackBundle, UnreadableIntel
@@ -182,3 +183,17 @@ def test_the_marking_definition_may_come_last_in_a_bundle(node: Node) -> None:
     with node.unit(node.operator()) as ctx:
         report = attack.import_attack(ctx, objects, batch=5)
     assert (len(report.added), report.rejected) == (len(objects), [])
+
+
+def test_only_a_writer_of_the_collection_imports_even_when_nothing_changed(node: Node) -> None:
+    objects = objects_of(ICS)
+    with node.unit(node.operator()) as ctx:
+        attack.import_attack(ctx, objects)
+    viewer = Principal("jm-viewer", "JM", Role.VIEWER, user_id="jm-viewer")
+    with node.unit(viewer) as ctx, pytest.raises(Forbidden):
+        attack.import_attack(ctx, objects)
+    with node.unit(node.operator()) as ctx:
+        imports = ctx.db.scalar(
+            select(func.count()).where(AuditEntry.action == "intel.attack.imported")
+        )
+    assert imports == 1
