@@ -105,7 +105,7 @@ def test_viewer_sees_no_admin_pages(page: Page) -> None:
     sign_in(page, "viewer")
     expect(page.locator("nav")).not_to_contain_text("Users")
     page.goto("/audit")
-    expect(page.locator("body")).to_contain_text("may not audit read")
+    expect(page.locator("body")).to_contain_text("Your role (viewer) cannot read the audit log.")
 
 
 def test_layout_holds_on_a_phone(browser_page_phone: Page) -> None:

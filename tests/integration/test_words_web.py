@@ -43,3 +43,26 @@ def test_refusals_and_missing_pages_say_why_in_the_pages_language_and_keep_the_n
         assert case.status_code == 404
         assert "`seawall" not in case.text
         assert "the Cases page (/intel/cases) lists them" in case.text
+
+
+def test_the_audit_log_reads_as_words_with_whole_dates_and_named_targets(
+    node: Node, live_server: LiveServer
+) -> None:
+    stray = "9f1c2b7e-0d4a-4c55-9e61-3b2f7a8c1d00"
+    with node.unit(node.operator()) as ctx:
+        users.add_user(ctx, "jm-admin", "admin", password=PASSWORD)
+        viewer = users.add_user(ctx, "jm-reader", "viewer", password=PASSWORD)
+        ctx.record("assess.rating.changed", stray, previous=None, dissent=True, factors=["a", "b"])
+    with closing(httpx.Client(base_url=live_server.url, timeout=30)) as http:
+        assert sign_in_by_form(http, "jm-admin", PASSWORD).status_code == 303
+        page = http.get("/audit?lang=en").text
+        assert "previous=None" not in page and "dissent=True" not in page
+        assert '<span class="kv">previous: —</span>' in page
+        assert '<span class="kv">dissent: yes</span>' in page
+        assert '<span class="kv">factors: a, b</span>' in page
+        assert '<td class="nowrap">23 Nov 2026 09:00:00</td>' in page
+        assert f'<a href="/admin/users" title="{viewer.id}">jm-reader</a>' in page
+        assert stray in page  # an id with no name to show is shown whole
+        spanish = http.get("/audit?lang=es").text
+        assert '<span class="kv">dissent: sí</span>' in spanish
+        assert '<td class="nowrap">23 nov 2026 09:00:00</td>' in spanish

@@ -25,6 +25,7 @@ from seawall.core.nations import groups_of
 from seawall.core.paging import PageRequest, parse_day, parse_limit
 from seawall.db.models.alerts import Alert
 from seawall.errors import InvalidInput, parse_choice
+from seawall.web import audit_view
 from seawall.web.deps import (
     SESSION_COOKIE,
     UiPage,
@@ -370,6 +371,7 @@ def audit_page(request: Request, page: PageDep) -> HTMLResponse:
         template,
         found=found,
         entries=found.items,
+        targets=audit_view.targets(page.ctx.db, (e.target for e in found.items)),
         actor=values["actor"],
         action=values["action"],
         values=values,
