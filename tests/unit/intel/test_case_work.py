@@ -301,3 +301,20 @@ def test_objects_are_linked_by_search_not_by_pasted_ids(team: Team) -> None:
             cases.link_by_search(ctx, case.id, "nothing-like-it")
         with pytest.raises(InvalidInput, match="at least 3"):
             cases.search_linkable(ctx, case.id, "re")
+
+
+def test_cases_with_long_titles_in_any_script_page_by_title(team: Team) -> None:
+    # A cursor names its edge case's title: a long Cyrillic or Chinese one (a partner's
+    # incident name has no length limit) must still give a cursor the next page accepts.
+    titles = ["Фишинг " * 60, "勒索软件事件" * 80, "Brute force " * 40]
+    with team.node.unit(team.ann) as ctx:
+        opened = {cases.open_case(ctx, "region", title).id for title in titles}
+        seen: list[str] = []
+        cursor = None
+        for _ in range(len(titles) + 1):
+            page = cases.find_cases(ctx, CaseQuery(sort=Sort.TITLE), PageRequest(1, cursor))
+            seen += [c.id for c in page.items]
+            cursor = page.next
+            if cursor is None:
+                break
+    assert sorted(seen) == sorted(opened)

@@ -38,6 +38,8 @@ def parse_sort(value: str) -> Sort:
     return parse_choice(Sort, "sort", value)
 
 
+TITLE_KEY = 100
+
 _ORDERS: dict[Sort, tuple[paging.Sort, Callable[[Case], paging.Key]]] = {
     Sort.UPDATED: (
         paging.Sort("updated", (datetime, str), descending=True),
@@ -53,7 +55,9 @@ _ORDERS: dict[Sort, tuple[paging.Sort, Callable[[Case], paging.Key]]] = {
     ),
     Sort.TITLE: (
         paging.Sort("title", (str, str)),
-        lambda c: (c.title.casefold(), c.id),
+        # A cursor carries the key: a title's first 100 characters keep it within a
+        # cursor's length whatever the script (the id still makes the key unique).
+        lambda c: (c.title.casefold()[:TITLE_KEY], c.id),
     ),
 }
 
