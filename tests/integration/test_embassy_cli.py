@@ -551,8 +551,8 @@ def test_exposure_warns_when_one_storm_covers_more_sites_than_k_of_n_survives(
     assert len(unknown.json()["unlocated"]) == 5  # type: ignore[arg-type,index]
     places = [*BELIZE, ("Belize River", "17.35", "-88.45")]
     places += [("Kingston", "17.9714", "-76.7931"), ("Bridgetown", "13.0975", "-59.6167")]
-    for index, place in enumerate(places):
-        assert locate(home, str(index), place).code == 0
+    for number, place in enumerate(places, start=1):  # sites are numbered from 1, as on the web
+        assert locate(home, str(number), place).code == 0
     risky = sw(home, "embassy", "exposure", "--repo", "gov-records", "--json")
     assert risky.code == 1  # three sites in one footprint; 3-of-5 survives losing two
     body = risky.json()
@@ -579,7 +579,7 @@ def test_exposure_warns_when_one_storm_covers_more_sites_than_k_of_n_survives(
     fresh = tmp_path / "fresh-site"
     fresh.mkdir()
     replaced = sw(
-        home, "embassy", "site", "replace", "--repo", "gov-records", "0", f"file://{fresh}"
+        home, "embassy", "site", "replace", "--repo", "gov-records", "1", f"file://{fresh}"
     )
     assert replaced.code == 0, replaced.err
     after = sw(home, "embassy", "exposure", "--repo", "gov-records", "--json")
@@ -589,8 +589,9 @@ def test_exposure_warns_when_one_storm_covers_more_sites_than_k_of_n_survives(
 @pytest.mark.parametrize(
     ("site", "lat", "complaint"),
     [
-        ("0", "95", "latitude 95.0 is not between -90 and 90 degrees"),
-        ("7", "17", "site index 7 is out of range"),
+        ("1", "95", "latitude 95.0 is not between -90 and 90 degrees"),
+        ("6", "17", "site 6 is out of range: gov-records has sites 1 to 5"),
+        ("0", "17", "site 0 is out of range: gov-records has sites 1 to 5"),
         ("file:///elsewhere", "17", "is not a site of gov-records"),
     ],
 )
@@ -770,8 +771,8 @@ def test_backup_and_exposure_print_plain_words_without_markup(
     assert backed.code == 0, backed.err
     assert "(degraded: run repair)" in backed.err
     places = [*BELIZE, ("Belize River", "17.35", "-88.45"), ("Kingston", "17.9714", "-76.7931")]
-    for index, place in enumerate(places[:4]):
-        assert locate(home, str(index), place).code == 0
+    for number, place in enumerate(places[:4], start=1):
+        assert locate(home, str(number), place).code == 0
     risky = sw(home, "embassy", "exposure", "--repo", "gov-records")
     assert "at risk: a restore needs 3 sites" in risky.err
     assert "1 sites are not located;" in risky.err

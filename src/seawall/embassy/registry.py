@@ -9,6 +9,7 @@ infrastructure resilience, D5.4).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -119,20 +120,25 @@ def update_sites(ctx: Ctx, repo: EmbassyRepo, sites: list[str]) -> None:
     ctx.record("embassy.site.replaced", repo.id, name=repo.name, old=old, new=list(sites))
 
 
+def site_slot(sites: Sequence[str], ref: str, name: str) -> int:
+    """The position in ``sites`` of the site ``ref`` names: its URL, or its number as people
+    see it, from 1 (the CLI and the web number sites alike)."""
+    if ref.isascii() and ref.isdigit():
+        if not 1 <= int(ref) <= len(sites):
+            raise NotFound(f"site {ref} is out of range: {name} has sites 1 to {len(sites)}")
+        return int(ref) - 1
+    if ref in sites:
+        return list(sites).index(ref)
+    raise NotFound(f"{ref} is not a site of {name}; give its URL or number (from 1)")
+
+
 def locate_site(ctx: Ctx, repo: EmbassyRepo, site: str, place: Place) -> str:
-    """Record where one of a repository's sites is; ``site`` is its URL or its index (from 0).
+    """Record where one of a repository's sites is; ``site`` is its URL or its number (from 1).
 
     Returns the site's URL.
     """
     require(ctx.who, Perm.EMBASSY_OPERATE)
-    if site.isascii() and site.isdigit():
-        if int(site) >= len(repo.sites):
-            raise NotFound(f"site index {site} is out of range: {repo.name} has {repo.n} sites")
-        url = repo.sites[int(site)]
-    elif site in repo.sites:
-        url = site
-    else:
-        raise NotFound(f"{site} is not a site of {repo.name}; give its URL or index (from 0)")
+    url = repo.sites[site_slot(repo.sites, site, repo.name)]
     at = {"place": place.name, "lat": place.lat, "lon": place.lon}
     repo.locations = {**(repo.locations or {}), url: at}
     ctx.record("embassy.site.located", repo.id, name=repo.name, site=url, **at)

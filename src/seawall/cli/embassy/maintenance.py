@@ -257,7 +257,7 @@ def stats(state: CliState, repo_ref: str, as_json: bool) -> None:
     emit_table(
         "Sites",
         ["#", "URL", "State"],
-        [(s.index, redact_url(s.url), "up" if s.up else "DOWN") for s in figures.sites],
+        [(s.index + 1, redact_url(s.url), "up" if s.up else "DOWN") for s in figures.sites],
     )
 
 

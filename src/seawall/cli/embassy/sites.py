@@ -24,7 +24,7 @@ def site() -> None:
 @click.argument("new")
 @pass_state
 def site_replace(state: CliState, repo_ref: str, old: str, new: str) -> None:
-    """Swap site OLD (URL or index) for the empty site NEW and rebuild its shares."""
+    """Swap site OLD (URL or number from 1) for the empty site NEW and rebuild its shares."""
     with progress_bar(True) as progress:
         service.replace_site(access_to(state, repo_ref), old, new, progress=progress)
     say(f"Site replaced: {redact_url(old)} -> {redact_url(new)}")
@@ -40,7 +40,7 @@ def site_replace(state: CliState, repo_ref: str, old: str, new: str) -> None:
 def site_locate(
     state: CliState, repo_ref: str, site_ref: str, place: str, lat: float, lon: float
 ) -> None:
-    """Record where SITE (URL or index from 0) is, for the site map and storm exposure."""
+    """Record where SITE (URL or number from 1) is, for the site map and storm exposure."""
     where = Place(place, lat, lon)
     with state.operator_unit() as ctx:
         url = registry.locate_site(ctx, registry.get_repo(ctx, repo_ref), site_ref, where)
@@ -80,7 +80,7 @@ def exposure(state: CliState, repo_ref: str, radius_km: float, as_json: bool) ->
             ["#", "Site", "Place", "In the worst footprint"],
             [
                 [
-                    str(i),
+                    str(i + 1),
                     redact_url(url),
                     getattr(found.places[i], "name", "(not located)"),
                     "yes" if i in found.sites else "",

@@ -279,11 +279,13 @@ def prune(
 
 
 def replace_site(access: Access, old: str, new: str, *, progress: ProgressFn | None = None) -> None:
-    """Swap site ``old`` (its URL, or its index from 0) for the empty site at URL ``new``,
+    """Swap site ``old`` (its URL, or its number from 1) for the empty site at URL ``new``,
     rebuild its shares there and record the new sites, audited as done or, when it fails
     half done, with its error."""
     with opened(access) as found:
-        which: int | str = int(old) if old.isascii() and old.isdigit() else old
+        which: int | str = old
+        if old.isascii() and old.isdigit():  # its number, from 1
+            which = registry.site_slot(found.repo.config.sites, old, found.row.name)
         if isinstance(which, str) and which not in found.repo.config.sites:
             raise BadSiteUrl(f"{redact_url(old)} is not one of this repository's sites")
         with found.changing("site.replaced", old=redact_url(old), new=redact_url(new)):
