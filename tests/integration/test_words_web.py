@@ -66,3 +66,11 @@ def test_the_audit_log_reads_as_words_with_whole_dates_and_named_targets(
         spanish = http.get("/audit?lang=es").text
         assert '<span class="kv">dissent: sí</span>' in spanish
         assert '<td class="nowrap">23 nov 2026 09:00:00</td>' in spanish
+
+
+def test_browser_titles_name_things_as_people_do(viewer: httpx.Client) -> None:
+    with closing(viewer) as http:
+        index = http.get("/assess/index?edition=gci-2024&lang=en")
+        assert index.status_code == 200, index.text[-500:]
+        title = index.text.split("<title>")[1].split("</title>")[0]
+        assert "gci-2024" not in title and "Global Cybersecurity Index" in title
