@@ -87,10 +87,12 @@ def test_the_admin_sees_each_pillars_figures_from_the_demo(server: LiveServer) -
 
 
 def test_a_viewer_sees_no_counts_above_what_a_viewer_may_read(server: LiveServer) -> None:
-    defence = _plain(_section(_home(server, "viewer"), "intel"))
+    text = _home(server, "viewer")
+    defence = _plain(_section(text, "intel"))
     assert "7 new indicators" in defence
     assert "TLP:GREEN 5" in defence and "TLP:AMBER 2" in defence
     assert "RED" not in defence and "STRICT" not in defence
+    assert 'id="activity"' not in text  # a viewer may not read the audit log
 
 
 def test_the_spanish_home_page_uses_the_catalogs_plural_forms(server: LiveServer) -> None:
