@@ -137,7 +137,7 @@ def _same(fast: Tally | None, reference: Tally) -> None:
         assert other.values == found.values and other.sources == found.sources
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     records=RECORDS,
     indicators=st.lists(TERMS, min_size=1, max_size=6),

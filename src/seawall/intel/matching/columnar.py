@@ -1,12 +1,12 @@
 """The fast path for Zeek TSV logs: a columnar pre-filter, then the exact matcher.
 
-A Zeek log is read in blocks of about 32 MiB. polars parses the columns that hold values
-of each block (on every core), and their distinct values are joined against the indicator
-values (:mod:`~seawall.intel.matching.joins`). A record holding a value that joins is a
-*candidate*; only the candidates go through the exact matcher
+A Zeek log is read in blocks of about 16 MiB, two at a time. polars parses the columns
+that hold values of each block (on every core), and their distinct values are joined
+against the indicator values (:mod:`~seawall.intel.matching.joins`). A record holding a
+value that joins is a *candidate*; only the candidates go through the exact matcher
 (:func:`~seawall.intel.matching.scan.scan`, the same reader and lookups as every other
-log), with an index of the indicator values that joined. Memory stays near one block and
-its columns, however large the log.
+log), with an index of the indicator values that joined. Memory stays near two blocks and
+their columns, however large the log.
 
 The pre-filter may let through records that do not match, never keep out one that does:
 the exact matcher decides, so both paths find the same thing. A log the pre-filter cannot
@@ -18,7 +18,9 @@ paths would replace bad bytes differently).
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -33,7 +35,7 @@ from seawall.intel.matching.logs import _ZEEK_FIELDS, LogFormat, reader_for
 from seawall.intel.matching.observables import Kind
 from seawall.intel.matching.scan import Tally, scan
 
-BLOCK = 32 * 2**20  # bytes read at once (a block ends at the end of a line)
+BLOCK = 16 * 2**20  # bytes read at once (a block ends at the end of a line); two in flight
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,16 @@ def _blocks(raw: IO[bytes], size: int) -> Iterator[bytes]:
         yield block
 
 
+@dataclass
+class _Block:
+    """What one block held: its lines, which were comments, and the candidates."""
+
+    count: int
+    comments: list[int]
+    lines: list[str]
+    joined: set[tuple[Kind, str]]
+
+
 class _Reader:
     """One log's blocks, parsed and joined as they come."""
 
@@ -111,10 +123,11 @@ class _Reader:
         self.joined: set[tuple[Kind, str]] = set()
         self.kept = Prefiltered(header)
 
-    def add(self, block: bytes) -> bool:
-        """Pre-filter one block; False when the log is not one the pre-filter reads."""
+    def read(self, block: bytes) -> _Block | None:
+        """Pre-filter one block (in any thread: polars and numpy let go of the GIL); None
+        when the log is not one the pre-filter reads."""
         if b"\r" in block:
-            return False
+            return None
         octets = np.frombuffer(block, dtype=np.uint8)
         ends = np.flatnonzero(octets == 0x0A)
         if not block.endswith(b"\n"):  # the last line of a file without a final newline
@@ -123,11 +136,9 @@ class _Reader:
         first = octets[starts]
         del octets
         if (first == 0x0A).any():
-            return False  # a blank line
+            return None  # a blank line
         comment = first == 0x23
         records = np.flatnonzero(~comment)
-        self.kept.comments += (np.flatnonzero(comment) + self.kept.count).tolist()
-        self.kept.count += len(starts)
         frame = (
             pl.scan_csv(
                 block,
@@ -142,13 +153,21 @@ class _Reader:
             .collect()
         )
         if frame.height != len(records):
-            return False
+            return None
+        joined: set[tuple[Kind, str]] = set()
         separator = self.kept.header.separator
-        for row in candidate_rows(frame, self.fields, separator, self.known, self.joined):
-            line = records[row]
-            text = block[starts[line] : ends[line] + 1]
-            self.kept.lines.append(text.decode("utf-8", "replace"))
-        return True
+        lines = [
+            block[starts[line] : ends[line] + 1].decode("utf-8", "replace")
+            for line in records[candidate_rows(frame, self.fields, separator, self.known, joined)]
+        ]
+        return _Block(len(starts), np.flatnonzero(comment).tolist(), lines, joined)
+
+    def add(self, found: _Block) -> None:
+        """Add one block's findings, in the log's order."""
+        self.kept.comments += [n + self.kept.count for n in found.comments]
+        self.kept.count += found.count
+        self.kept.lines += found.lines
+        self.joined |= found.joined
 
     def finish(self) -> Prefiltered | None:
         """What was kept, if the only comments are the header and the lines after the
@@ -176,10 +195,26 @@ def prefilter(path: Path, compiled: Compiled, block_size: int = BLOCK) -> Prefil
             return None
         raw.seek(0)
         reader = _Reader(header, compiled)
-        for block in _blocks(raw, block_size):
-            if not reader.add(block):
-                return None
+        # Two blocks at once: one is parsed while the other's values are joined.
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            pending: deque[Future[_Block | None]] = deque()
+            for block in _blocks(raw, block_size):
+                if len(pending) == 2 and not _took(reader, pending.popleft()):
+                    return None
+                pending.append(pool.submit(reader.read, block))
+                del block
+            while pending:
+                if not _took(reader, pending.popleft()):
+                    return None
     return reader.finish()
+
+
+def _took(reader: _Reader, future: Future[_Block | None]) -> bool:
+    found = future.result()
+    if found is None:
+        return False
+    reader.add(found)
+    return True
 
 
 def fast_scan(

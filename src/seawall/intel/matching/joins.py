@@ -193,13 +193,15 @@ def candidate_rows(
         cells = frame[name].unique()
         cells = cells.filter(~cells.is_in(pl.Series(["-", "(empty)", ""]).implode()))
         items = pl.DataFrame({"cell": cells})
-        if cells.str.contains(separator, literal=True).any():  # a set or vector column
+        several = cells.str.contains(separator, literal=True).any()  # a set or vector column
+        if several:
             items = items.with_columns(pl.col("cell").str.split(separator).alias("item"))
             items = items.explode("item")
         else:
             items = items.with_columns(pl.col("cell").alias("item"))
-        items = items.with_columns(pl.col("item").str.strip_chars("<>"))
-        kept = matching(items["item"].unique(), kind, sets, joined)
+        if cells.str.contains("[<>]").any():  # e-mail addresses written <like@this>
+            items = items.with_columns(pl.col("item").str.strip_chars("<>"))
+        kept = matching(items["item"].unique() if several else items["item"], kind, sets, joined)
         if kept.len():
             hit_cells = items.filter(_in(pl.col("item"), kept))["cell"]
             rows.append(frame.select(pl.arg_where(_in(pl.col(name), hit_cells))).to_series())
