@@ -74,3 +74,22 @@ def test_browser_titles_name_things_as_people_do(viewer: httpx.Client) -> None:
         assert index.status_code == 200, index.text[-500:]
         title = index.text.split("<title>")[1].split("</title>")[0]
         assert "gci-2024" not in title and "Global Cybersecurity Index" in title
+
+
+def test_a_repositorys_runs_and_evidence_read_in_the_pages_language(
+    node: Node, live_server: LiveServer, viewer: httpx.Client
+) -> None:
+    from seawall.embassy import registry
+
+    with node.unit(node.operator()) as ctx:
+        repo = registry.register_repo(ctx, "gov-records", "r" * 64, ["file:///srv/a"], 1, 1)
+        detail = {"packs": 1, "shares_read": 5, "read_data": False, "problems": []}
+        registry.record_run(
+            ctx, repo, "check", "success", "1 packs, 5 shares read, 0 problems", ctx.now(), detail
+        )
+    with closing(viewer) as http:
+        english = http.get("/embassy/gov-records?lang=en").text
+        assert "1 pack, 5 shares read, 0 problems" in english
+        spanish = http.get("/embassy/gov-records?lang=es").text
+        assert "1 paquete, 5 partes leídas, 0 problemas" in spanish
+        assert ">success<" not in spanish and "éxito" in spanish

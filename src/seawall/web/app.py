@@ -17,6 +17,7 @@ from seawall.catalogs import N_
 from seawall.core.node import Node
 from seawall.core.tlp import TLP_KEYS
 from seawall.settings import Settings, load_settings
+from seawall.web import said
 from seawall.web.errors import install_error_handlers
 from seawall.web.headers import SecurityHeaders
 from seawall.web.humane import ago, decimal, sizes, span
@@ -118,6 +119,8 @@ def create_app(settings: Settings | None = None, node: Node | None = None) -> Fa
     templates.env.globals["_"] = templates.env.globals["gettext"]
     templates.env.filters["when"] = when
     templates.env.filters["size"] = size
+    templates.env.filters["run_summary"] = said.run_summary
+    templates.env.filters["evidence_summary"] = said.evidence_summary
     templates.env.filters.update(ago=ago, span=span, sizes=sizes, decimal=decimal)
     app.state.templates = templates
     install_error_handlers(app)
