@@ -9,6 +9,7 @@ from typing import Any
 
 from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
+from seawall.core.refs import pick_one
 from seawall.db.models.intel import IntelCollection
 from seawall.errors import InvalidInput
 from seawall.intel.cases.local import Person, Task, Work, load_work, local_names
@@ -180,9 +181,9 @@ def find_case(ctx: Ctx, ref: str) -> Found:
             cli="`seawall intel case list` shows them",
             web="the Cases page (/intel/cases) lists them",
         )
-    if len(matches) > 1:
-        raise InvalidInput(f"{ref!r} names {len(matches)} cases: give more of the id")
-    return matches[0]
+    found = pick_one(ref, "case", matches, lambda c: c.id)  # AmbiguousId names them
+    assert found is not None  # matches is not empty
+    return found
 
 
 @dataclass(frozen=True)
