@@ -11,7 +11,9 @@ from seawall.web import humane
 
 def _env() -> Environment:
     env = Environment(autoescape=True)
-    env.filters.update(ago=humane.ago, span=humane.span, sizes=humane.sizes, decimal=humane.decimal)
+    env.filters.update(
+        ago=humane.ago, span=humane.span, readable=humane.readable, decimal=humane.decimal
+    )
     return env
 
 
@@ -25,9 +27,9 @@ def test_moments_and_durations_read_as_people_say_them() -> None:
 
 
 def test_scores_and_stored_byte_counts_read_in_the_pages_language() -> None:
-    page = _env().from_string("{{ score | decimal }} · {{ text | sizes }}")
-    text = "restored: 11 files, 2669119 bytes; 1573412 new bytes stored"
+    page = _env().from_string("{{ score | decimal }} · {{ text | readable }}")
+    text = "11 files, 2669119 bytes in 4.9 s (55 s) against an RTO of 3600 s; 1573412 new bytes"
     assert page.render(score=3.25, text=text) == (
-        "3.2 · restored: 11 files, 2.7 MB; 1.6 MB of new data stored"
+        "3.2 · 11 files, 2.7 MB in 4.9 s (55 s) against an RTO of 1 hour; 1.6 MB of new data"
     )
     assert page.render(score=3.5, text="2669119 bytes", lang="fr") == "3,5 · 2,7 MB"

@@ -20,7 +20,7 @@ from seawall.settings import Settings, load_settings
 from seawall.web import said
 from seawall.web.errors import install_error_handlers
 from seawall.web.headers import SecurityHeaders
-from seawall.web.humane import ago, decimal, sizes, span
+from seawall.web.humane import ago, decimal, readable, span
 from seawall.web.i18n import size, when
 from seawall.web.limits import BodyLimit
 from seawall.web.metrics import HttpMetrics
@@ -121,7 +121,7 @@ def create_app(settings: Settings | None = None, node: Node | None = None) -> Fa
     templates.env.filters["size"] = size
     templates.env.filters["run_summary"] = said.run_summary
     templates.env.filters["evidence_summary"] = said.evidence_summary
-    templates.env.filters.update(ago=ago, span=span, sizes=sizes, decimal=decimal)
+    templates.env.filters.update(ago=ago, span=span, readable=readable, decimal=decimal)
     app.state.templates = templates
     install_error_handlers(app)
     # TAXII first: Starlette tries routes in order, and TAXII reads are the hot path.

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from seawall.core import audit
 from seawall.core.access import Perm
 from seawall.core.context import Ctx
 from seawall.db.models.core import AuditEntry
+
+if TYPE_CHECKING:  # the pillars are imported where used: a page needs only those it may read
+    from seawall.intel.sync import PartnerStatus
 
 WEEK = timedelta(days=7)
 # Sign-ins and sign-outs: hidden from the recent activity unless asked for.
@@ -139,10 +143,7 @@ class Defence:
     partners: tuple[PartnerSync, ...]
 
 
-def _partner_state(status: object, now: datetime) -> PartnerSync:
-    from seawall.intel.sync import PartnerStatus
-
-    assert isinstance(status, PartnerStatus)
+def _partner_state(status: PartnerStatus, now: datetime) -> PartnerSync:
     p = status.partner
     last = max((t for t in (status.last_pull_at, status.last_push_at) if t), default=None)
     if p.disabled:

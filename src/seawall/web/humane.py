@@ -1,9 +1,9 @@
 """Template filters that say times and sizes as people do, in the page's language.
 
 ``ago`` turns a moment into "3 hours ago", ``span`` a duration into "2 days", ``decimal``
-writes a score as the language does ("3,5"), and ``sizes`` rewrites the raw "2669119 bytes"
-that stored summaries carry as "2.7 MB" ("1573412 new bytes" as "1.6 MB of new data"), with
-the ``size`` filter's decimal units."""
+writes a score as the language does ("3,5"), and ``readable`` rewrites the raw "2669119 bytes"
+that stored summaries carry as "2.7 MB" ("1573412 new bytes" as "1.6 MB of new data", with
+the ``size`` filter's decimal units) and "an RTO of 3600 s" as "an RTO of 1 hour"."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ from jinja2.runtime import Context
 from seawall.web.i18n import size
 
 _BYTES = re.compile(r"\b(\d+) (new )?bytes\b")
+# Whole seconds from a minute up ("an RTO of 3600 s"); shorter times read well as they are.
+_SECONDS = re.compile(r"\b(\d{2,}) s\b")
 
 
 def _language(context: Context) -> str:
@@ -45,11 +47,15 @@ def span(context: Context, value: object) -> str:
 
 
 @pass_context
-def sizes(context: Context, text: object) -> str:
-    """``text`` with each "<number> bytes" said as a size ("2.7 MB")."""
-    return _BYTES.sub(
+def readable(context: Context, text: object) -> str:
+    """``text`` with each "<number> bytes" said as a size ("2.7 MB") and each "<number> s"
+    of a minute or more as a duration ("1 hour")."""
+    sized = _BYTES.sub(
         lambda m: str(size(context, int(m.group(1)))) + (" of new data" if m.group(2) else ""),
         str(text),
+    )
+    return _SECONDS.sub(
+        lambda m: span(context, int(m.group(1))) if int(m.group(1)) >= 60 else m.group(0), sized
     )
 
 
