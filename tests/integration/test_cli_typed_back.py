@@ -38,6 +38,8 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ok(h, "token", "create", "--user", "kemar", "--name", "ci")
     ok(h, "org", "add", "Ministry of Science, Energy, Telecommunications", "--kind", "ministry")
     ok(h, "coop", "law", "import", "--starter")
+    ok(h, "coop", "programme", "add", "--ref", "JM-CIRT-2026", "--name", "A national CIRT for all")
+    ok(h, "partner", "add", "tt-national-node", "--nation", "TT", "--url", "https://tt.example")
     sites = [tmp / f"site-{i}" for i in range(3)]
     for site in sites:
         site.mkdir()
@@ -86,6 +88,15 @@ LISTS = [
         "Id",
         [("embassy", "schedule", "disable", "{}"), ("embassy", "schedule", "enable", "{}")],
     ),
+    (("coop", "programme", "list"), "ref", "Ref", [("coop", "programme", "show", "{}")]),
+    (
+        ("partner", "list"),
+        "name",
+        "Name",
+        [("partner", "disable", "{}"), ("partner", "enable", "{}")],
+    ),
+    (("user", "list"), "username", "Username", [("user", "enable", "{}")]),
+    (("embassy", "list"), "name", "Name", [("embassy", "snapshots", "--repo", "{}")]),
     (
         ("embassy", "snapshots", "--repo", "gov-records"),
         "id",
@@ -153,5 +164,5 @@ def test_a_mistyped_group_gets_the_closest_name(tmp_path: Path) -> None:
 
 
 def test_an_empty_list_says_nothing_found(home: Path) -> None:
-    empty = ok(home, "coop", "programme", "list")
-    assert empty.out.strip() == "Programmes: nothing found"
+    none = ok(home, "coop", "org", "list")
+    assert none.out.strip() == "Partner organisations: nothing found", none.out
