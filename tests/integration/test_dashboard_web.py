@@ -151,3 +151,22 @@ def test_a_partner_in_backoff_and_a_site_down_head_the_page(demo: Node, server: 
     assert "gov-records 1 site does not answer" in attention
     assert text.index('id="attention"') < text.index('class="pillars')
     assert "4 of 5 sites up" in _plain(_section(text, "embassy"))
+
+
+def test_a_roadmap_action_past_due_is_named_on_the_home_page(
+    demo: Node, server: LiveServer
+) -> None:
+    from datetime import timedelta
+
+    from seawall.assess import gaps
+
+    with demo.unit(demo.operator()) as ctx:
+        yesterday = ctx.now().date() - timedelta(days=1)
+        gaps.add_item(
+            ctx, "JM", "cmm-2021", "D2.1", "Publish the awareness plan", "MSET", yesterday
+        )
+        done = gaps.add_item(ctx, "JM", "cmm-2021", "D2.1", "Done already", "MSET", yesterday)
+        gaps.update_item(ctx, done.id, status="done", progress=100)
+    maturity = _plain(_section(_home(server, "viewer"), "assess"))
+    assert "1 roadmap action overdue Publish the awareness plan" in maturity
+    assert "Done already" not in maturity
