@@ -140,9 +140,7 @@ def show(
     """List entries, newest first, one page at a time, with the total."""
     from datetime import UTC
 
-    node = state.node()
     filt = audit_log.AuditFilter(
-        nation=node.nation,
         actor=actor,
         action=action,
         target=target,
@@ -150,7 +148,7 @@ def show(
         until=until.replace(tzinfo=UTC) if until else None,
     )
     with state.operator_unit() as ctx:
-        page = audit_log.page(ctx.db, filt, PageRequest(limit, cursor), audit_log.Order(sort).sort)
+        page = audit_log.page(ctx, filt, PageRequest(limit, cursor), audit_log.Order(sort).sort)
     rows = page.items
     emit_page(
         as_json,

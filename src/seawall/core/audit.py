@@ -13,18 +13,21 @@ import hashlib
 import hmac
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
-from seawall.core.access import Principal
+from seawall.core.access import Perm, Principal, require
 from seawall.core.clock import as_utc
 from seawall.core.paging import Page, PageRequest, Sort, sql_page
 from seawall.db.models import AuditEntry, AuditHead
+
+if TYPE_CHECKING:
+    from seawall.core.context import Ctx
 
 GENESIS = "0" * 64
 HEAD_ID = 1
@@ -240,12 +243,15 @@ class Order(StrEnum):
 NEWEST = Order.NEWEST.sort
 
 
-def page(
-    db: Session, f: AuditFilter, request: PageRequest, sort: Sort = NEWEST
-) -> Page[AuditEntry]:
-    """One page of the entries matching the filter, in chain order or newest first, and how
-    many match in all (one COUNT over the same WHERE clause)."""
-    found = sql_page(db, _filtered(f), sort, [AuditEntry.seq], request, key_of=_key)
+def page(ctx: Ctx, f: AuditFilter, request: PageRequest, sort: Sort = NEWEST) -> Page[AuditEntry]:
+    """One page of the caller's nation's entries matching the filter, in chain order or newest
+    first, and how many match in all (one COUNT over the same WHERE clause).
+
+    Every edge reads the log through here: the caller needs ``audit.read``, and the filter's
+    nation is always the caller's own, whatever the edge passed."""
+    require(ctx.who, Perm.AUDIT_READ)
+    mine = replace(f, nation=ctx.who.nation)
+    found = sql_page(ctx.db, _filtered(mine), sort, [AuditEntry.seq], request, key_of=_key)
     return found.map(lambda row: row[0])
 
 

@@ -327,10 +327,9 @@ def list_audit(
 ) -> list[AuditOut]:
     """Audit entries of the caller's nation, newest first, one page at a time: the total is
     in ``X-Total-Count`` and the next page's URL in ``Link`` (``rel="next"``)."""
-    require(ctx.who, Perm.AUDIT_READ)
     found = audit.page(
-        ctx.db,
-        audit.AuditFilter(ctx.who.nation, actor, action, target, since, until),
+        ctx,
+        audit.AuditFilter(None, actor, action, target, since, until),
         PageRequest(limit, cursor),
         sort.sort,
     )
