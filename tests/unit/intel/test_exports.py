@@ -14,7 +14,7 @@ import suricataparser
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from seawall.intel.exports.entries import Entry, entries_of, skip_reason
+from seawall.intel.exports.entries import Entry, entries_of, skip_reason, too_wide
 from seawall.intel.exports.feeds import fingerprint
 from seawall.intel.exports.rpz import rpz_ip, rpz_records, rpz_zone
 from seawall.intel.exports.suricata import (
@@ -438,3 +438,31 @@ def test_no_value_breaks_or_injects_a_rule_zone_record_or_intel_item(
         cells = line.split("\t")
         assert len(cells) == len(FIELDS) and cells[1] in TYPES
         assert not any(c < " " or c == "\x7f" for cell in cells for c in cell)
+
+
+@pytest.mark.parametrize("value", ["16.0.0.0/4", "0.0.0.0/1", "2001::/16", "2000::/3"])
+def test_a_range_wider_than_a_slash_8_or_a_slash_32_never_reaches_a_sensor(value: str) -> None:
+    kind = "ipv6-addr" if ":" in value else "ipv4-addr"
+    wide = body(f"[{kind}:value = '{value}']")
+    assert "wider than" in str(skip_reason(wide))
+    assert entries_of(wide, "c", Tlp.GREEN) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "wide"),
+    [
+        ("16.0.0.0/7", True),
+        ("16.0.0.0/8", False),
+        ("91.219.236.0/24", False),
+        ("91.219.236.18", False),
+        ("2a0c::/31", True),
+        ("2a0c::/32", False),
+        ("2a0c:b641::1", False),
+    ],
+)
+def test_the_widest_range_a_sensor_takes_is_a_slash_8_or_a_slash_32(value: str, wide: bool) -> None:
+    assert too_wide(value) is wide
+
+
+def test_a_narrow_range_is_not_left_out_for_its_width() -> None:
+    assert skip_reason(body("[ipv4-addr:value = '91.219.236.0/24']")) is None

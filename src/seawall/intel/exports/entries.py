@@ -10,6 +10,7 @@ the network it protects.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -57,10 +58,16 @@ def skip_reason(body: Mapping[str, Any]) -> str | None:
     if NOT_FOR_DETECTION in (body.get("labels") or []):
         return "marked not for detection"
     pattern = str(body.get("pattern", ""))
+    found = decisive(pattern)
+    for value in (o.value for o in found or () if o.kind is Kind.IP):
+        if too_wide(value):
+            return (
+                f"{value} is wider than /{WIDEST[4]} (IPv4) or /{WIDEST[6]} (IPv6): a sensor "
+                "would act on a large share of the address space"
+            )
     warning = _warninglisted(pattern)
     if warning is not None:
         return f"warninglisted: {warning}"
-    found = decisive(pattern)
     if found is None:
         return "no single value proves its pattern"
     for value in (o.value for o in found if o.kind is Kind.DOMAIN):
@@ -70,6 +77,20 @@ def skip_reason(body: Mapping[str, Any]) -> str | None:
                 "every name under it"
             )
     return None
+
+
+# The widest range, by IP version, a sensor file may hold. A wider one (16.0.0.0/4 is a
+# sixteenth of IPv4) would block or alert on traffic to a large share of the Internet.
+WIDEST = {4: 8, 6: 32}
+
+
+def too_wide(value: str) -> bool:
+    """Whether an address range is wider than :data:`WIDEST` allows for its IP version."""
+    try:
+        network = ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        return False
+    return network.prefixlen < WIDEST[network.version]
 
 
 def _is_suffix(value: str) -> bool:

@@ -31,7 +31,7 @@ from seawall.errors import InvalidInput, NotFound
 from seawall.intel import decay
 from seawall.intel.collections import get_collection, list_collections
 from seawall.intel.exports.entries import Entry, entries_of
-from seawall.intel.exports.rpz import DEFAULT_ORIGIN, rpz_zone
+from seawall.intel.exports.rpz import DEFAULT_ORIGIN, holds, rpz_zone
 from seawall.intel.exports.suricata import HASH_LISTS, RULES_FILE, suricata_files
 from seawall.intel.exports.zeek import zeek_intel
 from seawall.intel.store.reading import MAX_LIMIT, Filters, each_object
@@ -114,6 +114,20 @@ def sensor_entries(
     return entries, len(used), len(left_out - used)
 
 
+def written(
+    fmt: str, found: tuple[list[Entry], int, int], origin: str = DEFAULT_ORIGIN
+) -> tuple[list[Entry], int, int]:
+    """:func:`sensor_entries` narrowed to what the format's file holds, counted again: an
+    RPZ lists only the names and addresses its zone can hold, so an indicator with none of
+    them counts as left out, not as exported."""
+    entries, used, left_out = found
+    if fmt != "rpz":
+        return found
+    kept = [e for e in entries if holds(e, origin)]
+    listed = len({e.indicator for e in kept})
+    return kept, listed, left_out + used - listed
+
+
 # Bump when a format's text changes for the same entries, so sensors fetch it again.
 RENDERING = "1"
 
@@ -164,7 +178,8 @@ def export_sensor(
 ) -> SensorExport:
     """A sensor format's files for the collections, audited (``intel.exported``)."""
     with reading_feed(ctx):
-        entries, used, left_out = sensor_entries(ctx, collections, max_tlp)
+        found = sensor_entries(ctx, collections, max_tlp)
+    entries, used, left_out = written(fmt, found, origin)
     files = render(fmt, entries, ctx.now(), origin)
     ctx.record(
         "intel.exported",
@@ -205,8 +220,9 @@ def feed_file(
         raise NotFound(f"no feed {feed!r}: the feeds are {', '.join(FEEDS)}")
     with reading_feed(ctx):
         collections = feed_collections(ctx, collection_ref)
-        entries, used, left_out = sensor_entries(ctx, collections, max_tlp)
+        found = sensor_entries(ctx, collections, max_tlp)
     fmt, name, media_type = FEEDS[feed]
+    entries, used, left_out = written(fmt, found)
     etag = fingerprint(feed, entries)
     changed = etag not in known and "*" not in known
     text = render(fmt, entries, ctx.now()).get(name, "") if changed else ""

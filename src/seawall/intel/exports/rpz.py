@@ -51,21 +51,29 @@ def _fits(owner: str, origin: str) -> bool:
     return len(owner) + 1 + len(origin) + 2 <= 255
 
 
+def holds(entry: Entry, origin: str = DEFAULT_ORIGIN) -> bool:
+    """Whether a zone under ``origin`` can list the entry: a DNS name that fits with its
+    ``*.`` and the origin, or an address or range narrower than every address."""
+    if entry.kind is Kind.DOMAIN:
+        name = dns_name(entry.value)
+        return name is not None and _fits(f"*.{name}", origin)
+    # ``/0`` is every address: no resolver takes that trigger.
+    return entry.kind is Kind.IP and not entry.value.endswith("/0")
+
+
 def rpz_records(entries: Iterable[Entry], origin: str = DEFAULT_ORIGIN) -> tuple[list[str], int]:
     """The trigger lines, each once and sorted, and how many entries were left out."""
     owners: set[str] = set()
     left_out = 0
     for entry in entries:
-        if entry.kind is Kind.DOMAIN:
-            name = dns_name(entry.value)
-            if name is None or not _fits(f"*.{name}", origin):
-                left_out += 1
-                continue
+        if entry.kind not in (Kind.DOMAIN, Kind.IP):
+            continue
+        if not holds(entry, origin):
+            left_out += 1
+        elif entry.kind is Kind.DOMAIN:
+            name = str(dns_name(entry.value))
             owners.update((name, f"*.{name}"))
-        elif entry.kind is Kind.IP:
-            if entry.value.endswith("/0"):  # every address: no resolver takes that trigger
-                left_out += 1
-                continue
+        else:
             owners.add(rpz_ip(entry.value))
     return [f"{owner} {NXDOMAIN}" for owner in sorted(owners)], left_out
 
