@@ -5,6 +5,10 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
+from seawall.core.federation import links
+from seawall.core.federation.errors import PartnerUnreachable
+from seawall.core.node import Node
+from seawall.core.partners import get_partner
 from tests.e2e.conftest import shoot, sign_in
 
 pytestmark = pytest.mark.e2e
@@ -38,10 +42,14 @@ def test_the_home_page_tells_the_state_of_the_nation_and_fits_the_screen(
     _fits(page, width)
 
 
-def test_the_spanish_home_page_on_a_phone(page: Page) -> None:
+def test_the_spanish_home_page_on_a_phone(page: Page, demo_node: Node) -> None:
+    with demo_node.unit(demo_node.operator()) as ctx:
+        partner = get_partner(ctx, "tt-national")
+        links.record_failure(ctx, partner, PartnerUnreachable("tt-national did not answer"))
     page.set_viewport_size({"width": 390, "height": 844})
     sign_in(page, "viewer")
     page.goto("/?lang=es")
+    expect(page.locator("#attention")).to_contain_text("sincronización en espera")
     expect(page.locator("#new-indicators")).to_contain_text("7 indicadores nuevos")
     expect(page.locator("#open-round")).to_contain_text("9 de 23 factores acordados")
     _fits(page, 390)

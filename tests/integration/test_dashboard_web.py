@@ -135,12 +135,12 @@ def test_a_partner_in_backoff_and_a_site_down_head_the_page(demo: Node, server: 
     import shutil
 
     from seawall.core.federation import links
+    from seawall.core.federation.errors import PartnerUnreachable
     from seawall.core.partners import get_partner
-    from seawall.errors import DatabaseUnavailable
 
     with demo.unit(demo.operator()) as ctx:
         links.record_failure(
-            ctx, get_partner(ctx, "tt-national"), DatabaseUnavailable("the partner is down")
+            ctx, get_partner(ctx, "tt-national"), PartnerUnreachable("tt-national did not answer")
         )
     shutil.rmtree(demo.settings.home / "embassy-sites" / "belmopan")
     text = _home(server, "viewer")
