@@ -45,7 +45,7 @@ def test_custodian_sees_health_and_restores_with_two_sites_lost(
     row = page.locator("#repos tr", has_text="gov-records")
     expect(row).to_contain_text("3-of-5")
     expect(row).to_contain_text("full redundancy")
-    expect(row.locator(".exposure")).to_contain_text("spread")
+    expect(row.locator(".exposure")).to_contain_text("folders on this machine")
     expect(row.locator(".exposure")).to_contain_text("one storm takes at most 2")
     expect(row.locator(".status").nth(1)).to_have_text("success")
     shoot(page, "embassy-01-list")

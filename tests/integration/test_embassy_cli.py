@@ -780,6 +780,7 @@ def test_backup_and_exposure_print_plain_words_without_markup(
     assert locate(home, f"file://{sites[1]}", ("Bridgetown", "13.0975", "-59.6167")).code == 0
     spread = sw(home, "embassy", "exposure", "--repo", "gov-records")
     assert "spread enough: one storm takes at most" in spread.err
+    assert "sites are folders on this machine" in spread.err
     for result in (backed, risky, spread):
         for stream in (result.out, result.err):
             for markup in ("[/", "[green]", "[yellow]", "[red]"):

@@ -93,3 +93,25 @@ def test_a_repositorys_runs_and_evidence_read_in_the_pages_language(
         spanish = http.get("/embassy/gov-records?lang=es").text
         assert "1 paquete, 5 partes leídas, 0 problemas" in spanish
         assert ">success<" not in spanish and "éxito" in spanish
+
+
+def test_sites_that_are_folders_on_this_machine_are_said_to_be(
+    node: Node, live_server: LiveServer, viewer: httpx.Client
+) -> None:
+    from seawall.embassy import registry
+    from seawall.embassy.exposure import Place
+
+    sites = ["file:///srv/a", "file:///srv/b", "file:///srv/c"]
+    places = [Place("Kingston", 18.0, -76.8), Place("Bridgetown", 13.1, -59.6),
+              Place("Belmopan", 17.25, -88.77)]  # fmt: skip
+    with node.unit(node.operator()) as ctx:
+        repo = registry.register_repo(ctx, "gov-records", "r" * 64, sites, 2, 3)
+        for url, place in zip(sites, places, strict=True):
+            registry.locate_site(ctx, repo, url, place)
+    with closing(viewer) as http:
+        index = http.get("/embassy?lang=en").text
+        assert "demo: the sites are folders on this machine" in index
+        page = http.get("/embassy/gov-records?lang=en").text
+        assert "All 3 sites are folders on this machine" in page
+        spanish = http.get("/embassy/gov-records?lang=es").text
+        assert "Los 3 sitios son carpetas de esta máquina" in spanish

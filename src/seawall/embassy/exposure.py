@@ -54,11 +54,19 @@ class Exposure:
     center: tuple[float, float] | None
     # Every site's place, in site order (None where it was never located).
     places: tuple[Place | None, ...]
+    # The sites (by index) that are folders on this node's own disks (``file://``), as the
+    # demo's are: wherever they are said to be, one fault of this machine takes them together.
+    local: tuple[int, ...] = ()
 
     @property
     def unlocated(self) -> tuple[int, ...]:
         """The sites (by index) whose place is not known."""
         return tuple(i for i, place in enumerate(self.places) if place is None)
+
+    @property
+    def all_local(self) -> bool:
+        """True when every site is a folder on this machine: a demo, not a spread."""
+        return bool(self.places) and len(self.local) == len(self.places)
 
     @property
     def at_risk(self) -> bool:

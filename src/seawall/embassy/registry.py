@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
@@ -159,7 +161,9 @@ def exposure_of(
 ) -> Exposure:
     """The worst single storm footprint over the repository's located sites (and their places)."""
     require(ctx.who, Perm.EMBASSY_READ)
-    return storm_exposure(_site_places(repo), k=repo.k, radius_km=radius_km)
+    found = storm_exposure(_site_places(repo), k=repo.k, radius_km=radius_km)
+    local = tuple(i for i, url in enumerate(repo.sites) if urlsplit(url).scheme in ("file", ""))
+    return replace(found, local=local)
 
 
 def record_event(ctx: Ctx, repo: EmbassyRepo, action: str, **detail: Any) -> None:

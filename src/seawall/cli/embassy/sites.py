@@ -94,6 +94,12 @@ def exposure(state: CliState, repo_ref: str, radius_km: float, as_json: bool) ->
                 f"record them with `seawall embassy site locate --repo {escape(row.name)} ...`",
                 markup=True,
             )
+        if found.all_local:
+            say(
+                f"[yellow]all {row.n} sites are folders on this machine[/] (as in the demo): one "
+                "fault of this machine takes them all, wherever they are said to be",
+                markup=True,
+            )
         if not found.sites:
             return
         worst = f"Worst {found.radius_km:g} km footprint covers {len(hit)} of {row.n} sites"
