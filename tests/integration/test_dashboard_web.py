@@ -170,3 +170,20 @@ def test_a_roadmap_action_past_due_is_named_on_the_home_page(
     maturity = _plain(_section(_home(server, "viewer"), "assess"))
     assert "1 roadmap action overdue Publish the awareness plan" in maturity
     assert "Done already" not in maturity
+
+
+def test_a_site_that_does_not_answer_in_time_is_down_for_the_page(tmp_path: Path) -> None:
+    import socket
+
+    from seawall.web.home import site_states
+
+    # A listening socket that never accepts: an SFTP probe of it waits for a banner.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        (tmp_path / "site").mkdir()
+        states = site_states(
+            [f"sftp://nobody@127.0.0.1:{port}/srv", f"file://{tmp_path / 'site'}"], wait=0.5
+        )
+    assert states == ["down", "empty"]

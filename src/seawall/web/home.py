@@ -8,6 +8,8 @@ zero.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -25,6 +27,8 @@ WEEK = timedelta(days=7)
 SIGN_INS = "auth."
 ACTIVITY_WINDOW = 200
 ACTIVITY_SHOWN = 8
+# How long the page waits for the embassy's sites to answer a probe.
+PROBE_WAIT = 2.0
 
 
 # --- maturity ---------------------------------------------------------------------------
@@ -222,22 +226,35 @@ class RepoHealth:
         return self.sites.count("up")
 
 
+def site_states(urls: list[str], wait: float = PROBE_WAIT) -> list[str]:
+    """Each site's state ("up", "empty", "down"), probed all at once; a site that has not
+    answered within ``wait`` seconds is "down" for this page (its probe ends on its own)."""
+    from seawall.embassy.health import probe_site
+
+    if not urls:
+        return []
+    pool = ThreadPoolExecutor(max_workers=len(urls))
+    try:
+        futures = [pool.submit(probe_site, url) for url in urls]
+        done, _ = futures_wait(futures, timeout=wait)
+        return [f.result().state if f in done else "down" for f in futures]
+    finally:
+        pool.shutdown(wait=False)
+
+
 def embassy(ctx: Ctx) -> tuple[RepoHealth, ...] | None:
     """Each repository's state, or None for a caller who may not read the embassy."""
     if not ctx.who.can(Perm.EMBASSY_READ):
         return None
     from seawall.embassy import registry
-    from seawall.embassy.health import probe_sites
     from seawall.embassy.schedules import rpo_states
 
     repos = registry.list_repos(ctx)
     rpo = {s.repo: s for s in rpo_states(ctx)}
-    # All sites of all repositories at once: a few seconds at most when one is down.
-    urls = [u for r in repos for u in r.sites]
-    states = iter(probe_sites(urls)) if urls else iter(())
+    states = iter(site_states([u for r in repos for u in r.sites]))
     out = []
     for row in repos:
-        sites = tuple(next(states).state for _ in row.sites)
+        sites = tuple(next(states) for _ in row.sites)
         backup = registry.last_run(ctx, row, "backup")
         check = registry.last_run(ctx, row, "check")
         drill = registry.last_run(ctx, row, "drill")
