@@ -192,7 +192,7 @@ def test_a_log_matched_in_the_browser_records_a_sighting_shown_on_the_indicator(
     expect(report).to_contain_text("linked to the case")
     expect(report).to_contain_text("access.log")
     expect(report).to_contain_text("2 lines (squid)")
-    expect(report).to_contain_text("1 sightings recorded in caribbean-phishing")
+    expect(report).to_contain_text("1 sighting recorded in caribbean-phishing")
     row = page.locator("#match-hits tbody tr")
     expect(row).to_have_count(1)
     expect(row).to_contain_text("taxrefund-gov-jm.example")

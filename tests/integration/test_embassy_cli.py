@@ -775,7 +775,7 @@ def test_backup_and_exposure_print_plain_words_without_markup(
         assert locate(home, str(number), place).code == 0
     risky = sw(home, "embassy", "exposure", "--repo", "gov-records")
     assert "at risk: a restore needs 3 sites" in risky.err
-    assert "1 sites are not located;" in risky.err
+    assert "1 site not located;" in risky.err
     assert locate(home, f"file://{sites[2]}", ("Port of Spain", "10.6549", "-61.5019")).code == 0
     assert locate(home, f"file://{sites[1]}", ("Bridgetown", "13.0975", "-59.6167")).code == 0
     spread = sw(home, "embassy", "exposure", "--repo", "gov-records")

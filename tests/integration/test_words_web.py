@@ -111,6 +111,7 @@ def test_sites_that_are_folders_on_this_machine_are_said_to_be(
     with closing(viewer) as http:
         index = http.get("/embassy?lang=en").text
         assert "demo: the sites are folders on this machine" in index
+        assert "survives 1 lost site</span>" in index  # the catalog's singular, in English too
         page = http.get("/embassy/gov-records?lang=en").text
         assert "All 3 sites are folders on this machine" in page
         spanish = http.get("/embassy/gov-records?lang=es").text

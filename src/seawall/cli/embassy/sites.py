@@ -10,6 +10,7 @@ from seawall.cli.embassy.access import access_to, progress_bar, repo_option
 from seawall.cli.output import emit_json, emit_table, json_option, say
 from seawall.embassy import registry, service
 from seawall.embassy.exposure import DEFAULT_STORM_RADIUS_KM, Place
+from seawall.embassy.losses import counted
 from seawall.embassy.sites import redact_url
 
 
@@ -90,7 +91,7 @@ def exposure(state: CliState, repo_ref: str, radius_km: float, as_json: bool) ->
         )
         if found.unlocated:
             say(
-                f"[yellow]{len(found.unlocated)} sites are not located[/]; "
+                f"[yellow]{counted(len(found.unlocated), 'site')} not located[/]; "
                 f"record them with `seawall embassy site locate --repo {escape(row.name)} ...`",
                 markup=True,
             )
