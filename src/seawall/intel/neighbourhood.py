@@ -11,12 +11,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 
 from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
+from seawall.core.paging import Page, PageRequest, Sort, page_of
 from seawall.db.models.intel import IntelObject
 from seawall.intel.collections import can_read, list_collections, reader_of
 from seawall.intel.correlation import Correlation, correlated
@@ -180,6 +182,22 @@ def neighbourhood(ctx: Ctx, alias: str, obj: Version) -> Neighbourhood:
     around.correlation = correlated(ctx, obj)
     around.second = _second_hop(ctx, around)
     return around
+
+
+# The sightings an object's page lists at once, newest first.
+SIGHTINGS_PAGE = 50
+NEWEST_SIGHTINGS = Sort("newest", (datetime, str, str), descending=True)
+
+
+def sightings_page(around: Neighbourhood, request: PageRequest) -> Page[tuple[str, Version]]:
+    """One page of the sightings of the object, newest first, and how many the reader sees."""
+    ordered = sorted(around.sightings, key=_sighting_key, reverse=True)
+    return page_of(ordered, _sighting_key, NEWEST_SIGHTINGS, request)
+
+
+def _sighting_key(held: tuple[str, Version]) -> tuple[datetime, str, str]:
+    alias, version = held
+    return (version.date_added, alias, version.id)
 
 
 def _second_hop(ctx: Ctx, around: Neighbourhood) -> list[tuple[str, str, Ref]]:

@@ -131,7 +131,7 @@ def _holds(dialect: str, needle: str) -> ColumnElement[bool]:
 
 
 def _newest_holding(
-    ctx: Ctx, needle: str, limit: int, types: tuple[str, ...] = ()
+    ctx: Ctx, needle: str, limit: int | None, types: tuple[str, ...] = ()
 ) -> Iterator[tuple[IntelCollection, IntelObject]]:
     holds = _holds(ctx.db.get_bind().dialect.name, needle)
     for collection in list_collections(ctx):
@@ -147,7 +147,7 @@ def _newest_holding(
         rows = ctx.db.scalars(
             select(IntelObject).where(
                 IntelObject.collection_id == collection.id,
-                IntelObject.stix_id.in_(ids.limit(limit)),
+                IntelObject.stix_id.in_(ids if limit is None else ids.limit(limit)),
                 visible(reader),
             )
         )
@@ -197,10 +197,11 @@ def found_page(ctx: Ctx, collections: list[IntelCollection], query: ObjectQuery)
 
 
 def holding(
-    ctx: Ctx, text: str, types: tuple[str, ...] = (), limit: int = SEARCH_LIMIT
+    ctx: Ctx, text: str, types: tuple[str, ...] = (), limit: int | None = None
 ) -> list[tuple[str, Version]]:
     """The newest visible version of each object (of ``types``, if given) holding ``text``
-    (an id it refers to, say), with its collection's alias, oldest first."""
+    (an id it refers to, say), with its collection's alias, oldest first: every one, unless
+    ``limit`` caps the rows read per collection (a page that counts them needs them all)."""
     require(ctx.who, Perm.INTEL_READ)
     needle = text.strip()
     if not needle:
@@ -271,7 +272,7 @@ def latest_objects(
     found = [s.as_dict() for s in each_object(ctx, collection, Filters(limit=MAX_LIMIT))]
     if include_inactive:
         return found
-    sighted = decay.last_sightings(found)
+    sighted = decay.last_sightings(found, now)
     return [b for b in found if decay.is_live(b, now, sighted.get(str(b.get("id"))))]
 
 

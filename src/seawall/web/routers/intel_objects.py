@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from seawall.core.paging import PageRequest
 from seawall.errors import InvalidInput
 from seawall.intel import cases as casework
 from seawall.intel import correlation, decay, revisions, search, techniques
@@ -17,7 +18,7 @@ from seawall.intel.admission import holder_key, submitter_of
 from seawall.intel.collections import can_write, get_collection
 from seawall.intel.errors import InvalidStixObject
 from seawall.intel.matching import sightings
-from seawall.intel.neighbourhood import neighbourhood
+from seawall.intel.neighbourhood import SIGHTINGS_PAGE, neighbourhood, sightings_page
 from seawall.intel.observable_index import observables_of
 from seawall.intel.quality import assess, status_of
 from seawall.intel.search import Version
@@ -64,7 +65,9 @@ def _object_page(
         and holder_key(newest.owner_nation, newest.submitted_by) == submitter_of(ctx).key
         and "modified" in newest.body
     )
-    last_sighted = decay.last_sightings(s.body for _, s in around.sightings).get(newest.id)
+    now = ctx.now()
+    last_sighted = decay.last_sightings((s.body for _, s in around.sightings), now).get(newest.id)
+    seen = sightings_page(around, PageRequest(SIGHTINGS_PAGE, request.query_params.get("cursor")))
     words = page_gettext(request)
     notice = {
         "revoke": words.gettext("Revoked."),
@@ -84,18 +87,18 @@ def _object_page(
         versions=versions,
         markings=[(ref, MARKING_IDS.get(ref)) for ref in refs],
         creator=search.identity_name(ctx, row, newest.created_by_ref),
-        state=status_of(newest.body, ctx.now()),
+        state=status_of(newest.body, now),
         verdict=assess(newest.body),
         observables=observables_of(newest.type, newest.body),
         around=around,
         graph=graph_of(around),
         colour_of=colour_of,
         sightings=[
-            (where, s, sightings.sighted_in(s.body, s.created_by_ref))
-            for where, s in around.sightings
+            (where, s, sightings.sighted_in(s.body, s.created_by_ref)) for where, s in seen.items
         ],
-        decay_score=decay.score(newest.body, ctx.now(), last_sighted),
-        live=decay.is_live(newest.body, ctx.now(), last_sighted),
+        sightings_found=seen,
+        decay_score=decay.score(newest.body, now, last_sighted),
+        live=decay.is_live(newest.body, now, last_sighted),
         live_until=decay.live_until(newest.body, last_sighted),
         may_revise=holds and newest.body.get("revoked") is not True,
         stricter=[level for level in Tlp if level >= newest.tlp],
