@@ -33,6 +33,7 @@ from seawall.db.models.schedules import EmbassySchedule
 from seawall.embassy import schedules, service
 from seawall.embassy.hosting.store import HostedBlobs, hosted_root
 from seawall.embassy.hosting.upkeep import upkeep
+from seawall.embassy.losses import counted
 from seawall.embassy.schedules import Plan, format_duration
 from seawall.embassy.service.auditing import audit
 from seawall.embassy.service.base import Units
@@ -109,10 +110,13 @@ def _execute(
     if row.kind in ("check", "audit"):
         checked = service.check(access, row.read_data or False)
         if checked.errors:
-            return "failure", f"check found {len(checked.errors)} problems: " + (
+            return "failure", f"check found {counted(len(checked.errors), 'problem')}: " + (
                 checked.errors[0].message
             )
-        return "success", f"{checked.packs} packs, {checked.shares_read} shares read"
+        return (
+            "success",
+            f"{counted(checked.packs, 'pack')}, {counted(checked.shares_read, 'share')} read",
+        )
     result = drill(access, scratch_dir(settings), rto_seconds=row.rto_seconds)
     return ("success" if result.passed else "failure"), result.summary()
 

@@ -26,6 +26,7 @@ from seawall.embassy import service
 from seawall.embassy.errors import PacksLost
 from seawall.embassy.health import gather_stats
 from seawall.embassy.locks import Lock
+from seawall.embassy.losses import counted
 from seawall.embassy.pruning import ForgetGroup, PruneReport
 from seawall.embassy.sites import redact_url
 from seawall.embassy.snapshots import DEFAULT_GROUP_BY, KeepPolicy, parse_group_by
@@ -75,8 +76,8 @@ def check(
             )
         if report.ok:
             say(
-                f"No errors: {report.snapshots} snapshots, {report.packs} packs, "
-                f"{report.shares_read} shares read"
+                f"No errors: {counted(report.snapshots, 'snapshot')}, "
+                f"{counted(report.packs, 'pack')}, {counted(report.shares_read, 'share')} read"
             )
     if not report.ok:
         raise click.exceptions.Exit(1)

@@ -22,6 +22,7 @@ from seawall.embassy.backup import BackupReport, back_up
 from seawall.embassy.checking import CheckReport, check_repository
 from seawall.embassy.errors import BadSiteUrl, RestoreWouldOverwrite, SnapshotMissing
 from seawall.embassy.exposure import DEFAULT_STORM_RADIUS_KM, Exposure
+from seawall.embassy.losses import counted
 from seawall.embassy.progress import ProgressFn
 from seawall.embassy.pruning import (
     DEFAULT_MAX_UNUSED,
@@ -136,7 +137,7 @@ def restore(
             within=within,
         ),
         lambda r: (
-            f"{snapshot} restored: {r.files} files, {r.bytes} bytes",
+            f"{snapshot} restored: {counted(r.files, 'file')}, {counted(r.bytes, 'byte')}",
             {**asked, "files": r.files, "bytes": r.bytes},
         ),
         asked=asked,
@@ -163,7 +164,8 @@ def check(
         "check",
         work,
         lambda r: (
-            f"{r.packs} packs, {r.shares_read} shares read, {len(r.errors)} problems",
+            f"{counted(r.packs, 'pack')}, {counted(r.shares_read, 'share')} read, "
+            f"{counted(len(r.errors), 'problem')}",
             {
                 "packs": r.packs,
                 "shares_read": r.shares_read,
@@ -187,7 +189,8 @@ def repair(
         "repair",
         lambda repo: repair_repository(repo, index=index, progress=progress),
         lambda r: (
-            f"{r.shares_rebuilt} shares rebuilt, {r.objects_copied} objects copied",
+            f"{counted(r.shares_rebuilt, 'share')} rebuilt, "
+            f"{counted(r.objects_copied, 'object')} copied",
             r.to_doc(),
         ),
         asked={"index": index},
