@@ -87,12 +87,16 @@ def test_a_repositorys_runs_and_evidence_read_in_the_pages_language(
         registry.record_run(
             ctx, repo, "check", "success", "1 packs, 5 shares read, 0 problems", ctx.now(), detail
         )
+        backup = {"snapshot": "1a2b3c4d" * 8, "files": 1, "bytes": 2_669_119, "stored_bytes": 0}
+        registry.record_run(ctx, repo, "backup", "success", "stored", ctx.now(), backup)
     with closing(viewer) as http:
         english = http.get("/embassy/gov-records?lang=en").text
         assert "1 pack, 5 shares read, 0 problems" in english
         spanish = http.get("/embassy/gov-records?lang=es").text
         assert "1 paquete, 5 partes leídas, 0 problemas" in spanish
         assert ">success<" not in spanish and "éxito" in spanish
+        assert "snapshot 1a2b3c4d: 1 file, 2.7 MB, 0 B new" in english
+        assert "instantánea 1a2b3c4d: 1 archivo, 2,7 MB, 0 B nuevos" in spanish
 
 
 def test_sites_that_are_folders_on_this_machine_are_said_to_be(

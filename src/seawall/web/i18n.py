@@ -108,7 +108,11 @@ def size(context: Context, count: object) -> str:
     for none. Decimal units, as disks and transfer rates are sold."""
     if not isinstance(count, int) or isinstance(count, bool):
         return "—"
-    language = str(context.get("lang", "en"))
+    return in_bytes(count, str(context.get("lang", "en")))
+
+
+def in_bytes(count: int, language: str) -> str:
+    """``count`` bytes in ``language``, as the ``size`` filter shows them."""
     value, unit = float(count), "B"
     for bigger in ("kB", "MB", "GB", "TB"):
         if value < 1000:

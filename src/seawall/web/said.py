@@ -14,6 +14,7 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 
 from seawall.catalogs import translations
+from seawall.web.i18n import in_bytes
 
 
 def _counts(words: NullTranslations, detail: dict[str, Any]) -> str | None:
@@ -31,10 +32,41 @@ def _counts(words: NullTranslations, detail: dict[str, Any]) -> str | None:
     )
 
 
+def _backup(words: NullTranslations, language: str, detail: dict[str, Any]) -> str | None:
+    """A backup's figures: ``snapshot 1a2b3c4d: 11 files, 2.7 MB, 1.6 MB new``."""
+    snapshot, files, size, stored = (
+        detail.get(k) for k in ("snapshot", "files", "bytes", "stored_bytes")
+    )
+    if not (isinstance(snapshot, str) and isinstance(files, int)):
+        return None
+    if not (isinstance(size, int) and isinstance(stored, int)):
+        return None
+    line = words.ngettext(
+        "snapshot %(snapshot)s: %(num)s file, %(size)s, %(stored)s new",
+        "snapshot %(snapshot)s: %(num)s files, %(size)s, %(stored)s new",
+        files,
+    )
+    return line % {
+        "snapshot": snapshot[:8],
+        "num": files,
+        "size": in_bytes(size, language),
+        "stored": in_bytes(stored, language),
+    }
+
+
+def _figures(language: str, kind: str, detail: dict[str, Any]) -> str | None:
+    """A check's or a backup's figures in ``language``; None for other kinds."""
+    words = translations(language)
+    if kind.removeprefix("embassy.") == "check":
+        return _counts(words, detail)
+    if kind.removeprefix("embassy.") == "backup":
+        return _backup(words, language, detail)
+    return None
+
+
 def run_line(language: str, kind: str, detail: dict[str, Any] | None, summary: str) -> str:
     """A run's summary in ``language``, from its figures where a page can read them."""
-    words = translations(language)
-    said = _counts(words, detail or {}) if kind in ("check", "embassy.check") else None
+    said = _figures(language, kind, detail or {})
     return summary if said is None else said
 
 
@@ -51,11 +83,12 @@ def evidence_summary(context: Context, record: Any) -> str:
     language = str(context.get("lang", "en"))
     detail = getattr(record, "detail", None) or {}
     repository = detail.get("repository")
-    if record.kind != "embassy.check" or not isinstance(repository, str):
-        return str(record.summary)
-    said = _counts(translations(language), detail)
-    if said is None:
+    said = _figures(language, str(record.kind), detail)
+    if said is None or not isinstance(repository, str):
         return str(record.summary)
     words = translations(language)
-    line = words.gettext("Data embassy check of %(repository)s: %(figures)s")
+    if record.kind == "embassy.check":
+        line = words.gettext("Data embassy check of %(repository)s: %(figures)s")
+    else:
+        line = words.gettext("Data embassy backup of %(repository)s: %(figures)s")
     return line % {"repository": repository, "figures": said}
