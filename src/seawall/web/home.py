@@ -219,6 +219,7 @@ class RepoHealth:
     storm_tolerable: int
     at_risk: bool
     unlocated: int
+    all_local: bool  # every site a folder on this machine: a demo, not a spread
 
     @property
     def sites_up(self) -> int:
@@ -279,6 +280,7 @@ def embassy(ctx: Ctx) -> tuple[RepoHealth, ...] | None:
                 storm_tolerable=exposure.tolerable,
                 at_risk=exposure.at_risk,
                 unlocated=len(exposure.unlocated),
+                all_local=exposure.all_local,
             )
         )
     return tuple(out)
