@@ -15,7 +15,7 @@ from seawall.core.access import Principal, Role
 from seawall.core.context import Ctx
 from seawall.core.node import Node
 from seawall.core.users import principal_of
-from seawall.errors import AuthenticationFailed, Forbidden
+from seawall.errors import AuthenticationFailed, Forbidden, SeawallError
 from seawall.web.errors import LoginRequired
 
 SESSION_COOKIE = "seawall_session"
@@ -107,12 +107,15 @@ def signed_in(request: Request) -> tuple[Principal, str] | None:
     if kept is not None or not cookie:
         return kept
     node = node_of(request)
-    with node.unit(anonymous(node, request)) as ctx:
-        found = websessions.resolve_session(ctx, cookie)
-        if found is None:
-            return None
-        user, session = found
-        return principal_of(user, source=client_source(request)), session.csrf_token
+    try:
+        with node.unit(anonymous(node, request)) as ctx:
+            found = websessions.resolve_session(ctx, cookie)
+            if found is None:
+                return None
+            user, session = found
+            return principal_of(user, source=client_source(request)), session.csrf_token
+    except SeawallError:  # the database is what failed: the error page goes without the layout
+        return None
 
 
 async def read_form_csrf(request: Request) -> None:
