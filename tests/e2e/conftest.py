@@ -51,6 +51,20 @@ def demo_node(tmp_path: Path) -> Iterator[Node]:
     node.close()
 
 
+@pytest.fixture(scope="module")
+def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A demo Jamaica node served for a whole module, for tests that only read its pages."""
+    from seawall.web.app import create_app
+
+    settings = load_settings(home=tmp_path_factory.mktemp("demo") / "home")
+    node = init_node(settings, "JM", "Jamaica national node", clock=SystemClock())
+    load_demo(node)
+    live = serve_in_thread(create_app(node=node))
+    yield live
+    live.stop()
+    node.close()
+
+
 @pytest.fixture
 def site(demo_node: Node) -> Iterator[LiveServer]:
     from seawall.web.app import create_app

@@ -3,12 +3,11 @@ admin walks the demo node's pages, its charts, forms and htmx swaps."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import pytest
 from playwright.sync_api import ConsoleMessage, Page, expect
 
 from tests.e2e.conftest import sign_in
+from tests.e2e.pages import links
 
 pytestmark = pytest.mark.e2e
 
@@ -19,23 +18,6 @@ document.addEventListener("securitypolicyviolation", (e) => {
   window.__violations.push(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}`);
 });
 """
-SKIP = ("/logout", "/static/", "/taxii2", "/api/", "/metrics")
-DOWNLOADS = ("export", "/report", ".csv", ".json", ".pdf")
-
-
-def _links(page: Page) -> list[str]:
-    hrefs: list[str] = page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
-    here = urlsplit(page.url)
-    found = []
-    for href in hrefs:
-        parts = urlsplit(href)
-        path = parts.path + (f"?{parts.query}" if parts.query else "")
-        if parts.netloc != here.netloc or path.startswith(SKIP) or "lang=" in parts.query:
-            continue
-        if any(d in path for d in DOWNLOADS):
-            continue
-        found.append(path)
-    return found
 
 
 def test_no_page_breaks_the_content_security_policy(page: Page) -> None:
@@ -65,7 +47,7 @@ def test_no_page_breaks_the_content_security_policy(page: Page) -> None:
         assert "script-src 'self'" in response.headers.get("content-security-policy", ""), path
         page.wait_for_load_state("networkidle")
         reported += [f"{path}: {v}" for v in page.evaluate("window.__violations")]
-        queue += [link for link in _links(page) if link not in seen]
+        queue += [link for link in links(page) if link not in seen]
     assert len(seen) >= 25, sorted(seen)
     for expected in ("/assess", "/intel", "/embassy", "/admin/users", "/audit"):
         assert expected in seen
