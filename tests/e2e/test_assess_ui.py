@@ -188,11 +188,13 @@ def test_a_round_from_creation_to_published_report(page: Page, tmp_path: Path) -
     pdf = tmp_path / "report.pdf"
     pdf_download.value.save_as(pdf)
     assert pdf.read_bytes().startswith(b"%PDF")
-    with page.expect_download() as html_download:
+    with page.expect_popup() as html_report:  # the HTML report opens as a page, in a new tab
         page.click("#report-html")
-    html = tmp_path / "report.html"
-    html_download.value.save_as(html)
-    assert "Monthly restore drills from two sites" in html.read_text()
+    report = html_report.value
+    expect(report.locator("body")).to_contain_text("Monthly restore drills from two sites")
+    # Its own policy lets its styles in: a <style> the policy refused would have no sheet.
+    assert report.evaluate("[...document.querySelectorAll('style')].every((s) => s.sheet)")
+    report.close()
 
     page.goto(round_url)
     with page.expect_download() as json_download:

@@ -4,7 +4,9 @@ what was left out and where every round came from, as HTML, PDF, from the CLI an
 from __future__ import annotations
 
 import re
+from base64 import b64encode
 from collections.abc import Iterator
+from hashlib import sha256
 from pathlib import Path
 
 import httpx
@@ -178,10 +180,16 @@ def test_the_region_page_offers_the_regional_report(server: LiveServer) -> None:
         html = http.get("/assess/region/report.html", params={"group": "CARICOM"})
         assert html.status_code == 200
         assert html.headers["content-type"].startswith("text/html")
-        assert (
-            'filename="seawall-region-caricom-cmm-2021-report.html"'
-            in (html.headers["content-disposition"])
+        # The HTML report opens as a page (not a download), its own <style> and data: charts
+        # allowed by the page's policy, and nothing else.
+        assert html.headers["content-disposition"] == (
+            'inline; filename="seawall-region-caricom-cmm-2021-report.html"'
         )
+        policy = html.headers["content-security-policy"]
+        style = html.text.split("<style>")[1].split("</style>")[0]
+        assert "'sha256-" + b64encode(sha256(style.encode()).digest()).decode() + "'" in policy
+        assert "default-src 'none'" in policy and "img-src data:" in policy
+        assert "script-src" not in policy
         assert '<div class="watermark">SAMPLE</div>' in html.text
         pdf = http.get("/assess/region/report.pdf", params={"group": "CARICOM", "baseline": "2021"})
         assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")

@@ -3,10 +3,13 @@ CSV or JSON."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 
 from seawall.assess import benchmark, indices, rounds
 from seawall.assess.frameworks import DEFAULT_FRAMEWORK, get_framework
@@ -28,6 +31,30 @@ def _download(body: str | bytes, media_type: str, filename: str) -> Response:
     )
 
 
+# A report's own <style> elements, which its page policy lets in by hash.
+_STYLE = re.compile(r"<style>(.*?)</style>", re.DOTALL)
+
+
+def _report_page(html: str, filename: str) -> Response:
+    """An HTML report opened as a page: its own styles and data: charts, nothing else (no
+    script, no request to anywhere); saving it keeps ``filename``."""
+    styles = " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(style.encode()).digest()).decode() + "'"
+        for style in _STYLE.findall(html)
+    )
+    policy = (
+        f"default-src 'none'; style-src {styles}; img-src data:; base-uri 'none'; "
+        "form-action 'none'; frame-ancestors 'none'"
+    )
+    return HTMLResponse(
+        html,
+        headers={
+            "Content-Disposition": f'inline; filename="{filename}"',
+            "Content-Security-Policy": policy,
+        },
+    )
+
+
 @router.get("/assess/report")
 def report_download(
     request: Request,
@@ -38,7 +65,8 @@ def report_download(
     region: str = "CARICOM",
     tlp: str = "",
 ) -> Response:
-    """The nation's report as PDF or HTML, marked ``tlp`` (default TLP:AMBER)."""
+    """The nation's report as PDF (a download) or HTML (a page), marked ``tlp`` (default
+    TLP:AMBER)."""
     if format not in document.FORMATS:
         raise InvalidInput(f"report format {format!r}: choose pdf or html")
     iso2 = normalise_nation(nation or page.who.nation)
@@ -47,7 +75,7 @@ def report_download(
     name = f"seawall-{iso2.lower()}-{framework}-report"
     if format == "pdf":
         return _download(document.render_pdf(html), "application/pdf", f"{name}.pdf")
-    return _download(html, "text/html; charset=utf-8", f"{name}.html")
+    return _report_page(html, f"{name}.html")
 
 
 @router.get("/assess/region/report.{fmt}")
@@ -60,8 +88,8 @@ def region_report_download(
     baseline: int | None = None,
     tlp: str = "",
 ) -> Response:
-    """A region group's regional report as PDF or HTML, in the page's language, marked
-    ``tlp`` (default TLP:CLEAR)."""
+    """A region group's regional report as PDF (a download) or HTML (a page), in the page's
+    language, marked ``tlp`` (default TLP:CLEAR)."""
     if fmt not in regional.FORMATS:
         raise InvalidInput(f"report format {fmt!r}: choose pdf or html")
     built = regional.build_regional_report(page.ctx, group, framework, baseline, tlp or None)
@@ -69,7 +97,7 @@ def region_report_download(
     name = f"seawall-region-{built.view.group.lower()}-{built.view.framework_id}-report"
     if fmt == "pdf":
         return _download(document.render_pdf(html), "application/pdf", f"{name}.pdf")
-    return _download(html, "text/html; charset=utf-8", f"{name}.html")
+    return _report_page(html, f"{name}.html")
 
 
 def _export(data: Any, fmt: str, name: str) -> Response:
