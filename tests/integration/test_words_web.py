@@ -89,6 +89,8 @@ def test_a_repositorys_runs_and_evidence_read_in_the_pages_language(
         )
         backup = {"snapshot": "1a2b3c4d" * 8, "files": 1, "bytes": 2_669_119, "stored_bytes": 0}
         registry.record_run(ctx, repo, "backup", "success", "stored", ctx.now(), backup)
+        drill = {**backup, "rto_measured_seconds": 4.93, "passed": True, "problems": []}
+        registry.record_run(ctx, repo, "drill", "success", "drilled", ctx.now(), drill)
     with closing(viewer) as http:
         english = http.get("/embassy/gov-records?lang=en").text
         assert "1 pack, 5 shares read, 0 problems" in english
@@ -97,6 +99,8 @@ def test_a_repositorys_runs_and_evidence_read_in_the_pages_language(
         assert ">success<" not in spanish and "éxito" in spanish
         assert "snapshot 1a2b3c4d: 1 file, 2.7 MB, 0 B new" in english
         assert "instantánea 1a2b3c4d: 1 archivo, 2,7 MB, 0 B nuevos" in spanish
+        assert "restore drill of 1a2b3c4d: 1 file, 2.7 MB in 4.9 s" in english
+        assert "simulacro de restauración de 1a2b3c4d: 1 archivo, 2,7 MB en 4,9 s" in spanish
 
 
 def test_sites_that_are_folders_on_this_machine_are_said_to_be(

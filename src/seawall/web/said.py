@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from babel.numbers import format_decimal
 from babel.support import NullTranslations
 from jinja2 import pass_context
 from jinja2.runtime import Context
@@ -54,6 +55,32 @@ def _backup(words: NullTranslations, language: str, detail: dict[str, Any]) -> s
     }
 
 
+def _drill(words: NullTranslations, language: str, detail: dict[str, Any]) -> str | None:
+    """A restore drill's figures: ``restore drill of 1a2b3c4d: 11 files, 2.7 MB in 4.9 s``."""
+    snapshot, files, size, seconds = (
+        detail.get(k) for k in ("snapshot", "files", "bytes", "rto_measured_seconds")
+    )
+    if not (isinstance(snapshot, str) and isinstance(files, int) and isinstance(size, int)):
+        return None
+    if not isinstance(seconds, int | float):
+        return None
+    line = words.ngettext(
+        "restore drill of %(snapshot)s: %(num)s file, %(size)s in %(seconds)s s",
+        "restore drill of %(snapshot)s: %(num)s files, %(size)s in %(seconds)s s",
+        files,
+    ) % {
+        "snapshot": snapshot[:8],
+        "num": files,
+        "size": in_bytes(size, language),
+        "seconds": format_decimal(seconds, "#,##0.0", locale=language),
+    }
+    problems = detail.get("problems")
+    if isinstance(problems, list) and problems:
+        count = words.ngettext("%(num)s problem", "%(num)s problems", len(problems))
+        line = f"{line}; {count % {'num': len(problems)}}"
+    return line
+
+
 def _figures(language: str, kind: str, detail: dict[str, Any]) -> str | None:
     """A check's or a backup's figures in ``language``; None for other kinds."""
     words = translations(language)
@@ -61,6 +88,8 @@ def _figures(language: str, kind: str, detail: dict[str, Any]) -> str | None:
         return _counts(words, detail)
     if kind.removeprefix("embassy.") == "backup":
         return _backup(words, language, detail)
+    if kind.removeprefix("embassy.") == "drill":
+        return _drill(words, language, detail)
     return None
 
 
@@ -89,6 +118,8 @@ def evidence_summary(context: Context, record: Any) -> str:
     words = translations(language)
     if record.kind == "embassy.check":
         line = words.gettext("Data embassy check of %(repository)s: %(figures)s")
+    elif record.kind == "embassy.drill":
+        line = words.gettext("Data embassy restore drill of %(repository)s: %(figures)s")
     else:
         line = words.gettext("Data embassy backup of %(repository)s: %(figures)s")
     return line % {"repository": repository, "figures": said}
