@@ -168,7 +168,7 @@ def test_match_logs_lists_the_hits_and_records_sightings(home: Path, tmp_path: P
     )
     table = sw(home, "intel", "match", str(log))
     assert table.code == 0, table.err
-    assert "Read 2 lines (squid) against 1 indicators: 1 matched" in table.err
+    assert "Read 2 lines (squid) against 1 indicator: 1 matched" in table.err
     assert "c2.example" in table.out and "10.0.0.7" in table.out and "TLP:AMBER" in table.out
     done = sw(home, "intel", "match", str(log), "--collection", "seen", "--json")
     assert done.code == 0, done.err

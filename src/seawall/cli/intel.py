@@ -368,7 +368,8 @@ def search_value(
 def _print_match(report: MatchReport, shown: int) -> None:
     formats = ", ".join(sorted(set(report.files.values())))
     _line(
-        f"Read {report.lines:,} lines ({formats}) against {report.indicators:,} indicators: "
+        f"Read {report.lines:,} {'line' if report.lines == 1 else 'lines'} ({formats}) against "
+        f"{report.indicators:,} {'indicator' if report.indicators == 1 else 'indicators'}: "
         f"{len(report.hits):,} matched"
         + (f", {report.not_matchable:,} not matchable from logs" if report.not_matchable else "")
         + (
