@@ -439,7 +439,9 @@ def change_keys(
         if change.adds is None:
             raise
         void = "; the custodian shares handed out open nothing" if change.shares else ""
-        exc.message = f"{exc.message}; the new key slot was taken back{void}: run it again"
+        taken_back = f"the new key slot was taken back{void}: run it again"
+        exc.message = f"{exc.message}; {taken_back}"
+        exc.web_message = f"{exc.web_message}; {taken_back}"
         exc.args = (exc.message,)
         raise
 
