@@ -36,6 +36,8 @@ def test_refusals_and_missing_pages_say_why_in_the_pages_language_and_keep_the_n
         spanish = http.get("/audit?lang=es")
         assert spanish.status_code == 403
         assert "Su rol (viewer) no puede leer el registro de auditoría." in spanish.text
+        fragment = http.get("/audit?lang=en", headers={"HX-Request": "true"})
+        assert fragment.status_code == 403 and 'nav aria-label="Main"' not in fragment.text
         missing = http.get("/no-such-page?lang=en")
         assert missing.status_code == 404 and 'nav aria-label="Main"' in missing.text
         # A missing record points to the page that lists them, not to a command.

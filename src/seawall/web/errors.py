@@ -100,7 +100,9 @@ def error_response(
         templates = request.app.state.templates
         node = request.app.state.node
         language = i18n.choose(request, node.settings.language).language
-        who, csrf = signed_in(request) or (None, "")
+        # A fragment asked for by htmx gets the bare card, never a second layout inside the page.
+        fragment = bool(request.headers.get("hx-request"))
+        who, csrf = (None if fragment else signed_in(request)) or (None, "")
         page: Response = templates.TemplateResponse(
             request,
             "error.html",
