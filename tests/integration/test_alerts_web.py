@@ -79,7 +79,8 @@ def test_a_viewer_sees_alerts_but_cannot_acknowledge_them(
         before = _audit_count(node)
         refused = http.post(f"/alerts/{alert_id}/ack", data={"csrf_token": csrf_of(home)})
         assert refused.status_code == 403
-        assert refused.text.count("cannot operate the data embassy") == 1  # said once, above the list
+        # Said once, above the list.
+        assert refused.text.count("cannot operate the data embassy") == 1
         assert _audit_count(node) == before
     with node.unit(node.operator()) as ctx:
         assert alerts.get_alert(ctx, alert_id).acknowledged_at is None

@@ -42,7 +42,10 @@ def test_only_those_who_act_on_the_pillar_acknowledge(node: Node) -> None:
         row = alerts.raise_alert(ctx, "embassy.schedule.failed", "gov-records check", "x")
         analyst = users.act_as(ctx, "jm-analyst")
         custodian = users.act_as(ctx, "jm-custodian")
-    with node.unit(analyst) as ctx, pytest.raises(Forbidden, match="cannot operate the data embassy"):
+    with (
+        node.unit(analyst) as ctx,
+        pytest.raises(Forbidden, match="cannot operate the data embassy"),
+    ):
         alerts.acknowledge(ctx, row.id)
     with node.unit(custodian) as ctx:
         alerts.acknowledge(ctx, row.id)
