@@ -197,6 +197,8 @@ def main() -> None:
     seawall(home, "intel", "import", str(bundle), "--collection", "feeds", "--json")
     print(f"imported in {time.perf_counter() - start:.1f}s", flush=True)
     bundle.unlink()
+    # A child's peak RSS starts from this process's size when it forks: keep it small.
+    del objects
     fixed = WORK / "values.txt"
     fixed.write_text("\n".join(v for kind in ("domain", "ip", "hash") for v in values[kind]) + "\n")
     cache = home / "cache" / "matching"
