@@ -29,6 +29,13 @@ CULPRIT = """() => {
   return top ? `${top.tagName.toLowerCase()}.${[...top.classList].join('.')}` : '';
 }"""
 
+# Form fields and buttons outside tables (which scroll by design) that stick out of their card:
+# the page is no wider, but the field is cut off where the card scrolls.
+CUT_FIELDS = """() => [...document.querySelectorAll('.card input, .card select, .card button')]
+  .filter((e) => !e.closest('table') && e.offsetParent !== null
+    && e.getBoundingClientRect().right > e.closest('.card').getBoundingClientRect().right + 1)
+  .map((e) => `${e.tagName.toLowerCase()}[name=${e.name || e.id}]`)"""
+
 
 def _name(path: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", path).strip("-")[:90] or "home"
@@ -42,6 +49,7 @@ def _check(page: Page, path: str, overflows: list[str], folder: Path) -> bool:
     wide = page.evaluate(WIDTH)
     if wide > window + 1:
         overflows.append(f"{folder.name}: {path} is {wide} px wide ({page.evaluate(CULPRIT)})")
+    overflows += [f"{folder.name}: {path} cuts {field}" for field in page.evaluate(CUT_FIELDS)]
     page.screenshot(path=str(folder / f"{_name(path)}.png"), full_page=True)
     return True
 
