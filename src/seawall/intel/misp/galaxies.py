@@ -32,6 +32,7 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from seawall.intel.misp.links import event_attributes
 from seawall.intel.misp.mapping import NAMESPACE
 from seawall.intel.tlp import MARKING_IDS, Tlp, marking_id
 from seawall.intel.validation import format_timestamp
@@ -241,17 +242,6 @@ def _relationship(
     return rel
 
 
-def _attributes(event: Mapping[str, Any]) -> Iterator[tuple[Mapping[str, Any], bool]]:
-    for attr in event.get("Attribute") or []:
-        if isinstance(attr, Mapping):
-            yield attr, False
-    for obj in event.get("Object") or []:
-        if isinstance(obj, Mapping):
-            for attr in obj.get("Attribute") or []:
-                if isinstance(attr, Mapping):
-                    yield attr, True
-
-
 def _level(*levels: Tlp | None) -> Tlp | None:
     return max((x for x in levels if x is not None), default=None)
 
@@ -282,7 +272,7 @@ def galaxies_to_stix(
             cluster_to_stix(galaxy, cluster, level),
         )
         on_event.append(made)
-    for attr, in_object in _attributes(event):
+    for attr, in_object in event_attributes(event):
         source = made_by_uuid.get(str(attr.get("uuid") or "").strip().lower())
         if source is None:
             continue

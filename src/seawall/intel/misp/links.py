@@ -57,7 +57,10 @@ def _key(value: Any) -> str:
     return str(value or "").strip().lower()
 
 
-def _attributes(event: Mapping[str, Any]) -> Iterator[tuple[Mapping[str, Any], bool]]:
+def event_attributes(
+    event: Mapping[str, Any],
+) -> Iterator[tuple[Mapping[str, Any], bool]]:
+    """Each attribute of an event, its own and its objects', with whether it sits in an object."""
     for attr in event.get("Attribute") or []:
         if isinstance(attr, Mapping):
             yield attr, False
@@ -173,7 +176,7 @@ def links_to_stix(
     """
     out = Linked()
     seen: set[str] = set() if creator is None else {creator}
-    for attr, in_object in _attributes(event):
+    for attr, in_object in event_attributes(event):
         target = made.get(_key(attr.get("uuid")))
         for sighting in attr.get("Sighting") or []:
             if not isinstance(sighting, Mapping):

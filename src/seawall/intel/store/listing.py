@@ -33,7 +33,7 @@ from seawall.db.models.intel import IntelCollection, IntelObject
 from seawall.errors import Forbidden, InvalidInput, parse_choice
 from seawall.intel.collections import can_read, reader_of
 from seawall.intel.errors import InvalidStixObject
-from seawall.intel.store.reading import StoredObject, newest_visible
+from seawall.intel.store.reading import ROW_COLUMNS, StoredObject, newest_visible
 from seawall.intel.store.visibility import visible
 from seawall.intel.tlp import Tlp, parse_tlp
 from seawall.intel.validation import parse_timestamp
@@ -203,20 +203,7 @@ def _filters(ctx: Ctx, query: ObjectQuery) -> list[ColumnElement[bool]]:
     return where
 
 
-_COLUMNS = (
-    IntelObject.collection_id,
-    IntelObject.stix_id,
-    IntelObject.type,
-    IntelObject.version,
-    IntelObject.date_added,
-    IntelObject.spec_version,
-    IntelObject.tlp,
-    IntelObject.created_by_ref,
-    IntelObject.body,
-    IntelObject.owner_nation,
-    IntelObject.owner_org,
-    IntelObject.submitted_by,
-)
+_COLUMNS = (IntelObject.collection_id, *ROW_COLUMNS)
 _TLPS = tuple(sorted(Tlp))
 
 

@@ -303,8 +303,8 @@ def conditions_of(shape: Shape) -> tuple[ColumnElement[bool], ...]:
 
 _TLPS = tuple(sorted(Tlp))  # a level by its stored value, without the enum's lookup
 
-_PAGE_COLUMNS = (
-    IntelObject.seq,
+# What a listing reads of a version, after the column that orders or scopes it.
+ROW_COLUMNS = (
     IntelObject.stix_id,
     IntelObject.type,
     IntelObject.version,
@@ -317,6 +317,7 @@ _PAGE_COLUMNS = (
     IntelObject.owner_org,
     IntelObject.submitted_by,
 )
+_PAGE_COLUMNS = (IntelObject.seq, *ROW_COLUMNS)
 
 
 @lru_cache(maxsize=512)
@@ -411,6 +412,7 @@ def _exists(ctx: Ctx, collection: IntelCollection, object_id: str) -> bool:
 __all__ = [
     "DEFAULT_LIMIT",
     "MAX_LIMIT",
+    "ROW_COLUMNS",
     "Filters",
     "Page",
     "Shape",
