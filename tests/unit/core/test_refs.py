@@ -6,8 +6,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from seawall.core import alerts
+from seawall.core.node import Node
 from seawall.core.refs import MIN_PREFIX, match_prefix
-from seawall.errors import AmbiguousId
+from seawall.errors import AmbiguousId, NotFound
 
 IDS = ["68f3eebe-6c01", "68f3eeff-0000", "9a0b1c2d-3e4f", "abc"]
 
@@ -41,3 +43,12 @@ def test_any_prefix_finds_its_id_or_refuses(ids: list[str], data: st.DataObject)
     else:
         with pytest.raises(AmbiguousId):
             match_prefix(ref, "round", ids, str)
+
+
+@pytest.mark.parametrize("ref", ["%%%%", "____", "%_%_", "68f3%", "____-____"])
+def test_like_wildcards_in_a_prefix_match_only_themselves(any_node: Node, ref: str) -> None:
+    with any_node.unit(any_node.operator()) as ctx:
+        for subject in ("gov-records", "land-registry", "tax-office"):
+            alerts.raise_alert(ctx, "embassy.rpo.exceeded", subject, "7h old")
+    with any_node.unit(any_node.operator()) as ctx, pytest.raises(NotFound):
+        alerts.get_alert(ctx, ref)
