@@ -55,7 +55,7 @@ def import_bundle(state: CliState, file: Path, alias: str, as_json: bool) -> Non
             soft_wrap=True,
         )
         for ref in report.rejected:
-            err_console.print(f"rejected {ref.id}: {ref.message}", highlight=False, soft_wrap=True)
+            err_console.print(f"rejected {ref.message}", highlight=False, soft_wrap=True)
     if report.rejected:
         raise click.exceptions.Exit(InvalidInput.exit_code)
 

@@ -110,7 +110,13 @@ def read_bundle(data: bytes, name: str = "input") -> list[dict[str, Any]]:
     listed = document.get("objects") or []
     if not isinstance(listed, list):
         raise NotAnAttackBundle(f"{name} is not a STIX bundle: its objects are not a list")
-    objects = [o for o in listed if isinstance(o, dict)]
+    # Refused whole rather than skipped: a stray value would otherwise vanish unreported.
+    for place, obj in enumerate(listed, 1):
+        if not isinstance(obj, dict):
+            raise NotAnAttackBundle(
+                f"{name}: object {place} is not a JSON object; nothing was imported"
+            )
+    objects: list[dict[str, Any]] = listed
     if not any(_is_attack(o) for o in objects):
         raise NotAnAttackBundle(
             f"{name} is a STIX bundle but not MITRE ATT&CK: it has no matrix, tactic or "

@@ -143,6 +143,14 @@ def test_a_bundle_whose_objects_are_not_a_list_is_refused_in_one_line(objects: A
         attack.read_bundle(data, "hostile.json")
 
 
+@pytest.mark.parametrize("stray", [5, "attack-pattern--1", None, ["x"]])
+def test_a_bundle_with_an_object_that_is_not_an_object_is_refused_whole(stray: Any) -> None:
+    bundle = json.loads(ICS.read_bytes())
+    bundle["objects"].insert(2, stray)
+    with pytest.raises(NotAnAttackBundle, match="object 3 is not a JSON object"):
+        attack.read_bundle(json.dumps(bundle).encode(), "hostile.json")
+
+
 def test_a_bundle_past_the_size_limit_is_refused_before_it_is_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
