@@ -50,6 +50,15 @@ def test_the_core_keeps_each_reader_to_their_nation_and_refuses_without_the_righ
         audit.page(ctx, audit.AuditFilter(), PageRequest(10))
 
 
+@pytest.mark.parametrize("action", ["%", "_", "user%", "us_r", "%.%"])
+def test_an_action_filter_of_like_wildcards_matches_only_itself(node: Node, action: str) -> None:
+    _two_nations(node)
+    with node.unit(_principal(node, "jm-admin")) as ctx:
+        assert audit.page(ctx, audit.AuditFilter(action="user"), PageRequest(10)).items
+        assert audit.page(ctx, audit.AuditFilter(action=action), PageRequest(10)).items == []
+        assert audit.search(ctx.db, audit.AuditFilter(action=action)) == []
+
+
 def test_no_edge_shows_another_nations_entries(node: Node, live_server: LiveServer) -> None:
     _two_nations(node)
     with node.unit(node.operator()) as ctx:

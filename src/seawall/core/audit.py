@@ -209,7 +209,8 @@ def _filtered(f: AuditFilter) -> Select[AuditEntry]:
         stmt = stmt.where(AuditEntry.actor == f.actor)
     if f.action:
         stmt = stmt.where(
-            (AuditEntry.action == f.action) | AuditEntry.action.startswith(f.action + ".")
+            (AuditEntry.action == f.action)
+            | AuditEntry.action.startswith(f.action + ".", autoescape=True)
         )
     if f.target:
         stmt = stmt.where(AuditEntry.target == f.target)
