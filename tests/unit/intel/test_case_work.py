@@ -169,6 +169,8 @@ def test_tasks_are_added_completed_reopened_moved_and_deleted_in_order(any_team:
         assert [t.title[:4] for t in left.tasks] == ["Ask ", "Warn"]
         with pytest.raises(CaseTaskNotFound, match="1 to 2"):
             cases.set_task_state(ctx, case.id, "9", TaskState.DONE)
+        with pytest.raises(CaseTaskNotFound, match="no task '1111"):
+            cases.set_task_state(ctx, case.id, "1" * 5000, TaskState.DONE)  # past int()'s digits
         with pytest.raises(InvalidInput, match="needs a title"):
             cases.add_task(ctx, case.id, "   ")
         with pytest.raises(UnknownAssignee):

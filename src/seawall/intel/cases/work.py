@@ -81,14 +81,14 @@ def _task(ctx: Ctx, case_id: str, task_ref: str) -> tuple[IntelCaseTask, list[In
     """A task of the caller's nation by its number (from 1) or id, and the whole list."""
     rows = task_rows(ctx, case_id)
     wanted = task_ref.strip()
-    if wanted.isascii() and wanted.isdigit() and 0 < int(wanted) <= len(rows):
+    # Digits checked, and counted, before int(): past 4,300 digits int() raises.
+    if wanted.isascii() and wanted.isdigit() and len(wanted) < 10 and 0 < int(wanted) <= len(rows):
         return rows[int(wanted) - 1], rows
     for row in rows:
         if row.id == wanted:
             return row, rows
-    raise CaseTaskNotFound(
-        f"no task {task_ref!r} on this case: give its number (1 to {len(rows)}) or id"
-    )
+    given = "this case has no tasks" if not rows else f"give its number (1 to {len(rows)}) or id"
+    raise CaseTaskNotFound(f"no task {task_ref[:40]!r} on this case: {given}")
 
 
 def add_task(ctx: Ctx, ref: str, title: str, assignee: str | None = None) -> Case:
