@@ -24,14 +24,23 @@ def listening_inodes(port: int, proc: Path = Path("/proc")) -> set[str]:
     found: set[str] = set()
     for table in ("tcp", "tcp6"):
         try:
-            lines = (proc / "net" / table).read_text().splitlines()[1:]
+            lines = (proc / "net" / table).read_text(errors="replace").splitlines()[1:]
         except OSError:
             continue
         for line in lines:
             fields = line.split()
-            if len(fields) > 9 and fields[3] == LISTEN and int(fields[1].split(":")[1], 16) == port:
+            if len(fields) > 9 and fields[3] == LISTEN and _port_of(fields[1]) == port:
                 found.add(fields[9])
     return found
+
+
+def _port_of(address: str) -> int | None:
+    """The port of a ``/proc/net/tcp`` address (``0100007F:1F40``); None for one unreadable."""
+    _, colon, port = address.rpartition(":")
+    try:
+        return int(port, 16) if colon else None
+    except ValueError:
+        return None
 
 
 def holders(port: int, proc: Path = Path("/proc")) -> list[tuple[int, str]]:
@@ -40,7 +49,11 @@ def holders(port: int, proc: Path = Path("/proc")) -> list[tuple[int, str]]:
     found: list[tuple[int, str]] = []
     if not inodes:
         return found
-    for entry in proc.iterdir():
+    try:
+        entries = list(proc.iterdir())
+    except OSError:  # no process table to read: the caller says "another user's process"
+        return found
+    for entry in entries:
         if not entry.name.isdigit():
             continue
         if _links(entry / "fd") & inodes:

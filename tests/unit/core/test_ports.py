@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 import os
 import socket
+from pathlib import Path
 
 import pytest
 
 from seawall.core.logs import configure_logging
-from seawall.core.ports import check_port, holders
+from seawall.core.ports import check_port, holders, listening_inodes
 from seawall.errors import PortUnavailable
 
 
@@ -42,3 +43,22 @@ def test_weasyprint_layout_warnings_stay_out_of_the_console() -> None:
 def _comm() -> str:
     with open(f"/proc/{os.getpid()}/comm") as handle:
         return handle.read().strip()
+
+
+def test_odd_lines_in_proc_are_passed_over(tmp_path: Path) -> None:
+    (tmp_path / "net").mkdir()
+    header = (
+        "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt uid inode\n"
+    )
+    good = (
+        "1: 0100007F:1F40 00000000:0000 0A 00000000:00000000 00:00000000 00000000 1000 0 4242 1\n"
+    )
+    odd = [
+        "   0: 0100007F 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000 0 1 1\n",
+        "   2: 0100007F:ZZZZ 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000 0 2 1\n",
+        "   3: truncated\n",
+    ]
+    (tmp_path / "net" / "tcp").write_text(header + "".join(odd) + good)
+    (tmp_path / "net" / "tcp6").write_bytes(b"\xff\xfe not text\n\x00")
+    assert listening_inodes(8000, tmp_path) == {"4242"}
+    assert holders(8000, tmp_path) == []  # no process directories here
