@@ -32,6 +32,7 @@ from seawall.intel.techniques import (
     newest_visible,
     not_mitre,
     some_version_names,
+    some_version_refers,
     tactic_name,
     technique_url,
 )
@@ -45,6 +46,8 @@ DOMAINS = {
 _NOT_LINKED = frozenset(
     {"attack-pattern", "relationship", "identity", "marking-definition", "report", "sighting"}
 )
+# Linked object ids bound into one read of their sightings (well under every database's limit).
+_IDS_PER_READ = 2000
 SHADES = 5
 """Colour steps of a cell: 0 (nothing) to SHADES - 1 (the top score)."""
 
@@ -195,15 +198,27 @@ def _links(ctx: Ctx, patterns: Mapping[str, Held], nation: str | None) -> _Links
             if ref.partition("--")[0] not in _NOT_LINKED:
                 for ident in held:
                     link(ident, ref, report)
-    linked = {o for pairs in out.objects.values() for _, o in pairs}
+    linked = sorted({o for pairs in out.objects.values() for _, o in pairs})
     seen: dict[str, set[tuple[str, str]]] = {}
-    for sighting in newest_visible(ctx, ["sighting"]).values():
+    for sighting in _sightings_of(ctx, linked):
         of = str(sighting.body.get("sighting_of_ref"))
         if of in linked and (nation is None or sighting.owner_nation == nation):
             seen.setdefault(of, set()).add((sighting.owner_nation, sighting.id))
     for ident, pairs in out.objects.items():
         out.sightings[ident] = {s for _, o in pairs for s in seen.get(o, set())}
     return out
+
+
+def _sightings_of(ctx: Ctx, linked: list[str]) -> list[Held]:
+    """The newest visible sightings of the ``linked`` objects: the database picks them out of
+    every sighting, a bounded list of ids at a time."""
+    dialect = ctx.db.get_bind().dialect.name
+    found: dict[str, Held] = {}
+    for start in range(0, len(linked), _IDS_PER_READ):
+        chunk = linked[start : start + _IDS_PER_READ]
+        sighted = some_version_refers(dialect, "sighting", "sighting_of_ref", chunk)
+        found.update(newest_visible(ctx, ["sighting"], sighted))
+    return list(found.values())
 
 
 def _matrices(ctx: Ctx) -> dict[str, Held]:

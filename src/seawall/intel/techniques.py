@@ -20,7 +20,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, not_, or_, select
+from sqlalchemy import ColumnElement, and_, cast, func, not_, or_, select
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import aliased
 
 from seawall.core.access import Perm, require
@@ -165,6 +166,25 @@ def some_version_names(kind: str, needles: Iterable[str]) -> ColumnElement[bool]
     )
 
 
+def some_version_refers(
+    dialect: str, kind: str, prop: str, ids: Iterable[str]
+) -> ColumnElement[bool]:
+    """SQL: some version of the object (of type ``kind``) has one of ``ids`` as its top-level
+    ``prop`` (a sighting's ``sighting_of_ref``), read by the database from the stored JSON.
+
+    As in :func:`some_version_names`, every version of such an object is then read.
+    """
+    other = aliased(IntelObject)
+    value: ColumnElement[Any] = (
+        cast(other.body, JSONB)[prop].astext
+        if dialect == "postgresql"
+        else func.json_extract(other.body, f"$.{prop}")
+    )
+    return IntelObject.stix_id.in_(
+        select(other.stix_id).where(other.type == kind, value.in_(list(ids)))
+    )
+
+
 def _holding(kind: str, ids: Iterable[str]) -> ColumnElement[bool]:
     # A JSON body names an id as "<id>"; the quotes keep one id from matching a longer one.
     return some_version_names(kind, [f'"{i}"' for i in ids])
@@ -251,6 +271,7 @@ __all__ = [
     "not_mitre",
     "phases_of",
     "some_version_names",
+    "some_version_refers",
     "tactic_name",
     "tactic_names",
     "technique_url",
