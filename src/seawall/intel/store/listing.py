@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, NamedTuple
 
@@ -28,15 +28,13 @@ from sqlalchemy import (
 
 from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
-from seawall.core.paging import Page, PageRequest, Sort, parse_limit, sql_page
+from seawall.core.paging import Page, PageRequest, Sort, parse_day, parse_limit, sql_page
 from seawall.db.models.intel import IntelCollection, IntelObject
-from seawall.errors import Forbidden, InvalidInput, parse_choice
+from seawall.errors import Forbidden, parse_choice
 from seawall.intel.collections import can_read, reader_of
-from seawall.intel.errors import InvalidStixObject
 from seawall.intel.store.reading import ROW_COLUMNS, StoredObject, newest_visible
 from seawall.intel.store.visibility import visible
 from seawall.intel.tlp import Tlp, parse_tlp
-from seawall.intel.validation import parse_timestamp
 
 
 class Order(StrEnum):
@@ -105,8 +103,8 @@ class ObjectQuery:
             types=_split(type),
             tlps=tuple(parse_tlp(t) for t in _split(tlp)),
             state=parse_choice(State, "state", state) if state.strip() else None,
-            added_from=_moment(added_from, "from"),
-            added_to=_moment(added_to, "to", day_end=True),
+            added_from=parse_day(added_from, "from"),
+            added_to=parse_day(added_to, "to", day_end=True),
             creator=creator.strip()[:300],
             order=parse_choice(Order, "sort", sort) if sort.strip() else Order.NEWEST,
             page=PageRequest(parse_limit(limit), cursor.strip() if cursor else None),
@@ -120,26 +118,6 @@ class ObjectQuery:
 
 def _split(value: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in value.split(",") if v.strip())
-
-
-def _moment(value: str, what: str, day_end: bool = False) -> datetime | None:
-    """A date (``2026-11-01``: the day's start, or with ``day_end`` the next day's, so the
-    day is included) or a STIX timestamp, in UTC, or InvalidInput."""
-    text = value.strip()
-    if not text:
-        return None
-    day = len(text) == 10
-    try:
-        moment = parse_timestamp(f"{text}T00:00:00Z" if day else text, "", what)
-    except InvalidStixObject:
-        raise InvalidInput(
-            f"{what} {text[:40]!r} is not a date like 2026-11-01 or a time like "
-            "2026-11-01T12:00:00Z"
-        ) from None
-    try:
-        return moment + timedelta(days=1) if day and day_end else moment
-    except OverflowError:  # the day after 9999-12-31
-        raise InvalidInput(f"{what} {text[:40]!r} is not a date before 9999-12-31") from None
 
 
 class Listed(NamedTuple):
