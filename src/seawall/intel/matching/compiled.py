@@ -19,15 +19,17 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Sequence
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import polars as pl
 from sqlalchemy import case, func, select
 
 from seawall.core.context import Ctx
+from seawall.core.logs import log
 from seawall.db.models.intel import IntelCollection, IntelObject
 from seawall.intel import decay
 from seawall.intel.collections import reader_of
@@ -226,44 +228,56 @@ def cache_key(ctx: Ctx, collections: Sequence[IntelCollection]) -> str:
 
 def read_cached(folder: Path, key: str) -> Compiled | None:
     """The set cached under ``key``, or None when there is none (or it cannot be read)."""
-    meta = folder / f"{key}.json"
     try:
-        found = json.loads(meta.read_text())
+        found = json.loads((folder / f"{key}.json").read_text())
+        not_matchable = int(found["not_matchable"])
         indicators = pl.read_ipc(folder / f"{key}.indicators.arrow")
         parts = pl.read_ipc(folder / f"{key}.parts.arrow")
         labels = pl.scan_ipc(folder / f"{key}.labels.arrow")
         label_schema = dict(labels.collect_schema())
-    except (OSError, ValueError, pl.exceptions.PolarsError):
-        return None
+    except (OSError, ValueError, TypeError, KeyError, pl.exceptions.PolarsError):
+        return None  # a damaged set is compiled again, and written over
     if (
         dict(indicators.schema) != INDICATOR_SCHEMA
         or dict(parts.schema) != PART_SCHEMA
         or label_schema != LABEL_SCHEMA
     ):
         return None
-    return Compiled(indicators, labels, parts, int(found["not_matchable"]))
+    return Compiled(indicators, labels, parts, not_matchable)
 
 
 def write_cached(folder: Path, key: str, compiled: Compiled) -> None:
-    """Cache ``compiled`` under ``key`` (readable by the node's user only); older sets go."""
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    """Cache ``compiled`` under ``key`` (readable by the node's user only); older sets go.
+
+    A cache that cannot be written is left as it is: the set was compiled all the same.
+    """
     tables = {
         "indicators": compiled.indicators,
         "labels": compiled.labels.collect(),
         "parts": compiled.parts,
     }
-    for name, table in tables.items():
-        target = folder / f"{key}.{name}.arrow"
-        temporary = target.with_suffix(f".{os.getpid()}.tmp")
-        table.write_ipc(temporary)
-        temporary.chmod(0o600)
-        temporary.replace(target)
-    meta = folder / f"{key}.json"
-    temporary = meta.with_suffix(f".{os.getpid()}.tmp")
-    temporary.write_text(json.dumps({"not_matchable": compiled.not_matchable}))
-    temporary.chmod(0o600)
-    temporary.replace(meta)  # written last: a set is there once its meta is
-    _prune(folder)
+    meta = json.dumps({"not_matchable": compiled.not_matchable}).encode()
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        for name, table in tables.items():
+            _publish(folder / f"{key}.{name}.arrow", table.write_ipc)
+        _publish(folder / f"{key}.json", lambda file: file.write(meta))  # last: the set is there
+        _prune(folder)
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        log.warning("intel.match.cache_unwritable", folder=str(folder), error=str(exc))
+
+
+def _publish(target: Path, write: Callable[[BinaryIO], object]) -> None:
+    """Write ``target`` in one step, through a new file only the node's user may open
+    (created exclusively, so a name planted in the folder is never followed)."""
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            write(file)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def _prune(folder: Path) -> None:
