@@ -6,7 +6,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import suppress
 from datetime import datetime
 from pathlib import Path
@@ -70,14 +70,17 @@ def _least_width(header: str, values: list[str], key: bool) -> int:
 
 
 def fit_columns(
-    columns: Sequence[str], cells: list[list[str]], width: int, drop: Sequence[str] = ()
+    columns: Sequence[str],
+    keys: Sequence[bool],
+    least: Sequence[int],
+    width: int,
+    drop: Sequence[str] = (),
 ) -> list[int]:
-    """The indexes of the columns shown at ``width``: all of them when they fit, else without
-    the columns named in ``drop`` (the least important first), then the text columns,
-    rightmost first, then the other one-word columns; never the first column nor an id,
-    name or number column people type back."""
-    keys = [_is_key(c, [row[i] for row in cells]) for i, c in enumerate(columns)]
-    least = [_least_width(c, [row[i] for row in cells], keys[i]) for i, c in enumerate(columns)]
+    """The indexes of the columns shown at ``width`` (each column a key or not, and its
+    least width): all of them when they fit, else without the columns named in ``drop``
+    (the least important first), then the text columns, rightmost first, then the other
+    one-word columns; never the first column nor an id, name or number column people type
+    back."""
     shown = list(range(len(columns)))
     droppable = [columns.index(name) for name in drop if name in columns]
     droppable += [i for i in reversed(shown[1:]) if not keys[i]]
@@ -107,7 +110,9 @@ def emit_table(
     if not cells:
         console.print(Text(f"{title}: nothing found"), highlight=False)
         return
-    shown = fit_columns(columns, cells, console.width, drop)
+    keys = [_is_key(c, [row[i] for row in cells]) for i, c in enumerate(columns)]
+    least = [_least_width(c, [row[i] for row in cells], keys[i]) for i, c in enumerate(columns)]
+    shown = fit_columns(columns, keys, least, console.width, drop)
     left_out = [c for i, c in enumerate(columns) if i not in shown]
     caption = f"not shown at this width: {', '.join(left_out)} (see --json)" if left_out else None
     table = Table(
@@ -118,10 +123,8 @@ def emit_table(
         caption_justify="left",
     )
     for index in shown:
-        values = [row[index] for row in cells]
-        if _is_key(columns[index], values):
-            whole = _least_width(columns[index], values, key=True)
-            table.add_column(columns[index], no_wrap=True, min_width=whole, overflow="fold")
+        if keys[index]:
+            table.add_column(columns[index], no_wrap=True, min_width=least[index], overflow="fold")
         else:
             table.add_column(columns[index], overflow="fold")
     for row in cells:
@@ -209,18 +212,42 @@ def writable(path: Path) -> Path:
 
 def write_file(path: Path, data: bytes, mode: int = 0o644) -> None:
     """Write ``data`` to ``path`` whole or not at all: a temporary file renamed into place."""
-    partial = path.with_name(f".{path.name}.partial")
+    write_files(path.parent, {path.name: data}, mode, make=False)
+
+
+def write_files(
+    directory: Path, files: Mapping[str, bytes], mode: int = 0o644, make: bool = True
+) -> None:
+    """Write each file into ``directory`` (made when missing, if ``make``), every one or
+    none: all are written to temporary files first and renamed into place only then, so a
+    reader never finds some of a set (rules without the lists they read) or half a file."""
+    blocked = next((directory / n for n in files if (directory / n).is_dir()), None)
+    if blocked is not None:
+        raise InvalidInput(f"{blocked} is a directory: give the name of a file to write")
+    made = make and not directory.exists()
+    written: list[tuple[Path, Path]] = []
+    target = directory  # what the error names: the file asked for, never its .partial
     try:
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        partial.replace(path)
+        if make:
+            directory.mkdir(exist_ok=True)
+        for name, data in files.items():
+            target = directory / name
+            written.append((directory / f".{name}.partial", target))
+            fd = os.open(written[-1][0], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+        for partial, target in written:
+            partial.replace(target)
     except OSError as exc:
-        with suppress(OSError):
-            partial.unlink()
-        raise InvalidInput(f"cannot write {path}: {exc.strerror}; write elsewhere") from None
+        for partial, _ in written:
+            with suppress(OSError):
+                partial.unlink()
+        if made:
+            with suppress(OSError):
+                directory.rmdir()
+        raise InvalidInput(f"cannot write {target}: {exc.strerror}; write elsewhere") from None
 
 
 def ask_secret(label: str, env: str, confirm: bool = True) -> str:
