@@ -70,6 +70,21 @@ def test_since_takes_a_date_a_time_or_a_span_back() -> None:
         parse_since("yesterday", now)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "99999999999d",
+        "9" * 400 + "w",
+        "\u00b2d",
+        "0001-01-01T00:00+05:00",
+        "9999-12-31T23:00-05:00",
+    ],
+)
+def test_since_out_of_range_or_in_other_digits_is_refused(text: str) -> None:
+    with pytest.raises(InvalidInput, match="--since"):
+        parse_since(text, datetime(2026, 12, 7, 12, 30, tzinfo=UTC))
+
+
 def test_a_hunt_widens_the_compiled_windows_every_matching_path_reads() -> None:
     from seawall.intel.matching.compiled import Compiled, Indicator
     from seawall.intel.matching.observables import Kind, Observable

@@ -83,18 +83,17 @@ def parse_since(text: str, now: datetime) -> datetime:
     """When a retro-hunt starts: a date (its first moment, UTC), a date and time (UTC unless
     it carries an offset), or a span back from ``now`` (``90m``, ``24h``, ``7d``, ``2w``)."""
     plain = text.strip()
-    unit = _UNITS.get(plain[-1:].lower())
-    if unit is not None and plain[:-1].isdigit():
-        return now - timedelta(seconds=int(plain[:-1]) * unit)
+    unit, count = _UNITS.get(plain[-1:].lower()), plain[:-1]
     try:
-        return datetime.combine(date.fromisoformat(plain), time.min, UTC)
-    except ValueError:
-        pass
-    try:
-        when = datetime.fromisoformat(plain)
-    except ValueError:
+        if unit is not None and count.isascii() and count.isdigit():
+            return now - timedelta(seconds=int(count) * unit)
+        try:
+            return datetime.combine(date.fromisoformat(plain), time.min, UTC)
+        except ValueError:
+            when = datetime.fromisoformat(plain)
+        return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    except (ValueError, OverflowError):  # OverflowError: before year 1 or after 9999
         raise InvalidInput(
             f"--since {text!r} is not a time; give a date (2026-12-01), a date and time "
             "('2026-12-01 18:00', UTC unless it has an offset) or a span back (24h, 7d)"
         ) from None
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
