@@ -4,56 +4,37 @@ objects and graph as each analyst may see them, the holder's actions, and the CL
 from __future__ import annotations
 
 import re
-import uuid
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 
-from seawall.core import organisations, tokens, users, websessions
 from seawall.core.access import Principal, Role
 from seawall.core.node import Node
 from seawall.intel import cases as casework
 from seawall.intel.collections import Audience, create_collection, get_collection
 from seawall.intel.search import history
 from seawall.intel.store import writing
-from seawall.intel.tlp import Tlp, marking_id
+from seawall.intel.tlp import Tlp
 from seawall.web.deps import SESSION_COOKIE
+from tests.banks import two_banks
 from tests.cli import run_seawall
 from tests.conftest import LiveServer
+from tests.html import section
 from tests.integration.test_intel_bad_input import csrf_of
+from tests.stix import STAMP, domain, relationship, stix
+from tests.stix import indicator as stix_indicator
 
-STAMP = "2026-11-01T10:00:00.000Z"
 DOMAIN = "lure.example"
 
 
-def sid(kind: str, n: int) -> str:
-    return f"{kind}--{uuid.UUID(int=n, version=4)}"
-
-
-def obj(kind: str, n: int, tlp: Tlp = Tlp.GREEN, **props: Any) -> dict[str, Any]:
-    return {
-        "type": kind,
-        "spec_version": "2.1",
-        "id": sid(kind, n),
-        "created": STAMP,
-        "modified": STAMP,
-        "object_marking_refs": [marking_id(tlp)],
-        **props,
-    }
-
-
 def indicator(n: int, name: str, tlp: Tlp = Tlp.GREEN, **extra: Any) -> dict[str, Any]:
-    return obj(
-        "indicator",
+    return stix_indicator(
         n,
+        domain(DOMAIN.upper()),
         tlp,
         name=name,
-        pattern=f"[domain-name:value = '{DOMAIN.upper()}']",
-        pattern_type="stix",
-        valid_from=STAMP,
         valid_until="2026-12-01T00:00:00.000Z",
         **extra,
     )
@@ -62,23 +43,11 @@ def indicator(n: int, name: str, tlp: Tlp = Tlp.GREEN, **extra: Any) -> dict[str
 LURE = indicator(1, "Lure domain")
 BANK_ONLY = indicator(2, "Bank A lure", Tlp.RED)
 AMBER = indicator(3, "National lure", Tlp.AMBER)
-RAT = obj("malware", 4, name="BadRAT", is_family=True)
-REL = obj(
-    "relationship",
-    5,
-    relationship_type="indicates",
-    source_ref=LURE["id"],
-    target_ref=RAT["id"],
-)
-CREW = obj("intrusion-set", 8, name="Lure Crew")
-USES = obj(
-    "relationship",
-    9,
-    relationship_type="uses",
-    source_ref=CREW["id"],
-    target_ref=RAT["id"],
-)
-REPORT = obj(
+RAT = stix("malware", 4, name="BadRAT", is_family=True)
+REL = relationship(5, LURE["id"], "indicates", RAT["id"])
+CREW = stix("intrusion-set", 8, name="Lure Crew")
+USES = relationship(9, CREW["id"], "uses", RAT["id"])
+REPORT = stix(
     "report",
     6,
     name="Lure campaign report",
@@ -103,32 +72,17 @@ class Analysts:
 
 @pytest.fixture
 def analysts(node: Node, live_server: LiveServer) -> Analysts:
-    principals: dict[str, Principal] = {}
-    cookies: dict[str, str] = {}
-    bearer: dict[str, str] = {}
     with node.unit(node.operator()) as ctx:
-        orgs = {
-            name: organisations.add_org(ctx, f"Bank {name.upper()}", "data_custodian").id
-            for name in ("a", "b")
-        }
-        for who, org in (("x", orgs["a"]), ("y", orgs["b"])):
-            user = users.add_user(ctx, f"{who}-analyst", "analyst", org=org)
-            principals[who] = users.principal_of(user)
-            cookies[who] = websessions.open_session(ctx, user, timedelta(hours=1)).cookie
-            bearer[who] = tokens.create_token(ctx, "t", [], username=user.username).value
-    with node.unit(principals["x"]) as ctx:
+        banks = two_banks(ctx)
+    with node.unit(banks.principals["x"]) as ctx:
         create_collection(ctx, "region", "Region", None, "green")
-        create_collection(ctx, "bank-a", "Bank A", Audience(organisations=(orgs["a"],)), "red")
+        bank_a = Audience(organisations=(banks.orgs["a"],))
+        create_collection(ctx, "bank-a", "Bank A", bank_a, "red")
         writing.add_objects(
             ctx, get_collection(ctx, "region"), [LURE, AMBER, RAT, REL, REPORT, CREW, USES]
         )
         writing.add_objects(ctx, get_collection(ctx, "bank-a"), [BANK_ONLY])
-    return Analysts(node, live_server, principals["x"], cookies, bearer)
-
-
-def section(page: str, name: str) -> str:
-    found = re.search(rf'id="{name}".*?</section>', page, re.S)
-    return found.group(0) if found else ""
+    return Analysts(node, live_server, banks.principals["x"], banks.cookies, banks.bearer)
 
 
 def correlated_names(page: str) -> set[str]:

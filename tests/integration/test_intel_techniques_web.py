@@ -4,65 +4,33 @@ techniques they may read, in every language."""
 from __future__ import annotations
 
 import re
-import uuid
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from seawall.core import organisations, tokens, users, websessions
 from seawall.core.node import Node
 from seawall.intel import attack
 from seawall.intel import cases as casework
 from seawall.intel.collections import Audience, create_collection, get_collection
 from seawall.intel.store import writing
-from seawall.intel.tlp import Tlp, marking_id
+from seawall.intel.tlp import Tlp
 from seawall.web.deps import SESSION_COOKIE
+from tests.banks import two_banks
 from tests.conftest import LiveServer
+from tests.html import section
+from tests.stix import domain, indicator, relationship, sid
 
 DATA = Path(__file__).parents[1] / "data" / "attack"
-STAMP = "2026-11-01T10:00:00.000Z"
-
-
-def sid(kind: str, n: int) -> str:
-    return f"{kind}--{uuid.UUID(int=n, version=4)}"
-
-
-def obj(kind: str, n: int, tlp: Tlp, **props: Any) -> dict[str, Any]:
-    return {
-        "type": kind,
-        "spec_version": "2.1",
-        "id": sid(kind, n),
-        "created": STAMP,
-        "modified": STAMP,
-        "object_marking_refs": [marking_id(tlp)],
-        **props,
-    }
 
 
 def linked(n: int, technique: str, tlp: Tlp) -> list[dict[str, Any]]:
     """An indicator and its ``indicates`` relationship to ``technique``, both at ``tlp``."""
     return [
-        obj(
-            "indicator",
-            n,
-            tlp,
-            name=f"lure {n}",
-            pattern=f"[domain-name:value = 'lure{n}.example']",
-            pattern_type="stix",
-            valid_from=STAMP,
-        ),
-        obj(
-            "relationship",
-            n,
-            tlp,
-            relationship_type="indicates",
-            source_ref=sid("indicator", n),
-            target_ref=technique,
-        ),
+        indicator(n, domain(f"lure{n}.example"), tlp, name=f"lure {n}"),
+        relationship(n, sid("indicator", n), "indicates", technique, tlp),
     ]
 
 
@@ -85,32 +53,22 @@ class Analysts:
 
 @pytest.fixture
 def analysts(node: Node, live_server: LiveServer) -> Analysts:
-    cookies: dict[str, str] = {}
-    bearer: dict[str, str] = {}
     objects = attack.read_bundle((DATA / "enterprise-attack-slice.json").read_bytes())
     ids = {attack.attack_id(o): o["id"] for o in objects if o["type"] == "attack-pattern"}
     with node.unit(node.operator()) as ctx:
         attack.import_attack(ctx, objects)
-        orgs = {
-            name: organisations.add_org(ctx, f"Bank {name.upper()}", "data_custodian").id
-            for name in ("a", "b")
-        }
-        principals = {}
-        for who, org in (("x", orgs["a"]), ("y", orgs["b"])):
-            user = users.add_user(ctx, f"{who}-analyst", "analyst", org=org)
-            principals[who] = users.principal_of(user)
-            cookies[who] = websessions.open_session(ctx, user, timedelta(hours=1)).cookie
-            bearer[who] = tokens.create_token(ctx, "t", [], username=user.username).value
-    with node.unit(principals["x"]) as ctx:
+        banks = two_banks(ctx)
+    with node.unit(banks.principals["x"]) as ctx:
         create_collection(ctx, "region", "Region", None, "green")
-        create_collection(ctx, "bank-a", "Bank A", Audience(organisations=(orgs["a"],)), "red")
+        bank_a = Audience(organisations=(banks.orgs["a"],))
+        create_collection(ctx, "bank-a", "Bank A", bank_a, "red")
         writing.add_objects(
             ctx, get_collection(ctx, "region"), linked(1, ids["T1566.001"], Tlp.GREEN)
         )
         writing.add_objects(ctx, get_collection(ctx, "bank-a"), linked(2, ids["T1059"], Tlp.RED))
         case = casework.open_case(ctx, "region", "Lures")
         casework.link_objects(ctx, case.id, [sid("indicator", 1), sid("indicator", 2)])
-    return Analysts(live_server, cookies, bearer, case.id)
+    return Analysts(live_server, banks.cookies, banks.bearer, case.id)
 
 
 def hot(page: str) -> set[str]:
@@ -173,8 +131,7 @@ def test_the_page_speaks_four_languages(analysts: Analysts, lang: str, heading: 
 
 def techniques_card(page: str) -> set[str]:
     """The technique ids the page's ATT&CK techniques card lists."""
-    found = re.search(r'id="techniques".*?</section>', page, re.S)
-    return set(re.findall(r"<code>(T[0-9.]+)</code>", found.group(0))) if found else set()
+    return set(re.findall(r"<code>(T[0-9.]+)</code>", section(page, "techniques")))
 
 
 def test_indicator_and_case_pages_show_the_techniques_each_analyst_may_read(
