@@ -185,6 +185,24 @@ def test_a_state_for_another_log_is_refused(tmp_path: Path) -> None:
         load_position(state)
 
 
+def test_a_state_with_a_negative_offset_is_refused(tmp_path: Path) -> None:
+    log = tmp_path / "dns.log"
+    log.write_text("".join(HEADER + RECORDS[:5]))
+    found = log.stat()
+    state = tmp_path / "follow.state"
+    save_position(state, Position(str(log), found.st_dev, found.st_ino, -3, "00"))
+    with pytest.raises(UnreadableLog, match="follow state"):
+        load_position(state)
+
+
+def test_a_state_that_cannot_be_written_is_refused_before_following(tmp_path: Path) -> None:
+    state = tmp_path / "missing" / "follow.state"
+    with pytest.raises(UnreadableLog, match="missing"):
+        load_position(state)
+    with pytest.raises(UnreadableLog, match="missing"):
+        save_position(state, Position(str(tmp_path / "dns.log"), 1, 2, 3, "00"))
+
+
 def test_a_pipe_is_read_to_its_end_in_batches_with_its_unterminated_last_line() -> None:
     read_end, write_end = os.pipe()
     pipe = os.fdopen(read_end, "rb", buffering=0)

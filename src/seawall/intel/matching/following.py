@@ -71,22 +71,28 @@ class Position:
     def from_json(cls, data: dict[str, object]) -> Position:
         """A position read back from a state file."""
         try:
-            return cls(
+            position = cls(
                 path=str(data["path"]),
                 device=int(str(data["device"])),
                 inode=int(str(data["inode"])),
                 offset=int(str(data["offset"])),
                 head=str(data["head"]),
             )
+            if position.offset < 0:
+                raise ValueError(f"offset {position.offset}")
         except (KeyError, ValueError) as exc:
             raise UnreadableLog(f"the follow state is not one this version wrote ({exc})") from None
+        return position
 
 
 def load_position(state: Path) -> Position | None:
-    """The position saved in ``state``; None when there is no state file yet."""
+    """The position saved in ``state``; None when there is no state file yet (a state that
+    could not be saved, its folder missing, is refused now, not after the first batch)."""
     try:
         data = json.loads(state.read_text())
     except FileNotFoundError:
+        if not state.parent.is_dir():
+            raise UnreadableLog(f"cannot keep the follow state in {state}: no folder") from None
         return None
     except (OSError, ValueError) as exc:
         raise UnreadableLog(f"cannot read the follow state {state}: {exc}") from None
@@ -98,8 +104,13 @@ def load_position(state: Path) -> Position | None:
 def save_position(state: Path, position: Position) -> None:
     """Save ``position`` in ``state`` in one step (a crash leaves the old or the new one)."""
     partial = state.with_name(f".{state.name}.partial")
-    partial.write_text(json.dumps(position.as_json()))
-    os.replace(partial, state)
+    try:
+        partial.write_text(json.dumps(position.as_json()))
+        os.replace(partial, state)
+    except OSError as exc:
+        raise UnreadableLog(
+            f"cannot save the follow state {state}: {exc.strerror or exc}"
+        ) from None
 
 
 def _digest(data: bytes) -> str:
