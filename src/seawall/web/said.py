@@ -7,8 +7,10 @@ forms; a record whose figures a page cannot read (an older kind) shows its store
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from babel.dates import format_timedelta
 from babel.numbers import format_decimal
 from babel.support import NullTranslations
 from jinja2 import pass_context
@@ -56,7 +58,8 @@ def _backup(words: NullTranslations, language: str, detail: dict[str, Any]) -> s
 
 
 def _drill(words: NullTranslations, language: str, detail: dict[str, Any]) -> str | None:
-    """A restore drill's figures: ``restore drill of 1a2b3c4d: 11 files, 2.7 MB in 4.9 s``."""
+    """A restore drill's figures: ``restore drill of 1a2b3c4d: 11 files, 2.7 MB in 4.9 s
+    against an RTO of 1 hour``."""
     snapshot, files, size, seconds = (
         detail.get(k) for k in ("snapshot", "files", "bytes", "rto_measured_seconds")
     )
@@ -74,6 +77,10 @@ def _drill(words: NullTranslations, language: str, detail: dict[str, Any]) -> st
         "size": in_bytes(size, language),
         "seconds": format_decimal(seconds, "#,##0.0", locale=language),
     }
+    target = detail.get("rto_target_seconds")
+    if isinstance(target, int | float) and not isinstance(target, bool):
+        held_to = format_timedelta(timedelta(seconds=target), locale=language)
+        line = f"{line} {words.gettext('against an RTO of %(target)s') % {'target': held_to}}"
     problems = detail.get("problems")
     if isinstance(problems, list) and problems:
         count = words.ngettext("%(num)s problem", "%(num)s problems", len(problems))
