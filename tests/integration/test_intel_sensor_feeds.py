@@ -141,6 +141,21 @@ def test_suricata_export_writes_rules_and_the_lists_they_read(
     assert refused.code == 65 and "give -o DIRECTORY" in refused.err
 
 
+def test_a_suricata_directory_that_cannot_take_every_file_gets_none(
+    nation: NationNode, tmp_path: Path
+) -> None:
+    out = tmp_path / "suricata"
+    (out / "seawall-md5.list").mkdir(parents=True)  # the rules would read a list never written
+    args = ("intel", "export", "--format", "suricata", "--collection", "phish", "-o")
+    refused = sw(nation.home, *args, str(out))
+    assert refused.code == 65 and len(refused.err_lines) == 1, refused.err
+    assert "seawall-md5.list" in refused.err
+    assert [p.name for p in out.iterdir()] == ["seawall-md5.list"]  # no rules, no .partial
+    nowhere = sw(nation.home, *args, "/proc/seawall-rules")  # a directory that cannot be made
+    assert nowhere.code == 65 and len(nowhere.err_lines) == 1, nowhere.err
+    assert "cannot write /proc/seawall-rules" in nowhere.err
+
+
 # tools/ensure-services installs bind9-utils and unbound (CI too): a missing tool fails the
 # test rather than skipping it.
 CHECKZONE = shutil.which("named-checkzone") or "/usr/bin/named-checkzone"

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from seawall.cli.context import CliState
-from seawall.cli.output import say, writable, write_file
+from seawall.cli.output import say, writable, write_file, write_files
 from seawall.errors import InvalidInput
 from seawall.intel import search
 from seawall.intel.exports import feeds
@@ -48,9 +48,7 @@ def export_for_sensors(
         destination = str(output) if output else "stdout"
         made = feeds.export_sensor(ctx, fmt, chosen, destination, ceiling, origin)
     if output is not None and fmt == "suricata":
-        output.mkdir(exist_ok=True)
-        for name, text in made.files.items():
-            write_file(output / name, text.encode())
+        write_files(output, {name: text.encode() for name, text in made.files.items()})
         say(f"Wrote {', '.join(sorted(made.files))} to {output}")
     elif output is not None:
         write_file(output, "".join(made.files.values()).encode())
