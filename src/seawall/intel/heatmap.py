@@ -28,6 +28,7 @@ from seawall.core.nations import normalise_nation
 from seawall.errors import InvalidInput
 from seawall.intel.attack import attack_id
 from seawall.intel.techniques import (
+    LINKING,
     Held,
     newest_visible,
     not_mitre,
@@ -180,24 +181,22 @@ def _links(ctx: Ctx, patterns: Mapping[str, Held], nation: str | None) -> _Links
             out.objects.setdefault(ident, set()).add((holder.owner_nation, other))
 
     # Only objects naming an attack-pattern can link one: the database narrows them first.
-    naming = ['"attack-pattern--']
-    for rel in newest_visible(
-        ctx, ["relationship"], not_mitre(), some_version_names("relationship", naming)
-    ).values():
-        source, target = str(rel.body.get("source_ref")), str(rel.body.get("target_ref"))
-        if target in ids:
-            link(ids[target], source, rel)
-        elif source in ids:
-            link(ids[source], target, rel)
-    for report in newest_visible(
-        ctx, ["report"], not_mitre(), some_version_names("report", naming)
-    ).values():
-        refs = [str(r) for r in report.body.get("object_refs") or []]
+    naming = some_version_names(LINKING, ['"attack-pattern--'])
+    for holder in newest_visible(ctx, LINKING, not_mitre(), naming).values():
+        if holder.type == "relationship":
+            source = str(holder.body.get("source_ref"))
+            target = str(holder.body.get("target_ref"))
+            if target in ids:
+                link(ids[target], source, holder)
+            elif source in ids:
+                link(ids[source], target, holder)
+            continue
+        refs = [str(r) for r in holder.body.get("object_refs") or []]
         held = [ids[r] for r in refs if r in ids]
         for ref in refs:
             if ref.partition("--")[0] not in _NOT_LINKED:
                 for ident in held:
-                    link(ident, ref, report)
+                    link(ident, ref, holder)
     linked = sorted({o for pairs in out.objects.values() for _, o in pairs})
     seen: dict[str, set[tuple[str, str]]] = {}
     for sighting in _sightings_of(ctx, linked):

@@ -152,8 +152,13 @@ def tactic_names(ctx: Ctx) -> dict[str, str]:
     }
 
 
-def some_version_names(kind: str, needles: Iterable[str]) -> ColumnElement[bool]:
-    """SQL: some version of the object (of type ``kind``) holds one of ``needles`` in its body.
+LINKING = ("relationship", "report")
+"""The types that link an object to a technique."""
+
+
+def some_version_names(kinds: Iterable[str], needles: Iterable[str]) -> ColumnElement[bool]:
+    """SQL: some version of the object (of one of ``kinds``) holds one of ``needles`` in its
+    body.
 
     Every version of such an object is then read, so its newest visible version decides: an
     older version naming a technique the newer one dropped links nothing.
@@ -161,7 +166,7 @@ def some_version_names(kind: str, needles: Iterable[str]) -> ColumnElement[bool]
     other = aliased(IntelObject)
     return IntelObject.stix_id.in_(
         select(other.stix_id).where(
-            other.type == kind, or_(*(other.body.contains(n) for n in needles))
+            other.type.in_(list(kinds)), or_(*(other.body.contains(n) for n in needles))
         )
     )
 
@@ -185,9 +190,9 @@ def some_version_refers(
     )
 
 
-def _holding(kind: str, ids: Iterable[str]) -> ColumnElement[bool]:
+def _holding(kinds: Iterable[str], ids: Iterable[str]) -> ColumnElement[bool]:
     # A JSON body names an id as "<id>"; the quotes keep one id from matching a longer one.
-    return some_version_names(kind, [f'"{i}"' for i in ids])
+    return some_version_names(kinds, [f'"{i}"' for i in ids])
 
 
 def techniques_for(ctx: Ctx, object_ids: Iterable[str]) -> Techniques:
@@ -200,21 +205,24 @@ def techniques_for(ctx: Ctx, object_ids: Iterable[str]) -> Techniques:
     wanted = set(ids)
     own = newest_visible(ctx, ["attack-pattern", *_linkable_types()], IntelObject.stix_id.in_(ids))
     how: dict[str, set[str]] = {}
-    for rel in newest_visible(
-        ctx, ["relationship"], not_mitre(), _holding("relationship", ids)
-    ).values():
-        ends = (rel.body.get("source_ref"), rel.body.get("target_ref"))
-        if ends[0] in wanted or ends[1] in wanted:
-            other = ends[1] if ends[0] in wanted else ends[0]
-            how.setdefault(str(other), set()).add(str(rel.body.get("relationship_type")))
-    for report in newest_visible(ctx, ["report"], not_mitre(), _holding("report", ids)).values():
-        refs = [str(r) for r in report.body.get("object_refs") or []]
+    for held in newest_visible(ctx, LINKING, not_mitre(), _holding(LINKING, ids)).values():
+        if held.type == "relationship":
+            ends = (held.body.get("source_ref"), held.body.get("target_ref"))
+            if ends[0] in wanted or ends[1] in wanted:
+                other = ends[1] if ends[0] in wanted else ends[0]
+                how.setdefault(str(other), set()).add(str(held.body.get("relationship_type")))
+            continue
+        refs = [str(r) for r in held.body.get("object_refs") or []]
         if wanted & set(refs):
             for ref in refs:
                 if ref.startswith("attack-pattern--"):
                     how.setdefault(ref, set()).add("report")
-    patterns = newest_visible(ctx, ["attack-pattern"], IntelObject.stix_id.in_(sorted(how) or [""]))
-    names = tactic_names(ctx)
+    patterns = (
+        newest_visible(ctx, ["attack-pattern"], IntelObject.stix_id.in_(sorted(how))) if how else {}
+    )
+    # Tactic names are read only when there is a tactic to name.
+    phased = bool(patterns) or any(phases_of(held.body) for held in own.values())
+    names = tactic_names(ctx) if phased else {}
     found: dict[str, LinkedTechnique] = {}
     for stix_id, held in patterns.items():
         ident = attack_id(held.body)
@@ -263,6 +271,7 @@ def case_techniques(ctx: Ctx, linked_ids: Iterable[str]) -> Techniques:
 
 
 __all__ = [
+    "LINKING",
     "Held",
     "LinkedTechnique",
     "Techniques",
