@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 import itertools
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -22,8 +21,9 @@ from seawall.intel.matching.observables import Kind, Observable
 from seawall.intel.store import writing
 from seawall.intel.store.reading import Filters
 from seawall.intel.tlp import Tlp, marking_id
+from tests import stix
+from tests.stix import sid
 
-STAMP = "2026-11-01T10:00:00.000Z"
 IP = "198.51.100.7"
 
 
@@ -37,33 +37,16 @@ JM_OTHER = person("jm-other", "JM", "org-jm-other", Role.VIEWER)
 TT = person("tt-analyst", "TT", None)
 
 
-def sid(kind: str, n: int) -> str:
-    return f"{kind}--{uuid.UUID(int=n, version=4)}"
-
-
 def indicator(n: int, pattern: str, tlp: Tlp | None = None, **extra: Any) -> dict[str, Any]:
-    obj: dict[str, Any] = {
-        "type": "indicator",
-        "spec_version": "2.1",
-        "id": sid("indicator", n),
-        "created": STAMP,
-        "modified": STAMP,
-        "name": f"indicator {n}",
-        "pattern": pattern,
-        "pattern_type": "stix",
-        "valid_from": STAMP,
-        **extra,
-    }
-    if tlp is not None:
-        obj["object_marking_refs"] = [marking_id(tlp)]
-    return obj
+    """An indicator, unmarked unless given a TLP."""
+    return stix.indicator(n, pattern, tlp, **extra)
 
 
 def sco(kind: str, n: int, tlp: Tlp | None = None, **props: Any) -> dict[str, Any]:
-    obj: dict[str, Any] = {"type": kind, "spec_version": "2.1", "id": sid(kind, n), **props}
+    made: dict[str, Any] = {"type": kind, "spec_version": "2.1", "id": sid(kind, n), **props}
     if tlp is not None:
-        obj["object_marking_refs"] = [marking_id(tlp)]
-    return obj
+        made["object_marking_refs"] = [marking_id(tlp)]
+    return made
 
 
 def add(node: Node, who: Principal, alias: str, objects: list[dict[str, Any]]) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import replace
 from typing import Any
 
@@ -16,24 +15,14 @@ from seawall.intel import ingest
 from seawall.intel.collections import Audience, create_collection
 from seawall.intel.exports import feeds
 from seawall.intel.ingest import Format, Parsed
-from seawall.intel.tlp import Tlp, marking_id
+from seawall.intel.tlp import Tlp
+from tests import stix
 
 STAMP = "2026-11-22T09:00:00.000Z"  # a day before the test clock: nothing has decayed
 
 
 def ind(n: int, domain: str, tlp: Tlp) -> dict[str, Any]:
-    return {
-        "type": "indicator",
-        "spec_version": "2.1",
-        "id": f"indicator--{uuid.UUID(int=n, version=4)}",
-        "created": STAMP,
-        "modified": STAMP,
-        "name": domain,
-        "pattern": f"[domain-name:value = '{domain}']",
-        "pattern_type": "stix",
-        "valid_from": STAMP,
-        "object_marking_refs": [marking_id(tlp)],
-    }
+    return stix.indicator(n, stix.domain(domain), tlp, stamp=STAMP, name=domain)
 
 
 def test_the_etag_moves_with_what_the_reader_may_read_and_nothing_else(node: Node) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from seawall.core.access import Principal, Role
@@ -12,44 +11,26 @@ from seawall.intel.collections import Audience, create_collection
 from seawall.intel.identity import identity_id
 from seawall.intel.matching.sightings import regional_sightings
 from seawall.intel.store import writing
-from seawall.intel.tlp import Tlp, marking_id
+from tests import stix
 
-STAMP = "2026-11-01T10:00:00.000Z"
 JM = Principal("jm-analyst", "JM", Role.ANALYST, user_id="jm-analyst", org_id="org-jm-cirt")
-GREEN = [marking_id(Tlp.GREEN)]
 
 
 def indicator(n: int, value: str) -> dict[str, Any]:
-    return {
-        "type": "indicator",
-        "spec_version": "2.1",
-        "id": f"indicator--{uuid.UUID(int=n, version=4)}",
-        "created": STAMP,
-        "modified": STAMP,
-        "name": f"indicator {n}",
-        "pattern": f"[domain-name:value = '{value}']",
-        "pattern_type": "stix",
-        "valid_from": STAMP,
-        "object_marking_refs": GREEN,
-    }
+    return stix.indicator(n, stix.domain(value))
 
 
 def sighting(n: int, of: str, count: int, **extra: Any) -> dict[str, Any]:
-    return {
-        "type": "sighting",
-        "spec_version": "2.1",
-        "id": f"sighting--{uuid.UUID(int=n, version=4)}",
-        "created": STAMP,
-        "modified": STAMP,
-        "created_by_ref": identity_id("JM"),
-        "sighting_of_ref": of,
-        "count": count,
-        "first_seen": "2026-11-20T00:00:00Z",
-        "last_seen": "2026-11-21T00:00:00Z",
-        "where_sighted_refs": [identity_id("JM")],
-        "object_marking_refs": GREEN,
+    return stix.sighting(
+        n,
+        of,
+        created_by_ref=identity_id("JM"),
+        count=count,
+        first_seen="2026-11-20T00:00:00Z",
+        last_seen="2026-11-21T00:00:00Z",
+        where_sighted_refs=[identity_id("JM")],
         **extra,
-    }
+    )
 
 
 SEEN, WRONG = indicator(1, "seen.example"), indicator(2, "wrong.example")

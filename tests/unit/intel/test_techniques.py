@@ -3,7 +3,6 @@ see them (TLP and audiences), over the real ATT&CK slices."""
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -14,52 +13,22 @@ from seawall.core.node import Node
 from seawall.intel import attack, heatmap, techniques
 from seawall.intel.collections import Audience, create_collection, get_collection
 from seawall.intel.store import writing
-from seawall.intel.tlp import Tlp, marking_id
+from seawall.intel.tlp import Tlp
+from tests import stix
 from tests.cli import init_node, run_seawall
+from tests.stix import STAMP, relationship, sid
 
 DATA = Path(__file__).parents[2] / "data" / "attack"
-STAMP = "2026-11-01T10:00:00.000Z"
 JM = Principal("jm-analyst", "JM", Role.ANALYST, user_id="jm-analyst", org_id="org-jm")
 TT = Principal("tt-analyst", "TT", Role.ANALYST, user_id="tt-analyst")
 
 
-def sid(kind: str, n: int) -> str:
-    return f"{kind}--{uuid.UUID(int=n, version=4)}"
-
-
-def common(kind: str, n: int, tlp: Tlp) -> dict[str, Any]:
-    return {
-        "type": kind,
-        "spec_version": "2.1",
-        "id": sid(kind, n),
-        "created": STAMP,
-        "modified": STAMP,
-        "object_marking_refs": [marking_id(tlp)],
-    }
-
-
 def indicator(n: int, tlp: Tlp = Tlp.GREEN, **extra: Any) -> dict[str, Any]:
-    return {
-        **common("indicator", n, tlp),
-        "name": f"indicator {n}",
-        "pattern": f"[domain-name:value = 'host{n}.example']",
-        "pattern_type": "stix",
-        "valid_from": STAMP,
-        **extra,
-    }
-
-
-def rel(n: int, source: str, kind: str, target: str, tlp: Tlp = Tlp.GREEN) -> dict[str, Any]:
-    return {
-        **common("relationship", n, tlp),
-        "relationship_type": kind,
-        "source_ref": source,
-        "target_ref": target,
-    }
+    return stix.indicator(n, stix.domain(f"host{n}.example"), tlp, **extra)
 
 
 def sighting(n: int, of: str, tlp: Tlp = Tlp.GREEN) -> dict[str, Any]:
-    return {**common("sighting", n, tlp), "sighting_of_ref": of, "count": 3}
+    return stix.sighting(n, of, tlp, count=3)
 
 
 def add(node: Node, who: Principal, alias: str, objects: list[dict[str, Any]]) -> None:
@@ -94,27 +63,28 @@ def world(node: Node, ids: dict[str, str]) -> None:
         "shared",
         [
             indicator(1),
-            rel(1, sid("indicator", 1), "indicates", phishing),
+            relationship(1, sid("indicator", 1), "indicates", phishing),
             indicator(2, kill_chain_phases=kill_chain),
-            rel(2, sid("indicator", 2), "indicates", shell, Tlp.AMBER),  # JM's AMBER
+            relationship(2, sid("indicator", 2), "indicates", shell, Tlp.AMBER),  # JM's AMBER
             indicator(3),
-            {
-                **common("report", 1, Tlp.GREEN),
-                "name": "MISP event",
-                "published": STAMP,
-                "object_refs": [impact, sid("indicator", 3)],
-            },
+            stix.stix(
+                "report",
+                1,
+                name="MISP event",
+                published=STAMP,
+                object_refs=[impact, sid("indicator", 3)],
+            ),
             sighting(1, sid("indicator", 1)),
         ],
     )
-    add(node, JM, "jm-only", [rel(3, sid("indicator", 3), "indicates", shell, Tlp.GREEN)])
+    add(node, JM, "jm-only", [relationship(3, sid("indicator", 3), "indicates", shell, Tlp.GREEN)])
     add(
         node,
         TT,
         "shared",
         [
             indicator(11),
-            rel(11, sid("indicator", 11), "indicates", phishing),
+            relationship(11, sid("indicator", 11), "indicates", phishing),
             sighting(11, sid("indicator", 11)),
             sighting(12, sid("indicator", 11), Tlp.AMBER),  # TT's AMBER
         ],
@@ -184,11 +154,20 @@ def test_techniques_of_an_object_follow_relationships_reports_and_kill_chains(
     assert both.techniques[2].url == "https://attack.mitre.org/techniques/T1566/001"
 
 
+def test_a_case_of_a_thousand_objects_gets_its_techniques(node: Node, ids: dict[str, str]) -> None:
+    world(node, ids)
+    many = [sid("indicator", 1), sid("indicator", 3)]
+    many += [sid("indicator", 10_000 + n) for n in range(1200)]
+    with node.unit(JM) as ctx:
+        found = techniques.case_techniques(ctx, many)
+    assert [t.attack_id for t in found.techniques] == ["T1059", "T1486", "T1566.001"]
+
+
 def test_the_grid_is_the_matrix_in_order_and_unknown_techniques_are_unplaced(
     node: Node, ids: dict[str, str]
 ) -> None:
     world(node, ids)
-    add(node, JM, "shared", [rel(20, sid("indicator", 1), "indicates", ids["T0803"])])
+    add(node, JM, "shared", [relationship(20, sid("indicator", 1), "indicates", ids["T0803"])])
     with node.unit(JM) as ctx:
         found = heatmap.heatmap(ctx)
         ics = heatmap.heatmap(ctx, domain="ics-attack")
@@ -252,13 +231,14 @@ def test_attacks_own_relationships_never_count_even_without_created_by_ref(
 def test_only_the_newest_version_of_a_report_links(node: Node, ids: dict[str, str]) -> None:
     world(node, ids)
     # The report's newer version no longer holds T1486 (nor indicator 3).
-    newer = {
-        **common("report", 1, Tlp.GREEN),
-        "modified": "2026-11-02T10:00:00.000Z",
-        "name": "MISP event",
-        "published": STAMP,
-        "object_refs": [sid("indicator", 1)],
-    }
+    newer = stix.stix(
+        "report",
+        1,
+        modified="2026-11-02T10:00:00.000Z",
+        name="MISP event",
+        published=STAMP,
+        object_refs=[sid("indicator", 1)],
+    )
     add(node, JM, "shared", [newer])
     assert "T1486" not in cells(JM, node)
     assert linked(JM, node, sid("indicator", 3)) == ({("T1059", "indicates")}, [])
