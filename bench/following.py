@@ -26,11 +26,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from matching import SEAWALL, make_indicators, make_log, seawall
+from matching import SEAWALL, make_log, make_node
 
 WORK = Path(__file__).resolve().parent / ".work" / "following"
 
@@ -55,20 +54,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args()
-    rng = random.Random(args.seed)
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir(parents=True)
-    home = WORK / "node"
-    seawall(home, "init", "--nation", "JM", "--name", "Bench")
-    seawall(home, "intel", "collection", "create", "feeds", "--tlp", "green")
-    objects, values = make_indicators(args.indicators, rng)
-    bundle = WORK / "indicators.json"
-    bundle.write_text(
-        json.dumps({"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objects})
-    )
-    seawall(home, "intel", "import", str(bundle), "--collection", "feeds", "--json")
-    fixed = WORK / "values.txt"
-    fixed.write_text("\n".join(v for kind in ("domain", "ip", "hash") for v in values[kind]) + "\n")
+    home, values, fixed = make_node(WORK, args.indicators, random.Random(args.seed))
     log = WORK / "dns.log"
     planted = make_log(log, args.lines, values, random.Random(args.seed + args.lines))
     follow = [*SEAWALL, "--home", str(home), "intel", "match", "-", "--follow"]

@@ -156,6 +156,32 @@ def seawall(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return done
 
 
+def make_node(
+    work: Path, count: int, rng: random.Random
+) -> tuple[Path, dict[str, list[str]], Path]:
+    """A bench node in ``work`` holding ``count`` generated indicators (TLP:GREEN, in
+    ``feeds``); returns its home, the indicators' plain values by kind, and a file of those
+    values, one a line, for ``grep -F -f``."""
+    home = work / "node"
+    seawall(home, "init", "--nation", "JM", "--name", "Bench")
+    seawall(home, "intel", "collection", "create", "feeds", "--tlp", "green")
+    objects, values = make_indicators(count, rng)
+    bundle = work / "indicators.json"
+    bundle.write_text(
+        json.dumps({"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objects})
+    )
+    # A child's peak RSS starts from this process's size when it forks: keep it small.
+    del objects
+    print(f"loading {count:,} indicators ...", flush=True)
+    start = time.perf_counter()
+    seawall(home, "intel", "import", str(bundle), "--collection", "feeds", "--json")
+    print(f"imported in {time.perf_counter() - start:.1f}s", flush=True)
+    bundle.unlink()
+    fixed = work / "values.txt"
+    fixed.write_text("\n".join(v for kind in ("domain", "ip", "hash") for v in values[kind]) + "\n")
+    return home, values, fixed
+
+
 def timed(command: list[str]) -> tuple[float, str, float, float]:
     """Wall seconds, stdout, peak RSS (MiB) and CPU seconds (user and system, all threads)
     of one command (its own, from wait4)."""
@@ -181,26 +207,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="Runs of each tool; best kept.")
     parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args()
-    rng = random.Random(args.seed)
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir(parents=True)
-    home = WORK / "node"
-    seawall(home, "init", "--nation", "JM", "--name", "Bench")
-    seawall(home, "intel", "collection", "create", "feeds", "--tlp", "green")
-    objects, values = make_indicators(args.indicators, rng)
-    bundle = WORK / "indicators.json"
-    bundle.write_text(
-        json.dumps({"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objects})
-    )
-    print(f"loading {len(objects):,} indicators ...", flush=True)
-    start = time.perf_counter()
-    seawall(home, "intel", "import", str(bundle), "--collection", "feeds", "--json")
-    print(f"imported in {time.perf_counter() - start:.1f}s", flush=True)
-    bundle.unlink()
-    # A child's peak RSS starts from this process's size when it forks: keep it small.
-    del objects
-    fixed = WORK / "values.txt"
-    fixed.write_text("\n".join(v for kind in ("domain", "ip", "hash") for v in values[kind]) + "\n")
+    home, values, fixed = make_node(WORK, args.indicators, random.Random(args.seed))
     cache = home / "cache" / "matching"
     for lines in (int(n) for n in args.lines.split(",")):
         shutil.rmtree(cache, ignore_errors=True)  # the first run after a change compiles
