@@ -154,6 +154,7 @@ def tactic_names(ctx: Ctx) -> dict[str, str]:
 
 LINKING = ("relationship", "report")
 """The types that link an object to a technique."""
+_IDS_PER_READ = 200
 
 
 def some_version_names(kinds: Iterable[str], needles: Iterable[str]) -> ColumnElement[bool]:
@@ -204,8 +205,14 @@ def techniques_for(ctx: Ctx, object_ids: Iterable[str]) -> Techniques:
         return Techniques()
     wanted = set(ids)
     own = newest_visible(ctx, ["attack-pattern", *_linkable_types()], IntelObject.stix_id.in_(ids))
+    linking: dict[str, Held] = {}
+    # A bounded number of ids a read: each is one LIKE, and SQLite parses a chain of ORs
+    # no deeper than 1000.
+    for start in range(0, len(ids), _IDS_PER_READ):
+        chunk = ids[start : start + _IDS_PER_READ]
+        linking.update(newest_visible(ctx, LINKING, not_mitre(), _holding(LINKING, chunk)))
     how: dict[str, set[str]] = {}
-    for held in newest_visible(ctx, LINKING, not_mitre(), _holding(LINKING, ids)).values():
+    for held in linking.values():
         if held.type == "relationship":
             ends = (held.body.get("source_ref"), held.body.get("target_ref"))
             if ends[0] in wanted or ends[1] in wanted:
