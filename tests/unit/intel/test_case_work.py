@@ -4,7 +4,6 @@ tables are written)."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import pytest
@@ -29,24 +28,12 @@ from seawall.intel.errors import (
 )
 from seawall.intel.identity import identity_id
 from seawall.intel.store import writing
-from seawall.intel.tlp import Tlp, marking_id
-
-STAMP = "2026-11-01T10:00:00.000Z"
+from seawall.intel.tlp import Tlp
+from tests import stix
 
 
 def indicator(n: int, value: str, name: str) -> dict[str, Any]:
-    return {
-        "type": "indicator",
-        "spec_version": "2.1",
-        "id": f"indicator--{uuid.UUID(int=n << 100, version=4)}",
-        "created": STAMP,
-        "modified": STAMP,
-        "name": name,
-        "pattern": f"[domain-name:value = '{value}']",
-        "pattern_type": "stix",
-        "valid_from": STAMP,
-        "object_marking_refs": [marking_id(Tlp.GREEN)],
-    }
+    return stix.indicator(n << 100, stix.domain(value), name=name)
 
 
 LURE = indicator(1, "refund-lure.example", "Refund lure domain")
@@ -198,17 +185,7 @@ def test_tasks_are_added_completed_reopened_moved_and_deleted_in_order(any_team:
 def test_the_timeline_names_objects_and_the_readers_own_people(
     team: Team, clock: FrozenClock
 ) -> None:
-    sighting = {
-        "type": "sighting",
-        "spec_version": "2.1",
-        "id": f"sighting--{uuid.UUID(int=8, version=4)}",
-        "created": STAMP,
-        "modified": STAMP,
-        "created_by_ref": identity_id("JM"),
-        "sighting_of_ref": LURE["id"],
-        "count": 3,
-        "object_marking_refs": [marking_id(Tlp.GREEN)],
-    }
+    sighting = stix.sighting(8, LURE["id"], created_by_ref=identity_id("JM"), count=3)
     with team.node.unit(team.ann) as ctx:
         writing.add_objects(ctx, get_collection(ctx, "region"), [sighting])
         case = cases.open_case(ctx, "region", "Refund lure")

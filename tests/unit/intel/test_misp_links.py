@@ -6,30 +6,20 @@ import uuid
 from typing import Any
 
 from seawall.intel.misp import writing
-from seawall.intel.tlp import Tlp, marking_id
+from seawall.intel.tlp import Tlp
+from tests import stix as shared
+from tests.stix import sid
 
 STAMP = "2026-11-20T10:00:00.000Z"
-NATION = f"identity--{uuid.UUID(int=7, version=4)}"
-
-
-def _id(kind: str, n: int) -> str:
-    return f"{kind}--{uuid.UUID(int=n, version=4)}"
+NATION = sid("identity", 7)
 
 
 def stix(kind: str, n: int, level: Tlp = Tlp.GREEN, **extra: Any) -> dict[str, Any]:
-    return {
-        "type": kind,
-        "spec_version": "2.1",
-        "id": _id(kind, n),
-        "created": STAMP,
-        "modified": STAMP,
-        "object_marking_refs": [marking_id(level)],
-        **extra,
-    }
+    return shared.stix(kind, n, level, stamp=STAMP, **extra)
 
 
 def indicator(n: int, level: Tlp = Tlp.GREEN, **extra: Any) -> dict[str, Any]:
-    pattern = f"[domain-name:value = 'c{n}.example']"
+    pattern = shared.domain(f"c{n}.example")
     return stix(
         "indicator", n, level, pattern=pattern, pattern_type="stix", valid_from=STAMP, **extra
     )
@@ -64,7 +54,7 @@ def test_a_seawall_sighting_becomes_a_misp_sighting_by_its_nation() -> None:
     (attr,) = event["Event"]["Attribute"]
     assert attr["Sighting"] == [
         {
-            "uuid": _id("sighting", 2).split("--")[1],
+            "uuid": sid("sighting", 2).split("--")[1],
             "date_sighting": "1795251600",  # its last_seen, 2026-11-21T09:00Z
             "type": "0",
             "source": "",
@@ -78,7 +68,7 @@ def test_a_sighting_stricter_than_its_indicator_stays_behind() -> None:
     objects = [found, sighting(2, found["id"], Tlp.RED), sighting(3, found["id"], Tlp.GREEN)]
     (event,) = writing.stix_to_events(objects, "JM node")
     (attr,) = event["Event"]["Attribute"]
-    assert [s["uuid"] for s in attr["Sighting"]] == [_id("sighting", 3).split("--")[1]]
+    assert [s["uuid"] for s in attr["Sighting"]] == [sid("sighting", 3).split("--")[1]]
 
 
 def test_object_sightings_go_on_the_named_attribute_or_the_first() -> None:
@@ -89,7 +79,7 @@ def test_object_sightings_go_on_the_named_attribute_or_the_first() -> None:
     (event,) = writing.stix_to_events([obj, named, unnamed], "JM node")
     (made,) = event["Event"]["Object"]
     on = {x["uuid"]: [s["uuid"][-2:] for s in x.get("Sighting", [])] for x in made["Attribute"]}
-    assert on == {a: [_id("sighting", 3)[-2:]], b: [_id("sighting", 2)[-2:]]}
+    assert on == {a: [sid("sighting", 3)[-2:]], b: [sid("sighting", 2)[-2:]]}
 
 
 def test_references_stay_inside_the_event_and_under_the_objects_marking() -> None:
@@ -108,7 +98,7 @@ def test_references_stay_inside_the_event_and_under_the_objects_marking() -> Non
         4,
         relationship_type="uses",
         source_ref=source["id"],
-        target_ref=_id("attack-pattern", 5),
+        target_ref=sid("attack-pattern", 5),
     )
     secret = stix(
         "relationship",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import pytest
@@ -20,28 +19,22 @@ from seawall.intel.errors import MarkingWouldWiden, NotObjectHolder, ObjectRevok
 from seawall.intel.search import history
 from seawall.intel.store import writing
 from seawall.intel.tlp import Tlp, marking_id
+from tests import stix
+from tests.stix import STAMP, sid
 
-STAMP = "2026-11-01T10:00:00.000Z"
 JM = Principal("jm-analyst", "JM", Role.ANALYST, user_id="jm-analyst", org_id=None)
 TT = Principal("tt-analyst", "TT", Role.ANALYST, user_id="tt-analyst", org_id=None)
-ID = f"indicator--{uuid.UUID(int=1, version=4)}"
+ID = sid("indicator", 1)
 
 
 def indicator(**extra: Any) -> dict[str, Any]:
-    return {
-        "type": "indicator",
-        "spec_version": "2.1",
-        "id": ID,
-        "created": STAMP,
-        "modified": STAMP,
-        "name": "C2 address",
-        "pattern": "[ipv4-addr:value = '198.51.100.7']",
-        "pattern_type": "stix",
-        "valid_from": STAMP,
-        "valid_until": "2026-12-01T00:00:00.000Z",
-        "object_marking_refs": [marking_id(Tlp.GREEN)],
+    return stix.indicator(
+        1,
+        "[ipv4-addr:value = '198.51.100.7']",
+        name="C2 address",
+        valid_until="2026-12-01T00:00:00.000Z",
         **extra,
-    }
+    )
 
 
 @pytest.fixture
