@@ -4,6 +4,7 @@ one)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -67,3 +68,16 @@ def test_batches_through_the_pre_filter_match_as_line_by_line(batch: int) -> Non
     assert read == len(lines)
     assert counts == {"indicator--0": 22, "indicator--1": 18, "indicator--2": 1, "indicator--3": 6}
     assert hosts["indicator--2"] == {"192.168.33.10": 1}
+
+
+def test_a_reload_of_the_same_set_keeps_the_index_and_a_changed_one_replaces_it() -> None:
+    first = replace(_compiled(), key="a" * 64)
+    live = LiveMatch(first, "log")
+    index = live._index
+    live.use(replace(_compiled(), key="a" * 64))  # nothing the reader may read changed
+    assert live._index is index
+    live.use(replace(_compiled(), key="b" * 64))
+    assert live._index is not index
+    index = live._index
+    live.use(_compiled())  # compiled without a cache: no key to compare, so it is used
+    assert live._index is not index

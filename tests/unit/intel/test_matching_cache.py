@@ -34,6 +34,7 @@ def test_a_cached_set_reads_back_readable_by_the_node_only(tmp_path: Path) -> No
     found = read_cached(folder, KEY)
     assert found is not None
     assert found.not_matchable == 2
+    assert found.key == KEY
     assert found.indicator(1) == _compiled().indicator(1)
     assert found.parts.equals(_compiled().parts)
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700

@@ -113,19 +113,23 @@ class Compiled:
     labels: pl.LazyFrame
     parts: pl.DataFrame
     not_matchable: int
+    key: str = ""  # the cache key of what it was compiled from ("": compiled uncached)
     _made: dict[int, Indicator] = field(default_factory=dict, repr=False)
     _labels: pl.DataFrame | None = field(default=None, repr=False)
 
     @classmethod
     def of(
-        cls, entries: Iterable[tuple[Indicator, Sequence[Term]]], not_matchable: int = 0
+        cls,
+        entries: Iterable[tuple[Indicator, Sequence[Term]]],
+        not_matchable: int = 0,
+        key: str = "",
     ) -> Compiled:
         """A compiled set of ``(indicator, its alternatives)`` pairs."""
         builder = _Builder()
         for indicator, alternatives in entries:
             builder.add(indicator, alternatives)
         indicators, labels, parts = builder.tables()
-        return cls(indicators, labels.lazy(), parts, not_matchable)
+        return cls(indicators, labels.lazy(), parts, not_matchable, key)
 
     def __len__(self) -> int:
         return self.indicators.height
@@ -243,7 +247,7 @@ def read_cached(folder: Path, key: str) -> Compiled | None:
         or label_schema != LABEL_SCHEMA
     ):
         return None
-    return Compiled(indicators, labels, parts, not_matchable)
+    return Compiled(indicators, labels, parts, not_matchable, key)
 
 
 def write_cached(folder: Path, key: str, compiled: Compiled) -> None:

@@ -40,10 +40,15 @@ class LiveMatch:
         self.fast = fast
         self._read: Reader | None = None
         self._columns = _header_block(self.header)  # the Zeek header the records are under
+        self._key = ""
         self.use(loaded)
 
     def use(self, loaded: Compiled) -> None:
-        """Match against ``loaded`` from now on (indicators loaded again)."""
+        """Match against ``loaded`` from now on (indicators loaded again); a set cached under
+        the key of the one in use (nothing the caller may read changed) keeps its index."""
+        if loaded.key and loaded.key == self._key:
+            return
+        self._key = loaded.key
         self.loaded = self.validity.apply(loaded)
         self._index = self.loaded.index()
         self._windows = self.loaded.windows()

@@ -108,7 +108,7 @@ def load_indicators(ctx: Ctx, cache: Path | None = None) -> Compiled:
             name = str(body.get("name") or pattern)
             indicator = Indicator(stix_id, collection.alias, stored.tlp, name, window)
             entries.append((indicator, found))
-    compiled = Compiled.of(entries, not_matchable)
+    compiled = Compiled.of(entries, not_matchable, key)
     if cache is not None:
         write_cached(cache, key, compiled)
     return compiled
