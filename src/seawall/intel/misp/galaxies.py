@@ -32,9 +32,9 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from seawall.intel.misp.links import event_attributes
+from seawall.intel.misp.links import event_attributes, level_of
 from seawall.intel.misp.mapping import NAMESPACE
-from seawall.intel.tlp import MARKING_IDS, Tlp, marking_id
+from seawall.intel.tlp import Tlp, marking_id
 from seawall.intel.validation import format_timestamp
 
 CLUSTER_VERSION = "2000-01-01T00:00:00.000Z"
@@ -246,11 +246,6 @@ def _level(*levels: Tlp | None) -> Tlp | None:
     return max((x for x in levels if x is not None), default=None)
 
 
-def _level_of(obj: Mapping[str, Any]) -> Tlp | None:
-    refs = obj.get("object_marking_refs") or []
-    return max((MARKING_IDS[r] for r in refs if r in MARKING_IDS), default=None)
-
-
 def galaxies_to_stix(
     event: Mapping[str, Any],
     made_by_uuid: Mapping[str, Mapping[str, Any]],
@@ -277,7 +272,7 @@ def galaxies_to_stix(
         if source is None:
             continue
         for galaxy, cluster in clusters_in(attr):
-            own = _level(level, _level_of(source))
+            own = _level(level, level_of(source))
             target = clusters.setdefault(
                 tag_of(str(cluster.get("type") or galaxy.get("type")), str(cluster["value"])),
                 cluster_to_stix(galaxy, cluster, own),
@@ -288,7 +283,7 @@ def galaxies_to_stix(
                 "indicates" if indicates else "related-to",
                 target,
                 when,
-                _level(own, _level_of(target)),
+                _level(own, level_of(target)),
                 creator,
                 str(attr.get("uuid")) if in_object else None,
             )
