@@ -30,6 +30,7 @@ from seawall.intel.collections import (
     reader_of,
 )
 from seawall.intel.errors import ObjectNotFound
+from seawall.intel.exports.selection import select_live
 from seawall.intel.misp.writing import stix_to_events
 from seawall.intel.store.listing import ObjectQuery, list_objects
 from seawall.intel.store.reading import MAX_LIMIT, Filters, each_object
@@ -264,16 +265,13 @@ def latest_objects(
 ) -> list[dict[str, Any]]:
     """The newest visible version of every object, read page by page through the store.
 
-    Revoked, expired and decayed indicators (:func:`seawall.intel.decay.is_live`, with
-    the collection's own sightings) are left out unless ``include_inactive``, so an
+    Revoked, expired and decayed indicators are left out unless ``include_inactive``
+    (:func:`~seawall.intel.exports.selection.select_live`, as for the sensor feeds), so an
     export never hands them on as active.
     """
-    now = ctx.now()
-    found = [s.as_dict() for s in each_object(ctx, collection, Filters(limit=MAX_LIMIT))]
     if include_inactive:
-        return found
-    sighted = decay.last_sightings(found, now)
-    return [b for b in found if decay.is_live(b, now, sighted.get(str(b.get("id"))))]
+        return [s.as_dict() for s in each_object(ctx, collection, Filters(limit=MAX_LIMIT))]
+    return [body for _, body in select_live(ctx, collection)]
 
 
 def stix_bundle(

@@ -28,13 +28,12 @@ from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
 from seawall.db.models.intel import IntelCollection
 from seawall.errors import InvalidInput, NotFound
-from seawall.intel import decay
 from seawall.intel.collections import get_collection, list_collections
 from seawall.intel.exports.entries import Entry, entries_of
 from seawall.intel.exports.rpz import DEFAULT_ORIGIN, holds, rpz_zone
+from seawall.intel.exports.selection import select_live
 from seawall.intel.exports.suricata import HASH_LISTS, RULES_FILE, suricata_files
 from seawall.intel.exports.zeek import zeek_intel
-from seawall.intel.store.reading import MAX_LIMIT, Filters, each_object
 from seawall.intel.tlp import Tlp, parse_tlp
 
 SENSOR_FORMATS = ("zeek-intel", "suricata", "rpz")
@@ -96,18 +95,11 @@ def sensor_entries(
     """The entries of every live indicator at or under ``max_tlp``, how many indicators
     they come from, and how many live ones were left out (above the ceiling, or not fit
     for a sensor: see :func:`~seawall.intel.exports.entries.skip_reason`)."""
-    now = ctx.now()
     entries: list[Entry] = []
     used: set[str] = set()
     left_out: set[str] = set()
     for collection in collections:
-        # A sighting in the same collection resets an indicator's age, as for STIX exports.
-        sightings = each_object(ctx, collection, Filters(types=("sighting",), limit=MAX_LIMIT))
-        sighted = decay.last_sightings((s.as_dict() for s in sightings), now)
-        for stored in each_object(ctx, collection, Filters(types=("indicator",), limit=MAX_LIMIT)):
-            body = stored.as_dict()
-            if not decay.is_live(body, now, sighted.get(stored.id)):
-                continue
+        for stored, body in select_live(ctx, collection, ("indicator",)):
             found = entries_of(body, collection.alias, stored.tlp) if stored.tlp <= max_tlp else []
             (used if found else left_out).add(stored.id)
             entries += found
