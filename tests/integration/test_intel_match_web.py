@@ -4,7 +4,6 @@ indicator valid from 2026 that only a hunt reaching back finds."""
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,26 +14,16 @@ from seawall.core import users
 from seawall.core.node import Node
 from seawall.intel.collections import Audience, create_collection
 from seawall.intel.store.writing import add_objects
+from tests import stix
 from tests.conftest import LiveServer, sign_in_by_form
 
 ZEEK = Path(__file__).parents[1] / "data" / "zeek"
 PASSWORD = "a-long-password"
-STAMP = "2026-11-01T10:00:00.000Z"
 
 
 @pytest.fixture
 def browser(live_server: LiveServer, node: Node) -> Iterator[httpx.Client]:
-    indicator = {
-        "type": "indicator",
-        "spec_version": "2.1",
-        "id": f"indicator--{uuid.UUID(int=7, version=4)}",
-        "created": STAMP,
-        "modified": STAMP,
-        "name": "maxmind lookups",
-        "pattern": "[domain-name:value = 'maxmind.com']",
-        "pattern_type": "stix",
-        "valid_from": STAMP,
-    }
+    indicator = stix.indicator(7, stix.domain("maxmind.com"), None, name="maxmind lookups")
     with node.unit(node.operator()) as ctx:
         users.add_user(ctx, "analyst", "analyst", password=PASSWORD)
         shared = create_collection(ctx, "shared", "Shared", Audience(), "green")

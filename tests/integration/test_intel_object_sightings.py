@@ -15,25 +15,24 @@ from seawall.core.node import Node
 from seawall.intel.collections import create_collection, get_collection
 from seawall.intel.store import writing
 from seawall.web.deps import SESSION_COOKIE
+from tests import stix
 from tests.conftest import LiveServer
-from tests.unit.intel.test_store import STAMP, indicator
+from tests.html import section
+from tests.unit.intel.test_store import indicator
 
 SIGHTINGS = 205  # over the 200 a collection's holders were once cut at
 INDICATOR = indicator(1, pattern="[ipv4-addr:value = '91.219.236.18']")
 
 
 def sighting(n: int, last_seen: str = "2026-11-02T10:00:00.000Z") -> dict[str, Any]:
-    return {
-        "type": "sighting",
-        "spec_version": "2.1",
-        "id": f"sighting--{uuid.UUID(int=n, version=4)}",
-        "created": STAMP,
-        "modified": STAMP,
-        "sighting_of_ref": INDICATOR["id"],
-        "count": 1,
-        "first_seen": "2026-11-02T09:00:00.000Z",
-        "last_seen": last_seen,
-    }
+    return stix.sighting(
+        n,
+        INDICATOR["id"],
+        None,
+        count=1,
+        first_seen="2026-11-02T09:00:00.000Z",
+        last_seen=last_seen,
+    )
 
 
 def _page(node: Node, live: LiveServer, query: str = "") -> str:
@@ -48,12 +47,6 @@ def _page(node: Node, live: LiveServer, query: str = "") -> str:
     return answer.text
 
 
-def _section(page: str, name: str) -> str:
-    found = re.search(rf'<section class="card" id="{name}">(.*?)</section>', page, re.S)
-    assert found, name
-    return found.group(1)
-
-
 def test_the_object_page_counts_every_sighting_and_pages_through_them(
     node: Node, live_server: LiveServer
 ) -> None:
@@ -61,13 +54,13 @@ def test_the_object_page_counts_every_sighting_and_pages_through_them(
         create_collection(ctx, "seen", "Seen", None, "green")
         objects = [INDICATOR, *(sighting(n) for n in range(1, SIGHTINGS + 1))]
         writing.add_objects(ctx, get_collection(ctx, "seen"), objects)
-    first = _section(_page(node, live_server), "sightings")
+    first = section(_page(node, live_server), "sightings")
     assert f"{SIGHTINGS} results" in first
     rows = first.count("<tr><td>")
     assert 0 < rows < SIGHTINGS
     cursor = re.search(r'rel="next" href="\?cursor=([^"]+)"', first)
     assert cursor
-    second = _section(_page(node, live_server, f"?cursor={cursor.group(1)}"), "sightings")
+    second = section(_page(node, live_server, f"?cursor={cursor.group(1)}"), "sightings")
     assert f"{SIGHTINGS} results" in second and second.count("<tr><td>") > 0
 
 

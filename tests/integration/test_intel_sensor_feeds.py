@@ -22,11 +22,12 @@ import pytest
 import suricataparser
 
 from seawall.core import audit
-from seawall.intel.tlp import Tlp, marking_id
+from seawall.intel.tlp import Tlp
 from seawall.intel.validation import format_timestamp
 from tests.cli import run_seawall as sw
 from tests.nations import NationNode, serve_nation
 from tests.servers import free_port, stop_process
+from tests.stix import indicator, sid
 
 # Exported, fed and matched by the real clock: dated from yesterday, so that none has
 # decayed whenever the tests run (an address is in force about 29 days).
@@ -37,19 +38,7 @@ PASSWORD = {"SEAWALL_USER_PASSWORD": "a-long-password"}
 
 
 def ind(n: int, pattern: str, tlp: Tlp, **extra: Any) -> dict[str, Any]:
-    return {
-        "type": "indicator",
-        "spec_version": "2.1",
-        "id": f"indicator--{uuid.UUID(int=n, version=4)}",
-        "created": STAMP,
-        "modified": STAMP,
-        "name": f"indicator {n}",
-        "pattern": pattern,
-        "pattern_type": "stix",
-        "valid_from": STAMP,
-        "object_marking_refs": [marking_id(tlp)],
-        **extra,
-    }
+    return indicator(n, pattern, tlp, stamp=STAMP, **extra)
 
 
 INDICATORS = [
@@ -69,7 +58,7 @@ INDICATORS = [
     ind(9, "[url:value = 'http://phish-kit.net/login.php']", Tlp.GREEN),
 ]
 TT_ONLY = ind(10, "[domain-name:value = 'tt-gate.net']", Tlp.GREEN)
-ID = {n: f"indicator--{uuid.UUID(int=n, version=4)}" for n in range(1, 11)}
+ID = {n: sid("indicator", n) for n in range(1, 11)}
 JM_ROWS = {
     ("phish-kit.net", "Intel::DOMAIN"),
     ("45.77.1.9", "Intel::ADDR"),
