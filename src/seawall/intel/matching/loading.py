@@ -9,7 +9,7 @@ decides per record.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
@@ -61,9 +61,12 @@ def _window(body: dict[str, Any], prop: str) -> datetime | None:
     return parse_timestamp(value, str(body.get("id", "")), prop) if isinstance(value, str) else None
 
 
-def stored_of_type(ctx: Ctx, kind: str) -> Iterator[tuple[IntelCollection, StoredObject]]:
-    """Every stored object of one STIX type the caller may read, collection by collection."""
-    for collection in readable_collections(ctx):
+def stored_of_type(
+    ctx: Ctx, kind: str, collections: Sequence[IntelCollection] | None = None
+) -> Iterator[tuple[IntelCollection, StoredObject]]:
+    """Every stored object of one STIX type the caller may read, collection by collection
+    (in ``collections``, the caller's readable ones, when the caller has them already)."""
+    for collection in readable_collections(ctx) if collections is None else collections:
         for stored in each_object(ctx, collection, Filters(types=(kind,), limit=MAX_LIMIT)):
             yield collection, stored
 
@@ -89,25 +92,24 @@ def load_indicators(ctx: Ctx, cache: Path | None = None) -> Compiled:
     seen: set[str] = set()
     not_matchable = 0
     # A sighting restores a decaying indicator: the newest one the caller may read counts.
-    sightings = (stored.as_dict() for _, stored in stored_of_type(ctx, "sighting"))
+    sightings = (stored.as_dict() for _, stored in stored_of_type(ctx, "sighting", collections))
     last = decay.last_sightings(sightings, ctx.now())
-    for collection in collections:
-        for stored in each_object(ctx, collection, Filters(types=("indicator",), limit=MAX_LIMIT)):
-            body = stored.as_dict()
-            stix_id = stored.id
-            pattern = body.get("pattern")
-            if stix_id in seen or body.get("revoked") is True:
-                continue
-            seen.add(stix_id)
-            found = terms(pattern) if body.get("pattern_type") == "stix" and pattern else None
-            if not found:
-                not_matchable += 1
-                continue
-            # In force from valid_from until valid_until, or until its score decays.
-            window = (_window(body, "valid_from"), decay.live_until(body, last.get(stix_id)))
-            name = str(body.get("name") or pattern)
-            indicator = Indicator(stix_id, collection.alias, stored.tlp, name, window)
-            entries.append((indicator, found))
+    for collection, stored in stored_of_type(ctx, "indicator", collections):
+        body = stored.as_dict()
+        stix_id = stored.id
+        pattern = body.get("pattern")
+        if stix_id in seen or body.get("revoked") is True:
+            continue
+        seen.add(stix_id)
+        found = terms(pattern) if body.get("pattern_type") == "stix" and pattern else None
+        if not found:
+            not_matchable += 1
+            continue
+        # In force from valid_from until valid_until, or until its score decays.
+        window = (_window(body, "valid_from"), decay.live_until(body, last.get(stix_id)))
+        name = str(body.get("name") or pattern)
+        indicator = Indicator(stix_id, collection.alias, stored.tlp, name, window)
+        entries.append((indicator, found))
     compiled = Compiled.of(entries, not_matchable, key)
     if cache is not None:
         write_cached(cache, key, compiled)
