@@ -5,28 +5,18 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from seawall.core.access import Principal, Role
 from seawall.core.node import Node
-from seawall.intel import ingest, search
-from seawall.intel.collections import create_collection
 from seawall.intel.misp import reading, writing
 from seawall.intel.validation import check_object, parse_timestamp
+from tests.misp import DATA, event_of, stored_and_exported
 
-DATA = Path(__file__).parents[2] / "data" / "misp"
 # One observation of comparisons on one object type, joined by AND, as mapping writes them.
 _TERM = r"([a-z0-9-]+):[A-Za-z0-9_.'\-\[\]*]+ = (?:'(?:[^'\\]|\\.)*'|\d+)"
 CANONICAL_AND = re.compile(rf"^\[{_TERM}(?: AND {_TERM})+\]$")
-
-
-def _event(document: Mapping[str, Any]) -> Mapping[str, Any]:
-    found = document.get("Event", document)
-    assert isinstance(found, Mapping)
-    return found
 
 
 def _attributes(event: Mapping[str, Any]) -> Iterator[tuple[Mapping[str, Any], str | None]]:
@@ -107,11 +97,11 @@ def trip() -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
     stix: list[dict[str, Any]] = []
     for path in sorted(DATA.glob("*.json")):
         text = path.read_text(encoding="utf-8")
-        originals.append(_event(json.loads(text)))
+        originals.append(event_of(json.loads(text)))
         converted = reading.read_events(text, path.name)
         assert converted.problems == []
         stix += converted.objects
-    exported = [_event(e) for e in writing.stix_to_events(stix, "Other node")]
+    exported = [event_of(e) for e in writing.stix_to_events(stix, "Other node")]
     return measure(originals), measure(exported), stix
 
 
@@ -229,15 +219,7 @@ def test_compound_patterns_are_canonical_and_on_one_object_type(trip: Any) -> No
 
 def test_the_store_and_its_misp_export_keep_them_too(node: Node, trip: Any) -> None:
     before, _, _ = trip
-    analyst = Principal("jm-analyst", "JM", Role.ANALYST, user_id="u1", org_id="org-jm")
-    with node.unit(analyst) as ctx:
-        collection = create_collection(ctx, "misp")
-        for path in sorted(DATA.glob("*.json")):
-            report = ingest.import_objects(ctx, collection, ingest.parse_path(path))
-            assert report.rejected == [], report.rejected
-    with node.unit(analyst) as ctx:
-        exported = search.misp_events(ctx, [collection], "JM node", include_inactive=True)
-    after = measure([_event(e) for e in exported["response"]])
+    after = measure(stored_and_exported(node))
     assert after["sightings"] == before["sightings"]
     assert after["references"] == before["references"]
     assert after["object_tags"] == before["object_tags"]

@@ -3,21 +3,16 @@ given back to MISP."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from seawall.core.access import Principal, Role
 from seawall.core.node import Node
-from seawall.intel import ingest, search
-from seawall.intel.collections import create_collection
 from seawall.intel.misp import galaxies, reading, writing
 from seawall.intel.validation import check_object
+from tests.misp import DATA, read_event, stored_and_exported
 
-DATA = Path(__file__).parents[2] / "data" / "misp"
 # Cluster references per event, counted in the files: bodies in Galaxy blocks (event level
 # and on object attributes) and misp-galaxy tags that name a cluster without a body.
 HELD = {
@@ -30,13 +25,6 @@ HELD = {
     "sighting_1.json": 1,
     "to_delete2.json": 2,  # tags only
 }
-
-
-def _event(path: Path) -> Mapping[str, Any]:
-    document = json.loads(path.read_text(encoding="utf-8"))
-    found = document.get("Event", document)
-    assert isinstance(found, Mapping)
-    return found
 
 
 def _holders(event: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
@@ -82,11 +70,11 @@ def converted() -> dict[str, list[dict[str, Any]]]:
 
 
 def test_the_events_hold_36_cluster_references_in_30_bodies() -> None:
-    counted = {p.name: len(cluster_tags(_event(p))) for p in sorted(DATA.glob("*.json"))}
+    counted = {p.name: len(cluster_tags(read_event(p))) for p in sorted(DATA.glob("*.json"))}
     assert counted == HELD
-    bodies = sum(len(galaxy_blocks(_event(p))) for p in DATA.glob("*.json"))
+    bodies = sum(len(galaxy_blocks(read_event(p))) for p in DATA.glob("*.json"))
     blocks = sum(
-        len(h.get("Galaxy") or []) for p in DATA.glob("*.json") for _, h in _holders(_event(p))
+        len(h.get("Galaxy") or []) for p in DATA.glob("*.json") for _, h in _holders(read_event(p))
     )
     assert (sum(counted.values()), bodies, blocks) == (36, 30, 16)
 
@@ -101,7 +89,7 @@ def test_every_cluster_becomes_a_stix_object_in_its_report(
             by_id[r] for r in report["object_refs"] if by_id[r]["type"] in galaxies.CLUSTER_TYPES
         ]
         assert {c["x_misp_cluster"]["tag_name"] for c in clusters} == {
-            tag for _, tag in cluster_tags(_event(DATA / name))
+            tag for _, tag in cluster_tags(read_event(DATA / name))
         }, name
         assert len(clusters) == HELD[name]
         for obj in objects:
@@ -173,17 +161,9 @@ def test_relationships_link_attributes_and_the_event_clusters(
 
 
 def test_the_store_and_its_misp_export_give_the_clusters_back(node: Node) -> None:
-    analyst = Principal("jm-analyst", "JM", Role.ANALYST, user_id="u1", org_id="org-jm")
-    with node.unit(analyst) as ctx:
-        collection = create_collection(ctx, "misp")
-        for path in sorted(DATA.glob("*.json")):
-            report = ingest.import_objects(ctx, collection, ingest.parse_path(path))
-            assert report.rejected == [], report.rejected
-    with node.unit(analyst) as ctx:
-        exported = search.misp_events(ctx, [collection], "JM node", include_inactive=True)
-    after = {str(e["Event"]["uuid"]): e["Event"] for e in exported["response"]}
+    after = {str(e["uuid"]): e for e in stored_and_exported(node)}
     for path in sorted(DATA.glob("*.json")):
-        before = _event(path)
+        before = read_event(path)
         back = after[str(before["uuid"])]
         # Every cluster in a Galaxy block comes back in one, in the same place, and every
         # cluster named only by a tag comes back in a Galaxy block too.
