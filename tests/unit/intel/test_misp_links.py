@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from seawall.intel.misp import writing
-from seawall.intel.tlp import Tlp
+from seawall.intel.tlp import Tlp, marking_id
 from tests import stix as shared
 from tests.stix import sid
 
@@ -69,6 +69,16 @@ def test_a_sighting_stricter_than_its_indicator_stays_behind() -> None:
     (event,) = writing.stix_to_events(objects, "JM node")
     (attr,) = event["Event"]["Attribute"]
     assert [s["uuid"] for s in attr["Sighting"]] == [sid("sighting", 3).split("--")[1]]
+
+
+def test_a_sighting_marked_red_only_granularly_stays_behind_too() -> None:
+    # The store counts a granular marking in an object's TLP; so does the export.
+    found = indicator(1, Tlp.GREEN)
+    red = [{"selectors": ["count"], "marking_ref": marking_id(Tlp.RED)}]
+    hidden = sighting(2, found["id"], None, granular_markings=red)
+    (event,) = writing.stix_to_events([found, hidden], "JM node")
+    (attr,) = event["Event"]["Attribute"]
+    assert "Sighting" not in attr
 
 
 def test_object_sightings_go_on_the_named_attribute_or_the_first() -> None:

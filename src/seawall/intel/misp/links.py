@@ -41,8 +41,12 @@ class Linked:
 
 
 def level_of(obj: Mapping[str, Any]) -> Tlp | None:
-    """The strictest TLP marking an object carries, or None."""
-    refs = obj.get("object_marking_refs") or []
+    """The strictest TLP marking an object carries, granular markings included (as the store
+    counts them), or None."""
+    refs = list(obj.get("object_marking_refs") or [])
+    refs += [
+        g.get("marking_ref") for g in obj.get("granular_markings") or [] if isinstance(g, Mapping)
+    ]
     return max(
         (MARKING_IDS[r] for r in refs if isinstance(r, str) and r in MARKING_IDS), default=None
     )

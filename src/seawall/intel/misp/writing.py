@@ -15,27 +15,18 @@ from typing import Any
 
 from seawall.intel.errors import InvalidStixObject, UnknownMarking
 from seawall.intel.misp.galaxies import galaxies_to_misp
-from seawall.intel.misp.links import Links, attach, keep_references
+from seawall.intel.misp.links import Links, attach, keep_references, level_of
 from seawall.intel.misp.mapping import CATEGORIES, NAMESPACE, attribute_of_pattern
 from seawall.intel.misp.markings import distribution_of, is_tlp_tag, widest_distribution
-from seawall.intel.tlp import MARKING_IDS, Tlp, parse_tlp
+from seawall.intel.tlp import Tlp, parse_tlp
 from seawall.intel.validation import parse_timestamp
 
 _LABEL = re.compile(r'^misp:([a-z_-]+)="(.*)"$')
 
 
-def _level_of(obj: Mapping[str, Any]) -> Tlp | None:
-    refs = list(obj.get("object_marking_refs") or [])
-    refs += [
-        g.get("marking_ref") for g in obj.get("granular_markings") or [] if isinstance(g, Mapping)
-    ]
-    levels = [MARKING_IDS[r] for r in refs if isinstance(r, str) and r in MARKING_IDS]
-    return max(levels, default=None)
-
-
 def _level_or(obj: Mapping[str, Any], default: Tlp) -> Tlp:
     # Not `or`: CLEAR is level 0 and falsy.
-    found = _level_of(obj)
+    found = level_of(obj)
     return default if found is None else found
 
 
