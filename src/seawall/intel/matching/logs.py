@@ -226,11 +226,6 @@ def _strings(value: Any) -> list[str]:
     return [str(item) for item in items]
 
 
-def read_zeek_json(line: str) -> Observation | None:
-    """One line of a Zeek log written as JSON, read without the files beside it."""
-    return ZeekJsonReader()(line)
-
-
 # -- Suricata EVE JSON --------------------------------------------------------------------------
 
 
