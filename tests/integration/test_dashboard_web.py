@@ -102,6 +102,16 @@ def test_the_spanish_home_page_uses_the_catalogs_plural_forms(server: LiveServer
     assert "1 caso abierto" in defence
 
 
+def test_the_evidence_reads_in_the_pages_language_as_the_rating_sheet_does(
+    server: LiveServer,
+) -> None:
+    text = _home(server, "viewer", "?lang=es")
+    start = text.index('id="evidence"')
+    evidence = _plain(text[start : text.index("</section>", start)])
+    assert "de la embajada de datos gov-records" in evidence
+    assert "Data embassy" not in evidence and not re.search(r"\d{4,} bytes", evidence)
+
+
 def test_recent_activity_groups_repeats_and_hides_sign_ins(demo: Node, server: LiveServer) -> None:
     for _ in range(3):
         _home(server, "admin")

@@ -31,4 +31,12 @@ def test_a_drill_says_the_rto_it_was_held_to() -> None:
 
 def test_a_record_whose_figures_cannot_be_read_keeps_its_stored_line() -> None:
     assert run_line("fr", "drill", {"files": "many"}, "stored line") == "stored line"
-    assert run_line("fr", "restore", DRILL, "stored line") == "stored line"
+    assert run_line("fr", "repair", DRILL, "stored line") == "stored line"
+
+
+def test_a_restore_says_its_snapshot_files_and_size() -> None:
+    restored = {"snapshot": "ae0a4b62" * 8, "target": "/tmp/x", "files": 1, "bytes": 2_669_119}
+    assert run_line("en", "restore", restored, "stored") == "ae0a4b62 restored: 1 file, 2.7 MB"
+    assert run_line("es", "restore", restored, "stored") == (
+        "instantánea ae0a4b62 restaurada: 1 archivo, 2,7 MB"
+    )

@@ -7,6 +7,7 @@ forms; a record whose figures a page cannot read (an older kind) shows its store
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -16,11 +17,11 @@ from babel.support import NullTranslations
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
-from seawall.catalogs import translations
+from seawall.catalogs import N_, translations
 from seawall.web.i18n import in_bytes
 
 
-def _counts(words: NullTranslations, detail: dict[str, Any]) -> str | None:
+def _counts(words: NullTranslations, language: str, detail: dict[str, Any]) -> str | None:
     """A check's figures: ``1 pack, 5 shares read, 0 problems``; None for other figures."""
     packs, shares, problems = (detail.get(k) for k in ("packs", "shares_read", "problems"))
     if not (isinstance(packs, int) and isinstance(shares, int) and isinstance(problems, list)):
@@ -80,7 +81,8 @@ def _drill(words: NullTranslations, language: str, detail: dict[str, Any]) -> st
     target = detail.get("rto_target_seconds")
     if isinstance(target, int | float) and not isinstance(target, bool):
         held_to = format_timedelta(timedelta(seconds=target), locale=language)
-        line = f"{line} {words.gettext('against an RTO of %(target)s') % {'target': held_to}}"
+        against = words.gettext("against an RTO of %(target)s") % {"target": held_to}
+        line = f"{line} {against}"
     problems = detail.get("problems")
     if isinstance(problems, list) and problems:
         count = words.ngettext("%(num)s problem", "%(num)s problems", len(problems))
@@ -88,16 +90,34 @@ def _drill(words: NullTranslations, language: str, detail: dict[str, Any]) -> st
     return line
 
 
+def _restored(words: NullTranslations, language: str, detail: dict[str, Any]) -> str | None:
+    """A restore's figures: ``1a2b3c4d restored: 11 files, 2.7 MB``."""
+    snapshot, files, size = (detail.get(k) for k in ("snapshot", "files", "bytes"))
+    if not (isinstance(snapshot, str) and isinstance(files, int) and isinstance(size, int)):
+        return None
+    line = words.ngettext(
+        "%(snapshot)s restored: %(num)s file, %(size)s",
+        "%(snapshot)s restored: %(num)s files, %(size)s",
+        files,
+    )
+    return line % {"snapshot": snapshot[:8], "num": files, "size": in_bytes(size, language)}
+
+
+Sayer = Callable[[NullTranslations, str, dict[str, Any]], str | None]
+
+# Each run kind a page says from its figures, and its evidence record's line.
+_SAID: dict[str, tuple[Sayer, str]] = {
+    "check": (_counts, N_("Data embassy check of %(repository)s: %(figures)s")),
+    "backup": (_backup, N_("Data embassy backup of %(repository)s: %(figures)s")),
+    "drill": (_drill, N_("Data embassy restore drill of %(repository)s: %(figures)s")),
+    "restore": (_restored, N_("Data embassy restore of %(repository)s: %(figures)s")),
+}
+
+
 def _figures(language: str, kind: str, detail: dict[str, Any]) -> str | None:
-    """A check's or a backup's figures in ``language``; None for other kinds."""
-    words = translations(language)
-    if kind.removeprefix("embassy.") == "check":
-        return _counts(words, detail)
-    if kind.removeprefix("embassy.") == "backup":
-        return _backup(words, language, detail)
-    if kind.removeprefix("embassy.") == "drill":
-        return _drill(words, language, detail)
-    return None
+    """A run's figures in ``language``; None for a kind or figures a page cannot read."""
+    said = _SAID.get(kind.removeprefix("embassy."))
+    return None if said is None else said[0](translations(language), language, detail)
 
 
 def run_line(language: str, kind: str, detail: dict[str, Any] | None, summary: str) -> str:
@@ -122,11 +142,5 @@ def evidence_summary(context: Context, record: Any) -> str:
     said = _figures(language, str(record.kind), detail)
     if said is None or not isinstance(repository, str):
         return str(record.summary)
-    words = translations(language)
-    if record.kind == "embassy.check":
-        line = words.gettext("Data embassy check of %(repository)s: %(figures)s")
-    elif record.kind == "embassy.drill":
-        line = words.gettext("Data embassy restore drill of %(repository)s: %(figures)s")
-    else:
-        line = words.gettext("Data embassy backup of %(repository)s: %(figures)s")
+    line = translations(language).gettext(_SAID[str(record.kind).removeprefix("embassy.")][1])
     return line % {"repository": repository, "figures": said}
