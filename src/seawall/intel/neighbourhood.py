@@ -22,7 +22,7 @@ from seawall.core.paging import Page, PageRequest, Sort, page_of
 from seawall.db.models.intel import IntelObject
 from seawall.intel.collections import can_read, list_collections, reader_of
 from seawall.intel.correlation import Correlation, correlated
-from seawall.intel.search import Version, holding, summary_of
+from seawall.intel.search import Version, holding, holding_any, summary_of
 from seawall.intel.store.visibility import allows, visible
 
 # Objects that refer to others: how far a page looks for them.
@@ -153,7 +153,7 @@ def neighbourhood(ctx: Ctx, alias: str, obj: Version) -> Neighbourhood:
         for r in v.body.get("object_refs") or []
         if str(r).startswith("incident--")
     ]
-    names = named(ctx, ends | set(refs) | {obj.id})
+    names = named(ctx, (ends | set(refs)) - {obj.id})
     names[obj.id] = center
     cases: dict[str, Ref] = {}
     for where, version in referrers:
@@ -211,9 +211,10 @@ def _second_hop(ctx: Ctx, around: Neighbourhood) -> list[tuple[str, str, Ref]]:
         for ref in (link.source, link.target)
         if ref.id != around.center.id and ref.collection is not None
     ][:SECOND_HOP_PARENTS]
+    # One scan of the relationships for every parent, not one per parent.
+    theirs = [v.body for _, v in holding_any(ctx, [p.id for p in parents], ("relationship",))]
     for parent in parents:
-        for _, version in holding(ctx, parent.id, ("relationship",)):
-            body = version.body
+        for body in theirs:
             ends = (str(body.get("source_ref")), str(body.get("target_ref")))
             if parent.id not in ends:
                 continue

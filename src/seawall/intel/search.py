@@ -8,12 +8,12 @@ from the sharing policy) and each row is checked again with
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import func, or_, select
 
 from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
@@ -32,7 +32,7 @@ from seawall.intel.collections import (
 from seawall.intel.errors import ObjectNotFound
 from seawall.intel.exports.selection import select_live
 from seawall.intel.misp.writing import stix_to_events
-from seawall.intel.store.listing import ObjectQuery, list_objects
+from seawall.intel.store.listing import ObjectQuery, holds_text, list_objects
 from seawall.intel.store.reading import MAX_LIMIT, Filters, each_object
 from seawall.intel.store.visibility import allows, visible
 from seawall.intel.tlp import TLP2_IDS, Tlp, marking_definition
@@ -121,25 +121,16 @@ def _latest(rows: list[IntelObject]) -> dict[str, IntelObject]:
     return newest
 
 
-def _holds(dialect: str, needle: str) -> ColumnElement[bool]:
-    """SQL for "the body holds ``needle``, whatever its case", as cheap as each database
-    allows: this scans every body a reader may see."""
-    if dialect == "sqlite" or needle.lower() == needle.upper():
-        # SQLite's LIKE ignores ASCII case (its lower() folds only ASCII too), and a needle
-        # without letters (an address, a port) has no case: no lower() of every body.
-        return IntelObject.body.contains(needle, autoescape=True)
-    return IntelObject.body.icontains(needle, autoescape=True)
-
-
 def _newest_holding(
-    ctx: Ctx, needle: str, limit: int | None, types: tuple[str, ...] = ()
+    ctx: Ctx, needles: tuple[str, ...], limit: int | None, types: tuple[str, ...] = ()
 ) -> Iterator[tuple[IntelCollection, IntelObject]]:
-    holds = _holds(ctx.db.get_bind().dialect.name, needle)
+    dialect = ctx.db.get_bind().dialect.name
+    matching = or_(*(holds_text(dialect, needle) for needle in needles))
+    folded = [needle.lower() for needle in needles]
     for collection in list_collections(ctx):
         if not can_read(ctx, collection):
             continue
         reader = reader_of(ctx, collection)
-        matching = or_(IntelObject.stix_id == needle, holds)
         ids = select(IntelObject.stix_id).where(
             IntelObject.collection_id == collection.id, visible(reader), matching
         )
@@ -154,7 +145,8 @@ def _newest_holding(
         )
         newest = _latest([row for row in rows if allows(reader, row)])
         for row in newest.values():
-            if needle.lower() not in row.body.lower() and row.stix_id != needle:
+            body = row.body.lower()
+            if row.stix_id not in needles and not any(f in body for f in folded):
                 continue  # only an older version held it; the history page shows those
             yield collection, row
 
@@ -203,11 +195,19 @@ def holding(
     """The newest visible version of each object (of ``types``, if given) holding ``text``
     (an id it refers to, say), with its collection's alias, oldest first: every one, unless
     ``limit`` caps the rows read per collection (a page that counts them needs them all)."""
+    return holding_any(ctx, [text], types, limit)
+
+
+def holding_any(
+    ctx: Ctx, texts: Iterable[str], types: tuple[str, ...] = (), limit: int | None = None
+) -> list[tuple[str, Version]]:
+    """:func:`holding` for several texts at once: the objects holding any of them, read in
+    one scan of the bodies per collection."""
     require(ctx.who, Perm.INTEL_READ)
-    needle = text.strip()
-    if not needle:
+    needles = tuple(dict.fromkeys(t.strip() for t in texts if t.strip()))
+    if not needles:
         return []
-    rows = _newest_holding(ctx, needle, limit, types)
+    rows = _newest_holding(ctx, needles, limit, types)
     found = [(c.alias, _version(row)) for c, row in rows]
     return sorted(found, key=lambda pair: pair[1].date_added)
 

@@ -127,11 +127,12 @@ class Listed(NamedTuple):
     stored: StoredObject
 
 
-def _holds(dialect: str, needle: str) -> ColumnElement[bool]:
-    """SQL for "the id is, or the body holds, ``needle``, whatever its case"."""
+def holds_text(dialect: str, needle: str) -> ColumnElement[bool]:
+    """SQL for "the id is, or the body holds, ``needle``, whatever its case", as cheap as
+    each database allows: this scans every body a reader may see."""
     if dialect == "sqlite" or needle.lower() == needle.upper():
-        # SQLite's LIKE ignores ASCII case, and a needle without letters (an address, a
-        # port) has no case: no lower() of every body.
+        # SQLite's LIKE ignores ASCII case (its lower() folds only ASCII too), and a needle
+        # without letters (an address, a port) has no case: no lower() of every body.
         holds = IntelObject.body.contains(needle, autoescape=True)
     else:
         holds = IntelObject.body.icontains(needle, autoescape=True)
@@ -160,7 +161,7 @@ def _filters(ctx: Ctx, query: ObjectQuery) -> list[ColumnElement[bool]]:
     dialect = ctx.db.get_bind().dialect.name
     where: list[ColumnElement[bool]] = []
     if query.text:
-        where.append(_holds(dialect, query.text))
+        where.append(holds_text(dialect, query.text))
     if query.types:
         where.append(IntelObject.type.in_(query.types))
     if query.tlps:
@@ -223,4 +224,4 @@ def list_objects(
     return Page(listed, page.total, page.next, page.prev)
 
 
-__all__ = ["SORTS", "Listed", "ObjectQuery", "Order", "State", "list_objects"]
+__all__ = ["SORTS", "Listed", "ObjectQuery", "Order", "State", "holds_text", "list_objects"]
