@@ -33,7 +33,7 @@ from seawall.intel.errors import NotAMispEvent, UnknownMarking, UnreadableIntel
 from seawall.intel.misp.galaxies import galaxies_to_stix
 from seawall.intel.misp.ids import epoch as _epoch
 from seawall.intel.misp.ids import stix_uuid as _uuid
-from seawall.intel.misp.links import links_to_stix
+from seawall.intel.misp.links import event_attributes, links_to_stix
 from seawall.intel.misp.mapping import CATEGORIES, comparisons_for, object_pattern, pattern_for
 from seawall.intel.misp.markings import is_tlp_tag, marking_of, parse_distribution, tag_names
 from seawall.intel.tlp import Tlp, marking_id
@@ -289,13 +289,10 @@ def shape_problem(event: Mapping[str, Any]) -> str | None:
     found = _malformed(event, _EVENT_LISTS, "event")
     if found is not None:
         return found
-    attributes = [a for a in event.get("Attribute") or [] if isinstance(a, Mapping)]
     for obj in event.get("Object") or []:
-        if isinstance(obj, Mapping):
-            if (found := _malformed(obj, _OBJECT_LISTS, "object")) is not None:
-                return found
-            attributes += [a for a in obj.get("Attribute") or [] if isinstance(a, Mapping)]
-    for attr in attributes:
+        if isinstance(obj, Mapping) and (found := _malformed(obj, _OBJECT_LISTS, "object")):
+            return found
+    for attr, _ in event_attributes(event):
         if (found := _malformed(attr, _ATTRIBUTE_LISTS, "attribute")) is not None:
             return found
     return None
