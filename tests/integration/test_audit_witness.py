@@ -36,11 +36,7 @@ def federation(tmp_path: Path) -> Iterator[Federation]:
 @pytest.fixture
 def pair(federation: Federation) -> tuple[Site, Site]:
     """Jamaica and Trinidad and Tobago, each registered (with its key) on the other."""
-    jm = federation.site("jm", "JM", ["tt-node"])
-    tt = federation.site("tt", "TT", ["jm-node"])
-    federation.pair(jm, tt)
-    federation.pair(tt, jm)
-    return jm, tt
+    return federation.jm_and_tt()
 
 
 def link_to(site: Site, partner: str) -> PartnerLink:

@@ -42,10 +42,7 @@ def work_on(site: Site, case_id: str, username: str, task: str) -> None:
 def test_severity_travels_and_each_nations_assignee_and_tasks_stay_home(
     federation: Federation, tmp_path: Path
 ) -> None:
-    jm = federation.site("jm", "JM", ["tt-node"])
-    tt = federation.site("tt", "TT", ["jm-node"])
-    federation.pair(jm, tt)
-    federation.pair(tt, jm)
+    jm, tt = federation.jm_and_tt()
     lure = indicator("jm", 1, Tlp.GREEN)
     jm.add([lure])
     with jm.node.unit(jm.node.operator()) as ctx:

@@ -196,6 +196,14 @@ class Federation:
             public = load_node_key(b.node.settings).public_text
             link_partner(ctx, a.node.settings, partner_name, token=token, public_key=public)
 
+    def jm_and_tt(self) -> tuple[Site, Site]:
+        """Jamaica and Trinidad and Tobago, each paired with the other."""
+        jm = self.site("jm", "JM", ["tt-node"])
+        tt = self.site("tt", "TT", ["jm-node"])
+        self.pair(jm, tt)
+        self.pair(tt, jm)
+        return jm, tt
+
     def close(self) -> None:
         for site in self.sites.values():
             site.stop()
@@ -622,10 +630,7 @@ def test_a_partner_answering_too_much_is_cut_off_while_it_sends(tmp_path: Path) 
 def test_a_case_crosses_to_a_partner_and_comes_back_with_its_notes(
     federation: Federation,
 ) -> None:
-    jm = federation.site("jm", "JM", ["tt-node"])
-    tt = federation.site("tt", "TT", ["jm-node"])
-    federation.pair(jm, tt)
-    federation.pair(tt, jm)
+    jm, tt = federation.jm_and_tt()
     lure = indicator("jm", 1, Tlp.GREEN)
     jm.add([lure])
     with jm.node.unit(jm.node.operator()) as ctx:
