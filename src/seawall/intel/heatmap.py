@@ -32,6 +32,7 @@ from seawall.intel.techniques import (
     Held,
     newest_visible,
     not_mitre,
+    phases_of,
     some_version_names,
     some_version_refers,
     tactic_name,
@@ -272,11 +273,7 @@ def heatmap(ctx: Ctx, nation: str | None = None, domain: str | None = None) -> H
         by_tactic: dict[str, dict[str, list[str]]] = {}
         for held in patterns.values():
             ident = attack_id(held.body)
-            phases = [
-                str(p.get("phase_name"))
-                for p in held.body.get("kill_chain_phases") or []
-                if isinstance(p, Mapping) and p.get("kill_chain_name") == chain
-            ]
+            phases = phases_of(held.body, [chain])
             if ident is None or not phases:
                 continue
             parent = ident.split(".")[0]
@@ -315,9 +312,10 @@ def heatmap(ctx: Ctx, nation: str | None = None, domain: str | None = None) -> H
             )
         built.append((tactic, cells))
     unplaced = [
-        Cell(i, names.get(i, i), *links.scored([i])[:2], nations=links.scored([i])[2])
+        Cell(i, names.get(i, i), objects, sightings, nations=shares)
         for i in sorted(links.objects)
         if i not in placed
+        for objects, sightings, shares in [links.scored([i])]
     ]
     result.top = max(
         [c.score for _, cells in built for c in cells] + [c.score for c in unplaced], default=0

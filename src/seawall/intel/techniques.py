@@ -84,12 +84,14 @@ def technique_url(ident: str) -> str:
     return f"https://attack.mitre.org/techniques/{ident.replace('.', '/')}"
 
 
-def phases_of(body: Mapping[str, Any]) -> list[str]:
-    """The ATT&CK tactic short names (``initial-access``) of an object's kill chain phases."""
+def phases_of(body: Mapping[str, Any], chains: Iterable[str] = KILL_CHAINS) -> list[str]:
+    """The ATT&CK tactic short names (``initial-access``) of an object's kill chain phases
+    (in one of ``chains``: by default every ATT&CK domain's)."""
+    wanted = set(chains)
     return [
         str(p.get("phase_name"))
         for p in body.get("kill_chain_phases") or []
-        if isinstance(p, Mapping) and p.get("kill_chain_name") in KILL_CHAINS
+        if isinstance(p, Mapping) and p.get("kill_chain_name") in wanted
     ]
 
 
