@@ -28,12 +28,12 @@ from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
 from seawall.db.models.intel import IntelCollection
 from seawall.errors import InvalidInput, NotFound
-from seawall.intel.collections import get_collection, list_collections
 from seawall.intel.exports.entries import Entry, entries_of
 from seawall.intel.exports.rpz import DEFAULT_ORIGIN, holds, rpz_zone
 from seawall.intel.exports.selection import select_live
 from seawall.intel.exports.suricata import HASH_LISTS, RULES_FILE, suricata_files
 from seawall.intel.exports.zeek import zeek_intel
+from seawall.intel.search import readable_collections
 from seawall.intel.tlp import Tlp, parse_tlp
 
 SENSOR_FORMATS = ("zeek-intel", "suricata", "rpz")
@@ -81,12 +81,6 @@ def reading_feed(ctx: Ctx) -> Iterator[None]:
         yield
     finally:
         ctx.who = who
-
-
-def feed_collections(ctx: Ctx, ref: str | None = None) -> list[IntelCollection]:
-    """One named collection, or every collection the caller is in the audience of (call
-    inside :func:`reading_feed`)."""
-    return [get_collection(ctx, ref)] if ref else list_collections(ctx)
 
 
 def sensor_entries(
@@ -211,7 +205,7 @@ def feed_file(
     if feed not in FEEDS:
         raise NotFound(f"no feed {feed!r}: the feeds are {', '.join(FEEDS)}")
     with reading_feed(ctx):
-        collections = feed_collections(ctx, collection_ref)
+        collections = readable_collections(ctx, collection_ref)
         found = sensor_entries(ctx, collections, max_tlp)
     fmt, name, media_type = FEEDS[feed]
     entries, used, left_out = written(fmt, found)
