@@ -124,9 +124,25 @@ def test_recent_activity_groups_repeats_and_hides_sign_ins(demo: Node, server: L
     )
     with demo.unit(demo.operator()) as ctx:
         entries = audit.search(ctx.db, audit.AuditFilter(nation="JM", limit=50))
-    grouped = group_activity(list(entries), sign_ins=True, shown=50)
+    grouped = group_activity(list(entries), shown=50)
     assert sum(g.count for g in grouped) == len(entries)
     assert len({(g.actor, g.action) for g in grouped}) == len(grouped)
+
+
+def test_a_flood_of_sign_ins_does_not_push_the_actions_out_of_the_activity(node: Node) -> None:
+    from seawall.web.home import ACTIVITY_WINDOW, recent_activity
+
+    with node.unit(node.operator()) as ctx:
+        ctx.record("evidence.recorded", "e1")
+        for _ in range(ACTIVITY_WINDOW + 1):
+            ctx.record("auth.login", "admin")
+    with node.unit(node.operator()) as ctx:
+        shown = recent_activity(ctx)
+        assert shown is not None and "evidence.recorded" in [a.action for a in shown]
+        assert "auth.login" not in [a.action for a in shown]
+        with_sign_ins = recent_activity(ctx, sign_ins=True)
+    assert with_sign_ins is not None and with_sign_ins[0].action == "auth.login"
+    assert with_sign_ins[0].count == ACTIVITY_WINDOW
 
 
 def test_a_role_without_embassy_access_sees_no_embassy_card(demo: Node, tmp_path: Path) -> None:

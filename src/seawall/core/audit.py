@@ -18,7 +18,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import ColumnElement, Select, select, update
 from sqlalchemy.orm import Session
 
 from seawall.core.access import Perm, Principal, require
@@ -199,6 +199,14 @@ class AuditFilter:
     until: datetime | None = None
     limit: int = 100
     before_seq: int | None = None
+    skip: str | None = None  # an action left out, as ``action`` matches (a dotted prefix)
+
+
+def _actions(prefix: str) -> ColumnElement[bool]:
+    """The entries whose action is ``prefix`` or below it (``auth`` is ``auth.login`` too)."""
+    return (AuditEntry.action == prefix) | AuditEntry.action.startswith(
+        prefix + ".", autoescape=True
+    )
 
 
 def _filtered(f: AuditFilter) -> Select[AuditEntry]:
@@ -208,10 +216,9 @@ def _filtered(f: AuditFilter) -> Select[AuditEntry]:
     if f.actor:
         stmt = stmt.where(AuditEntry.actor == f.actor)
     if f.action:
-        stmt = stmt.where(
-            (AuditEntry.action == f.action)
-            | AuditEntry.action.startswith(f.action + ".", autoescape=True)
-        )
+        stmt = stmt.where(_actions(f.action))
+    if f.skip:
+        stmt = stmt.where(~_actions(f.skip))
     if f.target:
         stmt = stmt.where(AuditEntry.target == f.target)
     if f.since:
