@@ -13,14 +13,12 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, replace
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from seawall.core import organisations, tokens, users, websessions
 from seawall.core.access import Principal
 from seawall.core.node import Node
 from seawall.intel import cases
@@ -31,6 +29,8 @@ from seawall.intel.store import writing
 from seawall.intel.sync import sync
 from seawall.intel.tlp import Tlp, marking_id
 from seawall.web.deps import SESSION_COOKIE
+from tests import stix
+from tests.banks import two_banks
 from tests.cli import run_seawall
 from tests.conftest import LiveServer
 from tests.integration.test_intel_sync import Federation, one
@@ -42,19 +42,13 @@ WORDS = ("secret-lure", "Bank-only lure", "Seen at one bank only")
 
 
 def indicator(n: int, tlp: Tlp) -> dict[str, Any]:
-    return {
-        "type": "indicator",
-        "spec_version": "2.1",
-        "id": f"indicator--{uuid.UUID(int=n, version=4)}",
-        "created": STAMP,
-        "modified": STAMP,
-        "name": "Bank-only lure",
-        "description": "Seen at one bank only",
-        "pattern": f"[domain-name:value = 'secret-lure{n}.example']",
-        "pattern_type": "stix",
-        "valid_from": STAMP,
-        "object_marking_refs": [marking_id(tlp)],
-    }
+    return stix.indicator(
+        n,
+        stix.domain(f"secret-lure{n}.example"),
+        tlp,
+        name="Bank-only lure",
+        description="Seen at one bank only",
+    )
 
 
 def leaks(text: str) -> list[str]:
@@ -91,25 +85,14 @@ class Banks:
 
 @pytest.fixture
 def banks(node: Node, live_server: LiveServer) -> Banks:
-    principals: dict[str, Principal] = {}
-    cookies: dict[str, str] = {}
-    bearer: dict[str, str] = {}
     with node.unit(node.operator()) as ctx:
-        orgs = {
-            name: organisations.add_org(ctx, f"Bank {name.upper()}", "data_custodian").id
-            for name in ("a", "b")
-        }
-        for who, org in (("x", orgs["a"]), ("y", orgs["b"])):
-            user = users.add_user(ctx, f"{who}-analyst", "analyst", org=org)
-            principals[who] = users.principal_of(user)
-            cookies[who] = websessions.open_session(ctx, user, timedelta(hours=1)).cookie
-            bearer[who] = tokens.create_token(ctx, "t", [], username=user.username).value
-    x = principals["x"]
+        two = two_banks(ctx)
+    x = two.principals["x"]
     with node.unit(x) as ctx:
-        create_collection(ctx, "bank-a", "Bank A", Audience(organisations=(orgs["a"],)))
-        both = Audience(groups=("CARICOM",), organisations=(orgs["a"], orgs["b"]))
+        create_collection(ctx, "bank-a", "Bank A", Audience(organisations=(two.orgs["a"],)))
+        both = Audience(groups=("CARICOM",), organisations=(two.orgs["a"], two.orgs["b"]))
         region = create_collection(ctx, "region", "Region", both, "green").id
-    return Banks(node, live_server, x, principals["y"], cookies, bearer, region)
+    return Banks(node, live_server, x, two.principals["y"], two.cookies, two.bearer, region)
 
 
 @pytest.mark.parametrize("tlp", [Tlp.RED, Tlp.AMBER_STRICT], ids=["red", "amber-strict"])
