@@ -112,14 +112,14 @@ class _Block:
 class _Reader:
     """One log's blocks, parsed and joined as they come."""
 
-    def __init__(self, header: Header, compiled: Compiled) -> None:
+    def __init__(self, header: Header, known: Known) -> None:
         names = header.names
         self.fields = {n: _ZEEK_FIELDS[n] for n in names if n in _ZEEK_FIELDS}
         self.wanted = list(self.fields)
         if "host" in names and "uri" in names:
             self.wanted += [n for n in ("host", "uri") if n not in self.fields]
         self.schema = dict.fromkeys(names, pl.String)
-        self.known = Known(compiled)
+        self.known = known
         self.joined: set[tuple[Kind, str]] = set()
         self.kept = Prefiltered(header)
 
@@ -183,9 +183,12 @@ class _Reader:
         return kept
 
 
-def prefilter(path: Path, compiled: Compiled, block_size: int = BLOCK) -> Prefiltered | None:
+def prefilter(
+    path: Path, compiled: Compiled, block_size: int = BLOCK, known: Known | None = None
+) -> Prefiltered | None:
     """The candidate record lines of a Zeek TSV log and the parts they may match; None when
-    the pre-filter cannot read the log exactly as the line reader does."""
+    the pre-filter cannot read the log exactly as the line reader does. ``known`` is
+    ``compiled``'s values, when the caller keeps them for many logs."""
     with path.open("rb") as raw:
         top = b""
         while (line := raw.readline()).startswith(b"#"):
@@ -194,7 +197,7 @@ def prefilter(path: Path, compiled: Compiled, block_size: int = BLOCK) -> Prefil
         if header is None:
             return None
         raw.seek(0)
-        reader = _Reader(header, compiled)
+        reader = _Reader(header, known or Known(compiled))
         # Two blocks at once: one is parsed while the other's values are joined.
         with ThreadPoolExecutor(max_workers=2) as pool:
             pending: deque[Future[_Block | None]] = deque()
@@ -218,13 +221,17 @@ def _took(reader: _Reader, future: Future[_Block | None]) -> bool:
 
 
 def fast_scan(
-    path: Path, compiled: Compiled, default: datetime, block_size: int = BLOCK
+    path: Path,
+    compiled: Compiled,
+    default: datetime,
+    block_size: int = BLOCK,
+    known: Known | None = None,
 ) -> Tally | None:
     """A Zeek TSV log matched through the pre-filter, in blocks of about ``block_size``
     bytes; None when the log is not one it reads exactly (the caller then reads it line by
-    line)."""
+    line). ``known`` is ``compiled``'s values, when the caller keeps them for many logs."""
     try:
-        kept = prefilter(path, compiled, block_size)
+        kept = prefilter(path, compiled, block_size, known)
     except (OSError, ValueError, pl.exceptions.PolarsError):
         return None  # unreadable, or a ragged or broken line: the line reader says what
     if kept is None:

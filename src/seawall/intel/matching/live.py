@@ -10,6 +10,7 @@ from pathlib import Path
 
 from seawall.intel.matching.columnar import fast_scan
 from seawall.intel.matching.compiled import Compiled
+from seawall.intel.matching.joins import Known
 from seawall.intel.matching.logs import LogFormat, Reader, detect_format, reader_for
 from seawall.intel.matching.scan import Tally, scan
 from seawall.intel.matching.sightings import Hits, MatchReport
@@ -52,6 +53,7 @@ class LiveMatch:
         self.loaded = self.validity.apply(loaded)
         self._index = self.loaded.index()
         self._windows = self.loaded.windows()
+        self._known: Known | None = None  # the pre-filter's values, built at its first batch
 
     def match(self, lines: list[str], default: datetime) -> MatchReport:
         """The report of one batch: its lines, and what they matched."""
@@ -98,7 +100,8 @@ class LiveMatch:
         with tempfile.TemporaryDirectory(prefix="seawall-follow-") as folder:
             batch = Path(folder) / "batch.log"
             batch.write_text("".join(self._columns + body), encoding="utf-8", newline="")
-            tally = fast_scan(batch, self.loaded, default)
+            self._known = self._known or Known(self.loaded)
+            tally = fast_scan(batch, self.loaded, default, known=self._known)
         if tally is None:
             tally = scan(body, read, self._index, self._windows, default)
         tally.lines = len(lines)
