@@ -141,7 +141,9 @@ def not_mitre() -> ColumnElement[bool]:
     stored as compact JSON, so the property reads as below.
     """
     made = or_(IntelObject.created_by_ref.is_(None), IntelObject.created_by_ref != MITRE_IDENTITY)
-    modified = IntelObject.body.contains(f'"x_mitre_modified_by_ref":"{MITRE_IDENTITY}"')
+    modified = IntelObject.body.contains(
+        f'"x_mitre_modified_by_ref":"{MITRE_IDENTITY}"', autoescape=True
+    )
     return and_(made, not_(modified))
 
 
@@ -169,7 +171,9 @@ def some_version_names(kinds: Iterable[str], needles: Iterable[str]) -> ColumnEl
     other = aliased(IntelObject)
     return IntelObject.stix_id.in_(
         select(other.stix_id).where(
-            other.type.in_(list(kinds)), or_(*(other.body.contains(n) for n in needles))
+            other.type.in_(list(kinds)),
+            # Escaped: an id asked for by a caller ("%", "_") is text, not a LIKE wildcard.
+            or_(*(other.body.contains(n, autoescape=True) for n in needles)),
         )
     )
 
