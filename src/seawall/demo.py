@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from seawall.assess.samples import load_sample_assessments
+from seawall.catalogs import counted
 from seawall.coop.programme_samples import load_sample_programmes
 from seawall.coop.samples import load_sample_coop
 from seawall.core import organisations, partners, users
@@ -90,11 +91,6 @@ def _load_evidence(ctx: Ctx) -> list[str]:
     return added
 
 
-def _counted(number: int, one: str, many: str) -> str:
-    """``1 user``, ``2 users``."""
-    return f"{number} {one if number == 1 else many}"
-
-
 def _sign_in(added: list[str]) -> str:
     """How to sign in: the demo password only for the accounts this load gave it."""
     others = [name for name, *_ in USERS[1:5] if name in added]
@@ -152,14 +148,12 @@ def load_demo(node: Node) -> dict[str, Any]:
         lambda: node.unit(node.operator("demo")), node.settings, node.clock
     )
     counts = (
-        _counted(len(added["organisations"]), "organisation", "organisations"),
-        _counted(len(added["users"]), "user", "users"),
-        _counted(len(added["partners"]), "partner", "partners"),
-        _counted(
-            len(added["assessment_rounds"]), "sample assessment round", "sample assessment rounds"
-        ),
-        _counted(sum(added["intel_objects"].values()), "intel object", "intel objects"),
-        _counted(len(added["embassy_repositories"]), "embassy repository", "embassy repositories"),
+        counted(len(added["organisations"]), "organisation"),
+        counted(len(added["users"]), "user"),
+        counted(len(added["partners"]), "partner"),
+        counted(len(added["assessment_rounds"]), "sample assessment round"),
+        counted(sum(added["intel_objects"].values()), "intel object"),
+        counted(len(added["embassy_repositories"]), "embassy repository", "embassy repositories"),
     )
     lines = [
         f"Demo data: {', '.join(counts)} added",

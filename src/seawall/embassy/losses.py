@@ -11,6 +11,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from seawall.catalogs import counted
 from seawall.embassy.index import Index
 from seawall.embassy.packs import share_name
 
@@ -148,8 +149,3 @@ def summarise_losses(losses: list[PackLoss], *, verb: str) -> str:
         "`check --read-data --json` lists them; "
         "bring back a site that holds good shares, or restore those files from another copy"
     )
-
-
-def counted(number: int, noun: str) -> str:
-    """``1 file``, ``2 files``."""
-    return f"{number} {noun}{'' if number == 1 else 's'}"

@@ -24,6 +24,7 @@ import httpx
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from seawall.catalogs import counted
 from seawall.core.access import Perm, require
 from seawall.core.alerts import Delivery, deliver_alerts, raise_alert
 from seawall.core.clock import Clock
@@ -33,7 +34,6 @@ from seawall.db.models.schedules import EmbassySchedule
 from seawall.embassy import schedules, service
 from seawall.embassy.hosting.store import HostedBlobs, hosted_root
 from seawall.embassy.hosting.upkeep import upkeep
-from seawall.embassy.losses import counted
 from seawall.embassy.schedules import Plan, format_duration
 from seawall.embassy.service.auditing import audit
 from seawall.embassy.service.base import Units

@@ -10,6 +10,7 @@ import click
 from click.decorators import FC
 from rich.markup import escape
 
+from seawall.catalogs import counted
 from seawall.cli.context import CliState, pass_state
 from seawall.cli.embassy.access import (
     access_to,
@@ -26,7 +27,6 @@ from seawall.embassy import service
 from seawall.embassy.errors import PacksLost
 from seawall.embassy.health import gather_stats
 from seawall.embassy.locks import Lock
-from seawall.embassy.losses import counted
 from seawall.embassy.pruning import ForgetGroup, PruneReport
 from seawall.embassy.sites import redact_url
 from seawall.embassy.snapshots import DEFAULT_GROUP_BY, KeepPolicy, parse_group_by

@@ -5,12 +5,12 @@ from __future__ import annotations
 import click
 from rich.markup import escape
 
+from seawall.catalogs import counted
 from seawall.cli.context import CliState, pass_state
 from seawall.cli.embassy.access import access_to, progress_bar, repo_option
 from seawall.cli.output import emit_json, emit_table, json_option, say
 from seawall.embassy import registry, service
 from seawall.embassy.exposure import DEFAULT_STORM_RADIUS_KM, Place
-from seawall.embassy.losses import counted
 from seawall.embassy.sites import redact_url
 
 

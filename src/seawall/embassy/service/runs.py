@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from seawall.catalogs import counted
 from seawall.core.context import Ctx
 from seawall.db.models.embassy import EmbassyRepo
 from seawall.embassy import registry
@@ -22,7 +23,6 @@ from seawall.embassy.backup import BackupReport, back_up
 from seawall.embassy.checking import CheckReport, check_repository
 from seawall.embassy.errors import BadSiteUrl, RestoreWouldOverwrite, SnapshotMissing
 from seawall.embassy.exposure import DEFAULT_STORM_RADIUS_KM, Exposure
-from seawall.embassy.losses import counted
 from seawall.embassy.progress import ProgressFn
 from seawall.embassy.pruning import (
     DEFAULT_MAX_UNUSED,
