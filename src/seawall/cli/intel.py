@@ -46,7 +46,8 @@ from seawall.intel.exports.feeds import SENSOR_FORMATS
 from seawall.intel.exports.rpz import DEFAULT_ORIGIN
 from seawall.intel.ingest import Format, ImportReport
 from seawall.intel.matching import sightings
-from seawall.intel.matching.following import Batching, Following
+from seawall.intel.matching.following import Batching
+from seawall.intel.matching.live import Following
 from seawall.intel.matching.logs import LogFormat
 from seawall.intel.matching.sightings import MatchReport
 from seawall.intel.matching.validity import Validity, parse_since

@@ -16,15 +16,8 @@ from rich.text import Text
 from seawall.cli.output import err_console, fmt_time
 from seawall.core.node import Node
 from seawall.errors import InvalidInput
-from seawall.intel.matching.following import (
-    FileTail,
-    Following,
-    PipeTail,
-    Tail,
-    follow_and_match,
-    load_position,
-)
-from seawall.intel.matching.live import LiveMatch
+from seawall.intel.matching.following import FileTail, PipeTail, Tail, load_position
+from seawall.intel.matching.live import Following, LiveMatch, follow_and_match
 from seawall.intel.matching.loading import load_indicators
 from seawall.intel.matching.logs import LogFormat
 from seawall.intel.matching.sightings import MatchReport

@@ -14,10 +14,11 @@ for its end; the last line of a rotated-away file counts without one once it is 
 
 :func:`follow` hands the lines to a ``flush`` in batches, every ``records`` lines or
 ``seconds`` after the first unflushed line, whichever comes first, and once more when it
-stops, with the :class:`Position` after the batch's last line. The caller records the
-batch, then saves the position (:func:`save_position`), so a restart with the saved
-position (:meth:`FileTail.resume`) goes on after the last recorded line: across a rotation
-while it was stopped too, when the rotated file is still in the same folder under any name.
+stops, with the :class:`Position` after the batch's last line. The caller
+(:func:`seawall.intel.matching.live.follow_and_match`) records the batch, then saves the
+position (:func:`save_position`), so a restart with the saved position
+(:meth:`FileTail.resume`) goes on after the last recorded line: across a rotation while it
+was stopped too, when the rotated file is still in the same folder under any name.
 """
 
 from __future__ import annotations
@@ -28,24 +29,14 @@ import os
 import select
 import threading
 import time
-import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from seawall.core.access import Perm, Principal, require
-from seawall.core.context import Ctx
-from seawall.core.evidence import record_evidence
-from seawall.core.node import Node
-from seawall.intel.cases import SUPPORTS
 from seawall.intel.errors import UnreadableLog
-from seawall.intel.matching.live import LiveMatch
-from seawall.intel.matching.loading import load_indicators
 from seawall.intel.matching.scan import MAX_LINE, over_long
-from seawall.intel.matching.sightings import MatchReport, record
-from seawall.intel.search import readable_collections
 
 HEAD = 4096  # bytes of a file's top that tell one file from the next under the same name
 LINGER = 60.0  # seconds a rotated-away file is still read after it last grew
@@ -438,97 +429,3 @@ def _batches(
     if pending:
         flush(pending, tail.position())
     return total
-
-
-# -- matching and recording what is followed -----------------------------------------------------
-
-RELOAD = 300.0  # seconds between loads of the indicators while following
-
-
-def match_batch(
-    ctx: Ctx, live: LiveMatch, lines: list[str], collection: str | None, batch: str = ""
-) -> MatchReport:
-    """Match one batch and, with a ``collection``, record its sightings there (``batch``
-    names the batch in their ids); a batch that matched something is written to the audit
-    log as ``intel.logs.followed``."""
-    require(ctx.who, Perm.INTEL_READ)
-    report = live.match(lines, ctx.now())
-    if collection is not None and report.hits:
-        record(ctx, report, readable_collections(ctx, collection)[0], "/" + batch)
-    if report.hits:
-        ctx.record(
-            "intel.logs.followed",
-            live.name,
-            lines=report.lines,
-            matched=len(report.hits),
-            records=sum(h.count for h in report.hits.values()),
-            recorded=len(report.recorded),
-        )
-    return report
-
-
-@dataclass(frozen=True)
-class Following:
-    """What a follow runs with: where it records, where it keeps its place, how it batches."""
-
-    collection: str | None = None
-    state: Path | None = None
-    batching: Batching = Batching()
-    cache: Path | None = None  # the compiled indicators' cache folder (see .compiled)
-
-
-def follow_and_match(
-    node: Node,
-    who: Principal,
-    tail: Tail,
-    live: LiveMatch,
-    stop: threading.Event,
-    how: Following,
-    shown: Callable[[MatchReport], None],
-) -> int:
-    """Follow ``tail`` until ``stop`` (or a pipe's end), matching and recording each batch in
-    its own transaction, then saving the position after it; returns the lines read."""
-    loaded_at = time.monotonic()
-    # A batch is named by where it starts and ends: in a file, by its device, inode and
-    # offset; in a pipe, by this run and the batch's number.
-    run, number = uuid.uuid4().hex, 0
-    start = _place(tail.position())
-
-    def flush(lines: list[str], position: Position | None) -> None:
-        nonlocal loaded_at, start, number
-        number += 1
-        end = _place(position) if position is not None else f"{run}/{number}"
-        with node.unit(who) as ctx:
-            if time.monotonic() - loaded_at >= RELOAD:
-                live.use(load_indicators(ctx, how.cache))
-                loaded_at = time.monotonic()
-            report = match_batch(ctx, live, lines, how.collection, f"{start}-{end}")
-        if how.state is not None and position is not None:
-            save_position(how.state, position)
-        start = end
-        matched.update(report.hits)
-        shown(report)
-
-    matched: set[str] = set()
-    lines = follow(tail, flush, stop, how.batching)
-    # As for a one-off match: detection against shared indicators is incident-response
-    # capacity (CMM 2021 D1.2), on record once a follow by a CIRT member has read lines.
-    if who.can(Perm.INTEL_WRITE) and lines:
-        with node.unit(who) as ctx:
-            record_evidence(
-                ctx,
-                "intel",
-                "intel.logs.followed",
-                f"Followed {live.name} ({live.fmt.value if live.fmt else 'empty'}): matched "
-                f"{lines:,} log lines as they were written against {len(live.loaded):,} shared "
-                f"indicators: {len(matched):,} matched",
-                SUPPORTS,
-                detail={"lines": lines, "indicators": len(live.loaded), "matched": len(matched)},
-            )
-    return lines
-
-
-def _place(position: Position | None) -> str:
-    if position is None:
-        return "top"
-    return f"{position.device}:{position.inode}:{position.offset}"

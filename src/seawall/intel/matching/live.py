@@ -1,20 +1,35 @@
 """Matching a followed log's batches: the reader (or, for Zeek TSV, the columnar
 pre-filter a file is matched through) and the exact matcher, against the caller's
-indicators as a retro-hunt widens them."""
+indicators as a retro-hunt widens them; and a follow run (:func:`follow_and_match`) that
+matches, records and keeps its place batch by batch (the lines come from
+:mod:`.following`)."""
 
 from __future__ import annotations
 
 import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from seawall.core.access import Perm, Principal, require
+from seawall.core.context import Ctx
+from seawall.core.evidence import record_evidence
+from seawall.core.node import Node
+from seawall.intel.cases import SUPPORTS
 from seawall.intel.matching.columnar import fast_scan
 from seawall.intel.matching.compiled import Compiled
+from seawall.intel.matching.following import Batching, Position, Tail, follow, save_position
 from seawall.intel.matching.joins import Known
+from seawall.intel.matching.loading import load_indicators
 from seawall.intel.matching.logs import LogFormat, Reader, detect_format, reader_for
 from seawall.intel.matching.scan import Tally, scan
-from seawall.intel.matching.sightings import Hits, MatchReport
+from seawall.intel.matching.sightings import Hits, MatchReport, record
 from seawall.intel.matching.validity import Validity
+from seawall.intel.search import readable_collections
 
 
 class LiveMatch:
@@ -118,3 +133,97 @@ def _header_block(lines: list[str]) -> list[str]:
         if line.startswith("#") and not line.startswith("#close"):
             block.append(line)
     return block
+
+
+# -- matching and recording what is followed -----------------------------------------------------
+
+RELOAD = 300.0  # seconds between loads of the indicators while following
+
+
+def match_batch(
+    ctx: Ctx, live: LiveMatch, lines: list[str], collection: str | None, batch: str = ""
+) -> MatchReport:
+    """Match one batch and, with a ``collection``, record its sightings there (``batch``
+    names the batch in their ids); a batch that matched something is written to the audit
+    log as ``intel.logs.followed``."""
+    require(ctx.who, Perm.INTEL_READ)
+    report = live.match(lines, ctx.now())
+    if collection is not None and report.hits:
+        record(ctx, report, readable_collections(ctx, collection)[0], "/" + batch)
+    if report.hits:
+        ctx.record(
+            "intel.logs.followed",
+            live.name,
+            lines=report.lines,
+            matched=len(report.hits),
+            records=sum(h.count for h in report.hits.values()),
+            recorded=len(report.recorded),
+        )
+    return report
+
+
+@dataclass(frozen=True)
+class Following:
+    """What a follow runs with: where it records, where it keeps its place, how it batches."""
+
+    collection: str | None = None
+    state: Path | None = None
+    batching: Batching = field(default_factory=Batching)
+    cache: Path | None = None  # the compiled indicators' cache folder (see .compiled)
+
+
+def follow_and_match(
+    node: Node,
+    who: Principal,
+    tail: Tail,
+    live: LiveMatch,
+    stop: threading.Event,
+    how: Following,
+    shown: Callable[[MatchReport], None],
+) -> int:
+    """Follow ``tail`` until ``stop`` (or a pipe's end), matching and recording each batch in
+    its own transaction, then saving the position after it; returns the lines read."""
+    loaded_at = time.monotonic()
+    # A batch is named by where it starts and ends: in a file, by its device, inode and
+    # offset; in a pipe, by this run and the batch's number.
+    run, number = uuid.uuid4().hex, 0
+    start = _place(tail.position())
+
+    def flush(lines: list[str], position: Position | None) -> None:
+        nonlocal loaded_at, start, number
+        number += 1
+        end = _place(position) if position is not None else f"{run}/{number}"
+        with node.unit(who) as ctx:
+            if time.monotonic() - loaded_at >= RELOAD:
+                live.use(load_indicators(ctx, how.cache))
+                loaded_at = time.monotonic()
+            report = match_batch(ctx, live, lines, how.collection, f"{start}-{end}")
+        if how.state is not None and position is not None:
+            save_position(how.state, position)
+        start = end
+        matched.update(report.hits)
+        shown(report)
+
+    matched: set[str] = set()
+    lines = follow(tail, flush, stop, how.batching)
+    # As for a one-off match: detection against shared indicators is incident-response
+    # capacity (CMM 2021 D1.2), on record once a follow by a CIRT member has read lines.
+    if who.can(Perm.INTEL_WRITE) and lines:
+        with node.unit(who) as ctx:
+            record_evidence(
+                ctx,
+                "intel",
+                "intel.logs.followed",
+                f"Followed {live.name} ({live.fmt.value if live.fmt else 'empty'}): matched "
+                f"{lines:,} log lines as they were written against {len(live.loaded):,} shared "
+                f"indicators: {len(matched):,} matched",
+                SUPPORTS,
+                detail={"lines": lines, "indicators": len(live.loaded), "matched": len(matched)},
+            )
+    return lines
+
+
+def _place(position: Position | None) -> str:
+    if position is None:
+        return "top"
+    return f"{position.device}:{position.inode}:{position.offset}"
