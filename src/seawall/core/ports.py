@@ -86,7 +86,7 @@ def check_port(host: str, port: int) -> None:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
-        except (socket.gaierror, UnicodeError):
+        except (socket.gaierror, UnicodeError, TypeError):  # TypeError: a NUL in it
             raise PortUnavailable(
                 f"cannot listen on {host}:{port}: {host!r} is no address"
             ) from None

@@ -34,6 +34,12 @@ def test_an_address_not_of_this_machine_is_one_line() -> None:
         check_port("192.0.2.1", 8000)
 
 
+@pytest.mark.parametrize("host", ["no such host.invalid", "a\x00b", "[::1]"])
+def test_a_host_that_is_no_address_is_one_line(host: str) -> None:
+    with pytest.raises(PortUnavailable, match="is no address"):
+        check_port(host, 8000)
+
+
 def test_weasyprint_layout_warnings_stay_out_of_the_console() -> None:
     configure_logging("info", json=False)
     assert not logging.getLogger("weasyprint").isEnabledFor(logging.WARNING)
