@@ -75,28 +75,33 @@ def event_attributes(
                     yield attr, True
 
 
+def organisation_identity(org: Any, level: Tlp | None) -> dict[str, Any] | None:
+    """A MISP organisation (``Orgc``, a sighting's ``Organisation``) as a STIX ``identity``
+    marked ``level``, its id from the organisation's uuid or name; None without a name."""
+    if not isinstance(org, Mapping) or not org.get("name"):
+        return None
+    return {
+        "type": "identity",
+        "spec_version": "2.1",
+        "id": f"identity--{stix_uuid(org.get('uuid'), 'org', str(org['name']))}",
+        "created": IDENTITY_VERSION,
+        "modified": IDENTITY_VERSION,
+        "name": str(org["name"]),
+        "identity_class": "organization",
+        **({"object_marking_refs": [marking_id(level)]} if level is not None else {}),
+    }
+
+
 def _organisation(
     sighting: Mapping[str, Any], made: Mapping[str, Any], out: Linked, seen: set[str]
 ) -> str | None:
-    org = sighting.get("Organisation")
-    if not isinstance(org, Mapping) or not org.get("name"):
+    identity = organisation_identity(sighting.get("Organisation"), level_of(made))
+    if identity is None:
         return None
-    ref = f"identity--{stix_uuid(org.get('uuid'), 'org', str(org['name']))}"
-    if ref not in seen:
-        seen.add(ref)
-        out.objects.append(
-            {
-                "type": "identity",
-                "spec_version": "2.1",
-                "id": ref,
-                "created": IDENTITY_VERSION,
-                "modified": IDENTITY_VERSION,
-                "name": str(org["name"]),
-                "identity_class": "organization",
-                **_markings(made),
-            }
-        )
-    return ref
+    if identity["id"] not in seen:
+        seen.add(identity["id"])
+        out.objects.append(identity)
+    return str(identity["id"])
 
 
 def _sighting(

@@ -33,13 +33,12 @@ from seawall.intel.errors import NotAMispEvent, UnknownMarking, UnreadableIntel
 from seawall.intel.misp.galaxies import galaxies_to_stix
 from seawall.intel.misp.ids import epoch as _epoch
 from seawall.intel.misp.ids import stix_uuid as _uuid
-from seawall.intel.misp.links import event_attributes, links_to_stix
+from seawall.intel.misp.links import event_attributes, links_to_stix, organisation_identity
 from seawall.intel.misp.mapping import CATEGORIES, comparisons_for, object_pattern, pattern_for
 from seawall.intel.misp.markings import is_tlp_tag, marking_of, parse_distribution, tag_names
 from seawall.intel.tlp import Tlp, marking_id
 from seawall.intel.validation import format_timestamp
 
-IDENTITY_VERSION = "2000-01-01T00:00:00.000Z"
 CSV_COLUMNS = (
     "uuid",
     "event_id",
@@ -317,21 +316,10 @@ def event_to_stix(event: Mapping[str, Any]) -> Converted:
         event.get("timestamp"), _epoch(event.get("date"), datetime(2000, 1, 1, tzinfo=UTC))
     )
     creator = None
-    orgc = event.get("Orgc")
-    if isinstance(orgc, Mapping) and orgc.get("name"):
-        creator = f"identity--{_uuid(orgc.get('uuid'), 'org', str(orgc['name']))}"
-        out.objects.append(
-            {
-                "type": "identity",
-                "spec_version": "2.1",
-                "id": creator,
-                "created": IDENTITY_VERSION,
-                "modified": IDENTITY_VERSION,
-                "name": str(orgc["name"]),
-                "identity_class": "organization",
-                **_marking_refs(level),
-            }
-        )
+    identity = organisation_identity(event.get("Orgc"), level)
+    if identity is not None:
+        creator = str(identity["id"])
+        out.objects.append(identity)
     scope = _EventScope(event_uuid, stamp, tags, distribution, creator)
     refs: list[str] = []
     made_by_uuid: dict[str, dict[str, Any]] = {}
