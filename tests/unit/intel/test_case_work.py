@@ -97,6 +97,8 @@ def test_severity_is_the_incident_cores_criticality_set_by_the_opener(team: Team
 @given(st.integers(min_value=-5, max_value=200))
 def test_any_criticality_a_partner_sends_reads_as_the_nearest_severity(value: int) -> None:
     severity = severity_of({"criticality": value})
+    # The nearest of 25, 50, 75 and 100 (an integer is never half way), even out of range.
+    assert abs(severity.criticality - value) == min(abs(s.criticality - value) for s in Severity)
     assert abs(severity.criticality - value) <= 12 or value < 13 or value > 100
     assert severity_of({"criticality": severity.criticality}) is severity
     assert severity_of({}) is Severity.MEDIUM
