@@ -498,10 +498,10 @@ def match_logs(
         raise InvalidInput("--case links recorded sightings: give --collection to record them")
     node = state.node()
     validity = Validity(ignore_validity, parse_since(since, node.clock.now()) if since else None)
+    cache = node.settings.home / "cache" / "matching"
     if follow:
         if len(logs) != 1 or case_ref is not None:
             raise InvalidInput("--follow follows one log (or -), and links no case")
-        cache = node.settings.home / "cache" / "matching"
         how = Following(collection_ref, state_file, Batching(batch, every), cache)
         follow_logs(node, logs[0], LogFormat(fmt) if fmt else None, how, validity, as_json)
         return
@@ -519,7 +519,7 @@ def match_logs(
             sources,
             LogFormat(fmt) if fmt else None,
             progress=progress,
-            cache=node.settings.home / "cache" / "matching",
+            cache=cache,
             validity=validity,
         )
         if collection_ref is not None:
