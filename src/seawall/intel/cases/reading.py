@@ -26,7 +26,7 @@ from seawall.intel.cases.vocab import (
 )
 from seawall.intel.errors import CaseNotFound
 from seawall.intel.identity import nation_of_identity
-from seawall.intel.search import Version, holding, readable_collections, summary_of
+from seawall.intel.search import Version, holding, holding_any, readable_collections, summary_of
 from seawall.intel.sharing import PARTNER_PREFIX
 from seawall.intel.store.reading import MAX_LIMIT, Filters, each_object, query_objects
 from seawall.intel.tlp import Tlp
@@ -234,24 +234,26 @@ def _entries(made: _Made, case_id: str) -> list[Entry]:
 
 def timelines(ctx: Ctx, case_ids: list[str]) -> dict[str, list[Entry]]:
     """The timeline of each case, in one pass over the notes and relationships the caller
-    may read (by the type index), without names: for lists, where one search per case
+    may read that name an incident, without names: for lists, where one search per case
     would read every body once per case."""
     wanted = set(case_ids)
     found: dict[str, dict[tuple[str, str], Entry]] = defaultdict(dict)
-    filters = Filters(types=("note", "relationship"), limit=MAX_LIMIT)
-    for collection in readable_collections(ctx):
-        for stored in each_object(ctx, collection, filters):
-            body = stored.as_dict()
-            refs = [body.get("source_ref")] if stored.type == "relationship" else []
-            refs += body.get("object_refs") or [] if stored.type == "note" else []
-            hits = [r for r in refs if isinstance(r, str) and r in wanted]
-            if not hits:
-                continue
-            nation = nation_of_identity(stored.created_by_ref) or collection.owner_nation
-            made = _Made(stored.id, stored.type, body, stored.tlp, nation, "")
-            for case_id in hits:
-                for entry in _entries(made, case_id):
-                    found[case_id].setdefault((entry.object_id, entry.target_id), entry)
+    if not wanted:
+        return {}
+    owners = {c.alias: c.owner_nation for c in readable_collections(ctx)}
+    # The body scan keeps the rest (an ATT&CK import's 20,000 relationships) in the database.
+    for alias, version in holding_any(ctx, ["incident--"], ("note", "relationship")):
+        body = version.body
+        refs = [body.get("source_ref")] if version.type == "relationship" else []
+        refs += body.get("object_refs") or [] if version.type == "note" else []
+        hits = [r for r in refs if isinstance(r, str) and r in wanted]
+        if not hits:
+            continue
+        nation = nation_of_identity(version.created_by_ref) or owners[alias]
+        made = _Made(version.id, version.type, body, version.tlp, nation, "")
+        for case_id in hits:
+            for entry in _entries(made, case_id):
+                found[case_id].setdefault((entry.object_id, entry.target_id), entry)
     return {
         case_id: sorted(entries.values(), key=lambda e: (e.at, e.object_id, e.target_id))
         for case_id, entries in found.items()
