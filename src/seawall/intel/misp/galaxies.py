@@ -34,6 +34,7 @@ from typing import Any
 
 from seawall.intel.misp.links import event_attributes, level_of
 from seawall.intel.misp.mapping import NAMESPACE
+from seawall.intel.misp.markings import marking_refs
 from seawall.intel.tlp import Tlp, marking_id
 from seawall.intel.validation import format_timestamp
 
@@ -235,7 +236,7 @@ def _relationship(
         "source_ref": source["id"],
         "target_ref": target["id"],
         **({"created_by_ref": creator} if creator else {}),
-        **({"object_marking_refs": [marking_id(level)]} if level is not None else {}),
+        **marking_refs(level),
     }
     if attribute:
         rel["x_misp_attribute_uuid"] = attribute

@@ -24,7 +24,8 @@ from typing import Any
 
 from seawall.intel.errors import InvalidStixObject
 from seawall.intel.misp.ids import epoch, stix_uuid
-from seawall.intel.tlp import MARKING_IDS, Tlp, marking_id
+from seawall.intel.misp.markings import marking_refs
+from seawall.intel.tlp import MARKING_IDS, Tlp
 from seawall.intel.validation import format_timestamp, parse_timestamp
 
 IDENTITY_VERSION = "2000-01-01T00:00:00.000Z"
@@ -54,7 +55,7 @@ def level_of(obj: Mapping[str, Any]) -> Tlp | None:
 
 def _markings(*objects: Mapping[str, Any]) -> dict[str, Any]:
     level = max((x for x in (level_of(o) for o in objects) if x is not None), default=None)
-    return {"object_marking_refs": [marking_id(level)]} if level is not None else {}
+    return marking_refs(level)
 
 
 def _key(value: Any) -> str:
@@ -88,7 +89,7 @@ def organisation_identity(org: Any, level: Tlp | None) -> dict[str, Any] | None:
         "modified": IDENTITY_VERSION,
         "name": str(org["name"]),
         "identity_class": "organization",
-        **({"object_marking_refs": [marking_id(level)]} if level is not None else {}),
+        **marking_refs(level),
     }
 
 

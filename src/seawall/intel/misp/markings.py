@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from seawall.intel.errors import UnknownMarking
-from seawall.intel.tlp import Tlp, parse_tlp
+from seawall.intel.tlp import Tlp, marking_id, parse_tlp
 
 DISTRIBUTIONS = {
     0: "Your organisation only",
@@ -119,3 +119,8 @@ def marking_of(tags: Iterable[str], distribution: int | None) -> Tlp | None:
     if tagged is None:
         return None if limit is None else max(limit, Tlp.GREEN)
     return tagged if limit is None else max(tagged, limit)
+
+
+def marking_refs(level: Tlp | None) -> dict[str, Any]:
+    """The ``object_marking_refs`` property of an object marked ``level``; none for None."""
+    return {"object_marking_refs": [marking_id(level)]} if level is not None else {}

@@ -35,8 +35,13 @@ from seawall.intel.misp.ids import epoch as _epoch
 from seawall.intel.misp.ids import stix_uuid as _uuid
 from seawall.intel.misp.links import event_attributes, links_to_stix, organisation_identity
 from seawall.intel.misp.mapping import CATEGORIES, comparisons_for, object_pattern, pattern_for
-from seawall.intel.misp.markings import is_tlp_tag, marking_of, parse_distribution, tag_names
-from seawall.intel.tlp import Tlp, marking_id
+from seawall.intel.misp.markings import (
+    is_tlp_tag,
+    marking_of,
+    marking_refs,
+    parse_distribution,
+    tag_names,
+)
 from seawall.intel.validation import format_timestamp
 
 CSV_COLUMNS = (
@@ -102,10 +107,6 @@ class _EventScope:
     creator: str | None
 
 
-def _marking_refs(level: Tlp | None) -> dict[str, Any]:
-    return {"object_marking_refs": [marking_id(level)]} if level is not None else {}
-
-
 def _attribute_to_stix(attr: Mapping[str, Any], scope: _EventScope) -> dict[str, Any]:
     misp_type = str(attr.get("type") or "").strip()
     value = str(attr.get("value") if attr.get("value") is not None else "").strip()
@@ -123,7 +124,7 @@ def _attribute_to_stix(attr: Mapping[str, Any], scope: _EventScope) -> dict[str,
         "created": format_timestamp(stamp),
         "modified": format_timestamp(stamp),
         **({"created_by_ref": scope.creator} if scope.creator else {}),
-        **_marking_refs(level),
+        **marking_refs(level),
     }
     ident = _uuid(attr.get("uuid"), scope.uuid, misp_type, value)
     pattern = pattern_for(misp_type, value)
@@ -198,7 +199,7 @@ def _object_to_stix(obj: Mapping[str, Any], scope: _EventScope) -> dict[str, Any
         "created": format_timestamp(stamp),
         "modified": format_timestamp(stamp),
         **({"created_by_ref": scope.creator} if scope.creator else {}),
-        **_marking_refs(level),
+        **marking_refs(level),
         "labels": [
             f'misp:name="{name}"',
             f'misp:meta-category="{meta}"',
@@ -372,7 +373,7 @@ def event_to_stix(event: Mapping[str, Any]) -> Converted:
             {"x_misp_extends_uuid": str(event["extends_uuid"])} if event.get("extends_uuid") else {}
         ),
         **({"created_by_ref": creator} if creator else {}),
-        **_marking_refs(level),
+        **marking_refs(level),
     }
     if not report["labels"]:
         del report["labels"]
