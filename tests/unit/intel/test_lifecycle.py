@@ -9,7 +9,7 @@ from typing import Any
 from alembic import command
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import create_engine, insert, inspect, text
+from sqlalchemy import Connection, create_engine, insert, inspect, text
 
 from seawall.db.engine import make_engine
 from seawall.db.migrate import HEADS, alembic_config, upgrade
@@ -63,6 +63,28 @@ def test_the_columns_give_the_state_status_of_gives(
     assert _state(lifecycle_of(body), now) == status_of(body, now)
 
 
+def _store_before_the_columns(conn: Connection, bodies: list[dict[str, Any]]) -> None:
+    """A nation, a collection and a version of each body, as a store without the lifecycle
+    columns (migration 0024) holds them."""
+    conn.execute(insert(Nation.__table__).values(iso2="JM", iso3="JAM", name="Jamaica"))
+    conn.execute(
+        insert(IntelCollection.__table__).values(
+            id="one", alias="one", title="one", description="", owner_nation="JM",
+            audience={}, default_tlp="green", created_at=T0, created_by="test",
+        )
+    )  # fmt: skip
+    for body in bodies:
+        conn.execute(
+            text(
+                "INSERT INTO intel_objects (collection_id, stix_id, type, spec_version,"
+                " version, date_added, markings, tlp, owner_nation, submitted_by, body,"
+                " superseded) VALUES ('one', :id, :type, '2.1', :at, :at, '[]', 1, 'JM',"
+                " 'test', :body, false)"
+            ),
+            {"id": body["id"], "type": body["type"], "at": T0, "body": json.dumps(body)},
+        )
+
+
 def test_upgrading_a_store_fills_the_columns_of_every_version(database_url: str) -> None:
     engine = create_engine(database_url)
     try:
@@ -75,23 +97,7 @@ def test_upgrading_a_store_fills_the_columns_of_every_version(database_url: str)
             {"type": "identity", "id": "identity--d"},
         ]
         with engine.begin() as conn:
-            conn.execute(insert(Nation.__table__).values(iso2="JM", iso3="JAM", name="Jamaica"))
-            conn.execute(
-                insert(IntelCollection.__table__).values(
-                    id="one", alias="one", title="one", description="", owner_nation="JM",
-                    audience={}, default_tlp="green", created_at=T0, created_by="test",
-                )
-            )  # fmt: skip
-            for body in bodies:
-                conn.execute(
-                    text(
-                        "INSERT INTO intel_objects (collection_id, stix_id, type, spec_version,"
-                        " version, date_added, markings, tlp, owner_nation, submitted_by, body,"
-                        " superseded) VALUES ('one', :id, :type, '2.1', :at, :at, '[]', 1, 'JM',"
-                        " 'test', :body, false)"
-                    ),
-                    {"id": body["id"], "type": body["type"], "at": T0, "body": json.dumps(body)},
-                )
+            _store_before_the_columns(conn, bodies)
         upgrade(engine)
         with engine.connect() as conn:
             rows = conn.execute(
@@ -124,22 +130,7 @@ def test_upgrading_keeps_the_rows_that_hang_off_intel_objects(database_url: str)
             upgrade(engine, head)
         body = {"type": "indicator", "id": "indicator--a", "revoked": True}
         with engine.begin() as conn:
-            conn.execute(insert(Nation.__table__).values(iso2="JM", iso3="JAM", name="Jamaica"))
-            conn.execute(
-                insert(IntelCollection.__table__).values(
-                    id="one", alias="one", title="one", description="", owner_nation="JM",
-                    audience={}, default_tlp="green", created_at=T0, created_by="test",
-                )
-            )  # fmt: skip
-            conn.execute(
-                text(
-                    "INSERT INTO intel_objects (collection_id, stix_id, type, spec_version,"
-                    " version, date_added, markings, tlp, owner_nation, submitted_by, body,"
-                    " superseded) VALUES ('one', :id, 'indicator', '2.1', :at, :at, '[]', 1,"
-                    " 'JM', 'test', :body, false)"
-                ),
-                {"id": body["id"], "at": T0, "body": json.dumps(body)},
-            )
+            _store_before_the_columns(conn, [body])
             seq = conn.execute(text("SELECT seq FROM intel_objects")).scalar_one()
             conn.execute(
                 text("INSERT INTO intel_observables (value_key, object_seq) VALUES (7, :seq)"),
