@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,6 +16,7 @@ from seawall.intel import decay, ingest, search
 from seawall.intel.collections import create_collection
 from seawall.intel.ingest import Format, Parsed
 from seawall.intel.validation import format_timestamp
+from tests import stix
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 PATTERNS = [
@@ -186,30 +186,15 @@ def test_exports_leave_decayed_indicators_out_unless_sighted(
     start = format_timestamp(clock.now())
 
     def stored(n: int, pattern: str) -> dict[str, Any]:
-        made = indicator(pattern, id=f"indicator--{uuid.UUID(int=n, version=4)}")
-        return {
-            **made,
-            "spec_version": "2.1",
-            "created": start,
-            "modified": start,
-            "valid_from": start,
-        }
+        return stix.indicator(n, pattern, None, stamp=start)
 
     old = stored(1, "[ipv4-addr:value = '45.77.12.9']")
     seen = stored(2, "[ipv4-addr:value = '45.77.12.10']")
     name = stored(3, "[domain-name:value = 'c2.example']")
     later = format_timestamp(clock.now() + timedelta(days=40))
-    sighting = {
-        "type": "sighting",
-        "spec_version": "2.1",
-        "id": f"sighting--{uuid.UUID(int=9, version=4)}",
-        "created": start,
-        "modified": start,
-        "sighting_of_ref": seen["id"],
-        "first_seen": later,
-        "last_seen": later,
-        "count": 1,
-    }
+    sighting = stix.sighting(
+        9, seen["id"], None, stamp=start, first_seen=later, last_seen=later, count=1
+    )
     analyst = Principal("jm-analyst", "JM", Role.ANALYST, user_id="u1", org_id="org-jm")
     with node.unit(analyst) as ctx:
         collection = create_collection(ctx, "c2")
