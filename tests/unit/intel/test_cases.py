@@ -23,6 +23,7 @@ from seawall.intel.identity import identity_id
 from seawall.intel.store import reading, writing
 from seawall.intel.store.reading import Filters
 from seawall.intel.tlp import Tlp, marking_id
+from tests import stix
 
 STAMP = "2026-11-01T10:00:00.000Z"
 JM = Principal("jm-analyst", "JM", Role.ANALYST, user_id="jm-analyst", org_id="org-jm-cirt")
@@ -262,18 +263,13 @@ def test_a_red_target_linked_into_a_wider_case_lends_the_link_none_of_its_words(
 
 
 def test_every_object_a_case_produces_is_valid_stix_2_1(regional: Node, clock: FrozenClock) -> None:
-    sighting = {
-        "type": "sighting",
-        "spec_version": "2.1",
-        "id": f"sighting--{uuid.UUID(int=8, version=4)}",
-        "created": STAMP,
-        "modified": STAMP,
-        "created_by_ref": identity_id("JM"),
-        "sighting_of_ref": GREEN["id"],
-        "count": 3,
-        "where_sighted_refs": [identity_id("JM")],
-        "object_marking_refs": [marking_id(Tlp.GREEN)],
-    }
+    sighting = stix.sighting(
+        8,
+        GREEN["id"],
+        created_by_ref=identity_id("JM"),
+        count=3,
+        where_sighted_refs=[identity_id("JM")],
+    )
     with regional.unit(JM) as ctx:
         writing.add_objects(ctx, get_collection(ctx, "caricom-cases"), [sighting])
         case = cases.open_case(ctx, "caricom-cases", "Refund lure", "Mail", ("phishing",))
