@@ -28,6 +28,7 @@ from seawall.intel.exports.suricata import (
 from seawall.intel.exports.zeek import FIELDS, TYPES, zeek_intel
 from seawall.intel.matching.observables import Kind
 from seawall.intel.tlp import Tlp
+from tests import stix
 
 MODIFIED = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 MD5 = "44d88612fea8a8f36de82e1278abb02f"
@@ -62,18 +63,8 @@ ALL = [
 
 
 def body(pattern: str, **extra: object) -> dict[str, object]:
-    return {
-        "type": "indicator",
-        "spec_version": "2.1",
-        "id": "indicator--00000000-0000-4000-8000-000000000001",
-        "created": "2026-11-20T10:00:00.000Z",
-        "modified": "2026-11-20T10:00:00.000Z",
-        "name": "phish kit",
-        "pattern": pattern,
-        "pattern_type": "stix",
-        "valid_from": "2026-11-20T10:00:00.000Z",
-        **extra,
-    }
+    props = {"name": "phish kit", **extra}
+    return stix.indicator(1, pattern, None, stamp="2026-11-20T10:00:00.000Z", **props)
 
 
 # -- which indicators reach a sensor ---------------------------------------------------------
