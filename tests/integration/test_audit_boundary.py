@@ -11,7 +11,7 @@ from seawall.core import audit, tokens, users, websessions
 from seawall.core.access import Principal
 from seawall.core.node import Node
 from seawall.core.paging import PageRequest
-from seawall.errors import Forbidden
+from seawall.errors import Forbidden, InvalidInput
 from seawall.web.deps import SESSION_COOKIE
 from tests.cli import run_seawall
 from tests.conftest import LiveServer
@@ -57,6 +57,20 @@ def test_an_action_filter_of_like_wildcards_matches_only_itself(node: Node, acti
         assert audit.page(ctx, audit.AuditFilter(action="user"), PageRequest(10)).items
         assert audit.page(ctx, audit.AuditFilter(action=action), PageRequest(10)).items == []
         assert audit.search(ctx.db, audit.AuditFilter(action=action)) == []
+
+
+def test_a_nul_in_a_filter_is_refused_as_input_where_the_database_cannot_hold_it(
+    any_node: Node,
+) -> None:
+    nul = audit.AuditFilter(actor="a\x00b")
+    if any_node.engine.url.get_backend_name() == "sqlite":  # SQLite stores and compares it
+        with any_node.unit(any_node.operator()) as ctx:
+            assert audit.page(ctx, nul, PageRequest(10)).items == []
+        return
+    with pytest.raises(InvalidInput) as refused, any_node.unit(any_node.operator()) as ctx:
+        audit.page(ctx, nul, PageRequest(10))
+    assert refused.value.message.startswith("the database cannot take a value given: ")
+    assert "NUL" in refused.value.message and "\n" not in refused.value.message
 
 
 def test_no_edge_shows_another_nations_entries(node: Node, live_server: LiveServer) -> None:

@@ -10,10 +10,16 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, make_url, text
-from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError, ProgrammingError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DatabaseError,
+    DataError,
+    OperationalError,
+    ProgrammingError,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
-from seawall.errors import ConfigError, DatabaseFailed, DatabaseUnavailable
+from seawall.errors import ConfigError, DatabaseFailed, DatabaseUnavailable, InvalidInput
 
 
 def safe_url(url: str) -> str:
@@ -132,6 +138,11 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     try:
         with factory() as session, session.begin():
             yield session
+    except DataError as exc:  # a value given that the database cannot hold (a NUL in text)
+        reason = _first_line(exc, "a value it cannot hold")
+        raise InvalidInput(
+            f"the database cannot take a value given: {reason}; correct the input"
+        ) from exc
     except (OperationalError, ProgrammingError) as exc:
         reason = _first_line(exc, type(exc).__name__)
         raise DatabaseFailed(
