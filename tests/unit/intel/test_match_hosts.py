@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
 import pytest
 
-from seawall.intel.matching.hosts import is_internal
+from seawall.intel.matching.columnar import read_header
+from seawall.intel.matching.hosts import is_internal, zeek_records
 from seawall.intel.matching.logs import LogFormat, ZeekJsonReader, detect_format, reader_for
 from seawall.intel.matching.observables import Kind
 
@@ -185,3 +187,30 @@ def test_a_zeek_string_holding_the_set_separator_is_one_value() -> None:
     assert observed is not None
     assert (Kind.FILE_NAME, "invoice, final.exe") in observed[2]
     assert {(Kind.IP, "192.168.33.10"), (Kind.IP, "10.0.0.9")} <= set(observed[2])
+
+
+def test_a_set_separator_that_is_no_escape_is_taken_as_written(tmp_path: Path) -> None:
+    log = tmp_path / "dns.log"
+    log.write_text(
+        "#separator \\x09\n#set_separator\t\\x\n#fields\tts\tquery\tanswers\n"
+        "1400000000.0\tevil.example\t10.0.0.1\\x10.0.0.2\n"
+    )
+    observed = _observed(log)
+    assert {(Kind.IP, "10.0.0.1"), (Kind.IP, "10.0.0.2")} <= set(observed[0][2])
+    header = log.read_bytes().partition(b"1400")[0]
+    found = read_header(header)
+    assert found is not None and found.separator == "\\x"
+
+
+def test_broken_sibling_logs_name_no_host(tmp_path: Path) -> None:
+    x509 = tmp_path / "x509.a.log"
+    x509.write_text(
+        "#separator \\x09\n#fields\tts\tid\tcertificate.serial\tsan.dns\n"
+        "1400000000.0\tF1\t01\tevil.example\n"
+    )
+    garbled = bytearray(gzip.compress(b"#fields\tfuid\trx_hosts\n" + b"F1\t10.0.0.1\n" * 9999))
+    garbled[40:-40] = bytes(b ^ 0xFF for b in garbled[40:-40])  # a broken deflate stream
+    (tmp_path / "files.a.log").write_bytes(bytes(garbled))
+    (tmp_path / "ssl.a.log").write_text("#set_separator\t\\x\n#fields\tcert_chain_fuids\n")
+    assert list(zeek_records(tmp_path / "files.a.log")) == []
+    assert _hosts_of(x509, Kind.DOMAIN, "evil.example") == [None]

@@ -183,6 +183,11 @@ def test_a_format_can_be_named_and_bad_paths_are_refused(
     cut.write_bytes(gzip.compress((ZEEK * 2000).encode())[:-64])
     with any_node.unit(JM) as ctx, pytest.raises(UnreadableLog, match="broke off"):
         match_logs(ctx, [cut])
+    garbled = bytearray(gzip.compress((ZEEK * 2000).encode()))
+    garbled[40:-40] = bytes(b ^ 0xFF for b in garbled[40:-40])  # a broken deflate stream
+    cut.write_bytes(bytes(garbled))
+    with any_node.unit(JM) as ctx, pytest.raises(UnreadableLog, match="broke off"):
+        match_logs(ctx, [cut])
     # A JSON array on one line is not a line-per-record log; it is refused before it is
     # read whole, in one pass and in byte ranges alike.
     array = tmp_path / "events.json"

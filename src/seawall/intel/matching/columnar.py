@@ -30,6 +30,7 @@ import numpy as np
 import polars as pl
 
 from seawall.intel.matching.compiled import Compiled
+from seawall.intel.matching.hosts import set_separator
 from seawall.intel.matching.joins import Known, candidate_rows, joined_parts
 from seawall.intel.matching.logs import _ZEEK_FIELDS, LogFormat, reader_for
 from seawall.intel.matching.observables import Kind
@@ -64,7 +65,7 @@ def read_header(data: bytes) -> Header | None:
         if name.startswith("#separator") and line.rstrip("\n") != "#separator \\x09":
             return None
         if name == "#set_separator":
-            separator = rest.encode().decode("unicode_escape") or ","
+            separator = set_separator(rest)
         elif name == "#fields":
             names = rest.split("\t")
         at = end + 1

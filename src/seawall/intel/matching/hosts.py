@@ -21,6 +21,7 @@ import gzip
 import ipaddress
 import json
 import time
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, cast
@@ -63,6 +64,15 @@ def internal_host(*groups: Sequence[str]) -> str | None:
     return None
 
 
+def set_separator(value: str) -> str:
+    """A Zeek ``#set_separator`` header's value with its escapes read (``\\x2c``), or as
+    written when it is no escape; a comma when empty."""
+    try:
+        return value.encode().decode("unicode_escape") or ","
+    except UnicodeDecodeError:
+        return value or ","
+
+
 def zeek_records(path: Path) -> Iterator[dict[str, list[str]]]:
     """Each record of a Zeek log (TSV or JSON, gzip or not): field -> its values."""
     try:
@@ -76,7 +86,7 @@ def zeek_records(path: Path) -> Iterator[dict[str, list[str]]]:
                 if line.startswith("#"):
                     key, _, rest = line.partition("\t")
                     if key == "#set_separator":
-                        separator = rest.encode().decode("unicode_escape") or ","
+                        separator = set_separator(rest)
                     elif key == "#fields":
                         names = rest.split("\t")
                     continue
@@ -84,7 +94,7 @@ def zeek_records(path: Path) -> Iterator[dict[str, list[str]]]:
                     yield _json_record(line)
                 elif names:
                     yield _tsv_record(names, line.split("\t"), separator)
-    except (OSError, EOFError):
+    except (OSError, EOFError, zlib.error):
         return  # a companion log that cannot be read names no hosts
 
 

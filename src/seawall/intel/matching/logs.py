@@ -16,7 +16,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from seawall.intel.matching.hosts import CertificateHosts, internal_host
+from seawall.intel.matching.hosts import CertificateHosts, internal_host, set_separator
 from seawall.intel.matching.observables import Kind
 
 Values = list[tuple[Kind, str]]
@@ -160,7 +160,7 @@ class ZeekReader:
     def _header(self, line: str) -> None:
         name, _, rest = line.rstrip("\n").partition("\t")
         if name == "#set_separator":
-            self.separator = rest.encode().decode("unicode_escape") or ","
+            self.separator = set_separator(rest)
         elif name == "#fields":
             names = rest.split("\t")
             # Until #types says which columns are sets or vectors, any may be one.

@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import stat
 import uuid
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import ExitStack, contextmanager
@@ -195,7 +196,7 @@ def _lines(text: IO[str], path: Source, number: int = 0) -> Iterator[str]:
             if len(line) == MAX_LINE and not line.endswith("\n"):
                 raise over_long(_name(path), f"line {number:,}")
             yield line
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, zlib.error) as exc:  # zlib.error: a garbled gzip stream
         reason = str(exc) or type(exc).__name__
         raise UnreadableLog(
             f"{_name(path)} broke off while being read ({reason}); nothing was recorded"
