@@ -7,8 +7,7 @@ import click
 
 from seawall.cli.context import CliState, pass_state
 from seawall.cli.output import emit_json, emit_or_table, emit_table, fmt_time, json_option, say
-from seawall.core.nations import normalise_nation
-from seawall.core.paging import PageRequest, parse_day, parse_limit
+from seawall.core.paging import PageRequest, parse_limit
 from seawall.errors import InvalidInput
 from seawall.intel import cases as casework
 from seawall.intel.cases import (
@@ -22,7 +21,6 @@ from seawall.intel.cases import (
     TaskState,
 )
 from seawall.intel.errors import AmbiguousMatch
-from seawall.intel.tlp import parse_tlp
 
 TLP_OPTION = click.option(
     "--tlp", default=None, help="A marking stricter than the collection's default."
@@ -131,15 +129,16 @@ def case_list(
     as_json: bool,
 ) -> None:
     """The cases you may see, filtered and sorted, one page at a time."""
-    query = CaseQuery(
-        status=Status(status) if status else None,
-        severity=Severity(severity) if severity else None,
-        assignee=assignee,
-        tlp=parse_tlp(tlp) if tlp else None,
-        nation=normalise_nation(nation) if nation else None,
-        opened_from=parse_day(opened_from, "--opened-from"),
-        opened_until=parse_day(opened_until, "--opened-until", day_end=True),
-        sort=Sort(sort),
+    query = CaseQuery.parse(
+        status or "",
+        severity or "",
+        assignee or "",
+        False,
+        tlp or "",
+        nation or "",
+        opened_from,
+        opened_until,
+        sort,
     )
     with state.operator_unit() as ctx:
         page = casework.find_cases(ctx, query, PageRequest(parse_limit(limit), cursor))

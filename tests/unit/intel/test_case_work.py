@@ -299,3 +299,30 @@ def test_cases_with_long_titles_in_any_script_page_by_title(team: Team) -> None:
             if cursor is None:
                 break
     assert sorted(seen) == sorted(opened)
+
+
+def test_the_list_reads_its_filters_from_words_and_refuses_unknown_ones() -> None:
+    query = CaseQuery.parse(
+        status="open",
+        severity="high",
+        assignee=" ann ",
+        tlp="amber",
+        nation="jam",
+        opened_from="2026-11-01",
+        opened_until="2026-11-30",
+        sort="title",
+    )
+    assert (query.status, query.severity, query.assignee) == (Status.OPEN, Severity.HIGH, "ann")
+    assert (query.tlp, query.nation, query.sort) == (Tlp.AMBER, "JM", Sort.TITLE)
+    assert query.opened_until is not None and query.opened_until.isoformat()[:10] == "2026-12-01"
+    assert CaseQuery.parse() == CaseQuery()
+    for bad in (
+        {"status": "sleeping"},
+        {"severity": "dire"},
+        {"tlp": "purple"},
+        {"nation": "ZZZ"},
+        {"opened_from": "yesterday"},
+        {"sort": "sideways"},
+    ):
+        with pytest.raises(InvalidInput):
+            CaseQuery.parse(**bad)

@@ -15,12 +15,21 @@ from enum import StrEnum
 from seawall.core import paging
 from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
+from seawall.core.nations import normalise_nation
 from seawall.core.paging import Page, PageRequest
 from seawall.errors import parse_choice
 from seawall.intel.cases.local import load_work
 from seawall.intel.cases.reading import Case, Found, all_cases, assemble, timelines
-from seawall.intel.cases.vocab import Severity, Status, core_of, severity_of, status_of
-from seawall.intel.tlp import Tlp
+from seawall.intel.cases.vocab import (
+    Severity,
+    Status,
+    core_of,
+    parse_severity,
+    parse_status,
+    severity_of,
+    status_of,
+)
+from seawall.intel.tlp import Tlp, parse_tlp
 from seawall.intel.validation import parse_timestamp
 
 
@@ -75,6 +84,32 @@ class CaseQuery:
     opened_from: datetime | None = None  # opened at or after
     opened_until: datetime | None = None  # opened before
     sort: Sort = Sort.UPDATED
+
+    @classmethod
+    def parse(
+        cls,
+        status: str = "",
+        severity: str = "",
+        assignee: str = "",
+        mine: bool = False,
+        tlp: str = "",
+        nation: str = "",
+        opened_from: str = "",
+        opened_until: str = "",
+        sort: str = "",
+    ) -> CaseQuery:
+        """A query from form or option values (an empty one means any), or InvalidInput."""
+        return cls(
+            status=parse_status(status) if status.strip() else None,
+            severity=parse_severity(severity) if severity.strip() else None,
+            assignee=assignee.strip() or None,
+            mine=mine,
+            tlp=parse_tlp(tlp) if tlp.strip() else None,
+            nation=normalise_nation(nation) if nation.strip() else None,
+            opened_from=paging.parse_day(opened_from, "opened from"),
+            opened_until=paging.parse_day(opened_until, "opened until", day_end=True),
+            sort=parse_sort(sort) if sort.strip() else Sort.UPDATED,
+        )
 
 
 def find_cases(

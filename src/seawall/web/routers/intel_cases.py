@@ -9,13 +9,12 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from seawall.core.access import Perm, require
-from seawall.core.nations import normalise_nation
-from seawall.core.paging import PageRequest, parse_day, parse_limit
+from seawall.core.paging import PageRequest, parse_limit
 from seawall.errors import InvalidInput
 from seawall.intel import cases as casework
 from seawall.intel import search, techniques
 from seawall.intel.cases import CaseQuery, Severity, Sort, Status, TaskState
-from seawall.intel.tlp import Tlp, parse_tlp
+from seawall.intel.tlp import Tlp
 from seawall.web.deps import UiPage, read_form_csrf
 from seawall.web.pages import attempt, page_gettext, render
 
@@ -38,16 +37,16 @@ FILTERS = (
 def _query(params: dict[str, str]) -> CaseQuery:
     """The list's filters from the query string (unknown words are refused, empty ones
     mean any)."""
-    return CaseQuery(
-        status=casework.parse_status(params["status"]) if params.get("status") else None,
-        severity=casework.parse_severity(params["severity"]) if params.get("severity") else None,
-        assignee=params.get("assignee") or None,
-        mine=params.get("mine") == "1",
-        tlp=parse_tlp(params["tlp"]) if params.get("tlp") else None,
-        nation=normalise_nation(params["nation"]) if params.get("nation") else None,
-        opened_from=parse_day(params.get("opened_from", ""), "opened from"),
-        opened_until=parse_day(params.get("opened_until", ""), "opened until", day_end=True),
-        sort=casework.parse_sort(params["sort"]) if params.get("sort") else Sort.UPDATED,
+    return CaseQuery.parse(
+        params.get("status", ""),
+        params.get("severity", ""),
+        params.get("assignee", ""),
+        params.get("mine") == "1",
+        params.get("tlp", ""),
+        params.get("nation", ""),
+        params.get("opened_from", ""),
+        params.get("opened_until", ""),
+        params.get("sort", ""),
     )
 
 
