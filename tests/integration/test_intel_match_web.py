@@ -53,3 +53,4 @@ def test_the_match_page_hunts_back_with_since_or_ignoring_validity(browser: http
         assert "<td>11</td>" in page
     refused = _match(browser, since="last tuesday")
     assert "--since" in refused or "not a time" in refused
+    assert re.search(r"last tuesday(&#39;|&#x27;|')? is not a time", refused), refused[-3000:]
