@@ -19,10 +19,8 @@ import json
 import re
 from typing import Any
 
-from seawall.intel.matching.logs import Observation, Reader, Values, read_suricata
+from seawall.intel.matching.logs import SYSLOG_TIME, Observation, Reader, Values, read_suricata
 from seawall.intel.matching.observables import Kind
-
-_SYSLOG_TIME = re.compile(r"^(\d{4}-\d\d-\d\dT\S+|[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d)")
 
 # Intel::Type -> how Seawall reads the value (SUBNET items are seen as addresses).
 ZEEK_INTEL_TYPES: dict[str, str] = {
@@ -198,7 +196,7 @@ def read_rpz(line: str) -> Observation | None:
         values: Values = [(Kind.IP, address)]
     except ValueError:  # a name: the QNAME trigger
         values = [(Kind.DOMAIN, qname.rstrip("."))]
-    stamp = _UNBOUND_TIME.match(line) or _SYSLOG_TIME.match(line)
+    stamp = _UNBOUND_TIME.match(line) or SYSLOG_TIME.match(line)
     return (stamp.group(1) if stamp else None), client, values
 
 

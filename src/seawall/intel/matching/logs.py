@@ -298,7 +298,7 @@ def read_squid(line: str) -> Observation | None:
 _BIND_QUERY = re.compile(r"client (?:@\S+ )?([0-9A-Fa-f:.]+)#\d+.*?query: (\S+) IN ")
 _DNSMASQ = re.compile(r"(query\[\w+\]|reply|cached|forwarded) (\S+) (?:from|is|to) (\S+)")
 _NETFILTER = re.compile(r"\bSRC=(\S+) DST=(\S+)")
-_SYSLOG_TIME = re.compile(r"^(\d{4}-\d\d-\d\dT\S+|[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d)")
+SYSLOG_TIME = re.compile(r"^(\d{4}-\d\d-\d\dT\S+|[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d)")
 
 
 def read_bind(line: str) -> Observation | None:
@@ -321,7 +321,7 @@ def read_dnsmasq(line: str) -> Observation | None:
         source = other
     elif what in ("reply", "cached") and host_kind(other) is Kind.IP:
         values.append((Kind.IP, other))
-    when = _SYSLOG_TIME.match(line)
+    when = SYSLOG_TIME.match(line)
     return (when.group(1) if when else None), source, values
 
 
@@ -330,7 +330,7 @@ def read_netfilter(line: str) -> Observation | None:
     found = _NETFILTER.search(line)
     if not found:
         return None
-    when = _SYSLOG_TIME.match(line)
+    when = SYSLOG_TIME.match(line)
     values: Values = [(Kind.IP, found.group(1)), (Kind.IP, found.group(2))]
     return (when.group(1) if when else None), found.group(1), values
 
@@ -355,7 +355,7 @@ def read_text(line: str) -> Observation | None:
             values += _hosts([host])
     if not values:
         return None
-    when = _SYSLOG_TIME.match(line)
+    when = SYSLOG_TIME.match(line)
     return (when.group(1) if when else None), None, values
 
 
