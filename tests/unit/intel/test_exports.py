@@ -414,7 +414,9 @@ def _escaped(text: str) -> str:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.sampled_from(sorted(KINDS)), HOSTILE, HOSTILE)
+# Half the values are DNS names a sensor takes: hostile text alone is nearly always left out
+# of every file, and would leave the rule and zone checks below with nothing to check.
+@given(st.sampled_from(sorted(KINDS)), st.one_of(HOSTILE, NAME), HOSTILE)
 def test_no_value_breaks_or_injects_a_rule_zone_record_or_intel_item(
     kind: str, value: str, name: str
 ) -> None:
