@@ -372,6 +372,11 @@ def readable_collections(ctx: Ctx, ref: str | None = None) -> list[IntelCollecti
     return [c for c in list_collections(ctx) if can_read(ctx, c)]
 
 
+def writable_collections(ctx: Ctx) -> list[IntelCollection]:
+    """Every collection the caller may add to (for pickers: nothing is counted)."""
+    return [c for c in list_collections(ctx) if can_write(ctx, c)]
+
+
 @dataclass(frozen=True)
 class CollectionView:
     """A collection as the caller sees it: how many objects, the last addition."""

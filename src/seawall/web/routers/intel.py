@@ -142,7 +142,7 @@ def _upload(
 
 def _writable(page: UiPage) -> list[IntelCollection]:
     """The collections the user may add to, for the pages' collection pickers."""
-    return [v.collection for v in search.collection_views(page.ctx) if v.can_write]
+    return search.writable_collections(page.ctx)
 
 
 def _import_page(

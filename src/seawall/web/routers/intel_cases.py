@@ -73,7 +73,7 @@ def _cases_page(request: Request, page: UiPage, status: int = 200, error: str = 
         levels=list(Tlp),
         sorts=[s.value for s in Sort],
         people=casework.assignable_users(page.ctx),
-        collections=[v.collection for v in search.collection_views(page.ctx) if v.can_write],
+        collections=search.writable_collections(page.ctx),
     )
 
 
