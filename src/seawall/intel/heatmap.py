@@ -48,8 +48,6 @@ DOMAINS = {
 _NOT_LINKED = frozenset(
     {"attack-pattern", "relationship", "identity", "marking-definition", "report", "sighting"}
 )
-# Linked object ids bound into one read of their sightings (well under every database's limit).
-_IDS_PER_READ = 2000
 SHADES = 5
 """Colour steps of a cell: 0 (nothing) to SHADES - 1 (the top score)."""
 
@@ -182,8 +180,8 @@ def _links(ctx: Ctx, patterns: Mapping[str, Held], nation: str | None) -> _Links
             out.objects.setdefault(ident, set()).add((holder.owner_nation, other))
 
     # Only objects naming an attack-pattern can link one: the database narrows them first.
-    naming = some_version_names(LINKING, ['"attack-pattern--'])
-    for holder in newest_visible(ctx, LINKING, not_mitre(), naming).values():
+    naming = some_version_names(ctx, LINKING, ['"attack-pattern--'])
+    for holder in newest_visible(ctx, LINKING, not_mitre(), ids=naming).values():
         if holder.type == "relationship":
             source = str(holder.body.get("source_ref"))
             target = str(holder.body.get("target_ref"))
@@ -211,14 +209,9 @@ def _links(ctx: Ctx, patterns: Mapping[str, Held], nation: str | None) -> _Links
 
 def _sightings_of(ctx: Ctx, linked: list[str]) -> list[Held]:
     """The newest visible sightings of the ``linked`` objects: the database picks them out of
-    every sighting, a bounded list of ids at a time."""
-    dialect = ctx.db.get_bind().dialect.name
-    found: dict[str, Held] = {}
-    for start in range(0, len(linked), _IDS_PER_READ):
-        chunk = linked[start : start + _IDS_PER_READ]
-        sighted = some_version_refers(dialect, "sighting", "sighting_of_ref", chunk)
-        found.update(newest_visible(ctx, ["sighting"], sighted))
-    return list(found.values())
+    every sighting."""
+    sightings = some_version_refers(ctx, "sighting", "sighting_of_ref", linked)
+    return list(newest_visible(ctx, ["sighting"], ids=sightings).values())
 
 
 def _matrices(ctx: Ctx) -> dict[str, Held]:

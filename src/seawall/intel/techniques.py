@@ -16,13 +16,12 @@ own knowledge (a group uses a technique), not a nation's observation: they are l
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, cast, func, not_, or_, select
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import aliased
 
 from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
@@ -102,21 +101,35 @@ def tactic_name(shortname: str, names: Mapping[str, str] | None = None) -> str:
     return " ".join(w if w == "and" else w.capitalize() for w in shortname.split("-"))
 
 
-def newest_visible(ctx: Ctx, types: Iterable[str], *where: ColumnElement[bool]) -> dict[str, Held]:
-    """The newest version the caller may see of each object of ``types`` matching ``where``,
-    across every collection the caller may read."""
+def newest_visible(
+    ctx: Ctx, types: Iterable[str], *where: ColumnElement[bool], ids: Sequence[str] | None = None
+) -> dict[str, Held]:
+    """The newest version the caller may see of each object of ``types`` matching ``where``
+    (and among ``ids``, when given), across every collection the caller may read."""
     wanted = list(types)
+    if ids is None:
+        narrowings: list[tuple[ColumnElement[bool], ...]] = [()]
+    else:
+        narrowings = [
+            (IntelObject.stix_id.in_(ids[start : start + _IDS_PER_READ]),)
+            for start in range(0, len(ids), _IDS_PER_READ)
+        ]
     newest: dict[str, tuple[tuple[Any, int], IntelObject]] = {}
-    for collection in list_collections(ctx):
+    for collection in list_collections(ctx) if narrowings else []:
         if not can_read(ctx, collection):
             continue
         reader = reader_of(ctx, collection)
-        rows = ctx.db.scalars(
-            select(IntelObject).where(
-                IntelObject.collection_id == collection.id,
-                IntelObject.type.in_(wanted),
-                visible(reader),
-                *where,
+        rows = (
+            row
+            for narrowing in narrowings
+            for row in ctx.db.scalars(
+                select(IntelObject).where(
+                    IntelObject.collection_id == collection.id,
+                    IntelObject.type.in_(wanted),
+                    visible(reader),
+                    *where,
+                    *narrowing,
+                )
             )
         )
         for row in rows:
@@ -140,11 +153,16 @@ def not_mitre() -> ColumnElement[bool]:
     A few ATT&CK relationships name MITRE only in ``x_mitre_modified_by_ref``; bodies are
     stored as compact JSON, so the property reads as below.
     """
-    made = or_(IntelObject.created_by_ref.is_(None), IntelObject.created_by_ref != MITRE_IDENTITY)
+    made = _not_made_by_mitre(IntelObject)
     modified = IntelObject.body.contains(
         f'"x_mitre_modified_by_ref":"{MITRE_IDENTITY}"', autoescape=True
     )
     return and_(made, not_(modified))
+
+
+def _not_made_by_mitre(rows: Any) -> ColumnElement[bool]:
+    made_by: Any = rows.created_by_ref
+    return or_(made_by.is_(None), made_by != MITRE_IDENTITY)
 
 
 def tactic_names(ctx: Ctx) -> dict[str, str]:
@@ -158,48 +176,60 @@ def tactic_names(ctx: Ctx) -> dict[str, str]:
 
 LINKING = ("relationship", "report")
 """The types that link an object to a technique."""
-_IDS_PER_READ = 200
+# Ids bound into one IN list, and needles into one chain of LIKEs (SQLite parses a chain of
+# ORs no deeper than 1000).
+_IDS_PER_READ = 1000
+_NEEDLES_PER_READ = 200
 
 
-def some_version_names(kinds: Iterable[str], needles: Iterable[str]) -> ColumnElement[bool]:
-    """SQL: some version of the object (of one of ``kinds``) holds one of ``needles`` in its
-    body.
+def some_version_names(ctx: Ctx, kinds: Iterable[str], needles: Sequence[str]) -> list[str]:
+    """The ids of the objects (of ``kinds``) some version of which holds one of ``needles`` in
+    its body: one scan of the bodies, whoever may read them (pass them to
+    :func:`newest_visible`, which reads as the caller).
 
     Every version of such an object is then read, so its newest visible version decides: an
-    older version naming a technique the newer one dropped links nothing.
+    older version naming a technique the newer one dropped links nothing. Versions MITRE
+    made are not searched (ATT&CK's tens of thousands of relationships): the callers read
+    none of them (:func:`not_mitre`), so such a version can decide nothing.
     """
-    other = aliased(IntelObject)
-    return IntelObject.stix_id.in_(
-        select(other.stix_id).where(
-            other.type.in_(list(kinds)),
-            # Escaped: an id asked for by a caller ("%", "_") is text, not a LIKE wildcard.
-            or_(*(other.body.contains(n, autoescape=True) for n in needles)),
+    found: set[str] = set()
+    for start in range(0, len(needles), _NEEDLES_PER_READ):
+        chunk = needles[start : start + _NEEDLES_PER_READ]
+        found.update(
+            ctx.db.scalars(
+                select(IntelObject.stix_id)
+                .where(
+                    IntelObject.type.in_(list(kinds)),
+                    _not_made_by_mitre(IntelObject),
+                    # Escaped: an id asked for by a caller ("%", "_") is text, not a wildcard.
+                    or_(*(IntelObject.body.contains(n, autoescape=True) for n in chunk)),
+                )
+                .distinct()
+            )
         )
-    )
+    return sorted(found)
 
 
-def some_version_refers(
-    dialect: str, kind: str, prop: str, ids: Iterable[str]
-) -> ColumnElement[bool]:
-    """SQL: some version of the object (of type ``kind``) has one of ``ids`` as its top-level
-    ``prop`` (a sighting's ``sighting_of_ref``), read by the database from the stored JSON.
-
-    As in :func:`some_version_names`, every version of such an object is then read.
-    """
-    other = aliased(IntelObject)
+def some_version_refers(ctx: Ctx, kind: str, prop: str, ids: Sequence[str]) -> list[str]:
+    """The ids of the objects (of type ``kind``) some version of which has one of ``ids`` as
+    its top-level ``prop`` (a sighting's ``sighting_of_ref``), read by the database from the
+    stored JSON; as in :func:`some_version_names`, pass them to :func:`newest_visible`."""
     value: ColumnElement[Any] = (
-        cast(other.body, JSONB)[prop].astext
-        if dialect == "postgresql"
-        else func.json_extract(other.body, f"$.{prop}")
+        cast(IntelObject.body, JSONB)[prop].astext
+        if ctx.db.get_bind().dialect.name == "postgresql"
+        else func.json_extract(IntelObject.body, f"$.{prop}")
     )
-    return IntelObject.stix_id.in_(
-        select(other.stix_id).where(other.type == kind, value.in_(list(ids)))
-    )
-
-
-def _holding(kinds: Iterable[str], ids: Iterable[str]) -> ColumnElement[bool]:
-    # A JSON body names an id as "<id>"; the quotes keep one id from matching a longer one.
-    return some_version_names(kinds, [f'"{i}"' for i in ids])
+    found: set[str] = set()
+    for start in range(0, len(ids), _IDS_PER_READ):
+        chunk = list(ids[start : start + _IDS_PER_READ])
+        found.update(
+            ctx.db.scalars(
+                select(IntelObject.stix_id)
+                .where(IntelObject.type == kind, value.in_(chunk))
+                .distinct()
+            )
+        )
+    return sorted(found)
 
 
 def techniques_for(ctx: Ctx, object_ids: Iterable[str]) -> Techniques:
@@ -210,15 +240,11 @@ def techniques_for(ctx: Ctx, object_ids: Iterable[str]) -> Techniques:
     if not ids:
         return Techniques()
     wanted = set(ids)
-    own = newest_visible(ctx, ["attack-pattern", *_linkable_types()], IntelObject.stix_id.in_(ids))
-    linking: dict[str, Held] = {}
-    # A bounded number of ids a read: each is one LIKE, and SQLite parses a chain of ORs
-    # no deeper than 1000.
-    for start in range(0, len(ids), _IDS_PER_READ):
-        chunk = ids[start : start + _IDS_PER_READ]
-        linking.update(newest_visible(ctx, LINKING, not_mitre(), _holding(LINKING, chunk)))
+    own = newest_visible(ctx, ["attack-pattern", *_linkable_types()], ids=ids)
+    # A JSON body names an id as "<id>"; the quotes keep one id from matching a longer one.
+    naming = some_version_names(ctx, LINKING, [f'"{i}"' for i in ids])
     how: dict[str, set[str]] = {}
-    for held in linking.values():
+    for held in newest_visible(ctx, LINKING, not_mitre(), ids=naming).values():
         if held.type == "relationship":
             ends = (held.body.get("source_ref"), held.body.get("target_ref"))
             if ends[0] in wanted or ends[1] in wanted:
@@ -230,9 +256,7 @@ def techniques_for(ctx: Ctx, object_ids: Iterable[str]) -> Techniques:
             for ref in refs:
                 if ref.startswith("attack-pattern--"):
                     how.setdefault(ref, set()).add("report")
-    patterns = (
-        newest_visible(ctx, ["attack-pattern"], IntelObject.stix_id.in_(sorted(how))) if how else {}
-    )
+    patterns = newest_visible(ctx, ["attack-pattern"], ids=sorted(how))
     # Tactic names are read only when there is a tactic to name.
     phased = bool(patterns) or any(phases_of(held.body) for held in own.values())
     names = tactic_names(ctx) if phased else {}
