@@ -47,6 +47,14 @@ def test_refusals_and_missing_pages_say_why_in_the_pages_language_and_keep_the_n
         assert "the Cases page (/intel/cases) lists them" in case.text
 
 
+def test_a_missing_round_points_to_the_page_that_lists_them(viewer: httpx.Client) -> None:
+    with closing(viewer) as http:
+        missing = http.get("/assess/rounds/ffffffff")
+    assert missing.status_code == 404
+    assert "`seawall" not in missing.text
+    assert "the Maturity page (/assess) lists them" in missing.text
+
+
 def test_the_audit_log_reads_as_words_with_whole_dates_and_named_targets(
     node: Node, live_server: LiveServer
 ) -> None:

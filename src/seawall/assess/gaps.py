@@ -178,8 +178,9 @@ def get_item(ctx: Ctx, item_id: str) -> RoadmapItem:
     item = by_prefix(ctx.db, stmt, RoadmapItem.id, item_id, "roadmap item")
     if item is None:
         raise RoadmapItemNotFound(
-            f"no roadmap item {item_id!r} visible to {ctx.who.username}; "
-            "list them with `seawall assess roadmap list`"
+            f"no roadmap item {item_id!r} visible to {ctx.who.username}",
+            cli="list them with `seawall assess roadmap list`",
+            web="a round's Gaps page lists them",
         )
     require_nation(ctx.who, item.nation, f"roadmap item {item_id!r}")
     return item

@@ -129,8 +129,9 @@ def get_round(ctx: Ctx, round_id: str) -> Round:
     row = by_prefix(ctx.db, stmt, Round.id, round_id, "round")
     if row is None:
         raise RoundNotFound(
-            f"no assessment round {round_id!r} visible to {ctx.who.username}; "
-            "list them with `seawall assess round list`"
+            f"no assessment round {round_id!r} visible to {ctx.who.username}",
+            cli="list them with `seawall assess round list`",
+            web="the Maturity page (/assess) lists them",
         )
     require_nation(ctx.who, row.nation, f"assessment round {round_id!r}")
     return row

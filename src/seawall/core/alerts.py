@@ -124,7 +124,11 @@ def get_alert(ctx: Ctx, ref: str) -> Alert:
     stmt = select(Alert).where(Alert.nation == ctx.who.nation)
     row = by_prefix(ctx.db, stmt, Alert.id, ref, "alert")
     if row is None:
-        raise NotFound(f"no alert {ref!r}; `seawall alerts list --all` shows them")
+        raise NotFound(
+            f"no alert {ref!r}",
+            cli="`seawall alerts list --all` shows them",
+            web="the Alerts page (/alerts) lists them",
+        )
     return row
 
 

@@ -153,7 +153,11 @@ def revoke_token(ctx: Ctx, token_id: str) -> ApiToken:
         else None
     )
     if row is None or owner is None:
-        raise NotFound(f"no token {token_id!r}; list them with `seawall token list`")
+        raise NotFound(
+            f"no token {token_id!r}",
+            cli="list them with `seawall token list`",
+            web="the API tokens page (/admin/tokens) lists them",
+        )
     if owner.id != ctx.who.user_id:
         require(ctx.who, Perm.TOKENS_MANAGE)
     forget_verified(row.id)
