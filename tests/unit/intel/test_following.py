@@ -8,6 +8,7 @@ line must come out exactly once whatever the timing.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import os
 import threading
@@ -287,3 +288,18 @@ def test_a_rotated_file_let_go_counts_its_unterminated_last_line(tmp_path: Path)
     stop.set()
     follow(tail, collected, stop, FAST)
     assert sorted(collected.lines) == sorted([RECORDS[3], RECORDS[4]])  # each once
+
+
+def test_a_state_naming_a_file_that_cannot_be_opened_reads_the_log_from_its_top(
+    tmp_path: Path,
+) -> None:
+    log = tmp_path / "dns.log"
+    log.write_text("".join(HEADER + RECORDS[:5]))
+    folder = tmp_path / "old"  # what the state names is not a file any more
+    folder.mkdir()
+    found = folder.stat()
+    position = Position(str(log), found.st_dev, found.st_ino, 0, hashlib.sha256().hexdigest())
+    tail = FileTail.resume(log, position)
+    assert tail.lines(100) == HEADER + RECORDS[:5]
+    assert len(tail.notes) == 1
+    tail.close()

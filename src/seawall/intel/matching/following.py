@@ -27,6 +27,7 @@ import hashlib
 import json
 import os
 import select
+import stat
 import threading
 import time
 from collections import deque
@@ -166,9 +167,12 @@ class FileTail:
             return False
         if (found.st_dev, found.st_ino) != (position.device, position.inode):
             return False
-        if found.st_size < position.offset:
+        if found.st_size < position.offset or not stat.S_ISREG(found.st_mode):
             return False
-        handle = candidate.open("rb")
+        try:
+            handle = candidate.open("rb")
+        except OSError:
+            return False  # unreadable: as if it were gone
         head = handle.read(HEAD)
         if _digest(head[: position.offset]) != position.head:
             handle.close()
