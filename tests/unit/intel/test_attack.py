@@ -151,15 +151,15 @@ def test_a_bundle_with_an_object_that_is_not_an_object_is_refused_whole(stray: A
         attack.read_bundle(json.dumps(bundle).encode(), "hostile.json")
 
 
-def test_a_bundle_past_the_size_limit_is_refused_before_it_is_read(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(attack, "MAX_BUNDLE_BYTES", 1000)
+def test_a_bundle_past_the_size_limit_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    # The real limit: bytes(n) and a sparse file cost no memory or disk until read.
+    attack.check_size(attack.MAX_BUNDLE_BYTES, ICS.name)
     with pytest.raises(UnreadableIntel, match="at most"):
-        attack.read_bundle(ICS.read_bytes(), ICS.name)
+        attack.read_bundle(bytes(attack.MAX_BUNDLE_BYTES + 1), ICS.name)
     home = init_node(tmp_path / "home")
     big = tmp_path / "huge.json"
-    big.write_bytes(b" " * 1001)
+    with big.open("wb") as sparse:
+        sparse.truncate(attack.MAX_BUNDLE_BYTES + 1)
     result = run_seawall(home, "intel", "attack", "import", str(big))
     assert result.code == 65, result.output
     assert "at most" in result.err and "Traceback" not in result.err
