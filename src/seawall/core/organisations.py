@@ -70,5 +70,5 @@ def find_org(ctx: Ctx, ref: str, nation: str | None = None) -> Organisation:
         )
     )
     if org is None or (org.nation != ctx.who.nation and not ctx.who.node_operator):
-        raise NotFound(f"no organisation {ref!r}; list them with `seawall org list`")
+        raise NotFound(f"no organisation {ref!r}", cli="list them with `seawall org list`")
     return org

@@ -120,7 +120,11 @@ def get_partner(ctx: Ctx, ref: str) -> Partner:
         select(Partner).where(Partner.name == ref)
     )
     if partner is None:
-        raise NotFound(f"no partner {ref!r}; list them with `seawall partner list`")
+        raise NotFound(
+            f"no partner {ref!r}",
+            cli="list them with `seawall partner list`",
+            web="the Partners page (/admin/partners) lists them",
+        )
     require_nation(ctx.who, partner.owner_nation, f"partner {ref!r}")
     return partner
 

@@ -151,7 +151,11 @@ def get_user(ctx: Ctx, ref: str) -> User:
         ctx.db, mine, User.id, ref, "user"
     )
     if user is None:
-        raise NotFound(f"no user {ref!r}; list them with `seawall user list`")
+        raise NotFound(
+            f"no user {ref!r}",
+            cli="list them with `seawall user list`",
+            web="the Users page (/admin/users) lists them",
+        )
     partner = ctx.db.get(Partner, user.partner_id) if user.partner_id else None
     if partner is None or partner.owner_nation != ctx.who.nation:
         require_nation(ctx.who, user.nation, f"user {ref!r}")
