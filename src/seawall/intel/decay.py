@@ -26,6 +26,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from seawall.intel.errors import InvalidStixObject
@@ -101,6 +102,11 @@ def model_for(obj: Mapping[str, Any]) -> Model:
     pattern = obj.get("pattern")
     if obj.get("pattern_type", "stix") != "stix" or not isinstance(pattern, str):
         return OTHER
+    return _model_of(pattern)
+
+
+@lru_cache(maxsize=1024)  # is_live and changes_at ask for one indicator's model in turn
+def _model_of(pattern: str) -> Model:
     found = {MODELS.get(t, OTHER) for t in _OBJECT_TYPE.findall(_QUOTED.sub("''", pattern))}
     return min(found, key=lambda m: m.live_for(), default=OTHER)
 
@@ -196,6 +202,33 @@ def live_until(
     return start + model_for(obj).live_for(threshold, base)
 
 
+# live_until and is_live round the decay boundary apart by well under this.
+ROUNDING = timedelta(seconds=1)
+
+
+def changes_at(
+    obj: Mapping[str, Any], now: datetime, last_sighted: datetime | None = None
+) -> datetime | None:
+    """The first moment after ``now`` at which :func:`is_live` may answer otherwise while
+    nothing is written (its window opens or closes, its score falls below the threshold),
+    a little early for the rounded boundary; None when it never does."""
+    if obj.get("revoked") is True:
+        return None
+    moments = (_time(obj, "valid_from"), _time(obj, "valid_until"), live_until(obj, last_sighted))
+    return min((t - ROUNDING for t in moments if t is not None and t > now), default=None)
+
+
+def counts_from(obj: Mapping[str, Any]) -> datetime | None:
+    """When a sighting starts to count as evidence (:func:`last_sightings`): :data:`SKEW`
+    before it is dated; None for a sighting that never does."""
+    when = _sighted_at(obj)
+    return when - SKEW if when is not None and is_evidence(obj) else None
+
+
+def _sighted_at(obj: Mapping[str, Any]) -> datetime | None:
+    return _time(obj, "last_seen") or _time(obj, "first_seen") or _time(obj, "created")
+
+
 def is_evidence(obj: Mapping[str, Any]) -> bool:
     """Whether an object is a sighting that says its indicator was seen in use.
 
@@ -218,7 +251,7 @@ def last_sightings(
         if not is_evidence(obj):
             continue
         target = obj.get("sighting_of_ref")
-        when = _time(obj, "last_seen") or _time(obj, "first_seen") or _time(obj, "created")
+        when = _sighted_at(obj)
         if now is not None and when is not None and when > now + SKEW:
             continue  # dated in the future: no evidence (see last_evidence)
         if isinstance(target, str) and when is not None:

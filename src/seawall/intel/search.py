@@ -271,7 +271,7 @@ def latest_objects(
     """
     if include_inactive:
         return [s.as_dict() for s in each_object(ctx, collection, Filters(limit=MAX_LIMIT))]
-    return [body for _, body in select_live(ctx, collection)]
+    return [body for _, body in select_live(ctx, collection).live]
 
 
 def stix_bundle(

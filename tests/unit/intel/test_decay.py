@@ -140,6 +140,43 @@ def test_live_until_is_where_is_live_ends(
         assert decay.is_live(obj, now, last) == (now < until)
 
 
+WINDOWS = [
+    {},
+    {"valid_until": format_timestamp(T0 + timedelta(days=400))},
+    {"valid_from": format_timestamp(T0 + timedelta(days=100))},
+    {"labels": [decay.PERPETUAL]},
+    {"confidence": 40},
+]
+
+
+@given(
+    pattern=patterns,
+    age=ages,
+    sighted=st.none() | ages,
+    window=st.sampled_from(WINDOWS),
+    fraction=st.floats(min_value=0, max_value=1, exclude_max=True),
+)
+@settings(max_examples=300, deadline=None)
+def test_is_live_holds_until_changes_at(
+    pattern: str, age: timedelta, sighted: timedelta | None, window: dict[str, Any], fraction: float
+) -> None:
+    obj = indicator(pattern, **window)
+    now = T0 + age
+    last = None if sighted is None else T0 + min(sighted, age)
+    changes = decay.changes_at(obj, now, last)
+    later = now + ((changes - now) if changes else timedelta(days=9000)) * fraction
+    assert decay.is_live(obj, later, last) == decay.is_live(obj, now, last)
+    if changes is not None:  # and it does change there (give or take the rounded boundary)
+        flipped = changes + timedelta(seconds=2)
+        assert decay.is_live(obj, flipped, last) != decay.is_live(obj, now, last)
+
+
+def test_a_sighting_dated_ahead_counts_from_skew_before_it() -> None:
+    ahead = {"type": "sighting", "last_seen": format_timestamp(T0 + timedelta(days=2))}
+    assert decay.counts_from(ahead) == T0 + timedelta(days=2) - decay.SKEW
+    assert decay.counts_from({**ahead, "x_misp_sighting_type": "1"}) is None
+
+
 def test_live_until_is_the_own_valid_until_or_never() -> None:
     until = T0 + timedelta(days=3)
     assert decay.live_until(indicator(valid_until=format_timestamp(until))) == until

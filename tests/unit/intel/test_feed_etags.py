@@ -6,8 +6,11 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 
+from seawall.core import audit
 from seawall.core.access import Perm, Principal, Role
+from seawall.core.clock import FrozenClock
 from seawall.core.node import Node
 from seawall.core.organisations import add_org
 from seawall.errors import Forbidden
@@ -74,3 +77,51 @@ def test_the_etag_moves_with_what_the_reader_may_read_and_nothing_else(node: Nod
     # A token without the feed scope fetches nothing, not even an unchanged answer.
     with pytest.raises(Forbidden):
         fetch(replace(sensor, scopes=frozenset({Perm.INTEL_READ})), {second.etag})
+
+
+def test_an_unchanged_feed_is_known_without_reading_a_body_until_time_changes_it(
+    node: Node, clock: FrozenClock
+) -> None:
+    soon = "2026-11-25T09:00:00.000Z"  # two days after the test clock
+    with node.unit(node.operator()) as ctx:
+        held = create_collection(ctx, "feed")
+        pending = stix.indicator(2, stix.domain("late-gate.net"), stamp=STAMP, valid_from=soon)
+        ingest.import_objects(
+            ctx, held, Parsed(Format.STIX, [ind(1, "phish-kit.net", Tlp.GREEN), pending])
+        )
+    bodies: list[str] = []
+
+    def reads(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if "intel_objects.body" in statement:
+            bodies.append(statement)
+
+    def fetch(known: set[str]) -> feeds.FeedFile:
+        with node.unit(node.operator()) as ctx:
+            return feeds.feed_file(ctx, "zeek-intel", known=known)
+
+    first = fetch(set())
+    event.listen(node.engine, "before_cursor_execute", reads)
+    try:
+        same = fetch({first.etag})
+        assert (same.changed, same.etag, bodies) == (False, first.etag, [])
+        again = fetch({"another"})  # a sensor that holds an older file gets this one
+        assert again.changed and again.text == first.text and bodies
+    finally:
+        event.remove(node.engine, "before_cursor_execute", reads)
+    # Nothing is written, yet the feed moves: one indicator comes into force, later the
+    # other decays (a domain name, unsighted: 126 days).
+    clock.advance(days=2)
+    later = fetch({first.etag})
+    assert later.changed and "late-gate.net\tIntel::DOMAIN" in later.text
+    clock.advance(days=125)
+    gone = fetch({later.etag})
+    assert gone.changed and "phish-kit.net" not in gone.text and "late-gate.net" in gone.text
+    with node.unit(node.operator()) as ctx:
+        fetched = audit.search(ctx.db, audit.AuditFilter(action="intel.feed.fetched", limit=10))
+    assert [(e.detail["count"], e.detail["changed"]) for e in reversed(fetched)] == [
+        (1, True),
+        (1, False),
+        (1, True),
+        (2, True),
+        (1, True),
+    ]

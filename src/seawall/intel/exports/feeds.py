@@ -19,6 +19,8 @@ of the store. Every export and every feed fetch is recorded in the audit log.
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -28,12 +30,14 @@ from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
 from seawall.db.models.intel import IntelCollection
 from seawall.errors import InvalidInput, NotFound
+from seawall.intel import decay
 from seawall.intel.exports.entries import Entry, entries_of
 from seawall.intel.exports.rpz import DEFAULT_ORIGIN, holds, rpz_zone
 from seawall.intel.exports.selection import select_live
 from seawall.intel.exports.suricata import HASH_LISTS, RULES_FILE, suricata_files
 from seawall.intel.exports.zeek import zeek_intel
 from seawall.intel.search import readable_collections
+from seawall.intel.store.state import state_key
 from seawall.intel.tlp import Tlp, parse_tlp
 
 SENSOR_FORMATS = ("zeek-intel", "suricata", "rpz")
@@ -83,35 +87,50 @@ def reading_feed(ctx: Ctx) -> Iterator[None]:
         ctx.who = who
 
 
-def sensor_entries(
-    ctx: Ctx, collections: list[IntelCollection], max_tlp: Tlp
-) -> tuple[list[Entry], int, int]:
-    """The entries of every live indicator at or under ``max_tlp``, how many indicators
-    they come from, and how many live ones were left out (above the ceiling, or not fit
-    for a sensor: see :func:`~seawall.intel.exports.entries.skip_reason`)."""
+@dataclass(frozen=True)
+class Chosen:
+    """What a sensor file is made of: the entries, how many indicators they come from, how
+    many live ones were left out, and the first moment after now at which the choice may
+    differ though nothing is written (None: never)."""
+
+    entries: list[Entry]
+    indicators: int
+    left_out: int
+    changes: datetime | None
+
+
+def sensor_entries(ctx: Ctx, collections: list[IntelCollection], max_tlp: Tlp) -> Chosen:
+    """The entries of every live indicator at or under ``max_tlp``, and the indicators left
+    out (above the ceiling, or not fit for a sensor: see
+    :func:`~seawall.intel.exports.entries.skip_reason`)."""
     entries: list[Entry] = []
     used: set[str] = set()
     left_out: set[str] = set()
+    moments: list[datetime] = []
     for collection in collections:
-        for stored, body in select_live(ctx, collection, ("indicator",)):
+        selection = select_live(ctx, collection, ("indicator",))
+        moments += [selection.changes] if selection.changes is not None else []
+        for stored, body in selection.live:
             found = entries_of(body, collection.alias, stored.tlp) if stored.tlp <= max_tlp else []
             (used if found else left_out).add(stored.id)
             entries += found
-    return entries, len(used), len(left_out - used)
+    return Chosen(entries, len(used), len(left_out - used), min(moments, default=None))
 
 
-def written(
-    fmt: str, found: tuple[list[Entry], int, int], origin: str = DEFAULT_ORIGIN
-) -> tuple[list[Entry], int, int]:
+def written(fmt: str, chosen: Chosen, origin: str = DEFAULT_ORIGIN) -> Chosen:
     """:func:`sensor_entries` narrowed to what the format's file holds, counted again: an
     RPZ lists only the names and addresses its zone can hold, so an indicator with none of
     them counts as left out, not as exported."""
-    entries, used, left_out = found
     if fmt != "rpz":
-        return found
-    kept = [e for e in entries if holds(e, origin)]
+        return chosen
+    kept = [e for e in chosen.entries if holds(e, origin)]
     listed = len({e.indicator for e in kept})
-    return kept, listed, left_out + used - listed
+    return replace(
+        chosen,
+        entries=kept,
+        indicators=listed,
+        left_out=chosen.left_out + chosen.indicators - listed,
+    )
 
 
 # Bump when a format's text changes for the same entries, so sensors fetch it again.
@@ -164,19 +183,18 @@ def export_sensor(
 ) -> SensorExport:
     """A sensor format's files for the collections, audited (``intel.exported``)."""
     with reading_feed(ctx):
-        found = sensor_entries(ctx, collections, max_tlp)
-    entries, used, left_out = written(fmt, found, origin)
-    files = render(fmt, entries, ctx.now(), origin)
+        chosen = written(fmt, sensor_entries(ctx, collections, max_tlp), origin)
+    files = render(fmt, chosen.entries, ctx.now(), origin)
     ctx.record(
         "intel.exported",
         fmt,
         collections=[c.alias for c in collections],
-        count=used,
-        left_out=left_out,
+        count=chosen.indicators,
+        left_out=chosen.left_out,
         max_tlp=max_tlp.label,
         destination=destination,
     )
-    return SensorExport(files, used, left_out, max_tlp)
+    return SensorExport(files, chosen.indicators, chosen.left_out, max_tlp)
 
 
 @dataclass(frozen=True)
@@ -200,25 +218,76 @@ def feed_file(
     """One feed (``zeek-intel``, ``suricata-rules``, ``suricata-md5``, ``-sha1``,
     ``-sha256`` or ``rpz``) for a sensor; unchanged when its fingerprint is ``known`` (or
     ``known`` holds ``*``).
+
+    An unchanged feed is known without reading the indicators while the store's state for
+    the caller (:func:`~seawall.intel.store.state.state_key`) is the one its fingerprint
+    was taken under and no indicator has come into or gone out of force since.
     Each fetch is audited (``intel.feed.fetched``)."""
     require(ctx.who, Perm.INTEL_FEED)  # a feed is fetched with the feed scope, never without
     if feed not in FEEDS:
         raise NotFound(f"no feed {feed!r}: the feeds are {', '.join(FEEDS)}")
+    fmt, name, media_type = FEEDS[feed]
+    now = ctx.now()
     with reading_feed(ctx):
         collections = readable_collections(ctx, collection_ref)
-        found = sensor_entries(ctx, collections, max_tlp)
-    fmt, name, media_type = FEEDS[feed]
-    entries, used, left_out = written(fmt, found)
-    etag = fingerprint(feed, entries)
-    changed = etag not in known and "*" not in known
-    text = render(fmt, entries, ctx.now()).get(name, "") if changed else ""
+        key = _fed_key(ctx, feed, collections, max_tlp)
+        fed = _recall(key, now)
+        chosen = None
+        if fed is None or (fed.etag not in known and "*" not in known):
+            chosen = written(fmt, sensor_entries(ctx, collections, max_tlp))
+            etag = fingerprint(feed, chosen.entries)
+            fed = _remember(key, Fed(etag, chosen.indicators, chosen.left_out, chosen.changes))
+    changed = fed.etag not in known and "*" not in known
+    text = render(fmt, chosen.entries, now).get(name, "") if changed and chosen else ""
     ctx.record(
         "intel.feed.fetched",
         feed,
         collections=[c.alias for c in collections],
-        count=used,
-        left_out=left_out,
+        count=fed.indicators,
+        left_out=fed.left_out,
         max_tlp=max_tlp.label,
         changed=changed,
     )
-    return FeedFile(name, media_type, etag, changed, text)
+    return FeedFile(name, media_type, fed.etag, changed, text)
+
+
+@dataclass(frozen=True)
+class Fed:
+    """A feed's fingerprint, its counts, and when it may change though nothing is written."""
+
+    etag: str
+    indicators: int
+    left_out: int
+    changes: datetime | None
+
+
+# The feeds last fingerprinted, by what they were taken under: a sensor polling a feed
+# that has not changed costs a few aggregate queries, not a read of every indicator.
+_FED: OrderedDict[str, Fed] = OrderedDict()
+_FED_LOCK = threading.Lock()
+FED_KEPT = 256
+
+
+def _fed_key(ctx: Ctx, feed: str, collections: list[IntelCollection], max_tlp: Tlp) -> str:
+    state = state_key(ctx, collections, ("indicator", "sighting"))
+    where = ctx.db.get_bind().engine.url.render_as_string(hide_password=True)
+    made = f"{RENDERING}\0{feed}\0{max_tlp.key}\0{decay.THRESHOLD}\0{where}\0{state}"
+    return hashlib.sha256(made.encode()).hexdigest()
+
+
+def _recall(key: str, now: datetime) -> Fed | None:
+    with _FED_LOCK:
+        fed = _FED.get(key)
+        if fed is None or (fed.changes is not None and now >= fed.changes):
+            return None
+        _FED.move_to_end(key)
+        return fed
+
+
+def _remember(key: str, fed: Fed) -> Fed:
+    with _FED_LOCK:
+        _FED[key] = fed
+        _FED.move_to_end(key)
+        while len(_FED) > FED_KEPT:
+            _FED.popitem(last=False)
+    return fed

@@ -26,16 +26,15 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import polars as pl
-from sqlalchemy import case, func, select
 
 from seawall.core.context import Ctx
 from seawall.core.logs import log
-from seawall.db.models.intel import IntelCollection, IntelObject
+from seawall.db.models.intel import IntelCollection
 from seawall.intel import decay
-from seawall.intel.collections import reader_of
 from seawall.intel.matching.matcher import Index, Matcher, Part
 from seawall.intel.matching.observables import Kind, Observable, Term
 from seawall.intel.matching.scan import Window
+from seawall.intel.store.state import state_key
 from seawall.intel.tlp import Tlp
 
 CACHE_FORMAT = 4  # bump when what is cached, or how patterns or decay are read, changes
@@ -200,33 +199,8 @@ class Compiled:
 def cache_key(ctx: Ctx, collections: Sequence[IntelCollection]) -> str:
     """The key of what ``ctx``'s principal may match now, in ``collections`` (readable)."""
     digest = hashlib.sha256(f"seawall-match/{CACHE_FORMAT}/{decay.THRESHOLD}".encode())
-    rows = IntelObject
-    for collection in collections:
-        # Sightings count too: the newest one restores a decaying indicator.
-        state = ctx.db.execute(
-            select(
-                rows.type,
-                func.count(),
-                func.max(rows.seq),
-                func.sum(rows.tlp),
-                func.sum(case((rows.superseded, 1), else_=0)),
-                func.max(rows.date_added),
-            )
-            .where(rows.collection_id == collection.id, rows.type.in_(("indicator", "sighting")))
-            .group_by(rows.type)
-            .order_by(rows.type)
-        ).all()
-        reader = reader_of(ctx, collection)
-        digest.update(
-            json.dumps(
-                [
-                    collection.id,
-                    collection.alias,
-                    repr(reader),
-                    [[str(v) for v in r] for r in state],
-                ]
-            ).encode()
-        )
+    # Sightings count too: the newest one restores a decaying indicator.
+    digest.update(state_key(ctx, collections, ("indicator", "sighting")).encode())
     return digest.hexdigest()
 
 
