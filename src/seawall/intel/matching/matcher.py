@@ -49,13 +49,16 @@ class Matcher:
         """A matcher holding ``(observable, key)`` pairs."""
         matcher = cls()
         for observable, key in entries:
-            matcher.add(observable, key)
+            matcher._hold(observable, key)  # a new matcher has no answers to forget
         return matcher
 
     def add(self, observable: Observable, key: int) -> None:
         """Hold one observable (already normalised) under ``key``."""
         for memo in self._memo.values():
             memo.clear()
+        self._hold(observable, key)
+
+    def _hold(self, observable: Observable, key: int) -> None:
         if observable.kind is Kind.IP and "/" in observable.value:
             network = ipaddress.ip_network(observable.value)
             by_number = self._ranges[network.version][network.prefixlen]
