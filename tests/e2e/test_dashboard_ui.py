@@ -17,7 +17,9 @@ pytestmark = pytest.mark.e2e
 def _fits(page: Page, width: int) -> None:
     """The page itself never scrolls sideways, and every card stays on the screen."""
     assert page.evaluate("document.scrollingElement.scrollWidth") <= width + 1
-    for card in page.locator("main .card").all():
+    cards = page.locator("main .card").all()
+    assert cards, "no card on the page"
+    for card in cards:
         box = card.bounding_box()
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width + 1
 
