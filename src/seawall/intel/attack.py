@@ -76,9 +76,17 @@ class AttackImport:
         }
 
 
+def listed(obj: Mapping[str, Any], prop: str) -> list[Any]:
+    """A list property of a stored object, or ``[]`` when absent or not a list: the store
+    keeps properties it does not validate (``external_references``, ``kill_chain_phases``,
+    ``object_refs``, custom ones) as they were sent."""
+    value = obj.get(prop)
+    return value if isinstance(value, list) else []
+
+
 def attack_id(obj: Mapping[str, Any]) -> str | None:
     """The ATT&CK id (``T1566.001``, ``TA0001``, ``G0007``, ``S0002``) of an object, if any."""
-    for ref in obj.get("external_references") or ():
+    for ref in listed(obj, "external_references"):
         if (
             isinstance(ref, Mapping)
             and str(ref.get("source_name", "")).startswith("mitre-")
@@ -107,16 +115,16 @@ def read_bundle(data: bytes, name: str = "input") -> list[dict[str, Any]]:
         raise UnreadableIntel(f"{name} is not valid JSON ({exc}); nothing was imported") from None
     if not isinstance(document, dict) or document.get("type") != "bundle":
         raise NotAnAttackBundle(f"{name} is not a STIX bundle: ATT&CK comes as one")
-    listed = document.get("objects") or []
-    if not isinstance(listed, list):
+    entries = document.get("objects") or []
+    if not isinstance(entries, list):
         raise NotAnAttackBundle(f"{name} is not a STIX bundle: its objects are not a list")
     # Refused whole rather than skipped: a stray value would otherwise vanish unreported.
-    for place, obj in enumerate(listed, 1):
+    for place, obj in enumerate(entries, 1):
         if not isinstance(obj, dict):
             raise NotAnAttackBundle(
                 f"{name}: object {place} is not a JSON object; nothing was imported"
             )
-    objects: list[dict[str, Any]] = listed
+    objects: list[dict[str, Any]] = entries
     if not any(_is_attack(o) for o in objects):
         raise NotAnAttackBundle(
             f"{name} is a STIX bundle but not MITRE ATT&CK: it has no matrix, tactic or "
@@ -241,6 +249,7 @@ __all__ = [
     "check_size",
     "domains_of",
     "import_attack",
+    "listed",
     "read_bundle",
     "reference_collection",
 ]

@@ -26,7 +26,7 @@ from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
 from seawall.core.nations import normalise_nation
 from seawall.errors import InvalidInput
-from seawall.intel.attack import attack_id
+from seawall.intel.attack import attack_id, listed
 from seawall.intel.techniques import (
     LINKING,
     Held,
@@ -190,7 +190,7 @@ def _links(ctx: Ctx, patterns: Mapping[str, Held], nation: str | None) -> _Links
             elif source in ids:
                 link(ids[source], target, holder)
             continue
-        refs = [str(r) for r in holder.body.get("object_refs") or []]
+        refs = [str(r) for r in listed(holder.body, "object_refs")]
         held = [ids[r] for r in refs if r in ids]
         for ref in refs:
             if ref.partition("--")[0] not in _NOT_LINKED:
@@ -274,7 +274,7 @@ def heatmap(ctx: Ctx, nation: str | None = None, domain: str | None = None) -> H
                 subs = by_tactic.setdefault(phase, {}).setdefault(parent, [])
                 if ident != parent:
                     subs.append(ident)
-        for ref in matrix.body.get("tactic_refs") or []:
+        for ref in listed(matrix.body, "tactic_refs"):
             tactic = tactics.get(str(ref))
             if tactic is None:
                 continue

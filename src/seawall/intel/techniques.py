@@ -26,7 +26,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
 from seawall.db.models.intel import IntelObject
-from seawall.intel.attack import KILL_CHAINS, MITRE_IDENTITY, attack_id
+from seawall.intel.attack import KILL_CHAINS, MITRE_IDENTITY, attack_id, listed
 from seawall.intel.collections import can_read, list_collections, reader_of
 from seawall.intel.store.visibility import allows, visible
 
@@ -89,7 +89,7 @@ def phases_of(body: Mapping[str, Any], chains: Iterable[str] = KILL_CHAINS) -> l
     wanted = set(chains)
     return [
         str(p.get("phase_name"))
-        for p in body.get("kill_chain_phases") or []
+        for p in listed(body, "kill_chain_phases")
         if isinstance(p, Mapping) and p.get("kill_chain_name") in wanted
     ]
 
@@ -251,7 +251,7 @@ def techniques_for(ctx: Ctx, object_ids: Iterable[str]) -> Techniques:
                 other = ends[1] if ends[0] in wanted else ends[0]
                 how.setdefault(str(other), set()).add(str(held.body.get("relationship_type")))
             continue
-        refs = [str(r) for r in held.body.get("object_refs") or []]
+        refs = [str(r) for r in listed(held.body, "object_refs")]
         if wanted & set(refs):
             for ref in refs:
                 if ref.startswith("attack-pattern--"):

@@ -163,6 +163,37 @@ def test_a_case_of_a_thousand_objects_gets_its_techniques(node: Node, ids: dict[
     assert [t.attack_id for t in found.techniques] == ["T1059", "T1486", "T1566.001"]
 
 
+def test_objects_of_odd_shape_neither_break_nor_change_the_map(
+    node: Node, ids: dict[str, str]
+) -> None:
+    world(node, ids)
+    before = cells(TT, node)
+    # Properties the store keeps as given: a reader's page must not fail on them.
+    odd_pattern = stix.stix(
+        "attack-pattern", 30, name="odd", external_references=5, kill_chain_phases=7
+    )
+    odd_report = stix.stix(
+        "report", 31, name=f"names {ids['T1059']}", published=STAMP, object_refs=9
+    )
+    odd_matrix = stix.stix(
+        "x-mitre-matrix",
+        32,
+        name="Odd matrix",
+        tactic_refs=3,
+        external_references=[{"source_name": "mitre-attack", "external_id": "mobile-attack"}],
+    )
+    odd_tactic = stix.stix("x-mitre-tactic", 33, name="Odd", x_mitre_shortname=4)
+    objects = [odd_pattern, odd_report, odd_matrix, odd_tactic]
+    objects.append(relationship(30, sid("indicator", 11), "indicates", odd_pattern["id"]))
+    objects.append(indicator(34, kill_chain_phases=8))
+    add(node, TT, "shared", objects)
+    assert cells(TT, node) == before
+    with node.unit(TT) as ctx:
+        assert heatmap.heatmap(ctx, domain="mobile-attack").columns == []
+        assert techniques.techniques_of(ctx, sid("indicator", 34)).tactics == []
+        assert not techniques.techniques_of(ctx, sid("indicator", 11)).tactics
+
+
 def test_the_grid_is_the_matrix_in_order_and_unknown_techniques_are_unplaced(
     node: Node, ids: dict[str, str]
 ) -> None:
