@@ -19,6 +19,7 @@ from seawall.intel import cases
 from seawall.intel.collections import Audience, create_collection, get_collection
 from seawall.intel.errors import UnreadableLog
 from seawall.intel.identity import identity_id
+from seawall.intel.matching.compiled import cache_key
 from seawall.intel.matching.logs import LogFormat
 from seawall.intel.matching.sightings import (
     MatchReport,
@@ -27,6 +28,7 @@ from seawall.intel.matching.sightings import (
     record,
     regional_sightings,
 )
+from seawall.intel.search import readable_collections
 from seawall.intel.store import reading, writing
 from seawall.intel.store.reading import Filters
 from seawall.intel.tlp import Tlp, marking_id
@@ -331,3 +333,42 @@ def test_a_sighting_recorded_into_a_wider_collection_names_no_matched_value(
     assert [(r.indicator, r.name) for r in rows] == [(secret["id"], secret["id"])]
     everything = json.dumps([o.as_dict() for o in page.objects]) + json.dumps(shown.as_json())
     assert "secret-lure" not in everything and "Bank-only" not in everything
+
+
+def test_the_cache_key_is_the_readers_own_and_moves_with_every_write(
+    any_node: Node, feeds: str, tmp_path: Path
+) -> None:
+    def key(who: Principal) -> str:
+        with any_node.unit(who) as ctx:
+            return cache_key(ctx, readable_collections(ctx))
+
+    first = key(JM)
+    assert key(JM) == first and key(TT) != first
+    later = "2026-11-02T10:00:00.000Z"
+    sighting = {
+        "type": "sighting",
+        "spec_version": "2.1",
+        "id": f"sighting--{uuid.UUID(int=99, version=4)}",
+        "created": later,
+        "modified": later,
+        "sighting_of_ref": DOMAIN["id"],
+    }
+    seen = {first}
+    for objects in (
+        [indicator(6, "[domain-name:value = 'new.example']", Tlp.GREEN)],
+        [{**DOMAIN, "modified": later, "name": "renamed"}],  # a new version supersedes
+        [sighting],
+    ):
+        with any_node.unit(JM) as ctx:
+            writing.add_objects(ctx, get_collection(ctx, feeds), objects)
+        assert key(JM) not in seen
+        seen.add(key(JM))
+    log = tmp_path / "dns.log"
+    log.write_text(ZEEK)
+    cache = tmp_path / "cache"
+    with any_node.unit(JM) as ctx:
+        built = match_logs(ctx, [log], cache=cache)
+    with any_node.unit(JM) as ctx:
+        cached = match_logs(ctx, [log], cache=cache)
+    assert {h.indicator for h in cached.hits.values()} == {h.indicator for h in built.hits.values()}
+    assert len(list(cache.glob("*.json"))) == 1
