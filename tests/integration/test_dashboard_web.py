@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from seawall.core import audit
-from seawall.core.clock import SystemClock
+from seawall.core.clock import FrozenClock, SystemClock
 from seawall.core.node import Node, init_node
 from seawall.demo import DEMO_PASSWORD, load_demo
 from seawall.settings import load_settings
@@ -143,6 +143,21 @@ def test_a_flood_of_sign_ins_does_not_push_the_actions_out_of_the_activity(node:
         with_sign_ins = recent_activity(ctx, sign_ins=True)
     assert with_sign_ins is not None and with_sign_ins[0].action == "auth.login"
     assert with_sign_ins[0].count == ACTIVITY_WINDOW
+
+
+def test_how_long_ago_is_told_by_the_nodes_clock(
+    node: Node, clock: FrozenClock, live_server: LiveServer
+) -> None:
+    from seawall.core import users
+
+    with node.unit(node.operator()) as ctx:
+        users.add_user(ctx, "jm-admin", "admin", password="a-long-password")
+    clock.advance(hours=3)
+    with closing(httpx.Client(base_url=live_server.url, timeout=30)) as http:
+        assert sign_in_by_form(http, "jm-admin", "a-long-password").status_code == 303
+        text = http.get("/").text
+    activity = _plain(text.split('id="activity"')[1].split("</section>")[0])
+    assert "3 hours ago operator user.created" in activity, activity
 
 
 def test_a_role_without_embassy_access_sees_no_embassy_card(demo: Node, tmp_path: Path) -> None:

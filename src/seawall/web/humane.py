@@ -28,11 +28,15 @@ def _language(context: Context) -> str:
 
 @pass_context
 def ago(context: Context, moment: object, now: datetime | None = None) -> str:
-    """How long ago ``moment`` was ("3 hours ago", "il y a 3 heures"); ``—`` for none."""
+    """How long ago ``moment`` was ("3 hours ago", "il y a 3 heures"); ``—`` for none.
+
+    "Now" is ``now``, else the page's ``now`` (the node's clock, which its figures use), else
+    the wall clock."""
     if not isinstance(moment, datetime):
         return "—"
     at = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    delta = at - (now or datetime.now(UTC))
+    page_now = context.get("now")
+    delta = at - (now or (page_now if isinstance(page_now, datetime) else datetime.now(UTC)))
     return format_timedelta(delta, add_direction=True, locale=_language(context))
 
 

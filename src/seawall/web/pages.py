@@ -46,6 +46,7 @@ def render(
         "nation_name": nation_name(node.nation),
         "who": page.who if page else None,
         "csrf": page.csrf if page else "",
+        "now": page.ctx.now() if page else None,  # the node's clock, for the ``ago`` filter
         "Perm": Perm,
         "path": request.url.path,
         **i18n.page_words(choice.language, request),
