@@ -35,7 +35,7 @@ from seawall.intel.errors import (
 )
 from seawall.intel.store import writing
 from seawall.intel.store.writing import ObjectRef
-from seawall.intel.validation import parse_timestamp
+from seawall.intel.validation import listed, parse_timestamp
 
 DEFAULT_ALIAS = "mitre-attack"
 """The reference collection ATT&CK goes to unless ``--collection`` names another."""
@@ -74,14 +74,6 @@ class AttackImport:
                 {"id": r.id, "version": r.version, "message": r.message} for r in self.rejected
             ],
         }
-
-
-def listed(obj: Mapping[str, Any], prop: str) -> list[Any]:
-    """A list property of a stored object, or ``[]`` when absent or not a list: the store
-    keeps properties it does not validate (``external_references``, ``kill_chain_phases``,
-    ``object_refs``, custom ones) as they were sent."""
-    value = obj.get(prop)
-    return value if isinstance(value, list) else []
 
 
 def attack_id(obj: Mapping[str, Any]) -> str | None:
@@ -249,7 +241,6 @@ __all__ = [
     "check_size",
     "domains_of",
     "import_attack",
-    "listed",
     "read_bundle",
     "reference_collection",
 ]

@@ -26,7 +26,7 @@ from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
 from seawall.core.nations import normalise_nation
 from seawall.errors import InvalidInput
-from seawall.intel.attack import attack_id, listed
+from seawall.intel.attack import attack_id
 from seawall.intel.techniques import (
     LINKING,
     Held,
@@ -38,6 +38,7 @@ from seawall.intel.techniques import (
     tactic_name,
     technique_url,
 )
+from seawall.intel.validation import listed
 
 # An ATT&CK matrix's external id, and the kill chain its techniques name.
 DOMAINS = {

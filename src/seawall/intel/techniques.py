@@ -26,9 +26,10 @@ from sqlalchemy.dialects.postgresql import JSONB
 from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
 from seawall.db.models.intel import IntelObject
-from seawall.intel.attack import KILL_CHAINS, MITRE_IDENTITY, attack_id, listed
+from seawall.intel.attack import KILL_CHAINS, MITRE_IDENTITY, attack_id
 from seawall.intel.collections import can_read, list_collections, reader_of
 from seawall.intel.store.visibility import allows, visible
+from seawall.intel.validation import listed
 
 
 @dataclass(frozen=True)

@@ -104,6 +104,14 @@ def parse_timestamp(value: Any, object_id: str = "", prop: str = "timestamp") ->
         ) from None
 
 
+def listed(obj: Mapping[str, Any], prop: str) -> list[Any]:
+    """A list property of a stored object, or ``[]`` when absent or not a list: the store
+    keeps the properties :func:`check_object` does not check (``external_references``,
+    ``kill_chain_phases``, ``object_refs``, ``labels``, custom ones) as they were sent."""
+    value = obj.get(prop)
+    return value if isinstance(value, list) else []
+
+
 def format_timestamp(value: datetime) -> str:
     """A timestamp as TAXII writes it: UTC, microseconds, ``Z``."""
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"

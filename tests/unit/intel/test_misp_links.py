@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pytest
+
 from seawall.intel.misp import writing
 from seawall.intel.tlp import Tlp, marking_id
 from tests import stix as shared
@@ -123,3 +125,27 @@ def test_references_stay_inside_the_event_and_under_the_objects_marking() -> Non
     assert [(r["relationship_type"], r["referenced_uuid"]) for r in made["ObjectReference"]] == [
         ("drops", target["id"].split("--")[1])
     ]
+
+
+@pytest.mark.parametrize(
+    ("index", "prop", "value"),
+    [
+        (0, "labels", 5),
+        (1, "external_references", 5),
+        (2, "object_refs", 5),
+        (2, "object_refs", [["not", "an", "id"]]),
+        (3, "where_sighted_refs", 5),
+    ],
+)
+def test_stored_properties_of_odd_shape_export_without_a_traceback(
+    index: int, prop: str, value: Any
+) -> None:
+    # The store keeps these properties as a peer sent them.
+    found = indicator(1)
+    technique = stix("attack-pattern", 2, name="Phishing")
+    report = stix("report", 3, name="e", object_refs=[found["id"], technique["id"]])
+    objects = [found, technique, report, sighting(4, found["id"])]
+    objects[index][prop] = value
+    events = writing.stix_to_events(objects, "JM node")
+    attributes = [a for e in events for a in e["Event"]["Attribute"]]
+    assert [a["value"] for a in attributes] == ["c1.example"]

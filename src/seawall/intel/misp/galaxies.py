@@ -36,7 +36,7 @@ from seawall.intel.misp.links import event_attributes, level_of
 from seawall.intel.misp.mapping import NAMESPACE
 from seawall.intel.misp.markings import marking_refs
 from seawall.intel.tlp import Tlp, marking_id
-from seawall.intel.validation import format_timestamp
+from seawall.intel.validation import format_timestamp, listed
 
 CLUSTER_VERSION = "2000-01-01T00:00:00.000Z"
 _TAG = re.compile(r'^misp-galaxy:([^=]+)="(.*)"$', re.DOTALL)
@@ -309,7 +309,7 @@ def _cluster_of(obj: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]
         galaxy_type, galaxy_name = _GALAXY_OF.get(str(obj.get("type")), ("misp-galaxy", "Galaxy"))
         ids = [
             str(r["external_id"])
-            for r in obj.get("external_references") or []
+            for r in listed(obj, "external_references")
             if isinstance(r, Mapping)
             and r.get("external_id")
             and str(r.get("source_name", "")).startswith("mitre-")

@@ -26,7 +26,7 @@ from seawall.intel.errors import InvalidStixObject
 from seawall.intel.misp.ids import epoch, stix_uuid
 from seawall.intel.misp.markings import marking_refs
 from seawall.intel.tlp import MARKING_IDS, Tlp
-from seawall.intel.validation import format_timestamp, parse_timestamp
+from seawall.intel.validation import format_timestamp, listed, parse_timestamp
 
 IDENTITY_VERSION = "2000-01-01T00:00:00.000Z"
 SIGHTING_TYPES = {"0": "sighting", "1": "false positive", "2": "expiration"}
@@ -277,7 +277,7 @@ class Links:
             "type": str(sighting.get("x_misp_sighting_type") or "0"),
             "source": str(sighting.get("x_misp_source") or ""),
         }
-        where = (sighting.get("where_sighted_refs") or [sighting.get("created_by_ref")])[0]
+        where = (listed(sighting, "where_sighted_refs") or [sighting.get("created_by_ref")])[0]
         if isinstance(where, str) and self.names.get(where):
             found["Organisation"] = {"uuid": where.split("--", 1)[1], "name": self.names[where]}
         return found

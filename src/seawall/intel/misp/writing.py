@@ -19,7 +19,7 @@ from seawall.intel.misp.links import Links, attach, keep_references, level_of
 from seawall.intel.misp.mapping import CATEGORIES, NAMESPACE, attribute_of_pattern
 from seawall.intel.misp.markings import distribution_of, is_tlp_tag, widest_distribution
 from seawall.intel.tlp import Tlp, parse_tlp
-from seawall.intel.validation import parse_timestamp
+from seawall.intel.validation import listed, parse_timestamp
 
 _LABEL = re.compile(r'^misp:([a-z_-]+)="(.*)"$')
 
@@ -33,7 +33,7 @@ def _level_or(obj: Mapping[str, Any], default: Tlp) -> Tlp:
 def _label_map(obj: Mapping[str, Any]) -> tuple[dict[str, str], list[str]]:
     found: dict[str, str] = {}
     others: list[str] = []
-    for label in obj.get("labels") or []:
+    for label in listed(obj, "labels"):
         match = _LABEL.match(str(label))
         if match:
             found[match.group(1)] = match.group(2)
@@ -225,7 +225,9 @@ def stix_to_events(
         return {"name": org_name, "uuid": str(uuid.uuid5(NAMESPACE, f"org/{org_name}"))}
 
     for report in [o for o in objects if o.get("type") == "report"]:
-        members = [by_id[r] for r in report.get("object_refs") or [] if r in by_id]
+        members = [
+            by_id[r] for r in listed(report, "object_refs") if isinstance(r, str) and r in by_id
+        ]
         used.update(str(m["id"]) for m in members)
         used.add(str(report["id"]))
         events.append(
