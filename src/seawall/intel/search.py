@@ -416,10 +416,3 @@ def collection_views(ctx: Ctx) -> list[CollectionView]:
             ).one()
         views.append(CollectionView(collection, int(count or 0), last, can_write(ctx, collection)))
     return views
-
-
-def recent_objects(
-    ctx: Ctx, collection: IntelCollection, types: tuple[str, ...] = (), limit: int = 200
-) -> list[Found]:
-    """The newest visible version of the objects most recently added, newest first."""
-    return collection_page(ctx, collection, ObjectQuery(types=types, page=PageRequest(limit))).items

@@ -35,7 +35,7 @@ def test_the_newest_of_12001_objects_is_listed_first_and_all_are_counted(
     newest = indicator(MANY)["id"]
     with any_node.unit(JM) as ctx:
         collection = get_collection(ctx, cid)
-        recent = search.recent_objects(ctx, collection)
+        recent = search.collection_page(ctx, collection, ObjectQuery(page=PageRequest(200))).items
         first = search.collection_page(ctx, collection, ObjectQuery.parse(limit="50"))
         found = search.search_page(ctx, ObjectQuery(text=newest))
         matching = search.search_page(ctx, ObjectQuery(text="192.0.2.", page=PageRequest(10)))
