@@ -14,7 +14,7 @@ only the objects MITRE changed, as new versions.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -47,8 +47,6 @@ BATCH = 2000
 MAX_BUNDLE_BYTES = 256 * 2**20
 """The largest bundle read: Enterprise ATT&CK is about 50 MB, and parsed JSON takes several
 times its size in memory, so a larger file is refused before it is read."""
-
-Progress = Callable[[int, int], None]
 
 
 @dataclass
@@ -185,7 +183,6 @@ def import_attack(
     ctx: Ctx,
     objects: list[dict[str, Any]],
     alias: str = DEFAULT_ALIAS,
-    progress: Progress | None = None,
     batch: int = BATCH,
 ) -> AttackImport:
     """Store an ATT&CK bundle's objects in the reference collection, skipping held versions."""
@@ -206,9 +203,6 @@ def import_attack(
             report.unchanged += 1
         else:
             fresh.append(obj)
-    skipped = report.unchanged
-    if progress is not None:
-        progress(skipped, report.total)
     for start in range(0, len(fresh), batch):
         result = writing.add_objects(
             ctx, collection, fresh[start : start + batch], request_id="import:attack"
@@ -216,8 +210,6 @@ def import_attack(
         report.added.extend(result.added)
         report.unchanged += len(result.duplicates)
         report.rejected.extend(result.refused)
-        if progress is not None:
-            progress(min(report.total, skipped + start + batch), report.total)
     ctx.record(
         "intel.attack.imported",
         collection.id,
