@@ -142,7 +142,7 @@ def test_cases_are_listed_most_recent_first_and_bad_references_say_why(
         cases.open_case(ctx, "caricom-cases", "Second")
         clock.advance(seconds=60)
         cases.add_note(ctx, first.id, "Still going")
-        assert [c.title for c in cases.list_cases(ctx)] == ["First", "Second"]
+        assert [c.title for c in cases.find_cases(ctx).items] == ["First", "Second"]
         with pytest.raises(InvalidInput, match="too short"):
             cases.show_case(ctx, "abc")
         with pytest.raises(CaseNotFound, match="no case"):
@@ -181,7 +181,7 @@ def test_a_partners_case_with_a_status_this_node_does_not_know_still_reads(
     with regional.unit(TT) as ctx:
         writing.add_objects(ctx, get_collection(ctx, "caricom-cases"), [theirs])
     with regional.unit(JM) as ctx:
-        (case,) = cases.list_cases(ctx)
+        (case,) = cases.find_cases(ctx).items
         titles = cases.open_case_titles(ctx)
     assert (case.nation, case.status, case.determination) == (
         "TT",

@@ -241,7 +241,7 @@ def test_sample_intel_covers_every_state_and_loads_once(node: Node) -> None:
     # The operator submitted them all, so it is a named recipient of every level.
     assert {f.tlp.name for f in found} == {"CLEAR", "GREEN", "AMBER", "AMBER_STRICT", "RED"}
     with node.unit(node.operator()) as ctx:
-        (case,) = cases.list_cases(ctx)
+        (case,) = cases.find_cases(ctx).items
     # The sample case was opened by Jamaica and holds a note from Trinidad and Tobago.
     assert case.nations == ["JM", "TT"] and [e.kind for e in case.timeline] == [
         "link",

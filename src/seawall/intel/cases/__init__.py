@@ -38,7 +38,6 @@ from seawall.intel.cases.local import Person, Task, TaskState
 from seawall.intel.cases.reading import (
     Case,
     Entry,
-    list_cases,
     object_names,
     open_case_titles,
     show_case,
@@ -95,7 +94,6 @@ __all__ = [
     "find_cases",
     "link_by_search",
     "link_objects",
-    "list_cases",
     "move_task",
     "object_names",
     "open_case",

@@ -367,12 +367,3 @@ def show_case(ctx: Ctx, ref: str) -> Case:
     """One case with its timeline of notes and links, as the caller may see it."""
     require(ctx.who, Perm.INTEL_READ)
     return build_case(ctx, find_case(ctx, ref))
-
-
-def list_cases(ctx: Ctx) -> list[Case]:
-    """Every case the caller may see, the most recently active first."""
-    require(ctx.who, Perm.INTEL_READ)
-    found = all_cases(ctx)
-    work = load_work(ctx, [f.id for f in found])
-    cases = [build_case(ctx, f, work[f.id]) for f in found]
-    return sorted(cases, key=lambda c: c.updated, reverse=True)
