@@ -62,7 +62,8 @@ def seen_by(node: Node, who: Principal, alias: str, object_id: str) -> set[str]:
     return {f"{c.collection}/{c.id}" for c in found.objects}
 
 
-def world(node: Node) -> None:
+def collections(node: Node) -> None:
+    """JM's bank, other org and CIRT; a shared, a JM-only and a bank-only collection."""
     with node.unit(node.operator()) as ctx:
         for org in ("org-jm-bank", "org-jm-other", "org-jm-cirt"):
             ctx.db.add(Organisation(id=org, nation="JM", name=org, kind="ministry",
@@ -73,6 +74,10 @@ def world(node: Node) -> None:
         create_collection(
             ctx, "bank", "Bank", Audience.of(nations=["JM"], organisations=["org-jm-bank"]), "red"
         )
+
+
+def world(node: Node) -> None:
+    collections(node)
     add(node, JM, "shared", [indicator(1, f"[ipv4-addr:value = '{IP}']", Tlp.GREEN)])
     add(node, JM, "jm-only", [sco("ipv4-addr", 2, value=IP)])
     add(node, JM, "bank", [indicator(3, f"[ipv4-addr:value = '{IP}/32']", Tlp.RED)])
@@ -183,16 +188,7 @@ def test_a_domain_is_one_value_whatever_its_case_and_trailing_dot(host: str, dat
 
 def test_the_exact_set_follows_tlp_audiences_and_named_recipients(node: Node) -> None:
     """Every (collection, holder, marking) holds the value; each reader's set, by the rules."""
-    with node.unit(node.operator()) as ctx:
-        for org in ("org-jm-bank", "org-jm-other", "org-jm-cirt"):
-            ctx.db.add(Organisation(id=org, nation="JM", name=org, kind="ministry",
-                                    created_at=ctx.now()))  # fmt: skip
-        ctx.db.flush()
-        create_collection(ctx, "shared", "Shared", None, "green")
-        create_collection(ctx, "jm-only", "JM only", Audience.of(nations=["JM"]), "amber")
-        create_collection(
-            ctx, "bank", "Bank", Audience.of(nations=["JM"], organisations=["org-jm-bank"]), "red"
-        )
+    collections(node)
     made: dict[str, tuple[str, str, Tlp]] = {}
     places = [("shared", JM), ("jm-only", JM), ("bank", JM), ("shared", TT)]
     for n, ((alias, holder), tlp) in enumerate(itertools.product(places, Tlp), start=10):
