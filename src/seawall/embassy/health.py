@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -50,10 +51,22 @@ def probe_site(url: str) -> SiteState:
         site.close()
 
 
-def probe_sites(urls: list[str]) -> list[SiteState]:
-    """Probe all sites in parallel, in order."""
-    with ThreadPoolExecutor(max_workers=max(1, len(urls))) as pool:
-        return list(pool.map(probe_site, urls))
+def probe_sites(urls: list[str], wait: float | None = None) -> list[SiteState]:
+    """Probe all sites in parallel, in order; with ``wait``, a site that has not answered
+    within ``wait`` seconds is "down" (its probe ends on its own, in the background)."""
+    if not urls:
+        return []
+    pool = ThreadPoolExecutor(max_workers=len(urls))
+    try:
+        futures = [pool.submit(probe_site, url) for url in urls]
+        done, _ = futures_wait(futures, timeout=wait)
+        late = f"no answer within {wait or 0:g} s"  # with no ``wait``, every probe is done
+        return [
+            f.result() if f in done else SiteState(redact_url(url), "down", late)
+            for f, url in zip(futures, urls, strict=True)
+        ]
+    finally:
+        pool.shutdown(wait=False)
 
 
 def too_few_shares(

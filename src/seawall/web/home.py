@@ -8,8 +8,6 @@ zero.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -229,18 +227,10 @@ class RepoHealth:
 
 def site_states(urls: list[str], wait: float = PROBE_WAIT) -> list[str]:
     """Each site's state ("up", "empty", "down"), probed all at once; a site that has not
-    answered within ``wait`` seconds is "down" for this page (its probe ends on its own)."""
-    from seawall.embassy.health import probe_site
+    answered within ``wait`` seconds is "down" for this page."""
+    from seawall.embassy.health import probe_sites
 
-    if not urls:
-        return []
-    pool = ThreadPoolExecutor(max_workers=len(urls))
-    try:
-        futures = [pool.submit(probe_site, url) for url in urls]
-        done, _ = futures_wait(futures, timeout=wait)
-        return [f.result().state if f in done else "down" for f in futures]
-    finally:
-        pool.shutdown(wait=False)
+    return [site.state for site in probe_sites(urls, wait)]
 
 
 def embassy(ctx: Ctx) -> tuple[RepoHealth, ...] | None:
