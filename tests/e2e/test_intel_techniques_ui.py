@@ -12,13 +12,13 @@ from seawall.core.node import Node
 from seawall.intel import attack
 from seawall.intel.collections import get_collection
 from seawall.intel.store import writing
+from tests import stix
 from tests.conftest import LiveServer
 from tests.e2e.conftest import shoot, sign_in
 
 pytestmark = pytest.mark.e2e
 
 DATA = Path(__file__).parents[1] / "data" / "attack"
-STAMP = "2026-11-01T10:00:00.000Z"
 
 
 def test_the_heat_map_shades_linked_techniques_and_fits_a_phone(
@@ -26,27 +26,21 @@ def test_the_heat_map_shades_linked_techniques_and_fits_a_phone(
 ) -> None:
     objects = attack.read_bundle((DATA / "enterprise-attack-slice.json").read_bytes())
     phishing = next(o["id"] for o in objects if attack.attack_id(o) == "T1566.001")
-    lure = {
-        "type": "indicator",
-        "spec_version": "2.1",
-        "id": "indicator--7d0c1a1e-0b55-4c8e-9d44-3c1f6f3a5a01",
-        "created": STAMP,
-        "modified": STAMP,
-        "name": "Phishing lure",
-        "pattern": "[domain-name:value = 'lure.example']",
-        "pattern_type": "stix",
-        "valid_from": STAMP,
-    }
-    link = {
-        "type": "relationship",
-        "spec_version": "2.1",
-        "id": "relationship--7d0c1a1e-0b55-4c8e-9d44-3c1f6f3a5a02",
-        "created": STAMP,
-        "modified": STAMP,
-        "relationship_type": "indicates",
-        "source_ref": lure["id"],
-        "target_ref": phishing,
-    }
+    lure = stix.indicator(
+        0,
+        stix.domain("lure.example"),
+        None,
+        id="indicator--7d0c1a1e-0b55-4c8e-9d44-3c1f6f3a5a01",
+        name="Phishing lure",
+    )
+    link = stix.relationship(
+        0,
+        lure["id"],
+        "indicates",
+        phishing,
+        None,
+        id="relationship--7d0c1a1e-0b55-4c8e-9d44-3c1f6f3a5a02",
+    )
     with demo_node.unit(demo_node.operator()) as ctx:
         attack.import_attack(ctx, objects)
         writing.add_objects(ctx, get_collection(ctx, "public-advisories"), [lure, link])
