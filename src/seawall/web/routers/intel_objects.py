@@ -19,7 +19,6 @@ from seawall.intel.collections import can_write, get_collection
 from seawall.intel.errors import InvalidStixObject
 from seawall.intel.matching import sightings
 from seawall.intel.neighbourhood import SIGHTINGS_PAGE, neighbourhood, sightings_page
-from seawall.intel.observable_index import observables_of
 from seawall.intel.quality import assess, status_of
 from seawall.intel.search import Version
 from seawall.intel.tlp import MARKING_IDS, Tlp
@@ -89,7 +88,7 @@ def _object_page(
         creator=search.identity_name(ctx, row, newest.created_by_ref),
         state=status_of(newest.body, now),
         verdict=assess(newest.body),
-        observables=observables_of(newest.type, newest.body),
+        observables=around.correlation.observables,  # parsed once, by correlation
         around=around,
         graph=graph_of(around),
         colour_of=colour_of,
