@@ -25,8 +25,6 @@ from seawall.intel.correlation import Correlation, correlated
 from seawall.intel.search import Version, holding, holding_any, summary_of
 from seawall.intel.store.visibility import allows, visible
 
-# Objects that refer to others: how far a page looks for them.
-REFERRERS = ("relationship", "report", "sighting", "note")
 _NAMED_LIMIT = 500
 # How many related objects the graph's outer ring looks behind.
 SECOND_HOP_PARENTS = 6
@@ -137,7 +135,7 @@ def neighbourhood(ctx: Ctx, alias: str, obj: Version) -> Neighbourhood:
     require(ctx.who, Perm.INTEL_READ)
     center = Ref(obj.id, obj.type, _name(obj.body), alias)
     around = Neighbourhood(center)
-    referrers = [(a, v) for a, v in holding(ctx, obj.id, REFERRERS) if v.id != obj.id]
+    referrers = [(a, v) for a, v in _referrers(ctx, obj.id) if v.id != obj.id]
     ends = {
         str(v.body.get(end))
         for _, v in referrers
@@ -184,6 +182,30 @@ def neighbourhood(ctx: Ctx, alias: str, obj: Version) -> Neighbourhood:
     return around
 
 
+def _naming(props: tuple[str, ...], ids: list[str]) -> list[str]:
+    # Bodies are stored as compact JSON (store.writing), so a property naming an id reads
+    # exactly so: an identity's page is not a read of everything it created.
+    return [f'"{prop}":"{i}"' for i in ids for prop in props]
+
+
+def _relationships_of(ctx: Ctx, ids: list[str]) -> list[tuple[str, Version]]:
+    """The relationships from or to any of ``ids``, in one scan of the bodies."""
+    return holding_any(ctx, _naming(("source_ref", "target_ref"), ids), ("relationship",))
+
+
+def _referrers(ctx: Ctx, object_id: str) -> list[tuple[str, Version]]:
+    """The relationships, sightings, reports and notes that may refer to the object, oldest
+    first: relationships and sightings by the property that names it, reports and notes
+    by any mention (their ``object_refs`` is a list)."""
+    named = holding_any(
+        ctx,
+        _naming(("source_ref", "target_ref", "sighting_of_ref"), [object_id]),
+        ("relationship", "sighting"),
+    )
+    listing = holding(ctx, object_id, ("report", "note"))
+    return sorted(named + listing, key=lambda pair: pair[1].date_added)
+
+
 # The sightings an object's page lists at once, newest first.
 SIGHTINGS_PAGE = 50
 NEWEST_SIGHTINGS = Sort("newest", (datetime, str, str), descending=True)
@@ -212,7 +234,7 @@ def _second_hop(ctx: Ctx, around: Neighbourhood) -> list[tuple[str, str, Ref]]:
         if ref.id != around.center.id and ref.collection is not None
     ][:SECOND_HOP_PARENTS]
     # One scan of the relationships for every parent, not one per parent.
-    theirs = [v.body for _, v in holding_any(ctx, [p.id for p in parents], ("relationship",))]
+    theirs = [v.body for _, v in _relationships_of(ctx, [p.id for p in parents])]
     for parent in parents:
         for body in theirs:
             ends = (str(body.get("source_ref")), str(body.get("target_ref")))
@@ -226,4 +248,4 @@ def _second_hop(ctx: Ctx, around: Neighbourhood) -> list[tuple[str, str, Ref]]:
     return [(parent, kind, names[other]) for parent, kind, other in found]
 
 
-__all__ = ["REFERRERS", "Link", "Neighbourhood", "Ref", "named", "neighbourhood"]
+__all__ = ["Link", "Neighbourhood", "Ref", "named", "neighbourhood"]

@@ -78,8 +78,9 @@ def test_the_outer_ring_holds_each_related_objects_own_relationships_once(node: 
             around = neighbourhood(ctx, "shared", newest)
         finally:
             event.remove(engine, "before_cursor_execute", seen)
-    # Two scans of the bodies: the referrers, then every neighbour's relationships at once.
-    assert len(scans) == 2
+    # Three scans of the bodies: the relationships and sightings naming the object, the
+    # reports and notes mentioning it, then every neighbour's relationships at once.
+    assert len(scans) == 3
     second = {(parent, kind, ref.name, ref.collection) for parent, kind, ref in around.second}
     assert len(around.second) == 2 and (MALWARE, "drops", "Loader", "shared") in second
     # Crew hangs from whichever neighbour the ring reached it through first.
