@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.progress import (
@@ -23,7 +24,6 @@ from rich.text import Text
 from seawall.cli.context import CliState, pass_state
 from seawall.cli.intel_attack import attack
 from seawall.cli.intel_exports import export_for_sensors
-from seawall.cli.intel_follow import follow_logs
 from seawall.cli.listing import emit_page, object_filter_options, paging_options
 from seawall.cli.output import (
     emit_json,
@@ -45,14 +45,12 @@ from seawall.intel.collections import create_collection, list_collections
 from seawall.intel.exports.feeds import SENSOR_FORMATS
 from seawall.intel.exports.rpz import DEFAULT_ORIGIN
 from seawall.intel.ingest import Format, ImportReport
-from seawall.intel.matching import sightings
-from seawall.intel.matching.following import Batching
-from seawall.intel.matching.live import Following
 from seawall.intel.matching.logs import LogFormat
-from seawall.intel.matching.sightings import MatchReport
-from seawall.intel.matching.validity import Validity, parse_since
 from seawall.intel.sighted import SightedOrder, sighted_page
 from seawall.intel.store.listing import ObjectQuery
+
+if TYPE_CHECKING:
+    from seawall.intel.matching.sightings import MatchReport
 
 
 @click.group()
@@ -494,6 +492,13 @@ def match_logs(
     Gzip-compressed logs are read as they are; - reads standard input. Without --collection
     nothing is stored.
     """
+    # Matching's columnar engine brings polars and numpy (~0.5 s): only this command pays.
+    from seawall.cli.intel_follow import follow_logs
+    from seawall.intel.matching import sightings
+    from seawall.intel.matching.following import Batching
+    from seawall.intel.matching.live import Following
+    from seawall.intel.matching.validity import Validity, parse_since
+
     if case_ref is not None and collection_ref is None:
         raise InvalidInput("--case links recorded sightings: give --collection to record them")
     node = state.node()

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from seawall.core.context import Ctx
 from seawall.core.paging import Key, Page, PageRequest, Sort, page_of
-from seawall.intel.matching.sightings import Sighted, regional_sightings
+
+if TYPE_CHECKING:
+    from seawall.intel.matching.sightings import Sighted
 
 _NEVER = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -48,6 +51,9 @@ def sighted_page(
 ) -> Page[Sighted]:
     """One page of the indicators sighted by at least ``min_nations`` nations, and how many
     there are."""
+    # Imported here: matching's engine brings polars, which listing commands need not pay.
+    from seawall.intel.matching.sightings import regional_sightings
+
     sort, key_of = _ORDERS[order]
     rows = sorted(regional_sightings(ctx, min_nations), key=key_of, reverse=sort.descending)
     return page_of(rows, key_of, sort, request or PageRequest())

@@ -22,8 +22,6 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
-import polars as pl
-
 from seawall.errors import InvalidInput
 from seawall.intel.matching.scan import Window
 
@@ -61,6 +59,8 @@ class Validity:
         that matches (line by line, columnar, on every core, followed) holds the same."""
         if self.own:
             return compiled
+        import polars as pl  # here: `seawall intel` commands import this module, few match
+
         table = compiled.indicators
         kind = table.schema["valid_from"]
         if self.ignore:

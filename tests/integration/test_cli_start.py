@@ -1,0 +1,61 @@
+"""What a command imports before it starts: a command pays only for the libraries it uses."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from seawall.cli.main import cli
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    h = tmp_path / "node"
+    result = CliRunner().invoke(cli, ["--home", str(h), "init", "--nation", "JM", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["nation"] == "JM"
+    return h
+
+
+def imported(*args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """Run ``python -X importtime -m seawall ARGS``; the run and every module it imported."""
+    env = {k: v for k, v in os.environ.items() if k != "SEAWALL_HOME"}
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "seawall", *args],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    modules = {
+        line.rsplit("|", 1)[1].strip()
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:") and line.count("|") == 2
+    }
+    return done, modules
+
+
+def test_listing_collections_does_not_load_the_matching_engine(home: Path) -> None:
+    done, modules = imported("--home", str(home), "intel", "collection", "list")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Collections: nothing found" in done.stdout
+    assert "seawall.cli.intel" in modules  # the measure is real: the intel group was loaded
+    heavy = {m for m in modules if m.split(".")[0] in {"polars", "numpy", "pyarrow"}}
+    assert heavy == set()
+    assert "seawall.intel.matching.columnar" not in modules
+
+
+def test_matching_still_loads_it(home: Path, tmp_path: Path) -> None:
+    log = tmp_path / "dns.log"
+    log.write_text("2026-12-07T06:00:00Z 10.0.0.1 query example.org A\n")
+    done, modules = imported("--home", str(home), "intel", "match", str(log), "--json")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "polars" in modules
