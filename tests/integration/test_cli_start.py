@@ -8,10 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
-from seawall.cli.main import cli
+from seawall.cli.main import LazyGroup, cli
 
 
 @pytest.fixture
@@ -59,3 +60,22 @@ def test_matching_still_loads_it(home: Path, tmp_path: Path) -> None:
     done, modules = imported("--home", str(home), "intel", "match", str(log), "--json")
     assert done.returncode == 0, done.stderr[-2000:]
     assert "polars" in modules
+
+
+def test_the_top_help_names_every_pillar_without_loading_one() -> None:
+    done, modules = imported("--help")
+    assert done.returncode == 0, done.stderr[-2000:]
+    for name in ("alerts", "assess", "coop", "embassy", "intel"):
+        assert f"\n  {name} " in done.stdout
+        assert f"seawall.cli.{name}" not in modules
+    assert "Collective defence: STIX 2.1 intelligence shared under TLP 2.0." in done.stdout
+
+
+@pytest.mark.parametrize("limit", [30, 45, 80, 200])
+def test_each_pillars_summary_in_the_top_help_is_its_own_first_line(limit: int) -> None:
+    group = cli
+    assert isinstance(group, LazyGroup)
+    assert set(group.summaries) == set(group.lazy)
+    for name, load in group.lazy.items():
+        said = click.Command(name, help=group.summaries[name]).get_short_help_str(limit)
+        assert said == load().get_short_help_str(limit), name

@@ -25,10 +25,15 @@ class LazyGroup(click.Group):
     """
 
     def __init__(
-        self, *args: object, lazy: dict[str, Callable[[], click.Command]], **kwargs: object
+        self,
+        *args: object,
+        lazy: dict[str, Callable[[], click.Command]],
+        summaries: dict[str, str],
+        **kwargs: object,
     ):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.lazy = lazy
+        self.summaries = summaries  # each lazy group's first line, for the group's own help
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         """Eager and lazy command names."""
@@ -39,6 +44,20 @@ class LazyGroup(click.Group):
         if cmd_name in self.lazy:
             return self.lazy[cmd_name]()
         return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The commands and their summaries, a lazy group's from ``summaries``: ``seawall
+        --help`` lists every pillar without importing one."""
+        listed: list[tuple[str, click.Command]] = []
+        for name in self.list_commands(ctx):
+            if name in self.lazy:
+                listed.append((name, click.Command(name, help=self.summaries[name])))
+            elif (command := super().get_command(ctx, name)) is not None and not command.hidden:
+                listed.append((name, command))
+        if listed:
+            limit = formatter.width - 6 - max(len(name) for name, _ in listed)
+            with formatter.section("Commands"):
+                formatter.write_dl([(n, c.get_short_help_str(limit)) for n, c in listed])
 
     def resolve_command(
         self, ctx: click.Context, args: list[str]
@@ -107,6 +126,13 @@ def _embassy() -> click.Command:
         "embassy": _embassy,
         "alerts": _alerts,
         "coop": _coop,
+    },
+    summaries={
+        "assess": "National cybersecurity maturity: CMM and GCI assessments, regions, reports.",
+        "intel": "Collective defence: STIX 2.1 intelligence shared under TLP 2.0.",
+        "embassy": "Encrypted, deduplicated, erasure-coded snapshots across sites.",
+        "alerts": "Alerts: failed or missed scheduled runs, copies older than their RPO.",
+        "coop": "Cooperation: programmes, partners, laws, CIRTs and gap coverage.",
     },
     context_settings={"help_option_names": ["-h", "--help"]},
 )
