@@ -14,7 +14,7 @@ SCRIPTS = "seawall.db:migrations"
 # The head of each pillar's Alembic branch (assess, intel, embassy; core lies below them).
 # Kept here so that checking a node's schema on every command is one query, not a parse of
 # every migration script; tests/integration/test_core_db.py fails when this falls behind.
-HEADS = frozenset({"0017", "0019", "0020", "0022", "0023", "0024", "0025", "0026"})
+HEADS = frozenset({"0017", "0019", "0020", "0022", "0023", "0024", "0026", "0027"})
 
 
 def alembic_config(engine: Engine) -> Config:

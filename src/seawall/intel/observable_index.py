@@ -8,21 +8,26 @@ An observable is a (kind, value) pair normalised as the matcher compares it
 
 An indicator holds every value its STIX pattern compares for equality, in any
 combination: ``[file:name = 'a.exe' AND file:hashes.MD5 = '…']`` holds the hash, though
-no single log value proves that pattern (the matcher's :func:`decisive` returns None).
+no single log value proves that pattern (the matcher's :func:`decisive` returns None), and
+a ``domain|ip`` pair holds both the name and its ``resolves_to_refs`` address. Names are
+indexed in punycode, so ``bücher.example`` and ``xn--bcher-kva.example`` correlate.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from stix2patterns.exceptions import ParseException  # type: ignore[import-untyped]
-from stix2patterns.v21.inspector import InspectionListener  # type: ignore[import-untyped]
+from stix2patterns.v21.inspector import (  # type: ignore[import-untyped]
+    INDEX_STAR,
+    InspectionListener,
+)
 from stix2patterns.v21.pattern import Pattern  # type: ignore[import-untyped]
 
 from seawall.db.bulk import insert_rows
@@ -43,6 +48,7 @@ _HASHED_TYPES = frozenset({"file", "artifact", "x509-certificate"})
 # The pattern paths that name an observable (as the matcher reads them).
 _PATHS: dict[tuple[str, str], Kind] = {
     **{(sco, "value"): kind for sco, kind in _VALUE_TYPES.items()},
+    ("domain-name", "resolves_to_refs.*.value"): Kind.IP,
     ("network-traffic", "src_ref.value"): Kind.IP,
     ("network-traffic", "dst_ref.value"): Kind.IP,
     ("email-message", "from_ref.value"): Kind.EMAIL,
@@ -110,7 +116,9 @@ def pattern_observables(pattern: str) -> tuple[Observable, ...]:
 
 def _path(steps: list[Any]) -> str:
     """An object path as ``_PATHS`` names it: every hash algorithm is ``hashes``."""
-    return "hashes" if steps[:1] == ["hashes"] else ".".join(str(s) for s in steps)
+    if steps[:1] == ["hashes"]:
+        return "hashes"
+    return ".".join("*" if s is INDEX_STAR else str(s) for s in steps)
 
 
 def _literals(literal: str) -> list[str]:
@@ -186,6 +194,37 @@ def backfill(db: Session) -> int:
         after = chunk[-1].seq
 
 
+def reindex(db: Session, stale: Callable[[str], bool]) -> int:
+    """Index again every stored version whose body ``stale`` picks (after the way values
+    are read changed); returns how many versions were indexed again. Only index rows are
+    rewritten: the objects are left as they are."""
+    done, after = 0, -1
+    while True:
+        chunk = db.execute(
+            select(IntelObject.seq, IntelObject.type, IntelObject.body)
+            .where(IntelObject.seq > after, IntelObject.type.in_(sorted(INDEXED_TYPES)))
+            .order_by(IntelObject.seq)
+            .limit(_BATCH)
+        ).all()
+        if not chunk:
+            return done
+        again = [(seq, kind, body) for seq, kind, body in chunk if stale(body)]
+        if again:
+            db.execute(
+                delete(IntelObservable).where(
+                    IntelObservable.object_seq.in_([seq for seq, _, _ in again])
+                )
+            )
+            entries = [
+                {"value_key": k, "object_seq": seq}
+                for seq, kind, body in again
+                for k in sorted(keys_of(kind, orjson.loads(body)))
+            ]
+            insert_rows(db, IntelObservable, entries)
+            done += len(again)
+        after = chunk[-1].seq
+
+
 __all__ = [
     "INDEXED_TYPES",
     "backfill",
@@ -193,5 +232,6 @@ __all__ = [
     "keys_of",
     "observables_of",
     "pattern_observables",
+    "reindex",
     "value_key",
 ]

@@ -168,6 +168,35 @@ def test_joint_patterns_hold_every_compared_value() -> None:
     )
 
 
+def test_an_idn_and_its_punycode_correlate_as_do_a_domain_ip_pair_and_its_address(
+    node: Node,
+) -> None:
+    collections(node)
+    pair = (
+        f"[domain-name:value = 'pair.example' AND domain-name:resolves_to_refs[*].value = '{IP}']"
+    )
+    add(
+        node,
+        JM,
+        "shared",
+        [
+            indicator(1, "[domain-name:value = 'BÜCHER.example.']"),
+            indicator(2, "[domain-name:value = 'xn--bcher-kva.example']"),
+            sco("domain-name", 3, value="bücher.example"),
+            indicator(4, pair),
+            indicator(5, f"[ipv4-addr:value = '{IP}']"),
+            indicator(6, "[domain-name:value = 'bucher.example']"),  # another name
+        ],
+    )
+    assert seen_by(node, JM, "shared", sid("indicator", 1)) == {
+        f"shared/{sid('indicator', 2)}",
+        f"shared/{sid('domain-name', 3)}",
+    }
+    assert seen_by(node, JM, "shared", sid("indicator", 5)) == {f"shared/{sid('indicator', 4)}"}
+    held = observable_index.observables_of("indicator", {"pattern": pair})
+    assert held == (Observable(Kind.DOMAIN, "pair.example"), Observable(Kind.IP, IP))
+
+
 @given(st.ip_addresses(v=4), st.booleans())
 def test_an_address_and_its_single_host_range_are_one_value(address: Any, as_range: bool) -> None:
     text = f"{address}/32" if as_range else str(address)

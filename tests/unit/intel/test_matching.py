@@ -161,6 +161,8 @@ def test_zeek_reader_follows_the_fields_header() -> None:
         (DOMAIN, "Evil.example"),
         (DOMAIN, "cdn.evil.example"),
         (IP, "198.51.100.7"),
+        (Kind.ENDPOINT, "10.0.0.5:53211"),  # each side of the connection
+        (Kind.ENDPOINT, "10.0.0.1:53"),
     }
 
 

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from seawall.core.node import Node
+from seawall.intel.matching.logs import LogFormat, reader_for
+from seawall.intel.matching.matcher import Index
+from seawall.intel.matching.observables import Kind, terms
+from seawall.intel.matching.scan import scan
 from seawall.intel.misp import reading, writing
 from seawall.intel.validation import check_object, parse_timestamp
 from tests.misp import DATA, event_of, stored_and_exported
@@ -17,6 +23,7 @@ from tests.misp import DATA, event_of, stored_and_exported
 # One observation of comparisons on one object type, joined by AND, as mapping writes them.
 _TERM = r"([a-z0-9-]+):[A-Za-z0-9_.'\-\[\]*]+ = (?:'(?:[^'\\]|\\.)*'|\d+)"
 CANONICAL_AND = re.compile(rf"^\[{_TERM}(?: AND {_TERM})+\]$")
+NOW = datetime(2026, 12, 7, tzinfo=UTC)
 
 
 def _attributes(event: Mapping[str, Any]) -> Iterator[tuple[Mapping[str, Any], str | None]]:
@@ -227,3 +234,70 @@ def test_the_store_and_its_misp_export_keep_them_too(node: Node, trip: Any) -> N
     was_3 = {k for k, v in before["distribution"].items() if v == 3}
     assert {k for k in was_3 if after["distribution"].get(k, 3) != 3} == set()
     assert len(was_3 - after["distribution"].keys()) == 0
+
+
+def test_every_compound_pattern_is_one_a_log_record_can_prove(trip: Any) -> None:
+    _, _, stix = trip
+    compound = [
+        o["pattern"]
+        for o in stix
+        if o["type"] == "indicator" and len(re.findall(_TERM, o["pattern"])) > 1
+    ]
+    found = [(pattern, terms(pattern)) for pattern in compound]
+    assert [p for p, t in found if t is None] == []
+    # A SHA-512 beside a file's MD5 is dropped (no log carries one): 3 file objects.
+    assert sum("SHA-512" in p for p in compound) == 3
+    held = [o for _, t in found for term in t or () for o in term]
+    assert [o for o in held if o.kind is Kind.HASH and len(o.value) > 64] == []
+    assert all(len(t) == 1 for _, t in found if t)  # one alternative each
+    kinds = Counter(tuple(sorted(o.kind.value for o in t[0])) for _, t in found if t)
+    assert kinds == {
+        ("file-name", "hash"): 107,
+        ("file-name", "hash", "hash", "hash"): 3,
+        ("hash", "hash", "hash"): 14,
+        ("file-name", "hash", "hash"): 2,
+        ("domain", "ip"): 12,
+        ("endpoint",): 3,
+    }
+
+
+def _zeek(fields: list[str], rows: list[list[str]]) -> list[str]:
+    head = ["#separator \\x09\n", "#set_separator\t,\n", "#fields\t" + "\t".join(fields) + "\n"]
+    return head + ["\t".join(row) + "\n" for row in rows]
+
+
+def test_misp_domain_ip_and_ip_port_pairs_match_dns_answers_and_connections(trip: Any) -> None:
+    _, _, stix = trip
+    pairs = [
+        o["pattern"]
+        for o in stix
+        if o["type"] == "indicator"
+        and ("resolves_to_refs" in o["pattern"] or "dst_port" in o["pattern"])
+    ]
+    assert len(pairs) == 15
+    alternatives = [terms(p) or () for p in pairs]
+    index = Index.of(enumerate(alternatives))
+    dns, conn = [], []
+    for n, (term,) in enumerate(alternatives):
+        values = {o.kind: o.value for o in term}
+        if Kind.DOMAIN in values:
+            name, address = values[Kind.DOMAIN], values[Kind.IP]
+            # Proves it: the name asked (a name under it) and the address in the answers.
+            dns.append([f"{n}.0", "10.0.0.5", "8.8.8.8", f"www.{name}", f"198.51.100.9,{address}"])
+            # Do not: the address elsewhere than beside the name, or another address.
+            dns.append([f"{n}.1", "10.0.0.5", "8.8.8.8", "other.example", address])
+            dns.append([f"{n}.2", "10.0.0.5", "8.8.8.8", name, "198.51.100.9"])
+        else:
+            address, _, port = values[Kind.ENDPOINT].rpartition(":")
+            conn.append([f"{n}.0", "10.0.0.5", "50000", address, port])  # proves it
+            conn.append([f"{n}.1", "10.0.0.5", port, address, "8080"])  # the port on our side
+            conn.append([f"{n}.2", "10.0.0.5", "50000", "203.0.113.1", port])
+    lines = _zeek(["ts", "id.orig_h", "id.resp_h", "query", "answers"], dns)
+    lines += _zeek(["ts", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p"], conn)
+    windows = [(None, None)] * len(pairs)
+    tally = scan(lines, reader_for(LogFormat.ZEEK), index, windows, NOW)
+    # 14 indicators: two domain-ip objects are the same pair (servicecdp.com).
+    assert len(set(pairs)) == 14
+    assert {k: f.count for k, f in tally.found.items()} == {
+        n: 2 if pairs.count(p) == 2 else 1 for n, p in enumerate(pairs)
+    }

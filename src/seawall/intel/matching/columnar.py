@@ -119,6 +119,8 @@ class _Reader:
         self.wanted = list(self.fields)
         if "host" in names and "uri" in names:
             self.wanted += [n for n in ("host", "uri") if n not in self.fields]
+        if known.ports:  # endpoints: the address columns are fields already
+            self.wanted += [n for n in ("id.orig_p", "id.resp_p") if n in names]
         self.schema = dict.fromkeys(names, pl.String)
         self.known = known
         self.joined: set[tuple[Kind, str]] = set()

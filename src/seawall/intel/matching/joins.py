@@ -2,7 +2,8 @@
 
 The distinct values of a log column are joined against the indicator values of their kind
 as the exact matcher (:mod:`~seawall.intel.matching.matcher`) would look them up: names
-(lower case, no trailing dot) and every parent name of them against the domains; addresses
+(lower case, no trailing dot, IDNs in punycode) and every parent name of them against the
+domains; a connection's ports against the ports of endpoint indicators; addresses
 as written against the addresses, and as integers under each prefix length against the
 ranges; URLs (``http://``, host in lower case) with and without their query against the
 URLs; hashes and e-mail addresses in lower case, file names as written. Lower case is
@@ -20,7 +21,7 @@ import ipaddress
 import polars as pl
 
 from seawall.intel.matching.compiled import KINDS, PART_SCHEMA, Compiled
-from seawall.intel.matching.observables import Kind, normalise
+from seawall.intel.matching.observables import Kind, domain, normalise
 
 _IPV4 = r"^\d{1,3}(?:\.\d{1,3}){3}$"  # what the line reader takes for an address
 _OCTETS = r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$"
@@ -44,6 +45,10 @@ class Known:
             by_prefix.setdefault(network.prefixlen, []).append(int(network.network_address))
         for prefix, numbers in by_prefix.items():
             self.ranges[prefix] = pl.Series(numbers, dtype=pl.UInt32).unique()
+        # Endpoint values by port: a record with such a port on a side is a candidate.
+        self.ports: dict[int, list[str]] = {}
+        for value in self.by_kind[Kind.ENDPOINT].to_list():
+            self.ports.setdefault(int(value.rpartition(":")[2]), []).append(value)
 
     def has(self, kind: Kind) -> bool:
         """Whether any indicator has a value of ``kind``."""
@@ -107,6 +112,17 @@ def matching(
     )
 
 
+def _names(values: pl.Series) -> pl.Series:
+    """Each name as the matcher looks it up: ASCII in lower case without a final dot, any
+    other in punycode (null where IDNA refuses it)."""
+    names = values.str.to_lowercase().str.strip_chars_end(".")
+    other = values.str.contains(r"^[\x00-\x7f]*$").not_().arg_true()
+    if other.len():
+        idn = pl.Series([domain(v) for v in values.gather(other).to_list()], dtype=pl.String)
+        names = names.scatter(other, idn)
+    return names
+
+
 def _matching_kind(
     values: pl.Series, kind: Kind, sets: Known, joined: set[tuple[Kind, str]]
 ) -> pl.Series:
@@ -114,7 +130,7 @@ def _matching_kind(
     if not known.len() or not values.len():
         return pl.Series([False] * values.len(), dtype=pl.Boolean)
     if kind is Kind.DOMAIN:
-        hit, domains = _parents(_lower(values).str.strip_chars_end("."), known)
+        hit, domains = _parents(_names(values), known)
         joined.update((Kind.DOMAIN, d) for d in domains)
         return hit
     if kind is Kind.IP:
@@ -176,6 +192,21 @@ def url_rows(frame: pl.DataFrame, sets: Known, joined: set[tuple[Kind, str]]) ->
     return found["row"]
 
 
+def endpoint_rows(frame: pl.DataFrame, sets: Known, joined: set[tuple[Kind, str]]) -> pl.Series:
+    """Records with the port of an endpoint indicator on either side of the connection
+    (the exact matcher compares the address); notes those indicators' endpoints."""
+    ports = pl.Series(list(sets.ports), dtype=pl.Int64).implode()
+    rows: list[pl.Series] = []
+    for column in ("id.orig_p", "id.resp_p"):
+        if column in frame.columns:
+            numbers = frame[column].str.extract(r"^([0-9]+)$").cast(pl.Int64, strict=False)
+            hit = numbers.is_in(ports).fill_null(False)
+            rows.append(hit.arg_true().cast(pl.UInt32))
+            for port in numbers.filter(hit).unique().to_list():
+                joined.update((Kind.ENDPOINT, value) for value in sets.ports[port])
+    return pl.concat(rows) if rows else pl.Series([], dtype=pl.UInt32)
+
+
 def candidate_rows(
     frame: pl.DataFrame,
     fields: dict[str, Kind | None],
@@ -207,6 +238,8 @@ def candidate_rows(
             rows.append(frame.select(pl.arg_where(_in(pl.col(name), hit_cells))).to_series())
     if "host" in frame.columns and "uri" in frame.columns and sets.has(Kind.URL):
         rows.append(url_rows(frame, sets, joined))
+    if sets.ports:
+        rows.append(endpoint_rows(frame, sets, joined))
     return pl.concat(rows).unique().sort() if rows else pl.Series([], dtype=pl.UInt32)
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from seawall.intel.matching.hosts import CertificateHosts, internal_host, set_separator
-from seawall.intel.matching.observables import Kind
+from seawall.intel.matching.observables import Kind, endpoint
 
 Values = list[tuple[Kind, str]]
 # (raw time text, acting host, values seen); None for a line that holds nothing to match.
@@ -51,6 +51,18 @@ def host_kind(value: str) -> Kind:
 
 def _hosts(values: Iterable[str]) -> Values:
     return [(host_kind(v), v) for v in values if v and v != "-"]
+
+
+def _endpoint(address: object, port: object) -> Values:
+    """One side of a connection as an endpoint value, when the record names both parts."""
+    text, number = str(address or ""), str(port or "")
+    if not text or text == "-" or not (number.isascii() and number.isdigit()):
+        return []
+    return [(Kind.ENDPOINT, endpoint(text, int(number)))]
+
+
+# The (address, port) columns of each side of a connection, in every Zeek log that has them.
+ZEEK_ENDPOINTS = (("id.orig_h", "id.orig_p"), ("id.resp_h", "id.resp_p"))
 
 
 # -- Zeek (TSV with a #fields header, or JSON lines) ---------------------------------------------
@@ -91,6 +103,8 @@ def _zeek_values(fields: dict[str, Any]) -> Values:
             if not text or text in ("-", "(empty)"):
                 continue
             values.append((kind or host_kind(text), text))
+    for address, port in ZEEK_ENDPOINTS:
+        values += _endpoint(fields.get(address), fields.get(port))
     host, uri = fields.get("host"), fields.get("uri")
     if isinstance(host, str) and isinstance(uri, str) and host not in ("-", "") and uri != "-":
         values.append((Kind.URL, f"http://{host}{uri}"))
@@ -112,6 +126,7 @@ class ZeekReader:
         self.time_at = self.source_at = self.host_at = self.uri_at = -1
         self.rx_at = self.tx_at = -1
         self.cert_at: list[int] = []
+        self.endpoints_at: list[tuple[int, int]] = []  # (address, port) columns
         self.certificates = CertificateHosts(path)
 
     def __call__(self, line: str) -> Observation | None:
@@ -135,6 +150,9 @@ class ZeekReader:
             for item in cell.split(separator) if container and separator in cell else (cell,):
                 text = item.strip("<>")  # SMTP addresses come in angle brackets
                 add((kind or host_kind(text), text))
+        for address_at, port_at in self.endpoints_at:
+            if port_at < width and address_at < width:
+                values += _endpoint(cells[address_at], cells[port_at])
         if self.uri_at >= 0 and self.uri_at < len(cells) and cells[self.uri_at] != "-":
             host = cells[self.host_at] if self.host_at < len(cells) else "-"
             if host not in ("-", ""):
@@ -176,6 +194,9 @@ class ZeekReader:
             self.rx_at, self.tx_at = where("rx_hosts"), where("tx_hosts")
             x509 = "certificate.serial" in names or "certificate.subject" in names
             self.cert_at = [where(f) for f in ("id", "fingerprint") if x509 and f in names]
+            self.endpoints_at = [
+                (where(a), where(p)) for a, p in ZEEK_ENDPOINTS if a in names and p in names
+            ]
         elif name == "#types":
             types = rest.split("\t")
             self.columns = [
@@ -250,6 +271,8 @@ def read_suricata(line: str) -> Observation | None:
     if record is None:
         return None
     values: Values = _hosts(str(record.get(k, "")) for k in ("src_ip", "dest_ip"))
+    values += _endpoint(record.get("src_ip"), record.get("src_port"))
+    values += _endpoint(record.get("dest_ip"), record.get("dest_port"))
     dns = record.get("dns")
     if isinstance(dns, dict):
         values += _hosts(_eve_dns(dns))
@@ -298,6 +321,7 @@ def read_squid(line: str) -> Observation | None:
 _BIND_QUERY = re.compile(r"client (?:@\S+ )?([0-9A-Fa-f:.]+)#\d+.*?query: (\S+) IN ")
 _DNSMASQ = re.compile(r"(query\[\w+\]|reply|cached|forwarded) (\S+) (?:from|is|to) (\S+)")
 _NETFILTER = re.compile(r"\bSRC=(\S+) DST=(\S+)")
+_NETFILTER_PORTS = re.compile(r"\bSPT=(\d+) DPT=(\d+)")
 SYSLOG_TIME = re.compile(r"^(\d{4}-\d\d-\d\dT\S+|[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d)")
 
 
@@ -332,6 +356,10 @@ def read_netfilter(line: str) -> Observation | None:
         return None
     when = SYSLOG_TIME.match(line)
     values: Values = [(Kind.IP, found.group(1)), (Kind.IP, found.group(2))]
+    ports = _NETFILTER_PORTS.search(line, found.end())
+    if ports:
+        values += _endpoint(found.group(1), ports.group(1))
+        values += _endpoint(found.group(2), ports.group(2))
     return (when.group(1) if when else None), found.group(1), values
 
 

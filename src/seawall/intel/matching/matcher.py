@@ -3,7 +3,11 @@
 A value matches an indicator's observable when it is the same value, when an IP address
 lies in an indicator's range (CIDR), or when a host name is the indicator's domain or a
 name under it (``a.b.evil.example`` is under ``evil.example``; ``notevil.example`` is not).
-A URL matches with or without its query string.
+A URL matches with or without its query string. An endpoint (an address and a port)
+matches the same port with the same address, or an address in the indicator's range.
+Names are compared in punycode (:func:`~seawall.intel.matching.observables.domain`): a
+log that writes ``bücher.example`` matches ``xn--bcher-kva.example``, and a name IDNA
+refuses matches nothing.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from seawall.intel.matching.observables import Kind, Observable, Term, normalise
+from seawall.intel.matching.observables import Kind, Observable, Term, domain, endpoint, normalise
 
 MEMO_SIZE = 200_000
 
@@ -43,6 +47,8 @@ class Matcher:
     _memo: dict[Kind, dict[str, list[Match]]] = field(
         default_factory=lambda: {kind: {} for kind in Kind}
     )
+    # Endpoints whose address is a range: by port, the ranges (in a matcher of their own).
+    _port_ranges: dict[int, Matcher] = field(default_factory=dict)
 
     @classmethod
     def of(cls, entries: Iterable[tuple[Observable, int]]) -> Matcher:
@@ -59,6 +65,11 @@ class Matcher:
         self._hold(observable, key)
 
     def _hold(self, observable: Observable, key: int) -> None:
+        if observable.kind is Kind.ENDPOINT and "/" in observable.value:
+            address, port = _split(observable.value)
+            ranges = self._port_ranges.setdefault(port, Matcher())
+            ranges._hold(Observable(Kind.IP, address), key)
+            return
         if observable.kind is Kind.IP and "/" in observable.value:
             network = ipaddress.ip_network(observable.value)
             by_number = self._ranges[network.version][network.prefixlen]
@@ -83,9 +94,13 @@ class Matcher:
             return self._ip(value)
         exact = self._exact[kind]
         if kind is Kind.DOMAIN:
-            host = value.lower().rstrip(".")
+            host = value.lower().rstrip(".") if value.isascii() else domain(value)
+            if not host:
+                return []
             found = [Match(k, Observable(kind, host)) for k in exact.get(host, ())]
             return found + self._parents(host)
+        if kind is Kind.ENDPOINT:
+            return self._endpoint(value)
         if kind is Kind.URL:
             shown = normalise(kind, value)
         else:  # a file's name is compared as written, other values without case
@@ -108,6 +123,23 @@ class Matcher:
         found = [Match(k, Observable(Kind.IP, shown)) for k in keys or ()]
         if self._ranges[4] or self._ranges[6]:
             found += self._in_ranges(shown)
+        return found
+
+    def _endpoint(self, value: str) -> list[Match]:
+        shown = normalise(Kind.ENDPOINT, value)
+        if shown is None:
+            return []
+        found = [
+            Match(k, Observable(Kind.ENDPOINT, shown))
+            for k in self._exact[Kind.ENDPOINT].get(shown, ())
+        ]
+        address, port = _split(shown)
+        ranges = self._port_ranges.get(port)
+        if ranges is not None:
+            found += [
+                Match(m.key, Observable(Kind.ENDPOINT, endpoint(m.observable.value, port)))
+                for m in ranges._in_ranges(address)
+            ]
         return found
 
     def _parents(self, host: str) -> list[Match]:
@@ -138,6 +170,12 @@ class Matcher:
                 shown = f"{kind(network)}/{prefix}"
                 found += [Match(key, Observable(Kind.IP, shown)) for key in keys]
         return found
+
+
+def _split(value: str) -> tuple[str, int]:
+    """An endpoint value's address (or range) and port."""
+    address, _, port = value.rpartition(":")
+    return address.strip("[]"), int(port)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,13 @@ file:hashes.MD5 = 'y']``, a MISP object). A log record proves a term when every 
 its values is in the record (one Zeek ``files.log`` record carries a file's name and its
 hashes). ``OR`` (inside one observation or across observations) gives several terms.
 
+Two pairs that MISP writes are read as what a log record shows of them: a domain's
+``resolves_to_refs`` addresses (``domain|ip``) are addresses the record must hold beside
+the name (a Zeek ``dns.log`` answer), and an address with a port on the same side of a
+connection (``ip-dst|port``: ``network-traffic:dst_ref.value`` and ``dst_port``) is one
+:attr:`Kind.ENDPOINT` value, ``198.51.100.7:443`` (``[2001:db8::1]:443``), which a record
+proves when one side of its connection is that address and port.
+
 What a single record cannot prove is left to a detection engine and counted as not
 matchable here, never matched on half of its terms: ``AND`` or ``FOLLOWEDBY`` between
 observations, a ``WITHIN`` window, a negation, an order, a regular expression, or a
@@ -18,12 +25,14 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
+import idna
 from stix2patterns.exceptions import ParseException  # type: ignore[import-untyped]
 from stix2patterns.v21.inspector import (  # type: ignore[import-untyped]
     INDEX_STAR,
@@ -43,6 +52,7 @@ class Kind(StrEnum):
     HASH = "hash"
     EMAIL = "email"
     FILE_NAME = "file-name"
+    ENDPOINT = "endpoint"  # an address (or range) and a port: "198.51.100.7:443"
 
 
 @dataclass(frozen=True)
@@ -60,6 +70,7 @@ _PATHS: dict[tuple[str, str], Kind] = {
     ("network-traffic", "src_ref.value"): Kind.IP,
     ("network-traffic", "dst_ref.value"): Kind.IP,
     ("domain-name", "value"): Kind.DOMAIN,
+    ("domain-name", "resolves_to_refs.*.value"): Kind.IP,
     ("url", "value"): Kind.URL,
     ("email-addr", "value"): Kind.EMAIL,
     ("email-message", "from_ref.value"): Kind.EMAIL,
@@ -76,6 +87,8 @@ _SIMPLE = re.compile(
     r"\s*(=|ISSUBSET)\s*'((?:[^'\\]|\\.)*)'\s*\]$"
 )
 _SET_ITEM = re.compile(r"'((?:[^'\\]|\\.)*)'")
+# A port joins the address of its own side of the connection (see ``_endpoints``).
+_PORTS = {"dst_port": "dst_ref", "src_port": "src_ref"}
 
 
 def _unquote(literal: str) -> str:
@@ -116,8 +129,7 @@ def normalise(kind: Kind, value: str) -> str | None:
             return str(network.network_address)
         return str(network)
     if kind is Kind.DOMAIN:
-        host = text.lower().rstrip(".")
-        return host or None
+        return domain(text)
     if kind is Kind.HASH:
         lowered = text.lower()
         return lowered if lowered and all(c in "0123456789abcdef" for c in lowered) else None
@@ -125,11 +137,58 @@ def normalise(kind: Kind, value: str) -> str | None:
         return text.lower() or None
     if kind is Kind.FILE_NAME:
         return value or None  # a file's name is compared as it is written
+    if kind is Kind.ENDPOINT:
+        address, _, port = text.rpartition(":")
+        bare = address[1:-1] if address.startswith("[") and address.endswith("]") else address
+        shown = normalise(Kind.IP, bare) if port.isdigit() and int(port) < 65_536 else None
+        return endpoint(shown, int(port)) if shown else None
     scheme, sep, rest = text.partition("://")
     if not sep or not rest:
         return None
     host, slash, path = rest.partition("/")
+    if not host.isascii():  # an IDN host, as the request carried it (punycode)
+        login, at, place = host.rpartition("@")
+        name, colon, port = place.partition(":")
+        named = domain(name)
+        if named is None:
+            return None
+        host = f"{login}{at}{named}{colon}{port}"
     return f"{scheme.lower()}://{host.lower()}{slash}{path}"
+
+
+def endpoint(address: str, port: int) -> str:
+    """An address (or range) and a port as one :attr:`Kind.ENDPOINT` value."""
+    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+
+
+def domain(text: str) -> str | None:
+    """A domain name as logs carry it: lower case, no trailing dot, IDN labels in punycode
+    (IDNA 2008 with UTS #46 mapping, as browsers and registries write them).
+
+    ``bücher.example``, ``BÜCHER.example.`` and ``xn--bcher-kva.example`` are one name.
+    None for a label IDNA refuses, or one its mapping would turn into another name than the
+    one written (a fullwidth ``e`` (U+FF45) into ``e``, a zero-width character into nothing): such a
+    value is a look-alike, not the name it maps to. ASCII labels are kept as written, less
+    case (``_dmarc`` and other labels IDNA refuses are real DNS names).
+    """
+    host = text.rstrip(".")
+    if host.isascii():
+        return host.lower() or None
+    labels = [label.lower() if label.isascii() else _idn_label(label) for label in host.split(".")]
+    if None in labels:
+        return None
+    return ".".join(label for label in labels if label is not None) or None
+
+
+@lru_cache(maxsize=65_536)
+def _idn_label(label: str) -> str | None:
+    """One non-ASCII label in punycode; None when it is not a name IDNA writes as itself."""
+    try:
+        encoded = idna.encode(label, uts46=True).decode("ascii")
+        back = idna.decode(encoded)
+    except (idna.IDNAError, UnicodeError, ValueError):
+        return None
+    return encoded if back == unicodedata.normalize("NFC", label.lower()) else None
 
 
 Term = tuple[Observable, ...]
@@ -163,6 +222,10 @@ def _test_terms(test: tuple[str, list[Any], str, str]) -> list[list[tuple[str, O
     """The alternatives one property test stands for: one per value of an ``IN`` set."""
     kind, steps, op, literal = test
     path = _path(steps)
+    if kind == "network-traffic" and path in _PORTS and op in ("=", "IN"):
+        ports = [int(p) for p in re.findall(r"\d+", literal) if int(p) < 65_536]
+        where = f"{kind}:{path}"
+        return [[(where, Observable(Kind.ENDPOINT, str(port)))] for port in ports]
     if op in ("=", "ISSUBSET"):
         literals = [literal[1:-1]] if literal.startswith("'") else []
     elif op == "IN":
@@ -203,8 +266,49 @@ def _term(parts: list[tuple[str, Observable]]) -> Term | None:
         other = held.setdefault(where, observable)
         if other != observable and "/" not in other.value + observable.value:
             return None
+    if not _endpoints(held):
+        return None
+    _drop_unlogged_hashes(held)
     values = tuple(sorted(set(held.values()), key=lambda o: (o.kind, o.value)))
     return values if len(values) <= MAX_PARTS else None
+
+
+# The hashes logs carry of a file (Zeek's files.log, Suricata's fileinfo), by the name of
+# the algorithm as a pattern writes it, less case, quotes and "-".
+_LOGGED_HASHES = frozenset({"md5", "sha1", "sha256"})
+
+
+def _drop_unlogged_hashes(held: dict[str, Observable]) -> None:
+    """Drop a hash no log carries (SHA-512, SSDEEP, TLSH) from an alternative holding one a
+    log does carry of the same object: both name the same content, and a MISP file object
+    listing its SHA-512 beside its MD5 would otherwise never match."""
+    algorithms = {
+        where: where.partition(":hashes.")[2].strip("'").replace("-", "").lower()
+        for where, observable in held.items()
+        if observable.kind is Kind.HASH
+    }
+    for sco in {where.partition(":")[0] for where in algorithms}:
+        mine = {w: a for w, a in algorithms.items() if w.startswith(f"{sco}:")}
+        if any(a in _LOGGED_HASHES for a in mine.values()):
+            for where, algorithm in mine.items():
+                if algorithm not in _LOGGED_HASHES:
+                    del held[where]
+
+
+def _endpoints(held: dict[str, Observable]) -> bool:
+    """Join each port to the address of its side of the connection, as one endpoint value;
+    False when a port has no address beside it (a port alone is no value a log proves)."""
+    for port_path, address_path in _PORTS.items():
+        port = held.pop(f"network-traffic:{port_path}", None)
+        if port is None:
+            continue
+        address = held.pop(f"network-traffic:{address_path}.value", None)
+        if address is None:
+            return False
+        held[f"network-traffic:{port_path}"] = Observable(
+            Kind.ENDPOINT, endpoint(address.value, int(port.value))
+        )
+    return True
 
 
 @lru_cache(maxsize=65_536)
@@ -238,9 +342,10 @@ def terms(pattern: str) -> tuple[Term, ...] | None:
 
 def decisive(pattern: str) -> tuple[Observable, ...] | None:
     """The values any one of which proves ``pattern`` on its own; None when no single value
-    can (see :func:`terms` for patterns whose values must be seen together)."""
+    can (see :func:`terms` for patterns whose values must be seen together; an endpoint
+    is an address and a port seen together)."""
     found = terms(pattern)
-    if found is None or any(len(term) != 1 for term in found):
+    if found is None or any(len(t) != 1 or t[0].kind is Kind.ENDPOINT for t in found):
         return None
     return tuple(dict.fromkeys(term[0] for term in found))
 
