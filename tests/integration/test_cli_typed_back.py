@@ -34,6 +34,7 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ok(h, "init", "--nation", "JM")
     ok(h, "assess", "round", "create", "--nation", "JM", "--year", "2026")
     ok(h, "assess", "round", "create", "--nation", "JM", "--year", "2025")
+    ok(h, "assess", "round", "create", "--nation", "JM", "--year", "2026", "--framework", "sim3-v2")
     ok(h, "user", "add", "kemar", "--role", "analyst")
     ok(h, "token", "create", "--user", "kemar", "--name", "ci")
     ok(h, "org", "add", "Ministry of Science, Energy, Telecommunications", "--kind", "ministry")
@@ -79,6 +80,7 @@ def printed_column(table: str, header: str) -> list[str]:
 # (list command, its JSON ids' key, the column, the commands the id is typed into)
 LISTS = [
     (("assess", "round", "list"), "id", "Id", [("assess", "round", "show", "{}")]),
+    (("assess", "round", "list"), "key", "Key", [("assess", "round", "show", "{}")]),
     (("token", "list"), "id", "Id", [("token", "revoke", "{}")]),
     (("org", "list"), "id", "Id", [("user", "add", "o-{n}", "--role", "viewer", "--org", "{}")]),
     (("coop", "law", "list"), "id", "Id", [("coop", "law", "show", "{}")]),
@@ -142,7 +144,8 @@ def test_a_unique_prefix_and_a_natural_key_name_a_round(home: Path) -> None:
     for ref in (first[:4], first[:8], first.upper()[:8]):
         assert ok(home, "assess", "round", "show", ref, "--json").json()["id"] == first, ref
     natural = ok(home, "assess", "round", "show", "JM/2025", "--json").json()
-    assert natural["year"] == 2025
+    assert natural["year"] == 2025 and natural["key"] == "JM/2025"
+    assert [r["key"] for r in rounds] == ["JM/2026", "JM/sim3-v2/2026", "JM/2025"]
 
 
 def test_an_ambiguous_prefix_names_the_candidates(home: Path) -> None:

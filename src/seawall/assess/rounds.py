@@ -146,6 +146,14 @@ def list_rounds(ctx: Ctx) -> list[Round]:
     return list(ctx.db.scalars(stmt))
 
 
+def round_key(row: Round) -> str:
+    """The name :func:`find_round` takes back: ``JM/2026``, or ``JM/sim3-v2/2026`` for a round
+    of another framework than the default."""
+    if row.framework_id == DEFAULT_FRAMEWORK:
+        return f"{row.nation}/{row.year}"
+    return f"{row.nation}/{row.framework_id}/{row.year}"
+
+
 def find_round(ctx: Ctx, ref: str) -> Round:
     """A round by id, or by ``NATION/YEAR`` or ``NATION/FRAMEWORK/YEAR`` (the default
     framework when none is named)."""

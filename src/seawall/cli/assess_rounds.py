@@ -24,6 +24,7 @@ def round_group() -> None:
 def _round_record(row: Round) -> dict[str, Any]:
     return {
         "id": row.id,
+        "key": rounds.round_key(row),
         "nation": row.nation,
         "framework": row.framework_id,
         "year": row.year,
@@ -51,7 +52,7 @@ def round_create(state: CliState, nation: str, framework_id: str, year: int, as_
     if as_json:
         emit_json(record)
     else:
-        say(f"Opened round {row.id} ({row.nation} {row.framework_id} {row.year})")
+        say(f"Opened round {record['key']} ({row.framework_id}): id {row.id}")
 
 
 @round_group.command("list")
@@ -71,13 +72,12 @@ def round_list(state: CliState, as_json: bool) -> None:
         return
     emit_table(
         "Assessment rounds",
-        ["Id", "Nation", "Framework", "Year", "Status", "Agreed", "Published"],
+        ["Key", "Id", "Framework", "Status", "Agreed", "Published"],
         [
             (
+                r["key"],
                 r["id"],
-                r["nation"],
                 r["framework"],
-                r["year"],
                 r.pop("shown_status"),
                 r["agreed"],
                 fmt_time(r["published_at"]),
