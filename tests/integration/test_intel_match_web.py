@@ -12,7 +12,8 @@ import pytest
 
 from seawall.core import users
 from seawall.core.node import Node
-from seawall.intel.collections import Audience, create_collection
+from seawall.intel.collections import Audience, create_collection, get_collection
+from seawall.intel.matching import sightings
 from seawall.intel.store.writing import add_objects
 from tests import stix
 from tests.conftest import LiveServer, sign_in_by_form
@@ -54,3 +55,21 @@ def test_the_match_page_hunts_back_with_since_or_ignoring_validity(browser: http
     refused = _match(browser, since="last tuesday")
     assert "--since" in refused or "not a time" in refused
     assert re.search(r"last tuesday(&#39;|&#x27;|')? is not a time", refused), refused[-3000:]
+
+
+def test_the_match_page_compiles_the_indicators_once_into_the_cli_s_cache(
+    browser: httpx.Client, node: Node
+) -> None:
+    folder = sightings.cache_folder(node.settings.home)
+    assert "<strong>1</strong> matched" in _match(browser, ignore_validity="1")
+    sets = sorted(folder.glob("*.json"))
+    assert len(sets) == 1  # the analyst's set, compiled by this run
+    written = sets[0].stat().st_mtime_ns
+    assert "<strong>1</strong> matched" in _match(browser, ignore_validity="1")
+    assert sorted(folder.glob("*.json")) == sets
+    assert sets[0].stat().st_mtime_ns == written  # read, not compiled again
+    other = stix.indicator(8, stix.domain("guyspy.com"), None, name="guyspy")
+    with node.unit(node.operator()) as ctx:
+        add_objects(ctx, get_collection(ctx, "shared"), [other], request_id="test")
+    assert "<strong>2</strong> matched" in _match(browser, ignore_validity="1")
+    assert len(list(folder.glob("*.json"))) == 2  # what the analyst may read changed

@@ -503,7 +503,7 @@ def match_logs(
         raise InvalidInput("--case links recorded sightings: give --collection to record them")
     node = state.node()
     validity = Validity(ignore_validity, parse_since(since, node.clock.now()) if since else None)
-    cache = node.settings.home / "cache" / "matching"
+    cache = sightings.cache_folder(node.settings.home)
     if follow:
         if len(logs) != 1 or case_ref is not None:
             raise InvalidInput("--follow follows one log (or -), and links no case")

@@ -68,6 +68,12 @@ SPLIT_AT = 32 * 2**20  # a plain log larger than this is read on every core ...
 CHUNK = 8 * 2**20  # ... in byte ranges of this size
 
 
+def cache_folder(home: Path) -> Path:
+    """Where a node (its ``home``) caches compiled indicator sets, one per reader and state
+    of what they may read (see :mod:`.compiled`): every edge that matches uses it."""
+    return home / "cache" / "matching"
+
+
 @dataclass(kw_only=True)
 class Hits(Found):
     """What one indicator matched in a run, and in which log formats."""

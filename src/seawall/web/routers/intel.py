@@ -247,7 +247,8 @@ def intel_match(
         hunt = Validity(
             bool(ignore_validity), parse_since(since, page.ctx.now()) if since else None
         )
-        report = sightings.match_logs(page.ctx, [upload], chosen, validity=hunt)
+        cache = sightings.cache_folder(node_of(request).settings.home)
+        report = sightings.match_logs(page.ctx, [upload], chosen, cache=cache, validity=hunt)
         if collection:
             sightings.record(page.ctx, report, get_collection(page.ctx, collection))
         if case:
