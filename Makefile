@@ -3,6 +3,8 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 UV ?= $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 export SEAWALL_HOME ?= $(CURDIR)/.seawall
+# Two workers (pytest-xdist), each test file on one worker so its module fixtures are built once.
+PYTEST_WORKERS ?= 2
 PYTEST_ARGS ?=
 
 .PHONY: help setup run test check fmt docs bench services clean i18n
@@ -35,7 +37,7 @@ check: setup  ## ruff, mypy --strict, import-linter, deptry
 	$(UV) run --frozen deptry src
 
 test: services setup check  ## Set up everything and run the whole test suite
-	$(UV) run --frozen pytest $(PYTEST_ARGS)
+	$(UV) run --frozen pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 fmt: setup  ## Format and autofix
 	$(UV) run --frozen ruff format src tests bench

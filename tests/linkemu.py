@@ -26,11 +26,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import fcntl
 import os
 import random
 import shutil
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 import uuid
@@ -64,6 +66,8 @@ class Namespace:
     name: str
     inside: str  # the namespace's address
     outside: str  # this side's address
+    out: str = ""  # the veth end on this side
+    inn: str = ""  # the veth end in the namespace
 
     def socket(self, port: int = 0) -> socket.socket:
         """A TCP socket listening inside the namespace (made on a thread that joins it)."""
@@ -99,14 +103,12 @@ def namespace(rate: str) -> Iterator[Namespace]:
     if os.geteuid() != 0 or shutil.which("ip") is None or shutil.which("tc") is None:
         pytest.skip("an emulated link needs root, ip and tc")
     tag = uuid.uuid4().hex[:6]
-    net = random.Random().randrange(1, 250)
-    ns = Namespace(f"swl-{tag}", f"10.231.{net}.2", f"10.231.{net}.1")
-    out, inn = f"swo{tag}", f"swi{tag}"
+    name, out, inn = f"swl-{tag}", f"swo{tag}", f"swi{tag}"
     try:
-        run("ip", "netns", "add", ns.name)
+        run("ip", "netns", "add", name)
         run("ip", "link", "add", out, "type", "veth", "peer", "name", inn)
+        ns = _address(name, out)
         run("ip", "link", "set", inn, "netns", ns.name)
-        run("ip", "addr", "add", f"{ns.outside}/30", "dev", out)
         run("ip", "link", "set", out, "up")
         inside = ("ip", "netns", "exec", ns.name)
         run(*inside, "ip", "addr", "add", f"{ns.inside}/30", "dev", inn)
@@ -120,7 +122,24 @@ def namespace(rate: str) -> Iterator[Namespace]:
         with contextlib.suppress(subprocess.CalledProcessError):
             run("ip", "link", "del", out)
         with contextlib.suppress(subprocess.CalledProcessError):
-            run("ip", "netns", "del", ns.name)
+            run("ip", "netns", "del", name)
+
+
+def _address(name: str, out: str) -> Namespace:
+    """Put the first /30 of 10.231.0.0/16 that no interface holds on ``out``.
+
+    Under a lock, as another test process (an xdist worker) may be choosing at the same time:
+    two links on one subnet would route one's traffic into the other's namespace.
+    """
+    with open(os.path.join(tempfile.gettempdir(), "seawall-linkemu.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        shown = subprocess.run(
+            ["ip", "-o", "-4", "addr", "show"], check=True, capture_output=True, text=True
+        ).stdout
+        net = next(n for n in range(1, 250) if f" 10.231.{n}." not in shown)
+        ns = Namespace(name, f"10.231.{net}.2", f"10.231.{net}.1", out, out.replace("swo", "swi"))
+        run("ip", "addr", "add", f"{ns.outside}/30", "dev", out)
+    return ns
 
 
 @dataclass
@@ -275,6 +294,14 @@ class ThinLink:
     def wire_bytes(self) -> int:
         """TCP payload bytes both ways."""
         return self.proxy.up_bytes + self.proxy.down_bytes
+
+    def widen(self) -> None:
+        """Lift the rate limit, the delay and the loss: to read back what crossed the thin
+        link without waiting on it again. Bytes are still counted."""
+        self.proxy.delay = 0.0
+        self.proxy.loss = 0.0
+        run("tc", "qdisc", "del", "dev", self.ns.out, "root")
+        run("ip", "netns", "exec", self.ns.name, "tc", "qdisc", "del", "dev", self.ns.inn, "root")
 
 
 def serve_in_namespace(app: object, ns: Namespace) -> LiveServer:

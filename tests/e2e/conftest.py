@@ -13,7 +13,7 @@ from seawall.core.clock import SystemClock
 from seawall.core.node import Node, init_node
 from seawall.demo import DEMO_PASSWORD, load_demo
 from seawall.settings import load_settings
-from tests.conftest import LiveServer, serve_in_thread
+from tests.conftest import LiveServer, serve_in_thread, start_at_heads
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -45,6 +45,7 @@ def demo_node(tmp_path: Path) -> Iterator[Node]:
     """A demo Jamaica node with the production cookie settings (Secure cookies)."""
     settings = load_settings(home=tmp_path / "home")
     assert settings.cookie_secure
+    start_at_heads(settings)
     node = init_node(settings, "JM", "Jamaica national node", clock=SystemClock())
     load_demo(node)
     yield node
@@ -57,6 +58,7 @@ def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     from seawall.web.app import create_app
 
     settings = load_settings(home=tmp_path_factory.mktemp("demo") / "home")
+    start_at_heads(settings)
     node = init_node(settings, "JM", "Jamaica national node", clock=SystemClock())
     load_demo(node)
     live = serve_in_thread(create_app(node=node))
