@@ -60,7 +60,9 @@ def site(node: Node, live_server: LiveServer, clock: FrozenClock) -> Site:
 
 
 def _ids(page: str) -> list[str]:
-    return re.findall(r'<div class="small muted mono">(indicator--[0-9a-f-]+)</div>', page)
+    return re.findall(
+        r'<div class="small muted mono intel-oid">(indicator--[0-9a-f-]+)</div>', page
+    )
 
 
 def _link(page: str, rel: str) -> str | None:

@@ -99,7 +99,14 @@ def test_each_analyst_sees_the_value_neighbourhood_and_correlations_they_may_rea
     # The value, readably: the normalised observable as kind and value.
     assert re.search(r"<td>domain</td><td class=\"mono\"><a [^>]*>lure\.example</a>", mine)
     validity = section(mine, "validity")
-    assert re.search(r'id="decay-score">\d+ / 100<', validity) and 'id="in-force"' in validity
+    # The decay score out of 100, and when the indicator stops being in force.
+    assert re.search(
+        r'id="decay-score">.*<meter [^>]*></meter>\s*<span class="decay-score">\d+/100<',
+        validity,
+        re.S,
+    )
+    # This lure has its own valid_until: it ends then, whatever its score.
+    assert re.search(r"valid for \d+ more days?<", validity) and 'id="in-force"' in validity
     for page in (mine, theirs):
         related = section(page, "related")
         assert "BadRAT" in related and "indicates" in related and "malware" in related

@@ -55,6 +55,13 @@ class Found:
     warning: str
     score: float | None = None
     """An indicator's decay score (:func:`seawall.intel.decay.score`, age only); None for others."""
+    live_until: datetime | None = None
+    """When an indicator stops being in force (:func:`seawall.intel.decay.live_until`, age
+    only); None for others, and for one that never does."""
+    ends: tuple[str, ...] = ()
+    """What a relationship links (source, target) or a sighting saw: the ids that name it."""
+    kind: str = ""
+    """A relationship's type (``indicates``), a sighting's count; empty for others."""
 
     @classmethod
     def of(
@@ -80,7 +87,25 @@ class Found:
             status=quality.status_of(body, now),
             warning=quality.assess(body).reason,
             score=round(decay.score(body, now), 1) if ref[1] == "indicator" else None,
+            live_until=decay.live_until(body) if ref[1] == "indicator" else None,
+            ends=_ends(body),
+            kind=_kind(body),
         )
+
+
+def _ends(body: dict[str, Any]) -> tuple[str, ...]:
+    """The ids a relationship or a sighting is about, when they are the strings STIX asks for."""
+    props = {"relationship": ("source_ref", "target_ref"), "sighting": ("sighting_of_ref",)}
+    ends = [body.get(p) for p in props.get(str(body.get("type")), ())]
+    return tuple(str(e) for e in ends) if all(isinstance(e, str) and e for e in ends) else ()
+
+
+def _kind(body: dict[str, Any]) -> str:
+    if body.get("type") == "relationship":
+        return str(body.get("relationship_type", ""))
+    if body.get("type") == "sighting" and isinstance(body.get("count"), int):
+        return str(body["count"])
+    return ""
 
 
 @dataclass(frozen=True)

@@ -6,29 +6,125 @@ non-empty values in the pager's links (:func:`kept`); the core parses and checks
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
 from starlette.requests import Request
 
+from seawall.catalogs import N_
+from seawall.core.context import Ctx
+from seawall.intel import decay
+from seawall.intel.neighbourhood import named
+from seawall.intel.quality import Status
+from seawall.intel.search import Found
 from seawall.intel.store.listing import ObjectQuery
 from seawall.intel.tlp import Tlp
 
 OBJECT_FIELDS = ("type", "tlp", "state", "added_from", "added_to", "creator", "sort", "limit")
 # The STIX types a filter offers; a type asked for by URL is offered too.
 TYPES = (
-    "indicator",
-    "report",
-    "identity",
-    "sighting",
-    "relationship",
-    "malware",
-    "attack-pattern",
-    "intrusion-set",
-    "threat-actor",
-    "campaign",
-    "vulnerability",
-    "observed-data",
-    "note",
+    N_("indicator"),
+    N_("report"),
+    N_("identity"),
+    N_("sighting"),
+    N_("relationship"),
+    N_("malware"),
+    N_("attack-pattern"),
+    N_("intrusion-set"),
+    N_("threat-actor"),
+    N_("campaign"),
+    N_("vulnerability"),
+    N_("observed-data"),
+    N_("note"),
+    N_("incident"),
 )
 LEVELS = tuple(sorted(Tlp))
+# The relationship types a page names in the reader's language (STIX 2.1 §4.13, and the
+# common SROs of §5-6); any other shows as STIX spells it, with spaces.
+RELATIONS = (
+    N_("indicates"),
+    N_("uses"),
+    N_("targets"),
+    N_("related-to"),
+    N_("attributed-to"),
+    N_("mitigates"),
+    N_("variant-of"),
+    N_("derived-from"),
+    N_("duplicate-of"),
+    N_("based-on"),
+    N_("delivers"),
+    N_("exploits"),
+    N_("located-at"),
+    N_("communicates-with"),
+)
+
+
+@dataclass(frozen=True)
+class Label:
+    """How a list names a relationship or a sighting: by the objects it is about."""
+
+    kind: Literal["relationship", "sighting"]
+    source: str
+    target: str
+    relation: str = ""
+    count: int | None = None
+
+
+def labels(ctx: Ctx, items: list[Found]) -> dict[str, Label]:
+    """A name for each relationship and sighting of a page, read from its ends as the caller
+    may see them (an end they may not see is named by its type)."""
+    refs = named(ctx, [end for item in items for end in item.ends])
+    names = {i: ref.name or ref.type for i, ref in refs.items()}
+    found: dict[str, Label] = {}
+    for item in items:
+        if item.type == "relationship" and len(item.ends) == 2:
+            source, target = (names[end] for end in item.ends)
+            found[item.id] = Label("relationship", source, target, item.kind)
+        elif item.type == "sighting" and len(item.ends) == 1:
+            count = int(item.kind) if item.kind.isdigit() else None
+            found[item.id] = Label("sighting", "", names[item.ends[0]], count=count)
+    return found
+
+
+@dataclass(frozen=True)
+class Decay:
+    """An indicator's decay score as a page shows it: out of 100, and when it crosses the
+    threshold below which it is no longer matched or exported."""
+
+    score: int
+    threshold: int
+    days_left: int | None
+    """Whole days until it falls below the threshold (or reaches its own end); None when it
+    never does; 0 when it already has."""
+    own_end: bool
+    """Whether it ends at its own ``valid_until`` rather than by decaying."""
+    active: bool
+    """Whether it is in its validity window and not revoked (else no days are told)."""
+
+    @classmethod
+    def of(
+        cls, score: float, until: datetime | None, now: datetime, *, own_end: bool, active: bool
+    ) -> Decay:
+        """The view of ``score`` at ``now`` for an indicator in force until ``until``."""
+        days = None if until is None else max(0, math.ceil((until - now).total_seconds() / 86400))
+        return cls(round(score), round(decay.THRESHOLD), days, own_end, active)
+
+
+def decays(items: list[Found], now: datetime) -> dict[str, Decay]:
+    """Each indicator's decay of a page of hits (age only, as their score)."""
+    return {
+        item.id: Decay.of(
+            item.score,
+            item.live_until,
+            now,
+            own_end=False,
+            active=item.status is Status.ACTIVE,
+        )
+        for item in items
+        if item.score is not None
+    }
 
 
 def object_values(request: Request) -> dict[str, str]:
@@ -58,4 +154,16 @@ def types_offered(values: dict[str, str]) -> tuple[str, ...]:
     return TYPES if not asked or asked in TYPES else (*TYPES, asked)
 
 
-__all__ = ["LEVELS", "OBJECT_FIELDS", "TYPES", "kept", "object_query", "object_values"]
+__all__ = [
+    "LEVELS",
+    "OBJECT_FIELDS",
+    "RELATIONS",
+    "TYPES",
+    "Decay",
+    "Label",
+    "decays",
+    "kept",
+    "labels",
+    "object_query",
+    "object_values",
+]

@@ -19,12 +19,13 @@ from seawall.intel.collections import can_write, get_collection
 from seawall.intel.errors import InvalidStixObject
 from seawall.intel.matching import sightings
 from seawall.intel.neighbourhood import SIGHTINGS_PAGE, neighbourhood, sightings_page
-from seawall.intel.quality import assess, status_of
+from seawall.intel.quality import Status, assess, status_of
 from seawall.intel.search import Version
 from seawall.intel.tlp import MARKING_IDS, Tlp
 from seawall.intel.validation import parse_timestamp
 from seawall.web.deps import ApiCtx, UiPage, read_form_csrf
 from seawall.web.errors import ERROR_RESPONSES
+from seawall.web.listing import Decay
 from seawall.web.pages import attempt, page_gettext, render
 from seawall.web.relationgraph import colour_of, graph_of
 
@@ -66,6 +67,8 @@ def _object_page(
     )
     now = ctx.now()
     last_sighted = decay.last_sightings((s.body for _, s in around.sightings), now).get(newest.id)
+    live_until = decay.live_until(newest.body, last_sighted)
+    state = status_of(newest.body, now)
     seen = sightings_page(around, PageRequest(SIGHTINGS_PAGE, request.query_params.get("cursor")))
     words = page_gettext(request)
     notice = {
@@ -86,7 +89,7 @@ def _object_page(
         versions=versions,
         markings=[(ref, MARKING_IDS.get(ref)) for ref in refs],
         creator=search.identity_name(ctx, row, newest.created_by_ref),
-        state=status_of(newest.body, now),
+        state=state,
         verdict=assess(newest.body),
         observables=around.correlation.observables,  # parsed once, by correlation
         around=around,
@@ -96,9 +99,15 @@ def _object_page(
             (where, s, sightings.sighted_in(s.body, s.created_by_ref)) for where, s in seen.items
         ],
         sightings_found=seen,
-        decay_score=decay.score(newest.body, now, last_sighted),
+        decay=Decay.of(
+            decay.score(newest.body, now, last_sighted),
+            live_until,
+            now,
+            own_end=isinstance(newest.body.get("valid_until"), str),
+            active=state is Status.ACTIVE,
+        ),
         live=decay.is_live(newest.body, now, last_sighted),
-        live_until=decay.live_until(newest.body, last_sighted),
+        live_until=live_until,
         may_revise=holds and newest.body.get("revoked") is not True,
         stricter=[level for level in Tlp if level >= newest.tlp],
         cases=casework.open_case_titles(ctx) if page.who.nation else [],
