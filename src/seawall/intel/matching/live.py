@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from seawall.catalogs import counted
 from seawall.core.access import Perm, Principal, require
 from seawall.core.context import Ctx
 from seawall.core.evidence import record_evidence
@@ -57,6 +58,8 @@ class LiveMatch:
         self._read: Reader | None = None
         self._columns = _header_block(self.header)  # the Zeek header the records are under
         self._key = ""
+        # The ports of the endpoints in use, kept in step with the set (the reader holds it).
+        self._ports: set[str] = set()
         self.use(loaded)
 
     def use(self, loaded: Compiled) -> None:
@@ -67,6 +70,8 @@ class LiveMatch:
         self._key = loaded.key
         self.loaded = self.validity.apply(loaded)
         self._index = self.loaded.index()
+        self._ports.clear()
+        self._ports.update(self._index.matcher.ports)
         self._windows = self.loaded.windows()
         self._known: Known | None = None  # the pre-filter's values, built at its first batch
 
@@ -91,7 +96,7 @@ class LiveMatch:
     def _reader(self, lines: list[str]) -> tuple[Reader, LogFormat]:
         if self._read is None or self.fmt is None:
             self.fmt = self.fmt or detect_format(self.header + lines[:20])
-            self._read = reader_for(self.fmt, self.path)
+            self._read = reader_for(self.fmt, self.path, self._ports)
             for line in self.header:
                 self._read(line)
         return self._read, self.fmt
@@ -215,10 +220,17 @@ def follow_and_match(
                 "intel",
                 "intel.logs.followed",
                 f"Followed {live.name} ({live.fmt.value if live.fmt else 'empty'}): matched "
-                f"{lines:,} log lines as they were written against {len(live.loaded):,} shared "
-                f"indicators: {len(matched):,} matched",
+                f"{counted(lines, 'log line', grouped=True)} as written against "
+                f"{counted(len(live.loaded), 'shared indicator', grouped=True)}: "
+                f"{len(matched):,} matched",
                 SUPPORTS,
-                detail={"lines": lines, "indicators": len(live.loaded), "matched": len(matched)},
+                detail={
+                    "lines": lines,
+                    "log": live.name,
+                    "format": live.fmt.value if live.fmt else None,
+                    "indicators": len(live.loaded),
+                    "matched": len(matched),
+                },
             )
     return lines
 

@@ -29,6 +29,7 @@ from itertools import chain
 from pathlib import Path
 from typing import IO, Any, cast
 
+from seawall.catalogs import counted
 from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
 from seawall.core.evidence import record_evidence
@@ -289,7 +290,8 @@ def match_logs(
                     every = None
                     if progress is not None:
                         every = partial(_report_progress, progress, raw, done, total)
-                    read = reader_for(chosen, path if isinstance(path, Path) else None)
+                    held = path if isinstance(path, Path) else None
+                    read = reader_for(chosen, held, loaded.index.matcher.ports)
                     lines = chain(head, _lines(text, path, len(head)))
                     tally = scan(lines, read, loaded.index, loaded.windows, default, every)
                 read_bytes = size if isinstance(path, Path) else raw.tell()
@@ -318,11 +320,14 @@ def _record_evidence(ctx: Ctx, report: MatchReport) -> None:
         ctx,
         "intel",
         "intel.logs.matched",
-        f"Matched {report.lines:,} log lines ({', '.join(sorted(set(report.files.values())))}) "
-        f"against {report.indicators:,} shared indicators: {len(report.hits):,} matched",
+        f"Matched {counted(report.lines, 'log line', grouped=True)} "
+        f"({', '.join(sorted(set(report.files.values())))}) against "
+        f"{counted(report.indicators, 'shared indicator', grouped=True)}: "
+        f"{len(report.hits):,} matched",
         SUPPORTS,
         detail={
             "lines": report.lines,
+            "formats": sorted(set(report.files.values())),
             "indicators": report.indicators,
             "matched": len(report.hits),
         },
