@@ -33,10 +33,12 @@ def N_(message: str) -> str:  # gettext's name for "mark now, translate when sho
     return message
 
 
-def counted(number: int, noun: str, plural: str = "") -> str:
+def counted(number: int, noun: str, plural: str = "", *, grouped: bool = False) -> str:
     """A count and its noun in English, for the CLI and stored lines: ``1 file``,
-    ``2 files``; ``plural`` for a noun that does not just take an s (``repositories``)."""
-    return f"{number} {noun if number == 1 else plural or noun + 's'}"
+    ``2 files``; ``plural`` for a noun that does not just take an s (``repositories``);
+    ``grouped`` writes thousands apart (``1,200 lines``)."""
+    words = noun if number == 1 else plural or noun + "s"
+    return f"{number:,} {words}" if grouped else f"{number} {words}"
 
 
 @cache

@@ -74,20 +74,21 @@ EVIDENCE = (
         "intel.sharing",
         "Sample: 42 indicators shared with TT and BB over TAXII this month",
         ["cmm:D1.2"],
+        {"indicators": 42, "partners": ["TT", "BB"]},
     ),
 )
 
 
 def _load_evidence(ctx: Ctx) -> list[str]:
     added = []
-    for pillar, kind, summary, supports in EVIDENCE:
+    for pillar, kind, summary, supports, detail in EVIDENCE:
         exists = ctx.db.scalar(
             select(Evidence.id).where(
                 Evidence.nation == ctx.who.nation, Evidence.summary == summary
             )
         )
         if exists is None:
-            added.append(record_evidence(ctx, pillar, kind, summary, supports).id)
+            added.append(record_evidence(ctx, pillar, kind, summary, supports, detail=detail).id)
     return added
 
 

@@ -169,7 +169,13 @@ def _completed(ctx: Ctx, row: Programme, was_status: str | None) -> None:
         "coop.programme.completed",
         summary[:500],
         list(row.addresses),
-        detail={"programme": row.id, "ref": row.ref, "outputs": row.outputs[:2000]},
+        detail={
+            "programme": row.id,
+            "ref": row.ref,
+            "name": row.name,
+            "funders": list(row.funders),
+            "outputs": row.outputs[:2000],
+        },
         occurred_at=ctx.now(),
     )
 

@@ -2,22 +2,27 @@
 
 A run (and the evidence it records) keeps an English one-line summary, and the figures it was
 made from in its ``detail``. A page says it again from those figures with the catalogs' plural
-forms; a record whose figures a page cannot read (an older kind) shows its stored line.
+forms; a record whose figures a page cannot read (an older record, an unknown kind) shows its
+stored line. Every evidence kind a pillar records is said here: the data embassy's runs, the
+intel pillar's log matches and closed cases, the coop pillar's completed programmes and legal
+instruments.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeGuard
 
 from babel.dates import format_timedelta
+from babel.lists import format_list
 from babel.numbers import format_decimal
 from babel.support import NullTranslations
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
 from seawall.catalogs import N_, translations
+from seawall.coop.matrix import KIND_NAMES, STATUS_NAMES
 from seawall.web.i18n import in_bytes
 
 
@@ -126,6 +131,147 @@ def run_line(language: str, kind: str, detail: dict[str, Any] | None, summary: s
     return summary if said is None else said
 
 
+def _count(value: object) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _texts(value: object) -> TypeGuard[list[str]]:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _against(words: NullTranslations, language: str, detail: dict[str, Any]) -> str | None:
+    """A match's tail: ``against 40 shared indicators: 3 matched``."""
+    indicators, matched = detail.get("indicators"), detail.get("matched")
+    if not (_count(indicators) and _count(matched)):
+        return None
+    against = words.ngettext(
+        "against %(num)s shared indicator", "against %(num)s shared indicators", indicators
+    ) % {"num": format_decimal(indicators, locale=language)}
+    hits = words.ngettext("%(num)s matched", "%(num)s matched", matched)
+    return f"{against}: {hits % {'num': format_decimal(matched, locale=language)}}"
+
+
+def _logs_matched(words: NullTranslations, language: str, detail: dict[str, Any]) -> str | None:
+    """``Matched 1,200 log lines (zeek-dns) against 40 shared indicators: 3 matched``."""
+    lines, formats, against = (
+        detail.get("lines"),
+        detail.get("formats"),
+        _against(words, language, detail),
+    )
+    if not (_count(lines) and _texts(formats) and against):
+        return None
+    head = words.ngettext(
+        "Matched %(num)s log line (%(formats)s)", "Matched %(num)s log lines (%(formats)s)", lines
+    ) % {"num": format_decimal(lines, locale=language), "formats": ", ".join(formats)}
+    return f"{head} {against}"
+
+
+def _logs_followed(words: NullTranslations, language: str, detail: dict[str, Any]) -> str | None:
+    """``Followed dns.log (zeek-dns): matched 1,200 log lines as they were written against
+    40 shared indicators: 3 matched``."""
+    lines, name, fmt = (detail.get(k) for k in ("lines", "log", "format"))
+    against = _against(words, language, detail)
+    if not (_count(lines) and isinstance(name, str) and against):
+        return None
+    if not (fmt is None or isinstance(fmt, str)):
+        return None
+    head = words.ngettext(
+        "Followed %(log)s (%(format)s): matched %(num)s log line as it was written",
+        "Followed %(log)s (%(format)s): matched %(num)s log lines as they were written",
+        lines,
+    ) % {
+        "log": name,
+        "format": fmt or words.gettext("empty"),
+        "num": format_decimal(lines, locale=language),
+    }
+    return f"{head} {against}"
+
+
+def _case_closed(words: NullTranslations, language: str, detail: dict[str, Any]) -> str | None:
+    """``Case 'Phishing wave' closed (confirmed); nations on it: JM, TT``."""
+    title, determination, nations = (detail.get(k) for k in ("title", "determination", "nations"))
+    if not (isinstance(title, str) and isinstance(determination, str) and _texts(nations)):
+        return None
+    closed = words.gettext("Case '%(title)s' closed (%(determination)s)") % {
+        "title": title,
+        "determination": words.gettext(determination),
+    }
+    on_it = words.ngettext("nation on it: %(nations)s", "nations on it: %(nations)s", len(nations))
+    return f"{closed}; {on_it % {'nations': ', '.join(nations)}}"
+
+
+def _shared(words: NullTranslations, language: str, detail: dict[str, Any]) -> str | None:
+    """``Sample: 42 indicators shared with TT and BB over TAXII this month``."""
+    indicators, partners = detail.get("indicators"), detail.get("partners")
+    if not (_count(indicators) and _texts(partners) and partners):
+        return None
+    line = words.ngettext(
+        "Sample: %(num)s indicator shared with %(partners)s over TAXII this month",
+        "Sample: %(num)s indicators shared with %(partners)s over TAXII this month",
+        indicators,
+    )
+    return line % {
+        "num": format_decimal(indicators, locale=language),
+        "partners": format_list(partners, locale=language),
+    }
+
+
+def _programme(words: NullTranslations, language: str, detail: dict[str, Any]) -> str | None:
+    """``Programme JM-CIRT-2026 completed: A national CIRT (IDB, OAS)``."""
+    ref, name, funders = (detail.get(k) for k in ("ref", "name", "funders"))
+    if not (isinstance(ref, str) and isinstance(name, str) and _texts(funders)):
+        return None
+    return words.gettext("Programme %(ref)s completed: %(name)s (%(funders)s)") % {
+        "ref": ref,
+        "name": name,
+        "funders": ", ".join(funders) or words.gettext("unnamed funders"),
+    }
+
+
+def _law(words: NullTranslations, language: str, detail: dict[str, Any]) -> str | None:
+    """``JM Data protection: draft -> enacted (Data Protection Act, 2020-06-19)``."""
+    nation, kind, before, after = (detail.get(k) for k in ("nation", "kind", "before", "after"))
+    if not (isinstance(nation, str) and kind in KIND_NAMES):
+        return None
+    if not (before in STATUS_NAMES and after in STATUS_NAMES):
+        return None
+    said = (
+        f"{nation} {words.gettext(KIND_NAMES[str(kind)])}: "
+        f"{words.gettext(STATUS_NAMES[str(before)])} -> {words.gettext(STATUS_NAMES[str(after)])}"
+    )
+    title, day = detail.get("title"), detail.get("date")
+    if isinstance(title, str) and title:
+        dated = day if isinstance(day, str) and day else words.gettext("no date")
+        said += f" ({title}, {dated})"
+    return said
+
+
+# Each evidence kind the other pillars record, said from its ``detail``.
+_EVIDENCE: dict[str, Sayer] = {
+    "intel.logs.matched": _logs_matched,
+    "intel.logs.followed": _logs_followed,
+    "intel.case.closed": _case_closed,
+    "intel.sharing": _shared,
+    "coop.programme.completed": _programme,
+    "coop.law.cell_changed": _law,
+}
+
+
+def evidence_line(language: str, kind: str, detail: dict[str, Any] | None, summary: str) -> str:
+    """An evidence record's summary in ``language``, from its figures where a page can read
+    them, else its stored line."""
+    detail = detail or {}
+    sayer = _EVIDENCE.get(kind)
+    if sayer is not None:
+        said = sayer(translations(language), language, detail)
+        return summary if said is None else said
+    figures, repository = _figures(language, kind, detail), detail.get("repository")
+    if figures is None or not isinstance(repository, str):
+        return summary
+    line = translations(language).gettext(_SAID[kind.removeprefix("embassy.")][1])
+    return line % {"repository": repository, "figures": figures}
+
+
 @pass_context
 def run_summary(context: Context, run: Any) -> str:
     """The ``run_summary`` filter: an embassy run's summary in the page's language."""
@@ -134,13 +280,8 @@ def run_summary(context: Context, run: Any) -> str:
 
 @pass_context
 def evidence_summary(context: Context, record: Any) -> str:
-    """The ``evidence_summary`` filter: an evidence record's summary in the page's language
-    (a data embassy run's from its figures; others as stored)."""
-    language = str(context.get("lang", "en"))
-    detail = getattr(record, "detail", None) or {}
-    repository = detail.get("repository")
-    said = _figures(language, str(record.kind), detail)
-    if said is None or not isinstance(repository, str):
-        return str(record.summary)
-    line = translations(language).gettext(_SAID[str(record.kind).removeprefix("embassy.")][1])
-    return line % {"repository": repository, "figures": said}
+    """The ``evidence_summary`` filter: an evidence record's summary in the page's language."""
+    detail = getattr(record, "detail", None)
+    return evidence_line(
+        str(context.get("lang", "en")), str(record.kind), detail, str(record.summary)
+    )

@@ -96,7 +96,13 @@ def _evidence(ctx: Ctx, case: Case) -> None:
         f"Case {case.title!r} closed ({case.determination.value}); nations on it: "
         f"{', '.join(case.nations)}",
         SUPPORTS,
-        detail={"case": case.id, "nations": case.nations, "entries": len(case.timeline)},
+        detail={
+            "case": case.id,
+            "title": case.title,
+            "determination": case.determination.value,
+            "nations": case.nations,
+            "entries": len(case.timeline),
+        },
     )
 
 
