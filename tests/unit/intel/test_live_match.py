@@ -25,16 +25,18 @@ VALUES = [
 ]
 
 
+def _entries() -> list[tuple[Indicator, tuple[tuple[Observable, ...], ...]]]:
+    return [
+        (
+            Indicator(f"indicator--{n}", "feed", Tlp.GREEN, f"i{n}", (None, None)),
+            ((Observable(kind, value),),),
+        )
+        for n, (kind, value) in enumerate(VALUES)
+    ]
+
+
 def _compiled() -> Compiled:
-    return Compiled.of(
-        [
-            (
-                Indicator(f"indicator--{n}", "feed", Tlp.GREEN, f"i{n}", (None, None)),
-                ((Observable(kind, value),),),
-            )
-            for n, (kind, value) in enumerate(VALUES)
-        ]
-    )
+    return Compiled.of(_entries())
 
 
 def _counts(
@@ -81,3 +83,19 @@ def test_a_reload_of_the_same_set_keeps_the_index_and_a_changed_one_replaces_it(
     index = live._index
     live.use(_compiled())  # compiled without a cache: no key to compare, so it is used
     assert live._index is not index
+
+
+def test_an_endpoint_indicator_added_while_following_matches_from_the_next_batch() -> None:
+    # zat's conn.log: 35 connections to 54.230.86.87:443.
+    lines = (ZEEK / "conn.log").read_text().splitlines(keepends=True)
+    live = LiveMatch(_compiled(), "log", fast=False)
+    at = [n for n, line in enumerate(lines) if "\t54.230.86.87\t443\t" in line]
+    half = at[10]  # ten connections before the indicator comes, 25 after
+    before = live.match(lines[:half], NOW)
+    assert "indicator--4" not in before.hits
+    endpoint = Observable(Kind.ENDPOINT, "54.230.86.87:443")
+    pair = Indicator("indicator--4", "feed", Tlp.GREEN, "i4", (None, None))
+    entries = [*_entries(), (pair, ((endpoint,),))]
+    live.use(Compiled.of(entries))
+    after = live.match(lines[half:], NOW)
+    assert len(at) == 35 and after.hits["indicator--4"].count == 25

@@ -154,6 +154,23 @@ def test_eve_netfilter_and_zeek_json_name_their_endpoints() -> None:
     assert _counts(_tally(LogFormat.ZEEK_JSON, zeek, pattern)) == {0: 1}
 
 
+def test_a_reader_builds_endpoints_only_for_the_ports_indicators_name() -> None:
+    line = (
+        "Dec  3 13:02:13 gw kernel: IN=eth0 SRC=10.0.0.9 DST=198.51.100.7 "
+        "PROTO=TCP SPT=50000 DPT=0443\n"
+    )
+    endpoints = {}
+    for ports in (None, frozenset(), frozenset({"443"})):
+        found = reader_for(LogFormat.NETFILTER, None, ports)(line)
+        assert found is not None
+        endpoints[ports] = [v for k, v in found[2] if k is Kind.ENDPOINT]
+    assert endpoints == {
+        None: ["10.0.0.9:50000", "198.51.100.7:443"],
+        frozenset(): [],
+        frozenset({"443"}): ["198.51.100.7:443"],
+    }
+
+
 # -- IDN ------------------------------------------------------------------------------------------
 
 

@@ -19,7 +19,14 @@ import json
 import re
 from typing import Any
 
-from seawall.intel.matching.logs import SYSLOG_TIME, Observation, Reader, Values, read_suricata
+from seawall.intel.matching.logs import (
+    SYSLOG_TIME,
+    Observation,
+    Ports,
+    Reader,
+    Values,
+    read_suricata,
+)
 from seawall.intel.matching.observables import Kind
 
 # Intel::Type -> how Seawall reads the value (SUBNET items are seen as addresses).
@@ -125,16 +132,16 @@ def _holds(value: str, address: object) -> bool:
         return False
 
 
-def read_eve(line: str) -> Observation | None:
+def read_eve(line: str, ports: Ports = None) -> Observation | None:
     """One EVE record: a Seawall rule's alert by the value it names, else as any record."""
     record = _json_line(line)
     alert = record.get("alert") if record else None
     metadata = alert.get("metadata") if isinstance(alert, dict) else None
     if record is None or not isinstance(metadata, dict):
-        return read_suricata(line)
+        return read_suricata(line, ports)
     kind_name, value = _first(metadata, "seawall_kind"), _first(metadata, "seawall_value")
     if kind_name not in Kind._value2member_map_ or not value:
-        return read_suricata(line)
+        return read_suricata(line, ports)
     kind = Kind(str(kind_name))
     src, dest = record.get("src_ip"), record.get("dest_ip")
     # The acting host is the side of the flow that is not the indicator.

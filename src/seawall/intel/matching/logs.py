@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -53,10 +54,21 @@ def _hosts(values: Iterable[str]) -> Values:
     return [(host_kind(v), v) for v in values if v and v != "-"]
 
 
-def _endpoint(address: object, port: object) -> Values:
+Ports = Collection[str] | None
+"""The ports endpoint indicators name (decimal text), or None for every port: a reader
+builds endpoint values only for these, since most connections' ports are no indicator's."""
+
+
+def _wanted(number: str, ports: Ports) -> bool:
+    return ports is None or (number.lstrip("0") or "0") in ports
+
+
+def _endpoint(address: object, port: object, ports: Ports) -> Values:
     """One side of a connection as an endpoint value, when the record names both parts."""
-    text, number = str(address or ""), str(port or "")
+    text, number = str(address or ""), str(port if port is not None else "")
     if not text or text == "-" or not (number.isascii() and number.isdigit()):
+        return []
+    if not _wanted(number, ports):
         return []
     return [(Kind.ENDPOINT, endpoint(text, int(number)))]
 
@@ -91,7 +103,7 @@ _ZEEK_FIELDS: dict[str, Kind | None] = {
 }
 
 
-def _zeek_values(fields: dict[str, Any]) -> Values:
+def _zeek_values(fields: dict[str, Any], ports: Ports = None) -> Values:
     values: Values = []
     for name, kind in _ZEEK_FIELDS.items():
         raw = fields.get(name)
@@ -104,7 +116,7 @@ def _zeek_values(fields: dict[str, Any]) -> Values:
                 continue
             values.append((kind or host_kind(text), text))
     for address, port in ZEEK_ENDPOINTS:
-        values += _endpoint(fields.get(address), fields.get(port))
+        values += _endpoint(fields.get(address), fields.get(port), ports)
     host, uri = fields.get("host"), fields.get("uri")
     if isinstance(host, str) and isinstance(uri, str) and host not in ("-", "") and uri != "-":
         values.append((Kind.URL, f"http://{host}{uri}"))
@@ -119,7 +131,8 @@ class ZeekReader:
     from ``path``, the internal host its ``ssl`` or ``files`` log ties the certificate to.
     """
 
-    def __init__(self, path: Path | None = None) -> None:
+    def __init__(self, path: Path | None = None, ports: Ports = None) -> None:
+        self.ports = ports
         # (column, kind or None for "each value says", whether it is a set or vector)
         self.columns: list[tuple[int, Kind | None, bool]] = []
         self.separator = ","
@@ -150,9 +163,11 @@ class ZeekReader:
             for item in cell.split(separator) if container and separator in cell else (cell,):
                 text = item.strip("<>")  # SMTP addresses come in angle brackets
                 add((kind or host_kind(text), text))
-        for address_at, port_at in self.endpoints_at:
-            if port_at < width and address_at < width:
-                values += _endpoint(cells[address_at], cells[port_at])
+        ports = self.ports
+        if ports is None or ports:  # no endpoint indicator: no port is looked at
+            for address_at, port_at in self.endpoints_at:
+                if port_at < width and address_at < width and _wanted(cells[port_at], ports):
+                    values += _endpoint(cells[address_at], cells[port_at], None)
         if self.uri_at >= 0 and self.uri_at < len(cells) and cells[self.uri_at] != "-":
             host = cells[self.host_at] if self.host_at < len(cells) else "-"
             if host not in ("-", ""):
@@ -216,15 +231,16 @@ def _json_line(line: str) -> dict[str, Any] | None:
 class ZeekJsonReader:
     """Zeek logs written as JSON (``LogAscii::use_json``), naming hosts as :class:`ZeekReader`."""
 
-    def __init__(self, path: Path | None = None) -> None:
+    def __init__(self, path: Path | None = None, ports: Ports = None) -> None:
         self.certificates = CertificateHosts(path)
+        self.ports = ports
 
     def __call__(self, line: str) -> Observation | None:
         """One line: one record."""
         record = _json_line(line)
         if record is None:
             return None
-        values = _zeek_values(record)
+        values = _zeek_values(record, self.ports)
         if not values:
             return None
         return str(record.get("ts", "")) or None, self._source(record), values
@@ -265,14 +281,14 @@ def _eve_dns(dns: dict[str, Any]) -> Iterator[str]:
             yield from (i for i in items if isinstance(i, str)) if isinstance(items, list) else ()
 
 
-def read_suricata(line: str) -> Observation | None:
+def read_suricata(line: str, ports: Ports = None) -> Observation | None:
     """One Suricata EVE record: addresses, DNS names, HTTP hosts and URLs, TLS SNI, file hashes."""
     record = _json_line(line)
     if record is None:
         return None
     values: Values = _hosts(str(record.get(k, "")) for k in ("src_ip", "dest_ip"))
-    values += _endpoint(record.get("src_ip"), record.get("src_port"))
-    values += _endpoint(record.get("dest_ip"), record.get("dest_port"))
+    values += _endpoint(record.get("src_ip"), record.get("src_port"), ports)
+    values += _endpoint(record.get("dest_ip"), record.get("dest_port"), ports)
     dns = record.get("dns")
     if isinstance(dns, dict):
         values += _hosts(_eve_dns(dns))
@@ -349,17 +365,17 @@ def read_dnsmasq(line: str) -> Observation | None:
     return (when.group(1) if when else None), source, values
 
 
-def read_netfilter(line: str) -> Observation | None:
+def read_netfilter(line: str, ports: Ports = None) -> Observation | None:
     """One netfilter line (iptables/nftables LOG, ufw, firewalld): source and destination."""
     found = _NETFILTER.search(line)
     if not found:
         return None
     when = SYSLOG_TIME.match(line)
     values: Values = [(Kind.IP, found.group(1)), (Kind.IP, found.group(2))]
-    ports = _NETFILTER_PORTS.search(line, found.end())
-    if ports:
-        values += _endpoint(found.group(1), ports.group(1))
-        values += _endpoint(found.group(2), ports.group(2))
+    sides = _NETFILTER_PORTS.search(line, found.end())
+    if sides:
+        values += _endpoint(found.group(1), sides.group(1), ports)
+        values += _endpoint(found.group(2), sides.group(2), ports)
     return (when.group(1) if when else None), found.group(1), values
 
 
@@ -390,22 +406,24 @@ def read_text(line: str) -> Observation | None:
 Reader = Callable[[str], Observation | None]
 
 
-def reader_for(fmt: LogFormat, path: Path | None = None) -> Reader:
+def reader_for(fmt: LogFormat, path: Path | None = None, ports: Ports = None) -> Reader:
     """A fresh reader for one file in ``fmt``; ``path`` (the file read, when it is one) lets
-    a Zeek ``x509`` log name hosts from the ``ssl`` and ``files`` logs beside it."""
+    a Zeek ``x509`` log name hosts from the ``ssl`` and ``files`` logs beside it. ``ports``
+    are the ports of the endpoints matched (:attr:`Matcher.ports
+    <seawall.intel.matching.matcher.Matcher.ports>`), None for any."""
     from seawall.intel.matching import engine_logs  # sensors' logs; it builds on this module
 
     if fmt is LogFormat.ZEEK:
-        return engine_logs.IntelLogReader(ZeekReader(path))
+        return engine_logs.IntelLogReader(ZeekReader(path, ports))
     if fmt is LogFormat.ZEEK_JSON:
-        return engine_logs.IntelLogReader(ZeekJsonReader(path))
+        return engine_logs.IntelLogReader(ZeekJsonReader(path, ports))
     readers: dict[LogFormat, Reader] = {
-        LogFormat.SURICATA: engine_logs.read_eve,
+        LogFormat.SURICATA: partial(engine_logs.read_eve, ports=ports),
         LogFormat.RPZ: engine_logs.read_rpz,
         LogFormat.SQUID: read_squid,
         LogFormat.BIND: read_bind,
         LogFormat.DNSMASQ: read_dnsmasq,
-        LogFormat.NETFILTER: read_netfilter,
+        LogFormat.NETFILTER: partial(read_netfilter, ports=ports),
         LogFormat.TEXT: read_text,
     }
     return readers[fmt]

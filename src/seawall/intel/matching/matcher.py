@@ -49,6 +49,9 @@ class Matcher:
     )
     # Endpoints whose address is a range: by port, the ranges (in a matcher of their own).
     _port_ranges: dict[int, Matcher] = field(default_factory=dict)
+    # Every endpoint's port, as text: most connections' ports are no indicator's, and a
+    # client's ephemeral port would only fill the memo.
+    _ports: set[str] = field(default_factory=set)
 
     @classmethod
     def of(cls, entries: Iterable[tuple[Observable, int]]) -> Matcher:
@@ -65,6 +68,8 @@ class Matcher:
         self._hold(observable, key)
 
     def _hold(self, observable: Observable, key: int) -> None:
+        if observable.kind is Kind.ENDPOINT:
+            self._ports.add(observable.value[observable.value.rfind(":") + 1 :])
         if observable.kind is Kind.ENDPOINT and "/" in observable.value:
             address, port = _split(observable.value)
             ranges = self._port_ranges.setdefault(port, Matcher())
@@ -77,8 +82,15 @@ class Matcher:
             return
         self._exact[observable.kind][observable.value].append(key)
 
+    @property
+    def ports(self) -> frozenset[str]:
+        """The ports of the endpoints held (decimal text), for readers to build only those."""
+        return frozenset(self._ports)
+
     def lookup(self, kind: Kind, value: str) -> list[Match]:
         """The indicator observables ``value`` (as observed in a log) satisfies."""
+        if kind is Kind.ENDPOINT and value[value.rfind(":") + 1 :] not in self._ports:
+            return []
         memo = self._memo[kind]
         found = memo.get(value)
         if found is None:

@@ -184,7 +184,8 @@ def scan_range(
     if _WORKER is None:
         raise RuntimeError("scan_range runs in a worker prepared by start_worker")
     index, windows = _WORKER
-    read = reader_for(fmt, Path(path))  # an x509 log names hosts from the logs beside it
+    # An x509 log names hosts from the logs beside it.
+    read = reader_for(fmt, Path(path), index.matcher.ports)
     for line in header:  # Zeek's #fields header, read from the top of the file
         read(line)
     return scan(_lines_in(path, start, end), read, index, windows, default)
