@@ -134,3 +134,26 @@ def test_sites_that_are_folders_on_this_machine_are_said_to_be(
         assert "All 3 sites are folders on this machine" in page
         spanish = http.get("/embassy/gov-records?lang=es").text
         assert "Los 3 sitios son carpetas de esta máquina" in spanish
+
+
+def test_a_form_a_role_may_not_send_is_refused_in_the_pages_language(
+    viewer: httpx.Client,
+) -> None:
+    from tests.integration.test_intel_bad_input import csrf_of
+
+    with closing(viewer) as http:
+        form = http.get("/intel?lang=es")
+        refused = http.post(
+            "/intel/collections?lang=es",
+            data={"csrf_token": csrf_of(form), "alias": "mine", "tlp": "green"},
+        )
+        assert refused.status_code == 403
+        assert (
+            "Su rol (viewer) no puede añadir o cambiar la inteligencia compartida." in refused.text
+        )
+        assert "cannot" not in refused.text
+        english = http.post(
+            "/intel/collections?lang=en",
+            data={"csrf_token": csrf_of(form), "alias": "mine", "tlp": "green"},
+        )
+        assert "Your role (viewer) cannot add or change shared intelligence." in english.text

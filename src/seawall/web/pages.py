@@ -22,6 +22,7 @@ from seawall.core.nations import nation_name
 from seawall.errors import SeawallError
 from seawall.web import i18n
 from seawall.web.deps import Page, node_of
+from seawall.web.errors import page_message
 
 
 def language_of(request: Request) -> str:
@@ -50,7 +51,7 @@ def render(
         "Perm": Perm,
         "path": request.url.path,
         **i18n.page_words(choice.language, request),
-        **values,
+        **{k: _said(v, choice.language) for k, v in values.items()},
     }
     response: HTMLResponse = request.app.state.templates.TemplateResponse(
         request, template, context, status_code=status
@@ -67,10 +68,28 @@ def render(
     return response
 
 
+def _said(value: Any, language: str) -> Any:
+    """A form's refusal in ``language`` (a refused permission is said in it); else ``value``."""
+    return page_message(value.failure, language) if isinstance(value, Refusal) else value
+
+
 def form_status(exc: SeawallError) -> int:
     """The status a form page answers a refusal with: the error's own (403, 404, 409, 422),
     as the API would, so a refused change is never reported as a mere typing mistake."""
     return exc.http_status if 400 <= exc.http_status < 500 else 422
+
+
+class Refusal(str):
+    """A form's refusal as a page shows it: the failure's web message, keeping the failure so
+    that :func:`render` says a refused permission in the page's language."""
+
+    failure: SeawallError
+
+    def __new__(cls, failure: SeawallError) -> Refusal:
+        """The refusal of ``failure``."""
+        said = super().__new__(cls, failure.web_message)
+        said.failure = failure
+        return said
 
 
 @dataclass
@@ -100,4 +119,4 @@ def attempt(ctx: Ctx, *, savepoint: bool = True) -> Iterator[Attempt]:
         with ctx.db.begin_nested() if savepoint else nullcontext():
             yield tried
     except SeawallError as exc:
-        tried.refused, tried.error, tried.status = True, exc.web_message, form_status(exc)
+        tried.refused, tried.error, tried.status = True, Refusal(exc), form_status(exc)
