@@ -60,6 +60,20 @@ def test_a_dns_record_asking_the_name_and_answering_the_address_proves_domain_ip
     assert set(tally.found[3].values) == {"guyspy.com", "54.230.86.0/24"}
 
 
+def test_an_http_record_for_the_name_at_the_address_proves_domain_ip() -> None:
+    # zat's http.log: 45 records for guyspy.com or www.guyspy.com, all to 54.245.228.191.
+    lines = (ZEEK / "http.log").read_text().splitlines(keepends=True)
+    tally = _tally(
+        LogFormat.ZEEK,
+        lines,
+        "[domain-name:value = 'guyspy.com' AND "
+        "domain-name:resolves_to_refs[*].value = '54.245.228.191']",
+        "[domain-name:value = 'guyspy.com' AND "
+        "domain-name:resolves_to_refs[*].value = '54.245.228.192']",
+    )
+    assert _counts(tally) == {0: 45}
+
+
 def test_suricata_and_dnsmasq_answers_prove_domain_ip() -> None:
     pattern = (
         "[domain-name:value = 'evil.example' AND "
