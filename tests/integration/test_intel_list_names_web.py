@@ -47,6 +47,12 @@ def pages(node: Node, live_server: LiveServer) -> httpx.Client:
     return client
 
 
+def _ends(page: str) -> str:
+    found = re.search(r'<p id="object-ends">(.*?)</p>', page, re.S)
+    assert found, "no ends on the page"
+    return " ".join(found.group(1).split())
+
+
 def _names(page: str) -> dict[str, str]:
     """Each object row's link text, by the object's id."""
     rows = re.findall(r'<a href="/intel/collections/[^/]+/objects/([^"]+)">(.*?)</a>', page, re.S)
@@ -91,3 +97,20 @@ def test_the_decay_view_says_when_it_never_ends_or_has_ended() -> None:
     assert Decay.of(99.6, now + timedelta(hours=1), now, own_end=True, active=True) == Decay(
         100, 30, 1, True, True
     )
+
+
+def test_a_relationships_and_a_sightings_own_pages_are_named_and_link_their_ends(
+    pages: httpx.Client,
+) -> None:
+    base = "/intel/collections/region/objects"
+    with pages:
+        seen = pages.get(f"{base}/{SEEN['id']}").text
+        link = pages.get(f"{base}/{TO_HIDDEN['id']}?lang=es").text
+    assert "<title>Sighting of Lure domain (3 times) · " in seen
+    ends = _ends(seen)
+    assert f'Sighting of <a href="{base}/{LURE["id"]}">Lure domain</a> · seen 3 times' in ends
+    assert "<title>Lure domain relacionado con malware · " in link
+    ends = _ends(link)
+    # The end the reader may not see: its type, and no link.
+    assert f'<a href="{base}/{LURE["id"]}">Lure domain</a> <em>relacionado con</em> malware' in ends
+    assert HIDDEN["id"] not in ends

@@ -61,7 +61,7 @@ def site(node: Node, live_server: LiveServer, clock: FrozenClock) -> Site:
 
 def _ids(page: str) -> list[str]:
     return re.findall(
-        r'<div class="small muted mono intel-oid">(indicator--[0-9a-f-]+)</div>', page
+        r'<div class="small muted mono intel-oid phone-hide">(indicator--[0-9a-f-]+)</div>', page
     )
 
 

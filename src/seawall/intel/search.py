@@ -88,19 +88,20 @@ class Found:
             warning=quality.assess(body).reason,
             score=round(decay.score(body, now), 1) if ref[1] == "indicator" else None,
             live_until=decay.live_until(body) if ref[1] == "indicator" else None,
-            ends=_ends(body),
-            kind=_kind(body),
+            ends=ends_of(body),
+            kind=kind_of(body),
         )
 
 
-def _ends(body: dict[str, Any]) -> tuple[str, ...]:
+def ends_of(body: dict[str, Any]) -> tuple[str, ...]:
     """The ids a relationship or a sighting is about, when they are the strings STIX asks for."""
     props = {"relationship": ("source_ref", "target_ref"), "sighting": ("sighting_of_ref",)}
     ends = [body.get(p) for p in props.get(str(body.get("type")), ())]
     return tuple(str(e) for e in ends) if all(isinstance(e, str) and e for e in ends) else ()
 
 
-def _kind(body: dict[str, Any]) -> str:
+def kind_of(body: dict[str, Any]) -> str:
+    """A relationship's type, a sighting's count (as text); empty for other objects."""
     if body.get("type") == "relationship":
         return str(body.get("relationship_type", ""))
     if body.get("type") == "sighting" and isinstance(body.get("count"), int):

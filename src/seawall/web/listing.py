@@ -7,6 +7,7 @@ non-empty values in the pager's links (:func:`kept`); the core parses and checks
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -18,7 +19,7 @@ from seawall.core.context import Ctx
 from seawall.intel import decay
 from seawall.intel.neighbourhood import named
 from seawall.intel.quality import Status
-from seawall.intel.search import Found
+from seawall.intel.search import Found, Version, ends_of, kind_of
 from seawall.intel.store.listing import ObjectQuery
 from seawall.intel.tlp import Tlp
 
@@ -63,28 +64,47 @@ RELATIONS = (
 
 @dataclass(frozen=True)
 class Label:
-    """How a list names a relationship or a sighting: by the objects it is about."""
+    """How a page names a relationship or a sighting: by the objects it is about, with their
+    pages when the reader may see them."""
 
     kind: Literal["relationship", "sighting"]
     source: str
     target: str
     relation: str = ""
     count: int | None = None
+    source_href: str | None = None
+    target_href: str | None = None
 
 
-def labels(ctx: Ctx, items: list[Found]) -> dict[str, Label]:
-    """A name for each relationship and sighting of a page, read from its ends as the caller
-    may see them (an end they may not see is named by its type)."""
-    refs = named(ctx, [end for item in items for end in item.ends])
-    names = {i: ref.name or ref.type for i, ref in refs.items()}
+def labels(ctx: Ctx, items: Iterable[Found | Version]) -> dict[str, Label]:
+    """A name for each relationship and sighting among ``items``, read from its ends as the
+    caller may see them (an end they may not see is named by its type, with no link)."""
+    items = list(items)
+    about = [
+        (item.id, item.type, ends_of(item.body)) for item in items if isinstance(item, Version)
+    ]
+    about += [(item.id, item.type, item.ends) for item in items if isinstance(item, Found)]
+    kinds = {i.id: (i.kind if isinstance(i, Found) else kind_of(i.body)) for i in items}
+    refs = named(ctx, [end for _, _, ends in about for end in ends])
     found: dict[str, Label] = {}
-    for item in items:
-        if item.type == "relationship" and len(item.ends) == 2:
-            source, target = (names[end] for end in item.ends)
-            found[item.id] = Label("relationship", source, target, item.kind)
-        elif item.type == "sighting" and len(item.ends) == 1:
-            count = int(item.kind) if item.kind.isdigit() else None
-            found[item.id] = Label("sighting", "", names[item.ends[0]], count=count)
+    for item_id, kind, ends in about:
+        ends_named = [(refs[e].name or refs[e].type, refs[e].href) for e in ends]
+        if kind == "relationship" and len(ends_named) == 2:
+            (source, source_href), (target, target_href) = ends_named
+            found[item_id] = Label(
+                "relationship", source, target, kinds[item_id], None, source_href, target_href
+            )
+        elif kind == "sighting" and len(ends_named) == 1:
+            (target, target_href), count = ends_named[0], kinds[item_id]
+            found[item_id] = Label(
+                "sighting",
+                "",
+                target,
+                "",
+                int(count) if count.isdigit() else None,
+                None,
+                target_href,
+            )
     return found
 
 

@@ -25,7 +25,7 @@ from seawall.intel.tlp import MARKING_IDS, Tlp
 from seawall.intel.validation import parse_timestamp
 from seawall.web.deps import ApiCtx, UiPage, read_form_csrf
 from seawall.web.errors import ERROR_RESPONSES
-from seawall.web.listing import Decay
+from seawall.web.listing import Decay, labels
 from seawall.web.pages import attempt, page_gettext, render
 from seawall.web.relationgraph import colour_of, graph_of
 
@@ -86,6 +86,7 @@ def _object_page(
         notice=notice,
         collection=row,
         obj=newest,
+        label=labels(ctx, [newest]).get(newest.id),
         versions=versions,
         markings=[(ref, MARKING_IDS.get(ref)) for ref in refs],
         creator=search.identity_name(ctx, row, newest.created_by_ref),
