@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -40,14 +42,56 @@ def browser() -> Iterator[Browser]:
         b.close()
 
 
+# Loading the demo costs seconds of CPU (Argon2 for each user and key slot, a backup and a
+# drill), so a test process loads it once and hands each test a copy of that home, at the same
+# path (the demo's embassy sites are recorded by absolute path). The demo keeps the real clock,
+# so a copy is used only while the load is recent: a test sees the demo at most this much older
+# than a fresh load would be.
+DEMO_MAX_AGE = 120.0
+
+
+@dataclass
+class _DemoHome:
+    base: Path
+    loaded_at: float = 0.0
+
+    @property
+    def home(self) -> Path:
+        return self.base / "home"
+
+    @property
+    def pristine(self) -> Path:
+        return self.base / "pristine"
+
+    def fresh_copy(self) -> Path:
+        """The demo home as load_demo left it, loading it again when the last load is old."""
+        shutil.rmtree(self.home, ignore_errors=True)
+        if time.monotonic() - self.loaded_at > DEMO_MAX_AGE:
+            shutil.rmtree(self.pristine, ignore_errors=True)
+            settings = load_settings(home=self.home)
+            start_at_heads(settings)
+            node = init_node(settings, "JM", "Jamaica national node", clock=SystemClock())
+            load_demo(node)
+            node.close()  # the last connection folds SQLite's WAL into the file
+            shutil.copytree(self.home, self.pristine, symlinks=True)
+            self.loaded_at = time.monotonic()
+        else:
+            shutil.copytree(self.pristine, self.home, symlinks=True)
+        return self.home
+
+
+@pytest.fixture(scope="session")
+def _demo_home(tmp_path_factory: pytest.TempPathFactory) -> _DemoHome:
+    return _DemoHome(tmp_path_factory.mktemp("demo-node"))
+
+
 @pytest.fixture
-def demo_node(tmp_path: Path) -> Iterator[Node]:
-    """A demo Jamaica node with the production cookie settings (Secure cookies)."""
-    settings = load_settings(home=tmp_path / "home")
+def demo_node(_demo_home: _DemoHome) -> Iterator[Node]:
+    """A demo Jamaica node of this test alone, with the production cookie settings (Secure
+    cookies)."""
+    settings = load_settings(home=_demo_home.fresh_copy())
     assert settings.cookie_secure
-    start_at_heads(settings)
     node = init_node(settings, "JM", "Jamaica national node", clock=SystemClock())
-    load_demo(node)
     yield node
     node.close()
 
