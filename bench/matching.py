@@ -22,6 +22,14 @@ moves wall times.
 
 The ratio is Seawall's time over grep's (below 1: Seawall is faster). Run with
 ``make bench`` or ``uv run --frozen python bench/matching.py [--lines N[,N...]]``.
+
+Importing the indicators takes most of the set-up at large sizes (a million indicators:
+tens of minutes through ``seawall intel import``), and writing a 10M-line log about two
+minutes. ``--work DIR`` keeps the node and the logs in ``DIR`` and reuses them on the next
+run with the same ``--indicators`` and ``--seed`` (and lines), so they can be built ahead
+of a quiet moment: ``--lines 1000 --repeat 1 --work DIR`` builds the node,
+``--keep-cache`` then runs warm only (the cached set the node already holds; no first
+run), and ``--no-peer`` leaves grep out (a million patterns make grep slow to start).
 """
 
 from __future__ import annotations
@@ -135,14 +143,15 @@ from pathlib import Path
 from seawall.intel.matching.columnar import fast_scan
 from seawall.intel.matching.compiled import read_cached
 folder, log = Path(sys.argv[1]), Path(sys.argv[2])
-key = next(folder.glob("*.json")).name.removesuffix(".json")
-compiled = read_cached(folder, key)
+newest = max(folder.glob("*.json"), key=lambda p: p.stat().st_mtime)
+compiled = read_cached(folder, newest.name.removesuffix(".json"))
 def cpu():
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
 start, used = time.perf_counter(), cpu()
 tally = fast_scan(log, compiled, datetime.now(UTC))
-print(time.perf_counter() - start, cpu() - used, tally.lines)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(time.perf_counter() - start, cpu() - used, peak, tally.lines)
 """
 
 
@@ -157,12 +166,21 @@ def seawall(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def make_node(
-    work: Path, count: int, rng: random.Random
+    work: Path, count: int, rng: random.Random, seed: int = -1
 ) -> tuple[Path, dict[str, list[str]], Path]:
     """A bench node in ``work`` holding ``count`` generated indicators (TLP:GREEN, in
     ``feeds``); returns its home, the indicators' plain values by kind, and a file of those
-    values, one a line, for ``grep -F -f``."""
+    values, one a line, for ``grep -F -f``. A node ``work`` already holds for the same
+    ``count`` and ``seed`` (its ``ready`` file says) is reused."""
     home = work / "node"
+    ready = work / "ready"
+    fixed = work / "values.txt"
+    if seed >= 0 and ready.exists() and ready.read_text().split()[:2] == [str(count), str(seed)]:
+        _, values = make_indicators(count, rng)  # the same values: the same seed
+        print(f"reusing the node of {count:,} indicators in {work}", flush=True)
+        return home, values, fixed
+    ready.unlink(missing_ok=True)
+    shutil.rmtree(home, ignore_errors=True)
     seawall(home, "init", "--nation", "JM", "--name", "Bench")
     seawall(home, "intel", "collection", "create", "feeds", "--tlp", "green")
     objects, values = make_indicators(count, rng)
@@ -175,10 +193,11 @@ def make_node(
     print(f"loading {count:,} indicators ...", flush=True)
     start = time.perf_counter()
     seawall(home, "intel", "import", str(bundle), "--collection", "feeds", "--json")
-    print(f"imported in {time.perf_counter() - start:.1f}s", flush=True)
+    took = time.perf_counter() - start
+    print(f"imported in {took:.1f}s", flush=True)
     bundle.unlink()
-    fixed = work / "values.txt"
     fixed.write_text("\n".join(v for kind in ("domain", "ip", "hash") for v in values[kind]) + "\n")
+    ready.write_text(f"{count} {seed} {took:.1f}\n")
     return home, values, fixed
 
 
@@ -206,28 +225,43 @@ def main() -> None:
     parser.add_argument("--lines", default="1000000,10000000", help="Log sizes, comma-separated.")
     parser.add_argument("--repeat", type=int, default=3, help="Runs of each tool; best kept.")
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument(
+        "--work", type=Path, help="Keep the node and logs here and reuse them (see above)."
+    )
+    parser.add_argument("--keep-cache", action="store_true", help="Warm runs only: no first run.")
+    parser.add_argument("--no-peer", action="store_true", help="Leave grep out.")
     args = parser.parse_args()
-    shutil.rmtree(WORK, ignore_errors=True)
-    WORK.mkdir(parents=True)
-    home, values, fixed = make_node(WORK, args.indicators, random.Random(args.seed))
+    work = args.work or WORK
+    if args.work is None:
+        shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True, exist_ok=True)
+    home, values, fixed = make_node(work, args.indicators, random.Random(args.seed), args.seed)
     cache = home / "cache" / "matching"
     for lines in (int(n) for n in args.lines.split(",")):
-        shutil.rmtree(cache, ignore_errors=True)  # the first run after a change compiles
-        _one_size(home, lines, values, fixed, args.repeat, random.Random(args.seed + lines))
-    if os.environ.get("KEEP_BENCH_WORK") is None:
-        shutil.rmtree(WORK, ignore_errors=True)
+        if not args.keep_cache:
+            shutil.rmtree(cache, ignore_errors=True)  # the first run after a change compiles
+        log = work / f"dns-{lines}-{args.seed}.log"
+        _one_size(home, log, lines, values, fixed, args, random.Random(args.seed + lines))
+    if args.work is None and os.environ.get("KEEP_BENCH_WORK") is None:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def _one_size(
     home: Path,
+    log: Path,
     lines: int,
     values: dict[str, list[str]],
     fixed: Path,
-    repeat: int,
+    args: argparse.Namespace,
     rng: random.Random,
 ) -> None:
-    log = WORK / "dns.log"
-    planted = make_log(log, lines, values, rng)
+    made = log.with_name(log.name + ".planted")  # written once the log is whole
+    if made.exists():
+        planted = int(made.read_text())
+    else:
+        planted = make_log(log, lines, values, rng)
+        made.write_text(f"{planted}\n")
+    repeat = args.repeat
     size = log.stat().st_size
     print(
         f"\nlog: {lines:,} Zeek dns.log lines ({size / 2**20:,.0f} MiB), {planted:,} planted hits"
@@ -236,11 +270,12 @@ def _one_size(
     load_before = os.getloadavg()[0]
     command = [*SEAWALL, "--home", str(home), "intel", "match", str(log), "--json"]
     grep = ["grep", "-F", "-c", "-f", str(fixed), str(log)]
-    cold = timed(command)
+    cold = None if args.keep_cache else timed(command)
     ours, theirs, helps, scans = [], [], [], []
     for _ in range(repeat):
         ours.append(timed(command))
-        theirs.append(timed(grep))
+        if not args.no_peer:
+            theirs.append(timed(grep))
         helps.append(timed([*SEAWALL, "--help"]))
         done = subprocess.run(
             [sys.executable, "-c", SCAN_ONLY, str(home / "cache" / "matching"), str(log)],
@@ -248,39 +283,54 @@ def _one_size(
             text=True,
             check=True,
         )
-        scans.append(tuple(float(x) for x in done.stdout.split()[:2]))
+        scans.append(tuple(float(x) for x in done.stdout.split()[:3]))
     load_after = os.getloadavg()[0]
     best_ours = min(ours, key=lambda r: r[0])
-    best_theirs = min(theirs, key=lambda r: r[0])
+    best_theirs = min(theirs, key=lambda r: r[0]) if theirs else None
     report = json.loads(best_ours[1])
     lines_matched = sum(h["count"] for h in report["matched"])
     scan_wall = min(s[0] for s in scans)
     scan_cpu = min(s[1] for s in scans)
+    scan_rss = max(s[2] for s in scans)
     best_help = min(h[0] for h in helps)
+
+    def peer(text: str) -> str:
+        return f"{text:>14}" if best_theirs else f"{'-':>14}"
+
     print(f"\n{'':38}{'Seawall':>14}{'grep -F':>14}")
-    print(f"{'wall, first run (compiles, caches)':38}{cold[0]:>13.2f}s")
-    print(f"{f'wall, best of {repeat}':38}{best_ours[0]:>13.2f}s{best_theirs[0]:>13.2f}s")
+    if cold is not None:
+        print(f"{'wall, first run (compiles, caches)':38}{cold[0]:>13.2f}s")
+    print(
+        f"{f'wall, best of {repeat}':38}{best_ours[0]:>13.2f}s"
+        + peer(f"{best_theirs[0]:.2f}s" if best_theirs else "")
+    )
     print(f"{'  every run':38}{' '.join(f'{r[0]:.2f}' for r in ours):>14}")
-    print(f"{'':38}{'':>14}{' '.join(f'{r[0]:.2f}' for r in theirs):>14}")
+    print(f"{'':38}{'':>14}" + peer(" ".join(f"{r[0]:.2f}" for r in theirs)))
     print(
         f"{'CPU s (user+sys), best run':38}{min(r[3] for r in ours):>13.2f}s"
-        f"{min(r[3] for r in theirs):>13.2f}s"
+        + peer(f"{min(r[3] for r in theirs):.2f}s" if theirs else "")
     )
     print(
         f"{'lines/s, whole command':38}{lines / best_ours[0]:>14,.0f}"
-        f"{lines / best_theirs[0]:>14,.0f}"
+        + peer(f"{lines / best_theirs[0]:,.0f}" if best_theirs else "")
     )
     print(f"{'scan alone: wall / CPU s':38}{f'{scan_wall:.2f} / {scan_cpu:.2f}':>14}")
     print(f"{'lines/s, scan alone (wall)':38}{lines / scan_wall:>14,.0f}")
     print(f"{'lines per CPU-second, scan alone':38}{lines / scan_cpu:>14,.0f}")
+    print(f"{'peak RSS MiB, scan alone (process)':38}{scan_rss:>14,.0f}")
     print(f"{'seawall --help (start-up), best':38}{best_help:>13.2f}s")
-    print(f"{'matches (records / lines)':38}{lines_matched:>14,}{int(best_theirs[1]):>14,}")
+    print(
+        f"{'matches (records / lines)':38}{lines_matched:>14,}"
+        + peer(f"{int(best_theirs[1]):,}" if best_theirs else "")
+    )
     print(f"{'indicators matched':38}{len(report['matched']):>14,}")
-    print(f"{'peak RSS MiB, first run / warm':38}{f'{cold[2]:,.0f} / {best_ours[2]:,.0f}':>14}")
+    first = f"{cold[2]:,.0f}" if cold is not None else "-"
+    print(f"{'peak RSS MiB, first run / warm':38}{f'{first} / {best_ours[2]:,.0f}':>14}")
     print(
         f"{'load average (1 min), before / after':38}{f'{load_before:.1f} / {load_after:.1f}':>14}"
     )
-    print(f"\nratio (Seawall time / grep time): {best_ours[0] / best_theirs[0]:.2f}x")
+    if best_theirs:
+        print(f"\nratio (Seawall time / grep time): {best_ours[0] / best_theirs[0]:.2f}x")
 
 
 if __name__ == "__main__":

@@ -188,3 +188,33 @@ def test_logs_the_fast_path_cannot_read_exactly_go_to_the_line_reader(tmp_path: 
         assert fast_scan(log, compiled, NOW) is None
     log.write_bytes(good.encode() + b"1400000009.0\t10.0.0.1\t-\tevil.example\xff\n")
     assert fast_scan(log, compiled, NOW) is None  # not UTF-8
+
+
+def test_names_are_looked_up_at_every_length_a_domain_has(tmp_path: Path) -> None:
+    domains = ("example", "evil.example", "a.b.c.test", "x.y")
+    compiled = _compiled([[[(Kind.DOMAIN, d)]] for d in domains])
+    names = ["example", "q.example", "Deep.sub.evil.example.", "a.b.c.test", "z.a.b.c.test"]
+    names += ["b.c.test", "c.test", "w.x.y", "x.y.z", "y"]
+    text = _log([("10.0.0.1", "-", name, "-", "-", "-", "-", "-", "-") for name in names])
+    log = tmp_path / "x.log"
+    log.write_text(text)
+    reference = _reference(text, compiled)
+    assert {key: found.count for key, found in reference.found.items()} == {0: 3, 1: 1, 2: 2, 3: 1}
+    for block in (64, 1 << 20):  # a line a block, and the whole log
+        _same(fast_scan(log, compiled, NOW, block), reference)
+
+
+def test_an_and_pattern_is_proven_by_one_record_not_by_two_blocks(tmp_path: Path) -> None:
+    compiled = _compiled([[[(Kind.DOMAIN, "good.test"), (Kind.IP, "203.0.113.9")]]])
+    records = [
+        ("203.0.113.9", "-", "other.test", "-", "-", "-", "-", "-", "-"),
+        ("10.0.0.1", "-", "good.test", "-", "-", "-", "-", "-", "-"),
+        ("10.0.0.1", "-", "a.good.test", "203.0.113.9", "-", "-", "-", "-", "-"),
+    ]
+    text = _log(records)
+    log = tmp_path / "x.log"
+    log.write_text(text)
+    reference = _reference(text, compiled)
+    assert [found.count for found in reference.found.values()] == [1]
+    for block in (64, 1 << 20):
+        _same(fast_scan(log, compiled, NOW, block), reference)

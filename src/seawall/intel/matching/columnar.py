@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import IO
@@ -36,7 +36,8 @@ from seawall.intel.matching.logs import _ZEEK_FIELDS, LogFormat, reader_for
 from seawall.intel.matching.observables import Kind
 from seawall.intel.matching.scan import Tally, scan
 
-BLOCK = 16 * 2**20  # bytes read at once (a block ends at the end of a line); two in flight
+BLOCK = 16 * 2**20  # bytes read at once (a block ends at the end of a line)
+IN_FLIGHT = 2  # blocks parsed and joined at once
 
 
 @dataclass(frozen=True)
@@ -76,17 +77,6 @@ def read_header(data: bytes) -> Header | None:
     return Header(lines, names, separator)
 
 
-@dataclass
-class Prefiltered:
-    """What the pre-filter kept: candidate record lines and the parts they may match."""
-
-    header: Header
-    lines: list[str] = field(default_factory=list)
-    parts: set[int] = field(default_factory=set)
-    count: int = 0  # lines in the log, as the line reader counts them
-    comments: list[int] = field(default_factory=list)  # line numbers of ``#`` lines
-
-
 def _blocks(raw: IO[bytes], size: int) -> Iterator[bytes]:
     """The file in blocks of at most ``size`` bytes (or one line, if longer), each ending at
     the end of a line."""
@@ -111,9 +101,12 @@ class _Block:
 
 
 class _Reader:
-    """One log's blocks, parsed and joined as they come."""
+    """One log's blocks, parsed and joined as they come (:meth:`read`, in any thread), and
+    their candidates matched in the log's order (:meth:`add`)."""
 
-    def __init__(self, header: Header, known: Known) -> None:
+    def __init__(
+        self, header: Header, known: Known, compiled: Compiled, path: Path, default: datetime
+    ) -> None:
         names = header.names
         self.fields = {n: _ZEEK_FIELDS[n] for n in names if n in _ZEEK_FIELDS}
         self.wanted = list(self.fields)
@@ -123,8 +116,16 @@ class _Reader:
             self.wanted += [n for n in ("id.orig_p", "id.resp_p") if n in names]
         self.schema = dict.fromkeys(names, pl.String)
         self.known = known
-        self.joined: set[tuple[Kind, str]] = set()
-        self.kept = Prefiltered(header)
+        self.header = header
+        self.compiled = compiled
+        self.default = default
+        self.count = 0  # lines so far, as the line reader counts them
+        self.comments: list[int] = []  # line numbers of ``#`` lines
+        self.tally = Tally()
+        ports = {str(port) for port in known.ports}
+        self.line = reader_for(LogFormat.ZEEK, path, ports)
+        for line in header.lines:
+            self.line(line)
 
     def read(self, block: bytes) -> _Block | None:
         """Pre-filter one block (in any thread: polars and numpy let go of the GIL); None
@@ -142,56 +143,73 @@ class _Reader:
             return None  # a blank line
         comment = first == 0x23
         records = np.flatnonzero(~comment)
-        frame = (
-            pl.scan_csv(
-                block,
-                separator="\t",
-                has_header=False,
-                comment_prefix="#",
-                quote_char=None,
-                schema=self.schema,
-                empty_string_is_null=False,
-            )
-            .select(self.wanted)
-            .collect()
-        )
-        if frame.height != len(records):
-            return None
+        if records.size and records[-1] - records[0] + 1 != records.size:
+            return None  # a comment between records (only the header and #close may be)
         joined: set[tuple[Kind, str]] = set()
-        separator = self.kept.header.separator
-        lines = [
-            block[starts[line] : ends[line] + 1].decode("utf-8", "replace")
-            for line in records[candidate_rows(frame, self.fields, separator, self.known, joined)]
-        ]
+        lines: list[str] = []
+        if records.size:
+            # Comments lead or trail the records: polars parses the records alone, without
+            # looking for comments (a third faster).
+            body = block[starts[records[0]] : ends[records[-1]] + 1]
+            frame = (
+                pl.scan_csv(
+                    body,
+                    separator="\t",
+                    has_header=False,
+                    quote_char=None,
+                    schema=self.schema,
+                    empty_string_is_null=False,
+                )
+                .select(self.wanted)
+                .collect()
+            )
+            del body
+            if frame.height != len(records):
+                return None
+            separator = self.header.separator
+            rows = candidate_rows(
+                frame,
+                self.fields,
+                separator,
+                self.known,
+                joined,
+                lists=separator.encode() in block,
+                brackets=b"<" in block or b">" in block,
+            )
+            lines = [
+                block[starts[line] : ends[line] + 1].decode("utf-8", "replace")
+                for line in records[rows]
+            ]
         return _Block(len(starts), np.flatnonzero(comment).tolist(), lines, joined)
 
     def add(self, found: _Block) -> None:
-        """Add one block's findings, in the log's order."""
-        self.kept.comments += [n + self.kept.count for n in found.comments]
-        self.kept.count += found.count
-        self.kept.lines += found.lines
-        self.joined |= found.joined
+        """Match one block's candidates, in the log's order, against an index of the
+        indicator values its own records joined (a record matches none other)."""
+        self.comments += [n + self.count for n in found.comments]
+        self.count += found.count
+        if not found.lines:
+            return
+        parts = joined_parts(self.known, found.joined)
+        index = self.compiled.index(parts)
+        windows = self.compiled.windows_of({index.parts[number].indicator for number in parts})
+        scan(found.lines, self.line, index, windows, self.default, into=self.tally)
 
-    def finish(self) -> Prefiltered | None:
-        """What was kept, if the only comments are the header and the lines after the
-        last record (``#close``)."""
-        kept = self.kept
-        head = len(kept.header.lines)
-        tail = [n for n in kept.comments if n >= head]
-        if tail and tail != list(range(kept.count - len(tail), kept.count)):
+    def finish(self) -> Tally | None:
+        """What matched, if the only comments are the header and the lines after the last
+        record (``#close``)."""
+        head = len(self.header.lines)
+        tail = [n for n in self.comments if n >= head]
+        if tail and tail != list(range(self.count - len(tail), self.count)):
             return None
-        if kept.comments[:head] != list(range(head)):
+        if self.comments[:head] != list(range(head)):
             return None
-        kept.parts = joined_parts(self.known, self.joined)
-        return kept
+        self.tally.lines = self.count
+        return self.tally
 
 
-def prefilter(
-    path: Path, compiled: Compiled, block_size: int = BLOCK, known: Known | None = None
-) -> Prefiltered | None:
-    """The candidate record lines of a Zeek TSV log and the parts they may match; None when
-    the pre-filter cannot read the log exactly as the line reader does. ``known`` is
-    ``compiled``'s values, when the caller keeps them for many logs."""
+def _matched(
+    path: Path, compiled: Compiled, default: datetime, block_size: int, known: Known | None
+) -> Tally | None:
     with path.open("rb") as raw:
         top = b""
         while (line := raw.readline()).startswith(b"#"):
@@ -200,12 +218,13 @@ def prefilter(
         if header is None:
             return None
         raw.seek(0)
-        reader = _Reader(header, known or Known(compiled))
-        # Two blocks at once: one is parsed while the other's values are joined.
-        with ThreadPoolExecutor(max_workers=2) as pool:
+        reader = _Reader(header, known or Known(compiled), compiled, path, default)
+        # Two blocks at once, parsed and joined while this thread matches the candidates
+        # of the block before them.
+        with ThreadPoolExecutor(max_workers=IN_FLIGHT) as pool:
             pending: deque[Future[_Block | None]] = deque()
             for block in _blocks(raw, block_size):
-                if len(pending) == 2 and not _took(reader, pending.popleft()):
+                if len(pending) == IN_FLIGHT and not _took(reader, pending.popleft()):
                     return None
                 pending.append(pool.submit(reader.read, block))
                 del block
@@ -234,16 +253,9 @@ def fast_scan(
     bytes; None when the log is not one it reads exactly (the caller then reads it line by
     line). ``known`` is ``compiled``'s values, when the caller keeps them for many logs."""
     try:
-        kept = prefilter(path, compiled, block_size, known)
+        tally = _matched(path, compiled, default, block_size, known)
     except (OSError, ValueError, pl.exceptions.PolarsError):
         return None  # unreadable, or a ragged or broken line: the line reader says what
-    if kept is None:
-        return None
-    index = compiled.index(kept.parts)
-    keys = {index.parts[number].indicator for number in kept.parts}
-    compiled.load(keys)
-    windows = {key: compiled.indicator(key).window for key in keys}
-    read = reader_for(LogFormat.ZEEK, path)
-    tally = scan(iter(kept.header.lines + kept.lines), read, index, windows, default)
-    tally.lines = kept.count
+    if tally is not None:
+        compiled.load(tally.found)  # the matched indicators' names, read at once
     return tally

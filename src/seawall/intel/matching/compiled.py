@@ -173,13 +173,20 @@ class Compiled:
         """Every indicator's validity window, by key."""
         return list(self.indicators.select("valid_from", "valid_until").iter_rows())
 
+    def windows_of(self, keys: Iterable[int]) -> dict[int, Window]:
+        """The validity windows of the indicators under ``keys``."""
+        wanted = sorted(set(keys))
+        taken = pl.Series(wanted, dtype=pl.UInt32)
+        rows = self.indicators.select(pl.col("valid_from", "valid_until").gather(taken)).iter_rows()
+        return dict(zip(wanted, rows, strict=True))
+
     def index(self, numbers: Iterable[int] | None = None) -> Index:
         """An index of every part, or of the parts numbered ``numbers`` only (a part that no
         record can match may be left out: its alternative is then never complete)."""
         table = self.parts.with_row_index("part")
-        if numbers is not None:
-            wanted = pl.Series("part", sorted(set(numbers)), dtype=pl.UInt32)
-            table = table.filter(pl.col("part").is_in(wanted.implode()))
+        if numbers is not None:  # rows, taken by number: no pass over every part
+            taken = pl.Series(sorted(set(numbers)), dtype=pl.UInt32)
+            table = table.select(pl.all().gather(taken))
         entries: list[tuple[Observable, int]] = []
         parts: dict[int, Part] = {}
         for part, indicator, term, size, kind, value in table.iter_rows():

@@ -45,6 +45,9 @@ class Known:
             by_prefix.setdefault(network.prefixlen, []).append(int(network.network_address))
         for prefix, numbers in by_prefix.items():
             self.ranges[prefix] = pl.Series(numbers, dtype=pl.UInt32).unique()
+        # How many labels the domains have: a name is looked up only at those lengths.
+        dots = self.by_kind[Kind.DOMAIN].str.count_matches(".", literal=True)
+        self.labels = frozenset(int(n) + 1 for n in dots.unique().to_list())
         # Endpoint values by port: a record with such a port on a side is a candidate.
         self.ports: dict[int, list[str]] = {}
         for value in self.by_kind[Kind.ENDPOINT].to_list():
@@ -59,17 +62,30 @@ def _in(values: pl.Expr, found: pl.Series) -> pl.Expr:
     return values.is_in(found.implode())
 
 
-def _parents(names: pl.Series, domains: pl.Series) -> tuple[pl.Series, set[str]]:
-    """Which names are a domain or under one, and the domains they are under."""
-    hit = pl.Series([False] * names.len())
+def _parents(
+    names: pl.Series, domains: pl.Series, labels: frozenset[int]
+) -> tuple[pl.Series, set[str]]:
+    """Which names are a domain or under one, and the domains they are under.
+
+    A name and its parents are looked up only where they have as many labels as some
+    domain (``labels``): a name of four labels against domains of three is looked up once,
+    as its parent."""
+    hit = pl.repeat(False, names.len(), dtype=pl.Boolean, eager=True)
     joined: set[str] = set()
+    # Level n (n labels taken off the front) is worth a lookup if some name then has as
+    # many labels as some domain.
+    dots = names.str.count_matches(".", literal=True).unique().drop_nulls().to_list()
+    levels = {d + 1 - n for d in dots for n in labels if d + 1 >= n}
     current = names
-    while current.null_count() < current.len():
+    for level in range(max(levels, default=-1) + 1):
+        if level:
+            current = current.str.splitn(".", 2).struct.field("field_1")
+        if level not in levels:
+            continue
         found = current.is_in(domains.implode()).fill_null(False)
         if found.any():
             hit = hit | found
             joined.update(current.filter(found).to_list())
-        current = current.str.splitn(".", 2).struct.field("field_1")
     return hit, joined
 
 
@@ -83,10 +99,15 @@ def _ipv4_numbers(values: pl.Series) -> pl.Series:
     return pl.select(number.alias("n")).to_series()
 
 
+def _not_ascii(values: pl.Series) -> pl.Series:
+    """Where the values are not ASCII (a character of more than one byte)."""
+    return (values.str.len_bytes() != values.str.len_chars()).arg_true()
+
+
 def _lower(values: pl.Series) -> pl.Series:
     """``str.lower`` of each value: polars for ASCII, Python for the rest (they differ)."""
     lowered = values.str.to_lowercase()
-    other = values.str.contains(r"^[\x00-\x7f]*$").not_().arg_true()
+    other = _not_ascii(values)
     if other.len():
         python = pl.Series([v.lower() for v in values.gather(other).to_list()], dtype=pl.String)
         lowered = lowered.scatter(other, python)
@@ -116,7 +137,7 @@ def _names(values: pl.Series) -> pl.Series:
     """Each name as the matcher looks it up: ASCII in lower case without a final dot, any
     other in punycode (null where IDNA refuses it)."""
     names = values.str.to_lowercase().str.strip_chars_end(".")
-    other = values.str.contains(r"^[\x00-\x7f]*$").not_().arg_true()
+    other = _not_ascii(values)
     if other.len():
         idn = pl.Series([domain(v) for v in values.gather(other).to_list()], dtype=pl.String)
         names = names.scatter(other, idn)
@@ -130,7 +151,7 @@ def _matching_kind(
     if not known.len() or not values.len():
         return pl.Series([False] * values.len(), dtype=pl.Boolean)
     if kind is Kind.DOMAIN:
-        hit, domains = _parents(_names(values), known)
+        hit, domains = _parents(_names(values), known, sets.labels)
         joined.update((Kind.DOMAIN, d) for d in domains)
         return hit
     if kind is Kind.IP:
@@ -213,9 +234,14 @@ def candidate_rows(
     separator: str,
     sets: Known,
     joined: set[tuple[Kind, str]],
+    *,
+    lists: bool = True,
+    brackets: bool = True,
 ) -> pl.Series:
     """The rows of a frame of Zeek columns (``fields``: column -> kind, None for a name or
-    an address) holding a value that joins an indicator's."""
+    an address) holding a value that joins an indicator's. ``lists`` False says that no
+    cell holds ``separator`` (no set or vector has two items), ``brackets`` False that none
+    holds ``<`` or ``>``: the cells are then not searched for them."""
     rows: list[pl.Series] = []
     for name, kind in fields.items():
         if name not in frame.columns:
@@ -224,13 +250,14 @@ def candidate_rows(
         cells = frame[name].unique()
         cells = cells.filter(~cells.is_in(pl.Series(["-", "(empty)", ""]).implode()))
         items = pl.DataFrame({"cell": cells})
-        several = cells.str.contains(separator, literal=True).any()  # a set or vector column
+        # a set or vector column
+        several = lists and cells.str.contains(separator, literal=True).any()
         if several:
             items = items.with_columns(pl.col("cell").str.split(separator).alias("item"))
             items = items.explode("item")
         else:
             items = items.with_columns(pl.col("cell").alias("item"))
-        if cells.str.contains("[<>]").any():  # e-mail addresses written <like@this>
+        if brackets and cells.str.contains("[<>]").any():  # e-mail addresses <like@this>
             items = items.with_columns(pl.col("item").str.strip_chars("<>"))
         kept = matching(items["item"].unique() if several else items["item"], kind, sets, joined)
         if kept.len():

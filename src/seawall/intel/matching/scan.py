@@ -115,9 +115,12 @@ def scan(
     windows: Windows,
     default: datetime,
     every: Callable[[], None] | None = None,
+    into: Tally | None = None,
 ) -> Tally:
-    """Match every line; ``every`` is called each 16,384 lines (for progress)."""
-    tally = Tally()
+    """Match every line; ``every`` is called each 16,384 lines (for progress). The matches
+    are added to ``into`` when given (the lines are the log's in order, after those it
+    holds), else to a new tally."""
+    tally = Tally() if into is None else into
     lookup = index.matcher.lookup
     count = 0
     for line in lines:
@@ -132,7 +135,7 @@ def scan(
         proven = index.proven(matches) if matches else None
         if proven:
             tally.record(proven, windows, parse_time(when, default), source)
-    tally.lines = count
+    tally.lines += count
     return tally
 
 
