@@ -209,6 +209,12 @@ def test_an_idn_indicator_matches_the_punycode_a_log_carries_and_back() -> None:
     assert terms("[url:value = 'http://Bücher.example/pay']") == (
         (Observable(Kind.URL, "http://xn--bcher-kva.example/pay"),),
     )
+    assert terms("[email-addr:value = 'Boss@Bücher.example']") == (
+        (Observable(Kind.EMAIL, "boss@xn--bcher-kva.example"),),
+    )
+    matcher = Matcher.of([(Observable(Kind.EMAIL, "boss@xn--bcher-kva.example"), 0)])
+    assert [m.key for m in matcher.lookup(Kind.EMAIL, "BOSS@bücher.example")] == [0]
+    assert matcher.lookup(Kind.EMAIL, "boss@b\uff55cher.example") == []
 
 
 @pytest.mark.parametrize(
@@ -262,6 +268,9 @@ NAME_CELLS = st.sampled_from(
         "-",
     ]
 )
+MAIL_CELLS = st.sampled_from(
+    ["<Boss@Bücher.example>", "boss@xn--bcher-kva.example", "boss@b\uff55cher.example", "-"]
+)
 INDICATORS = st.lists(
     st.sampled_from(
         [
@@ -270,6 +279,7 @@ INDICATORS = st.lists(
             "network-traffic:dst_port = 80]",
             "[network-traffic:dst_ref.value = '2001:db8::7' AND network-traffic:dst_port = 443]",
             "[domain-name:value = 'bücher.example']",
+            "[email-addr:value = 'BOSS@xn--bcher-kva.example']",
             "[domain-name:value = 'xn--bcher-kva.example' AND "
             "domain-name:resolves_to_refs[*].value = '198.51.100.9']",
         ]
@@ -280,11 +290,15 @@ INDICATORS = st.lists(
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.tuples(HOSTS, PORTS, HOSTS, PORTS, NAME_CELLS, HOSTS), max_size=20), INDICATORS)
+@given(
+    st.lists(st.tuples(HOSTS, PORTS, HOSTS, PORTS, NAME_CELLS, HOSTS, MAIL_CELLS), max_size=20),
+    INDICATORS,
+)
 def test_the_fast_path_finds_the_same_pairs_and_names(
     records: list[tuple[str, ...]], patterns: list[str]
 ) -> None:
     fields = ["ts", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "query", "answers"]
+    fields.append("mailfrom")
     text = "#separator \\x09\n#set_separator\t,\n#fields\t" + "\t".join(fields) + "\n"
     text += "".join(f"{n}.0\t" + "\t".join(r) + "\n" for n, r in enumerate(records))
     compiled = Compiled.of(

@@ -144,6 +144,17 @@ def _names(values: pl.Series) -> pl.Series:
     return names
 
 
+def _emails(values: pl.Series) -> pl.Series:
+    """Each e-mail address as the matcher looks it up: ASCII in lower case, any other with
+    its domain in punycode (null where IDNA refuses it)."""
+    lowered = values.str.to_lowercase()
+    other = values.str.contains(r"^[\x00-\x7f]*$").not_().arg_true()
+    if other.len():
+        exact = [normalise(Kind.EMAIL, v) for v in values.gather(other).to_list()]
+        lowered = lowered.scatter(other, pl.Series(exact, dtype=pl.String))
+    return lowered
+
+
 def _matching_kind(
     values: pl.Series, kind: Kind, sets: Known, joined: set[tuple[Kind, str]]
 ) -> pl.Series:
@@ -170,7 +181,10 @@ def _matching_kind(
                     for number in network.filter(inside).unique().to_list():
                         joined.add((Kind.IP, f"{ipaddress.IPv4Address(number)}/{prefix}"))
         return hit
-    shown = _lower(values) if kind in _LOWERED else values
+    if kind is Kind.EMAIL:
+        shown = _emails(values)
+    else:
+        shown = _lower(values) if kind in _LOWERED else values
     hit = shown.is_in(known.implode())
     joined.update((kind, v) for v in shown.filter(hit).to_list())
     return hit

@@ -113,7 +113,7 @@ class Matcher:
             return found + self._parents(host)
         if kind is Kind.ENDPOINT:
             return self._endpoint(value)
-        if kind is Kind.URL:
+        if kind is Kind.URL or (kind is Kind.EMAIL and not value.isascii()):
             shown = normalise(kind, value)
         else:  # a file's name is compared as written, other values without case
             shown = value if kind is Kind.FILE_NAME else value.lower()

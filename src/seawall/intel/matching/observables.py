@@ -134,7 +134,12 @@ def normalise(kind: Kind, value: str) -> str | None:
         lowered = text.lower()
         return lowered if lowered and all(c in "0123456789abcdef" for c in lowered) else None
     if kind is Kind.EMAIL:
-        return text.lower() or None
+        lowered = text.lower()
+        local, at, host = lowered.rpartition("@")
+        if lowered.isascii() or not at:
+            return lowered or None
+        named = domain(host)  # an IDN after the "@", in punycode as for any name
+        return f"{local}@{named}" if named else None
     if kind is Kind.FILE_NAME:
         return value or None  # a file's name is compared as it is written
     if kind is Kind.ENDPOINT:
