@@ -423,7 +423,7 @@ def test_prune_repacks_within_max_unused_and_says_what_it_did(
     assert sw(home, "embassy", "backup", "--repo", "gov-records", str(records)).code == 0
     would = sw(home, "embassy", "forget", "--repo", "gov-records", "--keep-last", "1", "--dry-run")
     assert would.code == 0, would.err
-    assert "Would keep 1 snapshots and remove 1" in would.err
+    assert "Would keep 1 snapshot and remove 1" in would.err
     forgot = sw(home, "embassy", "forget", "--repo", "gov-records", "--keep-last", "1")
     assert forgot.code == 0, forgot.err
     assert "removed 1" in forgot.err  # the dry run removed nothing
@@ -749,7 +749,7 @@ def test_prune_deletes_and_counts_what_an_interrupted_run_left(
     kinds = sorted((p["kind"], p["severity"]) for p in body["problems"])
     assert kinds == [("pack-orphan", "warning"), ("temp-stale", "warning")]
     plan = sw(home, "embassy", "prune", "--repo", "gov-records", "--dry-run")
-    assert "1 orphan shares (7,000 bytes) and 1 temporary files (3,000 bytes)" in plan.err
+    assert "1 orphan share (7,000 bytes) and 1 temporary file (3,000 bytes)" in plan.err
     assert "free 10,000 bytes on the sites" in plan.err
     done = sw(home, "embassy", "prune", "--repo", "gov-records", "--json").json()
     assert isinstance(done, dict)

@@ -8,6 +8,7 @@ import click
 
 from seawall.assess import content, frameworks, indices
 from seawall.assess.report import export
+from seawall.catalogs import counted
 from seawall.cli.assess import framework_option, unit
 from seawall.cli.context import CliState, pass_state
 from seawall.cli.output import (
@@ -79,7 +80,7 @@ def frameworks_import(state: CliState, pack: Path, as_json: bool) -> None:
     emit_or_say(
         as_json,
         {"id": imported.id, "name": imported.name, "factors": len(imported.factors())},
-        f"Imported {imported.id} ({imported.name}): {len(imported.factors())} factors",
+        f"Imported {imported.id} ({imported.name}): {counted(len(imported.factors()), 'factor')}",
     )
 
 
@@ -215,7 +216,9 @@ def index_import(
     text = read_text_input(file)
     with unit(state) as ctx:
         rows = indices.import_edition(ctx, text, file.name, framework_id, edition, year, source)
-    emit_or_say(as_json, export.index_records(rows), f"Imported {edition}: {len(rows)} rows")
+    emit_or_say(
+        as_json, export.index_records(rows), f"Imported {edition}: {counted(len(rows), 'row')}"
+    )
 
 
 COMMANDS = (frameworks_group, content_group, index_group)

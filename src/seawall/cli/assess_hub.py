@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from seawall.assess import entry, publication
+from seawall.catalogs import counted
 from seawall.cli.assess import unit
 from seawall.cli.assess_rounds import round_group
 from seawall.cli.context import CliState, pass_state
@@ -184,7 +185,8 @@ def _said_entered(entered: list[entry.Entered], as_json: bool) -> None:
     for e in entered:
         done = "entered" if e.outcome == "stored" else "entered again, replacing the last entry,"
         say(
-            f"Round {e.round_id} of {e.nation} {e.year} ({e.framework_id}, {e.rows} factors): "
+            f"Round {e.round_id} of {e.nation} {e.year} ({e.framework_id}, "
+            f"{counted(e.rows, 'factor')}): "
             f"{done} for {', '.join(e.groups)}"
         )
 

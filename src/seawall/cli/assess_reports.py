@@ -12,7 +12,7 @@ from seawall.assess import benchmark, indices, rounds
 from seawall.assess.errors import RoundNotFound
 from seawall.assess.frameworks import get_framework
 from seawall.assess.report import export
-from seawall.catalogs import LANGUAGES
+from seawall.catalogs import LANGUAGES, counted
 from seawall.cli.assess import framework_option, unit
 from seawall.cli.context import CliState, pass_state
 from seawall.cli.output import (
@@ -46,7 +46,7 @@ def _write(out: str, data: str | bytes) -> None:
         return
     path = Path(out)
     write_file(path, data if isinstance(data, bytes) else data.encode())
-    say(f"Wrote {path} ({path.stat().st_size:,} bytes)")
+    say(f"Wrote {path} ({counted(path.stat().st_size, 'byte', grouped=True)})")
 
 
 @click.command("region")
@@ -73,7 +73,8 @@ def region(
     latest = benchmark.latest_rows(view.panel)
     dims = sorted({d for r in latest.values() for d in r.dimensions})
     emit_table(
-        f"{view.group} · latest consented rounds ({len(latest)} of {len(view.members)} members)",
+        f"{view.group} · latest consented rounds ({len(latest)} of "
+        f"{counted(len(view.members), 'member')})",
         ["Nation", "Year", *dims],
         [
             (n, r.year, *[f"{r.dimensions[d]:.2f}" if d in r.dimensions else "" for d in dims])
@@ -98,7 +99,10 @@ def region(
         [(d.rank, d.dimension, d.name, f"{d.mean:.2f}") for d in view.dimension_ranking],
     )
     for r in view.incomplete:
-        emit_line(f"Left out: {r.nation} {r.year} agrees {len(r.factors)} factors, not every one")
+        emit_line(
+            f"Left out: {r.nation} {r.year} agrees {counted(len(r.factors), 'factor')}, not every "
+            f"one"
+        )
     for w in view.withdrawn:
         emit_line(f"Withdrawn: {w.nation} {w.year} on {w.at[:10]} by {w.by}: {w.reason}")
 

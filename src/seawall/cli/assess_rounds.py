@@ -9,6 +9,7 @@ import click
 
 from seawall.assess import consents, participants, publication, rounds, suggestions
 from seawall.assess.frameworks import DEFAULT_FRAMEWORK, get_framework
+from seawall.catalogs import counted
 from seawall.cli.assess import unit
 from seawall.cli.context import CliState, pass_state
 from seawall.cli.output import emit_json, emit_table, fmt_time, json_option, say
@@ -155,7 +156,8 @@ def round_show(state: CliState, ref: str, as_json: bool) -> None:
         return
     say(
         f"{nation_name(row.nation)} · {row.framework_id} · {row.year} · {_status(row)}"
-        f" · {record['agreed']}/{len(view)} factors agreed · {record['disagreements']} flagged"
+        f" · {record['agreed']}/{counted(len(view), 'factor')} agreed · {record['disagreements']} "
+        f"flagged"
     )
     emit_table(
         "Ratings by stakeholder group",

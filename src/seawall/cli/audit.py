@@ -6,6 +6,7 @@ from datetime import datetime
 
 import click
 
+from seawall.catalogs import counted
 from seawall.cli.context import CliState, pass_state
 from seawall.cli.listing import emit_page, paging_options
 from seawall.cli.output import emit_json, emit_or_table, emit_table, fmt_time, json_option, say
@@ -75,8 +76,12 @@ def verify(state: CliState, witnesses: bool, timeout: float, as_json: bool) -> N
         )
     if not as_json:
         agreeing = sum(c.verdict == witness_check.AGREES for c in checks)
-        witnessed = f"; {agreeing} of {len(checks)} witnesses agree" if witnesses else ""
-        say(f"Audit log intact: {result.checked} entries verified{witnessed}")
+        witnessed = (
+            f"; {agreeing} of {counted(len(checks), 'witness', 'witnesses')} agree"
+            if witnesses
+            else ""
+        )
+        say(f"Audit log intact: {counted(result.checked, 'entry', 'entries')} verified{witnessed}")
 
 
 @group.command("witnessed")

@@ -21,6 +21,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from seawall.catalogs import counted
 from seawall.cli.context import CliState, pass_state
 from seawall.cli.intel_attack import attack
 from seawall.cli.intel_exports import export_for_sensors
@@ -178,7 +179,7 @@ def _print_report(report: ImportReport) -> None:
     _line(
         f"{report.collection}: {len(report.added)} added, {len(report.duplicates)} already "
         f"there, {len(report.flagged)} flagged, {len(report.suppressed)} suppressed, "
-        f"{len(report.rejected)} rejected ({report.format}, {report.total} items)"
+        f"{len(report.rejected)} rejected ({report.format}, {counted(report.total, 'item')})"
     )
     for ref in report.rejected:
         where = "" if ref.message.startswith(ref.id) else f"{ref.id}: "
@@ -372,7 +373,8 @@ def _print_match(report: MatchReport, shown: int) -> None:
         f"{len(report.hits):,} matched"
         + (f", {report.not_matchable:,} not matchable from logs" if report.not_matchable else "")
         + (
-            f", {report.outside_validity:,} matches outside an indicator's validity ignored"
+            f", {counted(report.outside_validity, 'match', 'matches', grouped=True)} outside an "
+            f"indicator's validity ignored"
             if report.outside_validity
             else ""
         )
@@ -398,7 +400,7 @@ def _print_match(report: MatchReport, shown: int) -> None:
             _line(f"... and {len(ranked) - shown:,} more (--show to see them, --json for all)")
     if report.collection:
         _line(
-            f"{report.collection}: {len(report.recorded)} sightings recorded, "
+            f"{report.collection}: {counted(len(report.recorded), 'sighting')} recorded, "
             f"{len(report.already_recorded)} recorded before"
         )
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from seawall.catalogs import counted
 from seawall.cli.context import CliState, pass_state
 from seawall.cli.output import emit_json, emit_table, err_console, json_option
 from seawall.errors import InvalidInput
@@ -50,7 +51,7 @@ def import_bundle(state: CliState, file: Path, alias: str, as_json: bool) -> Non
         err_console.print(
             f"{report.collection}: {len(report.added)} added, {report.unchanged} unchanged, "
             f"{len(report.rejected)} rejected ({', '.join(report.domains) or 'ATT&CK'}, "
-            f"{report.total} objects)",
+            f"{counted(report.total, 'object')})",
             highlight=False,
             soft_wrap=True,
         )
@@ -78,7 +79,7 @@ def heatmap(state: CliState, nation: str | None, domain: str | None, as_json: bo
         emit_json(found.as_json())
         return
     who = found.nation or "region"
-    title = f"{found.matrix or found.domain}: {who} ({found.linked} techniques linked)"
+    title = f"{found.matrix or found.domain}: {who} ({counted(found.linked, 'technique')} linked)"
     rows = [
         (column.name, cell.attack_id, cell.name, str(cell.objects), str(cell.sightings))
         for column in found.columns

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import click
 
+from seawall.catalogs import counted
 from seawall.cli.context import CliState, pass_state
 from seawall.cli.output import emit_json, emit_or_table, emit_table, fmt_time, json_option, say
 from seawall.core.paging import PageRequest, parse_limit
@@ -162,7 +163,7 @@ def case_list(
         ),
     )
     more = f"; next page: --cursor {page.next}" if page.next else ""
-    say(f"{len(found)} of {page.total} cases{more}")
+    say(f"{len(found)} of {counted(page.total, 'case')}{more}")
 
 
 @case.command("show")
@@ -200,7 +201,7 @@ def case_link(
     if text is None:
         with state.operator_unit() as ctx:
             found = casework.link_objects(ctx, case_ref, list(object_ids), why)
-        _show(found, as_json, f"Linked {len(object_ids)} objects")
+        _show(found, as_json, f"Linked {counted(len(object_ids), 'object')}")
         return
     try:
         with state.operator_unit() as ctx:

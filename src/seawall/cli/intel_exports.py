@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from seawall.catalogs import counted
 from seawall.cli.context import CliState
 from seawall.cli.output import say, writable, write_file, write_files
 from seawall.errors import InvalidInput
@@ -56,6 +57,6 @@ def export_for_sensors(
     else:
         click.echo("".join(made.files.values()), nl=False)
     say(
-        f"{made.indicators} indicators in force at or under {made.max_tlp.label}; "
+        f"{counted(made.indicators, 'indicator')} in force at or under {made.max_tlp.label}; "
         f"{made.left_out} left out (above that level, or not fit for a sensor)"
     )

@@ -13,6 +13,7 @@ from typing import Any
 
 from rich.text import Text
 
+from seawall.catalogs import counted
 from seawall.cli.output import err_console, fmt_time
 from seawall.core.node import Node
 from seawall.errors import InvalidInput
@@ -52,7 +53,8 @@ def _shown(as_json: bool) -> Any:
             hosts = ", ".join(hits.sources) or "-"
             print(
                 f"{fmt_time(hits.last_seen)}  {', '.join(hits.values)}  "
-                f"{hits.count:,} records  hosts: {hosts}  {hits.indicator.tlp.label}  "
+                f"{counted(hits.count, 'record', grouped=True)}  hosts: {hosts}  "
+                f"{hits.indicator.tlp.label}  "
                 f"{hits.indicator.name}"
                 + (f"  (recorded in {report.collection})" if report.collection else ""),
                 flush=True,
@@ -89,9 +91,10 @@ def follow_logs(
     live = LiveMatch(loaded, name, fmt, path, validity, tail.header)
     with _stopped_by_signals() as stop:
         _say(
-            f"Following {name} against {len(loaded):,} indicators "
-            f"(batches of {how.batching.records:,} lines or {how.batching.seconds:g} s); "
+            f"Following {name} against {counted(len(loaded), 'indicator', grouped=True)} "
+            f"(batches of {counted(how.batching.records, 'line', grouped=True)} or "
+            f"{how.batching.seconds:g} s); "
             "Ctrl-C or SIGTERM to stop"
         )
         lines = follow_and_match(node, who, tail, live, stop, how, _shown(as_json))
-    _say(f"Read {lines:,} lines from {name}")
+    _say(f"Read {counted(lines, 'line', grouped=True)} from {name}")

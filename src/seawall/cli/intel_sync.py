@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn
 
+from seawall.catalogs import counted
 from seawall.cli.context import CliState, pass_state
 from seawall.cli.output import (
     emit_json,
@@ -262,7 +263,7 @@ def bundle_export(
         as_json,
         summary,
         f"Wrote {out} for {made.recipient_partner or made.recipient_nation}: "
-        f"{made.objects} objects, {made.withheld} withheld by TLP",
+        f"{counted(made.objects, 'object')}, {made.withheld} withheld by TLP",
     )
 
 

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import click
 
+from seawall.catalogs import counted
 from seawall.cli.context import CliState, pass_state
 from seawall.cli.output import emit_json, emit_or_say, emit_or_table, json_option, say
 from seawall.coop import laws
@@ -70,7 +71,7 @@ def write_out(data: bytes, output: Path | None) -> None:
         sys.stdout.flush()
         return
     output.write_bytes(data)
-    say(f"wrote {output} ({len(data)} bytes)")
+    say(f"wrote {output} ({counted(len(data), 'byte')})")
 
 
 @click.group("law")

@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from seawall.catalogs import counted
 from seawall.cli.context import CliState, pass_state
 from seawall.cli.output import emit_json, emit_or_say, emit_or_table, json_option, read_input, say
 from seawall.coop import exchange, programmes
@@ -70,7 +71,7 @@ def write_out(text: str, output: Path | None) -> None:
         sys.stdout.flush()
         return
     output.write_text(text, encoding="utf-8")
-    say(f"wrote {output} ({len(text.encode())} bytes)")
+    say(f"wrote {output} ({counted(len(text.encode()), 'byte')})")
 
 
 @click.group("programme")

@@ -19,6 +19,7 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
+from seawall.catalogs import counted
 from seawall.cli.context import CliState
 from seawall.cli.output import ask_secret, err_console, read_text_input
 from seawall.embassy import service
@@ -58,7 +59,7 @@ def progress_bar(enabled: bool) -> Iterator[Callable[[EngineProgress], None]]:
         BarColumn(),
         DownloadColumn(),
         TransferSpeedColumn(),
-        TextColumn("{task.fields[files]} files"),
+        TextColumn("{task.fields[files]}"),  # "1 file", "2 files"
         TimeRemainingColumn(),
     )
     with Progress(*columns, console=err_console, transient=True) as bar:
@@ -66,8 +67,11 @@ def progress_bar(enabled: bool) -> Iterator[Callable[[EngineProgress], None]]:
 
         def update(p: EngineProgress) -> None:
             if p.phase not in tasks:
-                tasks[p.phase] = bar.add_task(p.phase, total=p.total_bytes, files=0)
-            bar.update(tasks[p.phase], completed=p.bytes, total=p.total_bytes, files=p.files)
+                tasks[p.phase] = bar.add_task(
+                    p.phase, total=p.total_bytes, files=counted(0, "file")
+                )
+            files = counted(p.files, "file")
+            bar.update(tasks[p.phase], completed=p.bytes, total=p.total_bytes, files=files)
 
         yield update
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from seawall.catalogs import counted
 from seawall.cli.context import CliState, pass_state
 from seawall.cli.embassy.access import access_to, repo_option
 from seawall.cli.output import emit_json, emit_table, json_option, say
@@ -17,7 +18,7 @@ def _note(site: SiteAudit) -> str:
     if not site.auditable:
         return "not auditable without download: use check --read-data"
     if site.no_challenge_left:
-        return f"{site.no_challenge_left} shares without a challenge left"
+        return f"{counted(site.no_challenge_left, 'share')} without a challenge left"
     return ""
 
 

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import click
 
+from seawall.catalogs import counted
 from seawall.cli.context import CliState, pass_state
 from seawall.cli.embassy.access import access_to, ask_passphrase, progress_bar
 from seawall.cli.embassy.limits import limit_options, limited
@@ -71,8 +72,12 @@ def copy(
         )
         return
     for c in report.copied:
-        say(f"Snapshot {c.source[:8]} copied as {c.snapshot[:8]}: {c.bytes:,} bytes")
+        say(
+            f"Snapshot {c.source[:8]} copied as {c.snapshot[:8]}: "
+            f"{counted(c.bytes, 'byte', grouped=True)}"
+        )
     say(
-        f"{len(report.copied)} snapshots copied, {len(report.skipped)} held already; "
-        f"{report.new_bytes:,} new bytes, {report.stored_bytes:,} bytes stored"
+        f"{counted(len(report.copied), 'snapshot')} copied, {len(report.skipped)} held already; "
+        f"{counted(report.new_bytes, 'new byte', grouped=True)}, "
+        f"{counted(report.stored_bytes, 'byte', grouped=True)} stored"
     )

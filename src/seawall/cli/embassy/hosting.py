@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from seawall.catalogs import counted
 from seawall.cli.context import CliState, pass_state
 from seawall.cli.embassy.access import access_to, repo_option
 from seawall.cli.output import (
@@ -208,7 +209,7 @@ def host_sweep(state: CliState, as_json: bool) -> None:
     blobs = HostedBlobs(hosted_root(state.settings()))
     with state.operator_unit() as ctx:
         purged = objects.sweep(ctx, blobs)
-    emit_or_say(as_json, purged, f"Purged {sum(purged.values())} versions")
+    emit_or_say(as_json, purged, f"Purged {counted(sum(purged.values()), 'version')}")
 
 
 @host.command("release")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from seawall.catalogs import counted
 from seawall.cli.context import CliState, pass_state
 from seawall.cli.embassy.access import (
     NEW_PASSPHRASE_ENV,
@@ -175,9 +176,15 @@ def key_split(
             threshold=threshold,
         )
     if out_dir:
-        say(f"Wrote {custodians} custodian shares to {out_dir}; any {threshold} recover access")
+        say(
+            f"Wrote {counted(custodians, 'custodian share')} to {out_dir}; any {threshold} recover "
+            f"access"
+        )
     elif not as_json:
-        say(f"Give one line to each of {custodians} custodians; any {threshold} recover access")
+        say(
+            f"Give one line to each of {counted(custodians, 'custodian')}; any {threshold} recover "
+            f"access"
+        )
 
 
 @key.command("recover")
@@ -200,6 +207,6 @@ def key_recover(
         assert change.adds is not None
         o.change_keys("key.recovered", change, shares=len(shares), new_slot=change.adds.id)
     say(
-        f"Access recovered with {len(shares)} custodian shares; "
+        f"Access recovered with {counted(len(shares), 'custodian share')}; "
         f"new passphrase slot {change.adds.id}"
     )

@@ -116,17 +116,19 @@ def repair(
         if report.rebuilt is not None:
             done = report.rebuilt
             say(
-                f"Indexed {done.packs_indexed} packs ({done.packs_read} read from their "
-                f"trailers), retired {len(done.retired)} index files "
+                f"Indexed {counted(done.packs_indexed, 'pack')} ({done.packs_read} read from their "
+                f"trailers), retired {counted(len(done.retired), 'index file')} "
                 f"({len(done.damaged)} damaged)"
                 + (
-                    f"; {len(done.unreadable)} packs with fewer than k good shares left out"
+                    f"; {counted(len(done.unreadable), 'pack')} with fewer than k good shares left "
+                    f"out"
                     if done.unreadable
                     else ""
                 )
             )
         say(
-            f"Rebuilt {report.shares_rebuilt} shares, copied {report.objects_copied} objects, "
+            f"Rebuilt {counted(report.shares_rebuilt, 'share')}, copied "
+            f"{counted(report.objects_copied, 'object')}, "
             f"cleared {report.snapshots_cleared} degraded snapshots"
         )
 
@@ -157,21 +159,26 @@ def prune(
 
 
 def _pruned_line(report: PruneReport) -> str:
+    orphans = counted(report.orphans_deleted, "orphan share")
+    temporary = counted(report.temp_files_deleted, "temporary file")
     leftovers = (
-        f"{report.orphans_deleted} orphan shares ({report.orphan_bytes:,} bytes) and "
-        f"{report.temp_files_deleted} temporary files ({report.temp_bytes:,} bytes)"
+        f"{orphans} ({counted(report.orphan_bytes, 'byte', grouped=True)}) and "
+        f"{temporary} ({counted(report.temp_bytes, 'byte', grouped=True)})"
     )
+    unused, freed = (
+        counted(report.packs_deleted, "unused pack"),
+        counted(report.bytes_freed, "byte", grouped=True),
+    )
+    kept = counted(report.unused_bytes_kept, "unused byte", grouped=True)
     if report.dry_run:
         return (
-            f"Would delete {report.packs_deleted} unused packs, {leftovers}, repack "
-            f"{report.packs_repacked} into {report.packs_written}, and free "
-            f"{report.bytes_freed:,} bytes on the sites; {report.unused_bytes_kept:,} unused "
-            "bytes would stay (dry run: nothing changed)"
+            f"Would delete {unused}, {leftovers}, repack {report.packs_repacked} into "
+            f"{report.packs_written}, and free {freed} on the sites; {kept} would stay "
+            "(dry run: nothing changed)"
         )
     return (
-        f"Pruned {report.packs_deleted} unused packs and {leftovers}, repacked "
-        f"{report.packs_repacked} into {report.packs_written}, freed {report.bytes_freed:,} "
-        f"bytes on the sites; {report.unused_bytes_kept:,} unused bytes left in place"
+        f"Pruned {unused} and {leftovers}, repacked {report.packs_repacked} into "
+        f"{report.packs_written}, freed {freed} on the sites; {kept} left in place"
     )
 
 
@@ -327,12 +334,12 @@ def forget(
         _say_group(group, times)
     if dry_run:
         say(
-            f"Would keep {len(report.kept)} snapshots and remove {len(report.removed)}: "
+            f"Would keep {counted(len(report.kept), 'snapshot')} and remove {len(report.removed)}: "
             + (", ".join(r[:8] for r in report.removed) or "none")
             + " (dry run: nothing changed)"
         )
     else:
-        say(f"Kept {len(report.kept)} snapshots, removed {len(report.removed)}")
+        say(f"Kept {counted(len(report.kept), 'snapshot')}, removed {len(report.removed)}")
         if report.pruned:
             say(_pruned_line(report.pruned))
 

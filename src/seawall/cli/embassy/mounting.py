@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from seawall.catalogs import counted
 from seawall.cli.context import CliState, pass_state
 from seawall.cli.embassy.access import access_to, repo_option
 from seawall.cli.output import say
@@ -33,4 +34,7 @@ def mount(state: CliState, mountpoint: Path, repo_ref: str) -> None:
     from seawall.embassy.service.mounting import mount as mount_snapshots
 
     report = mount_snapshots(access_to(state, repo_ref), mountpoint, ready=ready)
-    say(f"Unmounted {mountpoint}: {report.files_read} files read ({report.bytes_read:,} bytes)")
+    say(
+        f"Unmounted {mountpoint}: {counted(report.files_read, 'file')} read "
+        f"({counted(report.bytes_read, 'byte', grouped=True)})"
+    )

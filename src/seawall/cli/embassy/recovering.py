@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from seawall.catalogs import counted
 from seawall.cli.context import CliState, pass_state
 from seawall.cli.embassy.access import access_to, repo_option
 from seawall.cli.output import emit_json, json_option, say
@@ -69,9 +70,12 @@ def recover(
     if rto_seconds is not None:
         verdict = "within" if done.seconds <= rto_seconds else "NOT within"
         against = f", {verdict} its RTO of {format_duration(rto_seconds)}"
-    problems = f"; {len(done.problems)} problems: {done.problems[0]}" if done.problems else ""
+    problems = (
+        f"; {counted(len(done.problems), 'problem')}: {done.problems[0]}" if done.problems else ""
+    )
     say(
-        f"Recovered {done.files} files ({done.bytes:,} bytes) of snapshot {done.snapshot[:8]} to "
+        f"Recovered {counted(done.files, 'file')} ({counted(done.bytes, 'byte', grouped=True)}) of "
+        f"snapshot {done.snapshot[:8]} to "
         f"{target} in {format_duration(done.seconds)} since {began:%Y-%m-%d %H:%M} UTC"
         f"{against}{problems}"
     )

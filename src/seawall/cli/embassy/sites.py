@@ -97,22 +97,27 @@ def exposure(state: CliState, repo_ref: str, radius_km: float, as_json: bool) ->
             )
         if found.all_local:
             say(
-                f"[yellow]all {row.n} sites are folders on this machine[/] (as in the demo): one "
+                f"[yellow]all {counted(row.n, 'site')} are folders on this machine[/] (as in the "
+                f"demo): one "
                 "fault of this machine takes them all, wherever they are said to be",
                 markup=True,
             )
         if not found.sites:
             return
-        worst = f"Worst {found.radius_km:g} km footprint covers {len(hit)} of {row.n} sites"
+        worst = (
+            f"Worst {found.radius_km:g} km footprint covers {len(hit)} of {counted(row.n, 'site')}"
+        )
         if found.at_risk:
             say(
-                f"{worst}; [red]at risk[/]: a restore needs {row.k} sites, and one storm could "
+                f"{worst}; [red]at risk[/]: a restore needs {counted(row.k, 'site')}, and one "
+                f"storm could "
                 f"take {len(hit)} of them",
                 markup=True,
             )
         else:
             say(
-                f"{worst}; [green]spread enough[/]: one storm takes at most {len(hit)} sites; "
+                f"{worst}; [green]spread enough[/]: one storm takes at most "
+                f"{counted(len(hit), 'site')}; "
                 f"{row.k} of the rest rebuild every snapshot",
                 markup=True,
             )

@@ -10,6 +10,7 @@ from typing import Any
 import click
 from rich.markup import escape
 
+from seawall.catalogs import counted
 from seawall.cli.context import CliState, pass_state
 from seawall.cli.embassy.access import (
     access_to,
@@ -43,7 +44,7 @@ def init(state: CliState, name: str, sites: tuple[str, ...], shares: str, as_jso
     """Create a repository across sites (file://, sftp://, s3://)."""
     k, n = parse_shares(shares)
     if len(sites) != n:
-        raise InvalidInput(f"--shares {shares} needs {n} sites, {len(sites)} given")
+        raise InvalidInput(f"--shares {shares} needs {counted(n, 'site')}, {len(sites)} given")
     repo_id = service.create(
         state.operator_unit,
         name,
@@ -55,7 +56,7 @@ def init(state: CliState, name: str, sites: tuple[str, ...], shares: str, as_jso
     emit_or_say(
         as_json,
         {"name": name, "id": repo_id, "k": k, "n": n, "sites": [redact_url(u) for u in sites]},
-        f"Repository {name} ({k}-of-{n}) created on {n} sites",
+        f"Repository {name} ({k}-of-{n}) created on {counted(n, 'site')}",
     )
 
 
@@ -126,7 +127,9 @@ def backup(
     else:
         state_note = " [yellow](degraded: run repair)[/]" if snap.degraded else ""
         if report.packs_reused:
-            state_note += f"; {report.packs_reused} packs of an interrupted backup reused"
+            state_note += (
+                f"; {counted(report.packs_reused, 'pack')} of an interrupted backup reused"
+            )
         for reason in report.skipped[:SHOW_SKIPPED]:
             say(f"[yellow]left out[/] {escape(reason)}", markup=True)
         if len(report.skipped) > SHOW_SKIPPED:
@@ -135,8 +138,9 @@ def backup(
                 markup=True,
             )
         say(
-            f"Snapshot {snap.short_id} saved: {snap.files} files, {snap.size:,} bytes, "
-            f"{report.stored_bytes:,} bytes stored{state_note}",
+            f"Snapshot {snap.short_id} saved: {counted(snap.files, 'file')}, "
+            f"{counted(snap.size, 'byte', grouped=True)}, "
+            f"{counted(report.stored_bytes, 'byte', grouped=True)} stored{state_note}",
             markup=True,
         )
 
@@ -257,8 +261,10 @@ def restore(
         emit_json(asdict(report))
     else:
         say(
-            f"Restored {report.files} files, {report.dirs} directories, {report.symlinks} links "
-            f"({report.bytes:,} bytes) to {done.target}"
+            f"Restored {counted(report.files, 'file')}, "
+            f"{counted(report.dirs, 'directory', 'directories')}, "
+            f"{counted(report.symlinks, 'link')} "
+            f"({counted(report.bytes, 'byte', grouped=True)}) to {done.target}"
         )
         if refusals := report.refusals():
             say(f"[yellow]{escape(refusals)}[/]", markup=True)
