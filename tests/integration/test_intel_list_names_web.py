@@ -73,6 +73,7 @@ def test_a_list_names_relationships_and_sightings_by_their_ends(pages: httpx.Cli
     assert spanish[SEEN["id"]] == "Avistamiento de Lure domain (3 veces)"
     assert spanish[TO_HIDDEN["id"]] == "Lure domain relacionado con malware"
     assert ">indicador</td>" in spanish_page and ">relación</td>" in spanish_page
+    assert ">indicador</a>" in spanish_page and ">informe</a>" in spanish_page  # type chips
 
 
 def test_a_list_tells_an_indicators_decay_out_of_100_and_when_it_is_no_longer_matched(
