@@ -77,6 +77,7 @@ def test_intel_evidence_reads_in_spanish(
     ) in evidence
     assert "Caso «Phishing wave» cerrado (confirmado); nación implicada: JM" in evidence
     assert "Matched" not in evidence and "closed" not in evidence
+    assert "Defensa colectiva" in evidence and " intel " not in f"{evidence} "  # the badge
 
 
 def test_coop_evidence_reads_in_spanish(node: Node, live_server: LiveServer) -> None:
@@ -95,6 +96,7 @@ def test_coop_evidence_reads_in_spanish(node: Node, live_server: LiveServer) -> 
         " (Inter-American Development Bank, OAS CICTE)"
     ) in evidence
     assert "completed" not in evidence
+    assert "Cooperación" in evidence and " coop " not in f"{evidence} "
 
 
 @pytest.mark.parametrize("language", ["fr", "nl"])

@@ -121,6 +121,7 @@ def create_app(settings: Settings | None = None, node: Node | None = None) -> Fa
     templates.env.filters["size"] = size
     templates.env.filters["run_summary"] = said.run_summary
     templates.env.filters["evidence_summary"] = said.evidence_summary
+    templates.env.filters["pillar_name"] = said.pillar_name
     templates.env.filters.update(ago=ago, span=span, readable=readable, decimal=decimal)
     app.state.templates = templates
     install_error_handlers(app)

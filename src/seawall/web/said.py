@@ -272,6 +272,22 @@ def evidence_line(language: str, kind: str, detail: dict[str, Any] | None, summa
     return line % {"repository": repository, "figures": figures}
 
 
+# Each pillar as the navigation names it, for an evidence record's badge.
+PILLAR_NAMES: dict[str, str] = {
+    "assess": N_("Maturity"),
+    "intel": N_("Collective defence"),
+    "embassy": N_("Data embassy"),
+    "coop": N_("Cooperation"),
+}
+
+
+@pass_context
+def pillar_name(context: Context, pillar: str) -> str:
+    """The ``pillar_name`` filter: a pillar as the page's navigation names it."""
+    name = PILLAR_NAMES.get(pillar)
+    return pillar if name is None else translations(str(context.get("lang", "en"))).gettext(name)
+
+
 @pass_context
 def run_summary(context: Context, run: Any) -> str:
     """The ``run_summary`` filter: an embassy run's summary in the page's language."""
