@@ -185,6 +185,49 @@ def test_a_reader_builds_endpoints_only_for_the_ports_indicators_name() -> None:
     }
 
 
+@pytest.mark.parametrize("port", ["4.43", "-443", "h'01bb'", "'x443'", "65536", "9" * 5000])
+def test_a_port_that_is_no_port_number_makes_no_endpoint(port: str) -> None:
+    pattern = (
+        f"[network-traffic:dst_ref.value = '198.51.100.7' AND network-traffic:dst_port = {port}]"
+    )
+    assert terms(pattern) is None
+    assert terms(
+        "[network-traffic:dst_ref.value = '198.51.100.7' AND "
+        f"network-traffic:dst_port IN (80, {port})]"
+    ) == ((Observable(Kind.ENDPOINT, "198.51.100.7:80"),),)
+
+
+@pytest.mark.parametrize("ports", [None, frozenset({"443"})])
+def test_a_log_port_of_thousands_of_digits_is_no_endpoint(ports: frozenset[str] | None) -> None:
+    huge = "9" * 5000
+    netfilter = f"Dec  3 13:02:13 gw kernel: SRC=10.0.0.9 DST=198.51.100.7 SPT={huge} DPT={huge}\n"
+    eve = json.dumps(
+        {"src_ip": "10.0.0.9", "src_port": huge, "dest_ip": "1.2.3.4", "dest_port": huge}
+    )
+    zeek = json.dumps({"ts": 1.0, "id.orig_h": "10.0.0.9", "id.orig_p": huge})
+    tsv = [
+        "#separator \\x09\n",
+        "#fields\tts\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\n",
+        f"1.0\t10.0.0.5\t{huge}\t198.51.100.7\t{huge}\n",
+    ]
+    for fmt, lines in [
+        (LogFormat.NETFILTER, [netfilter]),
+        (LogFormat.SURICATA, [eve + "\n"]),
+        (LogFormat.ZEEK_JSON, [zeek + "\n"]),
+        (LogFormat.ZEEK, tsv),
+    ]:
+        read = reader_for(fmt, None, ports)
+        found = [read(line) for line in lines][-1]
+        assert found is not None
+        assert [v for k, v in found[2] if k is Kind.ENDPOINT] == []
+    assert normalise(Kind.ENDPOINT, "198.51.100.7:\u00b2") is None
+    # Leading zeros are still a port, however many (the reader must not parse them whole).
+    zeros = f"Dec  3 13:02:13 gw kernel: SRC=10.0.0.9 DST=198.51.100.7 SPT=1 DPT={'0' * 5000}443"
+    found = reader_for(LogFormat.NETFILTER, None, ports)(zeros + "\n")
+    assert found is not None
+    assert [v for k, v in found[2] if k is Kind.ENDPOINT][-1:] == ["198.51.100.7:443"]
+
+
 # -- IDN ------------------------------------------------------------------------------------------
 
 

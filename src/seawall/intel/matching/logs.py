@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from seawall.intel.matching.hosts import CertificateHosts, internal_host, set_separator
-from seawall.intel.matching.observables import Kind, endpoint
+from seawall.intel.matching.observables import Kind, endpoint, port_number
 
 Values = list[tuple[Kind, str]]
 # (raw time text, acting host, values seen); None for a line that holds nothing to match.
@@ -66,11 +66,10 @@ def _wanted(number: str, ports: Ports) -> bool:
 def _endpoint(address: object, port: object, ports: Ports) -> Values:
     """One side of a connection as an endpoint value, when the record names both parts."""
     text, number = str(address or ""), str(port if port is not None else "")
-    if not text or text == "-" or not (number.isascii() and number.isdigit()):
+    if not text or text == "-" or not _wanted(number, ports):
         return []
-    if not _wanted(number, ports):
-        return []
-    return [(Kind.ENDPOINT, endpoint(text, int(number)))]
+    found = port_number(number)
+    return [] if found is None else [(Kind.ENDPOINT, endpoint(text, found))]
 
 
 # The (address, port) columns of each side of a connection, in every Zeek log that has them.

@@ -145,8 +145,9 @@ def normalise(kind: Kind, value: str) -> str | None:
     if kind is Kind.ENDPOINT:
         address, _, port = text.rpartition(":")
         bare = address[1:-1] if address.startswith("[") and address.endswith("]") else address
-        shown = normalise(Kind.IP, bare) if port.isdigit() and int(port) < 65_536 else None
-        return endpoint(shown, int(port)) if shown else None
+        number = port_number(port)
+        shown = normalise(Kind.IP, bare) if number is not None else None
+        return endpoint(shown, number) if shown and number is not None else None
     scheme, sep, rest = text.partition("://")
     if not sep or not rest:
         return None
@@ -159,6 +160,16 @@ def normalise(kind: Kind, value: str) -> str | None:
             return None
         host = f"{login}{at}{named}{colon}{port}"
     return f"{scheme.lower()}://{host.lower()}{slash}{path}"
+
+
+def port_number(text: str) -> int | None:
+    """A port written in decimal (leading zeros allowed), or None for anything else: a
+    sign, a fraction, a hex or binary literal, a digit outside ASCII, or past 65535."""
+    digits = text.lstrip("0") or text[:1]
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 5:
+        return None  # checked before int(): a hostile number of 5,000 digits raises
+    number = int(digits)
+    return number if number < 65_536 else None
 
 
 def endpoint(address: str, port: int) -> str:
@@ -228,7 +239,9 @@ def _test_terms(test: tuple[str, list[Any], str, str]) -> list[list[tuple[str, O
     kind, steps, op, literal = test
     path = _path(steps)
     if kind == "network-traffic" and path in _PORTS and op in ("=", "IN"):
-        ports = [int(p) for p in re.findall(r"\d+", literal) if int(p) < 65_536]
+        items = [literal] if op == "=" else literal.strip("()").split(",")
+        found = (port_number(item.strip().removeprefix("'").removesuffix("'")) for item in items)
+        ports = [port for port in found if port is not None]
         where = f"{kind}:{path}"
         return [[(where, Observable(Kind.ENDPOINT, str(port)))] for port in ports]
     if op in ("=", "ISSUBSET"):
