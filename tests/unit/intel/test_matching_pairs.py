@@ -185,6 +185,23 @@ def test_a_reader_builds_endpoints_only_for_the_ports_indicators_name() -> None:
     }
 
 
+def test_an_icmp_error_quoting_a_connection_joins_no_port_to_the_outer_addresses() -> None:
+    # The quoted header in brackets is the packet that failed, sent the other way: its
+    # ports belong to its own SRC and DST, never to the ICMP packet's.
+    pattern = "[network-traffic:dst_ref.value = '198.51.100.7' AND network-traffic:dst_port = 443]"
+    lines = [
+        "Dec  7 07:00:00 gw kernel: IN=eth0 OUT= SRC=198.51.100.7 DST=10.0.0.5 LEN=88 "
+        "PROTO=ICMP TYPE=3 CODE=3 [SRC=10.0.0.5 DST=198.51.100.7 LEN=60 PROTO=TCP "
+        "SPT=443 DPT=51000 ]\n",
+        "Dec  7 07:00:01 gw kernel: IN=eth0 OUT= SRC=10.0.0.5 DST=198.51.100.7 LEN=60 "
+        "PROTO=TCP SPT=51000 DPT=443\n",
+    ]
+    assert _counts(_tally(LogFormat.NETFILTER, lines, pattern)) == {0: 1}
+    found = reader_for(LogFormat.NETFILTER)(lines[0])
+    assert found is not None
+    assert [v for k, v in found[2] if k is Kind.ENDPOINT] == []
+
+
 @pytest.mark.parametrize("port", ["4.43", "-443", "h'01bb'", "'x443'", "65536", "9" * 5000])
 def test_a_port_that_is_no_port_number_makes_no_endpoint(port: str) -> None:
     pattern = (

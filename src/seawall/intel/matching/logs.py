@@ -372,7 +372,9 @@ def read_netfilter(line: str, ports: Ports = None) -> Observation | None:
     when = SYSLOG_TIME.match(line)
     values: Values = [(Kind.IP, found.group(1)), (Kind.IP, found.group(2))]
     sides = _NETFILTER_PORTS.search(line, found.end())
-    if sides:
+    # An ICMP error quotes the failed packet in brackets, sent the other way: ports past a
+    # "[" are that packet's, never the outer SRC's and DST's.
+    if sides and line.find("[", found.end(), sides.start()) == -1:
         values += _endpoint(found.group(1), sides.group(1), ports)
         values += _endpoint(found.group(2), sides.group(2), ports)
     return (when.group(1) if when else None), found.group(1), values
