@@ -94,6 +94,9 @@ def test_no_page_is_wider_than_the_window(
     folder.mkdir(parents=True, exist_ok=True)
     print(f"\nscreenshots: {folder}")
     context = browser.new_context(base_url=demo_site.url, viewport={"width": width, "height": 860})
+    # A loaded machine (the suite runs in parallel) can take longer than the default 30 s to
+    # sign in (Argon2) or to render a long page.
+    context.set_default_timeout(90_000)
     page = context.new_page()
     faults: list[str] = []
 

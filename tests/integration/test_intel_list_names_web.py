@@ -19,6 +19,7 @@ from seawall.web.deps import SESSION_COOKIE
 from seawall.web.listing import Decay
 from tests.banks import two_banks
 from tests.conftest import LiveServer
+from tests.html import section
 from tests.stix import STAMP, domain, relationship, sighting, stix
 from tests.stix import indicator as stix_indicator
 
@@ -115,3 +116,16 @@ def test_a_relationships_and_a_sightings_own_pages_are_named_and_link_their_ends
     # The end the reader may not see: its type, and no link.
     assert f'<a href="{base}/{LURE["id"]}">Lure domain</a> <em>relacionado con</em> malware' in ends
     assert HIDDEN["id"] not in ends
+
+
+def test_an_objects_page_names_relations_and_types_in_the_pages_language(
+    pages: httpx.Client,
+) -> None:
+    with pages:
+        spanish = pages.get(f"/intel/collections/region/objects/{LURE['id']}?lang=es").text
+    related = section(spanish, "related")
+    assert "<td>indica</td>" in related and "<td>relacionado con</td>" in related
+    assert '<span class="badge">indicador</span>' in related
+    graph = re.findall(r'fill="#5d6d7e">([^<]+)</text>', spanish)
+    assert "indicador" in graph and "indicator" not in graph
+    assert "avistamiento de" in spanish  # the sighting's edge

@@ -59,6 +59,11 @@ RELATIONS = (
     N_("exploits"),
     N_("located-at"),
     N_("communicates-with"),
+    # and how the neighbourhood graph labels an edge that is no relationship
+    N_("refers to"),
+    N_("case"),
+    N_("sighting of"),
+    N_("shares a value"),
 )
 
 
