@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from seawall.catalogs import counted
 from seawall.embassy.confinement import TargetDir, shown
 from seawall.embassy.erasure import SplitPack
 from seawall.embassy.errors import (
@@ -197,7 +198,8 @@ def _refuse_clashes(nodes: list[Node], root: TargetDir, overwrite: bool) -> None
     ]
     if clashes:
         raise RestoreWouldOverwrite(
-            f"{len(clashes)} files already exist under {root.root} (first: {clashes[0]}); "
+            f"{counted(len(clashes), 'file')} already {'exists' if len(clashes) == 1 else 'exist'} "
+            f"under {root.root} (first: {clashes[0]}); "
             "restore elsewhere or allow overwrite"
         )
 

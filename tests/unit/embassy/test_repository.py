@@ -357,7 +357,7 @@ def test_restore_never_overwrites_without_permission(
     small = restored(out, source) / "small.txt"
     small.parent.mkdir(parents=True)
     small.write_bytes(b"local edit")
-    with pytest.raises(RestoreWouldOverwrite, match="1 files already exist"):
+    with pytest.raises(RestoreWouldOverwrite, match="1 file already exists under"):
         restore_snapshot(repo, "latest", out)
     assert small.read_bytes() == b"local edit"
     restore_snapshot(repo, "latest", out, overwrite=True)
