@@ -129,3 +129,11 @@ def test_an_objects_page_names_relations_and_types_in_the_pages_language(
     graph = re.findall(r'fill="#5d6d7e">([^<]+)</text>', spanish)
     assert "indicador" in graph and "indicator" not in graph
     assert "avistamiento de" in spanish  # the sighting's edge
+
+
+def test_a_tlp_marking_shows_as_its_badge_not_its_id(pages: httpx.Client) -> None:
+    with pages:
+        page = pages.get(f"/intel/collections/region/objects/{LURE['id']}").text
+    markings = section(page, "markings")
+    (marking,) = LURE["object_marking_refs"]
+    assert "TLP:GREEN" in markings and f">{marking}<" not in markings
