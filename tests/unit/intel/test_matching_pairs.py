@@ -245,6 +245,29 @@ def test_a_log_port_of_thousands_of_digits_is_no_endpoint(ports: frozenset[str] 
     assert [v for k, v in found[2] if k is Kind.ENDPOINT][-1:] == ["198.51.100.7:443"]
 
 
+@pytest.mark.parametrize("value", ["198.51.100.7\x00", "\x00", "\ud800", "198.51.100.7\ud800"])
+def test_an_address_with_a_nul_or_a_lone_surrogate_matches_nothing(value: str) -> None:
+    assert normalise(Kind.IP, value) is None
+    matcher = Matcher.of(
+        [
+            (Observable(Kind.IP, "198.51.100.0/24"), 0),
+            (Observable(Kind.ENDPOINT, "198.51.100.0/24:443"), 1),
+        ]
+    )
+    assert matcher.lookup(Kind.IP, value) == []
+    assert matcher.lookup(Kind.ENDPOINT, f"{value}:443") == []
+    record = {"ts": 1.0, "id.orig_h": value, "id.orig_p": 443, "id.resp_h": "10.0.0.5"}
+    line = json.dumps(record) + "\n"
+    range_and_port = (
+        "[network-traffic:dst_ref.value ISSUBSET '198.51.100.0/24' AND "
+        "network-traffic:dst_port = 443]"
+    )
+    found = _tally(
+        LogFormat.ZEEK_JSON, [line], "[ipv4-addr:value = '198.51.100.0/24']", range_and_port
+    )
+    assert _counts(found) == {}
+
+
 # -- IDN ------------------------------------------------------------------------------------------
 
 

@@ -171,7 +171,7 @@ class Matcher:
         )
         try:
             number = int.from_bytes(socket.inet_pton(family, address))
-        except OSError:
+        except (OSError, ValueError):  # ValueError: a NUL or a lone surrogate in the text
             return []  # not an address (a range or a name in an address field)
         found: list[Match] = []
         for prefix, by_number in self._ranges[version].items():

@@ -106,7 +106,7 @@ def _canonical_ipv4(text: str) -> bool:
     # Most indicator addresses are plain IPv4 already; ipaddress is slow for 50,000 of them.
     try:
         return socket.inet_ntop(socket.AF_INET, socket.inet_pton(socket.AF_INET, text)) == text
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a NUL or a lone surrogate in the text
         return False
 
 
