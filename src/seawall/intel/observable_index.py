@@ -184,14 +184,19 @@ def backfill(db: Session) -> int:
         ).all()
         if not chunk:
             return written
-        entries = [
-            {"value_key": k, "object_seq": seq}
-            for seq, kind, body in chunk
-            for k in sorted(keys_of(kind, orjson.loads(body)))
-        ]
+        entries = _entries(chunk)
         insert_rows(db, IntelObservable, entries)
         written += len(entries)
         after = chunk[-1].seq
+
+
+def _entries(rows: Sequence[tuple[int, str, str]]) -> list[dict[str, int]]:
+    """The index rows of stored versions given as (seq, type, body)."""
+    return [
+        {"value_key": k, "object_seq": seq}
+        for seq, kind, body in rows
+        for k in sorted(keys_of(kind, orjson.loads(body)))
+    ]
 
 
 def reindex(db: Session, stale: Callable[[str], bool]) -> int:
@@ -215,12 +220,7 @@ def reindex(db: Session, stale: Callable[[str], bool]) -> int:
                     IntelObservable.object_seq.in_([seq for seq, _, _ in again])
                 )
             )
-            entries = [
-                {"value_key": k, "object_seq": seq}
-                for seq, kind, body in again
-                for k in sorted(keys_of(kind, orjson.loads(body)))
-            ]
-            insert_rows(db, IntelObservable, entries)
+            insert_rows(db, IntelObservable, _entries(again))
             done += len(again)
         after = chunk[-1].seq
 
