@@ -300,6 +300,15 @@ def test_an_idn_indicator_matches_the_punycode_a_log_carries_and_back() -> None:
     assert matcher.lookup(Kind.EMAIL, "boss@b\uff55cher.example") == []
 
 
+def test_a_greek_name_in_capitals_is_the_name_uts46_maps_it_to() -> None:
+    # UTS #46 maps each capital sigma to a small one (never to the final form), as browsers do.
+    assert normalise(Kind.DOMAIN, "\u03a3\u0391\u03a3.EXAMPLE") == "xn--mxa9ab.example"
+    assert normalise(Kind.DOMAIN, "\u03c3\u03b1\u03c3.example") == "xn--mxa9ab.example"
+    assert normalise(Kind.DOMAIN, "\u03c3\u03b1\u03c2.example") == "xn--mxa8ab.example"
+    matcher = Matcher.of([(Observable(Kind.DOMAIN, "xn--mxa9ab.example"), 0)])
+    assert [m.key for m in matcher.lookup(Kind.DOMAIN, "www.\u03a3\u0391\u03a3.example.")] == [0]
+
+
 @pytest.mark.parametrize(
     "value",
     ["b\uff55cher.example", "goo\u200bgle.com", "bü cher.example", "xn--bcher-kva\u3002example"],

@@ -204,7 +204,10 @@ def _idn_label(label: str) -> str | None:
         back = idna.decode(encoded)
     except (idna.IDNAError, UnicodeError, ValueError):
         return None
-    return encoded if back == unicodedata.normalize("NFC", label.lower()) else None
+    # Each letter in small case on its own: str.lower() writes a final sigma where UTS #46
+    # maps every capital sigma to a small one, and would refuse a Greek name in capitals.
+    written = unicodedata.normalize("NFC", "".join(c.lower() for c in label))
+    return encoded if back == written else None
 
 
 Term = tuple[Observable, ...]
