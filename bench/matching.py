@@ -178,6 +178,7 @@ def make_node(
     if seed >= 0 and ready.exists() and ready.read_text().split()[:2] == [str(count), str(seed)]:
         _, values = make_indicators(count, rng)  # the same values: the same seed
         print(f"reusing the node of {count:,} indicators in {work}", flush=True)
+        seawall(home, "init", "--nation", "JM", "--name", "Bench")  # migrates it, if need be
         return home, values, fixed
     ready.unlink(missing_ok=True)
     shutil.rmtree(home, ignore_errors=True)

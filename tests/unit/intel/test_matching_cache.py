@@ -41,7 +41,8 @@ def test_a_cached_set_reads_back_readable_by_the_node_only(tmp_path: Path) -> No
     assert sorted(p.name.removeprefix(KEY) for p in folder.iterdir()) == [
         ".indicators.arrow",
         ".json",
-        ".labels.arrow",
+        ".labels.jsonl",
+        ".offsets.bin",
         ".parts.arrow",
     ]
     assert {stat.S_IMODE(p.stat().st_mode) for p in folder.iterdir()} == {0o600}
@@ -54,11 +55,13 @@ def test_a_damaged_meta_file_is_a_miss(tmp_path: Path, meta: str) -> None:
     assert read_cached(tmp_path, KEY) is None
 
 
-@pytest.mark.parametrize("table", ["indicators", "labels", "parts"])
+@pytest.mark.parametrize(
+    "table", ["indicators.arrow", "labels.jsonl", "offsets.bin", "parts.arrow"]
+)
 @pytest.mark.parametrize("size", [0, 10, 100])
 def test_a_truncated_table_is_a_miss(tmp_path: Path, table: str, size: int) -> None:
     write_cached(tmp_path, KEY, _compiled())
-    with (tmp_path / f"{KEY}.{table}.arrow").open("r+b") as file:
+    with (tmp_path / f"{KEY}.{table}").open("r+b") as file:
         file.truncate(size)
     assert read_cached(tmp_path, KEY) is None
 

@@ -3,7 +3,8 @@
 Reading 50,000 indicators through the store under TLP and parsing their patterns takes
 seconds; a :class:`Compiled` set holds what matching needs of them (each indicator's id,
 collection, TLP, name and validity window, and the values of each of its alternatives) as
-two Arrow tables, which load in milliseconds.
+two Arrow tables, which load in milliseconds, and the ids, collections and names as JSON
+lines, read only for the indicators that matched.
 
 The cache is one set of files per reader and per state of what they may read, under the
 node's home. Its key (:func:`cache_key`) is a hash of the reader as each readable
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import numpy as np
 import polars as pl
 
 from seawall.core.context import Ctx
@@ -37,7 +39,7 @@ from seawall.intel.matching.scan import Window
 from seawall.intel.store.state import state_key
 from seawall.intel.tlp import Tlp
 
-CACHE_FORMAT = 5  # bump when what is cached, or how patterns or decay are read, changes
+CACHE_FORMAT = 6  # bump when what is cached, or how patterns or decay are read, changes
 KEEP = 8  # cached sets kept per node (the newest)
 
 _TIME = pl.Datetime("us", "UTC")
@@ -99,22 +101,71 @@ class _Builder:
         return found[0], found[1], found[2]
 
 
+class Labels:
+    """Each indicator's id, collection and name, by key: a frame, or a cached set's file of
+    JSON lines read a line at a time (by the offsets of its lines), so that naming the few
+    indicators that matched never reads a million names into memory."""
+
+    def __init__(
+        self, frame: pl.DataFrame | None = None, path: Path | None = None, offsets: Any = None
+    ) -> None:
+        self._frame = frame
+        self._path = path
+        self._offsets = offsets  # numpy uint64, one more than there are lines
+
+    def rows(self, keys: Sequence[int]) -> list[tuple[str, str, str]]:
+        """The labels under ``keys``, in that order."""
+        if self._frame is not None:
+            taken = pl.Series(keys, dtype=pl.UInt32)
+            return list(self._frame.select(pl.all().gather(taken)).iter_rows())
+        assert self._path is not None
+        found: list[tuple[str, str, str]] = []
+        with self._path.open("rb") as file:
+            for key in keys:
+                start, end = int(self._offsets[key]), int(self._offsets[key + 1])
+                file.seek(start)
+                row = json.loads(file.read(end - start))
+                if not (isinstance(row, list) and len(row) == 3):
+                    raise ValueError(f"cached label {key} is not [id, collection, name]")
+                found.append((str(row[0]), str(row[1]), str(row[2])))
+        return found
+
+    def write(self, lines: BinaryIO, offsets: BinaryIO, count: int) -> None:
+        """Write every label as a JSON line to ``lines`` and the lines' offsets to ``offsets``."""
+        at = [0]
+        for start in range(0, count, _BATCH):
+            for row in self.rows(range(start, min(start + _BATCH, count))):
+                line = json.dumps(list(row), ensure_ascii=False).encode() + b"\n"
+                lines.write(line)
+                at.append(at[-1] + len(line))
+        offsets.write(np.asarray(at, dtype="<u8").tobytes())
+
+
+def read_labels(lines: Path, offsets: Path, count: int) -> Labels | None:
+    """A cached set's labels, if the offsets fit the file (``count`` lines)."""
+    at = np.fromfile(offsets, dtype="<u8")
+    if at.size != count + 1 or at[0] != 0 or int(at[-1]) != lines.stat().st_size:
+        return None
+    if count and bool((np.diff(at) == 0).any()):
+        return None
+    return Labels(path=lines, offsets=at)
+
+
 @dataclass
 class Compiled:
     """Indicators by key (their row) and the values of their alternatives (a part a row).
 
     ``indicators`` holds what a match looks at for every indicator (TLP and window);
     ``labels`` (id, collection, name) are read only for the indicators that matched, so a
-    cached set's labels stay on disk (a lazy frame) until then.
+    cached set's labels stay on disk until then.
     """
 
     indicators: pl.DataFrame
-    labels: pl.LazyFrame
+    labels: Labels
     parts: pl.DataFrame
     not_matchable: int
     key: str = ""  # the cache key of what it was compiled from ("": compiled uncached)
     _made: dict[int, Indicator] = field(default_factory=dict, repr=False)
-    _labels: pl.DataFrame | None = field(default=None, repr=False)
 
     @classmethod
     def of(
@@ -128,7 +179,7 @@ class Compiled:
         for indicator, alternatives in entries:
             builder.add(indicator, alternatives)
         indicators, labels, parts = builder.tables()
-        return cls(indicators, labels.lazy(), parts, not_matchable, key)
+        return cls(indicators, Labels(labels), parts, not_matchable, key)
 
     def __len__(self) -> int:
         return self.indicators.height
@@ -138,36 +189,18 @@ class Compiled:
         wanted = sorted(set(keys) - self._made.keys())
         if not wanted:
             return
-        chosen = pl.Series(wanted, dtype=pl.UInt32).implode()
-        labels = self.labels.with_row_index("key").filter(pl.col("key").is_in(chosen)).collect()
-        rows = self.indicators.with_row_index("key").filter(pl.col("key").is_in(chosen))
-        for label, row in zip(
-            labels.iter_rows(named=True), rows.iter_rows(named=True), strict=True
+        taken = pl.Series(wanted, dtype=pl.UInt32)
+        rows = self.indicators.select(pl.all().gather(taken)).iter_rows()
+        for key, (stix_id, collection, name), (tlp, start, until) in zip(
+            wanted, self.labels.rows(wanted), rows, strict=True
         ):
-            self._made[row["key"]] = Indicator(
-                id=label["id"],
-                collection=label["collection"],
-                tlp=Tlp(row["tlp"]),
-                name=label["name"],
-                window=(row["valid_from"], row["valid_until"]),
-            )
+            self._made[key] = Indicator(stix_id, collection, Tlp(tlp), name, (start, until))
 
     def indicator(self, key: int) -> Indicator:
-        """The indicator under ``key`` (all labels are read on the first one not loaded)."""
-        made = self._made.get(key)
-        if made is None:
-            if self._labels is None:
-                self._labels = self.labels.collect()
-            label = self._labels.row(key, named=True)
-            row = self.indicators.row(key, named=True)
-            made = self._made[key] = Indicator(
-                id=label["id"],
-                collection=label["collection"],
-                tlp=Tlp(row["tlp"]),
-                name=label["name"],
-                window=(row["valid_from"], row["valid_until"]),
-            )
-        return made
+        """The indicator under ``key``."""
+        if key not in self._made:
+            self.load((key,))
+        return self._made[key]
 
     def windows(self) -> list[Window]:
         """Every indicator's validity window, by key."""
@@ -218,14 +251,15 @@ def read_cached(folder: Path, key: str) -> Compiled | None:
         not_matchable = int(found["not_matchable"])
         indicators = pl.read_ipc(folder / f"{key}.indicators.arrow")
         parts = pl.read_ipc(folder / f"{key}.parts.arrow")
-        labels = pl.scan_ipc(folder / f"{key}.labels.arrow")
-        label_schema = dict(labels.collect_schema())
+        labels = read_labels(
+            folder / f"{key}.labels.jsonl", folder / f"{key}.offsets.bin", indicators.height
+        )
     except (OSError, ValueError, TypeError, KeyError, pl.exceptions.PolarsError):
         return None  # a damaged set is compiled again, and written over
     if (
         dict(indicators.schema) != INDICATOR_SCHEMA
         or dict(parts.schema) != PART_SCHEMA
-        or label_schema != LABEL_SCHEMA
+        or labels is None
     ):
         return None
     return Compiled(indicators, labels, parts, not_matchable, key)
@@ -236,16 +270,19 @@ def write_cached(folder: Path, key: str, compiled: Compiled) -> None:
 
     A cache that cannot be written is left as it is: the set was compiled all the same.
     """
-    tables = {
-        "indicators": compiled.indicators,
-        "labels": compiled.labels.collect(),
-        "parts": compiled.parts,
-    }
+    tables = {"indicators": compiled.indicators, "parts": compiled.parts}
     meta = json.dumps({"not_matchable": compiled.not_matchable}).encode()
+    lines = folder / f"{key}.labels.jsonl"
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         for name, table in tables.items():
             _publish(folder / f"{key}.{name}.arrow", table.write_ipc)
+        _publish(
+            folder / f"{key}.offsets.bin",
+            lambda offsets: _publish(
+                lines, lambda out: compiled.labels.write(out, offsets, len(compiled))
+            ),
+        )
         _publish(folder / f"{key}.json", lambda file: file.write(meta))  # last: the set is there
         _prune(folder)
     except (OSError, pl.exceptions.PolarsError) as exc:
@@ -269,5 +306,5 @@ def _prune(folder: Path) -> None:
     sets = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
     for old in sets[KEEP:]:
         stem = old.name.removesuffix(".json")
-        for path in (old, *folder.glob(f"{stem}.*.arrow")):
+        for path in (old, *folder.glob(f"{stem}.*")):
             path.unlink(missing_ok=True)

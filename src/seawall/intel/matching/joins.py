@@ -20,7 +20,7 @@ import ipaddress
 
 import polars as pl
 
-from seawall.intel.matching.compiled import KINDS, PART_SCHEMA, Compiled
+from seawall.intel.matching.compiled import KINDS, Compiled
 from seawall.intel.matching.observables import Kind, domain, normalise
 
 _IPV4 = r"^\d{1,3}(?:\.\d{1,3}){3}$"  # what the line reader takes for an address
@@ -62,6 +62,15 @@ def _in(values: pl.Expr, found: pl.Series) -> pl.Expr:
     return values.is_in(found.implode())
 
 
+def _member(values: pl.Series, known: pl.Series) -> pl.Series:
+    """Which values are among ``known`` (null where a value is null). ``is_in`` hashes the
+    side it is given: the smaller side is hashed, so a million indicator values are
+    probed, not hashed into a table per block and per lookup."""
+    if known.len() > values.len():
+        known = known.filter(known.is_in(values.implode()))
+    return values.is_in(known.implode())
+
+
 def _parents(
     names: pl.Series, domains: pl.Series, labels: frozenset[int]
 ) -> tuple[pl.Series, set[str]]:
@@ -82,7 +91,7 @@ def _parents(
             current = current.str.splitn(".", 2).struct.field("field_1")
         if level not in levels:
             continue
-        found = current.is_in(domains.implode()).fill_null(False)
+        found = _member(current, domains).fill_null(False)
         if found.any():
             hit = hit | found
             joined.update(current.filter(found).to_list())
@@ -166,7 +175,7 @@ def _matching_kind(
         joined.update((Kind.DOMAIN, d) for d in domains)
         return hit
     if kind is Kind.IP:
-        hit = values.is_in(known.implode())
+        hit = _member(values, known)
         joined.update((Kind.IP, v) for v in values.filter(hit).to_list())
         if sets.ipv6:
             hit = hit | values.str.contains(":", literal=True)
@@ -185,7 +194,7 @@ def _matching_kind(
         shown = _emails(values)
     else:
         shown = _lower(values) if kind in _LOWERED else values
-    hit = shown.is_in(known.implode())
+    hit = _member(shown, known)
     joined.update((kind, v) for v in shown.filter(hit).to_list())
     return hit
 
@@ -287,12 +296,17 @@ def candidate_rows(
 def joined_parts(sets: Known, joined: set[tuple[Kind, str]]) -> set[int]:
     """The parts whose values were joined (every IPv6 one, when any indicator is IPv6: the
     exact matcher normalises addresses)."""
-    codes = {kind: code for code, kind in enumerate(KINDS)}
-    hits = pl.DataFrame(
-        {"kind": [codes[k] for k, _ in joined], "value": [v for _, v in joined]},
-        schema={"kind": PART_SCHEMA["kind"], "value": pl.String},
-    )
-    parts = sets.parts.join(hits, on=["kind", "value"], how="semi")["part"]
+    by_kind: dict[Kind, list[str]] = {}
+    for kind, value in joined:
+        by_kind.setdefault(kind, []).append(value)
+    # A filter, not a join: a join would hash every part (a million, at a million values).
+    found = [
+        sets.parts.filter(
+            (pl.col("kind") == KINDS.index(kind)) & _in(pl.col("value"), pl.Series(values))
+        )["part"]
+        for kind, values in by_kind.items()
+    ]
+    parts = pl.concat(found) if found else pl.Series("part", [], dtype=pl.UInt32)
     if sets.ipv6:
         parts = pl.concat([parts, sets.parts.filter(pl.col("value").str.contains(":"))["part"]])
     return set(parts.to_list())
