@@ -20,6 +20,7 @@ from seawall.intel.matching.logs import LogFormat, reader_for
 from seawall.intel.matching.matcher import Index, Matcher
 from seawall.intel.matching.observables import Kind, Observable, domain, normalise, terms
 from seawall.intel.matching.scan import Tally, scan
+from seawall.intel.observable_index import keys_of
 from seawall.intel.tlp import Tlp
 
 ZEEK = Path(__file__).parents[2] / "data" / "zeek"
@@ -266,6 +267,8 @@ def test_an_address_with_a_nul_or_a_lone_surrogate_matches_nothing(value: str) -
         LogFormat.ZEEK_JSON, [line], "[ipv4-addr:value = '198.51.100.0/24']", range_and_port
     )
     assert _counts(found) == {}
+    # The correlation index (and migration 0027, which re-reads such bodies) holds nothing.
+    assert keys_of("ipv4-addr", {"value": value}) == set()
 
 
 # -- IDN ------------------------------------------------------------------------------------------
