@@ -106,7 +106,7 @@ class Matcher:
             return self._ip(value)
         exact = self._exact[kind]
         if kind is Kind.DOMAIN:
-            host = value.lower().rstrip(".") if value.isascii() else domain(value)
+            host = domain(value)
             if not host:
                 return []
             found = [Match(k, Observable(kind, host)) for k in exact.get(host, ())]
