@@ -150,8 +150,7 @@ def cpu():
     return usage.ru_utime + usage.ru_stime
 start, used = time.perf_counter(), cpu()
 tally = fast_scan(log, compiled, datetime.now(UTC))
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(time.perf_counter() - start, cpu() - used, peak, tally.lines)
+print(time.perf_counter() - start, cpu() - used, tally.lines)
 """
 
 
@@ -204,19 +203,29 @@ def make_node(
 
 def timed(command: list[str]) -> tuple[float, str, float, float]:
     """Wall seconds, stdout, peak RSS (MiB) and CPU seconds (user and system, all threads)
-    of one command (its own, from wait4)."""
+    of one command (its own, from wait4).
+
+    The peak RSS is read by ``/usr/bin/time``, which starts the command: a process's peak
+    starts from its parent's size when it forks, and this one has held the generated
+    indicators (ru_maxrss from wait4 would report that, not the command)."""
     start = time.perf_counter()
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        child = subprocess.Popen(command, stdout=out, stderr=err)
+    with (
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+        tempfile.NamedTemporaryFile("r") as peak,
+    ):
+        wrapped = ["/usr/bin/time", "-f", "%M", "-o", peak.name, *command]
+        child = subprocess.Popen(wrapped, stdout=out, stderr=err)
         _, status, usage = os.wait4(child.pid, 0)
         elapsed = time.perf_counter() - start
         child.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read().decode(), err.read().decode()
+        kib = peak.read().split()
     if child.returncode not in (0, 1):  # grep exits 1 when nothing matched
         raise SystemExit(f"{command[0]} failed: {stderr.strip()[-600:]}")
-    return elapsed, stdout, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
+    return elapsed, stdout, int(kib[-1]) / 1024, usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -278,13 +287,11 @@ def _one_size(
         if not args.no_peer:
             theirs.append(timed(grep))
         helps.append(timed([*SEAWALL, "--help"]))
-        done = subprocess.run(
-            [sys.executable, "-c", SCAN_ONLY, str(home / "cache" / "matching"), str(log)],
-            capture_output=True,
-            text=True,
-            check=True,
+        _, shown, peak, _ = timed(
+            [sys.executable, "-c", SCAN_ONLY, str(home / "cache" / "matching"), str(log)]
         )
-        scans.append(tuple(float(x) for x in done.stdout.split()[:3]))
+        wall, cpu = (float(x) for x in shown.split()[:2])
+        scans.append((wall, cpu, peak))
     load_after = os.getloadavg()[0]
     best_ours = min(ours, key=lambda r: r[0])
     best_theirs = min(theirs, key=lambda r: r[0]) if theirs else None
