@@ -80,7 +80,11 @@ OBSERVABLES = st.one_of(
     st.tuples(
         st.just(Kind.IP),
         st.sampled_from(
-            ["198.51.100.7", "198.51.100.0/24", "198.51.0.0/16", "2001:db8::1", "10.0.0.0/8"]
+            # Ranges of whole octets (looked up as text) and of any other length.
+            [
+                *("198.51.100.7", "198.51.100.0/24", "198.51.0.0/16", "2001:db8::1"),
+                *("10.0.0.0/8", "198.51.100.128/25", "198.48.0.0/12"),
+            ]
         ),
     ),
     st.tuples(

@@ -39,10 +39,17 @@ class Known:
         self.ipv6 = bool(ips.str.contains(":", literal=True).any())
         ranges = ips.filter(ips.str.contains("/", literal=True) & ~ips.str.contains(":"))
         self.ranges: dict[int, pl.Series] = {}
+        # A /8, /16 or /24 holds the addresses written with its first octets: by prefix,
+        # those octets as text ("198.51.100.") and the range they stand for.
+        self.octets: dict[int, dict[str, str]] = {}
         by_prefix: dict[int, list[int]] = {}
         for text in ranges:
             network = ipaddress.IPv4Network(text)
-            by_prefix.setdefault(network.prefixlen, []).append(int(network.network_address))
+            if network.prefixlen in (8, 16, 24):
+                head = ".".join(str(network.network_address).split(".")[: network.prefixlen // 8])
+                self.octets.setdefault(network.prefixlen, {})[f"{head}."] = str(network)
+            else:
+                by_prefix.setdefault(network.prefixlen, []).append(int(network.network_address))
         for prefix, numbers in by_prefix.items():
             self.ranges[prefix] = pl.Series(numbers, dtype=pl.UInt32).unique()
         # How many labels the domains have: a name is looked up only at those lengths.
@@ -113,6 +120,26 @@ def _not_ascii(values: pl.Series) -> pl.Series:
     return (values.str.len_bytes() != values.str.len_chars()).arg_true()
 
 
+def _in_octets(
+    values: pl.Series, octets: dict[int, dict[str, str]], joined: set[tuple[Kind, str]]
+) -> pl.Series:
+    """Which values are addresses in a /8, /16 or /24 range, by their first octets as text:
+    the matcher takes only canonical dotted quads (inet_pton), whose last octets are
+    digits (anything else that passes is left to the matcher)."""
+    hit = pl.repeat(False, values.len(), dtype=pl.Boolean, eager=True)
+    head = values
+    for prefix in (24, 16, 8):
+        head = head.str.strip_chars_end(".").str.strip_chars_end("0123456789")
+        heads = octets.get(prefix)
+        if not heads:
+            continue
+        inside = head.is_in(pl.Series(list(heads), dtype=pl.String).implode()).fill_null(False)
+        if inside.any():
+            hit = hit | inside
+            joined.update((Kind.IP, heads[h]) for h in head.filter(inside).unique().to_list())
+    return hit
+
+
 def _lower(values: pl.Series) -> pl.Series:
     """``str.lower`` of each value: polars for ASCII, Python for the rest (they differ)."""
     lowered = values.str.to_lowercase()
@@ -179,6 +206,8 @@ def _matching_kind(
         joined.update((Kind.IP, v) for v in values.filter(hit).to_list())
         if sets.ipv6:
             hit = hit | values.str.contains(":", literal=True)
+        if sets.octets:
+            hit = hit | _in_octets(values, sets.octets, joined)
         if sets.ranges:
             numbers = _ipv4_numbers(values)
             for prefix, networks in sets.ranges.items():
