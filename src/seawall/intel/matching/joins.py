@@ -129,6 +129,8 @@ def _in_octets(
     hit = pl.repeat(False, values.len(), dtype=pl.Boolean, eager=True)
     head = values
     for prefix in (24, 16, 8):
+        if prefix < min(octets):
+            break
         head = head.str.strip_chars_end(".").str.strip_chars_end("0123456789")
         heads = octets.get(prefix)
         if not heads:
