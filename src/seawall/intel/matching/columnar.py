@@ -223,14 +223,15 @@ def _matched(
         raw.seek(0)
         reader = _Reader(header, known or Known(compiled), compiled, path, default)
         # Two blocks at once, parsed and joined while this thread matches the candidates
-        # of the block before them.
+        # of the block before them (the next block is handed over first, so that both
+        # workers stay busy while it does).
         with ThreadPoolExecutor(max_workers=IN_FLIGHT) as pool:
             pending: deque[Future[_Block | None]] = deque()
             for block in _blocks(raw, block_size):
-                if len(pending) == IN_FLIGHT and not _took(reader, pending.popleft()):
-                    return None
                 pending.append(pool.submit(reader.read, block))
                 del block
+                if len(pending) > IN_FLIGHT and not _took(reader, pending.popleft()):
+                    return None
             while pending:
                 if not _took(reader, pending.popleft()):
                     return None
