@@ -219,3 +219,73 @@ def test_the_cli_revokes_remarks_extends_and_correlates_as_the_operator(node: No
     assert body["revoked"] is True and body["valid_until"] == "2027-01-01T00:00:00.000Z"
     again = run_seawall(home, "intel", "revoke", one, "--collection", "region")
     assert again.code == 73 and "revoked" in again.output
+
+
+CSIRT = stix("identity", 20, name="Lure Watch CSIRT", identity_class="organization")
+BANK_DESK = stix("identity", 21, Tlp.RED, name="Bank A fraud desk", identity_class="organization")
+NOWHERE = "identity--0b5e6a51-7d0c-4f44-9d1e-2f4b1c7a9e00"  # stored in no collection
+
+
+def provenance_creator(page: str) -> str:
+    found = re.search(r"<dt>[^<]*</dt><dd>(.*?)</dd>", section(page, "provenance"), re.S)
+    assert found
+    return found.group(1)
+
+
+def test_a_creator_is_named_from_any_identity_the_reader_sees_else_in_words(
+    analysts: Analysts,
+) -> None:
+    by_csirt = indicator(21, "Named creator", created_by_ref=CSIRT["id"])
+    by_desk = indicator(22, "Bank desk creator", created_by_ref=BANK_DESK["id"])
+    by_nobody = indicator(23, "Unstored creator", created_by_ref=NOWHERE)
+    with analysts.node.unit(analysts.x) as ctx:
+        create_collection(ctx, "orgs", "Organisations", None, "green")
+        writing.add_objects(ctx, get_collection(ctx, "orgs"), [CSIRT])
+        writing.add_objects(ctx, get_collection(ctx, "bank-a"), [BANK_DESK])
+        writing.add_objects(ctx, get_collection(ctx, "region"), [by_csirt, by_desk, by_nobody])
+    pages: dict[tuple[str, str, str], str] = {}
+    with analysts.client("x") as x, analysts.client("y") as y:
+        for who, client in (("x", x), ("y", y)):
+            for obj in (by_csirt, by_desk, by_nobody):
+                for lang in ("en", "es"):
+                    path = f"/intel/collections/region/objects/{obj['id']}?lang={lang}"
+                    pages[(who, obj["name"], lang)] = client.get(path).text
+    creators = {key: provenance_creator(page) for key, page in pages.items()}
+    # The identity lives in another collection: named from there, for everyone who reads it.
+    assert "Lure Watch CSIRT" in creators[("y", "Named creator", "en")]
+    # Bank A's RED identity names its objects for Bank A alone.
+    assert "Bank A fraud desk" in creators[("x", "Bank desk creator", "en")]
+    assert "Bank A fraud desk" not in pages[("y", "Bank desk creator", "en")]
+    assert "unknown organisation" in creators[("y", "Bank desk creator", "en")]
+    assert "unknown organisation" in creators[("x", "Unstored creator", "en")]
+    assert "organización desconocida" in creators[("x", "Unstored creator", "es")]
+    for (_, name, _), page in pages.items():
+        # The raw id is never the name shown (a tooltip and the STIX document carry it).
+        ref = {"Named creator": CSIRT["id"], "Bank desk creator": BANK_DESK["id"]}.get(
+            name, NOWHERE
+        )
+        versions = re.search(r'<table class="table" id="versions">.*?</table>', page, re.S)
+        assert versions
+        for shown in (section(page, "provenance"), versions.group(0)):
+            assert ref not in re.sub(r'(title|href)="[^"]*"', "", shown)
+
+
+def test_observable_kinds_and_types_read_in_the_pages_language(analysts: Analysts) -> None:
+    sco = stix("domain-name", 30, value="lure.example")
+    with analysts.node.unit(analysts.x) as ctx:
+        writing.add_objects(ctx, get_collection(ctx, "region"), [sco])
+    path = f"/intel/collections/region/objects/{LURE['id']}"
+    with analysts.client("y") as y:
+        spanish = y.get(f"{path}?lang=es").text
+        french = y.get(f"{path}?lang=fr").text
+        dutch = y.get(f"{path}?lang=nl").text
+        listed = y.get("/intel/collections/region?lang=es").text
+        sco_page = y.get(f"/intel/collections/region/objects/{sco['id']}?lang=es").text
+    # The kind in words; the value itself as written.
+    kinds = {
+        lang: re.findall(r"<tr><td>([^<]*)</td><td class=\"mono\"><a [^>]*>lure\.example<", page)
+        for lang, page in (("es", spanish), ("fr", french), ("nl", dutch))
+    }
+    assert kinds == {"es": ["dominio"], "fr": ["domaine"], "nl": ["domein"]}
+    assert "<td>nombre de dominio</td>" in listed and "<td>domain-name</td>" not in listed
+    assert "nombre de dominio" in sco_page and "lure.example" in sco_page

@@ -289,18 +289,6 @@ def history(ctx: Ctx, collection: IntelCollection, object_id: str) -> list[Versi
     return versions
 
 
-def identity_name(ctx: Ctx, collection: IntelCollection, ref: str | None) -> str | None:
-    """The name of a ``created_by_ref`` identity the caller may see in the collection."""
-    if not ref:
-        return None
-    try:
-        newest = history(ctx, collection, ref)[0]
-    except ObjectNotFound:
-        return None
-    name = newest.body.get("name")
-    return str(name) if name else None
-
-
 def latest_objects(
     ctx: Ctx, collection: IntelCollection, include_inactive: bool = False
 ) -> list[dict[str, Any]]:

@@ -41,6 +41,37 @@ TYPES = (
     N_("note"),
     N_("incident"),
 )
+# The STIX cyber-observable types (STIX 2.1 §6) a list or an object page names in the reader's
+# language; their values always show as written.
+OBSERVABLE_TYPES = (
+    N_("artifact"),
+    N_("autonomous-system"),
+    N_("directory"),
+    N_("domain-name"),
+    N_("email-addr"),
+    N_("email-message"),
+    N_("file"),
+    N_("ipv4-addr"),
+    N_("ipv6-addr"),
+    N_("mac-addr"),
+    N_("mutex"),
+    N_("network-traffic"),
+    N_("process"),
+    N_("software"),
+    N_("url"),
+    N_("user-account"),
+    N_("windows-registry-key"),
+    N_("x509-certificate"),
+)
+# What sort of value an observable is (seawall.intel.matching.observables.Kind), in words.
+OBSERVABLE_KINDS = (
+    N_("ip"),
+    N_("domain"),
+    N_("hash"),
+    N_("email"),
+    N_("file-name"),
+    N_("endpoint"),
+)
 LEVELS = tuple(sorted(Tlp))
 # The relationship types a page names in the reader's language (STIX 2.1 §4.13, and the
 # common SROs of §5-6); any other shows as STIX spells it, with spaces.

@@ -13,6 +13,7 @@ from seawall.core.nations import nation_name, shipped_regions
 from seawall.errors import InvalidInput
 from seawall.web.deps import UiPage, read_form_csrf
 from seawall.web.pages import page_gettext, render
+from seawall.web.pillarchart import pillar_chart
 from seawall.web.routers.assess import inline_svg
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(read_form_csrf)])
@@ -90,16 +91,16 @@ def index_page(
         if info.framework_id in frameworks.available_frameworks(ctx.db)
         else None
     )
+    words = page_gettext(request)
+    pillar_names = {d.id: words.gettext(d.name) for d in pack.dimensions} if pack else {}
     bars = None
     if pack is not None and rows and any(r.pillars for r in rows):
-        bars = inline_svg(
-            charts.pillar_bars(
-                [(d.id, d.name) for d in pack.dimensions],
-                [(r.iso3 if r.primary else f"{r.iso3} (alt.)", r.pillars) for r in rows],
-                highlight=next((r.iso3 for r in rows if r.nation == ctx.who.nation), None),
-                total_max=pack.total.max if pack.total else 100,
-                tiers=[(t.id, t.min) for t in pack.tiers],
-            )
+        bars = pillar_chart(
+            list(pillar_names.items()),
+            rows,
+            nation=ctx.who.nation,
+            total_max=pack.total.max if pack.total else 100,
+            tiers={t.id: t.min for t in pack.tiers},
         )
     note = ""
     if edition == indices.GCI_2020:
@@ -115,6 +116,7 @@ def index_page(
         regions=_region_names(),
         pack=pack,
         bars=bars,
+        pillar_names=pillar_names,
         note=note,
         sources=list(dict.fromkeys(r.source for r in rows)),
         names={r.nation: nation_name(r.nation) for r in rows},

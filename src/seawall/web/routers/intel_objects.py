@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from seawall.core.context import Ctx
 from seawall.core.paging import PageRequest
 from seawall.errors import InvalidInput
 from seawall.intel import cases as casework
@@ -18,7 +19,13 @@ from seawall.intel.admission import holder_key, submitter_of
 from seawall.intel.collections import can_write, get_collection
 from seawall.intel.errors import InvalidStixObject
 from seawall.intel.matching import sightings
-from seawall.intel.neighbourhood import SIGHTINGS_PAGE, neighbourhood, sightings_page
+from seawall.intel.neighbourhood import (
+    SIGHTINGS_PAGE,
+    Ref,
+    named,
+    neighbourhood,
+    sightings_page,
+)
 from seawall.intel.quality import Status, assess, status_of
 from seawall.intel.search import Version
 from seawall.intel.tlp import MARKING_IDS, Tlp
@@ -44,6 +51,12 @@ def _moment(value: object) -> datetime | None:
         return parse_timestamp(value, "", "") if isinstance(value, str) else None
     except InvalidStixObject:
         return None
+
+
+def _creators(ctx: Ctx, versions: list[Version]) -> dict[str, Ref]:
+    """The versions' creator identities the reader may see, in any collection, by id."""
+    refs = named(ctx, {v.created_by_ref for v in versions if v.created_by_ref})
+    return {i: ref for i, ref in refs.items() if ref.href is not None and ref.type == "identity"}
 
 
 def _object_page(
@@ -89,7 +102,7 @@ def _object_page(
         label=labels(ctx, [newest]).get(newest.id),
         versions=versions,
         markings=[(ref, MARKING_IDS.get(ref)) for ref in refs],
-        creator=search.identity_name(ctx, row, newest.created_by_ref),
+        creators=_creators(ctx, versions),
         state=state,
         verdict=assess(newest.body),
         observables=around.correlation.observables,  # parsed once, by correlation
