@@ -67,6 +67,7 @@ def test_the_gci_pillar_chart_reads_in_the_pages_language(viewer: httpx.Client) 
             lang: http.get(f"/assess/index?edition=gci-2024&group=CARIBBEAN&lang={lang}").text
             for lang in PILLARS
         }
+        hub = http.get("/assess?lang=es").text
     rows = {
         lang: re.findall(r'<span class="pillar-nation">([^<]*)</span>', chart(page))
         for lang, page in pages.items()
@@ -87,5 +88,9 @@ def test_the_gci_pillar_chart_reads_in_the_pages_language(viewer: httpx.Client) 
     # The alternative figures are said in the page's language.
     alt = re.findall(r'<li class="alt">(.*?)</li>', chart(pages["es"]), re.S)
     assert len(alt) == 1 and "GUY" in alt[0] and "(cifras alternativas)" in alt[0]
+    # The tiers are named in the page's language too, here and on the Maturity page.
+    jam = pages["es"].split("<b>JAM</b>")[1].split("</tr>")[0]
+    assert "T3 En consolidación" in jam and "Establishing" not in pages["es"]
+    assert "T3 En consolidación" in hub
     # The reader's own nation stands out.
     assert re.search(r'<li class="mine">\s*<span class="pillar-nation">JAM<', chart(pages["en"]))
