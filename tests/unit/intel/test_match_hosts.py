@@ -196,7 +196,7 @@ def test_a_set_separator_that_is_no_escape_is_taken_as_written(tmp_path: Path) -
         "1400000000.0\tevil.example\t10.0.0.1\\x10.0.0.2\n"
     )
     observed = _observed(log)
-    assert {(Kind.IP, "10.0.0.1"), (Kind.IP, "10.0.0.2")} <= set(observed[0][2])
+    assert {(Kind.RESOLVED, "10.0.0.1"), (Kind.RESOLVED, "10.0.0.2")} <= set(observed[0][2])
     header = log.read_bytes().partition(b"1400")[0]
     found = read_header(header)
     assert found is not None and found.separator == "\\x"

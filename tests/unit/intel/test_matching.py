@@ -160,7 +160,7 @@ def test_zeek_reader_follows_the_fields_header() -> None:
         (IP, "10.0.0.1"),
         (DOMAIN, "Evil.example"),
         (DOMAIN, "cdn.evil.example"),
-        (IP, "198.51.100.7"),
+        (Kind.RESOLVED, "198.51.100.7"),  # an answer: an address the name resolved to
         (Kind.ENDPOINT, "10.0.0.5:53211"),  # each side of the connection
         (Kind.ENDPOINT, "10.0.0.1:53"),
     }

@@ -94,9 +94,24 @@ OBSERVABLES = st.one_of(
     st.tuples(st.just(Kind.FILE_NAME), FILES),
     st.tuples(st.just(Kind.EMAIL), st.sampled_from(["boss@evil.example", "x@good.test"])),
 )
-TERMS = st.lists(st.lists(OBSERVABLES, min_size=1, max_size=3), min_size=1, max_size=2)
+# A domain|ip pair's address, which only an answer or a server reached for a name proves:
+# drawn from the addresses the log puts on every side (client, server or resolver, answer).
+RESOLVED = st.tuples(
+    st.just(Kind.RESOLVED),
+    st.sampled_from(
+        ["198.51.100.7", "198.51.100.0/24", "198.51.100.128/25", "2001:db8::1", "10.0.0.0/8"]
+    ),
+)
+PAIRS = st.tuples(st.tuples(st.just(Kind.DOMAIN), NAMES), RESOLVED).map(list)
+TERMS = st.lists(
+    st.one_of(st.lists(st.one_of(OBSERVABLES, RESOLVED), min_size=1, max_size=3), PAIRS),
+    min_size=1,
+    max_size=2,
+)
 FIELDS = ["ts", "id.orig_h", "id.resp_h", "query", "answers"]
 FIELDS += ["host", "uri", "filename", "md5", "mailfrom"]
+# Without a host column, the responder is no server reached for a name (dns.log, conn.log).
+NAMELESS = [at for at, name in enumerate(FIELDS[1:]) if name not in ("host", "uri")]
 
 
 def _term(pairs: list[tuple[Kind, str]]) -> Term:
@@ -113,8 +128,12 @@ def _compiled(indicators: list[list[list[tuple[Kind, str]]]]) -> Compiled:
     return Compiled.of(entries)
 
 
-def _log(records: list[tuple[str, ...]]) -> str:
-    head = "#separator \\x09\n#set_separator\t,\n#fields\t" + "\t".join(FIELDS) + "\n"
+def _log(records: list[tuple[str, ...]], named: bool = True) -> str:
+    fields = FIELDS
+    if not named:
+        fields = [FIELDS[0]] + [FIELDS[1 + at] for at in NAMELESS]
+        records = [tuple(record[at] for at in NAMELESS) for record in records]
+    head = "#separator \\x09\n#set_separator\t,\n#fields\t" + "\t".join(fields) + "\n"
     body = "".join(
         f"{1400000000 + n}.000000\t" + "\t".join(record) + "\n" for n, record in enumerate(records)
     )
@@ -146,12 +165,16 @@ def _same(fast: Tally | None, reference: Tally) -> None:
     records=RECORDS,
     indicators=st.lists(TERMS, min_size=1, max_size=6),
     block=st.sampled_from([64, 300, 1 << 20]),  # blocks of a line or less, and the whole log
+    named=st.booleans(),  # whether records name the host their server was reached for
 )
 def test_the_fast_path_finds_exactly_what_the_line_reader_finds(
-    records: list[tuple[str, ...]], indicators: list[list[list[tuple[Kind, str]]]], block: int
+    records: list[tuple[str, ...]],
+    indicators: list[list[list[tuple[Kind, str]]]],
+    block: int,
+    named: bool,
 ) -> None:
     compiled = _compiled(indicators)
-    text = _log(records)
+    text = _log(records, named)
     with tempfile.TemporaryDirectory() as folder:
         log = Path(folder) / "x.log"
         log.write_text(text)

@@ -256,7 +256,7 @@ def test_every_compound_pattern_is_one_a_log_record_can_prove(trip: Any) -> None
         ("file-name", "hash", "hash", "hash"): 3,
         ("hash", "hash", "hash"): 14,
         ("file-name", "hash", "hash"): 2,
-        ("domain", "ip"): 12,
+        ("domain", "resolved"): 12,
         ("endpoint",): 3,
     }
 
@@ -281,12 +281,15 @@ def test_misp_domain_ip_and_ip_port_pairs_match_dns_answers_and_connections(trip
     for n, (term,) in enumerate(alternatives):
         values = {o.kind: o.value for o in term}
         if Kind.DOMAIN in values:
-            name, address = values[Kind.DOMAIN], values[Kind.IP]
+            name, address = values[Kind.DOMAIN], values[Kind.RESOLVED]
             # Proves it: the name asked (a name under it) and the address in the answers.
             dns.append([f"{n}.0", "10.0.0.5", "8.8.8.8", f"www.{name}", f"198.51.100.9,{address}"])
             # Do not: the address elsewhere than beside the name, or another address.
             dns.append([f"{n}.1", "10.0.0.5", "8.8.8.8", "other.example", address])
             dns.append([f"{n}.2", "10.0.0.5", "8.8.8.8", name, "198.51.100.9"])
+            # Nor the client that asked for the name, nor the resolver asked.
+            dns.append([f"{n}.3", address, "8.8.8.8", name, "198.51.100.9"])
+            dns.append([f"{n}.4", "10.0.0.5", address, name, "198.51.100.9"])
         else:
             address, _, port = values[Kind.ENDPOINT].rpartition(":")
             conn.append([f"{n}.0", "10.0.0.5", "50000", address, port])  # proves it

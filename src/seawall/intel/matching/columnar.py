@@ -32,7 +32,7 @@ import polars as pl
 from seawall.intel.matching.compiled import Compiled
 from seawall.intel.matching.hosts import set_separator
 from seawall.intel.matching.joins import Known, candidate_rows, joined_parts
-from seawall.intel.matching.logs import _ZEEK_FIELDS, LogFormat, reader_for
+from seawall.intel.matching.logs import LogFormat, reader_for, zeek_fields
 from seawall.intel.matching.observables import Kind
 from seawall.intel.matching.scan import Tally, scan
 
@@ -111,7 +111,7 @@ class _Reader:
         self, header: Header, known: Known, compiled: Compiled, path: Path, default: datetime
     ) -> None:
         names = header.names
-        self.fields = {n: _ZEEK_FIELDS[n] for n in names if n in _ZEEK_FIELDS}
+        self.fields = zeek_fields(names)
         self.wanted = list(self.fields)
         if "host" in names and "uri" in names:
             self.wanted += [n for n in ("host", "uri") if n not in self.fields]

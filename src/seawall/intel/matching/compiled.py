@@ -39,7 +39,7 @@ from seawall.intel.matching.scan import Window
 from seawall.intel.store.state import state_key
 from seawall.intel.tlp import Tlp
 
-CACHE_FORMAT = 6  # bump when what is cached, or how patterns or decay are read, changes
+CACHE_FORMAT = 7  # bump when what is cached, or how patterns or decay are read, changes
 KEEP = 8  # cached sets kept per node (the newest)
 
 _TIME = pl.Datetime("us", "UTC")

@@ -35,23 +35,30 @@ class Known:
     def __init__(self, compiled: Compiled) -> None:
         self.parts = compiled.parts.with_row_index("part")
         self.by_kind = {kind: compiled.values(kind) for kind in Kind}
-        ips = self.by_kind[Kind.IP]
-        self.ipv6 = bool(ips.str.contains(":", literal=True).any())
-        ranges = ips.filter(ips.str.contains("/", literal=True) & ~ips.str.contains(":"))
-        self.ranges: dict[int, pl.Series] = {}
-        # A /8, /16 or /24 holds the addresses written with its first octets: by prefix,
-        # those octets as text ("198.51.100.") and the range they stand for.
-        self.octets: dict[int, dict[str, str]] = {}
-        by_prefix: dict[int, list[int]] = {}
-        for text in ranges:
-            network = ipaddress.IPv4Network(text)
-            if network.prefixlen in (8, 16, 24):
-                head = ".".join(str(network.network_address).split(".")[: network.prefixlen // 8])
-                self.octets.setdefault(network.prefixlen, {})[f"{head}."] = str(network)
-            else:
-                by_prefix.setdefault(network.prefixlen, []).append(int(network.network_address))
-        for prefix, numbers in by_prefix.items():
-            self.ranges[prefix] = pl.Series(numbers, dtype=pl.UInt32).unique()
+        addresses = (self.by_kind[Kind.IP], self.by_kind[Kind.RESOLVED])
+        self.ipv6 = any(bool(ips.str.contains(":", literal=True).any()) for ips in addresses)
+        # IPv4 ranges of addresses and of resolved addresses (a domain|ip pair's), by kind.
+        self.ranges: dict[Kind, dict[int, pl.Series]] = {}
+        # A /8, /16 or /24 holds the addresses written with its first octets: by kind and
+        # prefix, those octets as text ("198.51.100.") and the range they stand for.
+        self.octets: dict[Kind, dict[int, dict[str, str]]] = {}
+        for kind, ips in zip((Kind.IP, Kind.RESOLVED), addresses, strict=True):
+            ranges = ips.filter(ips.str.contains("/", literal=True) & ~ips.str.contains(":"))
+            octets: dict[int, dict[str, str]] = {}
+            by_prefix: dict[int, list[int]] = {}
+            for text in ranges:
+                network = ipaddress.IPv4Network(text)
+                prefix, first = network.prefixlen, str(network.network_address)
+                if prefix in (8, 16, 24):
+                    head = ".".join(first.split(".")[: prefix // 8])
+                    octets.setdefault(prefix, {})[f"{head}."] = str(network)
+                else:
+                    by_prefix.setdefault(prefix, []).append(int(network.network_address))
+            self.octets[kind] = octets
+            self.ranges[kind] = {
+                prefix: pl.Series(numbers, dtype=pl.UInt32).unique()
+                for prefix, numbers in by_prefix.items()
+            }
         # How many labels the domains have: a name is looked up only at those lengths.
         dots = self.by_kind[Kind.DOMAIN].str.count_matches(".", literal=True)
         self.labels = frozenset(int(n) + 1 for n in dots.unique().to_list())
@@ -121,7 +128,10 @@ def _not_ascii(values: pl.Series) -> pl.Series:
 
 
 def _in_octets(
-    values: pl.Series, octets: dict[int, dict[str, str]], joined: set[tuple[Kind, str]]
+    values: pl.Series,
+    kind: Kind,
+    octets: dict[int, dict[str, str]],
+    joined: set[tuple[Kind, str]],
 ) -> pl.Series:
     """Which values are addresses in a /8, /16 or /24 range, by their first octets as text:
     the matcher takes only canonical dotted quads (inet_pton), whose last octets are
@@ -138,7 +148,7 @@ def _in_octets(
         inside = head.is_in(pl.Series(list(heads), dtype=pl.String).implode()).fill_null(False)
         if inside.any():
             hit = hit | inside
-            joined.update((Kind.IP, heads[h]) for h in head.filter(inside).unique().to_list())
+            joined.update((kind, heads[h]) for h in head.filter(inside).unique().to_list())
     return hit
 
 
@@ -157,17 +167,18 @@ def matching(
 ) -> pl.Series:
     """The distinct cell values that may match an indicator; adds the indicator values hit.
 
-    A cell of no set kind (``host``, ``answers``) is an address when the line reader
-    takes it for one (``host_kind``), else a name."""
-    if kind is not None:
+    A cell of no set kind (``host``) is an address when the line reader takes it for one
+    (``host_kind``), else a name; so is a cell of :attr:`Kind.RESOLVED` (``answers``, a
+    server reached for a name), whose addresses match addresses and resolved addresses."""
+    if kind is not None and kind is not Kind.RESOLVED:
         return values.filter(_matching_kind(values, kind, sets, joined))
     is_ip = values.str.contains(":", literal=True) | values.str.contains(_IPV4)
     ips, names = values.filter(is_ip), values.filter(~is_ip)
+    hit = _matching_kind(ips, Kind.IP, sets, joined)
+    if kind is Kind.RESOLVED:
+        hit = hit | _matching_kind(ips, Kind.RESOLVED, sets, joined)
     return pl.concat(
-        [
-            ips.filter(_matching_kind(ips, Kind.IP, sets, joined)),
-            names.filter(_matching_kind(names, Kind.DOMAIN, sets, joined)),
-        ]
+        [ips.filter(hit), names.filter(_matching_kind(names, Kind.DOMAIN, sets, joined))]
     )
 
 
@@ -203,23 +214,23 @@ def _matching_kind(
         hit, domains = _parents(_names(values), known, sets.labels)
         joined.update((Kind.DOMAIN, d) for d in domains)
         return hit
-    if kind is Kind.IP:
+    if kind is Kind.IP or kind is Kind.RESOLVED:
         hit = _member(values, known)
-        joined.update((Kind.IP, v) for v in values.filter(hit).to_list())
+        joined.update((kind, v) for v in values.filter(hit).to_list())
         if sets.ipv6:
             hit = hit | values.str.contains(":", literal=True)
-        if sets.octets:
-            hit = hit | _in_octets(values, sets.octets, joined)
-        if sets.ranges:
+        if sets.octets[kind]:
+            hit = hit | _in_octets(values, kind, sets.octets[kind], joined)
+        if sets.ranges[kind]:
             numbers = _ipv4_numbers(values)
-            for prefix, networks in sets.ranges.items():
+            for prefix, networks in sets.ranges[kind].items():
                 size = 1 << (32 - prefix)
                 network = (numbers - numbers % size).cast(pl.UInt32, strict=False)
                 inside = network.is_in(networks.implode()).fill_null(False)
                 if inside.any():
                     hit = hit | inside
                     for number in network.filter(inside).unique().to_list():
-                        joined.add((Kind.IP, f"{ipaddress.IPv4Address(number)}/{prefix}"))
+                        joined.add((kind, f"{ipaddress.IPv4Address(number)}/{prefix}"))
         return hit
     if kind is Kind.EMAIL:
         shown = _emails(values)

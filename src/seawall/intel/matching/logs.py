@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable
 from datetime import UTC, datetime
 from enum import StrEnum
 from functools import partial
@@ -50,8 +50,18 @@ def host_kind(value: str) -> Kind:
     return Kind.IP if value[-1:].isdigit() and _IPV4.match(value) else Kind.DOMAIN
 
 
-def _hosts(values: Iterable[str]) -> Values:
-    return [(host_kind(v), v) for v in values if v and v != "-"]
+def value_kind(kind: Kind | None, value: str) -> Kind:
+    """How one value of a field of ``kind`` is looked up: None says the value is an address
+    or a name, :attr:`Kind.RESOLVED` that it is a name or an address a name resolved to."""
+    if kind is None:
+        return host_kind(value)
+    if kind is Kind.RESOLVED:
+        return Kind.RESOLVED if host_kind(value) is Kind.IP else Kind.DOMAIN
+    return kind
+
+
+def _hosts(values: Iterable[str], kind: Kind | None = None) -> Values:
+    return [(value_kind(kind, v), v) for v in values if v and v != "-"]
 
 
 Ports = Collection[str] | None
@@ -90,7 +100,7 @@ _ZEEK_FIELDS: dict[str, Kind | None] = {
     "query": Kind.DOMAIN,
     "server_name": Kind.DOMAIN,
     "san.dns": Kind.DOMAIN,
-    "answers": None,  # names and addresses: each value says which
+    "answers": Kind.RESOLVED,  # names, and the addresses the query's name resolved to
     "host": None,
     "filename": Kind.FILE_NAME,
     "md5": Kind.HASH,
@@ -102,10 +112,25 @@ _ZEEK_FIELDS: dict[str, Kind | None] = {
 }
 
 
+# A log whose records name the server they reached for a name (http.log's ``host``,
+# ssl.log's ``server_name``): its responder is an address that name resolved to.
+_NAMED_SERVER = ("host", "server_name")
+
+
+def zeek_fields(names: Collection[str]) -> dict[str, Kind | None]:
+    """The fields of a Zeek log (its column names) that hold values, and how each is read:
+    the responder of a log whose records name the server is an address a name resolved
+    to (:attr:`Kind.RESOLVED`); the client, or a resolver asked, is an address only."""
+    fields = {name: kind for name, kind in _ZEEK_FIELDS.items() if name in names}
+    if "id.resp_h" in fields and any(name in names for name in _NAMED_SERVER):
+        fields["id.resp_h"] = Kind.RESOLVED
+    return fields
+
+
 def _zeek_values(fields: dict[str, Any], ports: Ports = None) -> Values:
     values: Values = []
-    for name, kind in _ZEEK_FIELDS.items():
-        raw = fields.get(name)
+    for name, kind in zeek_fields(fields).items():
+        raw = fields[name]
         if raw is None:
             continue
         items = raw if isinstance(raw, list) else [raw]
@@ -113,7 +138,7 @@ def _zeek_values(fields: dict[str, Any], ports: Ports = None) -> Values:
             text = str(item).strip("<>")
             if not text or text in ("-", "(empty)"):
                 continue
-            values.append((kind or host_kind(text), text))
+            values.append((value_kind(kind, text), text))
     for address, port in ZEEK_ENDPOINTS:
         values += _endpoint(fields.get(address), fields.get(port), ports)
     host, uri = fields.get("host"), fields.get("uri")
@@ -153,6 +178,7 @@ class ZeekReader:
         values: Values = []
         add = values.append
         separator = self.separator
+        resolved = Kind.RESOLVED
         for at, kind, container in self.columns:
             if at >= width:
                 continue
@@ -161,7 +187,7 @@ class ZeekReader:
                 continue
             for item in cell.split(separator) if container and separator in cell else (cell,):
                 text = item.strip("<>")  # SMTP addresses come in angle brackets
-                add((kind or host_kind(text), text))
+                add((value_kind(kind, text) if kind is None or kind is resolved else kind, text))
         ports = self.ports
         if ports is None or ports:  # no endpoint indicator: no port is looked at
             for address_at, port_at in self.endpoints_at:
@@ -195,10 +221,9 @@ class ZeekReader:
             self.separator = set_separator(rest)
         elif name == "#fields":
             names = rest.split("\t")
+            fields = zeek_fields(names)
             # Until #types says which columns are sets or vectors, any may be one.
-            self.columns = [
-                (at, _ZEEK_FIELDS[n], True) for at, n in enumerate(names) if n in _ZEEK_FIELDS
-            ]
+            self.columns = [(at, fields[n], True) for at, n in enumerate(names) if n in fields]
 
             def where(field: str) -> int:
                 return names.index(field) if field in names else -1
@@ -265,19 +290,26 @@ def _strings(value: Any) -> list[str]:
 # -- Suricata EVE JSON --------------------------------------------------------------------------
 
 
-def _eve_dns(dns: dict[str, Any]) -> Iterator[str]:
+def _eve_dns(dns: dict[str, Any]) -> Values:
+    """The names of an EVE ``dns`` record, and the addresses they resolved to (``rdata``)."""
     # EVE v2 puts one rrname (and rdata) on each record; v3 (Suricata 7) lists queries
     # and answers; grouped answers map a record type to its values.
-    for key in ("rrname", "rdata"):
-        if isinstance(dns.get(key), str):
-            yield dns[key]
-    for entry in (dns.get("queries") or []) + (dns.get("answers") or []):
+    names: list[str] = []
+    data: list[str] = []
+    entries = [dns, *(dns.get("queries") or []), *(dns.get("answers") or [])]
+    for entry in entries:
         if isinstance(entry, dict):
-            yield from (entry[k] for k in ("rrname", "rdata") if isinstance(entry.get(k), str))
+            names += [entry["rrname"]] if isinstance(entry.get("rrname"), str) else []
+            data += [entry["rdata"]] if isinstance(entry.get("rdata"), str) else []
     grouped = dns.get("grouped")
     if isinstance(grouped, dict):
         for items in grouped.values():
-            yield from (i for i in items if isinstance(i, str)) if isinstance(items, list) else ()
+            data += [i for i in items if isinstance(i, str)] if isinstance(items, list) else []
+    return _hosts(names) + _hosts(data, Kind.RESOLVED)
+
+
+# The fields that name the host an EVE record's server was reached for.
+_EVE_NAMES = (("http", "hostname"), ("tls", "sni"), ("quic", "sni"))
 
 
 def read_suricata(line: str, ports: Ports = None) -> Observation | None:
@@ -285,12 +317,16 @@ def read_suricata(line: str, ports: Ports = None) -> Observation | None:
     record = _json_line(line)
     if record is None:
         return None
-    values: Values = _hosts(str(record.get(k, "")) for k in ("src_ip", "dest_ip"))
+    # The server of a record that names the host it reached is an address that name
+    # resolved to; the client, or a resolver asked, is an address only.
+    named = any(isinstance(record.get(p), dict) and record[p].get(k) for p, k in _EVE_NAMES)
+    values: Values = _hosts([str(record.get("src_ip", ""))])
+    values += _hosts([str(record.get("dest_ip", ""))], Kind.RESOLVED if named else None)
     values += _endpoint(record.get("src_ip"), record.get("src_port"), ports)
     values += _endpoint(record.get("dest_ip"), record.get("dest_port"), ports)
     dns = record.get("dns")
     if isinstance(dns, dict):
-        values += _hosts(_eve_dns(dns))
+        values += _eve_dns(dns)
     http = record.get("http")
     if isinstance(http, dict) and isinstance(http.get("hostname"), str):
         values += _hosts([http["hostname"]])
@@ -329,7 +365,11 @@ def read_squid(line: str) -> Observation | None:
         host = host[1:].partition("]")[0] if host.startswith("[") else host.partition(":")[0]
         values += _hosts([host])
     if len(cells) > 8 and "/" in cells[8]:
-        values += _hosts([cells[8].partition("/")[2]])
+        # The server reached (DIRECT) is an address the URL's host resolved to; a parent
+        # proxy is not.
+        code, _, server = cells[8].partition("/")
+        direct = code.endswith(("DIRECT", "ORIGINAL_DST"))
+        values += _hosts([server], Kind.RESOLVED if direct else None)
     return cells[0], cells[2], values
 
 
@@ -359,7 +399,7 @@ def read_dnsmasq(line: str) -> Observation | None:
     if what.startswith("query"):
         source = other
     elif what in ("reply", "cached") and host_kind(other) is Kind.IP:
-        values.append((Kind.IP, other))
+        values.append((Kind.RESOLVED, other))  # an address the name resolved to
     when = SYSLOG_TIME.match(line)
     return (when.group(1) if when else None), source, values
 

@@ -4,7 +4,9 @@ A value matches an indicator's observable when it is the same value, when an IP 
 lies in an indicator's range (CIDR), or when a host name is the indicator's domain or a
 name under it (``a.b.evil.example`` is under ``evil.example``; ``notevil.example`` is not).
 A URL matches with or without its query string. An endpoint (an address and a port)
-matches the same port with the same address, or an address in the indicator's range.
+matches the same port with the same address, or an address in the indicator's range. A
+resolved address (a ``domain|ip`` pair's) matches only an address a log shows a name
+resolved to; such an address matches address indicators too.
 Names are compared in punycode (:func:`~seawall.intel.matching.observables.domain`): a
 log that writes ``bücher.example`` matches ``xn--bcher-kva.example``, and a name IDNA
 refuses matches nothing.
@@ -52,6 +54,9 @@ class Matcher:
     # Every endpoint's port, as text: most connections' ports are no indicator's, and a
     # client's ephemeral port would only fill the memo.
     _ports: set[str] = field(default_factory=set)
+    # Resolved addresses (a ``domain|ip`` pair's), held as addresses in a matcher of their
+    # own: only a value a log shows as resolved looks them up.
+    _resolved: Matcher | None = None
 
     @classmethod
     def of(cls, entries: Iterable[tuple[Observable, int]]) -> Matcher:
@@ -68,6 +73,11 @@ class Matcher:
         self._hold(observable, key)
 
     def _hold(self, observable: Observable, key: int) -> None:
+        if observable.kind is Kind.RESOLVED:
+            if self._resolved is None:
+                self._resolved = Matcher()
+            self._resolved._hold(Observable(Kind.IP, observable.value), key)
+            return
         if observable.kind is Kind.ENDPOINT:
             self._ports.add(observable.value[observable.value.rfind(":") + 1 :])
         if observable.kind is Kind.ENDPOINT and "/" in observable.value:
@@ -104,6 +114,14 @@ class Matcher:
         # (plus one per parent domain); values are normalised only where logs vary.
         if kind is Kind.IP:
             return self._ip(value)
+        if kind is Kind.RESOLVED:  # an address, and one a name resolved to
+            found = self._ip(value)
+            if self._resolved is not None:
+                found += [
+                    Match(m.key, Observable(Kind.RESOLVED, m.observable.value))
+                    for m in self._resolved._ip(value)
+                ]
+            return found
         exact = self._exact[kind]
         if kind is Kind.DOMAIN:
             host = domain(value)

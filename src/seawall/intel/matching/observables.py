@@ -7,8 +7,10 @@ its values is in the record (one Zeek ``files.log`` record carries a file's name
 hashes). ``OR`` (inside one observation or across observations) gives several terms.
 
 Two pairs that MISP writes are read as what a log record shows of them: a domain's
-``resolves_to_refs`` addresses (``domain|ip``) are addresses the record must hold beside
-the name (a Zeek ``dns.log`` answer), and an address with a port on the same side of a
+``resolves_to_refs`` addresses (``domain|ip``) are :attr:`Kind.RESOLVED` values, which
+the record must hold beside the name as an address the name resolved to (a Zeek
+``dns.log`` answer, or the server an ``http.log`` record reached for it; never the client
+or the resolver asked), and an address with a port on the same side of a
 connection (``ip-dst|port``: ``network-traffic:dst_ref.value`` and ``dst_port``) is one
 :attr:`Kind.ENDPOINT` value, ``198.51.100.7:443`` (``[2001:db8::1]:443``), which a record
 proves when one side of its connection is that address and port.
@@ -53,6 +55,10 @@ class Kind(StrEnum):
     EMAIL = "email"
     FILE_NAME = "file-name"
     ENDPOINT = "endpoint"  # an address (or range) and a port: "198.51.100.7:443"
+    # An address (or range) a name resolved to: a DNS answer, or the server reached for a
+    # name. In a log, it is also an address (it matches IP values too); an IP value never
+    # matches it.
+    RESOLVED = "resolved"
 
 
 @dataclass(frozen=True)
@@ -70,7 +76,7 @@ _PATHS: dict[tuple[str, str], Kind] = {
     ("network-traffic", "src_ref.value"): Kind.IP,
     ("network-traffic", "dst_ref.value"): Kind.IP,
     ("domain-name", "value"): Kind.DOMAIN,
-    ("domain-name", "resolves_to_refs.*.value"): Kind.IP,
+    ("domain-name", "resolves_to_refs.*.value"): Kind.RESOLVED,
     ("url", "value"): Kind.URL,
     ("email-addr", "value"): Kind.EMAIL,
     ("email-message", "from_ref.value"): Kind.EMAIL,
@@ -118,7 +124,7 @@ def normalise(kind: Kind, value: str) -> str | None:
     the scheme and host.
     """
     text = value.strip()
-    if kind is Kind.IP:
+    if kind is Kind.IP or kind is Kind.RESOLVED:
         if _canonical_ipv4(text):
             return text
         try:
@@ -332,6 +338,9 @@ def _endpoints(held: dict[str, Observable]) -> bool:
     return True
 
 
+_JOINT = (Kind.ENDPOINT, Kind.RESOLVED)
+
+
 @lru_cache(maxsize=65_536)
 def terms(pattern: str) -> tuple[Term, ...] | None:
     """The alternatives any one of which proves ``pattern``; None when a log record cannot.
@@ -364,9 +373,10 @@ def terms(pattern: str) -> tuple[Term, ...] | None:
 def decisive(pattern: str) -> tuple[Observable, ...] | None:
     """The values any one of which proves ``pattern`` on its own; None when no single value
     can (see :func:`terms` for patterns whose values must be seen together; an endpoint
-    is an address and a port seen together)."""
+    is an address and a port seen together, and a resolved address is an address seen as
+    a name's, which a sensor's address list cannot tell)."""
     found = terms(pattern)
-    if found is None or any(len(t) != 1 or t[0].kind is Kind.ENDPOINT for t in found):
+    if found is None or any(len(t) != 1 or t[0].kind in _JOINT for t in found):
         return None
     return tuple(dict.fromkeys(term[0] for term in found))
 
