@@ -102,6 +102,11 @@ def test_the_spanish_home_page_uses_the_catalogs_plural_forms(server: LiveServer
     assert "1 caso abierto" in defence
 
 
+def test_the_gci_tier_reads_in_the_pages_language(server: LiveServer) -> None:
+    maturity = _plain(_section(_home(server, "viewer", "?lang=es"), "assess"))
+    assert "T3 En consolidación" in maturity and "Establishing" not in maturity
+
+
 def test_the_evidence_reads_in_the_pages_language_as_the_rating_sheet_does(
     server: LiveServer,
 ) -> None:

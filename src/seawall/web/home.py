@@ -66,7 +66,7 @@ class Maturity:
     agreed: int
     factors: int
     gci_score: float | None
-    gci_tier: str | None
+    gci_tier: tuple[str, str | None] | None
     overdue: tuple[Overdue, ...]
 
 
@@ -112,7 +112,7 @@ def maturity(ctx: Ctx) -> Maturity | None:
         agreed=agreed,
         factors=len(cmm.factors()),
         gci_score=gci[0].overall if gci else None,
-        gci_tier=f"{gci[0].tier_id} {gci[0].tier_name}" if gci and gci[0].tier_id else None,
+        gci_tier=(gci[0].tier_id, gci[0].tier_name) if gci and gci[0].tier_id else None,
         overdue=overdue,
     )
 
