@@ -171,7 +171,9 @@ def test_the_collective_defence_pages_speak_the_language_chosen(page: Page) -> N
     page.goto("/intel/collections/caribbean-phishing")
     expect(main).to_contain_text("Objetos que puede ver")
     expect(main).not_to_contain_text("Objects you may see")
-    page.click("#objects >> text=SAMPLE: tax refund phishing domain")
+    # Its sightings and relationships are named after it too: open the indicator itself.
+    objects = page.locator("#objects")
+    objects.get_by_role("link", name="SAMPLE: tax refund phishing domain", exact=True).click()
     expect(page.locator("#provenance h2")).to_have_text("Procedencia")
     expect(page.locator("#sightings")).to_contain_text("Visto por")
     expect(main).not_to_contain_text("Seen by")
