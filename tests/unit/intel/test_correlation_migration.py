@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from alembic import command
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import Connection, create_engine, insert, text
 
 from seawall.db.migrate import alembic_config, upgrade
 from seawall.db.models.core import Nation
@@ -15,41 +15,46 @@ from seawall.intel.observable_index import value_key
 from tests.unit.intel.test_migration import OBJECT_DEFAULTS
 
 
+def _store(conn: Connection, bodies: list[tuple[str, str]]) -> None:
+    """JM, one collection, and one version of each (type, JSON body) as ``type--n``."""
+    conn.execute(insert(Nation.__table__).values(iso2="JM", iso3="JAM", name="Jamaica"))
+    conn.execute(
+        insert(IntelCollection.__table__).values(
+            id="one", alias="one", title="one", description="", owner_nation="JM",
+            audience={}, default_tlp="green", created_at=OBJECT_DEFAULTS["date_added"],
+            created_by="test",
+        )
+    )  # fmt: skip
+    columns = IntelObject.__table__.c
+    conn.execute(
+        insert(IntelObject.__table__).values(
+            {columns[k]: v for k, v in OBJECT_DEFAULTS.items() if k not in ("type", "body")}
+        ),
+        [
+            {
+                "collection_id": "one",
+                "stix_id": f"{kind}--{n}",
+                "version": OBJECT_DEFAULTS["date_added"],
+                "type": kind,
+                "body": body,
+            }
+            for n, (kind, body) in enumerate(bodies)
+        ],
+    )
+
+
 def test_upgrading_a_store_indexes_every_version_already_there(database_url: str) -> None:
     engine = create_engine(database_url)
     try:
         upgrade(engine)
         command.downgrade(alembic_config(engine), "0025-1")
         with engine.begin() as conn:
-            conn.execute(insert(Nation.__table__).values(iso2="JM", iso3="JAM", name="Jamaica"))
-            conn.execute(
-                insert(IntelCollection.__table__).values(
-                    id="one", alias="one", title="one", description="", owner_nation="JM",
-                    audience={}, default_tlp="green", created_at=OBJECT_DEFAULTS["date_added"],
-                    created_by="test",
-                )
-            )  # fmt: skip
-            columns = IntelObject.__table__.c
             bodies = [
                 ("indicator", {"pattern": "[domain-name:value = 'Lure.example.']"}),
                 ("domain-name", {"value": "lure.example"}),
                 ("malware", {"name": "lure.example"}),  # a name, not an observable
             ]
-            conn.execute(
-                insert(IntelObject.__table__).values(
-                    {columns[k]: v for k, v in OBJECT_DEFAULTS.items() if k not in ("type", "body")}
-                ),
-                [
-                    {
-                        "collection_id": "one",
-                        "stix_id": f"{kind}--{n}",
-                        "version": OBJECT_DEFAULTS["date_added"],
-                        "type": kind,
-                        "body": json.dumps(body),
-                    }
-                    for n, (kind, body) in enumerate(bodies)
-                ],
-            )
+            _store(conn, [(kind, json.dumps(body)) for kind, body in bodies])
         upgrade(engine)
         with engine.connect() as conn:
             rows = conn.execute(
@@ -71,15 +76,6 @@ def test_upgrading_indexes_idns_in_punycode_and_domain_ip_addresses(database_url
         upgrade(engine)
         command.downgrade(alembic_config(engine), "0027-1")
         with engine.begin() as conn:
-            conn.execute(insert(Nation.__table__).values(iso2="JM", iso3="JAM", name="Jamaica"))
-            conn.execute(
-                insert(IntelCollection.__table__).values(
-                    id="one", alias="one", title="one", description="", owner_nation="JM",
-                    audience={}, default_tlp="green", created_at=OBJECT_DEFAULTS["date_added"],
-                    created_by="test",
-                )
-            )  # fmt: skip
-            columns = IntelObject.__table__.c
             pair = (
                 "[domain-name:value = 'pair.example' AND "
                 "domain-name:resolves_to_refs[*].value = '198.51.100.7']"
@@ -90,21 +86,7 @@ def test_upgrading_indexes_idns_in_punycode_and_domain_ip_addresses(database_url
                 ("indicator", json.dumps({"pattern": pair})),
                 ("indicator", json.dumps({"pattern": "[domain-name:value = 'plain.example']"})),
             ]
-            conn.execute(
-                insert(IntelObject.__table__).values(
-                    {columns[k]: v for k, v in OBJECT_DEFAULTS.items() if k not in ("type", "body")}
-                ),
-                [
-                    {
-                        "collection_id": "one",
-                        "stix_id": f"{kind}--{n}",
-                        "version": OBJECT_DEFAULTS["date_added"],
-                        "type": kind,
-                        "body": body,
-                    }
-                    for n, (kind, body) in enumerate(bodies)
-                ],
-            )
+            _store(conn, bodies)
             seqs = dict(conn.execute(text("SELECT stix_id, seq FROM intel_objects")).all())
             old = [
                 (unicode_key, seqs["indicator--0"]),
