@@ -7,11 +7,6 @@ import re
 from contextlib import closing
 
 import httpx
-import pytest
-
-from seawall.core import users
-from seawall.core.node import Node
-from tests.conftest import LiveServer, sign_in_by_form
 
 PASSWORD = "a-long-password"
 PILLARS = {
@@ -44,15 +39,6 @@ PILLARS = {
         "Samenwerking",
     ],
 }
-
-
-@pytest.fixture
-def viewer(node: Node, live_server: LiveServer) -> httpx.Client:
-    with node.unit(node.operator()) as ctx:
-        users.add_user(ctx, "jm-viewer", "viewer", password=PASSWORD)
-    http = httpx.Client(base_url=live_server.url, timeout=30)
-    assert sign_in_by_form(http, "jm-viewer", PASSWORD).status_code == 303
-    return http
 
 
 def chart(page: str) -> str:

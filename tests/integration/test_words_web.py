@@ -6,22 +6,12 @@ from __future__ import annotations
 from contextlib import closing
 
 import httpx
-import pytest
 
 from seawall.core import users
 from seawall.core.node import Node
 from tests.conftest import LiveServer, sign_in_by_form
 
 PASSWORD = "a-long-password"
-
-
-@pytest.fixture
-def viewer(node: Node, live_server: LiveServer) -> httpx.Client:
-    with node.unit(node.operator()) as ctx:
-        users.add_user(ctx, "jm-viewer", "viewer", password=PASSWORD)
-    http = httpx.Client(base_url=live_server.url, timeout=30)
-    assert sign_in_by_form(http, "jm-viewer", PASSWORD).status_code == 303
-    return http
 
 
 def test_refusals_and_missing_pages_say_why_in_the_pages_language_and_keep_the_navigation(
