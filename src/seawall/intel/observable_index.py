@@ -33,28 +33,24 @@ from stix2patterns.v21.pattern import Pattern  # type: ignore[import-untyped]
 from seawall.db.bulk import insert_rows
 from seawall.db.models.intel import IntelObject
 from seawall.db.models.intel_correlation import IntelObservable
+from seawall.intel.matching.observables import _PATHS as PATTERN_PATHS
 from seawall.intel.matching.observables import Kind, Observable, decisive, normalise
 from seawall.intel.validation import pattern_excess
 
-# Cyber observables whose ``value`` is the observable itself.
-_VALUE_TYPES: dict[str, Kind] = {
-    "ipv4-addr": Kind.IP,
-    "ipv6-addr": Kind.IP,
-    "domain-name": Kind.DOMAIN,
-    "url": Kind.URL,
-    "email-addr": Kind.EMAIL,
-}
-_HASHED_TYPES = frozenset({"file", "artifact", "x509-certificate"})
-# The pattern paths that name an observable (as the matcher reads them).
+# The pattern paths that name an observable: the matcher's own table, so the two never
+# drift. A resolved address (``domain|ip``) is indexed as an address, so the pair
+# correlates with the address. A file's name (compared as written) is read only where it
+# decides a pattern alone (:func:`decisive`), never from a joint pattern.
 _PATHS: dict[tuple[str, str], Kind] = {
-    **{(sco, "value"): kind for sco, kind in _VALUE_TYPES.items()},
-    ("domain-name", "resolves_to_refs.*.value"): Kind.IP,
-    ("network-traffic", "src_ref.value"): Kind.IP,
-    ("network-traffic", "dst_ref.value"): Kind.IP,
-    ("email-message", "from_ref.value"): Kind.EMAIL,
-    ("email-message", "sender_ref.value"): Kind.EMAIL,
-    **{(sco, "hashes"): Kind.HASH for sco in _HASHED_TYPES},
+    key: Kind.IP if kind is Kind.RESOLVED else kind
+    for key, kind in PATTERN_PATHS.items()
+    if kind is not Kind.FILE_NAME
 }
+# Cyber observables whose ``value`` is the observable itself, and those that carry hashes.
+_VALUE_TYPES: dict[str, Kind] = {
+    sco: kind for (sco, path), kind in _PATHS.items() if path == "value"
+}
+_HASHED_TYPES = frozenset(sco for sco, path in _PATHS if path == "hashes.*")
 INDEXED_TYPES = frozenset({"indicator", *_VALUE_TYPES, *_HASHED_TYPES})
 _BATCH = 2_000
 
@@ -115,9 +111,9 @@ def pattern_observables(pattern: str) -> tuple[Observable, ...]:
 
 
 def _path(steps: list[Any]) -> str:
-    """An object path as ``_PATHS`` names it: every hash algorithm is ``hashes``."""
+    """An object path as ``_PATHS`` names it: every hash algorithm is ``hashes.*``."""
     if steps[:1] == ["hashes"]:
-        return "hashes"
+        return "hashes.*"
     return ".".join("*" if s is INDEX_STAR else str(s) for s in steps)
 
 

@@ -243,3 +243,28 @@ def test_the_exact_set_follows_tlp_audiences_and_named_recipients(node: Node) ->
     }
     for reader, wanted in expected.items():
         assert seen_by(node, reader, "shared", sid("ipv4-addr", 1)) == wanted, reader.username
+
+
+def test_the_index_reads_every_path_the_matcher_reads_but_file_names() -> None:
+    """One table of pattern paths: the matcher's. The index reads a resolved address as an
+    address (it correlates with the address itself), and leaves a file's name to text search."""
+    from seawall.intel.matching import observables
+
+    sample = {
+        Kind.IP: IP,
+        Kind.RESOLVED: IP,
+        Kind.DOMAIN: "a.example",
+        Kind.URL: "http://a.example/x",
+        Kind.HASH: "d41d8cd98f00b204e9800998ecf8427e",
+        Kind.EMAIL: "a@b.example",
+    }
+    read = dict(observables._PATHS)
+    assert read.pop(("file", "name")) is Kind.FILE_NAME
+    assert {
+        key: Kind.IP if kind is Kind.RESOLVED else kind for key, kind in read.items()
+    } == observable_index._PATHS
+    for (sco, path), kind in read.items():
+        written = path.replace("hashes.*", "hashes.MD5").replace(".*.", "[*].")
+        held = observable_index.pattern_observables(f"[{sco}:{written} = '{sample[kind]}']")
+        indexed = Kind.IP if kind is Kind.RESOLVED else kind
+        assert held == (Observable(indexed, sample[kind]),), (sco, path)
