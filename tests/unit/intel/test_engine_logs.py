@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from datetime import UTC, datetime
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from seawall.intel.exports.rpz import rpz_ip
 from seawall.intel.matching.logs import LogFormat, detect_format, reader_for
-from seawall.intel.matching.observables import Kind
+from seawall.intel.matching.matcher import Index
+from seawall.intel.matching.observables import Kind, terms
+from seawall.intel.matching.scan import scan
+
+NOW = datetime(2026, 12, 7, tzinfo=UTC)
 
 INTEL_TSV = [
     "#separator \\x09",
@@ -173,11 +178,23 @@ def test_rpz_hits_of_bind_and_unbound() -> None:
     assert detect_format(UNBOUND) is LogFormat.RPZ
     assert read(LogFormat.RPZ, BIND_QNAME, BIND_IP, BIND_IP6, *UNBOUND) == [
         ("09-Sep-2019 18:50:49.439", "::1", [(Kind.DOMAIN, "a.phish-kit.net")]),
-        ("09-Sep-2019 18:50:50.001", "10.0.0.5", [(Kind.IP, "45.77.1.9")]),
-        ("09-Sep-2019 18:50:50.002", "10.0.0.6", [(Kind.IP, "2001:db8:abcd::")]),
+        (
+            "09-Sep-2019 18:50:50.001",
+            "10.0.0.5",
+            [(Kind.DOMAIN, "ipbad.example"), (Kind.RESOLVED, "45.77.1.9")],
+        ),
+        (
+            "09-Sep-2019 18:50:50.002",
+            "10.0.0.6",
+            [(Kind.DOMAIN, "v6.example"), (Kind.RESOLVED, "2001:db8:abcd::")],
+        ),
         ("1796612073", "10.0.0.5", [(Kind.DOMAIN, "phish-kit.net")]),
         ("1796612073", "10.0.0.6", [(Kind.DOMAIN, "a.b.phish-kit.net")]),
-        ("1796612074", "10.0.0.7", [(Kind.IP, "45.77.1.0")]),
+        (
+            "1796612074",
+            "10.0.0.7",
+            [(Kind.DOMAIN, "ipbad.example"), (Kind.RESOLVED, "45.77.1.0")],
+        ),
     ]
     assert read(LogFormat.RPZ, "09-Sep-2019 client 10.0.0.5#1 (x): query: x IN A") == []
 
@@ -192,6 +209,81 @@ def test_an_rpz_ip_hit_names_the_range_the_export_listed(
         "09-Sep-2019 18:50:50.001 client 10.0.0.5#62915 (x.example): rpz IP NXDOMAIN rewrite "
         f"x.example/A/IN via {rpz_ip(str(network))}.rpz.seawall"
     )
-    assert read(LogFormat.RPZ, line) == [
-        ("09-Sep-2019 18:50:50.001", "10.0.0.5", [(Kind.IP, str(network.network_address))])
+    resolved = [(Kind.DOMAIN, "x.example"), (Kind.RESOLVED, str(network.network_address))]
+    assert read(LogFormat.RPZ, line) == [("09-Sep-2019 18:50:50.001", "10.0.0.5", resolved)]
+
+
+# Unbound 1.17.1 with rpz-log: each trigger word it writes ("clientip", "nsip", "nsdname"; none
+# for a QNAME or a response-IP trigger). The first three lines are from a real run (see
+# tests/integration/test_rpz_ip_hits.py); the others follow rpz.c's log_rpz_apply.
+UNBOUND_REAL = [
+    "[1796637837] unbound[13294:0] info: rpz: applied [seawall] 45.77.1.9/32 rpz-nxdomain "
+    "127.0.0.1@53728 ipbad-site.net. A IN",
+    "[1796637837] unbound[13294:0] info: rpz: applied [seawall] 198.51.100.0/24 rpz-nxdomain "
+    "127.0.0.1@60700 rangebad.net. A IN",
+    "[1796637837] unbound[13294:0] info: rpz: applied [seawall] 2001:db8:abcd::/48 rpz-nxdomain "
+    "127.0.0.1@37747 v6bad.net. AAAA IN",
+    "[1796637838] unbound[13294:0] info: rpz: applied [seawall] clientip 10.0.0.0/8 "
+    "rpz-nxdomain 10.0.0.9@41000 any.example. A IN",
+    "[1796637838] unbound[13294:0] info: rpz: applied [seawall] nsip 203.0.113.53/32 "
+    "rpz-nxdomain 10.0.0.9@41001 hosted.example. A IN",
+    "[1796637838] unbound[13294:0] info: rpz: applied [seawall] nsdname ns1.badhost.example. "
+    "rpz-nxdomain 10.0.0.9@41002 other.example. A IN",
+]
+
+
+def test_an_rpz_ip_hit_is_the_name_asked_and_an_address_it_resolved_to() -> None:
+    """A response-IP trigger fires on an address in the answer: the address is one the name
+    asked for resolved to. A client-IP, NSIP or NSDNAME trigger names the client or a name
+    server, never an answer: only the name asked for is read of it, as BIND's are."""
+    assert read(LogFormat.RPZ, *UNBOUND_REAL) == [
+        (
+            "1796637837",
+            "127.0.0.1",
+            [(Kind.DOMAIN, "ipbad-site.net"), (Kind.RESOLVED, "45.77.1.9")],
+        ),
+        (
+            "1796637837",
+            "127.0.0.1",
+            [(Kind.DOMAIN, "rangebad.net"), (Kind.RESOLVED, "198.51.100.0")],
+        ),
+        (
+            "1796637837",
+            "127.0.0.1",
+            [(Kind.DOMAIN, "v6bad.net"), (Kind.RESOLVED, "2001:db8:abcd::")],
+        ),
+        ("1796637838", "10.0.0.9", [(Kind.DOMAIN, "any.example")]),
+        ("1796637838", "10.0.0.9", [(Kind.DOMAIN, "hosted.example")]),
+        ("1796637838", "10.0.0.9", [(Kind.DOMAIN, "other.example")]),
     ]
+
+
+def _counts(lines: list[str], *patterns: str) -> dict[int, int]:
+    found = [terms(p) for p in patterns]
+    index = Index.of((key, t) for key, t in enumerate(found) if t)
+    tally = scan(lines, reader_for(LogFormat.RPZ), index, [(None, None)] * len(patterns), NOW)
+    return {key: hit.count for key, hit in tally.found.items()}
+
+
+def _pair(name: str, address: str, op: str = "=") -> str:
+    return (
+        f"[domain-name:value = '{name}' AND domain-name:resolves_to_refs[*].value {op} '{address}']"
+    )
+
+
+def test_an_rpz_ip_hit_proves_a_domain_ip_pair_and_still_its_address() -> None:
+    lines = [*UNBOUND_REAL, BIND_QNAME, BIND_IP, BIND_IP6]
+    counts = _counts(
+        lines,
+        "[ipv4-addr:value = '45.77.1.9']",  # Unbound's and BIND's rpz-ip hits
+        _pair("ipbad-site.net", "45.77.1.9"),
+        _pair("ipbad.example", "45.77.1.9"),  # BIND's
+        _pair("other-site.net", "45.77.1.9"),  # no record asked for that name
+        _pair("rangebad.net", "198.51.100.0/24", "ISSUBSET"),
+        _pair("rangebad.net", "198.51.100.77"),  # the log names the range, not the address
+        _pair("v6bad.net", "2001:db8:abcd::/48", "ISSUBSET"),
+        "[ipv4-addr:value = '203.0.113.53']",  # an NSIP trigger's name server: no answer
+        "[domain-name:value = 'ipbad-site.net']",  # the name asked for
+        _pair("phish-kit.net", "45.77.1.9"),  # a QNAME hit has no answer
+    )
+    assert counts == {0: 2, 1: 1, 2: 1, 4: 1, 6: 1, 8: 1}

@@ -6,7 +6,8 @@
   names the value that matched (``seawall_kind``, ``seawall_value``); the host is the side
   of the flow that is not the indicator. Other EVE records are read as before.
 - RPZ hits in BIND's ``rpz`` log category and in Unbound's log (``rpz-log: yes``): the
-  query name (a QNAME trigger) or the address (an ``rpz-ip`` trigger), and the client.
+  query name and, for an ``rpz-ip`` trigger, the answer's address as one that name resolved
+  to; and the client.
 
 Each gives the value the engine matched, so the matcher finds the same indicators and a
 sighting counts one per log record.
@@ -14,6 +15,7 @@ sighting counts one per log record.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import re
@@ -160,9 +162,10 @@ _BIND_RPZ = re.compile(
     r"(QNAME|IP|NSDNAME|NSIP|CLIENT-IP) \S+ rewrite \S+ via (\S+)"
 )
 # Unbound (rpz-log: yes): "rpz: applied [seawall] *.evil.example. rpz-nxdomain
-# 10.0.0.5@53421 a.evil.example. A IN"; an rpz-ip hit names the address or range.
+# 10.0.0.5@53421 a.evil.example. A IN"; a response-IP hit names the address or range
+# ("45.77.1.9/32"), and a client-IP, NSIP or NSDNAME hit says so first ("nsip 203.0.113.53/32").
 _UNBOUND_RPZ = re.compile(
-    r"rpz: applied (?:\[[^\]]*\] )?(?:(?:client-ip|nsdname|nsip) )?(\S+) \S+ "
+    r"rpz: applied (?:\[[^\]]*\] )?(?:(clientip|nsdname|nsip) )?(\S+) \S+ "
     r"([0-9A-Fa-f:.]+)@\d+ (\S+) \S+ \S+"
 )
 _UNBOUND_TIME = re.compile(r"^\[(\d+)\]")
@@ -187,24 +190,35 @@ def _rpz_ip_owner(name: str) -> str | None:
 
 
 def read_rpz(line: str) -> Observation | None:
-    """One RPZ hit from BIND's or Unbound's log: the name asked, or the address refused."""
+    """One RPZ hit from BIND's or Unbound's log: the name asked for and, for a response-IP
+    (``rpz-ip``) trigger, the address in the answer that fired it, as an address that name
+    resolved to (:attr:`Kind.RESOLVED`: it proves a ``domain|ip`` pair, and matches an
+    address as any address does). A client-IP, NSIP or NSDNAME trigger names the client or
+    a name server, not the answer: only the name asked for is read of it."""
     bind = _BIND_RPZ.search(line)
     if bind:
         client, qname, trigger, via = bind.groups()
         address = _rpz_ip_owner(via) if trigger == "IP" else None
-        value: Values = [(Kind.IP, address)] if address else [(Kind.DOMAIN, qname)]
-        return line[:24], client, value
+        return line[:24], client, _asked(qname, address)
     unbound = _UNBOUND_RPZ.search(line)
     if not unbound:
         return None
-    trigger, client, qname = unbound.groups()
-    try:
-        address = str(ipaddress.ip_network(trigger, strict=False).network_address)
-        values: Values = [(Kind.IP, address)]
-    except ValueError:  # a name: the QNAME trigger
-        values = [(Kind.DOMAIN, qname.rstrip("."))]
+    other, trigger, client, qname = unbound.groups()
+    address = None
+    if other is None:  # a QNAME trigger names a name, a response-IP trigger an address
+        with contextlib.suppress(ValueError):
+            address = str(ipaddress.ip_network(trigger, strict=False).network_address)
     stamp = _UNBOUND_TIME.match(line) or SYSLOG_TIME.match(line)
-    return (stamp.group(1) if stamp else None), client, values
+    return (stamp.group(1) if stamp else None), client, _asked(qname, address)
+
+
+def _asked(qname: str, address: str | None) -> Values:
+    """The name asked for, and the answer's address that fired a response-IP trigger."""
+    # RPZ's Response IP Address trigger fires on an address in the answer (BIND: "an address
+    # which would be present in a truthful response"), so it is one the name resolved to. A
+    # range trigger's log names the range, not the address: it is read as its first address.
+    name: Values = [(Kind.DOMAIN, qname.rstrip("."))] if qname.rstrip(".") else []
+    return [*name, (Kind.RESOLVED, address)] if address else name
 
 
 def is_rpz_line(line: str) -> bool:
