@@ -58,5 +58,6 @@ def export_for_sensors(
         click.echo("".join(made.files.values()), nl=False)
     say(
         f"{counted(made.indicators, 'indicator')} in force at or under {made.max_tlp.label}; "
-        f"{made.left_out} left out (above that level, or not fit for a sensor)"
+        f"{made.left_out} left out (above that level, not fit for a sensor, or with no value "
+        f"{fmt} can hold)"
     )

@@ -1,11 +1,13 @@
 """The values of live indicators a sensor can act on, one :class:`Entry` per value.
 
 An indicator reaches a sensor only when one observed value proves it on its own (see
-:func:`seawall.intel.matching.observables.decisive`): a pattern that needs two values at
-once (``AND``, ``FOLLOWEDBY``) has no single-value form an engine's list can hold. An
-indicator that hit a warninglist, or that MISP marked not for detection
-(``misp:to_ids="False"``), is left out: an RPZ or a rule over a popular name would break
-the network it protects.
+:func:`sensor_values`): a pattern that needs two values at once (``AND``, ``FOLLOWEDBY``)
+has no single-value form an engine's list can hold. An address and a port on one side of
+a connection (MISP's ``ip-dst|port``) is one value, an :attr:`~Kind.ENDPOINT`: a Suricata
+rule's header holds it, and the formats that have no port (Zeek's Intel framework, an
+RPZ) leave it out rather than list its bare address. An indicator that hit a warninglist,
+or that MISP marked not for detection (``misp:to_ids="False"``), is left out: an RPZ or a
+rule over a popular name would break the network it protects.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from seawall.intel.matching.observables import Kind, decisive
-from seawall.intel.quality import assess, warninglist_entries
+from seawall.intel.matching.observables import Kind, Observable, domain, terms
+from seawall.intel.quality import assess, assess_values, warninglist_entries
 from seawall.intel.tlp import Tlp
 from seawall.intel.validation import parse_timestamp
 
@@ -48,6 +50,13 @@ def _warninglisted(pattern: str) -> str | None:
     are the package's data, fixed for the process, and a feed polled every minute asks
     again about the same patterns."""
     verdict = assess({"type": "indicator", "pattern_type": "stix", "pattern": pattern})
+    if verdict.hits:
+        return verdict.reason
+    # The pattern's check reads ipv4-addr and ipv6-addr objects; a sensor also acts on the
+    # addresses of network-traffic (an endpoint's, or a bare dst_ref), checked here.
+    found = sensor_values(pattern) or ()
+    addresses = [("ip", _address(o)) for o in found if o.kind in (Kind.IP, Kind.ENDPOINT)]
+    verdict = assess_values(addresses)
     return verdict.reason if verdict.hits else None
 
 
@@ -58,8 +67,8 @@ def skip_reason(body: Mapping[str, Any]) -> str | None:
     if NOT_FOR_DETECTION in (body.get("labels") or []):
         return "marked not for detection"
     pattern = str(body.get("pattern", ""))
-    found = decisive(pattern)
-    for value in (o.value for o in found or () if o.kind is Kind.IP):
+    found = sensor_values(pattern)
+    for value in (_address(o) for o in found or () if o.kind in (Kind.IP, Kind.ENDPOINT)):
         if too_wide(value):
             return (
                 f"{value} is wider than /{WIDEST[4]} (IPv4) or /{WIDEST[6]} (IPv6): a sensor "
@@ -77,6 +86,27 @@ def skip_reason(body: Mapping[str, Any]) -> str | None:
                 "every name under it"
             )
     return None
+
+
+def sensor_values(pattern: str) -> tuple[Observable, ...] | None:
+    """The values any one of which proves ``pattern`` on its own; None when an alternative
+    needs more than one value, or is a resolved address (an address a name resolved to,
+    which no sensor's address list can tell from a client).
+
+    Unlike :func:`~seawall.intel.matching.observables.decisive` (the values an address or
+    name list can hold), endpoints are kept: a Suricata rule's header holds an address and
+    a port together."""
+    found = terms(pattern)
+    if found is None or any(len(t) != 1 or t[0].kind is Kind.RESOLVED for t in found):
+        return None
+    return tuple(dict.fromkeys(t[0] for t in found))
+
+
+def _address(observable: Observable) -> str:
+    """An IP value, or an endpoint's address (``[2001:db8::1]:443`` -> ``2001:db8::1``)."""
+    if observable.kind is not Kind.ENDPOINT:
+        return observable.value
+    return observable.value.rpartition(":")[0].removeprefix("[").removesuffix("]")
 
 
 # The widest range, by IP version, a sensor file may hold. A wider one (16.0.0.0/4 is a
@@ -105,7 +135,7 @@ def entries_of(body: Mapping[str, Any], collection: str, tlp: Tlp) -> list[Entry
     if skip_reason(body) is not None:
         return []
     pattern = str(body["pattern"])
-    found = decisive(pattern) or ()
+    found = sensor_values(pattern) or ()
     certificates = {h.lower() for h in _CERT_HASH.findall(pattern)}
     object_id = str(body.get("id", ""))
     stamp = str(body.get("modified") or body.get("created") or "")
@@ -130,19 +160,16 @@ _LABEL = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$")
 
 
 def dns_name(value: str) -> str | None:
-    """A domain value as a DNS name of letters, digits, ``-`` and ``_`` (IDNs as punycode),
-    or None when it cannot be one (a label over 63 octets, a name over 253, a space), or
-    when IDNA would make it another name."""
-    text = value.lower().rstrip(".")
-    try:
-        name = text.encode("idna").decode("ascii") if not text.isascii() else text
-        # IDNA 2003's nameprep maps look-alikes onto other names (fullwidth letters to
-        # ASCII, zero-width characters to nothing, "ß" to "ss"): such a value is not the
-        # name it maps to, which the warninglists never saw and a zone would block.
-        if name != text and name.encode("ascii").decode("idna") != text:
-            return None
-    except UnicodeError:
-        return None
-    if not name or len(name) > 253:
+    """A domain value as the DNS name a query carries, in the one form Seawall's matcher
+    compares (:func:`~seawall.intel.matching.observables.domain`: lower case, no trailing
+    dot, IDN labels in punycode by IDNA 2008 with UTS #46 mapping); None when the matcher
+    refuses it, or when it is no DNS name of letters, digits, ``-`` and ``_`` (a space, a
+    ``*``, an empty label, a label over 63 octets, a name over 253).
+
+    The matcher refuses a label IDNA 2008 refuses (a symbol) and one its mapping would
+    turn into another name (fullwidth letters, a zero-width character): such a value is
+    not the name it maps to, which the warninglists never saw and a zone would block."""
+    name = domain(value)
+    if name is None or len(name) > 253:
         return None
     return name if all(_LABEL.match(label) for label in name.split(".")) else None

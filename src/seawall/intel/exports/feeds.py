@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -32,9 +32,12 @@ from seawall.db.models.intel import IntelCollection
 from seawall.errors import InvalidInput, NotFound
 from seawall.intel import decay
 from seawall.intel.exports.entries import Entry, entries_of
-from seawall.intel.exports.rpz import DEFAULT_ORIGIN, holds, rpz_zone
+from seawall.intel.exports.rpz import DEFAULT_ORIGIN, rpz_zone
+from seawall.intel.exports.rpz import holds as rpz_holds
 from seawall.intel.exports.selection import select_live
 from seawall.intel.exports.suricata import HASH_LISTS, RULES_FILE, suricata_files
+from seawall.intel.exports.suricata import holds as suricata_holds
+from seawall.intel.exports.zeek import holds as zeek_holds
 from seawall.intel.exports.zeek import zeek_intel
 from seawall.intel.search import readable_collections
 from seawall.intel.store.state import state_key
@@ -117,13 +120,22 @@ def sensor_entries(ctx: Ctx, collections: list[IntelCollection], max_tlp: Tlp) -
     return Chosen(entries, len(used), len(left_out - used), min(moments, default=None))
 
 
+def _holder(fmt: str, origin: str) -> Callable[[Entry], bool] | None:
+    """Whether a format's files hold an entry; None for a format that is none of these."""
+    if fmt == "rpz":
+        return lambda entry: rpz_holds(entry, origin)
+    return {"zeek-intel": zeek_holds, "suricata": suricata_holds}.get(fmt)
+
+
 def written(fmt: str, chosen: Chosen, origin: str = DEFAULT_ORIGIN) -> Chosen:
-    """:func:`sensor_entries` narrowed to what the format's file holds, counted again: an
-    RPZ lists only the names and addresses its zone can hold, so an indicator with none of
-    them counts as left out, not as exported."""
-    if fmt != "rpz":
+    """:func:`sensor_entries` narrowed to what the format's files hold, counted again: an
+    indicator none of whose values the format can hold counts as left out, not as
+    exported (an RPZ holds names and addresses only, Zeek no endpoint, Suricata no e-mail
+    address, and no format a name that is no DNS name)."""
+    holds = _holder(fmt, origin)
+    if holds is None:
         return chosen
-    kept = [e for e in chosen.entries if holds(e, origin)]
+    kept = [e for e in chosen.entries if holds(e)]
     listed = len({e.indicator for e in kept})
     return replace(
         chosen,
@@ -134,7 +146,7 @@ def written(fmt: str, chosen: Chosen, origin: str = DEFAULT_ORIGIN) -> Chosen:
 
 
 # Bump when a format's text changes for the same entries, so sensors fetch it again.
-RENDERING = "1"
+RENDERING = "2"
 
 
 def fingerprint(feed: str, entries: list[Entry], origin: str = DEFAULT_ORIGIN) -> str:

@@ -3,7 +3,11 @@
 Each domain becomes three rules, on ``dns.query``, ``tls.sni`` and ``http.host``; each
 matches the name and every name under it (``dotprefix`` with an ``endswith`` content on
 ``.name``), as Seawall's own matcher does, and never ``notname``. Each address or range
-becomes two ``ip`` rules, to it and from it. An ``http://`` URL becomes a rule on
+becomes two ``ip`` rules, to it and from it. Each endpoint (an address or range and a port,
+MISP's ``ip-dst|port``) becomes a ``tcp`` and a ``udp`` rule with both in its header and
+the ``<>`` direction (``alert tcp 198.51.100.7 443 <> any any``): Suricata loads it as a
+rule and its mirror, so it fires when either side of a connection is that address with
+that port, as Seawall's matcher reads an endpoint. An ``http://`` URL becomes a rule on
 ``http.host`` and ``http.uri.raw`` (two when it has no query: with and without one). File
 hashes go to one list per algorithm (hex, one a line: the format of ``filemd5``,
 ``filesha1`` and ``filesha256`` and of Suricata's md5 and sha256 datasets), checked by one
@@ -37,6 +41,7 @@ HASH_LISTS: dict[int, tuple[str, str]] = {
     64: ("filesha256", "seawall-sha256.list"),
 }
 FILE_PROTOCOLS = ("http", "smtp", "ftp-data", "smb", "nfs")
+ENDPOINT_PROTOCOLS = ("tcp", "udp")
 CLASSTYPE = "trojan-activity"
 # Sticky buffer -> (rule protocol, whether nocase applies).
 DOMAIN_BUFFERS: dict[str, tuple[str, bool]] = {
@@ -110,9 +115,39 @@ def _indicator_rules(entry: Entry) -> list[_Rule]:
                 ("from", f"alert ip {entry.value} any -> any any"),
             )
         ]
+    if entry.kind is Kind.ENDPOINT:
+        return _endpoint_rules(entry, rev, metadata)
     if entry.kind is Kind.URL:
         return _url_rules(entry, rev, metadata)
     return []
+
+
+def _endpoint_rules(entry: Entry, rev: int, metadata: str) -> list[_Rule]:
+    """One rule per protocol holding the address and the port on one side; ``<>`` makes
+    Suricata load its mirror too, so either side of a connection matches. With no other
+    option, each is an IP-only rule: checked once per direction of a flow."""
+    address, _, port = entry.value.rpartition(":")
+    address = address.removeprefix("[").removesuffix("]")
+    return [
+        _Rule(
+            key=f"{entry.indicator}|{entry.value}|{proto}",
+            header=f"alert {proto} {address} {port} <> any any",
+            body=(),
+            msg=_msg(f"SEAWALL INTEL {proto} endpoint {entry.value} - {entry.name}"),
+            rev=rev,
+            metadata=metadata,
+        )
+        for proto in ENDPOINT_PROTOCOLS
+    ]
+
+
+def holds(entry: Entry) -> bool:
+    """Whether the rules or the hash lists hold the entry: a domain that is a DNS name, an
+    address, range or endpoint, a plain ``http://`` URL, or an MD5, SHA-1 or SHA-256 of a
+    file (never an e-mail address, a file name or a certificate hash)."""
+    if entry.kind is Kind.HASH:
+        return not entry.certificate and len(entry.value) in HASH_LISTS
+    return bool(_indicator_rules(entry))
 
 
 # Bytes a content string may hold as they are; any other is written as |hex|.
@@ -211,8 +246,8 @@ def _assign(rules: list[_Rule]) -> list[tuple[int, _Rule]]:
 
 
 def suricata_rules(entries: Iterable[Entry]) -> str:
-    """The rules file: one rule per domain keyword and address direction, and the hash
-    list rules (which read the files :func:`hash_lists` makes)."""
+    """The rules file: one rule per domain keyword, address direction, endpoint protocol
+    and URL shape, and the hash list rules (which read the files :func:`hash_lists` makes)."""
     held = list(entries)
     by_key: dict[str, _Rule] = {}
     for entry in sorted(held):

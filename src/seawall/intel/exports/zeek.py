@@ -5,6 +5,9 @@ The file is the input framework's tab-separated form: one ``#fields`` header nam
 values (``base/frameworks/intel/main.zeek`` and ``files.zeek``). Zeek compares string
 indicators lower-cased and matches a domain exactly (no subdomains), and its URLs carry
 no scheme (``Intel::URL`` is "a complete URL without the prefix http://").
+
+The framework has no type for a port: an endpoint (an address and a port) has no item,
+and is never written as its bare address, which would match every port of it.
 """
 
 from __future__ import annotations
@@ -66,6 +69,20 @@ def zeek_indicator(entry: Entry) -> str | None:
     return entry.value
 
 
+def zeek_item(entry: Entry) -> tuple[str, str] | None:
+    """The entry's indicator text and ``Intel::Type``, or None when the file cannot hold it."""
+    kind = zeek_type(entry)
+    indicator = zeek_indicator(entry) if kind is not None else None
+    if kind is None or not indicator or _UNSAFE.search(indicator):
+        return None
+    return indicator, kind
+
+
+def holds(entry: Entry) -> bool:
+    """Whether the Intel file holds the entry (see :func:`zeek_item`)."""
+    return zeek_item(entry) is not None
+
+
 def _cell(text: str) -> str:
     # A tab or newline would split the record; "-" alone means "unset" to the reader.
     cleaned = _UNSAFE.sub(" ", text).strip()
@@ -76,10 +93,10 @@ def zeek_rows(entries: Iterable[Entry]) -> list[tuple[str, str, str, str, str]]:
     """One row per (indicator text, type, source), in a stable order."""
     rows: dict[tuple[str, str, str], tuple[str, str, str, str, str]] = {}
     for entry in sorted(entries):
-        kind = zeek_type(entry)
-        indicator = zeek_indicator(entry)
-        if kind is None or not indicator or _UNSAFE.search(indicator):
+        item = zeek_item(entry)
+        if item is None:
             continue
+        indicator, kind = item
         source = SOURCE_PREFIX + entry.collection
         key = (indicator, kind, source)
         if key not in rows:
