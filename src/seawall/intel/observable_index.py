@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, delete, false, select
 from sqlalchemy.orm import Session
 from stix2patterns.exceptions import ParseException  # type: ignore[import-untyped]
 from stix2patterns.v21.inspector import (  # type: ignore[import-untyped]
@@ -61,6 +61,28 @@ def value_key(observable: Observable) -> int:
         f"{observable.kind}\x00{observable.value}".encode(), digest_size=8
     ).digest()
     return int.from_bytes(digest, "big", signed=True)
+
+
+# How a value typed into a search may be held: as each kind the index holds.
+_SEARCHED_KINDS = (*dict.fromkeys(_PATHS.values()), Kind.FILE_NAME)
+
+
+def search_keys(text: str) -> list[int]:
+    """The index keys a value typed into a search is held under, read as each kind of
+    observable it can be (``EVIL.example.`` as the name ``evil.example``, ``2001:DB8::0:1``
+    as the address ``2001:db8::1``): a search finds what correlation would."""
+    found = (_one(kind, text) for kind in _SEARCHED_KINDS)
+    return sorted({value_key(o) for o in found if o})
+
+
+def holds_observable(text: str) -> ColumnElement[bool]:
+    """SQL for "this stored version holds ``text`` as an observable", by the index: it
+    narrows only which versions match; who may read them is left to the caller's query."""
+    keys = search_keys(text)
+    if not keys:
+        return false()
+    held = select(IntelObservable.object_seq).where(IntelObservable.value_key.in_(keys))
+    return IntelObject.seq.in_(held)
 
 
 def observables_of(kind: str, body: Mapping[str, Any]) -> tuple[Observable, ...]:
@@ -224,10 +246,12 @@ def reindex(db: Session, stale: Callable[[str], bool]) -> int:
 __all__ = [
     "INDEXED_TYPES",
     "backfill",
+    "holds_observable",
     "index_batch",
     "keys_of",
     "observables_of",
     "pattern_observables",
     "reindex",
+    "search_keys",
     "value_key",
 ]

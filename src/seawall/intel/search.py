@@ -203,7 +203,13 @@ def search(ctx: Ctx, text: str, limit: int = SEARCH_LIMIT) -> list[Found]:
 
 def search_page(ctx: Ctx, query: ObjectQuery) -> Page[Found]:
     """One page of the objects holding ``query.text`` (or, without text, every object) in
-    every collection the caller may read, and how many match in all."""
+    every collection the caller may read, and how many match in all.
+
+    An object holds the text when its id is the text, its body holds it (any case), or it
+    holds the text as an observable however either is written
+    (:func:`seawall.intel.observable_index.holds_observable`: ``bücher.example`` finds
+    ``xn--bcher-kva.example``). The web page, the API and the CLI all search here.
+    """
     return found_page(ctx, readable_collections(ctx), query)
 
 

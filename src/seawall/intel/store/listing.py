@@ -32,6 +32,7 @@ from seawall.core.paging import Page, PageRequest, Sort, parse_day, parse_limit,
 from seawall.db.models.intel import IntelCollection, IntelObject
 from seawall.errors import Forbidden, parse_choice
 from seawall.intel.collections import can_read, reader_of
+from seawall.intel.observable_index import holds_observable
 from seawall.intel.store.reading import ROW_COLUMNS, StoredObject, newest_visible
 from seawall.intel.store.visibility import visible
 from seawall.intel.tlp import Tlp, parse_tlp
@@ -161,7 +162,8 @@ def _filters(ctx: Ctx, query: ObjectQuery) -> list[ColumnElement[bool]]:
     dialect = ctx.db.get_bind().dialect.name
     where: list[ColumnElement[bool]] = []
     if query.text:
-        where.append(holds_text(dialect, query.text))
+        # The value as written in a body, or as an observable however it is written.
+        where.append(or_(holds_text(dialect, query.text), holds_observable(query.text)))
     if query.types:
         where.append(IntelObject.type.in_(query.types))
     if query.tlps:
