@@ -15,6 +15,14 @@ connection (``ip-dst|port``: ``network-traffic:dst_ref.value`` and ``dst_port``)
 :attr:`Kind.ENDPOINT` value, ``198.51.100.7:443`` (``[2001:db8::1]:443``), which a record
 proves when one side of its connection is that address and port.
 
+A test of a reference's type (``network-traffic:dst_ref.type = 'ipv4-addr'``, which
+misp-stix, MISP's STIX exporter, writes beside every address) is no value of its own: it
+holds when the same alternative gives that reference a value of that type (an IPv4 address
+or range for ``ipv4-addr``, an IPv6 one for ``ipv6-addr``, an e-mail address for
+``email-addr``), and is then implied. Any other type (``ipv6-addr`` beside ``1.2.3.4``,
+``domain-name`` beside an address), or no value of that reference beside it, leaves the
+alternative nothing a record can prove.
+
 What a single record cannot prove is left to a detection engine and counted as not
 matchable here, never matched on half of its terms: ``AND`` or ``FOLLOWEDBY`` between
 observations, a ``WITHIN`` window, a negation, an order, a regular expression, or a
@@ -95,6 +103,15 @@ _SIMPLE = re.compile(
 _SET_ITEM = re.compile(r"'((?:[^'\\]|\\.)*)'")
 # A port joins the address of its own side of the connection (see ``_endpoints``).
 _PORTS = {"dst_port": "dst_ref", "src_port": "src_ref"}
+# misp-stix's ip-src, ip-dst and ip|port patterns (``_create_ip_pattern`` and
+# ``_create_port_pattern`` in its misp2stix/misp_to_stix2.py; the ip-port object wraps the
+# first two tests in parentheses), spelled as misp-stix spells them. Any other spelling is
+# read by the parser, alike but slower.
+_MISP_STIX = re.compile(
+    r"^\[(\()?network-traffic:(src|dst)_ref\.type = '(ipv[46]-addr)' AND "
+    r"network-traffic:\2_ref\.value = '([^'\\]*)'(?(1)\))"
+    r"(?: AND network-traffic:\2_port = '([^'\\]*)')?\]$"
+)
 
 
 def _unquote(literal: str) -> str:
@@ -221,8 +238,19 @@ Term = tuple[Observable, ...]
 MAX_TERMS = 64  # alternatives one pattern may expand to (``(a OR b) AND (c OR d)`` is 4)
 MAX_PARTS = 16  # values one alternative may join with AND
 
+
+@dataclass(frozen=True)
+class _Typed:
+    """A reference's type test (``dst_ref.type = 'ipv4-addr'``), kept where the reference's
+    value is: it holds only beside a value of that type (see :func:`_term`)."""
+
+    sco_type: str
+
+
+_Part = tuple[str, Observable | _Typed]  # where in the pattern, and what it asks there
+
 # A comparison no log value proves, inside an alternative: the alternative is dropped.
-_UNPROVEN: list[list[tuple[str, Observable]]] = []
+_UNPROVEN: list[list[_Part]] = []
 
 
 class _Listener(InspectionListener):  # type: ignore[misc]
@@ -243,10 +271,21 @@ class _Listener(InspectionListener):  # type: ignore[misc]
         super()._InspectionListener__add_prop_tuple(obj_type, obj_path, op, value)
 
 
-def _test_terms(test: tuple[str, list[Any], str, str]) -> list[list[tuple[str, Observable]]]:
+def _test_terms(test: tuple[str, list[Any], str, str]) -> list[list[_Part]]:
     """The alternatives one property test stands for: one per value of an ``IN`` set."""
     kind, steps, op, literal = test
     path = _path(steps)
+    referred = [*steps[:-1], "value"]
+    if (
+        # A reference's type, where a log shows the reference's value (dst_ref.value).
+        len(steps) > 1
+        and steps[-1] == "type"
+        and op == "="
+        and literal.startswith("'")
+        and (kind, _path(referred)) in _PATHS
+    ):
+        where = f"{kind}:{'.'.join(str(s) for s in referred)}"
+        return [[(where, _Typed(_unquote(literal[1:-1])))]]
     if kind == "network-traffic" and path in _PORTS and op in ("=", "IN"):
         items = [literal] if op == "=" else literal.strip("()").split(",")
         found = (port_number(item.strip().removeprefix("'").removesuffix("'")) for item in items)
@@ -285,19 +324,48 @@ class _TooMany(Exception):
     """A pattern expands to more alternatives than are kept."""
 
 
-def _term(parts: list[tuple[str, Observable]]) -> Term | None:
+def _term(parts: list[_Part]) -> Term | None:
     """One alternative's values; None when no single object could hold them all (the same
-    property asked to equal two values) or they are too many."""
+    property asked to equal two values, a reference asked to be of a type its value is
+    not) or they are too many."""
     held: dict[str, Observable] = {}
     for where, observable in parts:
+        if isinstance(observable, _Typed):
+            continue
         other = held.setdefault(where, observable)
         if other != observable and "/" not in other.value + observable.value:
             return None
+    for where, typed in parts:
+        if isinstance(typed, _Typed):
+            value = held.get(where)
+            if value is None or _sco_type(value) != typed.sco_type:
+                return None
     if not _endpoints(held):
         return None
     _drop_unlogged_hashes(held)
     values = tuple(sorted(set(held.values()), key=lambda o: (o.kind, o.value)))
     return values if len(values) <= MAX_PARTS else None
+
+
+def _sco_type(observable: Observable) -> str | None:
+    """The STIX object type a reference holding ``observable`` is of."""
+    if observable.kind is Kind.IP or observable.kind is Kind.RESOLVED:
+        return "ipv6-addr" if ":" in observable.value else "ipv4-addr"  # normalised text
+    return "email-addr" if observable.kind is Kind.EMAIL else None
+
+
+def _typed_address(sco_type: str, literal: str, port: str | None) -> tuple[Term, ...] | None:
+    """The terms of one of misp-stix's address patterns (:data:`_MISP_STIX`), as the
+    parser reads them: an address of the type named, with the port of its side if any."""
+    address = normalise(Kind.IP, literal)
+    if address is None or _sco_type(Observable(Kind.IP, address)) != sco_type:
+        return None
+    if port is None:
+        return ((Observable(Kind.IP, address),),)
+    number = port_number(port)
+    if number is None:
+        return None
+    return ((Observable(Kind.ENDPOINT, endpoint(address, number)),),)
 
 
 # The hashes logs carry of a file (Zeek's files.log, Suricata's fileinfo), by the name of
@@ -345,7 +413,8 @@ _JOINT = (Kind.ENDPOINT, Kind.RESOLVED)
 def terms(pattern: str) -> tuple[Term, ...] | None:
     """The alternatives any one of which proves ``pattern``; None when a log record cannot.
 
-    Patterns are parsed once per process; the common single-test shape skips ANTLR. A
+    Patterns are parsed once per process; the common single-test shape, and misp-stix's
+    address and endpoint patterns, skip ANTLR. A
     pattern over ingest's size limits, or one the parser cannot finish, decides nothing.
     """
     simple = _SIMPLE.match(pattern)
@@ -353,6 +422,9 @@ def terms(pattern: str) -> tuple[Term, ...] | None:
         kind, path, _op, literal = simple.groups()
         found = _observable(kind, "hashes.*" if path.startswith("hashes.") else path, literal)
         return ((found,),) if found else None
+    typed = _MISP_STIX.match(pattern)
+    if typed:
+        return _typed_address(*typed.group(3, 4, 5))
     # A stored pattern may predate ingest's limits; past them the parser would recurse
     # until it fails, so such a pattern is not matched.
     if pattern_excess(pattern) is not None:
