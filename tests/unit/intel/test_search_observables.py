@@ -4,11 +4,17 @@ exact totals and keyset pages, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import ipaddress
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
 from seawall.core import partners
 from seawall.core.access import Principal, Role
 from seawall.core.node import Node
 from seawall.core.paging import PageRequest
-from seawall.intel import search
+from seawall.intel import observable_index, search
 from seawall.intel.collections import Audience, create_collection
 from seawall.intel.store.listing import ObjectQuery
 from seawall.intel.tlp import Tlp
@@ -166,3 +172,32 @@ def test_hashes_addresses_urls_and_mail_in_any_spelling(any_node: Node) -> None:
     assert ids("BOSS@xn--bcher-kva.example") == ind(8)
     assert ids("198.51.100.7") == ind(9)
     assert ids("no such value") == set()
+
+
+@given(st.ip_addresses(v=6), st.sampled_from(["exploded", "compressed", "upper"]))
+def test_an_ipv6_address_is_searched_under_its_one_key(address: Any, form: str) -> None:
+    spelled = {
+        "exploded": address.exploded,
+        "compressed": address.compressed,
+        "upper": address.compressed.upper(),
+    }[form]
+    held = observable_index.keys_of("ipv6-addr", {"value": str(ipaddress.ip_address(spelled))})
+    assert held <= set(observable_index.search_keys(spelled))
+
+
+@given(st.from_regex(r"[a-z][a-z0-9-]{0,20}\.[a-z]{2,6}", fullmatch=True), st.data())
+def test_a_name_is_searched_under_its_key_whatever_its_case_and_final_dot(
+    host: str, data: Any
+) -> None:
+    upper = data.draw(st.lists(st.booleans(), min_size=len(host), max_size=len(host)))
+    spelled = "".join(c.upper() if u else c for c, u in zip(host, upper, strict=True))
+    spelled += data.draw(st.sampled_from(["", "."]))
+    held = observable_index.keys_of("domain-name", {"value": host})
+    assert held <= set(observable_index.search_keys(spelled))
+
+
+def test_a_look_alike_is_never_searched_as_the_name_it_maps_to() -> None:
+    assert observable_index.search_keys("") == []
+    real = observable_index.keys_of("domain-name", {"value": "ae.example"})
+    assert real <= set(observable_index.search_keys("AE.example."))
+    assert real.isdisjoint(observable_index.search_keys("a\uff45.example"))  # fullwidth e
