@@ -10,6 +10,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from seawall.intel.matching import columnar
 from seawall.intel.matching.columnar import fast_scan
 from seawall.intel.matching.compiled import Compiled, Indicator
 from seawall.intel.matching.logs import LogFormat, reader_for
@@ -243,5 +244,49 @@ def test_an_and_pattern_is_proven_by_one_record_not_by_two_blocks(tmp_path: Path
     log.write_text(text)
     reference = _reference(text, compiled)
     assert [found.count for found in reference.found.values()] == [1]
+    for block in (64, 1 << 20):
+        _same(fast_scan(log, compiled, NOW, block), reference)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    lines=st.lists(st.text("ab\t", max_size=40), max_size=12),
+    final=st.booleans(),  # whether the last line ends
+    size=st.integers(1, 64),
+    peek=st.integers(1, 32),
+)
+def test_blocks_end_at_line_ends_and_hold_the_whole_file(
+    lines: list[str], final: bool, size: int, peek: int
+) -> None:
+    data = "\n".join(lines).encode() + (b"\n" if final and lines else b"")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "x.log"
+        path.write_bytes(data)
+        previous, columnar.PEEK = columnar.PEEK, peek  # where the block's end is looked for
+        try:
+            with path.open("rb") as raw:
+                blocks = list(columnar._blocks(raw, size))
+        finally:
+            columnar.PEEK = previous
+    assert b"".join(blocks) == data
+    for block in blocks[:-1]:
+        assert block.endswith(b"\n")
+        # at most a block, unless it is one line longer than a block
+        assert len(block) <= size or block.count(b"\n") == 1
+        assert block.rfind(b"\n", 0, len(block) - 1) < size
+
+
+def test_names_match_whatever_their_case_final_dot_or_script(tmp_path: Path) -> None:
+    # The pre-filter compares a name's last characters first: case, a final dot and text
+    # outside ASCII must not keep a match out, and a name merely ending alike not let one in.
+    domains = ("evil.example", "xn--bcher-kva.example", "t.co")
+    compiled = _compiled([[[(Kind.DOMAIN, d)]] for d in domains])
+    names = ["A.EVIL.EXAMPLE", "evil.example.", "Evil.Example..", "bücher.example"]
+    names += ["BÜCHER.EXAMPLE", "www.T.CO", "notevil.example", "evil.example.org", "tt.co"]
+    text = _log([("10.0.0.1", "-", name, "-", "-", "-", "-", "-", "-") for name in names])
+    log = tmp_path / "x.log"
+    log.write_text(text)
+    reference = _reference(text, compiled)
+    assert {key: found.count for key, found in reference.found.items()} == {0: 3, 1: 2, 2: 1}
     for block in (64, 1 << 20):
         _same(fast_scan(log, compiled, NOW, block), reference)

@@ -41,6 +41,7 @@ BLOCK = 16 * 2**20  # bytes read at once (a block ends at the end of a line)
 # to both, so blocks are halved (at a million values: 368 MiB at the peak, not 460).
 LARGE_SET = 250_000
 IN_FLIGHT = 2  # blocks parsed and joined at once
+PEEK = 2**16  # bytes at the end of a block searched for its last line end
 
 
 @dataclass(frozen=True)
@@ -82,12 +83,26 @@ def read_header(data: bytes) -> Header | None:
 
 def _blocks(raw: IO[bytes], size: int) -> Iterator[bytes]:
     """The file in blocks of at most ``size`` bytes (or one line, if longer), each ending at
-    the end of a line."""
-    while block := raw.read(size):
+    the end of a line. Where the block ends is found first (in its last :data:`PEEK`
+    bytes), so that each block is read once, into a bytes object of its own size."""
+    while True:
+        at = raw.tell()
+        raw.seek(at + max(size - PEEK, 0))
+        tail = raw.read(min(PEEK, size) + 1)  # one byte more: is there more after?
+        raw.seek(at)
+        if len(tail) <= min(PEEK, size):  # the rest of the file fits in this block
+            if block := raw.read():
+                yield block
+            return
+        cut = tail.rfind(b"\n", 0, len(tail) - 1) + 1
+        if cut:
+            yield raw.read(size - len(tail) + 1 + cut)
+            continue
+        block = raw.read(size)  # no line ends in the block's last bytes
         cut = block.rfind(b"\n") + 1
         if cut == 0:  # a line longer than a block
             block += raw.readline()
-        elif cut < len(block):
+        else:
             raw.seek(cut - len(block), 1)  # the part line is read again with the next block
             block = block[:cut]
         yield block
@@ -178,6 +193,7 @@ class _Reader:
                 joined,
                 lists=separator.encode() in block,
                 brackets=b"<" in block or b">" in block,
+                ascii=block.isascii(),
             )
             lines = [
                 block[starts[line] : ends[line] + 1].decode("utf-8", "replace")
@@ -196,6 +212,8 @@ class _Reader:
         index = self.compiled.index(parts)
         windows = self.compiled.windows_of({index.parts[number].indicator for number in parts})
         scan(found.lines, self.line, index, windows, self.default, into=self.tally)
+        # The matched indicators' names, read while the next blocks are parsed.
+        self.compiled.load(self.tally.found)
 
     def finish(self) -> Tally | None:
         """What matched, if the only comments are the header and the lines after the last

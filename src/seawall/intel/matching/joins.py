@@ -26,6 +26,7 @@ from seawall.intel.matching.observables import Kind, domain, normalise
 _IPV4 = r"^\d{1,3}(?:\.\d{1,3}){3}$"  # what the line reader takes for an address
 _OCTETS = r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$"
 _LOWERED = (Kind.DOMAIN, Kind.HASH, Kind.EMAIL)  # looked up without case
+TAIL = 8  # characters of a name compared before it is looked up whole (held inline by polars)
 
 
 class Known:
@@ -62,6 +63,12 @@ class Known:
         # How many labels the domains have: a name is looked up only at those lengths.
         dots = self.by_kind[Kind.DOMAIN].str.count_matches(".", literal=True)
         self.labels = frozenset(int(n) + 1 for n in dots.unique().to_list())
+        # Every domain's last characters (as many as the shortest has, up to TAIL): a name
+        # that ends in none of them is no domain and under none.
+        domains = self.by_kind[Kind.DOMAIN]
+        shortest = domains.str.len_chars().min() if domains.len() else 0
+        self.tail = min(TAIL, shortest if isinstance(shortest, int) else 0)
+        self.tails = domains.str.slice(-self.tail).unique() if self.tail else domains
         # Endpoint values by port: a record with such a port on a side is a candidate.
         self.ports: dict[int, list[str]] = {}
         for value in self.by_kind[Kind.ENDPOINT].to_list():
@@ -152,9 +159,12 @@ def _in_octets(
     return hit
 
 
-def _lower(values: pl.Series) -> pl.Series:
-    """``str.lower`` of each value: polars for ASCII, Python for the rest (they differ)."""
+def _lower(values: pl.Series, ascii: bool = False) -> pl.Series:
+    """``str.lower`` of each value: polars for ASCII, Python for the rest (they differ);
+    ``ascii`` says that every value is ASCII."""
     lowered = values.str.to_lowercase()
+    if ascii:
+        return lowered
     other = _not_ascii(values)
     if other.len():
         python = pl.Series([v.lower() for v in values.gather(other).to_list()], dtype=pl.String)
@@ -163,29 +173,36 @@ def _lower(values: pl.Series) -> pl.Series:
 
 
 def matching(
-    values: pl.Series, kind: Kind | None, sets: Known, joined: set[tuple[Kind, str]]
+    values: pl.Series,
+    kind: Kind | None,
+    sets: Known,
+    joined: set[tuple[Kind, str]],
+    ascii: bool = False,
 ) -> pl.Series:
     """The distinct cell values that may match an indicator; adds the indicator values hit.
 
     A cell of no set kind (``host``) is an address when the line reader takes it for one
     (``host_kind``), else a name; so is a cell of :attr:`Kind.RESOLVED` (``answers``, a
-    server reached for a name), whose addresses match addresses and resolved addresses."""
+    server reached for a name), whose addresses match addresses and resolved addresses.
+    ``ascii`` says that every value is ASCII (none is then looked at for other text)."""
     if kind is not None and kind is not Kind.RESOLVED:
-        return values.filter(_matching_kind(values, kind, sets, joined))
+        return values.filter(_matching_kind(values, kind, sets, joined, ascii))
     is_ip = values.str.contains(":", literal=True) | values.str.contains(_IPV4)
     ips, names = values.filter(is_ip), values.filter(~is_ip)
     hit = _matching_kind(ips, Kind.IP, sets, joined)
     if kind is Kind.RESOLVED:
         hit = hit | _matching_kind(ips, Kind.RESOLVED, sets, joined)
     return pl.concat(
-        [ips.filter(hit), names.filter(_matching_kind(names, Kind.DOMAIN, sets, joined))]
+        [ips.filter(hit), names.filter(_matching_kind(names, Kind.DOMAIN, sets, joined, ascii))]
     )
 
 
-def _names(values: pl.Series) -> pl.Series:
+def _names(values: pl.Series, ascii: bool = False) -> pl.Series:
     """Each name as the matcher looks it up: ASCII in lower case without a final dot, any
-    other in punycode (null where IDNA refuses it)."""
+    other in punycode (null where IDNA refuses it); ``ascii`` says that all are ASCII."""
     names = values.str.to_lowercase().str.strip_chars_end(".")
+    if ascii:
+        return names
     other = _not_ascii(values)
     if other.len():
         idn = pl.Series([domain(v) for v in values.gather(other).to_list()], dtype=pl.String)
@@ -193,10 +210,27 @@ def _names(values: pl.Series) -> pl.Series:
     return names
 
 
-def _emails(values: pl.Series) -> pl.Series:
+def _ending_like(values: pl.Series, sets: Known, ascii: bool) -> pl.Series:
+    """Which names may be a domain or under one: those whose last characters (in lower
+    case) end some domain, and those :func:`_names` changes more than that (a final dot,
+    text outside ASCII). A name under a domain ends with it, so no other can match."""
+    if not sets.tail:
+        return pl.repeat(True, values.len(), dtype=pl.Boolean, eager=True)
+    ending = values.str.slice(-sets.tail)
+    endings = ending.unique()  # names share their last characters: each is lowered once
+    near = endings.filter(endings.str.to_lowercase().is_in(sets.tails.implode()))
+    maybe = ending.is_in(near.implode()) | values.str.ends_with(".")
+    if not ascii:
+        maybe = maybe | (values.str.len_bytes() != values.str.len_chars())
+    return maybe.fill_null(False)
+
+
+def _emails(values: pl.Series, ascii: bool = False) -> pl.Series:
     """Each e-mail address as the matcher looks it up: ASCII in lower case, any other with
-    its domain in punycode (null where IDNA refuses it)."""
+    its domain in punycode (null where IDNA refuses it); ``ascii`` says that all are ASCII."""
     lowered = values.str.to_lowercase()
+    if ascii:
+        return lowered
     other = values.str.contains(r"^[\x00-\x7f]*$").not_().arg_true()
     if other.len():
         exact = [normalise(Kind.EMAIL, v) for v in values.gather(other).to_list()]
@@ -205,15 +239,18 @@ def _emails(values: pl.Series) -> pl.Series:
 
 
 def _matching_kind(
-    values: pl.Series, kind: Kind, sets: Known, joined: set[tuple[Kind, str]]
+    values: pl.Series, kind: Kind, sets: Known, joined: set[tuple[Kind, str]], ascii: bool = False
 ) -> pl.Series:
     known = sets.by_kind[kind]
     if not known.len() or not values.len():
         return pl.Series([False] * values.len(), dtype=pl.Boolean)
     if kind is Kind.DOMAIN:
-        hit, domains = _parents(_names(values), known, sets.labels)
+        maybe = _ending_like(values, sets, ascii)
+        hit, domains = _parents(_names(values.filter(maybe), ascii), known, sets.labels)
         joined.update((Kind.DOMAIN, d) for d in domains)
-        return hit
+        return pl.repeat(False, values.len(), dtype=pl.Boolean, eager=True).scatter(
+            maybe.arg_true(), hit
+        )
     if kind is Kind.IP or kind is Kind.RESOLVED:
         hit = _member(values, known)
         joined.update((kind, v) for v in values.filter(hit).to_list())
@@ -233,9 +270,9 @@ def _matching_kind(
                         joined.add((kind, f"{ipaddress.IPv4Address(number)}/{prefix}"))
         return hit
     if kind is Kind.EMAIL:
-        shown = _emails(values)
+        shown = _emails(values, ascii)
     else:
-        shown = _lower(values) if kind in _LOWERED else values
+        shown = _lower(values, ascii) if kind in _LOWERED else values
     hit = _member(shown, known)
     joined.update((kind, v) for v in shown.filter(hit).to_list())
     return hit
@@ -302,11 +339,13 @@ def candidate_rows(
     *,
     lists: bool = True,
     brackets: bool = True,
+    ascii: bool = False,
 ) -> pl.Series:
     """The rows of a frame of Zeek columns (``fields``: column -> kind, None for a name or
     an address) holding a value that joins an indicator's. ``lists`` False says that no
     cell holds ``separator`` (no set or vector has two items), ``brackets`` False that none
-    holds ``<`` or ``>``: the cells are then not searched for them."""
+    holds ``<`` or ``>``: the cells are then not searched for them; ``ascii`` True that
+    every cell is ASCII."""
     rows: list[pl.Series] = []
     for name, kind in fields.items():
         if name not in frame.columns:
@@ -324,7 +363,9 @@ def candidate_rows(
             items = items.with_columns(pl.col("cell").alias("item"))
         if brackets and cells.str.contains("[<>]").any():  # e-mail addresses <like@this>
             items = items.with_columns(pl.col("item").str.strip_chars("<>"))
-        kept = matching(items["item"].unique() if several else items["item"], kind, sets, joined)
+        kept = matching(
+            items["item"].unique() if several else items["item"], kind, sets, joined, ascii
+        )
         if kept.len():
             hit_cells = items.filter(_in(pl.col("item"), kept))["cell"]
             rows.append(frame.select(pl.arg_where(_in(pl.col(name), hit_cells))).to_series())
