@@ -147,9 +147,10 @@ class _Reader:
         opens = lines.str.starts_with("{")
         doubt = lines.str.contains("\\u", literal=True)
         doubt = doubt | lines.str.contains('"seen.indicator"', literal=True)
+        records = lines
         if not opens.all():  # Python's json skips white space before the object
             doubt = doubt | (~opens & lines.str.contains("{", literal=True))
-        records = pl.select(pl.when(opens).then(lines).otherwise(pl.lit("{}"))).to_series()
+            records = pl.select(pl.when(opens).then(lines).otherwise(pl.lit("{}"))).to_series()
         decoded = _decoded(records, self.dtype)
         del records
         frame = decoded.struct.unnest()
