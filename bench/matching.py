@@ -20,6 +20,12 @@ process: the scan rate). The best of each is kept; wall and CPU time (user and s
 every thread) and peak RSS are printed, with the load average, since a shared machine
 moves wall times.
 
+``--format zeek-json`` writes the same records as Zeek JSON lines (``LogAscii::use_json``)
+and runs the same comparison on them; the scan alone is then the Zeek JSON fast path
+(:mod:`seawall.intel.matching.zeek_json`). ``--scan line`` makes the scan alone the line
+reader instead (one process, every line, the index built before the clock starts): the
+figure the fast path is measured against.
+
 The ratio is Seawall's time over grep's (below 1: Seawall is faster). Run with
 ``make bench`` or ``uv run --frozen python bench/matching.py [--lines N[,N...]]``.
 
@@ -98,10 +104,13 @@ def _address(rng: random.Random) -> str:
     return str(ipaddress.IPv4Address(rng.randrange(0x0B000001, 0xDF000000)))
 
 
-def make_log(path: Path, lines: int, values: dict[str, list[str]], rng: random.Random) -> int:
+def make_log(
+    path: Path, lines: int, values: dict[str, list[str]], rng: random.Random, fmt: str = "zeek"
+) -> int:
     """A Zeek dns.log shaped like a small ministry's: 400 clients, one resolver, and names
     that repeat (70% of queries go to 3,000 popular names, the rest to a long tail).
-    About one query in 500 is for an indicator's name or one under it."""
+    About one query in 500 is for an indicator's name or one under it. ``fmt`` "zeek-json"
+    writes the same records as Zeek's JSON writer does (``LogAscii::use_json``)."""
     planted = 0
     start = 1_796_302_933.0
     clients = [
@@ -112,12 +121,13 @@ def make_log(path: Path, lines: int, values: dict[str, list[str]], rng: random.R
     ]
     popular_answers = [_address(rng) for _ in popular]
     with path.open("w") as out:
-        out.write("#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n")
-        out.write("#unset_field\t-\n#path\tdns\n")
-        out.write(
-            "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\ttrans_id"
-            "\tquery\tqtype_name\trcode_name\tanswers\tTTLs\n"
-        )
+        if fmt == "zeek":
+            out.write("#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n")
+            out.write("#unset_field\t-\n#path\tdns\n")
+            out.write(
+                "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto"
+                "\ttrans_id\tquery\tqtype_name\trcode_name\tanswers\tTTLs\n"
+            )
         for n in range(lines):
             if rng.randrange(500) == 0:
                 query = rng.choice(("", "www.", "cdn.")) + rng.choice(values["domain"])
@@ -129,10 +139,19 @@ def make_log(path: Path, lines: int, values: dict[str, list[str]], rng: random.R
             else:
                 query = f"host{rng.randrange(5000)}.site-{rng.randrange(20000)}.example.org"
                 answer = _address(rng)
-            out.write(
-                f"{start + n * 0.01:.6f}\tC{n:x}\t{rng.choice(clients)}\t{40000 + n % 20000}"
-                f"\t10.0.0.1\t53\tudp\t{n % 65536}\t{query}\tA\tNOERROR\t{answer}\t300.000000\n"
-            )
+            when, client, port = f"{start + n * 0.01:.6f}", rng.choice(clients), 40000 + n % 20000
+            if fmt == "zeek":
+                out.write(
+                    f"{when}\tC{n:x}\t{client}\t{port}\t10.0.0.1\t53\tudp\t{n % 65536}"
+                    f"\t{query}\tA\tNOERROR\t{answer}\t300.000000\n"
+                )
+            else:
+                out.write(
+                    f'{{"ts":{when},"uid":"C{n:x}","id.orig_h":"{client}","id.orig_p":{port},'
+                    f'"id.resp_h":"10.0.0.1","id.resp_p":53,"proto":"udp","trans_id":{n % 65536},'
+                    f'"query":"{query}","qtype_name":"A","rcode_name":"NOERROR",'
+                    f'"answers":["{answer}"],"TTLs":[300.0]}}\n'
+                )
     return planted
 
 
@@ -142,14 +161,26 @@ from datetime import UTC, datetime
 from pathlib import Path
 from seawall.intel.matching.columnar import fast_scan
 from seawall.intel.matching.compiled import read_cached
-folder, log = Path(sys.argv[1]), Path(sys.argv[2])
+from seawall.intel.matching.logs import LogFormat, reader_for
+from seawall.intel.matching.scan import scan
+from seawall.intel.matching.zeek_json import json_fast_scan
+folder, log, fmt, how = Path(sys.argv[1]), Path(sys.argv[2]), LogFormat(sys.argv[3]), sys.argv[4]
 newest = max(folder.glob("*.json"), key=lambda p: p.stat().st_mtime)
 compiled = read_cached(folder, newest.name.removesuffix(".json"))
 def cpu():
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
+if how == "line":  # the index is built first, as match_logs does before any log
+    index, windows = compiled.index(), compiled.windows()
 start, used = time.perf_counter(), cpu()
-tally = fast_scan(log, compiled, datetime.now(UTC))
+if how == "line":
+    read = reader_for(fmt, log, index.matcher.ports)
+    with log.open(encoding="utf-8", errors="replace", newline="") as lines:
+        tally = scan(lines, read, index, windows, datetime.now(UTC))
+elif fmt is LogFormat.ZEEK_JSON:
+    tally = json_fast_scan(log, compiled, datetime.now(UTC))
+else:
+    tally = fast_scan(log, compiled, datetime.now(UTC))
 print(time.perf_counter() - start, cpu() - used, tally.lines)
 """
 
@@ -177,6 +208,10 @@ def make_node(
     if seed >= 0 and ready.exists() and ready.read_text().split()[:2] == [str(count), str(seed)]:
         _, values = make_indicators(count, rng)  # the same values: the same seed
         print(f"reusing the node of {count:,} indicators in {work}", flush=True)
+        if not fixed.exists():
+            fixed.write_text(
+                "\n".join(v for k in ("domain", "ip", "hash") for v in values[k]) + "\n"
+            )
         seawall(home, "init", "--nation", "JM", "--name", "Bench")  # migrates it, if need be
         return home, values, fixed
     ready.unlink(missing_ok=True)
@@ -240,6 +275,19 @@ def main() -> None:
     )
     parser.add_argument("--keep-cache", action="store_true", help="Warm runs only: no first run.")
     parser.add_argument("--no-peer", action="store_true", help="Leave grep out.")
+    parser.add_argument(
+        "--format",
+        choices=("zeek", "zeek-json"),
+        default="zeek",
+        help="The log's format: Zeek TSV, or the same records as Zeek JSON lines.",
+    )
+    parser.add_argument(
+        "--scan",
+        choices=("fast", "line"),
+        default="fast",
+        help="What the scan-alone figure runs: the format's fast path, or the line reader "
+        "(one process, every line).",
+    )
     args = parser.parse_args()
     work = args.work or WORK
     if args.work is None:
@@ -250,7 +298,8 @@ def main() -> None:
     for lines in (int(n) for n in args.lines.split(",")):
         if not args.keep_cache:
             shutil.rmtree(cache, ignore_errors=True)  # the first run after a change compiles
-        log = work / f"dns-{lines}-{args.seed}.log"
+        suffix = ".log" if args.format == "zeek" else "-json.log"
+        log = work / f"dns-{lines}-{args.seed}{suffix}"
         _one_size(home, log, lines, values, fixed, args, random.Random(args.seed + lines))
     if args.work is None and os.environ.get("KEEP_BENCH_WORK") is None:
         shutil.rmtree(work, ignore_errors=True)
@@ -269,13 +318,13 @@ def _one_size(
     if made.exists():
         planted = int(made.read_text())
     else:
-        planted = make_log(log, lines, values, rng)
+        planted = make_log(log, lines, values, rng, args.format)
         made.write_text(f"{planted}\n")
     repeat = args.repeat
     size = log.stat().st_size
-    print(
-        f"\nlog: {lines:,} Zeek dns.log lines ({size / 2**20:,.0f} MiB), {planted:,} planted hits"
-    )
+    shown = "Zeek dns.log" if args.format == "zeek" else "Zeek JSON dns.log"
+    print(f"\nlog: {lines:,} {shown} lines ({size / 2**20:,.0f} MiB), {planted:,} planted hits")
+    print(f"scan alone: {'the fast path' if args.scan == 'fast' else 'the line reader'}")
     subprocess.run(["cat", str(log)], stdout=subprocess.DEVNULL, check=True)  # warm the cache
     load_before = os.getloadavg()[0]
     command = [*SEAWALL, "--home", str(home), "intel", "match", str(log), "--json"]
@@ -288,7 +337,10 @@ def _one_size(
             theirs.append(timed(grep))
         helps.append(timed([*SEAWALL, "--help"]))
         _, shown, peak, _ = timed(
-            [sys.executable, "-c", SCAN_ONLY, str(home / "cache" / "matching"), str(log)]
+            [
+                *(sys.executable, "-c", SCAN_ONLY, str(home / "cache" / "matching"), str(log)),
+                *(args.format, args.scan),
+            ]
         )
         wall, cpu = (float(x) for x in shown.split()[:2])
         scans.append((wall, cpu, peak))
