@@ -50,3 +50,4 @@ def test_the_page_and_the_cli_find_a_name_in_either_form(node: Node, viewer: htt
         # The CLI reads as the node's operator, who may read the RED one too.
         assert shown.json()["total"] == 3
         assert {f["id"] for f in shown.json()["items"]} == {*both, sid("indicator", 4)}
+    viewer.close()  # before the server stops: its kept-alive socket is not left to the GC
