@@ -4,12 +4,23 @@ Close to the mapping ``misp-stix`` uses, so that either tool reads what the othe
 an attribute whose type maps to a STIX observable becomes a pattern (``ip-dst`` becomes
 ``[ipv4-addr:value = '...']``), and a pattern made of such comparisons reads back as the
 attribute.
+
+misp-stix writes a connection's address with a test of its type beside it (``ip-dst`` as
+``[network-traffic:dst_ref.type = 'ipv4-addr' AND network-traffic:dst_ref.value = '...']``,
+``ip-dst|port`` with ``AND network-traffic:dst_port = '443'``, an ``ip-port`` object with
+the first two in parentheses). Such a pattern reads back as the attribute when log matching
+(:func:`seawall.intel.matching.observables.terms`) reads the attribute's own pattern as it
+reads the original: a type test the address bears out is implied, and one it contradicts,
+a port that is none, or a value that is no address keeps the pattern whole
+(``stix2-pattern``).
 """
 
 from __future__ import annotations
 
 import re
 import uuid
+
+from seawall.intel.matching.observables import port_number, terms
 
 # A fixed namespace, so a MISP item without a usable uuid gets the same STIX id each time.
 NAMESPACE = uuid.UUID("5e2d1d0a-7c1b-4b7e-9d8e-3f6a2f0e6c51")
@@ -49,9 +60,14 @@ _TYPE_OF_PATHS: dict[tuple[str, ...], str] = {}
 for _type, _paths in _PATHS.items():
     _TYPE_OF_PATHS.setdefault(_paths, _type)
 _TYPE_OF_PATHS[("ipv6-addr:value",)] = "ip-dst"
-_INTEGER_PATHS = frozenset(
-    {"autonomous-system:number", "network-traffic:dst_port", "network-traffic:src_port"}
-)
+# A connection's address alone (misp-stix's ip-src and ip-dst, once its type test is implied).
+_CONNECTION_PATHS: dict[tuple[str, ...], str] = {
+    ("network-traffic:src_ref.value",): "ip-src",
+    ("network-traffic:dst_ref.value",): "ip-dst",
+}
+_TYPE_OF_PATHS.update(_CONNECTION_PATHS)
+_PORT_PATHS = frozenset({"network-traffic:dst_port", "network-traffic:src_port"})
+_INTEGER_PATHS = _PORT_PATHS | {"autonomous-system:number"}
 CATEGORIES = {
     "md5": "Payload delivery",
     "sha1": "Payload delivery",
@@ -72,11 +88,12 @@ CATEGORIES = {
     "other": "Other",
     "link": "External analysis",
 }
-_COMPARISON = re.compile(r"([a-z0-9-]+:[A-Za-z0-9_.'\-\[\]*]+)\s*=\s*('(?:[^'\\]|\\.)*'|\d+)")
-_SIMPLE = re.compile(
-    r"^\[\s*(?:[a-z0-9-]+:[A-Za-z0-9_.'\-\[\]*]+\s*=\s*(?:'(?:[^'\\]|\\.)*'|\d+)"
-    r"(?:\s+AND\s+|\s*\]$))+"
-)
+_COMPARISON = re.compile(r"\s*([a-z0-9-]+:[A-Za-z0-9_.'\-\[\]*]+)\s*=\s*('(?:[^'\\]|\\.)*'|\d+)")
+_OPEN = re.compile(r"\s*\(")
+_CLOSE = re.compile(r"\s*\)")
+_AND = re.compile(r"\s+AND\s+")
+# A test of a reference's type (network-traffic:dst_ref.type, resolves_to_refs[*].type).
+_TYPE_TEST = re.compile(r"_refs?(?:\[(?:\*|\d+)\])?\.type$")
 
 
 def _quote(value: str) -> str:
@@ -139,19 +156,71 @@ def object_pattern(comparisons: list[str]) -> str:
     return " OR ".join("[" + " AND ".join(group) + "]" for group in groups.values())
 
 
+def _conjunction(pattern: str) -> tuple[list[tuple[str, str]], bool] | None:
+    """The (path, literal) equality tests of a one-observation pattern that joins them all
+    by AND, and whether parentheses group them (a grouping that changes nothing when every
+    join is AND); None for any other pattern."""
+    text = pattern.strip()
+    if not (text.startswith("[") and text.endswith("]")):
+        return None
+    body = text[1:-1].rstrip()
+    found: list[tuple[str, str]] = []
+    pos = depth = 0
+    grouped = False
+    while True:
+        while opened := _OPEN.match(body, pos):
+            depth, grouped, pos = depth + 1, True, opened.end()
+        comparison = _COMPARISON.match(body, pos)
+        if comparison is None:
+            return None
+        found.append((comparison.group(1), comparison.group(2)))
+        pos = comparison.end()
+        while depth and (closed := _CLOSE.match(body, pos)):
+            depth, pos = depth - 1, closed.end()
+        if pos == len(body):
+            return (found, grouped) if depth == 0 else None
+        joined = _AND.match(body, pos)
+        if joined is None:
+            return None
+        pos = joined.end()
+
+
+def _literal(raw: str) -> str:
+    return raw[1:-1].replace("\\'", "'").replace("\\\\", "\\") if raw.startswith("'") else raw
+
+
+def _type_of(paths: tuple[str, ...], hint: str | None) -> str | None:
+    fits = hint is not None and (
+        _PATHS.get(hint) == paths or (hint in _IP_TYPES and paths == ("ipv6-addr:value",))
+    )
+    return hint if fits else _TYPE_OF_PATHS.get(paths)
+
+
 def attribute_of_pattern(pattern: str, hint: str | None = None) -> tuple[str, str]:
-    """The MISP (type, value) a STIX pattern stands for; ``stix2-pattern`` when none fits."""
-    if _SIMPLE.match(pattern.strip()):
-        found = _COMPARISON.findall(pattern)
-        paths = tuple(path for path, _ in found)
-        values = [
-            raw[1:-1].replace("\\'", "'").replace("\\\\", "\\") if raw.startswith("'") else raw
-            for _, raw in found
-        ]
-        fits = hint is not None and (
-            _PATHS.get(hint) == paths or (hint in _IP_TYPES and paths == ("ipv6-addr:value",))
-        )
-        misp_type = hint if fits else _TYPE_OF_PATHS.get(paths)
-        if misp_type is not None:
-            return misp_type, "|".join(values)
-    return "stix2-pattern", pattern
+    """The MISP (type, value) a STIX pattern stands for; ``stix2-pattern`` when none fits.
+
+    ``hint`` is the type the pattern's ``misp:type`` label names, taken when the pattern's
+    paths fit it (``ip-src`` and ``ip-dst`` share ``ipv4-addr:value``).
+    """
+    found = _conjunction(pattern)
+    if found is None:
+        return "stix2-pattern", pattern
+    comparisons, grouped = found
+    kept = [(path, _literal(raw)) for path, raw in comparisons if not _TYPE_TEST.search(path)]
+    paths = tuple(path for path, _ in kept)
+    misp_type = _type_of(paths, hint)
+    if misp_type is None:
+        return "stix2-pattern", pattern
+    if len(kept) == len(comparisons) and not grouped and paths not in _CONNECTION_PATHS:
+        return misp_type, "|".join(value for _, value in kept)
+    # misp-stix's shapes: the attribute stands for the pattern only where log matching
+    # reads the two alike (a type test the address bears out, a port that is one).
+    values = [
+        str(port_number(value)) if path in _PORT_PATHS and port_number(value) is not None else value
+        for path, value in kept
+    ]
+    own = pattern_for(misp_type, "|".join(values))
+    read = terms(pattern)
+    if own is None or read is None or terms(own) != read:
+        return "stix2-pattern", pattern
+    return misp_type, "|".join(values)

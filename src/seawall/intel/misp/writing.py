@@ -76,7 +76,10 @@ def _attribute_of(obj: Mapping[str, Any], default: Tlp) -> dict[str, Any] | None
             misp_type, value = str(obj.get("pattern_type")), str(obj["pattern"])
         else:
             misp_type, value = attribute_of_pattern(obj["pattern"], labels.get("type"))
-        category = labels.get("category") or CATEGORIES.get(misp_type, "Network activity")
+        # An object's indicator from misp-stix (misp:name) may carry the object's
+        # meta-category as misp:category ("network"), which is no attribute category.
+        own = labels.get("category") if "name" not in labels else None
+        category = own or CATEGORIES.get(misp_type, "Network activity")
         to_ids = labels.get("to_ids", "True") == "True"
         comment = str(obj.get("description") or "")
     else:
