@@ -20,10 +20,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from seawall.core.node import Node
+from seawall.intel import ingest, search
+from seawall.intel.collections import create_collection
 from seawall.intel.matching.observables import terms
 from seawall.intel.misp import reading, writing
 from seawall.intel.misp.mapping import attribute_of_pattern
-from tests.misp import DATA, read_event
+from tests.misp import ANALYST, DATA, read_event
 
 NT = "network-traffic"
 
@@ -335,3 +338,32 @@ def test_a_test_after_the_mapped_ones_keeps_the_pattern_whole(pattern: str) -> N
     # Every test of the observation is read, not the equalities before the first other one:
     # an attribute of the address alone would be broader than the pattern.
     assert attribute_of_pattern(pattern) == ("stix2-pattern", pattern)
+
+
+def test_misp_stix_indicators_stored_by_a_node_export_to_misp_as_misp_wrote_them(
+    node: Node,
+) -> None:
+    # FALLCHILL (PyMISP's to_delete2.json), as misp-stix exports it, in a STIX bundle: its
+    # ip-dst and ip-dst|port attributes and its ip-port objects.
+    made = list(_misp_stix_of(read_event(DATA / "to_delete2.json")))
+    for n, (ind, _) in enumerate(made):
+        ind["id"] = f"indicator--{n:08d}-7c1b-4b7e-9d8e-3f6a2f0e6c51"
+    bundle = {"type": "bundle", "id": f"bundle--{'0' * 8}-7c1b-4b7e-9d8e-3f6a2f0e6c51"}
+    bundle["objects"] = [ind for ind, _ in made]
+    data = json.dumps(bundle).encode()
+    with node.unit(ANALYST) as ctx:
+        collection = create_collection(ctx, "misp-stix")
+        report = ingest.import_objects(
+            ctx, collection, ingest.parse_bytes("misp-stix.json", data), keep_suppressed=True
+        )
+        assert (len(report.added), report.rejected) == (len(made), [])
+    with node.unit(ANALYST) as ctx:
+        exported = search.misp_events(ctx, [collection], "JM node", include_inactive=True)
+    (event,) = exported["response"]
+    got = {a["uuid"]: a for a in event["Event"]["Attribute"]}
+    assert len(got) == len(made) == 93
+    for ind, want in made:
+        attr = got[ind["id"].split("--", 1)[1]]
+        # None of them is warninglisted (which would make to_ids False: search.misp_events).
+        assert shown(attr) == want
+        assert terms(pattern_back(attr)) == terms(ind["pattern"]) is not None
