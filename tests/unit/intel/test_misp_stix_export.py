@@ -242,6 +242,16 @@ def test_a_hint_of_the_other_side_does_not_move_the_address() -> None:
     )
 
 
+def test_a_resolved_address_type_test_is_read_alike() -> None:
+    pattern = (
+        "[domain-name:value = 'circl.lu' AND domain-name:resolves_to_refs[*].type = 'ipv4-addr'"
+        " AND domain-name:resolves_to_refs[*].value = '149.13.33.14']"
+    )
+    assert attribute_of_pattern(pattern) == ("domain|ip", "circl.lu|149.13.33.14")
+    wrong = pattern.replace("'ipv4-addr'", "'ipv6-addr'")
+    assert attribute_of_pattern(wrong, "domain|ip") == ("stix2-pattern", wrong)
+
+
 # -- a type test agreeing with its address is implied ---------------------------------------------
 
 ADDRESSES = st.one_of(
