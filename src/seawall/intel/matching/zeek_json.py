@@ -2,11 +2,11 @@
 the exact matcher.
 
 As for Zeek's TSV logs (:mod:`~seawall.intel.matching.columnar`), a log is read in blocks
-of about 16 MiB, two at a time. polars decodes each block's records into the fields that
-hold values (every one as a list of text: a set or vector is a JSON array, any other
-value a one-item list), and their distinct values are joined against the indicator values
-(:mod:`~seawall.intel.matching.joins`). Only the candidates go through the exact matcher
-(:func:`~seawall.intel.matching.scan.scan`, with the line reader of
+(of about 4 MiB: :data:`BLOCK`), two at a time. polars decodes each block's records into
+the fields that hold values (every one as a list of text: a set or vector is a JSON array,
+any other value a one-item list), and their distinct values are joined against the
+indicator values (:mod:`~seawall.intel.matching.joins`). Only the candidates go through
+the exact matcher (:func:`~seawall.intel.matching.scan.scan`, with the line reader of
 :attr:`LogFormat.ZEEK_JSON <seawall.intel.matching.logs.LogFormat.ZEEK_JSON>`), with an
 index of the indicator values that joined.
 
@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from seawall.intel.matching.columnar import BLOCK, IN_FLIGHT, LARGE_SET, _blocks
+from seawall.intel.matching.columnar import IN_FLIGHT, LARGE_SET, _blocks
 from seawall.intel.matching.compiled import Compiled
 from seawall.intel.matching.joins import (
     Known,
@@ -50,6 +50,10 @@ from seawall.intel.matching.logs import _ZEEK_FIELDS, LogFormat, reader_for
 from seawall.intel.matching.observables import Kind, domain, normalise
 from seawall.intel.matching.scan import MAX_LINE, Tally, scan
 
+# Bytes read at once (a block ends at the end of a line). Decoding a block takes about ten
+# times its size (a 16 MiB block: 175 MiB), so blocks are a quarter of a TSV log's; halved
+# again against a large set of indicator values, as for TSV.
+BLOCK = 4 * 2**20
 PIECE = 64  # lines: a piece polars refuses is halved down to this, then read line by line
 ENDPOINT_PORTS = ("id.orig_p", "id.resp_p")
 # Every value field, read as a list of text; the responder may be a server reached for a
