@@ -290,3 +290,20 @@ def test_names_match_whatever_their_case_final_dot_or_script(tmp_path: Path) -> 
     assert {key: found.count for key, found in reference.found.items()} == {0: 3, 1: 2, 2: 1}
     for block in (64, 1 << 20):
         _same(fast_scan(log, compiled, NOW, block), reference)
+
+
+def test_the_fast_path_tells_how_far_it_has_read(tmp_path: Path) -> None:
+    compiled = _compiled([[[(Kind.DOMAIN, "evil.example")]]])
+    records = [
+        ("10.0.0.1", "-", f"h{n}.evil.example", "-", "-", "-", "-", "-", "-") for n in range(40)
+    ]
+    log = tmp_path / "x.log"
+    log.write_text(_log(records))
+    told: list[int] = []
+    tally = fast_scan(log, compiled, NOW, 300, every=told.append)
+    assert tally is not None and tally.found[0].count == 40
+    with log.open("rb") as raw:
+        lengths = [len(block) for block in columnar._blocks(raw, 300)]
+    assert len(lengths) > 3
+    assert told == [sum(lengths[: n + 1]) for n in range(len(lengths))]
+    assert told[-1] == log.stat().st_size

@@ -241,6 +241,24 @@ def test_a_large_log_read_in_ranges_or_columns_finds_exactly_what_one_pass_finds
     assert whole.hits[DOMAIN["id"]].count == 2 * 3000
 
 
+def test_zeek_logs_on_the_fast_path_tell_how_far_matching_has_read(
+    node: Node, tmp_path: Path
+) -> None:
+    with node.unit(JM) as ctx:
+        collection = create_collection(ctx, "feeds", "Feeds", Audience(), "green")
+        writing.add_objects(ctx, collection, [DOMAIN])
+    logs = [tmp_path / "a.log", tmp_path / "b.log"]
+    header, records = ZEEK.split("1796216533", 1)
+    for copies, log in zip((1, 3), logs, strict=True):
+        log.write_text(header + ("1796216533" + records) * copies)
+    first, total = logs[0].stat().st_size, sum(log.stat().st_size for log in logs)
+    seen: list[tuple[int, int]] = []
+    with node.unit(JM) as ctx:
+        match_logs(ctx, logs, progress=lambda d, t: seen.append((d, t)))
+    # each log's blocks as the fast path reads them (one here), then the end
+    assert seen == [(first, total), (total, total), (total, total)]
+
+
 def test_the_region_sees_which_indicators_several_nations_sighted(
     any_node: Node, feeds: str, tmp_path: Path
 ) -> None:

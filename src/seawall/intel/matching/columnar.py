@@ -19,12 +19,12 @@ paths would replace bad bytes differently).
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, Protocol, TypeVar
 
 import numpy as np
 import polars as pl
@@ -41,6 +41,7 @@ BLOCK = 16 * 2**20  # bytes read at once (a block ends at the end of a line)
 # to both, so blocks are halved (at a million values: 368 MiB at the peak, not 460).
 LARGE_SET = 250_000
 IN_FLIGHT = 2  # blocks parsed and joined at once
+B = TypeVar("B")  # what a reader keeps of a block
 PEEK = 2**16  # bytes at the end of a block searched for its last line end
 
 
@@ -228,8 +229,57 @@ class _Reader:
         return self.tally
 
 
+class Blocks(Protocol[B]):
+    """A log's reader for :func:`matched_blocks`: what it keeps of a block (in any thread),
+    and its candidates matched in the log's order."""
+
+    def read(self, block: bytes) -> B | None: ...
+
+    def add(self, found: B) -> None: ...
+
+
+Moved = Callable[[int], None]  # told the bytes matched so far, after each block
+
+
+def matched_blocks(raw: IO[bytes], reader: Blocks[B], size: int, every: Moved | None) -> bool:
+    """Give ``reader`` the blocks of ``raw`` (of about ``size`` bytes): :data:`IN_FLIGHT`
+    read at once in worker threads while this thread adds the one before them (the next
+    block is handed over first, so both workers stay busy while it does). False as soon
+    as a block is one the reader cannot read exactly."""
+    pending: deque[tuple[Future[B | None], int]] = deque()
+    done = 0
+
+    def take() -> bool:
+        nonlocal done
+        future, length = pending.popleft()
+        found = future.result()
+        if found is None:
+            return False
+        reader.add(found)
+        done += length
+        if every is not None:
+            every(done)
+        return True
+
+    with ThreadPoolExecutor(max_workers=IN_FLIGHT) as pool:
+        for block in _blocks(raw, size):
+            pending.append((pool.submit(reader.read, block), len(block)))
+            del block
+            if len(pending) > IN_FLIGHT and not take():
+                return False
+        while pending:
+            if not take():
+                return False
+    return True
+
+
 def _matched(
-    path: Path, compiled: Compiled, default: datetime, block_size: int, known: Known | None
+    path: Path,
+    compiled: Compiled,
+    default: datetime,
+    block_size: int,
+    known: Known | None,
+    every: Moved | None,
 ) -> Tally | None:
     with path.open("rb") as raw:
         top = b""
@@ -240,28 +290,9 @@ def _matched(
             return None
         raw.seek(0)
         reader = _Reader(header, known or Known(compiled), compiled, path, default)
-        # Two blocks at once, parsed and joined while this thread matches the candidates
-        # of the block before them (the next block is handed over first, so that both
-        # workers stay busy while it does).
-        with ThreadPoolExecutor(max_workers=IN_FLIGHT) as pool:
-            pending: deque[Future[_Block | None]] = deque()
-            for block in _blocks(raw, block_size):
-                pending.append(pool.submit(reader.read, block))
-                del block
-                if len(pending) > IN_FLIGHT and not _took(reader, pending.popleft()):
-                    return None
-            while pending:
-                if not _took(reader, pending.popleft()):
-                    return None
+        if not matched_blocks(raw, reader, block_size, every):
+            return None
     return reader.finish()
-
-
-def _took(reader: _Reader, future: Future[_Block | None]) -> bool:
-    found = future.result()
-    if found is None:
-        return False
-    reader.add(found)
-    return True
 
 
 def fast_scan(
@@ -270,15 +301,17 @@ def fast_scan(
     default: datetime,
     block_size: int | None = None,
     known: Known | None = None,
+    every: Moved | None = None,
 ) -> Tally | None:
     """A Zeek TSV log matched through the pre-filter, in blocks of about ``block_size``
     bytes (:data:`BLOCK`, or half of it against a :data:`LARGE_SET`); None when the log is
     not one it reads exactly (the caller then reads it line by line). ``known`` is
-    ``compiled``'s values, when the caller keeps them for many logs."""
+    ``compiled``'s values, when the caller keeps them for many logs; ``every`` is told the
+    bytes matched so far after each block (for progress)."""
     if block_size is None:
         block_size = BLOCK // 2 if compiled.parts.height >= LARGE_SET else BLOCK
     try:
-        tally = _matched(path, compiled, default, block_size, known)
+        tally = _matched(path, compiled, default, block_size, known, every)
     except (OSError, ValueError, pl.exceptions.PolarsError):
         return None  # unreadable, or a ragged or broken line: the line reader says what
     if tally is not None:

@@ -227,11 +227,6 @@ class Compiled:
             parts[part] = Part(indicator, term, size)
         return Index(Matcher.of(entries), parts)
 
-    def values(self, kind: Kind) -> pl.Series:
-        """The distinct values of one kind, as the fast path joins logs against them."""
-        found = self.parts.filter(pl.col("kind") == _CODES[kind])["value"]
-        return found.unique()
-
 
 # -- the cache -----------------------------------------------------------------------------------
 

@@ -34,10 +34,18 @@ class Known:
     parts they belong to."""
 
     def __init__(self, compiled: Compiled) -> None:
-        self.parts = compiled.parts.with_row_index("part")
-        self.by_kind = {kind: compiled.values(kind) for kind in Kind}
+        parts = compiled.parts.with_row_index("part")
+        # Each kind's parts (value, part): a block's joined values are looked for among
+        # their own kind's only.
+        self.parts_of = {
+            kind: parts.filter(pl.col("kind") == KINDS.index(kind)).select("value", "part")
+            for kind in Kind
+        }
+        self.by_kind = {kind: self.parts_of[kind]["value"].unique() for kind in Kind}
         addresses = (self.by_kind[Kind.IP], self.by_kind[Kind.RESOLVED])
         self.ipv6 = any(bool(ips.str.contains(":", literal=True).any()) for ips in addresses)
+        # The parts of IPv6 values, which every block gives the exact matcher (it normalises).
+        self.ipv6_parts = parts.filter(pl.col("value").str.contains(":", literal=True))["part"]
         # IPv4 ranges of addresses and of resolved addresses (a domain|ip pair's), by kind.
         self.ranges: dict[Kind, dict[int, pl.Series]] = {}
         # A /8, /16 or /24 holds the addresses written with its first octets: by kind and
@@ -384,12 +392,9 @@ def joined_parts(sets: Known, joined: set[tuple[Kind, str]]) -> set[int]:
         by_kind.setdefault(kind, []).append(value)
     # A filter, not a join: a join would hash every part (a million, at a million values).
     found = [
-        sets.parts.filter(
-            (pl.col("kind") == KINDS.index(kind)) & _in(pl.col("value"), pl.Series(values))
-        )["part"]
+        sets.parts_of[kind].filter(_in(pl.col("value"), pl.Series(values, dtype=pl.String)))["part"]
         for kind, values in by_kind.items()
     ]
-    parts = pl.concat(found) if found else pl.Series("part", [], dtype=pl.UInt32)
     if sets.ipv6:
-        parts = pl.concat([parts, sets.parts.filter(pl.col("value").str.contains(":"))["part"]])
-    return set(parts.to_list())
+        found.append(sets.ipv6_parts)
+    return set(pl.concat(found).to_list()) if found else set()

@@ -275,7 +275,8 @@ def match_logs(
                 report.files[_name(path)] = chosen.value
                 tally = None
                 if fast and chosen is LogFormat.ZEEK and isinstance(path, Path) and not compressed:
-                    tally = fast_scan(path, loaded.compiled, default)
+                    moved = None if progress is None else partial(_moved, progress, done, total)
+                    tally = fast_scan(path, loaded.compiled, default, every=moved)
                 if tally is None and (
                     isinstance(path, Path)
                     and not compressed
@@ -336,6 +337,10 @@ def _record_evidence(ctx: Ctx, report: MatchReport) -> None:
 
 def _report_progress(progress: Progress, raw: IO[bytes], done: int, total: int) -> None:
     progress(done + raw.tell(), total)
+
+
+def _moved(progress: Progress, done: int, total: int, read: int) -> None:
+    progress(done + read, total)
 
 
 def _pool(loaded: Loaded) -> ProcessPoolExecutor:
