@@ -19,7 +19,7 @@ paths would replace bad bytes differently).
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,7 +31,7 @@ import polars as pl
 
 from seawall.intel.matching.compiled import Compiled
 from seawall.intel.matching.hosts import set_separator
-from seawall.intel.matching.joins import Known, candidate_rows, joined_parts
+from seawall.intel.matching.joins import Known, candidate_rows, compiled_ports, joined_parts
 from seawall.intel.matching.logs import LogFormat, reader_for, zeek_fields
 from seawall.intel.matching.observables import Kind
 from seawall.intel.matching.scan import Tally, scan
@@ -124,27 +124,38 @@ class _Reader:
     their candidates matched in the log's order (:meth:`add`)."""
 
     def __init__(
-        self, header: Header, known: Known, compiled: Compiled, path: Path, default: datetime
+        self,
+        header: Header,
+        known: Future[Known],
+        ports: Iterable[int],
+        compiled: Compiled,
+        path: Path,
+        default: datetime,
     ) -> None:
         names = header.names
         self.fields = zeek_fields(names)
         self.wanted = list(self.fields)
         if "host" in names and "uri" in names:
             self.wanted += [n for n in ("host", "uri") if n not in self.fields]
-        if known.ports:  # endpoints: the address columns are fields already
+        texts = {str(port) for port in ports}
+        if texts:  # endpoints: the address columns are fields already
             self.wanted += [n for n in ("id.orig_p", "id.resp_p") if n in names]
         self.schema = dict.fromkeys(names, pl.String)
-        self.known = known
+        self._known = known  # built while the first blocks are parsed
         self.header = header
         self.compiled = compiled
         self.default = default
         self.count = 0  # lines so far, as the line reader counts them
         self.comments: list[int] = []  # line numbers of ``#`` lines
         self.tally = Tally()
-        ports = {str(port) for port in known.ports}
-        self.line = reader_for(LogFormat.ZEEK, path, ports)
+        self.line = reader_for(LogFormat.ZEEK, path, texts)
         for line in header.lines:
             self.line(line)
+
+    @property
+    def known(self) -> Known:
+        """The indicator values the blocks are joined against."""
+        return self._known.result()
 
     def read(self, block: bytes) -> _Block | None:
         """Pre-filter one block (in any thread: polars and numpy let go of the GIL); None
@@ -289,9 +300,14 @@ def _matched(
         if header is None:
             return None
         raw.seek(0)
-        reader = _Reader(header, known or Known(compiled), compiled, path, default)
-        if not matched_blocks(raw, reader, block_size, every):
-            return None
+        with ThreadPoolExecutor(max_workers=1) as aside:
+            if known is None:
+                sets, ports = aside.submit(Known, compiled), compiled_ports(compiled).keys()
+            else:
+                sets, ports = aside.submit(lambda: known), known.ports.keys()
+            reader = _Reader(header, sets, ports, compiled, path, default)
+            if not matched_blocks(raw, reader, block_size, every):
+                return None
     return reader.finish()
 
 

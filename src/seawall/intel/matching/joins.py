@@ -78,13 +78,25 @@ class Known:
         self.tail = min(TAIL, shortest if isinstance(shortest, int) else 0)
         self.tails = domains.str.slice(-self.tail).unique() if self.tail else domains
         # Endpoint values by port: a record with such a port on a side is a candidate.
-        self.ports: dict[int, list[str]] = {}
-        for value in self.by_kind[Kind.ENDPOINT].to_list():
-            self.ports.setdefault(int(value.rpartition(":")[2]), []).append(value)
+        self.ports = endpoint_ports(self.by_kind[Kind.ENDPOINT])
 
     def has(self, kind: Kind) -> bool:
         """Whether any indicator has a value of ``kind``."""
         return self.by_kind[kind].len() > 0
+
+
+def endpoint_ports(endpoints: pl.Series) -> dict[int, list[str]]:
+    """Endpoint values (``address:port``) by their port."""
+    ports: dict[int, list[str]] = {}
+    for value in endpoints.to_list():
+        ports.setdefault(int(value.rpartition(":")[2]), []).append(value)
+    return ports
+
+
+def compiled_ports(compiled: Compiled) -> dict[int, list[str]]:
+    """The endpoint values of a compiled set by port (without building :class:`Known`)."""
+    found = compiled.parts.filter(pl.col("kind") == KINDS.index(Kind.ENDPOINT))["value"]
+    return endpoint_ports(found.unique())
 
 
 def _in(values: pl.Expr, found: pl.Series) -> pl.Expr:
