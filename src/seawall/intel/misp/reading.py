@@ -11,7 +11,9 @@ the other wrote (docs/internals.md says why it is not ``misp-stix`` itself):
   STIX pattern (:mod:`seawall.intel.misp.mapping`). Any other attribute becomes an
   ``x-misp-attribute`` object that keeps it whole.
 - A MISP object becomes one ``indicator`` whose pattern joins its mappable attributes
-  with AND; its full attribute list is kept in ``x_misp_attributes`` so export gives
+  with AND (a connection object, ``ip-port``, ``network-connection`` or ``netflow``, keeps
+  each address with its side's port: :mod:`seawall.intel.misp.connections`); its full
+  attribute list is kept in ``x_misp_attributes`` so export gives
   the object back as it was.
 - TLP tags and distribution levels become TLP markings on every object
   (:mod:`seawall.intel.misp.markings`).
@@ -30,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from seawall.intel.errors import NotAMispEvent, UnknownMarking, UnreadableIntel
+from seawall.intel.misp.connections import connection_pattern
 from seawall.intel.misp.galaxies import galaxies_to_stix
 from seawall.intel.misp.ids import epoch as _epoch
 from seawall.intel.misp.ids import stix_uuid as _uuid
@@ -212,14 +215,17 @@ def _object_to_stix(obj: Mapping[str, Any], scope: _EventScope) -> dict[str, Any
         common["description"] = str(obj["comment"])
     if distribution is not None:
         common["x_misp_distribution"] = distribution
-    if not comparisons:
+    pattern = connection_pattern(name, kept) or (
+        object_pattern(comparisons) if comparisons else None
+    )
+    if pattern is None:
         return {"type": "x-misp-object", "id": f"x-misp-object--{ident}", **common}
     return {
         "type": "indicator",
         "id": f"indicator--{ident}",
         **common,
         "name": f"MISP {name} object",
-        "pattern": object_pattern(comparisons),
+        "pattern": pattern,
         "pattern_type": "stix",
         "valid_from": format_timestamp(_epoch(obj.get("first_seen"), stamp)),
         "indicator_types": ["malicious-activity"],
