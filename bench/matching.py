@@ -258,7 +258,8 @@ def timed(command: list[str]) -> tuple[float, str, float, float]:
         err.seek(0)
         stdout, stderr = out.read().decode(), err.read().decode()
         kib = peak.read().split()
-    if child.returncode not in (0, 1):  # grep exits 1 when nothing matched
+    if child.returncode not in (0, 1) or (child.returncode == 1 and "Traceback" in stderr):
+        # grep exits 1 when nothing matched; Python, when it fails
         raise SystemExit(f"{command[0]} failed: {stderr.strip()[-600:]}")
     return elapsed, stdout, int(kib[-1]) / 1024, usage.ru_utime + usage.ru_stime
 
