@@ -228,6 +228,13 @@ def test_records_polars_refuses_go_by_the_line_reader(tmp_path: Path) -> None:
     assert {key: found.count for key, found in reference.found.items()} == {0: 2, 4: 1}
 
 
+def test_a_byte_order_mark_keeps_the_first_record_from_python_s_json(tmp_path: Path) -> None:
+    log = tmp_path / "dns.log"
+    log.write_bytes(b"\xef\xbb\xbf" + (_line(query="evil.example") * 2).encode())
+    reference = _agree(log, EVIL)
+    assert [found.count for found in reference.found.values()] == [1]
+
+
 def test_intel_log_hits_in_json_are_matched_by_their_seen_indicator(tmp_path: Path) -> None:
     hit = {
         "ts": 1.0,
@@ -289,8 +296,9 @@ RECORD = st.fixed_dictionaries(
     },
 )
 # How each record is written: as Zeek does, escaping everything, with a blank line or a
-# broken record after it, or with a key written twice (Python keeps the last).
-SHAPES = st.sampled_from(["plain", "ascii", "blank", "broken", "twice"])
+# broken record after it, with a key written twice (Python keeps the last), with white
+# space around it, or with white space after each comma and colon.
+SHAPES = st.sampled_from(["plain", "ascii", "blank", "broken", "twice", "spaced", "loose"])
 ENDPOINTS = st.tuples(
     st.just(Kind.ENDPOINT), st.sampled_from(["198.51.100.7:53", "10.0.0.0/8:443"])
 ).map(lambda pair: [[pair]])
@@ -302,6 +310,10 @@ def _written(record: dict[str, Any], shape: str) -> str:
         return text + "\n\n"
     if shape == "broken":
         return text + "\n" + text[: len(text) // 2] + "\n"
+    if shape == "spaced":
+        return f" \t{text} \n"
+    if shape == "loose":  # Python's own separators
+        return json.dumps(record) + "\n"
     if shape == "twice" and len(record) > 1:
         last = list(record)[-1]
         return text[:-1] + "," + json.dumps({last: "evil.example"})[1:] + "\n"
@@ -314,12 +326,14 @@ def _written(record: dict[str, Any], shape: str) -> str:
     indicators=st.lists(st.one_of(TERMS, ENDPOINTS), min_size=1, max_size=6),
     block=st.sampled_from([64, 300, 1 << 20]),  # blocks of a line or less, and the whole log
     final=st.booleans(),  # whether the last line ends with a newline
+    mark=st.booleans(),  # whether the log starts with a byte order mark
 )
 def test_the_fast_path_finds_exactly_what_the_line_reader_finds(
     records: list[tuple[dict[str, Any], str]],
     indicators: list[list[list[tuple[Kind, str]]]],
     block: int,
     final: bool,
+    mark: bool,
 ) -> None:
     compiled = _compiled(indicators)
     text = "".join(_written(record, shape) for record, shape in records)
@@ -327,5 +341,5 @@ def test_the_fast_path_finds_exactly_what_the_line_reader_finds(
         text = text.removesuffix("\n")
     with tempfile.TemporaryDirectory() as folder:
         log = Path(folder) / "dns.log"
-        log.write_bytes(text.encode())
+        log.write_bytes(b"\xef\xbb\xbf" * mark + text.encode())
         _same(json_fast_scan(log, compiled, NOW, block_size=block), _reference(log, compiled))

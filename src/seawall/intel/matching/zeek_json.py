@@ -77,8 +77,10 @@ def _encodable(text: str) -> bool:
 
 def _lines(block: bytes, count: int) -> pl.Series:
     """A block's lines, as the line reader decodes them (bad UTF-8 replaced)."""
-    if b"\x00" not in block:
-        try:  # polars splits lines fastest, as its CSV reader (a NUL is its separator)
+    # polars splits lines fastest, as its CSV reader (a NUL is its separator); it drops a
+    # byte order mark, which Python's json refuses.
+    if b"\x00" not in block and not block.startswith(b"\xef\xbb\xbf"):
+        try:
             lines = pl.read_csv(
                 block,
                 has_header=False,
