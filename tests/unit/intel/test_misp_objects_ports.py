@@ -19,7 +19,7 @@ from seawall.intel.exports.suricata import suricata_rules
 from seawall.intel.matching.logs import LogFormat
 from seawall.intel.matching.observables import Kind, Observable, terms
 from seawall.intel.misp import reading, writing
-from seawall.intel.tlp import Tlp
+from seawall.intel.tlp import Tlp, marking_id
 from tests.misp import DATA
 from tests.unit.intel.test_matching_pairs import ZEEK, _counts, _tally
 
@@ -327,4 +327,56 @@ def test_an_ip_port_object_reaches_suricata_as_an_endpoint_rule() -> None:
     assert heads == [
         "alert tcp 125.212.132.222 443 <> any any",
         "alert udp 125.212.132.222 443 <> any any",
+    ]
+
+
+# -- MISP's CSV export -----------------------------------------------------------------------------
+
+CSV_HEAD = (
+    "uuid,event_id,category,type,value,comment,to_ids,date,object_relation,attribute_tag,"
+    "object_uuid,object_name,object_meta_category\n"
+)
+
+
+def test_a_csv_exports_ip_port_rows_are_read_as_their_object() -> None:
+    text = CSV_HEAD + (
+        "5a0d6aa6-8e4c-4b8e-a46c-469a950d210f,7,Network activity,ip-dst,125.212.132.222,,1,"
+        "1510828710,ip,tlp:amber,5a0d6aa6-a230-4f7b-8ab3-469a950d210f,ip-port,network\n"
+        "5a0d6aa6-5f40-4e4b-8e5e-469a950d210f,7,Network activity,port,443,,0,"
+        "1510828710,dst-port,,5a0d6aa6-a230-4f7b-8ab3-469a950d210f,ip-port,network\n"
+        "3c4e7a52-6d3b-4f0a-b1c2-3d4e5f6a7b8c,7,Network activity,domain,lure.example,,1,"
+        "1510828710,,,,,\n"
+    )
+    converted = reading.read_csv(text, "attrs.csv")
+    assert converted.problems == []
+    found = {o["id"]: (o["pattern"], o["labels"]) for o in converted.objects}
+    assert found == {
+        "indicator--3c4e7a52-6d3b-4f0a-b1c2-3d4e5f6a7b8c": (
+            "[domain-name:value = 'lure.example']",
+            ['misp:type="domain"', 'misp:category="Network activity"', 'misp:to_ids="True"'],
+        ),
+        "indicator--5a0d6aa6-a230-4f7b-8ab3-469a950d210f": (
+            f"[{NT}:dst_ref.value = '125.212.132.222' AND {NT}:dst_port = 443]",
+            ['misp:name="ip-port"', 'misp:meta-category="network"', 'misp:to_ids="True"'],
+        ),
+    }
+    (obj,) = [o for o in converted.objects if "x_misp_attributes" in o]
+    assert obj["object_marking_refs"] == [marking_id(Tlp.AMBER)]
+    assert [(a["uuid"], a["object_relation"], a["value"]) for a in obj["x_misp_attributes"]] == [
+        ("5a0d6aa6-8e4c-4b8e-a46c-469a950d210f", "ip", "125.212.132.222"),
+        ("5a0d6aa6-5f40-4e4b-8e5e-469a950d210f", "dst-port", "443"),
+    ]
+
+
+def test_a_csv_objects_bad_port_is_one_problem_on_its_first_line() -> None:
+    text = CSV_HEAD + (
+        ",7,Network activity,ip-dst,1.2.3.4,,1,1510828710,ip,,"
+        "5a0d6aa6-a230-4f7b-8ab3-469a950d210f,ip-port,network\n"
+        ",7,Network activity,port,https,,0,1510828710,dst-port,,"
+        "5a0d6aa6-a230-4f7b-8ab3-469a950d210f,ip-port,network\n"
+    )
+    converted = reading.read_csv(text, "attrs.csv")
+    assert converted.objects == []
+    assert [(p.ref, p.message) for p in converted.problems] == [
+        ("attrs.csv line 2", "the ip-port object's dst-port 'https' is no port number")
     ]

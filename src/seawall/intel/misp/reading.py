@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from seawall.intel.errors import NotAMispEvent, UnknownMarking, UnreadableIntel
-from seawall.intel.misp.connections import connection_pattern
+from seawall.intel.misp.connections import CONNECTION_OBJECTS, connection_pattern
 from seawall.intel.misp.galaxies import galaxies_to_stix
 from seawall.intel.misp.ids import epoch as _epoch
 from seawall.intel.misp.ids import stix_uuid as _uuid
@@ -439,7 +439,8 @@ def read_feed(directory: Path) -> Converted:
 
 
 def read_csv(text: str, name: str = "input") -> Converted:
-    """A MISP CSV export (the standard columns) as STIX objects, one per row."""
+    """A MISP CSV export (the standard columns) as STIX objects: one per row, and one per
+    connection object (``ip-port``, ``network-connection``, ``netflow``) for its rows."""
     reader = csv.DictReader(io.StringIO(text))
     columns = set(reader.fieldnames or ())
     if not {"type", "value"} <= columns:
@@ -448,6 +449,9 @@ def read_csv(text: str, name: str = "input") -> Converted:
             f"'type' and 'value' (MISP writes {','.join(CSV_COLUMNS)})"
         )
     out = Converted()
+    # A connection object's rows are read together, as the object, so that its address
+    # keeps its port (one row alone is an address on any port).
+    held: dict[str, tuple[int, dict[str, Any], _EventScope]] = {}
     for line, row in enumerate(reader, start=2):
         tags = [t.strip() for t in (row.get("attribute_tag") or "").split(",") if t.strip()]
         attr = {
@@ -467,6 +471,25 @@ def read_csv(text: str, name: str = "input") -> Converted:
             distribution=None,
             creator=None,
         )
+        object_uuid = str(row.get("object_uuid") or "").strip()
+        if row.get("object_name") in CONNECTION_OBJECTS and object_uuid:
+            _, obj, _ = held.setdefault(
+                object_uuid,
+                (
+                    line,
+                    {
+                        "uuid": object_uuid,
+                        "name": row["object_name"],
+                        "meta-category": row.get("object_meta_category"),
+                        "Attribute": [],
+                    },
+                    scope,
+                ),
+            )
+            obj["Attribute"].append({**attr, "object_relation": row.get("object_relation")})
+            stamp = int(scope.stamp.timestamp())
+            obj["timestamp"] = str(max(int(obj.get("timestamp") or stamp), stamp))
+            continue
         try:
             made = _attribute_to_stix(attr, scope)
         except (UnknownMarking, UnreadableIntel) as exc:
@@ -477,4 +500,9 @@ def read_csv(text: str, name: str = "input") -> Converted:
             if row.get("object_relation"):
                 made["labels"].append(f'misp:object-relation="{row["object_relation"]}"')
         out.objects.append(made)
+    for line, obj, scope in held.values():
+        try:
+            out.objects.append(_object_to_stix(obj, scope))
+        except (UnknownMarking, UnreadableIntel) as exc:
+            out.problems.append(Problem(f"{name} line {line}", exc.message))
     return out
