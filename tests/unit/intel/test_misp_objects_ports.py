@@ -317,6 +317,32 @@ def test_an_ip_port_object_matches_a_zeek_conn_log_on_its_port_only(port: str, c
         assert tally.found[0].values == {f"54.230.86.87:{port}": count}
 
 
+def test_a_network_connection_matches_a_zeek_conn_record_holding_both_sides() -> None:
+    # zat's conn.log: 192.168.33.10 reached 54.230.86.87:443 35 times, once from port 1036.
+    lines = (ZEEK / "conn.log").read_text().splitlines(keepends=True)
+
+    def connection(source: str, *ports: dict[str, Any]) -> str:
+        return pattern_of(
+            event(
+                "network-connection",
+                attr("ip-src", "ip-src", source),
+                attr("ip-dst", "ip-dst", "54.230.86.87"),
+                attr("dst-port", "port", "443", to_ids=False),
+                attr("layer4-protocol", "text", "TCP", to_ids=False),
+                *ports,
+            )
+        )
+
+    tally = _tally(
+        LogFormat.ZEEK,
+        lines,
+        connection("192.168.33.10"),
+        connection("192.168.33.11"),
+        connection("192.168.33.10", attr("src-port", "port", "1036", to_ids=False)),
+    )
+    assert _counts(tally) == {0: 35, 2: 1}
+
+
 def test_an_ip_port_object_reaches_suricata_as_an_endpoint_rule() -> None:
     text = (DATA / "to_delete2.json").read_text(encoding="utf-8")
     stix = reading.read_events(text, "to_delete2.json").objects
