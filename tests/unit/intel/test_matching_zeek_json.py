@@ -235,6 +235,14 @@ def test_a_byte_order_mark_keeps_the_first_record_from_python_s_json(tmp_path: P
     assert [found.count for found in reference.found.values()] == [1]
 
 
+def test_progress_is_told_after_each_block(tmp_path: Path) -> None:
+    log = _write(tmp_path, [_line(query=f"q{n}.evil.example") for n in range(50)])
+    told: list[int] = []
+    tally = json_fast_scan(log, EVIL, NOW, block_size=1024, every=told.append)
+    assert tally is not None and tally.found[0].count == 50
+    assert len(told) > 2 and told == sorted(told) and told[-1] == log.stat().st_size
+
+
 def test_intel_log_hits_in_json_are_matched_by_their_seen_indicator(tmp_path: Path) -> None:
     hit = {
         "ts": 1.0,

@@ -28,8 +28,6 @@ the line reader (None): a carriage return (the line reader also ends lines there
 
 from __future__ import annotations
 
-from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -37,7 +35,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from seawall.intel.matching.columnar import IN_FLIGHT, LARGE_SET, _blocks
+from seawall.intel.matching.columnar import LARGE_SET, Moved, matched_blocks
 from seawall.intel.matching.compiled import Compiled
 from seawall.intel.matching.joins import (
     Known,
@@ -280,34 +278,24 @@ class _Reader:
         index = self.compiled.index(parts)
         windows = self.compiled.windows_of({index.parts[number].indicator for number in parts})
         scan(found.lines, self.line, index, windows, self.default, into=self.tally)
+        # The matched indicators' names, read while the next blocks are decoded.
+        self.compiled.load(self.tally.found)
 
 
 def _matched(
-    path: Path, compiled: Compiled, default: datetime, block_size: int, known: Known | None
+    path: Path,
+    compiled: Compiled,
+    default: datetime,
+    block_size: int,
+    known: Known | None,
+    every: Moved | None,
 ) -> Tally | None:
     reader = _Reader(known or Known(compiled), compiled, path, default)
-    with path.open("rb") as raw, ThreadPoolExecutor(max_workers=IN_FLIGHT) as pool:
-        # Two blocks at once, decoded and joined while this thread matches the candidates
-        # of the block before them.
-        pending: deque[Future[_Block | None]] = deque()
-        for block in _blocks(raw, block_size):
-            pending.append(pool.submit(reader.read, block))
-            del block
-            if len(pending) > IN_FLIGHT and not _took(reader, pending.popleft()):
-                return None
-        while pending:
-            if not _took(reader, pending.popleft()):
-                return None
+    with path.open("rb") as raw:
+        if not matched_blocks(raw, reader, block_size, every):
+            return None
     reader.tally.lines = reader.count
     return reader.tally
-
-
-def _took(reader: _Reader, future: Future[_Block | None]) -> bool:
-    found = future.result()
-    if found is None:
-        return False
-    reader.add(found)
-    return True
 
 
 def json_fast_scan(
@@ -316,15 +304,18 @@ def json_fast_scan(
     default: datetime,
     known: Known | None = None,
     block_size: int | None = None,
+    every: Moved | None = None,
 ) -> Tally | None:
     """A Zeek JSON log matched through the pre-filter, in blocks of about ``block_size``
-    bytes (as :func:`~seawall.intel.matching.columnar.fast_scan`); None when the log is
-    not one it reads in the same lines (the caller then reads it line by line). ``known``
-    is ``compiled``'s values, when the caller keeps them for many logs."""
+    bytes (:data:`BLOCK`, or half of it against a
+    :data:`~seawall.intel.matching.columnar.LARGE_SET`); None when the log is not one it
+    reads in the same lines (the caller then reads it line by line). ``known`` is
+    ``compiled``'s values, when the caller keeps them for many logs; ``every`` is told the
+    bytes matched so far after each block (for progress)."""
     if block_size is None:
         block_size = BLOCK // 2 if compiled.parts.height >= LARGE_SET else BLOCK
     try:
-        tally = _matched(path, compiled, default, block_size, known)
+        tally = _matched(path, compiled, default, block_size, known, every)
     except (OSError, ValueError, pl.exceptions.PolarsError):
         return None  # unreadable: the line reader says what
     if tally is not None:
