@@ -79,3 +79,30 @@ def test_each_pillars_summary_in_the_top_help_is_its_own_first_line(limit: int) 
     for name, load in group.lazy.items():
         said = click.Command(name, help=group.summaries[name]).get_short_help_str(limit)
         assert said == load().get_short_help_str(limit), name
+
+
+GC_STATE = """
+import gc, os, sys
+from seawall.cli import main as entry
+def report(code):
+    print(gc.isenabled(), gc.get_freeze_count() > 1000, file=sys.stderr, flush=True)
+    real(code)
+real, os._exit = os._exit, report
+sys.argv = ["seawall", *sys.argv[1:]]
+entry.main()
+"""
+
+
+@pytest.mark.parametrize("args", [["audit", "--help"], ["intel", "collection", "--help"]])
+def test_a_command_collects_cycles_again_once_its_modules_are_imported(args: list[str]) -> None:
+    # The collector is off while the command's modules are imported, then on again, with
+    # what the imports made left out of every later collection (frozen).
+    done = subprocess.run(
+        [sys.executable, "-c", GC_STATE, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.split() == ["True", "True"]

@@ -3,10 +3,12 @@ line-by-line path finds, on random logs and indicators, and gives way where it c
 
 from __future__ import annotations
 
+import gc
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -15,7 +17,7 @@ from seawall.intel.matching.columnar import fast_scan
 from seawall.intel.matching.compiled import Compiled, Indicator
 from seawall.intel.matching.logs import LogFormat, reader_for
 from seawall.intel.matching.observables import Kind, Observable, Term, normalise
-from seawall.intel.matching.scan import Tally, scan
+from seawall.intel.matching.scan import Tally, collector_off, scan
 from seawall.intel.tlp import Tlp
 
 NOW = datetime(2026, 12, 7, tzinfo=UTC)
@@ -307,3 +309,33 @@ def test_the_fast_path_tells_how_far_it_has_read(tmp_path: Path) -> None:
     assert len(lengths) > 3
     assert told == [sum(lengths[: n + 1]) for n in range(len(lengths))]
     assert told[-1] == log.stat().st_size
+
+
+def test_the_cycle_collector_is_off_while_a_log_is_matched(tmp_path: Path) -> None:
+    compiled = _compiled([[[(Kind.DOMAIN, "evil.example")]]])
+    records = [
+        ("10.0.0.1", "-", f"h{n}.evil.example", "-", "-", "-", "-", "-", "-") for n in range(300)
+    ]
+    log = tmp_path / "x.log"
+    log.write_text(_log(records))
+    seen: list[bool] = []  # whether it was on, after each block
+    tally = fast_scan(log, compiled, NOW, 300, every=lambda _: seen.append(gc.isenabled()))
+    assert tally is not None and tally.found[0].count == 300
+    assert len(seen) > 10 and not any(seen)
+    assert gc.isenabled()  # on again after
+
+
+def test_the_collector_is_left_as_it_was() -> None:
+    assert gc.isenabled()
+    with collector_off():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_off():
+            pass
+        assert not gc.isenabled()
+        with pytest.raises(RuntimeError), collector_off():
+            raise RuntimeError
+    finally:
+        gc.enable()

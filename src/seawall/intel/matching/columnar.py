@@ -34,7 +34,7 @@ from seawall.intel.matching.hosts import set_separator
 from seawall.intel.matching.joins import Known, candidate_rows, compiled_ports, joined_parts
 from seawall.intel.matching.logs import LogFormat, reader_for, zeek_fields
 from seawall.intel.matching.observables import Kind
-from seawall.intel.matching.scan import Tally, scan
+from seawall.intel.matching.scan import Tally, collector_off, scan
 
 BLOCK = 16 * 2**20  # bytes read at once (a block ends at the end of a line)
 # Against this many indicator values or more, a block's lookups hold tables in proportion
@@ -326,10 +326,11 @@ def fast_scan(
     bytes matched so far after each block (for progress)."""
     if block_size is None:
         block_size = BLOCK // 2 if compiled.parts.height >= LARGE_SET else BLOCK
-    try:
-        tally = _matched(path, compiled, default, block_size, known, every)
-    except (OSError, ValueError, pl.exceptions.PolarsError):
-        return None  # unreadable, or a ragged or broken line: the line reader says what
-    if tally is not None:
-        compiled.load(tally.found)  # the matched indicators' names, read at once
+    with collector_off():
+        try:
+            tally = _matched(path, compiled, default, block_size, known, every)
+        except (OSError, ValueError, pl.exceptions.PolarsError):
+            return None  # unreadable, or a ragged or broken line: the line reader says what
+        if tally is not None:
+            compiled.load(tally.found)  # the last matched indicators' names
     return tally
