@@ -147,6 +147,12 @@ def test_blank_and_broken_lines_are_counted_and_skipped_as_the_line_reader_does(
     _agree(log, EVIL, 64)
 
 
+def test_an_empty_log_has_no_lines(tmp_path: Path) -> None:
+    log = _write(tmp_path, [])
+    for block in (None, 64):
+        assert _agree(log, EVIL, block).lines == 0
+
+
 def test_absent_null_and_list_fields_and_times_as_text(tmp_path: Path) -> None:
     lines = [
         _line(query="evil.example", answers=None),

@@ -139,6 +139,8 @@ class _Reader:
     def read(self, block: bytes) -> _Block | None:
         """Pre-filter one block (in any thread: polars lets go of the GIL); None when the
         log is not one the pre-filter reads in the same lines."""
+        if not block:
+            return _Block(0, [], set())
         ends = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 0x0A)
         whole = block.endswith(b"\n")  # else the last line of a file without a final newline
         count = ends.size + (not whole)
