@@ -18,6 +18,7 @@ paths would replace bad bytes differently).
 
 from __future__ import annotations
 
+import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -82,31 +83,32 @@ def read_header(data: bytes) -> Header | None:
     return Header(lines, names, separator)
 
 
-def _blocks(raw: IO[bytes], size: int) -> Iterator[bytes]:
-    """The file in blocks of at most ``size`` bytes (or one line, if longer), each ending at
-    the end of a line. Where the block ends is found first (in its last :data:`PEEK`
-    bytes), so that each block is read once, into a bytes object of its own size."""
+def _spans(raw: IO[bytes], size: int) -> Iterator[tuple[int, int]]:
+    """Where the file's blocks lie (offset, length): at most ``size`` bytes each (or one line,
+    if longer), each ending at the end of a line. Where a block ends is found in its last
+    :data:`PEEK` bytes, so that the blocks themselves can be read where they are used."""
+    at = raw.tell()
     while True:
-        at = raw.tell()
         raw.seek(at + max(size - PEEK, 0))
         tail = raw.read(min(PEEK, size) + 1)  # one byte more: is there more after?
-        raw.seek(at)
         if len(tail) <= min(PEEK, size):  # the rest of the file fits in this block
-            if block := raw.read():
-                yield block
+            if length := raw.seek(0, os.SEEK_END) - at:
+                yield at, length
             return
-        cut = tail.rfind(b"\n", 0, len(tail) - 1) + 1
-        if cut:
-            yield raw.read(size - len(tail) + 1 + cut)
-            continue
-        block = raw.read(size)  # no line ends in the block's last bytes
-        cut = block.rfind(b"\n") + 1
-        if cut == 0:  # a line longer than a block
-            block += raw.readline()
-        else:
-            raw.seek(cut - len(block), 1)  # the part line is read again with the next block
-            block = block[:cut]
-        yield block
+        if cut := tail.rfind(b"\n", 0, len(tail) - 1) + 1:
+            length = max(size - PEEK, 0) + cut
+        else:  # no line ends in the block's last bytes
+            raw.seek(at)
+            block = raw.read(size)
+            length = block.rfind(b"\n") + 1 or len(block) + len(raw.readline())  # or one line
+        yield at, length
+        at += length
+
+
+def _blocks(raw: IO[bytes], size: int) -> Iterator[bytes]:
+    """The file's blocks (see :func:`_spans`), read one after another."""
+    for at, length in _spans(raw, size):
+        yield os.pread(raw.fileno(), length, at)
 
 
 @dataclass
@@ -272,10 +274,12 @@ def matched_blocks(raw: IO[bytes], reader: Blocks[B], size: int, every: Moved | 
             every(done)
         return True
 
+    def read(at: int, length: int) -> B | None:  # in a worker: the block is read there too
+        return reader.read(os.pread(raw.fileno(), length, at))
+
     with ThreadPoolExecutor(max_workers=IN_FLIGHT) as pool:
-        for block in _blocks(raw, size):
-            pending.append((pool.submit(reader.read, block), len(block)))
-            del block
+        for at, length in _spans(raw, size):
+            pending.append((pool.submit(read, at, length), length))
             if len(pending) > IN_FLIGHT and not take():
                 return False
         while pending:

@@ -119,16 +119,16 @@ class Labels:
             taken = pl.Series(keys, dtype=pl.UInt32)
             return list(self._frame.select(pl.all().gather(taken)).iter_rows())
         assert self._path is not None
-        found: list[tuple[str, str, str]] = []
+        lines: list[bytes] = []
         with self._path.open("rb") as file:
             for key in keys:
                 start, end = int(self._offsets[key]), int(self._offsets[key + 1])
                 file.seek(start)
-                row = json.loads(file.read(end - start))
-                if not (isinstance(row, list) and len(row) == 3):
-                    raise ValueError(f"cached label {key} is not [id, collection, name]")
-                found.append((str(row[0]), str(row[1]), str(row[2])))
-        return found
+                lines.append(file.read(end - start))
+        rows = json.loads(b"[" + b",".join(lines) + b"]")  # one decoding, not one a line
+        if len(rows) != len(lines) or not all(isinstance(r, list) and len(r) == 3 for r in rows):
+            raise ValueError("a cached label is not [id, collection, name]")
+        return [(str(a), str(b), str(c)) for a, b, c in rows]
 
     def write(self, lines: BinaryIO, offsets: BinaryIO, count: int) -> None:
         """Write every label as a JSON line to ``lines`` and the lines' offsets to ``offsets``."""
