@@ -259,6 +259,34 @@ def test_zeek_logs_on_the_fast_path_tell_how_far_matching_has_read(
     assert seen == [(first, total), (total, total), (total, total)]
 
 
+def test_a_zeek_json_log_takes_its_fast_path_and_finds_what_the_line_reader_finds(
+    node: Node, tmp_path: Path
+) -> None:
+    with node.unit(JM) as ctx:
+        collection = create_collection(ctx, "feeds", "Feeds", Audience(), "green")
+        writing.add_objects(ctx, collection, [DOMAIN, RANGE])
+    records = [
+        {"ts": 1796216533.0 + n, "uid": f"C{n}", "id.orig_h": "10.0.0.5", "id.resp_h": "10.0.0.1"}
+        | {"query": name, "answers": [address]}
+        for n, (name, address) in enumerate(
+            [("www.evil.example", "198.51.100.7"), ("good.test", "203.0.113.9")] * 50
+        )
+    ]
+    log = tmp_path / "dns.log"
+    log.write_text("".join(json.dumps(record) + "\n" for record in records))
+    seen: list[tuple[int, int]] = []
+    with node.unit(JM) as ctx:
+        fast = match_logs(ctx, [log], progress=lambda d, t: seen.append((d, t)))
+        lines = match_logs(ctx, [log], fast=False)
+    size = log.stat().st_size
+    assert seen == [(size, size), (size, size)]  # a block told, then the end
+    assert fast.files == {str(log): "zeek-json"} and fast.lines == lines.lines == 100
+    assert {key: hit.count for key, hit in fast.hits.items()} == {
+        key: hit.count for key, hit in lines.hits.items()
+    }
+    assert sorted(hit.count for hit in fast.hits.values()) == [50, 50]
+
+
 def test_the_region_sees_which_indicators_several_nations_sighted(
     any_node: Node, feeds: str, tmp_path: Path
 ) -> None:

@@ -53,6 +53,7 @@ from seawall.intel.matching.scan import (
     start_worker,
 )
 from seawall.intel.matching.validity import Validity
+from seawall.intel.matching.zeek_json import json_fast_scan
 from seawall.intel.search import readable_collections
 from seawall.intel.store.reading import (
     MAX_LIMIT,
@@ -234,6 +235,13 @@ def _size_and_time(path: Path) -> tuple[int, datetime]:
     return found.st_size, datetime.fromtimestamp(found.st_mtime, UTC)
 
 
+# The logs read through a columnar pre-filter (when plain files): Zeek TSV and Zeek JSON.
+_COLUMNAR: dict[LogFormat, Callable[..., Tally | None]] = {
+    LogFormat.ZEEK: fast_scan,
+    LogFormat.ZEEK_JSON: json_fast_scan,
+}
+
+
 def _workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
@@ -251,9 +259,9 @@ def match_logs(
 ) -> MatchReport:
     """Match log files against the caller's indicators; nothing is stored (see :func:`record`).
 
-    A Zeek TSV file goes through the columnar fast path (``fast``). Another plain log of
-    ``split_at`` bytes or more is cut into byte ranges of ``chunk`` bytes, matched on every
-    core. ``cache`` is a folder for the compiled indicators (see :mod:`.compiled`).
+    A Zeek TSV or Zeek JSON file goes through a columnar fast path (``fast``). Another
+    plain log of ``split_at`` bytes or more is cut into byte ranges of ``chunk`` bytes,
+    matched on every core. ``cache`` is a folder for the compiled indicators (see :mod:`.compiled`).
     ``validity`` widens the indicators' windows for a retro-hunt (see :mod:`.validity`).
     """
     files = list(paths)
@@ -274,9 +282,10 @@ def match_logs(
                 chosen = fmt or detect_format(head)
                 report.files[_name(path)] = chosen.value
                 tally = None
-                if fast and chosen is LogFormat.ZEEK and isinstance(path, Path) and not compressed:
+                columnar = _COLUMNAR.get(chosen) if fast and not compressed else None
+                if columnar is not None and isinstance(path, Path):
                     moved = None if progress is None else partial(_moved, progress, done, total)
-                    tally = fast_scan(path, loaded.compiled, default, every=moved)
+                    tally = columnar(path, loaded.compiled, default, every=moved)
                 if tally is None and (
                     isinstance(path, Path)
                     and not compressed
