@@ -33,7 +33,7 @@ import polars as pl
 from seawall.intel.matching.compiled import Compiled
 from seawall.intel.matching.hosts import set_separator
 from seawall.intel.matching.joins import Known, candidate_rows, compiled_ports, joined_parts
-from seawall.intel.matching.logs import LogFormat, reader_for, zeek_fields
+from seawall.intel.matching.logs import LogFormat, Reader, reader_for, zeek_fields
 from seawall.intel.matching.observables import Kind
 from seawall.intel.matching.scan import Tally, collector_off, scan
 
@@ -220,14 +220,7 @@ class _Reader:
         indicator values its own records joined (a record matches none other)."""
         self.comments += [n + self.count for n in found.comments]
         self.count += found.count
-        if not found.lines:
-            return
-        parts = joined_parts(self.known, found.joined)
-        index = self.compiled.index(parts)
-        windows = self.compiled.windows_of({index.parts[number].indicator for number in parts})
-        scan(found.lines, self.line, index, windows, self.default, into=self.tally)
-        # The matched indicators' names, read while the next blocks are parsed.
-        self.compiled.load(self.tally.found)
+        match_candidates(found.lines, found.joined, self.line, self.known, self)
 
     def finish(self) -> Tally | None:
         """What matched, if the only comments are the header and the lines after the last
@@ -240,6 +233,30 @@ class _Reader:
             return None
         self.tally.lines = self.count
         return self.tally
+
+
+class Matching(Protocol):
+    """What a log's reader matches its candidates into."""
+
+    compiled: Compiled
+    default: datetime
+    tally: Tally
+
+
+def match_candidates(
+    lines: list[str], joined: set[tuple[Kind, str]], read: Reader, known: Known, into: Matching
+) -> None:
+    """Match one block's candidate lines (after those of the blocks before it) against an
+    index of the indicator values its own records joined (a record matches none other); the
+    matched indicators' names are read while the next blocks are parsed."""
+    if not lines:
+        return
+    compiled = into.compiled
+    parts = joined_parts(known, joined)
+    index = compiled.index(parts)
+    windows = compiled.windows_of({index.parts[number].indicator for number in parts})
+    scan(lines, read, index, windows, into.default, into=into.tally)
+    compiled.load(into.tally.found)
 
 
 class Blocks(Protocol[B]):
