@@ -168,7 +168,9 @@ def _in_octets(
     for prefix in (24, 16, 8):
         if prefix < min(octets):
             break
-        head = head.str.strip_chars_end(".").str.strip_chars_end("0123456789")
+        if prefix != 24:  # the next octet off: "198.51." from "198.51.100."
+            head = head.str.strip_chars_end(".")
+        head = head.str.strip_chars_end("0123456789")  # an address ends in a digit
         heads = octets.get(prefix)
         if not heads:
             continue
