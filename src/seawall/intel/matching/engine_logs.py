@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
-import json
 import re
 from typing import Any
 
@@ -27,6 +26,7 @@ from seawall.intel.matching.logs import (
     Ports,
     Reader,
     Values,
+    json_record,
     read_suricata,
 )
 from seawall.intel.matching.observables import Kind
@@ -44,8 +44,11 @@ ZEEK_INTEL_TYPES: dict[str, str] = {
 }
 
 
-def _intel_value(kind_name: str | None, indicator: str | None) -> Values:
-    if not indicator or indicator in ("-", "(empty)") or kind_name is None:
+def _intel_value(kind_name: object, indicator: object) -> Values:
+    # Zeek writes both as text: a record holding anything else (JSON) names no value.
+    if not isinstance(kind_name, str) or not isinstance(indicator, str):
+        return []
+    if not indicator or indicator in ("-", "(empty)"):
         return []
     name = ZEEK_INTEL_TYPES.get(kind_name)
     if name is None or name not in Kind._value2member_map_:
@@ -98,13 +101,7 @@ class IntelLogReader:
 
 
 def _json_line(line: str) -> dict[str, Any] | None:
-    if not line.lstrip().startswith("{"):
-        return None
-    try:
-        parsed = json.loads(line)
-    except ValueError:
-        return None
-    return parsed if isinstance(parsed, dict) else None
+    return json_record(line) if line.lstrip().startswith("{") else None
 
 
 def _hit(record: dict[str, Any]) -> Observation | None:

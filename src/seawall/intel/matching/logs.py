@@ -90,7 +90,7 @@ ZEEK_ENDPOINTS = (("id.orig_h", "id.orig_p"), ("id.resp_h", "id.resp_p"))
 
 # Field name -> how its values are read: any Zeek log (conn, dns, http, ssl, files, x509,
 # smtp, notice) is read by the fields it has.
-_ZEEK_FIELDS: dict[str, Kind | None] = {
+ZEEK_FIELDS: dict[str, Kind | None] = {
     "id.orig_h": Kind.IP,
     "id.resp_h": Kind.IP,
     "tx_hosts": Kind.IP,
@@ -121,7 +121,7 @@ def zeek_fields(names: Collection[str]) -> dict[str, Kind | None]:
     """The fields of a Zeek log (its column names) that hold values, and how each is read:
     the responder of a log whose records name the server is an address a name resolved
     to (:attr:`Kind.RESOLVED`); the client, or a resolver asked, is an address only."""
-    fields = {name: kind for name, kind in _ZEEK_FIELDS.items() if name in names}
+    fields = {name: kind for name, kind in ZEEK_FIELDS.items() if name in names}
     if "id.resp_h" in fields and any(name in names for name in _NAMED_SERVER):
         fields["id.resp_h"] = Kind.RESOLVED
     return fields
@@ -244,10 +244,12 @@ class ZeekReader:
             ]
 
 
-def _json_line(line: str) -> dict[str, Any] | None:
+def json_record(line: str) -> dict[str, Any] | None:
+    """A line's JSON object; None for a line that holds none (a broken line, or one nested
+    past Python's stack: a JSON reader reads it as a line that is no record)."""
     try:
         parsed = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return parsed if isinstance(parsed, dict) else None
 
@@ -261,7 +263,7 @@ class ZeekJsonReader:
 
     def __call__(self, line: str) -> Observation | None:
         """One line: one record."""
-        record = _json_line(line)
+        record = json_record(line)
         if record is None:
             return None
         values = _zeek_values(record, self.ports)
@@ -314,7 +316,7 @@ _EVE_NAMES = (("http", "hostname"), ("tls", "sni"), ("quic", "sni"))
 
 def read_suricata(line: str, ports: Ports = None) -> Observation | None:
     """One Suricata EVE record: addresses, DNS names, HTTP hosts and URLs, TLS SNI, file hashes."""
-    record = _json_line(line)
+    record = json_record(line)
     if record is None:
         return None
     # The server of a record that names the host it reached is an address that name
@@ -338,7 +340,8 @@ def read_suricata(line: str, ports: Ports = None) -> Observation | None:
             values.append((Kind.DOMAIN, sni))
     info = record.get("fileinfo")
     if isinstance(info, dict):
-        values += [(Kind.HASH, info[h]) for h in ("md5", "sha1", "sha256") if info.get(h)]
+        hashes = [info.get(h) for h in ("md5", "sha1", "sha256")]
+        values += [(Kind.HASH, h) for h in hashes if isinstance(h, str) and h]
         if isinstance(info.get("filename"), str) and info["filename"]:
             values.append((Kind.FILE_NAME, info["filename"]))
     if not values:
@@ -480,7 +483,7 @@ def detect_format(head: list[str]) -> LogFormat:
     lines = [line for line in head if line.strip()]
     if any(line.startswith(("#separator", "#fields")) for line in lines):
         return LogFormat.ZEEK
-    records = [r for r in (_json_line(line) for line in lines[:5]) if r is not None]
+    records = [r for r in (json_record(line) for line in lines[:5]) if r is not None]
     if records:
         if any("event_type" in r for r in records):
             return LogFormat.SURICATA

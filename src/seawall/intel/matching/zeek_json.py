@@ -44,7 +44,7 @@ from seawall.intel.matching.joins import (
     matching,
     url_rows,
 )
-from seawall.intel.matching.logs import _ZEEK_FIELDS, LogFormat, reader_for
+from seawall.intel.matching.logs import ZEEK_FIELDS, LogFormat, reader_for
 from seawall.intel.matching.observables import Kind, domain, normalise
 from seawall.intel.matching.scan import MAX_LINE, Tally, scan
 
@@ -57,7 +57,7 @@ ENDPOINT_PORTS = ("id.orig_p", "id.resp_p")
 # Every value field, read as a list of text; the responder may be a server reached for a
 # name (a record with a host or server_name field): looked up as both, the matcher decides.
 FIELDS: dict[str, Kind | None] = {
-    name: Kind.RESOLVED if name == "id.resp_h" else kind for name, kind in _ZEEK_FIELDS.items()
+    name: Kind.RESOLVED if name == "id.resp_h" else kind for name, kind in ZEEK_FIELDS.items()
 }
 # A number or a boolean, as polars writes it in a text field (never with an exponent).
 _NOT_TEXT = r"^(?:-?[0-9]+(?:\.[0-9]+)?|true|false)$"
