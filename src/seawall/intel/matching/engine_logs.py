@@ -75,7 +75,7 @@ class IntelLogReader:
             self._header(line)
             return self.inner(line)
         if self.intel is not None:
-            cells = line.rstrip("\n").split("\t")
+            cells = line.rstrip("\r\n").split("\t")
             return _hit(
                 {
                     name: cells[at]
@@ -90,7 +90,7 @@ class IntelLogReader:
         return self.inner(line)
 
     def _header(self, line: str) -> None:
-        name, _, rest = line.rstrip("\n").partition("\t")
+        name, _, rest = line.rstrip("\r\n").partition("\t")
         if name != "#fields":
             return
         names = rest.split("\t")

@@ -171,7 +171,8 @@ class ZeekReader:
         if line.startswith("#"):
             self._header(line)
             return None
-        cells = line.rstrip("\n").split("\t")
+        # Zeek escapes a carriage return in a value (\x0d): one at the end is a CRLF ending.
+        cells = line.rstrip("\r\n").split("\t")
         width = len(cells)
         if width <= self.time_at:
             return None
@@ -216,7 +217,7 @@ class ZeekReader:
         return [] if cell in ("-", "(empty)", "") else cell.split(self.separator)
 
     def _header(self, line: str) -> None:
-        name, _, rest = line.rstrip("\n").partition("\t")
+        name, _, rest = line.rstrip("\r\n").partition("\t")
         if name == "#set_separator":
             self.separator = set_separator(rest)
         elif name == "#fields":

@@ -187,7 +187,9 @@ class _Counted(io.RawIOBase):
 def _decoded(raw: io.BufferedReader) -> tuple[IO[str], IO[bytes], bool]:
     compressed = raw.peek(2)[:2] == b"\x1f\x8b"
     stream = cast(IO[bytes], gzip.GzipFile(fileobj=raw)) if compressed else raw
-    text = io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline="")
+    # A line ends at "\n" only, as Zeek and Suricata end records and as the byte ranges
+    # and the fast paths split them: a lone "\r" is part of its line, and "\r\n" is kept.
+    text = io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline="\n")
     return text, raw, compressed
 
 

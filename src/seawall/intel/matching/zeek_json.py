@@ -21,8 +21,8 @@ writes ``2`` and ``true`` where Python reads ``2.0`` and ``True``) or an array h
 ``null``, an ``intel.log`` hit (``seen.indicator``), and a line that does not start with
 ``{`` but holds one. Blank lines and other lines that cannot be a JSON object are counted
 and skipped, as the line reader does. A log it cannot read in the same lines is left to
-the line reader (None): a carriage return (the line reader also ends lines there), a
-``#fields`` line (it would turn the rest into TSV), or a line over
+the line reader (None): a carriage return (polars drops one before a newline, where the
+line reader keeps it), a ``#fields`` line (it would turn the rest into TSV), or a line over
 :data:`~seawall.intel.matching.scan.MAX_LINE`.
 """
 
