@@ -10,8 +10,8 @@ their columns, however large the log.
 
 The pre-filter may let through records that do not match, never keep out one that does:
 the exact matcher decides, so both paths find the same thing. A log the pre-filter cannot
-read exactly as the line reader does is left to the line reader: a carriage return (it
-stays in the last cell), a blank line, a header or comment between records, a line with
+read exactly as the line reader does is left to the line reader: a carriage return (polars
+drops one before a newline), a blank line, a header or comment between records, a line with
 more cells than the header names, or text that is not UTF-8 (polars refuses it; the two
 paths would replace bad bytes differently).
 """

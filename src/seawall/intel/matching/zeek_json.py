@@ -35,18 +35,17 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from seawall.intel.matching.columnar import LARGE_SET, Moved, matched_blocks
+from seawall.intel.matching.columnar import LARGE_SET, Moved, match_candidates, matched_blocks
 from seawall.intel.matching.compiled import Compiled
 from seawall.intel.matching.joins import (
     Known,
     endpoint_rows,
-    joined_parts,
     matching,
     url_rows,
 )
 from seawall.intel.matching.logs import ZEEK_FIELDS, LogFormat, reader_for
 from seawall.intel.matching.observables import Kind, domain, normalise
-from seawall.intel.matching.scan import MAX_LINE, Tally, scan
+from seawall.intel.matching.scan import MAX_LINE, Tally
 
 # Bytes read at once (a block ends at the end of a line). Decoding a block takes about ten
 # times its size (a 16 MiB block: 175 MiB), so blocks are a quarter of a TSV log's; halved
@@ -274,14 +273,7 @@ class _Reader:
         """Match one block's candidates, in the log's order, against an index of the
         indicator values its own records joined (a record matches none other)."""
         self.count += found.count
-        if not found.lines:
-            return
-        parts = joined_parts(self.known, found.joined)
-        index = self.compiled.index(parts)
-        windows = self.compiled.windows_of({index.parts[number].indicator for number in parts})
-        scan(found.lines, self.line, index, windows, self.default, into=self.tally)
-        # The matched indicators' names, read while the next blocks are decoded.
-        self.compiled.load(self.tally.found)
+        match_candidates(found.lines, found.joined, self.line, self.known, self)
 
 
 def _matched(
