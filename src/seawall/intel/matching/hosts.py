@@ -82,7 +82,8 @@ def zeek_records(path: Path) -> Iterator[dict[str, list[str]]]:
             names: list[str] = []
             separator = ","
             for data in iter(lambda: stream.readline(_MAX_LINE), b""):
-                line = data.decode("utf-8", "replace").rstrip("\n")
+                # As ZeekReader reads it: a line ends at \n, and a \r before it ends its text.
+                line = data.decode("utf-8", "replace").rstrip("\r\n")
                 if line.startswith("#"):
                     key, _, rest = line.partition("\t")
                     if key == "#set_separator":
@@ -99,16 +100,20 @@ def zeek_records(path: Path) -> Iterator[dict[str, list[str]]]:
 
 
 def _json_record(line: str) -> dict[str, list[str]]:
+    """A JSON line's fields and their values; nothing for a line that holds no object (a
+    broken line, or one nested past Python's stack, as :func:`.logs.json_record` reads it)."""
     try:
         parsed = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):
         return {}
     if not isinstance(parsed, dict):
         return {}
     record: dict[str, list[str]] = {}
     for name, value in parsed.items():
         items = value if isinstance(value, list) else [value]
-        record[name] = [str(i) for i in items if i is not None]
+        # Hosts and certificate keys are strings (or numbers); a list or object in their
+        # place names nothing, and str() of one nested deep would overflow the stack.
+        record[name] = [str(i) for i in items if isinstance(i, str | int | float)]
     return record
 
 
