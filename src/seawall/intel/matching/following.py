@@ -9,8 +9,9 @@
 - **truncated in place** (logrotate's ``copytruncate``): when the file is shorter than
   what was read, or its first bytes changed, it is read again from its first byte.
 
-A line counts once it ends in a newline, so a record half-written when it is read waits
-for its end; the last line of a rotated-away file counts without one once it is let go.
+A line counts once it ends in a newline, ``\\n`` only (a lone ``\\r`` is part of its line, as
+in a log that is matched), so a record half-written when it is read waits for its end; the
+last line of a rotated-away file counts without one once it is let go.
 
 :func:`follow` hands the lines to a ``flush`` in batches, every ``records`` lines or
 ``seconds`` after the first unflushed line, whichever comes first, and once more when it
@@ -64,17 +65,32 @@ class Position:
         """A position read back from a state file."""
         try:
             position = cls(
-                path=str(data["path"]),
-                device=int(str(data["device"])),
-                inode=int(str(data["inode"])),
-                offset=int(str(data["offset"])),
-                head=str(data["head"]),
+                path=_text(data, "path"),
+                device=_number(data, "device"),
+                inode=_number(data, "inode"),
+                offset=_number(data, "offset"),
+                head=_text(data, "head"),
             )
             if position.offset < 0:
                 raise ValueError(f"offset {position.offset}")
         except (KeyError, ValueError) as exc:
             raise UnreadableLog(f"the follow state is not one this version wrote ({exc})") from None
         return position
+
+
+def _text(data: dict[str, object], name: str) -> str:
+    value = data[name]
+    if not isinstance(value, str):
+        raise ValueError(f"{name} is no text")
+    return value
+
+
+def _number(data: dict[str, object], name: str) -> int:
+    value = data[name]
+    # Only a number or its digits; str() of a list or object nested deep would overflow the stack.
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError(f"{name} is no number")
+    return int(value)
 
 
 def load_position(state: Path) -> Position | None:
@@ -88,6 +104,8 @@ def load_position(state: Path) -> Position | None:
         return None
     except (OSError, ValueError) as exc:
         raise UnreadableLog(f"cannot read the follow state {state}: {exc}") from None
+    except RecursionError:  # nested past Python's stack: no state this version wrote
+        raise UnreadableLog(f"cannot read the follow state {state}: nested too deeply") from None
     if not isinstance(data, dict):
         raise UnreadableLog(f"{state} is not a follow state")
     return Position.from_json(data)
@@ -272,9 +290,9 @@ class FileTail:
         if end == 0 and len(buffer) >= MAX_LINE:
             raise over_long(str(self.path), f"at byte {start - len(current.buffer):,}")
         at = start - len(current.buffer)
-        for raw in buffer[:end].splitlines(keepends=True):
-            at += len(raw)
-            current.lines.append((raw.decode("utf-8", "replace"), at))
+        for raw in _split(buffer[:end]):
+            at += len(raw) + 1
+            current.lines.append((raw.decode("utf-8", "replace") + "\n", at))
         current.buffer = buffer[end:]
         return True
 
@@ -302,6 +320,17 @@ class FileTail:
         current.handle.seek(0)
         self._file = _Open(current.handle, current.device, current.inode)
         return True
+
+
+def _split(data: bytes) -> list[bytes]:
+    """The lines of ``data`` (which ends in a newline), each without its newline.
+
+    A line ends at ``\\n`` only, as in a log that is matched (a lone ``\\r`` is part of its
+    line), so a followed log gives the same lines, and a position is always after a newline.
+    """
+    lines = data.split(b"\n")
+    lines.pop()  # what follows the last newline: nothing
+    return lines
 
 
 def _header(handle: BinaryIO, offset: int) -> list[str]:
@@ -353,7 +382,7 @@ class PipeTail:
             end = buffer.rfind(b"\n") + 1
             if end == 0 and len(buffer) >= MAX_LINE:
                 raise over_long("standard input", "a line")
-            self._lines.extend(r.decode("utf-8", "replace") for r in buffer[:end].splitlines(True))
+            self._lines.extend(r.decode("utf-8", "replace") + "\n" for r in _split(buffer[:end]))
             self._buffer = buffer[end:]
         out: list[str] = []
         while self._lines and len(out) < limit:
