@@ -339,3 +339,19 @@ def test_the_collector_is_left_as_it_was() -> None:
             raise RuntimeError
     finally:
         gc.enable()
+
+
+def test_a_blocks_windows_are_in_utc() -> None:
+    # A record's time (datetime.UTC) is compared with its indicator's window on every match;
+    # polars gives the window a ZoneInfo, and comparing across the two costs ten times more.
+    since = datetime(2013, 1, 1, tzinfo=UTC)
+    compiled = Compiled.of(
+        [
+            (Indicator("indicator--0", "feeds", Tlp.GREEN, "i0", (since, None)), ()),
+            (Indicator("indicator--1", "feeds", Tlp.GREEN, "i1", (None, since)), ()),
+        ]
+    )
+    windows = compiled.windows_of([1, 0])
+    assert windows == {0: (since, None), 1: (None, since)}
+    assert windows[0][0] is not None and windows[0][0].tzinfo is UTC
+    assert windows[1][1] is not None and windows[1][1].tzinfo is UTC
