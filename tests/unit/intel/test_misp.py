@@ -261,6 +261,19 @@ def test_an_address_that_is_not_one_is_refused_at_ingest() -> None:
         check_object(made)
 
 
+@pytest.mark.parametrize(
+    ("misp_type", "value"),
+    [("AS", "AS\u00b2"), ("AS", "AS" + "1" * 11), ("ip-dst|port", "1.2.3.4|" + "9" * 5000)],
+)
+def test_a_number_that_is_none_keeps_the_attribute_whole_without_a_traceback(
+    misp_type: str, value: str
+) -> None:
+    converted = reading.read_events(json.dumps(event(Attribute=[attribute(1, misp_type, value)])))
+    assert converted.problems == []
+    (kept,) = [o for o in converted.objects if o.get("x_misp_type") == misp_type]
+    assert (kept["type"], kept["x_misp_value"]) == ("x-misp-attribute", value)
+
+
 def test_unknown_distribution_rejects_only_that_attribute() -> None:
     doc = event(
         Attribute=[

@@ -122,7 +122,9 @@ def comparisons_for(misp_type: str, value: str) -> list[str] | None:
         part = part.strip()
         if path in _INTEGER_PATHS:
             digits = part.upper().removeprefix("AS")
-            if not digits.isdigit():
+            # What int() reads (isdigit() also passes "²", which int() refuses), and no
+            # longer than an AS number (32 bits, RFC 6793): int() refuses 4,300 digits.
+            if not digits.isdecimal() or len(digits) > 10:
                 return None
             out.append(f"{path} = {int(digits)}")
         else:
