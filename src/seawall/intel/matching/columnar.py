@@ -33,7 +33,7 @@ import polars as pl
 from seawall.intel.matching.compiled import Compiled
 from seawall.intel.matching.hosts import set_separator
 from seawall.intel.matching.joins import Known, candidate_rows, compiled_ports, joined_parts
-from seawall.intel.matching.logs import LogFormat, Reader, reader_for, zeek_fields
+from seawall.intel.matching.logs import ZEEK_PORTS, LogFormat, Reader, reader_for, zeek_fields
 from seawall.intel.matching.observables import Kind
 from seawall.intel.matching.scan import Tally, collector_off, scan
 
@@ -141,7 +141,7 @@ class _Reader:
             self.wanted += [n for n in ("host", "uri") if n not in self.fields]
         texts = {str(port) for port in ports}
         if texts:  # endpoints: the address columns are fields already
-            self.wanted += [n for n in ("id.orig_p", "id.resp_p") if n in names]
+            self.wanted += [n for n in ZEEK_PORTS if n in names]
         self.schema = dict.fromkeys(names, pl.String)
         self._known = known  # built while the first blocks are parsed
         self.header = header
@@ -274,8 +274,9 @@ Moved = Callable[[int], None]  # told the bytes matched so far, after each block
 def matched_blocks(raw: IO[bytes], reader: Blocks[B], size: int, every: Moved | None) -> bool:
     """Give ``reader`` the blocks of ``raw`` (of about ``size`` bytes): :data:`IN_FLIGHT`
     read at once in worker threads while this thread adds the one before them (the next
-    block is handed over first, so both workers stay busy while it does). False as soon
-    as a block is one the reader cannot read exactly."""
+    block is handed over first, so both workers stay busy while it does), with the cycle
+    collector off (:func:`~seawall.intel.matching.scan.collector_off`). False as soon as a
+    block is one the reader cannot read exactly."""
     pending: deque[tuple[Future[B | None], int]] = deque()
     done = 0
 
@@ -294,7 +295,7 @@ def matched_blocks(raw: IO[bytes], reader: Blocks[B], size: int, every: Moved | 
     def read(at: int, length: int) -> B | None:  # in a worker: the block is read there too
         return reader.read(os.pread(raw.fileno(), length, at))
 
-    with ThreadPoolExecutor(max_workers=IN_FLIGHT) as pool:
+    with collector_off(), ThreadPoolExecutor(max_workers=IN_FLIGHT) as pool:
         for at, length in _spans(raw, size):
             pending.append((pool.submit(read, at, length), length))
             if len(pending) > IN_FLIGHT and not take():
@@ -347,11 +348,7 @@ def fast_scan(
     bytes matched so far after each block (for progress)."""
     if block_size is None:
         block_size = BLOCK // 2 if compiled.parts.height >= LARGE_SET else BLOCK
-    with collector_off():
-        try:
-            tally = _matched(path, compiled, default, block_size, known, every)
-        except (OSError, ValueError, pl.exceptions.PolarsError):
-            return None  # unreadable, or a ragged or broken line: the line reader says what
-        if tally is not None:
-            compiled.load(tally.found)  # the last matched indicators' names
-    return tally
+    try:
+        return _matched(path, compiled, default, block_size, known, every)
+    except (OSError, ValueError, pl.exceptions.PolarsError):
+        return None  # unreadable, or a ragged or broken line: the line reader says what

@@ -20,13 +20,13 @@ import ipaddress
 import re
 from typing import Any
 
+from seawall.intel.matching.hosts import json_record
 from seawall.intel.matching.logs import (
     SYSLOG_TIME,
     Observation,
     Ports,
     Reader,
     Values,
-    json_record,
     read_suricata,
 )
 from seawall.intel.matching.observables import Kind

@@ -24,7 +24,7 @@ import time
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, cast
+from typing import IO, Any, cast
 
 _INTERNAL = tuple(
     ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
@@ -99,15 +99,19 @@ def zeek_records(path: Path) -> Iterator[dict[str, list[str]]]:
         return  # a companion log that cannot be read names no hosts
 
 
-def _json_record(line: str) -> dict[str, list[str]]:
-    """A JSON line's fields and their values; nothing for a line that holds no object (a
-    broken line, or one nested past Python's stack, as :func:`.logs.json_record` reads it)."""
+def json_record(line: str) -> dict[str, Any] | None:
+    """A line's JSON object; None for a line that holds none (a broken line, or one nested
+    past Python's stack: a JSON reader reads it as a line that is no record)."""
     try:
         parsed = json.loads(line)
     except (ValueError, RecursionError):
-        return {}
-    if not isinstance(parsed, dict):
-        return {}
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
+def _json_record(line: str) -> dict[str, list[str]]:
+    """A JSON line's fields and their values; nothing for a line that holds no object."""
+    parsed = json_record(line) or {}
     record: dict[str, list[str]] = {}
     for name, value in parsed.items():
         items = value if isinstance(value, list) else [value]

@@ -21,6 +21,7 @@ import ipaddress
 import polars as pl
 
 from seawall.intel.matching.compiled import KINDS, Compiled
+from seawall.intel.matching.logs import ZEEK_PORTS
 from seawall.intel.matching.observables import Kind, domain, normalise
 
 _IPV4 = r"^\d{1,3}(?:\.\d{1,3}){3}$"  # what the line reader takes for an address
@@ -45,7 +46,10 @@ class Known:
         addresses = (self.by_kind[Kind.IP], self.by_kind[Kind.RESOLVED])
         self.ipv6 = any(bool(ips.str.contains(":", literal=True).any()) for ips in addresses)
         # The parts of IPv6 values, which every block gives the exact matcher (it normalises).
-        self.ipv6_parts = parts.filter(pl.col("value").str.contains(":", literal=True))["part"]
+        self.ipv6_parts = pl.concat(
+            self.parts_of[kind].filter(pl.col("value").str.contains(":", literal=True))["part"]
+            for kind in (Kind.IP, Kind.RESOLVED)
+        )
         # IPv4 ranges of addresses and of resolved addresses (a domain|ip pair's), by kind.
         self.ranges: dict[Kind, dict[int, pl.Series]] = {}
         # A /8, /16 or /24 holds the addresses written with its first octets: by kind and
@@ -342,7 +346,7 @@ def endpoint_rows(frame: pl.DataFrame, sets: Known, joined: set[tuple[Kind, str]
     (the exact matcher compares the address); notes those indicators' endpoints."""
     ports = pl.Series(list(sets.ports), dtype=pl.Int64).implode()
     rows: list[pl.Series] = []
-    for column in ("id.orig_p", "id.resp_p"):
+    for column in ZEEK_PORTS:
         if column in frame.columns:
             numbers = frame[column].str.extract(r"^([0-9]+)$").cast(pl.Int64, strict=False)
             hit = numbers.is_in(ports).fill_null(False)

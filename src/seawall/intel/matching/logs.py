@@ -8,7 +8,6 @@ most lines match nothing and parsing every timestamp would cost more than the lo
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Collection, Iterable
 from datetime import UTC, datetime
@@ -17,7 +16,12 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from seawall.intel.matching.hosts import CertificateHosts, internal_host, set_separator
+from seawall.intel.matching.hosts import (
+    CertificateHosts,
+    internal_host,
+    json_record,
+    set_separator,
+)
 from seawall.intel.matching.observables import Kind, endpoint, port_number
 
 Values = list[tuple[Kind, str]]
@@ -84,6 +88,7 @@ def _endpoint(address: object, port: object, ports: Ports) -> Values:
 
 # The (address, port) columns of each side of a connection, in every Zeek log that has them.
 ZEEK_ENDPOINTS = (("id.orig_h", "id.orig_p"), ("id.resp_h", "id.resp_p"))
+ZEEK_PORTS = tuple(port for _, port in ZEEK_ENDPOINTS)  # each side's port column
 
 
 # -- Zeek (TSV with a #fields header, or JSON lines) ---------------------------------------------
@@ -243,16 +248,6 @@ class ZeekReader:
                 (at, kind, at >= len(types) or types[at].startswith(("set[", "vector[", "table[")))
                 for at, kind, _ in self.columns
             ]
-
-
-def json_record(line: str) -> dict[str, Any] | None:
-    """A line's JSON object; None for a line that holds none (a broken line, or one nested
-    past Python's stack: a JSON reader reads it as a line that is no record)."""
-    try:
-        parsed = json.loads(line)
-    except (ValueError, RecursionError):
-        return None
-    return parsed if isinstance(parsed, dict) else None
 
 
 class ZeekJsonReader:

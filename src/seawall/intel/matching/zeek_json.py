@@ -43,7 +43,7 @@ from seawall.intel.matching.joins import (
     matching,
     url_rows,
 )
-from seawall.intel.matching.logs import ZEEK_FIELDS, LogFormat, reader_for
+from seawall.intel.matching.logs import ZEEK_FIELDS, ZEEK_PORTS, LogFormat, reader_for
 from seawall.intel.matching.observables import Kind, domain, normalise
 from seawall.intel.matching.scan import MAX_LINE, Tally
 
@@ -52,7 +52,6 @@ from seawall.intel.matching.scan import MAX_LINE, Tally
 # again against a large set of indicator values, as for TSV.
 BLOCK = 4 * 2**20
 PIECE = 64  # lines: a piece polars refuses is halved down to this, then read line by line
-ENDPOINT_PORTS = ("id.orig_p", "id.resp_p")
 # Every value field, read as a list of text; the responder may be a server reached for a
 # name (a record with a host or server_name field): looked up as both, the matcher decides.
 FIELDS: dict[str, Kind | None] = {
@@ -132,7 +131,7 @@ class _Reader:
         if self.url:
             schema["uri"] = pl.String()
         if known.ports:
-            schema.update((name, pl.String()) for name in ENDPOINT_PORTS)
+            schema.update((name, pl.String()) for name in ZEEK_PORTS)
         self.dtype = pl.Struct(schema)
 
     def read(self, block: bytes) -> _Block | None:
@@ -146,8 +145,10 @@ class _Reader:
         rest = len(block) - (int(ends[-1]) + 1 if ends.size else 0)
         if max(int(np.diff(ends, prepend=-1).max(initial=0)), rest) >= MAX_LINE:
             return None  # the line reader says whether it is too long to be a record
+        if b"\r" in block:
+            return None
         lines = _lines(block, count)
-        if b"\r" in block or lines.str.starts_with("#fields").any():
+        if lines.str.starts_with("#fields").any():
             return None
         opens = lines.str.starts_with("{")
         doubt = lines.str.contains("\\u", literal=True)
@@ -233,7 +234,7 @@ class _Reader:
             urls = frame.select(host, "uri")
             rows.append(url_rows(urls, self.known, joined))
         if self.known.ports:
-            rows.append(endpoint_rows(frame.select(ENDPOINT_PORTS), self.known, joined))
+            rows.append(endpoint_rows(frame.select(ZEEK_PORTS), self.known, joined))
         return rows
 
     def _join_as_read(self, lines: list[str], joined: set[tuple[Kind, str]]) -> None:
@@ -309,9 +310,6 @@ def json_fast_scan(
     if block_size is None:
         block_size = BLOCK // 2 if compiled.parts.height >= LARGE_SET else BLOCK
     try:
-        tally = _matched(path, compiled, default, block_size, known, every)
+        return _matched(path, compiled, default, block_size, known, every)
     except (OSError, ValueError, pl.exceptions.PolarsError):
         return None  # unreadable: the line reader says what
-    if tally is not None:
-        compiled.load(tally.found)  # the matched indicators' names, read at once
-    return tally
