@@ -7,16 +7,12 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import dns.message
-import dns.query
-import dns.rcode
 import httpx
 import pytest
 import suricataparser
@@ -26,8 +22,8 @@ from seawall.intel.tlp import Tlp
 from seawall.intel.validation import format_timestamp
 from tests.cli import run_seawall as sw
 from tests.nations import NationNode, serve_nation
-from tests.servers import free_port, stop_process
 from tests.stix import indicator, sid
+from tests.unbound import ask, running_unbound
 
 # Exported, fed and matched by the real clock: dated from yesterday, so that none has
 # decayed whenever the tests run (an address is in force about 29 days).
@@ -145,10 +141,9 @@ def test_a_suricata_directory_that_cannot_take_every_file_gets_none(
     assert "cannot write /proc/seawall-rules" in nowhere.err
 
 
-# tools/ensure-services installs bind9-utils and unbound (CI too): a missing tool fails the
-# test rather than skipping it.
+# tools/ensure-services installs bind9-utils (CI too): a missing tool fails the test rather
+# than skipping it.
 CHECKZONE = shutil.which("named-checkzone") or "/usr/bin/named-checkzone"
-UNBOUND = shutil.which("unbound") or "/usr/sbin/unbound"
 UPSTREAM = """$ORIGIN net.
 $TTL 300
 @ SOA localhost. hostmaster.localhost. 1 3600 600 86400 300
@@ -159,49 +154,6 @@ notphish-kit A 192.0.2.11
 fine-site A 192.0.2.12
 ipbad-site A 45.77.1.9
 """
-
-
-def unbound_conf(root: Path, port: int) -> str:
-    return f"""server:
-    interface: 127.0.0.1
-    port: {port}
-    do-daemonize: no
-    username: ""
-    chroot: ""
-    directory: "{root}"
-    pidfile: ""
-    use-syslog: no
-    logfile: "{root}/unbound.log"
-    verbosity: 0
-    module-config: "respip iterator"
-    do-not-query-localhost: yes
-remote-control:
-    control-enable: no
-auth-zone:
-    name: "net."
-    zonefile: "{root}/upstream.zone"
-    for-downstream: no
-    for-upstream: yes
-    fallback-enabled: no
-rpz:
-    name: "rpz.seawall"
-    zonefile: "{root}/seawall.rpz"
-    rpz-log: yes
-    rpz-log-name: "seawall"
-"""
-
-
-def ask(port: int, name: str) -> tuple[str, list[str]]:
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            answer = dns.query.udp(
-                dns.message.make_query(name, "A"), "127.0.0.1", port=port, timeout=1
-            )
-            return dns.rcode.to_text(answer.rcode()), [str(r) for r in answer.answer]
-        except dns.exception.Timeout:
-            if time.monotonic() > deadline:
-                raise
 
 
 def test_unbound_refuses_what_the_rpz_lists_and_its_log_comes_back_as_sightings(
@@ -219,22 +171,12 @@ def test_unbound_refuses_what_the_rpz_lists_and_its_log_comes_back_as_sightings(
         "32.9.1.77.45.rpz-ip CNAME .",
         "phish-kit.net CNAME .",
     ]
-    (tmp_path / "upstream.zone").write_text(UPSTREAM)
-    port = free_port()
-    (tmp_path / "unbound.conf").write_text(unbound_conf(tmp_path, port))
-    server = subprocess.Popen(
-        [UNBOUND, "-c", str(tmp_path / "unbound.conf")],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
+    with running_unbound(tmp_path, UPSTREAM) as port:
         assert ask(port, "fine-site.net") == ("NOERROR", ["fine-site.net. 300 IN A 192.0.2.12"])
         assert ask(port, "notphish-kit.net")[0] == "NOERROR"
         assert ask(port, "phish-kit.net") == ("NXDOMAIN", [])
         assert ask(port, "a.b.phish-kit.net") == ("NXDOMAIN", [])
         assert ask(port, "ipbad-site.net") == ("NXDOMAIN", [])
-    finally:
-        stop_process(server)
     log = tmp_path / "unbound.log"
     assert sum("rpz: applied" in line for line in log.read_text().splitlines()) == 3
     matched = json.loads(

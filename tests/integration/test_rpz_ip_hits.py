@@ -4,27 +4,18 @@ it proves a ``domain|ip`` pair, and still matches the plain address exactly once
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import dns.exception
-import dns.message
-import dns.query
-import dns.rcode
-
 from seawall.intel.tlp import Tlp
 from seawall.intel.validation import format_timestamp
 from tests.cli import init_node, run_seawall
-from tests.servers import free_port, stop_process
 from tests.stix import indicator, sid
+from tests.unbound import ask, running_unbound
 
 # Matched by the real clock (Unbound stamps its log with it): valid from yesterday.
 STAMP = format_timestamp(datetime.now(UTC) - timedelta(days=1))
-UNBOUND = shutil.which("unbound") or "/usr/sbin/unbound"  # tools/ensure-services installs it
 PAIR = "[domain-name:value = '{}' AND domain-name:resolves_to_refs[*].value = '{}']"
 INDICATORS = [
     indicator(1, "[ipv4-addr:value = '45.77.1.9']", Tlp.GREEN, stamp=STAMP),
@@ -43,49 +34,6 @@ fine-site A 192.0.2.12
 """
 
 
-def unbound_conf(root: Path, port: int) -> str:
-    return f"""server:
-    interface: 127.0.0.1
-    port: {port}
-    do-daemonize: no
-    username: ""
-    chroot: ""
-    directory: "{root}"
-    pidfile: ""
-    use-syslog: no
-    logfile: "{root}/unbound.log"
-    verbosity: 0
-    module-config: "respip iterator"
-    do-not-query-localhost: yes
-remote-control:
-    control-enable: no
-auth-zone:
-    name: "net."
-    zonefile: "{root}/upstream.zone"
-    for-downstream: no
-    for-upstream: yes
-    fallback-enabled: no
-rpz:
-    name: "rpz.seawall"
-    zonefile: "{root}/seawall.rpz"
-    rpz-log: yes
-    rpz-log-name: "seawall"
-"""
-
-
-def ask(port: int, name: str, kind: str) -> str:
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            answer = dns.query.udp(
-                dns.message.make_query(name, kind), "127.0.0.1", port=port, timeout=1
-            )
-            return str(dns.rcode.to_text(answer.rcode()))
-        except dns.exception.Timeout:
-            if time.monotonic() > deadline:
-                raise
-
-
 def test_an_unbound_rpz_ip_hit_proves_the_pair_and_matches_the_address_once(
     tmp_path: Path,
 ) -> None:
@@ -101,20 +49,10 @@ def test_an_unbound_rpz_ip_hit_proves_the_pair_and_matches_the_address_once(
     assert exported.code == 0, exported.output
     triggers = sorted(line for line in zone.read_text().splitlines() if line.endswith("CNAME ."))
     assert triggers == ["128.5.zz.33.4d07.2a0b.rpz-ip CNAME .", "32.9.1.77.45.rpz-ip CNAME ."]
-    (tmp_path / "upstream.zone").write_text(UPSTREAM)
-    port = free_port()
-    (tmp_path / "unbound.conf").write_text(unbound_conf(tmp_path, port))
-    server = subprocess.Popen(
-        [UNBOUND, "-c", str(tmp_path / "unbound.conf")],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        assert ask(port, "fine-site.net", "A") == "NOERROR"
-        assert ask(port, "ipbad-site.net", "A") == "NXDOMAIN"
-        assert ask(port, "v6bad.net", "AAAA") == "NXDOMAIN"
-    finally:
-        stop_process(server)
+    with running_unbound(tmp_path, UPSTREAM) as port:
+        assert ask(port, "fine-site.net", "A")[0] == "NOERROR"
+        assert ask(port, "ipbad-site.net", "A")[0] == "NXDOMAIN"
+        assert ask(port, "v6bad.net", "AAAA")[0] == "NXDOMAIN"
     log = tmp_path / "unbound.log"
     hits = [line for line in log.read_text().splitlines() if "rpz: applied" in line]
     assert [line.split("rpz: applied ")[1].split(" rpz-nxdomain ")[0] for line in hits] == [
