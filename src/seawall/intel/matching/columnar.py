@@ -333,6 +333,20 @@ def _matched(
     return reader.finish()
 
 
+class FastScan(Protocol):
+    """A columnar fast path: a log's tally, or None when it cannot read the log exactly."""
+
+    def __call__(
+        self,
+        path: Path,
+        compiled: Compiled,
+        default: datetime,
+        block_size: int | None = None,
+        known: Known | None = None,
+        every: Moved | None = None,
+    ) -> Tally | None: ...
+
+
 def fast_scan(
     path: Path,
     compiled: Compiled,

@@ -39,7 +39,7 @@ from seawall.intel.cases import SUPPORTS, link_objects
 from seawall.intel.collections import default_marking
 from seawall.intel.errors import UnreadableLog
 from seawall.intel.identity import NAMESPACE, identity_id, nation_of_identity
-from seawall.intel.matching.columnar import fast_scan
+from seawall.intel.matching.columnar import FastScan, fast_scan
 from seawall.intel.matching.compiled import Indicator
 from seawall.intel.matching.loading import Loaded, load_indicators, stored_of_type
 from seawall.intel.matching.logs import LogFormat, detect_format, reader_for
@@ -238,7 +238,7 @@ def _size_and_time(path: Path) -> tuple[int, datetime]:
 
 
 # The logs read through a columnar pre-filter (when plain files): Zeek TSV and Zeek JSON.
-_COLUMNAR: dict[LogFormat, Callable[..., Tally | None]] = {
+_COLUMNAR: dict[LogFormat, FastScan] = {
     LogFormat.ZEEK: fast_scan,
     LogFormat.ZEEK_JSON: json_fast_scan,
 }

@@ -297,8 +297,8 @@ def json_fast_scan(
     path: Path,
     compiled: Compiled,
     default: datetime,
-    known: Known | None = None,
     block_size: int | None = None,
+    known: Known | None = None,
     every: Moved | None = None,
 ) -> Tally | None:
     """A Zeek JSON log matched through the pre-filter, in blocks of about ``block_size``
