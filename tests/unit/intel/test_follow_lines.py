@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from seawall.core.node import Node
-from seawall.intel.collections import Audience, create_collection
 from seawall.intel.matching.following import (
     Batching,
     FileTail,
@@ -25,9 +24,9 @@ from seawall.intel.matching.live import Following, LiveMatch, follow_and_match
 from seawall.intel.matching.loading import load_indicators
 from seawall.intel.matching.logs import LogFormat
 from seawall.intel.matching.sightings import MatchReport, match_logs
-from seawall.intel.store import writing
+from tests.feeds import JM, stock_feeds
 from tests.unit.intel.test_following import Collected
-from tests.unit.intel.test_log_lines_endings import CASES, DOMAIN, JM, RANGE
+from tests.unit.intel.test_log_lines_endings import CASES, DOMAIN, RANGE
 
 Seen = tuple[int, dict[str, tuple[int, dict[str, int]]]]
 ONE_BY_ONE = Batching(records=1, seconds=0.0, poll=0.01)
@@ -68,9 +67,7 @@ def test_a_followed_log_gives_the_lines_and_hits_a_matched_one_does(
     node: Node, tmp_path: Path, fmt: LogFormat
 ) -> None:
     text, lines, hits = CASES[fmt]
-    with node.unit(JM) as ctx:
-        collection = create_collection(ctx, "feeds", "Feeds", Audience(), "green")
-        writing.add_objects(ctx, collection, [DOMAIN, RANGE])
+    stock_feeds(node, [DOMAIN, RANGE])
     # A followed file's unterminated last line is one still being written: it waits.
     data = text.encode() + (b"" if text.endswith("\n") else b"\n")
     log = tmp_path / f"{fmt.value}.log"

@@ -10,36 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from seawall.core.access import Principal, Role
 from seawall.core.node import Node
-from seawall.intel.collections import Audience, create_collection
 from seawall.intel.matching.logs import LogFormat, reader_for
 from seawall.intel.matching.observables import Kind
 from seawall.intel.matching.sightings import MatchReport, Source, Stream, match_logs
-from seawall.intel.store import writing
-from seawall.intel.tlp import Tlp, marking_id
+from tests.feeds import JM, stock_feeds
+from tests.stix import indicator
 
-JM = Principal("jm-analyst", "JM", Role.ANALYST, user_id="jm-analyst", org_id="org-jm-cirt")
 STAMP = "2026-11-20T00:00:00.000Z"
-
-
-def _indicator(n: int, pattern: str) -> dict[str, object]:
-    return {
-        "type": "indicator",
-        "spec_version": "2.1",
-        "id": f"indicator--00000000-0000-4000-8000-{n:012d}",
-        "created": STAMP,
-        "modified": STAMP,
-        "name": f"indicator {n}",
-        "pattern": pattern,
-        "pattern_type": "stix",
-        "valid_from": STAMP,
-        "object_marking_refs": [marking_id(Tlp.GREEN)],
-    }
-
-
-DOMAIN = _indicator(1, "[domain-name:value = 'evil.example']")
-RANGE = _indicator(2, "[ipv4-addr:value ISSUBSET '198.51.100.0/24']")
+DOMAIN = indicator(1, "[domain-name:value = 'evil.example']", stamp=STAMP)
+RANGE = indicator(2, "[ipv4-addr:value ISSUBSET '198.51.100.0/24']", stamp=STAMP)
 
 ZEEK = (
     "#separator \\x09\r\n#set_separator\t,\r\n"
@@ -119,9 +99,7 @@ def test_every_path_splits_a_log_only_at_newlines(
     node: Node, tmp_path: Path, fmt: LogFormat
 ) -> None:
     text, lines, hits = CASES[fmt]
-    with node.unit(JM) as ctx:
-        collection = create_collection(ctx, "feeds", "Feeds", Audience(), "green")
-        writing.add_objects(ctx, collection, [DOMAIN, RANGE])
+    stock_feeds(node, [DOMAIN, RANGE])
     log = tmp_path / f"{fmt.value}.log"
     data = text.encode()
     log.write_bytes(data)

@@ -9,16 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from seawall.core.access import Principal, Role
 from seawall.core.node import Node
-from seawall.intel.collections import Audience, create_collection
 from seawall.intel.matching.logs import LogFormat, detect_format, reader_for
 from seawall.intel.matching.observables import Kind
 from seawall.intel.matching.scan import Tally, scan
 from seawall.intel.matching.sightings import MatchReport, Stream, match_logs
 from seawall.intel.matching.zeek_json import json_fast_scan
-from seawall.intel.store import writing
-from seawall.intel.tlp import Tlp, marking_id
+from tests.feeds import JM, stock_feeds
+from tests.stix import indicator
 from tests.unit.intel.test_matching_columnar import _compiled
 
 NOW = datetime(2026, 12, 7, tzinfo=UTC)
@@ -135,26 +133,8 @@ def test_the_zeek_json_fast_path_counts_and_skips_nested_lines_as_broken_ones(
         assert other is not None and other.lines == 205 and _counts(other) == _counts(found)
 
 
-JM = Principal("jm-analyst", "JM", Role.ANALYST, user_id="jm-analyst", org_id="org-jm-cirt")
 STAMP = "2019-11-20T00:00:00.000Z"
-
-
-def _indicator(n: int, pattern: str) -> dict[str, object]:
-    return {
-        "type": "indicator",
-        "spec_version": "2.1",
-        "id": f"indicator--00000000-0000-4000-8000-{n:012d}",
-        "created": STAMP,
-        "modified": STAMP,
-        "name": f"indicator {n}",
-        "pattern": pattern,
-        "pattern_type": "stix",
-        "valid_from": STAMP,
-        "object_marking_refs": [marking_id(Tlp.GREEN)],
-    }
-
-
-DOMAIN = _indicator(1, "[domain-name:value = 'evil.example']")
+DOMAIN = indicator(1, "[domain-name:value = 'evil.example']", stamp=STAMP)
 
 
 def _matched(report: MatchReport) -> tuple[int, dict[str, int]]:
@@ -162,9 +142,7 @@ def _matched(report: MatchReport) -> tuple[int, dict[str, int]]:
 
 
 def test_match_logs_reads_nested_lines_on_every_path(node: Node, tmp_path: Path) -> None:
-    with node.unit(JM) as ctx:
-        collection = create_collection(ctx, "feeds", "Feeds", Audience(), "green")
-        writing.add_objects(ctx, collection, [DOMAIN])
+    stock_feeds(node, [DOMAIN])
     zeek = tmp_path / "dns.log"
     zeek.write_text("".join([CLOSED, *_zeek_log([OPEN, CLOSED, HIT])]))
     eve = tmp_path / "eve.json"

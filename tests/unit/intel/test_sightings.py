@@ -6,7 +6,6 @@ import gzip
 import json
 import uuid
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -32,26 +31,10 @@ from seawall.intel.search import readable_collections
 from seawall.intel.store import reading, writing
 from seawall.intel.store.reading import Filters
 from seawall.intel.tlp import Tlp, marking_id
+from tests.feeds import JM, stock_feeds
+from tests.stix import STAMP, indicator
 
-STAMP = "2026-11-01T10:00:00.000Z"
-JM = Principal("jm-analyst", "JM", Role.ANALYST, user_id="jm-analyst", org_id="org-jm-cirt")
 TT = Principal("tt-analyst", "TT", Role.ANALYST, user_id="tt-analyst", org_id="org-tt-cirt")
-
-
-def indicator(n: int, pattern: str, tlp: Tlp, **extra: Any) -> dict[str, Any]:
-    return {
-        "type": "indicator",
-        "spec_version": "2.1",
-        "id": f"indicator--{uuid.UUID(int=n, version=4)}",
-        "created": STAMP,
-        "modified": STAMP,
-        "name": f"indicator {n}",
-        "pattern": pattern,
-        "pattern_type": "stix",
-        "valid_from": STAMP,
-        "object_marking_refs": [marking_id(tlp)],
-        **extra,
-    }
 
 
 DOMAIN = indicator(1, "[domain-name:value = 'evil.example']", Tlp.GREEN)
@@ -87,10 +70,7 @@ ZEEK = (
 @pytest.fixture
 def feeds(any_node: Node) -> str:
     """A collection every user of the node may read, holding the five indicators."""
-    with any_node.unit(JM) as ctx:
-        collection = create_collection(ctx, "feeds", "Feeds", Audience(), "green")
-        writing.add_objects(ctx, collection, [DOMAIN, RANGE, BOTH, EXPIRED, REVOKED])
-        return collection.id
+    return stock_feeds(any_node, [DOMAIN, RANGE, BOTH, EXPIRED, REVOKED])
 
 
 def run(node: Node, who: Principal, *paths: Path) -> MatchReport:
@@ -205,9 +185,7 @@ def test_a_format_can_be_named_and_bad_paths_are_refused(
 def test_a_large_log_read_in_ranges_or_columns_finds_exactly_what_one_pass_finds(
     node: Node, tmp_path: Path
 ) -> None:
-    with node.unit(JM) as ctx:
-        collection = create_collection(ctx, "feeds", "Feeds", Audience(), "green")
-        writing.add_objects(ctx, collection, [DOMAIN, RANGE])
+    stock_feeds(node, [DOMAIN, RANGE])
     header, records = ZEEK.split("1796216533", 1)
     records = "1796216533" + records
     log = tmp_path / "dns.log"
@@ -244,9 +222,7 @@ def test_a_large_log_read_in_ranges_or_columns_finds_exactly_what_one_pass_finds
 def test_zeek_logs_on_the_fast_path_tell_how_far_matching_has_read(
     node: Node, tmp_path: Path
 ) -> None:
-    with node.unit(JM) as ctx:
-        collection = create_collection(ctx, "feeds", "Feeds", Audience(), "green")
-        writing.add_objects(ctx, collection, [DOMAIN])
+    stock_feeds(node, [DOMAIN])
     logs = [tmp_path / "a.log", tmp_path / "b.log"]
     header, records = ZEEK.split("1796216533", 1)
     for copies, log in zip((1, 3), logs, strict=True):
@@ -262,9 +238,7 @@ def test_zeek_logs_on_the_fast_path_tell_how_far_matching_has_read(
 def test_a_zeek_json_log_takes_its_fast_path_and_finds_what_the_line_reader_finds(
     node: Node, tmp_path: Path
 ) -> None:
-    with node.unit(JM) as ctx:
-        collection = create_collection(ctx, "feeds", "Feeds", Audience(), "green")
-        writing.add_objects(ctx, collection, [DOMAIN, RANGE])
+    stock_feeds(node, [DOMAIN, RANGE])
     records = [
         {"ts": 1796216533.0 + n, "uid": f"C{n}", "id.orig_h": "10.0.0.5", "id.resp_h": "10.0.0.1"}
         | {"query": name, "answers": [address]}
