@@ -261,6 +261,25 @@ def test_an_object_listing_more_pairs_than_a_pattern_holds_is_refused() -> None:
     ]
 
 
+def test_an_object_whose_pairs_multiply_past_memory_is_refused_before_they_are_built() -> None:
+    # 100 addresses and 100 ports on each side are 10^8 alternatives: counted, never built.
+    sides = [
+        attr(relation, misp_type, value(n))
+        for relation, misp_type, value in (
+            ("ip-src", "ip-src", lambda n: f"10.0.0.{n}"),
+            ("src-port", "port", str),
+            ("ip-dst", "ip-dst", lambda n: f"198.51.100.{n}"),
+            ("dst-port", "port", str),
+        )
+        for n in range(1, 101)
+    ]
+    converted = reading.read_events(json.dumps(event("network-connection", *sides)))
+    assert [p.message for p in converted.problems] == [
+        "the network-connection object lists 100000000 addresses, ports and names together, "
+        "over the 64 one pattern may hold; split it into several objects"
+    ]
+
+
 # -- back to MISP ----------------------------------------------------------------------------------
 
 

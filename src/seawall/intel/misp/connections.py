@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from itertools import product
+from math import prod
 from typing import Any
 
 from seawall.intel.errors import UnreadableIntel
@@ -74,20 +75,19 @@ def _port(name: str, side: str, text: str) -> str:
     return f"network-traffic:{side}_port = {number}"
 
 
-def _side(attrs: Sequence[Mapping[str, Any]], name: str, side: str) -> list[list[str]]:
-    """One side's choices: each address with each port of the side. A port with no address
-    stays beside the other side's address, except beside a name of its own side (the
-    name's port, which no record proves with it)."""
+def _side(attrs: Sequence[Mapping[str, Any]], name: str, side: str) -> list[Sequence[str | None]]:
+    """One side's choices, as factors whose product they are: each address with each port
+    of the side (None for no port). A port with no address stays beside the other side's
+    address, except beside a name of its own side (the name's port, which no record
+    proves with it)."""
     addresses = _values(attrs, _ADDRESSES, side)
-    ports = [_port(name, side, p) for p in _values(attrs, _PORTS, side)]
+    # Distinct numbers: "443" and "0443" are one port.
+    ports = list(dict.fromkeys(_port(name, side, p) for p in _values(attrs, _PORTS, side)))
     if not addresses:
         named = _values(attrs, _NAMES[name], side)
-        return [[port] for port in ports] if ports and not named else [[]]
-    return [
-        [f"network-traffic:{side}_ref.value = {_quoted(address)}", *port]
-        for address in addresses
-        for port in [[p] for p in ports] or [[]]
-    ]
+        return [ports] if ports and not named else []
+    refs = [f"network-traffic:{side}_ref.value = {_quoted(a)}" for a in addresses]
+    return [refs, ports or [None]]
 
 
 def _quoted(value: str) -> str:
@@ -99,18 +99,20 @@ def connection_pattern(name: str, attrs: Sequence[Mapping[str, Any]]) -> str | N
     no address and no name (or the object is none of :data:`CONNECTION_OBJECTS`)."""
     if name not in _NAMES:
         return None
-    src, dst = (_side(attrs, name, side) for side in ("src", "dst"))
-    alternatives = [
-        "[" + " AND ".join(a + b) + "]"
-        for a, b in product(src, dst)
-        if any("_ref.value = " in c for c in a + b)
-    ]
-    names = [v for side in ("src", "dst") for v in _values(attrs, _NAMES[name], side)]
-    alternatives += [p for p in (pattern_for("domain", n) for n in names) if p]
-    alternatives = list(dict.fromkeys(alternatives))
-    if len(alternatives) > MAX_TERMS:
+    factors = [*_side(attrs, name, "src"), *_side(attrs, name, "dst")]
+    addressed = any(_values(attrs, _ADDRESSES, side) for side in ("src", "dst"))
+    names = list(
+        dict.fromkeys(v for side in ("src", "dst") for v in _values(attrs, _NAMES[name], side))
+    )
+    # Counted before any is built: the pairs multiply (100 addresses and ports a side
+    # are 10^8), and every pair is distinct, as is every name.
+    count = (prod(len(f) for f in factors) if addressed else 0) + len(names)
+    if count > MAX_TERMS:
         raise UnreadableIntel(
-            f"the {name} object lists {len(alternatives)} addresses, ports and names "
+            f"the {name} object lists {count} addresses, ports and names "
             f"together, over the {MAX_TERMS} one pattern may hold; split it into several objects"
         )
+    pairs = product(*factors) if addressed else ()
+    alternatives = ["[" + " AND ".join(c for c in pair if c) + "]" for pair in pairs]
+    alternatives += [p for p in (pattern_for("domain", n) for n in names) if p]
     return " OR ".join(alternatives) or None
