@@ -23,6 +23,7 @@ from tests.unit.intel.test_matching_columnar import (
     HASHES,
     MAILS,
     NAMES,
+    REAL_TERMS,
     TERMS,
     URIS,
     ZEEK,
@@ -89,12 +90,7 @@ def _agree(log: Path, compiled: Compiled, block: int | None = None) -> Tally:
 
 REAL = _compiled(
     [
-        [[(Kind.IP, "54.230.86.0/24")]],
-        [[(Kind.DOMAIN, "guyspy.com")]],
-        [[(Kind.FILE_NAME, "flashplayer11_7r176151_415_win.exe")]],
-        [[(Kind.HASH, "f41826e027bdc0d357a60a56dcdf50c8")]],
-        [[(Kind.URL, "http://www.guyspy.com/")], [(Kind.IP, "192.168.33.10")]],
-        [[(Kind.IP, "54.245.228.191"), (Kind.DOMAIN, "guyspy.com")]],
+        *REAL_TERMS,
         [[(Kind.DOMAIN, "aol.com")]],
         [[(Kind.DOMAIN, "msftncsi.com"), (Kind.RESOLVED, "131.107.255.255")]],
         [[(Kind.HASH, "b20996efc49d181769db184aeea375a2")]],
