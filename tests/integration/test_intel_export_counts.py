@@ -14,18 +14,20 @@ UNTIL = "2027-06-01T00:00:00.000Z"
 LONG = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 50, "example"])
 
 
-def test_an_rpz_counts_only_the_indicators_its_zone_holds(node: Node) -> None:
-    assert 240 < len(LONG) <= 253
+def _sensors(node: Node, patterns: dict[int, str]) -> None:
+    """A collection "sensors" holding indicator ``n`` of each pattern, in force until UNTIL."""
     with node.unit(node.operator()) as ctx:
         create_collection(ctx, "sensors", "Sensors", None, "green")
         writing.add_objects(
             ctx,
             get_collection(ctx, "sensors"),
-            [
-                indicator(1, valid_until=UNTIL, pattern="[ipv4-addr:value = '91.219.236.18']"),
-                indicator(2, valid_until=UNTIL, pattern=f"[domain-name:value = '{LONG}']"),
-            ],
+            [indicator(n, valid_until=UNTIL, pattern=p) for n, p in patterns.items()],
         )
+
+
+def test_an_rpz_counts_only_the_indicators_its_zone_holds(node: Node) -> None:
+    assert 240 < len(LONG) <= 253
+    _sensors(node, {1: "[ipv4-addr:value = '91.219.236.18']", 2: f"[domain-name:value = '{LONG}']"})
     with node.unit(node.operator()) as ctx:
         zone = export_sensor(ctx, "rpz", [get_collection(ctx, "sensors")], "-")
         fed = feed_file(ctx, "rpz", "sensors")
@@ -56,13 +58,7 @@ def test_an_indicator_counts_as_exported_only_where_its_format_holds_one_of_its_
         4: "[domain-name:value = '*.evil.example']",  # no DNS name: none
         5: "[domain-name:value = '\u2603.example']",  # IDNA 2008 refuses it: none
     }
-    with node.unit(node.operator()) as ctx:
-        create_collection(ctx, "sensors", "Sensors", None, "green")
-        writing.add_objects(
-            ctx,
-            get_collection(ctx, "sensors"),
-            [indicator(n, valid_until=UNTIL, pattern=p) for n, p in patterns.items()],
-        )
+    _sensors(node, patterns)
     with node.unit(node.operator()) as ctx:
         sensors = [get_collection(ctx, "sensors")]
         made = {

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.cli import init_node
 from tests.cli import run_seawall as sw
 from tests.integration.test_intel_cli import bundle, indicator, write
 
@@ -42,8 +43,7 @@ def _eve(n: int, name: str) -> str:
 
 
 def test_match_skips_a_nested_line_as_a_broken_one(tmp_path: Path) -> None:
-    home = tmp_path / "node"
-    assert sw(home, "init", "--nation", "JM").code == 0
+    home = init_node(tmp_path / "node")
     assert sw(home, "intel", "collection", "create", "feeds", "--tlp", "green").code == 0
     path = write(tmp_path / "b.json", bundle(indicator(1, "c2.example")))
     assert sw(home, "intel", "import", str(path), "--collection", "feeds").code == 0
