@@ -24,17 +24,14 @@ import orjson
 from sqlalchemy import ColumnElement, delete, false, select
 from sqlalchemy.orm import Session
 from stix2patterns.exceptions import ParseException  # type: ignore[import-untyped]
-from stix2patterns.v21.inspector import (  # type: ignore[import-untyped]
-    INDEX_STAR,
-    InspectionListener,
-)
+from stix2patterns.v21.inspector import InspectionListener  # type: ignore[import-untyped]
 from stix2patterns.v21.pattern import Pattern  # type: ignore[import-untyped]
 
 from seawall.db.bulk import insert_rows
 from seawall.db.models.intel import IntelObject
 from seawall.db.models.intel_correlation import IntelObservable
 from seawall.intel.matching.observables import _PATHS as PATTERN_PATHS
-from seawall.intel.matching.observables import Kind, Observable, decisive, normalise
+from seawall.intel.matching.observables import Kind, Observable, _path, decisive, normalise
 from seawall.intel.validation import pattern_excess
 
 # The pattern paths that name an observable: the matcher's own table, so the two never
@@ -130,13 +127,6 @@ def pattern_observables(pattern: str) -> tuple[Observable, ...]:
                 if item:
                     found.append(item)
     return tuple(dict.fromkeys(found))
-
-
-def _path(steps: list[Any]) -> str:
-    """An object path as ``_PATHS`` names it: every hash algorithm is ``hashes.*``."""
-    if steps[:1] == ["hashes"]:
-        return "hashes.*"
-    return ".".join("*" if s is INDEX_STAR else str(s) for s in steps)
 
 
 def _literals(literal: str) -> list[str]:
