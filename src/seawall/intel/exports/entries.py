@@ -102,11 +102,18 @@ def sensor_values(pattern: str) -> tuple[Observable, ...] | None:
     return tuple(dict.fromkeys(t[0] for t in found))
 
 
+def endpoint_parts(value: str) -> tuple[str, str]:
+    """An endpoint's address (or range) and port: ``[2001:db8::1]:443`` is
+    (``2001:db8::1``, ``443``)."""
+    address, _, port = value.rpartition(":")
+    return address.removeprefix("[").removesuffix("]"), port
+
+
 def _address(observable: Observable) -> str:
-    """An IP value, or an endpoint's address (``[2001:db8::1]:443`` -> ``2001:db8::1``)."""
+    """An IP value, or an endpoint's address."""
     if observable.kind is not Kind.ENDPOINT:
         return observable.value
-    return observable.value.rpartition(":")[0].removeprefix("[").removesuffix("]")
+    return endpoint_parts(observable.value)[0]
 
 
 # The widest range, by IP version, a sensor file may hold. A wider one (16.0.0.0/4 is a

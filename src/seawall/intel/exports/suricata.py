@@ -28,7 +28,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from seawall.intel.exports.entries import Entry, dns_name
+from seawall.intel.exports.entries import Entry, dns_name, endpoint_parts
 from seawall.intel.matching.observables import Kind
 
 SID_BASE = 1_000_000_000
@@ -126,8 +126,7 @@ def _endpoint_rules(entry: Entry, rev: int, metadata: str) -> list[_Rule]:
     """One rule per protocol holding the address and the port on one side; ``<>`` makes
     Suricata load its mirror too, so either side of a connection matches. With no other
     option, each is an IP-only rule: checked once per direction of a flow."""
-    address, _, port = entry.value.rpartition(":")
-    address = address.removeprefix("[").removesuffix("]")
+    address, port = endpoint_parts(entry.value)
     return [
         _Rule(
             key=f"{entry.indicator}|{entry.value}|{proto}",
