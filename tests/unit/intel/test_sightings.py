@@ -67,6 +67,12 @@ ZEEK = (
 )
 
 
+def zeek_copies(copies: int) -> str:
+    """ZEEK with its six records written ``copies`` times under its one header."""
+    header, records = ZEEK.split("1796216533", 1)
+    return header + ("1796216533" + records) * copies
+
+
 @pytest.fixture
 def feeds(any_node: Node) -> str:
     """A collection every user of the node may read, holding the five indicators."""
@@ -186,11 +192,9 @@ def test_a_large_log_read_in_ranges_or_columns_finds_exactly_what_one_pass_finds
     node: Node, tmp_path: Path
 ) -> None:
     stock_feeds(node, [DOMAIN, RANGE])
-    header, records = ZEEK.split("1796216533", 1)
-    records = "1796216533" + records
     log = tmp_path / "dns.log"
     # 3,000 copies of six records: ranges of 4 KiB end in the middle of lines.
-    log.write_text(header + records * 3000)
+    log.write_text(zeek_copies(3000))
     with node.unit(JM) as ctx:
         whole = match_logs(ctx, [log], fast=False)
         seen: list[tuple[int, int]] = []
@@ -224,9 +228,8 @@ def test_zeek_logs_on_the_fast_path_tell_how_far_matching_has_read(
 ) -> None:
     stock_feeds(node, [DOMAIN])
     logs = [tmp_path / "a.log", tmp_path / "b.log"]
-    header, records = ZEEK.split("1796216533", 1)
     for copies, log in zip((1, 3), logs, strict=True):
-        log.write_text(header + ("1796216533" + records) * copies)
+        log.write_text(zeek_copies(copies))
     first, total = logs[0].stat().st_size, sum(log.stat().st_size for log in logs)
     seen: list[tuple[int, int]] = []
     with node.unit(JM) as ctx:
