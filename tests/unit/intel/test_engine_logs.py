@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from datetime import UTC, datetime
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from seawall.intel.exports.rpz import rpz_ip
 from seawall.intel.matching.logs import LogFormat, detect_format, reader_for
-from seawall.intel.matching.matcher import Index
-from seawall.intel.matching.observables import Kind, terms
-from seawall.intel.matching.scan import scan
-
-NOW = datetime(2026, 12, 7, tzinfo=UTC)
+from seawall.intel.matching.observables import Kind
+from tests.unit.intel.test_matching_pairs import _counts as counts_of
+from tests.unit.intel.test_matching_pairs import _tally
 
 INTEL_TSV = [
     "#separator \\x09",
@@ -259,10 +256,7 @@ def test_an_rpz_ip_hit_is_the_name_asked_and_an_address_it_resolved_to() -> None
 
 
 def _counts(lines: list[str], *patterns: str) -> dict[int, int]:
-    found = [terms(p) for p in patterns]
-    index = Index.of((key, t) for key, t in enumerate(found) if t)
-    tally = scan(lines, reader_for(LogFormat.RPZ), index, [(None, None)] * len(patterns), NOW)
-    return {key: hit.count for key, hit in tally.found.items()}
+    return counts_of(_tally(LogFormat.RPZ, lines, *patterns))
 
 
 def _pair(name: str, address: str, op: str = "=") -> str:

@@ -12,12 +12,11 @@ from pathlib import Path
 
 from seawall.intel.matching.columnar import fast_scan
 from seawall.intel.matching.compiled import Compiled, Indicator
-from seawall.intel.matching.logs import LogFormat, reader_for
-from seawall.intel.matching.matcher import Index
+from seawall.intel.matching.logs import LogFormat
 from seawall.intel.matching.observables import Kind, Observable, decisive, terms
-from seawall.intel.matching.scan import scan
 from seawall.intel.observable_index import keys_of
 from seawall.intel.tlp import Tlp
+from tests.unit.intel.test_matching_pairs import _tally
 
 NOW = datetime(2026, 12, 7, tzinfo=UTC)
 PAIR = (
@@ -35,11 +34,9 @@ RANGE = (
 
 def _counts(lines: list[str], fmt: LogFormat = LogFormat.ZEEK, *patterns: str) -> list[int]:
     """How many records prove each pattern (the pair, when none is named)."""
-    found = [terms(p) for p in patterns or (PAIR,)]
-    index = Index.of((key, t) for key, t in enumerate(found) if t)
-    windows = [(None, None)] * len(found)
-    tally = scan(lines, reader_for(fmt), index, windows, NOW)
-    return [tally.found[key].count if key in tally.found else 0 for key in range(len(found))]
+    patterns = patterns or (PAIR,)
+    tally = _tally(fmt, lines, *patterns)
+    return [tally.found[key].count if key in tally.found else 0 for key in range(len(patterns))]
 
 
 def _count(lines: list[str], fmt: LogFormat = LogFormat.ZEEK) -> int:
