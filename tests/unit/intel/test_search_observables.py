@@ -7,6 +7,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -14,6 +15,7 @@ from seawall.core import partners
 from seawall.core.access import Principal, Role
 from seawall.core.node import Node
 from seawall.core.paging import PageRequest
+from seawall.errors import InvalidInput
 from seawall.intel import observable_index, search
 from seawall.intel.collections import Audience, create_collection
 from seawall.intel.store.listing import ObjectQuery
@@ -201,3 +203,15 @@ def test_a_look_alike_is_never_searched_as_the_name_it_maps_to() -> None:
     real = observable_index.keys_of("domain-name", {"value": "ae.example"})
     assert real <= set(observable_index.search_keys("AE.example."))
     assert real.isdisjoint(observable_index.search_keys("a\uff45.example"))  # fullwidth e
+
+
+@pytest.mark.parametrize(
+    ("field", "label"),
+    [("text", "the search text"), ("type", "the type"), ("creator", "the creator")],
+)
+def test_a_filter_that_is_not_utf8_is_refused_in_one_line(field: str, label: str) -> None:
+    # A shell passes bytes that are not UTF-8 (b"\xff") as a lone surrogate, which no
+    # stored body holds and neither database nor the index key can take.
+    with pytest.raises(InvalidInput) as refused:
+        ObjectQuery.parse(**{field: "a\udcffb.example"})
+    assert refused.value.message == f"{label} 'a\\udcffb.example' is not UTF-8 text"

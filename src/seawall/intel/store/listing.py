@@ -30,7 +30,7 @@ from seawall.core.access import Perm, require
 from seawall.core.context import Ctx
 from seawall.core.paging import Page, PageRequest, Sort, parse_day, parse_limit, sql_page
 from seawall.db.models.intel import IntelCollection, IntelObject
-from seawall.errors import Forbidden, parse_choice
+from seawall.errors import Forbidden, InvalidInput, parse_choice
 from seawall.intel.collections import can_read, reader_of
 from seawall.intel.observable_index import holds_observable
 from seawall.intel.store.reading import ROW_COLUMNS, StoredObject, newest_visible
@@ -100,13 +100,13 @@ class ObjectQuery:
     ) -> ObjectQuery:
         """A query from form or option values (lists comma-separated), or InvalidInput."""
         return cls(
-            text=text.strip()[:500],
-            types=_split(type),
+            text=_utf8(text.strip()[:500], "the search text"),
+            types=tuple(_utf8(t, "the type") for t in _split(type)),
             tlps=tuple(parse_tlp(t) for t in _split(tlp)),
             state=parse_choice(State, "state", state) if state.strip() else None,
             added_from=parse_day(added_from, "from"),
             added_to=parse_day(added_to, "to", day_end=True),
-            creator=creator.strip()[:300],
+            creator=_utf8(creator.strip()[:300], "the creator"),
             order=parse_choice(Order, "sort", sort) if sort.strip() else Order.NEWEST,
             page=PageRequest(parse_limit(limit), cursor.strip() if cursor else None),
         )
@@ -119,6 +119,16 @@ class ObjectQuery:
 
 def _split(value: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in value.split(",") if v.strip())
+
+
+def _utf8(value: str, label: str) -> str:
+    """``value``, or InvalidInput when it holds a lone surrogate (bytes a shell passed that
+    are not UTF-8): no stored body holds one, and neither database can bind it."""
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        raise InvalidInput(f"{label} {value!r} is not UTF-8 text") from None
+    return value
 
 
 class Listed(NamedTuple):
