@@ -218,7 +218,7 @@ def attribute_of_pattern(pattern: str, hint: str | None = None) -> tuple[str, st
     # misp-stix's shapes: the attribute stands for the pattern only where log matching
     # reads the two alike (a type test the address bears out, a port that is one).
     values = [
-        str(port_number(value)) if path in _PORT_PATHS and port_number(value) is not None else value
+        str(number) if path in _PORT_PATHS and (number := port_number(value)) is not None else value
         for path, value in kept
     ]
     own = pattern_for(misp_type, "|".join(values))
