@@ -193,8 +193,8 @@ def _newest_holding(
 
 
 def search(ctx: Ctx, text: str, limit: int = SEARCH_LIMIT) -> list[Found]:
-    """Objects whose id or content holds ``text``, in every collection the caller may read,
-    the most recently added first (the first page of :func:`search_page`)."""
+    """Objects holding ``text`` as :func:`search_page` reads it, in every collection the
+    caller may read, the most recently added first (its first page)."""
     if not text.strip():
         require(ctx.who, Perm.INTEL_READ)
         return []
