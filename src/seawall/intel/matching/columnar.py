@@ -22,7 +22,7 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Protocol, TypeVar
@@ -34,14 +34,19 @@ from seawall.intel.matching.compiled import Compiled
 from seawall.intel.matching.hosts import set_separator
 from seawall.intel.matching.joins import Known, candidate_rows, compiled_ports, joined_parts
 from seawall.intel.matching.logs import ZEEK_PORTS, LogFormat, Reader, reader_for, zeek_fields
+from seawall.intel.matching.matcher import Index
 from seawall.intel.matching.observables import Kind
-from seawall.intel.matching.scan import Tally, collector_off, scan
+from seawall.intel.matching.scan import Tally, Window, collector_off, scan
 
 BLOCK = 16 * 2**20  # bytes read at once (a block ends at the end of a line)
 # Against this many indicator values or more, a block's lookups hold tables in proportion
 # to both, so blocks are halved (at a million values: 368 MiB at the peak, not 460).
 LARGE_SET = 250_000
 IN_FLIGHT = 2  # blocks parsed and joined at once
+# Blocks handed to the workers ahead of the one being matched: a worker that finishes a block
+# starts the next at once, not when this thread has matched the one before (a queued block
+# is only its place in the file; a parsed one keeps only its candidate lines).
+AHEAD = 4
 B = TypeVar("B")  # what a reader keeps of a block
 PEEK = 2**16  # bytes at the end of a block searched for its last line end
 
@@ -111,14 +116,37 @@ def _blocks(raw: IO[bytes], size: int) -> Iterator[bytes]:
         yield os.pread(raw.fileno(), length, at)
 
 
+@dataclass(frozen=True)
+class Candidates:
+    """A block's candidate lines, an index of the indicator values its own records joined
+    (a record matches none other), and those indicators' validity windows."""
+
+    lines: list[str]
+    index: Index | None = None
+    windows: dict[int, Window] = field(default_factory=dict)
+
+
+def candidates(
+    lines: list[str], joined: set[tuple[Kind, str]], known: Known, compiled: Compiled
+) -> Candidates:
+    """What the exact matcher needs for one block's candidate lines, made where the block
+    was parsed (a worker thread): the thread that matches the blocks in order is then left
+    only the lines to match, and never waits there for polars's threads."""
+    if not lines:
+        return Candidates([])
+    parts = joined_parts(known, joined)
+    index = compiled.index(parts)
+    windows = compiled.windows_of({index.parts[number].indicator for number in parts})
+    return Candidates(lines, index, windows)
+
+
 @dataclass
 class _Block:
     """What one block held: its lines, which were comments, and the candidates."""
 
     count: int
     comments: list[int]
-    lines: list[str]
-    joined: set[tuple[Kind, str]]
+    found: Candidates
 
 
 class _Reader:
@@ -213,14 +241,14 @@ class _Reader:
                 block[starts[line] : ends[line] + 1].decode("utf-8", "replace")
                 for line in records[rows]
             ]
-        return _Block(len(starts), np.flatnonzero(comment).tolist(), lines, joined)
+        found = candidates(lines, joined, self.known, self.compiled)
+        return _Block(len(starts), np.flatnonzero(comment).tolist(), found)
 
     def add(self, found: _Block) -> None:
-        """Match one block's candidates, in the log's order, against an index of the
-        indicator values its own records joined (a record matches none other)."""
+        """Match one block's candidates, in the log's order."""
         self.comments += [n + self.count for n in found.comments]
         self.count += found.count
-        match_candidates(found.lines, found.joined, self.line, self.known, self)
+        match_candidates(found.found, self.line, self)
 
     def finish(self) -> Tally | None:
         """What matched, if the only comments are the header and the lines after the last
@@ -243,20 +271,13 @@ class Matching(Protocol):
     tally: Tally
 
 
-def match_candidates(
-    lines: list[str], joined: set[tuple[Kind, str]], read: Reader, known: Known, into: Matching
-) -> None:
-    """Match one block's candidate lines (after those of the blocks before it) against an
-    index of the indicator values its own records joined (a record matches none other); the
-    matched indicators' names are read while the next blocks are parsed."""
-    if not lines:
+def match_candidates(found: Candidates, read: Reader, into: Matching) -> None:
+    """Match one block's candidate lines (after those of the blocks before it); the matched
+    indicators' names are read while the next blocks are parsed."""
+    if found.index is None:
         return
-    compiled = into.compiled
-    parts = joined_parts(known, joined)
-    index = compiled.index(parts)
-    windows = compiled.windows_of({index.parts[number].indicator for number in parts})
-    scan(lines, read, index, windows, into.default, into=into.tally)
-    compiled.load(into.tally.found)
+    scan(found.lines, read, found.index, found.windows, into.default, into=into.tally)
+    into.compiled.load(into.tally.found)
 
 
 class Blocks(Protocol[B]):
@@ -298,7 +319,7 @@ def matched_blocks(raw: IO[bytes], reader: Blocks[B], size: int, every: Moved | 
     with collector_off(), ThreadPoolExecutor(max_workers=IN_FLIGHT) as pool:
         for at, length in _spans(raw, size):
             pending.append((pool.submit(read, at, length), length))
-            if len(pending) > IN_FLIGHT and not take():
+            if len(pending) > IN_FLIGHT + AHEAD and not take():
                 return False
         while pending:
             if not take():

@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import mmap
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -56,6 +57,27 @@ PART_SCHEMA: dict[str, Any] = {
 KINDS = list(Kind)
 _CODES = {kind: code for code, kind in enumerate(KINDS)}
 _BATCH = 65_536  # rows gathered in Python lists before they become columns
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _moments(times: pl.Series) -> list[datetime | None]:
+    """A time column's values in ``datetime.UTC``, not polars's ``ZoneInfo``: a record's time
+    is compared with its indicator's window (twice a match), and an aware comparison across
+    two tzinfo objects costs ten times one within one. From whole microseconds since the
+    epoch, each distinct moment once (indicators imported together share theirs)."""
+    micros = times.dt.epoch("us")
+    made: dict[int | None, datetime | None] = {
+        at: _EPOCH + timedelta(microseconds=at) for at in micros.unique().drop_nulls().to_list()
+    }
+    made[None] = None
+    return [made[at] for at in micros.to_list()]
+
+
+def _windows(indicators: pl.DataFrame) -> list[Window]:
+    """The validity windows of these indicator rows, in order."""
+    return list(
+        zip(_moments(indicators["valid_from"]), _moments(indicators["valid_until"]), strict=True)
+    )
 
 
 @dataclass(frozen=True)
@@ -120,12 +142,17 @@ class Labels:
             taken = pl.Series(keys, dtype=pl.UInt32)
             return list(self._frame.select(pl.all().gather(taken)).iter_rows())
         assert self._path is not None
-        lines: list[bytes] = []
-        with self._path.open("rb") as file:
-            for key in keys:
-                start, end = int(self._offsets[key]), int(self._offsets[key + 1])
-                file.seek(start)
-                lines.append(file.read(end - start))
+        if not keys:
+            return []
+        at = np.asarray(keys, dtype=np.int64)
+        spans = zip(self._offsets[at].tolist(), self._offsets[at + 1].tolist(), strict=True)
+        # Mapped, not read a line at a time: no call to the system (nor a wait for the
+        # interpreter's lock after it) per label, while blocks are parsed beside this.
+        with (
+            self._path.open("rb") as file,
+            mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as view,
+        ):
+            lines = [view[start:end] for start, end in spans]
         rows = json.loads(b"[" + b",".join(lines) + b"]")  # one decoding, not one a line
         if len(rows) != len(lines) or not all(isinstance(r, list) and len(r) == 3 for r in rows):
             raise ValueError("a cached label is not [id, collection, name]")
@@ -191,11 +218,11 @@ class Compiled:
         if not wanted:
             return
         taken = pl.Series(wanted, dtype=pl.UInt32)
-        rows = self.indicators.select(pl.all().gather(taken)).iter_rows()
-        for key, (stix_id, collection, name), (tlp, start, until) in zip(
-            wanted, self.labels.rows(wanted), rows, strict=True
+        rows = self.indicators.select(pl.all().gather(taken))
+        for key, (stix_id, collection, name), tlp, window in zip(
+            wanted, self.labels.rows(wanted), rows["tlp"].to_list(), _windows(rows), strict=True
         ):
-            self._made[key] = Indicator(stix_id, collection, Tlp(tlp), name, (start, until))
+            self._made[key] = Indicator(stix_id, collection, Tlp(tlp), name, window)
 
     def indicator(self, key: int) -> Indicator:
         """The indicator under ``key``."""
@@ -204,21 +231,15 @@ class Compiled:
         return self._made[key]
 
     def windows(self) -> list[Window]:
-        """Every indicator's validity window, by key."""
-        return list(self.indicators.select("valid_from", "valid_until").iter_rows())
+        """Every indicator's validity window, by key (in ``datetime.UTC``)."""
+        return _windows(self.indicators)
 
     def windows_of(self, keys: Iterable[int]) -> dict[int, Window]:
-        """The validity windows of the indicators under ``keys``."""
+        """The validity windows of the indicators under ``keys`` (in ``datetime.UTC``)."""
         wanted = sorted(set(keys))
         taken = pl.Series(wanted, dtype=pl.UInt32)
-        rows = self.indicators.select(pl.col("valid_from", "valid_until").gather(taken)).iter_rows()
-        # In datetime.UTC, not polars's ZoneInfo: a record's time is compared with its window
-        # (twice a match), and an aware comparison across two tzinfo objects costs ten times
-        # one within one.
-        return {
-            key: (start and start.replace(tzinfo=UTC), until and until.replace(tzinfo=UTC))
-            for key, (start, until) in zip(wanted, rows, strict=True)
-        }
+        rows = self.indicators.select(pl.col("valid_from", "valid_until").gather(taken))
+        return dict(zip(wanted, _windows(rows), strict=True))
 
     def index(self, numbers: Iterable[int] | None = None) -> Index:
         """An index of every part, or of the parts numbered ``numbers`` only (a part that no

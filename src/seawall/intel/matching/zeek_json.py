@@ -35,7 +35,14 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from seawall.intel.matching.columnar import LARGE_SET, Moved, match_candidates, matched_blocks
+from seawall.intel.matching.columnar import (
+    LARGE_SET,
+    Candidates,
+    Moved,
+    candidates,
+    match_candidates,
+    matched_blocks,
+)
 from seawall.intel.matching.compiled import Compiled
 from seawall.intel.matching.joins import (
     Known,
@@ -107,11 +114,10 @@ def _decoded(lines: pl.Series, dtype: pl.Struct) -> pl.Series:
 
 @dataclass
 class _Block:
-    """What one block held: its line count, its candidate lines and the values joined."""
+    """What one block held: its line count and its candidates."""
 
     count: int
-    lines: list[str]
-    joined: set[tuple[Kind, str]]
+    found: Candidates
 
 
 class _Reader:
@@ -138,7 +144,7 @@ class _Reader:
         """Pre-filter one block (in any thread: polars lets go of the GIL); None when the
         log is not one the pre-filter reads in the same lines."""
         if not block:
-            return _Block(0, [], set())
+            return _Block(0, Candidates([]))
         ends = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 0x0A)
         whole = block.endswith(b"\n")  # else the last line of a file without a final newline
         count = ends.size + (not whole)
@@ -183,7 +189,7 @@ class _Reader:
         ending = [line + "\n" for line in lines.gather(taken).to_list()]
         if not whole and ending and taken[-1] == count - 1:
             ending[-1] = ending[-1][:-1]
-        return _Block(count, ending, joined)
+        return _Block(count, candidates(ending, joined, self.known, self.compiled))
 
     def _twice(self, lines: pl.Series, frame: pl.DataFrame, nulls: bool) -> pl.Series:
         """Where a line names a key polars reads more often than polars found a value for
@@ -274,7 +280,7 @@ class _Reader:
         """Match one block's candidates, in the log's order, against an index of the
         indicator values its own records joined (a record matches none other)."""
         self.count += found.count
-        match_candidates(found.lines, found.joined, self.line, self.known, self)
+        match_candidates(found.found, self.line, self)
 
 
 def _matched(
