@@ -36,7 +36,7 @@ from seawall.intel.matching.joins import Known, candidate_rows, compiled_ports, 
 from seawall.intel.matching.logs import ZEEK_PORTS, LogFormat, Reader, reader_for, zeek_fields
 from seawall.intel.matching.matcher import Index
 from seawall.intel.matching.observables import Kind
-from seawall.intel.matching.scan import Tally, Window, collector_off, scan
+from seawall.intel.matching.scan import Tally, Window, allocations_kept, collector_off, scan
 
 BLOCK = 16 * 2**20  # bytes read at once (a block ends at the end of a line)
 # Against this many indicator values or more, a block's lookups hold tables in proportion
@@ -294,10 +294,12 @@ Moved = Callable[[int], None]  # told the bytes matched so far, after each block
 
 def matched_blocks(raw: IO[bytes], reader: Blocks[B], size: int, every: Moved | None) -> bool:
     """Give ``reader`` the blocks of ``raw`` (of about ``size`` bytes): :data:`IN_FLIGHT`
-    read at once in worker threads while this thread adds the one before them (the next
-    block is handed over first, so both workers stay busy while it does), with the cycle
-    collector off (:func:`~seawall.intel.matching.scan.collector_off`). False as soon as a
-    block is one the reader cannot read exactly."""
+    read at once in worker threads while this thread adds the ones before them, in order
+    (up to ``IN_FLIGHT + AHEAD`` are handed over at once, so that no worker waits for this
+    thread), with the cycle collector off and freed memory kept for the next blocks
+    (:func:`~seawall.intel.matching.scan.collector_off`,
+    :func:`~seawall.intel.matching.scan.allocations_kept`). False as soon as a block is one
+    the reader cannot read exactly."""
     pending: deque[tuple[Future[B | None], int]] = deque()
     done = 0
 
@@ -316,10 +318,10 @@ def matched_blocks(raw: IO[bytes], reader: Blocks[B], size: int, every: Moved | 
     def read(at: int, length: int) -> B | None:  # in a worker: the block is read there too
         return reader.read(os.pread(raw.fileno(), length, at))
 
-    with collector_off(), ThreadPoolExecutor(max_workers=IN_FLIGHT) as pool:
+    with collector_off(), allocations_kept(), ThreadPoolExecutor(max_workers=IN_FLIGHT) as pool:
         for at, length in _spans(raw, size):
             pending.append((pool.submit(read, at, length), length))
-            if len(pending) > IN_FLIGHT + AHEAD and not take():
+            if len(pending) >= IN_FLIGHT + AHEAD and not take():
                 return False
         while pending:
             if not take():
