@@ -221,7 +221,7 @@ class _Reader:
                     empty_string_is_null=False,
                 )
                 .select(self.wanted)
-                .collect()
+                .collect(engine="in-memory")  # no streaming engine to start for one block
             )
             del body
             if frame.height != len(records):

@@ -60,24 +60,21 @@ _BATCH = 65_536  # rows gathered in Python lists before they become columns
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def _moments(times: pl.Series) -> list[datetime | None]:
-    """A time column's values in ``datetime.UTC``, not polars's ``ZoneInfo``: a record's time
-    is compared with its indicator's window (twice a match), and an aware comparison across
-    two tzinfo objects costs ten times one within one. From whole microseconds since the
-    epoch, each distinct moment once (indicators imported together share theirs)."""
-    micros = times.dt.epoch("us")
+def _windows(indicators: pl.DataFrame) -> list[Window]:
+    """The validity windows of these indicator rows, in order, in ``datetime.UTC``, not
+    polars's ``ZoneInfo``: a record's time is compared with its indicator's window (twice
+    a match), and an aware comparison across two tzinfo objects costs ten times one within
+    one. Made from whole microseconds since the epoch, each distinct moment once
+    (indicators imported together share theirs)."""
+    micros = indicators.select(pl.col("valid_from", "valid_until").dt.epoch("us"))
+    starts, untils = micros["valid_from"].to_list(), micros["valid_until"].to_list()
     made: dict[int | None, datetime | None] = {
-        at: _EPOCH + timedelta(microseconds=at) for at in micros.unique().drop_nulls().to_list()
+        at: _EPOCH + timedelta(microseconds=at)
+        for at in dict.fromkeys(starts + untils)
+        if at is not None
     }
     made[None] = None
-    return [made[at] for at in micros.to_list()]
-
-
-def _windows(indicators: pl.DataFrame) -> list[Window]:
-    """The validity windows of these indicator rows, in order."""
-    return list(
-        zip(_moments(indicators["valid_from"]), _moments(indicators["valid_until"]), strict=True)
-    )
+    return [(made[start], made[until]) for start, until in zip(starts, untils, strict=True)]
 
 
 @dataclass(frozen=True)

@@ -108,12 +108,19 @@ def _in(values: pl.Expr, found: pl.Series) -> pl.Expr:
 
 
 def _member(values: pl.Series, known: pl.Series) -> pl.Series:
-    """Which values are among ``known`` (null where a value is null). ``is_in`` hashes the
-    side it is given: the smaller side is hashed, so a million indicator values are
-    probed, not hashed into a table per block and per lookup."""
-    if known.len() > values.len():
-        known = known.filter(known.is_in(values.implode()))
-    return values.is_in(known.implode())
+    """Which values are among ``known`` (null where a value is null)."""
+    return values.to_frame("v").select(_among(pl.col("v"), known, values.len())).to_series()
+
+
+def _among(values: pl.Expr, known: pl.Series, count: int) -> pl.Expr:
+    """Whether each of ``values`` (``count`` of them, at most) is among ``known``, in one
+    call into polars. ``is_in`` hashes the side it is given: the smaller side is hashed,
+    so a million indicator values are probed, not hashed into a table per block and per
+    lookup."""
+    if known.len() <= count:
+        return values.is_in(known.implode())
+    among = pl.lit(known).filter(pl.lit(known).is_in(values.implode()))
+    return values.is_in(among.implode())
 
 
 def _parents(
@@ -123,23 +130,23 @@ def _parents(
 
     A name and its parents are looked up only where they have as many labels as some
     domain (``labels``): a name of four labels against domains of three is looked up once,
-    as its parent."""
-    hit = pl.repeat(False, names.len(), dtype=pl.Boolean, eager=True)
-    joined: set[str] = set()
+    as its parent. Every level is looked up in one call into polars."""
     # Level n (n labels taken off the front) is worth a lookup if some name then has as
     # many labels as some domain.
     dots = names.str.count_matches(".", literal=True).unique().drop_nulls().to_list()
     levels = {d + 1 - n for d in dots for n in labels if d + 1 >= n}
-    current = names
-    for level in range(max(levels, default=-1) + 1):
+    if not levels:
+        return pl.repeat(False, names.len(), dtype=pl.Boolean, eager=True), set()
+    current = pl.col("n")
+    found: list[pl.Expr] = []  # each level's name where it is a domain, else null
+    for level in range(max(levels) + 1):
         if level:
             current = current.str.splitn(".", 2).struct.field("field_1")
-        if level not in levels:
-            continue
-        found = _member(current, domains).fill_null(False)
-        if found.any():
-            hit = hit | found
-            joined.update(current.filter(found).to_list())
+        if level in levels:
+            found.append(pl.when(_among(current, domains, names.len())).then(current))
+    domains_hit = names.to_frame("n").select(e.alias(str(at)) for at, e in enumerate(found))
+    hit = domains_hit.select(pl.any_horizontal(pl.all().is_not_null())).to_series()
+    joined = {d for column in domains_hit.iter_columns() for d in column.drop_nulls().to_list()}
     return hit, joined
 
 
@@ -167,21 +174,29 @@ def _in_octets(
     """Which values are addresses in a /8, /16 or /24 range, by their first octets as text:
     the matcher takes only canonical dotted quads (inet_pton), whose last octets are
     digits (anything else that passes is left to the matcher)."""
-    hit = pl.repeat(False, values.len(), dtype=pl.Boolean, eager=True)
-    head = values
+    head = pl.col("v")
+    heads: dict[int, pl.Expr] = {}
     for prefix in (24, 16, 8):
         if prefix < min(octets):
             break
         if prefix != 24:  # the next octet off: "198.51." from "198.51.100."
             head = head.str.strip_chars_end(".")
         head = head.str.strip_chars_end("0123456789")  # an address ends in a digit
-        heads = octets.get(prefix)
-        if not heads:
-            continue
-        inside = head.is_in(pl.Series(list(heads), dtype=pl.String).implode()).fill_null(False)
-        if inside.any():
-            hit = hit | inside
-            joined.update((kind, heads[h]) for h in head.filter(inside).unique().to_list())
+        if prefix in octets:
+            heads[prefix] = head
+    # Every prefix length at once, in one call into polars: each head, if it is a range's.
+    known = {prefix: pl.Series(list(octets[prefix]), dtype=pl.String) for prefix in heads}
+    found = values.to_frame("v").select(
+        pl.when(head.is_in(known[prefix].implode())).then(head).alias(str(prefix))
+        for prefix, head in heads.items()
+    )
+    hit = pl.repeat(False, values.len(), dtype=pl.Boolean, eager=True)
+    for prefix in heads:
+        inside = found[str(prefix)]
+        if inside.null_count() < inside.len():
+            hit = hit | inside.is_not_null()
+            ranges = octets[prefix]
+            joined.update((kind, ranges[h]) for h in inside.drop_nulls().unique().to_list())
     return hit
 
 
@@ -242,13 +257,16 @@ def _ending_like(values: pl.Series, sets: Known, ascii: bool) -> pl.Series:
     text outside ASCII). A name under a domain ends with it, so no other can match."""
     if not sets.tail:
         return pl.repeat(True, values.len(), dtype=pl.Boolean, eager=True)
-    ending = values.str.slice(-sets.tail)
-    endings = ending.unique()  # names share their last characters: each is lowered once
+    name = pl.col("v")
+    ending = name.str.slice(-sets.tail)
+    # Names share their last characters: each is lowered once (in one order, as the
+    # expression reads the distinct endings twice).
+    endings = ending.unique(maintain_order=True)
     near = endings.filter(endings.str.to_lowercase().is_in(sets.tails.implode()))
-    maybe = ending.is_in(near.implode()) | values.str.ends_with(".")
+    maybe = ending.is_in(near.implode()) | name.str.ends_with(".")
     if not ascii:
-        maybe = maybe | (values.str.len_bytes() != values.str.len_chars())
-    return maybe.fill_null(False)
+        maybe = maybe | (name.str.len_bytes() != name.str.len_chars())
+    return values.to_frame("v").select(maybe.fill_null(False)).to_series()  # one call
 
 
 def _emails(values: pl.Series, ascii: bool = False) -> pl.Series:
@@ -371,35 +389,59 @@ def candidate_rows(
     an address) holding a value that joins an indicator's. ``lists`` False says that no
     cell holds ``separator`` (no set or vector has two items), ``brackets`` False that none
     holds ``<`` or ``>``: the cells are then not searched for them; ``ascii`` True that
-    every cell is ASCII."""
-    rows: list[pl.Series] = []
-    for name, kind in fields.items():
-        if name not in frame.columns:
-            continue
-        # Logs repeat themselves: each distinct cell is split and looked at once.
-        cells = frame[name].unique()
-        cells = cells.filter(~cells.is_in(pl.Series(["-", "(empty)", ""]).implode()))
-        items = pl.DataFrame({"cell": cells})
-        # a set or vector column
-        several = lists and cells.str.contains(separator, literal=True).any()
-        if several:
-            items = items.with_columns(pl.col("cell").str.split(separator).alias("item"))
-            items = items.explode("item")
+    every cell is ASCII.
+
+    Each call into polars costs a fraction of a millisecond however little it does, so the
+    columns are handled together where they can be: their distinct cells in one call, the
+    items of the columns of one kind looked at in one pass, and the rows in one call."""
+    columns = {name: kind for name, kind in fields.items() if name in frame.columns}
+    # Logs repeat themselves: each distinct cell is split and looked at once.
+    distinct = frame.select(pl.col(name).unique().implode() for name in columns)
+    items: dict[str, pl.DataFrame] = {}  # a column's distinct cells and their items
+    by_kind: dict[Kind | None, list[pl.Series]] = {}
+    for name, kind in columns.items():
+        cell = distinct[name][0].rename(name)
+        several = lists and cell.str.contains(separator, literal=True).any()
+        bracketed = brackets and cell.str.contains("[<>]").any()  # e-mail addresses <like@this>
+        if several or bracketed:
+            item = pl.col(name)
+            if several:
+                item = item.str.split(separator)
+            found = cell.to_frame().lazy().select(pl.col(name).alias("cell"), item.alias("item"))
+            if several:
+                found = found.explode("item")
+            if bracketed:
+                found = found.with_columns(pl.col("item").str.strip_chars("<>"))
+            items[name] = found.collect(engine="in-memory")  # the streaming one costs more
+            by_kind.setdefault(kind, []).append(items[name]["item"])
         else:
-            items = items.with_columns(pl.col("cell").alias("item"))
-        if brackets and cells.str.contains("[<>]").any():  # e-mail addresses <like@this>
-            items = items.with_columns(pl.col("item").str.strip_chars("<>"))
-        kept = matching(
-            items["item"].unique() if several else items["item"], kind, sets, joined, ascii
-        )
-        if kept.len():
-            hit_cells = items.filter(_in(pl.col("item"), kept))["cell"]
-            rows.append(frame.select(pl.arg_where(_in(pl.col(name), hit_cells))).to_series())
+            by_kind.setdefault(kind, []).append(cell)
+    # The columns of one kind are looked at together (a client's and a server's addresses).
+    kept = {
+        kind: matching(pl.concat(values).unique(), kind, sets, joined, ascii)
+        for kind, values in by_kind.items()
+    }
+    hits: list[pl.Expr] = []
+    for name, kind in columns.items():
+        if not kept[kind].len():
+            continue
+        if name in items:
+            hit_cells = items[name].filter(_in(pl.col("item"), kept[kind]))["cell"]
+        else:
+            hit_cells = kept[kind]
+        hits.append(_in(pl.col(name), hit_cells))
+    rows: list[pl.Series] = []
+    if hits:
+        rows.append(frame.select(pl.arg_where(pl.any_horizontal(hits))).to_series())
     if "host" in frame.columns and "uri" in frame.columns and sets.has(Kind.URL):
         rows.append(url_rows(frame, sets, joined))
     if sets.ports:
         rows.append(endpoint_rows(frame, sets, joined))
-    return pl.concat(rows).unique().sort() if rows else pl.Series([], dtype=pl.UInt32)
+    if not rows:
+        return pl.Series([], dtype=pl.UInt32)
+    if len(rows) == 1 and hits:
+        return rows[0]  # in order, once each
+    return pl.concat(rows).unique().sort()
 
 
 def joined_parts(sets: Known, joined: set[tuple[Kind, str]]) -> set[int]:
