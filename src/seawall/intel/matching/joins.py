@@ -413,12 +413,18 @@ def candidate_rows(
             if bracketed:
                 found = found.with_columns(pl.col("item").str.strip_chars("<>"))
             items[name] = found.collect(engine="in-memory")  # the streaming one costs more
-            by_kind.setdefault(kind, []).append(items[name]["item"])
+            by_kind.setdefault(kind, []).append(items[name]["item"].unique())
         else:
             by_kind.setdefault(kind, []).append(cell)
     # The columns of one kind are looked at together (a client's and a server's addresses).
     kept = {
-        kind: matching(pl.concat(values).unique(), kind, sets, joined, ascii)
+        kind: matching(
+            pl.concat(values).unique() if len(values) > 1 else values[0],
+            kind,
+            sets,
+            joined,
+            ascii,
+        )
         for kind, values in by_kind.items()
     }
     hits: list[pl.Expr] = []
