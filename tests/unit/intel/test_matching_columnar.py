@@ -8,6 +8,7 @@ import platform
 import subprocess
 import sys
 import tempfile
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -395,3 +396,30 @@ def test_memory_a_block_frees_is_kept_for_the_next_and_returned_after() -> None:
         [sys.executable, "-c", KEPT], capture_output=True, text=True, check=True, timeout=60
     )
     assert done.stdout.split() == ["False", "True", "False"]
+
+
+class _GivesUpAtOnce:
+    """A reader that cannot read the first block (as a log with a carriage return)."""
+
+    def __init__(self) -> None:
+        self.read_at: list[bytes] = []
+
+    def read(self, block: bytes) -> bytes | None:
+        self.read_at.append(block[:1])
+        time.sleep(0.05)  # parsing takes a while: the next blocks are queued meanwhile
+        return None if block.startswith(b"0") else block
+
+    def add(self, found: bytes) -> None:
+        raise AssertionError("nothing is added after the first block")
+
+
+def test_blocks_queued_for_a_log_given_up_on_are_not_read(tmp_path: Path) -> None:
+    log = tmp_path / "x.log"
+    log.write_bytes(b"".join(f"{n % 10}{'x' * 98}\n".encode() for n in range(40)))
+    reader = _GivesUpAtOnce()
+    with log.open("rb") as raw:
+        assert not columnar.matched_blocks(raw, reader, 100, None)
+    # The first block, and what the workers had started before the main thread heard of it
+    # (one more each, at most); not the blocks queued behind them.
+    assert reader.read_at[0] == b"0"
+    assert len(reader.read_at) <= 2 * columnar.IN_FLIGHT < columnar.IN_FLIGHT + columnar.AHEAD

@@ -319,13 +319,17 @@ def matched_blocks(raw: IO[bytes], reader: Blocks[B], size: int, every: Moved | 
         return reader.read(os.pread(raw.fileno(), length, at))
 
     with collector_off(), allocations_kept(), ThreadPoolExecutor(max_workers=IN_FLIGHT) as pool:
-        for at, length in _spans(raw, size):
-            pending.append((pool.submit(read, at, length), length))
-            if len(pending) >= IN_FLIGHT + AHEAD and not take():
-                return False
-        while pending:
-            if not take():
-                return False
+        try:
+            for at, length in _spans(raw, size):
+                pending.append((pool.submit(read, at, length), length))
+                if len(pending) >= IN_FLIGHT + AHEAD and not take():
+                    return False
+            while pending:
+                if not take():
+                    return False
+        finally:
+            for future, _ in pending:  # a log given up on: the blocks queued are not read
+                future.cancel()
     return True
 
 
