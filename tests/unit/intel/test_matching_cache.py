@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from seawall.intel.matching.compiled import Compiled, Indicator, read_cached, write_cached
 from seawall.intel.matching.observables import Kind, Observable
@@ -72,3 +74,35 @@ def test_a_cache_that_cannot_be_written_is_left_alone(tmp_path: Path) -> None:
     write_cached(blocked, KEY, _compiled())
     assert blocked.read_text() == "a file where the folder should be"
     assert read_cached(blocked, KEY) is None
+
+
+MOMENTS = st.one_of(
+    st.none(),
+    st.datetimes(datetime(1900, 1, 1), datetime(2200, 1, 1), timezones=st.just(UTC)),
+)
+
+
+@settings(max_examples=50, deadline=None)
+@given(windows=st.lists(st.tuples(MOMENTS, MOMENTS), min_size=1, max_size=20))
+def test_windows_come_back_to_the_microsecond_in_utc(
+    tmp_path_factory: pytest.TempPathFactory, windows: list[tuple[datetime | None, ...]]
+) -> None:
+    entries = [
+        (
+            Indicator(f"indicator--{n}", "feeds", Tlp.GREEN, f"i{n}", (start, until)),
+            ((Observable(Kind.DOMAIN, f"{n}.evil.example"),),),
+        )
+        for n, (start, until) in enumerate(windows)
+    ]
+    folder = tmp_path_factory.mktemp("cache")
+    write_cached(folder, KEY, Compiled.of(entries))
+    for compiled in (Compiled.of(entries), read_cached(folder, KEY)):
+        assert compiled is not None
+        assert compiled.windows() == windows
+        keys = list(range(0, len(windows), 2))
+        assert compiled.windows_of(keys) == {key: windows[key] for key in keys}
+        compiled.load(keys)
+        assert [compiled.indicator(key).window for key in keys] == [windows[k] for k in keys]
+        # in datetime.UTC, whose comparisons with a record's time cost the least
+        moments = [m for window in compiled.windows() for m in window if m is not None]
+        assert all(moment.tzinfo is UTC for moment in moments)
