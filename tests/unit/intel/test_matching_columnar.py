@@ -4,6 +4,7 @@ line-by-line path finds, on random logs and indicators, and gives way where it c
 from __future__ import annotations
 
 import gc
+import ipaddress
 import platform
 import subprocess
 import sys
@@ -16,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from seawall.intel.matching import columnar
+from seawall.intel.matching import columnar, joins
 from seawall.intel.matching.columnar import fast_scan
 from seawall.intel.matching.compiled import Compiled, Indicator
 from seawall.intel.matching.logs import LogFormat, reader_for
@@ -423,3 +424,16 @@ def test_blocks_queued_for_a_log_given_up_on_are_not_read(tmp_path: Path) -> Non
     # (one more each, at most); not the blocks queued behind them.
     assert reader.read_at[0] == b"0"
     assert len(reader.read_at) <= 2 * columnar.IN_FLIGHT < columnar.IN_FLIGHT + columnar.AHEAD
+
+
+@settings(max_examples=200, deadline=None)
+@given(address=st.integers(0, 2**32 - 1), prefix=st.integers(0, 32))
+def test_ranges_are_read_as_ipaddress_reads_them(address: int, prefix: int) -> None:
+    network = ipaddress.IPv4Network((address, prefix), strict=False)
+    assert joins._ipv4_range(str(network)) == (prefix, int(network.network_address))
+    if int(network.network_address) != address:  # host bits set: no network
+        with pytest.raises(ValueError, match="not an IPv4 network"):
+            joins._ipv4_range(f"{ipaddress.IPv4Address(address)}/{prefix}")
+    for text in ("198.051.100.0/24", "198.51.100.0/33", "198.51.100.0/٢٤", "x/8"):
+        with pytest.raises((ValueError, OSError)):
+            joins._ipv4_range(text)

@@ -17,6 +17,7 @@ indicator is IPv6): the exact matcher decides. What does not join never matches.
 from __future__ import annotations
 
 import ipaddress
+import socket
 
 import polars as pl
 
@@ -35,14 +36,16 @@ class Known:
     parts they belong to."""
 
     def __init__(self, compiled: Compiled) -> None:
-        parts = compiled.parts.with_row_index("part")
+        parts = compiled.parts.with_row_index("part").select("kind", "value", "part")
         # Each kind's parts (value, part): a block's joined values are looked for among
         # their own kind's only.
-        self.parts_of = {
-            kind: parts.filter(pl.col("kind") == KINDS.index(kind)).select("value", "part")
-            for kind in Kind
+        groups = parts.partition_by("kind", as_dict=True, include_key=False)
+        none = parts.select("value", "part").clear()
+        self.parts_of = {kind: groups.get((KINDS.index(kind),), none) for kind in Kind}
+        self.by_kind = {
+            kind: found["value"].unique() if found.height else found["value"]
+            for kind, found in self.parts_of.items()
         }
-        self.by_kind = {kind: self.parts_of[kind]["value"].unique() for kind in Kind}
         addresses = (self.by_kind[Kind.IP], self.by_kind[Kind.RESOLVED])
         self.ipv6 = any(bool(ips.str.contains(":", literal=True).any()) for ips in addresses)
         # The parts of IPv6 values, which every block gives the exact matcher (it normalises).
@@ -59,14 +62,13 @@ class Known:
             ranges = ips.filter(ips.str.contains("/", literal=True) & ~ips.str.contains(":"))
             octets: dict[int, dict[str, str]] = {}
             by_prefix: dict[int, list[int]] = {}
-            for text in ranges:
-                network = ipaddress.IPv4Network(text)
-                prefix, first = network.prefixlen, str(network.network_address)
+            for text in ranges.to_list():
+                prefix, number = _ipv4_range(text)
                 if prefix in (8, 16, 24):
-                    head = ".".join(first.split(".")[: prefix // 8])
-                    octets.setdefault(prefix, {})[f"{head}."] = str(network)
+                    head = ".".join(text.split(".")[: prefix // 8])
+                    octets.setdefault(prefix, {})[f"{head}."] = text
                 else:
-                    by_prefix.setdefault(prefix, []).append(int(network.network_address))
+                    by_prefix.setdefault(prefix, []).append(number)
             self.octets[kind] = octets
             self.ranges[kind] = {
                 prefix: pl.Series(numbers, dtype=pl.UInt32).unique()
@@ -87,6 +89,18 @@ class Known:
     def has(self, kind: Kind) -> bool:
         """Whether any indicator has a value of ``kind``."""
         return self.by_kind[kind].len() > 0
+
+
+def _ipv4_range(text: str) -> tuple[int, int]:
+    """An IPv4 range's prefix length and first address (as an integer), from the canonical
+    text a compiled set holds ("198.51.100.0/24"; ``ipaddress`` costs ten times as much);
+    ValueError or OSError for any other text."""
+    address, _, bits = text.partition("/")
+    number = int.from_bytes(socket.inet_pton(socket.AF_INET, address))
+    prefix = int(bits) if bits.isascii() and bits.isdigit() else -1
+    if not 0 <= prefix <= 32 or number & ((1 << (32 - prefix)) - 1):
+        raise ValueError(f"not an IPv4 network: {text!r}")
+    return prefix, number
 
 
 def endpoint_ports(endpoints: pl.Series) -> dict[int, list[str]]:
