@@ -241,13 +241,17 @@ class Compiled:
     def index(self, numbers: Iterable[int] | None = None) -> Index:
         """An index of every part, or of the parts numbered ``numbers`` only (a part that no
         record can match may be left out: its alternative is then never complete)."""
-        table = self.parts.with_row_index("part")
-        if numbers is not None:  # rows, taken by number: no pass over every part
-            taken = pl.Series(sorted(set(numbers)), dtype=pl.UInt32)
-            table = table.select(pl.all().gather(taken))
+        if numbers is None:
+            wanted: Iterable[int] = range(self.parts.height)
+            table = self.parts
+        else:  # rows, taken by number: no pass over every part
+            wanted = sorted(set(numbers))
+            table = self.parts.select(pl.all().gather(pl.Series(wanted, dtype=pl.UInt32)))
         entries: list[tuple[Observable, int]] = []
         parts: dict[int, Part] = {}
-        for part, indicator, term, size, kind, value in table.iter_rows():
+        for part, (indicator, term, size, kind, value) in zip(
+            wanted, table.iter_rows(), strict=True
+        ):
             entries.append((Observable(KINDS[kind], value), part))
             parts[part] = Part(indicator, term, size)
         return Index(Matcher.of(entries), parts)

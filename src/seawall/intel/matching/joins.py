@@ -301,7 +301,7 @@ def _matching_kind(
 ) -> pl.Series:
     known = sets.by_kind[kind]
     if not known.len() or not values.len():
-        return pl.Series([False] * values.len(), dtype=pl.Boolean)
+        return pl.repeat(False, values.len(), dtype=pl.Boolean, eager=True)
     if kind is Kind.DOMAIN:
         maybe = _ending_like(values, sets, ascii)
         hit, domains = _parents(_names(values.filter(maybe), ascii), known, sets.labels)
