@@ -10,6 +10,7 @@ decides per record.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
@@ -71,6 +72,40 @@ def stored_of_type(
             yield collection, stored
 
 
+class _Matchable:
+    """The newest version of every indicator the caller may read, as ``(indicator, its
+    alternatives)`` pairs, read while they are compiled (so that a million of them never
+    sit in a list); revoked ones are left out, and those no alternative of which can match
+    are counted (:attr:`not_matchable`)."""
+
+    def __init__(self, ctx: Ctx, collections: Sequence[IntelCollection]) -> None:
+        self.ctx = ctx
+        self.collections = collections
+        self.not_matchable = 0
+
+    def __iter__(self) -> Iterator[tuple[Indicator, tuple[Term, ...]]]:
+        ctx, collections = self.ctx, self.collections
+        seen: set[str] = set()
+        # A sighting restores a decaying indicator: the newest one the caller may read counts.
+        sightings = (stored.as_dict() for _, stored in stored_of_type(ctx, "sighting", collections))
+        last = decay.last_sightings(sightings, ctx.now())
+        for collection, stored in stored_of_type(ctx, "indicator", collections):
+            body = stored.as_dict()
+            stix_id = stored.id
+            pattern = body.get("pattern")
+            if stix_id in seen or body.get("revoked") is True:
+                continue
+            seen.add(stix_id)
+            found = terms(pattern) if body.get("pattern_type") == "stix" and pattern else None
+            if not found:
+                self.not_matchable += 1
+                continue
+            # In force from valid_from until valid_until, or until its score decays.
+            window = (_window(body, "valid_from"), decay.live_until(body, last.get(stix_id)))
+            name = str(body.get("name") or pattern)
+            yield Indicator(stix_id, collection.alias, stored.tlp, name, window), found
+
+
 def load_indicators(ctx: Ctx, cache: Path | None = None) -> Compiled:
     """The newest version of every indicator the caller may read, compiled to match.
 
@@ -88,29 +123,8 @@ def load_indicators(ctx: Ctx, cache: Path | None = None) -> Compiled:
         cached = read_cached(cache, key)
         if cached is not None:
             return cached
-    entries: list[tuple[Indicator, tuple[Term, ...]]] = []
-    seen: set[str] = set()
-    not_matchable = 0
-    # A sighting restores a decaying indicator: the newest one the caller may read counts.
-    sightings = (stored.as_dict() for _, stored in stored_of_type(ctx, "sighting", collections))
-    last = decay.last_sightings(sightings, ctx.now())
-    for collection, stored in stored_of_type(ctx, "indicator", collections):
-        body = stored.as_dict()
-        stix_id = stored.id
-        pattern = body.get("pattern")
-        if stix_id in seen or body.get("revoked") is True:
-            continue
-        seen.add(stix_id)
-        found = terms(pattern) if body.get("pattern_type") == "stix" and pattern else None
-        if not found:
-            not_matchable += 1
-            continue
-        # In force from valid_from until valid_until, or until its score decays.
-        window = (_window(body, "valid_from"), decay.live_until(body, last.get(stix_id)))
-        name = str(body.get("name") or pattern)
-        indicator = Indicator(stix_id, collection.alias, stored.tlp, name, window)
-        entries.append((indicator, found))
-    compiled = Compiled.of(entries, not_matchable, key)
+    read = _Matchable(ctx, collections)
+    compiled = replace(Compiled.of(read, key=key), not_matchable=read.not_matchable)
     if cache is not None:
         write_cached(cache, key, compiled)
     return compiled
