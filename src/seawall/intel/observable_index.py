@@ -30,8 +30,14 @@ from stix2patterns.v21.pattern import Pattern  # type: ignore[import-untyped]
 from seawall.db.bulk import insert_rows
 from seawall.db.models.intel import IntelObject
 from seawall.db.models.intel_correlation import IntelObservable
-from seawall.intel.matching.observables import _PATHS as PATTERN_PATHS
-from seawall.intel.matching.observables import Kind, Observable, _path, decisive, normalise
+from seawall.intel.matching.observables import (
+    OBJECT_PATHS,
+    Kind,
+    Observable,
+    decisive,
+    normalise,
+    object_path,
+)
 from seawall.intel.validation import pattern_excess
 
 # The pattern paths that name an observable: the matcher's own table, so the two never
@@ -40,7 +46,7 @@ from seawall.intel.validation import pattern_excess
 # decides a pattern alone (:func:`decisive`), never from a joint pattern.
 _PATHS: dict[tuple[str, str], Kind] = {
     key: Kind.IP if kind is Kind.RESOLVED else kind
-    for key, kind in PATTERN_PATHS.items()
+    for key, kind in OBJECT_PATHS.items()
     if kind is not Kind.FILE_NAME
 }
 # Cyber observables whose ``value`` is the observable itself, and those that carry hashes.
@@ -119,7 +125,7 @@ def pattern_observables(pattern: str) -> tuple[Observable, ...]:
     found: list[Observable] = []
     for sco, tests in listener.pattern_data().comparisons.items():
         for steps, op, literal in tests:
-            sort = _PATHS.get((sco, _path(steps)))
+            sort = _PATHS.get((sco, object_path(steps)))
             if sort is None or op not in ("=", "IN", "ISSUBSET"):
                 continue
             for text in _literals(str(literal)):

@@ -258,7 +258,7 @@ def test_the_index_reads_every_path_the_matcher_reads_but_file_names() -> None:
         Kind.HASH: "d41d8cd98f00b204e9800998ecf8427e",
         Kind.EMAIL: "a@b.example",
     }
-    read = dict(observables._PATHS)
+    read = dict(observables.OBJECT_PATHS)
     assert read.pop(("file", "name")) is Kind.FILE_NAME
     assert {
         key: Kind.IP if kind is Kind.RESOLVED else kind for key, kind in read.items()

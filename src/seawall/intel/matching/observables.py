@@ -78,7 +78,7 @@ class Observable:
 
 
 # (object type, object path) -> kind; "hashes.*" stands for every hash algorithm.
-_PATHS: dict[tuple[str, str], Kind] = {
+OBJECT_PATHS: dict[tuple[str, str], Kind] = {
     ("ipv4-addr", "value"): Kind.IP,
     ("ipv6-addr", "value"): Kind.IP,
     ("network-traffic", "src_ref.value"): Kind.IP,
@@ -118,8 +118,8 @@ def _unquote(literal: str) -> str:
     return literal.replace("\\'", "'").replace("\\\\", "\\")
 
 
-def _path(steps: list[Any]) -> str:
-    """An object path as ``_PATHS`` names it: every hash algorithm is ``hashes.*``."""
+def object_path(steps: list[Any]) -> str:
+    """An object path as :data:`OBJECT_PATHS` names it: every hash algorithm is ``hashes.*``."""
     if steps and steps[0] == "hashes":
         return "hashes.*"
     return ".".join("*" if s is INDEX_STAR else str(s) for s in steps)
@@ -274,7 +274,7 @@ class _Listener(InspectionListener):  # type: ignore[misc]
 def _test_terms(test: tuple[str, list[Any], str, str]) -> list[list[_Part]]:
     """The alternatives one property test stands for: one per value of an ``IN`` set."""
     kind, steps, op, literal = test
-    path = _path(steps)
+    path = object_path(steps)
     referred = [*steps[:-1], "value"]
     if (
         # A reference's type, where a log shows the reference's value (dst_ref.value).
@@ -282,7 +282,7 @@ def _test_terms(test: tuple[str, list[Any], str, str]) -> list[list[_Part]]:
         and steps[-1] == "type"
         and op == "="
         and literal.startswith("'")
-        and (kind, _path(referred)) in _PATHS
+        and (kind, object_path(referred)) in OBJECT_PATHS
     ):
         where = f"{kind}:{'.'.join(str(s) for s in referred)}"
         return [[(where, _Typed(_unquote(literal[1:-1])))]]
@@ -454,7 +454,7 @@ def decisive(pattern: str) -> tuple[Observable, ...] | None:
 
 
 def _observable(kind: str, path: str, literal: str) -> Observable | None:
-    sort = _PATHS.get((kind, path))
+    sort = OBJECT_PATHS.get((kind, path))
     if sort is None:
         return None
     value = normalise(sort, _unquote(literal))
