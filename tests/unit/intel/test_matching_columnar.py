@@ -400,15 +400,18 @@ def test_memory_a_block_frees_is_kept_for_the_next_and_returned_after() -> None:
 
 
 class _GivesUpAtOnce:
-    """A reader that cannot read the first block (as a log with a carriage return)."""
+    """A reader that cannot read the first block (as a log with a carriage return), and
+    takes a while over every other, so the blocks after them wait in the queue."""
 
     def __init__(self) -> None:
         self.read_at: list[bytes] = []
 
     def read(self, block: bytes) -> bytes | None:
         self.read_at.append(block[:1])
-        time.sleep(0.05)  # parsing takes a while: the next blocks are queued meanwhile
-        return None if block.startswith(b"0") else block
+        if block.startswith(b"0"):
+            return None
+        time.sleep(0.3)
+        return block
 
     def add(self, found: bytes) -> None:
         raise AssertionError("nothing is added after the first block")
@@ -421,7 +424,8 @@ def test_blocks_queued_for_a_log_given_up_on_are_not_read(tmp_path: Path) -> Non
     with log.open("rb") as raw:
         assert not columnar.matched_blocks(raw, reader, 100, None)
     # The first block, and what the workers had started before the main thread heard of it
-    # (one more each, at most); not the blocks queued behind them.
+    # (the other worker's block, and the next one the first worker took up at once); not
+    # the blocks queued behind them.
     assert reader.read_at[0] == b"0"
     assert len(reader.read_at) <= 2 * columnar.IN_FLIGHT < columnar.IN_FLIGHT + columnar.AHEAD
 

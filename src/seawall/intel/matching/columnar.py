@@ -45,7 +45,8 @@ LARGE_SET = 250_000
 IN_FLIGHT = 2  # blocks parsed and joined at once
 # Blocks handed to the workers ahead of the one being matched: a worker that finishes a block
 # starts the next at once, not when this thread has matched the one before (a queued block
-# is only its place in the file; a parsed one keeps only its candidate lines).
+# is only its place in the file; a parsed one keeps its candidate lines, their index and
+# windows, not its bytes or columns).
 AHEAD = 4
 B = TypeVar("B")  # what a reader keeps of a block
 PEEK = 2**16  # bytes at the end of a block searched for its last line end
