@@ -58,6 +58,7 @@ class Known:
         # A /8, /16 or /24 holds the addresses written with its first octets: by kind and
         # prefix, those octets as text ("198.51.100.") and the range they stand for.
         self.octets: dict[Kind, dict[int, dict[str, str]]] = {}
+        self.octet_heads: dict[Kind, dict[int, pl.Series]] = {}  # the same heads, as series
         for kind, ips in zip((Kind.IP, Kind.RESOLVED), addresses, strict=True):
             ranges = ips.filter(ips.str.contains("/", literal=True) & ~ips.str.contains(":"))
             octets: dict[int, dict[str, str]] = {}
@@ -70,6 +71,9 @@ class Known:
                 else:
                     by_prefix.setdefault(prefix, []).append(number)
             self.octets[kind] = octets
+            self.octet_heads[kind] = {
+                prefix: pl.Series(list(heads), dtype=pl.String) for prefix, heads in octets.items()
+            }
             self.ranges[kind] = {
                 prefix: pl.Series(numbers, dtype=pl.UInt32).unique()
                 for prefix, numbers in by_prefix.items()
@@ -180,14 +184,12 @@ def _not_ascii(values: pl.Series) -> pl.Series:
 
 
 def _in_octets(
-    values: pl.Series,
-    kind: Kind,
-    octets: dict[int, dict[str, str]],
-    joined: set[tuple[Kind, str]],
+    values: pl.Series, kind: Kind, sets: Known, joined: set[tuple[Kind, str]]
 ) -> pl.Series:
     """Which values are addresses in a /8, /16 or /24 range, by their first octets as text:
     the matcher takes only canonical dotted quads (inet_pton), whose last octets are
     digits (anything else that passes is left to the matcher)."""
+    octets = sets.octets[kind]
     head = pl.col("v")
     heads: dict[int, pl.Expr] = {}
     for prefix in (24, 16, 8):
@@ -199,7 +201,7 @@ def _in_octets(
         if prefix in octets:
             heads[prefix] = head
     # Every prefix length at once, in one call into polars: each head, if it is a range's.
-    known = {prefix: pl.Series(list(octets[prefix]), dtype=pl.String) for prefix in heads}
+    known = sets.octet_heads[kind]
     found = values.to_frame("v").select(
         pl.when(head.is_in(known[prefix].implode())).then(head).alias(str(prefix))
         for prefix, head in heads.items()
@@ -315,7 +317,7 @@ def _matching_kind(
         if sets.ipv6:
             hit = hit | values.str.contains(":", literal=True)
         if sets.octets[kind]:
-            hit = hit | _in_octets(values, kind, sets.octets[kind], joined)
+            hit = hit | _in_octets(values, kind, sets, joined)
         if sets.ranges[kind]:
             numbers = _ipv4_numbers(values)
             for prefix, networks in sets.ranges[kind].items():
@@ -450,18 +452,17 @@ def candidate_rows(
         else:
             hit_cells = kept[kind]
         hits.append(_in(pl.col(name), hit_cells))
-    rows: list[pl.Series] = []
-    if hits:
-        rows.append(frame.select(pl.arg_where(pl.any_horizontal(hits))).to_series())
+    found = (
+        frame.select(pl.arg_where(pl.any_horizontal(hits))).to_series()  # in order, once each
+        if hits
+        else pl.Series([], dtype=pl.UInt32)
+    )
+    others: list[pl.Series] = []
     if "host" in frame.columns and "uri" in frame.columns and sets.has(Kind.URL):
-        rows.append(url_rows(frame, sets, joined))
+        others.append(url_rows(frame, sets, joined))
     if sets.ports:
-        rows.append(endpoint_rows(frame, sets, joined))
-    if not rows:
-        return pl.Series([], dtype=pl.UInt32)
-    if len(rows) == 1 and hits:
-        return rows[0]  # in order, once each
-    return pl.concat(rows).unique().sort()
+        others.append(endpoint_rows(frame, sets, joined))
+    return pl.concat([found, *others]).unique().sort() if others else found
 
 
 def joined_parts(sets: Known, joined: set[tuple[Kind, str]]) -> set[int]:
