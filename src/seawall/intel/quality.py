@@ -31,6 +31,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from seawall.intel.errors import InvalidStixObject
+from seawall.intel.matching.observables import unquoted
 from seawall.intel.validation import parse_timestamp, pattern_excess
 
 
@@ -263,7 +264,7 @@ def observables(pattern: str) -> list[tuple[str, str]]:
     """The (kind, value) pairs of a STIX pattern's equality tests that warninglists judge."""
     found: list[tuple[str, str]] = []
     for sco, path, raw in _COMPARISON.findall(pattern):
-        value = raw.replace("\\'", "'").replace("\\\\", "\\")
+        value = unquoted(raw)
         where = f"{sco}:{path}"
         if where in _IP_PATHS:
             found.append(("ip", value))

@@ -18,7 +18,7 @@ from seawall.intel.matching.logs import (
     reader_for,
 )
 from seawall.intel.matching.matcher import Matcher
-from seawall.intel.matching.observables import Kind, Observable, decisive
+from seawall.intel.matching.observables import Kind, Observable, decisive, quoted, terms, unquoted
 
 IP, DOMAIN, URL, HASH = Kind.IP, Kind.DOMAIN, Kind.URL, Kind.HASH
 
@@ -239,3 +239,11 @@ def test_log_times_in_every_form_and_a_default_for_the_rest() -> None:
     assert parse_time("Jan  1 00:00:00", default).year == 2026
     assert parse_time("yesterday", default) == default and parse_time(None, default) == default
     assert parse_time("99999999999999999999", default) == default
+
+
+@given(st.text(alphabet="ab'\\\\ ", min_size=1, max_size=12))
+def test_a_quoted_literal_reads_back_as_written(value: str) -> None:
+    literal = quoted(value)
+    assert unquoted(literal[1:-1]) == value
+    # and the matcher reads the same value from a pattern holding it
+    assert terms(f"[file:name = {literal}]") == ((Observable(Kind.FILE_NAME, value),),)

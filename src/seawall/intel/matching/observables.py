@@ -114,8 +114,14 @@ _MISP_STIX = re.compile(
 )
 
 
-def _unquote(literal: str) -> str:
-    return literal.replace("\\'", "'").replace("\\\\", "\\")
+def quoted(value: str) -> str:
+    """A STIX string literal holding ``value`` (its backslashes and quotes escaped)."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def unquoted(body: str) -> str:
+    """The text the body of a STIX string literal (between its quotes) stands for."""
+    return body.replace("\\'", "'").replace("\\\\", "\\")
 
 
 def object_path(steps: list[Any]) -> str:
@@ -285,7 +291,7 @@ def _test_terms(test: tuple[str, list[Any], str, str]) -> list[list[_Part]]:
         and (kind, object_path(referred)) in OBJECT_PATHS
     ):
         where = f"{kind}:{'.'.join(str(s) for s in referred)}"
-        return [[(where, _Typed(_unquote(literal[1:-1])))]]
+        return [[(where, _Typed(unquoted(literal[1:-1])))]]
     if kind == "network-traffic" and path in _PORTS and op in ("=", "IN"):
         items = [literal] if op == "=" else literal.strip("()").split(",")
         found = (port_number(item.strip().removeprefix("'").removesuffix("'")) for item in items)
@@ -457,5 +463,5 @@ def _observable(kind: str, path: str, literal: str) -> Observable | None:
     sort = OBJECT_PATHS.get((kind, path))
     if sort is None:
         return None
-    value = normalise(sort, _unquote(literal))
+    value = normalise(sort, unquoted(literal))
     return Observable(sort, value) if value else None

@@ -38,8 +38,8 @@ from math import prod
 from typing import Any
 
 from seawall.intel.errors import UnreadableIntel
-from seawall.intel.matching.observables import MAX_TERMS, port_number
-from seawall.intel.misp.mapping import _quote, pattern_for
+from seawall.intel.matching.observables import MAX_TERMS, port_number, quoted
+from seawall.intel.misp.mapping import pattern_for
 
 # The object relations of each side, from MISP's object templates (MISP/misp-objects,
 # objects/<name>/definition.json): ip-port v10 (uuid 9f8cea74-16fe-4968-a2b4-026676949ac6;
@@ -86,7 +86,7 @@ def _side(attrs: Sequence[Mapping[str, Any]], name: str, side: str) -> list[Sequ
     if not addresses:
         named = _values(attrs, _NAMES[name], side)
         return [ports] if ports and not named else []
-    refs = [f"network-traffic:{side}_ref.value = {_quote(a)}" for a in addresses]
+    refs = [f"network-traffic:{side}_ref.value = {quoted(a)}" for a in addresses]
     return [refs, ports or [None]]
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import uuid
 
-from seawall.intel.matching.observables import port_number, terms
+from seawall.intel.matching.observables import port_number, quoted, terms, unquoted
 
 # A fixed namespace, so a MISP item without a usable uuid gets the same STIX id each time.
 NAMESPACE = uuid.UUID("5e2d1d0a-7c1b-4b7e-9d8e-3f6a2f0e6c51")
@@ -96,10 +96,6 @@ _AND = re.compile(r"\s+AND\s+")
 _TYPE_TEST = re.compile(r"_refs?(?:\[(?:\*|\d+)\])?\.type$")
 
 
-def _quote(value: str) -> str:
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
 def _paths_for(misp_type: str, value: str) -> tuple[str, ...] | None:
     paths = _PATHS.get(misp_type)
     if paths is None:
@@ -128,7 +124,7 @@ def comparisons_for(misp_type: str, value: str) -> list[str] | None:
                 return None
             out.append(f"{path} = {int(digits)}")
         else:
-            out.append(f"{path} = {_quote(part)}")
+            out.append(f"{path} = {quoted(part)}")
     return out
 
 
@@ -188,7 +184,7 @@ def _conjunction(pattern: str) -> tuple[list[tuple[str, str]], bool] | None:
 
 
 def _literal(raw: str) -> str:
-    return raw[1:-1].replace("\\'", "'").replace("\\\\", "\\") if raw.startswith("'") else raw
+    return unquoted(raw[1:-1]) if raw.startswith("'") else raw
 
 
 def _type_of(paths: tuple[str, ...], hint: str | None) -> str | None:
